@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Prepares a Debian machine to run ctr-pipeline and its tests: a Docker engine
+# and the fixture images. Idempotent: a second run only checks and takes seconds.
+#
+#   ctr-fixtures/busybox:latest   Debian's busybox-static, imported
+#   ctr-fixtures/python:3.11      debootstrap minbase bookworm + python3 + bash
+#
+# The debootstrap root filesystem is cached as a tarball in $CTR_FIXTURE_CACHE
+# (default ~/.cache/ctr-pipeline) because building it takes about a minute and
+# importing it takes seconds.
+set -euo pipefail
+
+CACHE_DIR="${CTR_FIXTURE_CACHE:-$HOME/.cache/ctr-pipeline}"
+DOCKERD_LOG="${CTR_DOCKERD_LOG:-/var/log/ctr-pipeline-dockerd.log}"
+DEBIAN_MIRROR="${CTR_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SOCKET=/var/run/docker.sock
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+engine_up() { docker info >/dev/null 2>&1; }
+
+ensure_engine() {
+  if command -v docker >/dev/null 2>&1 && engine_up; then
+    log "Docker engine is running"
+    return
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    log "installing Debian's docker.io"
+    apt_install docker.io
+  fi
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    log "starting dockerd (log: $DOCKERD_LOG)"
+    # runc, not crun: crun fails on this kernel's hybrid cgroup layout.
+    as_root sh -c "nohup setsid dockerd --default-runtime=runc >>'$DOCKERD_LOG' 2>&1 </dev/null &"
+  fi
+  for _ in $(seq 1 60); do
+    if [ -S "$SOCKET" ] && engine_up; then
+      log "Docker engine is up"
+      return
+    fi
+    sleep 0.5
+  done
+  tail -n 20 "$DOCKERD_LOG" >&2 2>/dev/null || true
+  die "dockerd did not answer on $SOCKET within 30 s; see $DOCKERD_LOG"
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+build_busybox() {
+  local image=ctr-fixtures/busybox:latest
+  if image_exists "$image"; then log "$image present"; return; fi
+  if ! dpkg -s busybox-static >/dev/null 2>&1; then
+    log "installing Debian's busybox-static"
+    apt_install busybox-static
+  fi
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/root"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  tar -C "$root" -c . | docker import \
+    --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$image" >/dev/null
+  rm -rf "$root"
+  log "built $image"
+}
+
+build_python() {
+  local image=ctr-fixtures/python:3.11
+  if image_exists "$image"; then log "$image present"; return; fi
+  local tarball="$CACHE_DIR/debian-bookworm-python3.tar"
+  if [ ! -s "$tarball" ]; then
+    command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; apt_install debootstrap; }
+    mkdir -p "$CACHE_DIR"
+    local root
+    root=$(mktemp -d)
+    log "debootstrap bookworm with python3 and bash (about a minute)"
+    as_root debootstrap --variant=minbase --include=python3,bash bookworm "$root" "$DEBIAN_MIRROR" >"$CACHE_DIR/debootstrap.log" 2>&1 \
+      || { tail -n 20 "$CACHE_DIR/debootstrap.log" >&2; die "debootstrap failed; see $CACHE_DIR/debootstrap.log"; }
+    as_root rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/*
+    as_root tar -C "$root" -cf "$tarball.tmp" .
+    mv "$tarball.tmp" "$tarball"
+    as_root rm -rf "$root"
+  fi
+  docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' "$tarball" "$image" >/dev/null
+  log "built $image"
+}
+
+ensure_engine
+build_busybox
+build_python
+log "ready"

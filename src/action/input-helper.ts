@@ -1,0 +1,55 @@
+import * as core from '@actions/core'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
+import type { Pipeline } from '../spec/pipeline-types.js'
+import { ParamError } from '../spec/params.js'
+
+/** Everything the action was asked to do, read and checked in one place. */
+export interface ActionSettings {
+  pipeline: Pipeline
+  /** Typed values from the `params` input (a YAML mapping). */
+  params: Record<string, unknown>
+}
+
+/**
+ * Reads the action's inputs into one settings object. `pipeline` is a path (relative
+ * to the workspace) or, when it spans lines, the pipeline itself.
+ */
+export async function getSettings(): Promise<ActionSettings> {
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
+  const pipelineInput = core.getInput('pipeline', { required: true })
+  let pipeline: Pipeline
+  if (pipelineInput.includes('\n')) {
+    pipeline = parsePipeline(pipelineInput, 'pipeline input', workspace)
+  } else {
+    const file = path.resolve(workspace, pipelineInput)
+    if (!existsSync(file)) {
+      throw new ParamError(
+        `input 'pipeline': no file '${pipelineInput}' in ${workspace} (give a path relative to the repository, or the pipeline's YAML itself)`
+      )
+    }
+    pipeline = await loadPipelineFile(path.relative(process.cwd(), file) || file)
+  }
+  return { pipeline, params: parseParamsInput(core.getInput('params')) }
+}
+
+/** The `params` input: a YAML (or JSON) mapping of param names to values. */
+export function parseParamsInput(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {}
+  let value: unknown
+  try {
+    value = parseYaml(text)
+  } catch (error) {
+    throw new ParamError(
+      `input 'params' is not valid YAML: ${(error as Error).message.split('\n')[0]}`
+    )
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ParamError(
+      `input 'params' must be a YAML mapping of param names to values, e.g. 'dataset: sales'`
+    )
+  }
+  return value as Record<string, unknown>
+}

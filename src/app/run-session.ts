@@ -1,0 +1,72 @@
+import { DockerodeClient, type DockerClient } from '../engine/docker-client.js'
+import { runPipeline } from '../engine/pipeline-runner.js'
+import { newRunId } from '../engine/run-id.js'
+import type { RunReporter } from '../engine/run-reporter.js'
+import type { RunResult, Status } from '../engine/run-result.js'
+import type { Pipeline } from '../spec/pipeline-types.js'
+
+/** The exit statuses of the contract. */
+export const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 } as const
+
+/** The process exit status for how a run ended. */
+export function exitStatusOf(status: Status): number {
+  if (status === 'success') return EXIT.success
+  if (status === 'cancelled') return EXIT.interrupted
+  return EXIT.failure
+}
+
+export interface RunSessionOptions {
+  pipeline: Pipeline
+  params: Record<string, unknown>
+  reporter: RunReporter
+  only?: string[]
+  keep?: boolean
+  /** Called with the run id before anything is created (the action saves it for `post`). */
+  onRunId?: (runId: string) => void
+  client?: DockerClient
+}
+
+/**
+ * How long after SIGINT/SIGTERM/SIGHUP the run may take to unwind before its resources
+ * are removed by label and the process exits: the GitHub runner kills at 7.5 s.
+ */
+const FORCED_EXIT_MS = 5000
+
+/**
+ * Runs a pipeline as a process does: checks the engine, and turns SIGINT, SIGTERM and
+ * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
+ */
+export async function runSession(options: RunSessionOptions): Promise<RunResult> {
+  const client = options.client ?? new DockerodeClient()
+  await client.ping()
+  const runId = newRunId()
+  options.onRunId?.(runId)
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      options.reporter.warning(`${signal} received: cancelling run ${runId}`)
+      controller.abort()
+    }
+    // If unwinding stalls (an engine that hangs), still leave nothing behind.
+    setTimeout(() => {
+      void client.removeResources(runId).finally(() => process.exit(EXIT.interrupted))
+    }, FORCED_EXIT_MS).unref()
+  }
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const s of signals) process.on(s, onSignal)
+  try {
+    return await runPipeline({
+      pipeline: options.pipeline,
+      params: options.params,
+      runId,
+      client,
+      reporter: options.reporter,
+      env: process.env,
+      only: options.only,
+      keep: options.keep,
+      signal: controller.signal
+    })
+  } finally {
+    for (const s of signals) process.off(s, onSignal)
+  }
+}

@@ -1,0 +1,119 @@
+import { Command, CommanderError, Option } from 'commander'
+import { writeFile } from 'node:fs/promises'
+import { describeError } from '../app/errors.js'
+import { EXIT, exitStatusOf, runSession } from '../app/run-session.js'
+import { DockerodeClient } from '../engine/docker-client.js'
+import { ConsoleReporter } from '../report/console-reporter.js'
+import { loadPipelineFile } from '../spec/load-pipeline.js'
+import { ParamError, resolveParams } from '../spec/params.js'
+import { SpecError } from '../spec/spec-error.js'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+/** Splits repeated `--param K=V` flags into a map; a flag without `=` is a usage error. */
+export function parseParamFlags(flags: string[]): Record<string, string> {
+  const params: Record<string, string> = {}
+  for (const flag of flags) {
+    const equals = flag.indexOf('=')
+    if (equals <= 0) throw new ParamError(`--param '${flag}': expected KEY=VALUE`)
+    params[flag.slice(0, equals)] = flag.slice(equals + 1)
+  }
+  return params
+}
+
+function program(setExit: (status: number) => void): Command {
+  const cli = new Command('ctr-pipeline')
+    .description('Run container pipelines on a Docker engine')
+    .exitOverride()
+    .showHelpAfterError()
+
+  cli
+    .command('run')
+    .description('run a pipeline file on the local Docker engine')
+    .argument('<file>', 'pipeline file (YAML)')
+    .addOption(
+      new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
+    )
+    .addOption(
+      new Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect)
+    )
+    .option('--result <file>', 'write the result document (JSON) to this file')
+    .option('--keep', 'keep containers and volumes after the run, for debugging')
+    .action(
+      async (
+        file: string,
+        opts: { param: string[]; job: string[]; result?: string; keep?: boolean }
+      ) => {
+        const pipeline = await loadPipelineFile(file)
+        const params = resolveParams(pipeline, parseParamFlags(opts.param))
+        const unknown = opts.job.filter((id) => !pipeline.jobs.some((j) => j.id === id))
+        if (unknown.length > 0) {
+          const known = pipeline.jobs.map((j) => j.id).join(', ')
+          throw new ParamError(
+            `--job ${unknown.join(', ')}: no such job in ${file} (jobs: ${known})`
+          )
+        }
+        const result = await runSession({
+          pipeline,
+          params,
+          reporter: new ConsoleReporter(),
+          only: opts.job,
+          keep: opts.keep
+        })
+        if (opts.result) await writeFile(opts.result, `${JSON.stringify(result, null, 2)}\n`)
+        setExit(exitStatusOf(result.status))
+      }
+    )
+
+  cli
+    .command('validate')
+    .description('check pipeline files; prints every problem as FILE:LINE:COL: message')
+    .argument('<files...>', 'pipeline files')
+    .action(async (files: string[]) => {
+      const problems: string[] = []
+      for (const file of files) {
+        try {
+          await loadPipelineFile(file)
+          process.stdout.write(`${file}: valid\n`)
+        } catch (error) {
+          if (!(error instanceof SpecError)) throw error
+          problems.push(error.message)
+        }
+      }
+      if (problems.length > 0) {
+        process.stderr.write(`${problems.join('\n')}\n`)
+        setExit(EXIT.invalid)
+      }
+    })
+
+  cli
+    .command('cleanup')
+    .description('remove containers, volumes and networks that runs left behind, by label')
+    .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
+    .action(async (opts: { runId?: string }) => {
+      const client = new DockerodeClient()
+      await client.ping()
+      const removed = await client.removeResources(opts.runId)
+      process.stdout.write(
+        `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks\n`
+      )
+    })
+  return cli
+}
+
+/** Runs the command line; resolves to the process exit status from the contract. */
+export async function main(argv: string[]): Promise<number> {
+  let status: number = EXIT.success
+  try {
+    await program((s) => (status = s)).parseAsync(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the usage problem (or the help) itself.
+      return error.exitCode === 0 ? EXIT.success : EXIT.invalid
+    }
+    const { status: errorStatus, message } = describeError(error)
+    process.stderr.write(`${message}\n`)
+    return errorStatus
+  }
+  return status
+}

@@ -1,0 +1,251 @@
+import Docker from 'dockerode'
+import { Writable } from 'node:stream'
+import tar from 'tar-stream'
+import type { ContainerCreateBody } from '../plan/container-plan.js'
+import { LABEL_MANAGED, LABEL_RUN_ID, runLabels } from '../plan/labels.js'
+
+export type OutputStream = 'stdout' | 'stderr'
+export type OutputHandler = (stream: OutputStream, chunk: Buffer) => void
+
+/** The engine could not be reached at all: exit status 3, with how to start one. */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError'
+}
+
+export interface RemovedCounts {
+  containers: number
+  volumes: number
+  networks: number
+}
+
+/** A container finished: its exit code and whether the kernel killed it for memory. */
+export interface ContainerExit {
+  exitCode: number
+  oomKilled: boolean
+}
+
+/**
+ * What ctr-pipeline needs from a Docker engine, and nothing more: the rest of the code
+ * talks to this interface, so the Engine API stays in one file.
+ */
+export interface DockerClient {
+  /** Checks that the engine answers; throws EngineUnavailableError when it does not. */
+  ping(): Promise<void>
+  createVolume(name: string, runId: string): Promise<void>
+  /** Creates a container, pulling its image first when it is not on the engine. */
+  createContainer(name: string, body: ContainerCreateBody): Promise<string>
+  /** Creates folders (mode 0777, so any container user can write) under `parent`, before start. */
+  makeDirectories(containerId: string, parent: string, dirs: string[]): Promise<void>
+  startContainer(containerId: string): Promise<void>
+  /** Attaches, starts and waits for a container that runs its own command. */
+  runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit>
+  /** Runs a command in a running container, streaming its output; resolves to its exit code. */
+  exec(containerId: string, cmd: string[], env: string[], onOutput: OutputHandler): Promise<number>
+  /** The text of a file in a container, or undefined when there is none. */
+  readFile(containerId: string, filePath: string): Promise<string | undefined>
+  pathExists(containerId: string, filePath: string): Promise<boolean>
+  inspectExit(containerId: string): Promise<ContainerExit>
+  removeContainer(containerId: string): Promise<void>
+  /**
+   * Force-removes every container, then every volume and network, labelled with the run
+   * id; with no run id, everything ctr-pipeline manages on this engine.
+   */
+  removeResources(runId?: string): Promise<RemovedCounts>
+}
+
+/** The DockerClient over dockerode; honours DOCKER_HOST like the docker CLI. */
+export class DockerodeClient implements DockerClient {
+  private readonly docker: Docker
+
+  constructor(docker: Docker = new Docker()) {
+    this.docker = docker
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping()
+    } catch (error) {
+      const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      throw new EngineUnavailableError(
+        `cannot reach the Docker engine at ${where} (${reason}): start one ` +
+          `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`
+      )
+    }
+  }
+
+  async createVolume(name: string, runId: string): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: runLabels(runId) })
+  }
+
+  async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
+    const options = { name, ...body } as Docker.ContainerCreateOptions
+    try {
+      return (await this.docker.createContainer(options)).id
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error
+      await this.pull(body.Image)
+      return (await this.docker.createContainer(options)).id
+    }
+  }
+
+  private async pull(image: string): Promise<void> {
+    try {
+      const stream = await this.docker.pull(image)
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null) =>
+          err ? reject(err) : resolve()
+        )
+      )
+    } catch (error) {
+      throw new Error(
+        `image '${image}' is not on the engine and could not be pulled: ${messageOf(error)}`
+      )
+    }
+  }
+
+  async makeDirectories(containerId: string, parent: string, dirs: string[]): Promise<void> {
+    const pack = tar.pack()
+    for (const dir of dirs) pack.entry({ name: `${dir}/`, type: 'directory', mode: 0o777 })
+    pack.finalize()
+    const archive = await collect(pack)
+    await this.docker.getContainer(containerId).putArchive(archive, { path: parent })
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    await this.docker.getContainer(containerId).start()
+  }
+
+  async runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit> {
+    const container = this.docker.getContainer(containerId)
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true })
+    const ended = this.pump(stream, onOutput)
+    await container.start()
+    const [{ StatusCode }] = await Promise.all([container.wait(), ended])
+    const { oomKilled } = await this.inspectExit(containerId)
+    return { exitCode: StatusCode as number, oomKilled }
+  }
+
+  async exec(
+    containerId: string,
+    cmd: string[],
+    env: string[],
+    onOutput: OutputHandler
+  ): Promise<number> {
+    const exec = await this.docker.getContainer(containerId).exec({
+      Cmd: cmd,
+      Env: env,
+      AttachStdout: true,
+      AttachStderr: true
+    })
+    const stream = await exec.start({ hijack: true, stdin: false })
+    await this.pump(stream, onOutput)
+    for (;;) {
+      const info = await exec.inspect()
+      if (!info.Running) return info.ExitCode ?? -1
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  /** Splits the engine's multiplexed stream into stdout and stderr, in the order it was written. */
+  private pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
+    const sink = (name: OutputStream) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          onOutput(name, chunk)
+          done()
+        }
+      })
+    this.docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'))
+    return new Promise((resolve, reject) => {
+      stream.on('end', resolve)
+      stream.on('close', resolve)
+      stream.on('error', reject)
+    })
+  }
+
+  async readFile(containerId: string, filePath: string): Promise<string | undefined> {
+    let archive: NodeJS.ReadableStream
+    try {
+      archive = await this.docker.getContainer(containerId).getArchive({ path: filePath })
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined
+      throw error
+    }
+    const extract = tar.extract()
+    const chunks: Buffer[] = []
+    extract.on('entry', (_header, entry, next) => {
+      entry.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
+      entry.on('end', next)
+      entry.resume()
+    })
+    await new Promise<void>((resolve, reject) => {
+      extract.on('finish', resolve)
+      extract.on('error', reject)
+      archive.pipe(extract)
+    })
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  async pathExists(containerId: string, filePath: string): Promise<boolean> {
+    try {
+      await this.docker.getContainer(containerId).infoArchive({ path: filePath })
+      return true
+    } catch (error) {
+      if (statusOf(error) === 404) return false
+      throw error
+    }
+  }
+
+  async inspectExit(containerId: string): Promise<ContainerExit> {
+    const { State } = await this.docker.getContainer(containerId).inspect()
+    return { exitCode: State.ExitCode, oomKilled: State.OOMKilled }
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    await ignoreMissing(this.docker.getContainer(containerId).remove({ force: true, v: true }))
+  }
+
+  async removeResources(runId?: string): Promise<RemovedCounts> {
+    const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`
+    const filters = JSON.stringify({ label: [label] })
+    const containers = await this.docker.listContainers({ all: true, filters })
+    await Promise.all(containers.map((c) => this.removeContainer(c.Id)))
+    const { Volumes } = await this.docker.listVolumes({ filters })
+    await Promise.all(
+      (Volumes ?? []).map((v) => ignoreMissing(this.docker.getVolume(v.Name).remove()))
+    )
+    const networks = await this.docker.listNetworks({ filters })
+    await Promise.all(networks.map((n) => ignoreMissing(this.docker.getNetwork(n.Id).remove())))
+    return {
+      containers: containers.length,
+      volumes: Volumes?.length ?? 0,
+      networks: networks.length
+    }
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode
+}
+
+/** The engine's own message for a failed call, without dockerode's HTTP preamble. */
+export function messageOf(error: unknown): string {
+  const json = (error as { json?: { message?: string } }).json
+  return json?.message ?? (error as Error).message ?? String(error)
+}
+
+async function ignoreMissing(operation: Promise<unknown>): Promise<void> {
+  try {
+    await operation
+  } catch (error) {
+    // Already gone (404) or already being removed (409): either way it will not be left.
+    if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error
+  }
+}
+
+async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,203 @@
+import { planContainer } from '../plan/container-plan.js'
+import { STATE_DIR } from '../plan/container-paths.js'
+import { stageCommand } from '../plan/stage-command.js'
+import { render, type TemplateContext } from '../plan/template.js'
+import type { JobSpec, Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import { messageOf, type DockerClient } from './docker-client.js'
+import { lineSplitter } from './line-splitter.js'
+import { parseOutputFile } from './output-file.js'
+import type { RunReporter } from './run-reporter.js'
+import type { JobResult, StageResult } from './run-result.js'
+
+/** What a job needs from the run it belongs to. */
+export interface JobRunContext {
+  client: DockerClient
+  reporter: RunReporter
+  pipeline: Pipeline
+  runId: string
+  workflowVolume: string
+  /** `params`, `run_id` and `needs` (outputs of the jobs this one needs). */
+  context: TemplateContext
+  /** The environment the run was started in, for `${VAR}`. */
+  env: Record<string, string | undefined>
+  keep: boolean
+  signal: AbortSignal
+}
+
+/** Exit codes whose meaning a user would otherwise have to look up. */
+const EXIT_HINTS: Record<number, string> = {
+  125: 'the container runtime failed to run the command',
+  126: 'the command was found but could not be executed (permissions?)',
+  127: 'command not found in the image',
+  137: 'killed (SIGKILL): out of memory, or stopped from outside',
+  139: 'segmentation fault (SIGSEGV)'
+}
+
+/** Explains an exit code in a few words, when it means more than "the command failed". */
+export function describeExit(code: number): string {
+  const hint = EXIT_HINTS[code]
+  return hint ? `exit code ${code}: ${hint}` : `exit code ${code}`
+}
+
+/**
+ * Runs one job: creates its container from `runs-on.with`, runs its stages in it one after
+ * another (or the image's own command), collects outputs, and removes the container.
+ * Never throws: every failure becomes a failed JobResult with a message.
+ */
+export async function runJob(job: JobSpec, ctx: JobRunContext): Promise<JobResult> {
+  const started = Date.now()
+  const result: JobResult = {
+    id: job.id,
+    matrix: {},
+    status: 'success',
+    exit_code: null,
+    oom_killed: false,
+    started_at: new Date(started).toISOString(),
+    duration_ms: 0,
+    outputs: {},
+    stages: []
+  }
+  ctx.reporter.jobStarted(job)
+  let containerId: string | undefined
+  try {
+    const renderValue = (text: string) =>
+      render(text, ctx.context, {
+        env: ctx.env,
+        onMissingVar: (name) =>
+          ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, job)
+      })
+    const planned = planContainer(job, {
+      runId: ctx.runId,
+      pipelineDir: ctx.pipeline.dir,
+      workflowVolume: ctx.workflowVolume,
+      renderValue
+    })
+    containerId = await ctx.client.createContainer(planned.name, planned.body)
+    if (ctx.signal.aborted) throw new Error('cancelled')
+    if (job.stages) {
+      await ctx.client.makeDirectories(containerId, '/ctr', ['workspace', `state/${job.id}`])
+      await ctx.client.startContainer(containerId)
+      await runStages(job, job.stages, containerId, ctx, result, renderValue)
+      if (result.status === 'success') result.exit_code = 0
+    } else {
+      const lines = lineSplitter((stream, line) => ctx.reporter.output(job, stream, line))
+      const exit = await ctx.client.runContainer(containerId, lines.push)
+      lines.flush()
+      result.exit_code = exit.exitCode
+      result.oom_killed = exit.oomKilled
+      if (exit.exitCode !== 0) fail(result, describeExit(exit.exitCode))
+    }
+    if (result.status === 'success') {
+      const stages = Object.fromEntries(result.stages.map((s) => [s.id, { outputs: s.outputs }]))
+      for (const [key, template] of Object.entries(job.outputs)) {
+        result.outputs[key] = render(template, { ...ctx.context, stages })
+      }
+    }
+  } catch (error) {
+    fail(result, ctx.signal.aborted ? 'cancelled' : messageOf(error))
+  } finally {
+    if (ctx.signal.aborted) result.status = 'cancelled'
+    if (containerId && !ctx.keep) {
+      await ctx.client.removeContainer(containerId).catch(() => undefined)
+    }
+  }
+  result.duration_ms = Date.now() - started
+  ctx.reporter.jobFinished(job, result)
+  return result
+}
+
+async function runStages(
+  job: JobSpec,
+  stages: StageSpec[],
+  containerId: string,
+  ctx: JobRunContext,
+  result: JobResult,
+  renderValue: (text: string) => string
+) {
+  let shell: 'bash' | 'sh' | undefined
+  for (const [index, stage] of stages.entries()) {
+    const stageResult: StageResult = {
+      id: stage.id,
+      name: stage.name,
+      type: stage.type,
+      status: 'success',
+      exit_code: null,
+      duration_ms: 0,
+      outputs: {}
+    }
+    result.stages.push(stageResult)
+    if (result.status !== 'success' || ctx.signal.aborted) {
+      stageResult.status = ctx.signal.aborted ? 'cancelled' : 'skipped'
+      continue
+    }
+    const started = Date.now()
+    ctx.reporter.stageStarted(job, stage)
+    try {
+      const stagesSoFar = Object.fromEntries(
+        result.stages.map((s) => [s.id, { outputs: s.outputs }])
+      )
+      const context = { ...ctx.context, stages: stagesSoFar }
+      // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
+      const script =
+        stage.type === 'cmd'
+          ? (stage.args ?? []).map((a) => render(a, context))
+          : render(stage.run ?? '', context)
+      if (stage.type === 'empty') {
+        ctx.reporter.output(job, 'stdout', render(stage.echo ?? stage.name, context))
+      } else {
+        if (stage.type === 'bash' && shell === undefined) {
+          shell = (await hasBash(ctx.client, containerId)) ? 'bash' : 'sh'
+          if (shell === 'sh')
+            ctx.reporter.warning(`the image has no bash; running bash stages with sh`, job)
+        }
+        const outputFile = `${STATE_DIR}/${job.id}/stage-${index + 1}.out`
+        const env = [
+          `CTR_OUTPUT=${outputFile}`,
+          `CTR_STAGE_ID=${stage.id}`,
+          ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
+        ]
+        const lines = lineSplitter((stream, line) => ctx.reporter.output(job, stream, line))
+        const exitCode = await ctx.client.exec(
+          containerId,
+          stageCommand(stage, script, shell),
+          env,
+          lines.push
+        )
+        lines.flush()
+        stageResult.exit_code = exitCode
+        const written = await ctx.client.readFile(containerId, outputFile)
+        if (written) stageResult.outputs = parseOutputFile(written)
+        if (exitCode !== 0) {
+          if (exitCode === 137)
+            result.oom_killed = (await ctx.client.inspectExit(containerId)).oomKilled
+          throw new Error(describeExit(exitCode))
+        }
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) {
+        stageResult.status = 'cancelled'
+      } else {
+        stageResult.status = 'failure'
+        stageResult.error = messageOf(error)
+        if (!stage.continue_on_error) {
+          fail(result, `stage '${stage.name}' failed: ${stageResult.error}`)
+          result.exit_code = stageResult.exit_code
+        }
+      }
+    }
+    stageResult.duration_ms = Date.now() - started
+    ctx.reporter.stageFinished(job, stage, stageResult)
+  }
+}
+
+async function hasBash(client: DockerClient, containerId: string): Promise<boolean> {
+  for (const candidate of ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash']) {
+    if (await client.pathExists(containerId, candidate)) return true
+  }
+  return false
+}
+
+function fail(result: JobResult, message: string) {
+  result.status = 'failure'
+  result.error ??= message
+}

@@ -1,0 +1,28 @@
+import { StringDecoder } from 'node:string_decoder'
+import type { OutputHandler, OutputStream } from './docker-client.js'
+
+/**
+ * Turns chunks of stdout and stderr into whole lines, per stream, so that reporters never
+ * see half a line or a UTF-8 character cut in two. `flush` hands over an unterminated tail.
+ */
+export function lineSplitter(onLine: (stream: OutputStream, line: string) => void) {
+  const buffers = {
+    stdout: { decoder: new StringDecoder('utf8'), pending: '' },
+    stderr: { decoder: new StringDecoder('utf8'), pending: '' }
+  }
+  const push: OutputHandler = (stream, chunk) => {
+    const buffer = buffers[stream]
+    const lines = (buffer.pending + buffer.decoder.write(chunk)).split('\n')
+    buffer.pending = lines.pop() ?? ''
+    for (const line of lines) onLine(stream, line.replace(/\r$/, ''))
+  }
+  const flush = () => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const buffer = buffers[stream]
+      const rest = buffer.pending + buffer.decoder.end()
+      buffer.pending = ''
+      if (rest) onLine(stream, rest)
+    }
+  }
+  return { push, flush }
+}

@@ -1,0 +1,39 @@
+/** How a run, job or stage ended. */
+export type Status = 'success' | 'failure' | 'skipped' | 'cancelled'
+
+export interface StageResult {
+  id: string
+  name: string
+  type: string
+  status: Status
+  /** Null when the stage ran nothing (empty, skipped, or failed before it started). */
+  exit_code: number | null
+  duration_ms: number
+  outputs: Record<string, string>
+  error?: string
+}
+
+export interface JobResult {
+  id: string
+  /** The matrix values of this instance; empty for a job without a matrix. */
+  matrix: Record<string, unknown>
+  status: Status
+  exit_code: number | null
+  oom_killed: boolean
+  started_at: string | null
+  duration_ms: number
+  outputs: Record<string, string>
+  error?: string
+  stages: StageResult[]
+}
+
+/** The result document (`--result FILE`, the action's `result` output). */
+export interface RunResult {
+  run_id: string
+  pipeline: string
+  file: string
+  status: Status
+  started_at: string
+  duration_ms: number
+  jobs: JobResult[]
+}

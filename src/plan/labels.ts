@@ -1,0 +1,9 @@
+/** Every container, volume and network ctr-pipeline creates carries these labels. */
+export const LABEL_MANAGED = 'ctr-pipeline.managed'
+export const LABEL_RUN_ID = 'ctr-pipeline.run-id'
+export const LABEL_JOB = 'ctr-pipeline.job'
+
+/** The labels that mark a resource as belonging to one run, for cleanup by label. */
+export function runLabels(runId: string): Record<string, string> {
+  return { [LABEL_MANAGED]: 'true', [LABEL_RUN_ID]: runId }
+}

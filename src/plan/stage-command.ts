@@ -1,0 +1,60 @@
+import type { StageSpec } from '../spec/pipeline-types.js'
+
+/**
+ * Runs a `py` stage's code with the seed format's `result.context` in scope, then writes
+ * what it holds to `$CTR_OUTPUT` in the same `key<<DELIM` form shell stages use, so one
+ * reader handles both. Non-string values are written as JSON.
+ */
+export const PY_STAGE_DRIVER = `
+import json, os, sys, traceback, uuid
+class _CtrResult:
+    def __init__(self):
+        self.context = {}
+result = _CtrResult()
+_ctr_result = result
+def _ctr_write_outputs():
+    if not _ctr_result.context:
+        return
+    with open(os.environ["CTR_OUTPUT"], "a", encoding="utf-8") as out:
+        for key, value in _ctr_result.context.items():
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            delim = "CTR_EOF_" + uuid.uuid4().hex
+            out.write(f"{key}<<{delim}\\n{text}\\n{delim}\\n")
+_ctr_globals = {"__name__": "__main__", "result": result}
+try:
+    exec(compile(sys.argv[1], sys.argv[2], "exec"), _ctr_globals)
+except SystemExit:
+    _ctr_write_outputs()
+    raise
+except BaseException as error:
+    _ctr_write_outputs()
+    traceback.print_exception(type(error), error, error.__traceback__.tb_next)
+    sys.exit(1)
+_ctr_write_outputs()
+`
+
+/**
+ * The argument vector that runs a stage in its container: `script` is the rendered `run:`
+ * (or, for `cmd`, the rendered `args:`). `shell` is `sh` where the image has no bash.
+ * Empty stages run nothing.
+ */
+export function stageCommand(
+  stage: Pick<StageSpec, 'type' | 'id'>,
+  script: string | string[],
+  shell: 'bash' | 'sh' = 'bash'
+): string[] {
+  if (Array.isArray(script)) return stage.type === 'cmd' ? script : []
+  switch (stage.type) {
+    case 'bash':
+      return shell === 'bash'
+        ? ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', script]
+        : ['sh', '-e', '-c', script]
+    case 'sh':
+      return ['sh', '-e', '-c', script]
+    case 'py':
+      return ['python3', '-c', PY_STAGE_DRIVER, script, `<stage ${stage.id}>`]
+    case 'cmd':
+    case 'empty':
+      return []
+  }
+}

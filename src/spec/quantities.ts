@@ -1,0 +1,38 @@
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  ki: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mi: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gi: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  ti: 1024 ** 4
+}
+
+/**
+ * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
+ * Units are binary, as Docker's are. Returns undefined for text that is not a size.
+ */
+export function parseMemory(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim())
+  if (!match) return undefined
+  const unit = MEMORY_UNITS[match[2].toLowerCase()]
+  if (unit === undefined) return undefined
+  const bytes = Math.round(Number(match[1]) * unit)
+  return bytes > 0 ? bytes : undefined
+}
+
+/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or Kubernetes millicores `500m`. */
+export function parseCpu(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim())
+  if (!match) return undefined
+  const cpus = Number(match[1]) / (match[2] ? 1000 : 1)
+  const nano = Math.round(cpus * 1e9)
+  return nano > 0 ? nano : undefined
+}

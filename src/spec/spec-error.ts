@@ -1,0 +1,24 @@
+/** A position in a pipeline file, 1-based as editors show it. */
+export interface SourcePosition {
+  file: string
+  line: number
+  col: number
+}
+
+/** One problem found in a pipeline file, located at the offending key or value. */
+export interface SpecProblem extends SourcePosition {
+  message: string
+}
+
+/** Formats a problem as `FILE:LINE:COL: message`, the form editors and CI logs link. */
+export function formatProblem(p: SpecProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`
+}
+
+/** Raised when a pipeline file (or a value given for it) is invalid; carries every problem found. */
+export class SpecError extends Error {
+  constructor(readonly problems: SpecProblem[]) {
+    super(problems.map(formatProblem).join('\n'))
+    this.name = 'SpecError'
+  }
+}
