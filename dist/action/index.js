@@ -102769,6 +102769,8 @@ function parsePath(expression) {
     const segments = [];
     let i = 0;
     const fail = (why) => new TemplateError(`cannot read '{{ ${expression} }}': ${why}`);
+    if (expression === '')
+        throw fail('empty expression');
     while (i < expression.length) {
         if (segments.length > 0) {
             if (expression[i] === '.')
@@ -103876,10 +103878,10 @@ function readRunsOn(r, node, job) {
     const withEntry = entries.find((e) => e.key === 'with');
     if (!withEntry)
         return r.fail(node, `${what} has no 'with:' (the container to run in)`);
-    return readContainer(r, withEntry.value, `${what}.with`);
+    return readContainer(r, withEntry, `${what}.with`);
 }
-function readContainer(r, node, what) {
-    const entries = r.entries(node, what, WITH_KEYS);
+function readContainer(r, withEntry, what) {
+    const entries = r.entries(withEntry.value, what, WITH_KEYS);
     if (!entries)
         return undefined;
     const spec = { volumes: [], environment: {}, resources: {} };
@@ -103906,7 +103908,7 @@ function readContainer(r, node, what) {
     }
     if (spec.image === undefined) {
         if (!entries.some((e) => e.key === 'image'))
-            r.fail(node, `${what} has no 'image:'`);
+            r.fail(withEntry.keyNode, `${what} has no 'image:'`);
         return undefined;
     }
     return spec;

@@ -60,6 +60,7 @@ export function parsePath(expression: string): string[] {
   const segments: string[] = []
   let i = 0
   const fail = (why: string) => new TemplateError(`cannot read '{{ ${expression} }}': ${why}`)
+  if (expression === '') throw fail('empty expression')
   while (i < expression.length) {
     if (segments.length > 0) {
       if (expression[i] === '.') i += 1

@@ -15,7 +15,7 @@ import type {
 import { parseCpu, parseMemory } from './quantities.js'
 import { orderJobs } from './job-order.js'
 import { SpecError } from './spec-error.js'
-import { YamlReader } from './yaml-reader.js'
+import { YamlReader, type Entry } from './yaml-reader.js'
 
 const TOP_KEYS = ['name', 'description', 'params', 'jobs'] as const
 const JOB_KEYS = ['id', 'desc', 'needs', 'runs-on', 'stages', 'outputs'] as const
@@ -155,11 +155,11 @@ function readRunsOn(r: YamlReader, node: Node | null, job: string): ContainerSpe
   if (type) r.oneOf(type.value, `${what}.type`, ['container'] as const)
   const withEntry = entries.find((e) => e.key === 'with')
   if (!withEntry) return r.fail(node, `${what} has no 'with:' (the container to run in)`)
-  return readContainer(r, withEntry.value, `${what}.with`)
+  return readContainer(r, withEntry, `${what}.with`)
 }
 
-function readContainer(r: YamlReader, node: Node | null, what: string): ContainerSpec | undefined {
-  const entries = r.entries(node, what, WITH_KEYS)
+function readContainer(r: YamlReader, withEntry: Entry, what: string): ContainerSpec | undefined {
+  const entries = r.entries(withEntry.value, what, WITH_KEYS)
   if (!entries) return undefined
   const spec: Partial<ContainerSpec> = { volumes: [], environment: {}, resources: {} }
   for (const { key, value } of entries) {
@@ -175,7 +175,8 @@ function readContainer(r: YamlReader, node: Node | null, what: string): Containe
     if (key === 'entrypoint') spec.entrypoint = r.stringList(value, at)
   }
   if (spec.image === undefined) {
-    if (!entries.some((e) => e.key === 'image')) r.fail(node, `${what} has no 'image:'`)
+    if (!entries.some((e) => e.key === 'image'))
+      r.fail(withEntry.keyNode, `${what} has no 'image:'`)
     return undefined
   }
   return spec as ContainerSpec

@@ -1,0 +1,92 @@
+import { planContainer, type ContainerPlanContext } from '../../src/plan/container-plan.js'
+import type { ContainerSpec, JobSpec } from '../../src/spec/pipeline-types.js'
+
+const ctx: ContainerPlanContext = {
+  runId: 'r1',
+  pipelineDir: '/repo/pipelines',
+  workflowVolume: 'ctr-pipeline-r1',
+  renderValue: (text) => text.replace('{{ params.dataset }}', 'sales')
+}
+
+function jobWith(container: Partial<ContainerSpec>, stages = true): JobSpec {
+  return {
+    id: 'prep',
+    needs: [],
+    outputs: {},
+    position: { file: 'p.yml', line: 1, col: 1 },
+    stages: stages ? [] : undefined,
+    container: { image: 'img', volumes: [], environment: {}, resources: {}, ...container }
+  }
+}
+
+describe('planContainer', () => {
+  it('labels the container, mounts the workflow volume and keeps a stage job alive', () => {
+    const { name, body } = planContainer(jobWith({}), ctx)
+    expect(name).toBe('ctr-r1-prep')
+    expect(body.Labels).toEqual({
+      'ctr-pipeline.managed': 'true',
+      'ctr-pipeline.run-id': 'r1',
+      'ctr-pipeline.job': 'prep'
+    })
+    expect(body.HostConfig.Mounts[0]).toEqual({
+      Type: 'volume',
+      Source: 'ctr-pipeline-r1',
+      Target: '/ctr',
+      ReadOnly: false
+    })
+    expect(body.Env).toEqual(['CTR_WORKSPACE=/ctr/workspace', 'CTR_RUN_ID=r1', 'CTR_JOB_ID=prep'])
+    expect([body.Entrypoint, body.Cmd]).toEqual([['tail'], ['-f', '/dev/null']])
+  })
+
+  it.each<
+    [string, Partial<ContainerSpec>, (b: ReturnType<typeof planContainer>) => unknown, unknown]
+  >([
+    ['memory', { resources: { memory: '512m' } }, (p) => p.body.HostConfig.Memory, 536870912],
+    ['memswap -1', { resources: { memswap_limit: '-1' } }, (p) => p.body.HostConfig.MemorySwap, -1],
+    [
+      'memswap',
+      { resources: { memswap_limit: '1g' } },
+      (p) => p.body.HostConfig.MemorySwap,
+      1073741824
+    ],
+    ['cpu', { resources: { cpu: '1.5' } }, (p) => p.body.HostConfig.NanoCpus, 1.5e9],
+    ['cpuset', { resources: { cpuset_cpus: '0,1' } }, (p) => p.body.HostConfig.CpusetCpus, '0,1'],
+    ['working_dir', { working_dir: '/work' }, (p) => p.body.WorkingDir, '/work'],
+    ['user', { user: '1000:1000' }, (p) => p.body.User, '1000:1000'],
+    [
+      'environment, rendered',
+      { environment: { DS: '{{ params.dataset }}' } },
+      (p) => p.body.Env[0],
+      'DS=sales'
+    ],
+    ['image, rendered', { image: 'py:{{ params.dataset }}' }, (p) => p.body.Image, 'py:sales'],
+    ['container_name with {run_id}', { container_name: 'prep-{run_id}' }, (p) => p.name, 'prep-r1'],
+    ['container_name made safe', { container_name: 'my job/{run_id}' }, (p) => p.name, 'my-job-r1'],
+    [
+      'relative bind source, read-only',
+      { volumes: [{ source: '../data', target: '/data', mode: 'ro' }] },
+      (p) => p.body.HostConfig.Mounts[1],
+      { Type: 'bind', Source: '/repo/data', Target: '/data', ReadOnly: true }
+    ],
+    [
+      'absolute bind source, read-write',
+      { volumes: [{ source: '/srv/out', target: '/out', mode: 'rw' }] },
+      (p) => p.body.HostConfig.Mounts[1],
+      { Type: 'bind', Source: '/srv/out', Target: '/out', ReadOnly: false }
+    ]
+  ])('maps %s', (_what, container, pick, expected) => {
+    expect(pick(planContainer(jobWith(container), ctx))).toEqual(expected)
+  })
+
+  it("runs a job without stages with the image's entrypoint and the given command", () => {
+    const { body } = planContainer(jobWith({ command: ['--rows', '5'] }, false), ctx)
+    expect(body.Entrypoint).toBeUndefined()
+    expect(body.Cmd).toEqual(['--rows', '5'])
+    expect([body.AttachStdout, body.AttachStderr]).toEqual([true, true])
+  })
+
+  it('refuses a templated size that renders to nonsense', () => {
+    const job = jobWith({ resources: { memory: '{{ params.dataset }}' } })
+    expect(() => planContainer(job, ctx)).toThrow("resources.memory: 'sales' is not valid")
+  })
+})

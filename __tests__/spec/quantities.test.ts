@@ -1,0 +1,30 @@
+import { parseCpu, parseMemory } from '../../src/spec/quantities.js'
+
+describe('parseMemory', () => {
+  it.each([
+    ['512m', 512 * 1024 ** 2],
+    ['2g', 2 * 1024 ** 3],
+    ['2G', 2 * 1024 ** 3],
+    ['1.5Gi', 1.5 * 1024 ** 3],
+    ['64Mi', 64 * 1024 ** 2],
+    ['100k', 102400],
+    ['1048576', 1048576],
+    ['2 gigs', undefined],
+    ['', undefined],
+    ['-1g', undefined],
+    ['0', undefined],
+    ['1.5x', undefined]
+  ])('%s -> %s', (text, bytes) => expect(parseMemory(text)).toBe(bytes))
+})
+
+describe('parseCpu', () => {
+  it.each([
+    ['2', 2e9],
+    ['1.5', 1.5e9],
+    ['2.5', 2.5e9],
+    ['500m', 5e8],
+    ['0', undefined],
+    ['two', undefined],
+    ['1.5 cores', undefined]
+  ])('%s -> %s', (text, nano) => expect(parseCpu(text)).toBe(nano))
+})
