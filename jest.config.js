@@ -1,5 +1,5 @@
 /** Two groups: unit tests are pure logic; integration tests drive the real Docker engine. */
-const transform = { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] }
+const transform = { '^.+\\.ts$': ['ts-jest', { useESM: true }] }
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -12,6 +12,7 @@ export default {
     {
       ...common,
       displayName: 'integration',
+      testTimeout: 60000,
       testMatch: ['<rootDir>/__tests__/**/*.test.itg.ts']
     }
   ]
