@@ -12,7 +12,6 @@ export default {
     {
       ...common,
       displayName: 'integration',
-      testTimeout: 60000,
       testMatch: ['<rootDir>/__tests__/**/*.test.itg.ts']
     }
   ]

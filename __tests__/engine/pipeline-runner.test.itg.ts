@@ -194,7 +194,22 @@ jobs:
     expect(lines).toContain('[mixed] hello world')
     expect(lines).toContain(`[mixed] pwd=/tmp host=from-host stage=stage run=${result.run_id}`)
     expect(lines).toContain('[mixed] world two words')
-    expect(lines).toContain('[mixed] warning: the image has no bash; running bash stages with sh')
+    expect(lines).toContain(
+      '[mixed] warning: the image has no bash; running this bash stage with sh'
+    )
+  })
+
+  it('runs bash stages with bash and pipefail where the image has bash', async () => {
+    const { result, lines } = await runYaml(`jobs:
+  strict:
+    runs-on: {with: {image: ${PYTHON}}}
+    stages:
+      - {name: which, type: bash, run: 'echo "bash $BASH_VERSION"'}
+      - {name: pipe, type: bash, run: 'false | true'}
+`)
+    const strict = job(result, 'strict')
+    expect(strict.stages.map((s) => s.status)).toEqual(['success', 'failure'])
+    expect(lines.some((l) => /^\[strict\] bash 5\./.test(l))).toBe(true)
   })
 
   it('streams stdout and stderr in the order they were written, and reports a py failure with its traceback', async () => {
@@ -205,12 +220,12 @@ jobs:
       - name: fail
         type: py
         run: |
-          import sys
-          print("out 1", flush=True)
-          import time; time.sleep(0.2)
-          print("err 1", file=sys.stderr, flush=True)
-          time.sleep(0.2)
-          print("out 2", flush=True)
+          import sys, time
+          # The engine reads stdout and stderr on separate pipes: writes in the same
+          # instant may swap; writes apart in time keep their order.
+          print("out 1", flush=True); time.sleep(0.2)
+          print("err 1", file=sys.stderr, flush=True); time.sleep(0.2)
+          print("out 2", flush=True); time.sleep(0.2)
           result.context.update({"partial": True})
           raise ValueError("bad row 12")
 `)

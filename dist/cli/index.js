@@ -75495,17 +75495,6 @@ class DockerodeClient {
         });
         return Buffer.concat(chunks).toString('utf8');
     }
-    async pathExists(containerId, filePath) {
-        try {
-            await this.docker.getContainer(containerId).infoArchive({ path: filePath });
-            return true;
-        }
-        catch (error) {
-            if (statusOf(error) === 404)
-                return false;
-            throw error;
-        }
-    }
     async inspectExit(containerId) {
         const { State } = await this.docker.getContainer(containerId).inspect();
         return { exitCode: State.ExitCode, oomKilled: State.OOMKilled };
@@ -75513,13 +75502,29 @@ class DockerodeClient {
     async removeContainer(containerId) {
         await ignoreMissing(this.docker.getContainer(containerId).remove({ force: true, v: true }));
     }
+    async removeVolume(name) {
+        const deadline = Date.now() + VOLUME_IN_USE_TIMEOUT_MS;
+        for (;;) {
+            try {
+                return await this.docker.getVolume(name).remove();
+            }
+            catch (error) {
+                if (statusOf(error) === 404)
+                    return;
+                // 409: still in use by a container whose removal has not finished yet.
+                if (statusOf(error) !== 409 || Date.now() > deadline)
+                    throw error;
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+        }
+    }
     async removeResources(runId) {
         const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
         const filters = JSON.stringify({ label: [label] });
         const containers = await this.docker.listContainers({ all: true, filters });
         await Promise.all(containers.map((c) => this.removeContainer(c.Id)));
         const { Volumes } = await this.docker.listVolumes({ filters });
-        await Promise.all((Volumes ?? []).map((v) => ignoreMissing(this.docker.getVolume(v.Name).remove())));
+        await Promise.all((Volumes ?? []).map((v) => this.removeVolume(v.Name)));
         const networks = await this.docker.listNetworks({ filters });
         await Promise.all(networks.map((n) => ignoreMissing(this.docker.getNetwork(n.Id).remove())));
         return {
@@ -75529,6 +75534,8 @@ class DockerodeClient {
         };
     }
 }
+/** How long a volume may stay in use by containers that are still being removed. */
+const VOLUME_IN_USE_TIMEOUT_MS = 5000;
 function statusOf(error) {
     return error.statusCode;
 }
@@ -75982,18 +75989,24 @@ except BaseException as error:
 _ctr_write_outputs()
 `;
 /**
- * The argument vector that runs a stage in its container: `script` is the rendered `run:`
- * (or, for `cmd`, the rendered `args:`). `shell` is `sh` where the image has no bash.
- * Empty stages run nothing.
+ * Runs a `bash` stage with bash where the image has it, else with sh and a warning on
+ * stderr: deciding inside the one exec costs no extra round trip to the engine.
  */
-function stageCommand(stage, script, shell = 'bash') {
+const BASH_OR_SH = [
+    'if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -eo pipefail -c "$1"; fi',
+    'echo "warning: the image has no bash; running this bash stage with sh" >&2',
+    'exec sh -e -c "$1"'
+].join('\n');
+/**
+ * The argument vector that runs a stage in its container: `script` is the rendered `run:`
+ * (or, for `cmd`, the rendered `args:`). Empty stages run nothing.
+ */
+function stageCommand(stage, script) {
     if (Array.isArray(script))
         return stage.type === 'cmd' ? script : [];
     switch (stage.type) {
         case 'bash':
-            return shell === 'bash'
-                ? ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', script]
-                : ['sh', '-e', '-c', script];
+            return ['sh', '-c', BASH_OR_SH, 'ctr-stage', script];
         case 'sh':
             return ['sh', '-e', '-c', script];
         case 'py':
@@ -76167,7 +76180,6 @@ async function runJob(job, ctx) {
     return result;
 }
 async function runStages(job, stages, containerId, ctx, result, renderValue) {
-    let shell;
     for (const [index, stage] of stages.entries()) {
         const stageResult = {
             id: stage.id,
@@ -76196,11 +76208,6 @@ async function runStages(job, stages, containerId, ctx, result, renderValue) {
                 ctx.reporter.output(job, 'stdout', render(stage.echo ?? stage.name, context));
             }
             else {
-                if (stage.type === 'bash' && shell === undefined) {
-                    shell = (await hasBash(ctx.client, containerId)) ? 'bash' : 'sh';
-                    if (shell === 'sh')
-                        ctx.reporter.warning(`the image has no bash; running bash stages with sh`, job);
-                }
                 const outputFile = `${STATE_DIR}/${job.id}/stage-${index + 1}.out`;
                 const env = [
                     `CTR_OUTPUT=${outputFile}`,
@@ -76208,7 +76215,7 @@ async function runStages(job, stages, containerId, ctx, result, renderValue) {
                     ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
                 ];
                 const lines = lineSplitter((stream, line) => ctx.reporter.output(job, stream, line));
-                const exitCode = await ctx.client.exec(containerId, stageCommand(stage, script, shell), env, lines.push);
+                const exitCode = await ctx.client.exec(containerId, stageCommand(stage, script), env, lines.push);
                 lines.flush();
                 stageResult.exit_code = exitCode;
                 const written = await ctx.client.readFile(containerId, outputFile);
@@ -76237,13 +76244,6 @@ async function runStages(job, stages, containerId, ctx, result, renderValue) {
         stageResult.duration_ms = Date.now() - started;
         ctx.reporter.stageFinished(job, stage, stageResult);
     }
-}
-async function hasBash(client, containerId) {
-    for (const candidate of ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash']) {
-        if (await client.pathExists(containerId, candidate))
-            return true;
-    }
-    return false;
 }
 function fail(result, message) {
     result.status = 'failure';
@@ -76274,7 +76274,10 @@ async function runPipeline(options) {
         jobs: []
     };
     // Killing the containers ends their running execs at once; the job loop then unwinds.
-    const killContainers = () => void client.removeResources(runId).catch(() => undefined);
+    let killing = Promise.resolve();
+    const killContainers = () => {
+        killing = client.removeResources(runId).catch(() => undefined);
+    };
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId);
     try {
@@ -76313,6 +76316,7 @@ async function runPipeline(options) {
     }
     finally {
         signal.removeEventListener('abort', killContainers);
+        await killing;
         if (!options.keep)
             await client.removeResources(runId);
     }

@@ -43,7 +43,6 @@ export interface DockerClient {
   exec(containerId: string, cmd: string[], env: string[], onOutput: OutputHandler): Promise<number>
   /** The text of a file in a container, or undefined when there is none. */
   readFile(containerId: string, filePath: string): Promise<string | undefined>
-  pathExists(containerId: string, filePath: string): Promise<boolean>
   inspectExit(containerId: string): Promise<ContainerExit>
   removeContainer(containerId: string): Promise<void>
   /**
@@ -187,16 +186,6 @@ export class DockerodeClient implements DockerClient {
     return Buffer.concat(chunks).toString('utf8')
   }
 
-  async pathExists(containerId: string, filePath: string): Promise<boolean> {
-    try {
-      await this.docker.getContainer(containerId).infoArchive({ path: filePath })
-      return true
-    } catch (error) {
-      if (statusOf(error) === 404) return false
-      throw error
-    }
-  }
-
   async inspectExit(containerId: string): Promise<ContainerExit> {
     const { State } = await this.docker.getContainer(containerId).inspect()
     return { exitCode: State.ExitCode, oomKilled: State.OOMKilled }
@@ -206,15 +195,27 @@ export class DockerodeClient implements DockerClient {
     await ignoreMissing(this.docker.getContainer(containerId).remove({ force: true, v: true }))
   }
 
+  private async removeVolume(name: string): Promise<void> {
+    const deadline = Date.now() + VOLUME_IN_USE_TIMEOUT_MS
+    for (;;) {
+      try {
+        return await this.docker.getVolume(name).remove()
+      } catch (error) {
+        if (statusOf(error) === 404) return
+        // 409: still in use by a container whose removal has not finished yet.
+        if (statusOf(error) !== 409 || Date.now() > deadline) throw error
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+  }
+
   async removeResources(runId?: string): Promise<RemovedCounts> {
     const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`
     const filters = JSON.stringify({ label: [label] })
     const containers = await this.docker.listContainers({ all: true, filters })
     await Promise.all(containers.map((c) => this.removeContainer(c.Id)))
     const { Volumes } = await this.docker.listVolumes({ filters })
-    await Promise.all(
-      (Volumes ?? []).map((v) => ignoreMissing(this.docker.getVolume(v.Name).remove()))
-    )
+    await Promise.all((Volumes ?? []).map((v) => this.removeVolume(v.Name)))
     const networks = await this.docker.listNetworks({ filters })
     await Promise.all(networks.map((n) => ignoreMissing(this.docker.getNetwork(n.Id).remove())))
     return {
@@ -224,6 +225,9 @@ export class DockerodeClient implements DockerClient {
     }
   }
 }
+
+/** How long a volume may stay in use by containers that are still being removed. */
+const VOLUME_IN_USE_TIMEOUT_MS = 5000
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode

@@ -114,7 +114,6 @@ async function runStages(
   result: JobResult,
   renderValue: (text: string) => string
 ) {
-  let shell: 'bash' | 'sh' | undefined
   for (const [index, stage] of stages.entries()) {
     const stageResult: StageResult = {
       id: stage.id,
@@ -145,11 +144,6 @@ async function runStages(
       if (stage.type === 'empty') {
         ctx.reporter.output(job, 'stdout', render(stage.echo ?? stage.name, context))
       } else {
-        if (stage.type === 'bash' && shell === undefined) {
-          shell = (await hasBash(ctx.client, containerId)) ? 'bash' : 'sh'
-          if (shell === 'sh')
-            ctx.reporter.warning(`the image has no bash; running bash stages with sh`, job)
-        }
         const outputFile = `${STATE_DIR}/${job.id}/stage-${index + 1}.out`
         const env = [
           `CTR_OUTPUT=${outputFile}`,
@@ -159,7 +153,7 @@ async function runStages(
         const lines = lineSplitter((stream, line) => ctx.reporter.output(job, stream, line))
         const exitCode = await ctx.client.exec(
           containerId,
-          stageCommand(stage, script, shell),
+          stageCommand(stage, script),
           env,
           lines.push
         )
@@ -188,13 +182,6 @@ async function runStages(
     stageResult.duration_ms = Date.now() - started
     ctx.reporter.stageFinished(job, stage, stageResult)
   }
-}
-
-async function hasBash(client: DockerClient, containerId: string): Promise<boolean> {
-  for (const candidate of ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash']) {
-    if (await client.pathExists(containerId, candidate)) return true
-  }
-  return false
 }
 
 function fail(result: JobResult, message: string) {

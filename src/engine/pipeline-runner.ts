@@ -45,7 +45,10 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     jobs: []
   }
   // Killing the containers ends their running execs at once; the job loop then unwinds.
-  const killContainers = () => void client.removeResources(runId).catch(() => undefined)
+  let killing: Promise<unknown> = Promise.resolve()
+  const killContainers = () => {
+    killing = client.removeResources(runId).catch(() => undefined)
+  }
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
   try {
@@ -83,6 +86,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     }
   } finally {
     signal.removeEventListener('abort', killContainers)
+    await killing
     if (!options.keep) await client.removeResources(runId)
   }
   result.status = signal.aborted

@@ -1,0 +1,95 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { parseOutputFile } from '../../src/engine/output-file.js'
+import { docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import { ACTION, runNode } from '../helpers/processes.js'
+
+const root = path.resolve(import.meta.dirname, '../..')
+
+afterAll(async () => {
+  expect(await leftovers()).toEqual(NOTHING_LEFT)
+})
+
+/** The files and variables the GitHub runner gives a node action step. */
+function runnerEnv(inputs: Record<string, string>, state: Record<string, string> = {}) {
+  const dir = tempDir('ctr-action-')
+  const files = { output: path.join(dir, 'output'), state: path.join(dir, 'state') }
+  for (const file of Object.values(files)) writeFileSync(file, '')
+  const env: Record<string, string> = {
+    GITHUB_WORKSPACE: root,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state
+  }
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value
+  return {
+    env,
+    read: (file: keyof typeof files) => parseOutputFile(readFileSync(files[file], 'utf8'))
+  }
+}
+
+describe('the bundled action', () => {
+  it('runs the pipeline input with params, groups logs per job and sets its outputs', async () => {
+    const runner = runnerEnv({ pipeline: 'examples/quickstart.yml', params: 'dataset: sales' })
+    const { code, stdout } = await runNode(ACTION, [], runner.env)
+    expect(code).toBe(0)
+    expect(stdout).toContain('::group::job prep')
+    expect(stdout).toContain('[report] prep counted 5 rows (36 units)')
+    const outputs = runner.read('output')
+    expect(outputs.status).toBe('success')
+    expect(JSON.parse(outputs.outputs)).toEqual({
+      prep: { rows: '5', units: '36' },
+      report: { report: '/ctr/workspace/report.txt' }
+    })
+    expect(JSON.parse(outputs.result)).toMatchObject({
+      run_id: outputs['run-id'],
+      status: 'success'
+    })
+    expect(runner.read('state')).toEqual({ isPost: 'true', runId: outputs['run-id'] })
+  })
+
+  it('takes an inline pipeline, fails the step and annotates the failed stage', async () => {
+    const inline = [
+      'jobs:',
+      '  check:',
+      '    runs-on: {with: {image: ctr-fixtures/busybox:latest}}',
+      '    stages:',
+      '      - {name: bad-rows, type: sh, run: "exit 4"}',
+      ''
+    ].join('\n')
+    const runner = runnerEnv({ pipeline: inline })
+    const { code, stdout } = await runNode(ACTION, [], runner.env)
+    expect(code).toBe(1)
+    expect(stdout).toContain(
+      '::error title=ctr-pipeline stage failed,file=pipeline input,line=5,col=9::job check, stage bad-rows: exit code 4'
+    )
+    expect(stdout).toContain('::error::pipeline failure: check failed')
+    expect(runner.read('output').status).toBe('failure')
+  })
+
+  it.each([
+    [{ pipeline: 'nope.yml' }, "input 'pipeline': no file 'nope.yml'"],
+    [
+      { pipeline: 'examples/quickstart.yml', params: '[1, 2]' },
+      "input 'params' must be a YAML mapping"
+    ],
+    [{ pipeline: 'examples/quickstart.yml', params: 'rows: 3' }, "param 'rows' is not declared"]
+  ])('fails with an actionable message for inputs %j', async (inputs, message) => {
+    const { code, stdout } = await runNode(ACTION, [], runnerEnv(inputs).env)
+    expect(code).toBe(1)
+    expect(stdout).toContain(`::error::${message}`)
+  })
+
+  it('removes what the run left in its post step', async () => {
+    const runId = 'post-step-test'
+    await docker.createVolume({
+      Name: `ctr-pipeline-${runId}`,
+      Labels: { 'ctr-pipeline.managed': 'true', 'ctr-pipeline.run-id': runId }
+    })
+    const runner = runnerEnv({ pipeline: 'examples/quickstart.yml' }, { isPost: 'true', runId })
+    const { code, stdout } = await runNode(ACTION, [], runner.env)
+    expect(code).toBe(0)
+    expect(stdout).toContain(`removed 1 resources left by run ${runId}`)
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+})

@@ -1,0 +1,146 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { BUSYBOX, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import { CLI, runNode, Spawned } from '../helpers/processes.js'
+
+afterAll(async () => {
+  expect(await leftovers()).toEqual(NOTHING_LEFT)
+})
+
+function pipelineFile(yaml: string): string {
+  const file = path.join(tempDir(), 'pipeline.yml')
+  writeFileSync(file, yaml)
+  return file
+}
+
+const SLOW = `jobs:
+  first:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: nap, type: sh, run: "echo napping; sleep 60"}
+  second:
+    needs: [first]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: never, type: sh, run: "true"}
+`
+
+describe('ctr-pipeline (the bundled CLI)', () => {
+  it('runs the quick start, exits 0 and writes the result document', async () => {
+    const result = path.join(tempDir(), 'result.json')
+    const { code, stdout } = await runNode(CLI, [
+      'run',
+      'examples/quickstart.yml',
+      '--result',
+      result
+    ])
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^run \S+ success: prep success, report success/m)
+    const doc = JSON.parse(readFileSync(result, 'utf8'))
+    expect(doc).toMatchObject({ status: 'success', pipeline: 'quickstart' })
+    expect(doc.jobs.map((j: { id: string; outputs: object }) => [j.id, j.outputs])).toEqual([
+      ['prep', { rows: '5', units: '36' }],
+      ['report', { report: '/ctr/workspace/report.txt' }]
+    ])
+  })
+
+  it('takes params from --param', async () => {
+    const { code, stdout } = await runNode(CLI, [
+      'run',
+      'examples/quickstart.yml',
+      '--param',
+      'dataset=missing'
+    ])
+    expect(code).toBe(1)
+    expect(stdout).toContain('[prep] counting rows of missing')
+    expect(stdout).toContain(
+      "FileNotFoundError: [Errno 2] No such file or directory: 'missing.csv'"
+    )
+  })
+
+  it.each([
+    ['a YAML syntax error', 'jobs:\n  a: [1, 2\n', /pipeline\.yml:\d+:\d+: YAML syntax error/],
+    [
+      'an unknown key',
+      `jobs:\n  a:\n    runs-on: {with: {image: x}}\n    stagse: []\n`,
+      /pipeline\.yml:4:5: jobs\.a: unknown key 'stagse' \(did you mean 'stages'\?\)/
+    ]
+  ])(
+    'exits 2 on %s, naming FILE:LINE:COL, without a stack trace',
+    async (_what, yaml, expected) => {
+      const file = pipelineFile(yaml)
+      const { code, stderr } = await runNode(CLI, ['run', file])
+      expect(code).toBe(2)
+      expect(stderr).toMatch(expected)
+      expect(stderr).not.toMatch(/\n\s+at /)
+    }
+  )
+
+  it.each([
+    [
+      ['run', 'examples/quickstart.yml', '--param', 'novalue'],
+      "--param 'novalue': expected KEY=VALUE"
+    ],
+    [['run', 'examples/quickstart.yml', '--job', 'nope'], '--job nope: no such job'],
+    [['run', 'examples/quickstart.yml', '--bogus'], "unknown option '--bogus'"],
+    [['run', 'no-such-file.yml'], 'no-such-file.yml:1:1: cannot read pipeline file: no such file']
+  ])('exits 2 on a bad command line: %j', async (args, message) => {
+    const { code, stderr } = await runNode(CLI, args)
+    expect(code).toBe(2)
+    expect(stderr).toContain(message)
+  })
+
+  it('exits 3 with one line saying how to start an engine when none is reachable', async () => {
+    const { code, stderr } = await runNode(CLI, ['run', 'examples/quickstart.yml'], {
+      DOCKER_HOST: 'unix:///tmp/ctr-no-engine.sock'
+    })
+    expect(code).toBe(3)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toMatch(
+      /^cannot reach the Docker engine at unix:\/\/\/tmp\/ctr-no-engine\.sock .*start one/
+    )
+  })
+
+  it('validates files: every problem at once, exit 2', async () => {
+    const good = pipelineFile(`jobs:\n  a:\n    runs-on: {with: {image: x}}\n`)
+    const bad = pipelineFile(
+      `jobs:\n  a:\n    needs: [b]\n    runs-on: {with: {image: x, usr: y}}\n`
+    )
+    const { code, stdout, stderr } = await runNode(CLI, ['validate', good, bad])
+    expect(code).toBe(2)
+    expect(stdout).toContain(`${good}: valid`)
+    expect(stderr).toContain(
+      `${bad}:4:32: jobs.a.runs-on.with: unknown key 'usr' (did you mean 'user'?)`
+    )
+    expect(stderr).toContain(`${bad}:2:3: jobs.a.needs names 'b', which is not a job in this file`)
+  })
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    'on %s during a running stage: kills, removes everything labelled within 10 s, exits 130',
+    async (signal) => {
+      const run = new Spawned(CLI, ['run', pipelineFile(SLOW)])
+      const [, runId] = await run.waitFor(/^run (\S+):/m)
+      await run.waitFor(/\[first\] napping/)
+      const sent = Date.now()
+      run.child.kill(signal)
+      const { code, stdout } = await run.exited
+      expect(code).toBe(130)
+      expect(Date.now() - sent).toBeLessThan(10_000)
+      expect(stdout).toMatch(/^\[second\] job cancelled/m)
+      expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+    }
+  )
+
+  it('cleanup --run-id removes what a hard-killed run left behind', async () => {
+    const run = new Spawned(CLI, ['run', pipelineFile(SLOW)])
+    const [, runId] = await run.waitFor(/^run (\S+):/m)
+    await run.waitFor(/\[first\] napping/)
+    run.child.kill('SIGKILL')
+    await run.exited
+    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0 })
+    const { code, stdout } = await runNode(CLI, ['cleanup', '--run-id', runId])
+    expect(code).toBe(0)
+    expect(stdout).toBe('removed 1 containers, 1 volumes, 0 networks\n')
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+})
