@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The project's whole check, as CI runs it and as the README's test command:
+# install, lint, type-check, rebuild dist/ and fail if it was stale, prepare the Docker
+# engine and fixture images, then unit and integration tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "install dependencies"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "lint and format"
+npm run lint --silent
+
+step "type-check"
+npm run typecheck --silent
+
+step "dist/ is built from this source"
+npm run build --silent >/dev/null
+if [ -n "$(git status --porcelain -- dist)" ]; then
+  git status --short -- dist
+  echo "dist/ is stale: run 'npm run build' and commit dist/" >&2
+  exit 1
+fi
+
+step "Docker engine and fixture images"
+bash scripts/setup.sh
+
+step "unit tests"
+npm run test:unit --silent
+
+step "integration tests (real Docker engine)"
+npm run test:itg --silent
+
+step "nothing labelled ctr-pipeline is left on the engine"
+left=$(docker ps -aq --filter label=ctr-pipeline.managed; docker volume ls -q --filter label=ctr-pipeline.managed; docker network ls -q --filter label=ctr-pipeline.managed)
+if [ -n "$left" ]; then
+  echo "left behind: $left" >&2
+  exit 1
+fi
+echo "all checks passed"
