@@ -91,6 +91,11 @@ describe('parsePipeline', () => {
       /^p\.yml:2:3: jobs form a cycle through 'needs': a -> c -> b -> a$/
     ],
     [
+      'a job id that is not plain',
+      `jobs:\n  ok: {runs-on: {with: {image: x}}}\n  a/../b:\n${withImage}`,
+      /^p\.yml:3:3: job id 'a\/\.\.\/b' must start with a letter/
+    ],
+    [
       'a duplicate stage id',
       job(
         `${withImage}    stages:\n      - {name: x, type: empty}\n      - {name: x, type: empty}\n`

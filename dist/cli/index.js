@@ -76647,6 +76647,7 @@ const STAGE_KEYS = [
 const PARAM_KEYS = ['type', 'default', 'required', 'desc', 'description'];
 const PARAM_TYPES = ['str', 'int', 'float', 'bool', 'list', 'map'];
 const STAGE_TYPES = ['empty', 'bash', 'sh', 'py', 'cmd'];
+const JOB_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 async function loadPipelineFile(file) {
     let text;
@@ -76705,6 +76706,10 @@ function readPipeline(r, root, file, dir) {
     if (jobsNode !== null && jobEntries.length === 0)
         r.fail(jobsNode, "'jobs:' is empty");
     for (const { key, keyNode, value } of jobEntries) {
+        // Job ids name containers and folders and appear in expressions: keep them plain.
+        if (!JOB_ID.test(key)) {
+            r.fail(keyNode, `job id '${key}' must start with a letter or '_' and hold only letters, digits, '-' and '_'`);
+        }
         const job = readJob(r, key, value, r.position(keyNode));
         if (job)
             pipeline.jobs.push(job);

@@ -46,6 +46,7 @@ const STAGE_KEYS = [
 const PARAM_KEYS = ['type', 'default', 'required', 'desc', 'description'] as const
 const PARAM_TYPES: readonly ParamType[] = ['str', 'int', 'float', 'bool', 'list', 'map']
 const STAGE_TYPES: readonly StageType[] = ['empty', 'bash', 'sh', 'py', 'cmd']
+const JOB_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/
 
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 export async function loadPipelineFile(file: string): Promise<Pipeline> {
@@ -103,6 +104,13 @@ function readPipeline(r: YamlReader, root: Node | null, file: string, dir: strin
   const jobEntries = r.entries(jobsNode, 'jobs') ?? []
   if (jobsNode !== null && jobEntries.length === 0) r.fail(jobsNode, "'jobs:' is empty")
   for (const { key, keyNode, value } of jobEntries) {
+    // Job ids name containers and folders and appear in expressions: keep them plain.
+    if (!JOB_ID.test(key)) {
+      r.fail(
+        keyNode,
+        `job id '${key}' must start with a letter or '_' and hold only letters, digits, '-' and '_'`
+      )
+    }
     const job = readJob(r, key, value, r.position(keyNode))
     if (job) pipeline.jobs.push(job)
   }
