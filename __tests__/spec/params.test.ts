@@ -1,5 +1,6 @@
 import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { ParamError, resolveParams } from '../../src/spec/params.js'
+import { InputError } from '../../src/spec/input-error.js'
+import { resolveParams } from '../../src/spec/params.js'
 
 const pipeline = parsePipeline(
   `params:
@@ -41,7 +42,7 @@ describe('resolveParams', () => {
     [{ r: 'x', f: 'abc' }, "param 'f': expected a number"],
     [{ r: 'x', nope: '1' }, "param 'nope' is not declared in p.yml"]
   ])('refuses %j', (given, message) => {
-    expect(() => resolveParams(pipeline, given)).toThrow(ParamError)
+    expect(() => resolveParams(pipeline, given)).toThrow(InputError)
     expect(() => resolveParams(pipeline, given)).toThrow(message)
   })
 })

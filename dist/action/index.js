@@ -99463,7 +99463,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 6439:
+/***/ 7399:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -102420,6 +102420,9 @@ function getIDToken(aud) {
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var lib_docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
@@ -102435,6 +102438,7 @@ function runLabels(runId) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/docker-client.ts
+
 
 
 
@@ -102484,13 +102488,14 @@ class DockerodeClient {
             throw new Error(`image '${image}' is not on the engine and could not be pulled: ${messageOf(error)}`);
         }
     }
-    async makeDirectories(containerId, parent, dirs) {
+    async makeDirectories(containerId, root, dirs) {
         const pack = tar_stream.pack();
-        for (const dir of dirs)
-            pack.entry({ name: `${dir}/`, type: 'directory', mode: 0o777 });
+        for (const dir of dirs) {
+            pack.entry({ name: `${external_node_path_default().posix.relative(root, dir)}/`, type: 'directory', mode: 0o777 });
+        }
         pack.finalize();
         const archive = await collect(pack);
-        await this.docker.getContainer(containerId).putArchive(archive, { path: parent });
+        await this.docker.getContainer(containerId).putArchive(archive, { path: root });
     }
     async startContainer(containerId) {
         await this.docker.getContainer(containerId).start();
@@ -102625,91 +102630,13 @@ async function collect(stream) {
     return Buffer.concat(chunks);
 }
 
-;// CONCATENATED MODULE: ./src/spec/params.ts
-/** A param value given on the command line or in the action's `params` input is wrong. */
-class ParamError extends Error {
-    name = 'ParamError';
-}
+;// CONCATENATED MODULE: ./src/spec/input-error.ts
 /**
- * The params a run sees: defaults of the file, overridden by the given values.
- * Text values (from `--param K=V`) are converted to the declared type; typed values
- * (from the action's YAML `params`) are checked against it.
+ * Something the user gave is invalid: a param value, a flag, an action input. Like a
+ * SpecError it ends a command with exit status 2, before anything runs.
  */
-function resolveParams(pipeline, given) {
-    const problems = [];
-    const values = {};
-    for (const name of Object.keys(given)) {
-        if (!(name in pipeline.params)) {
-            const known = Object.keys(pipeline.params).join(', ') || 'none';
-            problems.push(`param '${name}' is not declared in ${pipeline.file} (declared: ${known})`);
-        }
-    }
-    for (const [name, spec] of Object.entries(pipeline.params)) {
-        const raw = name in given ? given[name] : spec.default;
-        if (raw === undefined) {
-            if (spec.required)
-                problems.push(`param '${name}' is required: give it with --param ${name}=VALUE`);
-            continue;
-        }
-        try {
-            values[name] = coerce(raw, spec);
-        }
-        catch (error) {
-            problems.push(`param '${name}': ${error.message}`);
-        }
-    }
-    if (problems.length > 0)
-        throw new ParamError(problems.join('\n'));
-    return values;
-}
-function coerce(raw, spec) {
-    const text = typeof raw === 'string' ? raw.trim() : undefined;
-    const expected = (what) => new Error(`expected ${what}, got ${JSON.stringify(raw)}`);
-    switch (spec.type) {
-        case 'str':
-            if (typeof raw === 'object' && raw !== null)
-                throw expected('a string');
-            return String(raw);
-        case 'int': {
-            const n = text !== undefined && /^-?\d+$/.test(text) ? Number(text) : raw;
-            if (typeof n !== 'number' || !Number.isInteger(n))
-                throw expected('an integer');
-            return n;
-        }
-        case 'float': {
-            const n = text !== undefined && text !== '' ? Number(text) : raw;
-            if (typeof n !== 'number' || Number.isNaN(n))
-                throw expected('a number');
-            return n;
-        }
-        case 'bool': {
-            if (typeof raw === 'boolean')
-                return raw;
-            if (text === 'true' || text === 'false')
-                return text === 'true';
-            throw expected('true or false');
-        }
-        case 'list': {
-            const value = text !== undefined ? parseJson(text, () => text.split(',').map((s) => s.trim())) : raw;
-            if (!Array.isArray(value))
-                throw expected('a list (JSON, or comma-separated)');
-            return value;
-        }
-        case 'map': {
-            const value = text !== undefined ? parseJson(text, () => undefined) : raw;
-            if (typeof value !== 'object' || value === null || Array.isArray(value))
-                throw expected('a JSON object');
-            return value;
-        }
-    }
-}
-function parseJson(text, fallback) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return fallback();
-    }
+class InputError extends Error {
+    name = 'InputError';
 }
 
 ;// CONCATENATED MODULE: ./src/spec/spec-error.ts
@@ -102852,6 +102779,10 @@ const STATE_DIR = `${CTR_ROOT}/state`;
 function workflowVolumeName(runId) {
     return `ctr-pipeline-${runId}`;
 }
+/** Where one job's stages write their `$CTR_OUTPUT` files. */
+function jobStateDir(jobId) {
+    return `${STATE_DIR}/${jobId}`;
+}
 
 ;// CONCATENATED MODULE: ./src/spec/job-order.ts
 
@@ -102889,9 +102820,6 @@ function findCycle(remaining, byId) {
     return [...path.slice(path.indexOf(current.id)), current.id];
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/spec/quantities.ts
 const MEMORY_UNITS = {
     '': 1,
@@ -103210,7 +103138,7 @@ async function runJob(job, ctx) {
         if (ctx.signal.aborted)
             throw new Error('cancelled');
         if (job.stages) {
-            await ctx.client.makeDirectories(containerId, '/ctr', ['workspace', `state/${job.id}`]);
+            await ctx.client.makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, jobStateDir(job.id)]);
             await ctx.client.startContainer(containerId);
             await runStages(job, job.stages, containerId, ctx, result, renderValue);
             if (result.status === 'success')
@@ -103226,9 +103154,9 @@ async function runJob(job, ctx) {
                 fail(result, describeExit(exit.exitCode));
         }
         if (result.status === 'success') {
-            const stages = Object.fromEntries(result.stages.map((s) => [s.id, { outputs: s.outputs }]));
+            const context = { ...ctx.context, stages: stageOutputsContext(result.stages) };
             for (const [key, template] of Object.entries(job.outputs)) {
-                result.outputs[key] = render(template, { ...ctx.context, stages });
+                result.outputs[key] = render(template, context);
             }
         }
     }
@@ -103265,8 +103193,7 @@ async function runStages(job, stages, containerId, ctx, result, renderValue) {
         const started = Date.now();
         ctx.reporter.stageStarted(job, stage);
         try {
-            const stagesSoFar = Object.fromEntries(result.stages.map((s) => [s.id, { outputs: s.outputs }]));
-            const context = { ...ctx.context, stages: stagesSoFar };
+            const context = { ...ctx.context, stages: stageOutputsContext(result.stages) };
             // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
             const script = stage.type === 'cmd'
                 ? (stage.args ?? []).map((a) => render(a, context))
@@ -103275,7 +103202,7 @@ async function runStages(job, stages, containerId, ctx, result, renderValue) {
                 ctx.reporter.output(job, 'stdout', render(stage.echo ?? stage.name, context));
             }
             else {
-                const outputFile = `${STATE_DIR}/${job.id}/stage-${index + 1}.out`;
+                const outputFile = `${jobStateDir(job.id)}/stage-${index + 1}.out`;
                 const env = [
                     `CTR_OUTPUT=${outputFile}`,
                     `CTR_STAGE_ID=${stage.id}`,
@@ -103311,6 +103238,10 @@ async function runStages(job, stages, containerId, ctx, result, renderValue) {
         stageResult.duration_ms = Date.now() - started;
         ctx.reporter.stageFinished(job, stage, stageResult);
     }
+}
+/** `stages.ID.outputs` as expressions see it, from the stages run so far. */
+function stageOutputsContext(stages) {
+    return Object.fromEntries(stages.map((s) => [s.id, { outputs: s.outputs }]));
 }
 function fail(result, message) {
     result.status = 'failure';
@@ -103492,7 +103423,7 @@ async function runSession(options) {
 
 /** The exit status and one message for an error that ended a command: never a stack trace. */
 function describeError(error) {
-    if (error instanceof SpecError || error instanceof ParamError || error instanceof TemplateError) {
+    if (error instanceof SpecError || error instanceof InputError || error instanceof TemplateError) {
         return { status: EXIT.invalid, message: error.message };
     }
     if (error instanceof EngineUnavailableError)
@@ -103589,6 +103520,90 @@ class ActionsReporter extends ConsoleReporter {
     }
     warning(message, job) {
         warning(job ? `job ${job.id}: ${message}` : message);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/spec/params.ts
+
+/**
+ * The params a run sees: defaults of the file, overridden by the given values.
+ * Text values (from `--param K=V`) are converted to the declared type; typed values
+ * (from the action's YAML `params`) are checked against it.
+ */
+function resolveParams(pipeline, given) {
+    const problems = [];
+    const values = {};
+    for (const name of Object.keys(given)) {
+        if (!(name in pipeline.params)) {
+            const known = Object.keys(pipeline.params).join(', ') || 'none';
+            problems.push(`param '${name}' is not declared in ${pipeline.file} (declared: ${known})`);
+        }
+    }
+    for (const [name, spec] of Object.entries(pipeline.params)) {
+        const raw = name in given ? given[name] : spec.default;
+        if (raw === undefined) {
+            if (spec.required)
+                problems.push(`param '${name}' is required: give it with --param ${name}=VALUE`);
+            continue;
+        }
+        try {
+            values[name] = coerce(raw, spec);
+        }
+        catch (error) {
+            problems.push(`param '${name}': ${error.message}`);
+        }
+    }
+    if (problems.length > 0)
+        throw new InputError(problems.join('\n'));
+    return values;
+}
+function coerce(raw, spec) {
+    const text = typeof raw === 'string' ? raw.trim() : undefined;
+    const expected = (what) => new Error(`expected ${what}, got ${JSON.stringify(raw)}`);
+    switch (spec.type) {
+        case 'str':
+            if (typeof raw === 'object' && raw !== null)
+                throw expected('a string');
+            return String(raw);
+        case 'int': {
+            const n = text !== undefined && /^-?\d+$/.test(text) ? Number(text) : raw;
+            if (typeof n !== 'number' || !Number.isInteger(n))
+                throw expected('an integer');
+            return n;
+        }
+        case 'float': {
+            const n = text !== undefined && text !== '' ? Number(text) : raw;
+            if (typeof n !== 'number' || Number.isNaN(n))
+                throw expected('a number');
+            return n;
+        }
+        case 'bool': {
+            if (typeof raw === 'boolean')
+                return raw;
+            if (text === 'true' || text === 'false')
+                return text === 'true';
+            throw expected('true or false');
+        }
+        case 'list': {
+            const value = text !== undefined ? parseJson(text, () => text.split(',').map((s) => s.trim())) : raw;
+            if (!Array.isArray(value))
+                throw expected('a list (JSON, or comma-separated)');
+            return value;
+        }
+        case 'map': {
+            const value = text !== undefined ? parseJson(text, () => undefined) : raw;
+            if (typeof value !== 'object' || value === null || Array.isArray(value))
+                throw expected('a JSON object');
+            return value;
+        }
+    }
+}
+function parseJson(text, fallback) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return fallback();
     }
 }
 
@@ -104054,7 +104069,7 @@ async function getSettings() {
     else {
         const file = external_node_path_default().resolve(workspace, pipelineInput);
         if (!(0,external_node_fs_namespaceObject.existsSync)(file)) {
-            throw new ParamError(`input 'pipeline': no file '${pipelineInput}' in ${workspace} (give a path relative to the repository, or the pipeline's YAML itself)`);
+            throw new InputError(`input 'pipeline': no file '${pipelineInput}' in ${workspace} (give a path relative to the repository, or the pipeline's YAML itself)`);
         }
         pipeline = await loadPipelineFile(external_node_path_default().relative(process.cwd(), file) || file);
     }
@@ -104069,10 +104084,10 @@ function parseParamsInput(text) {
         value = (0,dist/* parse */.qg)(text);
     }
     catch (error) {
-        throw new ParamError(`input 'params' is not valid YAML: ${error.message.split('\n')[0]}`);
+        throw new InputError(`input 'params' is not valid YAML: ${error.message.split('\n')[0]}`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new ParamError(`input 'params' must be a YAML mapping of param names to values, e.g. 'dataset: sales'`);
+        throw new InputError(`input 'params' must be a YAML mapping of param names to values, e.g. 'dataset: sales'`);
     }
     return value;
 }
@@ -104138,7 +104153,7 @@ async function run() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7392);
-/* harmony import */ var _action_action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6439);
+/* harmony import */ var _action_action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7399);
 
 
 await (0,_action_action_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
-import { ParamError } from '../spec/params.js'
+import { InputError } from '../spec/input-error.js'
 
 /** Everything the action was asked to do, read and checked in one place. */
 export interface ActionSettings {
@@ -26,7 +26,7 @@ export async function getSettings(): Promise<ActionSettings> {
   } else {
     const file = path.resolve(workspace, pipelineInput)
     if (!existsSync(file)) {
-      throw new ParamError(
+      throw new InputError(
         `input 'pipeline': no file '${pipelineInput}' in ${workspace} (give a path relative to the repository, or the pipeline's YAML itself)`
       )
     }
@@ -42,12 +42,12 @@ export function parseParamsInput(text: string): Record<string, unknown> {
   try {
     value = parseYaml(text)
   } catch (error) {
-    throw new ParamError(
+    throw new InputError(
       `input 'params' is not valid YAML: ${(error as Error).message.split('\n')[0]}`
     )
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ParamError(
+    throw new InputError(
       `input 'params' must be a YAML mapping of param names to values, e.g. 'dataset: sales'`
     )
   }

@@ -1,12 +1,12 @@
 import { EngineUnavailableError } from '../engine/docker-client.js'
-import { ParamError } from '../spec/params.js'
+import { InputError } from '../spec/input-error.js'
 import { SpecError } from '../spec/spec-error.js'
 import { TemplateError } from '../plan/template.js'
 import { EXIT } from './run-session.js'
 
 /** The exit status and one message for an error that ended a command: never a stack trace. */
 export function describeError(error: unknown): { status: number; message: string } {
-  if (error instanceof SpecError || error instanceof ParamError || error instanceof TemplateError) {
+  if (error instanceof SpecError || error instanceof InputError || error instanceof TemplateError) {
     return { status: EXIT.invalid, message: error.message }
   }
   if (error instanceof EngineUnavailableError)

@@ -5,7 +5,8 @@ import { EXIT, exitStatusOf, runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
-import { ParamError, resolveParams } from '../spec/params.js'
+import { InputError } from '../spec/input-error.js'
+import { resolveParams } from '../spec/params.js'
 import { SpecError } from '../spec/spec-error.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -15,7 +16,7 @@ export function parseParamFlags(flags: string[]): Record<string, string> {
   const params: Record<string, string> = {}
   for (const flag of flags) {
     const equals = flag.indexOf('=')
-    if (equals <= 0) throw new ParamError(`--param '${flag}': expected KEY=VALUE`)
+    if (equals <= 0) throw new InputError(`--param '${flag}': expected KEY=VALUE`)
     params[flag.slice(0, equals)] = flag.slice(equals + 1)
   }
   return params
@@ -49,7 +50,7 @@ function program(setExit: (status: number) => void): Command {
         const unknown = opts.job.filter((id) => !pipeline.jobs.some((j) => j.id === id))
         if (unknown.length > 0) {
           const known = pipeline.jobs.map((j) => j.id).join(', ')
-          throw new ParamError(
+          throw new InputError(
             `--job ${unknown.join(', ')}: no such job in ${file} (jobs: ${known})`
           )
         }

@@ -1,4 +1,5 @@
 import Docker from 'dockerode'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import tar from 'tar-stream'
 import type { ContainerCreateBody } from '../plan/container-plan.js'
@@ -34,8 +35,11 @@ export interface DockerClient {
   createVolume(name: string, runId: string): Promise<void>
   /** Creates a container, pulling its image first when it is not on the engine. */
   createContainer(name: string, body: ContainerCreateBody): Promise<string>
-  /** Creates folders (mode 0777, so any container user can write) under `parent`, before start. */
-  makeDirectories(containerId: string, parent: string, dirs: string[]): Promise<void>
+  /**
+   * Creates folders (mode 0777, so any container user can write) before the container
+   * starts; `dirs` are absolute paths inside the mount at `root`.
+   */
+  makeDirectories(containerId: string, root: string, dirs: string[]): Promise<void>
   startContainer(containerId: string): Promise<void>
   /** Attaches, starts and waits for a container that runs its own command. */
   runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit>
@@ -103,12 +107,14 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
-  async makeDirectories(containerId: string, parent: string, dirs: string[]): Promise<void> {
+  async makeDirectories(containerId: string, root: string, dirs: string[]): Promise<void> {
     const pack = tar.pack()
-    for (const dir of dirs) pack.entry({ name: `${dir}/`, type: 'directory', mode: 0o777 })
+    for (const dir of dirs) {
+      pack.entry({ name: `${path.posix.relative(root, dir)}/`, type: 'directory', mode: 0o777 })
+    }
     pack.finalize()
     const archive = await collect(pack)
-    await this.docker.getContainer(containerId).putArchive(archive, { path: parent })
+    await this.docker.getContainer(containerId).putArchive(archive, { path: root })
   }
 
   async startContainer(containerId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { planContainer } from '../plan/container-plan.js'
-import { STATE_DIR } from '../plan/container-paths.js'
+import { CTR_ROOT, jobStateDir, WORKSPACE_DIR } from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
 import { render, type TemplateContext } from '../plan/template.js'
 import type { JobSpec, Pipeline, StageSpec } from '../spec/pipeline-types.js'
@@ -75,7 +75,7 @@ export async function runJob(job: JobSpec, ctx: JobRunContext): Promise<JobResul
     containerId = await ctx.client.createContainer(planned.name, planned.body)
     if (ctx.signal.aborted) throw new Error('cancelled')
     if (job.stages) {
-      await ctx.client.makeDirectories(containerId, '/ctr', ['workspace', `state/${job.id}`])
+      await ctx.client.makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, jobStateDir(job.id)])
       await ctx.client.startContainer(containerId)
       await runStages(job, job.stages, containerId, ctx, result, renderValue)
       if (result.status === 'success') result.exit_code = 0
@@ -88,9 +88,9 @@ export async function runJob(job: JobSpec, ctx: JobRunContext): Promise<JobResul
       if (exit.exitCode !== 0) fail(result, describeExit(exit.exitCode))
     }
     if (result.status === 'success') {
-      const stages = Object.fromEntries(result.stages.map((s) => [s.id, { outputs: s.outputs }]))
+      const context = { ...ctx.context, stages: stageOutputsContext(result.stages) }
       for (const [key, template] of Object.entries(job.outputs)) {
-        result.outputs[key] = render(template, { ...ctx.context, stages })
+        result.outputs[key] = render(template, context)
       }
     }
   } catch (error) {
@@ -132,10 +132,7 @@ async function runStages(
     const started = Date.now()
     ctx.reporter.stageStarted(job, stage)
     try {
-      const stagesSoFar = Object.fromEntries(
-        result.stages.map((s) => [s.id, { outputs: s.outputs }])
-      )
-      const context = { ...ctx.context, stages: stagesSoFar }
+      const context = { ...ctx.context, stages: stageOutputsContext(result.stages) }
       // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
       const script =
         stage.type === 'cmd'
@@ -144,7 +141,7 @@ async function runStages(
       if (stage.type === 'empty') {
         ctx.reporter.output(job, 'stdout', render(stage.echo ?? stage.name, context))
       } else {
-        const outputFile = `${STATE_DIR}/${job.id}/stage-${index + 1}.out`
+        const outputFile = `${jobStateDir(job.id)}/stage-${index + 1}.out`
         const env = [
           `CTR_OUTPUT=${outputFile}`,
           `CTR_STAGE_ID=${stage.id}`,
@@ -182,6 +179,11 @@ async function runStages(
     stageResult.duration_ms = Date.now() - started
     ctx.reporter.stageFinished(job, stage, stageResult)
   }
+}
+
+/** `stages.ID.outputs` as expressions see it, from the stages run so far. */
+function stageOutputsContext(stages: StageResult[]) {
+  return Object.fromEntries(stages.map((s) => [s.id, { outputs: s.outputs }]))
 }
 
 function fail(result: JobResult, message: string) {

@@ -9,3 +9,8 @@ export const STATE_DIR = `${CTR_ROOT}/state`
 export function workflowVolumeName(runId: string): string {
   return `ctr-pipeline-${runId}`
 }
+
+/** Where one job's stages write their `$CTR_OUTPUT` files. */
+export function jobStateDir(jobId: string): string {
+  return `${STATE_DIR}/${jobId}`
+}

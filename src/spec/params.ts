@@ -1,9 +1,5 @@
+import { InputError } from './input-error.js'
 import type { ParamSpec, Pipeline } from './pipeline-types.js'
-
-/** A param value given on the command line or in the action's `params` input is wrong. */
-export class ParamError extends Error {
-  override name = 'ParamError'
-}
 
 /**
  * The params a run sees: defaults of the file, overridden by the given values.
@@ -35,7 +31,7 @@ export function resolveParams(
       problems.push(`param '${name}': ${(error as Error).message}`)
     }
   }
-  if (problems.length > 0) throw new ParamError(problems.join('\n'))
+  if (problems.length > 0) throw new InputError(problems.join('\n'))
   return values
 }
 
