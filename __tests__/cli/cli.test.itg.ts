@@ -126,7 +126,7 @@ describe('ctr-pipeline (the bundled CLI)', () => {
       const { code, stdout } = await run.exited
       expect(code).toBe(130)
       expect(Date.now() - sent).toBeLessThan(10_000)
-      expect(stdout).toMatch(/^\[second\] job cancelled/m)
+      expect(stdout).toMatch(/^\[second\] job cancelled \(\d/m)
       expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
     }
   )

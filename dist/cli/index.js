@@ -76148,11 +76148,8 @@ async function runStages(job, stages, containerId, ctx, result, renderValue) {
                 const written = await ctx.client.readFile(containerId, outputFile);
                 if (written)
                     stageResult.outputs = parseOutputFile(written);
-                if (exitCode !== 0) {
-                    if (exitCode === 137)
-                        result.oom_killed = (await ctx.client.inspectExit(containerId)).oomKilled;
+                if (exitCode !== 0)
                     throw new Error(describeExit(exitCode));
-                }
             }
         }
         catch (error) {
@@ -76216,12 +76213,16 @@ async function runPipeline(options) {
         await client.createVolume(workflowVolume, runId);
         const byId = new Map();
         for (const job of order) {
-            const failedNeed = job.needs.find((n) => byId.get(n)?.status !== 'success');
+            // A need left out with --job has no result: the job runs without its outputs.
+            const failedNeed = job.needs.find((n) => byId.has(n) && byId.get(n).status !== 'success');
             let jobResult;
-            if (signal.aborted || (failedNeed && byId.has(failedNeed))) {
-                jobResult = notRun(job.id, signal.aborted ? 'cancelled' : 'skipped');
-                if (failedNeed)
-                    jobResult.error = `skipped: needed job '${failedNeed}' did not succeed`;
+            if (signal.aborted) {
+                jobResult = notRun(job.id, 'cancelled');
+                reporter.jobFinished(job, jobResult);
+            }
+            else if (failedNeed) {
+                jobResult = notRun(job.id, 'skipped');
+                jobResult.error = `skipped: needed job '${failedNeed}' did not succeed`;
                 reporter.jobFinished(job, jobResult);
             }
             else {

@@ -47,7 +47,6 @@ export interface DockerClient {
   exec(containerId: string, cmd: string[], env: string[], onOutput: OutputHandler): Promise<number>
   /** The text of a file in a container, or undefined when there is none. */
   readFile(containerId: string, filePath: string): Promise<string | undefined>
-  inspectExit(containerId: string): Promise<ContainerExit>
   removeContainer(containerId: string): Promise<void>
   /**
    * Force-removes every container, then every volume and network, labelled with the run
@@ -192,7 +191,7 @@ export class DockerodeClient implements DockerClient {
     return Buffer.concat(chunks).toString('utf8')
   }
 
-  async inspectExit(containerId: string): Promise<ContainerExit> {
+  private async inspectExit(containerId: string): Promise<ContainerExit> {
     const { State } = await this.docker.getContainer(containerId).inspect()
     return { exitCode: State.ExitCode, oomKilled: State.OOMKilled }
   }

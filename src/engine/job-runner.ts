@@ -158,11 +158,7 @@ async function runStages(
         stageResult.exit_code = exitCode
         const written = await ctx.client.readFile(containerId, outputFile)
         if (written) stageResult.outputs = parseOutputFile(written)
-        if (exitCode !== 0) {
-          if (exitCode === 137)
-            result.oom_killed = (await ctx.client.inspectExit(containerId)).oomKilled
-          throw new Error(describeExit(exitCode))
-        }
+        if (exitCode !== 0) throw new Error(describeExit(exitCode))
       }
     } catch (error) {
       if (ctx.signal.aborted) {

@@ -56,11 +56,15 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     await client.createVolume(workflowVolume, runId)
     const byId = new Map<string, JobResult>()
     for (const job of order) {
-      const failedNeed = job.needs.find((n) => byId.get(n)?.status !== 'success')
+      // A need left out with --job has no result: the job runs without its outputs.
+      const failedNeed = job.needs.find((n) => byId.has(n) && byId.get(n)!.status !== 'success')
       let jobResult: JobResult
-      if (signal.aborted || (failedNeed && byId.has(failedNeed))) {
-        jobResult = notRun(job.id, signal.aborted ? 'cancelled' : 'skipped')
-        if (failedNeed) jobResult.error = `skipped: needed job '${failedNeed}' did not succeed`
+      if (signal.aborted) {
+        jobResult = notRun(job.id, 'cancelled')
+        reporter.jobFinished(job, jobResult)
+      } else if (failedNeed) {
+        jobResult = notRun(job.id, 'skipped')
+        jobResult.error = `skipped: needed job '${failedNeed}' did not succeed`
         reporter.jobFinished(job, jobResult)
       } else {
         const needs = Object.fromEntries(
