@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { BUSYBOX, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../helpers/processes.js'
 
 afterAll(async () => {
@@ -130,6 +130,22 @@ describe('ctr-pipeline (the bundled CLI)', () => {
       expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
     }
   )
+
+  it('with --keep, an interrupt kills the containers but keeps them and the volume for debugging', async () => {
+    const run = new Spawned(CLI, ['run', pipelineFile(SLOW), '--keep'])
+    const [, runId] = await run.waitFor(/^run (\S+):/m)
+    await run.waitFor(/\[first\] napping/)
+    run.child.kill('SIGTERM')
+    expect((await run.exited).code).toBe(130)
+    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0 })
+    const [kept] = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
+    })
+    expect(kept.State).toBe('exited')
+    await runNode(CLI, ['cleanup', '--run-id', runId])
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
 
   it('cleanup --run-id removes what a hard-killed run left behind', async () => {
     const run = new Spawned(CLI, ['run', pipelineFile(SLOW)])

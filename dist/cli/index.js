@@ -75504,6 +75504,11 @@ class DockerodeClient {
     async removeContainer(containerId) {
         await ignoreMissing(this.docker.getContainer(containerId).remove({ force: true, v: true }));
     }
+    async killContainers(runId) {
+        const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] });
+        const containers = await this.docker.listContainers({ filters });
+        await Promise.all(containers.map((c) => ignoreMissing(this.docker.getContainer(c.Id).kill())));
+    }
     async removeVolume(name) {
         const deadline = Date.now() + VOLUME_IN_USE_TIMEOUT_MS;
         for (;;) {
@@ -76204,7 +76209,7 @@ async function runPipeline(options) {
     // Killing the containers ends their running execs at once; the job loop then unwinds.
     let killing = Promise.resolve();
     const killContainers = () => {
-        killing = client.removeResources(runId).catch(() => undefined);
+        killing = stopRun(client, runId, options.keep ?? false).catch(() => undefined);
     };
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId);
@@ -76260,6 +76265,17 @@ async function runPipeline(options) {
     result.duration_ms = Date.now() - started;
     reporter.runFinished(result);
     return result;
+}
+/**
+ * Stops a run's containers at once: kills and removes everything labelled with the run id,
+ * or, when the user asked to keep them, only kills them (not waiting on a graceful stop:
+ * the GitHub runner allows 7.5 s after SIGINT).
+ */
+async function stopRun(client, runId, keep) {
+    if (keep)
+        await client.killContainers(runId);
+    else
+        await client.removeResources(runId);
 }
 function notRun(id, status) {
     return {
@@ -76322,9 +76338,9 @@ async function runSession(options) {
             options.reporter.warning(`${signal} received: cancelling run ${runId}`);
             controller.abort();
         }
-        // If unwinding stalls (an engine that hangs), still leave nothing behind.
+        // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it all.
         setTimeout(() => {
-            void client.removeResources(runId).finally(() => process.exit(EXIT.interrupted));
+            void stopRun(client, runId, options.keep ?? false).finally(() => process.exit(EXIT.interrupted));
         }, FORCED_EXIT_MS).unref();
     };
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -1,5 +1,5 @@
 import { DockerodeClient, type DockerClient } from '../engine/docker-client.js'
-import { runPipeline } from '../engine/pipeline-runner.js'
+import { runPipeline, stopRun } from '../engine/pipeline-runner.js'
 import { newRunId } from '../engine/run-id.js'
 import type { RunReporter } from '../engine/run-reporter.js'
 import type { RunResult, Status } from '../engine/run-result.js'
@@ -47,9 +47,11 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       options.reporter.warning(`${signal} received: cancelling run ${runId}`)
       controller.abort()
     }
-    // If unwinding stalls (an engine that hangs), still leave nothing behind.
+    // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it all.
     setTimeout(() => {
-      void client.removeResources(runId).finally(() => process.exit(EXIT.interrupted))
+      void stopRun(client, runId, options.keep ?? false).finally(() =>
+        process.exit(EXIT.interrupted)
+      )
     }, FORCED_EXIT_MS).unref()
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']

@@ -48,6 +48,8 @@ export interface DockerClient {
   /** The text of a file in a container, or undefined when there is none. */
   readFile(containerId: string, filePath: string): Promise<string | undefined>
   removeContainer(containerId: string): Promise<void>
+  /** Kills (SIGKILL) the run's running containers and leaves them in place. */
+  killContainers(runId: string): Promise<void>
   /**
    * Force-removes every container, then every volume and network, labelled with the run
    * id; with no run id, everything ctr-pipeline manages on this engine.
@@ -198,6 +200,12 @@ export class DockerodeClient implements DockerClient {
 
   async removeContainer(containerId: string): Promise<void> {
     await ignoreMissing(this.docker.getContainer(containerId).remove({ force: true, v: true }))
+  }
+
+  async killContainers(runId: string): Promise<void> {
+    const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] })
+    const containers = await this.docker.listContainers({ filters })
+    await Promise.all(containers.map((c) => ignoreMissing(this.docker.getContainer(c.Id).kill())))
   }
 
   private async removeVolume(name: string): Promise<void> {

@@ -47,7 +47,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   // Killing the containers ends their running execs at once; the job loop then unwinds.
   let killing: Promise<unknown> = Promise.resolve()
   const killContainers = () => {
-    killing = client.removeResources(runId).catch(() => undefined)
+    killing = stopRun(client, runId, options.keep ?? false).catch(() => undefined)
   }
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
@@ -101,6 +101,16 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   result.duration_ms = Date.now() - started
   reporter.runFinished(result)
   return result
+}
+
+/**
+ * Stops a run's containers at once: kills and removes everything labelled with the run id,
+ * or, when the user asked to keep them, only kills them (not waiting on a graceful stop:
+ * the GitHub runner allows 7.5 s after SIGINT).
+ */
+export async function stopRun(client: DockerClient, runId: string, keep: boolean): Promise<void> {
+  if (keep) await client.killContainers(runId)
+  else await client.removeResources(runId)
 }
 
 function notRun(id: string, status: 'skipped' | 'cancelled'): JobResult {
