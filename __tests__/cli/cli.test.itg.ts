@@ -112,7 +112,7 @@ describe('ctr-pipeline (the bundled CLI)', () => {
     expect(stderr).toContain(
       `${bad}:4:32: jobs.a.runs-on.with: unknown key 'usr' (did you mean 'user'?)`
     )
-    expect(stderr).toContain(`${bad}:2:3: jobs.a.needs names 'b', which is not a job in this file`)
+    expect(stderr).toContain(`${bad}:3:13: jobs.a.needs names 'b', which is not a job in this file`)
   })
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(

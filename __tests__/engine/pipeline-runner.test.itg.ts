@@ -34,7 +34,10 @@ describe('runPipeline on the real engine', () => {
     const data = path.join(dir, 'host-data')
     mkdirSync(data)
     writeFileSync(path.join(data, 'input.csv'), 'category,value\na,1\nb,2\na,3\n')
-    const seed = readFileSync(path.join(import.meta.dirname, '../fixtures/seed-basic.yml'), 'utf8')
+    const seed = readFileSync(
+      path.join(import.meta.dirname, '../fixtures/seed-001/basic-configuration.yml'),
+      'utf8'
+    )
       .replace('ubuntu:20.04', PYTHON)
       .replace('source: "/host/data"', `source: "${data}"`)
       .replace(
@@ -270,5 +273,104 @@ jobs:
       /^image 'ctr-fixtures\/does-not-exist:1' is not on the engine and could not be pulled: /
     )
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+})
+
+describe('matrices, conditions and outcomes on the real engine', () => {
+  it('runs every matrix instance and hands all their outputs downstream as lists', async () => {
+    const yaml = `
+jobs:
+  shard:
+    strategy:
+      matrix:
+        n: [1, 2]
+        letter: [a]
+        include: [{n: 3, letter: c, extra: yes}]
+    runs-on: {with: {image: ${BUSYBOX}, environment: {N: "{{ matrix.n }}"}}}
+    stages:
+      - {name: square, type: sh, run: 'echo "sq=$((N * N))" >> "$CTR_OUTPUT"; echo "in {{ job.instance }}"'}
+    outputs: {sq: "{{ stages.square.outputs.sq }}"}
+  sum:
+    needs: [shard]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - name: show
+        type: sh
+        run: echo 'squares={{ toJSON(needs.shard.outputs.sq) }} third={{ needs.shard.instances[2].matrix.extra }} result={{ needs.shard.result }}' | tr -d ' \\n'
+`
+    const { result, lines } = await runYaml(yaml)
+    expect(result.status).toBe('success')
+    expect(result.jobs.map((j) => [j.id, j.job, j.matrix, j.outputs])).toEqual([
+      ['shard (1, a)', 'shard', { n: 1, letter: 'a' }, { sq: '1' }],
+      ['shard (2, a)', 'shard', { n: 2, letter: 'a' }, { sq: '4' }],
+      ['shard (3, c, yes)', 'shard', { n: 3, letter: 'c', extra: 'yes' }, { sq: '9' }],
+      ['sum', 'sum', {}, {}]
+    ])
+    expect(lines).toContain('[shard (2, a)] in shard (2, a)')
+    expect(lines).toContain('[sum] squares=["1","4","9"]third=yesresult=success')
+  })
+
+  it('fail_fast cancels the instances not yet run; an always() job still runs and reads the failure', async () => {
+    const yaml = `
+jobs:
+  test:
+    strategy: {matrix: {n: [1, 2, 3]}}
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: check, type: sh, run: 'test {{ matrix.n }} -ne 2'}
+  deploy:
+    needs: [test]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: go, type: sh, run: 'echo deploying'}]
+  report:
+    needs: [deploy]
+    if: always()
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: tell, type: sh, run: 'echo "deploy={{ needs.deploy.result }}"'}
+      - {name: only-on-failure, type: sh, if: failure(), run: 'echo never'}
+      - {name: fails, type: sh, run: 'exit 3'}
+      - {name: cleanup, type: sh, if: always(), run: 'echo cleaning up'}
+      - {name: after, type: sh, run: 'echo skipped'}
+`
+    const { result, lines } = await runYaml(yaml)
+    expect(result.status).toBe('failure')
+    expect(result.jobs.map((j) => [j.id, j.status, j.error ?? ''])).toEqual([
+      ['test (1)', 'success', ''],
+      ['test (2)', 'failure', "stage 'check' failed: exit code 1"],
+      ['test (3)', 'cancelled', "cancelled: instance 'test (2)' failed (fail_fast)"],
+      ['deploy', 'skipped', "skipped: needed job 'test' did not succeed"],
+      ['report', 'failure', "stage 'fails' failed: exit code 3"]
+    ])
+    expect(lines).toContain('[report] deploy=skipped')
+    expect(job(result, 'report').stages.map((s) => s.status)).toEqual([
+      'success',
+      'skipped',
+      'failure',
+      'success',
+      'skipped'
+    ])
+    expect(lines).toContain('[report] cleaning up')
+  })
+
+  it('skips a job whose if: is false, and the jobs that need it', async () => {
+    const yaml = `
+params: {deploy: {type: bool, default: false}}
+jobs:
+  deploy:
+    if: params.deploy
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: go, type: sh, run: 'echo deploying'}]
+  notify:
+    needs: deploy
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: go, type: sh, run: 'echo notifying'}]
+`
+    const { result } = await runYaml(yaml)
+    expect(result.status).toBe('success')
+    expect(result.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
+      ['deploy', 'skipped', 'skipped: its if: condition is false'],
+      ['notify', 'skipped', "skipped: needed job 'deploy' did not succeed"]
+    ])
   })
 })

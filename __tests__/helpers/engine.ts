@@ -8,7 +8,7 @@ import { newRunId } from '../../src/engine/run-id.js'
 import type { RunResult } from '../../src/engine/run-result.js'
 import { ConsoleReporter } from '../../src/report/console-reporter.js'
 import { loadPipelineFile } from '../../src/spec/load-pipeline.js'
-import { resolveParams } from '../../src/spec/params.js'
+import { preparePlan } from '../../src/app/prepare-plan.js'
 
 /** Direct Engine API access, for asserting what the product did. */
 export const docker = new Docker()
@@ -60,9 +60,10 @@ export async function runYaml(
   const pipeline = await loadPipelineFile(file)
   const lines: string[] = []
   const runId = newRunId()
+  const { params, plan } = preparePlan(pipeline, options.params ?? {})
   const result = await runPipeline({
-    pipeline,
-    params: resolveParams(pipeline, options.params ?? {}),
+    plan,
+    params,
     runId,
     client: new DockerodeClient(docker),
     reporter: new ConsoleReporter((line) => lines.push(line)),

@@ -8,15 +8,27 @@ const ctx: ContainerPlanContext = {
   renderValue: (text) => text.replace('{{ params.dataset }}', 'sales')
 }
 
-function jobWith(container: Partial<ContainerSpec>, stages = true): JobSpec {
-  return {
+function jobWith(
+  container: Partial<ContainerSpec>,
+  stages = true,
+  slug = 'prep'
+): { job: JobSpec; slug: string } {
+  const job: JobSpec = {
     id: 'prep',
     needs: [],
     outputs: {},
     position: { file: 'p.yml', line: 1, col: 1 },
     stages: stages ? [] : undefined,
-    container: { image: 'img', volumes: [], environment: {}, resources: {}, ...container }
+    container: {
+      image: 'img',
+      volumes: [],
+      environment: {},
+      resources: {},
+      network: { ports: {} },
+      ...container
+    }
   }
+  return { job, slug }
 }
 
 describe('planContainer', () => {
@@ -26,7 +38,8 @@ describe('planContainer', () => {
     expect(body.Labels).toEqual({
       'ctr-pipeline.managed': 'true',
       'ctr-pipeline.run-id': 'r1',
-      'ctr-pipeline.job': 'prep'
+      'ctr-pipeline.job': 'prep',
+      'ctr-pipeline.instance': 'prep'
     })
     expect(body.HostConfig.Mounts[0]).toEqual({
       Type: 'volume',
@@ -73,9 +86,38 @@ describe('planContainer', () => {
       { volumes: [{ source: '/srv/out', target: '/out', mode: 'rw' }] },
       (p) => p.body.HostConfig.Mounts[1],
       { Type: 'bind', Source: '/srv/out', Target: '/out', ReadOnly: false }
+    ],
+    [
+      'network_mode',
+      { network: { network_mode: 'none', ports: {} } },
+      (p) => p.body.HostConfig.NetworkMode,
+      'none'
+    ],
+    [
+      'ports, container port to host port, as docker-py and the seed write them',
+      { network: { ports: { '8080': '9090', '53/udp': '127.0.0.1:5353', '9000': null } } },
+      (p) => [p.body.ExposedPorts, p.body.HostConfig.PortBindings],
+      [
+        { '8080/tcp': {}, '53/udp': {}, '9000/tcp': {} },
+        {
+          '8080/tcp': [{ HostPort: '9090' }],
+          '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }],
+          '9000/tcp': [{ HostPort: '' }]
+        }
+      ]
     ]
   ])('maps %s', (_what, container, pick, expected) => {
     expect(pick(planContainer(jobWith(container), ctx))).toEqual(expected)
+  })
+
+  it.each([
+    ['no container_name', {}, 'ctr-r1-prep-2'],
+    ['a container_name', { container_name: 'test-{run_id}' }, 'test-r1-2']
+  ])('names a matrix instance apart from its siblings (%s)', (_what, container, name) => {
+    const instance = jobWith(container, true, 'prep-2')
+    const planned = planContainer(instance, ctx)
+    expect(planned.name).toBe(name)
+    expect(planned.body.Labels['ctr-pipeline.instance']).toBe('prep-2')
   })
 
   it("runs a job without stages with the image's entrypoint and the given command", () => {

@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parsePipeline } from '../../src/spec/load-pipeline.js'
 import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
 
-const fixtures = path.join(import.meta.dirname, '..', 'fixtures')
+const seedDir = path.join(import.meta.dirname, '..', 'fixtures', 'seed-001')
+const seeds = readdirSync(seedDir).map((f) => [f, readFileSync(path.join(seedDir, f), 'utf8')])
 
-function problemsOf(text: string): string[] {
+function problemsOf(text: string, file = 'p.yml'): string[] {
   try {
-    parsePipeline(text, 'p.yml', '/repo')
+    parsePipeline(text, file, '/repo')
   } catch (error) {
     if (error instanceof SpecError) return error.problems.map(formatProblem)
     throw error
@@ -15,13 +16,57 @@ function problemsOf(text: string): string[] {
   return []
 }
 
+/** `FILE:LINE:COL` of the first occurrence of `needle` (after `from`) in `text`. */
+function positionOf(text: string, needle: string, from = 0): string {
+  const offset = text.indexOf(needle, from)
+  if (offset < 0) throw new Error(`'${needle}' not in text`)
+  const before = text.slice(0, offset).split('\n')
+  return `${before.length}:${before[before.length - 1].length + 1}`
+}
+
 const job = (body: string) => `jobs:\n  a:\n${body}`
 const withImage = '    runs-on:\n      with:\n        image: busybox\n'
 
+describe("seed 001's examples", () => {
+  it('are all here (one file per YAML block of the seed)', () => expect(seeds).toHaveLength(10))
+
+  it.each(seeds)('%s validates verbatim', (file, text) => {
+    expect(problemsOf(text, file)).toEqual([])
+  })
+
+  it.each(seeds)('%s with a misspelt key is refused at the key', (file, text) => {
+    const broken = text.replace(/type: "container"/, 'tpye: "container"')
+    expect(problemsOf(broken, file)).toEqual([
+      `${file}:${positionOf(broken, 'tpye')}: jobs.${firstJob(text)}.runs-on: unknown key 'tpye' (did you mean 'type'?)`
+    ])
+  })
+
+  it.each(seeds)('%s with a value of the wrong type is refused at the value', (file, text) => {
+    const broken = text.replace(/image: "([^"]+)"/, 'image: ["$1"]')
+    expect(problemsOf(broken, file)).toEqual([
+      `${file}:${positionOf(broken, '[', broken.indexOf('image: ['))}: jobs.${firstJob(text)}.runs-on.with.image must be a string, not a list`
+    ])
+  })
+
+  it.each(seeds)('%s with a cycle added is refused, showing the cycle', (file, text) => {
+    const first = firstJob(text)
+    const broken =
+      text.replace(`  ${first}:\n`, `  ${first}:\n    needs: [loop]\n`) +
+      `\n  loop:\n    needs: [${first}]\n    runs-on: {with: {image: busybox}}\n`
+    expect(problemsOf(broken, file)).toEqual([
+      `${file}:${positionOf(broken, `${first}:`)}: jobs form a cycle through 'needs': ${first} -> loop -> ${first}`
+    ])
+  })
+})
+
+function firstJob(text: string): string {
+  return /^jobs:\n(?:#.*\n|\s*\n)*\s+([\w-]+):/m.exec(text)![1]
+}
+
 describe('parsePipeline', () => {
-  it("accepts seed 001's Basic Configuration verbatim", () => {
-    const text = readFileSync(path.join(fixtures, 'seed-basic.yml'), 'utf8')
-    const pipeline = parsePipeline(text, 'seed-basic.yml', '/repo')
+  it("reads seed 001's Basic Configuration into the model", () => {
+    const text = readFileSync(path.join(seedDir, 'basic-configuration.yml'), 'utf8')
+    const pipeline = parsePipeline(text, 'seed.yml', '/repo')
     expect(pipeline.name).toBe('container-example')
     expect(pipeline.params.data_path).toEqual({
       type: 'str',
@@ -49,16 +94,23 @@ describe('parsePipeline', () => {
       /^p\.yml:6:9: jobs\.a\.runs-on\.with: unknown key 'enviroment' \(did you mean 'environment'\?\)$/
     ],
     ['no jobs', 'name: x\n', /^p\.yml:1:1: pipeline has no 'jobs:'$/],
+    ['a file that is not a mapping', '- a\n- b\n', /^p\.yml:1:1: the pipeline must be a mapping/],
+    ['empty jobs', 'jobs: {}\n', /^p\.yml:1:7: jobs must NOT have fewer than 1 properties$/],
     [
       'an image that is not a string',
       job('    runs-on:\n      with:\n        image: [a]\n'),
-      /^p\.yml:5:16: .*image must be a string$/
+      /^p\.yml:5:16: jobs\.a\.runs-on\.with\.image must be a string, not a list$/
     ],
-    ['a job without runs-on', job('    stages: []\n'), /^p\.yml:3:5: jobs\.a has no 'runs-on:'$/],
+    ['a job without runs-on', job('    stages: []\n'), /^p\.yml:2:3: jobs\.a has no 'runs-on:'$/],
+    [
+      'a container without image or build',
+      job('    runs-on:\n      with: {user: x}\n'),
+      /^p\.yml:4:7: jobs\.a\.runs-on\.with needs 'image:' or 'build:'$/
+    ],
     [
       'a memory size that is not one',
       job(`${withImage}        resources: {memory: 2 gigs}\n`),
-      /^p\.yml:6:29: .*'2 gigs' is not a memory size/
+      /^p\.yml:6:29: jobs\.a\.runs-on\.with\.resources\.memory: '2 gigs' is not a memory size/
     ],
     [
       'a CPU count that is not one',
@@ -66,14 +118,39 @@ describe('parsePipeline', () => {
       /^p\.yml:6:26: .*'lots' is not a CPU count/
     ],
     [
-      'an unknown stage type',
-      job(`${withImage}    stages:\n      - {name: x, type: perl, run: x}\n`),
-      /^p\.yml:7:25: .*type must be one of empty, bash, sh, py, cmd; got 'perl'$/
+      'a memswap_limit that is neither a size nor -1',
+      job(`${withImage}        resources: {memswap_limit: lots}\n`),
+      /^p\.yml:6:36: .*memswap_limit: 'lots' is not a memory size/
+    ],
+    [
+      'a timeout that is not a duration',
+      job(`${withImage}    timeout: soon\n`),
+      /^p\.yml:6:14: jobs\.a\.timeout: 'soon' is not a duration/
+    ],
+    [
+      'an unknown stage type, with a suggestion',
+      job(`${withImage}    stages:\n      - {name: x, type: bsh, run: x}\n`),
+      /^p\.yml:7:25: jobs\.a\.stages\[0\]\.type: 'bsh' is not one of: empty, bash, sh, py, cmd \(did you mean 'bash'\?\)$/
     ],
     [
       'a bash stage without run',
       job(`${withImage}    stages:\n      - {name: x, type: bash}\n`),
-      /^p\.yml:7:9: .*a 'bash' stage needs 'run:'$/
+      /^p\.yml:7:9: jobs\.a\.stages\[0\]: a 'bash' stage needs 'run:'$/
+    ],
+    [
+      'a cmd stage without args',
+      job(`${withImage}    stages:\n      - {name: x, type: cmd}\n`),
+      /^p\.yml:7:9: jobs\.a\.stages\[0\]: a 'cmd' stage needs 'args:'$/
+    ],
+    [
+      'a command that is neither a string nor a list',
+      job(`${withImage}        command: {a: 1}\n`),
+      /^p\.yml:6:18: jobs\.a\.runs-on\.with\.command must be a string or a list, not a mapping$/
+    ],
+    [
+      'a list item of the wrong type inside an alternative',
+      job(`${withImage}        command: [a, [b]]\n`),
+      /^p\.yml:6:22: jobs\.a\.runs-on\.with\.command\[1\] must be a string or a number or true or false, not a list$/
     ],
     [
       'a relative mount target',
@@ -81,9 +158,14 @@ describe('parsePipeline', () => {
       /^p\.yml:6:39: .*target must be an absolute path/
     ],
     [
+      'a mount mode that is not ro or rw',
+      job(`${withImage}        volumes: [{source: ., target: /d, mode: r}]\n`),
+      /^p\.yml:6:49: .*mode: 'r' is not one of: ro, rw/
+    ],
+    [
       'needs naming a missing job',
       job(`${withImage}    needs: [nope]\n`),
-      /^p\.yml:2:3: jobs\.a\.needs names 'nope', which is not a job in this file$/
+      /^p\.yml:6:13: jobs\.a\.needs names 'nope', which is not a job in this file$/
     ],
     [
       'a cycle, shown whole',
@@ -91,16 +173,46 @@ describe('parsePipeline', () => {
       /^p\.yml:2:3: jobs form a cycle through 'needs': a -> c -> b -> a$/
     ],
     [
+      'a job that needs itself',
+      `jobs:\n  a:\n    needs: a\n${withImage}`,
+      /^p\.yml:2:3: jobs form a cycle through 'needs': a -> a$/
+    ],
+    [
       'a job id that is not plain',
       `jobs:\n  ok: {runs-on: {with: {image: x}}}\n  a/../b:\n${withImage}`,
-      /^p\.yml:3:3: job id 'a\/\.\.\/b' must start with a letter/
+      /^p\.yml:3:3: jobs: job id 'a\/\.\.\/b' must start with a letter/
+    ],
+    [
+      'a duplicate job id, saying where the first is',
+      `jobs:\n  a:\n${withImage}  a:\n${withImage}`,
+      /^p\.yml:6:3: duplicate job id 'a' \(first at line 2\)$/
+    ],
+    [
+      'an id field that is not the job key',
+      job(`${withImage}    id: b\n`),
+      /^p\.yml:6:9: jobs\.a\.id is 'b' but the job's key is 'a'; they must match$/
     ],
     [
       'a duplicate stage id',
       job(
         `${withImage}    stages:\n      - {name: x, type: empty}\n      - {name: x, type: empty}\n`
       ),
-      /^p\.yml:8:9: .*already has the id 'x'$/
+      /^p\.yml:8:9: jobs\.a\.stages\[1\]: stage 1 of this job already has the id 'x'/
+    ],
+    [
+      'max-parallel spelt as in GitHub',
+      job(`${withImage}    strategy: {matrix: {x: [1]}, max-parallel: 2}\n`),
+      /^p\.yml:6:34: jobs\.a\.strategy: unknown key 'max-parallel' \(did you mean 'max_parallel'\?\)$/
+    ],
+    [
+      'an empty matrix axis',
+      job(`${withImage}    strategy: {matrix: {x: []}}\n`),
+      /^p\.yml:6:28: jobs\.a\.strategy\.matrix\.x must NOT have fewer than 1 items$/
+    ],
+    [
+      'a matrix axis that is a plain string',
+      job(`${withImage}    strategy: {matrix: {x: abc}}\n`),
+      /^p\.yml:6:28: jobs\.a\.strategy\.matrix\.x: 'abc' is not valid: An expression that gives a list/
     ]
   ])('refuses %s at its position', (_what, text, expected) => {
     const problems = problemsOf(text)
@@ -108,19 +220,49 @@ describe('parsePipeline', () => {
     expect(problems[0]).toMatch(expected)
   })
 
-  it('reports every problem at once', () => {
-    const text = job(`    runs-on:\n      with:\n        imag: x\n        user: [1]\n`)
+  it('reports every problem at once, in file order', () => {
+    const text = job(
+      `    runs-on:\n      with:\n        imag: x\n        user: [1]\n    needs: [b]\n`
+    )
     expect(problemsOf(text)).toEqual([
+      "p.yml:4:7: jobs.a.runs-on.with needs 'image:' or 'build:'",
       "p.yml:5:9: jobs.a.runs-on.with: unknown key 'imag' (did you mean 'image'?)",
-      'p.yml:6:15: jobs.a.runs-on.with.user must be a string, number or boolean',
-      "p.yml:4:7: jobs.a.runs-on.with has no 'image:'"
+      'p.yml:6:15: jobs.a.runs-on.with.user must be a string or a whole number, not a list',
+      "p.yml:7:13: jobs.a.needs names 'b', which is not a job in this file"
     ])
   })
 
-  it('reads scalars as text where Docker wants text', () => {
-    const text = job(`${withImage}        user: 1000\n        environment: {DEBUG: true, N: 3}\n`)
+  it.each([
+    ['memory', '2g'],
+    ['memory', '512m'],
+    ['memory', '1.5Gi'],
+    ['memory', 1073741824],
+    ['cpu', '2.5'],
+    ['cpu', 2],
+    ['cpu', '500m'],
+    ['memswap_limit', -1],
+    ['memory', '{{ params.mem }}']
+  ])('accepts %s: %s', (key, value) => {
+    const text = `params: {mem: {default: 1g}}\n${job(`${withImage}        resources: {${key}: ${JSON.stringify(value)}}\n`)}`
+    expect(problemsOf(text)).toEqual([])
+  })
+
+  it('reads scalars as text where Docker wants text, and splits a string command', () => {
+    const text = job(
+      `${withImage}        user: 1000\n        environment: {DEBUG: true, N: 3}\n        command: --input "/data/my file.csv" -v\n`
+    )
     const [a] = parsePipeline(text, 'p.yml', '/repo').jobs
     expect(a.container.user).toBe('1000')
     expect(a.container.environment).toEqual({ DEBUG: 'true', N: '3' })
+    expect(a.container.command).toEqual(['--input', '/data/my file.csv', '-v'])
+  })
+
+  it('keeps keys it cannot run yet as pending, for run to refuse', () => {
+    const text = job(`${withImage}        privileged: true\n    retry: 2\n`)
+    const pipeline = parsePipeline(text, 'p.yml', '/repo')
+    expect(pipeline.pending.map(formatProblem)).toEqual([
+      'p.yml:6:9: jobs.a.runs-on.with.privileged: this version of ctr-pipeline validates this key but cannot run it yet',
+      'p.yml:7:5: jobs.a.retry: this version of ctr-pipeline validates this key but cannot run it yet'
+    ])
   })
 })

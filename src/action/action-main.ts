@@ -3,7 +3,8 @@ import { describeError } from '../app/errors.js'
 import { runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
 import { ActionsReporter } from '../report/actions-reporter.js'
-import { resolveParams } from '../spec/params.js'
+import { preparePlan } from '../app/prepare-plan.js'
+import { summarizeJob } from '../engine/job-summary.js'
 import { getSettings } from './input-helper.js'
 
 const STATE_IS_POST = 'isPost'
@@ -11,9 +12,9 @@ const STATE_RUN_ID = 'runId'
 
 async function main(): Promise<void> {
   const settings = await getSettings()
-  const params = resolveParams(settings.pipeline, settings.params)
+  const { params, plan } = preparePlan(settings.pipeline, settings.params)
   const result = await runSession({
-    pipeline: settings.pipeline,
+    plan,
     params,
     reporter: new ActionsReporter(),
     onRunId: (runId) => {
@@ -21,7 +22,15 @@ async function main(): Promise<void> {
       core.setOutput('run-id', runId)
     }
   })
-  const outputs = Object.fromEntries(result.jobs.map((j) => [j.id, j.outputs]))
+  const outputs = Object.fromEntries(
+    plan.jobs.map((job) => [
+      job.id,
+      summarizeJob(
+        job,
+        result.jobs.filter((j) => j.job === job.id)
+      ).outputs
+    ])
+  )
   core.setOutput('status', result.status)
   core.setOutput('result', JSON.stringify(result))
   core.setOutput('outputs', JSON.stringify(outputs))

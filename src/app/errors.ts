@@ -1,12 +1,16 @@
 import { EngineUnavailableError } from '../engine/docker-client.js'
 import { InputError } from '../spec/input-error.js'
 import { SpecError } from '../spec/spec-error.js'
-import { TemplateError } from '../plan/template.js'
+import { ExpressionError } from '../spec/expression.js'
 import { EXIT } from './run-session.js'
 
 /** The exit status and one message for an error that ended a command: never a stack trace. */
 export function describeError(error: unknown): { status: number; message: string } {
-  if (error instanceof SpecError || error instanceof InputError || error instanceof TemplateError) {
+  if (
+    error instanceof SpecError ||
+    error instanceof InputError ||
+    error instanceof ExpressionError
+  ) {
     return { status: EXIT.invalid, message: error.message }
   }
   if (error instanceof EngineUnavailableError)

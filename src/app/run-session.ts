@@ -3,7 +3,8 @@ import { runPipeline, stopRun } from '../engine/pipeline-runner.js'
 import { newRunId } from '../engine/run-id.js'
 import type { RunReporter } from '../engine/run-reporter.js'
 import type { RunResult, Status } from '../engine/run-result.js'
-import type { Pipeline } from '../spec/pipeline-types.js'
+import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import { SpecError } from '../spec/spec-error.js'
 
 /** The exit statuses of the contract. */
 export const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 } as const
@@ -16,7 +17,7 @@ export function exitStatusOf(status: Status): number {
 }
 
 export interface RunSessionOptions {
-  pipeline: Pipeline
+  plan: PipelinePlan
   params: Record<string, unknown>
   reporter: RunReporter
   only?: string[]
@@ -37,6 +38,8 @@ const FORCED_EXIT_MS = 5000
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
  */
 export async function runSession(options: RunSessionOptions): Promise<RunResult> {
+  const { pending } = options.plan.pipeline
+  if (pending.length > 0) throw new SpecError(pending)
   const client = options.client ?? new DockerodeClient()
   await client.ping()
   const runId = newRunId()
@@ -58,7 +61,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
   for (const s of signals) process.on(s, onSignal)
   try {
     return await runPipeline({
-      pipeline: options.pipeline,
+      plan: options.plan,
       params: options.params,
       runId,
       client,

@@ -1,12 +1,15 @@
 import { Command, CommanderError, Option } from 'commander'
 import { writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
+import { checkPlan, preparePlan } from '../app/prepare-plan.js'
+import { mermaidDiagram } from '../plan/mermaid.js'
+import { planDocument } from '../plan/plan-document.js'
+import { planText } from '../report/plan-text.js'
 import { EXIT, exitStatusOf, runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
-import { resolveParams } from '../spec/params.js'
 import { SpecError } from '../spec/spec-error.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -46,16 +49,9 @@ function program(setExit: (status: number) => void): Command {
         opts: { param: string[]; job: string[]; result?: string; keep?: boolean }
       ) => {
         const pipeline = await loadPipelineFile(file)
-        const params = resolveParams(pipeline, parseParamFlags(opts.param))
-        const unknown = opts.job.filter((id) => !pipeline.jobs.some((j) => j.id === id))
-        if (unknown.length > 0) {
-          const known = pipeline.jobs.map((j) => j.id).join(', ')
-          throw new InputError(
-            `--job ${unknown.join(', ')}: no such job in ${file} (jobs: ${known})`
-          )
-        }
+        const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
         const result = await runSession({
-          pipeline,
+          plan,
           params,
           reporter: new ConsoleReporter(),
           only: opts.job,
@@ -74,7 +70,7 @@ function program(setExit: (status: number) => void): Command {
       const problems: string[] = []
       for (const file of files) {
         try {
-          await loadPipelineFile(file)
+          checkPlan(await loadPipelineFile(file))
           process.stdout.write(`${file}: valid\n`)
         } catch (error) {
           if (!(error instanceof SpecError)) throw error
@@ -85,6 +81,32 @@ function program(setExit: (status: number) => void): Command {
         process.stderr.write(`${problems.join('\n')}\n`)
         setExit(EXIT.invalid)
       }
+    })
+
+  cli
+    .command('plan')
+    .description('show the jobs, matrix instances, containers and order a run would have')
+    .argument('<file>', 'pipeline file (YAML)')
+    .addOption(
+      new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['text', 'json', 'mermaid'])
+        .default('text')
+    )
+    .option('--json', 'same as --format json')
+    .action(async (file: string, opts: { param: string[]; format: string; json?: boolean }) => {
+      const pipeline = await loadPipelineFile(file)
+      const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
+      const format = opts.json ? 'json' : opts.format
+      const out =
+        format === 'mermaid'
+          ? mermaidDiagram(plan)
+          : format === 'json'
+            ? JSON.stringify(planDocument(plan, params, process.env), null, 2)
+            : planText(planDocument(plan, params, process.env))
+      process.stdout.write(`${out}\n`)
     })
 
   cli

@@ -1,8 +1,10 @@
 import { planContainer } from '../plan/container-plan.js'
 import { CTR_ROOT, jobStateDir, WORKSPACE_DIR } from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
-import { render, type TemplateContext } from '../plan/template.js'
-import type { JobSpec, Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import type { PlannedInstance } from '../plan/pipeline-plan.js'
+import { expressionScope } from '../spec/expression.js'
+import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import { evaluateCondition, render } from '../spec/template.js'
 import { messageOf, type DockerClient } from './docker-client.js'
 import { lineSplitter } from './line-splitter.js'
 import { parseOutputFile } from './output-file.js'
@@ -16,8 +18,8 @@ export interface JobRunContext {
   pipeline: Pipeline
   runId: string
   workflowVolume: string
-  /** `params`, `run_id` and `needs` (outputs of the jobs this one needs). */
-  context: TemplateContext
+  /** What expressions read: `params`, `run_id`, `needs`, `matrix`, `job` (not `stages`). */
+  values: Record<string, unknown>
   /** The environment the run was started in, for `${VAR}`. */
   env: Record<string, string | undefined>
   keep: boolean
@@ -44,11 +46,13 @@ export function describeExit(code: number): string {
  * another (or the image's own command), collects outputs, and removes the container.
  * Never throws: every failure becomes a failed JobResult with a message.
  */
-export async function runJob(job: JobSpec, ctx: JobRunContext): Promise<JobResult> {
+export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Promise<JobResult> {
+  const { job } = instance
   const started = Date.now()
   const result: JobResult = {
-    id: job.id,
-    matrix: {},
+    id: instance.id,
+    job: job.id,
+    matrix: instance.matrix,
     status: 'success',
     exit_code: null,
     oom_killed: false,
@@ -57,30 +61,35 @@ export async function runJob(job: JobSpec, ctx: JobRunContext): Promise<JobResul
     outputs: {},
     stages: []
   }
-  ctx.reporter.jobStarted(job)
   let containerId: string | undefined
+  const scope = expressionScope(ctx.values)
   try {
     const renderValue = (text: string) =>
-      render(text, ctx.context, {
+      render(text, scope, {
+        variables: true,
         env: ctx.env,
         onMissingVar: (name) =>
-          ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, job)
+          ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
       })
-    const planned = planContainer(job, {
+    const planned = planContainer(instance, {
       runId: ctx.runId,
       pipelineDir: ctx.pipeline.dir,
       workflowVolume: ctx.workflowVolume,
       renderValue
     })
+    ctx.reporter.jobStarted(instance, planned.body.Image)
     containerId = await ctx.client.createContainer(planned.name, planned.body)
     if (ctx.signal.aborted) throw new Error('cancelled')
     if (job.stages) {
-      await ctx.client.makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, jobStateDir(job.id)])
+      await ctx.client.makeDirectories(containerId, CTR_ROOT, [
+        WORKSPACE_DIR,
+        jobStateDir(instance.slug)
+      ])
       await ctx.client.startContainer(containerId)
-      await runStages(job, job.stages, containerId, ctx, result, renderValue)
+      await runStages(instance, job.stages, containerId, ctx, result, renderValue)
       if (result.status === 'success') result.exit_code = 0
     } else {
-      const lines = lineSplitter((stream, line) => ctx.reporter.output(job, stream, line))
+      const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
       const exit = await ctx.client.runContainer(containerId, lines.push)
       lines.flush()
       result.exit_code = exit.exitCode
@@ -88,9 +97,9 @@ export async function runJob(job: JobSpec, ctx: JobRunContext): Promise<JobResul
       if (exit.exitCode !== 0) fail(result, describeExit(exit.exitCode))
     }
     if (result.status === 'success') {
-      const context = { ...ctx.context, stages: stageOutputsContext(result.stages) }
+      const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) })
       for (const [key, template] of Object.entries(job.outputs)) {
-        result.outputs[key] = render(template, context)
+        result.outputs[key] = render(template, withStages)
       }
     }
   } catch (error) {
@@ -102,12 +111,12 @@ export async function runJob(job: JobSpec, ctx: JobRunContext): Promise<JobResul
     }
   }
   result.duration_ms = Date.now() - started
-  ctx.reporter.jobFinished(job, result)
+  ctx.reporter.jobFinished(instance, result)
   return result
 }
 
 async function runStages(
-  job: JobSpec,
+  instance: PlannedInstance,
   stages: StageSpec[],
   containerId: string,
   ctx: JobRunContext,
@@ -125,29 +134,36 @@ async function runStages(
       outputs: {}
     }
     result.stages.push(stageResult)
-    if (result.status !== 'success' || ctx.signal.aborted) {
-      stageResult.status = ctx.signal.aborted ? 'cancelled' : 'skipped'
+    if (ctx.signal.aborted) {
+      stageResult.status = 'cancelled'
       continue
     }
     const started = Date.now()
-    ctx.reporter.stageStarted(job, stage)
     try {
-      const context = { ...ctx.context, stages: stageOutputsContext(result.stages) }
+      const scope = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) })
+      const failed = result.status === 'failure'
+      if (
+        !evaluateCondition(stage.if, scope, { success: !failed, failure: failed, cancelled: false })
+      ) {
+        stageResult.status = 'skipped'
+        continue
+      }
+      ctx.reporter.stageStarted(instance, stage)
       // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
       const script =
         stage.type === 'cmd'
-          ? (stage.args ?? []).map((a) => render(a, context))
-          : render(stage.run ?? '', context)
+          ? (stage.args ?? []).map((a) => render(a, scope))
+          : render(stage.run ?? '', scope)
       if (stage.type === 'empty') {
-        ctx.reporter.output(job, 'stdout', render(stage.echo ?? stage.name, context))
+        ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope))
       } else {
-        const outputFile = `${jobStateDir(job.id)}/stage-${index + 1}.out`
+        const outputFile = `${jobStateDir(instance.slug)}/stage-${index + 1}.out`
         const env = [
           `CTR_OUTPUT=${outputFile}`,
           `CTR_STAGE_ID=${stage.id}`,
           ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
         ]
-        const lines = lineSplitter((stream, line) => ctx.reporter.output(job, stream, line))
+        const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
         const exitCode = await ctx.client.exec(
           containerId,
           stageCommand(stage, script),
@@ -173,13 +189,13 @@ async function runStages(
       }
     }
     stageResult.duration_ms = Date.now() - started
-    ctx.reporter.stageFinished(job, stage, stageResult)
+    ctx.reporter.stageFinished(instance, stage, stageResult)
   }
 }
 
-/** `stages.ID.outputs` as expressions see it, from the stages run so far. */
-function stageOutputsContext(stages: StageResult[]) {
-  return Object.fromEntries(stages.map((s) => [s.id, { outputs: s.outputs }]))
+/** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
+function stagesContext(stages: StageResult[]) {
+  return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]))
 }
 
 function fail(result: JobResult, message: string) {

@@ -1,13 +1,15 @@
 import { workflowVolumeName } from '../plan/container-paths.js'
-import { orderJobs } from '../spec/job-order.js'
-import type { Pipeline } from '../spec/pipeline-types.js'
+import type { PipelinePlan, PlannedInstance } from '../plan/pipeline-plan.js'
+import { expressionScope } from '../spec/expression.js'
+import { evaluateCondition } from '../spec/template.js'
 import type { DockerClient } from './docker-client.js'
 import { runJob } from './job-runner.js'
+import { summarizeJob, type JobSummary } from './job-summary.js'
 import type { RunReporter } from './run-reporter.js'
 import type { JobResult, RunResult } from './run-result.js'
 
 export interface RunOptions {
-  pipeline: Pipeline
+  plan: PipelinePlan
   /** Params already resolved against the file's declarations (`resolveParams`). */
   params: Record<string, unknown>
   runId: string
@@ -24,16 +26,16 @@ export interface RunOptions {
 }
 
 /**
- * Runs a pipeline's jobs one after another (declaration order, each after the jobs it
- * needs) on the engine, and removes everything the run created, whatever happens.
- * A job whose needs did not all succeed is skipped.
+ * Runs a plan's job instances one after another (each job after the jobs it needs) on the
+ * engine, and removes everything the run created, whatever happens. A job runs when its
+ * `if:` holds (by default: every job it needs succeeded); a failed instance of a matrix
+ * with `fail_fast` cancels the instances not yet run.
  */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
-  const { pipeline, runId, client, reporter } = options
+  const { plan, runId, client, reporter } = options
+  const { pipeline } = plan
   const signal = options.signal ?? new AbortController().signal
-  const order = orderJobs(pipeline.jobs).filter(
-    (job) => !options.only?.length || options.only.includes(job.id)
-  )
+  const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id))
   const started = Date.now()
   const result: RunResult = {
     run_id: runId,
@@ -54,39 +56,66 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   try {
     const workflowVolume = workflowVolumeName(runId)
     await client.createVolume(workflowVolume, runId)
-    const byId = new Map<string, JobResult>()
-    for (const job of order) {
-      // A need left out with --job has no result: the job runs without its outputs.
-      const failedNeed = job.needs.find((n) => byId.has(n) && byId.get(n)!.status !== 'success')
-      let jobResult: JobResult
-      if (signal.aborted) {
-        jobResult = notRun(job.id, 'cancelled')
-        reporter.jobFinished(job, jobResult)
-      } else if (failedNeed) {
-        jobResult = notRun(job.id, 'skipped')
-        jobResult.error = `skipped: needed job '${failedNeed}' did not succeed`
-        reporter.jobFinished(job, jobResult)
-      } else {
-        const needs = Object.fromEntries(
-          job.needs.map((n) => [
-            n,
-            { result: byId.get(n)?.status ?? 'skipped', outputs: byId.get(n)?.outputs ?? {} }
-          ])
-        )
-        jobResult = await runJob(job, {
-          client,
-          reporter,
-          pipeline,
-          runId,
-          workflowVolume,
-          context: { params: options.params, run_id: runId, needs },
-          env: options.env,
-          keep: options.keep ?? false,
-          signal
-        })
+    const summaries = new Map<string, JobSummary>()
+    const failedUpstream = new Set<string>()
+    for (const job of jobs) {
+      // A need left out with --job has no summary: the job runs without its outputs.
+      const needs = Object.fromEntries(
+        job.job.needs.flatMap((n) => (summaries.has(n) ? [[n, summaries.get(n)!]] : []))
+      )
+      const needResults = Object.values(needs).map((n) => n.result)
+      const failure = job.job.needs.some((n) => failedUpstream.has(n))
+      const outcome = {
+        success: needResults.every((r) => r === 'success'),
+        failure,
+        cancelled: signal.aborted
       }
-      byId.set(job.id, jobResult)
-      result.jobs.push(jobResult)
+      const results: JobResult[] = []
+      let cancelSiblings: string | undefined
+      for (const instance of job.instances) {
+        const values = {
+          params: options.params,
+          run_id: runId,
+          needs,
+          matrix: instance.matrix,
+          job: { id: job.id, instance: instance.id }
+        }
+        let jobResult: JobResult
+        if (signal.aborted) {
+          jobResult = notRun(instance, 'cancelled')
+        } else if (cancelSiblings) {
+          jobResult = notRun(instance, 'cancelled', cancelSiblings)
+        } else if (!evaluateCondition(job.job.if, expressionScope(values), outcome)) {
+          const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success')
+          jobResult = notRun(
+            instance,
+            'skipped',
+            blocker
+              ? `skipped: needed job '${blocker}' did not succeed`
+              : 'skipped: its if: condition is false'
+          )
+        } else {
+          jobResult = await runJob(instance, {
+            client,
+            reporter,
+            pipeline,
+            runId,
+            workflowVolume,
+            values,
+            env: options.env,
+            keep: options.keep ?? false,
+            signal
+          })
+          if (jobResult.status === 'failure' && job.failFast && job.instances.length > 1)
+            cancelSiblings = `cancelled: instance '${instance.id}' failed (fail_fast)`
+        }
+        if (jobResult.started_at === null) reporter.jobFinished(instance, jobResult)
+        results.push(jobResult)
+        result.jobs.push(jobResult)
+      }
+      const summary = summarizeJob(job, results)
+      summaries.set(job.id, summary)
+      if (summary.result === 'failure' || failure) failedUpstream.add(job.id)
     }
   } finally {
     signal.removeEventListener('abort', killContainers)
@@ -113,10 +142,15 @@ export async function stopRun(client: DockerClient, runId: string, keep: boolean
   else await client.removeResources(runId)
 }
 
-function notRun(id: string, status: 'skipped' | 'cancelled'): JobResult {
-  return {
-    id,
-    matrix: {},
+function notRun(
+  instance: PlannedInstance,
+  status: 'skipped' | 'cancelled',
+  error?: string
+): JobResult {
+  const result: JobResult = {
+    id: instance.id,
+    job: instance.job.id,
+    matrix: instance.matrix,
     status,
     exit_code: null,
     oom_killed: false,
@@ -125,4 +159,6 @@ function notRun(id: string, status: 'skipped' | 'cancelled'): JobResult {
     outputs: {},
     stages: []
   }
+  if (error) result.error = error
+  return result
 }

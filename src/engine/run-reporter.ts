@@ -1,4 +1,5 @@
-import type { JobSpec, Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import type { PlannedInstance } from '../plan/pipeline-plan.js'
+import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import type { OutputStream } from './docker-client.js'
 import type { JobResult, RunResult, StageResult } from './run-result.js'
 
@@ -8,11 +9,12 @@ import type { JobResult, RunResult, StageResult } from './run-result.js'
  */
 export interface RunReporter {
   runStarted(pipeline: Pipeline, runId: string): void
-  jobStarted(job: JobSpec): void
-  stageStarted(job: JobSpec, stage: StageSpec): void
-  output(job: JobSpec, stream: OutputStream, line: string): void
-  stageFinished(job: JobSpec, stage: StageSpec, result: StageResult): void
-  jobFinished(job: JobSpec, result: JobResult): void
-  warning(message: string, job?: JobSpec): void
+  /** The job's container is about to be created from `image`. */
+  jobStarted(job: PlannedInstance, image: string): void
+  stageStarted(job: PlannedInstance, stage: StageSpec): void
+  output(job: PlannedInstance, stream: OutputStream, line: string): void
+  stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void
+  jobFinished(job: PlannedInstance, result: JobResult): void
+  warning(message: string, job?: PlannedInstance): void
   runFinished(result: RunResult): void
 }

@@ -14,7 +14,10 @@ export interface StageResult {
 }
 
 export interface JobResult {
+  /** The instance's readable id: the job's id, or `job (matrix values)`. */
   id: string
+  /** The job (key under `jobs:`) this is an instance of. */
+  job: string
   /** The matrix values of this instance; empty for a job without a matrix. */
   matrix: Record<string, unknown>
   status: Status

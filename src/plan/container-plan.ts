@@ -1,8 +1,9 @@
 import path from 'node:path'
-import type { JobSpec } from '../spec/pipeline-types.js'
+import type { NetworkSpec } from '../spec/pipeline-types.js'
 import { parseCpu, parseMemory } from '../spec/quantities.js'
 import { CTR_ROOT, WORKSPACE_DIR } from './container-paths.js'
-import { LABEL_JOB, runLabels } from './labels.js'
+import { LABEL_INSTANCE, LABEL_JOB, runLabels } from './labels.js'
+import type { PlannedInstance } from './pipeline-plan.js'
 
 /** The subset of the Engine API's `POST /containers/create` body that jobs use. */
 export interface ContainerCreateBody {
@@ -15,7 +16,10 @@ export interface ContainerCreateBody {
   Cmd?: string[]
   AttachStdout?: boolean
   AttachStderr?: boolean
+  ExposedPorts?: Record<string, Record<string, never>>
   HostConfig: {
+    NetworkMode?: string
+    PortBindings?: Record<string, Array<{ HostIp?: string; HostPort: string }>>
     Mounts: Array<{ Type: 'bind' | 'volume'; Source: string; Target: string; ReadOnly: boolean }>
     Memory?: number
     MemorySwap?: number
@@ -51,7 +55,11 @@ export class ContainerConfigError extends Error {
  * container jobs do) while its stages are exec'd into it; a job without stages runs the
  * image's own entrypoint with `command`.
  */
-export function planContainer(job: JobSpec, ctx: ContainerPlanContext): PlannedContainer {
+export function planContainer(
+  instance: Pick<PlannedInstance, 'job' | 'slug'>,
+  ctx: ContainerPlanContext
+): PlannedContainer {
+  const { job } = instance
   const spec = job.container
   const r = ctx.renderValue
   const environment = Object.entries(spec.environment).map(([k, v]) => `${k}=${r(v)}`)
@@ -63,7 +71,7 @@ export function planContainer(job: JobSpec, ctx: ContainerPlanContext): PlannedC
       `CTR_RUN_ID=${ctx.runId}`,
       `CTR_JOB_ID=${job.id}`
     ],
-    Labels: { ...runLabels(ctx.runId), [LABEL_JOB]: job.id },
+    Labels: { ...runLabels(ctx.runId), [LABEL_JOB]: job.id, [LABEL_INSTANCE]: instance.slug },
     HostConfig: {
       Mounts: [
         { Type: 'volume', Source: ctx.workflowVolume, Target: CTR_ROOT, ReadOnly: false },
@@ -96,7 +104,28 @@ export function planContainer(job: JobSpec, ctx: ContainerPlanContext): PlannedC
   }
   if (cpu) body.HostConfig.NanoCpus = quantity(r(cpu), parseCpu, 'resources.cpu')
   if (cpuset_cpus) body.HostConfig.CpusetCpus = r(cpuset_cpus)
-  return { name: containerName(job, ctx), body }
+  mapNetwork(spec.network, body, r)
+  return { name: containerName(instance, ctx), body }
+}
+
+/** `network_mode` and `ports` as `docker run --network` and `-p` set them. */
+function mapNetwork(network: NetworkSpec, body: ContainerCreateBody, r: (t: string) => string) {
+  if (network.network_mode) body.HostConfig.NetworkMode = r(network.network_mode)
+  const ports = Object.entries(network.ports)
+  if (ports.length === 0) return
+  body.ExposedPorts = {}
+  body.HostConfig.PortBindings = {}
+  for (const [containerPort, host] of ports) {
+    const key = containerPort.includes('/') ? containerPort : `${containerPort}/tcp`
+    const hostText = host === null ? '' : r(host)
+    const colon = hostText.lastIndexOf(':')
+    body.ExposedPorts[key] = {}
+    body.HostConfig.PortBindings[key] = [
+      colon < 0
+        ? { HostPort: hostText }
+        : { HostIp: hostText.slice(0, colon), HostPort: hostText.slice(colon + 1) }
+    ]
+  }
 }
 
 function quantity(text: string, parse: (t: string) => number | undefined, key: string): number {
@@ -105,11 +134,19 @@ function quantity(text: string, parse: (t: string) => number | undefined, key: s
   return value
 }
 
-function containerName(job: JobSpec, ctx: ContainerPlanContext): string {
+/**
+ * The container's name: `container_name` with `{run_id}` replaced, or `ctr-RUN-INSTANCE`.
+ * In a matrix, `-N` (the instance's number) is appended so that instances running side
+ * by side never ask for the same name.
+ */
+function containerName(
+  { job, slug }: Pick<PlannedInstance, 'job' | 'slug'>,
+  ctx: ContainerPlanContext
+): string {
   const requested = job.container.container_name
   const name = requested
-    ? ctx.renderValue(requested.replaceAll('{run_id}', ctx.runId))
-    : `ctr-${ctx.runId}-${job.id}`
+    ? ctx.renderValue(requested.replaceAll('{run_id}', ctx.runId)) + slug.slice(job.id.length)
+    : `ctr-${ctx.runId}-${slug}`
   const safe = name.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '')
   if (!safe) throw new ContainerConfigError(`container_name '${name}' has no usable characters`)
   return safe

@@ -7,3 +7,5 @@ export const LABEL_JOB = 'ctr-pipeline.job'
 export function runLabels(runId: string): Record<string, string> {
   return { [LABEL_MANAGED]: 'true', [LABEL_RUN_ID]: runId }
 }
+/** The job instance (`report-2`) a container runs, as in its name and state folder. */
+export const LABEL_INSTANCE = 'ctr-pipeline.instance'

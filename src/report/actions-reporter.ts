@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import type { JobResult, StageResult } from '../engine/run-result.js'
-import type { JobSpec, StageSpec } from '../spec/pipeline-types.js'
+import type { PlannedInstance } from '../plan/pipeline-plan.js'
+import type { StageSpec } from '../spec/pipeline-types.js'
 import { ConsoleReporter } from './console-reporter.js'
 
 /**
@@ -10,13 +11,13 @@ import { ConsoleReporter } from './console-reporter.js'
 export class ActionsReporter extends ConsoleReporter {
   private groupOpen = false
 
-  override jobStarted(job: JobSpec): void {
+  override jobStarted(job: PlannedInstance, image: string): void {
     core.startGroup(`job ${job.id}`)
     this.groupOpen = true
-    super.jobStarted(job)
+    super.jobStarted(job, image)
   }
 
-  override stageFinished(job: JobSpec, stage: StageSpec, result: StageResult): void {
+  override stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {
     super.stageFinished(job, stage, result)
     if (result.status === 'failure') {
       core.error(`job ${job.id}, stage ${stage.name}: ${result.error}`, {
@@ -28,7 +29,7 @@ export class ActionsReporter extends ConsoleReporter {
     }
   }
 
-  override jobFinished(job: JobSpec, result: JobResult): void {
+  override jobFinished(job: PlannedInstance, result: JobResult): void {
     super.jobFinished(job, result)
     if (this.groupOpen) core.endGroup()
     this.groupOpen = false
@@ -36,14 +37,14 @@ export class ActionsReporter extends ConsoleReporter {
     if (result.status === 'failure' && !failedInStage) {
       core.error(`job ${job.id}: ${result.error}`, {
         title: 'ctr-pipeline job failed',
-        file: job.position.file,
-        startLine: job.position.line,
-        startColumn: job.position.col
+        file: job.job.position.file,
+        startLine: job.job.position.line,
+        startColumn: job.job.position.col
       })
     }
   }
 
-  override warning(message: string, job?: JobSpec): void {
+  override warning(message: string, job?: PlannedInstance): void {
     core.warning(job ? `job ${job.id}: ${message}` : message)
   }
 }

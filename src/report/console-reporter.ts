@@ -1,7 +1,8 @@
 import type { OutputStream } from '../engine/docker-client.js'
 import type { RunReporter } from '../engine/run-reporter.js'
 import type { JobResult, RunResult, StageResult } from '../engine/run-result.js'
-import type { JobSpec, Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import type { PlannedInstance } from '../plan/pipeline-plan.js'
+import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 
 /**
  * Shows a run as plain text lines, each prefixed with its job, so that output of jobs
@@ -17,26 +18,26 @@ export class ConsoleReporter implements RunReporter {
     this.write(`run ${runId}: ${pipeline.name} (${pipeline.file})`)
   }
 
-  jobStarted(job: JobSpec): void {
-    this.write(`[${job.id}] job started in ${job.container.image}`)
+  jobStarted(job: PlannedInstance, image: string): void {
+    this.write(`[${job.id}] job started in ${image}`)
   }
 
-  stageStarted(job: JobSpec, stage: StageSpec): void {
+  stageStarted(job: PlannedInstance, stage: StageSpec): void {
     this.write(`[${job.id}] stage ${stage.name} (${stage.type})`)
   }
 
-  output(job: JobSpec, _stream: OutputStream, line: string): void {
+  output(job: PlannedInstance, _stream: OutputStream, line: string): void {
     this.write(`[${job.id}] ${line}`)
   }
 
-  stageFinished(job: JobSpec, stage: StageSpec, result: StageResult): void {
+  stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {
     const error = result.error ? `: ${result.error}` : ''
     this.write(
       `[${job.id}] stage ${stage.name}: ${result.status}${error} (${seconds(result.duration_ms)})`
     )
   }
 
-  jobFinished(job: JobSpec, result: JobResult): void {
+  jobFinished(job: PlannedInstance, result: JobResult): void {
     const outputs = Object.entries(result.outputs)
       .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
       .join(', ')
@@ -44,7 +45,7 @@ export class ConsoleReporter implements RunReporter {
     this.write(`[${job.id}] job ${result.status}${detail} (${seconds(result.duration_ms)})`)
   }
 
-  warning(message: string, job?: JobSpec): void {
+  warning(message: string, job?: PlannedInstance): void {
     this.write(`${job ? `[${job.id}] ` : ''}warning: ${message}`)
   }
 

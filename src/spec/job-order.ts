@@ -1,40 +1,38 @@
-import type { JobSpec } from './pipeline-types.js'
-import { SpecError } from './spec-error.js'
-
-/**
- * The order to run jobs one after another: declaration order, except that a job waits
- * for every job it needs. A cycle is a SpecError whose message shows it (`a -> b -> a`).
- */
-export function orderJobs(jobs: readonly JobSpec[]): JobSpec[] {
-  const byId = new Map(jobs.map((j) => [j.id, j]))
-  const ordered: JobSpec[] = []
-  const placed = new Set<string>()
-  while (ordered.length < jobs.length) {
-    const next = jobs.find((j) => !placed.has(j.id) && j.needs.every((n) => placed.has(n)))
-    if (!next) {
-      const cycle = findCycle(
-        jobs.filter((j) => !placed.has(j.id)),
-        byId
-      )
-      const first = byId.get(cycle[0])!
-      throw new SpecError([
-        { ...first.position, message: `jobs form a cycle through 'needs': ${cycle.join(' -> ')}` }
-      ])
-    }
-    ordered.push(next)
-    placed.add(next.id)
-  }
-  return ordered
+/** What ordering needs of a job: its id and the ids it needs. */
+export interface GraphNode {
+  id: string
+  needs: readonly string[]
 }
 
-function findCycle(remaining: JobSpec[], byId: Map<string, JobSpec>): string[] {
-  // Every remaining job waits on another remaining job, so walking needs must revisit one.
+/**
+ * Jobs in an order where each comes after everything it needs: declaration order, except
+ * that a job waits for its needs. Returns the jobs that could not be placed (a cycle)
+ * in `blocked`.
+ */
+export function orderJobs<T extends GraphNode>(jobs: readonly T[]): { order: T[]; blocked: T[] } {
+  const order: T[] = []
+  const placed = new Set<string>()
+  let remaining = [...jobs]
+  for (;;) {
+    const next = remaining.find((j) => j.needs.every((n) => placed.has(n)))
+    if (!next) return { order, blocked: remaining }
+    order.push(next)
+    placed.add(next.id)
+    remaining = remaining.filter((j) => j !== next)
+  }
+}
+
+/** A cycle through `needs`, written from its first job back to it (`a -> c -> b -> a`). */
+export function findCycle(jobs: readonly GraphNode[]): string[] | undefined {
+  const { blocked } = orderJobs(jobs)
+  if (blocked.length === 0) return undefined
+  const byId = new Map(blocked.map((j) => [j.id, j]))
+  // Every blocked job waits on another blocked job, so walking needs must revisit one.
   const path: string[] = []
-  let current = remaining[0]
+  let current = blocked[0]
   while (!path.includes(current.id)) {
     path.push(current.id)
-    const need = current.needs.find((n) => remaining.some((j) => j.id === n))!
-    current = byId.get(need)!
+    current = byId.get(current.needs.find((n) => byId.has(n))!)!
   }
   return [...path.slice(path.indexOf(current.id)), current.id]
 }

@@ -1,52 +1,27 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { LineCounter, parseDocument, type Node } from 'yaml'
+import { checkReferences } from './check-references.js'
+import { findCycle } from './job-order.js'
 import type {
   ContainerSpec,
   JobSpec,
+  MatrixRow,
+  MatrixSpec,
+  NetworkSpec,
   ParamSpec,
   ParamType,
   Pipeline,
   ResourcesSpec,
   StageSpec,
   StageType,
+  StrategySpec,
   VolumeSpec
 } from './pipeline-types.js'
-import { parseCpu, parseMemory } from './quantities.js'
-import { orderJobs } from './job-order.js'
-import { SpecError } from './spec-error.js'
-import { YamlReader, type Entry } from './yaml-reader.js'
-
-const TOP_KEYS = ['name', 'description', 'params', 'jobs'] as const
-const JOB_KEYS = ['id', 'desc', 'needs', 'runs-on', 'stages', 'outputs'] as const
-const RUNS_ON_KEYS = ['type', 'with'] as const
-const WITH_KEYS = [
-  'image',
-  'container_name',
-  'volumes',
-  'environment',
-  'resources',
-  'working_dir',
-  'user',
-  'command',
-  'entrypoint'
-] as const
-const RESOURCE_KEYS = ['memory', 'cpu', 'cpuset_cpus', 'memswap_limit'] as const
-const VOLUME_KEYS = ['source', 'target', 'mode'] as const
-const STAGE_KEYS = [
-  'name',
-  'id',
-  'type',
-  'run',
-  'echo',
-  'args',
-  'env',
-  'continue_on_error'
-] as const
-const PARAM_KEYS = ['type', 'default', 'required', 'desc', 'description'] as const
-const PARAM_TYPES: readonly ParamType[] = ['str', 'int', 'float', 'bool', 'list', 'map']
-const STAGE_TYPES: readonly StageType[] = ['empty', 'bash', 'sh', 'py', 'cmd']
-const JOB_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/
+import { pendingKeys } from './pending-keys.js'
+import { isRecord, list, record, string, text, textMap, type Raw } from './raw-values.js'
+import { schemaProblems } from './schema-validator.js'
+import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
+import { YamlSource, type DocPath } from './yaml-source.js'
 
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 export async function loadPipelineFile(file: string): Promise<Pipeline> {
@@ -65,230 +40,206 @@ export async function loadPipelineFile(file: string): Promise<Pipeline> {
 
 /**
  * Parses pipeline text. `file` names it in messages; `dir` is where relative mount
- * sources resolve. Throws SpecError listing every problem, each at its line and column.
+ * sources resolve. Checks the text against the JSON Schema, then what a schema cannot
+ * say (needs that exist, no cycles, expressions that read what exists and is upstream).
+ * Throws SpecError listing every problem, each at its line and column, in file order.
  */
 export function parsePipeline(text: string, file: string, dir: string): Pipeline {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
-  const reader = new YamlReader(file, lines)
-  if (doc.errors.length > 0) {
-    throw new SpecError(
-      doc.errors.map((e) => ({
-        file,
-        line: e.linePos?.[0].line ?? 1,
-        col: e.linePos?.[0].col ?? 1,
-        message: `YAML syntax error: ${e.message.split('\n')[0]}`
-      }))
+  const { source, problems } = YamlSource.parse(text, file)
+  if (problems.some((p) => p.message.startsWith('YAML syntax error'))) throw new SpecError(problems)
+  const raw = source.toJS()
+  problems.push(...schemaProblems(raw, source))
+  const pipeline = buildPipeline(raw, file, dir, source)
+  pipeline.pending = pendingKeys(raw, source)
+  problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source))
+  if (problems.length > 0) throw new SpecError(inFileOrder(problems))
+  return pipeline
+}
+
+/**
+ * A command given as one string is split into words at spaces, as Compose does;
+ * a word with spaces is quoted ('two words' or "two words").
+ */
+export function splitWords(value: unknown): string[] | undefined {
+  if (typeof value === 'string')
+    return (value.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((w) =>
+      /^(["']).*\1$/.test(w) ? w.slice(1, -1) : w
     )
-  }
-  const pipeline = readPipeline(reader, doc.contents as Node | null, file, dir)
-  if (reader.problems.length > 0 || !pipeline) throw new SpecError(reader.problems)
-  orderJobs(pipeline.jobs)
-  return pipeline
+  if (Array.isArray(value)) return value.map(text).filter((w) => w !== undefined)
+  return undefined
 }
 
-function readPipeline(r: YamlReader, root: Node | null, file: string, dir: string) {
-  const entries = r.entries(root, 'pipeline', TOP_KEYS)
-  if (!entries) return undefined
-  const pipeline: Pipeline = { file, dir, name: path.basename(file), params: {}, jobs: [] }
-  let jobsNode: Node | null | undefined
-  for (const { key, value } of entries) {
-    if (key === 'name') pipeline.name = r.text(value, 'name') ?? pipeline.name
-    if (key === 'params') pipeline.params = readParams(r, value)
-    if (key === 'jobs') jobsNode = value
+// The builder below trusts the schema for shapes: where a value has the wrong type, the
+// schema has reported it, and the builder only has to avoid crashing on it.
+function buildPipeline(raw: unknown, file: string, dir: string, source: YamlSource): Pipeline {
+  const top = record(raw)
+  const jobs = Object.entries(record(top.jobs)).map(([id, job]) =>
+    buildJob(id, record(job), source)
+  )
+  return {
+    file,
+    dir,
+    name: string(top.name) ?? path.basename(file),
+    params: buildParams(top.params),
+    jobs,
+    pending: []
   }
-  if (jobsNode === undefined) {
-    r.fail(root, "pipeline has no 'jobs:'")
-    return pipeline
+}
+
+function buildParams(raw: unknown): Record<string, ParamSpec> {
+  return Object.fromEntries(
+    Object.entries(record(raw)).map(([name, value]) => {
+      const spec = record(value)
+      const param: ParamSpec = {
+        type: (string(spec.type) as ParamType | undefined) ?? 'str',
+        required: spec.required === true
+      }
+      if (spec.default !== undefined) param.default = spec.default
+      return [name, param]
+    })
+  )
+}
+
+function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
+  const at: DocPath = ['jobs', id]
+  const job: JobSpec = {
+    id,
+    needs: (typeof raw.needs === 'string' ? [raw.needs] : list(raw.needs)).filter(
+      (n): n is string => typeof n === 'string'
+    ),
+    container: buildContainer(record(record(raw['runs-on']).with)),
+    outputs: textMap(raw.outputs),
+    position: source.keyPosition(at)
   }
-  const jobEntries = r.entries(jobsNode, 'jobs') ?? []
-  if (jobsNode !== null && jobEntries.length === 0) r.fail(jobsNode, "'jobs:' is empty")
-  for (const { key, keyNode, value } of jobEntries) {
-    // Job ids name containers and folders and appear in expressions: keep them plain.
-    if (!JOB_ID.test(key)) {
-      r.fail(
-        keyNode,
-        `job id '${key}' must start with a letter or '_' and hold only letters, digits, '-' and '_'`
+  if (string(raw.desc) !== undefined) job.desc = string(raw.desc)
+  if (typeof raw.if === 'string' || typeof raw.if === 'boolean') job.if = raw.if
+  if (isRecord(raw.strategy))
+    job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source)
+  if (Array.isArray(raw.stages))
+    job.stages = raw.stages.map((s, i) => buildStage(record(s), i, [...at, 'stages', i], source))
+  return job
+}
+
+function buildStrategy(raw: Raw, at: DocPath, source: YamlSource): StrategySpec {
+  const strategy: StrategySpec = { fail_fast: raw.fail_fast !== false }
+  if (typeof raw.max_parallel === 'number') strategy.max_parallel = raw.max_parallel
+  if (isRecord(raw.matrix)) {
+    const { include, exclude, ...axes } = raw.matrix
+    const matrix: MatrixSpec = {
+      axes: Object.fromEntries(
+        Object.entries(axes).filter(([, v]) => Array.isArray(v) || typeof v === 'string')
+      ) as MatrixSpec['axes'],
+      include: list(include).filter(isRecord) as MatrixRow[],
+      exclude: list(exclude).filter(isRecord) as MatrixRow[],
+      position: source.keyPosition([...at, 'matrix'])
+    }
+    strategy.matrix = matrix
+  }
+  return strategy
+}
+
+function buildContainer(raw: Raw): ContainerSpec {
+  const resources = record(raw.resources)
+  const network = record(raw.network)
+  const spec: ContainerSpec = {
+    image: string(raw.image) ?? '',
+    volumes: list(raw.volumes)
+      .filter(isRecord)
+      .map((v): VolumeSpec => ({
+        source: string(v.source) ?? '',
+        target: string(v.target) ?? '',
+        mode: v.mode === 'ro' ? 'ro' : 'rw'
+      })),
+    environment: textMap(raw.environment),
+    resources: Object.fromEntries(
+      (['memory', 'cpu', 'cpuset_cpus', 'memswap_limit'] as const).flatMap((k) =>
+        text(resources[k]) === undefined ? [] : [[k, text(resources[k])]]
       )
-    }
-    const job = readJob(r, key, value, r.position(keyNode))
-    if (job) pipeline.jobs.push(job)
-  }
-  checkNeeds(r, pipeline, jobEntries)
-  return pipeline
-}
-
-function readParams(r: YamlReader, node: Node | null): Record<string, ParamSpec> {
-  const params: Record<string, ParamSpec> = {}
-  for (const { key, value } of r.entries(node, 'params') ?? []) {
-    const spec: ParamSpec = { type: 'str', required: false }
-    for (const field of r.entries(value, `params.${key}`, PARAM_KEYS) ?? []) {
-      if (field.key === 'type')
-        spec.type = r.oneOf(field.value, `params.${key}.type`, PARAM_TYPES) ?? 'str'
-      if (field.key === 'default') spec.default = field.value?.toJSON()
-      if (field.key === 'required')
-        spec.required = r.boolean(field.value, `params.${key}.required`) ?? false
-    }
-    params[key] = spec
-  }
-  return params
-}
-
-function readJob(r: YamlReader, id: string, node: Node | null, position: JobSpec['position']) {
-  const what = `jobs.${id}`
-  const entries = r.entries(node, what, JOB_KEYS)
-  if (!entries) return undefined
-  const job: Partial<JobSpec> = { id, needs: [], outputs: {}, position }
-  for (const { key, value } of entries) {
-    if (key === 'desc') job.desc = r.text(value, `${what}.desc`)
-    if (key === 'id') {
-      const declared = r.text(value, `${what}.id`)
-      if (declared !== undefined && declared !== id)
-        r.fail(value, `${what}.id is '${declared}' but the job's key is '${id}'; they must match`)
-    }
-    if (key === 'needs') job.needs = r.stringList(value, `${what}.needs`) ?? []
-    if (key === 'runs-on') job.container = readRunsOn(r, value, what)
-    if (key === 'stages') job.stages = readStages(r, value, what)
-    if (key === 'outputs') job.outputs = r.textMap(value, `${what}.outputs`) ?? {}
-  }
-  if (!entries.some((e) => e.key === 'runs-on')) r.fail(node, `${what} has no 'runs-on:'`)
-  return job.container ? (job as JobSpec) : undefined
-}
-
-function readRunsOn(r: YamlReader, node: Node | null, job: string): ContainerSpec | undefined {
-  const what = `${job}.runs-on`
-  const entries = r.entries(node, what, RUNS_ON_KEYS)
-  if (!entries) return undefined
-  const type = entries.find((e) => e.key === 'type')
-  if (type) r.oneOf(type.value, `${what}.type`, ['container'] as const)
-  const withEntry = entries.find((e) => e.key === 'with')
-  if (!withEntry) return r.fail(node, `${what} has no 'with:' (the container to run in)`)
-  return readContainer(r, withEntry, `${what}.with`)
-}
-
-function readContainer(r: YamlReader, withEntry: Entry, what: string): ContainerSpec | undefined {
-  const entries = r.entries(withEntry.value, what, WITH_KEYS)
-  if (!entries) return undefined
-  const spec: Partial<ContainerSpec> = { volumes: [], environment: {}, resources: {} }
-  for (const { key, value } of entries) {
-    const at = `${what}.${key}`
-    if (key === 'image') spec.image = r.string(value, at)
-    if (key === 'container_name') spec.container_name = r.string(value, at)
-    if (key === 'working_dir') spec.working_dir = r.string(value, at)
-    if (key === 'user') spec.user = r.text(value, at)
-    if (key === 'environment') spec.environment = r.textMap(value, at) ?? {}
-    if (key === 'resources') spec.resources = readResources(r, value, at)
-    if (key === 'volumes') spec.volumes = readVolumes(r, value, at)
-    if (key === 'command') spec.command = r.stringList(value, at)
-    if (key === 'entrypoint') spec.entrypoint = r.stringList(value, at)
-  }
-  if (spec.image === undefined) {
-    if (!entries.some((e) => e.key === 'image'))
-      r.fail(withEntry.keyNode, `${what} has no 'image:'`)
-    return undefined
-  }
-  return spec as ContainerSpec
-}
-
-function readResources(r: YamlReader, node: Node | null, what: string): ResourcesSpec {
-  const out: ResourcesSpec = {}
-  for (const { key, value } of r.entries(node, what, RESOURCE_KEYS) ?? []) {
-    const text = r.text(value, `${what}.${key}`)
-    if (text === undefined) continue
-    const templated = text.includes('{{') || text.includes('${')
-    if (key === 'memory' || key === 'memswap_limit') {
-      if (
-        !templated &&
-        parseMemory(text) === undefined &&
-        !(key === 'memswap_limit' && text === '-1')
+    ) as ResourcesSpec,
+    network: {
+      ports: Object.fromEntries(
+        Object.entries(record(network.ports)).map(([k, v]) => [k, text(v) ?? null])
       )
-        r.fail(value, `${what}.${key}: '${text}' is not a memory size (examples: 512m, 2g, 1.5Gi)`)
-    }
-    if (key === 'cpu' && !templated && parseCpu(text) === undefined)
-      r.fail(value, `${what}.cpu: '${text}' is not a CPU count (examples: 2, 1.5, 500m)`)
-    out[key as keyof ResourcesSpec] = text
+    } satisfies NetworkSpec
   }
-  return out
+  if (string(network.network_mode)) spec.network.network_mode = string(network.network_mode)
+  for (const key of ['container_name', 'working_dir'] as const)
+    if (string(raw[key]) !== undefined) spec[key] = string(raw[key])
+  if (text(raw.user) !== undefined) spec.user = text(raw.user)
+  const command = splitWords(raw.command)
+  const entrypoint = splitWords(raw.entrypoint)
+  if (command) spec.command = command
+  if (entrypoint) spec.entrypoint = entrypoint
+  return spec
 }
 
-function readVolumes(r: YamlReader, node: Node | null, what: string): VolumeSpec[] {
-  const volumes: VolumeSpec[] = []
-  for (const [i, item] of (r.sequence(node, what) ?? []).entries()) {
-    const at = `${what}[${i}]`
-    const volume: Partial<VolumeSpec> = { mode: 'rw' }
-    const entries = r.entries(item, at, VOLUME_KEYS)
-    if (!entries) continue
-    for (const { key, value } of entries) {
-      if (key === 'source') volume.source = r.string(value, `${at}.source`)
-      if (key === 'target') volume.target = r.string(value, `${at}.target`)
-      if (key === 'mode') volume.mode = r.oneOf(value, `${at}.mode`, ['ro', 'rw'] as const)
-    }
-    for (const required of ['source', 'target'] as const) {
-      if (!entries.some((e) => e.key === required)) r.fail(item, `${at} has no '${required}:'`)
-    }
-    if (volume.target !== undefined && !volume.target.startsWith('/')) {
-      const targetNode = entries.find((e) => e.key === 'target')?.value
-      r.fail(targetNode, `${at}.target must be an absolute path in the container`)
-    }
-    if (volume.source !== undefined && volume.target !== undefined && volume.mode)
-      volumes.push(volume as VolumeSpec)
+function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): StageSpec {
+  const declaredId = string(raw.id)
+  const name = text(raw.name) ?? declaredId ?? `stage-${index + 1}`
+  const stage: StageSpec = {
+    id: declaredId ?? name,
+    name,
+    type: (string(raw.type) as StageType | undefined) ?? 'empty',
+    env: textMap(raw.env),
+    continue_on_error: raw.continue_on_error === true,
+    position: source.valuePosition(at)
   }
-  return volumes
+  if (string(raw.run) !== undefined) stage.run = string(raw.run)
+  if (text(raw.echo) !== undefined) stage.echo = text(raw.echo)
+  if (Array.isArray(raw.args)) stage.args = splitWords(raw.args)
+  if (typeof raw.if === 'string' || typeof raw.if === 'boolean') stage.if = raw.if
+  return stage
 }
 
-function readStages(r: YamlReader, node: Node | null, job: string): StageSpec[] {
-  const stages: StageSpec[] = []
-  const ids = new Set<string>()
-  for (const [i, item] of (r.sequence(node, `${job}.stages`) ?? []).entries()) {
-    const at = `${job}.stages[${i}]`
-    const entries = r.entries(item, at, STAGE_KEYS)
-    if (!entries) continue
-    const stage: Partial<StageSpec> = {
-      env: {},
-      continue_on_error: false,
-      position: r.position(item)
-    }
-    let declaredId: string | undefined
-    for (const { key, value } of entries) {
-      if (key === 'name') stage.name = r.text(value, `${at}.name`)
-      if (key === 'id') declaredId = r.string(value, `${at}.id`)
-      if (key === 'type') stage.type = r.oneOf(value, `${at}.type`, STAGE_TYPES)
-      if (key === 'run') stage.run = r.string(value, `${at}.run`)
-      if (key === 'echo') stage.echo = r.text(value, `${at}.echo`)
-      if (key === 'args') stage.args = r.stringList(value, `${at}.args`)
-      if (key === 'env') stage.env = r.textMap(value, `${at}.env`) ?? {}
-      if (key === 'continue_on_error')
-        stage.continue_on_error = r.boolean(value, `${at}.continue_on_error`) ?? false
-    }
-    stage.name ??= declaredId ?? `stage-${i + 1}`
-    stage.id = declaredId ?? stage.name
-    if (ids.has(stage.id))
-      r.fail(item, `${at}: another stage of ${job} already has the id '${stage.id}'`)
-    ids.add(stage.id)
-    if (!entries.some((e) => e.key === 'type')) r.fail(item, `${at} has no 'type:'`)
-    const needsRun = stage.type === 'bash' || stage.type === 'sh' || stage.type === 'py'
-    if (needsRun && stage.run === undefined && !entries.some((e) => e.key === 'run'))
-      r.fail(item, `${at}: a '${stage.type}' stage needs 'run:'`)
-    if (stage.type === 'cmd' && stage.args === undefined && !entries.some((e) => e.key === 'args'))
-      r.fail(item, `${at}: a 'cmd' stage needs 'args:' (the command and its arguments)`)
-    if (stage.type) stages.push(stage as StageSpec)
-  }
-  return stages
-}
-
-function checkNeeds(
-  r: YamlReader,
-  pipeline: Pipeline,
-  jobEntries: { key: string; value: Node | null }[]
-) {
-  const ids = new Set(jobEntries.map((e) => e.key))
+/** What the schema cannot express: relations between parts of the file. */
+function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): SpecProblem[] {
+  const problems: SpecProblem[] = []
+  const fail = (position: SpecProblem | Omit<SpecProblem, 'message'>, message: string) =>
+    problems.push({ ...position, message })
+  const rawJobs = record(record(raw).jobs)
+  const ids = new Set(pipeline.jobs.map((j) => j.id))
   for (const job of pipeline.jobs) {
-    for (const need of job.needs) {
-      if (ids.has(need)) continue
-      r.problems.push({
-        ...job.position,
-        message: `jobs.${job.id}.needs names '${need}', which is not a job in this file`
-      })
-    }
+    const at: DocPath = ['jobs', job.id]
+    const rawJob = record(rawJobs[job.id])
+    if (typeof rawJob.id === 'string' && rawJob.id !== job.id)
+      fail(
+        source.valuePosition([...at, 'id']),
+        `jobs.${job.id}.id is '${rawJob.id}' but the job's key is '${job.id}'; they must match`
+      )
+    job.needs.forEach((need, i) => {
+      if (ids.has(need)) return
+      const needsAt = typeof rawJob.needs === 'string' ? [...at, 'needs'] : [...at, 'needs', i]
+      fail(
+        source.valuePosition(needsAt),
+        `jobs.${job.id}.needs names '${need}', which is not a job in this file`
+      )
+    })
+    job.container.volumes.forEach((volume, i) => {
+      if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
+        return
+      const targetAt = [...at, 'runs-on', 'with', 'volumes', i, 'target']
+      fail(
+        source.valuePosition(targetAt),
+        `jobs.${job.id}.runs-on.with.volumes[${i}].target must be an absolute path in the container`
+      )
+    })
+    const seen = new Map<string, number>()
+    job.stages?.forEach((stage, i) => {
+      const first = seen.get(stage.id)
+      if (first !== undefined)
+        fail(
+          stage.position,
+          `jobs.${job.id}.stages[${i}]: stage ${first + 1} of this job already has the id '${stage.id}'; give one an 'id:'`
+        )
+      else seen.set(stage.id, i)
+    })
   }
+  const cycle = findCycle(
+    pipeline.jobs.map((j) => ({ ...j, needs: j.needs.filter((n) => ids.has(n)) }))
+  )
+  if (cycle) {
+    const first = pipeline.jobs.find((j) => j.id === cycle[0])!
+    fail(first.position, `jobs form a cycle through 'needs': ${cycle.join(' -> ')}`)
+  }
+  return problems
 }

@@ -1,4 +1,4 @@
-import type { SourcePosition } from './spec-error.js'
+import type { SourcePosition, SpecProblem } from './spec-error.js'
 
 /**
  * The pipeline file as validated, before any expression is rendered: string values
@@ -12,7 +12,12 @@ export interface Pipeline {
   name: string
   params: Record<string, ParamSpec>
   jobs: JobSpec[]
+  /** Keys this version validates but cannot run yet: `run` refuses them. */
+  pending: SpecProblem[]
 }
+
+/** A condition as written: an expression (with or without `{{ }}`) or a literal. */
+export type Condition = string | boolean
 
 export type ParamType = 'str' | 'int' | 'float' | 'bool' | 'list' | 'map'
 
@@ -27,10 +32,31 @@ export interface JobSpec {
   id: string
   desc?: string
   needs: string[]
+  /** Runs the job only when true; without a status function, `success() && ...` is implied. */
+  if?: Condition
+  strategy?: StrategySpec
   container: ContainerSpec
   /** Undefined for a job that runs its image's own entrypoint. */
   stages?: StageSpec[]
   outputs: Record<string, string>
+  position: SourcePosition
+}
+
+/** `strategy:` of a job: the matrix and how its instances run. */
+export interface StrategySpec {
+  matrix?: MatrixSpec
+  max_parallel?: number
+  /** Stop the other instances when one fails (default true, as in GitHub Actions). */
+  fail_fast: boolean
+}
+
+export type MatrixRow = Record<string, unknown>
+
+export interface MatrixSpec {
+  /** Each axis is a list of values, or an expression (params only) that gives one. */
+  axes: Record<string, unknown[] | string>
+  include: MatrixRow[]
+  exclude: MatrixRow[]
   position: SourcePosition
 }
 
@@ -54,10 +80,18 @@ export interface ContainerSpec {
   volumes: VolumeSpec[]
   environment: Record<string, string>
   resources: ResourcesSpec
+  network: NetworkSpec
   working_dir?: string
   user?: string
   command?: string[]
   entrypoint?: string[]
+}
+
+export interface NetworkSpec {
+  /** `none`, `bridge`, `host`, `container:NAME` or a network's name. */
+  network_mode?: string
+  /** Container port (`8080`, `53/udp`) to host port (`8080`, `127.0.0.1:8080`; empty: any). */
+  ports: Record<string, string | null>
 }
 
 export type StageType = 'empty' | 'bash' | 'sh' | 'py' | 'cmd'
@@ -71,6 +105,7 @@ export interface StageSpec {
   echo?: string
   args?: string[]
   env: Record<string, string>
+  if?: Condition
   continue_on_error: boolean
   position: SourcePosition
 }

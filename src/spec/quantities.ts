@@ -36,3 +36,14 @@ export function parseCpu(text: string): number | undefined {
   const nano = Math.round(cpus * 1e9)
   return nano > 0 ? nano : undefined
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** Milliseconds in `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim()
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) return undefined
+  return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0))
+}

@@ -22,3 +22,8 @@ export class SpecError extends Error {
     this.name = 'SpecError'
   }
 }
+
+/** Problems in the order they appear in the file, as an editor lists them. */
+export function inFileOrder(problems: readonly SpecProblem[]): SpecProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.col - b.col)
+}

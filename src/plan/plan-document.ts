@@ -1,0 +1,69 @@
+import { expressionScope } from '../spec/expression.js'
+import { render } from '../spec/template.js'
+import { planContainer, type ContainerCreateBody } from './container-plan.js'
+import { workflowVolumeName } from './container-paths.js'
+import type { PipelinePlan } from './pipeline-plan.js'
+
+/** What `plan --json` prints: every instance with its container, job by job in run order. */
+export interface PlanDocument {
+  pipeline: string
+  file: string
+  levels: string[][]
+  jobs: Array<{
+    id: string
+    needs: string[]
+    level: number
+    max_parallel: number | null
+    fail_fast: boolean
+    instances: Array<{
+      id: string
+      matrix: Record<string, unknown>
+      container: { name: string; create: ContainerCreateBody }
+    }>
+  }>
+}
+
+/** A placeholder for the run id, which only exists once a run starts. */
+export const PLAN_RUN_ID = '<run-id>'
+
+/**
+ * Describes a plan without running it. Values that depend on the run (`needs` outputs,
+ * the run id) are shown as written; params, matrix values and `${VAR}` are filled in.
+ */
+export function planDocument(
+  plan: PipelinePlan,
+  params: Record<string, unknown>,
+  env: Record<string, string | undefined>
+): PlanDocument {
+  const deferred = new Set(['needs', 'run_id', 'stages'])
+  return {
+    pipeline: plan.pipeline.name,
+    file: plan.pipeline.file,
+    levels: plan.levels,
+    jobs: plan.jobs.map((job) => ({
+      id: job.id,
+      needs: job.job.needs,
+      level: job.level,
+      max_parallel: job.maxParallel ?? null,
+      fail_fast: job.failFast,
+      instances: job.instances.map((instance) => {
+        const scope = expressionScope({
+          params,
+          matrix: instance.matrix,
+          job: { id: job.id, instance: instance.id }
+        })
+        const planned = planContainer(instance, {
+          runId: PLAN_RUN_ID,
+          pipelineDir: plan.pipeline.dir,
+          workflowVolume: workflowVolumeName(PLAN_RUN_ID),
+          renderValue: (text) => render(text, scope, { variables: true, env, deferred })
+        })
+        return {
+          id: instance.id,
+          matrix: instance.matrix,
+          container: { name: planned.name, create: planned.body }
+        }
+      })
+    }))
+  }
+}

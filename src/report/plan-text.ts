@@ -1,0 +1,22 @@
+import type { PlanDocument } from '../plan/plan-document.js'
+
+/** The plan as a person reads it: levels of jobs, each instance with its image and needs. */
+export function planText(doc: PlanDocument): string {
+  const lines = [`pipeline ${doc.pipeline} (${doc.file})`]
+  doc.levels.forEach((ids, level) => {
+    lines.push(`level ${level}:`)
+    for (const id of ids) {
+      const job = doc.jobs.find((j) => j.id === id)!
+      const limits = [
+        job.needs.length ? `needs ${job.needs.join(', ')}` : '',
+        job.instances.length > 1 && job.max_parallel ? `max_parallel ${job.max_parallel}` : ''
+      ].filter(Boolean)
+      lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`)
+      for (const instance of job.instances)
+        lines.push(
+          `    ${instance.id}: ${instance.container.create.Image} as ${instance.container.name}`
+        )
+    }
+  })
+  return lines.join('\n')
+}

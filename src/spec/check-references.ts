@@ -1,0 +1,203 @@
+import { closest } from './closest.js'
+import { analyse, ExpressionError, parseExpression, STATUS_FUNCTIONS } from './expression.js'
+import type { JobSpec, Pipeline } from './pipeline-types.js'
+import { list, record } from './raw-values.js'
+import type { SpecProblem } from './spec-error.js'
+import { conditionSource, parseTemplate } from './template.js'
+import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
+
+/** What expressions at one place in the file may read. */
+interface Scope {
+  job: JobSpec
+  roots: ReadonlySet<string>
+  /** Stages whose outputs exist when this place is evaluated. */
+  stages?: readonly string[]
+  /** `if:` conditions may call success(), failure(), always(), cancelled(). */
+  condition?: boolean
+  /** `${VAR}` is read here (values handed to Docker). */
+  variables?: boolean
+  /** Why `stages` cannot be read here, when it cannot. */
+  noStages?: string
+}
+
+const JOB_ROOTS = new Set(['params', 'matrix', 'run_id', 'job', 'needs'])
+const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages'])
+
+/**
+ * Checks every expression in the file: it parses, and each name it reads exists and is
+ * available where it is used (a param that is declared, a matrix key of this job, a job
+ * upstream of this one and an output it declares, a stage that ran before this one).
+ */
+export function checkReferences(
+  pipeline: Pipeline,
+  raw: unknown,
+  source: YamlSource
+): SpecProblem[] {
+  const problems: SpecProblem[] = []
+  const rawJobs = record(record(raw).jobs)
+  for (const job of pipeline.jobs) {
+    const at: DocPath = ['jobs', job.id]
+    const rawJob = record(rawJobs[job.id])
+    const check = (value: unknown, path: DocPath, scope: Omit<Scope, 'job'>) =>
+      problems.push(...checkValue(value, path, { ...scope, job }, pipeline, source))
+    const container = 'the container is created before any stage runs'
+    check(record(rawJob['runs-on']).with, [...at, 'runs-on', 'with'], {
+      roots: JOB_ROOTS,
+      variables: true,
+      noStages: container
+    })
+    check(record(rawJob.strategy).matrix, [...at, 'strategy', 'matrix'], {
+      roots: new Set(['params']),
+      noStages: 'the matrix is expanded before the run starts'
+    })
+    check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, condition: true, noStages: container })
+    const ids = job.stages?.map((s) => s.id) ?? []
+    list(rawJob.stages).forEach((rawStage, i) => {
+      const stageAt = [...at, 'stages', i]
+      const stage = record(rawStage)
+      const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) }
+      for (const key of ['run', 'echo', 'args']) check(stage[key], [...stageAt, key], scope)
+      check(stage.env, [...stageAt, 'env'], { ...scope, variables: true })
+      check(stage.if, [...stageAt, 'if'], { ...scope, condition: true })
+    })
+    check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids })
+  }
+  return problems
+}
+
+function checkValue(
+  value: unknown,
+  path: DocPath,
+  scope: Scope,
+  pipeline: Pipeline,
+  source: YamlSource
+): SpecProblem[] {
+  if (Array.isArray(value))
+    return value.flatMap((item, i) => checkValue(item, [...path, i], scope, pipeline, source))
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) =>
+      checkValue(v, [...path, k], scope, pipeline, source)
+    )
+  if (typeof value !== 'string') return []
+  const where = describePath(path)
+  try {
+    const expressions = scope.condition
+      ? [{ source: value, expr: parseExpression(conditionSource(value)) }]
+      : parseTemplate(value, { variables: scope.variables }).flatMap((s) =>
+          s.kind === 'expression' ? [s] : []
+        )
+    return expressions.flatMap(({ source: text, expr }) => {
+      const { references, functions } = analyse(expr)
+      const reasons = [
+        ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
+        ...functions.map((f) =>
+          (STATUS_FUNCTIONS as readonly string[]).includes(f) && !scope.condition
+            ? `${f}() can only be used in 'if:'`
+            : undefined
+        )
+      ].filter((r) => r !== undefined)
+      const quoted = scope.condition ? text.trim() : `{{ ${text} }}`
+      return reasons.map((reason) => ({
+        ...source.textPosition(path, text),
+        message: `${where}: '${quoted}': ${reason}`
+      }))
+    })
+  } catch (error) {
+    if (!(error instanceof ExpressionError)) throw error
+    return [{ ...source.textPosition(path, '{{'), message: `${where}: ${error.message}` }]
+  }
+}
+
+/** Why a context path cannot be read at this place, or undefined when it can. */
+function referenceProblem(path: string[], scope: Scope, pipeline: Pipeline): string | undefined {
+  const [root, name, field, key] = path
+  const { job } = scope
+  if (!scope.roots.has(root)) {
+    if (root === 'stages') return `stages cannot be read here: ${scope.noStages ?? ''}`
+    return `'${root}' cannot be read here (available: ${[...scope.roots].join(', ')})`
+  }
+  switch (root) {
+    case 'run_id':
+      return name === undefined ? undefined : 'run_id is text and has no fields'
+    case 'params':
+      return name === undefined || name in pipeline.params
+        ? undefined
+        : unknownName(`no param '${name}' is declared`, name, Object.keys(pipeline.params))
+    case 'job':
+      return name === undefined || name === 'id' || name === 'instance'
+        ? undefined
+        : `job has 'id' and 'instance', not '${name}'`
+    case 'matrix': {
+      const matrix = job.strategy?.matrix
+      if (!matrix) return `job '${job.id}' has no strategy.matrix`
+      const keys = [
+        ...Object.keys(matrix.axes),
+        ...matrix.include.flatMap((row) => Object.keys(row))
+      ]
+      return name === undefined || keys.includes(name)
+        ? undefined
+        : unknownName(`the matrix of job '${job.id}' has no key '${name}'`, name, keys)
+    }
+    case 'needs': {
+      if (name === undefined) return undefined
+      const needed = pipeline.jobs.find((j) => j.id === name)
+      if (!needed)
+        return unknownName(
+          `no job '${name}'`,
+          name,
+          pipeline.jobs.map((j) => j.id)
+        )
+      if (!upstreamOf(job, pipeline).has(name))
+        return `job '${name}' is not upstream of '${job.id}': add it to needs`
+      if (field === undefined || field === 'result' || field === 'instances') return undefined
+      if (field !== 'outputs')
+        return `needs.${name} has result, outputs and instances, not '${field}'`
+      if (key === undefined || key in needed.outputs) return undefined
+      const declared = Object.keys(needed.outputs)
+      return unknownName(
+        `job '${name}' declares no output '${key}'`,
+        key,
+        declared,
+        declared.length ? undefined : `(it has no outputs:)`
+      )
+    }
+    case 'stages': {
+      if (name === undefined) return undefined
+      const all = job.stages?.map((s) => s.id) ?? []
+      if (!all.includes(name))
+        return unknownName(`job '${job.id}' has no stage '${name}'`, name, all)
+      if (!scope.stages?.includes(name))
+        return `stage '${name}' has not run yet here (a stage reads the stages before it)`
+      return field === undefined || field === 'outputs' || field === 'result'
+        ? undefined
+        : `stages.${name} has outputs and result, not '${field}'`
+    }
+    default:
+      return undefined
+  }
+}
+
+function unknownName(
+  message: string,
+  name: string,
+  known: readonly string[],
+  fallback?: string
+): string {
+  const hint = closest(name, known)
+  if (hint) return `${message} (did you mean '${hint}'?)`
+  return `${message} ${fallback ?? (known.length ? `(known: ${known.join(', ')})` : '')}`.trim()
+}
+
+/** Every job this one waits for, directly or through the jobs it needs. */
+function upstreamOf(job: JobSpec, pipeline: Pipeline): Set<string> {
+  const byId = new Map(pipeline.jobs.map((j) => [j.id, j]))
+  const seen = new Set<string>()
+  const stack = [...job.needs]
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    if (seen.has(id)) continue
+    seen.add(id)
+    stack.push(...(byId.get(id)?.needs ?? []))
+  }
+  return seen
+}

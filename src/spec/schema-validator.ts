@@ -1,0 +1,243 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import schema from '../../schema/ctr-pipeline.schema.json' with { type: 'json' }
+import { closest } from './closest.js'
+import { parseCpu, parseDuration, parseMemory } from './quantities.js'
+import type { SpecProblem } from './spec-error.js'
+import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
+
+type Schema = Record<string, unknown>
+
+/** The JSON Schema of the pipeline file, as shipped in `schema/` for editors. */
+export const PIPELINE_SCHEMA: Schema = schema
+
+/** Values that hold an expression are checked once rendered, not against a format. */
+const templated = (text: string) => text.includes('{{') || text.includes('${')
+
+const FORMATS: Record<string, { check: (text: string) => boolean; explain: string }> = {
+  memory: {
+    check: (t) => parseMemory(t) !== undefined,
+    explain: 'is not a memory size (examples: 512m, 2g, 1.5Gi, 2.5)'
+  },
+  cpu: { check: (t) => parseCpu(t) !== undefined, explain: 'is not a CPU count (2, 1.5, 500m)' },
+  duration: {
+    check: (t) => parseDuration(t) !== undefined,
+    explain: 'is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)'
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: false })
+for (const [name, { check }] of Object.entries(FORMATS))
+  ajv.addFormat(name, { type: 'string', validate: (t: string) => templated(t) || check(t) })
+
+let validatePipeline: ValidateFunction | undefined
+const branchValidators = new Map<string, ValidateFunction>()
+
+/**
+ * Checks the parsed file against the schema and turns every violation into a problem at
+ * the line and column of the key or value at fault, worded for a person: unknown keys
+ * with the nearest valid one, `anyOf` alternatives reduced to the one the user meant.
+ */
+export function schemaProblems(value: unknown, source: YamlSource): SpecProblem[] {
+  validatePipeline ??= ajv.compile(PIPELINE_SCHEMA)
+  validatePipeline(value)
+  return explain(validatePipeline.errors ?? [], [], source)
+}
+
+function explain(errors: ErrorObject[], base: DocPath, source: YamlSource): SpecProblem[] {
+  const problems: SpecProblem[] = []
+  const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+  // Errors under a failed anyOf are re-derived branch by branch; ajv's own list mixes them.
+  const underAlternative = (e: ErrorObject) =>
+    alternatives.some(
+      (a) =>
+        a !== e &&
+        (e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`))
+    )
+  for (const error of errors) {
+    if (error.propertyName !== undefined || error.keyword === 'if') continue
+    if (underAlternative(error)) continue
+    const path = [...base, ...toPath(error.instancePath)]
+    if (error === alternatives.find((a) => a.instancePath === error.instancePath)) {
+      problems.push(...explainAlternatives(error, path, source))
+    } else if (!alternatives.includes(error)) {
+      problems.push(explainOne(error, path, source))
+    }
+  }
+  return dedupe(problems)
+}
+
+function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): SpecProblem {
+  const where = describePath(path)
+  const data = error.data
+  const params = error.params as Record<string, unknown>
+  const parent = (error.parentSchema ?? {}) as Schema
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty)
+      const known = Object.keys((parent.properties as Schema | undefined) ?? {})
+      const hint = closest(key, known)
+      return {
+        ...source.keyPosition([...path, key]),
+        message: `${where}: unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`
+      }
+    }
+    case 'propertyNames': {
+      const key = String(params.propertyName)
+      const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'name'
+      return {
+        ...source.keyPosition([...path, key]),
+        message: `${where}: ${what} '${key}' must start with a letter or '_' and hold only letters, digits, '-' and '_'`
+      }
+    }
+    case 'required': {
+      const missing = String(params.missingProperty)
+      // Required by a stage type (`if: {type: bash}, then: {required: [run]}`).
+      const type = (data as Record<string, unknown> | null)?.type
+      if (error.schemaPath.includes('/then/') && typeof type === 'string')
+        return {
+          ...source.keyPosition(path),
+          message: `${where}: a '${type}' stage needs '${missing}:'`
+        }
+      const message =
+        path.length === 0 ? `pipeline has no '${missing}:'` : `${where} has no '${missing}:'`
+      return { ...source.keyPosition(path), message }
+    }
+    case 'type':
+      return {
+        ...source.valuePosition(path),
+        message: `${where} must be ${typeWords(params.type)}, not ${describeValue(data)}`
+      }
+    case 'enum':
+    case 'const': {
+      const allowed = (
+        error.keyword === 'enum' ? params.allowedValues : [params.allowedValue]
+      ) as unknown[]
+      const hint = typeof data === 'string' ? closest(data, allowed.map(String)) : undefined
+      return {
+        ...source.valuePosition(path),
+        message: `${where}: ${describeValue(data)} is not one of: ${allowed.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`
+      }
+    }
+    case 'format':
+      return {
+        ...source.valuePosition(path),
+        message: `${where}: '${String(data)}' ${FORMATS[String(params.format)]?.explain ?? `is not a valid ${String(params.format)}`}`
+      }
+    case 'pattern':
+      return {
+        ...source.valuePosition(path),
+        message: `${where}: '${String(data)}' is not valid: ${String(parent.description ?? error.message)}`
+      }
+    default:
+      return {
+        ...source.valuePosition(path),
+        message: `${where} ${error.message ?? 'is not valid'}`
+      }
+  }
+}
+
+/**
+ * A value matched none of an `anyOf`'s alternatives. Each alternative is validated on its
+ * own (with the schema's other keywords at that place); the one that got furthest is
+ * taken as what the user meant. When none got past the value's type, one message lists
+ * what would have been accepted.
+ */
+function explainAlternatives(error: ErrorObject, path: DocPath, source: YamlSource): SpecProblem[] {
+  const parent = error.parentSchema as Schema
+  const branches = error.schema as Schema[]
+  const rest = Object.fromEntries(Object.entries(parent).filter(([k]) => k !== error.keyword))
+  const check = (key: string, branch: Schema) => {
+    let validate = branchValidators.get(key)
+    if (!validate) {
+      const allOf = [...((rest.allOf as Schema[] | undefined) ?? []), branch]
+      validate = ajv.compile({ ...rest, allOf, definitions: PIPELINE_SCHEMA.definitions })
+      branchValidators.set(key, validate)
+    }
+    validate(error.data)
+    return validate.errors ?? []
+  }
+  // `anyOf: [{required: [image]}, {required: [build]}]`: one of several keys must be there.
+  if (branches.every((b) => Object.keys(b).length === 1 && Array.isArray(b.required))) {
+    const names = branches.flatMap((b) => b.required as string[]).map((n) => `'${n}:'`)
+    return [
+      { ...source.keyPosition(path), message: `${describePath(path)} needs ${names.join(' or ')}` },
+      ...explain(check(`${error.schemaPath}/rest`, {}), path, source)
+    ]
+  }
+  const scored = branches.map((branch, i) => {
+    const errors = check(`${error.schemaPath}/${i}`, branch)
+    return { errors, rank: Math.min(...errors.map(rank)) }
+  })
+  const best = scored.reduce((a, b) => (b.rank < a.rank ? b : a))
+  if (best.rank >= RANK_ENUM) {
+    const accepted = branches.map(describeBranch).join(' or ')
+    return [
+      {
+        ...source.valuePosition(path),
+        message: `${describePath(path)} must be ${accepted}, not ${describeValue(error.data)}`
+      }
+    ]
+  }
+  return explain(best.errors, path, source)
+}
+
+const RANK_ENUM = 2
+/** How far a value got into an alternative: deeper errors mean it took that shape. */
+function rank(e: ErrorObject): number {
+  if (e.instancePath !== '') return 0
+  if (e.keyword === 'type') return 3
+  if (e.keyword === 'enum' || e.keyword === 'const') return RANK_ENUM
+  return 1
+}
+
+function describeBranch(branch: Schema): string {
+  if (Array.isArray(branch.enum)) return branch.enum.map((v) => `'${String(v)}'`).join(' or ')
+  if ('const' in branch) return `'${String(branch.const)}'`
+  if (typeof branch.$ref === 'string') {
+    const name = branch.$ref.split('/').pop()!
+    const target = (PIPELINE_SCHEMA.definitions as Record<string, Schema>)[name]
+    return target.type ? typeWords(target.type) : name
+  }
+  return typeWords(branch.type)
+}
+
+function typeWords(type: unknown): string {
+  const words: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    integer: 'a whole number',
+    boolean: 'true or false',
+    array: 'a list',
+    object: 'a mapping',
+    null: 'empty'
+  }
+  const types = Array.isArray(type) ? type : [type]
+  return types.map((t) => words[String(t)] ?? String(t)).join(' or ')
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'empty'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  if (typeof value === 'string') return `'${value}'`
+  return `${typeof value} ${String(value)}`
+}
+
+function toPath(pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}
+
+function dedupe(problems: SpecProblem[]): SpecProblem[] {
+  const seen = new Set<string>()
+  return problems.filter((p) => {
+    const key = `${p.line}:${p.col}:${p.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}

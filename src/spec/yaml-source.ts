@@ -1,0 +1,139 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import type { SourcePosition, SpecProblem } from './spec-error.js'
+
+/** A path into the document: map keys and list indexes, as JSON Schema instance paths are. */
+export type DocPath = readonly (string | number)[]
+
+/** `jobs.build.stages[0].run`: the path as a user would write it. */
+export function describePath(path: DocPath): string {
+  if (path.length === 0) return 'the pipeline'
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
+}
+
+/**
+ * A parsed YAML file that keeps its text and node ranges, so that any problem found
+ * later (by the schema, by cross-checks, in an expression) can be pointed at the exact
+ * line and column of the key or value it is about.
+ */
+export class YamlSource {
+  private constructor(
+    readonly file: string,
+    readonly text: string,
+    private readonly doc: Document.Parsed,
+    private readonly lines: LineCounter
+  ) {}
+
+  /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
+  static parse(text: string, file: string): { source: YamlSource; problems: SpecProblem[] } {
+    const lines = new LineCounter()
+    // Duplicate keys are found by our own walk, which can say where the first one was.
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
+    const source = new YamlSource(file, text, doc, lines)
+    const problems: SpecProblem[] = doc.errors.map((e) => ({
+      file,
+      line: e.linePos?.[0].line ?? 1,
+      col: e.linePos?.[0].col ?? 1,
+      message: `YAML syntax error: ${e.message.split('\n')[0]}`
+    }))
+    if (problems.length === 0) problems.push(...source.duplicateKeys(doc.contents, []))
+    return { source, problems }
+  }
+
+  /** The document as plain data (later duplicate keys win, but they are reported). */
+  toJS(): unknown {
+    return this.doc.toJS({ maxAliasCount: 1000 })
+  }
+
+  /** Where the value at `path` starts; the nearest existing ancestor if it is missing. */
+  valuePosition(path: DocPath): SourcePosition {
+    return this.at(this.nearest(path).node)
+  }
+
+  /**
+   * Where the key of the entry at `path` is (`enviroment:` in a misspelt key); the value
+   * for list items, which have no key.
+   */
+  keyPosition(path: DocPath): SourcePosition {
+    const { node, depth } = this.nearest(path)
+    if (depth === path.length && path.length > 0) {
+      const parent = this.nodeAt(path.slice(0, -1))
+      const last = path[path.length - 1]
+      if (isMap(parent)) {
+        const pair = parent.items.find(
+          (p) => isScalar(p.key) && String(p.key.value) === String(last)
+        )
+        if (pair) return this.at(pair.key as Node)
+      }
+    }
+    return this.at(node)
+  }
+
+  /**
+   * Where `needle` appears in the source of the value at `path`: an expression inside a
+   * block scalar is pointed at on its own line. Falls back to the value's start.
+   */
+  textPosition(path: DocPath, needle: string): SourcePosition {
+    const node = this.nodeAt(path)
+    const range = node?.range
+    if (range) {
+      const index = this.text.slice(range[0], range[1]).indexOf(needle)
+      if (index >= 0) return this.offsetPosition(range[0] + index)
+    }
+    return this.valuePosition(path)
+  }
+
+  /** Keys compare as text: a path from JSON Pointer says 8080 where YAML has '8080'. */
+  private nodeAt(path: DocPath): Node | null | undefined {
+    let node: unknown = this.doc.contents
+    for (const segment of path) {
+      if (isMap(node)) {
+        node = node.items.find(
+          (p) => isScalar(p.key) && String(p.key.value) === String(segment)
+        )?.value
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment]
+      } else return undefined
+    }
+    return node as Node | null | undefined
+  }
+
+  private nearest(path: DocPath): { node: Node | null | undefined; depth: number } {
+    for (let depth = path.length; depth > 0; depth--) {
+      const node = this.nodeAt(path.slice(0, depth))
+      if (node) return { node, depth }
+    }
+    return { node: this.doc.contents, depth: 0 }
+  }
+
+  private at(node: Node | null | undefined): SourcePosition {
+    return this.offsetPosition(node?.range?.[0] ?? 0)
+  }
+
+  private offsetPosition(offset: number): SourcePosition {
+    const { line, col } = this.lines.linePos(offset)
+    return { file: this.file, line, col }
+  }
+
+  private duplicateKeys(node: unknown, path: (string | number)[]): SpecProblem[] {
+    const problems: SpecProblem[] = []
+    if (isMap(node)) {
+      const seen = new Map<string, Node>()
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined
+        if (key === undefined) continue
+        const first = seen.get(key)
+        if (first) {
+          const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'key'
+          problems.push({
+            ...this.at(pair.key as Node),
+            message: `duplicate ${what} '${key}' (first at line ${this.at(first).line})`
+          })
+        } else seen.set(key, pair.key as Node)
+        problems.push(...this.duplicateKeys(pair.value, [...path, key]))
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => problems.push(...this.duplicateKeys(item, [...path, i])))
+    }
+    return problems
+  }
+}
