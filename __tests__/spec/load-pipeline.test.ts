@@ -94,6 +94,18 @@ describe('parsePipeline', () => {
       /^p\.yml:6:9: jobs\.a\.runs-on\.with: unknown key 'enviroment' \(did you mean 'environment'\?\)$/
     ],
     ['no jobs', 'name: x\n', /^p\.yml:1:1: pipeline has no 'jobs:'$/],
+    [
+      'an alias without its anchor',
+      'jobs:\n  a: *nope\n',
+      /^p\.yml:2:6: YAML syntax error: alias '\*nope' has no anchor/
+    ],
+    [
+      'aliases that expand without end (billion laughs)',
+      `a: &a [x, x, x, x, x, x, x, x, x, x]\n${[...'bcdefghij']
+        .map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`)
+        .join('\n')}\njobs: *j\n`,
+      /^p\.yml:1:1: YAML error: Excessive alias count/
+    ],
     ['a file that is not a mapping', '- a\n- b\n', /^p\.yml:1:1: the pipeline must be a mapping/],
     ['empty jobs', 'jobs: {}\n', /^p\.yml:1:7: jobs must NOT have fewer than 1 properties$/],
     [

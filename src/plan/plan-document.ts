@@ -24,7 +24,7 @@ export interface PlanDocument {
 }
 
 /** A placeholder for the run id, which only exists once a run starts. */
-export const PLAN_RUN_ID = '<run-id>'
+export const PLAN_RUN_ID = 'RUN-ID'
 
 /**
  * Describes a plan without running it. Values that depend on the run (`needs` outputs,

@@ -98,7 +98,7 @@ function checkValue(
       ].filter((r) => r !== undefined)
       const quoted = scope.condition ? text.trim() : `{{ ${text} }}`
       return reasons.map((reason) => ({
-        ...source.textPosition(path, text),
+        ...source.textPosition(path, text, scope.condition ? undefined : '{{'),
         message: `${where}: '${quoted}': ${reason}`
       }))
     })

@@ -47,7 +47,15 @@ export async function loadPipelineFile(file: string): Promise<Pipeline> {
 export function parsePipeline(text: string, file: string, dir: string): Pipeline {
   const { source, problems } = YamlSource.parse(text, file)
   if (problems.some((p) => p.message.startsWith('YAML syntax error'))) throw new SpecError(problems)
-  const raw = source.toJS()
+  let raw: unknown
+  try {
+    raw = source.toJS()
+  } catch (error) {
+    // yaml refuses documents whose aliases expand too far (a "billion laughs").
+    throw new SpecError([
+      { file, line: 1, col: 1, message: `YAML error: ${(error as Error).message}` }
+    ])
+  }
   problems.push(...schemaProblems(raw, source))
   const pipeline = buildPipeline(raw, file, dir, source)
   pipeline.pending = pendingKeys(raw, source)

@@ -1,4 +1,13 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node
+} from 'yaml'
 import type { SourcePosition, SpecProblem } from './spec-error.js'
 
 /** A path into the document: map keys and list indexes, as JSON Schema instance paths are. */
@@ -35,6 +44,7 @@ export class YamlSource {
       col: e.linePos?.[0].col ?? 1,
       message: `YAML syntax error: ${e.message.split('\n')[0]}`
     }))
+    if (problems.length === 0) problems.push(...source.aliasProblems())
     if (problems.length === 0) problems.push(...source.duplicateKeys(doc.contents, []))
     return { source, problems }
   }
@@ -42,6 +52,21 @@ export class YamlSource {
   /** The document as plain data (later duplicate keys win, but they are reported). */
   toJS(): unknown {
     return this.doc.toJS({ maxAliasCount: 1000 })
+  }
+
+  /** An alias (`*name`) without an anchor before it cannot be turned into data. */
+  private aliasProblems(): SpecProblem[] {
+    const problems: SpecProblem[] = []
+    visit(this.doc, {
+      Alias: (_key, alias) => {
+        if (alias.resolve(this.doc) === undefined)
+          problems.push({
+            ...this.at(alias),
+            message: `YAML syntax error: alias '*${alias.source}' has no anchor '&${alias.source}' before it`
+          })
+      }
+    })
+    return problems
   }
 
   /** Where the value at `path` starts; the nearest existing ancestor if it is missing. */
@@ -69,14 +94,17 @@ export class YamlSource {
   }
 
   /**
-   * Where `needle` appears in the source of the value at `path`: an expression inside a
-   * block scalar is pointed at on its own line. Falls back to the value's start.
+   * Where `needle` appears in the source of the value at `path` (or the `opener` before
+   * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
+   * at on its own line. Falls back to the value's start.
    */
-  textPosition(path: DocPath, needle: string): SourcePosition {
+  textPosition(path: DocPath, needle: string, opener?: string): SourcePosition {
     const node = this.nodeAt(path)
     const range = node?.range
     if (range) {
-      const index = this.text.slice(range[0], range[1]).indexOf(needle)
+      const text = this.text.slice(range[0], range[1])
+      let index = text.indexOf(needle)
+      if (index >= 0 && opener) index = Math.max(0, text.lastIndexOf(opener, index))
       if (index >= 0) return this.offsetPosition(range[0] + index)
     }
     return this.valuePosition(path)

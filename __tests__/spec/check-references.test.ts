@@ -1,0 +1,147 @@
+import { parsePipeline } from '../../src/spec/load-pipeline.js'
+import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+
+function problemsOf(text: string): string[] {
+  try {
+    parsePipeline(text, 'p.yml', '/repo')
+  } catch (error) {
+    if (error instanceof SpecError) return error.problems.map(formatProblem)
+    throw error
+  }
+  return []
+}
+
+// Line 1-4 declare params and an upstream job; the job under test starts on line 5.
+const head = `params: {dataset: {default: sales}}
+jobs:
+  prep: {runs-on: {with: {image: busybox}}, outputs: {rows: "1"}}
+  other: {runs-on: {with: {image: busybox}}}
+  t:
+    needs: [prep]
+`
+const t = (body: string) => head + body
+const box = '    runs-on: {with: {image: busybox}}\n'
+
+describe('expression references', () => {
+  it.each([
+    ['params', t(`    runs-on: {with: {image: "{{ params.dataset }}"}}\n`)],
+    [
+      'a matrix key, including one added by include',
+      t(
+        `    strategy: {matrix: {n: [1], include: [{x: 1}]}}\n    runs-on: {with: {image: "{{ matrix.n }}{{ matrix.x }}"}}\n`
+      )
+    ],
+    [
+      'needs outputs, result and instances',
+      t(
+        `    runs-on: {with: {image: "{{ needs.prep.outputs.rows }}{{ needs.prep.result }}{{ toJSON(needs.prep.instances) }}"}}\n`
+      )
+    ],
+    [
+      'a job upstream through another',
+      `${head.replace('needs: [prep]', 'needs: [mid]')}${box}  mid: {needs: prep, runs-on: {with: {image: x}}}\n`
+        .replace('{{', '{{')
+        .concat('') + ''
+    ],
+    [
+      'an earlier stage',
+      t(
+        `${box}    stages:\n      - {name: a, type: sh, run: x}\n      - {name: b, type: sh, run: "{{ stages.a.outputs.x }}", if: "stages.a.result == 'success'"}\n`
+      )
+    ],
+    [
+      'any stage in outputs',
+      t(
+        `${box}    stages: [{name: a, type: sh, run: x}]\n    outputs: {y: "{{ stages.a.outputs.x }}"}\n`
+      )
+    ],
+    ['a status function in if', t(`    if: always() && needs.prep.result == 'failure'\n${box}`)],
+    [
+      'a computed index',
+      t(`    runs-on: {with: {image: "{{ needs.prep.outputs[params.dataset] }}"}}\n`)
+    ],
+    [
+      'run_id, job and ${VAR}',
+      t(
+        `    runs-on: {with: {image: "{{ run_id }}{{ job.id }}{{ job.instance }}", user: "\${USER}"}}\n`
+      )
+    ]
+  ])('accepts %s', (_what, text) => expect(problemsOf(text)).toEqual([]))
+
+  it.each([
+    [
+      'a param that is not declared, with a suggestion',
+      t(`    runs-on: {with: {image: "app:{{ params.datset }}"}}\n`),
+      "p.yml:7:34: jobs.t.runs-on.with.image: '{{ params.datset }}': no param 'datset' is declared (did you mean 'dataset'?)"
+    ],
+    [
+      'matrix in a job without one',
+      t(`    runs-on: {with: {image: "{{ matrix.os }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ matrix.os }}': job 't' has no strategy.matrix"
+    ],
+    [
+      'a matrix key that does not exist',
+      t(`    strategy: {matrix: {os: [a]}}\n    runs-on: {with: {image: "{{ matrix.so }}"}}\n`),
+      "p.yml:8:30: jobs.t.runs-on.with.image: '{{ matrix.so }}': the matrix of job 't' has no key 'so' (did you mean 'os'?)"
+    ],
+    [
+      'a job that does not exist',
+      t(`    runs-on: {with: {image: "{{ needs.nope.outputs.x }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ needs.nope.outputs.x }}': no job 'nope' (known: prep, other, t)"
+    ],
+    [
+      'a job that is not upstream',
+      t(`    runs-on: {with: {image: "{{ needs.other.result }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ needs.other.result }}': job 'other' is not upstream of 't': add it to needs"
+    ],
+    [
+      'an output the job does not declare',
+      t(`    runs-on: {with: {image: "{{ needs.prep.outputs.row }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ needs.prep.outputs.row }}': job 'prep' declares no output 'row' (did you mean 'rows'?)"
+    ],
+    [
+      'stages in runs-on',
+      t(`    runs-on: {with: {image: "{{ stages.a.outputs.x }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ stages.a.outputs.x }}': stages cannot be read here: the container is created before any stage runs"
+    ],
+    [
+      'a later stage, pointed at inside a block scalar',
+      t(
+        `${box}    stages:\n      - name: a\n        type: sh\n        run: |\n          echo start\n          echo {{ stages.b.outputs.x }}\n      - {name: b, type: sh, run: x}\n`
+      ),
+      "p.yml:13:16: jobs.t.stages[0].run: '{{ stages.b.outputs.x }}': stage 'b' has not run yet here (a stage reads the stages before it)"
+    ],
+    [
+      'a stage that does not exist',
+      t(
+        `${box}    stages: [{name: a, type: sh, run: x}]\n    outputs: {y: "{{ stages.nope.outputs.x }}"}\n`
+      ),
+      "p.yml:9:19: jobs.t.outputs.y: '{{ stages.nope.outputs.x }}': job 't' has no stage 'nope' (known: a)"
+    ],
+    [
+      'a status function outside if',
+      t(`    runs-on: {with: {image: "{{ failure() }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ failure() }}': failure() can only be used in 'if:'"
+    ],
+    [
+      'a context that does not exist',
+      t(`    runs-on: {with: {image: "{{ env.HOME }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ env.HOME }}': Unrecognized named-value: 'env'"
+    ],
+    [
+      'an expression that does not parse',
+      t(`    runs-on: {with: {image: "{{ params.dataset == }}"}}\n`),
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ params.dataset == }}': Unexpected end of expression: '=='"
+    ],
+    [
+      'a matrix axis reading something other than params',
+      t(`    strategy: {matrix: {n: "{{ needs.prep.outputs.rows }}"}}\n${box}`),
+      "p.yml:7:29: jobs.t.strategy.matrix.n: '{{ needs.prep.outputs.rows }}': 'needs' cannot be read here (available: params)"
+    ],
+    [
+      'a job condition that reads a missing param',
+      t(`    if: params.deploy\n${box}`),
+      "p.yml:7:9: jobs.t.if: 'params.deploy': no param 'deploy' is declared (known: dataset)"
+    ]
+  ])('refuses %s', (_what, text, expected) => expect(problemsOf(text)).toEqual([expected]))
+})
