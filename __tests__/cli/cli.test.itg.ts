@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../helpers/processes.js'
@@ -115,6 +115,73 @@ describe('ctr-pipeline (the bundled CLI)', () => {
     expect(stderr).toContain(`${bad}:3:13: jobs.a.needs names 'b', which is not a job in this file`)
   })
 
+  it("validates all of seed 001's examples, exit 0", async () => {
+    const dir = path.join(import.meta.dirname, '../fixtures/seed-001')
+    const files = readdirSync(dir).map((f) => path.join(dir, f))
+    const { code, stdout } = await runNode(CLI, ['validate', ...files])
+    expect(code).toBe(0)
+    expect(stdout.trim().split('\n')).toEqual(files.map((f) => `${f}: valid`))
+  })
+
+  it('validates a matrix too large to run, at the matrix, exit 2', async () => {
+    const file = pipelineFile(
+      `jobs:\n  a:\n    strategy:\n      matrix: {x: [${range(17)}], y: [${range(16)}]}\n    runs-on: {with: {image: x}}\n`
+    )
+    const { code, stderr } = await runNode(CLI, ['validate', file])
+    expect(code).toBe(2)
+    expect(stderr.trim()).toBe(
+      `${file}:4:7: jobs.a: the matrix makes 272 instances; at most 256 may run`
+    )
+  })
+
+  it('plans as JSON: instances in order with their container options, params applied', async () => {
+    const file = pipelineFile(`params: {tag: {default: v1}}
+jobs:
+  build: {runs-on: {with: {image: "app:{{ params.tag }}"}}, outputs: {v: "1"}}
+  test:
+    needs: build
+    strategy: {matrix: {os: [a, b], n: [1, 2], exclude: [{os: b, n: 1}]}, max_parallel: 2}
+    runs-on: {with: {image: "{{ matrix.os }}", environment: {V: "{{ needs.build.outputs.v }}"}}}
+`)
+    const { code, stdout } = await runNode(CLI, ['plan', file, '--json', '--param', 'tag=v2'])
+    expect(code).toBe(0)
+    const doc = JSON.parse(stdout)
+    expect(doc.levels).toEqual([['build'], ['test']])
+    expect(doc.jobs[0].instances[0].container.create.Image).toBe('app:v2')
+    expect(doc.jobs[1].max_parallel).toBe(2)
+    expect(doc.jobs[1].instances.map((i: { id: string }) => i.id)).toEqual([
+      'test (a, 1)',
+      'test (a, 2)',
+      'test (b, 2)'
+    ])
+    expect(doc.jobs[1].instances[0].container.create.Env[0]).toBe('V={{ needs.build.outputs.v }}')
+  })
+
+  it('plans as a Mermaid diagram and as text', async () => {
+    const file = pipelineFile(
+      `jobs:\n  a: {runs-on: {with: {image: x}}}\n  b: {needs: a, runs-on: {with: {image: y}}}\n`
+    )
+    const mermaid = await runNode(CLI, ['plan', file, '--format', 'mermaid'])
+    expect(mermaid.stdout).toBe('flowchart LR\n  j0["a"]\n  j1["b"]\n  j0 --> j1\n')
+    const text = await runNode(CLI, ['plan', file])
+    expect(text.stdout).toContain('level 1:\n  b (needs a)\n    b: y as ctr-RUN-ID-b\n')
+    const bad = await runNode(CLI, ['plan', file, '--format', 'dot'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain(
+      "argument 'dot' is invalid. Allowed choices are text, json, mermaid"
+    )
+  })
+
+  it('refuses to run a file with keys this version cannot run yet, exit 2, nothing created', async () => {
+    const line = `    runs-on: {with: {image: ${BUSYBOX}, privileged: true}}`
+    const file = pipelineFile(`jobs:\n  a:\n${line}\n`)
+    const { code, stderr } = await runNode(CLI, ['run', file])
+    expect(code).toBe(2)
+    expect(stderr.trim()).toBe(
+      `${file}:3:${line.indexOf('privileged') + 1}: jobs.a.runs-on.with.privileged: this version of ctr-pipeline validates this key but cannot run it yet`
+    )
+  })
+
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     'on %s during a running stage: kills, removes everything labelled within 10 s, exits 130',
     async (signal) => {
@@ -160,3 +227,7 @@ describe('ctr-pipeline (the bundled CLI)', () => {
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 })
+
+function range(n: number): string {
+  return Array.from({ length: n }, (_, i) => i).join(', ')
+}

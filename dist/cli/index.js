@@ -84670,7 +84670,7 @@ function escapeLabel(text) {
 
 
 /** A placeholder for the run id, which only exists once a run starts. */
-const PLAN_RUN_ID = '<run-id>';
+const PLAN_RUN_ID = 'RUN-ID';
 /**
  * Describes a plan without running it. Values that depend on the run (`needs` outputs,
  * the run id) are shown as written; params, matrix values and `${VAR}` are filled in.
@@ -84852,12 +84852,28 @@ class YamlSource {
             message: `YAML syntax error: ${e.message.split('\n')[0]}`
         }));
         if (problems.length === 0)
+            problems.push(...source.aliasProblems());
+        if (problems.length === 0)
             problems.push(...source.duplicateKeys(doc.contents, []));
         return { source, problems };
     }
     /** The document as plain data (later duplicate keys win, but they are reported). */
     toJS() {
         return this.doc.toJS({ maxAliasCount: 1000 });
+    }
+    /** An alias (`*name`) without an anchor before it cannot be turned into data. */
+    aliasProblems() {
+        const problems = [];
+        (0,dist/* visit */.YR)(this.doc, {
+            Alias: (_key, alias) => {
+                if (alias.resolve(this.doc) === undefined)
+                    problems.push({
+                        ...this.at(alias),
+                        message: `YAML syntax error: alias '*${alias.source}' has no anchor '&${alias.source}' before it`
+                    });
+            }
+        });
+        return problems;
     }
     /** Where the value at `path` starts; the nearest existing ancestor if it is missing. */
     valuePosition(path) {
@@ -84881,14 +84897,18 @@ class YamlSource {
         return this.at(node);
     }
     /**
-     * Where `needle` appears in the source of the value at `path`: an expression inside a
-     * block scalar is pointed at on its own line. Falls back to the value's start.
+     * Where `needle` appears in the source of the value at `path` (or the `opener` before
+     * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
+     * at on its own line. Falls back to the value's start.
      */
-    textPosition(path, needle) {
+    textPosition(path, needle, opener) {
         const node = this.nodeAt(path);
         const range = node?.range;
         if (range) {
-            const index = this.text.slice(range[0], range[1]).indexOf(needle);
+            const text = this.text.slice(range[0], range[1]);
+            let index = text.indexOf(needle);
+            if (index >= 0 && opener)
+                index = Math.max(0, text.lastIndexOf(opener, index));
             if (index >= 0)
                 return this.offsetPosition(range[0] + index);
         }
@@ -85019,7 +85039,7 @@ function checkValue(value, path, scope, pipeline, source) {
             ].filter((r) => r !== undefined);
             const quoted = scope.condition ? text.trim() : `{{ ${text} }}`;
             return reasons.map((reason) => ({
-                ...source.textPosition(path, text),
+                ...source.textPosition(path, text, scope.condition ? undefined : '{{'),
                 message: `${where}: '${quoted}': ${reason}`
             }));
         });
@@ -85459,7 +85479,16 @@ function parsePipeline(text, file, dir) {
     const { source, problems } = YamlSource.parse(text, file);
     if (problems.some((p) => p.message.startsWith('YAML syntax error')))
         throw new SpecError(problems);
-    const raw = source.toJS();
+    let raw;
+    try {
+        raw = source.toJS();
+    }
+    catch (error) {
+        // yaml refuses documents whose aliases expand too far (a "billion laughs").
+        throw new SpecError([
+            { file, line: 1, col: 1, message: `YAML error: ${error.message}` }
+        ]);
+    }
     problems.push(...schemaProblems(raw, source));
     const pipeline = buildPipeline(raw, file, dir, source);
     pipeline.pending = pendingKeys(raw, source);
@@ -92063,7 +92092,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 
