@@ -1,15 +1,4 @@
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
-
-function problemsOf(text: string): string[] {
-  try {
-    parsePipeline(text, 'p.yml', '/repo')
-  } catch (error) {
-    if (error instanceof SpecError) return error.problems.map(formatProblem)
-    throw error
-  }
-  return []
-}
+import { problemsOf } from '../helpers/spec.js'
 
 // Line 1-4 declare params and an upstream job; the job under test starts on line 5.
 const head = `params: {dataset: {default: sales}}

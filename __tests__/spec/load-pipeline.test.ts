@@ -1,20 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+import { formatProblem } from '../../src/spec/spec-error.js'
+import { problemsOf } from '../helpers/spec.js'
 
 const seedDir = path.join(import.meta.dirname, '..', 'fixtures', 'seed-001')
 const seeds = readdirSync(seedDir).map((f) => [f, readFileSync(path.join(seedDir, f), 'utf8')])
-
-function problemsOf(text: string, file = 'p.yml'): string[] {
-  try {
-    parsePipeline(text, file, '/repo')
-  } catch (error) {
-    if (error instanceof SpecError) return error.problems.map(formatProblem)
-    throw error
-  }
-  return []
-}
 
 /** `FILE:LINE:COL` of the first occurrence of `needle` (after `from`) in `text`. */
 function positionOf(text: string, needle: string, from = 0): string {
@@ -94,6 +85,11 @@ describe('parsePipeline', () => {
       /^p\.yml:6:9: jobs\.a\.runs-on\.with: unknown key 'enviroment' \(did you mean 'environment'\?\)$/
     ],
     ['no jobs', 'name: x\n', /^p\.yml:1:1: pipeline has no 'jobs:'$/],
+    [
+      'a param default of the wrong type',
+      `params:\n  n: {type: int, default: many}\n${job(withImage)}`,
+      /^p\.yml:2:27: params\.n\.default: expected an integer, got "many"$/
+    ],
     [
       'an alias without its anchor',
       'jobs:\n  a: *nope\n',

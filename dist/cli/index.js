@@ -84543,6 +84543,16 @@ function resolveParams(pipeline, given) {
         throw new InputError(problems.join('\n'));
     return values;
 }
+/** Why a value does not fit a param's type, or undefined when it does. */
+function paramValueProblem(raw, spec) {
+    try {
+        coerce(raw, spec);
+        return undefined;
+    }
+    catch (error) {
+        return error.message;
+    }
+}
 function coerce(raw, spec) {
     const text = typeof raw === 'string' ? raw.trim() : undefined;
     const expected = (what) => new Error(`expected ${what}, got ${JSON.stringify(raw)}`);
@@ -85455,6 +85465,7 @@ function dedupe(problems) {
 
 
 
+
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 async function loadPipelineFile(file) {
     let text;
@@ -85627,6 +85638,11 @@ function buildStage(raw, index, at, source) {
 function crossChecks(pipeline, raw, source) {
     const problems = [];
     const fail = (position, message) => problems.push({ ...position, message });
+    for (const [name, spec] of Object.entries(pipeline.params)) {
+        const why = spec.default === undefined ? undefined : paramValueProblem(spec.default, spec);
+        if (why)
+            fail(source.valuePosition(['params', name, 'default']), `params.${name}.default: ${why}`);
+    }
     const rawJobs = record(record(raw).jobs);
     const ids = new Set(pipeline.jobs.map((j) => j.id));
     for (const job of pipeline.jobs) {

@@ -17,6 +17,7 @@ import type {
   StrategySpec,
   VolumeSpec
 } from './pipeline-types.js'
+import { paramValueProblem } from './params.js'
 import { pendingKeys } from './pending-keys.js'
 import { isRecord, list, record, string, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
@@ -204,6 +205,11 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
   const problems: SpecProblem[] = []
   const fail = (position: SpecProblem | Omit<SpecProblem, 'message'>, message: string) =>
     problems.push({ ...position, message })
+  for (const [name, spec] of Object.entries(pipeline.params)) {
+    const why = spec.default === undefined ? undefined : paramValueProblem(spec.default, spec)
+    if (why)
+      fail(source.valuePosition(['params', name, 'default']), `params.${name}.default: ${why}`)
+  }
   const rawJobs = record(record(raw).jobs)
   const ids = new Set(pipeline.jobs.map((j) => j.id))
   for (const job of pipeline.jobs) {

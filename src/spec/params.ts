@@ -35,6 +35,16 @@ export function resolveParams(
   return values
 }
 
+/** Why a value does not fit a param's type, or undefined when it does. */
+export function paramValueProblem(raw: unknown, spec: ParamSpec): string | undefined {
+  try {
+    coerce(raw, spec)
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
 function coerce(raw: unknown, spec: ParamSpec): unknown {
   const text = typeof raw === 'string' ? raw.trim() : undefined
   const expected = (what: string) => new Error(`expected ${what}, got ${JSON.stringify(raw)}`)
