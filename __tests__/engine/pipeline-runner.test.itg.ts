@@ -289,6 +289,7 @@ jobs:
     runs-on: {with: {image: ${BUSYBOX}, environment: {N: "{{ matrix.n }}"}}}
     stages:
       - {name: square, type: sh, run: 'echo "sq=$((N * N))" >> "$CTR_OUTPUT"; echo "in {{ job.instance }}"'}
+      - {name: echo, type: sh, env: {SQ: "{{ stages.square.outputs.sq }}"}, run: 'echo "env sq=$SQ"'}
     outputs: {sq: "{{ stages.square.outputs.sq }}"}
   sum:
     needs: [shard]
@@ -307,6 +308,7 @@ jobs:
       ['sum', 'sum', {}, {}]
     ])
     expect(lines).toContain('[shard (2, a)] in shard (2, a)')
+    expect(lines).toContain('[shard (3, c, yes)] env sq=9')
     expect(lines).toContain('[sum] squares=["1","4","9"]third=yesresult=success')
   })
 
@@ -353,10 +355,14 @@ jobs:
     expect(lines).toContain('[report] cleaning up')
   })
 
-  it('skips a job whose if: is false, and the jobs that need it', async () => {
+  it('skips a job whose if: is false, and the jobs that need it; fails one whose if: cannot be evaluated', async () => {
     const yaml = `
-params: {deploy: {type: bool, default: false}}
+params: {deploy: {type: bool, default: false}, cfg: {default: 'not json'}}
 jobs:
+  broken:
+    if: fromJSON(params.cfg).enabled
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: go, type: sh, run: 'echo never'}]
   deploy:
     if: params.deploy
     runs-on: {with: {image: ${BUSYBOX}}}
@@ -367,8 +373,9 @@ jobs:
     stages: [{name: go, type: sh, run: 'echo notifying'}]
 `
     const { result } = await runYaml(yaml)
-    expect(result.status).toBe('success')
+    expect(result.status).toBe('failure')
     expect(result.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
+      ['broken', 'failure', expect.stringMatching(/^if: .*JSON/)],
       ['deploy', 'skipped', 'skipped: its if: condition is false'],
       ['notify', 'skipped', "skipped: needed job 'deploy' did not succeed"]
     ])

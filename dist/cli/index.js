@@ -83946,13 +83946,14 @@ async function runJob(instance, ctx) {
         stages: []
     };
     let containerId;
-    const scope = expressionScope(ctx.values);
+    // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
+    const valueRenderer = (scope) => (text) => render(text, scope, {
+        variables: true,
+        env: ctx.env,
+        onMissingVar: (name) => ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
+    });
     try {
-        const renderValue = (text) => render(text, scope, {
-            variables: true,
-            env: ctx.env,
-            onMissingVar: (name) => ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
-        });
+        const renderValue = valueRenderer(expressionScope(ctx.values));
         const planned = planContainer(instance, {
             runId: ctx.runId,
             pipelineDir: ctx.pipeline.dir,
@@ -83969,7 +83970,7 @@ async function runJob(instance, ctx) {
                 jobStateDir(instance.slug)
             ]);
             await ctx.client.startContainer(containerId);
-            await runStages(instance, job.stages, containerId, ctx, result, renderValue);
+            await runStages(instance, job.stages, containerId, ctx, result, valueRenderer);
             if (result.status === 'success')
                 result.exit_code = 0;
         }
@@ -84003,7 +84004,7 @@ async function runJob(instance, ctx) {
     ctx.reporter.jobFinished(instance, result);
     return result;
 }
-async function runStages(instance, stages, containerId, ctx, result, renderValue) {
+async function runStages(instance, stages, containerId, ctx, result, valueRenderer) {
     for (const [index, stage] of stages.entries()) {
         const stageResult = {
             id: stage.id,
@@ -84040,7 +84041,7 @@ async function runStages(instance, stages, containerId, ctx, result, renderValue
                 const env = [
                     `CTR_OUTPUT=${outputFile}`,
                     `CTR_STAGE_ID=${stage.id}`,
-                    ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
+                    ...Object.entries(stage.env).map(([k, v]) => `${k}=${valueRenderer(scope)(v)}`)
                 ];
                 const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line));
                 const exitCode = await ctx.client.exec(containerId, stageCommand(stage, script), env, lines.push);
@@ -84161,6 +84162,7 @@ async function runPipeline(options) {
                     matrix: instance.matrix,
                     job: { id: job.id, instance: instance.id }
                 };
+                const condition = conditionHolds(job.job.if, values, outcome);
                 let jobResult;
                 if (signal.aborted) {
                     jobResult = notRun(instance, 'cancelled');
@@ -84168,7 +84170,10 @@ async function runPipeline(options) {
                 else if (cancelSiblings) {
                     jobResult = notRun(instance, 'cancelled', cancelSiblings);
                 }
-                else if (!evaluateCondition(job.job.if, expressionScope(values), outcome)) {
+                else if (typeof condition === 'string') {
+                    jobResult = notRun(instance, 'failure', condition);
+                }
+                else if (!condition) {
                     const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success');
                     jobResult = notRun(instance, 'skipped', blocker
                         ? `skipped: needed job '${blocker}' did not succeed`
@@ -84225,6 +84230,18 @@ async function stopRun(client, runId, keep) {
         await client.killContainers(runId);
     else
         await client.removeResources(runId);
+}
+/**
+ * Whether a job's `if:` holds for one instance; an expression that fails at run time
+ * (`fromJSON` of text that is not JSON) fails the instance with the reason.
+ */
+function conditionHolds(condition, values, outcome) {
+    try {
+        return evaluateCondition(condition, expressionScope(values), outcome);
+    }
+    catch (error) {
+        return `if: ${error.message}`;
+    }
 }
 function notRun(instance, status, error) {
     const result = {

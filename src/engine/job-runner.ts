@@ -2,7 +2,7 @@ import { planContainer } from '../plan/container-plan.js'
 import { CTR_ROOT, jobStateDir, WORKSPACE_DIR } from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
-import { expressionScope } from '../spec/expression.js'
+import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition, render } from '../spec/template.js'
 import { messageOf, type DockerClient } from './docker-client.js'
@@ -62,15 +62,16 @@ export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Pro
     stages: []
   }
   let containerId: string | undefined
-  const scope = expressionScope(ctx.values)
+  // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
+  const valueRenderer = (scope: ExpressionScope) => (text: string) =>
+    render(text, scope, {
+      variables: true,
+      env: ctx.env,
+      onMissingVar: (name) =>
+        ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
+    })
   try {
-    const renderValue = (text: string) =>
-      render(text, scope, {
-        variables: true,
-        env: ctx.env,
-        onMissingVar: (name) =>
-          ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
-      })
+    const renderValue = valueRenderer(expressionScope(ctx.values))
     const planned = planContainer(instance, {
       runId: ctx.runId,
       pipelineDir: ctx.pipeline.dir,
@@ -86,7 +87,7 @@ export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Pro
         jobStateDir(instance.slug)
       ])
       await ctx.client.startContainer(containerId)
-      await runStages(instance, job.stages, containerId, ctx, result, renderValue)
+      await runStages(instance, job.stages, containerId, ctx, result, valueRenderer)
       if (result.status === 'success') result.exit_code = 0
     } else {
       const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
@@ -121,7 +122,7 @@ async function runStages(
   containerId: string,
   ctx: JobRunContext,
   result: JobResult,
-  renderValue: (text: string) => string
+  valueRenderer: (scope: ExpressionScope) => (text: string) => string
 ) {
   for (const [index, stage] of stages.entries()) {
     const stageResult: StageResult = {
@@ -161,7 +162,7 @@ async function runStages(
         const env = [
           `CTR_OUTPUT=${outputFile}`,
           `CTR_STAGE_ID=${stage.id}`,
-          ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
+          ...Object.entries(stage.env).map(([k, v]) => `${k}=${valueRenderer(scope)(v)}`)
         ]
         const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
         const exitCode = await ctx.client.exec(

@@ -1,6 +1,7 @@
 import { workflowVolumeName } from '../plan/container-paths.js'
 import type { PipelinePlan, PlannedInstance } from '../plan/pipeline-plan.js'
-import { expressionScope } from '../spec/expression.js'
+import { expressionScope, type Outcome } from '../spec/expression.js'
+import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
 import type { DockerClient } from './docker-client.js'
 import { runJob } from './job-runner.js'
@@ -80,12 +81,15 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
           matrix: instance.matrix,
           job: { id: job.id, instance: instance.id }
         }
+        const condition = conditionHolds(job.job.if, values, outcome)
         let jobResult: JobResult
         if (signal.aborted) {
           jobResult = notRun(instance, 'cancelled')
         } else if (cancelSiblings) {
           jobResult = notRun(instance, 'cancelled', cancelSiblings)
-        } else if (!evaluateCondition(job.job.if, expressionScope(values), outcome)) {
+        } else if (typeof condition === 'string') {
+          jobResult = notRun(instance, 'failure', condition)
+        } else if (!condition) {
           const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success')
           jobResult = notRun(
             instance,
@@ -142,9 +146,25 @@ export async function stopRun(client: DockerClient, runId: string, keep: boolean
   else await client.removeResources(runId)
 }
 
+/**
+ * Whether a job's `if:` holds for one instance; an expression that fails at run time
+ * (`fromJSON` of text that is not JSON) fails the instance with the reason.
+ */
+function conditionHolds(
+  condition: JobSpec['if'],
+  values: Record<string, unknown>,
+  outcome: Outcome
+): boolean | string {
+  try {
+    return evaluateCondition(condition, expressionScope(values), outcome)
+  } catch (error) {
+    return `if: ${(error as Error).message}`
+  }
+}
+
 function notRun(
   instance: PlannedInstance,
-  status: 'skipped' | 'cancelled',
+  status: 'skipped' | 'cancelled' | 'failure',
   error?: string
 ): JobResult {
   const result: JobResult = {
