@@ -1,4 +1,4 @@
-import { lineSplitter } from '../../src/engine/line-splitter.js'
+import { lineSplitter, MAX_LINE_CHARS } from '../../src/engine/line-splitter.js'
 
 describe('lineSplitter', () => {
   it('joins chunks into lines per stream, keeps order, and cuts no character in two', () => {
@@ -11,5 +11,20 @@ describe('lineSplitter', () => {
     push('stdout', Buffer.concat([euro.subarray(1), Buffer.from('\nsecond\nta')]))
     flush()
     expect(lines).toEqual(['stderr:oops', 'stdout:hello €', 'stdout:second', 'stdout:ta'])
+  })
+
+  it('hands over a line with no end in pieces of at most MAX_LINE_CHARS', () => {
+    const lines: string[] = []
+    const { push, flush } = lineSplitter((_stream, line) => lines.push(line))
+    const chunk = Buffer.from('x'.repeat(10_000))
+    for (let i = 0; i < 20; i++) push('stdout', chunk)
+    push('stdout', Buffer.from('\n'))
+    flush()
+    expect(lines.map((l) => l.length)).toEqual([
+      MAX_LINE_CHARS,
+      MAX_LINE_CHARS,
+      MAX_LINE_CHARS,
+      200_000 - 3 * MAX_LINE_CHARS
+    ])
   })
 })

@@ -335,7 +335,8 @@ jobs:
       - {name: cleanup, type: sh, if: always(), run: 'echo cleaning up'}
       - {name: after, type: sh, run: 'echo skipped'}
 `
-    const { result, lines } = await runYaml(yaml)
+    // One at a time, so that test (3) has not started when test (2) fails.
+    const { result, lines } = await runYaml(yaml, { maxParallel: 1 })
     expect(result.status).toBe('failure')
     expect(result.jobs.map((j) => [j.id, j.status, j.error ?? ''])).toEqual([
       ['test (1)', 'success', ''],

@@ -52,6 +52,9 @@ export async function runYaml(
     params?: Record<string, unknown>
     keep?: boolean
     env?: Record<string, string>
+    maxParallel?: number
+    artifactsDir?: string
+    signal?: AbortSignal
   } = {}
 ): Promise<RunOutcome> {
   const dir = options.dir ?? tempDir()
@@ -68,7 +71,54 @@ export async function runYaml(
     client: new DockerodeClient(docker),
     reporter: new ConsoleReporter((line) => lines.push(line)),
     env: { ...process.env, ...options.env },
-    keep: options.keep
+    keep: options.keep,
+    maxParallel: options.maxParallel,
+    artifactsDir: options.artifactsDir ?? path.join(dir, 'artifacts'),
+    signal: options.signal
   })
   return { result, lines, runId }
+}
+
+/** When a container ran, from the engine's inspect data (ms since the epoch). */
+export interface RunInterval {
+  job: string
+  instance: string
+  start: number
+  end: number
+}
+
+/**
+ * The start and finish times of every container of a run that was kept (`keep: true`),
+ * read from the engine, then removes the run's resources.
+ */
+export async function intervalsOf(runId: string): Promise<RunInterval[]> {
+  const filters = JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
+  const containers = await docker.listContainers({ all: true, filters })
+  const intervals = await Promise.all(
+    containers.map(async (c) => {
+      const { State, Config } = await docker.getContainer(c.Id).inspect()
+      return {
+        job: Config.Labels['ctr-pipeline.job'],
+        instance: Config.Labels['ctr-pipeline.instance'],
+        start: Date.parse(State.StartedAt),
+        end: Date.parse(State.FinishedAt)
+      }
+    })
+  )
+  await new DockerodeClient(docker).removeResources(runId)
+  return intervals
+}
+
+/** The most intervals that were open at one instant. */
+export function peakOverlap(intervals: RunInterval[]): number {
+  const events = intervals.flatMap((i) => [
+    [i.start, 1],
+    [i.end, -1]
+  ])
+  // At equal times, a finish comes before a start: back to back is not side by side.
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  let open = 0
+  let peak = 0
+  for (const [, delta] of events) peak = Math.max(peak, (open += delta))
+  return peak
 }

@@ -5,6 +5,7 @@ const ctx: ContainerPlanContext = {
   runId: 'r1',
   pipelineDir: '/repo/pipelines',
   workflowVolume: 'ctr-pipeline-r1',
+  namedVolumes: { cache: 'ctr-pipeline-r1-cache', shared: 'team-shared' },
   renderValue: (text) => text.replace('{{ params.dataset }}', 'sales')
 }
 
@@ -17,6 +18,8 @@ function jobWith(
     id: 'prep',
     needs: [],
     outputs: {},
+    retry: { count: 0, delay_ms: 0 },
+    artifacts: [],
     position: { file: 'p.yml', line: 1, col: 1 },
     stages: stages ? [] : undefined,
     container: {
@@ -47,7 +50,12 @@ describe('planContainer', () => {
       Target: '/ctr',
       ReadOnly: false
     })
-    expect(body.Env).toEqual(['CTR_WORKSPACE=/ctr/workspace', 'CTR_RUN_ID=r1', 'CTR_JOB_ID=prep'])
+    expect(body.Env).toEqual([
+      'CTR_WORKSPACE=/ctr/workspace',
+      'CTR_RUN_ID=r1',
+      'CTR_JOB_ID=prep',
+      'CTR_JOB_DIR=/ctr/workspace/jobs/prep'
+    ])
     expect([body.Entrypoint, body.Cmd]).toEqual([['tail'], ['-f', '/dev/null']])
   })
 
@@ -88,6 +96,24 @@ describe('planContainer', () => {
       { Type: 'bind', Source: '/srv/out', Target: '/out', ReadOnly: false }
     ],
     [
+      'a top-level volume by its key, under the run-scoped name',
+      { volumes: [{ source: 'cache', target: '/cache', mode: 'rw' }] },
+      (p) => p.body.HostConfig.Mounts[1],
+      { Type: 'volume', Source: 'ctr-pipeline-r1-cache', Target: '/cache', ReadOnly: false }
+    ],
+    [
+      'a top-level volume with its own name, read-only',
+      { volumes: [{ source: 'shared', target: '/shared', mode: 'ro' }] },
+      (p) => p.body.HostConfig.Mounts[1],
+      { Type: 'volume', Source: 'team-shared', Target: '/shared', ReadOnly: true }
+    ],
+    [
+      'a relative source that is not a declared volume is a host path',
+      { volumes: [{ source: 'cache2', target: '/c', mode: 'rw' }] },
+      (p) => p.body.HostConfig.Mounts[1].Source,
+      '/repo/pipelines/cache2'
+    ],
+    [
       'network_mode',
       { network: { network_mode: 'none', ports: {} } },
       (p) => p.body.HostConfig.NetworkMode,
@@ -118,6 +144,7 @@ describe('planContainer', () => {
     const planned = planContainer(instance, ctx)
     expect(planned.name).toBe(name)
     expect(planned.body.Labels['ctr-pipeline.instance']).toBe('prep-2')
+    expect(planned.body.Env).toContain('CTR_JOB_DIR=/ctr/workspace/jobs/prep-2')
   })
 
   it("runs a job without stages with the image's entrypoint and the given command", () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parsePipeline } from '../../src/spec/load-pipeline.js'
 import { formatProblem } from '../../src/spec/spec-error.js'
+import type { Pipeline } from '../../src/spec/pipeline-types.js'
 import { problemsOf } from '../helpers/spec.js'
 
 const seedDir = path.join(import.meta.dirname, '..', 'fixtures', 'seed-001')
@@ -266,11 +267,54 @@ describe('parsePipeline', () => {
   })
 
   it('keeps keys it cannot run yet as pending, for run to refuse', () => {
-    const text = job(`${withImage}        privileged: true\n    retry: 2\n`)
+    const text = job(`${withImage}        privileged: true\n    services: {db: {image: pg}}\n`)
     const pipeline = parsePipeline(text, 'p.yml', '/repo')
     expect(pipeline.pending.map(formatProblem)).toEqual([
       'p.yml:6:9: jobs.a.runs-on.with.privileged: this version of ctr-pipeline validates this key but cannot run it yet',
-      'p.yml:7:5: jobs.a.retry: this version of ctr-pipeline validates this key but cannot run it yet'
+      'p.yml:7:5: jobs.a.services: this version of ctr-pipeline validates this key but cannot run it yet'
     ])
+  })
+
+  it.each<[string, string, (p: Pipeline) => unknown, unknown]>([
+    ['job timeout in seconds', '    timeout: 90\n', (p) => p.jobs[0].timeout_ms, 90_000],
+    ['job timeout as a duration', '    timeout: 1m30s\n', (p) => p.jobs[0].timeout_ms, 90_000],
+    ['no timeout', '', (p) => p.jobs[0].timeout_ms, undefined],
+    ['retry as a count', '    retry: 2\n', (p) => p.jobs[0].retry, { count: 2, delay_ms: 0 }],
+    [
+      'retry with a delay',
+      '    retry: {count: 3, delay: 500ms}\n',
+      (p) => p.jobs[0].retry,
+      { count: 3, delay_ms: 500 }
+    ],
+    ['no retry', '', (p) => p.jobs[0].retry, { count: 0, delay_ms: 0 }],
+    [
+      'artifacts',
+      '    artifacts: [/out/report.html, "dist/**/*.whl"]\n',
+      (p) => p.jobs[0].artifacts,
+      ['/out/report.html', 'dist/**/*.whl']
+    ],
+    [
+      'stage timeout',
+      '    stages:\n      - {name: s, type: sh, run: "true", timeout: 2.5}\n',
+      (p) => p.jobs[0].stages?.[0].timeout_ms,
+      2500
+    ],
+    [
+      'named volumes',
+      '    stages: []\nvolumes:\n  cache:\n  shared: {external: true, name: team}\n  opts: {driver: local, driver_opts: {type: tmpfs}, labels: {a: 1}}\n',
+      (p) => p.volumes,
+      {
+        cache: { external: false, driver_opts: {}, labels: {} },
+        shared: { external: true, name: 'team', driver_opts: {}, labels: {} },
+        opts: {
+          external: false,
+          driver: 'local',
+          driver_opts: { type: 'tmpfs' },
+          labels: { a: '1' }
+        }
+      }
+    ]
+  ])('reads %s', (_what, extra, pick, expected) => {
+    expect(pick(parsePipeline(job(`${withImage}${extra}`), 'p.yml', '/repo'))).toEqual(expected)
   })
 })

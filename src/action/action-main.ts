@@ -6,6 +6,7 @@ import { ActionsReporter } from '../report/actions-reporter.js'
 import { preparePlan } from '../app/prepare-plan.js'
 import { summarizeJob } from '../engine/job-summary.js'
 import { getSettings } from './input-helper.js'
+import { stepSummaryMarkdown } from '../report/step-summary.js'
 
 const STATE_IS_POST = 'isPost'
 const STATE_RUN_ID = 'runId'
@@ -13,10 +14,13 @@ const STATE_RUN_ID = 'runId'
 async function main(): Promise<void> {
   const settings = await getSettings()
   const { params, plan } = preparePlan(settings.pipeline, settings.params)
+  const reporter = new ActionsReporter()
   const result = await runSession({
     plan,
     params,
-    reporter: new ActionsReporter(),
+    reporter,
+    maxParallel: settings.maxParallel,
+    artifactsDir: settings.artifactsDir,
     onRunId: (runId) => {
       core.saveState(STATE_RUN_ID, runId)
       core.setOutput('run-id', runId)
@@ -31,6 +35,9 @@ async function main(): Promise<void> {
       ).outputs
     ])
   )
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary.addRaw(await stepSummaryMarkdown(plan, result, reporter.logs)).write()
+  }
   core.setOutput('status', result.status)
   core.setOutput('result', JSON.stringify(result))
   core.setOutput('outputs', JSON.stringify(outputs))

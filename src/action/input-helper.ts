@@ -5,12 +5,17 @@ import { parse as parseYaml } from 'yaml'
 import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
+import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
 
 /** Everything the action was asked to do, read and checked in one place. */
 export interface ActionSettings {
   pipeline: Pipeline
   /** Typed values from the `params` input (a YAML mapping). */
   params: Record<string, unknown>
+  /** At most this many job instances at once; undefined: the runner's CPU count. */
+  maxParallel?: number
+  /** Where declared artifacts are copied, a folder per job instance. */
+  artifactsDir: string
 }
 
 /**
@@ -32,7 +37,27 @@ export async function getSettings(): Promise<ActionSettings> {
     }
     pipeline = await loadPipelineFile(path.relative(process.cwd(), file) || file)
   }
-  return { pipeline, params: parseParamsInput(core.getInput('params')) }
+  return {
+    pipeline,
+    params: parseParamsInput(core.getInput('params')),
+    maxParallel: parseMaxParallelInput(core.getInput('max-parallel')),
+    artifactsDir: path.resolve(
+      workspace,
+      core.getInput('artifacts-dir') ||
+        path.join(process.env.RUNNER_TEMP ?? workspace, DEFAULT_ARTIFACTS_DIR)
+    )
+  }
+}
+
+/** The `max-parallel` input: empty, or a whole number of at least 1. */
+export function parseMaxParallelInput(text: string): number | undefined {
+  if (text.trim() === '') return undefined
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new InputError(
+      `input 'max-parallel' is '${text}': expected a whole number of at least 1 (or nothing, for the runner's CPU count)`
+    )
+  }
+  return Number(text)
 }
 
 /** The `params` input: a YAML (or JSON) mapping of param names to values. */

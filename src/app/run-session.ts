@@ -21,6 +21,10 @@ export interface RunSessionOptions {
   params: Record<string, unknown>
   reporter: RunReporter
   only?: string[]
+  /** At most this many job instances at once (default: the CPU count). */
+  maxParallel?: number
+  /** Where declared artifacts are copied, a folder per job instance. */
+  artifactsDir?: string
   keep?: boolean
   /** Called with the run id before anything is created (the action saves it for `post`). */
   onRunId?: (runId: string) => void
@@ -41,9 +45,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
   const { pending } = options.plan.pipeline
   if (pending.length > 0) throw new SpecError(pending)
   const client = options.client ?? new DockerodeClient()
-  await client.ping()
   const runId = newRunId()
-  options.onRunId?.(runId)
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
@@ -60,6 +62,8 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
   for (const s of signals) process.on(s, onSignal)
   try {
+    await client.ping()
+    options.onRunId?.(runId)
     return await runPipeline({
       plan: options.plan,
       params: options.params,
@@ -68,6 +72,8 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       reporter: options.reporter,
       env: process.env,
       only: options.only,
+      maxParallel: options.maxParallel,
+      artifactsDir: options.artifactsDir,
       keep: options.keep,
       signal: controller.signal
     })

@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { availableParallelism } from 'node:os'
 import { writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
@@ -7,6 +8,7 @@ import { planDocument } from '../plan/plan-document.js'
 import { planText } from '../report/plan-text.js'
 import { EXIT, exitStatusOf, runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
+import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
@@ -25,6 +27,15 @@ export function parseParamFlags(flags: string[]): Record<string, string> {
   return params
 }
 
+/** `--max-parallel`: a whole number of at least 1. */
+export function parseMaxParallel(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || n < 1) {
+    throw new InvalidArgumentError('expected a whole number of at least 1')
+  }
+  return n
+}
+
 function program(setExit: (status: number) => void): Command {
   const cli = new Command('ctr-pipeline')
     .description('Run container pipelines on a Docker engine')
@@ -41,12 +52,29 @@ function program(setExit: (status: number) => void): Command {
     .addOption(
       new Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect)
     )
+    .option(
+      '--max-parallel <n>',
+      `run at most this many job instances at once (default: the CPU count, ${availableParallelism()})`,
+      parseMaxParallel
+    )
+    .option(
+      '--artifacts-dir <dir>',
+      "copy each job instance's declared artifacts into DIR/<instance>/",
+      DEFAULT_ARTIFACTS_DIR
+    )
     .option('--result <file>', 'write the result document (JSON) to this file')
     .option('--keep', 'keep containers and volumes after the run, for debugging')
     .action(
       async (
         file: string,
-        opts: { param: string[]; job: string[]; result?: string; keep?: boolean }
+        opts: {
+          param: string[]
+          job: string[]
+          maxParallel?: number
+          artifactsDir: string
+          result?: string
+          keep?: boolean
+        }
       ) => {
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
@@ -55,6 +83,8 @@ function program(setExit: (status: number) => void): Command {
           params,
           reporter: new ConsoleReporter(),
           only: opts.job,
+          maxParallel: opts.maxParallel,
+          artifactsDir: opts.artifactsDir,
           keep: opts.keep
         })
         if (opts.result) await writeFile(opts.result, `${JSON.stringify(result, null, 2)}\n`)

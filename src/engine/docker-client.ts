@@ -3,7 +3,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import tar from 'tar-stream'
 import type { ContainerCreateBody } from '../plan/container-plan.js'
-import { LABEL_MANAGED, LABEL_RUN_ID, runLabels } from '../plan/labels.js'
+import { LABEL_MANAGED, LABEL_RUN_ID } from '../plan/labels.js'
 
 export type OutputStream = 'stdout' | 'stderr'
 export type OutputHandler = (stream: OutputStream, chunk: Buffer) => void
@@ -19,6 +19,14 @@ export interface RemovedCounts {
   networks: number
 }
 
+/** A volume to create: the Engine API's `POST /volumes/create` body. */
+export interface VolumeCreateOptions {
+  Name: string
+  Labels: Record<string, string>
+  Driver?: string
+  DriverOpts?: Record<string, string>
+}
+
 /** A container finished: its exit code and whether the kernel killed it for memory. */
 export interface ContainerExit {
   exitCode: number
@@ -32,7 +40,10 @@ export interface ContainerExit {
 export interface DockerClient {
   /** Checks that the engine answers; throws EngineUnavailableError when it does not. */
   ping(): Promise<void>
-  createVolume(name: string, runId: string): Promise<void>
+  /** Creates a volume; the engine keeps one that exists already as it is. */
+  createVolume(volume: VolumeCreateOptions): Promise<void>
+  /** Whether a volume of this name exists (for `external: true` volumes). */
+  volumeExists(name: string): Promise<boolean>
   /** Creates a container, pulling its image first when it is not on the engine. */
   createContainer(name: string, body: ContainerCreateBody): Promise<string>
   /**
@@ -47,6 +58,16 @@ export interface DockerClient {
   exec(containerId: string, cmd: string[], env: string[], onOutput: OutputHandler): Promise<number>
   /** The text of a file in a container, or undefined when there is none. */
   readFile(containerId: string, filePath: string): Promise<string | undefined>
+  /**
+   * A tar stream of a file or folder in a container (running or stopped), as
+   * `docker cp` gets it: entries named from the path's last part. Undefined when the
+   * path does not exist.
+   */
+  archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined>
+  /** The container's working folder: `working_dir`, else the image's, else `/`. */
+  workingDir(containerId: string): Promise<string>
+  /** Kills (SIGKILL) one container and waits until it has stopped. */
+  killContainer(containerId: string): Promise<void>
   removeContainer(containerId: string): Promise<void>
   /** Kills (SIGKILL) the run's running containers and leaves them in place. */
   killContainers(runId: string): Promise<void>
@@ -78,8 +99,18 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
-  async createVolume(name: string, runId: string): Promise<void> {
-    await this.docker.createVolume({ Name: name, Labels: runLabels(runId) })
+  async createVolume(volume: VolumeCreateOptions): Promise<void> {
+    await this.docker.createVolume(volume)
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(name).inspect()
+      return true
+    } catch (error) {
+      if (statusOf(error) === 404) return false
+      throw error
+    }
   }
 
   async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
@@ -170,14 +201,35 @@ export class DockerodeClient implements DockerClient {
     })
   }
 
-  async readFile(containerId: string, filePath: string): Promise<string | undefined> {
-    let archive: NodeJS.ReadableStream
+  async archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined> {
     try {
-      archive = await this.docker.getContainer(containerId).getArchive({ path: filePath })
+      return await this.docker.getContainer(containerId).getArchive({ path: filePath })
     } catch (error) {
       if (statusOf(error) === 404) return undefined
       throw error
     }
+  }
+
+  async workingDir(containerId: string): Promise<string> {
+    const { Config } = await this.docker.getContainer(containerId).inspect()
+    return Config.WorkingDir || '/'
+  }
+
+  async killContainer(containerId: string): Promise<void> {
+    const container = this.docker.getContainer(containerId)
+    try {
+      await container.kill()
+    } catch (error) {
+      // 409: not running (already stopped); 404: already removed.
+      if (statusOf(error) === 404) return
+      if (statusOf(error) !== 409) throw error
+    }
+    await ignoreMissing(container.wait({ condition: 'not-running' }))
+  }
+
+  async readFile(containerId: string, filePath: string): Promise<string | undefined> {
+    const archive = await this.archive(containerId, filePath)
+    if (!archive) return undefined
     const extract = tar.extract()
     const chunks: Buffer[] = []
     extract.on('entry', (_header, entry, next) => {

@@ -1,10 +1,13 @@
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { planContainer } from '../plan/container-plan.js'
-import { CTR_ROOT, jobStateDir, WORKSPACE_DIR } from '../plan/container-paths.js'
+import { CTR_ROOT, jobStateDir, jobWorkDir, WORKSPACE_DIR } from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition, render } from '../spec/template.js'
+import { copyArtifacts } from './artifacts.js'
 import { messageOf, type DockerClient } from './docker-client.js'
 import { lineSplitter } from './line-splitter.js'
 import { parseOutputFile } from './output-file.js'
@@ -18,11 +21,16 @@ export interface JobRunContext {
   pipeline: Pipeline
   runId: string
   workflowVolume: string
+  /** Engine names of the top-level named volumes, by key. */
+  namedVolumes: Record<string, string>
   /** What expressions read: `params`, `run_id`, `needs`, `matrix`, `job` (not `stages`). */
   values: Record<string, unknown>
   /** The environment the run was started in, for `${VAR}`. */
   env: Record<string, string | undefined>
+  /** Where declared artifacts are copied, in a folder per instance. */
+  artifactsDir: string
   keep: boolean
+  /** Aborted when the run is cancelled, or a matrix sibling failed (fail_fast). */
   signal: AbortSignal
 }
 
@@ -41,12 +49,45 @@ export function describeExit(code: number): string {
   return hint ? `exit code ${code}: ${hint}` : `exit code ${code}`
 }
 
+/** Why a job's container was killed by the job itself: it ran out of time. */
+class TimedOut extends Error {
+  override name = 'TimedOut'
+}
+
 /**
- * Runs one job: creates its container from `runs-on.with`, runs its stages in it one after
- * another (or the image's own command), collects outputs, and removes the container.
- * Never throws: every failure becomes a failed JobResult with a message.
+ * Runs one job instance, and runs it again when it fails as long as its `retry` allows
+ * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
+ * failure becomes a failed JobResult with a message.
  */
 export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Promise<JobResult> {
+  const { retry } = instance.job
+  for (let attempt = 1; ; attempt++) {
+    const result = await runAttempt(instance, ctx, attempt)
+    if (result.status !== 'failure' || attempt > retry.count || ctx.signal.aborted) return result
+    const wait = retry.delay_ms > 0 ? ` in ${seconds(retry.delay_ms)}` : ''
+    ctx.reporter.warning(
+      `attempt ${attempt} of ${retry.count + 1} failed (${result.error}); retrying${wait}`,
+      instance
+    )
+    try {
+      await sleep(retry.delay_ms, undefined, { signal: ctx.signal })
+    } catch {
+      return { ...result, status: 'cancelled' }
+    }
+  }
+}
+
+/**
+ * One attempt at a job: creates its container from `runs-on.with`, runs its stages in it
+ * one after another (or the image's own command), collects outputs and artifacts, and
+ * removes the container. Cancellation and the job's `timeout` kill the container, which
+ * ends whatever runs in it at once.
+ */
+async function runAttempt(
+  instance: PlannedInstance,
+  ctx: JobRunContext,
+  attempt: number
+): Promise<JobResult> {
   const { job } = instance
   const started = Date.now()
   const result: JobResult = {
@@ -56,12 +97,27 @@ export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Pro
     status: 'success',
     exit_code: null,
     oom_killed: false,
+    timed_out: false,
+    attempts: attempt,
     started_at: new Date(started).toISOString(),
     duration_ms: 0,
     outputs: {},
     stages: []
   }
+  const timeout = new AbortController()
+  const timer =
+    job.timeout_ms === undefined
+      ? undefined
+      : setTimeout(
+          () => timeout.abort(new TimedOut(`job timed out after ${seconds(job.timeout_ms!)}`)),
+          job.timeout_ms
+        )
+  const signal = AbortSignal.any([ctx.signal, timeout.signal])
   let containerId: string | undefined
+  let killing: Promise<void> = Promise.resolve()
+  const kill = () => {
+    if (containerId) killing = ctx.client.killContainer(containerId).catch(() => undefined)
+  }
   // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
   const valueRenderer = (scope: ExpressionScope) => (text: string) =>
     render(text, scope, {
@@ -76,27 +132,35 @@ export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Pro
       runId: ctx.runId,
       pipelineDir: ctx.pipeline.dir,
       workflowVolume: ctx.workflowVolume,
+      namedVolumes: ctx.namedVolumes,
       renderValue
     })
     ctx.reporter.jobStarted(instance, planned.body.Image)
-    containerId = await ctx.client.createContainer(planned.name, planned.body)
-    if (ctx.signal.aborted) throw new Error('cancelled')
+    // A kept container of an earlier attempt still holds the name.
+    const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name
+    containerId = await ctx.client.createContainer(name, planned.body)
+    signal.throwIfAborted()
+    signal.addEventListener('abort', kill, { once: true })
+    await ctx.client.makeDirectories(containerId, CTR_ROOT, [
+      WORKSPACE_DIR,
+      jobWorkDir(instance.slug),
+      ...(job.stages ? [jobStateDir(instance.slug)] : [])
+    ])
     if (job.stages) {
-      await ctx.client.makeDirectories(containerId, CTR_ROOT, [
-        WORKSPACE_DIR,
-        jobStateDir(instance.slug)
-      ])
       await ctx.client.startContainer(containerId)
-      await runStages(instance, job.stages, containerId, ctx, result, valueRenderer)
+      const stages = new StageRunner(instance, containerId, ctx, signal, result, valueRenderer)
+      await stages.run(job.stages)
       if (result.status === 'success') result.exit_code = 0
     } else {
       const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
       const exit = await ctx.client.runContainer(containerId, lines.push)
       lines.flush()
+      signal.throwIfAborted()
       result.exit_code = exit.exitCode
       result.oom_killed = exit.oomKilled
       if (exit.exitCode !== 0) fail(result, describeExit(exit.exitCode))
     }
+    signal.throwIfAborted()
     if (result.status === 'success') {
       const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) })
       for (const [key, template] of Object.entries(job.outputs)) {
@@ -104,11 +168,17 @@ export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Pro
       }
     }
   } catch (error) {
-    fail(result, ctx.signal.aborted ? 'cancelled' : messageOf(error))
+    if (!signal.aborted) fail(result, messageOf(error))
   } finally {
-    if (ctx.signal.aborted) result.status = 'cancelled'
-    if (containerId && !ctx.keep) {
-      await ctx.client.removeContainer(containerId).catch(() => undefined)
+    clearTimeout(timer)
+    signal.removeEventListener('abort', kill)
+    await killing
+    if (signal.aborted) endAborted(result, signal.reason)
+    if (containerId) {
+      if (job.artifacts.length > 0 && !ctx.signal.aborted) {
+        await collectArtifacts(instance, containerId, ctx, result)
+      }
+      if (!ctx.keep) await ctx.client.removeContainer(containerId).catch(() => undefined)
     }
   }
   result.duration_ms = Date.now() - started
@@ -116,81 +186,159 @@ export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Pro
   return result
 }
 
-async function runStages(
+/** A job stopped from outside is cancelled; one that ran out of time failed. */
+function endAborted(result: JobResult, reason: unknown) {
+  if (reason instanceof TimedOut) {
+    result.status = 'failure'
+    result.timed_out = true
+    result.error = reason.message
+  } else {
+    result.status = 'cancelled'
+    result.error = typeof reason === 'string' ? reason : 'cancelled'
+  }
+}
+
+/** Copies the job's artifacts out; a pattern that matches nothing is a warning. */
+async function collectArtifacts(
   instance: PlannedInstance,
-  stages: StageSpec[],
   containerId: string,
   ctx: JobRunContext,
-  result: JobResult,
-  valueRenderer: (scope: ExpressionScope) => (text: string) => string
+  result: JobResult
 ) {
-  for (const [index, stage] of stages.entries()) {
-    const stageResult: StageResult = {
-      id: stage.id,
-      name: stage.name,
-      type: stage.type,
-      status: 'success',
-      exit_code: null,
-      duration_ms: 0,
-      outputs: {}
+  const dest = path.join(ctx.artifactsDir, instance.slug)
+  try {
+    const copied = await copyArtifacts(ctx.client, containerId, instance.job.artifacts, dest)
+    for (const pattern of copied.missing) {
+      ctx.reporter.warning(`artifact '${pattern}' matched no files`, instance)
     }
-    result.stages.push(stageResult)
-    if (ctx.signal.aborted) {
-      stageResult.status = 'cancelled'
-      continue
-    }
-    const started = Date.now()
-    try {
-      const scope = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) })
-      const failed = result.status === 'failure'
-      if (
-        !evaluateCondition(stage.if, scope, { success: !failed, failure: failed, cancelled: false })
-      ) {
-        stageResult.status = 'skipped'
+    if (copied.files > 0) result.artifacts = { dir: dest, files: copied.files }
+  } catch (error) {
+    fail(result, `copying artifacts to ${dest} failed: ${messageOf(error)}`)
+  }
+}
+
+/** Runs a job's stages in its container, one after another. */
+class StageRunner {
+  /** A stage that timed out killed the container; the next stage that runs restarts it. */
+  private stopped = false
+
+  constructor(
+    private readonly instance: PlannedInstance,
+    private readonly containerId: string,
+    private readonly ctx: JobRunContext,
+    private readonly signal: AbortSignal,
+    private readonly result: JobResult,
+    private readonly valueRenderer: (scope: ExpressionScope) => (text: string) => string
+  ) {}
+
+  async run(stages: StageSpec[]) {
+    for (const [index, stage] of stages.entries()) {
+      const stageResult: StageResult = {
+        id: stage.id,
+        name: stage.name,
+        type: stage.type,
+        status: 'success',
+        exit_code: null,
+        timed_out: false,
+        duration_ms: 0,
+        outputs: {}
+      }
+      this.result.stages.push(stageResult)
+      if (this.signal.aborted) {
+        stageResult.status = 'cancelled'
         continue
       }
-      ctx.reporter.stageStarted(instance, stage)
-      // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
-      const script =
-        stage.type === 'cmd'
-          ? (stage.args ?? []).map((a) => render(a, scope))
-          : render(stage.run ?? '', scope)
-      if (stage.type === 'empty') {
-        ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope))
-      } else {
-        const outputFile = `${jobStateDir(instance.slug)}/stage-${index + 1}.out`
-        const env = [
-          `CTR_OUTPUT=${outputFile}`,
-          `CTR_STAGE_ID=${stage.id}`,
-          ...Object.entries(stage.env).map(([k, v]) => `${k}=${valueRenderer(scope)(v)}`)
-        ]
-        const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
-        const exitCode = await ctx.client.exec(
-          containerId,
-          stageCommand(stage, script),
-          env,
-          lines.push
-        )
-        lines.flush()
-        stageResult.exit_code = exitCode
-        const written = await ctx.client.readFile(containerId, outputFile)
-        if (written) stageResult.outputs = parseOutputFile(written)
-        if (exitCode !== 0) throw new Error(describeExit(exitCode))
-      }
-    } catch (error) {
-      if (ctx.signal.aborted) {
-        stageResult.status = 'cancelled'
-      } else {
-        stageResult.status = 'failure'
-        stageResult.error = messageOf(error)
-        if (!stage.continue_on_error) {
-          fail(result, `stage '${stage.name}' failed: ${stageResult.error}`)
-          result.exit_code = stageResult.exit_code
+      const started = Date.now()
+      try {
+        const scope = expressionScope({
+          ...this.ctx.values,
+          stages: stagesContext(this.result.stages)
+        })
+        const failed = this.result.status === 'failure'
+        const outcome = { success: !failed, failure: failed, cancelled: false }
+        if (!evaluateCondition(stage.if, scope, outcome)) {
+          stageResult.status = 'skipped'
+          continue
+        }
+        this.ctx.reporter.stageStarted(this.instance, stage)
+        await this.runStage(stage, index, scope, stageResult)
+      } catch (error) {
+        if (this.signal.reason instanceof TimedOut) {
+          stageResult.status = 'failure'
+          stageResult.timed_out = true
+          stageResult.error = this.signal.reason.message
+        } else if (this.signal.aborted) {
+          stageResult.status = 'cancelled'
+        } else {
+          stageResult.status = 'failure'
+          stageResult.error = messageOf(error)
+          if (!stage.continue_on_error) {
+            fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`)
+            this.result.exit_code = stageResult.exit_code
+          }
         }
       }
+      stageResult.duration_ms = Date.now() - started
+      this.ctx.reporter.stageFinished(this.instance, stage, stageResult)
     }
-    stageResult.duration_ms = Date.now() - started
-    ctx.reporter.stageFinished(instance, stage, stageResult)
+  }
+
+  private async runStage(
+    stage: StageSpec,
+    index: number,
+    scope: ExpressionScope,
+    stageResult: StageResult
+  ) {
+    const { ctx, instance, containerId } = this
+    if (stage.type === 'empty') {
+      ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope))
+      return
+    }
+    // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
+    const script =
+      stage.type === 'cmd'
+        ? (stage.args ?? []).map((a) => render(a, scope))
+        : render(stage.run ?? '', scope)
+    const outputFile = `${jobStateDir(instance.slug)}/stage-${index + 1}.out`
+    const env = [
+      `CTR_OUTPUT=${outputFile}`,
+      `CTR_STAGE_ID=${stage.id}`,
+      ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.valueRenderer(scope)(v)}`)
+    ]
+    if (this.stopped) {
+      await ctx.client.startContainer(containerId)
+      this.stopped = false
+    }
+    // The Engine API cannot kill one exec: a stage that runs out of time takes the
+    // container down with it, and the container is started again for any later stage.
+    let timedOut = false
+    let killing: Promise<void> = Promise.resolve()
+    const timer =
+      stage.timeout_ms === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            killing = ctx.client.killContainer(containerId).catch(() => undefined)
+          }, stage.timeout_ms)
+    const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
+    let exitCode: number
+    try {
+      exitCode = await ctx.client.exec(containerId, stageCommand(stage, script), env, lines.push)
+    } finally {
+      clearTimeout(timer)
+      lines.flush()
+      await killing
+    }
+    this.signal.throwIfAborted()
+    if (timedOut) {
+      this.stopped = true
+      stageResult.timed_out = true
+      throw new Error(`timed out after ${seconds(stage.timeout_ms!)}`)
+    }
+    stageResult.exit_code = exitCode
+    const written = await ctx.client.readFile(containerId, outputFile)
+    if (written) stageResult.outputs = parseOutputFile(written)
+    if (exitCode !== 0) throw new Error(describeExit(exitCode))
   }
 }
 
@@ -202,4 +350,8 @@ function stagesContext(stages: StageResult[]) {
 function fail(result: JobResult, message: string) {
   result.status = 'failure'
   result.error ??= message
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`
 }

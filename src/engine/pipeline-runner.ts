@@ -1,10 +1,14 @@
-import { workflowVolumeName } from '../plan/container-paths.js'
-import type { PipelinePlan, PlannedInstance } from '../plan/pipeline-plan.js'
+import { availableParallelism } from 'node:os'
+import path from 'node:path'
+import pLimit, { type LimitFunction } from 'p-limit'
+import { namedVolumeNames, workflowVolumeName } from '../plan/container-paths.js'
+import { runLabels } from '../plan/labels.js'
+import type { PipelinePlan, PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope, type Outcome } from '../spec/expression.js'
 import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
 import type { DockerClient } from './docker-client.js'
-import { runJob } from './job-runner.js'
+import { runJob, type JobRunContext } from './job-runner.js'
 import { summarizeJob, type JobSummary } from './job-summary.js'
 import type { RunReporter } from './run-reporter.js'
 import type { JobResult, RunResult } from './run-result.js'
@@ -20,17 +24,33 @@ export interface RunOptions {
   env: Record<string, string | undefined>
   /** Run only these jobs (and nothing else); all when empty. */
   only?: string[]
+  /** At most this many job instances at once in the whole run (default: the CPU count). */
+  maxParallel?: number
+  /** Where declared artifacts are copied, a folder per job instance (default `ctr-artifacts`). */
+  artifactsDir?: string
   /** Leave containers and volumes in place for debugging. */
   keep?: boolean
   /** Aborting kills the run's containers at once and ends the run as cancelled. */
   signal?: AbortSignal
 }
 
+/** How a job ended, as the jobs that need it see it. */
+interface JobOutcome {
+  summary: JobSummary
+  results: JobResult[]
+  /** It failed, or a job upstream of it did: `failure()` is true downstream. */
+  failed: boolean
+}
+
+/** The folder `--artifacts-dir` defaults to, relative to where the run starts. */
+export const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts'
+
 /**
- * Runs a plan's job instances one after another (each job after the jobs it needs) on the
- * engine, and removes everything the run created, whatever happens. A job runs when its
- * `if:` holds (by default: every job it needs succeeded); a failed instance of a matrix
- * with `fail_fast` cancels the instances not yet run.
+ * Runs a plan on the engine. Each job starts as soon as every job it needs has finished
+ * and its `if:` holds (by default: they all succeeded); job instances run side by side up
+ * to the job's `max_parallel` and the run's `maxParallel`. A failed instance of a matrix
+ * with `fail_fast` cancels its siblings, running or not. Everything the run created is
+ * removed at the end, whatever happens, unless `keep` is set.
  */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const { plan, runId, client, reporter } = options
@@ -47,7 +67,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     duration_ms: 0,
     jobs: []
   }
-  // Killing the containers ends their running execs at once; the job loop then unwinds.
+  // Killing the containers ends their running execs at once; the jobs then unwind.
   let killing: Promise<unknown> = Promise.resolve()
   const killContainers = () => {
     killing = stopRun(client, runId, options.keep ?? false).catch(() => undefined)
@@ -56,71 +76,34 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   reporter.runStarted(pipeline, runId)
   try {
     const workflowVolume = workflowVolumeName(runId)
-    await client.createVolume(workflowVolume, runId)
-    const summaries = new Map<string, JobSummary>()
-    const failedUpstream = new Set<string>()
-    for (const job of jobs) {
-      // A need left out with --job has no summary: the job runs without its outputs.
-      const needs = Object.fromEntries(
-        job.job.needs.flatMap((n) => (summaries.has(n) ? [[n, summaries.get(n)!]] : []))
-      )
-      const needResults = Object.values(needs).map((n) => n.result)
-      const failure = job.job.needs.some((n) => failedUpstream.has(n))
-      const outcome = {
-        success: needResults.every((r) => r === 'success'),
-        failure,
-        cancelled: signal.aborted
-      }
-      const results: JobResult[] = []
-      let cancelSiblings: string | undefined
-      for (const instance of job.instances) {
-        const values = {
-          params: options.params,
-          run_id: runId,
-          needs,
-          matrix: instance.matrix,
-          job: { id: job.id, instance: instance.id }
-        }
-        const condition = conditionHolds(job.job.if, values, outcome)
-        let jobResult: JobResult
-        if (signal.aborted) {
-          jobResult = notRun(instance, 'cancelled')
-        } else if (cancelSiblings) {
-          jobResult = notRun(instance, 'cancelled', cancelSiblings)
-        } else if (typeof condition === 'string') {
-          jobResult = notRun(instance, 'failure', condition)
-        } else if (!condition) {
-          const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success')
-          jobResult = notRun(
-            instance,
-            'skipped',
-            blocker
-              ? `skipped: needed job '${blocker}' did not succeed`
-              : 'skipped: its if: condition is false'
-          )
-        } else {
-          jobResult = await runJob(instance, {
-            client,
-            reporter,
-            pipeline,
-            runId,
-            workflowVolume,
-            values,
-            env: options.env,
-            keep: options.keep ?? false,
-            signal
-          })
-          if (jobResult.status === 'failure' && job.failFast && job.instances.length > 1)
-            cancelSiblings = `cancelled: instance '${instance.id}' failed (fail_fast)`
-        }
-        if (jobResult.started_at === null) reporter.jobFinished(instance, jobResult)
-        results.push(jobResult)
-        result.jobs.push(jobResult)
-      }
-      const summary = summarizeJob(job, results)
-      summaries.set(job.id, summary)
-      if (summary.result === 'failure' || failure) failedUpstream.add(job.id)
+    const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
+    await createVolumes(client, plan, runId, workflowVolume, namedVolumes)
+    const context: Omit<JobRunContext, 'values' | 'signal'> = {
+      client,
+      reporter,
+      pipeline,
+      runId,
+      workflowVolume,
+      namedVolumes,
+      env: options.env,
+      artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+      keep: options.keep ?? false
     }
+    const slots = pLimit(options.maxParallel ?? availableParallelism())
+    const outcomes = new Map<string, Promise<JobOutcome>>()
+    for (const job of jobs) {
+      // Jobs come in plan order, so the promises of the jobs it needs exist already.
+      const needs = job.job.needs.filter((n) => outcomes.has(n))
+      const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)!] as const))
+      outcomes.set(
+        job.id,
+        upstream.then((done) =>
+          runPlannedJob(job, new Map(done), { ...options, signal, context, slots })
+        )
+      )
+    }
+    const settled = await Promise.all(outcomes.values())
+    result.jobs = settled.flatMap((o) => o.results)
   } finally {
     signal.removeEventListener('abort', killContainers)
     await killing
@@ -134,6 +117,107 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   result.duration_ms = Date.now() - started
   reporter.runFinished(result)
   return result
+}
+
+/**
+ * Creates the run's workflow volume and the named volumes of the file, all labelled with
+ * the run id; an `external` volume must exist already and is left as it is.
+ */
+async function createVolumes(
+  client: DockerClient,
+  plan: PipelinePlan,
+  runId: string,
+  workflowVolume: string,
+  namedVolumes: Record<string, string>
+) {
+  await client.createVolume({ Name: workflowVolume, Labels: runLabels(runId) })
+  for (const [key, spec] of Object.entries(plan.pipeline.volumes)) {
+    const name = namedVolumes[key]
+    if (spec.external) {
+      if (!(await client.volumeExists(name))) {
+        throw new Error(
+          `volume '${key}' is external, but the engine has no volume '${name}' (create it with: docker volume create ${name})`
+        )
+      }
+      continue
+    }
+    await client.createVolume({
+      Name: name,
+      Labels: { ...spec.labels, ...runLabels(runId) },
+      Driver: spec.driver,
+      DriverOpts: spec.driver_opts
+    })
+  }
+}
+
+interface Scheduling extends RunOptions {
+  signal: AbortSignal
+  context: Omit<JobRunContext, 'values' | 'signal'>
+  /** The run's slots: at most `maxParallel` instances hold one at a time. */
+  slots: LimitFunction
+}
+
+/**
+ * Runs every instance of one job whose needs have finished: each takes a slot of the job
+ * (`max_parallel`) and then one of the run, so a matrix never holds run slots it cannot use.
+ */
+async function runPlannedJob(
+  job: PlannedJob,
+  needed: Map<string, JobOutcome>,
+  run: Scheduling
+): Promise<JobOutcome> {
+  const needs = Object.fromEntries([...needed].map(([id, o]) => [id, o.summary]))
+  const failedUpstream = [...needed.values()].some((o) => o.failed)
+  const outcome: Outcome = {
+    success: Object.values(needs).every((n) => n.result === 'success'),
+    failure: failedUpstream,
+    cancelled: run.signal.aborted
+  }
+  // fail_fast: the first failure cancels the siblings, those running and those waiting.
+  const siblings = new AbortController()
+  const signal = AbortSignal.any([run.signal, siblings.signal])
+  const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined
+  const runInstance = async (instance: PlannedInstance): Promise<JobResult> => {
+    const values = {
+      params: run.params,
+      run_id: run.runId,
+      needs,
+      matrix: instance.matrix,
+      job: { id: job.id, instance: instance.id }
+    }
+    const condition = conditionHolds(job.job.if, values, outcome)
+    let result: JobResult
+    if (signal.aborted) {
+      result = notRun(instance, 'cancelled', reasonOf(signal))
+    } else if (typeof condition === 'string') {
+      result = notRun(instance, 'failure', condition)
+    } else if (!condition) {
+      const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success')
+      result = notRun(
+        instance,
+        'skipped',
+        blocker
+          ? `skipped: needed job '${blocker}' did not succeed`
+          : 'skipped: its if: condition is false'
+      )
+    } else {
+      result = await runJob(instance, { ...run.context, values, signal })
+      if (result.status === 'failure' && job.failFast && job.instances.length > 1) {
+        siblings.abort(`cancelled: instance '${instance.id}' failed (fail_fast)`)
+      }
+      return result
+    }
+    run.reporter.jobFinished(instance, result)
+    return result
+  }
+  const results = await Promise.all(
+    job.instances.map((instance) => {
+      const inRunSlot = () => run.slots(() => runInstance(instance))
+      return jobSlots ? jobSlots(inRunSlot) : inRunSlot()
+    })
+  )
+  const summary = summarizeJob(job, results)
+  return { summary, results, failed: summary.result === 'failure' || failedUpstream }
 }
 
 /**
@@ -162,6 +246,10 @@ function conditionHolds(
   }
 }
 
+function reasonOf(signal: AbortSignal): string | undefined {
+  return typeof signal.reason === 'string' ? signal.reason : undefined
+}
+
 function notRun(
   instance: PlannedInstance,
   status: 'skipped' | 'cancelled' | 'failure',
@@ -174,6 +262,8 @@ function notRun(
     status,
     exit_code: null,
     oom_killed: false,
+    timed_out: false,
+    attempts: 0,
     started_at: null,
     duration_ms: 0,
     outputs: {},

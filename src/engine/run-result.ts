@@ -8,6 +8,8 @@ export interface StageResult {
   status: Status
   /** Null when the stage ran nothing (empty, skipped, or failed before it started). */
   exit_code: number | null
+  /** It ran longer than its `timeout` (its status is failure). */
+  timed_out: boolean
   duration_ms: number
   outputs: Record<string, string>
   error?: string
@@ -23,10 +25,16 @@ export interface JobResult {
   status: Status
   exit_code: number | null
   oom_killed: boolean
+  /** It ran longer than its `timeout` (its status is failure). */
+  timed_out: boolean
+  /** How many times it ran: 1, or more when `retry` ran it again after a failure. */
+  attempts: number
   started_at: string | null
   duration_ms: number
   outputs: Record<string, string>
   error?: string
+  /** Where its declared artifacts were copied, when any file matched. */
+  artifacts?: { dir: string; files: number }
   stages: StageResult[]
 }
 

@@ -10,7 +10,37 @@ export function workflowVolumeName(runId: string): string {
   return `ctr-pipeline-${runId}`
 }
 
+/**
+ * The engine's name for a top-level named volume: its `name:`, else the key for an
+ * external volume (it exists already under that name), else one unique to the run.
+ */
+export function namedVolumeName(
+  key: string,
+  spec: { name?: string; external: boolean },
+  runId: string
+): string {
+  return spec.name ?? (spec.external ? key : `ctr-pipeline-${runId}-${key}`)
+}
+
+/** Engine names of all of a pipeline's named volumes, by key. */
+export function namedVolumeNames(
+  volumes: Record<string, { name?: string; external: boolean }>,
+  runId: string
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(volumes).map(([key, spec]) => [key, namedVolumeName(key, spec, runId)])
+  )
+}
+
 /** Where one job's stages write their `$CTR_OUTPUT` files. */
-export function jobStateDir(jobId: string): string {
-  return `${STATE_DIR}/${jobId}`
+export function jobStateDir(slug: string): string {
+  return `${STATE_DIR}/${slug}`
+}
+
+/**
+ * `$CTR_JOB_DIR`: the instance's own folder in the workspace, so that matrix instances
+ * running side by side never write over each other's files.
+ */
+export function jobWorkDir(slug: string): string {
+  return `${WORKSPACE_DIR}/jobs/${slug}`
 }

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { NetworkSpec } from '../spec/pipeline-types.js'
 import { parseCpu, parseMemory } from '../spec/quantities.js'
-import { CTR_ROOT, WORKSPACE_DIR } from './container-paths.js'
+import { CTR_ROOT, jobWorkDir, WORKSPACE_DIR } from './container-paths.js'
 import { LABEL_INSTANCE, LABEL_JOB, runLabels } from './labels.js'
 import type { PlannedInstance } from './pipeline-plan.js'
 
@@ -38,6 +38,8 @@ export interface ContainerPlanContext {
   /** Folder of the pipeline file: relative mount sources resolve against it. */
   pipelineDir: string
   workflowVolume: string
+  /** Engine names of the top-level named volumes, by their key in the file. */
+  namedVolumes: Record<string, string>
   /** Renders `{{ }}` and `${VAR}` in a value of `runs-on.with`. */
   renderValue: (text: string) => string
 }
@@ -49,7 +51,8 @@ export class ContainerConfigError extends Error {
 
 /**
  * Maps a job's `runs-on.with` to the Engine API's create body: a pure function, so the
- * mapping from the file's words to Docker's is tested as a table.
+ * mapping from the file's words to Docker's is tested as a table. A mount whose source is
+ * the key of a top-level volume mounts that volume; any other source is a host path.
  *
  * A job with stages gets a container that idles (`tail -f /dev/null`, as GitHub's
  * container jobs do) while its stages are exec'd into it; a job without stages runs the
@@ -69,18 +72,23 @@ export function planContainer(
       ...environment,
       `CTR_WORKSPACE=${WORKSPACE_DIR}`,
       `CTR_RUN_ID=${ctx.runId}`,
-      `CTR_JOB_ID=${job.id}`
+      `CTR_JOB_ID=${job.id}`,
+      `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`
     ],
     Labels: { ...runLabels(ctx.runId), [LABEL_JOB]: job.id, [LABEL_INSTANCE]: instance.slug },
     HostConfig: {
       Mounts: [
         { Type: 'volume', Source: ctx.workflowVolume, Target: CTR_ROOT, ReadOnly: false },
-        ...spec.volumes.map((v) => ({
-          Type: 'bind' as const,
-          Source: path.resolve(ctx.pipelineDir, r(v.source)),
-          Target: r(v.target),
-          ReadOnly: v.mode === 'ro'
-        }))
+        ...spec.volumes.map((v) => {
+          const source = r(v.source)
+          const named = Object.hasOwn(ctx.namedVolumes, source)
+          return {
+            Type: named ? ('volume' as const) : ('bind' as const),
+            Source: named ? ctx.namedVolumes[source] : path.resolve(ctx.pipelineDir, source),
+            Target: r(v.target),
+            ReadOnly: v.mode === 'ro'
+          }
+        })
       ]
     }
   }

@@ -7,11 +7,13 @@ import type {
   JobSpec,
   MatrixRow,
   MatrixSpec,
+  NamedVolumeSpec,
   NetworkSpec,
   ParamSpec,
   ParamType,
   Pipeline,
   ResourcesSpec,
+  RetrySpec,
   StageSpec,
   StageType,
   StrategySpec,
@@ -19,6 +21,7 @@ import type {
 } from './pipeline-types.js'
 import { paramValueProblem } from './params.js'
 import { pendingKeys } from './pending-keys.js'
+import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
@@ -91,7 +94,39 @@ function buildPipeline(raw: unknown, file: string, dir: string, source: YamlSour
     name: string(top.name) ?? path.basename(file),
     params: buildParams(top.params),
     jobs,
+    volumes: buildVolumes(top.volumes),
     pending: []
+  }
+}
+
+function buildVolumes(raw: unknown): Record<string, NamedVolumeSpec> {
+  return Object.fromEntries(
+    Object.entries(record(raw)).map(([key, value]) => {
+      const spec = record(value)
+      const volume: NamedVolumeSpec = {
+        external: spec.external === true,
+        driver_opts: textMap(spec.driver_opts),
+        labels: textMap(spec.labels)
+      }
+      if (string(spec.name) !== undefined) volume.name = string(spec.name)
+      if (string(spec.driver) !== undefined) volume.driver = string(spec.driver)
+      return [key, volume]
+    })
+  )
+}
+
+/** Milliseconds of a duration the schema has checked: seconds as a number, or `90s`. */
+function duration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Math.round(value * 1000)
+  return typeof value === 'string' ? parseDuration(value) : undefined
+}
+
+function buildRetry(raw: unknown): RetrySpec {
+  if (typeof raw === 'number') return { count: raw, delay_ms: 0 }
+  const spec = record(raw)
+  return {
+    count: typeof spec.count === 'number' ? spec.count : 0,
+    delay_ms: duration(spec.delay) ?? 0
   }
 }
 
@@ -118,8 +153,12 @@ function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
     ),
     container: buildContainer(record(record(raw['runs-on']).with)),
     outputs: textMap(raw.outputs),
+    retry: buildRetry(raw.retry),
+    artifacts: list(raw.artifacts).filter((a): a is string => typeof a === 'string'),
     position: source.keyPosition(at)
   }
+  const timeout = duration(raw.timeout)
+  if (timeout !== undefined) job.timeout_ms = timeout
   if (string(raw.desc) !== undefined) job.desc = string(raw.desc)
   if (typeof raw.if === 'string' || typeof raw.if === 'boolean') job.if = raw.if
   if (isRecord(raw.strategy))
@@ -197,6 +236,8 @@ function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): S
   if (text(raw.echo) !== undefined) stage.echo = text(raw.echo)
   if (Array.isArray(raw.args)) stage.args = splitWords(raw.args)
   if (typeof raw.if === 'string' || typeof raw.if === 'boolean') stage.if = raw.if
+  const timeout = duration(raw.timeout)
+  if (timeout !== undefined) stage.timeout_ms = timeout
   return stage
 }
 

@@ -8,13 +8,8 @@ import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
  * ignoring them; `validate` and `plan` accept them.
  */
 const PENDING: readonly DocPath[] = [
-  ['volumes'],
-  ['jobs', '*', 'timeout'],
-  ['jobs', '*', 'retry'],
   ['jobs', '*', 'services'],
-  ['jobs', '*', 'artifacts'],
   ['jobs', '*', 'allow_host_access'],
-  ['jobs', '*', 'stages', '*', 'timeout'],
   ...[
     'build',
     'pull',

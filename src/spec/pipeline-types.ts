@@ -12,8 +12,21 @@ export interface Pipeline {
   name: string
   params: Record<string, ParamSpec>
   jobs: JobSpec[]
+  /** Top-level `volumes:`: named volumes that jobs mount by their key. */
+  volumes: Record<string, NamedVolumeSpec>
   /** Keys this version validates but cannot run yet: `run` refuses them. */
   pending: SpecProblem[]
+}
+
+/** A named volume of top-level `volumes:`. */
+export interface NamedVolumeSpec {
+  /** The engine's name for it; by default one made from the run id and the key. */
+  name?: string
+  /** It exists already: the run neither creates nor removes it. */
+  external: boolean
+  driver?: string
+  driver_opts: Record<string, string>
+  labels: Record<string, string>
 }
 
 /** A condition as written: an expression (with or without `{{ }}`) or a literal. */
@@ -39,7 +52,18 @@ export interface JobSpec {
   /** Undefined for a job that runs its image's own entrypoint. */
   stages?: StageSpec[]
   outputs: Record<string, string>
+  /** Kill the job's container after this long (ms). */
+  timeout_ms?: number
+  /** Run a failed job again, up to `count` more times, `delay_ms` apart. */
+  retry: RetrySpec
+  /** Paths or globs in the container copied out to the artifacts folder. */
+  artifacts: string[]
   position: SourcePosition
+}
+
+export interface RetrySpec {
+  count: number
+  delay_ms: number
 }
 
 /** `strategy:` of a job: the matrix and how its instances run. */
@@ -106,6 +130,8 @@ export interface StageSpec {
   args?: string[]
   env: Record<string, string>
   if?: Condition
+  /** Kill the container when the stage runs longer (ms); the stage fails as timed out. */
+  timeout_ms?: number
   continue_on_error: boolean
   position: SourcePosition
 }
