@@ -13,18 +13,26 @@ afterAll(async () => {
 /** The files and variables the GitHub runner gives a node action step. */
 function runnerEnv(inputs: Record<string, string>, state: Record<string, string> = {}) {
   const dir = tempDir('ctr-action-')
-  const files = { output: path.join(dir, 'output'), state: path.join(dir, 'state') }
+  const files = {
+    output: path.join(dir, 'output'),
+    state: path.join(dir, 'state'),
+    summary: path.join(dir, 'summary.md')
+  }
   for (const file of Object.values(files)) writeFileSync(file, '')
   const env: Record<string, string> = {
     GITHUB_WORKSPACE: root,
     GITHUB_OUTPUT: files.output,
-    GITHUB_STATE: files.state
+    GITHUB_STATE: files.state,
+    GITHUB_STEP_SUMMARY: files.summary,
+    RUNNER_TEMP: dir
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value
   return {
     env,
-    read: (file: keyof typeof files) => parseOutputFile(readFileSync(files[file], 'utf8'))
+    dir,
+    read: (file: 'output' | 'state') => parseOutputFile(readFileSync(files[file], 'utf8')),
+    summary: () => readFileSync(files.summary, 'utf8')
   }
 }
 
@@ -48,16 +56,19 @@ describe('the bundled action', () => {
     expect(runner.read('state')).toEqual({ isPost: 'true', runId: outputs['run-id'] })
   })
 
-  it('takes an inline pipeline, fails the step and annotates the failed stage', async () => {
+  it('takes an inline pipeline, fails the step, annotates the failed stage and shows its log tail', async () => {
     const inline = [
       'jobs:',
       '  check:',
       '    runs-on: {with: {image: ctr-fixtures/busybox:latest}}',
       '    stages:',
-      '      - {name: bad-rows, type: sh, run: "exit 4"}',
+      '      - {name: bad-rows, type: sh, run: "seq 1 100; echo \'<row 7> & more\'; exit 4"}',
+      '  other:',
+      '    runs-on: {with: {image: ctr-fixtures/busybox:latest}}',
+      '    stages: [{name: fine, type: sh, run: "sleep 1"}]',
       ''
     ].join('\n')
-    const runner = runnerEnv({ pipeline: inline })
+    const runner = runnerEnv({ pipeline: inline, 'max-parallel': '2' })
     const { code, stdout } = await runNode(ACTION, [], runner.env)
     expect(code).toBe(1)
     expect(stdout).toContain(
@@ -65,6 +76,21 @@ describe('the bundled action', () => {
     )
     expect(stdout).toContain('::error::pipeline failure: check failed')
     expect(runner.read('output').status).toBe('failure')
+    // The two jobs ran side by side: a group opened for the first closes when the second
+    // starts, so no line of one job is folded under the other's group.
+    let group = ''
+    for (const line of stdout.split('\n')) {
+      if (line.startsWith('::group::job ')) group = line.slice('::group::job '.length)
+      else if (line === '::endgroup::') group = ''
+      else if (group) expect(line).not.toMatch(new RegExp(`^\\[(?!${group}\\])`))
+    }
+    const summary = runner.summary()
+    expect(summary).toContain(
+      "<details><summary>check failed: stage 'bad-rows' failed: exit code 4</summary>"
+    )
+    const tail = /```text\n([^]*?)\n```/.exec(summary)![1].split('\n')
+    expect(tail).toHaveLength(40)
+    expect(tail.slice(-2)).toEqual(['100', '<row 7> & more'])
   })
 
   it.each([
@@ -73,7 +99,11 @@ describe('the bundled action', () => {
       { pipeline: 'examples/quickstart.yml', params: '[1, 2]' },
       "input 'params' must be a YAML mapping"
     ],
-    [{ pipeline: 'examples/quickstart.yml', params: 'rows: 3' }, "param 'rows' is not declared"]
+    [{ pipeline: 'examples/quickstart.yml', params: 'rows: 3' }, "param 'rows' is not declared"],
+    [
+      { pipeline: 'examples/quickstart.yml', 'max-parallel': 'two' },
+      "input 'max-parallel' is 'two': expected a whole number of at least 1"
+    ]
   ])('fails with an actionable message for inputs %j', async (inputs, message) => {
     const { code, stdout } = await runNode(ACTION, [], runnerEnv(inputs).env)
     expect(code).toBe(1)

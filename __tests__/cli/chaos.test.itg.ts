@@ -1,0 +1,86 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { BUSYBOX, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import { CLI, Spawned } from '../helpers/processes.js'
+
+/** A diamond of four jobs that runs for about three seconds, with named volumes too. */
+const DIAMOND = `volumes:
+  cache:
+jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}, volumes: [{source: cache, target: /cache}]}}
+    stages: [{name: s, type: sh, run: "sleep 1"}]
+  b:
+    needs: [a]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: s, type: sh, run: "sleep 1"}]
+  c:
+    needs: [a]
+    strategy: {matrix: {n: [1, 2]}}
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: s, type: sh, run: "sleep 1"}]
+  d:
+    needs: [b, c]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: s, type: sh, run: "sleep 1"}]
+`
+
+const RUNS = 20
+/** Runs interrupted side by side: the engine is shared, the run ids keep them apart. */
+const AT_ONCE = 4
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+/** The GitHub runner kills the process this long after its first signal. */
+const RUNNER_GRACE_MS = 7500
+
+interface Interrupted {
+  signal: NodeJS.Signals
+  delayMs: number
+  runId: string
+  code: number | null
+  exitMs: number
+  left: typeof NOTHING_LEFT
+}
+
+async function interruptOnce(file: string): Promise<Interrupted> {
+  const signal = SIGNALS[Math.floor(Math.random() * SIGNALS.length)]
+  const delayMs = Math.floor(Math.random() * 2500)
+  const run = new Spawned(CLI, ['run', file, '--max-parallel', '2'])
+  const [, runId] = await run.waitFor(/^run (\S+):/m)
+  await new Promise((resolve) => setTimeout(resolve, delayMs))
+  const sent = Date.now()
+  run.child.kill(signal)
+  const { code } = await run.exited
+  const exitMs = Date.now() - sent
+  return { signal, delayMs, runId, code, exitMs, left: await leftovers(runId) }
+}
+
+describe('interrupting runs at random moments (chaos)', () => {
+  it(`${RUNS} runs, each sent SIGINT, SIGTERM or SIGHUP: exit 130 in time, nothing left`, async () => {
+    const file = path.join(tempDir(), 'pipeline.yml')
+    writeFileSync(file, DIAMOND)
+    const outcomes: Interrupted[] = []
+    for (let i = 0; i < RUNS; i += AT_ONCE) {
+      outcomes.push(
+        ...(await Promise.all(Array.from({ length: AT_ONCE }, () => interruptOnce(file))))
+      )
+    }
+    // One line per run, so a failure shows which signal at which moment broke what.
+    const report = outcomes.map(
+      (o) =>
+        `${o.signal} after ${o.delayMs} ms: exit ${o.code} in ${o.exitMs} ms, left ${JSON.stringify(o.left)}`
+    )
+    expect(
+      report.filter((line, i) => {
+        const o = outcomes[i]
+        return (
+          o.code !== 130 ||
+          o.exitMs > RUNNER_GRACE_MS ||
+          JSON.stringify(o.left) !== JSON.stringify(NOTHING_LEFT)
+        )
+      })
+    ).toEqual([])
+    if (process.env.CHAOS_REPORT) process.stdout.write(`${report.join('\n')}\n`)
+    expect(outcomes).toHaveLength(RUNS)
+    expect(await leftovers()).toEqual(NOTHING_LEFT)
+  }, 300_000)
+})
