@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseOutputFile } from '../../src/engine/output-file.js'
 import { docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import { FakeResultsService } from '../helpers/fake-results-service.js'
 import { ACTION, runNode } from '../helpers/processes.js'
 
 const root = path.resolve(import.meta.dirname, '../..')
@@ -108,6 +109,42 @@ describe('the bundled action', () => {
     const { code, stdout } = await runNode(ACTION, [], runnerEnv(inputs).env)
     expect(code).toBe(1)
     expect(stdout).toContain(`::error::${message}`)
+  })
+
+  it("uploads each instance's artifacts as a workflow artifact when asked", async () => {
+    const service = new FakeResultsService()
+    await service.start()
+    try {
+      const inline = [
+        'jobs:',
+        '  build:',
+        '    strategy: {matrix: {n: [1, 2]}}',
+        '    runs-on: {with: {image: ctr-fixtures/busybox:latest}}',
+        '    artifacts: [/out]',
+        '    stages:',
+        '      - {name: make, type: sh, run: "mkdir /out; echo {{ matrix.n }} > /out/report-{{ matrix.n }}.txt"}',
+        ''
+      ].join('\n')
+      const runner = runnerEnv({
+        pipeline: inline,
+        'upload-artifacts': 'true',
+        'artifact-name-prefix': 'linux-'
+      })
+      const { code, stdout } = await runNode(ACTION, [], { ...runner.env, ...service.env() })
+      expect(code).toBe(0)
+      expect(stdout).toContain('uploaded artifact linux-build-1 (1 files')
+      expect([...service.artifacts.keys()].sort()).toEqual(['linux-build-1', 'linux-build-2'])
+      const second = service.artifacts.get('linux-build-2')!
+      expect(second.finalized).toBe(true)
+      // A zip holds each file's name in plain text, in its local header and its directory.
+      expect(second.zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04')
+      expect(second.zip.toString('latin1')).toContain('out/report-2.txt')
+      expect(
+        readFileSync(path.join(runner.dir, 'ctr-artifacts/build-2/out/report-2.txt'), 'utf8')
+      ).toBe('2\n')
+    } finally {
+      await service.stop()
+    }
   })
 
   it('removes what the run left in its post step', async () => {

@@ -70,7 +70,7 @@ describe('interrupting runs at random moments (chaos)', () => {
         `${o.signal} after ${o.delayMs} ms: exit ${o.code} in ${o.exitMs} ms, left ${JSON.stringify(o.left)}`
     )
     expect(
-      report.filter((line, i) => {
+      report.filter((_line, i) => {
         const o = outcomes[i]
         return (
           o.code !== 130 ||

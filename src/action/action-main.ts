@@ -6,6 +6,7 @@ import { ActionsReporter } from '../report/actions-reporter.js'
 import { preparePlan } from '../app/prepare-plan.js'
 import { summarizeJob } from '../engine/job-summary.js'
 import { getSettings } from './input-helper.js'
+import { uploadArtifacts } from './upload-artifacts.js'
 import { stepSummaryMarkdown } from '../report/step-summary.js'
 
 const STATE_IS_POST = 'isPost'
@@ -35,12 +36,13 @@ async function main(): Promise<void> {
       ).outputs
     ])
   )
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(await stepSummaryMarkdown(plan, result, reporter.logs)).write()
-  }
   core.setOutput('status', result.status)
   core.setOutput('result', JSON.stringify(result))
   core.setOutput('outputs', JSON.stringify(outputs))
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary.addRaw(await stepSummaryMarkdown(plan, result, reporter.logs)).write()
+  }
+  if (settings.uploadArtifacts) await uploadArtifacts(result, settings.artifactNamePrefix)
   if (result.status !== 'success') {
     const failed = result.jobs.filter((j) => j.status === 'failure').map((j) => j.id)
     core.setFailed(

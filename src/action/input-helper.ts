@@ -16,6 +16,9 @@ export interface ActionSettings {
   maxParallel?: number
   /** Where declared artifacts are copied, a folder per job instance. */
   artifactsDir: string
+  /** Upload each instance's artifacts as a workflow artifact named `<prefix><instance>`. */
+  uploadArtifacts: boolean
+  artifactNamePrefix: string
 }
 
 /**
@@ -45,8 +48,18 @@ export async function getSettings(): Promise<ActionSettings> {
       workspace,
       core.getInput('artifacts-dir') ||
         path.join(process.env.RUNNER_TEMP ?? workspace, DEFAULT_ARTIFACTS_DIR)
-    )
+    ),
+    uploadArtifacts: booleanInput('upload-artifacts'),
+    artifactNamePrefix: core.getInput('artifact-name-prefix')
   }
+}
+
+/** A true/false input; empty is false. */
+function booleanInput(name: string): boolean {
+  const text = core.getInput(name).trim().toLowerCase()
+  if (text === '' || text === 'false') return false
+  if (text === 'true') return true
+  throw new InputError(`input '${name}' is '${core.getInput(name)}': expected true or false`)
 }
 
 /** The `max-parallel` input: empty, or a whole number of at least 1. */

@@ -1,0 +1,31 @@
+import { DefaultArtifactClient } from '@actions/artifact'
+import * as core from '@actions/core'
+import { readdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { RunResult } from '../engine/run-result.js'
+
+/**
+ * Uploads each job instance's copied artifacts as one workflow artifact, named
+ * `<prefix><instance folder>` (`build-2`), so they can be downloaded from the run's page
+ * or by later jobs with actions/download-artifact. Resolves to the names uploaded.
+ */
+export async function uploadArtifacts(result: RunResult, prefix: string): Promise<string[]> {
+  const client = new DefaultArtifactClient()
+  const uploaded: string[] = []
+  for (const job of result.jobs) {
+    if (!job.artifacts) continue
+    const { dir } = job.artifacts
+    const name = `${prefix}${path.basename(dir)}`
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.join(entry.parentPath, entry.name))
+    try {
+      const { id, size } = await client.uploadArtifact(name, files, dir)
+      core.info(`uploaded artifact ${name} (${files.length} files, ${size ?? 0} bytes, id ${id})`)
+    } catch (error) {
+      throw new Error(`uploading artifact '${name}' failed: ${(error as Error).message}`)
+    }
+    uploaded.push(name)
+  }
+  return uploaded
+}
