@@ -87,6 +87,11 @@ describe('parsePipeline', () => {
     ],
     ['no jobs', 'name: x\n', /^p\.yml:1:1: pipeline has no 'jobs:'$/],
     [
+      'an artifact glob over the whole filesystem',
+      job(`${withImage}    artifacts: [/out, '/**/*.log']\n`),
+      /^p\.yml:6:23: jobs\.a\.artifacts\[1\]: '\/\*\*\/\*\.log' would copy the container's whole filesystem; start it with a folder$/
+    ],
+    [
       'a param default of the wrong type',
       `params:\n  n: {type: int, default: many}\n${job(withImage)}`,
       /^p\.yml:2:27: params\.n\.default: expected an integer, got "many"$/

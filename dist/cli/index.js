@@ -88570,6 +88570,7 @@ function dedupe(problems) {
 
 
 
+
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 async function loadPipelineFile(file) {
     let text;
@@ -88804,6 +88805,11 @@ function crossChecks(pipeline, raw, source) {
                 return;
             const targetAt = [...at, 'runs-on', 'with', 'volumes', i, 'target'];
             fail(source.valuePosition(targetAt), `jobs.${job.id}.runs-on.with.volumes[${i}].target must be an absolute path in the container`);
+        });
+        job.artifacts.forEach((pattern, i) => {
+            if (!pattern.startsWith('/') || !['', '/'].includes(picomatch_default().scan(pattern).base))
+                return;
+            fail(source.valuePosition([...at, 'artifacts', i]), `jobs.${job.id}.artifacts[${i}]: '${pattern}' would copy the container's whole filesystem; start it with a folder`);
         });
         const seen = new Map();
         job.stages?.forEach((stage, i) => {

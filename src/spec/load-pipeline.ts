@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import picomatch from 'picomatch'
 import { checkReferences } from './check-references.js'
 import { findCycle } from './job-order.js'
 import type {
@@ -276,6 +277,13 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
       fail(
         source.valuePosition(targetAt),
         `jobs.${job.id}.runs-on.with.volumes[${i}].target must be an absolute path in the container`
+      )
+    })
+    job.artifacts.forEach((pattern, i) => {
+      if (!pattern.startsWith('/') || !['', '/'].includes(picomatch.scan(pattern).base)) return
+      fail(
+        source.valuePosition([...at, 'artifacts', i]),
+        `jobs.${job.id}.artifacts[${i}]: '${pattern}' would copy the container's whole filesystem; start it with a folder`
       )
     })
     const seen = new Map<string, number>()

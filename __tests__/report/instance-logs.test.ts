@@ -1,0 +1,32 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { InstanceLogs } from '../../src/report/instance-logs.js'
+
+const logs = () => new InstanceLogs(mkdtempSync(path.join(tmpdir(), 'ctr-logs-test-')))
+
+describe('InstanceLogs', () => {
+  it("keeps each instance's lines apart and gives the last ones", async () => {
+    const kept = logs()
+    for (let i = 1; i <= 100; i++) kept.append(i % 2 ? 'odd' : 'even', `line ${i}`)
+    expect(await kept.tail('odd', 3)).toBe('line 95\nline 97\nline 99')
+    expect(await kept.tail('even', 2)).toBe('line 98\nline 100')
+  })
+
+  it('reads at most maxBytes from the end, dropping a line cut in two', async () => {
+    const kept = logs()
+    kept.append('big', 'x'.repeat(100))
+    kept.append('big', 'short')
+    kept.append('big', 'last')
+    expect(await kept.tail('big', 10, 20)).toBe('short\nlast')
+  })
+
+  it('gives nothing for an instance that logged nothing, and appends after a tail', async () => {
+    const kept = logs()
+    expect(await kept.tail('silent', 5)).toBe('')
+    kept.append('late', 'one')
+    expect(await kept.tail('late', 5)).toBe('one')
+    kept.append('late', 'two')
+    expect(await kept.tail('late', 5)).toBe('one\ntwo')
+  })
+})
