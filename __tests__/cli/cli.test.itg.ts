@@ -83,6 +83,10 @@ describe('ctr-pipeline (the bundled CLI)', () => {
     ],
     [['run', 'examples/quickstart.yml', '--job', 'nope'], '--job nope: no such job'],
     [['run', 'examples/quickstart.yml', '--bogus'], "unknown option '--bogus'"],
+    [
+      ['run', 'examples/quickstart.yml', '--max-parallel', '0'],
+      "option '--max-parallel <n>' argument '0' is invalid. expected a whole number of at least 1"
+    ],
     [['run', 'no-such-file.yml'], 'no-such-file.yml:1:1: cannot read pipeline file: no such file']
   ])('exits 2 on a bad command line: %j', async (args, message) => {
     const { code, stderr } = await runNode(CLI, args)
