@@ -1,5 +1,8 @@
+import { performance } from 'node:perf_hooks'
+import { DockerodeClient } from '../../src/engine/docker-client.js'
 import {
   BUSYBOX,
+  docker,
   intervalsOf,
   leftovers,
   NOTHING_LEFT,
@@ -29,8 +32,9 @@ describe('scheduling on the real engine (times from inspect data)', () => {
 `,
       { keep: true, maxParallel: 4 }
     )
-    expect(result.status).toBe('success')
+    // Read (and remove) the kept containers before any assertion can fail.
     const intervals = await intervalsOf(runId)
+    expect(result.status).toBe('success')
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((j) => only(intervals, j)[0])
     expect(b.start).toBeGreaterThanOrEqual(a.end)
     expect(c.start).toBeGreaterThanOrEqual(a.end)
@@ -50,14 +54,14 @@ describe('scheduling on the real engine (times from inspect data)', () => {
 `,
       { keep: true, maxParallel: 6 }
     )
-    expect(result.jobs.map((j) => j.status)).toEqual(Array(6).fill('success'))
     const intervals = await intervalsOf(runId)
+    expect(result.jobs.map((j) => j.status)).toEqual(Array(6).fill('success'))
     expect(intervals).toHaveLength(6)
     expect(peakOverlap(intervals)).toBe(2)
   })
 
   it('never runs more than --max-parallel instances in the whole run', async () => {
-    const { runId } = await runYaml(
+    const { result, runId } = await runYaml(
       `jobs:
   w:${sleeper(1)}
   x:${sleeper(1)}
@@ -67,8 +71,40 @@ describe('scheduling on the real engine (times from inspect data)', () => {
       { keep: true, maxParallel: 3 }
     )
     const intervals = await intervalsOf(runId)
+    expect(result.status).toBe('success')
     expect(intervals).toHaveLength(4)
     expect(peakOverlap(intervals)).toBe(3)
+  })
+
+  it("creates the workflow volume's shared folders once, before any instance its own", async () => {
+    // The engine's archive upload fails now and then when two containers create one folder
+    // at the same moment ("mkdir /ctr/workspace: file exists"): too rare to catch by
+    // running, so the calls themselves are recorded.
+    const calls: Array<{ dirs: string[]; start: number; end: number }> = []
+    class RecordingClient extends DockerodeClient {
+      override async makeDirectories(id: string, root: string, dirs: string[]) {
+        const start = performance.now()
+        await super.makeDirectories(id, root, dirs)
+        calls.push({ dirs, start, end: performance.now() })
+      }
+    }
+    const { result } = await runYaml(
+      `jobs:
+  m:
+    strategy: {matrix: {n: [1, 2, 3, 4, 5, 6]}}
+    runs-on: {with: {image: ${BUSYBOX}, entrypoint: ["true"]}}
+`,
+      { maxParallel: 6, client: new RecordingClient(docker) }
+    )
+    expect(result.status).toBe('success')
+    const shared = calls.filter((c) => c.dirs.includes('/ctr/workspace'))
+    expect(shared).toHaveLength(1)
+    const others = calls.filter((c) => c !== shared[0])
+    expect(others).toHaveLength(6)
+    for (const call of others) {
+      expect(call.dirs).toEqual([expect.stringMatching(/^\/ctr\/workspace\/jobs\/m-\d$/)])
+      expect(call.start).toBeGreaterThanOrEqual(shared[0].end)
+    }
   })
 
   it('fail_fast cancels running siblings at once, and the jobs downstream are skipped', async () => {

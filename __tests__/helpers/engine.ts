@@ -2,7 +2,7 @@ import Docker from 'dockerode'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { DockerodeClient } from '../../src/engine/docker-client.js'
+import { DockerodeClient, type DockerClient } from '../../src/engine/docker-client.js'
 import { runPipeline } from '../../src/engine/pipeline-runner.js'
 import { newRunId } from '../../src/engine/run-id.js'
 import type { RunResult } from '../../src/engine/run-result.js'
@@ -55,6 +55,7 @@ export async function runYaml(
     maxParallel?: number
     artifactsDir?: string
     signal?: AbortSignal
+    client?: DockerClient
   } = {}
 ): Promise<RunOutcome> {
   const dir = options.dir ?? tempDir()
@@ -68,7 +69,7 @@ export async function runYaml(
     plan,
     params,
     runId,
-    client: new DockerodeClient(docker),
+    client: options.client ?? new DockerodeClient(docker),
     reporter: new ConsoleReporter((line) => lines.push(line)),
     env: { ...process.env, ...options.env },
     keep: options.keep,

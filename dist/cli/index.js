@@ -86247,6 +86247,8 @@ function validateConcurrency(concurrency) {
 const CTR_ROOT = '/ctr';
 /** What jobs share: `$CTR_WORKSPACE`. */
 const WORKSPACE_DIR = `${CTR_ROOT}/workspace`;
+/** Holds each job instance's `$CTR_JOB_DIR`. */
+const JOBS_DIR = `${WORKSPACE_DIR}/jobs`;
 /** Per job instance, the files through which stages hand back outputs. */
 const STATE_DIR = `${CTR_ROOT}/state`;
 /** Name of the run's workflow volume. */
@@ -86273,7 +86275,7 @@ function jobStateDir(slug) {
  * running side by side never write over each other's files.
  */
 function jobWorkDir(slug) {
-    return `${WORKSPACE_DIR}/jobs/${slug}`;
+    return `${JOBS_DIR}/${slug}`;
 }
 
 ;// CONCATENATED MODULE: ./src/spec/template.ts
@@ -86906,8 +86908,8 @@ async function runAttempt(instance, ctx, attempt) {
         containerId = await ctx.client.createContainer(name, planned.body);
         signal.throwIfAborted();
         signal.addEventListener('abort', kill, { once: true });
+        await ctx.prepareVolume(containerId);
         await ctx.client.makeDirectories(containerId, CTR_ROOT, [
-            WORKSPACE_DIR,
             jobWorkDir(instance.slug),
             ...(job.stages ? [jobStateDir(instance.slug)] : [])
         ]);
@@ -87191,7 +87193,19 @@ async function runPipeline(options) {
         const workflowVolume = workflowVolumeName(runId);
         const namedVolumes = namedVolumeNames(pipeline.volumes, runId);
         await createVolumes(client, plan, runId, workflowVolume, namedVolumes);
+        let volumeReady;
+        const prepareVolume = (containerId) => {
+            volumeReady ??= client
+                .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
+                .catch((error) => {
+                // The next instance tries again (this one's container may have been killed).
+                volumeReady = undefined;
+                throw error;
+            });
+            return volumeReady;
+        };
         const context = {
+            prepareVolume,
             client,
             reporter,
             pipeline,

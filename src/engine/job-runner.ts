@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { planContainer } from '../plan/container-plan.js'
-import { CTR_ROOT, jobStateDir, jobWorkDir, WORKSPACE_DIR } from '../plan/container-paths.js'
+import { CTR_ROOT, jobStateDir, jobWorkDir } from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
@@ -29,6 +29,12 @@ export interface JobRunContext {
   env: Record<string, string | undefined>
   /** Where declared artifacts are copied, in a folder per instance. */
   artifactsDir: string
+  /**
+   * Creates the workflow volume's shared folders through this (created) container, once
+   * per run: the engine's archive upload fails when two containers create one folder at
+   * the same moment, so instances only create their own folders themselves.
+   */
+  prepareVolume: (containerId: string) => Promise<void>
   keep: boolean
   /** Aborted when the run is cancelled, or a matrix sibling failed (fail_fast). */
   signal: AbortSignal
@@ -141,8 +147,8 @@ async function runAttempt(
     containerId = await ctx.client.createContainer(name, planned.body)
     signal.throwIfAborted()
     signal.addEventListener('abort', kill, { once: true })
+    await ctx.prepareVolume(containerId)
     await ctx.client.makeDirectories(containerId, CTR_ROOT, [
-      WORKSPACE_DIR,
       jobWorkDir(instance.slug),
       ...(job.stages ? [jobStateDir(instance.slug)] : [])
     ])

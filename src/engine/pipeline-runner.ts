@@ -1,7 +1,14 @@
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import pLimit, { type LimitFunction } from 'p-limit'
-import { namedVolumeNames, workflowVolumeName } from '../plan/container-paths.js'
+import {
+  CTR_ROOT,
+  JOBS_DIR,
+  namedVolumeNames,
+  STATE_DIR,
+  workflowVolumeName,
+  WORKSPACE_DIR
+} from '../plan/container-paths.js'
 import { runLabels } from '../plan/labels.js'
 import type { PipelinePlan, PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope, type Outcome } from '../spec/expression.js'
@@ -78,7 +85,19 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const workflowVolume = workflowVolumeName(runId)
     const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
     await createVolumes(client, plan, runId, workflowVolume, namedVolumes)
+    let volumeReady: Promise<void> | undefined
+    const prepareVolume = (containerId: string) => {
+      volumeReady ??= client
+        .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
+        .catch((error: unknown) => {
+          // The next instance tries again (this one's container may have been killed).
+          volumeReady = undefined
+          throw error
+        })
+      return volumeReady
+    }
     const context: Omit<JobRunContext, 'values' | 'signal'> = {
+      prepareVolume,
       client,
       reporter,
       pipeline,

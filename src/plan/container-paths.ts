@@ -2,6 +2,8 @@
 export const CTR_ROOT = '/ctr'
 /** What jobs share: `$CTR_WORKSPACE`. */
 export const WORKSPACE_DIR = `${CTR_ROOT}/workspace`
+/** Holds each job instance's `$CTR_JOB_DIR`. */
+export const JOBS_DIR = `${WORKSPACE_DIR}/jobs`
 /** Per job instance, the files through which stages hand back outputs. */
 export const STATE_DIR = `${CTR_ROOT}/state`
 
@@ -42,5 +44,5 @@ export function jobStateDir(slug: string): string {
  * running side by side never write over each other's files.
  */
 export function jobWorkDir(slug: string): string {
-  return `${WORKSPACE_DIR}/jobs/${slug}`
+  return `${JOBS_DIR}/${slug}`
 }
