@@ -177,12 +177,12 @@ jobs:
   })
 
   it('refuses to run a file with keys this version cannot run yet, exit 2, nothing created', async () => {
-    const line = `    runs-on: {with: {image: ${BUSYBOX}, privileged: true}}`
+    const line = `    runs-on: {with: {image: ${BUSYBOX}, pull: always}}`
     const file = pipelineFile(`jobs:\n  a:\n${line}\n`)
     const { code, stderr } = await runNode(CLI, ['run', file])
     expect(code).toBe(2)
     expect(stderr.trim()).toBe(
-      `${file}:3:${line.indexOf('privileged') + 1}: jobs.a.runs-on.with.privileged: this version of ctr-pipeline validates this key but cannot run it yet`
+      `${file}:3:${line.indexOf('pull') + 1}: jobs.a.runs-on.with.pull: this version of ctr-pipeline validates this key but cannot run it yet`
     )
   })
 

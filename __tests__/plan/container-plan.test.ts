@@ -27,7 +27,14 @@ function jobWith(
       volumes: [],
       environment: {},
       resources: {},
-      network: { ports: {} },
+      network: { ports: {}, extra_hosts: {}, dns: [] },
+      tmpfs: {},
+      ulimits: {},
+      read_only: false,
+      cap_add: [],
+      cap_drop: [],
+      privileged: false,
+      labels: {},
       ...container
     }
   }
@@ -113,15 +120,79 @@ describe('planContainer', () => {
       (p) => p.body.HostConfig.Mounts[1].Source,
       '/repo/pipelines/cache2'
     ],
+    ['pids_limit', { resources: { pids_limit: 64 } }, (p) => p.body.HostConfig.PidsLimit, 64],
+    ['shm_size', { resources: { shm_size: '256m' } }, (p) => p.body.HostConfig.ShmSize, 268435456],
+    [
+      'gpus: all',
+      { resources: { gpus: { count: -1, capabilities: ['gpu'] } } },
+      (p) => p.body.HostConfig.DeviceRequests,
+      [{ Driver: '', Count: -1, Capabilities: [['gpu']] }]
+    ],
+    [
+      'gpus by device id, with capabilities',
+      {
+        resources: {
+          gpus: { device_ids: ['0', 'GPU-3a'], capabilities: ['gpu', 'utility'], driver: 'nvidia' }
+        }
+      },
+      (p) => p.body.HostConfig.DeviceRequests,
+      [
+        {
+          Driver: 'nvidia',
+          Count: 0,
+          DeviceIDs: ['0', 'GPU-3a'],
+          Capabilities: [['gpu', 'utility']]
+        }
+      ]
+    ],
+    [
+      'tmpfs',
+      { tmpfs: { '/run': 'size=64m', '/scratch': '' } },
+      (p) => p.body.HostConfig.Tmpfs,
+      { '/run': 'size=64m', '/scratch': '' }
+    ],
+    [
+      'ulimits',
+      { ulimits: { nofile: { soft: 1024, hard: 2048 } } },
+      (p) => p.body.HostConfig.Ulimits,
+      [{ Name: 'nofile', Soft: 1024, Hard: 2048 }]
+    ],
+    ['read_only', { read_only: true }, (p) => p.body.HostConfig.ReadonlyRootfs, true],
+    [
+      'cap_add and cap_drop',
+      { cap_add: ['NET_ADMIN'], cap_drop: ['ALL'] },
+      (p) => [p.body.HostConfig.CapAdd, p.body.HostConfig.CapDrop],
+      [['NET_ADMIN'], ['ALL']]
+    ],
+    ['privileged', { privileged: true }, (p) => p.body.HostConfig.Privileged, true],
+    ['platform', { platform: 'linux/arm64' }, (p) => p.platform, 'linux/arm64'],
+    [
+      'labels, under ctr-pipeline own',
+      { labels: { team: 'data', 'ctr-pipeline.run-id': 'forged' } },
+      (p) => [p.body.Labels.team, p.body.Labels['ctr-pipeline.run-id']],
+      ['data', 'r1']
+    ],
+    [
+      'extra_hosts and dns',
+      { network: { ports: {}, extra_hosts: { 'db.local': '10.0.0.5' }, dns: ['10.0.0.2'] } },
+      (p) => [p.body.HostConfig.ExtraHosts, p.body.HostConfig.Dns],
+      [['db.local:10.0.0.5'], ['10.0.0.2']]
+    ],
     [
       'network_mode',
-      { network: { network_mode: 'none', ports: {} } },
+      { network: { network_mode: 'none', ports: {}, extra_hosts: {}, dns: [] } },
       (p) => p.body.HostConfig.NetworkMode,
       'none'
     ],
     [
       'ports, container port to host port, as docker-py and the seed write them',
-      { network: { ports: { '8080': '9090', '53/udp': '127.0.0.1:5353', '9000': null } } },
+      {
+        network: {
+          ports: { '8080': '9090', '53/udp': '127.0.0.1:5353', '9000': null },
+          extra_hosts: {},
+          dns: []
+        }
+      },
       (p) => [p.body.ExposedPorts, p.body.HostConfig.PortBindings],
       [
         { '8080/tcp': {}, '53/udp': {}, '9000/tcp': {} },

@@ -87,6 +87,11 @@ describe('parsePipeline', () => {
     ],
     ['no jobs', 'name: x\n', /^p\.yml:1:1: pipeline has no 'jobs:'$/],
     [
+      'pids_limit in two places',
+      job(`${withImage}        pids_limit: 5\n        resources: {pids_limit: 6}\n`),
+      /^p\.yml:6:9: jobs\.a\.runs-on\.with: 'pids_limit' is given both here and under 'resources'; keep one$/
+    ],
+    [
       'an artifact glob over the whole filesystem',
       job(`${withImage}    artifacts: [/out, '/**/*.log']\n`),
       /^p\.yml:6:23: jobs\.a\.artifacts\[1\]: '\/\*\*\/\*\.log' would copy the container's whole filesystem; start it with a folder$/
@@ -272,10 +277,10 @@ describe('parsePipeline', () => {
   })
 
   it('keeps keys it cannot run yet as pending, for run to refuse', () => {
-    const text = job(`${withImage}        privileged: true\n    services: {db: {image: pg}}\n`)
+    const text = job(`${withImage}        pull: always\n    services: {db: {image: pg}}\n`)
     const pipeline = parsePipeline(text, 'p.yml', '/repo')
     expect(pipeline.pending.map(formatProblem)).toEqual([
-      'p.yml:6:9: jobs.a.runs-on.with.privileged: this version of ctr-pipeline validates this key but cannot run it yet',
+      'p.yml:6:9: jobs.a.runs-on.with.pull: this version of ctr-pipeline validates this key but cannot run it yet',
       'p.yml:7:5: jobs.a.services: this version of ctr-pipeline validates this key but cannot run it yet'
     ])
   })
@@ -303,6 +308,30 @@ describe('parsePipeline', () => {
       '    stages:\n      - {name: s, type: sh, run: "true", timeout: 2.5}\n',
       (p) => p.jobs[0].stages?.[0].timeout_ms,
       2500
+    ],
+    [
+      'tmpfs as a list of target:options',
+      '        tmpfs: [/run, "/scratch:size=8m,mode=1777"]\n',
+      (p) => p.jobs[0].container.tmpfs,
+      { '/run': '', '/scratch': 'size=8m,mode=1777' }
+    ],
+    [
+      'ulimits as a number or soft and hard',
+      '        ulimits: {nproc: 512, nofile: {soft: 1024, hard: 2048}}\n',
+      (p) => p.jobs[0].container.ulimits,
+      { nproc: { soft: 512, hard: 512 }, nofile: { soft: 1024, hard: 2048 } }
+    ],
+    [
+      'pids_limit, shm_size and gpus directly under with',
+      '        pids_limit: 64\n        shm_size: 1g\n        gpus: all\n',
+      (p) => p.jobs[0].container.resources,
+      { pids_limit: 64, shm_size: '1g', gpus: { count: -1, capabilities: ['gpu'] } }
+    ],
+    [
+      'gpus as a count, and as devices',
+      '        resources: {gpus: {device_ids: ["0"], capabilities: [compute]}}\n',
+      (p) => p.jobs[0].container.resources.gpus,
+      { device_ids: ['0'], capabilities: ['compute'] }
     ],
     [
       'named volumes',

@@ -83721,8 +83721,13 @@ class DockerodeClient {
             throw error;
         }
     }
-    async createContainer(name, body) {
-        const options = { name, ...body };
+    async createContainer(name, body, platform) {
+        // dockerode sends top-level options as query parameters too: `name` and `platform`.
+        const options = {
+            name,
+            ...(platform ? { platform } : {}),
+            ...body
+        };
         try {
             return (await this.docker.createContainer(options)).id;
         }
@@ -86489,7 +86494,12 @@ function planContainer(instance, ctx) {
             `CTR_JOB_ID=${job.id}`,
             `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`
         ],
-        Labels: { ...runLabels(ctx.runId), [LABEL_JOB]: job.id, [LABEL_INSTANCE]: instance.slug },
+        Labels: {
+            ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),
+            ...runLabels(ctx.runId),
+            [LABEL_JOB]: job.id,
+            [LABEL_INSTANCE]: instance.slug
+        },
         HostConfig: {
             Mounts: [
                 { Type: 'volume', Source: ctx.workflowVolume, Target: CTR_ROOT, ReadOnly: false },
@@ -86534,13 +86544,57 @@ function planContainer(instance, ctx) {
         body.HostConfig.NanoCpus = quantity(r(cpu), parseCpu, 'resources.cpu');
     if (cpuset_cpus)
         body.HostConfig.CpusetCpus = r(cpuset_cpus);
+    const { pids_limit, shm_size, gpus } = spec.resources;
+    if (pids_limit !== undefined)
+        body.HostConfig.PidsLimit = pids_limit;
+    if (shm_size)
+        body.HostConfig.ShmSize = quantity(r(shm_size), parseMemory, 'shm_size');
+    if (gpus) {
+        body.HostConfig.DeviceRequests = [
+            {
+                Driver: gpus.driver ?? '',
+                // Docker's --gpus: all devices (-1) unless a count or device ids are given.
+                Count: gpus.device_ids ? 0 : (gpus.count ?? -1),
+                ...(gpus.device_ids ? { DeviceIDs: gpus.device_ids } : {}),
+                Capabilities: [gpus.capabilities]
+            }
+        ];
+    }
+    mapSecurity(spec, body, r);
     mapNetwork(spec.network, body, r);
-    return { name: containerName(instance, ctx), body };
+    const planned = { name: containerName(instance, ctx), body };
+    if (spec.platform)
+        planned.platform = r(spec.platform);
+    return planned;
+}
+/** Filesystem and privilege options: tmpfs, ulimits, read-only root, capabilities. */
+function mapSecurity(spec, body, r) {
+    const host = body.HostConfig;
+    const tmpfs = Object.entries(spec.tmpfs);
+    if (tmpfs.length > 0)
+        host.Tmpfs = Object.fromEntries(tmpfs.map(([t, o]) => [r(t), r(o)]));
+    const ulimits = Object.entries(spec.ulimits);
+    if (ulimits.length > 0) {
+        host.Ulimits = ulimits.map(([Name, { soft, hard }]) => ({ Name, Soft: soft, Hard: hard }));
+    }
+    if (spec.read_only)
+        host.ReadonlyRootfs = true;
+    if (spec.cap_add.length > 0)
+        host.CapAdd = spec.cap_add.map(r);
+    if (spec.cap_drop.length > 0)
+        host.CapDrop = spec.cap_drop.map(r);
+    if (spec.privileged)
+        host.Privileged = true;
 }
 /** `network_mode` and `ports` as `docker run --network` and `-p` set them. */
 function mapNetwork(network, body, r) {
     if (network.network_mode)
         body.HostConfig.NetworkMode = r(network.network_mode);
+    const hosts = Object.entries(network.extra_hosts);
+    if (hosts.length > 0)
+        body.HostConfig.ExtraHosts = hosts.map(([h, ip]) => `${r(h)}:${r(ip)}`);
+    if (network.dns.length > 0)
+        body.HostConfig.Dns = network.dns.map(r);
     const ports = Object.entries(network.ports);
     if (ports.length === 0)
         return;
@@ -86905,7 +86959,7 @@ async function runAttempt(instance, ctx, attempt) {
         ctx.reporter.jobStarted(instance, planned.body.Image);
         // A kept container of an earlier attempt still holds the name.
         const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name;
-        containerId = await ctx.client.createContainer(name, planned.body);
+        containerId = await ctx.client.createContainer(name, planned.body, planned.platform);
         signal.throwIfAborted();
         signal.addEventListener('abort', kill, { once: true });
         await ctx.prepareVolume(containerId);
@@ -88280,32 +88334,7 @@ function upstreamOf(job, pipeline) {
 const PENDING = [
     ['jobs', '*', 'services'],
     ['jobs', '*', 'allow_host_access'],
-    ...[
-        'build',
-        'pull',
-        'auth',
-        'gpus',
-        'pids_limit',
-        'shm_size',
-        'tmpfs',
-        'ulimits',
-        'read_only',
-        'cap_add',
-        'cap_drop',
-        'privileged',
-        'platform',
-        'labels'
-    ].map((key) => ['jobs', '*', 'runs-on', 'with', key]),
-    ...['pids_limit', 'shm_size', 'gpus'].map((key) => [
-        'jobs',
-        '*',
-        'runs-on',
-        'with',
-        'resources',
-        key
-    ]),
-    ['jobs', '*', 'runs-on', 'with', 'network', 'extra_hosts'],
-    ['jobs', '*', 'runs-on', 'with', 'network', 'dns']
+    ...['build', 'pull', 'auth'].map((key) => ['jobs', '*', 'runs-on', 'with', key])
 ];
 /** Problems for each key of the file that the engine cannot run yet, at the key. */
 function pendingKeys(raw, source) {
@@ -88748,11 +88777,32 @@ function buildContainer(raw) {
             mode: v.mode === 'ro' ? 'ro' : 'rw'
         })),
         environment: textMap(raw.environment),
-        resources: Object.fromEntries(['memory', 'cpu', 'cpuset_cpus', 'memswap_limit'].flatMap((k) => raw_values_text(resources[k]) === undefined ? [] : [[k, raw_values_text(resources[k])]])),
+        resources: buildResources(resources, raw),
         network: {
-            ports: Object.fromEntries(Object.entries(record(network.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null]))
-        }
+            ports: Object.fromEntries(Object.entries(record(network.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null])),
+            extra_hosts: textMap(network.extra_hosts),
+            dns: strings(network.dns)
+        },
+        tmpfs: Array.isArray(raw.tmpfs)
+            ? Object.fromEntries(strings(raw.tmpfs).map((entry) => {
+                const colon = entry.indexOf(':');
+                return colon < 0 ? [entry, ''] : [entry.slice(0, colon), entry.slice(colon + 1)];
+            }))
+            : textMap(raw.tmpfs),
+        ulimits: Object.fromEntries(Object.entries(record(raw.ulimits)).map(([name, value]) => {
+            const limit = record(value);
+            return typeof value === 'number'
+                ? [name, { soft: value, hard: value }]
+                : [name, { soft: Number(limit.soft), hard: Number(limit.hard) }];
+        })),
+        read_only: raw.read_only === true,
+        cap_add: strings(raw.cap_add),
+        cap_drop: strings(raw.cap_drop),
+        privileged: raw.privileged === true,
+        labels: textMap(raw.labels)
     };
+    if (string(raw.platform) !== undefined)
+        spec.platform = string(raw.platform);
     if (string(network.network_mode))
         spec.network.network_mode = string(network.network_mode);
     for (const key of ['container_name', 'working_dir'])
@@ -88767,6 +88817,47 @@ function buildContainer(raw) {
     if (entrypoint)
         spec.entrypoint = entrypoint;
     return spec;
+}
+/**
+ * `resources`, with `pids_limit`, `shm_size` and `gpus` also taken from `runs-on.with`
+ * itself, where the contract lists them (giving one in both places is a problem).
+ */
+function buildResources(resources, withKeys) {
+    const spec = Object.fromEntries(['memory', 'cpu', 'cpuset_cpus', 'memswap_limit', 'shm_size'].flatMap((k) => {
+        const value = raw_values_text(resources[k] ?? (k === 'shm_size' ? withKeys.shm_size : undefined));
+        return value === undefined ? [] : [[k, value]];
+    }));
+    const pids = resources.pids_limit ?? withKeys.pids_limit;
+    if (typeof pids === 'number')
+        spec.pids_limit = pids;
+    const gpus = resources.gpus ?? withKeys.gpus;
+    if (gpus !== undefined)
+        spec.gpus = buildGpus(gpus);
+    return spec;
+}
+/** `gpus: all`, `gpus: 2`, or `{count, device_ids, capabilities, driver}`, as `--gpus` reads them. */
+function buildGpus(raw) {
+    if (raw === 'all')
+        return { count: -1, capabilities: ['gpu'] };
+    if (typeof raw === 'number')
+        return { count: raw, capabilities: ['gpu'] };
+    const spec = record(raw);
+    const gpus = {
+        capabilities: Array.isArray(spec.capabilities) ? strings(spec.capabilities) : ['gpu']
+    };
+    if (spec.count === 'all')
+        gpus.count = -1;
+    else if (typeof spec.count === 'number')
+        gpus.count = spec.count;
+    if (Array.isArray(spec.device_ids))
+        gpus.device_ids = strings(spec.device_ids);
+    if (string(spec.driver) !== undefined)
+        gpus.driver = string(spec.driver);
+    return gpus;
+}
+/** The strings of a list (the schema has reported anything else). */
+function strings(raw) {
+    return list(raw).filter((v) => typeof v === 'string');
 }
 function buildStage(raw, index, at, source) {
     const declaredId = string(raw.id);
@@ -88820,6 +88911,11 @@ function crossChecks(pipeline, raw, source) {
             const targetAt = [...at, 'runs-on', 'with', 'volumes', i, 'target'];
             fail(source.valuePosition(targetAt), `jobs.${job.id}.runs-on.with.volumes[${i}].target must be an absolute path in the container`);
         });
+        const rawWith = record(record(rawJob['runs-on']).with);
+        for (const key of ['pids_limit', 'shm_size', 'gpus']) {
+            if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
+                fail(source.keyPosition([...at, 'runs-on', 'with', key]), `jobs.${job.id}.runs-on.with: '${key}' is given both here and under 'resources'; keep one`);
+        }
         job.artifacts.forEach((pattern, i) => {
             if (!pattern.startsWith('/') || !['', '/'].includes(picomatch_default().scan(pattern).base))
                 return;

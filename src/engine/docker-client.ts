@@ -44,8 +44,11 @@ export interface DockerClient {
   createVolume(volume: VolumeCreateOptions): Promise<void>
   /** Whether a volume of this name exists (for `external: true` volumes). */
   volumeExists(name: string): Promise<boolean>
-  /** Creates a container, pulling its image first when it is not on the engine. */
-  createContainer(name: string, body: ContainerCreateBody): Promise<string>
+  /**
+   * Creates a container, pulling its image first when it is not on the engine; `platform`
+   * (`linux/arm64`) picks the image variant, as `docker run --platform` does.
+   */
+  createContainer(name: string, body: ContainerCreateBody, platform?: string): Promise<string>
   /**
    * Creates folders (mode 0777, so any container user can write) before the container
    * starts; `dirs` are absolute paths inside the mount at `root`.
@@ -113,8 +116,17 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
-  async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
-    const options = { name, ...body } as Docker.ContainerCreateOptions
+  async createContainer(
+    name: string,
+    body: ContainerCreateBody,
+    platform?: string
+  ): Promise<string> {
+    // dockerode sends top-level options as query parameters too: `name` and `platform`.
+    const options = {
+      name,
+      ...(platform ? { platform } : {}),
+      ...body
+    } as Docker.ContainerCreateOptions
     try {
       return (await this.docker.createContainer(options)).id
     } catch (error) {

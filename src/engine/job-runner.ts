@@ -144,7 +144,7 @@ async function runAttempt(
     ctx.reporter.jobStarted(instance, planned.body.Image)
     // A kept container of an earlier attempt still holds the name.
     const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name
-    containerId = await ctx.client.createContainer(name, planned.body)
+    containerId = await ctx.client.createContainer(name, planned.body, planned.platform)
     signal.throwIfAborted()
     signal.addEventListener('abort', kill, { once: true })
     await ctx.prepareVolume(containerId)

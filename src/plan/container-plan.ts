@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { NetworkSpec } from '../spec/pipeline-types.js'
+import type { ContainerSpec, NetworkSpec } from '../spec/pipeline-types.js'
 import { parseCpu, parseMemory } from '../spec/quantities.js'
 import { CTR_ROOT, jobWorkDir, WORKSPACE_DIR } from './container-paths.js'
 import { LABEL_INSTANCE, LABEL_JOB, runLabels } from './labels.js'
@@ -25,12 +25,30 @@ export interface ContainerCreateBody {
     MemorySwap?: number
     NanoCpus?: number
     CpusetCpus?: string
+    PidsLimit?: number
+    ShmSize?: number
+    DeviceRequests?: Array<{
+      Driver: string
+      Count: number
+      DeviceIDs?: string[]
+      Capabilities: string[][]
+    }>
+    Tmpfs?: Record<string, string>
+    Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>
+    ReadonlyRootfs?: boolean
+    CapAdd?: string[]
+    CapDrop?: string[]
+    Privileged?: boolean
+    ExtraHosts?: string[]
+    Dns?: string[]
   }
 }
 
 export interface PlannedContainer {
   name: string
   body: ContainerCreateBody
+  /** `os/arch[/variant]`: the create call's `platform` query parameter. */
+  platform?: string
 }
 
 export interface ContainerPlanContext {
@@ -75,7 +93,12 @@ export function planContainer(
       `CTR_JOB_ID=${job.id}`,
       `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`
     ],
-    Labels: { ...runLabels(ctx.runId), [LABEL_JOB]: job.id, [LABEL_INSTANCE]: instance.slug },
+    Labels: {
+      ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),
+      ...runLabels(ctx.runId),
+      [LABEL_JOB]: job.id,
+      [LABEL_INSTANCE]: instance.slug
+    },
     HostConfig: {
       Mounts: [
         { Type: 'volume', Source: ctx.workflowVolume, Target: CTR_ROOT, ReadOnly: false },
@@ -112,13 +135,48 @@ export function planContainer(
   }
   if (cpu) body.HostConfig.NanoCpus = quantity(r(cpu), parseCpu, 'resources.cpu')
   if (cpuset_cpus) body.HostConfig.CpusetCpus = r(cpuset_cpus)
+  const { pids_limit, shm_size, gpus } = spec.resources
+  if (pids_limit !== undefined) body.HostConfig.PidsLimit = pids_limit
+  if (shm_size) body.HostConfig.ShmSize = quantity(r(shm_size), parseMemory, 'shm_size')
+  if (gpus) {
+    body.HostConfig.DeviceRequests = [
+      {
+        Driver: gpus.driver ?? '',
+        // Docker's --gpus: all devices (-1) unless a count or device ids are given.
+        Count: gpus.device_ids ? 0 : (gpus.count ?? -1),
+        ...(gpus.device_ids ? { DeviceIDs: gpus.device_ids } : {}),
+        Capabilities: [gpus.capabilities]
+      }
+    ]
+  }
+  mapSecurity(spec, body, r)
   mapNetwork(spec.network, body, r)
-  return { name: containerName(instance, ctx), body }
+  const planned: PlannedContainer = { name: containerName(instance, ctx), body }
+  if (spec.platform) planned.platform = r(spec.platform)
+  return planned
+}
+
+/** Filesystem and privilege options: tmpfs, ulimits, read-only root, capabilities. */
+function mapSecurity(spec: ContainerSpec, body: ContainerCreateBody, r: (t: string) => string) {
+  const host = body.HostConfig
+  const tmpfs = Object.entries(spec.tmpfs)
+  if (tmpfs.length > 0) host.Tmpfs = Object.fromEntries(tmpfs.map(([t, o]) => [r(t), r(o)]))
+  const ulimits = Object.entries(spec.ulimits)
+  if (ulimits.length > 0) {
+    host.Ulimits = ulimits.map(([Name, { soft, hard }]) => ({ Name, Soft: soft, Hard: hard }))
+  }
+  if (spec.read_only) host.ReadonlyRootfs = true
+  if (spec.cap_add.length > 0) host.CapAdd = spec.cap_add.map(r)
+  if (spec.cap_drop.length > 0) host.CapDrop = spec.cap_drop.map(r)
+  if (spec.privileged) host.Privileged = true
 }
 
 /** `network_mode` and `ports` as `docker run --network` and `-p` set them. */
 function mapNetwork(network: NetworkSpec, body: ContainerCreateBody, r: (t: string) => string) {
   if (network.network_mode) body.HostConfig.NetworkMode = r(network.network_mode)
+  const hosts = Object.entries(network.extra_hosts)
+  if (hosts.length > 0) body.HostConfig.ExtraHosts = hosts.map(([h, ip]) => `${r(h)}:${r(ip)}`)
+  if (network.dns.length > 0) body.HostConfig.Dns = network.dns.map(r)
   const ports = Object.entries(network.ports)
   if (ports.length === 0) return
   body.ExposedPorts = {}

@@ -5,6 +5,7 @@ import { checkReferences } from './check-references.js'
 import { findCycle } from './job-order.js'
 import type {
   ContainerSpec,
+  GpuSpec,
   JobSpec,
   MatrixRow,
   MatrixSpec,
@@ -200,17 +201,37 @@ function buildContainer(raw: Raw): ContainerSpec {
         mode: v.mode === 'ro' ? 'ro' : 'rw'
       })),
     environment: textMap(raw.environment),
-    resources: Object.fromEntries(
-      (['memory', 'cpu', 'cpuset_cpus', 'memswap_limit'] as const).flatMap((k) =>
-        text(resources[k]) === undefined ? [] : [[k, text(resources[k])]]
-      )
-    ) as ResourcesSpec,
+    resources: buildResources(resources, raw),
     network: {
       ports: Object.fromEntries(
         Object.entries(record(network.ports)).map(([k, v]) => [k, text(v) ?? null])
-      )
-    } satisfies NetworkSpec
+      ),
+      extra_hosts: textMap(network.extra_hosts),
+      dns: strings(network.dns)
+    } satisfies NetworkSpec,
+    tmpfs: Array.isArray(raw.tmpfs)
+      ? Object.fromEntries(
+          strings(raw.tmpfs).map((entry) => {
+            const colon = entry.indexOf(':')
+            return colon < 0 ? [entry, ''] : [entry.slice(0, colon), entry.slice(colon + 1)]
+          })
+        )
+      : textMap(raw.tmpfs),
+    ulimits: Object.fromEntries(
+      Object.entries(record(raw.ulimits)).map(([name, value]) => {
+        const limit = record(value)
+        return typeof value === 'number'
+          ? [name, { soft: value, hard: value }]
+          : [name, { soft: Number(limit.soft), hard: Number(limit.hard) }]
+      })
+    ),
+    read_only: raw.read_only === true,
+    cap_add: strings(raw.cap_add),
+    cap_drop: strings(raw.cap_drop),
+    privileged: raw.privileged === true,
+    labels: textMap(raw.labels)
   }
+  if (string(raw.platform) !== undefined) spec.platform = string(raw.platform)
   if (string(network.network_mode)) spec.network.network_mode = string(network.network_mode)
   for (const key of ['container_name', 'working_dir'] as const)
     if (string(raw[key]) !== undefined) spec[key] = string(raw[key])
@@ -220,6 +241,44 @@ function buildContainer(raw: Raw): ContainerSpec {
   if (command) spec.command = command
   if (entrypoint) spec.entrypoint = entrypoint
   return spec
+}
+
+/**
+ * `resources`, with `pids_limit`, `shm_size` and `gpus` also taken from `runs-on.with`
+ * itself, where the contract lists them (giving one in both places is a problem).
+ */
+function buildResources(resources: Raw, withKeys: Raw): ResourcesSpec {
+  const spec = Object.fromEntries(
+    (['memory', 'cpu', 'cpuset_cpus', 'memswap_limit', 'shm_size'] as const).flatMap((k) => {
+      const value = text(resources[k] ?? (k === 'shm_size' ? withKeys.shm_size : undefined))
+      return value === undefined ? [] : [[k, value]]
+    })
+  ) as ResourcesSpec
+  const pids = resources.pids_limit ?? withKeys.pids_limit
+  if (typeof pids === 'number') spec.pids_limit = pids
+  const gpus = resources.gpus ?? withKeys.gpus
+  if (gpus !== undefined) spec.gpus = buildGpus(gpus)
+  return spec
+}
+
+/** `gpus: all`, `gpus: 2`, or `{count, device_ids, capabilities, driver}`, as `--gpus` reads them. */
+function buildGpus(raw: unknown): GpuSpec {
+  if (raw === 'all') return { count: -1, capabilities: ['gpu'] }
+  if (typeof raw === 'number') return { count: raw, capabilities: ['gpu'] }
+  const spec = record(raw)
+  const gpus: GpuSpec = {
+    capabilities: Array.isArray(spec.capabilities) ? strings(spec.capabilities) : ['gpu']
+  }
+  if (spec.count === 'all') gpus.count = -1
+  else if (typeof spec.count === 'number') gpus.count = spec.count
+  if (Array.isArray(spec.device_ids)) gpus.device_ids = strings(spec.device_ids)
+  if (string(spec.driver) !== undefined) gpus.driver = string(spec.driver)
+  return gpus
+}
+
+/** The strings of a list (the schema has reported anything else). */
+function strings(raw: unknown): string[] {
+  return list(raw).filter((v): v is string => typeof v === 'string')
 }
 
 function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): StageSpec {
@@ -279,6 +338,14 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
         `jobs.${job.id}.runs-on.with.volumes[${i}].target must be an absolute path in the container`
       )
     })
+    const rawWith = record(record(rawJob['runs-on']).with)
+    for (const key of ['pids_limit', 'shm_size', 'gpus']) {
+      if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
+        fail(
+          source.keyPosition([...at, 'runs-on', 'with', key]),
+          `jobs.${job.id}.runs-on.with: '${key}' is given both here and under 'resources'; keep one`
+        )
+    }
     job.artifacts.forEach((pattern, i) => {
       if (!pattern.startsWith('/') || !['', '/'].includes(picomatch.scan(pattern).base)) return
       fail(

@@ -10,32 +10,7 @@ import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
 const PENDING: readonly DocPath[] = [
   ['jobs', '*', 'services'],
   ['jobs', '*', 'allow_host_access'],
-  ...[
-    'build',
-    'pull',
-    'auth',
-    'gpus',
-    'pids_limit',
-    'shm_size',
-    'tmpfs',
-    'ulimits',
-    'read_only',
-    'cap_add',
-    'cap_drop',
-    'privileged',
-    'platform',
-    'labels'
-  ].map((key) => ['jobs', '*', 'runs-on', 'with', key]),
-  ...['pids_limit', 'shm_size', 'gpus'].map((key) => [
-    'jobs',
-    '*',
-    'runs-on',
-    'with',
-    'resources',
-    key
-  ]),
-  ['jobs', '*', 'runs-on', 'with', 'network', 'extra_hosts'],
-  ['jobs', '*', 'runs-on', 'with', 'network', 'dns']
+  ...['build', 'pull', 'auth'].map((key) => ['jobs', '*', 'runs-on', 'with', key])
 ]
 
 /** Problems for each key of the file that the engine cannot run yet, at the key. */

@@ -95,6 +95,26 @@ export interface ResourcesSpec {
   cpu?: string
   cpuset_cpus?: string
   memswap_limit?: string
+  /** Most processes the container may hold (`--pids-limit`). */
+  pids_limit?: number
+  /** Size of `/dev/shm` (`--shm-size`). */
+  shm_size?: string
+  gpus?: GpuSpec
+}
+
+/** `gpus`: `all`, a count, or which devices with which capabilities (`--gpus`). */
+export interface GpuSpec {
+  /** -1 for all. */
+  count?: number
+  device_ids?: string[]
+  capabilities: string[]
+  driver?: string
+}
+
+/** A resource limit of the container's processes (`--ulimit`). */
+export interface UlimitSpec {
+  soft: number
+  hard: number
 }
 
 /** `runs-on.with`: what the job's container is made from. */
@@ -109,6 +129,17 @@ export interface ContainerSpec {
   user?: string
   command?: string[]
   entrypoint?: string[]
+  /** tmpfs mounts: target path to mount options (`size=64m,mode=1777`, or ''). */
+  tmpfs: Record<string, string>
+  ulimits: Record<string, UlimitSpec>
+  read_only: boolean
+  cap_add: string[]
+  cap_drop: string[]
+  privileged: boolean
+  /** `os/arch[/variant]` of the image to use (`--platform`). */
+  platform?: string
+  /** Labels of the container; ctr-pipeline's own labels win over these. */
+  labels: Record<string, string>
 }
 
 export interface NetworkSpec {
@@ -116,6 +147,10 @@ export interface NetworkSpec {
   network_mode?: string
   /** Container port (`8080`, `53/udp`) to host port (`8080`, `127.0.0.1:8080`; empty: any). */
   ports: Record<string, string | null>
+  /** Host name to address, added to the container's /etc/hosts (`--add-host`). */
+  extra_hosts: Record<string, string>
+  /** DNS servers (`--dns`). */
+  dns: string[]
 }
 
 export type StageType = 'empty' | 'bash' | 'sh' | 'py' | 'cmd'

@@ -1,0 +1,140 @@
+import { DockerodeClient } from '../../src/engine/docker-client.js'
+import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml } from '../helpers/engine.js'
+
+afterAll(async () => {
+  expect(await leftovers()).toEqual(NOTHING_LEFT)
+})
+
+/** Runs one busybox job with `options` under `runs-on.with` and one `sh` stage. */
+async function runWith(options: string, script: string, keep = false) {
+  const outcome = await runYaml(
+    `jobs:
+  probe:
+    runs-on:
+      with:
+        image: ${BUSYBOX}
+${options
+  .split('\n')
+  .map((line) => `        ${line}`)
+  .join('\n')}
+    stages:
+      - {name: probe, type: sh, run: '${script}'}
+`,
+    { keep }
+  )
+  const [job] = outcome.result.jobs
+  const output = outcome.lines.filter(
+    (l) => l.startsWith('[probe] ') && !/^\[probe\] (job|stage) /.test(l)
+  )
+  return { ...outcome, job, output: output.map((l) => l.slice('[probe] '.length)) }
+}
+
+/** The kept container's inspect data, then the run's resources removed. */
+async function inspectKept(runId: string) {
+  const filters = JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
+  const [container] = await docker.listContainers({ all: true, filters })
+  const info = await docker.getContainer(container.Id).inspect()
+  await new DockerodeClient(docker).removeResources(runId)
+  return info
+}
+
+describe('runs-on.with options take effect in the container', () => {
+  it('pids_limit caps the processes (the cgroup says so)', async () => {
+    const { job, output } = await runWith('pids_limit: 64', 'cat /sys/fs/cgroup/pids/pids.max')
+    expect(job.status).toBe('success')
+    expect(output).toEqual(['64'])
+  })
+
+  it('resources.shm_size sizes /dev/shm', async () => {
+    const { output } = await runWith('resources: {shm_size: 64m}', 'df -k /dev/shm | tail -1')
+    expect(output).toHaveLength(1)
+    expect(output[0]).toMatch(/^shm +65536 /)
+  })
+
+  it('tmpfs mounts a memory filesystem with its options', async () => {
+    const { output } = await runWith(
+      'tmpfs: ["/scratch:size=8m"]',
+      'grep " /scratch " /proc/mounts | cut -d" " -f2-4'
+    )
+    expect(output).toHaveLength(1)
+    expect(output[0]).toMatch(/^\/scratch tmpfs .*size=8192k/)
+  })
+
+  it('ulimits set soft and hard limits', async () => {
+    const { output } = await runWith(
+      'ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 512}',
+      'ulimit -n; ulimit -Hn; ulimit -u'
+    )
+    expect(output).toEqual(['1024', '2048', '512'])
+  })
+
+  it('read_only makes the root filesystem read-only; the workspace and outputs still work', async () => {
+    const { job, output } = await runWith(
+      'read_only: true',
+      'touch /x 2>/dev/null || echo root is read-only; touch "$CTR_JOB_DIR/ok" && echo workspace ok; echo "r=1" >> "$CTR_OUTPUT"'
+    )
+    expect(job.status).toBe('success')
+    expect(output).toEqual(['root is read-only', 'workspace ok'])
+    expect(job.stages[0].outputs).toEqual({ r: '1' })
+  })
+
+  it('cap_drop and cap_add set the capabilities', async () => {
+    const { output } = await runWith(
+      'cap_drop: [ALL]\ncap_add: [CHOWN]',
+      'grep CapEff /proc/self/status'
+    )
+    // CAP_CHOWN is bit 0, and nothing else is left.
+    expect(output).toEqual(['CapEff:\t0000000000000001'])
+  })
+
+  it('privileged reaches the engine (this machine cannot start privileged containers)', async () => {
+    const { job, runId } = await runWith('privileged: true', 'true', true)
+    const info = await inspectKept(runId)
+    expect(info.HostConfig.Privileged).toBe(true)
+    // Nested in a container without the capabilities to hand out, runc refuses to start it.
+    expect(job.status).toBe('failure')
+    expect(job.error).toMatch(/unable to apply caps|operation not permitted/)
+  })
+
+  it('labels are put on the container, under ctr-pipeline own', async () => {
+    const { runId } = await runWith(
+      'labels: {team: data, "ctr-pipeline.job": forged}',
+      'true',
+      true
+    )
+    const info = await inspectKept(runId)
+    expect(info.Config.Labels.team).toBe('data')
+    expect(info.Config.Labels['ctr-pipeline.job']).toBe('probe')
+  })
+
+  it('platform picks the image variant: the engine has amd64 fixtures, and no arm64 one', async () => {
+    const amd64 = await runWith('platform: linux/amd64', 'uname -m')
+    expect(amd64.output).toEqual(['x86_64'])
+    const arm64 = await runWith('platform: linux/arm64', 'true')
+    expect(arm64.job.status).toBe('failure')
+    expect(arm64.job.error).toMatch(
+      /^image 'ctr-fixtures\/busybox:latest' is not on the engine and could not be pulled/
+    )
+  })
+
+  it('network.extra_hosts and network.dns reach /etc/hosts and /etc/resolv.conf', async () => {
+    const { output } = await runWith(
+      'network: {extra_hosts: {db.local: 10.0.0.5}, dns: [10.0.0.2]}',
+      'grep db.local /etc/hosts; grep nameserver /etc/resolv.conf'
+    )
+    expect(output).toEqual(['10.0.0.5\tdb.local', 'nameserver 10.0.0.2'])
+  })
+
+  it('gpus asks the engine for devices (this machine has no GPU driver, and says so)', async () => {
+    const { job, runId } = await runWith(
+      'gpus: {count: 1, capabilities: [gpu, utility]}',
+      'true',
+      true
+    )
+    const info = await inspectKept(runId)
+    expect(info.HostConfig.DeviceRequests).toEqual([
+      { Driver: '', Count: 1, DeviceIDs: null, Capabilities: [['gpu', 'utility']], Options: null }
+    ])
+    expect(job.error).toBe('could not select device driver "" with capabilities: [[gpu utility]]')
+  })
+})
