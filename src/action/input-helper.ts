@@ -6,6 +6,7 @@ import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
+import { parseMaxParallel } from '../app/run-session.js'
 
 /** Everything the action was asked to do, read and checked in one place. */
 export interface ActionSettings {
@@ -65,12 +66,13 @@ function booleanInput(name: string): boolean {
 /** The `max-parallel` input: empty, or a whole number of at least 1. */
 export function parseMaxParallelInput(text: string): number | undefined {
   if (text.trim() === '') return undefined
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+  const n = parseMaxParallel(text)
+  if (n === undefined) {
     throw new InputError(
       `input 'max-parallel' is '${text}': expected a whole number of at least 1 (or nothing, for the runner's CPU count)`
     )
   }
-  return Number(text)
+  return n
 }
 
 /** The `params` input: a YAML (or JSON) mapping of param names to values. */

@@ -9,6 +9,11 @@ import { SpecError } from '../spec/spec-error.js'
 /** The exit statuses of the contract. */
 export const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 } as const
 
+/** A max-parallel value as typed (flag or input): a whole number of at least 1, else undefined. */
+export function parseMaxParallel(text: string): number | undefined {
+  return /^\s*[1-9]\d*\s*$/.test(text) ? Number(text) : undefined
+}
+
 /** The process exit status for how a run ended. */
 export function exitStatusOf(status: Status): number {
   if (status === 'success') return EXIT.success

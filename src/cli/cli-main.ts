@@ -6,7 +6,7 @@ import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import { mermaidDiagram } from '../plan/mermaid.js'
 import { planDocument } from '../plan/plan-document.js'
 import { planText } from '../report/plan-text.js'
-import { EXIT, exitStatusOf, runSession } from '../app/run-session.js'
+import { EXIT, exitStatusOf, parseMaxParallel, runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
@@ -28,11 +28,9 @@ export function parseParamFlags(flags: string[]): Record<string, string> {
 }
 
 /** `--max-parallel`: a whole number of at least 1. */
-export function parseMaxParallel(value: string): number {
-  const n = Number(value)
-  if (!/^\d+$/.test(value.trim()) || n < 1) {
-    throw new InvalidArgumentError('expected a whole number of at least 1')
-  }
+function maxParallelFlag(value: string): number {
+  const n = parseMaxParallel(value)
+  if (n === undefined) throw new InvalidArgumentError('expected a whole number of at least 1')
   return n
 }
 
@@ -55,7 +53,7 @@ function program(setExit: (status: number) => void): Command {
     .option(
       '--max-parallel <n>',
       `run at most this many job instances at once (default: the CPU count, ${availableParallelism()})`,
-      parseMaxParallel
+      maxParallelFlag
     )
     .option(
       '--artifacts-dir <dir>',

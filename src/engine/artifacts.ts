@@ -3,6 +3,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import picomatch from 'picomatch'
 import * as tar from 'tar'
+import { artifactBase, artifactPatternProblem } from '../spec/artifact-patterns.js'
 import type { DockerClient } from './docker-client.js'
 
 /** What copying a job's artifacts found. */
@@ -36,12 +37,9 @@ export async function copyArtifacts(
   await mkdir(dest, { recursive: true })
   for (const pattern of patterns) {
     const absolute = path.posix.resolve(workingDir, pattern)
-    const { base, glob, isGlob } = picomatch.scan(absolute)
-    if (isGlob && (base === '' || base === '/')) {
-      throw new Error(
-        `artifact '${pattern}' would copy the container's whole filesystem; start it with a folder`
-      )
-    }
+    const problem = artifactPatternProblem(absolute)
+    if (problem) throw new Error(`artifact ${problem}`)
+    const { base, glob, isGlob } = artifactBase(absolute)
     const archive = await client.archive(containerId, base)
     let files = 0
     if (archive) {

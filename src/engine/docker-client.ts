@@ -131,14 +131,14 @@ export class DockerodeClient implements DockerClient {
       return (await this.docker.createContainer(options)).id
     } catch (error) {
       if (statusOf(error) !== 404) throw error
-      await this.pull(body.Image)
+      await this.pull(body.Image, platform)
       return (await this.docker.createContainer(options)).id
     }
   }
 
-  private async pull(image: string): Promise<void> {
+  private async pull(image: string, platform?: string): Promise<void> {
     try {
-      const stream = await this.docker.pull(image)
+      const stream = await this.docker.pull(image, platform ? { platform } : {})
       await new Promise<void>((resolve, reject) =>
         this.docker.modem.followProgress(stream, (err: Error | null) =>
           err ? reject(err) : resolve()

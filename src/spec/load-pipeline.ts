@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import picomatch from 'picomatch'
+import { artifactPatternProblem } from './artifact-patterns.js'
 import { checkReferences } from './check-references.js'
 import { findCycle } from './job-order.js'
 import type {
@@ -24,7 +24,7 @@ import type {
 import { paramValueProblem } from './params.js'
 import { pendingKeys } from './pending-keys.js'
 import { parseDuration } from './quantities.js'
-import { isRecord, list, record, string, text, textMap, type Raw } from './raw-values.js'
+import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
 import { YamlSource, type DocPath } from './yaml-source.js'
@@ -150,13 +150,11 @@ function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
   const at: DocPath = ['jobs', id]
   const job: JobSpec = {
     id,
-    needs: (typeof raw.needs === 'string' ? [raw.needs] : list(raw.needs)).filter(
-      (n): n is string => typeof n === 'string'
-    ),
+    needs: strings(typeof raw.needs === 'string' ? [raw.needs] : raw.needs),
     container: buildContainer(record(record(raw['runs-on']).with)),
     outputs: textMap(raw.outputs),
     retry: buildRetry(raw.retry),
-    artifacts: list(raw.artifacts).filter((a): a is string => typeof a === 'string'),
+    artifacts: strings(raw.artifacts),
     position: source.keyPosition(at)
   }
   const timeout = duration(raw.timeout)
@@ -249,11 +247,12 @@ function buildContainer(raw: Raw): ContainerSpec {
  */
 function buildResources(resources: Raw, withKeys: Raw): ResourcesSpec {
   const spec = Object.fromEntries(
-    (['memory', 'cpu', 'cpuset_cpus', 'memswap_limit', 'shm_size'] as const).flatMap((k) => {
-      const value = text(resources[k] ?? (k === 'shm_size' ? withKeys.shm_size : undefined))
-      return value === undefined ? [] : [[k, value]]
-    })
+    (['memory', 'cpu', 'cpuset_cpus', 'memswap_limit'] as const).flatMap((k) =>
+      text(resources[k]) === undefined ? [] : [[k, text(resources[k])]]
+    )
   ) as ResourcesSpec
+  const shm = text(resources.shm_size ?? withKeys.shm_size)
+  if (shm !== undefined) spec.shm_size = shm
   const pids = resources.pids_limit ?? withKeys.pids_limit
   if (typeof pids === 'number') spec.pids_limit = pids
   const gpus = resources.gpus ?? withKeys.gpus
@@ -274,11 +273,6 @@ function buildGpus(raw: unknown): GpuSpec {
   if (Array.isArray(spec.device_ids)) gpus.device_ids = strings(spec.device_ids)
   if (string(spec.driver) !== undefined) gpus.driver = string(spec.driver)
   return gpus
-}
-
-/** The strings of a list (the schema has reported anything else). */
-function strings(raw: unknown): string[] {
-  return list(raw).filter((v): v is string => typeof v === 'string')
 }
 
 function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): StageSpec {
@@ -347,11 +341,13 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
         )
     }
     job.artifacts.forEach((pattern, i) => {
-      if (!pattern.startsWith('/') || !['', '/'].includes(picomatch.scan(pattern).base)) return
-      fail(
-        source.valuePosition([...at, 'artifacts', i]),
-        `jobs.${job.id}.artifacts[${i}]: '${pattern}' would copy the container's whole filesystem; start it with a folder`
-      )
+      // Relative patterns are checked at run time, once the working folder is known.
+      const why = pattern.startsWith('/') ? artifactPatternProblem(pattern) : undefined
+      if (why)
+        fail(
+          source.valuePosition([...at, 'artifacts', i]),
+          `jobs.${job.id}.artifacts[${i}]: ${why}`
+        )
     })
     const seen = new Map<string, number>()
     job.stages?.forEach((stage, i) => {

@@ -7,6 +7,9 @@ export const isRecord = (v: unknown): v is Raw =>
 export const record = (v: unknown): Raw => (isRecord(v) ? v : {})
 export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 export const string = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+/** The strings of a list (the schema reports anything else). */
+export const strings = (v: unknown): string[] =>
+  list(v).filter((x): x is string => typeof x === 'string')
 /** A scalar read as text: `cpu: 2` and `DEBUG: true` are as good as their quoted forms. */
 export const text = (v: unknown): string | undefined =>
   ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined
