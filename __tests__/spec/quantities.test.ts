@@ -1,4 +1,4 @@
-import { parseCpu, parseMemory } from '../../src/spec/quantities.js'
+import { formatMemory, parseCpu, parseMemory } from '../../src/spec/quantities.js'
 
 describe('parseMemory', () => {
   it.each([
@@ -27,4 +27,18 @@ describe('parseCpu', () => {
     ['two', undefined],
     ['1.5 cores', undefined]
   ])('%s -> %s', (text, nano) => expect(parseCpu(text)).toBe(nano))
+})
+
+describe('formatMemory', () => {
+  it.each([
+    [32 * 1024 ** 2, '32m'],
+    [1536 * 1024 ** 2, '1536m'],
+    [2 * 1024 ** 3, '2g'],
+    [3 * 1024 ** 4, '3t'],
+    [6 * 1024, '6k'],
+    [1000, '1000b']
+  ])('%s -> %s', (bytes, text) => {
+    expect(formatMemory(bytes)).toBe(text)
+    expect(parseMemory(text)).toBe(bytes)
+  })
 })

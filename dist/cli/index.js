@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 9814:
+/***/ 4978:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83784,6 +83784,21 @@ class DockerodeClient {
             await new Promise((resolve) => setTimeout(resolve, 10));
         }
     }
+    async memoryKills(containerId) {
+        let text = '';
+        try {
+            // Each container sees its own cgroup there; `cat` prints whichever file exists.
+            await this.exec(containerId, ['cat', ...CGROUP_MEMORY_EVENTS], [], (stream, chunk) => {
+                if (stream === 'stdout')
+                    text += chunk.toString('utf8');
+            });
+        }
+        catch {
+            return undefined;
+        }
+        const match = /^oom_kill (\d+)$/m.exec(text);
+        return match ? Number(match[1]) : undefined;
+    }
     /** Splits the engine's multiplexed stream into stdout and stderr, in the order it was written. */
     pump(stream, onOutput) {
         const sink = (name) => new external_node_stream_namespaceObject.Writable({
@@ -83889,6 +83904,11 @@ class DockerodeClient {
         };
     }
 }
+/** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
+const CGROUP_MEMORY_EVENTS = [
+    '/sys/fs/cgroup/memory/memory.oom_control',
+    '/sys/fs/cgroup/memory.events'
+];
 /** How long a volume may stay in use by containers that are still being removed. */
 const VOLUME_IN_USE_TIMEOUT_MS = 5000;
 function statusOf(error) {
@@ -86461,6 +86481,22 @@ function parseDuration(text) {
         return undefined;
     return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0));
 }
+/**
+ * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
+ * `2g`), as a user would write it in `resources.memory`.
+ */
+function formatMemory(bytes) {
+    for (const [unit, size] of [
+        ['t', 1024 ** 4],
+        ['g', 1024 ** 3],
+        ['m', 1024 ** 2],
+        ['k', 1024]
+    ]) {
+        if (bytes % size === 0)
+            return `${bytes / size}${unit}`;
+    }
+    return `${bytes}b`;
+}
 
 ;// CONCATENATED MODULE: ./src/plan/container-plan.ts
 
@@ -86801,6 +86837,39 @@ async function copyArtifacts(client, containerId, patterns, dest) {
     return copied;
 }
 
+;// CONCATENATED MODULE: ./src/engine/exit-description.ts
+
+/**
+ * What an exit code means and what to check, where it says more than "the command
+ * failed". Seed 001's table named these codes; the meanings here are the ones the shell
+ * and Docker actually give them.
+ */
+const EXIT_HINTS = {
+    125: 'the container runtime could not run the command; check the image and the runs-on.with options',
+    126: 'the command was found but cannot be executed; check its permissions (chmod +x) and that it is built for this platform',
+    127: 'command not found; check its name and that the image provides it',
+    137: 'killed by SIGKILL: stopped from outside, or the host ran out of memory',
+    139: 'segmentation fault (SIGSEGV): the program crashed; check that the image is built for this platform',
+    143: 'stopped by SIGTERM'
+};
+/**
+ * Explains an exit code in one line. A kill for memory is said first, with the limit it
+ * hit, since the exit code alone (137, or whatever a script makes of a killed child)
+ * does not tell it from a kill from outside.
+ */
+function describeExit(code, memory) {
+    if (memory?.killed) {
+        const cause = memory.limitBytes
+            ? `it hit its memory limit of ${formatMemory(memory.limitBytes)} (resources.memory)`
+            : 'the host ran out of memory';
+        return code === 137
+            ? `killed for memory: ${cause}; exit code 137`
+            : `exit code ${code}, after a process was killed for memory: ${cause}`;
+    }
+    const hint = EXIT_HINTS[code];
+    return hint ? `exit code ${code}: ${hint}` : `exit code ${code}`;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/line-splitter.ts
 
 /** A line longer than this is handed over in pieces, so one endless line cannot fill memory. */
@@ -86888,19 +86957,7 @@ function parseOutputFile(text) {
 
 
 
-/** Exit codes whose meaning a user would otherwise have to look up. */
-const EXIT_HINTS = {
-    125: 'the container runtime failed to run the command',
-    126: 'the command was found but could not be executed (permissions?)',
-    127: 'command not found in the image',
-    137: 'killed (SIGKILL): out of memory, or stopped from outside',
-    139: 'segmentation fault (SIGSEGV)'
-};
-/** Explains an exit code in a few words, when it means more than "the command failed". */
-function describeExit(code) {
-    const hint = EXIT_HINTS[code];
-    return hint ? `exit code ${code}: ${hint}` : `exit code ${code}`;
-}
+
 /** Why a job's container was killed by the job itself: it ran out of time. */
 class TimedOut extends Error {
     name = 'TimedOut';
@@ -86988,7 +87045,10 @@ async function runAttempt(instance, ctx, attempt) {
         ]);
         if (job.stages) {
             await ctx.client.startContainer(containerId);
-            const stages = new StageRunner(instance, containerId, ctx, signal, result, valueRenderer);
+            const stages = new StageRunner(instance, containerId, ctx, signal, result, {
+                valueRenderer,
+                memoryLimit: planned.body.HostConfig.Memory
+            });
             await stages.run(job.stages);
             if (result.status === 'success')
                 result.exit_code = 0;
@@ -87000,8 +87060,10 @@ async function runAttempt(instance, ctx, attempt) {
             signal.throwIfAborted();
             result.exit_code = exit.exitCode;
             result.oom_killed = exit.oomKilled;
-            if (exit.exitCode !== 0)
-                fail(result, describeExit(exit.exitCode));
+            if (exit.exitCode !== 0 || exit.oomKilled) {
+                const limitBytes = planned.body.HostConfig.Memory;
+                fail(result, describeExit(exit.exitCode, { killed: exit.oomKilled, limitBytes }));
+            }
         }
         signal.throwIfAborted();
         if (result.status === 'success') {
@@ -87067,16 +87129,18 @@ class StageRunner {
     ctx;
     signal;
     result;
-    valueRenderer;
+    options;
     /** A stage that timed out killed the container; the next stage that runs restarts it. */
     stopped = false;
-    constructor(instance, containerId, ctx, signal, result, valueRenderer) {
+    /** The container's OOM kill count when last read, to tell which stage a kill belongs to. */
+    memoryKills = 0;
+    constructor(instance, containerId, ctx, signal, result, options) {
         this.instance = instance;
         this.containerId = containerId;
         this.ctx = ctx;
         this.signal = signal;
         this.result = result;
-        this.valueRenderer = valueRenderer;
+        this.options = options;
     }
     async run(stages) {
         for (const [index, stage] of stages.entries()) {
@@ -87086,6 +87150,7 @@ class StageRunner {
                 type: stage.type,
                 status: 'success',
                 exit_code: null,
+                oom_killed: false,
                 timed_out: false,
                 duration_ms: 0,
                 outputs: {}
@@ -87122,9 +87187,11 @@ class StageRunner {
                 else {
                     stageResult.status = 'failure';
                     stageResult.error = messageOf(error);
-                    if (!stage.continue_on_error) {
+                    // The job's exit code and OOM flag are those of the stage that failed it first.
+                    if (!stage.continue_on_error && this.result.status !== 'failure') {
                         fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`);
                         this.result.exit_code = stageResult.exit_code;
+                        this.result.oom_killed = stageResult.oom_killed;
                     }
                 }
             }
@@ -87146,7 +87213,7 @@ class StageRunner {
         const env = [
             `CTR_OUTPUT=${outputFile}`,
             `CTR_STAGE_ID=${stage.id}`,
-            ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.valueRenderer(scope)(v)}`)
+            ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.options.valueRenderer(scope)(v)}`)
         ];
         if (this.stopped) {
             await ctx.client.startContainer(containerId);
@@ -87182,8 +87249,21 @@ class StageRunner {
         const written = await ctx.client.readFile(containerId, outputFile);
         if (written)
             stageResult.outputs = parseOutputFile(written);
-        if (exitCode !== 0)
-            throw new Error(describeExit(exitCode));
+        if (exitCode === 0)
+            return;
+        stageResult.oom_killed = await this.killedForMemory();
+        throw new Error(describeExit(exitCode, {
+            killed: stageResult.oom_killed,
+            limitBytes: this.options.memoryLimit
+        }));
+    }
+    /** Whether the kernel killed a process of the container for memory since the last look. */
+    async killedForMemory() {
+        const count = await this.ctx.client.memoryKills(this.containerId);
+        if (count === undefined || count <= this.memoryKills)
+            return false;
+        this.memoryKills = count;
+        return true;
     }
 }
 /** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
@@ -89106,7 +89186,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9814);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4978);
 
 
 process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -59,6 +59,13 @@ export interface DockerClient {
   runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit>
   /** Runs a command in a running container, streaming its output; resolves to its exit code. */
   exec(containerId: string, cmd: string[], env: string[], onOutput: OutputHandler): Promise<number>
+  /**
+   * How many times the kernel has killed a process of this running container for memory
+   * (its cgroup's `oom_kill` counter); undefined when the container cannot show it.
+   * Docker sets `State.OOMKilled` only when a container ends, so this is how a stage run
+   * by exec learns that it was killed for memory.
+   */
+  memoryKills(containerId: string): Promise<number | undefined>
   /** The text of a file in a container, or undefined when there is none. */
   readFile(containerId: string, filePath: string): Promise<string | undefined>
   /**
@@ -196,6 +203,20 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
+  async memoryKills(containerId: string): Promise<number | undefined> {
+    let text = ''
+    try {
+      // Each container sees its own cgroup there; `cat` prints whichever file exists.
+      await this.exec(containerId, ['cat', ...CGROUP_MEMORY_EVENTS], [], (stream, chunk) => {
+        if (stream === 'stdout') text += chunk.toString('utf8')
+      })
+    } catch {
+      return undefined
+    }
+    const match = /^oom_kill (\d+)$/m.exec(text)
+    return match ? Number(match[1]) : undefined
+  }
+
   /** Splits the engine's multiplexed stream into stdout and stderr, in the order it was written. */
   private pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
     const sink = (name: OutputStream) =>
@@ -302,6 +323,12 @@ export class DockerodeClient implements DockerClient {
     }
   }
 }
+
+/** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
+const CGROUP_MEMORY_EVENTS = [
+  '/sys/fs/cgroup/memory/memory.oom_control',
+  '/sys/fs/cgroup/memory.events'
+]
 
 /** How long a volume may stay in use by containers that are still being removed. */
 const VOLUME_IN_USE_TIMEOUT_MS = 5000

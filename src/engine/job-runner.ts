@@ -8,6 +8,7 @@ import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition, render } from '../spec/template.js'
 import { copyArtifacts } from './artifacts.js'
+import { describeExit } from './exit-description.js'
 import { messageOf, type DockerClient } from './docker-client.js'
 import { lineSplitter } from './line-splitter.js'
 import { parseOutputFile } from './output-file.js'
@@ -38,21 +39,6 @@ export interface JobRunContext {
   keep: boolean
   /** Aborted when the run is cancelled, or a matrix sibling failed (fail_fast). */
   signal: AbortSignal
-}
-
-/** Exit codes whose meaning a user would otherwise have to look up. */
-const EXIT_HINTS: Record<number, string> = {
-  125: 'the container runtime failed to run the command',
-  126: 'the command was found but could not be executed (permissions?)',
-  127: 'command not found in the image',
-  137: 'killed (SIGKILL): out of memory, or stopped from outside',
-  139: 'segmentation fault (SIGSEGV)'
-}
-
-/** Explains an exit code in a few words, when it means more than "the command failed". */
-export function describeExit(code: number): string {
-  const hint = EXIT_HINTS[code]
-  return hint ? `exit code ${code}: ${hint}` : `exit code ${code}`
 }
 
 /** Why a job's container was killed by the job itself: it ran out of time. */
@@ -154,7 +140,10 @@ async function runAttempt(
     ])
     if (job.stages) {
       await ctx.client.startContainer(containerId)
-      const stages = new StageRunner(instance, containerId, ctx, signal, result, valueRenderer)
+      const stages = new StageRunner(instance, containerId, ctx, signal, result, {
+        valueRenderer,
+        memoryLimit: planned.body.HostConfig.Memory
+      })
       await stages.run(job.stages)
       if (result.status === 'success') result.exit_code = 0
     } else {
@@ -164,7 +153,10 @@ async function runAttempt(
       signal.throwIfAborted()
       result.exit_code = exit.exitCode
       result.oom_killed = exit.oomKilled
-      if (exit.exitCode !== 0) fail(result, describeExit(exit.exitCode))
+      if (exit.exitCode !== 0 || exit.oomKilled) {
+        const limitBytes = planned.body.HostConfig.Memory
+        fail(result, describeExit(exit.exitCode, { killed: exit.oomKilled, limitBytes }))
+      }
     }
     signal.throwIfAborted()
     if (result.status === 'success') {
@@ -227,6 +219,8 @@ async function collectArtifacts(
 class StageRunner {
   /** A stage that timed out killed the container; the next stage that runs restarts it. */
   private stopped = false
+  /** The container's OOM kill count when last read, to tell which stage a kill belongs to. */
+  private memoryKills = 0
 
   constructor(
     private readonly instance: PlannedInstance,
@@ -234,7 +228,11 @@ class StageRunner {
     private readonly ctx: JobRunContext,
     private readonly signal: AbortSignal,
     private readonly result: JobResult,
-    private readonly valueRenderer: (scope: ExpressionScope) => (text: string) => string
+    private readonly options: {
+      valueRenderer: (scope: ExpressionScope) => (text: string) => string
+      /** The container's memory limit in bytes, named when a stage hits it. */
+      memoryLimit?: number
+    }
   ) {}
 
   async run(stages: StageSpec[]) {
@@ -245,6 +243,7 @@ class StageRunner {
         type: stage.type,
         status: 'success',
         exit_code: null,
+        oom_killed: false,
         timed_out: false,
         duration_ms: 0,
         outputs: {}
@@ -278,9 +277,11 @@ class StageRunner {
         } else {
           stageResult.status = 'failure'
           stageResult.error = messageOf(error)
-          if (!stage.continue_on_error) {
+          // The job's exit code and OOM flag are those of the stage that failed it first.
+          if (!stage.continue_on_error && this.result.status !== 'failure') {
             fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`)
             this.result.exit_code = stageResult.exit_code
+            this.result.oom_killed = stageResult.oom_killed
           }
         }
       }
@@ -309,7 +310,7 @@ class StageRunner {
     const env = [
       `CTR_OUTPUT=${outputFile}`,
       `CTR_STAGE_ID=${stage.id}`,
-      ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.valueRenderer(scope)(v)}`)
+      ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.options.valueRenderer(scope)(v)}`)
     ]
     if (this.stopped) {
       await ctx.client.startContainer(containerId)
@@ -344,7 +345,22 @@ class StageRunner {
     stageResult.exit_code = exitCode
     const written = await ctx.client.readFile(containerId, outputFile)
     if (written) stageResult.outputs = parseOutputFile(written)
-    if (exitCode !== 0) throw new Error(describeExit(exitCode))
+    if (exitCode === 0) return
+    stageResult.oom_killed = await this.killedForMemory()
+    throw new Error(
+      describeExit(exitCode, {
+        killed: stageResult.oom_killed,
+        limitBytes: this.options.memoryLimit
+      })
+    )
+  }
+
+  /** Whether the kernel killed a process of the container for memory since the last look. */
+  private async killedForMemory(): Promise<boolean> {
+    const count = await this.ctx.client.memoryKills(this.containerId)
+    if (count === undefined || count <= this.memoryKills) return false
+    this.memoryKills = count
+    return true
   }
 }
 

@@ -8,6 +8,8 @@ export interface StageResult {
   status: Status
   /** Null when the stage ran nothing (empty, skipped, or failed before it started). */
   exit_code: number | null
+  /** The kernel killed a process of it for memory (its container's limit, or the host's). */
+  oom_killed: boolean
   /** It ran longer than its `timeout` (its status is failure). */
   timed_out: boolean
   duration_ms: number
@@ -24,6 +26,7 @@ export interface JobResult {
   matrix: Record<string, unknown>
   status: Status
   exit_code: number | null
+  /** Killed for memory: the stage that failed it was, or the container's own command. */
   oom_killed: boolean
   /** It ran longer than its `timeout` (its status is failure). */
   timed_out: boolean

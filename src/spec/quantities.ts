@@ -47,3 +47,19 @@ export function parseDuration(text: string): number | undefined {
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) return undefined
   return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0))
 }
+
+/**
+ * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
+ * `2g`), as a user would write it in `resources.memory`.
+ */
+export function formatMemory(bytes: number): string {
+  for (const [unit, size] of [
+    ['t', 1024 ** 4],
+    ['g', 1024 ** 3],
+    ['m', 1024 ** 2],
+    ['k', 1024]
+  ] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`
+  }
+  return `${bytes}b`
+}
