@@ -34,7 +34,7 @@ step "integration tests (real Docker engine)"
 npm run test:itg --silent
 
 step "nothing labelled ctr-pipeline is left on the engine"
-left=$(docker ps -aq --filter label=ctr-pipeline.managed; docker volume ls -q --filter label=ctr-pipeline.managed; docker network ls -q --filter label=ctr-pipeline.managed)
+left=$(docker ps -aq --filter label=ctr-pipeline.managed; docker volume ls -q --filter label=ctr-pipeline.managed; docker network ls -q --filter label=ctr-pipeline.managed; docker images -q --filter reference="ctr-pipeline-build/*")
 if [ -n "$left" ]; then
   echo "left behind: $left" >&2
   exit 1

@@ -5,6 +5,8 @@
 #   ctr-fixtures/busybox:latest   Debian's busybox-static, imported
 #   ctr-fixtures/python:3.11      debootstrap minbase bookworm + python3 + bash
 #
+# and, for the tests, Debian's docker-registry and htpasswd.
+#
 # The debootstrap root filesystem is cached as a tarball in $CTR_FIXTURE_CACHE
 # (default ~/.cache/ctr-pipeline) because building it takes about a minute and
 # importing it takes seconds.
@@ -106,7 +108,27 @@ build_python() {
   log "built $image"
 }
 
+# The integration tests start their own registry (Debian's docker-registry, on 127.0.0.1
+# with htpasswd auth) to test pulls and registry credentials; the package's own service is
+# not used.
+ensure_registry_tools() {
+  if command -v docker-registry >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1; then
+    log "docker-registry and htpasswd present"
+    return
+  fi
+  log "installing Debian's docker-registry and apache2-utils (htpasswd), for the tests"
+  # policy-rc.d exit 101: the package must not start its own registry on :5000.
+  local policy=/usr/sbin/policy-rc.d made_policy=
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\\nexit 101\\n' >$policy && chmod +x $policy"
+    made_policy=1
+  fi
+  apt_install docker-registry apache2-utils
+  if [ -n "$made_policy" ]; then as_root rm -f "$policy"; fi
+}
+
 ensure_engine
+ensure_registry_tools
 build_busybox
 build_python
 log "ready"

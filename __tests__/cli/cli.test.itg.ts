@@ -177,12 +177,13 @@ jobs:
   })
 
   it('refuses to run a file with keys this version cannot run yet, exit 2, nothing created', async () => {
-    const line = `    runs-on: {with: {image: ${BUSYBOX}, pull: always}}`
-    const file = pipelineFile(`jobs:\n  a:\n${line}\n`)
+    const file = pipelineFile(
+      `jobs:\n  a:\n    runs-on: {with: {image: ${BUSYBOX}}}\n    services: {db: {image: ${BUSYBOX}}}\n`
+    )
     const { code, stderr } = await runNode(CLI, ['run', file])
     expect(code).toBe(2)
     expect(stderr.trim()).toBe(
-      `${file}:3:${line.indexOf('pull') + 1}: jobs.a.runs-on.with.pull: this version of ctr-pipeline validates this key but cannot run it yet`
+      `${file}:4:5: jobs.a.services: this version of ctr-pipeline validates this key but cannot run it yet`
     )
   })
 
@@ -208,7 +209,7 @@ jobs:
     await run.waitFor(/\[first\] napping/)
     run.child.kill('SIGTERM')
     expect((await run.exited).code).toBe(130)
-    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0 })
+    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0, images: 0 })
     const [kept] = await docker.listContainers({
       all: true,
       filters: JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
@@ -224,10 +225,10 @@ jobs:
     await run.waitFor(/\[first\] napping/)
     run.child.kill('SIGKILL')
     await run.exited
-    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0 })
+    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0, images: 0 })
     const { code, stdout } = await runNode(CLI, ['cleanup', '--run-id', runId])
     expect(code).toBe(0)
-    expect(stdout).toBe('removed 1 containers, 1 volumes, 0 networks\n')
+    expect(stdout).toBe('removed 1 containers, 1 volumes, 0 networks, 0 built images\n')
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 })

@@ -16,23 +16,28 @@ export const docker = new Docker()
 export const BUSYBOX = 'ctr-fixtures/busybox:latest'
 export const PYTHON = 'ctr-fixtures/python:3.11'
 
-/** Counts containers, volumes and networks labelled by ctr-pipeline (for one run, or any). */
+/** Counts containers, volumes, networks and built images labelled by ctr-pipeline (one run, or any). */
 export async function leftovers(runId?: string) {
   const label = runId ? `ctr-pipeline.run-id=${runId}` : 'ctr-pipeline.managed=true'
   const filters = JSON.stringify({ label: [label] })
-  const [containers, volumes, networks] = await Promise.all([
+  const [containers, volumes, networks, images] = await Promise.all([
     docker.listContainers({ all: true, filters }),
     docker.listVolumes({ filters }),
-    docker.listNetworks({ filters })
+    docker.listNetworks({ filters }),
+    docker.listImages({ filters: JSON.stringify({ reference: ['ctr-pipeline-build/*'] }) })
   ])
   return {
     containers: containers.length,
     volumes: volumes.Volumes?.length ?? 0,
-    networks: networks.length
+    networks: networks.length,
+    // Built images are tagged for their run, not labelled.
+    images: images
+      .flatMap((i) => i.RepoTags ?? [])
+      .filter((tag) => !runId || tag.includes(`:${runId}-`)).length
   }
 }
 
-export const NOTHING_LEFT = { containers: 0, volumes: 0, networks: 0 }
+export const NOTHING_LEFT = { containers: 0, volumes: 0, networks: 0, images: 0 }
 
 export function tempDir(prefix = 'ctr-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix))

@@ -24,6 +24,7 @@ function jobWith(
     stages: stages ? [] : undefined,
     container: {
       image: 'img',
+      pull: 'missing',
       volumes: [],
       environment: {},
       resources: {},

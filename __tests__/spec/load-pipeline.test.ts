@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parsePipeline } from '../../src/spec/load-pipeline.js'
 import { formatProblem } from '../../src/spec/spec-error.js'
-import type { Pipeline } from '../../src/spec/pipeline-types.js'
+import type { ContainerSpec, Pipeline } from '../../src/spec/pipeline-types.js'
 import { problemsOf } from '../helpers/spec.js'
 
 const seedDir = path.join(import.meta.dirname, '..', 'fixtures', 'seed-001')
@@ -90,6 +90,16 @@ describe('parsePipeline', () => {
       'pids_limit in two places',
       job(`${withImage}        pids_limit: 5\n        resources: {pids_limit: 6}\n`),
       /^p\.yml:6:9: jobs\.a\.runs-on\.with: 'pids_limit' is given both here and under 'resources'; keep one$/
+    ],
+    [
+      'both image and build',
+      job(`${withImage}        build: ./app\n`),
+      /^p\.yml:6:9: jobs\.a\.runs-on\.with: give 'image' or 'build', not both \(a built image is tagged for the run\)$/
+    ],
+    [
+      'a registry password written in the file',
+      job(`${withImage}        auth: {username: me, password: hunter2}\n`),
+      /^p\.yml:6:40: jobs\.a\.runs-on\.with\.auth\.password: write it as \$\{VAR\} \(from the environment or a secret\), never in the file$/
     ],
     [
       'an artifact glob over the whole filesystem',
@@ -277,10 +287,10 @@ describe('parsePipeline', () => {
   })
 
   it('keeps keys it cannot run yet as pending, for run to refuse', () => {
-    const text = job(`${withImage}        pull: always\n    services: {db: {image: pg}}\n`)
+    const text = job(`${withImage}    allow_host_access: true\n    services: {db: {image: pg}}\n`)
     const pipeline = parsePipeline(text, 'p.yml', '/repo')
     expect(pipeline.pending.map(formatProblem)).toEqual([
-      'p.yml:6:9: jobs.a.runs-on.with.pull: this version of ctr-pipeline validates this key but cannot run it yet',
+      'p.yml:6:5: jobs.a.allow_host_access: this version of ctr-pipeline validates this key but cannot run it yet',
       'p.yml:7:5: jobs.a.services: this version of ctr-pipeline validates this key but cannot run it yet'
     ])
   })
@@ -350,5 +360,29 @@ describe('parsePipeline', () => {
     ]
   ])('reads %s', (_what, extra, pick, expected) => {
     expect(pick(parsePipeline(job(`${withImage}${extra}`), 'p.yml', '/repo'))).toEqual(expected)
+  })
+
+  const runsOn = (keys: string) => job(`    runs-on:\n      with:\n${keys}`)
+  it.each<[string, string, Partial<ContainerSpec>]>([
+    ['the default pull policy', '        image: busybox\n', { pull: 'missing' }],
+    ['pull: never', '        image: busybox\n        pull: never\n', { pull: 'never' }],
+    [
+      'auth from variables, for a registry',
+      '        image: reg.example:5000/app\n        auth: {username: "${U}", password: "${P}", registry: reg.example:5000}\n',
+      { auth: { username: '${U}', password: '${P}', registry: 'reg.example:5000' } }
+    ],
+    [
+      'build as a context folder',
+      '        build: ./app\n',
+      { image: '', build: { context: './app', args: {} } }
+    ],
+    [
+      'build with a Dockerfile, args and a target',
+      '        build: {context: app, dockerfile: ci/Dockerfile, args: {V: 1}, target: test}\n',
+      { build: { context: 'app', dockerfile: 'ci/Dockerfile', args: { V: '1' }, target: 'test' } }
+    ]
+  ])('reads %s', (_what, keys, expected) => {
+    const [a] = parsePipeline(runsOn(keys), 'p.yml', '/repo').jobs
+    expect(a.container).toMatchObject(expected)
   })
 })

@@ -56,7 +56,7 @@ async function post(): Promise<void> {
   const runId = core.getState(STATE_RUN_ID)
   if (!runId) return
   const removed = await new DockerodeClient().removeResources(runId)
-  const total = removed.containers + removed.volumes + removed.networks
+  const total = removed.containers + removed.volumes + removed.networks + removed.images
   if (total > 0) core.info(`removed ${total} resources left by run ${runId}`)
 }
 

@@ -146,7 +146,7 @@ function program(setExit: (status: number) => void): Command {
       await client.ping()
       const removed = await client.removeResources(opts.runId)
       process.stdout.write(
-        `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks\n`
+        `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`
       )
     })
   return cli

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import tar from 'tar-stream'
 import type { ContainerCreateBody } from '../plan/container-plan.js'
+import { BUILT_IMAGE_REPO, type RegistryCredentials } from '../plan/image-plan.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../plan/labels.js'
 
 export type OutputStream = 'stdout' | 'stderr'
@@ -17,6 +18,8 @@ export interface RemovedCounts {
   containers: number
   volumes: number
   networks: number
+  /** Tags of images the run built (`ctr-pipeline-build/...`). */
+  images: number
 }
 
 /** A volume to create: the Engine API's `POST /volumes/create` body. */
@@ -33,6 +36,28 @@ export interface ContainerExit {
   oomKilled: boolean
 }
 
+/** One message of a pull's progress stream: a layer (`id`) and its new state. */
+export interface PullProgress {
+  id?: string
+  status: string
+}
+
+/** What `POST /build` needs besides the context. */
+export interface BuildOptions {
+  tag: string
+  dockerfile: string
+  args: Record<string, string>
+  target?: string
+  platform?: string
+  /** Pull the base images anew (`docker build --pull`). */
+  pull: boolean
+}
+
+/** A registry refused the credentials (or asked for some): said as such, with the registry. */
+export class RegistryAuthError extends Error {
+  override name = 'RegistryAuthError'
+}
+
 /**
  * What ctr-pipeline needs from a Docker engine, and nothing more: the rest of the code
  * talks to this interface, so the Engine API stays in one file.
@@ -45,8 +70,31 @@ export interface DockerClient {
   /** Whether a volume of this name exists (for `external: true` volumes). */
   volumeExists(name: string): Promise<boolean>
   /**
-   * Creates a container, pulling its image first when it is not on the engine; `platform`
-   * (`linux/arm64`) picks the image variant, as `docker run --platform` does.
+   * Whether the engine has this image (by name, tag or id), for `platform`
+   * (`os/arch[/variant]`) when one is given.
+   */
+  imageExists(ref: string, platform?: string): Promise<boolean>
+  /**
+   * Pulls an image, reporting each message of the engine's progress stream; `platform`
+   * picks the variant. Throws RegistryAuthError when the registry refuses the credentials.
+   */
+  pullImage(
+    ref: string,
+    options: { platform?: string; auth?: RegistryCredentials },
+    onProgress: (progress: PullProgress) => void
+  ): Promise<void>
+  /**
+   * Builds an image from a tar stream of its context, reporting each line of the build's
+   * output; throws with the builder's error when a step fails.
+   */
+  buildImage(
+    context: NodeJS.ReadableStream,
+    options: BuildOptions,
+    onOutput: (line: string) => void
+  ): Promise<void>
+  /**
+   * Creates a container from an image the engine has; `platform` (`linux/arm64`) picks
+   * the image variant, as `docker run --platform` does.
    */
   createContainer(name: string, body: ContainerCreateBody, platform?: string): Promise<string>
   /**
@@ -83,7 +131,9 @@ export interface DockerClient {
   killContainers(runId: string): Promise<void>
   /**
    * Force-removes every container, then every volume and network, labelled with the run
-   * id; with no run id, everything ctr-pipeline manages on this engine.
+   * id, and the tags of the images it built; with no run id, everything ctr-pipeline
+   * manages on this engine. A built image loses its tag, but its layers stay: they are the
+   * build cache of the next run.
    */
   removeResources(runId?: string): Promise<RemovedCounts>
 }
@@ -123,6 +173,87 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
+  async imageExists(ref: string, platform?: string): Promise<boolean> {
+    try {
+      const image = await this.docker.getImage(ref).inspect()
+      if (!platform) return true
+      const variant = (image as { Variant?: string }).Variant
+      const has = [image.Os, image.Architecture, ...(variant ? [variant] : [])].join('/')
+      return has === platform || has.startsWith(`${platform}/`)
+    } catch (error) {
+      if (statusOf(error) === 404) return false
+      throw error
+    }
+  }
+
+  async pullImage(
+    ref: string,
+    options: { platform?: string; auth?: RegistryCredentials },
+    onProgress: (progress: PullProgress) => void
+  ): Promise<void> {
+    const query = {
+      ...(options.platform ? { platform: options.platform } : {}),
+      ...(options.auth ? { authconfig: options.auth } : {})
+    }
+    try {
+      const stream = await this.docker.pull(ref, query)
+      await this.follow(stream, (event) => {
+        if (typeof event.status === 'string') {
+          onProgress({ status: event.status, ...(event.id ? { id: String(event.id) } : {}) })
+        }
+      })
+    } catch (error) {
+      const message = messageOf(error)
+      if (REGISTRY_AUTH_REFUSED.test(message)) throw new RegistryAuthError(message)
+      throw new Error(message)
+    }
+  }
+
+  async buildImage(
+    context: NodeJS.ReadableStream,
+    options: BuildOptions,
+    onOutput: (line: string) => void
+  ): Promise<void> {
+    const stream = await this.docker.buildImage(context, {
+      t: options.tag,
+      dockerfile: options.dockerfile,
+      buildargs: options.args,
+      ...(options.pull ? { pull: 'true' } : {}),
+      ...(options.target ? { target: options.target } : {}),
+      ...(options.platform ? { platform: options.platform } : {}),
+      // Intermediate containers go; intermediate images stay: they are the build cache.
+      rm: true,
+      forcerm: true
+    } as Docker.ImageBuildOptions)
+    await this.follow(stream, (event) => {
+      if (typeof event.stream === 'string') {
+        for (const line of event.stream.split('\n')) if (line.trim()) onOutput(line.trimEnd())
+      }
+    })
+  }
+
+  /**
+   * Reads a stream of JSON messages (pull, build) to its end; a message with `error`
+   * (a failed step, a refused pull) rejects, as the docker CLI would fail.
+   */
+  private follow(
+    stream: NodeJS.ReadableStream,
+    onEvent: (event: ProgressEvent) => void
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let failed: Error | undefined
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : failed ? reject(failed) : resolve()),
+        (event: ProgressEvent) => {
+          const error = event.errorDetail?.message ?? event.error
+          if (error) failed ??= new Error(error)
+          else onEvent(event)
+        }
+      )
+    })
+  }
+
   async createContainer(
     name: string,
     body: ContainerCreateBody,
@@ -134,28 +265,7 @@ export class DockerodeClient implements DockerClient {
       ...(platform ? { platform } : {}),
       ...body
     } as Docker.ContainerCreateOptions
-    try {
-      return (await this.docker.createContainer(options)).id
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error
-      await this.pull(body.Image, platform)
-      return (await this.docker.createContainer(options)).id
-    }
-  }
-
-  private async pull(image: string, platform?: string): Promise<void> {
-    try {
-      const stream = await this.docker.pull(image, platform ? { platform } : {})
-      await new Promise<void>((resolve, reject) =>
-        this.docker.modem.followProgress(stream, (err: Error | null) =>
-          err ? reject(err) : resolve()
-        )
-      )
-    } catch (error) {
-      throw new Error(
-        `image '${image}' is not on the engine and could not be pulled: ${messageOf(error)}`
-      )
-    }
+    return (await this.docker.createContainer(options)).id
   }
 
   async makeDirectories(containerId: string, root: string, dirs: string[]): Promise<void> {
@@ -316,19 +426,50 @@ export class DockerodeClient implements DockerClient {
     await Promise.all((Volumes ?? []).map((v) => this.removeVolume(v.Name)))
     const networks = await this.docker.listNetworks({ filters })
     await Promise.all(networks.map((n) => ignoreMissing(this.docker.getNetwork(n.Id).remove())))
+    const images = (await this.docker.listImages({ filters: BUILT_IMAGES }))
+      .flatMap((i) => i.RepoTags ?? [])
+      .filter((tag) => isBuiltTag(tag, runId))
+    await Promise.all(
+      images.map((tag) => ignoreMissing(this.docker.getImage(tag).remove({ noprune: true })))
+    )
     return {
       containers: containers.length,
       volumes: Volumes?.length ?? 0,
-      networks: networks.length
+      networks: networks.length,
+      images: images.length
     }
   }
 }
+
+/** A message of the engine's pull or build stream. */
+interface ProgressEvent {
+  status?: unknown
+  id?: unknown
+  stream?: unknown
+  error?: string
+  errorDetail?: { message?: string }
+}
+
+/** How engines word a registry's refusal of credentials (or a demand for them). */
+const REGISTRY_AUTH_REFUSED =
+  /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i
 
 /** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
 const CGROUP_MEMORY_EVENTS = [
   '/sys/fs/cgroup/memory/memory.oom_control',
   '/sys/fs/cgroup/memory.events'
 ]
+
+/**
+ * Images a run builds are tagged `ctr-pipeline-build/<job>:<run id>-<hash>` rather than
+ * labelled: a label would be baked into a layer of the build cache, and outlive the run.
+ */
+const BUILT_IMAGES = JSON.stringify({ reference: [`${BUILT_IMAGE_REPO}/*`] })
+
+function isBuiltTag(tag: string, runId?: string): boolean {
+  const version = tag.slice(tag.lastIndexOf(':') + 1)
+  return tag.startsWith(`${BUILT_IMAGE_REPO}/`) && (!runId || version.startsWith(`${runId}-`))
+}
 
 /** How long a volume may stay in use by containers that are still being removed. */
 const VOLUME_IN_USE_TIMEOUT_MS = 5000

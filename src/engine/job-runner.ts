@@ -10,6 +10,7 @@ import { evaluateCondition, render } from '../spec/template.js'
 import { copyArtifacts } from './artifacts.js'
 import { describeExit } from './exit-description.js'
 import { messageOf, type DockerClient } from './docker-client.js'
+import type { ImageStore } from './image-store.js'
 import { lineSplitter } from './line-splitter.js'
 import { parseOutputFile } from './output-file.js'
 import type { RunReporter } from './run-reporter.js'
@@ -36,6 +37,8 @@ export interface JobRunContext {
    * the same moment, so instances only create their own folders themselves.
    */
   prepareVolume: (containerId: string) => Promise<void>
+  /** The run's images: each pulled or built once, whichever job asks first. */
+  images: ImageStore
   keep: boolean
   /** Aborted when the run is cancelled, or a matrix sibling failed (fail_fast). */
   signal: AbortSignal
@@ -128,6 +131,7 @@ async function runAttempt(
       renderValue
     })
     ctx.reporter.jobStarted(instance, planned.body.Image)
+    await untilAborted(ctx.images.prepare(planned.image), signal)
     // A kept container of an earlier attempt still holds the name.
     const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name
     containerId = await ctx.client.createContainer(name, planned.body, planned.platform)
@@ -367,6 +371,16 @@ class StageRunner {
 /** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
 function stagesContext(stages: StageResult[]) {
   return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]))
+}
+
+/** Waits for `work` unless `signal` aborts first (a pull that other jobs may still await). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 function fail(result: JobResult, message: string) {

@@ -15,8 +15,10 @@ import { expressionScope, type Outcome } from '../spec/expression.js'
 import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
 import type { DockerClient } from './docker-client.js'
-import { runJob, type JobRunContext } from './job-runner.js'
+import { ImageStore } from './image-store.js'
+import { runJob, untilAborted, type JobRunContext } from './job-runner.js'
 import { summarizeJob, type JobSummary } from './job-summary.js'
+import { preflight } from './preflight.js'
 import type { RunReporter } from './run-reporter.js'
 import type { JobResult, RunResult } from './run-result.js'
 
@@ -84,45 +86,67 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   try {
     const workflowVolume = workflowVolumeName(runId)
     const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
-    await createVolumes(client, plan, runId, workflowVolume, namedVolumes)
-    let volumeReady: Promise<void> | undefined
-    const prepareVolume = (containerId: string) => {
-      volumeReady ??= client
-        .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
-        .catch((error: unknown) => {
-          // The next instance tries again (this one's container may have been killed).
-          volumeReady = undefined
-          throw error
-        })
-      return volumeReady
-    }
-    const context: Omit<JobRunContext, 'values' | 'signal'> = {
-      prepareVolume,
-      client,
-      reporter,
-      pipeline,
-      runId,
-      workflowVolume,
-      namedVolumes,
-      env: options.env,
-      artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
-      keep: options.keep ?? false
-    }
-    const slots = pLimit(options.maxParallel ?? availableParallelism())
-    const outcomes = new Map<string, Promise<JobOutcome>>()
-    for (const job of jobs) {
-      // Jobs come in plan order, so the promises of the jobs it needs exist already.
-      const needs = job.job.needs.filter((n) => outcomes.has(n))
-      const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)!] as const))
-      outcomes.set(
-        job.id,
-        upstream.then((done) =>
-          runPlannedJob(job, new Map(done), { ...options, signal, context, slots })
+    const images = new ImageStore(client, reporter, options.env)
+    // Interrupted while images are pulled: the jobs below all end up cancelled.
+    const problems = await untilAborted(
+      preflight(jobs, {
+        runId,
+        pipelineDir: pipeline.dir,
+        workflowVolume,
+        namedVolumes,
+        params: options.params,
+        env: options.env,
+        images
+      }),
+      signal
+    ).catch((error: unknown) => {
+      if (signal.aborted) return new Map<string, string>()
+      throw error
+    })
+    if (problems.size > 0) {
+      result.jobs = notStarted(jobs, problems, reporter)
+    } else {
+      await createVolumes(client, plan, runId, workflowVolume, namedVolumes)
+      let volumeReady: Promise<void> | undefined
+      const prepareVolume = (containerId: string) => {
+        volumeReady ??= client
+          .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
+          .catch((error: unknown) => {
+            // The next instance tries again (this one's container may have been killed).
+            volumeReady = undefined
+            throw error
+          })
+        return volumeReady
+      }
+      const context: Omit<JobRunContext, 'values' | 'signal'> = {
+        prepareVolume,
+        images,
+        client,
+        reporter,
+        pipeline,
+        runId,
+        workflowVolume,
+        namedVolumes,
+        env: options.env,
+        artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+        keep: options.keep ?? false
+      }
+      const slots = pLimit(options.maxParallel ?? availableParallelism())
+      const outcomes = new Map<string, Promise<JobOutcome>>()
+      for (const job of jobs) {
+        // Jobs come in plan order, so the promises of the jobs it needs exist already.
+        const needs = job.job.needs.filter((n) => outcomes.has(n))
+        const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)!] as const))
+        outcomes.set(
+          job.id,
+          upstream.then((done) =>
+            runPlannedJob(job, new Map(done), { ...options, signal, context, slots })
+          )
         )
-      )
+      }
+      const settled = await Promise.all(outcomes.values())
+      result.jobs = settled.flatMap((o) => o.results)
     }
-    const settled = await Promise.all(outcomes.values())
-    result.jobs = settled.flatMap((o) => o.results)
   } finally {
     signal.removeEventListener('abort', killContainers)
     await killing
@@ -263,6 +287,27 @@ function conditionHolds(
   } catch (error) {
     return `if: ${(error as Error).message}`
   }
+}
+
+/**
+ * The result of a run that could not start: the instances with a problem failed with it,
+ * the others were not run. Nothing was created.
+ */
+function notStarted(
+  jobs: readonly PlannedJob[],
+  problems: Map<string, string>,
+  reporter: RunReporter
+): JobResult[] {
+  return jobs.flatMap((job) =>
+    job.instances.map((instance) => {
+      const problem = problems.get(instance.id)
+      const result = problem
+        ? notRun(instance, 'failure', problem)
+        : notRun(instance, 'skipped', 'not run: the run could not start (see the failed jobs)')
+      reporter.jobFinished(instance, result)
+      return result
+    })
+  )
 }
 
 function reasonOf(signal: AbortSignal): string | undefined {

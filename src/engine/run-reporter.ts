@@ -15,6 +15,8 @@ export interface RunReporter {
   output(job: PlannedInstance, stream: OutputStream, line: string): void
   stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void
   jobFinished(job: PlannedInstance, result: JobResult): void
+  /** Progress of the run itself, not of one job: images pulled and built. */
+  info(message: string): void
   warning(message: string, job?: PlannedInstance): void
   runFinished(result: RunResult): void
 }

@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { ContainerSpec, NetworkSpec } from '../spec/pipeline-types.js'
 import { parseCpu, parseMemory } from '../spec/quantities.js'
 import { CTR_ROOT, jobWorkDir, WORKSPACE_DIR } from './container-paths.js'
+import { planImage, type ImageSource } from './image-plan.js'
 import { LABEL_INSTANCE, LABEL_JOB, runLabels } from './labels.js'
 import type { PlannedInstance } from './pipeline-plan.js'
 
@@ -47,6 +48,8 @@ export interface ContainerCreateBody {
 export interface PlannedContainer {
   name: string
   body: ContainerCreateBody
+  /** Where the image comes from: the engine makes it ready before creating the container. */
+  image: ImageSource
   /** `os/arch[/variant]`: the create call's `platform` query parameter. */
   platform?: string
 }
@@ -84,8 +87,13 @@ export function planContainer(
   const spec = job.container
   const r = ctx.renderValue
   const environment = Object.entries(spec.environment).map(([k, v]) => `${k}=${r(v)}`)
+  const image = planImage(
+    spec,
+    { runId: ctx.runId, jobId: job.id, pipelineDir: ctx.pipelineDir },
+    r
+  )
   const body: ContainerCreateBody = {
-    Image: r(spec.image),
+    Image: image.ref,
     Env: [
       ...environment,
       `CTR_WORKSPACE=${WORKSPACE_DIR}`,
@@ -151,7 +159,7 @@ export function planContainer(
   }
   mapSecurity(spec, body, r)
   mapNetwork(spec.network, body, r)
-  const planned: PlannedContainer = { name: containerName(instance, ctx), body }
+  const planned: PlannedContainer = { name: containerName(instance, ctx), body, image }
   if (spec.platform) planned.platform = r(spec.platform)
   return planned
 }

@@ -45,6 +45,10 @@ export class ConsoleReporter implements RunReporter {
     this.write(`[${job.id}] job ${result.status}${detail} (${seconds(result.duration_ms)})`)
   }
 
+  info(message: string): void {
+    this.write(message)
+  }
+
   warning(message: string, job?: PlannedInstance): void {
     this.write(`${job ? `[${job.id}] ` : ''}warning: ${message}`)
   }

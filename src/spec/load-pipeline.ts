@@ -191,6 +191,7 @@ function buildContainer(raw: Raw): ContainerSpec {
   const network = record(raw.network)
   const spec: ContainerSpec = {
     image: string(raw.image) ?? '',
+    pull: raw.pull === 'always' || raw.pull === 'never' ? raw.pull : 'missing',
     volumes: list(raw.volumes)
       .filter(isRecord)
       .map((v): VolumeSpec => ({
@@ -230,6 +231,17 @@ function buildContainer(raw: Raw): ContainerSpec {
     labels: textMap(raw.labels)
   }
   if (string(raw.platform) !== undefined) spec.platform = string(raw.platform)
+  const build = typeof raw.build === 'string' ? { context: raw.build } : record(raw.build)
+  if (string(build.context) !== undefined) {
+    spec.build = { context: string(build.context)!, args: textMap(build.args) }
+    if (string(build.dockerfile)) spec.build.dockerfile = string(build.dockerfile)
+    if (string(build.target)) spec.build.target = string(build.target)
+  }
+  if (isRecord(raw.auth)) {
+    const auth = raw.auth
+    spec.auth = { username: text(auth.username) ?? '', password: text(auth.password) ?? '' }
+    if (string(auth.registry)) spec.auth.registry = string(auth.registry)
+  }
   if (string(network.network_mode)) spec.network.network_mode = string(network.network_mode)
   for (const key of ['container_name', 'working_dir'] as const)
     if (string(raw[key]) !== undefined) spec[key] = string(raw[key])
@@ -340,6 +352,17 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
           `jobs.${job.id}.runs-on.with: '${key}' is given both here and under 'resources'; keep one`
         )
     }
+    const withAt: DocPath = [...at, 'runs-on', 'with']
+    if (rawWith.image !== undefined && rawWith.build !== undefined)
+      fail(
+        source.keyPosition([...withAt, 'build']),
+        `jobs.${job.id}.runs-on.with: give 'image' or 'build', not both (a built image is tagged for the run)`
+      )
+    if (job.container.auth && !/^\$\{\w+\}$/.test(job.container.auth.password.trim()))
+      fail(
+        source.valuePosition([...withAt, 'auth', 'password']),
+        `jobs.${job.id}.runs-on.with.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`
+      )
     job.artifacts.forEach((pattern, i) => {
       // Relative patterns are checked at run time, once the working folder is known.
       const why = pattern.startsWith('/') ? artifactPatternProblem(pattern) : undefined

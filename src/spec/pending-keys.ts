@@ -9,8 +9,7 @@ import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
  */
 const PENDING: readonly DocPath[] = [
   ['jobs', '*', 'services'],
-  ['jobs', '*', 'allow_host_access'],
-  ...['build', 'pull', 'auth'].map((key) => ['jobs', '*', 'runs-on', 'with', key])
+  ['jobs', '*', 'allow_host_access']
 ]
 
 /** Problems for each key of the file that the engine cannot run yet, at the key. */

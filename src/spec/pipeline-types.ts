@@ -118,8 +118,33 @@ export interface UlimitSpec {
 }
 
 /** `runs-on.with`: what the job's container is made from. */
+/** When to pull a job's image: `missing` (the default) pulls only what the engine lacks. */
+export type PullPolicy = 'always' | 'missing' | 'never'
+
+/** `build:`: an image built from a Dockerfile context for the run. */
+export interface BuildSpec {
+  /** The context folder; relative to the pipeline file's folder. */
+  context: string
+  /** The Dockerfile, relative to the context (`Dockerfile` when not given). */
+  dockerfile?: string
+  args: Record<string, string>
+  target?: string
+}
+
+/** `auth:`: registry credentials, written as `${VAR}` so the secret stays out of the file. */
+export interface RegistryAuthSpec {
+  username: string
+  password: string
+  /** The registry they are for; the image's own registry when not given. */
+  registry?: string
+}
+
 export interface ContainerSpec {
+  /** The image to run; '' when the job builds its image (`build`). */
   image: string
+  pull: PullPolicy
+  build?: BuildSpec
+  auth?: RegistryAuthSpec
   container_name?: string
   volumes: VolumeSpec[]
   environment: Record<string, string>

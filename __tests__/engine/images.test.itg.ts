@@ -1,0 +1,327 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { DockerodeClient, type PullProgress } from '../../src/engine/docker-client.js'
+import type { RegistryCredentials } from '../../src/plan/image-plan.js'
+import {
+  BUSYBOX,
+  docker,
+  leftovers,
+  NOTHING_LEFT,
+  PYTHON,
+  runYaml,
+  tempDir
+} from '../helpers/engine.js'
+import { CLI, Spawned } from '../helpers/processes.js'
+import { startRegistry, type TestRegistry } from '../helpers/registry.js'
+
+let registry: TestRegistry
+
+beforeAll(async () => {
+  registry = await startRegistry()
+}, 60_000)
+
+afterAll(async () => {
+  await registry?.stop()
+  expect(await leftovers()).toEqual(NOTHING_LEFT)
+})
+
+/** Each test starts with the registry's image off the engine, so a run has to pull it. */
+beforeEach(async () => {
+  await docker
+    .getImage(registry.image)
+    .remove()
+    .catch(() => undefined)
+})
+
+/** The real client, counting the pulls it is asked for. */
+class CountingClient extends DockerodeClient {
+  pulls: string[] = []
+  override async pullImage(
+    ref: string,
+    options: { platform?: string; auth?: RegistryCredentials },
+    onProgress: (progress: PullProgress) => void
+  ) {
+    this.pulls.push(ref)
+    await super.pullImage(ref, options, onProgress)
+  }
+}
+
+describe('images from a registry', () => {
+  it('pulls a missing image with auth from ${VAR}, compactly, once for every job that uses it', async () => {
+    const client = new CountingClient()
+    const env = { REG_USER: registry.username, REG_PASS: registry.password }
+    const { result, lines } = await runYaml(
+      `jobs:
+  a:
+    strategy: {matrix: {n: [1, 2, 3]}}
+    runs-on:
+      with:
+        image: ${registry.image}
+        auth: {username: "\${REG_USER}", password: "\${REG_PASS}"}
+    stages: [{name: hi, type: sh, run: 'echo hello {{ matrix.n }}'}]
+  b:
+    runs-on:
+      with:
+        image: ${registry.image}
+        auth: {username: "\${REG_USER}", password: "\${REG_PASS}"}
+    stages: [{name: hi, type: sh, run: 'echo b'}]
+`,
+      { client, env }
+    )
+    expect(result.status).toBe('success')
+    expect(client.pulls).toEqual([registry.image])
+    const progress = lines.filter((l) => l.startsWith(`pull ${registry.image}`))
+    expect(progress[0]).toBe(`pull ${registry.image} (as ${registry.username})`)
+    expect(progress).toContain(
+      `pull ${registry.image}: Status: Downloaded newer image for ${registry.image}`
+    )
+    // One line per change of a layer's state: never the same state twice in a row.
+    expect(new Set(progress).size).toBe(progress.length)
+    expect(progress.length).toBeLessThan(20)
+    expect(lines.join('\n')).not.toContain(registry.password)
+  })
+
+  it('takes credentials from the Docker config file (auths, as docker login writes it)', async () => {
+    const config = tempDir('ctr-docker-config-')
+    const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64')
+    writeFileSync(
+      path.join(config, 'config.json'),
+      JSON.stringify({ auths: { [registry.host]: { auth } } })
+    )
+    const { result } = await runYaml(
+      `jobs:
+  a:
+    runs-on: {with: {image: ${registry.image}}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+`,
+      { env: { DOCKER_CONFIG: config } }
+    )
+    expect(result.status).toBe('success')
+  })
+
+  it('asks a credential helper named in the Docker config file', async () => {
+    const config = tempDir('ctr-docker-config-')
+    const bin = path.join(config, 'bin')
+    mkdirSync(bin)
+    // The helper protocol: the registry on stdin, {Username, Secret} on stdout.
+    const helper = path.join(bin, 'docker-credential-ctrtest')
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread server\n[ "$server" = "${registry.host}" ] || exit 1\n` +
+        `printf '{"ServerURL":"%s","Username":"${registry.username}","Secret":"${registry.password}"}' "$server"\n`
+    )
+    chmodSync(helper, 0o755)
+    writeFileSync(
+      path.join(config, 'config.json'),
+      JSON.stringify({ credHelpers: { [registry.host]: 'ctrtest' } })
+    )
+    const { result } = await runYaml(
+      `jobs:
+  a:
+    runs-on: {with: {image: ${registry.image}}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+`,
+      { env: { DOCKER_CONFIG: config, PATH: `${bin}:${process.env.PATH}` } }
+    )
+    expect(result.jobs[0].error).toBeUndefined()
+    expect(result.status).toBe('success')
+  })
+
+  it('wrong credentials: exit 1, the registry named, authentication failed, the password nowhere', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'pipeline.yml')
+    writeFileSync(
+      file,
+      `jobs:
+  a:
+    runs-on:
+      with:
+        image: ${registry.image}
+        auth: {username: "\${REG_USER}", password: "\${REG_PASS}"}
+    stages: [{name: hi, type: sh, run: 'true'}]
+`
+    )
+    const wrong = `${registry.password}-wrong`
+    const run = new Spawned(CLI, ['run', file, '--result', path.join(dir, 'result.json')], {
+      REG_USER: registry.username,
+      REG_PASS: wrong
+    })
+    const { code, stdout, stderr } = await run.exited
+    expect(code).toBe(1)
+    const output = stdout + stderr
+    expect(output).toContain(
+      `from registry ${registry.host}: authentication failed as '${registry.username}'`
+    )
+    expect(output).not.toContain(wrong)
+    expect(output).not.toContain(registry.password)
+    expect(await leftovers()).toEqual(NOTHING_LEFT)
+  })
+
+  it('pull: always pulls even an image the engine has; pull: never refuses one it lacks, before anything starts', async () => {
+    const client = new CountingClient()
+    const env = { REG_USER: registry.username, REG_PASS: registry.password }
+    const auth = 'auth: {username: "${REG_USER}", password: "${REG_PASS}"}'
+    const always = await runYaml(
+      `jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}, pull: never}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+  b:
+    runs-on: {with: {image: ${registry.image}, pull: always, ${auth}}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+`,
+      { client, env }
+    )
+    expect(always.result.status).toBe('success')
+    await runYaml(
+      `jobs:
+  b:
+    runs-on: {with: {image: ${registry.image}, pull: always, ${auth}}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+`,
+      { client, env }
+    )
+    expect(client.pulls).toEqual([registry.image, registry.image])
+
+    await docker.getImage(registry.image).remove()
+    const created: string[] = []
+    class WatchingClient extends DockerodeClient {
+      override async createContainer(...args: Parameters<DockerodeClient['createContainer']>) {
+        created.push(args[0])
+        return super.createContainer(...args)
+      }
+    }
+    const never = await runYaml(
+      `jobs:
+  fine:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+  missing:
+    runs-on: {with: {image: ${registry.image}, pull: never}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+`,
+      { client: new WatchingClient() }
+    )
+    expect(never.result.status).toBe('failure')
+    const [fine, missing] = never.result.jobs
+    expect(missing.error).toBe(
+      `image '${registry.image}' is not on the engine, and 'pull: never' forbids pulling it`
+    )
+    expect(fine).toMatchObject({ status: 'skipped', attempts: 0 })
+    expect(created).toEqual([])
+    expect(never.lines).toContain(`[missing] job failure: ${missing.error} (0.00 s)`)
+  })
+
+  it('names a mount source that does not exist before anything starts', async () => {
+    const { result } = await runYaml(`jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}, volumes: [{source: ./no-such-folder, target: /in}]}}
+    stages: [{name: hi, type: sh, run: 'true'}]
+`)
+    const [a] = result.jobs
+    expect(a.status).toBe('failure')
+    expect(a.error).toMatch(
+      /^mount source \/.*\/no-such-folder does not exist on this machine \(mounted at \/in\)$/
+    )
+    expect(a.attempts).toBe(0)
+  })
+})
+
+describe('images built from a Dockerfile', () => {
+  const datamax = path.resolve(import.meta.dirname, '../../examples/datamax/pipeline.yml')
+
+  it("runs seed 002's datamax: ENTRYPOINT python3, data mounted at run time, LOG_LEVEL overridden", async () => {
+    const run = new Spawned(CLI, ['run', datamax])
+    const { code, stdout } = await run.exited
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^build ctr-pipeline-build\/minmax:\S+: Step 1\/\d+ : ARG BASE=/m)
+    const job = stdout.split('\n').filter((l) => l.startsWith('[minmax] ') && !/job /.test(l))
+    expect(job).toEqual([
+      // INFO shows: `environment` overrode the image's ENV LOG_LEVEL=WARNING.
+      '[minmax] INFO:root:Reading data from file system at data/example.json',
+      '[minmax] min: min 1 max 6',
+      '[minmax] max: min 2 max 9'
+    ])
+    // A second run reuses the build cache: the run's tag went, the layers stayed.
+    const again = await new Spawned(CLI, ['run', datamax]).exited
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/ ---> Using cache/)
+    const tags = await docker.listImages({
+      filters: JSON.stringify({ reference: ['ctr-pipeline-build/*'] })
+    })
+    expect(tags).toEqual([])
+  })
+
+  it('honours .dockerignore, build args and target, and says why a build failed', async () => {
+    const dir = tempDir()
+    mkdirSync(path.join(dir, 'app'))
+    writeFileSync(path.join(dir, 'app', 'kept.txt'), 'kept\n')
+    writeFileSync(path.join(dir, 'app', 'secret.env'), 'TOKEN=x\n')
+    mkdirSync(path.join(dir, 'app', 'logs'))
+    writeFileSync(path.join(dir, 'app', 'logs', 'a.log'), 'log\n')
+    writeFileSync(path.join(dir, 'app', 'logs', 'keep.log'), 'keep\n')
+    writeFileSync(path.join(dir, 'app', '.dockerignore'), '*.env\nlogs\n!logs/keep.log\n')
+    writeFileSync(
+      path.join(dir, 'app', 'Dockerfile'),
+      `FROM ${BUSYBOX} AS base
+ARG GREETING=none
+COPY . /ctx
+RUN echo "$GREETING" > /greeting
+FROM base AS broken
+RUN echo "this step fails" && exit 3
+`
+    )
+    const { result, lines } = await runYaml(
+      `jobs:
+  show:
+    runs-on:
+      with:
+        build: {context: app, args: {GREETING: "hi {{ params.who }}"}, target: base}
+    stages: [{name: ls, type: sh, run: 'cd /ctx && find . -type f | sort && cat /greeting'}]
+params: {who: {type: str, default: there}}
+`,
+      { dir }
+    )
+    expect(result.status).toBe('success')
+    const output = lines.filter((l) => l.startsWith('[show] ') && !/ (job|stage) /.test(l))
+    expect(output).toEqual([
+      '[show] ./.dockerignore',
+      '[show] ./Dockerfile',
+      '[show] ./kept.txt',
+      '[show] ./logs/keep.log',
+      '[show] hi there'
+    ])
+
+    const broken = await runYaml(
+      `jobs:
+  show:
+    runs-on: {with: {build: {context: app, target: broken}}}
+    stages: [{name: ls, type: sh, run: 'true'}]
+`,
+      { dir }
+    )
+    const [job] = broken.result.jobs
+    expect(job.status).toBe('failure')
+    expect(job.error).toMatch(
+      /^building \/.*\/app failed: The command '.*' returned a non-zero code: 3\n/
+    )
+    expect(job.error).toContain('this step fails')
+  })
+
+  it('uses a python fixture as a base through a build arg', async () => {
+    const dir = tempDir()
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      'ARG BASE\nFROM ${BASE}\nRUN python3 -c "print(1)" > /one\n'
+    )
+    const { result } = await runYaml(
+      `jobs:
+  py:
+    runs-on: {with: {build: {context: ., args: {BASE: ${PYTHON}}}}}
+    stages: [{name: one, type: sh, run: 'test "$(cat /one)" = 1'}]
+`,
+      { dir }
+    )
+    expect(result.status).toBe('success')
+  })
+})

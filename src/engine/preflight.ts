@@ -1,0 +1,76 @@
+import { stat } from 'node:fs/promises'
+import { planContainer, type ContainerPlanContext } from '../plan/container-plan.js'
+import type { PlannedJob } from '../plan/pipeline-plan.js'
+import { expressionScope } from '../spec/expression.js'
+import { render } from '../spec/template.js'
+import type { ImageStore } from './image-store.js'
+
+/** What a run knows before any job starts. */
+export interface PreflightContext extends Omit<ContainerPlanContext, 'renderValue'> {
+  params: Record<string, unknown>
+  env: Record<string, string | undefined>
+  images: ImageStore
+}
+
+/** Values that only exist once jobs have run: what reads them is checked when its job starts. */
+const LATER = new Set(['needs', 'stages'])
+
+/**
+ * Checks, before anything starts, what would otherwise fail a job minutes into a run:
+ * every image is made ready (pulled or built, once each), and every host path mounted
+ * exists. Returns one line per problem, by job instance id. Values that depend on
+ * upstream outputs cannot be known yet and are left to the job.
+ */
+export async function preflight(
+  jobs: readonly PlannedJob[],
+  ctx: PreflightContext
+): Promise<Map<string, string>> {
+  const problems = new Map<string, string>()
+  const checks: Promise<void>[] = []
+  for (const job of jobs) {
+    for (const instance of job.instances) {
+      const scope = expressionScope({
+        params: ctx.params,
+        run_id: ctx.runId,
+        matrix: instance.matrix,
+        job: { id: job.id, instance: instance.id }
+      })
+      const problem = (message: string) => {
+        if (!problems.has(instance.id)) problems.set(instance.id, message)
+      }
+      let planned
+      try {
+        planned = planContainer(instance, {
+          ...ctx,
+          renderValue: (text) =>
+            render(text, scope, {
+              variables: true,
+              env: ctx.env,
+              deferred: LATER,
+              onMissingVar: () => {}
+            })
+        })
+      } catch (error) {
+        problem((error as Error).message)
+        continue
+      }
+      if (!planned.image.ref.includes('{{')) {
+        checks.push(ctx.images.prepare(planned.image).catch((e: Error) => problem(e.message)))
+      }
+      for (const mount of planned.body.HostConfig.Mounts) {
+        if (mount.Type !== 'bind' || mount.Source.includes('{{')) continue
+        checks.push(
+          stat(mount.Source).then(
+            () => undefined,
+            () =>
+              problem(
+                `mount source ${mount.Source} does not exist on this machine (mounted at ${mount.Target})`
+              )
+          )
+        )
+      }
+    }
+  }
+  await Promise.all(checks)
+  return problems
+}
