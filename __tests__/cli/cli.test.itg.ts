@@ -176,15 +176,22 @@ jobs:
     )
   })
 
-  it('refuses to run a file with keys this version cannot run yet, exit 2, nothing created', async () => {
-    const file = pipelineFile(
-      `jobs:\n  a:\n    runs-on: {with: {image: ${BUSYBOX}}}\n    services: {db: {image: ${BUSYBOX}}}\n`
+  it('--untrusted refuses host access before anything starts (exit 2, at the line); it hardens what it runs', async () => {
+    const line = `    runs-on: {with: {image: ${BUSYBOX}, privileged: true, volumes: [{source: /etc, target: /h}]}}`
+    const file = pipelineFile(`jobs:\n  a:\n${line}\n`)
+    const refused = await runNode(CLI, ['run', file, '--untrusted'])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      `${file}:3:${line.indexOf('true') + 1}: jobs.a: privileged: true gives the job the whole host; refused for an untrusted pipeline (pull request from a fork)`,
+      `${file}:3:${line.indexOf('/etc') + 1}: jobs.a: mounts the host path /etc; refused for an untrusted pipeline: only paths inside ${process.cwd()} may be mounted`
+    ])
+    const hardened = pipelineFile(
+      `jobs:\n  a:\n    runs-on: {with: {image: ${BUSYBOX}}}\n    stages: [{name: s, type: sh, run: 'grep NoNewPrivs /proc/self/status; cat /sys/fs/cgroup/pids/pids.max'}]\n`
     )
-    const { code, stderr } = await runNode(CLI, ['run', file])
-    expect(code).toBe(2)
-    expect(stderr.trim()).toBe(
-      `${file}:4:5: jobs.a.services: this version of ctr-pipeline validates this key but cannot run it yet`
-    )
+    const { code, stdout } = await runNode(CLI, ['run', hardened, '--untrusted'])
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^\[a\] NoNewPrivs:\s+1$/m)
+    expect(stdout).toMatch(/^\[a\] 1024$/m)
   })
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
@@ -209,7 +216,7 @@ jobs:
     await run.waitFor(/\[first\] napping/)
     run.child.kill('SIGTERM')
     expect((await run.exited).code).toBe(130)
-    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0, images: 0 })
+    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 1, images: 0 })
     const [kept] = await docker.listContainers({
       all: true,
       filters: JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
@@ -225,10 +232,10 @@ jobs:
     await run.waitFor(/\[first\] napping/)
     run.child.kill('SIGKILL')
     await run.exited
-    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 0, images: 0 })
+    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 1, images: 0 })
     const { code, stdout } = await runNode(CLI, ['cleanup', '--run-id', runId])
     expect(code).toBe(0)
-    expect(stdout).toBe('removed 1 containers, 1 volumes, 0 networks, 0 built images\n')
+    expect(stdout).toBe('removed 1 containers, 1 volumes, 1 networks, 0 built images\n')
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 })

@@ -130,8 +130,10 @@ describe('runs-on.with options take effect in the container', () => {
   })
 
   it('network.extra_hosts and network.dns reach /etc/hosts and /etc/resolv.conf', async () => {
+    // On the default bridge: on the run's network, Docker's embedded DNS (127.0.0.11)
+    // answers in resolv.conf and forwards to the dns servers.
     const { output } = await runWith(
-      'network: {extra_hosts: {db.local: 10.0.0.5}, dns: [10.0.0.2]}',
+      'network: {network_mode: bridge, extra_hosts: {db.local: 10.0.0.5}, dns: [10.0.0.2]}',
       'grep db.local /etc/hosts; grep nameserver /etc/resolv.conf'
     )
     expect(output).toEqual(['10.0.0.5\tdb.local', 'nameserver 10.0.0.2'])
@@ -151,5 +153,16 @@ describe('runs-on.with options take effect in the container', () => {
     if (job.status === 'failure') {
       expect(job.error).toBe('could not select device driver "" with capabilities: [[gpu utility]]')
     }
+  })
+
+  it('allow_host_access: true lets a job mount the Docker socket (without it the file is invalid)', async () => {
+    const { result, lines } = await runYaml(`jobs:
+  ops:
+    allow_host_access: true
+    runs-on: {with: {image: ${BUSYBOX}, volumes: [{source: /var/run/docker.sock, target: /var/run/docker.sock}]}}
+    stages: [{name: sock, type: sh, run: 'test -S /var/run/docker.sock && echo socket there'}]
+`)
+    expect(result.status).toBe('success')
+    expect(lines).toContain('[ops] socket there')
   })
 })

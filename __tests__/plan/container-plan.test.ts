@@ -6,6 +6,7 @@ const ctx: ContainerPlanContext = {
   pipelineDir: '/repo/pipelines',
   workflowVolume: 'ctr-pipeline-r1',
   namedVolumes: { cache: 'ctr-pipeline-r1-cache', shared: 'team-shared' },
+  runNetwork: 'ctr-pipeline-r1',
   renderValue: (text) => text.replace('{{ params.dataset }}', 'sales')
 }
 
@@ -20,6 +21,8 @@ function jobWith(
     outputs: {},
     retry: { count: 0, delay_ms: 0 },
     artifacts: [],
+    services: {},
+    allow_host_access: false,
     position: { file: 'p.yml', line: 1, col: 1 },
     stages: stages ? [] : undefined,
     container: {

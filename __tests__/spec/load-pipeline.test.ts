@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { formatProblem } from '../../src/spec/spec-error.js'
 import type { ContainerSpec, Pipeline } from '../../src/spec/pipeline-types.js'
 import { problemsOf } from '../helpers/spec.js'
 
@@ -90,6 +89,18 @@ describe('parsePipeline', () => {
       'pids_limit in two places',
       job(`${withImage}        pids_limit: 5\n        resources: {pids_limit: 6}\n`),
       /^p\.yml:6:9: jobs\.a\.runs-on\.with: 'pids_limit' is given both here and under 'resources'; keep one$/
+    ],
+    [
+      'the Docker socket mounted without allow_host_access',
+      job(
+        `${withImage}        volumes: [{source: /var/run/docker.sock, target: /var/run/docker.sock}]\n`
+      ),
+      /^p\.yml:6:28: jobs\.a: mounting \/var\/run\/docker\.sock gives the job control of the Docker engine, and so of the host; set allow_host_access: true on the job to allow it$/
+    ],
+    [
+      'services with a network_mode',
+      job(`${withImage}        network: {network_mode: none}\n    services: {db: {image: pg}}\n`),
+      /^p\.yml:6:33: jobs\.a: services are reached over the run's network; a job with services cannot set network_mode$/
     ],
     [
       'both image and build',
@@ -286,12 +297,19 @@ describe('parsePipeline', () => {
     expect(a.container.command).toEqual(['--input', '/data/my file.csv', '-v'])
   })
 
-  it('keeps keys it cannot run yet as pending, for run to refuse', () => {
-    const text = job(`${withImage}    allow_host_access: true\n    services: {db: {image: pg}}\n`)
+  it('finds where jobs reach the host, by kind, at the value', () => {
+    const text = job(
+      `    runs-on:\n      with:\n        image: busybox\n        privileged: true\n        cap_add: [NET_ADMIN]\n` +
+        `        network: {network_mode: host}\n        volumes:\n          - {source: ./data, target: /d}\n` +
+        `          - {source: cache, target: /c}\n    allow_host_access: true\n` +
+        `volumes: {cache: {}}\n`
+    )
     const pipeline = parsePipeline(text, 'p.yml', '/repo')
-    expect(pipeline.pending.map(formatProblem)).toEqual([
-      'p.yml:6:5: jobs.a.allow_host_access: this version of ctr-pipeline validates this key but cannot run it yet',
-      'p.yml:7:5: jobs.a.services: this version of ctr-pipeline validates this key but cannot run it yet'
+    expect(pipeline.hostAccess.map((a) => [a.kind, a.line, a.hostPath])).toEqual([
+      ['privileged', 6, undefined],
+      ['cap_add', 7, undefined],
+      ['host_network', 8, undefined],
+      ['host_path', 10, '/repo/data']
     ])
   })
 

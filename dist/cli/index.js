@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 9072:
+/***/ 6907:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83733,6 +83733,8 @@ function runLabels(runId) {
 }
 /** The job instance (`report-2`) a container runs, as in its name and state folder. */
 const LABEL_INSTANCE = 'ctr-pipeline.instance';
+/** On a service container: its key under the job's `services:`. */
+const LABEL_SERVICE = 'ctr-pipeline.service';
 
 ;// CONCATENATED MODULE: ./src/engine/docker-client.ts
 
@@ -83768,6 +83770,44 @@ class DockerodeClient {
     }
     async createVolume(volume) {
         await this.docker.createVolume(volume);
+    }
+    async createNetwork(name, labels) {
+        await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels });
+    }
+    async connectNetwork(containerId, network, aliases) {
+        await this.docker
+            .getNetwork(network)
+            .connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
+    }
+    async removeNetwork(name) {
+        await ignoreMissing(this.docker.getNetwork(name).remove());
+    }
+    async health(containerId) {
+        const { State } = await this.docker.getContainer(containerId).inspect();
+        const health = State.Health;
+        const last = health?.Log?.at(-1)?.Output.trim();
+        return {
+            running: State.Running,
+            exitCode: State.ExitCode,
+            health: health?.Status ?? 'none',
+            ...(last ? { lastCheck: last } : {})
+        };
+    }
+    async logTail(containerId, lines) {
+        const raw = (await this.docker
+            .getContainer(containerId)
+            .logs({ stdout: true, stderr: true, tail: lines, follow: false }));
+        // Without a TTY, each chunk has an 8-byte header: stream type, then payload length.
+        const text = [];
+        for (let at = 0; at + 8 <= raw.length;) {
+            const size = raw.readUInt32BE(at + 4);
+            text.push(raw.subarray(at + 8, at + 8 + size).toString('utf8'));
+            at += 8 + size;
+        }
+        return text
+            .join('')
+            .split('\n')
+            .filter((l) => l.length > 0);
     }
     async volumeExists(name) {
         try {
@@ -86431,6 +86471,14 @@ function jobStateDir(slug) {
 function jobWorkDir(slug) {
     return `${JOBS_DIR}/${slug}`;
 }
+/** The run's user-defined network: jobs reach each other on it by their instance name. */
+function runNetworkName(runId) {
+    return `ctr-pipeline-${runId}`;
+}
+/** A job instance's own network, where its services answer to their keys. */
+function servicesNetworkName(runId, slug) {
+    return `ctr-pipeline-${runId}-${slug}`;
+}
 
 ;// CONCATENATED MODULE: ./src/spec/template.ts
 
@@ -86983,7 +87031,11 @@ function planContainer(instance, ctx) {
         ];
     }
     mapSecurity(spec, body, r);
+    if (ctx.untrusted)
+        harden(body);
     mapNetwork(spec.network, body, r);
+    if (!spec.network.network_mode)
+        joinNetwork(body, ctx.runNetwork, [instance.slug]);
     const planned = { name: containerName(instance, ctx), body, image };
     if (spec.platform)
         planned.platform = r(spec.platform);
@@ -87008,6 +87060,60 @@ function mapSecurity(spec, body, r) {
     if (spec.privileged)
         host.Privileged = true;
 }
+/**
+ * An untrusted pipeline's processes cannot gain privileges (setuid binaries, file
+ * capabilities) and cannot fork-bomb the runner.
+ */
+function harden(body) {
+    body.HostConfig.SecurityOpt = ['no-new-privileges'];
+    body.HostConfig.PidsLimit ??= UNTRUSTED_PIDS_LIMIT;
+}
+/** The pids limit of an untrusted pipeline's containers, unless a job sets its own. */
+const UNTRUSTED_PIDS_LIMIT = 1024;
+/** Puts a container on a user-defined network, where `aliases` resolve to it. */
+function joinNetwork(body, network, aliases) {
+    body.HostConfig.NetworkMode = network;
+    body.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: aliases } } };
+}
+/**
+ * A job's service container (`services.KEY`): on the job instance's own network, where it
+ * answers to KEY, labelled with the run, the job and the service.
+ */
+function planService(instance, key, ctx) {
+    const service = instance.job.services[key];
+    const r = ctx.renderValue;
+    const image = r(service.image);
+    const body = {
+        Image: image,
+        Env: Object.entries(service.env).map(([k, v]) => `${k}=${r(v)}`),
+        Labels: {
+            ...runLabels(ctx.runId),
+            [LABEL_JOB]: instance.job.id,
+            [LABEL_INSTANCE]: instance.slug,
+            [LABEL_SERVICE]: key
+        },
+        HostConfig: { Mounts: [] }
+    };
+    if (service.command)
+        body.Cmd = service.command.map(r);
+    const check = service.healthcheck;
+    if (check) {
+        const ns = (ms) => ms * 1_000_000;
+        body.Healthcheck = {
+            Test: check.test.map(r),
+            Interval: ns(check.interval_ms),
+            Timeout: ns(check.timeout_ms),
+            Retries: check.retries,
+            StartPeriod: ns(check.start_period_ms)
+        };
+    }
+    mapPorts(service.ports, body, r);
+    if (ctx.untrusted)
+        harden(body);
+    joinNetwork(body, ctx.network, [key]);
+    const name = `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
+    return { name, body, image: { kind: 'pull', ref: image, policy: 'missing' } };
+}
 /** `network_mode` and `ports` as `docker run --network` and `-p` set them. */
 function mapNetwork(network, body, r) {
     if (network.network_mode)
@@ -87017,7 +87123,11 @@ function mapNetwork(network, body, r) {
         body.HostConfig.ExtraHosts = hosts.map(([h, ip]) => `${r(h)}:${r(ip)}`);
     if (network.dns.length > 0)
         body.HostConfig.Dns = network.dns.map(r);
-    const ports = Object.entries(network.ports);
+    mapPorts(network.ports, body, r);
+}
+/** `-p`: container port (`8080`, `53/udp`) to host port (`8080`, `127.0.0.1:8080`, any). */
+function mapPorts(portMap, body, r) {
+    const ports = Object.entries(portMap);
     if (ports.length === 0)
         return;
     body.ExposedPorts = {};
@@ -87231,6 +87341,81 @@ function describeExit(code, memory) {
     return hint ? `exit code ${code}: ${hint}` : `exit code ${code}`;
 }
 
+;// CONCATENATED MODULE: ./src/engine/services.ts
+
+
+
+
+/** How many of a failed service's last log lines its error quotes. */
+const SERVICE_LOG_LINES = 20;
+/** How often a starting service is looked at. */
+const POLL_MS = 100;
+/** Slack beyond what the health check's own timings allow, before giving up on it. */
+const HEALTH_SLACK_MS = 10_000;
+/**
+ * Starts a job instance's `services:` on a network of its own, where each answers to its
+ * key, connects the job's (created, not yet started) container to it, and waits until
+ * every service is healthy (or, without a health check, running). A service that exits
+ * or fails its health check throws, quoting its last log lines; whatever was started is
+ * removed first.
+ */
+async function startServices(instance, jobContainerId, ctx) {
+    const network = servicesNetworkName(ctx.runId, instance.slug);
+    const started = [];
+    const stop = async () => {
+        await Promise.all(started.map((id) => ctx.client.removeContainer(id)));
+        await ctx.client.removeNetwork(network);
+    };
+    try {
+        await ctx.client.createNetwork(network, runLabels(ctx.runId));
+        const keys = Object.keys(instance.job.services);
+        const ids = await Promise.all(keys.map(async (key) => {
+            const planned = planService(instance, key, { ...ctx, network });
+            await ctx.images.prepare(planned.image);
+            const id = await ctx.client.createContainer(planned.name, planned.body);
+            started.push(id);
+            await ctx.client.startContainer(id);
+            return id;
+        }));
+        await ctx.client.connectNetwork(jobContainerId, network, [instance.slug]);
+        await Promise.all(keys.map((key, i) => waitReady(instance, key, ids[i], ctx)));
+        return { stop };
+    }
+    catch (error) {
+        await stop().catch(() => undefined);
+        throw error;
+    }
+}
+async function waitReady(instance, key, id, ctx) {
+    const check = instance.job.services[key].healthcheck;
+    const allowedMs = check
+        ? check.start_period_ms + (check.interval_ms + check.timeout_ms) * (check.retries + 1)
+        : 0;
+    const deadline = Date.now() + allowedMs + HEALTH_SLACK_MS;
+    for (;;) {
+        ctx.signal.throwIfAborted();
+        const state = await ctx.client.health(id);
+        if (!state.running) {
+            throw await serviceError(`service '${key}' exited with code ${state.exitCode}`, id, ctx);
+        }
+        if (state.health === 'healthy' || state.health === 'none') {
+            ctx.reporter.info(`[${instance.id}] service ${key} ready`);
+            return;
+        }
+        if (state.health === 'unhealthy' || Date.now() > deadline) {
+            const verdict = state.health === 'unhealthy' ? 'failed its health check' : 'never became healthy';
+            const last = state.lastCheck ? ` (last check: ${state.lastCheck})` : '';
+            throw await serviceError(`service '${key}' ${verdict}${last}`, id, ctx);
+        }
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(POLL_MS);
+    }
+}
+async function serviceError(message, id, ctx) {
+    const lines = await ctx.client.logTail(id, SERVICE_LOG_LINES).catch(() => []);
+    const tail = lines.length > 0 ? `; its last log lines:\n${lines.join('\n')}` : '';
+    return new Error(`${message}${tail}`);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/line-splitter.ts
 
 /** A line longer than this is handed over in pieces, so one endless line cannot fill memory. */
@@ -87319,6 +87504,7 @@ function parseOutputFile(text) {
 
 
 
+
 /** Why a job's container was killed by the job itself: it ran out of time. */
 class TimedOut extends Error {
     name = 'TimedOut';
@@ -87373,6 +87559,7 @@ async function runAttempt(instance, ctx, attempt) {
         : setTimeout(() => timeout.abort(new TimedOut(`job timed out after ${seconds(job.timeout_ms)}`)), job.timeout_ms);
     const signal = AbortSignal.any([ctx.signal, timeout.signal]);
     let containerId;
+    let services;
     let killing = Promise.resolve();
     const kill = () => {
         if (containerId)
@@ -87391,6 +87578,8 @@ async function runAttempt(instance, ctx, attempt) {
             pipelineDir: ctx.pipeline.dir,
             workflowVolume: ctx.workflowVolume,
             namedVolumes: ctx.namedVolumes,
+            runNetwork: ctx.runNetwork,
+            untrusted: ctx.untrusted,
             renderValue
         });
         ctx.reporter.jobStarted(instance, planned.body.Image);
@@ -87405,6 +87594,9 @@ async function runAttempt(instance, ctx, attempt) {
             jobWorkDir(instance.slug),
             ...(job.stages ? [jobStateDir(instance.slug)] : [])
         ]);
+        if (Object.keys(job.services).length > 0) {
+            services = await startServices(instance, containerId, { ...ctx, renderValue, signal });
+        }
         if (job.stages) {
             await ctx.client.startContainer(containerId);
             const stages = new StageRunner(instance, containerId, ctx, signal, result, {
@@ -87452,6 +87644,9 @@ async function runAttempt(instance, ctx, attempt) {
             if (!ctx.keep)
                 await ctx.client.removeContainer(containerId).catch(() => undefined);
         }
+        // After the job's container: a network cannot go while a container is on it.
+        if (services && !ctx.keep)
+            await services.stop().catch(() => undefined);
     }
     result.duration_ms = Date.now() - started;
     ctx.reporter.jobFinished(instance, result);
@@ -87678,6 +87873,7 @@ function summarizeJob(job, results) {
 
 
 
+
 /** Values that only exist once jobs have run: what reads them is checked when its job starts. */
 const LATER = new Set(['needs', 'stages']);
 /**
@@ -87701,24 +87897,26 @@ async function preflight(jobs, ctx) {
                 if (!problems.has(instance.id))
                     problems.set(instance.id, message);
             };
+            const renderValue = (text) => render(text, scope, {
+                variables: true,
+                env: ctx.env,
+                deferred: LATER,
+                onMissingVar: () => { }
+            });
             let planned;
             try {
-                planned = planContainer(instance, {
-                    ...ctx,
-                    renderValue: (text) => render(text, scope, {
-                        variables: true,
-                        env: ctx.env,
-                        deferred: LATER,
-                        onMissingVar: () => { }
-                    })
-                });
+                planned = planContainer(instance, { ...ctx, renderValue });
             }
             catch (error) {
                 problem(error.message);
                 continue;
             }
-            if (!planned.image.ref.includes('{{')) {
-                checks.push(ctx.images.prepare(planned.image).catch((e) => problem(e.message)));
+            const network = servicesNetworkName(ctx.runId, instance.slug);
+            const services = Object.keys(job.job.services).map((key) => planService(instance, key, { runId: ctx.runId, renderValue, network }).image);
+            for (const image of [planned.image, ...services]) {
+                if (image.ref.includes('{{'))
+                    continue;
+                checks.push(ctx.images.prepare(image).catch((e) => problem(e.message)));
             }
             for (const mount of planned.body.HostConfig.Mounts) {
                 if (mount.Type !== 'bind' || mount.Source.includes('{{'))
@@ -87777,6 +87975,7 @@ async function runPipeline(options) {
     try {
         const workflowVolume = workflowVolumeName(runId);
         const namedVolumes = namedVolumeNames(pipeline.volumes, runId);
+        const runNetwork = runNetworkName(runId);
         const images = new ImageStore(client, reporter, options.env);
         // Interrupted while images are pulled: the jobs below all end up cancelled.
         const problems = await untilAborted(preflight(jobs, {
@@ -87784,6 +87983,8 @@ async function runPipeline(options) {
             pipelineDir: pipeline.dir,
             workflowVolume,
             namedVolumes,
+            runNetwork,
+            untrusted: options.untrusted ?? false,
             params: options.params,
             env: options.env,
             images
@@ -87797,6 +87998,7 @@ async function runPipeline(options) {
         }
         else {
             await createVolumes(client, plan, runId, workflowVolume, namedVolumes);
+            await client.createNetwork(runNetwork, runLabels(runId));
             let volumeReady;
             const prepareVolume = (containerId) => {
                 volumeReady ??= client
@@ -87817,6 +88019,8 @@ async function runPipeline(options) {
                 runId,
                 workflowVolume,
                 namedVolumes,
+                runNetwork,
+                untrusted: options.untrusted ?? false,
                 env: options.env,
                 artifactsDir: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
                 keep: options.keep ?? false
@@ -87996,7 +88200,84 @@ function newRunId(now = new Date()) {
     return `${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
 }
 
+;// CONCATENATED MODULE: ./src/spec/host-access.ts
+
+/** The Docker socket, where engines listen: whoever holds it controls the engine. */
+const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
+/**
+ * Every place a job reaches the host: privileged mode, added capabilities, host
+ * networking, and host paths it mounts (the Docker socket and `/` named as such). What is
+ * allowed depends on the mode a run is in (see `trustProblems`); `message` says what the
+ * access gives away.
+ */
+function findHostAccess(jobs, dir, namedVolumes, source) {
+    const found = [];
+    for (const job of jobs) {
+        const at = ['jobs', job.id, 'runs-on', 'with'];
+        const add = (kind, where, message, hostPath) => found.push({
+            ...source.valuePosition(where),
+            kind,
+            job: job.id,
+            message: `jobs.${job.id}: ${message}`,
+            ...(hostPath ? { hostPath } : {})
+        });
+        const spec = job.container;
+        if (spec.privileged)
+            add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
+        if (spec.cap_add.length > 0)
+            add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
+        if (spec.network.network_mode === 'host')
+            add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
+        spec.volumes.forEach((volume, i) => {
+            if (namedVolumes.has(volume.source))
+                return;
+            const hostPath = external_node_path_default().resolve(dir, volume.source);
+            const where = [...at, 'volumes', i, 'source'];
+            if (DOCKER_SOCKETS.has(hostPath))
+                add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
+            else if (hostPath === '/')
+                add('host_root', where, "mounting / gives the job the host's whole filesystem", hostPath);
+            else
+                add('host_path', where, `mounts the host path ${hostPath}`, hostPath);
+        });
+    }
+    return found;
+}
+/**
+ * The host access a run must refuse before it starts. Always: the Docker socket and `/`
+ * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): also
+ * privileged mode, `cap_add`, host networking, the Docker socket and `/` whatever the
+ * job says, and host paths outside the workspace.
+ */
+function trustProblems(access, jobs, mode) {
+    const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id));
+    const problems = [];
+    for (const a of access) {
+        const { kind } = a;
+        const problem = (why) => problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` });
+        if (mode.untrusted) {
+            if (kind !== 'host_path') {
+                problem('refused for an untrusted pipeline (pull request from a fork)');
+            }
+            else if (!isInside(a.hostPath, mode.workspace)) {
+                problem(`refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`);
+            }
+        }
+        else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
+            problem('set allow_host_access: true on the job to allow it');
+        }
+    }
+    return problems;
+}
+function isInside(hostPath, folder) {
+    if (hostPath.includes('{{'))
+        return false;
+    const relative = external_node_path_default().relative(folder, hostPath);
+    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
+}
+
 ;// CONCATENATED MODULE: ./src/app/run-session.ts
+
 
 
 
@@ -88025,9 +88306,15 @@ const FORCED_EXIT_MS = 5000;
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
  */
 async function runSession(options) {
-    const { pending } = options.plan.pipeline;
-    if (pending.length > 0)
-        throw new SpecError(pending);
+    const { pipeline } = options.plan;
+    if (options.untrusted) {
+        const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
+            untrusted: true,
+            workspace: options.workspace ?? process.cwd()
+        });
+        if (refused.length > 0)
+            throw new SpecError(refused);
+    }
     const client = options.client ?? new DockerodeClient();
     const runId = newRunId();
     const controller = new AbortController();
@@ -88058,6 +88345,7 @@ async function runSession(options) {
             maxParallel: options.maxParallel,
             artifactsDir: options.artifactsDir,
             keep: options.keep,
+            untrusted: options.untrusted,
             signal: controller.signal
         });
     }
@@ -88453,6 +88741,7 @@ function planDocument(plan, params, env) {
                     pipelineDir: plan.pipeline.dir,
                     workflowVolume: workflowVolumeName(PLAN_RUN_ID),
                     namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
+                    runNetwork: runNetworkName(PLAN_RUN_ID),
                     renderValue: (text) => render(text, scope, { variables: true, env, deferred })
                 });
                 return {
@@ -88897,46 +89186,6 @@ function upstreamOf(job, pipeline) {
     return seen;
 }
 
-;// CONCATENATED MODULE: ./src/spec/pending-keys.ts
-
-
-
-/**
- * Keys the schema accepts (they are part of the file format) but that this version's
- * engine does not act on yet. `run` refuses a file that uses them rather than silently
- * ignoring them; `validate` and `plan` accept them.
- */
-const PENDING = [
-    ['jobs', '*', 'services'],
-    ['jobs', '*', 'allow_host_access']
-];
-/** Problems for each key of the file that the engine cannot run yet, at the key. */
-function pendingKeys(raw, source) {
-    const found = [];
-    for (const pattern of PENDING)
-        pending_keys_collect(raw, pattern, [], found);
-    return inFileOrder(found.map((path) => ({
-        ...source.keyPosition(path),
-        message: `${describePath(path)}: this version of ctr-pipeline validates this key but cannot run it yet`
-    })));
-}
-function pending_keys_collect(value, pattern, at, out) {
-    if (pattern.length === 0) {
-        out.push(at);
-        return;
-    }
-    const [head, ...rest] = pattern;
-    if (Array.isArray(value)) {
-        if (head === '*')
-            value.forEach((v, i) => pending_keys_collect(v, rest, [...at, i], out));
-    }
-    else if (isRecord(value)) {
-        const keys = head === '*' ? Object.keys(value) : Object.hasOwn(value, head) ? [String(head)] : [];
-        for (const key of keys)
-            pending_keys_collect(value[key], rest, [...at, key], out);
-    }
-}
-
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
@@ -89224,8 +89473,10 @@ function parsePipeline(text, file, dir) {
     }
     problems.push(...schemaProblems(raw, source));
     const pipeline = buildPipeline(raw, file, dir, source);
-    pipeline.pending = pendingKeys(raw, source);
-    problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source));
+    pipeline.hostAccess = findHostAccess(pipeline.jobs, dir, new Set(Object.keys(pipeline.volumes)), source);
+    problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source), 
+    // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
+    ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir }));
     if (problems.length > 0)
         throw new SpecError(inFileOrder(problems));
     return pipeline;
@@ -89253,7 +89504,7 @@ function buildPipeline(raw, file, dir, source) {
         params: buildParams(top.params),
         jobs,
         volumes: buildVolumes(top.volumes),
-        pending: []
+        hostAccess: []
     };
 }
 function buildVolumes(raw) {
@@ -89307,6 +89558,8 @@ function buildJob(id, raw, source) {
         outputs: textMap(raw.outputs),
         retry: buildRetry(raw.retry),
         artifacts: strings(raw.artifacts),
+        services: Object.fromEntries(Object.entries(record(raw.services)).map(([key, v]) => [key, buildService(record(v))])),
+        allow_host_access: raw.allow_host_access === true,
         position: source.keyPosition(at)
     };
     const timeout = duration(raw.timeout);
@@ -89321,6 +89574,39 @@ function buildJob(id, raw, source) {
     if (Array.isArray(raw.stages))
         job.stages = raw.stages.map((s, i) => buildStage(record(s), i, [...at, 'stages', i], source));
     return job;
+}
+/**
+ * Service health checks default to a fast rhythm (1 s between checks, 30 retries) rather
+ * than Docker's 30 s: a CI job waits on them.
+ */
+const HEALTHCHECK_DEFAULTS = {
+    interval_ms: 1000,
+    timeout_ms: 5000,
+    retries: 30,
+    start_period_ms: 0
+};
+function buildService(raw) {
+    const service = {
+        image: string(raw.image) ?? '',
+        env: textMap(raw.env),
+        ports: Object.fromEntries(Object.entries(record(raw.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null]))
+    };
+    const command = splitWords(raw.command);
+    if (command)
+        service.command = command;
+    if (isRecord(raw.healthcheck)) {
+        const check = raw.healthcheck;
+        // A string is a shell script, as in a Dockerfile's `HEALTHCHECK CMD script`.
+        const words = typeof check.test === 'string' ? ['CMD-SHELL', check.test] : strings(check.test);
+        service.healthcheck = {
+            test: ['CMD', 'CMD-SHELL', 'NONE'].includes(words[0]) ? words : ['CMD', ...words],
+            interval_ms: duration(check.interval) ?? HEALTHCHECK_DEFAULTS.interval_ms,
+            timeout_ms: duration(check.timeout) ?? HEALTHCHECK_DEFAULTS.timeout_ms,
+            retries: typeof check.retries === 'number' ? check.retries : HEALTHCHECK_DEFAULTS.retries,
+            start_period_ms: duration(check.start_period) ?? HEALTHCHECK_DEFAULTS.start_period_ms
+        };
+    }
+    return service;
 }
 function buildStrategy(raw, at, source) {
     const strategy = { fail_fast: raw.fail_fast !== false };
@@ -89502,6 +89788,8 @@ function crossChecks(pipeline, raw, source) {
                 fail(source.keyPosition([...at, 'runs-on', 'with', key]), `jobs.${job.id}.runs-on.with: '${key}' is given both here and under 'resources'; keep one`);
         }
         const withAt = [...at, 'runs-on', 'with'];
+        if (Object.keys(job.services).length > 0 && job.container.network.network_mode)
+            fail(source.valuePosition([...withAt, 'network', 'network_mode']), `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`);
         if (rawWith.image !== undefined && rawWith.build !== undefined)
             fail(source.keyPosition([...withAt, 'build']), `jobs.${job.id}.runs-on.with: give 'image' or 'build', not both (a built image is tagged for the run)`);
         if (job.container.auth && !/^\$\{\w+\}$/.test(job.container.auth.password.trim()))
@@ -89579,6 +89867,7 @@ function cli_main_program(setExit) {
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
         .option('--result <file>', 'write the result document (JSON) to this file')
         .option('--keep', 'keep containers and volumes after the run, for debugging')
+        .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
         .action(async (file, opts) => {
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
@@ -89589,7 +89878,8 @@ function cli_main_program(setExit) {
             only: opts.job,
             maxParallel: opts.maxParallel,
             artifactsDir: opts.artifactsDir,
-            keep: opts.keep
+            keep: opts.keep,
+            untrusted: opts.untrusted
         });
         if (opts.result)
             await (0,promises_namespaceObject.writeFile)(opts.result, `${JSON.stringify(result, null, 2)}\n`);
@@ -89675,7 +89965,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9072);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6907);
 
 
 process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     reporter,
     maxParallel: settings.maxParallel,
     artifactsDir: settings.artifactsDir,
+    untrusted: settings.untrusted,
+    workspace: settings.workspace,
     onRunId: (runId) => {
       core.saveState(STATE_RUN_ID, runId)
       core.setOutput('run-id', runId)

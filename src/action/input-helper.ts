@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
@@ -20,6 +21,10 @@ export interface ActionSettings {
   /** Upload each instance's artifacts as a workflow artifact named `<prefix><instance>`. */
   uploadArtifacts: boolean
   artifactNamePrefix: string
+  /** Untrusted mode: `untrusted: true`, or `auto` on a pull request from a fork. */
+  untrusted: boolean
+  /** The checkout: what an untrusted pipeline may mount from. */
+  workspace: string
 }
 
 /**
@@ -51,8 +56,44 @@ export async function getSettings(): Promise<ActionSettings> {
         path.join(process.env.RUNNER_TEMP ?? workspace, DEFAULT_ARTIFACTS_DIR)
     ),
     uploadArtifacts: booleanInput('upload-artifacts'),
-    artifactNamePrefix: core.getInput('artifact-name-prefix')
+    artifactNamePrefix: core.getInput('artifact-name-prefix'),
+    untrusted: await untrustedInput(),
+    workspace
   }
+}
+
+/** `untrusted`: true, false, or `auto` (the default): true on a pull request from a fork. */
+async function untrustedInput(): Promise<boolean> {
+  const text = core.getInput('untrusted').trim().toLowerCase()
+  if (text === 'true') return true
+  if (text === 'false') return false
+  if (text !== '' && text !== 'auto') {
+    throw new InputError(
+      `input 'untrusted' is '${core.getInput('untrusted')}': expected auto, true or false`
+    )
+  }
+  const eventPath = process.env.GITHUB_EVENT_PATH
+  if (!eventPath || !existsSync(eventPath)) return false
+  return isForkPullRequest(JSON.parse(await readFile(eventPath, 'utf8')) as unknown)
+}
+
+/**
+ * Whether a workflow event is a pull request whose head is in another repository (a
+ * fork): its pipeline file was written by someone without write access to this one.
+ */
+export function isForkPullRequest(event: unknown): boolean {
+  const pr = (event as { pull_request?: { head?: { repo?: RepoRef }; base?: { repo?: RepoRef } } })
+    ?.pull_request
+  if (!pr) return false
+  const head = pr.head?.repo
+  // A head repository that was deleted shows as null: it cannot be trusted either.
+  if (!head) return true
+  return head.fork === true || head.full_name !== pr.base?.repo?.full_name
+}
+
+interface RepoRef {
+  full_name?: string
+  fork?: boolean
 }
 
 /** A true/false input; empty is false. */

@@ -4,6 +4,7 @@ import { newRunId } from '../engine/run-id.js'
 import type { RunReporter } from '../engine/run-reporter.js'
 import type { RunResult, Status } from '../engine/run-result.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import { trustProblems } from '../spec/host-access.js'
 import { SpecError } from '../spec/spec-error.js'
 
 /** The exit statuses of the contract. */
@@ -31,6 +32,13 @@ export interface RunSessionOptions {
   /** Where declared artifacts are copied, a folder per job instance. */
   artifactsDir?: string
   keep?: boolean
+  /**
+   * Untrusted mode, for pull requests from forks: host access is refused before the run
+   * starts, and containers run with no-new-privileges and a pids limit.
+   */
+  untrusted?: boolean
+  /** Untrusted: the folder jobs may mount host paths from (default: the current folder). */
+  workspace?: string
   /** Called with the run id before anything is created (the action saves it for `post`). */
   onRunId?: (runId: string) => void
   client?: DockerClient
@@ -47,8 +55,14 @@ const FORCED_EXIT_MS = 5000
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
  */
 export async function runSession(options: RunSessionOptions): Promise<RunResult> {
-  const { pending } = options.plan.pipeline
-  if (pending.length > 0) throw new SpecError(pending)
+  const { pipeline } = options.plan
+  if (options.untrusted) {
+    const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
+      untrusted: true,
+      workspace: options.workspace ?? process.cwd()
+    })
+    if (refused.length > 0) throw new SpecError(refused)
+  }
   const client = options.client ?? new DockerodeClient()
   const runId = newRunId()
   const controller = new AbortController()
@@ -80,6 +94,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       maxParallel: options.maxParallel,
       artifactsDir: options.artifactsDir,
       keep: options.keep,
+      untrusted: options.untrusted,
       signal: controller.signal
     })
   } finally {

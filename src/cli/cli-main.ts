@@ -62,6 +62,10 @@ function program(setExit: (status: number) => void): Command {
     )
     .option('--result <file>', 'write the result document (JSON) to this file')
     .option('--keep', 'keep containers and volumes after the run, for debugging')
+    .option(
+      '--untrusted',
+      'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers'
+    )
     .action(
       async (
         file: string,
@@ -72,6 +76,7 @@ function program(setExit: (status: number) => void): Command {
           artifactsDir: string
           result?: string
           keep?: boolean
+          untrusted?: boolean
         }
       ) => {
         const pipeline = await loadPipelineFile(file)
@@ -83,7 +88,8 @@ function program(setExit: (status: number) => void): Command {
           only: opts.job,
           maxParallel: opts.maxParallel,
           artifactsDir: opts.artifactsDir,
-          keep: opts.keep
+          keep: opts.keep,
+          untrusted: opts.untrusted
         })
         if (opts.result) await writeFile(opts.result, `${JSON.stringify(result, null, 2)}\n`)
         setExit(exitStatusOf(result.status))

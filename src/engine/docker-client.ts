@@ -53,6 +53,16 @@ export interface BuildOptions {
   pull: boolean
 }
 
+/** How a service container is doing, from its inspect data. */
+export interface ContainerHealth {
+  running: boolean
+  exitCode: number
+  /** Docker's health status; `none` for a container without a health check. */
+  health: 'starting' | 'healthy' | 'unhealthy' | 'none'
+  /** What the last health check printed. */
+  lastCheck?: string
+}
+
 /** A registry refused the credentials (or asked for some): said as such, with the registry. */
 export class RegistryAuthError extends Error {
   override name = 'RegistryAuthError'
@@ -67,6 +77,12 @@ export interface DockerClient {
   ping(): Promise<void>
   /** Creates a volume; the engine keeps one that exists already as it is. */
   createVolume(volume: VolumeCreateOptions): Promise<void>
+  /** Creates a user-defined bridge network. */
+  createNetwork(name: string, labels: Record<string, string>): Promise<void>
+  /** Connects a created container to a network, where `aliases` resolve to it. */
+  connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void>
+  /** Removes a network; one already gone is not an error. */
+  removeNetwork(name: string): Promise<void>
   /** Whether a volume of this name exists (for `external: true` volumes). */
   volumeExists(name: string): Promise<boolean>
   /**
@@ -124,6 +140,10 @@ export interface DockerClient {
   archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined>
   /** The container's working folder: `working_dir`, else the image's, else `/`. */
   workingDir(containerId: string): Promise<string>
+  /** Whether a container runs, and its health check's verdict. */
+  health(containerId: string): Promise<ContainerHealth>
+  /** The last lines a container wrote (stdout and stderr). */
+  logTail(containerId: string, lines: number): Promise<string[]>
   /** Kills (SIGKILL) one container and waits until it has stopped. */
   killContainer(containerId: string): Promise<void>
   removeContainer(containerId: string): Promise<void>
@@ -161,6 +181,50 @@ export class DockerodeClient implements DockerClient {
 
   async createVolume(volume: VolumeCreateOptions): Promise<void> {
     await this.docker.createVolume(volume)
+  }
+
+  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels })
+  }
+
+  async connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
+    await this.docker
+      .getNetwork(network)
+      .connect({ Container: containerId, EndpointConfig: { Aliases: aliases } })
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await ignoreMissing(this.docker.getNetwork(name).remove())
+  }
+
+  async health(containerId: string): Promise<ContainerHealth> {
+    const { State } = await this.docker.getContainer(containerId).inspect()
+    const health = State.Health as
+      { Status: ContainerHealth['health']; Log?: Array<{ Output: string }> } | undefined
+    const last = health?.Log?.at(-1)?.Output.trim()
+    return {
+      running: State.Running,
+      exitCode: State.ExitCode,
+      health: health?.Status ?? 'none',
+      ...(last ? { lastCheck: last } : {})
+    }
+  }
+
+  async logTail(containerId: string, lines: number): Promise<string[]> {
+    const raw = (await this.docker
+      .getContainer(containerId)
+      .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer
+    // Without a TTY, each chunk has an 8-byte header: stream type, then payload length.
+    const text: string[] = []
+    for (let at = 0; at + 8 <= raw.length;) {
+      const size = raw.readUInt32BE(at + 4)
+      text.push(raw.subarray(at + 8, at + 8 + size).toString('utf8'))
+      at += 8 + size
+    }
+    return text
+      .join('')
+      .split('\n')
+      .filter((l) => l.length > 0)
   }
 
   async volumeExists(name: string): Promise<boolean> {

@@ -11,6 +11,7 @@ import { copyArtifacts } from './artifacts.js'
 import { describeExit } from './exit-description.js'
 import { messageOf, type DockerClient } from './docker-client.js'
 import type { ImageStore } from './image-store.js'
+import { startServices, type RunningServices } from './services.js'
 import { lineSplitter } from './line-splitter.js'
 import { parseOutputFile } from './output-file.js'
 import type { RunReporter } from './run-reporter.js'
@@ -25,6 +26,10 @@ export interface JobRunContext {
   workflowVolume: string
   /** Engine names of the top-level named volumes, by key. */
   namedVolumes: Record<string, string>
+  /** The run's network. */
+  runNetwork: string
+  /** Containers run with no-new-privileges and a pids limit. */
+  untrusted: boolean
   /** What expressions read: `params`, `run_id`, `needs`, `matrix`, `job` (not `stages`). */
   values: Record<string, unknown>
   /** The environment the run was started in, for `${VAR}`. */
@@ -109,6 +114,7 @@ async function runAttempt(
         )
   const signal = AbortSignal.any([ctx.signal, timeout.signal])
   let containerId: string | undefined
+  let services: RunningServices | undefined
   let killing: Promise<void> = Promise.resolve()
   const kill = () => {
     if (containerId) killing = ctx.client.killContainer(containerId).catch(() => undefined)
@@ -128,6 +134,8 @@ async function runAttempt(
       pipelineDir: ctx.pipeline.dir,
       workflowVolume: ctx.workflowVolume,
       namedVolumes: ctx.namedVolumes,
+      runNetwork: ctx.runNetwork,
+      untrusted: ctx.untrusted,
       renderValue
     })
     ctx.reporter.jobStarted(instance, planned.body.Image)
@@ -142,6 +150,9 @@ async function runAttempt(
       jobWorkDir(instance.slug),
       ...(job.stages ? [jobStateDir(instance.slug)] : [])
     ])
+    if (Object.keys(job.services).length > 0) {
+      services = await startServices(instance, containerId, { ...ctx, renderValue, signal })
+    }
     if (job.stages) {
       await ctx.client.startContainer(containerId)
       const stages = new StageRunner(instance, containerId, ctx, signal, result, {
@@ -182,6 +193,8 @@ async function runAttempt(
       }
       if (!ctx.keep) await ctx.client.removeContainer(containerId).catch(() => undefined)
     }
+    // After the job's container: a network cannot go while a container is on it.
+    if (services && !ctx.keep) await services.stop().catch(() => undefined)
   }
   result.duration_ms = Date.now() - started
   ctx.reporter.jobFinished(instance, result)

@@ -5,6 +5,7 @@ import {
   CTR_ROOT,
   JOBS_DIR,
   namedVolumeNames,
+  runNetworkName,
   STATE_DIR,
   workflowVolumeName,
   WORKSPACE_DIR
@@ -39,6 +40,8 @@ export interface RunOptions {
   artifactsDir?: string
   /** Leave containers and volumes in place for debugging. */
   keep?: boolean
+  /** Containers run with no-new-privileges and a pids limit (pull requests from forks). */
+  untrusted?: boolean
   /** Aborting kills the run's containers at once and ends the run as cancelled. */
   signal?: AbortSignal
 }
@@ -86,6 +89,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   try {
     const workflowVolume = workflowVolumeName(runId)
     const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
+    const runNetwork = runNetworkName(runId)
     const images = new ImageStore(client, reporter, options.env)
     // Interrupted while images are pulled: the jobs below all end up cancelled.
     const problems = await untilAborted(
@@ -94,6 +98,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         pipelineDir: pipeline.dir,
         workflowVolume,
         namedVolumes,
+        runNetwork,
+        untrusted: options.untrusted ?? false,
         params: options.params,
         env: options.env,
         images
@@ -107,6 +113,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       result.jobs = notStarted(jobs, problems, reporter)
     } else {
       await createVolumes(client, plan, runId, workflowVolume, namedVolumes)
+      await client.createNetwork(runNetwork, runLabels(runId))
       let volumeReady: Promise<void> | undefined
       const prepareVolume = (containerId: string) => {
         volumeReady ??= client
@@ -127,6 +134,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         runId,
         workflowVolume,
         namedVolumes,
+        runNetwork,
+        untrusted: options.untrusted ?? false,
         env: options.env,
         artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
         keep: options.keep ?? false

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises'
-import { planContainer, type ContainerPlanContext } from '../plan/container-plan.js'
+import { servicesNetworkName } from '../plan/container-paths.js'
+import { planContainer, planService, type ContainerPlanContext } from '../plan/container-plan.js'
 import type { PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope } from '../spec/expression.js'
 import { render } from '../spec/template.js'
@@ -38,24 +39,27 @@ export async function preflight(
       const problem = (message: string) => {
         if (!problems.has(instance.id)) problems.set(instance.id, message)
       }
+      const renderValue = (text: string) =>
+        render(text, scope, {
+          variables: true,
+          env: ctx.env,
+          deferred: LATER,
+          onMissingVar: () => {}
+        })
       let planned
       try {
-        planned = planContainer(instance, {
-          ...ctx,
-          renderValue: (text) =>
-            render(text, scope, {
-              variables: true,
-              env: ctx.env,
-              deferred: LATER,
-              onMissingVar: () => {}
-            })
-        })
+        planned = planContainer(instance, { ...ctx, renderValue })
       } catch (error) {
         problem((error as Error).message)
         continue
       }
-      if (!planned.image.ref.includes('{{')) {
-        checks.push(ctx.images.prepare(planned.image).catch((e: Error) => problem(e.message)))
+      const network = servicesNetworkName(ctx.runId, instance.slug)
+      const services = Object.keys(job.job.services).map(
+        (key) => planService(instance, key, { runId: ctx.runId, renderValue, network }).image
+      )
+      for (const image of [planned.image, ...services]) {
+        if (image.ref.includes('{{')) continue
+        checks.push(ctx.images.prepare(image).catch((e: Error) => problem(e.message)))
       }
       for (const mount of planned.body.HostConfig.Mounts) {
         if (mount.Type !== 'bind' || mount.Source.includes('{{')) continue

@@ -46,3 +46,13 @@ export function jobStateDir(slug: string): string {
 export function jobWorkDir(slug: string): string {
   return `${JOBS_DIR}/${slug}`
 }
+
+/** The run's user-defined network: jobs reach each other on it by their instance name. */
+export function runNetworkName(runId: string): string {
+  return `ctr-pipeline-${runId}`
+}
+
+/** A job instance's own network, where its services answer to their keys. */
+export function servicesNetworkName(runId: string, slug: string): string {
+  return `ctr-pipeline-${runId}-${slug}`
+}

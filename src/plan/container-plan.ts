@@ -3,7 +3,7 @@ import type { ContainerSpec, NetworkSpec } from '../spec/pipeline-types.js'
 import { parseCpu, parseMemory } from '../spec/quantities.js'
 import { CTR_ROOT, jobWorkDir, WORKSPACE_DIR } from './container-paths.js'
 import { planImage, type ImageSource } from './image-plan.js'
-import { LABEL_INSTANCE, LABEL_JOB, runLabels } from './labels.js'
+import { LABEL_INSTANCE, LABEL_JOB, LABEL_SERVICE, runLabels } from './labels.js'
 import type { PlannedInstance } from './pipeline-plan.js'
 
 /** The subset of the Engine API's `POST /containers/create` body that jobs use. */
@@ -18,6 +18,16 @@ export interface ContainerCreateBody {
   AttachStdout?: boolean
   AttachStderr?: boolean
   ExposedPorts?: Record<string, Record<string, never>>
+  /** Docker's HEALTHCHECK; durations in nanoseconds. */
+  Healthcheck?: {
+    Test: string[]
+    Interval: number
+    Timeout: number
+    Retries: number
+    StartPeriod: number
+  }
+  /** The network of `NetworkMode` and the names the container answers to on it. */
+  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> }
   HostConfig: {
     NetworkMode?: string
     PortBindings?: Record<string, Array<{ HostIp?: string; HostPort: string }>>
@@ -40,6 +50,7 @@ export interface ContainerCreateBody {
     CapAdd?: string[]
     CapDrop?: string[]
     Privileged?: boolean
+    SecurityOpt?: string[]
     ExtraHosts?: string[]
     Dns?: string[]
   }
@@ -61,6 +72,10 @@ export interface ContainerPlanContext {
   workflowVolume: string
   /** Engine names of the top-level named volumes, by their key in the file. */
   namedVolumes: Record<string, string>
+  /** The run's network, which jobs join unless they set `network_mode`. */
+  runNetwork: string
+  /** Untrusted mode: no-new-privileges, and a pids limit unless the job sets one. */
+  untrusted?: boolean
   /** Renders `{{ }}` and `${VAR}` in a value of `runs-on.with`. */
   renderValue: (text: string) => string
 }
@@ -158,7 +173,9 @@ export function planContainer(
     ]
   }
   mapSecurity(spec, body, r)
+  if (ctx.untrusted) harden(body)
   mapNetwork(spec.network, body, r)
+  if (!spec.network.network_mode) joinNetwork(body, ctx.runNetwork, [instance.slug])
   const planned: PlannedContainer = { name: containerName(instance, ctx), body, image }
   if (spec.platform) planned.platform = r(spec.platform)
   return planned
@@ -179,13 +196,82 @@ function mapSecurity(spec: ContainerSpec, body: ContainerCreateBody, r: (t: stri
   if (spec.privileged) host.Privileged = true
 }
 
+/**
+ * An untrusted pipeline's processes cannot gain privileges (setuid binaries, file
+ * capabilities) and cannot fork-bomb the runner.
+ */
+function harden(body: ContainerCreateBody) {
+  body.HostConfig.SecurityOpt = ['no-new-privileges']
+  body.HostConfig.PidsLimit ??= UNTRUSTED_PIDS_LIMIT
+}
+
+/** The pids limit of an untrusted pipeline's containers, unless a job sets its own. */
+export const UNTRUSTED_PIDS_LIMIT = 1024
+
+/** Puts a container on a user-defined network, where `aliases` resolve to it. */
+function joinNetwork(body: ContainerCreateBody, network: string, aliases: string[]) {
+  body.HostConfig.NetworkMode = network
+  body.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: aliases } } }
+}
+
+/**
+ * A job's service container (`services.KEY`): on the job instance's own network, where it
+ * answers to KEY, labelled with the run, the job and the service.
+ */
+export function planService(
+  instance: Pick<PlannedInstance, 'job' | 'slug'>,
+  key: string,
+  ctx: Pick<ContainerPlanContext, 'runId' | 'renderValue' | 'untrusted'> & { network: string }
+): PlannedContainer {
+  const service = instance.job.services[key]
+  const r = ctx.renderValue
+  const image = r(service.image)
+  const body: ContainerCreateBody = {
+    Image: image,
+    Env: Object.entries(service.env).map(([k, v]) => `${k}=${r(v)}`),
+    Labels: {
+      ...runLabels(ctx.runId),
+      [LABEL_JOB]: instance.job.id,
+      [LABEL_INSTANCE]: instance.slug,
+      [LABEL_SERVICE]: key
+    },
+    HostConfig: { Mounts: [] }
+  }
+  if (service.command) body.Cmd = service.command.map(r)
+  const check = service.healthcheck
+  if (check) {
+    const ns = (ms: number) => ms * 1_000_000
+    body.Healthcheck = {
+      Test: check.test.map(r),
+      Interval: ns(check.interval_ms),
+      Timeout: ns(check.timeout_ms),
+      Retries: check.retries,
+      StartPeriod: ns(check.start_period_ms)
+    }
+  }
+  mapPorts(service.ports, body, r)
+  if (ctx.untrusted) harden(body)
+  joinNetwork(body, ctx.network, [key])
+  const name = `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
+  return { name, body, image: { kind: 'pull', ref: image, policy: 'missing' } }
+}
+
 /** `network_mode` and `ports` as `docker run --network` and `-p` set them. */
 function mapNetwork(network: NetworkSpec, body: ContainerCreateBody, r: (t: string) => string) {
   if (network.network_mode) body.HostConfig.NetworkMode = r(network.network_mode)
   const hosts = Object.entries(network.extra_hosts)
   if (hosts.length > 0) body.HostConfig.ExtraHosts = hosts.map(([h, ip]) => `${r(h)}:${r(ip)}`)
   if (network.dns.length > 0) body.HostConfig.Dns = network.dns.map(r)
-  const ports = Object.entries(network.ports)
+  mapPorts(network.ports, body, r)
+}
+
+/** `-p`: container port (`8080`, `53/udp`) to host port (`8080`, `127.0.0.1:8080`, any). */
+function mapPorts(
+  portMap: Record<string, string | null>,
+  body: ContainerCreateBody,
+  r: (t: string) => string
+) {
+  const ports = Object.entries(portMap)
   if (ports.length === 0) return
   body.ExposedPorts = {}
   body.HostConfig.PortBindings = {}

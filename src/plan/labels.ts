@@ -9,3 +9,5 @@ export function runLabels(runId: string): Record<string, string> {
 }
 /** The job instance (`report-2`) a container runs, as in its name and state folder. */
 export const LABEL_INSTANCE = 'ctr-pipeline.instance'
+/** On a service container: its key under the job's `services:`. */
+export const LABEL_SERVICE = 'ctr-pipeline.service'

@@ -1,7 +1,7 @@
 import { expressionScope } from '../spec/expression.js'
 import { render } from '../spec/template.js'
 import { planContainer, type ContainerCreateBody } from './container-plan.js'
-import { namedVolumeNames, workflowVolumeName } from './container-paths.js'
+import { namedVolumeNames, runNetworkName, workflowVolumeName } from './container-paths.js'
 import type { PipelinePlan } from './pipeline-plan.js'
 
 /** What `plan --json` prints: every instance with its container, job by job in run order. */
@@ -57,6 +57,7 @@ export function planDocument(
           pipelineDir: plan.pipeline.dir,
           workflowVolume: workflowVolumeName(PLAN_RUN_ID),
           namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
+          runNetwork: runNetworkName(PLAN_RUN_ID),
           renderValue: (text) => render(text, scope, { variables: true, env, deferred })
         })
         return {

@@ -16,13 +16,14 @@ import type {
   Pipeline,
   ResourcesSpec,
   RetrySpec,
+  ServiceSpec,
   StageSpec,
   StageType,
   StrategySpec,
   VolumeSpec
 } from './pipeline-types.js'
 import { paramValueProblem } from './params.js'
-import { pendingKeys } from './pending-keys.js'
+import { findHostAccess, trustProblems } from './host-access.js'
 import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
@@ -64,8 +65,18 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
   }
   problems.push(...schemaProblems(raw, source))
   const pipeline = buildPipeline(raw, file, dir, source)
-  pipeline.pending = pendingKeys(raw, source)
-  problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source))
+  pipeline.hostAccess = findHostAccess(
+    pipeline.jobs,
+    dir,
+    new Set(Object.keys(pipeline.volumes)),
+    source
+  )
+  problems.push(
+    ...crossChecks(pipeline, raw, source),
+    ...checkReferences(pipeline, raw, source),
+    // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
+    ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir })
+  )
   if (problems.length > 0) throw new SpecError(inFileOrder(problems))
   return pipeline
 }
@@ -97,7 +108,7 @@ function buildPipeline(raw: unknown, file: string, dir: string, source: YamlSour
     params: buildParams(top.params),
     jobs,
     volumes: buildVolumes(top.volumes),
-    pending: []
+    hostAccess: []
   }
 }
 
@@ -155,6 +166,10 @@ function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
     outputs: textMap(raw.outputs),
     retry: buildRetry(raw.retry),
     artifacts: strings(raw.artifacts),
+    services: Object.fromEntries(
+      Object.entries(record(raw.services)).map(([key, v]) => [key, buildService(record(v))])
+    ),
+    allow_host_access: raw.allow_host_access === true,
     position: source.keyPosition(at)
   }
   const timeout = duration(raw.timeout)
@@ -166,6 +181,42 @@ function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
   if (Array.isArray(raw.stages))
     job.stages = raw.stages.map((s, i) => buildStage(record(s), i, [...at, 'stages', i], source))
   return job
+}
+
+/**
+ * Service health checks default to a fast rhythm (1 s between checks, 30 retries) rather
+ * than Docker's 30 s: a CI job waits on them.
+ */
+export const HEALTHCHECK_DEFAULTS = {
+  interval_ms: 1000,
+  timeout_ms: 5000,
+  retries: 30,
+  start_period_ms: 0
+}
+
+function buildService(raw: Raw): ServiceSpec {
+  const service: ServiceSpec = {
+    image: string(raw.image) ?? '',
+    env: textMap(raw.env),
+    ports: Object.fromEntries(
+      Object.entries(record(raw.ports)).map(([k, v]) => [k, text(v) ?? null])
+    )
+  }
+  const command = splitWords(raw.command)
+  if (command) service.command = command
+  if (isRecord(raw.healthcheck)) {
+    const check = raw.healthcheck
+    // A string is a shell script, as in a Dockerfile's `HEALTHCHECK CMD script`.
+    const words = typeof check.test === 'string' ? ['CMD-SHELL', check.test] : strings(check.test)
+    service.healthcheck = {
+      test: ['CMD', 'CMD-SHELL', 'NONE'].includes(words[0]) ? words : ['CMD', ...words],
+      interval_ms: duration(check.interval) ?? HEALTHCHECK_DEFAULTS.interval_ms,
+      timeout_ms: duration(check.timeout) ?? HEALTHCHECK_DEFAULTS.timeout_ms,
+      retries: typeof check.retries === 'number' ? check.retries : HEALTHCHECK_DEFAULTS.retries,
+      start_period_ms: duration(check.start_period) ?? HEALTHCHECK_DEFAULTS.start_period_ms
+    }
+  }
+  return service
 }
 
 function buildStrategy(raw: Raw, at: DocPath, source: YamlSource): StrategySpec {
@@ -353,6 +404,11 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
         )
     }
     const withAt: DocPath = [...at, 'runs-on', 'with']
+    if (Object.keys(job.services).length > 0 && job.container.network.network_mode)
+      fail(
+        source.valuePosition([...withAt, 'network', 'network_mode']),
+        `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`
+      )
     if (rawWith.image !== undefined && rawWith.build !== undefined)
       fail(
         source.keyPosition([...withAt, 'build']),

@@ -1,4 +1,5 @@
-import type { SourcePosition, SpecProblem } from './spec-error.js'
+import type { HostAccess } from './host-access.js'
+import type { SourcePosition } from './spec-error.js'
 
 /**
  * The pipeline file as validated, before any expression is rendered: string values
@@ -14,8 +15,8 @@ export interface Pipeline {
   jobs: JobSpec[]
   /** Top-level `volumes:`: named volumes that jobs mount by their key. */
   volumes: Record<string, NamedVolumeSpec>
-  /** Keys this version validates but cannot run yet: `run` refuses them. */
-  pending: SpecProblem[]
+  /** Where jobs reach the host; a run refuses what its trust mode does not allow. */
+  hostAccess: HostAccess[]
 }
 
 /** A named volume of top-level `volumes:`. */
@@ -58,6 +59,10 @@ export interface JobSpec {
   retry: RetrySpec
   /** Paths or globs in the container copied out to the artifacts folder. */
   artifacts: string[]
+  /** Containers started beside the job, reachable by their key as a host name. */
+  services: Record<string, ServiceSpec>
+  /** Lets the job mount the Docker socket or the host's root (off by default). */
+  allow_host_access: boolean
   position: SourcePosition
 }
 
@@ -118,6 +123,26 @@ export interface UlimitSpec {
 }
 
 /** `runs-on.with`: what the job's container is made from. */
+/** A service container's health check, as Docker's HEALTHCHECK sets it. */
+export interface HealthcheckSpec {
+  /** `['CMD', ...]`, `['CMD-SHELL', script]`, or `['NONE']`. */
+  test: string[]
+  interval_ms: number
+  timeout_ms: number
+  retries: number
+  start_period_ms: number
+}
+
+/** A container started beside a job (`services:`), as GitHub Actions' services are. */
+export interface ServiceSpec {
+  image: string
+  env: Record<string, string>
+  command?: string[]
+  /** Container port to host port, as `network.ports`. */
+  ports: Record<string, string | null>
+  healthcheck?: HealthcheckSpec
+}
+
 /** When to pull a job's image: `missing` (the default) pulls only what the engine lacks. */
 export type PullPolicy = 'always' | 'missing' | 'never'
 
