@@ -1,6 +1,6 @@
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml } from '../helpers/engine.js'
+import { freePort } from '../helpers/net.js'
 
 afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
@@ -162,11 +162,3 @@ describe('networks', () => {
     expect(printed(lines, 'who')).toEqual(['65534', '65534', 'can write'])
   })
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}

@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { openSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BUSYBOX, docker, tempDir } from './engine.js'
+import { freePort } from './net.js'
 
 /** A registry for the tests: Debian's docker-registry on loopback, with htpasswd auth. */
 export interface TestRegistry {
@@ -14,14 +14,6 @@ export interface TestRegistry {
   /** An image pushed to it and not on the engine under that name. */
   image: string
   stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /**
