@@ -212,6 +212,28 @@ describe('images from a registry', () => {
     expect(never.lines).toContain(`[missing] job failure: ${missing.error} (0.00 s)`)
   })
 
+  it('leaves to the job what is not known before the run: values from needs, jobs with their own if:', async () => {
+    const { result } = await runYaml(`jobs:
+  size:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    outputs: {mem: "{{ stages.s.outputs.mem }}"}
+    stages: [{name: s, id: s, type: sh, run: 'echo mem=64m >> $CTR_OUTPUT'}]
+  use:
+    needs: [size]
+    runs-on: {with: {image: ${BUSYBOX}, resources: {memory: "{{ needs.size.outputs.mem }}"}}}
+    stages: [{name: limit, type: sh, run: 'test "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)" = 67108864'}]
+  deploy:
+    if: "false"
+    runs-on: {with: {image: ${registry.image}, pull: never}}
+    stages: [{name: never, type: sh, run: 'true'}]
+`)
+    expect(result.jobs.map((j) => [j.job, j.status, j.error])).toEqual([
+      ['size', 'success', undefined],
+      ['use', 'success', undefined],
+      ['deploy', 'skipped', 'skipped: its if: condition is false']
+    ])
+  })
+
   it('names a mount source that does not exist before anything starts', async () => {
     const { result } = await runYaml(`jobs:
   a:

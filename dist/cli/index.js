@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 6907:
+/***/ 1627:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86860,6 +86860,18 @@ function registryName(registry) {
     return registry === DOCKER_HUB ? 'Docker Hub (docker.io)' : registry;
 }
 
+;// CONCATENATED MODULE: ./src/engine/abortable.ts
+/** Waits for `work` unless `signal` aborts first (a pull that other jobs may still await). */
+function untilAborted(work, signal) {
+    if (signal.aborted)
+        return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+}
+
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/spec/quantities.ts
@@ -87505,6 +87517,7 @@ function parseOutputFile(text) {
 
 
 
+
 /** Why a job's container was killed by the job itself: it ran out of time. */
 class TimedOut extends Error {
     name = 'TimedOut';
@@ -87827,16 +87840,6 @@ class StageRunner {
 function stagesContext(stages) {
     return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]));
 }
-/** Waits for `work` unless `signal` aborts first (a pull that other jobs may still await). */
-function untilAborted(work, signal) {
-    if (signal.aborted)
-        return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
-}
 function fail(result, message) {
     result.status = 'failure';
     result.error ??= message;
@@ -87880,12 +87883,16 @@ const LATER = new Set(['needs', 'stages']);
  * Checks, before anything starts, what would otherwise fail a job minutes into a run:
  * every image is made ready (pulled or built, once each), and every host path mounted
  * exists. Returns one line per problem, by job instance id. Values that depend on
- * upstream outputs cannot be known yet and are left to the job.
+ * upstream outputs cannot be known yet, and a job with its own `if:` may never run: both
+ * are left to the job, when it starts.
  */
 async function preflight(jobs, ctx) {
     const problems = new Map();
     const checks = [];
     for (const job of jobs) {
+        // A job with its own `if:` may never run: its image is got ready only if it starts.
+        if (job.job.if !== undefined)
+            continue;
         for (const instance of job.instances) {
             const scope = expressionScope({
                 params: ctx.params,
@@ -87907,8 +87914,9 @@ async function preflight(jobs, ctx) {
             try {
                 planned = planContainer(instance, { ...ctx, renderValue });
             }
-            catch (error) {
-                problem(error.message);
+            catch {
+                // A value that is only known later (`memory: {{ needs.x.outputs.m }}`) cannot be
+                // planned yet; the job plans it, and reports what is wrong, when it starts.
                 continue;
             }
             const network = servicesNetworkName(ctx.runId, instance.slug);
@@ -87930,6 +87938,7 @@ async function preflight(jobs, ctx) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/pipeline-runner.ts
+
 
 
 
@@ -87973,22 +87982,17 @@ async function runPipeline(options) {
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId);
     try {
-        const workflowVolume = workflowVolumeName(runId);
-        const namedVolumes = namedVolumeNames(pipeline.volumes, runId);
-        const runNetwork = runNetworkName(runId);
-        const images = new ImageStore(client, reporter, options.env);
-        // Interrupted while images are pulled: the jobs below all end up cancelled.
-        const problems = await untilAborted(preflight(jobs, {
+        const shared = {
             runId,
-            pipelineDir: pipeline.dir,
-            workflowVolume,
-            namedVolumes,
-            runNetwork,
+            workflowVolume: workflowVolumeName(runId),
+            namedVolumes: namedVolumeNames(pipeline.volumes, runId),
+            runNetwork: runNetworkName(runId),
             untrusted: options.untrusted ?? false,
-            params: options.params,
             env: options.env,
-            images
-        }), signal).catch((error) => {
+            images: new ImageStore(client, reporter, options.env)
+        };
+        // Interrupted while images are pulled: the jobs below all end up cancelled.
+        const problems = await untilAborted(preflight(jobs, { ...shared, pipelineDir: pipeline.dir, params: options.params }), signal).catch((error) => {
             if (signal.aborted)
                 return new Map();
             throw error;
@@ -87997,44 +88001,19 @@ async function runPipeline(options) {
             result.jobs = notStarted(jobs, problems, reporter);
         }
         else {
-            await createVolumes(client, plan, runId, workflowVolume, namedVolumes);
-            await client.createNetwork(runNetwork, runLabels(runId));
-            let volumeReady;
-            const prepareVolume = (containerId) => {
-                volumeReady ??= client
-                    .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
-                    .catch((error) => {
-                    // The next instance tries again (this one's container may have been killed).
-                    volumeReady = undefined;
-                    throw error;
-                });
-                return volumeReady;
-            };
+            await createVolumes(client, plan, runId, shared.workflowVolume, shared.namedVolumes);
+            await client.createNetwork(shared.runNetwork, runLabels(runId));
             const context = {
-                prepareVolume,
-                images,
+                ...shared,
+                prepareVolume: volumePreparer(client),
                 client,
                 reporter,
                 pipeline,
-                runId,
-                workflowVolume,
-                namedVolumes,
-                runNetwork,
-                untrusted: options.untrusted ?? false,
-                env: options.env,
                 artifactsDir: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
                 keep: options.keep ?? false
             };
             const slots = pLimit(options.maxParallel ?? (0,external_node_os_namespaceObject.availableParallelism)());
-            const outcomes = new Map();
-            for (const job of jobs) {
-                // Jobs come in plan order, so the promises of the jobs it needs exist already.
-                const needs = job.job.needs.filter((n) => outcomes.has(n));
-                const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)]));
-                outcomes.set(job.id, upstream.then((done) => runPlannedJob(job, new Map(done), { ...options, signal, context, slots })));
-            }
-            const settled = await Promise.all(outcomes.values());
-            result.jobs = settled.flatMap((o) => o.results);
+            result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots });
         }
     }
     finally {
@@ -88051,6 +88030,39 @@ async function runPipeline(options) {
     result.duration_ms = Date.now() - started;
     reporter.runFinished(result);
     return result;
+}
+/**
+ * Creates the workflow volume's shared folders through the first container that asks,
+ * once per run (the engine's archive upload fails when two containers create one folder
+ * at the same moment).
+ */
+function volumePreparer(client) {
+    let volumeReady;
+    return (containerId) => {
+        volumeReady ??= client
+            .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
+            .catch((error) => {
+            // The next instance tries again (this one's container may have been killed).
+            volumeReady = undefined;
+            throw error;
+        });
+        return volumeReady;
+    };
+}
+/**
+ * Starts each job as soon as the jobs it needs have finished; resolves to every
+ * instance's result, in plan order.
+ */
+async function scheduleJobs(jobs, run) {
+    const outcomes = new Map();
+    for (const job of jobs) {
+        // Jobs come in plan order, so the promises of the jobs it needs exist already.
+        const needs = job.job.needs.filter((n) => outcomes.has(n));
+        const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)]));
+        outcomes.set(job.id, upstream.then((done) => runPlannedJob(job, new Map(done), run)));
+    }
+    const settled = await Promise.all(outcomes.values());
+    return settled.flatMap((o) => o.results);
 }
 /**
  * Creates the run's workflow volume and the named volumes of the file, all labelled with
@@ -89965,7 +89977,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6907);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1627);
 
 
 process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -7,6 +7,7 @@ import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition, render } from '../spec/template.js'
+import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
 import { describeExit } from './exit-description.js'
 import { messageOf, type DockerClient } from './docker-client.js'
@@ -384,16 +385,6 @@ class StageRunner {
 /** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
 function stagesContext(stages: StageResult[]) {
   return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]))
-}
-
-/** Waits for `work` unless `signal` aborts first (a pull that other jobs may still await). */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error)
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }
 
 function fail(result: JobResult, message: string) {

@@ -17,7 +17,8 @@ import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
 import type { DockerClient } from './docker-client.js'
 import { ImageStore } from './image-store.js'
-import { runJob, untilAborted, type JobRunContext } from './job-runner.js'
+import { untilAborted } from './abortable.js'
+import { runJob, type JobRunContext } from './job-runner.js'
 import { summarizeJob, type JobSummary } from './job-summary.js'
 import { preflight } from './preflight.js'
 import type { RunReporter } from './run-reporter.js'
@@ -87,23 +88,18 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
   try {
-    const workflowVolume = workflowVolumeName(runId)
-    const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
-    const runNetwork = runNetworkName(runId)
-    const images = new ImageStore(client, reporter, options.env)
+    const shared = {
+      runId,
+      workflowVolume: workflowVolumeName(runId),
+      namedVolumes: namedVolumeNames(pipeline.volumes, runId),
+      runNetwork: runNetworkName(runId),
+      untrusted: options.untrusted ?? false,
+      env: options.env,
+      images: new ImageStore(client, reporter, options.env)
+    }
     // Interrupted while images are pulled: the jobs below all end up cancelled.
     const problems = await untilAborted(
-      preflight(jobs, {
-        runId,
-        pipelineDir: pipeline.dir,
-        workflowVolume,
-        namedVolumes,
-        runNetwork,
-        untrusted: options.untrusted ?? false,
-        params: options.params,
-        env: options.env,
-        images
-      }),
+      preflight(jobs, { ...shared, pipelineDir: pipeline.dir, params: options.params }),
       signal
     ).catch((error: unknown) => {
       if (signal.aborted) return new Map<string, string>()
@@ -112,49 +108,19 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     if (problems.size > 0) {
       result.jobs = notStarted(jobs, problems, reporter)
     } else {
-      await createVolumes(client, plan, runId, workflowVolume, namedVolumes)
-      await client.createNetwork(runNetwork, runLabels(runId))
-      let volumeReady: Promise<void> | undefined
-      const prepareVolume = (containerId: string) => {
-        volumeReady ??= client
-          .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
-          .catch((error: unknown) => {
-            // The next instance tries again (this one's container may have been killed).
-            volumeReady = undefined
-            throw error
-          })
-        return volumeReady
-      }
+      await createVolumes(client, plan, runId, shared.workflowVolume, shared.namedVolumes)
+      await client.createNetwork(shared.runNetwork, runLabels(runId))
       const context: Omit<JobRunContext, 'values' | 'signal'> = {
-        prepareVolume,
-        images,
+        ...shared,
+        prepareVolume: volumePreparer(client),
         client,
         reporter,
         pipeline,
-        runId,
-        workflowVolume,
-        namedVolumes,
-        runNetwork,
-        untrusted: options.untrusted ?? false,
-        env: options.env,
         artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
         keep: options.keep ?? false
       }
       const slots = pLimit(options.maxParallel ?? availableParallelism())
-      const outcomes = new Map<string, Promise<JobOutcome>>()
-      for (const job of jobs) {
-        // Jobs come in plan order, so the promises of the jobs it needs exist already.
-        const needs = job.job.needs.filter((n) => outcomes.has(n))
-        const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)!] as const))
-        outcomes.set(
-          job.id,
-          upstream.then((done) =>
-            runPlannedJob(job, new Map(done), { ...options, signal, context, slots })
-          )
-        )
-      }
-      const settled = await Promise.all(outcomes.values())
-      result.jobs = settled.flatMap((o) => o.results)
+      result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots })
     }
   } finally {
     signal.removeEventListener('abort', killContainers)
@@ -169,6 +135,44 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   result.duration_ms = Date.now() - started
   reporter.runFinished(result)
   return result
+}
+
+/**
+ * Creates the workflow volume's shared folders through the first container that asks,
+ * once per run (the engine's archive upload fails when two containers create one folder
+ * at the same moment).
+ */
+function volumePreparer(client: DockerClient): (containerId: string) => Promise<void> {
+  let volumeReady: Promise<void> | undefined
+  return (containerId) => {
+    volumeReady ??= client
+      .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
+      .catch((error: unknown) => {
+        // The next instance tries again (this one's container may have been killed).
+        volumeReady = undefined
+        throw error
+      })
+    return volumeReady
+  }
+}
+
+/**
+ * Starts each job as soon as the jobs it needs have finished; resolves to every
+ * instance's result, in plan order.
+ */
+async function scheduleJobs(jobs: readonly PlannedJob[], run: Scheduling): Promise<JobResult[]> {
+  const outcomes = new Map<string, Promise<JobOutcome>>()
+  for (const job of jobs) {
+    // Jobs come in plan order, so the promises of the jobs it needs exist already.
+    const needs = job.job.needs.filter((n) => outcomes.has(n))
+    const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)!] as const))
+    outcomes.set(
+      job.id,
+      upstream.then((done) => runPlannedJob(job, new Map(done), run))
+    )
+  }
+  const settled = await Promise.all(outcomes.values())
+  return settled.flatMap((o) => o.results)
 }
 
 /**

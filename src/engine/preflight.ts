@@ -20,7 +20,8 @@ const LATER = new Set(['needs', 'stages'])
  * Checks, before anything starts, what would otherwise fail a job minutes into a run:
  * every image is made ready (pulled or built, once each), and every host path mounted
  * exists. Returns one line per problem, by job instance id. Values that depend on
- * upstream outputs cannot be known yet and are left to the job.
+ * upstream outputs cannot be known yet, and a job with its own `if:` may never run: both
+ * are left to the job, when it starts.
  */
 export async function preflight(
   jobs: readonly PlannedJob[],
@@ -29,6 +30,8 @@ export async function preflight(
   const problems = new Map<string, string>()
   const checks: Promise<void>[] = []
   for (const job of jobs) {
+    // A job with its own `if:` may never run: its image is got ready only if it starts.
+    if (job.job.if !== undefined) continue
     for (const instance of job.instances) {
       const scope = expressionScope({
         params: ctx.params,
@@ -49,8 +52,9 @@ export async function preflight(
       let planned
       try {
         planned = planContainer(instance, { ...ctx, renderValue })
-      } catch (error) {
-        problem((error as Error).message)
+      } catch {
+        // A value that is only known later (`memory: {{ needs.x.outputs.m }}`) cannot be
+        // planned yet; the job plans it, and reports what is wrong, when it starts.
         continue
       }
       const network = servicesNetworkName(ctx.runId, instance.slug)
