@@ -75,7 +75,7 @@ export async function runYaml(
     params,
     runId,
     client: options.client ?? new DockerodeClient(docker),
-    reporter: new ConsoleReporter((line) => lines.push(line)),
+    reporter: new ConsoleReporter({ write: (line) => lines.push(line) }),
     env: { ...process.env, ...options.env },
     keep: options.keep,
     maxParallel: options.maxParallel,

@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 1627:
+/***/ 272:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83995,15 +83995,22 @@ class DockerodeClient {
         }
         await ignoreMissing(container.wait({ condition: 'not-running' }));
     }
-    async readFile(containerId, filePath) {
-        const archive = await this.archive(containerId, filePath);
+    async readFiles(containerId, dirPath) {
+        const files = new Map();
+        const archive = await this.archive(containerId, dirPath);
         if (!archive)
-            return undefined;
+            return files;
         const extract = tar_stream.extract();
-        const chunks = [];
-        extract.on('entry', (_header, entry, next) => {
+        extract.on('entry', (header, entry, next) => {
+            const chunks = [];
             entry.on('data', (chunk) => chunks.push(chunk));
-            entry.on('end', next);
+            entry.on('end', () => {
+                // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
+                const parts = header.name.split('/').filter(Boolean);
+                if (header.type === 'file' && parts.length === 2)
+                    files.set(parts[1], Buffer.concat(chunks).toString('utf8'));
+                next();
+            });
             entry.resume();
         });
         await new Promise((resolve, reject) => {
@@ -84011,7 +84018,7 @@ class DockerodeClient {
             extract.on('error', reject);
             archive.pipe(extract);
         });
-        return Buffer.concat(chunks).toString('utf8');
+        return files;
     }
     async inspectExit(containerId) {
         const { State } = await this.docker.getContainer(containerId).inspect();
@@ -86460,9 +86467,33 @@ function namedVolumeName(key, spec, runId) {
 function namedVolumeNames(volumes, runId) {
     return Object.fromEntries(Object.entries(volumes).map(([key, spec]) => [key, namedVolumeName(key, spec, runId)]));
 }
-/** Where one job's stages write their `$CTR_OUTPUT` files. */
+/** The job's own state: a folder per stage, out of the workspace. */
 function jobStateDir(slug) {
     return `${STATE_DIR}/${slug}`;
+}
+/**
+ * Where one stage writes `$CTR_OUTPUT` (`output`) and `$CTR_ANNOTATIONS`
+ * (`annotations`): one folder, so both are read back in one call.
+ */
+function stageStateDir(slug, index) {
+    return `${jobStateDir(slug)}/stage-${index + 1}`;
+}
+/**
+ * The host path behind a path in the container, when it lies in a bind mount (a stage
+ * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
+ * the path as given.
+ */
+function hostPathOf(containerPath, mounts) {
+    if (!containerPath.startsWith('/'))
+        return containerPath;
+    const inside = mounts
+        .filter((m) => m.Type === 'bind' && m.Source && m.Target)
+        .filter((m) => containerPath === m.Target || containerPath.startsWith(`${m.Target}/`))
+        // The deepest mount is the one the container sees at that path.
+        .sort((a, b) => b.Target.length - a.Target.length)[0];
+    if (!inside)
+        return containerPath;
+    return `${inside.Source}${containerPath.slice(inside.Target.length)}`;
 }
 /**
  * `$CTR_JOB_DIR`: the instance's own folder in the workspace, so that matrix instances
@@ -86478,6 +86509,36 @@ function runNetworkName(runId) {
 /** A job instance's own network, where its services answer to their keys. */
 function servicesNetworkName(runId, slug) {
     return `ctr-pipeline-${runId}-${slug}`;
+}
+
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/plan/changed-files.ts
+
+/**
+ * The files among `changed` that a job's `changed_files` globs select: those matching a
+ * glob and no `!glob`. Globs are matched against repository paths as GitHub lists them
+ * (`data/sales.csv`), dot files included; a leading `./` of either side is ignored.
+ */
+function matchChangedFiles(globs, changed) {
+    const normal = (p) => p.replace(/^\.\//, '');
+    const include = globs.filter((g) => !g.startsWith('!')).map(normal);
+    const exclude = globs.filter((g) => g.startsWith('!')).map((g) => normal(g.slice(1)));
+    const options = { dot: true };
+    const included = include.length > 0 ? picomatch_default()(include, options) : () => true;
+    const excluded = exclude.length > 0 ? picomatch_default()(exclude, options) : () => false;
+    return changed.map(normal).filter((file) => included(file) && !excluded(file));
+}
+/**
+ * Reads a list of changed files as `git diff --name-only` prints it: one path per line,
+ * blank lines ignored.
+ */
+function parseChangedFiles(text) {
+    return text
+        .split('\n')
+        .map((line) => line.replace(/\r$/, '').trim())
+        .filter((line) => line !== '');
 }
 
 ;// CONCATENATED MODULE: ./src/spec/template.ts
@@ -87242,9 +87303,6 @@ function stageCommand(stage, script) {
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 ;// CONCATENATED MODULE: ./src/spec/artifact-patterns.ts
 
 /** Where an absolute artifact pattern is read from: the folder before its first wildcard. */
@@ -87465,6 +87523,70 @@ function lineSplitter(onLine) {
     return { push, flush };
 }
 
+;// CONCATENATED MODULE: ./src/engine/annotation-file.ts
+/** At most this many annotations are kept per stage; GitHub shows fewer per step anyway. */
+const MAX_ANNOTATIONS_PER_STAGE = 50;
+const LINE = /^::(error|warning|notice)(?:\s+([^:]*))?::(.*)$/;
+const PROPERTIES = {
+    file: 'file',
+    line: 'line',
+    endLine: 'end_line',
+    col: 'col',
+    endColumn: 'end_col',
+    title: 'title'
+};
+const NUMERIC = new Set(['line', 'end_line', 'col', 'end_col']);
+/**
+ * Parses `$CTR_ANNOTATIONS`: one annotation per line in the syntax of GitHub's workflow
+ * commands, `::error file=data/sales.csv,line=12,col=3,title=Bad row::price is empty`
+ * (levels error, warning, notice; `%0A`, `%25`, `%2C`, `%3A` escapes as GitHub reads
+ * them). Keeps the first MAX_ANNOTATIONS_PER_STAGE; a line that is not an annotation is
+ * a problem, not a failure of the stage.
+ */
+function parseAnnotationFile(text) {
+    const annotations = [];
+    const problems = [];
+    let dropped = 0;
+    text.split('\n').forEach((raw, i) => {
+        const line = raw.replace(/\r$/, '');
+        if (line.trim() === '')
+            return;
+        const match = LINE.exec(line);
+        if (!match) {
+            problems.push(`$CTR_ANNOTATIONS line ${i + 1} is not '::error|warning|notice file=F,line=N::message': '${line.slice(0, 80)}'`);
+            return;
+        }
+        if (annotations.length >= MAX_ANNOTATIONS_PER_STAGE) {
+            dropped += 1;
+            return;
+        }
+        const annotation = {
+            level: match[1],
+            message: annotation_file_unescape(match[3])
+        };
+        for (const pair of (match[2] ?? '').split(',')) {
+            const equals = pair.indexOf('=');
+            if (equals < 0)
+                continue;
+            const key = PROPERTIES[pair.slice(0, equals).trim()];
+            const value = annotation_file_unescape(pair.slice(equals + 1));
+            if (!key)
+                continue;
+            if (!NUMERIC.has(key))
+                annotation[key] = value;
+            else if (/^[1-9]\d*$/.test(value))
+                annotation[key] = Number(value);
+        }
+        annotations.push(annotation);
+    });
+    if (dropped > 0)
+        problems.push(`${dropped} more annotations dropped (at most ${MAX_ANNOTATIONS_PER_STAGE} per stage)`);
+    return { annotations, problems };
+}
+function annotation_file_unescape(text) {
+    return text.replace(/%(25|0A|0D|2C|3A)/gi, (_, code) => String.fromCharCode(parseInt(code, 16)));
+}
+
 ;// CONCATENATED MODULE: ./src/engine/output-file.ts
 /**
  * Parses what a stage wrote to `$CTR_OUTPUT`: `key=value` lines and `key<<DELIM` blocks,
@@ -87504,6 +87626,7 @@ function parseOutputFile(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/job-runner.ts
+
 
 
 
@@ -87595,6 +87718,8 @@ async function runAttempt(instance, ctx, attempt) {
             untrusted: ctx.untrusted,
             renderValue
         });
+        if (ctx.changedFiles)
+            planned.body.Env.push(`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`);
         ctx.reporter.jobStarted(instance, planned.body.Image);
         await untilAborted(ctx.images.prepare(planned.image), signal);
         // A kept container of an earlier attempt still holds the name.
@@ -87605,7 +87730,9 @@ async function runAttempt(instance, ctx, attempt) {
         await ctx.prepareVolume(containerId);
         await ctx.client.makeDirectories(containerId, CTR_ROOT, [
             jobWorkDir(instance.slug),
-            ...(job.stages ? [jobStateDir(instance.slug)] : [])
+            ...(job.stages
+                ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
+                : [])
         ]);
         if (Object.keys(job.services).length > 0) {
             services = await startServices(instance, containerId, { ...ctx, renderValue, signal });
@@ -87614,7 +87741,8 @@ async function runAttempt(instance, ctx, attempt) {
             await ctx.client.startContainer(containerId);
             const stages = new StageRunner(instance, containerId, ctx, signal, result, {
                 valueRenderer,
-                memoryLimit: planned.body.HostConfig.Memory
+                memoryLimit: planned.body.HostConfig.Memory,
+                mounts: planned.body.HostConfig.Mounts ?? []
             });
             await stages.run(job.stages);
             if (result.status === 'success')
@@ -87779,9 +87907,10 @@ class StageRunner {
         const script = stage.type === 'cmd'
             ? (stage.args ?? []).map((a) => render(a, scope))
             : render(stage.run ?? '', scope);
-        const outputFile = `${jobStateDir(instance.slug)}/stage-${index + 1}.out`;
+        const stateDir = stageStateDir(instance.slug, index);
         const env = [
-            `CTR_OUTPUT=${outputFile}`,
+            `CTR_OUTPUT=${stateDir}/output`,
+            `CTR_ANNOTATIONS=${stateDir}/annotations`,
             `CTR_STAGE_ID=${stage.id}`,
             ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.options.valueRenderer(scope)(v)}`)
         ];
@@ -87816,9 +87945,11 @@ class StageRunner {
             throw new Error(`timed out after ${seconds(stage.timeout_ms)}`);
         }
         stageResult.exit_code = exitCode;
-        const written = await ctx.client.readFile(containerId, outputFile);
-        if (written)
-            stageResult.outputs = parseOutputFile(written);
+        const written = await ctx.client.readFiles(containerId, stateDir);
+        this.readAnnotations(written.get('annotations'), stageResult);
+        const output = written.get('output');
+        if (output)
+            stageResult.outputs = parseOutputFile(output);
         if (exitCode === 0)
             return;
         stageResult.oom_killed = await this.killedForMemory();
@@ -87826,6 +87957,17 @@ class StageRunner {
             killed: stageResult.oom_killed,
             limitBytes: this.options.memoryLimit
         }));
+    }
+    /** Keeps what the stage wrote to `$CTR_ANNOTATIONS`, pointing mounted paths at the host. */
+    readAnnotations(text, stageResult) {
+        if (!text)
+            return;
+        const { annotations, problems } = parseAnnotationFile(text);
+        for (const problem of problems)
+            this.ctx.reporter.warning(problem, this.instance);
+        if (annotations.length === 0)
+            return;
+        stageResult.annotations = annotations.map((a) => a.file ? { ...a, file: hostPathOf(a.file, this.options.mounts) } : a);
     }
     /** Whether the kernel killed a process of the container for memory since the last look. */
     async killedForMemory() {
@@ -87950,6 +88092,7 @@ async function preflight(jobs, ctx) {
 
 
 
+
 /** The folder `--artifacts-dir` defaults to, relative to where the run starts. */
 const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts';
 /**
@@ -87964,6 +88107,7 @@ async function runPipeline(options) {
     const { pipeline } = plan;
     const signal = options.signal ?? new AbortController().signal;
     const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id));
+    const changed = changedFilesOf(jobs, options.changedFiles);
     const started = Date.now();
     const result = {
         run_id: runId,
@@ -87992,7 +88136,9 @@ async function runPipeline(options) {
             images: new ImageStore(client, reporter, options.env)
         };
         // Interrupted while images are pulled: the jobs below all end up cancelled.
-        const problems = await untilAborted(preflight(jobs, { ...shared, pipelineDir: pipeline.dir, params: options.params }), signal).catch((error) => {
+        const problems = await untilAborted(
+        // Jobs that the changed files leave out never start: nothing of theirs is got ready.
+        preflight(jobs.filter((job) => changed.get(job.id)?.length !== 0), { ...shared, pipelineDir: pipeline.dir, params: options.params }), signal).catch((error) => {
             if (signal.aborted)
                 return new Map();
             throw error;
@@ -88013,7 +88159,7 @@ async function runPipeline(options) {
                 keep: options.keep ?? false
             };
             const slots = pLimit(options.maxParallel ?? (0,external_node_os_namespaceObject.availableParallelism)());
-            result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots });
+            result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots, changed });
         }
     }
     finally {
@@ -88086,6 +88232,18 @@ async function createVolumes(client, plan, runId, workflowVolume, namedVolumes) 
         });
     }
 }
+/** For each job with `changed_files`, the changed files it selects, when those are known. */
+function changedFilesOf(jobs, changedFiles) {
+    const matched = new Map();
+    if (!changedFiles)
+        return matched;
+    for (const job of jobs) {
+        const globs = job.job.changed_files;
+        if (globs)
+            matched.set(job.id, matchChangedFiles(globs, changedFiles));
+    }
+    return matched;
+}
 /**
  * Runs every instance of one job whose needs have finished: each takes a slot of the job
  * (`max_parallel`) and then one of the run, so a matrix never holds run slots it cannot use.
@@ -88111,9 +88269,13 @@ async function runPlannedJob(job, needed, run) {
             job: { id: job.id, instance: instance.id }
         };
         const condition = conditionHolds(job.job.if, values, outcome);
+        const changedFiles = run.changed.get(job.id);
         let result;
         if (signal.aborted) {
             result = notRun(instance, 'cancelled', reasonOf(signal));
+        }
+        else if (changedFiles?.length === 0) {
+            result = notRun(instance, 'skipped', 'skipped: no changed file matches its changed_files');
         }
         else if (typeof condition === 'string') {
             result = notRun(instance, 'failure', condition);
@@ -88125,7 +88287,7 @@ async function runPlannedJob(job, needed, run) {
                 : 'skipped: its if: condition is false');
         }
         else {
-            result = await runJob(instance, { ...run.context, values, signal });
+            result = await runJob(instance, { ...run.context, values, signal, changedFiles });
             if (result.status === 'failure' && job.failFast && job.instances.length > 1) {
                 siblings.abort(`cancelled: instance '${instance.id}' failed (fail_fast)`);
             }
@@ -88358,6 +88520,7 @@ async function runSession(options) {
             artifactsDir: options.artifactsDir,
             keep: options.keep,
             untrusted: options.untrusted,
+            changedFiles: options.changedFiles,
             signal: controller.signal
         });
     }
@@ -88786,16 +88949,91 @@ function planText(doc) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/report/secret-masker.ts
+/** What the masker writes in place of a secret, as GitHub does. */
+const MASK = '***';
+/** Values shorter than this are not masked: replacing every "1" in a log hides nothing. */
+const MIN_SECRET_LENGTH = 4;
+/**
+ * Variables the runner itself sets that carry no secret: masking `${GITHUB_SHA}` or
+ * `${HOME}` would only blank out logs. Any name that says it holds a credential is
+ * still masked (`GITHUB_TOKEN`).
+ */
+const NOT_SECRET = /^(?:(?:GITHUB|RUNNER)_\w+|CI|HOME|PATH|PWD|USER|SHELL|LANG|TERM|TMPDIR|HOSTNAME)$/;
+const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH/i;
+/**
+ * The values to mask for a pipeline's `${VAR}`s: every variable it hands to containers
+ * except the runner's own plain ones; a value of several lines is masked line by line
+ * too (a log shows it a line at a time).
+ */
+function secretValues(names, env) {
+    const values = new Set();
+    for (const name of names) {
+        if (NOT_SECRET.test(name) && !CREDENTIAL.test(name))
+            continue;
+        const value = env[name];
+        if (!value)
+            continue;
+        for (const part of [value, ...value.split(/\r?\n/)]) {
+            if (part.trim().length >= MIN_SECRET_LENGTH)
+                values.add(part);
+        }
+    }
+    return [...values];
+}
+/** Replaces secret values with `***` in text, and in every string of a JSON-like value. */
+class SecretMasker {
+    secrets;
+    constructor(secrets = []) {
+        // Longest first, so a secret that contains another is masked whole.
+        this.secrets = [...secrets].sort((a, b) => b.length - a.length);
+    }
+    /** The secret values, for handing to the runner (`core.setSecret`). */
+    get values() {
+        return this.secrets;
+    }
+    mask(text) {
+        let out = text;
+        for (const secret of this.secrets) {
+            if (out.includes(secret))
+                out = out.split(secret).join(MASK);
+        }
+        return out;
+    }
+    /** A copy of a JSON-like value with every string masked (keys included). */
+    maskDeep(value) {
+        if (this.secrets.length === 0)
+            return value;
+        return this.deep(value);
+    }
+    deep(value) {
+        if (typeof value === 'string')
+            return this.mask(value);
+        if (Array.isArray(value))
+            return value.map((v) => this.deep(v));
+        if (value !== null && typeof value === 'object')
+            return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.mask(k), this.deep(v)]));
+        return value;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/console-reporter.ts
+
+
 /**
  * Shows a run as plain text lines, each prefixed with its job, so that output of jobs
  * stays attributable when it is grepped or when jobs run side by side. Container stdout
- * and stderr go to one stream so their order is kept.
+ * and stderr go to one stream so their order is kept. Secrets are masked in every line.
  */
 class ConsoleReporter {
     write;
-    constructor(write = (line) => process.stdout.write(`${line}\n`)) {
-        this.write = write;
+    masker;
+    baseDir;
+    constructor(options = {}) {
+        const write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+        this.masker = options.masker ?? new SecretMasker();
+        this.write = (line) => write(this.masker.mask(line));
+        this.baseDir = options.baseDir ?? process.cwd();
     }
     runStarted(pipeline, runId) {
         this.write(`run ${runId}: ${pipeline.name} (${pipeline.file})`);
@@ -88811,7 +89049,27 @@ class ConsoleReporter {
     }
     stageFinished(job, stage, result) {
         const error = result.error ? `: ${result.error}` : '';
+        for (const annotation of result.annotations ?? []) {
+            this.write(`[${job.id}] ${this.describeAnnotation(annotation)}`);
+        }
         this.write(`[${job.id}] stage ${stage.name}: ${result.status}${error} (${console_reporter_seconds(result.duration_ms)})`);
+    }
+    /** `data/sales.csv:12:3: error: message`, as compilers print it. */
+    describeAnnotation(annotation) {
+        const where = annotation.file
+            ? [this.displayPath(annotation.file), annotation.line, annotation.col]
+                .filter((part) => part !== undefined)
+                .join(':')
+            : '';
+        const title = annotation.title ? `${annotation.title}: ` : '';
+        return `${where ? `${where}: ` : ''}${annotation.level}: ${title}${annotation.message}`;
+    }
+    /** A host path inside the base folder, relative to it; any other path as it is. */
+    displayPath(file) {
+        if (!external_node_path_default().isAbsolute(file))
+            return file;
+        const relative = external_node_path_default().relative(this.baseDir, file);
+        return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) ? file : relative;
     }
     jobFinished(job, result) {
         const outputs = Object.entries(result.outputs)
@@ -89201,7 +89459,7 @@ function upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"format":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"format":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"format":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/duration"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"type":"object","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string"},"registry":{"type":"string"}}},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer"},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer"},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/duration"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"format":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"format":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"format":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/duration"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"type":"object","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string"},"registry":{"type":"string"}}},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer"},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer"},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/duration"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/schema-validator.ts
 
 
@@ -89436,7 +89694,48 @@ function dedupe(problems) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/spec/variables.ts
+
+
+
+/**
+ * The names of the `${VAR}`s a pipeline hands to its containers (in `runs-on.with`,
+ * `services` and stage `env`), in file order without repeats: what the run reads from
+ * its environment, and so what it must treat as secret. Scripts are left out, since
+ * `${VAR}` there is the shell's own.
+ */
+function referencedVariables(raw) {
+    const names = new Set();
+    const visit = (value) => {
+        if (Array.isArray(value))
+            value.forEach(visit);
+        else if (value !== null && typeof value === 'object')
+            Object.values(value).forEach(visit);
+        else if (typeof value === 'string' && value.includes('${')) {
+            try {
+                for (const segment of parseTemplate(value, { variables: true }))
+                    if (segment.kind === 'variable')
+                        names.add(segment.name);
+            }
+            catch (error) {
+                // Validation reports a malformed template at its line; nothing to collect here.
+                if (!(error instanceof expression_ExpressionError))
+                    throw error;
+            }
+        }
+    };
+    for (const job of Object.values(record(record(raw).jobs))) {
+        const spec = record(job);
+        visit(record(spec['runs-on']).with);
+        visit(spec.services);
+        for (const stage of list(spec.stages))
+            visit(record(stage).env);
+    }
+    return [...names];
+}
+
 ;// CONCATENATED MODULE: ./src/spec/load-pipeline.ts
+
 
 
 
@@ -89516,7 +89815,9 @@ function buildPipeline(raw, file, dir, source) {
         params: buildParams(top.params),
         jobs,
         volumes: buildVolumes(top.volumes),
-        hostAccess: []
+        hostAccess: [],
+        allow_workflow_commands: top.allow_workflow_commands === true,
+        variables: referencedVariables(raw)
     };
 }
 function buildVolumes(raw) {
@@ -89579,6 +89880,8 @@ function buildJob(id, raw, source) {
         job.timeout_ms = timeout;
     if (string(raw.desc) !== undefined)
         job.desc = string(raw.desc);
+    if (Array.isArray(raw.changed_files))
+        job.changed_files = strings(raw.changed_files);
     if (typeof raw.if === 'string' || typeof raw.if === 'boolean')
         job.if = raw.if;
     if (isRecord(raw.strategy))
@@ -89845,7 +90148,24 @@ function crossChecks(pipeline, raw, source) {
 
 
 
+
+
 const cli_main_collect = (value, previous) => [...previous, value];
+/** The text of `--changed-files-from`: a file, or stdin for '-'. */
+async function readChangedFiles(source) {
+    if (source !== '-') {
+        try {
+            return await (0,promises_namespaceObject.readFile)(source, 'utf8');
+        }
+        catch (error) {
+            throw new InputError(`--changed-files-from ${source}: ${error.message}`);
+        }
+    }
+    let text = '';
+    for await (const chunk of process.stdin)
+        text += String(chunk);
+    return text;
+}
 /** Splits repeated `--param K=V` flags into a map; a flag without `=` is a usage error. */
 function parseParamFlags(flags) {
     const params = {};
@@ -89880,21 +90200,29 @@ function cli_main_program(setExit) {
         .option('--result <file>', 'write the result document (JSON) to this file')
         .option('--keep', 'keep containers and volumes after the run, for debugging')
         .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
+        .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")
         .action(async (file, opts) => {
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
+        const masker = new SecretMasker(secretValues(pipeline.variables, process.env));
+        const changedFiles = opts.changedFilesFrom === undefined
+            ? undefined
+            : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom));
         const result = await runSession({
             plan,
             params,
-            reporter: new ConsoleReporter(),
+            reporter: new ConsoleReporter({ masker }),
+            changedFiles,
             only: opts.job,
             maxParallel: opts.maxParallel,
             artifactsDir: opts.artifactsDir,
             keep: opts.keep,
             untrusted: opts.untrusted
         });
-        if (opts.result)
-            await (0,promises_namespaceObject.writeFile)(opts.result, `${JSON.stringify(result, null, 2)}\n`);
+        if (opts.result) {
+            const doc = masker.maskDeep(result);
+            await (0,promises_namespaceObject.writeFile)(opts.result, `${JSON.stringify(doc, null, 2)}\n`);
+        }
         setExit(exitStatusOf(result.status));
     });
     cli
@@ -89932,11 +90260,14 @@ function cli_main_program(setExit) {
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const format = opts.json ? 'json' : opts.format;
+        // The plan shows containers' environments: their secrets are masked there too.
+        const masker = new SecretMasker(secretValues(pipeline.variables, process.env));
+        const document = () => masker.maskDeep(planDocument(plan, params, process.env));
         const out = format === 'mermaid'
             ? mermaidDiagram(plan)
             : format === 'json'
-                ? JSON.stringify(planDocument(plan, params, process.env), null, 2)
-                : planText(planDocument(plan, params, process.env));
+                ? JSON.stringify(document(), null, 2)
+                : planText(document());
         process.stdout.write(`${out}\n`);
     });
     cli
@@ -89977,7 +90308,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1627);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(272);
 
 
 process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

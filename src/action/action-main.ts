@@ -1,35 +1,69 @@
 import * as core from '@actions/core'
+import * as github from '@actions/github'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { describeError } from '../app/errors.js'
+import { preparePlan } from '../app/prepare-plan.js'
 import { runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
-import { ActionsReporter } from '../report/actions-reporter.js'
-import { preparePlan } from '../app/prepare-plan.js'
 import { summarizeJob } from '../engine/job-summary.js'
-import { getSettings } from './input-helper.js'
+import type { RunResult } from '../engine/run-result.js'
+import { ActionsReporter } from '../report/actions-reporter.js'
+import { secretValues, SecretMasker } from '../report/secret-masker.js'
+import { summaryMarkdown } from '../report/step-summary.js'
+import type { Pipeline } from '../spec/pipeline-types.js'
+import { InputError } from '../spec/input-error.js'
+import { SpecError } from '../spec/spec-error.js'
+import { actionMode, getSettings, type ActionSettings } from './input-helper.js'
+import {
+  apiMessage,
+  COMMENT_LIMIT_CHARS,
+  listChangedFiles,
+  pullRequestOf,
+  upsertComment
+} from './pull-request.js'
+import { sizeOutputs } from './sized-outputs.js'
 import { uploadArtifacts } from './upload-artifacts.js'
-import { stepSummaryMarkdown } from '../report/step-summary.js'
+import { validateFiles } from './validate-files.js'
 
 const STATE_IS_POST = 'isPost'
 const STATE_RUN_ID = 'runId'
 
-async function main(): Promise<void> {
-  const settings = await getSettings()
-  const { params, plan } = preparePlan(settings.pipeline, settings.params)
-  const reporter = new ActionsReporter()
-  const result = await runSession({
-    plan,
-    params,
-    reporter,
-    maxParallel: settings.maxParallel,
-    artifactsDir: settings.artifactsDir,
-    untrusted: settings.untrusted,
-    workspace: settings.workspace,
-    onRunId: (runId) => {
-      core.saveState(STATE_RUN_ID, runId)
-      core.setOutput('run-id', runId)
-    }
-  })
-  const outputs = Object.fromEntries(
+/** The root action (and `actions/job`): runs the pipeline and reports it to GitHub. */
+async function main(mode: 'run' | 'job'): Promise<void> {
+  const settings = await getSettings(mode)
+  const masker = maskSecrets(settings.pipeline)
+  const { params, plan } = preparePlan(settings.pipeline, settings.params, settings.only)
+  const pr = pullRequestOf(github.context)
+  const wantsChanges = plan.jobs.some((j) => j.job.changed_files)
+  const changedFiles =
+    pr && wantsChanges ? await listChangedFiles(octokit(settings), pr) : undefined
+  if (changedFiles) core.info(`pull request #${pr!.number} changes ${changedFiles.length} files`)
+  const untrustedOutput = settings.untrusted && !settings.pipeline.allow_workflow_commands
+  const reporter = new ActionsReporter({ masker, workflowCommands: !untrustedOutput })
+  let result: RunResult
+  try {
+    result = masker.maskDeep(
+      await runSession({
+        plan,
+        params,
+        reporter,
+        only: settings.only,
+        maxParallel: settings.maxParallel,
+        artifactsDir: settings.artifactsDir,
+        untrusted: settings.untrusted,
+        workspace: settings.workspace,
+        changedFiles,
+        onRunId: (runId) => {
+          core.saveState(STATE_RUN_ID, runId)
+          core.setOutput('run-id', runId)
+        }
+      })
+    )
+  } finally {
+    reporter.resumeCommands()
+  }
+  const jobOutputs = Object.fromEntries(
     plan.jobs.map((job) => [
       job.id,
       summarizeJob(
@@ -38,17 +72,87 @@ async function main(): Promise<void> {
       ).outputs
     ])
   )
+  const resultFile = path.join(
+    process.env.RUNNER_TEMP ?? settings.workspace,
+    `ctr-result-${result.run_id}.json`
+  )
+  await writeFile(resultFile, `${JSON.stringify(result, null, 2)}\n`)
   core.setOutput('status', result.status)
-  core.setOutput('result', JSON.stringify(result))
-  core.setOutput('outputs', JSON.stringify(outputs))
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(await stepSummaryMarkdown(plan, result, reporter.logs)).write()
+  core.setOutput('result-file', resultFile)
+  const sized = sizeOutputs(
+    result,
+    mode === 'job' ? (result.jobs[0]?.stages[0]?.outputs ?? {}) : jobOutputs
+  )
+  core.setOutput('result', sized.result)
+  core.setOutput('outputs', sized.outputs)
+  if (mode === 'job') core.setOutput('exit-code', String(result.jobs[0]?.exit_code ?? ''))
+  if (sized.truncated)
+    core.warning(
+      `the result output was cut to fit GitHub's outputs limit; the whole document is in ${resultFile}`
+    )
+  const baseDir = settings.workspace
+  if (settings.summary && process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addRaw(await summaryMarkdown(plan, result, reporter.logs, { baseDir }))
+      .write()
   }
+  if (settings.commentOnPr)
+    await commentOnPullRequest(
+      settings,
+      plan.pipeline.name,
+      await summaryMarkdown(plan, result, reporter.logs, {
+        baseDir,
+        limitBytes: COMMENT_LIMIT_CHARS - 200
+      })
+    )
   if (settings.uploadArtifacts) await uploadArtifacts(result, settings.artifactNamePrefix)
   if (result.status !== 'success') {
     const failed = result.jobs.filter((j) => j.status === 'failure').map((j) => j.id)
     core.setFailed(
       `pipeline ${result.status}${failed.length ? `: ${failed.join(', ')} failed` : ''}`
+    )
+  }
+}
+
+/**
+ * Tells the runner the pipeline's secrets (`${VAR}` values handed to containers) before
+ * anything is printed, and returns a masker for what the action writes itself.
+ */
+function maskSecrets(pipeline: Pipeline): SecretMasker {
+  const masker = new SecretMasker(secretValues(pipeline.variables, process.env))
+  for (const secret of masker.values) core.setSecret(secret)
+  return masker
+}
+
+/** The REST client for the workflow's token (`github-token`, by default `github.token`). */
+function octokit(settings: ActionSettings) {
+  if (!settings.token) {
+    throw new InputError(
+      `input 'github-token' is empty: comment-on-pr and changed_files need a token (the default is github.token)`
+    )
+  }
+  return github.getOctokit(settings.token)
+}
+
+/**
+ * Posts the summary on the pull request, editing the comment of an earlier run. A token
+ * that may not comment (a fork's pull request gets a read-only one) is a warning, not a
+ * failure: the run's own outcome stands.
+ */
+async function commentOnPullRequest(settings: ActionSettings, key: string, body: string) {
+  const pr = pullRequestOf(github.context)
+  if (!pr) {
+    core.info('comment-on-pr: this workflow run is not for a pull request; no comment')
+    return
+  }
+  try {
+    const { url, created } = await upsertComment(octokit(settings), pr, key, body)
+    core.info(
+      `${created ? 'commented' : 'updated the comment'} on pull request #${pr.number}: ${url}`
+    )
+  } catch (error) {
+    core.warning(
+      `comment-on-pr: could not comment on pull request #${pr.number}: ${apiMessage(error)} (the token needs 'pull-requests: write'; a pull request from a fork gets a read-only token)`
     )
   }
 }
@@ -62,13 +166,50 @@ async function post(): Promise<void> {
   if (total > 0) core.info(`removed ${total} resources left by run ${runId}`)
 }
 
-/** The action's entry: `main` on the first call, `post` when the runner calls it again. */
+/** `actions/cleanup`: removes what runs left behind, by label (one run, or all). */
+async function cleanup(): Promise<void> {
+  const runId = core.getInput('run-id') || undefined
+  const removed = await new DockerodeClient().removeResources(runId)
+  core.info(
+    `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images`
+  )
+  core.setOutput('removed', JSON.stringify(removed))
+}
+
+/** An invalid pipeline: each problem as an error annotation at its line, then the step fails. */
+function annotateProblems(error: SpecError): void {
+  for (const problem of error.problems) {
+    core.error(problem.message, {
+      title: 'invalid pipeline',
+      file: problem.file,
+      startLine: problem.line,
+      startColumn: problem.col
+    })
+  }
+}
+
+/**
+ * The entry of the whole suite: the root action's `main`, and `post` when the runner
+ * calls it again; the sub-actions (`CTR_PIPELINE_ACTION`) `job`, `validate`, `cleanup`.
+ */
 export async function run(): Promise<void> {
-  const isPost = core.getState(STATE_IS_POST) === 'true'
-  core.saveState(STATE_IS_POST, 'true')
   try {
-    await (isPost ? post() : main())
+    const mode = actionMode()
+    if (mode === 'validate') return await validateFiles(annotateProblems)
+    if (mode === 'cleanup') return await cleanup()
+    if (mode === 'job') return await main('job')
+    const isPost = core.getState(STATE_IS_POST) === 'true'
+    core.saveState(STATE_IS_POST, 'true')
+    await (isPost ? post() : main('run'))
   } catch (error) {
-    core.setFailed(describeError(error).message)
+    if (error instanceof SpecError) {
+      annotateProblems(error)
+      const count = error.problems.length
+      core.setFailed(
+        `the pipeline is invalid: ${count} problem${count === 1 ? '' : 's'} (see the annotations)`
+      )
+    } else {
+      core.setFailed(describeError(error).message)
+    }
   }
 }

@@ -8,6 +8,20 @@ import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
 import { parseMaxParallel } from '../app/run-session.js'
+import { jobPipelineYaml } from './job-inputs.js'
+
+/**
+ * Which of the suite's actions this process is: the root action (`run`), or a composite
+ * sub-action under `actions/` that runs the same bundle with CTR_PIPELINE_ACTION set.
+ */
+export type ActionMode = 'run' | 'job' | 'validate' | 'cleanup'
+
+/** The mode from CTR_PIPELINE_ACTION (set by the sub-actions' action.yml); `run` by default. */
+export function actionMode(env: Record<string, string | undefined> = process.env): ActionMode {
+  const mode = env.CTR_PIPELINE_ACTION ?? 'run'
+  if (mode === 'run' || mode === 'job' || mode === 'validate' || mode === 'cleanup') return mode
+  throw new InputError(`CTR_PIPELINE_ACTION is '${mode}': expected run, job, validate or cleanup`)
+}
 
 /** Everything the action was asked to do, read and checked in one place. */
 export interface ActionSettings {
@@ -25,26 +39,29 @@ export interface ActionSettings {
   untrusted: boolean
   /** The checkout: what an untrusted pipeline may mount from. */
   workspace: string
+  /** `jobs`: run only these jobs; all when empty. */
+  only: string[]
+  /** Write the job summary (table, diagram, failed log tails). */
+  summary: boolean
+  /** Post the summary on the pull request, as one comment updated in place. */
+  commentOnPr: boolean
+  /** The token for the GitHub API (PR comment, changed files). */
+  token: string
 }
 
 /**
  * Reads the action's inputs into one settings object. `pipeline` is a path (relative
  * to the workspace) or, when it spans lines, the pipeline itself.
  */
-export async function getSettings(): Promise<ActionSettings> {
+export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSettings> {
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
-  const pipelineInput = core.getInput('pipeline', { required: true })
-  let pipeline: Pipeline
-  if (pipelineInput.includes('\n')) {
-    pipeline = parsePipeline(pipelineInput, 'pipeline input', workspace)
-  } else {
-    const file = path.resolve(workspace, pipelineInput)
-    if (!existsSync(file)) {
-      throw new InputError(
-        `input 'pipeline': no file '${pipelineInput}' in ${workspace} (give a path relative to the repository, or the pipeline's YAML itself)`
-      )
-    }
-    pipeline = await loadPipelineFile(path.relative(process.cwd(), file) || file)
+  const pipeline = mode === 'job' ? jobPipeline(workspace) : await pipelineInput(workspace)
+  const only = listInput('jobs')
+  const unknown = only.filter((id) => !pipeline.jobs.some((j) => j.id === id))
+  if (unknown.length > 0) {
+    throw new InputError(
+      `input 'jobs': no job ${unknown.map((id) => `'${id}'`).join(', ')} in ${pipeline.file} (jobs: ${pipeline.jobs.map((j) => j.id).join(', ')})`
+    )
   }
   return {
     pipeline,
@@ -55,11 +72,54 @@ export async function getSettings(): Promise<ActionSettings> {
       core.getInput('artifacts-dir') ||
         path.join(process.env.RUNNER_TEMP ?? workspace, DEFAULT_ARTIFACTS_DIR)
     ),
-    uploadArtifacts: booleanInput('upload-artifacts'),
+    uploadArtifacts: booleanInput('upload-artifacts', false),
     artifactNamePrefix: core.getInput('artifact-name-prefix'),
     untrusted: await untrustedInput(),
-    workspace
+    workspace,
+    only,
+    summary: booleanInput('summary', true),
+    commentOnPr: booleanInput('comment-on-pr', false),
+    token: core.getInput('github-token')
   }
+}
+
+/** The `actions/job` sub-action's inputs, as a one-job pipeline. */
+function jobPipeline(workspace: string): Pipeline {
+  const yaml = jobPipelineYaml({
+    image: core.getInput('image', { required: true }),
+    run: core.getInput('run'),
+    shell: core.getInput('shell'),
+    env: core.getInput('env'),
+    volumes: core.getInput('volumes'),
+    resources: core.getInput('resources'),
+    mountWorkspace: booleanInput('mount-workspace', true),
+    workspace
+  })
+  return parsePipeline(yaml, 'actions/job inputs', workspace)
+}
+
+/** The `pipeline` input: a path relative to the workspace, or the pipeline's YAML itself. */
+async function pipelineInput(workspace: string): Promise<Pipeline> {
+  const pipelineInput = core.getInput('pipeline', { required: true })
+  if (pipelineInput.includes('\n')) {
+    return parsePipeline(pipelineInput, 'pipeline input', workspace)
+  }
+  const file = path.resolve(workspace, pipelineInput)
+  if (!existsSync(file)) {
+    throw new InputError(
+      `input 'pipeline': no file '${pipelineInput}' in ${workspace} (give a path relative to the repository, or the pipeline's YAML itself)`
+    )
+  }
+  return loadPipelineFile(path.relative(process.cwd(), file) || file)
+}
+
+/** A list input: one item per line or separated by commas. */
+export function listInput(name: string): string[] {
+  return core
+    .getInput(name)
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 }
 
 /** `untrusted`: true, false, or `auto` (the default): true on a pull request from a fork. */
@@ -96,10 +156,11 @@ interface RepoRef {
   fork?: boolean
 }
 
-/** A true/false input; empty is false. */
-function booleanInput(name: string): boolean {
+/** A true/false input; empty is its default. */
+export function booleanInput(name: string, fallback: boolean): boolean {
   const text = core.getInput(name).trim().toLowerCase()
-  if (text === '' || text === 'false') return false
+  if (text === '') return fallback
+  if (text === 'false') return false
   if (text === 'true') return true
   throw new InputError(`input '${name}' is '${core.getInput(name)}': expected true or false`)
 }

@@ -39,6 +39,8 @@ export interface RunSessionOptions {
   untrusted?: boolean
   /** Untrusted: the folder jobs may mount host paths from (default: the current folder). */
   workspace?: string
+  /** The files the pull request changes, for jobs with `changed_files`; undefined: all run. */
+  changedFiles?: readonly string[]
   /** Called with the run id before anything is created (the action saves it for `post`). */
   onRunId?: (runId: string) => void
   client?: DockerClient
@@ -95,6 +97,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       artifactsDir: options.artifactsDir,
       keep: options.keep,
       untrusted: options.untrusted,
+      changedFiles: options.changedFiles,
       signal: controller.signal
     })
   } finally {

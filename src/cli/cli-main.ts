@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { availableParallelism } from 'node:os'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import { mermaidDiagram } from '../plan/mermaid.js'
@@ -10,11 +10,27 @@ import { EXIT, exitStatusOf, parseMaxParallel, runSession } from '../app/run-ses
 import { DockerodeClient } from '../engine/docker-client.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
+import { secretValues, SecretMasker } from '../report/secret-masker.js'
+import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
 import { SpecError } from '../spec/spec-error.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
+
+/** The text of `--changed-files-from`: a file, or stdin for '-'. */
+async function readChangedFiles(source: string): Promise<string> {
+  if (source !== '-') {
+    try {
+      return await readFile(source, 'utf8')
+    } catch (error) {
+      throw new InputError(`--changed-files-from ${source}: ${(error as Error).message}`)
+    }
+  }
+  let text = ''
+  for await (const chunk of process.stdin) text += String(chunk)
+  return text
+}
 
 /** Splits repeated `--param K=V` flags into a map; a flag without `=` is a usage error. */
 export function parseParamFlags(flags: string[]): Record<string, string> {
@@ -66,6 +82,10 @@ function program(setExit: (status: number) => void): Command {
       '--untrusted',
       'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers'
     )
+    .option(
+      '--changed-files-from <file>',
+      "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches"
+    )
     .action(
       async (
         file: string,
@@ -77,21 +97,31 @@ function program(setExit: (status: number) => void): Command {
           result?: string
           keep?: boolean
           untrusted?: boolean
+          changedFilesFrom?: string
         }
       ) => {
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
+        const masker = new SecretMasker(secretValues(pipeline.variables, process.env))
+        const changedFiles =
+          opts.changedFilesFrom === undefined
+            ? undefined
+            : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom))
         const result = await runSession({
           plan,
           params,
-          reporter: new ConsoleReporter(),
+          reporter: new ConsoleReporter({ masker }),
+          changedFiles,
           only: opts.job,
           maxParallel: opts.maxParallel,
           artifactsDir: opts.artifactsDir,
           keep: opts.keep,
           untrusted: opts.untrusted
         })
-        if (opts.result) await writeFile(opts.result, `${JSON.stringify(result, null, 2)}\n`)
+        if (opts.result) {
+          const doc = masker.maskDeep(result)
+          await writeFile(opts.result, `${JSON.stringify(doc, null, 2)}\n`)
+        }
         setExit(exitStatusOf(result.status))
       }
     )
@@ -134,12 +164,15 @@ function program(setExit: (status: number) => void): Command {
       const pipeline = await loadPipelineFile(file)
       const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
       const format = opts.json ? 'json' : opts.format
+      // The plan shows containers' environments: their secrets are masked there too.
+      const masker = new SecretMasker(secretValues(pipeline.variables, process.env))
+      const document = () => masker.maskDeep(planDocument(plan, params, process.env))
       const out =
         format === 'mermaid'
           ? mermaidDiagram(plan)
           : format === 'json'
-            ? JSON.stringify(planDocument(plan, params, process.env), null, 2)
-            : planText(planDocument(plan, params, process.env))
+            ? JSON.stringify(document(), null, 2)
+            : planText(document())
       process.stdout.write(`${out}\n`)
     })
 

@@ -130,8 +130,11 @@ export interface DockerClient {
    * by exec learns that it was killed for memory.
    */
   memoryKills(containerId: string): Promise<number | undefined>
-  /** The text of a file in a container, or undefined when there is none. */
-  readFile(containerId: string, filePath: string): Promise<string | undefined>
+  /**
+   * The text of each file right inside a folder of a container, by file name, read in one
+   * call; empty when the folder does not exist.
+   */
+  readFiles(containerId: string, dirPath: string): Promise<Map<string, string>>
   /**
    * A tar stream of a file or folder in a container (running or stopped), as
    * `docker cp` gets it: entries named from the path's last part. Undefined when the
@@ -434,14 +437,21 @@ export class DockerodeClient implements DockerClient {
     await ignoreMissing(container.wait({ condition: 'not-running' }))
   }
 
-  async readFile(containerId: string, filePath: string): Promise<string | undefined> {
-    const archive = await this.archive(containerId, filePath)
-    if (!archive) return undefined
+  async readFiles(containerId: string, dirPath: string): Promise<Map<string, string>> {
+    const files = new Map<string, string>()
+    const archive = await this.archive(containerId, dirPath)
+    if (!archive) return files
     const extract = tar.extract()
-    const chunks: Buffer[] = []
-    extract.on('entry', (_header, entry, next) => {
+    extract.on('entry', (header, entry, next) => {
+      const chunks: Buffer[] = []
       entry.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
-      entry.on('end', next)
+      entry.on('end', () => {
+        // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
+        const parts = header.name.split('/').filter(Boolean)
+        if (header.type === 'file' && parts.length === 2)
+          files.set(parts[1], Buffer.concat(chunks).toString('utf8'))
+        next()
+      })
       entry.resume()
     })
     await new Promise<void>((resolve, reject) => {
@@ -449,7 +459,7 @@ export class DockerodeClient implements DockerClient {
       extract.on('error', reject)
       archive.pipe(extract)
     })
-    return Buffer.concat(chunks).toString('utf8')
+    return files
   }
 
   private async inspectExit(containerId: string): Promise<ContainerExit> {

@@ -1,7 +1,13 @@
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { planContainer } from '../plan/container-plan.js'
-import { CTR_ROOT, jobStateDir, jobWorkDir } from '../plan/container-paths.js'
+import {
+  CTR_ROOT,
+  hostPathOf,
+  jobStateDir,
+  jobWorkDir,
+  stageStateDir
+} from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
@@ -14,6 +20,7 @@ import { messageOf, type DockerClient } from './docker-client.js'
 import type { ImageStore } from './image-store.js'
 import { startServices, type RunningServices } from './services.js'
 import { lineSplitter } from './line-splitter.js'
+import { parseAnnotationFile } from './annotation-file.js'
 import { parseOutputFile } from './output-file.js'
 import type { RunReporter } from './run-reporter.js'
 import type { JobResult, StageResult } from './run-result.js'
@@ -48,6 +55,11 @@ export interface JobRunContext {
   keep: boolean
   /** Aborted when the run is cancelled, or a matrix sibling failed (fail_fast). */
   signal: AbortSignal
+  /**
+   * The changed files of the pull request that its `changed_files` matched, handed to
+   * the job as `$CTR_CHANGED_FILES` (one per line); undefined for a job without the filter.
+   */
+  changedFiles?: string[]
 }
 
 /** Why a job's container was killed by the job itself: it ran out of time. */
@@ -139,6 +151,7 @@ async function runAttempt(
       untrusted: ctx.untrusted,
       renderValue
     })
+    if (ctx.changedFiles) planned.body.Env.push(`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`)
     ctx.reporter.jobStarted(instance, planned.body.Image)
     await untilAborted(ctx.images.prepare(planned.image), signal)
     // A kept container of an earlier attempt still holds the name.
@@ -149,7 +162,9 @@ async function runAttempt(
     await ctx.prepareVolume(containerId)
     await ctx.client.makeDirectories(containerId, CTR_ROOT, [
       jobWorkDir(instance.slug),
-      ...(job.stages ? [jobStateDir(instance.slug)] : [])
+      ...(job.stages
+        ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
+        : [])
     ])
     if (Object.keys(job.services).length > 0) {
       services = await startServices(instance, containerId, { ...ctx, renderValue, signal })
@@ -158,7 +173,8 @@ async function runAttempt(
       await ctx.client.startContainer(containerId)
       const stages = new StageRunner(instance, containerId, ctx, signal, result, {
         valueRenderer,
-        memoryLimit: planned.body.HostConfig.Memory
+        memoryLimit: planned.body.HostConfig.Memory,
+        mounts: planned.body.HostConfig.Mounts ?? []
       })
       await stages.run(job.stages)
       if (result.status === 'success') result.exit_code = 0
@@ -250,6 +266,8 @@ class StageRunner {
       valueRenderer: (scope: ExpressionScope) => (text: string) => string
       /** The container's memory limit in bytes, named when a stage hits it. */
       memoryLimit?: number
+      /** Its mounts: annotations about a mounted path point at the host's file. */
+      mounts: Parameters<typeof hostPathOf>[1]
     }
   ) {}
 
@@ -324,9 +342,10 @@ class StageRunner {
       stage.type === 'cmd'
         ? (stage.args ?? []).map((a) => render(a, scope))
         : render(stage.run ?? '', scope)
-    const outputFile = `${jobStateDir(instance.slug)}/stage-${index + 1}.out`
+    const stateDir = stageStateDir(instance.slug, index)
     const env = [
-      `CTR_OUTPUT=${outputFile}`,
+      `CTR_OUTPUT=${stateDir}/output`,
+      `CTR_ANNOTATIONS=${stateDir}/annotations`,
       `CTR_STAGE_ID=${stage.id}`,
       ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.options.valueRenderer(scope)(v)}`)
     ]
@@ -361,8 +380,10 @@ class StageRunner {
       throw new Error(`timed out after ${seconds(stage.timeout_ms!)}`)
     }
     stageResult.exit_code = exitCode
-    const written = await ctx.client.readFile(containerId, outputFile)
-    if (written) stageResult.outputs = parseOutputFile(written)
+    const written = await ctx.client.readFiles(containerId, stateDir)
+    this.readAnnotations(written.get('annotations'), stageResult)
+    const output = written.get('output')
+    if (output) stageResult.outputs = parseOutputFile(output)
     if (exitCode === 0) return
     stageResult.oom_killed = await this.killedForMemory()
     throw new Error(
@@ -370,6 +391,17 @@ class StageRunner {
         killed: stageResult.oom_killed,
         limitBytes: this.options.memoryLimit
       })
+    )
+  }
+
+  /** Keeps what the stage wrote to `$CTR_ANNOTATIONS`, pointing mounted paths at the host. */
+  private readAnnotations(text: string | undefined, stageResult: StageResult) {
+    if (!text) return
+    const { annotations, problems } = parseAnnotationFile(text)
+    for (const problem of problems) this.ctx.reporter.warning(problem, this.instance)
+    if (annotations.length === 0) return
+    stageResult.annotations = annotations.map((a) =>
+      a.file ? { ...a, file: hostPathOf(a.file, this.options.mounts) } : a
     )
   }
 

@@ -10,6 +10,7 @@ import {
   workflowVolumeName,
   WORKSPACE_DIR
 } from '../plan/container-paths.js'
+import { matchChangedFiles } from '../plan/changed-files.js'
 import { runLabels } from '../plan/labels.js'
 import type { PipelinePlan, PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope, type Outcome } from '../spec/expression.js'
@@ -45,6 +46,11 @@ export interface RunOptions {
   untrusted?: boolean
   /** Aborting kills the run's containers at once and ends the run as cancelled. */
   signal?: AbortSignal
+  /**
+   * The files the pull request changes (repository paths): a job with `changed_files`
+   * runs only when one matches. Undefined outside a pull request: every job runs.
+   */
+  changedFiles?: readonly string[]
 }
 
 /** How a job ended, as the jobs that need it see it. */
@@ -70,6 +76,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const { pipeline } = plan
   const signal = options.signal ?? new AbortController().signal
   const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id))
+  const changed = changedFilesOf(jobs, options.changedFiles)
   const started = Date.now()
   const result: RunResult = {
     run_id: runId,
@@ -99,7 +106,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     }
     // Interrupted while images are pulled: the jobs below all end up cancelled.
     const problems = await untilAborted(
-      preflight(jobs, { ...shared, pipelineDir: pipeline.dir, params: options.params }),
+      // Jobs that the changed files leave out never start: nothing of theirs is got ready.
+      preflight(
+        jobs.filter((job) => changed.get(job.id)?.length !== 0),
+        { ...shared, pipelineDir: pipeline.dir, params: options.params }
+      ),
       signal
     ).catch((error: unknown) => {
       if (signal.aborted) return new Map<string, string>()
@@ -120,7 +131,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         keep: options.keep ?? false
       }
       const slots = pLimit(options.maxParallel ?? availableParallelism())
-      result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots })
+      result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots, changed })
     }
   } finally {
     signal.removeEventListener('abort', killContainers)
@@ -211,6 +222,22 @@ interface Scheduling extends RunOptions {
   context: Omit<JobRunContext, 'values' | 'signal'>
   /** The run's slots: at most `maxParallel` instances hold one at a time. */
   slots: LimitFunction
+  /** Per job with `changed_files`, the changed files it matched (when they are known). */
+  changed: Map<string, string[]>
+}
+
+/** For each job with `changed_files`, the changed files it selects, when those are known. */
+function changedFilesOf(
+  jobs: readonly PlannedJob[],
+  changedFiles: readonly string[] | undefined
+): Map<string, string[]> {
+  const matched = new Map<string, string[]>()
+  if (!changedFiles) return matched
+  for (const job of jobs) {
+    const globs = job.job.changed_files
+    if (globs) matched.set(job.id, matchChangedFiles(globs, changedFiles))
+  }
+  return matched
 }
 
 /**
@@ -242,9 +269,12 @@ async function runPlannedJob(
       job: { id: job.id, instance: instance.id }
     }
     const condition = conditionHolds(job.job.if, values, outcome)
+    const changedFiles = run.changed.get(job.id)
     let result: JobResult
     if (signal.aborted) {
       result = notRun(instance, 'cancelled', reasonOf(signal))
+    } else if (changedFiles?.length === 0) {
+      result = notRun(instance, 'skipped', 'skipped: no changed file matches its changed_files')
     } else if (typeof condition === 'string') {
       result = notRun(instance, 'failure', condition)
     } else if (!condition) {
@@ -257,7 +287,7 @@ async function runPlannedJob(
           : 'skipped: its if: condition is false'
       )
     } else {
-      result = await runJob(instance, { ...run.context, values, signal })
+      result = await runJob(instance, { ...run.context, values, signal, changedFiles })
       if (result.status === 'failure' && job.failFast && job.instances.length > 1) {
         siblings.abort(`cancelled: instance '${instance.id}' failed (fail_fast)`)
       }

@@ -1,6 +1,19 @@
 /** How a run, job or stage ended. */
 export type Status = 'success' | 'failure' | 'skipped' | 'cancelled'
 
+/** A note a stage made about a file (`$CTR_ANNOTATIONS`), shown where the file is shown. */
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice'
+  message: string
+  /** The file it is about: as written, or the host path behind a bind-mounted path. */
+  file?: string
+  line?: number
+  end_line?: number
+  col?: number
+  end_col?: number
+  title?: string
+}
+
 export interface StageResult {
   id: string
   name: string
@@ -14,6 +27,8 @@ export interface StageResult {
   timed_out: boolean
   duration_ms: number
   outputs: Record<string, string>
+  /** What it wrote to `$CTR_ANNOTATIONS`, when anything. */
+  annotations?: Annotation[]
   error?: string
 }
 

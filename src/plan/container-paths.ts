@@ -34,9 +34,40 @@ export function namedVolumeNames(
   )
 }
 
-/** Where one job's stages write their `$CTR_OUTPUT` files. */
+/** The job's own state: a folder per stage, out of the workspace. */
 export function jobStateDir(slug: string): string {
   return `${STATE_DIR}/${slug}`
+}
+
+/**
+ * Where one stage writes `$CTR_OUTPUT` (`output`) and `$CTR_ANNOTATIONS`
+ * (`annotations`): one folder, so both are read back in one call.
+ */
+export function stageStateDir(slug: string, index: number): string {
+  return `${jobStateDir(slug)}/stage-${index + 1}`
+}
+
+/** A bind mount as the engine is given it. */
+interface BindMount {
+  Type?: string
+  Source?: string
+  Target?: string
+}
+
+/**
+ * The host path behind a path in the container, when it lies in a bind mount (a stage
+ * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
+ * the path as given.
+ */
+export function hostPathOf(containerPath: string, mounts: readonly BindMount[]): string {
+  if (!containerPath.startsWith('/')) return containerPath
+  const inside = mounts
+    .filter((m) => m.Type === 'bind' && m.Source && m.Target)
+    .filter((m) => containerPath === m.Target || containerPath.startsWith(`${m.Target}/`))
+    // The deepest mount is the one the container sees at that path.
+    .sort((a, b) => b.Target!.length - a.Target!.length)[0]
+  if (!inside) return containerPath
+  return `${inside.Source!}${containerPath.slice(inside.Target!.length)}`
 }
 
 /**

@@ -1,29 +1,58 @@
 import * as core from '@actions/core'
+import { randomUUID } from 'node:crypto'
 import type { OutputStream } from '../engine/docker-client.js'
-import type { JobResult, StageResult } from '../engine/run-result.js'
+import type { JobResult, RunResult, StageResult } from '../engine/run-result.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
-import type { StageSpec } from '../spec/pipeline-types.js'
-import { ConsoleReporter } from './console-reporter.js'
+import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import { ConsoleReporter, type ReporterOptions } from './console-reporter.js'
 import { InstanceLogs } from './instance-logs.js'
+
+export interface ActionsReporterOptions extends ReporterOptions {
+  /**
+   * Container output may issue workflow commands (`::error::`, `::add-mask::`...): a line
+   * that is one reaches the runner as written. When false, the runner is told to stop
+   * reading commands for the whole run (`::stop-commands::`), and only this reporter's
+   * own annotations and groups get through.
+   */
+  workflowCommands: boolean
+}
 
 /**
  * The console's lines on the runner's log, with an error annotation at the pipeline
- * file's line for each failed stage or job. A job instance that runs alone gets a log
- * group; while instances run side by side their lines interleave, told apart by their
- * prefix, since a group cannot hold two jobs. Each instance's log is also kept whole.
+ * file's line for each failed stage or job, and the stages' own annotations about data
+ * files. A job instance that runs alone gets a log group; while instances run side by
+ * side their lines interleave, told apart by their prefix, since a group cannot hold two
+ * jobs. Each instance's log is also kept whole, masked, for the summary.
  */
 export class ActionsReporter extends ConsoleReporter {
   /** The instance whose group is open, if any. */
   private grouped: string | undefined
   private readonly running = new Set<string>()
   readonly logs = new InstanceLogs()
+  private readonly workflowCommands: boolean
+  /** While set, the runner ignores commands until it sees `::<token>::`. */
+  private stopToken: string | undefined
+
+  constructor(options: ActionsReporterOptions) {
+    super({ ...options, baseDir: options.baseDir ?? process.env.GITHUB_WORKSPACE })
+    this.workflowCommands = options.workflowCommands
+  }
+
+  override runStarted(pipeline: Pipeline, runId: string): void {
+    super.runStarted(pipeline, runId)
+    if (!this.workflowCommands) {
+      // A fresh token per run: container output cannot know it, so cannot resume commands.
+      this.stopToken = randomUUID()
+      process.stdout.write(`::stop-commands::${this.stopToken}\n`)
+    }
+  }
 
   override jobStarted(job: PlannedInstance, image: string): void {
     if (this.grouped) {
-      core.endGroup()
+      this.command(() => core.endGroup())
       this.grouped = undefined
     } else if (this.running.size === 0) {
-      core.startGroup(`job ${job.id}`)
+      this.command(() => core.startGroup(`job ${job.id}`))
       this.grouped = job.slug
     }
     this.running.add(job.slug)
@@ -31,14 +60,28 @@ export class ActionsReporter extends ConsoleReporter {
   }
 
   override output(job: PlannedInstance, stream: OutputStream, line: string): void {
-    super.output(job, stream, line)
-    this.logs.append(job.slug, line)
+    // A trusted pipeline's command (`::warning::...`) must start its line to take effect.
+    if (this.workflowCommands && line.trimStart().startsWith('::')) this.write(line)
+    else super.output(job, stream, line)
+    this.logs.append(job.slug, this.masker.mask(line))
   }
 
   override stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {
     super.stageFinished(job, stage, result)
+    for (const a of result.annotations ?? []) {
+      const properties: core.AnnotationProperties = {
+        title: a.title && this.masker.mask(a.title),
+        file: a.file && this.displayPath(a.file),
+        startLine: a.line,
+        endLine: a.end_line,
+        startColumn: a.col,
+        endColumn: a.end_col
+      }
+      const message = this.masker.mask(a.message)
+      this.command(() => core[a.level](message, properties))
+    }
     if (result.status === 'failure') {
-      core.error(`job ${job.id}, stage ${stage.name}: ${result.error}`, {
+      this.annotateError(`job ${job.id}, stage ${stage.name}: ${result.error}`, {
         title: 'ctr-pipeline stage failed',
         file: stage.position.file,
         startLine: stage.position.line,
@@ -51,12 +94,12 @@ export class ActionsReporter extends ConsoleReporter {
     super.jobFinished(job, result)
     this.running.delete(job.slug)
     if (this.grouped === job.slug) {
-      core.endGroup()
+      this.command(() => core.endGroup())
       this.grouped = undefined
     }
     const failedInStage = result.stages.some((s) => s.status === 'failure')
     if (result.status === 'failure' && !failedInStage) {
-      core.error(`job ${job.id}: ${result.error}`, {
+      this.annotateError(`job ${job.id}: ${result.error}`, {
         title: 'ctr-pipeline job failed',
         file: job.job.position.file,
         startLine: job.job.position.line,
@@ -66,6 +109,33 @@ export class ActionsReporter extends ConsoleReporter {
   }
 
   override warning(message: string, job?: PlannedInstance): void {
-    core.warning(job ? `job ${job.id}: ${message}` : message)
+    const text = this.masker.mask(job ? `job ${job.id}: ${message}` : message)
+    this.command(() => core.warning(text))
+  }
+
+  override runFinished(result: RunResult): void {
+    super.runFinished(result)
+    this.resumeCommands()
+  }
+
+  /** Lets the runner read commands again; safe to call more than once. */
+  resumeCommands(): void {
+    if (!this.stopToken) return
+    process.stdout.write(`::${this.stopToken}::\n`)
+    this.stopToken = undefined
+  }
+
+  private annotateError(message: string, properties: core.AnnotationProperties): void {
+    const text = this.masker.mask(message)
+    this.command(() => core.error(text, properties))
+  }
+
+  /** Issues one of this reporter's own commands, reading commands again just for it. */
+  private command(issue: () => void): void {
+    const token = this.stopToken
+    if (!token) return issue()
+    process.stdout.write(`::${token}::\n`)
+    issue()
+    process.stdout.write(`::stop-commands::${token}\n`)
   }
 }

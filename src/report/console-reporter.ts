@@ -1,18 +1,37 @@
+import path from 'node:path'
 import type { OutputStream } from '../engine/docker-client.js'
 import type { RunReporter } from '../engine/run-reporter.js'
-import type { JobResult, RunResult, StageResult } from '../engine/run-result.js'
+import type { Annotation, JobResult, RunResult, StageResult } from '../engine/run-result.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import { SecretMasker } from './secret-masker.js'
+
+/** Where a reporter writes, and what it must never show. */
+export interface ReporterOptions {
+  /** Writes one line (default: to stdout). */
+  write?: (line: string) => void
+  /** Secret values, masked in every line written. */
+  masker?: SecretMasker
+  /** Annotated files are shown relative to this folder (default: the current one). */
+  baseDir?: string
+}
 
 /**
  * Shows a run as plain text lines, each prefixed with its job, so that output of jobs
  * stays attributable when it is grepped or when jobs run side by side. Container stdout
- * and stderr go to one stream so their order is kept.
+ * and stderr go to one stream so their order is kept. Secrets are masked in every line.
  */
 export class ConsoleReporter implements RunReporter {
-  constructor(
-    protected readonly write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)
-  ) {}
+  protected readonly write: (line: string) => void
+  protected readonly masker: SecretMasker
+  protected readonly baseDir: string
+
+  constructor(options: ReporterOptions = {}) {
+    const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+    this.masker = options.masker ?? new SecretMasker()
+    this.write = (line) => write(this.masker.mask(line))
+    this.baseDir = options.baseDir ?? process.cwd()
+  }
 
   runStarted(pipeline: Pipeline, runId: string): void {
     this.write(`run ${runId}: ${pipeline.name} (${pipeline.file})`)
@@ -32,9 +51,30 @@ export class ConsoleReporter implements RunReporter {
 
   stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {
     const error = result.error ? `: ${result.error}` : ''
+    for (const annotation of result.annotations ?? []) {
+      this.write(`[${job.id}] ${this.describeAnnotation(annotation)}`)
+    }
     this.write(
       `[${job.id}] stage ${stage.name}: ${result.status}${error} (${seconds(result.duration_ms)})`
     )
+  }
+
+  /** `data/sales.csv:12:3: error: message`, as compilers print it. */
+  protected describeAnnotation(annotation: Annotation): string {
+    const where = annotation.file
+      ? [this.displayPath(annotation.file), annotation.line, annotation.col]
+          .filter((part) => part !== undefined)
+          .join(':')
+      : ''
+    const title = annotation.title ? `${annotation.title}: ` : ''
+    return `${where ? `${where}: ` : ''}${annotation.level}: ${title}${annotation.message}`
+  }
+
+  /** A host path inside the base folder, relative to it; any other path as it is. */
+  protected displayPath(file: string): string {
+    if (!path.isAbsolute(file)) return file
+    const relative = path.relative(this.baseDir, file)
+    return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
   }
 
   jobFinished(job: PlannedInstance, result: JobResult): void {

@@ -1,32 +1,159 @@
-import type { RunResult } from '../engine/run-result.js'
+import path from 'node:path'
+import { summarizeJob } from '../engine/job-summary.js'
+import type { Annotation, JobResult, RunResult, Status } from '../engine/run-result.js'
+import { mermaidDiagram, type JobOutcome } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { InstanceLogs } from './instance-logs.js'
 
-/** Lines of a failed instance's log that the summary shows. */
+/** GitHub refuses a step summary over 1 MiB; the summary stays under this. */
+export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024 - 16 * 1024
+
+/** Lines of a failed instance's log that the summary shows, and at most this many bytes. */
 const TAIL_LINES = 40
+const TAIL_BYTES = 16 * 1024
+/** Rows of the instance table; a bigger matrix is counted, not listed. */
+const MAX_ROWS = 500
+/** An output value longer than this is cut in the table (the result document has it whole). */
+const MAX_VALUE_CHARS = 80
+const MAX_ANNOTATION_ROWS = 100
+
+const ICONS: Record<Status, string> = {
+  success: '✅',
+  failure: '❌',
+  skipped: '⏭️',
+  cancelled: '⛔'
+}
+
+export interface SummaryOptions {
+  /** The Markdown stays under this many bytes (UTF-8). */
+  limitBytes?: number
+  /** Annotated host paths are shown relative to this folder (the checkout). */
+  baseDir?: string
+}
 
 /**
- * The job summary's Markdown: for each failed job instance, the end of its log in a
- * collapsed block, so the reason is one click away without opening the whole log.
+ * The run as Markdown, for the job summary and the PR comment: a heading with the
+ * outcome, the DAG as a Mermaid diagram coloured by how each job ended, a table of job
+ * instances (matrix values, status, duration, exit code, OOM, outputs), the stages'
+ * annotations, and for each failed instance the end of its log in a collapsed block.
+ * Stays under `limitBytes`: log tails are left out first (counted in a note), then
+ * table rows.
  */
-export async function stepSummaryMarkdown(
+export async function summaryMarkdown(
   plan: PipelinePlan,
   result: RunResult,
-  logs: InstanceLogs
+  logs: InstanceLogs,
+  options: SummaryOptions = {}
 ): Promise<string> {
+  const limit = options.limitBytes ?? STEP_SUMMARY_LIMIT_BYTES
+  const outcomes: Record<string, JobOutcome> = {}
+  for (const job of plan.jobs) {
+    const results = result.jobs.filter((j) => j.job === job.id)
+    if (results.length > 0) outcomes[job.id] = summarizeJob(job, results).result
+  }
+  const head = [
+    `## ${ICONS[result.status]} ${escapeHtml(result.pipeline)}: ${result.status}`,
+    `Run \`${result.run_id}\` of \`${escapeHtml(result.file)}\`: ${result.jobs.length} job instances in ${seconds(result.duration_ms)}.`,
+    '```mermaid\n' + mermaidDiagram(plan, outcomes) + '\n```'
+  ]
+  const rows = result.jobs.map(tableRow)
+  const annotations = result.jobs.flatMap((job) =>
+    job.stages.flatMap((stage) =>
+      (stage.annotations ?? []).map((a) => annotationItem(job, a, options.baseDir))
+    )
+  )
+  const annotationPart =
+    annotations.length === 0
+      ? []
+      : [
+          '### Annotations',
+          [
+            ...annotations.slice(0, MAX_ANNOTATION_ROWS),
+            ...(annotations.length > MAX_ANNOTATION_ROWS
+              ? [
+                  `- …and ${annotations.length - MAX_ANNOTATION_ROWS} more (see the result document)`
+                ]
+              : [])
+          ].join('\n')
+        ]
   const slugs = new Map(plan.jobs.flatMap((j) => j.instances.map((i) => [i.id, i.slug])))
-  const parts = [`## ctr-pipeline: ${escapeHtml(result.pipeline)} ${result.status}`]
+  const tails: string[] = []
   for (const job of result.jobs) {
     if (job.status !== 'failure') continue
-    const tail = await logs.tail(slugs.get(job.id) ?? job.job, TAIL_LINES)
-    const fence = '`'.repeat(Math.max(3, longestRun(tail, '`') + 1))
-    parts.push(
-      `<details><summary>${escapeHtml(job.id)} failed: ${escapeHtml(job.error ?? '')}</summary>`,
-      `${fence}text\n${tail || '(no output)'}\n${fence}`,
-      '</details>'
-    )
+    tails.push(await failedTail(job, logs, slugs.get(job.id) ?? job.job))
   }
-  return `${parts.join('\n\n')}\n`
+  // The table and the tails give way when the limit is near; the rest is small.
+  let shownRows = Math.min(rows.length, MAX_ROWS)
+  const compose = (rowCount: number, tailCount: number) => {
+    const table = [TABLE_HEAD, ...rows.slice(0, rowCount)]
+    if (rowCount < rows.length)
+      table.push(`| …and ${rows.length - rowCount} more (see the result output) | | | | | | |`)
+    const parts = [...head, table.join('\n'), ...annotationPart]
+    if (tails.length > 0) parts.push('### Failed job instances', ...tails.slice(0, tailCount))
+    if (tailCount < tails.length)
+      parts.push(`…and ${tails.length - tailCount} more failed instances: see the job's log.`)
+    return `${parts.join('\n\n')}\n`
+  }
+  let tailCount = tails.length
+  let text = compose(shownRows, tailCount)
+  while (Buffer.byteLength(text) > limit && tailCount > 0) text = compose(shownRows, --tailCount)
+  while (Buffer.byteLength(text) > limit && shownRows > 0) {
+    shownRows = Math.floor(shownRows / 2)
+    text = compose(shownRows, 0)
+  }
+  return text
+}
+
+const TABLE_HEAD = [
+  '| Job | Matrix | Status | Duration | Exit code | OOM | Outputs |',
+  '| --- | --- | --- | --- | ---: | --- | --- |'
+].join('\n')
+
+function tableRow(job: JobResult): string {
+  const matrix = Object.entries(job.matrix)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ')
+  const outputs = Object.entries(job.outputs)
+    .map(([k, v]) => `${k}=${v.length > MAX_VALUE_CHARS ? `${v.slice(0, MAX_VALUE_CHARS)}…` : v}`)
+    .join(', ')
+  const status =
+    `${ICONS[job.status]} ${job.status}` +
+    (job.timed_out ? ' (timed out)' : '') +
+    (job.attempts > 1 ? ` after ${job.attempts} attempts` : '')
+  const cells = [
+    job.job,
+    matrix,
+    status,
+    job.started_at ? seconds(job.duration_ms) : '',
+    job.exit_code === null ? '' : String(job.exit_code),
+    job.oom_killed ? 'killed for memory' : '',
+    outputs
+  ]
+  return `| ${cells.map(cell).join(' | ')} |`
+}
+
+function annotationItem(job: JobResult, a: Annotation, baseDir?: string): string {
+  const file =
+    a.file && baseDir && path.isAbsolute(a.file) ? path.relative(baseDir, a.file) : a.file
+  const where = file ? `\`${[file, a.line, a.col].filter((p) => p !== undefined).join(':')}\` ` : ''
+  const title = a.title ? `**${escapeHtml(a.title)}**: ` : ''
+  return `- ${ICONS[a.level === 'error' ? 'failure' : 'skipped']} ${where}${a.level} in ${escapeHtml(job.id)}: ${title}${escapeHtml(a.message)}`
+}
+
+async function failedTail(job: JobResult, logs: InstanceLogs, slug: string): Promise<string> {
+  const tail = await logs.tail(slug, TAIL_LINES, TAIL_BYTES)
+  const fence = '`'.repeat(Math.max(3, longestRun(tail, '`') + 1))
+  return [
+    `<details><summary>${escapeHtml(job.id)} failed: ${escapeHtml(job.error ?? '')}</summary>`,
+    '',
+    `${fence}text\n${tail || '(no output)'}\n${fence}`,
+    '</details>'
+  ].join('\n')
+}
+
+/** A table cell: one line, no column break, no HTML. */
+function cell(text: string): string {
+  return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
 }
 
 function longestRun(text: string, char: string): number {
@@ -39,4 +166,8 @@ function longestRun(text: string, char: string): number {
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`
 }

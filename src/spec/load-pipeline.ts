@@ -27,6 +27,7 @@ import { findHostAccess, trustProblems } from './host-access.js'
 import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
+import { referencedVariables } from './variables.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
 import { YamlSource, type DocPath } from './yaml-source.js'
 
@@ -108,7 +109,9 @@ function buildPipeline(raw: unknown, file: string, dir: string, source: YamlSour
     params: buildParams(top.params),
     jobs,
     volumes: buildVolumes(top.volumes),
-    hostAccess: []
+    hostAccess: [],
+    allow_workflow_commands: top.allow_workflow_commands === true,
+    variables: referencedVariables(raw)
   }
 }
 
@@ -175,6 +178,7 @@ function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
   const timeout = duration(raw.timeout)
   if (timeout !== undefined) job.timeout_ms = timeout
   if (string(raw.desc) !== undefined) job.desc = string(raw.desc)
+  if (Array.isArray(raw.changed_files)) job.changed_files = strings(raw.changed_files)
   if (typeof raw.if === 'string' || typeof raw.if === 'boolean') job.if = raw.if
   if (isRecord(raw.strategy))
     job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source)

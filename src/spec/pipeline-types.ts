@@ -17,6 +17,13 @@ export interface Pipeline {
   volumes: Record<string, NamedVolumeSpec>
   /** Where jobs reach the host; a run refuses what its trust mode does not allow. */
   hostAccess: HostAccess[]
+  /**
+   * `allow_workflow_commands`: container output may issue GitHub workflow commands
+   * (`::error::`, `::add-mask::`...) even in untrusted mode.
+   */
+  allow_workflow_commands: boolean
+  /** Names of the `${VAR}`s handed to containers: their values are masked as secrets. */
+  variables: string[]
 }
 
 /** A named volume of top-level `volumes:`. */
@@ -63,6 +70,11 @@ export interface JobSpec {
   services: Record<string, ServiceSpec>
   /** Lets the job mount the Docker socket or the host's root (off by default). */
   allow_host_access: boolean
+  /**
+   * Globs of repository paths: when the run knows the files a pull request changes, the
+   * job runs only if one of them matches (`!glob` excludes).
+   */
+  changed_files?: string[]
   position: SourcePosition
 }
 

@@ -1,0 +1,71 @@
+import type { RunResult } from '../engine/run-result.js'
+import { InputError } from '../spec/input-error.js'
+
+/**
+ * GitHub keeps at most 1 MB of outputs per job, counted in UTF-16 (two bytes a code
+ * unit). The action allows itself 768 KiB of it, leaving the rest to the job's other steps.
+ */
+export const OUTPUTS_BUDGET_BYTES = 768 * 1024
+
+/** Of which the `outputs` output (job outputs, needed whole) may take at most this. */
+export const JOB_OUTPUTS_LIMIT_BYTES = 512 * 1024
+
+/** The size GitHub counts for an output value. */
+export function outputBytes(text: string): number {
+  return text.length * 2
+}
+
+/** The `result` and `outputs` outputs, as JSON that fits GitHub's limit. */
+export interface SizedOutputs {
+  result: string
+  outputs: string
+  /** `result` had to leave things out; the whole document is in the `result-file` output. */
+  truncated: boolean
+}
+
+/**
+ * Fits the result document and the job outputs into the action's share of GitHub's
+ * outputs limit. Job outputs are refused when too big (a truncated value would be read
+ * downstream as if whole). The result document is cut down in steps, each marked with
+ * `truncated`: first without stages, then with only each instance's id and status, then
+ * with only the run's status.
+ */
+export function sizeOutputs(result: RunResult, jobOutputs: unknown): SizedOutputs {
+  const outputs = JSON.stringify(jobOutputs)
+  if (outputBytes(outputs) > JOB_OUTPUTS_LIMIT_BYTES) {
+    throw new InputError(
+      `the job outputs take ${kib(outputBytes(outputs))} KiB, more than the ${kib(JOB_OUTPUTS_LIMIT_BYTES)} KiB the action may set (GitHub keeps at most 1 MB of outputs per job): write large values to a file in $CTR_WORKSPACE or an artifact, and output its path`
+    )
+  }
+  const room = OUTPUTS_BUDGET_BYTES - outputBytes(outputs)
+  const note = (what: string) =>
+    `${what} left out to fit GitHub's 1 MB outputs limit; the whole document is in the result-file output`
+  const candidates: unknown[] = [
+    result,
+    {
+      ...result,
+      truncated: note('stages'),
+      jobs: result.jobs.map((j) => ({ ...j, stages: [] }))
+    },
+    {
+      ...result,
+      truncated: note('everything but each instance status'),
+      jobs: result.jobs.map((j) => ({ id: j.id, job: j.job, status: j.status }))
+    },
+    {
+      run_id: result.run_id,
+      pipeline: result.pipeline,
+      status: result.status,
+      truncated: note('the jobs')
+    }
+  ]
+  const texts = candidates.map((c) => JSON.stringify(c))
+  // The last one is a few hundred bytes: it always fits.
+  const fits = texts.findIndex((text) => outputBytes(text) <= room)
+  const chosen = fits < 0 ? texts.length - 1 : fits
+  return { result: texts[chosen], outputs, truncated: chosen > 0 }
+}
+
+function kib(bytes: number): number {
+  return Math.ceil(bytes / 1024)
+}

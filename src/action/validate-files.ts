@@ -1,0 +1,68 @@
+import * as core from '@actions/core'
+import { readdir } from 'node:fs/promises'
+import path from 'node:path'
+import picomatch from 'picomatch'
+import { checkPlan } from '../app/prepare-plan.js'
+import { InputError } from '../spec/input-error.js'
+import { loadPipelineFile } from '../spec/load-pipeline.js'
+import { SpecError } from '../spec/spec-error.js'
+import { listInput } from './input-helper.js'
+
+/** Folders never searched for pipeline files. */
+const SKIPPED_DIRS = new Set(['.git', 'node_modules'])
+
+/**
+ * `actions/validate`: checks each pipeline file of the `files` input (paths or globs,
+ * relative to the workspace), every problem an error annotation at its line; sets
+ * `valid` and fails the step when a file is invalid.
+ */
+export async function validateFiles(annotate: (error: SpecError) => void): Promise<void> {
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
+  const files = await expandFiles(listInput('files'), workspace)
+  let invalid = 0
+  for (const file of files) {
+    try {
+      checkPlan(await loadPipelineFile(path.relative(process.cwd(), path.resolve(workspace, file))))
+      core.info(`${file}: valid`)
+    } catch (error) {
+      if (!(error instanceof SpecError)) throw error
+      invalid += 1
+      core.info(error.message)
+      annotate(error)
+    }
+  }
+  core.setOutput('valid', String(invalid === 0))
+  if (invalid > 0) core.setFailed(`${invalid} of ${files.length} pipeline files are invalid`)
+}
+
+/** Paths as given; globs matched against the files under the workspace. */
+async function expandFiles(patterns: string[], workspace: string): Promise<string[]> {
+  if (patterns.length === 0)
+    throw new InputError(`input 'files' is empty: give pipeline files or globs`)
+  const files: string[] = []
+  let all: string[] | undefined
+  for (const pattern of patterns) {
+    if (!picomatch.scan(pattern).isGlob) {
+      files.push(pattern)
+      continue
+    }
+    all ??= await walk(workspace, '')
+    const isMatch = picomatch(pattern, { dot: true })
+    const matched = all.filter((file) => isMatch(file))
+    if (matched.length === 0) throw new InputError(`input 'files': '${pattern}' matches no file`)
+    files.push(...matched)
+  }
+  return [...new Set(files)]
+}
+
+async function walk(root: string, dir: string): Promise<string[]> {
+  const entries = await readdir(path.join(root, dir), { withFileTypes: true })
+  const found: string[] = []
+  for (const entry of entries) {
+    const relative = dir ? `${dir}/${entry.name}` : entry.name
+    if (entry.isDirectory() && !SKIPPED_DIRS.has(entry.name))
+      found.push(...(await walk(root, relative)))
+    else if (entry.isFile()) found.push(relative)
+  }
+  return found
+}
