@@ -61,6 +61,7 @@ export async function runYaml(
     artifactsDir?: string
     signal?: AbortSignal
     client?: DockerClient
+    changedFiles?: string[]
   } = {}
 ): Promise<RunOutcome> {
   const dir = options.dir ?? tempDir()
@@ -80,7 +81,8 @@ export async function runYaml(
     keep: options.keep,
     maxParallel: options.maxParallel,
     artifactsDir: options.artifactsDir ?? path.join(dir, 'artifacts'),
-    signal: options.signal
+    signal: options.signal,
+    changedFiles: options.changedFiles
   })
   return { result, lines, runId }
 }

@@ -48,7 +48,7 @@ export function jobPipelineYaml(inputs: JobInputs): string {
 
 /** Text that the pipeline's templating renders as itself (`{{` and `${` escaped). */
 export function literal(text: string): string {
-  return text.replace(/\$\{/g, '$${').replace(/\{\{/g, "{{ '{{' }}")
+  return text.replace(/\$\{/g, '$$$${').replace(/\{\{/g, "{{ '{{' }}")
 }
 
 /** `KEY=VALUE` lines, or a YAML mapping. */

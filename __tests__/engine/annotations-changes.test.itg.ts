@@ -1,0 +1,134 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { BUSYBOX, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
+import { CLI, runNode } from '../helpers/processes.js'
+
+afterAll(async () => {
+  expect(await leftovers()).toEqual(NOTHING_LEFT)
+})
+
+describe('$CTR_ANNOTATIONS', () => {
+  it("keeps a stage's annotations, pointing mounted paths at the host's file", async () => {
+    const dir = tempDir()
+    mkdirSync(path.join(dir, 'data'))
+    writeFileSync(path.join(dir, 'data', 'sales.csv'), 'item,price\na,1\nb,\n')
+    const { result, lines } = await runYaml(
+      [
+        'jobs:',
+        '  check:',
+        `    runs-on: {with: {image: ${BUSYBOX}, volumes: [{source: ./data, target: /data, mode: ro}]}}`,
+        '    stages:',
+        '      - name: rows',
+        '        type: sh',
+        '        run: |',
+        '          echo "::error file=/data/sales.csv,line=3,col=3,title=Bad row::price is empty" >> "$CTR_ANNOTATIONS"',
+        '          echo "::warning file=docs/notes.md::two%0Alines" >> "$CTR_ANNOTATIONS"',
+        '          echo "not an annotation" >> "$CTR_ANNOTATIONS"',
+        '          echo "n=2" >> "$CTR_OUTPUT"',
+        '      - {name: quiet, type: sh, run: "true"}',
+        ''
+      ].join('\n'),
+      { dir }
+    )
+    const [rows, quiet] = result.jobs[0].stages
+    expect(rows.outputs).toEqual({ n: '2' })
+    expect(rows.annotations).toEqual([
+      {
+        level: 'error',
+        message: 'price is empty',
+        file: path.join(dir, 'data', 'sales.csv'),
+        line: 3,
+        col: 3,
+        title: 'Bad row'
+      },
+      { level: 'warning', message: 'two\nlines', file: 'docs/notes.md' }
+    ])
+    expect(quiet.annotations).toBeUndefined()
+    expect(lines).toContain(
+      `[check] ${path.join(dir, 'data', 'sales.csv')}:3:3: error: Bad row: price is empty`
+    )
+    expect(lines.some((l) => l.includes('warning: $CTR_ANNOTATIONS line 3 is not'))).toBe(true)
+  })
+})
+
+describe('changed_files', () => {
+  const yaml = [
+    'jobs:',
+    '  data:',
+    '    changed_files: ["data/**/*.csv", "!data/tmp/**"]',
+    `    runs-on: {with: {image: ${BUSYBOX}}}`,
+    '    stages: [{name: list, type: sh, run: \'echo "files: $(echo "$CTR_CHANGED_FILES" | tr "\\n" " ")"\'}]',
+    '  docs:',
+    '    changed_files: ["docs/**"]',
+    `    runs-on: {with: {image: ${BUSYBOX}}}`,
+    '    stages: [{name: s, type: sh, run: "true"}]',
+    '  after-docs:',
+    '    needs: docs',
+    `    runs-on: {with: {image: ${BUSYBOX}}}`,
+    '    stages: [{name: s, type: sh, run: "true"}]',
+    ''
+  ].join('\n')
+
+  it('runs a job only when the change touches its globs, and tells it which files', async () => {
+    const { result, lines } = await runYaml(yaml, {
+      changedFiles: ['data/sales.csv', 'data/tmp/x.csv', 'src/app.ts', 'data/2024/q1.csv']
+    })
+    expect(result.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
+      ['data', 'success', undefined],
+      ['docs', 'skipped', 'skipped: no changed file matches its changed_files'],
+      ['after-docs', 'skipped', "skipped: needed job 'docs' did not succeed"]
+    ])
+    expect(lines).toContain('[data] files: data/sales.csv data/2024/q1.csv ')
+    expect(result.status).toBe('success')
+  })
+
+  it('runs every job when the changed files are not known (not a pull request)', async () => {
+    const { result } = await runYaml(yaml)
+    expect(result.jobs.map((j) => j.status)).toEqual(['success', 'success', 'success'])
+  })
+
+  it('takes the list from --changed-files-from in the CLI', async () => {
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'pipeline.yml'), yaml)
+    writeFileSync(path.join(dir, 'changed.txt'), 'docs/index.md\n')
+    const { code, stdout } = await runNode(CLI, [
+      'run',
+      path.join(dir, 'pipeline.yml'),
+      '--changed-files-from',
+      path.join(dir, 'changed.txt')
+    ])
+    expect(code).toBe(0)
+    expect(stdout).toContain(
+      '[data] job skipped: skipped: no changed file matches its changed_files'
+    )
+    expect(stdout).toContain('[docs] job success')
+  })
+})
+
+describe('secrets', () => {
+  it('never shows a ${VAR} value in the log, the result document or the plan', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'pipeline.yml')
+    writeFileSync(
+      file,
+      [
+        'jobs:',
+        '  use:',
+        `    runs-on: {with: {image: ${BUSYBOX}, environment: {TOKEN: "\${API_KEY}", SHA: "\${GITHUB_SHA}"}}}`,
+        '    stages:',
+        '      - {name: leak, type: sh, run: \'echo "token is $TOKEN, sha is $SHA"; echo "t=$TOKEN" >> "$CTR_OUTPUT"\'}',
+        '    outputs: {t: "{{ stages.leak.outputs.t }}"}',
+        ''
+      ].join('\n')
+    )
+    const env = { API_KEY: 'tok-4815162342', GITHUB_SHA: 'abcdef1234' }
+    const resultFile = path.join(dir, 'result.json')
+    const run = await runNode(CLI, ['run', file, '--result', resultFile], env)
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('[use] token is ***, sha is abcdef1234')
+    const plan = await runNode(CLI, ['plan', file, '--json'], env)
+    expect(plan.stdout).toContain('TOKEN=***')
+    for (const text of [run.stdout, run.stderr, readFileSync(resultFile, 'utf8'), plan.stdout])
+      expect(text).not.toContain('tok-4815162342')
+  })
+})
