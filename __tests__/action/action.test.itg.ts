@@ -1,41 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { parseOutputFile } from '../../src/engine/output-file.js'
-import { docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import { docker, leftovers, NOTHING_LEFT } from '../helpers/engine.js'
 import { FakeResultsService } from '../helpers/fake-results-service.js'
 import { ACTION, runNode } from '../helpers/processes.js'
-
-const root = path.resolve(import.meta.dirname, '../..')
+import { runnerEnv } from '../helpers/runner.js'
 
 afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
 })
-
-/** The files and variables the GitHub runner gives a node action step. */
-function runnerEnv(inputs: Record<string, string>, state: Record<string, string> = {}) {
-  const dir = tempDir('ctr-action-')
-  const files = {
-    output: path.join(dir, 'output'),
-    state: path.join(dir, 'state'),
-    summary: path.join(dir, 'summary.md')
-  }
-  for (const file of Object.values(files)) writeFileSync(file, '')
-  const env: Record<string, string> = {
-    GITHUB_WORKSPACE: root,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STATE: files.state,
-    GITHUB_STEP_SUMMARY: files.summary,
-    RUNNER_TEMP: dir
-  }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value
-  return {
-    env,
-    dir,
-    read: (file: 'output' | 'state') => parseOutputFile(readFileSync(files[file], 'utf8')),
-    summary: () => readFileSync(files.summary, 'utf8')
-  }
-}
 
 describe('the bundled action', () => {
   it('runs the pipeline input with params, groups logs per job and sets its outputs', async () => {
