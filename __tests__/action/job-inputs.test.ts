@@ -73,6 +73,10 @@ describe('jobPipelineYaml', () => {
 })
 
 describe('literal', () => {
+  it.each(['echo ${HOME} {{ x }}', 'a }} b'])('leaves a script %j as written', (text) => {
+    expect(render(literal(text, { variables: false }), expressionScope({}))).toBe(text)
+  })
+
   it.each([
     'plain',
     'docker inspect --format "{{.Id}}" x',

@@ -8,7 +8,7 @@ import { runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
 import { summarizeJob } from '../engine/job-summary.js'
 import type { RunResult } from '../engine/run-result.js'
-import { ActionsReporter } from '../report/actions-reporter.js'
+import { ActionsReporter, workspacePath } from '../report/actions-reporter.js'
 import { secretValues, SecretMasker } from '../report/secret-masker.js'
 import { summaryMarkdown } from '../report/step-summary.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
@@ -178,10 +178,11 @@ async function cleanup(): Promise<void> {
 
 /** An invalid pipeline: each problem as an error annotation at its line, then the step fails. */
 function annotateProblems(error: SpecError): void {
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
   for (const problem of error.problems) {
     core.error(problem.message, {
       title: 'invalid pipeline',
-      file: problem.file,
+      file: workspacePath(problem.file, workspace),
       startLine: problem.line,
       startColumn: problem.col
     })

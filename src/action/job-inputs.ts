@@ -42,13 +42,21 @@ export function jobPipelineYaml(inputs: JobInputs): string {
   if (resources) withKeys.resources = resources
   if (inputs.mountWorkspace) withKeys.working_dir = JOB_WORKSPACE
   const job: Record<string, unknown> = { 'runs-on': { type: 'container', with: withKeys } }
-  if (inputs.run.trim()) job.stages = [{ name: 'run', type: stageType, run: literal(inputs.run) }]
+  if (inputs.run.trim())
+    job.stages = [{ name: 'run', type: stageType, run: literal(inputs.run, { variables: false }) }]
   return stringify({ name: 'actions/job', jobs: { job } })
 }
 
-/** Text that the pipeline's templating renders as itself (`{{` and `${` escaped). */
-export function literal(text: string): string {
-  return text.replace(/\$\{/g, '$$$${').replace(/\{\{/g, "{{ '{{' }}")
+/**
+ * Text that the pipeline's templating renders as itself: `{{` escaped, and `${` too in
+ * values handed to Docker (scripts leave `${` to the shell).
+ */
+export function literal(
+  text: string,
+  options: { variables: boolean } = { variables: true }
+): string {
+  const expressions = text.replace(/\{\{/g, "{{ '{{' }}")
+  return options.variables ? expressions.replace(/\$\{/g, '$$$${') : expressions
 }
 
 /** `KEY=VALUE` lines, or a YAML mapping. */
