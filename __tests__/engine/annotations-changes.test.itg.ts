@@ -132,3 +132,43 @@ describe('secrets', () => {
       expect(text).not.toContain('tok-4815162342')
   })
 })
+
+describe('the examples of the headline uses', () => {
+  const root = path.resolve(import.meta.dirname, '../..')
+  it('data-checks points at the bad rows of the CSV files a change touches', async () => {
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'changed.txt'), 'examples/data-checks/data/orders.csv\n')
+    const resultFile = path.join(dir, 'result.json')
+    const { code, stdout } = await runNode(CLI, [
+      'run',
+      path.join(root, 'examples/data-checks/pipeline.yml'),
+      '--param',
+      'image=ctr-fixtures/python:3.11',
+      '--changed-files-from',
+      path.join(dir, 'changed.txt'),
+      '--result',
+      resultFile
+    ])
+    expect(code).toBe(1)
+    expect(stdout).toContain('[csv] checked 1 files: 2 bad rows')
+    const doc = JSON.parse(readFileSync(resultFile, 'utf8')) as {
+      jobs: Array<{ stages: Array<{ annotations?: Array<{ file: string; line: number }> }> }>
+    }
+    expect(doc.jobs[0].stages[0].annotations?.map((a) => `${a.file}:${a.line}`)).toEqual([
+      'examples/data-checks/data/orders.csv:3',
+      'examples/data-checks/data/orders.csv:5'
+    ])
+  })
+
+  it('cross-platform runs one job over every image', async () => {
+    const { code, stdout } = await runNode(CLI, [
+      'run',
+      path.join(root, 'examples/cross-platform.yml')
+    ])
+    expect(code).toBe(0)
+    expect(stdout).toContain(
+      '[test (ctr-fixtures/python:3.11)] tests pass on ctr-fixtures/python:3.11'
+    )
+    expect(stdout).toContain('[test (ctr-fixtures/busybox:latest)] job success; outputs: platform=')
+  })
+})

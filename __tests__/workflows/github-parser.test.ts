@@ -1,0 +1,49 @@
+import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
+import { parseAction } from '@actions/workflow-parser/actions/action-parser'
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+
+const root = path.resolve(import.meta.dirname, '../..')
+const read = (file: string) => ({
+  name: file,
+  content: readFileSync(path.join(root, file), 'utf8')
+})
+const errorsOf = (result: { context: { errors: { getErrors(): Array<{ message: string }> } } }) =>
+  result.context.errors.getErrors().map((e) => e.message)
+
+const workflows = readdirSync(path.join(root, '.github/workflows'))
+  .filter((f) => /\.ya?ml$/.test(f))
+  .map((f) => `.github/workflows/${f}`)
+const actions = [
+  'action.yml',
+  ...readdirSync(path.join(root, 'actions')).map((dir) => `actions/${dir}/action.yml`)
+]
+
+describe("GitHub's workflow parser", () => {
+  it.each(workflows)('accepts %s', (file) => {
+    const result = parseWorkflow(read(file), new NoOperationTraceWriter())
+    expect(errorsOf(result)).toEqual([])
+    expect(result.value).toBeDefined()
+  })
+
+  it.each(actions)('accepts %s', (file) => {
+    const result = parseAction(read(file), new NoOperationTraceWriter())
+    expect(errorsOf(result)).toEqual([])
+    expect(result.value).toBeDefined()
+  })
+
+  it('finds a mistake, so a pass means something', () => {
+    const broken = {
+      name: 'broken.yml',
+      content: 'on: push\njobs:\n  a:\n    runs-on: x\n    stepz: []\n'
+    }
+    expect(errorsOf(parseWorkflow(broken, new NoOperationTraceWriter())).join('\n')).toMatch(
+      /stepz/
+    )
+    const action = {
+      name: 'action.yml',
+      content: 'name: x\ndescription: y\nruns:\n  using: node24\n  mian: a.js\n'
+    }
+    expect(errorsOf(parseAction(action, new NoOperationTraceWriter())).join('\n')).toMatch(/mian/)
+  })
+})
