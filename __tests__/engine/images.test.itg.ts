@@ -137,13 +137,13 @@ describe('images from a registry', () => {
     runs-on:
       with:
         image: ${registry.image}
-        auth: {username: "\${REG_USER}", password: "\${REG_PASS}"}
+        auth: {username: ${registry.username}, password: "\${REG_PASS}"}
     stages: [{name: hi, type: sh, run: 'true'}]
 `
     )
+    // A user name written in the file is shown; one from \${VAR} would be masked as a secret.
     const wrong = `${registry.password}-wrong`
     const run = new Spawned(CLI, ['run', file, '--result', path.join(dir, 'result.json')], {
-      REG_USER: registry.username,
       REG_PASS: wrong
     })
     const { code, stdout, stderr } = await run.exited

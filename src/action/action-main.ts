@@ -11,10 +11,11 @@ import type { RunResult } from '../engine/run-result.js'
 import { ActionsReporter, workspacePath } from '../report/actions-reporter.js'
 import { secretValues, SecretMasker } from '../report/secret-masker.js'
 import { summaryMarkdown } from '../report/step-summary.js'
+import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
 import { SpecError } from '../spec/spec-error.js'
-import { actionMode, getSettings, type ActionSettings } from './input-helper.js'
+import { actionMode, getCleanupSettings, getSettings, type ActionSettings } from './input-helper.js'
 import {
   apiMessage,
   COMMENT_LIMIT_CHARS,
@@ -63,47 +64,16 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   } finally {
     reporter.resumeCommands()
   }
-  const jobOutputs = Object.fromEntries(
-    plan.jobs.map((job) => [
-      job.id,
-      summarizeJob(
-        job,
-        result.jobs.filter((j) => j.job === job.id)
-      ).outputs
-    ])
-  )
-  const resultFile = path.join(
-    process.env.RUNNER_TEMP ?? settings.workspace,
-    `ctr-result-${result.run_id}.json`
-  )
-  await writeFile(resultFile, `${JSON.stringify(result, null, 2)}\n`)
-  core.setOutput('status', result.status)
-  core.setOutput('result-file', resultFile)
-  const sized = sizeOutputs(
-    result,
-    mode === 'job' ? (result.jobs[0]?.stages[0]?.outputs ?? {}) : jobOutputs
-  )
-  core.setOutput('result', sized.result)
-  core.setOutput('outputs', sized.outputs)
-  if (mode === 'job') core.setOutput('exit-code', String(result.jobs[0]?.exit_code ?? ''))
-  if (sized.truncated)
-    core.warning(
-      `the result output was cut to fit GitHub's outputs limit; the whole document is in ${resultFile}`
-    )
-  const baseDir = settings.workspace
-  if (settings.summary && process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary
-      .addRaw(await summaryMarkdown(plan, result, reporter.logs, { baseDir }))
-      .write()
-  }
+  await setOutputs(mode, plan, result, settings)
+  const markdown = (limitBytes?: number) =>
+    summaryMarkdown(plan, result, reporter.logs, { baseDir: settings.workspace, limitBytes })
+  if (settings.summary && process.env.GITHUB_STEP_SUMMARY)
+    await core.summary.addRaw(await markdown()).write()
   if (settings.commentOnPr)
     await commentOnPullRequest(
       settings,
       plan.pipeline.name,
-      await summaryMarkdown(plan, result, reporter.logs, {
-        baseDir,
-        limitBytes: COMMENT_LIMIT_CHARS - 200
-      })
+      await markdown(COMMENT_LIMIT_CHARS - 200)
     )
   if (settings.uploadArtifacts) await uploadArtifacts(result, settings.artifactNamePrefix)
   if (result.status !== 'success') {
@@ -112,6 +82,42 @@ async function main(mode: 'run' | 'job'): Promise<void> {
       `pipeline ${result.status}${failed.length ? `: ${failed.join(', ')} failed` : ''}`
     )
   }
+}
+
+/**
+ * The step's outputs, sized to GitHub's limit; the whole result document goes to a file.
+ * `actions/job` outputs its one stage's outputs and its exit code.
+ */
+async function setOutputs(
+  mode: 'run' | 'job',
+  plan: PipelinePlan,
+  result: RunResult,
+  settings: ActionSettings
+) {
+  const resultFile = path.join(
+    process.env.RUNNER_TEMP ?? settings.workspace,
+    `ctr-result-${result.run_id}.json`
+  )
+  await writeFile(resultFile, `${JSON.stringify(result, null, 2)}\n`)
+  const jobOutputs = Object.fromEntries(
+    plan.jobs.map((job) => {
+      const instances = result.jobs.filter((j) => j.job === job.id)
+      return [job.id, summarizeJob(job, instances).outputs]
+    })
+  )
+  const sized = sizeOutputs(
+    result,
+    mode === 'job' ? (result.jobs[0]?.stages[0]?.outputs ?? {}) : jobOutputs
+  )
+  core.setOutput('status', result.status)
+  core.setOutput('result-file', resultFile)
+  core.setOutput('result', sized.result)
+  core.setOutput('outputs', sized.outputs)
+  if (mode === 'job') core.setOutput('exit-code', String(result.jobs[0]?.exit_code ?? ''))
+  if (sized.truncated)
+    core.warning(
+      `the result output was cut to fit GitHub's outputs limit; the whole document is in ${resultFile}`
+    )
 }
 
 /**
@@ -168,7 +174,7 @@ async function post(): Promise<void> {
 
 /** `actions/cleanup`: removes what runs left behind, by label (one run, or all). */
 async function cleanup(): Promise<void> {
-  const runId = core.getInput('run-id') || undefined
+  const { runId } = getCleanupSettings()
   const removed = await new DockerodeClient().removeResources(runId)
   core.info(
     `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images`

@@ -83,6 +83,19 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
   }
 }
 
+/** `actions/validate`: the pipeline files or globs to check. */
+export function getValidateSettings(): { files: string[] } {
+  const files = listInput('files')
+  if (files.length === 0)
+    throw new InputError(`input 'files' is empty: give pipeline files or globs`)
+  return { files }
+}
+
+/** `actions/cleanup`: one run's leftovers, or (no run id) every ctr-pipeline resource. */
+export function getCleanupSettings(): { runId?: string } {
+  return { runId: core.getInput('run-id').trim() || undefined }
+}
+
 /** The `actions/job` sub-action's inputs, as a one-job pipeline. */
 function jobPipeline(workspace: string): Pipeline {
   const yaml = jobPipelineYaml({

@@ -6,7 +6,7 @@ import { checkPlan } from '../app/prepare-plan.js'
 import { InputError } from '../spec/input-error.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { SpecError } from '../spec/spec-error.js'
-import { listInput } from './input-helper.js'
+import { getValidateSettings } from './input-helper.js'
 
 /** Folders never searched for pipeline files. */
 const SKIPPED_DIRS = new Set(['.git', 'node_modules'])
@@ -18,7 +18,7 @@ const SKIPPED_DIRS = new Set(['.git', 'node_modules'])
  */
 export async function validateFiles(annotate: (error: SpecError) => void): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
-  const files = await expandFiles(listInput('files'), workspace)
+  const files = await expandFiles(getValidateSettings().files, workspace)
   let invalid = 0
   for (const file of files) {
     try {

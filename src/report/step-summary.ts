@@ -53,7 +53,7 @@ export async function summaryMarkdown(
   }
   const head = [
     `## ${ICONS[result.status]} ${escapeHtml(result.pipeline)}: ${result.status}`,
-    `Run \`${result.run_id}\` of \`${escapeHtml(result.file)}\`: ${result.jobs.length} job instances in ${seconds(result.duration_ms)}.`,
+    `Run \`${result.run_id}\` of \`${escapeHtml(result.file)}\`: ${count(result.jobs.length, 'job instance')} in ${seconds(result.duration_ms)}.`,
     '```mermaid\n' + mermaidDiagram(plan, outcomes) + '\n```'
   ]
   const rows = result.jobs.map(tableRow)
@@ -166,6 +166,10 @@ function longestRun(text: string, char: string): number {
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
 
 function seconds(ms: number): string {
