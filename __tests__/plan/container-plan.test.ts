@@ -222,6 +222,14 @@ describe('planContainer', () => {
     expect(planned.body.Env).toContain('CTR_JOB_DIR=/ctr/workspace/jobs/prep-2')
   })
 
+  it('hands a job the changed files its changed_files matched, only when it has the filter', () => {
+    const files = ['data/a.csv', 'data/b c.csv']
+    const filtered = planContainer(jobWith({}), { ...ctx, changedFiles: files })
+    expect(filtered.body.Env).toContain('CTR_CHANGED_FILES=data/a.csv\ndata/b c.csv')
+    const plain = planContainer(jobWith({}), ctx)
+    expect(plain.body.Env.some((e) => e.startsWith('CTR_CHANGED_FILES='))).toBe(false)
+  })
+
   it("runs a job without stages with the image's entrypoint and the given command", () => {
     const { body } = planContainer(jobWith({ command: ['--rows', '5'] }, false), ctx)
     expect(body.Entrypoint).toBeUndefined()

@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 272:
+/***/ 3085:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -87035,7 +87035,8 @@ function planContainer(instance, ctx) {
             `CTR_WORKSPACE=${WORKSPACE_DIR}`,
             `CTR_RUN_ID=${ctx.runId}`,
             `CTR_JOB_ID=${job.id}`,
-            `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`
+            `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`,
+            ...(ctx.changedFiles ? [`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`] : [])
         ],
         Labels: {
             ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),
@@ -87716,10 +87717,9 @@ async function runAttempt(instance, ctx, attempt) {
             namedVolumes: ctx.namedVolumes,
             runNetwork: ctx.runNetwork,
             untrusted: ctx.untrusted,
-            renderValue
+            renderValue,
+            changedFiles: ctx.changedFiles
         });
-        if (ctx.changedFiles)
-            planned.body.Env.push(`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`);
         ctx.reporter.jobStarted(instance, planned.body.Image);
         await untilAborted(ctx.images.prepare(planned.image), signal);
         // A kept container of an earlier attempt still holds the name.
@@ -88984,6 +88984,10 @@ function secretValues(names, env) {
 /** Replaces secret values with `***` in text, and in every string of a JSON-like value. */
 class SecretMasker {
     secrets;
+    /** The masker for a pipeline's `${VAR}`s as the environment sets them (see secretValues). */
+    static forPipeline(pipeline, env) {
+        return new SecretMasker(secretValues(pipeline.variables, env));
+    }
     constructor(secrets = []) {
         // Longest first, so a secret that contains another is masked whole.
         this.secrets = [...secrets].sort((a, b) => b.length - a.length);
@@ -89015,6 +89019,35 @@ class SecretMasker {
             return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.mask(k), this.deep(v)]));
         return value;
     }
+}
+
+;// CONCATENATED MODULE: ./src/report/text-format.ts
+
+
+/**
+ * A file as shown to users and as GitHub annotations name it: relative to `base` (the
+ * checkout, or the current folder) when it lies inside it, else as given. A relative
+ * path that exists (a pipeline file named on the command line) is resolved first; one
+ * that does not (`pipeline input`, a repository path written by a stage) is kept.
+ */
+function relativeTo(file, base) {
+    const absolute = external_node_path_default().resolve(file);
+    if (!external_node_path_default().isAbsolute(file) && !(0,external_node_fs_namespaceObject.existsSync)(absolute))
+        return file;
+    const relative = external_node_path_default().relative(base, absolute);
+    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) ? file : relative;
+}
+/** Where an annotation points, as compilers print it: `data/sales.csv:12:3`; '' for none. */
+function annotationLocation(annotation, base) {
+    if (!annotation.file)
+        return '';
+    return [relativeTo(annotation.file, base), annotation.line, annotation.col]
+        .filter((part) => part !== undefined)
+        .join(':');
+}
+/** A duration as the console and the summary show it: `1.25 s`. */
+function text_format_seconds(ms) {
+    return `${(ms / 1000).toFixed(2)} s`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/console-reporter.ts
@@ -89052,31 +89085,20 @@ class ConsoleReporter {
         for (const annotation of result.annotations ?? []) {
             this.write(`[${job.id}] ${this.describeAnnotation(annotation)}`);
         }
-        this.write(`[${job.id}] stage ${stage.name}: ${result.status}${error} (${console_reporter_seconds(result.duration_ms)})`);
+        this.write(`[${job.id}] stage ${stage.name}: ${result.status}${error} (${text_format_seconds(result.duration_ms)})`);
     }
     /** `data/sales.csv:12:3: error: message`, as compilers print it. */
     describeAnnotation(annotation) {
-        const where = annotation.file
-            ? [this.displayPath(annotation.file), annotation.line, annotation.col]
-                .filter((part) => part !== undefined)
-                .join(':')
-            : '';
+        const where = annotationLocation(annotation, this.baseDir);
         const title = annotation.title ? `${annotation.title}: ` : '';
         return `${where ? `${where}: ` : ''}${annotation.level}: ${title}${annotation.message}`;
-    }
-    /** A host path inside the base folder, relative to it; any other path as it is. */
-    displayPath(file) {
-        if (!external_node_path_default().isAbsolute(file))
-            return file;
-        const relative = external_node_path_default().relative(this.baseDir, file);
-        return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) ? file : relative;
     }
     jobFinished(job, result) {
         const outputs = Object.entries(result.outputs)
             .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
             .join(', ');
         const detail = result.error ? `: ${result.error}` : outputs ? `; outputs: ${outputs}` : '';
-        this.write(`[${job.id}] job ${result.status}${detail} (${console_reporter_seconds(result.duration_ms)})`);
+        this.write(`[${job.id}] job ${result.status}${detail} (${text_format_seconds(result.duration_ms)})`);
     }
     info(message) {
         this.write(message);
@@ -89086,11 +89108,8 @@ class ConsoleReporter {
     }
     runFinished(result) {
         const jobs = result.jobs.map((j) => `${j.id} ${j.status}`).join(', ');
-        this.write(`run ${result.run_id} ${result.status}: ${jobs} (${console_reporter_seconds(result.duration_ms)})`);
+        this.write(`run ${result.run_id} ${result.status}: ${jobs} (${text_format_seconds(result.duration_ms)})`);
     }
-}
-function console_reporter_seconds(ms) {
-    return `${(ms / 1000).toFixed(2)} s`;
 }
 
 ;// CONCATENATED MODULE: ./src/spec/closest.ts
@@ -90204,7 +90223,7 @@ function cli_main_program(setExit) {
         .action(async (file, opts) => {
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
-        const masker = new SecretMasker(secretValues(pipeline.variables, process.env));
+        const masker = SecretMasker.forPipeline(pipeline, process.env);
         const changedFiles = opts.changedFilesFrom === undefined
             ? undefined
             : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom));
@@ -90261,7 +90280,7 @@ function cli_main_program(setExit) {
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const format = opts.json ? 'json' : opts.format;
         // The plan shows containers' environments: their secrets are masked there too.
-        const masker = new SecretMasker(secretValues(pipeline.variables, process.env));
+        const masker = SecretMasker.forPipeline(pipeline, process.env);
         const document = () => masker.maskDeep(planDocument(plan, params, process.env));
         const out = format === 'mermaid'
             ? mermaidDiagram(plan)
@@ -90308,7 +90327,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(272);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3085);
 
 
 process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

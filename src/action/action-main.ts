@@ -8,8 +8,9 @@ import { runSession } from '../app/run-session.js'
 import { DockerodeClient } from '../engine/docker-client.js'
 import { summarizeJob } from '../engine/job-summary.js'
 import type { RunResult } from '../engine/run-result.js'
-import { ActionsReporter, workspacePath } from '../report/actions-reporter.js'
-import { secretValues, SecretMasker } from '../report/secret-masker.js'
+import { ActionsReporter } from '../report/actions-reporter.js'
+import { relativeTo } from '../report/text-format.js'
+import { SecretMasker } from '../report/secret-masker.js'
 import { summaryMarkdown } from '../report/step-summary.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
@@ -21,7 +22,8 @@ import {
   COMMENT_LIMIT_CHARS,
   listChangedFiles,
   pullRequestOf,
-  upsertComment
+  upsertComment,
+  type PullRequestRef
 } from './pull-request.js'
 import { sizeOutputs } from './sized-outputs.js'
 import { uploadArtifacts } from './upload-artifacts.js'
@@ -72,6 +74,7 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   if (settings.commentOnPr)
     await commentOnPullRequest(
       settings,
+      pr,
       plan.pipeline.name,
       await markdown(COMMENT_LIMIT_CHARS - 200)
     )
@@ -125,7 +128,7 @@ async function setOutputs(
  * anything is printed, and returns a masker for what the action writes itself.
  */
 function maskSecrets(pipeline: Pipeline): SecretMasker {
-  const masker = new SecretMasker(secretValues(pipeline.variables, process.env))
+  const masker = SecretMasker.forPipeline(pipeline, process.env)
   for (const secret of masker.values) core.setSecret(secret)
   return masker
 }
@@ -145,8 +148,12 @@ function octokit(settings: ActionSettings) {
  * that may not comment (a fork's pull request gets a read-only one) is a warning, not a
  * failure: the run's own outcome stands.
  */
-async function commentOnPullRequest(settings: ActionSettings, key: string, body: string) {
-  const pr = pullRequestOf(github.context)
+async function commentOnPullRequest(
+  settings: ActionSettings,
+  pr: PullRequestRef | undefined,
+  key: string,
+  body: string
+) {
   if (!pr) {
     core.info('comment-on-pr: this workflow run is not for a pull request; no comment')
     return
@@ -188,7 +195,7 @@ function annotateProblems(error: SpecError): void {
   for (const problem of error.problems) {
     core.error(problem.message, {
       title: 'invalid pipeline',
-      file: workspacePath(problem.file, workspace),
+      file: relativeTo(problem.file, workspace),
       startLine: problem.line,
       startColumn: problem.col
     })

@@ -40,30 +40,32 @@ export function sizeOutputs(result: RunResult, jobOutputs: unknown): SizedOutput
   const room = OUTPUTS_BUDGET_BYTES - outputBytes(outputs)
   const note = (what: string) =>
     `${what} left out to fit GitHub's 1 MB outputs limit; the whole document is in the result-file output`
-  const candidates: unknown[] = [
-    result,
-    {
+  // Each a smaller document than the one before; the last is a few hundred bytes.
+  const candidates: Array<() => unknown> = [
+    () => result,
+    () => ({
       ...result,
       truncated: note('stages'),
       jobs: result.jobs.map((j) => ({ ...j, stages: [] }))
-    },
-    {
+    }),
+    () => ({
       ...result,
       truncated: note('everything but each instance status'),
       jobs: result.jobs.map((j) => ({ id: j.id, job: j.job, status: j.status }))
-    },
-    {
+    }),
+    () => ({
       run_id: result.run_id,
       pipeline: result.pipeline,
       status: result.status,
       truncated: note('the jobs')
-    }
+    })
   ]
-  const texts = candidates.map((c) => JSON.stringify(c))
-  // The last one is a few hundred bytes: it always fits.
-  const fits = texts.findIndex((text) => outputBytes(text) <= room)
-  const chosen = fits < 0 ? texts.length - 1 : fits
-  return { result: texts[chosen], outputs, truncated: chosen > 0 }
+  const last = candidates.length - 1
+  for (const [i, candidate] of candidates.slice(0, last).entries()) {
+    const text = JSON.stringify(candidate())
+    if (outputBytes(text) <= room) return { result: text, outputs, truncated: i > 0 }
+  }
+  return { result: JSON.stringify(candidates[last]()), outputs, truncated: true }
 }
 
 function kib(bytes: number): number {

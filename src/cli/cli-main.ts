@@ -10,7 +10,7 @@ import { EXIT, exitStatusOf, parseMaxParallel, runSession } from '../app/run-ses
 import { DockerodeClient } from '../engine/docker-client.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
-import { secretValues, SecretMasker } from '../report/secret-masker.js'
+import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
@@ -102,7 +102,7 @@ function program(setExit: (status: number) => void): Command {
       ) => {
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
-        const masker = new SecretMasker(secretValues(pipeline.variables, process.env))
+        const masker = SecretMasker.forPipeline(pipeline, process.env)
         const changedFiles =
           opts.changedFilesFrom === undefined
             ? undefined
@@ -165,7 +165,7 @@ function program(setExit: (status: number) => void): Command {
       const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
       const format = opts.json ? 'json' : opts.format
       // The plan shows containers' environments: their secrets are masked there too.
-      const masker = new SecretMasker(secretValues(pipeline.variables, process.env))
+      const masker = SecretMasker.forPipeline(pipeline, process.env)
       const document = () => masker.maskDeep(planDocument(plan, params, process.env))
       const out =
         format === 'mermaid'

@@ -149,9 +149,9 @@ async function runAttempt(
       namedVolumes: ctx.namedVolumes,
       runNetwork: ctx.runNetwork,
       untrusted: ctx.untrusted,
-      renderValue
+      renderValue,
+      changedFiles: ctx.changedFiles
     })
-    if (ctx.changedFiles) planned.body.Env.push(`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`)
     ctx.reporter.jobStarted(instance, planned.body.Image)
     await untilAborted(ctx.images.prepare(planned.image), signal)
     // A kept container of an earlier attempt still holds the name.

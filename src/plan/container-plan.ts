@@ -78,6 +78,8 @@ export interface ContainerPlanContext {
   untrusted?: boolean
   /** Renders `{{ }}` and `${VAR}` in a value of `runs-on.with`. */
   renderValue: (text: string) => string
+  /** The changed files the job's `changed_files` matched: `$CTR_CHANGED_FILES`, one per line. */
+  changedFiles?: readonly string[]
 }
 
 /** A value in `runs-on.with` that is wrong once its expressions are rendered. */
@@ -114,7 +116,8 @@ export function planContainer(
       `CTR_WORKSPACE=${WORKSPACE_DIR}`,
       `CTR_RUN_ID=${ctx.runId}`,
       `CTR_JOB_ID=${job.id}`,
-      `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`
+      `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`,
+      ...(ctx.changedFiles ? [`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`] : [])
     ],
     Labels: {
       ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),

@@ -1,24 +1,12 @@
 import * as core from '@actions/core'
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import type { OutputStream } from '../engine/docker-client.js'
 import type { JobResult, RunResult, StageResult } from '../engine/run-result.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { ConsoleReporter, type ReporterOptions } from './console-reporter.js'
 import { InstanceLogs } from './instance-logs.js'
-
-/**
- * A file as GitHub annotations name it: relative to the checkout when it is in it (the
- * pipeline file as given on the command line, or a host path behind a mount), else as is.
- */
-export function workspacePath(file: string, workspace: string): string {
-  const absolute = path.resolve(file)
-  if (!path.isAbsolute(file) && !existsSync(absolute)) return file
-  const relative = path.relative(workspace, absolute)
-  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
-}
+import { relativeTo } from './text-format.js'
 
 export interface ActionsReporterOptions extends ReporterOptions {
   /**
@@ -84,7 +72,7 @@ export class ActionsReporter extends ConsoleReporter {
     for (const a of result.annotations ?? []) {
       const properties: core.AnnotationProperties = {
         title: a.title && this.masker.mask(a.title),
-        file: a.file && workspacePath(a.file, this.baseDir),
+        file: a.file && relativeTo(a.file, this.baseDir),
         startLine: a.line,
         endLine: a.end_line,
         startColumn: a.col,
@@ -96,7 +84,7 @@ export class ActionsReporter extends ConsoleReporter {
     if (result.status === 'failure') {
       this.annotateError(`job ${job.id}, stage ${stage.name}: ${result.error}`, {
         title: 'ctr-pipeline stage failed',
-        file: workspacePath(stage.position.file, this.baseDir),
+        file: relativeTo(stage.position.file, this.baseDir),
         startLine: stage.position.line,
         startColumn: stage.position.col
       })
@@ -114,7 +102,7 @@ export class ActionsReporter extends ConsoleReporter {
     if (result.status === 'failure' && !failedInStage) {
       this.annotateError(`job ${job.id}: ${result.error}`, {
         title: 'ctr-pipeline job failed',
-        file: workspacePath(job.job.position.file, this.baseDir),
+        file: relativeTo(job.job.position.file, this.baseDir),
         startLine: job.job.position.line,
         startColumn: job.job.position.col
       })

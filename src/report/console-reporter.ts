@@ -1,10 +1,10 @@
-import path from 'node:path'
 import type { OutputStream } from '../engine/docker-client.js'
 import type { RunReporter } from '../engine/run-reporter.js'
 import type { Annotation, JobResult, RunResult, StageResult } from '../engine/run-result.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { SecretMasker } from './secret-masker.js'
+import { annotationLocation, seconds } from './text-format.js'
 
 /** Where a reporter writes, and what it must never show. */
 export interface ReporterOptions {
@@ -61,20 +61,9 @@ export class ConsoleReporter implements RunReporter {
 
   /** `data/sales.csv:12:3: error: message`, as compilers print it. */
   protected describeAnnotation(annotation: Annotation): string {
-    const where = annotation.file
-      ? [this.displayPath(annotation.file), annotation.line, annotation.col]
-          .filter((part) => part !== undefined)
-          .join(':')
-      : ''
+    const where = annotationLocation(annotation, this.baseDir)
     const title = annotation.title ? `${annotation.title}: ` : ''
     return `${where ? `${where}: ` : ''}${annotation.level}: ${title}${annotation.message}`
-  }
-
-  /** A host path inside the base folder, relative to it; any other path as it is. */
-  protected displayPath(file: string): string {
-    if (!path.isAbsolute(file)) return file
-    const relative = path.relative(this.baseDir, file)
-    return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
   }
 
   jobFinished(job: PlannedInstance, result: JobResult): void {
@@ -97,8 +86,4 @@ export class ConsoleReporter implements RunReporter {
     const jobs = result.jobs.map((j) => `${j.id} ${j.status}`).join(', ')
     this.write(`run ${result.run_id} ${result.status}: ${jobs} (${seconds(result.duration_ms)})`)
   }
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`
 }

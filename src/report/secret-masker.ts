@@ -1,3 +1,5 @@
+import type { Pipeline } from '../spec/pipeline-types.js'
+
 /** What the masker writes in place of a secret, as GitHub does. */
 export const MASK = '***'
 
@@ -37,6 +39,14 @@ export function secretValues(
 /** Replaces secret values with `***` in text, and in every string of a JSON-like value. */
 export class SecretMasker {
   private readonly secrets: string[]
+
+  /** The masker for a pipeline's `${VAR}`s as the environment sets them (see secretValues). */
+  static forPipeline(
+    pipeline: Pick<Pipeline, 'variables'>,
+    env: Record<string, string | undefined>
+  ): SecretMasker {
+    return new SecretMasker(secretValues(pipeline.variables, env))
+  }
 
   constructor(secrets: readonly string[] = []) {
     // Longest first, so a secret that contains another is masked whole.

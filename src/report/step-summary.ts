@@ -1,9 +1,9 @@
-import path from 'node:path'
 import { summarizeJob } from '../engine/job-summary.js'
 import type { Annotation, JobResult, RunResult, Status } from '../engine/run-result.js'
 import { mermaidDiagram, type JobOutcome } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { InstanceLogs } from './instance-logs.js'
+import { annotationLocation, seconds } from './text-format.js'
 
 /** GitHub refuses a step summary over 1 MiB; the summary stays under this. */
 export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024 - 16 * 1024
@@ -59,7 +59,7 @@ export async function summaryMarkdown(
   const rows = result.jobs.map(tableRow)
   const annotations = result.jobs.flatMap((job) =>
     job.stages.flatMap((stage) =>
-      (stage.annotations ?? []).map((a) => annotationItem(job, a, options.baseDir))
+      (stage.annotations ?? []).map((a) => annotationItem(job, a, options.baseDir ?? process.cwd()))
     )
   )
   const annotationPart =
@@ -94,10 +94,16 @@ export async function summaryMarkdown(
       parts.push(`…and ${tails.length - tailCount} more failed instances: see the job's log.`)
     return `${parts.join('\n\n')}\n`
   }
-  let tailCount = tails.length
-  let text = compose(shownRows, tailCount)
-  while (Buffer.byteLength(text) > limit && tailCount > 0) text = compose(shownRows, --tailCount)
-  while (Buffer.byteLength(text) > limit && shownRows > 0) {
+  const fits = (text: string) => Buffer.byteLength(text) <= limit
+  // The most tails that fit, found in a few tries: a matrix can fail in hundreds of places.
+  let [low, high] = [0, tails.length]
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2)
+    if (fits(compose(shownRows, mid))) low = mid
+    else high = mid - 1
+  }
+  let text = compose(shownRows, low)
+  while (!fits(text) && shownRows > 0) {
     shownRows = Math.floor(shownRows / 2)
     text = compose(shownRows, 0)
   }
@@ -132,10 +138,9 @@ function tableRow(job: JobResult): string {
   return `| ${cells.map(cell).join(' | ')} |`
 }
 
-function annotationItem(job: JobResult, a: Annotation, baseDir?: string): string {
-  const file =
-    a.file && baseDir && path.isAbsolute(a.file) ? path.relative(baseDir, a.file) : a.file
-  const where = file ? `\`${[file, a.line, a.col].filter((p) => p !== undefined).join(':')}\` ` : ''
+function annotationItem(job: JobResult, a: Annotation, baseDir: string): string {
+  const location = annotationLocation(a, baseDir)
+  const where = location ? `\`${location}\` ` : ''
   const title = a.title ? `**${escapeHtml(a.title)}**: ` : ''
   return `- ${ICONS[a.level === 'error' ? 'failure' : 'skipped']} ${where}${a.level} in ${escapeHtml(job.id)}: ${title}${escapeHtml(a.message)}`
 }
@@ -170,8 +175,4 @@ function escapeHtml(text: string): string {
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`
 }
