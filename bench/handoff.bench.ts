@@ -6,25 +6,29 @@
  * `docker run` and reading it there, and a two-job pipeline that moves nothing (the per-job overhead), whose
  * sum is the floor the hand-off should stay near.
  *
- * Needs the built CLI (`npm run build`) and the fixture images (`npm run setup`).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
-import { median, ms, sh, timed } from './measure.js'
+import {
+  IMAGE,
+  interleaved,
+  ms,
+  pipelineFile,
+  ratioFigure,
+  report,
+  runPipeline,
+  RUNS,
+  sh,
+  workDir,
+  type Figure
+} from './measure.js'
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-const IMAGE = 'ctr-fixtures/busybox:latest'
-const CLI = path.resolve(import.meta.dirname, '../dist/cli/index.js')
 const WRITE = 'dd if=/dev/zero of="$1" bs=1M count=1024 conv=fsync 2>/dev/null'
 const READ = 'dd if="$1" of=/dev/null bs=1M 2>/dev/null && test "$(stat -c %s "$1")" -eq 1073741824'
 
-const work = mkdtempSync(path.join(tmpdir(), 'ctr-bench-handoff-'))
-
-function pipelineFile(name: string, writeStage: string, readStage: string): string {
-  const file = path.join(work, `${name}.yml`)
-  writeFileSync(
-    file,
+function twoJobs(name: string, writeStage: string, readStage: string): string {
+  return pipelineFile(
+    name,
     `jobs:
   a:
     runs-on: {with: {image: ${IMAGE}}}
@@ -35,20 +39,11 @@ function pipelineFile(name: string, writeStage: string, readStage: string): stri
     stages: [{name: read, type: sh, run: '${readStage}'}]
 `
   )
-  return file
 }
-
-const handoff = pipelineFile(
-  'handoff',
-  `set -- "$CTR_WORKSPACE/big"; ${WRITE}`,
-  `set -- "$CTR_WORKSPACE/big"; ${READ}`
-)
-const empty = pipelineFile('empty', 'true', 'true')
-const runPipeline = (file: string) => () => sh('node', [CLI, 'run', file])
 
 /** The script a user would write without shared volumes: write in A, cp out, cp in, read in B. */
 function dockerCp() {
-  const host = path.join(work, 'big')
+  const host = path.join(workDir(), 'big')
   const a = sh('docker', ['create', IMAGE, 'sh', '-c', WRITE, 'sh', '/big']).trim()
   sh('docker', ['start', '-a', a])
   sh('docker', ['cp', `${a}:/big`, host])
@@ -60,30 +55,42 @@ function dockerCp() {
   rmSync(host)
 }
 
-/** The work itself, with nothing handed on: write the file and read it, in one container. */
-const writeOnce = () =>
-  sh('docker', ['run', '--rm', IMAGE, 'sh', '-c', `${WRITE} && ${READ}`, 'sh', '/big'])
-
-const samples: Record<string, number[]> = { handoff: [], cp: [], write: [], empty: [] }
-try {
-  for (let i = 0; i < RUNS; i++) {
-    samples.handoff.push(timed(runPipeline(handoff)))
-    samples.cp.push(timed(dockerCp))
-    samples.write.push(timed(writeOnce))
-    samples.empty.push(timed(runPipeline(empty)))
-  }
-} finally {
-  rmSync(work, { recursive: true, force: true })
+/** Runs measure 4. */
+export async function handoffBench(): Promise<Figure[]> {
+  const handoff = twoJobs(
+    'handoff',
+    `set -- "$CTR_WORKSPACE/big"; ${WRITE}`,
+    `set -- "$CTR_WORKSPACE/big"; ${READ}`
+  )
+  const empty = twoJobs('empty', 'true', 'true')
+  const times = await interleaved(RUNS, {
+    handoff: () => runPipeline(handoff),
+    cp: dockerCp,
+    // The work itself, with nothing handed on: write the file and read it, in one container.
+    write: () =>
+      sh('docker', ['run', '--rm', IMAGE, 'sh', '-c', `${WRITE} && ${READ}`, 'sh', '/big']),
+    empty: () => runPipeline(empty)
+  })
+  const floor = times.write + times.empty
+  return report('4. 1 GiB hand-off from job to job', [
+    ratioFigure(
+      'a -> b through the workspace volume',
+      times.handoff,
+      { label: 'docker cp out of a and into b', ms: times.cp },
+      0.5
+    ),
+    {
+      ...ratioFigure(
+        'a -> b through the workspace volume',
+        times.handoff,
+        {
+          label: `floor: write + read in one docker run ${ms(times.write)}, + an empty two-job run ${ms(times.empty)} =`,
+          ms: floor
+        },
+        1.0
+      ),
+      target: '(context: the floor)',
+      met: true
+    }
+  ])
 }
-const [handoffMs, cpMs, writeMs, emptyMs] = ['handoff', 'cp', 'write', 'empty'].map((k) =>
-  median(samples[k])
-)
-const floor = writeMs + emptyMs
-console.log(`1 GiB hand-off from job to job (median of ${RUNS})`)
-console.log(`  ctr-pipeline, a -> b through the workspace:  ${ms(handoffMs)}`)
-console.log(`  docker cp out of a and into b:              ${ms(cpMs)}`)
-console.log(
-  `  write + read in one docker run, + an empty 2-job run: ${ms(floor)} (${ms(writeMs)} + ${ms(emptyMs)})`
-)
-console.log(`  ratio against docker cp:    ${(handoffMs / cpMs).toFixed(2)}x (target <= 0.5x)`)
-console.log(`  ratio against the floor:    ${(handoffMs / floor).toFixed(2)}x (target <= 1.0x)`)

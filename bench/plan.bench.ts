@@ -9,6 +9,7 @@ import { planDocument } from '../src/plan/plan-document.js'
 import { planPipeline } from '../src/plan/pipeline-plan.js'
 import { parsePipeline } from '../src/spec/load-pipeline.js'
 import { resolveParams } from '../src/spec/params.js'
+import { median, report, type Figure } from './measure.js'
 
 const RUNS = 15
 
@@ -38,11 +39,6 @@ function pipelineYaml(matrixJobs: (i: number) => boolean): string {
   return `${lines.join('\n')}\n`
 }
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
 /** Median and first (cold: compiles the schema, warms the JIT) of RUNS timings, in ms. */
 function time(fn: () => unknown): { median: number; first: number } {
   const samples: number[] = []
@@ -54,7 +50,7 @@ function time(fn: () => unknown): { median: number; first: number } {
   return { median: median(samples), first: samples[0] }
 }
 
-function measure(name: string, yaml: string) {
+function measure(yaml: string) {
   const floor = time(() => parse(yaml)).median
   let instances = 0
   const { median: full, first } = time(() => {
@@ -63,27 +59,24 @@ function measure(name: string, yaml: string) {
     const plan = planPipeline(pipeline, params)
     instances = planDocument(plan, params, {}).jobs.reduce((n, j) => n + j.instances.length, 0)
   })
-  const rows = [
-    [name, `${instances} instances`],
-    ['  yaml.parse alone (baseline)', `${floor.toFixed(1)} ms`],
-    ['  load + validate + plan + container options', `${full.toFixed(1)} ms`],
-    ['  ratio to baseline', `${(full / floor).toFixed(1)}x`],
-    ['  first run (cold)', `${first.toFixed(1)} ms`]
-  ]
-  for (const [label, value] of rows) console.log(`${label.padEnd(48)} ${value}`)
-  return full
+  return { floor, full, first, instances }
 }
 
-console.log(`plan benchmark: median of ${RUNS} runs, Node ${process.version}`)
-const one = measure(
-  '50-job DAG, one 256-instance matrix',
-  pipelineYaml((i) => i === 25)
-)
-const all = measure(
-  '50-job DAG, every job a 256-instance matrix',
-  pipelineYaml(() => true)
-)
-const target = 1000
-console.log(
-  `target: under ${target} ms for the first case: ${one < target ? 'met' : 'MISSED'} (${(one / target).toFixed(3)} of it); stress case ${all.toFixed(0)} ms`
-)
+/** Load, validate and plan: a context figure for the others (no target of its own here). */
+export function planBench(): Figure[] {
+  const figures = [
+    ['50-job DAG, one 256-instance matrix', measure(pipelineYaml((i) => i === 25))],
+    ['50-job DAG, every job a 256-instance matrix', measure(pipelineYaml(() => true))]
+  ] as const
+  return report(
+    `0. planning (median of ${RUNS})`,
+    figures.map(([name, m]) => ({
+      measure: `${name} (${m.instances} instances): load + validate + plan`,
+      value: `${m.full.toFixed(1)} ms (first, cold: ${m.first.toFixed(0)} ms)`,
+      baseline: `yaml.parse alone ${m.floor.toFixed(1)} ms`,
+      ratio: m.full / m.floor,
+      target: '< 1 s',
+      met: m.full < 1000
+    }))
+  )
+}

@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3085:
+/***/ 7753:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86653,6 +86653,21 @@ function evaluateCondition(condition, scope, outcome) {
         return condition && success;
     return expression_truthy(evaluate(parseExpression(conditionSource(condition)), scope, outcome));
 }
+/**
+ * Whether a template's expressions read a context (`stages`): a script that does not can
+ * be rendered before the stages ahead of it have run. A template that does not parse
+ * counts as reading it (it fails when rendered, where it always did).
+ */
+function readsContext(text, context) {
+    if (!text.includes('{{'))
+        return false;
+    try {
+        return parseTemplate(text).some((s) => s.kind === 'expression' && readsAny(s.expr, new Set([context])));
+    }
+    catch {
+        return true;
+    }
+}
 function readsAny(expr, names) {
     return analyse(expr).references.some((r) => names.has(r.path[0]));
 }
@@ -87302,6 +87317,88 @@ function stageCommand(stage, script) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/stage-batches.ts
+
+
+/**
+ * How many bytes of arguments one batch may hand to the engine: Linux allows about 2 MiB
+ * of arguments and environment to a process; this leaves the image's environment room.
+ */
+const BATCH_ARGS_LIMIT = 512 * 1024;
+/**
+ * Whether a stage can run in a batch, in one exec with its neighbours: what it runs must
+ * be known before the stages ahead of it end (no `stages.*` in its script or env), it
+ * must run exactly when they all succeeded (no `if:` of its own), and it must have no
+ * timeout of its own (a timed-out stage kills the container, so it is timed alone).
+ */
+function batchable(stage) {
+    if (stage.type === 'empty' || stage.if !== undefined || stage.timeout_ms !== undefined) {
+        return false;
+    }
+    const templates = [stage.run ?? '', ...(stage.args ?? []), ...Object.values(stage.env)];
+    return !templates.some((text) => readsContext(text, 'stages'));
+}
+/**
+ * The stages, from `from` on, that run together in one batch: the longest run of
+ * batchable stages there, cut where their arguments would pass BATCH_ARGS_LIMIT. Empty
+ * when the stage at `from` is not batchable.
+ */
+function batchAt(stages, from, sizeOf) {
+    const batch = [];
+    let bytes = 0;
+    for (let i = from; i < stages.length && batchable(stages[i]); i++) {
+        bytes += sizeOf(i);
+        if (batch.length > 0 && bytes > BATCH_ARGS_LIMIT)
+            break;
+        batch.push(i);
+    }
+    return batch;
+}
+/** A marker no stage prints by chance: random for each batch. */
+function newBatchMarker() {
+    return `::ctr-stage-end-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
+}
+/**
+ * The argument vector that runs stages one after another in one process tree, each in a
+ * subshell with its own environment, stopping after the first that fails (unless it may
+ * continue on error). After each it writes the end marker to stdout and to stderr, so the
+ * engine can tell which stage printed each line of either stream.
+ *
+ * User data (commands, environment, folders) goes in as positional parameters, each as
+ * it is; the script itself holds only indexes, so nothing needs quoting.
+ */
+function batchCommand(marker, stages) {
+    const args = [marker];
+    const ref = (value) => {
+        args.push(value);
+        return `"\${${args.length}}"`;
+    };
+    const lines = [
+        // $1 stage, $2 exit code, $3 state folder, $4 continue on error
+        'e() { f=0; if [ -s "$3/output" ] || [ -s "$3/annotations" ]; then f=1; fi',
+        `  printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f"; printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f" >&2`,
+        '  [ "$2" -eq 0 ] || [ "$4" = 1 ]; }',
+        'm=$1'
+    ];
+    stages.forEach((stage, i) => {
+        const env = stage.env.map(ref).join(' ');
+        const command = stage.command.map(ref).join(' ');
+        const dir = ref(stage.stateDir);
+        const exports = env ? `export ${env}; ` : '';
+        lines.push(`(${exports}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`);
+    });
+    return ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args];
+}
+/** Reads an end marker line; undefined for any other line. */
+function parseStageEnd(marker, line) {
+    if (!line.startsWith(`${marker} `))
+        return undefined;
+    const match = /^(\d+) (\d+) ([01])$/.exec(line.slice(marker.length + 1));
+    if (!match)
+        return undefined;
+    return { stage: Number(match[1]), exitCode: Number(match[2]), wroteFiles: match[3] === '1' };
+}
+
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./src/spec/artifact-patterns.ts
@@ -87524,6 +87621,78 @@ function lineSplitter(onLine) {
     return { push, flush };
 }
 
+;// CONCATENATED MODULE: ./src/engine/batch-output.ts
+
+
+/**
+ * Reads the output of a batch (batchCommand): hands on each line with the stage that
+ * printed it, and each stage's end once both streams have passed its marker. The two
+ * streams come through separate pipes, so one may run ahead: its lines wait until the
+ * other has caught up with the stage they belong to, and a reporter sees every line of a
+ * stage before that stage's end. The newline the driver writes before each marker is
+ * taken out again, so a stage's output reads as it would on its own.
+ */
+function batchOutput(marker, onLine, onStageEnd) {
+    const streams = {
+        stdout: { passed: 0, blank: false },
+        stderr: { passed: 0, blank: false }
+    };
+    /** Stages both streams have passed. */
+    let ended = 0;
+    const ends = [];
+    const held = [];
+    const emit = (stream, line) => {
+        if (streams[stream].passed > ended)
+            held.push({ stage: streams[stream].passed, stream, line });
+        else
+            onLine(stream, line);
+    };
+    const advance = () => {
+        while (streams.stdout.passed > ended && streams.stderr.passed > ended) {
+            onStageEnd(ends[ended]);
+            ended++;
+            const due = held.filter((h) => h.stage <= ended);
+            if (due.length === 0)
+                continue;
+            held.splice(0, held.length, ...held.filter((h) => h.stage > ended));
+            for (const { stream, line } of due)
+                onLine(stream, line);
+        }
+    };
+    const lines = lineSplitter((stream, line) => {
+        const state = streams[stream];
+        const end = parseStageEnd(marker, line);
+        if (end && end.stage === state.passed) {
+            // The blank line before a marker is the driver's newline, not the stage's.
+            state.blank = false;
+            state.passed++;
+            ends[end.stage] = end;
+            advance();
+            return;
+        }
+        if (state.blank)
+            emit(stream, '');
+        state.blank = line === '';
+        if (!state.blank)
+            emit(stream, line);
+    });
+    return {
+        push: lines.push,
+        /** Hands on what is left: an unfinished stage's last lines. */
+        flush: () => {
+            lines.flush();
+            for (const stream of ['stdout', 'stderr']) {
+                if (streams[stream].blank)
+                    emit(stream, '');
+                streams[stream].blank = false;
+            }
+            for (const { stream, line } of held.splice(0))
+                onLine(stream, line);
+        },
+        ended: () => ended
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/engine/annotation-file.ts
 /** At most this many annotations are kept per stage; GitHub shows fewer per step anyway. */
 const MAX_ANNOTATIONS_PER_STAGE = 50;
@@ -87627,6 +87796,8 @@ function parseOutputFile(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/job-runner.ts
+
+
 
 
 
@@ -87820,7 +87991,12 @@ async function collectArtifacts(instance, containerId, ctx, result) {
         fail(result, `copying artifacts to ${dest} failed: ${messageOf(error)}`);
     }
 }
-/** Runs a job's stages in its container, one after another. */
+/**
+ * Runs a job's stages in its container, one after another. Consecutive stages whose
+ * commands are known up front run as a batch, in one exec (see batchCommand): an exec
+ * costs the engine tens of milliseconds, a subshell next to nothing. The others (an `if:`,
+ * a timeout, a script that reads `stages.*`) run in an exec of their own.
+ */
 class StageRunner {
     instance;
     containerId;
@@ -87841,60 +88017,190 @@ class StageRunner {
         this.options = options;
     }
     async run(stages) {
-        for (const [index, stage] of stages.entries()) {
-            const stageResult = {
-                id: stage.id,
-                name: stage.name,
-                type: stage.type,
-                status: 'success',
-                exit_code: null,
-                oom_killed: false,
-                timed_out: false,
-                duration_ms: 0,
-                outputs: {}
-            };
-            this.result.stages.push(stageResult);
-            if (this.signal.aborted) {
-                stageResult.status = 'cancelled';
+        for (let index = 0; index < stages.length;) {
+            const batch = this.canBatch() ? this.batchFrom(stages, index) : [];
+            if (batch.length > 0) {
+                index += await this.runBatch(batch);
                 continue;
             }
-            const started = Date.now();
-            try {
-                const scope = expressionScope({
-                    ...this.ctx.values,
-                    stages: stagesContext(this.result.stages)
-                });
-                const failed = this.result.status === 'failure';
-                const outcome = { success: !failed, failure: failed, cancelled: false };
-                if (!evaluateCondition(stage.if, scope, outcome)) {
-                    stageResult.status = 'skipped';
-                    continue;
-                }
-                this.ctx.reporter.stageStarted(this.instance, stage);
-                await this.runStage(stage, index, scope, stageResult);
+            await this.runOne(stages[index], index);
+            index++;
+        }
+    }
+    /** A batch runs its stages on the assumption that all before them succeeded. */
+    canBatch() {
+        return !this.signal.aborted && this.result.status !== 'failure' && !this.stopped;
+    }
+    /** The stages that run in one batch from `from` on, each with what it runs. */
+    batchFrom(stages, from) {
+        const scope = this.scope();
+        const prepared = new Map();
+        const prepare = (i) => {
+            let stage = prepared.get(i);
+            if (!stage) {
+                stage = { index: i, spec: stages[i], ...this.prepare(stages[i], i, scope) };
+                prepared.set(i, stage);
             }
-            catch (error) {
-                if (this.signal.reason instanceof TimedOut) {
-                    stageResult.status = 'failure';
-                    stageResult.timed_out = true;
-                    stageResult.error = this.signal.reason.message;
-                }
-                else if (this.signal.aborted) {
-                    stageResult.status = 'cancelled';
-                }
-                else {
-                    stageResult.status = 'failure';
-                    stageResult.error = messageOf(error);
-                    // The job's exit code and OOM flag are those of the stage that failed it first.
-                    if (!stage.continue_on_error && this.result.status !== 'failure') {
-                        fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`);
-                        this.result.exit_code = stageResult.exit_code;
-                        this.result.oom_killed = stageResult.oom_killed;
-                    }
-                }
+            return stage;
+        };
+        const size = (i) => {
+            const { command, env } = prepare(i);
+            return [...command, ...env].reduce((n, arg) => n + Buffer.byteLength(arg) + 1, 0);
+        };
+        return batchAt(stages, from, size).map(prepare);
+    }
+    /** What expressions read at this point: the run's values and the stages so far. */
+    scope() {
+        return expressionScope({ ...this.ctx.values, stages: stagesContext(this.result.stages) });
+    }
+    /** A stage's command line and environment, rendered in `scope`. */
+    prepare(stage, index, scope) {
+        // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
+        const script = stage.type === 'cmd'
+            ? (stage.args ?? []).map((a) => render(a, scope))
+            : render(stage.run ?? '', scope);
+        const stateDir = stageStateDir(this.instance.slug, index);
+        const renderValue = this.options.valueRenderer(scope);
+        const env = [
+            `CTR_OUTPUT=${stateDir}/output`,
+            `CTR_ANNOTATIONS=${stateDir}/annotations`,
+            `CTR_STAGE_ID=${stage.id}`,
+            ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
+        ];
+        return { command: stageCommand(stage, script), env, stateDir };
+    }
+    newResult(stage) {
+        const stageResult = {
+            id: stage.id,
+            name: stage.name,
+            type: stage.type,
+            status: 'success',
+            exit_code: null,
+            oom_killed: false,
+            timed_out: false,
+            duration_ms: 0,
+            outputs: {}
+        };
+        this.result.stages.push(stageResult);
+        return stageResult;
+    }
+    /** Runs one stage in an exec of its own (or skips it), and reports it. */
+    async runOne(stage, index) {
+        const stageResult = this.newResult(stage);
+        if (this.signal.aborted) {
+            stageResult.status = 'cancelled';
+            return;
+        }
+        const started = Date.now();
+        try {
+            const scope = this.scope();
+            const failed = this.result.status === 'failure';
+            const outcome = { success: !failed, failure: failed, cancelled: false };
+            if (!evaluateCondition(stage.if, scope, outcome)) {
+                stageResult.status = 'skipped';
+                return;
             }
+            this.ctx.reporter.stageStarted(this.instance, stage);
+            await this.runStage(stage, index, scope, stageResult);
+        }
+        catch (error) {
+            this.stageFailed(stage, stageResult, error);
+        }
+        stageResult.duration_ms = Date.now() - started;
+        this.ctx.reporter.stageFinished(this.instance, stage, stageResult);
+    }
+    /**
+     * Runs a batch in one exec; each stage is reported as its end marker comes in. Returns
+     * how many of the batch's stages it dealt with: after one that fails, the rest are left
+     * to the caller (their default `if:` skips them).
+     */
+    async runBatch(batch) {
+        const { ctx, instance } = this;
+        const marker = newBatchMarker();
+        const command = batchCommand(marker, batch.map((s) => ({
+            command: s.command,
+            env: s.env,
+            stateDir: s.stateDir,
+            continueOnError: s.spec.continue_on_error
+        })));
+        let current = this.newResult(batch[0].spec);
+        let started = Date.now();
+        let driverStopped = false;
+        ctx.reporter.stageStarted(instance, batch[0].spec);
+        // Reading a stage's files is asynchronous; what comes meanwhile waits its turn.
+        const inOrder = serialQueue();
+        const output = batchOutput(marker, (stream, line) => inOrder(() => ctx.reporter.output(instance, stream, line)), (end) => {
+            const stage = batch[end.stage];
+            const stageResult = current;
+            stageResult.exit_code = end.exitCode;
             stageResult.duration_ms = Date.now() - started;
-            this.ctx.reporter.stageFinished(this.instance, stage, stageResult);
+            inOrder(async () => {
+                try {
+                    if (end.wroteFiles)
+                        await this.readStageFiles(stage.stateDir, stageResult);
+                    if (end.exitCode !== 0)
+                        await this.exitFailure(stageResult);
+                }
+                catch (error) {
+                    this.stageFailed(stage.spec, stageResult, error);
+                }
+                ctx.reporter.stageFinished(instance, stage.spec, stageResult);
+            });
+            driverStopped = end.exitCode !== 0 && !stage.spec.continue_on_error;
+            const next = batch[end.stage + 1];
+            if (next && !driverStopped) {
+                current = this.newResult(next.spec);
+                started = Date.now();
+                inOrder(() => ctx.reporter.stageStarted(instance, next.spec));
+            }
+        });
+        let exitCode;
+        let failure;
+        try {
+            exitCode = await ctx.client.exec(this.containerId, command, [], output.push);
+        }
+        catch (error) {
+            failure = error;
+        }
+        output.flush();
+        const ended = output.ended();
+        if (ended === batch.length || driverStopped) {
+            await inOrder.idle();
+            return ended;
+        }
+        // The stage that was running never ended: the container went, or the exec failed.
+        const stage = batch[ended];
+        try {
+            this.signal.throwIfAborted();
+            throw failure ?? new Error(`its process ended without an exit status (exec: ${exitCode})`);
+        }
+        catch (error) {
+            this.stageFailed(stage.spec, current, error);
+        }
+        current.duration_ms = Date.now() - started;
+        inOrder(() => ctx.reporter.stageFinished(instance, stage.spec, current));
+        await inOrder.idle();
+        return ended + 1;
+    }
+    /** Marks a stage failed (cancelled, when the job was stopped) and, unless it may, the job. */
+    stageFailed(stage, stageResult, error) {
+        if (this.signal.reason instanceof TimedOut) {
+            stageResult.status = 'failure';
+            stageResult.timed_out = true;
+            stageResult.error = this.signal.reason.message;
+        }
+        else if (this.signal.aborted) {
+            stageResult.status = 'cancelled';
+        }
+        else {
+            stageResult.status = 'failure';
+            stageResult.error = messageOf(error);
+            // The job's exit code and OOM flag are those of the stage that failed it first.
+            if (!stage.continue_on_error && this.result.status !== 'failure') {
+                fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`);
+                this.result.exit_code = stageResult.exit_code;
+                this.result.oom_killed = stageResult.oom_killed;
+            }
         }
     }
     async runStage(stage, index, scope, stageResult) {
@@ -87903,17 +88209,7 @@ class StageRunner {
             ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope));
             return;
         }
-        // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
-        const script = stage.type === 'cmd'
-            ? (stage.args ?? []).map((a) => render(a, scope))
-            : render(stage.run ?? '', scope);
-        const stateDir = stageStateDir(instance.slug, index);
-        const env = [
-            `CTR_OUTPUT=${stateDir}/output`,
-            `CTR_ANNOTATIONS=${stateDir}/annotations`,
-            `CTR_STAGE_ID=${stage.id}`,
-            ...Object.entries(stage.env).map(([k, v]) => `${k}=${this.options.valueRenderer(scope)(v)}`)
-        ];
+        const { command, env, stateDir } = this.prepare(stage, index, scope);
         if (this.stopped) {
             await ctx.client.startContainer(containerId);
             this.stopped = false;
@@ -87931,7 +88227,7 @@ class StageRunner {
         const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line));
         let exitCode;
         try {
-            exitCode = await ctx.client.exec(containerId, stageCommand(stage, script), env, lines.push);
+            exitCode = await ctx.client.exec(containerId, command, env, lines.push);
         }
         finally {
             clearTimeout(timer);
@@ -87945,18 +88241,25 @@ class StageRunner {
             throw new Error(`timed out after ${seconds(stage.timeout_ms)}`);
         }
         stageResult.exit_code = exitCode;
-        const written = await ctx.client.readFiles(containerId, stateDir);
+        await this.readStageFiles(stateDir, stageResult);
+        if (exitCode !== 0)
+            await this.exitFailure(stageResult);
+    }
+    /** Throws the failure of a stage that exited non-zero, naming an OOM kill. */
+    async exitFailure(stageResult) {
+        stageResult.oom_killed = await this.killedForMemory();
+        throw new Error(describeExit(stageResult.exit_code ?? -1, {
+            killed: stageResult.oom_killed,
+            limitBytes: this.options.memoryLimit
+        }));
+    }
+    /** Reads what a stage wrote to `$CTR_OUTPUT` and `$CTR_ANNOTATIONS`. */
+    async readStageFiles(stateDir, stageResult) {
+        const written = await this.ctx.client.readFiles(this.containerId, stateDir);
         this.readAnnotations(written.get('annotations'), stageResult);
         const output = written.get('output');
         if (output)
             stageResult.outputs = parseOutputFile(output);
-        if (exitCode === 0)
-            return;
-        stageResult.oom_killed = await this.killedForMemory();
-        throw new Error(describeExit(exitCode, {
-            killed: stageResult.oom_killed,
-            limitBytes: this.options.memoryLimit
-        }));
     }
     /** Keeps what the stage wrote to `$CTR_ANNOTATIONS`, pointing mounted paths at the host. */
     readAnnotations(text, stageResult) {
@@ -87977,6 +88280,34 @@ class StageRunner {
         this.memoryKills = count;
         return true;
     }
+}
+/**
+ * Runs callbacks in the order they are given: at once while nothing asynchronous is
+ * pending (lines of output, the common case, cost no promise), after it otherwise.
+ */
+function serialQueue() {
+    let pending;
+    const run = (fn) => {
+        if (!pending) {
+            const done = fn();
+            if (!done)
+                return;
+            pending = done;
+        }
+        else {
+            pending = pending.then(fn);
+        }
+        const tail = pending.then(() => {
+            if (pending === tail)
+                pending = undefined;
+        });
+        pending = tail;
+    };
+    run.idle = async () => {
+        while (pending)
+            await pending;
+    };
+    return run;
 }
 /** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
 function stagesContext(stages) {
@@ -90327,7 +90658,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3085);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7753);
 
 
 process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

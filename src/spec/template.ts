@@ -144,6 +144,22 @@ export function evaluateCondition(
   return truthy(evaluate(parseExpression(conditionSource(condition)), scope, outcome))
 }
 
+/**
+ * Whether a template's expressions read a context (`stages`): a script that does not can
+ * be rendered before the stages ahead of it have run. A template that does not parse
+ * counts as reading it (it fails when rendered, where it always did).
+ */
+export function readsContext(text: string, context: string): boolean {
+  if (!text.includes('{{')) return false
+  try {
+    return parseTemplate(text).some(
+      (s) => s.kind === 'expression' && readsAny(s.expr, new Set([context]))
+    )
+  } catch {
+    return true
+  }
+}
+
 function readsAny(expr: Expr, names: ReadonlySet<string>): boolean {
   return analyse(expr).references.some((r) => names.has(r.path[0]))
 }

@@ -1,0 +1,183 @@
+/**
+ * What a job and a stage cost over raw Docker, how a matrix fills its slots, and how the
+ * per-job cost grows with the number of jobs. Each subject runs in turn with its
+ * baselines, RUNS times; figures are medians.
+ */
+import { execFileSync } from 'node:child_process'
+import { call, runOnce } from './engine-api.js'
+import {
+  IMAGE,
+  interleaved,
+  ms,
+  pipelineFile,
+  ratioFigure,
+  report,
+  runPipeline,
+  RUNS,
+  sh,
+  shJob,
+  type Figure
+} from './measure.js'
+
+const SEQUENTIAL_JOBS = 20
+const STAGES = 50
+
+/** 1. Per job: a chain of one-stage jobs against the same containers run by hand. */
+async function perJob(): Promise<Figure[]> {
+  const lines = ['jobs:']
+  for (let i = 0; i < SEQUENTIAL_JOBS; i++) {
+    lines.push(...shJob(`j${i}`, 'true', i > 0 ? [`needs: [j${i - 1}]`] : []))
+  }
+  const file = pipelineFile('sequential', `${lines.join('\n')}\n`)
+  const script = Array.from({ length: SEQUENTIAL_JOBS }, () => `docker run --rm ${IMAGE} true`)
+  const times = await interleaved(RUNS, {
+    pipeline: () => runPipeline(file),
+    shell: () => sh('sh', ['-ec', script.join('\n')]),
+    api: async () => {
+      for (let i = 0; i < SEQUENTIAL_JOBS; i++) await runOnce(IMAGE, ['true'])
+    }
+  })
+  const measure = `${SEQUENTIAL_JOBS} sequential one-stage jobs`
+  return [
+    ratioFigure(
+      measure,
+      times.pipeline,
+      { label: `shell script of ${SEQUENTIAL_JOBS} docker run --rm`, ms: times.shell },
+      1.0
+    ),
+    ratioFigure(
+      measure,
+      times.pipeline,
+      { label: 'bare Engine API loop (create, start, wait, remove)', ms: times.api },
+      1.1
+    ),
+    {
+      measure: 'per job',
+      value: ms(times.pipeline / SEQUENTIAL_JOBS),
+      baseline: `docker run --rm ${ms(times.shell / SEQUENTIAL_JOBS)}, bare API ${ms(times.api / SEQUENTIAL_JOBS)}`,
+      target: '(the two ratios above)',
+      met: times.pipeline <= times.shell && times.pipeline <= 1.1 * times.api
+    }
+  ]
+}
+
+/** 2. Per stage: one job of many stages against as many `docker exec` into one container. */
+async function perStage(): Promise<Figure[]> {
+  const stages = Array.from(
+    { length: STAGES },
+    (_, i) => `      - {name: s${i}, type: sh, run: 'true'}`
+  )
+  const file = pipelineFile(
+    'stages',
+    `jobs:\n  j:\n    runs-on: {with: {image: ${IMAGE}}}\n    stages:\n${stages.join('\n')}\n`
+  )
+  const container = sh('docker', ['run', '-d', IMAGE, 'sleep', '3600']).trim()
+  const stageSpans: number[] = []
+  try {
+    const times = await interleaved(RUNS, {
+      exec: () => {
+        for (let i = 0; i < STAGES; i++) execFileSync('docker', ['exec', container, 'true'])
+      },
+      pipeline: () => {
+        const { jobs } = runPipeline(file)
+        stageSpans.push(jobs[0].stages.reduce((sum, s) => sum + s.duration_ms, 0))
+      }
+    })
+    stageSpans.sort((a, b) => a - b)
+    const stagesMs = stageSpans[Math.floor(stageSpans.length / 2)]
+    return [
+      ratioFigure(
+        `${STAGES} stages of one job (their durations, summed)`,
+        stagesMs,
+        { label: `${STAGES} docker exec into a running container`, ms: times.exec },
+        0.6
+      ),
+      {
+        measure: `the whole ${STAGES}-stage pipeline, from the command line`,
+        value: ms(times.pipeline),
+        baseline: `${STAGES} docker exec ${ms(times.exec)}`,
+        ratio: times.pipeline / times.exec,
+        target: '(context: includes the process, the container and the run)',
+        met: true
+      }
+    ]
+  } finally {
+    sh('docker', ['rm', '-f', container])
+  }
+}
+
+/** 3. Matrix: 16 instances of `sleep 1`, 4 at a time, against 4 s plus one job's overhead. */
+async function matrix(): Promise<Figure[]> {
+  const file = pipelineFile(
+    'matrix',
+    `jobs:
+  m:
+    strategy: {max_parallel: 4, matrix: {i: [${Array.from({ length: 16 }, (_, i) => i).join(', ')}]}}
+    runs-on: {with: {image: ${IMAGE}}}
+    stages: [{name: s, type: sh, run: 'sleep 1'}]
+`
+  )
+  const one = pipelineFile('one-job', `jobs:\n${shJob('a', 'true').join('\n')}\n`)
+  const times = await interleaved(RUNS, {
+    matrix: () => runPipeline(file),
+    one: () => runPipeline(one)
+  })
+  const ideal = 4000 + times.one
+  const ratio = times.matrix / ideal
+  return [
+    {
+      measure: '16 x sleep 1, max_parallel 4',
+      value: ms(times.matrix),
+      baseline: `4 s + one one-job run ${ms(times.one)} = ${ms(ideal)}`,
+      ratio,
+      target: '<= 1.15x',
+      met: ratio <= 1.15
+    }
+  ]
+}
+
+/**
+ * 7. Cost growth: N independent one-stage jobs, 4 at a time. The per-job figure is the
+ * marginal cost, (wall(N) - wall(1)) / (N - 1), so the run's fixed cost does not hide a
+ * cost that grows with N.
+ */
+async function growth(): Promise<Figure[]> {
+  const file = (n: number) =>
+    pipelineFile(
+      `jobs-${n}`,
+      `jobs:\n${Array.from({ length: n }, (_, i) => shJob(`j${i}`, 'true').join('\n')).join('\n')}\n`
+    )
+  const args = ['--max-parallel', '4']
+  const sizes = [10, 100, 256]
+  const base = await interleaved(RUNS, { one: () => runPipeline(file(1), args) })
+  const perJob: number[] = []
+  for (const n of sizes) {
+    // The big runs take long enough that one run is a steady figure.
+    const runs = n >= 100 ? 1 : RUNS
+    const { wall } = await interleaved(runs, { wall: () => runPipeline(file(n), args) })
+    perJob.push((wall - base.one) / (n - 1))
+  }
+  const spread = Math.max(...perJob) / Math.min(...perJob)
+  return [
+    {
+      measure: `per-job cost at ${sizes.join(' / ')} jobs (4 at a time)`,
+      value: perJob.map(ms).join(' / '),
+      baseline: `a one-job run ${ms(base.one)}`,
+      ratio: spread,
+      target: 'flat: largest / smallest <= 1.25x',
+      met: spread <= 1.25
+    }
+  ]
+}
+
+/** Runs measures 1, 2, 3 and 7. */
+export async function jobsBench(): Promise<Figure[]> {
+  // The engine's image cache and the page cache are warm for everyone.
+  await call('GET', `/images/${IMAGE}/json`)
+  return [
+    ...report('1. per job', await perJob()),
+    ...report('2. per stage', await perStage()),
+    ...report('3. matrix', await matrix()),
+    ...report('7. cost growth', await growth())
+  ]
+}

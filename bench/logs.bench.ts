@@ -1,0 +1,62 @@
+/**
+ * 5. Logs: one stage prints 200 MB in lines of 100 bytes. The figure is the stage's
+ * throughput through ctr-pipeline to its stdout (read by this process and counted), with
+ * the process's peak memory; the baseline is `docker run` of the same command, whose
+ * output the docker CLI streams to the same reader.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import {
+  CLI,
+  IMAGE,
+  measured,
+  median,
+  pipelineFile,
+  report,
+  RUNS,
+  shJob,
+  workDir,
+  type Figure,
+  type RunDocument
+} from './measure.js'
+
+const BYTES = 200_000_000
+const LINE = 'x'.repeat(99)
+const PRINT = `yes ${LINE} | head -c ${BYTES}`
+
+/** Runs measure 5. */
+export async function logsBench(): Promise<Figure[]> {
+  const file = pipelineFile('logs', `jobs:\n${shJob('big', PRINT).join('\n')}\n`)
+  const resultFile = path.join(workDir(), 'logs-result.json')
+  const ours: Array<{ mbps: number; rss: number; bytes: number }> = []
+  const docker: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const run = await measured('node', [CLI, 'run', file, '--result', resultFile])
+    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as RunDocument
+    const stageMs = result.jobs[0].stages[0].duration_ms
+    ours.push({ mbps: BYTES / 1e6 / (stageMs / 1000), rss: run.peakRssMb, bytes: run.stdoutBytes })
+    const plain = await measured('docker', ['run', '--rm', IMAGE, 'sh', '-c', PRINT])
+    docker.push(BYTES / 1e6 / (plain.ms / 1000))
+  }
+  if (ours.some((o) => o.bytes < BYTES)) throw new Error('the console got less than was printed')
+  const mbps = median(ours.map((o) => o.mbps))
+  const rss = median(ours.map((o) => o.rss))
+  const baseline = median(docker)
+  return report('5. logs', [
+    {
+      measure: '200 MB printed by a stage, to the console',
+      value: `${mbps.toFixed(0)} MB/s`,
+      baseline: `docker run of the same command ${baseline.toFixed(0)} MB/s`,
+      ratio: mbps / baseline,
+      target: '>= 100 MB/s',
+      met: mbps >= 100
+    },
+    {
+      measure: 'peak memory of the ctr-pipeline process meanwhile',
+      value: `${rss.toFixed(0)} MB`,
+      baseline: '-',
+      target: '< 150 MB',
+      met: rss < 150
+    }
+  ])
+}
