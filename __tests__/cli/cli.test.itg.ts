@@ -232,10 +232,11 @@ jobs:
     await run.waitFor(/\[first\] napping/)
     run.child.kill('SIGKILL')
     await run.exited
-    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 1, images: 0 })
+    // The running job's container, and the next job's, made ready while the first ran.
+    expect(await leftovers(runId)).toEqual({ containers: 2, volumes: 1, networks: 1, images: 0 })
     const { code, stdout } = await runNode(CLI, ['cleanup', '--run-id', runId])
     expect(code).toBe(0)
-    expect(stdout).toBe('removed 1 containers, 1 volumes, 1 networks, 0 built images\n')
+    expect(stdout).toBe('removed 2 containers, 1 volumes, 1 networks, 0 built images\n')
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 })

@@ -95,7 +95,7 @@ describe('networks', () => {
     stages: [{name: nics, type: sh, run: 'ls /sys/class/net'}]
   host:
     runs-on: {with: {image: ${BUSYBOX}, network: {network_mode: host}}}
-    stages: [{name: nics, type: sh, run: 'ls /sys/class/net | grep -x docker0'}]
+    stages: [{name: nics, type: sh, run: 'ls /sys/class/net 2>/dev/null | grep -x docker0'}]
   bridge:
     runs-on: {with: {image: ${BUSYBOX}, network: {network_mode: bridge}}}
     stages: [{name: peer, type: sh, run: 'nslookup none 2>&1 | grep -q "can.t find" && echo no peers by name'}]

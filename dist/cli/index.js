@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7753:
+/***/ 7141:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -87882,34 +87882,25 @@ async function runAttempt(instance, ctx, attempt) {
     try {
         const renderValue = valueRenderer(expressionScope(ctx.values));
         const planned = planContainer(instance, {
-            runId: ctx.runId,
-            pipelineDir: ctx.pipeline.dir,
-            workflowVolume: ctx.workflowVolume,
-            namedVolumes: ctx.namedVolumes,
-            runNetwork: ctx.runNetwork,
-            untrusted: ctx.untrusted,
+            ...planContext(ctx),
             renderValue,
             changedFiles: ctx.changedFiles
         });
         ctx.reporter.jobStarted(instance, planned.body.Image);
         await untilAborted(ctx.images.prepare(planned.image), signal);
+        const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined;
         // A kept container of an earlier attempt still holds the name.
         const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name;
-        containerId = await ctx.client.createContainer(name, planned.body, planned.platform);
+        const container = warm ?? (await readyContainer(instance, planned, name, ctx, (id) => (containerId = id)));
+        containerId = container.id;
         signal.throwIfAborted();
         signal.addEventListener('abort', kill, { once: true });
-        await ctx.prepareVolume(containerId);
-        await ctx.client.makeDirectories(containerId, CTR_ROOT, [
-            jobWorkDir(instance.slug),
-            ...(job.stages
-                ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
-                : [])
-        ]);
         if (Object.keys(job.services).length > 0) {
             services = await startServices(instance, containerId, { ...ctx, renderValue, signal });
         }
         if (job.stages) {
-            await ctx.client.startContainer(containerId);
+            if (!container.started)
+                await ctx.client.startContainer(containerId);
             const stages = new StageRunner(instance, containerId, ctx, signal, result, {
                 valueRenderer,
                 memoryLimit: planned.body.HostConfig.Memory,
@@ -87953,8 +87944,16 @@ async function runAttempt(instance, ctx, attempt) {
             if (job.artifacts.length > 0 && !ctx.signal.aborted) {
                 await collectArtifacts(instance, containerId, ctx, result);
             }
-            if (!ctx.keep)
+            if (ctx.keep) {
+                // Kept for debugging, as it is.
+            }
+            else if (services || !ctx.warmer) {
                 await ctx.client.removeContainer(containerId).catch(() => undefined);
+            }
+            else {
+                // Nothing waits on its removal but the end of the run.
+                ctx.warmer.removeLater(containerId);
+            }
         }
         // After the job's container: a network cannot go while a container is on it.
         if (services && !ctx.keep)
@@ -87963,6 +87962,72 @@ async function runAttempt(instance, ctx, attempt) {
     result.duration_ms = Date.now() - started;
     ctx.reporter.jobFinished(instance, result);
     return result;
+}
+/**
+ * Creates an instance's container and its folders in the workflow volume; starts it when
+ * the job runs stages and has no services (those connect it to their network first).
+ * `onCreated` learns the container's id at once: whoever asked removes it, also when a
+ * later step fails (or keeps it, with `--keep`, to be looked at).
+ */
+async function readyContainer(instance, planned, name, ctx, onCreated) {
+    const { job } = instance;
+    const id = await ctx.client.createContainer(name, planned.body, planned.platform);
+    onCreated(id);
+    const start = job.stages !== undefined && Object.keys(job.services).length === 0;
+    await ctx.prepareVolume(id);
+    await ctx.client.makeDirectories(id, CTR_ROOT, [
+        jobWorkDir(instance.slug),
+        ...(job.stages
+            ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
+            : [])
+    ]);
+    if (start)
+        await ctx.client.startContainer(id);
+    return { id, started: start };
+}
+/**
+ * Makes an instance's container ready before its turn (see ContainerWarmer), from what is
+ * known before the jobs it needs have run; undefined when its container reads `needs`.
+ */
+async function warmContainer(instance, ctx) {
+    let readsNeeds = false;
+    const scope = expressionScope(ctx.values);
+    const planned = planContainer(instance, {
+        ...planContext(ctx),
+        changedFiles: ctx.changedFiles,
+        renderValue: (text) => {
+            if (readsContext(text, 'needs'))
+                readsNeeds = true;
+            if (readsNeeds)
+                return text;
+            // The job renders it again when it starts, and warns then of what is missing.
+            return render(text, scope, { variables: true, env: ctx.env, onMissingVar: () => { } });
+        }
+    });
+    if (readsNeeds)
+        return undefined;
+    await ctx.images.prepare(planned.image);
+    let created;
+    try {
+        return await readyContainer(instance, planned, planned.name, ctx, (id) => (created = id));
+    }
+    catch (error) {
+        // The job tries again when its turn comes, and reports what fails then.
+        if (created)
+            await ctx.client.removeContainer(created).catch(() => undefined);
+        throw error;
+    }
+}
+/** What planning a container takes from the run. */
+function planContext(ctx) {
+    return {
+        runId: ctx.runId,
+        pipelineDir: ctx.pipeline.dir,
+        workflowVolume: ctx.workflowVolume,
+        namedVolumes: ctx.namedVolumes,
+        runNetwork: ctx.runNetwork,
+        untrusted: ctx.untrusted
+    };
 }
 /** A job stopped from outside is cancelled; one that ran out of time failed. */
 function endAborted(result, reason) {
@@ -88321,6 +88386,99 @@ function seconds(ms) {
     return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
+;// CONCATENATED MODULE: ./src/engine/warm-containers.ts
+/**
+ * Makes the containers of the next job instances ready while the current ones run, so a
+ * job's turn costs an exec rather than a create and a start: at most `lookahead` at a
+ * time, in the order the instances are waiting. What `create` cannot know yet (a value
+ * from `needs`) it declines, and that instance makes its own container when its turn comes.
+ * A container that no job takes is removed.
+ */
+class ContainerWarmer {
+    client;
+    lookahead;
+    create;
+    signal;
+    /** Instances not started yet, in order (a Set: one leaves in constant time). */
+    waiting;
+    warm = new Map();
+    removals = new Set();
+    constructor(client, 
+    /** Candidates, in the order they are expected to start. */
+    instances, lookahead, 
+    /** Creates (and may start) an instance's container; undefined when it cannot yet. */
+    create, signal) {
+        this.client = client;
+        this.lookahead = lookahead;
+        this.create = create;
+        this.signal = signal;
+        this.waiting = new Set(instances);
+    }
+    /** Warms the next instances that are not warm yet, up to the lookahead. */
+    fill() {
+        if (this.signal.aborted)
+            return;
+        let ahead = 0;
+        for (const instance of this.waiting) {
+            if (ahead >= this.lookahead)
+                break;
+            ahead++;
+            if (this.warm.has(instance.id))
+                continue;
+            const ready = this.create(instance).catch(() => undefined);
+            this.warm.set(instance.id, ready);
+            // One that cannot be warmed makes way for the next in line.
+            void ready.then((container) => {
+                if (container || !this.waiting.has(instance))
+                    return;
+                this.waiting.delete(instance);
+                this.fill();
+            });
+        }
+    }
+    /**
+     * The instance's turn has come: its warm container, if it has one (undefined when it
+     * has none, or warming failed), and the next instances are warmed.
+     */
+    async take(instance) {
+        const ready = this.warm.get(instance.id);
+        this.warm.delete(instance.id);
+        this.leave(instance);
+        return ready;
+    }
+    /** The instance will not run (skipped, cancelled): its container, if any, goes. */
+    discard(instance) {
+        const ready = this.warm.get(instance.id);
+        this.warm.delete(instance.id);
+        this.leave(instance);
+        if (ready)
+            this.removeLater(ready);
+    }
+    /** Removes a container in the background; `settled` waits for it. */
+    removeLater(container) {
+        const removal = Promise.resolve(container)
+            .then((c) => {
+            const id = typeof c === 'string' ? c : c?.id;
+            return id ? this.client.removeContainer(id) : undefined;
+        })
+            .catch(() => undefined)
+            .finally(() => this.removals.delete(removal));
+        this.removals.add(removal);
+    }
+    /** Waits for every container being warmed or removed, and removes those not taken. */
+    async settled() {
+        for (const ready of this.warm.values())
+            this.removeLater(ready);
+        this.warm.clear();
+        while (this.removals.size > 0)
+            await Promise.all(this.removals);
+    }
+    leave(instance) {
+        this.waiting.delete(instance);
+        this.fill();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/job-summary.ts
 /**
  * Sums up a job from its instances' results: success when all succeeded, else failure if
@@ -88424,6 +88582,7 @@ async function preflight(jobs, ctx) {
 
 
 
+
 /** The folder `--artifacts-dir` defaults to, relative to where the run starts. */
 const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts';
 /**
@@ -88456,6 +88615,7 @@ async function runPipeline(options) {
     };
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId);
+    let warmer;
     try {
         const shared = {
             runId,
@@ -88489,13 +88649,31 @@ async function runPipeline(options) {
                 artifactsDir: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
                 keep: options.keep ?? false
             };
-            const slots = pLimit(options.maxParallel ?? (0,external_node_os_namespaceObject.availableParallelism)());
-            result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots, changed });
+            const maxParallel = options.maxParallel ?? defaultMaxParallel(jobs);
+            warmer = new ContainerWarmer(client, 
+            // A job with its own `if:` may never run, and one the changed files leave out won't.
+            jobs
+                .filter((job) => job.job.if === undefined && changed.get(job.id)?.length !== 0)
+                .flatMap((job) => job.instances), maxParallel, (instance) => warmContainer(instance, {
+                ...context,
+                values: instanceValues(instance, options),
+                changedFiles: changed.get(instance.job.id)
+            }), signal);
+            warmer.fill();
+            const slots = pLimit(maxParallel);
+            result.jobs = await scheduleJobs(jobs, {
+                ...options,
+                signal,
+                context: { ...context, warmer },
+                slots,
+                changed
+            });
         }
     }
     finally {
         signal.removeEventListener('abort', killContainers);
         await killing;
+        await warmer?.settled();
         if (!options.keep)
             await client.removeResources(runId);
     }
@@ -88592,13 +88770,7 @@ async function runPlannedJob(job, needed, run) {
     const signal = AbortSignal.any([run.signal, siblings.signal]);
     const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined;
     const runInstance = async (instance) => {
-        const values = {
-            params: run.params,
-            run_id: run.runId,
-            needs,
-            matrix: instance.matrix,
-            job: { id: job.id, instance: instance.id }
-        };
+        const values = { ...instanceValues(instance, run), needs };
         const condition = conditionHolds(job.job.if, values, outcome);
         const changedFiles = run.changed.get(job.id);
         let result;
@@ -88624,6 +88796,7 @@ async function runPlannedJob(job, needed, run) {
             }
             return result;
         }
+        run.context.warmer?.discard(instance);
         run.reporter.jobFinished(instance, result);
         return result;
     };
@@ -88633,6 +88806,23 @@ async function runPlannedJob(job, needed, run) {
     }));
     const summary = summarizeJob(job, results);
     return { summary, results, failed: summary.result === 'failure' || failedUpstream };
+}
+/**
+ * How many instances run at once when the run does not say: the CPU count, or a job's own
+ * `max_parallel` where that is higher (it is the pipeline author's word on that job, and
+ * its work may well wait on more than the CPU: `sleep`, the network, a service).
+ */
+function defaultMaxParallel(jobs) {
+    return Math.max((0,external_node_os_namespaceObject.availableParallelism)(), ...jobs.map((job) => job.maxParallel ?? 0));
+}
+/** What expressions of an instance read before its needs are known. */
+function instanceValues(instance, run) {
+    return {
+        params: run.params,
+        run_id: run.runId,
+        matrix: instance.matrix,
+        job: { id: instance.job.id, instance: instance.id }
+    };
 }
 /**
  * Stops a run's containers at once: kills and removes everything labelled with the run id,
@@ -90658,7 +90848,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7753);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7141);
 
 
 process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

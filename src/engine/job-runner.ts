@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { planContainer } from '../plan/container-plan.js'
+import { planContainer, type PlannedContainer } from '../plan/container-plan.js'
 import {
   CTR_ROOT,
   hostPathOf,
@@ -13,7 +13,7 @@ import { batchAt, batchCommand, newBatchMarker } from '../plan/stage-batches.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
-import { evaluateCondition, render } from '../spec/template.js'
+import { evaluateCondition, readsContext, render } from '../spec/template.js'
 import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
 import { describeExit } from './exit-description.js'
@@ -26,6 +26,7 @@ import { parseAnnotationFile } from './annotation-file.js'
 import { parseOutputFile } from './output-file.js'
 import type { RunReporter } from './run-reporter.js'
 import type { JobResult, StageResult } from './run-result.js'
+import type { ContainerWarmer, WarmContainer } from './warm-containers.js'
 
 /** What a job needs from the run it belongs to. */
 export interface JobRunContext {
@@ -62,6 +63,8 @@ export interface JobRunContext {
    * the job as `$CTR_CHANGED_FILES` (one per line); undefined for a job without the filter.
    */
   changedFiles?: string[]
+  /** Containers made ready ahead of their job's turn, and removed after it. */
+  warmer?: ContainerWarmer
 }
 
 /** Why a job's container was killed by the job itself: it ran out of time. */
@@ -145,34 +148,25 @@ async function runAttempt(
   try {
     const renderValue = valueRenderer(expressionScope(ctx.values))
     const planned = planContainer(instance, {
-      runId: ctx.runId,
-      pipelineDir: ctx.pipeline.dir,
-      workflowVolume: ctx.workflowVolume,
-      namedVolumes: ctx.namedVolumes,
-      runNetwork: ctx.runNetwork,
-      untrusted: ctx.untrusted,
+      ...planContext(ctx),
       renderValue,
       changedFiles: ctx.changedFiles
     })
     ctx.reporter.jobStarted(instance, planned.body.Image)
     await untilAborted(ctx.images.prepare(planned.image), signal)
+    const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined
     // A kept container of an earlier attempt still holds the name.
     const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name
-    containerId = await ctx.client.createContainer(name, planned.body, planned.platform)
+    const container =
+      warm ?? (await readyContainer(instance, planned, name, ctx, (id) => (containerId = id)))
+    containerId = container.id
     signal.throwIfAborted()
     signal.addEventListener('abort', kill, { once: true })
-    await ctx.prepareVolume(containerId)
-    await ctx.client.makeDirectories(containerId, CTR_ROOT, [
-      jobWorkDir(instance.slug),
-      ...(job.stages
-        ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
-        : [])
-    ])
     if (Object.keys(job.services).length > 0) {
       services = await startServices(instance, containerId, { ...ctx, renderValue, signal })
     }
     if (job.stages) {
-      await ctx.client.startContainer(containerId)
+      if (!container.started) await ctx.client.startContainer(containerId)
       const stages = new StageRunner(instance, containerId, ctx, signal, result, {
         valueRenderer,
         memoryLimit: planned.body.HostConfig.Memory,
@@ -210,7 +204,14 @@ async function runAttempt(
       if (job.artifacts.length > 0 && !ctx.signal.aborted) {
         await collectArtifacts(instance, containerId, ctx, result)
       }
-      if (!ctx.keep) await ctx.client.removeContainer(containerId).catch(() => undefined)
+      if (ctx.keep) {
+        // Kept for debugging, as it is.
+      } else if (services || !ctx.warmer) {
+        await ctx.client.removeContainer(containerId).catch(() => undefined)
+      } else {
+        // Nothing waits on its removal but the end of the run.
+        ctx.warmer.removeLater(containerId)
+      }
     }
     // After the job's container: a network cannot go while a container is on it.
     if (services && !ctx.keep) await services.stop().catch(() => undefined)
@@ -218,6 +219,78 @@ async function runAttempt(
   result.duration_ms = Date.now() - started
   ctx.reporter.jobFinished(instance, result)
   return result
+}
+
+/**
+ * Creates an instance's container and its folders in the workflow volume; starts it when
+ * the job runs stages and has no services (those connect it to their network first).
+ * `onCreated` learns the container's id at once: whoever asked removes it, also when a
+ * later step fails (or keeps it, with `--keep`, to be looked at).
+ */
+async function readyContainer(
+  instance: PlannedInstance,
+  planned: PlannedContainer,
+  name: string,
+  ctx: Pick<JobRunContext, 'client' | 'prepareVolume'>,
+  onCreated: (id: string) => void
+): Promise<WarmContainer> {
+  const { job } = instance
+  const id = await ctx.client.createContainer(name, planned.body, planned.platform)
+  onCreated(id)
+  const start = job.stages !== undefined && Object.keys(job.services).length === 0
+  await ctx.prepareVolume(id)
+  await ctx.client.makeDirectories(id, CTR_ROOT, [
+    jobWorkDir(instance.slug),
+    ...(job.stages
+      ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
+      : [])
+  ])
+  if (start) await ctx.client.startContainer(id)
+  return { id, started: start }
+}
+
+/**
+ * Makes an instance's container ready before its turn (see ContainerWarmer), from what is
+ * known before the jobs it needs have run; undefined when its container reads `needs`.
+ */
+export async function warmContainer(
+  instance: PlannedInstance,
+  ctx: Omit<JobRunContext, 'signal'>
+): Promise<WarmContainer | undefined> {
+  let readsNeeds = false
+  const scope = expressionScope(ctx.values)
+  const planned = planContainer(instance, {
+    ...planContext(ctx),
+    changedFiles: ctx.changedFiles,
+    renderValue: (text) => {
+      if (readsContext(text, 'needs')) readsNeeds = true
+      if (readsNeeds) return text
+      // The job renders it again when it starts, and warns then of what is missing.
+      return render(text, scope, { variables: true, env: ctx.env, onMissingVar: () => {} })
+    }
+  })
+  if (readsNeeds) return undefined
+  await ctx.images.prepare(planned.image)
+  let created: string | undefined
+  try {
+    return await readyContainer(instance, planned, planned.name, ctx, (id) => (created = id))
+  } catch (error) {
+    // The job tries again when its turn comes, and reports what fails then.
+    if (created) await ctx.client.removeContainer(created).catch(() => undefined)
+    throw error
+  }
+}
+
+/** What planning a container takes from the run. */
+function planContext(ctx: Omit<JobRunContext, 'signal'>) {
+  return {
+    runId: ctx.runId,
+    pipelineDir: ctx.pipeline.dir,
+    workflowVolume: ctx.workflowVolume,
+    namedVolumes: ctx.namedVolumes,
+    runNetwork: ctx.runNetwork,
+    untrusted: ctx.untrusted
+  }
 }
 
 /** A job stopped from outside is cancelled; one that ran out of time failed. */

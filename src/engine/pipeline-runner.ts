@@ -19,7 +19,8 @@ import { evaluateCondition } from '../spec/template.js'
 import type { DockerClient } from './docker-client.js'
 import { ImageStore } from './image-store.js'
 import { untilAborted } from './abortable.js'
-import { runJob, type JobRunContext } from './job-runner.js'
+import { runJob, warmContainer, type JobRunContext } from './job-runner.js'
+import { ContainerWarmer } from './warm-containers.js'
 import { summarizeJob, type JobSummary } from './job-summary.js'
 import { preflight } from './preflight.js'
 import type { RunReporter } from './run-reporter.js'
@@ -94,6 +95,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   }
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
+  let warmer: ContainerWarmer | undefined
   try {
     const shared = {
       runId,
@@ -130,12 +132,36 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
         keep: options.keep ?? false
       }
-      const slots = pLimit(options.maxParallel ?? availableParallelism())
-      result.jobs = await scheduleJobs(jobs, { ...options, signal, context, slots, changed })
+      const maxParallel = options.maxParallel ?? defaultMaxParallel(jobs)
+      warmer = new ContainerWarmer(
+        client,
+        // A job with its own `if:` may never run, and one the changed files leave out won't.
+        jobs
+          .filter((job) => job.job.if === undefined && changed.get(job.id)?.length !== 0)
+          .flatMap((job) => job.instances),
+        maxParallel,
+        (instance) =>
+          warmContainer(instance, {
+            ...context,
+            values: instanceValues(instance, options),
+            changedFiles: changed.get(instance.job.id)
+          }),
+        signal
+      )
+      warmer.fill()
+      const slots = pLimit(maxParallel)
+      result.jobs = await scheduleJobs(jobs, {
+        ...options,
+        signal,
+        context: { ...context, warmer },
+        slots,
+        changed
+      })
     }
   } finally {
     signal.removeEventListener('abort', killContainers)
     await killing
+    await warmer?.settled()
     if (!options.keep) await client.removeResources(runId)
   }
   result.status = signal.aborted
@@ -261,13 +287,7 @@ async function runPlannedJob(
   const signal = AbortSignal.any([run.signal, siblings.signal])
   const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined
   const runInstance = async (instance: PlannedInstance): Promise<JobResult> => {
-    const values = {
-      params: run.params,
-      run_id: run.runId,
-      needs,
-      matrix: instance.matrix,
-      job: { id: job.id, instance: instance.id }
-    }
+    const values = { ...instanceValues(instance, run), needs }
     const condition = conditionHolds(job.job.if, values, outcome)
     const changedFiles = run.changed.get(job.id)
     let result: JobResult
@@ -293,6 +313,7 @@ async function runPlannedJob(
       }
       return result
     }
+    run.context.warmer?.discard(instance)
     run.reporter.jobFinished(instance, result)
     return result
   }
@@ -304,6 +325,28 @@ async function runPlannedJob(
   )
   const summary = summarizeJob(job, results)
   return { summary, results, failed: summary.result === 'failure' || failedUpstream }
+}
+
+/**
+ * How many instances run at once when the run does not say: the CPU count, or a job's own
+ * `max_parallel` where that is higher (it is the pipeline author's word on that job, and
+ * its work may well wait on more than the CPU: `sleep`, the network, a service).
+ */
+export function defaultMaxParallel(jobs: readonly PlannedJob[]): number {
+  return Math.max(availableParallelism(), ...jobs.map((job) => job.maxParallel ?? 0))
+}
+
+/** What expressions of an instance read before its needs are known. */
+function instanceValues(
+  instance: PlannedInstance,
+  run: Pick<RunOptions, 'params' | 'runId'>
+): Record<string, unknown> {
+  return {
+    params: run.params,
+    run_id: run.runId,
+    matrix: instance.matrix,
+    job: { id: instance.job.id, instance: instance.id }
+  }
 }
 
 /**
