@@ -90735,7 +90735,7 @@ function cli_main_program(setExit) {
         .argument('<file>', 'pipeline file (YAML)')
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(cli_main_collect))
         .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(cli_main_collect))
-        .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()})`, maxParallelFlag)
+        .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
         .option('--result <file>', 'write the result document (JSON) to this file')
         .option('--keep', 'keep containers and volumes after the run, for debugging')

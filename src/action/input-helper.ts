@@ -28,7 +28,7 @@ export interface ActionSettings {
   pipeline: Pipeline
   /** Typed values from the `params` input (a YAML mapping). */
   params: Record<string, unknown>
-  /** At most this many job instances at once; undefined: the runner's CPU count. */
+  /** At most this many job instances at once; undefined: the runner's CPU count, or a job's larger max_parallel. */
   maxParallel?: number
   /** Where declared artifacts are copied, a folder per job instance. */
   artifactsDir: string

@@ -68,7 +68,7 @@ function program(setExit: (status: number) => void): Command {
     )
     .option(
       '--max-parallel <n>',
-      `run at most this many job instances at once (default: the CPU count, ${availableParallelism()})`,
+      `run at most this many job instances at once (default: the CPU count, ${availableParallelism()}, or a job's larger max_parallel)`,
       maxParallelFlag
     )
     .option(
