@@ -83780,7 +83780,7 @@ class DockerodeClient {
             .connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
     }
     async removeNetwork(name) {
-        await ignoreMissing(this.docker.getNetwork(name).remove());
+        await this.removeInUse(() => this.docker.getNetwork(name).remove(), 403);
     }
     async health(containerId) {
         const { State } = await this.docker.getContainer(containerId).inspect();
@@ -84032,17 +84032,21 @@ class DockerodeClient {
         const containers = await this.docker.listContainers({ filters });
         await Promise.all(containers.map((c) => ignoreMissing(this.docker.getContainer(c.Id).kill())));
     }
-    async removeVolume(name) {
-        const deadline = Date.now() + VOLUME_IN_USE_TIMEOUT_MS;
+    /**
+     * Removes a volume or network that containers may still hold for a moment: the engine
+     * answers a removal before it has let go of a removed container's mounts and endpoints.
+     */
+    async removeInUse(remove, inUse) {
+        const deadline = Date.now() + IN_USE_TIMEOUT_MS;
         for (;;) {
             try {
-                return await this.docker.getVolume(name).remove();
+                await remove();
+                return;
             }
             catch (error) {
                 if (statusOf(error) === 404)
                     return;
-                // 409: still in use by a container whose removal has not finished yet.
-                if (statusOf(error) !== 409 || Date.now() > deadline)
+                if (statusOf(error) !== inUse || Date.now() > deadline)
                     throw error;
                 await new Promise((resolve) => setTimeout(resolve, 100));
             }
@@ -84054,9 +84058,10 @@ class DockerodeClient {
         const containers = await this.docker.listContainers({ all: true, filters });
         await Promise.all(containers.map((c) => this.removeContainer(c.Id)));
         const { Volumes } = await this.docker.listVolumes({ filters });
-        await Promise.all((Volumes ?? []).map((v) => this.removeVolume(v.Name)));
+        // 409: a volume still in use; 403: a network with endpoints still attached.
+        await Promise.all((Volumes ?? []).map((v) => this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)));
         const networks = await this.docker.listNetworks({ filters });
-        await Promise.all(networks.map((n) => ignoreMissing(this.docker.getNetwork(n.Id).remove())));
+        await Promise.all(networks.map((n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403)));
         const images = (await this.docker.listImages({ filters: BUILT_IMAGES }))
             .flatMap((i) => i.RepoTags ?? [])
             .filter((tag) => isBuiltTag(tag, runId));
@@ -84085,8 +84090,8 @@ function isBuiltTag(tag, runId) {
     const version = tag.slice(tag.lastIndexOf(':') + 1);
     return tag.startsWith(`${BUILT_IMAGE_REPO}/`) && (!runId || version.startsWith(`${runId}-`));
 }
-/** How long a volume may stay in use by containers that are still being removed. */
-const VOLUME_IN_USE_TIMEOUT_MS = 5000;
+/** How long a volume or network may stay in use by containers that are being removed. */
+const IN_USE_TIMEOUT_MS = 5000;
 function statusOf(error) {
     return error.statusCode;
 }
@@ -86478,6 +86483,13 @@ function jobStateDir(slug) {
 function stageStateDir(slug, index) {
     return `${jobStateDir(slug)}/stage-${index + 1}`;
 }
+/** The folders an instance's container needs in the workflow volume before it starts. */
+function instanceDirs(instance) {
+    const { slug, job } = instance;
+    if (!job.stages)
+        return [jobWorkDir(slug)];
+    return [jobWorkDir(slug), jobStateDir(slug), ...job.stages.map((_, i) => stageStateDir(slug, i))];
+}
 /**
  * The host path behind a path in the container, when it lies in a bind mount (a stage
  * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
@@ -87974,13 +87986,7 @@ async function readyContainer(instance, planned, name, ctx, onCreated) {
     const id = await ctx.client.createContainer(name, planned.body, planned.platform);
     onCreated(id);
     const start = job.stages !== undefined && Object.keys(job.services).length === 0;
-    await ctx.prepareVolume(id);
-    await ctx.client.makeDirectories(id, CTR_ROOT, [
-        jobWorkDir(instance.slug),
-        ...(job.stages
-            ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
-            : [])
-    ]);
+    await ctx.prepareVolume(id, instance);
     if (start)
         await ctx.client.startContainer(id);
     return { id, started: start };
@@ -88443,14 +88449,18 @@ class ContainerWarmer {
     async take(instance) {
         const ready = this.warm.get(instance.id);
         this.warm.delete(instance.id);
-        this.leave(instance);
+        this.waiting.delete(instance);
+        // The next are warmed once this one is ready: the engine serves the job whose turn it
+        // is first (at the start of a run, all of a first wave are still being made).
+        void Promise.resolve(ready).finally(() => this.fill());
         return ready;
     }
     /** The instance will not run (skipped, cancelled): its container, if any, goes. */
     discard(instance) {
         const ready = this.warm.get(instance.id);
         this.warm.delete(instance.id);
-        this.leave(instance);
+        this.waiting.delete(instance);
+        this.fill();
         if (ready)
             this.removeLater(ready);
     }
@@ -88472,10 +88482,6 @@ class ContainerWarmer {
         this.warm.clear();
         while (this.removals.size > 0)
             await Promise.all(this.removals);
-    }
-    leave(instance) {
-        this.waiting.delete(instance);
-        this.fill();
     }
 }
 
@@ -88642,7 +88648,7 @@ async function runPipeline(options) {
             await client.createNetwork(shared.runNetwork, runLabels(runId));
             const context = {
                 ...shared,
-                prepareVolume: volumePreparer(client),
+                prepareVolume: volumePreparer(client, jobs),
                 client,
                 reporter,
                 pipeline,
@@ -88686,22 +88692,36 @@ async function runPipeline(options) {
     reporter.runFinished(result);
     return result;
 }
+/** At most this many folders are made in the run's first upload (about 512 B of tar each). */
+const UPFRONT_DIRS_LIMIT = 2048;
 /**
- * Creates the workflow volume's shared folders through the first container that asks,
- * once per run (the engine's archive upload fails when two containers create one folder
- * at the same moment).
+ * Makes the workflow volume's folders through the first container that asks, in one
+ * upload: the run's shared folders and those of every instance, as long as they number at
+ * most UPFRONT_DIRS_LIMIT (the engine's archive upload fails when two containers create
+ * one folder at the same moment, and each upload costs it tens of milliseconds). Instances
+ * beyond that make their own folders through their own container.
  */
-function volumePreparer(client) {
+function volumePreparer(client, jobs) {
+    const upfront = new Set();
+    const dirs = [WORKSPACE_DIR, JOBS_DIR, STATE_DIR];
+    for (const instance of jobs.flatMap((job) => job.instances)) {
+        const own = instanceDirs(instance);
+        if (dirs.length + own.length > UPFRONT_DIRS_LIMIT)
+            break;
+        dirs.push(...own);
+        upfront.add(instance.id);
+    }
     let volumeReady;
-    return (containerId) => {
-        volumeReady ??= client
-            .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
-            .catch((error) => {
+    return async (containerId, instance) => {
+        volumeReady ??= client.makeDirectories(containerId, CTR_ROOT, dirs).catch((error) => {
             // The next instance tries again (this one's container may have been killed).
             volumeReady = undefined;
             throw error;
         });
-        return volumeReady;
+        await volumeReady;
+        if (!upfront.has(instance.id)) {
+            await client.makeDirectories(containerId, CTR_ROOT, instanceDirs(instance));
+        }
     };
 }
 /**

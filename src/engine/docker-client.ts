@@ -197,7 +197,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async removeNetwork(name: string): Promise<void> {
-    await ignoreMissing(this.docker.getNetwork(name).remove())
+    await this.removeInUse(() => this.docker.getNetwork(name).remove(), 403)
   }
 
   async health(containerId: string): Promise<ContainerHealth> {
@@ -477,15 +477,19 @@ export class DockerodeClient implements DockerClient {
     await Promise.all(containers.map((c) => ignoreMissing(this.docker.getContainer(c.Id).kill())))
   }
 
-  private async removeVolume(name: string): Promise<void> {
-    const deadline = Date.now() + VOLUME_IN_USE_TIMEOUT_MS
+  /**
+   * Removes a volume or network that containers may still hold for a moment: the engine
+   * answers a removal before it has let go of a removed container's mounts and endpoints.
+   */
+  private async removeInUse(remove: () => Promise<unknown>, inUse: number): Promise<void> {
+    const deadline = Date.now() + IN_USE_TIMEOUT_MS
     for (;;) {
       try {
-        return await this.docker.getVolume(name).remove()
+        await remove()
+        return
       } catch (error) {
         if (statusOf(error) === 404) return
-        // 409: still in use by a container whose removal has not finished yet.
-        if (statusOf(error) !== 409 || Date.now() > deadline) throw error
+        if (statusOf(error) !== inUse || Date.now() > deadline) throw error
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
     }
@@ -497,9 +501,16 @@ export class DockerodeClient implements DockerClient {
     const containers = await this.docker.listContainers({ all: true, filters })
     await Promise.all(containers.map((c) => this.removeContainer(c.Id)))
     const { Volumes } = await this.docker.listVolumes({ filters })
-    await Promise.all((Volumes ?? []).map((v) => this.removeVolume(v.Name)))
+    // 409: a volume still in use; 403: a network with endpoints still attached.
+    await Promise.all(
+      (Volumes ?? []).map((v) =>
+        this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)
+      )
+    )
     const networks = await this.docker.listNetworks({ filters })
-    await Promise.all(networks.map((n) => ignoreMissing(this.docker.getNetwork(n.Id).remove())))
+    await Promise.all(
+      networks.map((n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403))
+    )
     const images = (await this.docker.listImages({ filters: BUILT_IMAGES }))
       .flatMap((i) => i.RepoTags ?? [])
       .filter((tag) => isBuiltTag(tag, runId))
@@ -545,8 +556,8 @@ function isBuiltTag(tag: string, runId?: string): boolean {
   return tag.startsWith(`${BUILT_IMAGE_REPO}/`) && (!runId || version.startsWith(`${runId}-`))
 }
 
-/** How long a volume may stay in use by containers that are still being removed. */
-const VOLUME_IN_USE_TIMEOUT_MS = 5000
+/** How long a volume or network may stay in use by containers that are being removed. */
+const IN_USE_TIMEOUT_MS = 5000
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode

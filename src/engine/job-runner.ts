@@ -1,13 +1,7 @@
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { planContainer, type PlannedContainer } from '../plan/container-plan.js'
-import {
-  CTR_ROOT,
-  hostPathOf,
-  jobStateDir,
-  jobWorkDir,
-  stageStateDir
-} from '../plan/container-paths.js'
+import { hostPathOf, stageStateDir } from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
 import { batchAt, batchCommand, newBatchMarker } from '../plan/stage-batches.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
@@ -48,11 +42,12 @@ export interface JobRunContext {
   /** Where declared artifacts are copied, in a folder per instance. */
   artifactsDir: string
   /**
-   * Creates the workflow volume's shared folders through this (created) container, once
-   * per run: the engine's archive upload fails when two containers create one folder at
-   * the same moment, so instances only create their own folders themselves.
+   * Makes the folders this (created) container needs in the workflow volume: the run's
+   * shared ones and, where they fit in one upload, every instance's, through the first
+   * container that asks (the engine's archive upload fails when two containers create one
+   * folder at the same moment); an instance left out makes its own.
    */
-  prepareVolume: (containerId: string) => Promise<void>
+  prepareVolume: (containerId: string, instance: PlannedInstance) => Promise<void>
   /** The run's images: each pulled or built once, whichever job asks first. */
   images: ImageStore
   keep: boolean
@@ -238,13 +233,7 @@ async function readyContainer(
   const id = await ctx.client.createContainer(name, planned.body, planned.platform)
   onCreated(id)
   const start = job.stages !== undefined && Object.keys(job.services).length === 0
-  await ctx.prepareVolume(id)
-  await ctx.client.makeDirectories(id, CTR_ROOT, [
-    jobWorkDir(instance.slug),
-    ...(job.stages
-      ? [jobStateDir(instance.slug), ...job.stages.map((_, i) => stageStateDir(instance.slug, i))]
-      : [])
-  ])
+  await ctx.prepareVolume(id, instance)
   if (start) await ctx.client.startContainer(id)
   return { id, started: start }
 }

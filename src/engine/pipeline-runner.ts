@@ -3,6 +3,7 @@ import path from 'node:path'
 import pLimit, { type LimitFunction } from 'p-limit'
 import {
   CTR_ROOT,
+  instanceDirs,
   JOBS_DIR,
   namedVolumeNames,
   runNetworkName,
@@ -125,7 +126,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       await client.createNetwork(shared.runNetwork, runLabels(runId))
       const context: Omit<JobRunContext, 'values' | 'signal'> = {
         ...shared,
-        prepareVolume: volumePreparer(client),
+        prepareVolume: volumePreparer(client, jobs),
         client,
         reporter,
         pipeline,
@@ -174,22 +175,39 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   return result
 }
 
+/** At most this many folders are made in the run's first upload (about 512 B of tar each). */
+const UPFRONT_DIRS_LIMIT = 2048
+
 /**
- * Creates the workflow volume's shared folders through the first container that asks,
- * once per run (the engine's archive upload fails when two containers create one folder
- * at the same moment).
+ * Makes the workflow volume's folders through the first container that asks, in one
+ * upload: the run's shared folders and those of every instance, as long as they number at
+ * most UPFRONT_DIRS_LIMIT (the engine's archive upload fails when two containers create
+ * one folder at the same moment, and each upload costs it tens of milliseconds). Instances
+ * beyond that make their own folders through their own container.
  */
-function volumePreparer(client: DockerClient): (containerId: string) => Promise<void> {
+function volumePreparer(
+  client: DockerClient,
+  jobs: readonly PlannedJob[]
+): (containerId: string, instance: PlannedInstance) => Promise<void> {
+  const upfront = new Set<string>()
+  const dirs = [WORKSPACE_DIR, JOBS_DIR, STATE_DIR]
+  for (const instance of jobs.flatMap((job) => job.instances)) {
+    const own = instanceDirs(instance)
+    if (dirs.length + own.length > UPFRONT_DIRS_LIMIT) break
+    dirs.push(...own)
+    upfront.add(instance.id)
+  }
   let volumeReady: Promise<void> | undefined
-  return (containerId) => {
-    volumeReady ??= client
-      .makeDirectories(containerId, CTR_ROOT, [WORKSPACE_DIR, JOBS_DIR, STATE_DIR])
-      .catch((error: unknown) => {
-        // The next instance tries again (this one's container may have been killed).
-        volumeReady = undefined
-        throw error
-      })
-    return volumeReady
+  return async (containerId, instance) => {
+    volumeReady ??= client.makeDirectories(containerId, CTR_ROOT, dirs).catch((error: unknown) => {
+      // The next instance tries again (this one's container may have been killed).
+      volumeReady = undefined
+      throw error
+    })
+    await volumeReady
+    if (!upfront.has(instance.id)) {
+      await client.makeDirectories(containerId, CTR_ROOT, instanceDirs(instance))
+    }
   }
 }
 

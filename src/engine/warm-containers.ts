@@ -59,7 +59,10 @@ export class ContainerWarmer {
   async take(instance: PlannedInstance): Promise<WarmContainer | undefined> {
     const ready = this.warm.get(instance.id)
     this.warm.delete(instance.id)
-    this.leave(instance)
+    this.waiting.delete(instance)
+    // The next are warmed once this one is ready: the engine serves the job whose turn it
+    // is first (at the start of a run, all of a first wave are still being made).
+    void Promise.resolve(ready).finally(() => this.fill())
     return ready
   }
 
@@ -67,7 +70,8 @@ export class ContainerWarmer {
   discard(instance: PlannedInstance): void {
     const ready = this.warm.get(instance.id)
     this.warm.delete(instance.id)
-    this.leave(instance)
+    this.waiting.delete(instance)
+    this.fill()
     if (ready) this.removeLater(ready)
   }
 
@@ -88,10 +92,5 @@ export class ContainerWarmer {
     for (const ready of this.warm.values()) this.removeLater(ready)
     this.warm.clear()
     while (this.removals.size > 0) await Promise.all(this.removals)
-  }
-
-  private leave(instance: PlannedInstance) {
-    this.waiting.delete(instance)
-    this.fill()
   }
 }

@@ -47,6 +47,16 @@ export function stageStateDir(slug: string, index: number): string {
   return `${jobStateDir(slug)}/stage-${index + 1}`
 }
 
+/** The folders an instance's container needs in the workflow volume before it starts. */
+export function instanceDirs(instance: {
+  slug: string
+  job: { stages?: readonly unknown[] }
+}): string[] {
+  const { slug, job } = instance
+  if (!job.stages) return [jobWorkDir(slug)]
+  return [jobWorkDir(slug), jobStateDir(slug), ...job.stages.map((_, i) => stageStateDir(slug, i))]
+}
+
 /** A bind mount as the engine is given it. */
 interface BindMount {
   Type?: string
