@@ -88678,8 +88678,10 @@ async function runPipeline(options) {
     }
     finally {
         signal.removeEventListener('abort', killContainers);
-        await killing;
+        // Containers being made ready are removed first: the sweep by label cannot see one
+        // that is created after it listed the run's containers.
         await warmer?.settled();
+        await killing;
         if (!options.keep)
             await client.removeResources(runId);
     }
