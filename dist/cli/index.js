@@ -88589,6 +88589,7 @@ async function preflight(jobs, ctx) {
 
 
 
+
 /** The folder `--artifacts-dir` defaults to, relative to where the run starts. */
 const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts';
 /**
@@ -88683,7 +88684,7 @@ async function runPipeline(options) {
         await warmer?.settled();
         await killing;
         if (!options.keep)
-            await client.removeResources(runId);
+            await removeRun(client, runId, reporter);
     }
     result.status = signal.aborted
         ? 'cancelled'
@@ -88845,6 +88846,21 @@ function instanceValues(instance, run) {
         matrix: instance.matrix,
         job: { id: instance.job.id, instance: instance.id }
     };
+}
+/**
+ * Removes what the run created. The jobs' work is done and their results stand: a
+ * resource the engine will not let go of (Docker 20.10 now and then keeps a removed
+ * container's endpoint on a network until it restarts, moby/moby#43286) is a warning that
+ * says how to remove it later, not a failed run without its result.
+ */
+async function removeRun(client, runId, reporter) {
+    try {
+        await client.removeResources(runId);
+    }
+    catch (error) {
+        reporter.warning(`could not remove everything run ${runId} created: ${messageOf(error)}; ` +
+            `remove it later with: ctr-pipeline cleanup --run-id ${runId}`);
+    }
 }
 /**
  * Stops a run's containers at once: kills and removes everything labelled with the run id,

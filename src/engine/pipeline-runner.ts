@@ -17,7 +17,7 @@ import type { PipelinePlan, PlannedInstance, PlannedJob } from '../plan/pipeline
 import { expressionScope, type Outcome } from '../spec/expression.js'
 import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
-import type { DockerClient } from './docker-client.js'
+import { messageOf, type DockerClient } from './docker-client.js'
 import { ImageStore } from './image-store.js'
 import { untilAborted } from './abortable.js'
 import { runJob, warmContainer, type JobRunContext } from './job-runner.js'
@@ -165,7 +165,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // that is created after it listed the run's containers.
     await warmer?.settled()
     await killing
-    if (!options.keep) await client.removeResources(runId)
+    if (!options.keep) await removeRun(client, runId, reporter)
   }
   result.status = signal.aborted
     ? 'cancelled'
@@ -366,6 +366,23 @@ function instanceValues(
     run_id: run.runId,
     matrix: instance.matrix,
     job: { id: instance.job.id, instance: instance.id }
+  }
+}
+
+/**
+ * Removes what the run created. The jobs' work is done and their results stand: a
+ * resource the engine will not let go of (Docker 20.10 now and then keeps a removed
+ * container's endpoint on a network until it restarts, moby/moby#43286) is a warning that
+ * says how to remove it later, not a failed run without its result.
+ */
+async function removeRun(client: DockerClient, runId: string, reporter: RunReporter) {
+  try {
+    await client.removeResources(runId)
+  } catch (error) {
+    reporter.warning(
+      `could not remove everything run ${runId} created: ${messageOf(error)}; ` +
+        `remove it later with: ctr-pipeline cleanup --run-id ${runId}`
+    )
   }
 }
 
