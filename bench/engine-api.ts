@@ -57,6 +57,51 @@ export async function runOnce(image: string, cmd: string[]): Promise<void> {
   if (StatusCode !== 0) throw new Error(`${cmd.join(' ')} exited ${StatusCode}`)
 }
 
+/**
+ * How long the engine takes to deliver the whole output of `cmd` run by exec in a running
+ * container of `image`, to a reader that only counts the bytes: the engine's own ceiling
+ * for a stage's log. Resolves to the milliseconds of the exec and the bytes read.
+ */
+export async function execReadMs(
+  image: string,
+  cmd: string[]
+): Promise<{ ms: number; bytes: number }> {
+  const { Id } = (await call('POST', '/containers/create', {
+    Image: image,
+    Cmd: ['sleep', '600']
+  })) as { Id: string }
+  try {
+    await call('POST', `/containers/${Id}/start`)
+    const started = performance.now()
+    const exec = (await call('POST', `/containers/${Id}/exec`, {
+      Cmd: cmd,
+      AttachStdout: true,
+      AttachStderr: true
+    })) as { Id: string }
+    const payload = JSON.stringify({ Detach: false, Tty: false })
+    const bytes = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          socketPath: ENGINE_SOCKET,
+          method: 'POST',
+          path: `/v1.41/exec/${exec.Id}/start`,
+          headers: { 'content-type': 'application/json', 'content-length': payload.length }
+        },
+        (response) => {
+          let count = 0
+          response.on('data', (chunk: Buffer) => (count += chunk.length))
+          response.on('end', () => resolve(count))
+        }
+      )
+      request.on('error', reject)
+      request.end(payload)
+    })
+    return { ms: performance.now() - started, bytes }
+  } finally {
+    await call('DELETE', `/containers/${Id}?force=true`)
+  }
+}
+
 /** Lets the bench's process exit: the keep-alive sockets would hold it. */
 export function closeConnections(): void {
   agent.destroy()

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../helpers/processes.js'
 
@@ -238,6 +240,40 @@ jobs:
     expect(code).toBe(0)
     expect(stdout).toBe('removed 2 containers, 1 volumes, 1 networks, 0 built images\n')
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+
+  it('a console that stops reading holds the stages back: memory stays bounded, every line arrives in order', async () => {
+    const file = pipelineFile(`jobs:
+  loud:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: flood, type: sh, run: "yes ${'x'.repeat(99)} | head -c 100000000"}
+      - {name: count, type: sh, run: "seq 1 100000"}
+`)
+    const child = spawn(process.execPath, [CLI, 'run', file], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
+    const counts = { flood: 0, numbers: [] as number[] }
+    let rest = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split('\n')
+      rest = lines.pop()!
+      for (const line of lines) {
+        if (line.startsWith('[loud] xxx')) counts.flood++
+        else if (/^\[loud\] \d+$/.test(line)) counts.numbers.push(Number(line.slice(7)))
+      }
+    })
+    const exited = new Promise((resolve) => child.on('close', resolve))
+    // Long enough for the 100 MB to be read from the engine, were nothing holding it back.
+    child.stdout.pause()
+    await sleep(4000)
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+    const rssMb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024
+    child.stdout.resume()
+    expect(await exited).toBe(0)
+    expect(rssMb).toBeLessThan(160)
+    expect(counts.flood).toBe(1_000_000)
+    expect(counts.numbers).toEqual(Array.from({ length: 100_000 }, (_, i) => i + 1))
   })
 })
 

@@ -1,13 +1,17 @@
 import Docker from 'dockerode'
 import path from 'node:path'
-import { Writable } from 'node:stream'
 import tar from 'tar-stream'
 import type { ContainerCreateBody } from '../plan/container-plan.js'
 import { BUILT_IMAGE_REPO, type RegistryCredentials } from '../plan/image-plan.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../plan/labels.js'
+import { streamDemuxer } from './stream-demux.js'
 
 export type OutputStream = 'stdout' | 'stderr'
-export type OutputHandler = (stream: OutputStream, chunk: Buffer) => void
+/**
+ * Takes a chunk of a container's output. A promise it returns pauses the output until it
+ * settles: how a reporter that cannot keep up holds the container back.
+ */
+export type OutputHandler = (stream: OutputStream, chunk: Buffer) => void | Promise<void>
 
 /** The engine could not be reached at all: exit status 3, with how to start one. */
 export class EngineUnavailableError extends Error {
@@ -394,16 +398,22 @@ export class DockerodeClient implements DockerClient {
     return match ? Number(match[1]) : undefined
   }
 
-  /** Splits the engine's multiplexed stream into stdout and stderr, in the order it was written. */
+  /**
+   * Hands on a container's output in the order it was written. While the handler asks to
+   * wait, the socket is paused: the container then blocks on a full pipe, as it would
+   * writing to a slow terminal, and nothing piles up here.
+   */
   private pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
-    const sink = (name: OutputStream) =>
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          onOutput(name, chunk)
-          done()
-        }
+    let waits = 0
+    const demux = streamDemuxer((name, payload) => {
+      const wait = onOutput(name, payload)
+      if (!wait) return
+      if (waits++ === 0) stream.pause()
+      void wait.finally(() => {
+        if (--waits === 0) stream.resume()
       })
-    this.docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'))
+    })
+    stream.on('data', demux)
     return new Promise((resolve, reject) => {
       stream.on('end', resolve)
       stream.on('close', resolve)

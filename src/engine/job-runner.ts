@@ -11,7 +11,7 @@ import { evaluateCondition, readsContext, render } from '../spec/template.js'
 import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
 import { describeExit } from './exit-description.js'
-import { messageOf, type DockerClient } from './docker-client.js'
+import { messageOf, type DockerClient, type OutputHandler } from './docker-client.js'
 import type { ImageStore } from './image-store.js'
 import { startServices, type RunningServices } from './services.js'
 import { lineSplitter } from './line-splitter.js'
@@ -170,7 +170,7 @@ async function runAttempt(
       await stages.run(job.stages)
       if (result.status === 'success') result.exit_code = 0
     } else {
-      const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
+      const lines = reportedLines(ctx, instance)
       const exit = await ctx.client.runContainer(containerId, lines.push)
       lines.flush()
       signal.throwIfAborted()
@@ -492,7 +492,10 @@ class StageRunner {
     let exitCode: number | undefined
     let failure: unknown
     try {
-      exitCode = await ctx.client.exec(this.containerId, command, [], output.push)
+      exitCode = await ctx.client.exec(this.containerId, command, [], (stream, chunk) => {
+        output.push(stream, chunk)
+        return ctx.reporter.backlog() ?? inOrder.busy()
+      })
     } catch (error) {
       failure = error
     }
@@ -563,7 +566,7 @@ class StageRunner {
             timedOut = true
             killing = ctx.client.killContainer(containerId).catch(() => undefined)
           }, stage.timeout_ms)
-    const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
+    const lines = reportedLines(ctx, instance)
     let exitCode: number
     try {
       exitCode = await ctx.client.exec(containerId, command, env, lines.push)
@@ -653,7 +656,19 @@ function serialQueue() {
   run.idle = async () => {
     while (pending) await pending
   }
+  /** While callbacks wait, the promise of the last one: a producer can wait for it. */
+  run.busy = () => pending
   return run
+}
+
+/** Hands a process's output to the reporter as lines, and waits while the reporter is behind. */
+function reportedLines(ctx: JobRunContext, instance: PlannedInstance) {
+  const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
+  const push: OutputHandler = (stream, chunk) => {
+    lines.push(stream, chunk)
+    return ctx.reporter.backlog()
+  }
+  return { push, flush: lines.flush }
 }
 
 /** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */

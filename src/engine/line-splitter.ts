@@ -17,7 +17,7 @@ export function lineSplitter(onLine: (stream: OutputStream, line: string) => voi
     const buffer = buffers[stream]
     const lines = (buffer.pending + buffer.decoder.write(chunk)).split('\n')
     let rest = lines.pop() ?? ''
-    for (const line of lines) onLine(stream, line.replace(/\r$/, ''))
+    for (const line of lines) onLine(stream, line.endsWith('\r') ? line.slice(0, -1) : line)
     while (rest.length >= MAX_LINE_CHARS) {
       onLine(stream, rest.slice(0, MAX_LINE_CHARS))
       rest = rest.slice(MAX_LINE_CHARS)

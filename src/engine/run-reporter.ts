@@ -19,4 +19,9 @@ export interface RunReporter {
   info(message: string): void
   warning(message: string, job?: PlannedInstance): void
   runFinished(result: RunResult): void
+  /**
+   * A promise while output is produced faster than it is written (a console read slowly):
+   * producers wait for it rather than hold the difference in memory.
+   */
+  backlog(): Promise<void> | undefined
 }

@@ -100,7 +100,7 @@ export function batchCommand(marker: string, stages: readonly BatchedStage[]): s
 
 /** Reads an end marker line; undefined for any other line. */
 export function parseStageEnd(marker: string, line: string): StageEnd | undefined {
-  if (!line.startsWith(`${marker} `)) return undefined
+  if (!line.startsWith(marker) || line[marker.length] !== ' ') return undefined
   const match = /^(\d+) (\d+) ([01])$/.exec(line.slice(marker.length + 1))
   if (!match) return undefined
   return { stage: Number(match[1]), exitCode: Number(match[2]), wroteFiles: match[3] === '1' }

@@ -44,7 +44,7 @@ export class ActionsReporter extends ConsoleReporter {
     if (!this.workflowCommands) {
       // A fresh token per run: container output cannot know it, so cannot resume commands.
       this.stopToken = randomUUID()
-      process.stdout.write(`::stop-commands::${this.stopToken}\n`)
+      this.direct(`::stop-commands::${this.stopToken}`)
     }
   }
 
@@ -65,6 +65,10 @@ export class ActionsReporter extends ConsoleReporter {
     if (this.workflowCommands && line.trimStart().startsWith('::')) this.write(line)
     else super.output(job, stream, line)
     this.logs.append(job.slug, this.masker.mask(line))
+  }
+
+  override backlog(): Promise<void> | undefined {
+    return super.backlog() ?? this.logs.backlog()
   }
 
   override stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {
@@ -122,7 +126,7 @@ export class ActionsReporter extends ConsoleReporter {
   /** Lets the runner read commands again; safe to call more than once. */
   resumeCommands(): void {
     if (!this.stopToken) return
-    process.stdout.write(`::${this.stopToken}::\n`)
+    this.direct(`::${this.stopToken}::`)
     this.stopToken = undefined
   }
 
@@ -134,9 +138,16 @@ export class ActionsReporter extends ConsoleReporter {
   /** Issues one of this reporter's own commands, reading commands again just for it. */
   private command(issue: () => void): void {
     const token = this.stopToken
+    this.flush()
     if (!token) return issue()
-    process.stdout.write(`::${token}::\n`)
+    this.direct(`::${token}::`)
     issue()
-    process.stdout.write(`::stop-commands::${token}\n`)
+    this.direct(`::stop-commands::${token}`)
+  }
+
+  /** Writes a line to stdout now, after the lines held before it. */
+  private direct(line: string): void {
+    this.flush()
+    process.stdout.write(`${line}\n`)
   }
 }

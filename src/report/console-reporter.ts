@@ -3,12 +3,13 @@ import type { RunReporter } from '../engine/run-reporter.js'
 import type { Annotation, JobResult, RunResult, StageResult } from '../engine/run-result.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import { stdoutLines, type BlockWriter } from './block-writer.js'
 import { SecretMasker } from './secret-masker.js'
 import { annotationLocation, seconds } from './text-format.js'
 
 /** Where a reporter writes, and what it must never show. */
 export interface ReporterOptions {
-  /** Writes one line (default: to stdout). */
+  /** Writes one line (default: to stdout, in blocks). */
   write?: (line: string) => void
   /** Secret values, masked in every line written. */
   masker?: SecretMasker
@@ -25,9 +26,13 @@ export class ConsoleReporter implements RunReporter {
   protected readonly write: (line: string) => void
   protected readonly masker: SecretMasker
   protected readonly baseDir: string
+  /** Set when lines go to stdout. */
+  private readonly stdout: BlockWriter | undefined
 
   constructor(options: ReporterOptions = {}) {
-    const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+    const stdout = options.write ? undefined : stdoutLines()
+    this.stdout = stdout
+    const write = options.write ?? ((line: string) => stdout?.line(line))
     this.masker = options.masker ?? new SecretMasker()
     this.write = (line) => write(this.masker.mask(line))
     this.baseDir = options.baseDir ?? process.cwd()
@@ -85,5 +90,15 @@ export class ConsoleReporter implements RunReporter {
   runFinished(result: RunResult): void {
     const jobs = result.jobs.map((j) => `${j.id} ${j.status}`).join(', ')
     this.write(`run ${result.run_id} ${result.status}: ${jobs} (${seconds(result.duration_ms)})`)
+    this.flush()
+  }
+
+  backlog(): Promise<void> | undefined {
+    return this.stdout?.backlog()
+  }
+
+  /** Writes the lines held for stdout: before anything writes to stdout directly. */
+  protected flush(): void {
+    this.stdout?.flush()
   }
 }

@@ -3,13 +3,14 @@ import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
+import { BlockWriter } from './block-writer.js'
 
 /**
  * Keeps each job instance's log whole, in a file of its own, so that a summary can show
  * the end of a failed one however long it was, without holding logs in memory.
  */
 export class InstanceLogs {
-  private readonly streams = new Map<string, WriteStream>()
+  private readonly files = new Map<string, { stream: WriteStream; lines: BlockWriter }>()
   readonly dir: string
 
   constructor(dir = mkdtempSync(path.join(process.env.RUNNER_TEMP ?? tmpdir(), 'ctr-logs-'))) {
@@ -22,21 +23,32 @@ export class InstanceLogs {
   }
 
   append(slug: string, line: string): void {
-    let stream = this.streams.get(slug)
-    if (!stream) {
-      stream = createWriteStream(this.fileOf(slug), { flags: 'a' })
-      this.streams.set(slug, stream)
+    let file = this.files.get(slug)
+    if (!file) {
+      const stream = createWriteStream(this.fileOf(slug), { flags: 'a' })
+      file = { stream, lines: new BlockWriter(stream) }
+      this.files.set(slug, file)
     }
-    stream.write(`${line}\n`)
+    file.lines.line(line)
+  }
+
+  /** A promise while a log file has more queued than the disk has taken. */
+  backlog(): Promise<void> | undefined {
+    for (const { lines } of this.files.values()) {
+      const waiting = lines.backlog()
+      if (waiting) return waiting
+    }
+    return undefined
   }
 
   /** Flushes and closes an instance's log (more lines reopen it). */
   async close(slug: string): Promise<void> {
-    const stream = this.streams.get(slug)
-    if (!stream) return
-    this.streams.delete(slug)
-    stream.end()
-    await once(stream, 'close')
+    const file = this.files.get(slug)
+    if (!file) return
+    this.files.delete(slug)
+    file.lines.flush()
+    file.stream.end()
+    await once(file.stream, 'close')
   }
 
   /**

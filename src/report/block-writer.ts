@@ -1,0 +1,73 @@
+/** What BlockWriter needs of a stream: process.stdout, a file's WriteStream. */
+export interface BlockSink {
+  write(text: string): boolean
+  readonly writableLength: number
+  once(event: 'drain', listener: () => void): unknown
+}
+
+/** One write per this many characters at most, or per turn of the event loop. */
+const BLOCK_CHARS = 64 * 1024
+/** More than this queued in the stream (a pipe read slowly) asks producers to wait. */
+const MAX_QUEUED_BYTES = 1024 * 1024
+
+/**
+ * Writes lines to a stream in blocks. A write per line is a system call per line, which
+ * held a stage's log to about 60 MB/s; lines wait here until a block is full or the
+ * current turn of the event loop ends, so they still show as they come. Writes to a pipe
+ * are asynchronous in Node: `backlog()` tells a producer when the stream has queued more
+ * than its reader takes, so that the producer waits instead of filling memory.
+ */
+export class BlockWriter {
+  private pending = ''
+  private scheduled = false
+  private drained: Promise<void> | undefined
+
+  constructor(private readonly sink: BlockSink) {}
+
+  /** Queues one line (a newline is added). */
+  line(text: string): void {
+    this.pending += `${text}\n`
+    if (this.pending.length >= BLOCK_CHARS) this.flush()
+    else if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => this.flush())
+    }
+  }
+
+  /** Writes what is queued now: before anything else writes to the same stream. */
+  flush(): void {
+    this.scheduled = false
+    if (!this.pending) return
+    const text = this.pending
+    this.pending = ''
+    this.sink.write(text)
+  }
+
+  /** A promise while the stream holds more than it should, undefined when it has room. */
+  backlog(): Promise<void> | undefined {
+    if (this.drained) return this.drained
+    if (this.sink.writableLength <= MAX_QUEUED_BYTES) return undefined
+    this.drained = new Promise((resolve) => {
+      this.sink.once('drain', () => {
+        this.drained = undefined
+        resolve()
+      })
+    })
+    return this.drained
+  }
+}
+
+let stdoutWriter: BlockWriter | undefined
+
+/**
+ * The one BlockWriter of process.stdout, shared so that every line keeps its order; what
+ * it holds is written when the process exits, however it exits.
+ */
+export function stdoutLines(): BlockWriter {
+  if (!stdoutWriter) {
+    const writer = new BlockWriter(process.stdout)
+    process.on('exit', () => writer.flush())
+    stdoutWriter = writer
+  }
+  return stdoutWriter
+}
