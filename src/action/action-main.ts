@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import * as github from '@actions/github'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describeError } from '../app/errors.js'
@@ -21,6 +20,7 @@ import {
   apiMessage,
   COMMENT_LIMIT_CHARS,
   listChangedFiles,
+  loadGitHub,
   pullRequestOf,
   upsertComment,
   type PullRequestRef
@@ -37,10 +37,11 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   const settings = await getSettings(mode)
   const masker = maskSecrets(settings.pipeline)
   const { params, plan } = preparePlan(settings.pipeline, settings.params, settings.only)
-  const pr = pullRequestOf(github.context)
   const wantsChanges = plan.jobs.some((j) => j.job.changed_files)
+  const github = wantsChanges || settings.commentOnPr ? await loadGitHub() : undefined
+  const pr = github && pullRequestOf(github.context)
   const changedFiles =
-    pr && wantsChanges ? await listChangedFiles(octokit(settings), pr) : undefined
+    pr && wantsChanges ? await listChangedFiles(await octokit(settings), pr) : undefined
   if (changedFiles) core.info(`pull request #${pr!.number} changes ${changedFiles.length} files`)
   const untrustedOutput = settings.untrusted && !settings.pipeline.allow_workflow_commands
   const reporter = new ActionsReporter({ masker, workflowCommands: !untrustedOutput })
@@ -134,13 +135,13 @@ function maskSecrets(pipeline: Pipeline): SecretMasker {
 }
 
 /** The REST client for the workflow's token (`github-token`, by default `github.token`). */
-function octokit(settings: ActionSettings) {
+async function octokit(settings: ActionSettings) {
   if (!settings.token) {
     throw new InputError(
       `input 'github-token' is empty: comment-on-pr and changed_files need a token (the default is github.token)`
     )
   }
-  return github.getOctokit(settings.token)
+  return (await loadGitHub()).getOctokit(settings.token)
 }
 
 /**
@@ -159,7 +160,7 @@ async function commentOnPullRequest(
     return
   }
   try {
-    const { url, created } = await upsertComment(octokit(settings), pr, key, body)
+    const { url, created } = await upsertComment(await octokit(settings), pr, key, body)
     core.info(
       `${created ? 'commented' : 'updated the comment'} on pull request #${pr.number}: ${url}`
     )

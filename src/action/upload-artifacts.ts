@@ -1,4 +1,3 @@
-import { DefaultArtifactClient } from '@actions/artifact'
 import * as core from '@actions/core'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -10,6 +9,8 @@ import type { RunResult } from '../engine/run-result.js'
  * or by later jobs with actions/download-artifact. Resolves to the names uploaded.
  */
 export async function uploadArtifacts(result: RunResult, prefix: string): Promise<string[]> {
+  // Loaded here, not at start-up: it is the largest module in the bundle, and most runs upload nothing.
+  const { DefaultArtifactClient } = await import('@actions/artifact')
   const client = new DefaultArtifactClient()
   const uploaded: string[] = []
   for (const job of result.jobs) {

@@ -25,7 +25,16 @@ const FORMATS: Record<string, { check: (text: string) => boolean; explain: strin
   }
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false })
+// The schema is ours and checked against the meta-schema by a test, so it is not checked
+// again at each start; unoptimised code compiles faster. Both save about a third of the
+// compile, which is part of every run's start-up.
+const ajv = new Ajv({
+  allErrors: true,
+  verbose: true,
+  strict: false,
+  validateSchema: false,
+  code: { optimize: false }
+})
 for (const [name, { check }] of Object.entries(FORMATS))
   ajv.addFormat(name, { type: 'string', validate: (t: string) => templated(t) || check(t) })
 

@@ -1,0 +1,12 @@
+import { Ajv } from 'ajv'
+import { PIPELINE_SCHEMA } from '../../src/spec/schema-validator.js'
+
+describe('PIPELINE_SCHEMA', () => {
+  // The validator skips this check at run time to start faster; this is where it is made.
+  it('is a valid JSON Schema', () => {
+    const ajv = new Ajv({ strict: false })
+    for (const format of ['memory', 'cpu', 'duration']) ajv.addFormat(format, true)
+    expect(ajv.validateSchema(PIPELINE_SCHEMA)).toBe(true)
+    expect(ajv.errors ?? null).toBeNull()
+  })
+})
