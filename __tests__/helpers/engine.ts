@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { DockerodeClient, type DockerClient } from '../../src/engine/docker-client.js'
 import { runPipeline } from '../../src/engine/pipeline-runner.js'
+import { LABEL_MANAGED } from '../../src/plan/labels.js'
 import { newRunId } from '../../src/engine/run-id.js'
 import type { RunResult } from '../../src/engine/run-result.js'
 import { ConsoleReporter } from '../../src/report/console-reporter.js'
@@ -16,7 +17,10 @@ export const docker = new Docker()
 export const BUSYBOX = 'ctr-fixtures/busybox:latest'
 export const PYTHON = 'ctr-fixtures/python:3.11'
 
-/** Counts containers, volumes, networks and built images labelled by ctr-pipeline (one run, or any). */
+/**
+ * Counts containers, volumes, networks and built images labelled by ctr-pipeline (one run,
+ * or any), and volumes named after a run that lack the label.
+ */
 export async function leftovers(runId?: string) {
   const label = runId ? `ctr-pipeline.run-id=${runId}` : 'ctr-pipeline.managed=true'
   const filters = JSON.stringify({ label: [label] })
@@ -26,9 +30,13 @@ export async function leftovers(runId?: string) {
     docker.listNetworks({ filters }),
     docker.listImages({ filters: JSON.stringify({ reference: ['ctr-pipeline-build/*'] }) })
   ])
+  // A volume the engine made for a mount of a removed one has the run's name but no label.
+  const named = (await docker.listVolumes()).Volumes.filter(
+    (v) => !v.Labels?.[LABEL_MANAGED] && v.Name.startsWith(`ctr-pipeline-${runId ?? ''}`)
+  )
   return {
     containers: containers.length,
-    volumes: volumes.Volumes?.length ?? 0,
+    volumes: (volumes.Volumes?.length ?? 0) + named.length,
     networks: networks.length,
     // Built images are tagged for their run, not labelled.
     images: images

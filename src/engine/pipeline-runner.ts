@@ -89,10 +89,13 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     duration_ms: 0,
     jobs: []
   }
-  // Killing the containers ends their running execs at once; the jobs then unwind.
+  // Killing the containers ends their running execs at once; the jobs then unwind. The
+  // volumes and the network stay until the sweep below: a container created meanwhile (a
+  // request already on its way) would make the engine create a missing volume again,
+  // unlabelled, where no sweep finds it.
   let killing: Promise<unknown> = Promise.resolve()
   const killContainers = () => {
-    killing = stopRun(client, runId, options.keep ?? false).catch(() => undefined)
+    killing = client.killContainers(runId).catch(() => undefined)
   }
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
