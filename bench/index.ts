@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in one run, then one table of every figure with its
  * baseline, ratio and target. Needs the built bundles and the fixture images
  * (`scripts/setup.sh`); `BENCH_RUNS` sets how many runs each median takes (default 3).
- * With `--json FILE`, the figures are also written there.
+ * With `--json FILE`, the figures are also written there; `--only jobs,logs` runs some
+ * of the benchmarks (plan, jobs, handoff, logs, action).
  */
 import { rmSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -20,13 +21,24 @@ console.log(
   `ctr-pipeline benchmarks: median of ${RUNS} runs; ${cpus().length} cores, ` +
     `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Docker ${engine}`
 )
+const benches: Record<string, () => Figure[] | Promise<Figure[]>> = {
+  plan: planBench,
+  jobs: jobsBench,
+  handoff: handoffBench,
+  logs: logsBench,
+  action: actionBench
+}
+const only = argument('--only')?.split(',')
+const unknown = only?.filter((name) => !(name in benches)) ?? []
+if (unknown.length > 0) {
+  console.error(`--only: no benchmark ${unknown.join(', ')} (${Object.keys(benches).join(', ')})`)
+  process.exit(2)
+}
 const figures: Figure[] = []
 try {
-  figures.push(...planBench())
-  figures.push(...(await jobsBench()))
-  figures.push(...(await handoffBench()))
-  figures.push(...(await logsBench()))
-  figures.push(...(await actionBench()))
+  for (const [name, bench] of Object.entries(benches)) {
+    if (!only || only.includes(name)) figures.push(...(await bench()))
+  }
 } finally {
   closeConnections()
   rmSync(workDir(), { recursive: true, force: true })
@@ -41,9 +53,15 @@ for (const f of figures) {
     `| ${f.measure} | ${f.value} | ${f.baseline} | ${ratio} | ${f.target} | ${f.met ? 'met' : '**missed**'} |`
   )
 }
-const json = process.argv.indexOf('--json')
-if (json > 0) writeFileSync(process.argv[json + 1], JSON.stringify(figures, null, 2))
+const json = argument('--json')
+if (json) writeFileSync(json, JSON.stringify(figures, null, 2))
 const missed = figures.filter((f) => !f.met).length
 console.log(
   missed === 0 ? '\nevery target met' : `\n${missed} target(s) missed: see bench/RESULTS.md`
 )
+
+/** The value given after a flag, if the flag is there. */
+function argument(flag: string): string | undefined {
+  const at = process.argv.indexOf(flag)
+  return at > 0 ? process.argv[at + 1] : undefined
+}
