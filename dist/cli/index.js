@@ -84112,21 +84112,25 @@ class DockerodeClient {
         const filters = JSON.stringify({ label: [label] });
         const containers = await this.docker.listContainers({ all: true, filters });
         await Promise.all(containers.map((c) => this.removeContainer(c.Id)));
-        const { Volumes } = await this.docker.listVolumes({ filters });
-        // 409: a volume still in use; 403: a network with endpoints still attached.
-        await Promise.all((Volumes ?? []).map((v) => this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)));
-        const networks = await this.docker.listNetworks({ filters });
-        await Promise.all(networks.map((n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403)));
-        const images = (await this.docker.listImages({ filters: BUILT_IMAGES }))
-            .flatMap((i) => i.RepoTags ?? [])
-            .filter((tag) => isBuiltTag(tag, runId));
-        await Promise.all(images.map((tag) => ignoreMissing(this.docker.getImage(tag).remove({ noprune: true }))));
-        return {
-            containers: containers.length,
-            volumes: Volumes?.length ?? 0,
-            networks: networks.length,
-            images: images.length
-        };
+        // Once the containers are gone, volumes, networks and images do not depend on each
+        // other: removing a network alone takes the engine about 200 ms.
+        const [volumes, networks, images] = await Promise.all([
+            this.removeEach((await this.docker.listVolumes({ filters })).Volumes ?? [], 
+            // 409: a volume still in use.
+            (v) => this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)),
+            this.removeEach(await this.docker.listNetworks({ filters }), 
+            // 403: a network with endpoints still attached.
+            (n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403)),
+            this.removeEach((await this.docker.listImages({ filters: BUILT_IMAGES }))
+                .flatMap((i) => i.RepoTags ?? [])
+                .filter((tag) => isBuiltTag(tag, runId)), (tag) => ignoreMissing(this.docker.getImage(tag).remove({ noprune: true })))
+        ]);
+        return { containers: containers.length, volumes, networks, images };
+    }
+    /** Removes every item at once; resolves to how many there were. */
+    async removeEach(items, remove) {
+        await Promise.all(items.map(remove));
+        return items.length;
     }
 }
 /** How engines word a registry's refusal of credentials (or a demand for them). */
@@ -88480,6 +88484,8 @@ class ContainerWarmer {
     waiting;
     warm = new Map();
     removals = new Set();
+    /** Instances whose turn has come and whose container is not ready yet. */
+    readying = 0;
     constructor(client, 
     /** Candidates, in the order they are expected to start. */
     instances, lookahead, 
@@ -88521,9 +88527,14 @@ class ContainerWarmer {
         const ready = this.warm.get(instance.id);
         this.warm.delete(instance.id);
         this.waiting.delete(instance);
-        // The next are warmed once this one is ready: the engine serves the job whose turn it
-        // is first (at the start of a run, all of a first wave are still being made).
-        void Promise.resolve(ready).finally(() => this.fill());
+        // The next are warmed once every container whose turn has come is ready: the engine
+        // serves the jobs that wait first. (Warming the next wave as soon as the first of a
+        // wave was ready held the rest of that wave back by half a second on two cores.)
+        this.readying++;
+        void Promise.resolve(ready).finally(() => {
+            if (--this.readying === 0)
+                this.fill();
+        });
         return ready;
     }
     /** The instance will not run (skipped, cancelled): its container, if any, goes. */

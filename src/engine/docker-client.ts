@@ -510,29 +510,33 @@ export class DockerodeClient implements DockerClient {
     const filters = JSON.stringify({ label: [label] })
     const containers = await this.docker.listContainers({ all: true, filters })
     await Promise.all(containers.map((c) => this.removeContainer(c.Id)))
-    const { Volumes } = await this.docker.listVolumes({ filters })
-    // 409: a volume still in use; 403: a network with endpoints still attached.
-    await Promise.all(
-      (Volumes ?? []).map((v) =>
-        this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)
+    // Once the containers are gone, volumes, networks and images do not depend on each
+    // other: removing a network alone takes the engine about 200 ms.
+    const [volumes, networks, images] = await Promise.all([
+      this.removeEach(
+        (await this.docker.listVolumes({ filters })).Volumes ?? [],
+        // 409: a volume still in use.
+        (v) => this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)
+      ),
+      this.removeEach(
+        await this.docker.listNetworks({ filters }),
+        // 403: a network with endpoints still attached.
+        (n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403)
+      ),
+      this.removeEach(
+        (await this.docker.listImages({ filters: BUILT_IMAGES }))
+          .flatMap((i) => i.RepoTags ?? [])
+          .filter((tag) => isBuiltTag(tag, runId)),
+        (tag) => ignoreMissing(this.docker.getImage(tag).remove({ noprune: true }))
       )
-    )
-    const networks = await this.docker.listNetworks({ filters })
-    await Promise.all(
-      networks.map((n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403))
-    )
-    const images = (await this.docker.listImages({ filters: BUILT_IMAGES }))
-      .flatMap((i) => i.RepoTags ?? [])
-      .filter((tag) => isBuiltTag(tag, runId))
-    await Promise.all(
-      images.map((tag) => ignoreMissing(this.docker.getImage(tag).remove({ noprune: true })))
-    )
-    return {
-      containers: containers.length,
-      volumes: Volumes?.length ?? 0,
-      networks: networks.length,
-      images: images.length
-    }
+    ])
+    return { containers: containers.length, volumes, networks, images }
+  }
+
+  /** Removes every item at once; resolves to how many there were. */
+  private async removeEach<T>(items: T[], remove: (item: T) => Promise<unknown>): Promise<number> {
+    await Promise.all(items.map(remove))
+    return items.length
   }
 }
 

@@ -20,6 +20,8 @@ export class ContainerWarmer {
   private readonly waiting: Set<PlannedInstance>
   private readonly warm = new Map<string, Promise<WarmContainer | undefined>>()
   private readonly removals = new Set<Promise<void>>()
+  /** Instances whose turn has come and whose container is not ready yet. */
+  private readying = 0
 
   constructor(
     private readonly client: DockerClient,
@@ -60,9 +62,13 @@ export class ContainerWarmer {
     const ready = this.warm.get(instance.id)
     this.warm.delete(instance.id)
     this.waiting.delete(instance)
-    // The next are warmed once this one is ready: the engine serves the job whose turn it
-    // is first (at the start of a run, all of a first wave are still being made).
-    void Promise.resolve(ready).finally(() => this.fill())
+    // The next are warmed once every container whose turn has come is ready: the engine
+    // serves the jobs that wait first. (Warming the next wave as soon as the first of a
+    // wave was ready held the rest of that wave back by half a second on two cores.)
+    this.readying++
+    void Promise.resolve(ready).finally(() => {
+      if (--this.readying === 0) this.fill()
+    })
     return ready
   }
 
