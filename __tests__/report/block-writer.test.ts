@@ -60,4 +60,14 @@ describe('BlockWriter', () => {
     await waiting
     expect(lines.backlog()).toBeUndefined()
   })
+
+  it('stops asking producers to wait when the stream goes away', async () => {
+    const { stream } = sink()
+    const lines = new BlockWriter(stream)
+    for (let i = 0; i < 20; i++) lines.line('z'.repeat(64 * 1024))
+    const waiting = lines.backlog()
+    expect(waiting).toBeInstanceOf(Promise)
+    stream.destroy()
+    await waiting
+  })
 })

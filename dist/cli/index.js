@@ -89632,17 +89632,23 @@ class BlockWriter {
         this.pending = '';
         this.sink.write(text);
     }
-    /** A promise while the stream holds more than it should, undefined when it has room. */
+    /**
+     * A promise while the stream holds more than it should, undefined when it has room. It
+     * settles on 'drain', or on 'close' when the stream goes away (a reader that quit): a
+     * producer never waits on a stream that will not drain.
+     */
     backlog() {
         if (this.drained)
             return this.drained;
         if (this.sink.writableLength <= MAX_QUEUED_BYTES)
             return undefined;
         this.drained = new Promise((resolve) => {
-            this.sink.once('drain', () => {
+            const done = () => {
                 this.drained = undefined;
                 resolve();
-            });
+            };
+            this.sink.once('drain', done);
+            this.sink.once('close', done);
         });
         return this.drained;
     }

@@ -2,7 +2,7 @@
 export interface BlockSink {
   write(text: string): boolean
   readonly writableLength: number
-  once(event: 'drain', listener: () => void): unknown
+  once(event: 'drain' | 'close', listener: () => void): unknown
 }
 
 /** One write per this many characters at most, or per turn of the event loop. */
@@ -43,15 +43,21 @@ export class BlockWriter {
     this.sink.write(text)
   }
 
-  /** A promise while the stream holds more than it should, undefined when it has room. */
+  /**
+   * A promise while the stream holds more than it should, undefined when it has room. It
+   * settles on 'drain', or on 'close' when the stream goes away (a reader that quit): a
+   * producer never waits on a stream that will not drain.
+   */
   backlog(): Promise<void> | undefined {
     if (this.drained) return this.drained
     if (this.sink.writableLength <= MAX_QUEUED_BYTES) return undefined
     this.drained = new Promise((resolve) => {
-      this.sink.once('drain', () => {
+      const done = () => {
         this.drained = undefined
         resolve()
-      })
+      }
+      this.sink.once('drain', done)
+      this.sink.once('close', done)
     })
     return this.drained
   }
