@@ -70,6 +70,8 @@ export async function runYaml(
     signal?: AbortSignal
     client?: DockerClient
     changedFiles?: string[]
+    /** Untrusted mode, with the pipeline's folder as the workspace. */
+    untrusted?: boolean
   } = {}
 ): Promise<RunOutcome> {
   const dir = options.dir ?? tempDir()
@@ -90,7 +92,8 @@ export async function runYaml(
     maxParallel: options.maxParallel,
     artifactsDir: options.artifactsDir ?? path.join(dir, 'artifacts'),
     signal: options.signal,
-    changedFiles: options.changedFiles
+    changedFiles: options.changedFiles,
+    untrusted: options.untrusted ? { workspace: dir } : undefined
   })
   return { result, lines, runId }
 }

@@ -1,3 +1,4 @@
+import { parsePipeline } from '../../src/spec/load-pipeline.js'
 import { trustProblems, type HostAccess } from '../../src/spec/host-access.js'
 import type { JobSpec } from '../../src/spec/pipeline-types.js'
 
@@ -82,10 +83,49 @@ describe('trustProblems', () => {
       true,
       false,
       'only paths inside /repo'
+    ],
+    ['trusted: an external volume', access('shared_volume'), false, false, undefined],
+    ['trusted: a volume driver', access('volume_driver'), false, false, undefined],
+    [
+      'untrusted: an external volume',
+      access('shared_volume'),
+      true,
+      false,
+      'refused for an untrusted pipeline'
+    ],
+    [
+      'untrusted: driver_opts',
+      access('volume_driver'),
+      true,
+      false,
+      'refused for an untrusted pipeline'
     ]
   ])('%s', (_what, found, untrusted, allow, refused) => {
     const problems = trustProblems([found], jobs(allow), { untrusted, workspace: '/repo' })
     if (refused === undefined) expect(problems).toEqual([])
     else expect(problems).toEqual([{ ...at, message: expect.stringContaining(refused) }])
+  })
+})
+
+describe('findHostAccess of top-level volumes', () => {
+  const text = `volumes:
+  theirs: {external: true}
+  named: {name: team-data}
+  binder: {driver_opts: {type: none, o: bind, device: /var/run}}
+  plugin: {driver: local}
+  ours: {}
+jobs:
+  a: {runs-on: {with: {image: x}}, stages: [{name: s, type: sh, run: 'true'}]}
+`
+  it('names each volume the run does not own, or whose driver decides what it is, at its line', () => {
+    const found = parsePipeline(text, 'p.yml', '/repo').hostAccess.map(
+      (a) => `${a.line}:${a.col} ${a.kind} ${a.message}`
+    )
+    expect(found).toEqual([
+      '2:22 shared_volume volumes.theirs: an external volume is shared with whoever else uses it',
+      "3:17 shared_volume volumes.named: the engine's volume 'team-data' is shared with whoever else uses it",
+      '4:25 volume_driver volumes.binder: driver_opts can bind a host folder (o: bind)',
+      "5:20 volume_driver volumes.plugin: driver 'local' decides what the volume is"
+    ])
   })
 })

@@ -34,7 +34,7 @@ export interface RunSessionOptions {
   keep?: boolean
   /**
    * Untrusted mode, for pull requests from forks: host access is refused before the run
-   * starts, and containers run with no-new-privileges and a pids limit.
+   * starts, and every container is held to an allow-list (README: untrusted mode).
    */
   untrusted?: boolean
   /** Untrusted: the folder jobs may mount host paths from (default: the current folder). */
@@ -58,10 +58,13 @@ const FORCED_EXIT_MS = 5000
  */
 export async function runSession(options: RunSessionOptions): Promise<RunResult> {
   const { pipeline } = options.plan
+  const workspace = options.workspace ?? process.cwd()
   if (options.untrusted) {
+    // What the text already shows is refused at its line; the final, rendered plan of
+    // each container is held to the allow-list again when it is made (untrusted-guard).
     const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
       untrusted: true,
-      workspace: options.workspace ?? process.cwd()
+      workspace
     })
     if (refused.length > 0) throw new SpecError(refused)
   }
@@ -96,7 +99,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       maxParallel: options.maxParallel,
       artifactsDir: options.artifactsDir,
       keep: options.keep,
-      untrusted: options.untrusted,
+      untrusted: options.untrusted ? { workspace } : undefined,
       changedFiles: options.changedFiles,
       signal: controller.signal
     })

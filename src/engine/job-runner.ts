@@ -20,6 +20,7 @@ import { parseAnnotationFile } from './annotation-file.js'
 import { parseOutputFile } from './output-file.js'
 import type { RunReporter } from './run-reporter.js'
 import type { JobResult, StageResult } from './run-result.js'
+import type { ContainerGuard } from './untrusted-guard.js'
 import type { ContainerWarmer, WarmContainer } from './warm-containers.js'
 
 /** What a job needs from the run it belongs to. */
@@ -33,8 +34,8 @@ export interface JobRunContext {
   namedVolumes: Record<string, string>
   /** The run's network. */
   runNetwork: string
-  /** Containers run with no-new-privileges and a pids limit. */
-  untrusted: boolean
+  /** Untrusted mode: holds each container to its allow-list before it is built or created. */
+  guard?: ContainerGuard
   /** What expressions read: `params`, `run_id`, `needs`, `matrix`, `job` (not `stages`). */
   values: Record<string, unknown>
   /** The environment the run was started in, for `${VAR}`. */
@@ -148,6 +149,7 @@ async function runAttempt(
       changedFiles: ctx.changedFiles
     })
     ctx.reporter.jobStarted(instance, planned.body.Image)
+    await ctx.guard?.(planned)
     await untilAborted(ctx.images.prepare(planned.image), signal)
     const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined
     // A kept container of an earlier attempt still holds the name.
@@ -259,6 +261,12 @@ export async function warmContainer(
     }
   })
   if (readsNeeds) return undefined
+  // Untrusted: a container that starts only at its turn (a job with services) would have
+  // its binds resolved by the engine then, after the guard looked at them.
+  const mountsLater = Object.keys(instance.job.services).length > 0
+  if (ctx.guard && mountsLater && planned.body.HostConfig.Mounts.some((m) => m.Type === 'bind'))
+    return undefined
+  await ctx.guard?.(planned)
   await ctx.images.prepare(planned.image)
   let created: string | undefined
   try {
@@ -277,8 +285,7 @@ function planContext(ctx: Omit<JobRunContext, 'signal'>) {
     pipelineDir: ctx.pipeline.dir,
     workflowVolume: ctx.workflowVolume,
     namedVolumes: ctx.namedVolumes,
-    runNetwork: ctx.runNetwork,
-    untrusted: ctx.untrusted
+    runNetwork: ctx.runNetwork
   }
 }
 

@@ -24,6 +24,7 @@ import { runJob, warmContainer, type JobRunContext } from './job-runner.js'
 import { ContainerWarmer } from './warm-containers.js'
 import { summarizeJob, type JobSummary } from './job-summary.js'
 import { preflight } from './preflight.js'
+import { untrustedGuard } from './untrusted-guard.js'
 import type { RunReporter } from './run-reporter.js'
 import type { JobResult, RunResult } from './run-result.js'
 
@@ -44,8 +45,11 @@ export interface RunOptions {
   artifactsDir?: string
   /** Leave containers and volumes in place for debugging. */
   keep?: boolean
-  /** Containers run with no-new-privileges and a pids limit (pull requests from forks). */
-  untrusted?: boolean
+  /**
+   * Untrusted mode (pull requests from forks): every container, as planned, is held to
+   * the allow-list of `enforceUntrusted`, binds from inside this folder (the checkout) only.
+   */
+  untrusted?: { workspace: string }
   /** Aborting kills the run's containers at once and ends the run as cancelled. */
   signal?: AbortSignal
   /**
@@ -101,12 +105,27 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   reporter.runStarted(pipeline, runId)
   let warmer: ContainerWarmer | undefined
   try {
+    const workflowVolume = workflowVolumeName(runId)
+    const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
+    const runNetwork = runNetworkName(runId)
     const shared = {
       runId,
-      workflowVolume: workflowVolumeName(runId),
-      namedVolumes: namedVolumeNames(pipeline.volumes, runId),
-      runNetwork: runNetworkName(runId),
-      untrusted: options.untrusted ?? false,
+      workflowVolume,
+      namedVolumes,
+      runNetwork,
+      guard: options.untrusted
+        ? await untrustedGuard({
+            workspace: options.untrusted.workspace,
+            networks: [runNetwork],
+            // Volumes the run creates: not external ones, nor those named for the engine.
+            volumes: [
+              workflowVolume,
+              ...Object.entries(pipeline.volumes)
+                .filter(([, v]) => !v.external && v.name === undefined)
+                .map(([key]) => namedVolumes[key])
+            ]
+          })
+        : undefined,
       env: options.env,
       images: new ImageStore(client, reporter, options.env)
     }

@@ -1,16 +1,24 @@
 import { stat } from 'node:fs/promises'
 import { servicesNetworkName } from '../plan/container-paths.js'
-import { planContainer, planService, type ContainerPlanContext } from '../plan/container-plan.js'
+import {
+  planContainer,
+  planService,
+  type ContainerPlanContext,
+  type PlannedContainer
+} from '../plan/container-plan.js'
 import type { PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope } from '../spec/expression.js'
 import { render } from '../spec/template.js'
 import type { ImageStore } from './image-store.js'
+import type { ContainerGuard } from './untrusted-guard.js'
 
 /** What a run knows before any job starts. */
 export interface PreflightContext extends Omit<ContainerPlanContext, 'renderValue'> {
   params: Record<string, unknown>
   env: Record<string, string | undefined>
   images: ImageStore
+  /** Untrusted mode: what the allow-list refuses is a problem before anything is built. */
+  guard?: ContainerGuard
 }
 
 /** Values that only exist once jobs have run: what reads them is checked when its job starts. */
@@ -58,27 +66,49 @@ export async function preflight(
         continue
       }
       const network = servicesNetworkName(ctx.runId, instance.slug)
-      const services = Object.keys(job.job.services).map(
-        (key) => planService(instance, key, { runId: ctx.runId, renderValue, network }).image
+      const services = Object.keys(job.job.services).map((key) =>
+        planService(instance, key, { runId: ctx.runId, renderValue, network })
       )
-      for (const image of [planned.image, ...services]) {
-        if (image.ref.includes('{{')) continue
-        checks.push(ctx.images.prepare(image).catch((e: Error) => problem(e.message)))
-      }
-      for (const mount of planned.body.HostConfig.Mounts) {
-        if (mount.Type !== 'bind' || mount.Source.includes('{{')) continue
-        checks.push(
-          stat(mount.Source).then(
-            () => undefined,
-            () =>
-              problem(
-                `mount source ${mount.Source} does not exist on this machine (mounted at ${mount.Target})`
-              )
-          )
-        )
-      }
+      checks.push(
+        checkInstance(planned, services, network, ctx).catch((e: Error) => problem(e.message))
+      )
     }
   }
   await Promise.all(checks)
   return problems
+}
+
+/**
+ * One instance's checks: the untrusted guard first (nothing it refuses is built or
+ * pulled), then its mount sources and images, side by side.
+ */
+async function checkInstance(
+  planned: PlannedContainer,
+  services: PlannedContainer[],
+  network: string,
+  ctx: PreflightContext
+): Promise<void> {
+  const known = (p: PlannedContainer) => !JSON.stringify(p).includes('{{')
+  if (ctx.guard) {
+    if (known(planned)) await ctx.guard(planned)
+    for (const service of services.filter(known)) await ctx.guard(service, [network])
+  }
+  const checks: Promise<void>[] = []
+  for (const image of [planned.image, ...services.map((s) => s.image)]) {
+    if (!image.ref.includes('{{')) checks.push(ctx.images.prepare(image))
+  }
+  for (const mount of planned.body.HostConfig.Mounts) {
+    if (mount.Type !== 'bind' || mount.Source.includes('{{')) continue
+    checks.push(
+      stat(mount.Source).then(
+        () => undefined,
+        () => {
+          throw new Error(
+            `mount source ${mount.Source} does not exist on this machine (mounted at ${mount.Target})`
+          )
+        }
+      )
+    )
+  }
+  await Promise.all(checks)
 }

@@ -6,6 +6,7 @@ import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { DockerClient } from './docker-client.js'
 import type { ImageStore } from './image-store.js'
 import type { RunReporter } from './run-reporter.js'
+import type { ContainerGuard } from './untrusted-guard.js'
 
 /** How many of a failed service's last log lines its error quotes. */
 const SERVICE_LOG_LINES = 20
@@ -21,8 +22,8 @@ export interface ServiceContext {
   runId: string
   renderValue: (text: string) => string
   signal: AbortSignal
-  /** Services of an untrusted pipeline are hardened as its jobs are. */
-  untrusted: boolean
+  /** Untrusted mode: services are held to the allow-list as jobs are. */
+  guard?: ContainerGuard
 }
 
 /** A job instance's running services; `stop` removes them and their network. */
@@ -54,6 +55,7 @@ export async function startServices(
     const ids = await Promise.all(
       keys.map(async (key) => {
         const planned = planService(instance, key, { ...ctx, network })
+        await ctx.guard?.(planned, [network])
         await ctx.images.prepare(planned.image)
         const id = await ctx.client.createContainer(planned.name, planned.body)
         started.push(id)

@@ -74,8 +74,6 @@ export interface ContainerPlanContext {
   namedVolumes: Record<string, string>
   /** The run's network, which jobs join unless they set `network_mode`. */
   runNetwork: string
-  /** Untrusted mode: no-new-privileges, and a pids limit unless the job sets one. */
-  untrusted?: boolean
   /** Renders `{{ }}` and `${VAR}` in a value of `runs-on.with`. */
   renderValue: (text: string) => string
   /** The changed files the job's `changed_files` matched: `$CTR_CHANGED_FILES`, one per line. */
@@ -176,7 +174,6 @@ export function planContainer(
     ]
   }
   mapSecurity(spec, body, r)
-  if (ctx.untrusted) harden(body)
   mapNetwork(spec.network, body, r)
   if (!spec.network.network_mode) joinNetwork(body, ctx.runNetwork, [instance.slug])
   const planned: PlannedContainer = { name: containerName(instance, ctx), body, image }
@@ -199,18 +196,6 @@ function mapSecurity(spec: ContainerSpec, body: ContainerCreateBody, r: (t: stri
   if (spec.privileged) host.Privileged = true
 }
 
-/**
- * An untrusted pipeline's processes cannot gain privileges (setuid binaries, file
- * capabilities) and cannot fork-bomb the runner.
- */
-function harden(body: ContainerCreateBody) {
-  body.HostConfig.SecurityOpt = ['no-new-privileges']
-  body.HostConfig.PidsLimit ??= UNTRUSTED_PIDS_LIMIT
-}
-
-/** The pids limit of an untrusted pipeline's containers, unless a job sets its own. */
-export const UNTRUSTED_PIDS_LIMIT = 1024
-
 /** Puts a container on a user-defined network, where `aliases` resolve to it. */
 function joinNetwork(body: ContainerCreateBody, network: string, aliases: string[]) {
   body.HostConfig.NetworkMode = network
@@ -224,7 +209,7 @@ function joinNetwork(body: ContainerCreateBody, network: string, aliases: string
 export function planService(
   instance: Pick<PlannedInstance, 'job' | 'slug'>,
   key: string,
-  ctx: Pick<ContainerPlanContext, 'runId' | 'renderValue' | 'untrusted'> & { network: string }
+  ctx: Pick<ContainerPlanContext, 'runId' | 'renderValue'> & { network: string }
 ): PlannedContainer {
   const service = instance.job.services[key]
   const r = ctx.renderValue
@@ -253,7 +238,6 @@ export function planService(
     }
   }
   mapPorts(service.ports, body, r)
-  if (ctx.untrusted) harden(body)
   joinNetwork(body, ctx.network, [key])
   const name = `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
   return { name, body, image: { kind: 'pull', ref: image, policy: 'missing' } }

@@ -1,15 +1,25 @@
 import path from 'node:path'
-import type { JobSpec } from './pipeline-types.js'
+import type { JobSpec, NamedVolumeSpec } from './pipeline-types.js'
 import type { SpecProblem } from './spec-error.js'
 import type { DocPath, YamlSource } from './yaml-source.js'
 
 /** Ways a job reaches past its container into the host. */
 export type HostAccessKind =
-  'privileged' | 'cap_add' | 'host_network' | 'docker_socket' | 'host_root' | 'host_path'
+  | 'privileged'
+  | 'cap_add'
+  | 'host_network'
+  | 'docker_socket'
+  | 'host_root'
+  | 'host_path'
+  /** A top-level volume the run does not own: `external`, or a `name` of the engine's. */
+  | 'shared_volume'
+  /** A top-level volume with a `driver` or `driver_opts` (`o: bind` mounts host folders). */
+  | 'volume_driver'
 
 /** One place in the file where a job reaches the host, and what it reaches. */
 export interface HostAccess extends SpecProblem {
   kind: HostAccessKind
+  /** The job; '' for a top-level volume. */
   job: string
   /** For mounts: the host path, absolute (with any `{{ }}` left as written). */
   hostPath?: string
@@ -27,10 +37,32 @@ const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock'])
 export function findHostAccess(
   jobs: readonly JobSpec[],
   dir: string,
-  namedVolumes: ReadonlySet<string>,
+  volumes: Readonly<Record<string, NamedVolumeSpec>>,
   source: YamlSource
 ): HostAccess[] {
   const found: HostAccess[] = []
+  for (const [key, volume] of Object.entries(volumes)) {
+    const add = (kind: HostAccessKind, field: string, message: string) =>
+      found.push({
+        ...source.valuePosition(['volumes', key, field]),
+        kind,
+        job: '',
+        message: `volumes.${key}: ${message}`
+      })
+    if (volume.external)
+      add('shared_volume', 'external', 'an external volume is shared with whoever else uses it')
+    else if (volume.name !== undefined)
+      add(
+        'shared_volume',
+        'name',
+        `the engine's volume '${volume.name}' is shared with whoever else uses it`
+      )
+    if (volume.driver !== undefined)
+      add('volume_driver', 'driver', `driver '${volume.driver}' decides what the volume is`)
+    else if (Object.keys(volume.driver_opts).length > 0)
+      add('volume_driver', 'driver_opts', 'driver_opts can bind a host folder (o: bind)')
+  }
+  const namedVolumes = new Set(Object.keys(volumes))
   for (const job of jobs) {
     const at: DocPath = ['jobs', job.id, 'runs-on', 'with']
     const add = (kind: HostAccessKind, where: DocPath, message: string, hostPath?: string) =>
@@ -102,7 +134,7 @@ export function trustProblems(
     if (mode.untrusted) {
       if (kind !== 'host_path') {
         problem('refused for an untrusted pipeline (pull request from a fork)')
-      } else if (!isInside(a.hostPath!, mode.workspace)) {
+      } else if (a.hostPath!.includes('{{') || !isInside(a.hostPath!, mode.workspace)) {
         problem(
           `refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`
         )
@@ -114,8 +146,11 @@ export function trustProblems(
   return problems
 }
 
-function isInside(hostPath: string, folder: string): boolean {
-  if (hostPath.includes('{{')) return false
-  const relative = path.relative(folder, hostPath)
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))
+/** Whether a path lies inside a folder (or is it): both absolute, taken as written. */
+export function isInside(target: string, folder: string): boolean {
+  const relative = path.relative(folder, target)
+  return (
+    relative === '' ||
+    (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
+  )
 }

@@ -66,12 +66,7 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
   }
   problems.push(...schemaProblems(raw, source))
   const pipeline = buildPipeline(raw, file, dir, source)
-  pipeline.hostAccess = findHostAccess(
-    pipeline.jobs,
-    dir,
-    new Set(Object.keys(pipeline.volumes)),
-    source
-  )
+  pipeline.hostAccess = findHostAccess(pipeline.jobs, dir, pipeline.volumes, source)
   problems.push(
     ...crossChecks(pipeline, raw, source),
     ...checkReferences(pipeline, raw, source),

@@ -1,0 +1,87 @@
+import path from 'node:path'
+import { isInside } from '../spec/host-access.js'
+import type { PlannedContainer } from './container-plan.js'
+
+/**
+ * What an untrusted pipeline's containers may use, besides their image: everything here
+ * is the run's own, or bounded.
+ */
+export interface UntrustedScope {
+  /** The checkout, with symlinks resolved: binds must come from inside it. */
+  workspace: string
+  /** Engine names of the networks the container may join (the run's, its services'). */
+  networks: readonly string[]
+  /** Engine names of the volumes the run itself creates. */
+  volumes: readonly string[]
+  /** The host's CPUs and memory (bytes): what the defaults and the bounds are made from. */
+  hostCpus: number
+  hostMemory: number
+}
+
+/** Processes an untrusted container holds unless the file asks for fewer (or up to the most). */
+export const UNTRUSTED_PIDS_DEFAULT = 1024
+/** The most processes an untrusted pipeline may ask for. */
+export const UNTRUSTED_PIDS_MAX = 4096
+/** The one host address an untrusted container's ports may be published on. */
+export const LOOPBACK = '127.0.0.1'
+
+/**
+ * Holds an untrusted pipeline's container, as planned with every `{{ }}` and `${VAR}`
+ * rendered and every bind source resolved (symlinks included), to an allow-list: binds
+ * from inside the workspace, the run's own volumes, the run's own network or none, no
+ * privileges, capabilities or devices, ports on loopback only, and bounded processes,
+ * memory and CPU. Fills in the bounds the file leaves out (half the host's CPUs and memory,
+ * UNTRUSTED_PIDS_DEFAULT processes, no-new-privileges, ports on 127.0.0.1) and returns
+ * what it refuses, one message per key, named as in the file. A list (rather than a check
+ * of the text) because expressions, variables and symlinks all change what the text says.
+ */
+export function enforceUntrusted(planned: PlannedContainer, scope: UntrustedScope): string[] {
+  const refused: string[] = []
+  const refuse = (key: string, why: string) => refused.push(`${key}: ${why}`)
+  const host = planned.body.HostConfig
+  if (host.Privileged) refuse('privileged', 'true gives the job the whole host')
+  if (host.CapAdd?.length) refuse('cap_add', `${host.CapAdd.join(', ')} widens what the job may do`)
+  if (host.DeviceRequests?.length) refuse('resources.gpus', 'hands the job host devices')
+  const mode = host.NetworkMode
+  if (mode !== 'none' && !(mode && scope.networks.includes(mode)))
+    refuse(
+      'network.network_mode',
+      `'${mode ?? 'default'}' is not the run's own network (only the run's network or none)`
+    )
+  for (const mount of host.Mounts) {
+    if (mount.Type === 'volume' && !scope.volumes.includes(mount.Source))
+      refuse('volumes', `volume '${mount.Source}' (at ${mount.Target}) is not one the run creates`)
+    if (mount.Type === 'bind' && !isInside(mount.Source, scope.workspace))
+      refuse(
+        'volumes',
+        `${mount.Source} (at ${mount.Target}) is outside the workspace ${scope.workspace}`
+      )
+  }
+  if (planned.image.kind === 'build') {
+    const { context, dockerfile } = planned.image
+    if (!isInside(context, scope.workspace))
+      refuse('build.context', `${context} is outside the workspace ${scope.workspace}`)
+    const file = path.resolve(context, dockerfile)
+    if (!isInside(file, scope.workspace))
+      refuse('build.dockerfile', `${file} is outside the workspace ${scope.workspace}`)
+  }
+  for (const [port, bindings] of Object.entries(host.PortBindings ?? {})) {
+    for (const binding of bindings) {
+      binding.HostIp ||= LOOPBACK
+      if (binding.HostIp !== LOOPBACK)
+        refuse('network.ports', `${port} is published on ${binding.HostIp} (only ${LOOPBACK})`)
+    }
+  }
+  host.SecurityOpt = ['no-new-privileges']
+  host.PidsLimit ??= UNTRUSTED_PIDS_DEFAULT
+  if (!(host.PidsLimit >= 1 && host.PidsLimit <= UNTRUSTED_PIDS_MAX))
+    refuse('resources.pids_limit', `${host.PidsLimit} is not between 1 and ${UNTRUSTED_PIDS_MAX}`)
+  host.Memory ??= Math.floor(scope.hostMemory / 2)
+  if (host.Memory > scope.hostMemory)
+    refuse('resources.memory', `${host.Memory} bytes is more than the host's ${scope.hostMemory}`)
+  if (host.MemorySwap === -1) refuse('resources.memswap_limit', '-1 (unlimited swap)')
+  host.NanoCpus ??= Math.max(1, Math.floor(scope.hostCpus / 2)) * 1e9
+  if (host.NanoCpus > scope.hostCpus * 1e9)
+    refuse('resources.cpu', `${host.NanoCpus / 1e9} is more than the host's ${scope.hostCpus}`)
+  return refused
+}
