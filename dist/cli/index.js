@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 5335:
+/***/ 7516:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83659,6 +83659,7 @@ const createArgument = (name, description) =>
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
@@ -83734,6 +83735,15 @@ const LABEL_INSTANCE = 'ctr-pipeline.instance';
 /** On a service container: its key under the job's `services:`. */
 const LABEL_SERVICE = 'ctr-pipeline.service';
 
+;// CONCATENATED MODULE: ./src/spec/input-error.ts
+/**
+ * Something the user gave is invalid: a param value, a flag, an action input. Like a
+ * SpecError it ends a command with exit status 2, before anything runs.
+ */
+class InputError extends Error {
+    name = 'InputError';
+}
+
 ;// CONCATENATED MODULE: ./src/engine/stream-demux.ts
 const HEADER_BYTES = 8;
 const STDERR = 2;
@@ -83788,47 +83798,153 @@ function streamDemuxer(onPayload) {
 
 
 
+
 /** The engine could not be reached at all: exit status 3, with how to start one. */
 class EngineUnavailableError extends Error {
     name = 'EngineUnavailableError';
+}
+/**
+ * The engine stopped answering, or its connection broke (reset, closed), in the middle of
+ * something: exit status 3. What the run created may still be on the engine.
+ */
+class EngineLostError extends EngineUnavailableError {
+    name = 'EngineLostError';
+}
+/** How long a call to the engine that is not a stream may take, unless told otherwise. */
+const DEFAULT_ENGINE_TIMEOUT_MS = 60_000;
+/**
+ * `CTR_ENGINE_TIMEOUT`: seconds a call to the engine that is not a stream may take; unset,
+ * DEFAULT_ENGINE_TIMEOUT_MS. Anything but a positive number is a usage error.
+ */
+function engineTimeoutFromEnv(env) {
+    const text = env.CTR_ENGINE_TIMEOUT;
+    if (text === undefined || text === '')
+        return DEFAULT_ENGINE_TIMEOUT_MS;
+    const seconds = Number(text);
+    if (!(seconds > 0 && seconds <= 86_400))
+        throw new InputError(`CTR_ENGINE_TIMEOUT is '${text}': expected seconds, a number above 0 and at most 86400`);
+    return Math.round(seconds * 1000);
+}
+/** Where the engine is, as the docker CLI reads it. */
+function engineAddress() {
+    return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 }
 /** A registry refused the credentials (or asked for some): said as such, with the registry. */
 class RegistryAuthError extends Error {
     name = 'RegistryAuthError';
 }
-/** The DockerClient over dockerode; honours DOCKER_HOST like the docker CLI. */
+/**
+ * The DockerClient over dockerode; honours DOCKER_HOST like the docker CLI. Every call that
+ * is not a stream gives up after `timeoutMs` (an engine, or a proxy in front of it, that
+ * stops answering must not hang the run, nor its cleanup); a broken connection or a call
+ * that times out is an EngineLostError.
+ */
 class DockerodeClient {
     docker;
-    constructor(docker = new (docker_default())()) {
+    timeoutMs;
+    streams = new Set();
+    live = new Set();
+    abandoned;
+    lostListeners = new Set();
+    /** `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS. */
+    constructor(docker = new (docker_default())(), options = {}) {
         this.docker = docker;
+        this.timeoutMs = options.timeoutMs ?? engineTimeoutFromEnv(process.env);
     }
-    async ping() {
+    /**
+     * One call to the engine that is not a stream, given `abortSignal` for dockerode's
+     * options: it ends at the timeout, and a connection that breaks is said as such.
+     */
+    async call(what, run) {
+        if (this.abandoned)
+            throw this.abandoned;
+        const abortSignal = AbortSignal.timeout(this.timeoutMs);
+        // Not every dockerode call honours the signal: the race ends those that do not.
+        const timedOut = new Promise((_, reject) => abortSignal.addEventListener('abort', () => reject(new Error('timed out')), { once: true }));
+        timedOut.catch(() => undefined);
         try {
-            await this.docker.ping();
+            return await Promise.race([run({ abortSignal }), timedOut]);
         }
         catch (error) {
-            const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-            const reason = error.code ?? error.message;
-            throw new EngineUnavailableError(`cannot reach the Docker engine at ${where} (${reason}): start one ` +
-                `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`);
+            if (abortSignal.aborted)
+                throw this.lose(new EngineLostError(`the Docker engine at ${engineAddress()} did not answer (${what}) within ${this.timeoutMs / 1000} s`));
+            throw this.lostOr(error);
+        }
+    }
+    onLost(listener) {
+        this.lostListeners.add(listener);
+        return () => this.lostListeners.delete(listener);
+    }
+    /** Gives up on the engine (once) and says so; returns the error every later call gets. */
+    lose(reason) {
+        if (this.abandoned)
+            return this.abandoned;
+        this.abandoned = reason;
+        for (const stream of this.streams)
+            stream.destroy(reason);
+        this.streams.clear();
+        for (const listener of this.lostListeners)
+            listener(reason);
+        return reason;
+    }
+    /** An error that says the connection to the engine broke loses it; any other is itself. */
+    lostOr(error) {
+        if (error instanceof EngineLostError)
+            return this.lose(error);
+        const err = error;
+        const code = err?.code ?? err?.cause?.code;
+        if (code && CONNECTION_LOST.has(code) && statusOf(error) === undefined)
+            return this.lose(new EngineLostError(`lost the Docker engine at ${engineAddress()} (${code})`, {
+                cause: error
+            }));
+        return error;
+    }
+    liveContainers() {
+        return this.live.size;
+    }
+    /** A stream that losing the engine ends. */
+    track(stream) {
+        this.streams.add(stream);
+        const forget = () => this.streams.delete(stream);
+        stream.once('end', forget);
+        stream.once('close', forget);
+        return stream;
+    }
+    async ping() {
+        const lostBefore = this.abandoned;
+        try {
+            await this.call('ping', () => this.docker.ping());
+        }
+        catch (error) {
+            if (lostBefore)
+                throw error;
+            // A lost connection keeps what broke it as its cause; a call that timed out has none.
+            const cause = (error instanceof EngineLostError ? error.cause : error);
+            const reason = cause === undefined
+                ? `no answer within ${this.timeoutMs / 1000} s`
+                : (cause.cause?.code ??
+                    cause.code ??
+                    cause.message);
+            throw new EngineUnavailableError(`cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
+                `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`, { cause: error });
         }
     }
     async createVolume(volume) {
-        await this.docker.createVolume(volume);
+        await this.call('create volume', (o) => this.docker.createVolume({ ...volume, ...o }));
     }
     async createNetwork(name, labels) {
-        await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels });
+        await this.call('create network', (o) => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o }));
     }
     async connectNetwork(containerId, network, aliases) {
-        await this.docker
+        await this.call('connect network', (o) => this.docker
             .getNetwork(network)
-            .connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
+            .connect({ Container: containerId, EndpointConfig: { Aliases: aliases }, ...o }));
     }
     async removeNetwork(name) {
-        await this.removeInUse(() => this.docker.getNetwork(name).remove(), 403);
+        await this.removeInUse('remove network', (o) => this.docker.getNetwork(name).remove(o), 403);
     }
     async health(containerId) {
-        const { State } = await this.docker.getContainer(containerId).inspect();
+        const { State } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
         const health = State.Health;
         const last = health?.Log?.at(-1)?.Output.trim();
         return {
@@ -83839,9 +83955,9 @@ class DockerodeClient {
         };
     }
     async logTail(containerId, lines) {
-        const raw = (await this.docker
+        const raw = (await this.call('container logs', (o) => this.docker
             .getContainer(containerId)
-            .logs({ stdout: true, stderr: true, tail: lines, follow: false }));
+            .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })));
         // Without a TTY, each chunk has an 8-byte header: stream type, then payload length.
         const text = [];
         for (let at = 0; at + 8 <= raw.length;) {
@@ -83856,7 +83972,7 @@ class DockerodeClient {
     }
     async volumeExists(name) {
         try {
-            await this.docker.getVolume(name).inspect();
+            await this.call('inspect volume', () => this.docker.getVolume(name).inspect());
             return true;
         }
         catch (error) {
@@ -83867,7 +83983,7 @@ class DockerodeClient {
     }
     async imageExists(ref, platform) {
         try {
-            const image = await this.docker.getImage(ref).inspect();
+            const image = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
             if (!platform)
                 return true;
             const variant = image.Variant;
@@ -83886,7 +84002,9 @@ class DockerodeClient {
             ...(options.auth ? { authconfig: options.auth } : {})
         };
         try {
-            const stream = await this.docker.pull(ref, query);
+            if (this.abandoned)
+                throw this.abandoned;
+            const stream = this.track((await this.docker.pull(ref, query)));
             await this.follow(stream, (event) => {
                 if (typeof event.status === 'string') {
                     onProgress({ status: event.status, ...(event.id ? { id: String(event.id) } : {}) });
@@ -83894,6 +84012,9 @@ class DockerodeClient {
             });
         }
         catch (error) {
+            const lost = this.lostOr(error);
+            if (lost instanceof EngineLostError)
+                throw lost;
             const message = messageOf(error);
             if (REGISTRY_AUTH_REFUSED.test(message))
                 throw new RegistryAuthError(message);
@@ -83901,7 +84022,9 @@ class DockerodeClient {
         }
     }
     async buildImage(context, options, onOutput) {
-        const stream = await this.docker.buildImage(context, {
+        if (this.abandoned)
+            throw this.abandoned;
+        const building = this.docker.buildImage(context, {
             t: options.tag,
             dockerfile: options.dockerfile,
             buildargs: options.args,
@@ -83912,6 +84035,7 @@ class DockerodeClient {
             rm: true,
             forcerm: true
         });
+        const stream = this.track(await building.catch((e) => Promise.reject(this.lostOr(e))));
         await this.follow(stream, (event) => {
             if (typeof event.stream === 'string') {
                 for (const line of event.stream.split('\n'))
@@ -83927,7 +84051,7 @@ class DockerodeClient {
     follow(stream, onEvent) {
         return new Promise((resolve, reject) => {
             let failed;
-            this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : failed ? reject(failed) : resolve()), (event) => {
+            this.docker.modem.followProgress(stream, (err) => err ? reject(this.lostOr(err)) : failed ? reject(failed) : resolve(), (event) => {
                 const error = event.errorDetail?.message ?? event.error;
                 if (error)
                     failed ??= new Error(error);
@@ -83943,7 +84067,9 @@ class DockerodeClient {
             ...(platform ? { platform } : {}),
             ...body
         };
-        return (await this.docker.createContainer(options)).id;
+        const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
+        this.live.add(id);
+        return id;
     }
     async makeDirectories(containerId, root, dirs) {
         const pack = tar_stream.pack();
@@ -83952,31 +84078,36 @@ class DockerodeClient {
         }
         pack.finalize();
         const archive = await collect(pack);
-        await this.docker.getContainer(containerId).putArchive(archive, { path: root });
+        await this.call('upload folders', (o) => this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o }));
     }
     async startContainer(containerId) {
-        await this.docker.getContainer(containerId).start();
+        await this.call('start container', (o) => this.docker.getContainer(containerId).start(o));
     }
     async runContainer(containerId, onOutput) {
         const container = this.docker.getContainer(containerId);
-        const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+        const stream = await this.call('attach container', (o) => container.attach({ stream: true, stdout: true, stderr: true, ...o }));
         const ended = this.pump(stream, onOutput);
-        await container.start();
-        const [{ StatusCode }] = await Promise.all([container.wait(), ended]);
+        await this.startContainer(containerId);
+        // Waiting is a long poll: it ends with the container, or when the stream breaks.
+        const [{ StatusCode }] = await Promise.all([
+            container.wait().catch((e) => Promise.reject(this.lostOr(e))),
+            ended
+        ]);
         const { oomKilled } = await this.inspectExit(containerId);
         return { exitCode: StatusCode, oomKilled };
     }
     async exec(containerId, cmd, env, onOutput) {
-        const exec = await this.docker.getContainer(containerId).exec({
+        const exec = await this.call('create exec', (o) => this.docker.getContainer(containerId).exec({
             Cmd: cmd,
             Env: env,
             AttachStdout: true,
-            AttachStderr: true
-        });
-        const stream = await exec.start({ hijack: true, stdin: false });
+            AttachStderr: true,
+            ...o
+        }));
+        const stream = await this.call('start exec', () => exec.start({ hijack: true, stdin: false }));
         await this.pump(stream, onOutput);
         for (;;) {
-            const info = await exec.inspect();
+            const info = await this.call('inspect exec', (o) => exec.inspect(o));
             if (!info.Running)
                 return info.ExitCode ?? -1;
             await new Promise((resolve) => setTimeout(resolve, 10));
@@ -84003,6 +84134,7 @@ class DockerodeClient {
      * writing to a slow terminal, and nothing piles up here.
      */
     pump(stream, onOutput) {
+        this.track(stream);
         let waits = 0;
         const demux = streamDemuxer((name, payload) => {
             const wait = onOutput(name, payload);
@@ -84019,12 +84151,13 @@ class DockerodeClient {
         return new Promise((resolve, reject) => {
             stream.on('end', resolve);
             stream.on('close', resolve);
-            stream.on('error', reject);
+            stream.on('error', (error) => reject(this.lostOr(error)));
         });
     }
     async archive(containerId, filePath) {
         try {
-            return await this.docker.getContainer(containerId).getArchive({ path: filePath });
+            const archive = await this.call('read files', (o) => this.docker.getContainer(containerId).getArchive({ path: filePath, ...o }));
+            return this.track(archive);
         }
         catch (error) {
             if (statusOf(error) === 404)
@@ -84033,13 +84166,13 @@ class DockerodeClient {
         }
     }
     async workingDir(containerId) {
-        const { Config } = await this.docker.getContainer(containerId).inspect();
+        const { Config } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
         return Config.WorkingDir || '/';
     }
     async killContainer(containerId) {
         const container = this.docker.getContainer(containerId);
         try {
-            await container.kill();
+            await this.call('kill container', (o) => container.kill(o));
         }
         catch (error) {
             // 409: not running (already stopped); 404: already removed.
@@ -84048,7 +84181,7 @@ class DockerodeClient {
             if (statusOf(error) !== 409)
                 throw error;
         }
-        await ignoreMissing(container.wait({ condition: 'not-running' }));
+        await ignoreMissing(this.call('wait for a killed container', (o) => container.wait({ condition: 'not-running', ...o })));
     }
     async readFiles(containerId, dirPath) {
         const files = new Map();
@@ -84076,26 +84209,27 @@ class DockerodeClient {
         return files;
     }
     async inspectExit(containerId) {
-        const { State } = await this.docker.getContainer(containerId).inspect();
+        const { State } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
         return { exitCode: State.ExitCode, oomKilled: State.OOMKilled };
     }
     async removeContainer(containerId) {
-        await ignoreMissing(this.docker.getContainer(containerId).remove({ force: true, v: true }));
+        await ignoreMissing(this.call('remove container', (o) => this.docker.getContainer(containerId).remove({ force: true, v: true, ...o })));
+        this.live.delete(containerId);
     }
     async killContainers(runId) {
         const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] });
-        const containers = await this.docker.listContainers({ filters });
-        await Promise.all(containers.map((c) => ignoreMissing(this.docker.getContainer(c.Id).kill())));
+        const containers = await this.call('list containers', (o) => this.docker.listContainers({ filters, ...o }));
+        await Promise.all(containers.map((c) => ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))));
     }
     /**
      * Removes a volume or network that containers may still hold for a moment: the engine
      * answers a removal before it has let go of a removed container's mounts and endpoints.
      */
-    async removeInUse(remove, inUse) {
+    async removeInUse(what, remove, inUse) {
         const deadline = Date.now() + IN_USE_TIMEOUT_MS;
         for (;;) {
             try {
-                await remove();
+                await this.call(what, remove);
                 return;
             }
             catch (error) {
@@ -84110,20 +84244,21 @@ class DockerodeClient {
     async removeResources(runId) {
         const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
         const filters = JSON.stringify({ label: [label] });
-        const containers = await this.docker.listContainers({ all: true, filters });
+        const containers = await this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o }));
         await Promise.all(containers.map((c) => this.removeContainer(c.Id)));
         // Once the containers are gone, volumes, networks and images do not depend on each
         // other: removing a network alone takes the engine about 200 ms.
         const [volumes, networks, images] = await Promise.all([
-            this.removeEach((await this.docker.listVolumes({ filters })).Volumes ?? [], 
+            this.removeEach((await this.call('list volumes', (o) => this.docker.listVolumes({ filters, ...o })))
+                .Volumes ?? [], 
             // 409: a volume still in use.
-            (v) => this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)),
-            this.removeEach(await this.docker.listNetworks({ filters }), 
+            (v) => this.removeInUse('remove volume', (o) => this.docker.getVolume(v.Name).remove(o), 409)),
+            this.removeEach(await this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o })), 
             // 403: a network with endpoints still attached.
-            (n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403)),
-            this.removeEach((await this.docker.listImages({ filters: BUILT_IMAGES }))
+            (n) => this.removeInUse('remove network', (o) => this.docker.getNetwork(n.Id).remove(o), 403)),
+            this.removeEach((await this.call('list images', (o) => this.docker.listImages({ filters: BUILT_IMAGES, ...o })))
                 .flatMap((i) => i.RepoTags ?? [])
-                .filter((tag) => isBuiltTag(tag, runId)), (tag) => ignoreMissing(this.docker.getImage(tag).remove({ noprune: true })))
+                .filter((tag) => isBuiltTag(tag, runId)), (tag) => ignoreMissing(this.call('remove image', (o) => this.docker.getImage(tag).remove({ noprune: true, ...o }))))
         ]);
         return { containers: containers.length, volumes, networks, images };
     }
@@ -84151,6 +84286,15 @@ function isBuiltTag(tag, runId) {
 }
 /** How long a volume or network may stay in use by containers that are being removed. */
 const IN_USE_TIMEOUT_MS = 5000;
+/** How a broken connection to the engine shows, on the error or its cause. */
+const CONNECTION_LOST = new Set([
+    'ECONNRESET',
+    'EPIPE',
+    'ECONNREFUSED',
+    'ENOENT',
+    'ECONNABORTED',
+    'ERR_STREAM_PREMATURE_CLOSE'
+]);
 function statusOf(error) {
     return error.statusCode;
 }
@@ -84174,15 +84318,6 @@ async function collect(stream) {
     for await (const chunk of stream)
         chunks.push(chunk);
     return Buffer.concat(chunks);
-}
-
-;// CONCATENATED MODULE: ./src/spec/input-error.ts
-/**
- * Something the user gave is invalid: a param value, a flag, an action input. Like a
- * SpecError it ends a command with exit status 2, before anything runs.
- */
-class InputError extends Error {
-    name = 'InputError';
 }
 
 ;// CONCATENATED MODULE: ./src/spec/spec-error.ts
@@ -87193,8 +87328,6 @@ function planContainer(instance, ctx) {
         ];
     }
     mapSecurity(spec, body, r);
-    if (ctx.untrusted)
-        harden(body);
     mapNetwork(spec.network, body, r);
     if (!spec.network.network_mode)
         joinNetwork(body, ctx.runNetwork, [instance.slug]);
@@ -87222,16 +87355,6 @@ function mapSecurity(spec, body, r) {
     if (spec.privileged)
         host.Privileged = true;
 }
-/**
- * An untrusted pipeline's processes cannot gain privileges (setuid binaries, file
- * capabilities) and cannot fork-bomb the runner.
- */
-function harden(body) {
-    body.HostConfig.SecurityOpt = ['no-new-privileges'];
-    body.HostConfig.PidsLimit ??= UNTRUSTED_PIDS_LIMIT;
-}
-/** The pids limit of an untrusted pipeline's containers, unless a job sets its own. */
-const UNTRUSTED_PIDS_LIMIT = 1024;
 /** Puts a container on a user-defined network, where `aliases` resolve to it. */
 function joinNetwork(body, network, aliases) {
     body.HostConfig.NetworkMode = network;
@@ -87270,8 +87393,6 @@ function planService(instance, key, ctx) {
         };
     }
     mapPorts(service.ports, body, r);
-    if (ctx.untrusted)
-        harden(body);
     joinNetwork(body, ctx.network, [key]);
     const name = `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
     return { name, body, image: { kind: 'pull', ref: image, policy: 'missing' } };
@@ -87612,6 +87733,7 @@ async function startServices(instance, jobContainerId, ctx) {
         const keys = Object.keys(instance.job.services);
         const ids = await Promise.all(keys.map(async (key) => {
             const planned = planService(instance, key, { ...ctx, network });
+            await ctx.guard?.(planned, [network]);
             await ctx.images.prepare(planned.image);
             const id = await ctx.client.createContainer(planned.name, planned.body);
             started.push(id);
@@ -87960,6 +88082,7 @@ async function runAttempt(instance, ctx, attempt) {
             changedFiles: ctx.changedFiles
         });
         ctx.reporter.jobStarted(instance, planned.body.Image);
+        await ctx.guard?.(planned);
         await untilAborted(ctx.images.prepare(planned.image), signal);
         const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined;
         // A kept container of an earlier attempt still holds the name.
@@ -88073,6 +88196,12 @@ async function warmContainer(instance, ctx) {
     });
     if (readsNeeds)
         return undefined;
+    // Untrusted: a container that starts only at its turn (a job with services) would have
+    // its binds resolved by the engine then, after the guard looked at them.
+    const mountsLater = Object.keys(instance.job.services).length > 0;
+    if (ctx.guard && mountsLater && planned.body.HostConfig.Mounts.some((m) => m.Type === 'bind'))
+        return undefined;
+    await ctx.guard?.(planned);
     await ctx.images.prepare(planned.image);
     let created;
     try {
@@ -88092,15 +88221,14 @@ function planContext(ctx) {
         pipelineDir: ctx.pipeline.dir,
         workflowVolume: ctx.workflowVolume,
         namedVolumes: ctx.namedVolumes,
-        runNetwork: ctx.runNetwork,
-        untrusted: ctx.untrusted
+        runNetwork: ctx.runNetwork
     };
 }
 /** A job stopped from outside is cancelled; one that ran out of time failed. */
 function endAborted(result, reason) {
-    if (reason instanceof TimedOut) {
+    if (reason instanceof TimedOut || reason instanceof EngineLostError) {
         result.status = 'failure';
-        result.timed_out = true;
+        result.timed_out = reason instanceof TimedOut;
         result.error = reason.message;
     }
     else {
@@ -88639,21 +88767,252 @@ async function preflight(jobs, ctx) {
                 continue;
             }
             const network = servicesNetworkName(ctx.runId, instance.slug);
-            const services = Object.keys(job.job.services).map((key) => planService(instance, key, { runId: ctx.runId, renderValue, network }).image);
-            for (const image of [planned.image, ...services]) {
-                if (image.ref.includes('{{'))
-                    continue;
-                checks.push(ctx.images.prepare(image).catch((e) => problem(e.message)));
-            }
-            for (const mount of planned.body.HostConfig.Mounts) {
-                if (mount.Type !== 'bind' || mount.Source.includes('{{'))
-                    continue;
-                checks.push((0,promises_namespaceObject.stat)(mount.Source).then(() => undefined, () => problem(`mount source ${mount.Source} does not exist on this machine (mounted at ${mount.Target})`)));
-            }
+            const services = Object.keys(job.job.services).map((key) => planService(instance, key, { runId: ctx.runId, renderValue, network }));
+            checks.push(checkInstance(planned, services, network, ctx).catch((e) => problem(e.message)));
         }
     }
     await Promise.all(checks);
     return problems;
+}
+/**
+ * One instance's checks: the untrusted guard first (nothing it refuses is built or
+ * pulled), then its mount sources and images, side by side.
+ */
+async function checkInstance(planned, services, network, ctx) {
+    const known = (p) => !JSON.stringify(p).includes('{{');
+    if (ctx.guard) {
+        if (known(planned))
+            await ctx.guard(planned);
+        for (const service of services.filter(known))
+            await ctx.guard(service, [network]);
+    }
+    const checks = [];
+    for (const image of [planned.image, ...services.map((s) => s.image)]) {
+        if (!image.ref.includes('{{'))
+            checks.push(ctx.images.prepare(image));
+    }
+    for (const mount of planned.body.HostConfig.Mounts) {
+        if (mount.Type !== 'bind' || mount.Source.includes('{{'))
+            continue;
+        checks.push((0,promises_namespaceObject.stat)(mount.Source).then(() => undefined, () => {
+            throw new Error(`mount source ${mount.Source} does not exist on this machine (mounted at ${mount.Target})`);
+        }));
+    }
+    await Promise.all(checks);
+}
+
+;// CONCATENATED MODULE: ./src/spec/host-access.ts
+
+/** The Docker socket, where engines listen: whoever holds it controls the engine. */
+const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
+/**
+ * Every place a job reaches the host: privileged mode, added capabilities, host
+ * networking, and host paths it mounts (the Docker socket and `/` named as such). What is
+ * allowed depends on the mode a run is in (see `trustProblems`); `message` says what the
+ * access gives away.
+ */
+function findHostAccess(jobs, dir, volumes, source) {
+    const found = [];
+    for (const [key, volume] of Object.entries(volumes)) {
+        const add = (kind, field, message) => found.push({
+            ...source.valuePosition(['volumes', key, field]),
+            kind,
+            job: '',
+            message: `volumes.${key}: ${message}`
+        });
+        if (volume.external)
+            add('shared_volume', 'external', 'an external volume is shared with whoever else uses it');
+        else if (volume.name !== undefined)
+            add('shared_volume', 'name', `the engine's volume '${volume.name}' is shared with whoever else uses it`);
+        if (volume.driver !== undefined)
+            add('volume_driver', 'driver', `driver '${volume.driver}' decides what the volume is`);
+        else if (Object.keys(volume.driver_opts).length > 0)
+            add('volume_driver', 'driver_opts', 'driver_opts can bind a host folder (o: bind)');
+    }
+    const namedVolumes = new Set(Object.keys(volumes));
+    for (const job of jobs) {
+        const at = ['jobs', job.id, 'runs-on', 'with'];
+        const add = (kind, where, message, hostPath) => found.push({
+            ...source.valuePosition(where),
+            kind,
+            job: job.id,
+            message: `jobs.${job.id}: ${message}`,
+            ...(hostPath ? { hostPath } : {})
+        });
+        const spec = job.container;
+        if (spec.privileged)
+            add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
+        if (spec.cap_add.length > 0)
+            add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
+        if (spec.network.network_mode === 'host')
+            add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
+        spec.volumes.forEach((volume, i) => {
+            if (namedVolumes.has(volume.source))
+                return;
+            const hostPath = external_node_path_default().resolve(dir, volume.source);
+            const where = [...at, 'volumes', i, 'source'];
+            if (DOCKER_SOCKETS.has(hostPath))
+                add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
+            else if (hostPath === '/')
+                add('host_root', where, "mounting / gives the job the host's whole filesystem", hostPath);
+            else
+                add('host_path', where, `mounts the host path ${hostPath}`, hostPath);
+        });
+    }
+    return found;
+}
+/**
+ * The host access a run must refuse before it starts. Always: the Docker socket and `/`
+ * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): also
+ * privileged mode, `cap_add`, host networking, the Docker socket and `/` whatever the
+ * job says, and host paths outside the workspace.
+ */
+function trustProblems(access, jobs, mode) {
+    const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id));
+    const problems = [];
+    for (const a of access) {
+        const { kind } = a;
+        const problem = (why) => problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` });
+        if (mode.untrusted) {
+            if (kind !== 'host_path') {
+                problem('refused for an untrusted pipeline (pull request from a fork)');
+            }
+            else if (a.hostPath.includes('{{') || !isInside(a.hostPath, mode.workspace)) {
+                problem(`refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`);
+            }
+        }
+        else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
+            problem('set allow_host_access: true on the job to allow it');
+        }
+    }
+    return problems;
+}
+/** Whether a path lies inside a folder (or is it): both absolute, taken as written. */
+function isInside(target, folder) {
+    const relative = external_node_path_default().relative(folder, target);
+    return (relative === '' ||
+        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
+}
+
+;// CONCATENATED MODULE: ./src/plan/untrusted-policy.ts
+
+
+/** Processes an untrusted container holds unless the file asks for fewer (or up to the most). */
+const UNTRUSTED_PIDS_DEFAULT = 1024;
+/** The most processes an untrusted pipeline may ask for. */
+const UNTRUSTED_PIDS_MAX = 4096;
+/** The one host address an untrusted container's ports may be published on. */
+const LOOPBACK = '127.0.0.1';
+/**
+ * Holds an untrusted pipeline's container, as planned with every `{{ }}` and `${VAR}`
+ * rendered and every bind source resolved (symlinks included), to an allow-list: binds
+ * from inside the workspace, the run's own volumes, the run's own network or none, no
+ * privileges, capabilities or devices, ports on loopback only, and bounded processes,
+ * memory and CPU. Fills in the bounds the file leaves out (half the host's CPUs and memory,
+ * UNTRUSTED_PIDS_DEFAULT processes, no-new-privileges, ports on 127.0.0.1) and returns
+ * what it refuses, one message per key, named as in the file. A list (rather than a check
+ * of the text) because expressions, variables and symlinks all change what the text says.
+ */
+function enforceUntrusted(planned, scope) {
+    const refused = [];
+    const refuse = (key, why) => refused.push(`${key}: ${why}`);
+    const host = planned.body.HostConfig;
+    if (host.Privileged)
+        refuse('privileged', 'true gives the job the whole host');
+    if (host.CapAdd?.length)
+        refuse('cap_add', `${host.CapAdd.join(', ')} widens what the job may do`);
+    if (host.DeviceRequests?.length)
+        refuse('resources.gpus', 'hands the job host devices');
+    const mode = host.NetworkMode;
+    if (mode !== 'none' && !(mode && scope.networks.includes(mode)))
+        refuse('network.network_mode', `'${mode ?? 'default'}' is not the run's own network (only the run's network or none)`);
+    for (const mount of host.Mounts) {
+        if (mount.Type === 'volume' && !scope.volumes.includes(mount.Source))
+            refuse('volumes', `volume '${mount.Source}' (at ${mount.Target}) is not one the run creates`);
+        if (mount.Type === 'bind' && !isInside(mount.Source, scope.workspace))
+            refuse('volumes', `${mount.Source} (at ${mount.Target}) is outside the workspace ${scope.workspace}`);
+    }
+    if (planned.image.kind === 'build') {
+        const { context, dockerfile } = planned.image;
+        if (!isInside(context, scope.workspace))
+            refuse('build.context', `${context} is outside the workspace ${scope.workspace}`);
+        const file = external_node_path_default().resolve(context, dockerfile);
+        if (!isInside(file, scope.workspace))
+            refuse('build.dockerfile', `${file} is outside the workspace ${scope.workspace}`);
+    }
+    for (const [port, bindings] of Object.entries(host.PortBindings ?? {})) {
+        for (const binding of bindings) {
+            binding.HostIp ||= LOOPBACK;
+            if (binding.HostIp !== LOOPBACK)
+                refuse('network.ports', `${port} is published on ${binding.HostIp} (only ${LOOPBACK})`);
+        }
+    }
+    host.SecurityOpt = ['no-new-privileges'];
+    host.PidsLimit ??= UNTRUSTED_PIDS_DEFAULT;
+    if (!(host.PidsLimit >= 1 && host.PidsLimit <= UNTRUSTED_PIDS_MAX))
+        refuse('resources.pids_limit', `${host.PidsLimit} is not between 1 and ${UNTRUSTED_PIDS_MAX}`);
+    host.Memory ??= Math.floor(scope.hostMemory / 2);
+    if (host.Memory > scope.hostMemory)
+        refuse('resources.memory', `${host.Memory} bytes is more than the host's ${scope.hostMemory}`);
+    if (host.MemorySwap === -1)
+        refuse('resources.memswap_limit', '-1 (unlimited swap)');
+    host.NanoCpus ??= Math.max(1, Math.floor(scope.hostCpus / 2)) * 1e9;
+    if (host.NanoCpus > scope.hostCpus * 1e9)
+        refuse('resources.cpu', `${host.NanoCpus / 1e9} is more than the host's ${scope.hostCpus}`);
+    return refused;
+}
+
+;// CONCATENATED MODULE: ./src/engine/untrusted-guard.ts
+
+
+
+
+/** An untrusted pipeline's container asks for what untrusted mode does not allow. */
+class UntrustedRefusal extends Error {
+    name = 'UntrustedRefusal';
+}
+/**
+ * The guard of an untrusted run. Every bind source and build path is resolved with
+ * `realpath` at the moment it is checked, and the resolved path is what the engine is
+ * given: a symlink committed in the workspace, or left in it by an earlier job, cannot
+ * point a mount at the Docker socket or `/etc`. (A job running at the same time with the
+ * workspace mounted read-write could still swap a folder for a symlink between this check
+ * and the engine's mount; the README says so.)
+ */
+async function untrustedGuard(scope) {
+    const workspace = await (0,promises_namespaceObject.realpath)(scope.workspace);
+    const host = { hostCpus: external_node_os_default().availableParallelism(), hostMemory: external_node_os_default().totalmem() };
+    return async (planned, networks = []) => {
+        const missing = [];
+        const resolved = async (target) => {
+            try {
+                return await (0,promises_namespaceObject.realpath)(target);
+            }
+            catch {
+                missing.push(target);
+                return target;
+            }
+        };
+        for (const mount of planned.body.HostConfig.Mounts) {
+            if (mount.Type === 'bind')
+                mount.Source = await resolved(mount.Source);
+        }
+        const { image } = planned;
+        if (image.kind === 'build') {
+            image.context = await resolved(image.context);
+            const dockerfile = await resolved(external_node_path_default().resolve(image.context, image.dockerfile));
+            image.dockerfile = external_node_path_default().relative(image.context, dockerfile);
+        }
+        const refused = enforceUntrusted(planned, {
+            ...scope,
+            ...host,
+            workspace,
+            networks: [...scope.networks, ...networks]
+        });
+        refused.push(...missing.map((p) => `${p} does not exist, so it cannot be checked`));
+        if (refused.length > 0)
+            throw new UntrustedRefusal(`refused in untrusted mode: ${refused.join('; ')}`);
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/pipeline-runner.ts
@@ -88672,6 +89031,12 @@ async function preflight(jobs, ctx) {
 
 
 
+
+/**
+ * How often a run asks the engine whether it is still there: a stage that prints nothing
+ * for an hour is fine, an engine that stopped answering meanwhile is not.
+ */
+const WATCHDOG_MS = 5000;
 /** The folder `--artifacts-dir` defaults to, relative to where the run starts. */
 const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts';
 /**
@@ -88684,7 +89049,12 @@ const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts';
 async function runPipeline(options) {
     const { plan, runId, client, reporter } = options;
     const { pipeline } = plan;
-    const signal = options.signal ?? new AbortController().signal;
+    // A lost engine ends the run as an interrupt does; nothing is asked of it any more.
+    const lost = new AbortController();
+    const stopListening = client.onLost((error) => lost.abort(error));
+    const signal = AbortSignal.any([options.signal ?? new AbortController().signal, lost.signal]);
+    // A ping that fails loses the engine through the listener above.
+    const watchdog = setInterval(() => client.ping().catch(() => undefined), WATCHDOG_MS);
     const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id));
     const changed = changedFilesOf(jobs, options.changedFiles);
     const started = Date.now();
@@ -88709,12 +89079,27 @@ async function runPipeline(options) {
     reporter.runStarted(pipeline, runId);
     let warmer;
     try {
+        const workflowVolume = workflowVolumeName(runId);
+        const namedVolumes = namedVolumeNames(pipeline.volumes, runId);
+        const runNetwork = runNetworkName(runId);
         const shared = {
             runId,
-            workflowVolume: workflowVolumeName(runId),
-            namedVolumes: namedVolumeNames(pipeline.volumes, runId),
-            runNetwork: runNetworkName(runId),
-            untrusted: options.untrusted ?? false,
+            workflowVolume,
+            namedVolumes,
+            runNetwork,
+            guard: options.untrusted
+                ? await untrustedGuard({
+                    workspace: options.untrusted.workspace,
+                    networks: [runNetwork],
+                    // Volumes the run creates: not external ones, nor those named for the engine.
+                    volumes: [
+                        workflowVolume,
+                        ...Object.entries(pipeline.volumes)
+                            .filter(([, v]) => !v.external && v.name === undefined)
+                            .map(([key]) => namedVolumes[key])
+                    ]
+                })
+                : undefined,
             env: options.env,
             images: new ImageStore(client, reporter, options.env)
         };
@@ -88762,20 +89147,38 @@ async function runPipeline(options) {
             });
         }
     }
+    catch (error) {
+        // The listener has already aborted the run: the result below says why.
+        if (!(error instanceof EngineLostError))
+            throw error;
+    }
     finally {
+        clearInterval(watchdog);
+        stopListening();
         signal.removeEventListener('abort', killContainers);
         // Containers being made ready are removed first: the sweep by label cannot see one
         // that is created after it listed the run's containers.
         await warmer?.settled();
         await killing;
-        if (!options.keep)
+        if (!options.keep && !lost.signal.aborted)
             await removeRun(client, runId, reporter);
     }
-    result.status = signal.aborted
-        ? 'cancelled'
-        : result.jobs.some((j) => j.status === 'failure')
-            ? 'failure'
-            : 'success';
+    if (lost.signal.aborted) {
+        const left = client.liveContainers();
+        // Interrupted first, the engine lost while unwinding: still an interrupted run.
+        result.status = options.signal?.aborted ? 'cancelled' : 'failure';
+        result.engine_lost = true;
+        result.error =
+            `${lost.signal.reason.message}; ${left} container${left === 1 ? '' : 's'} ` +
+                `and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\``;
+    }
+    else {
+        result.status = signal.aborted
+            ? 'cancelled'
+            : result.jobs.some((j) => j.status === 'failure')
+                ? 'failure'
+                : 'success';
+    }
     result.duration_ms = Date.now() - started;
     reporter.runFinished(result);
     return result;
@@ -89018,82 +89421,6 @@ function newRunId(now = new Date()) {
     return `${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
 }
 
-;// CONCATENATED MODULE: ./src/spec/host-access.ts
-
-/** The Docker socket, where engines listen: whoever holds it controls the engine. */
-const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
-/**
- * Every place a job reaches the host: privileged mode, added capabilities, host
- * networking, and host paths it mounts (the Docker socket and `/` named as such). What is
- * allowed depends on the mode a run is in (see `trustProblems`); `message` says what the
- * access gives away.
- */
-function findHostAccess(jobs, dir, namedVolumes, source) {
-    const found = [];
-    for (const job of jobs) {
-        const at = ['jobs', job.id, 'runs-on', 'with'];
-        const add = (kind, where, message, hostPath) => found.push({
-            ...source.valuePosition(where),
-            kind,
-            job: job.id,
-            message: `jobs.${job.id}: ${message}`,
-            ...(hostPath ? { hostPath } : {})
-        });
-        const spec = job.container;
-        if (spec.privileged)
-            add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
-        if (spec.cap_add.length > 0)
-            add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
-        if (spec.network.network_mode === 'host')
-            add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
-        spec.volumes.forEach((volume, i) => {
-            if (namedVolumes.has(volume.source))
-                return;
-            const hostPath = external_node_path_default().resolve(dir, volume.source);
-            const where = [...at, 'volumes', i, 'source'];
-            if (DOCKER_SOCKETS.has(hostPath))
-                add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
-            else if (hostPath === '/')
-                add('host_root', where, "mounting / gives the job the host's whole filesystem", hostPath);
-            else
-                add('host_path', where, `mounts the host path ${hostPath}`, hostPath);
-        });
-    }
-    return found;
-}
-/**
- * The host access a run must refuse before it starts. Always: the Docker socket and `/`
- * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): also
- * privileged mode, `cap_add`, host networking, the Docker socket and `/` whatever the
- * job says, and host paths outside the workspace.
- */
-function trustProblems(access, jobs, mode) {
-    const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id));
-    const problems = [];
-    for (const a of access) {
-        const { kind } = a;
-        const problem = (why) => problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` });
-        if (mode.untrusted) {
-            if (kind !== 'host_path') {
-                problem('refused for an untrusted pipeline (pull request from a fork)');
-            }
-            else if (!isInside(a.hostPath, mode.workspace)) {
-                problem(`refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`);
-            }
-        }
-        else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
-            problem('set allow_host_access: true on the job to allow it');
-        }
-    }
-    return problems;
-}
-function isInside(hostPath, folder) {
-    if (hostPath.includes('{{'))
-        return false;
-    const relative = external_node_path_default().relative(folder, hostPath);
-    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
-}
-
 ;// CONCATENATED MODULE: ./src/app/run-session.ts
 
 
@@ -89107,28 +89434,35 @@ function parseMaxParallel(text) {
     return /^\s*[1-9]\d*\s*$/.test(text) ? Number(text) : undefined;
 }
 /** The process exit status for how a run ended. */
-function exitStatusOf(status) {
-    if (status === 'success')
-        return EXIT.success;
+function exitStatusOf({ status, engine_lost }) {
     if (status === 'cancelled')
         return EXIT.interrupted;
+    if (engine_lost)
+        return EXIT.noEngine;
+    if (status === 'success')
+        return EXIT.success;
     return EXIT.failure;
 }
 /**
  * How long after SIGINT/SIGTERM/SIGHUP the run may take to unwind before its resources
- * are removed by label and the process exits: the GitHub runner kills at 7.5 s.
+ * are removed by label and the process exits, and how long that removal may take on an
+ * engine that does not answer: the GitHub runner kills at 7.5 s.
  */
 const FORCED_EXIT_MS = 5000;
+const FORCED_CLEANUP_MS = 2000;
 /**
  * Runs a pipeline as a process does: checks the engine, and turns SIGINT, SIGTERM and
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
  */
 async function runSession(options) {
     const { pipeline } = options.plan;
+    const workspace = options.workspace ?? process.cwd();
     if (options.untrusted) {
+        // What the text already shows is refused at its line; the final, rendered plan of
+        // each container is held to the allow-list again when it is made (untrusted-guard).
         const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
             untrusted: true,
-            workspace: options.workspace ?? process.cwd()
+            workspace
         });
         if (refused.length > 0)
             throw new SpecError(refused);
@@ -89141,9 +89475,12 @@ async function runSession(options) {
             options.reporter.warning(`${signal} received: cancelling run ${runId}`);
             controller.abort();
         }
-        // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it all.
+        // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it
+        // all, but do not wait on an engine that does not answer.
         setTimeout(() => {
-            void stopRun(client, runId, options.keep ?? false).finally(() => process.exit(EXIT.interrupted));
+            const exit = () => process.exit(EXIT.interrupted);
+            setTimeout(exit, FORCED_CLEANUP_MS).unref();
+            void stopRun(client, runId, options.keep ?? false).then(exit, exit);
         }, FORCED_EXIT_MS).unref();
     };
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -89163,7 +89500,7 @@ async function runSession(options) {
             maxParallel: options.maxParallel,
             artifactsDir: options.artifactsDir,
             keep: options.keep,
-            untrusted: options.untrusted,
+            untrusted: options.untrusted ? { workspace } : undefined,
             changedFiles: options.changedFiles,
             signal: controller.signal
         });
@@ -90543,7 +90880,7 @@ function parsePipeline(text, file, dir) {
     }
     problems.push(...schemaProblems(raw, source));
     const pipeline = buildPipeline(raw, file, dir, source);
-    pipeline.hostAccess = findHostAccess(pipeline.jobs, dir, new Set(Object.keys(pipeline.volumes)), source);
+    pipeline.hostAccess = findHostAccess(pipeline.jobs, dir, pipeline.volumes, source);
     problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source), 
     // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
     ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir }));
@@ -90982,7 +91319,9 @@ function cli_main_program(setExit) {
             const doc = masker.maskDeep(result);
             await (0,promises_namespaceObject.writeFile)(opts.result, `${JSON.stringify(doc, null, 2)}\n`);
         }
-        setExit(exitStatusOf(result.status));
+        if (result.error)
+            process.stderr.write(`error: ${result.error}\n`);
+        setExit(exitStatusOf(result));
     });
     cli
         .command('validate')
@@ -91067,10 +91406,15 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5335);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7516);
 
 
-process.exitCode = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);
+const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);
+// Exit once the output is out, not when the event loop empties: a request to an engine
+// that stopped answering would hold the process open after the command is done.
+const flushed = (stream) => new Promise((resolve) => stream.write('', () => resolve()));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(status);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

@@ -83,7 +83,8 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   if (result.status !== 'success') {
     const failed = result.jobs.filter((j) => j.status === 'failure').map((j) => j.id)
     core.setFailed(
-      `pipeline ${result.status}${failed.length ? `: ${failed.join(', ')} failed` : ''}`
+      result.error ??
+        `pipeline ${result.status}${failed.length ? `: ${failed.join(', ')} failed` : ''}`
     )
   }
 }

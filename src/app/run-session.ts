@@ -2,7 +2,7 @@ import { DockerodeClient, type DockerClient } from '../engine/docker-client.js'
 import { runPipeline, stopRun } from '../engine/pipeline-runner.js'
 import { newRunId } from '../engine/run-id.js'
 import type { RunReporter } from '../engine/run-reporter.js'
-import type { RunResult, Status } from '../engine/run-result.js'
+import type { RunResult } from '../engine/run-result.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { trustProblems } from '../spec/host-access.js'
 import { SpecError } from '../spec/spec-error.js'
@@ -16,9 +16,13 @@ export function parseMaxParallel(text: string): number | undefined {
 }
 
 /** The process exit status for how a run ended. */
-export function exitStatusOf(status: Status): number {
-  if (status === 'success') return EXIT.success
+export function exitStatusOf({
+  status,
+  engine_lost
+}: Pick<RunResult, 'status' | 'engine_lost'>): number {
   if (status === 'cancelled') return EXIT.interrupted
+  if (engine_lost) return EXIT.noEngine
+  if (status === 'success') return EXIT.success
   return EXIT.failure
 }
 
@@ -48,9 +52,11 @@ export interface RunSessionOptions {
 
 /**
  * How long after SIGINT/SIGTERM/SIGHUP the run may take to unwind before its resources
- * are removed by label and the process exits: the GitHub runner kills at 7.5 s.
+ * are removed by label and the process exits, and how long that removal may take on an
+ * engine that does not answer: the GitHub runner kills at 7.5 s.
  */
 const FORCED_EXIT_MS = 5000
+const FORCED_CLEANUP_MS = 2000
 
 /**
  * Runs a pipeline as a process does: checks the engine, and turns SIGINT, SIGTERM and
@@ -76,11 +82,12 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       options.reporter.warning(`${signal} received: cancelling run ${runId}`)
       controller.abort()
     }
-    // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it all.
+    // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it
+    // all, but do not wait on an engine that does not answer.
     setTimeout(() => {
-      void stopRun(client, runId, options.keep ?? false).finally(() =>
-        process.exit(EXIT.interrupted)
-      )
+      const exit = () => process.exit(EXIT.interrupted)
+      setTimeout(exit, FORCED_CLEANUP_MS).unref()
+      void stopRun(client, runId, options.keep ?? false).then(exit, exit)
     }, FORCED_EXIT_MS).unref()
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']

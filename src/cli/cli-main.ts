@@ -122,7 +122,8 @@ function program(setExit: (status: number) => void): Command {
           const doc = masker.maskDeep(result)
           await writeFile(opts.result, `${JSON.stringify(doc, null, 2)}\n`)
         }
-        setExit(exitStatusOf(result.status))
+        if (result.error) process.stderr.write(`error: ${result.error}\n`)
+        setExit(exitStatusOf(result))
       }
     )
 

@@ -4,6 +4,7 @@ import tar from 'tar-stream'
 import type { ContainerCreateBody } from '../plan/container-plan.js'
 import { BUILT_IMAGE_REPO, type RegistryCredentials } from '../plan/image-plan.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../plan/labels.js'
+import { InputError } from '../spec/input-error.js'
 import { streamDemuxer } from './stream-demux.js'
 
 export type OutputStream = 'stdout' | 'stderr'
@@ -16,6 +17,37 @@ export type OutputHandler = (stream: OutputStream, chunk: Buffer) => void | Prom
 /** The engine could not be reached at all: exit status 3, with how to start one. */
 export class EngineUnavailableError extends Error {
   override name = 'EngineUnavailableError'
+}
+
+/**
+ * The engine stopped answering, or its connection broke (reset, closed), in the middle of
+ * something: exit status 3. What the run created may still be on the engine.
+ */
+export class EngineLostError extends EngineUnavailableError {
+  override name = 'EngineLostError'
+}
+
+/** How long a call to the engine that is not a stream may take, unless told otherwise. */
+export const DEFAULT_ENGINE_TIMEOUT_MS = 60_000
+
+/**
+ * `CTR_ENGINE_TIMEOUT`: seconds a call to the engine that is not a stream may take; unset,
+ * DEFAULT_ENGINE_TIMEOUT_MS. Anything but a positive number is a usage error.
+ */
+export function engineTimeoutFromEnv(env: Record<string, string | undefined>): number {
+  const text = env.CTR_ENGINE_TIMEOUT
+  if (text === undefined || text === '') return DEFAULT_ENGINE_TIMEOUT_MS
+  const seconds = Number(text)
+  if (!(seconds > 0 && seconds <= 86_400))
+    throw new InputError(
+      `CTR_ENGINE_TIMEOUT is '${text}': expected seconds, a number above 0 and at most 86400`
+    )
+  return Math.round(seconds * 1000)
+}
+
+/** Where the engine is, as the docker CLI reads it. */
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
 }
 
 export interface RemovedCounts {
@@ -163,49 +195,155 @@ export interface DockerClient {
    * build cache of the next run.
    */
   removeResources(runId?: string): Promise<RemovedCounts>
+  /**
+   * Calls `listener` once, the first time the engine is lost: a call times out or its
+   * connection breaks. By then the client has given up on it: every stream still open
+   * (logs, exec output) is destroyed, so that whatever waits on one unwinds at once, and
+   * every later call fails with the same EngineLostError without reaching the engine.
+   * Returns a function that removes the listener.
+   */
+  onLost(listener: (error: EngineLostError) => void): () => void
+  /** Containers this client created and has not seen removed: what a lost engine may keep. */
+  liveContainers(): number
 }
 
-/** The DockerClient over dockerode; honours DOCKER_HOST like the docker CLI. */
+/**
+ * The DockerClient over dockerode; honours DOCKER_HOST like the docker CLI. Every call that
+ * is not a stream gives up after `timeoutMs` (an engine, or a proxy in front of it, that
+ * stops answering must not hang the run, nor its cleanup); a broken connection or a call
+ * that times out is an EngineLostError.
+ */
 export class DockerodeClient implements DockerClient {
   private readonly docker: Docker
+  private readonly timeoutMs: number
+  private readonly streams = new Set<NodeJS.ReadableStream>()
+  private readonly live = new Set<string>()
+  private abandoned: EngineLostError | undefined
+  private readonly lostListeners = new Set<(error: EngineLostError) => void>()
 
-  constructor(docker: Docker = new Docker()) {
+  /** `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS. */
+  constructor(docker: Docker = new Docker(), options: { timeoutMs?: number } = {}) {
     this.docker = docker
+    this.timeoutMs = options.timeoutMs ?? engineTimeoutFromEnv(process.env)
+  }
+
+  /**
+   * One call to the engine that is not a stream, given `abortSignal` for dockerode's
+   * options: it ends at the timeout, and a connection that breaks is said as such.
+   */
+  private async call<T>(what: string, run: (o: { abortSignal: AbortSignal }) => Promise<T>) {
+    if (this.abandoned) throw this.abandoned
+    const abortSignal = AbortSignal.timeout(this.timeoutMs)
+    // Not every dockerode call honours the signal: the race ends those that do not.
+    const timedOut = new Promise<never>((_, reject) =>
+      abortSignal.addEventListener('abort', () => reject(new Error('timed out')), { once: true })
+    )
+    timedOut.catch(() => undefined)
+    try {
+      return await Promise.race([run({ abortSignal }), timedOut])
+    } catch (error) {
+      if (abortSignal.aborted)
+        throw this.lose(
+          new EngineLostError(
+            `the Docker engine at ${engineAddress()} did not answer (${what}) within ${this.timeoutMs / 1000} s`
+          )
+        )
+      throw this.lostOr(error)
+    }
+  }
+
+  onLost(listener: (error: EngineLostError) => void): () => void {
+    this.lostListeners.add(listener)
+    return () => this.lostListeners.delete(listener)
+  }
+
+  /** Gives up on the engine (once) and says so; returns the error every later call gets. */
+  private lose(reason: EngineLostError): EngineLostError {
+    if (this.abandoned) return this.abandoned
+    this.abandoned = reason
+    for (const stream of this.streams)
+      (stream as unknown as { destroy(e?: Error): void }).destroy(reason)
+    this.streams.clear()
+    for (const listener of this.lostListeners) listener(reason)
+    return reason
+  }
+
+  /** An error that says the connection to the engine broke loses it; any other is itself. */
+  private lostOr(error: unknown): unknown {
+    if (error instanceof EngineLostError) return this.lose(error)
+    const err = error as NodeJS.ErrnoException | undefined
+    const code = err?.code ?? (err?.cause as NodeJS.ErrnoException | undefined)?.code
+    if (code && CONNECTION_LOST.has(code) && statusOf(error) === undefined)
+      return this.lose(
+        new EngineLostError(`lost the Docker engine at ${engineAddress()} (${code})`, {
+          cause: error
+        })
+      )
+    return error
+  }
+
+  liveContainers(): number {
+    return this.live.size
+  }
+
+  /** A stream that losing the engine ends. */
+  private track<S extends NodeJS.ReadableStream>(stream: S): S {
+    this.streams.add(stream)
+    const forget = () => this.streams.delete(stream)
+    stream.once('end', forget)
+    stream.once('close', forget)
+    return stream
   }
 
   async ping(): Promise<void> {
+    const lostBefore = this.abandoned
     try {
-      await this.docker.ping()
+      await this.call('ping', () => this.docker.ping())
     } catch (error) {
-      const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      if (lostBefore) throw error
+      // A lost connection keeps what broke it as its cause; a call that timed out has none.
+      const cause = (error instanceof EngineLostError ? error.cause : error) as
+        NodeJS.ErrnoException | undefined
+      const reason =
+        cause === undefined
+          ? `no answer within ${this.timeoutMs / 1000} s`
+          : ((cause.cause as NodeJS.ErrnoException | undefined)?.code ??
+            cause.code ??
+            cause.message)
       throw new EngineUnavailableError(
-        `cannot reach the Docker engine at ${where} (${reason}): start one ` +
-          `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`
+        `cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
+          `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`,
+        { cause: error }
       )
     }
   }
 
   async createVolume(volume: VolumeCreateOptions): Promise<void> {
-    await this.docker.createVolume(volume)
+    await this.call('create volume', (o) => this.docker.createVolume({ ...volume, ...o }))
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels })
+    await this.call('create network', (o) =>
+      this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o })
+    )
   }
 
   async connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
-    await this.docker
-      .getNetwork(network)
-      .connect({ Container: containerId, EndpointConfig: { Aliases: aliases } })
+    await this.call('connect network', (o) =>
+      this.docker
+        .getNetwork(network)
+        .connect({ Container: containerId, EndpointConfig: { Aliases: aliases }, ...o })
+    )
   }
 
   async removeNetwork(name: string): Promise<void> {
-    await this.removeInUse(() => this.docker.getNetwork(name).remove(), 403)
+    await this.removeInUse('remove network', (o) => this.docker.getNetwork(name).remove(o), 403)
   }
 
   async health(containerId: string): Promise<ContainerHealth> {
-    const { State } = await this.docker.getContainer(containerId).inspect()
+    const { State } = await this.call('inspect container', (o) =>
+      this.docker.getContainer(containerId).inspect(o)
+    )
     const health = State.Health as
       { Status: ContainerHealth['health']; Log?: Array<{ Output: string }> } | undefined
     const last = health?.Log?.at(-1)?.Output.trim()
@@ -218,9 +356,11 @@ export class DockerodeClient implements DockerClient {
   }
 
   async logTail(containerId: string, lines: number): Promise<string[]> {
-    const raw = (await this.docker
-      .getContainer(containerId)
-      .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer
+    const raw = (await this.call('container logs', (o) =>
+      this.docker
+        .getContainer(containerId)
+        .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })
+    )) as unknown as Buffer
     // Without a TTY, each chunk has an 8-byte header: stream type, then payload length.
     const text: string[] = []
     for (let at = 0; at + 8 <= raw.length;) {
@@ -236,7 +376,7 @@ export class DockerodeClient implements DockerClient {
 
   async volumeExists(name: string): Promise<boolean> {
     try {
-      await this.docker.getVolume(name).inspect()
+      await this.call('inspect volume', () => this.docker.getVolume(name).inspect())
       return true
     } catch (error) {
       if (statusOf(error) === 404) return false
@@ -246,7 +386,7 @@ export class DockerodeClient implements DockerClient {
 
   async imageExists(ref: string, platform?: string): Promise<boolean> {
     try {
-      const image = await this.docker.getImage(ref).inspect()
+      const image = await this.call('inspect image', () => this.docker.getImage(ref).inspect())
       if (!platform) return true
       const variant = (image as { Variant?: string }).Variant
       const has = [image.Os, image.Architecture, ...(variant ? [variant] : [])].join('/')
@@ -267,13 +407,16 @@ export class DockerodeClient implements DockerClient {
       ...(options.auth ? { authconfig: options.auth } : {})
     }
     try {
-      const stream = await this.docker.pull(ref, query)
+      if (this.abandoned) throw this.abandoned
+      const stream = this.track((await this.docker.pull(ref, query)) as NodeJS.ReadableStream)
       await this.follow(stream, (event) => {
         if (typeof event.status === 'string') {
           onProgress({ status: event.status, ...(event.id ? { id: String(event.id) } : {}) })
         }
       })
     } catch (error) {
+      const lost = this.lostOr(error)
+      if (lost instanceof EngineLostError) throw lost
       const message = messageOf(error)
       if (REGISTRY_AUTH_REFUSED.test(message)) throw new RegistryAuthError(message)
       throw new Error(message)
@@ -285,7 +428,8 @@ export class DockerodeClient implements DockerClient {
     options: BuildOptions,
     onOutput: (line: string) => void
   ): Promise<void> {
-    const stream = await this.docker.buildImage(context, {
+    if (this.abandoned) throw this.abandoned
+    const building = this.docker.buildImage(context, {
       t: options.tag,
       dockerfile: options.dockerfile,
       buildargs: options.args,
@@ -296,6 +440,7 @@ export class DockerodeClient implements DockerClient {
       rm: true,
       forcerm: true
     } as Docker.ImageBuildOptions)
+    const stream = this.track(await building.catch((e: unknown) => Promise.reject(this.lostOr(e))))
     await this.follow(stream, (event) => {
       if (typeof event.stream === 'string') {
         for (const line of event.stream.split('\n')) if (line.trim()) onOutput(line.trimEnd())
@@ -315,7 +460,8 @@ export class DockerodeClient implements DockerClient {
       let failed: Error | undefined
       this.docker.modem.followProgress(
         stream,
-        (err: Error | null) => (err ? reject(err) : failed ? reject(failed) : resolve()),
+        (err: Error | null) =>
+          err ? reject(this.lostOr(err)) : failed ? reject(failed) : resolve(),
         (event: ProgressEvent) => {
           const error = event.errorDetail?.message ?? event.error
           if (error) failed ??= new Error(error)
@@ -336,7 +482,11 @@ export class DockerodeClient implements DockerClient {
       ...(platform ? { platform } : {}),
       ...body
     } as Docker.ContainerCreateOptions
-    return (await this.docker.createContainer(options)).id
+    const { id } = await this.call('create container', (o) =>
+      this.docker.createContainer({ ...options, ...o })
+    )
+    this.live.add(id)
+    return id
   }
 
   async makeDirectories(containerId: string, root: string, dirs: string[]): Promise<void> {
@@ -346,19 +496,27 @@ export class DockerodeClient implements DockerClient {
     }
     pack.finalize()
     const archive = await collect(pack)
-    await this.docker.getContainer(containerId).putArchive(archive, { path: root })
+    await this.call('upload folders', (o) =>
+      this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o })
+    )
   }
 
   async startContainer(containerId: string): Promise<void> {
-    await this.docker.getContainer(containerId).start()
+    await this.call('start container', (o) => this.docker.getContainer(containerId).start(o))
   }
 
   async runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit> {
     const container = this.docker.getContainer(containerId)
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true })
+    const stream = await this.call('attach container', (o) =>
+      container.attach({ stream: true, stdout: true, stderr: true, ...o })
+    )
     const ended = this.pump(stream, onOutput)
-    await container.start()
-    const [{ StatusCode }] = await Promise.all([container.wait(), ended])
+    await this.startContainer(containerId)
+    // Waiting is a long poll: it ends with the container, or when the stream breaks.
+    const [{ StatusCode }] = await Promise.all([
+      container.wait().catch((e: unknown) => Promise.reject(this.lostOr(e))),
+      ended
+    ])
     const { oomKilled } = await this.inspectExit(containerId)
     return { exitCode: StatusCode as number, oomKilled }
   }
@@ -369,16 +527,19 @@ export class DockerodeClient implements DockerClient {
     env: string[],
     onOutput: OutputHandler
   ): Promise<number> {
-    const exec = await this.docker.getContainer(containerId).exec({
-      Cmd: cmd,
-      Env: env,
-      AttachStdout: true,
-      AttachStderr: true
-    })
-    const stream = await exec.start({ hijack: true, stdin: false })
+    const exec = await this.call('create exec', (o) =>
+      this.docker.getContainer(containerId).exec({
+        Cmd: cmd,
+        Env: env,
+        AttachStdout: true,
+        AttachStderr: true,
+        ...o
+      })
+    )
+    const stream = await this.call('start exec', () => exec.start({ hijack: true, stdin: false }))
     await this.pump(stream, onOutput)
     for (;;) {
-      const info = await exec.inspect()
+      const info = await this.call('inspect exec', (o) => exec.inspect(o))
       if (!info.Running) return info.ExitCode ?? -1
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
@@ -404,6 +565,7 @@ export class DockerodeClient implements DockerClient {
    * writing to a slow terminal, and nothing piles up here.
    */
   private pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
+    this.track(stream)
     let waits = 0
     const demux = streamDemuxer((name, payload) => {
       const wait = onOutput(name, payload)
@@ -417,13 +579,16 @@ export class DockerodeClient implements DockerClient {
     return new Promise((resolve, reject) => {
       stream.on('end', resolve)
       stream.on('close', resolve)
-      stream.on('error', reject)
+      stream.on('error', (error) => reject(this.lostOr(error)))
     })
   }
 
   async archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined> {
     try {
-      return await this.docker.getContainer(containerId).getArchive({ path: filePath })
+      const archive = await this.call('read files', (o) =>
+        this.docker.getContainer(containerId).getArchive({ path: filePath, ...o })
+      )
+      return this.track(archive)
     } catch (error) {
       if (statusOf(error) === 404) return undefined
       throw error
@@ -431,20 +596,26 @@ export class DockerodeClient implements DockerClient {
   }
 
   async workingDir(containerId: string): Promise<string> {
-    const { Config } = await this.docker.getContainer(containerId).inspect()
+    const { Config } = await this.call('inspect container', (o) =>
+      this.docker.getContainer(containerId).inspect(o)
+    )
     return Config.WorkingDir || '/'
   }
 
   async killContainer(containerId: string): Promise<void> {
     const container = this.docker.getContainer(containerId)
     try {
-      await container.kill()
+      await this.call('kill container', (o) => container.kill(o))
     } catch (error) {
       // 409: not running (already stopped); 404: already removed.
       if (statusOf(error) === 404) return
       if (statusOf(error) !== 409) throw error
     }
-    await ignoreMissing(container.wait({ condition: 'not-running' }))
+    await ignoreMissing(
+      this.call('wait for a killed container', (o) =>
+        container.wait({ condition: 'not-running', ...o })
+      )
+    )
   }
 
   async readFiles(containerId: string, dirPath: string): Promise<Map<string, string>> {
@@ -473,29 +644,46 @@ export class DockerodeClient implements DockerClient {
   }
 
   private async inspectExit(containerId: string): Promise<ContainerExit> {
-    const { State } = await this.docker.getContainer(containerId).inspect()
+    const { State } = await this.call('inspect container', (o) =>
+      this.docker.getContainer(containerId).inspect(o)
+    )
     return { exitCode: State.ExitCode, oomKilled: State.OOMKilled }
   }
 
   async removeContainer(containerId: string): Promise<void> {
-    await ignoreMissing(this.docker.getContainer(containerId).remove({ force: true, v: true }))
+    await ignoreMissing(
+      this.call('remove container', (o) =>
+        this.docker.getContainer(containerId).remove({ force: true, v: true, ...o })
+      )
+    )
+    this.live.delete(containerId)
   }
 
   async killContainers(runId: string): Promise<void> {
     const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] })
-    const containers = await this.docker.listContainers({ filters })
-    await Promise.all(containers.map((c) => ignoreMissing(this.docker.getContainer(c.Id).kill())))
+    const containers = await this.call('list containers', (o) =>
+      this.docker.listContainers({ filters, ...o })
+    )
+    await Promise.all(
+      containers.map((c) =>
+        ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))
+      )
+    )
   }
 
   /**
    * Removes a volume or network that containers may still hold for a moment: the engine
    * answers a removal before it has let go of a removed container's mounts and endpoints.
    */
-  private async removeInUse(remove: () => Promise<unknown>, inUse: number): Promise<void> {
+  private async removeInUse(
+    what: string,
+    remove: (o: { abortSignal: AbortSignal }) => Promise<unknown>,
+    inUse: number
+  ): Promise<void> {
     const deadline = Date.now() + IN_USE_TIMEOUT_MS
     for (;;) {
       try {
-        await remove()
+        await this.call(what, remove)
         return
       } catch (error) {
         if (statusOf(error) === 404) return
@@ -508,26 +696,40 @@ export class DockerodeClient implements DockerClient {
   async removeResources(runId?: string): Promise<RemovedCounts> {
     const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`
     const filters = JSON.stringify({ label: [label] })
-    const containers = await this.docker.listContainers({ all: true, filters })
+    const containers = await this.call('list containers', (o) =>
+      this.docker.listContainers({ all: true, filters, ...o })
+    )
     await Promise.all(containers.map((c) => this.removeContainer(c.Id)))
     // Once the containers are gone, volumes, networks and images do not depend on each
     // other: removing a network alone takes the engine about 200 ms.
     const [volumes, networks, images] = await Promise.all([
       this.removeEach(
-        (await this.docker.listVolumes({ filters })).Volumes ?? [],
+        (await this.call('list volumes', (o) => this.docker.listVolumes({ filters, ...o })))
+          .Volumes ?? [],
         // 409: a volume still in use.
-        (v) => this.removeInUse(() => this.docker.getVolume(v.Name).remove(), 409)
+        (v) =>
+          this.removeInUse('remove volume', (o) => this.docker.getVolume(v.Name).remove(o), 409)
       ),
       this.removeEach(
-        await this.docker.listNetworks({ filters }),
+        await this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o })),
         // 403: a network with endpoints still attached.
-        (n) => this.removeInUse(() => this.docker.getNetwork(n.Id).remove(), 403)
+        (n) =>
+          this.removeInUse('remove network', (o) => this.docker.getNetwork(n.Id).remove(o), 403)
       ),
       this.removeEach(
-        (await this.docker.listImages({ filters: BUILT_IMAGES }))
+        (
+          await this.call('list images', (o) =>
+            this.docker.listImages({ filters: BUILT_IMAGES, ...o })
+          )
+        )
           .flatMap((i) => i.RepoTags ?? [])
           .filter((tag) => isBuiltTag(tag, runId)),
-        (tag) => ignoreMissing(this.docker.getImage(tag).remove({ noprune: true }))
+        (tag) =>
+          ignoreMissing(
+            this.call('remove image', (o) =>
+              this.docker.getImage(tag).remove({ noprune: true, ...o })
+            )
+          )
       )
     ])
     return { containers: containers.length, volumes, networks, images }
@@ -572,6 +774,16 @@ function isBuiltTag(tag: string, runId?: string): boolean {
 
 /** How long a volume or network may stay in use by containers that are being removed. */
 const IN_USE_TIMEOUT_MS = 5000
+
+/** How a broken connection to the engine shows, on the error or its cause. */
+const CONNECTION_LOST = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ENOENT',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE'
+])
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode

@@ -11,7 +11,12 @@ import { evaluateCondition, readsContext, render } from '../spec/template.js'
 import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
 import { describeExit } from './exit-description.js'
-import { messageOf, type DockerClient, type OutputHandler } from './docker-client.js'
+import {
+  EngineLostError,
+  messageOf,
+  type DockerClient,
+  type OutputHandler
+} from './docker-client.js'
 import type { ImageStore } from './image-store.js'
 import { startServices, type RunningServices } from './services.js'
 import { lineSplitter } from './line-splitter.js'
@@ -291,9 +296,9 @@ function planContext(ctx: Omit<JobRunContext, 'signal'>) {
 
 /** A job stopped from outside is cancelled; one that ran out of time failed. */
 function endAborted(result: JobResult, reason: unknown) {
-  if (reason instanceof TimedOut) {
+  if (reason instanceof TimedOut || reason instanceof EngineLostError) {
     result.status = 'failure'
-    result.timed_out = true
+    result.timed_out = reason instanceof TimedOut
     result.error = reason.message
   } else {
     result.status = 'cancelled'

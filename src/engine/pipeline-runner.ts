@@ -17,7 +17,7 @@ import type { PipelinePlan, PlannedInstance, PlannedJob } from '../plan/pipeline
 import { expressionScope, type Outcome } from '../spec/expression.js'
 import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
-import { messageOf, type DockerClient } from './docker-client.js'
+import { EngineLostError, messageOf, type DockerClient } from './docker-client.js'
 import { ImageStore } from './image-store.js'
 import { untilAborted } from './abortable.js'
 import { runJob, warmContainer, type JobRunContext } from './job-runner.js'
@@ -67,6 +67,12 @@ interface JobOutcome {
   failed: boolean
 }
 
+/**
+ * How often a run asks the engine whether it is still there: a stage that prints nothing
+ * for an hour is fine, an engine that stopped answering meanwhile is not.
+ */
+const WATCHDOG_MS = 5000
+
 /** The folder `--artifacts-dir` defaults to, relative to where the run starts. */
 export const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts'
 
@@ -80,7 +86,12 @@ export const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts'
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const { plan, runId, client, reporter } = options
   const { pipeline } = plan
-  const signal = options.signal ?? new AbortController().signal
+  // A lost engine ends the run as an interrupt does; nothing is asked of it any more.
+  const lost = new AbortController()
+  const stopListening = client.onLost((error) => lost.abort(error))
+  const signal = AbortSignal.any([options.signal ?? new AbortController().signal, lost.signal])
+  // A ping that fails loses the engine through the listener above.
+  const watchdog = setInterval(() => client.ping().catch(() => undefined), WATCHDOG_MS)
   const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id))
   const changed = changedFilesOf(jobs, options.changedFiles)
   const started = Date.now()
@@ -181,19 +192,34 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         changed
       })
     }
+  } catch (error) {
+    // The listener has already aborted the run: the result below says why.
+    if (!(error instanceof EngineLostError)) throw error
   } finally {
+    clearInterval(watchdog)
+    stopListening()
     signal.removeEventListener('abort', killContainers)
     // Containers being made ready are removed first: the sweep by label cannot see one
     // that is created after it listed the run's containers.
     await warmer?.settled()
     await killing
-    if (!options.keep) await removeRun(client, runId, reporter)
+    if (!options.keep && !lost.signal.aborted) await removeRun(client, runId, reporter)
   }
-  result.status = signal.aborted
-    ? 'cancelled'
-    : result.jobs.some((j) => j.status === 'failure')
-      ? 'failure'
-      : 'success'
+  if (lost.signal.aborted) {
+    const left = client.liveContainers()
+    // Interrupted first, the engine lost while unwinding: still an interrupted run.
+    result.status = options.signal?.aborted ? 'cancelled' : 'failure'
+    result.engine_lost = true
+    result.error =
+      `${(lost.signal.reason as Error).message}; ${left} container${left === 1 ? '' : 's'} ` +
+      `and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\``
+  } else {
+    result.status = signal.aborted
+      ? 'cancelled'
+      : result.jobs.some((j) => j.status === 'failure')
+        ? 'failure'
+        : 'success'
+  }
   result.duration_ms = Date.now() - started
   reporter.runFinished(result)
   return result

@@ -64,5 +64,9 @@ export interface RunResult {
   status: Status
   started_at: string
   duration_ms: number
+  /** Why the run as a whole failed, beyond its jobs: the Docker engine was lost. */
+  error?: string
+  /** The Docker engine stopped answering mid-run (exit status 3); the status is failure. */
+  engine_lost?: boolean
   jobs: JobResult[]
 }

@@ -1,0 +1,109 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { BUSYBOX, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import { EngineProxy } from '../helpers/engine-proxy.js'
+import { CLI, runNode, Spawned } from '../helpers/processes.js'
+
+const SLOW = `jobs:
+  first:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: nap, type: sh, run: "echo napping; sleep 60"}
+  second:
+    needs: [first]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: never, type: sh, run: "true"}
+`
+
+let proxy: EngineProxy
+beforeEach(async () => {
+  proxy = await EngineProxy.start()
+})
+afterEach(async () => {
+  await proxy.close()
+})
+afterAll(async () => {
+  expect(await leftovers()).toEqual(NOTHING_LEFT)
+})
+
+function slowPipeline(): string {
+  const file = path.join(tempDir(), 'pipeline.yml')
+  writeFileSync(file, SLOW)
+  return file
+}
+
+/** The CLI, talking to the engine through the proxy, with a 2 s timeout on each call. */
+function throughProxy(args: string[]) {
+  return new Spawned(CLI, args, { DOCKER_HOST: proxy.dockerHost, CTR_ENGINE_TIMEOUT: '2' })
+}
+
+describe('an engine that stops answering, or whose connection breaks (socket proxy)', () => {
+  it('exits 3 when the engine does not answer the first call, within the timeout', async () => {
+    proxy.stall()
+    const started = Date.now()
+    const { code, stderr } = await throughProxy(['run', slowPipeline()]).exited
+    expect(code).toBe(3)
+    expect(Date.now() - started).toBeLessThan(6000)
+    expect(stderr.trim()).toBe(
+      `cannot reach the Docker engine at ${proxy.dockerHost} (no answer within 2 s): start one (sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`
+    )
+  })
+
+  it('a connection reset mid-run: exit 3, the run id and the cleanup command, no stack', async () => {
+    const run = throughProxy(['run', slowPipeline()])
+    const [, runId] = await run.waitFor(/^run (\S+):/m)
+    await run.waitFor(/\[first\] napping/)
+    proxy.reset()
+    const { code, stderr } = await run.exited
+    expect(code).toBe(3)
+    expect(stderr).not.toMatch(/^\s+at /m)
+    expect(stderr.trim().split('\n').at(-1)).toMatch(
+      new RegExp(
+        `^error: lost the Docker engine at ${proxy.dockerHost} \\((ECONNRESET|ERR_STREAM_PREMATURE_CLOSE|EPIPE)\\); [12] containers? and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\`$`
+      )
+    )
+    expect((await runNode(CLI, ['cleanup', '--run-id', runId])).code).toBe(0)
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+
+  it('an engine that stalls mid-run is found by the watchdog: exit 3', async () => {
+    const run = throughProxy(['run', slowPipeline()])
+    const [, runId] = await run.waitFor(/^run (\S+):/m)
+    await run.waitFor(/\[first\] napping/)
+    const stalled = Date.now()
+    proxy.stall()
+    const { code, stderr } = await run.exited
+    expect(code).toBe(3)
+    // The watchdog asks every 5 s and gives up after the 2 s timeout.
+    expect(Date.now() - stalled).toBeLessThan(12_000)
+    expect(stderr).toContain(
+      `error: the Docker engine at ${proxy.dockerHost} did not answer (ping) within 2 s;`
+    )
+    expect(stderr).toContain(`run \`ctr-pipeline cleanup --run-id ${runId}\``)
+    await runNode(CLI, ['cleanup', '--run-id', runId])
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+
+  it('SIGINT on a stalled engine still exits 130 inside the runner window (7.5 s)', async () => {
+    const run = throughProxy(['run', slowPipeline()])
+    const [, runId] = await run.waitFor(/^run (\S+):/m)
+    await run.waitFor(/\[first\] napping/)
+    proxy.stall()
+    const sent = Date.now()
+    run.child.kill('SIGINT')
+    const { code } = await run.exited
+    expect(code).toBe(130)
+    expect(Date.now() - sent).toBeLessThan(7500)
+    await runNode(CLI, ['cleanup', '--run-id', runId])
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+
+  it('cleanup on a stalled engine exits 3 within the timeout', async () => {
+    proxy.stall()
+    const started = Date.now()
+    const { code } = await throughProxy(['cleanup']).exited
+    expect(code).toBe(3)
+    expect(Date.now() - started).toBeLessThan(6000)
+  })
+})
