@@ -242,6 +242,25 @@ jobs:
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 
+  it.each(['', ' ', '*', 'a b', '-x', 'x'.repeat(129)])(
+    'cleanup --run-id %j is a usage error (exit 2) that removes nothing',
+    async (id) => {
+      const run = new Spawned(CLI, ['run', pipelineFile(SLOW)])
+      const [, runId] = await run.waitFor(/^run (\S+):/m)
+      await run.waitFor(/\[first\] napping/)
+      const { code, stdout, stderr } = await runNode(CLI, ['cleanup', `--run-id=${id}`])
+      expect(code).toBe(2)
+      expect(stdout).toBe('')
+      expect(stderr.trim()).toBe(
+        `--run-id '${id}': expected a run id such as 20261121-021500-3f9a1c (letters, digits, '_', '.', '-')`
+      )
+      // The run going on meanwhile keeps its containers.
+      expect((await leftovers(runId)).containers).toBe(2)
+      run.child.kill('SIGINT')
+      expect((await run.exited).code).toBe(130)
+    }
+  )
+
   it('a console that stops reading holds the stages back: memory stays bounded, every line arrives in order', async () => {
     const file = pipelineFile(`jobs:
   loud:

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { BUSYBOX, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
+import { BUSYBOX, leftovers, NOTHING_LEFT, PYTHON, runYaml, tempDir } from '../helpers/engine.js'
 import { CLI, runNode } from '../helpers/processes.js'
 
 afterAll(async () => {
@@ -130,6 +130,51 @@ describe('secrets', () => {
     expect(plan.stdout).toContain('TOKEN=***')
     for (const text of [run.stdout, run.stderr, readFileSync(resultFile, 'utf8'), plan.stdout])
       expect(text).not.toContain('tok-4815162342')
+  })
+
+  it('masks a secret that straddles the 64 KiB cut of an endless line', async () => {
+    const file = path.join(tempDir(), 'pipeline.yml')
+    // The line's end comes later, so the splitter must cut at 64 KiB: inside TOKEN.
+    writeFileSync(
+      file,
+      `jobs:
+  long:
+    runs-on: {with: {image: ${PYTHON}, environment: {TOKEN: "\${API_KEY}"}}}
+    stages:
+      - name: write
+        type: py
+        run: |
+          import os, sys, time
+          sys.stdout.write("L" * (65536 - 7) + os.environ["TOKEN"]); sys.stdout.flush()
+          time.sleep(0.3); sys.stdout.write("\\n"); sys.stdout.flush()
+`
+    )
+    const run = await runNode(CLI, ['run', file], { API_KEY: 'tok-4815162342' })
+    expect(run.code).toBe(0)
+    // Not toContain: a failure would print 64 KiB of L.
+    expect(run.stdout.includes(`[long] ${'L'.repeat(65536 - 7)}\n[long] ***\n`)).toBe(true)
+    for (const piece of ['tok-4815162342', 'tok-481', '5162342'])
+      expect(run.stdout).not.toContain(piece)
+  })
+
+  it('neutralises the legacy ##[command] form when the CLI runs in a runner step', async () => {
+    const file = path.join(tempDir(), 'pipeline.yml')
+    writeFileSync(
+      file,
+      [
+        'jobs:',
+        '  say:',
+        `    runs-on: {with: {image: ${BUSYBOX}}}`,
+        '    stages:',
+        `      - {name: say, type: sh, run: 'echo "x ##[error]injected"'}`,
+        ''
+      ].join('\n')
+    )
+    const inStep = await runNode(CLI, ['run', file], { GITHUB_ACTIONS: 'true' })
+    expect(inStep.code).toBe(0)
+    expect(inStep.stdout).toContain('[say] x ##\u200b[error]injected\n')
+    const local = await runNode(CLI, ['run', file], {})
+    expect(local.stdout).toContain('[say] x ##[error]injected\n')
   })
 })
 

@@ -1,4 +1,4 @@
-import { lineSplitter, MAX_LINE_CHARS } from '../../src/engine/line-splitter.js'
+import { cutPoint, lineSplitter, MAX_LINE_CHARS } from '../../src/engine/line-splitter.js'
 
 describe('lineSplitter', () => {
   it('joins chunks into lines per stream, keeps order, and cuts no character in two', () => {
@@ -26,5 +26,42 @@ describe('lineSplitter', () => {
       MAX_LINE_CHARS,
       200_000 - 3 * MAX_LINE_CHARS
     ])
+  })
+})
+
+describe('cutPoint', () => {
+  const M = MAX_LINE_CHARS
+  const TOKEN = 'S3cr3tT0ken'
+  it.each<[string, string, string[], number]>([
+    ['no secrets: at the limit', 'x'.repeat(M + 10), [], M],
+    ['a secret away from the cut', `${TOKEN}${'x'.repeat(M)}`, [TOKEN], M],
+    ['a secret ending at the cut', `${'x'.repeat(M - TOKEN.length)}${TOKEN}xx`, [TOKEN], M],
+    ['a secret straddling the cut: before it', `${'L'.repeat(M - 7)}${TOKEN}`, [TOKEN], M - 7],
+    ['a secret starting at the cut', `${'x'.repeat(M)}${TOKEN}`, [TOKEN], M],
+    [
+      'moved into a second secret: before that one too',
+      `${'x'.repeat(M - 8)}KEYA${TOKEN}yyyy`,
+      [TOKEN, `A${TOKEN.slice(0, 3)}`],
+      M - 8 + 3
+    ],
+    [
+      'a secret longer than the limit at the start: after it',
+      'k'.repeat(M + 5),
+      ['k'.repeat(M + 2)],
+      M + 2
+    ]
+  ])('%s', (_name, text, secrets, cut) => {
+    expect(cutPoint(text, secrets)).toBe(cut)
+  })
+
+  it('a line cut around a secret hands it over whole', () => {
+    const lines: string[] = []
+    const { push, flush } = lineSplitter((_stream, line) => lines.push(line), [TOKEN])
+    // As a pipe delivers it: the line's end comes in a later chunk.
+    push('stdout', Buffer.from(`${'L'.repeat(M - 7)}${TOKEN}`))
+    push('stdout', Buffer.from('\n'))
+    flush()
+    expect(lines.map((l) => l.length)).toEqual([M - 7, TOKEN.length])
+    expect(lines[1]).toBe(TOKEN)
   })
 })

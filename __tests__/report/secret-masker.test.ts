@@ -1,4 +1,5 @@
-import { MASK, secretValues, SecretMasker } from '../../src/report/secret-masker.js'
+import { MASK, SecretMasker } from '../../src/report/secret-masker.js'
+import { secretValues } from '../../src/spec/secret-values.js'
 
 describe('secretValues', () => {
   const env = {

@@ -287,6 +287,20 @@ describe('parsePipeline', () => {
     expect(problemsOf(text)).toEqual([])
   })
 
+  it.each([
+    ['"bad name ${MY_SECRET}"', 'p.yml:6:35'],
+    ['"${MY_SECRET}"', 'p.yml:6:26']
+  ])('refuses ${VAR} in container_name %s, at the ${', (value, at) => {
+    expect(problemsOf(job(`${withImage}        container_name: ${value}\n`))).toEqual([
+      `${at}: jobs.a.runs-on.with.container_name: \${VAR} cannot be used in a container name: names are shown unmasked (docker ps, the engine's events); use {{ params.* }} or {{ matrix.* }}`
+    ])
+  })
+
+  it('accepts a container_name from params', () => {
+    const text = `params: {n: {default: x}}\n${job(`${withImage}        container_name: "c-{{ params.n }}"\n`)}`
+    expect(problemsOf(text)).toEqual([])
+  })
+
   it('reads scalars as text where Docker wants text, and splits a string command', () => {
     const text = job(
       `${withImage}        user: 1000\n        environment: {DEBUG: true, N: 3}\n        command: --input "/data/my file.csv" -v\n`

@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7516:
+/***/ 2077:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86887,6 +86887,37 @@ function stringify(value) {
     return String(value);
 }
 
+;// CONCATENATED MODULE: ./src/spec/secret-values.ts
+/** Values shorter than this are not masked: replacing every "1" in a log hides nothing. */
+const MIN_SECRET_LENGTH = 4;
+/**
+ * Variables the runner itself sets that carry no secret: masking `${GITHUB_SHA}` or
+ * `${HOME}` would only blank out logs. Any name that says it holds a credential is
+ * still masked (`GITHUB_TOKEN`).
+ */
+const NOT_SECRET = /^(?:(?:GITHUB|RUNNER)_\w+|CI|HOME|PATH|PWD|USER|SHELL|LANG|TERM|TMPDIR|HOSTNAME)$/;
+const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH/i;
+/**
+ * The values to mask for a pipeline's `${VAR}`s: every variable it hands to containers
+ * except the runner's own plain ones; a value of several lines is masked line by line
+ * too (a log shows it a line at a time).
+ */
+function secretValues(names, env) {
+    const values = new Set();
+    for (const name of names) {
+        if (NOT_SECRET.test(name) && !CREDENTIAL.test(name))
+            continue;
+        const value = env[name];
+        if (!value)
+            continue;
+        for (const part of [value, ...value.split(/\r?\n/)]) {
+            if (part.trim().length >= MIN_SECRET_LENGTH)
+                values.add(part);
+        }
+    }
+    return [...values];
+}
+
 // EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
 var ignore = __nccwpck_require__(4158);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
@@ -87784,10 +87815,34 @@ async function serviceError(message, id, ctx) {
 /** A line longer than this is handed over in pieces, so one endless line cannot fill memory. */
 const MAX_LINE_CHARS = 64 * 1024;
 /**
- * Turns chunks of stdout and stderr into whole lines, per stream, so that reporters never
- * see half a line or a UTF-8 character cut in two. `flush` hands over an unterminated tail.
+ * Where to cut a line too long to hand over whole: at `MAX_LINE_CHARS`, or before a secret
+ * that would straddle that point, since the masker sees one piece at a time and would find
+ * neither half. A secret that starts the line is not moved past: the line is cut after it.
  */
-function lineSplitter(onLine) {
+function cutPoint(text, secrets) {
+    let cut = MAX_LINE_CHARS;
+    // Moving the cut back can put it inside another secret: look again until none straddles.
+    for (let moved = true; moved;) {
+        moved = false;
+        for (const secret of secrets) {
+            // Only an occurrence that starts less than its length before the cut can straddle it.
+            const at = text.indexOf(secret, Math.max(0, cut - secret.length + 1));
+            if (at === -1 || at >= cut)
+                continue;
+            if (at === 0)
+                return secret.length;
+            cut = at;
+            moved = true;
+        }
+    }
+    return cut;
+}
+/**
+ * Turns chunks of stdout and stderr into whole lines, per stream, so that reporters never
+ * see half a line, a UTF-8 character or one of `secrets` cut in two. `flush` hands over an
+ * unterminated tail.
+ */
+function lineSplitter(onLine, secrets = []) {
     const buffers = {
         stdout: { decoder: new external_node_string_decoder_namespaceObject.StringDecoder('utf8'), pending: '' },
         stderr: { decoder: new external_node_string_decoder_namespaceObject.StringDecoder('utf8'), pending: '' }
@@ -87799,8 +87854,9 @@ function lineSplitter(onLine) {
         for (const line of lines)
             onLine(stream, line.endsWith('\r') ? line.slice(0, -1) : line);
         while (rest.length >= MAX_LINE_CHARS) {
-            onLine(stream, rest.slice(0, MAX_LINE_CHARS));
-            rest = rest.slice(MAX_LINE_CHARS);
+            const cut = cutPoint(rest, secrets);
+            onLine(stream, rest.slice(0, cut));
+            rest = rest.slice(cut);
         }
         buffer.pending = rest;
     };
@@ -87825,9 +87881,10 @@ function lineSplitter(onLine) {
  * streams come through separate pipes, so one may run ahead: its lines wait until the
  * other has caught up with the stage they belong to, and a reporter sees every line of a
  * stage before that stage's end. The newline the driver writes before each marker is
- * taken out again, so a stage's output reads as it would on its own.
+ * taken out again, so a stage's output reads as it would on its own. A long line is never
+ * cut inside one of `secrets` (see lineSplitter).
  */
-function batchOutput(marker, onLine, onStageEnd) {
+function batchOutput(marker, onLine, onStageEnd, secrets = []) {
     const streams = {
         stdout: { passed: 0, blank: false },
         stderr: { passed: 0, blank: false }
@@ -87870,7 +87927,7 @@ function batchOutput(marker, onLine, onStageEnd) {
         state.blank = line === '';
         if (!state.blank)
             emit(stream, line);
-    });
+    }, secrets);
     return {
         push: lines.push,
         /** Hands on what is left: an unfinished stage's last lines. */
@@ -88413,7 +88470,7 @@ class StageRunner {
                 started = Date.now();
                 inOrder(() => ctx.reporter.stageStarted(instance, next.spec));
             }
-        });
+        }, ctx.secrets);
         let exitCode;
         let failure;
         try {
@@ -88576,7 +88633,7 @@ function serialQueue() {
 }
 /** Hands a process's output to the reporter as lines, and waits while the reporter is behind. */
 function reportedLines(ctx, instance) {
-    const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line));
+    const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line), ctx.secrets);
     const push = (stream, chunk) => {
         lines.push(stream, chunk);
         return ctx.reporter.backlog();
@@ -89032,6 +89089,7 @@ async function untrustedGuard(scope) {
 
 
 
+
 /**
  * How often a run asks the engine whether it is still there: a stage that prints nothing
  * for an hour is fine, an engine that stopped answering meanwhile is not.
@@ -89101,6 +89159,7 @@ async function runPipeline(options) {
                 })
                 : undefined,
             env: options.env,
+            secrets: secretValues(pipeline.variables, options.env),
             images: new ImageStore(client, reporter, options.env)
         };
         // Interrupted while images are pulled: the jobs below all end up cancelled.
@@ -89412,6 +89471,7 @@ function notRun(instance, status, error) {
 
 ;// CONCATENATED MODULE: ./src/engine/run-id.ts
 
+
 /**
  * A new run id: sortable by start time, unique, and safe in container, volume and
  * label names (`20261121-021500-3f9a1c`).
@@ -89419,6 +89479,17 @@ function notRun(instance, status, error) {
 function newRunId(now = new Date()) {
     const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     return `${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+}
+/** What a run id may look like: the characters Docker allows in names, no more than 128. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * `text` when it can be a run id; else a usage error naming `where` (the flag or input):
+ * an empty id would match every run's resources in a sweep by label.
+ */
+function checkRunId(text, where) {
+    if (!RUN_ID.test(text))
+        throw new InputError(`${where} '${text}': expected a run id such as 20261121-021500-3f9a1c (letters, digits, '_', '.', '-')`);
+    return text;
 }
 
 ;// CONCATENATED MODULE: ./src/app/run-session.ts
@@ -90005,37 +90076,9 @@ function stdoutLines() {
 }
 
 ;// CONCATENATED MODULE: ./src/report/secret-masker.ts
+
 /** What the masker writes in place of a secret, as GitHub does. */
 const MASK = '***';
-/** Values shorter than this are not masked: replacing every "1" in a log hides nothing. */
-const MIN_SECRET_LENGTH = 4;
-/**
- * Variables the runner itself sets that carry no secret: masking `${GITHUB_SHA}` or
- * `${HOME}` would only blank out logs. Any name that says it holds a credential is
- * still masked (`GITHUB_TOKEN`).
- */
-const NOT_SECRET = /^(?:(?:GITHUB|RUNNER)_\w+|CI|HOME|PATH|PWD|USER|SHELL|LANG|TERM|TMPDIR|HOSTNAME)$/;
-const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH/i;
-/**
- * The values to mask for a pipeline's `${VAR}`s: every variable it hands to containers
- * except the runner's own plain ones; a value of several lines is masked line by line
- * too (a log shows it a line at a time).
- */
-function secretValues(names, env) {
-    const values = new Set();
-    for (const name of names) {
-        if (NOT_SECRET.test(name) && !CREDENTIAL.test(name))
-            continue;
-        const value = env[name];
-        if (!value)
-            continue;
-        for (const part of [value, ...value.split(/\r?\n/)]) {
-            if (part.trim().length >= MIN_SECRET_LENGTH)
-                values.add(part);
-        }
-    }
-    return [...values];
-}
 /** Replaces secret values with `***` in text, and in every string of a JSON-like value. */
 class SecretMasker {
     secrets;
@@ -90110,6 +90153,14 @@ function text_format_seconds(ms) {
 
 
 /**
+ * The runner reads the legacy `##[command]` form anywhere in a line, so the job prefix
+ * does not stop it as it stops `::command::`: a zero-width space after the `##` does, and
+ * reads the same.
+ */
+function neutraliseLegacyCommands(line) {
+    return line.includes('##[') ? line.replaceAll('##[', '##\u200b[') : line;
+}
+/**
  * Shows a run as plain text lines, each prefixed with its job, so that output of jobs
  * stays attributable when it is grepped or when jobs run side by side. Container stdout
  * and stderr go to one stream so their order is kept. Secrets are masked in every line.
@@ -90118,6 +90169,7 @@ class ConsoleReporter {
     write;
     masker;
     baseDir;
+    runnerLog;
     /** Set when lines go to stdout. */
     stdout;
     constructor(options = {}) {
@@ -90127,6 +90179,7 @@ class ConsoleReporter {
         this.masker = options.masker ?? new SecretMasker();
         this.write = (line) => write(this.masker.mask(line));
         this.baseDir = options.baseDir ?? process.cwd();
+        this.runnerLog = options.runnerLog ?? false;
     }
     runStarted(pipeline, runId) {
         this.write(`run ${runId}: ${pipeline.name} (${pipeline.file})`);
@@ -90138,7 +90191,7 @@ class ConsoleReporter {
         this.write(`[${job.id}] stage ${stage.name} (${stage.type})`);
     }
     output(job, _stream, line) {
-        this.write(`[${job.id}] ${line}`);
+        this.write(`[${job.id}] ${this.runnerLog ? neutraliseLegacyCommands(line) : line}`);
     }
     stageFinished(job, stage, result) {
         const error = result.error ? `: ${result.error}` : '';
@@ -90405,6 +90458,7 @@ function checkReferences(pipeline, raw, source) {
             variables: true,
             noStages: container
         });
+        problems.push(...variablesInName(record(record(rawJob['runs-on']).with), [...at, 'runs-on', 'with'], source));
         check(record(rawJob.strategy).matrix, [...at, 'strategy', 'matrix'], {
             roots: new Set(['params']),
             noStages: 'the matrix is expanded before the run starts'
@@ -90423,6 +90477,24 @@ function checkReferences(pipeline, raw, source) {
         check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids });
     }
     return problems;
+}
+/**
+ * A container's name is shown where secrets are not masked (`docker ps`, the engine's
+ * events, other runs' error messages), and cleaned up first (so the masker no longer finds
+ * the value in it): `${VAR}`, which may hold one, is refused there.
+ */
+function variablesInName(withKeys, at, source) {
+    const name = withKeys.container_name;
+    if (typeof name !== 'string' || !name.includes('${'))
+        return [];
+    const path = [...at, 'container_name'];
+    return [
+        {
+            ...source.textPosition(path, '${'),
+            message: `${describePath(path)}: \${VAR} cannot be used in a container name: names are shown ` +
+                `unmasked (docker ps, the engine's events); use {{ params.* }} or {{ matrix.* }}`
+        }
+    ];
 }
 function checkValue(value, path, scope, pipeline, source) {
     if (Array.isArray(value))
@@ -91246,6 +91318,7 @@ function crossChecks(pipeline, raw, source) {
 
 
 
+
 const cli_main_collect = (value, previous) => [...previous, value];
 /** The text of `--changed-files-from`: a file, or stdin for '-'. */
 async function readChangedFiles(source) {
@@ -91307,7 +91380,10 @@ function cli_main_program(setExit) {
         const result = await runSession({
             plan,
             params,
-            reporter: new ConsoleReporter({ masker }),
+            reporter: new ConsoleReporter({
+                masker,
+                runnerLog: process.env.GITHUB_ACTIONS === 'true'
+            }),
             changedFiles,
             only: opts.job,
             maxParallel: opts.maxParallel,
@@ -91373,9 +91449,10 @@ function cli_main_program(setExit) {
         .description('remove containers, volumes and networks that runs left behind, by label')
         .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
         .action(async (opts) => {
+        const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id');
         const client = new DockerodeClient();
         await client.ping();
-        const removed = await client.removeResources(opts.runId);
+        const removed = await client.removeResources(runId);
         process.stdout.write(`removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`);
     });
     return cli;
@@ -91406,7 +91483,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7516);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2077);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

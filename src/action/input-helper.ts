@@ -7,6 +7,7 @@ import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
+import { checkRunId } from '../engine/run-id.js'
 import { parseMaxParallel } from '../app/run-session.js'
 import { jobPipelineYaml } from './job-inputs.js'
 
@@ -93,7 +94,8 @@ export function getValidateSettings(): { files: string[] } {
 
 /** `actions/cleanup`: one run's leftovers, or (no run id) every ctr-pipeline resource. */
 export function getCleanupSettings(): { runId?: string } {
-  return { runId: core.getInput('run-id').trim() || undefined }
+  const runId = core.getInput('run-id').trim()
+  return { runId: runId === '' ? undefined : checkRunId(runId, "input 'run-id'") }
 }
 
 /** The `actions/job` sub-action's inputs, as a one-job pipeline. */

@@ -14,6 +14,7 @@ import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
+import { checkRunId } from '../engine/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -110,7 +111,10 @@ function program(setExit: (status: number) => void): Command {
         const result = await runSession({
           plan,
           params,
-          reporter: new ConsoleReporter({ masker }),
+          reporter: new ConsoleReporter({
+            masker,
+            runnerLog: process.env.GITHUB_ACTIONS === 'true'
+          }),
           changedFiles,
           only: opts.job,
           maxParallel: opts.maxParallel,
@@ -182,9 +186,10 @@ function program(setExit: (status: number) => void): Command {
     .description('remove containers, volumes and networks that runs left behind, by label')
     .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
     .action(async (opts: { runId?: string }) => {
+      const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id')
       const client = new DockerodeClient()
       await client.ping()
-      const removed = await client.removeResources(opts.runId)
+      const removed = await client.removeResources(runId)
       process.stdout.write(
         `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`
       )

@@ -8,12 +8,14 @@ import { lineSplitter } from './line-splitter.js'
  * streams come through separate pipes, so one may run ahead: its lines wait until the
  * other has caught up with the stage they belong to, and a reporter sees every line of a
  * stage before that stage's end. The newline the driver writes before each marker is
- * taken out again, so a stage's output reads as it would on its own.
+ * taken out again, so a stage's output reads as it would on its own. A long line is never
+ * cut inside one of `secrets` (see lineSplitter).
  */
 export function batchOutput(
   marker: string,
   onLine: (stream: OutputStream, line: string) => void,
-  onStageEnd: (end: StageEnd) => void
+  onStageEnd: (end: StageEnd) => void,
+  secrets: readonly string[] = []
 ): { push: OutputHandler; flush: () => void; ended: () => number } {
   const streams = {
     stdout: { passed: 0, blank: false },
@@ -51,7 +53,7 @@ export function batchOutput(
     if (state.blank) emit(stream, '')
     state.blank = line === ''
     if (!state.blank) emit(stream, line)
-  })
+  }, secrets)
   return {
     push: lines.push,
     /** Hands on what is left: an unfinished stage's last lines. */

@@ -41,6 +41,8 @@ export interface JobRunContext {
   runNetwork: string
   /** Untrusted mode: holds each container to its allow-list before it is built or created. */
   guard?: ContainerGuard
+  /** Values the reporters mask: a long line is never cut inside one. */
+  secrets: readonly string[]
   /** What expressions read: `params`, `run_id`, `needs`, `matrix`, `job` (not `stages`). */
   values: Record<string, unknown>
   /** The environment the run was started in, for `${VAR}`. */
@@ -499,7 +501,8 @@ class StageRunner {
           started = Date.now()
           inOrder(() => ctx.reporter.stageStarted(instance, next.spec))
         }
-      }
+      },
+      ctx.secrets
     )
     let exitCode: number | undefined
     let failure: unknown
@@ -675,7 +678,10 @@ function serialQueue() {
 
 /** Hands a process's output to the reporter as lines, and waits while the reporter is behind. */
 function reportedLines(ctx: JobRunContext, instance: PlannedInstance) {
-  const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line))
+  const lines = lineSplitter(
+    (stream, line) => ctx.reporter.output(instance, stream, line),
+    ctx.secrets
+  )
   const push: OutputHandler = (stream, chunk) => {
     lines.push(stream, chunk)
     return ctx.reporter.backlog()

@@ -5,10 +5,36 @@ import type { OutputHandler, OutputStream } from './docker-client.js'
 export const MAX_LINE_CHARS = 64 * 1024
 
 /**
- * Turns chunks of stdout and stderr into whole lines, per stream, so that reporters never
- * see half a line or a UTF-8 character cut in two. `flush` hands over an unterminated tail.
+ * Where to cut a line too long to hand over whole: at `MAX_LINE_CHARS`, or before a secret
+ * that would straddle that point, since the masker sees one piece at a time and would find
+ * neither half. A secret that starts the line is not moved past: the line is cut after it.
  */
-export function lineSplitter(onLine: (stream: OutputStream, line: string) => void) {
+export function cutPoint(text: string, secrets: readonly string[]): number {
+  let cut = MAX_LINE_CHARS
+  // Moving the cut back can put it inside another secret: look again until none straddles.
+  for (let moved = true; moved;) {
+    moved = false
+    for (const secret of secrets) {
+      // Only an occurrence that starts less than its length before the cut can straddle it.
+      const at = text.indexOf(secret, Math.max(0, cut - secret.length + 1))
+      if (at === -1 || at >= cut) continue
+      if (at === 0) return secret.length
+      cut = at
+      moved = true
+    }
+  }
+  return cut
+}
+
+/**
+ * Turns chunks of stdout and stderr into whole lines, per stream, so that reporters never
+ * see half a line, a UTF-8 character or one of `secrets` cut in two. `flush` hands over an
+ * unterminated tail.
+ */
+export function lineSplitter(
+  onLine: (stream: OutputStream, line: string) => void,
+  secrets: readonly string[] = []
+) {
   const buffers = {
     stdout: { decoder: new StringDecoder('utf8'), pending: '' },
     stderr: { decoder: new StringDecoder('utf8'), pending: '' }
@@ -19,8 +45,9 @@ export function lineSplitter(onLine: (stream: OutputStream, line: string) => voi
     let rest = lines.pop() ?? ''
     for (const line of lines) onLine(stream, line.endsWith('\r') ? line.slice(0, -1) : line)
     while (rest.length >= MAX_LINE_CHARS) {
-      onLine(stream, rest.slice(0, MAX_LINE_CHARS))
-      rest = rest.slice(MAX_LINE_CHARS)
+      const cut = cutPoint(rest, secrets)
+      onLine(stream, rest.slice(0, cut))
+      rest = rest.slice(cut)
     }
     buffer.pending = rest
   }

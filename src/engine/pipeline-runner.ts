@@ -17,6 +17,7 @@ import type { PipelinePlan, PlannedInstance, PlannedJob } from '../plan/pipeline
 import { expressionScope, type Outcome } from '../spec/expression.js'
 import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
+import { secretValues } from '../spec/secret-values.js'
 import { EngineLostError, messageOf, type DockerClient } from './docker-client.js'
 import { ImageStore } from './image-store.js'
 import { untilAborted } from './abortable.js'
@@ -138,6 +139,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
           })
         : undefined,
       env: options.env,
+      secrets: secretValues(pipeline.variables, options.env),
       images: new ImageStore(client, reporter, options.env)
     }
     // Interrupted while images are pulled: the jobs below all end up cancelled.

@@ -15,6 +15,20 @@ export interface ReporterOptions {
   masker?: SecretMasker
   /** Annotated files are shown relative to this folder (default: the current one). */
   baseDir?: string
+  /**
+   * The output goes to a GitHub runner's log (the CLI in a `run:` step): container output
+   * must not issue workflow commands there (see neutraliseLegacyCommands).
+   */
+  runnerLog?: boolean
+}
+
+/**
+ * The runner reads the legacy `##[command]` form anywhere in a line, so the job prefix
+ * does not stop it as it stops `::command::`: a zero-width space after the `##` does, and
+ * reads the same.
+ */
+export function neutraliseLegacyCommands(line: string): string {
+  return line.includes('##[') ? line.replaceAll('##[', '##\u200b[') : line
 }
 
 /**
@@ -26,6 +40,7 @@ export class ConsoleReporter implements RunReporter {
   protected readonly write: (line: string) => void
   protected readonly masker: SecretMasker
   protected readonly baseDir: string
+  private readonly runnerLog: boolean
   /** Set when lines go to stdout. */
   private readonly stdout: BlockWriter | undefined
 
@@ -36,6 +51,7 @@ export class ConsoleReporter implements RunReporter {
     this.masker = options.masker ?? new SecretMasker()
     this.write = (line) => write(this.masker.mask(line))
     this.baseDir = options.baseDir ?? process.cwd()
+    this.runnerLog = options.runnerLog ?? false
   }
 
   runStarted(pipeline: Pipeline, runId: string): void {
@@ -51,7 +67,7 @@ export class ConsoleReporter implements RunReporter {
   }
 
   output(job: PlannedInstance, _stream: OutputStream, line: string): void {
-    this.write(`[${job.id}] ${line}`)
+    this.write(`[${job.id}] ${this.runnerLog ? neutraliseLegacyCommands(line) : line}`)
   }
 
   stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {

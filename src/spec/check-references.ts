@@ -46,6 +46,9 @@ export function checkReferences(
       variables: true,
       noStages: container
     })
+    problems.push(
+      ...variablesInName(record(record(rawJob['runs-on']).with), [...at, 'runs-on', 'with'], source)
+    )
     check(record(rawJob.strategy).matrix, [...at, 'strategy', 'matrix'], {
       roots: new Set(['params']),
       noStages: 'the matrix is expanded before the run starts'
@@ -63,6 +66,25 @@ export function checkReferences(
     check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids })
   }
   return problems
+}
+
+/**
+ * A container's name is shown where secrets are not masked (`docker ps`, the engine's
+ * events, other runs' error messages), and cleaned up first (so the masker no longer finds
+ * the value in it): `${VAR}`, which may hold one, is refused there.
+ */
+function variablesInName(withKeys: Record<string, unknown>, at: DocPath, source: YamlSource) {
+  const name = withKeys.container_name
+  if (typeof name !== 'string' || !name.includes('${')) return []
+  const path = [...at, 'container_name']
+  return [
+    {
+      ...source.textPosition(path, '${'),
+      message:
+        `${describePath(path)}: \${VAR} cannot be used in a container name: names are shown ` +
+        `unmasked (docker ps, the engine's events); use {{ params.* }} or {{ matrix.* }}`
+    }
+  ]
 }
 
 function checkValue(
