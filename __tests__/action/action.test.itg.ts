@@ -66,6 +66,33 @@ describe('the bundled action', () => {
     expect(tail.slice(-2)).toEqual(['100', '<row 7> & more'])
   })
 
+  it('sets status, result, result-file and the summary when the job outputs are too big for GitHub', async () => {
+    const inline = [
+      'jobs:',
+      '  j:',
+      '    runs-on: {with: {image: ctr-fixtures/busybox:latest}}',
+      '    stages:',
+      `      - {name: a, type: sh, run: 'printf blob= >> "$CTR_OUTPUT"; head -c 300000 /dev/zero | tr "\\0" x >> "$CTR_OUTPUT"'}`,
+      '    outputs: {blob: "{{ stages.a.outputs.blob }}"}',
+      ''
+    ].join('\n')
+    const runner = runnerEnv({ pipeline: inline })
+    const { code, stdout } = await runNode(ACTION, [], runner.env)
+    expect(code).toBe(1)
+    const outputs = runner.read('output')
+    expect(outputs.status).toBe('success')
+    const resultFile = outputs['result-file']
+    const error = `the job outputs take 586 KiB, more than the 512 KiB the action may set (GitHub keeps at most 1 MB of outputs per job): they are in the result file, ${resultFile}; write large values to a file in $CTR_WORKSPACE or an artifact, and output its path`
+    expect(stdout).toContain(`::error::${error}`)
+    expect(JSON.parse(outputs.outputs)).toEqual({ too_large: error, result_file: resultFile })
+    expect(JSON.parse(outputs.result)).toMatchObject({ status: 'success' })
+    const whole = JSON.parse(readFileSync(resultFile, 'utf8')) as {
+      jobs: { outputs: Record<string, string> }[]
+    }
+    expect(whole.jobs[0].outputs.blob).toHaveLength(300_000)
+    expect(runner.summary()).toContain('success')
+  })
+
   it.each([
     [{ pipeline: 'nope.yml' }, "input 'pipeline': no file 'nope.yml'"],
     [

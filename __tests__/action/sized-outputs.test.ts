@@ -51,7 +51,7 @@ describe('sizeOutputs', () => {
     ['then all but each status', 3000, 10, 'everything but each instance status'],
     ['then the jobs', 200_000, 0, 'the jobs left out']
   ])('%s', (_name, instances, bytes, truncated) => {
-    const sized = sizeOutputs(result(instances, bytes), { job: { n: ['1'] } })
+    const sized = sizeOutputs(result(instances, bytes), { job: { n: ['1'] } }, '/tmp/r.json')
     const parsed = JSON.parse(sized.result) as { truncated?: string; status: string }
     expect(parsed.status).toBe('success')
     expect(sized.truncated).toBe(truncated !== undefined)
@@ -62,10 +62,22 @@ describe('sizeOutputs', () => {
     )
   })
 
-  it('refuses job outputs over its limit, naming the size', () => {
+  it('replaces job outputs over its limit by a pointer, naming the size, and keeps the rest', () => {
     const big = { job: { blob: 'x'.repeat(JOB_OUTPUTS_LIMIT_BYTES / 2) } }
-    expect(() => sizeOutputs(result(1, 0), big)).toThrow(
-      /the job outputs take 513 KiB, more than the 512 KiB .* write large values to a file/
-    )
+    const sized = sizeOutputs(result(2, 10), big, '/tmp/r.json')
+    const error =
+      'the job outputs take 513 KiB, more than the 512 KiB the action may set (GitHub keeps at most 1 MB of outputs per job): they are in the result file, /tmp/r.json; write large values to a file in $CTR_WORKSPACE or an artifact, and output its path'
+    expect(sized.outputsError).toBe(error)
+    expect(JSON.parse(sized.outputs)).toEqual({ too_large: error, result_file: '/tmp/r.json' })
+    // The result document is still there, whole: the outputs took no room from it.
+    expect(sized.truncated).toBe(false)
+    expect((JSON.parse(sized.result) as { jobs: unknown[] }).jobs).toHaveLength(2)
+  })
+
+  it('sets no error for job outputs right at its limit', () => {
+    const exact = { j: 'x'.repeat(JOB_OUTPUTS_LIMIT_BYTES / 2 - '{"j":""}'.length) }
+    const sized = sizeOutputs(result(1, 0), exact, '/tmp/r.json')
+    expect(outputBytes(sized.outputs)).toBe(JOB_OUTPUTS_LIMIT_BYTES)
+    expect(sized.outputsError).toBeUndefined()
   })
 })

@@ -242,6 +242,72 @@ jobs:
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 
+  it.each([
+    [
+      'the default 1 MiB',
+      {},
+      2 * 1024 ** 2,
+      'output',
+      '$CTR_OUTPUT holds 2 MiB, more than the 1 MiB'
+    ],
+    [
+      'CTR_OUTPUT_LIMIT=64k',
+      { CTR_OUTPUT_LIMIT: '64k' },
+      100_000,
+      'output',
+      '$CTR_OUTPUT holds 97.7 KiB, more than the 64 KiB'
+    ],
+    [
+      'CTR_OUTPUT_LIMIT=64k',
+      { CTR_OUTPUT_LIMIT: '64k' },
+      100_000,
+      'annotations',
+      '$CTR_ANNOTATIONS holds 97.7 KiB, more than the 64 KiB'
+    ]
+  ])(
+    'a stage writing past %s fails its job cleanly and leaves nothing (%#)',
+    async (_name, env, bytes, file, message) => {
+      const result = path.join(tempDir(), 'result.json')
+      const variable = file === 'output' ? 'CTR_OUTPUT' : 'CTR_ANNOTATIONS'
+      const yaml = `jobs:
+  big:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: write, type: sh, run: 'head -c ${bytes} /dev/zero | tr "\\0" x >> "$${variable}"'}
+  after:
+    needs: [big]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: never, type: sh, run: "true"}]
+`
+      const { code, stdout, stderr } = await runNode(
+        CLI,
+        ['run', pipelineFile(yaml), '--result', result],
+        env
+      )
+      expect(stderr).not.toContain('    at ')
+      expect(code).toBe(1)
+      const why = `${message} a stage may write there (CTR_OUTPUT_LIMIT): write large values to a file in $CTR_WORKSPACE and output its path`
+      expect(stdout).toContain(why)
+      const document = JSON.parse(readFileSync(result, 'utf8')) as {
+        jobs: { id: string; status: string; error?: string }[]
+      }
+      expect(document.jobs.map((j) => [j.id, j.status])).toEqual([
+        ['big', 'failure'],
+        ['after', 'skipped']
+      ])
+    }
+  )
+
+  it.each(['lots', '0', '1t'])('CTR_OUTPUT_LIMIT=%s is a usage error (exit 2)', async (value) => {
+    const { code, stderr } = await runNode(CLI, ['run', 'examples/quickstart.yml'], {
+      CTR_OUTPUT_LIMIT: value
+    })
+    expect(code).toBe(2)
+    expect(stderr.trim()).toBe(
+      `CTR_OUTPUT_LIMIT is '${value}': expected a size such as 1m or 65536, at most 256m`
+    )
+  })
+
   it.each(['', ' ', '*', 'a b', '-x', 'x'.repeat(129)])(
     'cleanup --run-id %j is a usage error (exit 2) that removes nothing',
     async (id) => {

@@ -77,8 +77,35 @@ describe('parsePipeline', () => {
     ])
   })
 
+  // Each message at the exact place the parser stopped: all of them once said 1:1.
   it.each([
-    ['a YAML syntax error', 'jobs:\n  a: [1, 2\n', /^p\.yml:\d+:\d+: YAML syntax error/],
+    [
+      'jobs:\n  a: [1, 2\n',
+      'p.yml:3:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]'
+    ],
+    ['a: 1\nb: "x\n', 'p.yml:3:1: YAML syntax error: Missing closing "quote'],
+    [
+      'jobs:\n  - b\n c: 1\n',
+      'p.yml:3:1: YAML syntax error: All mapping items must start at the same column'
+    ],
+    [
+      'a: b: c\n',
+      'p.yml:1:4: YAML syntax error: Nested mappings are not allowed in compact mappings'
+    ],
+    ['jobs:\n\tx: 1\n', 'p.yml:2:1: YAML syntax error: Tabs are not allowed as indentation'],
+    [
+      'jobs: {}\n---\nb: 2\n',
+      "p.yml:2:1: YAML syntax error: a pipeline file holds one YAML document: remove this '---'"
+    ],
+    [
+      'x: [a, b]]\n',
+      'p.yml:1:10: YAML syntax error: Unexpected flow-seq-end token in YAML stream: "]"'
+    ]
+  ])('the syntax error in %j is at its line and column', (text, message) => {
+    expect(problemsOf(text)[0]).toBe(message)
+  })
+
+  it.each([
     [
       'a misspelt key, with a suggestion',
       job(`${withImage}        enviroment: {A: b}\n`),

@@ -1,4 +1,4 @@
-import { formatMemory, parseCpu, parseMemory } from '../../src/spec/quantities.js'
+import { describeSize, formatMemory, parseCpu, parseMemory } from '../../src/spec/quantities.js'
 
 describe('parseMemory', () => {
   it.each([
@@ -41,4 +41,18 @@ describe('formatMemory', () => {
     expect(formatMemory(bytes)).toBe(text)
     expect(parseMemory(text)).toBe(bytes)
   })
+})
+
+describe('describeSize', () => {
+  it.each([
+    [0, '0 bytes'],
+    [1023, '1023 bytes'],
+    [1024, '1 KiB'],
+    [1024 ** 2, '1 MiB'],
+    [1024 ** 2 + 1, '1 MiB'],
+    [600 * 1024 ** 2, '600 MiB'],
+    [1.25 * 1024 ** 3, '1.3 GiB'],
+    [1023.96 * 1024, '1 MiB'],
+    [5 * 1024 ** 5, '5120 TiB']
+  ])('%s -> %s', (bytes, text) => expect(describeSize(bytes)).toBe(text))
 })

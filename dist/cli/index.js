@@ -83810,6 +83810,19 @@ class EngineUnavailableError extends Error {
 class EngineLostError extends EngineUnavailableError {
     name = 'EngineLostError';
 }
+/** A file read from a container is larger than the caller allows. */
+class FileTooLargeError extends Error {
+    file;
+    sizeBytes;
+    limitBytes;
+    name = 'FileTooLargeError';
+    constructor(file, sizeBytes, limitBytes) {
+        super(`${file} is ${sizeBytes} bytes, more than the ${limitBytes} allowed`);
+        this.file = file;
+        this.sizeBytes = sizeBytes;
+        this.limitBytes = limitBytes;
+    }
+}
 /** How long a call to the engine that is not a stream may take, unless told otherwise. */
 const DEFAULT_ENGINE_TIMEOUT_MS = 60_000;
 /**
@@ -84183,25 +84196,36 @@ class DockerodeClient {
         }
         await ignoreMissing(this.call('wait for a killed container', (o) => container.wait({ condition: 'not-running', ...o })));
     }
-    async readFiles(containerId, dirPath) {
+    async readFiles(containerId, dirPath, limitBytes) {
         const files = new Map();
         const archive = await this.archive(containerId, dirPath);
         if (!archive)
             return files;
         const extract = tar_stream.extract();
-        extract.on('entry', (header, entry, next) => {
-            const chunks = [];
-            entry.on('data', (chunk) => chunks.push(chunk));
-            entry.on('end', () => {
-                // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
-                const parts = header.name.split('/').filter(Boolean);
-                if (header.type === 'file' && parts.length === 2)
-                    files.set(parts[1], Buffer.concat(chunks).toString('utf8'));
-                next();
-            });
-            entry.resume();
-        });
         await new Promise((resolve, reject) => {
+            extract.on('entry', (header, entry, next) => {
+                // The tar header says the size: a 600 MB file is refused without reading it.
+                if ((header.size ?? 0) > limitBytes) {
+                    const name = header.name.split('/').filter(Boolean).at(-1) ?? header.name;
+                    reject(new FileTooLargeError(name, header.size ?? 0, limitBytes));
+                    // Stopped without an error of their own: the rejection above is the one reported.
+                    entry.on('error', () => undefined);
+                    extract.on('error', () => undefined);
+                    archive.destroy();
+                    extract.destroy();
+                    return;
+                }
+                const chunks = [];
+                entry.on('data', (chunk) => chunks.push(chunk));
+                entry.on('end', () => {
+                    // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
+                    const parts = header.name.split('/').filter(Boolean);
+                    if (header.type === 'file' && parts.length === 2)
+                        files.set(parts[1], Buffer.concat(chunks).toString('utf8'));
+                    next();
+                });
+                entry.resume();
+            });
             extract.on('finish', resolve);
             extract.on('error', reject);
             archive.pipe(extract);
@@ -86400,6 +86424,150 @@ function expression_truthy(value) {
     return !(value === false || value === 0 || value === '' || value === null || value === undefined);
 }
 
+;// CONCATENATED MODULE: ./src/spec/quantities.ts
+const MEMORY_UNITS = {
+    '': 1,
+    b: 1,
+    k: 1024,
+    kb: 1024,
+    ki: 1024,
+    m: 1024 ** 2,
+    mb: 1024 ** 2,
+    mi: 1024 ** 2,
+    g: 1024 ** 3,
+    gb: 1024 ** 3,
+    gi: 1024 ** 3,
+    t: 1024 ** 4,
+    tb: 1024 ** 4,
+    ti: 1024 ** 4
+};
+/**
+ * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
+ * Units are binary, as Docker's are. Returns undefined for text that is not a size.
+ */
+function parseMemory(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    const unit = MEMORY_UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return undefined;
+    const bytes = Math.round(Number(match[1]) * unit);
+    return bytes > 0 ? bytes : undefined;
+}
+/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or Kubernetes millicores `500m`. */
+function parseCpu(text) {
+    const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    const cpus = Number(match[1]) / (match[2] ? 1000 : 1);
+    const nano = Math.round(cpus * 1e9);
+    return nano > 0 ? nano : undefined;
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Milliseconds in `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. */
+function parseDuration(text) {
+    const trimmed = text.trim();
+    if (/^\d+(?:\.\d+)?$/.test(trimmed))
+        return Math.round(Number(trimmed) * 1000);
+    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed)
+        return undefined;
+    return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0));
+}
+/**
+ * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
+ * `2g`), as a user would write it in `resources.memory`.
+ */
+function formatMemory(bytes) {
+    for (const [unit, size] of [
+        ['t', 1024 ** 4],
+        ['g', 1024 ** 3],
+        ['m', 1024 ** 2],
+        ['k', 1024]
+    ]) {
+        if (bytes % size === 0)
+            return `${bytes / size}${unit}`;
+    }
+    return `${bytes}b`;
+}
+/** A byte count for a message: `512 bytes`, `1 MiB`, `600.5 MiB` (one decimal at most). */
+function describeSize(bytes) {
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    if (bytes < 1024)
+        return `${bytes} bytes`;
+    let value = bytes;
+    let unit = units[0];
+    for (const next of units) {
+        value /= 1024;
+        unit = next;
+        // Rounded, 1023.96 KiB would read 1024 KiB: that is the next unit's 1.
+        if (Number(value.toFixed(1)) < 1024)
+            break;
+    }
+    return `${Number(value.toFixed(1))} ${unit}`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/output-file.ts
+
+
+/**
+ * How much a stage may write to `$CTR_OUTPUT` (and to `$CTR_ANNOTATIONS`): GitHub keeps
+ * 1 MiB of outputs per job, and the files are read into memory whole.
+ */
+const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 ** 2;
+/** The largest `CTR_OUTPUT_LIMIT` taken: beyond it a file no longer fits in one string. */
+const MAX_OUTPUT_LIMIT_BYTES = 256 * 1024 ** 2;
+/**
+ * `CTR_OUTPUT_LIMIT`: the size a stage's output file may reach (`1m`, `4Mi`, `65536`);
+ * unset, DEFAULT_OUTPUT_LIMIT_BYTES. Anything else is a usage error.
+ */
+function outputLimitFromEnv(env) {
+    const text = env.CTR_OUTPUT_LIMIT;
+    if (text === undefined || text === '')
+        return DEFAULT_OUTPUT_LIMIT_BYTES;
+    const bytes = parseMemory(text);
+    if (bytes === undefined || bytes > MAX_OUTPUT_LIMIT_BYTES)
+        throw new InputError(`CTR_OUTPUT_LIMIT is '${text}': expected a size such as 1m or 65536, at most ${formatMemory(MAX_OUTPUT_LIMIT_BYTES)}`);
+    return bytes;
+}
+/**
+ * Parses what a stage wrote to `$CTR_OUTPUT`: `key=value` lines and `key<<DELIM` blocks,
+ * as GitHub Actions' `$GITHUB_OUTPUT`. Returns the outputs, or throws on a block that
+ * never closes (naming the key), since a silently truncated value is worse.
+ */
+function parseOutputFile(text) {
+    const outputs = {};
+    const lines = text.split('\n');
+    if (lines.at(-1) === '')
+        lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].replace(/\r$/, '');
+        if (line.trim() === '')
+            continue;
+        const heredoc = line.indexOf('<<');
+        const equals = line.indexOf('=');
+        if (heredoc > 0 && (equals < 0 || heredoc < equals)) {
+            const key = line.slice(0, heredoc);
+            const delimiter = line.slice(heredoc + 2);
+            const body = [];
+            i += 1;
+            while (i < lines.length && lines[i].replace(/\r$/, '') !== delimiter)
+                body.push(lines[i++]);
+            if (i >= lines.length)
+                throw new Error(`output '${key}': no closing '${delimiter}' line`);
+            outputs[key] = body.join('\n');
+        }
+        else if (equals > 0) {
+            outputs[line.slice(0, equals)] = line.slice(equals + 1);
+        }
+        else {
+            throw new Error(`output line ${i + 1} is neither 'key=value' nor 'key<<DELIMITER': '${line}'`);
+        }
+    }
+    return outputs;
+}
+
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -87189,74 +87357,6 @@ function untilAborted(work, signal) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/spec/quantities.ts
-const MEMORY_UNITS = {
-    '': 1,
-    b: 1,
-    k: 1024,
-    kb: 1024,
-    ki: 1024,
-    m: 1024 ** 2,
-    mb: 1024 ** 2,
-    mi: 1024 ** 2,
-    g: 1024 ** 3,
-    gb: 1024 ** 3,
-    gi: 1024 ** 3,
-    t: 1024 ** 4,
-    tb: 1024 ** 4,
-    ti: 1024 ** 4
-};
-/**
- * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
- * Units are binary, as Docker's are. Returns undefined for text that is not a size.
- */
-function parseMemory(text) {
-    const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
-    if (!match)
-        return undefined;
-    const unit = MEMORY_UNITS[match[2].toLowerCase()];
-    if (unit === undefined)
-        return undefined;
-    const bytes = Math.round(Number(match[1]) * unit);
-    return bytes > 0 ? bytes : undefined;
-}
-/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or Kubernetes millicores `500m`. */
-function parseCpu(text) {
-    const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
-    if (!match)
-        return undefined;
-    const cpus = Number(match[1]) / (match[2] ? 1000 : 1);
-    const nano = Math.round(cpus * 1e9);
-    return nano > 0 ? nano : undefined;
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** Milliseconds in `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. */
-function parseDuration(text) {
-    const trimmed = text.trim();
-    if (/^\d+(?:\.\d+)?$/.test(trimmed))
-        return Math.round(Number(trimmed) * 1000);
-    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed)
-        return undefined;
-    return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0));
-}
-/**
- * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
- * `2g`), as a user would write it in `resources.memory`.
- */
-function formatMemory(bytes) {
-    for (const [unit, size] of [
-        ['t', 1024 ** 4],
-        ['g', 1024 ** 3],
-        ['m', 1024 ** 2],
-        ['k', 1024]
-    ]) {
-        if (bytes % size === 0)
-            return `${bytes / size}${unit}`;
-    }
-    return `${bytes}b`;
-}
-
 ;// CONCATENATED MODULE: ./src/plan/container-plan.ts
 
 
@@ -88009,45 +88109,8 @@ function annotation_file_unescape(text) {
     return text.replace(/%(25|0A|0D|2C|3A)/gi, (_, code) => String.fromCharCode(parseInt(code, 16)));
 }
 
-;// CONCATENATED MODULE: ./src/engine/output-file.ts
-/**
- * Parses what a stage wrote to `$CTR_OUTPUT`: `key=value` lines and `key<<DELIM` blocks,
- * as GitHub Actions' `$GITHUB_OUTPUT`. Returns the outputs, or throws on a block that
- * never closes (naming the key), since a silently truncated value is worse.
- */
-function parseOutputFile(text) {
-    const outputs = {};
-    const lines = text.split('\n');
-    if (lines.at(-1) === '')
-        lines.pop();
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i].replace(/\r$/, '');
-        if (line.trim() === '')
-            continue;
-        const heredoc = line.indexOf('<<');
-        const equals = line.indexOf('=');
-        if (heredoc > 0 && (equals < 0 || heredoc < equals)) {
-            const key = line.slice(0, heredoc);
-            const delimiter = line.slice(heredoc + 2);
-            const body = [];
-            i += 1;
-            while (i < lines.length && lines[i].replace(/\r$/, '') !== delimiter)
-                body.push(lines[i++]);
-            if (i >= lines.length)
-                throw new Error(`output '${key}': no closing '${delimiter}' line`);
-            outputs[key] = body.join('\n');
-        }
-        else if (equals > 0) {
-            outputs[line.slice(0, equals)] = line.slice(equals + 1);
-        }
-        else {
-            throw new Error(`output line ${i + 1} is neither 'key=value' nor 'key<<DELIMITER': '${line}'`);
-        }
-    }
-    return outputs;
-}
-
 ;// CONCATENATED MODULE: ./src/engine/job-runner.ts
+
 
 
 
@@ -88575,7 +88638,15 @@ class StageRunner {
     }
     /** Reads what a stage wrote to `$CTR_OUTPUT` and `$CTR_ANNOTATIONS`. */
     async readStageFiles(stateDir, stageResult) {
-        const written = await this.ctx.client.readFiles(this.containerId, stateDir);
+        const limit = this.ctx.outputLimitBytes;
+        const written = await this.ctx.client
+            .readFiles(this.containerId, stateDir, limit)
+            .catch((error) => {
+            if (!(error instanceof FileTooLargeError))
+                throw error;
+            const variable = error.file === 'annotations' ? '$CTR_ANNOTATIONS' : '$CTR_OUTPUT';
+            throw new Error(`${variable} holds ${describeSize(error.sizeBytes)}, more than the ${describeSize(limit)} a stage may write there (CTR_OUTPUT_LIMIT): write large values to a file in $CTR_WORKSPACE and output its path`);
+        });
         this.readAnnotations(written.get('annotations'), stageResult);
         const output = written.get('output');
         if (output)
@@ -89090,6 +89161,7 @@ async function untrustedGuard(scope) {
 
 
 
+
 /**
  * How often a run asks the engine whether it is still there: a stage that prints nothing
  * for an hour is fine, an engine that stopped answering meanwhile is not.
@@ -89160,6 +89232,7 @@ async function runPipeline(options) {
                 : undefined,
             env: options.env,
             secrets: secretValues(pipeline.variables, options.env),
+            outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
             images: new ImageStore(client, reporter, options.env)
         };
         // Interrupted while images are pulled: the jobs below all end up cancelled.
@@ -89498,6 +89571,7 @@ function checkRunId(text, where) {
 
 
 
+
 /** The exit statuses of the contract. */
 const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 };
 /** A max-parallel value as typed (flag or input): a whole number of at least 1, else undefined. */
@@ -89538,6 +89612,7 @@ async function runSession(options) {
         if (refused.length > 0)
             throw new SpecError(refused);
     }
+    const outputLimitBytes = outputLimitFromEnv(process.env);
     const client = options.client ?? new DockerodeClient();
     const runId = newRunId();
     const controller = new AbortController();
@@ -89571,6 +89646,7 @@ async function runSession(options) {
             maxParallel: options.maxParallel,
             artifactsDir: options.artifactsDir,
             keep: options.keep,
+            outputLimitBytes,
             untrusted: options.untrusted ? { workspace } : undefined,
             changedFiles: options.changedFiles,
             signal: controller.signal
@@ -89604,20 +89680,76 @@ function describeError(error) {
 ;// CONCATENATED MODULE: ./src/spec/job-order.ts
 /**
  * Jobs in an order where each comes after everything it needs: declaration order, except
- * that a job waits for its needs. Returns the jobs that could not be placed (a cycle)
- * in `blocked`.
+ * that a job waits for its needs (at each step, the first declared job that is ready).
+ * Returns the jobs that could not be placed (a cycle, or a need on no job) in `blocked`.
+ * Linear but for a heap of ready jobs: pipelines with tens of thousands of jobs are
+ * generated, and validation orders them on every load.
  */
 function orderJobs(jobs) {
+    const waiting = jobs.map((j) => j.needs.length);
+    const dependents = new Map();
+    jobs.forEach((job, index) => {
+        for (const need of job.needs) {
+            const list = dependents.get(need);
+            if (list)
+                list.push(index);
+            else
+                dependents.set(need, [index]);
+        }
+    });
+    const ready = new MinHeap();
+    waiting.forEach((count, index) => count === 0 && ready.push(index));
     const order = [];
     const placed = new Set();
-    let remaining = [...jobs];
-    for (;;) {
-        const next = remaining.find((j) => j.needs.every((n) => placed.has(n)));
-        if (!next)
-            return { order, blocked: remaining };
-        order.push(next);
-        placed.add(next.id);
-        remaining = remaining.filter((j) => j !== next);
+    for (let index = ready.pop(); index !== undefined; index = ready.pop()) {
+        const job = jobs[index];
+        order.push(job);
+        // A second job with the same id (reported elsewhere) must not release its dependents twice.
+        if (placed.has(job.id))
+            continue;
+        placed.add(job.id);
+        for (const dependent of dependents.get(job.id) ?? []) {
+            if (--waiting[dependent] === 0)
+                ready.push(dependent);
+        }
+    }
+    const blocked = order.length === jobs.length ? [] : jobs.filter((_, i) => waiting[i] > 0);
+    return { order, blocked };
+}
+/** Indexes, smallest first: the declaration order among the jobs that are ready. */
+class MinHeap {
+    items = [];
+    push(value) {
+        const items = this.items;
+        let i = items.push(value) - 1;
+        while (i > 0) {
+            const parent = (i - 1) >> 1;
+            if (items[parent] <= value)
+                break;
+            items[i] = items[parent];
+            i = parent;
+        }
+        items[i] = value;
+    }
+    pop() {
+        const items = this.items;
+        const top = items[0];
+        const last = items.pop();
+        if (items.length > 0 && last !== undefined) {
+            let i = 0;
+            for (;;) {
+                const left = 2 * i + 1;
+                if (left >= items.length)
+                    break;
+                const child = left + 1 < items.length && items[left + 1] < items[left] ? left + 1 : left;
+                if (items[child] >= last)
+                    break;
+                items[i] = items[child];
+                i = child;
+            }
+            items[i] = last;
+        }
+        return top;
     }
 }
 /** A cycle through `needs`, written from its first job back to it (`a -> c -> b -> a`). */
@@ -89628,12 +89760,13 @@ function findCycle(jobs) {
     const byId = new Map(blocked.map((j) => [j.id, j]));
     // Every blocked job waits on another blocked job, so walking needs must revisit one.
     const path = [];
+    const step = new Map();
     let current = blocked[0];
-    while (!path.includes(current.id)) {
-        path.push(current.id);
+    while (!step.has(current.id)) {
+        step.set(current.id, path.push(current.id) - 1);
         current = byId.get(current.needs.find((n) => byId.has(n)));
     }
-    return [...path.slice(path.indexOf(current.id)), current.id];
+    return [...path.slice(step.get(current.id)), current.id];
 }
 
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
@@ -90283,6 +90416,12 @@ function describePath(path) {
         return 'the pipeline';
     return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
+/** The parser's first line, except where it names its own API instead of the user's fix. */
+function syntaxMessage(code, message) {
+    if (code === 'MULTIPLE_DOCS')
+        return "a pipeline file holds one YAML document: remove this '---'";
+    return message.split('\n')[0];
+}
 /**
  * A parsed YAML file that keeps its text and node ranges, so that any problem found
  * later (by the schema, by cross-checks, in an expression) can be pointed at the exact
@@ -90299,17 +90438,17 @@ class YamlSource {
         this.doc = doc;
         this.lines = lines;
     }
+    keyIndex = new WeakMap();
     /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
     static parse(text, file) {
         const lines = new dist/* LineCounter */.HN();
         // Duplicate keys are found by our own walk, which can say where the first one was.
         const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
         const source = new YamlSource(file, text, doc, lines);
+        // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
         const problems = doc.errors.map((e) => ({
-            file,
-            line: e.linePos?.[0].line ?? 1,
-            col: e.linePos?.[0].col ?? 1,
-            message: `YAML syntax error: ${e.message.split('\n')[0]}`
+            ...source.offsetPosition(e.pos[0]),
+            message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
         }));
         if (problems.length === 0)
             problems.push(...source.aliasProblems());
@@ -90349,7 +90488,7 @@ class YamlSource {
             const parent = this.nodeAt(path.slice(0, -1));
             const last = path[path.length - 1];
             if ((0,dist/* isMap */.jh)(parent)) {
-                const pair = parent.items.find((p) => (0,dist/* isScalar */.jn)(p.key) && String(p.key.value) === String(last));
+                const pair = this.pairOf(parent, last);
                 if (pair)
                     return this.at(pair.key);
             }
@@ -90379,7 +90518,7 @@ class YamlSource {
         let node = this.doc.contents;
         for (const segment of path) {
             if ((0,dist/* isMap */.jh)(node)) {
-                node = node.items.find((p) => (0,dist/* isScalar */.jn)(p.key) && String(p.key.value) === String(segment))?.value;
+                node = this.pairOf(node, segment)?.value;
             }
             else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
                 node = node.items[segment];
@@ -90388,6 +90527,25 @@ class YamlSource {
                 return undefined;
         }
         return node;
+    }
+    /**
+     * The first entry with this key: looked up in an index built once per map, because
+     * every position asked for walks from the top and `jobs:` can hold tens of thousands.
+     */
+    pairOf(map, key) {
+        let index = this.keyIndex.get(map);
+        if (!index) {
+            index = new Map();
+            for (const pair of map.items) {
+                if (!(0,dist/* isScalar */.jn)(pair.key))
+                    continue;
+                const text = String(pair.key.value);
+                if (!index.has(text))
+                    index.set(text, pair);
+            }
+            this.keyIndex.set(map, index);
+        }
+        return index.get(String(key));
     }
     nearest(path) {
         for (let depth = path.length; depth > 0; depth--) {

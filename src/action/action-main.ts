@@ -67,7 +67,7 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   } finally {
     reporter.resumeCommands()
   }
-  await setOutputs(mode, plan, result, settings)
+  const sized = await setOutputs(mode, plan, result, settings)
   const markdown = (limitBytes?: number) =>
     summaryMarkdown(plan, result, reporter.logs, { baseDir: settings.workspace, limitBytes })
   if (settings.summary && process.env.GITHUB_STEP_SUMMARY)
@@ -80,6 +80,7 @@ async function main(mode: 'run' | 'job'): Promise<void> {
       await markdown(COMMENT_LIMIT_CHARS - 200)
     )
   if (settings.uploadArtifacts) await uploadArtifacts(result, settings.artifactNamePrefix)
+  if (sized.outputsError) core.setFailed(sized.outputsError)
   if (result.status !== 'success') {
     const failed = result.jobs.filter((j) => j.status === 'failure').map((j) => j.id)
     core.setFailed(
@@ -91,7 +92,8 @@ async function main(mode: 'run' | 'job'): Promise<void> {
 
 /**
  * The step's outputs, sized to GitHub's limit; the whole result document goes to a file.
- * `actions/job` outputs its one stage's outputs and its exit code.
+ * `actions/job` outputs its one stage's outputs and its exit code. Every output is set,
+ * whatever the sizes: one too big is replaced by a pointer to the file.
  */
 async function setOutputs(
   mode: 'run' | 'job',
@@ -112,7 +114,8 @@ async function setOutputs(
   )
   const sized = sizeOutputs(
     result,
-    mode === 'job' ? (result.jobs[0]?.stages[0]?.outputs ?? {}) : jobOutputs
+    mode === 'job' ? (result.jobs[0]?.stages[0]?.outputs ?? {}) : jobOutputs,
+    resultFile
   )
   core.setOutput('status', result.status)
   core.setOutput('result-file', resultFile)
@@ -123,6 +126,7 @@ async function setOutputs(
     core.warning(
       `the result output was cut to fit GitHub's outputs limit; the whole document is in ${resultFile}`
     )
+  return sized
 }
 
 /**

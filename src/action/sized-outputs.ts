@@ -1,5 +1,4 @@
 import type { RunResult } from '../engine/run-result.js'
-import { InputError } from '../spec/input-error.js'
 
 /**
  * GitHub keeps at most 1 MB of outputs per job, counted in UTF-16 (two bytes a code
@@ -21,21 +20,31 @@ export interface SizedOutputs {
   outputs: string
   /** `result` had to leave things out; the whole document is in the `result-file` output. */
   truncated: boolean
+  /**
+   * The job outputs were too big to set: `outputs` is a pointer to the result file
+   * instead, and the step must fail (a reader downstream would find nothing), saying this.
+   */
+  outputsError?: string
 }
 
 /**
  * Fits the result document and the job outputs into the action's share of GitHub's
- * outputs limit. Job outputs are refused when too big (a truncated value would be read
- * downstream as if whole). The result document is cut down in steps, each marked with
+ * outputs limit. Job outputs too big to set are not cut (a truncated value would be read
+ * downstream as if whole): `outputs` becomes `{"too_large": why, "result_file": path}`
+ * and `outputsError` says so. The result document is cut down in steps, each marked with
  * `truncated`: first without stages, then with only each instance's id and status, then
  * with only the run's status.
  */
-export function sizeOutputs(result: RunResult, jobOutputs: unknown): SizedOutputs {
-  const outputs = JSON.stringify(jobOutputs)
+export function sizeOutputs(
+  result: RunResult,
+  jobOutputs: unknown,
+  resultFile: string
+): SizedOutputs {
+  let outputs = JSON.stringify(jobOutputs)
+  let outputsError: string | undefined
   if (outputBytes(outputs) > JOB_OUTPUTS_LIMIT_BYTES) {
-    throw new InputError(
-      `the job outputs take ${kib(outputBytes(outputs))} KiB, more than the ${kib(JOB_OUTPUTS_LIMIT_BYTES)} KiB the action may set (GitHub keeps at most 1 MB of outputs per job): write large values to a file in $CTR_WORKSPACE or an artifact, and output its path`
-    )
+    outputsError = `the job outputs take ${kib(outputBytes(outputs))} KiB, more than the ${kib(JOB_OUTPUTS_LIMIT_BYTES)} KiB the action may set (GitHub keeps at most 1 MB of outputs per job): they are in the result file, ${resultFile}; write large values to a file in $CTR_WORKSPACE or an artifact, and output its path`
+    outputs = JSON.stringify({ too_large: outputsError, result_file: resultFile })
   }
   const room = OUTPUTS_BUDGET_BYTES - outputBytes(outputs)
   const note = (what: string) =>
@@ -63,9 +72,9 @@ export function sizeOutputs(result: RunResult, jobOutputs: unknown): SizedOutput
   const last = candidates.length - 1
   for (const [i, candidate] of candidates.slice(0, last).entries()) {
     const text = JSON.stringify(candidate())
-    if (outputBytes(text) <= room) return { result: text, outputs, truncated: i > 0 }
+    if (outputBytes(text) <= room) return { result: text, outputs, truncated: i > 0, outputsError }
   }
-  return { result: JSON.stringify(candidates[last]()), outputs, truncated: true }
+  return { result: JSON.stringify(candidates[last]()), outputs, truncated: true, outputsError }
 }
 
 function kib(bytes: number): number {

@@ -1,4 +1,5 @@
 import { DockerodeClient, type DockerClient } from '../engine/docker-client.js'
+import { outputLimitFromEnv } from '../engine/output-file.js'
 import { runPipeline, stopRun } from '../engine/pipeline-runner.js'
 import { newRunId } from '../engine/run-id.js'
 import type { RunReporter } from '../engine/run-reporter.js'
@@ -74,6 +75,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
     })
     if (refused.length > 0) throw new SpecError(refused)
   }
+  const outputLimitBytes = outputLimitFromEnv(process.env)
   const client = options.client ?? new DockerodeClient()
   const runId = newRunId()
   const controller = new AbortController()
@@ -106,6 +108,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       maxParallel: options.maxParallel,
       artifactsDir: options.artifactsDir,
       keep: options.keep,
+      outputLimitBytes,
       untrusted: options.untrusted ? { workspace } : undefined,
       changedFiles: options.changedFiles,
       signal: controller.signal

@@ -27,6 +27,19 @@ export class EngineLostError extends EngineUnavailableError {
   override name = 'EngineLostError'
 }
 
+/** A file read from a container is larger than the caller allows. */
+export class FileTooLargeError extends Error {
+  override name = 'FileTooLargeError'
+
+  constructor(
+    readonly file: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number
+  ) {
+    super(`${file} is ${sizeBytes} bytes, more than the ${limitBytes} allowed`)
+  }
+}
+
 /** How long a call to the engine that is not a stream may take, unless told otherwise. */
 export const DEFAULT_ENGINE_TIMEOUT_MS = 60_000
 
@@ -168,9 +181,10 @@ export interface DockerClient {
   memoryKills(containerId: string): Promise<number | undefined>
   /**
    * The text of each file right inside a folder of a container, by file name, read in one
-   * call; empty when the folder does not exist.
+   * call; empty when the folder does not exist. A file larger than `limitBytes` rejects
+   * with FileTooLargeError before any of it is read.
    */
-  readFiles(containerId: string, dirPath: string): Promise<Map<string, string>>
+  readFiles(containerId: string, dirPath: string, limitBytes: number): Promise<Map<string, string>>
   /**
    * A tar stream of a file or folder in a container (running or stopped), as
    * `docker cp` gets it: entries named from the path's last part. Undefined when the
@@ -618,24 +632,39 @@ export class DockerodeClient implements DockerClient {
     )
   }
 
-  async readFiles(containerId: string, dirPath: string): Promise<Map<string, string>> {
+  async readFiles(
+    containerId: string,
+    dirPath: string,
+    limitBytes: number
+  ): Promise<Map<string, string>> {
     const files = new Map<string, string>()
     const archive = await this.archive(containerId, dirPath)
     if (!archive) return files
     const extract = tar.extract()
-    extract.on('entry', (header, entry, next) => {
-      const chunks: Buffer[] = []
-      entry.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
-      entry.on('end', () => {
-        // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
-        const parts = header.name.split('/').filter(Boolean)
-        if (header.type === 'file' && parts.length === 2)
-          files.set(parts[1], Buffer.concat(chunks).toString('utf8'))
-        next()
-      })
-      entry.resume()
-    })
     await new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, entry, next) => {
+        // The tar header says the size: a 600 MB file is refused without reading it.
+        if ((header.size ?? 0) > limitBytes) {
+          const name = header.name.split('/').filter(Boolean).at(-1) ?? header.name
+          reject(new FileTooLargeError(name, header.size ?? 0, limitBytes))
+          // Stopped without an error of their own: the rejection above is the one reported.
+          entry.on('error', () => undefined)
+          extract.on('error', () => undefined)
+          ;(archive as unknown as { destroy(): void }).destroy()
+          extract.destroy()
+          return
+        }
+        const chunks: Buffer[] = []
+        entry.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
+        entry.on('end', () => {
+          // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
+          const parts = header.name.split('/').filter(Boolean)
+          if (header.type === 'file' && parts.length === 2)
+            files.set(parts[1], Buffer.concat(chunks).toString('utf8'))
+          next()
+        })
+        entry.resume()
+      })
       extract.on('finish', resolve)
       extract.on('error', reject)
       archive.pipe(extract)

@@ -7,12 +7,14 @@ import { batchAt, batchCommand, newBatchMarker } from '../plan/stage-batches.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import { describeSize } from '../spec/quantities.js'
 import { evaluateCondition, readsContext, render } from '../spec/template.js'
 import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
 import { describeExit } from './exit-description.js'
 import {
   EngineLostError,
+  FileTooLargeError,
   messageOf,
   type DockerClient,
   type OutputHandler
@@ -41,6 +43,8 @@ export interface JobRunContext {
   runNetwork: string
   /** Untrusted mode: holds each container to its allow-list before it is built or created. */
   guard?: ContainerGuard
+  /** How large `$CTR_OUTPUT` and `$CTR_ANNOTATIONS` may grow in one stage. */
+  outputLimitBytes: number
   /** Values the reporters mask: a long line is never cut inside one. */
   secrets: readonly string[]
   /** What expressions read: `params`, `run_id`, `needs`, `matrix`, `job` (not `stages`). */
@@ -614,7 +618,16 @@ class StageRunner {
 
   /** Reads what a stage wrote to `$CTR_OUTPUT` and `$CTR_ANNOTATIONS`. */
   private async readStageFiles(stateDir: string, stageResult: StageResult) {
-    const written = await this.ctx.client.readFiles(this.containerId, stateDir)
+    const limit = this.ctx.outputLimitBytes
+    const written = await this.ctx.client
+      .readFiles(this.containerId, stateDir, limit)
+      .catch((error: unknown) => {
+        if (!(error instanceof FileTooLargeError)) throw error
+        const variable = error.file === 'annotations' ? '$CTR_ANNOTATIONS' : '$CTR_OUTPUT'
+        throw new Error(
+          `${variable} holds ${describeSize(error.sizeBytes)}, more than the ${describeSize(limit)} a stage may write there (CTR_OUTPUT_LIMIT): write large values to a file in $CTR_WORKSPACE and output its path`
+        )
+      })
     this.readAnnotations(written.get('annotations'), stageResult)
     const output = written.get('output')
     if (output) stageResult.outputs = parseOutputFile(output)

@@ -1,3 +1,30 @@
+import { InputError } from '../spec/input-error.js'
+import { formatMemory, parseMemory } from '../spec/quantities.js'
+
+/**
+ * How much a stage may write to `$CTR_OUTPUT` (and to `$CTR_ANNOTATIONS`): GitHub keeps
+ * 1 MiB of outputs per job, and the files are read into memory whole.
+ */
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 ** 2
+
+/** The largest `CTR_OUTPUT_LIMIT` taken: beyond it a file no longer fits in one string. */
+const MAX_OUTPUT_LIMIT_BYTES = 256 * 1024 ** 2
+
+/**
+ * `CTR_OUTPUT_LIMIT`: the size a stage's output file may reach (`1m`, `4Mi`, `65536`);
+ * unset, DEFAULT_OUTPUT_LIMIT_BYTES. Anything else is a usage error.
+ */
+export function outputLimitFromEnv(env: Record<string, string | undefined>): number {
+  const text = env.CTR_OUTPUT_LIMIT
+  if (text === undefined || text === '') return DEFAULT_OUTPUT_LIMIT_BYTES
+  const bytes = parseMemory(text)
+  if (bytes === undefined || bytes > MAX_OUTPUT_LIMIT_BYTES)
+    throw new InputError(
+      `CTR_OUTPUT_LIMIT is '${text}': expected a size such as 1m or 65536, at most ${formatMemory(MAX_OUTPUT_LIMIT_BYTES)}`
+    )
+  return bytes
+}
+
 /**
  * Parses what a stage wrote to `$CTR_OUTPUT`: `key=value` lines and `key<<DELIM` blocks,
  * as GitHub Actions' `$GITHUB_OUTPUT`. Returns the outputs, or throws on a block that

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { DEFAULT_OUTPUT_LIMIT_BYTES } from './output-file.js'
 import path from 'node:path'
 import pLimit, { type LimitFunction } from 'p-limit'
 import {
@@ -46,6 +47,8 @@ export interface RunOptions {
   artifactsDir?: string
   /** Leave containers and volumes in place for debugging. */
   keep?: boolean
+  /** How large a stage's `$CTR_OUTPUT` may grow (default DEFAULT_OUTPUT_LIMIT_BYTES). */
+  outputLimitBytes?: number
   /**
    * Untrusted mode (pull requests from forks): every container, as planned, is held to
    * the allow-list of `enforceUntrusted`, binds from inside this folder (the checkout) only.
@@ -140,6 +143,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         : undefined,
       env: options.env,
       secrets: secretValues(pipeline.variables, options.env),
+      outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
       images: new ImageStore(client, reporter, options.env)
     }
     // Interrupted while images are pulled: the jobs below all end up cancelled.

@@ -63,3 +63,18 @@ export function formatMemory(bytes: number): string {
   }
   return `${bytes}b`
 }
+
+/** A byte count for a message: `512 bytes`, `1 MiB`, `600.5 MiB` (one decimal at most). */
+export function describeSize(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'] as const
+  if (bytes < 1024) return `${bytes} bytes`
+  let value = bytes
+  let unit: string = units[0]
+  for (const next of units) {
+    value /= 1024
+    unit = next
+    // Rounded, 1023.96 KiB would read 1024 KiB: that is the next unit's 1.
+    if (Number(value.toFixed(1)) < 1024) break
+  }
+  return `${Number(value.toFixed(1))} ${unit}`
+}

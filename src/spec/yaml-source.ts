@@ -6,7 +6,9 @@ import {
   parseDocument,
   visit,
   type Document,
-  type Node
+  type Node,
+  type Pair,
+  type YAMLMap
 } from 'yaml'
 import type { SourcePosition, SpecProblem } from './spec-error.js'
 
@@ -17,6 +19,12 @@ export type DocPath = readonly (string | number)[]
 export function describePath(path: DocPath): string {
   if (path.length === 0) return 'the pipeline'
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
+}
+
+/** The parser's first line, except where it names its own API instead of the user's fix. */
+function syntaxMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS') return "a pipeline file holds one YAML document: remove this '---'"
+  return message.split('\n')[0]
 }
 
 /**
@@ -32,17 +40,18 @@ export class YamlSource {
     private readonly lines: LineCounter
   ) {}
 
+  private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>()
+
   /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
   static parse(text: string, file: string): { source: YamlSource; problems: SpecProblem[] } {
     const lines = new LineCounter()
     // Duplicate keys are found by our own walk, which can say where the first one was.
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
     const source = new YamlSource(file, text, doc, lines)
+    // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
     const problems: SpecProblem[] = doc.errors.map((e) => ({
-      file,
-      line: e.linePos?.[0].line ?? 1,
-      col: e.linePos?.[0].col ?? 1,
-      message: `YAML syntax error: ${e.message.split('\n')[0]}`
+      ...source.offsetPosition(e.pos[0]),
+      message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
     }))
     if (problems.length === 0) problems.push(...source.aliasProblems())
     if (problems.length === 0) problems.push(...source.duplicateKeys(doc.contents, []))
@@ -84,9 +93,7 @@ export class YamlSource {
       const parent = this.nodeAt(path.slice(0, -1))
       const last = path[path.length - 1]
       if (isMap(parent)) {
-        const pair = parent.items.find(
-          (p) => isScalar(p.key) && String(p.key.value) === String(last)
-        )
+        const pair = this.pairOf(parent, last)
         if (pair) return this.at(pair.key as Node)
       }
     }
@@ -115,14 +122,30 @@ export class YamlSource {
     let node: unknown = this.doc.contents
     for (const segment of path) {
       if (isMap(node)) {
-        node = node.items.find(
-          (p) => isScalar(p.key) && String(p.key.value) === String(segment)
-        )?.value
+        node = this.pairOf(node, segment)?.value
       } else if (isSeq(node) && typeof segment === 'number') {
         node = node.items[segment]
       } else return undefined
     }
     return node as Node | null | undefined
+  }
+
+  /**
+   * The first entry with this key: looked up in an index built once per map, because
+   * every position asked for walks from the top and `jobs:` can hold tens of thousands.
+   */
+  private pairOf(map: YAMLMap, key: string | number): Pair | undefined {
+    let index = this.keyIndex.get(map)
+    if (!index) {
+      index = new Map()
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue
+        const text = String(pair.key.value)
+        if (!index.has(text)) index.set(text, pair)
+      }
+      this.keyIndex.set(map, index)
+    }
+    return index.get(String(key))
   }
 
   private nearest(path: DocPath): { node: Node | null | undefined; depth: number } {
