@@ -192,7 +192,7 @@ describe('parsePipeline', () => {
     [
       'a timeout that is not a duration',
       job(`${withImage}    timeout: soon\n`),
-      /^p\.yml:6:14: jobs\.a\.timeout: 'soon' is not a duration/
+      /^p\.yml:6:14: jobs\.a\.timeout: 'soon' is not a timeout: give seconds above 0, or a duration such as 30s, 5m, 1h30m$/
     ],
     [
       'an unknown stage type, with a suggestion',
@@ -285,6 +285,93 @@ describe('parsePipeline', () => {
     const problems = problemsOf(text)
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatch(expected)
+  })
+
+  // Each of these once passed validate and failed at run time without a position: Node's
+  // timers fire at once past 2^31-1 ms, the engine's JSON decoder refuses huge numbers.
+  const TIMER = 'is longer than a timer can wait: at most 596h (24.8 days)'
+  const NOT_TIMEOUT = 'is not a timeout: give seconds above 0, or a duration such as 30s, 5m, 1h30m'
+  it.each([
+    ['    timeout: 1000h\n', '1000h', `jobs.a.timeout: '1000h' ${TIMER}`],
+    ['    timeout: 1e308\n', '1e308', `jobs.a.timeout: number 1e+308 ${TIMER}`],
+    ['    timeout: 2147484\n', '2147484', `jobs.a.timeout: number 2147484 ${TIMER}`],
+    ['    timeout: 0\n', '0', `jobs.a.timeout: number 0 ${NOT_TIMEOUT}`],
+    ['    timeout: 0s\n', '0s', `jobs.a.timeout: '0s' ${NOT_TIMEOUT}`],
+    [
+      '    stages: [{name: s, type: sh, run: x, timeout: -5}]\n',
+      '-5',
+      `jobs.a.stages[0].timeout: number -5 ${NOT_TIMEOUT}`
+    ],
+    [
+      '    retry: {count: 2, delay: -1}\n',
+      '-1',
+      'jobs.a.retry.delay: number -1 is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)'
+    ],
+    [
+      '        resources: {memory: 99999999999999999999999g}\n',
+      '9999',
+      "jobs.a.runs-on.with.resources.memory: '99999999999999999999999g' is more than any memory size can be (8 PiB)"
+    ],
+    [
+      '        resources: {memory: 1e30}\n',
+      '1e30',
+      'jobs.a.runs-on.with.resources.memory: number 1e+30 is more than any memory size can be (8 PiB)'
+    ],
+    [
+      '        resources: {memory: 0.5}\n',
+      '0.5',
+      'jobs.a.runs-on.with.resources.memory: number 0.5 is not a memory size (examples: 512m, 2g, 1.5Gi, or bytes as a number)'
+    ],
+    [
+      '        resources: {pids_limit: 1e30}\n',
+      '1e30',
+      'jobs.a.runs-on.with.resources.pids_limit must be at most 4194304, not number 1e+30'
+    ],
+    [
+      '        pids_limit: -2\n',
+      '-2',
+      'jobs.a.runs-on.with.pids_limit must be at least -1, not number -2'
+    ],
+    [
+      '        resources: {cpu: 1e10}\n',
+      '1e10',
+      'jobs.a.runs-on.with.resources.cpu: number 10000000000 is more CPUs than any machine has (at most 1000000)'
+    ]
+  ])('refuses %j at validate, at the value', (line, needle, message) => {
+    const text = job(`${withImage}${line}`)
+    expect(problemsOf(text)).toEqual([`p.yml:${positionOf(text, needle, 40)}: ${message}`])
+  })
+
+  it.each([
+    ['params:\n  __proto__: {default: 1}\n', '__proto__'],
+    ['params:\n  p: {type: map, default: {__proto__: 1}}\n', '__proto__']
+  ])('refuses a __proto__ key in %j, at the key', (head, needle) => {
+    const text = `${head}${job(`${withImage}    stages: [{name: s, type: sh, run: x}]\n`)}`
+    expect(problemsOf(text)[0]).toBe(
+      `p.yml:${positionOf(text, needle)}: '__proto__' cannot be a key (it is the prototype of every object in JavaScript); rename it`
+    )
+  })
+
+  it.each([
+    [
+      'image: "{{ fromJSON(\'x\') }}"',
+      "jobs.a.runs-on.with.image: '{{ fromJSON('x') }}': Error parsing JSON when evaluating fromJson"
+    ]
+  ])('refuses %j, an expression that fails whatever the run, at validate', (value, message) => {
+    const text = job(`    runs-on:\n      with:\n        ${value}\n`)
+    expect(problemsOf(text)).toEqual([`p.yml:${positionOf(text, '{{')}: ${message}`])
+  })
+
+  it.each([
+    ['    timeout: 596h\n'],
+    ['    timeout: 2147483\n'],
+    ['    timeout: 0.5\n'],
+    ['    retry: {count: 2, delay: 0}\n'],
+    ['        resources: {memory: 8g, pids_limit: -1, cpu: 0.5}\n'],
+    ['        resources: {pids_limit: 4194304, memory: "{{ params.m }}"}\n']
+  ])('accepts %j', (line) => {
+    const params = line.includes('params.m') ? 'params:\n  m: {default: 1g}\n' : ''
+    expect(problemsOf(`${params}${job(`${withImage}${line}`)}`)).toEqual([])
   })
 
   it('reports every problem at once, in file order', () => {

@@ -90452,6 +90452,7 @@ class YamlSource {
         }));
         if (problems.length === 0)
             problems.push(...source.aliasProblems());
+        // Duplicate keys, and keys that cannot become plain data.
         if (problems.length === 0)
             problems.push(...source.duplicateKeys(doc.contents, []));
         return { source, problems };
@@ -90571,7 +90572,14 @@ class YamlSource {
                 if (key === undefined)
                     continue;
                 const first = seen.get(key);
-                if (first) {
+                if (key === '__proto__') {
+                    // Plain data would get it as its prototype, not as an entry: nothing could read it.
+                    problems.push({
+                        ...this.at(pair.key),
+                        message: `'__proto__' cannot be a key (it is the prototype of every object in JavaScript); rename it`
+                    });
+                }
+                else if (first) {
                     const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'key';
                     problems.push({
                         ...this.at(pair.key),
@@ -90672,7 +90680,8 @@ function checkValue(value, path, scope, pipeline, source) {
                 ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
                 ...functions.map((f) => STATUS_FUNCTIONS.includes(f) && !scope.condition
                     ? `${f}() can only be used in 'if:'`
-                    : undefined)
+                    : undefined),
+                constantProblem(expr, references.length, functions)
             ].filter((r) => r !== undefined);
             const quoted = scope.condition ? text.trim() : `{{ ${text} }}`;
             return reasons.map((reason) => ({
@@ -90685,6 +90694,23 @@ function checkValue(value, path, scope, pipeline, source) {
         if (!(error instanceof expression_ExpressionError))
             throw error;
         return [{ ...source.textPosition(path, '{{'), message: `${where}: ${error.message}` }];
+    }
+}
+/**
+ * Why an expression that reads nothing fails (`fromJSON('x')`): it would fail the same way
+ * at run time, where it has no position, so it is evaluated here once.
+ */
+function constantProblem(expr, references, functions) {
+    if (references > 0 || functions.some((f) => STATUS_FUNCTIONS.includes(f)))
+        return undefined;
+    try {
+        evaluate(expr, expressionScope({}));
+        return undefined;
+    }
+    catch (error) {
+        if (!(error instanceof expression_ExpressionError))
+            throw error;
+        return error.message;
     }
 }
 /** Why a context path cannot be read at this place, or undefined when it can. */
@@ -90776,7 +90802,7 @@ function upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"format":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"format":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"format":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/duration"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"type":"object","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string"},"registry":{"type":"string"}}},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer"},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer"},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/duration"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/timeout"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"type":"object","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string"},"registry":{"type":"string"}}},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/timeout"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/schema-validator.ts
 
 
@@ -90787,17 +90813,43 @@ const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":
 const PIPELINE_SCHEMA = ctr_pipeline_schema_namespaceObject;
 /** Values that hold an expression are checked once rendered, not against a format. */
 const templated = (text) => text.includes('{{') || text.includes('${');
-const FORMATS = {
-    memory: {
-        check: (t) => parseMemory(t) !== undefined,
-        explain: 'is not a memory size (examples: 512m, 2g, 1.5Gi, 2.5)'
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/**
+ * The quantities the schema names with its `quantity` keyword, for strings and numbers
+ * alike: each says what is wrong with a value, or nothing. Ranges are checked here, at
+ * validate, because past them the engine's JSON decoder or Node's timers fail at run time.
+ */
+const QUANTITIES = {
+    memory: (value) => {
+        const bytes = typeof value === 'number' ? value : parseMemory(value);
+        if (bytes === undefined || !(bytes > 0) || !Number.isInteger(bytes))
+            return 'is not a memory size (examples: 512m, 2g, 1.5Gi, or bytes as a number)';
+        if (bytes > Number.MAX_SAFE_INTEGER)
+            return 'is more than any memory size can be (8 PiB)';
+        return undefined;
     },
-    cpu: { check: (t) => parseCpu(t) !== undefined, explain: 'is not a CPU count (2, 1.5, 500m)' },
-    duration: {
-        check: (t) => parseDuration(t) !== undefined,
-        explain: 'is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)'
-    }
+    cpu: (value) => {
+        const nano = typeof value === 'number' ? Math.round(value * 1e9) : parseCpu(value);
+        if (nano === undefined || !(nano > 0))
+            return 'is not a CPU count (2, 1.5, 500m)';
+        if (nano > 1e6 * 1e9)
+            return 'is more CPUs than any machine has (at most 1000000)';
+        return undefined;
+    },
+    duration: (value) => durationProblem(value, 0),
+    timeout: (value) => durationProblem(value, 1)
 };
+function durationProblem(value, leastMs) {
+    const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+    if (ms === undefined || Number.isNaN(ms) || ms < leastMs)
+        return leastMs > 0
+            ? 'is not a timeout: give seconds above 0, or a duration such as 30s, 5m, 1h30m'
+            : 'is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)';
+    if (ms > MAX_TIMEOUT_MS)
+        return 'is longer than a timer can wait: at most 596h (24.8 days)';
+    return undefined;
+}
 // The schema is ours and checked against the meta-schema by a test, so it is not checked
 // again at each start; unoptimised code compiles faster. Both save about a third of the
 // compile, which is part of every run's start-up.
@@ -90808,8 +90860,12 @@ const schema_validator_ajv = new ajv.Ajv({
     validateSchema: false,
     code: { optimize: false }
 });
-for (const [name, { check }] of Object.entries(FORMATS))
-    schema_validator_ajv.addFormat(name, { type: 'string', validate: (t) => templated(t) || check(t) });
+schema_validator_ajv.addKeyword({
+    keyword: 'quantity',
+    type: ['string', 'number'],
+    schemaType: 'string',
+    validate: (kind, value) => (typeof value === 'string' && templated(value)) || QUANTITIES[kind](value) === undefined
+});
 let validatePipeline;
 const branchValidators = new Map();
 /**
@@ -90892,10 +90948,16 @@ function explainOne(error, path, source) {
                 message: `${where}: ${describeValue(data)} is not one of: ${allowed.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`
             };
         }
-        case 'format':
+        case 'quantity':
             return {
                 ...source.valuePosition(path),
-                message: `${where}: '${String(data)}' ${FORMATS[String(params.format)]?.explain ?? `is not a valid ${String(params.format)}`}`
+                message: `${where}: ${describeValue(data)} ${QUANTITIES[String(error.schema)](data)}`
+            };
+        case 'minimum':
+        case 'maximum':
+            return {
+                ...source.valuePosition(path),
+                message: `${where} must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}, not ${describeValue(data)}`
             };
         case 'pattern':
             return {

@@ -1,5 +1,13 @@
 import { closest } from './closest.js'
-import { analyse, ExpressionError, parseExpression, STATUS_FUNCTIONS } from './expression.js'
+import {
+  analyse,
+  evaluate,
+  ExpressionError,
+  expressionScope,
+  parseExpression,
+  STATUS_FUNCTIONS
+} from './expression.js'
+import type { Expr } from '@actions/expressions'
 import type { JobSpec, Pipeline } from './pipeline-types.js'
 import { list, record } from './raw-values.js'
 import type { SpecProblem } from './spec-error.js'
@@ -116,7 +124,8 @@ function checkValue(
           (STATUS_FUNCTIONS as readonly string[]).includes(f) && !scope.condition
             ? `${f}() can only be used in 'if:'`
             : undefined
-        )
+        ),
+        constantProblem(expr, references.length, functions)
       ].filter((r) => r !== undefined)
       const quoted = scope.condition ? text.trim() : `{{ ${text} }}`
       return reasons.map((reason) => ({
@@ -127,6 +136,22 @@ function checkValue(
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error
     return [{ ...source.textPosition(path, '{{'), message: `${where}: ${error.message}` }]
+  }
+}
+
+/**
+ * Why an expression that reads nothing fails (`fromJSON('x')`): it would fail the same way
+ * at run time, where it has no position, so it is evaluated here once.
+ */
+function constantProblem(expr: Expr, references: number, functions: string[]): string | undefined {
+  if (references > 0 || functions.some((f) => (STATUS_FUNCTIONS as readonly string[]).includes(f)))
+    return undefined
+  try {
+    evaluate(expr, expressionScope({}))
+    return undefined
+  } catch (error) {
+    if (!(error instanceof ExpressionError)) throw error
+    return error.message
   }
 }
 

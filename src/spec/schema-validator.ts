@@ -13,16 +13,40 @@ export const PIPELINE_SCHEMA: Schema = schema
 /** Values that hold an expression are checked once rendered, not against a format. */
 const templated = (text: string) => text.includes('{{') || text.includes('${')
 
-const FORMATS: Record<string, { check: (text: string) => boolean; explain: string }> = {
-  memory: {
-    check: (t) => parseMemory(t) !== undefined,
-    explain: 'is not a memory size (examples: 512m, 2g, 1.5Gi, 2.5)'
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer fires at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
+/**
+ * The quantities the schema names with its `quantity` keyword, for strings and numbers
+ * alike: each says what is wrong with a value, or nothing. Ranges are checked here, at
+ * validate, because past them the engine's JSON decoder or Node's timers fail at run time.
+ */
+const QUANTITIES: Record<string, (value: string | number) => string | undefined> = {
+  memory: (value) => {
+    const bytes = typeof value === 'number' ? value : parseMemory(value)
+    if (bytes === undefined || !(bytes > 0) || !Number.isInteger(bytes))
+      return 'is not a memory size (examples: 512m, 2g, 1.5Gi, or bytes as a number)'
+    if (bytes > Number.MAX_SAFE_INTEGER) return 'is more than any memory size can be (8 PiB)'
+    return undefined
   },
-  cpu: { check: (t) => parseCpu(t) !== undefined, explain: 'is not a CPU count (2, 1.5, 500m)' },
-  duration: {
-    check: (t) => parseDuration(t) !== undefined,
-    explain: 'is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)'
-  }
+  cpu: (value) => {
+    const nano = typeof value === 'number' ? Math.round(value * 1e9) : parseCpu(value)
+    if (nano === undefined || !(nano > 0)) return 'is not a CPU count (2, 1.5, 500m)'
+    if (nano > 1e6 * 1e9) return 'is more CPUs than any machine has (at most 1000000)'
+    return undefined
+  },
+  duration: (value) => durationProblem(value, 0),
+  timeout: (value) => durationProblem(value, 1)
+}
+
+function durationProblem(value: string | number, leastMs: number): string | undefined {
+  const ms = typeof value === 'number' ? value * 1000 : parseDuration(value)
+  if (ms === undefined || Number.isNaN(ms) || ms < leastMs)
+    return leastMs > 0
+      ? 'is not a timeout: give seconds above 0, or a duration such as 30s, 5m, 1h30m'
+      : 'is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)'
+  if (ms > MAX_TIMEOUT_MS) return 'is longer than a timer can wait: at most 596h (24.8 days)'
+  return undefined
 }
 
 // The schema is ours and checked against the meta-schema by a test, so it is not checked
@@ -35,8 +59,13 @@ const ajv = new Ajv({
   validateSchema: false,
   code: { optimize: false }
 })
-for (const [name, { check }] of Object.entries(FORMATS))
-  ajv.addFormat(name, { type: 'string', validate: (t: string) => templated(t) || check(t) })
+ajv.addKeyword({
+  keyword: 'quantity',
+  type: ['string', 'number'],
+  schemaType: 'string',
+  validate: (kind: string, value: string | number) =>
+    (typeof value === 'string' && templated(value)) || QUANTITIES[kind](value) === undefined
+})
 
 let validatePipeline: ValidateFunction | undefined
 const branchValidators = new Map<string, ValidateFunction>()
@@ -127,10 +156,16 @@ function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): Spec
         message: `${where}: ${describeValue(data)} is not one of: ${allowed.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`
       }
     }
-    case 'format':
+    case 'quantity':
       return {
         ...source.valuePosition(path),
-        message: `${where}: '${String(data)}' ${FORMATS[String(params.format)]?.explain ?? `is not a valid ${String(params.format)}`}`
+        message: `${where}: ${describeValue(data)} ${QUANTITIES[String(error.schema)](data as string | number)}`
+      }
+    case 'minimum':
+    case 'maximum':
+      return {
+        ...source.valuePosition(path),
+        message: `${where} must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}, not ${describeValue(data)}`
       }
     case 'pattern':
       return {

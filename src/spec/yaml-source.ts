@@ -54,6 +54,7 @@ export class YamlSource {
       message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
     }))
     if (problems.length === 0) problems.push(...source.aliasProblems())
+    // Duplicate keys, and keys that cannot become plain data.
     if (problems.length === 0) problems.push(...source.duplicateKeys(doc.contents, []))
     return { source, problems }
   }
@@ -173,7 +174,13 @@ export class YamlSource {
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined
         if (key === undefined) continue
         const first = seen.get(key)
-        if (first) {
+        if (key === '__proto__') {
+          // Plain data would get it as its prototype, not as an entry: nothing could read it.
+          problems.push({
+            ...this.at(pair.key as Node),
+            message: `'__proto__' cannot be a key (it is the prototype of every object in JavaScript); rename it`
+          })
+        } else if (first) {
           const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'key'
           problems.push({
             ...this.at(pair.key as Node),
