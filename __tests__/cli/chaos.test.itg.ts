@@ -1,18 +1,30 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BUSYBOX, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 import { CLI, Spawned } from '../helpers/processes.js'
 
-/** A diamond of four jobs that runs for about three seconds, with named volumes too. */
+/**
+ * A diamond of jobs that runs for about four seconds with everything a run creates: named
+ * volumes, a matrix, a service (with a health check) and an image built for the run (its
+ * NONCE is the run id, so every run really builds and tags one).
+ */
 const DIAMOND = `volumes:
   cache:
 jobs:
   a:
     runs-on: {with: {image: ${BUSYBOX}, volumes: [{source: cache, target: /cache}]}}
     stages: [{name: s, type: sh, run: "sleep 1"}]
+  built:
+    runs-on: {with: {build: {context: app, args: {NONCE: "{{ run_id }}"}}}}
+    stages: [{name: s, type: sh, run: "cat /nonce"}]
   b:
     needs: [a]
     runs-on: {with: {image: ${BUSYBOX}}}
+    services:
+      web:
+        image: ${BUSYBOX}
+        command: [sh, -c, "sleep 60"]
+        healthcheck: {test: "true", interval: 200ms, retries: 20}
     stages: [{name: s, type: sh, run: "sleep 1"}]
   c:
     needs: [a]
@@ -20,10 +32,12 @@ jobs:
     runs-on: {with: {image: ${BUSYBOX}}}
     stages: [{name: s, type: sh, run: "sleep 1"}]
   d:
-    needs: [b, c]
+    needs: [b, c, built]
     runs-on: {with: {image: ${BUSYBOX}}}
     stages: [{name: s, type: sh, run: "sleep 1"}]
 `
+
+const DOCKERFILE = `FROM ${BUSYBOX}\nARG NONCE\nRUN echo "$NONCE" > /nonce && sleep 1\n`
 
 const RUNS = 20
 /** Runs interrupted side by side: the engine is shared, the run ids keep them apart. */
@@ -43,7 +57,7 @@ interface Interrupted {
 
 async function interruptOnce(file: string): Promise<Interrupted> {
   const signal = SIGNALS[Math.floor(Math.random() * SIGNALS.length)]
-  const delayMs = Math.floor(Math.random() * 2500)
+  const delayMs = Math.floor(Math.random() * 4000)
   const run = new Spawned(CLI, ['run', file, '--max-parallel', '2'])
   const [, runId] = await run.waitFor(/^run (\S+):/m)
   await new Promise((resolve) => setTimeout(resolve, delayMs))
@@ -55,8 +69,11 @@ async function interruptOnce(file: string): Promise<Interrupted> {
 }
 
 describe('interrupting runs at random moments (chaos)', () => {
-  it(`${RUNS} runs, each sent SIGINT, SIGTERM or SIGHUP: exit 130 in time, nothing left`, async () => {
-    const file = path.join(tempDir(), 'pipeline.yml')
+  it(`${RUNS} runs, each sent SIGINT, SIGTERM or SIGHUP: exit 130 in time, nothing left, images included`, async () => {
+    const dir = tempDir()
+    mkdirSync(path.join(dir, 'app'))
+    writeFileSync(path.join(dir, 'app', 'Dockerfile'), DOCKERFILE)
+    const file = path.join(dir, 'pipeline.yml')
     writeFileSync(file, DIAMOND)
     const outcomes: Interrupted[] = []
     for (let i = 0; i < RUNS; i += AT_ONCE) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
@@ -306,6 +306,53 @@ jobs:
     expect(stderr.trim()).toBe(
       `CTR_OUTPUT_LIMIT is '${value}': expected a size such as 1m or 65536, at most 256m`
     )
+  })
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'an interrupt (%s) during a build leaves no build tag, container or volume',
+    async (signal) => {
+      const dir = tempDir()
+      mkdirSync(path.join(dir, 'app'))
+      writeFileSync(
+        path.join(dir, 'app', 'Dockerfile'),
+        `FROM ${BUSYBOX}\nARG NONCE\nRUN echo "$NONCE" > /nonce && sleep 1\n`
+      )
+      const file = path.join(dir, 'pipeline.yml')
+      writeFileSync(
+        file,
+        `jobs:
+  built:
+    runs-on: {with: {build: {context: app, args: {NONCE: "{{ run_id }}"}}}}
+    stages: [{name: s, type: sh, run: "cat /nonce"}]
+`
+      )
+      const run = new Spawned(CLI, ['run', file])
+      const [, runId] = await run.waitFor(/^run (\S+):/m)
+      await run.waitFor(/Step 3\/3 : RUN/)
+      run.child.kill(signal)
+      expect((await run.exited).code).toBe(130)
+      expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+    }
+  )
+
+  it.each([
+    ['no-such-folder/result.json', 'its folder does not exist'],
+    ['.', 'it is a folder'],
+    ['pipeline.yml/result.json', 'a part of its path is not a folder']
+  ])('--result %s is a usage error before the run starts', async (where, why) => {
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'pipeline.yml'), SLOW)
+    const result = path.join(dir, where)
+    const { code, stdout, stderr } = await runNode(CLI, [
+      'run',
+      path.join(dir, 'pipeline.yml'),
+      '--result',
+      result
+    ])
+    expect(code).toBe(2)
+    // Nothing ran: the SLOW pipeline would have taken a minute and printed its run id.
+    expect(stdout).toBe('')
+    expect(stderr.trim()).toBe(`--result ${result}: cannot write the result there (${why})`)
   })
 
   it.each(['', ' ', '*', 'a b', '-x', 'x'.repeat(129)])(

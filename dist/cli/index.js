@@ -83842,6 +83842,10 @@ function engineTimeoutFromEnv(env) {
 function engineAddress() {
     return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 }
+/** A build stopped through its `signal`: not a failure of the build, nor a lost engine. */
+class BuildCancelledError extends Error {
+    name = 'BuildCancelledError';
+}
 /** A registry refused the credentials (or asked for some): said as such, with the registry. */
 class RegistryAuthError extends Error {
     name = 'RegistryAuthError';
@@ -84046,25 +84050,28 @@ class DockerodeClient {
             ...(options.platform ? { platform: options.platform } : {}),
             // Intermediate containers go; intermediate images stay: they are the build cache.
             rm: true,
-            forcerm: true
+            forcerm: true,
+            ...(options.signal ? { abortSignal: options.signal } : {})
         });
-        const stream = this.track(await building.catch((e) => Promise.reject(this.lostOr(e))));
+        // A closed request shows as a broken connection: after a cancel it is not a lost engine.
+        const failure = (error) => options.signal?.aborted ? new BuildCancelledError(`build ${options.tag} cancelled`) : error;
+        const stream = this.track(await building.catch((e) => Promise.reject(this.lostOr(failure(e)))));
         await this.follow(stream, (event) => {
             if (typeof event.stream === 'string') {
                 for (const line of event.stream.split('\n'))
                     if (line.trim())
                         onOutput(line.trimEnd());
             }
-        });
+        }, failure);
     }
     /**
      * Reads a stream of JSON messages (pull, build) to its end; a message with `error`
      * (a failed step, a refused pull) rejects, as the docker CLI would fail.
      */
-    follow(stream, onEvent) {
+    follow(stream, onEvent, failure = (error) => error) {
         return new Promise((resolve, reject) => {
             let failed;
-            this.docker.modem.followProgress(stream, (err) => err ? reject(this.lostOr(err)) : failed ? reject(failed) : resolve(), (event) => {
+            this.docker.modem.followProgress(stream, (err) => err ? reject(this.lostOr(failure(err))) : failed ? reject(failed) : resolve(), (event) => {
                 const error = event.errorDetail?.message ?? event.error;
                 if (error)
                     failed ??= new Error(error);
@@ -87255,13 +87262,26 @@ class ImageStore {
     client;
     reporter;
     env;
+    signal;
     ready = new Map();
+    builds = [];
     constructor(client, reporter, 
     /** The environment the run was started in: `DOCKER_CONFIG`. */
-    env) {
+    env, 
+    /** The run's cancel: builds in flight are stopped, so none is tagged after the sweep. */
+    signal) {
         this.client = client;
         this.reporter = reporter;
         this.env = env;
+        this.signal = signal;
+    }
+    /**
+     * Resolves once every build asked for has ended, however: the run's sweep waits for this,
+     * since a build that ends after the sweep listed the run's tags would leave one. (Pulls
+     * leave nothing of the run's, so a slow one does not hold the sweep.)
+     */
+    async settled() {
+        await Promise.allSettled(this.builds);
     }
     /** Resolves once the image is on the engine; rejects with one line saying why not. */
     prepare(image) {
@@ -87269,6 +87289,8 @@ class ImageStore {
         let ready = this.ready.get(key);
         if (!ready) {
             ready = image.kind === 'build' ? this.build(image) : this.pull(image);
+            if (image.kind === 'build')
+                this.builds.push(ready);
             this.ready.set(key, ready);
         }
         return ready;
@@ -87323,7 +87345,8 @@ class ImageStore {
                 args: image.args,
                 pull: image.pullBase,
                 ...(image.target ? { target: image.target } : {}),
-                ...(image.platform ? { platform: image.platform } : {})
+                ...(image.platform ? { platform: image.platform } : {}),
+                ...(this.signal ? { signal: this.signal } : {})
             }, (line) => {
                 if (/^Step \d+\/\d+ :/.test(line) || /^ ---> Using cache/.test(line)) {
                     this.reporter.info(`build ${image.ref}: ${line.trim()}`);
@@ -87334,6 +87357,8 @@ class ImageStore {
             });
         }
         catch (error) {
+            if (error instanceof BuildCancelledError)
+                throw error;
             const tail = recent.length > 0 ? `\n${recent.join('\n')}` : '';
             throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`);
         }
@@ -89208,6 +89233,7 @@ async function runPipeline(options) {
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId);
     let warmer;
+    const images = new ImageStore(client, reporter, options.env, signal);
     try {
         const workflowVolume = workflowVolumeName(runId);
         const namedVolumes = namedVolumeNames(pipeline.volumes, runId);
@@ -89233,7 +89259,7 @@ async function runPipeline(options) {
             env: options.env,
             secrets: secretValues(pipeline.variables, options.env),
             outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
-            images: new ImageStore(client, reporter, options.env)
+            images
         };
         // Interrupted while images are pulled: the jobs below all end up cancelled.
         const problems = await untilAborted(
@@ -89291,6 +89317,8 @@ async function runPipeline(options) {
         // Containers being made ready are removed first: the sweep by label cannot see one
         // that is created after it listed the run's containers.
         await warmer?.settled();
+        // A build stopped by the cancel above may still tag its image as it ends.
+        await images.settled();
         await killing;
         if (!options.keep && !lost.signal.aborted)
             await removeRun(client, runId, reporter);
@@ -91540,6 +91568,26 @@ function crossChecks(pipeline, raw, source) {
 
 
 const cli_main_collect = (value, previous) => [...previous, value];
+/**
+ * Opens (and so creates) a file the run writes at its end, before the run: a path that
+ * cannot be written is a usage error now, not after the whole run.
+ */
+async function checkWritable(file, flag) {
+    try {
+        await (await (0,promises_namespaceObject.open)(file, 'a')).close();
+    }
+    catch (error) {
+        const { code } = error;
+        const why = {
+            ENOENT: 'its folder does not exist',
+            EACCES: 'permission denied',
+            EISDIR: 'it is a folder',
+            EROFS: 'the file system is read-only',
+            ENOTDIR: 'a part of its path is not a folder'
+        };
+        throw new InputError(`${flag} ${file}: cannot write the result there (${(code && why[code]) ?? error.message})`);
+    }
+}
 /** The text of `--changed-files-from`: a file, or stdin for '-'. */
 async function readChangedFiles(source) {
     if (source !== '-') {
@@ -91594,6 +91642,8 @@ function cli_main_program(setExit) {
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
         const masker = SecretMasker.forPipeline(pipeline, process.env);
+        if (opts.result)
+            await checkWritable(opts.result, '--result');
         const changedFiles = opts.changedFilesFrom === undefined
             ? undefined
             : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom));

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { availableParallelism } from 'node:os'
-import { readFile, writeFile } from 'node:fs/promises'
+import { open, readFile, writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import { mermaidDiagram } from '../plan/mermaid.js'
@@ -18,6 +18,28 @@ import { checkRunId } from '../engine/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
+
+/**
+ * Opens (and so creates) a file the run writes at its end, before the run: a path that
+ * cannot be written is a usage error now, not after the whole run.
+ */
+async function checkWritable(file: string, flag: string): Promise<void> {
+  try {
+    await (await open(file, 'a')).close()
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException
+    const why: Record<string, string> = {
+      ENOENT: 'its folder does not exist',
+      EACCES: 'permission denied',
+      EISDIR: 'it is a folder',
+      EROFS: 'the file system is read-only',
+      ENOTDIR: 'a part of its path is not a folder'
+    }
+    throw new InputError(
+      `${flag} ${file}: cannot write the result there (${(code && why[code]) ?? (error as Error).message})`
+    )
+  }
+}
 
 /** The text of `--changed-files-from`: a file, or stdin for '-'. */
 async function readChangedFiles(source: string): Promise<string> {
@@ -104,6 +126,7 @@ function program(setExit: (status: number) => void): Command {
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
         const masker = SecretMasker.forPipeline(pipeline, process.env)
+        if (opts.result) await checkWritable(opts.result, '--result')
         const changedFiles =
           opts.changedFilesFrom === undefined
             ? undefined

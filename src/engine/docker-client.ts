@@ -100,6 +100,16 @@ export interface BuildOptions {
   platform?: string
   /** Pull the base images anew (`docker build --pull`). */
   pull: boolean
+  /**
+   * Cancels the build: the request is closed, which makes the engine stop it before it
+   * tags anything; the call then rejects with BuildCancelledError.
+   */
+  signal?: AbortSignal
+}
+
+/** A build stopped through its `signal`: not a failure of the build, nor a lost engine. */
+export class BuildCancelledError extends Error {
+  override name = 'BuildCancelledError'
 }
 
 /** How a service container is doing, from its inspect data. */
@@ -452,14 +462,24 @@ export class DockerodeClient implements DockerClient {
       ...(options.platform ? { platform: options.platform } : {}),
       // Intermediate containers go; intermediate images stay: they are the build cache.
       rm: true,
-      forcerm: true
+      forcerm: true,
+      ...(options.signal ? { abortSignal: options.signal } : {})
     } as Docker.ImageBuildOptions)
-    const stream = this.track(await building.catch((e: unknown) => Promise.reject(this.lostOr(e))))
-    await this.follow(stream, (event) => {
-      if (typeof event.stream === 'string') {
-        for (const line of event.stream.split('\n')) if (line.trim()) onOutput(line.trimEnd())
-      }
-    })
+    // A closed request shows as a broken connection: after a cancel it is not a lost engine.
+    const failure = (error: unknown) =>
+      options.signal?.aborted ? new BuildCancelledError(`build ${options.tag} cancelled`) : error
+    const stream = this.track(
+      await building.catch((e: unknown) => Promise.reject(this.lostOr(failure(e))))
+    )
+    await this.follow(
+      stream,
+      (event) => {
+        if (typeof event.stream === 'string') {
+          for (const line of event.stream.split('\n')) if (line.trim()) onOutput(line.trimEnd())
+        }
+      },
+      failure
+    )
   }
 
   /**
@@ -468,14 +488,15 @@ export class DockerodeClient implements DockerClient {
    */
   private follow(
     stream: NodeJS.ReadableStream,
-    onEvent: (event: ProgressEvent) => void
+    onEvent: (event: ProgressEvent) => void,
+    failure: (error: unknown) => unknown = (error) => error
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       let failed: Error | undefined
       this.docker.modem.followProgress(
         stream,
         (err: Error | null) =>
-          err ? reject(this.lostOr(err)) : failed ? reject(failed) : resolve(),
+          err ? reject(this.lostOr(failure(err))) : failed ? reject(failed) : resolve(),
         (event: ProgressEvent) => {
           const error = event.errorDetail?.message ?? event.error
           if (error) failed ??= new Error(error)

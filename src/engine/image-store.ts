@@ -8,7 +8,12 @@ import {
   type PulledImage
 } from '../plan/image-plan.js'
 import { buildContext } from './build-context.js'
-import { messageOf, RegistryAuthError, type DockerClient } from './docker-client.js'
+import {
+  BuildCancelledError,
+  messageOf,
+  RegistryAuthError,
+  type DockerClient
+} from './docker-client.js'
 import { credentialsFromDockerConfig } from './docker-config.js'
 import type { RunReporter } from './run-reporter.js'
 
@@ -23,13 +28,25 @@ const BUILD_TAIL_LINES = 20
  */
 export class ImageStore {
   private readonly ready = new Map<string, Promise<void>>()
+  private readonly builds: Promise<void>[] = []
 
   constructor(
     private readonly client: DockerClient,
     private readonly reporter: RunReporter,
     /** The environment the run was started in: `DOCKER_CONFIG`. */
-    private readonly env: Record<string, string | undefined>
+    private readonly env: Record<string, string | undefined>,
+    /** The run's cancel: builds in flight are stopped, so none is tagged after the sweep. */
+    private readonly signal?: AbortSignal
   ) {}
+
+  /**
+   * Resolves once every build asked for has ended, however: the run's sweep waits for this,
+   * since a build that ends after the sweep listed the run's tags would leave one. (Pulls
+   * leave nothing of the run's, so a slow one does not hold the sweep.)
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.builds)
+  }
 
   /** Resolves once the image is on the engine; rejects with one line saying why not. */
   prepare(image: ImageSource): Promise<void> {
@@ -38,6 +55,7 @@ export class ImageStore {
     let ready = this.ready.get(key)
     if (!ready) {
       ready = image.kind === 'build' ? this.build(image) : this.pull(image)
+      if (image.kind === 'build') this.builds.push(ready)
       this.ready.set(key, ready)
     }
     return ready
@@ -102,7 +120,8 @@ export class ImageStore {
           args: image.args,
           pull: image.pullBase,
           ...(image.target ? { target: image.target } : {}),
-          ...(image.platform ? { platform: image.platform } : {})
+          ...(image.platform ? { platform: image.platform } : {}),
+          ...(this.signal ? { signal: this.signal } : {})
         },
         (line) => {
           if (/^Step \d+\/\d+ :/.test(line) || /^ ---> Using cache/.test(line)) {
@@ -113,6 +132,7 @@ export class ImageStore {
         }
       )
     } catch (error) {
+      if (error instanceof BuildCancelledError) throw error
       const tail = recent.length > 0 ? `\n${recent.join('\n')}` : ''
       throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`)
     }

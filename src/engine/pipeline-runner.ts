@@ -119,6 +119,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
   let warmer: ContainerWarmer | undefined
+  const images = new ImageStore(client, reporter, options.env, signal)
   try {
     const workflowVolume = workflowVolumeName(runId)
     const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
@@ -144,7 +145,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       env: options.env,
       secrets: secretValues(pipeline.variables, options.env),
       outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
-      images: new ImageStore(client, reporter, options.env)
+      images
     }
     // Interrupted while images are pulled: the jobs below all end up cancelled.
     const problems = await untilAborted(
@@ -208,6 +209,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // Containers being made ready are removed first: the sweep by label cannot see one
     // that is created after it listed the run's containers.
     await warmer?.settled()
+    // A build stopped by the cancel above may still tag its image as it ends.
+    await images.settled()
     await killing
     if (!options.keep && !lost.signal.aborted) await removeRun(client, runId, reporter)
   }
