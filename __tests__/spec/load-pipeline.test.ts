@@ -298,6 +298,11 @@ describe('parsePipeline', () => {
     ['    timeout: 0\n', '0', `jobs.a.timeout: number 0 ${NOT_TIMEOUT}`],
     ['    timeout: 0s\n', '0s', `jobs.a.timeout: '0s' ${NOT_TIMEOUT}`],
     [
+      '    timeout: "{{ params.t }}"\n',
+      '"{{',
+      "jobs.a.timeout: '{{ params.t }}' cannot be an expression: durations are read when the file is loaded; write one such as 30s or 5m"
+    ],
+    [
       '    stages: [{name: s, type: sh, run: x, timeout: -5}]\n',
       '-5',
       `jobs.a.stages[0].timeout: number -5 ${NOT_TIMEOUT}`

@@ -90868,7 +90868,11 @@ const QUANTITIES = {
     duration: (value) => durationProblem(value, 0),
     timeout: (value) => durationProblem(value, 1)
 };
+/** Quantities rendered with the run's values (resources); durations are read at load. */
+const RENDERED = new Set(['memory', 'cpu']);
 function durationProblem(value, leastMs) {
+    if (typeof value === 'string' && templated(value))
+        return 'cannot be an expression: durations are read when the file is loaded; write one such as 30s or 5m';
     const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
     if (ms === undefined || Number.isNaN(ms) || ms < leastMs)
         return leastMs > 0
@@ -90892,7 +90896,8 @@ schema_validator_ajv.addKeyword({
     keyword: 'quantity',
     type: ['string', 'number'],
     schemaType: 'string',
-    validate: (kind, value) => (typeof value === 'string' && templated(value)) || QUANTITIES[kind](value) === undefined
+    validate: (kind, value) => (typeof value === 'string' && templated(value) && RENDERED.has(kind)) ||
+        QUANTITIES[kind](value) === undefined
 });
 let validatePipeline;
 const branchValidators = new Map();

@@ -39,7 +39,12 @@ const QUANTITIES: Record<string, (value: string | number) => string | undefined>
   timeout: (value) => durationProblem(value, 1)
 }
 
+/** Quantities rendered with the run's values (resources); durations are read at load. */
+const RENDERED = new Set(['memory', 'cpu'])
+
 function durationProblem(value: string | number, leastMs: number): string | undefined {
+  if (typeof value === 'string' && templated(value))
+    return 'cannot be an expression: durations are read when the file is loaded; write one such as 30s or 5m'
   const ms = typeof value === 'number' ? value * 1000 : parseDuration(value)
   if (ms === undefined || Number.isNaN(ms) || ms < leastMs)
     return leastMs > 0
@@ -64,7 +69,8 @@ ajv.addKeyword({
   type: ['string', 'number'],
   schemaType: 'string',
   validate: (kind: string, value: string | number) =>
-    (typeof value === 'string' && templated(value)) || QUANTITIES[kind](value) === undefined
+    (typeof value === 'string' && templated(value) && RENDERED.has(kind)) ||
+    QUANTITIES[kind](value) === undefined
 })
 
 let validatePipeline: ValidateFunction | undefined
