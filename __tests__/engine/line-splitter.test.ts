@@ -29,6 +29,18 @@ describe('lineSplitter', () => {
   })
 })
 
+describe('lineSplitter with secrets', () => {
+  it('keeps a secret whole when a 64 KiB read ends inside it', () => {
+    const lines: string[] = []
+    const secret = 'tok-4815162342'
+    const { push, flush } = lineSplitter((_stream, line) => lines.push(line), [secret])
+    push('stdout', Buffer.from(`${'L'.repeat(MAX_LINE_CHARS - 7)}${secret.slice(0, 7)}`))
+    push('stdout', Buffer.from(`${secret.slice(7)}\n`))
+    flush()
+    expect(lines).toEqual(['L'.repeat(MAX_LINE_CHARS - 7), secret])
+  })
+})
+
 describe('cutPoint', () => {
   const M = MAX_LINE_CHARS
   const TOKEN = 'S3cr3tT0ken'
@@ -38,6 +50,25 @@ describe('cutPoint', () => {
     ['a secret ending at the cut', `${'x'.repeat(M - TOKEN.length)}${TOKEN}xx`, [TOKEN], M],
     ['a secret straddling the cut: before it', `${'L'.repeat(M - 7)}${TOKEN}`, [TOKEN], M - 7],
     ['a secret starting at the cut', `${'x'.repeat(M)}${TOKEN}`, [TOKEN], M],
+    // A 64 KiB pipe read ends inside the secret: the rest of it comes in the next chunk.
+    [
+      'the text ends in the start of a secret across the cut: before it',
+      `${'L'.repeat(M - 7)}${TOKEN.slice(0, 7)}`,
+      [TOKEN],
+      M - 7
+    ],
+    [
+      'the text ends in the start of a secret after the cut: at the limit',
+      `${'x'.repeat(M)}${TOKEN.slice(0, 4)}`,
+      [TOKEN],
+      M
+    ],
+    [
+      'a start of a secret that the text goes on past: at the limit',
+      `${'L'.repeat(M - 3)}${TOKEN.slice(0, 3)}X`,
+      [TOKEN],
+      M
+    ],
     [
       'moved into a second secret: before that one too',
       `${'x'.repeat(M - 8)}KEYA${TOKEN}yyyy`,

@@ -5,9 +5,9 @@ import type { ContainerCreateBody } from '../plan/container-plan.js'
 import { BUILT_IMAGE_REPO, type RegistryCredentials } from '../plan/image-plan.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../plan/labels.js'
 import { InputError } from '../spec/input-error.js'
-import { streamDemuxer } from './stream-demux.js'
+import { streamDemuxer, type OutputStream } from './stream-demux.js'
 
-export type OutputStream = 'stdout' | 'stderr'
+export type { OutputStream } from './stream-demux.js'
 /**
  * Takes a chunk of a container's output. A promise it returns pauses the output until it
  * settles: how a reporter that cannot keep up holds the container back.

@@ -15,15 +15,26 @@ export function cutPoint(text: string, secrets: readonly string[]): number {
   for (let moved = true; moved;) {
     moved = false
     for (const secret of secrets) {
-      // Only an occurrence that starts less than its length before the cut can straddle it.
-      const at = text.indexOf(secret, Math.max(0, cut - secret.length + 1))
+      // Only an occurrence that starts less than its length before the cut can straddle it;
+      // so can the start of one that the text ends in (the rest of it is still to come).
+      const at = occurrenceFrom(text, secret, Math.max(0, cut - secret.length + 1))
       if (at === -1 || at >= cut) continue
-      if (at === 0) return secret.length
+      if (at === 0) return Math.min(secret.length, text.length)
       cut = at
       moved = true
     }
   }
   return cut
+}
+
+/** Where `secret`, or a start of it that runs to the end of `text`, first is from `from`. */
+function occurrenceFrom(text: string, secret: string, from: number): number {
+  const whole = text.indexOf(secret, from)
+  const tailFrom = Math.max(from, text.length - secret.length + 1)
+  for (let at = tailFrom; at < text.length && (whole === -1 || at < whole); at++) {
+    if (secret.startsWith(text.slice(at))) return at
+  }
+  return whole
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { OutputStream } from './docker-client.js'
+/** Which of a container's output streams a chunk came from. */
+export type OutputStream = 'stdout' | 'stderr'
 
 const HEADER_BYTES = 8
 const STDERR = 2
