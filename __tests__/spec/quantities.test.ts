@@ -1,4 +1,11 @@
-import { describeSize, formatMemory, parseCpu, parseMemory } from '../../src/spec/quantities.js'
+import {
+  describeSize,
+  formatDuration,
+  formatMemory,
+  parseCpu,
+  parseDuration,
+  parseMemory
+} from '../../src/spec/quantities.js'
 
 describe('parseMemory', () => {
   it.each([
@@ -55,4 +62,21 @@ describe('describeSize', () => {
     [1023.96 * 1024, '1 MiB'],
     [5 * 1024 ** 5, '5120 TiB']
   ])('%s -> %s', (bytes, text) => expect(describeSize(bytes)).toBe(text))
+})
+
+describe('formatDuration', () => {
+  it.each([
+    [300, '0.3s'],
+    [1000, '1s'],
+    [1500, '1.5s'],
+    [45_000, '45s'],
+    [300_000, '5m'],
+    [90_000, '1m30s'],
+    [120_500, '2m0.5s'],
+    [5_400_000, '1h30m'],
+    [2_147_483_647, '596h31m23.6s']
+  ])('%s ms -> %s, which reads back', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text)
+    expect(Math.abs(parseDuration(text)! - ms)).toBeLessThan(50)
+  })
 })

@@ -86483,6 +86483,21 @@ function parseDuration(text) {
     return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0));
 }
 /**
+ * A duration as a user would write it in the file, and as `parseDuration` reads it back:
+ * `0.3s`, `45s`, `5m`, `1h30m`, `2m0.5s` (seconds to one decimal).
+ */
+function formatDuration(ms) {
+    const hours = Math.floor(ms / 3_600_000);
+    const minutes = Math.floor((ms % 3_600_000) / 60_000);
+    const secondsPart = Number(((ms % 60_000) / 1000).toFixed(1));
+    const parts = [
+        hours > 0 ? `${hours}h` : '',
+        minutes > 0 ? `${minutes}m` : '',
+        secondsPart > 0 || ms < 60_000 ? `${secondsPart}s` : ''
+    ];
+    return parts.join('');
+}
+/**
  * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
  * `2g`), as a user would write it in `resources.memory`.
  */
@@ -88179,7 +88194,7 @@ async function runJob(instance, ctx) {
         const result = await runAttempt(instance, ctx, attempt);
         if (result.status !== 'failure' || attempt > retry.count || ctx.signal.aborted)
             return result;
-        const wait = retry.delay_ms > 0 ? ` in ${seconds(retry.delay_ms)}` : '';
+        const wait = retry.delay_ms > 0 ? ` in ${formatDuration(retry.delay_ms)}` : '';
         ctx.reporter.warning(`attempt ${attempt} of ${retry.count + 1} failed (${result.error}); retrying${wait}`, instance);
         try {
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(retry.delay_ms, undefined, { signal: ctx.signal });
@@ -88215,7 +88230,7 @@ async function runAttempt(instance, ctx, attempt) {
     const timeout = new AbortController();
     const timer = job.timeout_ms === undefined
         ? undefined
-        : setTimeout(() => timeout.abort(new TimedOut(`job timed out after ${seconds(job.timeout_ms)}`)), job.timeout_ms);
+        : setTimeout(() => timeout.abort(new TimedOut(`job timed out after ${formatDuration(job.timeout_ms)}`)), job.timeout_ms);
     const signal = AbortSignal.any([ctx.signal, timeout.signal]);
     let containerId;
     let services;
@@ -88657,7 +88672,7 @@ class StageRunner {
         if (timedOut) {
             this.stopped = true;
             stageResult.timed_out = true;
-            throw new Error(`timed out after ${seconds(stage.timeout_ms)}`);
+            throw new Error(`timed out after ${formatDuration(stage.timeout_ms)}`);
         }
         stageResult.exit_code = exitCode;
         await this.readStageFiles(stateDir, stageResult);
@@ -88754,9 +88769,6 @@ function stagesContext(stages) {
 function fail(result, message) {
     result.status = 'failure';
     result.error ??= message;
-}
-function seconds(ms) {
-    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/warm-containers.ts
@@ -90316,7 +90328,7 @@ function annotationLocation(annotation, base) {
         .join(':');
 }
 /** A duration as the console and the summary show it: `1.25 s`. */
-function text_format_seconds(ms) {
+function seconds(ms) {
     return `${(ms / 1000).toFixed(2)} s`;
 }
 
@@ -90370,7 +90382,7 @@ class ConsoleReporter {
         for (const annotation of result.annotations ?? []) {
             this.write(`[${job.id}] ${this.describeAnnotation(annotation)}`);
         }
-        this.write(`[${job.id}] stage ${stage.name}: ${result.status}${error} (${text_format_seconds(result.duration_ms)})`);
+        this.write(`[${job.id}] stage ${stage.name}: ${result.status}${error} (${seconds(result.duration_ms)})`);
     }
     /** `data/sales.csv:12:3: error: message`, as compilers print it. */
     describeAnnotation(annotation) {
@@ -90383,7 +90395,7 @@ class ConsoleReporter {
             .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
             .join(', ');
         const detail = result.error ? `: ${result.error}` : outputs ? `; outputs: ${outputs}` : '';
-        this.write(`[${job.id}] job ${result.status}${detail} (${text_format_seconds(result.duration_ms)})`);
+        this.write(`[${job.id}] job ${result.status}${detail} (${seconds(result.duration_ms)})`);
     }
     info(message) {
         this.write(message);
@@ -90393,7 +90405,7 @@ class ConsoleReporter {
     }
     runFinished(result) {
         const jobs = result.jobs.map((j) => `${j.id} ${j.status}`).join(', ');
-        this.write(`run ${result.run_id} ${result.status}: ${jobs} (${text_format_seconds(result.duration_ms)})`);
+        this.write(`run ${result.run_id} ${result.status}: ${jobs} (${seconds(result.duration_ms)})`);
         this.flush();
     }
     backlog() {

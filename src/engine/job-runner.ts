@@ -7,7 +7,7 @@ import { batchAt, batchCommand, newBatchMarker } from '../plan/stage-batches.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
-import { describeSize } from '../spec/quantities.js'
+import { describeSize, formatDuration } from '../spec/quantities.js'
 import { evaluateCondition, readsContext, render } from '../spec/template.js'
 import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
@@ -89,7 +89,7 @@ export async function runJob(instance: PlannedInstance, ctx: JobRunContext): Pro
   for (let attempt = 1; ; attempt++) {
     const result = await runAttempt(instance, ctx, attempt)
     if (result.status !== 'failure' || attempt > retry.count || ctx.signal.aborted) return result
-    const wait = retry.delay_ms > 0 ? ` in ${seconds(retry.delay_ms)}` : ''
+    const wait = retry.delay_ms > 0 ? ` in ${formatDuration(retry.delay_ms)}` : ''
     ctx.reporter.warning(
       `attempt ${attempt} of ${retry.count + 1} failed (${result.error}); retrying${wait}`,
       instance
@@ -134,7 +134,8 @@ async function runAttempt(
     job.timeout_ms === undefined
       ? undefined
       : setTimeout(
-          () => timeout.abort(new TimedOut(`job timed out after ${seconds(job.timeout_ms!)}`)),
+          () =>
+            timeout.abort(new TimedOut(`job timed out after ${formatDuration(job.timeout_ms!)}`)),
           job.timeout_ms
         )
   const signal = AbortSignal.any([ctx.signal, timeout.signal])
@@ -598,7 +599,7 @@ class StageRunner {
     if (timedOut) {
       this.stopped = true
       stageResult.timed_out = true
-      throw new Error(`timed out after ${seconds(stage.timeout_ms!)}`)
+      throw new Error(`timed out after ${formatDuration(stage.timeout_ms!)}`)
     }
     stageResult.exit_code = exitCode
     await this.readStageFiles(stateDir, stageResult)
@@ -710,8 +711,4 @@ function stagesContext(stages: StageResult[]) {
 function fail(result: JobResult, message: string) {
   result.status = 'failure'
   result.error ??= message
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`
 }

@@ -1,29 +1,9 @@
 import path from 'node:path'
-import type { JobSpec, NamedVolumeSpec } from './pipeline-types.js'
+import type { HostAccess, HostAccessKind, JobSpec, NamedVolumeSpec } from './pipeline-types.js'
+
+export type { HostAccess, HostAccessKind } from './pipeline-types.js'
 import type { SpecProblem } from './spec-error.js'
 import type { DocPath, YamlSource } from './yaml-source.js'
-
-/** Ways a job reaches past its container into the host. */
-export type HostAccessKind =
-  | 'privileged'
-  | 'cap_add'
-  | 'host_network'
-  | 'docker_socket'
-  | 'host_root'
-  | 'host_path'
-  /** A top-level volume the run does not own: `external`, or a `name` of the engine's. */
-  | 'shared_volume'
-  /** A top-level volume with a `driver` or `driver_opts` (`o: bind` mounts host folders). */
-  | 'volume_driver'
-
-/** One place in the file where a job reaches the host, and what it reaches. */
-export interface HostAccess extends SpecProblem {
-  kind: HostAccessKind
-  /** The job; '' for a top-level volume. */
-  job: string
-  /** For mounts: the host path, absolute (with any `{{ }}` left as written). */
-  hostPath?: string
-}
 
 /** The Docker socket, where engines listen: whoever holds it controls the engine. */
 const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock'])

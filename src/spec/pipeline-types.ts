@@ -1,5 +1,4 @@
-import type { HostAccess } from './host-access.js'
-import type { SourcePosition } from './spec-error.js'
+import type { SourcePosition, SpecProblem } from './spec-error.js'
 
 /**
  * The pipeline file as validated, before any expression is rendered: string values
@@ -231,4 +230,26 @@ export interface StageSpec {
   timeout_ms?: number
   continue_on_error: boolean
   position: SourcePosition
+}
+
+/** Ways a job reaches past its container into the host. */
+export type HostAccessKind =
+  | 'privileged'
+  | 'cap_add'
+  | 'host_network'
+  | 'docker_socket'
+  | 'host_root'
+  | 'host_path'
+  /** A top-level volume the run does not own: `external`, or a `name` of the engine's. */
+  | 'shared_volume'
+  /** A top-level volume with a `driver` or `driver_opts` (`o: bind` mounts host folders). */
+  | 'volume_driver'
+
+/** One place in the file where a job reaches the host, and what it reaches. */
+export interface HostAccess extends SpecProblem {
+  kind: HostAccessKind
+  /** The job; '' for a top-level volume. */
+  job: string
+  /** For mounts: the host path, absolute (with any `{{ }}` left as written). */
+  hostPath?: string
 }

@@ -49,6 +49,22 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /**
+ * A duration as a user would write it in the file, and as `parseDuration` reads it back:
+ * `0.3s`, `45s`, `5m`, `1h30m`, `2m0.5s` (seconds to one decimal).
+ */
+export function formatDuration(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000)
+  const minutes = Math.floor((ms % 3_600_000) / 60_000)
+  const secondsPart = Number(((ms % 60_000) / 1000).toFixed(1))
+  const parts = [
+    hours > 0 ? `${hours}h` : '',
+    minutes > 0 ? `${minutes}m` : '',
+    secondsPart > 0 || ms < 60_000 ? `${secondsPart}s` : ''
+  ]
+  return parts.join('')
+}
+
+/**
  * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
  * `2g`), as a user would write it in `resources.memory`.
  */
