@@ -166,7 +166,9 @@ describe('timeouts, retry and continue_on_error', () => {
     const started = Date.now()
     const { result, runId } = await runYaml(`jobs:
   staged:
-    timeout: 1s
+    # Long enough for the container to start on a loaded machine: the time counts from
+    # the job's start, and a timeout before the first stage would leave no stage to check.
+    timeout: 3s
     ${image}
     stages:
       - {name: hang, type: sh, run: 'sleep 60'}
@@ -177,7 +179,7 @@ describe('timeouts, retry and continue_on_error', () => {
 `)
     expect(Date.now() - started).toBeLessThan(15_000)
     expect(result.jobs.map((j) => [j.id, j.status, j.timed_out, j.error])).toEqual([
-      ['staged', 'failure', true, 'job timed out after 1s'],
+      ['staged', 'failure', true, 'job timed out after 3s'],
       ['tool', 'failure', true, 'job timed out after 1.5s']
     ])
     expect(result.jobs[0].stages.map((s) => [s.status, s.timed_out])).toEqual([

@@ -83975,15 +83975,12 @@ class DockerodeClient {
         const raw = (await this.call('container logs', (o) => this.docker
             .getContainer(containerId)
             .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })));
-        // Without a TTY, each chunk has an 8-byte header: stream type, then payload length.
-        const text = [];
-        for (let at = 0; at + 8 <= raw.length;) {
-            const size = raw.readUInt32BE(at + 4);
-            text.push(raw.subarray(at + 8, at + 8 + size).toString('utf8'));
-            at += 8 + size;
-        }
-        return text
-            .join('')
+        // Framed as exec output is (no TTY); decoded once whole, so a character cut across
+        // two frames stays whole.
+        const payloads = [];
+        streamDemuxer((_stream, payload) => void payloads.push(payload))(raw);
+        return Buffer.concat(payloads)
+            .toString('utf8')
             .split('\n')
             .filter((l) => l.length > 0);
     }
