@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
@@ -353,6 +353,15 @@ jobs:
     // Nothing ran: the SLOW pipeline would have taken a minute and printed its run id.
     expect(stdout).toBe('')
     expect(stderr.trim()).toBe(`--result ${result}: cannot write the result there (${why})`)
+  })
+
+  it('a run stopped by a usage error after the --result check leaves no empty result file', async () => {
+    const result = path.join(tempDir(), 'result.json')
+    const { code } = await runNode(CLI, ['run', 'examples/quickstart.yml', '--result', result], {
+      CTR_OUTPUT_LIMIT: 'lots'
+    })
+    expect(code).toBe(2)
+    expect(existsSync(result)).toBe(false)
   })
 
   it.each(['', ' ', '*', 'a b', '-x', 'x'.repeat(129)])(

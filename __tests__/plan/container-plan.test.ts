@@ -237,6 +237,21 @@ describe('planContainer', () => {
     expect([body.AttachStdout, body.AttachStderr]).toEqual([true, true])
   })
 
+  it.each([
+    ['memory', '99999999999999999999999g'],
+    ['cpu', '1e7'],
+    ['cpu', '2000000']
+  ])('refuses a templated %s that renders out of range (%s)', (key, rendered) => {
+    const job = jobWith({ resources: { [key]: '{{ params.dataset }}' } })
+    const renders = {
+      ...ctx,
+      renderValue: (text: string) => text.replace('{{ params.dataset }}', rendered)
+    }
+    expect(() => planContainer(job, renders)).toThrow(
+      `resources.${key}: '${rendered}' is not valid`
+    )
+  })
+
   it('refuses a templated size that renders to nonsense', () => {
     const job = jobWith({ resources: { memory: '{{ params.dataset }}' } })
     expect(() => planContainer(job, ctx)).toThrow("resources.memory: 'sales' is not valid")

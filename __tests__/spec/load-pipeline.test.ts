@@ -315,7 +315,7 @@ describe('parsePipeline', () => {
     [
       '        resources: {memory: 99999999999999999999999g}\n',
       '9999',
-      "jobs.a.runs-on.with.resources.memory: '99999999999999999999999g' is more than any memory size can be (8 PiB)"
+      "jobs.a.runs-on.with.resources.memory: '99999999999999999999999g' is not a memory size of at most 8 PiB (examples: 512m, 2g, 1.5Gi, or bytes as a number)"
     ],
     [
       '        resources: {memory: 1e30}\n',
@@ -325,7 +325,7 @@ describe('parsePipeline', () => {
     [
       '        resources: {memory: 0.5}\n',
       '0.5',
-      'jobs.a.runs-on.with.resources.memory: number 0.5 is not a memory size (examples: 512m, 2g, 1.5Gi, or bytes as a number)'
+      'jobs.a.runs-on.with.resources.memory: number 0.5 is not a memory size of at most 8 PiB (examples: 512m, 2g, 1.5Gi, or bytes as a number)'
     ],
     [
       '        resources: {pids_limit: 1e30}\n',

@@ -86447,8 +86447,13 @@ const MEMORY_UNITS = {
 };
 /**
  * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
- * Units are binary, as Docker's are. Returns undefined for text that is not a size.
+ * Units are binary, as Docker's are. Returns undefined for text that is not a size, or a
+ * size above MAX_MEMORY_BYTES.
  */
+/** The largest memory size taken: past it the engine's JSON decoder refuses the number. */
+const MAX_MEMORY_BYTES = Number.MAX_SAFE_INTEGER;
+/** The most CPUs a container may ask for: no machine has more. */
+const MAX_CPUS = 1_000_000;
 function parseMemory(text) {
     const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
     if (!match)
@@ -86457,16 +86462,16 @@ function parseMemory(text) {
     if (unit === undefined)
         return undefined;
     const bytes = Math.round(Number(match[1]) * unit);
-    return bytes > 0 ? bytes : undefined;
+    return bytes > 0 && bytes <= MAX_MEMORY_BYTES ? bytes : undefined;
 }
-/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or Kubernetes millicores `500m`. */
+/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or millicores `500m`; at most MAX_CPUS. */
 function parseCpu(text) {
     const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
     if (!match)
         return undefined;
     const cpus = Number(match[1]) / (match[2] ? 1000 : 1);
     const nano = Math.round(cpus * 1e9);
-    return nano > 0 ? nano : undefined;
+    return nano > 0 && nano <= MAX_CPUS * 1e9 ? nano : undefined;
 }
 const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** Milliseconds in `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. */
@@ -90871,18 +90876,18 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const QUANTITIES = {
     memory: (value) => {
         const bytes = typeof value === 'number' ? value : parseMemory(value);
-        if (bytes === undefined || !(bytes > 0) || !Number.isInteger(bytes))
-            return 'is not a memory size (examples: 512m, 2g, 1.5Gi, or bytes as a number)';
-        if (bytes > Number.MAX_SAFE_INTEGER)
+        if (typeof value === 'number' && value > MAX_MEMORY_BYTES)
             return 'is more than any memory size can be (8 PiB)';
+        if (bytes === undefined || !(bytes > 0) || !Number.isInteger(bytes))
+            return 'is not a memory size of at most 8 PiB (examples: 512m, 2g, 1.5Gi, or bytes as a number)';
         return undefined;
     },
     cpu: (value) => {
+        if (typeof value === 'number' && value > MAX_CPUS)
+            return `is more CPUs than any machine has (at most ${MAX_CPUS})`;
         const nano = typeof value === 'number' ? Math.round(value * 1e9) : parseCpu(value);
         if (nano === undefined || !(nano > 0))
-            return 'is not a CPU count (2, 1.5, 500m)';
-        if (nano > 1e6 * 1e9)
-            return 'is more CPUs than any machine has (at most 1000000)';
+            return `is not a CPU count of at most ${MAX_CPUS} (2, 1.5, 500m)`;
         return undefined;
     },
     duration: (value) => durationProblem(value, 0),
@@ -91594,12 +91599,23 @@ function crossChecks(pipeline, raw, source) {
 
 const cli_main_collect = (value, previous) => [...previous, value];
 /**
- * Opens (and so creates) a file the run writes at its end, before the run: a path that
- * cannot be written is a usage error now, not after the whole run.
+ * Opens for writing a file the run writes at its end, before the run: a path that cannot
+ * be written is a usage error now, not after the whole run. A file made only for the
+ * check is removed again, so a run that stops early leaves no empty result behind.
  */
 async function checkWritable(file, flag) {
     try {
-        await (await (0,promises_namespaceObject.open)(file, 'a')).close();
+        const handle = await (0,promises_namespaceObject.open)(file, 'ax').catch((error) => {
+            if (error.code === 'EEXIST')
+                return undefined;
+            throw error;
+        });
+        if (handle) {
+            await handle.close();
+            await (0,promises_namespaceObject.unlink)(file);
+        }
+        else
+            await (await (0,promises_namespaceObject.open)(file, 'a')).close();
     }
     catch (error) {
         const { code } = error;

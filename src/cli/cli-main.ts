@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { availableParallelism } from 'node:os'
-import { open, readFile, writeFile } from 'node:fs/promises'
+import { open, readFile, unlink, writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import { mermaidDiagram } from '../plan/mermaid.js'
@@ -20,12 +20,20 @@ import { SpecError } from '../spec/spec-error.js'
 const collect = (value: string, previous: string[]) => [...previous, value]
 
 /**
- * Opens (and so creates) a file the run writes at its end, before the run: a path that
- * cannot be written is a usage error now, not after the whole run.
+ * Opens for writing a file the run writes at its end, before the run: a path that cannot
+ * be written is a usage error now, not after the whole run. A file made only for the
+ * check is removed again, so a run that stops early leaves no empty result behind.
  */
 async function checkWritable(file: string, flag: string): Promise<void> {
   try {
-    await (await open(file, 'a')).close()
+    const handle = await open(file, 'ax').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return undefined
+      throw error
+    })
+    if (handle) {
+      await handle.close()
+      await unlink(file)
+    } else await (await open(file, 'a')).close()
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException
     const why: Record<string, string> = {

@@ -17,24 +17,31 @@ const MEMORY_UNITS: Record<string, number> = {
 
 /**
  * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
- * Units are binary, as Docker's are. Returns undefined for text that is not a size.
+ * Units are binary, as Docker's are. Returns undefined for text that is not a size, or a
+ * size above MAX_MEMORY_BYTES.
  */
+/** The largest memory size taken: past it the engine's JSON decoder refuses the number. */
+export const MAX_MEMORY_BYTES = Number.MAX_SAFE_INTEGER
+
+/** The most CPUs a container may ask for: no machine has more. */
+export const MAX_CPUS = 1_000_000
+
 export function parseMemory(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim())
   if (!match) return undefined
   const unit = MEMORY_UNITS[match[2].toLowerCase()]
   if (unit === undefined) return undefined
   const bytes = Math.round(Number(match[1]) * unit)
-  return bytes > 0 ? bytes : undefined
+  return bytes > 0 && bytes <= MAX_MEMORY_BYTES ? bytes : undefined
 }
 
-/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or Kubernetes millicores `500m`. */
+/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or millicores `500m`; at most MAX_CPUS. */
 export function parseCpu(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim())
   if (!match) return undefined
   const cpus = Number(match[1]) / (match[2] ? 1000 : 1)
   const nano = Math.round(cpus * 1e9)
-  return nano > 0 ? nano : undefined
+  return nano > 0 && nano <= MAX_CPUS * 1e9 ? nano : undefined
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import schema from '../../schema/ctr-pipeline.schema.json' with { type: 'json' }
 import { closest } from './closest.js'
-import { parseCpu, parseDuration, parseMemory } from './quantities.js'
+import { MAX_CPUS, MAX_MEMORY_BYTES, parseCpu, parseDuration, parseMemory } from './quantities.js'
 import type { SpecProblem } from './spec-error.js'
 import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
 
@@ -14,7 +14,7 @@ export const PIPELINE_SCHEMA: Schema = schema
 const templated = (text: string) => text.includes('{{') || text.includes('${')
 
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer fires at once. */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
 
 /**
  * The quantities the schema names with its `quantity` keyword, for strings and numbers
@@ -24,15 +24,18 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1
 const QUANTITIES: Record<string, (value: string | number) => string | undefined> = {
   memory: (value) => {
     const bytes = typeof value === 'number' ? value : parseMemory(value)
+    if (typeof value === 'number' && value > MAX_MEMORY_BYTES)
+      return 'is more than any memory size can be (8 PiB)'
     if (bytes === undefined || !(bytes > 0) || !Number.isInteger(bytes))
-      return 'is not a memory size (examples: 512m, 2g, 1.5Gi, or bytes as a number)'
-    if (bytes > Number.MAX_SAFE_INTEGER) return 'is more than any memory size can be (8 PiB)'
+      return 'is not a memory size of at most 8 PiB (examples: 512m, 2g, 1.5Gi, or bytes as a number)'
     return undefined
   },
   cpu: (value) => {
+    if (typeof value === 'number' && value > MAX_CPUS)
+      return `is more CPUs than any machine has (at most ${MAX_CPUS})`
     const nano = typeof value === 'number' ? Math.round(value * 1e9) : parseCpu(value)
-    if (nano === undefined || !(nano > 0)) return 'is not a CPU count (2, 1.5, 500m)'
-    if (nano > 1e6 * 1e9) return 'is more CPUs than any machine has (at most 1000000)'
+    if (nano === undefined || !(nano > 0))
+      return `is not a CPU count of at most ${MAX_CPUS} (2, 1.5, 500m)`
     return undefined
   },
   duration: (value) => durationProblem(value, 0),
