@@ -340,15 +340,9 @@ jobs:
     ['.', 'it is a folder'],
     ['pipeline.yml/result.json', 'a part of its path is not a folder']
   ])('--result %s is a usage error before the run starts', async (where, why) => {
-    const dir = tempDir()
-    writeFileSync(path.join(dir, 'pipeline.yml'), SLOW)
-    const result = path.join(dir, where)
-    const { code, stdout, stderr } = await runNode(CLI, [
-      'run',
-      path.join(dir, 'pipeline.yml'),
-      '--result',
-      result
-    ])
+    const file = pipelineFile(SLOW)
+    const result = path.join(path.dirname(file), where)
+    const { code, stdout, stderr } = await runNode(CLI, ['run', file, '--result', result])
     expect(code).toBe(2)
     // Nothing ran: the SLOW pipeline would have taken a minute and printed its run id.
     expect(stdout).toBe('')
