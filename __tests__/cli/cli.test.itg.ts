@@ -153,14 +153,49 @@ jobs:
     expect(code).toBe(0)
     const doc = JSON.parse(stdout)
     expect(doc.levels).toEqual([['build'], ['test']])
-    expect(doc.jobs[0].instances[0].container.create.Image).toBe('app:v2')
+    expect(doc.jobs[0].instances[0].container.image.ref).toBe('app:v2')
     expect(doc.jobs[1].max_parallel).toBe(2)
     expect(doc.jobs[1].instances.map((i: { id: string }) => i.id)).toEqual([
       'test (a, 1)',
       'test (a, 2)',
       'test (b, 2)'
     ])
-    expect(doc.jobs[1].instances[0].container.create.Env[0]).toBe('V={{ needs.build.outputs.v }}')
+    // The neutral container plan, as the README documents it.
+    expect(doc.jobs[1].instances[0].container).toEqual({
+      runId: 'RUN-ID',
+      name: 'ctr-RUN-ID-test-1',
+      image: { kind: 'pull', ref: 'a', policy: 'missing' },
+      runs: 'command',
+      env: {
+        V: '{{ needs.build.outputs.v }}',
+        CTR_WORKSPACE: '/ctr/workspace',
+        CTR_RUN_ID: 'RUN-ID',
+        CTR_JOB_ID: 'test',
+        CTR_JOB_DIR: '/ctr/workspace/jobs/test-1'
+      },
+      labels: {
+        'ctr-pipeline.managed': 'true',
+        'ctr-pipeline.run-id': 'RUN-ID',
+        'ctr-pipeline.job': 'test',
+        'ctr-pipeline.instance': 'test-1'
+      },
+      mounts: [{ type: 'workspace', target: '/ctr' }],
+      resources: { ulimits: [] },
+      network: {
+        mode: 'ctr-pipeline-RUN-ID',
+        aliases: ['test-1'],
+        ports: [],
+        extraHosts: [],
+        dns: []
+      },
+      security: {
+        privileged: false,
+        capAdd: [],
+        capDrop: [],
+        readOnlyRootfs: false,
+        noNewPrivileges: false
+      }
+    })
   })
 
   it('plans as a Mermaid diagram and as text', async () => {

@@ -187,7 +187,7 @@ describe('images from a registry', () => {
     const created: string[] = []
     class WatchingClient extends DockerodeClient {
       override async createContainer(...args: Parameters<DockerodeClient['createContainer']>) {
-        created.push(args[0])
+        created.push(args[0].name)
         return super.createContainer(...args)
       }
     }

@@ -43,7 +43,7 @@ jobs:
       'test (fedora, 3.12)',
       'test (windows, 3.12)'
     ])
-    expect(doc.jobs[0].instances.map((i) => i.container.create.Image)).toContain('windows:3.12')
+    expect(doc.jobs[0].instances.map((i) => i.container.image.ref)).toContain('windows:3.12')
     expect(doc.jobs[0].instances[4].container.name).toBe('ctr-RUN-ID-test-5')
     expect(doc.jobs[0].max_parallel).toBe(4)
   })
@@ -114,10 +114,10 @@ jobs:
         environment: {X: "{{ needs.a.outputs.x }}", K: "\${KEY}", R: "{{ run_id }}"}
 `)
     const [, b] = planDocument(p, params, { KEY: 'k' }).jobs
-    const { name, create } = b.instances[0].container
+    const { name, image, env } = b.instances[0].container
     expect(name).toBe('b-RUN-ID')
-    expect(create.Image).toBe('app:v1')
-    expect(create.Env.slice(0, 3)).toEqual(['X={{ needs.a.outputs.x }}', 'K=k', 'R={{ run_id }}'])
+    expect(image.ref).toBe('app:v1')
+    expect([env.X, env.K, env.R]).toEqual(['{{ needs.a.outputs.x }}', 'k', '{{ run_id }}'])
   })
 })
 

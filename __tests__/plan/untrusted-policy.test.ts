@@ -1,4 +1,10 @@
-import type { ContainerCreateBody, PlannedContainer } from '../../src/plan/container-plan.js'
+import type {
+  ContainerPlan,
+  MountPlan,
+  NetworkPlan,
+  ResourcesPlan,
+  SecurityPlan
+} from '../../src/plan/container-plan.js'
 import type { BuiltImage } from '../../src/plan/image-plan.js'
 import { enforceUntrusted, type UntrustedScope } from '../../src/plan/untrusted-policy.js'
 
@@ -11,20 +17,37 @@ const scope: UntrustedScope = {
   hostMemory: 8 * GiB
 }
 
-type Host = Partial<ContainerCreateBody['HostConfig']>
+interface Asked {
+  mounts?: MountPlan[]
+  network?: Partial<NetworkPlan>
+  resources?: Partial<ResourcesPlan>
+  security?: Partial<SecurityPlan>
+}
 
-function planned(host: Host = {}, image?: Partial<BuiltImage>): PlannedContainer {
+function planned(asked: Asked = {}, image?: Partial<BuiltImage>): ContainerPlan {
   return {
+    runId: 'r1',
     name: 'c',
-    body: {
-      Image: 'img',
-      Env: [],
-      Labels: {},
-      HostConfig: {
-        NetworkMode: 'ctr-pipeline-r1',
-        Mounts: [{ Type: 'volume', Source: 'ctr-pipeline-r1', Target: '/ctr', ReadOnly: false }],
-        ...host
-      }
+    runs: 'stages',
+    env: {},
+    labels: {},
+    mounts: asked.mounts ?? [{ type: 'workspace', target: '/ctr' }],
+    resources: { ulimits: [], ...asked.resources },
+    network: {
+      mode: 'ctr-pipeline-r1',
+      aliases: [],
+      ports: [],
+      extraHosts: [],
+      dns: [],
+      ...asked.network
+    },
+    security: {
+      privileged: false,
+      capAdd: [],
+      capDrop: [],
+      readOnlyRootfs: false,
+      noNewPrivileges: false,
+      ...asked.security
     },
     image: image
       ? {
@@ -40,22 +63,27 @@ function planned(host: Host = {}, image?: Partial<BuiltImage>): PlannedContainer
   }
 }
 
-const bind = (Source: string) => ({ Type: 'bind' as const, Source, Target: '/m', ReadOnly: false })
+const bind = (source: string): MountPlan => ({
+  type: 'bind',
+  source,
+  target: '/m',
+  readOnly: false
+})
 
 describe('enforceUntrusted', () => {
-  it.each<[string, PlannedContainer, string[]]>([
+  it.each<[string, ContainerPlan, string[]]>([
     ['the run network and volume', planned(), []],
-    ['no network', planned({ NetworkMode: 'none' }), []],
-    ['a bind in the workspace', planned({ Mounts: [bind('/repo/data')] }), []],
-    ['the workspace itself', planned({ Mounts: [bind('/repo')] }), []],
+    ['no network', planned({ network: { mode: 'none' } }), []],
+    ['a bind in the workspace', planned({ mounts: [bind('/repo/data')] }), []],
+    ['the workspace itself', planned({ mounts: [bind('/repo')] }), []],
     [
       'a run-owned named volume',
       planned({
-        Mounts: [{ Type: 'volume', Source: 'ctr-pipeline-r1-cache', Target: '/c', ReadOnly: true }]
+        mounts: [{ type: 'volume', source: 'ctr-pipeline-r1-cache', target: '/c', readOnly: true }]
       }),
       []
     ],
-    ['a file named ..x inside', planned({ Mounts: [bind('/repo/..x')] }), []],
+    ['a file named ..x inside', planned({ mounts: [bind('/repo/..x')] }), []],
     [
       'a build in the workspace',
       planned({}, { context: '/repo/img', dockerfile: 'Dockerfile' }),
@@ -63,68 +91,61 @@ describe('enforceUntrusted', () => {
     ],
     [
       'bounds asked within the host',
-      planned({ PidsLimit: 4096, Memory: 8 * GiB, NanoCpus: 4e9 }),
+      planned({ resources: { pidsLimit: 4096, memoryBytes: 8 * GiB, cpus: 4 } }),
       []
     ],
     [
       'privileged',
-      planned({ Privileged: true }),
+      planned({ security: { privileged: true } }),
       ['privileged: true gives the job the whole host']
     ],
     [
       'cap_add',
-      planned({ CapAdd: ['SYS_ADMIN', 'NET_ADMIN'] }),
+      planned({ security: { capAdd: ['SYS_ADMIN', 'NET_ADMIN'] } }),
       ['cap_add: SYS_ADMIN, NET_ADMIN widens what the job may do']
     ],
     [
       'gpus',
-      planned({ DeviceRequests: [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] }),
+      planned({ resources: { gpus: { driver: '', count: -1, capabilities: ['gpu'] } } }),
       ['resources.gpus: hands the job host devices']
     ],
     [
       'host network',
-      planned({ NetworkMode: 'host' }),
+      planned({ network: { mode: 'host' } }),
       ["network.network_mode: 'host' is not the run's own network (only the run's network or none)"]
     ],
     [
       'the default bridge',
-      planned({ NetworkMode: 'bridge' }),
+      planned({ network: { mode: 'bridge' } }),
       [
         "network.network_mode: 'bridge' is not the run's own network (only the run's network or none)"
       ]
     ],
     [
       "another container's namespaces",
-      planned({ NetworkMode: 'container:abc' }),
+      planned({ network: { mode: 'container:abc' } }),
       [
         "network.network_mode: 'container:abc' is not the run's own network (only the run's network or none)"
       ]
     ],
     [
-      'no network mode at all',
-      planned({ NetworkMode: undefined }),
-      [
-        "network.network_mode: 'default' is not the run's own network (only the run's network or none)"
-      ]
-    ],
-    [
       'the Docker socket',
-      planned({ Mounts: [bind('/var/run/docker.sock')] }),
+      planned({ mounts: [bind('/var/run/docker.sock')] }),
       ['volumes: /var/run/docker.sock (at /m) is outside the workspace /repo']
     ],
     [
       'a sibling with the same prefix',
-      planned({ Mounts: [bind('/repo2')] }),
+      planned({ mounts: [bind('/repo2')] }),
       ['volumes: /repo2 (at /m) is outside the workspace /repo']
     ],
     [
       'the parent',
-      planned({ Mounts: [bind('/')] }),
+      planned({ mounts: [bind('/')] }),
       ['volumes: / (at /m) is outside the workspace /repo']
     ],
     [
       "another run's volume",
-      planned({ Mounts: [{ Type: 'volume', Source: 'team-data', Target: '/t', ReadOnly: false }] }),
+      planned({ mounts: [{ type: 'volume', source: 'team-data', target: '/t', readOnly: false }] }),
       ["volumes: volume 'team-data' (at /t) is not one the run creates"]
     ],
     [
@@ -139,42 +160,44 @@ describe('enforceUntrusted', () => {
     ],
     [
       'a port on every address',
-      planned({ PortBindings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] } }),
+      planned({
+        network: { ports: [{ container: '80/tcp', hostIp: '0.0.0.0', hostPort: '8080' }] }
+      }),
       ['network.ports: 80/tcp is published on 0.0.0.0 (only 127.0.0.1)']
     ],
     [
       'a port on IPv6 any',
-      planned({ PortBindings: { '80/tcp': [{ HostIp: '::', HostPort: '' }] } }),
+      planned({ network: { ports: [{ container: '80/tcp', hostIp: '::', hostPort: '' }] } }),
       ['network.ports: 80/tcp is published on :: (only 127.0.0.1)']
     ],
     [
       'pids_limit -1',
-      planned({ PidsLimit: -1 }),
+      planned({ resources: { pidsLimit: -1 } }),
       ['resources.pids_limit: -1 is not between 1 and 4096']
     ],
     [
       'pids_limit 0',
-      planned({ PidsLimit: 0 }),
+      planned({ resources: { pidsLimit: 0 } }),
       ['resources.pids_limit: 0 is not between 1 and 4096']
     ],
     [
       'pids_limit too high',
-      planned({ PidsLimit: 100000 }),
+      planned({ resources: { pidsLimit: 100000 } }),
       ['resources.pids_limit: 100000 is not between 1 and 4096']
     ],
     [
       'more memory than the host',
-      planned({ Memory: 9 * GiB }),
+      planned({ resources: { memoryBytes: 9 * GiB } }),
       [`resources.memory: ${9 * GiB} bytes is more than the host's ${8 * GiB}`]
     ],
     [
       'unlimited swap',
-      planned({ Memory: GiB, MemorySwap: -1 }),
+      planned({ resources: { memoryBytes: GiB, memorySwapBytes: -1 } }),
       ['resources.memswap_limit: -1 (unlimited swap)']
     ],
     [
       'more CPUs than the host',
-      planned({ NanoCpus: 5e9 }),
+      planned({ resources: { cpus: 5 } }),
       ["resources.cpu: 5 is more than the host's 4"]
     ]
   ])('%s', (_what, container, refused) => {
@@ -182,26 +205,29 @@ describe('enforceUntrusted', () => {
   })
 
   it('fills in the bounds the file leaves out, and publishes ports on loopback', () => {
-    const container = planned({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } })
+    const container = planned({ network: { ports: [{ container: '80/tcp', hostPort: '8080' }] } })
     expect(enforceUntrusted(container, scope)).toEqual([])
-    expect(container.body.HostConfig).toMatchObject({
-      SecurityOpt: ['no-new-privileges'],
-      PidsLimit: 1024,
-      Memory: 4 * GiB,
-      NanoCpus: 2e9,
-      PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] }
+    expect(container.security.noNewPrivileges).toBe(true)
+    expect(container.resources).toEqual({
+      ulimits: [],
+      pidsLimit: 1024,
+      memoryBytes: 4 * GiB,
+      cpus: 2
     })
+    expect(container.network.ports).toEqual([
+      { container: '80/tcp', hostIp: '127.0.0.1', hostPort: '8080' }
+    ])
   })
 
   it('keeps what the file asks for within the bounds', () => {
-    const container = planned({ PidsLimit: 64, Memory: GiB, NanoCpus: 5e8 })
+    const container = planned({ resources: { pidsLimit: 64, memoryBytes: GiB, cpus: 0.5 } })
     enforceUntrusted(container, scope)
-    expect(container.body.HostConfig).toMatchObject({ PidsLimit: 64, Memory: GiB, NanoCpus: 5e8 })
+    expect(container.resources).toEqual({ ulimits: [], pidsLimit: 64, memoryBytes: GiB, cpus: 0.5 })
   })
 
   it('gives one CPU on a one-CPU host', () => {
     const container = planned()
     enforceUntrusted(container, { ...scope, hostCpus: 1 })
-    expect(container.body.HostConfig.NanoCpus).toBe(1e9)
+    expect(container.resources.cpus).toBe(1)
   })
 })

@@ -79401,7 +79401,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 2077:
+/***/ 9412:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83667,6 +83667,184 @@ var lib_docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/plan/container-paths.ts
+/** The run's workflow volume is mounted here in every job container. */
+const CTR_ROOT = '/ctr';
+/** What jobs share: `$CTR_WORKSPACE`. */
+const WORKSPACE_DIR = `${CTR_ROOT}/workspace`;
+/** Holds each job instance's `$CTR_JOB_DIR`. */
+const JOBS_DIR = `${WORKSPACE_DIR}/jobs`;
+/** Per job instance, the files through which stages hand back outputs. */
+const STATE_DIR = `${CTR_ROOT}/state`;
+/** Name of the run's workflow volume. */
+function workflowVolumeName(runId) {
+    return `ctr-pipeline-${runId}`;
+}
+/**
+ * The engine's name for a top-level named volume: its `name:`, else the key for an
+ * external volume (it exists already under that name), else one unique to the run.
+ */
+function namedVolumeName(key, spec, runId) {
+    return spec.name ?? (spec.external ? key : `ctr-pipeline-${runId}-${key}`);
+}
+/** Engine names of all of a pipeline's named volumes, by key. */
+function namedVolumeNames(volumes, runId) {
+    return Object.fromEntries(Object.entries(volumes).map(([key, spec]) => [key, namedVolumeName(key, spec, runId)]));
+}
+/** The job's own state: a folder per stage, out of the workspace. */
+function jobStateDir(slug) {
+    return `${STATE_DIR}/${slug}`;
+}
+/**
+ * Where one stage writes `$CTR_OUTPUT` (`output`) and `$CTR_ANNOTATIONS`
+ * (`annotations`): one folder, so both are read back in one call.
+ */
+function stageStateDir(slug, index) {
+    return `${jobStateDir(slug)}/stage-${index + 1}`;
+}
+/** The folders an instance's container needs in the workflow volume before it starts. */
+function instanceDirs(instance) {
+    const { slug, job } = instance;
+    if (!job.stages)
+        return [jobWorkDir(slug)];
+    return [jobWorkDir(slug), jobStateDir(slug), ...job.stages.map((_, i) => stageStateDir(slug, i))];
+}
+/**
+ * `$CTR_JOB_DIR`: the instance's own folder in the workspace, so that matrix instances
+ * running side by side never write over each other's files.
+ */
+function jobWorkDir(slug) {
+    return `${JOBS_DIR}/${slug}`;
+}
+/** The run's user-defined network: jobs reach each other on it by their instance name. */
+function runNetworkName(runId) {
+    return `ctr-pipeline-${runId}`;
+}
+/** A job instance's own network, where its services answer to their keys. */
+function servicesNetworkName(runId, slug) {
+    return `ctr-pipeline-${runId}-${slug}`;
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/create-body.ts
+
+/** Docker's own names for networks: joining one of these sets no aliases. */
+const DOCKER_NETWORK_MODES = /^(none|host|bridge|default|container:.*)$/;
+/**
+ * Docker's create body for a planned container: a pure mapping, tested as a table. The
+ * run's workspace is its Docker volume. A container that runs stages idles
+ * (`tail -f /dev/null`, as GitHub's container jobs do) while they are exec'd into it.
+ */
+function createBody(plan) {
+    const { resources: res, security: sec, network } = plan;
+    const body = {
+        Image: plan.image.ref,
+        Env: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
+        Labels: plan.labels,
+        HostConfig: { Mounts: [] }
+    };
+    const host = body.HostConfig;
+    for (const mount of plan.mounts) {
+        if (mount.type === 'tmpfs')
+            (host.Tmpfs ??= {})[mount.target] = mount.options;
+        else if (mount.type === 'workspace')
+            host.Mounts.push({
+                Type: 'volume',
+                Source: workflowVolumeName(plan.runId),
+                Target: mount.target,
+                ReadOnly: false
+            });
+        else
+            host.Mounts.push({
+                Type: mount.type,
+                Source: mount.source,
+                Target: mount.target,
+                ReadOnly: mount.readOnly
+            });
+    }
+    if (plan.workingDir)
+        body.WorkingDir = plan.workingDir;
+    if (plan.user)
+        body.User = plan.user;
+    if (plan.runs === 'stages') {
+        body.Entrypoint = ['tail'];
+        body.Cmd = ['-f', '/dev/null'];
+    }
+    else {
+        if (plan.entrypoint)
+            body.Entrypoint = plan.entrypoint;
+        if (plan.command)
+            body.Cmd = plan.command;
+        body.AttachStdout = true;
+        body.AttachStderr = true;
+    }
+    if (res.memoryBytes !== undefined)
+        host.Memory = res.memoryBytes;
+    if (res.memorySwapBytes !== undefined)
+        host.MemorySwap = res.memorySwapBytes;
+    if (res.cpus !== undefined)
+        host.NanoCpus = Math.round(res.cpus * 1e9);
+    if (res.cpusetCpus)
+        host.CpusetCpus = res.cpusetCpus;
+    if (res.pidsLimit !== undefined)
+        host.PidsLimit = res.pidsLimit;
+    if (res.shmSizeBytes !== undefined)
+        host.ShmSize = res.shmSizeBytes;
+    if (res.gpus) {
+        const { driver, count, deviceIds, capabilities } = res.gpus;
+        host.DeviceRequests = [
+            {
+                Driver: driver,
+                Count: count,
+                ...(deviceIds ? { DeviceIDs: deviceIds } : {}),
+                Capabilities: [capabilities]
+            }
+        ];
+    }
+    if (res.ulimits.length > 0)
+        host.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
+    if (sec.readOnlyRootfs)
+        host.ReadonlyRootfs = true;
+    if (sec.capAdd.length > 0)
+        host.CapAdd = sec.capAdd;
+    if (sec.capDrop.length > 0)
+        host.CapDrop = sec.capDrop;
+    if (sec.privileged)
+        host.Privileged = true;
+    if (sec.noNewPrivileges)
+        host.SecurityOpt = ['no-new-privileges'];
+    host.NetworkMode = network.mode;
+    if (!DOCKER_NETWORK_MODES.test(network.mode))
+        body.NetworkingConfig = { EndpointsConfig: { [network.mode]: { Aliases: network.aliases } } };
+    if (network.extraHosts.length > 0)
+        host.ExtraHosts = network.extraHosts;
+    if (network.dns.length > 0)
+        host.Dns = network.dns;
+    if (network.ports.length > 0) {
+        body.ExposedPorts = {};
+        host.PortBindings = {};
+        for (const port of network.ports) {
+            body.ExposedPorts[port.container] = {};
+            host.PortBindings[port.container] = [
+                port.hostIp === undefined
+                    ? { HostPort: port.hostPort }
+                    : { HostIp: port.hostIp, HostPort: port.hostPort }
+            ];
+        }
+    }
+    if (plan.healthcheck) {
+        const ns = (ms) => ms * 1_000_000;
+        const check = plan.healthcheck;
+        body.Healthcheck = {
+            Test: check.test,
+            Interval: ns(check.intervalMs),
+            Timeout: ns(check.timeoutMs),
+            Retries: check.retries,
+            StartPeriod: ns(check.startPeriodMs)
+        };
+    }
+    return body;
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/plan/image-plan.ts
@@ -83792,6 +83970,7 @@ function streamDemuxer(onPayload) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/docker-client.ts
+
 
 
 
@@ -84077,12 +84256,12 @@ class DockerodeClient {
             });
         });
     }
-    async createContainer(name, body, platform) {
+    async createContainer(plan) {
         // dockerode sends top-level options as query parameters too: `name` and `platform`.
         const options = {
-            name,
-            ...(platform ? { platform } : {}),
-            ...body
+            name: plan.name,
+            ...(plan.platform ? { platform: plan.platform } : {}),
+            ...createBody(plan)
         };
         const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
         this.live.add(id);
@@ -86834,81 +87013,6 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-;// CONCATENATED MODULE: ./src/plan/container-paths.ts
-/** The run's workflow volume is mounted here in every job container. */
-const CTR_ROOT = '/ctr';
-/** What jobs share: `$CTR_WORKSPACE`. */
-const WORKSPACE_DIR = `${CTR_ROOT}/workspace`;
-/** Holds each job instance's `$CTR_JOB_DIR`. */
-const JOBS_DIR = `${WORKSPACE_DIR}/jobs`;
-/** Per job instance, the files through which stages hand back outputs. */
-const STATE_DIR = `${CTR_ROOT}/state`;
-/** Name of the run's workflow volume. */
-function workflowVolumeName(runId) {
-    return `ctr-pipeline-${runId}`;
-}
-/**
- * The engine's name for a top-level named volume: its `name:`, else the key for an
- * external volume (it exists already under that name), else one unique to the run.
- */
-function namedVolumeName(key, spec, runId) {
-    return spec.name ?? (spec.external ? key : `ctr-pipeline-${runId}-${key}`);
-}
-/** Engine names of all of a pipeline's named volumes, by key. */
-function namedVolumeNames(volumes, runId) {
-    return Object.fromEntries(Object.entries(volumes).map(([key, spec]) => [key, namedVolumeName(key, spec, runId)]));
-}
-/** The job's own state: a folder per stage, out of the workspace. */
-function jobStateDir(slug) {
-    return `${STATE_DIR}/${slug}`;
-}
-/**
- * Where one stage writes `$CTR_OUTPUT` (`output`) and `$CTR_ANNOTATIONS`
- * (`annotations`): one folder, so both are read back in one call.
- */
-function stageStateDir(slug, index) {
-    return `${jobStateDir(slug)}/stage-${index + 1}`;
-}
-/** The folders an instance's container needs in the workflow volume before it starts. */
-function instanceDirs(instance) {
-    const { slug, job } = instance;
-    if (!job.stages)
-        return [jobWorkDir(slug)];
-    return [jobWorkDir(slug), jobStateDir(slug), ...job.stages.map((_, i) => stageStateDir(slug, i))];
-}
-/**
- * The host path behind a path in the container, when it lies in a bind mount (a stage
- * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
- * the path as given.
- */
-function hostPathOf(containerPath, mounts) {
-    if (!containerPath.startsWith('/'))
-        return containerPath;
-    const inside = mounts
-        .filter((m) => m.Type === 'bind' && m.Source && m.Target)
-        .filter((m) => containerPath === m.Target || containerPath.startsWith(`${m.Target}/`))
-        // The deepest mount is the one the container sees at that path.
-        .sort((a, b) => b.Target.length - a.Target.length)[0];
-    if (!inside)
-        return containerPath;
-    return `${inside.Source}${containerPath.slice(inside.Target.length)}`;
-}
-/**
- * `$CTR_JOB_DIR`: the instance's own folder in the workspace, so that matrix instances
- * running side by side never write over each other's files.
- */
-function jobWorkDir(slug) {
-    return `${JOBS_DIR}/${slug}`;
-}
-/** The run's user-defined network: jobs reach each other on it by their instance name. */
-function runNetworkName(runId) {
-    return `ctr-pipeline-${runId}`;
-}
-/** A job instance's own network, where its services answer to their keys. */
-function servicesNetworkName(runId, slug) {
-    return `ctr-pipeline-${runId}-${slug}`;
-}
-
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -87405,133 +87509,145 @@ const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 
 
 
+/**
+ * The host path behind a path in the container, when it lies in a bind mount (a stage
+ * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
+ * the path as given.
+ */
+function hostPathOf(containerPath, mounts) {
+    if (!containerPath.startsWith('/'))
+        return containerPath;
+    const inside = mounts
+        .flatMap((m) => (m.type === 'bind' ? [m] : []))
+        .filter((m) => containerPath === m.target || containerPath.startsWith(`${m.target}/`))
+        // The deepest mount is the one the container sees at that path.
+        .sort((a, b) => b.target.length - a.target.length)[0];
+    if (!inside)
+        return containerPath;
+    return `${inside.source}${containerPath.slice(inside.target.length)}`;
+}
 /** A value in `runs-on.with` that is wrong once its expressions are rendered. */
 class ContainerConfigError extends Error {
     name = 'ContainerConfigError';
 }
 /**
- * Maps a job's `runs-on.with` to the Engine API's create body: a pure function, so the
- * mapping from the file's words to Docker's is tested as a table. A mount whose source is
- * the key of a top-level volume mounts that volume; any other source is a host path.
- *
- * A job with stages gets a container that idles (`tail -f /dev/null`, as GitHub's
- * container jobs do) while its stages are exec'd into it; a job without stages runs the
- * image's own entrypoint with `command`.
+ * Plans a job's container from its `runs-on.with`: a pure function, so the mapping from
+ * the file's words to the plan's is tested as a table. A mount whose source is the key of
+ * a top-level volume mounts that volume; any other source is a host path, resolved
+ * against the pipeline's folder. The run's workspace is always mounted at CTR_ROOT.
  */
 function planContainer(instance, ctx) {
     const { job } = instance;
     const spec = job.container;
     const r = ctx.renderValue;
-    const environment = Object.entries(spec.environment).map(([k, v]) => `${k}=${r(v)}`);
     const image = planImage(spec, { runId: ctx.runId, jobId: job.id, pipelineDir: ctx.pipelineDir }, r);
-    const body = {
-        Image: image.ref,
-        Env: [
-            ...environment,
-            `CTR_WORKSPACE=${WORKSPACE_DIR}`,
-            `CTR_RUN_ID=${ctx.runId}`,
-            `CTR_JOB_ID=${job.id}`,
-            `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`,
-            ...(ctx.changedFiles ? [`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`] : [])
-        ],
-        Labels: {
+    const planned = {
+        runId: ctx.runId,
+        name: containerName(instance, ctx),
+        image,
+        runs: job.stages ? 'stages' : 'command',
+        env: {
+            ...Object.fromEntries(Object.entries(spec.environment).map(([k, v]) => [k, r(v)])),
+            CTR_WORKSPACE: WORKSPACE_DIR,
+            CTR_RUN_ID: ctx.runId,
+            CTR_JOB_ID: job.id,
+            CTR_JOB_DIR: jobWorkDir(instance.slug),
+            ...(ctx.changedFiles ? { CTR_CHANGED_FILES: ctx.changedFiles.join('\n') } : {})
+        },
+        labels: {
             ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),
             ...runLabels(ctx.runId),
             [LABEL_JOB]: job.id,
             [LABEL_INSTANCE]: instance.slug
         },
-        HostConfig: {
-            Mounts: [
-                { Type: 'volume', Source: ctx.workflowVolume, Target: CTR_ROOT, ReadOnly: false },
-                ...spec.volumes.map((v) => {
-                    const source = r(v.source);
-                    const named = Object.hasOwn(ctx.namedVolumes, source);
-                    return {
-                        Type: named ? 'volume' : 'bind',
-                        Source: named ? ctx.namedVolumes[source] : external_node_path_default().resolve(ctx.pipelineDir, source),
-                        Target: r(v.target),
-                        ReadOnly: v.mode === 'ro'
-                    };
-                })
-            ]
+        mounts: [
+            { type: 'workspace', target: CTR_ROOT },
+            ...spec.volumes.map((v) => {
+                const source = r(v.source);
+                const target = r(v.target);
+                const readOnly = v.mode === 'ro';
+                return Object.hasOwn(ctx.namedVolumes, source)
+                    ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
+                    : { type: 'bind', source: external_node_path_default().resolve(ctx.pipelineDir, source), target, readOnly };
+            }),
+            ...Object.entries(spec.tmpfs).map(([target, options]) => ({
+                type: 'tmpfs',
+                target: r(target),
+                options: r(options)
+            }))
+        ],
+        resources: planResources(spec, r),
+        network: planNetwork(spec.network, r, {
+            mode: ctx.runNetwork,
+            aliases: [instance.slug]
+        }),
+        security: {
+            privileged: spec.privileged,
+            capAdd: spec.cap_add.map(r),
+            capDrop: spec.cap_drop.map(r),
+            readOnlyRootfs: spec.read_only,
+            noNewPrivileges: false
         }
     };
+    if (spec.platform)
+        planned.platform = r(spec.platform);
     if (spec.working_dir)
-        body.WorkingDir = r(spec.working_dir);
+        planned.workingDir = r(spec.working_dir);
     if (spec.user)
-        body.User = r(spec.user);
-    if (job.stages) {
-        body.Entrypoint = ['tail'];
-        body.Cmd = ['-f', '/dev/null'];
-    }
-    else {
+        planned.user = r(spec.user);
+    if (!job.stages) {
         if (spec.entrypoint)
-            body.Entrypoint = spec.entrypoint.map(r);
+            planned.entrypoint = spec.entrypoint.map(r);
         if (spec.command)
-            body.Cmd = spec.command.map(r);
-        body.AttachStdout = true;
-        body.AttachStderr = true;
+            planned.command = spec.command.map(r);
     }
-    const { memory, cpu, cpuset_cpus, memswap_limit } = spec.resources;
+    return planned;
+}
+/** `resources:` and `ulimits:`, each figure parsed to bytes or CPUs once rendered. */
+function planResources(spec, r) {
+    const { memory, cpu, cpuset_cpus, memswap_limit, pids_limit, shm_size, gpus } = spec.resources;
+    const resources = {
+        ulimits: Object.entries(spec.ulimits).map(([name, { soft, hard }]) => ({ name, soft, hard }))
+    };
     if (memory)
-        body.HostConfig.Memory = quantity(r(memory), parseMemory, 'resources.memory');
+        resources.memoryBytes = quantity(r(memory), parseMemory, 'resources.memory');
     if (memswap_limit) {
         const text = r(memswap_limit);
-        body.HostConfig.MemorySwap =
+        resources.memorySwapBytes =
             text === '-1' ? -1 : quantity(text, parseMemory, 'resources.memswap_limit');
     }
     if (cpu)
-        body.HostConfig.NanoCpus = quantity(r(cpu), parseCpu, 'resources.cpu');
+        resources.cpus = quantity(r(cpu), parseCpu, 'resources.cpu') / 1e9;
     if (cpuset_cpus)
-        body.HostConfig.CpusetCpus = r(cpuset_cpus);
-    const { pids_limit, shm_size, gpus } = spec.resources;
+        resources.cpusetCpus = r(cpuset_cpus);
     if (pids_limit !== undefined)
-        body.HostConfig.PidsLimit = pids_limit;
+        resources.pidsLimit = pids_limit;
     if (shm_size)
-        body.HostConfig.ShmSize = quantity(r(shm_size), parseMemory, 'shm_size');
+        resources.shmSizeBytes = quantity(r(shm_size), parseMemory, 'shm_size');
     if (gpus) {
-        body.HostConfig.DeviceRequests = [
-            {
-                Driver: gpus.driver ?? '',
-                // Docker's --gpus: all devices (-1) unless a count or device ids are given.
-                Count: gpus.device_ids ? 0 : (gpus.count ?? -1),
-                ...(gpus.device_ids ? { DeviceIDs: gpus.device_ids } : {}),
-                Capabilities: [gpus.capabilities]
-            }
-        ];
+        resources.gpus = {
+            driver: gpus.driver ?? '',
+            // Docker's --gpus: all devices (-1) unless a count or device ids are given.
+            count: gpus.device_ids ? 0 : (gpus.count ?? -1),
+            ...(gpus.device_ids ? { deviceIds: gpus.device_ids } : {}),
+            capabilities: gpus.capabilities
+        };
     }
-    mapSecurity(spec, body, r);
-    mapNetwork(spec.network, body, r);
-    if (!spec.network.network_mode)
-        joinNetwork(body, ctx.runNetwork, [instance.slug]);
-    const planned = { name: containerName(instance, ctx), body, image };
-    if (spec.platform)
-        planned.platform = r(spec.platform);
-    return planned;
+    return resources;
 }
-/** Filesystem and privilege options: tmpfs, ulimits, read-only root, capabilities. */
-function mapSecurity(spec, body, r) {
-    const host = body.HostConfig;
-    const tmpfs = Object.entries(spec.tmpfs);
-    if (tmpfs.length > 0)
-        host.Tmpfs = Object.fromEntries(tmpfs.map(([t, o]) => [r(t), r(o)]));
-    const ulimits = Object.entries(spec.ulimits);
-    if (ulimits.length > 0) {
-        host.Ulimits = ulimits.map(([Name, { soft, hard }]) => ({ Name, Soft: soft, Hard: hard }));
-    }
-    if (spec.read_only)
-        host.ReadonlyRootfs = true;
-    if (spec.cap_add.length > 0)
-        host.CapAdd = spec.cap_add.map(r);
-    if (spec.cap_drop.length > 0)
-        host.CapDrop = spec.cap_drop.map(r);
-    if (spec.privileged)
-        host.Privileged = true;
-}
-/** Puts a container on a user-defined network, where `aliases` resolve to it. */
-function joinNetwork(body, network, aliases) {
-    body.HostConfig.NetworkMode = network;
-    body.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: aliases } } };
+/**
+ * `network:`; without `network_mode`, the container joins `joined` (a network of the run)
+ * where its aliases resolve to it.
+ */
+function planNetwork(network, r, joined) {
+    const mode = network.network_mode ? r(network.network_mode) : undefined;
+    return {
+        mode: mode ?? joined.mode,
+        aliases: mode ? [] : joined.aliases,
+        ports: planPorts(network.ports, r),
+        extraHosts: Object.entries(network.extra_hosts).map(([h, ip]) => `${r(h)}:${r(ip)}`),
+        dns: network.dns.map(r)
+    };
 }
 /**
  * A job's service container (`services.KEY`): on the job instance's own network, where it
@@ -87540,65 +87656,57 @@ function joinNetwork(body, network, aliases) {
 function planService(instance, key, ctx) {
     const service = instance.job.services[key];
     const r = ctx.renderValue;
-    const image = r(service.image);
-    const body = {
-        Image: image,
-        Env: Object.entries(service.env).map(([k, v]) => `${k}=${r(v)}`),
-        Labels: {
+    const ref = r(service.image);
+    const planned = {
+        runId: ctx.runId,
+        name: `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-'),
+        image: { kind: 'pull', ref, policy: 'missing' },
+        runs: 'command',
+        env: Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, r(v)])),
+        labels: {
             ...runLabels(ctx.runId),
             [LABEL_JOB]: instance.job.id,
             [LABEL_INSTANCE]: instance.slug,
             [LABEL_SERVICE]: key
         },
-        HostConfig: { Mounts: [] }
+        mounts: [],
+        resources: { ulimits: [] },
+        network: planNetwork({ ports: service.ports, extra_hosts: {}, dns: [] }, r, {
+            mode: ctx.network,
+            aliases: [key]
+        }),
+        security: {
+            privileged: false,
+            capAdd: [],
+            capDrop: [],
+            readOnlyRootfs: false,
+            noNewPrivileges: false
+        }
     };
     if (service.command)
-        body.Cmd = service.command.map(r);
+        planned.command = service.command.map(r);
     const check = service.healthcheck;
     if (check) {
-        const ns = (ms) => ms * 1_000_000;
-        body.Healthcheck = {
-            Test: check.test.map(r),
-            Interval: ns(check.interval_ms),
-            Timeout: ns(check.timeout_ms),
-            Retries: check.retries,
-            StartPeriod: ns(check.start_period_ms)
+        planned.healthcheck = {
+            test: check.test.map(r),
+            intervalMs: check.interval_ms,
+            timeoutMs: check.timeout_ms,
+            retries: check.retries,
+            startPeriodMs: check.start_period_ms
         };
     }
-    mapPorts(service.ports, body, r);
-    joinNetwork(body, ctx.network, [key]);
-    const name = `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
-    return { name, body, image: { kind: 'pull', ref: image, policy: 'missing' } };
+    return planned;
 }
-/** `network_mode` and `ports` as `docker run --network` and `-p` set them. */
-function mapNetwork(network, body, r) {
-    if (network.network_mode)
-        body.HostConfig.NetworkMode = r(network.network_mode);
-    const hosts = Object.entries(network.extra_hosts);
-    if (hosts.length > 0)
-        body.HostConfig.ExtraHosts = hosts.map(([h, ip]) => `${r(h)}:${r(ip)}`);
-    if (network.dns.length > 0)
-        body.HostConfig.Dns = network.dns.map(r);
-    mapPorts(network.ports, body, r);
-}
-/** `-p`: container port (`8080`, `53/udp`) to host port (`8080`, `127.0.0.1:8080`, any). */
-function mapPorts(portMap, body, r) {
-    const ports = Object.entries(portMap);
-    if (ports.length === 0)
-        return;
-    body.ExposedPorts = {};
-    body.HostConfig.PortBindings = {};
-    for (const [containerPort, host] of ports) {
-        const key = containerPort.includes('/') ? containerPort : `${containerPort}/tcp`;
+/** `ports:` as `-p` reads them: container port (`8080`, `53/udp`) to host (`8080`, `127.0.0.1:8080`, any). */
+function planPorts(portMap, r) {
+    return Object.entries(portMap).map(([containerPort, host]) => {
+        const container = containerPort.includes('/') ? containerPort : `${containerPort}/tcp`;
         const hostText = host === null ? '' : r(host);
         const colon = hostText.lastIndexOf(':');
-        body.ExposedPorts[key] = {};
-        body.HostConfig.PortBindings[key] = [
-            colon < 0
-                ? { HostPort: hostText }
-                : { HostIp: hostText.slice(0, colon), HostPort: hostText.slice(colon + 1) }
-        ];
-    }
+        return colon < 0
+            ? { container, hostPort: hostText }
+            : { container, hostIp: hostText.slice(0, colon), hostPort: hostText.slice(colon + 1) };
+    });
 }
 function quantity(text, parse, key) {
     const value = parse(text);
@@ -87908,7 +88016,7 @@ async function startServices(instance, jobContainerId, ctx) {
             const planned = planService(instance, key, { ...ctx, network });
             await ctx.guard?.(planned, [network]);
             await ctx.images.prepare(planned.image);
-            const id = await ctx.client.createContainer(planned.name, planned.body);
+            const id = await ctx.client.createContainer(planned);
             started.push(id);
             await ctx.client.startContainer(id);
             return id;
@@ -88254,7 +88362,7 @@ async function runAttempt(instance, ctx, attempt) {
             renderValue,
             changedFiles: ctx.changedFiles
         });
-        ctx.reporter.jobStarted(instance, planned.body.Image);
+        ctx.reporter.jobStarted(instance, planned.image.ref);
         await ctx.guard?.(planned);
         await untilAborted(ctx.images.prepare(planned.image), signal);
         const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined;
@@ -88272,8 +88380,8 @@ async function runAttempt(instance, ctx, attempt) {
                 await ctx.client.startContainer(containerId);
             const stages = new StageRunner(instance, containerId, ctx, signal, result, {
                 valueRenderer,
-                memoryLimit: planned.body.HostConfig.Memory,
-                mounts: planned.body.HostConfig.Mounts ?? []
+                memoryLimit: planned.resources.memoryBytes,
+                mounts: planned.mounts
             });
             await stages.run(job.stages);
             if (result.status === 'success')
@@ -88287,7 +88395,7 @@ async function runAttempt(instance, ctx, attempt) {
             result.exit_code = exit.exitCode;
             result.oom_killed = exit.oomKilled;
             if (exit.exitCode !== 0 || exit.oomKilled) {
-                const limitBytes = planned.body.HostConfig.Memory;
+                const limitBytes = planned.resources.memoryBytes;
                 fail(result, describeExit(exit.exitCode, { killed: exit.oomKilled, limitBytes }));
             }
         }
@@ -88340,7 +88448,7 @@ async function runAttempt(instance, ctx, attempt) {
  */
 async function readyContainer(instance, planned, name, ctx, onCreated) {
     const { job } = instance;
-    const id = await ctx.client.createContainer(name, planned.body, planned.platform);
+    const id = await ctx.client.createContainer({ ...planned, name });
     onCreated(id);
     const start = job.stages !== undefined && Object.keys(job.services).length === 0;
     await ctx.prepareVolume(id, instance);
@@ -88372,7 +88480,7 @@ async function warmContainer(instance, ctx) {
     // Untrusted: a container that starts only at its turn (a job with services) would have
     // its binds resolved by the engine then, after the guard looked at them.
     const mountsLater = Object.keys(instance.job.services).length > 0;
-    if (ctx.guard && mountsLater && planned.body.HostConfig.Mounts.some((m) => m.Type === 'bind'))
+    if (ctx.guard && mountsLater && planned.mounts.some((m) => m.type === 'bind'))
         return undefined;
     await ctx.guard?.(planned);
     await ctx.images.prepare(planned.image);
@@ -88392,7 +88500,6 @@ function planContext(ctx) {
     return {
         runId: ctx.runId,
         pipelineDir: ctx.pipeline.dir,
-        workflowVolume: ctx.workflowVolume,
         namedVolumes: ctx.namedVolumes,
         runNetwork: ctx.runNetwork
     };
@@ -88969,11 +89076,11 @@ async function checkInstance(planned, services, network, ctx) {
         if (!image.ref.includes('{{'))
             checks.push(ctx.images.prepare(image));
     }
-    for (const mount of planned.body.HostConfig.Mounts) {
-        if (mount.Type !== 'bind' || mount.Source.includes('{{'))
+    for (const mount of planned.mounts) {
+        if (mount.type !== 'bind' || mount.source.includes('{{'))
             continue;
-        checks.push((0,promises_namespaceObject.stat)(mount.Source).then(() => undefined, () => {
-            throw new Error(`mount source ${mount.Source} does not exist on this machine (mounted at ${mount.Target})`);
+        checks.push((0,promises_namespaceObject.stat)(mount.source).then(() => undefined, () => {
+            throw new Error(`mount source ${mount.source} does not exist on this machine (mounted at ${mount.target})`);
         }));
     }
     await Promise.all(checks);
@@ -89094,21 +89201,21 @@ const LOOPBACK = '127.0.0.1';
 function enforceUntrusted(planned, scope) {
     const refused = [];
     const refuse = (key, why) => refused.push(`${key}: ${why}`);
-    const host = planned.body.HostConfig;
-    if (host.Privileged)
+    const { security, resources } = planned;
+    if (security.privileged)
         refuse('privileged', 'true gives the job the whole host');
-    if (host.CapAdd?.length)
-        refuse('cap_add', `${host.CapAdd.join(', ')} widens what the job may do`);
-    if (host.DeviceRequests?.length)
+    if (security.capAdd.length > 0)
+        refuse('cap_add', `${security.capAdd.join(', ')} widens what the job may do`);
+    if (resources.gpus)
         refuse('resources.gpus', 'hands the job host devices');
-    const mode = host.NetworkMode;
-    if (mode !== 'none' && !(mode && scope.networks.includes(mode)))
-        refuse('network.network_mode', `'${mode ?? 'default'}' is not the run's own network (only the run's network or none)`);
-    for (const mount of host.Mounts) {
-        if (mount.Type === 'volume' && !scope.volumes.includes(mount.Source))
-            refuse('volumes', `volume '${mount.Source}' (at ${mount.Target}) is not one the run creates`);
-        if (mount.Type === 'bind' && !isInside(mount.Source, scope.workspace))
-            refuse('volumes', `${mount.Source} (at ${mount.Target}) is outside the workspace ${scope.workspace}`);
+    const { mode } = planned.network;
+    if (mode !== 'none' && !scope.networks.includes(mode))
+        refuse('network.network_mode', `'${mode}' is not the run's own network (only the run's network or none)`);
+    for (const mount of planned.mounts) {
+        if (mount.type === 'volume' && !scope.volumes.includes(mount.source))
+            refuse('volumes', `volume '${mount.source}' (at ${mount.target}) is not one the run creates`);
+        if (mount.type === 'bind' && !isInside(mount.source, scope.workspace))
+            refuse('volumes', `${mount.source} (at ${mount.target}) is outside the workspace ${scope.workspace}`);
     }
     if (planned.image.kind === 'build') {
         const { context, dockerfile } = planned.image;
@@ -89118,25 +89225,23 @@ function enforceUntrusted(planned, scope) {
         if (!isInside(file, scope.workspace))
             refuse('build.dockerfile', `${file} is outside the workspace ${scope.workspace}`);
     }
-    for (const [port, bindings] of Object.entries(host.PortBindings ?? {})) {
-        for (const binding of bindings) {
-            binding.HostIp ||= LOOPBACK;
-            if (binding.HostIp !== LOOPBACK)
-                refuse('network.ports', `${port} is published on ${binding.HostIp} (only ${LOOPBACK})`);
-        }
+    for (const port of planned.network.ports) {
+        port.hostIp ||= LOOPBACK;
+        if (port.hostIp !== LOOPBACK)
+            refuse('network.ports', `${port.container} is published on ${port.hostIp} (only ${LOOPBACK})`);
     }
-    host.SecurityOpt = ['no-new-privileges'];
-    host.PidsLimit ??= UNTRUSTED_PIDS_DEFAULT;
-    if (!(host.PidsLimit >= 1 && host.PidsLimit <= UNTRUSTED_PIDS_MAX))
-        refuse('resources.pids_limit', `${host.PidsLimit} is not between 1 and ${UNTRUSTED_PIDS_MAX}`);
-    host.Memory ??= Math.floor(scope.hostMemory / 2);
-    if (host.Memory > scope.hostMemory)
-        refuse('resources.memory', `${host.Memory} bytes is more than the host's ${scope.hostMemory}`);
-    if (host.MemorySwap === -1)
+    security.noNewPrivileges = true;
+    resources.pidsLimit ??= UNTRUSTED_PIDS_DEFAULT;
+    if (!(resources.pidsLimit >= 1 && resources.pidsLimit <= UNTRUSTED_PIDS_MAX))
+        refuse('resources.pids_limit', `${resources.pidsLimit} is not between 1 and ${UNTRUSTED_PIDS_MAX}`);
+    resources.memoryBytes ??= Math.floor(scope.hostMemory / 2);
+    if (resources.memoryBytes > scope.hostMemory)
+        refuse('resources.memory', `${resources.memoryBytes} bytes is more than the host's ${scope.hostMemory}`);
+    if (resources.memorySwapBytes === -1)
         refuse('resources.memswap_limit', '-1 (unlimited swap)');
-    host.NanoCpus ??= Math.max(1, Math.floor(scope.hostCpus / 2)) * 1e9;
-    if (host.NanoCpus > scope.hostCpus * 1e9)
-        refuse('resources.cpu', `${host.NanoCpus / 1e9} is more than the host's ${scope.hostCpus}`);
+    resources.cpus ??= Math.max(1, Math.floor(scope.hostCpus / 2));
+    if (resources.cpus > scope.hostCpus)
+        refuse('resources.cpu', `${resources.cpus} is more than the host's ${scope.hostCpus}`);
     return refused;
 }
 
@@ -89171,9 +89276,9 @@ async function untrustedGuard(scope) {
                 return target;
             }
         };
-        for (const mount of planned.body.HostConfig.Mounts) {
-            if (mount.Type === 'bind')
-                mount.Source = await resolved(mount.Source);
+        for (const mount of planned.mounts) {
+            if (mount.type === 'bind')
+                mount.source = await resolved(mount.source);
         }
         const { image } = planned;
         if (image.kind === 'build') {
@@ -90152,7 +90257,6 @@ function planDocument(plan, params, env) {
                 const planned = planContainer(instance, {
                     runId: PLAN_RUN_ID,
                     pipelineDir: plan.pipeline.dir,
-                    workflowVolume: workflowVolumeName(PLAN_RUN_ID),
                     namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
                     runNetwork: runNetworkName(PLAN_RUN_ID),
                     renderValue: (text) => render(text, scope, { variables: true, env, deferred })
@@ -90160,7 +90264,7 @@ function planDocument(plan, params, env) {
                 return {
                     id: instance.id,
                     matrix: instance.matrix,
-                    container: { name: planned.name, create: planned.body }
+                    container: planned
                 };
             })
         }))
@@ -90181,7 +90285,7 @@ function planText(doc) {
             ].filter(Boolean);
             lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`);
             for (const instance of job.instances)
-                lines.push(`    ${instance.id}: ${instance.container.create.Image} as ${instance.container.name}`);
+                lines.push(`    ${instance.id}: ${instance.container.image.ref} as ${instance.container.name}`);
         }
     });
     return lines.join('\n');
@@ -91794,7 +91898,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2077);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9412);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

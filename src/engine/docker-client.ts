@@ -1,7 +1,8 @@
 import Docker from 'dockerode'
 import path from 'node:path'
 import tar from 'tar-stream'
-import type { ContainerCreateBody } from '../plan/container-plan.js'
+import type { ContainerPlan } from '../plan/container-plan.js'
+import { createBody } from '../backend/docker/create-body.js'
 import { BUILT_IMAGE_REPO, type RegistryCredentials } from '../plan/image-plan.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../plan/labels.js'
 import { InputError } from '../spec/input-error.js'
@@ -171,7 +172,7 @@ export interface DockerClient {
    * Creates a container from an image the engine has; `platform` (`linux/arm64`) picks
    * the image variant, as `docker run --platform` does.
    */
-  createContainer(name: string, body: ContainerCreateBody, platform?: string): Promise<string>
+  createContainer(plan: ContainerPlan): Promise<string>
   /**
    * Creates folders (mode 0777, so any container user can write) before the container
    * starts; `dirs` are absolute paths inside the mount at `root`.
@@ -503,16 +504,12 @@ export class DockerodeClient implements DockerClient {
     })
   }
 
-  async createContainer(
-    name: string,
-    body: ContainerCreateBody,
-    platform?: string
-  ): Promise<string> {
+  async createContainer(plan: ContainerPlan): Promise<string> {
     // dockerode sends top-level options as query parameters too: `name` and `platform`.
     const options = {
-      name,
-      ...(platform ? { platform } : {}),
-      ...body
+      name: plan.name,
+      ...(plan.platform ? { platform: plan.platform } : {}),
+      ...createBody(plan)
     } as Docker.ContainerCreateOptions
     const { id } = await this.call('create container', (o) =>
       this.docker.createContainer({ ...options, ...o })

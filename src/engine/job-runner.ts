@@ -1,7 +1,12 @@
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { planContainer, type PlannedContainer } from '../plan/container-plan.js'
-import { hostPathOf, stageStateDir } from '../plan/container-paths.js'
+import {
+  hostPathOf,
+  planContainer,
+  type ContainerPlan,
+  type MountPlan
+} from '../plan/container-plan.js'
+import { stageStateDir } from '../plan/container-paths.js'
 import { stageCommand } from '../plan/stage-command.js'
 import { batchAt, batchCommand, newBatchMarker } from '../plan/stage-batches.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
@@ -160,7 +165,7 @@ async function runAttempt(
       renderValue,
       changedFiles: ctx.changedFiles
     })
-    ctx.reporter.jobStarted(instance, planned.body.Image)
+    ctx.reporter.jobStarted(instance, planned.image.ref)
     await ctx.guard?.(planned)
     await untilAborted(ctx.images.prepare(planned.image), signal)
     const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined
@@ -178,8 +183,8 @@ async function runAttempt(
       if (!container.started) await ctx.client.startContainer(containerId)
       const stages = new StageRunner(instance, containerId, ctx, signal, result, {
         valueRenderer,
-        memoryLimit: planned.body.HostConfig.Memory,
-        mounts: planned.body.HostConfig.Mounts ?? []
+        memoryLimit: planned.resources.memoryBytes,
+        mounts: planned.mounts
       })
       await stages.run(job.stages)
       if (result.status === 'success') result.exit_code = 0
@@ -191,7 +196,7 @@ async function runAttempt(
       result.exit_code = exit.exitCode
       result.oom_killed = exit.oomKilled
       if (exit.exitCode !== 0 || exit.oomKilled) {
-        const limitBytes = planned.body.HostConfig.Memory
+        const limitBytes = planned.resources.memoryBytes
         fail(result, describeExit(exit.exitCode, { killed: exit.oomKilled, limitBytes }))
       }
     }
@@ -238,13 +243,13 @@ async function runAttempt(
  */
 async function readyContainer(
   instance: PlannedInstance,
-  planned: PlannedContainer,
+  planned: ContainerPlan,
   name: string,
   ctx: Pick<JobRunContext, 'client' | 'prepareVolume'>,
   onCreated: (id: string) => void
 ): Promise<WarmContainer> {
   const { job } = instance
-  const id = await ctx.client.createContainer(name, planned.body, planned.platform)
+  const id = await ctx.client.createContainer({ ...planned, name })
   onCreated(id)
   const start = job.stages !== undefined && Object.keys(job.services).length === 0
   await ctx.prepareVolume(id, instance)
@@ -276,8 +281,7 @@ export async function warmContainer(
   // Untrusted: a container that starts only at its turn (a job with services) would have
   // its binds resolved by the engine then, after the guard looked at them.
   const mountsLater = Object.keys(instance.job.services).length > 0
-  if (ctx.guard && mountsLater && planned.body.HostConfig.Mounts.some((m) => m.Type === 'bind'))
-    return undefined
+  if (ctx.guard && mountsLater && planned.mounts.some((m) => m.type === 'bind')) return undefined
   await ctx.guard?.(planned)
   await ctx.images.prepare(planned.image)
   let created: string | undefined
@@ -295,7 +299,6 @@ function planContext(ctx: Omit<JobRunContext, 'signal'>) {
   return {
     runId: ctx.runId,
     pipelineDir: ctx.pipeline.dir,
-    workflowVolume: ctx.workflowVolume,
     namedVolumes: ctx.namedVolumes,
     runNetwork: ctx.runNetwork
   }
@@ -355,7 +358,7 @@ class StageRunner {
       /** The container's memory limit in bytes, named when a stage hits it. */
       memoryLimit?: number
       /** Its mounts: annotations about a mounted path point at the host's file. */
-      mounts: Parameters<typeof hostPathOf>[1]
+      mounts: readonly MountPlan[]
     }
   ) {}
 

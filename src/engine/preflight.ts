@@ -4,7 +4,7 @@ import {
   planContainer,
   planService,
   type ContainerPlanContext,
-  type PlannedContainer
+  type ContainerPlan
 } from '../plan/container-plan.js'
 import type { PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope } from '../spec/expression.js'
@@ -83,12 +83,12 @@ export async function preflight(
  * pulled), then its mount sources and images, side by side.
  */
 async function checkInstance(
-  planned: PlannedContainer,
-  services: PlannedContainer[],
+  planned: ContainerPlan,
+  services: ContainerPlan[],
   network: string,
   ctx: PreflightContext
 ): Promise<void> {
-  const known = (p: PlannedContainer) => !JSON.stringify(p).includes('{{')
+  const known = (p: ContainerPlan) => !JSON.stringify(p).includes('{{')
   if (ctx.guard) {
     if (known(planned)) await ctx.guard(planned)
     for (const service of services.filter(known)) await ctx.guard(service, [network])
@@ -97,14 +97,14 @@ async function checkInstance(
   for (const image of [planned.image, ...services.map((s) => s.image)]) {
     if (!image.ref.includes('{{')) checks.push(ctx.images.prepare(image))
   }
-  for (const mount of planned.body.HostConfig.Mounts) {
-    if (mount.Type !== 'bind' || mount.Source.includes('{{')) continue
+  for (const mount of planned.mounts) {
+    if (mount.type !== 'bind' || mount.source.includes('{{')) continue
     checks.push(
-      stat(mount.Source).then(
+      stat(mount.source).then(
         () => undefined,
         () => {
           throw new Error(
-            `mount source ${mount.Source} does not exist on this machine (mounted at ${mount.Target})`
+            `mount source ${mount.source} does not exist on this machine (mounted at ${mount.target})`
           )
         }
       )

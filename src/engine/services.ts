@@ -57,7 +57,7 @@ export async function startServices(
         const planned = planService(instance, key, { ...ctx, network })
         await ctx.guard?.(planned, [network])
         await ctx.images.prepare(planned.image)
-        const id = await ctx.client.createContainer(planned.name, planned.body)
+        const id = await ctx.client.createContainer(planned)
         started.push(id)
         await ctx.client.startContainer(id)
         return id

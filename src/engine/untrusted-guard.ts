@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import type { PlannedContainer } from '../plan/container-plan.js'
+import type { ContainerPlan } from '../plan/container-plan.js'
 import { enforceUntrusted, type UntrustedScope } from '../plan/untrusted-policy.js'
 
 /** An untrusted pipeline's container asks for what untrusted mode does not allow. */
@@ -14,7 +14,7 @@ export class UntrustedRefusal extends Error {
  * UntrustedRefusal with every key it refuses. `networks` are those it may join besides
  * the run's (its job's services network).
  */
-export type ContainerGuard = (planned: PlannedContainer, networks?: string[]) => Promise<void>
+export type ContainerGuard = (planned: ContainerPlan, networks?: string[]) => Promise<void>
 
 /**
  * The guard of an untrusted run. Every bind source and build path is resolved with
@@ -39,8 +39,8 @@ export async function untrustedGuard(
         return target
       }
     }
-    for (const mount of planned.body.HostConfig.Mounts) {
-      if (mount.Type === 'bind') mount.Source = await resolved(mount.Source)
+    for (const mount of planned.mounts) {
+      if (mount.type === 'bind') mount.source = await resolved(mount.source)
     }
     const { image } = planned
     if (image.kind === 'build') {

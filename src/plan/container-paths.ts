@@ -57,29 +57,6 @@ export function instanceDirs(instance: {
   return [jobWorkDir(slug), jobStateDir(slug), ...job.stages.map((_, i) => stageStateDir(slug, i))]
 }
 
-/** A bind mount as the engine is given it. */
-interface BindMount {
-  Type?: string
-  Source?: string
-  Target?: string
-}
-
-/**
- * The host path behind a path in the container, when it lies in a bind mount (a stage
- * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
- * the path as given.
- */
-export function hostPathOf(containerPath: string, mounts: readonly BindMount[]): string {
-  if (!containerPath.startsWith('/')) return containerPath
-  const inside = mounts
-    .filter((m) => m.Type === 'bind' && m.Source && m.Target)
-    .filter((m) => containerPath === m.Target || containerPath.startsWith(`${m.Target}/`))
-    // The deepest mount is the one the container sees at that path.
-    .sort((a, b) => b.Target!.length - a.Target!.length)[0]
-  if (!inside) return containerPath
-  return `${inside.Source!}${containerPath.slice(inside.Target!.length)}`
-}
-
 /**
  * `$CTR_JOB_DIR`: the instance's own folder in the workspace, so that matrix instances
  * running side by side never write over each other's files.

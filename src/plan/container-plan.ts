@@ -6,70 +6,124 @@ import { planImage, type ImageSource } from './image-plan.js'
 import { LABEL_INSTANCE, LABEL_JOB, LABEL_SERVICE, runLabels } from './labels.js'
 import type { PlannedInstance } from './pipeline-plan.js'
 
-/** The subset of the Engine API's `POST /containers/create` body that jobs use. */
-export interface ContainerCreateBody {
-  Image: string
-  Env: string[]
-  Labels: Record<string, string>
-  WorkingDir?: string
-  User?: string
-  Entrypoint?: string[]
-  Cmd?: string[]
-  AttachStdout?: boolean
-  AttachStderr?: boolean
-  ExposedPorts?: Record<string, Record<string, never>>
-  /** Docker's HEALTHCHECK; durations in nanoseconds. */
-  Healthcheck?: {
-    Test: string[]
-    Interval: number
-    Timeout: number
-    Retries: number
-    StartPeriod: number
-  }
-  /** The network of `NetworkMode` and the names the container answers to on it. */
-  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> }
-  HostConfig: {
-    NetworkMode?: string
-    PortBindings?: Record<string, Array<{ HostIp?: string; HostPort: string }>>
-    Mounts: Array<{ Type: 'bind' | 'volume'; Source: string; Target: string; ReadOnly: boolean }>
-    Memory?: number
-    MemorySwap?: number
-    NanoCpus?: number
-    CpusetCpus?: string
-    PidsLimit?: number
-    ShmSize?: number
-    DeviceRequests?: Array<{
-      Driver: string
-      Count: number
-      DeviceIDs?: string[]
-      Capabilities: string[][]
-    }>
-    Tmpfs?: Record<string, string>
-    Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>
-    ReadonlyRootfs?: boolean
-    CapAdd?: string[]
-    CapDrop?: string[]
-    Privileged?: boolean
-    SecurityOpt?: string[]
-    ExtraHosts?: string[]
-    Dns?: string[]
-  }
+/**
+ * Where a container's folder comes from: the run's shared workspace (every job of the
+ * run sees the same one), a named volume, a host path, or memory.
+ */
+export type MountPlan =
+  | { type: 'workspace'; target: string }
+  | { type: 'volume'; source: string; target: string; readOnly: boolean }
+  | { type: 'bind'; source: string; target: string; readOnly: boolean }
+  | { type: 'tmpfs'; target: string; options: string }
+
+/** A published port: `container` is `PORT/PROTOCOL`; an empty `hostPort` is any free one. */
+export interface PortPlan {
+  container: string
+  hostIp?: string
+  hostPort: string
 }
 
-export interface PlannedContainer {
+/** A container's network, as the file asks for it. */
+export interface NetworkPlan {
+  /**
+   * What the container joins: the name of a network the run creates (the run's own, or a
+   * job's services network), or `network_mode` as written (`none`, `host`, `bridge`,
+   * `container:NAME`).
+   */
+  mode: string
+  /** The names it answers to on a network the run creates. */
+  aliases: string[]
+  ports: PortPlan[]
+  /** `host:ip` entries for its hosts file. */
+  extraHosts: string[]
+  dns: string[]
+}
+
+/** What a container may use; every figure is a plain number in its unit. */
+export interface ResourcesPlan {
+  memoryBytes?: number
+  /** Memory plus swap; -1 is unlimited swap. */
+  memorySwapBytes?: number
+  cpus?: number
+  cpusetCpus?: string
+  pidsLimit?: number
+  shmSizeBytes?: number
+  /** GPUs: `count` -1 is all of them, 0 when `deviceIds` names them. */
+  gpus?: { driver: string; count: number; deviceIds?: string[]; capabilities: string[] }
+  ulimits: Array<{ name: string; soft: number; hard: number }>
+}
+
+/** What a container may do beyond an ordinary process. */
+export interface SecurityPlan {
+  privileged: boolean
+  capAdd: string[]
+  capDrop: string[]
+  readOnlyRootfs: boolean
+  noNewPrivileges: boolean
+}
+
+/** A service's health check; durations in milliseconds. */
+export interface HealthcheckPlan {
+  test: string[]
+  intervalMs: number
+  timeoutMs: number
+  retries: number
+  startPeriodMs: number
+}
+
+/**
+ * One container to run, in neutral terms: what every backend (and every export) reads,
+ * and what `plan --json` prints. It says what the file asks for, every value rendered;
+ * how a backend makes it real (a Docker create body, a Swarm service, a pod) is the
+ * backend's business. Keep it stable: the README documents it.
+ */
+export interface ContainerPlan {
+  /** The run it belongs to. */
+  runId: string
+  /** A name unique within the run's backend. */
   name: string
-  body: ContainerCreateBody
-  /** Where the image comes from: the engine makes it ready before creating the container. */
+  /** Where the image comes from: the backend makes it ready before the container starts. */
   image: ImageSource
-  /** `os/arch[/variant]`: the create call's `platform` query parameter. */
+  /** `os/arch[/variant]` of the image, when the file picks one. */
   platform?: string
+  /**
+   * `stages`: the container stays up, and the job's stages run in it one by one;
+   * `command`: it runs its own entrypoint and command, and its exit is the job's.
+   */
+  runs: 'stages' | 'command'
+  entrypoint?: string[]
+  command?: string[]
+  env: Record<string, string>
+  labels: Record<string, string>
+  workingDir?: string
+  user?: string
+  mounts: MountPlan[]
+  resources: ResourcesPlan
+  network: NetworkPlan
+  security: SecurityPlan
+  healthcheck?: HealthcheckPlan
+}
+
+/**
+ * The host path behind a path in the container, when it lies in a bind mount (a stage
+ * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
+ * the path as given.
+ */
+export function hostPathOf(containerPath: string, mounts: readonly MountPlan[]): string {
+  if (!containerPath.startsWith('/')) return containerPath
+  const inside = mounts
+    .flatMap((m) => (m.type === 'bind' ? [m] : []))
+    .filter((m) => containerPath === m.target || containerPath.startsWith(`${m.target}/`))
+    // The deepest mount is the one the container sees at that path.
+    .sort((a, b) => b.target.length - a.target.length)[0]
+  if (!inside) return containerPath
+  return `${inside.source}${containerPath.slice(inside.target.length)}`
 }
 
 export interface ContainerPlanContext {
   runId: string
   /** Folder of the pipeline file: relative mount sources resolve against it. */
   pipelineDir: string
-  workflowVolume: string
   /** Engine names of the top-level named volumes, by their key in the file. */
   namedVolumes: Record<string, string>
   /** The run's network, which jobs join unless they set `network_mode`. */
@@ -86,120 +140,126 @@ export class ContainerConfigError extends Error {
 }
 
 /**
- * Maps a job's `runs-on.with` to the Engine API's create body: a pure function, so the
- * mapping from the file's words to Docker's is tested as a table. A mount whose source is
- * the key of a top-level volume mounts that volume; any other source is a host path.
- *
- * A job with stages gets a container that idles (`tail -f /dev/null`, as GitHub's
- * container jobs do) while its stages are exec'd into it; a job without stages runs the
- * image's own entrypoint with `command`.
+ * Plans a job's container from its `runs-on.with`: a pure function, so the mapping from
+ * the file's words to the plan's is tested as a table. A mount whose source is the key of
+ * a top-level volume mounts that volume; any other source is a host path, resolved
+ * against the pipeline's folder. The run's workspace is always mounted at CTR_ROOT.
  */
 export function planContainer(
   instance: Pick<PlannedInstance, 'job' | 'slug'>,
   ctx: ContainerPlanContext
-): PlannedContainer {
+): ContainerPlan {
   const { job } = instance
   const spec = job.container
   const r = ctx.renderValue
-  const environment = Object.entries(spec.environment).map(([k, v]) => `${k}=${r(v)}`)
   const image = planImage(
     spec,
     { runId: ctx.runId, jobId: job.id, pipelineDir: ctx.pipelineDir },
     r
   )
-  const body: ContainerCreateBody = {
-    Image: image.ref,
-    Env: [
-      ...environment,
-      `CTR_WORKSPACE=${WORKSPACE_DIR}`,
-      `CTR_RUN_ID=${ctx.runId}`,
-      `CTR_JOB_ID=${job.id}`,
-      `CTR_JOB_DIR=${jobWorkDir(instance.slug)}`,
-      ...(ctx.changedFiles ? [`CTR_CHANGED_FILES=${ctx.changedFiles.join('\n')}`] : [])
-    ],
-    Labels: {
+  const planned: ContainerPlan = {
+    runId: ctx.runId,
+    name: containerName(instance, ctx),
+    image,
+    runs: job.stages ? 'stages' : 'command',
+    env: {
+      ...Object.fromEntries(Object.entries(spec.environment).map(([k, v]) => [k, r(v)])),
+      CTR_WORKSPACE: WORKSPACE_DIR,
+      CTR_RUN_ID: ctx.runId,
+      CTR_JOB_ID: job.id,
+      CTR_JOB_DIR: jobWorkDir(instance.slug),
+      ...(ctx.changedFiles ? { CTR_CHANGED_FILES: ctx.changedFiles.join('\n') } : {})
+    },
+    labels: {
       ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),
       ...runLabels(ctx.runId),
       [LABEL_JOB]: job.id,
       [LABEL_INSTANCE]: instance.slug
     },
-    HostConfig: {
-      Mounts: [
-        { Type: 'volume', Source: ctx.workflowVolume, Target: CTR_ROOT, ReadOnly: false },
-        ...spec.volumes.map((v) => {
-          const source = r(v.source)
-          const named = Object.hasOwn(ctx.namedVolumes, source)
-          return {
-            Type: named ? ('volume' as const) : ('bind' as const),
-            Source: named ? ctx.namedVolumes[source] : path.resolve(ctx.pipelineDir, source),
-            Target: r(v.target),
-            ReadOnly: v.mode === 'ro'
-          }
-        })
-      ]
+    mounts: [
+      { type: 'workspace', target: CTR_ROOT },
+      ...spec.volumes.map((v): MountPlan => {
+        const source = r(v.source)
+        const target = r(v.target)
+        const readOnly = v.mode === 'ro'
+        return Object.hasOwn(ctx.namedVolumes, source)
+          ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
+          : { type: 'bind', source: path.resolve(ctx.pipelineDir, source), target, readOnly }
+      }),
+      ...Object.entries(spec.tmpfs).map(([target, options]): MountPlan => ({
+        type: 'tmpfs',
+        target: r(target),
+        options: r(options)
+      }))
+    ],
+    resources: planResources(spec, r),
+    network: planNetwork(spec.network, r, {
+      mode: ctx.runNetwork,
+      aliases: [instance.slug]
+    }),
+    security: {
+      privileged: spec.privileged,
+      capAdd: spec.cap_add.map(r),
+      capDrop: spec.cap_drop.map(r),
+      readOnlyRootfs: spec.read_only,
+      noNewPrivileges: false
     }
   }
-  if (spec.working_dir) body.WorkingDir = r(spec.working_dir)
-  if (spec.user) body.User = r(spec.user)
-  if (job.stages) {
-    body.Entrypoint = ['tail']
-    body.Cmd = ['-f', '/dev/null']
-  } else {
-    if (spec.entrypoint) body.Entrypoint = spec.entrypoint.map(r)
-    if (spec.command) body.Cmd = spec.command.map(r)
-    body.AttachStdout = true
-    body.AttachStderr = true
-  }
-  const { memory, cpu, cpuset_cpus, memswap_limit } = spec.resources
-  if (memory) body.HostConfig.Memory = quantity(r(memory), parseMemory, 'resources.memory')
-  if (memswap_limit) {
-    const text = r(memswap_limit)
-    body.HostConfig.MemorySwap =
-      text === '-1' ? -1 : quantity(text, parseMemory, 'resources.memswap_limit')
-  }
-  if (cpu) body.HostConfig.NanoCpus = quantity(r(cpu), parseCpu, 'resources.cpu')
-  if (cpuset_cpus) body.HostConfig.CpusetCpus = r(cpuset_cpus)
-  const { pids_limit, shm_size, gpus } = spec.resources
-  if (pids_limit !== undefined) body.HostConfig.PidsLimit = pids_limit
-  if (shm_size) body.HostConfig.ShmSize = quantity(r(shm_size), parseMemory, 'shm_size')
-  if (gpus) {
-    body.HostConfig.DeviceRequests = [
-      {
-        Driver: gpus.driver ?? '',
-        // Docker's --gpus: all devices (-1) unless a count or device ids are given.
-        Count: gpus.device_ids ? 0 : (gpus.count ?? -1),
-        ...(gpus.device_ids ? { DeviceIDs: gpus.device_ids } : {}),
-        Capabilities: [gpus.capabilities]
-      }
-    ]
-  }
-  mapSecurity(spec, body, r)
-  mapNetwork(spec.network, body, r)
-  if (!spec.network.network_mode) joinNetwork(body, ctx.runNetwork, [instance.slug])
-  const planned: PlannedContainer = { name: containerName(instance, ctx), body, image }
   if (spec.platform) planned.platform = r(spec.platform)
+  if (spec.working_dir) planned.workingDir = r(spec.working_dir)
+  if (spec.user) planned.user = r(spec.user)
+  if (!job.stages) {
+    if (spec.entrypoint) planned.entrypoint = spec.entrypoint.map(r)
+    if (spec.command) planned.command = spec.command.map(r)
+  }
   return planned
 }
 
-/** Filesystem and privilege options: tmpfs, ulimits, read-only root, capabilities. */
-function mapSecurity(spec: ContainerSpec, body: ContainerCreateBody, r: (t: string) => string) {
-  const host = body.HostConfig
-  const tmpfs = Object.entries(spec.tmpfs)
-  if (tmpfs.length > 0) host.Tmpfs = Object.fromEntries(tmpfs.map(([t, o]) => [r(t), r(o)]))
-  const ulimits = Object.entries(spec.ulimits)
-  if (ulimits.length > 0) {
-    host.Ulimits = ulimits.map(([Name, { soft, hard }]) => ({ Name, Soft: soft, Hard: hard }))
+/** `resources:` and `ulimits:`, each figure parsed to bytes or CPUs once rendered. */
+function planResources(spec: ContainerSpec, r: (t: string) => string): ResourcesPlan {
+  const { memory, cpu, cpuset_cpus, memswap_limit, pids_limit, shm_size, gpus } = spec.resources
+  const resources: ResourcesPlan = {
+    ulimits: Object.entries(spec.ulimits).map(([name, { soft, hard }]) => ({ name, soft, hard }))
   }
-  if (spec.read_only) host.ReadonlyRootfs = true
-  if (spec.cap_add.length > 0) host.CapAdd = spec.cap_add.map(r)
-  if (spec.cap_drop.length > 0) host.CapDrop = spec.cap_drop.map(r)
-  if (spec.privileged) host.Privileged = true
+  if (memory) resources.memoryBytes = quantity(r(memory), parseMemory, 'resources.memory')
+  if (memswap_limit) {
+    const text = r(memswap_limit)
+    resources.memorySwapBytes =
+      text === '-1' ? -1 : quantity(text, parseMemory, 'resources.memswap_limit')
+  }
+  if (cpu) resources.cpus = quantity(r(cpu), parseCpu, 'resources.cpu') / 1e9
+  if (cpuset_cpus) resources.cpusetCpus = r(cpuset_cpus)
+  if (pids_limit !== undefined) resources.pidsLimit = pids_limit
+  if (shm_size) resources.shmSizeBytes = quantity(r(shm_size), parseMemory, 'shm_size')
+  if (gpus) {
+    resources.gpus = {
+      driver: gpus.driver ?? '',
+      // Docker's --gpus: all devices (-1) unless a count or device ids are given.
+      count: gpus.device_ids ? 0 : (gpus.count ?? -1),
+      ...(gpus.device_ids ? { deviceIds: gpus.device_ids } : {}),
+      capabilities: gpus.capabilities
+    }
+  }
+  return resources
 }
 
-/** Puts a container on a user-defined network, where `aliases` resolve to it. */
-function joinNetwork(body: ContainerCreateBody, network: string, aliases: string[]) {
-  body.HostConfig.NetworkMode = network
-  body.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: aliases } } }
+/**
+ * `network:`; without `network_mode`, the container joins `joined` (a network of the run)
+ * where its aliases resolve to it.
+ */
+function planNetwork(
+  network: Pick<NetworkSpec, 'network_mode' | 'ports' | 'extra_hosts' | 'dns'>,
+  r: (t: string) => string,
+  joined: { mode: string; aliases: string[] }
+): NetworkPlan {
+  const mode = network.network_mode ? r(network.network_mode) : undefined
+  return {
+    mode: mode ?? joined.mode,
+    aliases: mode ? [] : joined.aliases,
+    ports: planPorts(network.ports, r),
+    extraHosts: Object.entries(network.extra_hosts).map(([h, ip]) => `${r(h)}:${r(ip)}`),
+    dns: network.dns.map(r)
+  }
 }
 
 /**
@@ -210,69 +270,60 @@ export function planService(
   instance: Pick<PlannedInstance, 'job' | 'slug'>,
   key: string,
   ctx: Pick<ContainerPlanContext, 'runId' | 'renderValue'> & { network: string }
-): PlannedContainer {
+): ContainerPlan {
   const service = instance.job.services[key]
   const r = ctx.renderValue
-  const image = r(service.image)
-  const body: ContainerCreateBody = {
-    Image: image,
-    Env: Object.entries(service.env).map(([k, v]) => `${k}=${r(v)}`),
-    Labels: {
+  const ref = r(service.image)
+  const planned: ContainerPlan = {
+    runId: ctx.runId,
+    name: `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-'),
+    image: { kind: 'pull', ref, policy: 'missing' },
+    runs: 'command',
+    env: Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, r(v)])),
+    labels: {
       ...runLabels(ctx.runId),
       [LABEL_JOB]: instance.job.id,
       [LABEL_INSTANCE]: instance.slug,
       [LABEL_SERVICE]: key
     },
-    HostConfig: { Mounts: [] }
-  }
-  if (service.command) body.Cmd = service.command.map(r)
-  const check = service.healthcheck
-  if (check) {
-    const ns = (ms: number) => ms * 1_000_000
-    body.Healthcheck = {
-      Test: check.test.map(r),
-      Interval: ns(check.interval_ms),
-      Timeout: ns(check.timeout_ms),
-      Retries: check.retries,
-      StartPeriod: ns(check.start_period_ms)
+    mounts: [],
+    resources: { ulimits: [] },
+    network: planNetwork({ ports: service.ports, extra_hosts: {}, dns: [] }, r, {
+      mode: ctx.network,
+      aliases: [key]
+    }),
+    security: {
+      privileged: false,
+      capAdd: [],
+      capDrop: [],
+      readOnlyRootfs: false,
+      noNewPrivileges: false
     }
   }
-  mapPorts(service.ports, body, r)
-  joinNetwork(body, ctx.network, [key])
-  const name = `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
-  return { name, body, image: { kind: 'pull', ref: image, policy: 'missing' } }
+  if (service.command) planned.command = service.command.map(r)
+  const check = service.healthcheck
+  if (check) {
+    planned.healthcheck = {
+      test: check.test.map(r),
+      intervalMs: check.interval_ms,
+      timeoutMs: check.timeout_ms,
+      retries: check.retries,
+      startPeriodMs: check.start_period_ms
+    }
+  }
+  return planned
 }
 
-/** `network_mode` and `ports` as `docker run --network` and `-p` set them. */
-function mapNetwork(network: NetworkSpec, body: ContainerCreateBody, r: (t: string) => string) {
-  if (network.network_mode) body.HostConfig.NetworkMode = r(network.network_mode)
-  const hosts = Object.entries(network.extra_hosts)
-  if (hosts.length > 0) body.HostConfig.ExtraHosts = hosts.map(([h, ip]) => `${r(h)}:${r(ip)}`)
-  if (network.dns.length > 0) body.HostConfig.Dns = network.dns.map(r)
-  mapPorts(network.ports, body, r)
-}
-
-/** `-p`: container port (`8080`, `53/udp`) to host port (`8080`, `127.0.0.1:8080`, any). */
-function mapPorts(
-  portMap: Record<string, string | null>,
-  body: ContainerCreateBody,
-  r: (t: string) => string
-) {
-  const ports = Object.entries(portMap)
-  if (ports.length === 0) return
-  body.ExposedPorts = {}
-  body.HostConfig.PortBindings = {}
-  for (const [containerPort, host] of ports) {
-    const key = containerPort.includes('/') ? containerPort : `${containerPort}/tcp`
+/** `ports:` as `-p` reads them: container port (`8080`, `53/udp`) to host (`8080`, `127.0.0.1:8080`, any). */
+function planPorts(portMap: Record<string, string | null>, r: (t: string) => string): PortPlan[] {
+  return Object.entries(portMap).map(([containerPort, host]) => {
+    const container = containerPort.includes('/') ? containerPort : `${containerPort}/tcp`
     const hostText = host === null ? '' : r(host)
     const colon = hostText.lastIndexOf(':')
-    body.ExposedPorts[key] = {}
-    body.HostConfig.PortBindings[key] = [
-      colon < 0
-        ? { HostPort: hostText }
-        : { HostIp: hostText.slice(0, colon), HostPort: hostText.slice(colon + 1) }
-    ]
-  }
+    return colon < 0
+      ? { container, hostPort: hostText }
+      : { container, hostIp: hostText.slice(0, colon), hostPort: hostText.slice(colon + 1) }
+  })
 }
 
 function quantity(text: string, parse: (t: string) => number | undefined, key: string): number {

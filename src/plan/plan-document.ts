@@ -1,7 +1,7 @@
 import { expressionScope } from '../spec/expression.js'
 import { render } from '../spec/template.js'
-import { planContainer, type ContainerCreateBody } from './container-plan.js'
-import { namedVolumeNames, runNetworkName, workflowVolumeName } from './container-paths.js'
+import { planContainer, type ContainerPlan } from './container-plan.js'
+import { namedVolumeNames, runNetworkName } from './container-paths.js'
 import type { PipelinePlan } from './pipeline-plan.js'
 
 /** What `plan --json` prints: every instance with its container, job by job in run order. */
@@ -18,7 +18,7 @@ export interface PlanDocument {
     instances: Array<{
       id: string
       matrix: Record<string, unknown>
-      container: { name: string; create: ContainerCreateBody }
+      container: ContainerPlan
     }>
   }>
 }
@@ -55,7 +55,6 @@ export function planDocument(
         const planned = planContainer(instance, {
           runId: PLAN_RUN_ID,
           pipelineDir: plan.pipeline.dir,
-          workflowVolume: workflowVolumeName(PLAN_RUN_ID),
           namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
           runNetwork: runNetworkName(PLAN_RUN_ID),
           renderValue: (text) => render(text, scope, { variables: true, env, deferred })
@@ -63,7 +62,7 @@ export function planDocument(
         return {
           id: instance.id,
           matrix: instance.matrix,
-          container: { name: planned.name, create: planned.body }
+          container: planned
         }
       })
     }))

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { isInside } from '../spec/host-access.js'
-import type { PlannedContainer } from './container-plan.js'
+import type { ContainerPlan } from './container-plan.js'
 
 /**
  * What an untrusted pipeline's containers may use, besides their image: everything here
@@ -35,26 +35,27 @@ export const LOOPBACK = '127.0.0.1'
  * what it refuses, one message per key, named as in the file. A list (rather than a check
  * of the text) because expressions, variables and symlinks all change what the text says.
  */
-export function enforceUntrusted(planned: PlannedContainer, scope: UntrustedScope): string[] {
+export function enforceUntrusted(planned: ContainerPlan, scope: UntrustedScope): string[] {
   const refused: string[] = []
   const refuse = (key: string, why: string) => refused.push(`${key}: ${why}`)
-  const host = planned.body.HostConfig
-  if (host.Privileged) refuse('privileged', 'true gives the job the whole host')
-  if (host.CapAdd?.length) refuse('cap_add', `${host.CapAdd.join(', ')} widens what the job may do`)
-  if (host.DeviceRequests?.length) refuse('resources.gpus', 'hands the job host devices')
-  const mode = host.NetworkMode
-  if (mode !== 'none' && !(mode && scope.networks.includes(mode)))
+  const { security, resources } = planned
+  if (security.privileged) refuse('privileged', 'true gives the job the whole host')
+  if (security.capAdd.length > 0)
+    refuse('cap_add', `${security.capAdd.join(', ')} widens what the job may do`)
+  if (resources.gpus) refuse('resources.gpus', 'hands the job host devices')
+  const { mode } = planned.network
+  if (mode !== 'none' && !scope.networks.includes(mode))
     refuse(
       'network.network_mode',
-      `'${mode ?? 'default'}' is not the run's own network (only the run's network or none)`
+      `'${mode}' is not the run's own network (only the run's network or none)`
     )
-  for (const mount of host.Mounts) {
-    if (mount.Type === 'volume' && !scope.volumes.includes(mount.Source))
-      refuse('volumes', `volume '${mount.Source}' (at ${mount.Target}) is not one the run creates`)
-    if (mount.Type === 'bind' && !isInside(mount.Source, scope.workspace))
+  for (const mount of planned.mounts) {
+    if (mount.type === 'volume' && !scope.volumes.includes(mount.source))
+      refuse('volumes', `volume '${mount.source}' (at ${mount.target}) is not one the run creates`)
+    if (mount.type === 'bind' && !isInside(mount.source, scope.workspace))
       refuse(
         'volumes',
-        `${mount.Source} (at ${mount.Target}) is outside the workspace ${scope.workspace}`
+        `${mount.source} (at ${mount.target}) is outside the workspace ${scope.workspace}`
       )
   }
   if (planned.image.kind === 'build') {
@@ -65,23 +66,27 @@ export function enforceUntrusted(planned: PlannedContainer, scope: UntrustedScop
     if (!isInside(file, scope.workspace))
       refuse('build.dockerfile', `${file} is outside the workspace ${scope.workspace}`)
   }
-  for (const [port, bindings] of Object.entries(host.PortBindings ?? {})) {
-    for (const binding of bindings) {
-      binding.HostIp ||= LOOPBACK
-      if (binding.HostIp !== LOOPBACK)
-        refuse('network.ports', `${port} is published on ${binding.HostIp} (only ${LOOPBACK})`)
-    }
+  for (const port of planned.network.ports) {
+    port.hostIp ||= LOOPBACK
+    if (port.hostIp !== LOOPBACK)
+      refuse('network.ports', `${port.container} is published on ${port.hostIp} (only ${LOOPBACK})`)
   }
-  host.SecurityOpt = ['no-new-privileges']
-  host.PidsLimit ??= UNTRUSTED_PIDS_DEFAULT
-  if (!(host.PidsLimit >= 1 && host.PidsLimit <= UNTRUSTED_PIDS_MAX))
-    refuse('resources.pids_limit', `${host.PidsLimit} is not between 1 and ${UNTRUSTED_PIDS_MAX}`)
-  host.Memory ??= Math.floor(scope.hostMemory / 2)
-  if (host.Memory > scope.hostMemory)
-    refuse('resources.memory', `${host.Memory} bytes is more than the host's ${scope.hostMemory}`)
-  if (host.MemorySwap === -1) refuse('resources.memswap_limit', '-1 (unlimited swap)')
-  host.NanoCpus ??= Math.max(1, Math.floor(scope.hostCpus / 2)) * 1e9
-  if (host.NanoCpus > scope.hostCpus * 1e9)
-    refuse('resources.cpu', `${host.NanoCpus / 1e9} is more than the host's ${scope.hostCpus}`)
+  security.noNewPrivileges = true
+  resources.pidsLimit ??= UNTRUSTED_PIDS_DEFAULT
+  if (!(resources.pidsLimit >= 1 && resources.pidsLimit <= UNTRUSTED_PIDS_MAX))
+    refuse(
+      'resources.pids_limit',
+      `${resources.pidsLimit} is not between 1 and ${UNTRUSTED_PIDS_MAX}`
+    )
+  resources.memoryBytes ??= Math.floor(scope.hostMemory / 2)
+  if (resources.memoryBytes > scope.hostMemory)
+    refuse(
+      'resources.memory',
+      `${resources.memoryBytes} bytes is more than the host's ${scope.hostMemory}`
+    )
+  if (resources.memorySwapBytes === -1) refuse('resources.memswap_limit', '-1 (unlimited swap)')
+  resources.cpus ??= Math.max(1, Math.floor(scope.hostCpus / 2))
+  if (resources.cpus > scope.hostCpus)
+    refuse('resources.cpu', `${resources.cpus} is more than the host's ${scope.hostCpus}`)
   return refused
 }

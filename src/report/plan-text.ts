@@ -14,7 +14,7 @@ export function planText(doc: PlanDocument): string {
       lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`)
       for (const instance of job.instances)
         lines.push(
-          `    ${instance.id}: ${instance.container.create.Image} as ${instance.container.name}`
+          `    ${instance.id}: ${instance.container.image.ref} as ${instance.container.name}`
         )
     }
   })
