@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { parseOutputFile } from '../../src/engine/output-file.js'
+import { parseOutputFile } from '../../src/scheduler/output-file.js'
 import { BUSYBOX, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 
 const root = path.resolve(import.meta.dirname, '../..')

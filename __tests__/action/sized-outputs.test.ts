@@ -4,7 +4,7 @@ import {
   outputBytes,
   sizeOutputs
 } from '../../src/action/sized-outputs.js'
-import type { JobResult, RunResult } from '../../src/engine/run-result.js'
+import type { JobResult, RunResult } from '../../src/scheduler/run-result.js'
 
 function result(instances: number, stageOutputBytes: number): RunResult {
   const job = (i: number): JobResult => ({

@@ -1,5 +1,5 @@
 import { exitStatusOf } from '../../src/app/run-session.js'
-import type { RunResult } from '../../src/engine/run-result.js'
+import type { RunResult } from '../../src/scheduler/run-result.js'
 
 describe('exitStatusOf', () => {
   it.each<[Pick<RunResult, 'status' | 'engine_lost'>, number]>([

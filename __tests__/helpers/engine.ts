@@ -2,11 +2,12 @@ import Docker from 'dockerode'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { DockerodeClient, type DockerClient } from '../../src/engine/docker-client.js'
-import { runPipeline } from '../../src/engine/pipeline-runner.js'
+import { type Backend } from '../../src/backend/backend.js'
+import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
+import { runPipeline } from '../../src/scheduler/pipeline-runner.js'
 import { LABEL_MANAGED } from '../../src/plan/labels.js'
-import { newRunId } from '../../src/engine/run-id.js'
-import type { RunResult } from '../../src/engine/run-result.js'
+import { newRunId } from '../../src/scheduler/run-id.js'
+import type { RunResult } from '../../src/scheduler/run-result.js'
 import { ConsoleReporter } from '../../src/report/console-reporter.js'
 import { loadPipelineFile } from '../../src/spec/load-pipeline.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
@@ -68,7 +69,7 @@ export async function runYaml(
     maxParallel?: number
     artifactsDir?: string
     signal?: AbortSignal
-    client?: DockerClient
+    backend?: Backend
     changedFiles?: string[]
     /** Untrusted mode, with the pipeline's folder as the workspace. */
     untrusted?: boolean
@@ -85,7 +86,7 @@ export async function runYaml(
     plan,
     params,
     runId,
-    client: options.client ?? new DockerodeClient(docker),
+    backend: options.backend ?? new DockerBackend(docker),
     reporter: new ConsoleReporter({ write: (line) => lines.push(line) }),
     env: { ...process.env, ...options.env },
     keep: options.keep,
@@ -124,7 +125,7 @@ export async function intervalsOf(runId: string): Promise<RunInterval[]> {
       }
     })
   )
-  await new DockerodeClient(docker).removeResources(runId)
+  await new DockerBackend(docker).sweep(runId)
   return intervals
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { parseOutputFile } from '../../src/engine/output-file.js'
+import { parseOutputFile } from '../../src/scheduler/output-file.js'
 import { tempDir } from './engine.js'
 
 const root = path.resolve(import.meta.dirname, '../..')

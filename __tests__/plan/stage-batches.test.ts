@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { batchOutput } from '../../src/engine/batch-output.js'
+import { batchOutput } from '../../src/scheduler/batch-output.js'
 import {
   batchable,
   batchAt,

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { JobResult, RunResult } from '../../src/engine/run-result.js'
+import type { JobResult, RunResult } from '../../src/scheduler/run-result.js'
 import { planPipeline } from '../../src/plan/pipeline-plan.js'
 import { InstanceLogs } from '../../src/report/instance-logs.js'
 import { summaryMarkdown } from '../../src/report/step-summary.js'

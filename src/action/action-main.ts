@@ -4,9 +4,8 @@ import path from 'node:path'
 import { describeError } from '../app/errors.js'
 import { preparePlan } from '../app/prepare-plan.js'
 import { runSession } from '../app/run-session.js'
-import { DockerodeClient } from '../engine/docker-client.js'
-import { summarizeJob } from '../engine/job-summary.js'
-import type { RunResult } from '../engine/run-result.js'
+import { summarizeJob } from '../scheduler/job-summary.js'
+import type { RunResult } from '../scheduler/run-result.js'
 import { ActionsReporter } from '../report/actions-reporter.js'
 import { relativeTo } from '../report/text-format.js'
 import { SecretMasker } from '../report/secret-masker.js'
@@ -15,7 +14,13 @@ import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
 import { SpecError } from '../spec/spec-error.js'
-import { actionMode, getCleanupSettings, getSettings, type ActionSettings } from './input-helper.js'
+import {
+  actionMode,
+  backendInput,
+  getCleanupSettings,
+  getSettings,
+  type ActionSettings
+} from './input-helper.js'
 import {
   apiMessage,
   COMMENT_LIMIT_CHARS,
@@ -54,6 +59,7 @@ async function main(mode: 'run' | 'job'): Promise<void> {
         reporter,
         only: settings.only,
         maxParallel: settings.maxParallel,
+        backend: settings.backend,
         artifactsDir: settings.artifactsDir,
         untrusted: settings.untrusted,
         workspace: settings.workspace,
@@ -180,15 +186,15 @@ async function commentOnPullRequest(
 async function post(): Promise<void> {
   const runId = core.getState(STATE_RUN_ID)
   if (!runId) return
-  const removed = await new DockerodeClient().removeResources(runId)
+  const removed = await backendInput().sweep(runId)
   const total = removed.containers + removed.volumes + removed.networks + removed.images
   if (total > 0) core.info(`removed ${total} resources left by run ${runId}`)
 }
 
 /** `actions/cleanup`: removes what runs left behind, by label (one run, or all). */
 async function cleanup(): Promise<void> {
-  const { runId } = getCleanupSettings()
-  const removed = await new DockerodeClient().removeResources(runId)
+  const { runId, backend } = getCleanupSettings()
+  const removed = await backend.sweep(runId)
   core.info(
     `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images`
   )

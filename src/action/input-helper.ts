@@ -1,3 +1,5 @@
+import type { Backend } from '../backend/backend.js'
+import { createBackend } from '../app/backends.js'
 import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -6,8 +8,8 @@ import { parse as parseYaml } from 'yaml'
 import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
-import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
-import { checkRunId } from '../engine/run-id.js'
+import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
+import { checkRunId } from '../scheduler/run-id.js'
 import { parseMaxParallel } from '../app/run-session.js'
 import { jobPipelineYaml } from './job-inputs.js'
 
@@ -48,6 +50,8 @@ export interface ActionSettings {
   commentOnPr: boolean
   /** The token for the GitHub API (PR comment, changed files). */
   token: string
+  /** Where jobs run: the `backend` input (default: the runner's Docker engine). */
+  backend: Backend
 }
 
 /**
@@ -80,8 +84,14 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
     only,
     summary: booleanInput('summary', true),
     commentOnPr: booleanInput('comment-on-pr', false),
-    token: core.getInput('github-token')
+    token: core.getInput('github-token'),
+    backend: backendInput()
   }
+}
+
+/** The `backend` input: empty is the default backend; an unknown name is a usage error. */
+export function backendInput(): Backend {
+  return createBackend(core.getInput('backend'), "input 'backend'")
 }
 
 /** `actions/validate`: the pipeline files or globs to check. */
@@ -93,9 +103,12 @@ export function getValidateSettings(): { files: string[] } {
 }
 
 /** `actions/cleanup`: one run's leftovers, or (no run id) every ctr-pipeline resource. */
-export function getCleanupSettings(): { runId?: string } {
+export function getCleanupSettings(): { runId?: string; backend: Backend } {
   const runId = core.getInput('run-id').trim()
-  return { runId: runId === '' ? undefined : checkRunId(runId, "input 'run-id'") }
+  return {
+    runId: runId === '' ? undefined : checkRunId(runId, "input 'run-id'"),
+    backend: backendInput()
+  }
 }
 
 /** The `actions/job` sub-action's inputs, as a one-job pipeline. */

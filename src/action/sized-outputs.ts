@@ -1,4 +1,4 @@
-import type { RunResult } from '../engine/run-result.js'
+import type { RunResult } from '../scheduler/run-result.js'
 
 /**
  * GitHub keeps at most 1 MB of outputs per job, counted in UTF-16 (two bytes a code

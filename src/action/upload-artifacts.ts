@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import type { RunResult } from '../engine/run-result.js'
+import type { RunResult } from '../scheduler/run-result.js'
 
 /**
  * Uploads each job instance's copied artifacts as one workflow artifact, named

@@ -1,4 +1,4 @@
-import { EngineUnavailableError } from '../engine/docker-client.js'
+import { EngineUnavailableError } from '../backend/backend.js'
 import { InputError } from '../spec/input-error.js'
 import { SpecError } from '../spec/spec-error.js'
 import { ExpressionError } from '../spec/expression.js'

@@ -1,12 +1,13 @@
-import { DockerodeClient, type DockerClient } from '../engine/docker-client.js'
-import { outputLimitFromEnv } from '../engine/output-file.js'
-import { runPipeline, stopRun } from '../engine/pipeline-runner.js'
-import { newRunId } from '../engine/run-id.js'
-import type { RunReporter } from '../engine/run-reporter.js'
-import type { RunResult } from '../engine/run-result.js'
+import type { Backend } from '../backend/backend.js'
+import { outputLimitFromEnv } from '../scheduler/output-file.js'
+import { runPipeline, stopRun } from '../scheduler/pipeline-runner.js'
+import { newRunId } from '../scheduler/run-id.js'
+import type { RunReporter } from '../scheduler/run-reporter.js'
+import type { RunResult } from '../scheduler/run-result.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { trustProblems } from '../spec/host-access.js'
 import { SpecError } from '../spec/spec-error.js'
+import { createBackend } from './backends.js'
 
 /** The exit statuses of the contract. */
 export const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 } as const
@@ -48,7 +49,8 @@ export interface RunSessionOptions {
   changedFiles?: readonly string[]
   /** Called with the run id before anything is created (the action saves it for `post`). */
   onRunId?: (runId: string) => void
-  client?: DockerClient
+  /** Where jobs run (createBackend); the default backend when not given. */
+  backend?: Backend
 }
 
 /**
@@ -76,7 +78,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
     if (refused.length > 0) throw new SpecError(refused)
   }
   const outputLimitBytes = outputLimitFromEnv(process.env)
-  const client = options.client ?? new DockerodeClient()
+  const backend = options.backend ?? createBackend(undefined, '--backend')
   const runId = newRunId()
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
@@ -89,19 +91,19 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
     setTimeout(() => {
       const exit = () => process.exit(EXIT.interrupted)
       setTimeout(exit, FORCED_CLEANUP_MS).unref()
-      void stopRun(client, runId, options.keep ?? false).then(exit, exit)
+      void stopRun(backend, runId, options.keep ?? false).then(exit, exit)
     }, FORCED_EXIT_MS).unref()
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
   for (const s of signals) process.on(s, onSignal)
   try {
-    await client.ping()
+    await backend.ping()
     options.onRunId?.(runId)
     return await runPipeline({
       plan: options.plan,
       params: options.params,
       runId,
-      client,
+      backend,
       reporter: options.reporter,
       env: process.env,
       only: options.only,

@@ -7,14 +7,14 @@ import { mermaidDiagram } from '../plan/mermaid.js'
 import { planDocument } from '../plan/plan-document.js'
 import { planText } from '../report/plan-text.js'
 import { EXIT, exitStatusOf, parseMaxParallel, runSession } from '../app/run-session.js'
-import { DockerodeClient } from '../engine/docker-client.js'
-import { DEFAULT_ARTIFACTS_DIR } from '../engine/pipeline-runner.js'
+import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
 import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
-import { checkRunId } from '../engine/run-id.js'
+import { BACKEND_NAMES, createBackend } from '../app/backends.js'
+import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -113,6 +113,7 @@ function program(setExit: (status: number) => void): Command {
       '--untrusted',
       'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers'
     )
+    .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
     .option(
       '--changed-files-from <file>',
       "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches"
@@ -129,8 +130,10 @@ function program(setExit: (status: number) => void): Command {
           keep?: boolean
           untrusted?: boolean
           changedFilesFrom?: string
+          backend: string
         }
       ) => {
+        const backend = createBackend(opts.backend, '--backend')
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
         const masker = SecretMasker.forPipeline(pipeline, process.env)
@@ -151,7 +154,8 @@ function program(setExit: (status: number) => void): Command {
           maxParallel: opts.maxParallel,
           artifactsDir: opts.artifactsDir,
           keep: opts.keep,
-          untrusted: opts.untrusted
+          untrusted: opts.untrusted,
+          backend
         })
         if (opts.result) {
           const doc = masker.maskDeep(result)
@@ -216,11 +220,12 @@ function program(setExit: (status: number) => void): Command {
     .command('cleanup')
     .description('remove containers, volumes and networks that runs left behind, by label')
     .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
-    .action(async (opts: { runId?: string }) => {
+    .option('--backend <name>', `where the runs ran: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
+    .action(async (opts: { runId?: string; backend: string }) => {
       const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id')
-      const client = new DockerodeClient()
-      await client.ping()
-      const removed = await client.removeResources(runId)
+      const backend = createBackend(opts.backend, '--backend')
+      await backend.ping()
+      const removed = await backend.sweep(runId)
       process.stdout.write(
         `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`
       )

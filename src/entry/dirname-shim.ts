@@ -1,4 +1,4 @@
-// ssh2 (pulled in by dockerode) reads __dirname, which an ESM bundle lacks: define it
+// ssh2 (pulled in by the Docker client library) reads __dirname, which an ESM bundle lacks: define it
 // before anything else is evaluated.
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'

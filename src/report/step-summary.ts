@@ -1,5 +1,5 @@
-import { summarizeJob } from '../engine/job-summary.js'
-import type { Annotation, JobResult, RunResult, Status } from '../engine/run-result.js'
+import { summarizeJob } from '../scheduler/job-summary.js'
+import type { Annotation, JobResult, RunResult, Status } from '../scheduler/run-result.js'
 import { mermaidDiagram, type JobOutcome } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { InstanceLogs } from './instance-logs.js'

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { Annotation } from '../engine/run-result.js'
+import type { Annotation } from '../scheduler/run-result.js'
 
 /**
  * A file as shown to users and as GitHub annotations name it: relative to `base` (the

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { DockerodeClient } from '../../src/engine/docker-client.js'
+import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
 import {
   BUSYBOX,
   docker,
@@ -91,7 +91,7 @@ describe('runPipeline on the real engine', () => {
         'ctr-pipeline.job': 'limited'
       })
     } finally {
-      await new DockerodeClient(docker).removeResources(runId)
+      await new DockerBackend(docker).sweep(runId)
     }
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })

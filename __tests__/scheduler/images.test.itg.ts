@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { DockerodeClient, type PullProgress } from '../../src/engine/docker-client.js'
+import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
+import { type PullProgress } from '../../src/backend/docker/images.js'
 import type { RegistryCredentials } from '../../src/plan/image-plan.js'
 import {
   BUSYBOX,
@@ -34,7 +35,7 @@ beforeEach(async () => {
 })
 
 /** The real client, counting the pulls it is asked for. */
-class CountingClient extends DockerodeClient {
+class CountingClient extends DockerBackend {
   pulls: string[] = []
   override async pullImage(
     ref: string,
@@ -66,7 +67,7 @@ describe('images from a registry', () => {
         auth: {username: "\${REG_USER}", password: "\${REG_PASS}"}
     stages: [{name: hi, type: sh, run: 'echo b'}]
 `,
-      { client, env }
+      { backend: client, env }
     )
     expect(result.status).toBe('success')
     expect(client.pulls).toEqual([registry.image])
@@ -170,7 +171,7 @@ describe('images from a registry', () => {
     runs-on: {with: {image: ${registry.image}, pull: always, ${auth}}}
     stages: [{name: hi, type: sh, run: 'true'}]
 `,
-      { client, env }
+      { backend: client, env }
     )
     expect(always.result.status).toBe('success')
     await runYaml(
@@ -179,14 +180,14 @@ describe('images from a registry', () => {
     runs-on: {with: {image: ${registry.image}, pull: always, ${auth}}}
     stages: [{name: hi, type: sh, run: 'true'}]
 `,
-      { client, env }
+      { backend: client, env }
     )
     expect(client.pulls).toEqual([registry.image, registry.image])
 
     await docker.getImage(registry.image).remove()
     const created: string[] = []
-    class WatchingClient extends DockerodeClient {
-      override async createContainer(...args: Parameters<DockerodeClient['createContainer']>) {
+    class WatchingClient extends DockerBackend {
+      override async createContainer(...args: Parameters<DockerBackend['createContainer']>) {
         created.push(args[0].name)
         return super.createContainer(...args)
       }
@@ -200,7 +201,7 @@ describe('images from a registry', () => {
     runs-on: {with: {image: ${registry.image}, pull: never}}
     stages: [{name: hi, type: sh, run: 'true'}]
 `,
-      { client: new WatchingClient() }
+      { backend: new WatchingClient() }
     )
     expect(never.result.status).toBe('failure')
     const [fine, missing] = never.result.jobs

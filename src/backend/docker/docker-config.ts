@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
-import { DOCKER_HUB, type RegistryCredentials } from '../plan/image-plan.js'
+import { DOCKER_HUB, type RegistryCredentials } from '../../plan/image-plan.js'
 
 /** The parts of `~/.docker/config.json` that hold registry credentials. */
 interface DockerConfigFile {

@@ -1,4 +1,7 @@
-import { MAX_ANNOTATIONS_PER_STAGE, parseAnnotationFile } from '../../src/engine/annotation-file.js'
+import {
+  MAX_ANNOTATIONS_PER_STAGE,
+  parseAnnotationFile
+} from '../../src/scheduler/annotation-file.js'
 
 describe('parseAnnotationFile', () => {
   it.each([

@@ -1,5 +1,5 @@
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
-import type { DockerClient } from './docker-client.js'
+import type { Backend } from '../backend/backend.js'
 
 /** A container made ready before its job's turn. */
 export interface WarmContainer {
@@ -24,7 +24,7 @@ export class ContainerWarmer {
   private readying = 0
 
   constructor(
-    private readonly client: DockerClient,
+    private readonly backend: Backend,
     /** Candidates, in the order they are expected to start. */
     instances: readonly PlannedInstance[],
     private readonly lookahead: number,
@@ -86,7 +86,7 @@ export class ContainerWarmer {
     const removal = Promise.resolve(container)
       .then((c) => {
         const id = typeof c === 'string' ? c : c?.id
-        return id ? this.client.removeContainer(id) : undefined
+        return id ? this.backend.removeContainer(id) : undefined
       })
       .catch(() => undefined)
       .finally(() => this.removals.delete(removal))

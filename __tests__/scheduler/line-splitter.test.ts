@@ -1,4 +1,4 @@
-import { cutPoint, lineSplitter, MAX_LINE_CHARS } from '../../src/engine/line-splitter.js'
+import { cutPoint, lineSplitter, MAX_LINE_CHARS } from '../../src/scheduler/line-splitter.js'
 
 describe('lineSplitter', () => {
   it('joins chunks into lines per stream, keeps order, and cuts no character in two', () => {

@@ -1,4 +1,4 @@
-import { DockerodeClient } from '../../src/engine/docker-client.js'
+import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
 import {
   BUSYBOX,
   docker,
@@ -163,16 +163,16 @@ describe('how many instances run at once by default', () => {
 describe('when the engine will not let go of something at the end of a run', () => {
   it('the run keeps its result and warns how to remove the rest later', async () => {
     // Docker 20.10 now and then holds a removed container's endpoint (moby/moby#43286).
-    class StuckNetwork extends DockerodeClient {
-      override async removeResources(): Promise<never> {
+    class StuckNetwork extends DockerBackend {
+      override async sweep(): Promise<never> {
         throw new Error('network ctr-pipeline-x has active endpoints')
       }
     }
     const { result, lines, runId } = await runYaml(
       `jobs:\n  a:\n    ${image}\n    stages: [{name: s, type: sh, run: 'true'}]\n`,
-      { client: new StuckNetwork(docker) }
+      { backend: new StuckNetwork(docker) }
     )
-    await new DockerodeClient(docker).removeResources(runId)
+    await new DockerBackend(docker).sweep(runId)
     expect(result.status).toBe('success')
     expect(lines.join('\n')).toContain(
       `could not remove everything run ${runId} created: network ctr-pipeline-x has active endpoints; remove it later with: ctr-pipeline cleanup --run-id ${runId}`

@@ -1,5 +1,5 @@
-import { batchOutput } from '../../src/engine/batch-output.js'
-import type { OutputStream } from '../../src/engine/docker-client.js'
+import { batchOutput } from '../../src/scheduler/batch-output.js'
+import type { OutputStream } from '../../src/backend/backend.js'
 
 const M = '::m::'
 

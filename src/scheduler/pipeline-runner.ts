@@ -19,7 +19,7 @@ import { expressionScope, type Outcome } from '../spec/expression.js'
 import type { JobSpec } from '../spec/pipeline-types.js'
 import { evaluateCondition } from '../spec/template.js'
 import { secretValues } from '../spec/secret-values.js'
-import { EngineLostError, messageOf, type DockerClient } from './docker-client.js'
+import { EngineLostError, errorMessage, type Backend, type RunSetup } from '../backend/backend.js'
 import { ImageStore } from './image-store.js'
 import { untilAborted } from './abortable.js'
 import { runJob, warmContainer, type JobRunContext } from './job-runner.js'
@@ -35,7 +35,7 @@ export interface RunOptions {
   /** Params already resolved against the file's declarations (`resolveParams`). */
   params: Record<string, unknown>
   runId: string
-  client: DockerClient
+  backend: Backend
   reporter: RunReporter
   /** The environment the run was started in, for `${VAR}`. */
   env: Record<string, string | undefined>
@@ -88,14 +88,14 @@ export const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts'
  * removed at the end, whatever happens, unless `keep` is set.
  */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
-  const { plan, runId, client, reporter } = options
+  const { plan, runId, backend, reporter } = options
   const { pipeline } = plan
   // A lost engine ends the run as an interrupt does; nothing is asked of it any more.
   const lost = new AbortController()
-  const stopListening = client.onLost((error) => lost.abort(error))
+  const stopListening = backend.onLost((error) => lost.abort(error))
   const signal = AbortSignal.any([options.signal ?? new AbortController().signal, lost.signal])
   // A ping that fails loses the engine through the listener above.
-  const watchdog = setInterval(() => client.ping().catch(() => undefined), WATCHDOG_MS)
+  const watchdog = setInterval(() => backend.ping().catch(() => undefined), WATCHDOG_MS)
   const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id))
   const changed = changedFilesOf(jobs, options.changedFiles)
   const started = Date.now()
@@ -114,12 +114,12 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   // unlabelled, where no sweep finds it.
   let killing: Promise<unknown> = Promise.resolve()
   const killContainers = () => {
-    killing = client.killContainers(runId).catch(() => undefined)
+    killing = backend.killRun(runId).catch(() => undefined)
   }
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
   let warmer: ContainerWarmer | undefined
-  const images = new ImageStore(client, reporter, options.env, signal)
+  const images = new ImageStore(backend, reporter, signal)
   try {
     const workflowVolume = workflowVolumeName(runId)
     const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
@@ -162,12 +162,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     if (problems.size > 0) {
       result.jobs = notStarted(jobs, problems, reporter)
     } else {
-      await createVolumes(client, plan, runId, shared.workflowVolume, shared.namedVolumes)
-      await client.createNetwork(shared.runNetwork, runLabels(runId))
+      await backend.setupRun(runSetup(plan, runId, shared))
       const context: Omit<JobRunContext, 'values' | 'signal'> = {
         ...shared,
-        prepareVolume: volumePreparer(client, jobs),
-        client,
+        prepareVolume: volumePreparer(backend, jobs),
+        backend,
         reporter,
         pipeline,
         artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
@@ -175,7 +174,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       }
       const maxParallel = options.maxParallel ?? defaultMaxParallel(jobs)
       warmer = new ContainerWarmer(
-        client,
+        backend,
         // A job with its own `if:` may never run, and one the changed files leave out won't.
         jobs
           .filter((job) => job.job.if === undefined && changed.get(job.id)?.length !== 0)
@@ -212,10 +211,10 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // A build stopped by the cancel above may still tag its image as it ends.
     await images.settled()
     await killing
-    if (!options.keep && !lost.signal.aborted) await removeRun(client, runId, reporter)
+    if (!options.keep && !lost.signal.aborted) await removeRun(backend, runId, reporter)
   }
   if (lost.signal.aborted) {
-    const left = client.liveContainers()
+    const left = backend.liveContainers()
     // Interrupted first, the engine lost while unwinding: still an interrupted run.
     result.status = options.signal?.aborted ? 'cancelled' : 'failure'
     result.engine_lost = true
@@ -234,6 +233,33 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   return result
 }
 
+/**
+ * The run's volumes and network, all labelled with the run id: the workflow volume, and
+ * the named volumes of the file (an `external` one must exist already and is left as it is).
+ */
+function runSetup(
+  plan: PipelinePlan,
+  runId: string,
+  names: { workflowVolume: string; namedVolumes: Record<string, string>; runNetwork: string }
+): RunSetup {
+  const labels = runLabels(runId)
+  return {
+    runId,
+    volumes: [
+      { key: 'workspace', name: names.workflowVolume, labels, external: false },
+      ...Object.entries(plan.pipeline.volumes).map(([key, spec]) => ({
+        key,
+        name: names.namedVolumes[key],
+        labels: { ...spec.labels, ...labels },
+        external: spec.external,
+        ...(spec.driver ? { driver: spec.driver } : {}),
+        ...(spec.driver_opts ? { driverOptions: spec.driver_opts } : {})
+      }))
+    ],
+    network: { name: names.runNetwork, labels }
+  }
+}
+
 /** At most this many folders are made in the run's first upload (about 512 B of tar each). */
 const UPFRONT_DIRS_LIMIT = 2048
 
@@ -245,7 +271,7 @@ const UPFRONT_DIRS_LIMIT = 2048
  * beyond that make their own folders through their own container.
  */
 function volumePreparer(
-  client: DockerClient,
+  backend: Backend,
   jobs: readonly PlannedJob[]
 ): (containerId: string, instance: PlannedInstance) => Promise<void> {
   const upfront = new Set<string>()
@@ -258,14 +284,14 @@ function volumePreparer(
   }
   let volumeReady: Promise<void> | undefined
   return async (containerId, instance) => {
-    volumeReady ??= client.makeDirectories(containerId, CTR_ROOT, dirs).catch((error: unknown) => {
+    volumeReady ??= backend.makeDirectories(containerId, CTR_ROOT, dirs).catch((error: unknown) => {
       // The next instance tries again (this one's container may have been killed).
       volumeReady = undefined
       throw error
     })
     await volumeReady
     if (!upfront.has(instance.id)) {
-      await client.makeDirectories(containerId, CTR_ROOT, instanceDirs(instance))
+      await backend.makeDirectories(containerId, CTR_ROOT, instanceDirs(instance))
     }
   }
 }
@@ -287,37 +313,6 @@ async function scheduleJobs(jobs: readonly PlannedJob[], run: Scheduling): Promi
   }
   const settled = await Promise.all(outcomes.values())
   return settled.flatMap((o) => o.results)
-}
-
-/**
- * Creates the run's workflow volume and the named volumes of the file, all labelled with
- * the run id; an `external` volume must exist already and is left as it is.
- */
-async function createVolumes(
-  client: DockerClient,
-  plan: PipelinePlan,
-  runId: string,
-  workflowVolume: string,
-  namedVolumes: Record<string, string>
-) {
-  await client.createVolume({ Name: workflowVolume, Labels: runLabels(runId) })
-  for (const [key, spec] of Object.entries(plan.pipeline.volumes)) {
-    const name = namedVolumes[key]
-    if (spec.external) {
-      if (!(await client.volumeExists(name))) {
-        throw new Error(
-          `volume '${key}' is external, but the engine has no volume '${name}' (create it with: docker volume create ${name})`
-        )
-      }
-      continue
-    }
-    await client.createVolume({
-      Name: name,
-      Labels: { ...spec.labels, ...runLabels(runId) },
-      Driver: spec.driver,
-      DriverOpts: spec.driver_opts
-    })
-  }
 }
 
 interface Scheduling extends RunOptions {
@@ -432,12 +427,12 @@ function instanceValues(
  * container's endpoint on a network until it restarts, moby/moby#43286) is a warning that
  * says how to remove it later, not a failed run without its result.
  */
-async function removeRun(client: DockerClient, runId: string, reporter: RunReporter) {
+async function removeRun(backend: Backend, runId: string, reporter: RunReporter) {
   try {
-    await client.removeResources(runId)
+    await backend.sweep(runId)
   } catch (error) {
     reporter.warning(
-      `could not remove everything run ${runId} created: ${messageOf(error)}; ` +
+      `could not remove everything run ${runId} created: ${errorMessage(error)}; ` +
         `remove it later with: ctr-pipeline cleanup --run-id ${runId}`
     )
   }
@@ -448,9 +443,9 @@ async function removeRun(client: DockerClient, runId: string, reporter: RunRepor
  * or, when the user asked to keep them, only kills them (not waiting on a graceful stop:
  * the GitHub runner allows 7.5 s after SIGINT).
  */
-export async function stopRun(client: DockerClient, runId: string, keep: boolean): Promise<void> {
-  if (keep) await client.killContainers(runId)
-  else await client.removeResources(runId)
+export async function stopRun(backend: Backend, runId: string, keep: boolean): Promise<void> {
+  if (keep) await backend.killRun(runId)
+  else await backend.sweep(runId)
 }
 
 /**

@@ -1,5 +1,4 @@
-/** Which of a container's output streams a chunk came from. */
-export type OutputStream = 'stdout' | 'stderr'
+import type { OutputStream } from '../backend.js'
 
 const HEADER_BYTES = 8
 const STDERR = 2

@@ -1,4 +1,4 @@
-import { DockerodeClient } from '../../src/engine/docker-client.js'
+import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml } from '../helpers/engine.js'
 
 afterAll(async () => {
@@ -34,7 +34,7 @@ async function inspectKept(runId: string) {
   const filters = JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
   const [container] = await docker.listContainers({ all: true, filters })
   const info = await docker.getContainer(container.Id).inspect()
-  await new DockerodeClient(docker).removeResources(runId)
+  await new DockerBackend(docker).sweep(runId)
   return info
 }
 

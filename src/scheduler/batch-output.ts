@@ -1,5 +1,5 @@
 import { parseStageEnd, type StageEnd } from '../plan/stage-batches.js'
-import type { OutputHandler, OutputStream } from './docker-client.js'
+import type { OutputHandler, OutputStream } from '../backend/backend.js'
 import { lineSplitter } from './line-splitter.js'
 
 /**

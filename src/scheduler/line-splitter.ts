@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder'
-import type { OutputHandler, OutputStream } from './docker-client.js'
+import type { OutputHandler, OutputStream } from '../backend/backend.js'
 
 /** A line longer than this is handed over in pieces, so one endless line cannot fill memory. */
 export const MAX_LINE_CHARS = 64 * 1024

@@ -1,5 +1,5 @@
-import type { DockerClient } from '../../src/engine/docker-client.js'
-import { ContainerWarmer, type WarmContainer } from '../../src/engine/warm-containers.js'
+import type { Backend } from '../../src/backend/backend.js'
+import { ContainerWarmer, type WarmContainer } from '../../src/scheduler/warm-containers.js'
 import type { PlannedInstance } from '../../src/plan/pipeline-plan.js'
 
 /** Lets the promise callbacks queued so far run. */
@@ -16,7 +16,7 @@ function warmer(count: number, lookahead: number) {
   const removed: string[] = []
   const client = { removeContainer: async (id: string) => void removed.push(id) }
   const subject = new ContainerWarmer(
-    client as unknown as DockerClient,
+    client as unknown as Backend,
     instances,
     lookahead,
     (instance) =>

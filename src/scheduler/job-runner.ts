@@ -20,10 +20,10 @@ import { describeExit } from './exit-description.js'
 import {
   EngineLostError,
   FileTooLargeError,
-  messageOf,
-  type DockerClient,
+  errorMessage,
+  type Backend,
   type OutputHandler
-} from './docker-client.js'
+} from '../backend/backend.js'
 import type { ImageStore } from './image-store.js'
 import { startServices, type RunningServices } from './services.js'
 import { lineSplitter } from './line-splitter.js'
@@ -37,7 +37,7 @@ import type { ContainerWarmer, WarmContainer } from './warm-containers.js'
 
 /** What a job needs from the run it belongs to. */
 export interface JobRunContext {
-  client: DockerClient
+  backend: Backend
   reporter: RunReporter
   pipeline: Pipeline
   runId: string
@@ -148,7 +148,7 @@ async function runAttempt(
   let services: RunningServices | undefined
   let killing: Promise<void> = Promise.resolve()
   const kill = () => {
-    if (containerId) killing = ctx.client.killContainer(containerId).catch(() => undefined)
+    if (containerId) killing = ctx.backend.kill(containerId).catch(() => undefined)
   }
   // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
   const valueRenderer = (scope: ExpressionScope) => (text: string) =>
@@ -180,7 +180,7 @@ async function runAttempt(
       services = await startServices(instance, containerId, { ...ctx, renderValue, signal })
     }
     if (job.stages) {
-      if (!container.started) await ctx.client.startContainer(containerId)
+      if (!container.started) await ctx.backend.startContainer(containerId)
       const stages = new StageRunner(instance, containerId, ctx, signal, result, {
         valueRenderer,
         memoryLimit: planned.resources.memoryBytes,
@@ -190,7 +190,7 @@ async function runAttempt(
       if (result.status === 'success') result.exit_code = 0
     } else {
       const lines = reportedLines(ctx, instance)
-      const exit = await ctx.client.runContainer(containerId, lines.push)
+      const exit = await ctx.backend.runContainer(containerId, lines.push)
       lines.flush()
       signal.throwIfAborted()
       result.exit_code = exit.exitCode
@@ -208,7 +208,7 @@ async function runAttempt(
       }
     }
   } catch (error) {
-    if (!signal.aborted) fail(result, messageOf(error))
+    if (!signal.aborted) fail(result, errorMessage(error))
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', kill)
@@ -221,7 +221,7 @@ async function runAttempt(
       if (ctx.keep) {
         // Kept for debugging, as it is.
       } else if (services || !ctx.warmer) {
-        await ctx.client.removeContainer(containerId).catch(() => undefined)
+        await ctx.backend.removeContainer(containerId).catch(() => undefined)
       } else {
         // Nothing waits on its removal but the end of the run.
         ctx.warmer.removeLater(containerId)
@@ -245,15 +245,15 @@ async function readyContainer(
   instance: PlannedInstance,
   planned: ContainerPlan,
   name: string,
-  ctx: Pick<JobRunContext, 'client' | 'prepareVolume'>,
+  ctx: Pick<JobRunContext, 'backend' | 'prepareVolume'>,
   onCreated: (id: string) => void
 ): Promise<WarmContainer> {
   const { job } = instance
-  const id = await ctx.client.createContainer({ ...planned, name })
+  const id = await ctx.backend.createContainer({ ...planned, name })
   onCreated(id)
   const start = job.stages !== undefined && Object.keys(job.services).length === 0
   await ctx.prepareVolume(id, instance)
-  if (start) await ctx.client.startContainer(id)
+  if (start) await ctx.backend.startContainer(id)
   return { id, started: start }
 }
 
@@ -289,7 +289,7 @@ export async function warmContainer(
     return await readyContainer(instance, planned, planned.name, ctx, (id) => (created = id))
   } catch (error) {
     // The job tries again when its turn comes, and reports what fails then.
-    if (created) await ctx.client.removeContainer(created).catch(() => undefined)
+    if (created) await ctx.backend.removeContainer(created).catch(() => undefined)
     throw error
   }
 }
@@ -325,13 +325,13 @@ async function collectArtifacts(
 ) {
   const dest = path.join(ctx.artifactsDir, instance.slug)
   try {
-    const copied = await copyArtifacts(ctx.client, containerId, instance.job.artifacts, dest)
+    const copied = await copyArtifacts(ctx.backend, containerId, instance.job.artifacts, dest)
     for (const pattern of copied.missing) {
       ctx.reporter.warning(`artifact '${pattern}' matched no files`, instance)
     }
     if (copied.files > 0) result.artifacts = { dir: dest, files: copied.files }
   } catch (error) {
-    fail(result, `copying artifacts to ${dest} failed: ${messageOf(error)}`)
+    fail(result, `copying artifacts to ${dest} failed: ${errorMessage(error)}`)
   }
 }
 
@@ -515,7 +515,7 @@ class StageRunner {
     let exitCode: number | undefined
     let failure: unknown
     try {
-      exitCode = await ctx.client.exec(this.containerId, command, [], (stream, chunk) => {
+      exitCode = await ctx.backend.exec(this.containerId, command, [], (stream, chunk) => {
         output.push(stream, chunk)
         return ctx.reporter.backlog() ?? inOrder.busy()
       })
@@ -552,7 +552,7 @@ class StageRunner {
       stageResult.status = 'cancelled'
     } else {
       stageResult.status = 'failure'
-      stageResult.error = messageOf(error)
+      stageResult.error = errorMessage(error)
       // The job's exit code and OOM flag are those of the stage that failed it first.
       if (!stage.continue_on_error && this.result.status !== 'failure') {
         fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`)
@@ -575,7 +575,7 @@ class StageRunner {
     }
     const { command, env, stateDir } = this.prepare(stage, index, scope)
     if (this.stopped) {
-      await ctx.client.startContainer(containerId)
+      await ctx.backend.startContainer(containerId)
       this.stopped = false
     }
     // The Engine API cannot kill one exec: a stage that runs out of time takes the
@@ -587,12 +587,12 @@ class StageRunner {
         ? undefined
         : setTimeout(() => {
             timedOut = true
-            killing = ctx.client.killContainer(containerId).catch(() => undefined)
+            killing = ctx.backend.kill(containerId).catch(() => undefined)
           }, stage.timeout_ms)
     const lines = reportedLines(ctx, instance)
     let exitCode: number
     try {
-      exitCode = await ctx.client.exec(containerId, command, env, lines.push)
+      exitCode = await ctx.backend.exec(containerId, command, env, lines.push)
     } finally {
       clearTimeout(timer)
       lines.flush()
@@ -623,7 +623,7 @@ class StageRunner {
   /** Reads what a stage wrote to `$CTR_OUTPUT` and `$CTR_ANNOTATIONS`. */
   private async readStageFiles(stateDir: string, stageResult: StageResult) {
     const limit = this.ctx.outputLimitBytes
-    const written = await this.ctx.client
+    const written = await this.ctx.backend
       .readFiles(this.containerId, stateDir, limit)
       .catch((error: unknown) => {
         if (!(error instanceof FileTooLargeError)) throw error
@@ -650,7 +650,7 @@ class StageRunner {
 
   /** Whether the kernel killed a process of the container for memory since the last look. */
   private async killedForMemory(): Promise<boolean> {
-    const count = await this.ctx.client.memoryKills(this.containerId)
+    const count = await this.ctx.backend.memoryKills(this.containerId)
     if (count === undefined || count <= this.memoryKills) return false
     this.memoryKills = count
     return true

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { DockerodeClient } from '../../src/engine/docker-client.js'
+import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
 import {
   BUSYBOX,
   docker,
@@ -81,7 +81,7 @@ describe('scheduling on the real engine (times from inspect data)', () => {
     // at the same moment ("mkdir /ctr/workspace: file exists"): too rare to catch by
     // running, so the calls themselves are recorded.
     const calls: Array<{ dirs: string[]; start: number; end: number }> = []
-    class RecordingClient extends DockerodeClient {
+    class RecordingClient extends DockerBackend {
       override async makeDirectories(id: string, root: string, dirs: string[]) {
         const start = performance.now()
         await super.makeDirectories(id, root, dirs)
@@ -94,7 +94,7 @@ describe('scheduling on the real engine (times from inspect data)', () => {
     strategy: {matrix: {n: [1, 2, 3, 4, 5, 6]}}
     runs-on: {with: {image: ${BUSYBOX}, entrypoint: ["true"]}}
 `,
-      { maxParallel: 6, client: new RecordingClient(docker) }
+      { maxParallel: 6, backend: new RecordingClient(docker) }
     )
     expect(result.status).toBe('success')
     // One upload, not one per instance: each costs the engine tens of milliseconds.

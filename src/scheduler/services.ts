@@ -3,7 +3,7 @@ import { servicesNetworkName } from '../plan/container-paths.js'
 import { planService } from '../plan/container-plan.js'
 import { runLabels } from '../plan/labels.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
-import type { DockerClient } from './docker-client.js'
+import type { Backend } from '../backend/backend.js'
 import type { ImageStore } from './image-store.js'
 import type { RunReporter } from './run-reporter.js'
 import type { ContainerGuard } from './untrusted-guard.js'
@@ -16,7 +16,7 @@ const POLL_MS = 100
 const HEALTH_SLACK_MS = 10_000
 
 export interface ServiceContext {
-  client: DockerClient
+  backend: Backend
   images: ImageStore
   reporter: RunReporter
   runId: string
@@ -46,24 +46,24 @@ export async function startServices(
   const network = servicesNetworkName(ctx.runId, instance.slug)
   const started: string[] = []
   const stop = async () => {
-    await Promise.all(started.map((id) => ctx.client.removeContainer(id)))
-    await ctx.client.removeNetwork(network)
+    await Promise.all(started.map((id) => ctx.backend.removeContainer(id)))
+    await ctx.backend.removeNetwork(network)
   }
   try {
-    await ctx.client.createNetwork(network, runLabels(ctx.runId))
+    await ctx.backend.createNetwork(network, runLabels(ctx.runId))
     const keys = Object.keys(instance.job.services)
     const ids = await Promise.all(
       keys.map(async (key) => {
         const planned = planService(instance, key, { ...ctx, network })
         await ctx.guard?.(planned, [network])
         await ctx.images.prepare(planned.image)
-        const id = await ctx.client.createContainer(planned)
+        const id = await ctx.backend.createContainer(planned)
         started.push(id)
-        await ctx.client.startContainer(id)
+        await ctx.backend.startContainer(id)
         return id
       })
     )
-    await ctx.client.connectNetwork(jobContainerId, network, [instance.slug])
+    await ctx.backend.connectNetwork(jobContainerId, network, [instance.slug])
     await Promise.all(keys.map((key, i) => waitReady(instance, key, ids[i], ctx)))
     return { stop }
   } catch (error) {
@@ -85,7 +85,7 @@ async function waitReady(
   const deadline = Date.now() + allowedMs + HEALTH_SLACK_MS
   for (;;) {
     ctx.signal.throwIfAborted()
-    const state = await ctx.client.health(id)
+    const state = await ctx.backend.health(id)
     if (!state.running) {
       throw await serviceError(`service '${key}' exited with code ${state.exitCode}`, id, ctx)
     }
@@ -104,7 +104,7 @@ async function waitReady(
 }
 
 async function serviceError(message: string, id: string, ctx: ServiceContext): Promise<Error> {
-  const lines = await ctx.client.logTail(id, SERVICE_LOG_LINES).catch(() => [])
+  const lines = await ctx.backend.logTail(id, SERVICE_LOG_LINES).catch(() => [])
   const tail = lines.length > 0 ? `; its last log lines:\n${lines.join('\n')}` : ''
   return new Error(`${message}${tail}`)
 }

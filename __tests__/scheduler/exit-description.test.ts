@@ -1,4 +1,4 @@
-import { describeExit } from '../../src/engine/exit-description.js'
+import { describeExit } from '../../src/scheduler/exit-description.js'
 
 describe('describeExit', () => {
   it.each([

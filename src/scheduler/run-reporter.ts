@@ -1,6 +1,6 @@
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
-import type { OutputStream } from './docker-client.js'
+import type { OutputStream } from '../backend/backend.js'
 import type { JobResult, RunResult, StageResult } from './run-result.js'
 
 /**

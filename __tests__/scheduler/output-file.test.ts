@@ -1,4 +1,4 @@
-import { parseOutputFile } from '../../src/engine/output-file.js'
+import { parseOutputFile } from '../../src/scheduler/output-file.js'
 
 describe('parseOutputFile', () => {
   it.each([

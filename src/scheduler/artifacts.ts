@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import picomatch from 'picomatch'
 import * as tar from 'tar'
 import { artifactBase, artifactPatternProblem } from '../spec/artifact-patterns.js'
-import type { DockerClient } from './docker-client.js'
+import type { Backend } from '../backend/backend.js'
 
 /** What copying a job's artifacts found. */
 export interface CopiedArtifacts {
@@ -25,7 +25,7 @@ export interface CopiedArtifacts {
  * folder. Ownership is not kept: files belong to whoever runs ctr-pipeline.
  */
 export async function copyArtifacts(
-  client: DockerClient,
+  backend: Backend,
   containerId: string,
   patterns: string[],
   dest: string
@@ -33,14 +33,14 @@ export async function copyArtifacts(
   const copied: CopiedArtifacts = { files: 0, missing: [] }
   const workingDir = patterns.every((p) => p.startsWith('/'))
     ? '/'
-    : await client.workingDir(containerId)
+    : await backend.workingDir(containerId)
   await mkdir(dest, { recursive: true })
   for (const pattern of patterns) {
     const absolute = path.posix.resolve(workingDir, pattern)
     const problem = artifactPatternProblem(absolute)
     if (problem) throw new Error(`artifact ${problem}`)
     const { base, glob, isGlob } = artifactBase(absolute)
-    const archive = await client.archive(containerId, base)
+    const archive = await backend.archive(containerId, base)
     let files = 0
     if (archive) {
       const matches = isGlob ? picomatch(glob, { dot: true }) : () => true

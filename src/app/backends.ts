@@ -1,0 +1,30 @@
+import type { Backend } from '../backend/backend.js'
+import { DockerBackend } from '../backend/docker/docker-backend.js'
+import { InputError } from '../spec/input-error.js'
+
+/**
+ * Every backend a run can be given, by the name `--backend` and the action's `backend`
+ * input take; the first is the default. A pipeline's `runs-on.type: container` runs on
+ * whichever is chosen: the file says what to run, the command line where.
+ */
+const BACKENDS: Record<string, () => Backend> = {
+  docker: () => new DockerBackend()
+}
+
+/** The names of the known backends, the default first. */
+export const BACKEND_NAMES = Object.keys(BACKENDS)
+
+/**
+ * The backend of this name (the default when none is given). An unknown name is a usage
+ * error (exit 2) that names where it came from (`--backend`, the `backend` input) and
+ * lists the known ones.
+ */
+export function createBackend(name: string | undefined, source: string): Backend {
+  const chosen = name?.trim() || BACKEND_NAMES[0]
+  const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined
+  if (!make)
+    throw new InputError(
+      `${source} '${chosen}': no such backend (known: ${BACKEND_NAMES.join(', ')})`
+    )
+  return make()
+}

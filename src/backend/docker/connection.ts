@@ -1,0 +1,153 @@
+import Docker from 'dockerode'
+import { InputError } from '../../spec/input-error.js'
+import { BackendError, EngineLostError } from '../backend.js'
+
+/** How long a call to the engine that is not a stream may take, unless told otherwise. */
+export const DEFAULT_ENGINE_TIMEOUT_MS = 60_000
+
+/**
+ * `CTR_ENGINE_TIMEOUT`: seconds a call to the engine that is not a stream may take; unset,
+ * DEFAULT_ENGINE_TIMEOUT_MS. Anything but a positive number is a usage error.
+ */
+export function engineTimeoutFromEnv(env: Record<string, string | undefined>): number {
+  const text = env.CTR_ENGINE_TIMEOUT
+  if (text === undefined || text === '') return DEFAULT_ENGINE_TIMEOUT_MS
+  const seconds = Number(text)
+  if (!(seconds > 0 && seconds <= 86_400))
+    throw new InputError(
+      `CTR_ENGINE_TIMEOUT is '${text}': expected seconds, a number above 0 and at most 86400`
+    )
+  return Math.round(seconds * 1000)
+}
+
+/** Where the engine is, as the docker CLI reads it. */
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
+}
+
+/** What a call to the engine is given for dockerode's options. */
+export type CallOptions = { abortSignal: AbortSignal }
+
+/** One call to the engine that is not a stream, with its timeout (see EngineConnection.call). */
+export type EngineCall = <T>(what: string, run: (o: CallOptions) => Promise<T>) => Promise<T>
+
+/**
+ * A dockerode connection that never hangs and knows when it has lost the engine: every
+ * call that is not a stream gives up after `timeoutMs` (an engine, or a proxy in front of
+ * it, that stops answering must not hang the run, nor its cleanup); a broken connection
+ * or a call that times out is an EngineLostError, after which nothing reaches the engine.
+ */
+export class EngineConnection {
+  protected readonly docker: Docker
+  protected readonly timeoutMs: number
+  protected abandoned: EngineLostError | undefined
+  private readonly streams = new Set<NodeJS.ReadableStream>()
+  private readonly lostListeners = new Set<(error: EngineLostError) => void>()
+
+  /** `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS. */
+  constructor(docker: Docker = new Docker(), options: { timeoutMs?: number } = {}) {
+    this.docker = docker
+    this.timeoutMs = options.timeoutMs ?? engineTimeoutFromEnv(process.env)
+  }
+
+  /**
+   * One call to the engine that is not a stream, given `abortSignal` for dockerode's
+   * options: it ends at the timeout, and a connection that breaks is said as such.
+   */
+  protected readonly call: EngineCall = async (what, run) => {
+    if (this.abandoned) throw this.abandoned
+    const abortSignal = AbortSignal.timeout(this.timeoutMs)
+    // Not every dockerode call honours the signal: the race ends those that do not.
+    const timedOut = new Promise<never>((_, reject) =>
+      abortSignal.addEventListener('abort', () => reject(new Error('timed out')), { once: true })
+    )
+    // The race below reports the timeout; this copy of it has no one else to tell.
+    timedOut.catch(() => undefined)
+    try {
+      return await Promise.race([run({ abortSignal }), timedOut])
+    } catch (error) {
+      if (abortSignal.aborted)
+        throw this.lose(
+          new EngineLostError(
+            `the Docker engine at ${engineAddress()} did not answer (${what}) within ${this.timeoutMs / 1000} s`
+          )
+        )
+      throw this.lostOr(error)
+    }
+  }
+
+  onLost(listener: (error: EngineLostError) => void): () => void {
+    this.lostListeners.add(listener)
+    return () => this.lostListeners.delete(listener)
+  }
+
+  /** Gives up on the engine (once) and says so; returns the error every later call gets. */
+  protected lose(reason: EngineLostError): EngineLostError {
+    if (this.abandoned) return this.abandoned
+    this.abandoned = reason
+    for (const stream of this.streams)
+      (stream as unknown as { destroy(e?: Error): void }).destroy(reason)
+    this.streams.clear()
+    for (const listener of this.lostListeners) listener(reason)
+    return reason
+  }
+
+  /**
+   * An error that says the connection to the engine broke loses it; an answer of the
+   * engine's becomes a BackendError in its own words; any other error is itself.
+   */
+  protected lostOr(error: unknown): unknown {
+    if (error instanceof EngineLostError) return this.lose(error)
+    const err = error as NodeJS.ErrnoException | undefined
+    const code = err?.code ?? (err?.cause as NodeJS.ErrnoException | undefined)?.code
+    const status = statusOf(error)
+    if (code && CONNECTION_LOST.has(code) && status === undefined)
+      return this.lose(
+        new EngineLostError(`lost the Docker engine at ${engineAddress()} (${code})`, {
+          cause: error
+        })
+      )
+    if (status !== undefined && !(error instanceof BackendError))
+      return new BackendError(messageOf(error), status, { cause: error })
+    return error
+  }
+
+  /** A stream that losing the engine ends. */
+  protected track<S extends NodeJS.ReadableStream>(stream: S): S {
+    this.streams.add(stream)
+    const forget = () => this.streams.delete(stream)
+    stream.once('end', forget)
+    stream.once('close', forget)
+    return stream
+  }
+}
+
+/** How a broken connection to the engine shows, on the error or its cause. */
+const CONNECTION_LOST = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ENOENT',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE'
+])
+
+/** The HTTP status of an engine's answer (dockerode's errors and ours carry it). */
+export function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number } | undefined)?.statusCode
+}
+
+/** The engine's own message for a failed call, without dockerode's HTTP preamble. */
+export function messageOf(error: unknown): string {
+  const json = (error as { json?: { message?: string } }).json
+  return json?.message ?? (error as Error).message ?? String(error)
+}
+
+/** Waits for a removal; one of something already gone (404) or going (409) is done. */
+export async function ignoreMissing(operation: Promise<unknown>): Promise<void> {
+  try {
+    await operation
+  } catch (error) {
+    if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error
+  }
+}

@@ -1,0 +1,516 @@
+import Docker from 'dockerode'
+import path from 'node:path'
+import tar from 'tar-stream'
+import type { ContainerPlan } from '../../plan/container-plan.js'
+import type { ImageSource, RegistryCredentials } from '../../plan/image-plan.js'
+import { LABEL_RUN_ID } from '../../plan/labels.js'
+import {
+  BuildCancelledError,
+  EngineLostError,
+  EngineUnavailableError,
+  FileTooLargeError,
+  type Backend,
+  type BackendEvents,
+  type ContainerExit,
+  type ContainerHealth,
+  type OutputHandler,
+  type RemovedCounts,
+  type RunSetup
+} from '../backend.js'
+import {
+  engineAddress,
+  EngineConnection,
+  ignoreMissing,
+  messageOf,
+  statusOf
+} from './connection.js'
+import { createBody } from './create-body.js'
+import {
+  prepareDockerImage,
+  RegistryAuthError,
+  type BuildOptions,
+  type ImageEngine,
+  type PullProgress
+} from './images.js'
+import { streamDemuxer } from './stream-demux.js'
+import { removeInUse, sweepEngine } from './sweep.js'
+
+/**
+ * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
+ * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
+ * volumes are Docker volumes, stages are execs, and everything is labelled for the sweep.
+ */
+export class DockerBackend extends EngineConnection implements Backend, ImageEngine {
+  readonly name = 'docker'
+  private readonly live = new Set<string>()
+  private readonly env: Record<string, string | undefined>
+
+  /**
+   * `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds); `env` (for `DOCKER_CONFIG`)
+   * to this process's environment.
+   */
+  constructor(
+    docker: Docker = new Docker(),
+    options: { timeoutMs?: number; env?: Record<string, string | undefined> } = {}
+  ) {
+    super(docker, options)
+    this.env = options.env ?? process.env
+  }
+
+  liveContainers(): number {
+    return this.live.size
+  }
+
+  async setupRun(run: RunSetup): Promise<void> {
+    for (const volume of run.volumes) {
+      if (volume.external) {
+        if (!(await this.volumeExists(volume.name))) {
+          throw new Error(
+            `volume '${volume.key}' is external, but the engine has no volume '${volume.name}' (create it with: docker volume create ${volume.name})`
+          )
+        }
+        continue
+      }
+      await this.call('create volume', (o) =>
+        this.docker.createVolume({
+          Name: volume.name,
+          Labels: volume.labels,
+          ...(volume.driver ? { Driver: volume.driver } : {}),
+          ...(volume.driverOptions ? { DriverOpts: volume.driverOptions } : {}),
+          ...o
+        })
+      )
+    }
+    await this.createNetwork(run.network.name, run.network.labels)
+  }
+
+  prepareImage(image: ImageSource, events: BackendEvents, signal?: AbortSignal): Promise<void> {
+    return prepareDockerImage(this, image, { events, env: this.env, signal })
+  }
+
+  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    await this.call('create network', (o) =>
+      this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o })
+    )
+  }
+
+  async ping(): Promise<void> {
+    const lostBefore = this.abandoned
+    try {
+      await this.call('ping', () => this.docker.ping())
+    } catch (error) {
+      if (lostBefore) throw error
+      // A lost connection keeps what broke it as its cause; a call that timed out has none.
+      const cause = (error instanceof EngineLostError ? error.cause : error) as
+        NodeJS.ErrnoException | undefined
+      const reason =
+        cause === undefined
+          ? `no answer within ${this.timeoutMs / 1000} s`
+          : ((cause.cause as NodeJS.ErrnoException | undefined)?.code ??
+            cause.code ??
+            cause.message)
+      throw new EngineUnavailableError(
+        `cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
+          `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`,
+        { cause: error }
+      )
+    }
+  }
+
+  async connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
+    await this.call('connect network', (o) =>
+      this.docker
+        .getNetwork(network)
+        .connect({ Container: containerId, EndpointConfig: { Aliases: aliases }, ...o })
+    )
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await removeInUse(
+      this.call,
+      'remove network',
+      (o) => this.docker.getNetwork(name).remove(o),
+      403
+    )
+  }
+
+  async health(containerId: string): Promise<ContainerHealth> {
+    const { State } = await this.call('inspect container', (o) =>
+      this.docker.getContainer(containerId).inspect(o)
+    )
+    const health = State.Health as
+      { Status: ContainerHealth['health']; Log?: Array<{ Output: string }> } | undefined
+    const last = health?.Log?.at(-1)?.Output.trim()
+    return {
+      running: State.Running,
+      exitCode: State.ExitCode,
+      health: health?.Status ?? 'none',
+      ...(last ? { lastCheck: last } : {})
+    }
+  }
+
+  async logTail(containerId: string, lines: number): Promise<string[]> {
+    const raw = (await this.call('container logs', (o) =>
+      this.docker
+        .getContainer(containerId)
+        .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })
+    )) as unknown as Buffer
+    // Framed as exec output is (no TTY); decoded once whole, so a character cut across
+    // two frames stays whole.
+    const payloads: Buffer[] = []
+    streamDemuxer((_stream, payload) => void payloads.push(payload))(raw)
+    return Buffer.concat(payloads)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+  }
+
+  /** Whether a volume of this name exists (for `external: true` volumes). */
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.call('inspect volume', () => this.docker.getVolume(name).inspect())
+      return true
+    } catch (error) {
+      if (statusOf(error) === 404) return false
+      throw error
+    }
+  }
+
+  async imageExists(ref: string, platform?: string): Promise<boolean> {
+    try {
+      const image = await this.call('inspect image', () => this.docker.getImage(ref).inspect())
+      if (!platform) return true
+      const variant = (image as { Variant?: string }).Variant
+      const has = [image.Os, image.Architecture, ...(variant ? [variant] : [])].join('/')
+      return has === platform || has.startsWith(`${platform}/`)
+    } catch (error) {
+      if (statusOf(error) === 404) return false
+      throw error
+    }
+  }
+
+  async pullImage(
+    ref: string,
+    options: { platform?: string; auth?: RegistryCredentials },
+    onProgress: (progress: PullProgress) => void
+  ): Promise<void> {
+    const query = {
+      ...(options.platform ? { platform: options.platform } : {}),
+      ...(options.auth ? { authconfig: options.auth } : {})
+    }
+    try {
+      if (this.abandoned) throw this.abandoned
+      const stream = this.track((await this.docker.pull(ref, query)) as NodeJS.ReadableStream)
+      await this.follow(stream, (event) => {
+        if (typeof event.status === 'string') {
+          onProgress({ status: event.status, ...(event.id ? { id: String(event.id) } : {}) })
+        }
+      })
+    } catch (error) {
+      const lost = this.lostOr(error)
+      if (lost instanceof EngineLostError) throw lost
+      const message = messageOf(error)
+      if (REGISTRY_AUTH_REFUSED.test(message)) throw new RegistryAuthError(message)
+      throw new Error(message)
+    }
+  }
+
+  async buildImage(
+    context: NodeJS.ReadableStream,
+    options: BuildOptions,
+    onOutput: (line: string) => void
+  ): Promise<void> {
+    if (this.abandoned) throw this.abandoned
+    const building = this.docker.buildImage(context, {
+      t: options.tag,
+      dockerfile: options.dockerfile,
+      buildargs: options.args,
+      ...(options.pull ? { pull: 'true' } : {}),
+      ...(options.target ? { target: options.target } : {}),
+      ...(options.platform ? { platform: options.platform } : {}),
+      // Intermediate containers go; intermediate images stay: they are the build cache.
+      rm: true,
+      forcerm: true,
+      ...(options.signal ? { abortSignal: options.signal } : {})
+    } as Docker.ImageBuildOptions)
+    // A closed request shows as a broken connection: after a cancel it is not a lost engine.
+    const failure = (error: unknown) =>
+      options.signal?.aborted ? new BuildCancelledError(`build ${options.tag} cancelled`) : error
+    const stream = this.track(
+      await building.catch((e: unknown) => Promise.reject(this.lostOr(failure(e))))
+    )
+    await this.follow(
+      stream,
+      (event) => {
+        if (typeof event.stream === 'string') {
+          for (const line of event.stream.split('\n')) if (line.trim()) onOutput(line.trimEnd())
+        }
+      },
+      failure
+    )
+  }
+
+  /**
+   * Reads a stream of JSON messages (pull, build) to its end; a message with `error`
+   * (a failed step, a refused pull) rejects, as the docker CLI would fail.
+   */
+  private follow(
+    stream: NodeJS.ReadableStream,
+    onEvent: (event: ProgressEvent) => void,
+    failure: (error: unknown) => unknown = (error) => error
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let failed: Error | undefined
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) =>
+          err ? reject(this.lostOr(failure(err))) : failed ? reject(failed) : resolve(),
+        (event: ProgressEvent) => {
+          const error = event.errorDetail?.message ?? event.error
+          if (error) failed ??= new Error(error)
+          else onEvent(event)
+        }
+      )
+    })
+  }
+
+  async createContainer(plan: ContainerPlan): Promise<string> {
+    // dockerode sends top-level options as query parameters too: `name` and `platform`.
+    const options = {
+      name: plan.name,
+      ...(plan.platform ? { platform: plan.platform } : {}),
+      ...createBody(plan)
+    } as Docker.ContainerCreateOptions
+    const { id } = await this.call('create container', (o) =>
+      this.docker.createContainer({ ...options, ...o })
+    )
+    this.live.add(id)
+    return id
+  }
+
+  async makeDirectories(containerId: string, root: string, dirs: string[]): Promise<void> {
+    const pack = tar.pack()
+    for (const dir of dirs) {
+      pack.entry({ name: `${path.posix.relative(root, dir)}/`, type: 'directory', mode: 0o777 })
+    }
+    pack.finalize()
+    const archive = await collect(pack)
+    await this.call('upload folders', (o) =>
+      this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o })
+    )
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    await this.call('start container', (o) => this.docker.getContainer(containerId).start(o))
+  }
+
+  async runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit> {
+    const container = this.docker.getContainer(containerId)
+    const stream = await this.call('attach container', (o) =>
+      container.attach({ stream: true, stdout: true, stderr: true, ...o })
+    )
+    const ended = this.pump(stream, onOutput)
+    await this.startContainer(containerId)
+    // Waiting is a long poll: it ends with the container, or when the stream breaks.
+    const [{ StatusCode }] = await Promise.all([
+      container.wait().catch((e: unknown) => Promise.reject(this.lostOr(e))),
+      ended
+    ])
+    const { oomKilled } = await this.inspectExit(containerId)
+    return { exitCode: StatusCode as number, oomKilled }
+  }
+
+  async exec(
+    containerId: string,
+    cmd: string[],
+    env: string[],
+    onOutput: OutputHandler
+  ): Promise<number> {
+    const exec = await this.call('create exec', (o) =>
+      this.docker.getContainer(containerId).exec({
+        Cmd: cmd,
+        Env: env,
+        AttachStdout: true,
+        AttachStderr: true,
+        ...o
+      })
+    )
+    const stream = await this.call('start exec', () => exec.start({ hijack: true, stdin: false }))
+    await this.pump(stream, onOutput)
+    for (;;) {
+      const info = await this.call('inspect exec', (o) => exec.inspect(o))
+      if (!info.Running) return info.ExitCode ?? -1
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  async memoryKills(containerId: string): Promise<number | undefined> {
+    let text = ''
+    try {
+      // Each container sees its own cgroup there; `cat` prints whichever file exists.
+      await this.exec(containerId, ['cat', ...CGROUP_MEMORY_EVENTS], [], (stream, chunk) => {
+        if (stream === 'stdout') text += chunk.toString('utf8')
+      })
+    } catch {
+      return undefined
+    }
+    const match = /^oom_kill (\d+)$/m.exec(text)
+    return match ? Number(match[1]) : undefined
+  }
+
+  /**
+   * Hands on a container's output in the order it was written. While the handler asks to
+   * wait, the socket is paused: the container then blocks on a full pipe, as it would
+   * writing to a slow terminal, and nothing piles up here.
+   */
+  private pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
+    this.track(stream)
+    let waits = 0
+    const demux = streamDemuxer((name, payload) => {
+      const wait = onOutput(name, payload)
+      if (!wait) return
+      if (waits++ === 0) stream.pause()
+      void wait.finally(() => {
+        if (--waits === 0) stream.resume()
+      })
+    })
+    stream.on('data', demux)
+    return new Promise((resolve, reject) => {
+      stream.on('end', resolve)
+      stream.on('close', resolve)
+      stream.on('error', (error) => reject(this.lostOr(error)))
+    })
+  }
+
+  async archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined> {
+    try {
+      const archive = await this.call('read files', (o) =>
+        this.docker.getContainer(containerId).getArchive({ path: filePath, ...o })
+      )
+      return this.track(archive)
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined
+      throw error
+    }
+  }
+
+  async workingDir(containerId: string): Promise<string> {
+    const { Config } = await this.call('inspect container', (o) =>
+      this.docker.getContainer(containerId).inspect(o)
+    )
+    return Config.WorkingDir || '/'
+  }
+
+  async kill(containerId: string): Promise<void> {
+    const container = this.docker.getContainer(containerId)
+    try {
+      await this.call('kill container', (o) => container.kill(o))
+    } catch (error) {
+      // 409: not running (already stopped); 404: already removed.
+      if (statusOf(error) === 404) return
+      if (statusOf(error) !== 409) throw error
+    }
+    await ignoreMissing(
+      this.call('wait for a killed container', (o) =>
+        container.wait({ condition: 'not-running', ...o })
+      )
+    )
+  }
+
+  async readFiles(
+    containerId: string,
+    dirPath: string,
+    limitBytes: number
+  ): Promise<Map<string, string>> {
+    const files = new Map<string, string>()
+    const archive = await this.archive(containerId, dirPath)
+    if (!archive) return files
+    const extract = tar.extract()
+    await new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, entry, next) => {
+        // The tar header says the size: a 600 MB file is refused without reading it.
+        if ((header.size ?? 0) > limitBytes) {
+          const name = header.name.split('/').filter(Boolean).at(-1) ?? header.name
+          reject(new FileTooLargeError(name, header.size ?? 0, limitBytes))
+          // Stopped without an error of their own: the rejection above is the one reported.
+          entry.on('error', () => undefined)
+          extract.on('error', () => undefined)
+          ;(archive as unknown as { destroy(): void }).destroy()
+          extract.destroy()
+          return
+        }
+        const chunks: Buffer[] = []
+        entry.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
+        entry.on('end', () => {
+          // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
+          const parts = header.name.split('/').filter(Boolean)
+          if (header.type === 'file' && parts.length === 2)
+            files.set(parts[1], Buffer.concat(chunks).toString('utf8'))
+          next()
+        })
+        entry.resume()
+      })
+      extract.on('finish', resolve)
+      extract.on('error', reject)
+      archive.pipe(extract)
+    })
+    return files
+  }
+
+  private async inspectExit(containerId: string): Promise<ContainerExit> {
+    const { State } = await this.call('inspect container', (o) =>
+      this.docker.getContainer(containerId).inspect(o)
+    )
+    return { exitCode: State.ExitCode, oomKilled: State.OOMKilled }
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    await ignoreMissing(
+      this.call('remove container', (o) =>
+        this.docker.getContainer(containerId).remove({ force: true, v: true, ...o })
+      )
+    )
+    this.live.delete(containerId)
+  }
+
+  async killRun(runId: string): Promise<void> {
+    const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] })
+    const containers = await this.call('list containers', (o) =>
+      this.docker.listContainers({ filters, ...o })
+    )
+    await Promise.all(
+      containers.map((c) =>
+        ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))
+      )
+    )
+  }
+
+  async sweep(runId?: string): Promise<RemovedCounts> {
+    return sweepEngine(this.docker, this.call, (id) => this.removeContainer(id), runId)
+  }
+}
+
+/** A message of the engine's pull or build stream. */
+interface ProgressEvent {
+  status?: unknown
+  id?: unknown
+  stream?: unknown
+  error?: string
+  errorDetail?: { message?: string }
+}
+
+/** How engines word a registry's refusal of credentials (or a demand for them). */
+const REGISTRY_AUTH_REFUSED =
+  /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i
+
+/** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
+const CGROUP_MEMORY_EVENTS = [
+  '/sys/fs/cgroup/memory/memory.oom_control',
+  '/sys/fs/cgroup/memory.events'
+]
+
+async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,165 @@
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import {
+  DOCKER_HUB,
+  registryOf,
+  type BuiltImage,
+  type ImageSource,
+  type PulledImage,
+  type RegistryCredentials
+} from '../../plan/image-plan.js'
+import { BuildCancelledError, type BackendEvents } from '../backend.js'
+import { buildContext } from './build-context.js'
+import { messageOf } from './connection.js'
+import { credentialsFromDockerConfig } from './docker-config.js'
+
+/** How many lines of a failed build's output its error quotes. */
+const BUILD_TAIL_LINES = 20
+
+/** A registry refused the credentials (or asked for some): said as such, with the registry. */
+export class RegistryAuthError extends Error {
+  override name = 'RegistryAuthError'
+}
+
+/** One message of a pull's progress stream: a layer (`id`) and its new state. */
+export interface PullProgress {
+  id?: string
+  status: string
+}
+
+/** What `POST /build` needs besides the context. */
+export interface BuildOptions {
+  tag: string
+  dockerfile: string
+  args: Record<string, string>
+  target?: string
+  platform?: string
+  /** Pull the base images anew (`docker build --pull`). */
+  pull: boolean
+  /**
+   * Cancels the build: the request is closed, which makes the engine stop it before it
+   * tags anything; the call then rejects with BuildCancelledError.
+   */
+  signal?: AbortSignal
+}
+
+/** The engine calls that images need (DockerBackend's). */
+export interface ImageEngine {
+  /** Whether the engine has this image, for `platform` (`os/arch[/variant]`) when given. */
+  imageExists(ref: string, platform?: string): Promise<boolean>
+  /** Pulls an image; throws RegistryAuthError when the registry refuses the credentials. */
+  pullImage(
+    ref: string,
+    options: { platform?: string; auth?: RegistryCredentials },
+    onProgress: (progress: PullProgress) => void
+  ): Promise<void>
+  /** Builds an image from a tar stream of its context; throws with the builder's error. */
+  buildImage(
+    context: NodeJS.ReadableStream,
+    options: BuildOptions,
+    onOutput: (line: string) => void
+  ): Promise<void>
+}
+
+/** What getting an image ready takes besides the engine. */
+export interface ImageContext {
+  events: BackendEvents
+  /** The environment the run was started in: `DOCKER_CONFIG`. */
+  env: Record<string, string | undefined>
+  signal?: AbortSignal
+}
+
+/**
+ * Gets an image onto the engine: pulled as its `pull` policy says, with credentials from
+ * `auth:` or the Docker config file, or built from its context and tagged for the run.
+ * Progress is shown compactly: one line per layer state change of a pull, one per step
+ * of a build. Rejects with one line saying why not.
+ */
+export function prepareDockerImage(
+  engine: ImageEngine,
+  image: ImageSource,
+  ctx: ImageContext
+): Promise<void> {
+  return image.kind === 'build' ? build(engine, image, ctx) : pull(engine, image, ctx)
+}
+
+async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageContext): Promise<void> {
+  const { ref, policy } = image
+  if (policy !== 'always' && (await engine.imageExists(ref, image.platform))) return
+  if (policy === 'never') {
+    throw new Error(`image '${ref}' is not on the engine, and 'pull: never' forbids pulling it`)
+  }
+  const registry = image.auth?.serveraddress ?? registryOf(ref)
+  const auth = image.auth ?? (await credentialsFromDockerConfig(registry, ctx.env))
+  ctx.events.info(`pull ${ref}${auth ? ` (as ${auth.username})` : ''}`)
+  const states = new Map<string, string>()
+  try {
+    await engine.pullImage(
+      ref,
+      { ...(image.platform ? { platform: image.platform } : {}), ...(auth ? { auth } : {}) },
+      ({ id, status }) => {
+        // The engine repeats a layer's state with each chunk; only a change is news.
+        if (states.get(id ?? '') === status) return
+        states.set(id ?? '', status)
+        ctx.events.info(`pull ${ref}: ${id ? `${id} ` : ''}${status}`)
+      }
+    )
+  } catch (error) {
+    if (error instanceof RegistryAuthError) {
+      const who = auth ? `as '${auth.username}'` : 'with no credentials'
+      throw new Error(
+        `pulling image '${ref}' from registry ${registryName(registry)}: authentication failed ${who} ` +
+          `(check runs-on.with.auth, or docker login ${registry === DOCKER_HUB ? '' : registry}); ` +
+          `the registry said: ${error.message}`
+      )
+    }
+    throw new Error(
+      `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`
+    )
+  }
+}
+
+async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageContext): Promise<void> {
+  const dockerfile = path.posix.normalize(image.dockerfile)
+  if (dockerfile.startsWith('../') || path.isAbsolute(dockerfile)) {
+    throw new Error(
+      `build: the Dockerfile '${image.dockerfile}' must be inside the context ${image.context}`
+    )
+  }
+  try {
+    await stat(path.join(image.context, dockerfile))
+  } catch {
+    throw new Error(`build: no Dockerfile at ${path.join(image.context, dockerfile)}`)
+  }
+  ctx.events.info(`build ${image.ref} from ${image.context}`)
+  const recent: string[] = []
+  try {
+    await engine.buildImage(
+      await buildContext(image.context, dockerfile),
+      {
+        tag: image.ref,
+        dockerfile,
+        args: image.args,
+        pull: image.pullBase,
+        ...(image.target ? { target: image.target } : {}),
+        ...(image.platform ? { platform: image.platform } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {})
+      },
+      (line) => {
+        if (/^Step \d+\/\d+ :/.test(line) || /^ ---> Using cache/.test(line)) {
+          ctx.events.info(`build ${image.ref}: ${line.trim()}`)
+        }
+        recent.push(line)
+        if (recent.length > BUILD_TAIL_LINES) recent.shift()
+      }
+    )
+  } catch (error) {
+    if (error instanceof BuildCancelledError) throw error
+    const tail = recent.length > 0 ? `\n${recent.join('\n')}` : ''
+    throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`)
+  }
+}
+
+function registryName(registry: string): string {
+  return registry === DOCKER_HUB ? 'Docker Hub (docker.io)' : registry
+}

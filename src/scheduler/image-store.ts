@@ -1,0 +1,40 @@
+import type { Backend, BackendEvents } from '../backend/backend.js'
+import type { ImageSource } from '../plan/image-plan.js'
+
+/**
+ * A run's images, each made ready once however many jobs use it (the backend pulls or
+ * builds it), and the builds in flight, which the run's sweep waits for.
+ */
+export class ImageStore {
+  private readonly ready = new Map<string, Promise<void>>()
+  private readonly builds: Promise<void>[] = []
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly events: BackendEvents,
+    /** The run's cancel: builds in flight are stopped, so none is tagged after the sweep. */
+    private readonly signal?: AbortSignal
+  ) {}
+
+  /**
+   * Resolves once every build asked for has ended, however: the run's sweep waits for this,
+   * since a build that ends after the sweep listed the run's tags would leave one. (Pulls
+   * leave nothing of the run's, so a slow one does not hold the sweep.)
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.builds)
+  }
+
+  /** Resolves once the image is ready; rejects with one line saying why not. */
+  prepare(image: ImageSource): Promise<void> {
+    const key =
+      image.kind === 'build' ? image.ref : `${image.ref} ${image.platform ?? ''} ${image.policy}`
+    let ready = this.ready.get(key)
+    if (!ready) {
+      ready = this.backend.prepareImage(image, this.events, this.signal)
+      if (image.kind === 'build') this.builds.push(ready)
+      this.ready.set(key, ready)
+    }
+    return ready
+  }
+}
