@@ -10,6 +10,7 @@ import {
   BATCH_ARGS_LIMIT,
   newBatchMarker,
   parseStageEnd,
+  readBatchCommand,
   type BatchedStage,
   type StageEnd
 } from '../../src/plan/stage-batches.js'
@@ -170,5 +171,29 @@ describe('batchCommand, run by sh', () => {
   it('reports a command that does not exist as that stage failing with 127', () => {
     const events = runBatch([{ ...sh(''), command: ['no-such-command-ctr'] }])
     expect(events.at(-1)).toBe('end 0 127 false')
+  })
+})
+
+describe('readBatchCommand', () => {
+  it('reads back every stage of a batch, with the values as they were given', () => {
+    const stages = [
+      {
+        command: ['sh', '-e', '-c', 'echo "$X" > /o; exit 3'],
+        env: ['X=a b', 'CTR_STAGE_ID=one'],
+        stateDir: '/ctr/state/a/0',
+        continueOnError: true
+      },
+      {
+        command: ['python3', '-c', 'print(1)'],
+        env: [],
+        stateDir: '/ctr/state/a/1',
+        continueOnError: false
+      }
+    ]
+    expect(readBatchCommand(batchCommand('::m::', stages))).toEqual({ marker: '::m::', stages })
+  })
+
+  it.each([[['sh', '-e', '-c', 'true']], [['true']], [[]]])('is undefined for %j', (argv) => {
+    expect(readBatchCommand(argv)).toBeUndefined()
   })
 })

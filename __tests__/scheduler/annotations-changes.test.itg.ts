@@ -127,7 +127,7 @@ describe('secrets', () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('[use] token is ***, sha is abcdef1234')
     const plan = await runNode(CLI, ['plan', file, '--json'], env)
-    expect(plan.stdout).toContain('TOKEN=***')
+    expect(JSON.parse(plan.stdout).jobs[0].instances[0].container.env.TOKEN).toBe('***')
     for (const text of [run.stdout, run.stderr, readFileSync(resultFile, 'utf8'), plan.stdout])
       expect(text).not.toContain('tok-4815162342')
   })

@@ -46799,7 +46799,7 @@ var reservedRe = util.patterns.reservedRe;
  * Node's fs module if available.
  * @type {Object.<string,*>}
  */
-util.fs = __nccwpck_require__(5763);
+util.fs = __nccwpck_require__(8144);
 
 /**
  * Checks a recursion depth.
@@ -47009,7 +47009,7 @@ Object.defineProperty(util, "decorateRoot", {
 
 /***/ }),
 
-/***/ 5763:
+/***/ 8144:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -74694,7 +74694,7 @@ try {
 
 /***/ }),
 
-/***/ 8144:
+/***/ 5763:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { Writable, Readable, getStreamError } = __nccwpck_require__(6204)
@@ -75451,7 +75451,7 @@ function addLength (str) {
 /***/ 6118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-exports.extract = __nccwpck_require__(8144)
+exports.extract = __nccwpck_require__(5763)
 exports.pack = __nccwpck_require__(861)
 
 
@@ -86484,14 +86484,18 @@ function secretValues(names, env) {
 class ImageStore {
     backend;
     events;
+    env;
     signal;
     ready = new Map();
     builds = [];
     constructor(backend, events, 
+    /** The environment the run was started in. */
+    env, 
     /** The run's cancel: builds in flight are stopped, so none is tagged after the sweep. */
     signal) {
         this.backend = backend;
         this.events = events;
+        this.env = env;
         this.signal = signal;
     }
     /**
@@ -86507,7 +86511,11 @@ class ImageStore {
         const key = image.kind === 'build' ? image.ref : `${image.ref} ${image.platform ?? ''} ${image.policy}`;
         let ready = this.ready.get(key);
         if (!ready) {
-            ready = this.backend.prepareImage(image, this.events, this.signal);
+            ready = this.backend.prepareImage(image, {
+                events: this.events,
+                env: this.env,
+                ...(this.signal ? { signal: this.signal } : {})
+            });
             if (image.kind === 'build')
                 this.builds.push(ready);
             this.ready.set(key, ready);
@@ -86944,6 +86952,31 @@ function batchCommand(marker, stages) {
         lines.push(`(${exports}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`);
     });
     return ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args];
+}
+/**
+ * The stages of an argument vector made by batchCommand, with its marker: what a backend
+ * that does not run a shell (the fake one) needs to play a batch. Undefined for any other
+ * command.
+ */
+function readBatchCommand(argv) {
+    if (argv[0] !== 'sh' || argv[1] !== '-c' || argv[3] !== 'ctr-batch')
+        return undefined;
+    // `sh -c SCRIPT ctr-batch ARGS...`: `${n}` in the script is argv[3 + n].
+    const param = (ref) => argv[3 + Number(ref.slice(3, -2))];
+    const refs = (text) => (text ? text.split(' ').map(param) : []);
+    const stages = [];
+    for (const line of argv[2].split('\n')) {
+        const match = /^\((?:export ([^;]+); )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line);
+        if (!match)
+            continue;
+        stages.push({
+            env: refs(match[1]),
+            command: refs(match[2]),
+            stateDir: param(match[3]),
+            continueOnError: match[4] === '1'
+        });
+    }
+    return { marker: param('"${1}"'), stages };
 }
 /** Reads an end marker line; undefined for any other line. */
 function parseStageEnd(marker, line) {
@@ -88469,7 +88502,7 @@ async function runPipeline(options) {
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId);
     let warmer;
-    const images = new ImageStore(backend, reporter, signal);
+    const images = new ImageStore(backend, reporter, options.env, signal);
     try {
         const workflowVolume = workflowVolumeName(runId);
         const namedVolumes = namedVolumeNames(pipeline.volumes, runId);
@@ -88828,11 +88861,11 @@ function checkRunId(text, where) {
     return text;
 }
 
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var lib_docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
 ;// CONCATENATED MODULE: ./src/backend/docker/connection.ts
 
 
@@ -89432,7 +89465,6 @@ async function removeEach(items, remove) {
 
 
 
-
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
@@ -89441,15 +89473,6 @@ async function removeEach(items, remove) {
 class DockerBackend extends EngineConnection {
     name = 'docker';
     live = new Set();
-    env;
-    /**
-     * `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds); `env` (for `DOCKER_CONFIG`)
-     * to this process's environment.
-     */
-    constructor(docker = new (docker_default())(), options = {}) {
-        super(docker, options);
-        this.env = options.env ?? process.env;
-    }
     liveContainers() {
         return this.live.size;
     }
@@ -89471,8 +89494,8 @@ class DockerBackend extends EngineConnection {
         }
         await this.createNetwork(run.network.name, run.network.labels);
     }
-    prepareImage(image, events, signal) {
-        return prepareDockerImage(this, image, { events, env: this.env, signal });
+    prepareImage(image, run) {
+        return prepareDockerImage(this, image, run);
     }
     async createNetwork(name, labels) {
         await this.call('create network', (o) => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o }));

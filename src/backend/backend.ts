@@ -16,6 +16,15 @@ export interface BackendEvents {
   warning(message: string): void
 }
 
+/** What getting an image ready takes from the run. */
+export interface ImageRun {
+  events: BackendEvents
+  /** The environment the run was started in (`DOCKER_CONFIG`: where credentials are). */
+  env: Record<string, string | undefined>
+  /** The run's cancel: a build in flight stops. */
+  signal?: AbortSignal
+}
+
 /** The backend could not be reached at all: exit status 3, with how to start one. */
 export class EngineUnavailableError extends Error {
   override name = 'EngineUnavailableError'
@@ -149,9 +158,9 @@ export interface Backend {
   /**
    * Makes an image ready to run: found, pulled (by its policy, with credentials) or built
    * and tagged for the run. Rejects with one line saying why not; a build stopped through
-   * `signal` rejects with BuildCancelledError. The scheduler calls it once per image.
+   * `run.signal` rejects with BuildCancelledError. The scheduler calls it once per image.
    */
-  prepareImage(image: ImageSource, events: BackendEvents, signal?: AbortSignal): Promise<void>
+  prepareImage(image: ImageSource, run: ImageRun): Promise<void>
   /** Creates a container as planned (not started); resolves to its id. */
   createContainer(plan: ContainerPlan): Promise<string>
   /**

@@ -98,6 +98,33 @@ export function batchCommand(marker: string, stages: readonly BatchedStage[]): s
   return ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args]
 }
 
+/**
+ * The stages of an argument vector made by batchCommand, with its marker: what a backend
+ * that does not run a shell (the fake one) needs to play a batch. Undefined for any other
+ * command.
+ */
+export function readBatchCommand(
+  argv: readonly string[]
+): { marker: string; stages: BatchedStage[] } | undefined {
+  if (argv[0] !== 'sh' || argv[1] !== '-c' || argv[3] !== 'ctr-batch') return undefined
+  // `sh -c SCRIPT ctr-batch ARGS...`: `${n}` in the script is argv[3 + n].
+  const param = (ref: string) => argv[3 + Number(ref.slice(3, -2))]
+  const refs = (text: string | undefined) => (text ? text.split(' ').map(param) : [])
+  const stages: BatchedStage[] = []
+  for (const line of argv[2].split('\n')) {
+    const match =
+      /^\((?:export ([^;]+); )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line)
+    if (!match) continue
+    stages.push({
+      env: refs(match[1]),
+      command: refs(match[2]),
+      stateDir: param(match[3]),
+      continueOnError: match[4] === '1'
+    })
+  }
+  return { marker: param('"${1}"'), stages }
+}
+
 /** Reads an end marker line; undefined for any other line. */
 export function parseStageEnd(marker: string, line: string): StageEnd | undefined {
   if (!line.startsWith(marker) || line[marker.length] !== ' ') return undefined

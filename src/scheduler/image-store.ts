@@ -12,6 +12,8 @@ export class ImageStore {
   constructor(
     private readonly backend: Backend,
     private readonly events: BackendEvents,
+    /** The environment the run was started in. */
+    private readonly env: Record<string, string | undefined>,
     /** The run's cancel: builds in flight are stopped, so none is tagged after the sweep. */
     private readonly signal?: AbortSignal
   ) {}
@@ -31,7 +33,11 @@ export class ImageStore {
       image.kind === 'build' ? image.ref : `${image.ref} ${image.platform ?? ''} ${image.policy}`
     let ready = this.ready.get(key)
     if (!ready) {
-      ready = this.backend.prepareImage(image, this.events, this.signal)
+      ready = this.backend.prepareImage(image, {
+        events: this.events,
+        env: this.env,
+        ...(this.signal ? { signal: this.signal } : {})
+      })
       if (image.kind === 'build') this.builds.push(ready)
       this.ready.set(key, ready)
     }

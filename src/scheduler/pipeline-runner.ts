@@ -119,7 +119,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
   let warmer: ContainerWarmer | undefined
-  const images = new ImageStore(backend, reporter, signal)
+  const images = new ImageStore(backend, reporter, options.env, signal)
   try {
     const workflowVolume = workflowVolumeName(runId)
     const namedVolumes = namedVolumeNames(pipeline.volumes, runId)

@@ -10,7 +10,7 @@ import {
   EngineUnavailableError,
   FileTooLargeError,
   type Backend,
-  type BackendEvents,
+  type ImageRun,
   type ContainerExit,
   type ContainerHealth,
   type OutputHandler,
@@ -43,19 +43,6 @@ import { removeInUse, sweepEngine } from './sweep.js'
 export class DockerBackend extends EngineConnection implements Backend, ImageEngine {
   readonly name = 'docker'
   private readonly live = new Set<string>()
-  private readonly env: Record<string, string | undefined>
-
-  /**
-   * `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds); `env` (for `DOCKER_CONFIG`)
-   * to this process's environment.
-   */
-  constructor(
-    docker: Docker = new Docker(),
-    options: { timeoutMs?: number; env?: Record<string, string | undefined> } = {}
-  ) {
-    super(docker, options)
-    this.env = options.env ?? process.env
-  }
 
   liveContainers(): number {
     return this.live.size
@@ -84,8 +71,8 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     await this.createNetwork(run.network.name, run.network.labels)
   }
 
-  prepareImage(image: ImageSource, events: BackendEvents, signal?: AbortSignal): Promise<void> {
-    return prepareDockerImage(this, image, { events, env: this.env, signal })
+  prepareImage(image: ImageSource, run: ImageRun): Promise<void> {
+    return prepareDockerImage(this, image, run)
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<void> {

@@ -8,7 +8,7 @@ import {
   type PulledImage,
   type RegistryCredentials
 } from '../../plan/image-plan.js'
-import { BuildCancelledError, type BackendEvents } from '../backend.js'
+import { BuildCancelledError, type ImageRun } from '../backend.js'
 import { buildContext } from './build-context.js'
 import { messageOf } from './connection.js'
 import { credentialsFromDockerConfig } from './docker-config.js'
@@ -61,14 +61,6 @@ export interface ImageEngine {
   ): Promise<void>
 }
 
-/** What getting an image ready takes besides the engine. */
-export interface ImageContext {
-  events: BackendEvents
-  /** The environment the run was started in: `DOCKER_CONFIG`. */
-  env: Record<string, string | undefined>
-  signal?: AbortSignal
-}
-
 /**
  * Gets an image onto the engine: pulled as its `pull` policy says, with credentials from
  * `auth:` or the Docker config file, or built from its context and tagged for the run.
@@ -78,12 +70,12 @@ export interface ImageContext {
 export function prepareDockerImage(
   engine: ImageEngine,
   image: ImageSource,
-  ctx: ImageContext
+  ctx: ImageRun
 ): Promise<void> {
   return image.kind === 'build' ? build(engine, image, ctx) : pull(engine, image, ctx)
 }
 
-async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageContext): Promise<void> {
+async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageRun): Promise<void> {
   const { ref, policy } = image
   if (policy !== 'always' && (await engine.imageExists(ref, image.platform))) return
   if (policy === 'never') {
@@ -119,7 +111,7 @@ async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageContext):
   }
 }
 
-async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageContext): Promise<void> {
+async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageRun): Promise<void> {
   const dockerfile = path.posix.normalize(image.dockerfile)
   if (dockerfile.startsWith('../') || path.isAbsolute(dockerfile)) {
     throw new Error(

@@ -1,0 +1,30 @@
+import { BACKEND_NAMES, createBackend } from '../../src/app/backends.js'
+import { describeError } from '../../src/app/errors.js'
+
+describe('createBackend', () => {
+  it.each([
+    [undefined, 'docker'],
+    ['', 'docker'],
+    [' docker ', 'docker']
+  ])('%j is the %s backend', (name, expected) => {
+    expect(createBackend(name, '--backend').name).toBe(expected)
+  })
+
+  it.each([
+    ['k8s', '--backend', "--backend 'k8s': no such backend (known: docker)"],
+    ['Docker', "input 'backend'", "input 'backend' 'Docker': no such backend (known: docker)"],
+    ['__proto__', '--backend', "--backend '__proto__': no such backend (known: docker)"]
+  ])('refuses %s from %s as a usage error (exit 2)', (name, source, message) => {
+    let error: unknown
+    try {
+      createBackend(name, source)
+    } catch (e) {
+      error = e
+    }
+    expect(describeError(error)).toEqual({ status: 2, message })
+  })
+
+  it('lists the default first', () => {
+    expect(BACKEND_NAMES[0]).toBe('docker')
+  })
+})

@@ -1,0 +1,81 @@
+// Mutation check of the scheduler's rules: breaks one rule at a time in src/scheduler and
+// runs the scheduler's unit tests on the fake backend; each mutation must make a test
+// fail. The source is restored after each one, also on Ctrl-C. `npm run mutate:scheduler`.
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+
+const PR = 'src/scheduler/pipeline-runner.ts'
+const JR = 'src/scheduler/job-runner.ts'
+const MUTATIONS = [
+  [
+    'DAG: needs ignored',
+    PR,
+    'job.job.needs.filter((n) => outcomes.has(n))',
+    'job.job.needs.filter(() => false)'
+  ],
+  [
+    'max_parallel of a job ignored',
+    PR,
+    'jobSlots ? jobSlots(inRunSlot) : inRunSlot()',
+    'inRunSlot()'
+  ],
+  ['the run limit ignored', PR, 'pLimit(maxParallel)', 'pLimit(1000)'],
+  ['fail_fast does not cancel', PR, 'siblings.abort(`cancelled', 'void (`cancelled'],
+  ['one retry too few', JR, 'attempt > retry.count', 'attempt >= retry.count'],
+  [
+    'always() blind to a failure',
+    JR,
+    'success: !failed, failure: failed,',
+    'success: true, failure: false,'
+  ],
+  [
+    'a stage timeout kills nothing',
+    JR,
+    'killing = ctx.backend.kill(containerId).catch(() => undefined)\n          }, stage.timeout_ms)',
+    'killing = Promise.resolve()\n          }, stage.timeout_ms)'
+  ],
+  ['a job timeout never fires', JR, 'job.timeout_ms === undefined', 'true'],
+  [
+    'no kill on cancel',
+    PR,
+    "signal.addEventListener('abort', killContainers, { once: true })",
+    'void killContainers'
+  ],
+  [
+    'no sweep',
+    PR,
+    'if (!options.keep && !lost.signal.aborted) await removeRun(',
+    'if (false) await removeRun('
+  ]
+]
+
+let restore
+process.on('SIGINT', () => {
+  restore?.()
+  process.exit(130)
+})
+let survived = 0
+for (const [name, file, from, to] of MUTATIONS) {
+  const original = readFileSync(file, 'utf8')
+  if (!original.includes(from)) {
+    console.error(`${name}: '${from}' is no longer in ${file}: update this script`)
+    process.exit(2)
+  }
+  restore = () => writeFileSync(file, original)
+  writeFileSync(file, original.replace(from, to))
+  try {
+    const run = spawnSync(
+      'npx',
+      ['jest', '--selectProjects', 'unit', '__tests__/scheduler/scheduler-rules.test.ts'],
+      { env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules' }, encoding: 'utf8' }
+    )
+    const caught = run.status !== 0
+    if (!caught) survived++
+    console.log(`${caught ? 'caught  ' : 'SURVIVED'} ${name}`)
+  } finally {
+    restore()
+    restore = undefined
+  }
+}
+console.log(survived === 0 ? 'every mutation was caught' : `${survived} mutation(s) survived`)
+process.exit(survived === 0 ? 0 : 1)
