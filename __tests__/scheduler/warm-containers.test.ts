@@ -24,7 +24,8 @@ function warmer(count: number, lookahead: number) {
         creating.push(instance.id)
         pending.set(instance.id, resolve)
       }),
-    new AbortController().signal
+    new AbortController().signal,
+    { debug: () => undefined }
   )
   const finish = async (id: string, declined = false) => {
     pending.get(id)!(declined ? undefined : { id: `c-${id}`, started: true })

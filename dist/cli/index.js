@@ -26202,206 +26202,6 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3057:
-/***/ ((module) => {
-
-function isBuffer(value) {
-  return Buffer.isBuffer(value) || value instanceof Uint8Array
-}
-
-function isEncoding(encoding) {
-  return Buffer.isEncoding(encoding)
-}
-
-function alloc(size, fill, encoding) {
-  return Buffer.alloc(size, fill, encoding)
-}
-
-function allocUnsafe(size) {
-  return Buffer.allocUnsafe(size)
-}
-
-function allocUnsafeSlow(size) {
-  return Buffer.allocUnsafeSlow(size)
-}
-
-function byteLength(string, encoding) {
-  return Buffer.byteLength(string, encoding)
-}
-
-function compare(a, b) {
-  return Buffer.compare(a, b)
-}
-
-function concat(buffers, totalLength) {
-  return Buffer.concat(buffers, totalLength)
-}
-
-function copy(source, target, targetStart, start, end) {
-  return toBuffer(source).copy(target, targetStart, start, end)
-}
-
-function equals(a, b) {
-  return toBuffer(a).equals(b)
-}
-
-function fill(buffer, value, offset, end, encoding) {
-  return toBuffer(buffer).fill(value, offset, end, encoding)
-}
-
-function from(value, encodingOrOffset, length) {
-  return Buffer.from(value, encodingOrOffset, length)
-}
-
-function includes(buffer, value, byteOffset, encoding) {
-  return toBuffer(buffer).includes(value, byteOffset, encoding)
-}
-
-function indexOf(buffer, value, byfeOffset, encoding) {
-  return toBuffer(buffer).indexOf(value, byfeOffset, encoding)
-}
-
-function lastIndexOf(buffer, value, byteOffset, encoding) {
-  return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding)
-}
-
-function swap16(buffer) {
-  return toBuffer(buffer).swap16()
-}
-
-function swap32(buffer) {
-  return toBuffer(buffer).swap32()
-}
-
-function swap64(buffer) {
-  return toBuffer(buffer).swap64()
-}
-
-function toBuffer(buffer) {
-  if (Buffer.isBuffer(buffer)) return buffer
-  return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-}
-
-function toString(buffer, encoding, start, end) {
-  return toBuffer(buffer).toString(encoding, start, end)
-}
-
-function toHex(buffer, start, end) {
-  return toBuffer(buffer).toString('hex', start, end)
-}
-
-function write(buffer, string, offset, length, encoding) {
-  return toBuffer(buffer).write(string, offset, length, encoding)
-}
-
-function readDoubleBE(buffer, offset) {
-  return toBuffer(buffer).readDoubleBE(offset)
-}
-
-function readDoubleLE(buffer, offset) {
-  return toBuffer(buffer).readDoubleLE(offset)
-}
-
-function readFloatBE(buffer, offset) {
-  return toBuffer(buffer).readFloatBE(offset)
-}
-
-function readFloatLE(buffer, offset) {
-  return toBuffer(buffer).readFloatLE(offset)
-}
-
-function readInt32BE(buffer, offset) {
-  return toBuffer(buffer).readInt32BE(offset)
-}
-
-function readInt32LE(buffer, offset) {
-  return toBuffer(buffer).readInt32LE(offset)
-}
-
-function readUInt32BE(buffer, offset) {
-  return toBuffer(buffer).readUInt32BE(offset)
-}
-
-function readUInt32LE(buffer, offset) {
-  return toBuffer(buffer).readUInt32LE(offset)
-}
-
-function writeDoubleBE(buffer, value, offset) {
-  return toBuffer(buffer).writeDoubleBE(value, offset)
-}
-
-function writeDoubleLE(buffer, value, offset) {
-  return toBuffer(buffer).writeDoubleLE(value, offset)
-}
-
-function writeFloatBE(buffer, value, offset) {
-  return toBuffer(buffer).writeFloatBE(value, offset)
-}
-
-function writeFloatLE(buffer, value, offset) {
-  return toBuffer(buffer).writeFloatLE(value, offset)
-}
-
-function writeInt32BE(buffer, value, offset) {
-  return toBuffer(buffer).writeInt32BE(value, offset)
-}
-
-function writeInt32LE(buffer, value, offset) {
-  return toBuffer(buffer).writeInt32LE(value, offset)
-}
-
-function writeUInt32BE(buffer, value, offset) {
-  return toBuffer(buffer).writeUInt32BE(value, offset)
-}
-
-function writeUInt32LE(buffer, value, offset) {
-  return toBuffer(buffer).writeUInt32LE(value, offset)
-}
-
-module.exports = {
-  isBuffer,
-  isEncoding,
-  alloc,
-  allocUnsafe,
-  allocUnsafeSlow,
-  byteLength,
-  compare,
-  concat,
-  copy,
-  equals,
-  fill,
-  from,
-  includes,
-  indexOf,
-  lastIndexOf,
-  swap16,
-  swap32,
-  swap64,
-  toBuffer,
-  toString,
-  toHex,
-  write,
-  readDoubleBE,
-  readDoubleLE,
-  readFloatBE,
-  readFloatLE,
-  readInt32BE,
-  readInt32LE,
-  readUInt32BE,
-  readUInt32LE,
-  writeDoubleBE,
-  writeDoubleLE,
-  writeFloatBE,
-  writeFloatLE,
-  writeInt32BE,
-  writeInt32LE,
-  writeUInt32BE,
-  writeUInt32LE
-}
-
-
-/***/ }),
-
 /***/ 686:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -34678,14 +34478,6 @@ module.exports = eos;
 
 /***/ }),
 
-/***/ 9580:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-module.exports = __nccwpck_require__(4434)
-
-
-/***/ }),
-
 /***/ 1049:
 /***/ ((module) => {
 
@@ -34735,107 +34527,6 @@ module.exports = function equal(a, b) {
   // true if both NaN, false otherwise
   return a!==a && b!==b;
 };
-
-
-/***/ }),
-
-/***/ 3587:
-/***/ ((module) => {
-
-module.exports = class FixedFIFO {
-  constructor (hwm) {
-    if (!(hwm > 0) || ((hwm - 1) & hwm) !== 0) throw new Error('Max size for a FixedFIFO should be a power of two')
-    this.buffer = new Array(hwm)
-    this.mask = hwm - 1
-    this.top = 0
-    this.btm = 0
-    this.next = null
-  }
-
-  clear () {
-    this.top = this.btm = 0
-    this.next = null
-    this.buffer.fill(undefined)
-  }
-
-  push (data) {
-    if (this.buffer[this.top] !== undefined) return false
-    this.buffer[this.top] = data
-    this.top = (this.top + 1) & this.mask
-    return true
-  }
-
-  shift () {
-    const last = this.buffer[this.btm]
-    if (last === undefined) return undefined
-    this.buffer[this.btm] = undefined
-    this.btm = (this.btm + 1) & this.mask
-    return last
-  }
-
-  peek () {
-    return this.buffer[this.btm]
-  }
-
-  isEmpty () {
-    return this.buffer[this.btm] === undefined
-  }
-}
-
-
-/***/ }),
-
-/***/ 3867:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const FixedFIFO = __nccwpck_require__(3587)
-
-module.exports = class FastFIFO {
-  constructor (hwm) {
-    this.hwm = hwm || 16
-    this.head = new FixedFIFO(this.hwm)
-    this.tail = this.head
-    this.length = 0
-  }
-
-  clear () {
-    this.head = this.tail
-    this.head.clear()
-    this.length = 0
-  }
-
-  push (val) {
-    this.length++
-    if (!this.head.push(val)) {
-      const prev = this.head
-      this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length)
-      this.head.push(val)
-    }
-  }
-
-  shift () {
-    if (this.length !== 0) this.length--
-    const val = this.tail.shift()
-    if (val === undefined && this.tail.next) {
-      const next = this.tail.next
-      this.tail.next = null
-      this.tail = next
-      return this.tail.shift()
-    }
-
-    return val
-  }
-
-  peek () {
-    const val = this.tail.peek()
-    if (val === undefined && this.tail.next) return this.tail.next.peek()
-    return val
-  }
-
-  isEmpty () {
-    return this.length === 0
-  }
-}
 
 
 /***/ }),
@@ -46799,7 +46490,7 @@ var reservedRe = util.patterns.reservedRe;
  * Node's fs module if available.
  * @type {Object.<string,*>}
  */
-util.fs = __nccwpck_require__(8144);
+util.fs = __nccwpck_require__(5763);
 
 /**
  * Checks a recursion depth.
@@ -47009,7 +46700,7 @@ Object.defineProperty(util, "decorateRoot", {
 
 /***/ }),
 
-/***/ 8144:
+/***/ 5763:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -71618,1381 +71309,6 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6204:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const { EventEmitter } = __nccwpck_require__(9580)
-const FIFO = __nccwpck_require__(3867)
-const TextDecoder = __nccwpck_require__(7934)
-
-const StreamError = __nccwpck_require__(5657)
-
-// if we do a future major, expect queue microtask to be there always, for now a bit defensive
-const qmt =
-  typeof queueMicrotask === 'undefined' ? (fn) => global.process.nextTick(fn) : queueMicrotask
-
-// 29 bits used total (4 from shared, 14 from read, and 11 from write)
-const MAX = (1 << 29) - 1
-
-// Shared state
-const OPENING = 0b0001
-const PREDESTROYING = 0b0010
-const DESTROYING = 0b0100
-const DESTROYED = 0b1000
-
-const NOT_OPENING = MAX ^ OPENING
-const NOT_PREDESTROYING = MAX ^ PREDESTROYING
-
-// Read state (4 bit offset from shared state)
-const READ_ACTIVE = 0b00000000000001 << 4
-const READ_UPDATING = 0b00000000000010 << 4
-const READ_PRIMARY = 0b00000000000100 << 4
-const READ_QUEUED = 0b00000000001000 << 4
-const READ_RESUMED = 0b00000000010000 << 4
-const READ_PIPE_DRAINED = 0b00000000100000 << 4
-const READ_ENDING = 0b00000001000000 << 4
-const READ_EMIT_DATA = 0b00000010000000 << 4
-const READ_EMIT_READABLE = 0b00000100000000 << 4
-const READ_EMITTED_READABLE = 0b00001000000000 << 4
-const READ_DONE = 0b00010000000000 << 4
-const READ_NEXT_TICK = 0b00100000000000 << 4
-const READ_NEEDS_PUSH = 0b01000000000000 << 4
-const READ_READ_AHEAD = 0b10000000000000 << 4
-
-// Combined read state
-const READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED
-const READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH
-const READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE
-const READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED
-const READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD
-
-const READ_NOT_ACTIVE = MAX ^ READ_ACTIVE
-const READ_NON_PRIMARY = MAX ^ READ_PRIMARY
-const READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH)
-const READ_PUSHED = MAX ^ READ_NEEDS_PUSH
-const READ_PAUSED = MAX ^ READ_RESUMED
-const READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE)
-const READ_NOT_ENDING = MAX ^ READ_ENDING
-const READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING
-const READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK
-const READ_NOT_UPDATING = MAX ^ READ_UPDATING
-const READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD
-const READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD
-
-// Write state (18 bit offset, 4 bit offset from shared state and 14 from read state)
-const WRITE_ACTIVE = 0b00000000001 << 18
-const WRITE_UPDATING = 0b00000000010 << 18
-const WRITE_PRIMARY = 0b00000000100 << 18
-const WRITE_QUEUED = 0b00000001000 << 18
-const WRITE_UNDRAINED = 0b00000010000 << 18
-const WRITE_DONE = 0b00000100000 << 18
-const WRITE_EMIT_DRAIN = 0b00001000000 << 18
-const WRITE_NEXT_TICK = 0b00010000000 << 18
-const WRITE_WRITING = 0b00100000000 << 18
-const WRITE_FINISHING = 0b01000000000 << 18
-const WRITE_CORKED = 0b10000000000 << 18
-
-const WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING)
-const WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY
-const WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING)
-const WRITE_DRAINED = MAX ^ WRITE_UNDRAINED
-const WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED
-const WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK
-const WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING
-const WRITE_NOT_CORKED = MAX ^ WRITE_CORKED
-
-// Combined shared state
-const ACTIVE = READ_ACTIVE | WRITE_ACTIVE
-const NOT_ACTIVE = MAX ^ ACTIVE
-const DONE = READ_DONE | WRITE_DONE
-const DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING
-const OPEN_STATUS = DESTROY_STATUS | OPENING
-const AUTO_DESTROY = DESTROY_STATUS | DONE
-const NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY
-const ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK
-const TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE
-const IS_OPENING = OPEN_STATUS | TICKING
-
-// Combined shared state and read state
-const READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE
-const READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED
-const READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED
-const READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE
-const SHOULD_NOT_READ =
-  OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD
-const READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE
-const READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY
-const READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING
-
-// Combined write state
-const WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE
-const WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED
-const WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE
-const WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE
-const WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED
-const WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE
-const WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING
-const WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE
-const WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE
-const WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY
-const WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS
-
-const asyncIterator = Symbol.asyncIterator || Symbol('asyncIterator')
-
-class WritableState {
-  constructor(
-    stream,
-    { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}
-  ) {
-    this.stream = stream
-    this.queue = new FIFO()
-    this.highWaterMark = highWaterMark
-    this.buffered = 0
-    this.error = null
-    this.pipeline = null
-    this.drains = null // if we add more seldomly used helpers we might them into a subobject so its a single ptr
-    this.byteLength = byteLengthWritable || byteLength || defaultByteLength
-    this.map = mapWritable || map
-    this.afterWrite = afterWrite.bind(this)
-    this.afterUpdateNextTick = updateWriteNT.bind(this)
-  }
-
-  get ending() {
-    return (this.stream._duplexState & WRITE_FINISHING) !== 0
-  }
-
-  get ended() {
-    return (this.stream._duplexState & WRITE_DONE) !== 0
-  }
-
-  push(data) {
-    if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false
-    if (this.map !== null) data = this.map(data)
-
-    this.buffered += this.byteLength(data)
-    this.queue.push(data)
-
-    if (this.buffered < this.highWaterMark) {
-      this.stream._duplexState |= WRITE_QUEUED
-      return true
-    }
-
-    this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED
-    return false
-  }
-
-  shift() {
-    const data = this.queue.shift()
-
-    this.buffered -= this.byteLength(data)
-    if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED
-
-    return data
-  }
-
-  end(data) {
-    if (typeof data === 'function') {
-      this.stream.once('finish', data)
-    } else if (data !== undefined && data !== null) {
-      this.push(data)
-    }
-
-    this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY
-  }
-
-  autoBatch(data, cb) {
-    const buffer = []
-    const stream = this.stream
-
-    buffer.push(data)
-    while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-      buffer.push(stream._writableState.shift())
-    }
-
-    if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null)
-    stream._writev(buffer, cb)
-  }
-
-  update() {
-    const stream = this.stream
-
-    stream._duplexState |= WRITE_UPDATING
-
-    do {
-      while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
-        const data = this.shift()
-        stream._duplexState |= WRITE_ACTIVE_AND_WRITING
-        stream._write(data, this.afterWrite)
-      }
-
-      if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary()
-    } while (this.continueUpdate() === true)
-
-    stream._duplexState &= WRITE_NOT_UPDATING
-  }
-
-  updateNonPrimary() {
-    const stream = this.stream
-
-    if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
-      stream._duplexState = stream._duplexState | WRITE_ACTIVE
-      stream._final(afterFinal.bind(this))
-      return
-    }
-
-    if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-      if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-        stream._duplexState |= ACTIVE
-        stream._destroy(afterDestroy.bind(this))
-      }
-      return
-    }
-
-    if ((stream._duplexState & IS_OPENING) === OPENING) {
-      stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING
-      stream._open(afterOpen.bind(this))
-    }
-  }
-
-  continueUpdate() {
-    if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false
-    this.stream._duplexState &= WRITE_NOT_NEXT_TICK
-    return true
-  }
-
-  updateCallback() {
-    if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
-      this.update()
-    } else {
-      this.updateNextTick()
-    }
-  }
-
-  updateNextTick() {
-    if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return
-    this.stream._duplexState |= WRITE_NEXT_TICK
-    if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick)
-  }
-}
-
-class ReadableState {
-  constructor(
-    stream,
-    { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}
-  ) {
-    this.stream = stream
-    this.queue = new FIFO()
-    this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark
-    this.buffered = 0
-    this.readAhead = highWaterMark > 0
-    this.error = null
-    this.pipeline = null
-    this.byteLength = byteLengthReadable || byteLength || defaultByteLength
-    this.map = mapReadable || map
-    this.pipeTo = null
-    this.afterRead = afterRead.bind(this)
-    this.afterUpdateNextTick = updateReadNT.bind(this)
-  }
-
-  get ending() {
-    return (this.stream._duplexState & READ_ENDING) !== 0
-  }
-
-  get ended() {
-    return (this.stream._duplexState & READ_DONE) !== 0
-  }
-
-  pipe(pipeTo, cb) {
-    if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT('Can only pipe to one destination')
-    if (typeof cb !== 'function') cb = null
-
-    this.stream._duplexState |= READ_PIPE_DRAINED
-    this.pipeTo = pipeTo
-    this.pipeline = new Pipeline(this.stream, pipeTo, cb)
-
-    if (cb) this.stream.on('error', noop) // We already error handle this so supress crashes
-
-    if (isStreamx(pipeTo)) {
-      pipeTo._writableState.pipeline = this.pipeline
-      if (cb) pipeTo.on('error', noop) // We already error handle this so supress crashes
-      pipeTo.on('finish', this.pipeline.finished.bind(this.pipeline)) // TODO: just call finished from pipeTo itself
-    } else {
-      const onerror = this.pipeline.done.bind(this.pipeline, pipeTo)
-      const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null) // onclose has a weird bool arg
-      pipeTo.on('error', onerror)
-      pipeTo.on('close', onclose)
-      pipeTo.on('finish', this.pipeline.finished.bind(this.pipeline))
-    }
-
-    pipeTo.on('drain', afterDrain.bind(this))
-    this.stream.emit('piping', pipeTo)
-    pipeTo.emit('pipe', this.stream)
-  }
-
-  push(data) {
-    const stream = this.stream
-
-    if (data === null) {
-      this.highWaterMark = 0
-      stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED
-      return false
-    }
-
-    if (this.map !== null) {
-      data = this.map(data)
-      if (data === null) {
-        stream._duplexState &= READ_PUSHED
-        return this.buffered < this.highWaterMark
-      }
-    }
-
-    this.buffered += this.byteLength(data)
-    this.queue.push(data)
-
-    stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED
-
-    return this.buffered < this.highWaterMark
-  }
-
-  shift() {
-    const data = this.queue.shift()
-
-    this.buffered -= this.byteLength(data)
-    if (this.buffered === 0) {
-      this.stream._duplexState &= READ_NOT_QUEUED
-    }
-
-    return data
-  }
-
-  unshift(data) {
-    const pending = [this.map !== null ? this.map(data) : data]
-    while (this.buffered > 0) pending.push(this.shift())
-
-    for (let i = 0; i < pending.length - 1; i++) {
-      const data = pending[i]
-      this.buffered += this.byteLength(data)
-      this.queue.push(data)
-    }
-
-    this.push(pending[pending.length - 1])
-  }
-
-  read() {
-    const stream = this.stream
-
-    if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
-      const data = this.shift()
-
-      if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-        stream._duplexState &= READ_PIPE_NOT_DRAINED
-      }
-
-      if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-        stream.emit('data', data)
-      }
-
-      return data
-    }
-
-    if (this.readAhead === false) {
-      stream._duplexState |= READ_READ_AHEAD
-      this.updateNextTick()
-    }
-
-    return null
-  }
-
-  drain() {
-    const stream = this.stream
-
-    while (
-      (stream._duplexState & READ_STATUS) === READ_QUEUED &&
-      (stream._duplexState & READ_FLOWING) !== 0
-    ) {
-      const data = this.shift()
-
-      if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-        stream._duplexState &= READ_PIPE_NOT_DRAINED
-      }
-
-      if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-        stream.emit('data', data)
-      }
-    }
-  }
-
-  update() {
-    const stream = this.stream
-
-    stream._duplexState |= READ_UPDATING
-
-    do {
-      this.drain()
-
-      while (
-        this.buffered < this.highWaterMark &&
-        (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD
-      ) {
-        stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH
-        stream._read(this.afterRead)
-        this.drain()
-      }
-
-      if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
-        stream._duplexState |= READ_EMITTED_READABLE
-        stream.emit('readable')
-      }
-
-      if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
-        this.updateNonPrimary()
-      }
-    } while (this.continueUpdate() === true)
-
-    stream._duplexState &= READ_NOT_UPDATING
-  }
-
-  updateNonPrimary() {
-    const stream = this.stream
-
-    if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
-      stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING
-      stream.emit('end')
-
-      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-        stream._duplexState |= DESTROYING
-      }
-
-      if (this.pipeTo !== null) {
-        this.pipeTo.end()
-      }
-    }
-
-    if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-      if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-        stream._duplexState |= ACTIVE
-        stream._destroy(afterDestroy.bind(this))
-      }
-      return
-    }
-
-    if ((stream._duplexState & IS_OPENING) === OPENING) {
-      stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING
-      stream._open(afterOpen.bind(this))
-    }
-  }
-
-  continueUpdate() {
-    if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false
-    this.stream._duplexState &= READ_NOT_NEXT_TICK
-    return true
-  }
-
-  updateCallback() {
-    if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
-      this.update()
-    } else {
-      this.updateNextTick()
-    }
-  }
-
-  updateNextTickIfOpen() {
-    if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return
-    this.stream._duplexState |= READ_NEXT_TICK
-    if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick)
-  }
-
-  updateNextTick() {
-    if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return
-    this.stream._duplexState |= READ_NEXT_TICK
-    if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick)
-  }
-}
-
-class TransformState {
-  constructor(stream) {
-    this.data = null
-    this.afterTransform = afterTransform.bind(stream)
-    this.afterFinal = null
-  }
-}
-
-class Pipeline {
-  constructor(src, dst, cb) {
-    this.from = src
-    this.to = dst
-    this.afterPipe = cb
-    this.error = null
-    this.pipeToFinished = false
-  }
-
-  finished() {
-    this.pipeToFinished = true
-  }
-
-  done(stream, err) {
-    if (err) this.error = err
-
-    if (stream === this.to) {
-      this.to = null
-
-      if (this.from !== null) {
-        if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
-          this.from.destroy(this.error || StreamError.PREMATURE_CLOSE('Writable stream closed'))
-        }
-        return
-      }
-    }
-
-    if (stream === this.from) {
-      this.from = null
-
-      if (this.to !== null) {
-        if ((stream._duplexState & READ_DONE) === 0) {
-          this.to.destroy(this.error || StreamError.PREMATURE_CLOSE('Readable stream closed'))
-        }
-        return
-      }
-    }
-
-    if (this.afterPipe !== null) this.afterPipe(this.error)
-    this.to = this.from = this.afterPipe = null
-  }
-}
-
-function afterDrain() {
-  this.stream._duplexState |= READ_PIPE_DRAINED
-  this.updateCallback()
-}
-
-function afterFinal(err) {
-  const stream = this.stream
-  if (err) stream.destroy(err)
-
-  if ((stream._duplexState & DESTROY_STATUS) === 0) {
-    stream._duplexState |= WRITE_DONE
-    stream.emit('finish')
-  }
-
-  if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-    stream._duplexState |= DESTROYING
-  }
-
-  stream._duplexState &= WRITE_NOT_FINISHING
-
-  // no need to wait the extra tick here, so we short circuit that
-  if ((stream._duplexState & WRITE_UPDATING) === 0) {
-    this.update()
-  } else {
-    this.updateNextTick()
-  }
-}
-
-function afterDestroy(err) {
-  const stream = this.stream
-
-  if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error
-  if (err) stream.emit('error', err)
-
-  stream._duplexState |= DESTROYED
-  stream.emit('close')
-
-  const rs = stream._readableState
-  const ws = stream._writableState
-
-  if (rs !== null && rs.pipeline !== null) {
-    rs.pipeline.done(stream, err)
-  }
-
-  if (ws !== null) {
-    while (ws.drains !== null && ws.drains.length > 0) {
-      ws.drains.shift().resolve(false)
-    }
-
-    if (ws.pipeline !== null) {
-      ws.pipeline.done(stream, err)
-    }
-  }
-}
-
-function afterWrite(err) {
-  const stream = this.stream
-
-  if (err) stream.destroy(err)
-  stream._duplexState &= WRITE_NOT_ACTIVE
-
-  if (this.drains !== null) tickDrains(this.drains)
-
-  if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
-    stream._duplexState &= WRITE_DRAINED
-
-    if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
-      stream.emit('drain')
-    }
-  }
-
-  this.updateCallback()
-}
-
-function afterRead(err) {
-  if (err) this.stream.destroy(err)
-  this.stream._duplexState &= READ_NOT_ACTIVE
-
-  if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
-    this.stream._duplexState &= READ_NO_READ_AHEAD
-  }
-
-  this.updateCallback()
-}
-
-function updateReadNT() {
-  if ((this.stream._duplexState & READ_UPDATING) === 0) {
-    this.stream._duplexState &= READ_NOT_NEXT_TICK
-    this.update()
-  }
-}
-
-function updateWriteNT() {
-  if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
-    this.stream._duplexState &= WRITE_NOT_NEXT_TICK
-    this.update()
-  }
-}
-
-function tickDrains(drains) {
-  for (let i = 0; i < drains.length; i++) {
-    // drains.writes are monotonic, so if one is 0 its always the first one
-    if (--drains[i].writes === 0) {
-      drains.shift().resolve(true)
-      i--
-    }
-  }
-}
-
-function afterOpen(err) {
-  const stream = this.stream
-
-  if (err) stream.destroy(err)
-
-  if ((stream._duplexState & DESTROYING) === 0) {
-    if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
-      stream._duplexState |= READ_PRIMARY
-    }
-
-    if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
-      stream._duplexState |= WRITE_PRIMARY
-    }
-
-    stream.emit('open')
-  }
-
-  stream._duplexState &= NOT_ACTIVE
-
-  if (stream._writableState !== null) {
-    stream._writableState.updateCallback()
-  }
-
-  if (stream._readableState !== null) {
-    stream._readableState.updateCallback()
-  }
-}
-
-function afterTransform(err, data) {
-  if (data !== undefined && data !== null) this.push(data)
-  this._writableState.afterWrite(err)
-}
-
-function newListener(name) {
-  if (this._readableState !== null) {
-    if (name === 'data') {
-      this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD
-      this._readableState.updateNextTick()
-    }
-    if (name === 'readable') {
-      this._duplexState |= READ_EMIT_READABLE
-      this._readableState.updateNextTick()
-    }
-  }
-
-  if (this._writableState !== null) {
-    if (name === 'drain') {
-      this._duplexState |= WRITE_EMIT_DRAIN
-      this._writableState.updateNextTick()
-    }
-  }
-}
-
-class Stream extends EventEmitter {
-  constructor(opts) {
-    super()
-
-    this._duplexState = 0
-    this._readableState = null
-    this._writableState = null
-
-    if (opts) {
-      if (opts.open) this._open = opts.open
-      if (opts.destroy) this._destroy = opts.destroy
-      if (opts.predestroy) this._predestroy = opts.predestroy
-      if (opts.signal) opts.signal.addEventListener('abort', abort.bind(this))
-    }
-
-    this.on('newListener', newListener)
-  }
-
-  _open(cb) {
-    cb(null)
-  }
-
-  _destroy(cb) {
-    cb(null)
-  }
-
-  _predestroy() {
-    // does nothing
-  }
-
-  get readable() {
-    return this._readableState !== null ? true : undefined
-  }
-
-  get writable() {
-    return this._writableState !== null ? true : undefined
-  }
-
-  get destroyed() {
-    return (this._duplexState & DESTROYED) !== 0
-  }
-
-  get destroying() {
-    return (this._duplexState & DESTROY_STATUS) !== 0
-  }
-
-  destroy(err) {
-    if ((this._duplexState & DESTROY_STATUS) === 0) {
-      if (!err) err = StreamError.STREAM_DESTROYED()
-      this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY
-
-      if (this._readableState !== null) {
-        this._readableState.highWaterMark = 0
-        this._readableState.error = err
-      }
-
-      if (this._writableState !== null) {
-        this._writableState.highWaterMark = 0
-        this._writableState.error = err
-      }
-
-      this._duplexState |= PREDESTROYING
-      this._predestroy()
-      this._duplexState &= NOT_PREDESTROYING
-
-      if (this._readableState !== null) {
-        this._readableState.updateNextTick()
-      }
-
-      if (this._writableState !== null) {
-        this._writableState.updateNextTick()
-      }
-    }
-  }
-}
-
-class Readable extends Stream {
-  constructor(opts) {
-    super(opts)
-
-    this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD
-    this._readableState = new ReadableState(this, opts)
-
-    if (opts) {
-      if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD
-      if (opts.read) this._read = opts.read
-      if (opts.eagerOpen) this._readableState.updateNextTick()
-      if (opts.encoding) this.setEncoding(opts.encoding)
-    }
-  }
-
-  static deferred(fn, opts) {
-    const out = new PassThrough(opts)
-
-    fn()
-      .then((src) => {
-        if (src === null) return out.end()
-        if (out.destroying) return
-        pipeline(src, out, noop)
-      })
-      .catch((err) => out.destroy(err))
-
-    return out
-  }
-
-  setEncoding(encoding) {
-    const dec = new TextDecoder(encoding)
-    const map = this._readableState.map || echo
-    this._readableState.map = mapOrSkip
-    return this
-
-    function mapOrSkip(data) {
-      const next = dec.push(data)
-      return next === '' && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next)
-    }
-  }
-
-  _read(cb) {
-    cb(null)
-  }
-
-  pipe(dest, cb) {
-    this._readableState.updateNextTick()
-    this._readableState.pipe(dest, cb)
-    return dest
-  }
-
-  read() {
-    this._readableState.updateNextTick()
-    return this._readableState.read()
-  }
-
-  push(data) {
-    this._readableState.updateNextTickIfOpen()
-    return this._readableState.push(data)
-  }
-
-  unshift(data) {
-    this._readableState.updateNextTickIfOpen()
-    return this._readableState.unshift(data)
-  }
-
-  resume() {
-    this._duplexState |= READ_RESUMED_READ_AHEAD
-    this._readableState.updateNextTick()
-    return this
-  }
-
-  pause() {
-    this._duplexState &=
-      this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED
-    return this
-  }
-
-  static _fromAsyncIterator(ite, opts) {
-    let destroy
-
-    const rs = new Readable({
-      ...opts,
-      read(cb) {
-        ite.next().then(push).then(cb.bind(null, null)).catch(cb)
-      },
-      predestroy() {
-        destroy = ite.return()
-      },
-      destroy(cb) {
-        if (!destroy) return cb(null)
-        destroy.then(cb.bind(null, null)).catch(cb)
-      }
-    })
-
-    return rs
-
-    function push(data) {
-      if (data.done) rs.push(null)
-      else rs.push(data.value)
-    }
-  }
-
-  static from(data, opts) {
-    if (isReadStreamx(data)) return data
-    if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts)
-    if (!Array.isArray(data)) data = data === undefined ? [] : [data]
-
-    let i = 0
-    return new Readable({
-      ...opts,
-      read(cb) {
-        this.push(i === data.length ? null : data[i++])
-        cb(null)
-      }
-    })
-  }
-
-  static isBackpressured(rs) {
-    return (
-      (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 ||
-      rs._readableState.buffered >= rs._readableState.highWaterMark
-    )
-  }
-
-  static isPaused(rs) {
-    return (rs._duplexState & READ_RESUMED) === 0
-  }
-
-  [asyncIterator]() {
-    const stream = this
-
-    let error = null
-    let promiseResolve = null
-    let promiseReject = null
-
-    this.on('error', (err) => {
-      error = err
-    })
-    this.on('readable', onreadable)
-    this.on('close', onclose)
-
-    return {
-      [asyncIterator]() {
-        return this
-      },
-      next() {
-        return new Promise(function (resolve, reject) {
-          promiseResolve = resolve
-          promiseReject = reject
-          const data = stream.read()
-          if (data !== null) ondata(data)
-          else if ((stream._duplexState & DESTROYED) !== 0) ondata(null)
-        })
-      },
-      return() {
-        return destroy(null)
-      },
-      throw(err) {
-        return destroy(err)
-      }
-    }
-
-    function onreadable() {
-      if (promiseResolve !== null) ondata(stream.read())
-    }
-
-    function onclose() {
-      if (promiseResolve !== null) ondata(null)
-    }
-
-    function ondata(data) {
-      if (promiseReject === null) return
-      if (error) {
-        promiseReject(error)
-      } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
-        promiseReject(StreamError.STREAM_DESTROYED())
-      } else {
-        promiseResolve({ value: data, done: data === null })
-      }
-      promiseReject = promiseResolve = null
-    }
-
-    function destroy(err) {
-      stream.destroy(err)
-      return new Promise((resolve, reject) => {
-        if (stream._duplexState & DESTROYED) return resolve({ value: undefined, done: true })
-        stream.once('close', function () {
-          if (err) reject(err)
-          else resolve({ value: undefined, done: true })
-        })
-      })
-    }
-  }
-}
-
-class Writable extends Stream {
-  constructor(opts) {
-    super(opts)
-
-    this._duplexState |= OPENING | READ_DONE
-    this._writableState = new WritableState(this, opts)
-
-    if (opts) {
-      if (opts.writev) this._writev = opts.writev
-      if (opts.write) this._write = opts.write
-      if (opts.final) this._final = opts.final
-      if (opts.eagerOpen) this._writableState.updateNextTick()
-    }
-  }
-
-  cork() {
-    this._duplexState |= WRITE_CORKED
-  }
-
-  uncork() {
-    this._duplexState &= WRITE_NOT_CORKED
-    this._writableState.updateNextTick()
-  }
-
-  _writev(batch, cb) {
-    cb(null)
-  }
-
-  _write(data, cb) {
-    this._writableState.autoBatch(data, cb)
-  }
-
-  _final(cb) {
-    cb(null)
-  }
-
-  static isBackpressured(ws) {
-    return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0
-  }
-
-  static drained(ws) {
-    if (ws.destroyed) return Promise.resolve(false)
-
-    const state = ws._writableState
-    const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length
-    const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0)
-    if (writes === 0) return Promise.resolve(true)
-
-    if (state.drains === null) state.drains = []
-    return new Promise((resolve) => {
-      state.drains.push({ writes, resolve })
-    })
-  }
-
-  write(data) {
-    this._writableState.updateNextTick()
-    return this._writableState.push(data)
-  }
-
-  end(data) {
-    this._writableState.updateNextTick()
-    this._writableState.end(data)
-    return this
-  }
-}
-
-class Duplex extends Readable {
-  // and Writable
-  constructor(opts) {
-    super(opts)
-
-    this._duplexState = OPENING | (this._duplexState & READ_READ_AHEAD)
-    this._writableState = new WritableState(this, opts)
-
-    if (opts) {
-      if (opts.writev) this._writev = opts.writev
-      if (opts.write) this._write = opts.write
-      if (opts.final) this._final = opts.final
-    }
-  }
-
-  cork() {
-    this._duplexState |= WRITE_CORKED
-  }
-
-  uncork() {
-    this._duplexState &= WRITE_NOT_CORKED
-    this._writableState.updateNextTick()
-  }
-
-  _writev(batch, cb) {
-    cb(null)
-  }
-
-  _write(data, cb) {
-    this._writableState.autoBatch(data, cb)
-  }
-
-  _final(cb) {
-    cb(null)
-  }
-
-  write(data) {
-    this._writableState.updateNextTick()
-    return this._writableState.push(data)
-  }
-
-  end(data) {
-    this._writableState.updateNextTick()
-    this._writableState.end(data)
-    return this
-  }
-}
-
-class Transform extends Duplex {
-  constructor(opts) {
-    super(opts)
-    this._transformState = new TransformState(this)
-
-    if (opts) {
-      if (opts.transform) this._transform = opts.transform
-      if (opts.flush) this._flush = opts.flush
-    }
-  }
-
-  _write(data, cb) {
-    if (this._readableState.buffered >= this._readableState.highWaterMark) {
-      this._transformState.data = data
-    } else {
-      this._transform(data, this._transformState.afterTransform)
-    }
-  }
-
-  _read(cb) {
-    if (this._transformState.data !== null) {
-      const data = this._transformState.data
-      this._transformState.data = null
-      cb(null)
-      this._transform(data, this._transformState.afterTransform)
-    } else {
-      cb(null)
-    }
-  }
-
-  destroy(err) {
-    super.destroy(err)
-    if (this._transformState.data !== null) {
-      this._transformState.data = null
-      this._transformState.afterTransform()
-    }
-  }
-
-  _transform(data, cb) {
-    cb(null, data)
-  }
-
-  _flush(cb) {
-    cb(null)
-  }
-
-  _final(cb) {
-    this._transformState.afterFinal = cb
-    this._flush(transformAfterFlush.bind(this))
-  }
-}
-
-class PassThrough extends Transform {}
-
-function transformAfterFlush(err, data) {
-  const cb = this._transformState.afterFinal
-  if (err) return cb(err)
-
-  if (data !== null && data !== undefined) this.push(data)
-  this.push(null)
-  cb(null)
-}
-
-function pipelinePromise(...streams) {
-  return new Promise((resolve, reject) => {
-    return pipeline(...streams, (err) => {
-      if (err) return reject(err)
-      resolve()
-    })
-  })
-}
-
-function pipeline(stream, ...streams) {
-  const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams]
-  const done = all.length && typeof all[all.length - 1] === 'function' ? all.pop() : null
-
-  if (all.length < 2) throw StreamError.BAD_ARGUMENT('Pipeline requires at least 2 streams')
-
-  let src = all[0]
-  let dest = null
-  let error = null
-
-  for (let i = 1; i < all.length; i++) {
-    dest = all[i]
-
-    if (isStreamx(src)) {
-      src.pipe(dest, onerror)
-    } else {
-      errorHandle(src, true, i > 1, onerror)
-      src.pipe(dest)
-    }
-
-    src = dest
-  }
-
-  if (done) {
-    let fin = false
-
-    const autoDestroy =
-      isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy)
-
-    dest.on('error', (err) => {
-      if (error === null) error = err
-    })
-
-    dest.on('finish', () => {
-      fin = true
-      if (!autoDestroy) done(error)
-    })
-
-    if (autoDestroy) {
-      dest.on('close', () => done(error || (fin ? null : StreamError.PREMATURE_CLOSE())))
-    }
-  }
-
-  return dest
-
-  function errorHandle(s, rd, wr, onerror) {
-    s.on('error', onerror)
-    s.on('close', onclose)
-
-    function onclose() {
-      if (rd && s._readableState && !s._readableState.ended) {
-        return onerror(StreamError.PREMATURE_CLOSE())
-      }
-      if (wr && s._writableState && !s._writableState.ended) {
-        return onerror(StreamError.PREMATURE_CLOSE())
-      }
-    }
-  }
-
-  function onerror(err) {
-    if (!err || error) return
-    error = err
-
-    for (const s of all) {
-      s.destroy(err)
-    }
-  }
-}
-
-function echo(s) {
-  return s
-}
-
-function isStream(stream) {
-  return !!stream._readableState || !!stream._writableState
-}
-
-function isStreamx(stream) {
-  return typeof stream._duplexState === 'number' && isStream(stream)
-}
-
-function isEnding(stream) {
-  return !!stream._readableState && stream._readableState.ending
-}
-
-function isEnded(stream) {
-  return !!stream._readableState && stream._readableState.ended
-}
-
-function isFinishing(stream) {
-  return !!stream._writableState && stream._writableState.ending
-}
-
-function isFinished(stream) {
-  return !!stream._writableState && stream._writableState.ended
-}
-
-function getStreamError(stream, opts = {}) {
-  const err =
-    (stream._readableState && stream._readableState.error) ||
-    (stream._writableState && stream._writableState.error)
-
-  // avoid implicit errors by default
-  return !opts.all && StreamError.isStreamDestroyed(err) ? null : err
-}
-
-function isReadStreamx(stream) {
-  return isStreamx(stream) && stream.readable
-}
-
-function isDisturbed(stream) {
-  return (
-    (stream._duplexState & OPENING) !== OPENING ||
-    (stream._duplexState & DESTROYING) === DESTROYING ||
-    (stream._duplexState & ACTIVE_OR_TICKING) !== 0
-  )
-}
-
-function isTypedArray(data) {
-  return typeof data === 'object' && data !== null && typeof data.byteLength === 'number'
-}
-
-function defaultByteLength(data) {
-  return isTypedArray(data) ? data.byteLength : 1024
-}
-
-function noop() {}
-
-function abort() {
-  this.destroy(StreamError.ABORTED())
-}
-
-function isWritev(s) {
-  return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev
-}
-
-module.exports = {
-  pipeline,
-  pipelinePromise,
-  isStream,
-  isStreamx,
-  isEnding,
-  isEnded,
-  isFinishing,
-  isFinished,
-  isDisturbed,
-  getStreamError,
-  Stream,
-  Writable,
-  Readable,
-  Duplex,
-  Transform,
-  // Export PassThrough for compatibility with Node.js core's stream module
-  PassThrough
-}
-
-
-/***/ }),
-
-/***/ 5657:
-/***/ ((module) => {
-
-module.exports = class StreamError extends Error {
-  constructor(msg, code, fn = StreamError) {
-    super(msg)
-
-    this.code = code
-
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, fn)
-    }
-  }
-
-  static isStreamDestroyed(err) {
-    return err && err.code === 'STREAM_DESTROYED'
-  }
-
-  static isPrematureClose(err) {
-    return err && err.code === 'PREMATURE_CLOSE'
-  }
-
-  static isAborted(err) {
-    return err && err.code === 'ABORTED'
-  }
-
-  static isBadArgument(err) {
-    return err && err.code === 'BAD_ARGUMENT'
-  }
-
-  get name() {
-    return 'StreamError'
-  }
-
-  static STREAM_DESTROYED() {
-    return new StreamError('Stream was destroyed', 'STREAM_DESTROYED', StreamError.STREAM_DESTROYED)
-  }
-
-  static PREMATURE_CLOSE(msg = 'Premature close') {
-    return new StreamError(msg, 'PREMATURE_CLOSE', StreamError.PREMATURE_CLOSE)
-  }
-
-  static ABORTED() {
-    return new StreamError('Stream aborted', 'ABORTED', StreamError.ABORTED)
-  }
-
-  static BAD_ARGUMENT(msg = 'Bad argument') {
-    return new StreamError(msg, 'BAD_ARGUMENT', StreamError.BAD_ARGUMENT)
-  }
-}
-
-
-/***/ }),
-
 /***/ 634:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -74669,1373 +72985,6 @@ Pack.prototype._read = function (n) {
 }
 
 module.exports = Pack
-
-
-/***/ }),
-
-/***/ 775:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const constants = { // just for envs without fs
-  S_IFMT: 61440,
-  S_IFDIR: 16384,
-  S_IFCHR: 8192,
-  S_IFBLK: 24576,
-  S_IFIFO: 4096,
-  S_IFLNK: 40960
-}
-
-try {
-  module.exports = (__nccwpck_require__(9896).constants) || constants
-} catch {
-  module.exports = constants
-}
-
-
-/***/ }),
-
-/***/ 5763:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const { Writable, Readable, getStreamError } = __nccwpck_require__(6204)
-const FIFO = __nccwpck_require__(3867)
-const b4a = __nccwpck_require__(3057)
-const headers = __nccwpck_require__(8428)
-
-const EMPTY = b4a.alloc(0)
-const MAX_HEADER_SIZE = 4 * 1024 * 1024 // arbitrary big number
-
-class BufferList {
-  constructor () {
-    this.buffered = 0
-    this.shifted = 0
-    this.queue = new FIFO()
-
-    this._offset = 0
-  }
-
-  push (buffer) {
-    this.buffered += buffer.byteLength
-    this.queue.push(buffer)
-  }
-
-  shiftFirst (size) {
-    return this.buffered === 0 ? null : this._next(size)
-  }
-
-  shift (size) {
-    if (size > this.buffered) return null
-    if (size === 0) return EMPTY
-
-    let chunk = this._next(size)
-
-    if (size === chunk.byteLength) return chunk // likely case
-
-    const chunks = [chunk]
-
-    while ((size -= chunk.byteLength) > 0) {
-      chunk = this._next(size)
-      chunks.push(chunk)
-    }
-
-    return b4a.concat(chunks)
-  }
-
-  _next (size) {
-    const buf = this.queue.peek()
-    const rem = buf.byteLength - this._offset
-
-    if (size >= rem) {
-      const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf
-      this.queue.shift()
-      this._offset = 0
-      this.buffered -= rem
-      this.shifted += rem
-      return sub
-    }
-
-    this.buffered -= size
-    this.shifted += size
-
-    return buf.subarray(this._offset, (this._offset += size))
-  }
-}
-
-class Source extends Readable {
-  constructor (self, header, offset) {
-    super()
-
-    this.header = header
-    this.offset = offset
-
-    this._parent = self
-  }
-
-  _read (cb) {
-    if (this.header.size === 0) {
-      this.push(null)
-    }
-    if (this._parent._stream === this) {
-      this._parent._update()
-    }
-    cb(null)
-  }
-
-  _predestroy () {
-    this._parent.destroy(getStreamError(this))
-  }
-
-  _detach () {
-    if (this._parent._stream === this) {
-      this._parent._stream = null
-      this._parent._missing = overflow(this.header.size)
-      this._parent._update()
-    }
-  }
-
-  _destroy (cb) {
-    this._detach()
-    cb(null)
-  }
-}
-
-class Extract extends Writable {
-  constructor (opts) {
-    super(opts)
-
-    if (!opts) opts = {}
-
-    this._buffer = new BufferList()
-    this._offset = 0
-    this._header = null
-    this._stream = null
-    this._missing = 0
-    this._longHeader = false
-    this._callback = noop
-    this._locked = false
-    this._finished = false
-    this._pax = null
-    this._paxGlobal = null
-    this._gnuLongPath = null
-    this._gnuLongLinkPath = null
-    this._filenameEncoding = opts.filenameEncoding || 'utf-8'
-    this._allowUnknownFormat = !!opts.allowUnknownFormat
-    this._unlockBound = this._unlock.bind(this)
-  }
-
-  _unlock (err) {
-    this._locked = false
-
-    if (err) {
-      this.destroy(err)
-      this._continueWrite(err)
-      return
-    }
-
-    this._update()
-  }
-
-  _consumeHeader () {
-    if (this._locked) return false
-
-    this._offset = this._buffer.shifted
-
-    try {
-      this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat)
-    } catch (err) {
-      this._continueWrite(err)
-      return false
-    }
-
-    if (!this._header) return true
-
-    this._header.byteOffset = this._buffer.shifted
-
-    switch (this._header.type) {
-      case 'gnu-long-path':
-      case 'gnu-long-link-path':
-      case 'pax-global-header':
-      case 'pax-header':
-        this._longHeader = true
-        this._missing = this._header.size
-        if (this._missing > MAX_HEADER_SIZE) {
-          this._continueWrite(new Error('Header exceeds max size'))
-          return false
-        }
-        return true
-    }
-
-    this._locked = true
-    this._applyLongHeaders()
-
-    if (!(this._header.size >= 0)) {
-      this._continueWrite(new Error('Invalid header'))
-      return false
-    }
-
-    if (this._header.size === 0 || this._header.type === 'directory') {
-      this.emit('entry', this._header, this._createStream(), this._unlockBound)
-      return true
-    }
-
-    this._stream = this._createStream()
-    this._missing = this._header.size
-
-    this.emit('entry', this._header, this._stream, this._unlockBound)
-    return true
-  }
-
-  _applyLongHeaders () {
-    if (this._gnuLongPath) {
-      this._header.name = this._gnuLongPath
-      this._gnuLongPath = null
-    }
-
-    if (this._gnuLongLinkPath) {
-      this._header.linkname = this._gnuLongLinkPath
-      this._gnuLongLinkPath = null
-    }
-
-    if (this._pax) {
-      if (this._pax.path) this._header.name = this._pax.path
-      if (this._pax.linkpath) this._header.linkname = this._pax.linkpath
-      if (this._pax.size) this._header.size = parseInt(this._pax.size, 10)
-      this._header.pax = this._pax
-      this._pax = null
-    }
-  }
-
-  _decodeLongHeader (buf) {
-    switch (this._header.type) {
-      case 'gnu-long-path':
-        this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding)
-        break
-      case 'gnu-long-link-path':
-        this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding)
-        break
-      case 'pax-global-header':
-        this._paxGlobal = headers.decodePax(buf)
-        break
-      case 'pax-header':
-        this._pax = this._paxGlobal === null
-          ? headers.decodePax(buf)
-          : Object.assign({}, this._paxGlobal, headers.decodePax(buf))
-        break
-    }
-  }
-
-  _consumeLongHeader () {
-    this._longHeader = false
-    this._missing = overflow(this._header.size)
-
-    const buf = this._buffer.shift(this._header.size)
-
-    try {
-      this._decodeLongHeader(buf)
-    } catch (err) {
-      this._continueWrite(err)
-      return false
-    }
-
-    return true
-  }
-
-  _consumeStream () {
-    const buf = this._buffer.shiftFirst(this._missing)
-    if (buf === null) return false
-
-    this._missing -= buf.byteLength
-    const drained = this._stream.push(buf)
-
-    if (this._missing === 0) {
-      this._stream.push(null)
-      if (drained) this._stream._detach()
-      return drained && this._locked === false
-    }
-
-    return drained
-  }
-
-  _createStream () {
-    return new Source(this, this._header, this._offset)
-  }
-
-  _update () {
-    while (this._buffer.buffered > 0 && !this.destroying) {
-      if (this._missing > 0) {
-        if (this._stream !== null) {
-          if (this._consumeStream() === false) return
-          continue
-        }
-
-        if (this._longHeader === true) {
-          if (this._missing > this._buffer.buffered) break
-          if (this._consumeLongHeader() === false) return false
-          continue
-        }
-
-        const ignore = this._buffer.shiftFirst(this._missing)
-        if (ignore !== null) this._missing -= ignore.byteLength
-        continue
-      }
-
-      if (this._buffer.buffered < 512) break
-      if (this._stream !== null || this._consumeHeader() === false) return
-    }
-
-    this._continueWrite(null)
-  }
-
-  _continueWrite (err) {
-    const cb = this._callback
-    this._callback = noop
-    cb(err)
-  }
-
-  _write (data, cb) {
-    this._callback = cb
-    this._buffer.push(data)
-    this._update()
-  }
-
-  _final (cb) {
-    this._finished = this._missing === 0 && this._buffer.buffered === 0
-    cb(this._finished ? null : new Error('Unexpected end of data'))
-  }
-
-  _predestroy () {
-    this._continueWrite(null)
-  }
-
-  _destroy (cb) {
-    if (this._stream) this._stream.destroy(getStreamError(this))
-    cb(null)
-  }
-
-  [Symbol.asyncIterator] () {
-    let error = null
-
-    let promiseResolve = null
-    let promiseReject = null
-
-    let entryStream = null
-    let entryCallback = null
-
-    const extract = this
-
-    this.on('entry', onentry)
-    this.on('error', (err) => { error = err })
-    this.on('close', onclose)
-
-    return {
-      [Symbol.asyncIterator] () {
-        return this
-      },
-      next () {
-        return new Promise(onnext)
-      },
-      return () {
-        return destroy(null)
-      },
-      throw (err) {
-        return destroy(err)
-      }
-    }
-
-    function consumeCallback (err) {
-      if (!entryCallback) return
-      const cb = entryCallback
-      entryCallback = null
-      cb(err)
-    }
-
-    function onnext (resolve, reject) {
-      if (error) {
-        return reject(error)
-      }
-
-      if (entryStream) {
-        resolve({ value: entryStream, done: false })
-        entryStream = null
-        return
-      }
-
-      promiseResolve = resolve
-      promiseReject = reject
-
-      consumeCallback(null)
-
-      if (extract._finished && promiseResolve) {
-        promiseResolve({ value: undefined, done: true })
-        promiseResolve = promiseReject = null
-      }
-    }
-
-    function onentry (header, stream, callback) {
-      entryCallback = callback
-      stream.on('error', noop) // no way around this due to tick sillyness
-
-      if (promiseResolve) {
-        promiseResolve({ value: stream, done: false })
-        promiseResolve = promiseReject = null
-      } else {
-        entryStream = stream
-      }
-    }
-
-    function onclose () {
-      consumeCallback(error)
-      if (!promiseResolve) return
-      if (error) promiseReject(error)
-      else promiseResolve({ value: undefined, done: true })
-      promiseResolve = promiseReject = null
-    }
-
-    function destroy (err) {
-      extract.destroy(err)
-      consumeCallback(err)
-      return new Promise((resolve, reject) => {
-        if (extract.destroyed) return resolve({ value: undefined, done: true })
-        extract.once('close', function () {
-          if (err) reject(err)
-          else resolve({ value: undefined, done: true })
-        })
-      })
-    }
-  }
-}
-
-module.exports = function extract (opts) {
-  return new Extract(opts)
-}
-
-function noop () {}
-
-function overflow (size) {
-  size &= 511
-  return size && 512 - size
-}
-
-
-/***/ }),
-
-/***/ 8428:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-const b4a = __nccwpck_require__(3057)
-
-const ZEROS = '0000000000000000000'
-const SEVENS = '7777777777777777777'
-const ZERO_OFFSET = '0'.charCodeAt(0)
-const USTAR_MAGIC = b4a.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x00]) // ustar\x00
-const USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET])
-const GNU_MAGIC = b4a.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x20]) // ustar\x20
-const GNU_VER = b4a.from([0x20, 0x00])
-const MASK = 0o7777
-const MAGIC_OFFSET = 257
-const VERSION_OFFSET = 263
-
-exports.decodeLongPath = function decodeLongPath (buf, encoding) {
-  return decodeStr(buf, 0, buf.length, encoding)
-}
-
-exports.encodePax = function encodePax (opts) { // TODO: encode more stuff in pax
-  let result = ''
-  if (opts.name) result += addLength(' path=' + opts.name + '\n')
-  if (opts.linkname) result += addLength(' linkpath=' + opts.linkname + '\n')
-  const pax = opts.pax
-  if (pax) {
-    for (const key in pax) {
-      result += addLength(' ' + key + '=' + pax[key] + '\n')
-    }
-  }
-  return b4a.from(result)
-}
-
-exports.decodePax = function decodePax (buf) {
-  const result = {}
-
-  while (buf.length) {
-    let i = 0
-    while (i < buf.length && buf[i] !== 32) i++
-    const len = parseInt(b4a.toString(buf.subarray(0, i)), 10)
-    if (!len) return result
-
-    const b = b4a.toString(buf.subarray(i + 1, len - 1))
-    const keyIndex = b.indexOf('=')
-    if (keyIndex === -1) return result
-    result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1)
-
-    buf = buf.subarray(len)
-  }
-
-  return result
-}
-
-exports.encode = function encode (opts) {
-  const buf = b4a.alloc(512)
-  let name = opts.name
-  let prefix = ''
-
-  if (opts.typeflag === 5 && name[name.length - 1] !== '/') name += '/'
-  if (b4a.byteLength(name) !== name.length) return null // utf-8
-
-  while (b4a.byteLength(name) > 100) {
-    const i = name.indexOf('/')
-    if (i === -1) return null
-    prefix += prefix ? '/' + name.slice(0, i) : name.slice(0, i)
-    name = name.slice(i + 1)
-  }
-
-  if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null
-  if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null
-
-  b4a.write(buf, name)
-  b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100)
-  b4a.write(buf, encodeOct(opts.uid, 6), 108)
-  b4a.write(buf, encodeOct(opts.gid, 6), 116)
-  encodeSize(opts.size, buf, 124)
-  b4a.write(buf, encodeOct((opts.mtime.getTime() / 1000) | 0, 11), 136)
-
-  buf[156] = ZERO_OFFSET + toTypeflag(opts.type)
-
-  if (opts.linkname) b4a.write(buf, opts.linkname, 157)
-
-  b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET)
-  b4a.copy(USTAR_VER, buf, VERSION_OFFSET)
-  if (opts.uname) b4a.write(buf, opts.uname, 265)
-  if (opts.gname) b4a.write(buf, opts.gname, 297)
-  b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329)
-  b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337)
-
-  if (prefix) b4a.write(buf, prefix, 345)
-
-  b4a.write(buf, encodeOct(cksum(buf), 6), 148)
-
-  return buf
-}
-
-exports.decode = function decode (buf, filenameEncoding, allowUnknownFormat) {
-  let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET
-
-  let name = decodeStr(buf, 0, 100, filenameEncoding)
-  const mode = decodeOct(buf, 100, 8)
-  const uid = decodeOct(buf, 108, 8)
-  const gid = decodeOct(buf, 116, 8)
-  const size = decodeOct(buf, 124, 12)
-  const mtime = decodeOct(buf, 136, 12)
-  const type = toType(typeflag)
-  const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding)
-  const uname = decodeStr(buf, 265, 32)
-  const gname = decodeStr(buf, 297, 32)
-  const devmajor = decodeOct(buf, 329, 8)
-  const devminor = decodeOct(buf, 337, 8)
-
-  const c = cksum(buf)
-
-  // checksum is still initial value if header was null.
-  if (c === 8 * 32) return null
-
-  // valid checksum
-  if (c !== decodeOct(buf, 148, 8)) throw new Error('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?')
-
-  if (isUSTAR(buf)) {
-    // ustar (posix) format.
-    // prepend prefix, if present.
-    if (buf[345]) name = decodeStr(buf, 345, 155, filenameEncoding) + '/' + name
-  } else if (isGNU(buf)) {
-    // 'gnu'/'oldgnu' format. Similar to ustar, but has support for incremental and
-    // multi-volume tarballs.
-  } else {
-    if (!allowUnknownFormat) {
-      throw new Error('Invalid tar header: unknown format.')
-    }
-  }
-
-  // to support old tar versions that use trailing / to indicate dirs
-  if (typeflag === 0 && name && name[name.length - 1] === '/') typeflag = 5
-
-  return {
-    name,
-    mode,
-    uid,
-    gid,
-    size,
-    byteOffset: 0,
-    mtime: new Date(1000 * mtime),
-    type,
-    linkname,
-    uname,
-    gname,
-    devmajor,
-    devminor,
-    pax: null
-  }
-}
-
-function isUSTAR (buf) {
-  return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6))
-}
-
-function isGNU (buf) {
-  return b4a.equals(GNU_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) &&
-    b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2))
-}
-
-function clamp (index, len, defaultValue) {
-  if (typeof index !== 'number') return defaultValue
-  index = ~~index // Coerce to integer.
-  if (index >= len) return len
-  if (index >= 0) return index
-  index += len
-  if (index >= 0) return index
-  return 0
-}
-
-function toType (flag) {
-  switch (flag) {
-    case 0:
-      return 'file'
-    case 1:
-      return 'link'
-    case 2:
-      return 'symlink'
-    case 3:
-      return 'character-device'
-    case 4:
-      return 'block-device'
-    case 5:
-      return 'directory'
-    case 6:
-      return 'fifo'
-    case 7:
-      return 'contiguous-file'
-    case 72:
-      return 'pax-header'
-    case 55:
-      return 'pax-global-header'
-    case 27:
-      return 'gnu-long-link-path'
-    case 28:
-    case 30:
-      return 'gnu-long-path'
-  }
-
-  return null
-}
-
-function toTypeflag (flag) {
-  switch (flag) {
-    case 'file':
-      return 0
-    case 'link':
-      return 1
-    case 'symlink':
-      return 2
-    case 'character-device':
-      return 3
-    case 'block-device':
-      return 4
-    case 'directory':
-      return 5
-    case 'fifo':
-      return 6
-    case 'contiguous-file':
-      return 7
-    case 'pax-header':
-      return 72
-  }
-
-  return 0
-}
-
-function indexOf (block, num, offset, end) {
-  for (; offset < end; offset++) {
-    if (block[offset] === num) return offset
-  }
-  return end
-}
-
-function cksum (block) {
-  let sum = 8 * 32
-  for (let i = 0; i < 148; i++) sum += block[i]
-  for (let j = 156; j < 512; j++) sum += block[j]
-  return sum
-}
-
-function encodeOct (val, n) {
-  val = val.toString(8)
-  if (val.length > n) return SEVENS.slice(0, n) + ' '
-  return ZEROS.slice(0, n - val.length) + val + ' '
-}
-
-function encodeSizeBin (num, buf, off) {
-  buf[off] = 0x80
-  for (let i = 11; i > 0; i--) {
-    buf[off + i] = num & 0xff
-    num = Math.floor(num / 0x100)
-  }
-}
-
-function encodeSize (num, buf, off) {
-  if (num.toString(8).length > 11) {
-    encodeSizeBin(num, buf, off)
-  } else {
-    b4a.write(buf, encodeOct(num, 11), off)
-  }
-}
-
-/* Copied from the node-tar repo and modified to meet
- * tar-stream coding standard.
- *
- * Source: https://github.com/npm/node-tar/blob/51b6627a1f357d2eb433e7378e5f05e83b7aa6cd/lib/header.js#L349
- */
-function parse256 (buf) {
-  // first byte MUST be either 80 or FF
-  // 80 for positive, FF for 2's comp
-  let positive
-  if (buf[0] === 0x80) positive = true
-  else if (buf[0] === 0xFF) positive = false
-  else return null
-
-  // build up a base-256 tuple from the least sig to the highest
-  const tuple = []
-  let i
-  for (i = buf.length - 1; i > 0; i--) {
-    const byte = buf[i]
-    if (positive) tuple.push(byte)
-    else tuple.push(0xFF - byte)
-  }
-
-  let sum = 0
-  const l = tuple.length
-  for (i = 0; i < l; i++) {
-    sum += tuple[i] * Math.pow(256, i)
-  }
-
-  return positive ? sum : -1 * sum
-}
-
-function decodeOct (val, offset, length) {
-  val = val.subarray(offset, offset + length)
-  offset = 0
-
-  // If prefixed with 0x80 then parse as a base-256 integer
-  if (val[offset] & 0x80) {
-    return parse256(val)
-  } else {
-    // Older versions of tar can prefix with spaces
-    while (offset < val.length && val[offset] === 32) offset++
-    const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length)
-    while (offset < end && val[offset] === 0) offset++
-    if (end === offset) return 0
-    return parseInt(b4a.toString(val.subarray(offset, end)), 8)
-  }
-}
-
-function decodeStr (val, offset, length, encoding) {
-  return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding)
-}
-
-function addLength (str) {
-  const len = b4a.byteLength(str)
-  let digits = Math.floor(Math.log(len) / Math.log(10)) + 1
-  if (len + digits >= Math.pow(10, digits)) digits++
-
-  return (len + digits) + str
-}
-
-
-/***/ }),
-
-/***/ 6118:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-exports.extract = __nccwpck_require__(5763)
-exports.pack = __nccwpck_require__(861)
-
-
-/***/ }),
-
-/***/ 861:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const { Readable, Writable, getStreamError } = __nccwpck_require__(6204)
-const b4a = __nccwpck_require__(3057)
-
-const constants = __nccwpck_require__(775)
-const headers = __nccwpck_require__(8428)
-
-const DMODE = 0o755
-const FMODE = 0o644
-
-const END_OF_TAR = b4a.alloc(1024)
-
-class Sink extends Writable {
-  constructor (pack, header, callback) {
-    super({ mapWritable, eagerOpen: true })
-
-    this.written = 0
-    this.header = header
-
-    this._callback = callback
-    this._linkname = null
-    this._isLinkname = header.type === 'symlink' && !header.linkname
-    this._isVoid = header.type !== 'file' && header.type !== 'contiguous-file'
-    this._finished = false
-    this._pack = pack
-    this._openCallback = null
-
-    if (this._pack._stream === null) this._pack._stream = this
-    else this._pack._pending.push(this)
-  }
-
-  _open (cb) {
-    this._openCallback = cb
-    if (this._pack._stream === this) this._continueOpen()
-  }
-
-  _continuePack (err) {
-    if (this._callback === null) return
-
-    const callback = this._callback
-    this._callback = null
-
-    callback(err)
-  }
-
-  _continueOpen () {
-    if (this._pack._stream === null) this._pack._stream = this
-
-    const cb = this._openCallback
-    this._openCallback = null
-    if (cb === null) return
-
-    if (this._pack.destroying) return cb(new Error('pack stream destroyed'))
-    if (this._pack._finalized) return cb(new Error('pack stream is already finalized'))
-
-    this._pack._stream = this
-
-    if (!this._isLinkname) {
-      this._pack._encode(this.header)
-    }
-
-    if (this._isVoid) {
-      this._finish()
-      this._continuePack(null)
-    }
-
-    cb(null)
-  }
-
-  _write (data, cb) {
-    if (this._isLinkname) {
-      this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data
-      return cb(null)
-    }
-
-    if (this._isVoid) {
-      if (data.byteLength > 0) {
-        return cb(new Error('No body allowed for this entry'))
-      }
-      return cb()
-    }
-
-    this.written += data.byteLength
-    if (this._pack.push(data)) return cb()
-    this._pack._drain = cb
-  }
-
-  _finish () {
-    if (this._finished) return
-    this._finished = true
-
-    if (this._isLinkname) {
-      this.header.linkname = this._linkname ? b4a.toString(this._linkname, 'utf-8') : ''
-      this._pack._encode(this.header)
-    }
-
-    overflow(this._pack, this.header.size)
-
-    this._pack._done(this)
-  }
-
-  _final (cb) {
-    if (this.written !== this.header.size) { // corrupting tar
-      return cb(new Error('Size mismatch'))
-    }
-
-    this._finish()
-    cb(null)
-  }
-
-  _getError () {
-    return getStreamError(this) || new Error('tar entry destroyed')
-  }
-
-  _predestroy () {
-    this._pack.destroy(this._getError())
-  }
-
-  _destroy (cb) {
-    this._pack._done(this)
-
-    this._continuePack(this._finished ? null : this._getError())
-
-    cb()
-  }
-}
-
-class Pack extends Readable {
-  constructor (opts) {
-    super(opts)
-    this._drain = noop
-    this._finalized = false
-    this._finalizing = false
-    this._pending = []
-    this._stream = null
-  }
-
-  entry (header, buffer, callback) {
-    if (this._finalized || this.destroying) throw new Error('already finalized or destroyed')
-
-    if (typeof buffer === 'function') {
-      callback = buffer
-      buffer = null
-    }
-
-    if (!callback) callback = noop
-
-    if (!header.size || header.type === 'symlink') header.size = 0
-    if (!header.type) header.type = modeToType(header.mode)
-    if (!header.mode) header.mode = header.type === 'directory' ? DMODE : FMODE
-    if (!header.uid) header.uid = 0
-    if (!header.gid) header.gid = 0
-    if (!header.mtime) header.mtime = new Date()
-
-    if (typeof buffer === 'string') buffer = b4a.from(buffer)
-
-    const sink = new Sink(this, header, callback)
-
-    if (b4a.isBuffer(buffer)) {
-      header.size = buffer.byteLength
-      sink.write(buffer)
-      sink.end()
-      return sink
-    }
-
-    if (sink._isVoid) {
-      return sink
-    }
-
-    return sink
-  }
-
-  finalize () {
-    if (this._stream || this._pending.length > 0) {
-      this._finalizing = true
-      return
-    }
-
-    if (this._finalized) return
-    this._finalized = true
-
-    this.push(END_OF_TAR)
-    this.push(null)
-  }
-
-  _done (stream) {
-    if (stream !== this._stream) return
-
-    this._stream = null
-
-    if (this._finalizing) this.finalize()
-    if (this._pending.length) this._pending.shift()._continueOpen()
-  }
-
-  _encode (header) {
-    if (!header.pax) {
-      const buf = headers.encode(header)
-      if (buf) {
-        this.push(buf)
-        return
-      }
-    }
-    this._encodePax(header)
-  }
-
-  _encodePax (header) {
-    const paxHeader = headers.encodePax({
-      name: header.name,
-      linkname: header.linkname,
-      pax: header.pax
-    })
-
-    const newHeader = {
-      name: 'PaxHeader',
-      mode: header.mode,
-      uid: header.uid,
-      gid: header.gid,
-      size: paxHeader.byteLength,
-      mtime: header.mtime,
-      type: 'pax-header',
-      linkname: header.linkname && 'PaxHeader',
-      uname: header.uname,
-      gname: header.gname,
-      devmajor: header.devmajor,
-      devminor: header.devminor
-    }
-
-    this.push(headers.encode(newHeader))
-    this.push(paxHeader)
-    overflow(this, paxHeader.byteLength)
-
-    newHeader.size = header.size
-    newHeader.type = header.type
-    this.push(headers.encode(newHeader))
-  }
-
-  _doDrain () {
-    const drain = this._drain
-    this._drain = noop
-    drain()
-  }
-
-  _predestroy () {
-    const err = getStreamError(this)
-
-    if (this._stream) this._stream.destroy(err)
-
-    while (this._pending.length) {
-      const stream = this._pending.shift()
-      stream.destroy(err)
-      stream._continueOpen()
-    }
-
-    this._doDrain()
-  }
-
-  _read (cb) {
-    this._doDrain()
-    cb()
-  }
-}
-
-module.exports = function pack (opts) {
-  return new Pack(opts)
-}
-
-function modeToType (mode) {
-  switch (mode & constants.S_IFMT) {
-    case constants.S_IFBLK: return 'block-device'
-    case constants.S_IFCHR: return 'character-device'
-    case constants.S_IFDIR: return 'directory'
-    case constants.S_IFIFO: return 'fifo'
-    case constants.S_IFLNK: return 'symlink'
-  }
-
-  return 'file'
-}
-
-function noop () {}
-
-function overflow (self, size) {
-  size &= 511
-  if (size) self.push(END_OF_TAR.subarray(0, 512 - size))
-}
-
-function mapWritable (buf) {
-  return b4a.isBuffer(buf) ? buf : b4a.from(buf)
-}
-
-
-/***/ }),
-
-/***/ 7934:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const PassThroughDecoder = __nccwpck_require__(7256)
-const UTF8Decoder = __nccwpck_require__(6414)
-
-module.exports = class TextDecoder {
-  constructor(encoding = 'utf8') {
-    this.encoding = normalizeEncoding(encoding)
-
-    switch (this.encoding) {
-      case 'utf8':
-        this.decoder = new UTF8Decoder()
-        break
-      case 'utf16le':
-      case 'base64':
-        throw new Error('Unsupported encoding: ' + this.encoding)
-      default:
-        this.decoder = new PassThroughDecoder(this.encoding)
-    }
-  }
-
-  get remaining() {
-    return this.decoder.remaining
-  }
-
-  push(data) {
-    if (typeof data === 'string') return data
-    return this.decoder.decode(data)
-  }
-
-  // For Node.js compatibility
-  write(data) {
-    return this.push(data)
-  }
-
-  end(data) {
-    let result = ''
-    if (data) result = this.push(data)
-    result += this.decoder.flush()
-    return result
-  }
-}
-
-function normalizeEncoding(encoding) {
-  encoding = encoding.toLowerCase()
-
-  switch (encoding) {
-    case 'utf8':
-    case 'utf-8':
-      return 'utf8'
-    case 'ucs2':
-    case 'ucs-2':
-    case 'utf16le':
-    case 'utf-16le':
-      return 'utf16le'
-    case 'latin1':
-    case 'binary':
-      return 'latin1'
-    case 'base64':
-    case 'ascii':
-    case 'hex':
-      return encoding
-    default:
-      throw new Error('Unknown encoding: ' + encoding)
-  }
-}
-
-
-/***/ }),
-
-/***/ 7256:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const b4a = __nccwpck_require__(3057)
-
-module.exports = class PassThroughDecoder {
-  constructor(encoding) {
-    this.encoding = encoding
-  }
-
-  get remaining() {
-    return 0
-  }
-
-  decode(data) {
-    return b4a.toString(data, this.encoding)
-  }
-
-  flush() {
-    return ''
-  }
-}
-
-
-/***/ }),
-
-/***/ 6414:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-const b4a = __nccwpck_require__(3057)
-
-/**
- * https://encoding.spec.whatwg.org/#utf-8-decoder
- */
-module.exports = class UTF8Decoder {
-  constructor() {
-    this._reset()
-  }
-
-  get remaining() {
-    return this.bytesSeen
-  }
-
-  decode(data) {
-    if (data.byteLength === 0) return ''
-
-    if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
-      this.bytesSeen = trailingBytesSeen(data)
-      return b4a.toString(data, 'utf8')
-    }
-
-    let result = ''
-    let start = 0
-
-    if (this.bytesNeeded > 0) {
-      while (start < data.byteLength) {
-        const byte = data[start]
-
-        if (byte < this.lowerBoundary || byte > this.upperBoundary) {
-          result += '\ufffd'
-          this._reset()
-          break
-        }
-
-        this.lowerBoundary = 0x80
-        this.upperBoundary = 0xbf
-        this.codePoint = (this.codePoint << 6) | (byte & 0x3f)
-        this.bytesSeen++
-        start++
-
-        if (this.bytesSeen === this.bytesNeeded) {
-          result += String.fromCodePoint(this.codePoint)
-          this._reset()
-          break
-        }
-      }
-
-      if (this.bytesNeeded > 0) return result
-    }
-
-    const trailing = trailingIncomplete(data, start)
-    const end = data.byteLength - trailing
-
-    if (end > start) result += b4a.toString(data, 'utf8', start, end)
-
-    for (let i = end; i < data.byteLength; i++) {
-      const byte = data[i]
-
-      if (this.bytesNeeded === 0) {
-        if (byte <= 0x7f) {
-          this.bytesSeen = 0
-          result += String.fromCharCode(byte)
-        } else if (byte >= 0xc2 && byte <= 0xdf) {
-          this.bytesNeeded = 2
-          this.bytesSeen = 1
-          this.codePoint = byte & 0x1f
-        } else if (byte >= 0xe0 && byte <= 0xef) {
-          if (byte === 0xe0) this.lowerBoundary = 0xa0
-          else if (byte === 0xed) this.upperBoundary = 0x9f
-          this.bytesNeeded = 3
-          this.bytesSeen = 1
-          this.codePoint = byte & 0xf
-        } else if (byte >= 0xf0 && byte <= 0xf4) {
-          if (byte === 0xf0) this.lowerBoundary = 0x90
-          else if (byte === 0xf4) this.upperBoundary = 0x8f
-          this.bytesNeeded = 4
-          this.bytesSeen = 1
-          this.codePoint = byte & 0x7
-        } else {
-          this.bytesSeen = 1
-          result += '\ufffd'
-        }
-
-        continue
-      }
-
-      if (byte < this.lowerBoundary || byte > this.upperBoundary) {
-        result += '\ufffd'
-        i--
-        this._reset()
-
-        continue
-      }
-
-      this.lowerBoundary = 0x80
-      this.upperBoundary = 0xbf
-
-      this.codePoint = (this.codePoint << 6) | (byte & 0x3f)
-      this.bytesSeen++
-
-      if (this.bytesSeen === this.bytesNeeded) {
-        result += String.fromCodePoint(this.codePoint)
-        this._reset()
-      }
-    }
-
-    return result
-  }
-
-  flush() {
-    const result = this.bytesNeeded > 0 ? '\ufffd' : ''
-    this._reset()
-    return result
-  }
-
-  _reset() {
-    this.codePoint = 0
-    this.bytesNeeded = 0
-    this.bytesSeen = 0
-    this.lowerBoundary = 0x80
-    this.upperBoundary = 0xbf
-  }
-}
-
-function trailingIncomplete(data, start) {
-  const len = data.byteLength
-  if (len <= start) return 0
-
-  const limit = Math.max(start, len - 4)
-
-  let i = len - 1
-  while (i > limit && (data[i] & 0xc0) === 0x80) i--
-
-  if (i < start) return 0
-
-  const byte = data[i]
-
-  let needed
-  if (byte <= 0x7f) return 0
-  if (byte >= 0xc2 && byte <= 0xdf) needed = 2
-  else if (byte >= 0xe0 && byte <= 0xef) needed = 3
-  else if (byte >= 0xf0 && byte <= 0xf4) needed = 4
-  else return 0
-
-  const available = len - i
-  return available < needed ? available : 0
-}
-
-function trailingBytesSeen(data) {
-  const len = data.byteLength
-  if (len === 0) return 0
-
-  const last = data[len - 1]
-
-  if (last <= 0x7f) return 0
-  if ((last & 0xc0) !== 0x80) return 1
-
-  const limit = Math.max(0, len - 4)
-
-  let i = len - 2
-  while (i >= limit && (data[i] & 0xc0) === 0x80) i--
-
-  if (i < 0) return 1
-
-  const first = data[i]
-
-  let needed
-  if (first >= 0xc2 && first <= 0xdf) needed = 2
-  else if (first >= 0xe0 && first <= 0xef) needed = 3
-  else if (first >= 0xf0 && first <= 0xf4) needed = 4
-  else return 1
-
-  if (len - i !== needed) return 1
-
-  if (needed >= 3) {
-    const second = data[i + 1]
-    if (first === 0xe0 && second < 0xa0) return 1
-    if (first === 0xed && second > 0x9f) return 1
-    if (first === 0xf0 && second < 0x90) return 1
-    if (first === 0xf4 && second > 0x8f) return 1
-  }
-
-  return 0
-}
 
 
 /***/ }),
@@ -79401,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 2934:
+/***/ 3706:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86261,190 +83210,6 @@ function servicesNetworkName(runId, slug) {
     return `ctr-pipeline-${runId}-${slug}`;
 }
 
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./src/plan/changed-files.ts
-
-/**
- * The files among `changed` that a job's `changed_files` globs select: those matching a
- * glob and no `!glob`. Globs are matched against repository paths as GitHub lists them
- * (`data/sales.csv`), dot files included; a leading `./` of either side is ignored.
- */
-function matchChangedFiles(globs, changed) {
-    const normal = (p) => p.replace(/^\.\//, '');
-    const include = globs.filter((g) => !g.startsWith('!')).map(normal);
-    const exclude = globs.filter((g) => g.startsWith('!')).map((g) => normal(g.slice(1)));
-    const options = { dot: true };
-    const included = include.length > 0 ? picomatch_default()(include, options) : () => true;
-    const excluded = exclude.length > 0 ? picomatch_default()(exclude, options) : () => false;
-    return changed.map(normal).filter((file) => included(file) && !excluded(file));
-}
-/**
- * Reads a list of changed files as `git diff --name-only` prints it: one path per line,
- * blank lines ignored.
- */
-function parseChangedFiles(text) {
-    return text
-        .split('\n')
-        .map((line) => line.replace(/\r$/, '').trim())
-        .filter((line) => line !== '');
-}
-
-;// CONCATENATED MODULE: ./src/plan/labels.ts
-/** Every container, volume and network ctr-pipeline creates carries these labels. */
-const LABEL_MANAGED = 'ctr-pipeline.managed';
-const LABEL_RUN_ID = 'ctr-pipeline.run-id';
-const LABEL_JOB = 'ctr-pipeline.job';
-/** The labels that mark a resource as belonging to one run, for cleanup by label. */
-function runLabels(runId) {
-    return { [LABEL_MANAGED]: 'true', [LABEL_RUN_ID]: runId };
-}
-/** The job instance (`report-2`) a container runs, as in its name and state folder. */
-const LABEL_INSTANCE = 'ctr-pipeline.instance';
-/** On a service container: its key under the job's `services:`. */
-const LABEL_SERVICE = 'ctr-pipeline.service';
-
-;// CONCATENATED MODULE: ./src/spec/template.ts
-
-const parsed = new Map();
-/**
- * Splits a string into text, `{{ expression }}` and `${VAR}` segments; each expression is
- * parsed (see parseExpression). Throws ExpressionError for an unclosed `{{`, a malformed
- * `${`, or an expression that does not parse.
- */
-function parseTemplate(text, options = {}) {
-    const key = `${options.variables ? 'v' : 't'}${text}`;
-    const cached = parsed.get(key);
-    if (cached)
-        return cached;
-    const segments = [];
-    let literal = '';
-    const flush = () => {
-        if (literal)
-            segments.push({ kind: 'text', text: literal });
-        literal = '';
-    };
-    let i = 0;
-    while (i < text.length) {
-        if (text.startsWith('{{', i)) {
-            const end = text.indexOf('}}', i + 2);
-            if (end < 0)
-                throw new expression_ExpressionError(`unclosed '{{' in '${text}'`);
-            const source = text.slice(i + 2, end);
-            flush();
-            segments.push({ kind: 'expression', source: source.trim(), expr: parseExpression(source) });
-            i = end + 2;
-        }
-        else if (options.variables && text.startsWith('$${', i)) {
-            literal += '${';
-            i += 3;
-        }
-        else if (options.variables && text.startsWith('${', i)) {
-            const end = text.indexOf('}', i + 2);
-            const name = end < 0 ? '' : text.slice(i + 2, end);
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-                throw new expression_ExpressionError(`'\${' must be followed by NAME} in '${text}'`);
-            flush();
-            segments.push({ kind: 'variable', name });
-            i = end + 1;
-        }
-        else {
-            literal += text[i];
-            i += 1;
-        }
-    }
-    flush();
-    parsed.set(key, segments);
-    return segments;
-}
-/**
- * Renders a templated string: each expression's value as text (lists and maps as JSON,
- * null as ''), each `${VAR}` from `options.env`.
- */
-function render(text, scope, options = {}) {
-    if (!text.includes('{{') && !(options.variables && text.includes('$')))
-        return text;
-    let out = '';
-    for (const segment of parseTemplate(text, options)) {
-        if (segment.kind === 'text')
-            out += segment.text;
-        else if (segment.kind === 'variable') {
-            const value = options.env?.[segment.name];
-            if (value === undefined)
-                options.onMissingVar?.(segment.name);
-            out += value ?? '';
-        }
-        else if (options.deferred && readsAny(segment.expr, options.deferred)) {
-            out += `{{ ${segment.source} }}`;
-        }
-        else {
-            out += stringify(evaluate(segment.expr, scope));
-        }
-    }
-    return out;
-}
-/**
- * Evaluates a template to a value: a string that is one expression and nothing else
- * keeps the expression's type (a matrix axis from `{{ fromJSON(params.list) }}`).
- */
-function evaluateValue(text, scope) {
-    const segments = parseTemplate(text);
-    if (segments.length === 1 && segments[0].kind === 'expression')
-        return evaluate(segments[0].expr, scope);
-    return render(text, scope);
-}
-/**
- * The source of an `if:` condition, without the optional `{{ }}` around it; a condition
- * that calls no status function is guarded by `success()`, as in GitHub Actions.
- */
-function conditionSource(condition) {
-    const trimmed = condition.trim();
-    const inner = trimmed.startsWith('{{') && trimmed.endsWith('}}') && trimmed.indexOf('{{', 2) < 0
-        ? trimmed.slice(2, -2).trim()
-        : trimmed;
-    const { functions } = analyse(parseExpression(inner));
-    return functions.some((f) => STATUS_FUNCTIONS.includes(f))
-        ? inner
-        : `success() && (${inner})`;
-}
-/** Whether a job or stage with this `if:` runs, given how the ones before it went. */
-function evaluateCondition(condition, scope, outcome) {
-    const success = outcome.success && !outcome.cancelled;
-    if (condition === undefined)
-        return success;
-    if (typeof condition === 'boolean')
-        return condition && success;
-    return expression_truthy(evaluate(parseExpression(conditionSource(condition)), scope, outcome));
-}
-/**
- * Whether a template's expressions read a context (`stages`): a script that does not can
- * be rendered before the stages ahead of it have run. A template that does not parse
- * counts as reading it (it fails when rendered, where it always did).
- */
-function readsContext(text, context) {
-    if (!text.includes('{{'))
-        return false;
-    try {
-        return parseTemplate(text).some((s) => s.kind === 'expression' && readsAny(s.expr, new Set([context])));
-    }
-    catch {
-        return true;
-    }
-}
-function readsAny(expr, names) {
-    return analyse(expr).references.some((r) => names.has(r.path[0]));
-}
-function stringify(value) {
-    if (typeof value === 'string')
-        return value;
-    if (value === null || value === undefined)
-        return '';
-    if (typeof value === 'object')
-        return JSON.stringify(value);
-    return String(value);
-}
-
 ;// CONCATENATED MODULE: ./src/spec/secret-values.ts
 /** Values shorter than this are not masked: replacing every "1" in a log hides nothing. */
 const MIN_SECRET_LENGTH = 4;
@@ -86474,6 +83239,18 @@ function secretValues(names, env) {
         }
     }
     return [...values];
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/abortable.ts
+/** Waits for `work` unless `signal` aborts first (a pull that other jobs may still await). */
+function untilAborted(work, signal) {
+    if (signal.aborted)
+        return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/image-store.ts
@@ -86522,18 +83299,6 @@ class ImageStore {
         }
         return ready;
     }
-}
-
-;// CONCATENATED MODULE: ./src/scheduler/abortable.ts
-/** Waits for `work` unless `signal` aborts first (a pull that other jobs may still await). */
-function untilAborted(work, signal) {
-    if (signal.aborted)
-        return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
@@ -86591,6 +83356,20 @@ function planImage(spec, ctx, r) {
     }
     return image;
 }
+
+;// CONCATENATED MODULE: ./src/plan/labels.ts
+/** Every container, volume and network ctr-pipeline creates carries these labels. */
+const LABEL_MANAGED = 'ctr-pipeline.managed';
+const LABEL_RUN_ID = 'ctr-pipeline.run-id';
+const LABEL_JOB = 'ctr-pipeline.job';
+/** The labels that mark a resource as belonging to one run, for cleanup by label. */
+function runLabels(runId) {
+    return { [LABEL_MANAGED]: 'true', [LABEL_RUN_ID]: runId };
+}
+/** The job instance (`report-2`) a container runs, as in its name and state folder. */
+const LABEL_INSTANCE = 'ctr-pipeline.instance';
+/** On a service container: its key under the job's `services:`. */
+const LABEL_SERVICE = 'ctr-pipeline.service';
 
 ;// CONCATENATED MODULE: ./src/plan/container-plan.ts
 
@@ -86819,177 +83598,151 @@ function containerName({ job, slug }, ctx) {
     return safe;
 }
 
-;// CONCATENATED MODULE: ./src/plan/stage-command.ts
-/**
- * Runs a `py` stage's code with the seed format's `result.context` in scope, then writes
- * what it holds to `$CTR_OUTPUT` in the same `key<<DELIM` form shell stages use, so one
- * reader handles both. Non-string values are written as JSON.
- */
-const PY_STAGE_DRIVER = `
-import json, os, sys, traceback, uuid
-class _CtrResult:
-    def __init__(self):
-        self.context = {}
-result = _CtrResult()
-_ctr_result = result
-def _ctr_write_outputs():
-    if not _ctr_result.context:
-        return
-    with open(os.environ["CTR_OUTPUT"], "a", encoding="utf-8") as out:
-        for key, value in _ctr_result.context.items():
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            delim = "CTR_EOF_" + uuid.uuid4().hex
-            out.write(f"{key}<<{delim}\\n{text}\\n{delim}\\n")
-_ctr_globals = {"__name__": "__main__", "result": result}
-try:
-    exec(compile(sys.argv[1], sys.argv[2], "exec"), _ctr_globals)
-except SystemExit:
-    _ctr_write_outputs()
-    raise
-except BaseException as error:
-    _ctr_write_outputs()
-    traceback.print_exception(type(error), error, error.__traceback__.tb_next)
-    sys.exit(1)
-_ctr_write_outputs()
-`;
-/**
- * Runs a `bash` stage with bash where the image has it, else with sh and a warning on
- * stderr: deciding inside the one exec costs no extra round trip to the engine.
- */
-const BASH_OR_SH = [
-    'if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -eo pipefail -c "$1"; fi',
-    'echo "warning: the image has no bash; running this bash stage with sh" >&2',
-    'exec sh -e -c "$1"'
-].join('\n');
-/**
- * The argument vector that runs a stage in its container: `script` is the rendered `run:`
- * (or, for `cmd`, the rendered `args:`). Empty stages run nothing.
- */
-function stageCommand(stage, script) {
-    if (Array.isArray(script))
-        return stage.type === 'cmd' ? script : [];
-    switch (stage.type) {
-        case 'bash':
-            return ['sh', '-c', BASH_OR_SH, 'ctr-stage', script];
-        case 'sh':
-            return ['sh', '-e', '-c', script];
-        case 'py':
-            return ['python3', '-c', PY_STAGE_DRIVER, script, `<stage ${stage.id}>`];
-        case 'cmd':
-        case 'empty':
-            return [];
-    }
-}
+;// CONCATENATED MODULE: ./src/spec/template.ts
 
-;// CONCATENATED MODULE: ./src/plan/stage-batches.ts
-
-
+const parsed = new Map();
 /**
- * How many bytes of arguments one batch may hand to the engine: Linux allows about 2 MiB
- * of arguments and environment to a process; this leaves the image's environment room.
+ * Splits a string into text, `{{ expression }}` and `${VAR}` segments; each expression is
+ * parsed (see parseExpression). Throws ExpressionError for an unclosed `{{`, a malformed
+ * `${`, or an expression that does not parse.
  */
-const BATCH_ARGS_LIMIT = 512 * 1024;
-/**
- * Whether a stage can run in a batch, in one exec with its neighbours: what it runs must
- * be known before the stages ahead of it end (no `stages.*` in its script or env), it
- * must run exactly when they all succeeded (no `if:` of its own), and it must have no
- * timeout of its own (a timed-out stage kills the container, so it is timed alone).
- */
-function batchable(stage) {
-    if (stage.type === 'empty' || stage.if !== undefined || stage.timeout_ms !== undefined) {
-        return false;
-    }
-    const templates = [stage.run ?? '', ...(stage.args ?? []), ...Object.values(stage.env)];
-    return !templates.some((text) => readsContext(text, 'stages'));
-}
-/**
- * The stages, from `from` on, that run together in one batch: the longest run of
- * batchable stages there, cut where their arguments would pass BATCH_ARGS_LIMIT. Empty
- * when the stage at `from` is not batchable.
- */
-function batchAt(stages, from, sizeOf) {
-    const batch = [];
-    let bytes = 0;
-    for (let i = from; i < stages.length && batchable(stages[i]); i++) {
-        bytes += sizeOf(i);
-        if (batch.length > 0 && bytes > BATCH_ARGS_LIMIT)
-            break;
-        batch.push(i);
-    }
-    return batch;
-}
-/** A marker no stage prints by chance: random for each batch. */
-function newBatchMarker() {
-    return `::ctr-stage-end-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
-}
-/**
- * The argument vector that runs stages one after another in one process tree, each in a
- * subshell with its own environment, stopping after the first that fails (unless it may
- * continue on error). After each it writes the end marker to stdout and to stderr, so the
- * engine can tell which stage printed each line of either stream.
- *
- * User data (commands, environment, folders) goes in as positional parameters, each as
- * it is; the script itself holds only indexes, so nothing needs quoting.
- */
-function batchCommand(marker, stages) {
-    const args = [marker];
-    const ref = (value) => {
-        args.push(value);
-        return `"\${${args.length}}"`;
+function parseTemplate(text, options = {}) {
+    const key = `${options.variables ? 'v' : 't'}${text}`;
+    const cached = parsed.get(key);
+    if (cached)
+        return cached;
+    const segments = [];
+    let literal = '';
+    const flush = () => {
+        if (literal)
+            segments.push({ kind: 'text', text: literal });
+        literal = '';
     };
-    const lines = [
-        // $1 stage, $2 exit code, $3 state folder, $4 continue on error
-        'e() { f=0; if [ -s "$3/output" ] || [ -s "$3/annotations" ]; then f=1; fi',
-        `  printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f"; printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f" >&2`,
-        '  [ "$2" -eq 0 ] || [ "$4" = 1 ]; }',
-        'm=$1'
-    ];
-    stages.forEach((stage, i) => {
-        const env = stage.env.map(ref).join(' ');
-        const command = stage.command.map(ref).join(' ');
-        const dir = ref(stage.stateDir);
-        const exports = env ? `export ${env}; ` : '';
-        lines.push(`(${exports}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`);
-    });
-    return ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args];
+    let i = 0;
+    while (i < text.length) {
+        if (text.startsWith('{{', i)) {
+            const end = text.indexOf('}}', i + 2);
+            if (end < 0)
+                throw new expression_ExpressionError(`unclosed '{{' in '${text}'`);
+            const source = text.slice(i + 2, end);
+            flush();
+            segments.push({ kind: 'expression', source: source.trim(), expr: parseExpression(source) });
+            i = end + 2;
+        }
+        else if (options.variables && text.startsWith('$${', i)) {
+            literal += '${';
+            i += 3;
+        }
+        else if (options.variables && text.startsWith('${', i)) {
+            const end = text.indexOf('}', i + 2);
+            const name = end < 0 ? '' : text.slice(i + 2, end);
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+                throw new expression_ExpressionError(`'\${' must be followed by NAME} in '${text}'`);
+            flush();
+            segments.push({ kind: 'variable', name });
+            i = end + 1;
+        }
+        else {
+            literal += text[i];
+            i += 1;
+        }
+    }
+    flush();
+    parsed.set(key, segments);
+    return segments;
 }
 /**
- * The stages of an argument vector made by batchCommand, with its marker: what a backend
- * that does not run a shell (the fake one) needs to play a batch. Undefined for any other
- * command.
+ * Renders a templated string: each expression's value as text (lists and maps as JSON,
+ * null as ''), each `${VAR}` from `options.env`.
  */
-function readBatchCommand(argv) {
-    if (argv[0] !== 'sh' || argv[1] !== '-c' || argv[3] !== 'ctr-batch')
-        return undefined;
-    // `sh -c SCRIPT ctr-batch ARGS...`: `${n}` in the script is argv[3 + n].
-    const param = (ref) => argv[3 + Number(ref.slice(3, -2))];
-    const refs = (text) => (text ? text.split(' ').map(param) : []);
-    const stages = [];
-    for (const line of argv[2].split('\n')) {
-        const match = /^\((?:export ([^;]+); )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line);
-        if (!match)
-            continue;
-        stages.push({
-            env: refs(match[1]),
-            command: refs(match[2]),
-            stateDir: param(match[3]),
-            continueOnError: match[4] === '1'
-        });
+function render(text, scope, options = {}) {
+    if (!text.includes('{{') && !(options.variables && text.includes('$')))
+        return text;
+    let out = '';
+    for (const segment of parseTemplate(text, options)) {
+        if (segment.kind === 'text')
+            out += segment.text;
+        else if (segment.kind === 'variable') {
+            const value = options.env?.[segment.name];
+            if (value === undefined)
+                options.onMissingVar?.(segment.name);
+            out += value ?? '';
+        }
+        else if (options.deferred && readsAny(segment.expr, options.deferred)) {
+            out += `{{ ${segment.source} }}`;
+        }
+        else {
+            out += stringify(evaluate(segment.expr, scope));
+        }
     }
-    return { marker: param('"${1}"'), stages };
+    return out;
 }
-/** Reads an end marker line; undefined for any other line. */
-function parseStageEnd(marker, line) {
-    if (!line.startsWith(marker) || line[marker.length] !== ' ')
-        return undefined;
-    const match = /^(\d+) (\d+) ([01])$/.exec(line.slice(marker.length + 1));
-    if (!match)
-        return undefined;
-    return { stage: Number(match[1]), exitCode: Number(match[2]), wroteFiles: match[3] === '1' };
+/**
+ * Evaluates a template to a value: a string that is one expression and nothing else
+ * keeps the expression's type (a matrix axis from `{{ fromJSON(params.list) }}`).
+ */
+function evaluateValue(text, scope) {
+    const segments = parseTemplate(text);
+    if (segments.length === 1 && segments[0].kind === 'expression')
+        return evaluate(segments[0].expr, scope);
+    return render(text, scope);
+}
+/**
+ * The source of an `if:` condition, without the optional `{{ }}` around it; a condition
+ * that calls no status function is guarded by `success()`, as in GitHub Actions.
+ */
+function conditionSource(condition) {
+    const trimmed = condition.trim();
+    const inner = trimmed.startsWith('{{') && trimmed.endsWith('}}') && trimmed.indexOf('{{', 2) < 0
+        ? trimmed.slice(2, -2).trim()
+        : trimmed;
+    const { functions } = analyse(parseExpression(inner));
+    return functions.some((f) => STATUS_FUNCTIONS.includes(f))
+        ? inner
+        : `success() && (${inner})`;
+}
+/** Whether a job or stage with this `if:` runs, given how the ones before it went. */
+function evaluateCondition(condition, scope, outcome) {
+    const success = outcome.success && !outcome.cancelled;
+    if (condition === undefined)
+        return success;
+    if (typeof condition === 'boolean')
+        return condition && success;
+    return expression_truthy(evaluate(parseExpression(conditionSource(condition)), scope, outcome));
+}
+/**
+ * Whether a template's expressions read a context (`stages`): a script that does not can
+ * be rendered before the stages ahead of it have run. A template that does not parse
+ * counts as reading it (it fails when rendered, where it always did).
+ */
+function readsContext(text, context) {
+    if (!text.includes('{{'))
+        return false;
+    try {
+        return parseTemplate(text).some((s) => s.kind === 'expression' && readsAny(s.expr, new Set([context])));
+    }
+    catch {
+        return true;
+    }
+}
+function readsAny(expr, names) {
+    return analyse(expr).references.some((r) => names.has(r.path[0]));
+}
+function stringify(value) {
+    if (typeof value === 'string')
+        return value;
+    if (value === null || value === undefined)
+        return '';
+    if (typeof value === 'object')
+        return JSON.stringify(value);
+    return String(value);
 }
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 // EXTERNAL MODULE: external "events"
 var external_events_ = __nccwpck_require__(4434);
 // EXTERNAL MODULE: external "fs"
@@ -87123,82 +83876,6 @@ function describeExit(code, memory) {
     return hint ? `exit code ${code}: ${hint}` : `exit code ${code}`;
 }
 
-;// CONCATENATED MODULE: ./src/scheduler/services.ts
-
-
-
-
-/** How many of a failed service's last log lines its error quotes. */
-const SERVICE_LOG_LINES = 20;
-/** How often a starting service is looked at. */
-const POLL_MS = 100;
-/** Slack beyond what the health check's own timings allow, before giving up on it. */
-const HEALTH_SLACK_MS = 10_000;
-/**
- * Starts a job instance's `services:` on a network of its own, where each answers to its
- * key, connects the job's (created, not yet started) container to it, and waits until
- * every service is healthy (or, without a health check, running). A service that exits
- * or fails its health check throws, quoting its last log lines; whatever was started is
- * removed first.
- */
-async function startServices(instance, jobContainerId, ctx) {
-    const network = servicesNetworkName(ctx.runId, instance.slug);
-    const started = [];
-    const stop = async () => {
-        await Promise.all(started.map((id) => ctx.backend.removeContainer(id)));
-        await ctx.backend.removeNetwork(network);
-    };
-    try {
-        await ctx.backend.createNetwork(network, runLabels(ctx.runId));
-        const keys = Object.keys(instance.job.services);
-        const ids = await Promise.all(keys.map(async (key) => {
-            const planned = planService(instance, key, { ...ctx, network });
-            await ctx.guard?.(planned, [network]);
-            await ctx.images.prepare(planned.image);
-            const id = await ctx.backend.createContainer(planned);
-            started.push(id);
-            await ctx.backend.startContainer(id);
-            return id;
-        }));
-        await ctx.backend.connectNetwork(jobContainerId, network, [instance.slug]);
-        await Promise.all(keys.map((key, i) => waitReady(instance, key, ids[i], ctx)));
-        return { stop };
-    }
-    catch (error) {
-        await stop().catch(() => undefined);
-        throw error;
-    }
-}
-async function waitReady(instance, key, id, ctx) {
-    const check = instance.job.services[key].healthcheck;
-    const allowedMs = check
-        ? check.start_period_ms + (check.interval_ms + check.timeout_ms) * (check.retries + 1)
-        : 0;
-    const deadline = Date.now() + allowedMs + HEALTH_SLACK_MS;
-    for (;;) {
-        ctx.signal.throwIfAborted();
-        const state = await ctx.backend.health(id);
-        if (!state.running) {
-            throw await serviceError(`service '${key}' exited with code ${state.exitCode}`, id, ctx);
-        }
-        if (state.health === 'healthy' || state.health === 'none') {
-            ctx.reporter.info(`[${instance.id}] service ${key} ready`);
-            return;
-        }
-        if (state.health === 'unhealthy' || Date.now() > deadline) {
-            const verdict = state.health === 'unhealthy' ? 'failed its health check' : 'never became healthy';
-            const last = state.lastCheck ? ` (last check: ${state.lastCheck})` : '';
-            throw await serviceError(`service '${key}' ${verdict}${last}`, id, ctx);
-        }
-        await (0,external_node_timers_promises_namespaceObject.setTimeout)(POLL_MS);
-    }
-}
-async function serviceError(message, id, ctx) {
-    const lines = await ctx.backend.logTail(id, SERVICE_LOG_LINES).catch(() => []);
-    const tail = lines.length > 0 ? `; its last log lines:\n${lines.join('\n')}` : '';
-    return new Error(`${message}${tail}`);
-}
-
 ;// CONCATENATED MODULE: ./src/scheduler/line-splitter.ts
 
 /** A line longer than this is handed over in pieces, so one endless line cannot fill memory. */
@@ -87270,6 +83947,359 @@ function lineSplitter(onLine, secrets = []) {
         }
     };
     return { push, flush };
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/job-context.ts
+
+/** Why a job's container was killed by the job itself: it ran out of time. */
+class TimedOut extends Error {
+    name = 'TimedOut';
+}
+/** Hands a process's output to the reporter as lines, and waits while the reporter is behind. */
+function reportedLines(ctx, instance) {
+    const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line), ctx.secrets);
+    const push = (stream, chunk) => {
+        lines.push(stream, chunk);
+        return ctx.reporter.backlog();
+    };
+    return { push, flush: lines.flush };
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/run-result.ts
+/** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
+function stagesContext(stages) {
+    return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]));
+}
+/** Fails a job (or stage) result; the first message given is the one kept. */
+function fail(result, message) {
+    result.status = 'failure';
+    result.error ??= message;
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/run-reporter.ts
+
+/**
+ * A `.catch` for a step whose failure must not fail the run (removing a container on the
+ * way out, a watchdog ping): the error is let go, with a trace at debug level.
+ */
+function letGo(reporter, what) {
+    return (error) => {
+        reporter.debug(`${what} failed, and is let go: ${errorMessage(error)}`);
+        return undefined;
+    };
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/services.ts
+
+
+
+
+
+/** How many of a failed service's last log lines its error quotes. */
+const SERVICE_LOG_LINES = 20;
+/** How often a starting service is looked at. */
+const POLL_MS = 100;
+/** Slack beyond what the health check's own timings allow, before giving up on it. */
+const HEALTH_SLACK_MS = 10_000;
+/**
+ * Starts a job instance's `services:` on a network of its own, where each answers to its
+ * key, connects the job's (created, not yet started) container to it, and waits until
+ * every service is healthy (or, without a health check, running). A service that exits
+ * or fails its health check throws, quoting its last log lines; whatever was started is
+ * removed first.
+ */
+async function startServices(instance, jobContainerId, ctx) {
+    const network = servicesNetworkName(ctx.runId, instance.slug);
+    const started = [];
+    const stop = async () => {
+        await Promise.all(started.map((id) => ctx.backend.removeContainer(id)));
+        await ctx.backend.removeNetwork(network);
+    };
+    try {
+        await ctx.backend.createNetwork(network, runLabels(ctx.runId));
+        const keys = Object.keys(instance.job.services);
+        const ids = await Promise.all(keys.map(async (key) => {
+            const planned = planService(instance, key, { ...ctx, network });
+            await ctx.guard?.(planned, [network]);
+            await ctx.images.prepare(planned.image);
+            const id = await ctx.backend.createContainer(planned);
+            started.push(id);
+            await ctx.backend.startContainer(id);
+            return id;
+        }));
+        await ctx.backend.connectNetwork(jobContainerId, network, [instance.slug]);
+        await Promise.all(keys.map((key, i) => waitReady(instance, key, ids[i], ctx)));
+        return { stop };
+    }
+    catch (error) {
+        await stop().catch(letGo(ctx.reporter, `removing ${instance.id}'s services after a failure`));
+        throw error;
+    }
+}
+async function waitReady(instance, key, id, ctx) {
+    const check = instance.job.services[key].healthcheck;
+    const allowedMs = check
+        ? check.start_period_ms + (check.interval_ms + check.timeout_ms) * (check.retries + 1)
+        : 0;
+    const deadline = Date.now() + allowedMs + HEALTH_SLACK_MS;
+    for (;;) {
+        ctx.signal.throwIfAborted();
+        const state = await ctx.backend.health(id);
+        if (!state.running) {
+            throw await serviceError(`service '${key}' exited with code ${state.exitCode}`, id, ctx);
+        }
+        if (state.health === 'healthy' || state.health === 'none') {
+            ctx.reporter.info(`[${instance.id}] service ${key} ready`);
+            return;
+        }
+        if (state.health === 'unhealthy' || Date.now() > deadline) {
+            const verdict = state.health === 'unhealthy' ? 'failed its health check' : 'never became healthy';
+            const last = state.lastCheck ? ` (last check: ${state.lastCheck})` : '';
+            throw await serviceError(`service '${key}' ${verdict}${last}`, id, ctx);
+        }
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(POLL_MS);
+    }
+}
+async function serviceError(message, id, ctx) {
+    const lines = await ctx.backend.logTail(id, SERVICE_LOG_LINES).catch((error) => {
+        letGo(ctx.reporter, `reading service ${id}'s log`)(error);
+        return [];
+    });
+    const tail = lines.length > 0 ? `; its last log lines:\n${lines.join('\n')}` : '';
+    return new Error(`${message}${tail}`);
+}
+
+;// CONCATENATED MODULE: ./src/plan/stage-batches.ts
+
+
+/**
+ * How many bytes of arguments one batch may hand to the engine: Linux allows about 2 MiB
+ * of arguments and environment to a process; this leaves the image's environment room.
+ */
+const BATCH_ARGS_LIMIT = 512 * 1024;
+/**
+ * Whether a stage can run in a batch, in one exec with its neighbours: what it runs must
+ * be known before the stages ahead of it end (no `stages.*` in its script or env), it
+ * must run exactly when they all succeeded (no `if:` of its own), and it must have no
+ * timeout of its own (a timed-out stage kills the container, so it is timed alone).
+ */
+function batchable(stage) {
+    if (stage.type === 'empty' || stage.if !== undefined || stage.timeout_ms !== undefined) {
+        return false;
+    }
+    const templates = [stage.run ?? '', ...(stage.args ?? []), ...Object.values(stage.env)];
+    return !templates.some((text) => readsContext(text, 'stages'));
+}
+/**
+ * The stages, from `from` on, that run together in one batch: the longest run of
+ * batchable stages there, cut where their arguments would pass BATCH_ARGS_LIMIT. Empty
+ * when the stage at `from` is not batchable.
+ */
+function batchAt(stages, from, sizeOf) {
+    const batch = [];
+    let bytes = 0;
+    for (let i = from; i < stages.length && batchable(stages[i]); i++) {
+        bytes += sizeOf(i);
+        if (batch.length > 0 && bytes > BATCH_ARGS_LIMIT)
+            break;
+        batch.push(i);
+    }
+    return batch;
+}
+/** A marker no stage prints by chance: random for each batch. */
+function newBatchMarker() {
+    return `::ctr-stage-end-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
+}
+/**
+ * The argument vector that runs stages one after another in one process tree, each in a
+ * subshell with its own environment, stopping after the first that fails (unless it may
+ * continue on error). After each it writes the end marker to stdout and to stderr, so the
+ * engine can tell which stage printed each line of either stream.
+ *
+ * User data (commands, environment, folders) goes in as positional parameters, each as
+ * it is; the script itself holds only indexes, so nothing needs quoting.
+ */
+function batchCommand(marker, stages) {
+    const args = [marker];
+    const ref = (value) => {
+        args.push(value);
+        return `"\${${args.length}}"`;
+    };
+    const lines = [
+        // $1 stage, $2 exit code, $3 state folder, $4 continue on error
+        'e() { f=0; if [ -s "$3/output" ] || [ -s "$3/annotations" ]; then f=1; fi',
+        `  printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f"; printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f" >&2`,
+        '  [ "$2" -eq 0 ] || [ "$4" = 1 ]; }',
+        'm=$1'
+    ];
+    stages.forEach((stage, i) => {
+        const env = stage.env.map(ref).join(' ');
+        const command = stage.command.map(ref).join(' ');
+        const dir = ref(stage.stateDir);
+        const exports = env ? `export ${env}; ` : '';
+        lines.push(`(${exports}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`);
+    });
+    return ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args];
+}
+/**
+ * The stages of an argument vector made by batchCommand, with its marker: what a backend
+ * that does not run a shell (the fake one) needs to play a batch. Undefined for any other
+ * command.
+ */
+function readBatchCommand(argv) {
+    if (argv[0] !== 'sh' || argv[1] !== '-c' || argv[3] !== 'ctr-batch')
+        return undefined;
+    // `sh -c SCRIPT ctr-batch ARGS...`: `${n}` in the script is argv[3 + n].
+    const param = (ref) => argv[3 + Number(ref.slice(3, -2))];
+    const refs = (text) => (text ? text.split(' ').map(param) : []);
+    const stages = [];
+    for (const line of argv[2].split('\n')) {
+        const match = /^\((?:export ([^;]+); )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line);
+        if (!match)
+            continue;
+        stages.push({
+            env: refs(match[1]),
+            command: refs(match[2]),
+            stateDir: param(match[3]),
+            continueOnError: match[4] === '1'
+        });
+    }
+    return { marker: param('"${1}"'), stages };
+}
+/** Reads an end marker line; undefined for any other line. */
+function parseStageEnd(marker, line) {
+    if (!line.startsWith(marker) || line[marker.length] !== ' ')
+        return undefined;
+    const match = /^(\d+) (\d+) ([01])$/.exec(line.slice(marker.length + 1));
+    if (!match)
+        return undefined;
+    return { stage: Number(match[1]), exitCode: Number(match[2]), wroteFiles: match[3] === '1' };
+}
+
+;// CONCATENATED MODULE: ./src/plan/stage-command.ts
+/**
+ * Runs a `py` stage's code with the seed format's `result.context` in scope, then writes
+ * what it holds to `$CTR_OUTPUT` in the same `key<<DELIM` form shell stages use, so one
+ * reader handles both. Non-string values are written as JSON.
+ */
+const PY_STAGE_DRIVER = `
+import json, os, sys, traceback, uuid
+class _CtrResult:
+    def __init__(self):
+        self.context = {}
+result = _CtrResult()
+_ctr_result = result
+def _ctr_write_outputs():
+    if not _ctr_result.context:
+        return
+    with open(os.environ["CTR_OUTPUT"], "a", encoding="utf-8") as out:
+        for key, value in _ctr_result.context.items():
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            delim = "CTR_EOF_" + uuid.uuid4().hex
+            out.write(f"{key}<<{delim}\\n{text}\\n{delim}\\n")
+_ctr_globals = {"__name__": "__main__", "result": result}
+try:
+    exec(compile(sys.argv[1], sys.argv[2], "exec"), _ctr_globals)
+except SystemExit:
+    _ctr_write_outputs()
+    raise
+except BaseException as error:
+    _ctr_write_outputs()
+    traceback.print_exception(type(error), error, error.__traceback__.tb_next)
+    sys.exit(1)
+_ctr_write_outputs()
+`;
+/**
+ * Runs a `bash` stage with bash where the image has it, else with sh and a warning on
+ * stderr: deciding inside the one exec costs no extra round trip to the engine.
+ */
+const BASH_OR_SH = [
+    'if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -eo pipefail -c "$1"; fi',
+    'echo "warning: the image has no bash; running this bash stage with sh" >&2',
+    'exec sh -e -c "$1"'
+].join('\n');
+/**
+ * The argument vector that runs a stage in its container: `script` is the rendered `run:`
+ * (or, for `cmd`, the rendered `args:`). Empty stages run nothing.
+ */
+function stageCommand(stage, script) {
+    if (Array.isArray(script))
+        return stage.type === 'cmd' ? script : [];
+    switch (stage.type) {
+        case 'bash':
+            return ['sh', '-c', BASH_OR_SH, 'ctr-stage', script];
+        case 'sh':
+            return ['sh', '-e', '-c', script];
+        case 'py':
+            return ['python3', '-c', PY_STAGE_DRIVER, script, `<stage ${stage.id}>`];
+        case 'cmd':
+        case 'empty':
+            return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/annotation-file.ts
+/** At most this many annotations are kept per stage; GitHub shows fewer per step anyway. */
+const MAX_ANNOTATIONS_PER_STAGE = 50;
+const LINE = /^::(error|warning|notice)(?:\s+([^:]*))?::(.*)$/;
+const PROPERTIES = {
+    file: 'file',
+    line: 'line',
+    endLine: 'end_line',
+    col: 'col',
+    endColumn: 'end_col',
+    title: 'title'
+};
+const NUMERIC = new Set(['line', 'end_line', 'col', 'end_col']);
+/**
+ * Parses `$CTR_ANNOTATIONS`: one annotation per line in the syntax of GitHub's workflow
+ * commands, `::error file=data/sales.csv,line=12,col=3,title=Bad row::price is empty`
+ * (levels error, warning, notice; `%0A`, `%25`, `%2C`, `%3A` escapes as GitHub reads
+ * them). Keeps the first MAX_ANNOTATIONS_PER_STAGE; a line that is not an annotation is
+ * a problem, not a failure of the stage.
+ */
+function parseAnnotationFile(text) {
+    const annotations = [];
+    const problems = [];
+    let dropped = 0;
+    text.split('\n').forEach((raw, i) => {
+        const line = raw.replace(/\r$/, '');
+        if (line.trim() === '')
+            return;
+        const match = LINE.exec(line);
+        if (!match) {
+            problems.push(`$CTR_ANNOTATIONS line ${i + 1} is not '::error|warning|notice file=F,line=N::message': '${line.slice(0, 80)}'`);
+            return;
+        }
+        if (annotations.length >= MAX_ANNOTATIONS_PER_STAGE) {
+            dropped += 1;
+            return;
+        }
+        const annotation = {
+            level: match[1],
+            message: annotation_file_unescape(match[3])
+        };
+        for (const pair of (match[2] ?? '').split(',')) {
+            const equals = pair.indexOf('=');
+            if (equals < 0)
+                continue;
+            const key = PROPERTIES[pair.slice(0, equals).trim()];
+            const value = annotation_file_unescape(pair.slice(equals + 1));
+            if (!key)
+                continue;
+            if (!NUMERIC.has(key))
+                annotation[key] = value;
+            else if (/^[1-9]\d*$/.test(value))
+                annotation[key] = Number(value);
+        }
+        annotations.push(annotation);
+    });
+    if (dropped > 0)
+        problems.push(`${dropped} more annotations dropped (at most ${MAX_ANNOTATIONS_PER_STAGE} per stage)`);
+    return { annotations, problems };
+}
+function annotation_file_unescape(text) {
+    return text.replace(/%(25|0A|0D|2C|3A)/gi, (_, code) => String.fromCharCode(parseInt(code, 16)));
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/batch-output.ts
@@ -87345,331 +84375,55 @@ function batchOutput(marker, onLine, onStageEnd, secrets = []) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/scheduler/annotation-file.ts
-/** At most this many annotations are kept per stage; GitHub shows fewer per step anyway. */
-const MAX_ANNOTATIONS_PER_STAGE = 50;
-const LINE = /^::(error|warning|notice)(?:\s+([^:]*))?::(.*)$/;
-const PROPERTIES = {
-    file: 'file',
-    line: 'line',
-    endLine: 'end_line',
-    col: 'col',
-    endColumn: 'end_col',
-    title: 'title'
-};
-const NUMERIC = new Set(['line', 'end_line', 'col', 'end_col']);
+;// CONCATENATED MODULE: ./src/scheduler/serial-queue.ts
 /**
- * Parses `$CTR_ANNOTATIONS`: one annotation per line in the syntax of GitHub's workflow
- * commands, `::error file=data/sales.csv,line=12,col=3,title=Bad row::price is empty`
- * (levels error, warning, notice; `%0A`, `%25`, `%2C`, `%3A` escapes as GitHub reads
- * them). Keeps the first MAX_ANNOTATIONS_PER_STAGE; a line that is not an annotation is
- * a problem, not a failure of the stage.
+ * Runs callbacks in the order they are given: at once while nothing asynchronous is
+ * pending (lines of output, the common case, cost no promise), after it otherwise.
  */
-function parseAnnotationFile(text) {
-    const annotations = [];
-    const problems = [];
-    let dropped = 0;
-    text.split('\n').forEach((raw, i) => {
-        const line = raw.replace(/\r$/, '');
-        if (line.trim() === '')
-            return;
-        const match = LINE.exec(line);
-        if (!match) {
-            problems.push(`$CTR_ANNOTATIONS line ${i + 1} is not '::error|warning|notice file=F,line=N::message': '${line.slice(0, 80)}'`);
-            return;
-        }
-        if (annotations.length >= MAX_ANNOTATIONS_PER_STAGE) {
-            dropped += 1;
-            return;
-        }
-        const annotation = {
-            level: match[1],
-            message: annotation_file_unescape(match[3])
-        };
-        for (const pair of (match[2] ?? '').split(',')) {
-            const equals = pair.indexOf('=');
-            if (equals < 0)
-                continue;
-            const key = PROPERTIES[pair.slice(0, equals).trim()];
-            const value = annotation_file_unescape(pair.slice(equals + 1));
-            if (!key)
-                continue;
-            if (!NUMERIC.has(key))
-                annotation[key] = value;
-            else if (/^[1-9]\d*$/.test(value))
-                annotation[key] = Number(value);
-        }
-        annotations.push(annotation);
-    });
-    if (dropped > 0)
-        problems.push(`${dropped} more annotations dropped (at most ${MAX_ANNOTATIONS_PER_STAGE} per stage)`);
-    return { annotations, problems };
-}
-function annotation_file_unescape(text) {
-    return text.replace(/%(25|0A|0D|2C|3A)/gi, (_, code) => String.fromCharCode(parseInt(code, 16)));
-}
-
-;// CONCATENATED MODULE: ./src/scheduler/job-runner.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Why a job's container was killed by the job itself: it ran out of time. */
-class TimedOut extends Error {
-    name = 'TimedOut';
-}
-/**
- * Runs one job instance, and runs it again when it fails as long as its `retry` allows
- * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
- * failure becomes a failed JobResult with a message.
- */
-async function runJob(instance, ctx) {
-    const { retry } = instance.job;
-    for (let attempt = 1;; attempt++) {
-        const result = await runAttempt(instance, ctx, attempt);
-        if (result.status !== 'failure' || attempt > retry.count || ctx.signal.aborted)
-            return result;
-        const wait = retry.delay_ms > 0 ? ` in ${formatDuration(retry.delay_ms)}` : '';
-        ctx.reporter.warning(`attempt ${attempt} of ${retry.count + 1} failed (${result.error}); retrying${wait}`, instance);
-        try {
-            await (0,external_node_timers_promises_namespaceObject.setTimeout)(retry.delay_ms, undefined, { signal: ctx.signal });
-        }
-        catch {
-            return { ...result, status: 'cancelled' };
-        }
-    }
-}
-/**
- * One attempt at a job: creates its container from `runs-on.with`, runs its stages in it
- * one after another (or the image's own command), collects outputs and artifacts, and
- * removes the container. Cancellation and the job's `timeout` kill the container, which
- * ends whatever runs in it at once.
- */
-async function runAttempt(instance, ctx, attempt) {
-    const { job } = instance;
-    const started = Date.now();
-    const result = {
-        id: instance.id,
-        job: job.id,
-        matrix: instance.matrix,
-        status: 'success',
-        exit_code: null,
-        oom_killed: false,
-        timed_out: false,
-        attempts: attempt,
-        started_at: new Date(started).toISOString(),
-        duration_ms: 0,
-        outputs: {},
-        stages: []
-    };
-    const timeout = new AbortController();
-    const timer = job.timeout_ms === undefined
-        ? undefined
-        : setTimeout(() => timeout.abort(new TimedOut(`job timed out after ${formatDuration(job.timeout_ms)}`)), job.timeout_ms);
-    const signal = AbortSignal.any([ctx.signal, timeout.signal]);
-    let containerId;
-    let services;
-    let killing = Promise.resolve();
-    const kill = () => {
-        if (containerId)
-            killing = ctx.backend.kill(containerId).catch(() => undefined);
-    };
-    // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
-    const valueRenderer = (scope) => (text) => render(text, scope, {
-        variables: true,
-        env: ctx.env,
-        onMissingVar: (name) => ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
-    });
-    try {
-        const renderValue = valueRenderer(expressionScope(ctx.values));
-        const planned = planContainer(instance, {
-            ...planContext(ctx),
-            renderValue,
-            changedFiles: ctx.changedFiles
-        });
-        ctx.reporter.jobStarted(instance, planned.image.ref);
-        await ctx.guard?.(planned);
-        await untilAborted(ctx.images.prepare(planned.image), signal);
-        const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined;
-        // A kept container of an earlier attempt still holds the name.
-        const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name;
-        const container = warm ?? (await readyContainer(instance, planned, name, ctx, (id) => (containerId = id)));
-        containerId = container.id;
-        signal.throwIfAborted();
-        signal.addEventListener('abort', kill, { once: true });
-        if (Object.keys(job.services).length > 0) {
-            services = await startServices(instance, containerId, { ...ctx, renderValue, signal });
-        }
-        if (job.stages) {
-            if (!container.started)
-                await ctx.backend.startContainer(containerId);
-            const stages = new StageRunner(instance, containerId, ctx, signal, result, {
-                valueRenderer,
-                memoryLimit: planned.resources.memoryBytes,
-                mounts: planned.mounts
-            });
-            await stages.run(job.stages);
-            if (result.status === 'success')
-                result.exit_code = 0;
+function serialQueue() {
+    let pending;
+    const run = (fn) => {
+        if (!pending) {
+            const done = fn();
+            if (!done)
+                return;
+            pending = done;
         }
         else {
-            const lines = reportedLines(ctx, instance);
-            const exit = await ctx.backend.runContainer(containerId, lines.push);
-            lines.flush();
-            signal.throwIfAborted();
-            result.exit_code = exit.exitCode;
-            result.oom_killed = exit.oomKilled;
-            if (exit.exitCode !== 0 || exit.oomKilled) {
-                const limitBytes = planned.resources.memoryBytes;
-                fail(result, describeExit(exit.exitCode, { killed: exit.oomKilled, limitBytes }));
-            }
+            pending = pending.then(fn);
         }
-        signal.throwIfAborted();
-        if (result.status === 'success') {
-            const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) });
-            for (const [key, template] of Object.entries(job.outputs)) {
-                result.outputs[key] = render(template, withStages);
-            }
-        }
-    }
-    catch (error) {
-        if (!signal.aborted)
-            fail(result, errorMessage(error));
-    }
-    finally {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', kill);
-        await killing;
-        if (signal.aborted)
-            endAborted(result, signal.reason);
-        if (containerId) {
-            if (job.artifacts.length > 0 && !ctx.signal.aborted) {
-                await collectArtifacts(instance, containerId, ctx, result);
-            }
-            if (ctx.keep) {
-                // Kept for debugging, as it is.
-            }
-            else if (services || !ctx.warmer) {
-                await ctx.backend.removeContainer(containerId).catch(() => undefined);
-            }
-            else {
-                // Nothing waits on its removal but the end of the run.
-                ctx.warmer.removeLater(containerId);
-            }
-        }
-        // After the job's container: a network cannot go while a container is on it.
-        if (services && !ctx.keep)
-            await services.stop().catch(() => undefined);
-    }
-    result.duration_ms = Date.now() - started;
-    ctx.reporter.jobFinished(instance, result);
-    return result;
-}
-/**
- * Creates an instance's container and its folders in the workflow volume; starts it when
- * the job runs stages and has no services (those connect it to their network first).
- * `onCreated` learns the container's id at once: whoever asked removes it, also when a
- * later step fails (or keeps it, with `--keep`, to be looked at).
- */
-async function readyContainer(instance, planned, name, ctx, onCreated) {
-    const { job } = instance;
-    const id = await ctx.backend.createContainer({ ...planned, name });
-    onCreated(id);
-    const start = job.stages !== undefined && Object.keys(job.services).length === 0;
-    await ctx.prepareVolume(id, instance);
-    if (start)
-        await ctx.backend.startContainer(id);
-    return { id, started: start };
-}
-/**
- * Makes an instance's container ready before its turn (see ContainerWarmer), from what is
- * known before the jobs it needs have run; undefined when its container reads `needs`.
- */
-async function warmContainer(instance, ctx) {
-    let readsNeeds = false;
-    const scope = expressionScope(ctx.values);
-    const planned = planContainer(instance, {
-        ...planContext(ctx),
-        changedFiles: ctx.changedFiles,
-        renderValue: (text) => {
-            if (readsContext(text, 'needs'))
-                readsNeeds = true;
-            if (readsNeeds)
-                return text;
-            // The job renders it again when it starts, and warns then of what is missing.
-            return render(text, scope, { variables: true, env: ctx.env, onMissingVar: () => { } });
-        }
-    });
-    if (readsNeeds)
-        return undefined;
-    // Untrusted: a container that starts only at its turn (a job with services) would have
-    // its binds resolved by the engine then, after the guard looked at them.
-    const mountsLater = Object.keys(instance.job.services).length > 0;
-    if (ctx.guard && mountsLater && planned.mounts.some((m) => m.type === 'bind'))
-        return undefined;
-    await ctx.guard?.(planned);
-    await ctx.images.prepare(planned.image);
-    let created;
-    try {
-        return await readyContainer(instance, planned, planned.name, ctx, (id) => (created = id));
-    }
-    catch (error) {
-        // The job tries again when its turn comes, and reports what fails then.
-        if (created)
-            await ctx.backend.removeContainer(created).catch(() => undefined);
-        throw error;
-    }
-}
-/** What planning a container takes from the run. */
-function planContext(ctx) {
-    return {
-        runId: ctx.runId,
-        pipelineDir: ctx.pipeline.dir,
-        namedVolumes: ctx.namedVolumes,
-        runNetwork: ctx.runNetwork
+        const tail = pending.then(() => {
+            if (pending === tail)
+                pending = undefined;
+        });
+        pending = tail;
     };
+    run.idle = async () => {
+        while (pending)
+            await pending;
+    };
+    /** While callbacks wait, the promise of the last one: a producer can wait for it. */
+    run.busy = () => pending;
+    return run;
 }
-/** A job stopped from outside is cancelled; one that ran out of time failed. */
-function endAborted(result, reason) {
-    if (reason instanceof TimedOut || reason instanceof EngineLostError) {
-        result.status = 'failure';
-        result.timed_out = reason instanceof TimedOut;
-        result.error = reason.message;
-    }
-    else {
-        result.status = 'cancelled';
-        result.error = typeof reason === 'string' ? reason : 'cancelled';
-    }
-}
-/** Copies the job's artifacts out; a pattern that matches nothing is a warning. */
-async function collectArtifacts(instance, containerId, ctx, result) {
-    const dest = external_node_path_default().join(ctx.artifactsDir, instance.slug);
-    try {
-        const copied = await copyArtifacts(ctx.backend, containerId, instance.job.artifacts, dest);
-        for (const pattern of copied.missing) {
-            ctx.reporter.warning(`artifact '${pattern}' matched no files`, instance);
-        }
-        if (copied.files > 0)
-            result.artifacts = { dir: dest, files: copied.files };
-    }
-    catch (error) {
-        fail(result, `copying artifacts to ${dest} failed: ${errorMessage(error)}`);
-    }
-}
+
+;// CONCATENATED MODULE: ./src/scheduler/stage-runner.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 /**
  * Runs a job's stages in its container, one after another. Consecutive stages whose
  * commands are known up front run as a batch, in one exec (see batchCommand): an exec
@@ -87904,7 +84658,9 @@ class StageRunner {
             ? undefined
             : setTimeout(() => {
                 timedOut = true;
-                killing = ctx.backend.kill(containerId).catch(() => undefined);
+                killing = ctx.backend
+                    .kill(containerId)
+                    .catch(letGo(ctx.reporter, 'killing a timed-out stage'));
             }, stage.timeout_ms);
         const lines = reportedLines(ctx, instance);
         let exitCode;
@@ -87971,152 +84727,291 @@ class StageRunner {
         return true;
     }
 }
+
+;// CONCATENATED MODULE: ./src/scheduler/job-runner.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 /**
- * Runs callbacks in the order they are given: at once while nothing asynchronous is
- * pending (lines of output, the common case, cost no promise), after it otherwise.
+ * Runs one job instance, and runs it again when it fails as long as its `retry` allows
+ * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
+ * failure becomes a failed JobResult with a message.
  */
-function serialQueue() {
-    let pending;
-    const run = (fn) => {
-        if (!pending) {
-            const done = fn();
-            if (!done)
-                return;
-            pending = done;
+async function runJob(instance, ctx) {
+    const { retry } = instance.job;
+    for (let attempt = 1;; attempt++) {
+        const result = await runAttempt(instance, ctx, attempt);
+        if (result.status !== 'failure' || attempt > retry.count || ctx.signal.aborted)
+            return result;
+        const wait = retry.delay_ms > 0 ? ` in ${formatDuration(retry.delay_ms)}` : '';
+        ctx.reporter.warning(`attempt ${attempt} of ${retry.count + 1} failed (${result.error}); retrying${wait}`, instance);
+        try {
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(retry.delay_ms, undefined, { signal: ctx.signal });
+        }
+        catch {
+            return { ...result, status: 'cancelled' };
+        }
+    }
+}
+/**
+ * One attempt at a job: creates its container from `runs-on.with`, runs its stages in it
+ * one after another (or the image's own command), collects outputs and artifacts, and
+ * removes the container. Cancellation and the job's `timeout` kill the container, which
+ * ends whatever runs in it at once.
+ */
+async function runAttempt(instance, ctx, attempt) {
+    const { job } = instance;
+    const started = Date.now();
+    const result = {
+        id: instance.id,
+        job: job.id,
+        matrix: instance.matrix,
+        status: 'success',
+        exit_code: null,
+        oom_killed: false,
+        timed_out: false,
+        attempts: attempt,
+        started_at: new Date(started).toISOString(),
+        duration_ms: 0,
+        outputs: {},
+        stages: []
+    };
+    const timeout = new AbortController();
+    const timer = job.timeout_ms === undefined
+        ? undefined
+        : setTimeout(() => timeout.abort(new TimedOut(`job timed out after ${formatDuration(job.timeout_ms)}`)), job.timeout_ms);
+    const signal = AbortSignal.any([ctx.signal, timeout.signal]);
+    let containerId;
+    let services;
+    let killing = Promise.resolve();
+    const kill = () => {
+        if (containerId)
+            killing = ctx.backend.kill(containerId).catch(letGo(ctx.reporter, 'killing a stopped job'));
+    };
+    // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
+    const valueRenderer = (scope) => (text) => render(text, scope, {
+        variables: true,
+        env: ctx.env,
+        onMissingVar: (name) => ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
+    });
+    try {
+        const renderValue = valueRenderer(expressionScope(ctx.values));
+        const planned = planContainer(instance, {
+            ...planContext(ctx),
+            renderValue,
+            changedFiles: ctx.changedFiles
+        });
+        ctx.reporter.jobStarted(instance, planned.image.ref);
+        await ctx.guard?.(planned);
+        await untilAborted(ctx.images.prepare(planned.image), signal);
+        const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined;
+        // A kept container of an earlier attempt still holds the name.
+        const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name;
+        const container = warm ?? (await readyContainer(instance, planned, name, ctx, (id) => (containerId = id)));
+        containerId = container.id;
+        signal.throwIfAborted();
+        signal.addEventListener('abort', kill, { once: true });
+        if (Object.keys(job.services).length > 0) {
+            services = await startServices(instance, containerId, { ...ctx, renderValue, signal });
+        }
+        if (job.stages) {
+            if (!container.started)
+                await ctx.backend.startContainer(containerId);
+            const stages = new StageRunner(instance, containerId, ctx, signal, result, {
+                valueRenderer,
+                memoryLimit: planned.resources.memoryBytes,
+                mounts: planned.mounts
+            });
+            await stages.run(job.stages);
+            if (result.status === 'success')
+                result.exit_code = 0;
         }
         else {
-            pending = pending.then(fn);
+            const lines = reportedLines(ctx, instance);
+            const exit = await ctx.backend.runContainer(containerId, lines.push);
+            lines.flush();
+            signal.throwIfAborted();
+            result.exit_code = exit.exitCode;
+            result.oom_killed = exit.oomKilled;
+            if (exit.exitCode !== 0 || exit.oomKilled) {
+                const limitBytes = planned.resources.memoryBytes;
+                fail(result, describeExit(exit.exitCode, { killed: exit.oomKilled, limitBytes }));
+            }
         }
-        const tail = pending.then(() => {
-            if (pending === tail)
-                pending = undefined;
-        });
-        pending = tail;
-    };
-    run.idle = async () => {
-        while (pending)
-            await pending;
-    };
-    /** While callbacks wait, the promise of the last one: a producer can wait for it. */
-    run.busy = () => pending;
-    return run;
+        signal.throwIfAborted();
+        if (result.status === 'success') {
+            const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) });
+            for (const [key, template] of Object.entries(job.outputs)) {
+                result.outputs[key] = render(template, withStages);
+            }
+        }
+    }
+    catch (error) {
+        if (!signal.aborted)
+            fail(result, errorMessage(error));
+    }
+    finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', kill);
+        await killing;
+        if (signal.aborted)
+            endAborted(result, signal.reason);
+        if (containerId) {
+            if (job.artifacts.length > 0 && !ctx.signal.aborted) {
+                await collectArtifacts(instance, containerId, ctx, result);
+            }
+            if (ctx.keep) {
+                // Kept for debugging, as it is.
+            }
+            else if (services || !ctx.warmer) {
+                await ctx.backend
+                    .removeContainer(containerId)
+                    .catch(letGo(ctx.reporter, `removing ${instance.id}'s container`));
+            }
+            else {
+                // Nothing waits on its removal but the end of the run.
+                ctx.warmer.removeLater(containerId);
+            }
+        }
+        // After the job's container: a network cannot go while a container is on it.
+        if (services && !ctx.keep)
+            await services.stop().catch(letGo(ctx.reporter, `stopping ${instance.id}'s services`));
+    }
+    result.duration_ms = Date.now() - started;
+    ctx.reporter.jobFinished(instance, result);
+    return result;
 }
-/** Hands a process's output to the reporter as lines, and waits while the reporter is behind. */
-function reportedLines(ctx, instance) {
-    const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line), ctx.secrets);
-    const push = (stream, chunk) => {
-        lines.push(stream, chunk);
-        return ctx.reporter.backlog();
+/**
+ * Creates an instance's container and its folders in the workflow volume; starts it when
+ * the job runs stages and has no services (those connect it to their network first).
+ * `onCreated` learns the container's id at once: whoever asked removes it, also when a
+ * later step fails (or keeps it, with `--keep`, to be looked at).
+ */
+async function readyContainer(instance, planned, name, ctx, onCreated) {
+    const { job } = instance;
+    const id = await ctx.backend.createContainer({ ...planned, name });
+    onCreated(id);
+    const start = job.stages !== undefined && Object.keys(job.services).length === 0;
+    await ctx.prepareVolume(id, instance);
+    if (start)
+        await ctx.backend.startContainer(id);
+    return { id, started: start };
+}
+/**
+ * Makes an instance's container ready before its turn (see ContainerWarmer), from what is
+ * known before the jobs it needs have run; undefined when its container reads `needs`.
+ */
+async function warmContainer(instance, ctx) {
+    let readsNeeds = false;
+    const scope = expressionScope(ctx.values);
+    const planned = planContainer(instance, {
+        ...planContext(ctx),
+        changedFiles: ctx.changedFiles,
+        renderValue: (text) => {
+            if (readsContext(text, 'needs'))
+                readsNeeds = true;
+            if (readsNeeds)
+                return text;
+            // The job renders it again when it starts, and warns then of what is missing.
+            return render(text, scope, { variables: true, env: ctx.env, onMissingVar: () => { } });
+        }
+    });
+    if (readsNeeds)
+        return undefined;
+    // Untrusted: a container that starts only at its turn (a job with services) would have
+    // its binds resolved by the engine then, after the guard looked at them.
+    const mountsLater = Object.keys(instance.job.services).length > 0;
+    if (ctx.guard && mountsLater && planned.mounts.some((m) => m.type === 'bind'))
+        return undefined;
+    await ctx.guard?.(planned);
+    await ctx.images.prepare(planned.image);
+    let created;
+    try {
+        return await readyContainer(instance, planned, planned.name, ctx, (id) => (created = id));
+    }
+    catch (error) {
+        // The job tries again when its turn comes, and reports what fails then.
+        if (created)
+            await ctx.backend
+                .removeContainer(created)
+                .catch(letGo(ctx.reporter, `removing a container warmed for ${instance.id}`));
+        throw error;
+    }
+}
+/** What planning a container takes from the run. */
+function planContext(ctx) {
+    return {
+        runId: ctx.runId,
+        pipelineDir: ctx.pipeline.dir,
+        namedVolumes: ctx.namedVolumes,
+        runNetwork: ctx.runNetwork
     };
-    return { push, flush: lines.flush };
 }
-/** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
-function stagesContext(stages) {
-    return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]));
+/** A job stopped from outside is cancelled; one that ran out of time failed. */
+function endAborted(result, reason) {
+    if (reason instanceof TimedOut || reason instanceof EngineLostError) {
+        result.status = 'failure';
+        result.timed_out = reason instanceof TimedOut;
+        result.error = reason.message;
+    }
+    else {
+        result.status = 'cancelled';
+        result.error = typeof reason === 'string' ? reason : 'cancelled';
+    }
 }
-function fail(result, message) {
-    result.status = 'failure';
-    result.error ??= message;
+/** Copies the job's artifacts out; a pattern that matches nothing is a warning. */
+async function collectArtifacts(instance, containerId, ctx, result) {
+    const dest = external_node_path_default().join(ctx.artifactsDir, instance.slug);
+    try {
+        const copied = await copyArtifacts(ctx.backend, containerId, instance.job.artifacts, dest);
+        for (const pattern of copied.missing) {
+            ctx.reporter.warning(`artifact '${pattern}' matched no files`, instance);
+        }
+        if (copied.files > 0)
+            result.artifacts = { dir: dest, files: copied.files };
+    }
+    catch (error) {
+        fail(result, `copying artifacts to ${dest} failed: ${errorMessage(error)}`);
+    }
 }
 
-;// CONCATENATED MODULE: ./src/scheduler/warm-containers.ts
+;// CONCATENATED MODULE: ./src/plan/changed-files.ts
+
 /**
- * Makes the containers of the next job instances ready while the current ones run, so a
- * job's turn costs an exec rather than a create and a start: at most `lookahead` at a
- * time, in the order the instances are waiting. What `create` cannot know yet (a value
- * from `needs`) it declines, and that instance makes its own container when its turn comes.
- * A container that no job takes is removed.
+ * The files among `changed` that a job's `changed_files` globs select: those matching a
+ * glob and no `!glob`. Globs are matched against repository paths as GitHub lists them
+ * (`data/sales.csv`), dot files included; a leading `./` of either side is ignored.
  */
-class ContainerWarmer {
-    backend;
-    lookahead;
-    create;
-    signal;
-    /** Instances not started yet, in order (a Set: one leaves in constant time). */
-    waiting;
-    warm = new Map();
-    removals = new Set();
-    /** Instances whose turn has come and whose container is not ready yet. */
-    readying = 0;
-    constructor(backend, 
-    /** Candidates, in the order they are expected to start. */
-    instances, lookahead, 
-    /** Creates (and may start) an instance's container; undefined when it cannot yet. */
-    create, signal) {
-        this.backend = backend;
-        this.lookahead = lookahead;
-        this.create = create;
-        this.signal = signal;
-        this.waiting = new Set(instances);
-    }
-    /** Warms the next instances that are not warm yet, up to the lookahead. */
-    fill() {
-        if (this.signal.aborted)
-            return;
-        let ahead = 0;
-        for (const instance of this.waiting) {
-            if (ahead >= this.lookahead)
-                break;
-            ahead++;
-            if (this.warm.has(instance.id))
-                continue;
-            const ready = this.create(instance).catch(() => undefined);
-            this.warm.set(instance.id, ready);
-            // One that cannot be warmed makes way for the next in line.
-            void ready.then((container) => {
-                if (container || !this.waiting.has(instance))
-                    return;
-                this.waiting.delete(instance);
-                this.fill();
-            });
-        }
-    }
-    /**
-     * The instance's turn has come: its warm container, if it has one (undefined when it
-     * has none, or warming failed), and the next instances are warmed.
-     */
-    async take(instance) {
-        const ready = this.warm.get(instance.id);
-        this.warm.delete(instance.id);
-        this.waiting.delete(instance);
-        // The next are warmed once every container whose turn has come is ready: the engine
-        // serves the jobs that wait first. (Warming the next wave as soon as the first of a
-        // wave was ready held the rest of that wave back by half a second on two cores.)
-        this.readying++;
-        void Promise.resolve(ready).finally(() => {
-            if (--this.readying === 0)
-                this.fill();
-        });
-        return ready;
-    }
-    /** The instance will not run (skipped, cancelled): its container, if any, goes. */
-    discard(instance) {
-        const ready = this.warm.get(instance.id);
-        this.warm.delete(instance.id);
-        this.waiting.delete(instance);
-        this.fill();
-        if (ready)
-            this.removeLater(ready);
-    }
-    /** Removes a container in the background; `settled` waits for it. */
-    removeLater(container) {
-        const removal = Promise.resolve(container)
-            .then((c) => {
-            const id = typeof c === 'string' ? c : c?.id;
-            return id ? this.backend.removeContainer(id) : undefined;
-        })
-            .catch(() => undefined)
-            .finally(() => this.removals.delete(removal));
-        this.removals.add(removal);
-    }
-    /** Waits for every container being warmed or removed, and removes those not taken. */
-    async settled() {
-        for (const ready of this.warm.values())
-            this.removeLater(ready);
-        this.warm.clear();
-        while (this.removals.size > 0)
-            await Promise.all(this.removals);
-    }
+function matchChangedFiles(globs, changed) {
+    const normal = (p) => p.replace(/^\.\//, '');
+    const include = globs.filter((g) => !g.startsWith('!')).map(normal);
+    const exclude = globs.filter((g) => g.startsWith('!')).map((g) => normal(g.slice(1)));
+    const options = { dot: true };
+    const included = include.length > 0 ? picomatch_default()(include, options) : () => true;
+    const excluded = exclude.length > 0 ? picomatch_default()(exclude, options) : () => false;
+    return changed.map(normal).filter((file) => included(file) && !excluded(file));
+}
+/**
+ * Reads a list of changed files as `git diff --name-only` prints it: one path per line,
+ * blank lines ignored.
+ */
+function parseChangedFiles(text) {
+    return text
+        .split('\n')
+        .map((line) => line.replace(/\r$/, '').trim())
+        .filter((line) => line !== '');
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/job-summary.ts
@@ -88140,6 +85035,161 @@ function summarizeJob(job, results) {
         ? Object.fromEntries(Object.keys(job.job.outputs).map((k) => [k, results.map((r) => r.outputs[k] ?? '')]))
         : (results[0]?.outputs ?? {});
     return { result, outputs, instances };
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/job-scheduling.ts
+
+
+
+
+
+
+
+/**
+ * Starts each job as soon as the jobs it needs have finished; resolves to every
+ * instance's result, in plan order.
+ */
+async function scheduleJobs(jobs, run) {
+    const outcomes = new Map();
+    for (const job of jobs) {
+        // Jobs come in plan order, so the promises of the jobs it needs exist already.
+        const needs = job.job.needs.filter((n) => outcomes.has(n));
+        const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)]));
+        outcomes.set(job.id, upstream.then((done) => runPlannedJob(job, new Map(done), run)));
+    }
+    const settled = await Promise.all(outcomes.values());
+    return settled.flatMap((o) => o.results);
+}
+/** For each job with `changed_files`, the changed files it selects, when those are known. */
+function changedFilesOf(jobs, changedFiles) {
+    const matched = new Map();
+    if (!changedFiles)
+        return matched;
+    for (const job of jobs) {
+        const globs = job.job.changed_files;
+        if (globs)
+            matched.set(job.id, matchChangedFiles(globs, changedFiles));
+    }
+    return matched;
+}
+/**
+ * Runs every instance of one job whose needs have finished: each takes a slot of the job
+ * (`max_parallel`) and then one of the run, so a matrix never holds run slots it cannot use.
+ */
+async function runPlannedJob(job, needed, run) {
+    const needs = Object.fromEntries([...needed].map(([id, o]) => [id, o.summary]));
+    const failedUpstream = [...needed.values()].some((o) => o.failed);
+    const outcome = {
+        success: Object.values(needs).every((n) => n.result === 'success'),
+        failure: failedUpstream,
+        cancelled: run.signal.aborted
+    };
+    // fail_fast: the first failure cancels the siblings, those running and those waiting.
+    const siblings = new AbortController();
+    const signal = AbortSignal.any([run.signal, siblings.signal]);
+    const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined;
+    const runInstance = async (instance) => {
+        const values = { ...instanceValues(instance, run), needs };
+        const condition = conditionHolds(job.job.if, values, outcome);
+        const changedFiles = run.changed.get(job.id);
+        let result;
+        if (signal.aborted) {
+            result = notRun(instance, 'cancelled', reasonOf(signal));
+        }
+        else if (changedFiles?.length === 0) {
+            result = notRun(instance, 'skipped', 'skipped: no changed file matches its changed_files');
+        }
+        else if (typeof condition === 'string') {
+            result = notRun(instance, 'failure', condition);
+        }
+        else if (!condition) {
+            const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success');
+            result = notRun(instance, 'skipped', blocker
+                ? `skipped: needed job '${blocker}' did not succeed`
+                : 'skipped: its if: condition is false');
+        }
+        else {
+            result = await runJob(instance, { ...run.context, values, signal, changedFiles });
+            if (result.status === 'failure' && job.failFast && job.instances.length > 1) {
+                siblings.abort(`cancelled: instance '${instance.id}' failed (fail_fast)`);
+            }
+            return result;
+        }
+        run.context.warmer?.discard(instance);
+        run.reporter.jobFinished(instance, result);
+        return result;
+    };
+    const results = await Promise.all(job.instances.map((instance) => {
+        const inRunSlot = () => run.slots(() => runInstance(instance));
+        return jobSlots ? jobSlots(inRunSlot) : inRunSlot();
+    }));
+    const summary = summarizeJob(job, results);
+    return { summary, results, failed: summary.result === 'failure' || failedUpstream };
+}
+/**
+ * How many instances run at once when the run does not say: the CPU count, or a job's own
+ * `max_parallel` where that is higher (it is the pipeline author's word on that job, and
+ * its work may well wait on more than the CPU: `sleep`, the network, a service).
+ */
+function defaultMaxParallel(jobs) {
+    return Math.max((0,external_node_os_namespaceObject.availableParallelism)(), ...jobs.map((job) => job.maxParallel ?? 0));
+}
+/** What expressions of an instance read before its needs are known. */
+function instanceValues(instance, run) {
+    return {
+        params: run.params,
+        run_id: run.runId,
+        matrix: instance.matrix,
+        job: { id: instance.job.id, instance: instance.id }
+    };
+}
+/**
+ * Whether a job's `if:` holds for one instance; an expression that fails at run time
+ * (`fromJSON` of text that is not JSON) fails the instance with the reason.
+ */
+function conditionHolds(condition, values, outcome) {
+    try {
+        return evaluateCondition(condition, expressionScope(values), outcome);
+    }
+    catch (error) {
+        return `if: ${error.message}`;
+    }
+}
+/**
+ * The result of a run that could not start: the instances with a problem failed with it,
+ * the others were not run. Nothing was created.
+ */
+function notStarted(jobs, problems, reporter) {
+    return jobs.flatMap((job) => job.instances.map((instance) => {
+        const problem = problems.get(instance.id);
+        const result = problem
+            ? notRun(instance, 'failure', problem)
+            : notRun(instance, 'skipped', 'not run: the run could not start (see the failed jobs)');
+        reporter.jobFinished(instance, result);
+        return result;
+    }));
+}
+function reasonOf(signal) {
+    return typeof signal.reason === 'string' ? signal.reason : undefined;
+}
+function notRun(instance, status, error) {
+    const result = {
+        id: instance.id,
+        job: instance.job.id,
+        matrix: instance.matrix,
+        status,
+        exit_code: null,
+        oom_killed: false,
+        timed_out: false,
+        attempts: 0,
+        started_at: null,
+        duration_ms: 0,
+        outputs: {},
+        stages: []
+    };
+    if (error)
+        result.error = error;
+    return result;
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/preflight.ts
@@ -88223,6 +85273,64 @@ async function checkInstance(planned, services, network, ctx) {
         }));
     }
     await Promise.all(checks);
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/run-resources.ts
+
+
+/**
+ * The run's volumes and network, all labelled with the run id: the workflow volume, and
+ * the named volumes of the file (an `external` one must exist already and is left as it is).
+ */
+function runSetup(plan, runId, names) {
+    const labels = runLabels(runId);
+    return {
+        runId,
+        volumes: [
+            { key: 'workspace', name: names.workflowVolume, labels, external: false },
+            ...Object.entries(plan.pipeline.volumes).map(([key, spec]) => ({
+                key,
+                name: names.namedVolumes[key],
+                labels: { ...spec.labels, ...labels },
+                external: spec.external,
+                ...(spec.driver ? { driver: spec.driver } : {}),
+                ...(spec.driver_opts ? { driverOptions: spec.driver_opts } : {})
+            }))
+        ],
+        network: { name: names.runNetwork, labels }
+    };
+}
+/** At most this many folders are made in the run's first upload (about 512 B of tar each). */
+const UPFRONT_DIRS_LIMIT = 2048;
+/**
+ * Makes the workflow volume's folders through the first container that asks, in one
+ * upload: the run's shared folders and those of every instance, as long as they number at
+ * most UPFRONT_DIRS_LIMIT (the engine's archive upload fails when two containers create
+ * one folder at the same moment, and each upload costs it tens of milliseconds). Instances
+ * beyond that make their own folders through their own container.
+ */
+function volumePreparer(backend, jobs) {
+    const upfront = new Set();
+    const dirs = [WORKSPACE_DIR, JOBS_DIR, STATE_DIR];
+    for (const instance of jobs.flatMap((job) => job.instances)) {
+        const own = instanceDirs(instance);
+        if (dirs.length + own.length > UPFRONT_DIRS_LIMIT)
+            break;
+        dirs.push(...own);
+        upfront.add(instance.id);
+    }
+    let volumeReady;
+    return async (containerId, instance) => {
+        volumeReady ??= backend.makeDirectories(containerId, CTR_ROOT, dirs).catch((error) => {
+            // The next instance tries again (this one's container may have been killed).
+            volumeReady = undefined;
+            throw error;
+        });
+        await volumeReady;
+        if (!upfront.has(instance.id)) {
+            await backend.makeDirectories(containerId, CTR_ROOT, instanceDirs(instance));
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/spec/host-access.ts
@@ -88437,10 +85545,113 @@ async function untrustedGuard(scope) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/scheduler/warm-containers.ts
+
+/**
+ * Makes the containers of the next job instances ready while the current ones run, so a
+ * job's turn costs an exec rather than a create and a start: at most `lookahead` at a
+ * time, in the order the instances are waiting. What `create` cannot know yet (a value
+ * from `needs`) it declines, and that instance makes its own container when its turn comes.
+ * A container that no job takes is removed.
+ */
+class ContainerWarmer {
+    backend;
+    lookahead;
+    create;
+    signal;
+    reporter;
+    /** Instances not started yet, in order (a Set: one leaves in constant time). */
+    waiting;
+    warm = new Map();
+    removals = new Set();
+    /** Instances whose turn has come and whose container is not ready yet. */
+    readying = 0;
+    constructor(backend, 
+    /** Candidates, in the order they are expected to start. */
+    instances, lookahead, 
+    /** Creates (and may start) an instance's container; undefined when it cannot yet. */
+    create, signal, 
+    /** Where a warming or removal that failed and is let go leaves a trace. */
+    reporter) {
+        this.backend = backend;
+        this.lookahead = lookahead;
+        this.create = create;
+        this.signal = signal;
+        this.reporter = reporter;
+        this.waiting = new Set(instances);
+    }
+    /** Warms the next instances that are not warm yet, up to the lookahead. */
+    fill() {
+        if (this.signal.aborted)
+            return;
+        let ahead = 0;
+        for (const instance of this.waiting) {
+            if (ahead >= this.lookahead)
+                break;
+            ahead++;
+            if (this.warm.has(instance.id))
+                continue;
+            // The job makes its own container at its turn, and reports what fails then.
+            const ready = this.create(instance).catch(letGo(this.reporter, `warming ${instance.id}`));
+            this.warm.set(instance.id, ready);
+            // One that cannot be warmed makes way for the next in line.
+            void ready.then((container) => {
+                if (container || !this.waiting.has(instance))
+                    return;
+                this.waiting.delete(instance);
+                this.fill();
+            });
+        }
+    }
+    /**
+     * The instance's turn has come: its warm container, if it has one (undefined when it
+     * has none, or warming failed), and the next instances are warmed.
+     */
+    async take(instance) {
+        const ready = this.warm.get(instance.id);
+        this.warm.delete(instance.id);
+        this.waiting.delete(instance);
+        // The next are warmed once every container whose turn has come is ready: the engine
+        // serves the jobs that wait first. (Warming the next wave as soon as the first of a
+        // wave was ready held the rest of that wave back by half a second on two cores.)
+        this.readying++;
+        void Promise.resolve(ready).finally(() => {
+            if (--this.readying === 0)
+                this.fill();
+        });
+        return ready;
+    }
+    /** The instance will not run (skipped, cancelled): its container, if any, goes. */
+    discard(instance) {
+        const ready = this.warm.get(instance.id);
+        this.warm.delete(instance.id);
+        this.waiting.delete(instance);
+        this.fill();
+        if (ready)
+            this.removeLater(ready);
+    }
+    /** Removes a container in the background; `settled` waits for it. */
+    removeLater(container) {
+        const removal = Promise.resolve(container)
+            .then((c) => {
+            const id = typeof c === 'string' ? c : c?.id;
+            return id ? this.backend.removeContainer(id) : undefined;
+        })
+            .catch(letGo(this.reporter, 'removing a finished container'))
+            .finally(() => this.removals.delete(removal));
+        this.removals.add(removal);
+    }
+    /** Waits for every container being warmed or removed, and removes those not taken. */
+    async settled() {
+        for (const ready of this.warm.values())
+            this.removeLater(ready);
+        this.warm.clear();
+        while (this.removals.size > 0)
+            await Promise.all(this.removals);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/scheduler/pipeline-runner.ts
-
-
-
 
 
 
@@ -88477,8 +85688,8 @@ async function runPipeline(options) {
     const lost = new AbortController();
     const stopListening = backend.onLost((error) => lost.abort(error));
     const signal = AbortSignal.any([options.signal ?? new AbortController().signal, lost.signal]);
-    // A ping that fails loses the engine through the listener above.
-    const watchdog = setInterval(() => backend.ping().catch(() => undefined), WATCHDOG_MS);
+    // A ping that fails loses the backend through the listener above.
+    const watchdog = setInterval(() => backend.ping().catch(letGo(reporter, 'the watchdog ping')), WATCHDOG_MS);
     const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id));
     const changed = changedFilesOf(jobs, options.changedFiles);
     const started = Date.now();
@@ -88497,7 +85708,7 @@ async function runPipeline(options) {
     // unlabelled, where no sweep finds it.
     let killing = Promise.resolve();
     const killContainers = () => {
-        killing = backend.killRun(runId).catch(() => undefined);
+        killing = backend.killRun(runId).catch(letGo(reporter, 'killing the run'));
     };
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId);
@@ -88561,7 +85772,7 @@ async function runPipeline(options) {
                 ...context,
                 values: instanceValues(instance, options),
                 changedFiles: changed.get(instance.job.id)
-            }), signal);
+            }), signal, reporter);
             warmer.fill();
             const slots = pLimit(maxParallel);
             result.jobs = await scheduleJobs(jobs, {
@@ -88612,158 +85823,6 @@ async function runPipeline(options) {
     return result;
 }
 /**
- * The run's volumes and network, all labelled with the run id: the workflow volume, and
- * the named volumes of the file (an `external` one must exist already and is left as it is).
- */
-function runSetup(plan, runId, names) {
-    const labels = runLabels(runId);
-    return {
-        runId,
-        volumes: [
-            { key: 'workspace', name: names.workflowVolume, labels, external: false },
-            ...Object.entries(plan.pipeline.volumes).map(([key, spec]) => ({
-                key,
-                name: names.namedVolumes[key],
-                labels: { ...spec.labels, ...labels },
-                external: spec.external,
-                ...(spec.driver ? { driver: spec.driver } : {}),
-                ...(spec.driver_opts ? { driverOptions: spec.driver_opts } : {})
-            }))
-        ],
-        network: { name: names.runNetwork, labels }
-    };
-}
-/** At most this many folders are made in the run's first upload (about 512 B of tar each). */
-const UPFRONT_DIRS_LIMIT = 2048;
-/**
- * Makes the workflow volume's folders through the first container that asks, in one
- * upload: the run's shared folders and those of every instance, as long as they number at
- * most UPFRONT_DIRS_LIMIT (the engine's archive upload fails when two containers create
- * one folder at the same moment, and each upload costs it tens of milliseconds). Instances
- * beyond that make their own folders through their own container.
- */
-function volumePreparer(backend, jobs) {
-    const upfront = new Set();
-    const dirs = [WORKSPACE_DIR, JOBS_DIR, STATE_DIR];
-    for (const instance of jobs.flatMap((job) => job.instances)) {
-        const own = instanceDirs(instance);
-        if (dirs.length + own.length > UPFRONT_DIRS_LIMIT)
-            break;
-        dirs.push(...own);
-        upfront.add(instance.id);
-    }
-    let volumeReady;
-    return async (containerId, instance) => {
-        volumeReady ??= backend.makeDirectories(containerId, CTR_ROOT, dirs).catch((error) => {
-            // The next instance tries again (this one's container may have been killed).
-            volumeReady = undefined;
-            throw error;
-        });
-        await volumeReady;
-        if (!upfront.has(instance.id)) {
-            await backend.makeDirectories(containerId, CTR_ROOT, instanceDirs(instance));
-        }
-    };
-}
-/**
- * Starts each job as soon as the jobs it needs have finished; resolves to every
- * instance's result, in plan order.
- */
-async function scheduleJobs(jobs, run) {
-    const outcomes = new Map();
-    for (const job of jobs) {
-        // Jobs come in plan order, so the promises of the jobs it needs exist already.
-        const needs = job.job.needs.filter((n) => outcomes.has(n));
-        const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)]));
-        outcomes.set(job.id, upstream.then((done) => runPlannedJob(job, new Map(done), run)));
-    }
-    const settled = await Promise.all(outcomes.values());
-    return settled.flatMap((o) => o.results);
-}
-/** For each job with `changed_files`, the changed files it selects, when those are known. */
-function changedFilesOf(jobs, changedFiles) {
-    const matched = new Map();
-    if (!changedFiles)
-        return matched;
-    for (const job of jobs) {
-        const globs = job.job.changed_files;
-        if (globs)
-            matched.set(job.id, matchChangedFiles(globs, changedFiles));
-    }
-    return matched;
-}
-/**
- * Runs every instance of one job whose needs have finished: each takes a slot of the job
- * (`max_parallel`) and then one of the run, so a matrix never holds run slots it cannot use.
- */
-async function runPlannedJob(job, needed, run) {
-    const needs = Object.fromEntries([...needed].map(([id, o]) => [id, o.summary]));
-    const failedUpstream = [...needed.values()].some((o) => o.failed);
-    const outcome = {
-        success: Object.values(needs).every((n) => n.result === 'success'),
-        failure: failedUpstream,
-        cancelled: run.signal.aborted
-    };
-    // fail_fast: the first failure cancels the siblings, those running and those waiting.
-    const siblings = new AbortController();
-    const signal = AbortSignal.any([run.signal, siblings.signal]);
-    const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined;
-    const runInstance = async (instance) => {
-        const values = { ...instanceValues(instance, run), needs };
-        const condition = conditionHolds(job.job.if, values, outcome);
-        const changedFiles = run.changed.get(job.id);
-        let result;
-        if (signal.aborted) {
-            result = notRun(instance, 'cancelled', reasonOf(signal));
-        }
-        else if (changedFiles?.length === 0) {
-            result = notRun(instance, 'skipped', 'skipped: no changed file matches its changed_files');
-        }
-        else if (typeof condition === 'string') {
-            result = notRun(instance, 'failure', condition);
-        }
-        else if (!condition) {
-            const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success');
-            result = notRun(instance, 'skipped', blocker
-                ? `skipped: needed job '${blocker}' did not succeed`
-                : 'skipped: its if: condition is false');
-        }
-        else {
-            result = await runJob(instance, { ...run.context, values, signal, changedFiles });
-            if (result.status === 'failure' && job.failFast && job.instances.length > 1) {
-                siblings.abort(`cancelled: instance '${instance.id}' failed (fail_fast)`);
-            }
-            return result;
-        }
-        run.context.warmer?.discard(instance);
-        run.reporter.jobFinished(instance, result);
-        return result;
-    };
-    const results = await Promise.all(job.instances.map((instance) => {
-        const inRunSlot = () => run.slots(() => runInstance(instance));
-        return jobSlots ? jobSlots(inRunSlot) : inRunSlot();
-    }));
-    const summary = summarizeJob(job, results);
-    return { summary, results, failed: summary.result === 'failure' || failedUpstream };
-}
-/**
- * How many instances run at once when the run does not say: the CPU count, or a job's own
- * `max_parallel` where that is higher (it is the pipeline author's word on that job, and
- * its work may well wait on more than the CPU: `sleep`, the network, a service).
- */
-function defaultMaxParallel(jobs) {
-    return Math.max((0,external_node_os_namespaceObject.availableParallelism)(), ...jobs.map((job) => job.maxParallel ?? 0));
-}
-/** What expressions of an instance read before its needs are known. */
-function instanceValues(instance, run) {
-    return {
-        params: run.params,
-        run_id: run.runId,
-        matrix: instance.matrix,
-        job: { id: instance.job.id, instance: instance.id }
-    };
-}
-/**
  * Removes what the run created. The jobs' work is done and their results stand: a
  * resource the engine will not let go of (Docker 20.10 now and then keeps a removed
  * container's endpoint on a network until it restarts, moby/moby#43286) is a warning that
@@ -88789,54 +85848,6 @@ async function stopRun(backend, runId, keep) {
     else
         await backend.sweep(runId);
 }
-/**
- * Whether a job's `if:` holds for one instance; an expression that fails at run time
- * (`fromJSON` of text that is not JSON) fails the instance with the reason.
- */
-function conditionHolds(condition, values, outcome) {
-    try {
-        return evaluateCondition(condition, expressionScope(values), outcome);
-    }
-    catch (error) {
-        return `if: ${error.message}`;
-    }
-}
-/**
- * The result of a run that could not start: the instances with a problem failed with it,
- * the others were not run. Nothing was created.
- */
-function notStarted(jobs, problems, reporter) {
-    return jobs.flatMap((job) => job.instances.map((instance) => {
-        const problem = problems.get(instance.id);
-        const result = problem
-            ? notRun(instance, 'failure', problem)
-            : notRun(instance, 'skipped', 'not run: the run could not start (see the failed jobs)');
-        reporter.jobFinished(instance, result);
-        return result;
-    }));
-}
-function reasonOf(signal) {
-    return typeof signal.reason === 'string' ? signal.reason : undefined;
-}
-function notRun(instance, status, error) {
-    const result = {
-        id: instance.id,
-        job: instance.job.id,
-        matrix: instance.matrix,
-        status,
-        exit_code: null,
-        oom_killed: false,
-        timed_out: false,
-        attempts: 0,
-        started_at: null,
-        duration_ms: 0,
-        outputs: {},
-        stages: []
-    };
-    if (error)
-        result.error = error;
-    return result;
-}
 
 ;// CONCATENATED MODULE: ./src/scheduler/run-id.ts
 
@@ -88861,8 +85872,6 @@ function checkRunId(text, where) {
     return text;
 }
 
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var lib_docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
@@ -89455,8 +86464,70 @@ async function removeEach(items, remove) {
     return items.length;
 }
 
-;// CONCATENATED MODULE: ./src/backend/docker/docker-backend.ts
+;// CONCATENATED MODULE: ./src/backend/docker/tar-files.ts
 
+
+
+/** A tar block: headers and file data are padded to it; two empty ones end an archive. */
+const BLOCK = 512;
+/**
+ * A tar archive of empty folders (mode 0777, so any container user can write in them):
+ * `dirs` are absolute paths under `root`, named relative to it. Built in memory, since it
+ * holds headers only (512 bytes a folder; a path too long for one gets a pax header).
+ */
+function directoriesArchive(root, dirs) {
+    const blocks = [];
+    const mtime = new Date();
+    for (const dir of dirs) {
+        const header = new F({
+            path: `${external_node_path_default().posix.relative(root, dir)}/`,
+            mode: 0o777,
+            type: 'Directory',
+            size: 0,
+            mtime
+        });
+        header.encode();
+        if (header.needPax)
+            blocks.push(new ft({ path: header.path, mtime }).encode());
+        blocks.push(header.block);
+    }
+    blocks.push(Buffer.alloc(2 * BLOCK));
+    return Buffer.concat(blocks);
+}
+/**
+ * The text of each file right inside the folder an archive holds (as `docker cp` gives a
+ * folder: entries named `<folder>/<file>`), by file name. A file larger than `limitBytes`
+ * rejects with FileTooLargeError as soon as its header is read, and the archive is
+ * destroyed: none of it is read.
+ */
+function readFolderFiles(archive, limitBytes) {
+    const files = new Map();
+    const parser = new rt();
+    return new Promise((resolve, reject) => {
+        parser.on('entry', (entry) => {
+            // Deeper entries are not this folder's files.
+            const parts = entry.path.split('/').filter(Boolean);
+            if (entry.size > limitBytes) {
+                reject(new FileTooLargeError(parts.at(-1) ?? entry.path, entry.size, limitBytes));
+                archive.destroy();
+                parser.abort(new Error('file too large'));
+                return;
+            }
+            if (entry.type !== 'File' || parts.length !== 2)
+                return void entry.resume();
+            const chunks = [];
+            entry.on('data', (chunk) => chunks.push(chunk));
+            entry.on('end', () => files.set(parts[1], Buffer.concat(chunks).toString('utf8')));
+        });
+        // The reject above has said why; what aborting the parser adds is no news.
+        parser.on('error', () => undefined);
+        parser.on('end', () => resolve(files));
+        archive.on('error', reject);
+        archive.pipe(parser);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/docker-backend.ts
 
 
 
@@ -89657,12 +86728,7 @@ class DockerBackend extends EngineConnection {
         return id;
     }
     async makeDirectories(containerId, root, dirs) {
-        const pack = tar_stream.pack();
-        for (const dir of dirs) {
-            pack.entry({ name: `${external_node_path_default().posix.relative(root, dir)}/`, type: 'directory', mode: 0o777 });
-        }
-        pack.finalize();
-        const archive = await collect(pack);
+        const archive = directoriesArchive(root, dirs);
         await this.call('upload folders', (o) => this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o }));
     }
     async startContainer(containerId) {
@@ -89769,40 +86835,8 @@ class DockerBackend extends EngineConnection {
         await ignoreMissing(this.call('wait for a killed container', (o) => container.wait({ condition: 'not-running', ...o })));
     }
     async readFiles(containerId, dirPath, limitBytes) {
-        const files = new Map();
         const archive = await this.archive(containerId, dirPath);
-        if (!archive)
-            return files;
-        const extract = tar_stream.extract();
-        await new Promise((resolve, reject) => {
-            extract.on('entry', (header, entry, next) => {
-                // The tar header says the size: a 600 MB file is refused without reading it.
-                if ((header.size ?? 0) > limitBytes) {
-                    const name = header.name.split('/').filter(Boolean).at(-1) ?? header.name;
-                    reject(new FileTooLargeError(name, header.size ?? 0, limitBytes));
-                    // Stopped without an error of their own: the rejection above is the one reported.
-                    entry.on('error', () => undefined);
-                    extract.on('error', () => undefined);
-                    archive.destroy();
-                    extract.destroy();
-                    return;
-                }
-                const chunks = [];
-                entry.on('data', (chunk) => chunks.push(chunk));
-                entry.on('end', () => {
-                    // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
-                    const parts = header.name.split('/').filter(Boolean);
-                    if (header.type === 'file' && parts.length === 2)
-                        files.set(parts[1], Buffer.concat(chunks).toString('utf8'));
-                    next();
-                });
-                entry.resume();
-            });
-            extract.on('finish', resolve);
-            extract.on('error', reject);
-            archive.pipe(extract);
-        });
-        return files;
+        return archive ? readFolderFiles(archive, limitBytes) : new Map();
     }
     async inspectExit(containerId) {
         const { State } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
@@ -89828,12 +86862,6 @@ const CGROUP_MEMORY_EVENTS = [
     '/sys/fs/cgroup/memory/memory.oom_control',
     '/sys/fs/cgroup/memory.events'
 ];
-async function collect(stream) {
-    const chunks = [];
-    for await (const chunk of stream)
-        chunks.push(chunk);
-    return Buffer.concat(chunks);
-}
 
 ;// CONCATENATED MODULE: ./src/app/backends.ts
 
@@ -90598,6 +87626,7 @@ class ConsoleReporter {
     masker;
     baseDir;
     runnerLog;
+    showDebug;
     /** Set when lines go to stdout. */
     stdout;
     constructor(options = {}) {
@@ -90607,6 +87636,7 @@ class ConsoleReporter {
         this.masker = options.masker ?? new SecretMasker();
         this.write = (line) => write(this.masker.mask(line));
         this.baseDir = options.baseDir ?? process.cwd();
+        this.showDebug = options.debug ?? false;
         this.runnerLog = options.runnerLog ?? false;
     }
     runStarted(pipeline, runId) {
@@ -90646,6 +87676,10 @@ class ConsoleReporter {
     }
     warning(message, job) {
         this.write(`${job ? `[${job.id}] ` : ''}warning: ${message}`);
+    }
+    debug(message) {
+        if (this.showDebug)
+            this.write(`debug: ${message}`);
     }
     runFinished(result) {
         const jobs = result.jobs.map((j) => `${j.id} ${j.status}`).join(', ');
@@ -91839,7 +88873,7 @@ function crossChecks(pipeline, raw, source) {
 
 
 
-const cli_main_collect = (value, previous) => [...previous, value];
+const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
  * be written is a usage error now, not after the whole run. A file made only for the
@@ -91913,8 +88947,8 @@ function cli_main_program(setExit) {
         .command('run')
         .description('run a pipeline file on the local Docker engine')
         .argument('<file>', 'pipeline file (YAML)')
-        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(cli_main_collect))
-        .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(cli_main_collect))
+        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
+        .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect))
         .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
         .option('--result <file>', 'write the result document (JSON) to this file')
@@ -91937,7 +88971,8 @@ function cli_main_program(setExit) {
             params,
             reporter: new ConsoleReporter({
                 masker,
-                runnerLog: process.env.GITHUB_ACTIONS === 'true'
+                runnerLog: process.env.GITHUB_ACTIONS === 'true',
+                debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
             }),
             changedFiles,
             only: opts.job,
@@ -91981,7 +89016,7 @@ function cli_main_program(setExit) {
         .command('plan')
         .description('show the jobs, matrix instances, containers and order a run would have')
         .argument('<file>', 'pipeline file (YAML)')
-        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(cli_main_collect))
+        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(new option_Option('--format <format>', 'output format')
         .choices(['text', 'json', 'mermaid'])
         .default('text'))
@@ -92040,7 +89075,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2934);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3706);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

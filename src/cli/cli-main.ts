@@ -147,7 +147,8 @@ function program(setExit: (status: number) => void): Command {
           params,
           reporter: new ConsoleReporter({
             masker,
-            runnerLog: process.env.GITHUB_ACTIONS === 'true'
+            runnerLog: process.env.GITHUB_ACTIONS === 'true',
+            debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
           }),
           changedFiles,
           only: opts.job,

@@ -113,6 +113,11 @@ export class ActionsReporter extends ConsoleReporter {
     }
   }
 
+  /** The runner shows it when the workflow's step debug logging is on. */
+  override debug(message: string): void {
+    this.command(() => core.debug(this.masker.mask(message)))
+  }
+
   override warning(message: string, job?: PlannedInstance): void {
     const text = this.masker.mask(job ? `job ${job.id}: ${message}` : message)
     this.command(() => core.warning(text))

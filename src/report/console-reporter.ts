@@ -20,6 +20,8 @@ export interface ReporterOptions {
    * must not issue workflow commands there (see neutraliseLegacyCommands).
    */
   runnerLog?: boolean
+  /** Show debug lines (`CTR_DEBUG=1`; default: off). */
+  debug?: boolean
 }
 
 /**
@@ -41,6 +43,7 @@ export class ConsoleReporter implements RunReporter {
   protected readonly masker: SecretMasker
   protected readonly baseDir: string
   private readonly runnerLog: boolean
+  private readonly showDebug: boolean
   /** Set when lines go to stdout. */
   private readonly stdout: BlockWriter | undefined
 
@@ -51,6 +54,7 @@ export class ConsoleReporter implements RunReporter {
     this.masker = options.masker ?? new SecretMasker()
     this.write = (line) => write(this.masker.mask(line))
     this.baseDir = options.baseDir ?? process.cwd()
+    this.showDebug = options.debug ?? false
     this.runnerLog = options.runnerLog ?? false
   }
 
@@ -101,6 +105,10 @@ export class ConsoleReporter implements RunReporter {
 
   warning(message: string, job?: PlannedInstance): void {
     this.write(`${job ? `[${job.id}] ` : ''}warning: ${message}`)
+  }
+
+  debug(message: string): void {
+    if (this.showDebug) this.write(`debug: ${message}`)
   }
 
   runFinished(result: RunResult): void {

@@ -1,34 +1,27 @@
-import { availableParallelism } from 'node:os'
-import { DEFAULT_OUTPUT_LIMIT_BYTES } from './output-file.js'
 import path from 'node:path'
-import pLimit, { type LimitFunction } from 'p-limit'
-import {
-  CTR_ROOT,
-  instanceDirs,
-  JOBS_DIR,
-  namedVolumeNames,
-  runNetworkName,
-  STATE_DIR,
-  workflowVolumeName,
-  WORKSPACE_DIR
-} from '../plan/container-paths.js'
-import { matchChangedFiles } from '../plan/changed-files.js'
-import { runLabels } from '../plan/labels.js'
-import type { PipelinePlan, PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
-import { expressionScope, type Outcome } from '../spec/expression.js'
-import type { JobSpec } from '../spec/pipeline-types.js'
-import { evaluateCondition } from '../spec/template.js'
+import pLimit from 'p-limit'
+import { EngineLostError, errorMessage, type Backend } from '../backend/backend.js'
+import { namedVolumeNames, runNetworkName, workflowVolumeName } from '../plan/container-paths.js'
+import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { secretValues } from '../spec/secret-values.js'
-import { EngineLostError, errorMessage, type Backend, type RunSetup } from '../backend/backend.js'
-import { ImageStore } from './image-store.js'
 import { untilAborted } from './abortable.js'
-import { runJob, warmContainer, type JobRunContext } from './job-runner.js'
-import { ContainerWarmer } from './warm-containers.js'
-import { summarizeJob, type JobSummary } from './job-summary.js'
+import { ImageStore } from './image-store.js'
+import type { JobRunContext } from './job-context.js'
+import { warmContainer } from './job-runner.js'
+import {
+  changedFilesOf,
+  defaultMaxParallel,
+  instanceValues,
+  notStarted,
+  scheduleJobs
+} from './job-scheduling.js'
+import { DEFAULT_OUTPUT_LIMIT_BYTES } from './output-file.js'
 import { preflight } from './preflight.js'
+import { letGo, type RunReporter } from './run-reporter.js'
+import { runSetup, volumePreparer } from './run-resources.js'
+import type { RunResult } from './run-result.js'
 import { untrustedGuard } from './untrusted-guard.js'
-import type { RunReporter } from './run-reporter.js'
-import type { JobResult, RunResult } from './run-result.js'
+import { ContainerWarmer } from './warm-containers.js'
 
 export interface RunOptions {
   plan: PipelinePlan
@@ -63,14 +56,6 @@ export interface RunOptions {
   changedFiles?: readonly string[]
 }
 
-/** How a job ended, as the jobs that need it see it. */
-interface JobOutcome {
-  summary: JobSummary
-  results: JobResult[]
-  /** It failed, or a job upstream of it did: `failure()` is true downstream. */
-  failed: boolean
-}
-
 /**
  * How often a run asks the engine whether it is still there: a stage that prints nothing
  * for an hour is fine, an engine that stopped answering meanwhile is not.
@@ -94,8 +79,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const lost = new AbortController()
   const stopListening = backend.onLost((error) => lost.abort(error))
   const signal = AbortSignal.any([options.signal ?? new AbortController().signal, lost.signal])
-  // A ping that fails loses the engine through the listener above.
-  const watchdog = setInterval(() => backend.ping().catch(() => undefined), WATCHDOG_MS)
+  // A ping that fails loses the backend through the listener above.
+  const watchdog = setInterval(
+    () => backend.ping().catch(letGo(reporter, 'the watchdog ping')),
+    WATCHDOG_MS
+  )
   const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id))
   const changed = changedFilesOf(jobs, options.changedFiles)
   const started = Date.now()
@@ -114,7 +102,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   // unlabelled, where no sweep finds it.
   let killing: Promise<unknown> = Promise.resolve()
   const killContainers = () => {
-    killing = backend.killRun(runId).catch(() => undefined)
+    killing = backend.killRun(runId).catch(letGo(reporter, 'killing the run'))
   }
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId)
@@ -186,7 +174,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
             values: instanceValues(instance, options),
             changedFiles: changed.get(instance.job.id)
           }),
-        signal
+        signal,
+        reporter
       )
       warmer.fill()
       const slots = pLimit(maxParallel)
@@ -234,194 +223,6 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 }
 
 /**
- * The run's volumes and network, all labelled with the run id: the workflow volume, and
- * the named volumes of the file (an `external` one must exist already and is left as it is).
- */
-function runSetup(
-  plan: PipelinePlan,
-  runId: string,
-  names: { workflowVolume: string; namedVolumes: Record<string, string>; runNetwork: string }
-): RunSetup {
-  const labels = runLabels(runId)
-  return {
-    runId,
-    volumes: [
-      { key: 'workspace', name: names.workflowVolume, labels, external: false },
-      ...Object.entries(plan.pipeline.volumes).map(([key, spec]) => ({
-        key,
-        name: names.namedVolumes[key],
-        labels: { ...spec.labels, ...labels },
-        external: spec.external,
-        ...(spec.driver ? { driver: spec.driver } : {}),
-        ...(spec.driver_opts ? { driverOptions: spec.driver_opts } : {})
-      }))
-    ],
-    network: { name: names.runNetwork, labels }
-  }
-}
-
-/** At most this many folders are made in the run's first upload (about 512 B of tar each). */
-const UPFRONT_DIRS_LIMIT = 2048
-
-/**
- * Makes the workflow volume's folders through the first container that asks, in one
- * upload: the run's shared folders and those of every instance, as long as they number at
- * most UPFRONT_DIRS_LIMIT (the engine's archive upload fails when two containers create
- * one folder at the same moment, and each upload costs it tens of milliseconds). Instances
- * beyond that make their own folders through their own container.
- */
-function volumePreparer(
-  backend: Backend,
-  jobs: readonly PlannedJob[]
-): (containerId: string, instance: PlannedInstance) => Promise<void> {
-  const upfront = new Set<string>()
-  const dirs = [WORKSPACE_DIR, JOBS_DIR, STATE_DIR]
-  for (const instance of jobs.flatMap((job) => job.instances)) {
-    const own = instanceDirs(instance)
-    if (dirs.length + own.length > UPFRONT_DIRS_LIMIT) break
-    dirs.push(...own)
-    upfront.add(instance.id)
-  }
-  let volumeReady: Promise<void> | undefined
-  return async (containerId, instance) => {
-    volumeReady ??= backend.makeDirectories(containerId, CTR_ROOT, dirs).catch((error: unknown) => {
-      // The next instance tries again (this one's container may have been killed).
-      volumeReady = undefined
-      throw error
-    })
-    await volumeReady
-    if (!upfront.has(instance.id)) {
-      await backend.makeDirectories(containerId, CTR_ROOT, instanceDirs(instance))
-    }
-  }
-}
-
-/**
- * Starts each job as soon as the jobs it needs have finished; resolves to every
- * instance's result, in plan order.
- */
-async function scheduleJobs(jobs: readonly PlannedJob[], run: Scheduling): Promise<JobResult[]> {
-  const outcomes = new Map<string, Promise<JobOutcome>>()
-  for (const job of jobs) {
-    // Jobs come in plan order, so the promises of the jobs it needs exist already.
-    const needs = job.job.needs.filter((n) => outcomes.has(n))
-    const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)!] as const))
-    outcomes.set(
-      job.id,
-      upstream.then((done) => runPlannedJob(job, new Map(done), run))
-    )
-  }
-  const settled = await Promise.all(outcomes.values())
-  return settled.flatMap((o) => o.results)
-}
-
-interface Scheduling extends RunOptions {
-  signal: AbortSignal
-  context: Omit<JobRunContext, 'values' | 'signal'>
-  /** The run's slots: at most `maxParallel` instances hold one at a time. */
-  slots: LimitFunction
-  /** Per job with `changed_files`, the changed files it matched (when they are known). */
-  changed: Map<string, string[]>
-}
-
-/** For each job with `changed_files`, the changed files it selects, when those are known. */
-function changedFilesOf(
-  jobs: readonly PlannedJob[],
-  changedFiles: readonly string[] | undefined
-): Map<string, string[]> {
-  const matched = new Map<string, string[]>()
-  if (!changedFiles) return matched
-  for (const job of jobs) {
-    const globs = job.job.changed_files
-    if (globs) matched.set(job.id, matchChangedFiles(globs, changedFiles))
-  }
-  return matched
-}
-
-/**
- * Runs every instance of one job whose needs have finished: each takes a slot of the job
- * (`max_parallel`) and then one of the run, so a matrix never holds run slots it cannot use.
- */
-async function runPlannedJob(
-  job: PlannedJob,
-  needed: Map<string, JobOutcome>,
-  run: Scheduling
-): Promise<JobOutcome> {
-  const needs = Object.fromEntries([...needed].map(([id, o]) => [id, o.summary]))
-  const failedUpstream = [...needed.values()].some((o) => o.failed)
-  const outcome: Outcome = {
-    success: Object.values(needs).every((n) => n.result === 'success'),
-    failure: failedUpstream,
-    cancelled: run.signal.aborted
-  }
-  // fail_fast: the first failure cancels the siblings, those running and those waiting.
-  const siblings = new AbortController()
-  const signal = AbortSignal.any([run.signal, siblings.signal])
-  const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined
-  const runInstance = async (instance: PlannedInstance): Promise<JobResult> => {
-    const values = { ...instanceValues(instance, run), needs }
-    const condition = conditionHolds(job.job.if, values, outcome)
-    const changedFiles = run.changed.get(job.id)
-    let result: JobResult
-    if (signal.aborted) {
-      result = notRun(instance, 'cancelled', reasonOf(signal))
-    } else if (changedFiles?.length === 0) {
-      result = notRun(instance, 'skipped', 'skipped: no changed file matches its changed_files')
-    } else if (typeof condition === 'string') {
-      result = notRun(instance, 'failure', condition)
-    } else if (!condition) {
-      const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success')
-      result = notRun(
-        instance,
-        'skipped',
-        blocker
-          ? `skipped: needed job '${blocker}' did not succeed`
-          : 'skipped: its if: condition is false'
-      )
-    } else {
-      result = await runJob(instance, { ...run.context, values, signal, changedFiles })
-      if (result.status === 'failure' && job.failFast && job.instances.length > 1) {
-        siblings.abort(`cancelled: instance '${instance.id}' failed (fail_fast)`)
-      }
-      return result
-    }
-    run.context.warmer?.discard(instance)
-    run.reporter.jobFinished(instance, result)
-    return result
-  }
-  const results = await Promise.all(
-    job.instances.map((instance) => {
-      const inRunSlot = () => run.slots(() => runInstance(instance))
-      return jobSlots ? jobSlots(inRunSlot) : inRunSlot()
-    })
-  )
-  const summary = summarizeJob(job, results)
-  return { summary, results, failed: summary.result === 'failure' || failedUpstream }
-}
-
-/**
- * How many instances run at once when the run does not say: the CPU count, or a job's own
- * `max_parallel` where that is higher (it is the pipeline author's word on that job, and
- * its work may well wait on more than the CPU: `sleep`, the network, a service).
- */
-export function defaultMaxParallel(jobs: readonly PlannedJob[]): number {
-  return Math.max(availableParallelism(), ...jobs.map((job) => job.maxParallel ?? 0))
-}
-
-/** What expressions of an instance read before its needs are known. */
-function instanceValues(
-  instance: PlannedInstance,
-  run: Pick<RunOptions, 'params' | 'runId'>
-): Record<string, unknown> {
-  return {
-    params: run.params,
-    run_id: run.runId,
-    matrix: instance.matrix,
-    job: { id: instance.job.id, instance: instance.id }
-  }
-}
-
-/**
  * Removes what the run created. The jobs' work is done and their results stand: a
  * resource the engine will not let go of (Docker 20.10 now and then keeps a removed
  * container's endpoint on a network until it restarts, moby/moby#43286) is a warning that
@@ -446,68 +247,4 @@ async function removeRun(backend: Backend, runId: string, reporter: RunReporter)
 export async function stopRun(backend: Backend, runId: string, keep: boolean): Promise<void> {
   if (keep) await backend.killRun(runId)
   else await backend.sweep(runId)
-}
-
-/**
- * Whether a job's `if:` holds for one instance; an expression that fails at run time
- * (`fromJSON` of text that is not JSON) fails the instance with the reason.
- */
-function conditionHolds(
-  condition: JobSpec['if'],
-  values: Record<string, unknown>,
-  outcome: Outcome
-): boolean | string {
-  try {
-    return evaluateCondition(condition, expressionScope(values), outcome)
-  } catch (error) {
-    return `if: ${(error as Error).message}`
-  }
-}
-
-/**
- * The result of a run that could not start: the instances with a problem failed with it,
- * the others were not run. Nothing was created.
- */
-function notStarted(
-  jobs: readonly PlannedJob[],
-  problems: Map<string, string>,
-  reporter: RunReporter
-): JobResult[] {
-  return jobs.flatMap((job) =>
-    job.instances.map((instance) => {
-      const problem = problems.get(instance.id)
-      const result = problem
-        ? notRun(instance, 'failure', problem)
-        : notRun(instance, 'skipped', 'not run: the run could not start (see the failed jobs)')
-      reporter.jobFinished(instance, result)
-      return result
-    })
-  )
-}
-
-function reasonOf(signal: AbortSignal): string | undefined {
-  return typeof signal.reason === 'string' ? signal.reason : undefined
-}
-
-function notRun(
-  instance: PlannedInstance,
-  status: 'skipped' | 'cancelled' | 'failure',
-  error?: string
-): JobResult {
-  const result: JobResult = {
-    id: instance.id,
-    job: instance.job.id,
-    matrix: instance.matrix,
-    status,
-    exit_code: null,
-    oom_killed: false,
-    timed_out: false,
-    attempts: 0,
-    started_at: null,
-    duration_ms: 0,
-    outputs: {},
-    stages: []
-  }
-  if (error) result.error = error
-  return result
 }

@@ -1,6 +1,6 @@
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
-import type { OutputStream } from '../backend/backend.js'
+import { errorMessage, type OutputStream } from '../backend/backend.js'
 import type { JobResult, RunResult, StageResult } from './run-result.js'
 
 /**
@@ -18,10 +18,29 @@ export interface RunReporter {
   /** Progress of the run itself, not of one job: images pulled and built. */
   info(message: string): void
   warning(message: string, job?: PlannedInstance): void
+  /**
+   * What only someone debugging needs: a cleanup step that failed and was let go (a kill
+   * of a container already gone), shown with `CTR_DEBUG=1` or in a runner's debug log.
+   */
+  debug(message: string): void
   runFinished(result: RunResult): void
   /**
    * A promise while output is produced faster than it is written (a console read slowly):
    * producers wait for it rather than hold the difference in memory.
    */
   backlog(): Promise<void> | undefined
+}
+
+/**
+ * A `.catch` for a step whose failure must not fail the run (removing a container on the
+ * way out, a watchdog ping): the error is let go, with a trace at debug level.
+ */
+export function letGo(
+  reporter: Pick<RunReporter, 'debug'>,
+  what: string
+): (error: unknown) => undefined {
+  return (error) => {
+    reporter.debug(`${what} failed, and is let go: ${errorMessage(error)}`)
+    return undefined
+  }
 }

@@ -70,3 +70,14 @@ export interface RunResult {
   engine_lost?: boolean
   jobs: JobResult[]
 }
+
+/** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
+export function stagesContext(stages: StageResult[]) {
+  return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]))
+}
+
+/** Fails a job (or stage) result; the first message given is the one kept. */
+export function fail(result: JobResult, message: string) {
+  result.status = 'failure'
+  result.error ??= message
+}

@@ -5,7 +5,7 @@ import { runLabels } from '../plan/labels.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Backend } from '../backend/backend.js'
 import type { ImageStore } from './image-store.js'
-import type { RunReporter } from './run-reporter.js'
+import { letGo, type RunReporter } from './run-reporter.js'
 import type { ContainerGuard } from './untrusted-guard.js'
 
 /** How many of a failed service's last log lines its error quotes. */
@@ -67,7 +67,7 @@ export async function startServices(
     await Promise.all(keys.map((key, i) => waitReady(instance, key, ids[i], ctx)))
     return { stop }
   } catch (error) {
-    await stop().catch(() => undefined)
+    await stop().catch(letGo(ctx.reporter, `removing ${instance.id}'s services after a failure`))
     throw error
   }
 }
@@ -104,7 +104,10 @@ async function waitReady(
 }
 
 async function serviceError(message: string, id: string, ctx: ServiceContext): Promise<Error> {
-  const lines = await ctx.backend.logTail(id, SERVICE_LOG_LINES).catch(() => [])
+  const lines = await ctx.backend.logTail(id, SERVICE_LOG_LINES).catch((error: unknown) => {
+    letGo(ctx.reporter, `reading service ${id}'s log`)(error)
+    return []
+  })
   const tail = lines.length > 0 ? `; its last log lines:\n${lines.join('\n')}` : ''
   return new Error(`${message}${tail}`)
 }

@@ -1,5 +1,6 @@
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Backend } from '../backend/backend.js'
+import { letGo, type RunReporter } from './run-reporter.js'
 
 /** A container made ready before its job's turn. */
 export interface WarmContainer {
@@ -30,7 +31,9 @@ export class ContainerWarmer {
     private readonly lookahead: number,
     /** Creates (and may start) an instance's container; undefined when it cannot yet. */
     private readonly create: (instance: PlannedInstance) => Promise<WarmContainer | undefined>,
-    private readonly signal: AbortSignal
+    private readonly signal: AbortSignal,
+    /** Where a warming or removal that failed and is let go leaves a trace. */
+    private readonly reporter: Pick<RunReporter, 'debug'>
   ) {
     this.waiting = new Set(instances)
   }
@@ -43,7 +46,8 @@ export class ContainerWarmer {
       if (ahead >= this.lookahead) break
       ahead++
       if (this.warm.has(instance.id)) continue
-      const ready = this.create(instance).catch(() => undefined)
+      // The job makes its own container at its turn, and reports what fails then.
+      const ready = this.create(instance).catch(letGo(this.reporter, `warming ${instance.id}`))
       this.warm.set(instance.id, ready)
       // One that cannot be warmed makes way for the next in line.
       void ready.then((container) => {
@@ -88,7 +92,7 @@ export class ContainerWarmer {
         const id = typeof c === 'string' ? c : c?.id
         return id ? this.backend.removeContainer(id) : undefined
       })
-      .catch(() => undefined)
+      .catch(letGo(this.reporter, 'removing a finished container'))
       .finally(() => this.removals.delete(removal))
     this.removals.add(removal)
   }

@@ -1,6 +1,4 @@
 import Docker from 'dockerode'
-import path from 'node:path'
-import tar from 'tar-stream'
 import type { ContainerPlan } from '../../plan/container-plan.js'
 import type { ImageSource, RegistryCredentials } from '../../plan/image-plan.js'
 import { LABEL_RUN_ID } from '../../plan/labels.js'
@@ -8,7 +6,6 @@ import {
   BuildCancelledError,
   EngineLostError,
   EngineUnavailableError,
-  FileTooLargeError,
   type Backend,
   type ImageRun,
   type ContainerExit,
@@ -34,6 +31,7 @@ import {
 } from './images.js'
 import { streamDemuxer } from './stream-demux.js'
 import { removeInUse, sweepEngine } from './sweep.js'
+import { directoriesArchive, readFolderFiles } from './tar-files.js'
 
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
@@ -276,12 +274,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 
   async makeDirectories(containerId: string, root: string, dirs: string[]): Promise<void> {
-    const pack = tar.pack()
-    for (const dir of dirs) {
-      pack.entry({ name: `${path.posix.relative(root, dir)}/`, type: 'directory', mode: 0o777 })
-    }
-    pack.finalize()
-    const archive = await collect(pack)
+    const archive = directoriesArchive(root, dirs)
     await this.call('upload folders', (o) =>
       this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o })
     )
@@ -409,39 +402,8 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     dirPath: string,
     limitBytes: number
   ): Promise<Map<string, string>> {
-    const files = new Map<string, string>()
     const archive = await this.archive(containerId, dirPath)
-    if (!archive) return files
-    const extract = tar.extract()
-    await new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, entry, next) => {
-        // The tar header says the size: a 600 MB file is refused without reading it.
-        if ((header.size ?? 0) > limitBytes) {
-          const name = header.name.split('/').filter(Boolean).at(-1) ?? header.name
-          reject(new FileTooLargeError(name, header.size ?? 0, limitBytes))
-          // Stopped without an error of their own: the rejection above is the one reported.
-          entry.on('error', () => undefined)
-          extract.on('error', () => undefined)
-          ;(archive as unknown as { destroy(): void }).destroy()
-          extract.destroy()
-          return
-        }
-        const chunks: Buffer[] = []
-        entry.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
-        entry.on('end', () => {
-          // Entries are named `<folder>/<file>`; deeper ones are not this folder's files.
-          const parts = header.name.split('/').filter(Boolean)
-          if (header.type === 'file' && parts.length === 2)
-            files.set(parts[1], Buffer.concat(chunks).toString('utf8'))
-          next()
-        })
-        entry.resume()
-      })
-      extract.on('finish', resolve)
-      extract.on('error', reject)
-      archive.pipe(extract)
-    })
-    return files
+    return archive ? readFolderFiles(archive, limitBytes) : new Map()
   }
 
   private async inspectExit(containerId: string): Promise<ContainerExit> {
@@ -495,9 +457,3 @@ const CGROUP_MEMORY_EVENTS = [
   '/sys/fs/cgroup/memory/memory.oom_control',
   '/sys/fs/cgroup/memory.events'
 ]
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}

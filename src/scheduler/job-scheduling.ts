@@ -1,0 +1,216 @@
+import pLimit, { type LimitFunction } from 'p-limit'
+import { availableParallelism } from 'node:os'
+import { matchChangedFiles } from '../plan/changed-files.js'
+import type { PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
+import { expressionScope, type Outcome } from '../spec/expression.js'
+import type { JobSpec } from '../spec/pipeline-types.js'
+import { evaluateCondition } from '../spec/template.js'
+import type { JobRunContext } from './job-context.js'
+import { runJob } from './job-runner.js'
+import { summarizeJob, type JobSummary } from './job-summary.js'
+import type { RunReporter } from './run-reporter.js'
+import type { JobResult } from './run-result.js'
+
+/** How a job ended, as the jobs that need it see it. */
+interface JobOutcome {
+  summary: JobSummary
+  results: JobResult[]
+  /** It failed, or a job upstream of it did: `failure()` is true downstream. */
+  failed: boolean
+}
+
+/** What scheduling a run's jobs takes from the run. */
+export interface Scheduling {
+  params: Record<string, unknown>
+  runId: string
+  reporter: RunReporter
+  signal: AbortSignal
+  context: Omit<JobRunContext, 'values' | 'signal'>
+  /** The run's slots: at most `maxParallel` instances hold one at a time. */
+  slots: LimitFunction
+  /** Per job with `changed_files`, the changed files it matched (when they are known). */
+  changed: Map<string, string[]>
+}
+
+/**
+ * Starts each job as soon as the jobs it needs have finished; resolves to every
+ * instance's result, in plan order.
+ */
+export async function scheduleJobs(
+  jobs: readonly PlannedJob[],
+  run: Scheduling
+): Promise<JobResult[]> {
+  const outcomes = new Map<string, Promise<JobOutcome>>()
+  for (const job of jobs) {
+    // Jobs come in plan order, so the promises of the jobs it needs exist already.
+    const needs = job.job.needs.filter((n) => outcomes.has(n))
+    const upstream = Promise.all(needs.map(async (n) => [n, await outcomes.get(n)!] as const))
+    outcomes.set(
+      job.id,
+      upstream.then((done) => runPlannedJob(job, new Map(done), run))
+    )
+  }
+  const settled = await Promise.all(outcomes.values())
+  return settled.flatMap((o) => o.results)
+}
+
+/** For each job with `changed_files`, the changed files it selects, when those are known. */
+export function changedFilesOf(
+  jobs: readonly PlannedJob[],
+  changedFiles: readonly string[] | undefined
+): Map<string, string[]> {
+  const matched = new Map<string, string[]>()
+  if (!changedFiles) return matched
+  for (const job of jobs) {
+    const globs = job.job.changed_files
+    if (globs) matched.set(job.id, matchChangedFiles(globs, changedFiles))
+  }
+  return matched
+}
+
+/**
+ * Runs every instance of one job whose needs have finished: each takes a slot of the job
+ * (`max_parallel`) and then one of the run, so a matrix never holds run slots it cannot use.
+ */
+async function runPlannedJob(
+  job: PlannedJob,
+  needed: Map<string, JobOutcome>,
+  run: Scheduling
+): Promise<JobOutcome> {
+  const needs = Object.fromEntries([...needed].map(([id, o]) => [id, o.summary]))
+  const failedUpstream = [...needed.values()].some((o) => o.failed)
+  const outcome: Outcome = {
+    success: Object.values(needs).every((n) => n.result === 'success'),
+    failure: failedUpstream,
+    cancelled: run.signal.aborted
+  }
+  // fail_fast: the first failure cancels the siblings, those running and those waiting.
+  const siblings = new AbortController()
+  const signal = AbortSignal.any([run.signal, siblings.signal])
+  const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined
+  const runInstance = async (instance: PlannedInstance): Promise<JobResult> => {
+    const values = { ...instanceValues(instance, run), needs }
+    const condition = conditionHolds(job.job.if, values, outcome)
+    const changedFiles = run.changed.get(job.id)
+    let result: JobResult
+    if (signal.aborted) {
+      result = notRun(instance, 'cancelled', reasonOf(signal))
+    } else if (changedFiles?.length === 0) {
+      result = notRun(instance, 'skipped', 'skipped: no changed file matches its changed_files')
+    } else if (typeof condition === 'string') {
+      result = notRun(instance, 'failure', condition)
+    } else if (!condition) {
+      const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success')
+      result = notRun(
+        instance,
+        'skipped',
+        blocker
+          ? `skipped: needed job '${blocker}' did not succeed`
+          : 'skipped: its if: condition is false'
+      )
+    } else {
+      result = await runJob(instance, { ...run.context, values, signal, changedFiles })
+      if (result.status === 'failure' && job.failFast && job.instances.length > 1) {
+        siblings.abort(`cancelled: instance '${instance.id}' failed (fail_fast)`)
+      }
+      return result
+    }
+    run.context.warmer?.discard(instance)
+    run.reporter.jobFinished(instance, result)
+    return result
+  }
+  const results = await Promise.all(
+    job.instances.map((instance) => {
+      const inRunSlot = () => run.slots(() => runInstance(instance))
+      return jobSlots ? jobSlots(inRunSlot) : inRunSlot()
+    })
+  )
+  const summary = summarizeJob(job, results)
+  return { summary, results, failed: summary.result === 'failure' || failedUpstream }
+}
+
+/**
+ * How many instances run at once when the run does not say: the CPU count, or a job's own
+ * `max_parallel` where that is higher (it is the pipeline author's word on that job, and
+ * its work may well wait on more than the CPU: `sleep`, the network, a service).
+ */
+export function defaultMaxParallel(jobs: readonly PlannedJob[]): number {
+  return Math.max(availableParallelism(), ...jobs.map((job) => job.maxParallel ?? 0))
+}
+
+/** What expressions of an instance read before its needs are known. */
+export function instanceValues(
+  instance: PlannedInstance,
+  run: Pick<Scheduling, 'params' | 'runId'>
+): Record<string, unknown> {
+  return {
+    params: run.params,
+    run_id: run.runId,
+    matrix: instance.matrix,
+    job: { id: instance.job.id, instance: instance.id }
+  }
+}
+
+/**
+ * Whether a job's `if:` holds for one instance; an expression that fails at run time
+ * (`fromJSON` of text that is not JSON) fails the instance with the reason.
+ */
+function conditionHolds(
+  condition: JobSpec['if'],
+  values: Record<string, unknown>,
+  outcome: Outcome
+): boolean | string {
+  try {
+    return evaluateCondition(condition, expressionScope(values), outcome)
+  } catch (error) {
+    return `if: ${(error as Error).message}`
+  }
+}
+
+/**
+ * The result of a run that could not start: the instances with a problem failed with it,
+ * the others were not run. Nothing was created.
+ */
+export function notStarted(
+  jobs: readonly PlannedJob[],
+  problems: Map<string, string>,
+  reporter: RunReporter
+): JobResult[] {
+  return jobs.flatMap((job) =>
+    job.instances.map((instance) => {
+      const problem = problems.get(instance.id)
+      const result = problem
+        ? notRun(instance, 'failure', problem)
+        : notRun(instance, 'skipped', 'not run: the run could not start (see the failed jobs)')
+      reporter.jobFinished(instance, result)
+      return result
+    })
+  )
+}
+
+function reasonOf(signal: AbortSignal): string | undefined {
+  return typeof signal.reason === 'string' ? signal.reason : undefined
+}
+
+function notRun(
+  instance: PlannedInstance,
+  status: 'skipped' | 'cancelled' | 'failure',
+  error?: string
+): JobResult {
+  const result: JobResult = {
+    id: instance.id,
+    job: instance.job.id,
+    matrix: instance.matrix,
+    status,
+    exit_code: null,
+    oom_killed: false,
+    timed_out: false,
+    attempts: 0,
+    started_at: null,
+    duration_ms: 0,
+    outputs: {},
+    stages: []
+  }
+  if (error) result.error = error
+  return result
+}

@@ -1,0 +1,351 @@
+import { hostPathOf, type MountPlan } from '../plan/container-plan.js'
+import { stageStateDir } from '../plan/container-paths.js'
+import type { PlannedInstance } from '../plan/pipeline-plan.js'
+import { batchAt, batchCommand, newBatchMarker } from '../plan/stage-batches.js'
+import { stageCommand } from '../plan/stage-command.js'
+import { expressionScope, type ExpressionScope } from '../spec/expression.js'
+import type { StageSpec } from '../spec/pipeline-types.js'
+import { describeSize, formatDuration } from '../spec/quantities.js'
+import { evaluateCondition, render } from '../spec/template.js'
+import { errorMessage, FileTooLargeError } from '../backend/backend.js'
+import { parseAnnotationFile } from './annotation-file.js'
+import { batchOutput } from './batch-output.js'
+import { describeExit } from './exit-description.js'
+import { reportedLines, TimedOut, type JobRunContext } from './job-context.js'
+import { parseOutputFile } from './output-file.js'
+import { fail, stagesContext, type JobResult, type StageResult } from './run-result.js'
+import { serialQueue } from './serial-queue.js'
+import { letGo } from './run-reporter.js'
+
+/**
+ * Runs a job's stages in its container, one after another. Consecutive stages whose
+ * commands are known up front run as a batch, in one exec (see batchCommand): an exec
+ * costs the engine tens of milliseconds, a subshell next to nothing. The others (an `if:`,
+ * a timeout, a script that reads `stages.*`) run in an exec of their own.
+ */
+export class StageRunner {
+  /** A stage that timed out killed the container; the next stage that runs restarts it. */
+  private stopped = false
+  /** The container's OOM kill count when last read, to tell which stage a kill belongs to. */
+  private memoryKills = 0
+
+  constructor(
+    private readonly instance: PlannedInstance,
+    private readonly containerId: string,
+    private readonly ctx: JobRunContext,
+    private readonly signal: AbortSignal,
+    private readonly result: JobResult,
+    private readonly options: {
+      valueRenderer: (scope: ExpressionScope) => (text: string) => string
+      /** The container's memory limit in bytes, named when a stage hits it. */
+      memoryLimit?: number
+      /** Its mounts: annotations about a mounted path point at the host's file. */
+      mounts: readonly MountPlan[]
+    }
+  ) {}
+
+  async run(stages: StageSpec[]) {
+    for (let index = 0; index < stages.length;) {
+      const batch = this.canBatch() ? this.batchFrom(stages, index) : []
+      if (batch.length > 0) {
+        index += await this.runBatch(batch)
+        continue
+      }
+      await this.runOne(stages[index], index)
+      index++
+    }
+  }
+
+  /** A batch runs its stages on the assumption that all before them succeeded. */
+  private canBatch(): boolean {
+    return !this.signal.aborted && this.result.status !== 'failure' && !this.stopped
+  }
+
+  /** The stages that run in one batch from `from` on, each with what it runs. */
+  private batchFrom(stages: StageSpec[], from: number): Array<PreparedStage> {
+    const scope = this.scope()
+    const prepared = new Map<number, PreparedStage>()
+    const prepare = (i: number) => {
+      let stage = prepared.get(i)
+      if (!stage) {
+        stage = { index: i, spec: stages[i], ...this.prepare(stages[i], i, scope) }
+        prepared.set(i, stage)
+      }
+      return stage
+    }
+    const size = (i: number) => {
+      const { command, env } = prepare(i)
+      return [...command, ...env].reduce((n, arg) => n + Buffer.byteLength(arg) + 1, 0)
+    }
+    return batchAt(stages, from, size).map(prepare)
+  }
+
+  /** What expressions read at this point: the run's values and the stages so far. */
+  private scope(): ExpressionScope {
+    return expressionScope({ ...this.ctx.values, stages: stagesContext(this.result.stages) })
+  }
+
+  /** A stage's command line and environment, rendered in `scope`. */
+  private prepare(stage: StageSpec, index: number, scope: ExpressionScope) {
+    // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
+    const script =
+      stage.type === 'cmd'
+        ? (stage.args ?? []).map((a) => render(a, scope))
+        : render(stage.run ?? '', scope)
+    const stateDir = stageStateDir(this.instance.slug, index)
+    const renderValue = this.options.valueRenderer(scope)
+    const env = [
+      `CTR_OUTPUT=${stateDir}/output`,
+      `CTR_ANNOTATIONS=${stateDir}/annotations`,
+      `CTR_STAGE_ID=${stage.id}`,
+      ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
+    ]
+    return { command: stageCommand(stage, script), env, stateDir }
+  }
+
+  private newResult(stage: StageSpec): StageResult {
+    const stageResult: StageResult = {
+      id: stage.id,
+      name: stage.name,
+      type: stage.type,
+      status: 'success',
+      exit_code: null,
+      oom_killed: false,
+      timed_out: false,
+      duration_ms: 0,
+      outputs: {}
+    }
+    this.result.stages.push(stageResult)
+    return stageResult
+  }
+
+  /** Runs one stage in an exec of its own (or skips it), and reports it. */
+  private async runOne(stage: StageSpec, index: number) {
+    const stageResult = this.newResult(stage)
+    if (this.signal.aborted) {
+      stageResult.status = 'cancelled'
+      return
+    }
+    const started = Date.now()
+    try {
+      const scope = this.scope()
+      const failed = this.result.status === 'failure'
+      const outcome = { success: !failed, failure: failed, cancelled: false }
+      if (!evaluateCondition(stage.if, scope, outcome)) {
+        stageResult.status = 'skipped'
+        return
+      }
+      this.ctx.reporter.stageStarted(this.instance, stage)
+      await this.runStage(stage, index, scope, stageResult)
+    } catch (error) {
+      this.stageFailed(stage, stageResult, error)
+    }
+    stageResult.duration_ms = Date.now() - started
+    this.ctx.reporter.stageFinished(this.instance, stage, stageResult)
+  }
+
+  /**
+   * Runs a batch in one exec; each stage is reported as its end marker comes in. Returns
+   * how many of the batch's stages it dealt with: after one that fails, the rest are left
+   * to the caller (their default `if:` skips them).
+   */
+  private async runBatch(batch: PreparedStage[]): Promise<number> {
+    const { ctx, instance } = this
+    const marker = newBatchMarker()
+    const command = batchCommand(
+      marker,
+      batch.map((s) => ({
+        command: s.command,
+        env: s.env,
+        stateDir: s.stateDir,
+        continueOnError: s.spec.continue_on_error
+      }))
+    )
+    let current = this.newResult(batch[0].spec)
+    let started = Date.now()
+    let driverStopped = false
+    ctx.reporter.stageStarted(instance, batch[0].spec)
+    // Reading a stage's files is asynchronous; what comes meanwhile waits its turn.
+    const inOrder = serialQueue()
+    const output = batchOutput(
+      marker,
+      (stream, line) => inOrder(() => ctx.reporter.output(instance, stream, line)),
+      (end) => {
+        const stage = batch[end.stage]
+        const stageResult = current
+        stageResult.exit_code = end.exitCode
+        stageResult.duration_ms = Date.now() - started
+        inOrder(async () => {
+          try {
+            if (end.wroteFiles) await this.readStageFiles(stage.stateDir, stageResult)
+            if (end.exitCode !== 0) await this.exitFailure(stageResult)
+          } catch (error) {
+            this.stageFailed(stage.spec, stageResult, error)
+          }
+          ctx.reporter.stageFinished(instance, stage.spec, stageResult)
+        })
+        driverStopped = end.exitCode !== 0 && !stage.spec.continue_on_error
+        const next = batch[end.stage + 1]
+        if (next && !driverStopped) {
+          current = this.newResult(next.spec)
+          started = Date.now()
+          inOrder(() => ctx.reporter.stageStarted(instance, next.spec))
+        }
+      },
+      ctx.secrets
+    )
+    let exitCode: number | undefined
+    let failure: unknown
+    try {
+      exitCode = await ctx.backend.exec(this.containerId, command, [], (stream, chunk) => {
+        output.push(stream, chunk)
+        return ctx.reporter.backlog() ?? inOrder.busy()
+      })
+    } catch (error) {
+      failure = error
+    }
+    output.flush()
+    const ended = output.ended()
+    if (ended === batch.length || driverStopped) {
+      await inOrder.idle()
+      return ended
+    }
+    // The stage that was running never ended: the container went, or the exec failed.
+    const stage = batch[ended]
+    try {
+      this.signal.throwIfAborted()
+      throw failure ?? new Error(`its process ended without an exit status (exec: ${exitCode})`)
+    } catch (error) {
+      this.stageFailed(stage.spec, current, error)
+    }
+    current.duration_ms = Date.now() - started
+    inOrder(() => ctx.reporter.stageFinished(instance, stage.spec, current))
+    await inOrder.idle()
+    return ended + 1
+  }
+
+  /** Marks a stage failed (cancelled, when the job was stopped) and, unless it may, the job. */
+  private stageFailed(stage: StageSpec, stageResult: StageResult, error: unknown) {
+    if (this.signal.reason instanceof TimedOut) {
+      stageResult.status = 'failure'
+      stageResult.timed_out = true
+      stageResult.error = this.signal.reason.message
+    } else if (this.signal.aborted) {
+      stageResult.status = 'cancelled'
+    } else {
+      stageResult.status = 'failure'
+      stageResult.error = errorMessage(error)
+      // The job's exit code and OOM flag are those of the stage that failed it first.
+      if (!stage.continue_on_error && this.result.status !== 'failure') {
+        fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`)
+        this.result.exit_code = stageResult.exit_code
+        this.result.oom_killed = stageResult.oom_killed
+      }
+    }
+  }
+
+  private async runStage(
+    stage: StageSpec,
+    index: number,
+    scope: ExpressionScope,
+    stageResult: StageResult
+  ) {
+    const { ctx, instance, containerId } = this
+    if (stage.type === 'empty') {
+      ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope))
+      return
+    }
+    const { command, env, stateDir } = this.prepare(stage, index, scope)
+    if (this.stopped) {
+      await ctx.backend.startContainer(containerId)
+      this.stopped = false
+    }
+    // The Engine API cannot kill one exec: a stage that runs out of time takes the
+    // container down with it, and the container is started again for any later stage.
+    let timedOut = false
+    let killing: Promise<void> = Promise.resolve()
+    const timer =
+      stage.timeout_ms === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            killing = ctx.backend
+              .kill(containerId)
+              .catch(letGo(ctx.reporter, 'killing a timed-out stage'))
+          }, stage.timeout_ms)
+    const lines = reportedLines(ctx, instance)
+    let exitCode: number
+    try {
+      exitCode = await ctx.backend.exec(containerId, command, env, lines.push)
+    } finally {
+      clearTimeout(timer)
+      lines.flush()
+      await killing
+    }
+    this.signal.throwIfAborted()
+    if (timedOut) {
+      this.stopped = true
+      stageResult.timed_out = true
+      throw new Error(`timed out after ${formatDuration(stage.timeout_ms!)}`)
+    }
+    stageResult.exit_code = exitCode
+    await this.readStageFiles(stateDir, stageResult)
+    if (exitCode !== 0) await this.exitFailure(stageResult)
+  }
+
+  /** Throws the failure of a stage that exited non-zero, naming an OOM kill. */
+  private async exitFailure(stageResult: StageResult): Promise<never> {
+    stageResult.oom_killed = await this.killedForMemory()
+    throw new Error(
+      describeExit(stageResult.exit_code ?? -1, {
+        killed: stageResult.oom_killed,
+        limitBytes: this.options.memoryLimit
+      })
+    )
+  }
+
+  /** Reads what a stage wrote to `$CTR_OUTPUT` and `$CTR_ANNOTATIONS`. */
+  private async readStageFiles(stateDir: string, stageResult: StageResult) {
+    const limit = this.ctx.outputLimitBytes
+    const written = await this.ctx.backend
+      .readFiles(this.containerId, stateDir, limit)
+      .catch((error: unknown) => {
+        if (!(error instanceof FileTooLargeError)) throw error
+        const variable = error.file === 'annotations' ? '$CTR_ANNOTATIONS' : '$CTR_OUTPUT'
+        throw new Error(
+          `${variable} holds ${describeSize(error.sizeBytes)}, more than the ${describeSize(limit)} a stage may write there (CTR_OUTPUT_LIMIT): write large values to a file in $CTR_WORKSPACE and output its path`
+        )
+      })
+    this.readAnnotations(written.get('annotations'), stageResult)
+    const output = written.get('output')
+    if (output) stageResult.outputs = parseOutputFile(output)
+  }
+
+  /** Keeps what the stage wrote to `$CTR_ANNOTATIONS`, pointing mounted paths at the host. */
+  private readAnnotations(text: string | undefined, stageResult: StageResult) {
+    if (!text) return
+    const { annotations, problems } = parseAnnotationFile(text)
+    for (const problem of problems) this.ctx.reporter.warning(problem, this.instance)
+    if (annotations.length === 0) return
+    stageResult.annotations = annotations.map((a) =>
+      a.file ? { ...a, file: hostPathOf(a.file, this.options.mounts) } : a
+    )
+  }
+
+  /** Whether the kernel killed a process of the container for memory since the last look. */
+  private async killedForMemory(): Promise<boolean> {
+    const count = await this.ctx.backend.memoryKills(this.containerId)
+    if (count === undefined || count <= this.memoryKills) return false
+    this.memoryKills = count
+    return true
+  }
+}
+
+/** A stage of a batch, with what it runs. */
+interface PreparedStage {
+  index: number
+  spec: StageSpec
+  command: string[]
+  env: string[]
+  stateDir: string
+}
