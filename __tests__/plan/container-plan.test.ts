@@ -1,5 +1,6 @@
 import { hostPathOf, planContainer, type MountPlan } from '../../src/plan/container-plan.js'
-import type { ContainerSpec, JobSpec } from '../../src/spec/pipeline-types.js'
+import type { ContainerSpec } from '../../src/spec/pipeline-types.js'
+import { jobSpec } from '../helpers/job-spec.js'
 
 const ctx = {
   runId: 'r1',
@@ -9,35 +10,7 @@ const ctx = {
   renderValue: (text: string) => text.replace('{{ params.size }}', '256m')
 }
 
-function job(container: Partial<ContainerSpec>, stages: boolean): JobSpec {
-  return {
-    id: 'prep',
-    needs: [],
-    outputs: {},
-    retry: { count: 0, delay_ms: 0 },
-    artifacts: [],
-    services: {},
-    allow_host_access: false,
-    position: { file: 'p.yml', line: 1, col: 1 },
-    stages: stages ? [] : undefined,
-    container: {
-      image: 'img',
-      pull: 'missing',
-      volumes: [],
-      environment: {},
-      resources: {},
-      network: { ports: {}, extra_hosts: {}, dns: [] },
-      tmpfs: {},
-      ulimits: {},
-      read_only: false,
-      cap_add: [],
-      cap_drop: [],
-      privileged: false,
-      labels: {},
-      ...container
-    }
-  }
-}
+const job = jobSpec
 
 describe('planContainer: the neutral plan', () => {
   it('says what the file asks for in plain units, every value rendered', () => {

@@ -4,6 +4,7 @@ import {
   type ContainerPlanContext
 } from '../../../src/plan/container-plan.js'
 import type { ContainerSpec, JobSpec } from '../../../src/spec/pipeline-types.js'
+import { jobSpec } from '../../helpers/job-spec.js'
 
 /** A job's container as the Docker backend creates it: the neutral plan, then its body. */
 function planContainer(...args: Parameters<typeof planNeutral>) {
@@ -24,34 +25,7 @@ function jobWith(
   stages = true,
   slug = 'prep'
 ): { job: JobSpec; slug: string } {
-  const job: JobSpec = {
-    id: 'prep',
-    needs: [],
-    outputs: {},
-    retry: { count: 0, delay_ms: 0 },
-    artifacts: [],
-    services: {},
-    allow_host_access: false,
-    position: { file: 'p.yml', line: 1, col: 1 },
-    stages: stages ? [] : undefined,
-    container: {
-      image: 'img',
-      pull: 'missing',
-      volumes: [],
-      environment: {},
-      resources: {},
-      network: { ports: {}, extra_hosts: {}, dns: [] },
-      tmpfs: {},
-      ulimits: {},
-      read_only: false,
-      cap_add: [],
-      cap_drop: [],
-      privileged: false,
-      labels: {},
-      ...container
-    }
-  }
-  return { job, slug }
+  return { job: jobSpec(container, stages), slug }
 }
 
 describe('createBody of a planned job container', () => {
