@@ -103,6 +103,10 @@ describe('the bundled action', () => {
     [
       { pipeline: 'examples/quickstart.yml', 'max-parallel': 'two' },
       "input 'max-parallel' is 'two': expected a whole number of at least 1"
+    ],
+    [
+      { pipeline: 'examples/quickstart.yml', backend: 'k8s' },
+      "input 'backend': no backend 'k8s' (known: docker)"
     ]
   ])('fails with an actionable message for inputs %j', async (inputs, message) => {
     const { code, stdout } = await runNode(ACTION, [], runnerEnv(inputs).env)

@@ -11,9 +11,9 @@ describe('createBackend', () => {
   })
 
   it.each([
-    ['k8s', '--backend', "--backend 'k8s': no such backend (known: docker)"],
-    ['Docker', "input 'backend'", "input 'backend' 'Docker': no such backend (known: docker)"],
-    ['__proto__', '--backend', "--backend '__proto__': no such backend (known: docker)"]
+    ['k8s', '--backend', "--backend: no backend 'k8s' (known: docker)"],
+    ['Docker', "input 'backend'", "input 'backend': no backend 'Docker' (known: docker)"],
+    ['__proto__', '--backend', "--backend: no backend '__proto__' (known: docker)"]
   ])('refuses %s from %s as a usage error (exit 2)', (name, source, message) => {
     let error: unknown
     try {

@@ -89,7 +89,12 @@ describe('ctr-pipeline (the bundled CLI)', () => {
       ['run', 'examples/quickstart.yml', '--max-parallel', '0'],
       "option '--max-parallel <n>' argument '0' is invalid. expected a whole number of at least 1"
     ],
-    [['run', 'no-such-file.yml'], 'no-such-file.yml:1:1: cannot read pipeline file: no such file']
+    [['run', 'no-such-file.yml'], 'no-such-file.yml:1:1: cannot read pipeline file: no such file'],
+    [
+      ['run', 'examples/quickstart.yml', '--backend', 'k8s'],
+      "--backend: no backend 'k8s' (known: docker)"
+    ],
+    [['cleanup', '--backend', 'swarm'], "--backend: no backend 'swarm' (known: docker)"]
   ])('exits 2 on a bad command line: %j', async (args, message) => {
     const { code, stderr } = await runNode(CLI, args)
     expect(code).toBe(2)

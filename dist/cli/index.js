@@ -86885,7 +86885,7 @@ function createBackend(name, source) {
     const chosen = name?.trim() || BACKEND_NAMES[0];
     const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined;
     if (!make)
-        throw new InputError(`${source} '${chosen}': no such backend (known: ${BACKEND_NAMES.join(', ')})`);
+        throw new InputError(`${source}: no backend '${chosen}' (known: ${BACKEND_NAMES.join(', ')})`);
     return make();
 }
 

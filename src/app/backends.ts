@@ -23,8 +23,6 @@ export function createBackend(name: string | undefined, source: string): Backend
   const chosen = name?.trim() || BACKEND_NAMES[0]
   const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined
   if (!make)
-    throw new InputError(
-      `${source} '${chosen}': no such backend (known: ${BACKEND_NAMES.join(', ')})`
-    )
+    throw new InputError(`${source}: no backend '${chosen}' (known: ${BACKEND_NAMES.join(', ')})`)
   return make()
 }
