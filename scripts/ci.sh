@@ -39,4 +39,10 @@ if [ -n "$left" ]; then
   echo "left behind: $left" >&2
   exit 1
 fi
+step "nothing of the swarm lab is left on the host"
+lab=$(bash scripts/swarm-lab.sh check)
+if [ -n "$lab" ]; then
+  echo "left behind by the swarm lab: $lab" >&2
+  exit 1
+fi
 echo "all checks passed"

@@ -142,11 +142,12 @@ down() {
   done
   for n in "${NODES[@]}"; do
     local pidfile="$LAB/$n/dockerd.pid" tries=0
-    while [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && [ "$tries" -lt 100 ]; do
+    # dockerd removes its pid file as it exits.
+    while pid=$(cat "$pidfile" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 100 ]; do
       sleep 0.1
       tries=$((tries + 1))
     done
-    if [ -s "$pidfile" ]; then kill -9 "$(cat "$pidfile")" 2>/dev/null || true; fi
+    if pid=$(cat "$pidfile" 2>/dev/null); then kill -9 "$pid" 2>/dev/null || true; fi
   done
   if [ -s "$LAB/registry/pid" ]; then kill "$(cat "$LAB/registry/pid")" 2>/dev/null || true; fi
   # What the nodes' containers leave mounted under the lab folder goes with it.
