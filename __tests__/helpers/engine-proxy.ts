@@ -32,7 +32,15 @@ export class EngineProxy {
     engine.pipe(client)
     const pair: [net.Socket, net.Socket] = [client, engine]
     this.pairs.add(pair)
-    client.on('close', () => this.pairs.delete(pair))
+    // A half-closed engine socket (the client went, the engine keeps its side open, as it
+    // does for a hijacked exec) would keep the test process alive: both sides go together.
+    const drop = () => {
+      client.destroy()
+      engine.destroy()
+      this.pairs.delete(pair)
+    }
+    client.on('close', drop)
+    engine.on('close', drop)
   }
 
   /** Nothing more is forwarded either way; connections stay open. */
