@@ -13,7 +13,6 @@ export interface JobRunContext {
   reporter: RunReporter
   pipeline: Pipeline
   runId: string
-  workflowVolume: string
   /** Engine names of the top-level named volumes, by key. */
   namedVolumes: Record<string, string>
   /** The run's network. */
