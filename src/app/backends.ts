@@ -1,5 +1,6 @@
 import type { Backend } from '../backend/backend.js'
 import { DockerBackend } from '../backend/docker/docker-backend.js'
+import { SwarmBackend } from '../backend/swarm/swarm-backend.js'
 import { InputError } from '../spec/input-error.js'
 
 /**
@@ -8,7 +9,8 @@ import { InputError } from '../spec/input-error.js'
  * whichever is chosen: the file says what to run, the command line where.
  */
 const BACKENDS: Record<string, () => Backend> = {
-  docker: () => new DockerBackend()
+  docker: () => new DockerBackend(),
+  swarm: () => new SwarmBackend()
 }
 
 /** The names of the known backends, the default first. */

@@ -1,6 +1,12 @@
 import Docker from 'dockerode'
 import { InputError } from '../../spec/input-error.js'
-import { BackendError, EngineLostError } from '../backend.js'
+import {
+  BackendError,
+  EngineLostError,
+  EngineUnavailableError,
+  type OutputHandler
+} from '../backend.js'
+import { streamDemuxer } from './stream-demux.js'
 
 /** How long a call to the engine that is not a stream may take, unless told otherwise. */
 export const DEFAULT_ENGINE_TIMEOUT_MS = 60_000
@@ -74,6 +80,54 @@ export class EngineConnection {
         )
       throw this.lostOr(error)
     }
+  }
+
+  /** Checks that the engine answers; throws EngineUnavailableError, saying how to start one. */
+  async ping(): Promise<void> {
+    const lostBefore = this.abandoned
+    try {
+      await this.call('ping', () => this.docker.ping())
+    } catch (error) {
+      if (lostBefore) throw error
+      // A lost connection keeps what broke it as its cause; a call that timed out has none.
+      const cause = (error instanceof EngineLostError ? error.cause : error) as
+        NodeJS.ErrnoException | undefined
+      const reason =
+        cause === undefined
+          ? `no answer within ${this.timeoutMs / 1000} s`
+          : ((cause.cause as NodeJS.ErrnoException | undefined)?.code ??
+            cause.code ??
+            cause.message)
+      throw new EngineUnavailableError(
+        `cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
+          `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`,
+        { cause: error }
+      )
+    }
+  }
+
+  /**
+   * Hands on a container's output in the order it was written. While the handler asks to
+   * wait, the socket is paused: the container then blocks on a full pipe, as it would
+   * writing to a slow terminal, and nothing piles up here.
+   */
+  protected pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
+    this.track(stream)
+    let waits = 0
+    const demux = streamDemuxer((name, payload) => {
+      const wait = onOutput(name, payload)
+      if (!wait) return
+      if (waits++ === 0) stream.pause()
+      void wait.finally(() => {
+        if (--waits === 0) stream.resume()
+      })
+    })
+    stream.on('data', demux)
+    return new Promise((resolve, reject) => {
+      stream.on('end', resolve)
+      stream.on('close', resolve)
+      stream.on('error', (error) => reject(this.lostOr(error)))
+    })
   }
 
   onLost(listener: (error: EngineLostError) => void): () => void {

@@ -5,7 +5,6 @@ import { LABEL_RUN_ID } from '../../plan/labels.js'
 import {
   BuildCancelledError,
   EngineLostError,
-  EngineUnavailableError,
   type Backend,
   type ImageRun,
   type ContainerExit,
@@ -14,13 +13,7 @@ import {
   type RemovedCounts,
   type RunSetup
 } from '../backend.js'
-import {
-  engineAddress,
-  EngineConnection,
-  ignoreMissing,
-  messageOf,
-  statusOf
-} from './connection.js'
+import { EngineConnection, ignoreMissing, messageOf, statusOf } from './connection.js'
 import { createBody } from './create-body.js'
 import {
   prepareDockerImage,
@@ -77,29 +70,6 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     await this.call('create network', (o) =>
       this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o })
     )
-  }
-
-  async ping(): Promise<void> {
-    const lostBefore = this.abandoned
-    try {
-      await this.call('ping', () => this.docker.ping())
-    } catch (error) {
-      if (lostBefore) throw error
-      // A lost connection keeps what broke it as its cause; a call that timed out has none.
-      const cause = (error instanceof EngineLostError ? error.cause : error) as
-        NodeJS.ErrnoException | undefined
-      const reason =
-        cause === undefined
-          ? `no answer within ${this.timeoutMs / 1000} s`
-          : ((cause.cause as NodeJS.ErrnoException | undefined)?.code ??
-            cause.code ??
-            cause.message)
-      throw new EngineUnavailableError(
-        `cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
-          `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`,
-        { cause: error }
-      )
-    }
   }
 
   async connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
@@ -336,30 +306,6 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     }
     const match = /^oom_kill (\d+)$/m.exec(text)
     return match ? Number(match[1]) : undefined
-  }
-
-  /**
-   * Hands on a container's output in the order it was written. While the handler asks to
-   * wait, the socket is paused: the container then blocks on a full pipe, as it would
-   * writing to a slow terminal, and nothing piles up here.
-   */
-  private pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
-    this.track(stream)
-    let waits = 0
-    const demux = streamDemuxer((name, payload) => {
-      const wait = onOutput(name, payload)
-      if (!wait) return
-      if (waits++ === 0) stream.pause()
-      void wait.finally(() => {
-        if (--waits === 0) stream.resume()
-      })
-    })
-    stream.on('data', demux)
-    return new Promise((resolve, reject) => {
-      stream.on('end', resolve)
-      stream.on('close', resolve)
-      stream.on('error', (error) => reject(this.lostOr(error)))
-    })
   }
 
   async archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined> {

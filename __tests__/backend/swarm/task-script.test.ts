@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { taskCommand, taskOutput } from '../../../src/backend/swarm/task-script.js'
+import type { OutputStream } from '../../../src/backend/backend.js'
+
+const MARKER = '::ctr-task-test::'
+
+/** Runs a wrapped command with the host's sh, as a task would, in a folder of its own. */
+function runTask(script: string) {
+  const root = mkdtempSync(path.join(tmpdir(), 'task-'))
+  try {
+    const [cmd, ...args] = taskCommand(MARKER, ['sh', '-c', script.replaceAll('$ROOT', root)])
+    const result = spawnSync(cmd, args, {
+      env: {
+        PATH: process.env.PATH,
+        CTR_TASK_DIRS: `${root}/state\n${root}/state/s1\n${root}/work`,
+        CTR_TASK_STATE: `${root}/state/s1`
+      }
+    })
+    return { root, status: result.status, stdout: result.stdout, stderr: result.stderr }
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+/** Feeds output to a taskOutput in chunks of `size` bytes, as a log stream would cut it. */
+function read(stdout: Buffer, stderr: Buffer, size: number) {
+  const seen: Record<OutputStream, string> = { stdout: '', stderr: '' }
+  const output = taskOutput(MARKER, (stream, chunk) => void (seen[stream] += chunk.toString()))
+  for (const [stream, bytes] of [
+    ['stdout', stdout],
+    ['stderr', stderr]
+  ] as const)
+    for (let at = 0; at < bytes.length; at += size)
+      output.push(stream, bytes.subarray(at, at + size))
+  return { seen, frame: output.frame() }
+}
+
+describe('taskCommand and taskOutput', () => {
+  it.each([1, 3, 7, 4096])(
+    'hand back the output, the files and the exit code, in chunks of %i bytes',
+    (size) => {
+      const run = runTask(
+        'echo out; printf "no newline"; echo err >&2; echo "k=v" > $ROOT/state/s1/output; test -d $ROOT/work && exit 4'
+      )
+      expect(run.status).toBe(4)
+      const { seen, frame } = read(run.stdout, run.stderr, size)
+      expect(seen).toEqual({ stdout: 'out\nno newline', stderr: 'err\n' })
+      expect(frame?.exitCode).toBe(4)
+      expect([...(frame?.files ?? [])].map(([f, c]) => [f, c.toString()])).toEqual([
+        [`${run.root}/state/s1/output`, 'k=v\n']
+      ])
+    }
+  )
+
+  it('keeps binary and multi-line file contents byte for byte', () => {
+    const run = runTask('printf "a\\nb\\0\\377" > $ROOT/state/s1/annotations')
+    const { frame } = read(run.stdout, run.stderr, 5)
+    expect([...frame!.files.values()][0]).toEqual(Buffer.from('a\nb\0\xff', 'latin1'))
+  })
+
+  it('has no frame until both streams reached their exit line, and flush hands on what was held', () => {
+    const seen: string[] = []
+    const output = taskOutput(MARKER, (_s, chunk) => void seen.push(chunk.toString()))
+    output.push('stdout', Buffer.from('partial\n::ctr'))
+    expect(seen).toEqual(['partial'])
+    expect(output.frame()).toBeUndefined()
+    output.flush()
+    expect(seen).toEqual(['partial', '\n::ctr'])
+  })
+})

@@ -1,0 +1,163 @@
+import type { ContainerPlan } from '../../plan/container-plan.js'
+
+/** The subset of the Engine API's `POST /services/create` body that job tasks use. */
+export interface ServiceSpec {
+  Name: string
+  Labels: Record<string, string>
+  TaskTemplate: {
+    ContainerSpec: {
+      Image: string
+      Labels: Record<string, string>
+      Command?: string[]
+      Args?: string[]
+      Env: string[]
+      Dir?: string
+      User?: string
+      ReadOnly?: boolean
+      Mounts: Array<{
+        Type: 'bind' | 'volume' | 'tmpfs'
+        Source?: string
+        Target: string
+        ReadOnly?: boolean
+        TmpfsOptions?: { SizeBytes?: number; Mode?: number }
+      }>
+      CapabilityAdd?: string[]
+      CapabilityDrop?: string[]
+      Hosts?: string[]
+      DNSConfig?: { Nameservers: string[] }
+      Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>
+    }
+    Resources: {
+      Limits: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number }
+    }
+    RestartPolicy: { Condition: 'none'; MaxAttempts: 0 }
+    Placement: { Constraints?: string[]; Platforms?: Array<{ OS: string; Architecture: string }> }
+    Networks: Array<{ Target: string; Aliases: string[] }>
+  }
+  Mode: { ReplicatedJob: { MaxConcurrent: 1; TotalCompletions: 1 } }
+  /** DNS round robin: the routing mesh needs IP_VS, which many hosts lack. */
+  EndpointSpec: { Mode: 'dnsrr' }
+}
+
+/** What one task of a planned container runs: its service name, command and extra env. */
+export interface TaskRun {
+  name: string
+  /** Replaces the image's entrypoint and command; none: the plan's own (or the image's). */
+  command?: string[]
+  /** `NAME=value` pairs after the plan's environment (the same name: these win). */
+  env: string[]
+}
+
+/**
+ * A planned container as a one-task Swarm job: a pure mapping, tested as a table. One
+ * completion and no restarts, since retries are the scheduler's; labels on the service
+ * and its containers, so a sweep finds either. The workspace is the task's own anonymous
+ * volume (gone with its container). What a Swarm service cannot be (privileged,
+ * published ports, a GPU, a network mode of its own) is an Error saying so, not ignored.
+ */
+export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
+  refuseUnsupported(plan)
+  const { resources: res, security: sec, network } = plan
+  const container: ServiceSpec['TaskTemplate']['ContainerSpec'] = {
+    Image: plan.image.ref,
+    Labels: plan.labels,
+    Env: [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), ...task.env],
+    Mounts: plan.mounts.map((mount) => {
+      switch (mount.type) {
+        case 'workspace':
+          return { Type: 'volume', Target: mount.target }
+        case 'tmpfs':
+          return { Type: 'tmpfs', Target: mount.target, ...tmpfsOptions(mount.options) }
+        default:
+          return {
+            Type: mount.type,
+            Source: mount.source,
+            Target: mount.target,
+            ReadOnly: mount.readOnly
+          }
+      }
+    })
+  }
+  if (task.command) container.Command = task.command
+  else {
+    if (plan.entrypoint) container.Command = plan.entrypoint
+    if (plan.command) container.Args = plan.command
+  }
+  if (plan.workingDir) container.Dir = plan.workingDir
+  if (plan.user) container.User = plan.user
+  if (sec.readOnlyRootfs) container.ReadOnly = true
+  if (sec.capAdd.length > 0) container.CapabilityAdd = sec.capAdd
+  if (sec.capDrop.length > 0) container.CapabilityDrop = sec.capDrop
+  if (network.extraHosts.length > 0)
+    container.Hosts = network.extraHosts.map((entry) => {
+      // Docker's `host:ip` becomes the hosts-file order Swarm takes: `ip host`.
+      const colon = entry.indexOf(':')
+      return `${entry.slice(colon + 1)} ${entry.slice(0, colon)}`
+    })
+  if (network.dns.length > 0) container.DNSConfig = { Nameservers: network.dns }
+  if (res.ulimits.length > 0)
+    container.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))
+  const limits: ServiceSpec['TaskTemplate']['Resources']['Limits'] = {}
+  if (res.memoryBytes !== undefined) limits.MemoryBytes = res.memoryBytes
+  if (res.cpus !== undefined) limits.NanoCPUs = Math.round(res.cpus * 1e9)
+  if (res.pidsLimit !== undefined) limits.Pids = res.pidsLimit
+  const placement: ServiceSpec['TaskTemplate']['Placement'] = {}
+  if (plan.platform) {
+    const [os, architecture] = plan.platform.split('/')
+    placement.Platforms = [{ OS: os, Architecture: architecture }]
+  }
+  return {
+    Name: task.name,
+    Labels: plan.labels,
+    TaskTemplate: {
+      ContainerSpec: container,
+      Resources: { Limits: limits },
+      RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
+      Placement: placement,
+      Networks: [{ Target: network.mode, Aliases: network.aliases }]
+    },
+    Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
+    EndpointSpec: { Mode: 'dnsrr' }
+  }
+}
+
+/** Docker's own network modes: a Swarm task joins overlay networks only. */
+const DOCKER_NETWORK_MODES = /^(none|host|bridge|default|container:.*)$/
+
+/** Throws for what a plan asks that a Swarm task cannot give, naming the option. */
+function refuseUnsupported(plan: ContainerPlan) {
+  const refuse = (what: string) => {
+    throw new Error(`${what} is not available on the swarm backend (run it with --backend docker)`)
+  }
+  if (plan.security.privileged) refuse('privileged: true')
+  if (plan.security.noNewPrivileges) refuse('no-new-privileges')
+  if (plan.network.ports.length > 0) refuse('network.ports (published ports)')
+  if (DOCKER_NETWORK_MODES.test(plan.network.mode))
+    refuse(`network.network_mode '${plan.network.mode}'`)
+  if (plan.resources.gpus) refuse('gpus')
+  if (plan.resources.cpusetCpus) refuse('resources.cpuset')
+  if (plan.resources.shmSizeBytes !== undefined) refuse('shm_size')
+  if (plan.resources.memorySwapBytes !== undefined) refuse('resources.memory_swap')
+  if (plan.platform && plan.platform.split('/').length < 2) refuse(`platform '${plan.platform}'`)
+}
+
+/** Docker's tmpfs option text (`size=64m,mode=1777`) as a Swarm mount's TmpfsOptions. */
+export function tmpfsOptions(text: string): {
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number }
+} {
+  const options: { SizeBytes?: number; Mode?: number } = {}
+  for (const part of text.split(',').filter(Boolean)) {
+    const [key, value = ''] = part.split('=')
+    if (key === 'mode') options.Mode = parseInt(value, 8)
+    else if (key === 'size') options.SizeBytes = sizeBytes(value)
+  }
+  return Object.keys(options).length > 0 ? { TmpfsOptions: options } : {}
+}
+
+/** `64m`, `1g`, `4096`: tmpfs's size suffixes, powers of 1024. */
+function sizeBytes(text: string): number {
+  const match = /^(\d+)([kmg]?)$/i.exec(text)
+  if (!match) throw new Error(`tmpfs size '${text}' is not a size (such as 64m)`)
+  const power = ['', 'k', 'm', 'g'].indexOf(match[2].toLowerCase())
+  return Number(match[1]) * 1024 ** power
+}

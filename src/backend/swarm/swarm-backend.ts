@@ -1,0 +1,452 @@
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type Docker from 'dockerode'
+import type { ContainerPlan } from '../../plan/container-plan.js'
+import type { ImageSource, RegistryCredentials } from '../../plan/image-plan.js'
+import { LABEL_MANAGED, LABEL_RUN_ID } from '../../plan/labels.js'
+import { readBatchCommand } from '../../plan/stage-batches.js'
+import {
+  EngineUnavailableError,
+  FileTooLargeError,
+  type Backend,
+  type ContainerExit,
+  type ContainerHealth,
+  type OutputHandler,
+  type RemovedCounts,
+  type RunSetup
+} from '../backend.js'
+import {
+  engineAddress,
+  EngineConnection,
+  ignoreMissing,
+  messageOf,
+  statusOf
+} from '../docker/connection.js'
+import { removeInUse } from '../docker/sweep.js'
+import { serviceSpec, type ServiceSpec } from './service-spec.js'
+import { newTaskMarker, taskCommand, taskOutput } from './task-script.js'
+
+/** How long a task may wait for a node (pending, pulling) before its job fails. */
+export const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000
+
+/** How often a running task's state is read: its end is seen within this. */
+const POLL_MS = 100
+
+/** How often the nodes' states are read, to tell a task whose node went down. */
+const NODES_POLL_MS = 2000
+
+/** How long a task's logs may lag behind its end before the reader stops waiting. */
+const LOG_GRACE_MS = 3000
+
+/** Task states before it runs: the schedule timeout counts while a task is in one. */
+const WAITING = new Set([
+  'new',
+  'pending',
+  'assigned',
+  'accepted',
+  'preparing',
+  'ready',
+  'starting'
+])
+
+/** A container of the scheduler's, which becomes a Swarm job when something runs in it. */
+interface PlannedTask {
+  plan: ContainerPlan
+  /** The service of its task, once created (and until removed). */
+  service?: string
+  /** Tasks run so far: the workspace is the task's own, so a container runs one. */
+  runs: number
+  /** Killed: a task in flight ends as killed. */
+  killed: boolean
+  /** The files its task's stages left, by absolute path. */
+  files: Map<string, Buffer>
+  /** Its task's run, while one is under way: files come with its end. */
+  running?: Promise<unknown>
+  /** Someone waits for those files: the log stream must flow to bring them. */
+  awaited: boolean
+}
+
+/**
+ * The Backend on a Docker Swarm, through a manager's Engine API. A container of the
+ * scheduler's is a plan until something runs in it: then it becomes a one-task
+ * replicated job whose command is the stage batch (or the plan's own command), wrapped
+ * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
+ * back on the task's log stream. The run's network is an attachable overlay network with
+ * DNS round-robin endpoints. Everything is labelled on the service and its containers.
+ *
+ * Not yet here (each a clear error): a workspace shared between tasks (a job runs in one
+ * task; files do not pass from job to job), artifacts, services (sidecars), `build:`.
+ */
+export class SwarmBackend extends EngineConnection implements Backend {
+  readonly name = 'swarm'
+  private readonly tasks = new Map<string, PlannedTask>()
+  /** Folders of the run's workspace, made in every task (the workspace is the task's own). */
+  private readonly dirs = new Set<string>()
+  private readonly credentials = new Map<string, RegistryCredentials>()
+  private readonly scheduleTimeoutMs: number
+  private nodes: { read: number; down: Promise<Map<string, string>> } | undefined
+  private ids = 0
+
+  constructor(docker?: Docker, options: { timeoutMs?: number; scheduleTimeoutMs?: number } = {}) {
+    super(docker, options)
+    this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS
+  }
+
+  liveContainers(): number {
+    return [...this.tasks.values()].filter((t) => t.service).length
+  }
+
+  /** The engine answers, and is a manager of a swarm: only a manager takes services. */
+  override async ping(): Promise<void> {
+    await super.ping()
+    try {
+      await this.call('inspect swarm', () => this.docker.swarmInspect())
+    } catch (error) {
+      if (statusOf(error) !== 503 && statusOf(error) !== 406) throw error
+      throw new EngineUnavailableError(
+        `the Docker engine at ${engineAddress()} is not a swarm manager (${messageOf(error).trim()}): point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`,
+        { cause: error }
+      )
+    }
+  }
+
+  async setupRun(run: RunSetup): Promise<void> {
+    for (const volume of run.volumes) {
+      if (volume.key === 'workspace' || volume.external) continue
+      throw new Error(
+        `volume '${volume.key}' would be a separate, empty volume on each node of the swarm: make it 'external: true' (a volume every node has, such as one on shared storage), or run with --backend docker`
+      )
+    }
+    await this.call('create network', (o) =>
+      this.docker.createNetwork({
+        Name: run.network.name,
+        Driver: 'overlay',
+        Attachable: true,
+        Labels: run.network.labels,
+        ...o
+      })
+    )
+  }
+
+  prepareImage(image: ImageSource): Promise<void> {
+    if (image.kind === 'build')
+      return Promise.reject(
+        new Error(
+          'build: is not yet available on the swarm backend: push the image to a registry every node can pull from, and name it in image:'
+        )
+      )
+    // Each node pulls what it runs; credentials go with the service, never in its spec.
+    if (image.auth) this.credentials.set(image.ref, image.auth)
+    return Promise.resolve()
+  }
+
+  createContainer(plan: ContainerPlan): Promise<string> {
+    const id = `swarm-${++this.ids}`
+    this.tasks.set(id, { plan, runs: 0, killed: false, files: new Map(), awaited: false })
+    return Promise.resolve(id)
+  }
+
+  makeDirectories(_containerId: string, _root: string, dirs: string[]): Promise<void> {
+    for (const dir of dirs) this.dirs.add(dir)
+    return Promise.resolve()
+  }
+
+  /** Nothing to start: the task starts when something runs in it. */
+  startContainer(containerId: string): Promise<void> {
+    this.task(containerId)
+    return Promise.resolve()
+  }
+
+  async runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit> {
+    const task = this.task(containerId)
+    const spec = this.spec(task, { env: [] })
+    // Its own command has no frame: its logs are read until they go quiet after its end.
+    let last = Date.now()
+    const exitCode = await this.runTask(
+      task,
+      spec,
+      (stream, chunk) => {
+        last = Date.now()
+        return onOutput(stream, chunk)
+      },
+      () => Date.now() - last > 300
+    )
+    return { exitCode, oomKilled: false }
+  }
+
+  async exec(
+    containerId: string,
+    cmd: string[],
+    env: string[],
+    onOutput: OutputHandler
+  ): Promise<number> {
+    const task = this.task(containerId)
+    const marker = newTaskMarker()
+    const spec = this.spec(task, {
+      command: taskCommand(marker, cmd),
+      env: [
+        ...env,
+        `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
+        `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`
+      ]
+    })
+    // A batch reads a stage's files as the stage ends, holding its output back until
+    // they are read; here they come at the task's end, so the stream then flows freely.
+    // A batch reads a stage's files as the stage ends, holding its output back until
+    // they are read; here they come at the task's end, so the stream then flows freely.
+    const output = taskOutput(marker, (stream, chunk) => {
+      const wait = onOutput(stream, chunk)
+      return task.awaited ? undefined : wait
+    })
+    const running = this.runTask(task, spec, output.push, () => output.complete()).finally(() => {
+      output.flush()
+      task.files = output.frame()?.files ?? new Map()
+      task.running = undefined
+      task.awaited = false
+    })
+    task.running = running.catch(() => undefined)
+    return running
+  }
+
+  /** A task's service spec; a container's second task is refused (see the class). */
+  private spec(task: PlannedTask, run: { command?: string[]; env: string[] }): ServiceSpec {
+    if (task.runs++ > 0)
+      throw new Error(
+        'this stage runs in a task of its own (it has an if:, a timeout, or reads stages.*), and on the swarm backend a second task does not see the first one’s workspace yet: make it part of the batch, or run with --backend docker'
+      )
+    return serviceSpec(task.plan, { name: task.plan.name, ...run })
+  }
+
+  /**
+   * Creates the task's service, streams its logs, and waits for its end: resolves to its
+   * exit code once `logsComplete` says all its output arrived (or LOG_GRACE_MS after its
+   * end). A task no node starts within the schedule timeout, or one the swarm rejects (no
+   * such image, no node that fits), fails with the swarm's own reason.
+   */
+  private async runTask(
+    task: PlannedTask,
+    spec: ServiceSpec,
+    onOutput: OutputHandler,
+    logsComplete: () => boolean
+  ): Promise<number> {
+    const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image)
+    await this.call('create service', (o) =>
+      auth
+        ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal } as never)
+        : this.docker.createService({ ...spec, ...o } as never)
+    )
+    task.service = spec.Name
+    // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
+    const logs = (await this.docker
+      .getService(spec.Name)
+      .logs({ follow: true, stdout: true, stderr: true })
+      .catch((e: unknown) => Promise.reject(this.lostOr(e)))) as NodeJS.ReadableStream
+    const pumped = this.pump(logs, onOutput).catch(() => undefined)
+    const stop = () => (logs as unknown as { destroy(): void }).destroy()
+    try {
+      const exitCode = await this.waitForEnd(task, spec.Name)
+      const deadline = Date.now() + LOG_GRACE_MS
+      while (!logsComplete() && Date.now() < deadline && !task.killed) await sleep(20)
+      return exitCode
+    } finally {
+      stop()
+      await pumped
+    }
+  }
+
+  /** Polls a task's state until it ends; see runTask. */
+  private async waitForEnd(task: PlannedTask, service: string): Promise<number> {
+    const filters = JSON.stringify({ service: [service] })
+    const deadline = Date.now() + this.scheduleTimeoutMs
+    for (;;) {
+      if (task.killed) return 137
+      const tasks = (await this.call('list tasks', (o) =>
+        this.docker.listTasks({ filters, ...o })
+      )) as SwarmTask[]
+      const current = tasks.at(-1)
+      const state = current?.Status.State ?? 'new'
+      const exitCode = current?.Status.ContainerStatus?.ExitCode
+      if ((state === 'complete' || state === 'failed') && exitCode !== undefined) return exitCode
+      const reason = current?.Status.Err || current?.Status.Message || state
+      if (
+        state === 'rejected' ||
+        state === 'failed' ||
+        state === 'orphaned' ||
+        state === 'shutdown'
+      )
+        throw new Error(`the swarm did not run it (task ${state}): ${reason}`)
+      if (WAITING.has(state) && Date.now() > deadline)
+        throw new Error(
+          `no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
+        )
+      if (state === 'running' && current?.NodeID) {
+        const down = (await this.downNodes()).get(current.NodeID)
+        if (down) throw new Error(`its node ${down} went down while it ran`)
+      }
+      await sleep(POLL_MS)
+    }
+  }
+
+  /** The nodes that are down, by id (their host names as values), read every NODES_POLL_MS. */
+  private downNodes(): Promise<Map<string, string>> {
+    if (!this.nodes || Date.now() - this.nodes.read > NODES_POLL_MS) {
+      const down = this.call('list nodes', (o) => this.docker.listNodes(o)).then(
+        (nodes: SwarmNode[]) =>
+          new Map(
+            nodes
+              .filter((n) => n.Status.State === 'down')
+              .map((n) => [n.ID, n.Description?.Hostname ?? n.ID])
+          )
+      )
+      this.nodes = { read: Date.now(), down }
+    }
+    return this.nodes.down
+  }
+
+  memoryKills(): Promise<number | undefined> {
+    return Promise.resolve(undefined)
+  }
+
+  /** What the container's task left in the folder: after the task's end, if it runs. */
+  async readFiles(
+    containerId: string,
+    dirPath: string,
+    limitBytes: number
+  ): Promise<Map<string, string>> {
+    const task = this.task(containerId)
+    if (task.running) {
+      task.awaited = true
+      await task.running
+    }
+    const files = new Map<string, string>()
+    for (const [file, content] of task.files) {
+      if (path.posix.dirname(file) !== dirPath) continue
+      const name = path.posix.basename(file)
+      if (content.length > limitBytes) throw new FileTooLargeError(name, content.length, limitBytes)
+      files.set(name, content.toString('utf8'))
+    }
+    return files
+  }
+
+  archive(): Promise<NodeJS.ReadableStream | undefined> {
+    return Promise.reject(
+      new Error('artifacts cannot be copied out of a swarm task yet: run with --backend docker')
+    )
+  }
+
+  workingDir(containerId: string): Promise<string> {
+    return Promise.resolve(this.task(containerId).plan.workingDir ?? '/')
+  }
+
+  createNetwork(): Promise<void> {
+    return Promise.reject(
+      new Error(
+        'services: (sidecars) are not yet available on the swarm backend: run with --backend docker'
+      )
+    )
+  }
+
+  connectNetwork(): Promise<void> {
+    return this.createNetwork()
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await removeInUse(
+      this.call,
+      'remove network',
+      (o) => this.docker.getNetwork(name).remove(o),
+      403
+    )
+  }
+
+  health(): Promise<ContainerHealth> {
+    return this.createNetwork() as never
+  }
+
+  logTail(): Promise<string[]> {
+    return this.createNetwork() as never
+  }
+
+  async kill(containerId: string): Promise<void> {
+    const task = this.tasks.get(containerId)
+    if (!task) return
+    task.killed = true
+    await this.removeService(task)
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    const task = this.tasks.get(containerId)
+    if (!task) return
+    await this.removeService(task)
+    this.tasks.delete(containerId)
+  }
+
+  /** Removing a service removes its task's containers, on whichever node they are. */
+  private async removeService(task: PlannedTask) {
+    const { service } = task
+    if (!service) return
+    await ignoreMissing(
+      this.call('remove service', (o) => this.docker.getService(service).remove(o))
+    )
+    task.service = undefined
+  }
+
+  /** A swarm task cannot be stopped and kept: `--keep` keeps the run's network only. */
+  async killRun(runId: string): Promise<void> {
+    await this.removeServices(`${LABEL_RUN_ID}=${runId}`)
+  }
+
+  async sweep(runId?: string): Promise<RemovedCounts> {
+    const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`
+    const services = await this.removeServices(label)
+    const filters = JSON.stringify({ label: [label] })
+    const networks = await this.call('list networks', (o) =>
+      this.docker.listNetworks({ filters, ...o })
+    )
+    // A network stays in use until the workers have removed their tasks' containers.
+    await Promise.all(networks.map((n) => this.removeNetwork(n.Id)))
+    return { containers: services, volumes: 0, networks: networks.length, images: 0 }
+  }
+
+  /** Removes every service with the label; resolves to how many there were. */
+  private async removeServices(label: string): Promise<number> {
+    const filters = JSON.stringify({ label: [label] })
+    const services = await this.call('list services', (o) =>
+      this.docker.listServices({ filters, ...o })
+    )
+    await Promise.all(
+      services.map((s) =>
+        ignoreMissing(this.call('remove service', (o) => this.docker.getService(s.ID!).remove(o)))
+      )
+    )
+    for (const task of this.tasks.values()) task.service = undefined
+    return services.length
+  }
+
+  private task(containerId: string): PlannedTask {
+    const task = this.tasks.get(containerId)
+    if (!task) throw new Error(`no container ${containerId} on the swarm backend`)
+    return task
+  }
+}
+
+/** The folders where a command's stages leave their files (see batchCommand). */
+function stateDirs(cmd: string[], env: string[]): string[] {
+  const batch = readBatchCommand(cmd)
+  if (batch) return batch.stages.map((s) => s.stateDir)
+  const output = env.find((e) => e.startsWith('CTR_OUTPUT='))
+  return output ? [path.posix.dirname(output.slice('CTR_OUTPUT='.length))] : []
+}
+
+/** What the Engine API lists of a task. */
+interface SwarmTask {
+  NodeID?: string
+  Status: { State: string; Message?: string; Err?: string; ContainerStatus?: { ExitCode?: number } }
+}
+
+/** What the Engine API lists of a node. */
+interface SwarmNode {
+  ID: string
+  Status: { State: string }
+  Description?: { Hostname?: string }
+}

@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto'
+import type { OutputStream } from '../backend.js'
+
+/**
+ * The Swarm API can neither exec into a task nor copy files out of one: a task's command
+ * is wrapped so that it makes the run's folders first, and after the command prints,
+ * framed by a random marker, what the stage left for the scheduler (its `output` and
+ * `annotations` files, base64) and its exit status. `taskOutput` strips that frame from
+ * the log stream before anyone sees it.
+ *
+ * Frame, after the command's own output: on stdout `\n<m> file PATH\n<base64>...` per file,
+ * then `<m> exit CODE\n`; on stderr `\n<m> exit CODE\n`. Both streams end with their
+ * exit line, so the reader knows it has read all of the task's logs.
+ */
+export function taskCommand(marker: string, command: readonly string[]): string[] {
+  const script = [
+    'm=$1; shift',
+    // The workspace is the task's own: the run's folders are made in every task.
+    'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
+    '"$@"; c=$?',
+    'printf "\\n"',
+    'printf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do',
+    '  for f in "$d/output" "$d/annotations"; do',
+    '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
+    '  done',
+    'done',
+    'printf "%s exit %s\\n" "$m" "$c"; printf "\\n%s exit %s\\n" "$m" "$c" >&2',
+    'exit $c'
+  ].join('\n')
+  return ['sh', '-c', script, 'ctr-task', marker, ...command]
+}
+
+/** A marker no command prints by chance: random for each task. */
+export function newTaskMarker(): string {
+  return `::ctr-task-${randomBytes(12).toString('hex')}::`
+}
+
+/** What a task's frame said, once both streams have ended. */
+export interface TaskFrame {
+  /** Files the task's stages left, by absolute path. */
+  files: Map<string, Buffer>
+  exitCode: number
+}
+
+/**
+ * A filter over a task's log stream: `push` hands on the command's own output (chunks as
+ * they come, less any bytes that might begin the frame) and keeps the frame; `frame` is
+ * the parsed frame once both streams reached their exit line, else undefined.
+ */
+export function taskOutput(
+  marker: string,
+  onOutput: (stream: OutputStream, chunk: Buffer) => void | Promise<void>
+) {
+  const start = Buffer.from(`\n${marker} `)
+  const streams = {
+    stdout: { held: Buffer.alloc(0), frame: undefined as Buffer | undefined },
+    stderr: { held: Buffer.alloc(0), frame: undefined as Buffer | undefined }
+  }
+  const exitLine = new RegExp(`(?:^|\\n)${escape(marker)} exit (\\d+)\\n$`)
+  return {
+    push(stream: OutputStream, chunk: Buffer): void | Promise<void> {
+      const state = streams[stream]
+      if (state.frame) {
+        state.frame = Buffer.concat([state.frame, chunk])
+        return
+      }
+      const text = Buffer.concat([state.held, chunk])
+      const at = text.indexOf(start)
+      if (at >= 0) {
+        state.held = Buffer.alloc(0)
+        state.frame = text.subarray(at + 1)
+        return at > 0 ? onOutput(stream, text.subarray(0, at)) : undefined
+      }
+      // Bytes that could be the start of a marker cut across chunks wait for the next.
+      const keep = partialSuffix(text, start)
+      state.held = text.subarray(text.length - keep)
+      const ready = text.subarray(0, text.length - keep)
+      return ready.length > 0 ? onOutput(stream, ready) : undefined
+    },
+    /** Whether both streams have reached their exit line. */
+    complete(): boolean {
+      return [streams.stdout, streams.stderr].every(
+        (s) => s.frame !== undefined && exitLine.test(s.frame.toString('latin1'))
+      )
+    },
+    /** The parsed frame; undefined while the task's output is incomplete. */
+    frame(): TaskFrame | undefined {
+      if (!this.complete()) return undefined
+      return parseFrame(marker, streams.stdout.frame!.toString('latin1'))
+    },
+    /** Hands on what was held back (the task ended without its frame: killed). */
+    flush(): void {
+      for (const name of ['stdout', 'stderr'] as const) {
+        const state = streams[name]
+        if (!state.frame && state.held.length > 0) void onOutput(name, state.held)
+        state.held = Buffer.alloc(0)
+      }
+    }
+  }
+}
+
+/** How many bytes at the end of `text` are a proper beginning of `start`. */
+function partialSuffix(text: Buffer, start: Buffer): number {
+  for (let n = Math.min(start.length - 1, text.length); n > 0; n--) {
+    if (text.subarray(text.length - n).equals(start.subarray(0, n))) return n
+  }
+  return 0
+}
+
+/** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
+function parseFrame(marker: string, text: string): TaskFrame {
+  const files = new Map<string, Buffer>()
+  let exitCode = -1
+  let current: { path: string; lines: string[] } | undefined
+  const close = () => {
+    if (current) files.set(current.path, Buffer.from(current.lines.join(''), 'base64'))
+    current = undefined
+  }
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${marker} file `)) {
+      close()
+      current = { path: line.slice(marker.length + 6), lines: [] }
+    } else if (line.startsWith(`${marker} exit `)) {
+      close()
+      exitCode = Number(line.slice(marker.length + 6))
+    } else if (current) current.lines.push(line.trim())
+  }
+  return { files, exitCode }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
