@@ -106,7 +106,7 @@ describe('the bundled action', () => {
     ],
     [
       { pipeline: 'examples/quickstart.yml', backend: 'k8s' },
-      "input 'backend': no backend 'k8s' (known: docker)"
+      "input 'backend': no backend 'k8s' (known: docker, swarm)"
     ]
   ])('fails with an actionable message for inputs %j', async (inputs, message) => {
     const { code, stdout } = await runNode(ACTION, [], runnerEnv(inputs).env)

@@ -5,15 +5,16 @@ describe('createBackend', () => {
   it.each([
     [undefined, 'docker'],
     ['', 'docker'],
-    [' docker ', 'docker']
+    [' docker ', 'docker'],
+    ['swarm', 'swarm']
   ])('%j is the %s backend', (name, expected) => {
     expect(createBackend(name, '--backend').name).toBe(expected)
   })
 
   it.each([
-    ['k8s', '--backend', "--backend: no backend 'k8s' (known: docker)"],
-    ['Docker', "input 'backend'", "input 'backend': no backend 'Docker' (known: docker)"],
-    ['__proto__', '--backend', "--backend: no backend '__proto__' (known: docker)"]
+    ['k8s', '--backend', "--backend: no backend 'k8s' (known: docker, swarm)"],
+    ['Docker', "input 'backend'", "input 'backend': no backend 'Docker' (known: docker, swarm)"],
+    ['__proto__', '--backend', "--backend: no backend '__proto__' (known: docker, swarm)"]
   ])('refuses %s from %s as a usage error (exit 2)', (name, source, message) => {
     let error: unknown
     try {

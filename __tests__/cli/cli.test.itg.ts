@@ -92,9 +92,12 @@ describe('ctr-pipeline (the bundled CLI)', () => {
     [['run', 'no-such-file.yml'], 'no-such-file.yml:1:1: cannot read pipeline file: no such file'],
     [
       ['run', 'examples/quickstart.yml', '--backend', 'k8s'],
-      "--backend: no backend 'k8s' (known: docker)"
+      "--backend: no backend 'k8s' (known: docker, swarm)"
     ],
-    [['cleanup', '--backend', 'swarm'], "--backend: no backend 'swarm' (known: docker)"]
+    [
+      ['cleanup', '--backend', 'kubernetes'],
+      "--backend: no backend 'kubernetes' (known: docker, swarm)"
+    ]
   ])('exits 2 on a bad command line: %j', async (args, message) => {
     const { code, stderr } = await runNode(CLI, args)
     expect(code).toBe(2)

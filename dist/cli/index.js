@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3706:
+/***/ 9316:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -85875,7 +85875,55 @@ function checkRunId(text, where) {
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var lib_docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
+;// CONCATENATED MODULE: ./src/backend/docker/stream-demux.ts
+const HEADER_BYTES = 8;
+const STDERR = 2;
+/**
+ * Splits the engine's multiplexed attach or exec stream into stdout and stderr. Each frame
+ * is an 8-byte header (the stream: 0 stdin, 1 stdout, 2 stderr; three bytes of padding; the
+ * payload's length, big-endian) and its payload. Payloads are handed on as they arrive, as
+ * views into the chunks read: nothing is copied, and a frame cut across reads costs nothing
+ * more. (docker-modem's demuxStream copies what is left of a read after every frame, which
+ * held a stage's log to about 60 MB/s.) Returns the function to feed each chunk read to.
+ */
+function streamDemuxer(onPayload) {
+    /** The bytes of a header cut across reads. */
+    let header;
+    let stream = 'stdout';
+    /** What is left of the current frame's payload. */
+    let remaining = 0;
+    return (chunk) => {
+        let at = 0;
+        while (at < chunk.length) {
+            if (remaining > 0) {
+                const end = Math.min(chunk.length, at + remaining);
+                onPayload(stream, chunk.subarray(at, end));
+                remaining -= end - at;
+                at = end;
+                continue;
+            }
+            let head;
+            if (!header && chunk.length - at >= HEADER_BYTES) {
+                head = chunk.subarray(at, at + HEADER_BYTES);
+                at += HEADER_BYTES;
+            }
+            else {
+                const part = chunk.subarray(at, at + HEADER_BYTES - (header?.length ?? 0));
+                at += part.length;
+                header = header ? Buffer.concat([header, part]) : Buffer.from(part);
+                if (header.length < HEADER_BYTES)
+                    return;
+                head = header;
+                header = undefined;
+            }
+            stream = head[0] === STDERR ? 'stderr' : 'stdout';
+            remaining = head.readUInt32BE(4);
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/backend/docker/connection.ts
+
 
 
 
@@ -85936,6 +85984,52 @@ class EngineConnection {
             throw this.lostOr(error);
         }
     };
+    /** Checks that the engine answers; throws EngineUnavailableError, saying how to start one. */
+    async ping() {
+        const lostBefore = this.abandoned;
+        try {
+            await this.call('ping', () => this.docker.ping());
+        }
+        catch (error) {
+            if (lostBefore)
+                throw error;
+            // A lost connection keeps what broke it as its cause; a call that timed out has none.
+            const cause = (error instanceof EngineLostError ? error.cause : error);
+            const reason = cause === undefined
+                ? `no answer within ${this.timeoutMs / 1000} s`
+                : (cause.cause?.code ??
+                    cause.code ??
+                    cause.message);
+            throw new EngineUnavailableError(`cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
+                `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`, { cause: error });
+        }
+    }
+    /**
+     * Hands on a container's output in the order it was written. While the handler asks to
+     * wait, the socket is paused: the container then blocks on a full pipe, as it would
+     * writing to a slow terminal, and nothing piles up here.
+     */
+    pump(stream, onOutput) {
+        this.track(stream);
+        let waits = 0;
+        const demux = streamDemuxer((name, payload) => {
+            const wait = onOutput(name, payload);
+            if (!wait)
+                return;
+            if (waits++ === 0)
+                stream.pause();
+            void wait.finally(() => {
+                if (--waits === 0)
+                    stream.resume();
+            });
+        });
+        stream.on('data', demux);
+        return new Promise((resolve, reject) => {
+            stream.on('end', resolve);
+            stream.on('close', resolve);
+            stream.on('error', (error) => reject(this.lostOr(error)));
+        });
+    }
     onLost(listener) {
         this.lostListeners.add(listener);
         return () => this.lostListeners.delete(listener);
@@ -86348,53 +86442,6 @@ function registryName(registry) {
     return registry === DOCKER_HUB ? 'Docker Hub (docker.io)' : registry;
 }
 
-;// CONCATENATED MODULE: ./src/backend/docker/stream-demux.ts
-const HEADER_BYTES = 8;
-const STDERR = 2;
-/**
- * Splits the engine's multiplexed attach or exec stream into stdout and stderr. Each frame
- * is an 8-byte header (the stream: 0 stdin, 1 stdout, 2 stderr; three bytes of padding; the
- * payload's length, big-endian) and its payload. Payloads are handed on as they arrive, as
- * views into the chunks read: nothing is copied, and a frame cut across reads costs nothing
- * more. (docker-modem's demuxStream copies what is left of a read after every frame, which
- * held a stage's log to about 60 MB/s.) Returns the function to feed each chunk read to.
- */
-function streamDemuxer(onPayload) {
-    /** The bytes of a header cut across reads. */
-    let header;
-    let stream = 'stdout';
-    /** What is left of the current frame's payload. */
-    let remaining = 0;
-    return (chunk) => {
-        let at = 0;
-        while (at < chunk.length) {
-            if (remaining > 0) {
-                const end = Math.min(chunk.length, at + remaining);
-                onPayload(stream, chunk.subarray(at, end));
-                remaining -= end - at;
-                at = end;
-                continue;
-            }
-            let head;
-            if (!header && chunk.length - at >= HEADER_BYTES) {
-                head = chunk.subarray(at, at + HEADER_BYTES);
-                at += HEADER_BYTES;
-            }
-            else {
-                const part = chunk.subarray(at, at + HEADER_BYTES - (header?.length ?? 0));
-                at += part.length;
-                header = header ? Buffer.concat([header, part]) : Buffer.from(part);
-                if (header.length < HEADER_BYTES)
-                    return;
-                head = header;
-                header = undefined;
-            }
-            stream = head[0] === STDERR ? 'stderr' : 'stdout';
-            remaining = head.readUInt32BE(4);
-        }
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/backend/docker/sweep.ts
 
 
@@ -86570,25 +86617,6 @@ class DockerBackend extends EngineConnection {
     }
     async createNetwork(name, labels) {
         await this.call('create network', (o) => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o }));
-    }
-    async ping() {
-        const lostBefore = this.abandoned;
-        try {
-            await this.call('ping', () => this.docker.ping());
-        }
-        catch (error) {
-            if (lostBefore)
-                throw error;
-            // A lost connection keeps what broke it as its cause; a call that timed out has none.
-            const cause = (error instanceof EngineLostError ? error.cause : error);
-            const reason = cause === undefined
-                ? `no answer within ${this.timeoutMs / 1000} s`
-                : (cause.cause?.code ??
-                    cause.code ??
-                    cause.message);
-            throw new EngineUnavailableError(`cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
-                `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`, { cause: error });
-        }
     }
     async connectNetwork(containerId, network, aliases) {
         await this.call('connect network', (o) => this.docker
@@ -86779,32 +86807,6 @@ class DockerBackend extends EngineConnection {
         const match = /^oom_kill (\d+)$/m.exec(text);
         return match ? Number(match[1]) : undefined;
     }
-    /**
-     * Hands on a container's output in the order it was written. While the handler asks to
-     * wait, the socket is paused: the container then blocks on a full pipe, as it would
-     * writing to a slow terminal, and nothing piles up here.
-     */
-    pump(stream, onOutput) {
-        this.track(stream);
-        let waits = 0;
-        const demux = streamDemuxer((name, payload) => {
-            const wait = onOutput(name, payload);
-            if (!wait)
-                return;
-            if (waits++ === 0)
-                stream.pause();
-            void wait.finally(() => {
-                if (--waits === 0)
-                    stream.resume();
-            });
-        });
-        stream.on('data', demux);
-        return new Promise((resolve, reject) => {
-            stream.on('end', resolve);
-            stream.on('close', resolve);
-            stream.on('error', (error) => reject(this.lostOr(error)));
-        });
-    }
     async archive(containerId, filePath) {
         try {
             const archive = await this.call('read files', (o) => this.docker.getContainer(containerId).getArchive({ path: filePath, ...o }));
@@ -86863,7 +86865,588 @@ const CGROUP_MEMORY_EVENTS = [
     '/sys/fs/cgroup/memory.events'
 ];
 
+;// CONCATENATED MODULE: ./src/backend/swarm/service-spec.ts
+/**
+ * A planned container as a service of one task that runs once: a pure mapping, tested as
+ * a table. One replica with restart condition `none` (retries are the scheduler's), not
+ * a `ReplicatedJob`: a job's task containers outlive its service on the workers, running
+ * or not (moby#42789), where a replicated service's go with it. Labels on the service
+ * and its containers, so a sweep finds either. The workspace is the task's own anonymous
+ * volume (gone with its container). What a Swarm service cannot be (privileged,
+ * published ports, a GPU, a network mode of its own) is an Error saying so, not ignored.
+ */
+function serviceSpec(plan, task) {
+    refuseUnsupported(plan);
+    const { resources: res, security: sec, network } = plan;
+    const container = {
+        Image: plan.image.ref,
+        Labels: plan.labels,
+        Env: [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), ...task.env],
+        StopSignal: 'SIGKILL',
+        Mounts: plan.mounts.map((mount) => {
+            switch (mount.type) {
+                case 'workspace':
+                    return { Type: 'volume', Target: mount.target };
+                case 'tmpfs':
+                    return { Type: 'tmpfs', Target: mount.target, ...tmpfsOptions(mount.options) };
+                default:
+                    return {
+                        Type: mount.type,
+                        Source: mount.source,
+                        Target: mount.target,
+                        ReadOnly: mount.readOnly
+                    };
+            }
+        })
+    };
+    if (task.command)
+        container.Command = task.command;
+    else {
+        if (plan.entrypoint)
+            container.Command = plan.entrypoint;
+        if (plan.command)
+            container.Args = plan.command;
+    }
+    if (plan.workingDir)
+        container.Dir = plan.workingDir;
+    if (plan.user)
+        container.User = plan.user;
+    if (sec.readOnlyRootfs)
+        container.ReadOnly = true;
+    if (sec.capAdd.length > 0)
+        container.CapabilityAdd = sec.capAdd;
+    if (sec.capDrop.length > 0)
+        container.CapabilityDrop = sec.capDrop;
+    if (network.extraHosts.length > 0)
+        container.Hosts = network.extraHosts.map((entry) => {
+            // Docker's `host:ip` becomes the hosts-file order Swarm takes: `ip host`.
+            const colon = entry.indexOf(':');
+            return `${entry.slice(colon + 1)} ${entry.slice(0, colon)}`;
+        });
+    if (network.dns.length > 0)
+        container.DNSConfig = { Nameservers: network.dns };
+    if (res.ulimits.length > 0)
+        container.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
+    const limits = {};
+    if (res.memoryBytes !== undefined)
+        limits.MemoryBytes = res.memoryBytes;
+    if (res.cpus !== undefined)
+        limits.NanoCPUs = Math.round(res.cpus * 1e9);
+    if (res.pidsLimit !== undefined)
+        limits.Pids = res.pidsLimit;
+    const placement = {};
+    if (plan.platform) {
+        const [os, architecture] = plan.platform.split('/');
+        placement.Platforms = [{ OS: os, Architecture: architecture }];
+    }
+    return {
+        Name: task.name,
+        Labels: plan.labels,
+        TaskTemplate: {
+            ContainerSpec: container,
+            Resources: { Limits: limits },
+            RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
+            Placement: placement,
+            Networks: [{ Target: network.mode, Aliases: network.aliases }]
+        },
+        Mode: { Replicated: { Replicas: 1 } },
+        EndpointSpec: { Mode: 'dnsrr' }
+    };
+}
+/** Docker's own network modes: a Swarm task joins overlay networks only. */
+const service_spec_DOCKER_NETWORK_MODES = /^(none|host|bridge|default|container:.*)$/;
+/** Throws for what a plan asks that a Swarm task cannot give, naming the option. */
+function refuseUnsupported(plan) {
+    const refuse = (what) => {
+        throw new Error(`${what} is not available on the swarm backend (run it with --backend docker)`);
+    };
+    if (plan.security.privileged)
+        refuse('privileged: true');
+    if (plan.security.noNewPrivileges)
+        refuse('no-new-privileges');
+    if (plan.network.ports.length > 0)
+        refuse('network.ports (published ports)');
+    if (service_spec_DOCKER_NETWORK_MODES.test(plan.network.mode))
+        refuse(`network.network_mode '${plan.network.mode}'`);
+    if (plan.resources.gpus)
+        refuse('gpus');
+    if (plan.resources.cpusetCpus)
+        refuse('resources.cpuset');
+    if (plan.resources.shmSizeBytes !== undefined)
+        refuse('shm_size');
+    if (plan.resources.memorySwapBytes !== undefined)
+        refuse('resources.memory_swap');
+    if (plan.platform && plan.platform.split('/').length < 2)
+        refuse(`platform '${plan.platform}'`);
+}
+/** Docker's tmpfs option text (`size=64m,mode=1777`) as a Swarm mount's TmpfsOptions. */
+function tmpfsOptions(text) {
+    const options = {};
+    for (const part of text.split(',').filter(Boolean)) {
+        const [key, value = ''] = part.split('=');
+        if (key === 'mode')
+            options.Mode = parseInt(value, 8);
+        else if (key === 'size')
+            options.SizeBytes = sizeBytes(value);
+    }
+    return Object.keys(options).length > 0 ? { TmpfsOptions: options } : {};
+}
+/** `64m`, `1g`, `4096`: tmpfs's size suffixes, powers of 1024. */
+function sizeBytes(text) {
+    const match = /^(\d+)([kmg]?)$/i.exec(text);
+    if (!match)
+        throw new Error(`tmpfs size '${text}' is not a size (such as 64m)`);
+    const power = ['', 'k', 'm', 'g'].indexOf(match[2].toLowerCase());
+    return Number(match[1]) * 1024 ** power;
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
+
+/**
+ * The Swarm API can neither exec into a task nor copy files out of one: a task's command
+ * is wrapped so that it makes the run's folders first, and after the command prints,
+ * framed by a random marker, what the stage left for the scheduler (its `output` and
+ * `annotations` files, base64) and its exit status. `taskOutput` strips that frame from
+ * the log stream before anyone sees it.
+ *
+ * Frame, right after the command's own output (on the same line, when that did not end
+ * with a newline): on stdout `<m> file PATH\n<base64>...` per file, then `<m> exit CODE\n`;
+ * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
+ * it has read all of the task's logs. No newline goes before the frame: one held back
+ * would hold the command's last line back from a live log until the task ends.
+ */
+function taskCommand(marker, command) {
+    const script = [
+        'm=$1; shift',
+        // The workspace is the task's own: the run's folders are made in every task.
+        'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
+        '"$@"; c=$?',
+        'printf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do',
+        '  for f in "$d/output" "$d/annotations"; do',
+        '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
+        '  done',
+        'done',
+        'printf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2',
+        'exit $c'
+    ].join('\n');
+    return ['sh', '-c', script, 'ctr-task', marker, ...command];
+}
+/** A marker no command prints by chance: random for each task. */
+function newTaskMarker() {
+    return `::ctr-task-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
+}
+/**
+ * A filter over a task's log stream: `push` hands on the command's own output (chunks as
+ * they come, less any bytes that might begin the frame) and keeps the frame; `frame` is
+ * the parsed frame once both streams reached their exit line, else undefined.
+ */
+function taskOutput(marker, onOutput) {
+    const start = Buffer.from(`${marker} `);
+    const streams = {
+        stdout: { held: Buffer.alloc(0), frame: undefined },
+        stderr: { held: Buffer.alloc(0), frame: undefined }
+    };
+    const exitLine = new RegExp(`(?:^|\\n)${task_script_escape(marker)} exit (\\d+)\\n$`);
+    return {
+        push(stream, chunk) {
+            const state = streams[stream];
+            if (state.frame) {
+                state.frame = Buffer.concat([state.frame, chunk]);
+                return;
+            }
+            const text = Buffer.concat([state.held, chunk]);
+            const at = text.indexOf(start);
+            if (at >= 0) {
+                state.held = Buffer.alloc(0);
+                state.frame = text.subarray(at);
+                return at > 0 ? onOutput(stream, text.subarray(0, at)) : undefined;
+            }
+            // Bytes that could be the start of a marker cut across chunks wait for the next.
+            const keep = partialSuffix(text, start);
+            state.held = text.subarray(text.length - keep);
+            const ready = text.subarray(0, text.length - keep);
+            return ready.length > 0 ? onOutput(stream, ready) : undefined;
+        },
+        /** Whether both streams have reached their exit line. */
+        complete() {
+            return [streams.stdout, streams.stderr].every((s) => s.frame !== undefined && exitLine.test(s.frame.toString('latin1')));
+        },
+        /** The parsed frame; undefined while the task's output is incomplete. */
+        frame() {
+            if (!this.complete())
+                return undefined;
+            return parseFrame(marker, streams.stdout.frame.toString('latin1'));
+        },
+        /** Hands on what was held back (the task ended without its frame: killed). */
+        flush() {
+            for (const name of ['stdout', 'stderr']) {
+                const state = streams[name];
+                if (!state.frame && state.held.length > 0)
+                    void onOutput(name, state.held);
+                state.held = Buffer.alloc(0);
+            }
+        }
+    };
+}
+/** How many bytes at the end of `text` are a proper beginning of `start`. */
+function partialSuffix(text, start) {
+    for (let n = Math.min(start.length - 1, text.length); n > 0; n--) {
+        if (text.subarray(text.length - n).equals(start.subarray(0, n)))
+            return n;
+    }
+    return 0;
+}
+/** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
+function parseFrame(marker, text) {
+    const files = new Map();
+    let exitCode = -1;
+    let current;
+    const close = () => {
+        if (current)
+            files.set(current.path, Buffer.from(current.lines.join(''), 'base64'));
+        current = undefined;
+    };
+    for (const line of text.split('\n')) {
+        if (line.startsWith(`${marker} file `)) {
+            close();
+            current = { path: line.slice(marker.length + 6), lines: [] };
+        }
+        else if (line.startsWith(`${marker} exit `)) {
+            close();
+            exitCode = Number(line.slice(marker.length + 6));
+        }
+        else if (current)
+            current.lines.push(line.trim());
+    }
+    return { files, exitCode };
+}
+function task_script_escape(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
+
+
+
+
+
+
+
+
+
+/** How long a task may wait for a node (pending, pulling) before its job fails. */
+const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
+/** How often a running task's state is read: its end is seen within this. */
+const swarm_backend_POLL_MS = 100;
+/** How often the nodes' states are read, to tell a task whose node went down. */
+const NODES_POLL_MS = 2000;
+/** How long a task's logs may lag behind its end before the reader stops waiting. */
+const LOG_GRACE_MS = 3000;
+/** Task states before it runs: the schedule timeout counts while a task is in one. */
+const WAITING = new Set([
+    'new',
+    'pending',
+    'assigned',
+    'accepted',
+    'preparing',
+    'ready',
+    'starting'
+]);
+/**
+ * The Backend on a Docker Swarm, through a manager's Engine API. A container of the
+ * scheduler's is a plan until something runs in it: then it becomes a service of one
+ * task, run once, whose command is the stage batch (or the plan's own command), wrapped
+ * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
+ * back on the task's log stream. The run's network is an attachable overlay network with
+ * DNS round-robin endpoints. Everything is labelled on the service and its containers.
+ *
+ * Not yet here (each a clear error): a workspace shared between tasks (a job runs in one
+ * task; files do not pass from job to job), artifacts, services (sidecars), `build:`.
+ */
+class SwarmBackend extends EngineConnection {
+    name = 'swarm';
+    tasks = new Map();
+    /** Folders of the run's workspace, made in every task (the workspace is the task's own). */
+    dirs = new Set();
+    credentials = new Map();
+    scheduleTimeoutMs;
+    nodes;
+    ids = 0;
+    constructor(docker, options = {}) {
+        super(docker, options);
+        this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS;
+    }
+    liveContainers() {
+        return [...this.tasks.values()].filter((t) => t.service).length;
+    }
+    /** The engine answers, and is a manager of a swarm: only a manager takes services. */
+    async ping() {
+        await super.ping();
+        try {
+            await this.call('inspect swarm', () => this.docker.swarmInspect());
+        }
+        catch (error) {
+            if (statusOf(error) !== 503 && statusOf(error) !== 406)
+                throw error;
+            throw new EngineUnavailableError(`the Docker engine at ${engineAddress()} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`, { cause: error });
+        }
+    }
+    async setupRun(run) {
+        for (const volume of run.volumes) {
+            if (volume.key === 'workspace' || volume.external)
+                continue;
+            throw new Error(`volume '${volume.key}' would be a separate, empty volume on each node of the swarm: make it 'external: true' (a volume every node has, such as one on shared storage), or run with --backend docker`);
+        }
+        await this.call('create network', (o) => this.docker.createNetwork({
+            Name: run.network.name,
+            Driver: 'overlay',
+            Attachable: true,
+            Labels: run.network.labels,
+            ...o
+        }));
+    }
+    prepareImage(image) {
+        if (image.kind === 'build')
+            return Promise.reject(new Error('build: is not yet available on the swarm backend: push the image to a registry every node can pull from, and name it in image:'));
+        // Each node pulls what it runs; credentials go with the service, never in its spec.
+        if (image.auth)
+            this.credentials.set(image.ref, image.auth);
+        return Promise.resolve();
+    }
+    createContainer(plan) {
+        const id = `swarm-${++this.ids}`;
+        this.tasks.set(id, { plan, runs: 0, killed: false, files: new Map(), awaited: false });
+        return Promise.resolve(id);
+    }
+    makeDirectories(_containerId, _root, dirs) {
+        for (const dir of dirs)
+            this.dirs.add(dir);
+        return Promise.resolve();
+    }
+    /** Nothing to start: the task starts when something runs in it. */
+    startContainer(containerId) {
+        this.task(containerId);
+        return Promise.resolve();
+    }
+    async runContainer(containerId, onOutput) {
+        const task = this.task(containerId);
+        const spec = this.spec(task, { env: [] });
+        // Its own command has no frame: its logs are read until they go quiet after its end.
+        let last = Date.now();
+        const exitCode = await this.runTask(task, spec, (stream, chunk) => {
+            last = Date.now();
+            return onOutput(stream, chunk);
+        }, () => Date.now() - last > 300);
+        return { exitCode, oomKilled: false };
+    }
+    async exec(containerId, cmd, env, onOutput) {
+        const task = this.task(containerId);
+        const marker = newTaskMarker();
+        const spec = this.spec(task, {
+            command: taskCommand(marker, cmd),
+            env: [
+                ...env,
+                `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
+                `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`
+            ]
+        });
+        // A batch reads a stage's files as the stage ends, holding its output back until
+        // they are read; here they come at the task's end, so the stream then flows freely.
+        // A batch reads a stage's files as the stage ends, holding its output back until
+        // they are read; here they come at the task's end, so the stream then flows freely.
+        const output = taskOutput(marker, (stream, chunk) => {
+            const wait = onOutput(stream, chunk);
+            return task.awaited ? undefined : wait;
+        });
+        const running = this.runTask(task, spec, output.push, () => output.complete()).finally(() => {
+            output.flush();
+            task.files = output.frame()?.files ?? new Map();
+            task.running = undefined;
+            task.awaited = false;
+        });
+        task.running = running.catch(() => undefined);
+        return running;
+    }
+    /** A task's service spec; a container's second task is refused (see the class). */
+    spec(task, run) {
+        if (task.runs++ > 0)
+            throw new Error('this stage runs in a task of its own (it has an if:, a timeout, or reads stages.*), and on the swarm backend a second task does not see the first one’s workspace yet: make it part of the batch, or run with --backend docker');
+        return serviceSpec(task.plan, { name: task.plan.name, ...run });
+    }
+    /**
+     * Creates the task's service, streams its logs, and waits for its end: resolves to its
+     * exit code once `logsComplete` says all its output arrived (or LOG_GRACE_MS after its
+     * end). A task no node starts within the schedule timeout, or one the swarm rejects (no
+     * such image, no node that fits), fails with the swarm's own reason.
+     */
+    async runTask(task, spec, onOutput, logsComplete) {
+        const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image);
+        await this.call('create service', (o) => auth
+            ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal })
+            : this.docker.createService({ ...spec, ...o }));
+        task.service = spec.Name;
+        // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
+        const logs = (await this.docker
+            .getService(spec.Name)
+            .logs({ follow: true, stdout: true, stderr: true })
+            .catch((e) => Promise.reject(this.lostOr(e))));
+        const pumped = this.pump(logs, onOutput).catch(() => undefined);
+        const stop = () => logs.destroy();
+        try {
+            const exitCode = await this.waitForEnd(task, spec.Name);
+            const deadline = Date.now() + LOG_GRACE_MS;
+            while (!logsComplete() && Date.now() < deadline && !task.killed)
+                await (0,external_node_timers_promises_namespaceObject.setTimeout)(20);
+            return exitCode;
+        }
+        finally {
+            stop();
+            await pumped;
+        }
+    }
+    /** Polls a task's state until it ends; see runTask. */
+    async waitForEnd(task, service) {
+        const filters = JSON.stringify({ service: [service] });
+        const deadline = Date.now() + this.scheduleTimeoutMs;
+        for (;;) {
+            if (task.killed)
+                return 137;
+            const tasks = (await this.call('list tasks', (o) => this.docker.listTasks({ filters, ...o })));
+            const current = tasks.at(-1);
+            const state = current?.Status.State ?? 'new';
+            const exitCode = current?.Status.ContainerStatus?.ExitCode;
+            if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
+                return exitCode;
+            const reason = current?.Status.Err || current?.Status.Message || state;
+            if (state === 'rejected' ||
+                state === 'failed' ||
+                state === 'orphaned' ||
+                state === 'shutdown')
+                throw new Error(`the swarm did not run it (task ${state}): ${reason}`);
+            if (WAITING.has(state) && Date.now() > deadline)
+                throw new Error(`no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
+            if (state === 'running' && current?.NodeID) {
+                const down = (await this.downNodes()).get(current.NodeID);
+                if (down)
+                    throw new Error(`its node ${down} went down while it ran`);
+            }
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
+        }
+    }
+    /** The nodes that are down, by id (their host names as values), read every NODES_POLL_MS. */
+    downNodes() {
+        if (!this.nodes || Date.now() - this.nodes.read > NODES_POLL_MS) {
+            const down = this.call('list nodes', (o) => this.docker.listNodes(o)).then((nodes) => new Map(nodes
+                .filter((n) => n.Status.State === 'down')
+                .map((n) => [n.ID, n.Description?.Hostname ?? n.ID])));
+            this.nodes = { read: Date.now(), down };
+        }
+        return this.nodes.down;
+    }
+    memoryKills() {
+        return Promise.resolve(undefined);
+    }
+    /** What the container's task left in the folder: after the task's end, if it runs. */
+    async readFiles(containerId, dirPath, limitBytes) {
+        const task = this.task(containerId);
+        if (task.running) {
+            task.awaited = true;
+            await task.running;
+        }
+        const files = new Map();
+        for (const [file, content] of task.files) {
+            if (external_node_path_default().posix.dirname(file) !== dirPath)
+                continue;
+            const name = external_node_path_default().posix.basename(file);
+            if (content.length > limitBytes)
+                throw new FileTooLargeError(name, content.length, limitBytes);
+            files.set(name, content.toString('utf8'));
+        }
+        return files;
+    }
+    archive() {
+        return Promise.reject(new Error('artifacts cannot be copied out of a swarm task yet: run with --backend docker'));
+    }
+    workingDir(containerId) {
+        return Promise.resolve(this.task(containerId).plan.workingDir ?? '/');
+    }
+    createNetwork() {
+        return Promise.reject(new Error('services: (sidecars) are not yet available on the swarm backend: run with --backend docker'));
+    }
+    connectNetwork() {
+        return this.createNetwork();
+    }
+    async removeNetwork(name) {
+        await removeInUse(this.call, 'remove network', (o) => this.docker.getNetwork(name).remove(o), 403);
+    }
+    health() {
+        return this.createNetwork();
+    }
+    logTail() {
+        return this.createNetwork();
+    }
+    async kill(containerId) {
+        const task = this.tasks.get(containerId);
+        if (!task)
+            return;
+        task.killed = true;
+        await this.removeService(task);
+    }
+    async removeContainer(containerId) {
+        const task = this.tasks.get(containerId);
+        if (!task)
+            return;
+        await this.removeService(task);
+        this.tasks.delete(containerId);
+    }
+    /** Removing a service removes its task's containers, on whichever node they are. */
+    async removeService(task) {
+        const { service } = task;
+        if (!service)
+            return;
+        await ignoreMissing(this.call('remove service', (o) => this.docker.getService(service).remove(o)));
+        task.service = undefined;
+    }
+    /** A swarm task cannot be stopped and kept: `--keep` keeps the run's network only. */
+    async killRun(runId) {
+        await this.removeServices(`${LABEL_RUN_ID}=${runId}`);
+    }
+    async sweep(runId) {
+        const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
+        const services = await this.removeServices(label);
+        const filters = JSON.stringify({ label: [label] });
+        const networks = await this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }));
+        // A network stays in use until the workers have removed their tasks' containers.
+        await Promise.all(networks.map((n) => this.removeNetwork(n.Id)));
+        return { containers: services, volumes: 0, networks: networks.length, images: 0 };
+    }
+    /** Removes every service with the label; resolves to how many there were. */
+    async removeServices(label) {
+        const filters = JSON.stringify({ label: [label] });
+        const services = await this.call('list services', (o) => this.docker.listServices({ filters, ...o }));
+        await Promise.all(services.map((s) => ignoreMissing(this.call('remove service', (o) => this.docker.getService(s.ID).remove(o)))));
+        for (const task of this.tasks.values())
+            task.service = undefined;
+        return services.length;
+    }
+    task(containerId) {
+        const task = this.tasks.get(containerId);
+        if (!task)
+            throw new Error(`no container ${containerId} on the swarm backend`);
+        return task;
+    }
+}
+/** The folders where a command's stages leave their files (see batchCommand). */
+function stateDirs(cmd, env) {
+    const batch = readBatchCommand(cmd);
+    if (batch)
+        return batch.stages.map((s) => s.stateDir);
+    const output = env.find((e) => e.startsWith('CTR_OUTPUT='));
+    return output ? [external_node_path_default().posix.dirname(output.slice('CTR_OUTPUT='.length))] : [];
+}
+
 ;// CONCATENATED MODULE: ./src/app/backends.ts
+
 
 
 /**
@@ -86872,7 +87455,8 @@ const CGROUP_MEMORY_EVENTS = [
  * whichever is chosen: the file says what to run, the command line where.
  */
 const BACKENDS = {
-    docker: () => new DockerBackend()
+    docker: () => new DockerBackend(),
+    swarm: () => new SwarmBackend()
 };
 /** The names of the known backends, the default first. */
 const BACKEND_NAMES = Object.keys(BACKENDS);
@@ -89075,7 +89659,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3706);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9316);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

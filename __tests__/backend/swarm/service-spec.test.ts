@@ -22,7 +22,7 @@ function plan(container: Partial<ContainerSpec>, stages = true): ContainerPlan {
 const task = { name: 'ctr-r1-prep', command: ['sh', '-c', 'true'], env: ['CTR_OUTPUT=/o'] }
 
 describe('serviceSpec of a planned job container', () => {
-  it('is a one-task job with no restarts, labelled on the service and its containers', () => {
+  it('is one task that runs once, labelled on the service and its containers', () => {
     const spec = serviceSpec(plan({}), task)
     const labels = {
       'ctr-pipeline.managed': 'true',
@@ -33,7 +33,8 @@ describe('serviceSpec of a planned job container', () => {
     expect(spec.Name).toBe('ctr-r1-prep')
     expect(spec.Labels).toEqual(labels)
     expect(spec.TaskTemplate.ContainerSpec.Labels).toEqual(labels)
-    expect(spec.Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } })
+    expect(spec.Mode).toEqual({ Replicated: { Replicas: 1 } })
+    expect(spec.TaskTemplate.ContainerSpec.StopSignal).toBe('SIGKILL')
     expect(spec.TaskTemplate.RestartPolicy).toEqual({ Condition: 'none', MaxAttempts: 0 })
     expect(spec.EndpointSpec).toEqual({ Mode: 'dnsrr' })
     expect(spec.TaskTemplate.Networks).toEqual([{ Target: 'ctr-pipeline-r1', Aliases: ['prep'] }])

@@ -1,14 +1,11 @@
-import Docker from 'dockerode'
-import { execFileSync } from 'node:child_process'
+import type Docker from 'dockerode'
+import { engineAt, lab, labEnv } from '../../helpers/swarm-lab.js'
 
 /**
  * The three-node Swarm of scripts/swarm-lab.sh, which the Swarm backend's tests run on:
  * it comes up, spreads replicated jobs over its nodes, reports their exits and logs, and
  * leaves nothing on the host once it is down.
  */
-const LAB = 'scripts/swarm-lab.sh'
-const lab = (verb: string) => execFileSync('bash', [LAB, verb], { encoding: 'utf8' })
-
 let manager: Docker
 
 /** What a task's inspect data tells (dockerode's type leaves it out). */
@@ -19,13 +16,7 @@ interface TaskState {
 
 beforeAll(() => {
   lab('up')
-  const env = Object.fromEntries(
-    lab('env')
-      .trim()
-      .split('\n')
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
-  )
-  manager = new Docker({ socketPath: env.DOCKER_HOST.replace('unix://', '') })
+  manager = engineAt(labEnv().DOCKER_HOST)
 }, 120_000)
 
 afterAll(() => {

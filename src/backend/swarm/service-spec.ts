@@ -26,6 +26,8 @@ export interface ServiceSpec {
       Hosts?: string[]
       DNSConfig?: { Nameservers: string[] }
       Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>
+      /** Removing the service kills its task at once, as `kill` promises. */
+      StopSignal: 'SIGKILL'
     }
     Resources: {
       Limits: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number }
@@ -34,7 +36,7 @@ export interface ServiceSpec {
     Placement: { Constraints?: string[]; Platforms?: Array<{ OS: string; Architecture: string }> }
     Networks: Array<{ Target: string; Aliases: string[] }>
   }
-  Mode: { ReplicatedJob: { MaxConcurrent: 1; TotalCompletions: 1 } }
+  Mode: { Replicated: { Replicas: 1 } }
   /** DNS round robin: the routing mesh needs IP_VS, which many hosts lack. */
   EndpointSpec: { Mode: 'dnsrr' }
 }
@@ -49,8 +51,10 @@ export interface TaskRun {
 }
 
 /**
- * A planned container as a one-task Swarm job: a pure mapping, tested as a table. One
- * completion and no restarts, since retries are the scheduler's; labels on the service
+ * A planned container as a service of one task that runs once: a pure mapping, tested as
+ * a table. One replica with restart condition `none` (retries are the scheduler's), not
+ * a `ReplicatedJob`: a job's task containers outlive its service on the workers, running
+ * or not (moby#42789), where a replicated service's go with it. Labels on the service
  * and its containers, so a sweep finds either. The workspace is the task's own anonymous
  * volume (gone with its container). What a Swarm service cannot be (privileged,
  * published ports, a GPU, a network mode of its own) is an Error saying so, not ignored.
@@ -62,6 +66,7 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
     Image: plan.image.ref,
     Labels: plan.labels,
     Env: [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), ...task.env],
+    StopSignal: 'SIGKILL',
     Mounts: plan.mounts.map((mount) => {
       switch (mount.type) {
         case 'workspace':
@@ -116,7 +121,7 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
       Placement: placement,
       Networks: [{ Target: network.mode, Aliases: network.aliases }]
     },
-    Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
+    Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' }
   }
 }

@@ -15,13 +15,7 @@ import {
   type RemovedCounts,
   type RunSetup
 } from '../backend.js'
-import {
-  engineAddress,
-  EngineConnection,
-  ignoreMissing,
-  messageOf,
-  statusOf
-} from '../docker/connection.js'
+import { engineAddress, EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
 import { removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
 import { newTaskMarker, taskCommand, taskOutput } from './task-script.js'
@@ -68,8 +62,8 @@ interface PlannedTask {
 
 /**
  * The Backend on a Docker Swarm, through a manager's Engine API. A container of the
- * scheduler's is a plan until something runs in it: then it becomes a one-task
- * replicated job whose command is the stage batch (or the plan's own command), wrapped
+ * scheduler's is a plan until something runs in it: then it becomes a service of one
+ * task, run once, whose command is the stage batch (or the plan's own command), wrapped
  * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
  * back on the task's log stream. The run's network is an attachable overlay network with
  * DNS round-robin endpoints. Everything is labelled on the service and its containers.
@@ -104,7 +98,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
     } catch (error) {
       if (statusOf(error) !== 503 && statusOf(error) !== 406) throw error
       throw new EngineUnavailableError(
-        `the Docker engine at ${engineAddress()} is not a swarm manager (${messageOf(error).trim()}): point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`,
+        `the Docker engine at ${engineAddress()} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`,
         { cause: error }
       )
     }

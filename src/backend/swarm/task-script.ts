@@ -8,9 +8,11 @@ import type { OutputStream } from '../backend.js'
  * `annotations` files, base64) and its exit status. `taskOutput` strips that frame from
  * the log stream before anyone sees it.
  *
- * Frame, after the command's own output: on stdout `\n<m> file PATH\n<base64>...` per file,
- * then `<m> exit CODE\n`; on stderr `\n<m> exit CODE\n`. Both streams end with their
- * exit line, so the reader knows it has read all of the task's logs.
+ * Frame, right after the command's own output (on the same line, when that did not end
+ * with a newline): on stdout `<m> file PATH\n<base64>...` per file, then `<m> exit CODE\n`;
+ * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
+ * it has read all of the task's logs. No newline goes before the frame: one held back
+ * would hold the command's last line back from a live log until the task ends.
  */
 export function taskCommand(marker: string, command: readonly string[]): string[] {
   const script = [
@@ -18,13 +20,12 @@ export function taskCommand(marker: string, command: readonly string[]): string[
     // The workspace is the task's own: the run's folders are made in every task.
     'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
     '"$@"; c=$?',
-    'printf "\\n"',
     'printf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do',
     '  for f in "$d/output" "$d/annotations"; do',
     '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
     '  done',
     'done',
-    'printf "%s exit %s\\n" "$m" "$c"; printf "\\n%s exit %s\\n" "$m" "$c" >&2',
+    'printf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2',
     'exit $c'
   ].join('\n')
   return ['sh', '-c', script, 'ctr-task', marker, ...command]
@@ -51,7 +52,7 @@ export function taskOutput(
   marker: string,
   onOutput: (stream: OutputStream, chunk: Buffer) => void | Promise<void>
 ) {
-  const start = Buffer.from(`\n${marker} `)
+  const start = Buffer.from(`${marker} `)
   const streams = {
     stdout: { held: Buffer.alloc(0), frame: undefined as Buffer | undefined },
     stderr: { held: Buffer.alloc(0), frame: undefined as Buffer | undefined }
@@ -68,7 +69,7 @@ export function taskOutput(
       const at = text.indexOf(start)
       if (at >= 0) {
         state.held = Buffer.alloc(0)
-        state.frame = text.subarray(at + 1)
+        state.frame = text.subarray(at)
         return at > 0 ? onOutput(stream, text.subarray(0, at)) : undefined
       }
       // Bytes that could be the start of a marker cut across chunks wait for the next.

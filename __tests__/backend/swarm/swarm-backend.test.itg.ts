@@ -1,0 +1,190 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { SwarmBackend } from '../../../src/backend/swarm/swarm-backend.js'
+import { BUSYBOX, runYaml, tempDir } from '../../helpers/engine.js'
+import { CLI, runNode, Spawned } from '../../helpers/processes.js'
+import {
+  engineAt,
+  lab,
+  labEnv,
+  labLeftovers,
+  NOTHING_LEFT_ON_LAB
+} from '../../helpers/swarm-lab.js'
+
+/**
+ * The swarm backend on the three-node lab of scripts/swarm-lab.sh: the same pipelines as
+ * locally, spread over the nodes, with the same result document, and nothing left on any
+ * node. Each job says which node ran it from its root file system's mount, which names
+ * that node's data root (`/tmp/ctr-swarm-lab/nN`).
+ */
+const NODE_OF_TASK = "grep -o 'ctr-swarm-lab/n[0-9]' /proc/self/mountinfo | head -1 | cut -d/ -f2"
+
+let manager: ReturnType<typeof engineAt>
+let backend: () => SwarmBackend
+
+beforeAll(() => {
+  lab('up')
+  manager = engineAt(labEnv().DOCKER_HOST)
+  backend = () => new SwarmBackend(manager, { scheduleTimeoutMs: 20_000 })
+}, 120_000)
+
+afterAll(() => {
+  lab('down')
+  expect(lab('check')).toBe('')
+}, 60_000)
+
+describe('the swarm backend on the lab', () => {
+  it('runs a 12-instance matrix over all three nodes with the outputs of every instance', async () => {
+    const { result, runId } = await runYaml(
+      `
+jobs:
+  spread:
+    strategy: {matrix: {n: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}}
+    runs-on: {type: container, with: {image: ${BUSYBOX}, resources: {memory: 64m}}}
+    outputs: {node: "{{ stages.where.outputs.node }}", twice: "{{ stages.double.outputs.v }}"}
+    stages:
+      - name: where
+        type: sh
+        run: |
+          echo "node=$(${NODE_OF_TASK})" >> "$CTR_OUTPUT"; sleep 1
+      - {name: double, type: sh, run: 'echo "v=$(( {{ matrix.n }} * 2 ))" >> "$CTR_OUTPUT"'}
+`,
+      { backend: backend(), maxParallel: 12 }
+    )
+    expect(result.status).toBe('success')
+    expect(result.jobs.map((j) => j.outputs.twice)).toEqual([
+      '2',
+      '4',
+      '6',
+      '8',
+      '10',
+      '12',
+      '14',
+      '16',
+      '18',
+      '20',
+      '22',
+      '24'
+    ])
+    expect(new Set(result.jobs.map((j) => j.outputs.node))).toEqual(new Set(['n1', 'n2', 'n3']))
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 120_000)
+
+  it('fails a job with its exit code and skips what needs it, as locally', async () => {
+    const { result, runId, lines } = await runYaml(
+      `
+jobs:
+  ok:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages: [{name: fine, type: sh, run: 'echo fine'}]
+  broken:
+    needs: [ok]
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: says, type: sh, run: 'echo to stderr >&2'}
+      - {name: fails, type: sh, run: 'exit 3'}
+      - {name: never, type: sh, run: 'echo never'}
+  after:
+    needs: [broken]
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages: [{name: x, type: sh, run: 'true'}]
+`,
+      { backend: backend() }
+    )
+    expect(result.jobs.map((j) => [j.id, j.status, j.exit_code])).toEqual([
+      ['ok', 'success', 0],
+      ['broken', 'failure', 3],
+      ['after', 'skipped', null]
+    ])
+    const broken = result.jobs[1]
+    expect(broken.error).toBe("stage 'fails' failed: exit code 3")
+    expect(broken.stages.map((s) => [s.name, s.status, s.exit_code])).toEqual([
+      ['says', 'success', 0],
+      ['fails', 'failure', 3],
+      ['never', 'skipped', null]
+    ])
+    // The frame around each task's output is stripped: the user sees their lines only.
+    expect(lines.filter((l) => l.startsWith('[broken]') && !/stage|job/.test(l))).toEqual([
+      '[broken] to stderr'
+    ])
+    expect(lines.some((l) => l.includes('::ctr-task-'))).toBe(false)
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 60_000)
+
+  it('fails a job whose image no node has, saying so, without waiting for the schedule timeout', async () => {
+    const started = Date.now()
+    const { result, runId } = await runYaml(
+      `
+jobs:
+  missing:
+    runs-on: {type: container, with: {image: 'ctr-fixtures/nowhere:1'}}
+    stages: [{name: x, type: sh, run: 'true'}]
+`,
+      { backend: backend() }
+    )
+    expect(result.jobs[0].status).toBe('failure')
+    expect(result.jobs[0].error).toMatch(
+      /^stage 'x' failed: the swarm did not run it \(task rejected\): .*ctr-fixtures\/nowhere:1/
+    )
+    expect(Date.now() - started).toBeLessThan(20_000)
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 60_000)
+
+  it('gives each task the limits of the file, as the task spec shows them', async () => {
+    const seen = new Promise<unknown>((resolve) => {
+      const poll = async () => {
+        const [service] = await manager.listServices({
+          filters: JSON.stringify({ label: ['ctr-pipeline.job=limited'] })
+        })
+        if (service) resolve(service.Spec?.TaskTemplate?.Resources?.Limits)
+        else setTimeout(() => void poll(), 50)
+      }
+      void poll()
+    })
+    const { result } = await runYaml(
+      `
+jobs:
+  limited:
+    runs-on: {type: container, with: {image: ${BUSYBOX}, resources: {memory: 96m, cpu: '0.5', pids_limit: 50}}}
+    stages: [{name: x, type: sh, run: 'sleep 1'}]
+`,
+      { backend: backend() }
+    )
+    expect(result.status).toBe('success')
+    expect(await seen).toEqual({ MemoryBytes: 100663296, NanoCPUs: 500000000, Pids: 50 })
+  }, 60_000)
+
+  it('leaves no service, container, network or volume on any node after SIGTERM mid-run', async () => {
+    const file = path.join(tempDir(), 'pipeline.yml')
+    writeFileSync(
+      file,
+      `
+jobs:
+  long:
+    strategy: {matrix: {n: [1, 2, 3]}}
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages: [{name: wait, type: sh, run: 'echo waiting; sleep 60'}]
+`
+    )
+    const cli = new Spawned(CLI, ['run', '--backend', 'swarm', file], {
+      DOCKER_HOST: labEnv().DOCKER_HOST
+    })
+    await cli.waitFor(/\] waiting/, 30_000)
+    const runId = /^run (\S+):/m.exec(cli.stdout)![1]
+    cli.child.kill('SIGTERM')
+    const { code } = await cli.exited
+    expect(code).toBe(130)
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 90_000)
+
+  it('exits 3 with one line when the engine is not a swarm manager', async () => {
+    // The host's own engine is in no swarm.
+    const run = await runNode(CLI, ['run', '--backend', 'swarm', 'examples/quickstart.yml'], {
+      DOCKER_HOST: 'unix:///var/run/docker.sock'
+    })
+    expect(run.code).toBe(3)
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'the Docker engine at unix:///var/run/docker.sock is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init'
+    ])
+  }, 30_000)
+})
