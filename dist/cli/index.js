@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 9316:
+/***/ 1207:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84602,6 +84602,10 @@ class StageRunner {
         const ended = output.ended();
         if (ended === batch.length || driverStopped) {
             await inOrder.idle();
+            // What failed once the stages were done (a backend handing the workspace on) fails
+            // the job: what they wrote did not reach the jobs after it.
+            if (failure !== undefined && !this.signal.aborted && this.result.status !== 'failure')
+                fail(this.result, errorMessage(failure));
             return ended;
         }
         // The stage that was running never ended: the container went, or the exec failed.
@@ -87000,7 +87004,98 @@ function sizeBytes(text) {
     return Number(match[1]) * 1024 ** power;
 }
 
+;// CONCATENATED MODULE: ./src/backend/swarm/workspace-service.ts
+
+/**
+ * Local volumes exist per node, so on a swarm the run's workspace lives in a service of
+ * its own: a small helper image (BusyBox: `httpd`, `tar`) on the run's network that keeps
+ * it in its volume and serves it over HTTP. Each task fetches the workspace before its
+ * command and sends back what its command wrote after. Only the manager's API is used,
+ * nothing needs shared storage, and a job reads what the jobs it needs wrote on any node.
+ */
+/** The name the workspace service answers to on the run's network. */
+const WORKSPACE_ALIAS = 'ctr-workspace';
+const PORT = 7070;
+/** Where tasks reach it. */
+const WORKSPACE_URL = `http://${WORKSPACE_ALIAS}:${PORT}/cgi-bin`;
+/** The helper image when none is given: BusyBox, which every registry mirror carries. */
+const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
+/** CGI scripts of the service: the workspace as a tar stream, and a tar stream added to it. */
+const PULL = '#!/bin/sh\nprintf "Content-Type: application/x-tar\\r\\n\\r\\n"\nexec tar c -C /store .\n';
+const PUSH = [
+    '#!/bin/sh',
+    // BusyBox's wget posts text only (it stops at the first NUL): it sends base64.
+    'if [ "$QUERY_STRING" = b64 ]; then base64 -d | tar x -C /store -f - >&2 || exit 1',
+    'else tar x -C /store -f - >&2 || exit 1; fi',
+    'printf "Content-Type: text/plain\\r\\n\\r\\nok\\n"',
+    ''
+].join('\n');
+/** The run's workspace service: one replica that runs until the run removes it. */
+function workspaceServiceSpec(options) {
+    const script = [
+        'mkdir -p /srv/cgi-bin /store',
+        'printf "%s" "$PULL" > /srv/cgi-bin/pull',
+        'printf "%s" "$PUSH" > /srv/cgi-bin/push',
+        'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push',
+        `exec httpd -f -p ${PORT} -h /srv`
+    ].join('\n');
+    return {
+        Name: options.name,
+        Labels: options.labels,
+        TaskTemplate: {
+            ContainerSpec: {
+                Image: options.image,
+                Labels: options.labels,
+                Command: ['sh', '-c', script],
+                Env: [`PULL=${PULL}`, `PUSH=${PUSH}`],
+                Mounts: [{ Type: 'volume', Target: '/store' }],
+                StopSignal: 'SIGKILL'
+            },
+            Resources: { Limits: {} },
+            RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
+            Placement: {},
+            Networks: [{ Target: options.network, Aliases: [WORKSPACE_ALIAS] }]
+        },
+        Mode: { Replicated: { Replicas: 1 } },
+        EndpointSpec: { Mode: 'dnsrr' }
+    };
+}
+/**
+ * Shell functions a task's wrapper uses: `ws_pull` fetches the workspace into
+ * WORKSPACE_DIR, `ws_push` sends the files its command wrote. A file counts as written
+ * when its mtime is newer than the pull's: fetched files are set to the first second of
+ * 1970, so a job's writes (which set the time to now) are told from what it fetched
+ * without comparing contents, and jobs that run at once send only their own files.
+ * Deletions and empty folders are not sent. Any of curl, wget or python3 in the image
+ * does the HTTP; an image with none fails with a line saying so. `ws_mark` alone stands
+ * for `ws_pull` while no task has sent anything: the first jobs of a run do not wait for
+ * the service (a new overlay endpoint takes the other nodes a few seconds to learn).
+ */
+const WORKSPACE_CLIENT = [
+    `w=${WORKSPACE_DIR}; r=${CTR_ROOT}; u=${WORKSPACE_URL}`,
+    'ws_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
+    'ws_get() {',
+    '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/pull"',
+    '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/pull"',
+    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/pull"`,
+    '  else ws_none; fi; }',
+    'ws_put() {',
+    '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push"',
+    '  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?b64"',
+    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push" "$1"`,
+    '  else ws_none; fi; }',
+    // The service may still be starting when the first task asks.
+    'ws_pull() { n=0; until ws_get > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
+    '  tar x -C "$w" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && ws_mark; }',
+    'ws_mark() { find "$w" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$r/.ctr-pulled"; }',
+    'ws_push() { (cd "$w" && find . -newer "$r/.ctr-pulled" ! -type d > "$r/.ctr-push.list") || return 1',
+    '  [ -s "$r/.ctr-push.list" ] || return 0',
+    // BusyBox's tar reads no file list (-T): the names go as arguments, one per line.
+    '  (cd "$w" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && ws_put "$r/.ctr-push.tar" && ws_sent=1; }'
+].join('\n');
+
 ;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
+
 
 /**
  * The Swarm API can neither exec into a task nor copy files out of one: a task's command
@@ -87010,22 +87105,37 @@ function sizeBytes(text) {
  * the log stream before anyone sees it.
  *
  * Frame, right after the command's own output (on the same line, when that did not end
- * with a newline): on stdout `<m> file PATH\n<base64>...` per file, then `<m> exit CODE\n`;
+ * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
+ * when the workspace's hand-off failed, `<m> sent\n` when it sent files, then
+ * `<m> exit CODE\n`;
  * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
  * it has read all of the task's logs. No newline goes before the frame: one held back
  * would hold the command's last line back from a live log until the task ends.
  */
-function taskCommand(marker, command) {
+function taskCommand(marker, command, options = { workspace: false }) {
+    // With the workspace service (see WORKSPACE_CLIENT), the task fetches the workspace
+    // first and sends back what the command wrote; a task that cannot reach it fails (125).
+    const run = options.workspace
+        ? [
+            WORKSPACE_CLIENT,
+            'if { [ "$CTR_WS_EMPTY" = 1 ] && ws_mark; } || ws_pull; then',
+            '  "$@"; c=$?',
+            '  ws_push || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
+            'else ws_err="could not fetch the run\'s workspace from its service"; c=125; fi'
+        ]
+        : ['"$@"; c=$?'];
     const script = [
         'm=$1; shift',
         // The workspace is the task's own: the run's folders are made in every task.
         'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
-        '"$@"; c=$?',
+        ...run,
         'printf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do',
         '  for f in "$d/output" "$d/annotations"; do',
         '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
         '  done',
         'done',
+        '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
+        '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
         'printf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2',
         'exit $c'
     ].join('\n');
@@ -87100,6 +87210,8 @@ function partialSuffix(text, start) {
 function parseFrame(marker, text) {
     const files = new Map();
     let exitCode = -1;
+    let error;
+    let sent = false;
     let current;
     const close = () => {
         if (current)
@@ -87111,6 +87223,14 @@ function parseFrame(marker, text) {
             close();
             current = { path: line.slice(marker.length + 6), lines: [] };
         }
+        else if (line === `${marker} sent`) {
+            close();
+            sent = true;
+        }
+        else if (line.startsWith(`${marker} error `)) {
+            close();
+            error = line.slice(marker.length + 7);
+        }
         else if (line.startsWith(`${marker} exit `)) {
             close();
             exitCode = Number(line.slice(marker.length + 6));
@@ -87118,13 +87238,14 @@ function parseFrame(marker, text) {
         else if (current)
             current.lines.push(line.trim());
     }
-    return { files, exitCode };
+    return { files, exitCode, sent, ...(error ? { error } : {}) };
 }
 function task_script_escape(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
+
 
 
 
@@ -87158,10 +87279,13 @@ const WAITING = new Set([
  * task, run once, whose command is the stage batch (or the plan's own command), wrapped
  * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
  * back on the task's log stream. The run's network is an attachable overlay network with
- * DNS round-robin endpoints. Everything is labelled on the service and its containers.
+ * DNS round-robin endpoints; the run's workspace is a service on it (workspace-service.ts)
+ * that each task fetches from and sends to, so a job reads what the jobs it needs wrote on
+ * any node. Everything is labelled on the service and its containers.
  *
- * Not yet here (each a clear error): a workspace shared between tasks (a job runs in one
- * task; files do not pass from job to job), artifacts, services (sidecars), `build:`.
+ * Not yet here (each a clear error): a second task for one job container (a stage with
+ * an `if:`, a timeout or `stages.*` in its script), artifacts, services (sidecars), and
+ * `build:` (which needs a registry every node pulls from).
  */
 class SwarmBackend extends EngineConnection {
     name = 'swarm';
@@ -87170,11 +87294,17 @@ class SwarmBackend extends EngineConnection {
     dirs = new Set();
     credentials = new Map();
     scheduleTimeoutMs;
+    helperImage;
+    /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
+    workspaceReady = Promise.resolve();
+    /** A task has sent files to it: tasks created from now on fetch the workspace. */
+    workspaceWritten = false;
     nodes;
     ids = 0;
     constructor(docker, options = {}) {
         super(docker, options);
         this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS;
+        this.helperImage = options.helperImage || DEFAULT_HELPER_IMAGE;
     }
     liveContainers() {
         return [...this.tasks.values()].filter((t) => t.service).length;
@@ -87204,6 +87334,18 @@ class SwarmBackend extends EngineConnection {
             Labels: run.network.labels,
             ...o
         }));
+        const workspace = workspaceServiceSpec({
+            name: `${run.network.name}-workspace`,
+            image: this.helperImage,
+            network: run.network.name,
+            labels: run.network.labels
+        });
+        await this.call('create service', (o) => this.docker.createService({ ...workspace, ...o }));
+        // Jobs' tasks are created meanwhile; each waits for it (see exec).
+        this.workspaceReady = this.waitForStart(workspace.Name).catch((error) => {
+            throw new Error(`the run's workspace service (image ${this.helperImage}, CTR_SWARM_HELPER_IMAGE) did not start: ${errorMessage(error)}`);
+        });
+        this.workspaceReady.catch(() => undefined);
     }
     prepareImage(image) {
         if (image.kind === 'build')
@@ -87243,11 +87385,12 @@ class SwarmBackend extends EngineConnection {
         const task = this.task(containerId);
         const marker = newTaskMarker();
         const spec = this.spec(task, {
-            command: taskCommand(marker, cmd),
+            command: taskCommand(marker, cmd, { workspace: true }),
             env: [
                 ...env,
                 `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
-                `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`
+                `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+                ...(this.workspaceWritten ? [] : ['CTR_WS_EMPTY=1'])
             ]
         });
         // A batch reads a stage's files as the stage ends, holding its output back until
@@ -87258,11 +87401,23 @@ class SwarmBackend extends EngineConnection {
             const wait = onOutput(stream, chunk);
             return task.awaited ? undefined : wait;
         });
-        const running = this.runTask(task, spec, output.push, () => output.complete()).finally(() => {
+        const ran = this.runTask(task, spec, output.push, () => output.complete());
+        // Without the workspace service the task cannot start its command: its failure is why.
+        const running = Promise.race([ran, this.workspaceReady.then(() => ran)])
+            .finally(() => {
             output.flush();
             task.files = output.frame()?.files ?? new Map();
             task.running = undefined;
             task.awaited = false;
+        })
+            .then((exitCode) => {
+            const frame = output.frame();
+            if (frame?.sent)
+                this.workspaceWritten = true;
+            // What failed around the command (the hand-off) is the task's failure.
+            if (frame?.error)
+                throw new Error(frame.error);
+            return exitCode;
         });
         task.running = running.catch(() => undefined);
         return running;
@@ -87309,7 +87464,8 @@ class SwarmBackend extends EngineConnection {
         const filters = JSON.stringify({ service: [service] });
         const deadline = Date.now() + this.scheduleTimeoutMs;
         for (;;) {
-            if (task.killed)
+            // Killed, or removed after its run failed: it is over either way.
+            if (task.killed || !task.service)
                 return 137;
             const tasks = (await this.call('list tasks', (o) => this.docker.listTasks({ filters, ...o })));
             const current = tasks.at(-1);
@@ -87330,6 +87486,24 @@ class SwarmBackend extends EngineConnection {
                 if (down)
                     throw new Error(`its node ${down} went down while it ran`);
             }
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
+        }
+    }
+    /** Polls a service's one task until it runs; a task that ends or never starts rejects. */
+    async waitForStart(service) {
+        const filters = JSON.stringify({ service: [service] });
+        const deadline = Date.now() + this.scheduleTimeoutMs;
+        for (;;) {
+            const tasks = (await this.call('list tasks', (o) => this.docker.listTasks({ filters, ...o })));
+            const current = tasks.at(-1);
+            const state = current?.Status.State ?? 'new';
+            if (state === 'running')
+                return;
+            const reason = current?.Status.Err || current?.Status.Message || state;
+            if (!WAITING.has(state))
+                throw new Error(`task ${state}: ${reason}`);
+            if (Date.now() > deadline)
+                throw new Error(`no node started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
         }
     }
@@ -87456,7 +87630,7 @@ function stateDirs(cmd, env) {
  */
 const BACKENDS = {
     docker: () => new DockerBackend(),
-    swarm: () => new SwarmBackend()
+    swarm: () => new SwarmBackend(undefined, { helperImage: process.env.CTR_SWARM_HELPER_IMAGE })
 };
 /** The names of the known backends, the default first. */
 const BACKEND_NAMES = Object.keys(BACKENDS);
@@ -89659,7 +89833,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9316);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1207);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -10,7 +10,7 @@ import { InputError } from '../spec/input-error.js'
  */
 const BACKENDS: Record<string, () => Backend> = {
   docker: () => new DockerBackend(),
-  swarm: () => new SwarmBackend()
+  swarm: () => new SwarmBackend(undefined, { helperImage: process.env.CTR_SWARM_HELPER_IMAGE })
 }
 
 /** The names of the known backends, the default first. */

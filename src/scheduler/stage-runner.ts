@@ -208,6 +208,10 @@ export class StageRunner {
     const ended = output.ended()
     if (ended === batch.length || driverStopped) {
       await inOrder.idle()
+      // What failed once the stages were done (a backend handing the workspace on) fails
+      // the job: what they wrote did not reach the jobs after it.
+      if (failure !== undefined && !this.signal.aborted && this.result.status !== 'failure')
+        fail(this.result, errorMessage(failure))
       return ended
     }
     // The stage that was running never ended: the container went, or the exec failed.

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { SwarmBackend } from '../../../src/backend/swarm/swarm-backend.js'
-import { BUSYBOX, runYaml, tempDir } from '../../helpers/engine.js'
+import { BUSYBOX, PYTHON, runYaml, tempDir } from '../../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../../helpers/processes.js'
 import {
   engineAt,
@@ -25,7 +25,7 @@ let backend: () => SwarmBackend
 beforeAll(() => {
   lab('up')
   manager = engineAt(labEnv().DOCKER_HOST)
-  backend = () => new SwarmBackend(manager, { scheduleTimeoutMs: 20_000 })
+  backend = () => new SwarmBackend(manager, { scheduleTimeoutMs: 20_000, helperImage: BUSYBOX })
 }, 120_000)
 
 afterAll(() => {
@@ -67,6 +67,47 @@ jobs:
       '24'
     ])
     expect(new Set(result.jobs.map((j) => j.outputs.node))).toEqual(new Set(['n1', 'n2', 'n3']))
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 120_000)
+
+  it('hands 64 MiB of the workspace from a job to the jobs that need it, on every node', async () => {
+    const { result, runId } = await runYaml(
+      `
+jobs:
+  write:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    outputs: {sum: "{{ stages.make.outputs.sum }}"}
+    stages:
+      - name: make
+        type: sh
+        run: |
+          head -c 67108864 /dev/urandom > "$CTR_WORKSPACE/data.bin"
+          mkdir -p "$CTR_WORKSPACE/a dir" && echo kept > "$CTR_WORKSPACE/a dir/note"
+          echo "sum=$(md5sum "$CTR_WORKSPACE/data.bin" | cut -d' ' -f1)" >> "$CTR_OUTPUT"
+  read:
+    needs: [write]
+    strategy: {matrix: {image: [${BUSYBOX}, ${PYTHON}, ${BUSYBOX}, ${PYTHON}, ${BUSYBOX}, ${PYTHON}]}}
+    runs-on: {type: container, with: {image: "{{ matrix.image }}"}}
+    outputs: {node: "{{ stages.check.outputs.node }}", sum: "{{ stages.check.outputs.sum }}"}
+    stages:
+      - name: check
+        type: sh
+        run: |
+          echo "sum=$(md5sum "$CTR_WORKSPACE/data.bin" | cut -d' ' -f1)" >> "$CTR_OUTPUT"
+          echo "node=$(${NODE_OF_TASK})" >> "$CTR_OUTPUT"
+          test "$(cat "$CTR_WORKSPACE/a dir/note")" = kept
+`,
+      { backend: backend(), maxParallel: 6 }
+    )
+    expect(result.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
+      ['write', 'success', undefined],
+      ...result.jobs.slice(1).map((j) => [j.id, 'success', undefined])
+    ])
+    const sum = result.jobs[0].outputs.sum
+    expect(sum).toMatch(/^[0-9a-f]{32}$/)
+    expect(result.jobs.slice(1).map((j) => j.outputs.sum)).toEqual(Array(6).fill(sum))
+    // BusyBox's wget and Python's urllib fetched it, on more than one node.
+    expect(new Set(result.jobs.slice(1).map((j) => j.outputs.node)).size).toBeGreaterThan(1)
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 120_000)
 
@@ -167,7 +208,8 @@ jobs:
 `
     )
     const cli = new Spawned(CLI, ['run', '--backend', 'swarm', file], {
-      DOCKER_HOST: labEnv().DOCKER_HOST
+      DOCKER_HOST: labEnv().DOCKER_HOST,
+      CTR_SWARM_HELPER_IMAGE: BUSYBOX
     })
     await cli.waitFor(/\] waiting/, 30_000)
     const runId = /^run (\S+):/m.exec(cli.stdout)![1]

@@ -55,6 +55,21 @@ describe('taskCommand and taskOutput', () => {
     }
   )
 
+  it('reads what the workspace hand-off said: files sent, and what failed', () => {
+    const output = taskOutput(MARKER, () => undefined)
+    output.push(
+      'stdout',
+      Buffer.from(`${MARKER} sent\n${MARKER} error could not send\n${MARKER} exit 125\n`)
+    )
+    output.push('stderr', Buffer.from(`${MARKER} exit 125\n`))
+    expect(output.frame()).toEqual({
+      files: new Map(),
+      exitCode: 125,
+      sent: true,
+      error: 'could not send'
+    })
+  })
+
   it('keeps binary and multi-line file contents byte for byte', () => {
     const run = runTask('printf "a\\nb\\0\\377" > $ROOT/state/s1/annotations')
     const { frame } = read(run.stdout, run.stderr, 5)

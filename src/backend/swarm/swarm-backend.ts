@@ -7,6 +7,7 @@ import { LABEL_MANAGED, LABEL_RUN_ID } from '../../plan/labels.js'
 import { readBatchCommand } from '../../plan/stage-batches.js'
 import {
   EngineUnavailableError,
+  errorMessage,
   FileTooLargeError,
   type Backend,
   type ContainerExit,
@@ -19,6 +20,7 @@ import { engineAddress, EngineConnection, ignoreMissing, statusOf } from '../doc
 import { removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
 import { newTaskMarker, taskCommand, taskOutput } from './task-script.js'
+import { DEFAULT_HELPER_IMAGE, workspaceServiceSpec } from './workspace-service.js'
 
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 export const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000
@@ -66,10 +68,13 @@ interface PlannedTask {
  * task, run once, whose command is the stage batch (or the plan's own command), wrapped
  * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
  * back on the task's log stream. The run's network is an attachable overlay network with
- * DNS round-robin endpoints. Everything is labelled on the service and its containers.
+ * DNS round-robin endpoints; the run's workspace is a service on it (workspace-service.ts)
+ * that each task fetches from and sends to, so a job reads what the jobs it needs wrote on
+ * any node. Everything is labelled on the service and its containers.
  *
- * Not yet here (each a clear error): a workspace shared between tasks (a job runs in one
- * task; files do not pass from job to job), artifacts, services (sidecars), `build:`.
+ * Not yet here (each a clear error): a second task for one job container (a stage with
+ * an `if:`, a timeout or `stages.*` in its script), artifacts, services (sidecars), and
+ * `build:` (which needs a registry every node pulls from).
  */
 export class SwarmBackend extends EngineConnection implements Backend {
   readonly name = 'swarm'
@@ -78,12 +83,26 @@ export class SwarmBackend extends EngineConnection implements Backend {
   private readonly dirs = new Set<string>()
   private readonly credentials = new Map<string, RegistryCredentials>()
   private readonly scheduleTimeoutMs: number
+  private readonly helperImage: string
+  /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
+  private workspaceReady: Promise<void> = Promise.resolve()
+  /** A task has sent files to it: tasks created from now on fetch the workspace. */
+  private workspaceWritten = false
   private nodes: { read: number; down: Promise<Map<string, string>> } | undefined
   private ids = 0
 
-  constructor(docker?: Docker, options: { timeoutMs?: number; scheduleTimeoutMs?: number } = {}) {
+  constructor(
+    docker?: Docker,
+    options: {
+      timeoutMs?: number
+      scheduleTimeoutMs?: number
+      /** The image of the run's workspace service: BusyBox's `sh`, `tar` and `httpd`. */
+      helperImage?: string
+    } = {}
+  ) {
     super(docker, options)
     this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS
+    this.helperImage = options.helperImage || DEFAULT_HELPER_IMAGE
   }
 
   liveContainers(): number {
@@ -120,6 +139,22 @@ export class SwarmBackend extends EngineConnection implements Backend {
         ...o
       })
     )
+    const workspace = workspaceServiceSpec({
+      name: `${run.network.name}-workspace`,
+      image: this.helperImage,
+      network: run.network.name,
+      labels: run.network.labels
+    })
+    await this.call('create service', (o) =>
+      this.docker.createService({ ...workspace, ...o } as never)
+    )
+    // Jobs' tasks are created meanwhile; each waits for it (see exec).
+    this.workspaceReady = this.waitForStart(workspace.Name).catch((error: unknown) => {
+      throw new Error(
+        `the run's workspace service (image ${this.helperImage}, CTR_SWARM_HELPER_IMAGE) did not start: ${errorMessage(error)}`
+      )
+    })
+    this.workspaceReady.catch(() => undefined)
   }
 
   prepareImage(image: ImageSource): Promise<void> {
@@ -177,11 +212,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const task = this.task(containerId)
     const marker = newTaskMarker()
     const spec = this.spec(task, {
-      command: taskCommand(marker, cmd),
+      command: taskCommand(marker, cmd, { workspace: true }),
       env: [
         ...env,
         `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
-        `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`
+        `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+        ...(this.workspaceWritten ? [] : ['CTR_WS_EMPTY=1'])
       ]
     })
     // A batch reads a stage's files as the stage ends, holding its output back until
@@ -192,12 +228,22 @@ export class SwarmBackend extends EngineConnection implements Backend {
       const wait = onOutput(stream, chunk)
       return task.awaited ? undefined : wait
     })
-    const running = this.runTask(task, spec, output.push, () => output.complete()).finally(() => {
-      output.flush()
-      task.files = output.frame()?.files ?? new Map()
-      task.running = undefined
-      task.awaited = false
-    })
+    const ran = this.runTask(task, spec, output.push, () => output.complete())
+    // Without the workspace service the task cannot start its command: its failure is why.
+    const running = Promise.race([ran, this.workspaceReady.then(() => ran)])
+      .finally(() => {
+        output.flush()
+        task.files = output.frame()?.files ?? new Map()
+        task.running = undefined
+        task.awaited = false
+      })
+      .then((exitCode) => {
+        const frame = output.frame()
+        if (frame?.sent) this.workspaceWritten = true
+        // What failed around the command (the hand-off) is the task's failure.
+        if (frame?.error) throw new Error(frame.error)
+        return exitCode
+      })
     task.running = running.catch(() => undefined)
     return running
   }
@@ -253,7 +299,8 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const filters = JSON.stringify({ service: [service] })
     const deadline = Date.now() + this.scheduleTimeoutMs
     for (;;) {
-      if (task.killed) return 137
+      // Killed, or removed after its run failed: it is over either way.
+      if (task.killed || !task.service) return 137
       const tasks = (await this.call('list tasks', (o) =>
         this.docker.listTasks({ filters, ...o })
       )) as SwarmTask[]
@@ -277,6 +324,27 @@ export class SwarmBackend extends EngineConnection implements Backend {
         const down = (await this.downNodes()).get(current.NodeID)
         if (down) throw new Error(`its node ${down} went down while it ran`)
       }
+      await sleep(POLL_MS)
+    }
+  }
+
+  /** Polls a service's one task until it runs; a task that ends or never starts rejects. */
+  private async waitForStart(service: string): Promise<void> {
+    const filters = JSON.stringify({ service: [service] })
+    const deadline = Date.now() + this.scheduleTimeoutMs
+    for (;;) {
+      const tasks = (await this.call('list tasks', (o) =>
+        this.docker.listTasks({ filters, ...o })
+      )) as SwarmTask[]
+      const current = tasks.at(-1)
+      const state = current?.Status.State ?? 'new'
+      if (state === 'running') return
+      const reason = current?.Status.Err || current?.Status.Message || state
+      if (!WAITING.has(state)) throw new Error(`task ${state}: ${reason}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `no node started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
+        )
       await sleep(POLL_MS)
     }
   }

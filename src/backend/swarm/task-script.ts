@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { OutputStream } from '../backend.js'
+import { WORKSPACE_CLIENT } from './workspace-service.js'
 
 /**
  * The Swarm API can neither exec into a task nor copy files out of one: a task's command
@@ -9,22 +10,41 @@ import type { OutputStream } from '../backend.js'
  * the log stream before anyone sees it.
  *
  * Frame, right after the command's own output (on the same line, when that did not end
- * with a newline): on stdout `<m> file PATH\n<base64>...` per file, then `<m> exit CODE\n`;
+ * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
+ * when the workspace's hand-off failed, `<m> sent\n` when it sent files, then
+ * `<m> exit CODE\n`;
  * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
  * it has read all of the task's logs. No newline goes before the frame: one held back
  * would hold the command's last line back from a live log until the task ends.
  */
-export function taskCommand(marker: string, command: readonly string[]): string[] {
+export function taskCommand(
+  marker: string,
+  command: readonly string[],
+  options: { workspace: boolean } = { workspace: false }
+): string[] {
+  // With the workspace service (see WORKSPACE_CLIENT), the task fetches the workspace
+  // first and sends back what the command wrote; a task that cannot reach it fails (125).
+  const run = options.workspace
+    ? [
+        WORKSPACE_CLIENT,
+        'if { [ "$CTR_WS_EMPTY" = 1 ] && ws_mark; } || ws_pull; then',
+        '  "$@"; c=$?',
+        '  ws_push || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
+        'else ws_err="could not fetch the run\'s workspace from its service"; c=125; fi'
+      ]
+    : ['"$@"; c=$?']
   const script = [
     'm=$1; shift',
     // The workspace is the task's own: the run's folders are made in every task.
     'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
-    '"$@"; c=$?',
+    ...run,
     'printf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do',
     '  for f in "$d/output" "$d/annotations"; do',
     '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
     '  done',
     'done',
+    '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
+    '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
     'printf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2',
     'exit $c'
   ].join('\n')
@@ -41,6 +61,10 @@ export interface TaskFrame {
   /** Files the task's stages left, by absolute path. */
   files: Map<string, Buffer>
   exitCode: number
+  /** What failed around the command (the workspace's hand-off), if anything. */
+  error?: string
+  /** It sent files to the run's workspace service. */
+  sent: boolean
 }
 
 /**
@@ -112,6 +136,8 @@ function partialSuffix(text: Buffer, start: Buffer): number {
 function parseFrame(marker: string, text: string): TaskFrame {
   const files = new Map<string, Buffer>()
   let exitCode = -1
+  let error: string | undefined
+  let sent = false
   let current: { path: string; lines: string[] } | undefined
   const close = () => {
     if (current) files.set(current.path, Buffer.from(current.lines.join(''), 'base64'))
@@ -121,12 +147,18 @@ function parseFrame(marker: string, text: string): TaskFrame {
     if (line.startsWith(`${marker} file `)) {
       close()
       current = { path: line.slice(marker.length + 6), lines: [] }
+    } else if (line === `${marker} sent`) {
+      close()
+      sent = true
+    } else if (line.startsWith(`${marker} error `)) {
+      close()
+      error = line.slice(marker.length + 7)
     } else if (line.startsWith(`${marker} exit `)) {
       close()
       exitCode = Number(line.slice(marker.length + 6))
     } else if (current) current.lines.push(line.trim())
   }
-  return { files, exitCode }
+  return { files, exitCode, sent, ...(error ? { error } : {}) }
 }
 
 function escape(text: string): string {
