@@ -6,33 +6,35 @@ import { readFileSync, writeFileSync } from 'node:fs'
 
 const PR = 'src/scheduler/pipeline-runner.ts'
 const JR = 'src/scheduler/job-runner.ts'
+const SR = 'src/scheduler/stage-runner.ts'
+const JS = 'src/scheduler/job-scheduling.ts'
 const MUTATIONS = [
   [
     'DAG: needs ignored',
-    PR,
+    JS,
     'job.job.needs.filter((n) => outcomes.has(n))',
     'job.job.needs.filter(() => false)'
   ],
   [
     'max_parallel of a job ignored',
-    PR,
+    JS,
     'jobSlots ? jobSlots(inRunSlot) : inRunSlot()',
     'inRunSlot()'
   ],
   ['the run limit ignored', PR, 'pLimit(maxParallel)', 'pLimit(1000)'],
-  ['fail_fast does not cancel', PR, 'siblings.abort(`cancelled', 'void (`cancelled'],
+  ['fail_fast does not cancel', JS, 'siblings.abort(`cancelled', 'void (`cancelled'],
   ['one retry too few', JR, 'attempt > retry.count', 'attempt >= retry.count'],
   [
     'always() blind to a failure',
-    JR,
+    SR,
     'success: !failed, failure: failed,',
     'success: true, failure: false,'
   ],
   [
     'a stage timeout kills nothing',
-    JR,
-    'killing = ctx.backend.kill(containerId).catch(() => undefined)\n          }, stage.timeout_ms)',
-    'killing = Promise.resolve()\n          }, stage.timeout_ms)'
+    SR,
+    '            killing = ctx.backend\n              .kill(containerId)',
+    '            killing = Promise.resolve()\n              .then(() => void containerId)'
   ],
   ['a job timeout never fires', JR, 'job.timeout_ms === undefined', 'true'],
   [
@@ -40,6 +42,12 @@ const MUTATIONS = [
     PR,
     "signal.addEventListener('abort', killContainers, { once: true })",
     'void killContainers'
+  ],
+  [
+    'an exec failure after the last stage ignored',
+    SR,
+    "if (failure !== undefined && !this.signal.aborted && this.result.status !== 'failure')",
+    'if (false)'
   ],
   [
     'no sweep',

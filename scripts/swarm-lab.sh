@@ -5,6 +5,7 @@
 #   scripts/swarm-lab.sh env     print DOCKER_HOST (the manager) and SWARM_LAB_NODES (all nodes)
 #   scripts/swarm-lab.sh check   print nothing when no trace of the lab is left on the host
 #   scripts/swarm-lab.sh down    stop it and remove every trace of it
+#   scripts/swarm-lab.sh stop N  kill node N's dockerd at once (a node that goes down; for tests)
 #
 # Each node is a dockerd in a network namespace of its own (ctrlab-n1..3), with its own
 # data root, exec root, pid file, socket and cgroup parent; a hub namespace (ctrlab-hub)
@@ -149,6 +150,8 @@ down() {
     done
     if pid=$(cat "$pidfile" 2>/dev/null); then kill -9 "$pid" 2>/dev/null || true; fi
   done
+  # A node stopped with `stop` leaves its containerd and shims behind: they go too.
+  pkill -9 -f -- "$LAB/n[0-9]/" 2>/dev/null || true
   if [ -s "$LAB/registry/pid" ]; then kill "$(cat "$LAB/registry/pid")" 2>/dev/null || true; fi
   # What the nodes' containers leave mounted under the lab folder goes with it.
   { grep " $LAB/" /proc/mounts || true; } | awk '{print $2}' | sort -r | while read -r m; do
@@ -156,9 +159,20 @@ down() {
   done
   for n in "${NODES[@]}"; do ip netns del "$(ns "$n")" 2>/dev/null || true; done
   ip netns del "$HUB" 2>/dev/null || true
+  # The containers of a stopped node outlive its shims: what is left in its cgroups goes.
+  for group in /sys/fs/cgroup/*/ctrlab-n[0-9]; do
+    [ -d "$group" ] || continue
+    find "$group" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  done
   for n in "${NODES[@]}"; do
     for group in /sys/fs/cgroup/*/"ctrlab-$n"; do
-      [ -d "$group" ] && find "$group" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+      local tries=0
+      # A killed process leaves its cgroup a moment after the signal.
+      while [ -d "$group" ] && [ "$tries" -lt 50 ]; do
+        find "$group" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+        [ -d "$group" ] && sleep 0.1
+        tries=$((tries + 1))
+      done
     done
   done
   rm -rf "$LAB"
@@ -167,10 +181,18 @@ down() {
 # Prints what of the lab is still on the host: namespaces, processes, mounts, cgroups.
 check() {
   ip netns list 2>/dev/null | awk '{print $1}' | grep '^ctrlab-' | sed 's/^/namespace /' || true
-  pgrep -af "dockerd --data-root $LAB/" | sed 's/^/process /' || true
+  pgrep -af -- "$LAB/n[0-9]/" | sed 's/^/process /' || true
   grep " $LAB" /proc/mounts | awk '{print "mount " $2}' || true
   ls -d /sys/fs/cgroup/*/ctrlab-* 2>/dev/null | sed 's/^/cgroup /' || true
   if [ -e "$LAB" ]; then echo "folder $LAB"; fi
+}
+
+# Kills one node's dockerd at once, as a node that loses power: the manager sees it go
+# down after its heartbeats stop; `down` removes what it left.
+stop() {
+  local pidfile="$LAB/$1/dockerd.pid"
+  [ -s "$pidfile" ] || { echo "no running node $1" >&2; exit 2; }
+  kill -9 "$(cat "$pidfile")"
 }
 
 env_() {
@@ -184,8 +206,9 @@ case "${1:-}" in
   down) down ;;
   check) check ;;
   env) env_ ;;
+  stop) stop "${2:-}" ;;
   *)
-    echo "usage: $0 up|down|check|env" >&2
+    echo "usage: $0 up|down|check|env|stop NODE" >&2
     exit 2
     ;;
 esac

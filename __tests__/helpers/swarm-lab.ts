@@ -3,8 +3,10 @@ import { execFileSync } from 'node:child_process'
 import http from 'node:http'
 
 /** scripts/swarm-lab.sh, run from the repository's root. */
-export function lab(verb: 'up' | 'down' | 'check' | 'env'): string {
-  return execFileSync('bash', ['scripts/swarm-lab.sh', verb], { encoding: 'utf8' })
+export function lab(verb: 'up' | 'down' | 'check' | 'env' | 'stop', node?: string): string {
+  return execFileSync('bash', ['scripts/swarm-lab.sh', verb, ...(node ? [node] : [])], {
+    encoding: 'utf8'
+  })
 }
 
 /** The lab's addresses, from `swarm-lab.sh env`: the manager's socket and every node's. */
@@ -37,7 +39,12 @@ export function engineAt(address: string): Docker {
  * labelled containers and volumes on every node (a worker keeps a task's container for a
  * moment after its service is removed, so this waits up to `waitMs` for them to go).
  */
-export async function labLeftovers(runId?: string, waitMs = 15_000) {
+export async function labLeftovers(
+  runId?: string,
+  waitMs = 15_000,
+  /** Nodes not to ask (one that was stopped). */
+  skip: string[] = []
+) {
   const label = runId ? `ctr-pipeline.run-id=${runId}` : 'ctr-pipeline.managed=true'
   const filters = JSON.stringify({ label: [label] })
   const { DOCKER_HOST, nodes } = labEnv()
@@ -48,14 +55,16 @@ export async function labLeftovers(runId?: string, waitMs = 15_000) {
       manager.listServices({ filters }),
       manager.listNetworks({ filters }),
       Promise.all(
-        nodes.map(async (node) => {
-          const engine = engineAt(node)
-          const [containers, volumes] = await Promise.all([
-            engine.listContainers({ all: true, filters }),
-            engine.listVolumes({ filters })
-          ])
-          return containers.length + (volumes.Volumes?.length ?? 0)
-        })
+        nodes
+          .filter((node) => !skip.some((name) => node.includes(`/${name}/`)))
+          .map(async (node) => {
+            const engine = engineAt(node)
+            const [containers, volumes] = await Promise.all([
+              engine.listContainers({ all: true, filters }),
+              engine.listVolumes({ filters })
+            ])
+            return containers.length + (volumes.Volumes?.length ?? 0)
+          })
       )
     ])
     const left = {

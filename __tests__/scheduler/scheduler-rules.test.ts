@@ -251,6 +251,22 @@ describe('the scheduler, on the fake backend', () => {
     expect(backend.calls()).not.toContain('sweep')
   })
 
+  it('fails a job whose exec fails after its stages ended, and skips what needs it', async () => {
+    const { result } = await run(
+      `jobs:
+  a: {runs-on: {with: {image: img}}, stages: [{name: s1, type: sh, run: x}, {name: s2, type: sh, run: y}]}
+  b: ${job(', needs: a')}
+`,
+      {
+        process: ({ job, stage }) =>
+          job === 'a' && stage === 's2' ? { failsAfter: 'the hand-off failed' } : {}
+      }
+    )
+    expect(statuses(result)).toEqual({ a: 'failure', b: 'skipped' })
+    expect(result.jobs[0].error).toBe('the hand-off failed')
+    expect(result.jobs[0].stages.map((s) => s.status)).toEqual(['success', 'success'])
+  })
+
   it('hands outputs from a stage to the jobs that need it, and cleans everything up', async () => {
     const { result, backend } = await run(
       `jobs:

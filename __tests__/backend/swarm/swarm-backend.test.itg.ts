@@ -219,6 +219,47 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 90_000)
 
+  // Last: the lab has two nodes after it.
+  it('fails a job whose node goes down within 30 s, and the run ends', async () => {
+    const running = runYaml(
+      `
+jobs:
+  stranded:
+    strategy: {matrix: {n: [1, 2, 3, 4, 5, 6]}}
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages:
+      - name: wait
+        type: sh
+        run: |
+          echo "on $(${NODE_OF_TASK})"; sleep 120
+`,
+      { backend: backend(), maxParallel: 6 }
+    )
+    // Stops n3 once one of its tasks runs.
+    let stoppedAt = 0
+    for (let i = 0; i < 300 && !stoppedAt; i++) {
+      const tasks = (await manager.listTasks({
+        filters: JSON.stringify({ 'desired-state': ['running'] })
+      })) as Array<{ NodeID: string; Status: { State: string } }>
+      const nodes = await manager.listNodes()
+      const n3 = nodes.find((n) => n.Description?.Hostname === 'n3')?.ID
+      if (tasks.some((t) => t.NodeID === n3 && t.Status.State === 'running')) {
+        lab('stop', 'n3')
+        stoppedAt = Date.now()
+      } else await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(stoppedAt).toBeGreaterThan(0)
+    const { result, lines, runId } = await running
+    const stranded = result.jobs.find((j) =>
+      /its node n3 went down while it ran/.test(j.error ?? '')
+    )
+    expect(stranded?.status).toBe('failure')
+    expect(stranded?.error).toBe("stage 'wait' failed: its node n3 went down while it ran")
+    expect(Date.now() - stoppedAt).toBeLessThan(30_000)
+    expect(lines.some((l) => l.includes('on n3'))).toBe(true)
+    expect(await labLeftovers(runId, 15_000, ['n3'])).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 120_000)
+
   it('exits 3 with one line when the engine is not a swarm manager', async () => {
     // The host's own engine is in no swarm.
     const run = await runNode(CLI, ['run', '--backend', 'swarm', 'examples/quickstart.yml'], {

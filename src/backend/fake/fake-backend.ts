@@ -26,6 +26,11 @@ export interface FakeProcess {
   oom?: boolean
   /** What it writes to `$CTR_OUTPUT`, as `key=value` lines. */
   outputs?: Record<string, string>
+  /**
+   * The exec that ran it rejects with this once its process (or batch) has ended, as a
+   * backend's hand-off of the workspace after the command may fail.
+   */
+  failsAfter?: string
 }
 
 /** What a script is told about the process it decides. */
@@ -203,17 +208,24 @@ export class FakeBackend implements Backend {
     const container = this.container(containerId)
     if (!container.running) throw new BackendError(`container ${containerId} is not running`, 409)
     const batch = readBatchCommand(cmd)
-    if (!batch) return (await this.play(container, env, onOutput)).exitCode
+    if (!batch) {
+      const exit = await this.play(container, env, onOutput)
+      if (exit.failsAfter) throw new Error(exit.failsAfter)
+      return exit.exitCode
+    }
     // Plays the batch driver: each stage, then its end marker on both streams.
+    let failsAfter: string | undefined
     for (const [index, stage] of batch.stages.entries()) {
       const exit = await this.play(container, stage.env, onOutput)
       if (container.kill.signal.aborted) return 137
+      failsAfter ??= exit.failsAfter
       const wrote = this.files.has(`${stage.stateDir}/output`) ? 1 : 0
       const end = `\n${batch.marker} ${index} ${exit.exitCode} ${wrote}\n`
       await onOutput('stdout', Buffer.from(end))
       await onOutput('stderr', Buffer.from(end))
       if (exit.exitCode !== 0 && !stage.continueOnError) break
     }
+    if (failsAfter) throw new Error(failsAfter)
     return 0
   }
 
@@ -222,7 +234,7 @@ export class FakeBackend implements Backend {
     container: FakeContainer,
     env: string[] | undefined,
     onOutput: OutputHandler
-  ): Promise<{ exitCode: number; oom: boolean }> {
+  ): Promise<{ exitCode: number; oom: boolean; failsAfter?: string }> {
     const vars = new Map(
       (env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])
     )
@@ -259,7 +271,11 @@ export class FakeBackend implements Backend {
         )
       if (script.oom) container.oomKills++
       this.record('exit', container, stage)
-      return { exitCode: script.oom ? 137 : (script.exitCode ?? 0), oom: script.oom ?? false }
+      return {
+        exitCode: script.oom ? 137 : (script.exitCode ?? 0),
+        oom: script.oom ?? false,
+        ...(script.failsAfter ? { failsAfter: script.failsAfter } : {})
+      }
     } finally {
       this.running--
     }
