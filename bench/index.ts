@@ -3,7 +3,8 @@
  * baseline, ratio and target. Needs the built bundles and the fixture images
  * (`scripts/setup.sh`); `BENCH_RUNS` sets how many runs each median takes (default 3).
  * With `--json FILE`, the figures are also written there; `--only jobs,logs` runs some
- * of the benchmarks (plan, jobs, handoff, logs, action).
+ * of the benchmarks (plan, jobs, handoff, logs, action, swarm: the last brings the
+ * three-node lab of scripts/swarm-lab.sh up and down).
  */
 import { rmSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -14,6 +15,7 @@ import { jobsBench } from './jobs.bench.js'
 import { logsBench } from './logs.bench.js'
 import { RUNS, sh, workDir, type Figure } from './measure.js'
 import { planBench } from './plan.bench.js'
+import { swarmBench } from './swarm.bench.js'
 
 const started = Date.now()
 const engine = sh('docker', ['version', '--format', '{{.Server.Version}}']).trim()
@@ -26,7 +28,8 @@ const benches: Record<string, () => Figure[] | Promise<Figure[]>> = {
   jobs: jobsBench,
   handoff: handoffBench,
   logs: logsBench,
-  action: actionBench
+  action: actionBench,
+  swarm: swarmBench
 }
 const only = argument('--only')?.split(',')
 const unknown = only?.filter((name) => !(name in benches)) ?? []

@@ -116,9 +116,13 @@ export function shJob(id: string, run: string, extra: string[] = []): string[] {
 }
 
 /** Runs a pipeline with the built CLI; returns its result document. */
-export function runPipeline(file: string, args: string[] = []): RunDocument {
+export function runPipeline(
+  file: string,
+  args: string[] = [],
+  options: { env?: NodeJS.ProcessEnv } = {}
+): RunDocument {
   const result = path.join(workDir(), 'result.json')
-  sh('node', [CLI, 'run', file, '--result', result, ...args])
+  sh('node', [CLI, 'run', file, '--result', result, ...args], options)
   return JSON.parse(readFileSync(result, 'utf8')) as RunDocument
 }
 

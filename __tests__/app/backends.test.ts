@@ -1,5 +1,6 @@
 import { BACKEND_NAMES, createBackend } from '../../src/app/backends.js'
 import { describeError } from '../../src/app/errors.js'
+import type { SwarmBackend } from '../../src/backend/swarm/swarm-backend.js'
 
 describe('createBackend', () => {
   it.each([
@@ -23,6 +24,12 @@ describe('createBackend', () => {
       error = e
     }
     expect(describeError(error)).toEqual({ status: 2, message })
+  })
+
+  it('hands the schedule timeout to the swarm backend, 3 minutes unless given', () => {
+    const timeout = (options?: { scheduleTimeoutMs?: number }) =>
+      (createBackend('swarm', '--backend', options) as SwarmBackend).scheduleTimeoutMs
+    expect([timeout(), timeout({ scheduleTimeoutMs: 5000 })]).toEqual([180_000, 5000])
   })
 
   it('lists the default first', () => {

@@ -89,6 +89,10 @@ describe('ctr-pipeline (the bundled CLI)', () => {
       ['run', 'examples/quickstart.yml', '--max-parallel', '0'],
       "option '--max-parallel <n>' argument '0' is invalid. expected a whole number of at least 1"
     ],
+    [
+      ['run', 'examples/quickstart.yml', '--schedule-timeout', 'soon'],
+      "option '--schedule-timeout <duration>' argument 'soon' is invalid. expected a duration such as 90s or 5m"
+    ],
     [['run', 'no-such-file.yml'], 'no-such-file.yml:1:1: cannot read pipeline file: no such file'],
     [
       ['run', 'examples/quickstart.yml', '--backend', 'k8s'],

@@ -87293,6 +87293,7 @@ class SwarmBackend extends EngineConnection {
     /** Folders of the run's workspace, made in every task (the workspace is the task's own). */
     dirs = new Set();
     credentials = new Map();
+    /** How long a task may wait for a node (pending, pulling) before its job fails. */
     scheduleTimeoutMs;
     helperImage;
     /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
@@ -87630,7 +87631,10 @@ function stateDirs(cmd, env) {
  */
 const BACKENDS = {
     docker: () => new DockerBackend(),
-    swarm: () => new SwarmBackend(undefined, { helperImage: process.env.CTR_SWARM_HELPER_IMAGE })
+    swarm: (options) => new SwarmBackend(undefined, {
+        helperImage: process.env.CTR_SWARM_HELPER_IMAGE,
+        scheduleTimeoutMs: options.scheduleTimeoutMs
+    })
 };
 /** The names of the known backends, the default first. */
 const BACKEND_NAMES = Object.keys(BACKENDS);
@@ -87639,12 +87643,12 @@ const BACKEND_NAMES = Object.keys(BACKENDS);
  * error (exit 2) that names where it came from (`--backend`, the `backend` input) and
  * lists the known ones.
  */
-function createBackend(name, source) {
+function createBackend(name, source, options = {}) {
     const chosen = name?.trim() || BACKEND_NAMES[0];
     const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined;
     if (!make)
         throw new InputError(`${source}: no backend '${chosen}' (known: ${BACKEND_NAMES.join(', ')})`);
-    return make();
+    return make(options);
 }
 
 ;// CONCATENATED MODULE: ./src/app/run-session.ts
@@ -89631,6 +89635,7 @@ function crossChecks(pipeline, raw, source) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -89696,6 +89701,12 @@ function maxParallelFlag(value) {
         throw new InvalidArgumentError('expected a whole number of at least 1');
     return n;
 }
+function durationFlag(value) {
+    const ms = parseDuration(value);
+    if (!ms)
+        throw new InvalidArgumentError('expected a duration such as 90s or 5m');
+    return ms;
+}
 function cli_main_program(setExit) {
     const cli = new command_Command('ctr-pipeline')
         .description('Run container pipelines on a Docker engine')
@@ -89713,9 +89724,12 @@ function cli_main_program(setExit) {
         .option('--keep', 'keep containers and volumes after the run, for debugging')
         .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
         .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
+        .option('--schedule-timeout <duration>', 'swarm: how long a job may wait for a node that can run it before it fails (default 3m)', durationFlag)
         .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")
         .action(async (file, opts) => {
-        const backend = createBackend(opts.backend, '--backend');
+        const backend = createBackend(opts.backend, '--backend', {
+            scheduleTimeoutMs: opts.scheduleTimeout
+        });
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
         const masker = SecretMasker.forPipeline(pipeline, process.env);

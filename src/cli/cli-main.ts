@@ -13,6 +13,7 @@ import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
+import { parseDuration } from '../spec/quantities.js'
 import { BACKEND_NAMES, createBackend } from '../app/backends.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
@@ -81,6 +82,12 @@ function maxParallelFlag(value: string): number {
   return n
 }
 
+function durationFlag(value: string): number {
+  const ms = parseDuration(value)
+  if (!ms) throw new InvalidArgumentError('expected a duration such as 90s or 5m')
+  return ms
+}
+
 function program(setExit: (status: number) => void): Command {
   const cli = new Command('ctr-pipeline')
     .description('Run container pipelines on a Docker engine')
@@ -115,6 +122,11 @@ function program(setExit: (status: number) => void): Command {
     )
     .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
     .option(
+      '--schedule-timeout <duration>',
+      'swarm: how long a job may wait for a node that can run it before it fails (default 3m)',
+      durationFlag
+    )
+    .option(
       '--changed-files-from <file>',
       "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches"
     )
@@ -131,9 +143,12 @@ function program(setExit: (status: number) => void): Command {
           untrusted?: boolean
           changedFilesFrom?: string
           backend: string
+          scheduleTimeout?: number
         }
       ) => {
-        const backend = createBackend(opts.backend, '--backend')
+        const backend = createBackend(opts.backend, '--backend', {
+          scheduleTimeoutMs: opts.scheduleTimeout
+        })
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
         const masker = SecretMasker.forPipeline(pipeline, process.env)

@@ -171,6 +171,42 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 60_000)
 
+  it('fails a job no node can take after the schedule timeout, with the swarm’s reason', async () => {
+    const started = Date.now()
+    const { result, runId } = await runYaml(
+      `
+jobs:
+  nowhere:
+    runs-on: {type: container, with: {image: ${BUSYBOX}, platform: linux/s390x}}
+    stages: [{name: x, type: sh, run: 'true'}]
+`,
+      { backend: new SwarmBackend(manager, { scheduleTimeoutMs: 3000, helperImage: BUSYBOX }) }
+    )
+    expect(result.jobs[0].status).toBe('failure')
+    expect(result.jobs[0].error).toMatch(
+      /^stage 'x' failed: no node of the swarm started it within 3 s \(task pending: no suitable node \(unsupported platform on 3 nodes\)\)$/
+    )
+    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 60_000)
+
+  it("runs a job's own command as its task, with its logs and exit code", async () => {
+    const { result, lines } = await runYaml(
+      `
+jobs:
+  own:
+    runs-on: {type: container, with: {image: ${BUSYBOX}, command: [sh, -c, 'echo mine; exit 2']}}
+`,
+      { backend: backend() }
+    )
+    expect([result.jobs[0].status, result.jobs[0].exit_code, result.jobs[0].error]).toEqual([
+      'failure',
+      2,
+      'exit code 2'
+    ])
+    expect(lines).toContain('[own] mine')
+  }, 60_000)
+
   it('gives each task the limits of the file, as the task spec shows them', async () => {
     const seen = new Promise<unknown>((resolve) => {
       const poll = async () => {

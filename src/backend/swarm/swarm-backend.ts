@@ -82,7 +82,8 @@ export class SwarmBackend extends EngineConnection implements Backend {
   /** Folders of the run's workspace, made in every task (the workspace is the task's own). */
   private readonly dirs = new Set<string>()
   private readonly credentials = new Map<string, RegistryCredentials>()
-  private readonly scheduleTimeoutMs: number
+  /** How long a task may wait for a node (pending, pulling) before its job fails. */
+  readonly scheduleTimeoutMs: number
   private readonly helperImage: string
   /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
   private workspaceReady: Promise<void> = Promise.resolve()
