@@ -87106,8 +87106,8 @@ const WORKSPACE_CLIENT = [
  *
  * Frame, right after the command's own output (on the same line, when that did not end
  * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
- * when the workspace's hand-off failed, `<m> sent\n` when it sent files, then
- * `<m> exit CODE\n`;
+ * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> oom_kill N\n`
+ * (the kernel's count of OOM kills in its cgroup), then `<m> exit CODE\n`;
  * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
  * it has read all of the task's logs. No newline goes before the frame: one held back
  * would hold the command's last line back from a live log until the task ends.
@@ -87136,6 +87136,9 @@ function taskCommand(marker, command, options = { workspace: false }) {
         'done',
         '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
         '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
+        // The kernel's count of OOM kills in the task's memory cgroup (v1, then v2).
+        'o=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)',
+        '[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"',
         'printf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2',
         'exit $c'
     ].join('\n');
@@ -87212,6 +87215,7 @@ function parseFrame(marker, text) {
     let exitCode = -1;
     let error;
     let sent = false;
+    let oomKills;
     let current;
     const close = () => {
         if (current)
@@ -87222,6 +87226,10 @@ function parseFrame(marker, text) {
         if (line.startsWith(`${marker} file `)) {
             close();
             current = { path: line.slice(marker.length + 6), lines: [] };
+        }
+        else if (line.startsWith(`${marker} oom_kill `)) {
+            close();
+            oomKills = Number(line.slice(marker.length + 10));
         }
         else if (line === `${marker} sent`) {
             close();
@@ -87238,7 +87246,13 @@ function parseFrame(marker, text) {
         else if (current)
             current.lines.push(line.trim());
     }
-    return { files, exitCode, sent, ...(error ? { error } : {}) };
+    return {
+        files,
+        exitCode,
+        sent,
+        ...(error ? { error } : {}),
+        ...(oomKills === undefined ? {} : { oomKills })
+    };
 }
 function task_script_escape(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -87413,6 +87427,7 @@ class SwarmBackend extends EngineConnection {
         })
             .then((exitCode) => {
             const frame = output.frame();
+            task.oomKills = frame?.oomKills;
             if (frame?.sent)
                 this.workspaceWritten = true;
             // What failed around the command (the hand-off) is the task's failure.
@@ -87518,16 +87533,23 @@ class SwarmBackend extends EngineConnection {
         }
         return this.nodes.down;
     }
-    memoryKills() {
-        return Promise.resolve(undefined);
+    /** The OOM kills its task's frame reported: after the task's end, if it runs. */
+    async memoryKills(containerId) {
+        const task = this.task(containerId);
+        await this.taskEnd(task);
+        return task.oomKills;
+    }
+    /** Waits for the container's task to end, if one runs: what it left comes with its end. */
+    async taskEnd(task) {
+        if (!task.running)
+            return;
+        task.awaited = true;
+        await task.running;
     }
     /** What the container's task left in the folder: after the task's end, if it runs. */
     async readFiles(containerId, dirPath, limitBytes) {
         const task = this.task(containerId);
-        if (task.running) {
-            task.awaited = true;
-            await task.running;
-        }
+        await this.taskEnd(task);
         const files = new Map();
         for (const [file, content] of task.files) {
             if (external_node_path_default().posix.dirname(file) !== dirPath)

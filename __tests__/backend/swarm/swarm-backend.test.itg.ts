@@ -190,6 +190,23 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 60_000)
 
+  it('reports a stage that allocates 100 MB under memory: 32m as killed for memory', async () => {
+    const { result } = await runYaml(
+      `
+jobs:
+  hungry:
+    runs-on: {type: container, with: {image: ${BUSYBOX}, resources: {memory: 32m}}}
+    stages: [{name: allocate, type: sh, run: 'dd if=/dev/zero of=/dev/null bs=100M count=1'}]
+`,
+      { backend: backend() }
+    )
+    const [job] = result.jobs
+    expect([job.status, job.exit_code, job.oom_killed]).toEqual(['failure', 137, true])
+    expect(job.error).toBe(
+      "stage 'allocate' failed: killed for memory: it hit its memory limit of 32m (resources.memory); exit code 137"
+    )
+  }, 60_000)
+
   it("runs a job's own command as its task, with its logs and exit code", async () => {
     const { result, lines } = await runYaml(
       `

@@ -59,14 +59,17 @@ describe('taskCommand and taskOutput', () => {
     const output = taskOutput(MARKER, () => undefined)
     output.push(
       'stdout',
-      Buffer.from(`${MARKER} sent\n${MARKER} error could not send\n${MARKER} exit 125\n`)
+      Buffer.from(
+        `${MARKER} sent\n${MARKER} error could not send\n${MARKER} oom_kill 2\n${MARKER} exit 125\n`
+      )
     )
     output.push('stderr', Buffer.from(`${MARKER} exit 125\n`))
     expect(output.frame()).toEqual({
       files: new Map(),
       exitCode: 125,
       sent: true,
-      error: 'could not send'
+      error: 'could not send',
+      oomKills: 2
     })
   })
 

@@ -60,6 +60,8 @@ interface PlannedTask {
   running?: Promise<unknown>
   /** Someone waits for those files: the log stream must flow to bring them. */
   awaited: boolean
+  /** The kernel's count of OOM kills in its task's cgroup, as the task's frame said. */
+  oomKills?: number
 }
 
 /**
@@ -240,6 +242,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
       })
       .then((exitCode) => {
         const frame = output.frame()
+        task.oomKills = frame?.oomKills
         if (frame?.sent) this.workspaceWritten = true
         // What failed around the command (the hand-off) is the task's failure.
         if (frame?.error) throw new Error(frame.error)
@@ -366,8 +369,18 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return this.nodes.down
   }
 
-  memoryKills(): Promise<number | undefined> {
-    return Promise.resolve(undefined)
+  /** The OOM kills its task's frame reported: after the task's end, if it runs. */
+  async memoryKills(containerId: string): Promise<number | undefined> {
+    const task = this.task(containerId)
+    await this.taskEnd(task)
+    return task.oomKills
+  }
+
+  /** Waits for the container's task to end, if one runs: what it left comes with its end. */
+  private async taskEnd(task: PlannedTask) {
+    if (!task.running) return
+    task.awaited = true
+    await task.running
   }
 
   /** What the container's task left in the folder: after the task's end, if it runs. */
@@ -377,10 +390,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
     limitBytes: number
   ): Promise<Map<string, string>> {
     const task = this.task(containerId)
-    if (task.running) {
-      task.awaited = true
-      await task.running
-    }
+    await this.taskEnd(task)
     const files = new Map<string, string>()
     for (const [file, content] of task.files) {
       if (path.posix.dirname(file) !== dirPath) continue

@@ -11,8 +11,8 @@ import { WORKSPACE_CLIENT } from './workspace-service.js'
  *
  * Frame, right after the command's own output (on the same line, when that did not end
  * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
- * when the workspace's hand-off failed, `<m> sent\n` when it sent files, then
- * `<m> exit CODE\n`;
+ * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> oom_kill N\n`
+ * (the kernel's count of OOM kills in its cgroup), then `<m> exit CODE\n`;
  * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
  * it has read all of the task's logs. No newline goes before the frame: one held back
  * would hold the command's last line back from a live log until the task ends.
@@ -45,6 +45,9 @@ export function taskCommand(
     'done',
     '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
     '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
+    // The kernel's count of OOM kills in the task's memory cgroup (v1, then v2).
+    'o=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)',
+    '[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"',
     'printf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2',
     'exit $c'
   ].join('\n')
@@ -65,6 +68,8 @@ export interface TaskFrame {
   error?: string
   /** It sent files to the run's workspace service. */
   sent: boolean
+  /** How many of its processes the kernel killed for memory, where the task could tell. */
+  oomKills?: number
 }
 
 /**
@@ -138,6 +143,7 @@ function parseFrame(marker: string, text: string): TaskFrame {
   let exitCode = -1
   let error: string | undefined
   let sent = false
+  let oomKills: number | undefined
   let current: { path: string; lines: string[] } | undefined
   const close = () => {
     if (current) files.set(current.path, Buffer.from(current.lines.join(''), 'base64'))
@@ -147,6 +153,9 @@ function parseFrame(marker: string, text: string): TaskFrame {
     if (line.startsWith(`${marker} file `)) {
       close()
       current = { path: line.slice(marker.length + 6), lines: [] }
+    } else if (line.startsWith(`${marker} oom_kill `)) {
+      close()
+      oomKills = Number(line.slice(marker.length + 10))
     } else if (line === `${marker} sent`) {
       close()
       sent = true
@@ -158,7 +167,13 @@ function parseFrame(marker: string, text: string): TaskFrame {
       exitCode = Number(line.slice(marker.length + 6))
     } else if (current) current.lines.push(line.trim())
   }
-  return { files, exitCode, sent, ...(error ? { error } : {}) }
+  return {
+    files,
+    exitCode,
+    sent,
+    ...(error ? { error } : {}),
+    ...(oomKills === undefined ? {} : { oomKills })
+  }
 }
 
 function escape(text: string): string {
