@@ -86,6 +86,8 @@ export interface ContainerPlan {
   image: ImageSource
   /** `os/arch[/variant]` of the image, when the file picks one. */
   platform?: string
+  /** Where an orchestrator may run it; a backend with one engine leaves it aside. */
+  placement?: { constraints: string[]; spreads: string[] }
   /**
    * `stages`: the container stays up, and the job's stages run in it one by one;
    * `command`: it runs its own entrypoint and command, and its exit is the job's.
@@ -206,6 +208,11 @@ export function planContainer(
     }
   }
   if (spec.platform) planned.platform = r(spec.platform)
+  if (spec.placement)
+    planned.placement = {
+      constraints: spec.placement.constraints.map(r),
+      spreads: spec.placement.preferences.map((p) => r(p.spread))
+    }
   if (spec.working_dir) planned.workingDir = r(spec.working_dir)
   if (spec.user) planned.user = r(spec.user)
   if (!job.stages) {

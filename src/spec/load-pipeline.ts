@@ -281,6 +281,13 @@ function buildContainer(raw: Raw): ContainerSpec {
     labels: textMap(raw.labels)
   }
   if (string(raw.platform) !== undefined) spec.platform = string(raw.platform)
+  if (isRecord(raw.placement))
+    spec.placement = {
+      constraints: strings(raw.placement.constraints),
+      preferences: list(raw.placement.preferences)
+        .filter(isRecord)
+        .map((p) => ({ spread: string(p.spread) ?? '' }))
+    }
   const build = typeof raw.build === 'string' ? { context: raw.build } : record(raw.build)
   if (string(build.context) !== undefined) {
     spec.build = { context: string(build.context)!, args: textMap(build.args) }

@@ -175,6 +175,13 @@ export interface RegistryAuthSpec {
   registry?: string
 }
 
+/** `runs-on.with.placement`: Swarm's constraints (`node.labels.disk == ssd`) and spreads. */
+export interface PlacementSpec {
+  constraints: string[]
+  /** Each spreads the tasks evenly over the values of a node attribute (`node.labels.zone`). */
+  preferences: Array<{ spread: string }>
+}
+
 export interface ContainerSpec {
   /** The image to run; '' when the job builds its image (`build`). */
   image: string
@@ -199,6 +206,8 @@ export interface ContainerSpec {
   privileged: boolean
   /** `os/arch[/variant]` of the image to use (`--platform`). */
   platform?: string
+  /** Where an orchestrator may run it (the swarm backend); one engine has nowhere else. */
+  placement?: PlacementSpec
   /** Labels of the container; ctr-pipeline's own labels win over these. */
   labels: Record<string, string>
 }

@@ -82,6 +82,22 @@ describe('serviceSpec of a planned job container', () => {
     })
   })
 
+  it('maps placement constraints and spreads, rendered, to Placement', () => {
+    const spec = serviceSpec(
+      plan({
+        placement: {
+          constraints: ['node.labels.disk == ssd', 'node.role != manager'],
+          preferences: [{ spread: 'node.labels.zone' }]
+        }
+      }),
+      task
+    )
+    expect(spec.TaskTemplate.Placement).toEqual({
+      Constraints: ['node.labels.disk == ssd', 'node.role != manager'],
+      Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }]
+    })
+  })
+
   it("runs a job's own command as entrypoint and args when the task gives none", () => {
     const spec = serviceSpec(plan({ entrypoint: ['/run'], command: ['--fast'] }, false), {
       name: 'n',

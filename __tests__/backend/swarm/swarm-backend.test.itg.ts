@@ -111,6 +111,29 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 120_000)
 
+  it('runs every task where runs-on.with.placement says', async () => {
+    const { result } = await runYaml(
+      `
+jobs:
+  pinned:
+    strategy: {matrix: {n: [1, 2, 3, 4]}}
+    runs-on:
+      type: container
+      with: {image: ${BUSYBOX}, placement: {constraints: ['node.hostname == {{ params.node }}']}}
+    outputs: {node: "{{ stages.where.outputs.node }}"}
+    stages:
+      - name: where
+        type: sh
+        run: |
+          echo "node=$(${NODE_OF_TASK})" >> "$CTR_OUTPUT"
+params:
+  node: {type: str, default: n2}
+`,
+      { backend: backend(), maxParallel: 4 }
+    )
+    expect(result.jobs.map((j) => j.outputs.node)).toEqual(['n2', 'n2', 'n2', 'n2'])
+  }, 60_000)
+
   it('fails a job with its exit code and skips what needs it, as locally', async () => {
     const { result, runId, lines } = await runYaml(
       `

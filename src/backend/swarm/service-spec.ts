@@ -33,7 +33,11 @@ export interface ServiceSpec {
       Limits: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number }
     }
     RestartPolicy: { Condition: 'none'; MaxAttempts: 0 }
-    Placement: { Constraints?: string[]; Platforms?: Array<{ OS: string; Architecture: string }> }
+    Placement: {
+      Constraints?: string[]
+      Preferences?: Array<{ Spread: { SpreadDescriptor: string } }>
+      Platforms?: Array<{ OS: string; Architecture: string }>
+    }
     Networks: Array<{ Target: string; Aliases: string[] }>
   }
   Mode: { Replicated: { Replicas: 1 } }
@@ -111,6 +115,11 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
     const [os, architecture] = plan.platform.split('/')
     placement.Platforms = [{ OS: os, Architecture: architecture }]
   }
+  if (plan.placement?.constraints.length) placement.Constraints = plan.placement.constraints
+  if (plan.placement?.spreads.length)
+    placement.Preferences = plan.placement.spreads.map((s) => ({
+      Spread: { SpreadDescriptor: s }
+    }))
   return {
     Name: task.name,
     Labels: plan.labels,
