@@ -6,6 +6,7 @@
  * into a container on another by hand.
  */
 import { execFileSync } from 'node:child_process'
+import { labEnv } from '../__tests__/helpers/swarm-lab.js'
 import {
   IMAGE,
   interleaved,
@@ -24,23 +25,12 @@ const CHAIN = 20
 const MATRIX = 12
 const SLOTS = 6
 
-/** The lab's manager and nodes, from `swarm-lab.sh env`. */
-function labEnv(): { manager: string; nodes: string[] } {
-  const env = Object.fromEntries(
-    sh('bash', ['scripts/swarm-lab.sh', 'env'])
-      .trim()
-      .split('\n')
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
-  )
-  return { manager: env.DOCKER_HOST, nodes: env.SWARM_LAB_NODES.replaceAll('"', '').split(' ') }
-}
-
 export async function swarmBench(): Promise<Figure[]> {
   sh('bash', ['scripts/swarm-lab.sh', 'down'])
   sh('bash', ['scripts/swarm-lab.sh', 'up'])
   try {
-    const { manager, nodes } = labEnv()
-    const env = { ...process.env, DOCKER_HOST: manager, CTR_SWARM_HELPER_IMAGE: IMAGE }
+    const { DOCKER_HOST, nodes } = labEnv()
+    const env = { ...process.env, DOCKER_HOST, CTR_SWARM_HELPER_IMAGE: IMAGE }
     const run = (file: string, args: string[] = []) =>
       runPipeline(file, ['--backend', 'swarm', ...args], { env })
     const docker = (args: string[]) => sh('docker', args, { env })

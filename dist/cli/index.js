@@ -83378,6 +83378,13 @@ const LABEL_SERVICE = 'ctr-pipeline.service';
 
 
 /**
+ * Whether a network mode is one of Docker's own (`none`, `host`, `bridge`, `default`,
+ * `container:NAME`) rather than a network to join, where aliases resolve.
+ */
+function isDockerNetworkMode(mode) {
+    return /^(none|host|bridge|default|container:.*)$/.test(mode);
+}
+/**
  * The host path behind a path in the container, when it lies in a bind mount (a stage
  * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
  * the path as given.
@@ -86113,8 +86120,7 @@ async function ignoreMissing(operation) {
 
 ;// CONCATENATED MODULE: ./src/backend/docker/create-body.ts
 
-/** Docker's own names for networks: joining one of these sets no aliases. */
-const DOCKER_NETWORK_MODES = /^(none|host|bridge|default|container:.*)$/;
+
 /**
  * Docker's create body for a planned container: a pure mapping, tested as a table. The
  * run's workspace is its Docker volume. A container that runs stages idles
@@ -86199,7 +86205,7 @@ function createBody(plan) {
     if (sec.noNewPrivileges)
         host.SecurityOpt = ['no-new-privileges'];
     host.NetworkMode = network.mode;
-    if (!DOCKER_NETWORK_MODES.test(network.mode))
+    if (!isDockerNetworkMode(network.mode))
         body.NetworkingConfig = { EndpointsConfig: { [network.mode]: { Aliases: network.aliases } } };
     if (network.extraHosts.length > 0)
         host.ExtraHosts = network.extraHosts;
@@ -86875,6 +86881,8 @@ const CGROUP_MEMORY_EVENTS = [
 ];
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/service-spec.ts
+
+
 /**
  * A planned container as a service of one task that runs once: a pure mapping, tested as
  * a table. One replica with restart condition `none` (retries are the scheduler's), not
@@ -86968,8 +86976,6 @@ function serviceSpec(plan, task) {
         EndpointSpec: { Mode: 'dnsrr' }
     };
 }
-/** Docker's own network modes: a Swarm task joins overlay networks only. */
-const service_spec_DOCKER_NETWORK_MODES = /^(none|host|bridge|default|container:.*)$/;
 /** Throws for what a plan asks that a Swarm task cannot give, naming the option. */
 function refuseUnsupported(plan) {
     const refuse = (what) => {
@@ -86981,16 +86987,17 @@ function refuseUnsupported(plan) {
         refuse('no-new-privileges');
     if (plan.network.ports.length > 0)
         refuse('network.ports (published ports)');
-    if (service_spec_DOCKER_NETWORK_MODES.test(plan.network.mode))
+    // A Swarm task joins overlay networks only.
+    if (isDockerNetworkMode(plan.network.mode))
         refuse(`network.network_mode '${plan.network.mode}'`);
     if (plan.resources.gpus)
-        refuse('gpus');
+        refuse('resources.gpus');
     if (plan.resources.cpusetCpus)
-        refuse('resources.cpuset');
+        refuse('resources.cpuset_cpus');
     if (plan.resources.shmSizeBytes !== undefined)
-        refuse('shm_size');
+        refuse('resources.shm_size');
     if (plan.resources.memorySwapBytes !== undefined)
-        refuse('resources.memory_swap');
+        refuse('resources.memswap_limit');
     if (plan.platform && plan.platform.split('/').length < 2)
         refuse(`platform '${plan.platform}'`);
 }
@@ -87001,18 +87008,14 @@ function tmpfsOptions(text) {
         const [key, value = ''] = part.split('=');
         if (key === 'mode')
             options.Mode = parseInt(value, 8);
-        else if (key === 'size')
-            options.SizeBytes = sizeBytes(value);
+        else if (key === 'size') {
+            const bytes = parseMemory(value);
+            if (bytes === undefined)
+                throw new Error(`tmpfs size '${value}' is not a size (such as 64m)`);
+            options.SizeBytes = bytes;
+        }
     }
     return Object.keys(options).length > 0 ? { TmpfsOptions: options } : {};
-}
-/** `64m`, `1g`, `4096`: tmpfs's size suffixes, powers of 1024. */
-function sizeBytes(text) {
-    const match = /^(\d+)([kmg]?)$/i.exec(text);
-    if (!match)
-        throw new Error(`tmpfs size '${text}' is not a size (such as 64m)`);
-    const power = ['', 'k', 'm', 'g'].indexOf(match[2].toLowerCase());
-    return Number(match[1]) * 1024 ** power;
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/workspace-service.ts
@@ -87421,33 +87424,39 @@ class SwarmBackend extends EngineConnection {
         });
         // A batch reads a stage's files as the stage ends, holding its output back until
         // they are read; here they come at the task's end, so the stream then flows freely.
-        // A batch reads a stage's files as the stage ends, holding its output back until
-        // they are read; here they come at the task's end, so the stream then flows freely.
         const output = taskOutput(marker, (stream, chunk) => {
             const wait = onOutput(stream, chunk);
             return task.awaited ? undefined : wait;
         });
         const ran = this.runTask(task, spec, output.push, () => output.complete());
         // Without the workspace service the task cannot start its command: its failure is why.
-        const running = Promise.race([ran, this.workspaceReady.then(() => ran)])
-            .finally(() => {
+        const running = this.keepFrame(task, output, Promise.race([ran, this.workspaceReady.then(() => ran)]));
+        task.running = running.catch(() => undefined);
+        return running;
+    }
+    /**
+     * Keeps what a task's frame said once it has run (files, OOM kills, whether it sent
+     * files to the workspace); a hand-off that failed around its command is its failure.
+     */
+    async keepFrame(task, output, ran) {
+        let frame;
+        let exitCode;
+        try {
+            exitCode = await ran;
+        }
+        finally {
             output.flush();
-            task.files = output.frame()?.files ?? new Map();
-            task.running = undefined;
-            task.awaited = false;
-        })
-            .then((exitCode) => {
-            const frame = output.frame();
+            frame = output.frame();
+            task.files = frame?.files ?? new Map();
             task.oomKills = frame?.oomKills;
             if (frame?.sent)
                 this.workspaceWritten = true;
-            // What failed around the command (the hand-off) is the task's failure.
-            if (frame?.error)
-                throw new Error(frame.error);
-            return exitCode;
-        });
-        task.running = running.catch(() => undefined);
-        return running;
+            task.running = undefined;
+            task.awaited = false;
+        }
+        if (frame?.error)
+            throw new Error(frame.error);
+        return exitCode;
     }
     /** A task's service spec; a container's second task is refused (see the class). */
     spec(task, run) {
@@ -87488,19 +87497,14 @@ class SwarmBackend extends EngineConnection {
     }
     /** Polls a task's state until it ends; see runTask. */
     async waitForEnd(task, service) {
-        const filters = JSON.stringify({ service: [service] });
         const deadline = Date.now() + this.scheduleTimeoutMs;
         for (;;) {
             // Killed, or removed after its run failed: it is over either way.
             if (task.killed || !task.service)
                 return 137;
-            const tasks = (await this.call('list tasks', (o) => this.docker.listTasks({ filters, ...o })));
-            const current = tasks.at(-1);
-            const state = current?.Status.State ?? 'new';
-            const exitCode = current?.Status.ContainerStatus?.ExitCode;
+            const { state, reason, exitCode, nodeId } = await this.taskState(service);
             if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
                 return exitCode;
-            const reason = current?.Status.Err || current?.Status.Message || state;
             if (state === 'rejected' ||
                 state === 'failed' ||
                 state === 'orphaned' ||
@@ -87508,8 +87512,8 @@ class SwarmBackend extends EngineConnection {
                 throw new Error(`the swarm did not run it (task ${state}): ${reason}`);
             if (WAITING.has(state) && Date.now() > deadline)
                 throw new Error(`no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
-            if (state === 'running' && current?.NodeID) {
-                const down = (await this.downNodes()).get(current.NodeID);
+            if (state === 'running' && nodeId) {
+                const down = (await this.downNodes()).get(nodeId);
                 if (down)
                     throw new Error(`its node ${down} went down while it ran`);
             }
@@ -87518,21 +87522,30 @@ class SwarmBackend extends EngineConnection {
     }
     /** Polls a service's one task until it runs; a task that ends or never starts rejects. */
     async waitForStart(service) {
-        const filters = JSON.stringify({ service: [service] });
         const deadline = Date.now() + this.scheduleTimeoutMs;
         for (;;) {
-            const tasks = (await this.call('list tasks', (o) => this.docker.listTasks({ filters, ...o })));
-            const current = tasks.at(-1);
-            const state = current?.Status.State ?? 'new';
+            const { state, reason } = await this.taskState(service);
             if (state === 'running')
                 return;
-            const reason = current?.Status.Err || current?.Status.Message || state;
             if (!WAITING.has(state))
                 throw new Error(`task ${state}: ${reason}`);
             if (Date.now() > deadline)
                 throw new Error(`no node started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
         }
+    }
+    /** The state of a service's latest task, and the Swarm's words for it. */
+    async taskState(service) {
+        const filters = JSON.stringify({ service: [service] });
+        const tasks = (await this.call('list tasks', (o) => this.docker.listTasks({ filters, ...o })));
+        const current = tasks.at(-1);
+        const state = current?.Status.State ?? 'new';
+        return {
+            state,
+            reason: current?.Status.Err || current?.Status.Message || state,
+            exitCode: current?.Status.ContainerStatus?.ExitCode,
+            nodeId: current?.NodeID
+        };
     }
     /** The nodes that are down, by id (their host names as values), read every NODES_POLL_MS. */
     downNodes() {
@@ -87579,19 +87592,19 @@ class SwarmBackend extends EngineConnection {
         return Promise.resolve(this.task(containerId).plan.workingDir ?? '/');
     }
     createNetwork() {
-        return Promise.reject(new Error('services: (sidecars) are not yet available on the swarm backend: run with --backend docker'));
+        return noSidecars();
     }
     connectNetwork() {
-        return this.createNetwork();
+        return noSidecars();
     }
     async removeNetwork(name) {
         await removeInUse(this.call, 'remove network', (o) => this.docker.getNetwork(name).remove(o), 403);
     }
     health() {
-        return this.createNetwork();
+        return noSidecars();
     }
     logTail() {
-        return this.createNetwork();
+        return noSidecars();
     }
     async kill(containerId) {
         const task = this.tasks.get(containerId);
@@ -87643,6 +87656,10 @@ class SwarmBackend extends EngineConnection {
             throw new Error(`no container ${containerId} on the swarm backend`);
         return task;
     }
+}
+/** What a job with `services:` gets: the calls for sidecars are not there yet. */
+function noSidecars() {
+    return Promise.reject(new Error('services: (sidecars) are not yet available on the swarm backend: run with --backend docker'));
 }
 /** The folders where a command's stages leave their files (see batchCommand). */
 function stateDirs(cmd, env) {

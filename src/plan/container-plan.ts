@@ -39,6 +39,14 @@ export interface NetworkPlan {
   dns: string[]
 }
 
+/**
+ * Whether a network mode is one of Docker's own (`none`, `host`, `bridge`, `default`,
+ * `container:NAME`) rather than a network to join, where aliases resolve.
+ */
+export function isDockerNetworkMode(mode: string): boolean {
+  return /^(none|host|bridge|default|container:.*)$/.test(mode)
+}
+
 /** What a container may use; every figure is a plain number in its unit. */
 export interface ResourcesPlan {
   memoryBytes?: number

@@ -122,7 +122,7 @@ describe('serviceSpec of a planned job container', () => {
     ],
     [
       { resources: { shm_size: '1g' } },
-      'shm_size is not available on the swarm backend (run it with --backend docker)'
+      'resources.shm_size is not available on the swarm backend (run it with --backend docker)'
     ]
   ])('refuses %j with one line', (container, message) => {
     expect(() => serviceSpec(plan(container), task)).toThrow(message)

@@ -1,5 +1,5 @@
 import { workflowVolumeName } from '../../plan/container-paths.js'
-import type { ContainerPlan } from '../../plan/container-plan.js'
+import { isDockerNetworkMode, type ContainerPlan } from '../../plan/container-plan.js'
 
 /** The subset of the Engine API's `POST /containers/create` body that jobs use. */
 export interface ContainerCreateBody {
@@ -50,9 +50,6 @@ export interface ContainerCreateBody {
     Dns?: string[]
   }
 }
-
-/** Docker's own names for networks: joining one of these sets no aliases. */
-const DOCKER_NETWORK_MODES = /^(none|host|bridge|default|container:.*)$/
 
 /**
  * Docker's create body for a planned container: a pure mapping, tested as a table. The
@@ -121,7 +118,7 @@ export function createBody(plan: ContainerPlan): ContainerCreateBody {
   if (sec.privileged) host.Privileged = true
   if (sec.noNewPrivileges) host.SecurityOpt = ['no-new-privileges']
   host.NetworkMode = network.mode
-  if (!DOCKER_NETWORK_MODES.test(network.mode))
+  if (!isDockerNetworkMode(network.mode))
     body.NetworkingConfig = { EndpointsConfig: { [network.mode]: { Aliases: network.aliases } } }
   if (network.extraHosts.length > 0) host.ExtraHosts = network.extraHosts
   if (network.dns.length > 0) host.Dns = network.dns

@@ -1,4 +1,5 @@
-import type { ContainerPlan } from '../../plan/container-plan.js'
+import { isDockerNetworkMode, type ContainerPlan } from '../../plan/container-plan.js'
+import { parseMemory } from '../../spec/quantities.js'
 
 /** The subset of the Engine API's `POST /services/create` body that job tasks use. */
 export interface ServiceSpec {
@@ -135,9 +136,6 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
   }
 }
 
-/** Docker's own network modes: a Swarm task joins overlay networks only. */
-const DOCKER_NETWORK_MODES = /^(none|host|bridge|default|container:.*)$/
-
 /** Throws for what a plan asks that a Swarm task cannot give, naming the option. */
 function refuseUnsupported(plan: ContainerPlan) {
   const refuse = (what: string) => {
@@ -146,12 +144,12 @@ function refuseUnsupported(plan: ContainerPlan) {
   if (plan.security.privileged) refuse('privileged: true')
   if (plan.security.noNewPrivileges) refuse('no-new-privileges')
   if (plan.network.ports.length > 0) refuse('network.ports (published ports)')
-  if (DOCKER_NETWORK_MODES.test(plan.network.mode))
-    refuse(`network.network_mode '${plan.network.mode}'`)
-  if (plan.resources.gpus) refuse('gpus')
-  if (plan.resources.cpusetCpus) refuse('resources.cpuset')
-  if (plan.resources.shmSizeBytes !== undefined) refuse('shm_size')
-  if (plan.resources.memorySwapBytes !== undefined) refuse('resources.memory_swap')
+  // A Swarm task joins overlay networks only.
+  if (isDockerNetworkMode(plan.network.mode)) refuse(`network.network_mode '${plan.network.mode}'`)
+  if (plan.resources.gpus) refuse('resources.gpus')
+  if (plan.resources.cpusetCpus) refuse('resources.cpuset_cpus')
+  if (plan.resources.shmSizeBytes !== undefined) refuse('resources.shm_size')
+  if (plan.resources.memorySwapBytes !== undefined) refuse('resources.memswap_limit')
   if (plan.platform && plan.platform.split('/').length < 2) refuse(`platform '${plan.platform}'`)
 }
 
@@ -163,15 +161,11 @@ export function tmpfsOptions(text: string): {
   for (const part of text.split(',').filter(Boolean)) {
     const [key, value = ''] = part.split('=')
     if (key === 'mode') options.Mode = parseInt(value, 8)
-    else if (key === 'size') options.SizeBytes = sizeBytes(value)
+    else if (key === 'size') {
+      const bytes = parseMemory(value)
+      if (bytes === undefined) throw new Error(`tmpfs size '${value}' is not a size (such as 64m)`)
+      options.SizeBytes = bytes
+    }
   }
   return Object.keys(options).length > 0 ? { TmpfsOptions: options } : {}
-}
-
-/** `64m`, `1g`, `4096`: tmpfs's size suffixes, powers of 1024. */
-function sizeBytes(text: string): number {
-  const match = /^(\d+)([kmg]?)$/i.exec(text)
-  if (!match) throw new Error(`tmpfs size '${text}' is not a size (such as 64m)`)
-  const power = ['', 'k', 'm', 'g'].indexOf(match[2].toLowerCase())
-  return Number(match[1]) * 1024 ** power
 }

@@ -19,7 +19,7 @@ import {
 import { engineAddress, EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
 import { removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
-import { newTaskMarker, taskCommand, taskOutput } from './task-script.js'
+import { newTaskMarker, taskCommand, taskOutput, type TaskFrame } from './task-script.js'
 import { DEFAULT_HELPER_IMAGE, workspaceServiceSpec } from './workspace-service.js'
 
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
@@ -225,31 +225,45 @@ export class SwarmBackend extends EngineConnection implements Backend {
     })
     // A batch reads a stage's files as the stage ends, holding its output back until
     // they are read; here they come at the task's end, so the stream then flows freely.
-    // A batch reads a stage's files as the stage ends, holding its output back until
-    // they are read; here they come at the task's end, so the stream then flows freely.
     const output = taskOutput(marker, (stream, chunk) => {
       const wait = onOutput(stream, chunk)
       return task.awaited ? undefined : wait
     })
     const ran = this.runTask(task, spec, output.push, () => output.complete())
     // Without the workspace service the task cannot start its command: its failure is why.
-    const running = Promise.race([ran, this.workspaceReady.then(() => ran)])
-      .finally(() => {
-        output.flush()
-        task.files = output.frame()?.files ?? new Map()
-        task.running = undefined
-        task.awaited = false
-      })
-      .then((exitCode) => {
-        const frame = output.frame()
-        task.oomKills = frame?.oomKills
-        if (frame?.sent) this.workspaceWritten = true
-        // What failed around the command (the hand-off) is the task's failure.
-        if (frame?.error) throw new Error(frame.error)
-        return exitCode
-      })
+    const running = this.keepFrame(
+      task,
+      output,
+      Promise.race([ran, this.workspaceReady.then(() => ran)])
+    )
     task.running = running.catch(() => undefined)
     return running
+  }
+
+  /**
+   * Keeps what a task's frame said once it has run (files, OOM kills, whether it sent
+   * files to the workspace); a hand-off that failed around its command is its failure.
+   */
+  private async keepFrame(
+    task: PlannedTask,
+    output: ReturnType<typeof taskOutput>,
+    ran: Promise<number>
+  ): Promise<number> {
+    let frame: TaskFrame | undefined
+    let exitCode: number
+    try {
+      exitCode = await ran
+    } finally {
+      output.flush()
+      frame = output.frame()
+      task.files = frame?.files ?? new Map()
+      task.oomKills = frame?.oomKills
+      if (frame?.sent) this.workspaceWritten = true
+      task.running = undefined
+      task.awaited = false
+    }
+    if (frame?.error) throw new Error(frame.error)
+    return exitCode
   }
 
   /** A task's service spec; a container's second task is refused (see the class). */
@@ -300,19 +314,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
 
   /** Polls a task's state until it ends; see runTask. */
   private async waitForEnd(task: PlannedTask, service: string): Promise<number> {
-    const filters = JSON.stringify({ service: [service] })
     const deadline = Date.now() + this.scheduleTimeoutMs
     for (;;) {
       // Killed, or removed after its run failed: it is over either way.
       if (task.killed || !task.service) return 137
-      const tasks = (await this.call('list tasks', (o) =>
-        this.docker.listTasks({ filters, ...o })
-      )) as SwarmTask[]
-      const current = tasks.at(-1)
-      const state = current?.Status.State ?? 'new'
-      const exitCode = current?.Status.ContainerStatus?.ExitCode
+      const { state, reason, exitCode, nodeId } = await this.taskState(service)
       if ((state === 'complete' || state === 'failed') && exitCode !== undefined) return exitCode
-      const reason = current?.Status.Err || current?.Status.Message || state
       if (
         state === 'rejected' ||
         state === 'failed' ||
@@ -324,8 +331,8 @@ export class SwarmBackend extends EngineConnection implements Backend {
         throw new Error(
           `no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
         )
-      if (state === 'running' && current?.NodeID) {
-        const down = (await this.downNodes()).get(current.NodeID)
+      if (state === 'running' && nodeId) {
+        const down = (await this.downNodes()).get(nodeId)
         if (down) throw new Error(`its node ${down} went down while it ran`)
       }
       await sleep(POLL_MS)
@@ -334,22 +341,32 @@ export class SwarmBackend extends EngineConnection implements Backend {
 
   /** Polls a service's one task until it runs; a task that ends or never starts rejects. */
   private async waitForStart(service: string): Promise<void> {
-    const filters = JSON.stringify({ service: [service] })
     const deadline = Date.now() + this.scheduleTimeoutMs
     for (;;) {
-      const tasks = (await this.call('list tasks', (o) =>
-        this.docker.listTasks({ filters, ...o })
-      )) as SwarmTask[]
-      const current = tasks.at(-1)
-      const state = current?.Status.State ?? 'new'
+      const { state, reason } = await this.taskState(service)
       if (state === 'running') return
-      const reason = current?.Status.Err || current?.Status.Message || state
       if (!WAITING.has(state)) throw new Error(`task ${state}: ${reason}`)
       if (Date.now() > deadline)
         throw new Error(
           `no node started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
         )
       await sleep(POLL_MS)
+    }
+  }
+
+  /** The state of a service's latest task, and the Swarm's words for it. */
+  private async taskState(service: string) {
+    const filters = JSON.stringify({ service: [service] })
+    const tasks = (await this.call('list tasks', (o) =>
+      this.docker.listTasks({ filters, ...o })
+    )) as SwarmTask[]
+    const current = tasks.at(-1)
+    const state = current?.Status.State ?? 'new'
+    return {
+      state,
+      reason: current?.Status.Err || current?.Status.Message || state,
+      exitCode: current?.Status.ContainerStatus?.ExitCode,
+      nodeId: current?.NodeID
     }
   }
 
@@ -412,15 +429,11 @@ export class SwarmBackend extends EngineConnection implements Backend {
   }
 
   createNetwork(): Promise<void> {
-    return Promise.reject(
-      new Error(
-        'services: (sidecars) are not yet available on the swarm backend: run with --backend docker'
-      )
-    )
+    return noSidecars()
   }
 
   connectNetwork(): Promise<void> {
-    return this.createNetwork()
+    return noSidecars()
   }
 
   async removeNetwork(name: string): Promise<void> {
@@ -433,11 +446,11 @@ export class SwarmBackend extends EngineConnection implements Backend {
   }
 
   health(): Promise<ContainerHealth> {
-    return this.createNetwork() as never
+    return noSidecars()
   }
 
   logTail(): Promise<string[]> {
-    return this.createNetwork() as never
+    return noSidecars()
   }
 
   async kill(containerId: string): Promise<void> {
@@ -501,6 +514,15 @@ export class SwarmBackend extends EngineConnection implements Backend {
     if (!task) throw new Error(`no container ${containerId} on the swarm backend`)
     return task
   }
+}
+
+/** What a job with `services:` gets: the calls for sidecars are not there yet. */
+function noSidecars(): Promise<never> {
+  return Promise.reject(
+    new Error(
+      'services: (sidecars) are not yet available on the swarm backend: run with --backend docker'
+    )
+  )
 }
 
 /** The folders where a command's stages leave their files (see batchCommand). */
