@@ -87285,6 +87285,8 @@ function task_script_escape(text) {
 
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
+/** The Engine API's longest service name. */
+const MAX_SERVICE_NAME = 63;
 /** How often a running task's state is read: its end is seen within this. */
 const swarm_backend_POLL_MS = 100;
 /** How often the nodes' states are read, to tell a task whose node went down. */
@@ -87311,9 +87313,12 @@ const WAITING = new Set([
  * that each task fetches from and sends to, so a job reads what the jobs it needs wrote on
  * any node. Everything is labelled on the service and its containers.
  *
- * Not yet here (each a clear error): a second task for one job container (a stage with
- * an `if:`, a timeout or `stages.*` in its script), artifacts, services (sidecars), and
- * `build:` (which needs a registry every node pulls from).
+ * A stage that runs on its own (an `if:`, a timeout, `stages.*` in its script) is a task
+ * of its own: a new container of the same image, which fetches the workspace the tasks
+ * before it sent. What a stage leaves outside the workspace does not reach the next task.
+ *
+ * Not yet here (each a clear error): artifacts, services (sidecars), and `build:` (which
+ * needs a registry every node pulls from).
  */
 class SwarmBackend extends EngineConnection {
     name = 'swarm';
@@ -87394,9 +87399,9 @@ class SwarmBackend extends EngineConnection {
             this.dirs.add(dir);
         return Promise.resolve();
     }
-    /** Nothing to start: the task starts when something runs in it. */
+    /** Nothing to start: the task starts when something runs in it (again, after a kill). */
     startContainer(containerId) {
-        this.task(containerId);
+        this.task(containerId).killed = false;
         return Promise.resolve();
     }
     async runContainer(containerId, onOutput) {
@@ -87458,11 +87463,12 @@ class SwarmBackend extends EngineConnection {
             throw new Error(frame.error);
         return exitCode;
     }
-    /** A task's service spec; a container's second task is refused (see the class). */
+    /** The spec of a container's next task: its first is named after it, the next numbered. */
     spec(task, run) {
-        if (task.runs++ > 0)
-            throw new Error('this stage runs in a task of its own (it has an if:, a timeout, or reads stages.*), and on the swarm backend a second task does not see the first one’s workspace yet: make it part of the batch, or run with --backend docker');
-        return serviceSpec(task.plan, { name: task.plan.name, ...run });
+        const n = ++task.runs;
+        const suffix = n === 1 ? '' : `-${n}`;
+        const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix;
+        return serviceSpec(task.plan, { name, ...run });
     }
     /**
      * Creates the task's service, streams its logs, and waits for its end: resolves to its
@@ -87471,6 +87477,8 @@ class SwarmBackend extends EngineConnection {
      * such image, no node that fits), fails with the swarm's own reason.
      */
     async runTask(task, spec, onOutput, logsComplete) {
+        // The task before it (over: stages run one after another) has said all it had to.
+        await this.removeService(task);
         const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image);
         await this.call('create service', (o) => auth
             ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal })

@@ -175,6 +175,49 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 60_000)
 
+  it('runs a stage with an if:, a timeout or stages.* as a task of its own that sees the workspace', async () => {
+    const { result, runId } = await runYaml(
+      `
+jobs:
+  turns:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages:
+      - name: writes
+        type: sh
+        run: |
+          echo one > "$CTR_WORKSPACE/turn.txt"; echo lost > /tmp/outside
+          echo "n=1" >> "$CTR_OUTPUT"
+      - name: reads
+        type: sh
+        run: |
+          echo "seen=$(cat "$CTR_WORKSPACE/turn.txt")-{{ stages.writes.outputs.n }}-$(cat /tmp/outside 2>/dev/null || echo gone)" >> "$CTR_OUTPUT"
+          echo two >> "$CTR_WORKSPACE/turn.txt"
+      - {name: hangs, type: sh, run: 'sleep 60', timeout: 2s}
+      - name: after
+        type: sh
+        if: "always()"
+        run: 'echo "n=$(wc -l < "$CTR_WORKSPACE/turn.txt")" >> "$CTR_OUTPUT"'
+`,
+      { backend: backend() }
+    )
+    const [job] = result.jobs
+    expect([job.status, job.error]).toEqual(['failure', "stage 'hangs' failed: timed out after 2s"])
+    expect(job.stages.map((s) => [s.name, s.status, s.exit_code])).toEqual([
+      ['writes', 'success', 0],
+      ['reads', 'success', 0],
+      ['hangs', 'failure', null],
+      ['after', 'success', 0]
+    ])
+    // The later tasks fetched what the earlier ones sent; /tmp was the first task's own.
+    expect(job.stages.map((s) => s.outputs)).toEqual([
+      { n: '1' },
+      { seen: 'one-1-gone' },
+      {},
+      { n: '2' }
+    ])
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 90_000)
+
   it('fails a job whose image no node has, saying so, without waiting for the schedule timeout', async () => {
     const started = Date.now()
     const { result, runId } = await runYaml(

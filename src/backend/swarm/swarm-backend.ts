@@ -25,6 +25,9 @@ import { DEFAULT_HELPER_IMAGE, workspaceServiceSpec } from './workspace-service.
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 export const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000
 
+/** The Engine API's longest service name. */
+const MAX_SERVICE_NAME = 63
+
 /** How often a running task's state is read: its end is seen within this. */
 const POLL_MS = 100
 
@@ -50,7 +53,7 @@ interface PlannedTask {
   plan: ContainerPlan
   /** The service of its task, once created (and until removed). */
   service?: string
-  /** Tasks run so far: the workspace is the task's own, so a container runs one. */
+  /** Tasks run so far: each is a service of its own, named after the container. */
   runs: number
   /** Killed: a task in flight ends as killed. */
   killed: boolean
@@ -74,9 +77,12 @@ interface PlannedTask {
  * that each task fetches from and sends to, so a job reads what the jobs it needs wrote on
  * any node. Everything is labelled on the service and its containers.
  *
- * Not yet here (each a clear error): a second task for one job container (a stage with
- * an `if:`, a timeout or `stages.*` in its script), artifacts, services (sidecars), and
- * `build:` (which needs a registry every node pulls from).
+ * A stage that runs on its own (an `if:`, a timeout, `stages.*` in its script) is a task
+ * of its own: a new container of the same image, which fetches the workspace the tasks
+ * before it sent. What a stage leaves outside the workspace does not reach the next task.
+ *
+ * Not yet here (each a clear error): artifacts, services (sidecars), and `build:` (which
+ * needs a registry every node pulls from).
  */
 export class SwarmBackend extends EngineConnection implements Backend {
   readonly name = 'swarm'
@@ -183,9 +189,9 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return Promise.resolve()
   }
 
-  /** Nothing to start: the task starts when something runs in it. */
+  /** Nothing to start: the task starts when something runs in it (again, after a kill). */
   startContainer(containerId: string): Promise<void> {
-    this.task(containerId)
+    this.task(containerId).killed = false
     return Promise.resolve()
   }
 
@@ -266,13 +272,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return exitCode
   }
 
-  /** A task's service spec; a container's second task is refused (see the class). */
+  /** The spec of a container's next task: its first is named after it, the next numbered. */
   private spec(task: PlannedTask, run: { command?: string[]; env: string[] }): ServiceSpec {
-    if (task.runs++ > 0)
-      throw new Error(
-        'this stage runs in a task of its own (it has an if:, a timeout, or reads stages.*), and on the swarm backend a second task does not see the first one’s workspace yet: make it part of the batch, or run with --backend docker'
-      )
-    return serviceSpec(task.plan, { name: task.plan.name, ...run })
+    const n = ++task.runs
+    const suffix = n === 1 ? '' : `-${n}`
+    const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix
+    return serviceSpec(task.plan, { name, ...run })
   }
 
   /**
@@ -287,6 +292,8 @@ export class SwarmBackend extends EngineConnection implements Backend {
     onOutput: OutputHandler,
     logsComplete: () => boolean
   ): Promise<number> {
+    // The task before it (over: stages run one after another) has said all it had to.
+    await this.removeService(task)
     const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image)
     await this.call('create service', (o) =>
       auth
