@@ -107,6 +107,18 @@ describe('the bundled action', () => {
     [
       { pipeline: 'examples/quickstart.yml', backend: 'k8s' },
       "input 'backend': no backend 'k8s' (known: docker, swarm)"
+    ],
+    [
+      { pipeline: 'examples/quickstart.yml', backend: 'swarm', registry: 'http://r:5000' },
+      "input 'registry' is 'http://r:5000': expected HOST[:PORT][/PATH], without a scheme (e.g. registry.example.com:5000)"
+    ],
+    [
+      { pipeline: 'examples/quickstart.yml', backend: 'swarm', 'schedule-timeout': 'later' },
+      "input 'schedule-timeout' is 'later': expected a duration such as 90s or 5m"
+    ],
+    [
+      { pipeline: 'examples/quickstart.yml', backend: 'swarm', 'swarm-host': 'manager' },
+      "input 'swarm-host' is 'manager': expected unix:///PATH, tcp://HOST:PORT or ssh://USER@HOST, as DOCKER_HOST takes it"
     ]
   ])('fails with an actionable message for inputs %j', async (inputs, message) => {
     const { code, stdout } = await runNode(ACTION, [], runnerEnv(inputs).env)

@@ -1,4 +1,9 @@
-import { BACKEND_NAMES, createBackend } from '../../src/app/backends.js'
+import {
+  BACKEND_NAMES,
+  createBackend,
+  parseEngineHost,
+  parseRegistry
+} from '../../src/app/backends.js'
 import { describeError } from '../../src/app/errors.js'
 import type { SwarmBackend } from '../../src/backend/swarm/swarm-backend.js'
 
@@ -34,5 +39,36 @@ describe('createBackend', () => {
 
   it('lists the default first', () => {
     expect(BACKEND_NAMES[0]).toBe('docker')
+  })
+})
+
+describe('parseRegistry', () => {
+  it.each<[string, string | undefined]>([
+    ['registry.example.com', 'registry.example.com'],
+    [' 10.231.0.1:5000 ', '10.231.0.1:5000'],
+    ['localhost:5000/team/ci', 'localhost:5000/team/ci'],
+    ['ghcr.io/my-org', 'ghcr.io/my-org'],
+    ['https://registry.example.com', undefined],
+    ['registry.example.com/', undefined],
+    ['registry.example.com:port', undefined],
+    ['ghcr.io/My-Org', undefined],
+    ['-registry', undefined],
+    ['two words', undefined],
+    ['', undefined]
+  ])('%j is %j', (text, expected) => {
+    expect(parseRegistry(text)).toBe(expected)
+  })
+})
+
+describe('parseEngineHost', () => {
+  it.each<[string, string | undefined]>([
+    ['unix:///run/docker.sock', 'unix:///run/docker.sock'],
+    ['tcp://10.0.0.1:2376', 'tcp://10.0.0.1:2376'],
+    [' ssh://ci@manager ', 'ssh://ci@manager'],
+    ['manager:2375', undefined],
+    ['http://manager:2375', undefined],
+    ['tcp://', undefined]
+  ])('%j is %j', (text, expected) => {
+    expect(parseEngineHost(text)).toBe(expected)
   })
 })

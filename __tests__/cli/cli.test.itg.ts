@@ -93,6 +93,14 @@ describe('ctr-pipeline (the bundled CLI)', () => {
       ['run', 'examples/quickstart.yml', '--schedule-timeout', 'soon'],
       "option '--schedule-timeout <duration>' argument 'soon' is invalid. expected a duration such as 90s or 5m"
     ],
+    [
+      ['run', 'examples/quickstart.yml', '--registry', 'https://registry.example.com'],
+      "option '--registry <host>' argument 'https://registry.example.com' is invalid. expected HOST[:PORT][/PATH], without a scheme (e.g. registry.example.com:5000)"
+    ],
+    [
+      ['cleanup', '--backend', 'swarm', '--swarm-host', 'manager:2375'],
+      "option '--swarm-host <url>' argument 'manager:2375' is invalid. expected unix:///PATH, tcp://HOST:PORT or ssh://USER@HOST, as DOCKER_HOST takes it"
+    ],
     [['run', 'no-such-file.yml'], 'no-such-file.yml:1:1: cannot read pipeline file: no such file'],
     [
       ['run', 'examples/quickstart.yml', '--backend', 'k8s'],

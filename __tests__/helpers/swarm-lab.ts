@@ -9,8 +9,8 @@ export function lab(verb: 'up' | 'down' | 'check' | 'env' | 'stop', node?: strin
   })
 }
 
-/** The lab's addresses, from `swarm-lab.sh env`: the manager's socket and every node's. */
-export function labEnv(): { DOCKER_HOST: string; nodes: string[] } {
+/** The lab's addresses, from `swarm-lab.sh env`: the manager's socket, every node's, the registry. */
+export function labEnv(): { DOCKER_HOST: string; nodes: string[]; registry: string } {
   const env = Object.fromEntries(
     lab('env')
       .trim()
@@ -19,7 +19,8 @@ export function labEnv(): { DOCKER_HOST: string; nodes: string[] } {
   )
   return {
     DOCKER_HOST: env.DOCKER_HOST,
-    nodes: env.SWARM_LAB_NODES.replaceAll('"', '').split(' ')
+    nodes: env.SWARM_LAB_NODES.replaceAll('"', '').split(' '),
+    registry: env.SWARM_LAB_REGISTRY
   }
 }
 

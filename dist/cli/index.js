@@ -86377,6 +86377,30 @@ class RegistryAuthError extends Error {
     name = 'RegistryAuthError';
 }
 /**
+ * Pushes an image the run built (already on the engine) to `registry` under its own
+ * name. The registry-named tag is taken off the engine again once pushed: the run's own
+ * tag is the one the sweep knows. Rejects with one line naming the registry.
+ */
+async function pushBuiltImage(engine, image, registry, ctx) {
+    const target = `${registry}/${image.ref}`;
+    const auth = await credentialsFromDockerConfig(registry, ctx.env);
+    ctx.events.info(`push ${target}${auth ? ` (as ${auth.username})` : ''}`);
+    await engine.tagImage(image.ref, target);
+    try {
+        // The tag stays in the reference for people to read; the digest is what is pulled.
+        const digest = await engine.pushImage(target, auth);
+        return { ref: `${target}@${digest}`, ...(auth ? { auth } : {}) };
+    }
+    catch (error) {
+        const who = auth ? `as '${auth.username}'` : 'with no credentials';
+        const hint = error instanceof RegistryAuthError ? ` (${who}: check docker login ${registry})` : '';
+        throw new Error(`pushing ${target} failed${hint}: ${messageOf(error)}`);
+    }
+    finally {
+        await engine.untagImage(target);
+    }
+}
+/**
  * Gets an image onto the engine: pulled as its `pull` policy says, with credentials from
  * `auth:` or the Docker config file, or built from its context and tagged for the run.
  * Progress is shown compactly: one line per layer state change of a pull, one per step
@@ -86514,11 +86538,18 @@ async function sweepEngine(docker, call, removeContainer, runId) {
         removeEach(await call('list networks', (o) => docker.listNetworks({ filters, ...o })), 
         // 403: a network with endpoints still attached.
         (n) => removeInUse(call, 'remove network', (o) => docker.getNetwork(n.Id).remove(o), 403)),
-        removeEach((await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
-            .flatMap((i) => i.RepoTags ?? [])
-            .filter((tag) => isBuiltTag(tag, runId)), (tag) => ignoreMissing(call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o }))))
+        removeBuiltTags(docker, call, runId)
     ]);
     return { containers: containers.length, volumes, networks, images };
+}
+/**
+ * Takes the tags of the images a run built (every run's, with no run id) off the engine;
+ * resolves to how many there were. The layers stay: they are the next run's build cache.
+ */
+async function removeBuiltTags(docker, call, runId) {
+    return removeEach((await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
+        .flatMap((i) => i.RepoTags ?? [])
+        .filter((tag) => isBuiltTag(tag, runId)), (tag) => ignoreMissing(call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o }))));
 }
 /** Removes every item at once; resolves to how many there were. */
 async function removeEach(items, remove) {
@@ -86743,8 +86774,41 @@ class DockerBackend extends EngineConnection {
             }
         }, failure);
     }
+    async tagImage(ref, target) {
+        const colon = target.lastIndexOf(':');
+        await this.call('tag image', (o) => this.docker
+            .getImage(ref)
+            .tag({ repo: target.slice(0, colon), tag: target.slice(colon + 1), ...o }));
+    }
+    async pushImage(ref, auth) {
+        if (this.abandoned)
+            throw this.abandoned;
+        // The engine wants the header even for a registry without credentials.
+        const authconfig = auth ?? { serveraddress: ref.slice(0, ref.indexOf('/')) };
+        let digest;
+        try {
+            const stream = this.track((await this.docker.getImage(ref).push({ authconfig })));
+            await this.follow(stream, (event) => {
+                if (typeof event.aux?.Digest === 'string')
+                    digest = event.aux.Digest;
+            });
+        }
+        catch (error) {
+            const lost = this.lostOr(error);
+            if (lost instanceof EngineLostError)
+                throw lost;
+            const message = messageOf(error);
+            throw REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : lost;
+        }
+        if (!digest)
+            throw new Error('the registry gave no digest');
+        return digest;
+    }
+    async untagImage(ref) {
+        await ignoreMissing(this.call('remove image', (o) => this.docker.getImage(ref).remove({ noprune: true, ...o })));
+    }
     /**
-     * Reads a stream of JSON messages (pull, build) to its end; a message with `error`
+     * Reads a stream of JSON messages (pull, build, push) to its end; a message with `error`
      * (a failed step, a refused pull) rejects, as the docker CLI would fail.
      */
     follow(stream, onEvent, failure = (error) => error) {
@@ -86896,7 +86960,7 @@ function serviceSpec(plan, task) {
     refuseUnsupported(plan);
     const { resources: res, security: sec, network } = plan;
     const container = {
-        Image: plan.image.ref,
+        Image: task.image ?? plan.image.ref,
         Labels: plan.labels,
         Env: [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), ...task.env],
         StopSignal: 'SIGKILL',
@@ -87283,6 +87347,8 @@ function task_script_escape(text) {
 
 
 
+
+
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
 /** The Engine API's longest service name. */
@@ -87317,8 +87383,10 @@ const WAITING = new Set([
  * of its own: a new container of the same image, which fetches the workspace the tasks
  * before it sent. What a stage leaves outside the workspace does not reach the next task.
  *
- * Not yet here (each a clear error): artifacts, services (sidecars), and `build:` (which
- * needs a registry every node pulls from).
+ * An image the run builds (`build:`) is built on the manager's engine, pushed to the
+ * registry given as `registry`, and run by its digest there, so that any node can pull it.
+ *
+ * Not yet here (each a clear error): artifacts and services (sidecars).
  */
 class SwarmBackend extends EngineConnection {
     name = 'swarm';
@@ -87326,6 +87394,12 @@ class SwarmBackend extends EngineConnection {
     /** Folders of the run's workspace, made in every task (the workspace is the task's own). */
     dirs = new Set();
     credentials = new Map();
+    /** Where every node pulls the images the run builds from, when one was given. */
+    registry;
+    /** The manager's engine as one engine: it builds images and pushes them. */
+    builder;
+    /** The images the run built, by their run tag: their references by digest. */
+    pushed = new Map();
     /** How long a task may wait for a node (pending, pulling) before its job fails. */
     scheduleTimeoutMs;
     helperImage;
@@ -87337,6 +87411,9 @@ class SwarmBackend extends EngineConnection {
     ids = 0;
     constructor(docker, options = {}) {
         super(docker, options);
+        this.builder = new DockerBackend(this.docker, options);
+        if (options.registry)
+            this.registry = options.registry;
         this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS;
         this.helperImage = options.helperImage || DEFAULT_HELPER_IMAGE;
     }
@@ -87381,13 +87458,20 @@ class SwarmBackend extends EngineConnection {
         });
         this.workspaceReady.catch(() => undefined);
     }
-    prepareImage(image) {
-        if (image.kind === 'build')
-            return Promise.reject(new Error('build: is not yet available on the swarm backend: push the image to a registry every node can pull from, and name it in image:'));
-        // Each node pulls what it runs; credentials go with the service, never in its spec.
-        if (image.auth)
-            this.credentials.set(image.ref, image.auth);
-        return Promise.resolve();
+    async prepareImage(image, run) {
+        if (image.kind === 'pull') {
+            // Each node pulls what it runs; credentials go with the service, never in its spec.
+            if (image.auth)
+                this.credentials.set(image.ref, image.auth);
+            return;
+        }
+        if (!this.registry)
+            throw new Error('build: on the swarm backend needs a registry every node pulls from: give it with --registry HOST[:PORT] (the action input registry)');
+        await prepareDockerImage(this.builder, image, run);
+        const pushed = await pushBuiltImage(this.builder, image, this.registry, run);
+        this.pushed.set(image.ref, pushed.ref);
+        if (pushed.auth)
+            this.credentials.set(pushed.ref, pushed.auth);
     }
     createContainer(plan) {
         const id = `swarm-${++this.ids}`;
@@ -87468,7 +87552,8 @@ class SwarmBackend extends EngineConnection {
         const n = ++task.runs;
         const suffix = n === 1 ? '' : `-${n}`;
         const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix;
-        return serviceSpec(task.plan, { name, ...run });
+        const image = this.pushed.get(task.plan.image.ref);
+        return serviceSpec(task.plan, { name, ...(image ? { image } : {}), ...run });
     }
     /**
      * Creates the task's service, streams its logs, and waits for its end: resolves to its
@@ -87646,8 +87731,11 @@ class SwarmBackend extends EngineConnection {
         const filters = JSON.stringify({ label: [label] });
         const networks = await this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }));
         // A network stays in use until the workers have removed their tasks' containers.
-        await Promise.all(networks.map((n) => this.removeNetwork(n.Id)));
-        return { containers: services, volumes: 0, networks: networks.length, images: 0 };
+        const [images] = await Promise.all([
+            removeBuiltTags(this.docker, this.call, runId),
+            ...networks.map((n) => this.removeNetwork(n.Id))
+        ]);
+        return { containers: services, volumes: 0, networks: networks.length, images };
     }
     /** Removes every service with the label; resolves to how many there were. */
     async removeServices(label) {
@@ -87689,11 +87777,35 @@ function stateDirs(cmd, env) {
  */
 const BACKENDS = {
     docker: () => new DockerBackend(),
-    swarm: (options) => new SwarmBackend(undefined, {
-        helperImage: process.env.CTR_SWARM_HELPER_IMAGE,
-        scheduleTimeoutMs: options.scheduleTimeoutMs
-    })
+    swarm: (options) => {
+        // The connection, and what its errors say, read DOCKER_HOST as the docker CLI does.
+        if (options.host)
+            process.env.DOCKER_HOST = options.host;
+        return new SwarmBackend(undefined, {
+            helperImage: process.env.CTR_SWARM_HELPER_IMAGE,
+            scheduleTimeoutMs: options.scheduleTimeoutMs,
+            registry: options.registry
+        });
+    }
 };
+/** What a registry address looks like, for the errors of --registry and the registry input. */
+const REGISTRY_FORM = 'HOST[:PORT][/PATH], without a scheme (e.g. registry.example.com:5000)';
+/**
+ * A registry address as an image reference starts with it (`host[:port]`, then maybe a
+ * lower-case path), trimmed; undefined for anything else, such as a URL with a scheme.
+ */
+function parseRegistry(text) {
+    const registry = text.trim();
+    const form = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d+)?(?:\/[a-z0-9._-]+)*$/;
+    return form.test(registry) ? registry : undefined;
+}
+/** What an engine address looks like, for the errors of --swarm-host and the swarm-host input. */
+const ENGINE_HOST_FORM = 'unix:///PATH, tcp://HOST:PORT or ssh://USER@HOST, as DOCKER_HOST takes it';
+/** An engine address as DOCKER_HOST takes it, trimmed; undefined for anything else. */
+function parseEngineHost(text) {
+    const host = text.trim();
+    return /^(unix|tcp|ssh|npipe):\/\/\S+$/.test(host) ? host : undefined;
+}
 /** The names of the known backends, the default first. */
 const BACKEND_NAMES = Object.keys(BACKENDS);
 /**
@@ -89772,6 +89884,17 @@ function durationFlag(value) {
         throw new InvalidArgumentError('expected a duration such as 90s or 5m');
     return ms;
 }
+/** `--swarm-host`, of `run` and `cleanup`. */
+function swarmHostOption() {
+    return new option_Option('--swarm-host <url>', "swarm: the manager's Engine API (unix://, tcp://, ssh://; default: DOCKER_HOST)").argParser((value) => formFlag(parseEngineHost, value, ENGINE_HOST_FORM));
+}
+/** A flag whose value must have a form: `parse` gives it, or undefined when it has not. */
+function formFlag(parse, value, form) {
+    const parsed = parse(value);
+    if (parsed === undefined)
+        throw new InvalidArgumentError(`expected ${form}`);
+    return parsed;
+}
 function cli_main_program(setExit) {
     const cli = new command_Command('ctr-pipeline')
         .description('Run container pipelines on a Docker engine')
@@ -89790,10 +89913,14 @@ function cli_main_program(setExit) {
         .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
         .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
         .option('--schedule-timeout <duration>', 'swarm: how long a job may wait for a node that can run it before it fails (default 3m)', durationFlag)
+        .option('--registry <host>', 'swarm: the registry (HOST[:PORT][/PATH]) every node pulls from: built images are pushed there and run by digest', (value) => formFlag(parseRegistry, value, REGISTRY_FORM))
+        .addOption(swarmHostOption())
         .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")
         .action(async (file, opts) => {
         const backend = createBackend(opts.backend, '--backend', {
-            scheduleTimeoutMs: opts.scheduleTimeout
+            scheduleTimeoutMs: opts.scheduleTimeout,
+            registry: opts.registry,
+            host: opts.swarmHost
         });
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
@@ -89877,9 +90004,10 @@ function cli_main_program(setExit) {
         .description('remove containers, volumes and networks that runs left behind, by label')
         .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
         .option('--backend <name>', `where the runs ran: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
+        .addOption(swarmHostOption())
         .action(async (opts) => {
         const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id');
-        const backend = createBackend(opts.backend, '--backend');
+        const backend = createBackend(opts.backend, '--backend', { host: opts.swarmHost });
         await backend.ping();
         const removed = await backend.sweep(runId);
         process.stdout.write(`removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`);

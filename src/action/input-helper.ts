@@ -1,5 +1,11 @@
 import type { Backend } from '../backend/backend.js'
-import { createBackend } from '../app/backends.js'
+import {
+  createBackend,
+  ENGINE_HOST_FORM,
+  parseEngineHost,
+  parseRegistry,
+  REGISTRY_FORM
+} from '../app/backends.js'
 import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -8,6 +14,7 @@ import { parse as parseYaml } from 'yaml'
 import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
+import { parseDuration } from '../spec/quantities.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { parseMaxParallel } from '../app/run-session.js'
@@ -89,9 +96,29 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
   }
 }
 
-/** The `backend` input: empty is the default backend; an unknown name is a usage error. */
+/**
+ * The `backend` input (empty is the default backend; an unknown name is a usage error),
+ * with what the swarm backend takes: `schedule-timeout`, `registry`, `swarm-host`.
+ */
 export function backendInput(): Backend {
-  return createBackend(core.getInput('backend'), "input 'backend'")
+  return createBackend(core.getInput('backend'), "input 'backend'", {
+    scheduleTimeoutMs: formInput('schedule-timeout', parseDuration, 'a duration such as 90s or 5m'),
+    registry: formInput('registry', parseRegistry, REGISTRY_FORM),
+    host: formInput('swarm-host', parseEngineHost, ENGINE_HOST_FORM)
+  })
+}
+
+/** An input that must have a form (empty: not given); anything else is a usage error. */
+export function formInput<T>(
+  name: string,
+  parse: (text: string) => T | undefined,
+  form: string
+): T | undefined {
+  const text = core.getInput(name)
+  if (text.trim() === '') return undefined
+  const value = parse(text)
+  if (value === undefined) throw new InputError(`input '${name}' is '${text}': expected ${form}`)
+  return value
 }
 
 /** `actions/validate`: the pipeline files or globs to check. */

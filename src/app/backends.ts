@@ -10,17 +10,48 @@ import { InputError } from '../spec/input-error.js'
  */
 const BACKENDS: Record<string, (options: BackendOptions) => Backend> = {
   docker: () => new DockerBackend(),
-  swarm: (options) =>
-    new SwarmBackend(undefined, {
+  swarm: (options) => {
+    // The connection, and what its errors say, read DOCKER_HOST as the docker CLI does.
+    if (options.host) process.env.DOCKER_HOST = options.host
+    return new SwarmBackend(undefined, {
       helperImage: process.env.CTR_SWARM_HELPER_IMAGE,
-      scheduleTimeoutMs: options.scheduleTimeoutMs
+      scheduleTimeoutMs: options.scheduleTimeoutMs,
+      registry: options.registry
     })
+  }
 }
 
 /** What the command line can tell a backend; a backend takes what applies to it. */
 export interface BackendOptions {
   /** Swarm: how long a task may wait for a node before its job fails. */
   scheduleTimeoutMs?: number
+  /** Swarm: the registry every node pulls built images from (see checkRegistry). */
+  registry?: string
+  /** Swarm: the manager's Engine API, as DOCKER_HOST takes it; DOCKER_HOST when not given. */
+  host?: string
+}
+
+/** What a registry address looks like, for the errors of --registry and the registry input. */
+export const REGISTRY_FORM = 'HOST[:PORT][/PATH], without a scheme (e.g. registry.example.com:5000)'
+
+/**
+ * A registry address as an image reference starts with it (`host[:port]`, then maybe a
+ * lower-case path), trimmed; undefined for anything else, such as a URL with a scheme.
+ */
+export function parseRegistry(text: string): string | undefined {
+  const registry = text.trim()
+  const form = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d+)?(?:\/[a-z0-9._-]+)*$/
+  return form.test(registry) ? registry : undefined
+}
+
+/** What an engine address looks like, for the errors of --swarm-host and the swarm-host input. */
+export const ENGINE_HOST_FORM =
+  'unix:///PATH, tcp://HOST:PORT or ssh://USER@HOST, as DOCKER_HOST takes it'
+
+/** An engine address as DOCKER_HOST takes it, trimmed; undefined for anything else. */
+export function parseEngineHost(text: string): string | undefined {
+  const host = text.trim()
+  return /^(unix|tcp|ssh|npipe):\/\/\S+$/.test(host) ? host : undefined
 }
 
 /** The names of the known backends, the default first. */

@@ -14,7 +14,14 @@ import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
 import { parseDuration } from '../spec/quantities.js'
-import { BACKEND_NAMES, createBackend } from '../app/backends.js'
+import {
+  BACKEND_NAMES,
+  createBackend,
+  ENGINE_HOST_FORM,
+  parseEngineHost,
+  parseRegistry,
+  REGISTRY_FORM
+} from '../app/backends.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
 
@@ -88,6 +95,21 @@ function durationFlag(value: string): number {
   return ms
 }
 
+/** `--swarm-host`, of `run` and `cleanup`. */
+function swarmHostOption(): Option {
+  return new Option(
+    '--swarm-host <url>',
+    "swarm: the manager's Engine API (unix://, tcp://, ssh://; default: DOCKER_HOST)"
+  ).argParser((value: string) => formFlag(parseEngineHost, value, ENGINE_HOST_FORM))
+}
+
+/** A flag whose value must have a form: `parse` gives it, or undefined when it has not. */
+function formFlag(parse: (text: string) => string | undefined, value: string, form: string) {
+  const parsed = parse(value)
+  if (parsed === undefined) throw new InvalidArgumentError(`expected ${form}`)
+  return parsed
+}
+
 function program(setExit: (status: number) => void): Command {
   const cli = new Command('ctr-pipeline')
     .description('Run container pipelines on a Docker engine')
@@ -127,6 +149,12 @@ function program(setExit: (status: number) => void): Command {
       durationFlag
     )
     .option(
+      '--registry <host>',
+      'swarm: the registry (HOST[:PORT][/PATH]) every node pulls from: built images are pushed there and run by digest',
+      (value: string) => formFlag(parseRegistry, value, REGISTRY_FORM)
+    )
+    .addOption(swarmHostOption())
+    .option(
       '--changed-files-from <file>',
       "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches"
     )
@@ -144,10 +172,14 @@ function program(setExit: (status: number) => void): Command {
           changedFilesFrom?: string
           backend: string
           scheduleTimeout?: number
+          registry?: string
+          swarmHost?: string
         }
       ) => {
         const backend = createBackend(opts.backend, '--backend', {
-          scheduleTimeoutMs: opts.scheduleTimeout
+          scheduleTimeoutMs: opts.scheduleTimeout,
+          registry: opts.registry,
+          host: opts.swarmHost
         })
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
@@ -237,9 +269,10 @@ function program(setExit: (status: number) => void): Command {
     .description('remove containers, volumes and networks that runs left behind, by label')
     .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
     .option('--backend <name>', `where the runs ran: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
-    .action(async (opts: { runId?: string; backend: string }) => {
+    .addOption(swarmHostOption())
+    .action(async (opts: { runId?: string; backend: string; swarmHost?: string }) => {
       const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id')
-      const backend = createBackend(opts.backend, '--backend')
+      const backend = createBackend(opts.backend, '--backend', { host: opts.swarmHost })
       await backend.ping()
       const removed = await backend.sweep(runId)
       process.stdout.write(

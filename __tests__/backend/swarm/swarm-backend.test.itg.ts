@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { SwarmBackend } from '../../../src/backend/swarm/swarm-backend.js'
+import type { RunResult } from '../../../src/scheduler/run-result.js'
 import { BUSYBOX, PYTHON, runYaml, tempDir } from '../../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../../helpers/processes.js'
 import {
@@ -314,6 +315,73 @@ jobs:
     expect(result.status).toBe('success')
     expect(await seen).toEqual({ MemoryBytes: 100663296, NanoCPUs: 500000000, Pids: 50 })
   }, 60_000)
+
+  it('builds an image on the manager, pushes it to --registry and runs it by digest on nodes that never had it', async () => {
+    const dir = tempDir()
+    mkdirSync(path.join(dir, 'app'))
+    writeFileSync(
+      path.join(dir, 'app', 'Dockerfile'),
+      `FROM ${BUSYBOX}\nARG WORD\nRUN echo "built $WORD" > /built\n`
+    )
+    writeFileSync(
+      path.join(dir, 'pipeline.yml'),
+      `
+jobs:
+  built:
+    strategy: {matrix: {node: [n2, n3]}}
+    runs-on:
+      type: container
+      with:
+        build: {context: app, args: {WORD: here}}
+        placement: {constraints: ["node.hostname == {{ matrix.node }}"]}
+    outputs: {says: "{{ stages.read.outputs.says }}"}
+    stages:
+      - {name: read, type: sh, run: 'echo "says=$(cat /built)" >> "$CTR_OUTPUT"'}
+`
+    )
+    const { DOCKER_HOST, registry } = labEnv()
+    const seen: string[] = []
+    let done = false
+    // The task spec names the image by its digest in the registry, not by the run's tag.
+    const watching = (async () => {
+      while (!done) {
+        for (const service of await manager.listServices({
+          filters: JSON.stringify({ label: ['ctr-pipeline.managed=true'] })
+        }))
+          seen.push(
+            (service.Spec?.TaskTemplate as { ContainerSpec?: { Image?: string } } | undefined)
+              ?.ContainerSpec?.Image ?? ''
+          )
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    })()
+    const { code, stdout, stderr } = await runNode(
+      CLI,
+      ['run', '--backend', 'swarm', '--swarm-host', DOCKER_HOST, '--registry', registry].concat([
+        '--result',
+        path.join(dir, 'result.json'),
+        path.join(dir, 'pipeline.yml')
+      ]),
+      // --swarm-host wins over DOCKER_HOST.
+      { DOCKER_HOST: 'unix:///nowhere.sock', CTR_SWARM_HELPER_IMAGE: BUSYBOX }
+    ).finally(() => (done = true))
+    await watching
+    expect([code, stderr]).toEqual([0, ''])
+    const result = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as RunResult
+    expect(result.jobs.map((j) => j.outputs.says)).toEqual(['built here', 'built here'])
+    const runId = result.run_id
+    const pushed = new RegExp(
+      `^${registry.replaceAll('.', '\\.')}/ctr-pipeline-build/built:${runId}-[0-9a-f]+@sha256:[0-9a-f]{64}$`
+    )
+    const jobImages = [...new Set(seen.filter((image) => !image.startsWith(BUSYBOX)))]
+    expect(jobImages).toHaveLength(1)
+    expect(jobImages[0]).toMatch(pushed)
+    expect(stdout).toContain(`push ${registry}/ctr-pipeline-build/built:${runId}-`)
+    // The run's tag and the registry-named one are gone from the manager; the layers stay.
+    const tags = (await manager.listImages()).flatMap((i) => i.RepoTags ?? [])
+    expect(tags.filter((t) => t.includes(runId))).toEqual([])
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 120_000)
 
   it('leaves no service, container, network or volume on any node after SIGTERM mid-run', async () => {
     const file = path.join(tempDir(), 'pipeline.yml')

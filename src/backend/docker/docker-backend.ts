@@ -20,7 +20,8 @@ import {
   RegistryAuthError,
   type BuildOptions,
   type ImageEngine,
-  type PullProgress
+  type PullProgress,
+  type PushEngine
 } from './images.js'
 import { streamDemuxer } from './stream-demux.js'
 import { removeInUse, sweepEngine } from './sweep.js'
@@ -31,7 +32,7 @@ import { directoriesArchive, readFolderFiles } from './tar-files.js'
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
  * volumes are Docker volumes, stages are execs, and everything is labelled for the sweep.
  */
-export class DockerBackend extends EngineConnection implements Backend, ImageEngine {
+export class DockerBackend extends EngineConnection implements Backend, ImageEngine, PushEngine {
   readonly name = 'docker'
   private readonly live = new Set<string>()
 
@@ -205,8 +206,45 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     )
   }
 
+  async tagImage(ref: string, target: string): Promise<void> {
+    const colon = target.lastIndexOf(':')
+    await this.call('tag image', (o) =>
+      this.docker
+        .getImage(ref)
+        .tag({ repo: target.slice(0, colon), tag: target.slice(colon + 1), ...o })
+    )
+  }
+
+  async pushImage(ref: string, auth: RegistryCredentials | undefined): Promise<string> {
+    if (this.abandoned) throw this.abandoned
+    // The engine wants the header even for a registry without credentials.
+    const authconfig = auth ?? { serveraddress: ref.slice(0, ref.indexOf('/')) }
+    let digest: string | undefined
+    try {
+      const stream = this.track(
+        (await this.docker.getImage(ref).push({ authconfig })) as NodeJS.ReadableStream
+      )
+      await this.follow(stream, (event) => {
+        if (typeof event.aux?.Digest === 'string') digest = event.aux.Digest
+      })
+    } catch (error) {
+      const lost = this.lostOr(error)
+      if (lost instanceof EngineLostError) throw lost
+      const message = messageOf(error)
+      throw REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : lost
+    }
+    if (!digest) throw new Error('the registry gave no digest')
+    return digest
+  }
+
+  async untagImage(ref: string): Promise<void> {
+    await ignoreMissing(
+      this.call('remove image', (o) => this.docker.getImage(ref).remove({ noprune: true, ...o }))
+    )
+  }
+
   /**
-   * Reads a stream of JSON messages (pull, build) to its end; a message with `error`
+   * Reads a stream of JSON messages (pull, build, push) to its end; a message with `error`
    * (a failed step, a refused pull) rejects, as the docker CLI would fail.
    */
   private follow(
@@ -392,6 +430,8 @@ interface ProgressEvent {
   stream?: unknown
   error?: string
   errorDetail?: { message?: string }
+  /** A push's last message: what the registry named the image. */
+  aux?: { Digest?: unknown }
 }
 
 /** How engines word a registry's refusal of credentials (or a demand for them). */

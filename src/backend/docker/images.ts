@@ -61,6 +61,53 @@ export interface ImageEngine {
   ): Promise<void>
 }
 
+/** The engine calls that pushing a built image needs (DockerBackend's). */
+export interface PushEngine {
+  /** Gives an image a second name, `repo:tag`. */
+  tagImage(ref: string, target: string): Promise<void>
+  /** Pushes a tag; resolves to the digest the registry gave it. */
+  pushImage(ref: string, auth: RegistryCredentials | undefined): Promise<string>
+  /** Takes a name off an image; its layers stay. */
+  untagImage(ref: string): Promise<void>
+}
+
+/** A built image as a registry has it: where every node of a cluster pulls it from. */
+export interface PushedImage {
+  /** `registry/name:tag@sha256:…`: by digest, so a tag pushed over meanwhile changes nothing. */
+  ref: string
+  /** The registry's credentials from the Docker config file, for the nodes' pulls. */
+  auth?: RegistryCredentials
+}
+
+/**
+ * Pushes an image the run built (already on the engine) to `registry` under its own
+ * name. The registry-named tag is taken off the engine again once pushed: the run's own
+ * tag is the one the sweep knows. Rejects with one line naming the registry.
+ */
+export async function pushBuiltImage(
+  engine: PushEngine,
+  image: BuiltImage,
+  registry: string,
+  ctx: ImageRun
+): Promise<PushedImage> {
+  const target = `${registry}/${image.ref}`
+  const auth = await credentialsFromDockerConfig(registry, ctx.env)
+  ctx.events.info(`push ${target}${auth ? ` (as ${auth.username})` : ''}`)
+  await engine.tagImage(image.ref, target)
+  try {
+    // The tag stays in the reference for people to read; the digest is what is pulled.
+    const digest = await engine.pushImage(target, auth)
+    return { ref: `${target}@${digest}`, ...(auth ? { auth } : {}) }
+  } catch (error) {
+    const who = auth ? `as '${auth.username}'` : 'with no credentials'
+    const hint =
+      error instanceof RegistryAuthError ? ` (${who}: check docker login ${registry})` : ''
+    throw new Error(`pushing ${target} failed${hint}: ${messageOf(error)}`)
+  } finally {
+    await engine.untagImage(target)
+  }
+}
+
 /**
  * Gets an image onto the engine: pulled as its `pull` policy says, with credentials from
  * `auth:` or the Docker config file, or built from its context and tagged for the run.

@@ -74,17 +74,29 @@ export async function sweepEngine(
       // 403: a network with endpoints still attached.
       (n) => removeInUse(call, 'remove network', (o) => docker.getNetwork(n.Id).remove(o), 403)
     ),
-    removeEach(
-      (await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
-        .flatMap((i) => i.RepoTags ?? [])
-        .filter((tag) => isBuiltTag(tag, runId)),
-      (tag) =>
-        ignoreMissing(
-          call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o }))
-        )
-    )
+    removeBuiltTags(docker, call, runId)
   ])
   return { containers: containers.length, volumes, networks, images }
+}
+
+/**
+ * Takes the tags of the images a run built (every run's, with no run id) off the engine;
+ * resolves to how many there were. The layers stay: they are the next run's build cache.
+ */
+export async function removeBuiltTags(
+  docker: Docker,
+  call: EngineCall,
+  runId?: string
+): Promise<number> {
+  return removeEach(
+    (await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
+      .flatMap((i) => i.RepoTags ?? [])
+      .filter((tag) => isBuiltTag(tag, runId)),
+    (tag) =>
+      ignoreMissing(
+        call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o }))
+      )
+  )
 }
 
 /** Removes every item at once; resolves to how many there were. */

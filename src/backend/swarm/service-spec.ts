@@ -49,6 +49,8 @@ export interface ServiceSpec {
 /** What one task of a planned container runs: its service name, command and extra env. */
 export interface TaskRun {
   name: string
+  /** The image to run when not the plan's own: a built one, by its digest in the registry. */
+  image?: string
   /** Replaces the image's entrypoint and command; none: the plan's own (or the image's). */
   command?: string[]
   /** `NAME=value` pairs after the plan's environment (the same name: these win). */
@@ -68,7 +70,7 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
   refuseUnsupported(plan)
   const { resources: res, security: sec, network } = plan
   const container: ServiceSpec['TaskTemplate']['ContainerSpec'] = {
-    Image: plan.image.ref,
+    Image: task.image ?? plan.image.ref,
     Labels: plan.labels,
     Env: [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), ...task.env],
     StopSignal: 'SIGKILL',

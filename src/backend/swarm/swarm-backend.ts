@@ -12,12 +12,15 @@ import {
   type Backend,
   type ContainerExit,
   type ContainerHealth,
+  type ImageRun,
   type OutputHandler,
   type RemovedCounts,
   type RunSetup
 } from '../backend.js'
 import { engineAddress, EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
-import { removeInUse } from '../docker/sweep.js'
+import { DockerBackend } from '../docker/docker-backend.js'
+import { prepareDockerImage, pushBuiltImage } from '../docker/images.js'
+import { removeBuiltTags, removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
 import { newTaskMarker, taskCommand, taskOutput, type TaskFrame } from './task-script.js'
 import { DEFAULT_HELPER_IMAGE, workspaceServiceSpec } from './workspace-service.js'
@@ -81,8 +84,10 @@ interface PlannedTask {
  * of its own: a new container of the same image, which fetches the workspace the tasks
  * before it sent. What a stage leaves outside the workspace does not reach the next task.
  *
- * Not yet here (each a clear error): artifacts, services (sidecars), and `build:` (which
- * needs a registry every node pulls from).
+ * An image the run builds (`build:`) is built on the manager's engine, pushed to the
+ * registry given as `registry`, and run by its digest there, so that any node can pull it.
+ *
+ * Not yet here (each a clear error): artifacts and services (sidecars).
  */
 export class SwarmBackend extends EngineConnection implements Backend {
   readonly name = 'swarm'
@@ -90,6 +95,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
   /** Folders of the run's workspace, made in every task (the workspace is the task's own). */
   private readonly dirs = new Set<string>()
   private readonly credentials = new Map<string, RegistryCredentials>()
+  /** Where every node pulls the images the run builds from, when one was given. */
+  private readonly registry?: string
+  /** The manager's engine as one engine: it builds images and pushes them. */
+  private readonly builder: DockerBackend
+  /** The images the run built, by their run tag: their references by digest. */
+  private readonly pushed = new Map<string, string>()
   /** How long a task may wait for a node (pending, pulling) before its job fails. */
   readonly scheduleTimeoutMs: number
   private readonly helperImage: string
@@ -107,9 +118,13 @@ export class SwarmBackend extends EngineConnection implements Backend {
       scheduleTimeoutMs?: number
       /** The image of the run's workspace service: BusyBox's `sh`, `tar` and `httpd`. */
       helperImage?: string
+      /** `host[:port][/path]` of a registry every node pulls from: needed for `build:`. */
+      registry?: string
     } = {}
   ) {
     super(docker, options)
+    this.builder = new DockerBackend(this.docker, options)
+    if (options.registry) this.registry = options.registry
     this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS
     this.helperImage = options.helperImage || DEFAULT_HELPER_IMAGE
   }
@@ -166,16 +181,20 @@ export class SwarmBackend extends EngineConnection implements Backend {
     this.workspaceReady.catch(() => undefined)
   }
 
-  prepareImage(image: ImageSource): Promise<void> {
-    if (image.kind === 'build')
-      return Promise.reject(
-        new Error(
-          'build: is not yet available on the swarm backend: push the image to a registry every node can pull from, and name it in image:'
-        )
+  async prepareImage(image: ImageSource, run: ImageRun): Promise<void> {
+    if (image.kind === 'pull') {
+      // Each node pulls what it runs; credentials go with the service, never in its spec.
+      if (image.auth) this.credentials.set(image.ref, image.auth)
+      return
+    }
+    if (!this.registry)
+      throw new Error(
+        'build: on the swarm backend needs a registry every node pulls from: give it with --registry HOST[:PORT] (the action input registry)'
       )
-    // Each node pulls what it runs; credentials go with the service, never in its spec.
-    if (image.auth) this.credentials.set(image.ref, image.auth)
-    return Promise.resolve()
+    await prepareDockerImage(this.builder, image, run)
+    const pushed = await pushBuiltImage(this.builder, image, this.registry, run)
+    this.pushed.set(image.ref, pushed.ref)
+    if (pushed.auth) this.credentials.set(pushed.ref, pushed.auth)
   }
 
   createContainer(plan: ContainerPlan): Promise<string> {
@@ -277,7 +296,8 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const n = ++task.runs
     const suffix = n === 1 ? '' : `-${n}`
     const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix
-    return serviceSpec(task.plan, { name, ...run })
+    const image = this.pushed.get(task.plan.image.ref)
+    return serviceSpec(task.plan, { name, ...(image ? { image } : {}), ...run })
   }
 
   /**
@@ -497,8 +517,11 @@ export class SwarmBackend extends EngineConnection implements Backend {
       this.docker.listNetworks({ filters, ...o })
     )
     // A network stays in use until the workers have removed their tasks' containers.
-    await Promise.all(networks.map((n) => this.removeNetwork(n.Id)))
-    return { containers: services, volumes: 0, networks: networks.length, images: 0 }
+    const [images] = await Promise.all([
+      removeBuiltTags(this.docker, this.call, runId),
+      ...networks.map((n) => this.removeNetwork(n.Id))
+    ])
+    return { containers: services, volumes: 0, networks: networks.length, images }
   }
 
   /** Removes every service with the label; resolves to how many there were. */
