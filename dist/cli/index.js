@@ -85895,6 +85895,19 @@ var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
 const HEADER_BYTES = 8;
 const STDERR = 2;
 /**
+ * The lines of a whole multiplexed log (a container's or a service's, without a TTY),
+ * stdout and stderr as they came, empty lines left out. Decoded once whole, so that a
+ * character cut across two frames stays whole.
+ */
+function logLines(raw) {
+    const payloads = [];
+    streamDemuxer((_stream, payload) => void payloads.push(payload))(raw);
+    return Buffer.concat(payloads)
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.length > 0);
+}
+/**
  * Splits the engine's multiplexed attach or exec stream into stdout and stderr. Each frame
  * is an 8-byte header (the stream: 0 stdin, 1 stdout, 2 stderr; three bytes of padding; the
  * payload's length, big-endian) and its payload. Payloads are handed on as they arrive, as
@@ -86223,18 +86236,20 @@ function createBody(plan) {
             ];
         }
     }
-    if (plan.healthcheck) {
-        const ns = (ms) => ms * 1_000_000;
-        const check = plan.healthcheck;
-        body.Healthcheck = {
-            Test: check.test,
-            Interval: ns(check.intervalMs),
-            Timeout: ns(check.timeoutMs),
-            Retries: check.retries,
-            StartPeriod: ns(check.startPeriodMs)
-        };
-    }
+    if (plan.healthcheck)
+        body.Healthcheck = healthConfig(plan.healthcheck);
     return body;
+}
+/** A health check as the Engine API takes it, for a container and a Swarm task alike. */
+function healthConfig(check) {
+    const ns = (ms) => ms * 1_000_000;
+    return {
+        Test: check.test,
+        Interval: ns(check.intervalMs),
+        Timeout: ns(check.timeoutMs),
+        Retries: check.retries,
+        StartPeriod: ns(check.startPeriodMs)
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
@@ -86687,14 +86702,7 @@ class DockerBackend extends EngineConnection {
         const raw = (await this.call('container logs', (o) => this.docker
             .getContainer(containerId)
             .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })));
-        // Framed as exec output is (no TTY); decoded once whole, so a character cut across
-        // two frames stays whole.
-        const payloads = [];
-        streamDemuxer((_stream, payload) => void payloads.push(payload))(raw);
-        return Buffer.concat(payloads)
-            .toString('utf8')
-            .split('\n')
-            .filter((l) => l.length > 0);
+        return logLines(raw);
     }
     /** Whether a volume of this name exists (for `external: true` volumes). */
     async volumeExists(name) {
@@ -86947,6 +86955,7 @@ const CGROUP_MEMORY_EVENTS = [
 ;// CONCATENATED MODULE: ./src/backend/swarm/service-spec.ts
 
 
+
 /**
  * A planned container as a service of one task that runs once: a pure mapping, tested as
  * a table. One replica with restart condition `none` (retries are the scheduler's), not
@@ -87006,6 +87015,8 @@ function serviceSpec(plan, task) {
         });
     if (network.dns.length > 0)
         container.DNSConfig = { Nameservers: network.dns };
+    if (plan.healthcheck)
+        container.Healthcheck = healthConfig(plan.healthcheck);
     if (res.ulimits.length > 0)
         container.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
     const limits = {};
@@ -87034,7 +87045,7 @@ function serviceSpec(plan, task) {
             Resources: { Limits: limits },
             RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
             Placement: placement,
-            Networks: [{ Target: network.mode, Aliases: network.aliases }]
+            Networks: [{ Target: network.mode, Aliases: network.aliases }, ...(task.networks ?? [])]
         },
         Mode: { Replicated: { Replicas: 1 } },
         EndpointSpec: { Mode: 'dnsrr' }
@@ -87349,6 +87360,7 @@ function task_script_escape(text) {
 
 
 
+
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
 /** The Engine API's longest service name. */
@@ -87386,7 +87398,11 @@ const WAITING = new Set([
  * An image the run builds (`build:`) is built on the manager's engine, pushed to the
  * registry given as `registry`, and run by its digest there, so that any node can pull it.
  *
- * Not yet here (each a clear error): artifacts and services (sidecars).
+ * A job's services (sidecars) are services of their own, started at once, on an overlay
+ * network of the job's that its tasks join; a service with a health check is ready when
+ * its task runs, as the Swarm holds a task `starting` until its check passes.
+ *
+ * Not yet here (a clear error): artifacts.
  */
 class SwarmBackend extends EngineConnection {
     name = 'swarm';
@@ -87438,13 +87454,7 @@ class SwarmBackend extends EngineConnection {
                 continue;
             throw new Error(`volume '${volume.key}' would be a separate, empty volume on each node of the swarm: make it 'external: true' (a volume every node has, such as one on shared storage), or run with --backend docker`);
         }
-        await this.call('create network', (o) => this.docker.createNetwork({
-            Name: run.network.name,
-            Driver: 'overlay',
-            Attachable: true,
-            Labels: run.network.labels,
-            ...o
-        }));
+        await this.createNetwork(run.network.name, run.network.labels);
         const workspace = workspaceServiceSpec({
             name: `${run.network.name}-workspace`,
             image: this.helperImage,
@@ -87475,7 +87485,14 @@ class SwarmBackend extends EngineConnection {
     }
     createContainer(plan) {
         const id = `swarm-${++this.ids}`;
-        this.tasks.set(id, { plan, runs: 0, killed: false, files: new Map(), awaited: false });
+        this.tasks.set(id, {
+            plan,
+            runs: 0,
+            killed: false,
+            files: new Map(),
+            awaited: false,
+            networks: []
+        });
         return Promise.resolve(id);
     }
     makeDirectories(_containerId, _root, dirs) {
@@ -87483,10 +87500,16 @@ class SwarmBackend extends EngineConnection {
             this.dirs.add(dir);
         return Promise.resolve();
     }
-    /** Nothing to start: the task starts when something runs in it (again, after a kill). */
-    startContainer(containerId) {
-        this.task(containerId).killed = false;
-        return Promise.resolve();
+    /**
+     * A service (sidecar: its own command) starts now, and runs until removed. A job's
+     * container has nothing to start: its task starts when something runs in it (again,
+     * after a kill).
+     */
+    async startContainer(containerId) {
+        const task = this.task(containerId);
+        task.killed = false;
+        if (task.plan.runs === 'command')
+            await this.createService(task, this.spec(task, { env: [] }));
     }
     async runContainer(containerId, onOutput) {
         const task = this.task(containerId);
@@ -87553,7 +87576,12 @@ class SwarmBackend extends EngineConnection {
         const suffix = n === 1 ? '' : `-${n}`;
         const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix;
         const image = this.pushed.get(task.plan.image.ref);
-        return serviceSpec(task.plan, { name, ...(image ? { image } : {}), ...run });
+        return serviceSpec(task.plan, {
+            name,
+            ...(image ? { image } : {}),
+            networks: task.networks,
+            ...run
+        });
     }
     /**
      * Creates the task's service, streams its logs, and waits for its end: resolves to its
@@ -87562,13 +87590,7 @@ class SwarmBackend extends EngineConnection {
      * such image, no node that fits), fails with the swarm's own reason.
      */
     async runTask(task, spec, onOutput, logsComplete) {
-        // The task before it (over: stages run one after another) has said all it had to.
-        await this.removeService(task);
-        const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image);
-        await this.call('create service', (o) => auth
-            ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal })
-            : this.docker.createService({ ...spec, ...o }));
-        task.service = spec.Name;
+        await this.createService(task, spec);
         // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
         const logs = (await this.docker
             .getService(spec.Name)
@@ -87587,6 +87609,17 @@ class SwarmBackend extends EngineConnection {
             stop();
             await pumped;
         }
+    }
+    /** Creates a task's service, with the credentials for its image (never in its spec). */
+    async createService(task, spec) {
+        // The task before it (over: stages run one after another) has said all it had to.
+        await this.removeService(task);
+        const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image);
+        await this.call('create service', (o) => auth
+            ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal })
+            : this.docker.createService({ ...spec, ...o }));
+        task.service = spec.Name;
+        task.created = Date.now();
     }
     /** Polls a task's state until it ends; see runTask. */
     async waitForEnd(task, service) {
@@ -87684,20 +87717,60 @@ class SwarmBackend extends EngineConnection {
     workingDir(containerId) {
         return Promise.resolve(this.task(containerId).plan.workingDir ?? '/');
     }
-    createNetwork() {
-        return noSidecars();
+    /** An attachable overlay network: tasks on any node reach each other on it by name. */
+    async createNetwork(name, labels) {
+        await this.call('create network', (o) => this.docker.createNetwork({
+            Name: name,
+            Driver: 'overlay',
+            Attachable: true,
+            Labels: labels,
+            ...o
+        }));
     }
-    connectNetwork() {
-        return noSidecars();
+    /** A job's container joins the network with the tasks it runs from now on. */
+    connectNetwork(containerId, network, aliases) {
+        this.task(containerId).networks.push({ Target: network, Aliases: aliases });
+        return Promise.resolve();
     }
     async removeNetwork(name) {
         await removeInUse(this.call, 'remove network', (o) => this.docker.getNetwork(name).remove(o), 403);
     }
-    health() {
-        return noSidecars();
+    /**
+     * A service's state from its task's: `starting` until the task runs (the Swarm holds a
+     * task with a health check there until the check passes, and fails it when the check
+     * does), its exit once it ends. A task the Swarm will not run, or that no node starts
+     * within the schedule timeout, is an Error with the Swarm's reason.
+     */
+    async health(containerId) {
+        const task = this.task(containerId);
+        if (!task.service)
+            return { running: false, exitCode: 137, health: 'none' };
+        const { state, reason, exitCode } = await this.taskState(task.service);
+        const checked = task.plan.healthcheck !== undefined;
+        if (state === 'running')
+            return { running: true, exitCode: 0, health: checked ? 'healthy' : 'none' };
+        if (WAITING.has(state)) {
+            if (Date.now() - (task.created ?? 0) > this.scheduleTimeoutMs)
+                throw new Error(`no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
+            return { running: true, exitCode: 0, health: 'starting' };
+        }
+        // The Swarm kills a task whose check fails ("dockerexec: unhealthy container"); what
+        // the check printed stays on the node.
+        if (checked && /unhealthy/i.test(reason))
+            return { running: true, exitCode: 0, health: 'unhealthy' };
+        if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
+            return { running: false, exitCode, health: 'none' };
+        throw new Error(`the swarm did not run it (task ${state}): ${reason}`);
     }
-    logTail() {
-        return noSidecars();
+    /** The last lines of a service's logs, from whichever node ran its task. */
+    async logTail(containerId, lines) {
+        const { service } = this.task(containerId);
+        if (!service)
+            return [];
+        const raw = (await this.call('service logs', (o) => this.docker
+            .getService(service)
+            .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })));
+        return logLines(raw);
     }
     async kill(containerId) {
         const task = this.tasks.get(containerId);
@@ -87752,10 +87825,6 @@ class SwarmBackend extends EngineConnection {
             throw new Error(`no container ${containerId} on the swarm backend`);
         return task;
     }
-}
-/** What a job with `services:` gets: the calls for sidecars are not there yet. */
-function noSidecars() {
-    return Promise.reject(new Error('services: (sidecars) are not yet available on the swarm backend: run with --backend docker'));
 }
 /** The folders where a command's stages leave their files (see batchCommand). */
 function stateDirs(cmd, env) {

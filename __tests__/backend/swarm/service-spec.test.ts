@@ -98,6 +98,41 @@ describe('serviceSpec of a planned job container', () => {
     })
   })
 
+  it("gives a service its health check in nanoseconds, and a job's task its services' network", () => {
+    const service: ContainerPlan = {
+      ...plan({}, false),
+      healthcheck: {
+        test: ['CMD', 'true'],
+        intervalMs: 200,
+        timeoutMs: 1000,
+        retries: 3,
+        startPeriodMs: 0
+      }
+    }
+    expect(serviceSpec(service, task).TaskTemplate.ContainerSpec.Healthcheck).toEqual({
+      Test: ['CMD', 'true'],
+      Interval: 200_000_000,
+      Timeout: 1_000_000_000,
+      Retries: 3,
+      StartPeriod: 0
+    })
+    const joined = serviceSpec(plan({}), {
+      ...task,
+      networks: [{ Target: 'ctr-r1-prep-services', Aliases: ['prep'] }]
+    })
+    expect(joined.TaskTemplate.Networks).toEqual([
+      { Target: 'ctr-pipeline-r1', Aliases: ['prep'] },
+      { Target: 'ctr-r1-prep-services', Aliases: ['prep'] }
+    ])
+    expect(joined.TaskTemplate.ContainerSpec.Healthcheck).toBeUndefined()
+  })
+
+  it('runs a built image by the digest it is given, not by the run tag', () => {
+    const built = plan({ build: { context: '.', args: {} } })
+    const image = '10.0.0.1:5000/ctr-pipeline-build/prep:r1-ab@sha256:' + '0'.repeat(64)
+    expect(serviceSpec(built, { ...task, image }).TaskTemplate.ContainerSpec.Image).toBe(image)
+  })
+
   it("runs a job's own command as entrypoint and args when the task gives none", () => {
     const spec = serviceSpec(plan({ entrypoint: ['/run'], command: ['--fast'] }, false), {
       name: 'n',

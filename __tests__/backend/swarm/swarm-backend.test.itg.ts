@@ -219,6 +219,51 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 90_000)
 
+  it("runs a job's services as services on its network: ready by health check, failing with their logs", async () => {
+    const { result, runId, lines } = await runYaml(
+      `
+jobs:
+  ok:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    services:
+      web:
+        image: ${BUSYBOX}
+        command: [httpd, -f, -p, "8080", -h, /etc]
+        healthcheck: {test: [wget, -q, -O, /dev/null, "http://127.0.0.1:8080/passwd"], interval: 200ms, retries: 20}
+    stages: [{name: fetch, type: sh, run: 'wget -q -O - http://web:8080/passwd | head -1'}]
+  unhealthy:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    services:
+      db:
+        image: ${BUSYBOX}
+        command: [sh, -c, "echo starting db; sleep 60"]
+        healthcheck: {test: "exit 1", interval: 100ms, retries: 2}
+    stages: [{name: never, type: sh, run: 'echo ran'}]
+  exits:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    services:
+      cache: {image: ${BUSYBOX}, command: [sh, -c, "echo bad flag; exit 2"]}
+    stages: [{name: never, type: sh, run: 'true'}]
+`,
+      { backend: backend() }
+    )
+    expect(result.jobs.map((j) => [j.id, j.status])).toEqual([
+      ['ok', 'success'],
+      ['unhealthy', 'failure'],
+      ['exits', 'failure']
+    ])
+    expect(lines).toContain('[ok] service web ready')
+    expect(lines).toContain('[ok] root:x:0:0:root:/root:/bin/sh')
+    expect(result.jobs[1].error).toBe(
+      "service 'db' failed its health check; its last log lines:\nstarting db"
+    )
+    expect(result.jobs[1].stages).toEqual([])
+    expect(result.jobs[2].error).toBe(
+      "service 'cache' exited with code 2; its last log lines:\nbad flag"
+    )
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 120_000)
+
   it('fails a job whose image no node has, saying so, without waiting for the schedule timeout', async () => {
     const started = Date.now()
     const { result, runId } = await runYaml(

@@ -1,5 +1,9 @@
 import { workflowVolumeName } from '../../plan/container-paths.js'
-import { isDockerNetworkMode, type ContainerPlan } from '../../plan/container-plan.js'
+import {
+  isDockerNetworkMode,
+  type ContainerPlan,
+  type HealthcheckPlan
+} from '../../plan/container-plan.js'
 
 /** The subset of the Engine API's `POST /containers/create` body that jobs use. */
 export interface ContainerCreateBody {
@@ -134,16 +138,20 @@ export function createBody(plan: ContainerPlan): ContainerCreateBody {
       ]
     }
   }
-  if (plan.healthcheck) {
-    const ns = (ms: number) => ms * 1_000_000
-    const check = plan.healthcheck
-    body.Healthcheck = {
-      Test: check.test,
-      Interval: ns(check.intervalMs),
-      Timeout: ns(check.timeoutMs),
-      Retries: check.retries,
-      StartPeriod: ns(check.startPeriodMs)
-    }
-  }
+  if (plan.healthcheck) body.Healthcheck = healthConfig(plan.healthcheck)
   return body
+}
+
+/** A health check as the Engine API takes it, for a container and a Swarm task alike. */
+export function healthConfig(
+  check: HealthcheckPlan
+): NonNullable<ContainerCreateBody['Healthcheck']> {
+  const ns = (ms: number) => ms * 1_000_000
+  return {
+    Test: check.test,
+    Interval: ns(check.intervalMs),
+    Timeout: ns(check.timeoutMs),
+    Retries: check.retries,
+    StartPeriod: ns(check.startPeriodMs)
+  }
 }

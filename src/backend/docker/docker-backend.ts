@@ -23,7 +23,7 @@ import {
   type PullProgress,
   type PushEngine
 } from './images.js'
-import { streamDemuxer } from './stream-demux.js'
+import { logLines } from './stream-demux.js'
 import { removeInUse, sweepEngine } from './sweep.js'
 import { directoriesArchive, readFolderFiles } from './tar-files.js'
 
@@ -111,14 +111,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
         .getContainer(containerId)
         .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })
     )) as unknown as Buffer
-    // Framed as exec output is (no TTY); decoded once whole, so a character cut across
-    // two frames stays whole.
-    const payloads: Buffer[] = []
-    streamDemuxer((_stream, payload) => void payloads.push(payload))(raw)
-    return Buffer.concat(payloads)
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.length > 0)
+    return logLines(raw)
   }
 
   /** Whether a volume of this name exists (for `external: true` volumes). */

@@ -4,6 +4,20 @@ const HEADER_BYTES = 8
 const STDERR = 2
 
 /**
+ * The lines of a whole multiplexed log (a container's or a service's, without a TTY),
+ * stdout and stderr as they came, empty lines left out. Decoded once whole, so that a
+ * character cut across two frames stays whole.
+ */
+export function logLines(raw: Buffer): string[] {
+  const payloads: Buffer[] = []
+  streamDemuxer((_stream, payload) => void payloads.push(payload))(raw)
+  return Buffer.concat(payloads)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+}
+
+/**
  * Splits the engine's multiplexed attach or exec stream into stdout and stderr. Each frame
  * is an 8-byte header (the stream: 0 stdin, 1 stdout, 2 stderr; three bytes of padding; the
  * payload's length, big-endian) and its payload. Payloads are handed on as they arrive, as

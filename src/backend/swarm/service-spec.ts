@@ -1,5 +1,6 @@
 import { isDockerNetworkMode, type ContainerPlan } from '../../plan/container-plan.js'
 import { parseMemory } from '../../spec/quantities.js'
+import { healthConfig } from '../docker/create-body.js'
 
 /** The subset of the Engine API's `POST /services/create` body that job tasks use. */
 export interface ServiceSpec {
@@ -27,6 +28,8 @@ export interface ServiceSpec {
       Hosts?: string[]
       DNSConfig?: { Nameservers: string[] }
       Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>
+      /** A service's check: its task stays `starting` until the check passes. */
+      Healthcheck?: ReturnType<typeof healthConfig>
       /** Removing the service kills its task at once, as `kill` promises. */
       StopSignal: 'SIGKILL'
     }
@@ -55,6 +58,8 @@ export interface TaskRun {
   command?: string[]
   /** `NAME=value` pairs after the plan's environment (the same name: these win). */
   env: string[]
+  /** Networks it joins besides the plan's own (a job's services' network). */
+  networks?: Array<{ Target: string; Aliases: string[] }>
 }
 
 /**
@@ -107,6 +112,7 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
       return `${entry.slice(colon + 1)} ${entry.slice(0, colon)}`
     })
   if (network.dns.length > 0) container.DNSConfig = { Nameservers: network.dns }
+  if (plan.healthcheck) container.Healthcheck = healthConfig(plan.healthcheck)
   if (res.ulimits.length > 0)
     container.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))
   const limits: ServiceSpec['TaskTemplate']['Resources']['Limits'] = {}
@@ -131,7 +137,7 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
       Resources: { Limits: limits },
       RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
       Placement: placement,
-      Networks: [{ Target: network.mode, Aliases: network.aliases }]
+      Networks: [{ Target: network.mode, Aliases: network.aliases }, ...(task.networks ?? [])]
     },
     Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' }

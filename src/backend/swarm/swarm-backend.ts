@@ -20,6 +20,7 @@ import {
 import { engineAddress, EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
 import { DockerBackend } from '../docker/docker-backend.js'
 import { prepareDockerImage, pushBuiltImage } from '../docker/images.js'
+import { logLines } from '../docker/stream-demux.js'
 import { removeBuiltTags, removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
 import { newTaskMarker, taskCommand, taskOutput, type TaskFrame } from './task-script.js'
@@ -62,12 +63,16 @@ interface PlannedTask {
   killed: boolean
   /** The files its task's stages left, by absolute path. */
   files: Map<string, Buffer>
+  /** When its latest service was created: the schedule timeout of a service counts from it. */
+  created?: number
   /** Its task's run, while one is under way: files come with its end. */
   running?: Promise<unknown>
   /** Someone waits for those files: the log stream must flow to bring them. */
   awaited: boolean
   /** The kernel's count of OOM kills in its task's cgroup, as the task's frame said. */
   oomKills?: number
+  /** Networks its tasks join besides the plan's own: its job's services' network. */
+  networks: Array<{ Target: string; Aliases: string[] }>
 }
 
 /**
@@ -87,7 +92,11 @@ interface PlannedTask {
  * An image the run builds (`build:`) is built on the manager's engine, pushed to the
  * registry given as `registry`, and run by its digest there, so that any node can pull it.
  *
- * Not yet here (each a clear error): artifacts and services (sidecars).
+ * A job's services (sidecars) are services of their own, started at once, on an overlay
+ * network of the job's that its tasks join; a service with a health check is ready when
+ * its task runs, as the Swarm holds a task `starting` until its check passes.
+ *
+ * Not yet here (a clear error): artifacts.
  */
 export class SwarmBackend extends EngineConnection implements Backend {
   readonly name = 'swarm'
@@ -154,15 +163,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
         `volume '${volume.key}' would be a separate, empty volume on each node of the swarm: make it 'external: true' (a volume every node has, such as one on shared storage), or run with --backend docker`
       )
     }
-    await this.call('create network', (o) =>
-      this.docker.createNetwork({
-        Name: run.network.name,
-        Driver: 'overlay',
-        Attachable: true,
-        Labels: run.network.labels,
-        ...o
-      })
-    )
+    await this.createNetwork(run.network.name, run.network.labels)
     const workspace = workspaceServiceSpec({
       name: `${run.network.name}-workspace`,
       image: this.helperImage,
@@ -199,7 +200,14 @@ export class SwarmBackend extends EngineConnection implements Backend {
 
   createContainer(plan: ContainerPlan): Promise<string> {
     const id = `swarm-${++this.ids}`
-    this.tasks.set(id, { plan, runs: 0, killed: false, files: new Map(), awaited: false })
+    this.tasks.set(id, {
+      plan,
+      runs: 0,
+      killed: false,
+      files: new Map(),
+      awaited: false,
+      networks: []
+    })
     return Promise.resolve(id)
   }
 
@@ -208,10 +216,15 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return Promise.resolve()
   }
 
-  /** Nothing to start: the task starts when something runs in it (again, after a kill). */
-  startContainer(containerId: string): Promise<void> {
-    this.task(containerId).killed = false
-    return Promise.resolve()
+  /**
+   * A service (sidecar: its own command) starts now, and runs until removed. A job's
+   * container has nothing to start: its task starts when something runs in it (again,
+   * after a kill).
+   */
+  async startContainer(containerId: string): Promise<void> {
+    const task = this.task(containerId)
+    task.killed = false
+    if (task.plan.runs === 'command') await this.createService(task, this.spec(task, { env: [] }))
   }
 
   async runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit> {
@@ -297,7 +310,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const suffix = n === 1 ? '' : `-${n}`
     const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix
     const image = this.pushed.get(task.plan.image.ref)
-    return serviceSpec(task.plan, { name, ...(image ? { image } : {}), ...run })
+    return serviceSpec(task.plan, {
+      name,
+      ...(image ? { image } : {}),
+      networks: task.networks,
+      ...run
+    })
   }
 
   /**
@@ -312,15 +330,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
     onOutput: OutputHandler,
     logsComplete: () => boolean
   ): Promise<number> {
-    // The task before it (over: stages run one after another) has said all it had to.
-    await this.removeService(task)
-    const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image)
-    await this.call('create service', (o) =>
-      auth
-        ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal } as never)
-        : this.docker.createService({ ...spec, ...o } as never)
-    )
-    task.service = spec.Name
+    await this.createService(task, spec)
     // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
     const logs = (await this.docker
       .getService(spec.Name)
@@ -337,6 +347,20 @@ export class SwarmBackend extends EngineConnection implements Backend {
       stop()
       await pumped
     }
+  }
+
+  /** Creates a task's service, with the credentials for its image (never in its spec). */
+  private async createService(task: PlannedTask, spec: ServiceSpec) {
+    // The task before it (over: stages run one after another) has said all it had to.
+    await this.removeService(task)
+    const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image)
+    await this.call('create service', (o) =>
+      auth
+        ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal } as never)
+        : this.docker.createService({ ...spec, ...o } as never)
+    )
+    task.service = spec.Name
+    task.created = Date.now()
   }
 
   /** Polls a task's state until it ends; see runTask. */
@@ -455,12 +479,23 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return Promise.resolve(this.task(containerId).plan.workingDir ?? '/')
   }
 
-  createNetwork(): Promise<void> {
-    return noSidecars()
+  /** An attachable overlay network: tasks on any node reach each other on it by name. */
+  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    await this.call('create network', (o) =>
+      this.docker.createNetwork({
+        Name: name,
+        Driver: 'overlay',
+        Attachable: true,
+        Labels: labels,
+        ...o
+      })
+    )
   }
 
-  connectNetwork(): Promise<void> {
-    return noSidecars()
+  /** A job's container joins the network with the tasks it runs from now on. */
+  connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
+    this.task(containerId).networks.push({ Target: network, Aliases: aliases })
+    return Promise.resolve()
   }
 
   async removeNetwork(name: string): Promise<void> {
@@ -472,12 +507,45 @@ export class SwarmBackend extends EngineConnection implements Backend {
     )
   }
 
-  health(): Promise<ContainerHealth> {
-    return noSidecars()
+  /**
+   * A service's state from its task's: `starting` until the task runs (the Swarm holds a
+   * task with a health check there until the check passes, and fails it when the check
+   * does), its exit once it ends. A task the Swarm will not run, or that no node starts
+   * within the schedule timeout, is an Error with the Swarm's reason.
+   */
+  async health(containerId: string): Promise<ContainerHealth> {
+    const task = this.task(containerId)
+    if (!task.service) return { running: false, exitCode: 137, health: 'none' }
+    const { state, reason, exitCode } = await this.taskState(task.service)
+    const checked = task.plan.healthcheck !== undefined
+    if (state === 'running')
+      return { running: true, exitCode: 0, health: checked ? 'healthy' : 'none' }
+    if (WAITING.has(state)) {
+      if (Date.now() - (task.created ?? 0) > this.scheduleTimeoutMs)
+        throw new Error(
+          `no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
+        )
+      return { running: true, exitCode: 0, health: 'starting' }
+    }
+    // The Swarm kills a task whose check fails ("dockerexec: unhealthy container"); what
+    // the check printed stays on the node.
+    if (checked && /unhealthy/i.test(reason))
+      return { running: true, exitCode: 0, health: 'unhealthy' }
+    if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
+      return { running: false, exitCode, health: 'none' }
+    throw new Error(`the swarm did not run it (task ${state}): ${reason}`)
   }
 
-  logTail(): Promise<string[]> {
-    return noSidecars()
+  /** The last lines of a service's logs, from whichever node ran its task. */
+  async logTail(containerId: string, lines: number): Promise<string[]> {
+    const { service } = this.task(containerId)
+    if (!service) return []
+    const raw = (await this.call('service logs', (o) =>
+      this.docker
+        .getService(service)
+        .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })
+    )) as unknown as Buffer
+    return logLines(raw)
   }
 
   async kill(containerId: string): Promise<void> {
@@ -544,15 +612,6 @@ export class SwarmBackend extends EngineConnection implements Backend {
     if (!task) throw new Error(`no container ${containerId} on the swarm backend`)
     return task
   }
-}
-
-/** What a job with `services:` gets: the calls for sidecars are not there yet. */
-function noSidecars(): Promise<never> {
-  return Promise.reject(
-    new Error(
-      'services: (sidecars) are not yet available on the swarm backend: run with --backend docker'
-    )
-  )
 }
 
 /** The folders where a command's stages leave their files (see batchCommand). */
