@@ -1,5 +1,5 @@
 import Docker from 'dockerode'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { type Backend } from '../../src/backend/backend.js'
@@ -141,4 +141,11 @@ export function peakOverlap(intervals: RunInterval[]): number {
   let peak = 0
   for (const [, delta] of events) peak = Math.max(peak, (open += delta))
   return peak
+}
+
+/** The files under a folder, relative to it, sorted. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => statSync(path.join(dir, f)).isFile())
+    .sort()
 }

@@ -1,19 +1,20 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
+import {
+  BUSYBOX,
+  docker,
+  filesUnder,
+  leftovers,
+  NOTHING_LEFT,
+  runYaml,
+  tempDir
+} from '../helpers/engine.js'
 
 afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
 })
 
 const image = `runs-on: {with: {image: ${BUSYBOX}}}`
-
-/** Every file under `dir`, as sorted paths relative to it. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => statSync(path.join(dir, f)).isFile())
-    .sort()
-}
 
 describe('volumes and the workspace', () => {
   it('gives each matrix instance its own $CTR_JOB_DIR; the job downstream reads them all', async () => {

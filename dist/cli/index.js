@@ -83475,6 +83475,8 @@ function planContainer(instance, ctx) {
         planned.workingDir = r(spec.working_dir);
     if (spec.user)
         planned.user = r(spec.user);
+    if (job.artifacts.length > 0)
+        planned.artifacts = job.artifacts;
     if (!job.stages) {
         if (spec.entrypoint)
             planned.entrypoint = spec.entrypoint.map(r);
@@ -87186,6 +87188,7 @@ const WORKSPACE_CLIENT = [
 ;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
 
 
+
 /**
  * The Swarm API can neither exec into a task nor copy files out of one: a task's command
  * is wrapped so that it makes the run's folders first, and after the command prints,
@@ -87195,8 +87198,10 @@ const WORKSPACE_CLIENT = [
  *
  * Frame, right after the command's own output (on the same line, when that did not end
  * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
- * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> oom_kill N\n`
- * (the kernel's count of OOM kills in its cgroup), then `<m> exit CODE\n`;
+ * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> archive PATH\n`
+ * and a base64 tar per artifact folder or file that exists (`CTR_TASK_KEEP`, relative ones
+ * from the working folder), `<m> workdir PATH\n`, `<m> oom_kill N\n` (the kernel's count of
+ * OOM kills in its cgroup), then `<m> exit CODE\n`;
  * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
  * it has read all of the task's logs. No newline goes before the frame: one held back
  * would hold the command's last line back from a live log until the task ends.
@@ -87223,6 +87228,13 @@ function taskCommand(marker, command, options = { workspace: false }) {
         '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
         '  done',
         'done',
+        // Artifacts, as `docker cp` would archive them: named from the path's last part.
+        'printf "%s\\n" "$CTR_TASK_KEEP" | while IFS= read -r b; do',
+        '  case $b in "") continue ;; /*) p=$b ;; .) p=$PWD ;; *) p=$PWD/$b ;; esac',
+        '  [ -e "$p" ] || continue; printf "%s archive %s\\n" "$m" "$p"',
+        '  tar -C "$(dirname "$p")" -cf - "$(basename "$p")" | base64 || exit 1',
+        'done',
+        'printf "%s workdir %s\\n" "$m" "$PWD"',
         '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
         '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
         // The kernel's count of OOM kills in the task's memory cgroup (v1, then v2).
@@ -87301,6 +87313,8 @@ function partialSuffix(text, start) {
 /** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
 function parseFrame(marker, text) {
     const files = new Map();
+    const archives = new Map();
+    let workdir;
     let exitCode = -1;
     let error;
     let sent = false;
@@ -87308,13 +87322,22 @@ function parseFrame(marker, text) {
     let current;
     const close = () => {
         if (current)
-            files.set(current.path, Buffer.from(current.lines.join(''), 'base64'));
+            current.into.set(current.path, Buffer.from(current.lines.join(''), 'base64'));
         current = undefined;
     };
     for (const line of text.split('\n')) {
         if (line.startsWith(`${marker} file `)) {
             close();
-            current = { path: line.slice(marker.length + 6), lines: [] };
+            current = { into: files, path: line.slice(marker.length + 6), lines: [] };
+        }
+        else if (line.startsWith(`${marker} archive `)) {
+            close();
+            const at = external_node_path_default().posix.normalize(line.slice(marker.length + 9));
+            current = { into: archives, path: at, lines: [] };
+        }
+        else if (line.startsWith(`${marker} workdir `)) {
+            close();
+            workdir = line.slice(marker.length + 9);
         }
         else if (line.startsWith(`${marker} oom_kill `)) {
             close();
@@ -87337,6 +87360,8 @@ function parseFrame(marker, text) {
     }
     return {
         files,
+        archives,
+        ...(workdir ? { workdir } : {}),
         exitCode,
         sent,
         ...(error ? { error } : {}),
@@ -87348,6 +87373,8 @@ function task_script_escape(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
+
+
 
 
 
@@ -87402,7 +87429,10 @@ const WAITING = new Set([
  * network of the job's that its tasks join; a service with a health check is ready when
  * its task runs, as the Swarm holds a task `starting` until its check passes.
  *
- * Not yet here (a clear error): artifacts.
+ * A job's artifacts come back in its task's frame, as tar archives, since nothing can be
+ * copied out of a task once it ended; they are held in memory until copied.
+ *
+ * Not yet here (a clear error): artifacts of a job that runs its own command.
  */
 class SwarmBackend extends EngineConnection {
     name = 'swarm';
@@ -87490,6 +87520,7 @@ class SwarmBackend extends EngineConnection {
             runs: 0,
             killed: false,
             files: new Map(),
+            archives: new Map(),
             awaited: false,
             networks: []
         });
@@ -87531,6 +87562,7 @@ class SwarmBackend extends EngineConnection {
                 ...env,
                 `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
                 `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+                `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
                 ...(this.workspaceWritten ? [] : ['CTR_WS_EMPTY=1'])
             ]
         });
@@ -87560,6 +87592,8 @@ class SwarmBackend extends EngineConnection {
             output.flush();
             frame = output.frame();
             task.files = frame?.files ?? new Map();
+            task.archives = frame?.archives ?? new Map();
+            task.workdir = frame?.workdir;
             task.oomKills = frame?.oomKills;
             if (frame?.sent)
                 this.workspaceWritten = true;
@@ -87711,11 +87745,20 @@ class SwarmBackend extends EngineConnection {
         }
         return files;
     }
-    archive() {
-        return Promise.reject(new Error('artifacts cannot be copied out of a swarm task yet: run with --backend docker'));
+    /** An artifact as the container's last task archived it as it ended (see taskCommand). */
+    async archive(containerId, filePath) {
+        const task = this.task(containerId);
+        await this.taskEnd(task);
+        if (task.plan.runs === 'command')
+            throw new Error('artifacts of a job that runs its own command cannot be copied out of a swarm task: give the job stages, or run with --backend docker');
+        const archive = task.archives.get(external_node_path_default().posix.normalize(filePath));
+        return archive ? external_node_stream_namespaceObject.Readable.from([archive]) : undefined;
     }
-    workingDir(containerId) {
-        return Promise.resolve(this.task(containerId).plan.workingDir ?? '/');
+    /** The working folder its last task reported; the plan's (or `/`) before any ran. */
+    async workingDir(containerId) {
+        const task = this.task(containerId);
+        await this.taskEnd(task);
+        return task.workdir ?? task.plan.workingDir ?? '/';
     }
     /** An attachable overlay network: tasks on any node reach each other on it by name. */
     async createNetwork(name, labels) {
@@ -87825,6 +87868,14 @@ class SwarmBackend extends EngineConnection {
             throw new Error(`no container ${containerId} on the swarm backend`);
         return task;
     }
+}
+/**
+ * Where the task archives the job's artifacts from: each pattern's folder before its
+ * first wildcard (`.` for a glob in the working folder), as copyArtifacts reads them.
+ */
+function artifactBases(plan) {
+    const bases = (plan.artifacts ?? []).map((p) => artifactBase(p).base.replace(/^\.\//, '') || '.');
+    return [...new Set(bases)];
 }
 /** The folders where a command's stages leave their files (see batchCommand). */
 function stateDirs(cmd, env) {

@@ -112,6 +112,12 @@ export interface ContainerPlan {
   network: NetworkPlan
   security: SecurityPlan
   healthcheck?: HealthcheckPlan
+  /**
+   * The job's `artifacts:` (paths or globs, relative ones from its working folder): what
+   * the run keeps of it after it ends. A backend that cannot copy out of an ended
+   * container (a Swarm task) collects them as it ends.
+   */
+  artifacts?: string[]
 }
 
 /**
@@ -223,6 +229,7 @@ export function planContainer(
     }
   if (spec.working_dir) planned.workingDir = r(spec.working_dir)
   if (spec.user) planned.user = r(spec.user)
+  if (job.artifacts.length > 0) planned.artifacts = job.artifacts
   if (!job.stages) {
     if (spec.entrypoint) planned.entrypoint = spec.entrypoint.map(r)
     if (spec.command) planned.command = spec.command.map(r)

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { SwarmBackend } from '../../../src/backend/swarm/swarm-backend.js'
 import type { RunResult } from '../../../src/scheduler/run-result.js'
-import { BUSYBOX, PYTHON, runYaml, tempDir } from '../../helpers/engine.js'
+import { BUSYBOX, filesUnder, PYTHON, runYaml, tempDir } from '../../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../../helpers/processes.js'
 import {
   engineAt,
@@ -263,6 +263,40 @@ jobs:
     )
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 120_000)
+
+  it('copies paths and globs out to the artifacts folder, per instance, from the last task of each', async () => {
+    const dir = tempDir()
+    const artifacts = path.join(dir, 'out')
+    const { result, lines, runId } = await runYaml(
+      `
+jobs:
+  build:
+    strategy: {matrix: {n: [1, 2]}}
+    runs-on: {type: container, with: {image: ${BUSYBOX}, working_dir: /work}}
+    artifacts: [/out/**/*.csv, report.txt, /nothing/here]
+    stages:
+      - name: make
+        type: sh
+        run: |
+          mkdir -p /out/sub
+          echo "a{{ matrix.n }}" > /out/a.csv; echo b > /out/sub/b.csv; echo c > /out/c.txt
+      - name: report
+        type: sh
+        if: "always()"
+        run: 'echo "report {{ matrix.n }}" > report.txt; mkdir -p /out; echo "a{{ matrix.n }}" > /out/a.csv'
+`,
+      { dir, artifactsDir: artifacts, backend: backend() }
+    )
+    expect(result.status).toBe('success')
+    expect(readdirSync(artifacts).sort()).toEqual(['build-1', 'build-2'])
+    // The second stage ran in a task of its own: its container had none of the first's /out.
+    expect(filesUnder(path.join(artifacts, 'build-2'))).toEqual(['a.csv', 'report.txt'])
+    expect(readFileSync(path.join(artifacts, 'build-2', 'a.csv'), 'utf8')).toBe('a2\n')
+    expect(readFileSync(path.join(artifacts, 'build-1', 'report.txt'), 'utf8')).toBe('report 1\n')
+    expect(result.jobs[0].artifacts).toEqual({ dir: path.join(artifacts, 'build-1'), files: 2 })
+    expect(lines).toContain("[build (1)] warning: artifact '/nothing/here' matched no files")
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 90_000)
 
   it('fails a job whose image no node has, saying so, without waiting for the schedule timeout', async () => {
     const started = Date.now()

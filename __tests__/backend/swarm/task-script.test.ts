@@ -2,21 +2,26 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import * as tar from 'tar'
 import { taskCommand, taskOutput } from '../../../src/backend/swarm/task-script.js'
 import type { OutputStream } from '../../../src/backend/backend.js'
 
 const MARKER = '::ctr-task-test::'
 
 /** Runs a wrapped command with the host's sh, as a task would, in a folder of its own. */
-function runTask(script: string) {
+function runTask(script: string, keep: string[] = []) {
   const root = mkdtempSync(path.join(tmpdir(), 'task-'))
   try {
     const [cmd, ...args] = taskCommand(MARKER, ['sh', '-c', script.replaceAll('$ROOT', root)])
     const result = spawnSync(cmd, args, {
+      cwd: root,
       env: {
         PATH: process.env.PATH,
         CTR_TASK_DIRS: `${root}/state\n${root}/state/s1\n${root}/work`,
-        CTR_TASK_STATE: `${root}/state/s1`
+        CTR_TASK_STATE: `${root}/state/s1`,
+        CTR_TASK_KEEP: keep.map((k) => k.replaceAll('$ROOT', root)).join('\n')
       }
     })
     return { root, status: result.status, stdout: result.stdout, stderr: result.stderr }
@@ -55,6 +60,34 @@ describe('taskCommand and taskOutput', () => {
     }
   )
 
+  it('archives the artifacts that exist, relative ones from its working folder, as docker cp names them', async () => {
+    const run = runTask('mkdir -p out/sub && echo a > out/sub/a.csv && echo r > $ROOT/report.txt', [
+      'out',
+      '$ROOT/report.txt',
+      'missing',
+      '.'
+    ])
+    const { frame } = read(run.stdout, run.stderr, 4096)
+    expect(frame?.workdir).toBe(run.root)
+    expect([...(frame?.archives.keys() ?? [])]).toEqual([
+      `${run.root}/out`,
+      `${run.root}/report.txt`,
+      run.root
+    ])
+    const entries = async (at: string) => {
+      const names: string[] = []
+      await pipeline(
+        Readable.from([frame!.archives.get(at)!]),
+        tar.t({ onReadEntry: (e) => void names.push(`${e.path}:${e.size}`) })
+      )
+      return names
+    }
+    expect(await entries(`${run.root}/out`)).toEqual(['out/:0', 'out/sub/:0', 'out/sub/a.csv:2'])
+    expect(await entries(`${run.root}/report.txt`)).toEqual(['report.txt:2'])
+    const base = path.basename(run.root)
+    expect(await entries(run.root)).toEqual(expect.arrayContaining([`${base}/report.txt:2`]))
+  })
+
   it('reads what the workspace hand-off said: files sent, and what failed', () => {
     const output = taskOutput(MARKER, () => undefined)
     output.push(
@@ -66,6 +99,7 @@ describe('taskCommand and taskOutput', () => {
     output.push('stderr', Buffer.from(`${MARKER} exit 125\n`))
     expect(output.frame()).toEqual({
       files: new Map(),
+      archives: new Map(),
       exitCode: 125,
       sent: true,
       error: 'could not send',

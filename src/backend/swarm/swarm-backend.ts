@@ -1,10 +1,12 @@
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import type { ContainerPlan } from '../../plan/container-plan.js'
 import type { ImageSource, RegistryCredentials } from '../../plan/image-plan.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../../plan/labels.js'
 import { readBatchCommand } from '../../plan/stage-batches.js'
+import { artifactBase } from '../../spec/artifact-patterns.js'
 import {
   EngineUnavailableError,
   errorMessage,
@@ -63,6 +65,9 @@ interface PlannedTask {
   killed: boolean
   /** The files its task's stages left, by absolute path. */
   files: Map<string, Buffer>
+  /** Its last task's artifacts (tar archives) and working folder: see taskCommand. */
+  archives: Map<string, Buffer>
+  workdir?: string
   /** When its latest service was created: the schedule timeout of a service counts from it. */
   created?: number
   /** Its task's run, while one is under way: files come with its end. */
@@ -96,7 +101,10 @@ interface PlannedTask {
  * network of the job's that its tasks join; a service with a health check is ready when
  * its task runs, as the Swarm holds a task `starting` until its check passes.
  *
- * Not yet here (a clear error): artifacts.
+ * A job's artifacts come back in its task's frame, as tar archives, since nothing can be
+ * copied out of a task once it ended; they are held in memory until copied.
+ *
+ * Not yet here (a clear error): artifacts of a job that runs its own command.
  */
 export class SwarmBackend extends EngineConnection implements Backend {
   readonly name = 'swarm'
@@ -205,6 +213,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
       runs: 0,
       killed: false,
       files: new Map(),
+      archives: new Map(),
       awaited: false,
       networks: []
     })
@@ -258,6 +267,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
         ...env,
         `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
         `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+        `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
         ...(this.workspaceWritten ? [] : ['CTR_WS_EMPTY=1'])
       ]
     })
@@ -295,6 +305,8 @@ export class SwarmBackend extends EngineConnection implements Backend {
       output.flush()
       frame = output.frame()
       task.files = frame?.files ?? new Map()
+      task.archives = frame?.archives ?? new Map()
+      task.workdir = frame?.workdir
       task.oomKills = frame?.oomKills
       if (frame?.sent) this.workspaceWritten = true
       task.running = undefined
@@ -469,14 +481,23 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return files
   }
 
-  archive(): Promise<NodeJS.ReadableStream | undefined> {
-    return Promise.reject(
-      new Error('artifacts cannot be copied out of a swarm task yet: run with --backend docker')
-    )
+  /** An artifact as the container's last task archived it as it ended (see taskCommand). */
+  async archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined> {
+    const task = this.task(containerId)
+    await this.taskEnd(task)
+    if (task.plan.runs === 'command')
+      throw new Error(
+        'artifacts of a job that runs its own command cannot be copied out of a swarm task: give the job stages, or run with --backend docker'
+      )
+    const archive = task.archives.get(path.posix.normalize(filePath))
+    return archive ? Readable.from([archive]) : undefined
   }
 
-  workingDir(containerId: string): Promise<string> {
-    return Promise.resolve(this.task(containerId).plan.workingDir ?? '/')
+  /** The working folder its last task reported; the plan's (or `/`) before any ran. */
+  async workingDir(containerId: string): Promise<string> {
+    const task = this.task(containerId)
+    await this.taskEnd(task)
+    return task.workdir ?? task.plan.workingDir ?? '/'
   }
 
   /** An attachable overlay network: tasks on any node reach each other on it by name. */
@@ -612,6 +633,15 @@ export class SwarmBackend extends EngineConnection implements Backend {
     if (!task) throw new Error(`no container ${containerId} on the swarm backend`)
     return task
   }
+}
+
+/**
+ * Where the task archives the job's artifacts from: each pattern's folder before its
+ * first wildcard (`.` for a glob in the working folder), as copyArtifacts reads them.
+ */
+function artifactBases(plan: ContainerPlan): string[] {
+  const bases = (plan.artifacts ?? []).map((p) => artifactBase(p).base.replace(/^\.\//, '') || '.')
+  return [...new Set(bases)]
 }
 
 /** The folders where a command's stages leave their files (see batchCommand). */

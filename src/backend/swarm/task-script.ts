@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import type { OutputStream } from '../backend.js'
 import { WORKSPACE_CLIENT } from './workspace-service.js'
 
@@ -11,8 +12,10 @@ import { WORKSPACE_CLIENT } from './workspace-service.js'
  *
  * Frame, right after the command's own output (on the same line, when that did not end
  * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
- * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> oom_kill N\n`
- * (the kernel's count of OOM kills in its cgroup), then `<m> exit CODE\n`;
+ * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> archive PATH\n`
+ * and a base64 tar per artifact folder or file that exists (`CTR_TASK_KEEP`, relative ones
+ * from the working folder), `<m> workdir PATH\n`, `<m> oom_kill N\n` (the kernel's count of
+ * OOM kills in its cgroup), then `<m> exit CODE\n`;
  * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
  * it has read all of the task's logs. No newline goes before the frame: one held back
  * would hold the command's last line back from a live log until the task ends.
@@ -43,6 +46,13 @@ export function taskCommand(
     '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
     '  done',
     'done',
+    // Artifacts, as `docker cp` would archive them: named from the path's last part.
+    'printf "%s\\n" "$CTR_TASK_KEEP" | while IFS= read -r b; do',
+    '  case $b in "") continue ;; /*) p=$b ;; .) p=$PWD ;; *) p=$PWD/$b ;; esac',
+    '  [ -e "$p" ] || continue; printf "%s archive %s\\n" "$m" "$p"',
+    '  tar -C "$(dirname "$p")" -cf - "$(basename "$p")" | base64 || exit 1',
+    'done',
+    'printf "%s workdir %s\\n" "$m" "$PWD"',
     '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
     '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
     // The kernel's count of OOM kills in the task's memory cgroup (v1, then v2).
@@ -63,6 +73,10 @@ export function newTaskMarker(): string {
 export interface TaskFrame {
   /** Files the task's stages left, by absolute path. */
   files: Map<string, Buffer>
+  /** Tar archives of the artifacts' folders and files that existed, by absolute path. */
+  archives: Map<string, Buffer>
+  /** The task's working folder, which relative artifacts start from. */
+  workdir?: string
   exitCode: number
   /** What failed around the command (the workspace's hand-off), if anything. */
   error?: string
@@ -140,19 +154,28 @@ function partialSuffix(text: Buffer, start: Buffer): number {
 /** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
 function parseFrame(marker: string, text: string): TaskFrame {
   const files = new Map<string, Buffer>()
+  const archives = new Map<string, Buffer>()
+  let workdir: string | undefined
   let exitCode = -1
   let error: string | undefined
   let sent = false
   let oomKills: number | undefined
-  let current: { path: string; lines: string[] } | undefined
+  let current: { into: Map<string, Buffer>; path: string; lines: string[] } | undefined
   const close = () => {
-    if (current) files.set(current.path, Buffer.from(current.lines.join(''), 'base64'))
+    if (current) current.into.set(current.path, Buffer.from(current.lines.join(''), 'base64'))
     current = undefined
   }
   for (const line of text.split('\n')) {
     if (line.startsWith(`${marker} file `)) {
       close()
-      current = { path: line.slice(marker.length + 6), lines: [] }
+      current = { into: files, path: line.slice(marker.length + 6), lines: [] }
+    } else if (line.startsWith(`${marker} archive `)) {
+      close()
+      const at = path.posix.normalize(line.slice(marker.length + 9))
+      current = { into: archives, path: at, lines: [] }
+    } else if (line.startsWith(`${marker} workdir `)) {
+      close()
+      workdir = line.slice(marker.length + 9)
     } else if (line.startsWith(`${marker} oom_kill `)) {
       close()
       oomKills = Number(line.slice(marker.length + 10))
@@ -169,6 +192,8 @@ function parseFrame(marker: string, text: string): TaskFrame {
   }
   return {
     files,
+    archives,
+    ...(workdir ? { workdir } : {}),
     exitCode,
     sent,
     ...(error ? { error } : {}),
