@@ -53,6 +53,9 @@ export interface ResourcesPlan {
   /** Memory plus swap; -1 is unlimited swap. */
   memorySwapBytes?: number
   cpus?: number
+  /** What it is sure to get (`memory_reservation`, `cpu_reservation`): never above a limit. */
+  memoryReservationBytes?: number
+  cpuReservation?: number
   cpusetCpus?: string
   pidsLimit?: number
   shmSizeBytes?: number
@@ -250,6 +253,23 @@ function planResources(spec: ContainerSpec, r: (t: string) => string): Resources
       text === '-1' ? -1 : quantity(text, parseMemory, 'resources.memswap_limit')
   }
   if (cpu) resources.cpus = quantity(r(cpu), parseCpu, 'resources.cpu') / 1e9
+  const { memory_reservation: memoryReserved, cpu_reservation: cpuReserved } = spec.resources
+  if (memoryReserved) {
+    const bytes = quantity(r(memoryReserved), parseMemory, 'resources.memory_reservation')
+    if (resources.memoryBytes !== undefined && bytes > resources.memoryBytes)
+      throw new ContainerConfigError(
+        `resources.memory_reservation (${r(memoryReserved)}) is more than resources.memory (${r(memory!)}): a job cannot be sure of more than it may use`
+      )
+    resources.memoryReservationBytes = bytes
+  }
+  if (cpuReserved) {
+    const cpus = quantity(r(cpuReserved), parseCpu, 'resources.cpu_reservation') / 1e9
+    if (resources.cpus !== undefined && cpus > resources.cpus)
+      throw new ContainerConfigError(
+        `resources.cpu_reservation (${r(cpuReserved)}) is more than resources.cpu (${r(cpu!)}): a job cannot be sure of more than it may use`
+      )
+    resources.cpuReservation = cpus
+  }
   if (cpuset_cpus) resources.cpusetCpus = r(cpuset_cpus)
   if (pids_limit !== undefined) resources.pidsLimit = pids_limit
   if (shm_size) resources.shmSizeBytes = quantity(r(shm_size), parseMemory, 'shm_size')

@@ -316,9 +316,16 @@ function buildContainer(raw: Raw): ContainerSpec {
  */
 function buildResources(resources: Raw, withKeys: Raw): ResourcesSpec {
   const spec = Object.fromEntries(
-    (['memory', 'cpu', 'cpuset_cpus', 'memswap_limit'] as const).flatMap((k) =>
-      text(resources[k]) === undefined ? [] : [[k, text(resources[k])]]
-    )
+    (
+      [
+        'memory',
+        'cpu',
+        'memory_reservation',
+        'cpu_reservation',
+        'cpuset_cpus',
+        'memswap_limit'
+      ] as const
+    ).flatMap((k) => (text(resources[k]) === undefined ? [] : [[k, text(resources[k])]]))
   ) as ResourcesSpec
   const shm = text(resources.shm_size ?? withKeys.shm_size)
   if (shm !== undefined) spec.shm_size = shm

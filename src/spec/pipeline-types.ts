@@ -109,6 +109,9 @@ export interface VolumeSpec {
 export interface ResourcesSpec {
   memory?: string
   cpu?: string
+  /** What the job is sure to get: where an orchestrator places it (Swarm's reservations). */
+  memory_reservation?: string
+  cpu_reservation?: string
   cpuset_cpus?: string
   memswap_limit?: string
   /** Most processes the container may hold (`--pids-limit`). */

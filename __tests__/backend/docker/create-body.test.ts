@@ -65,6 +65,18 @@ describe('createBody of a planned job container', () => {
       1073741824
     ],
     ['cpu', { resources: { cpu: '1.5' } }, (p) => p.body.HostConfig.NanoCpus, 1.5e9],
+    [
+      'memory_reservation as a soft limit',
+      { resources: { memory: '1g', memory_reservation: '256m' } },
+      (p) => p.body.HostConfig.MemoryReservation,
+      268435456
+    ],
+    [
+      'cpu_reservation as nothing (one engine does not schedule)',
+      { resources: { cpu_reservation: '1' } },
+      (p) => [p.body.HostConfig.NanoCpus, p.body.HostConfig.MemoryReservation],
+      [undefined, undefined]
+    ],
     ['cpuset', { resources: { cpuset_cpus: '0,1' } }, (p) => p.body.HostConfig.CpusetCpus, '0,1'],
     ['working_dir', { working_dir: '/work' }, (p) => p.body.WorkingDir, '/work'],
     ['user', { user: '1000:1000' }, (p) => p.body.User, '1000:1000'],
@@ -233,6 +245,25 @@ describe('createBody of a planned job container', () => {
     expect(() => planContainer(job, renders)).toThrow(
       `resources.${key}: '${rendered}' is not valid`
     )
+  })
+
+  it.each([
+    [
+      { memory: '256m', memory_reservation: '{{ params.dataset }}' },
+      '1g',
+      'resources.memory_reservation (1g) is more than resources.memory (256m): a job cannot be sure of more than it may use'
+    ],
+    [
+      { cpu: '0.5', cpu_reservation: '{{ params.dataset }}' },
+      '2',
+      'resources.cpu_reservation (2) is more than resources.cpu (0.5): a job cannot be sure of more than it may use'
+    ]
+  ])('refuses a reservation that renders above its limit: %j', (resources, rendered, message) => {
+    const renders = {
+      ...ctx,
+      renderValue: (text: string) => text.replace('{{ params.dataset }}', rendered)
+    }
+    expect(() => planContainer(jobWith({ resources }), renders)).toThrow(message)
   })
 
   it('refuses a templated size that renders to nonsense', () => {

@@ -49,6 +49,14 @@ describe('serviceSpec of a planned job container', () => {
       { resources: { memory: '256m', cpu: '1.5', pids_limit: 64 } },
       { Limits: { MemoryBytes: 268435456, NanoCPUs: 1500000000, Pids: 64 } }
     ],
+    [
+      'reservations, where the file asks for them',
+      { resources: { memory: '1g', memory_reservation: '512m', cpu_reservation: '0.25' } },
+      {
+        Limits: { MemoryBytes: 1073741824 },
+        Reservations: { MemoryBytes: 536870912, NanoCPUs: 250000000 }
+      }
+    ],
     ['no limits when none are asked', {}, { Limits: {} }]
   ])('maps %s', (_name, container, resources) => {
     expect(serviceSpec(plan(container), task).TaskTemplate.Resources).toEqual(resources)

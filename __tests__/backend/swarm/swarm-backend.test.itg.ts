@@ -378,7 +378,7 @@ jobs:
         const [service] = await manager.listServices({
           filters: JSON.stringify({ label: ['ctr-pipeline.job=limited'] })
         })
-        if (service) return service.Spec?.TaskTemplate?.Resources?.Limits
+        if (service) return service.Spec?.TaskTemplate?.Resources
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
     })()
@@ -386,13 +386,36 @@ jobs:
       `
 jobs:
   limited:
-    runs-on: {type: container, with: {image: ${BUSYBOX}, resources: {memory: 96m, cpu: '0.5', pids_limit: 50}}}
+    runs-on:
+      type: container
+      with:
+        image: ${BUSYBOX}
+        resources: {memory: 96m, cpu: '0.5', pids_limit: 50, memory_reservation: 32m, cpu_reservation: '0.25'}
     stages: [{name: x, type: sh, run: 'sleep 1'}]
 `,
       { backend: backend() }
     ).finally(() => (done = true))
     expect(result.status).toBe('success')
-    expect(await seen).toEqual({ MemoryBytes: 100663296, NanoCPUs: 500000000, Pids: 50 })
+    expect(await seen).toEqual({
+      Limits: { MemoryBytes: 100663296, NanoCPUs: 500000000, Pids: 50 },
+      Reservations: { MemoryBytes: 33554432, NanoCPUs: 250000000 }
+    })
+  }, 60_000)
+
+  it('fails a job that reserves more CPUs than any node has after the schedule timeout, saying so', async () => {
+    const { result, runId } = await runYaml(
+      `
+jobs:
+  greedy:
+    runs-on: {type: container, with: {image: ${BUSYBOX}, resources: {cpu_reservation: '64'}}}
+    stages: [{name: x, type: sh, run: 'true'}]
+`,
+      { backend: new SwarmBackend(manager, { scheduleTimeoutMs: 3000, helperImage: BUSYBOX }) }
+    )
+    expect(result.jobs[0].error).toBe(
+      "stage 'x' failed: no node of the swarm started it within 3 s (task pending: no suitable node (insufficient resources on 3 nodes))"
+    )
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 60_000)
 
   it('builds an image on the manager, pushes it to --registry and runs it by digest on nodes that never had it', async () => {

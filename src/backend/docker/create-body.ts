@@ -33,6 +33,7 @@ export interface ContainerCreateBody {
     Mounts: Array<{ Type: 'bind' | 'volume'; Source: string; Target: string; ReadOnly: boolean }>
     Memory?: number
     MemorySwap?: number
+    MemoryReservation?: number
     NanoCpus?: number
     CpusetCpus?: string
     PidsLimit?: number
@@ -99,6 +100,8 @@ export function createBody(plan: ContainerPlan): ContainerCreateBody {
   }
   if (res.memoryBytes !== undefined) host.Memory = res.memoryBytes
   if (res.memorySwapBytes !== undefined) host.MemorySwap = res.memorySwapBytes
+  // A soft limit on one engine; a CPU reservation has no meaning where nothing schedules.
+  if (res.memoryReservationBytes !== undefined) host.MemoryReservation = res.memoryReservationBytes
   if (res.cpus !== undefined) host.NanoCpus = Math.round(res.cpus * 1e9)
   if (res.cpusetCpus) host.CpusetCpus = res.cpusetCpus
   if (res.pidsLimit !== undefined) host.PidsLimit = res.pidsLimit

@@ -35,6 +35,8 @@ export interface ServiceSpec {
     }
     Resources: {
       Limits: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number }
+      /** The scheduler places a task only on a node with this much unreserved. */
+      Reservations?: { MemoryBytes?: number; NanoCPUs?: number }
     }
     RestartPolicy: { Condition: 'none'; MaxAttempts: 0 }
     Placement: {
@@ -119,6 +121,10 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
   if (res.memoryBytes !== undefined) limits.MemoryBytes = res.memoryBytes
   if (res.cpus !== undefined) limits.NanoCPUs = Math.round(res.cpus * 1e9)
   if (res.pidsLimit !== undefined) limits.Pids = res.pidsLimit
+  const reservations: NonNullable<ServiceSpec['TaskTemplate']['Resources']['Reservations']> = {}
+  if (res.memoryReservationBytes !== undefined)
+    reservations.MemoryBytes = res.memoryReservationBytes
+  if (res.cpuReservation !== undefined) reservations.NanoCPUs = Math.round(res.cpuReservation * 1e9)
   const placement: ServiceSpec['TaskTemplate']['Placement'] = {}
   if (plan.platform) {
     const [os, architecture] = plan.platform.split('/')
@@ -134,7 +140,10 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
     Labels: plan.labels,
     TaskTemplate: {
       ContainerSpec: container,
-      Resources: { Limits: limits },
+      Resources: {
+        Limits: limits,
+        ...(Object.keys(reservations).length > 0 ? { Reservations: reservations } : {})
+      },
       RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
       Placement: placement,
       Networks: [{ Target: network.mode, Aliases: network.aliases }, ...(task.networks ?? [])]
