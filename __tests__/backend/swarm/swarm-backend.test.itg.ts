@@ -442,6 +442,16 @@ jobs:
 `
     )
     const { DOCKER_HOST, registry } = labEnv()
+    // docker login's credentials for the registry (the lab's takes any): they go with the
+    // push and the service requests, and never into a service's spec.
+    const password = `pw-${Date.now()}`
+    mkdirSync(path.join(dir, 'docker'))
+    const auth = Buffer.from(`ci:${password}`).toString('base64')
+    writeFileSync(
+      path.join(dir, 'docker', 'config.json'),
+      JSON.stringify({ auths: { [registry]: { auth } } })
+    )
+    const specs: string[] = []
     const seen: string[] = []
     let done = false
     // The task spec names the image by its digest in the registry, not by the run's tag.
@@ -449,11 +459,13 @@ jobs:
       while (!done) {
         for (const service of await manager.listServices({
           filters: JSON.stringify({ label: ['ctr-pipeline.managed=true'] })
-        }))
+        })) {
+          specs.push(JSON.stringify(service))
           seen.push(
             (service.Spec?.TaskTemplate as { ContainerSpec?: { Image?: string } } | undefined)
               ?.ContainerSpec?.Image ?? ''
           )
+        }
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
     })()
@@ -465,7 +477,11 @@ jobs:
         path.join(dir, 'pipeline.yml')
       ]),
       // --swarm-host wins over DOCKER_HOST.
-      { DOCKER_HOST: 'unix:///nowhere.sock', CTR_SWARM_HELPER_IMAGE: BUSYBOX }
+      {
+        DOCKER_HOST: 'unix:///nowhere.sock',
+        CTR_SWARM_HELPER_IMAGE: BUSYBOX,
+        DOCKER_CONFIG: path.join(dir, 'docker')
+      }
     ).finally(() => (done = true))
     await watching
     expect([code, stderr]).toEqual([0, ''])
@@ -478,7 +494,11 @@ jobs:
     const jobImages = [...new Set(seen.filter((image) => !image.startsWith(BUSYBOX)))]
     expect(jobImages).toHaveLength(1)
     expect(jobImages[0]).toMatch(pushed)
-    expect(stdout).toContain(`push ${registry}/ctr-pipeline-build/built:${runId}-`)
+    expect(stdout).toMatch(
+      new RegExp(`^push ${registry}/ctr-pipeline-build/built:${runId}-[0-9a-f]+ \\(as ci\\)$`, 'm')
+    )
+    expect(specs.length).toBeGreaterThan(0)
+    expect(specs.filter((spec) => spec.includes(password) || spec.includes(auth))).toEqual([])
     // The run's tag and the registry-named one are gone from the manager; the layers stay.
     const tags = (await manager.listImages()).flatMap((i) => i.RepoTags ?? [])
     expect(tags.filter((t) => t.includes(runId))).toEqual([])

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import type { ContainerPlan } from '../../plan/container-plan.js'
-import type { ImageSource, RegistryCredentials } from '../../plan/image-plan.js'
+import { registryOf, type ImageSource, type RegistryCredentials } from '../../plan/image-plan.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../../plan/labels.js'
 import { readBatchCommand } from '../../plan/stage-batches.js'
 import { artifactBase } from '../../spec/artifact-patterns.js'
@@ -20,6 +20,7 @@ import {
   type RunSetup
 } from '../backend.js'
 import { engineAddress, EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
+import { credentialsFromDockerConfig } from '../docker/docker-config.js'
 import { DockerBackend } from '../docker/docker-backend.js'
 import { prepareDockerImage, pushBuiltImage } from '../docker/images.js'
 import { logLines } from '../docker/stream-demux.js'
@@ -192,8 +193,10 @@ export class SwarmBackend extends EngineConnection implements Backend {
 
   async prepareImage(image: ImageSource, run: ImageRun): Promise<void> {
     if (image.kind === 'pull') {
-      // Each node pulls what it runs; credentials go with the service, never in its spec.
-      if (image.auth) this.credentials.set(image.ref, image.auth)
+      // Each node pulls what it runs; credentials (`auth:`, else the Docker config file's,
+      // as locally) go with the service request, never in its spec.
+      const auth = image.auth ?? (await credentialsFromDockerConfig(registryOf(image.ref), run.env))
+      if (auth) this.credentials.set(image.ref, auth)
       return
     }
     if (!this.registry)
