@@ -87412,6 +87412,8 @@ function task_script_escape(text) {
 
 
 
+
+
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
 /** The Engine API's longest service name. */
@@ -87524,9 +87526,11 @@ class SwarmBackend extends EngineConnection {
     }
     async prepareImage(image, run) {
         if (image.kind === 'pull') {
-            // Each node pulls what it runs; credentials go with the service, never in its spec.
-            if (image.auth)
-                this.credentials.set(image.ref, image.auth);
+            // Each node pulls what it runs; credentials (`auth:`, else the Docker config file's,
+            // as locally) go with the service request, never in its spec.
+            const auth = image.auth ?? (await credentialsFromDockerConfig(registryOf(image.ref), run.env));
+            if (auth)
+                this.credentials.set(image.ref, auth);
             return;
         }
         if (!this.registry)

@@ -119,7 +119,7 @@ export interface RunSetup {
 
 /**
  * What the scheduler needs from the thing that runs containers, and nothing more: a
- * backend (`docker/` today) implements it, and only backends talk to an engine.
+ * backend (`docker/`, `swarm/`; `fake/` for the scheduler's tests) implements it, and only backends talk to an engine.
  *
  * Levels, in the order a run uses them:
  * - run: `ping`, `setupRun`, `prepareImage`, then at the end `sweep` (or `killRun` on an
@@ -188,6 +188,8 @@ export interface Backend {
   /**
    * A tar stream of a file or folder in a container (running or stopped), entries named
    * from the path's last part, as `docker cp` gives it. Undefined when it does not exist.
+   * A backend that cannot copy out of an ended container (swarm) has only the folders of
+   * the plan's `artifacts`, as its last task left them.
    */
   archive(containerId: string, filePath: string): Promise<NodeJS.ReadableStream | undefined>
   /** The container's working folder: its plan's, else the image's, else `/`. */
