@@ -109,7 +109,7 @@ export function backendInput(): Backend {
 }
 
 /** An input that must have a form (empty: not given); anything else is a usage error. */
-export function formInput<T>(
+function formInput<T>(
   name: string,
   parse: (text: string) => T | undefined,
   form: string
