@@ -242,7 +242,12 @@ jobs:
   exits:
     runs-on: {type: container, with: {image: ${BUSYBOX}}}
     services:
-      cache: {image: ${BUSYBOX}, command: [sh, -c, "echo bad flag; exit 2"]}
+      # Its check comes too late to pass: the service is seen ending, never ready. (Without a
+      # check it is ready once seen running, which a task that ends at once may or may not be.)
+      cache:
+        image: ${BUSYBOX}
+        command: [sh, -c, "echo bad flag; exit 2"]
+        healthcheck: {test: "true", interval: 30s, start_period: 30s}
     stages: [{name: never, type: sh, run: 'true'}]
 `,
       { backend: backend() }
