@@ -36,9 +36,10 @@ node_docker() { local n=$1; shift; docker -H "$(sock "$n")" "$@"; }
 start_node() {
   local n=$1 i=$2 dir="$LAB/$1"
   mkdir -p "$dir/data" "$dir/exec"
-  # Docker Hub is the hub, where nothing listens: a task's pull of an image the lab has no
-  # registry for fails at once, as offline (the node then runs the image it has), instead
-  # of after a 20 s DNS timeout. Every other name fails at once too.
+  # Nodes pull as a real cluster's do, through the hub's registry as a mirror of Docker
+  # Hub (it holds the fixture images). Docker Hub itself is the hub, where nothing listens
+  # on 443: a pull the mirror cannot serve fails at once, as offline, instead of after a
+  # 20 s DNS timeout (and now and then 5 s more). Every other name fails at once too.
   echo "nameserver $NET.1" >"$dir/resolv.conf"
   { cat /etc/hosts; echo "$NET.1 registry-1.docker.io index.docker.io auth.docker.io"; } >"$dir/hosts"
   nsenter --net="/run/netns/$(ns "$n")" unshare --mount --uts --propagation slave \
@@ -55,7 +56,7 @@ start_node() {
         -H "unix://$0/docker.sock" --cgroup-parent "ctrlab-$1" \
         --exec-opt native.cgroupdriver=cgroupfs --bip "172.30.$2.1/24" \
         --default-address-pool "base=172.31.$(($2 * 64)).0/18,size=24" \
-        --insecure-registry "$3" --storage-driver overlay2 --default-runtime runc \
+        --insecure-registry "$3" --registry-mirror "http://$3" --storage-driver overlay2 --default-runtime runc \
         >"$0/dockerd.log" 2>&1
     ' "$dir" "$n" "$i" "$REGISTRY" &
 }
@@ -134,6 +135,14 @@ EOF
       wait "${loads[@]}"
       rm -f "$LAB/image.tar"
     fi
+  done
+  wait_for "registry" nsenter --net="/run/netns/$HUB" bash -c "exec 3<>/dev/tcp/${REGISTRY%:*}/${REGISTRY#*:}"
+  # The mirror's copy of the fixture images, pushed from the manager under their own names.
+  for image in "${IMAGES[@]}"; do
+    node_docker n1 image inspect "$image" >/dev/null 2>&1 || continue
+    node_docker n1 tag "$image" "$REGISTRY/$image"
+    node_docker n1 push -q "$REGISTRY/$image" >/dev/null
+    node_docker n1 rmi "$REGISTRY/$image" >/dev/null
   done
   wait_for "registry" nsenter --net="/run/netns/$HUB" bash -c "exec 3<>/dev/tcp/${REGISTRY%:*}/${REGISTRY#*:}"
   touch "$LAB/up"
