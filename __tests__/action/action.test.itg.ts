@@ -117,6 +117,10 @@ describe('the bundled action', () => {
       "input 'schedule-timeout' is 'later': expected a duration such as 90s or 5m"
     ],
     [
+      { pipeline: 'examples/quickstart.yml', backend: 'swarm', 'schedule-timeout': '0s' },
+      "input 'schedule-timeout' is '0s': expected a duration such as 90s or 5m"
+    ],
+    [
       { pipeline: 'examples/quickstart.yml', backend: 'swarm', 'swarm-host': 'manager' },
       "input 'swarm-host' is 'manager': expected unix:///PATH, tcp://HOST:PORT or ssh://USER@HOST, as DOCKER_HOST takes it"
     ]

@@ -2,7 +2,8 @@ import {
   BACKEND_NAMES,
   createBackend,
   parseEngineHost,
-  parseRegistry
+  parseRegistry,
+  parseTimeout
 } from '../../src/app/backends.js'
 import { describeError } from '../../src/app/errors.js'
 import type { SwarmBackend } from '../../src/backend/swarm/swarm-backend.js'
@@ -57,6 +58,18 @@ describe('parseRegistry', () => {
     ['', undefined]
   ])('%j is %j', (text, expected) => {
     expect(parseRegistry(text)).toBe(expected)
+  })
+})
+
+describe('parseTimeout', () => {
+  it.each<[string, number | undefined]>([
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['0s', undefined],
+    ['soon', undefined],
+    ['', undefined]
+  ])('%j is %j', (text, expected) => {
+    expect(parseTimeout(text)).toBe(expected)
   })
 })
 

@@ -83501,18 +83501,10 @@ function planResources(spec, r) {
     if (cpu)
         resources.cpus = quantity(r(cpu), parseCpu, 'resources.cpu') / 1e9;
     const { memory_reservation: memoryReserved, cpu_reservation: cpuReserved } = spec.resources;
-    if (memoryReserved) {
-        const bytes = quantity(r(memoryReserved), parseMemory, 'resources.memory_reservation');
-        if (resources.memoryBytes !== undefined && bytes > resources.memoryBytes)
-            throw new ContainerConfigError(`resources.memory_reservation (${r(memoryReserved)}) is more than resources.memory (${r(memory)}): a job cannot be sure of more than it may use`);
-        resources.memoryReservationBytes = bytes;
-    }
-    if (cpuReserved) {
-        const cpus = quantity(r(cpuReserved), parseCpu, 'resources.cpu_reservation') / 1e9;
-        if (resources.cpus !== undefined && cpus > resources.cpus)
-            throw new ContainerConfigError(`resources.cpu_reservation (${r(cpuReserved)}) is more than resources.cpu (${r(cpu)}): a job cannot be sure of more than it may use`);
-        resources.cpuReservation = cpus;
-    }
+    if (memoryReserved)
+        resources.memoryReservationBytes = reservation('memory', memoryReserved, parseMemory, spec, r);
+    if (cpuReserved)
+        resources.cpuReservation = reservation('cpu', cpuReserved, parseCpu, spec, r) / 1e9;
     if (cpuset_cpus)
         resources.cpusetCpus = r(cpuset_cpus);
     if (pids_limit !== undefined)
@@ -83529,6 +83521,17 @@ function planResources(spec, r) {
         };
     }
     return resources;
+}
+/**
+ * A `<key>_reservation` as its parser reads it once rendered; one above the `<key>` limit
+ * is refused, naming both as written.
+ */
+function reservation(key, text, parse, spec, r) {
+    const reserved = quantity(r(text), parse, `resources.${key}_reservation`);
+    const limit = spec.resources[key];
+    if (limit !== undefined && reserved > quantity(r(limit), parse, `resources.${key}`))
+        throw new ContainerConfigError(`resources.${key}_reservation (${r(text)}) is more than resources.${key} (${r(limit)}): a job cannot be sure of more than it may use`);
+    return reserved;
 }
 /**
  * `network:`; without `network_mode`, the container joins `joined` (a network of the run)
@@ -86582,7 +86585,11 @@ async function sweepEngine(docker, call, removeContainer, runId) {
 async function removeBuiltTags(docker, call, runId) {
     return removeEach((await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
         .flatMap((i) => i.RepoTags ?? [])
-        .filter((tag) => isBuiltTag(tag, runId)), (tag) => ignoreMissing(call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o }))));
+        .filter((tag) => isBuiltTag(tag, runId)), (tag) => removeTag(docker, call, tag));
+}
+/** Takes one name off an image (gone already is fine); its layers stay. */
+async function removeTag(docker, call, tag) {
+    await ignoreMissing(call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o })));
 }
 /** Removes every item at once; resolves to how many there were. */
 async function removeEach(items, remove) {
@@ -86765,14 +86772,16 @@ class DockerBackend extends EngineConnection {
             });
         }
         catch (error) {
-            const lost = this.lostOr(error);
-            if (lost instanceof EngineLostError)
-                throw lost;
-            const message = messageOf(error);
-            if (REGISTRY_AUTH_REFUSED.test(message))
-                throw new RegistryAuthError(message);
-            throw new Error(message);
+            throw this.registryFailure(error);
         }
+    }
+    /** A pull's or push's failure: the engine lost, the registry's refusal of credentials, or why. */
+    registryFailure(error) {
+        const lost = this.lostOr(error);
+        if (lost instanceof EngineLostError)
+            return lost;
+        const message = messageOf(error);
+        return REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : new Error(message);
     }
     async buildImage(context, options, onOutput) {
         if (this.abandoned)
@@ -86820,18 +86829,14 @@ class DockerBackend extends EngineConnection {
             });
         }
         catch (error) {
-            const lost = this.lostOr(error);
-            if (lost instanceof EngineLostError)
-                throw lost;
-            const message = messageOf(error);
-            throw REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : lost;
+            throw this.registryFailure(error);
         }
         if (!digest)
             throw new Error('the registry gave no digest');
         return digest;
     }
-    async untagImage(ref) {
-        await ignoreMissing(this.call('remove image', (o) => this.docker.getImage(ref).remove({ noprune: true, ...o })));
+    untagImage(ref) {
+        return removeTag(this.docker, this.call, ref);
     }
     /**
      * Reads a stream of JSON messages (pull, build, push) to its end; a message with `error`
@@ -87697,9 +87702,9 @@ class SwarmBackend extends EngineConnection {
                 state === 'failed' ||
                 state === 'orphaned' ||
                 state === 'shutdown')
-                throw new Error(`the swarm did not run it (task ${state}): ${reason}`);
+                throw swarm_backend_notRun(state, reason);
             if (WAITING.has(state) && Date.now() > deadline)
-                throw new Error(`no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
+                throw this.notStarted(state, reason);
             if (state === 'running' && nodeId) {
                 const down = (await this.downNodes()).get(nodeId);
                 if (down)
@@ -87716,11 +87721,15 @@ class SwarmBackend extends EngineConnection {
             if (state === 'running')
                 return;
             if (!WAITING.has(state))
-                throw new Error(`task ${state}: ${reason}`);
+                throw swarm_backend_notRun(state, reason);
             if (Date.now() > deadline)
-                throw new Error(`no node started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
+                throw this.notStarted(state, reason);
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
         }
+    }
+    /** A task still waiting for a node when the schedule timeout is up, in the Swarm's words. */
+    notStarted(state, reason) {
+        return new Error(`no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
     }
     /** The state of a service's latest task, and the Swarm's words for it. */
     async taskState(service) {
@@ -87822,7 +87831,7 @@ class SwarmBackend extends EngineConnection {
             return { running: true, exitCode: 0, health: checked ? 'healthy' : 'none' };
         if (WAITING.has(state)) {
             if (Date.now() - (task.created ?? 0) > this.scheduleTimeoutMs)
-                throw new Error(`no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
+                throw this.notStarted(state, reason);
             return { running: true, exitCode: 0, health: 'starting' };
         }
         // The Swarm kills a task whose check fails ("dockerexec: unhealthy container"); what
@@ -87831,7 +87840,7 @@ class SwarmBackend extends EngineConnection {
             return { running: true, exitCode: 0, health: 'unhealthy' };
         if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
             return { running: false, exitCode, health: 'none' };
-        throw new Error(`the swarm did not run it (task ${state}): ${reason}`);
+        throw swarm_backend_notRun(state, reason);
     }
     /** The last lines of a service's logs, from whichever node ran its task. */
     async logTail(containerId, lines) {
@@ -87905,6 +87914,10 @@ function artifactBases(plan) {
     const bases = (plan.artifacts ?? []).map((p) => artifactBase(p).base.replace(/^\.\//, '') || '.');
     return [...new Set(bases)];
 }
+/** A task the Swarm would not run (or ended before its command), in the Swarm's words. */
+function swarm_backend_notRun(state, reason) {
+    return new Error(`the swarm did not run it (task ${state}): ${reason}`);
+}
 /** The folders where a command's stages leave their files (see batchCommand). */
 function stateDirs(cmd, env) {
     const batch = readBatchCommand(cmd);
@@ -87915,6 +87928,7 @@ function stateDirs(cmd, env) {
 }
 
 ;// CONCATENATED MODULE: ./src/app/backends.ts
+
 
 
 
@@ -87936,6 +87950,12 @@ const BACKENDS = {
         });
     }
 };
+/** What a timeout looks like, for the errors of --schedule-timeout and its input. */
+const TIMEOUT_FORM = 'a duration such as 90s or 5m';
+/** A timeout as the file writes durations, in milliseconds; undefined for none or zero. */
+function parseTimeout(text) {
+    return parseDuration(text) || undefined;
+}
 /** What a registry address looks like, for the errors of --registry and the registry input. */
 const REGISTRY_FORM = 'HOST[:PORT][/PATH], without a scheme (e.g. registry.example.com:5000)';
 /**
@@ -89967,7 +89987,6 @@ function crossChecks(pipeline, raw, source) {
 
 
 
-
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -90033,12 +90052,6 @@ function maxParallelFlag(value) {
         throw new InvalidArgumentError('expected a whole number of at least 1');
     return n;
 }
-function durationFlag(value) {
-    const ms = parseDuration(value);
-    if (!ms)
-        throw new InvalidArgumentError('expected a duration such as 90s or 5m');
-    return ms;
-}
 /** `--swarm-host`, of `run` and `cleanup`. */
 function swarmHostOption() {
     return new option_Option('--swarm-host <url>', "swarm: the manager's Engine API (unix://, tcp://, ssh://; default: DOCKER_HOST)").argParser((value) => formFlag(parseEngineHost, value, ENGINE_HOST_FORM));
@@ -90067,7 +90080,7 @@ function cli_main_program(setExit) {
         .option('--keep', 'keep containers and volumes after the run, for debugging')
         .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
         .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
-        .option('--schedule-timeout <duration>', 'swarm: how long a job may wait for a node that can run it before it fails (default 3m)', durationFlag)
+        .option('--schedule-timeout <duration>', 'swarm: how long a job may wait for a node that can run it before it fails (default 3m)', (value) => formFlag(parseTimeout, value, TIMEOUT_FORM))
         .option('--registry <host>', 'swarm: the registry (HOST[:PORT][/PATH]) every node pulls from: built images are pushed there and run by digest', (value) => formFlag(parseRegistry, value, REGISTRY_FORM))
         .addOption(swarmHostOption())
         .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")

@@ -4,7 +4,9 @@ import {
   ENGINE_HOST_FORM,
   parseEngineHost,
   parseRegistry,
-  REGISTRY_FORM
+  parseTimeout,
+  REGISTRY_FORM,
+  TIMEOUT_FORM
 } from '../app/backends.js'
 import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
@@ -14,7 +16,6 @@ import { parse as parseYaml } from 'yaml'
 import { loadPipelineFile, parsePipeline } from '../spec/load-pipeline.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
-import { parseDuration } from '../spec/quantities.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { parseMaxParallel } from '../app/run-session.js'
@@ -102,7 +103,7 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
  */
 export function backendInput(): Backend {
   return createBackend(core.getInput('backend'), "input 'backend'", {
-    scheduleTimeoutMs: formInput('schedule-timeout', parseDuration, 'a duration such as 90s or 5m'),
+    scheduleTimeoutMs: formInput('schedule-timeout', parseTimeout, TIMEOUT_FORM),
     registry: formInput('registry', parseRegistry, REGISTRY_FORM),
     host: formInput('swarm-host', parseEngineHost, ENGINE_HOST_FORM)
   })

@@ -2,6 +2,7 @@ import type { Backend } from '../backend/backend.js'
 import { DockerBackend } from '../backend/docker/docker-backend.js'
 import { SwarmBackend } from '../backend/swarm/swarm-backend.js'
 import { InputError } from '../spec/input-error.js'
+import { parseDuration } from '../spec/quantities.js'
 
 /**
  * Every backend a run can be given, by the name `--backend` and the action's `backend`
@@ -25,10 +26,18 @@ const BACKENDS: Record<string, (options: BackendOptions) => Backend> = {
 export interface BackendOptions {
   /** Swarm: how long a task may wait for a node before its job fails. */
   scheduleTimeoutMs?: number
-  /** Swarm: the registry every node pulls built images from (see checkRegistry). */
+  /** Swarm: the registry every node pulls built images from (see parseRegistry). */
   registry?: string
   /** Swarm: the manager's Engine API, as DOCKER_HOST takes it; DOCKER_HOST when not given. */
   host?: string
+}
+
+/** What a timeout looks like, for the errors of --schedule-timeout and its input. */
+export const TIMEOUT_FORM = 'a duration such as 90s or 5m'
+
+/** A timeout as the file writes durations, in milliseconds; undefined for none or zero. */
+export function parseTimeout(text: string): number | undefined {
+  return parseDuration(text) || undefined
 }
 
 /** What a registry address looks like, for the errors of --registry and the registry input. */

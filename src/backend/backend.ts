@@ -119,7 +119,8 @@ export interface RunSetup {
 
 /**
  * What the scheduler needs from the thing that runs containers, and nothing more: a
- * backend (`docker/`, `swarm/`; `fake/` for the scheduler's tests) implements it, and only backends talk to an engine.
+ * backend (`docker/`, `swarm/`; `fake/` for the scheduler's tests) implements it, and
+ * only backends talk to an engine.
  *
  * Levels, in the order a run uses them:
  * - run: `ping`, `setupRun`, `prepareImage`, then at the end `sweep` (or `killRun` on an

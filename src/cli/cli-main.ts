@@ -13,14 +13,15 @@ import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { InputError } from '../spec/input-error.js'
-import { parseDuration } from '../spec/quantities.js'
 import {
   BACKEND_NAMES,
   createBackend,
   ENGINE_HOST_FORM,
   parseEngineHost,
   parseRegistry,
-  REGISTRY_FORM
+  parseTimeout,
+  REGISTRY_FORM,
+  TIMEOUT_FORM
 } from '../app/backends.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
@@ -89,12 +90,6 @@ function maxParallelFlag(value: string): number {
   return n
 }
 
-function durationFlag(value: string): number {
-  const ms = parseDuration(value)
-  if (!ms) throw new InvalidArgumentError('expected a duration such as 90s or 5m')
-  return ms
-}
-
 /** `--swarm-host`, of `run` and `cleanup`. */
 function swarmHostOption(): Option {
   return new Option(
@@ -104,7 +99,7 @@ function swarmHostOption(): Option {
 }
 
 /** A flag whose value must have a form: `parse` gives it, or undefined when it has not. */
-function formFlag(parse: (text: string) => string | undefined, value: string, form: string) {
+function formFlag<T>(parse: (text: string) => T | undefined, value: string, form: string): T {
   const parsed = parse(value)
   if (parsed === undefined) throw new InvalidArgumentError(`expected ${form}`)
   return parsed
@@ -146,7 +141,7 @@ function program(setExit: (status: number) => void): Command {
     .option(
       '--schedule-timeout <duration>',
       'swarm: how long a job may wait for a node that can run it before it fails (default 3m)',
-      durationFlag
+      (value: string) => formFlag(parseTimeout, value, TIMEOUT_FORM)
     )
     .option(
       '--registry <host>',

@@ -254,22 +254,10 @@ function planResources(spec: ContainerSpec, r: (t: string) => string): Resources
   }
   if (cpu) resources.cpus = quantity(r(cpu), parseCpu, 'resources.cpu') / 1e9
   const { memory_reservation: memoryReserved, cpu_reservation: cpuReserved } = spec.resources
-  if (memoryReserved) {
-    const bytes = quantity(r(memoryReserved), parseMemory, 'resources.memory_reservation')
-    if (resources.memoryBytes !== undefined && bytes > resources.memoryBytes)
-      throw new ContainerConfigError(
-        `resources.memory_reservation (${r(memoryReserved)}) is more than resources.memory (${r(memory!)}): a job cannot be sure of more than it may use`
-      )
-    resources.memoryReservationBytes = bytes
-  }
-  if (cpuReserved) {
-    const cpus = quantity(r(cpuReserved), parseCpu, 'resources.cpu_reservation') / 1e9
-    if (resources.cpus !== undefined && cpus > resources.cpus)
-      throw new ContainerConfigError(
-        `resources.cpu_reservation (${r(cpuReserved)}) is more than resources.cpu (${r(cpu!)}): a job cannot be sure of more than it may use`
-      )
-    resources.cpuReservation = cpus
-  }
+  if (memoryReserved)
+    resources.memoryReservationBytes = reservation('memory', memoryReserved, parseMemory, spec, r)
+  if (cpuReserved)
+    resources.cpuReservation = reservation('cpu', cpuReserved, parseCpu, spec, r) / 1e9
   if (cpuset_cpus) resources.cpusetCpus = r(cpuset_cpus)
   if (pids_limit !== undefined) resources.pidsLimit = pids_limit
   if (shm_size) resources.shmSizeBytes = quantity(r(shm_size), parseMemory, 'shm_size')
@@ -283,6 +271,26 @@ function planResources(spec: ContainerSpec, r: (t: string) => string): Resources
     }
   }
   return resources
+}
+
+/**
+ * A `<key>_reservation` as its parser reads it once rendered; one above the `<key>` limit
+ * is refused, naming both as written.
+ */
+function reservation(
+  key: 'memory' | 'cpu',
+  text: string,
+  parse: (text: string) => number | undefined,
+  spec: ContainerSpec,
+  r: (t: string) => string
+): number {
+  const reserved = quantity(r(text), parse, `resources.${key}_reservation`)
+  const limit = spec.resources[key]
+  if (limit !== undefined && reserved > quantity(r(limit), parse, `resources.${key}`))
+    throw new ContainerConfigError(
+      `resources.${key}_reservation (${r(text)}) is more than resources.${key} (${r(limit)}): a job cannot be sure of more than it may use`
+    )
+  return reserved
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   type PushEngine
 } from './images.js'
 import { logLines } from './stream-demux.js'
-import { removeInUse, sweepEngine } from './sweep.js'
+import { removeInUse, removeTag, sweepEngine } from './sweep.js'
 import { directoriesArchive, readFolderFiles } from './tar-files.js'
 
 /**
@@ -156,12 +156,16 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
         }
       })
     } catch (error) {
-      const lost = this.lostOr(error)
-      if (lost instanceof EngineLostError) throw lost
-      const message = messageOf(error)
-      if (REGISTRY_AUTH_REFUSED.test(message)) throw new RegistryAuthError(message)
-      throw new Error(message)
+      throw this.registryFailure(error)
     }
+  }
+
+  /** A pull's or push's failure: the engine lost, the registry's refusal of credentials, or why. */
+  private registryFailure(error: unknown): Error {
+    const lost = this.lostOr(error)
+    if (lost instanceof EngineLostError) return lost
+    const message = messageOf(error)
+    return REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : new Error(message)
   }
 
   async buildImage(
@@ -221,19 +225,14 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
         if (typeof event.aux?.Digest === 'string') digest = event.aux.Digest
       })
     } catch (error) {
-      const lost = this.lostOr(error)
-      if (lost instanceof EngineLostError) throw lost
-      const message = messageOf(error)
-      throw REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : lost
+      throw this.registryFailure(error)
     }
     if (!digest) throw new Error('the registry gave no digest')
     return digest
   }
 
-  async untagImage(ref: string): Promise<void> {
-    await ignoreMissing(
-      this.call('remove image', (o) => this.docker.getImage(ref).remove({ noprune: true, ...o }))
-    )
+  untagImage(ref: string): Promise<void> {
+    return removeTag(this.docker, this.call, ref)
   }
 
   /**

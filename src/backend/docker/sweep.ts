@@ -92,10 +92,14 @@ export async function removeBuiltTags(
     (await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
       .flatMap((i) => i.RepoTags ?? [])
       .filter((tag) => isBuiltTag(tag, runId)),
-    (tag) =>
-      ignoreMissing(
-        call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o }))
-      )
+    (tag) => removeTag(docker, call, tag)
+  )
+}
+
+/** Takes one name off an image (gone already is fine); its layers stay. */
+export async function removeTag(docker: Docker, call: EngineCall, tag: string): Promise<void> {
+  await ignoreMissing(
+    call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o }))
   )
 }
 

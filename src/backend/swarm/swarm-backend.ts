@@ -392,11 +392,8 @@ export class SwarmBackend extends EngineConnection implements Backend {
         state === 'orphaned' ||
         state === 'shutdown'
       )
-        throw new Error(`the swarm did not run it (task ${state}): ${reason}`)
-      if (WAITING.has(state) && Date.now() > deadline)
-        throw new Error(
-          `no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
-        )
+        throw notRun(state, reason)
+      if (WAITING.has(state) && Date.now() > deadline) throw this.notStarted(state, reason)
       if (state === 'running' && nodeId) {
         const down = (await this.downNodes()).get(nodeId)
         if (down) throw new Error(`its node ${down} went down while it ran`)
@@ -411,13 +408,17 @@ export class SwarmBackend extends EngineConnection implements Backend {
     for (;;) {
       const { state, reason } = await this.taskState(service)
       if (state === 'running') return
-      if (!WAITING.has(state)) throw new Error(`task ${state}: ${reason}`)
-      if (Date.now() > deadline)
-        throw new Error(
-          `no node started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
-        )
+      if (!WAITING.has(state)) throw notRun(state, reason)
+      if (Date.now() > deadline) throw this.notStarted(state, reason)
       await sleep(POLL_MS)
     }
+  }
+
+  /** A task still waiting for a node when the schedule timeout is up, in the Swarm's words. */
+  private notStarted(state: string, reason: string): Error {
+    return new Error(
+      `no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
+    )
   }
 
   /** The state of a service's latest task, and the Swarm's words for it. */
@@ -546,9 +547,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
       return { running: true, exitCode: 0, health: checked ? 'healthy' : 'none' }
     if (WAITING.has(state)) {
       if (Date.now() - (task.created ?? 0) > this.scheduleTimeoutMs)
-        throw new Error(
-          `no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`
-        )
+        throw this.notStarted(state, reason)
       return { running: true, exitCode: 0, health: 'starting' }
     }
     // The Swarm kills a task whose check fails ("dockerexec: unhealthy container"); what
@@ -557,7 +556,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
       return { running: true, exitCode: 0, health: 'unhealthy' }
     if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
       return { running: false, exitCode, health: 'none' }
-    throw new Error(`the swarm did not run it (task ${state}): ${reason}`)
+    throw notRun(state, reason)
   }
 
   /** The last lines of a service's logs, from whichever node ran its task. */
@@ -645,6 +644,11 @@ export class SwarmBackend extends EngineConnection implements Backend {
 function artifactBases(plan: ContainerPlan): string[] {
   const bases = (plan.artifacts ?? []).map((p) => artifactBase(p).base.replace(/^\.\//, '') || '.')
   return [...new Set(bases)]
+}
+
+/** A task the Swarm would not run (or ended before its command), in the Swarm's words. */
+function notRun(state: string, reason: string): Error {
+  return new Error(`the swarm did not run it (task ${state}): ${reason}`)
 }
 
 /** The folders where a command's stages leave their files (see batchCommand). */
