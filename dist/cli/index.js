@@ -86984,8 +86984,8 @@ const CGROUP_MEMORY_EVENTS = [
  * a table. One replica with restart condition `none` (retries are the scheduler's), not
  * a `ReplicatedJob`: a job's task containers outlive its service on the workers, running
  * or not (moby#42789), where a replicated service's go with it. Labels on the service
- * and its containers, so a sweep finds either. The workspace is the task's own anonymous
- * volume (gone with its container). What a Swarm service cannot be (privileged,
+ * and its containers, so a sweep finds either. The workspace (and a named volume the
+ * run's workspace service keeps) is the task's own anonymous volume (gone with its container). What a Swarm service cannot be (privileged,
  * published ports, a GPU, a network mode of its own) is an Error saying so, not ignored.
  */
 function serviceSpec(plan, task) {
@@ -87002,6 +87002,10 @@ function serviceSpec(plan, task) {
                     return { Type: 'volume', Target: mount.target };
                 case 'tmpfs':
                     return { Type: 'tmpfs', Target: mount.target, ...tmpfsOptions(mount.options) };
+                case 'volume':
+                    if (task.served?.has(mount.source))
+                        return { Type: 'volume', Target: mount.target };
+                // falls through: a volume every node has (external)
                 default:
                     return {
                         Type: mount.type,
@@ -87127,9 +87131,10 @@ function tmpfsOptions(text) {
 ;// CONCATENATED MODULE: ./src/backend/swarm/workspace-service.ts
 
 /**
- * Local volumes exist per node, so on a swarm the run's workspace lives in a service of
- * its own: a small helper image (BusyBox: `httpd`, `tar`) on the run's network that keeps
- * it in its volume and serves it over HTTP. Each task fetches the workspace before its
+ * Local volumes exist per node, so on a swarm the run's workspace (and each of the file's
+ * named volumes that is not external) lives in a service of its own: a small helper image
+ * (BusyBox: `httpd`, `tar`) on the run's network that keeps it in its volume and serves it
+ * over HTTP. Each task fetches the workspace before its
  * command and sends back what its command wrote after. Only the manager's API is used,
  * nothing needs shared storage, and a job reads what the jobs it needs wrote on any node.
  */
@@ -87140,20 +87145,42 @@ const PORT = 7070;
 const WORKSPACE_URL = `http://${WORKSPACE_ALIAS}:${PORT}/cgi-bin`;
 /** The helper image when none is given: BusyBox, which every registry mirror carries. */
 const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
-/** CGI scripts of the service: the workspace as a tar stream, and a tar stream added to it. */
-const PULL = '#!/bin/sh\nprintf "Content-Type: application/x-tar\\r\\n\\r\\n"\nexec tar c -C /store .\n';
-const PUSH = [
+/**
+ * Each store is a folder of the service's volume: `w`, the run's workspace, and `v0`,
+ * `v1`, … for the file's named volumes (see storeOf). The query names the store, so that
+ * nothing but those names reaches a path.
+ */
+const STORE = [
     '#!/bin/sh',
+    's=${QUERY_STRING%&b64}',
+    'case $s in w) ;; v|v*[!0-9]*) exit 1 ;; v*) ;; *) exit 1 ;; esac',
+    'mkdir -p "/data/$s" || exit 1'
+];
+/** CGI scripts of the service: a store as a tar stream, and a tar stream added to it. */
+const PULL = [
+    ...STORE,
+    'printf "Content-Type: application/x-tar\\r\\n\\r\\n"',
+    'exec tar c -C "/data/$s" .',
+    ''
+].join('\n');
+const PUSH = [
+    ...STORE,
     // BusyBox's wget posts text only (it stops at the first NUL): it sends base64.
-    'if [ "$QUERY_STRING" = b64 ]; then base64 -d | tar x -C /store -f - >&2 || exit 1',
-    'else tar x -C /store -f - >&2 || exit 1; fi',
+    'if [ "$s" != "$QUERY_STRING" ]; then base64 -d | tar x -C "/data/$s" -f - >&2 || exit 1',
+    'else tar x -C "/data/$s" -f - >&2 || exit 1; fi',
     'printf "Content-Type: text/plain\\r\\n\\r\\nok\\n"',
     ''
 ].join('\n');
+/** The store of the run's workspace. */
+const WORKSPACE_STORE = 'w';
+/** The store of the run's n-th named volume that the service keeps. */
+function storeOf(n) {
+    return `v${n}`;
+}
 /** The run's workspace service: one replica that runs until the run removes it. */
 function workspaceServiceSpec(options) {
     const script = [
-        'mkdir -p /srv/cgi-bin /store',
+        'mkdir -p /srv/cgi-bin /data',
         'printf "%s" "$PULL" > /srv/cgi-bin/pull',
         'printf "%s" "$PUSH" > /srv/cgi-bin/push',
         'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push',
@@ -87168,7 +87195,7 @@ function workspaceServiceSpec(options) {
                 Labels: options.labels,
                 Command: ['sh', '-c', script],
                 Env: [`PULL=${PULL}`, `PUSH=${PUSH}`],
-                Mounts: [{ Type: 'volume', Target: '/store' }],
+                Mounts: [{ Type: 'volume', Target: '/data' }],
                 StopSignal: 'SIGKILL'
             },
             Resources: { Limits: {} },
@@ -87181,37 +87208,45 @@ function workspaceServiceSpec(options) {
     };
 }
 /**
- * Shell functions a task's wrapper uses: `ws_pull` fetches the workspace into
- * WORKSPACE_DIR, `ws_push` sends the files its command wrote. A file counts as written
- * when its mtime is newer than the pull's: fetched files are set to the first second of
- * 1970, so a job's writes (which set the time to now) are told from what it fetched
+ * Shell functions a task's wrapper uses: `st_pull STORE DIR MARK` fetches a store into
+ * DIR, `st_push STORE DIR MARK` sends the files its command wrote there. A file counts as
+ * written when its mtime is newer than MARK's: fetched files are set to the first second
+ * of 1970, so a job's writes (which set the time to now) are told from what it fetched
  * without comparing contents, and jobs that run at once send only their own files.
  * Deletions and empty folders are not sent. Any of curl, wget or python3 in the image
- * does the HTTP; an image with none fails with a line saying so. `ws_mark` alone stands
- * for `ws_pull` while no task has sent anything: the first jobs of a run do not wait for
- * the service (a new overlay endpoint takes the other nodes a few seconds to learn).
+ * does the HTTP; an image with none fails with a line saying so. `st_mark` alone stands
+ * for `st_pull` while no task has sent anything to that store: the first jobs of a run do
+ * not wait for the service (a new overlay endpoint takes the other nodes a few seconds to
+ * learn). `st_sent` lists the stores sent to.
  */
 const WORKSPACE_CLIENT = [
-    `w=${WORKSPACE_DIR}; r=${CTR_ROOT}; u=${WORKSPACE_URL}`,
-    'ws_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
-    'ws_get() {',
-    '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/pull"',
-    '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/pull"',
-    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/pull"`,
-    '  else ws_none; fi; }',
-    'ws_put() {',
-    '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push"',
-    '  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?b64"',
-    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push" "$1"`,
-    '  else ws_none; fi; }',
+    `r=${CTR_ROOT}; u=${WORKSPACE_URL}; st_sent=`,
+    'st_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
+    'st_get() {',
+    '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/pull?$1"',
+    '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/pull?$1"',
+    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/pull?$1"`,
+    '  else st_none; fi; }',
+    'st_put() {',
+    '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"',
+    '  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?$2&b64"',
+    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push?$2" "$1"`,
+    '  else st_none; fi; }',
     // The service may still be starting when the first task asks.
-    'ws_pull() { n=0; until ws_get > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
-    '  tar x -C "$w" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && ws_mark; }',
-    'ws_mark() { find "$w" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$r/.ctr-pulled"; }',
-    'ws_push() { (cd "$w" && find . -newer "$r/.ctr-pulled" ! -type d > "$r/.ctr-push.list") || return 1',
+    'st_pull() { n=0; until st_get "$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
+    '  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"; }',
+    'st_mark() { mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"; }',
+    'st_push() { (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1',
     '  [ -s "$r/.ctr-push.list" ] || return 0',
     // BusyBox's tar reads no file list (-T): the names go as arguments, one per line.
-    '  (cd "$w" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && ws_put "$r/.ctr-push.tar" && ws_sent=1; }'
+    '  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_put "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"; }',
+    // CTR_TASK_STORES: a line per store, `STORE EMPTY rw|ro DIR` (EMPTY: 1 while none sent to it).
+    'st_each() { while IFS=" " read -r s e a d; do [ -z "$s" ] || "$1" "$s" "$e" "$a" "$d" < /dev/null || return 1; done <<ST',
+    '$CTR_TASK_STORES',
+    'ST',
+    '}',
+    'st_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }',
+    'st_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }'
 ].join('\n');
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
@@ -87227,7 +87262,7 @@ const WORKSPACE_CLIENT = [
  *
  * Frame, right after the command's own output (on the same line, when that did not end
  * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
- * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> archive PATH\n`
+ * when the workspace's hand-off failed, `<m> sent STORE...\n` when it sent files, `<m> archive PATH\n`
  * and a base64 tar per artifact folder or file that exists (`CTR_TASK_KEEP`, relative ones
  * from the working folder), `<m> workdir PATH\n`, `<m> oom_kill N\n` (the kernel's count of
  * OOM kills in its cgroup), then `<m> exit CODE\n`;
@@ -87241,9 +87276,9 @@ function taskCommand(marker, command, options = { workspace: false }) {
     const run = options.workspace
         ? [
             WORKSPACE_CLIENT,
-            'if { [ "$CTR_WS_EMPTY" = 1 ] && ws_mark; } || ws_pull; then',
+            'if st_each st_in; then',
             '  "$@"; c=$?',
-            '  ws_push || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
+            '  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
             'else ws_err="could not fetch the run\'s workspace from its service"; c=125; fi'
         ]
         : ['"$@"; c=$?'];
@@ -87265,7 +87300,7 @@ function taskCommand(marker, command, options = { workspace: false }) {
         'done',
         'printf "%s workdir %s\\n" "$m" "$PWD"',
         '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
-        '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
+        '[ -z "$st_sent" ] || printf "%s sent%s\\n" "$m" "$st_sent"',
         // The kernel's count of OOM kills in the task's memory cgroup (v1, then v2).
         'o=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)',
         '[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"',
@@ -87346,7 +87381,7 @@ function parseFrame(marker, text) {
     let workdir;
     let exitCode = -1;
     let error;
-    let sent = false;
+    let sent = [];
     let oomKills;
     let current;
     const close = () => {
@@ -87372,9 +87407,12 @@ function parseFrame(marker, text) {
             close();
             oomKills = Number(line.slice(marker.length + 10));
         }
-        else if (line === `${marker} sent`) {
+        else if (line.startsWith(`${marker} sent `)) {
             close();
-            sent = true;
+            sent = line
+                .slice(marker.length + 6)
+                .split(' ')
+                .filter(Boolean);
         }
         else if (line.startsWith(`${marker} error `)) {
             close();
@@ -87402,6 +87440,7 @@ function task_script_escape(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
+
 
 
 
@@ -87463,7 +87502,13 @@ const WAITING = new Set([
  * A job's artifacts come back in its task's frame, as tar archives, since nothing can be
  * copied out of a task once it ended; they are held in memory until copied.
  *
- * Not yet here (a clear error): artifacts of a job that runs its own command.
+ * A named volume of the file that is not external is kept by the workspace service too,
+ * as a store of its own: a job's task fetches it into the mount's folder (its own empty
+ * volume) before its stages and, unless the mount is read-only, sends back what they
+ * wrote, as for the workspace. A read-only mount is writable in the task, but what is
+ * written there is not sent.
+ *
+ * Not here (a clear error): artifacts and served volumes of a job that runs its own command.
  */
 class SwarmBackend extends EngineConnection {
     name = 'swarm';
@@ -87482,8 +87527,10 @@ class SwarmBackend extends EngineConnection {
     helperImage;
     /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
     workspaceReady = Promise.resolve();
-    /** A task has sent files to it: tasks created from now on fetch the workspace. */
-    workspaceWritten = false;
+    /** The stores tasks have sent files to: tasks created from now on fetch those. */
+    written = new Set();
+    /** The file's named volumes the workspace service keeps, by engine name: store and key. */
+    served = new Map();
     nodes;
     ids = 0;
     constructor(docker, options = {}) {
@@ -87513,7 +87560,11 @@ class SwarmBackend extends EngineConnection {
         for (const volume of run.volumes) {
             if (volume.key === 'workspace' || volume.external)
                 continue;
-            throw new Error(`volume '${volume.key}' would be a separate, empty volume on each node of the swarm: make it 'external: true' (a volume every node has, such as one on shared storage), or run with --backend docker`);
+            // A driver's volume would be made on each node, where only that node can remove it.
+            if ((volume.driver ?? 'local') !== 'local' ||
+                Object.keys(volume.driverOptions ?? {}).length > 0)
+                throw new Error(`volume '${volume.key}' has a driver or driver_opts, which the swarm would apply on each node, leaving a volume on each that the manager cannot remove: create it on every node and make it 'external: true', or leave driver and driver_opts out (the run's workspace service keeps it)`);
+            this.served.set(volume.name, { store: storeOf(this.served.size), key: volume.key });
         }
         await this.createNetwork(run.network.name, run.network.labels);
         const workspace = workspaceServiceSpec({
@@ -87596,7 +87647,7 @@ class SwarmBackend extends EngineConnection {
                 `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
                 `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
                 `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
-                ...(this.workspaceWritten ? [] : ['CTR_WS_EMPTY=1'])
+                `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
             ]
         });
         // A batch reads a stage's files as the stage ends, holding its output back until
@@ -87628,8 +87679,8 @@ class SwarmBackend extends EngineConnection {
             task.archives = frame?.archives ?? new Map();
             task.workdir = frame?.workdir;
             task.oomKills = frame?.oomKills;
-            if (frame?.sent)
-                this.workspaceWritten = true;
+            for (const store of frame?.sent ?? [])
+                this.written.add(store);
             task.running = undefined;
             task.awaited = false;
         }
@@ -87637,8 +87688,26 @@ class SwarmBackend extends EngineConnection {
             throw new Error(frame.error);
         return exitCode;
     }
+    /**
+     * The stores a job's task fetches and sends back, as CTR_TASK_STORES lines (see
+     * WORKSPACE_CLIENT): the workspace, and each named volume the workspace service keeps.
+     */
+    stores(plan) {
+        const line = (store, access, dir) => `${store} ${this.written.has(store) ? 0 : 1} ${access} ${dir}`;
+        return [
+            line(WORKSPACE_STORE, 'rw', WORKSPACE_DIR),
+            ...plan.mounts.flatMap((m) => {
+                const store = m.type === 'volume' ? this.served.get(m.source)?.store : undefined;
+                return store && m.type === 'volume' ? [line(store, m.readOnly ? 'ro' : 'rw', m.target)] : [];
+            })
+        ];
+    }
     /** The spec of a container's next task: its first is named after it, the next numbered. */
     spec(task, run) {
+        // Only a job's stages are wrapped to fetch what the workspace service keeps.
+        const served = task.plan.mounts.find((m) => m.type === 'volume' && this.served.has(m.source));
+        if (served?.type === 'volume' && !run.command)
+            throw new Error(`volume '${this.served.get(served.source)?.key}' (mounted at ${served.target}) reaches a swarm task through the run's workspace service, which only a job's stages use: give the job stages, make the volume 'external: true', or run with --backend docker`);
         const n = ++task.runs;
         const suffix = n === 1 ? '' : `-${n}`;
         const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix;
@@ -87647,6 +87716,7 @@ class SwarmBackend extends EngineConnection {
             name,
             ...(image ? { image } : {}),
             networks: task.networks,
+            served: new Set(this.served.keys()),
             ...run
         });
     }

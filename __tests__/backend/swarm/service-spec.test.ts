@@ -150,6 +150,31 @@ describe('serviceSpec of a planned job container', () => {
     expect(spec.TaskTemplate.ContainerSpec.Args).toEqual(['--fast'])
   })
 
+  it("mounts a named volume the workspace service keeps as the task's own, an external one by name", () => {
+    const volumes = { cache: 'ctr-pipeline-r1-cache', shared: 'shared' }
+    const container = planContainer(
+      {
+        job: jobSpec(
+          {
+            volumes: [
+              { source: 'cache', target: '/cache', mode: 'ro' },
+              { source: 'shared', target: '/shared', mode: 'rw' }
+            ]
+          },
+          true
+        ),
+        slug: 'prep'
+      },
+      { ...ctx, namedVolumes: volumes }
+    )
+    const spec = serviceSpec(container, { ...task, served: new Set(['ctr-pipeline-r1-cache']) })
+    expect(spec.TaskTemplate.ContainerSpec.Mounts).toEqual([
+      { Type: 'volume', Target: '/ctr' },
+      { Type: 'volume', Target: '/cache' },
+      { Type: 'volume', Source: 'shared', Target: '/shared', ReadOnly: false }
+    ])
+  })
+
   it.each<[Partial<ContainerSpec>, string]>([
     [
       { privileged: true },

@@ -112,6 +112,80 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 120_000)
 
+  it('keeps a named volume in the workspace service: what a job writes, jobs on other nodes read', async () => {
+    const on = (node: string) => `placement: {constraints: ['node.hostname == ${node}']}`
+    const { result, lines, runId } = await runYaml(
+      `
+volumes:
+  cache:
+jobs:
+  write:
+    runs-on: {with: {image: ${BUSYBOX}, ${on('n1')}, volumes: [{source: cache, target: /cache}]}}
+    stages:
+      - {name: w, type: sh, run: 'mkdir -p /cache/d && echo one > /cache/d/f'}
+  add:
+    needs: [write]
+    runs-on: {with: {image: ${PYTHON}, ${on('n2')}, volumes: [{source: cache, target: /data}]}}
+    stages:
+      - {name: a, type: sh, run: 'cat /data/d/f && echo two > /data/g'}
+  peek:
+    needs: [write]
+    runs-on: {with: {image: ${BUSYBOX}, ${on('n3')}, volumes: [{source: cache, target: /c, mode: ro}]}}
+    stages:
+      - {name: p, type: sh, run: 'cat /c/d/f && echo unsent > /c/h'}
+  last:
+    needs: [add, peek]
+    runs-on: {with: {image: ${BUSYBOX}, ${on('n3')}, volumes: [{source: cache, target: /cache}]}}
+    stages:
+      - {name: l, type: sh, run: 'cd /cache && echo $(find . -type f | sort)'}
+`,
+      { backend: backend(), maxParallel: 2 }
+    )
+    expect(result.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
+      ['write', 'success', undefined],
+      ['add', 'success', undefined],
+      ['peek', 'success', undefined],
+      ['last', 'success', undefined]
+    ])
+    expect(lines).toEqual(expect.arrayContaining(['[add] one', '[peek] one', '[last] ./d/f ./g']))
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 90_000)
+
+  it("refuses a named volume with driver options, and one a job's own command mounts, saying why", async () => {
+    const nfs = await runYaml(
+      `
+volumes:
+  shared: {driver: local, driver_opts: {type: nfs, o: 'addr=10.0.0.1', device: ':/export'}}
+jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}, volumes: [{source: shared, target: /s}]}}
+    stages: [{name: s, type: sh, run: 'true'}]
+`,
+      { backend: backend() }
+    ).catch((error: unknown) => error as Error)
+    expect(nfs).toBeInstanceOf(Error)
+    expect((nfs as Error).message).toBe(
+      "volume 'shared' has a driver or driver_opts, which the swarm would apply on each node, leaving a volume on each that the manager cannot remove: create it on every node and make it 'external: true', or leave driver and driver_opts out (the run's workspace service keeps it)"
+    )
+    const { result, runId } = await runYaml(
+      `
+volumes:
+  cache:
+jobs:
+  own:
+    runs-on: {with: {image: ${BUSYBOX}, command: ['true'], volumes: [{source: cache, target: /c}]}}
+`,
+      { backend: backend() }
+    )
+    expect(result.jobs.map((j) => [j.status, j.error])).toEqual([
+      [
+        'failure',
+        "volume 'cache' (mounted at /c) reaches a swarm task through the run's workspace service, which only a job's stages use: give the job stages, make the volume 'external: true', or run with --backend docker"
+      ]
+    ])
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 60_000)
+
   it('runs every task where runs-on.with.placement says', async () => {
     const { result } = await runYaml(
       `

@@ -93,7 +93,7 @@ describe('taskCommand and taskOutput', () => {
     output.push(
       'stdout',
       Buffer.from(
-        `${MARKER} sent\n${MARKER} error could not send\n${MARKER} oom_kill 2\n${MARKER} exit 125\n`
+        `${MARKER} sent w v1\n${MARKER} error could not send\n${MARKER} oom_kill 2\n${MARKER} exit 125\n`
       )
     )
     output.push('stderr', Buffer.from(`${MARKER} exit 125\n`))
@@ -101,7 +101,7 @@ describe('taskCommand and taskOutput', () => {
       files: new Map(),
       archives: new Map(),
       exitCode: 125,
-      sent: true,
+      sent: ['w', 'v1'],
       error: 'could not send',
       oomKills: 2
     })

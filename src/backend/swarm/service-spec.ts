@@ -62,6 +62,11 @@ export interface TaskRun {
   env: string[]
   /** Networks it joins besides the plan's own (a job's services' network). */
   networks?: Array<{ Target: string; Aliases: string[] }>
+  /**
+   * Named volumes the run's workspace service keeps (by engine name): mounted as the
+   * task's own, empty volume, which the task's wrapper fills from the service.
+   */
+  served?: ReadonlySet<string>
 }
 
 /**
@@ -69,8 +74,8 @@ export interface TaskRun {
  * a table. One replica with restart condition `none` (retries are the scheduler's), not
  * a `ReplicatedJob`: a job's task containers outlive its service on the workers, running
  * or not (moby#42789), where a replicated service's go with it. Labels on the service
- * and its containers, so a sweep finds either. The workspace is the task's own anonymous
- * volume (gone with its container). What a Swarm service cannot be (privileged,
+ * and its containers, so a sweep finds either. The workspace (and a named volume the
+ * run's workspace service keeps) is the task's own anonymous volume (gone with its container). What a Swarm service cannot be (privileged,
  * published ports, a GPU, a network mode of its own) is an Error saying so, not ignored.
  */
 export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
@@ -87,6 +92,9 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
           return { Type: 'volume', Target: mount.target }
         case 'tmpfs':
           return { Type: 'tmpfs', Target: mount.target, ...tmpfsOptions(mount.options) }
+        case 'volume':
+          if (task.served?.has(mount.source)) return { Type: 'volume', Target: mount.target }
+        // falls through: a volume every node has (external)
         default:
           return {
             Type: mount.type,

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import type { ContainerPlan } from '../../plan/container-plan.js'
 import { registryOf, type ImageSource, type RegistryCredentials } from '../../plan/image-plan.js'
+import { WORKSPACE_DIR } from '../../plan/container-paths.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../../plan/labels.js'
 import { readBatchCommand } from '../../plan/stage-batches.js'
 import { artifactBase } from '../../spec/artifact-patterns.js'
@@ -27,7 +28,12 @@ import { logLines } from '../docker/stream-demux.js'
 import { removeBuiltTags, removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
 import { newTaskMarker, taskCommand, taskOutput, type TaskFrame } from './task-script.js'
-import { DEFAULT_HELPER_IMAGE, workspaceServiceSpec } from './workspace-service.js'
+import {
+  DEFAULT_HELPER_IMAGE,
+  storeOf,
+  WORKSPACE_STORE,
+  workspaceServiceSpec
+} from './workspace-service.js'
 
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 export const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000
@@ -105,7 +111,13 @@ interface PlannedTask {
  * A job's artifacts come back in its task's frame, as tar archives, since nothing can be
  * copied out of a task once it ended; they are held in memory until copied.
  *
- * Not yet here (a clear error): artifacts of a job that runs its own command.
+ * A named volume of the file that is not external is kept by the workspace service too,
+ * as a store of its own: a job's task fetches it into the mount's folder (its own empty
+ * volume) before its stages and, unless the mount is read-only, sends back what they
+ * wrote, as for the workspace. A read-only mount is writable in the task, but what is
+ * written there is not sent.
+ *
+ * Not here (a clear error): artifacts and served volumes of a job that runs its own command.
  */
 export class SwarmBackend extends EngineConnection implements Backend {
   readonly name = 'swarm'
@@ -124,8 +136,10 @@ export class SwarmBackend extends EngineConnection implements Backend {
   private readonly helperImage: string
   /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
   private workspaceReady: Promise<void> = Promise.resolve()
-  /** A task has sent files to it: tasks created from now on fetch the workspace. */
-  private workspaceWritten = false
+  /** The stores tasks have sent files to: tasks created from now on fetch those. */
+  private readonly written = new Set<string>()
+  /** The file's named volumes the workspace service keeps, by engine name: store and key. */
+  private readonly served = new Map<string, { store: string; key: string }>()
   private nodes: { read: number; down: Promise<Map<string, string>> } | undefined
   private ids = 0
 
@@ -168,9 +182,15 @@ export class SwarmBackend extends EngineConnection implements Backend {
   async setupRun(run: RunSetup): Promise<void> {
     for (const volume of run.volumes) {
       if (volume.key === 'workspace' || volume.external) continue
-      throw new Error(
-        `volume '${volume.key}' would be a separate, empty volume on each node of the swarm: make it 'external: true' (a volume every node has, such as one on shared storage), or run with --backend docker`
+      // A driver's volume would be made on each node, where only that node can remove it.
+      if (
+        (volume.driver ?? 'local') !== 'local' ||
+        Object.keys(volume.driverOptions ?? {}).length > 0
       )
+        throw new Error(
+          `volume '${volume.key}' has a driver or driver_opts, which the swarm would apply on each node, leaving a volume on each that the manager cannot remove: create it on every node and make it 'external: true', or leave driver and driver_opts out (the run's workspace service keeps it)`
+        )
+      this.served.set(volume.name, { store: storeOf(this.served.size), key: volume.key })
     }
     await this.createNetwork(run.network.name, run.network.labels)
     const workspace = workspaceServiceSpec({
@@ -271,7 +291,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
         `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
         `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
         `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
-        ...(this.workspaceWritten ? [] : ['CTR_WS_EMPTY=1'])
+        `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
       ]
     })
     // A batch reads a stage's files as the stage ends, holding its output back until
@@ -311,7 +331,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
       task.archives = frame?.archives ?? new Map()
       task.workdir = frame?.workdir
       task.oomKills = frame?.oomKills
-      if (frame?.sent) this.workspaceWritten = true
+      for (const store of frame?.sent ?? []) this.written.add(store)
       task.running = undefined
       task.awaited = false
     }
@@ -319,8 +339,30 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return exitCode
   }
 
+  /**
+   * The stores a job's task fetches and sends back, as CTR_TASK_STORES lines (see
+   * WORKSPACE_CLIENT): the workspace, and each named volume the workspace service keeps.
+   */
+  private stores(plan: ContainerPlan): string[] {
+    const line = (store: string, access: string, dir: string) =>
+      `${store} ${this.written.has(store) ? 0 : 1} ${access} ${dir}`
+    return [
+      line(WORKSPACE_STORE, 'rw', WORKSPACE_DIR),
+      ...plan.mounts.flatMap((m) => {
+        const store = m.type === 'volume' ? this.served.get(m.source)?.store : undefined
+        return store && m.type === 'volume' ? [line(store, m.readOnly ? 'ro' : 'rw', m.target)] : []
+      })
+    ]
+  }
+
   /** The spec of a container's next task: its first is named after it, the next numbered. */
   private spec(task: PlannedTask, run: { command?: string[]; env: string[] }): ServiceSpec {
+    // Only a job's stages are wrapped to fetch what the workspace service keeps.
+    const served = task.plan.mounts.find((m) => m.type === 'volume' && this.served.has(m.source))
+    if (served?.type === 'volume' && !run.command)
+      throw new Error(
+        `volume '${this.served.get(served.source)?.key}' (mounted at ${served.target}) reaches a swarm task through the run's workspace service, which only a job's stages use: give the job stages, make the volume 'external: true', or run with --backend docker`
+      )
     const n = ++task.runs
     const suffix = n === 1 ? '' : `-${n}`
     const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix
@@ -329,6 +371,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
       name,
       ...(image ? { image } : {}),
       networks: task.networks,
+      served: new Set(this.served.keys()),
       ...run
     })
   }

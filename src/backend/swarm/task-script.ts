@@ -12,7 +12,7 @@ import { WORKSPACE_CLIENT } from './workspace-service.js'
  *
  * Frame, right after the command's own output (on the same line, when that did not end
  * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
- * when the workspace's hand-off failed, `<m> sent\n` when it sent files, `<m> archive PATH\n`
+ * when the workspace's hand-off failed, `<m> sent STORE...\n` when it sent files, `<m> archive PATH\n`
  * and a base64 tar per artifact folder or file that exists (`CTR_TASK_KEEP`, relative ones
  * from the working folder), `<m> workdir PATH\n`, `<m> oom_kill N\n` (the kernel's count of
  * OOM kills in its cgroup), then `<m> exit CODE\n`;
@@ -30,9 +30,9 @@ export function taskCommand(
   const run = options.workspace
     ? [
         WORKSPACE_CLIENT,
-        'if { [ "$CTR_WS_EMPTY" = 1 ] && ws_mark; } || ws_pull; then',
+        'if st_each st_in; then',
         '  "$@"; c=$?',
-        '  ws_push || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
+        '  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
         'else ws_err="could not fetch the run\'s workspace from its service"; c=125; fi'
       ]
     : ['"$@"; c=$?']
@@ -54,7 +54,7 @@ export function taskCommand(
     'done',
     'printf "%s workdir %s\\n" "$m" "$PWD"',
     '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
-    '[ -z "$ws_sent" ] || printf "%s sent\\n" "$m"',
+    '[ -z "$st_sent" ] || printf "%s sent%s\\n" "$m" "$st_sent"',
     // The kernel's count of OOM kills in the task's memory cgroup (v1, then v2).
     'o=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)',
     '[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"',
@@ -80,8 +80,8 @@ export interface TaskFrame {
   exitCode: number
   /** What failed around the command (the workspace's hand-off), if anything. */
   error?: string
-  /** It sent files to the run's workspace service. */
-  sent: boolean
+  /** The stores of the run's workspace service it sent files to (see WORKSPACE_CLIENT). */
+  sent: string[]
   /** How many of its processes the kernel killed for memory, where the task could tell. */
   oomKills?: number
 }
@@ -158,7 +158,7 @@ function parseFrame(marker: string, text: string): TaskFrame {
   let workdir: string | undefined
   let exitCode = -1
   let error: string | undefined
-  let sent = false
+  let sent: string[] = []
   let oomKills: number | undefined
   let current: { into: Map<string, Buffer>; path: string; lines: string[] } | undefined
   const close = () => {
@@ -179,9 +179,12 @@ function parseFrame(marker: string, text: string): TaskFrame {
     } else if (line.startsWith(`${marker} oom_kill `)) {
       close()
       oomKills = Number(line.slice(marker.length + 10))
-    } else if (line === `${marker} sent`) {
+    } else if (line.startsWith(`${marker} sent `)) {
       close()
-      sent = true
+      sent = line
+        .slice(marker.length + 6)
+        .split(' ')
+        .filter(Boolean)
     } else if (line.startsWith(`${marker} error `)) {
       close()
       error = line.slice(marker.length + 7)

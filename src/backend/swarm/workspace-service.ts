@@ -1,10 +1,11 @@
-import { CTR_ROOT, WORKSPACE_DIR } from '../../plan/container-paths.js'
+import { CTR_ROOT } from '../../plan/container-paths.js'
 import type { ServiceSpec } from './service-spec.js'
 
 /**
- * Local volumes exist per node, so on a swarm the run's workspace lives in a service of
- * its own: a small helper image (BusyBox: `httpd`, `tar`) on the run's network that keeps
- * it in its volume and serves it over HTTP. Each task fetches the workspace before its
+ * Local volumes exist per node, so on a swarm the run's workspace (and each of the file's
+ * named volumes that is not external) lives in a service of its own: a small helper image
+ * (BusyBox: `httpd`, `tar`) on the run's network that keeps it in its volume and serves it
+ * over HTTP. Each task fetches the workspace before its
  * command and sends back what its command wrote after. Only the manager's API is used,
  * nothing needs shared storage, and a job reads what the jobs it needs wrote on any node.
  */
@@ -19,17 +20,40 @@ export const WORKSPACE_URL = `http://${WORKSPACE_ALIAS}:${PORT}/cgi-bin`
 /** The helper image when none is given: BusyBox, which every registry mirror carries. */
 export const DEFAULT_HELPER_IMAGE = 'busybox:1.36'
 
-/** CGI scripts of the service: the workspace as a tar stream, and a tar stream added to it. */
-const PULL =
-  '#!/bin/sh\nprintf "Content-Type: application/x-tar\\r\\n\\r\\n"\nexec tar c -C /store .\n'
-const PUSH = [
+/**
+ * Each store is a folder of the service's volume: `w`, the run's workspace, and `v0`,
+ * `v1`, … for the file's named volumes (see storeOf). The query names the store, so that
+ * nothing but those names reaches a path.
+ */
+const STORE = [
   '#!/bin/sh',
+  's=${QUERY_STRING%&b64}',
+  'case $s in w) ;; v|v*[!0-9]*) exit 1 ;; v*) ;; *) exit 1 ;; esac',
+  'mkdir -p "/data/$s" || exit 1'
+]
+/** CGI scripts of the service: a store as a tar stream, and a tar stream added to it. */
+const PULL = [
+  ...STORE,
+  'printf "Content-Type: application/x-tar\\r\\n\\r\\n"',
+  'exec tar c -C "/data/$s" .',
+  ''
+].join('\n')
+const PUSH = [
+  ...STORE,
   // BusyBox's wget posts text only (it stops at the first NUL): it sends base64.
-  'if [ "$QUERY_STRING" = b64 ]; then base64 -d | tar x -C /store -f - >&2 || exit 1',
-  'else tar x -C /store -f - >&2 || exit 1; fi',
+  'if [ "$s" != "$QUERY_STRING" ]; then base64 -d | tar x -C "/data/$s" -f - >&2 || exit 1',
+  'else tar x -C "/data/$s" -f - >&2 || exit 1; fi',
   'printf "Content-Type: text/plain\\r\\n\\r\\nok\\n"',
   ''
 ].join('\n')
+
+/** The store of the run's workspace. */
+export const WORKSPACE_STORE = 'w'
+
+/** The store of the run's n-th named volume that the service keeps. */
+export function storeOf(n: number): string {
+  return `v${n}`
+}
 
 /** The run's workspace service: one replica that runs until the run removes it. */
 export function workspaceServiceSpec(options: {
@@ -39,7 +63,7 @@ export function workspaceServiceSpec(options: {
   labels: Record<string, string>
 }): ServiceSpec {
   const script = [
-    'mkdir -p /srv/cgi-bin /store',
+    'mkdir -p /srv/cgi-bin /data',
     'printf "%s" "$PULL" > /srv/cgi-bin/pull',
     'printf "%s" "$PUSH" > /srv/cgi-bin/push',
     'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push',
@@ -54,7 +78,7 @@ export function workspaceServiceSpec(options: {
         Labels: options.labels,
         Command: ['sh', '-c', script],
         Env: [`PULL=${PULL}`, `PUSH=${PUSH}`],
-        Mounts: [{ Type: 'volume', Target: '/store' }],
+        Mounts: [{ Type: 'volume', Target: '/data' }],
         StopSignal: 'SIGKILL'
       },
       Resources: { Limits: {} },
@@ -68,35 +92,43 @@ export function workspaceServiceSpec(options: {
 }
 
 /**
- * Shell functions a task's wrapper uses: `ws_pull` fetches the workspace into
- * WORKSPACE_DIR, `ws_push` sends the files its command wrote. A file counts as written
- * when its mtime is newer than the pull's: fetched files are set to the first second of
- * 1970, so a job's writes (which set the time to now) are told from what it fetched
+ * Shell functions a task's wrapper uses: `st_pull STORE DIR MARK` fetches a store into
+ * DIR, `st_push STORE DIR MARK` sends the files its command wrote there. A file counts as
+ * written when its mtime is newer than MARK's: fetched files are set to the first second
+ * of 1970, so a job's writes (which set the time to now) are told from what it fetched
  * without comparing contents, and jobs that run at once send only their own files.
  * Deletions and empty folders are not sent. Any of curl, wget or python3 in the image
- * does the HTTP; an image with none fails with a line saying so. `ws_mark` alone stands
- * for `ws_pull` while no task has sent anything: the first jobs of a run do not wait for
- * the service (a new overlay endpoint takes the other nodes a few seconds to learn).
+ * does the HTTP; an image with none fails with a line saying so. `st_mark` alone stands
+ * for `st_pull` while no task has sent anything to that store: the first jobs of a run do
+ * not wait for the service (a new overlay endpoint takes the other nodes a few seconds to
+ * learn). `st_sent` lists the stores sent to.
  */
 export const WORKSPACE_CLIENT = [
-  `w=${WORKSPACE_DIR}; r=${CTR_ROOT}; u=${WORKSPACE_URL}`,
-  'ws_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
-  'ws_get() {',
-  '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/pull"',
-  '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/pull"',
-  `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/pull"`,
-  '  else ws_none; fi; }',
-  'ws_put() {',
-  '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push"',
-  '  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?b64"',
-  `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push" "$1"`,
-  '  else ws_none; fi; }',
+  `r=${CTR_ROOT}; u=${WORKSPACE_URL}; st_sent=`,
+  'st_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
+  'st_get() {',
+  '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/pull?$1"',
+  '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/pull?$1"',
+  `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/pull?$1"`,
+  '  else st_none; fi; }',
+  'st_put() {',
+  '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"',
+  '  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?$2&b64"',
+  `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push?$2" "$1"`,
+  '  else st_none; fi; }',
   // The service may still be starting when the first task asks.
-  'ws_pull() { n=0; until ws_get > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
-  '  tar x -C "$w" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && ws_mark; }',
-  'ws_mark() { find "$w" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$r/.ctr-pulled"; }',
-  'ws_push() { (cd "$w" && find . -newer "$r/.ctr-pulled" ! -type d > "$r/.ctr-push.list") || return 1',
+  'st_pull() { n=0; until st_get "$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
+  '  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"; }',
+  'st_mark() { mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"; }',
+  'st_push() { (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1',
   '  [ -s "$r/.ctr-push.list" ] || return 0',
   // BusyBox's tar reads no file list (-T): the names go as arguments, one per line.
-  '  (cd "$w" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && ws_put "$r/.ctr-push.tar" && ws_sent=1; }'
+  '  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_put "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"; }',
+  // CTR_TASK_STORES: a line per store, `STORE EMPTY rw|ro DIR` (EMPTY: 1 while none sent to it).
+  'st_each() { while IFS=" " read -r s e a d; do [ -z "$s" ] || "$1" "$s" "$e" "$a" "$d" < /dev/null || return 1; done <<ST',
+  '$CTR_TASK_STORES',
+  'ST',
+  '}',
+  'st_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }',
+  'st_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }'
 ].join('\n')
