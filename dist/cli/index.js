@@ -86609,20 +86609,32 @@ const BLOCK = 512;
  * holds headers only (512 bytes a folder; a path too long for one gets a pax header).
  */
 function directoriesArchive(root, dirs) {
-    const blocks = [];
     const mtime = new Date();
-    for (const dir of dirs) {
+    return archiveOf(dirs.map((dir) => ({ path: `${external_node_path_default().posix.relative(root, dir)}/`, mode: 0o777, mtime })));
+}
+/**
+ * A tar archive of files, in the order given (an engine extracts them in that order, so
+ * a last file can say the others are complete). Built in memory: for small files.
+ */
+function filesArchive(files) {
+    const mtime = new Date();
+    return archiveOf(files.map((f) => ({ ...f, mode: 0o600, mtime })));
+}
+/** Entries as tar blocks: a folder when its path ends with `/`, else a file of `content`. */
+function archiveOf(entries) {
+    const blocks = [];
+    for (const { path: name, mode, mtime, content = Buffer.alloc(0) } of entries) {
         const header = new F({
-            path: `${external_node_path_default().posix.relative(root, dir)}/`,
-            mode: 0o777,
-            type: 'Directory',
-            size: 0,
+            path: name,
+            mode,
+            type: name.endsWith('/') ? 'Directory' : 'File',
+            size: content.length,
             mtime
         });
         header.encode();
         if (header.needPax)
             blocks.push(new ft({ path: header.path, mtime }).encode());
-        blocks.push(header.block);
+        blocks.push(header.block, content, Buffer.alloc((BLOCK - (content.length % BLOCK)) % BLOCK));
     }
     blocks.push(Buffer.alloc(2 * BLOCK));
     return Buffer.concat(blocks);
@@ -87177,34 +87189,47 @@ const WORKSPACE_STORE = 'w';
 function storeOf(n) {
     return `v${n}`;
 }
-/** The run's workspace service: one replica that runs until the run removes it. */
-function workspaceServiceSpec(options) {
+/**
+ * Where a task waits for its batch (see BATCH_CLIENT): the CGI answers once the backend
+ * has put `ID` and then `ID.ok` into BATCH_DIR, or after about 10 s with nothing, and
+ * hands each batch out once. IDs are random hex: nothing else reaches a path.
+ */
+const BATCH = [
+    '#!/bin/sh',
+    'id=$QUERY_STRING; case $id in "" | *[!0-9a-f]*) exit 1 ;; esac',
+    'f=/data/.batch/$id; n=0',
+    'while [ ! -f "$f.ok" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done',
+    'printf "Content-Type: text/plain\\r\\n\\r\\n"',
+    '[ ! -f "$f.ok" ] || { cat "$f"; rm -f "$f" "$f.ok"; }',
+    ''
+].join('\n');
+/** Where the backend puts batches in the workspace container. */
+const BATCH_DIR = '/data/.batch';
+/**
+ * The run's workspace: a container on the manager's engine, attached to the run's
+ * attachable overlay network under WORKSPACE_ALIAS, where every task on any node reaches
+ * it. A container rather than a service, because the manager's API can put files into a
+ * container of its own engine: that is how a task created before its turn gets its batch.
+ */
+function workspaceContainerBody(options) {
     const script = [
-        'mkdir -p /srv/cgi-bin /data',
+        `mkdir -p /srv/cgi-bin ${BATCH_DIR}`,
         'printf "%s" "$PULL" > /srv/cgi-bin/pull',
         'printf "%s" "$PUSH" > /srv/cgi-bin/push',
-        'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push',
+        'printf "%s" "$BATCH" > /srv/cgi-bin/batch',
+        'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push /srv/cgi-bin/batch',
         `exec httpd -f -p ${PORT} -h /srv`
     ].join('\n');
     return {
-        Name: options.name,
+        name: options.name,
+        Image: options.image,
         Labels: options.labels,
-        TaskTemplate: {
-            ContainerSpec: {
-                Image: options.image,
-                Labels: options.labels,
-                Command: ['sh', '-c', script],
-                Env: [`PULL=${PULL}`, `PUSH=${PUSH}`],
-                Mounts: [{ Type: 'volume', Target: '/data' }],
-                StopSignal: 'SIGKILL'
-            },
-            Resources: { Limits: {} },
-            RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
-            Placement: {},
-            Networks: [{ Target: options.network, Aliases: [WORKSPACE_ALIAS] }]
-        },
-        Mode: { Replicated: { Replicas: 1 } },
-        EndpointSpec: { Mode: 'dnsrr' }
+        Cmd: ['sh', '-c', script],
+        Env: [`PULL=${PULL}`, `PUSH=${PUSH}`, `BATCH=${BATCH}`],
+        StopSignal: 'SIGKILL',
+        Volumes: { '/data': {} },
+        HostConfig: { NetworkMode: options.network },
+        NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [WORKSPACE_ALIAS] } } }
     };
 }
 /**
@@ -87223,9 +87248,9 @@ const WORKSPACE_CLIENT = [
     `r=${CTR_ROOT}; u=${WORKSPACE_URL}; st_sent=`,
     'st_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
     'st_get() {',
-    '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/pull?$1"',
-    '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/pull?$1"',
-    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/pull?$1"`,
+    '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/$1"',
+    '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/$1"',
+    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/$1"`,
     '  else st_none; fi; }',
     'st_put() {',
     '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"',
@@ -87233,7 +87258,7 @@ const WORKSPACE_CLIENT = [
     `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push?$2" "$1"`,
     '  else st_none; fi; }',
     // The service may still be starting when the first task asks.
-    'st_pull() { n=0; until st_get "$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
+    'st_pull() { n=0; until st_get "pull?$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
     '  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"; }',
     'st_mark() { mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"; }',
     'st_push() { (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1',
@@ -87248,6 +87273,31 @@ const WORKSPACE_CLIENT = [
     'st_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }',
     'st_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }'
 ].join('\n');
+/**
+ * The start of a task created before its turn: it asks the workspace container for its
+ * batch (CTR_TASK_BATCH, a random id) until the backend has put it there, then runs it.
+ * The batch is shell that sets the command (`set --`) and its environment. A task that
+ * cannot reach the container for about 30 s fails (125) saying so.
+ */
+const BATCH_CLIENT = [
+    'if [ -n "$CTR_TASK_BATCH" ]; then',
+    '  f=0; until [ -s "$r/.ctr-batch" ]; do',
+    '    st_get "batch?$CTR_TASK_BATCH" > "$r/.ctr-batch" && continue',
+    '    f=$((f+1)); [ $f -lt 30 ] || break; sleep 1',
+    '  done',
+    '  [ -s "$r/.ctr-batch" ] || { printf "%s error could not fetch its batch from the run\'s workspace service\\n%s exit 125\\n" "$m" "$m"; printf "%s exit 125\\n" "$m" >&2; exit 125; }',
+    '  eval "$(cat "$r/.ctr-batch")"; rm -f "$r/.ctr-batch"',
+    'fi'
+].join('\n');
+/** A command and its environment as the shell a batch task evaluates (see BATCH_CLIENT). */
+function batchScript(command, env) {
+    const quote = (word) => `'${word.replace(/'/g, "'\\''")}'`;
+    return [
+        `set -- ${command.map(quote).join(' ')}`,
+        ...env.map((pair) => `export ${quote(pair)}`),
+        ''
+    ].join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
 
@@ -87273,9 +87323,10 @@ const WORKSPACE_CLIENT = [
 function taskCommand(marker, command, options = { workspace: false }) {
     // With the workspace service (see WORKSPACE_CLIENT), the task fetches the workspace
     // first and sends back what the command wrote; a task that cannot reach it fails (125).
+    // A task created before its turn first waits for its batch there (BATCH_CLIENT).
+    const client = options.workspace ? [WORKSPACE_CLIENT, BATCH_CLIENT] : [];
     const run = options.workspace
         ? [
-            WORKSPACE_CLIENT,
             'if st_each st_in; then',
             '  "$@"; c=$?',
             '  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
@@ -87284,6 +87335,7 @@ function taskCommand(marker, command, options = { workspace: false }) {
         : ['"$@"; c=$?'];
     const script = [
         'm=$1; shift',
+        ...client,
         // The workspace is the task's own: the run's folders are made in every task.
         'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
         ...run,
@@ -87458,6 +87510,8 @@ function task_script_escape(text) {
 
 
 
+
+
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
 const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
 /** The Engine API's longest service name. */
@@ -87484,9 +87538,14 @@ const WAITING = new Set([
  * task, run once, whose command is the stage batch (or the plan's own command), wrapped
  * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
  * back on the task's log stream. The run's network is an attachable overlay network with
- * DNS round-robin endpoints; the run's workspace is a service on it (workspace-service.ts)
- * that each task fetches from and sends to, so a job reads what the jobs it needs wrote on
- * any node. Everything is labelled on the service and its containers.
+ * DNS round-robin endpoints; the run's workspace is a container on the manager attached to
+ * it (workspace-service.ts) that each task fetches from and sends to, so a job reads what
+ * the jobs it needs wrote on any node. Everything is labelled on the service and its
+ * containers.
+ *
+ * A job's first task is created when the scheduler starts its container ahead of its
+ * turn, and waits on the workspace container for its batch, which exec puts there: the
+ * node's start and network attach (most of a task's cost) are out of the job's turn.
  *
  * A stage that runs on its own (an `if:`, a timeout, `stages.*` in its script) is a task
  * of its own: a new container of the same image, which fetches the workspace the tasks
@@ -87525,8 +87584,12 @@ class SwarmBackend extends EngineConnection {
     /** How long a task may wait for a node (pending, pulling) before its job fails. */
     scheduleTimeoutMs;
     helperImage;
-    /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
+    /** The run's workspace container runs (see workspace-service.ts); rejects if it cannot. */
     workspaceReady = Promise.resolve();
+    /** Its id on the manager's engine, once created. */
+    workspaceId;
+    /** A task's frame has come back: the nodes reach the workspace, tasks may wait on it. */
+    framed = false;
     /** The stores tasks have sent files to: tasks created from now on fetch those. */
     written = new Set();
     /** The file's named volumes the workspace service keeps, by engine name: store and key. */
@@ -87567,18 +87630,27 @@ class SwarmBackend extends EngineConnection {
             this.served.set(volume.name, { store: storeOf(this.served.size), key: volume.key });
         }
         await this.createNetwork(run.network.name, run.network.labels);
-        const workspace = workspaceServiceSpec({
+        const workspace = workspaceContainerBody({
             name: `${run.network.name}-workspace`,
             image: this.helperImage,
             network: run.network.name,
             labels: run.network.labels
         });
-        await this.call('create service', (o) => this.docker.createService({ ...workspace, ...o }));
         // Jobs' tasks are created meanwhile; each waits for it (see exec).
-        this.workspaceReady = this.waitForStart(workspace.Name).catch((error) => {
-            throw new Error(`the run's workspace service (image ${this.helperImage}, CTR_SWARM_HELPER_IMAGE) did not start: ${errorMessage(error)}`);
+        this.workspaceReady = this.startWorkspace(workspace).catch((error) => {
+            throw new Error(`the run's workspace container (image ${this.helperImage}, CTR_SWARM_HELPER_IMAGE) did not start on the manager: ${errorMessage(error)}`);
         });
         this.workspaceReady.catch(() => undefined);
+    }
+    /** Creates and starts the workspace container on the manager, pulling its image if need be. */
+    async startWorkspace(body) {
+        if (!(await this.builder.imageExists(body.Image))) {
+            const auth = await credentialsFromDockerConfig(registryOf(body.Image), process.env);
+            await this.builder.pullImage(body.Image, auth ? { auth } : {}, () => undefined);
+        }
+        const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...body, ...o }));
+        this.workspaceId = id;
+        await this.call('start container', (o) => this.docker.getContainer(id).start(o));
     }
     async prepareImage(image, run) {
         if (image.kind === 'pull') {
@@ -87625,6 +87697,41 @@ class SwarmBackend extends EngineConnection {
         task.killed = false;
         if (task.plan.runs === 'command')
             await this.createService(task, this.spec(task, { env: [] }));
+        else {
+            task.started = true;
+            if (this.framed)
+                await this.prestart(task);
+        }
+    }
+    /**
+     * Creates a job's first task before its turn (the scheduler starts containers ahead),
+     * so that the node has it attached to the run's network and running by then: it waits
+     * on the workspace container for its batch, which exec puts there. Only once a task's
+     * frame has come back: before that, the nodes may not know the workspace's address yet,
+     * and the first jobs would wait to learn it where they need nothing from it.
+     */
+    prestart(task) {
+        if (task.runs > 0 || task.prestarting)
+            return task.prestarting ?? Promise.resolve();
+        task.prestarting = this.createWaiting(task).finally(() => (task.prestarting = undefined));
+        return task.prestarting;
+    }
+    /** Containers started before the first frame came back get their waiting task now. */
+    prestartStarted() {
+        for (const task of this.tasks.values())
+            if (task.started && task.runs === 0 && !task.killed)
+                // If it fails, the job's turn creates its task as usual.
+                this.prestart(task).catch(() => undefined);
+    }
+    async createWaiting(task) {
+        const marker = newTaskMarker();
+        const batch = (0,external_node_crypto_.randomBytes)(12).toString('hex');
+        const spec = this.spec(task, {
+            command: taskCommand(marker, [], { workspace: true }),
+            env: [`CTR_TASK_BATCH=${batch}`]
+        });
+        await this.createService(task, spec);
+        task.waiting = { service: spec.Name, marker, batch };
     }
     async runContainer(containerId, onOutput) {
         const task = this.task(containerId);
@@ -87639,28 +87746,42 @@ class SwarmBackend extends EngineConnection {
     }
     async exec(containerId, cmd, env, onOutput) {
         const task = this.task(containerId);
-        const marker = newTaskMarker();
-        const spec = this.spec(task, {
-            command: taskCommand(marker, cmd, { workspace: true }),
-            env: [
-                ...env,
-                `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
-                `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
-                `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
-                `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
-            ]
-        });
+        // Its turn has come: no task is created ahead for it from now on.
+        task.started = false;
+        await task.prestarting?.catch(() => undefined);
+        const taskEnv = [
+            ...env,
+            `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
+            `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+            `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
+            `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
+        ];
+        const { waiting } = task;
+        task.waiting = undefined;
+        const prestarted = waiting && task.service === waiting.service && !task.killed;
+        const marker = prestarted ? waiting.marker : newTaskMarker();
         // A batch reads a stage's files as the stage ends, holding its output back until
         // they are read; here they come at the task's end, so the stream then flows freely.
         const output = taskOutput(marker, (stream, chunk) => {
             const wait = onOutput(stream, chunk);
             return task.awaited ? undefined : wait;
         });
-        const ran = this.runTask(task, spec, output.push, () => output.complete());
-        // Without the workspace service the task cannot start its command: its failure is why.
+        const ran = prestarted
+            ? this.putBatch(waiting.batch, cmd, taskEnv).then(() => this.followTask(task, waiting.service, output.push, () => output.complete()))
+            : this.runTask(task, this.spec(task, { command: taskCommand(marker, cmd, { workspace: true }), env: taskEnv }), output.push, () => output.complete());
+        // Without the workspace container the task cannot start its command: its failure is why.
         const running = this.keepFrame(task, output, Promise.race([ran, this.workspaceReady.then(() => ran)]));
         task.running = running.catch(() => undefined);
         return running;
+    }
+    /** Puts a waiting task's batch into the workspace container: the file, then its `.ok`. */
+    async putBatch(batch, cmd, env) {
+        await this.workspaceReady;
+        const archive = filesArchive([
+            { path: batch, content: Buffer.from(batchScript(cmd, env)) },
+            { path: `${batch}.ok`, content: Buffer.alloc(0) }
+        ]);
+        await this.call('upload batch', (o) => this.docker.getContainer(this.workspaceId).putArchive(archive, { path: BATCH_DIR, ...o }));
     }
     /**
      * Keeps what a task's frame said once it has run (files, OOM kills, whether it sent
@@ -87681,6 +87802,10 @@ class SwarmBackend extends EngineConnection {
             task.oomKills = frame?.oomKills;
             for (const store of frame?.sent ?? [])
                 this.written.add(store);
+            if (frame && !frame.error && !this.framed) {
+                this.framed = true;
+                this.prestartStarted();
+            }
             task.running = undefined;
             task.awaited = false;
         }
@@ -87728,15 +87853,19 @@ class SwarmBackend extends EngineConnection {
      */
     async runTask(task, spec, onOutput, logsComplete) {
         await this.createService(task, spec);
+        return this.followTask(task, spec.Name, onOutput, logsComplete);
+    }
+    /** Streams a created task's logs and waits for its end: see runTask. */
+    async followTask(task, service, onOutput, logsComplete) {
         // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
         const logs = (await this.docker
-            .getService(spec.Name)
+            .getService(service)
             .logs({ follow: true, stdout: true, stderr: true })
             .catch((e) => Promise.reject(this.lostOr(e))));
         const pumped = this.pump(logs, onOutput).catch(() => undefined);
         const stop = () => logs.destroy();
         try {
-            const exitCode = await this.waitForEnd(task, spec.Name);
+            const exitCode = await this.waitForEnd(task, service);
             const deadline = Date.now() + LOG_GRACE_MS;
             while (!logsComplete() && Date.now() < deadline && !task.killed)
                 await (0,external_node_timers_promises_namespaceObject.setTimeout)(20);
@@ -87780,20 +87909,6 @@ class SwarmBackend extends EngineConnection {
                 if (down)
                     throw new Error(`its node ${down} went down while it ran`);
             }
-            await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
-        }
-    }
-    /** Polls a service's one task until it runs; a task that ends or never starts rejects. */
-    async waitForStart(service) {
-        const deadline = Date.now() + this.scheduleTimeoutMs;
-        for (;;) {
-            const { state, reason } = await this.taskState(service);
-            if (state === 'running')
-                return;
-            if (!WAITING.has(state))
-                throw swarm_backend_notRun(state, reason);
-            if (Date.now() > deadline)
-                throw this.notStarted(state, reason);
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
         }
     }
@@ -87927,12 +88042,15 @@ class SwarmBackend extends EngineConnection {
         if (!task)
             return;
         task.killed = true;
+        await task.prestarting?.catch(() => undefined);
         await this.removeService(task);
     }
     async removeContainer(containerId) {
         const task = this.tasks.get(containerId);
         if (!task)
             return;
+        task.started = false;
+        await task.prestarting?.catch(() => undefined);
         await this.removeService(task);
         this.tasks.delete(containerId);
     }
@@ -87946,11 +88064,17 @@ class SwarmBackend extends EngineConnection {
     }
     /** A swarm task cannot be stopped and kept: `--keep` keeps the run's network only. */
     async killRun(runId) {
-        await this.removeServices(`${LABEL_RUN_ID}=${runId}`);
+        await Promise.all([
+            this.removeServices(`${LABEL_RUN_ID}=${runId}`),
+            this.removeManagerContainers(`${LABEL_RUN_ID}=${runId}`)
+        ]);
     }
     async sweep(runId) {
         const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
-        const services = await this.removeServices(label);
+        const [services, containers] = await Promise.all([
+            this.removeServices(label),
+            this.removeManagerContainers(label)
+        ]);
         const filters = JSON.stringify({ label: [label] });
         const networks = await this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }));
         // A network stays in use until the workers have removed their tasks' containers.
@@ -87958,7 +88082,7 @@ class SwarmBackend extends EngineConnection {
             removeBuiltTags(this.docker, this.call, runId),
             ...networks.map((n) => this.removeNetwork(n.Id))
         ]);
-        return { containers: services, volumes: 0, networks: networks.length, images };
+        return { containers: services + containers, volumes: 0, networks: networks.length, images };
     }
     /** Removes every service with the label; resolves to how many there were. */
     async removeServices(label) {
@@ -87968,6 +88092,17 @@ class SwarmBackend extends EngineConnection {
         for (const task of this.tasks.values())
             task.service = undefined;
         return services.length;
+    }
+    /** Removes the manager's containers with the label (the workspace), with their volumes. */
+    async removeManagerContainers(label) {
+        // One still being created would be missed by the list below.
+        await this.workspaceReady.catch(() => undefined);
+        const filters = JSON.stringify({ label: [label] });
+        const containers = await this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o }));
+        // A task's container on the manager goes with its service, not here.
+        const own = containers.filter((c) => !c.Labels['com.docker.swarm.service.id']);
+        await Promise.all(own.map((c) => ignoreMissing(this.call('remove container', (o) => this.docker.getContainer(c.Id).remove({ force: true, v: true, ...o })))));
+        return own.length;
     }
     task(containerId) {
         const task = this.tasks.get(containerId);

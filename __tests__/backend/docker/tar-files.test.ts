@@ -1,7 +1,11 @@
 import { Readable } from 'node:stream'
 import { Header } from 'tar'
 import { FileTooLargeError } from '../../../src/backend/backend.js'
-import { directoriesArchive, readFolderFiles } from '../../../src/backend/docker/tar-files.js'
+import {
+  directoriesArchive,
+  filesArchive,
+  readFolderFiles
+} from '../../../src/backend/docker/tar-files.js'
 
 /** A tar archive of files, as the engine sends a folder: `[path, text]` entries. */
 function archiveOf(entries: Array<[string, string]>): Buffer {
@@ -70,5 +74,32 @@ describe('directoriesArchive', () => {
       ['Directory', 'workspace/', 0o777],
       ['Directory', `state/${'m'.repeat(150)}/0/`, 0o777]
     ])
+  })
+})
+
+describe('filesArchive', () => {
+  it('holds each file in the order given, with its exact bytes and mode 0600', async () => {
+    const body = Buffer.from('x'.repeat(513))
+    const archive = filesArchive([
+      { path: 'abc', content: body },
+      { path: 'abc.ok', content: Buffer.alloc(0) }
+    ])
+    const seen: Array<[string, string, number, number]> = []
+    const { Parser } = await import('tar')
+    const parser = new Parser()
+    parser.on('entry', (e) => {
+      const chunks: Buffer[] = []
+      e.on('data', (c: Buffer) => chunks.push(c))
+      e.on('end', () => seen.push([e.type, e.path, e.mode ?? 0, Buffer.concat(chunks).length]))
+    })
+    await new Promise((resolve) => {
+      parser.on('end', resolve)
+      parser.end(archive)
+    })
+    expect(seen).toEqual([
+      ['File', 'abc', 0o600, 513],
+      ['File', 'abc.ok', 0o600, 0]
+    ])
+    expect(archive.length).toBe(512 + 1024 + 512 + 1024)
   })
 })

@@ -112,6 +112,58 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 120_000)
 
+  it("creates a job's task before its turn, which runs its stages once it comes", async () => {
+    // The manager's service events say when each job's service was created.
+    const events = (await manager.getEvents({
+      filters: JSON.stringify({ type: ['service'], event: ['create'] })
+    })) as NodeJS.ReadableStream & { destroy(): void }
+    const created = new Map<string, number>()
+    events.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        const event = JSON.parse(line) as {
+          Actor: { Attributes: { name: string } }
+          timeNano: number
+        }
+        created.set(event.Actor.Attributes.name, event.timeNano / 1e6)
+      }
+    })
+    const job = (id: string, needs: string) => `
+  ${id}:
+    needs: [${needs}]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    outputs: {n: "{{ stages.s.outputs.n }}"}
+    stages:
+      - name: s
+        type: sh
+        run: |
+          echo "n=$(( {{ needs.${needs}.outputs.n }} + 1 ))" >> "$CTR_OUTPUT"
+          echo "it's {{ needs.${needs}.outputs.n }}"`
+    const { result, lines, runId } = await runYaml(
+      `
+jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    outputs: {n: "{{ stages.s.outputs.n }}"}
+    stages: [{name: s, type: sh, run: 'echo n=1 >> "$CTR_OUTPUT"'}]${job('b', 'a')}${job('c', 'b')}${job('d', 'c')}
+`,
+      { backend: backend() }
+    )
+    events.destroy()
+    expect(result.jobs.map((j) => [j.id, j.status, j.outputs.n])).toEqual([
+      ['a', 'success', '1'],
+      ['b', 'success', '2'],
+      ['c', 'success', '3'],
+      ['d', 'success', '4']
+    ])
+    expect(lines).toEqual(expect.arrayContaining(["[b] it's 1", "[c] it's 2", "[d] it's 3"]))
+    // d's task was created while c still ran: warmed once a's frame had come back.
+    const [c, d] = [result.jobs[2], result.jobs[3]]
+    const createdD = [...created].find(([name]) => name.endsWith('-d'))?.[1]
+    expect(createdD).toBeLessThan(Date.parse(c.started_at!) + c.duration_ms)
+    expect(createdD).toBeLessThan(Date.parse(d.started_at!))
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 90_000)
+
   it('keeps a named volume in the workspace service: what a job writes, jobs on other nodes read', async () => {
     const on = (node: string) => `placement: {constraints: ['node.hostname == ${node}']}`
     const { result, lines, runId } = await runYaml(

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as tar from 'tar'
 import { taskCommand, taskOutput } from '../../../src/backend/swarm/task-script.js'
+import { batchScript } from '../../../src/backend/swarm/workspace-service.js'
 import type { OutputStream } from '../../../src/backend/backend.js'
 
 const MARKER = '::ctr-task-test::'
@@ -122,5 +123,25 @@ describe('taskCommand and taskOutput', () => {
     expect(output.frame()).toBeUndefined()
     output.flush()
     expect(seen).toEqual(['partial\n', '::ctr'])
+  })
+})
+
+describe('batchScript', () => {
+  it.each<[string, string[], string[]]>([
+    ['plain words', ['sh', '-c', 'echo hi'], ['A=1']],
+    ['quotes and $', ["it's", '"$HOME"', '`id`', '$(id)'], ["Q=it's $HOME `id`"]],
+    ['newlines and empty words', ['a\nb', '', ' '], ['M=line1\nline2', 'E=']]
+  ])('gives %s back word for word to the shell that evaluates it', (_name, command, env) => {
+    // The variables are read by a child process: exported, not only set.
+    const script = `eval "$(cat)"; for w in "$@"; do printf '[%s]' "$w"; done; exec sh -c 'printf "{%s}" "$A" "$Q" "$M" "$E"'`
+    const result = spawnSync('sh', ['-c', script], {
+      input: batchScript(command, env),
+      env: { PATH: process.env.PATH }
+    })
+    const value = (name: string) => env.find((e) => e.startsWith(`${name}=`))?.slice(2) ?? ''
+    expect(result.stdout.toString()).toBe(
+      command.map((w) => `[${w}]`).join('') +
+        ['A', 'Q', 'M', 'E'].map((n) => `{${value(n)}}`).join('')
+    )
   })
 })

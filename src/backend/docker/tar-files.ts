@@ -11,19 +11,37 @@ const BLOCK = 512
  * holds headers only (512 bytes a folder; a path too long for one gets a pax header).
  */
 export function directoriesArchive(root: string, dirs: readonly string[]): Buffer {
-  const blocks: Buffer[] = []
   const mtime = new Date()
-  for (const dir of dirs) {
+  return archiveOf(
+    dirs.map((dir) => ({ path: `${path.posix.relative(root, dir)}/`, mode: 0o777, mtime }))
+  )
+}
+
+/**
+ * A tar archive of files, in the order given (an engine extracts them in that order, so
+ * a last file can say the others are complete). Built in memory: for small files.
+ */
+export function filesArchive(files: ReadonlyArray<{ path: string; content: Buffer }>): Buffer {
+  const mtime = new Date()
+  return archiveOf(files.map((f) => ({ ...f, mode: 0o600, mtime })))
+}
+
+/** Entries as tar blocks: a folder when its path ends with `/`, else a file of `content`. */
+function archiveOf(
+  entries: ReadonlyArray<{ path: string; mode: number; mtime: Date; content?: Buffer }>
+): Buffer {
+  const blocks: Buffer[] = []
+  for (const { path: name, mode, mtime, content = Buffer.alloc(0) } of entries) {
     const header = new Header({
-      path: `${path.posix.relative(root, dir)}/`,
-      mode: 0o777,
-      type: 'Directory',
-      size: 0,
+      path: name,
+      mode,
+      type: name.endsWith('/') ? 'Directory' : 'File',
+      size: content.length,
       mtime
     })
     header.encode()
     if (header.needPax) blocks.push(new Pax({ path: header.path, mtime }).encode())
-    blocks.push(header.block!)
+    blocks.push(header.block!, content, Buffer.alloc((BLOCK - (content.length % BLOCK)) % BLOCK))
   }
   blocks.push(Buffer.alloc(2 * BLOCK))
   return Buffer.concat(blocks)

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -25,14 +26,17 @@ import { credentialsFromDockerConfig } from '../docker/docker-config.js'
 import { DockerBackend } from '../docker/docker-backend.js'
 import { prepareDockerImage, pushBuiltImage } from '../docker/images.js'
 import { logLines } from '../docker/stream-demux.js'
+import { filesArchive } from '../docker/tar-files.js'
 import { removeBuiltTags, removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
 import { newTaskMarker, taskCommand, taskOutput, type TaskFrame } from './task-script.js'
 import {
+  BATCH_DIR,
+  batchScript,
   DEFAULT_HELPER_IMAGE,
   storeOf,
   WORKSPACE_STORE,
-  workspaceServiceSpec
+  workspaceContainerBody
 } from './workspace-service.js'
 
 /** How long a task may wait for a node (pending, pulling) before its job fails. */
@@ -85,6 +89,12 @@ interface PlannedTask {
   oomKills?: number
   /** Networks its tasks join besides the plan's own: its job's services' network. */
   networks: Array<{ Target: string; Aliases: string[] }>
+  /** Its task was created before its turn and waits for its batch (see prestart). */
+  waiting?: { service: string; marker: string; batch: string }
+  /** Started ahead of its turn: its task may be created before that turn. */
+  started?: boolean
+  /** That creation, while under way: exec waits for it. */
+  prestarting?: Promise<void>
 }
 
 /**
@@ -93,9 +103,14 @@ interface PlannedTask {
  * task, run once, whose command is the stage batch (or the plan's own command), wrapped
  * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
  * back on the task's log stream. The run's network is an attachable overlay network with
- * DNS round-robin endpoints; the run's workspace is a service on it (workspace-service.ts)
- * that each task fetches from and sends to, so a job reads what the jobs it needs wrote on
- * any node. Everything is labelled on the service and its containers.
+ * DNS round-robin endpoints; the run's workspace is a container on the manager attached to
+ * it (workspace-service.ts) that each task fetches from and sends to, so a job reads what
+ * the jobs it needs wrote on any node. Everything is labelled on the service and its
+ * containers.
+ *
+ * A job's first task is created when the scheduler starts its container ahead of its
+ * turn, and waits on the workspace container for its batch, which exec puts there: the
+ * node's start and network attach (most of a task's cost) are out of the job's turn.
  *
  * A stage that runs on its own (an `if:`, a timeout, `stages.*` in its script) is a task
  * of its own: a new container of the same image, which fetches the workspace the tasks
@@ -134,8 +149,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
   /** How long a task may wait for a node (pending, pulling) before its job fails. */
   readonly scheduleTimeoutMs: number
   private readonly helperImage: string
-  /** The run's workspace service is up (see workspace-service.ts); rejects if it cannot be. */
+  /** The run's workspace container runs (see workspace-service.ts); rejects if it cannot. */
   private workspaceReady: Promise<void> = Promise.resolve()
+  /** Its id on the manager's engine, once created. */
+  private workspaceId?: string
+  /** A task's frame has come back: the nodes reach the workspace, tasks may wait on it. */
+  private framed = false
   /** The stores tasks have sent files to: tasks created from now on fetch those. */
   private readonly written = new Set<string>()
   /** The file's named volumes the workspace service keeps, by engine name: store and key. */
@@ -193,22 +212,32 @@ export class SwarmBackend extends EngineConnection implements Backend {
       this.served.set(volume.name, { store: storeOf(this.served.size), key: volume.key })
     }
     await this.createNetwork(run.network.name, run.network.labels)
-    const workspace = workspaceServiceSpec({
+    const workspace = workspaceContainerBody({
       name: `${run.network.name}-workspace`,
       image: this.helperImage,
       network: run.network.name,
       labels: run.network.labels
     })
-    await this.call('create service', (o) =>
-      this.docker.createService({ ...workspace, ...o } as never)
-    )
     // Jobs' tasks are created meanwhile; each waits for it (see exec).
-    this.workspaceReady = this.waitForStart(workspace.Name).catch((error: unknown) => {
+    this.workspaceReady = this.startWorkspace(workspace).catch((error: unknown) => {
       throw new Error(
-        `the run's workspace service (image ${this.helperImage}, CTR_SWARM_HELPER_IMAGE) did not start: ${errorMessage(error)}`
+        `the run's workspace container (image ${this.helperImage}, CTR_SWARM_HELPER_IMAGE) did not start on the manager: ${errorMessage(error)}`
       )
     })
     this.workspaceReady.catch(() => undefined)
+  }
+
+  /** Creates and starts the workspace container on the manager, pulling its image if need be. */
+  private async startWorkspace(body: ReturnType<typeof workspaceContainerBody>) {
+    if (!(await this.builder.imageExists(body.Image))) {
+      const auth = await credentialsFromDockerConfig(registryOf(body.Image), process.env)
+      await this.builder.pullImage(body.Image, auth ? { auth } : {}, () => undefined)
+    }
+    const { id } = await this.call('create container', (o) =>
+      this.docker.createContainer({ ...body, ...o } as Docker.ContainerCreateOptions)
+    )
+    this.workspaceId = id
+    await this.call('start container', (o) => this.docker.getContainer(id).start(o))
   }
 
   async prepareImage(image: ImageSource, run: ImageRun): Promise<void> {
@@ -257,6 +286,42 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const task = this.task(containerId)
     task.killed = false
     if (task.plan.runs === 'command') await this.createService(task, this.spec(task, { env: [] }))
+    else {
+      task.started = true
+      if (this.framed) await this.prestart(task)
+    }
+  }
+
+  /**
+   * Creates a job's first task before its turn (the scheduler starts containers ahead),
+   * so that the node has it attached to the run's network and running by then: it waits
+   * on the workspace container for its batch, which exec puts there. Only once a task's
+   * frame has come back: before that, the nodes may not know the workspace's address yet,
+   * and the first jobs would wait to learn it where they need nothing from it.
+   */
+  private prestart(task: PlannedTask): Promise<void> {
+    if (task.runs > 0 || task.prestarting) return task.prestarting ?? Promise.resolve()
+    task.prestarting = this.createWaiting(task).finally(() => (task.prestarting = undefined))
+    return task.prestarting
+  }
+
+  /** Containers started before the first frame came back get their waiting task now. */
+  private prestartStarted() {
+    for (const task of this.tasks.values())
+      if (task.started && task.runs === 0 && !task.killed)
+        // If it fails, the job's turn creates its task as usual.
+        this.prestart(task).catch(() => undefined)
+  }
+
+  private async createWaiting(task: PlannedTask) {
+    const marker = newTaskMarker()
+    const batch = randomBytes(12).toString('hex')
+    const spec = this.spec(task, {
+      command: taskCommand(marker, [], { workspace: true }),
+      env: [`CTR_TASK_BATCH=${batch}`]
+    })
+    await this.createService(task, spec)
+    task.waiting = { service: spec.Name, marker, batch }
   }
 
   async runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit> {
@@ -283,25 +348,37 @@ export class SwarmBackend extends EngineConnection implements Backend {
     onOutput: OutputHandler
   ): Promise<number> {
     const task = this.task(containerId)
-    const marker = newTaskMarker()
-    const spec = this.spec(task, {
-      command: taskCommand(marker, cmd, { workspace: true }),
-      env: [
-        ...env,
-        `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
-        `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
-        `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
-        `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
-      ]
-    })
+    // Its turn has come: no task is created ahead for it from now on.
+    task.started = false
+    await task.prestarting?.catch(() => undefined)
+    const taskEnv = [
+      ...env,
+      `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
+      `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+      `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
+      `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
+    ]
+    const { waiting } = task
+    task.waiting = undefined
+    const prestarted = waiting && task.service === waiting.service && !task.killed
+    const marker = prestarted ? waiting.marker : newTaskMarker()
     // A batch reads a stage's files as the stage ends, holding its output back until
     // they are read; here they come at the task's end, so the stream then flows freely.
     const output = taskOutput(marker, (stream, chunk) => {
       const wait = onOutput(stream, chunk)
       return task.awaited ? undefined : wait
     })
-    const ran = this.runTask(task, spec, output.push, () => output.complete())
-    // Without the workspace service the task cannot start its command: its failure is why.
+    const ran = prestarted
+      ? this.putBatch(waiting.batch, cmd, taskEnv).then(() =>
+          this.followTask(task, waiting.service, output.push, () => output.complete())
+        )
+      : this.runTask(
+          task,
+          this.spec(task, { command: taskCommand(marker, cmd, { workspace: true }), env: taskEnv }),
+          output.push,
+          () => output.complete()
+        )
+    // Without the workspace container the task cannot start its command: its failure is why.
     const running = this.keepFrame(
       task,
       output,
@@ -309,6 +386,18 @@ export class SwarmBackend extends EngineConnection implements Backend {
     )
     task.running = running.catch(() => undefined)
     return running
+  }
+
+  /** Puts a waiting task's batch into the workspace container: the file, then its `.ok`. */
+  private async putBatch(batch: string, cmd: string[], env: string[]) {
+    await this.workspaceReady
+    const archive = filesArchive([
+      { path: batch, content: Buffer.from(batchScript(cmd, env)) },
+      { path: `${batch}.ok`, content: Buffer.alloc(0) }
+    ])
+    await this.call('upload batch', (o) =>
+      this.docker.getContainer(this.workspaceId!).putArchive(archive, { path: BATCH_DIR, ...o })
+    )
   }
 
   /**
@@ -332,6 +421,10 @@ export class SwarmBackend extends EngineConnection implements Backend {
       task.workdir = frame?.workdir
       task.oomKills = frame?.oomKills
       for (const store of frame?.sent ?? []) this.written.add(store)
+      if (frame && !frame.error && !this.framed) {
+        this.framed = true
+        this.prestartStarted()
+      }
       task.running = undefined
       task.awaited = false
     }
@@ -389,15 +482,25 @@ export class SwarmBackend extends EngineConnection implements Backend {
     logsComplete: () => boolean
   ): Promise<number> {
     await this.createService(task, spec)
+    return this.followTask(task, spec.Name, onOutput, logsComplete)
+  }
+
+  /** Streams a created task's logs and waits for its end: see runTask. */
+  private async followTask(
+    task: PlannedTask,
+    service: string,
+    onOutput: OutputHandler,
+    logsComplete: () => boolean
+  ): Promise<number> {
     // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
     const logs = (await this.docker
-      .getService(spec.Name)
+      .getService(service)
       .logs({ follow: true, stdout: true, stderr: true })
       .catch((e: unknown) => Promise.reject(this.lostOr(e)))) as NodeJS.ReadableStream
     const pumped = this.pump(logs, onOutput).catch(() => undefined)
     const stop = () => (logs as unknown as { destroy(): void }).destroy()
     try {
-      const exitCode = await this.waitForEnd(task, spec.Name)
+      const exitCode = await this.waitForEnd(task, service)
       const deadline = Date.now() + LOG_GRACE_MS
       while (!logsComplete() && Date.now() < deadline && !task.killed) await sleep(20)
       return exitCode
@@ -441,18 +544,6 @@ export class SwarmBackend extends EngineConnection implements Backend {
         const down = (await this.downNodes()).get(nodeId)
         if (down) throw new Error(`its node ${down} went down while it ran`)
       }
-      await sleep(POLL_MS)
-    }
-  }
-
-  /** Polls a service's one task until it runs; a task that ends or never starts rejects. */
-  private async waitForStart(service: string): Promise<void> {
-    const deadline = Date.now() + this.scheduleTimeoutMs
-    for (;;) {
-      const { state, reason } = await this.taskState(service)
-      if (state === 'running') return
-      if (!WAITING.has(state)) throw notRun(state, reason)
-      if (Date.now() > deadline) throw this.notStarted(state, reason)
       await sleep(POLL_MS)
     }
   }
@@ -618,12 +709,15 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const task = this.tasks.get(containerId)
     if (!task) return
     task.killed = true
+    await task.prestarting?.catch(() => undefined)
     await this.removeService(task)
   }
 
   async removeContainer(containerId: string): Promise<void> {
     const task = this.tasks.get(containerId)
     if (!task) return
+    task.started = false
+    await task.prestarting?.catch(() => undefined)
     await this.removeService(task)
     this.tasks.delete(containerId)
   }
@@ -640,12 +734,18 @@ export class SwarmBackend extends EngineConnection implements Backend {
 
   /** A swarm task cannot be stopped and kept: `--keep` keeps the run's network only. */
   async killRun(runId: string): Promise<void> {
-    await this.removeServices(`${LABEL_RUN_ID}=${runId}`)
+    await Promise.all([
+      this.removeServices(`${LABEL_RUN_ID}=${runId}`),
+      this.removeManagerContainers(`${LABEL_RUN_ID}=${runId}`)
+    ])
   }
 
   async sweep(runId?: string): Promise<RemovedCounts> {
     const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`
-    const services = await this.removeServices(label)
+    const [services, containers] = await Promise.all([
+      this.removeServices(label),
+      this.removeManagerContainers(label)
+    ])
     const filters = JSON.stringify({ label: [label] })
     const networks = await this.call('list networks', (o) =>
       this.docker.listNetworks({ filters, ...o })
@@ -655,7 +755,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
       removeBuiltTags(this.docker, this.call, runId),
       ...networks.map((n) => this.removeNetwork(n.Id))
     ])
-    return { containers: services, volumes: 0, networks: networks.length, images }
+    return { containers: services + containers, volumes: 0, networks: networks.length, images }
   }
 
   /** Removes every service with the label; resolves to how many there were. */
@@ -671,6 +771,28 @@ export class SwarmBackend extends EngineConnection implements Backend {
     )
     for (const task of this.tasks.values()) task.service = undefined
     return services.length
+  }
+
+  /** Removes the manager's containers with the label (the workspace), with their volumes. */
+  private async removeManagerContainers(label: string): Promise<number> {
+    // One still being created would be missed by the list below.
+    await this.workspaceReady.catch(() => undefined)
+    const filters = JSON.stringify({ label: [label] })
+    const containers = await this.call('list containers', (o) =>
+      this.docker.listContainers({ all: true, filters, ...o })
+    )
+    // A task's container on the manager goes with its service, not here.
+    const own = containers.filter((c) => !c.Labels['com.docker.swarm.service.id'])
+    await Promise.all(
+      own.map((c) =>
+        ignoreMissing(
+          this.call('remove container', (o) =>
+            this.docker.getContainer(c.Id).remove({ force: true, v: true, ...o })
+          )
+        )
+      )
+    )
+    return own.length
   }
 
   private task(containerId: string): PlannedTask {

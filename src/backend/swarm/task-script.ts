@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { OutputStream } from '../backend.js'
-import { WORKSPACE_CLIENT } from './workspace-service.js'
+import { BATCH_CLIENT, WORKSPACE_CLIENT } from './workspace-service.js'
 
 /**
  * The Swarm API can neither exec into a task nor copy files out of one: a task's command
@@ -27,9 +27,10 @@ export function taskCommand(
 ): string[] {
   // With the workspace service (see WORKSPACE_CLIENT), the task fetches the workspace
   // first and sends back what the command wrote; a task that cannot reach it fails (125).
+  // A task created before its turn first waits for its batch there (BATCH_CLIENT).
+  const client = options.workspace ? [WORKSPACE_CLIENT, BATCH_CLIENT] : []
   const run = options.workspace
     ? [
-        WORKSPACE_CLIENT,
         'if st_each st_in; then',
         '  "$@"; c=$?',
         '  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
@@ -38,6 +39,7 @@ export function taskCommand(
     : ['"$@"; c=$?']
   const script = [
     'm=$1; shift',
+    ...client,
     // The workspace is the task's own: the run's folders are made in every task.
     'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
     ...run,

@@ -1,5 +1,4 @@
 import { CTR_ROOT } from '../../plan/container-paths.js'
-import type { ServiceSpec } from './service-spec.js'
 
 /**
  * Local volumes exist per node, so on a swarm the run's workspace (and each of the file's
@@ -55,39 +54,54 @@ export function storeOf(n: number): string {
   return `v${n}`
 }
 
-/** The run's workspace service: one replica that runs until the run removes it. */
-export function workspaceServiceSpec(options: {
+/**
+ * Where a task waits for its batch (see BATCH_CLIENT): the CGI answers once the backend
+ * has put `ID` and then `ID.ok` into BATCH_DIR, or after about 10 s with nothing, and
+ * hands each batch out once. IDs are random hex: nothing else reaches a path.
+ */
+const BATCH = [
+  '#!/bin/sh',
+  'id=$QUERY_STRING; case $id in "" | *[!0-9a-f]*) exit 1 ;; esac',
+  'f=/data/.batch/$id; n=0',
+  'while [ ! -f "$f.ok" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done',
+  'printf "Content-Type: text/plain\\r\\n\\r\\n"',
+  '[ ! -f "$f.ok" ] || { cat "$f"; rm -f "$f" "$f.ok"; }',
+  ''
+].join('\n')
+
+/** Where the backend puts batches in the workspace container. */
+export const BATCH_DIR = '/data/.batch'
+
+/**
+ * The run's workspace: a container on the manager's engine, attached to the run's
+ * attachable overlay network under WORKSPACE_ALIAS, where every task on any node reaches
+ * it. A container rather than a service, because the manager's API can put files into a
+ * container of its own engine: that is how a task created before its turn gets its batch.
+ */
+export function workspaceContainerBody(options: {
   name: string
   image: string
   network: string
   labels: Record<string, string>
-}): ServiceSpec {
+}) {
   const script = [
-    'mkdir -p /srv/cgi-bin /data',
+    `mkdir -p /srv/cgi-bin ${BATCH_DIR}`,
     'printf "%s" "$PULL" > /srv/cgi-bin/pull',
     'printf "%s" "$PUSH" > /srv/cgi-bin/push',
-    'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push',
+    'printf "%s" "$BATCH" > /srv/cgi-bin/batch',
+    'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push /srv/cgi-bin/batch',
     `exec httpd -f -p ${PORT} -h /srv`
   ].join('\n')
   return {
-    Name: options.name,
+    name: options.name,
+    Image: options.image,
     Labels: options.labels,
-    TaskTemplate: {
-      ContainerSpec: {
-        Image: options.image,
-        Labels: options.labels,
-        Command: ['sh', '-c', script],
-        Env: [`PULL=${PULL}`, `PUSH=${PUSH}`],
-        Mounts: [{ Type: 'volume', Target: '/data' }],
-        StopSignal: 'SIGKILL'
-      },
-      Resources: { Limits: {} },
-      RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
-      Placement: {},
-      Networks: [{ Target: options.network, Aliases: [WORKSPACE_ALIAS] }]
-    },
-    Mode: { Replicated: { Replicas: 1 } },
-    EndpointSpec: { Mode: 'dnsrr' }
+    Cmd: ['sh', '-c', script],
+    Env: [`PULL=${PULL}`, `PUSH=${PUSH}`, `BATCH=${BATCH}`],
+    StopSignal: 'SIGKILL',
+    Volumes: { '/data': {} },
+    HostConfig: { NetworkMode: options.network },
+    NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [WORKSPACE_ALIAS] } } }
   }
 }
 
@@ -107,9 +121,9 @@ export const WORKSPACE_CLIENT = [
   `r=${CTR_ROOT}; u=${WORKSPACE_URL}; st_sent=`,
   'st_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
   'st_get() {',
-  '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/pull?$1"',
-  '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/pull?$1"',
-  `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/pull?$1"`,
+  '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/$1"',
+  '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/$1"',
+  `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/$1"`,
   '  else st_none; fi; }',
   'st_put() {',
   '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"',
@@ -117,7 +131,7 @@ export const WORKSPACE_CLIENT = [
   `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push?$2" "$1"`,
   '  else st_none; fi; }',
   // The service may still be starting when the first task asks.
-  'st_pull() { n=0; until st_get "$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
+  'st_pull() { n=0; until st_get "pull?$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
   '  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"; }',
   'st_mark() { mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"; }',
   'st_push() { (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1',
@@ -132,3 +146,30 @@ export const WORKSPACE_CLIENT = [
   'st_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }',
   'st_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }'
 ].join('\n')
+
+/**
+ * The start of a task created before its turn: it asks the workspace container for its
+ * batch (CTR_TASK_BATCH, a random id) until the backend has put it there, then runs it.
+ * The batch is shell that sets the command (`set --`) and its environment. A task that
+ * cannot reach the container for about 30 s fails (125) saying so.
+ */
+export const BATCH_CLIENT = [
+  'if [ -n "$CTR_TASK_BATCH" ]; then',
+  '  f=0; until [ -s "$r/.ctr-batch" ]; do',
+  '    st_get "batch?$CTR_TASK_BATCH" > "$r/.ctr-batch" && continue',
+  '    f=$((f+1)); [ $f -lt 30 ] || break; sleep 1',
+  '  done',
+  '  [ -s "$r/.ctr-batch" ] || { printf "%s error could not fetch its batch from the run\'s workspace service\\n%s exit 125\\n" "$m" "$m"; printf "%s exit 125\\n" "$m" >&2; exit 125; }',
+  '  eval "$(cat "$r/.ctr-batch")"; rm -f "$r/.ctr-batch"',
+  'fi'
+].join('\n')
+
+/** A command and its environment as the shell a batch task evaluates (see BATCH_CLIENT). */
+export function batchScript(command: readonly string[], env: readonly string[]): string {
+  const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`
+  return [
+    `set -- ${command.map(quote).join(' ')}`,
+    ...env.map((pair) => `export ${quote(pair)}`),
+    ''
+  ].join('\n')
+}
