@@ -25,6 +25,10 @@ import {
 } from '../app/backends.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
+import { argoOptions, EXPORT_TARGETS, SET_KEYS } from '../app/export-options.js'
+import { exportArgo } from '../export/argo-export.js'
+import { HOST_MAP_FORM } from '../export/host-map.js'
+import { DROPPABLE_KEYS } from '../export/pod-parts.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -70,6 +74,15 @@ async function readChangedFiles(source: string): Promise<string> {
   let text = ''
   for await (const chunk of process.stdin) text += String(chunk)
   return text
+}
+
+/** Writes a command's output file; one that cannot be written is a usage error naming it. */
+async function writeOutput(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text)
+  } catch (error) {
+    throw new InputError(`--output ${file}: ${(error as Error).message}`)
+  }
 }
 
 /** Splits repeated `--param K=V` flags into a map; a flag without `=` is a usage error. */
@@ -258,6 +271,56 @@ function program(setExit: (status: number) => void): Command {
             : planText(document())
       process.stdout.write(`${out}\n`)
     })
+
+  cli
+    .command('export')
+    .description('write the pipeline for another engine: an Argo Workflow (more targets to come)')
+    .argument('<file>', 'pipeline file (YAML)')
+    .addOption(
+      new Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory()
+    )
+    .addOption(
+      new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
+    )
+    .addOption(
+      new Option('--set <key=value>', `a setting of the target (${SET_KEYS.join(', ')})`)
+        .default([])
+        .argParser(collect)
+    )
+    .addOption(
+      new Option('--map <host=to>', `what a host folder is on the cluster: ${HOST_MAP_FORM}`)
+        .default([])
+        .argParser(collect)
+    )
+    .addOption(
+      new Option(
+        '--drop <key>',
+        `leave out a key the target has no counterpart for (${DROPPABLE_KEYS.join(', ')})`
+      )
+        .default([])
+        .argParser(collect)
+    )
+    .option('--template', 'argo: a WorkflowTemplate rather than a Workflow')
+    .option('-o, --output <file>', 'write to this file rather than stdout')
+    .action(
+      async (
+        file: string,
+        opts: {
+          param: string[]
+          set: string[]
+          map: string[]
+          drop: string[]
+          template?: boolean
+          output?: string
+        }
+      ) => {
+        const pipeline = await loadPipelineFile(file)
+        const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
+        const text = exportArgo(plan, params, argoOptions(opts, pipeline))
+        if (opts.output) await writeOutput(opts.output, text)
+        else process.stdout.write(text)
+      }
+    )
 
   cli
     .command('cleanup')

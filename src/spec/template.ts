@@ -164,7 +164,8 @@ function readsAny(expr: Expr, names: ReadonlySet<string>): boolean {
   return analyse(expr).references.some((r) => names.has(r.path[0]))
 }
 
-function stringify(value: unknown): string {
+/** A value as a template renders it: lists and maps as JSON, null as ''. */
+export function stringify(value: unknown): string {
   if (typeof value === 'string') return value
   if (value === null || value === undefined) return ''
   if (typeof value === 'object') return JSON.stringify(value)

@@ -1,0 +1,200 @@
+import { Workflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
+import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { parse } from 'yaml'
+import { argoOptions } from '../../src/app/export-options.js'
+import { preparePlan } from '../../src/app/prepare-plan.js'
+import { checkArgoManifest } from '../../src/export/argo-checks.js'
+import { exportArgo } from '../../src/export/argo-export.js'
+import { loadPipelineFile, parsePipeline } from '../../src/spec/load-pipeline.js'
+import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+
+const GOLDEN = '__tests__/fixtures/export/argo'
+const SEED = '__tests__/fixtures/seed-001'
+
+interface Flags {
+  set?: string[]
+  map?: string[]
+  drop?: string[]
+  template?: boolean
+  param?: Record<string, string>
+}
+
+async function exportFile(file: string, flags: Flags = {}): Promise<string> {
+  const pipeline = await loadPipelineFile(file)
+  const { params, plan } = preparePlan(pipeline, flags.param ?? {})
+  const options = argoOptions(
+    {
+      set: flags.set ?? [],
+      map: flags.map ?? [],
+      drop: flags.drop ?? [],
+      template: flags.template
+    },
+    pipeline
+  )
+  return exportArgo(plan, params, options)
+}
+
+/**
+ * Each example of seed 001 and of this project, with the flags it needs (its host folders
+ * mapped): the output is compared with a golden file, reviewed by hand when it changes
+ * (UPDATE_GOLDEN=1 writes them), and must pass Argo's own schema and our checks.
+ */
+const EXAMPLES: Array<[string, Flags]> = [
+  ['examples/pipeline.yml', { map: ['./data=pvc:sales-data'] }],
+  ['examples/cross-platform.yml', { map: ['.=pvc:source'] }],
+  [`${SEED}/basic-configuration.yml`, { map: ['/host/data=pvc:host-data'] }],
+  [`${SEED}/custom-environment.yml`, { set: ['secret=api-keys'] }],
+  [`${SEED}/custom-volume-mounting.yml`, { map: ['/host=pvc:host'] }],
+  [`${SEED}/data-processing-pipeline.yml`, { map: ['/data=pvc:datasets', '/output=pvc:results'] }],
+  [`${SEED}/database-operations.yml`, { map: ['/db/migrations=hostPath:/srv/migrations'] }],
+  [`${SEED}/machine-learning-training.yml`, { map: ['/ml=pvc:ml'] }],
+  [`${SEED}/multi-platform-testing.yml`, { map: ['/test/code=pvc:code'] }],
+  [`${SEED}/network-configuration.yml`, {}],
+  [`${SEED}/resource-limits.yml`, { drop: ['memswap_limit', 'cpuset_cpus'] }],
+  [
+    `${SEED}/web-application-testing.yml`,
+    { map: ['/app=pvc:app'], set: ['namespace=ci', 'service_account=runner'], template: true }
+  ]
+]
+
+describe('export --to argo: the examples', () => {
+  it.each(EXAMPLES)('%s matches its golden file and validates', async (file, flags) => {
+    const text = await exportFile(file, flags)
+    const golden = path.join(GOLDEN, `${path.basename(file, '.yml')}.yaml`)
+    if (process.env.UPDATE_GOLDEN === '1') {
+      mkdirSync(GOLDEN, { recursive: true })
+      writeFileSync(golden, text)
+    }
+    expect(text).toBe(readFileSync(golden, 'utf8'))
+    const manifest = parse(text)
+    const Model = flags.template ? WorkflowTemplate : Workflow
+    expect(() => new Model(manifest).validate()).not.toThrow()
+    expect(checkArgoManifest(manifest)).toEqual([])
+  })
+})
+
+/** The problems of exporting a pipeline text, as `FILE:LINE:COL: message`. */
+function exportProblems(text: string, flags: Flags = {}): string[] {
+  const pipeline = parsePipeline(text, 'p.yml', '/repo')
+  try {
+    const { params, plan } = preparePlan(pipeline, flags.param ?? {})
+    const options = argoOptions(
+      { set: flags.set ?? [], map: flags.map ?? [], drop: flags.drop ?? [] },
+      pipeline
+    )
+    exportArgo(plan, params, options)
+  } catch (error) {
+    if (error instanceof SpecError) return error.problems.map(formatProblem)
+    return [(error as Error).message]
+  }
+  return []
+}
+
+const job = (body: string) => `jobs:\n  a:\n${body}`
+const withImage = (extra = '') =>
+  `    runs-on:\n      type: container\n      with:\n        image: alpine${extra}\n`
+
+describe('export --to argo: what Argo cannot be given is an error at its place', () => {
+  it.each<[string, string, Flags, string[]]>([
+    [
+      'a host folder not mapped',
+      job(
+        `${withImage('\n        volumes:\n          - {source: ./data, target: /d}')}    stages: [{name: s, type: sh, run: ls /d}]\n`
+      ),
+      {},
+      [
+        "p.yml:8:22: export --to argo: jobs.a: the host folder /repo/data is not on the cluster's nodes: map it with --map /repo/data=pvc:CLAIM (or =hostPath:/PATH)"
+      ]
+    ],
+    [
+      '${VAR} outside the environment',
+      job(
+        `    runs-on:\n      type: container\n      with:\n        image: 'registry/\${TAG}'\n    stages: [{name: s, type: sh, run: 'true'}]\n`
+      ),
+      {},
+      [
+        `p.yml:2:3: export --to argo: jobs.a: '\${VAR}' in "registry/\\u0000secret:TAG\\u0000": on a cluster, only runs-on.with.environment values can come from the Secret`
+      ]
+    ],
+    [
+      'an if: reading an output',
+      `jobs:\n  b:\n${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n    outputs: {x: '{{ stages.s.outputs.x }}'}\n  a:\n    needs: [b]\n    if: "needs.b.outputs.x == 'y'"\n${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`,
+      {},
+      [
+        "p.yml:9:3: export --to argo: jobs.a.if: if: 'needs.b.outputs.x == 'y'' reads needs.b.outputs.x, which is only known while the pipeline runs; an export decides if: from params, matrix values and success(), failure(), always()"
+      ]
+    ],
+    [
+      'a script reading an earlier stage',
+      job(
+        `${withImage()}    stages:\n      - {name: s, type: sh, run: 'true'}\n      - {name: t, type: sh, run: 'echo {{ stages.s.outputs.x }}'}\n`
+      ),
+      {},
+      [
+        "p.yml:9:9: export --to argo: jobs.a stage t: '{{ stages.s.outputs.x }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'"
+      ]
+    ],
+    [
+      'a stage timeout',
+      job(`${withImage()}    stages: [{name: s, type: sh, run: 'true', timeout: 5s}]\n`),
+      {},
+      [
+        'p.yml:7:14: export --to argo: jobs.a stage s: a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)'
+      ]
+    ],
+    [
+      'an image built for the run',
+      job(
+        `    runs-on:\n      type: container\n      with:\n        build: {context: .}\n    stages: [{name: s, type: sh, run: 'true'}]\n`
+      ),
+      {},
+      [
+        'p.yml:2:3: export --to argo: jobs.a: build: a cluster pulls its images: build and push the image, then name it in image'
+      ]
+    ],
+    [
+      'a limit a pod cannot have',
+      job(
+        `${withImage('\n        resources: {pids_limit: 10}')}    stages: [{name: s, type: sh, run: 'true'}]\n`
+      ),
+      {},
+      [
+        "p.yml:2:3: export --to argo: jobs.a: pids_limit: a pod's container cannot be given this (Kubernetes sets it per node); --drop pids_limit leaves it out"
+      ]
+    ],
+    [
+      'a user by name',
+      job(`${withImage('\n        user: nobody')}    stages: [{name: s, type: sh, run: 'true'}]\n`),
+      {},
+      [
+        "p.yml:2:3: export --to argo: jobs.a: user: 'nobody': a pod runs as a numeric uid[:gid] (names are the image's own)"
+      ]
+    ],
+    [
+      'a malformed --map',
+      job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
+      { map: ['./data=nfs:x'] },
+      ["--map './data=nfs:x': expected HOST_PATH=pvc:CLAIM or HOST_PATH=hostPath:/PATH"]
+    ],
+    [
+      'an unknown --set key',
+      job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
+      { set: ['tolerate=all'] },
+      [
+        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, secret)'
+      ]
+    ],
+    [
+      'an unknown --drop key',
+      job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
+      { drop: ['memory'] },
+      [
+        '--drop memory: not a key an export may leave out (memswap_limit, cpuset_cpus, pids_limit, ulimits, dns, placement.preferences)'
+      ]
+    ]
+  ])('%s', (_, text, flags, problems) => {
+    expect(exportProblems(text, flags)).toEqual(problems)
+  })
+})

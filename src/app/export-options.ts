@@ -1,0 +1,58 @@
+import type { ArgoOptions } from '../export/argo-workflow.js'
+import { parseHostMap } from '../export/host-map.js'
+import { NameBook } from '../export/k8s-names.js'
+import { DROPPABLE_KEYS } from '../export/pod-parts.js'
+import { InputError } from '../spec/input-error.js'
+
+/** The targets `export --to` takes. */
+export const EXPORT_TARGETS = ['argo'] as const
+
+/** The keys `--set` takes, for help and messages. */
+export const SET_KEYS = [
+  'namespace',
+  'service_account',
+  'image_pull_secrets',
+  'node_selector.LABEL',
+  'storage_class',
+  'workspace_size',
+  'secret'
+]
+
+/**
+ * The Argo options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
+ * folders) and `--template`. An unknown key or a malformed flag is an InputError naming it.
+ */
+export function argoOptions(
+  flags: { set: string[]; map: string[]; drop: string[]; template?: boolean },
+  pipeline: { name: string; dir: string }
+): ArgoOptions {
+  const options: ArgoOptions = {
+    template: flags.template ?? false,
+    workspaceSize: '1Gi',
+    secretName: `${new NameBook().name(pipeline.name || 'pipeline')}-env`,
+    imagePullSecrets: [],
+    nodeSelector: {},
+    maps: flags.map.map((m) => parseHostMap(m, pipeline.dir)),
+    dropped: flags.drop
+  }
+  const unknown = flags.drop.find((key) => !DROPPABLE_KEYS.includes(key))
+  if (unknown !== undefined)
+    throw new InputError(
+      `--drop ${unknown}: not a key an export may leave out (${DROPPABLE_KEYS.join(', ')})`
+    )
+  for (const flag of flags.set) {
+    const equals = flag.indexOf('=')
+    const key = equals > 0 ? flag.slice(0, equals) : ''
+    const value = flag.slice(equals + 1)
+    if (!key || value === '') throw new InputError(`--set '${flag}': expected KEY=VALUE`)
+    if (key.startsWith('node_selector.')) options.nodeSelector[key.slice(14)] = value
+    else if (key === 'namespace') options.namespace = value
+    else if (key === 'service_account') options.serviceAccount = value
+    else if (key === 'image_pull_secrets') options.imagePullSecrets = value.split(',')
+    else if (key === 'storage_class') options.storageClass = value
+    else if (key === 'workspace_size') options.workspaceSize = value
+    else if (key === 'secret') options.secretName = value
+    else throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`)
+  }
+  return options
+}

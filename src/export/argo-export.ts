@@ -1,0 +1,27 @@
+import { stringify as toYaml } from 'yaml'
+import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import { checkArgoManifest } from './argo-checks.js'
+import { argoWorkflow, type ArgoOptions } from './argo-workflow.js'
+import { exportPlan } from './export-plan.js'
+
+/** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
+export class ExportCheckError extends Error {
+  override name = 'ExportCheckError'
+}
+
+/**
+ * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
+ * is printed (checkArgoManifest). Throws SpecError for what the file asks that Argo
+ * cannot be given, ExportCheckError when the manifest fails its own checks.
+ */
+export function exportArgo(
+  plan: PipelinePlan,
+  params: Record<string, unknown>,
+  options: ArgoOptions
+): string {
+  const manifest = argoWorkflow(exportPlan(plan, params, 'argo'), options)
+  const problems = checkArgoManifest(manifest)
+  if (problems.length > 0)
+    throw new ExportCheckError(`the Argo manifest failed its checks:\n${problems.join('\n')}`)
+  return toYaml(manifest, { lineWidth: 0 })
+}

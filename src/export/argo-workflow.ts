@@ -1,0 +1,328 @@
+import type { IDAGTask } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/DAGTask'
+import type { ITemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Template'
+import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
+import type { IWorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate'
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim'
+import type { IVolume } from 'kubernetes-models/v1/Volume'
+import { stringify } from '../spec/template.js'
+import { SpecError, type SpecProblem } from '../spec/spec-error.js'
+import type { ContainerPlan } from '../plan/container-plan.js'
+import type { RunsWhen } from './export-condition.js'
+import {
+  EXPORT_OUTPUTS_DIR,
+  type ExportInstance,
+  type ExportJob,
+  type ExportPlan
+} from './export-plan.js'
+import type { HostMap } from './host-map.js'
+import { NameBook } from './k8s-names.js'
+import { placeholdersIn, replacePlaceholders, type Placeholder } from './placeholders.js'
+import { ExportProblem, podParts, WORKSPACE_VOLUME, type PodParts } from './pod-parts.js'
+
+/** What `export --to argo` takes besides the file (`--set KEY=VALUE`, `--map`, `--template`). */
+export interface ArgoOptions {
+  /** A WorkflowTemplate to submit by name later, rather than a Workflow. */
+  template: boolean
+  namespace?: string
+  /** Of the workspace claim (and of named volumes' claims): it must offer ReadWriteMany. */
+  storageClass?: string
+  workspaceSize: string
+  /** The Secret each `${VAR}` of an environment is read from, one key per variable. */
+  secretName: string
+  imagePullSecrets: string[]
+  serviceAccount?: string
+  nodeSelector: Record<string, string>
+  maps: HostMap[]
+  /** Keys left out on purpose (`--drop`): named in the manifest's annotations. */
+  dropped: string[]
+}
+
+type Manifest = IWorkflow | IWorkflowTemplate
+
+/**
+ * The pipeline as one Argo Workflow: a `main` DAG with a task per job, each job instance
+ * a template whose script runs the job's stages (see jobScript), a matrix job a nested
+ * DAG of its instances. A job reads an upstream output as an input parameter the task
+ * passes from `{{tasks.JOB.outputs.parameters.KEY}}`.
+ */
+export function argoWorkflow(plan: ExportPlan, options: ArgoOptions): Manifest {
+  const names = new NameBook()
+  names.name('main')
+  const taskOf = new Map(plan.jobs.map((job) => [job.id, names.name(job.id)]))
+  const volumeOf = new Map(Object.keys(plan.volumes).map((key) => [key, names.name(`vol-${key}`)]))
+  const problems: SpecProblem[] = []
+  const templates: ITemplate[] = []
+  const tasks: IDAGTask[] = []
+  for (const job of plan.jobs) {
+    try {
+      const made = jobTemplates(job, plan, options, { taskOf, volumeOf, names })
+      templates.push(...made.templates)
+      tasks.push(made.task)
+    } catch (error) {
+      if (!(error instanceof ExportProblem)) throw error
+      const at = error.position ?? job.position
+      problems.push({ ...at, message: `export --to argo: jobs.${job.id}: ${error.message}` })
+    }
+  }
+  if (problems.length > 0) throw new SpecError(problems)
+  const claims: IPersistentVolumeClaim[] = [claim(WORKSPACE_VOLUME, options)]
+  const volumes: IVolume[] = []
+  for (const [key, volume] of Object.entries(plan.volumes)) {
+    const name = volumeOf.get(key)!
+    if (volume.external) {
+      volumes.push({ name, persistentVolumeClaim: { claimName: volume.name ?? key } })
+    } else claims.push(claim(name, options))
+  }
+  const spec: Manifest['spec'] = {
+    entrypoint: 'main',
+    // Independent jobs go on after a failure, and always()/failure() jobs still run.
+    templates: [{ name: 'main', dag: { failFast: false, tasks } }, ...templates],
+    volumeClaimTemplates: claims
+  }
+  const params = Object.entries(plan.params)
+  if (params.length > 0)
+    spec.arguments = {
+      parameters: params.map(([name, value]) => ({ name, value: stringify(value) }))
+    }
+  if (volumes.length > 0) spec.volumes = volumes
+  if (options.imagePullSecrets.length > 0)
+    spec.imagePullSecrets = options.imagePullSecrets.map((name) => ({ name }))
+  if (options.serviceAccount) spec.serviceAccountName = options.serviceAccount
+  if (Object.keys(options.nodeSelector).length > 0) spec.nodeSelector = options.nodeSelector
+  const base = new NameBook().name(plan.name || 'pipeline')
+  const metadata = {
+    ...(options.template ? { name: base } : { generateName: `${base}-` }),
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    labels: { 'app.kubernetes.io/managed-by': 'ctr-pipeline' },
+    annotations: {
+      'ctr-pipeline/source': plan.file,
+      ...(options.dropped.length > 0 ? { 'ctr-pipeline/dropped': options.dropped.join(',') } : {})
+    }
+  }
+  return options.template
+    ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec }
+    : { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata, spec }
+}
+
+function claim(name: string, options: ArgoOptions): IPersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name },
+    spec: {
+      // Jobs side by side on different nodes write the same workspace.
+      accessModes: ['ReadWriteMany'],
+      resources: { requests: { storage: options.workspaceSize } },
+      ...(options.storageClass ? { storageClassName: options.storageClass } : {})
+    }
+  }
+}
+
+interface Names {
+  taskOf: Map<string, string>
+  volumeOf: Map<string, string>
+  names: NameBook
+}
+
+/** A job's task in `main`, and its templates: one per instance, plus a DAG for a matrix. */
+function jobTemplates(
+  job: ExportJob,
+  plan: ExportPlan,
+  options: ArgoOptions,
+  names: Names
+): { templates: ITemplate[]; task: IDAGTask } {
+  const name = names.taskOf.get(job.id)!
+  const inputs = new Map<string, Placeholder & { kind: 'needs' }>()
+  const reference = (p: Placeholder): string => {
+    switch (p.kind) {
+      case 'needs': {
+        const input = `${p.job}-${p.key}`
+        inputs.set(input, p)
+        return `{{inputs.parameters.${input}}}`
+      }
+      case 'param':
+        return `{{workflow.parameters.${p.name}}}`
+      case 'run_id':
+        return '{{workflow.name}}'
+      case 'secret':
+        throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`)
+    }
+  }
+  const matrix = job.instances.length > 1 || job.instances[0]?.slug !== job.id
+  const instanceTemplates = job.instances.map((instance) =>
+    instanceTemplate(instance, job, plan, options, {
+      name: matrix ? names.names.name(instance.slug) : name,
+      reference,
+      namedVolume: (key) => names.volumeOf.get(key)!
+    })
+  )
+  const parameters = [...inputs.entries()].map(([input, p]) => {
+    const upstream = names.taskOf.get(p.job)!
+    return { name: input, value: `{{tasks.${upstream}.outputs.parameters.${p.key}}}` }
+  })
+  const declared = [...inputs.keys()].map((input) => ({ name: input }))
+  if (declared.length > 0) for (const t of instanceTemplates) t.inputs = { parameters: declared }
+  const task: IDAGTask = { name, template: name, ...dependsOn(job, names.taskOf) }
+  if (parameters.length > 0) task.arguments = { parameters }
+  if (!matrix) return { templates: instanceTemplates, task }
+  const dag: ITemplate = {
+    name,
+    dag: {
+      failFast: job.failFast,
+      tasks: instanceTemplates.map((t) => ({
+        name: t.name!,
+        template: t.name!,
+        ...(declared.length > 0
+          ? {
+              arguments: {
+                parameters: declared.map(({ name: input }) => ({
+                  name: input,
+                  value: `{{inputs.parameters.${input}}}`
+                }))
+              }
+            }
+          : {})
+      }))
+    }
+  }
+  if (declared.length > 0) dag.inputs = { parameters: declared }
+  if (job.maxParallel !== undefined) dag.parallelism = job.maxParallel
+  const keys = job.instances[0]?.outputs ?? []
+  if (keys.length > 0)
+    dag.outputs = {
+      // As locally: every instance's value, in instance order.
+      parameters: keys.map((key) => ({
+        name: key,
+        valueFrom: {
+          expression: `toJson([${instanceTemplates
+            .map((t) => `tasks['${t.name}'].outputs.parameters['${key}']`)
+            .join(', ')}])`
+        }
+      }))
+    }
+  return { templates: [dag, ...instanceTemplates], task }
+}
+
+/**
+ * When a job's task runs, from its `needs` and its `if:`: `depends` rather than
+ * `dependencies`, so that a job whose need failed or was skipped is left out, as in
+ * GitHub Actions, while `always()` and `failure()` jobs still run.
+ */
+function dependsOn(job: ExportJob, taskOf: Map<string, string>): Partial<IDAGTask> {
+  const needs = job.needs.map((n) => taskOf.get(n)!)
+  const { onSuccess, onFailure }: RunsWhen = job.runsWhen
+  if (!onSuccess && !onFailure) return { when: 'false' }
+  if (needs.length === 0) return onSuccess ? {} : { when: 'false' }
+  if (onSuccess && onFailure)
+    return {
+      depends: needs
+        .map(
+          (n) => `(${n}.Succeeded || ${n}.Failed || ${n}.Errored || ${n}.Skipped || ${n}.Omitted)`
+        )
+        .join(' && ')
+    }
+  if (onSuccess) return { depends: needs.map((n) => `${n}.Succeeded`).join(' && ') }
+  return { depends: needs.map((n) => `${n}.Failed || ${n}.Errored`).join(' || ') }
+}
+
+interface InstanceNames {
+  name: string
+  reference: (p: Placeholder) => string
+  namedVolume: (key: string) => string
+}
+
+function instanceTemplate(
+  instance: ExportInstance,
+  job: ExportJob,
+  plan: ExportPlan,
+  options: ArgoOptions,
+  names: InstanceNames
+): ITemplate {
+  const pod = podParts(instance.container, {
+    reference: names.reference,
+    secretName: options.secretName,
+    maps: options.maps,
+    hostMounts: plan.hostMounts[job.id] ?? [],
+    namedVolume: names.namedVolume,
+    dropped: new Set(options.dropped)
+  })
+  const template: ITemplate = { name: names.name }
+  if (instance.script !== undefined) {
+    // A job of stages has no entrypoint or command of its own: the script is its command.
+    template.script = {
+      ...pod.container,
+      command: ['sh'],
+      source: replacePlaceholders(instance.script, names.reference)
+    }
+  } else template.container = pod.container
+  const sidecars = Object.entries(instance.services).map(([key, service]) =>
+    sidecar(key, service, names.reference)
+  )
+  if (sidecars.length > 0) template.sidecars = sidecars
+  podFields(template, pod, Object.keys(instance.services))
+  if (instance.outputs.length > 0)
+    template.outputs = {
+      parameters: instance.outputs.map((key) => ({
+        name: key,
+        valueFrom: { path: `${EXPORT_OUTPUTS_DIR}/${key}`, default: '' }
+      }))
+    }
+  if (job.timeoutSeconds !== undefined) template.activeDeadlineSeconds = job.timeoutSeconds
+  if (job.retry.count > 0)
+    template.retryStrategy = {
+      limit: job.retry.count,
+      retryPolicy: 'Always',
+      ...(job.retry.delay_ms > 0 ? { backoff: { duration: `${job.retry.delay_ms / 1000}s` } } : {})
+    }
+  return template
+}
+
+/** The pod-level parts: volumes, node selection, host names (services answer on localhost). */
+function podFields(template: ITemplate, pod: PodParts, services: string[]): void {
+  if (pod.volumes.length > 0) template.volumes = pod.volumes
+  if (Object.keys(pod.nodeSelector).length > 0) template.nodeSelector = pod.nodeSelector
+  const aliases = [...pod.hostAliases]
+  // A service shares the job's pod, so its key names the pod's own address, as locally it
+  // names the service's container.
+  if (services.length > 0) aliases.push({ ip: '127.0.0.1', hostnames: services })
+  if (aliases.length > 0) template.hostAliases = aliases
+  if (pod.hostNetwork) template.podSpecPatch = JSON.stringify({ hostNetwork: true })
+  if (Object.keys(pod.labels).length > 0) template.metadata = { labels: pod.labels }
+}
+
+/** A service as a sidecar of the job's pod, with its health check as a readiness probe. */
+function sidecar(
+  key: string,
+  service: ContainerPlan,
+  reference: (p: Placeholder) => string
+): NonNullable<ITemplate['sidecars']>[number] {
+  const text = (value: string) => {
+    if (placeholdersIn(value).some((p) => p.kind === 'secret'))
+      throw new ExportProblem(`services.${key}: '\${VAR}' reaches a service only locally`)
+    return replacePlaceholders(value, reference)
+  }
+  if (service.image.kind !== 'pull') throw new ExportProblem(`services.${key}: not a pulled image`)
+  const container: NonNullable<ITemplate['sidecars']>[number] = {
+    name: key,
+    image: text(service.image.ref),
+    env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
+  }
+  if (service.command) container.args = service.command.map(text)
+  const ports = service.network.ports.map((p) => ({
+    containerPort: Number(p.container.split('/')[0])
+  }))
+  if (ports.length > 0) container.ports = ports
+  const check = service.healthcheck
+  if (check && check.test[0] !== 'NONE') {
+    const command =
+      check.test[0] === 'CMD-SHELL' ? ['sh', '-c', check.test[1]] : check.test.slice(1)
+    container.readinessProbe = {
+      exec: { command: command.map(text) },
+      periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)),
+      timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)),
+      failureThreshold: Math.max(1, check.retries),
+      initialDelaySeconds: Math.round(check.startPeriodMs / 1000)
+    }
+  }
+  return container
+}

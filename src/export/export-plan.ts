@@ -1,0 +1,231 @@
+import { ContainerConfigError, planContainer, planService } from '../plan/container-plan.js'
+import type { ContainerPlan } from '../plan/container-plan.js'
+import { stageStateDir } from '../plan/container-paths.js'
+import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import { stageCommand } from '../plan/stage-command.js'
+import { expressionScope, ExpressionError, type ExpressionScope } from '../spec/expression.js'
+import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../spec/pipeline-types.js'
+import { SpecError, type SourcePosition } from '../spec/spec-error.js'
+import { runsWhen, type RunsWhen } from './export-condition.js'
+import { ExportRenderError, renderForExport } from './export-render.js'
+import { jobScript, type OutputSource, type ScriptStage } from './job-script.js'
+import { placeholder } from './placeholders.js'
+
+/** Where an exported job writes its outputs, one file per key, for the orchestrator to read. */
+export const EXPORT_OUTPUTS_DIR = '/tmp/ctr-outputs'
+
+/** One job instance as an export has it: its container and, for a job of stages, its script. */
+export interface ExportInstance {
+  id: string
+  slug: string
+  matrix: MatrixRow
+  /** Every value rendered; what only the cluster knows is a placeholder (placeholders.ts). */
+  container: ContainerPlan
+  /** The sh script of the job's stages (jobScript); undefined for a job that runs its command. */
+  script?: string
+  /** The job's output keys: the script writes each to `EXPORT_OUTPUTS_DIR/KEY`. */
+  outputs: string[]
+  /** Its services, by key: containers beside it. */
+  services: Record<string, ContainerPlan>
+}
+
+/** One job of an export. */
+export interface ExportJob {
+  id: string
+  needs: string[]
+  runsWhen: RunsWhen
+  instances: ExportInstance[]
+  maxParallel?: number
+  failFast: boolean
+  timeoutSeconds?: number
+  retry: RetrySpec
+  position: SourcePosition
+}
+
+/**
+ * The neutral plan every export target reads: the pipeline plan with each instance's
+ * container rendered for a cluster. Params and matrix values are fixed now (they shape
+ * the DAG); a bare `{{ params.X }}` in an environment value or a script stays a param
+ * the target may take at submit time.
+ */
+export interface ExportPlan {
+  name: string
+  file: string
+  params: Record<string, unknown>
+  jobs: ExportJob[]
+  /** Top-level named volumes, by the key mounts name them with. */
+  volumes: Pipeline['volumes']
+  /** Per job, where in the file each of its host mounts is, in the order of its bind mounts. */
+  hostMounts: Record<string, SourcePosition[]>
+}
+
+/**
+ * Makes the export plan of a pipeline plan. What the target cannot be told (a template
+ * that reads the run's state, a condition on `needs`) is a SpecError at its place in the
+ * file, naming the target: exit 2, never a silently dropped key.
+ */
+export function exportPlan(
+  plan: PipelinePlan,
+  params: Record<string, unknown>,
+  target: string
+): ExportPlan {
+  const problems: SpecError['problems'] = []
+  const at = (position: SourcePosition, where: string) => (error: unknown) => {
+    if (
+      error instanceof ExportRenderError ||
+      error instanceof ExpressionError ||
+      error instanceof ContainerConfigError
+    )
+      problems.push({ ...position, message: `export --to ${target}: ${where}: ${error.message}` })
+    else throw error
+  }
+  const jobs = plan.jobs.map((planned): ExportJob => {
+    const { job } = planned
+    const where = `jobs.${job.id}`
+    let when: RunsWhen = { onSuccess: true, onFailure: false }
+    try {
+      when = runsWhen(job.if, expressionScope({ params }))
+    } catch (error) {
+      at(job.position, `${where}.if`)(error)
+    }
+    const instances = planned.instances.flatMap((instance) => {
+      const scope = expressionScope({
+        params,
+        matrix: instance.matrix,
+        job: { id: job.id, instance: instance.id }
+      })
+      try {
+        return [exportInstance(plan, instance, scope, at)]
+      } catch (error) {
+        at(job.position, where)(error)
+        return []
+      }
+    })
+    const exported: ExportJob = {
+      id: job.id,
+      needs: job.needs,
+      runsWhen: when,
+      instances,
+      failFast: planned.failFast,
+      retry: job.retry,
+      position: job.position
+    }
+    if (planned.maxParallel !== undefined) exported.maxParallel = planned.maxParallel
+    if (job.timeout_ms !== undefined) exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000)
+    return exported
+  })
+  if (problems.length > 0) throw new SpecError(problems)
+  const hostMounts: ExportPlan['hostMounts'] = {}
+  for (const access of plan.pipeline.hostAccess)
+    if (access.hostPath !== undefined && access.job)
+      (hostMounts[access.job] ??= []).push({
+        file: access.file,
+        line: access.line,
+        col: access.col
+      })
+  const { pipeline } = plan
+  return {
+    name: pipeline.name,
+    file: pipeline.file,
+    params,
+    jobs,
+    volumes: pipeline.volumes,
+    hostMounts
+  }
+}
+
+type At = (position: SourcePosition, where: string) => (error: unknown) => void
+
+function exportInstance(
+  plan: PipelinePlan,
+  instance: PipelinePlan['jobs'][number]['instances'][number],
+  scope: ExpressionScope,
+  at: At
+): ExportInstance {
+  const { job } = instance
+  const runId = placeholder({ kind: 'run_id' })
+  const value = (text: string) => renderForExport(text, scope, { variables: true })
+  const container = planContainer(instance, {
+    runId,
+    pipelineDir: plan.pipeline.dir,
+    // Named volumes keep their keys: each target says what a key is on its cluster.
+    namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
+    runNetwork: 'ctr-run',
+    renderValue: value
+  })
+  for (const [key, text] of Object.entries(job.container.environment))
+    container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true })
+  const services = Object.fromEntries(
+    Object.keys(job.services).map((key) => [
+      key,
+      planService(instance, key, { runId, renderValue: value, network: 'ctr-run' })
+    ])
+  )
+  const exported: ExportInstance = {
+    id: instance.id,
+    slug: instance.slug,
+    matrix: instance.matrix,
+    container,
+    outputs: Object.keys(job.outputs),
+    services
+  }
+  if (!job.stages) {
+    if (exported.outputs.length > 0)
+      throw new ExportRenderError('a job without stages has no script to write its outputs')
+    return exported
+  }
+  const stages = job.stages.flatMap((stage, index): ScriptStage[] => {
+    try {
+      return [scriptStage(stage, index, instance.slug, scope)]
+    } catch (error) {
+      at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error)
+      return []
+    }
+  })
+  // A stage that could not be exported is a problem already: its script would be wrong.
+  if (stages.length === job.stages.length)
+    exported.script = jobScript(job.id, stages, outputSources(job, scope), EXPORT_OUTPUTS_DIR)
+  return exported
+}
+
+function scriptStage(
+  stage: NonNullable<JobSpec['stages']>[number],
+  index: number,
+  slug: string,
+  scope: ExpressionScope
+): ScriptStage {
+  const text = (t: string) => renderForExport(t, scope, { paramsAtSubmit: true })
+  const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '')
+  const exported: ScriptStage = {
+    id: stage.id,
+    command: stageCommand(stage, script),
+    env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
+    runsWhen: runsWhen(stage.if, scope),
+    continueOnError: stage.continue_on_error,
+    stateDir: stageStateDir(slug, index)
+  }
+  if (stage.type === 'empty') exported.echo = text(stage.echo ?? stage.name)
+  if (stage.timeout_ms !== undefined)
+    throw new ExportRenderError(
+      'a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)'
+    )
+  return exported
+}
+
+const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/
+
+/**
+ * Each job output: `{{ stages.S.outputs.K }}` on its own is read from stage S's output
+ * file by the script; anything else is rendered now (and may hold `needs` placeholders).
+ */
+function outputSources(job: JobSpec, scope: ExpressionScope): Record<string, OutputSource> {
+  const stages = job.stages ?? []
+  return Object.fromEntries(
+    Object.entries(job.outputs).map(([key, text]): [string, OutputSource] => {
+      const match = STAGE_OUTPUT.exec(text.trim())
+      const stage = match ? stages.findIndex((s) => s.id === match[1]) : -1
+      if (match && stage >= 0) return [key, { stage, key: match[2] }]
+      return [key, { value: renderForExport(text, scope, { paramsAtSubmit: true }) }]
+    })
+  )
+}

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto'
+import type { RunsWhen } from './export-condition.js'
+import { placeholdersIn } from './placeholders.js'
+
+/** One stage of an exported job, rendered: what the job's script runs. */
+export interface ScriptStage {
+  id: string
+  /** The argument vector (stageCommand); empty for an `empty` stage, which prints `echo`. */
+  command: string[]
+  echo?: string
+  env: Record<string, string>
+  runsWhen: RunsWhen
+  continueOnError: boolean
+  /** Where the stage's `$CTR_OUTPUT` and `$CTR_ANNOTATIONS` go. */
+  stateDir: string
+}
+
+/** Where a job output's value comes from: a stage's output, or a value rendered at export. */
+export type OutputSource = { stage: number; key: string } | { value: string }
+
+/**
+ * Quotes a value for sh. A value that holds a target's reference (replaced in the script
+ * after the export, by the orchestrator) or a newline goes in a quoted here-document, so
+ * whatever the reference turns into stays one word and is never read as shell; its
+ * delimiter comes from the value's hash, so the same pipeline exports the same script.
+ */
+export function shValue(text: string): string {
+  if (!text.includes('\n') && placeholdersIn(text).length === 0)
+    return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`
+  const delimiter = `CTR_EOF_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
+  return `"$(cat <<'${delimiter}'\n${text}\n${delimiter}\n)"`
+}
+
+/**
+ * Reads one key from a `$CTR_OUTPUT` file (`key=value` lines and `key<<DELIM` blocks, the
+ * last one written winning, a `<<` before any `=` starting a block), in portable sh:
+ * images need no awk or python for their outputs to reach the orchestrator.
+ */
+const READ_OUTPUT = `ctr_read() {
+  [ -f "$1" ] || return 0
+  ctr_v= ctr_k= ctr_d= ctr_first=
+  while IFS= read -r ctr_l || [ -n "$ctr_l" ]; do
+    if [ -n "$ctr_d" ]; then
+      if [ "$ctr_l" = "$ctr_d" ]; then ctr_d=; continue; fi
+      if [ "$ctr_k" = "$2" ]; then
+        if [ -n "$ctr_first" ]; then ctr_v=$ctr_l; ctr_first=; else ctr_v="$ctr_v
+$ctr_l"; fi
+      fi
+      continue
+    fi
+    ctr_h=\${ctr_l%%<<*} ctr_e=\${ctr_l%%=*}
+    if [ "$ctr_h" != "$ctr_l" ] && [ \${#ctr_h} -lt \${#ctr_e} ]; then
+      ctr_k=$ctr_h ctr_d=\${ctr_l#*<<} ctr_first=1
+      if [ "$ctr_k" = "$2" ]; then ctr_v=; fi
+    elif [ "$ctr_e" != "$ctr_l" ] && [ "$ctr_e" = "$2" ]; then
+      ctr_v=\${ctr_l#*=}
+    fi
+  done < "$1"
+  printf '%s' "$ctr_v"
+}`
+
+/**
+ * The sh script that runs a job's stages in its container on a cluster, as the local
+ * runner does: one after another, each in its own process with its own environment, a
+ * failed one stopping those after it (unless it may continue on error, or they run on
+ * failure); then each job output written to `outputsDir/KEY`, and the first failed
+ * stage's exit status as the script's.
+ */
+export function jobScript(
+  job: string,
+  stages: readonly ScriptStage[],
+  outputs: Record<string, OutputSource>,
+  outputsDir: string
+): string {
+  const lines = [
+    `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
+    'ctr_ok=1 ctr_exit=0'
+  ]
+  if (Object.values(outputs).some((o) => 'stage' in o)) lines.push(READ_OUTPUT)
+  stages.forEach((stage, i) => {
+    const guard = guardOf(stage.runsWhen)
+    if (guard === undefined) return
+    const env = {
+      CTR_OUTPUT: `${stage.stateDir}/output`,
+      CTR_ANNOTATIONS: `${stage.stateDir}/annotations`,
+      CTR_STAGE_ID: stage.id,
+      ...stage.env
+    }
+    const exports = Object.entries(env)
+      .map(([k, v]) => `${k}=${shValue(v)}`)
+      .join(' ')
+    const body =
+      stage.command.length > 0
+        ? `exec ${stage.command.map(shValue).join(' ')}`
+        : `printf '%s\\n' ${shValue(stage.echo ?? '')}`
+    const failed = stage.continueOnError
+      ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
+      : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`
+    lines.push(
+      `# stage ${i + 1}: ${stage.id}`,
+      `if ${guard}; then`,
+      `  mkdir -p ${shValue(stage.stateDir)}`,
+      `  (export ${exports}; ${body}) || { ctr_s=$?; ${failed}; }`,
+      'fi'
+    )
+  })
+  const keys = Object.entries(outputs)
+  if (keys.length > 0) lines.push(`mkdir -p ${shValue(outputsDir)}`)
+  for (const [name, source] of keys) {
+    const value =
+      'stage' in source
+        ? `"$(ctr_read ${shValue(`${stages[source.stage].stateDir}/output`)} ${shValue(source.key)})"`
+        : shValue(source.value)
+    lines.push(`printf '%s' ${value} > ${shValue(`${outputsDir}/${name}`)}`)
+  }
+  lines.push('exit "$ctr_exit"')
+  return `${lines.join('\n')}\n`
+}
+
+/** The sh test that lets a stage run; undefined for a stage that never runs. */
+function guardOf({ onSuccess, onFailure }: RunsWhen): string | undefined {
+  if (onSuccess && onFailure) return 'true'
+  if (onSuccess) return '[ "$ctr_ok" = 1 ]'
+  if (onFailure) return '[ "$ctr_ok" = 0 ]'
+  return undefined
+}
