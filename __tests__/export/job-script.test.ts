@@ -17,7 +17,13 @@ function runScript(stages: ScriptStage[], outputs: Record<string, OutputSource> 
   const inDir = stages.map((s, i) => ({ ...s, stateDir: path.join(dir, `stage-${i + 1}`) }))
   const outputsDir = path.join(dir, 'outputs')
   const script = jobScript('j', inDir, outputs, outputsDir)
-  const run = spawnSync('sh', ['-c', script], { encoding: 'utf8' })
+  // The container's environment has these (planContainer sets them).
+  const env = {
+    ...process.env,
+    CTR_WORKSPACE: path.join(dir, 'workspace'),
+    CTR_JOB_DIR: path.join(dir, 'workspace/jobs/j')
+  }
+  const run = spawnSync('sh', ['-c', script], { encoding: 'utf8', env })
   const read = (key: string) => {
     const file = path.join(outputsDir, key)
     return existsSync(file) ? readFileSync(file, 'utf8') : undefined
@@ -44,7 +50,7 @@ describe('jobScript', () => {
       ],
       { x: { stage: 0, key: 'x' }, y: { stage: 1, key: 'y' }, fixed: { value: 'v w' } }
     )
-    expect(result).toMatchObject({ status: 0, stdout: 'one\ntwo\n' })
+    expect(result).toMatchObject({ status: 0, stdout: 'one\ntwo\n', stderr: '' })
     expect([result.read('x'), result.read('y'), result.read('fixed')]).toEqual(['1', '2', 'v w'])
   })
 

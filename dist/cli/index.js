@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 1207:
+/***/ 1022:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83758,6 +83758,7 @@ function readsContext(text, context) {
 function readsAny(expr, names) {
     return analyse(expr).references.some((r) => names.has(r.path[0]));
 }
+/** A value as a template renders it: lists and maps as JSON, null as ''. */
 function stringify(value) {
     if (typeof value === 'string')
         return value;
@@ -90173,7 +90174,1200 @@ function crossChecks(pipeline, raw, source) {
     return problems;
 }
 
+;// CONCATENATED MODULE: ./src/export/host-map.ts
+
+
+/** The form `--map` takes, for messages. */
+const HOST_MAP_FORM = 'HOST_PATH=pvc:CLAIM or HOST_PATH=hostPath:/PATH';
+/**
+ * Reads a `--map` flag; `pipelineDir` resolves a relative host path as the file's own
+ * `source:` is resolved. A flag of another form is an InputError naming it.
+ */
+function parseHostMap(text, pipelineDir) {
+    const match = /^([^=]+)=(pvc|hostPath):(.+)$/.exec(text);
+    if (!match || (match[2] === 'hostPath' && !match[3].startsWith('/')))
+        throw new InputError(`--map '${text}': expected ${HOST_MAP_FORM}`);
+    const source = external_node_path_default().resolve(pipelineDir, match[1]);
+    return match[2] === 'pvc'
+        ? { source, to: { kind: 'pvc', claim: match[3] } }
+        : { source, to: { kind: 'hostPath', path: match[3] } };
+}
+/**
+ * The map a host folder falls under (the one for the deepest folder), and the path below
+ * it: `/data/sales` under a map of `/data` is `sales`.
+ */
+function mappedPath(source, maps) {
+    const map = maps
+        .filter((m) => source === m.source || source.startsWith(`${m.source}/`))
+        .sort((a, b) => b.source.length - a.source.length)[0];
+    return map && { map, rest: source.slice(map.source.length).replace(/^\//, '') };
+}
+
+;// CONCATENATED MODULE: ./src/export/k8s-names.ts
+/** A DNS-1123 label, as Kubernetes and Argo want names: at most 63 of `a-z`, `0-9`, `-`. */
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/**
+ * Gives names that are DNS-1123 labels starting with a letter (Argo reads task names in
+ * expressions, where a leading digit is not a name), each unique: `Prep_0` becomes
+ * `prep-0`, and a second `prep-0` becomes `prep-0-2`.
+ */
+class NameBook {
+    taken = new Set();
+    /** A new unique label made from `text`. */
+    name(text) {
+        let base = text
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, '-')
+            .replace(/-+/g, '-')
+            .replace(/^-|-$/g, '');
+        if (!/^[a-z]/.test(base))
+            base = `x-${base}`.replace(/-$/, '');
+        base = base.slice(0, 63).replace(/-$/, '');
+        let name = base;
+        for (let n = 2; this.taken.has(name); n++) {
+            const suffix = `-${n}`;
+            name = `${base.slice(0, 63 - suffix.length).replace(/-$/, '')}${suffix}`;
+        }
+        this.taken.add(name);
+        return name;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/export/placeholders.ts
+// The NUL bytes are the point: no file's text holds them.
+// eslint-disable-next-line no-control-regex
+const PATTERN = /\u0000(needs|param|secret|run_id):([^\u0000]*)\u0000/g;
+/** The text that stands for a placeholder in an exported value. */
+function placeholder(p) {
+    switch (p.kind) {
+        case 'needs':
+            return `\u0000needs:${p.job}.${p.key}\u0000`;
+        case 'param':
+        case 'secret':
+            return `\u0000${p.kind}:${p.name}\u0000`;
+        case 'run_id':
+            return '\u0000run_id:\u0000';
+    }
+}
+function parse(kind, body) {
+    if (kind === 'needs') {
+        const dot = body.indexOf('.');
+        return { kind, job: body.slice(0, dot), key: body.slice(dot + 1) };
+    }
+    if (kind === 'param' || kind === 'secret')
+        return { kind, name: body };
+    return { kind: 'run_id' };
+}
+/** Every placeholder in a text, in order. */
+function placeholdersIn(text) {
+    return [...text.matchAll(PATTERN)].map((m) => parse(m[1], m[2]));
+}
+/** The text with each placeholder replaced by what `to` gives for it. */
+function replacePlaceholders(text, to) {
+    return text.replace(PATTERN, (_, kind, body) => to(parse(kind, body)));
+}
+/** Whether any string in a value (at any depth) holds a placeholder of this kind. */
+function holdsPlaceholder(value, kind) {
+    if (typeof value === 'string')
+        return placeholdersIn(value).some((p) => p.kind === kind);
+    if (Array.isArray(value))
+        return value.some((v) => holdsPlaceholder(v, kind));
+    if (value && typeof value === 'object')
+        return Object.values(value).some((v) => holdsPlaceholder(v, kind));
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/export/pod-parts.ts
+
+
+
+/** Something of a container plan a cluster cannot be given; at `position` when it is known. */
+class ExportProblem extends Error {
+    position;
+    name = 'ExportProblem';
+    constructor(message, position) {
+        super(message);
+        this.position = position;
+    }
+}
+const PULL_POLICY = { always: 'Always', never: 'Never', missing: 'IfNotPresent' };
+/** The name of the run's shared workspace volume in every pod. */
+const WORKSPACE_VOLUME = 'workspace';
+/** Keys a cluster has no per-container counterpart for, which `--drop` may leave out. */
+const DROPPABLE_KEYS = [
+    'memswap_limit',
+    'cpuset_cpus',
+    'pids_limit',
+    'ulimits',
+    'dns',
+    'placement.preferences'
+];
+/**
+ * Maps a neutral container plan to a Kubernetes container and what its pod needs. Every
+ * key of the plan either maps or is an ExportProblem: a cluster run that silently lost a
+ * memory limit or a mount would be worse than an export that stops.
+ */
+function podParts(plan, ctx) {
+    const refs = (text) => {
+        if (placeholdersIn(text).some((p) => p.kind === 'secret'))
+            throw new ExportProblem(`'\${VAR}' in ${JSON.stringify(text)}: on a cluster, only runs-on.with.environment values can come from the Secret`);
+        return replacePlaceholders(text, ctx.reference);
+    };
+    if (plan.image.kind !== 'pull')
+        throw new ExportProblem('build: a cluster pulls its images: build and push the image, then name it in image');
+    const volumes = [];
+    const container = {
+        name: 'main',
+        image: refs(plan.image.ref),
+        imagePullPolicy: PULL_POLICY[plan.image.policy],
+        env: environment(plan.env, ctx),
+        volumeMounts: plan.mounts.flatMap((mount, i) => {
+            const bindIndex = plan.mounts.slice(0, i).filter((m) => m.type === 'bind').length;
+            const made = volumeOf(mount, i, ctx, ctx.hostMounts[bindIndex]);
+            if (made.volume)
+                volumes.push(made.volume);
+            return [made.mount];
+        })
+    };
+    if (plan.entrypoint)
+        container.command = plan.entrypoint.map(refs);
+    if (plan.command)
+        container.args = plan.command.map(refs);
+    if (plan.workingDir)
+        container.workingDir = refs(plan.workingDir);
+    const resources = resourcesOf(plan, ctx.dropped);
+    if (resources.shm) {
+        volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: resources.shm } });
+        container.volumeMounts.push({ name: 'dshm', mountPath: '/dev/shm' });
+    }
+    if (resources.limits || resources.requests) {
+        container.resources = {};
+        if (resources.limits)
+            container.resources.limits = resources.limits;
+        if (resources.requests)
+            container.resources.requests = resources.requests;
+    }
+    const security = securityOf(plan);
+    if (security)
+        container.securityContext = security;
+    const ports = plan.network.ports.map((p) => {
+        const [port, protocol] = p.container.split('/');
+        return {
+            containerPort: Number(port),
+            protocol: protocol.toUpperCase(),
+            ...(p.hostPort ? { hostPort: Number(p.hostPort) } : {}),
+            ...(p.hostIp ? { hostIP: p.hostIp } : {})
+        };
+    });
+    if (ports.length > 0)
+        container.ports = ports;
+    const mode = plan.network.mode;
+    // Docker's own default network is, on a cluster, the pod network every pod joins.
+    if (!['ctr-run', 'bridge', 'default', 'host'].includes(mode))
+        throw new ExportProblem(`network_mode: ${mode} has no counterpart on a cluster (a pod joins the cluster's network, or the host's with network_mode: host)`);
+    if (plan.network.dns.length > 0 && !ctx.dropped.has('dns'))
+        throw new ExportProblem('network.dns: set the cluster DNS instead; a pod has no --dns');
+    return {
+        container,
+        volumes,
+        nodeSelector: nodeSelectorOf(plan, ctx.dropped),
+        hostAliases: plan.network.extraHosts.map((entry) => {
+            const colon = entry.indexOf(':');
+            return { ip: entry.slice(colon + 1), hostnames: [entry.slice(0, colon)] };
+        }),
+        hostNetwork: mode === 'host',
+        labels: Object.fromEntries(Object.entries(plan.labels).filter(([key]) => !key.startsWith('ctr-pipeline.')))
+    };
+}
+/**
+ * The environment: `${VAR}` from the Secret. A value that is one `${VAR}` is that key of
+ * the Secret; one with `${VAR}` inside reads it through an environment variable of its
+ * own name, with Kubernetes' `$(NAME)` (so every other `$` is doubled, which Kubernetes
+ * reads back as one).
+ */
+function environment(env, ctx) {
+    const secrets = new Set();
+    const plain = [];
+    for (const [name, value] of Object.entries(env)) {
+        const found = placeholdersIn(value);
+        const only = found.length === 1 && found[0].kind === 'secret' ? found[0].name : undefined;
+        if (only !== undefined && value === `\u0000secret:${only}\u0000`) {
+            plain.push({ name, valueFrom: { secretKeyRef: { name: ctx.secretName, key: only } } });
+            continue;
+        }
+        let text = value.replaceAll('$', '$$$$');
+        if (found.some((p) => p.kind === 'secret')) {
+            text = replacePlaceholders(text, (p) => {
+                if (p.kind !== 'secret')
+                    return ctx.reference(p);
+                secrets.add(p.name);
+                return `$(${p.name})`;
+            });
+        }
+        else
+            text = replacePlaceholders(text, ctx.reference);
+        plain.push({ name, value: text });
+    }
+    // Kubernetes expands $(NAME) only from variables defined before it.
+    const defined = [...secrets]
+        .filter((name) => !Object.hasOwn(env, name))
+        .map((name) => ({ name, valueFrom: { secretKeyRef: { name: ctx.secretName, key: name } } }));
+    return [...defined, ...plain];
+}
+function volumeOf(mount, index, ctx, position) {
+    switch (mount.type) {
+        case 'workspace':
+            return { mount: { name: WORKSPACE_VOLUME, mountPath: mount.target } };
+        case 'volume':
+            return {
+                mount: {
+                    name: ctx.namedVolume(mount.source),
+                    mountPath: mount.target,
+                    readOnly: mount.readOnly
+                }
+            };
+        case 'tmpfs': {
+            const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1];
+            const bytes = size === undefined ? undefined : parseMemory(size);
+            if (size !== undefined && bytes === undefined)
+                throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`);
+            const name = `tmpfs-${index}`;
+            return {
+                mount: { name, mountPath: mount.target },
+                volume: {
+                    name,
+                    emptyDir: { medium: 'Memory', ...(bytes ? { sizeLimit: String(bytes) } : {}) }
+                }
+            };
+        }
+        case 'bind': {
+            const mapped = mappedPath(mount.source, ctx.maps);
+            if (!mapped)
+                throw new ExportProblem(`the host folder ${mount.source} is not on the cluster's nodes: map it with --map ${mount.source}=pvc:CLAIM (or =hostPath:/PATH)`, position);
+            const name = `host-${index}`;
+            const { to } = mapped.map;
+            const volume = to.kind === 'pvc'
+                ? { name, persistentVolumeClaim: { claimName: to.claim } }
+                : { name, hostPath: { path: to.path } };
+            const volumeMount = { name, mountPath: mount.target, readOnly: mount.readOnly };
+            if (mapped.rest)
+                volumeMount.subPath = mapped.rest;
+            return { mount: volumeMount, volume };
+        }
+    }
+}
+/** Bytes as a Kubernetes quantity: `256Mi` where it divides, else the bare number. */
+function bytesQuantity(bytes) {
+    for (const [unit, size] of [
+        ['Gi', 1024 ** 3],
+        ['Mi', 1024 ** 2],
+        ['Ki', 1024]
+    ])
+        if (bytes % size === 0)
+            return `${bytes / size}${unit}`;
+    return String(bytes);
+}
+/** CPUs as a Kubernetes quantity: `2`, or millicores (`500m`). */
+function cpuQuantity(cpus) {
+    return Number.isInteger(cpus) ? String(cpus) : `${Math.round(cpus * 1000)}m`;
+}
+function resourcesOf(plan, dropped) {
+    const r = plan.resources;
+    const unsupported = [
+        r.memorySwapBytes !== undefined && 'memswap_limit',
+        r.cpusetCpus !== undefined && 'cpuset_cpus',
+        r.pidsLimit !== undefined && 'pids_limit',
+        r.ulimits.length > 0 && 'ulimits',
+        r.gpus && (r.gpus.count < 1 || r.gpus.deviceIds) && 'gpus (all, or by device id)'
+    ].filter((key) => typeof key === 'string' && !dropped.has(key));
+    if (unsupported.length > 0)
+        throw new ExportProblem(`${unsupported.join(', ')}: a pod's container cannot be given this (Kubernetes sets it per node); --drop ${unsupported[0].split(' ')[0]} leaves it out`);
+    const limits = {};
+    const requests = {};
+    if (r.memoryBytes !== undefined)
+        limits.memory = bytesQuantity(r.memoryBytes);
+    if (r.cpus !== undefined)
+        limits.cpu = cpuQuantity(r.cpus);
+    if (r.gpus)
+        limits[`${r.gpus.driver || 'nvidia'}.com/gpu`] = String(r.gpus.count);
+    if (r.memoryReservationBytes !== undefined)
+        requests.memory = bytesQuantity(r.memoryReservationBytes);
+    if (r.cpuReservation !== undefined)
+        requests.cpu = cpuQuantity(r.cpuReservation);
+    return {
+        ...(Object.keys(limits).length > 0 ? { limits } : {}),
+        ...(Object.keys(requests).length > 0 ? { requests } : {}),
+        ...(r.shmSizeBytes !== undefined ? { shm: bytesQuantity(r.shmSizeBytes) } : {})
+    };
+}
+function securityOf(plan) {
+    const s = plan.security;
+    const context = {};
+    if (s.privileged)
+        context.privileged = true;
+    if (s.readOnlyRootfs)
+        context.readOnlyRootFilesystem = true;
+    if (s.capAdd.length > 0 || s.capDrop.length > 0)
+        context.capabilities = {
+            ...(s.capAdd.length > 0 ? { add: s.capAdd } : {}),
+            ...(s.capDrop.length > 0 ? { drop: s.capDrop } : {})
+        };
+    if (plan.user !== undefined) {
+        const match = /^(\d+)(?::(\d+))?$/.exec(plan.user);
+        if (!match)
+            throw new ExportProblem(`user: '${plan.user}': a pod runs as a numeric uid[:gid] (names are the image's own)`);
+        context.runAsUser = Number(match[1]);
+        if (match[2] !== undefined)
+            context.runAsGroup = Number(match[2]);
+    }
+    return Object.keys(context).length > 0 ? context : undefined;
+}
+/** `platform` and placement constraints on node labels, as node selector entries. */
+function nodeSelectorOf(plan, dropped) {
+    const selector = {};
+    if (plan.platform) {
+        const [os, arch] = plan.platform.split('/');
+        selector['kubernetes.io/os'] = os;
+        if (arch)
+            selector['kubernetes.io/arch'] = arch;
+    }
+    for (const constraint of plan.placement?.constraints ?? []) {
+        const match = /^node\.labels\.([^\s=!]+)\s*==\s*(\S+)$/.exec(constraint);
+        if (!match)
+            throw new ExportProblem(`placement constraint '${constraint}': a cluster selects nodes by label only (node.labels.KEY == VALUE)`);
+        selector[match[1]] = match[2];
+    }
+    if ((plan.placement?.spreads.length ?? 0) > 0 && !dropped.has('placement.preferences'))
+        throw new ExportProblem('placement.preferences (spread) are not exported (topologySpreadConstraints differ); --drop placement.preferences leaves them out');
+    return selector;
+}
+
+;// CONCATENATED MODULE: ./src/app/export-options.ts
+
+
+
+
+/** The targets `export --to` takes. */
+const EXPORT_TARGETS = ['argo'];
+/** The keys `--set` takes, for help and messages. */
+const SET_KEYS = [
+    'namespace',
+    'service_account',
+    'image_pull_secrets',
+    'node_selector.LABEL',
+    'storage_class',
+    'workspace_size',
+    'secret'
+];
+/**
+ * The Argo options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
+ * folders) and `--template`. An unknown key or a malformed flag is an InputError naming it.
+ */
+function argoOptions(flags, pipeline) {
+    const options = {
+        template: flags.template ?? false,
+        workspaceSize: '1Gi',
+        secretName: `${new NameBook().name(pipeline.name || 'pipeline')}-env`,
+        imagePullSecrets: [],
+        nodeSelector: {},
+        maps: flags.map.map((m) => parseHostMap(m, pipeline.dir)),
+        dropped: flags.drop
+    };
+    const unknown = flags.drop.find((key) => !DROPPABLE_KEYS.includes(key));
+    if (unknown !== undefined)
+        throw new InputError(`--drop ${unknown}: not a key an export may leave out (${DROPPABLE_KEYS.join(', ')})`);
+    for (const flag of flags.set) {
+        const equals = flag.indexOf('=');
+        const key = equals > 0 ? flag.slice(0, equals) : '';
+        const value = flag.slice(equals + 1);
+        if (!key || value === '')
+            throw new InputError(`--set '${flag}': expected KEY=VALUE`);
+        if (key.startsWith('node_selector.'))
+            options.nodeSelector[key.slice(14)] = value;
+        else if (key === 'namespace')
+            options.namespace = value;
+        else if (key === 'service_account')
+            options.serviceAccount = value;
+        else if (key === 'image_pull_secrets')
+            options.imagePullSecrets = value.split(',');
+        else if (key === 'storage_class')
+            options.storageClass = value;
+        else if (key === 'workspace_size')
+            options.workspaceSize = value;
+        else if (key === 'secret')
+            options.secretName = value;
+        else
+            throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`);
+    }
+    return options;
+}
+
+;// CONCATENATED MODULE: ./src/export/argo-checks.ts
+
+/**
+ * What Argo's schema does not say and a cluster would refuse (or run wrong) at submit:
+ * every name a DNS-1123 label, each template and task name unique, every task's template
+ * and `depends` resolving, no cycle among a DAG's tasks, every `{{inputs.parameters.X}}`
+ * declared and every `{{tasks.T.outputs.parameters.K}}` an output of T's template, every
+ * volume mount a volume of the pod. Returns the problems found, one line each.
+ */
+function checkArgoManifest(manifest) {
+    const problems = [];
+    const { metadata, spec } = manifest;
+    const own = metadata.name ?? metadata.generateName?.replace(/-$/, '');
+    if (!own || !DNS_LABEL.test(own))
+        problems.push(`metadata: '${own}' is not a DNS-1123 label`);
+    const templates = new Map();
+    for (const t of spec.templates ?? []) {
+        const name = t.name ?? '';
+        if (!DNS_LABEL.test(name))
+            problems.push(`template '${name}' is not a DNS-1123 label`);
+        if (templates.has(name))
+            problems.push(`template '${name}' is defined twice`);
+        templates.set(name, t);
+    }
+    if (!templates.has(spec.entrypoint ?? ''))
+        problems.push(`entrypoint '${spec.entrypoint}' is no template`);
+    const podVolumes = new Set([
+        ...(spec.volumes ?? []).map((v) => v.name),
+        ...(spec.volumeClaimTemplates ?? []).map((c) => c.metadata?.name ?? '')
+    ]);
+    for (const t of templates.values()) {
+        const where = `template '${t.name}'`;
+        const declared = new Set((t.inputs?.parameters ?? []).map((p) => p.name));
+        for (const input of referencesIn(t, /\{\{inputs\.parameters\.([^}]+)\}\}/g))
+            if (!declared.has(input))
+                problems.push(`${where}: input '${input}' is not declared`);
+        const volumes = new Set([...podVolumes, ...(t.volumes ?? []).map((v) => v.name)]);
+        const container = t.script ?? t.container;
+        for (const mount of container?.volumeMounts ?? [])
+            if (!volumes.has(mount.name))
+                problems.push(`${where}: volume mount '${mount.name}' has no volume`);
+        if (t.dag)
+            problems.push(...checkDag(t, templates));
+    }
+    return problems;
+}
+function checkDag(dagTemplate, templates) {
+    const problems = [];
+    const where = `dag '${dagTemplate.name}'`;
+    const tasks = new Map((dagTemplate.dag?.tasks ?? []).map((task) => [task.name, task]));
+    if (tasks.size !== (dagTemplate.dag?.tasks ?? []).length)
+        problems.push(`${where}: a task name is used twice`);
+    const edges = new Map();
+    for (const task of tasks.values()) {
+        if (!DNS_LABEL.test(task.name))
+            problems.push(`${where}: task '${task.name}' is not a DNS-1123 label`);
+        if (!templates.has(task.template ?? ''))
+            problems.push(`${where}: task '${task.name}' runs template '${task.template}', which is not defined`);
+        const upstream = [
+            ...(task.depends ?? '').matchAll(/([\w-]+)\.(?:Succeeded|Failed|Errored|Skipped|Omitted|Daemoned|AnySucceeded|AllFailed)\b/g)
+        ].map((m) => m[1]);
+        for (const u of upstream)
+            if (!tasks.has(u))
+                problems.push(`${where}: task '${task.name}' depends on '${u}', no task`);
+        edges.set(task.name, upstream);
+        const unordered = new Set();
+        for (const ref of referencesIn(task, /\{\{tasks\.([^.}]+)\.outputs\.parameters\.([^}]+)\}\}/g, 2)) {
+            const [t, key] = ref.split('\n');
+            const read = `${where}: task '${task.name}' reads output '${key}' of '${t}'`;
+            const upstreamTask = tasks.get(t);
+            const outputs = templates.get(upstreamTask?.template ?? '')?.outputs?.parameters ?? [];
+            if (!upstreamTask)
+                problems.push(`${read}, no task`);
+            else if (!outputs.some((p) => p.name === key))
+                problems.push(`${read}, which has none such`);
+            if (upstreamTask && !upstream.includes(t))
+                unordered.add(t);
+        }
+        for (const t of unordered)
+            problems.push(`${where}: task '${task.name}' reads '${t}' without depending on it`);
+    }
+    const cycle = argo_checks_findCycle(edges);
+    if (cycle)
+        problems.push(`${where}: tasks depend on each other in a circle: ${cycle.join(' -> ')}`);
+    return problems;
+}
+/** The captures of a pattern in every string of a value (groups joined by a newline). */
+function referencesIn(value, pattern, groups = 1) {
+    const text = JSON.stringify(value);
+    return [...text.matchAll(pattern)].map((m) => m.slice(1, groups + 1).join('\n'));
+}
+function argo_checks_findCycle(edges) {
+    const state = new Map();
+    const path = [];
+    const visit = (node) => {
+        if (state.get(node) === 'done')
+            return undefined;
+        if (state.get(node) === 'open')
+            return [...path.slice(path.indexOf(node)), node];
+        state.set(node, 'open');
+        path.push(node);
+        for (const next of edges.get(node) ?? []) {
+            const found = visit(next);
+            if (found)
+                return found;
+        }
+        path.pop();
+        state.set(node, 'done');
+        return undefined;
+    };
+    for (const node of edges.keys()) {
+        const found = visit(node);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/export/export-render.ts
+
+
+
+
+/** A template an export cannot turn into a value or a target's reference. */
+class ExportRenderError extends Error {
+    name = 'ExportRenderError';
+}
+const NEEDS_OUTPUT = /^needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)$/;
+const PARAM = /^params\.([A-Za-z_][\w-]*)$/;
+const CLUSTER_CONTEXTS = new Set(['needs', 'stages', 'run_id']);
+/**
+ * Renders a template for an export: what the file and the params fix is rendered now;
+ * a bare `{{ needs.JOB.outputs.KEY }}` or `{{ run_id }}` becomes a placeholder the target
+ * replaces with its own reference. Any other use of `needs`, `stages` or `run_id` has no
+ * value yet and no reference either: an ExportRenderError quoting it.
+ */
+function renderForExport(text, scope, options = {}) {
+    if (!text.includes('{{') && !(options.variables && text.includes('$')))
+        return text;
+    let out = '';
+    for (const segment of parseTemplate(text, { variables: options.variables })) {
+        if (segment.kind === 'text')
+            out += segment.text;
+        else if (segment.kind === 'variable')
+            out += placeholder({ kind: 'secret', name: segment.name });
+        else {
+            const needs = NEEDS_OUTPUT.exec(segment.source);
+            const param = PARAM.exec(segment.source);
+            if (needs)
+                out += placeholder({ kind: 'needs', job: needs[1], key: needs[2] });
+            else if (segment.source === 'run_id')
+                out += placeholder({ kind: 'run_id' });
+            else if (param && options.paramsAtSubmit)
+                out += placeholder({ kind: 'param', name: param[1] });
+            else if (analyse(segment.expr).references.some((r) => CLUSTER_CONTEXTS.has(r.path[0])))
+                throw new ExportRenderError(`'{{ ${segment.source} }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'`);
+            else
+                out += stringify(evaluate(segment.expr, scope));
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/export/export-condition.ts
+
+
+
+/**
+ * Decides an `if:` at export time: params and matrix values are known, and the status
+ * functions are tried both ways, so any condition over them becomes a RunsWhen. One that
+ * reads `needs`, `stages` or `run_id` depends on the run: an ExportRenderError.
+ */
+function runsWhen(condition, scope) {
+    if (condition === undefined)
+        return { onSuccess: true, onFailure: false };
+    if (typeof condition === 'boolean')
+        return { onSuccess: condition, onFailure: false };
+    const expr = parseExpression(conditionSource(condition));
+    const late = analyse(expr).references.find((r) => ['needs', 'stages', 'run_id'].includes(r.path[0]));
+    if (late)
+        throw new ExportRenderError(`if: '${condition}' reads ${late.path.join('.')}, which is only known while the pipeline runs; an export decides if: from params, matrix values and success(), failure(), always()`);
+    const outcome = (success) => expression_truthy(evaluate(expr, scope, { success, failure: !success, cancelled: false }));
+    return { onSuccess: outcome(true), onFailure: outcome(false) };
+}
+
+;// CONCATENATED MODULE: ./src/export/job-script.ts
+
+
+/**
+ * Quotes a value for sh. A value that holds a target's reference (replaced in the script
+ * after the export, by the orchestrator) or a newline goes in a quoted here-document, so
+ * whatever the reference turns into stays one word and is never read as shell; its
+ * delimiter comes from the value's hash, so the same pipeline exports the same script.
+ */
+function shValue(text) {
+    if (!text.includes('\n') && placeholdersIn(text).length === 0)
+        return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+    const delimiter = `CTR_EOF_${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 16)}`;
+    return `"$(cat <<'${delimiter}'\n${text}\n${delimiter}\n)"`;
+}
+/**
+ * Reads one key from a `$CTR_OUTPUT` file (`key=value` lines and `key<<DELIM` blocks, the
+ * last one written winning, a `<<` before any `=` starting a block), in portable sh:
+ * images need no awk or python for their outputs to reach the orchestrator.
+ */
+const READ_OUTPUT = `ctr_read() {
+  [ -f "$1" ] || return 0
+  ctr_v= ctr_k= ctr_d= ctr_first=
+  while IFS= read -r ctr_l || [ -n "$ctr_l" ]; do
+    if [ -n "$ctr_d" ]; then
+      if [ "$ctr_l" = "$ctr_d" ]; then ctr_d=; continue; fi
+      if [ "$ctr_k" = "$2" ]; then
+        if [ -n "$ctr_first" ]; then ctr_v=$ctr_l; ctr_first=; else ctr_v="$ctr_v
+$ctr_l"; fi
+      fi
+      continue
+    fi
+    ctr_h=\${ctr_l%%<<*} ctr_e=\${ctr_l%%=*}
+    if [ "$ctr_h" != "$ctr_l" ] && [ \${#ctr_h} -lt \${#ctr_e} ]; then
+      ctr_k=$ctr_h ctr_d=\${ctr_l#*<<} ctr_first=1
+      if [ "$ctr_k" = "$2" ]; then ctr_v=; fi
+    elif [ "$ctr_e" != "$ctr_l" ] && [ "$ctr_e" = "$2" ]; then
+      ctr_v=\${ctr_l#*=}
+    fi
+  done < "$1"
+  printf '%s' "$ctr_v"
+}`;
+/**
+ * The sh script that runs a job's stages in its container on a cluster, as the local
+ * runner does: one after another, each in its own process with its own environment, a
+ * failed one stopping those after it (unless it may continue on error, or they run on
+ * failure); then each job output written to `outputsDir/KEY`, and the first failed
+ * stage's exit status as the script's.
+ */
+function jobScript(job, stages, outputs, outputsDir) {
+    const lines = [
+        `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
+        'ctr_ok=1 ctr_exit=0',
+        // The workspace claim starts empty; locally the run makes these folders in its volume.
+        'mkdir -p "$CTR_WORKSPACE" "$CTR_JOB_DIR"'
+    ];
+    if (Object.values(outputs).some((o) => 'stage' in o))
+        lines.push(READ_OUTPUT);
+    stages.forEach((stage, i) => {
+        const guard = guardOf(stage.runsWhen);
+        if (guard === undefined)
+            return;
+        const env = {
+            CTR_OUTPUT: `${stage.stateDir}/output`,
+            CTR_ANNOTATIONS: `${stage.stateDir}/annotations`,
+            CTR_STAGE_ID: stage.id,
+            ...stage.env
+        };
+        const exports = Object.entries(env)
+            .map(([k, v]) => `${k}=${shValue(v)}`)
+            .join(' ');
+        const body = stage.command.length > 0
+            ? `exec ${stage.command.map(shValue).join(' ')}`
+            : `printf '%s\\n' ${shValue(stage.echo ?? '')}`;
+        const failed = stage.continueOnError
+            ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
+            : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`;
+        lines.push(`# stage ${i + 1}: ${stage.id}`, `if ${guard}; then`, `  mkdir -p ${shValue(stage.stateDir)}`, `  (export ${exports}; ${body}) || { ctr_s=$?; ${failed}; }`, 'fi');
+    });
+    const keys = Object.entries(outputs);
+    // As locally, a job that failed has no outputs.
+    if (keys.length > 0)
+        lines.push('if [ "$ctr_exit" = 0 ]; then', `  mkdir -p ${shValue(outputsDir)}`);
+    for (const [name, source] of keys) {
+        const value = 'stage' in source
+            ? `"$(ctr_read ${shValue(`${stages[source.stage].stateDir}/output`)} ${shValue(source.key)})"`
+            : shValue(source.value);
+        lines.push(`  printf '%s' ${value} > ${shValue(`${outputsDir}/${name}`)}`);
+    }
+    if (keys.length > 0)
+        lines.push('fi');
+    lines.push('exit "$ctr_exit"');
+    return `${lines.join('\n')}\n`;
+}
+/** The sh test that lets a stage run; undefined for a stage that never runs. */
+function guardOf({ onSuccess, onFailure }) {
+    if (onSuccess && onFailure)
+        return 'true';
+    if (onSuccess)
+        return '[ "$ctr_ok" = 1 ]';
+    if (onFailure)
+        return '[ "$ctr_ok" = 0 ]';
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/export/export-plan.ts
+
+
+
+
+
+
+
+
+
+/** Where an exported job writes its outputs, one file per key, for the orchestrator to read. */
+const EXPORT_OUTPUTS_DIR = '/tmp/ctr-outputs';
+/**
+ * Makes the export plan of a pipeline plan. What the target cannot be told (a template
+ * that reads the run's state, a condition on `needs`) is a SpecError at its place in the
+ * file, naming the target: exit 2, never a silently dropped key.
+ */
+function exportPlan(plan, params, target) {
+    const problems = [];
+    const at = (position, where) => (error) => {
+        if (error instanceof ExportRenderError ||
+            error instanceof expression_ExpressionError ||
+            error instanceof ContainerConfigError)
+            problems.push({ ...position, message: `export --to ${target}: ${where}: ${error.message}` });
+        else
+            throw error;
+    };
+    const jobs = plan.jobs.map((planned) => {
+        const { job } = planned;
+        const where = `jobs.${job.id}`;
+        let when = { onSuccess: true, onFailure: false };
+        try {
+            when = runsWhen(job.if, expressionScope({ params }));
+        }
+        catch (error) {
+            at(job.position, `${where}.if`)(error);
+        }
+        const instances = planned.instances.flatMap((instance) => {
+            const scope = expressionScope({
+                params,
+                matrix: instance.matrix,
+                job: { id: job.id, instance: instance.id }
+            });
+            try {
+                return [exportInstance(plan, instance, scope, at)];
+            }
+            catch (error) {
+                at(job.position, where)(error);
+                return [];
+            }
+        });
+        const exported = {
+            id: job.id,
+            needs: job.needs,
+            runsWhen: when,
+            instances,
+            failFast: planned.failFast,
+            retry: job.retry,
+            position: job.position
+        };
+        if (planned.maxParallel !== undefined)
+            exported.maxParallel = planned.maxParallel;
+        if (job.timeout_ms !== undefined)
+            exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000);
+        return exported;
+    });
+    if (problems.length > 0)
+        throw new SpecError(problems);
+    const hostMounts = {};
+    for (const access of plan.pipeline.hostAccess)
+        if (access.hostPath !== undefined && access.job)
+            (hostMounts[access.job] ??= []).push({
+                file: access.file,
+                line: access.line,
+                col: access.col
+            });
+    const { pipeline } = plan;
+    return {
+        name: pipeline.name,
+        file: pipeline.file,
+        params,
+        jobs,
+        volumes: pipeline.volumes,
+        hostMounts
+    };
+}
+function exportInstance(plan, instance, scope, at) {
+    const { job } = instance;
+    const runId = placeholder({ kind: 'run_id' });
+    const value = (text) => renderForExport(text, scope, { variables: true });
+    const container = planContainer(instance, {
+        runId,
+        pipelineDir: plan.pipeline.dir,
+        // Named volumes keep their keys: each target says what a key is on its cluster.
+        namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
+        runNetwork: 'ctr-run',
+        renderValue: value
+    });
+    for (const [key, text] of Object.entries(job.container.environment))
+        container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
+    const services = Object.fromEntries(Object.keys(job.services).map((key) => [
+        key,
+        planService(instance, key, { runId, renderValue: value, network: 'ctr-run' })
+    ]));
+    const exported = {
+        id: instance.id,
+        slug: instance.slug,
+        matrix: instance.matrix,
+        container,
+        outputs: Object.keys(job.outputs),
+        services
+    };
+    if (!job.stages) {
+        if (exported.outputs.length > 0)
+            throw new ExportRenderError('a job without stages has no script to write its outputs');
+        return exported;
+    }
+    const stages = job.stages.flatMap((stage, index) => {
+        try {
+            return [scriptStage(stage, index, instance.slug, scope)];
+        }
+        catch (error) {
+            at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error);
+            return [];
+        }
+    });
+    // A stage that could not be exported is a problem already: its script would be wrong.
+    if (stages.length === job.stages.length)
+        exported.script = jobScript(job.id, stages, outputSources(job, scope), EXPORT_OUTPUTS_DIR);
+    return exported;
+}
+function scriptStage(stage, index, slug, scope) {
+    const text = (t) => renderForExport(t, scope, { paramsAtSubmit: true });
+    const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '');
+    const exported = {
+        id: stage.id,
+        command: stageCommand(stage, script),
+        env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
+        runsWhen: runsWhen(stage.if, scope),
+        continueOnError: stage.continue_on_error,
+        stateDir: stageStateDir(slug, index)
+    };
+    if (stage.type === 'empty')
+        exported.echo = text(stage.echo ?? stage.name);
+    if (stage.timeout_ms !== undefined)
+        throw new ExportRenderError('a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)');
+    return exported;
+}
+const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
+/**
+ * Each job output: `{{ stages.S.outputs.K }}` on its own is read from stage S's output
+ * file by the script; anything else is rendered now (and may hold `needs` placeholders).
+ */
+function outputSources(job, scope) {
+    const stages = job.stages ?? [];
+    return Object.fromEntries(Object.entries(job.outputs).map(([key, text]) => {
+        const match = STAGE_OUTPUT.exec(text.trim());
+        const stage = match ? stages.findIndex((s) => s.id === match[1]) : -1;
+        if (match && stage >= 0)
+            return [key, { stage, key: match[2] }];
+        return [key, { value: renderForExport(text, scope, { paramsAtSubmit: true }) }];
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/export/argo-workflow.ts
+
+
+
+
+
+
+/**
+ * The pipeline as one Argo Workflow: a `main` DAG with a task per job, each job instance
+ * a template whose script runs the job's stages (see jobScript), a matrix job a nested
+ * DAG of its instances. A job reads an upstream output as an input parameter the task
+ * passes from `{{tasks.JOB.outputs.parameters.KEY}}`.
+ */
+function argoWorkflow(plan, options) {
+    const names = new NameBook();
+    names.name('main');
+    const taskOf = new Map(plan.jobs.map((job) => [job.id, names.name(job.id)]));
+    const volumeOf = new Map(Object.keys(plan.volumes).map((key) => [key, names.name(`vol-${key}`)]));
+    const problems = [];
+    const templates = [];
+    const tasks = [];
+    for (const job of plan.jobs) {
+        try {
+            const made = jobTemplates(job, plan, options, { taskOf, volumeOf, names });
+            templates.push(...made.templates);
+            tasks.push(made.task);
+        }
+        catch (error) {
+            if (!(error instanceof ExportProblem))
+                throw error;
+            const at = error.position ?? job.position;
+            problems.push({ ...at, message: `export --to argo: jobs.${job.id}: ${error.message}` });
+        }
+    }
+    if (problems.length > 0)
+        throw new SpecError(problems);
+    const claims = [claim(WORKSPACE_VOLUME, options)];
+    const volumes = [];
+    for (const [key, volume] of Object.entries(plan.volumes)) {
+        const name = volumeOf.get(key);
+        if (volume.external) {
+            volumes.push({ name, persistentVolumeClaim: { claimName: volume.name ?? key } });
+        }
+        else
+            claims.push(claim(name, options));
+    }
+    const spec = {
+        entrypoint: 'main',
+        // Independent jobs go on after a failure, and always()/failure() jobs still run.
+        templates: [{ name: 'main', dag: { failFast: false, tasks } }, ...templates],
+        volumeClaimTemplates: claims
+    };
+    const params = Object.entries(plan.params);
+    if (params.length > 0)
+        spec.arguments = {
+            parameters: params.map(([name, value]) => ({ name, value: stringify(value) }))
+        };
+    if (volumes.length > 0)
+        spec.volumes = volumes;
+    if (options.imagePullSecrets.length > 0)
+        spec.imagePullSecrets = options.imagePullSecrets.map((name) => ({ name }));
+    if (options.serviceAccount)
+        spec.serviceAccountName = options.serviceAccount;
+    if (Object.keys(options.nodeSelector).length > 0)
+        spec.nodeSelector = options.nodeSelector;
+    const base = new NameBook().name(plan.name || 'pipeline');
+    const metadata = {
+        ...(options.template ? { name: base } : { generateName: `${base}-` }),
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        labels: { 'app.kubernetes.io/managed-by': 'ctr-pipeline' },
+        annotations: {
+            'ctr-pipeline/source': plan.file,
+            ...(options.dropped.length > 0 ? { 'ctr-pipeline/dropped': options.dropped.join(',') } : {})
+        }
+    };
+    return options.template
+        ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec }
+        : { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata, spec };
+}
+function claim(name, options) {
+    return {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name },
+        spec: {
+            // Jobs side by side on different nodes write the same workspace.
+            accessModes: ['ReadWriteMany'],
+            resources: { requests: { storage: options.workspaceSize } },
+            ...(options.storageClass ? { storageClassName: options.storageClass } : {})
+        }
+    };
+}
+/** A job's task in `main`, and its templates: one per instance, plus a DAG for a matrix. */
+function jobTemplates(job, plan, options, names) {
+    const name = names.taskOf.get(job.id);
+    const inputs = new Map();
+    const reference = (p) => {
+        switch (p.kind) {
+            case 'needs': {
+                const input = `${p.job}-${p.key}`;
+                inputs.set(input, p);
+                return `{{inputs.parameters.${input}}}`;
+            }
+            case 'param':
+                return `{{workflow.parameters.${p.name}}}`;
+            case 'run_id':
+                return '{{workflow.name}}';
+            case 'secret':
+                throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`);
+        }
+    };
+    const matrix = job.instances.length > 1 || job.instances[0]?.slug !== job.id;
+    const instanceTemplates = job.instances.map((instance) => instanceTemplate(instance, job, plan, options, {
+        name: matrix ? names.names.name(instance.slug) : name,
+        reference,
+        namedVolume: (key) => names.volumeOf.get(key)
+    }));
+    const parameters = [...inputs.entries()].map(([input, p]) => {
+        const upstream = names.taskOf.get(p.job);
+        return { name: input, value: `{{tasks.${upstream}.outputs.parameters.${p.key}}}` };
+    });
+    const declared = [...inputs.keys()].map((input) => ({ name: input }));
+    if (declared.length > 0)
+        for (const t of instanceTemplates)
+            t.inputs = { parameters: declared };
+    const task = { name, template: name, ...dependsOn(job, names.taskOf) };
+    if (parameters.length > 0)
+        task.arguments = { parameters };
+    if (!matrix)
+        return { templates: instanceTemplates, task };
+    const dag = {
+        name,
+        dag: {
+            failFast: job.failFast,
+            tasks: instanceTemplates.map((t) => ({
+                name: t.name,
+                template: t.name,
+                ...(declared.length > 0
+                    ? {
+                        arguments: {
+                            parameters: declared.map(({ name: input }) => ({
+                                name: input,
+                                value: `{{inputs.parameters.${input}}}`
+                            }))
+                        }
+                    }
+                    : {})
+            }))
+        }
+    };
+    if (declared.length > 0)
+        dag.inputs = { parameters: declared };
+    if (job.maxParallel !== undefined)
+        dag.parallelism = job.maxParallel;
+    const keys = job.instances[0]?.outputs ?? [];
+    if (keys.length > 0)
+        dag.outputs = {
+            // As locally: every instance's value, in instance order.
+            parameters: keys.map((key) => ({
+                name: key,
+                valueFrom: {
+                    expression: `toJson([${instanceTemplates
+                        .map((t) => `tasks['${t.name}'].outputs.parameters['${key}']`)
+                        .join(', ')}])`
+                }
+            }))
+        };
+    return { templates: [dag, ...instanceTemplates], task };
+}
+/**
+ * When a job's task runs, from its `needs` and its `if:`: `depends` rather than
+ * `dependencies`, so that a job whose need failed or was skipped is left out, as in
+ * GitHub Actions, while `always()` and `failure()` jobs still run.
+ */
+function dependsOn(job, taskOf) {
+    const needs = job.needs.map((n) => taskOf.get(n));
+    const { onSuccess, onFailure } = job.runsWhen;
+    if (!onSuccess && !onFailure)
+        return { when: 'false' };
+    if (needs.length === 0)
+        return onSuccess ? {} : { when: 'false' };
+    if (onSuccess && onFailure)
+        return {
+            depends: needs
+                .map((n) => `(${n}.Succeeded || ${n}.Failed || ${n}.Errored || ${n}.Skipped || ${n}.Omitted)`)
+                .join(' && ')
+        };
+    if (onSuccess)
+        return { depends: needs.map((n) => `${n}.Succeeded`).join(' && ') };
+    return { depends: needs.map((n) => `${n}.Failed || ${n}.Errored`).join(' || ') };
+}
+function instanceTemplate(instance, job, plan, options, names) {
+    const pod = podParts(instance.container, {
+        reference: names.reference,
+        secretName: options.secretName,
+        maps: options.maps,
+        hostMounts: plan.hostMounts[job.id] ?? [],
+        namedVolume: names.namedVolume,
+        dropped: new Set(options.dropped)
+    });
+    const template = { name: names.name };
+    if (instance.script !== undefined) {
+        // A job of stages has no entrypoint or command of its own: the script is its command.
+        template.script = {
+            ...pod.container,
+            command: ['sh'],
+            source: replacePlaceholders(instance.script, names.reference)
+        };
+    }
+    else
+        template.container = pod.container;
+    const sidecars = Object.entries(instance.services).map(([key, service]) => sidecar(key, service, names.reference));
+    if (sidecars.length > 0)
+        template.sidecars = sidecars;
+    podFields(template, pod, Object.keys(instance.services));
+    if (instance.outputs.length > 0)
+        template.outputs = {
+            parameters: instance.outputs.map((key) => ({
+                name: key,
+                valueFrom: { path: `${EXPORT_OUTPUTS_DIR}/${key}`, default: '' }
+            }))
+        };
+    if (job.timeoutSeconds !== undefined)
+        template.activeDeadlineSeconds = job.timeoutSeconds;
+    if (job.retry.count > 0)
+        template.retryStrategy = {
+            limit: job.retry.count,
+            retryPolicy: 'Always',
+            ...(job.retry.delay_ms > 0 ? { backoff: { duration: `${job.retry.delay_ms / 1000}s` } } : {})
+        };
+    return template;
+}
+/** The pod-level parts: volumes, node selection, host names (services answer on localhost). */
+function podFields(template, pod, services) {
+    if (pod.volumes.length > 0)
+        template.volumes = pod.volumes;
+    if (Object.keys(pod.nodeSelector).length > 0)
+        template.nodeSelector = pod.nodeSelector;
+    const aliases = [...pod.hostAliases];
+    // A service shares the job's pod, so its key names the pod's own address, as locally it
+    // names the service's container.
+    if (services.length > 0)
+        aliases.push({ ip: '127.0.0.1', hostnames: services });
+    if (aliases.length > 0)
+        template.hostAliases = aliases;
+    if (pod.hostNetwork)
+        template.podSpecPatch = JSON.stringify({ hostNetwork: true });
+    if (Object.keys(pod.labels).length > 0)
+        template.metadata = { labels: pod.labels };
+}
+/** A service as a sidecar of the job's pod, with its health check as a readiness probe. */
+function sidecar(key, service, reference) {
+    const text = (value) => {
+        if (placeholdersIn(value).some((p) => p.kind === 'secret'))
+            throw new ExportProblem(`services.${key}: '\${VAR}' reaches a service only locally`);
+        return replacePlaceholders(value, reference);
+    };
+    if (service.image.kind !== 'pull')
+        throw new ExportProblem(`services.${key}: not a pulled image`);
+    const container = {
+        name: key,
+        image: text(service.image.ref),
+        env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
+    };
+    if (service.command)
+        container.args = service.command.map(text);
+    const ports = service.network.ports.map((p) => ({
+        containerPort: Number(p.container.split('/')[0])
+    }));
+    if (ports.length > 0)
+        container.ports = ports;
+    const check = service.healthcheck;
+    if (check && check.test[0] !== 'NONE') {
+        const command = check.test[0] === 'CMD-SHELL' ? ['sh', '-c', check.test[1]] : check.test.slice(1);
+        container.readinessProbe = {
+            exec: { command: command.map(text) },
+            periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)),
+            timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)),
+            failureThreshold: Math.max(1, check.retries),
+            initialDelaySeconds: Math.round(check.startPeriodMs / 1000)
+        };
+    }
+    return container;
+}
+
+;// CONCATENATED MODULE: ./src/export/argo-export.ts
+
+
+
+
+/** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
+class ExportCheckError extends Error {
+    name = 'ExportCheckError';
+}
+/**
+ * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
+ * is printed (checkArgoManifest). Throws SpecError for what the file asks that Argo
+ * cannot be given, ExportCheckError when the manifest fails its own checks.
+ */
+function exportArgo(plan, params, options) {
+    const manifest = argoWorkflow(exportPlan(plan, params, 'argo'), options);
+    const problems = checkArgoManifest(manifest);
+    if (problems.length > 0)
+        throw new ExportCheckError(`the Argo manifest failed its checks:\n${problems.join('\n')}`);
+    return (0,dist/* stringify */.As)(manifest, { lineWidth: 0 });
+}
+
 ;// CONCATENATED MODULE: ./src/cli/cli-main.ts
+
+
+
+
 
 
 
@@ -90238,6 +91432,15 @@ async function readChangedFiles(source) {
     for await (const chunk of process.stdin)
         text += String(chunk);
     return text;
+}
+/** Writes a command's output file; one that cannot be written is a usage error naming it. */
+async function writeOutput(file, text) {
+    try {
+        await (0,promises_namespaceObject.writeFile)(file, text);
+    }
+    catch (error) {
+        throw new InputError(`--output ${file}: ${error.message}`);
+    }
 }
 /** Splits repeated `--param K=V` flags into a map; a flag without `=` is a usage error. */
 function parseParamFlags(flags) {
@@ -90373,6 +91576,32 @@ function cli_main_program(setExit) {
         process.stdout.write(`${out}\n`);
     });
     cli
+        .command('export')
+        .description('write the pipeline for another engine: an Argo Workflow (more targets to come)')
+        .argument('<file>', 'pipeline file (YAML)')
+        .addOption(new option_Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory())
+        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
+        .addOption(new option_Option('--set <key=value>', `a setting of the target (${SET_KEYS.join(', ')})`)
+        .default([])
+        .argParser(collect))
+        .addOption(new option_Option('--map <host=to>', `what a host folder is on the cluster: ${HOST_MAP_FORM}`)
+        .default([])
+        .argParser(collect))
+        .addOption(new option_Option('--drop <key>', `leave out a key the target has no counterpart for (${DROPPABLE_KEYS.join(', ')})`)
+        .default([])
+        .argParser(collect))
+        .option('--template', 'argo: a WorkflowTemplate rather than a Workflow')
+        .option('-o, --output <file>', 'write to this file rather than stdout')
+        .action(async (file, opts) => {
+        const pipeline = await loadPipelineFile(file);
+        const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
+        const text = exportArgo(plan, params, argoOptions(opts, pipeline));
+        if (opts.output)
+            await writeOutput(opts.output, text);
+        else
+            process.stdout.write(text);
+    });
+    cli
         .command('cleanup')
         .description('remove containers, volumes and networks that runs left behind, by label')
         .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
@@ -90413,7 +91642,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1207);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1022);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);
@@ -96713,7 +97942,7 @@ __webpack_unused_export__ = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
+exports.As = publicApi.stringify;
 exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 

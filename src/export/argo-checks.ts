@@ -57,28 +57,30 @@ function checkDag(dagTemplate: ITemplate, templates: Map<string, ITemplate>): st
       problems.push(
         `${where}: task '${task.name}' runs template '${task.template}', which is not defined`
       )
-    const upstream = [...(task.depends ?? '').matchAll(/([a-z][-a-z0-9]*)\.[A-Z]\w*/g)].map(
-      (m) => m[1]
-    )
+    const upstream = [
+      ...(task.depends ?? '').matchAll(
+        /([\w-]+)\.(?:Succeeded|Failed|Errored|Skipped|Omitted|Daemoned|AnySucceeded|AllFailed)\b/g
+      )
+    ].map((m) => m[1])
     for (const u of upstream)
       if (!tasks.has(u)) problems.push(`${where}: task '${task.name}' depends on '${u}', no task`)
     edges.set(task.name, upstream)
+    const unordered = new Set<string>()
     for (const ref of referencesIn(
       task,
       /\{\{tasks\.([^.}]+)\.outputs\.parameters\.([^}]+)\}\}/g,
       2
     )) {
       const [t, key] = ref.split('\n')
-      const outputs = (templates.get(tasks.get(t)?.template ?? '')?.outputs?.parameters ?? []).map(
-        (p) => p.name
-      )
-      if (!outputs.includes(key))
-        problems.push(
-          `${where}: task '${task.name}' reads output '${key}' of '${t}', which has none such`
-        )
-      if (!upstream.includes(t))
-        problems.push(`${where}: task '${task.name}' reads '${t}' without depending on it`)
+      const read = `${where}: task '${task.name}' reads output '${key}' of '${t}'`
+      const upstreamTask = tasks.get(t)
+      const outputs = templates.get(upstreamTask?.template ?? '')?.outputs?.parameters ?? []
+      if (!upstreamTask) problems.push(`${read}, no task`)
+      else if (!outputs.some((p) => p.name === key)) problems.push(`${read}, which has none such`)
+      if (upstreamTask && !upstream.includes(t)) unordered.add(t)
     }
+    for (const t of unordered)
+      problems.push(`${where}: task '${task.name}' reads '${t}' without depending on it`)
   }
   const cycle = findCycle(edges)
   if (cycle)

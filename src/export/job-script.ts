@@ -74,7 +74,9 @@ export function jobScript(
 ): string {
   const lines = [
     `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
-    'ctr_ok=1 ctr_exit=0'
+    'ctr_ok=1 ctr_exit=0',
+    // The workspace claim starts empty; locally the run makes these folders in its volume.
+    'mkdir -p "$CTR_WORKSPACE" "$CTR_JOB_DIR"'
   ]
   if (Object.values(outputs).some((o) => 'stage' in o)) lines.push(READ_OUTPUT)
   stages.forEach((stage, i) => {
@@ -105,14 +107,17 @@ export function jobScript(
     )
   })
   const keys = Object.entries(outputs)
-  if (keys.length > 0) lines.push(`mkdir -p ${shValue(outputsDir)}`)
+  // As locally, a job that failed has no outputs.
+  if (keys.length > 0)
+    lines.push('if [ "$ctr_exit" = 0 ]; then', `  mkdir -p ${shValue(outputsDir)}`)
   for (const [name, source] of keys) {
     const value =
       'stage' in source
         ? `"$(ctr_read ${shValue(`${stages[source.stage].stateDir}/output`)} ${shValue(source.key)})"`
         : shValue(source.value)
-    lines.push(`printf '%s' ${value} > ${shValue(`${outputsDir}/${name}`)}`)
+    lines.push(`  printf '%s' ${value} > ${shValue(`${outputsDir}/${name}`)}`)
   }
+  if (keys.length > 0) lines.push('fi')
   lines.push('exit "$ctr_exit"')
   return `${lines.join('\n')}\n`
 }
