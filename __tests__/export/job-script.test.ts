@@ -16,7 +16,7 @@ function runScript(stages: ScriptStage[], outputs: Record<string, OutputSource> 
   const dir = mkdtempSync(path.join(tmpdir(), 'ctr-job-script-'))
   const inDir = stages.map((s, i) => ({ ...s, stateDir: path.join(dir, `stage-${i + 1}`) }))
   const outputsDir = path.join(dir, 'outputs')
-  const script = jobScript('j', inDir, outputs, outputsDir)
+  const script = jobScript('j', inDir, outputs, { kind: 'files', dir: outputsDir })
   // The container's environment has these (planContainer sets them).
   const env = {
     ...process.env,
@@ -107,6 +107,42 @@ describe('jobScript', () => {
     }
     const result = runScript([py], { n: { stage: 0, key: 'n' }, l: { stage: 0, key: 'l' } })
     expect([result.status, result.read('n'), result.read('l')]).toEqual([0, '3', '[1]'])
+  })
+})
+
+describe('jobScript: outputs as one JSON object (Airflow XCom)', () => {
+  const tricky = 'a "quoted" \\ back\tslash\nsecond line é ✓ $HOME `x`'
+  const stage = sh('a', `cat >> "$CTR_OUTPUT" <<'EOF'\nv<<END\n${tricky}\nEND\nEOF`)
+
+  it('writes them to a file, every value exact', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ctr-json-'))
+    const file = path.join(dir, 'xcom/return.json')
+    const script = jobScript(
+      'j',
+      [{ ...stage, stateDir: path.join(dir, 's1') }],
+      { v: { stage: 0, key: 'v' }, fixed: { value: 'x' }, none: { stage: 0, key: 'unset' } },
+      { kind: 'json-file', file }
+    )
+    const env = { ...process.env, CTR_WORKSPACE: dir, CTR_JOB_DIR: dir }
+    expect(spawnSync('sh', ['-c', script], { env }).status).toBe(0)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ v: tricky, fixed: 'x', none: '' })
+  })
+
+  it('prints them as the last line of output', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ctr-json-'))
+    const script = jobScript(
+      'j',
+      [
+        { ...stage, stateDir: path.join(dir, 's1') },
+        sh('b', 'echo last stage', { stateDir: path.join(dir, 's2') })
+      ],
+      { v: { stage: 0, key: 'v' } },
+      { kind: 'json-line' }
+    )
+    const env = { ...process.env, CTR_WORKSPACE: dir, CTR_JOB_DIR: dir }
+    const lines = spawnSync('sh', ['-c', script], { env, encoding: 'utf8' }).stdout.split('\n')
+    expect(lines.slice(0, -2)).toEqual(['last stage'])
+    expect(JSON.parse(lines.at(-2)!)).toEqual({ v: tricky })
   })
 })
 

@@ -8,12 +8,8 @@ import { stringify } from '../spec/template.js'
 import { SpecError, type SpecProblem } from '../spec/spec-error.js'
 import type { ContainerPlan } from '../plan/container-plan.js'
 import type { RunsWhen } from './export-condition.js'
-import {
-  EXPORT_OUTPUTS_DIR,
-  type ExportInstance,
-  type ExportJob,
-  type ExportPlan
-} from './export-plan.js'
+import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
+import { jobScript } from './job-script.js'
 import type { HostMap } from './host-map.js'
 import { NameBook } from './k8s-names.js'
 import { placeholdersIn, replacePlaceholders, type Placeholder } from './placeholders.js'
@@ -38,6 +34,9 @@ export interface ArgoOptions {
 }
 
 type Manifest = IWorkflow | IWorkflowTemplate
+
+/** Where a job's script writes its outputs, a file per key, for Argo to read. */
+const OUTPUTS_DIR = '/tmp/ctr-outputs'
 
 /**
  * The pipeline as one Argo Workflow: a `main` DAG with a task per job, each job instance
@@ -187,7 +186,7 @@ function jobTemplates(
   }
   if (declared.length > 0) dag.inputs = { parameters: declared }
   if (job.maxParallel !== undefined) dag.parallelism = job.maxParallel
-  const keys = job.instances[0]?.outputs ?? []
+  const keys = Object.keys(job.instances[0]?.outputs ?? {})
   if (keys.length > 0)
     dag.outputs = {
       // As locally: every instance's value, in instance order.
@@ -247,12 +246,16 @@ function instanceTemplate(
     dropped: new Set(options.dropped)
   })
   const template: ITemplate = { name: names.name }
-  if (instance.script !== undefined) {
+  if (instance.stages !== undefined) {
+    const script = jobScript(job.id, instance.stages, instance.outputs, {
+      kind: 'files',
+      dir: OUTPUTS_DIR
+    })
     // A job of stages has no entrypoint or command of its own: the script is its command.
     template.script = {
       ...pod.container,
       command: ['sh'],
-      source: replacePlaceholders(instance.script, names.reference)
+      source: replacePlaceholders(script, names.reference)
     }
   } else template.container = pod.container
   const sidecars = Object.entries(instance.services).map(([key, service]) =>
@@ -260,11 +263,12 @@ function instanceTemplate(
   )
   if (sidecars.length > 0) template.sidecars = sidecars
   podFields(template, pod, Object.keys(instance.services))
-  if (instance.outputs.length > 0)
+  const keys = Object.keys(instance.outputs)
+  if (keys.length > 0)
     template.outputs = {
-      parameters: instance.outputs.map((key) => ({
+      parameters: keys.map((key) => ({
         name: key,
-        valueFrom: { path: `${EXPORT_OUTPUTS_DIR}/${key}`, default: '' }
+        valueFrom: { path: `${OUTPUTS_DIR}/${key}`, default: '' }
       }))
     }
   if (job.timeoutSeconds !== undefined) template.activeDeadlineSeconds = job.timeoutSeconds

@@ -8,11 +8,8 @@ import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../spec/pipeline-t
 import { SpecError, type SourcePosition } from '../spec/spec-error.js'
 import { runsWhen, type RunsWhen } from './export-condition.js'
 import { ExportRenderError, renderForExport } from './export-render.js'
-import { jobScript, type OutputSource, type ScriptStage } from './job-script.js'
+import type { OutputSource, ScriptStage } from './job-script.js'
 import { placeholder } from './placeholders.js'
-
-/** Where an exported job writes its outputs, one file per key, for the orchestrator to read. */
-export const EXPORT_OUTPUTS_DIR = '/tmp/ctr-outputs'
 
 /** One job instance as an export has it: its container and, for a job of stages, its script. */
 export interface ExportInstance {
@@ -21,10 +18,13 @@ export interface ExportInstance {
   matrix: MatrixRow
   /** Every value rendered; what only the cluster knows is a placeholder (placeholders.ts). */
   container: ContainerPlan
-  /** The sh script of the job's stages (jobScript); undefined for a job that runs its command. */
-  script?: string
-  /** The job's output keys: the script writes each to `EXPORT_OUTPUTS_DIR/KEY`. */
-  outputs: string[]
+  /**
+   * The job's stages, rendered: a target runs them with jobScript. Undefined for a job that
+   * runs its image's command.
+   */
+  stages?: ScriptStage[]
+  /** Where each job output comes from: the script hands them on as the target reads them. */
+  outputs: Record<string, OutputSource>
   /** Its services, by key: containers beside it. */
   services: Record<string, ContainerPlan>
 }
@@ -166,11 +166,11 @@ function exportInstance(
     slug: instance.slug,
     matrix: instance.matrix,
     container,
-    outputs: Object.keys(job.outputs),
+    outputs: {},
     services
   }
   if (!job.stages) {
-    if (exported.outputs.length > 0)
+    if (Object.keys(job.outputs).length > 0)
       throw new ExportRenderError('a job without stages has no script to write its outputs')
     return exported
   }
@@ -183,8 +183,10 @@ function exportInstance(
     }
   })
   // A stage that could not be exported is a problem already: its script would be wrong.
-  if (stages.length === job.stages.length)
-    exported.script = jobScript(job.id, stages, outputSources(job, scope), EXPORT_OUTPUTS_DIR)
+  if (stages.length === job.stages.length) {
+    exported.stages = stages
+    exported.outputs = outputSources(job, scope)
+  }
   return exported
 }
 

@@ -60,6 +60,28 @@ $ctr_l"; fi
 }`
 
 /**
+ * Turns its argument into a JSON string, in sh with sed (in every image that has sh:
+ * busybox, Debian's essential set): backslashes, quotes, tabs and carriage returns
+ * escaped, lines joined with `\n`. A value's trailing newlines are gone already (it comes
+ * from `$(...)`); other control characters are left as they are.
+ */
+const JSON_STRING = `ctr_json() {
+  printf '%s\\n' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' -e 's/\t/\\\\t/g' -e 's/\r/\\\\r/g' | {
+    ctr_o= ctr_n=
+    while IFS= read -r ctr_l; do ctr_o="$ctr_o$ctr_n$ctr_l"; ctr_n='\\n'; done
+    printf '"%s"' "$ctr_o"
+  }
+}`
+
+/**
+ * How a job script hands its outputs to the orchestrator: a file per key (Argo's output
+ * parameters), one JSON object in a file (Airflow's KubernetesPodOperator XCom), or one
+ * JSON object as the last line of its output (Airflow's DockerOperator XCom).
+ */
+export type OutputDelivery =
+  { kind: 'files'; dir: string } | { kind: 'json-file'; file: string } | { kind: 'json-line' }
+
+/**
  * The sh script that runs a job's stages in its container on a cluster, as the local
  * runner does: one after another, each in its own process with its own environment, a
  * failed one stopping those after it (unless it may continue on error, or they run on
@@ -70,7 +92,7 @@ export function jobScript(
   job: string,
   stages: readonly ScriptStage[],
   outputs: Record<string, OutputSource>,
-  outputsDir: string
+  delivery: OutputDelivery
 ): string {
   const lines = [
     `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
@@ -79,6 +101,7 @@ export function jobScript(
     'mkdir -p "$CTR_WORKSPACE" "$CTR_JOB_DIR"'
   ]
   if (Object.values(outputs).some((o) => 'stage' in o)) lines.push(READ_OUTPUT)
+  if (delivery.kind !== 'files' && Object.keys(outputs).length > 0) lines.push(JSON_STRING)
   stages.forEach((stage, i) => {
     const guard = guardOf(stage.runsWhen)
     if (guard === undefined) return
@@ -106,20 +129,42 @@ export function jobScript(
       'fi'
     )
   })
-  const keys = Object.entries(outputs)
-  // As locally, a job that failed has no outputs.
-  if (keys.length > 0)
-    lines.push('if [ "$ctr_exit" = 0 ]; then', `  mkdir -p ${shValue(outputsDir)}`)
-  for (const [name, source] of keys) {
-    const value =
-      'stage' in source
-        ? `"$(ctr_read ${shValue(`${stages[source.stage].stateDir}/output`)} ${shValue(source.key)})"`
-        : shValue(source.value)
-    lines.push(`  printf '%s' ${value} > ${shValue(`${outputsDir}/${name}`)}`)
-  }
-  if (keys.length > 0) lines.push('fi')
+  lines.push(...deliver(outputs, stages, delivery))
   lines.push('exit "$ctr_exit"')
   return `${lines.join('\n')}\n`
+}
+
+/** The lines that hand the outputs on when every stage succeeded (as locally: a job that failed has none). */
+function deliver(
+  outputs: Record<string, OutputSource>,
+  stages: readonly ScriptStage[],
+  delivery: OutputDelivery
+): string[] {
+  const keys = Object.entries(outputs)
+  if (keys.length === 0) return []
+  const valueOf = (source: OutputSource) =>
+    'stage' in source
+      ? `"$(ctr_read ${shValue(`${stages[source.stage].stateDir}/output`)} ${shValue(source.key)})"`
+      : shValue(source.value)
+  const lines = ['if [ "$ctr_exit" = 0 ]; then']
+  if (delivery.kind === 'files') {
+    lines.push(`  mkdir -p ${shValue(delivery.dir)}`)
+    for (const [name, source] of keys)
+      lines.push(`  printf '%s' ${valueOf(source)} > ${shValue(`${delivery.dir}/${name}`)}`)
+  } else {
+    const members = keys.map(
+      ([name, source], i) =>
+        `  printf '%s%s:%s' ${i === 0 ? "''" : ','} "$(ctr_json ${shValue(name)})" "$(ctr_json ${valueOf(source)})"`
+    )
+    const target = delivery.kind === 'json-file' ? ` > ${shValue(delivery.file)}` : ''
+    if (delivery.kind === 'json-file')
+      lines.push(
+        `  mkdir -p ${shValue(delivery.file.slice(0, delivery.file.lastIndexOf('/')) || '/')}`
+      )
+    lines.push('  {', "  printf '{'", ...members, "  printf '}\\n'", `  }${target}`)
+  }
+  lines.push('fi')
+  return lines
 }
 
 /** The sh test that lets a stage run; undefined for a stage that never runs. */
