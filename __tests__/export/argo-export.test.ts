@@ -3,7 +3,7 @@ import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { argoOptions } from '../../src/app/export-options.js'
+import { exportOptions } from '../../src/app/export-options.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import { checkArgoManifest } from '../../src/export/argo-checks.js'
 import { exportArgo } from '../../src/export/argo-export.js'
@@ -24,7 +24,7 @@ interface Flags {
 async function exportFile(file: string, flags: Flags = {}): Promise<string> {
   const pipeline = await loadPipelineFile(file)
   const { params, plan } = preparePlan(pipeline, flags.param ?? {})
-  const options = argoOptions(
+  const options = exportOptions(
     {
       set: flags.set ?? [],
       map: flags.map ?? [],
@@ -80,7 +80,7 @@ function exportProblems(text: string, flags: Flags = {}): string[] {
   const pipeline = parsePipeline(text, 'p.yml', '/repo')
   try {
     const { params, plan } = preparePlan(pipeline, flags.param ?? {})
-    const options = argoOptions(
+    const options = exportOptions(
       { set: flags.set ?? [], map: flags.map ?? [], drop: flags.drop ?? [] },
       pipeline
     )
@@ -183,7 +183,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { set: ['tolerate=all'] },
       [
-        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, secret)'
+        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret)'
       ]
     ],
     [

@@ -2,7 +2,7 @@ import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1
 import { cpSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { argoOptions } from '../../src/app/export-options.js'
+import { exportOptions } from '../../src/app/export-options.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import { exportArgo } from '../../src/export/argo-export.js'
 import type { RunResult } from '../../src/scheduler/run-result.js'
@@ -20,7 +20,7 @@ async function both(dir: string, maps: string[], env: Record<string, string> = {
   const local = await runYaml((await import('node:fs')).readFileSync(file, 'utf8'), { dir, env })
   const pipeline = await loadPipelineFile(file)
   const { params, plan } = preparePlan(pipeline, {})
-  const options = argoOptions({ set: [], map: maps, drop: [] }, pipeline)
+  const options = exportOptions({ set: [], map: maps, drop: [] }, pipeline)
   const workflow = parse(exportArgo(plan, params, options)) as IWorkflow
   const secrets = { [options.secretName]: env }
   return { local: local.result, played: await miniArgo(workflow, secrets), runId: local.runId }

@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 1022:
+/***/ 9852:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90547,8 +90547,6 @@ function nodeSelectorOf(plan, dropped) {
 
 
 
-/** The targets `export --to` takes. */
-const EXPORT_TARGETS = ['argo'];
 /** The keys `--set` takes, for help and messages. */
 const SET_KEYS = [
     'namespace',
@@ -90557,17 +90555,21 @@ const SET_KEYS = [
     'node_selector.LABEL',
     'storage_class',
     'workspace_size',
+    'workspace',
     'secret'
 ];
 /**
  * The Argo options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
  * folders) and `--template`. An unknown key or a malformed flag is an InputError naming it.
  */
-function argoOptions(flags, pipeline) {
+function exportOptions(flags, pipeline) {
+    const base = new NameBook().name(pipeline.name || 'pipeline');
     const options = {
         template: flags.template ?? false,
+        platform: flags.platform ?? 'kubernetes',
         workspaceSize: '1Gi',
-        secretName: `${new NameBook().name(pipeline.name || 'pipeline')}-env`,
+        workspace: `${base}-workspace`,
+        secretName: `${base}-env`,
         imagePullSecrets: [],
         nodeSelector: {},
         maps: flags.map.map((m) => parseHostMap(m, pipeline.dir)),
@@ -90594,12 +90596,588 @@ function argoOptions(flags, pipeline) {
             options.storageClass = value;
         else if (key === 'workspace_size')
             options.workspaceSize = value;
+        else if (key === 'workspace')
+            options.workspace = value;
         else if (key === 'secret')
             options.secretName = value;
         else
             throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`);
     }
     return options;
+}
+
+;// CONCATENATED MODULE: ./src/export/job-script.ts
+
+
+/**
+ * Quotes a value for sh. A value that holds a target's reference (replaced in the script
+ * after the export, by the orchestrator) or a newline goes in a quoted here-document, so
+ * whatever the reference turns into stays one word and is never read as shell; its
+ * delimiter comes from the value's hash, so the same pipeline exports the same script.
+ */
+function shValue(text) {
+    if (!text.includes('\n') && placeholdersIn(text).length === 0)
+        return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+    const delimiter = `CTR_EOF_${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 16)}`;
+    return `"$(cat <<'${delimiter}'\n${text}\n${delimiter}\n)"`;
+}
+/**
+ * Reads one key from a `$CTR_OUTPUT` file (`key=value` lines and `key<<DELIM` blocks, the
+ * last one written winning, a `<<` before any `=` starting a block), in portable sh:
+ * images need no awk or python for their outputs to reach the orchestrator.
+ */
+const READ_OUTPUT = `ctr_read() {
+  [ -f "$1" ] || return 0
+  ctr_v= ctr_k= ctr_d= ctr_first=
+  while IFS= read -r ctr_l || [ -n "$ctr_l" ]; do
+    if [ -n "$ctr_d" ]; then
+      if [ "$ctr_l" = "$ctr_d" ]; then ctr_d=; continue; fi
+      if [ "$ctr_k" = "$2" ]; then
+        if [ -n "$ctr_first" ]; then ctr_v=$ctr_l; ctr_first=; else ctr_v="$ctr_v
+$ctr_l"; fi
+      fi
+      continue
+    fi
+    ctr_h=\${ctr_l%%<<*} ctr_e=\${ctr_l%%=*}
+    if [ "$ctr_h" != "$ctr_l" ] && [ \${#ctr_h} -lt \${#ctr_e} ]; then
+      ctr_k=$ctr_h ctr_d=\${ctr_l#*<<} ctr_first=1
+      if [ "$ctr_k" = "$2" ]; then ctr_v=; fi
+    elif [ "$ctr_e" != "$ctr_l" ] && [ "$ctr_e" = "$2" ]; then
+      ctr_v=\${ctr_l#*=}
+    fi
+  done < "$1"
+  printf '%s' "$ctr_v"
+}`;
+/**
+ * Turns its argument into a JSON string, in sh with sed (in every image that has sh:
+ * busybox, Debian's essential set): backslashes, quotes, tabs and carriage returns
+ * escaped, lines joined with `\n`. A value's trailing newlines are gone already (it comes
+ * from `$(...)`); other control characters are left as they are.
+ */
+const JSON_STRING = `ctr_json() {
+  printf '%s\\n' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' -e 's/\t/\\\\t/g' -e 's/\r/\\\\r/g' | {
+    ctr_o= ctr_n=
+    while IFS= read -r ctr_l; do ctr_o="$ctr_o$ctr_n$ctr_l"; ctr_n='\\n'; done
+    printf '"%s"' "$ctr_o"
+  }
+}`;
+/**
+ * The sh script that runs a job's stages in its container on a cluster, as the local
+ * runner does: one after another, each in its own process with its own environment, a
+ * failed one stopping those after it (unless it may continue on error, or they run on
+ * failure); then each job output written to `outputsDir/KEY`, and the first failed
+ * stage's exit status as the script's.
+ */
+function jobScript(job, stages, outputs, delivery) {
+    const lines = [
+        `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
+        'ctr_ok=1 ctr_exit=0',
+        // The workspace claim starts empty; locally the run makes these folders in its volume.
+        'mkdir -p "$CTR_WORKSPACE" "$CTR_JOB_DIR"'
+    ];
+    if (Object.values(outputs).some((o) => 'stage' in o))
+        lines.push(READ_OUTPUT);
+    if (delivery.kind !== 'files' && Object.keys(outputs).length > 0)
+        lines.push(JSON_STRING);
+    stages.forEach((stage, i) => {
+        const guard = guardOf(stage.runsWhen);
+        if (guard === undefined)
+            return;
+        const env = {
+            CTR_OUTPUT: `${stage.stateDir}/output`,
+            CTR_ANNOTATIONS: `${stage.stateDir}/annotations`,
+            CTR_STAGE_ID: stage.id,
+            ...stage.env
+        };
+        const exports = Object.entries(env)
+            .map(([k, v]) => `${k}=${shValue(v)}`)
+            .join(' ');
+        const body = stage.command.length > 0
+            ? `exec ${stage.command.map(shValue).join(' ')}`
+            : `printf '%s\\n' ${shValue(stage.echo ?? '')}`;
+        const failed = stage.continueOnError
+            ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
+            : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`;
+        lines.push(`# stage ${i + 1}: ${stage.id}`, `if ${guard}; then`, `  mkdir -p ${shValue(stage.stateDir)}`, `  (export ${exports}; ${body}) || { ctr_s=$?; ${failed}; }`, 'fi');
+    });
+    lines.push(...deliver(outputs, stages, delivery));
+    lines.push('exit "$ctr_exit"');
+    return `${lines.join('\n')}\n`;
+}
+/** The lines that hand the outputs on when every stage succeeded (as locally: a job that failed has none). */
+function deliver(outputs, stages, delivery) {
+    const keys = Object.entries(outputs);
+    if (keys.length === 0)
+        return [];
+    const valueOf = (source) => 'stage' in source
+        ? `"$(ctr_read ${shValue(`${stages[source.stage].stateDir}/output`)} ${shValue(source.key)})"`
+        : shValue(source.value);
+    const lines = ['if [ "$ctr_exit" = 0 ]; then'];
+    if (delivery.kind === 'files') {
+        lines.push(`  mkdir -p ${shValue(delivery.dir)}`);
+        for (const [name, source] of keys)
+            lines.push(`  printf '%s' ${valueOf(source)} > ${shValue(`${delivery.dir}/${name}`)}`);
+    }
+    else {
+        const members = keys.map(([name, source], i) => `  printf '%s%s:%s' ${i === 0 ? "''" : ','} "$(ctr_json ${shValue(name)})" "$(ctr_json ${valueOf(source)})"`);
+        const target = delivery.kind === 'json-file' ? ` > ${shValue(delivery.file)}` : '';
+        if (delivery.kind === 'json-file')
+            lines.push(`  mkdir -p ${shValue(delivery.file.slice(0, delivery.file.lastIndexOf('/')) || '/')}`);
+        lines.push('  {', "  printf '{'", ...members, "  printf '}\\n'", `  }${target}`);
+    }
+    lines.push('fi');
+    return lines;
+}
+/** The sh test that lets a stage run; undefined for a stage that never runs. */
+function guardOf({ onSuccess, onFailure }) {
+    if (onSuccess && onFailure)
+        return 'true';
+    if (onSuccess)
+        return '[ "$ctr_ok" = 1 ]';
+    if (onFailure)
+        return '[ "$ctr_ok" = 0 ]';
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/export/python-code.ts
+/** A call, its keyword arguments in order, those undefined left out. */
+function call(name, kwargs) {
+    return { call: name, kwargs };
+}
+function isCall(value) {
+    return 'call' in value && typeof value.call === 'string';
+}
+/**
+ * A value as a Python literal, indented for the place it goes: strings as JSON writes
+ * them (every JSON string is a Python string; one of several lines as a literal per
+ * line), True/False/None, lists, dicts, calls one keyword per line.
+ */
+function py(value, indent = '') {
+    if (value === null)
+        return 'None';
+    if (typeof value === 'boolean')
+        return value ? 'True' : 'False';
+    if (typeof value === 'number')
+        return String(value);
+    const inner = `${indent}    `;
+    if (typeof value === 'string') {
+        // A script reads best a line at a time: adjacent literals, which Python joins.
+        if (!value.slice(0, -1).includes('\n'))
+            return JSON.stringify(value);
+        const lines = value.split(/(?<=\n)/);
+        return `(\n${lines.map((l) => `${inner}${JSON.stringify(l)}\n`).join('')}${indent})`;
+    }
+    if (Array.isArray(value)) {
+        if (value.length === 0)
+            return '[]';
+        return `[\n${value.map((v) => `${inner}${py(v, inner)},\n`).join('')}${indent}]`;
+    }
+    if ('code' in value && typeof value.code === 'string')
+        return value.code;
+    if (isCall(value)) {
+        const positional = (value.args ?? []).map((v) => py(v, inner));
+        const named = Object.entries(value.kwargs ?? {})
+            .filter((entry) => entry[1] !== undefined)
+            .map(([k, v]) => `${k}=${py(v, inner)}`);
+        const all = [...positional, ...named];
+        if (all.length === 0)
+            return `${value.call}()`;
+        if (all.length === 1 && !all[0].includes('\n'))
+            return `${value.call}(${all[0]})`;
+        return `${value.call}(\n${all.map((a) => `${inner}${a},\n`).join('')}${indent})`;
+    }
+    const entries = Object.entries(value);
+    if (entries.length === 0)
+        return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${py(v, inner)},\n`).join('')}${indent}}`;
+}
+/** A Python identifier made from a name: `Prep-0` is `prep_0`, with a prefix kept apart from keywords. */
+function pyName(prefix, name) {
+    return `${prefix}_${name.toLowerCase().replace(/[^a-z0-9_]+/g, '_')}`;
+}
+
+;// CONCATENATED MODULE: ./src/export/airflow-dag.ts
+
+
+
+
+
+
+
+
+
+
+/** Where the KubernetesPodOperator's sidecar reads a task's XCom from. */
+const XCOM_FILE = '/airflow/xcom/return.json';
+/**
+ * The pipeline as an Airflow DAG file (Airflow 2 and 3): one operator per job instance
+ * (`--platform kubernetes`: a KubernetesPodOperator; `docker`: a DockerOperator, as in
+ * seed 000), a matrix job's instances in a TaskGroup, `>>` from `needs`, trigger rules
+ * from `if:`, outputs through XCom. Templated fields (scripts, environment, image) take
+ * upstream outputs, params and the run id through Jinja; everything else in them is kept
+ * out of Jinja's reach with `{% raw %}`.
+ */
+function airflowDag(plan, options) {
+    const names = new NameBook();
+    const varOf = new Map(plan.jobs.map((job) => [job.id, pyName('job', names.name(job.id))]));
+    const matrixJobs = new Set(plan.jobs.filter(isMatrix).map((j) => j.id));
+    const problems = [];
+    const body = [];
+    const uses = new Set();
+    for (const job of plan.jobs) {
+        try {
+            body.push(...jobCode(job, plan, options, { varOf, matrixJobs, uses }));
+        }
+        catch (error) {
+            if (!(error instanceof ExportProblem))
+                throw error;
+            const at = error.position ?? job.position;
+            problems.push({ ...at, message: `export --to airflow: jobs.${job.id}: ${error.message}` });
+        }
+    }
+    if (problems.length > 0)
+        throw new SpecError(problems);
+    const edges = plan.jobs.flatMap((job) => job.needs.map((need) => `    ${varOf.get(need)} >> ${varOf.get(job.id)}`));
+    const dag = call('DAG', {
+        dag_id: new NameBook().name(plan.name || 'pipeline'),
+        description: `exported by ctr-pipeline from ${plan.file}`,
+        schedule: null,
+        start_date: { code: 'datetime(2024, 1, 1)' },
+        catchup: false,
+        // The runs of one DAG share its workspace: one at a time.
+        max_active_runs: 1,
+        params: plan.params,
+        tags: ['ctr-pipeline']
+    });
+    return [
+        `"""${plan.name}: exported by ctr-pipeline from ${plan.file} (--platform ${options.platform}).`,
+        '',
+        'Export again rather than edit: this file is made from the pipeline.',
+        ...(options.dropped.length > 0
+            ? [`Left out on purpose (--drop): ${options.dropped.join(', ')}.`]
+            : []),
+        '"""',
+        ...imports(options, uses),
+        '',
+        `with ${py(dag)} as dag:`,
+        ...body,
+        ...edges,
+        ''
+    ].join('\n');
+}
+function imports(options, uses) {
+    const lines = [
+        `from datetime import datetime${uses.has('timedelta') ? ', timedelta' : ''}`,
+        '',
+        'try:  # Airflow 3',
+        `    from airflow.sdk import DAG${uses.has('TaskGroup') ? ', TaskGroup' : ''}`,
+        'except ImportError:  # Airflow 2',
+        '    from airflow import DAG',
+        ...(uses.has('TaskGroup') ? ['    from airflow.utils.task_group import TaskGroup'] : [])
+    ];
+    if (uses.has('ShortCircuitOperator'))
+        lines.push('try:', '    from airflow.providers.standard.operators.python import ShortCircuitOperator', 'except ImportError:', '    from airflow.operators.python import ShortCircuitOperator');
+    if (options.platform === 'kubernetes')
+        lines.push('from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator', 'from kubernetes.client import models as k8s');
+    else
+        lines.push('from airflow.providers.docker.operators.docker import DockerOperator', `from docker.types import Mount${uses.has('Ulimit') ? ', Ulimit' : ''}`);
+    return lines;
+}
+function isMatrix(job) {
+    return job.instances.length !== 1 || job.instances[0].slug !== job.id;
+}
+/** A job's code inside the DAG: its operator, or a TaskGroup of one per instance. */
+function jobCode(job, plan, options, names) {
+    const variable = names.varOf.get(job.id);
+    const { onSuccess, onFailure } = job.runsWhen;
+    const trigger = onSuccess && onFailure ? 'all_done' : onFailure ? 'one_failed' : undefined;
+    const lines = [];
+    const refer = reference(plan, names);
+    const matrix = isMatrix(job);
+    const indent = matrix ? '        ' : '    ';
+    if (matrix) {
+        names.uses.add('TaskGroup');
+        lines.push(`    with TaskGroup(group_id=${py(job.id)}) as ${variable}:`);
+    }
+    for (const instance of job.instances) {
+        const operator = instanceOperator(instance, job, plan, options, refer, names);
+        if (trigger)
+            operator.kwargs.trigger_rule = trigger;
+        const target = matrix ? pyName('task', instance.slug) : variable;
+        lines.push(`${indent}${target} = ${py(operator, indent)}`);
+    }
+    if (!onSuccess && !onFailure) {
+        // Airflow has no "never": a short circuit before the job skips it, and so, as in
+        // GitHub Actions, the jobs that need it.
+        names.uses.add('ShortCircuitOperator');
+        const gate = call('ShortCircuitOperator', {
+            task_id: `${job.id}-if`,
+            python_callable: { code: 'lambda: False' },
+            ignore_downstream_trigger_rules: false
+        });
+        lines.push(`    ${py(gate, '    ')} >> ${variable}`);
+    }
+    return lines;
+}
+function reference(plan, names) {
+    return (p) => {
+        switch (p.kind) {
+            case 'needs':
+                if (names.matrixJobs.has(p.job))
+                    throw new ExportProblem(`needs.${p.job}.outputs.${p.key}: a matrix job's outputs (a list of every instance's) are not exported to Airflow yet`);
+                return { jinja: `ti.xcom_pull(task_ids=${py(p.job)})[${py(p.key)}]` };
+            case 'param':
+                // Jinja writes True and ['a'] where a run writes true and ["a"]: only strings go as they are.
+                return typeof plan.params[p.name] === 'string'
+                    ? { jinja: `params[${py(p.name)}]` }
+                    : { text: stringify(plan.params[p.name]) };
+            case 'run_id':
+                return { jinja: 'run_id' };
+            case 'secret':
+                // DockerOperator: an Airflow Variable of the same name (kept out of logs by Airflow
+                // when its name says it is secret; see the README).
+                return { jinja: `var.value[${py(p.name)}]` };
+        }
+    };
+}
+/**
+ * A value for a field Airflow renders with Jinja: references become `{{ ... }}`, and any
+ * text that Jinja would read (`{{`, `{%`, `{#`, as in sh's `${#x}`) goes in `{% raw %}`.
+ */
+function jinja(text, refer) {
+    const parts = [];
+    let literal = '';
+    const flush = () => {
+        if (/\{[{%#]/.test(literal) || literal.endsWith('{'))
+            parts.push(`{% raw %}${literal}{% endraw %}`);
+        else
+            parts.push(literal);
+        literal = '';
+    };
+    let last = 0;
+    const marked = replacePlaceholders(text, (p) => `\u0001${JSON.stringify(p)}\u0001`);
+    for (const piece of marked.split('\u0001')) {
+        if (last++ % 2 === 0) {
+            literal += piece;
+            continue;
+        }
+        const ref = refer(JSON.parse(piece));
+        if ('text' in ref)
+            literal += ref.text;
+        else {
+            flush();
+            parts.push(`{{ ${ref.jinja} }}`);
+        }
+    }
+    flush();
+    return parts.join('');
+}
+/** A value for a field Airflow does not render: one holding a reference is an error. */
+function plain(text, field) {
+    if (placeholdersIn(text).length > 0)
+        throw new ExportProblem(`${field}: Airflow does not render this field, so it cannot take a needs output, a param or the run id`);
+    return text;
+}
+function instanceOperator(instance, job, plan, options, refer, names) {
+    if (Object.keys(instance.services).length > 0)
+        throw new ExportProblem('services: not exported to Airflow yet (Argo takes them as sidecars)');
+    const keys = Object.keys(instance.outputs);
+    const workingDir = instance.container.workingDir;
+    const script = instance.stages &&
+        (workingDir && options.platform === 'kubernetes'
+            ? `cd ${shValue(workingDir)} || exit 1\n`
+            : '') +
+            jobScript(job.id, instance.stages, instance.outputs, options.platform === 'kubernetes'
+                ? { kind: 'json-file', file: XCOM_FILE }
+                : { kind: 'json-line' });
+    const common = {
+        task_id: instance.slug,
+        do_xcom_push: keys.length > 0
+    };
+    if (job.retry.count > 0) {
+        names.uses.add('timedelta');
+        common.retries = job.retry.count;
+        common.retry_delay = { code: `timedelta(seconds=${job.retry.delay_ms / 1000})` };
+    }
+    if (job.timeoutSeconds !== undefined) {
+        names.uses.add('timedelta');
+        common.execution_timeout = { code: `timedelta(seconds=${job.timeoutSeconds})` };
+    }
+    if (job.maxParallel !== undefined) {
+        // Airflow caps tasks by pool: the pool must exist with max_parallel slots (README).
+        common.pool = `ctr-${job.id}`;
+    }
+    const text = (t) => jinja(t, refer);
+    return options.platform === 'kubernetes'
+        ? podOperator(instance, job, plan, options, script, common, text)
+        : dockerOperator(instance, options, script, common, text, names);
+}
+/** camelCase keys of a Kubernetes object as the Python client's snake_case, nested objects as its models. */
+const K8S_MODELS = {
+    persistentVolumeClaim: 'V1PersistentVolumeClaimVolumeSource',
+    hostPath: 'V1HostPathVolumeSource',
+    emptyDir: 'V1EmptyDirVolumeSource',
+    valueFrom: 'V1EnvVarSource',
+    secretKeyRef: 'V1SecretKeySelector',
+    capabilities: 'V1Capabilities'
+};
+function k8sModel(model, value) {
+    const kwargs = {};
+    for (const [key, v] of Object.entries(value)) {
+        if (v === undefined)
+            continue;
+        const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+        kwargs[snake] =
+            K8S_MODELS[key] && typeof v === 'object' && !Array.isArray(v)
+                ? k8sModel(K8S_MODELS[key], v)
+                : v;
+    }
+    return call(`k8s.${model}`, kwargs);
+}
+function podOperator(instance, job, plan, options, script, common, text) {
+    const pod = podParts(instance.container, {
+        // References stay placeholders here: jinja() writes them, in the fields Airflow renders.
+        reference: placeholder,
+        secretName: options.secretName,
+        maps: options.maps,
+        hostMounts: plan.hostMounts[job.id] ?? [],
+        namedVolume: (key) => `vol-${key}`,
+        dropped: new Set(options.dropped)
+    });
+    if (pod.hostAliases.length > 0)
+        throw new ExportProblem('extra_hosts: the KubernetesPodOperator takes no host aliases');
+    if (instance.container.workingDir && !script)
+        throw new ExportProblem('working_dir: the KubernetesPodOperator sets no working folder');
+    const c = pod.container;
+    const volumes = [
+        { name: WORKSPACE_VOLUME, persistentVolumeClaim: { claimName: options.workspace } },
+        ...Object.entries(plan.volumes).map(([key, v]) => ({
+            name: `vol-${key}`,
+            persistentVolumeClaim: { claimName: v.name ?? key }
+        })),
+        ...pod.volumes
+    ].filter((v) => (c.volumeMounts ?? []).some((m) => m.name === v.name));
+    return call('KubernetesPodOperator', {
+        ...common,
+        name: new NameBook().name(instance.slug),
+        namespace: options.namespace,
+        image: text(c.image ?? ''),
+        image_pull_policy: c.imagePullPolicy,
+        cmds: script ? ['sh', '-c'] : c.command?.map(text),
+        arguments: script ? [text(script)] : c.args?.map(text),
+        env_vars: (c.env ?? []).map((e) => k8sModel('V1EnvVar', e.value === undefined ? e : { ...e, value: text(e.value) })),
+        container_resources: c.resources && k8sModel('V1ResourceRequirements', c.resources),
+        volumes: volumes.map((v) => k8sModel('V1Volume', v)),
+        volume_mounts: (c.volumeMounts ?? []).map((m) => k8sModel('V1VolumeMount', { ...m, mountPath: plain(m.mountPath, 'volumes') })),
+        container_security_context: c.securityContext && k8sModel('V1SecurityContext', c.securityContext),
+        ports: c.ports?.map((p) => k8sModel('V1ContainerPort', p)),
+        node_selector: nonEmpty({ ...options.nodeSelector, ...pod.nodeSelector }),
+        hostnetwork: pod.hostNetwork || undefined,
+        labels: nonEmpty(pod.labels),
+        image_pull_secrets: nonEmpty(options.imagePullSecrets)?.map((name) => call('k8s.V1LocalObjectReference', { name })),
+        service_account_name: options.serviceAccount,
+        on_finish_action: 'delete_pod'
+    });
+}
+function nonEmpty(value) {
+    return Object.keys(value).length > 0 ? value : undefined;
+}
+function dockerOperator(instance, options, script, common, text, names) {
+    const plan = instance.container;
+    if (plan.resources.ulimits.length > 0)
+        names.uses.add('Ulimit');
+    if (plan.image.kind !== 'pull')
+        throw new ExportProblem('build: the DockerOperator runs an image by name: build and push it, then name it in image');
+    const r = plan.resources;
+    const unsupported = [
+        r.memoryReservationBytes !== undefined && 'memory_reservation',
+        r.cpuReservation !== undefined && 'cpu_reservation',
+        r.memorySwapBytes !== undefined && 'memswap_limit',
+        r.cpusetCpus !== undefined && 'cpuset_cpus',
+        r.pidsLimit !== undefined && 'pids_limit',
+        r.gpus && 'gpus',
+        plan.security.readOnlyRootfs && 'read_only',
+        plan.security.capDrop.length > 0 && 'cap_drop',
+        plan.placement && 'placement',
+        plan.platform && 'platform'
+    ].filter((key) => typeof key === 'string' && !options.dropped.includes(key));
+    if (unsupported.length > 0)
+        throw new ExportProblem(`${unsupported.join(', ')}: the DockerOperator takes no such setting`);
+    const mode = plan.network.mode;
+    const ports = plan.network.ports;
+    return call('DockerOperator', {
+        ...common,
+        image: text(plan.image.ref),
+        force_pull: plan.image.policy === 'always' || undefined,
+        command: script ? ['sh', '-c', text(script)] : plan.command?.map(text),
+        entrypoint: script ? undefined : plan.entrypoint?.map((e) => plain(e, 'entrypoint')),
+        environment: Object.fromEntries(Object.entries(plan.env).map(([k, v]) => [k, text(v)])),
+        mounts: plan.mounts.map(dockerMount(options)),
+        // Its own temporary folder is a host bind, which a remote engine does not have.
+        mount_tmp_dir: false,
+        working_dir: plan.workingDir && plain(plan.workingDir, 'working_dir'),
+        user: plan.user,
+        mem_limit: r.memoryBytes,
+        cpus: r.cpus,
+        shm_size: r.shmSizeBytes,
+        ulimits: r.ulimits.length > 0
+            ? r.ulimits.map((u) => call('Ulimit', { name: u.name, soft: u.soft, hard: u.hard }))
+            : undefined,
+        privileged: plan.security.privileged || undefined,
+        cap_add: nonEmpty(plan.security.capAdd),
+        // The run's own network is, for one DockerOperator, Docker's default.
+        network_mode: mode === 'ctr-run' ? undefined : mode,
+        extra_hosts: nonEmpty(Object.fromEntries(plan.network.extraHosts.map((h) => [
+            h.slice(0, h.indexOf(':')),
+            h.slice(h.indexOf(':') + 1)
+        ]))),
+        dns: nonEmpty(plan.network.dns),
+        port_bindings: nonEmpty(Object.fromEntries(ports.map((p) => [p.container, p.hostIp ? [p.hostIp, p.hostPort] : p.hostPort || null]))),
+        labels: nonEmpty(Object.fromEntries(Object.entries(plan.labels).filter(([k]) => !k.startsWith('ctr-pipeline.')))),
+        xcom_all: common.do_xcom_push ? false : undefined,
+        auto_remove: 'force'
+    });
+}
+/** A mount as docker-py's Mount: the workspace is the named volume `--set workspace` names. */
+function dockerMount(options) {
+    return (mount) => {
+        switch (mount.type) {
+            case 'workspace':
+                return call('Mount', { source: options.workspace, target: CTR_ROOT, type: 'volume' });
+            case 'volume':
+                return call('Mount', {
+                    source: mount.source,
+                    target: plain(mount.target, 'volumes'),
+                    type: 'volume',
+                    read_only: mount.readOnly || undefined
+                });
+            case 'bind': {
+                // The DockerOperator's engine has host folders; a map still moves them if given.
+                const mapped = mappedPath(mount.source, options.maps);
+                const source = mapped?.map.to.kind === 'hostPath'
+                    ? [mapped.map.to.path, mapped.rest].filter(Boolean).join('/')
+                    : mount.source;
+                return call('Mount', {
+                    source: plain(source, 'volumes'),
+                    target: plain(mount.target, 'volumes'),
+                    type: 'bind',
+                    read_only: mount.readOnly || undefined
+                });
+            }
+            case 'tmpfs': {
+                const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1];
+                const bytes = size === undefined ? undefined : parseMemory(size);
+                if (size !== undefined && bytes === undefined)
+                    throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`);
+                return call('Mount', {
+                    source: null,
+                    target: mount.target,
+                    type: 'tmpfs',
+                    tmpfs_size: bytes
+                });
+            }
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/export/argo-checks.ts
@@ -90720,342 +91298,6 @@ function argo_checks_findCycle(edges) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/export/export-render.ts
-
-
-
-
-/** A template an export cannot turn into a value or a target's reference. */
-class ExportRenderError extends Error {
-    name = 'ExportRenderError';
-}
-const NEEDS_OUTPUT = /^needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)$/;
-const PARAM = /^params\.([A-Za-z_][\w-]*)$/;
-const CLUSTER_CONTEXTS = new Set(['needs', 'stages', 'run_id']);
-/**
- * Renders a template for an export: what the file and the params fix is rendered now;
- * a bare `{{ needs.JOB.outputs.KEY }}` or `{{ run_id }}` becomes a placeholder the target
- * replaces with its own reference. Any other use of `needs`, `stages` or `run_id` has no
- * value yet and no reference either: an ExportRenderError quoting it.
- */
-function renderForExport(text, scope, options = {}) {
-    if (!text.includes('{{') && !(options.variables && text.includes('$')))
-        return text;
-    let out = '';
-    for (const segment of parseTemplate(text, { variables: options.variables })) {
-        if (segment.kind === 'text')
-            out += segment.text;
-        else if (segment.kind === 'variable')
-            out += placeholder({ kind: 'secret', name: segment.name });
-        else {
-            const needs = NEEDS_OUTPUT.exec(segment.source);
-            const param = PARAM.exec(segment.source);
-            if (needs)
-                out += placeholder({ kind: 'needs', job: needs[1], key: needs[2] });
-            else if (segment.source === 'run_id')
-                out += placeholder({ kind: 'run_id' });
-            else if (param && options.paramsAtSubmit)
-                out += placeholder({ kind: 'param', name: param[1] });
-            else if (analyse(segment.expr).references.some((r) => CLUSTER_CONTEXTS.has(r.path[0])))
-                throw new ExportRenderError(`'{{ ${segment.source} }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'`);
-            else
-                out += stringify(evaluate(segment.expr, scope));
-        }
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/export/export-condition.ts
-
-
-
-/**
- * Decides an `if:` at export time: params and matrix values are known, and the status
- * functions are tried both ways, so any condition over them becomes a RunsWhen. One that
- * reads `needs`, `stages` or `run_id` depends on the run: an ExportRenderError.
- */
-function runsWhen(condition, scope) {
-    if (condition === undefined)
-        return { onSuccess: true, onFailure: false };
-    if (typeof condition === 'boolean')
-        return { onSuccess: condition, onFailure: false };
-    const expr = parseExpression(conditionSource(condition));
-    const late = analyse(expr).references.find((r) => ['needs', 'stages', 'run_id'].includes(r.path[0]));
-    if (late)
-        throw new ExportRenderError(`if: '${condition}' reads ${late.path.join('.')}, which is only known while the pipeline runs; an export decides if: from params, matrix values and success(), failure(), always()`);
-    const outcome = (success) => expression_truthy(evaluate(expr, scope, { success, failure: !success, cancelled: false }));
-    return { onSuccess: outcome(true), onFailure: outcome(false) };
-}
-
-;// CONCATENATED MODULE: ./src/export/job-script.ts
-
-
-/**
- * Quotes a value for sh. A value that holds a target's reference (replaced in the script
- * after the export, by the orchestrator) or a newline goes in a quoted here-document, so
- * whatever the reference turns into stays one word and is never read as shell; its
- * delimiter comes from the value's hash, so the same pipeline exports the same script.
- */
-function shValue(text) {
-    if (!text.includes('\n') && placeholdersIn(text).length === 0)
-        return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
-    const delimiter = `CTR_EOF_${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 16)}`;
-    return `"$(cat <<'${delimiter}'\n${text}\n${delimiter}\n)"`;
-}
-/**
- * Reads one key from a `$CTR_OUTPUT` file (`key=value` lines and `key<<DELIM` blocks, the
- * last one written winning, a `<<` before any `=` starting a block), in portable sh:
- * images need no awk or python for their outputs to reach the orchestrator.
- */
-const READ_OUTPUT = `ctr_read() {
-  [ -f "$1" ] || return 0
-  ctr_v= ctr_k= ctr_d= ctr_first=
-  while IFS= read -r ctr_l || [ -n "$ctr_l" ]; do
-    if [ -n "$ctr_d" ]; then
-      if [ "$ctr_l" = "$ctr_d" ]; then ctr_d=; continue; fi
-      if [ "$ctr_k" = "$2" ]; then
-        if [ -n "$ctr_first" ]; then ctr_v=$ctr_l; ctr_first=; else ctr_v="$ctr_v
-$ctr_l"; fi
-      fi
-      continue
-    fi
-    ctr_h=\${ctr_l%%<<*} ctr_e=\${ctr_l%%=*}
-    if [ "$ctr_h" != "$ctr_l" ] && [ \${#ctr_h} -lt \${#ctr_e} ]; then
-      ctr_k=$ctr_h ctr_d=\${ctr_l#*<<} ctr_first=1
-      if [ "$ctr_k" = "$2" ]; then ctr_v=; fi
-    elif [ "$ctr_e" != "$ctr_l" ] && [ "$ctr_e" = "$2" ]; then
-      ctr_v=\${ctr_l#*=}
-    fi
-  done < "$1"
-  printf '%s' "$ctr_v"
-}`;
-/**
- * The sh script that runs a job's stages in its container on a cluster, as the local
- * runner does: one after another, each in its own process with its own environment, a
- * failed one stopping those after it (unless it may continue on error, or they run on
- * failure); then each job output written to `outputsDir/KEY`, and the first failed
- * stage's exit status as the script's.
- */
-function jobScript(job, stages, outputs, outputsDir) {
-    const lines = [
-        `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
-        'ctr_ok=1 ctr_exit=0',
-        // The workspace claim starts empty; locally the run makes these folders in its volume.
-        'mkdir -p "$CTR_WORKSPACE" "$CTR_JOB_DIR"'
-    ];
-    if (Object.values(outputs).some((o) => 'stage' in o))
-        lines.push(READ_OUTPUT);
-    stages.forEach((stage, i) => {
-        const guard = guardOf(stage.runsWhen);
-        if (guard === undefined)
-            return;
-        const env = {
-            CTR_OUTPUT: `${stage.stateDir}/output`,
-            CTR_ANNOTATIONS: `${stage.stateDir}/annotations`,
-            CTR_STAGE_ID: stage.id,
-            ...stage.env
-        };
-        const exports = Object.entries(env)
-            .map(([k, v]) => `${k}=${shValue(v)}`)
-            .join(' ');
-        const body = stage.command.length > 0
-            ? `exec ${stage.command.map(shValue).join(' ')}`
-            : `printf '%s\\n' ${shValue(stage.echo ?? '')}`;
-        const failed = stage.continueOnError
-            ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
-            : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`;
-        lines.push(`# stage ${i + 1}: ${stage.id}`, `if ${guard}; then`, `  mkdir -p ${shValue(stage.stateDir)}`, `  (export ${exports}; ${body}) || { ctr_s=$?; ${failed}; }`, 'fi');
-    });
-    const keys = Object.entries(outputs);
-    // As locally, a job that failed has no outputs.
-    if (keys.length > 0)
-        lines.push('if [ "$ctr_exit" = 0 ]; then', `  mkdir -p ${shValue(outputsDir)}`);
-    for (const [name, source] of keys) {
-        const value = 'stage' in source
-            ? `"$(ctr_read ${shValue(`${stages[source.stage].stateDir}/output`)} ${shValue(source.key)})"`
-            : shValue(source.value);
-        lines.push(`  printf '%s' ${value} > ${shValue(`${outputsDir}/${name}`)}`);
-    }
-    if (keys.length > 0)
-        lines.push('fi');
-    lines.push('exit "$ctr_exit"');
-    return `${lines.join('\n')}\n`;
-}
-/** The sh test that lets a stage run; undefined for a stage that never runs. */
-function guardOf({ onSuccess, onFailure }) {
-    if (onSuccess && onFailure)
-        return 'true';
-    if (onSuccess)
-        return '[ "$ctr_ok" = 1 ]';
-    if (onFailure)
-        return '[ "$ctr_ok" = 0 ]';
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/export/export-plan.ts
-
-
-
-
-
-
-
-
-
-/** Where an exported job writes its outputs, one file per key, for the orchestrator to read. */
-const EXPORT_OUTPUTS_DIR = '/tmp/ctr-outputs';
-/**
- * Makes the export plan of a pipeline plan. What the target cannot be told (a template
- * that reads the run's state, a condition on `needs`) is a SpecError at its place in the
- * file, naming the target: exit 2, never a silently dropped key.
- */
-function exportPlan(plan, params, target) {
-    const problems = [];
-    const at = (position, where) => (error) => {
-        if (error instanceof ExportRenderError ||
-            error instanceof expression_ExpressionError ||
-            error instanceof ContainerConfigError)
-            problems.push({ ...position, message: `export --to ${target}: ${where}: ${error.message}` });
-        else
-            throw error;
-    };
-    const jobs = plan.jobs.map((planned) => {
-        const { job } = planned;
-        const where = `jobs.${job.id}`;
-        let when = { onSuccess: true, onFailure: false };
-        try {
-            when = runsWhen(job.if, expressionScope({ params }));
-        }
-        catch (error) {
-            at(job.position, `${where}.if`)(error);
-        }
-        const instances = planned.instances.flatMap((instance) => {
-            const scope = expressionScope({
-                params,
-                matrix: instance.matrix,
-                job: { id: job.id, instance: instance.id }
-            });
-            try {
-                return [exportInstance(plan, instance, scope, at)];
-            }
-            catch (error) {
-                at(job.position, where)(error);
-                return [];
-            }
-        });
-        const exported = {
-            id: job.id,
-            needs: job.needs,
-            runsWhen: when,
-            instances,
-            failFast: planned.failFast,
-            retry: job.retry,
-            position: job.position
-        };
-        if (planned.maxParallel !== undefined)
-            exported.maxParallel = planned.maxParallel;
-        if (job.timeout_ms !== undefined)
-            exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000);
-        return exported;
-    });
-    if (problems.length > 0)
-        throw new SpecError(problems);
-    const hostMounts = {};
-    for (const access of plan.pipeline.hostAccess)
-        if (access.hostPath !== undefined && access.job)
-            (hostMounts[access.job] ??= []).push({
-                file: access.file,
-                line: access.line,
-                col: access.col
-            });
-    const { pipeline } = plan;
-    return {
-        name: pipeline.name,
-        file: pipeline.file,
-        params,
-        jobs,
-        volumes: pipeline.volumes,
-        hostMounts
-    };
-}
-function exportInstance(plan, instance, scope, at) {
-    const { job } = instance;
-    const runId = placeholder({ kind: 'run_id' });
-    const value = (text) => renderForExport(text, scope, { variables: true });
-    const container = planContainer(instance, {
-        runId,
-        pipelineDir: plan.pipeline.dir,
-        // Named volumes keep their keys: each target says what a key is on its cluster.
-        namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
-        runNetwork: 'ctr-run',
-        renderValue: value
-    });
-    for (const [key, text] of Object.entries(job.container.environment))
-        container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
-    const services = Object.fromEntries(Object.keys(job.services).map((key) => [
-        key,
-        planService(instance, key, { runId, renderValue: value, network: 'ctr-run' })
-    ]));
-    const exported = {
-        id: instance.id,
-        slug: instance.slug,
-        matrix: instance.matrix,
-        container,
-        outputs: Object.keys(job.outputs),
-        services
-    };
-    if (!job.stages) {
-        if (exported.outputs.length > 0)
-            throw new ExportRenderError('a job without stages has no script to write its outputs');
-        return exported;
-    }
-    const stages = job.stages.flatMap((stage, index) => {
-        try {
-            return [scriptStage(stage, index, instance.slug, scope)];
-        }
-        catch (error) {
-            at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error);
-            return [];
-        }
-    });
-    // A stage that could not be exported is a problem already: its script would be wrong.
-    if (stages.length === job.stages.length)
-        exported.script = jobScript(job.id, stages, outputSources(job, scope), EXPORT_OUTPUTS_DIR);
-    return exported;
-}
-function scriptStage(stage, index, slug, scope) {
-    const text = (t) => renderForExport(t, scope, { paramsAtSubmit: true });
-    const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '');
-    const exported = {
-        id: stage.id,
-        command: stageCommand(stage, script),
-        env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
-        runsWhen: runsWhen(stage.if, scope),
-        continueOnError: stage.continue_on_error,
-        stateDir: stageStateDir(slug, index)
-    };
-    if (stage.type === 'empty')
-        exported.echo = text(stage.echo ?? stage.name);
-    if (stage.timeout_ms !== undefined)
-        throw new ExportRenderError('a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)');
-    return exported;
-}
-const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
-/**
- * Each job output: `{{ stages.S.outputs.K }}` on its own is read from stage S's output
- * file by the script; anything else is rendered now (and may hold `needs` placeholders).
- */
-function outputSources(job, scope) {
-    const stages = job.stages ?? [];
-    return Object.fromEntries(Object.entries(job.outputs).map(([key, text]) => {
-        const match = STAGE_OUTPUT.exec(text.trim());
-        const stage = match ? stages.findIndex((s) => s.id === match[1]) : -1;
-        if (match && stage >= 0)
-            return [key, { stage, key: match[2] }];
-        return [key, { value: renderForExport(text, scope, { paramsAtSubmit: true }) }];
-    }));
-}
-
 ;// CONCATENATED MODULE: ./src/export/argo-workflow.ts
 
 
@@ -91063,6 +91305,8 @@ function outputSources(job, scope) {
 
 
 
+/** Where a job's script writes its outputs, a file per key, for Argo to read. */
+const OUTPUTS_DIR = '/tmp/ctr-outputs';
 /**
  * The pipeline as one Argo Workflow: a `main` DAG with a task per job, each job instance
  * a template whose script runs the job's stages (see jobScript), a matrix job a nested
@@ -91210,7 +91454,7 @@ function jobTemplates(job, plan, options, names) {
         dag.inputs = { parameters: declared };
     if (job.maxParallel !== undefined)
         dag.parallelism = job.maxParallel;
-    const keys = job.instances[0]?.outputs ?? [];
+    const keys = Object.keys(job.instances[0]?.outputs ?? {});
     if (keys.length > 0)
         dag.outputs = {
             // As locally: every instance's value, in instance order.
@@ -91257,12 +91501,16 @@ function instanceTemplate(instance, job, plan, options, names) {
         dropped: new Set(options.dropped)
     });
     const template = { name: names.name };
-    if (instance.script !== undefined) {
+    if (instance.stages !== undefined) {
+        const script = jobScript(job.id, instance.stages, instance.outputs, {
+            kind: 'files',
+            dir: OUTPUTS_DIR
+        });
         // A job of stages has no entrypoint or command of its own: the script is its command.
         template.script = {
             ...pod.container,
             command: ['sh'],
-            source: replacePlaceholders(instance.script, names.reference)
+            source: replacePlaceholders(script, names.reference)
         };
     }
     else
@@ -91271,11 +91519,12 @@ function instanceTemplate(instance, job, plan, options, names) {
     if (sidecars.length > 0)
         template.sidecars = sidecars;
     podFields(template, pod, Object.keys(instance.services));
-    if (instance.outputs.length > 0)
+    const keys = Object.keys(instance.outputs);
+    if (keys.length > 0)
         template.outputs = {
-            parameters: instance.outputs.map((key) => ({
+            parameters: keys.map((key) => ({
                 name: key,
-                valueFrom: { path: `${EXPORT_OUTPUTS_DIR}/${key}`, default: '' }
+                valueFrom: { path: `${OUTPUTS_DIR}/${key}`, default: '' }
             }))
         };
     if (job.timeoutSeconds !== undefined)
@@ -91341,6 +91590,236 @@ function sidecar(key, service, reference) {
     return container;
 }
 
+;// CONCATENATED MODULE: ./src/export/export-render.ts
+
+
+
+
+/** A template an export cannot turn into a value or a target's reference. */
+class ExportRenderError extends Error {
+    name = 'ExportRenderError';
+}
+const NEEDS_OUTPUT = /^needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)$/;
+const PARAM = /^params\.([A-Za-z_][\w-]*)$/;
+const CLUSTER_CONTEXTS = new Set(['needs', 'stages', 'run_id']);
+/**
+ * Renders a template for an export: what the file and the params fix is rendered now;
+ * a bare `{{ needs.JOB.outputs.KEY }}` or `{{ run_id }}` becomes a placeholder the target
+ * replaces with its own reference. Any other use of `needs`, `stages` or `run_id` has no
+ * value yet and no reference either: an ExportRenderError quoting it.
+ */
+function renderForExport(text, scope, options = {}) {
+    if (!text.includes('{{') && !(options.variables && text.includes('$')))
+        return text;
+    let out = '';
+    for (const segment of parseTemplate(text, { variables: options.variables })) {
+        if (segment.kind === 'text')
+            out += segment.text;
+        else if (segment.kind === 'variable')
+            out += placeholder({ kind: 'secret', name: segment.name });
+        else {
+            const needs = NEEDS_OUTPUT.exec(segment.source);
+            const param = PARAM.exec(segment.source);
+            if (needs)
+                out += placeholder({ kind: 'needs', job: needs[1], key: needs[2] });
+            else if (segment.source === 'run_id')
+                out += placeholder({ kind: 'run_id' });
+            else if (param && options.paramsAtSubmit)
+                out += placeholder({ kind: 'param', name: param[1] });
+            else if (analyse(segment.expr).references.some((r) => CLUSTER_CONTEXTS.has(r.path[0])))
+                throw new ExportRenderError(`'{{ ${segment.source} }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'`);
+            else
+                out += stringify(evaluate(segment.expr, scope));
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/export/export-condition.ts
+
+
+
+/**
+ * Decides an `if:` at export time: params and matrix values are known, and the status
+ * functions are tried both ways, so any condition over them becomes a RunsWhen. One that
+ * reads `needs`, `stages` or `run_id` depends on the run: an ExportRenderError.
+ */
+function runsWhen(condition, scope) {
+    if (condition === undefined)
+        return { onSuccess: true, onFailure: false };
+    if (typeof condition === 'boolean')
+        return { onSuccess: condition, onFailure: false };
+    const expr = parseExpression(conditionSource(condition));
+    const late = analyse(expr).references.find((r) => ['needs', 'stages', 'run_id'].includes(r.path[0]));
+    if (late)
+        throw new ExportRenderError(`if: '${condition}' reads ${late.path.join('.')}, which is only known while the pipeline runs; an export decides if: from params, matrix values and success(), failure(), always()`);
+    const outcome = (success) => expression_truthy(evaluate(expr, scope, { success, failure: !success, cancelled: false }));
+    return { onSuccess: outcome(true), onFailure: outcome(false) };
+}
+
+;// CONCATENATED MODULE: ./src/export/export-plan.ts
+
+
+
+
+
+
+
+
+/**
+ * Makes the export plan of a pipeline plan. What the target cannot be told (a template
+ * that reads the run's state, a condition on `needs`) is a SpecError at its place in the
+ * file, naming the target: exit 2, never a silently dropped key.
+ */
+function exportPlan(plan, params, target) {
+    const problems = [];
+    const at = (position, where) => (error) => {
+        if (error instanceof ExportRenderError ||
+            error instanceof expression_ExpressionError ||
+            error instanceof ContainerConfigError)
+            problems.push({ ...position, message: `export --to ${target}: ${where}: ${error.message}` });
+        else
+            throw error;
+    };
+    const jobs = plan.jobs.map((planned) => {
+        const { job } = planned;
+        const where = `jobs.${job.id}`;
+        let when = { onSuccess: true, onFailure: false };
+        try {
+            when = runsWhen(job.if, expressionScope({ params }));
+        }
+        catch (error) {
+            at(job.position, `${where}.if`)(error);
+        }
+        const instances = planned.instances.flatMap((instance) => {
+            const scope = expressionScope({
+                params,
+                matrix: instance.matrix,
+                job: { id: job.id, instance: instance.id }
+            });
+            try {
+                return [exportInstance(plan, instance, scope, at)];
+            }
+            catch (error) {
+                at(job.position, where)(error);
+                return [];
+            }
+        });
+        const exported = {
+            id: job.id,
+            needs: job.needs,
+            runsWhen: when,
+            instances,
+            failFast: planned.failFast,
+            retry: job.retry,
+            position: job.position
+        };
+        if (planned.maxParallel !== undefined)
+            exported.maxParallel = planned.maxParallel;
+        if (job.timeout_ms !== undefined)
+            exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000);
+        return exported;
+    });
+    if (problems.length > 0)
+        throw new SpecError(problems);
+    const hostMounts = {};
+    for (const access of plan.pipeline.hostAccess)
+        if (access.hostPath !== undefined && access.job)
+            (hostMounts[access.job] ??= []).push({
+                file: access.file,
+                line: access.line,
+                col: access.col
+            });
+    const { pipeline } = plan;
+    return {
+        name: pipeline.name,
+        file: pipeline.file,
+        params,
+        jobs,
+        volumes: pipeline.volumes,
+        hostMounts
+    };
+}
+function exportInstance(plan, instance, scope, at) {
+    const { job } = instance;
+    const runId = placeholder({ kind: 'run_id' });
+    const value = (text) => renderForExport(text, scope, { variables: true });
+    const container = planContainer(instance, {
+        runId,
+        pipelineDir: plan.pipeline.dir,
+        // Named volumes keep their keys: each target says what a key is on its cluster.
+        namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
+        runNetwork: 'ctr-run',
+        renderValue: value
+    });
+    for (const [key, text] of Object.entries(job.container.environment))
+        container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
+    const services = Object.fromEntries(Object.keys(job.services).map((key) => [
+        key,
+        planService(instance, key, { runId, renderValue: value, network: 'ctr-run' })
+    ]));
+    const exported = {
+        id: instance.id,
+        slug: instance.slug,
+        matrix: instance.matrix,
+        container,
+        outputs: {},
+        services
+    };
+    if (!job.stages) {
+        if (Object.keys(job.outputs).length > 0)
+            throw new ExportRenderError('a job without stages has no script to write its outputs');
+        return exported;
+    }
+    const stages = job.stages.flatMap((stage, index) => {
+        try {
+            return [scriptStage(stage, index, instance.slug, scope)];
+        }
+        catch (error) {
+            at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error);
+            return [];
+        }
+    });
+    // A stage that could not be exported is a problem already: its script would be wrong.
+    if (stages.length === job.stages.length) {
+        exported.stages = stages;
+        exported.outputs = outputSources(job, scope);
+    }
+    return exported;
+}
+function scriptStage(stage, index, slug, scope) {
+    const text = (t) => renderForExport(t, scope, { paramsAtSubmit: true });
+    const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '');
+    const exported = {
+        id: stage.id,
+        command: stageCommand(stage, script),
+        env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
+        runsWhen: runsWhen(stage.if, scope),
+        continueOnError: stage.continue_on_error,
+        stateDir: stageStateDir(slug, index)
+    };
+    if (stage.type === 'empty')
+        exported.echo = text(stage.echo ?? stage.name);
+    if (stage.timeout_ms !== undefined)
+        throw new ExportRenderError('a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)');
+    return exported;
+}
+const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
+/**
+ * Each job output: `{{ stages.S.outputs.K }}` on its own is read from stage S's output
+ * file by the script; anything else is rendered now (and may hold `needs` placeholders).
+ */
+function outputSources(job, scope) {
+    const stages = job.stages ?? [];
+    return Object.fromEntries(Object.entries(job.outputs).map(([key, text]) => {
+        const match = STAGE_OUTPUT.exec(text.trim());
+        const stage = match ? stages.findIndex((s) => s.id === match[1]) : -1;
+        if (match && stage >= 0)
+            return [key, { stage, key: match[2] }];
+        return [key, { value: renderForExport(text, scope, { paramsAtSubmit: true }) }];
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/export/argo-export.ts
 
 
@@ -91361,6 +91840,25 @@ function exportArgo(plan, params, options) {
     if (problems.length > 0)
         throw new ExportCheckError(`the Argo manifest failed its checks:\n${problems.join('\n')}`);
     return (0,dist/* stringify */.As)(manifest, { lineWidth: 0 });
+}
+
+;// CONCATENATED MODULE: ./src/export/export-pipeline.ts
+
+
+
+/** The targets `export --to` takes. */
+const EXPORT_TARGETS = ['argo', 'airflow'];
+/**
+ * The pipeline plan as the target's manifests or code, as text. Throws SpecError for what
+ * the file asks that the target cannot be given (exit 2).
+ */
+function exportPipeline(target, plan, params, options) {
+    switch (target) {
+        case 'argo':
+            return exportArgo(plan, params, options);
+        case 'airflow':
+            return airflowDag(exportPlan(plan, params, 'airflow'), options);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/cli/cli-main.ts
@@ -91577,7 +92075,7 @@ function cli_main_program(setExit) {
     });
     cli
         .command('export')
-        .description('write the pipeline for another engine: an Argo Workflow (more targets to come)')
+        .description('write the pipeline for another engine: an Argo Workflow or an Airflow DAG')
         .argument('<file>', 'pipeline file (YAML)')
         .addOption(new option_Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory())
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
@@ -91591,11 +92089,14 @@ function cli_main_program(setExit) {
         .default([])
         .argParser(collect))
         .option('--template', 'argo: a WorkflowTemplate rather than a Workflow')
+        .addOption(new option_Option('--platform <platform>', 'airflow: the operator each job becomes')
+        .choices(['kubernetes', 'docker'])
+        .default('kubernetes'))
         .option('-o, --output <file>', 'write to this file rather than stdout')
         .action(async (file, opts) => {
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
-        const text = exportArgo(plan, params, argoOptions(opts, pipeline));
+        const text = exportPipeline(opts.to, plan, params, exportOptions(opts, pipeline));
         if (opts.output)
             await writeOutput(opts.output, text);
         else
@@ -91642,7 +92143,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1022);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9852);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -1,11 +1,8 @@
-import type { ArgoOptions } from '../export/argo-workflow.js'
+import type { AirflowPlatform, ExportOptions } from '../export/target-options.js'
 import { parseHostMap } from '../export/host-map.js'
 import { NameBook } from '../export/k8s-names.js'
 import { DROPPABLE_KEYS } from '../export/pod-parts.js'
 import { InputError } from '../spec/input-error.js'
-
-/** The targets `export --to` takes. */
-export const EXPORT_TARGETS = ['argo'] as const
 
 /** The keys `--set` takes, for help and messages. */
 export const SET_KEYS = [
@@ -15,6 +12,7 @@ export const SET_KEYS = [
   'node_selector.LABEL',
   'storage_class',
   'workspace_size',
+  'workspace',
   'secret'
 ]
 
@@ -22,14 +20,23 @@ export const SET_KEYS = [
  * The Argo options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
  * folders) and `--template`. An unknown key or a malformed flag is an InputError naming it.
  */
-export function argoOptions(
-  flags: { set: string[]; map: string[]; drop: string[]; template?: boolean },
+export function exportOptions(
+  flags: {
+    set: string[]
+    map: string[]
+    drop: string[]
+    template?: boolean
+    platform?: AirflowPlatform
+  },
   pipeline: { name: string; dir: string }
-): ArgoOptions {
-  const options: ArgoOptions = {
+): ExportOptions {
+  const base = new NameBook().name(pipeline.name || 'pipeline')
+  const options: ExportOptions = {
     template: flags.template ?? false,
+    platform: flags.platform ?? 'kubernetes',
     workspaceSize: '1Gi',
-    secretName: `${new NameBook().name(pipeline.name || 'pipeline')}-env`,
+    workspace: `${base}-workspace`,
+    secretName: `${base}-env`,
     imagePullSecrets: [],
     nodeSelector: {},
     maps: flags.map.map((m) => parseHostMap(m, pipeline.dir)),
@@ -51,6 +58,7 @@ export function argoOptions(
     else if (key === 'image_pull_secrets') options.imagePullSecrets = value.split(',')
     else if (key === 'storage_class') options.storageClass = value
     else if (key === 'workspace_size') options.workspaceSize = value
+    else if (key === 'workspace') options.workspace = value
     else if (key === 'secret') options.secretName = value
     else throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`)
   }

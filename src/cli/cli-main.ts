@@ -25,8 +25,8 @@ import {
 } from '../app/backends.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError } from '../spec/spec-error.js'
-import { argoOptions, EXPORT_TARGETS, SET_KEYS } from '../app/export-options.js'
-import { exportArgo } from '../export/argo-export.js'
+import { exportOptions, SET_KEYS } from '../app/export-options.js'
+import { EXPORT_TARGETS, exportPipeline, type ExportTarget } from '../export/export-pipeline.js'
 import { HOST_MAP_FORM } from '../export/host-map.js'
 import { DROPPABLE_KEYS } from '../export/pod-parts.js'
 
@@ -274,7 +274,7 @@ function program(setExit: (status: number) => void): Command {
 
   cli
     .command('export')
-    .description('write the pipeline for another engine: an Argo Workflow (more targets to come)')
+    .description('write the pipeline for another engine: an Argo Workflow or an Airflow DAG')
     .argument('<file>', 'pipeline file (YAML)')
     .addOption(
       new Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory()
@@ -301,6 +301,11 @@ function program(setExit: (status: number) => void): Command {
         .argParser(collect)
     )
     .option('--template', 'argo: a WorkflowTemplate rather than a Workflow')
+    .addOption(
+      new Option('--platform <platform>', 'airflow: the operator each job becomes')
+        .choices(['kubernetes', 'docker'])
+        .default('kubernetes')
+    )
     .option('-o, --output <file>', 'write to this file rather than stdout')
     .action(
       async (
@@ -310,13 +315,15 @@ function program(setExit: (status: number) => void): Command {
           set: string[]
           map: string[]
           drop: string[]
+          to: ExportTarget
           template?: boolean
+          platform: 'kubernetes' | 'docker'
           output?: string
         }
       ) => {
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
-        const text = exportArgo(plan, params, argoOptions(opts, pipeline))
+        const text = exportPipeline(opts.to, plan, params, exportOptions(opts, pipeline))
         if (opts.output) await writeOutput(opts.output, text)
         else process.stdout.write(text)
       }

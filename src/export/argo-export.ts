@@ -1,7 +1,8 @@
 import { stringify as toYaml } from 'yaml'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { checkArgoManifest } from './argo-checks.js'
-import { argoWorkflow, type ArgoOptions } from './argo-workflow.js'
+import { argoWorkflow } from './argo-workflow.js'
+import type { ExportOptions } from './target-options.js'
 import { exportPlan } from './export-plan.js'
 
 /** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
@@ -17,7 +18,7 @@ export class ExportCheckError extends Error {
 export function exportArgo(
   plan: PipelinePlan,
   params: Record<string, unknown>,
-  options: ArgoOptions
+  options: ExportOptions
 ): string {
   const manifest = argoWorkflow(exportPlan(plan, params, 'argo'), options)
   const problems = checkArgoManifest(manifest)

@@ -10,28 +10,10 @@ import type { ContainerPlan } from '../plan/container-plan.js'
 import type { RunsWhen } from './export-condition.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { jobScript } from './job-script.js'
-import type { HostMap } from './host-map.js'
+import type { ExportOptions } from './target-options.js'
 import { NameBook } from './k8s-names.js'
 import { placeholdersIn, replacePlaceholders, type Placeholder } from './placeholders.js'
 import { ExportProblem, podParts, WORKSPACE_VOLUME, type PodParts } from './pod-parts.js'
-
-/** What `export --to argo` takes besides the file (`--set KEY=VALUE`, `--map`, `--template`). */
-export interface ArgoOptions {
-  /** A WorkflowTemplate to submit by name later, rather than a Workflow. */
-  template: boolean
-  namespace?: string
-  /** Of the workspace claim (and of named volumes' claims): it must offer ReadWriteMany. */
-  storageClass?: string
-  workspaceSize: string
-  /** The Secret each `${VAR}` of an environment is read from, one key per variable. */
-  secretName: string
-  imagePullSecrets: string[]
-  serviceAccount?: string
-  nodeSelector: Record<string, string>
-  maps: HostMap[]
-  /** Keys left out on purpose (`--drop`): named in the manifest's annotations. */
-  dropped: string[]
-}
 
 type Manifest = IWorkflow | IWorkflowTemplate
 
@@ -44,7 +26,7 @@ const OUTPUTS_DIR = '/tmp/ctr-outputs'
  * DAG of its instances. A job reads an upstream output as an input parameter the task
  * passes from `{{tasks.JOB.outputs.parameters.KEY}}`.
  */
-export function argoWorkflow(plan: ExportPlan, options: ArgoOptions): Manifest {
+export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest {
   const names = new NameBook()
   names.name('main')
   const taskOf = new Map(plan.jobs.map((job) => [job.id, names.name(job.id)]))
@@ -103,7 +85,7 @@ export function argoWorkflow(plan: ExportPlan, options: ArgoOptions): Manifest {
     : { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata, spec }
 }
 
-function claim(name: string, options: ArgoOptions): IPersistentVolumeClaim {
+function claim(name: string, options: ExportOptions): IPersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -127,7 +109,7 @@ interface Names {
 function jobTemplates(
   job: ExportJob,
   plan: ExportPlan,
-  options: ArgoOptions,
+  options: ExportOptions,
   names: Names
 ): { templates: ITemplate[]; task: IDAGTask } {
   const name = names.taskOf.get(job.id)!
@@ -234,7 +216,7 @@ function instanceTemplate(
   instance: ExportInstance,
   job: ExportJob,
   plan: ExportPlan,
-  options: ArgoOptions,
+  options: ExportOptions,
   names: InstanceNames
 ): ITemplate {
   const pod = podParts(instance.container, {

@@ -1,0 +1,32 @@
+import type { HostMap } from './host-map.js'
+
+/** Where an Airflow DAG's tasks run (`--platform`), as in seed 000. */
+export type AirflowPlatform = 'kubernetes' | 'docker'
+
+/**
+ * What `export` takes besides the file, for every target (`--set KEY=VALUE`, `--map`,
+ * `--drop`, `--template`, `--platform`); each target reads the fields it has a use for.
+ */
+export interface ExportOptions {
+  /** argo: a WorkflowTemplate to submit by name later, rather than a Workflow. */
+  template: boolean
+  /** airflow: the operator each job instance becomes. */
+  platform: AirflowPlatform
+  namespace?: string
+  /** argo: of the workspace claim (and of named volumes' claims): it must offer ReadWriteMany. */
+  storageClass?: string
+  workspaceSize: string
+  /**
+   * airflow: the existing claim (kubernetes) or Docker volume (docker) that holds the
+   * workspace; Airflow makes neither.
+   */
+  workspace: string
+  /** The Secret each `${VAR}` of an environment is read from, one key per variable. */
+  secretName: string
+  imagePullSecrets: string[]
+  serviceAccount?: string
+  nodeSelector: Record<string, string>
+  maps: HostMap[]
+  /** Keys left out on purpose (`--drop`): named in what is exported. */
+  dropped: string[]
+}
