@@ -183,7 +183,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { set: ['tolerate=all'] },
       [
-        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret)'
+        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret, efs, job_queue, job_role, secret_arn)'
       ]
     ],
     [
@@ -191,7 +191,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { drop: ['memory'] },
       [
-        '--drop memory: not a key an export may leave out (memswap_limit, cpuset_cpus, pids_limit, ulimits, dns, placement.preferences)'
+        '--drop memory: not a key an export may leave out (memswap_limit, cpuset_cpus, pids_limit, ulimits, dns, placement.preferences, retry.delay)'
       ]
     ]
   ])('%s', (_, text, flags, problems) => {

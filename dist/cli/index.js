@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 9852:
+/***/ 3339:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90300,7 +90300,8 @@ const DROPPABLE_KEYS = [
     'pids_limit',
     'ulimits',
     'dns',
-    'placement.preferences'
+    'placement.preferences',
+    'retry.delay'
 ];
 /**
  * Maps a neutral container plan to a Kubernetes container and what its pod needs. Every
@@ -90556,7 +90557,11 @@ const SET_KEYS = [
     'storage_class',
     'workspace_size',
     'workspace',
-    'secret'
+    'secret',
+    'efs',
+    'job_queue',
+    'job_role',
+    'secret_arn'
 ];
 /**
  * The Argo options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
@@ -90569,6 +90574,7 @@ function exportOptions(flags, pipeline) {
         platform: flags.platform ?? 'kubernetes',
         workspaceSize: '1Gi',
         workspace: `${base}-workspace`,
+        jobQueue: 'default',
         secretName: `${base}-env`,
         imagePullSecrets: [],
         nodeSelector: {},
@@ -90600,6 +90606,14 @@ function exportOptions(flags, pipeline) {
             options.workspace = value;
         else if (key === 'secret')
             options.secretName = value;
+        else if (key === 'efs')
+            options.efs = value;
+        else if (key === 'job_queue')
+            options.jobQueue = value;
+        else if (key === 'job_role')
+            options.jobRole = value;
+        else if (key === 'secret_arn')
+            options.secretArn = value;
         else
             throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`);
     }
@@ -91180,6 +91194,239 @@ function dockerMount(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/export/batch-jobs.ts
+
+
+
+
+
+
+
+
+/** Where a job's outputs are written on the shared workspace, a file per key: Batch has no outputs of its own. */
+const OUTPUTS_DIR = `${CTR_ROOT}/outputs`;
+/**
+ * The pipeline as AWS Batch job definitions and job submissions: one definition and one
+ * job per job instance (a matrix's instances may differ in image and mounts, which one
+ * array job's definition cannot), `dependsOn` from `needs`, the workspace an EFS file
+ * system (`--set efs=fs-ID`) mounted at `/ctr`. Batch runs a job only when everything it
+ * depends on succeeded, so `always()` and `failure()` are errors; a job whose `if:` is
+ * false either way is left out with the jobs that need it, as it would be skipped.
+ */
+function batchJobs(plan, options) {
+    const problems = [];
+    const names = new NameBook();
+    const prefix = names.name(plan.name || 'pipeline');
+    const left = new Set();
+    const instancesOf = new Map();
+    const document = { jobDefinitions: [], jobs: [] };
+    for (const job of plan.jobs) {
+        const { onSuccess, onFailure } = job.runsWhen;
+        if ((!onSuccess && !onFailure) || job.needs.some((n) => left.has(n))) {
+            left.add(job.id);
+            continue;
+        }
+        try {
+            if (onFailure)
+                throw new ExportProblem('if: always() and failure(): Batch runs a job only after everything it depends on succeeded');
+            const dependsOn = job.needs.flatMap((n) => instancesOf.get(n)).map((jobId) => ({ jobId }));
+            const made = job.instances.map((instance) => {
+                const definition = jobDefinition(instance, job, plan, options, `${prefix}-${instance.slug}`);
+                const submit = {
+                    jobName: names.name(instance.slug),
+                    jobQueue: options.jobQueue,
+                    jobDefinition: definition.jobDefinitionName
+                };
+                if (dependsOn.length > 0)
+                    submit.dependsOn = dependsOn;
+                return { definition, submit };
+            });
+            for (const { definition, submit } of made) {
+                document.jobDefinitions.push(definition);
+                document.jobs.push(submit);
+            }
+            instancesOf.set(job.id, made.map((m) => m.submit.jobName));
+        }
+        catch (error) {
+            if (!(error instanceof ExportProblem))
+                throw error;
+            const at = error.position ?? job.position;
+            problems.push({ ...at, message: `export --to batch: jobs.${job.id}: ${error.message}` });
+        }
+    }
+    if (problems.length > 0)
+        throw new SpecError(problems);
+    return document;
+}
+/** A value Batch takes as it is: it substitutes nothing, so a reference has no place. */
+function fixed(text, field) {
+    const found = placeholdersIn(text);
+    if (found.length === 0)
+        return text;
+    const what = found[0].kind === 'needs'
+        ? 'a needs output'
+        : found[0].kind === 'param'
+            ? 'a param'
+            : 'the run id';
+    if (found[0].kind === 'secret')
+        throw new ExportProblem(`${field}: '\${VAR}' comes from Secrets Manager only as a whole environment value`);
+    throw new ExportProblem(`${field}: Batch passes nothing between jobs and substitutes nothing, so ${what} has no value there`);
+}
+function jobDefinition(instance, job, plan, options, name) {
+    const c = instance.container;
+    if (Object.keys(instance.services).length > 0)
+        throw new ExportProblem('services: a Batch job is one container');
+    if (c.image.kind !== 'pull')
+        throw new ExportProblem('build: Batch pulls its images: build and push the image, then name it in image');
+    if (!options.efs)
+        throw new ExportProblem('the workspace must be shared storage the jobs all mount: --set efs=fs-ID (an EFS file system)');
+    // Batch substitutes nothing and passes nothing between jobs: params are written as
+    // their value, and what only a run knows stays a placeholder for fixed() to refuse.
+    const bare = (text) => replacePlaceholders(text, (p) => p.kind === 'param' ? stringify(plan.params[p.name]) : placeholder(p));
+    const script = instance.stages &&
+        jobScript(job.id, instance.stages, instance.outputs, {
+            kind: 'files',
+            dir: `${OUTPUTS_DIR}/${instance.slug}`
+        });
+    const environment = [];
+    const secrets = [];
+    for (const [key, value] of Object.entries(c.env)) {
+        const found = placeholdersIn(value);
+        if (found.length === 1 &&
+            found[0].kind === 'secret' &&
+            value === `\u0000secret:${found[0].name}\u0000`) {
+            if (!options.secretArn)
+                throw new ExportProblem(`environment ${key}: '\${${found[0].name}}' comes from Secrets Manager: --set secret_arn=ARN of a secret holding it as a JSON key`);
+            secrets.push({ name: key, valueFrom: `${options.secretArn}:${found[0].name}::` });
+        }
+        else if (key === 'CTR_RUN_ID') {
+            // Batch's own id of the job stands in for the run id.
+            continue;
+        }
+        else
+            environment.push({ name: key, value: fixed(bare(value), `environment ${key}`) });
+    }
+    const r = c.resources;
+    const requirements = [
+        { type: 'VCPU', value: String(r.cpus ?? 1) },
+        { type: 'MEMORY', value: String(Math.ceil((r.memoryBytes ?? 2048 * 1024 ** 2) / 1024 ** 2)) }
+    ];
+    if (r.gpus) {
+        if (r.gpus.count < 1)
+            throw new ExportProblem('gpus: Batch takes a number of GPUs, not all or by id');
+        requirements.push({ type: 'GPU', value: String(r.gpus.count) });
+    }
+    const unsupported = [
+        r.memoryReservationBytes !== undefined && 'memory_reservation',
+        r.cpuReservation !== undefined && 'cpu_reservation',
+        r.memorySwapBytes !== undefined && 'memswap_limit',
+        r.cpusetCpus !== undefined && 'cpuset_cpus',
+        r.pidsLimit !== undefined && 'pids_limit',
+        c.security.capDrop.length > 0 && 'cap_drop',
+        c.security.capAdd.length > 0 && 'cap_add',
+        c.network.ports.length > 0 && 'network.ports',
+        c.network.extraHosts.length > 0 && 'network.extra_hosts',
+        c.network.dns.length > 0 && 'dns',
+        c.placement && 'placement',
+        c.workingDir && !script && 'working_dir',
+        job.retry.count > 0 && job.retry.delay_ms > 0 && 'retry.delay'
+    ].filter((key) => typeof key === 'string' && !options.dropped.includes(key));
+    if (unsupported.length > 0)
+        throw new ExportProblem(`${unsupported.join(', ')}: a Batch job definition takes no such setting`);
+    if (!['ctr-run', 'bridge', 'default'].includes(c.network.mode))
+        throw new ExportProblem(`network_mode: ${c.network.mode}: Batch picks the job's network itself`);
+    const volumes = [
+        {
+            name: 'workspace',
+            efsVolumeConfiguration: { fileSystemId: options.efs, transitEncryption: 'ENABLED' }
+        }
+    ];
+    const mountPoints = [];
+    const tmpfs = [];
+    c.mounts.forEach((mount, i) => {
+        const made = batchMount(mount, i, plan.hostMounts[job.id] ?? [], c.mounts, options);
+        if ('tmpfs' in made)
+            tmpfs.push(made.tmpfs);
+        else {
+            mountPoints.push(made.mountPoint);
+            if (made.volume)
+                volumes.push(made.volume);
+        }
+    });
+    const workingDir = c.workingDir ? `cd '${c.workingDir.replaceAll("'", `'\\''`)}' || exit 1\n` : '';
+    const container = {
+        image: fixed(c.image.ref, 'image'),
+        command: script
+            ? ['sh', '-c', fixed(bare(workingDir + script), 'stages')]
+            : c.command?.map((a) => fixed(bare(a), 'command')),
+        environment,
+        resourceRequirements: requirements,
+        volumes,
+        mountPoints
+    };
+    if (secrets.length > 0)
+        container.secrets = secrets;
+    if (c.user)
+        container.user = c.user;
+    if (c.security.privileged)
+        container.privileged = true;
+    if (c.security.readOnlyRootfs)
+        container.readonlyRootFilesystem = true;
+    if (options.jobRole)
+        container.jobRoleArn = options.jobRole;
+    if (r.ulimits.length > 0)
+        container.ulimits = r.ulimits.map((u) => ({
+            name: u.name,
+            softLimit: u.soft,
+            hardLimit: u.hard
+        }));
+    const linux = {};
+    if (r.shmSizeBytes !== undefined)
+        linux.sharedMemorySize = Math.ceil(r.shmSizeBytes / 1024 ** 2);
+    if (tmpfs.length > 0)
+        linux.tmpfs = tmpfs;
+    if (Object.keys(linux).length > 0)
+        container.linuxParameters = linux;
+    const definition = {
+        jobDefinitionName: name,
+        type: 'container',
+        containerProperties: container,
+        tags: { 'managed-by': 'ctr-pipeline', source: plan.file }
+    };
+    if (job.retry.count > 0)
+        definition.retryStrategy = { attempts: Math.min(10, job.retry.count + 1) };
+    // Batch refuses a timeout under 60 s.
+    if (job.timeoutSeconds !== undefined)
+        definition.timeout = { attemptDurationSeconds: Math.max(60, job.timeoutSeconds) };
+    return definition;
+}
+function batchMount(mount, index, hostMounts, mounts, options) {
+    switch (mount.type) {
+        case 'workspace':
+            return { mountPoint: { sourceVolume: 'workspace', containerPath: mount.target } };
+        case 'volume':
+            throw new ExportProblem(`volumes: the named volume ${mount.source} has no counterpart on Batch (use the workspace)`);
+        case 'tmpfs': {
+            const size = /(?:^|,)size=(\d+)m$/i.exec(mount.options)?.[1];
+            if (!size)
+                throw new ExportProblem(`tmpfs ${mount.target}: Batch needs a size in MiB (size=64m)`);
+            return { tmpfs: { containerPath: mount.target, size: Number(size) } };
+        }
+        case 'bind': {
+            const bindIndex = mounts.slice(0, index).filter((m) => m.type === 'bind').length;
+            const mapped = mappedPath(mount.source, options.maps);
+            if (!mapped || mapped.map.to.kind !== 'hostPath')
+                throw new ExportProblem(`the host folder ${mount.source} is not on Batch's instances: map it with --map ${mount.source}=hostPath:/PATH (a folder of the instance)`, hostMounts[bindIndex]);
+            const name = `host-${index}`;
+            const sourcePath = [mapped.map.to.path, mapped.rest].filter(Boolean).join('/');
+            return {
+                mountPoint: { sourceVolume: name, containerPath: mount.target, readOnly: mount.readOnly },
+                volume: { name, host: { sourcePath } }
+            };
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/export/argo-checks.ts
 
 /**
@@ -91306,7 +91553,7 @@ function argo_checks_findCycle(edges) {
 
 
 /** Where a job's script writes its outputs, a file per key, for Argo to read. */
-const OUTPUTS_DIR = '/tmp/ctr-outputs';
+const argo_workflow_OUTPUTS_DIR = '/tmp/ctr-outputs';
 /**
  * The pipeline as one Argo Workflow: a `main` DAG with a task per job, each job instance
  * a template whose script runs the job's stages (see jobScript), a matrix job a nested
@@ -91504,7 +91751,7 @@ function instanceTemplate(instance, job, plan, options, names) {
     if (instance.stages !== undefined) {
         const script = jobScript(job.id, instance.stages, instance.outputs, {
             kind: 'files',
-            dir: OUTPUTS_DIR
+            dir: argo_workflow_OUTPUTS_DIR
         });
         // A job of stages has no entrypoint or command of its own: the script is its command.
         template.script = {
@@ -91524,7 +91771,7 @@ function instanceTemplate(instance, job, plan, options, names) {
         template.outputs = {
             parameters: keys.map((key) => ({
                 name: key,
-                valueFrom: { path: `${OUTPUTS_DIR}/${key}`, default: '' }
+                valueFrom: { path: `${argo_workflow_OUTPUTS_DIR}/${key}`, default: '' }
             }))
         };
     if (job.timeoutSeconds !== undefined)
@@ -91846,8 +92093,9 @@ function exportArgo(plan, params, options) {
 
 
 
+
 /** The targets `export --to` takes. */
-const EXPORT_TARGETS = ['argo', 'airflow'];
+const EXPORT_TARGETS = ['argo', 'airflow', 'batch'];
 /**
  * The pipeline plan as the target's manifests or code, as text. Throws SpecError for what
  * the file asks that the target cannot be given (exit 2).
@@ -91858,6 +92106,8 @@ function exportPipeline(target, plan, params, options) {
             return exportArgo(plan, params, options);
         case 'airflow':
             return airflowDag(exportPlan(plan, params, 'airflow'), options);
+        case 'batch':
+            return `${JSON.stringify(batchJobs(exportPlan(plan, params, 'batch'), options), null, 2)}\n`;
     }
 }
 
@@ -92075,7 +92325,7 @@ function cli_main_program(setExit) {
     });
     cli
         .command('export')
-        .description('write the pipeline for another engine: an Argo Workflow or an Airflow DAG')
+        .description('write the pipeline for another engine: an Argo Workflow, an Airflow DAG, AWS Batch jobs')
         .argument('<file>', 'pipeline file (YAML)')
         .addOption(new option_Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory())
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
@@ -92143,7 +92393,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9852);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3339);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

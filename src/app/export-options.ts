@@ -13,7 +13,11 @@ export const SET_KEYS = [
   'storage_class',
   'workspace_size',
   'workspace',
-  'secret'
+  'secret',
+  'efs',
+  'job_queue',
+  'job_role',
+  'secret_arn'
 ]
 
 /**
@@ -36,6 +40,7 @@ export function exportOptions(
     platform: flags.platform ?? 'kubernetes',
     workspaceSize: '1Gi',
     workspace: `${base}-workspace`,
+    jobQueue: 'default',
     secretName: `${base}-env`,
     imagePullSecrets: [],
     nodeSelector: {},
@@ -60,6 +65,10 @@ export function exportOptions(
     else if (key === 'workspace_size') options.workspaceSize = value
     else if (key === 'workspace') options.workspace = value
     else if (key === 'secret') options.secretName = value
+    else if (key === 'efs') options.efs = value
+    else if (key === 'job_queue') options.jobQueue = value
+    else if (key === 'job_role') options.jobRole = value
+    else if (key === 'secret_arn') options.secretArn = value
     else throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`)
   }
   return options

@@ -274,7 +274,9 @@ function program(setExit: (status: number) => void): Command {
 
   cli
     .command('export')
-    .description('write the pipeline for another engine: an Argo Workflow or an Airflow DAG')
+    .description(
+      'write the pipeline for another engine: an Argo Workflow, an Airflow DAG, AWS Batch jobs'
+    )
     .argument('<file>', 'pipeline file (YAML)')
     .addOption(
       new Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory()

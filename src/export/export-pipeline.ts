@@ -1,11 +1,12 @@
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { airflowDag } from './airflow-dag.js'
+import { batchJobs } from './batch-jobs.js'
 import { exportArgo } from './argo-export.js'
 import { exportPlan } from './export-plan.js'
 import type { ExportOptions } from './target-options.js'
 
 /** The targets `export --to` takes. */
-export const EXPORT_TARGETS = ['argo', 'airflow'] as const
+export const EXPORT_TARGETS = ['argo', 'airflow', 'batch'] as const
 export type ExportTarget = (typeof EXPORT_TARGETS)[number]
 
 /**
@@ -23,5 +24,7 @@ export function exportPipeline(
       return exportArgo(plan, params, options)
     case 'airflow':
       return airflowDag(exportPlan(plan, params, 'airflow'), options)
+    case 'batch':
+      return `${JSON.stringify(batchJobs(exportPlan(plan, params, 'batch'), options), null, 2)}\n`
   }
 }

@@ -56,7 +56,8 @@ export const DROPPABLE_KEYS = [
   'pids_limit',
   'ulimits',
   'dns',
-  'placement.preferences'
+  'placement.preferences',
+  'retry.delay'
 ]
 
 /**

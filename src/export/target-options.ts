@@ -27,6 +27,14 @@ export interface ExportOptions {
   serviceAccount?: string
   nodeSelector: Record<string, string>
   maps: HostMap[]
+  /** batch: the EFS file system that holds the workspace. */
+  efs?: string
+  /** batch: the queue jobs are submitted to. */
+  jobQueue: string
+  /** batch: the IAM role the jobs' containers act as. */
+  jobRole?: string
+  /** batch: the Secrets Manager secret whose JSON keys are the `${VAR}`s. */
+  secretArn?: string
   /** Keys left out on purpose (`--drop`): named in what is exported. */
   dropped: string[]
 }
