@@ -35,6 +35,7 @@ interface Flags {
 }
 
 const EXAMPLES: Array<[string, Flags]> = [
+  ['examples/pipeline.yml', { map: ['./data=hostPath:/srv/quickstart'], set: [EFS] }],
   ['examples/cross-platform.yml', { map: ['.=hostPath:/srv/src'], set: [EFS] }],
   [
     `${SEED}/basic-configuration.yml`,
@@ -138,11 +139,11 @@ describe('export --to batch: order and what Batch cannot be given', () => {
       ]
     ],
     [
-      'a needs output',
-      `jobs:\n  a:\n    runs-on: {type: container, with: {image: alpine}}\n    stages: [{name: s, type: sh, run: 'true'}]\n    outputs: {x: '{{ stages.s.outputs.x }}'}\n  b:\n    needs: [a]\n    runs-on: {type: container, with: {image: alpine}}\n    stages: [{name: s, type: sh, run: 'echo {{ needs.a.outputs.x }}'}]\n`,
+      'a needs output in the environment',
+      `jobs:\n  a:\n    runs-on: {type: container, with: {image: alpine}}\n    stages: [{name: s, type: sh, run: 'true'}]\n    outputs: {x: '{{ stages.s.outputs.x }}'}\n  b:\n    needs: [a]\n    runs-on: {type: container, with: {image: alpine, environment: {X: '{{ needs.a.outputs.x }}'}}}\n    stages: [{name: s, type: sh, run: 'true'}]\n`,
       [EFS],
       [
-        'p.yml:6:3: export --to batch: jobs.b: stages: Batch passes nothing between jobs and substitutes nothing, so a needs output has no value there'
+        'p.yml:6:3: export --to batch: jobs.b: environment X: Batch substitutes nothing in a job definition, so a needs output has no value there (a stage reads an upstream output from the workspace)'
       ]
     ],
     [

@@ -146,6 +146,36 @@ describe('jobScript: outputs as one JSON object (Airflow XCom)', () => {
   })
 })
 
+describe('jobScript: upstream outputs read from files (a target that substitutes nothing)', () => {
+  it('puts each file exactly where the reference was, trailing newlines, quotes and all', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ctr-needs-'))
+    const value = `it's "$(echo no)"\n\n`
+    writeFileSync(path.join(dir, 'x'), value)
+    const ref = placeholder({ kind: 'needs', job: 'up', key: 'x' })
+    const stage: ScriptStage = {
+      ...sh('a', ''),
+      command: ['printf', '[%s]', `before\n${ref}{${ref}}\nafter\n`],
+      env: { X: `<${ref}>` },
+      stateDir: path.join(dir, 's1')
+    }
+    const then = sh('b', 'printf "%s" "$X"', { stateDir: path.join(dir, 's2') })
+    const script = jobScript('j', [stage], {}, { kind: 'files', dir }, (_, key) =>
+      path.join(dir, key)
+    )
+    const env = { ...process.env, CTR_WORKSPACE: dir, CTR_JOB_DIR: dir }
+    const run = spawnSync('sh', ['-c', script], { env, encoding: 'utf8' })
+    expect(run).toMatchObject({ status: 0, stdout: `[before\n${value}{${value}}\nafter\n]` })
+    const withEnv = jobScript(
+      'j',
+      [{ ...then, env: { X: `<${ref}>` } }],
+      {},
+      { kind: 'files', dir },
+      (_, key) => path.join(dir, key)
+    )
+    expect(spawnSync('sh', ['-c', withEnv], { env, encoding: 'utf8' }).stdout).toBe(`<${value}>`)
+  })
+})
+
 describe('ctr_read, the output file reader of a job script', () => {
   it.each<[string, string, string, string]>([
     ['a key=value line', 'k=v\n', 'k', 'v'],

@@ -158,8 +158,8 @@ async function runScript(
   return { phase: StatusCode === 0 ? 'Succeeded' : 'Failed', outputs, logs }
 }
 
-/** A file's text from a stopped container, through the Engine API's archive. */
-async function readFile(container: ReturnType<typeof docker.getContainer>, file: string) {
+/** A file's text from a stopped container (its mounts too), through the Engine API's archive. */
+export async function readFile(container: ReturnType<typeof docker.getContainer>, file: string) {
   const archive = await container.getArchive({ path: file })
   const chunks: Buffer[] = []
   const parser = new tar.Parser({

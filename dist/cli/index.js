@@ -90632,8 +90632,12 @@ function exportOptions(flags, pipeline) {
 function shValue(text) {
     if (!text.includes('\n') && placeholdersIn(text).length === 0)
         return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
-    const delimiter = `CTR_EOF_${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 16)}`;
+    const delimiter = delimiterOf(text);
     return `"$(cat <<'${delimiter}'\n${text}\n${delimiter}\n)"`;
+}
+/** A here-document's delimiter for a text: from its hash, so the same text exports the same. */
+function delimiterOf(text) {
+    return `CTR_EOF_${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 /**
  * Reads one key from a `$CTR_OUTPUT` file (`key=value` lines and `key<<DELIM` blocks, the
@@ -90682,7 +90686,30 @@ const JSON_STRING = `ctr_json() {
  * failure); then each job output written to `outputsDir/KEY`, and the first failed
  * stage's exit status as the script's.
  */
-function jobScript(job, stages, outputs, delivery) {
+function jobScript(job, stages, outputs, delivery, needsFrom) {
+    let words = 0;
+    /**
+     * A word of the script. With `needsFrom` (a target that substitutes nothing), an upstream
+     * output is read from its file when the stage starts: the word is built in a variable
+     * from quoted literal pieces and the file's exact bytes.
+     */
+    const word = (text, before) => {
+        if (!needsFrom || !placeholdersIn(text).some((p) => p.kind === 'needs'))
+            return shValue(text);
+        const v = `ctr_w${++words}`;
+        before.push(`${v}=`);
+        const marked = replacePlaceholders(text, (p) => p.kind === 'needs' ? `\u0001${needsFrom(p.job, p.key)}\u0001` : placeholder(p));
+        marked.split('\u0001').forEach((piece, i) => {
+            if (piece === '')
+                return;
+            // $(...) drops trailing newlines: an x after the piece keeps them, then goes.
+            const read = i % 2 === 1
+                ? `ctr_x=$(cat ${shValue(piece)} 2>/dev/null; printf x); ${v}="$${v}\${ctr_x%x}"`
+                : `ctr_x=$(cat <<'${delimiterOf(piece)}'\n${piece}\n${delimiterOf(piece)}\nprintf x); ${v}="$${v}\${ctr_x%?x}"`;
+            before.push(read);
+        });
+        return `"$${v}"`;
+    };
     const lines = [
         `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
         'ctr_ok=1 ctr_exit=0',
@@ -90703,16 +90730,17 @@ function jobScript(job, stages, outputs, delivery) {
             CTR_STAGE_ID: stage.id,
             ...stage.env
         };
+        const before = [];
         const exports = Object.entries(env)
-            .map(([k, v]) => `${k}=${shValue(v)}`)
+            .map(([k, v]) => `${k}=${word(v, before)}`)
             .join(' ');
         const body = stage.command.length > 0
-            ? `exec ${stage.command.map(shValue).join(' ')}`
-            : `printf '%s\\n' ${shValue(stage.echo ?? '')}`;
+            ? `exec ${stage.command.map((a) => word(a, before)).join(' ')}`
+            : `printf '%s\\n' ${word(stage.echo ?? '', before)}`;
         const failed = stage.continueOnError
             ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
             : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`;
-        lines.push(`# stage ${i + 1}: ${stage.id}`, `if ${guard}; then`, `  mkdir -p ${shValue(stage.stateDir)}`, `  (export ${exports}; ${body}) || { ctr_s=$?; ${failed}; }`, 'fi');
+        lines.push(`# stage ${i + 1}: ${stage.id}`, `if ${guard}; then`, `  mkdir -p ${shValue(stage.stateDir)}`, ...before.map((line) => `  ${line}`), `  (export ${exports}; ${body}) || { ctr_s=$?; ${failed}; }`, 'fi');
     });
     lines.push(...deliver(outputs, stages, delivery));
     lines.push('exit "$ctr_exit"');
@@ -91203,7 +91231,10 @@ function dockerMount(options) {
 
 
 
-/** Where a job's outputs are written on the shared workspace, a file per key: Batch has no outputs of its own. */
+/**
+ * Where a job's outputs are written on the shared workspace, a file per key: Batch has no
+ * outputs of its own, so a later job's stage reads them from there as it starts.
+ */
 const OUTPUTS_DIR = `${CTR_ROOT}/outputs`;
 /**
  * The pipeline as AWS Batch job definitions and job submissions: one definition and one
@@ -91270,7 +91301,7 @@ function fixed(text, field) {
             : 'the run id';
     if (found[0].kind === 'secret')
         throw new ExportProblem(`${field}: '\${VAR}' comes from Secrets Manager only as a whole environment value`);
-    throw new ExportProblem(`${field}: Batch passes nothing between jobs and substitutes nothing, so ${what} has no value there`);
+    throw new ExportProblem(`${field}: Batch substitutes nothing in a job definition, so ${what} has no value there (a stage reads an upstream output from the workspace)`);
 }
 function jobDefinition(instance, job, plan, options, name) {
     const c = instance.container;
@@ -91284,9 +91315,11 @@ function jobDefinition(instance, job, plan, options, name) {
     // their value, and what only a run knows stays a placeholder for fixed() to refuse.
     const bare = (text) => replacePlaceholders(text, (p) => p.kind === 'param' ? stringify(plan.params[p.name]) : placeholder(p));
     const script = instance.stages &&
-        jobScript(job.id, instance.stages, instance.outputs, {
-            kind: 'files',
-            dir: `${OUTPUTS_DIR}/${instance.slug}`
+        jobScript(job.id, instance.stages, instance.outputs, { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` }, (upstream, key) => {
+            const [only, ...more] = plan.jobs.find((j) => j.id === upstream).instances;
+            if (more.length > 0 || only.slug !== upstream)
+                throw new ExportProblem(`needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to Batch yet`);
+            return `${OUTPUTS_DIR}/${upstream}/${key}`;
         });
     const environment = [];
     const secrets = [];

@@ -21,7 +21,10 @@ export interface BatchDocument {
   jobs: Batch.SubmitJobRequest[]
 }
 
-/** Where a job's outputs are written on the shared workspace, a file per key: Batch has no outputs of its own. */
+/**
+ * Where a job's outputs are written on the shared workspace, a file per key: Batch has no
+ * outputs of its own, so a later job's stage reads them from there as it starts.
+ */
 const OUTPUTS_DIR = `${CTR_ROOT}/outputs`
 
 /**
@@ -94,7 +97,7 @@ function fixed(text: string, field: string): string {
       `${field}: '\${VAR}' comes from Secrets Manager only as a whole environment value`
     )
   throw new ExportProblem(
-    `${field}: Batch passes nothing between jobs and substitutes nothing, so ${what} has no value there`
+    `${field}: Batch substitutes nothing in a job definition, so ${what} has no value there (a stage reads an upstream output from the workspace)`
   )
 }
 
@@ -124,10 +127,20 @@ function jobDefinition(
     )
   const script =
     instance.stages &&
-    jobScript(job.id, instance.stages, instance.outputs, {
-      kind: 'files',
-      dir: `${OUTPUTS_DIR}/${instance.slug}`
-    })
+    jobScript(
+      job.id,
+      instance.stages,
+      instance.outputs,
+      { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` },
+      (upstream, key) => {
+        const [only, ...more] = plan.jobs.find((j) => j.id === upstream)!.instances
+        if (more.length > 0 || only.slug !== upstream)
+          throw new ExportProblem(
+            `needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to Batch yet`
+          )
+        return `${OUTPUTS_DIR}/${upstream}/${key}`
+      }
+    )
   const environment: Batch.EnvironmentVariables = []
   const secrets: Batch.SecretList = []
   for (const [key, value] of Object.entries(c.env)) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { RunsWhen } from './export-condition.js'
-import { placeholdersIn } from './placeholders.js'
+import { placeholder, placeholdersIn, replacePlaceholders } from './placeholders.js'
 
 /** One stage of an exported job, rendered: what the job's script runs. */
 export interface ScriptStage {
@@ -27,8 +27,13 @@ export type OutputSource = { stage: number; key: string } | { value: string }
 export function shValue(text: string): string {
   if (!text.includes('\n') && placeholdersIn(text).length === 0)
     return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`
-  const delimiter = `CTR_EOF_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
+  const delimiter = delimiterOf(text)
   return `"$(cat <<'${delimiter}'\n${text}\n${delimiter}\n)"`
+}
+
+/** A here-document's delimiter for a text: from its hash, so the same text exports the same. */
+function delimiterOf(text: string): string {
+  return `CTR_EOF_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
 }
 
 /**
@@ -92,8 +97,33 @@ export function jobScript(
   job: string,
   stages: readonly ScriptStage[],
   outputs: Record<string, OutputSource>,
-  delivery: OutputDelivery
+  delivery: OutputDelivery,
+  needsFrom?: (job: string, key: string) => string
 ): string {
+  let words = 0
+  /**
+   * A word of the script. With `needsFrom` (a target that substitutes nothing), an upstream
+   * output is read from its file when the stage starts: the word is built in a variable
+   * from quoted literal pieces and the file's exact bytes.
+   */
+  const word = (text: string, before: string[]): string => {
+    if (!needsFrom || !placeholdersIn(text).some((p) => p.kind === 'needs')) return shValue(text)
+    const v = `ctr_w${++words}`
+    before.push(`${v}=`)
+    const marked = replacePlaceholders(text, (p) =>
+      p.kind === 'needs' ? `\u0001${needsFrom(p.job, p.key)}\u0001` : placeholder(p)
+    )
+    marked.split('\u0001').forEach((piece, i) => {
+      if (piece === '') return
+      // $(...) drops trailing newlines: an x after the piece keeps them, then goes.
+      const read =
+        i % 2 === 1
+          ? `ctr_x=$(cat ${shValue(piece)} 2>/dev/null; printf x); ${v}="$${v}\${ctr_x%x}"`
+          : `ctr_x=$(cat <<'${delimiterOf(piece)}'\n${piece}\n${delimiterOf(piece)}\nprintf x); ${v}="$${v}\${ctr_x%?x}"`
+      before.push(read)
+    })
+    return `"$${v}"`
+  }
   const lines = [
     `# The stages of job ${job}, exported by ctr-pipeline: each runs as it would locally.`,
     'ctr_ok=1 ctr_exit=0',
@@ -111,13 +141,14 @@ export function jobScript(
       CTR_STAGE_ID: stage.id,
       ...stage.env
     }
+    const before: string[] = []
     const exports = Object.entries(env)
-      .map(([k, v]) => `${k}=${shValue(v)}`)
+      .map(([k, v]) => `${k}=${word(v, before)}`)
       .join(' ')
     const body =
       stage.command.length > 0
-        ? `exec ${stage.command.map(shValue).join(' ')}`
-        : `printf '%s\\n' ${shValue(stage.echo ?? '')}`
+        ? `exec ${stage.command.map((a) => word(a, before)).join(' ')}`
+        : `printf '%s\\n' ${word(stage.echo ?? '', before)}`
     const failed = stage.continueOnError
       ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
       : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`
@@ -125,6 +156,7 @@ export function jobScript(
       `# stage ${i + 1}: ${stage.id}`,
       `if ${guard}; then`,
       `  mkdir -p ${shValue(stage.stateDir)}`,
+      ...before.map((line) => `  ${line}`),
       `  (export ${exports}; ${body}) || { ctr_s=$?; ${failed}; }`,
       'fi'
     )
