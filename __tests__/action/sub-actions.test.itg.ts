@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 import { ACTION, runNode } from '../helpers/processes.js'
@@ -92,6 +92,35 @@ describe('actions/validate', () => {
     ])
     expect(errors.at(-1)!.data).toBe('1 of 2 pipeline files are invalid')
     expect(runner.read('output').valid).toBe('false')
+  })
+})
+
+describe('actions/export', () => {
+  it('writes the export to its output file, the same as the CLI', async () => {
+    const output = path.join(tempDir(), 'workflow.yaml')
+    const { code, runner } = await subAction('export', {
+      file: 'examples/pipeline.yml',
+      to: 'argo',
+      map: './data=pvc:sales-data',
+      output
+    })
+    expect(code).toBe(0)
+    expect(runner.read('output').file).toBe(output)
+    expect(readFileSync(output, 'utf8')).toBe(
+      readFileSync('__tests__/fixtures/export/argo/pipeline.yaml', 'utf8')
+    )
+  })
+
+  it('annotates what the target cannot be given at its line, and fails', async () => {
+    const { code, stdout } = await subAction('export', {
+      file: 'examples/pipeline.yml',
+      to: 'argo'
+    })
+    expect(code).toBe(1)
+    const [error] = workflowCommands(stdout).filter((c) => c.command === 'error')
+    expect(error.properties).toBe(
+      'title=invalid pipeline,file=examples/pipeline.yml,line=19,col=23'
+    )
   })
 })
 

@@ -33,6 +33,7 @@ import {
 import { sizeOutputs } from './sized-outputs.js'
 import { uploadArtifacts } from './upload-artifacts.js'
 import { validateFiles } from './validate-files.js'
+import { exportFile } from './export-file.js'
 
 const STATE_IS_POST = 'isPost'
 const STATE_RUN_ID = 'runId'
@@ -216,13 +217,14 @@ function annotateProblems(error: SpecError): void {
 
 /**
  * The entry of the whole suite: the root action's `main`, and `post` when the runner
- * calls it again; the sub-actions (`CTR_PIPELINE_ACTION`) `job`, `validate`, `cleanup`.
+ * calls it again; the sub-actions (`CTR_PIPELINE_ACTION`) `job`, `validate`, `cleanup`, `export`.
  */
 export async function run(): Promise<void> {
   try {
     const mode = actionMode()
     if (mode === 'validate') return await validateFiles(annotateProblems)
     if (mode === 'cleanup') return await cleanup()
+    if (mode === 'export') return await exportFile()
     if (mode === 'job') return await main('job')
     const isPost = core.getState(STATE_IS_POST) === 'true'
     core.saveState(STATE_IS_POST, 'true')

@@ -20,18 +20,22 @@ import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { parseMaxParallel } from '../app/run-session.js'
 import { jobPipelineYaml } from './job-inputs.js'
+import { EXPORT_TARGETS, type ExportTarget } from '../export/export-pipeline.js'
+import type { AirflowPlatform } from '../export/target-options.js'
 
 /**
  * Which of the suite's actions this process is: the root action (`run`), or a composite
  * sub-action under `actions/` that runs the same bundle with CTR_PIPELINE_ACTION set.
  */
-export type ActionMode = 'run' | 'job' | 'validate' | 'cleanup'
+export type ActionMode = 'run' | 'job' | 'validate' | 'cleanup' | 'export'
+
+const MODES: readonly ActionMode[] = ['run', 'job', 'validate', 'cleanup', 'export']
 
 /** The mode from CTR_PIPELINE_ACTION (set by the sub-actions' action.yml); `run` by default. */
 export function actionMode(env: Record<string, string | undefined> = process.env): ActionMode {
   const mode = env.CTR_PIPELINE_ACTION ?? 'run'
-  if (mode === 'run' || mode === 'job' || mode === 'validate' || mode === 'cleanup') return mode
-  throw new InputError(`CTR_PIPELINE_ACTION is '${mode}': expected run, job, validate or cleanup`)
+  if ((MODES as readonly string[]).includes(mode)) return mode as ActionMode
+  throw new InputError(`CTR_PIPELINE_ACTION is '${mode}': expected ${MODES.join(', ')}`)
 }
 
 /** Everything the action was asked to do, read and checked in one place. */
@@ -131,6 +135,44 @@ export function getValidateSettings(): { files: string[] } {
 }
 
 /** `actions/cleanup`: one run's leftovers, or (no run id) every ctr-pipeline resource. */
+/** `actions/export`: what to export, where to, and the target's settings, read and checked here. */
+export interface ExportSettings {
+  file: string
+  to: ExportTarget
+  params: Record<string, unknown>
+  flags: {
+    set: string[]
+    map: string[]
+    drop: string[]
+    template: boolean
+    platform: AirflowPlatform
+  }
+  /** Where the export is written; empty: a file in RUNNER_TEMP. */
+  output: string
+}
+
+export function getExportSettings(): ExportSettings {
+  const to = core.getInput('to', { required: true }).trim()
+  if (!(EXPORT_TARGETS as readonly string[]).includes(to))
+    throw new InputError(`input 'to' is '${to}': expected ${EXPORT_TARGETS.join(', ')}`)
+  const platform = core.getInput('platform').trim() || 'kubernetes'
+  if (platform !== 'kubernetes' && platform !== 'docker')
+    throw new InputError(`input 'platform' is '${platform}': expected kubernetes or docker`)
+  return {
+    file: core.getInput('file', { required: true }).trim(),
+    to: to as ExportTarget,
+    params: parseParamsInput(core.getInput('params')),
+    flags: {
+      set: listInput('set'),
+      map: listInput('map'),
+      drop: listInput('drop'),
+      template: booleanInput('template', false),
+      platform
+    },
+    output: core.getInput('output').trim()
+  }
+}
+
 export function getCleanupSettings(): { runId?: string; backend: Backend } {
   const runId = core.getInput('run-id').trim()
   return {
