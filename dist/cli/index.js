@@ -90415,6 +90415,16 @@ function environment(env, ctx) {
         .map((name) => ({ name, valueFrom: { secretKeyRef: { name: ctx.secretName, key: name } } }));
     return [...defined, ...plain];
 }
+/** A tmpfs mount's `size=` option in bytes; undefined without one. Any other size is an ExportProblem. */
+function tmpfsBytes(mount) {
+    const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1];
+    if (size === undefined)
+        return undefined;
+    const bytes = parseMemory(size);
+    if (bytes === undefined)
+        throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`);
+    return bytes;
+}
 function volumeOf(mount, index, ctx, position) {
     switch (mount.type) {
         case 'workspace':
@@ -90428,10 +90438,7 @@ function volumeOf(mount, index, ctx, position) {
                 }
             };
         case 'tmpfs': {
-            const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1];
-            const bytes = size === undefined ? undefined : parseMemory(size);
-            if (size !== undefined && bytes === undefined)
-                throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`);
+            const bytes = tmpfsBytes(mount);
             const name = `tmpfs-${index}`;
             return {
                 mount: { name, mountPath: mount.target },
@@ -90848,7 +90855,6 @@ function pyName(prefix, name) {
 
 
 
-
 /** Where the KubernetesPodOperator's sidecar reads a task's XCom from. */
 const XCOM_FILE = '/airflow/xcom/return.json';
 /**
@@ -91207,10 +91213,7 @@ function dockerMount(options) {
                 });
             }
             case 'tmpfs': {
-                const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1];
-                const bytes = size === undefined ? undefined : parseMemory(size);
-                if (size !== undefined && bytes === undefined)
-                    throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`);
+                const bytes = tmpfsBytes(mount);
                 return call('Mount', {
                     source: null,
                     target: mount.target,
@@ -91440,10 +91443,10 @@ function batchMount(mount, index, hostMounts, mounts, options) {
         case 'volume':
             throw new ExportProblem(`volumes: the named volume ${mount.source} has no counterpart on Batch (use the workspace)`);
         case 'tmpfs': {
-            const size = /(?:^|,)size=(\d+)m$/i.exec(mount.options)?.[1];
-            if (!size)
-                throw new ExportProblem(`tmpfs ${mount.target}: Batch needs a size in MiB (size=64m)`);
-            return { tmpfs: { containerPath: mount.target, size: Number(size) } };
+            const bytes = tmpfsBytes(mount);
+            if (bytes === undefined)
+                throw new ExportProblem(`tmpfs ${mount.target}: Batch needs a size (size=64m)`);
+            return { tmpfs: { containerPath: mount.target, size: Math.ceil(bytes / 1024 ** 2) } };
         }
         case 'bind': {
             const bindIndex = mounts.slice(0, index).filter((m) => m.type === 'bind').length;

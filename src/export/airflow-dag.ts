@@ -11,11 +11,10 @@ import {
   replacePlaceholders,
   type Placeholder
 } from './placeholders.js'
-import { ExportProblem, podParts, WORKSPACE_VOLUME } from './pod-parts.js'
+import { ExportProblem, podParts, tmpfsBytes, WORKSPACE_VOLUME } from './pod-parts.js'
 import { call, py, pyName, type PyCall, type PyValue } from './python-code.js'
 import type { ExportOptions } from './target-options.js'
 import { CTR_ROOT } from '../plan/container-paths.js'
-import { parseMemory } from '../spec/quantities.js'
 
 /** Where the KubernetesPodOperator's sidecar reads a task's XCom from. */
 const XCOM_FILE = '/airflow/xcom/return.json'
@@ -459,10 +458,7 @@ function dockerMount(options: ExportOptions) {
         })
       }
       case 'tmpfs': {
-        const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1]
-        const bytes = size === undefined ? undefined : parseMemory(size)
-        if (size !== undefined && bytes === undefined)
-          throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`)
+        const bytes = tmpfsBytes(mount)
         return call('Mount', {
           source: null,
           target: mount.target,

@@ -8,7 +8,7 @@ import { mappedPath } from './host-map.js'
 import { jobScript } from './job-script.js'
 import { NameBook } from './k8s-names.js'
 import { placeholder, placeholdersIn, replacePlaceholders } from './placeholders.js'
-import { ExportProblem } from './pod-parts.js'
+import { ExportProblem, tmpfsBytes } from './pod-parts.js'
 import type { ExportOptions } from './target-options.js'
 
 /** What `export --to batch` prints: the inputs of RegisterJobDefinition and of SubmitJob, in order. */
@@ -262,10 +262,10 @@ function batchMount(
         `volumes: the named volume ${mount.source} has no counterpart on Batch (use the workspace)`
       )
     case 'tmpfs': {
-      const size = /(?:^|,)size=(\d+)m$/i.exec(mount.options)?.[1]
-      if (!size)
-        throw new ExportProblem(`tmpfs ${mount.target}: Batch needs a size in MiB (size=64m)`)
-      return { tmpfs: { containerPath: mount.target, size: Number(size) } }
+      const bytes = tmpfsBytes(mount)
+      if (bytes === undefined)
+        throw new ExportProblem(`tmpfs ${mount.target}: Batch needs a size (size=64m)`)
+      return { tmpfs: { containerPath: mount.target, size: Math.ceil(bytes / 1024 ** 2) } }
     }
     case 'bind': {
       const bindIndex = mounts.slice(0, index).filter((m) => m.type === 'bind').length

@@ -171,6 +171,16 @@ function environment(env: Record<string, string>, ctx: PodContext): IEnvVar[] {
   return [...defined, ...plain]
 }
 
+/** A tmpfs mount's `size=` option in bytes; undefined without one. Any other size is an ExportProblem. */
+export function tmpfsBytes(mount: { target: string; options: string }): number | undefined {
+  const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1]
+  if (size === undefined) return undefined
+  const bytes = parseMemory(size)
+  if (bytes === undefined)
+    throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`)
+  return bytes
+}
+
 function volumeOf(
   mount: MountPlan,
   index: number,
@@ -189,10 +199,7 @@ function volumeOf(
         }
       }
     case 'tmpfs': {
-      const size = /(?:^|,)size=([^,]+)/.exec(mount.options)?.[1]
-      const bytes = size === undefined ? undefined : parseMemory(size)
-      if (size !== undefined && bytes === undefined)
-        throw new ExportProblem(`tmpfs ${mount.target}: size '${size}' is not a size`)
+      const bytes = tmpfsBytes(mount)
       const name = `tmpfs-${index}`
       return {
         mount: { name, mountPath: mount.target },
