@@ -170,6 +170,20 @@ describe('the scheduler, on the fake backend', () => {
     ])
   })
 
+  it("a stage's timeout stays its failure when the backend's hand-off fails after the kill", async () => {
+    // As a swarm task killed mid-stage cannot send the workspace back.
+    const { result } = await run(
+      `jobs:\n  a:\n    runs-on: {with: {image: img}}\n    stages:\n      - {name: slow, type: sh, run: work, timeout: 200ms}\n`,
+      { process: () => ({ delayMs: 60_000, failsAfter: 'could not send what the task wrote' }) }
+    )
+    const [a] = result.jobs
+    expect([a.status, a.error, a.stages[0].timed_out]).toEqual([
+      'failure',
+      "stage 'slow' failed: timed out after 0.2s",
+      true
+    ])
+  })
+
   it("a job's timeout kills its container and fails it as timed out", async () => {
     const { result } = await run(`jobs:\n  a: ${job(', timeout: 300ms')}\n`, {
       process: () => ({ delayMs: 60_000 })

@@ -84698,9 +84698,15 @@ class StageRunner {
                     .catch(letGo(ctx.reporter, 'killing a timed-out stage'));
             }, stage.timeout_ms);
         const lines = reportedLines(ctx, instance);
-        let exitCode;
+        let exitCode = -1;
         try {
             exitCode = await ctx.backend.exec(containerId, command, env, lines.push);
+        }
+        catch (error) {
+            // Killed for its timeout, a stage may also fail what the backend does after it (a
+            // swarm task cannot send the workspace back): the timeout is why it failed.
+            if (!timedOut)
+                throw error;
         }
         finally {
             clearTimeout(timer);

@@ -257,7 +257,8 @@ export class FakeBackend implements Backend {
         })
       if (killed.aborted) {
         this.record('killed', container, stage)
-        return { exitCode: 137, oom: false }
+        // A hand-off after the command fails the same whether or not it was killed.
+        return { exitCode: 137, oom: false, failsAfter: script.failsAfter }
       }
       if (script.stdout) await onOutput('stdout', Buffer.from(script.stdout))
       if (script.stderr) await onOutput('stderr', Buffer.from(script.stderr))
