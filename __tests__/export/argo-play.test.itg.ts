@@ -1,5 +1,5 @@
 import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
-import { cpSync, writeFileSync } from 'node:fs'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
 import { exportOptions } from '../../src/app/export-options.js'
@@ -17,7 +17,7 @@ import { miniArgo, type TaskRun } from '../helpers/mini-argo.js'
  */
 async function both(dir: string, maps: string[], env: Record<string, string> = {}) {
   const file = path.join(dir, 'pipeline.yml')
-  const local = await runYaml((await import('node:fs')).readFileSync(file, 'utf8'), { dir, env })
+  const local = await runYaml(readFileSync(file, 'utf8'), { dir, env })
   const pipeline = await loadPipelineFile(file)
   const { params, plan } = preparePlan(pipeline, {})
   const options = exportOptions({ set: [], map: maps, drop: [] }, pipeline)

@@ -90272,6 +90272,27 @@ function placeholdersIn(text) {
 function replacePlaceholders(text, to) {
     return text.replace(PATTERN, (_, kind, body) => to(parse(kind, body)));
 }
+/** A text as its pieces: literal text and placeholders, in order (empty text left out). */
+function splitPlaceholders(text) {
+    const pieces = [];
+    let at = 0;
+    for (const m of text.matchAll(PATTERN)) {
+        if (m.index > at)
+            pieces.push(text.slice(at, m.index));
+        pieces.push(parse(m[1], m[2]));
+        at = m.index + m[0].length;
+    }
+    if (at < text.length)
+        pieces.push(text.slice(at));
+    return pieces;
+}
+/** The name of the `${VAR}` a text is, when it is that and nothing else. */
+function onlySecret(text) {
+    const [piece, ...more] = splitPlaceholders(text);
+    return more.length === 0 && typeof piece === 'object' && piece.kind === 'secret'
+        ? piece.name
+        : undefined;
+}
 /** Whether any string in a value (at any depth) holds a placeholder of this kind. */
 function holdsPlaceholder(value, kind) {
     if (typeof value === 'string')
@@ -90396,12 +90417,12 @@ function environment(env, ctx) {
     const secrets = new Set();
     const plain = [];
     for (const [name, value] of Object.entries(env)) {
-        const found = placeholdersIn(value);
-        const only = found.length === 1 && found[0].kind === 'secret' ? found[0].name : undefined;
-        if (only !== undefined && value === `\u0000secret:${only}\u0000`) {
+        const only = onlySecret(value);
+        if (only !== undefined) {
             plain.push({ name, valueFrom: { secretKeyRef: { name: ctx.secretName, key: only } } });
             continue;
         }
+        const found = placeholdersIn(value);
         let text = value.replaceAll('$', '$$$$');
         if (found.some((p) => p.kind === 'secret')) {
             text = replacePlaceholders(text, (p) => {
@@ -90711,16 +90732,23 @@ function jobScript(job, stages, outputs, delivery, needsFrom) {
             return shValue(text);
         const v = `ctr_w${++words}`;
         before.push(`${v}=`);
-        const marked = replacePlaceholders(text, (p) => p.kind === 'needs' ? `\u0001${needsFrom(p.job, p.key)}\u0001` : placeholder(p));
-        marked.split('\u0001').forEach((piece, i) => {
-            if (piece === '')
-                return;
+        let literal = '';
+        const flush = () => {
             // $(...) drops trailing newlines: an x after the piece keeps them, then goes.
-            const read = i % 2 === 1
-                ? `ctr_x=$(cat ${shValue(piece)} 2>/dev/null; printf x); ${v}="$${v}\${ctr_x%x}"`
-                : `ctr_x=$(cat <<'${delimiterOf(piece)}'\n${piece}\n${delimiterOf(piece)}\nprintf x); ${v}="$${v}\${ctr_x%?x}"`;
-            before.push(read);
-        });
+            if (literal)
+                before.push(`ctr_x=$(cat <<'${delimiterOf(literal)}'\n${literal}\n${delimiterOf(literal)}\nprintf x); ${v}="$${v}\${ctr_x%?x}"`);
+            literal = '';
+        };
+        for (const piece of splitPlaceholders(text)) {
+            if (typeof piece === 'string' || piece.kind !== 'needs') {
+                literal += typeof piece === 'string' ? piece : placeholder(piece);
+                continue;
+            }
+            flush();
+            const file = shValue(needsFrom(piece.job, piece.key));
+            before.push(`ctr_x=$(cat ${file} 2>/dev/null; printf x); ${v}="$${v}\${ctr_x%x}"`);
+        }
+        flush();
         return `"$${v}"`;
     };
     const lines = [
@@ -90874,7 +90902,7 @@ const XCOM_FILE = '/airflow/xcom/return.json';
 function airflowDag(plan, options) {
     const names = new NameBook();
     const varOf = new Map(plan.jobs.map((job) => [job.id, pyName('job', names.name(job.id))]));
-    const matrixJobs = new Set(plan.jobs.filter(isMatrix).map((j) => j.id));
+    const matrixJobs = new Set(plan.jobs.filter((j) => j.matrix).map((j) => j.id));
     const problems = [];
     const body = [];
     const uses = new Set();
@@ -90937,9 +90965,6 @@ function imports(options, uses) {
         lines.push('from airflow.providers.docker.operators.docker import DockerOperator', `from docker.types import Mount${uses.has('Ulimit') ? ', Ulimit' : ''}`);
     return lines;
 }
-function isMatrix(job) {
-    return job.instances.length !== 1 || job.instances[0].slug !== job.id;
-}
 /** A job's code inside the DAG: its operator, or a TaskGroup of one per instance. */
 function jobCode(job, plan, options, names) {
     const variable = names.varOf.get(job.id);
@@ -90947,7 +90972,7 @@ function jobCode(job, plan, options, names) {
     const trigger = onSuccess && onFailure ? 'all_done' : onFailure ? 'one_failed' : undefined;
     const lines = [];
     const refer = reference(plan, names);
-    const matrix = isMatrix(job);
+    const { matrix } = job;
     const indent = matrix ? '        ' : '    ';
     if (matrix) {
         names.uses.add('TaskGroup');
@@ -91008,14 +91033,12 @@ function jinja(text, refer) {
             parts.push(literal);
         literal = '';
     };
-    let last = 0;
-    const marked = replacePlaceholders(text, (p) => `\u0001${JSON.stringify(p)}\u0001`);
-    for (const piece of marked.split('\u0001')) {
-        if (last++ % 2 === 0) {
+    for (const piece of splitPlaceholders(text)) {
+        if (typeof piece === 'string') {
             literal += piece;
             continue;
         }
-        const ref = refer(JSON.parse(piece));
+        const ref = refer(piece);
         if ('text' in ref)
             literal += ref.text;
         else {
@@ -91325,21 +91348,18 @@ function jobDefinition(instance, job, plan, options, name) {
     const bare = (text) => replacePlaceholders(text, (p) => p.kind === 'param' ? stringify(plan.params[p.name]) : placeholder(p));
     const script = instance.stages &&
         jobScript(job.id, instance.stages, instance.outputs, { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` }, (upstream, key) => {
-            const [only, ...more] = plan.jobs.find((j) => j.id === upstream).instances;
-            if (more.length > 0 || only.slug !== upstream)
+            if (plan.jobs.find((j) => j.id === upstream).matrix)
                 throw new ExportProblem(`needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to Batch yet`);
             return `${OUTPUTS_DIR}/${upstream}/${key}`;
         });
     const environment = [];
     const secrets = [];
     for (const [key, value] of Object.entries(c.env)) {
-        const found = placeholdersIn(value);
-        if (found.length === 1 &&
-            found[0].kind === 'secret' &&
-            value === `\u0000secret:${found[0].name}\u0000`) {
+        const secret = onlySecret(value);
+        if (secret !== undefined) {
             if (!options.secretArn)
-                throw new ExportProblem(`environment ${key}: '\${${found[0].name}}' comes from Secrets Manager: --set secret_arn=ARN of a secret holding it as a JSON key`);
-            secrets.push({ name: key, valueFrom: `${options.secretArn}:${found[0].name}::` });
+                throw new ExportProblem(`environment ${key}: '\${${secret}}' comes from Secrets Manager: --set secret_arn=ARN of a secret holding it as a JSON key`);
+            secrets.push({ name: key, valueFrom: `${options.secretArn}:${secret}::` });
         }
         else if (key === 'CTR_RUN_ID') {
             // Batch's own id of the job stands in for the run id.
@@ -91700,7 +91720,7 @@ function jobTemplates(job, plan, options, names) {
                 throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`);
         }
     };
-    const matrix = job.instances.length > 1 || job.instances[0]?.slug !== job.id;
+    const { matrix } = job;
     const instanceTemplates = job.instances.map((instance) => instanceTemplate(instance, job, plan, options, {
         name: matrix ? names.names.name(instance.slug) : name,
         reference,
@@ -91999,6 +92019,7 @@ function exportPlan(plan, params, target) {
             needs: job.needs,
             runsWhen: when,
             instances,
+            matrix: job.strategy?.matrix !== undefined,
             failFast: planned.failFast,
             retry: job.retry,
             position: job.position

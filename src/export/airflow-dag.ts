@@ -5,12 +5,7 @@ import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { jobScript, shValue } from './job-script.js'
 import { mappedPath } from './host-map.js'
 import { NameBook } from './k8s-names.js'
-import {
-  placeholder,
-  placeholdersIn,
-  replacePlaceholders,
-  type Placeholder
-} from './placeholders.js'
+import { placeholder, placeholdersIn, splitPlaceholders, type Placeholder } from './placeholders.js'
 import { ExportProblem, podParts, tmpfsBytes, WORKSPACE_VOLUME } from './pod-parts.js'
 import { call, py, pyName, type PyCall, type PyValue } from './python-code.js'
 import type { ExportOptions } from './target-options.js'
@@ -30,7 +25,7 @@ const XCOM_FILE = '/airflow/xcom/return.json'
 export function airflowDag(plan: ExportPlan, options: ExportOptions): string {
   const names = new NameBook()
   const varOf = new Map(plan.jobs.map((job) => [job.id, pyName('job', names.name(job.id))]))
-  const matrixJobs = new Set(plan.jobs.filter(isMatrix).map((j) => j.id))
+  const matrixJobs = new Set(plan.jobs.filter((j) => j.matrix).map((j) => j.id))
   const problems: SpecProblem[] = []
   const body: string[] = []
   const uses = new Set<string>()
@@ -105,10 +100,6 @@ function imports(options: ExportOptions, uses: Set<string>): string[] {
   return lines
 }
 
-function isMatrix(job: ExportJob): boolean {
-  return job.instances.length !== 1 || job.instances[0].slug !== job.id
-}
-
 interface Names {
   varOf: Map<string, string>
   matrixJobs: Set<string>
@@ -123,7 +114,7 @@ function jobCode(job: ExportJob, plan: ExportPlan, options: ExportOptions, names
   const trigger = onSuccess && onFailure ? 'all_done' : onFailure ? 'one_failed' : undefined
   const lines: string[] = []
   const refer = reference(plan, names)
-  const matrix = isMatrix(job)
+  const { matrix } = job
   const indent = matrix ? '        ' : '    '
   if (matrix) {
     names.uses.add('TaskGroup')
@@ -189,14 +180,12 @@ function jinja(text: string, refer: (p: Placeholder) => Reference): string {
     else parts.push(literal)
     literal = ''
   }
-  let last = 0
-  const marked = replacePlaceholders(text, (p) => `\u0001${JSON.stringify(p)}\u0001`)
-  for (const piece of marked.split('\u0001')) {
-    if (last++ % 2 === 0) {
+  for (const piece of splitPlaceholders(text)) {
+    if (typeof piece === 'string') {
       literal += piece
       continue
     }
-    const ref = refer(JSON.parse(piece) as Placeholder)
+    const ref = refer(piece)
     if ('text' in ref) literal += ref.text
     else {
       flush()

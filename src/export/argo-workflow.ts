@@ -129,7 +129,7 @@ function jobTemplates(
         throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`)
     }
   }
-  const matrix = job.instances.length > 1 || job.instances[0]?.slug !== job.id
+  const { matrix } = job
   const instanceTemplates = job.instances.map((instance) =>
     instanceTemplate(instance, job, plan, options, {
       name: matrix ? names.names.name(instance.slug) : name,

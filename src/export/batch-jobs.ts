@@ -7,7 +7,7 @@ import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { mappedPath } from './host-map.js'
 import { jobScript } from './job-script.js'
 import { NameBook } from './k8s-names.js'
-import { placeholder, placeholdersIn, replacePlaceholders } from './placeholders.js'
+import { onlySecret, placeholder, placeholdersIn, replacePlaceholders } from './placeholders.js'
 import { ExportProblem, tmpfsBytes } from './pod-parts.js'
 import type { ExportOptions } from './target-options.js'
 
@@ -133,8 +133,7 @@ function jobDefinition(
       instance.outputs,
       { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` },
       (upstream, key) => {
-        const [only, ...more] = plan.jobs.find((j) => j.id === upstream)!.instances
-        if (more.length > 0 || only.slug !== upstream)
+        if (plan.jobs.find((j) => j.id === upstream)!.matrix)
           throw new ExportProblem(
             `needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to Batch yet`
           )
@@ -144,17 +143,13 @@ function jobDefinition(
   const environment: Batch.EnvironmentVariables = []
   const secrets: Batch.SecretList = []
   for (const [key, value] of Object.entries(c.env)) {
-    const found = placeholdersIn(value)
-    if (
-      found.length === 1 &&
-      found[0].kind === 'secret' &&
-      value === `\u0000secret:${found[0].name}\u0000`
-    ) {
+    const secret = onlySecret(value)
+    if (secret !== undefined) {
       if (!options.secretArn)
         throw new ExportProblem(
-          `environment ${key}: '\${${found[0].name}}' comes from Secrets Manager: --set secret_arn=ARN of a secret holding it as a JSON key`
+          `environment ${key}: '\${${secret}}' comes from Secrets Manager: --set secret_arn=ARN of a secret holding it as a JSON key`
         )
-      secrets.push({ name: key, valueFrom: `${options.secretArn}:${found[0].name}::` })
+      secrets.push({ name: key, valueFrom: `${options.secretArn}:${secret}::` })
     } else if (key === 'CTR_RUN_ID') {
       // Batch's own id of the job stands in for the run id.
       continue

@@ -35,6 +35,8 @@ export interface ExportJob {
   needs: string[]
   runsWhen: RunsWhen
   instances: ExportInstance[]
+  /** It has a matrix: its instances are apart, and its outputs are lists of theirs. */
+  matrix: boolean
   maxParallel?: number
   failFast: boolean
   timeoutSeconds?: number
@@ -106,6 +108,7 @@ export function exportPlan(
       needs: job.needs,
       runsWhen: when,
       instances,
+      matrix: job.strategy?.matrix !== undefined,
       failFast: planned.failFast,
       retry: job.retry,
       position: job.position

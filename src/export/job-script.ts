@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { RunsWhen } from './export-condition.js'
-import { placeholder, placeholdersIn, replacePlaceholders } from './placeholders.js'
+import { placeholder, placeholdersIn, splitPlaceholders } from './placeholders.js'
 
 /** One stage of an exported job, rendered: what the job's script runs. */
 export interface ScriptStage {
@@ -110,18 +110,25 @@ export function jobScript(
     if (!needsFrom || !placeholdersIn(text).some((p) => p.kind === 'needs')) return shValue(text)
     const v = `ctr_w${++words}`
     before.push(`${v}=`)
-    const marked = replacePlaceholders(text, (p) =>
-      p.kind === 'needs' ? `\u0001${needsFrom(p.job, p.key)}\u0001` : placeholder(p)
-    )
-    marked.split('\u0001').forEach((piece, i) => {
-      if (piece === '') return
+    let literal = ''
+    const flush = () => {
       // $(...) drops trailing newlines: an x after the piece keeps them, then goes.
-      const read =
-        i % 2 === 1
-          ? `ctr_x=$(cat ${shValue(piece)} 2>/dev/null; printf x); ${v}="$${v}\${ctr_x%x}"`
-          : `ctr_x=$(cat <<'${delimiterOf(piece)}'\n${piece}\n${delimiterOf(piece)}\nprintf x); ${v}="$${v}\${ctr_x%?x}"`
-      before.push(read)
-    })
+      if (literal)
+        before.push(
+          `ctr_x=$(cat <<'${delimiterOf(literal)}'\n${literal}\n${delimiterOf(literal)}\nprintf x); ${v}="$${v}\${ctr_x%?x}"`
+        )
+      literal = ''
+    }
+    for (const piece of splitPlaceholders(text)) {
+      if (typeof piece === 'string' || piece.kind !== 'needs') {
+        literal += typeof piece === 'string' ? piece : placeholder(piece)
+        continue
+      }
+      flush()
+      const file = shValue(needsFrom(piece.job, piece.key))
+      before.push(`ctr_x=$(cat ${file} 2>/dev/null; printf x); ${v}="$${v}\${ctr_x%x}"`)
+    }
+    flush()
     return `"$${v}"`
   }
   const lines = [

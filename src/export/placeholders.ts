@@ -46,6 +46,27 @@ export function replacePlaceholders(text: string, to: (p: Placeholder) => string
   return text.replace(PATTERN, (_, kind: string, body: string) => to(parse(kind, body)))
 }
 
+/** A text as its pieces: literal text and placeholders, in order (empty text left out). */
+export function splitPlaceholders(text: string): Array<string | Placeholder> {
+  const pieces: Array<string | Placeholder> = []
+  let at = 0
+  for (const m of text.matchAll(PATTERN)) {
+    if (m.index > at) pieces.push(text.slice(at, m.index))
+    pieces.push(parse(m[1], m[2]))
+    at = m.index + m[0].length
+  }
+  if (at < text.length) pieces.push(text.slice(at))
+  return pieces
+}
+
+/** The name of the `${VAR}` a text is, when it is that and nothing else. */
+export function onlySecret(text: string): string | undefined {
+  const [piece, ...more] = splitPlaceholders(text)
+  return more.length === 0 && typeof piece === 'object' && piece.kind === 'secret'
+    ? piece.name
+    : undefined
+}
+
 /** Whether any string in a value (at any depth) holds a placeholder of this kind. */
 export function holdsPlaceholder(value: unknown, kind: Placeholder['kind']): boolean {
   if (typeof value === 'string') return placeholdersIn(value).some((p) => p.kind === kind)

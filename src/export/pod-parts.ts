@@ -7,7 +7,12 @@ import type { ContainerPlan, MountPlan } from '../plan/container-plan.js'
 import { parseMemory } from '../spec/quantities.js'
 import type { SourcePosition } from '../spec/spec-error.js'
 import { mappedPath, type HostMap } from './host-map.js'
-import { placeholdersIn, replacePlaceholders, type Placeholder } from './placeholders.js'
+import {
+  onlySecret,
+  placeholdersIn,
+  replacePlaceholders,
+  type Placeholder
+} from './placeholders.js'
 
 /** Something of a container plan a cluster cannot be given; at `position` when it is known. */
 export class ExportProblem extends Error {
@@ -148,12 +153,12 @@ function environment(env: Record<string, string>, ctx: PodContext): IEnvVar[] {
   const secrets = new Set<string>()
   const plain: IEnvVar[] = []
   for (const [name, value] of Object.entries(env)) {
-    const found = placeholdersIn(value)
-    const only = found.length === 1 && found[0].kind === 'secret' ? found[0].name : undefined
-    if (only !== undefined && value === `\u0000secret:${only}\u0000`) {
+    const only = onlySecret(value)
+    if (only !== undefined) {
       plain.push({ name, valueFrom: { secretKeyRef: { name: ctx.secretName, key: only } } })
       continue
     }
+    const found = placeholdersIn(value)
     let text = value.replaceAll('$', '$$$$')
     if (found.some((p) => p.kind === 'secret')) {
       text = replacePlaceholders(text, (p) => {
