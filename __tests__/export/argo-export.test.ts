@@ -3,38 +3,11 @@ import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { exportOptions } from '../../src/app/export-options.js'
-import { preparePlan } from '../../src/app/prepare-plan.js'
 import { checkArgoManifest } from '../../src/export/argo-checks.js'
-import { exportArgo } from '../../src/export/argo-export.js'
-import { loadPipelineFile, parsePipeline } from '../../src/spec/load-pipeline.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+import { exportFile, exportOrProblems, type ExportFlags as Flags } from '../helpers/export.js'
 
 const GOLDEN = '__tests__/fixtures/export/argo'
 const SEED = '__tests__/fixtures/seed-001'
-
-interface Flags {
-  set?: string[]
-  map?: string[]
-  drop?: string[]
-  template?: boolean
-  param?: Record<string, string>
-}
-
-async function exportFile(file: string, flags: Flags = {}): Promise<string> {
-  const pipeline = await loadPipelineFile(file)
-  const { params, plan } = preparePlan(pipeline, flags.param ?? {})
-  const options = exportOptions(
-    {
-      set: flags.set ?? [],
-      map: flags.map ?? [],
-      drop: flags.drop ?? [],
-      template: flags.template
-    },
-    pipeline
-  )
-  return exportArgo(plan, params, options)
-}
 
 /**
  * Each example of seed 001 and of this project, with the flags it needs (its host folders
@@ -61,7 +34,7 @@ const EXAMPLES: Array<[string, Flags]> = [
 
 describe('export --to argo: the examples', () => {
   it.each(EXAMPLES)('%s matches its golden file and validates', async (file, flags) => {
-    const text = await exportFile(file, flags)
+    const { text } = await exportFile('argo', file, flags)
     const golden = path.join(GOLDEN, `${path.basename(file, '.yml')}.yaml`)
     if (process.env.UPDATE_GOLDEN === '1') {
       mkdirSync(GOLDEN, { recursive: true })
@@ -75,21 +48,9 @@ describe('export --to argo: the examples', () => {
   })
 })
 
-/** The problems of exporting a pipeline text, as `FILE:LINE:COL: message`. */
 function exportProblems(text: string, flags: Flags = {}): string[] {
-  const pipeline = parsePipeline(text, 'p.yml', '/repo')
-  try {
-    const { params, plan } = preparePlan(pipeline, flags.param ?? {})
-    const options = exportOptions(
-      { set: flags.set ?? [], map: flags.map ?? [], drop: flags.drop ?? [] },
-      pipeline
-    )
-    exportArgo(plan, params, options)
-  } catch (error) {
-    if (error instanceof SpecError) return error.problems.map(formatProblem)
-    return [(error as Error).message]
-  }
-  return []
+  const made = exportOrProblems('argo', text, flags)
+  return 'problems' in made ? made.problems : []
 }
 
 const job = (body: string) => `jobs:\n  a:\n${body}`
@@ -183,7 +144,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { set: ['tolerate=all'] },
       [
-        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret, efs, job_queue, job_role, secret_arn)'
+        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret, efs, job_queue, job_role, secret_arn, run_name, wait_image)'
       ]
     ],
     [
@@ -191,7 +152,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { drop: ['memory'] },
       [
-        '--drop memory: not a key an export may leave out (memswap_limit, cpuset_cpus, pids_limit, ulimits, dns, placement.preferences, retry.delay)'
+        '--drop memory: not a key an export may leave out (max_parallel, memswap_limit, cpuset_cpus, pids_limit, ulimits, dns, placement.preferences, retry.delay)'
       ]
     ]
   ])('%s', (_, text, flags, problems) => {

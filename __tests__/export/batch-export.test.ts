@@ -36,7 +36,10 @@ interface Flags {
 
 const EXAMPLES: Array<[string, Flags]> = [
   ['examples/pipeline.yml', { map: ['./data=hostPath:/srv/quickstart'], set: [EFS] }],
-  ['examples/cross-platform.yml', { map: ['.=hostPath:/srv/src'], set: [EFS] }],
+  [
+    'examples/cross-platform.yml',
+    { map: ['.=hostPath:/srv/src'], set: [EFS], drop: ['max_parallel'] }
+  ],
   [
     `${SEED}/basic-configuration.yml`,
     {
@@ -46,7 +49,11 @@ const EXAMPLES: Array<[string, Flags]> = [
   ],
   [
     `${SEED}/data-processing-pipeline.yml`,
-    { map: ['/data=hostPath:/mnt/data', '/output=hostPath:/mnt/out'], set: [EFS] }
+    {
+      map: ['/data=hostPath:/mnt/data', '/output=hostPath:/mnt/out'],
+      set: [EFS],
+      drop: ['max_parallel']
+    }
   ],
   [`${SEED}/resource-limits.yml`, { drop: ['memswap_limit', 'cpuset_cpus'], set: [EFS] }]
 ]
@@ -128,6 +135,14 @@ describe('export --to batch: order and what Batch cannot be given', () => {
       [EFS],
       [
         'p.yml:5:3: export --to batch: jobs.b: if: always() and failure(): Batch runs a job only after everything it depends on succeeded'
+      ]
+    ],
+    [
+      'max_parallel',
+      `jobs:\n${job('m', '    strategy: {matrix: {n: [1, 2, 3]}, max_parallel: 2}\n')}`,
+      [EFS],
+      [
+        'p.yml:2:3: export --to batch: jobs.m: max_parallel: 2: every instance starts once its needs are done (--drop max_parallel starts them all)'
       ]
     ],
     [

@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3339:
+/***/ 2945:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90320,8 +90320,12 @@ class ExportProblem extends Error {
 const PULL_POLICY = { always: 'Always', never: 'Never', missing: 'IfNotPresent' };
 /** The name of the run's shared workspace volume in every pod. */
 const WORKSPACE_VOLUME = 'workspace';
-/** Keys a cluster has no per-container counterpart for, which `--drop` may leave out. */
+/**
+ * Keys a target may have no counterpart for (a cluster's container, or Batch and plain
+ * Jobs for `max_parallel`), which `--drop` may leave out.
+ */
 const DROPPABLE_KEYS = [
+    'max_parallel',
     'memswap_limit',
     'cpuset_cpus',
     'pids_limit',
@@ -90576,6 +90580,26 @@ function nodeSelectorOf(plan, dropped) {
         throw new ExportProblem('placement.preferences (spread) are not exported (topologySpreadConstraints differ); --drop placement.preferences leaves them out');
     return selector;
 }
+/**
+ * The pod-level fields of a job's pod: its volumes, node selection and host names. A
+ * service shares the job's pod, so its key names the pod's own address, as locally it
+ * names the service's container.
+ */
+function podSpecFields(pod, services) {
+    const fields = {};
+    if (pod.volumes.length > 0)
+        fields.volumes = pod.volumes;
+    if (Object.keys(pod.nodeSelector).length > 0)
+        fields.nodeSelector = pod.nodeSelector;
+    const aliases = [...pod.hostAliases];
+    if (services.length > 0)
+        aliases.push({ ip: '127.0.0.1', hostnames: [...services] });
+    if (aliases.length > 0)
+        fields.hostAliases = aliases;
+    if (pod.hostNetwork)
+        fields.hostNetwork = true;
+    return fields;
+}
 
 ;// CONCATENATED MODULE: ./src/app/export-options.ts
 
@@ -90595,10 +90619,14 @@ const SET_KEYS = [
     'efs',
     'job_queue',
     'job_role',
-    'secret_arn'
+    'secret_arn',
+    'run_name',
+    'wait_image'
 ];
+/** What waits for a Job's needs unless `--set wait_image=` names another (README: pin it). */
+const DEFAULT_WAIT_IMAGE = 'bitnami/kubectl:latest';
 /**
- * The Argo options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
+ * The export options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
  * folders) and `--template`. An unknown key or a malformed flag is an InputError naming it.
  */
 function exportOptions(flags, pipeline) {
@@ -90609,6 +90637,7 @@ function exportOptions(flags, pipeline) {
         workspaceSize: '1Gi',
         workspace: `${base}-workspace`,
         jobQueue: 'default',
+        waitImage: DEFAULT_WAIT_IMAGE,
         secretName: `${base}-env`,
         imagePullSecrets: [],
         nodeSelector: {},
@@ -90648,6 +90677,10 @@ function exportOptions(flags, pipeline) {
             options.jobRole = value;
         else if (key === 'secret_arn')
             options.secretArn = value;
+        else if (key === 'run_name')
+            options.runName = value;
+        else if (key === 'wait_image')
+            options.waitImage = value;
         else
             throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`);
     }
@@ -91254,6 +91287,69 @@ function dockerMount(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/export/after-success.ts
+
+
+
+
+/**
+ * Where a job's outputs are written on the shared workspace, a file per key, for targets
+ * with no outputs of their own (Batch, Kubernetes Jobs): a later job's stage reads them
+ * from there as it starts.
+ */
+const OUTPUTS_DIR = `${CTR_ROOT}/outputs`;
+/**
+ * Calls `make` for each job of a target that runs a job only once everything it depends
+ * on succeeded (Batch's `dependsOn`, Kubernetes Jobs waiting on their needs). A job whose
+ * `if:` is false either way is left out with the jobs that need it, as it would be
+ * skipped; `always()` and `failure()` are a problem; so are `max_parallel` (unless
+ * dropped) and whatever ExportProblem `make` throws, each at its place in the file.
+ * `fail_fast` changes no outcome there (the job fails either way), only how early the
+ * other instances stop, so it is not one.
+ */
+function eachJobAfterSuccess(plan, target, make) {
+    const problems = [];
+    const left = new Set();
+    for (const job of plan.jobs) {
+        const { onSuccess, onFailure } = job.runsWhen;
+        if ((!onSuccess && !onFailure) || job.needs.some((n) => left.has(n))) {
+            left.add(job.id);
+            continue;
+        }
+        try {
+            if (onFailure)
+                throw new ExportProblem(`if: always() and failure(): ${target.runsAfter}`);
+            if (job.maxParallel !== undefined && !target.dropped.includes('max_parallel'))
+                throw new ExportProblem(`max_parallel: ${job.maxParallel}: every instance starts once its needs are done (--drop max_parallel starts them all)`);
+            make(job);
+        }
+        catch (error) {
+            if (!(error instanceof ExportProblem))
+                throw error;
+            const at = error.position ?? job.position;
+            problems.push({
+                ...at,
+                message: `export --to ${target.name}: jobs.${job.id}: ${error.message}`
+            });
+        }
+    }
+    if (problems.length > 0)
+        throw new SpecError(problems);
+}
+/**
+ * The job script of an instance for a target that passes nothing between jobs: its
+ * outputs go to `OUTPUTS_DIR/SLUG/KEY` on the workspace and an upstream output is read
+ * from there as the stage starts. Undefined for a job without stages.
+ */
+function workspaceScript(plan, job, instance, target) {
+    return (instance.stages &&
+        jobScript(job.id, instance.stages, instance.outputs, { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` }, (upstream, key) => {
+            if (plan.jobs.find((j) => j.id === upstream).matrix)
+                throw new ExportProblem(`needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to ${target} yet`);
+            return `${OUTPUTS_DIR}/${upstream}/${key}`;
+        }));
+}
+
 ;// CONCATENATED MODULE: ./src/export/batch-jobs.ts
 
 
@@ -91261,13 +91357,6 @@ function dockerMount(options) {
 
 
 
-
-
-/**
- * Where a job's outputs are written on the shared workspace, a file per key: Batch has no
- * outputs of its own, so a later job's stage reads them from there as it starts.
- */
-const OUTPUTS_DIR = `${CTR_ROOT}/outputs`;
 /**
  * The pipeline as AWS Batch job definitions and job submissions: one definition and one
  * job per job instance (a matrix's instances may differ in image and mounts, which one
@@ -91277,48 +91366,34 @@ const OUTPUTS_DIR = `${CTR_ROOT}/outputs`;
  * false either way is left out with the jobs that need it, as it would be skipped.
  */
 function batchJobs(plan, options) {
-    const problems = [];
     const names = new NameBook();
     const prefix = names.name(plan.name || 'pipeline');
-    const left = new Set();
     const instancesOf = new Map();
     const document = { jobDefinitions: [], jobs: [] };
-    for (const job of plan.jobs) {
-        const { onSuccess, onFailure } = job.runsWhen;
-        if ((!onSuccess && !onFailure) || job.needs.some((n) => left.has(n))) {
-            left.add(job.id);
-            continue;
+    const target = {
+        name: 'batch',
+        dropped: options.dropped,
+        runsAfter: 'Batch runs a job only after everything it depends on succeeded'
+    };
+    eachJobAfterSuccess(plan, target, (job) => {
+        const dependsOn = job.needs.flatMap((n) => instancesOf.get(n)).map((jobId) => ({ jobId }));
+        const made = job.instances.map((instance) => {
+            const definition = jobDefinition(instance, job, plan, options, `${prefix}-${instance.slug}`);
+            const submit = {
+                jobName: names.name(instance.slug),
+                jobQueue: options.jobQueue,
+                jobDefinition: definition.jobDefinitionName
+            };
+            if (dependsOn.length > 0)
+                submit.dependsOn = dependsOn;
+            return { definition, submit };
+        });
+        for (const { definition, submit } of made) {
+            document.jobDefinitions.push(definition);
+            document.jobs.push(submit);
         }
-        try {
-            if (onFailure)
-                throw new ExportProblem('if: always() and failure(): Batch runs a job only after everything it depends on succeeded');
-            const dependsOn = job.needs.flatMap((n) => instancesOf.get(n)).map((jobId) => ({ jobId }));
-            const made = job.instances.map((instance) => {
-                const definition = jobDefinition(instance, job, plan, options, `${prefix}-${instance.slug}`);
-                const submit = {
-                    jobName: names.name(instance.slug),
-                    jobQueue: options.jobQueue,
-                    jobDefinition: definition.jobDefinitionName
-                };
-                if (dependsOn.length > 0)
-                    submit.dependsOn = dependsOn;
-                return { definition, submit };
-            });
-            for (const { definition, submit } of made) {
-                document.jobDefinitions.push(definition);
-                document.jobs.push(submit);
-            }
-            instancesOf.set(job.id, made.map((m) => m.submit.jobName));
-        }
-        catch (error) {
-            if (!(error instanceof ExportProblem))
-                throw error;
-            const at = error.position ?? job.position;
-            problems.push({ ...at, message: `export --to batch: jobs.${job.id}: ${error.message}` });
-        }
-    }
-    if (problems.length > 0)
-        throw new SpecError(problems);
+        instancesOf.set(job.id, made.map((m) => m.submit.jobName));
+    });
     return document;
 }
 /** A value Batch takes as it is: it substitutes nothing, so a reference has no place. */
@@ -91346,12 +91421,7 @@ function jobDefinition(instance, job, plan, options, name) {
     // Batch substitutes nothing and passes nothing between jobs: params are written as
     // their value, and what only a run knows stays a placeholder for fixed() to refuse.
     const bare = (text) => replacePlaceholders(text, (p) => p.kind === 'param' ? stringify(plan.params[p.name]) : placeholder(p));
-    const script = instance.stages &&
-        jobScript(job.id, instance.stages, instance.outputs, { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` }, (upstream, key) => {
-            if (plan.jobs.find((j) => j.id === upstream).matrix)
-                throw new ExportProblem(`needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to Batch yet`);
-            return `${OUTPUTS_DIR}/${upstream}/${key}`;
-        });
+    const script = workspaceScript(plan, job, instance, 'Batch');
     const environment = [];
     const secrets = [];
     for (const [key, value] of Object.entries(c.env)) {
@@ -91607,7 +91677,60 @@ function argo_checks_findCycle(edges) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/export/check-error.ts
+/** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
+class ExportCheckError extends Error {
+    name = 'ExportCheckError';
+    constructor(target, problems) {
+        super(`the ${target} manifests failed their checks:\n${problems.join('\n')}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/export/service-container.ts
+
+
+/**
+ * A service as a container of the job's pod, its health check as the probe the target
+ * waits on: Argo's sidecars report ready with a `readinessProbe`; a Kubernetes native
+ * sidecar (an init container that keeps running) lets the job's container start only
+ * after its `startupProbe`, as locally a job starts once its services are healthy.
+ */
+function serviceContainer(key, service, reference, probe) {
+    const text = (value) => {
+        if (placeholdersIn(value).some((p) => p.kind === 'secret'))
+            throw new ExportProblem(`services.${key}: '\${VAR}' reaches a service only locally`);
+        return replacePlaceholders(value, reference);
+    };
+    if (service.image.kind !== 'pull')
+        throw new ExportProblem(`services.${key}: not a pulled image`);
+    const container = {
+        name: key,
+        image: text(service.image.ref),
+        env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
+    };
+    if (service.command)
+        container.args = service.command.map(text);
+    const ports = service.network.ports.map((p) => ({
+        containerPort: Number(p.container.split('/')[0])
+    }));
+    if (ports.length > 0)
+        container.ports = ports;
+    const check = service.healthcheck;
+    if (check && check.test[0] !== 'NONE') {
+        const command = check.test[0] === 'CMD-SHELL' ? ['sh', '-c', check.test[1]] : check.test.slice(1);
+        container[probe] = {
+            exec: { command: command.map(text) },
+            periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)),
+            timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)),
+            failureThreshold: Math.max(1, check.retries),
+            initialDelaySeconds: Math.round(check.startPeriodMs / 1000)
+        };
+    }
+    return container;
+}
+
 ;// CONCATENATED MODULE: ./src/export/argo-workflow.ts
+
 
 
 
@@ -91824,10 +91947,16 @@ function instanceTemplate(instance, job, plan, options, names) {
     }
     else
         template.container = pod.container;
-    const sidecars = Object.entries(instance.services).map(([key, service]) => sidecar(key, service, names.reference));
+    const sidecars = Object.entries(instance.services).map(([key, service]) => serviceContainer(key, service, names.reference, 'readinessProbe'));
     if (sidecars.length > 0)
         template.sidecars = sidecars;
-    podFields(template, pod, Object.keys(instance.services));
+    const { hostNetwork, ...fields } = podSpecFields(pod, Object.keys(instance.services));
+    Object.assign(template, fields);
+    // A template has no hostNetwork field of its own: its pod spec is patched.
+    if (hostNetwork)
+        template.podSpecPatch = JSON.stringify({ hostNetwork });
+    if (Object.keys(pod.labels).length > 0)
+        template.metadata = { labels: pod.labels };
     const keys = Object.keys(instance.outputs);
     if (keys.length > 0)
         template.outputs = {
@@ -91845,58 +91974,6 @@ function instanceTemplate(instance, job, plan, options, names) {
             ...(job.retry.delay_ms > 0 ? { backoff: { duration: `${job.retry.delay_ms / 1000}s` } } : {})
         };
     return template;
-}
-/** The pod-level parts: volumes, node selection, host names (services answer on localhost). */
-function podFields(template, pod, services) {
-    if (pod.volumes.length > 0)
-        template.volumes = pod.volumes;
-    if (Object.keys(pod.nodeSelector).length > 0)
-        template.nodeSelector = pod.nodeSelector;
-    const aliases = [...pod.hostAliases];
-    // A service shares the job's pod, so its key names the pod's own address, as locally it
-    // names the service's container.
-    if (services.length > 0)
-        aliases.push({ ip: '127.0.0.1', hostnames: services });
-    if (aliases.length > 0)
-        template.hostAliases = aliases;
-    if (pod.hostNetwork)
-        template.podSpecPatch = JSON.stringify({ hostNetwork: true });
-    if (Object.keys(pod.labels).length > 0)
-        template.metadata = { labels: pod.labels };
-}
-/** A service as a sidecar of the job's pod, with its health check as a readiness probe. */
-function sidecar(key, service, reference) {
-    const text = (value) => {
-        if (placeholdersIn(value).some((p) => p.kind === 'secret'))
-            throw new ExportProblem(`services.${key}: '\${VAR}' reaches a service only locally`);
-        return replacePlaceholders(value, reference);
-    };
-    if (service.image.kind !== 'pull')
-        throw new ExportProblem(`services.${key}: not a pulled image`);
-    const container = {
-        name: key,
-        image: text(service.image.ref),
-        env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
-    };
-    if (service.command)
-        container.args = service.command.map(text);
-    const ports = service.network.ports.map((p) => ({
-        containerPort: Number(p.container.split('/')[0])
-    }));
-    if (ports.length > 0)
-        container.ports = ports;
-    const check = service.healthcheck;
-    if (check && check.test[0] !== 'NONE') {
-        const command = check.test[0] === 'CMD-SHELL' ? ['sh', '-c', check.test[1]] : check.test.slice(1);
-        container.readinessProbe = {
-            exec: { command: command.map(text) },
-            periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)),
-            timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)),
-            failureThreshold: Math.max(1, check.retries),
-            initialDelaySeconds: Math.round(check.startPeriodMs / 1000)
-        };
-    }
-    return container;
 }
 
 ;// CONCATENATED MODULE: ./src/export/export-render.ts
@@ -92135,10 +92212,7 @@ function outputSources(job, scope) {
 
 
 
-/** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
-class ExportCheckError extends Error {
-    name = 'ExportCheckError';
-}
+
 /**
  * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
  * is printed (checkArgoManifest). Throws SpecError for what the file asks that Argo
@@ -92148,8 +92222,323 @@ function exportArgo(plan, params, options) {
     const manifest = argoWorkflow(exportPlan(plan, params, 'argo'), options);
     const problems = checkArgoManifest(manifest);
     if (problems.length > 0)
-        throw new ExportCheckError(`the Argo manifest failed its checks:\n${problems.join('\n')}`);
+        throw new ExportCheckError('Argo', problems);
     return (0,dist/* stringify */.As)(manifest, { lineWidth: 0 });
+}
+
+;// CONCATENATED MODULE: ./src/export/k8s-jobs.ts
+
+
+
+
+
+
+/** The init container that holds a Job back until the Jobs it needs have completed. */
+const WAIT_CONTAINER = 'wait-needs';
+/** Its exit status when a need failed: the Job then fails at once (podFailurePolicy), not after retries. */
+const NEED_FAILED = 3;
+/** Where the scripts' ConfigMap is mounted in a job's container. */
+const SCRIPTS_DIR = '/ctr-scripts';
+/**
+ * Waits for each Job named in its arguments to be Complete, in portable sh with kubectl:
+ * a Job that Failed stops it with NEED_FAILED, and the Job it guards fails in turn, as
+ * GitHub skips a job whose need failed. A Job not made yet is waited for.
+ */
+const WAIT_SCRIPT = `for job in "$@"; do
+  while :; do
+    state=$(kubectl get job "$job" -o 'jsonpath={.status.conditions[?(@.status=="True")].type}' 2>/dev/null) || state=
+    case " $state " in
+      *" Complete "*) break ;;
+      *" Failed "*) echo "ctr-pipeline: Job $job, which this job needs, failed: this job does not run" >&2; exit ${NEED_FAILED} ;;
+    esac
+    sleep 2
+  done
+done`;
+/**
+ * The pipeline as plain `batch/v1` Jobs, for clusters without Argo: a Job per job
+ * instance, each held back by an init container (WAIT_SCRIPT) until the Jobs of its
+ * needs have completed, with a ServiceAccount allowed to read Jobs; the stages' scripts
+ * in a ConfigMap; the workspace one ReadWriteMany claim that every Job mounts at `/ctr`,
+ * which also carries outputs from job to job (as on Batch). Jobs have fixed names, from
+ * `--set run_name=` (default: the pipeline's name), which is also the run id: apply a
+ * new run under a new name, or delete the old one first.
+ */
+function kubernetesJobs(plan, options) {
+    const names = new NameBook();
+    const run = names.name(options.runName ?? (plan.name || 'pipeline'));
+    const named = (text) => names.name(`${run}-${text}`);
+    const namespace = options.namespace ?? 'default';
+    const labels = { 'app.kubernetes.io/managed-by': 'ctr-pipeline', 'ctr-pipeline/run': run };
+    const meta = (name) => ({ name, namespace, labels });
+    const ctx = {
+        plan,
+        options,
+        run,
+        labels,
+        workspace: named('workspace'),
+        scripts: named('scripts'),
+        waiter: options.serviceAccount ?? named('waiter'),
+        podVolume: new Map(),
+        claimOf: new Map(),
+        scriptOf: {}
+    };
+    const volumeNames = new NameBook();
+    const claims = [k8s_jobs_claim(meta(ctx.workspace), options)];
+    for (const [key, volume] of Object.entries(plan.volumes)) {
+        ctx.podVolume.set(key, volumeNames.name(`vol-${key}`));
+        if (volume.external)
+            ctx.claimOf.set(key, volume.name ?? key);
+        else {
+            const name = named(`vol-${key}`);
+            ctx.claimOf.set(key, name);
+            claims.push(k8s_jobs_claim(meta(name), options));
+        }
+    }
+    const jobs = [];
+    const jobsOf = new Map();
+    const target = {
+        name: 'k8s',
+        dropped: options.dropped,
+        runsAfter: 'a Job here runs only once the Jobs it needs have completed (use --to argo)'
+    };
+    eachJobAfterSuccess(plan, target, (job) => {
+        if (job.retry.count > 0 && job.retry.delay_ms > 0 && !options.dropped.includes('retry.delay'))
+            throw new ExportProblem('retry.delay: a Job retries with its own backoff (10 s, doubling); --drop retry.delay takes it');
+        const needs = job.needs.flatMap((n) => jobsOf.get(n));
+        const made = job.instances.map((instance) => instanceJob(instance, job, needs, { ...ctx, meta: meta(named(instance.slug)) }));
+        jobsOf.set(job.id, made.map((j) => j.metadata.name));
+        jobs.push(...made);
+    });
+    const objects = [];
+    if (!options.serviceAccount && jobs.some((j) => waitsFor(j).length > 0))
+        objects.push(...waiterAccount(meta(ctx.waiter)));
+    objects.push(...claims);
+    if (Object.keys(ctx.scriptOf).length > 0)
+        objects.push({
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: meta(ctx.scripts),
+            data: ctx.scriptOf
+        });
+    objects.push(...jobs);
+    return objects;
+}
+/** The Jobs a Job's init container waits for (its needs' Jobs). */
+function waitsFor(job) {
+    const wait = job.spec?.template.spec?.initContainers?.find((c) => c.name === WAIT_CONTAINER);
+    return wait?.command?.slice(4) ?? [];
+}
+function k8s_jobs_claim(metadata, options) {
+    return {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata,
+        spec: {
+            // Jobs side by side on different nodes write the same workspace.
+            accessModes: ['ReadWriteMany'],
+            resources: { requests: { storage: options.workspaceSize } },
+            ...(options.storageClass ? { storageClassName: options.storageClass } : {})
+        }
+    };
+}
+/** A ServiceAccount that may read Jobs in the namespace, and nothing else: what waiting takes. */
+function waiterAccount(metadata) {
+    return [
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+        {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'Role',
+            metadata,
+            rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] }]
+        },
+        {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'RoleBinding',
+            metadata,
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: metadata.name },
+            subjects: [{ kind: 'ServiceAccount', name: metadata.name, namespace: metadata.namespace }]
+        }
+    ];
+}
+function instanceJob(instance, job, needs, ctx) {
+    const { plan, options } = ctx;
+    // Jobs substitute nothing: params are their values now, the run id is the run's name.
+    const reference = (p) => {
+        switch (p.kind) {
+            case 'param':
+                return stringify(plan.params[p.name]);
+            case 'run_id':
+                return ctx.run;
+            case 'needs':
+                throw new ExportProblem('a needs output has a value only in a stage of a Kubernetes Job (the stage reads it from the workspace)');
+            case 'secret':
+                throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`);
+        }
+    };
+    const pod = podParts(instance.container, {
+        reference,
+        secretName: options.secretName,
+        maps: options.maps,
+        hostMounts: plan.hostMounts[job.id] ?? [],
+        namedVolume: (key) => ctx.podVolume.get(key),
+        dropped: new Set(options.dropped)
+    });
+    const container = { ...pod.container };
+    const volumes = [
+        { name: WORKSPACE_VOLUME, persistentVolumeClaim: { claimName: ctx.workspace } }
+    ];
+    for (const [key, name] of ctx.podVolume)
+        if (container.volumeMounts?.some((m) => m.name === name))
+            volumes.push({ name, persistentVolumeClaim: { claimName: ctx.claimOf.get(key) } });
+    const script = workspaceScript(plan, job, instance, 'Kubernetes Jobs');
+    if (script !== undefined) {
+        const key = `${ctx.meta.name}.sh`;
+        ctx.scriptOf[key] = replacePlaceholders(script, reference);
+        // A job of stages has no command of its own: its script is the command.
+        container.command = ['sh', `${SCRIPTS_DIR}/${key}`];
+        delete container.args;
+        container.volumeMounts = [
+            ...(container.volumeMounts ?? []),
+            { name: 'ctr-scripts', mountPath: SCRIPTS_DIR, readOnly: true }
+        ];
+        volumes.push({ name: 'ctr-scripts', configMap: { name: ctx.scripts } });
+    }
+    const initContainers = [];
+    if (needs.length > 0)
+        initContainers.push({
+            name: WAIT_CONTAINER,
+            image: options.waitImage,
+            command: ['sh', '-c', WAIT_SCRIPT, WAIT_CONTAINER, ...needs]
+        });
+    for (const [key, service] of Object.entries(instance.services))
+        initContainers.push({
+            ...serviceContainer(key, service, reference, 'startupProbe'),
+            // A native sidecar: it runs beside the job's container and stops when it is done.
+            restartPolicy: 'Always'
+        });
+    const fields = podSpecFields(pod, Object.keys(instance.services));
+    const serviceAccount = needs.length > 0 ? ctx.waiter : options.serviceAccount;
+    const spec = {
+        backoffLimit: job.retry.count,
+        template: {
+            metadata: { labels: { ...pod.labels, ...ctx.labels } },
+            spec: {
+                restartPolicy: 'Never',
+                ...(serviceAccount ? { serviceAccountName: serviceAccount } : {}),
+                ...(options.imagePullSecrets.length > 0
+                    ? { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) }
+                    : {}),
+                ...(initContainers.length > 0 ? { initContainers } : {}),
+                containers: [container],
+                ...fields,
+                volumes: [...volumes, ...(fields.volumes ?? [])],
+                ...(Object.keys(options.nodeSelector).length > 0
+                    ? { nodeSelector: { ...options.nodeSelector, ...fields.nodeSelector } }
+                    : {})
+            }
+        }
+    };
+    if (job.timeoutSeconds !== undefined)
+        spec.activeDeadlineSeconds = job.timeoutSeconds;
+    if (needs.length > 0)
+        spec.podFailurePolicy = {
+            rules: [
+                {
+                    action: 'FailJob',
+                    onExitCodes: { containerName: WAIT_CONTAINER, operator: 'In', values: [NEED_FAILED] }
+                }
+            ]
+        };
+    return {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: {
+            ...ctx.meta,
+            annotations: {
+                'ctr-pipeline/source': plan.file,
+                'ctr-pipeline/job': job.id,
+                ...(options.dropped.length > 0 ? { 'ctr-pipeline/dropped': options.dropped.join(',') } : {})
+            }
+        },
+        spec
+    };
+}
+
+;// CONCATENATED MODULE: ./src/export/k8s-checks.ts
+
+
+/**
+ * What the Kubernetes schema does not say and a cluster would refuse (or run wrong): every
+ * name a DNS-1123 label (a Job's becomes its pods' `job-name` label, so 63 at most), each
+ * unique per kind, every Job it waits for one made before it (so no cycle), every volume
+ * mount a volume of its pod, every ConfigMap volume one of the export holding the script
+ * the container runs. Returns the problems found, one line each.
+ */
+function checkKubernetesObjects(objects) {
+    const problems = [];
+    const seen = new Set();
+    const configMaps = new Map();
+    for (const object of objects) {
+        const name = object.metadata?.name ?? '';
+        const id = `${object.kind} '${name}'`;
+        if (!DNS_LABEL.test(name))
+            problems.push(`${id}: not a DNS-1123 label`);
+        if (seen.has(id))
+            problems.push(`${id}: defined twice`);
+        seen.add(id);
+        if (object.kind === 'ConfigMap')
+            configMaps.set(name, object.data ?? {});
+        if (object.kind === 'Job')
+            problems.push(...checkJob(object, seen, configMaps));
+    }
+    return problems;
+}
+function checkJob(job, seen, configMaps) {
+    const problems = [];
+    const where = `Job '${job.metadata?.name}'`;
+    for (const need of waitsFor(job))
+        if (!seen.has(`Job '${need}'`))
+            problems.push(`${where}: waits for '${need}', no Job before it`);
+    const pod = job.spec?.template.spec;
+    const volumes = new Map((pod?.volumes ?? []).map((v) => [v.name, v]));
+    for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+        for (const mount of container.volumeMounts ?? [])
+            if (!volumes.has(mount.name))
+                problems.push(`${where}: container '${container.name}' mounts '${mount.name}', no volume`);
+        const [shell, file] = container.command ?? [];
+        for (const mount of container.volumeMounts ?? []) {
+            const configMap = volumes.get(mount.name)?.configMap;
+            if (!configMap)
+                continue;
+            const data = configMaps.get(configMap.name ?? '');
+            if (!data)
+                problems.push(`${where}: ConfigMap '${configMap.name}' is not in the export`);
+            else if (shell === 'sh' && file?.startsWith(`${mount.mountPath}/`)) {
+                const key = file.slice(mount.mountPath.length + 1);
+                if (!(key in data))
+                    problems.push(`${where}: runs '${file}', not in its ConfigMap`);
+            }
+        }
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/export/k8s-export.ts
+
+
+
+
+
+/**
+ * The pipeline plan as Kubernetes objects (kubernetesJobs), one YAML document each in
+ * the order `kubectl apply -f` creates them, checked before they are printed.
+ */
+function exportKubernetes(plan, params, options) {
+    const objects = kubernetesJobs(exportPlan(plan, params, 'k8s'), options);
+    const problems = checkKubernetesObjects(objects);
+    if (problems.length > 0)
+        throw new ExportCheckError('Kubernetes', problems);
+    return objects.map((object) => (0,dist/* stringify */.As)(object, { lineWidth: 0 })).join('---\n');
 }
 
 ;// CONCATENATED MODULE: ./src/export/export-pipeline.ts
@@ -92157,8 +92546,9 @@ function exportArgo(plan, params, options) {
 
 
 
+
 /** The targets `export --to` takes. */
-const EXPORT_TARGETS = ['argo', 'airflow', 'batch'];
+const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch'];
 /**
  * The pipeline plan as the target's manifests or code, as text. Throws SpecError for what
  * the file asks that the target cannot be given (exit 2).
@@ -92167,6 +92557,8 @@ function exportPipeline(target, plan, params, options) {
     switch (target) {
         case 'argo':
             return exportArgo(plan, params, options);
+        case 'k8s':
+            return exportKubernetes(plan, params, options);
         case 'airflow':
             return airflowDag(exportPlan(plan, params, 'airflow'), options);
         case 'batch':
@@ -92456,7 +92848,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3339);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2945);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

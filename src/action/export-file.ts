@@ -8,7 +8,12 @@ import { InputError } from '../spec/input-error.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { getExportSettings } from './input-helper.js'
 
-const EXTENSIONS: Record<ExportTarget, string> = { argo: 'yaml', airflow: 'py', batch: 'json' }
+const EXTENSIONS: Record<ExportTarget, string> = {
+  argo: 'yaml',
+  k8s: 'yaml',
+  airflow: 'py',
+  batch: 'json'
+}
 
 /**
  * `actions/export`: `ctr-pipeline export` as a step. Writes the export to the `output`

@@ -17,11 +17,16 @@ export const SET_KEYS = [
   'efs',
   'job_queue',
   'job_role',
-  'secret_arn'
+  'secret_arn',
+  'run_name',
+  'wait_image'
 ]
 
+/** What waits for a Job's needs unless `--set wait_image=` names another (README: pin it). */
+export const DEFAULT_WAIT_IMAGE = 'bitnami/kubectl:latest'
+
 /**
- * The Argo options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
+ * The export options from `export`'s flags: `--set KEY=VALUE` (SET_KEYS), `--map` (host
  * folders) and `--template`. An unknown key or a malformed flag is an InputError naming it.
  */
 export function exportOptions(
@@ -41,6 +46,7 @@ export function exportOptions(
     workspaceSize: '1Gi',
     workspace: `${base}-workspace`,
     jobQueue: 'default',
+    waitImage: DEFAULT_WAIT_IMAGE,
     secretName: `${base}-env`,
     imagePullSecrets: [],
     nodeSelector: {},
@@ -69,6 +75,8 @@ export function exportOptions(
     else if (key === 'job_queue') options.jobQueue = value
     else if (key === 'job_role') options.jobRole = value
     else if (key === 'secret_arn') options.secretArn = value
+    else if (key === 'run_name') options.runName = value
+    else if (key === 'wait_image') options.waitImage = value
     else throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`)
   }
   return options

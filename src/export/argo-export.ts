@@ -1,14 +1,10 @@
 import { stringify as toYaml } from 'yaml'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { checkArgoManifest } from './argo-checks.js'
+import { ExportCheckError } from './check-error.js'
 import { argoWorkflow } from './argo-workflow.js'
 import type { ExportOptions } from './target-options.js'
 import { exportPlan } from './export-plan.js'
-
-/** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
-export class ExportCheckError extends Error {
-  override name = 'ExportCheckError'
-}
 
 /**
  * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
@@ -22,7 +18,6 @@ export function exportArgo(
 ): string {
   const manifest = argoWorkflow(exportPlan(plan, params, 'argo'), options)
   const problems = checkArgoManifest(manifest)
-  if (problems.length > 0)
-    throw new ExportCheckError(`the Argo manifest failed its checks:\n${problems.join('\n')}`)
+  if (problems.length > 0) throw new ExportCheckError('Argo', problems)
   return toYaml(manifest, { lineWidth: 0 })
 }

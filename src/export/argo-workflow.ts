@@ -6,14 +6,14 @@ import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolu
 import type { IVolume } from 'kubernetes-models/v1/Volume'
 import { stringify } from '../spec/template.js'
 import { SpecError, type SpecProblem } from '../spec/spec-error.js'
-import type { ContainerPlan } from '../plan/container-plan.js'
 import type { RunsWhen } from './export-condition.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { jobScript } from './job-script.js'
 import type { ExportOptions } from './target-options.js'
 import { NameBook } from './k8s-names.js'
-import { placeholdersIn, replacePlaceholders, type Placeholder } from './placeholders.js'
-import { ExportProblem, podParts, WORKSPACE_VOLUME, type PodParts } from './pod-parts.js'
+import { replacePlaceholders, type Placeholder } from './placeholders.js'
+import { serviceContainer } from './service-container.js'
+import { ExportProblem, podParts, podSpecFields, WORKSPACE_VOLUME } from './pod-parts.js'
 
 type Manifest = IWorkflow | IWorkflowTemplate
 
@@ -241,10 +241,14 @@ function instanceTemplate(
     }
   } else template.container = pod.container
   const sidecars = Object.entries(instance.services).map(([key, service]) =>
-    sidecar(key, service, names.reference)
+    serviceContainer(key, service, names.reference, 'readinessProbe')
   )
   if (sidecars.length > 0) template.sidecars = sidecars
-  podFields(template, pod, Object.keys(instance.services))
+  const { hostNetwork, ...fields } = podSpecFields(pod, Object.keys(instance.services))
+  Object.assign(template, fields)
+  // A template has no hostNetwork field of its own: its pod spec is patched.
+  if (hostNetwork) template.podSpecPatch = JSON.stringify({ hostNetwork })
+  if (Object.keys(pod.labels).length > 0) template.metadata = { labels: pod.labels }
   const keys = Object.keys(instance.outputs)
   if (keys.length > 0)
     template.outputs = {
@@ -261,54 +265,4 @@ function instanceTemplate(
       ...(job.retry.delay_ms > 0 ? { backoff: { duration: `${job.retry.delay_ms / 1000}s` } } : {})
     }
   return template
-}
-
-/** The pod-level parts: volumes, node selection, host names (services answer on localhost). */
-function podFields(template: ITemplate, pod: PodParts, services: string[]): void {
-  if (pod.volumes.length > 0) template.volumes = pod.volumes
-  if (Object.keys(pod.nodeSelector).length > 0) template.nodeSelector = pod.nodeSelector
-  const aliases = [...pod.hostAliases]
-  // A service shares the job's pod, so its key names the pod's own address, as locally it
-  // names the service's container.
-  if (services.length > 0) aliases.push({ ip: '127.0.0.1', hostnames: services })
-  if (aliases.length > 0) template.hostAliases = aliases
-  if (pod.hostNetwork) template.podSpecPatch = JSON.stringify({ hostNetwork: true })
-  if (Object.keys(pod.labels).length > 0) template.metadata = { labels: pod.labels }
-}
-
-/** A service as a sidecar of the job's pod, with its health check as a readiness probe. */
-function sidecar(
-  key: string,
-  service: ContainerPlan,
-  reference: (p: Placeholder) => string
-): NonNullable<ITemplate['sidecars']>[number] {
-  const text = (value: string) => {
-    if (placeholdersIn(value).some((p) => p.kind === 'secret'))
-      throw new ExportProblem(`services.${key}: '\${VAR}' reaches a service only locally`)
-    return replacePlaceholders(value, reference)
-  }
-  if (service.image.kind !== 'pull') throw new ExportProblem(`services.${key}: not a pulled image`)
-  const container: NonNullable<ITemplate['sidecars']>[number] = {
-    name: key,
-    image: text(service.image.ref),
-    env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
-  }
-  if (service.command) container.args = service.command.map(text)
-  const ports = service.network.ports.map((p) => ({
-    containerPort: Number(p.container.split('/')[0])
-  }))
-  if (ports.length > 0) container.ports = ports
-  const check = service.healthcheck
-  if (check && check.test[0] !== 'NONE') {
-    const command =
-      check.test[0] === 'CMD-SHELL' ? ['sh', '-c', check.test[1]] : check.test.slice(1)
-    container.readinessProbe = {
-      exec: { command: command.map(text) },
-      periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)),
-      timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)),
-      failureThreshold: Math.max(1, check.retries),
-      initialDelaySeconds: Math.round(check.startPeriodMs / 1000)
-    }
-  }
-  return container
 }

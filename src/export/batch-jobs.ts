@@ -1,11 +1,9 @@
 import type Batch from 'aws-sdk/clients/batch.js'
 import type { MountPlan } from '../plan/container-plan.js'
-import { CTR_ROOT } from '../plan/container-paths.js'
-import { SpecError, type SpecProblem } from '../spec/spec-error.js'
 import { stringify } from '../spec/template.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { mappedPath } from './host-map.js'
-import { jobScript } from './job-script.js'
+import { eachJobAfterSuccess, workspaceScript } from './after-success.js'
 import { NameBook } from './k8s-names.js'
 import { onlySecret, placeholder, placeholdersIn, replacePlaceholders } from './placeholders.js'
 import { ExportProblem, tmpfsBytes } from './pod-parts.js'
@@ -22,12 +20,6 @@ export interface BatchDocument {
 }
 
 /**
- * Where a job's outputs are written on the shared workspace, a file per key: Batch has no
- * outputs of its own, so a later job's stage reads them from there as it starts.
- */
-const OUTPUTS_DIR = `${CTR_ROOT}/outputs`
-
-/**
  * The pipeline as AWS Batch job definitions and job submissions: one definition and one
  * job per job instance (a matrix's instances may differ in image and mounts, which one
  * array job's definition cannot), `dependsOn` from `needs`, the workspace an EFS file
@@ -36,49 +28,36 @@ const OUTPUTS_DIR = `${CTR_ROOT}/outputs`
  * false either way is left out with the jobs that need it, as it would be skipped.
  */
 export function batchJobs(plan: ExportPlan, options: ExportOptions): BatchDocument {
-  const problems: SpecProblem[] = []
   const names = new NameBook()
   const prefix = names.name(plan.name || 'pipeline')
-  const left = new Set<string>()
   const instancesOf = new Map<string, string[]>()
   const document: BatchDocument = { jobDefinitions: [], jobs: [] }
-  for (const job of plan.jobs) {
-    const { onSuccess, onFailure } = job.runsWhen
-    if ((!onSuccess && !onFailure) || job.needs.some((n) => left.has(n))) {
-      left.add(job.id)
-      continue
-    }
-    try {
-      if (onFailure)
-        throw new ExportProblem(
-          'if: always() and failure(): Batch runs a job only after everything it depends on succeeded'
-        )
-      const dependsOn = job.needs.flatMap((n) => instancesOf.get(n)!).map((jobId) => ({ jobId }))
-      const made = job.instances.map((instance) => {
-        const definition = jobDefinition(instance, job, plan, options, `${prefix}-${instance.slug}`)
-        const submit: Batch.SubmitJobRequest = {
-          jobName: names.name(instance.slug),
-          jobQueue: options.jobQueue,
-          jobDefinition: definition.jobDefinitionName
-        }
-        if (dependsOn.length > 0) submit.dependsOn = dependsOn
-        return { definition, submit }
-      })
-      for (const { definition, submit } of made) {
-        document.jobDefinitions.push(definition)
-        document.jobs.push(submit)
-      }
-      instancesOf.set(
-        job.id,
-        made.map((m) => m.submit.jobName)
-      )
-    } catch (error) {
-      if (!(error instanceof ExportProblem)) throw error
-      const at = error.position ?? job.position
-      problems.push({ ...at, message: `export --to batch: jobs.${job.id}: ${error.message}` })
-    }
+  const target = {
+    name: 'batch',
+    dropped: options.dropped,
+    runsAfter: 'Batch runs a job only after everything it depends on succeeded'
   }
-  if (problems.length > 0) throw new SpecError(problems)
+  eachJobAfterSuccess(plan, target, (job) => {
+    const dependsOn = job.needs.flatMap((n) => instancesOf.get(n)!).map((jobId) => ({ jobId }))
+    const made = job.instances.map((instance) => {
+      const definition = jobDefinition(instance, job, plan, options, `${prefix}-${instance.slug}`)
+      const submit: Batch.SubmitJobRequest = {
+        jobName: names.name(instance.slug),
+        jobQueue: options.jobQueue,
+        jobDefinition: definition.jobDefinitionName
+      }
+      if (dependsOn.length > 0) submit.dependsOn = dependsOn
+      return { definition, submit }
+    })
+    for (const { definition, submit } of made) {
+      document.jobDefinitions.push(definition)
+      document.jobs.push(submit)
+    }
+    instancesOf.set(
+      job.id,
+      made.map((m) => m.submit.jobName)
+    )
+  })
   return document
 }
 
@@ -125,21 +104,7 @@ function jobDefinition(
     replacePlaceholders(text, (p) =>
       p.kind === 'param' ? stringify(plan.params[p.name]) : placeholder(p)
     )
-  const script =
-    instance.stages &&
-    jobScript(
-      job.id,
-      instance.stages,
-      instance.outputs,
-      { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` },
-      (upstream, key) => {
-        if (plan.jobs.find((j) => j.id === upstream)!.matrix)
-          throw new ExportProblem(
-            `needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to Batch yet`
-          )
-        return `${OUTPUTS_DIR}/${upstream}/${key}`
-      }
-    )
+  const script = workspaceScript(plan, job, instance, 'Batch')
   const environment: Batch.EnvironmentVariables = []
   const secrets: Batch.SecretList = []
   for (const [key, value] of Object.entries(c.env)) {

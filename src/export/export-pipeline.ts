@@ -3,10 +3,11 @@ import { airflowDag } from './airflow-dag.js'
 import { batchJobs } from './batch-jobs.js'
 import { exportArgo } from './argo-export.js'
 import { exportPlan } from './export-plan.js'
+import { exportKubernetes } from './k8s-export.js'
 import type { ExportOptions } from './target-options.js'
 
 /** The targets `export --to` takes. */
-export const EXPORT_TARGETS = ['argo', 'airflow', 'batch'] as const
+export const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch'] as const
 export type ExportTarget = (typeof EXPORT_TARGETS)[number]
 
 /**
@@ -22,6 +23,8 @@ export function exportPipeline(
   switch (target) {
     case 'argo':
       return exportArgo(plan, params, options)
+    case 'k8s':
+      return exportKubernetes(plan, params, options)
     case 'airflow':
       return airflowDag(exportPlan(plan, params, 'airflow'), options)
     case 'batch':

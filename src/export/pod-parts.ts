@@ -54,8 +54,12 @@ export interface PodContext {
   dropped: ReadonlySet<string>
 }
 
-/** Keys a cluster has no per-container counterpart for, which `--drop` may leave out. */
+/**
+ * Keys a target may have no counterpart for (a cluster's container, or Batch and plain
+ * Jobs for `max_parallel`), which `--drop` may leave out.
+ */
 export const DROPPABLE_KEYS = [
+  'max_parallel',
   'memswap_limit',
   'cpuset_cpus',
   'pids_limit',
@@ -328,4 +332,28 @@ function nodeSelectorOf(plan: ContainerPlan, dropped: ReadonlySet<string>): Reco
       'placement.preferences (spread) are not exported (topologySpreadConstraints differ); --drop placement.preferences leaves them out'
     )
   return selector
+}
+
+/**
+ * The pod-level fields of a job's pod: its volumes, node selection and host names. A
+ * service shares the job's pod, so its key names the pod's own address, as locally it
+ * names the service's container.
+ */
+export function podSpecFields(
+  pod: PodParts,
+  services: readonly string[]
+): {
+  volumes?: IVolume[]
+  nodeSelector?: Record<string, string>
+  hostAliases?: IHostAlias[]
+  hostNetwork?: true
+} {
+  const fields: ReturnType<typeof podSpecFields> = {}
+  if (pod.volumes.length > 0) fields.volumes = pod.volumes
+  if (Object.keys(pod.nodeSelector).length > 0) fields.nodeSelector = pod.nodeSelector
+  const aliases = [...pod.hostAliases]
+  if (services.length > 0) aliases.push({ ip: '127.0.0.1', hostnames: [...services] })
+  if (aliases.length > 0) fields.hostAliases = aliases
+  if (pod.hostNetwork) fields.hostNetwork = true
+  return fields
 }

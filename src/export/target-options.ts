@@ -35,6 +35,10 @@ export interface ExportOptions {
   jobRole?: string
   /** batch: the Secrets Manager secret whose JSON keys are the `${VAR}`s. */
   secretArn?: string
+  /** k8s: names the run's objects and is its run id (default: the pipeline's name). */
+  runName?: string
+  /** k8s: the image, with sh and kubectl, of the init container that waits for a Job's needs. */
+  waitImage: string
   /** Keys left out on purpose (`--drop`): named in what is exported. */
   dropped: string[]
 }
