@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 2945:
+/***/ 282:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83437,6 +83437,16 @@ function planContainer(instance, ctx) {
         },
         mounts: [
             { type: 'workspace', target: CTR_ROOT },
+            ...(ctx.workspaceDir
+                ? [
+                    {
+                        type: 'bind',
+                        source: ctx.workspaceDir,
+                        target: WORKSPACE_DIR,
+                        readOnly: false
+                    }
+                ]
+                : []),
             ...spec.volumes.map((v) => {
                 const source = r(v.source);
                 const target = r(v.target);
@@ -84997,7 +85007,8 @@ function planContext(ctx) {
         runId: ctx.runId,
         pipelineDir: ctx.pipeline.dir,
         namedVolumes: ctx.namedVolumes,
-        runNetwork: ctx.runNetwork
+        runNetwork: ctx.runNetwork,
+        workspaceDir: ctx.workspaceDir
     };
 }
 /** A job stopped from outside is cancelled; one that ran out of time failed. */
@@ -85092,6 +85103,13 @@ function summarizeJob(job, results) {
  */
 async function scheduleJobs(jobs, run) {
     const outcomes = new Map();
+    // Their results are the other runners': they shape this run's, and are not part of it.
+    for (const [id, { job, results }] of run.upstream?.jobs ?? [])
+        outcomes.set(id, Promise.resolve({
+            summary: summarizeJob(job, results),
+            results: [],
+            failed: run.upstream.failed
+        }));
     for (const job of jobs) {
         // Jobs come in plan order, so the promises of the jobs it needs exist already.
         const needs = job.job.needs.filter((n) => outcomes.has(n));
@@ -85213,6 +85231,7 @@ function notStarted(jobs, problems, reporter) {
 function reasonOf(signal) {
     return typeof signal.reason === 'string' ? signal.reason : undefined;
 }
+/** The result of an instance that did not run, with the reason. */
 function notRun(instance, status, error) {
     const result = {
         id: instance.id,
@@ -85708,6 +85727,7 @@ class ContainerWarmer {
 
 
 
+
 /**
  * How often a run asks the engine whether it is still there: a stage that prints nothing
  * for an hour is fine, an engine that stopped answering meanwhile is not.
@@ -85725,13 +85745,15 @@ const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts';
 async function runPipeline(options) {
     const { plan, runId, backend, reporter } = options;
     const { pipeline } = plan;
+    const jobs = options.instance
+        ? [instanceJob(plan, options.instance.slug)]
+        : plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id));
     // A lost engine ends the run as an interrupt does; nothing is asked of it any more.
     const lost = new AbortController();
     const stopListening = backend.onLost((error) => lost.abort(error));
     const signal = AbortSignal.any([options.signal ?? new AbortController().signal, lost.signal]);
     // A ping that fails loses the backend through the listener above.
     const watchdog = setInterval(() => backend.ping().catch(letGo(reporter, 'the watchdog ping')), WATCHDOG_MS);
-    const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id));
     const changed = changedFilesOf(jobs, options.changedFiles);
     const started = Date.now();
     const result = {
@@ -85777,6 +85799,7 @@ async function runPipeline(options) {
                     ]
                 })
                 : undefined,
+            workspaceDir: options.instance?.workspaceDir,
             env: options.env,
             secrets: secretValues(pipeline.variables, options.env),
             outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
@@ -85821,7 +85844,8 @@ async function runPipeline(options) {
                 signal,
                 context: { ...context, warmer },
                 slots,
-                changed
+                changed,
+                ...(options.instance ? { upstream: upstreamOf(plan, jobs[0], options.instance) } : {})
             });
         }
     }
@@ -85888,6 +85912,31 @@ async function stopRun(backend, runId, keep) {
         await backend.killRun(runId);
     else
         await backend.sweep(runId);
+}
+/** The planned job of one instance, with that instance only. Throws InputError for an unknown slug. */
+function instanceJob(plan, slug) {
+    for (const job of plan.jobs) {
+        const instance = job.instances.find((i) => i.slug === slug);
+        if (instance)
+            return { ...job, instances: [instance] };
+    }
+    const known = plan.jobs.flatMap((j) => j.instances.map((i) => i.slug)).join(', ');
+    throw new InputError(`--instance ${slug}: no such job instance (instances: ${known})`);
+}
+/** How the jobs an instance needs ended on other runners: a job without results was skipped. */
+function upstreamOf(plan, job, run) {
+    const jobs = new Map();
+    for (const need of job.job.needs) {
+        const planned = plan.jobs.find((j) => j.id === need);
+        const results = run.upstream.filter((r) => r.job === need);
+        jobs.set(need, {
+            job: planned,
+            results: results.length > 0
+                ? results
+                : planned.instances.map((i) => notRun(i, 'skipped', 'skipped: it left no result in --inputs-from (it did not run)'))
+        });
+    }
+    return { jobs, failed: run.upstream.some((r) => r.status === 'failure') };
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/run-id.ts
@@ -88285,6 +88334,7 @@ async function runSession(options) {
             outputLimitBytes,
             untrusted: options.untrusted ? { workspace } : undefined,
             changedFiles: options.changedFiles,
+            instance: options.instance,
             signal: controller.signal
         });
     }
@@ -88664,6 +88714,103 @@ function checkPlan(pipeline) {
         throw error;
     }
     planPipeline(pipeline, params);
+}
+
+;// CONCATENATED MODULE: ./src/app/fan-out.ts
+
+
+
+/**
+ * A fan-out folder (`run --instance ID --inputs-from DIR`), as one runner of a GitHub
+ * fan-out hands it to the next through artifacts: `results/INSTANCE.json`, the result
+ * document of each instance that ran upstream, and `workspace/`, what they left in the
+ * workspace. Downloading the artifacts of the jobs a job needs into one folder gives it
+ * everything upstream, since each uploaded the folder it was given, plus its own.
+ */
+const RESULTS_DIR = 'results';
+const WORKSPACE_DIR_NAME = 'workspace';
+/** The instance run of `run --instance SLUG --inputs-from DIR`: reads DIR's result documents. */
+async function readFanOutFolder(dir, slug) {
+    const workspaceDir = external_node_path_default().resolve(dir, WORKSPACE_DIR_NAME);
+    await (0,promises_namespaceObject.mkdir)(workspaceDir, { recursive: true });
+    await (0,promises_namespaceObject.mkdir)(external_node_path_default().join(dir, RESULTS_DIR), { recursive: true });
+    const documents = await readResults([external_node_path_default().join(dir, RESULTS_DIR)], '--inputs-from');
+    return { slug, workspaceDir, upstream: documents.flatMap((d) => d.jobs) };
+}
+/** Where `run --instance` writes its own result document in the folder. */
+function instanceResultFile(dir, slug) {
+    return external_node_path_default().join(dir, RESULTS_DIR, `${slug}.json`);
+}
+/** Result documents from files and folders (every `*.json` under them, in name order). */
+async function readResults(paths, flag) {
+    const files = [];
+    for (const p of paths) {
+        const info = await (0,promises_namespaceObject.stat)(p).catch(() => {
+            throw new InputError(`${flag} ${p}: no such file or folder`);
+        });
+        if (!info.isDirectory())
+            files.push(p);
+        else
+            for (const entry of (await (0,promises_namespaceObject.readdir)(p, { recursive: true })).sort())
+                if (entry.endsWith('.json'))
+                    files.push(external_node_path_default().join(p, entry));
+    }
+    return Promise.all(files.map(async (file) => {
+        const doc = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+        if (!Array.isArray(doc.jobs) || typeof doc.run_id !== 'string')
+            throw new InputError(`${flag}: ${file} is not a ctr-pipeline result document`);
+        return doc;
+    }));
+}
+/**
+ * One result document from those of a fan-out's instances: each instance once (every
+ * downstream runner carries its upstream's documents too), in the plan's order, and the
+ * status a single run would have: a failure if any instance failed, else cancelled if
+ * any was, else success. An instance that left no document did not run: skipped.
+ */
+function mergeResults(plan, documents) {
+    const byInstance = new Map();
+    for (const doc of documents)
+        for (const job of doc.jobs)
+            if (!byInstance.has(`${job.job}\n${job.id}`))
+                byInstance.set(`${job.job}\n${job.id}`, job);
+    const jobs = plan.jobs.flatMap((planned) => planned.instances.map((instance) => byInstance.get(`${planned.id}\n${instance.id}`) ?? {
+        id: instance.id,
+        job: planned.id,
+        matrix: instance.matrix,
+        status: 'skipped',
+        exit_code: null,
+        oom_killed: false,
+        timed_out: false,
+        attempts: 0,
+        started_at: null,
+        duration_ms: 0,
+        outputs: {},
+        error: 'skipped: it left no result (it did not run)',
+        stages: []
+    }));
+    const statuses = new Set(jobs.map((j) => j.status));
+    const started = documents.map((d) => Date.parse(d.started_at)).filter(Number.isFinite);
+    const ended = documents.map((d) => Date.parse(d.started_at) + d.duration_ms);
+    const first = started.length > 0 ? Math.min(...started) : Date.now();
+    return {
+        run_id: documents[0]?.run_id ?? 'merged',
+        pipeline: plan.pipeline.name,
+        file: plan.pipeline.file,
+        status: statuses.has('failure')
+            ? 'failure'
+            : statuses.has('cancelled')
+                ? 'cancelled'
+                : 'success',
+        started_at: new Date(first).toISOString(),
+        duration_ms: ended.length > 0 ? Math.max(...ended) - first : 0,
+        jobs
+    };
+}
+/** Writes a result document as `run --result` does. */
+async function writeResult(file, doc) {
+    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/mermaid.ts
@@ -89392,7 +89539,7 @@ function referenceProblem(path, scope, pipeline) {
             const needed = pipeline.jobs.find((j) => j.id === name);
             if (!needed)
                 return unknownName(`no job '${name}'`, name, pipeline.jobs.map((j) => j.id));
-            if (!upstreamOf(job, pipeline).has(name))
+            if (!check_references_upstreamOf(job, pipeline).has(name))
                 return `job '${name}' is not upstream of '${job.id}': add it to needs`;
             if (field === undefined || field === 'result' || field === 'instances')
                 return undefined;
@@ -89426,7 +89573,7 @@ function unknownName(message, name, known, fallback) {
     return `${message} ${fallback ?? (known.length ? `(known: ${known.join(', ')})` : '')}`.trim();
 }
 /** Every job this one waits for, directly or through the jobs it needs. */
-function upstreamOf(job, pipeline) {
+function check_references_upstreamOf(job, pipeline) {
     const byId = new Map(pipeline.jobs.map((j) => [j.id, j]));
     const seen = new Set();
     const stack = [...job.needs];
@@ -92305,7 +92452,7 @@ function kubernetesJobs(plan, options) {
         if (job.retry.count > 0 && job.retry.delay_ms > 0 && !options.dropped.includes('retry.delay'))
             throw new ExportProblem('retry.delay: a Job retries with its own backoff (10 s, doubling); --drop retry.delay takes it');
         const needs = job.needs.flatMap((n) => jobsOf.get(n));
-        const made = job.instances.map((instance) => instanceJob(instance, job, needs, { ...ctx, meta: meta(named(instance.slug)) }));
+        const made = job.instances.map((instance) => k8s_jobs_instanceJob(instance, job, needs, { ...ctx, meta: meta(named(instance.slug)) }));
         jobsOf.set(job.id, made.map((j) => j.metadata.name));
         jobs.push(...made);
     });
@@ -92360,7 +92507,7 @@ function waiterAccount(metadata) {
         }
     ];
 }
-function instanceJob(instance, job, needs, ctx) {
+function k8s_jobs_instanceJob(instance, job, needs, ctx) {
     const { plan, options } = ctx;
     // Jobs substitute nothing: params are their values now, the run id is the run's name.
     const reference = (p) => {
@@ -92589,6 +92736,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -92695,7 +92843,10 @@ function cli_main_program(setExit) {
         .option('--registry <host>', 'swarm: the registry (HOST[:PORT][/PATH]) every node pulls from: built images are pushed there and run by digest', (value) => formFlag(parseRegistry, value, REGISTRY_FORM))
         .addOption(swarmHostOption())
         .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")
+        .option('--instance <id>', 'run only this job instance (its slug: test-1), as one runner of a fan-out; needs --inputs-from')
+        .option('--inputs-from <dir>', "with --instance: the fan-out folder, DIR/results/*.json (upstream instances' result documents) and DIR/workspace (the workspace, in and out); the instance's result goes to DIR/results/ID.json")
         .action(async (file, opts) => {
+        checkInstanceFlags(opts);
         const backend = createBackend(opts.backend, '--backend', {
             scheduleTimeoutMs: opts.scheduleTimeout,
             registry: opts.registry,
@@ -92709,6 +92860,9 @@ function cli_main_program(setExit) {
         const changedFiles = opts.changedFilesFrom === undefined
             ? undefined
             : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom));
+        const instance = opts.instance && opts.inputsFrom
+            ? await readFanOutFolder(opts.inputsFrom, opts.instance)
+            : undefined;
         const result = await runSession({
             plan,
             params,
@@ -92723,15 +92877,41 @@ function cli_main_program(setExit) {
             artifactsDir: opts.artifactsDir,
             keep: opts.keep,
             untrusted: opts.untrusted,
-            backend
+            backend,
+            instance
         });
-        if (opts.result) {
-            const doc = masker.maskDeep(result);
-            await (0,promises_namespaceObject.writeFile)(opts.result, `${JSON.stringify(doc, null, 2)}\n`);
-        }
+        const doc = masker.maskDeep(result);
+        if (opts.result)
+            await writeResult(opts.result, doc);
+        if (instance)
+            await writeResult(instanceResultFile(opts.inputsFrom, instance.slug), doc);
         if (result.error)
             process.stderr.write(`error: ${result.error}\n`);
         setExit(exitStatusOf(result));
+    });
+    cli
+        .command('results')
+        .description('work with result documents')
+        .command('merge')
+        .description("merge the result documents of a fan-out's instances (files, or folders of *.json) into one, in the plan's order")
+        .argument('<file>', 'the pipeline file they ran')
+        .argument('<paths...>', 'result documents, or folders holding them')
+        .addOption(new option_Option('--param <key=value>', 'the params they ran with (repeatable)')
+        .default([])
+        .argParser(collect))
+        .option('--result <file>', 'write the merged document here rather than to stdout')
+        .action(async (file, paths, opts) => {
+        const pipeline = await loadPipelineFile(file);
+        const { plan } = preparePlan(pipeline, parseParamFlags(opts.param));
+        const merged = mergeResults(plan, await readResults(paths, 'results merge'));
+        if (opts.result)
+            await writeResult(opts.result, merged);
+        else
+            process.stdout.write(`${JSON.stringify(merged, null, 2)}\n`);
+        for (const job of merged.jobs)
+            process.stderr.write(`${job.id}: ${job.status}\n`);
+        process.stderr.write(`${merged.status}\n`);
+        setExit(exitStatusOf(merged));
     });
     cli
         .command('validate')
@@ -92839,6 +93019,18 @@ async function main(argv) {
     }
     return status;
 }
+/** `--instance` and `--inputs-from` go together, and with the docker backend only. */
+function checkInstanceFlags(opts) {
+    if ((opts.instance === undefined) !== (opts.inputsFrom === undefined))
+        throw new InputError('--instance and --inputs-from go together: give both or neither');
+    if (opts.instance === undefined)
+        return;
+    if (opts.job.length > 0)
+        throw new InputError('--instance runs one job instance: drop --job');
+    // The workspace is a folder of this host, bound into the job's container.
+    if (opts.backend !== BACKEND_NAMES[0])
+        throw new InputError(`--instance: runs on the ${BACKEND_NAMES[0]} backend only`);
+}
 
 
 /***/ }),
@@ -92848,7 +93040,7 @@ async function main(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2945);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(282);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.js'
 import { outputLimitFromEnv } from '../scheduler/output-file.js'
-import { runPipeline, stopRun } from '../scheduler/pipeline-runner.js'
+import { runPipeline, stopRun, type InstanceRun } from '../scheduler/pipeline-runner.js'
 import { newRunId } from '../scheduler/run-id.js'
 import type { RunReporter } from '../scheduler/run-reporter.js'
 import type { RunResult } from '../scheduler/run-result.js'
@@ -51,6 +51,8 @@ export interface RunSessionOptions {
   onRunId?: (runId: string) => void
   /** Where jobs run (createBackend); the default backend when not given. */
   backend?: Backend
+  /** Run one job instance, its needs' results and workspace handed in (`run --instance`). */
+  instance?: InstanceRun
 }
 
 /**
@@ -113,6 +115,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       outputLimitBytes,
       untrusted: options.untrusted ? { workspace } : undefined,
       changedFiles: options.changedFiles,
+      instance: options.instance,
       signal: controller.signal
     })
   } finally {

@@ -3,6 +3,13 @@ import { availableParallelism } from 'node:os'
 import { open, readFile, unlink, writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
+import {
+  instanceResultFile,
+  mergeResults,
+  readFanOutFolder,
+  readResults,
+  writeResult
+} from '../app/fan-out.js'
 import { mermaidDiagram } from '../plan/mermaid.js'
 import { planDocument } from '../plan/plan-document.js'
 import { planText } from '../report/plan-text.js'
@@ -166,6 +173,14 @@ function program(setExit: (status: number) => void): Command {
       '--changed-files-from <file>',
       "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches"
     )
+    .option(
+      '--instance <id>',
+      'run only this job instance (its slug: test-1), as one runner of a fan-out; needs --inputs-from'
+    )
+    .option(
+      '--inputs-from <dir>',
+      "with --instance: the fan-out folder, DIR/results/*.json (upstream instances' result documents) and DIR/workspace (the workspace, in and out); the instance's result goes to DIR/results/ID.json"
+    )
     .action(
       async (
         file: string,
@@ -182,8 +197,11 @@ function program(setExit: (status: number) => void): Command {
           scheduleTimeout?: number
           registry?: string
           swarmHost?: string
+          instance?: string
+          inputsFrom?: string
         }
       ) => {
+        checkInstanceFlags(opts)
         const backend = createBackend(opts.backend, '--backend', {
           scheduleTimeoutMs: opts.scheduleTimeout,
           registry: opts.registry,
@@ -197,6 +215,10 @@ function program(setExit: (status: number) => void): Command {
           opts.changedFilesFrom === undefined
             ? undefined
             : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom))
+        const instance =
+          opts.instance && opts.inputsFrom
+            ? await readFanOutFolder(opts.inputsFrom, opts.instance)
+            : undefined
         const result = await runSession({
           plan,
           params,
@@ -211,16 +233,42 @@ function program(setExit: (status: number) => void): Command {
           artifactsDir: opts.artifactsDir,
           keep: opts.keep,
           untrusted: opts.untrusted,
-          backend
+          backend,
+          instance
         })
-        if (opts.result) {
-          const doc = masker.maskDeep(result)
-          await writeFile(opts.result, `${JSON.stringify(doc, null, 2)}\n`)
-        }
+        const doc = masker.maskDeep(result)
+        if (opts.result) await writeResult(opts.result, doc)
+        if (instance) await writeResult(instanceResultFile(opts.inputsFrom!, instance.slug), doc)
         if (result.error) process.stderr.write(`error: ${result.error}\n`)
         setExit(exitStatusOf(result))
       }
     )
+
+  cli
+    .command('results')
+    .description('work with result documents')
+    .command('merge')
+    .description(
+      "merge the result documents of a fan-out's instances (files, or folders of *.json) into one, in the plan's order"
+    )
+    .argument('<file>', 'the pipeline file they ran')
+    .argument('<paths...>', 'result documents, or folders holding them')
+    .addOption(
+      new Option('--param <key=value>', 'the params they ran with (repeatable)')
+        .default([])
+        .argParser(collect)
+    )
+    .option('--result <file>', 'write the merged document here rather than to stdout')
+    .action(async (file: string, paths: string[], opts: { param: string[]; result?: string }) => {
+      const pipeline = await loadPipelineFile(file)
+      const { plan } = preparePlan(pipeline, parseParamFlags(opts.param))
+      const merged = mergeResults(plan, await readResults(paths, 'results merge'))
+      if (opts.result) await writeResult(opts.result, merged)
+      else process.stdout.write(`${JSON.stringify(merged, null, 2)}\n`)
+      for (const job of merged.jobs) process.stderr.write(`${job.id}: ${job.status}\n`)
+      process.stderr.write(`${merged.status}\n`)
+      setExit(exitStatusOf(merged))
+    })
 
   cli
     .command('validate')
@@ -364,4 +412,20 @@ export async function main(argv: string[]): Promise<number> {
     return errorStatus
   }
   return status
+}
+
+/** `--instance` and `--inputs-from` go together, and with the docker backend only. */
+function checkInstanceFlags(opts: {
+  instance?: string
+  inputsFrom?: string
+  job: string[]
+  backend: string
+}): void {
+  if ((opts.instance === undefined) !== (opts.inputsFrom === undefined))
+    throw new InputError('--instance and --inputs-from go together: give both or neither')
+  if (opts.instance === undefined) return
+  if (opts.job.length > 0) throw new InputError('--instance runs one job instance: drop --job')
+  // The workspace is a folder of this host, bound into the job's container.
+  if (opts.backend !== BACKEND_NAMES[0])
+    throw new InputError(`--instance: runs on the ${BACKEND_NAMES[0]} backend only`)
 }

@@ -151,6 +151,11 @@ export interface ContainerPlanContext {
   renderValue: (text: string) => string
   /** The changed files the job's `changed_files` matched: `$CTR_CHANGED_FILES`, one per line. */
   changedFiles?: readonly string[]
+  /**
+   * A host folder that is the workspace (`run --instance`): what upstream jobs on other
+   * runners left, handed in and out as that folder, bound over the volume's.
+   */
+  workspaceDir?: string
 }
 
 /** A value in `runs-on.with` that is wrong once its expressions are rendered. */
@@ -197,6 +202,16 @@ export function planContainer(
     },
     mounts: [
       { type: 'workspace', target: CTR_ROOT },
+      ...(ctx.workspaceDir
+        ? [
+            {
+              type: 'bind',
+              source: ctx.workspaceDir,
+              target: WORKSPACE_DIR,
+              readOnly: false
+            } as const
+          ]
+        : []),
       ...spec.volumes.map((v): MountPlan => {
         const source = r(v.source)
         const target = r(v.target)

@@ -48,6 +48,8 @@ export interface JobRunContext {
   changedFiles?: string[]
   /** Containers made ready ahead of their job's turn, and removed after it. */
   warmer?: ContainerWarmer
+  /** `run --instance`: the host folder that is the workspace (ContainerPlanContext). */
+  workspaceDir?: string
 }
 
 /** Why a job's container was killed by the job itself: it ran out of time. */

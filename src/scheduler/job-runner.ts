@@ -239,7 +239,8 @@ function planContext(ctx: Omit<JobRunContext, 'signal'>) {
     runId: ctx.runId,
     pipelineDir: ctx.pipeline.dir,
     namedVolumes: ctx.namedVolumes,
-    runNetwork: ctx.runNetwork
+    runNetwork: ctx.runNetwork,
+    workspaceDir: ctx.workspaceDir
   }
 }
 

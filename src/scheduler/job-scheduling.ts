@@ -30,6 +30,17 @@ export interface Scheduling {
   slots: LimitFunction
   /** Per job with `changed_files`, the changed files it matched (when they are known). */
   changed: Map<string, string[]>
+  /**
+   * `run --instance`: how needed jobs that ran elsewhere ended (every one of their
+   * instances, as their result documents say), and whether any job upstream failed.
+   */
+  upstream?: { jobs: ReadonlyMap<string, UpstreamJob>; failed: boolean }
+}
+
+/** A needed job that ran on another runner: its plan and its instances' results. */
+export interface UpstreamJob {
+  job: PlannedJob
+  results: JobResult[]
 }
 
 /**
@@ -41,6 +52,16 @@ export async function scheduleJobs(
   run: Scheduling
 ): Promise<JobResult[]> {
   const outcomes = new Map<string, Promise<JobOutcome>>()
+  // Their results are the other runners': they shape this run's, and are not part of it.
+  for (const [id, { job, results }] of run.upstream?.jobs ?? [])
+    outcomes.set(
+      id,
+      Promise.resolve({
+        summary: summarizeJob(job, results),
+        results: [],
+        failed: run.upstream!.failed
+      })
+    )
   for (const job of jobs) {
     // Jobs come in plan order, so the promises of the jobs it needs exist already.
     const needs = job.job.needs.filter((n) => outcomes.has(n))
@@ -192,7 +213,8 @@ function reasonOf(signal: AbortSignal): string | undefined {
   return typeof signal.reason === 'string' ? signal.reason : undefined
 }
 
-function notRun(
+/** The result of an instance that did not run, with the reason. */
+export function notRun(
   instance: PlannedInstance,
   status: 'skipped' | 'cancelled' | 'failure',
   error?: string

@@ -2,7 +2,8 @@ import path from 'node:path'
 import pLimit from 'p-limit'
 import { EngineLostError, errorMessage, type Backend } from '../backend/backend.js'
 import { namedVolumeNames, runNetworkName, workflowVolumeName } from '../plan/container-paths.js'
-import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import type { PipelinePlan, PlannedJob } from '../plan/pipeline-plan.js'
+import { InputError } from '../spec/input-error.js'
 import { secretValues } from '../spec/secret-values.js'
 import { untilAborted } from './abortable.js'
 import { ImageStore } from './image-store.js'
@@ -12,14 +13,17 @@ import {
   changedFilesOf,
   defaultMaxParallel,
   instanceValues,
+  notRun,
   notStarted,
-  scheduleJobs
+  scheduleJobs,
+  type Scheduling,
+  type UpstreamJob
 } from './job-scheduling.js'
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from './output-file.js'
 import { preflight } from './preflight.js'
 import { letGo, type RunReporter } from './run-reporter.js'
 import { runSetup, volumePreparer } from './run-resources.js'
-import type { RunResult } from './run-result.js'
+import type { JobResult, RunResult } from './run-result.js'
 import { untrustedGuard } from './untrusted-guard.js'
 import { ContainerWarmer } from './warm-containers.js'
 
@@ -54,6 +58,22 @@ export interface RunOptions {
    * runs only when one matches. Undefined outside a pull request: every job runs.
    */
   changedFiles?: readonly string[]
+  /** Run one job instance of the plan, as one job of a fan-out over runners (InstanceRun). */
+  instance?: InstanceRun
+}
+
+/**
+ * One job instance run on its own (`run --instance`), as a GitHub workflow fans a
+ * pipeline out over runners: its needs ran elsewhere, and their result documents and the
+ * workspace they left are handed in.
+ */
+export interface InstanceRun {
+  /** The instance's slug (`test-1`; a job without a matrix: its id). */
+  slug: string
+  /** Results of jobs upstream of it; a needed job with none did not run (skipped). */
+  upstream: JobResult[]
+  /** The host folder that is the run's workspace, in and out. */
+  workspaceDir: string
 }
 
 /**
@@ -75,6 +95,9 @@ export const DEFAULT_ARTIFACTS_DIR = 'ctr-artifacts'
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const { plan, runId, backend, reporter } = options
   const { pipeline } = plan
+  const jobs = options.instance
+    ? [instanceJob(plan, options.instance.slug)]
+    : plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id))
   // A lost engine ends the run as an interrupt does; nothing is asked of it any more.
   const lost = new AbortController()
   const stopListening = backend.onLost((error) => lost.abort(error))
@@ -84,7 +107,6 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     () => backend.ping().catch(letGo(reporter, 'the watchdog ping')),
     WATCHDOG_MS
   )
-  const jobs = plan.jobs.filter((job) => !options.only?.length || options.only.includes(job.id))
   const changed = changedFilesOf(jobs, options.changedFiles)
   const started = Date.now()
   const result: RunResult = {
@@ -130,6 +152,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
             ]
           })
         : undefined,
+      workspaceDir: options.instance?.workspaceDir,
       env: options.env,
       secrets: secretValues(pipeline.variables, options.env),
       outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
@@ -184,7 +207,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         signal,
         context: { ...context, warmer },
         slots,
-        changed
+        changed,
+        ...(options.instance ? { upstream: upstreamOf(plan, jobs[0], options.instance) } : {})
       })
     }
   } catch (error) {
@@ -247,4 +271,37 @@ async function removeRun(backend: Backend, runId: string, reporter: RunReporter)
 export async function stopRun(backend: Backend, runId: string, keep: boolean): Promise<void> {
   if (keep) await backend.killRun(runId)
   else await backend.sweep(runId)
+}
+
+/** The planned job of one instance, with that instance only. Throws InputError for an unknown slug. */
+function instanceJob(plan: PipelinePlan, slug: string): PlannedJob {
+  for (const job of plan.jobs) {
+    const instance = job.instances.find((i) => i.slug === slug)
+    if (instance) return { ...job, instances: [instance] }
+  }
+  const known = plan.jobs.flatMap((j) => j.instances.map((i) => i.slug)).join(', ')
+  throw new InputError(`--instance ${slug}: no such job instance (instances: ${known})`)
+}
+
+/** How the jobs an instance needs ended on other runners: a job without results was skipped. */
+function upstreamOf(
+  plan: PipelinePlan,
+  job: PlannedJob,
+  run: InstanceRun
+): NonNullable<Scheduling['upstream']> {
+  const jobs = new Map<string, UpstreamJob>()
+  for (const need of job.job.needs) {
+    const planned = plan.jobs.find((j) => j.id === need)!
+    const results = run.upstream.filter((r) => r.job === need)
+    jobs.set(need, {
+      job: planned,
+      results:
+        results.length > 0
+          ? results
+          : planned.instances.map((i) =>
+              notRun(i, 'skipped', 'skipped: it left no result in --inputs-from (it did not run)')
+            )
+    })
+  }
+  return { jobs, failed: run.upstream.some((r) => r.status === 'failure') }
 }
