@@ -88720,6 +88720,7 @@ function checkPlan(pipeline) {
 
 
 
+
 /**
  * A fan-out folder (`run --instance ID --inputs-from DIR`), as one runner of a GitHub
  * fan-out hands it to the next through artifacts: `results/INSTANCE.json`, the result
@@ -88774,21 +88775,8 @@ function mergeResults(plan, documents) {
         for (const job of doc.jobs)
             if (!byInstance.has(`${job.job}\n${job.id}`))
                 byInstance.set(`${job.job}\n${job.id}`, job);
-    const jobs = plan.jobs.flatMap((planned) => planned.instances.map((instance) => byInstance.get(`${planned.id}\n${instance.id}`) ?? {
-        id: instance.id,
-        job: planned.id,
-        matrix: instance.matrix,
-        status: 'skipped',
-        exit_code: null,
-        oom_killed: false,
-        timed_out: false,
-        attempts: 0,
-        started_at: null,
-        duration_ms: 0,
-        outputs: {},
-        error: 'skipped: it left no result (it did not run)',
-        stages: []
-    }));
+    const jobs = plan.jobs.flatMap((planned) => planned.instances.map((instance) => byInstance.get(`${planned.id}\n${instance.id}`) ??
+        notRun(instance, 'skipped', 'skipped: it left no result (it did not run)')));
     const statuses = new Set(jobs.map((j) => j.status));
     const started = documents.map((d) => Date.parse(d.started_at)).filter(Number.isFinite);
     const ended = documents.map((d) => Date.parse(d.started_at) + d.duration_ms);

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import { notRun } from '../scheduler/job-scheduling.js'
 import type { InstanceRun } from '../scheduler/pipeline-runner.js'
 import type { JobResult, RunResult, Status } from '../scheduler/run-result.js'
 import { InputError } from '../spec/input-error.js'
@@ -65,21 +66,8 @@ export function mergeResults(plan: PipelinePlan, documents: readonly RunResult[]
   const jobs = plan.jobs.flatMap((planned) =>
     planned.instances.map(
       (instance): JobResult =>
-        byInstance.get(`${planned.id}\n${instance.id}`) ?? {
-          id: instance.id,
-          job: planned.id,
-          matrix: instance.matrix,
-          status: 'skipped',
-          exit_code: null,
-          oom_killed: false,
-          timed_out: false,
-          attempts: 0,
-          started_at: null,
-          duration_ms: 0,
-          outputs: {},
-          error: 'skipped: it left no result (it did not run)',
-          stages: []
-        }
+        byInstance.get(`${planned.id}\n${instance.id}`) ??
+        notRun(instance, 'skipped', 'skipped: it left no result (it did not run)')
     )
   )
   const statuses = new Set<Status>(jobs.map((j) => j.status))
