@@ -144,7 +144,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { set: ['tolerate=all'] },
       [
-        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret, efs, job_queue, job_role, secret_arn, run_name, wait_image)'
+        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret, efs, job_queue, job_role, secret_arn, run_name, wait_image, action, runs_on)'
       ]
     ],
     [

@@ -41172,7 +41172,7 @@ var protobuf = exports;
 protobuf.build = "minimal";
 
 // Serialization
-protobuf.Writer       = __nccwpck_require__(3654);
+protobuf.Writer       = __nccwpck_require__(1273);
 protobuf.BufferWriter = __nccwpck_require__(3751);
 protobuf.Reader       = __nccwpck_require__(9350);
 protobuf.BufferReader = __nccwpck_require__(2423);
@@ -45638,7 +45638,7 @@ var Enum      = __nccwpck_require__(3528),
     Service   = __nccwpck_require__(338),
     Message   = __nccwpck_require__(9450),
     Reader    = __nccwpck_require__(9350),
-    Writer    = __nccwpck_require__(3654),
+    Writer    = __nccwpck_require__(1273),
     util      = __nccwpck_require__(9609),
     encoder   = __nccwpck_require__(7641),
     decoder   = __nccwpck_require__(5301),
@@ -47742,7 +47742,7 @@ wrappers[".google.protobuf.Any"] = {
 
 /***/ }),
 
-/***/ 3654:
+/***/ 1273:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48223,7 +48223,7 @@ Writer._configure = function(BufferWriter_) {
 module.exports = BufferWriter;
 
 // extends Writer
-var Writer = __nccwpck_require__(3654);
+var Writer = __nccwpck_require__(1273);
 (BufferWriter.prototype = Object.create(Writer.prototype)).constructor = BufferWriter;
 
 var util = __nccwpck_require__(2857);
@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 282:
+/***/ 3654:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -88738,9 +88738,13 @@ async function readFanOutFolder(dir, slug) {
     const documents = await readResults([external_node_path_default().join(dir, RESULTS_DIR)], '--inputs-from');
     return { slug, workspaceDir, upstream: documents.flatMap((d) => d.jobs) };
 }
-/** Where `run --instance` writes its own result document in the folder. */
-function instanceResultFile(dir, slug) {
-    return external_node_path_default().join(dir, RESULTS_DIR, `${slug}.json`);
+/** Writes an instance's result document into its fan-out folder, as `results/SLUG.json`. */
+async function writeInstanceResult(dir, slug, doc) {
+    await writeResult(external_node_path_default().join(dir, RESULTS_DIR, `${slug}.json`), doc);
+}
+/** The merged result of the documents under `paths` (mergeResults); `flag` names them in errors. */
+async function mergeResultFiles(plan, paths, flag) {
+    return mergeResults(plan, await readResults(paths, flag));
 }
 /** Result documents from files and folders (every `*.json` under them, in name order). */
 async function readResults(paths, flag) {
@@ -90756,7 +90760,9 @@ const SET_KEYS = [
     'job_role',
     'secret_arn',
     'run_name',
-    'wait_image'
+    'wait_image',
+    'action',
+    'runs_on'
 ];
 /** What waits for a Job's needs unless `--set wait_image=` names another (README: pin it). */
 const DEFAULT_WAIT_IMAGE = 'bitnami/kubectl:latest';
@@ -90773,6 +90779,8 @@ function exportOptions(flags, pipeline) {
         workspace: `${base}-workspace`,
         jobQueue: 'default',
         waitImage: DEFAULT_WAIT_IMAGE,
+        action: 'OWNER/ctr-pipeline@v1',
+        runsOn: 'ubuntu-latest',
         secretName: `${base}-env`,
         imagePullSecrets: [],
         nodeSelector: {},
@@ -90816,6 +90824,10 @@ function exportOptions(flags, pipeline) {
             options.runName = value;
         else if (key === 'wait_image')
             options.waitImage = value;
+        else if (key === 'action')
+            options.action = value;
+        else if (key === 'runs_on')
+            options.runsOn = value;
         else
             throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`);
     }
@@ -92361,6 +92373,156 @@ function exportArgo(plan, params, options) {
     return (0,dist/* stringify */.As)(manifest, { lineWidth: 0 });
 }
 
+;// CONCATENATED MODULE: ./src/export/github-workflow.ts
+
+/** The folder each runner of the fan-out hands on (fan-out.ts): results/ and workspace/. */
+const FAN_OUT_DIR = 'ctr-fanout';
+/** The artifact one instance uploads; `--` keeps `ctr-build--*` from matching job `build-x`. */
+function artifactOf(job, instance) {
+    return `ctr-${job}--${instance}`;
+}
+const INPUT_TYPES = {
+    str: 'string',
+    int: 'number',
+    float: 'number',
+    bool: 'boolean',
+    list: 'string',
+    map: 'string'
+};
+/**
+ * The pipeline as a GitHub workflow that fans it out over runners: a `plan` job that
+ * validates the file and lists each job's instances (actions/validate's `instances`), a
+ * workflow job per pipeline job whose matrix is those instances, each runner running one
+ * with the action's `instance` input, and a `results` job merging their result documents
+ * into one run's (`results-from`: outputs, summary, status).
+ *
+ * Each runner downloads the artifacts of the jobs its job needs into one folder and
+ * uploads that folder, with its own result and what it wrote in the workspace, when it
+ * ends however it ends; so the next job gets everything upstream. Every job runs unless
+ * the workflow is cancelled, and the action decides, by the scheduler's own rules, from
+ * the results upstream, whether its instance runs, is skipped, or fails: `if:`, `needs`
+ * outputs and `failure()` mean what they mean in one run.
+ */
+function githubWorkflow(plan, params, options) {
+    const file = plan.pipeline.file;
+    const action = options.action;
+    const runsOn = options.runsOn;
+    const declared = Object.entries(plan.pipeline.params);
+    const inputs = Object.fromEntries(declared.map(([name, spec]) => {
+        const value = params[name];
+        const text = typeof value === 'string' ? value : JSON.stringify(value);
+        return [
+            name,
+            {
+                type: INPUT_TYPES[spec.type],
+                required: false,
+                ...(value === undefined
+                    ? {}
+                    : { default: INPUT_TYPES[spec.type] === 'string' ? text : value })
+            }
+        ];
+    }));
+    const checkout = { uses: 'actions/checkout@v4' };
+    const pipelineStep = (extra) => ({
+        uses: action,
+        with: { pipeline: file, params: '${{ env.CTR_PARAMS }}', ...extra }
+    });
+    const jobs = {
+        plan: {
+            'runs-on': runsOn,
+            outputs: { instances: '${{ steps.plan.outputs.instances }}' },
+            steps: [
+                checkout,
+                {
+                    id: 'plan',
+                    uses: subAction(action, 'validate'),
+                    with: { files: file, params: '${{ env.CTR_PARAMS }}' }
+                }
+            ]
+        }
+    };
+    const idOf = new Map(plan.jobs.map((j) => [j.id, workflowJobId(j.id)]));
+    for (const job of plan.jobs)
+        jobs[idOf.get(job.id)] = fanOutJob(job, idOf, { runsOn, checkout, pipelineStep });
+    jobs.results = {
+        needs: ['plan', ...idOf.values()],
+        // The summary of a failed or partly skipped run is the one people look for.
+        if: '${{ always() }}',
+        'runs-on': runsOn,
+        steps: [
+            checkout,
+            {
+                uses: 'actions/download-artifact@v4',
+                with: { pattern: 'ctr-*', path: FAN_OUT_DIR, 'merge-multiple': true }
+            },
+            pipelineStep({ 'results-from': `${FAN_OUT_DIR}/results` })
+        ]
+    };
+    const workflow = {
+        name: `${plan.pipeline.name || file} (fan-out)`,
+        on: {
+            pull_request: null,
+            workflow_dispatch: declared.length > 0 ? { inputs } : null
+        },
+        permissions: { contents: 'read', actions: 'read' },
+        env: {
+            // The params of a dispatch, or those the export was made with.
+            CTR_PARAMS: `\${{ github.event_name == 'workflow_dispatch' && toJSON(inputs) || '${JSON.stringify(params).replaceAll("'", "''")}' }}`
+        },
+        jobs
+    };
+    const header = `# Exported by ctr-pipeline from ${file}: the pipeline fanned out over runners, a\n# runner per job instance. Regenerate it with: ctr-pipeline export --to github ${file}\n`;
+    return header + (0,dist/* stringify */.As)(workflow, { lineWidth: 0, nullStr: '', aliasDuplicateObjects: false });
+}
+/** A sub-action of the suite, at the same ref as the action: `OWNER/ctr-pipeline/actions/NAME@v1`. */
+function subAction(action, name) {
+    const at = action.lastIndexOf('@');
+    return at < 0
+        ? `${action}/actions/${name}`
+        : `${action.slice(0, at)}/actions/${name}${action.slice(at)}`;
+}
+/** A workflow job id (letters, digits, `-`, `_`, starting with a letter or `_`). */
+function workflowJobId(id) {
+    const safe = id.replace(/[^A-Za-z0-9_-]/g, '_');
+    return /^[A-Za-z_]/.test(safe) ? safe : `_${safe}`;
+}
+function fanOutJob(job, idOf, parts) {
+    const instance = '${{ matrix.instance }}';
+    const strategy = {
+        // GitHub's fail-fast is the job's: a failed instance cancels the others.
+        'fail-fast': job.failFast,
+        matrix: { instance: `\${{ fromJSON(needs.plan.outputs.instances)['${job.id}'] }}` }
+    };
+    if (job.maxParallel !== undefined)
+        strategy['max-parallel'] = job.maxParallel;
+    return {
+        ...(job.job.strategy?.matrix ? { name: `${job.id} (\${{ matrix.instance }})` } : {}),
+        needs: ['plan', ...job.job.needs.map((n) => idOf.get(n))],
+        // The action decides from the results upstream; only a cancelled workflow stops it.
+        if: '${{ !cancelled() }}',
+        'runs-on': parts.runsOn,
+        strategy,
+        steps: [
+            parts.checkout,
+            ...job.job.needs.map((need) => ({
+                uses: 'actions/download-artifact@v4',
+                with: { pattern: `ctr-${need}--*`, path: FAN_OUT_DIR, 'merge-multiple': true }
+            })),
+            parts.pipelineStep({ instance, 'inputs-from': FAN_OUT_DIR }),
+            {
+                if: '${{ always() }}',
+                uses: 'actions/upload-artifact@v4',
+                with: {
+                    name: artifactOf(job.id, instance),
+                    path: FAN_OUT_DIR,
+                    'include-hidden-files': true,
+                    'if-no-files-found': 'error'
+                }
+            }
+        ]
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/export/k8s-jobs.ts
 
 
@@ -92682,8 +92844,9 @@ function exportKubernetes(plan, params, options) {
 
 
 
+
 /** The targets `export --to` takes. */
-const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch'];
+const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch', 'github'];
 /**
  * The pipeline plan as the target's manifests or code, as text. Throws SpecError for what
  * the file asks that the target cannot be given (exit 2).
@@ -92692,6 +92855,8 @@ function exportPipeline(target, plan, params, options) {
     switch (target) {
         case 'argo':
             return exportArgo(plan, params, options);
+        case 'github':
+            return githubWorkflow(plan, params, options);
         case 'k8s':
             return exportKubernetes(plan, params, options);
         case 'airflow':
@@ -92872,7 +93037,7 @@ function cli_main_program(setExit) {
         if (opts.result)
             await writeResult(opts.result, doc);
         if (instance)
-            await writeResult(instanceResultFile(opts.inputsFrom, instance.slug), doc);
+            await writeInstanceResult(opts.inputsFrom, instance.slug, doc);
         if (result.error)
             process.stderr.write(`error: ${result.error}\n`);
         setExit(exitStatusOf(result));
@@ -92891,7 +93056,7 @@ function cli_main_program(setExit) {
         .action(async (file, paths, opts) => {
         const pipeline = await loadPipelineFile(file);
         const { plan } = preparePlan(pipeline, parseParamFlags(opts.param));
-        const merged = mergeResults(plan, await readResults(paths, 'results merge'));
+        const merged = await mergeResultFiles(plan, paths, 'results merge');
         if (opts.result)
             await writeResult(opts.result, merged);
         else
@@ -93028,7 +93193,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(282);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3654);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -34,6 +34,7 @@ import { sizeOutputs } from './sized-outputs.js'
 import { uploadArtifacts } from './upload-artifacts.js'
 import { validateFiles } from './validate-files.js'
 import { exportFile } from './export-file.js'
+import { mergeResultFiles, readFanOutFolder, writeInstanceResult } from '../app/fan-out.js'
 
 const STATE_IS_POST = 'isPost'
 const STATE_RUN_ID = 'runId'
@@ -52,28 +53,34 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   const untrustedOutput = settings.untrusted && !settings.pipeline.allow_workflow_commands
   const reporter = new ActionsReporter({ masker, workflowCommands: !untrustedOutput })
   let result: RunResult
+  const instance =
+    settings.instance && (await readFanOutFolder(settings.instance.dir, settings.instance.slug))
   try {
     result = masker.maskDeep(
-      await runSession({
-        plan,
-        params,
-        reporter,
-        only: settings.only,
-        maxParallel: settings.maxParallel,
-        backend: settings.backend,
-        artifactsDir: settings.artifactsDir,
-        untrusted: settings.untrusted,
-        workspace: settings.workspace,
-        changedFiles,
-        onRunId: (runId) => {
-          core.saveState(STATE_RUN_ID, runId)
-          core.setOutput('run-id', runId)
-        }
-      })
+      settings.resultsFrom
+        ? await mergeResultFiles(plan, [settings.resultsFrom], "input 'results-from'")
+        : await runSession({
+            plan,
+            params,
+            reporter,
+            only: settings.only,
+            maxParallel: settings.maxParallel,
+            backend: settings.backend,
+            artifactsDir: settings.artifactsDir,
+            untrusted: settings.untrusted,
+            workspace: settings.workspace,
+            changedFiles,
+            instance: instance || undefined,
+            onRunId: (runId) => {
+              core.saveState(STATE_RUN_ID, runId)
+              core.setOutput('run-id', runId)
+            }
+          })
     )
   } finally {
     reporter.resumeCommands()
   }
+  if (instance) await writeInstanceResult(settings.instance!.dir, instance.slug, result)
   const sized = await setOutputs(mode, plan, result, settings)
   const markdown = (limitBytes?: number) =>
     summaryMarkdown(plan, result, reporter.logs, { baseDir: settings.workspace, limitBytes })

@@ -12,7 +12,8 @@ const EXTENSIONS: Record<ExportTarget, string> = {
   argo: 'yaml',
   k8s: 'yaml',
   airflow: 'py',
-  batch: 'json'
+  batch: 'json',
+  github: 'yml'
 }
 
 /**

@@ -64,6 +64,10 @@ export interface ActionSettings {
   token: string
   /** Where jobs run: the `backend` input (default: the runner's Docker engine). */
   backend: Backend
+  /** One job instance of a fan-out (`instance`, `inputs-from`): its slug and folder. */
+  instance?: { slug: string; dir: string }
+  /** A fan-out's result documents to merge and report rather than run (`results-from`). */
+  resultsFrom?: string
 }
 
 /**
@@ -97,8 +101,25 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
     summary: booleanInput('summary', true),
     commentOnPr: booleanInput('comment-on-pr', false),
     token: core.getInput('github-token'),
-    backend: backendInput()
+    backend: backendInput(),
+    ...fanOutInputs(workspace, only)
   }
+}
+
+/** `instance` with `inputs-from`, or `results-from`: a fan-out's runner, or its last job. */
+function fanOutInputs(
+  workspace: string,
+  only: string[]
+): Pick<ActionSettings, 'instance' | 'resultsFrom'> {
+  const slug = core.getInput('instance').trim()
+  const dir = core.getInput('inputs-from').trim()
+  const results = core.getInput('results-from').trim()
+  if (!slug !== !dir)
+    throw new InputError(`inputs 'instance' and 'inputs-from' go together: give both or neither`)
+  if (slug && (results || only.length > 0))
+    throw new InputError(`input 'instance' runs one job instance: drop 'jobs' and 'results-from'`)
+  if (slug) return { instance: { slug, dir: path.resolve(workspace, dir) } }
+  return results ? { resultsFrom: path.resolve(workspace, results) } : {}
 }
 
 /**
@@ -127,11 +148,11 @@ function formInput<T>(
 }
 
 /** `actions/validate`: the pipeline files or globs to check. */
-export function getValidateSettings(): { files: string[] } {
+export function getValidateSettings(): { files: string[]; params: Record<string, unknown> } {
   const files = listInput('files')
   if (files.length === 0)
     throw new InputError(`input 'files' is empty: give pipeline files or globs`)
-  return { files }
+  return { files, params: parseParamsInput(core.getInput('params')) }
 }
 
 /** `actions/cleanup`: one run's leftovers, or (no run id) every ctr-pipeline resource. */

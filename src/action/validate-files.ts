@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import picomatch from 'picomatch'
-import { checkPlan } from '../app/prepare-plan.js'
+import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import { InputError } from '../spec/input-error.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
 import { SpecError } from '../spec/spec-error.js'
@@ -18,12 +18,26 @@ const SKIPPED_DIRS = new Set(['.git', 'node_modules'])
  */
 export async function validateFiles(annotate: (error: SpecError) => void): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
-  const files = await expandFiles(getValidateSettings().files, workspace)
+  const settings = getValidateSettings()
+  const files = await expandFiles(settings.files, workspace)
   let invalid = 0
   for (const file of files) {
     try {
-      checkPlan(await loadPipelineFile(path.relative(process.cwd(), path.resolve(workspace, file))))
+      const pipeline = await loadPipelineFile(
+        path.relative(process.cwd(), path.resolve(workspace, file))
+      )
+      checkPlan(pipeline)
       core.info(`${file}: valid`)
+      // The plan job of a fan-out (export --to github) reads each job's instances here.
+      if (files.length === 1) {
+        const { plan } = preparePlan(pipeline, settings.params)
+        core.setOutput(
+          'instances',
+          JSON.stringify(
+            Object.fromEntries(plan.jobs.map((j) => [j.id, j.instances.map((i) => i.slug)]))
+          )
+        )
+      }
     } catch (error) {
       if (!(error instanceof SpecError)) throw error
       invalid += 1

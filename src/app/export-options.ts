@@ -19,7 +19,9 @@ export const SET_KEYS = [
   'job_role',
   'secret_arn',
   'run_name',
-  'wait_image'
+  'wait_image',
+  'action',
+  'runs_on'
 ]
 
 /** What waits for a Job's needs unless `--set wait_image=` names another (README: pin it). */
@@ -47,6 +49,8 @@ export function exportOptions(
     workspace: `${base}-workspace`,
     jobQueue: 'default',
     waitImage: DEFAULT_WAIT_IMAGE,
+    action: 'OWNER/ctr-pipeline@v1',
+    runsOn: 'ubuntu-latest',
     secretName: `${base}-env`,
     imagePullSecrets: [],
     nodeSelector: {},
@@ -77,6 +81,8 @@ export function exportOptions(
     else if (key === 'secret_arn') options.secretArn = value
     else if (key === 'run_name') options.runName = value
     else if (key === 'wait_image') options.waitImage = value
+    else if (key === 'action') options.action = value
+    else if (key === 'runs_on') options.runsOn = value
     else throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`)
   }
   return options

@@ -25,9 +25,18 @@ export async function readFanOutFolder(dir: string, slug: string): Promise<Insta
   return { slug, workspaceDir, upstream: documents.flatMap((d) => d.jobs) }
 }
 
-/** Where `run --instance` writes its own result document in the folder. */
-export function instanceResultFile(dir: string, slug: string): string {
-  return path.join(dir, RESULTS_DIR, `${slug}.json`)
+/** Writes an instance's result document into its fan-out folder, as `results/SLUG.json`. */
+export async function writeInstanceResult(dir: string, slug: string, doc: unknown): Promise<void> {
+  await writeResult(path.join(dir, RESULTS_DIR, `${slug}.json`), doc)
+}
+
+/** The merged result of the documents under `paths` (mergeResults); `flag` names them in errors. */
+export async function mergeResultFiles(
+  plan: PipelinePlan,
+  paths: readonly string[],
+  flag: string
+): Promise<RunResult> {
+  return mergeResults(plan, await readResults(paths, flag))
 }
 
 /** Result documents from files and folders (every `*.json` under them, in name order). */

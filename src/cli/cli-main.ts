@@ -4,10 +4,9 @@ import { open, readFile, unlink, writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import {
-  instanceResultFile,
-  mergeResults,
+  mergeResultFiles,
   readFanOutFolder,
-  readResults,
+  writeInstanceResult,
   writeResult
 } from '../app/fan-out.js'
 import { mermaidDiagram } from '../plan/mermaid.js'
@@ -238,7 +237,7 @@ function program(setExit: (status: number) => void): Command {
         })
         const doc = masker.maskDeep(result)
         if (opts.result) await writeResult(opts.result, doc)
-        if (instance) await writeResult(instanceResultFile(opts.inputsFrom!, instance.slug), doc)
+        if (instance) await writeInstanceResult(opts.inputsFrom!, instance.slug, doc)
         if (result.error) process.stderr.write(`error: ${result.error}\n`)
         setExit(exitStatusOf(result))
       }
@@ -262,7 +261,7 @@ function program(setExit: (status: number) => void): Command {
     .action(async (file: string, paths: string[], opts: { param: string[]; result?: string }) => {
       const pipeline = await loadPipelineFile(file)
       const { plan } = preparePlan(pipeline, parseParamFlags(opts.param))
-      const merged = mergeResults(plan, await readResults(paths, 'results merge'))
+      const merged = await mergeResultFiles(plan, paths, 'results merge')
       if (opts.result) await writeResult(opts.result, merged)
       else process.stdout.write(`${JSON.stringify(merged, null, 2)}\n`)
       for (const job of merged.jobs) process.stderr.write(`${job.id}: ${job.status}\n`)

@@ -3,11 +3,12 @@ import { airflowDag } from './airflow-dag.js'
 import { batchJobs } from './batch-jobs.js'
 import { exportArgo } from './argo-export.js'
 import { exportPlan } from './export-plan.js'
+import { githubWorkflow } from './github-workflow.js'
 import { exportKubernetes } from './k8s-export.js'
 import type { ExportOptions } from './target-options.js'
 
 /** The targets `export --to` takes. */
-export const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch'] as const
+export const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch', 'github'] as const
 export type ExportTarget = (typeof EXPORT_TARGETS)[number]
 
 /**
@@ -23,6 +24,8 @@ export function exportPipeline(
   switch (target) {
     case 'argo':
       return exportArgo(plan, params, options)
+    case 'github':
+      return githubWorkflow(plan, params, options)
     case 'k8s':
       return exportKubernetes(plan, params, options)
     case 'airflow':

@@ -39,6 +39,10 @@ export interface ExportOptions {
   runName?: string
   /** k8s: the image, with sh and kubectl, of the init container that waits for a Job's needs. */
   waitImage: string
+  /** github: the action each runner uses (`OWNER/ctr-pipeline@v1`); its sub-actions at the same ref. */
+  action: string
+  /** github: the runner label of every job. */
+  runsOn: string
   /** Keys left out on purpose (`--drop`): named in what is exported. */
   dropped: string[]
 }
