@@ -74,7 +74,11 @@ const EXAMPLES: Array<[string, Flags]> = [
     { platform: 'kubernetes', map: ['/data=pvc:datasets', '/output=pvc:results'] }
   ],
   [`${SEED}/network-configuration.yml`, { platform: 'docker' }],
-  [`${SEED}/resource-limits.yml`, { platform: 'docker', drop: ['memswap_limit', 'cpuset_cpus'] }]
+  [`${SEED}/resource-limits.yml`, { platform: 'docker', drop: ['memswap_limit', 'cpuset_cpus'] }],
+  [
+    '__tests__/fixtures/seed-004/two-task-dag.yml',
+    { platform: 'kubernetes', set: ['image_pull_secrets=regcred'] }
+  ]
 ]
 
 describe('export --to airflow: the examples', () => {

@@ -29,6 +29,16 @@ const EXAMPLES: Array<[string, Flags]> = [
   [
     `${SEED}/web-application-testing.yml`,
     { map: ['/app=pvc:app'], set: ['namespace=ci', 'service_account=runner'], template: true }
+  ],
+  [
+    '__tests__/fixtures/seed-004/two-task-dag.yml',
+    {
+      set: [
+        'image_pull_secrets=regcred',
+        'node_selector.agentpool=small',
+        'service_account=workflow-sa'
+      ]
+    }
   ]
 ]
 

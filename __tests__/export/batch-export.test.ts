@@ -55,7 +55,8 @@ const EXAMPLES: Array<[string, Flags]> = [
       drop: ['max_parallel']
     }
   ],
-  [`${SEED}/resource-limits.yml`, { drop: ['memswap_limit', 'cpuset_cpus'], set: [EFS] }]
+  [`${SEED}/resource-limits.yml`, { drop: ['memswap_limit', 'cpuset_cpus'], set: [EFS] }],
+  ['__tests__/fixtures/seed-004/two-task-dag.yml', { set: [EFS] }]
 ]
 
 describe('export --to batch: the examples', () => {
