@@ -77,7 +77,10 @@ const EXAMPLES: Array<[string, Flags]> = [
   [`${SEED}/resource-limits.yml`, { platform: 'docker', drop: ['memswap_limit', 'cpuset_cpus'] }],
   [
     '__tests__/fixtures/seed-004/two-task-dag.yml',
-    { platform: 'kubernetes', set: ['image_pull_secrets=regcred'] }
+    {
+      platform: 'kubernetes',
+      set: ['image_pull_secrets=regcred', 'toleration=pool=small:NoSchedule']
+    }
   ]
 ]
 

@@ -36,7 +36,9 @@ const EXAMPLES: Array<[string, Flags]> = [
       set: [
         'image_pull_secrets=regcred',
         'node_selector.agentpool=small',
-        'service_account=workflow-sa'
+        'service_account=workflow-sa',
+        'toleration=pool=small:NoSchedule',
+        'toleration=kubernetes.azure.com/scalesetpriority:NoSchedule'
       ]
     }
   ]
@@ -154,7 +156,15 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { set: ['tolerate=all'] },
       [
-        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, storage_class, workspace_size, workspace, secret, efs, job_queue, job_role, secret_arn, run_name, wait_image, action, runs_on)'
+        '--set tolerate: unknown key (known: namespace, service_account, image_pull_secrets, node_selector.LABEL, toleration, storage_class, workspace_size, workspace, secret, efs, job_queue, job_role, secret_arn, run_name, wait_image, action, runs_on)'
+      ]
+    ],
+    [
+      'a toleration that is not one',
+      job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
+      { set: ['toleration=pool=small:Sometimes'] },
+      [
+        '--set toleration=pool=small:Sometimes: expected KEY[=VALUE][:EFFECT], EFFECT one of NoSchedule, PreferNoSchedule, NoExecute'
       ]
     ],
     [

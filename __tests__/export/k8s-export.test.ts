@@ -48,7 +48,9 @@ const EXAMPLES: Array<[string, Flags]> = [
       set: [
         'image_pull_secrets=regcred',
         'node_selector.agentpool=small',
-        'service_account=workflow-sa'
+        'service_account=workflow-sa',
+        'toleration=pool=small:NoSchedule',
+        'toleration=kubernetes.azure.com/scalesetpriority:NoSchedule'
       ]
     }
   ]

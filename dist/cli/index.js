@@ -90751,6 +90751,7 @@ const SET_KEYS = [
     'service_account',
     'image_pull_secrets',
     'node_selector.LABEL',
+    'toleration',
     'storage_class',
     'workspace_size',
     'workspace',
@@ -90784,6 +90785,7 @@ function exportOptions(flags, pipeline) {
         secretName: `${base}-env`,
         imagePullSecrets: [],
         nodeSelector: {},
+        tolerations: [],
         maps: flags.map.map((m) => parseHostMap(m, pipeline.dir)),
         dropped: flags.drop
     };
@@ -90798,6 +90800,8 @@ function exportOptions(flags, pipeline) {
             throw new InputError(`--set '${flag}': expected KEY=VALUE`);
         if (key.startsWith('node_selector.'))
             options.nodeSelector[key.slice(14)] = value;
+        else if (key === 'toleration')
+            options.tolerations.push(parseToleration(value));
         else if (key === 'namespace')
             options.namespace = value;
         else if (key === 'service_account')
@@ -90832,6 +90836,20 @@ function exportOptions(flags, pipeline) {
             throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`);
     }
     return options;
+}
+const TOLERATION = /^([^=:\s]+)(?:=([^:\s]*))?(?::(NoSchedule|PreferNoSchedule|NoExecute))?$/;
+/** `KEY[=VALUE][:EFFECT]` as a toleration; anything else is an InputError naming the flag. */
+function parseToleration(text) {
+    const match = TOLERATION.exec(text);
+    if (!match)
+        throw new InputError(`--set toleration=${text}: expected KEY[=VALUE][:EFFECT], EFFECT one of NoSchedule, PreferNoSchedule, NoExecute`);
+    const [, key, value, effect] = match;
+    return {
+        key,
+        operator: value === undefined ? 'Exists' : 'Equal',
+        ...(value === undefined ? {} : { value }),
+        ...(effect ? { effect: effect } : {})
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/export/job-script.ts
@@ -91329,6 +91347,7 @@ function podOperator(instance, job, plan, options, script, common, text) {
         container_security_context: c.securityContext && k8sModel('V1SecurityContext', c.securityContext),
         ports: c.ports?.map((p) => k8sModel('V1ContainerPort', p)),
         node_selector: nonEmpty({ ...options.nodeSelector, ...pod.nodeSelector }),
+        tolerations: nonEmpty(options.tolerations)?.map((t) => k8sModel('V1Toleration', t)),
         hostnetwork: pod.hostNetwork || undefined,
         labels: nonEmpty(pod.labels),
         image_pull_secrets: nonEmpty(options.imagePullSecrets)?.map((name) => call('k8s.V1LocalObjectReference', { name })),
@@ -91944,6 +91963,8 @@ function argoWorkflow(plan, options) {
         spec.serviceAccountName = options.serviceAccount;
     if (Object.keys(options.nodeSelector).length > 0)
         spec.nodeSelector = options.nodeSelector;
+    if (options.tolerations.length > 0)
+        spec.tolerations = options.tolerations;
     const base = new NameBook().name(plan.name || 'pipeline');
     const metadata = {
         ...(options.template ? { name: base } : { generateName: `${base}-` }),
@@ -92729,6 +92750,7 @@ function k8s_jobs_instanceJob(instance, job, needs, ctx) {
                 containers: [container],
                 ...fields,
                 volumes: [...volumes, ...(fields.volumes ?? [])],
+                ...(options.tolerations.length > 0 ? { tolerations: options.tolerations } : {}),
                 ...(Object.keys(options.nodeSelector).length > 0
                     ? { nodeSelector: { ...options.nodeSelector, ...fields.nodeSelector } }
                     : {})

@@ -1,4 +1,4 @@
-import type { AirflowPlatform, ExportOptions } from '../export/target-options.js'
+import type { AirflowPlatform, ExportOptions, Toleration } from '../export/target-options.js'
 import { parseHostMap } from '../export/host-map.js'
 import { NameBook } from '../export/k8s-names.js'
 import { DROPPABLE_KEYS } from '../export/pod-parts.js'
@@ -10,6 +10,7 @@ export const SET_KEYS = [
   'service_account',
   'image_pull_secrets',
   'node_selector.LABEL',
+  'toleration',
   'storage_class',
   'workspace_size',
   'workspace',
@@ -54,6 +55,7 @@ export function exportOptions(
     secretName: `${base}-env`,
     imagePullSecrets: [],
     nodeSelector: {},
+    tolerations: [],
     maps: flags.map.map((m) => parseHostMap(m, pipeline.dir)),
     dropped: flags.drop
   }
@@ -68,6 +70,7 @@ export function exportOptions(
     const value = flag.slice(equals + 1)
     if (!key || value === '') throw new InputError(`--set '${flag}': expected KEY=VALUE`)
     if (key.startsWith('node_selector.')) options.nodeSelector[key.slice(14)] = value
+    else if (key === 'toleration') options.tolerations.push(parseToleration(value))
     else if (key === 'namespace') options.namespace = value
     else if (key === 'service_account') options.serviceAccount = value
     else if (key === 'image_pull_secrets') options.imagePullSecrets = value.split(',')
@@ -86,4 +89,22 @@ export function exportOptions(
     else throw new InputError(`--set ${key}: unknown key (known: ${SET_KEYS.join(', ')})`)
   }
   return options
+}
+
+const TOLERATION = /^([^=:\s]+)(?:=([^:\s]*))?(?::(NoSchedule|PreferNoSchedule|NoExecute))?$/
+
+/** `KEY[=VALUE][:EFFECT]` as a toleration; anything else is an InputError naming the flag. */
+function parseToleration(text: string): Toleration {
+  const match = TOLERATION.exec(text)
+  if (!match)
+    throw new InputError(
+      `--set toleration=${text}: expected KEY[=VALUE][:EFFECT], EFFECT one of NoSchedule, PreferNoSchedule, NoExecute`
+    )
+  const [, key, value, effect] = match
+  return {
+    key,
+    operator: value === undefined ? 'Exists' : 'Equal',
+    ...(value === undefined ? {} : { value }),
+    ...(effect ? { effect: effect as Toleration['effect'] } : {})
+  }
 }

@@ -327,6 +327,7 @@ function podOperator(
       c.securityContext && k8sModel('V1SecurityContext', c.securityContext),
     ports: c.ports?.map((p) => k8sModel('V1ContainerPort', p)),
     node_selector: nonEmpty({ ...options.nodeSelector, ...pod.nodeSelector }),
+    tolerations: nonEmpty(options.tolerations)?.map((t) => k8sModel('V1Toleration', t)),
     hostnetwork: pod.hostNetwork || undefined,
     labels: nonEmpty(pod.labels),
     image_pull_secrets: nonEmpty(options.imagePullSecrets)?.map((name) =>

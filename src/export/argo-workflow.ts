@@ -70,6 +70,7 @@ export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest
     spec.imagePullSecrets = options.imagePullSecrets.map((name) => ({ name }))
   if (options.serviceAccount) spec.serviceAccountName = options.serviceAccount
   if (Object.keys(options.nodeSelector).length > 0) spec.nodeSelector = options.nodeSelector
+  if (options.tolerations.length > 0) spec.tolerations = options.tolerations
   const base = new NameBook().name(plan.name || 'pipeline')
   const metadata = {
     ...(options.template ? { name: base } : { generateName: `${base}-` }),

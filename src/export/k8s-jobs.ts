@@ -259,6 +259,7 @@ function instanceJob(
         containers: [container],
         ...fields,
         volumes: [...volumes, ...(fields.volumes ?? [])],
+        ...(options.tolerations.length > 0 ? { tolerations: options.tolerations } : {}),
         ...(Object.keys(options.nodeSelector).length > 0
           ? { nodeSelector: { ...options.nodeSelector, ...fields.nodeSelector } }
           : {})

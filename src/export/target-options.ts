@@ -1,5 +1,13 @@
 import type { HostMap } from './host-map.js'
 
+/** A Kubernetes toleration: `Exists` when no value is given, else `Equal`. */
+export interface Toleration {
+  key: string
+  operator: 'Equal' | 'Exists'
+  value?: string
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'
+}
+
 /** Where an Airflow DAG's tasks run (`--platform`), as in seed 000. */
 export type AirflowPlatform = 'kubernetes' | 'docker'
 
@@ -26,6 +34,8 @@ export interface ExportOptions {
   imagePullSecrets: string[]
   serviceAccount?: string
   nodeSelector: Record<string, string>
+  /** Taints every pod tolerates (`--set toleration=KEY[=VALUE][:EFFECT]`, repeatable), as in seed 004. */
+  tolerations: Toleration[]
   maps: HostMap[]
   /** batch: the EFS file system that holds the workspace. */
   efs?: string
