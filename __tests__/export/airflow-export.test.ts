@@ -81,6 +81,10 @@ const EXAMPLES: Array<[string, Flags]> = [
       platform: 'kubernetes',
       set: ['image_pull_secrets=regcred', 'toleration=pool=small:NoSchedule']
     }
+  ],
+  [
+    '__tests__/fixtures/seed-002/datamax.yml',
+    { platform: 'docker', map: ['./data=hostPath:/srv/datamax'] }
   ]
 ]
 

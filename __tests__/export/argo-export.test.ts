@@ -41,7 +41,8 @@ const EXAMPLES: Array<[string, Flags]> = [
         'toleration=kubernetes.azure.com/scalesetpriority:NoSchedule'
       ]
     }
-  ]
+  ],
+  ['__tests__/fixtures/seed-002/datamax.yml', { map: ['./data=pvc:datamax-data'] }]
 ]
 
 describe('export --to argo: the examples', () => {

@@ -56,7 +56,8 @@ const EXAMPLES: Array<[string, Flags]> = [
     }
   ],
   [`${SEED}/resource-limits.yml`, { drop: ['memswap_limit', 'cpuset_cpus'], set: [EFS] }],
-  ['__tests__/fixtures/seed-004/two-task-dag.yml', { set: [EFS] }]
+  ['__tests__/fixtures/seed-004/two-task-dag.yml', { set: [EFS] }],
+  ['__tests__/fixtures/seed-002/datamax.yml', { map: ['./data=hostPath:/srv/datamax'], set: [EFS] }]
 ]
 
 describe('export --to batch: the examples', () => {

@@ -18,7 +18,8 @@ const EXAMPLES: Array<[string, ExportFlags]> = [
   ['examples/cross-platform.yml', { param: { images: '["debian:12","alpine:3.20"]' } }],
   [`${SEED}/data-processing-pipeline.yml`, { set: ['action=acme/ctr-pipeline@v1.2.0'] }],
   [`${SEED}/multi-platform-testing.yml`, { set: ['runs_on=self-hosted'] }],
-  ['__tests__/fixtures/seed-004/two-task-dag.yml', {}]
+  ['__tests__/fixtures/seed-004/two-task-dag.yml', {}],
+  ['__tests__/fixtures/seed-002/datamax.yml', {}]
 ]
 
 interface Workflow {

@@ -53,7 +53,8 @@ const EXAMPLES: Array<[string, Flags]> = [
         'toleration=kubernetes.azure.com/scalesetpriority:NoSchedule'
       ]
     }
-  ]
+  ],
+  ['__tests__/fixtures/seed-002/datamax.yml', { map: ['./data=pvc:datamax-data'] }]
 ]
 
 describe('export --to k8s: the examples', () => {
