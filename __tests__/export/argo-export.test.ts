@@ -89,7 +89,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       ),
       {},
       [
-        `p.yml:2:3: export --to argo: jobs.a: '\${VAR}' in "registry/\\u0000secret:TAG\\u0000": on a cluster, only runs-on.with.environment values can come from the Secret`
+        `p.yml:2:3: export --to argo: jobs.a: '\${VAR}' in "registry/\${TAG}": on a cluster, only runs-on.with.environment values can come from the Secret`
       ]
     ],
     [

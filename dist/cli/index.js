@@ -90411,6 +90411,21 @@ function placeholdersIn(text) {
 function replacePlaceholders(text, to) {
     return text.replace(PATTERN, (_, kind, body) => to(parse(kind, body)));
 }
+/** A text as the file wrote it, for messages: each placeholder back as its `${VAR}` or `{{ }}`. */
+function asWritten(text) {
+    return replacePlaceholders(text, (p) => {
+        switch (p.kind) {
+            case 'needs':
+                return `{{ needs.${p.job}.outputs.${p.key} }}`;
+            case 'param':
+                return `{{ params.${p.name} }}`;
+            case 'secret':
+                return `\${${p.name}}`;
+            case 'run_id':
+                return '{{ run_id }}';
+        }
+    });
+}
 /** A text as its pieces: literal text and placeholders, in order (empty text left out). */
 function splitPlaceholders(text) {
     const pieces = [];
@@ -90481,7 +90496,7 @@ const DROPPABLE_KEYS = [
 function podParts(plan, ctx) {
     const refs = (text) => {
         if (placeholdersIn(text).some((p) => p.kind === 'secret'))
-            throw new ExportProblem(`'\${VAR}' in ${JSON.stringify(text)}: on a cluster, only runs-on.with.environment values can come from the Secret`);
+            throw new ExportProblem(`'\${VAR}' in ${JSON.stringify(asWritten(text))}: on a cluster, only runs-on.with.environment values can come from the Secret`);
         return replacePlaceholders(text, ctx.reference);
     };
     if (plan.image.kind !== 'pull')

@@ -46,6 +46,22 @@ export function replacePlaceholders(text: string, to: (p: Placeholder) => string
   return text.replace(PATTERN, (_, kind: string, body: string) => to(parse(kind, body)))
 }
 
+/** A text as the file wrote it, for messages: each placeholder back as its `${VAR}` or `{{ }}`. */
+export function asWritten(text: string): string {
+  return replacePlaceholders(text, (p) => {
+    switch (p.kind) {
+      case 'needs':
+        return `{{ needs.${p.job}.outputs.${p.key} }}`
+      case 'param':
+        return `{{ params.${p.name} }}`
+      case 'secret':
+        return `\${${p.name}}`
+      case 'run_id':
+        return '{{ run_id }}'
+    }
+  })
+}
+
 /** A text as its pieces: literal text and placeholders, in order (empty text left out). */
 export function splitPlaceholders(text: string): Array<string | Placeholder> {
   const pieces: Array<string | Placeholder> = []

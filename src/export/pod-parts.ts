@@ -8,6 +8,7 @@ import { parseMemory } from '../spec/quantities.js'
 import type { SourcePosition } from '../spec/spec-error.js'
 import { mappedPath, type HostMap } from './host-map.js'
 import {
+  asWritten,
   onlySecret,
   placeholdersIn,
   replacePlaceholders,
@@ -78,7 +79,7 @@ export function podParts(plan: ContainerPlan, ctx: PodContext): PodParts {
   const refs = (text: string) => {
     if (placeholdersIn(text).some((p) => p.kind === 'secret'))
       throw new ExportProblem(
-        `'\${VAR}' in ${JSON.stringify(text)}: on a cluster, only runs-on.with.environment values can come from the Secret`
+        `'\${VAR}' in ${JSON.stringify(asWritten(text))}: on a cluster, only runs-on.with.environment values can come from the Secret`
       )
     return replacePlaceholders(text, ctx.reference)
   }
