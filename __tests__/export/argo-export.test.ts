@@ -125,7 +125,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       ),
       {},
       [
-        'p.yml:2:3: export --to argo: jobs.a: build: a cluster pulls its images: build and push the image, then name it in image'
+        'p.yml:2:3: export --to argo: jobs.a: build: a cluster pulls its images: name the built image with image (and push it there)'
       ]
     ],
     [
@@ -178,5 +178,18 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
     ]
   ])('%s', (_, text, flags, problems) => {
     expect(exportProblems(text, flags)).toEqual(problems)
+  })
+})
+
+describe('export --to argo: a build named with image', () => {
+  it('pulls the name the build was tagged with, as a cluster would after it was pushed', () => {
+    const made = exportOrProblems(
+      'argo',
+      `jobs:\n  a:\n    runs-on: {type: container, with: {image: registry.example.com/datamax:1.0, build: ., command: [minmax.py]}}\n`
+    )
+    expect('text' in made && parse(made.text).spec.templates[1].container).toMatchObject({
+      image: 'registry.example.com/datamax:1.0',
+      imagePullPolicy: 'IfNotPresent'
+    })
   })
 })

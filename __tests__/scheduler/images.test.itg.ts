@@ -334,6 +334,44 @@ params: {who: {type: str, default: there}}
     expect(job.error).toContain('this step fails')
   })
 
+  it('tags a build with image when both are given, as Compose does, and keeps that name after the run', async () => {
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo built > /built\n`)
+    const name = `ctr-test-named-${Date.now()}`
+    try {
+      const { result, lines } = await runYaml(
+        `jobs:
+  b:
+    runs-on: {with: {image: '${name}:1.0', build: .}}
+    stages: [{name: s, type: sh, run: 'cat /built'}]
+  untagged:
+    runs-on: {with: {image: '${name}', build: .}}
+    stages: [{name: s, type: sh, run: 'cat /built'}]
+`,
+        { dir }
+      )
+      expect(result.jobs.map((j) => j.status)).toEqual(['success', 'success'])
+      // Both jobs build at once: the order of their lines is the engine's.
+      expect(
+        lines
+          .filter((l) => /^tag /.test(l.trim()))
+          .map((l) => l.trim())
+          .sort()
+      ).toEqual([`tag ${name}`, `tag ${name}:1.0`])
+      // The names stay, on the image the run built; the run's own tags are gone.
+      const tags = (await docker.listImages({ filters: JSON.stringify({ reference: [name] }) }))
+        .flatMap((i) => i.RepoTags ?? [])
+        .sort()
+      expect(tags).toEqual([`${name}:1.0`, `${name}:latest`])
+    } finally {
+      for (const tag of ['1.0', 'latest'])
+        await docker
+          .getImage(`${name}:${tag}`)
+          .remove()
+          .catch(() => undefined)
+    }
+  })
+
   it('uses a python fixture as a base through a build arg', async () => {
     const dir = tempDir()
     writeFileSync(

@@ -130,11 +130,6 @@ describe('parsePipeline', () => {
       /^p\.yml:6:33: jobs\.a: services are reached over the run's network; a job with services cannot set network_mode$/
     ],
     [
-      'both image and build',
-      job(`${withImage}        build: ./app\n`),
-      /^p\.yml:6:9: jobs\.a\.runs-on\.with: give 'image' or 'build', not both \(a built image is tagged for the run\)$/
-    ],
-    [
       'a registry password written in the file',
       job(`${withImage}        auth: {username: me, password: hunter2}\n`),
       /^p\.yml:6:40: jobs\.a\.runs-on\.with\.auth\.password: write it as \$\{VAR\} \(from the environment or a secret\), never in the file$/

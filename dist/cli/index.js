@@ -83341,7 +83341,13 @@ function planImage(spec, ctx, r) {
         };
         const hash = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(built)).digest('hex').slice(0, 8);
         const repo = ctx.jobId.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
-        return { kind: 'build', ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`, ...built };
+        const name = spec.image ? r(spec.image) : '';
+        return {
+            kind: 'build',
+            ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`,
+            ...built,
+            ...(name ? { name } : {})
+        };
     }
     const ref = r(spec.image);
     const image = { kind: 'pull', ref, policy: spec.pull };
@@ -86568,6 +86574,12 @@ async function build(engine, image, ctx) {
         const tail = recent.length > 0 ? `\n${recent.join('\n')}` : '';
         throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`);
     }
+    if (image.name) {
+        ctx.events.info(`tag ${image.name}`);
+        await engine.tagImage(image.ref, image.name).catch((error) => {
+            throw new Error(`tagging the built image as ${image.name} failed: ${messageOf(error)}`);
+        });
+    }
 }
 function registryName(registry) {
     return registry === DOCKER_HUB ? 'Docker Hub (docker.io)' : registry;
@@ -86878,10 +86890,12 @@ class DockerBackend extends EngineConnection {
         }, failure);
     }
     async tagImage(ref, target) {
+        // A colon after the last slash starts the tag; `localhost:5000/x` has none (latest).
         const colon = target.lastIndexOf(':');
-        await this.call('tag image', (o) => this.docker
-            .getImage(ref)
-            .tag({ repo: target.slice(0, colon), tag: target.slice(colon + 1), ...o }));
+        const tagged = colon > target.lastIndexOf('/');
+        const repo = tagged ? target.slice(0, colon) : target;
+        const tag = tagged ? target.slice(colon + 1) : 'latest';
+        await this.call('tag image', (o) => this.docker.getImage(ref).tag({ repo, tag, ...o }));
     }
     async pushImage(ref, auth) {
         if (this.abandoned)
@@ -90292,8 +90306,6 @@ function crossChecks(pipeline, raw, source) {
         const withAt = [...at, 'runs-on', 'with'];
         if (Object.keys(job.services).length > 0 && job.container.network.network_mode)
             fail(source.valuePosition([...withAt, 'network', 'network_mode']), `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`);
-        if (rawWith.image !== undefined && rawWith.build !== undefined)
-            fail(source.keyPosition([...withAt, 'build']), `jobs.${job.id}.runs-on.with: give 'image' or 'build', not both (a built image is tagged for the run)`);
         if (job.container.auth && !/^\$\{\w+\}$/.test(job.container.auth.password.trim()))
             fail(source.valuePosition([...withAt, 'auth', 'password']), `jobs.${job.id}.runs-on.with.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`);
         job.artifacts.forEach((pattern, i) => {
@@ -90500,7 +90512,7 @@ function podParts(plan, ctx) {
         return replacePlaceholders(text, ctx.reference);
     };
     if (plan.image.kind !== 'pull')
-        throw new ExportProblem('build: a cluster pulls its images: build and push the image, then name it in image');
+        throw new ExportProblem('build: a cluster pulls its images: name the built image with image (and push it there)');
     const volumes = [];
     const container = {
         name: 'main',
@@ -91596,7 +91608,7 @@ function jobDefinition(instance, job, plan, options, name) {
     if (Object.keys(instance.services).length > 0)
         throw new ExportProblem('services: a Batch job is one container');
     if (c.image.kind !== 'pull')
-        throw new ExportProblem('build: Batch pulls its images: build and push the image, then name it in image');
+        throw new ExportProblem('build: Batch pulls its images: name the built image with image (and push it there)');
     if (!options.efs)
         throw new ExportProblem('the workspace must be shared storage the jobs all mount: --set efs=fs-ID (an EFS file system)');
     // Batch substitutes nothing and passes nothing between jobs: params are written as
@@ -92322,6 +92334,9 @@ function exportInstance(plan, instance, scope, at) {
         runNetwork: 'ctr-run',
         renderValue: value
     });
+    // `image` with `build` names what was built: the cluster pulls that name.
+    if (container.image.kind === 'build' && container.image.name)
+        container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' };
     for (const [key, text] of Object.entries(job.container.environment))
         container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
     const services = Object.fromEntries(Object.keys(job.services).map((key) => [

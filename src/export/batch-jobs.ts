@@ -92,7 +92,7 @@ function jobDefinition(
     throw new ExportProblem('services: a Batch job is one container')
   if (c.image.kind !== 'pull')
     throw new ExportProblem(
-      'build: Batch pulls its images: build and push the image, then name it in image'
+      'build: Batch pulls its images: name the built image with image (and push it there)'
     )
   if (!options.efs)
     throw new ExportProblem(

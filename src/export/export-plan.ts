@@ -156,6 +156,9 @@ function exportInstance(
     runNetwork: 'ctr-run',
     renderValue: value
   })
+  // `image` with `build` names what was built: the cluster pulls that name.
+  if (container.image.kind === 'build' && container.image.name)
+    container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' }
   for (const [key, text] of Object.entries(job.container.environment))
     container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true })
   const services = Object.fromEntries(

@@ -85,7 +85,7 @@ export function podParts(plan: ContainerPlan, ctx: PodContext): PodParts {
   }
   if (plan.image.kind !== 'pull')
     throw new ExportProblem(
-      'build: a cluster pulls its images: build and push the image, then name it in image'
+      'build: a cluster pulls its images: name the built image with image (and push it there)'
     )
   const volumes: IVolume[] = []
   const container: IContainer = {

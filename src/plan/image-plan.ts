@@ -34,6 +34,11 @@ export interface BuiltImage {
   platform?: string
   /** `pull: always` pulls the Dockerfile's base images anew, as `docker build --pull`. */
   pullBase: boolean
+  /**
+   * `image` given with `build`: the name the built image is also tagged with, as in
+   * Compose (`docker build -t NAME`). It stays after the run: the user named it.
+   */
+  name?: string
 }
 
 /** Where a job's image comes from; the engine gets it ready before the job starts. */
@@ -78,7 +83,13 @@ export function planImage(
     }
     const hash = createHash('sha256').update(JSON.stringify(built)).digest('hex').slice(0, 8)
     const repo = ctx.jobId.toLowerCase().replace(/[^a-z0-9._-]/g, '-')
-    return { kind: 'build', ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`, ...built }
+    const name = spec.image ? r(spec.image) : ''
+    return {
+      kind: 'build',
+      ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`,
+      ...built,
+      ...(name ? { name } : {})
+    }
   }
   const ref = r(spec.image)
   const image: PulledImage = { kind: 'pull', ref, policy: spec.pull }

@@ -422,11 +422,6 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
         source.valuePosition([...withAt, 'network', 'network_mode']),
         `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`
       )
-    if (rawWith.image !== undefined && rawWith.build !== undefined)
-      fail(
-        source.keyPosition([...withAt, 'build']),
-        `jobs.${job.id}.runs-on.with: give 'image' or 'build', not both (a built image is tagged for the run)`
-      )
     if (job.container.auth && !/^\$\{\w+\}$/.test(job.container.auth.password.trim()))
       fail(
         source.valuePosition([...withAt, 'auth', 'password']),

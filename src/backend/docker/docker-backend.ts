@@ -204,12 +204,12 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 
   async tagImage(ref: string, target: string): Promise<void> {
+    // A colon after the last slash starts the tag; `localhost:5000/x` has none (latest).
     const colon = target.lastIndexOf(':')
-    await this.call('tag image', (o) =>
-      this.docker
-        .getImage(ref)
-        .tag({ repo: target.slice(0, colon), tag: target.slice(colon + 1), ...o })
-    )
+    const tagged = colon > target.lastIndexOf('/')
+    const repo = tagged ? target.slice(0, colon) : target
+    const tag = tagged ? target.slice(colon + 1) : 'latest'
+    await this.call('tag image', (o) => this.docker.getImage(ref).tag({ repo, tag, ...o }))
   }
 
   async pushImage(ref: string, auth: RegistryCredentials | undefined): Promise<string> {

@@ -53,6 +53,8 @@ export interface ImageEngine {
     options: { platform?: string; auth?: RegistryCredentials },
     onProgress: (progress: PullProgress) => void
   ): Promise<void>
+  /** Gives an image a second name, `repo:tag`. */
+  tagImage(ref: string, target: string): Promise<void>
   /** Builds an image from a tar stream of its context; throws with the builder's error. */
   buildImage(
     context: NodeJS.ReadableStream,
@@ -62,9 +64,7 @@ export interface ImageEngine {
 }
 
 /** The engine calls that pushing a built image needs (DockerBackend's). */
-export interface PushEngine {
-  /** Gives an image a second name, `repo:tag`. */
-  tagImage(ref: string, target: string): Promise<void>
+export interface PushEngine extends Pick<ImageEngine, 'tagImage'> {
   /** Pushes a tag; resolves to the digest the registry gave it. */
   pushImage(ref: string, auth: RegistryCredentials | undefined): Promise<string>
   /** Takes a name off an image; its layers stay. */
@@ -196,6 +196,12 @@ async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageRun): Pro
     if (error instanceof BuildCancelledError) throw error
     const tail = recent.length > 0 ? `\n${recent.join('\n')}` : ''
     throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`)
+  }
+  if (image.name) {
+    ctx.events.info(`tag ${image.name}`)
+    await engine.tagImage(image.ref, image.name).catch((error: unknown) => {
+      throw new Error(`tagging the built image as ${image.name} failed: ${messageOf(error)}`)
+    })
   }
 }
 
