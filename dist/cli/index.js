@@ -87334,7 +87334,10 @@ const WORKSPACE_CLIENT = [
     'st_push() { (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1',
     '  [ -s "$r/.ctr-push.list" ] || return 0',
     // BusyBox's tar reads no file list (-T): the names go as arguments, one per line.
-    '  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_put "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"; }',
+    '  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_send "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"; }',
+    // A first job never waited for the service (st_mark): its node may not know the
+    // service's address yet when the job ends. The service takes the same tar again as once.
+    'st_send() { st_n=0; until st_put "$1" "$2"; do st_n=$((st_n+1)); [ $st_n -lt 10 ] || return 1; sleep 1; done; }',
     // CTR_TASK_STORES: a line per store, `STORE EMPTY rw|ro DIR` (EMPTY: 1 while none sent to it).
     'st_each() { while IFS=" " read -r s e a d; do [ -z "$s" ] || "$1" "$s" "$e" "$a" "$d" < /dev/null || return 1; done <<ST',
     '$CTR_TASK_STORES',

@@ -302,13 +302,10 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 60_000)
 
-  // Skipped, known failing in the full file (passes alone): its first stage's task fails to
-  // send what it wrote to the workspace service ("could not send what the task wrote"),
-  // seen in two fresh-clone CI runs of 2026-12-04. A retry of the send in WORKSPACE_CLIENT
-  // made three tests fail instead, so the cause is not a service still starting. Under
-  // investigation (issue 19's note); the stage-timeout rule it also checks is covered on
-  // the fake backend (scheduler-rules.test.ts).
-  it.skip('runs a stage with an if:, a timeout or stages.* as a task of its own that sees the workspace', async () => {
+  // Its first task's send to the workspace service failed now and then in the full file
+  // (a first job never waits for the service, and its node may not know the service's
+  // address yet when the job ends): WORKSPACE_CLIENT's st_send now retries it.
+  it('runs a stage with an if:, a timeout or stages.* as a task of its own that sees the workspace', async () => {
     const { result, runId } = await runYaml(
       `
 jobs:
