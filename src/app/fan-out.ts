@@ -13,8 +13,8 @@ import { InputError } from '../spec/input-error.js'
  * workspace. Downloading the artifacts of the jobs a job needs into one folder gives it
  * everything upstream, since each uploaded the folder it was given, plus its own.
  */
-export const RESULTS_DIR = 'results'
-export const WORKSPACE_DIR_NAME = 'workspace'
+const RESULTS_DIR = 'results'
+const WORKSPACE_DIR_NAME = 'workspace'
 
 /** The instance run of `run --instance SLUG --inputs-from DIR`: reads DIR's result documents. */
 export async function readFanOutFolder(dir: string, slug: string): Promise<InstanceRun> {

@@ -9,7 +9,7 @@ import { ExportProblem } from './pod-parts.js'
  * with no outputs of their own (Batch, Kubernetes Jobs): a later job's stage reads them
  * from there as it starts.
  */
-export const OUTPUTS_DIR = `${CTR_ROOT}/outputs`
+const OUTPUTS_DIR = `${CTR_ROOT}/outputs`
 
 /**
  * Calls `make` for each job of a target that runs a job only once everything it depends
