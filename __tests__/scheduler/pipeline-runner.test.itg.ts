@@ -261,6 +261,23 @@ jobs:
     expect(lines).toContain('[tool] tool ran')
   })
 
+  it('renders a command string word by word, and a list-valued expression as that many words', async () => {
+    const { result, lines } = await runYaml(`params:
+  word: {type: str, default: "two words"}
+jobs:
+  say:
+    strategy: {matrix: {args: [["-a", "b c"]]}}
+    runs-on:
+      with:
+        image: ${BUSYBOX}
+        command: 'sh -c ''printf "<%s>" "$@"; echo'' argv {{ params.word }} {{ matrix.args }}'
+`)
+    expect(result.jobs.map((j) => [j.id, j.status])).toEqual([['say (["-a","b c"])', 'success']])
+    expect(lines.filter((l) => l.includes('<'))).toEqual([
+      '[say (["-a","b c"])] <two words><-a><b c>'
+    ])
+  })
+
   it('fails a job whose image does not exist with one clear line', async () => {
     const { result, runId } = await runYaml(`jobs:
   ghost:

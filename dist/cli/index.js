@@ -41172,7 +41172,7 @@ var protobuf = exports;
 protobuf.build = "minimal";
 
 // Serialization
-protobuf.Writer       = __nccwpck_require__(1273);
+protobuf.Writer       = __nccwpck_require__(3654);
 protobuf.BufferWriter = __nccwpck_require__(3751);
 protobuf.Reader       = __nccwpck_require__(9350);
 protobuf.BufferReader = __nccwpck_require__(2423);
@@ -45638,7 +45638,7 @@ var Enum      = __nccwpck_require__(3528),
     Service   = __nccwpck_require__(338),
     Message   = __nccwpck_require__(9450),
     Reader    = __nccwpck_require__(9350),
-    Writer    = __nccwpck_require__(1273),
+    Writer    = __nccwpck_require__(3654),
     util      = __nccwpck_require__(9609),
     encoder   = __nccwpck_require__(7641),
     decoder   = __nccwpck_require__(5301),
@@ -47742,7 +47742,7 @@ wrappers[".google.protobuf.Any"] = {
 
 /***/ }),
 
-/***/ 1273:
+/***/ 3654:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48223,7 +48223,7 @@ Writer._configure = function(BufferWriter_) {
 module.exports = BufferWriter;
 
 // extends Writer
-var Writer = __nccwpck_require__(1273);
+var Writer = __nccwpck_require__(3654);
 (BufferWriter.prototype = Object.create(Writer.prototype)).constructor = BufferWriter;
 
 var util = __nccwpck_require__(2857);
@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3654:
+/***/ 2580:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83494,10 +83494,11 @@ function planContainer(instance, ctx) {
     if (job.artifacts.length > 0)
         planned.artifacts = job.artifacts;
     if (!job.stages) {
+        const words = wordRenderer(ctx);
         if (spec.entrypoint)
-            planned.entrypoint = spec.entrypoint.map(r);
+            planned.entrypoint = words(spec.entrypoint);
         if (spec.command)
-            planned.command = spec.command.map(r);
+            planned.command = words(spec.command);
     }
     return planned;
 }
@@ -83598,7 +83599,7 @@ function planService(instance, key, ctx) {
         }
     };
     if (service.command)
-        planned.command = service.command.map(r);
+        planned.command = wordRenderer(ctx)(service.command);
     const check = service.healthcheck;
     if (check) {
         planned.healthcheck = {
@@ -83643,6 +83644,21 @@ function containerName({ job, slug }, ctx) {
         throw new ContainerConfigError(`container_name '${name}' has no usable characters`);
     return safe;
 }
+function wordRenderer(ctx) {
+    return ctx.renderWords ?? ((words) => words.map(ctx.renderValue));
+}
+
+;// CONCATENATED MODULE: ./src/spec/raw-values.ts
+/** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
+const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const record = (v) => (isRecord(v) ? v : {});
+const list = (v) => (Array.isArray(v) ? v : []);
+const string = (v) => (typeof v === 'string' ? v : undefined);
+/** The strings of a list (the schema reports anything else). */
+const strings = (v) => list(v).filter((x) => typeof x === 'string');
+/** A scalar read as text: `cpu: 2` and `DEBUG: true` are as good as their quoted forms. */
+const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
+const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
 
 ;// CONCATENATED MODULE: ./src/spec/template.ts
 
@@ -83783,6 +83799,93 @@ function stringify(value) {
     if (typeof value === 'object')
         return JSON.stringify(value);
     return String(value);
+}
+
+;// CONCATENATED MODULE: ./src/spec/command-words.ts
+
+
+
+/**
+ * A command given as one string, split into words at spaces as Compose does: quotes
+ * ('two words' or "two words") keep spaces in a word and are removed, anywhere in it
+ * (`--name="a b"` is `--name=a b`). A `{{ expression }}` is never split or unquoted, so
+ * `echo {{ params.word }}` keeps its expression whole for the renderer. A list is kept as
+ * it is (its non-string items as text).
+ */
+function splitWords(value) {
+    if (typeof value === 'string')
+        return tokenize(value);
+    if (Array.isArray(value))
+        return value.map(raw_values_text).filter((w) => w !== undefined);
+    return undefined;
+}
+function tokenize(text) {
+    const words = [];
+    let word;
+    let i = 0;
+    while (i < text.length) {
+        const c = text[i];
+        if (/\s/.test(c)) {
+            if (word !== undefined)
+                words.push(word);
+            word = undefined;
+            i += 1;
+            continue;
+        }
+        let end;
+        let piece;
+        if (text.startsWith('{{', i)) {
+            const close = text.indexOf('}}', i + 2);
+            end = close < 0 ? text.length : close + 2;
+            piece = text.slice(i, end);
+        }
+        else if (c === '"' || c === "'") {
+            const close = text.indexOf(c, i + 1);
+            // An unclosed quote is kept as written, as Compose's splitter would refuse it and the
+            // schema already reports nothing better.
+            end = close < 0 ? text.length : close + 1;
+            piece = close < 0 ? text.slice(i) : text.slice(i + 1, close);
+        }
+        else {
+            end = i + 1;
+            piece = c;
+        }
+        word = (word ?? '') + piece;
+        i = end;
+    }
+    if (word !== undefined)
+        words.push(word);
+    return words;
+}
+/**
+ * Renders a command's words: a word that is one expression and nothing else and gives a
+ * list becomes that many words (`command: ['pytest', '{{ matrix.args }}']`), as a list is
+ * what argv is; every other word is rendered by `renderWord`. An expression that reads a
+ * context in `later` is left to `renderWord` (it has no value yet).
+ */
+function renderWords(words, scope, renderWord, later = new Set()) {
+    return words.flatMap((word) => listValue(word, scope, later) ?? [renderWord(word)]);
+}
+function listValue(word, scope, later) {
+    const trimmed = word.trim();
+    if (!trimmed.startsWith('{{') || !trimmed.endsWith('}}'))
+        return undefined;
+    const segments = parseTemplate(trimmed);
+    if (segments.length !== 1 || segments[0].kind !== 'expression')
+        return undefined;
+    const { expr } = segments[0];
+    if (analyse(expr).references.some((r) => later.has(r.path[0])))
+        return undefined;
+    const value = evaluate(expr, scope);
+    return Array.isArray(value) ? value.map(stringify) : undefined;
+}
+/** The two renderers a container plan takes, for one scope and one set of options. */
+function valueRenderers(scope, options) {
+    const renderValue = (text) => render(text, scope, options);
+    return {
+        renderValue,
+        renderWords: (words) => renderWords(words, scope, renderValue, options.deferred)
+    };
 }
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
@@ -84801,6 +84904,7 @@ class StageRunner {
 
 
 
+
 /**
  * Runs one job instance, and runs it again when it fails as long as its `retry` allows
  * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
@@ -84858,16 +84962,17 @@ async function runAttempt(instance, ctx, attempt) {
             killing = ctx.backend.kill(containerId).catch(letGo(ctx.reporter, 'killing a stopped job'));
     };
     // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
-    const valueRenderer = (scope) => (text) => render(text, scope, {
+    const renderOptions = {
         variables: true,
         env: ctx.env,
         onMissingVar: (name) => ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
-    });
+    };
+    const valueRenderer = (scope) => (text) => render(text, scope, renderOptions);
     try {
-        const renderValue = valueRenderer(expressionScope(ctx.values));
+        const renderers = valueRenderers(expressionScope(ctx.values), renderOptions);
         const planned = planContainer(instance, {
             ...planContext(ctx),
-            renderValue,
+            ...renderers,
             changedFiles: ctx.changedFiles
         });
         ctx.reporter.jobStarted(instance, planned.image.ref);
@@ -84881,7 +84986,7 @@ async function runAttempt(instance, ctx, attempt) {
         signal.throwIfAborted();
         signal.addEventListener('abort', kill, { once: true });
         if (Object.keys(job.services).length > 0) {
-            services = await startServices(instance, containerId, { ...ctx, renderValue, signal });
+            services = await startServices(instance, containerId, { ...ctx, ...renderers, signal });
         }
         if (job.stages) {
             if (!container.started)
@@ -84973,17 +85078,18 @@ async function readyContainer(instance, planned, name, ctx, onCreated) {
 async function warmContainer(instance, ctx) {
     let readsNeeds = false;
     const scope = expressionScope(ctx.values);
+    // The job renders it again when it starts, and warns then of what is missing.
+    const renderers = valueRenderers(scope, { variables: true, env: ctx.env, onMissingVar: () => { } });
+    const unlessNeeds = (text) => {
+        if (readsContext(text, 'needs'))
+            readsNeeds = true;
+        return readsNeeds;
+    };
     const planned = planContainer(instance, {
         ...planContext(ctx),
         changedFiles: ctx.changedFiles,
-        renderValue: (text) => {
-            if (readsContext(text, 'needs'))
-                readsNeeds = true;
-            if (readsNeeds)
-                return text;
-            // The job renders it again when it starts, and warns then of what is missing.
-            return render(text, scope, { variables: true, env: ctx.env, onMissingVar: () => { } });
-        }
+        renderValue: (text) => (unlessNeeds(text) ? text : renderers.renderValue(text)),
+        renderWords: (words) => (words.some(unlessNeeds) ? [...words] : renderers.renderWords(words))
     });
     if (readsNeeds)
         return undefined;
@@ -85291,7 +85397,7 @@ async function preflight(jobs, ctx) {
                 if (!problems.has(instance.id))
                     problems.set(instance.id, message);
             };
-            const renderValue = (text) => render(text, scope, {
+            const renderers = valueRenderers(scope, {
                 variables: true,
                 env: ctx.env,
                 deferred: LATER,
@@ -85299,7 +85405,7 @@ async function preflight(jobs, ctx) {
             });
             let planned;
             try {
-                planned = planContainer(instance, { ...ctx, renderValue });
+                planned = planContainer(instance, { ...ctx, ...renderers });
             }
             catch {
                 // A value that is only known later (`memory: {{ needs.x.outputs.m }}`) cannot be
@@ -85307,7 +85413,7 @@ async function preflight(jobs, ctx) {
                 continue;
             }
             const network = servicesNetworkName(ctx.runId, instance.slug);
-            const services = Object.keys(job.job.services).map((key) => planService(instance, key, { runId: ctx.runId, renderValue, network }));
+            const services = Object.keys(job.job.services).map((key) => planService(instance, key, { runId: ctx.runId, ...renderers, network }));
             checks.push(checkInstance(planned, services, network, ctx).catch((e) => problem(e.message)));
         }
     }
@@ -88893,7 +88999,7 @@ function planDocument(plan, params, env) {
                     pipelineDir: plan.pipeline.dir,
                     namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
                     runNetwork: runNetworkName(PLAN_RUN_ID),
-                    renderValue: (text) => render(text, scope, { variables: true, env, deferred })
+                    ...valueRenderers(scope, { variables: true, env, deferred })
                 });
                 return {
                     id: instance.id,
@@ -89190,18 +89296,6 @@ function closest_editDistance(a, b) {
     }
     return d[a.length][b.length];
 }
-
-;// CONCATENATED MODULE: ./src/spec/raw-values.ts
-/** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
-const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const record = (v) => (isRecord(v) ? v : {});
-const list = (v) => (Array.isArray(v) ? v : []);
-const string = (v) => (typeof v === 'string' ? v : undefined);
-/** The strings of a list (the schema reports anything else). */
-const strings = (v) => list(v).filter((x) => typeof x === 'string');
-/** A scalar read as text: `cpu: 2` and `DEBUG: true` are as good as their quoted forms. */
-const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
-const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
@@ -89938,6 +90032,7 @@ function referencedVariables(raw) {
 
 
 
+
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 async function loadPipelineFile(file) {
     let text;
@@ -89981,17 +90076,6 @@ function parsePipeline(text, file, dir) {
     if (problems.length > 0)
         throw new SpecError(inFileOrder(problems));
     return pipeline;
-}
-/**
- * A command given as one string is split into words at spaces, as Compose does;
- * a word with spaces is quoted ('two words' or "two words").
- */
-function splitWords(value) {
-    if (typeof value === 'string')
-        return (value.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((w) => /^(["']).*\1$/.test(w) ? w.slice(1, -1) : w);
-    if (Array.isArray(value))
-        return value.map(raw_values_text).filter((w) => w !== undefined);
-    return undefined;
 }
 // The builder below trusts the schema for shapes: where a value has the wrong type, the
 // schema has reported it, and the builder only has to avoid crashing on it.
@@ -92185,6 +92269,7 @@ class ExportRenderError extends Error {
 }
 const NEEDS_OUTPUT = /^needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)$/;
 const PARAM = /^params\.([A-Za-z_][\w-]*)$/;
+/** Contexts an export has no value for: only the target's run knows them. */
 const CLUSTER_CONTEXTS = new Set(['needs', 'stages', 'run_id']);
 /**
  * Renders a template for an export: what the file and the params fix is rendered now;
@@ -92242,6 +92327,7 @@ function runsWhen(condition, scope) {
 }
 
 ;// CONCATENATED MODULE: ./src/export/export-plan.ts
+
 
 
 
@@ -92329,13 +92415,15 @@ function exportInstance(plan, instance, scope, at) {
     const { job } = instance;
     const runId = placeholder({ kind: 'run_id' });
     const value = (text) => renderForExport(text, scope, { variables: true });
+    const words = (list) => renderWords(list, scope, value, CLUSTER_CONTEXTS);
     const container = planContainer(instance, {
         runId,
         pipelineDir: plan.pipeline.dir,
         // Named volumes keep their keys: each target says what a key is on its cluster.
         namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
         runNetwork: 'ctr-run',
-        renderValue: value
+        renderValue: value,
+        renderWords: words
     });
     // `image` with `build` names what was built: the cluster pulls that name.
     if (container.image.kind === 'build' && container.image.name)
@@ -92344,7 +92432,12 @@ function exportInstance(plan, instance, scope, at) {
         container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
     const services = Object.fromEntries(Object.keys(job.services).map((key) => [
         key,
-        planService(instance, key, { runId, renderValue: value, network: 'ctr-run' })
+        planService(instance, key, {
+            runId,
+            renderValue: value,
+            renderWords: words,
+            network: 'ctr-run'
+        })
     ]));
     const exported = {
         id: instance.id,
@@ -93251,7 +93344,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3654);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2580);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

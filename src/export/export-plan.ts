@@ -3,11 +3,12 @@ import type { ContainerPlan } from '../plan/container-plan.js'
 import { stageStateDir } from '../plan/container-paths.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { stageCommand } from '../plan/stage-command.js'
+import { renderWords } from '../spec/command-words.js'
 import { expressionScope, ExpressionError, type ExpressionScope } from '../spec/expression.js'
 import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../spec/pipeline-types.js'
 import { SpecError, type SourcePosition } from '../spec/spec-error.js'
 import { runsWhen, type RunsWhen } from './export-condition.js'
-import { ExportRenderError, renderForExport } from './export-render.js'
+import { CLUSTER_CONTEXTS, ExportRenderError, renderForExport } from './export-render.js'
 import type { OutputSource, ScriptStage } from './job-script.js'
 import { placeholder } from './placeholders.js'
 
@@ -148,13 +149,15 @@ function exportInstance(
   const { job } = instance
   const runId = placeholder({ kind: 'run_id' })
   const value = (text: string) => renderForExport(text, scope, { variables: true })
+  const words = (list: readonly string[]) => renderWords(list, scope, value, CLUSTER_CONTEXTS)
   const container = planContainer(instance, {
     runId,
     pipelineDir: plan.pipeline.dir,
     // Named volumes keep their keys: each target says what a key is on its cluster.
     namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
     runNetwork: 'ctr-run',
-    renderValue: value
+    renderValue: value,
+    renderWords: words
   })
   // `image` with `build` names what was built: the cluster pulls that name.
   if (container.image.kind === 'build' && container.image.name)
@@ -164,7 +167,12 @@ function exportInstance(
   const services = Object.fromEntries(
     Object.keys(job.services).map((key) => [
       key,
-      planService(instance, key, { runId, renderValue: value, network: 'ctr-run' })
+      planService(instance, key, {
+        runId,
+        renderValue: value,
+        renderWords: words,
+        network: 'ctr-run'
+      })
     ])
   )
   const exported: ExportInstance = {

@@ -17,7 +17,8 @@ export interface ExportRenderOptions {
 
 const NEEDS_OUTPUT = /^needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)$/
 const PARAM = /^params\.([A-Za-z_][\w-]*)$/
-const CLUSTER_CONTEXTS = new Set(['needs', 'stages', 'run_id'])
+/** Contexts an export has no value for: only the target's run knows them. */
+export const CLUSTER_CONTEXTS: ReadonlySet<string> = new Set(['needs', 'stages', 'run_id'])
 
 /**
  * Renders a template for an export: what the file and the params fix is rendered now;

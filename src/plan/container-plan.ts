@@ -149,6 +149,11 @@ export interface ContainerPlanContext {
   runNetwork: string
   /** Renders `{{ }}` and `${VAR}` in a value of `runs-on.with`. */
   renderValue: (text: string) => string
+  /**
+   * Renders a command's words, a list-valued expression as that many words; without it,
+   * each word is rendered by renderValue.
+   */
+  renderWords?: (words: readonly string[]) => string[]
   /** The changed files the job's `changed_files` matched: `$CTR_CHANGED_FILES`, one per line. */
   changedFiles?: readonly string[]
   /**
@@ -249,8 +254,9 @@ export function planContainer(
   if (spec.user) planned.user = r(spec.user)
   if (job.artifacts.length > 0) planned.artifacts = job.artifacts
   if (!job.stages) {
-    if (spec.entrypoint) planned.entrypoint = spec.entrypoint.map(r)
-    if (spec.command) planned.command = spec.command.map(r)
+    const words = wordRenderer(ctx)
+    if (spec.entrypoint) planned.entrypoint = words(spec.entrypoint)
+    if (spec.command) planned.command = words(spec.command)
   }
   return planned
 }
@@ -334,7 +340,7 @@ function planNetwork(
 export function planService(
   instance: Pick<PlannedInstance, 'job' | 'slug'>,
   key: string,
-  ctx: Pick<ContainerPlanContext, 'runId' | 'renderValue'> & { network: string }
+  ctx: Pick<ContainerPlanContext, 'runId' | 'renderValue' | 'renderWords'> & { network: string }
 ): ContainerPlan {
   const service = instance.job.services[key]
   const r = ctx.renderValue
@@ -365,7 +371,7 @@ export function planService(
       noNewPrivileges: false
     }
   }
-  if (service.command) planned.command = service.command.map(r)
+  if (service.command) planned.command = wordRenderer(ctx)(service.command)
   const check = service.healthcheck
   if (check) {
     planned.healthcheck = {
@@ -413,4 +419,8 @@ function containerName(
   const safe = name.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '')
   if (!safe) throw new ContainerConfigError(`container_name '${name}' has no usable characters`)
   return safe
+}
+
+function wordRenderer(ctx: Pick<ContainerPlanContext, 'renderValue' | 'renderWords'>) {
+  return ctx.renderWords ?? ((words: readonly string[]) => words.map(ctx.renderValue))
 }

@@ -1,5 +1,5 @@
 import { expressionScope } from '../spec/expression.js'
-import { render } from '../spec/template.js'
+import { valueRenderers } from '../spec/command-words.js'
 import { planContainer, type ContainerPlan } from './container-plan.js'
 import { namedVolumeNames, runNetworkName } from './container-paths.js'
 import type { PipelinePlan } from './pipeline-plan.js'
@@ -57,7 +57,7 @@ export function planDocument(
           pipelineDir: plan.pipeline.dir,
           namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
           runNetwork: runNetworkName(PLAN_RUN_ID),
-          renderValue: (text) => render(text, scope, { variables: true, env, deferred })
+          ...valueRenderers(scope, { variables: true, env, deferred })
         })
         return {
           id: instance.id,

@@ -5,6 +5,7 @@ import { planContainer, type ContainerPlan } from '../plan/container-plan.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import { formatDuration } from '../spec/quantities.js'
+import { valueRenderers } from '../spec/command-words.js'
 import { readsContext, render } from '../spec/template.js'
 import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
@@ -84,18 +85,19 @@ async function runAttempt(
       killing = ctx.backend.kill(containerId).catch(letGo(ctx.reporter, 'killing a stopped job'))
   }
   // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
+  const renderOptions = {
+    variables: true,
+    env: ctx.env,
+    onMissingVar: (name: string) =>
+      ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
+  }
   const valueRenderer = (scope: ExpressionScope) => (text: string) =>
-    render(text, scope, {
-      variables: true,
-      env: ctx.env,
-      onMissingVar: (name) =>
-        ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
-    })
+    render(text, scope, renderOptions)
   try {
-    const renderValue = valueRenderer(expressionScope(ctx.values))
+    const renderers = valueRenderers(expressionScope(ctx.values), renderOptions)
     const planned = planContainer(instance, {
       ...planContext(ctx),
-      renderValue,
+      ...renderers,
       changedFiles: ctx.changedFiles
     })
     ctx.reporter.jobStarted(instance, planned.image.ref)
@@ -110,7 +112,7 @@ async function runAttempt(
     signal.throwIfAborted()
     signal.addEventListener('abort', kill, { once: true })
     if (Object.keys(job.services).length > 0) {
-      services = await startServices(instance, containerId, { ...ctx, renderValue, signal })
+      services = await startServices(instance, containerId, { ...ctx, ...renderers, signal })
     }
     if (job.stages) {
       if (!container.started) await ctx.backend.startContainer(containerId)
@@ -203,15 +205,17 @@ export async function warmContainer(
 ): Promise<WarmContainer | undefined> {
   let readsNeeds = false
   const scope = expressionScope(ctx.values)
+  // The job renders it again when it starts, and warns then of what is missing.
+  const renderers = valueRenderers(scope, { variables: true, env: ctx.env, onMissingVar: () => {} })
+  const unlessNeeds = (text: string) => {
+    if (readsContext(text, 'needs')) readsNeeds = true
+    return readsNeeds
+  }
   const planned = planContainer(instance, {
     ...planContext(ctx),
     changedFiles: ctx.changedFiles,
-    renderValue: (text) => {
-      if (readsContext(text, 'needs')) readsNeeds = true
-      if (readsNeeds) return text
-      // The job renders it again when it starts, and warns then of what is missing.
-      return render(text, scope, { variables: true, env: ctx.env, onMissingVar: () => {} })
-    }
+    renderValue: (text) => (unlessNeeds(text) ? text : renderers.renderValue(text)),
+    renderWords: (words) => (words.some(unlessNeeds) ? [...words] : renderers.renderWords(words))
   })
   if (readsNeeds) return undefined
   // Untrusted: a container that starts only at its turn (a job with services) would have

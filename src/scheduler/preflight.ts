@@ -8,7 +8,7 @@ import {
 } from '../plan/container-plan.js'
 import type { PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope } from '../spec/expression.js'
-import { render } from '../spec/template.js'
+import { valueRenderers } from '../spec/command-words.js'
 import type { ImageStore } from './image-store.js'
 import type { ContainerGuard } from './untrusted-guard.js'
 
@@ -50,16 +50,15 @@ export async function preflight(
       const problem = (message: string) => {
         if (!problems.has(instance.id)) problems.set(instance.id, message)
       }
-      const renderValue = (text: string) =>
-        render(text, scope, {
-          variables: true,
-          env: ctx.env,
-          deferred: LATER,
-          onMissingVar: () => {}
-        })
+      const renderers = valueRenderers(scope, {
+        variables: true,
+        env: ctx.env,
+        deferred: LATER,
+        onMissingVar: () => {}
+      })
       let planned
       try {
-        planned = planContainer(instance, { ...ctx, renderValue })
+        planned = planContainer(instance, { ...ctx, ...renderers })
       } catch {
         // A value that is only known later (`memory: {{ needs.x.outputs.m }}`) cannot be
         // planned yet; the job plans it, and reports what is wrong, when it starts.
@@ -67,7 +66,7 @@ export async function preflight(
       }
       const network = servicesNetworkName(ctx.runId, instance.slug)
       const services = Object.keys(job.job.services).map((key) =>
-        planService(instance, key, { runId: ctx.runId, renderValue, network })
+        planService(instance, key, { runId: ctx.runId, ...renderers, network })
       )
       checks.push(
         checkInstance(planned, services, network, ctx).catch((e: Error) => problem(e.message))

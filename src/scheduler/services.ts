@@ -21,6 +21,7 @@ export interface ServiceContext {
   reporter: RunReporter
   runId: string
   renderValue: (text: string) => string
+  renderWords?: (words: readonly string[]) => string[]
   signal: AbortSignal
   /** Untrusted mode: services are held to the allow-list as jobs are. */
   guard?: ContainerGuard

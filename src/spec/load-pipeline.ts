@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { artifactPatternProblem } from './artifact-patterns.js'
 import { checkReferences } from './check-references.js'
+import { splitWords } from './command-words.js'
 import { findCycle } from './job-order.js'
 import type {
   ContainerSpec,
@@ -75,19 +76,6 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
   )
   if (problems.length > 0) throw new SpecError(inFileOrder(problems))
   return pipeline
-}
-
-/**
- * A command given as one string is split into words at spaces, as Compose does;
- * a word with spaces is quoted ('two words' or "two words").
- */
-export function splitWords(value: unknown): string[] | undefined {
-  if (typeof value === 'string')
-    return (value.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((w) =>
-      /^(["']).*\1$/.test(w) ? w.slice(1, -1) : w
-    )
-  if (Array.isArray(value)) return value.map(text).filter((w) => w !== undefined)
-  return undefined
 }
 
 // The builder below trusts the schema for shapes: where a value has the wrong type, the
