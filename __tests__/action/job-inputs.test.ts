@@ -103,9 +103,18 @@ describe('parseVolumes', () => {
     [
       './a:/a\n\n/b:/b:rw',
       [
-        { source: './a', target: '/a' },
+        { source: './a', target: '/a', mode: 'rw' },
         { source: '/b', target: '/b', mode: 'rw' }
       ]
-    ]
+    ],
+    [' ./data:/app/data:ro ', [{ source: './data', target: '/app/data', mode: 'ro' }]]
   ])('%j', (text, expected) => expect(parseVolumes(text)).toEqual(expected))
+
+  it.each(['./a', './a:b', ':/a', './a:/a:z', './a:/a:ro:x'])(
+    'refuses %j naming the input',
+    (line) =>
+      expect(() => parseVolumes(line)).toThrow(
+        `input 'volumes': '${line}' is not SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it (one per line)`
+      )
+  )
 })

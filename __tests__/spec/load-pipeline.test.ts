@@ -532,3 +532,71 @@ describe('parsePipeline', () => {
     expect(a.container).toMatchObject(expected)
   })
 })
+
+describe('Compose conveniences', () => {
+  const containerOf = (text: string, id = 'a'): ContainerSpec =>
+    parsePipeline(text, 'p.yml', '/repo').jobs.find((j) => j.id === id)!.container
+
+  it.each([
+    ['./data:/app/data:ro', { source: './data', target: '/app/data', mode: 'ro' }],
+    ['./data:/app/data', { source: './data', target: '/app/data', mode: 'rw' }],
+    ['cache:/cache:rw', { source: 'cache', target: '/cache', mode: 'rw' }]
+  ])('reads the short mount %j as docker run -v does', (short, expected) => {
+    const text = job(`${withImage}        volumes: ["${short}"]\n`)
+    expect(containerOf(text).volumes).toEqual([expected])
+  })
+
+  it.each([
+    ['./data', 'p.yml:6:19'],
+    ['./data:app', 'p.yml:6:19'],
+    ['./data:/app:z', 'p.yml:6:19']
+  ])('refuses the short mount %j at its value, saying the form', (short, at) => {
+    const text = job(`${withImage}        volumes: ["${short}"]\n`)
+    expect(problemsOf(text)).toEqual([
+      `${at}: jobs.a.runs-on.with.volumes[0]: '${short}' is not valid: SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro`
+    ])
+  })
+
+  const anchored = [
+    'x-defaults: &defaults',
+    '  image: busybox',
+    '  environment: {A: one, B: two}',
+    '  working_dir: /w',
+    'jobs:',
+    '  a:',
+    '    runs-on:',
+    '      with:',
+    '        <<: *defaults',
+    '        working_dir: /own',
+    '  b:',
+    '    x-note: kept out of the run',
+    '    runs-on: {with: {<<: [*defaults], user: nobody}}',
+    ''
+  ].join('\n')
+
+  it('merges keys (<<: *anchor) with the map own keys winning, and ignores x- keys', () => {
+    expect(problemsOf(anchored)).toEqual([])
+    const a = containerOf(anchored)
+    expect([a.image, a.environment, a.working_dir]).toEqual([
+      'busybox',
+      { A: 'one', B: 'two' },
+      '/own'
+    ])
+    const b = containerOf(anchored, 'b')
+    expect([b.image, b.working_dir, b.user]).toEqual(['busybox', '/w', 'nobody'])
+  })
+
+  it('points a problem in a merged key at the anchor that wrote it', () => {
+    const broken = anchored.replace('  working_dir: /w', '  workdir: /w')
+    expect(problemsOf(broken)).toEqual([
+      "p.yml:4:3: jobs.a.runs-on.with: unknown key 'workdir'",
+      "p.yml:4:3: jobs.b.runs-on.with: unknown key 'workdir'"
+    ])
+  })
+
+  it('still refuses an unknown key that is not an extension', () => {
+    expect(problemsOf(`y-defaults: 1\n${job(withImage)}`)).toEqual([
+      "p.yml:1:1: the pipeline: unknown key 'y-defaults'"
+    ])
+  })
+})

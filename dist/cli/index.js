@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 2580:
+/***/ 2041:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -89334,7 +89334,13 @@ class YamlSource {
     static parse(text, file) {
         const lines = new dist/* LineCounter */.HN();
         // Duplicate keys are found by our own walk, which can say where the first one was.
-        const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+        // Merge keys (`<<: *defaults`) are read as Compose files use them.
+        const doc = (0,dist/* parseDocument */.Tp)(text, {
+            lineCounter: lines,
+            prettyErrors: false,
+            uniqueKeys: false,
+            merge: true
+        });
         const source = new YamlSource(file, text, doc, lines);
         // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
         const problems = doc.errors.map((e) => ({
@@ -89428,16 +89434,37 @@ class YamlSource {
         let index = this.keyIndex.get(map);
         if (!index) {
             index = new Map();
+            const merged = [];
             for (const pair of map.items) {
                 if (!(0,dist/* isScalar */.jn)(pair.key))
                     continue;
-                const text = String(pair.key.value);
-                if (!index.has(text))
-                    index.set(text, pair);
+                if (isMergeKey(pair.key))
+                    merged.push(...this.mergeSources(pair.value));
+                else {
+                    const text = String(pair.key.value);
+                    if (!index.has(text))
+                        index.set(text, pair);
+                }
             }
+            // A key the map writes itself wins over a merged one, as in the data; a merged one
+            // points at where its anchor's map wrote it.
+            for (const source of merged)
+                for (const pair of source.items) {
+                    const text = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+                    if (text !== undefined && !index.has(text))
+                        index.set(text, pair);
+                }
             this.keyIndex.set(map, index);
         }
         return index.get(String(key));
+    }
+    /** The maps a merge key's value names: `*a` or `[*a, *b]`. */
+    mergeSources(value) {
+        const items = (0,dist/* isSeq */.oP)(value) ? value.items : [value];
+        return items.flatMap((item) => {
+            const node = (0,dist/* isAlias */.Vj)(item) ? item.resolve(this.doc) : item;
+            return (0,dist/* isMap */.jh)(node) ? [node] : [];
+        });
     }
     nearest(path) {
         for (let depth = path.length; depth > 0; depth--) {
@@ -89460,7 +89487,7 @@ class YamlSource {
             const seen = new Map();
             for (const pair of node.items) {
                 const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-                if (key === undefined)
+                if (key === undefined || isMergeKey(pair.key))
                     continue;
                 const first = seen.get(key);
                 if (key === '__proto__') {
@@ -89487,6 +89514,9 @@ class YamlSource {
         }
         return problems;
     }
+}
+function isMergeKey(key) {
+    return (0,dist/* isScalar */.jn)(key) && typeof key.value === 'symbol';
 }
 
 ;// CONCATENATED MODULE: ./src/spec/check-references.ts
@@ -89693,7 +89723,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/timeout"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"type":"object","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string"},"registry":{"type":"string"}}},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}}}}},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/timeout"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/timeout"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"type":"object","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string"},"registry":{"type":"string"}}},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}}}}},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/timeout"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/schema-validator.ts
 
 
@@ -89978,6 +90008,25 @@ function dedupe(problems) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/spec/short-mount.ts
+/** What the short form looks like, for messages and the schema's description. */
+const SHORT_MOUNT_FORM = 'SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it';
+/**
+ * Reads a mount written in the short form of `docker run -v` and Compose
+ * (`./data:/app/data:ro`); undefined when the text is not of that form. Only `ro` and
+ * `rw` are taken as modes: Docker's SELinux and propagation options have no meaning on
+ * the other backends a pipeline runs on, so they are refused rather than dropped.
+ */
+function parseShortMount(text) {
+    const parts = text.split(':');
+    if (parts.length < 2 || parts.length > 3)
+        return undefined;
+    const [source, target, mode = 'rw'] = parts;
+    if (source === '' || !target.startsWith('/') || (mode !== 'ro' && mode !== 'rw'))
+        return undefined;
+    return { source, target, mode };
+}
+
 ;// CONCATENATED MODULE: ./src/spec/variables.ts
 
 
@@ -90019,6 +90068,7 @@ function referencedVariables(raw) {
 }
 
 ;// CONCATENATED MODULE: ./src/spec/load-pipeline.ts
+
 
 
 
@@ -90219,13 +90269,14 @@ function buildContainer(raw) {
     const spec = {
         image: string(raw.image) ?? '',
         pull: raw.pull === 'always' || raw.pull === 'never' ? raw.pull : 'missing',
-        volumes: list(raw.volumes)
-            .filter(isRecord)
-            .map((v) => ({
-            source: string(v.source) ?? '',
-            target: string(v.target) ?? '',
-            mode: v.mode === 'ro' ? 'ro' : 'rw'
-        })),
+        volumes: list(raw.volumes).flatMap((v) => {
+            if (typeof v === 'string')
+                return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }];
+            if (!isRecord(v))
+                return [];
+            const mode = v.mode === 'ro' ? 'ro' : 'rw';
+            return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }];
+        }),
         environment: textMap(raw.environment),
         resources: buildResources(resources, raw),
         network: {
@@ -93344,7 +93395,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2580);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2041);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);
@@ -99625,7 +99676,7 @@ __webpack_unused_export__ = errors.YAMLError;
 __webpack_unused_export__ = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
-__webpack_unused_export__ = identity.isAlias;
+exports.Vj = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
 exports.jh = identity.isMap;

@@ -1,5 +1,7 @@
 import { parse as parseYaml, stringify } from 'yaml'
 import { InputError } from '../spec/input-error.js'
+import type { VolumeSpec } from '../spec/pipeline-types.js'
+import { parseShortMount, SHORT_MOUNT_FORM } from '../spec/short-mount.js'
 
 /** The inputs of the `actions/job` sub-action, as the runner gives them (strings). */
 export interface JobInputs {
@@ -31,7 +33,8 @@ export function jobPipelineYaml(inputs: JobInputs): string {
     throw new InputError(`input 'shell' is '${inputs.shell}': expected bash, sh or python`)
   }
   const volumes = parseVolumes(inputs.volumes)
-  if (inputs.mountWorkspace) volumes.unshift({ source: inputs.workspace, target: JOB_WORKSPACE })
+  if (inputs.mountWorkspace)
+    volumes.unshift({ source: inputs.workspace, target: JOB_WORKSPACE, mode: 'rw' })
   const withKeys: Record<string, unknown> = { image: literal(inputs.image.trim()) }
   const env = parseEnv(inputs.env)
   if (Object.keys(env).length > 0)
@@ -78,30 +81,16 @@ export function parseEnv(text: string): Record<string, string> {
 }
 
 /** Lines of `SOURCE:TARGET` or `SOURCE:TARGET:ro|rw`, as `docker run -v` takes them. */
-export function parseVolumes(
-  text: string
-): Array<{ source: string; target: string; mode?: string }> {
+export function parseVolumes(text: string): VolumeSpec[] {
   return text
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '')
     .map((line) => {
-      const parts = line.split(':')
-      const mode = parts.length === 3 ? parts[2] : undefined
-      if (
-        parts.length < 2 ||
-        parts.length > 3 ||
-        !parts[0] ||
-        !parts[1].startsWith('/') ||
-        (mode !== undefined && mode !== 'ro' && mode !== 'rw')
-      ) {
-        throw new InputError(
-          `input 'volumes': '${line}' is not SOURCE:/TARGET or SOURCE:/TARGET:ro (one per line)`
-        )
-      }
-      return mode
-        ? { source: parts[0], target: parts[1], mode }
-        : { source: parts[0], target: parts[1] }
+      const volume = parseShortMount(line)
+      if (!volume)
+        throw new InputError(`input 'volumes': '${line}' is not ${SHORT_MOUNT_FORM} (one per line)`)
+      return volume
     })
 }
 

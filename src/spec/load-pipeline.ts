@@ -28,6 +28,7 @@ import { findHostAccess, trustProblems } from './host-access.js'
 import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
+import { parseShortMount } from './short-mount.js'
 import { referencedVariables } from './variables.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
 import { YamlSource, type DocPath } from './yaml-source.js'
@@ -230,13 +231,13 @@ function buildContainer(raw: Raw): ContainerSpec {
   const spec: ContainerSpec = {
     image: string(raw.image) ?? '',
     pull: raw.pull === 'always' || raw.pull === 'never' ? raw.pull : 'missing',
-    volumes: list(raw.volumes)
-      .filter(isRecord)
-      .map((v): VolumeSpec => ({
-        source: string(v.source) ?? '',
-        target: string(v.target) ?? '',
-        mode: v.mode === 'ro' ? 'ro' : 'rw'
-      })),
+    volumes: list(raw.volumes).flatMap((v): VolumeSpec[] => {
+      if (typeof v === 'string')
+        return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }]
+      if (!isRecord(v)) return []
+      const mode = v.mode === 'ro' ? 'ro' : 'rw'
+      return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }]
+    }),
     environment: textMap(raw.environment),
     resources: buildResources(resources, raw),
     network: {

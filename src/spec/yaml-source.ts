@@ -1,4 +1,5 @@
 import {
+  isAlias,
   isMap,
   isScalar,
   isSeq,
@@ -46,7 +47,13 @@ export class YamlSource {
   static parse(text: string, file: string): { source: YamlSource; problems: SpecProblem[] } {
     const lines = new LineCounter()
     // Duplicate keys are found by our own walk, which can say where the first one was.
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
+    // Merge keys (`<<: *defaults`) are read as Compose files use them.
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: false,
+      merge: true
+    })
     const source = new YamlSource(file, text, doc, lines)
     // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
     const problems: SpecProblem[] = doc.errors.map((e) => ({
@@ -139,14 +146,34 @@ export class YamlSource {
     let index = this.keyIndex.get(map)
     if (!index) {
       index = new Map()
+      const merged: YAMLMap[] = []
       for (const pair of map.items) {
         if (!isScalar(pair.key)) continue
-        const text = String(pair.key.value)
-        if (!index.has(text)) index.set(text, pair)
+        if (isMergeKey(pair.key)) merged.push(...this.mergeSources(pair.value))
+        else {
+          const text = String(pair.key.value)
+          if (!index.has(text)) index.set(text, pair)
+        }
       }
+      // A key the map writes itself wins over a merged one, as in the data; a merged one
+      // points at where its anchor's map wrote it.
+      for (const source of merged)
+        for (const pair of source.items) {
+          const text = isScalar(pair.key) ? String(pair.key.value) : undefined
+          if (text !== undefined && !index.has(text)) index.set(text, pair)
+        }
       this.keyIndex.set(map, index)
     }
     return index.get(String(key))
+  }
+
+  /** The maps a merge key's value names: `*a` or `[*a, *b]`. */
+  private mergeSources(value: unknown): YAMLMap[] {
+    const items = isSeq(value) ? value.items : [value]
+    return items.flatMap((item) => {
+      const node = isAlias(item) ? item.resolve(this.doc) : item
+      return isMap(node) ? [node] : []
+    })
   }
 
   private nearest(path: DocPath): { node: Node | null | undefined; depth: number } {
@@ -172,7 +199,7 @@ export class YamlSource {
       const seen = new Map<string, Node>()
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined
-        if (key === undefined) continue
+        if (key === undefined || isMergeKey(pair.key)) continue
         const first = seen.get(key)
         if (key === '__proto__') {
           // Plain data would get it as its prototype, not as an entry: nothing could read it.
@@ -194,4 +221,8 @@ export class YamlSource {
     }
     return problems
   }
+}
+
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && typeof key.value === 'symbol'
 }
