@@ -146,7 +146,7 @@ describe('export --to k8s: Jobs, their order and what they share', () => {
 
   it('runs services as native sidecars its container starts after, and names the run with run_name', () => {
     const objects = exportK8s(
-      `jobs:\n  a:\n    runs-on: {type: container, with: {image: alpine}}\n    services:\n      db:\n        image: postgres:16\n        healthcheck: {test: [CMD, pg_isready], interval: 2s, retries: 5}\n    stages: [{name: s, type: sh, run: 'echo {{ run_id }}'}]\n`,
+      `jobs:\n  a:\n    runs-on: {type: container, with: {image: alpine}}\n    services:\n      db:\n        image: postgres:16\n        user: '999:999'\n        healthcheck: {test: [CMD, pg_isready], interval: 2s, retries: 5}\n    stages: [{name: s, type: sh, run: 'echo {{ run_id }}'}]\n`,
       { set: ['run_name=nightly-7'] }
     ) as KubernetesObject[]
     const [a] = objects.filter((o) => o.kind === 'Job')
@@ -157,6 +157,7 @@ describe('export --to k8s: Jobs, their order and what they share', () => {
         name: 'db',
         image: 'postgres:16',
         env: [],
+        securityContext: { runAsUser: 999, runAsGroup: 999 },
         restartPolicy: 'Always',
         startupProbe: {
           exec: { command: ['pg_isready'] },
@@ -176,6 +177,14 @@ describe('export --to k8s: Jobs, their order and what they share', () => {
   })
 
   it.each<[string, string, Flags, string[]]>([
+    [
+      "a service's mounts",
+      `jobs:\n${job('a', "    services: {db: {image: pg, volumes: ['./d:/d']}}\n")}`,
+      {},
+      [
+        "p.yml:2:3: export --to k8s: jobs.a: services.db.volumes: a service's mounts run locally and on a Swarm, not exported yet"
+      ]
+    ],
     [
       'always()',
       `jobs:\n${job('a')}${job('b', '    needs: [a]\n    if: always()\n')}`,

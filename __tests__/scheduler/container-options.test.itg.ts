@@ -129,6 +129,25 @@ describe('runs-on.with options take effect in the container', () => {
     )
   })
 
+  it('pull: always on an image the engine has says the engine has it, and why it is not used', async () => {
+    const { job } = await runWith('pull: always', 'true')
+    expect(job.status).toBe('failure')
+    expect(job.error).toMatch(
+      /^image 'ctr-fixtures\/busybox:latest' could not be pulled, and 'pull: always' does not take the engine's own copy \(use pull: missing for that\): /
+    )
+  })
+
+  it('network_mode: host with ports warns that the ports are ignored, judged once rendered', async () => {
+    const { job, output } = await runWith(
+      `network: {network_mode: "{{ 'host' }}", ports: {"80": "8080"}}`,
+      'true'
+    )
+    expect(job.status).toBe('success')
+    expect(output).toEqual([
+      "warning: network_mode: host ignores ports (80/tcp -> 8080): the container listens on the host's own ports"
+    ])
+  })
+
   it('network.extra_hosts and network.dns reach /etc/hosts and /etc/resolv.conf', async () => {
     // On the default bridge: on the run's network, Docker's embedded DNS (127.0.0.11)
     // answers in resolv.conf and forwards to the dns servers.

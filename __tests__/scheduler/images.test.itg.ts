@@ -48,6 +48,26 @@ class CountingClient extends DockerBackend {
 }
 
 describe('images from a registry', () => {
+  it('pulls a service image with the service auth', async () => {
+    const env = { REG_USER: registry.username, REG_PASS: registry.password }
+    const { result, lines } = await runYaml(
+      `jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    services:
+      svc:
+        image: ${registry.image}
+        auth: {username: "\${REG_USER}", password: "\${REG_PASS}"}
+        command: [sleep, "30"]
+    stages: [{name: hi, type: sh, run: 'echo ok'}]
+`,
+      { env }
+    )
+    expect(result.jobs[0].error).toBeUndefined()
+    expect(lines).toContain(`pull ${registry.image} (as ${registry.username})`)
+    expect(lines.join('\n')).not.toContain(registry.password)
+  })
+
   it('pulls a missing image with auth from ${VAR}, compactly, once for every job that uses it', async () => {
     const client = new CountingClient()
     const env = { REG_USER: registry.username, REG_PASS: registry.password }

@@ -1,5 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml } from '../helpers/engine.js'
+import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
+import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
 import { freePort } from '../helpers/net.js'
 
 afterAll(async () => {
@@ -36,6 +39,41 @@ describe('service containers', () => {
     expect(result.jobs[0].error).toBeUndefined()
     expect(printed(lines, 'test')).toEqual(['root:x:0:0:root:/root:/bin/sh'])
     expect(lines).toContain('[test] service web ready')
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+
+  it('a service mounts host folders (short and long form) and runs as its user', async () => {
+    const dir = tempDir()
+    mkdirSync(path.join(dir, 'site'))
+    writeFileSync(path.join(dir, 'site', 'hello.txt'), 'served from the host\n')
+    const { result, lines, runId } = await runYaml(
+      `jobs:
+  test:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    services:
+      web:
+        image: ${BUSYBOX}
+        user: "65534"
+        volumes: ["./site:/srv:ro", {source: ./site, target: /also, mode: ro}]
+        command: [httpd, -f, -p, "8080", -h, /srv]
+    stages: [{name: fetch, type: sh, run: '${FETCH_RETRYING('web').replace(/passwd/g, 'hello.txt')}'}]
+`,
+      { dir, keep: true }
+    )
+    expect(result.jobs[0].error).toBeUndefined()
+    expect(printed(lines, 'test')).toEqual(['served from the host'])
+    const filters = JSON.stringify({
+      label: [`ctr-pipeline.run-id=${runId}`, 'ctr-pipeline.service=web']
+    })
+    const [service] = await docker.listContainers({ all: true, filters })
+    const info = await docker.getContainer(service.Id).inspect()
+    await new DockerBackend(docker).sweep(runId)
+    expect(info.Config.User).toBe('65534')
+    const site = path.join(dir, 'site')
+    expect(info.HostConfig.Mounts).toEqual([
+      { Type: 'bind', Source: site, Target: '/srv', ReadOnly: true },
+      { Type: 'bind', Source: site, Target: '/also', ReadOnly: true }
+    ])
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 

@@ -130,6 +130,21 @@ describe('parsePipeline', () => {
       /^p\.yml:6:33: jobs\.a: services are reached over the run's network; a job with services cannot set network_mode$/
     ],
     [
+      'the Docker socket mounted into a service without allow_host_access',
+      job(`${withImage}    services:\n      db: {image: pg, volumes: ['/var/run/docker.sock:/s']}\n`),
+      /^p\.yml:7:33: jobs\.a: mounting \/var\/run\/docker\.sock gives the job control of the Docker engine, and so of the host; set allow_host_access: true on the job to allow it$/
+    ],
+    [
+      "a service's registry password written in the file",
+      job(`${withImage}    services:\n      db: {image: pg, auth: {username: me, password: pw}}\n`),
+      /^p\.yml:7:54: jobs\.a\.services\.db\.auth\.password: write it as \$\{VAR\} \(from the environment or a secret\), never in the file$/
+    ],
+    [
+      "a service's mount target that is not absolute",
+      job(`${withImage}    services:\n      db: {image: pg, volumes: [{source: ./d, target: d}]}\n`),
+      /^p\.yml:7:55: jobs\.a\.services\.db\.volumes\[0\]\.target must be an absolute path in the container$/
+    ],
+    [
       'a registry password written in the file',
       job(`${withImage}        auth: {username: me, password: hunter2}\n`),
       /^p\.yml:6:40: jobs\.a\.runs-on\.with\.auth\.password: write it as \$\{VAR\} \(from the environment or a secret\), never in the file$/

@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 2041:
+/***/ 7074:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83353,14 +83353,17 @@ function planImage(spec, ctx, r) {
     const image = { kind: 'pull', ref, policy: spec.pull };
     if (platform)
         image.platform = platform;
-    if (spec.auth) {
-        image.auth = {
-            username: r(spec.auth.username),
-            password: r(spec.auth.password),
-            serveraddress: spec.auth.registry ? r(spec.auth.registry) : registryOf(ref)
-        };
-    }
+    if (spec.auth)
+        image.auth = planAuth(spec.auth, ref, r);
     return image;
+}
+/** `auth:` rendered, for the registry it names or else the one `ref` is pulled from. */
+function planAuth(auth, ref, r) {
+    return {
+        username: r(auth.username),
+        password: r(auth.password),
+        serveraddress: auth.registry ? r(auth.registry) : registryOf(ref)
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/labels.ts
@@ -83453,14 +83456,7 @@ function planContainer(instance, ctx) {
                     }
                 ]
                 : []),
-            ...spec.volumes.map((v) => {
-                const source = r(v.source);
-                const target = r(v.target);
-                const readOnly = v.mode === 'ro';
-                return Object.hasOwn(ctx.namedVolumes, source)
-                    ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
-                    : { type: 'bind', source: external_node_path_default().resolve(ctx.pipelineDir, source), target, readOnly };
-            }),
+            ...planMounts(spec.volumes, ctx),
             ...Object.entries(spec.tmpfs).map(([target, options]) => ({
                 type: 'tmpfs',
                 target: r(target),
@@ -83501,6 +83497,22 @@ function planContainer(instance, ctx) {
             planned.command = words(spec.command);
     }
     return planned;
+}
+/**
+ * `volumes:` of a job or a service, rendered: a source that is the key of a top-level
+ * volume mounts that volume; any other is a host path, resolved against the pipeline's
+ * folder.
+ */
+function planMounts(volumes, ctx) {
+    const r = ctx.renderValue;
+    return volumes.map((v) => {
+        const source = r(v.source);
+        const target = r(v.target);
+        const readOnly = v.mode === 'ro';
+        return Object.hasOwn(ctx.namedVolumes, source)
+            ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
+            : { type: 'bind', source: external_node_path_default().resolve(ctx.pipelineDir, source), target, readOnly };
+    });
 }
 /** `resources:` and `ulimits:`, each figure parsed to bytes or CPUs once rendered. */
 function planResources(spec, r) {
@@ -83572,10 +83584,13 @@ function planService(instance, key, ctx) {
     const service = instance.job.services[key];
     const r = ctx.renderValue;
     const ref = r(service.image);
+    const image = { kind: 'pull', ref, policy: 'missing' };
+    if (service.auth)
+        image.auth = planAuth(service.auth, ref, r);
     const planned = {
         runId: ctx.runId,
         name: `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-'),
-        image: { kind: 'pull', ref, policy: 'missing' },
+        image,
         runs: 'command',
         env: Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, r(v)])),
         labels: {
@@ -83584,7 +83599,7 @@ function planService(instance, key, ctx) {
             [LABEL_INSTANCE]: instance.slug,
             [LABEL_SERVICE]: key
         },
-        mounts: [],
+        mounts: planMounts(service.volumes, ctx),
         resources: { ulimits: [] },
         network: planNetwork({ ports: service.ports, extra_hosts: {}, dns: [] }, r, {
             mode: ctx.network,
@@ -83598,6 +83613,8 @@ function planService(instance, key, ctx) {
             noNewPrivileges: false
         }
     };
+    if (service.user)
+        planned.user = r(service.user);
     if (service.command)
         planned.command = wordRenderer(ctx)(service.command);
     const check = service.healthcheck;
@@ -83646,6 +83663,25 @@ function containerName({ job, slug }, ctx) {
 }
 function wordRenderer(ctx) {
     return ctx.renderWords ?? ((words) => words.map(ctx.renderValue));
+}
+
+;// CONCATENATED MODULE: ./src/plan/ignored-settings.ts
+/**
+ * What the engine would take and then silently ignore in a planned container, one
+ * warning each. Checked on the rendered plan, so `network_mode: '{{ params.mode }}'` is
+ * judged by what it became.
+ */
+function ignoredSettings(plan) {
+    const { mode, ports } = plan.network;
+    if (ports.length === 0 || (mode !== 'host' && mode !== 'none'))
+        return [];
+    const published = ports
+        .map((p) => `${p.container} -> ${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort || '(any)'}`)
+        .join(', ');
+    const why = mode === 'host'
+        ? "the container listens on the host's own ports"
+        : 'the container has no network to publish on';
+    return [`network_mode: ${mode} ignores ports (${published}): ${why}`];
 }
 
 ;// CONCATENATED MODULE: ./src/spec/raw-values.ts
@@ -84905,6 +84941,7 @@ class StageRunner {
 
 
 
+
 /**
  * Runs one job instance, and runs it again when it fails as long as its `retry` allows
  * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
@@ -84976,6 +85013,8 @@ async function runAttempt(instance, ctx, attempt) {
             changedFiles: ctx.changedFiles
         });
         ctx.reporter.jobStarted(instance, planned.image.ref);
+        for (const warning of ignoredSettings(planned))
+            ctx.reporter.warning(warning, instance);
         await ctx.guard?.(planned);
         await untilAborted(ctx.images.prepare(planned.image), signal);
         const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined;
@@ -84986,7 +85025,12 @@ async function runAttempt(instance, ctx, attempt) {
         signal.throwIfAborted();
         signal.addEventListener('abort', kill, { once: true });
         if (Object.keys(job.services).length > 0) {
-            services = await startServices(instance, containerId, { ...ctx, ...renderers, signal });
+            services = await startServices(instance, containerId, {
+                ...ctx,
+                ...planContext(ctx),
+                ...renderers,
+                signal
+            });
         }
         if (job.stages) {
             if (!container.started)
@@ -85413,7 +85457,7 @@ async function preflight(jobs, ctx) {
                 continue;
             }
             const network = servicesNetworkName(ctx.runId, instance.slug);
-            const services = Object.keys(job.job.services).map((key) => planService(instance, key, { runId: ctx.runId, ...renderers, network }));
+            const services = Object.keys(job.job.services).map((key) => planService(instance, key, { ...ctx, ...renderers, network }));
             checks.push(checkInstance(planned, services, network, ctx).catch((e) => problem(e.message)));
         }
     }
@@ -85437,7 +85481,7 @@ async function checkInstance(planned, services, network, ctx) {
         if (!image.ref.includes('{{'))
             checks.push(ctx.images.prepare(image));
     }
-    for (const mount of planned.mounts) {
+    for (const mount of [planned, ...services].flatMap((p) => p.mounts)) {
         if (mount.type !== 'bind' || mount.source.includes('{{'))
             continue;
         checks.push((0,promises_namespaceObject.stat)(mount.source).then(() => undefined, () => {
@@ -85550,11 +85594,17 @@ function findHostAccess(jobs, dir, volumes, source) {
             add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
         if (spec.network.network_mode === 'host')
             add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
-        spec.volumes.forEach((volume, i) => {
+        const mounts = [
+            ...spec.volumes.map((volume, i) => ({ volume, where: [...at, 'volumes', i, 'source'] })),
+            ...Object.entries(job.services).flatMap(([key, service]) => service.volumes.map((volume, i) => ({
+                volume,
+                where: ['jobs', job.id, 'services', key, 'volumes', i, 'source']
+            })))
+        ];
+        mounts.forEach(({ volume, where }) => {
             if (namedVolumes.has(volume.source))
                 return;
             const hostPath = external_node_path_default().resolve(dir, volume.source);
-            const where = [...at, 'volumes', i, 'source'];
             if (DOCKER_SOCKETS.has(hostPath))
                 add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
             else if (hostPath === '/')
@@ -86640,7 +86690,11 @@ async function pull(engine, image, ctx) {
                 `(check runs-on.with.auth, or docker login ${registry === DOCKER_HUB ? '' : registry}); ` +
                 `the registry said: ${error.message}`);
         }
-        throw new Error(`image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`);
+        // `pull: always` asks for the registry's copy even where the engine has one.
+        const local = policy === 'always' && (await engine.imageExists(ref, image.platform));
+        throw new Error(local
+            ? `image '${ref}' could not be pulled, and 'pull: always' does not take the engine's own copy (use pull: missing for that): ${messageOf(error)}`
+            : `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`);
     }
 }
 async function build(engine, image, ctx) {
@@ -89723,7 +89777,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/timeout"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"type":"object","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string"},"registry":{"type":"string"}}},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}}}}},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/timeout"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/timeout"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"$ref":"#/definitions/auth"},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}}}}},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/timeout"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/schema-validator.ts
 
 
@@ -90228,8 +90282,14 @@ function buildService(raw) {
     const service = {
         image: string(raw.image) ?? '',
         env: textMap(raw.env),
-        ports: Object.fromEntries(Object.entries(record(raw.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null]))
+        ports: Object.fromEntries(Object.entries(record(raw.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null])),
+        volumes: buildMounts(raw.volumes)
     };
+    if (raw_values_text(raw.user) !== undefined)
+        service.user = raw_values_text(raw.user);
+    const auth = buildAuth(raw.auth);
+    if (auth)
+        service.auth = auth;
     const command = splitWords(raw.command);
     if (command)
         service.command = command;
@@ -90246,6 +90306,28 @@ function buildService(raw) {
         };
     }
     return service;
+}
+/** `volumes:` of a job or a service: `{source, target, mode}` maps or the short form. */
+function buildMounts(raw) {
+    return list(raw).flatMap((v) => {
+        if (typeof v === 'string')
+            return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }];
+        if (!isRecord(v))
+            return [];
+        const mode = v.mode === 'ro' ? 'ro' : 'rw';
+        return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }];
+    });
+}
+function buildAuth(raw) {
+    if (!isRecord(raw))
+        return undefined;
+    const auth = {
+        username: raw_values_text(raw.username) ?? '',
+        password: raw_values_text(raw.password) ?? ''
+    };
+    if (string(raw.registry))
+        auth.registry = string(raw.registry);
+    return auth;
 }
 function buildStrategy(raw, at, source) {
     const strategy = { fail_fast: raw.fail_fast !== false };
@@ -90269,14 +90351,7 @@ function buildContainer(raw) {
     const spec = {
         image: string(raw.image) ?? '',
         pull: raw.pull === 'always' || raw.pull === 'never' ? raw.pull : 'missing',
-        volumes: list(raw.volumes).flatMap((v) => {
-            if (typeof v === 'string')
-                return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }];
-            if (!isRecord(v))
-                return [];
-            const mode = v.mode === 'ro' ? 'ro' : 'rw';
-            return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }];
-        }),
+        volumes: buildMounts(raw.volumes),
         environment: textMap(raw.environment),
         resources: buildResources(resources, raw),
         network: {
@@ -90319,12 +90394,9 @@ function buildContainer(raw) {
         if (string(build.target))
             spec.build.target = string(build.target);
     }
-    if (isRecord(raw.auth)) {
-        const auth = raw.auth;
-        spec.auth = { username: raw_values_text(auth.username) ?? '', password: raw_values_text(auth.password) ?? '' };
-        if (string(auth.registry))
-            spec.auth.registry = string(auth.registry);
-    }
+    const auth = buildAuth(raw.auth);
+    if (auth)
+        spec.auth = auth;
     if (string(network.network_mode))
         spec.network.network_mode = string(network.network_mode);
     for (const key of ['container_name', 'working_dir'])
@@ -90430,12 +90502,22 @@ function crossChecks(pipeline, raw, source) {
             const needsAt = typeof rawJob.needs === 'string' ? [...at, 'needs'] : [...at, 'needs', i];
             fail(source.valuePosition(needsAt), `jobs.${job.id}.needs names '${need}', which is not a job in this file`);
         });
-        job.container.volumes.forEach((volume, i) => {
-            if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
-                return;
-            const targetAt = [...at, 'runs-on', 'with', 'volumes', i, 'target'];
-            fail(source.valuePosition(targetAt), `jobs.${job.id}.runs-on.with.volumes[${i}].target must be an absolute path in the container`);
-        });
+        const holders = [
+            [[...at, 'runs-on', 'with'], job.container],
+            ...Object.entries(job.services).map(([key, service]) => [
+                [...at, 'services', key],
+                service
+            ])
+        ];
+        for (const [holderAt, { volumes, auth }] of holders) {
+            volumes.forEach((volume, i) => {
+                if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
+                    return;
+                fail(source.valuePosition([...holderAt, 'volumes', i, 'target']), `${describePath(holderAt)}.volumes[${i}].target must be an absolute path in the container`);
+            });
+            if (auth && !/^\$\{\w+\}$/.test(auth.password.trim()))
+                fail(source.valuePosition([...holderAt, 'auth', 'password']), `${describePath(holderAt)}.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`);
+        }
         const rawWith = record(record(rawJob['runs-on']).with);
         for (const key of ['pids_limit', 'shm_size', 'gpus']) {
             if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
@@ -90444,8 +90526,6 @@ function crossChecks(pipeline, raw, source) {
         const withAt = [...at, 'runs-on', 'with'];
         if (Object.keys(job.services).length > 0 && job.container.network.network_mode)
             fail(source.valuePosition([...withAt, 'network', 'network_mode']), `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`);
-        if (job.container.auth && !/^\$\{\w+\}$/.test(job.container.auth.password.trim()))
-            fail(source.valuePosition([...withAt, 'auth', 'password']), `jobs.${job.id}.runs-on.with.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`);
         job.artifacts.forEach((pattern, i) => {
             // Relative patterns are checked at run time, once the working folder is known.
             const why = pattern.startsWith('/') ? artifactPatternProblem(pattern) : undefined;
@@ -90843,6 +90923,7 @@ function resourcesOf(plan, dropped) {
         ...(r.shmSizeBytes !== undefined ? { shm: bytesQuantity(r.shmSizeBytes) } : {})
     };
 }
+/** A container's security context: privileges, capabilities, a numeric user. */
 function securityOf(plan) {
     const s = plan.security;
     const context = {};
@@ -92034,6 +92115,8 @@ function serviceContainer(key, service, reference, probe) {
     };
     if (service.image.kind !== 'pull')
         throw new ExportProblem(`services.${key}: not a pulled image`);
+    if (service.mounts.length > 0)
+        throw new ExportProblem(`services.${key}.volumes: a service's mounts run locally and on a Swarm, not exported yet`);
     const container = {
         name: key,
         image: text(service.image.ref),
@@ -92041,6 +92124,9 @@ function serviceContainer(key, service, reference, probe) {
     };
     if (service.command)
         container.args = service.command.map(text);
+    const security = securityOf(service);
+    if (security)
+        container.securityContext = security;
     const ports = service.network.ports.map((p) => ({
         containerPort: Number(p.container.split('/')[0])
     }));
@@ -92467,15 +92553,15 @@ function exportInstance(plan, instance, scope, at) {
     const runId = placeholder({ kind: 'run_id' });
     const value = (text) => renderForExport(text, scope, { variables: true });
     const words = (list) => renderWords(list, scope, value, CLUSTER_CONTEXTS);
-    const container = planContainer(instance, {
+    const planning = {
         runId,
         pipelineDir: plan.pipeline.dir,
         // Named volumes keep their keys: each target says what a key is on its cluster.
         namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
-        runNetwork: 'ctr-run',
         renderValue: value,
         renderWords: words
-    });
+    };
+    const container = planContainer(instance, { ...planning, runNetwork: 'ctr-run' });
     // `image` with `build` names what was built: the cluster pulls that name.
     if (container.image.kind === 'build' && container.image.name)
         container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' };
@@ -92483,12 +92569,7 @@ function exportInstance(plan, instance, scope, at) {
         container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
     const services = Object.fromEntries(Object.keys(job.services).map((key) => [
         key,
-        planService(instance, key, {
-            runId,
-            renderValue: value,
-            renderWords: words,
-            network: 'ctr-run'
-        })
+        planService(instance, key, { ...planning, network: 'ctr-run' })
     ]));
     const exported = {
         id: instance.id,
@@ -93395,7 +93476,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2041);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7074);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -150,15 +150,15 @@ function exportInstance(
   const runId = placeholder({ kind: 'run_id' })
   const value = (text: string) => renderForExport(text, scope, { variables: true })
   const words = (list: readonly string[]) => renderWords(list, scope, value, CLUSTER_CONTEXTS)
-  const container = planContainer(instance, {
+  const planning = {
     runId,
     pipelineDir: plan.pipeline.dir,
     // Named volumes keep their keys: each target says what a key is on its cluster.
     namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
-    runNetwork: 'ctr-run',
     renderValue: value,
     renderWords: words
-  })
+  }
+  const container = planContainer(instance, { ...planning, runNetwork: 'ctr-run' })
   // `image` with `build` names what was built: the cluster pulls that name.
   if (container.image.kind === 'build' && container.image.name)
     container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' }
@@ -167,12 +167,7 @@ function exportInstance(
   const services = Object.fromEntries(
     Object.keys(job.services).map((key) => [
       key,
-      planService(instance, key, {
-        runId,
-        renderValue: value,
-        renderWords: words,
-        network: 'ctr-run'
-      })
+      planService(instance, key, { ...planning, network: 'ctr-run' })
     ])
   )
   const exported: ExportInstance = {

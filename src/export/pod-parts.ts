@@ -290,7 +290,8 @@ function resourcesOf(
   }
 }
 
-function securityOf(plan: ContainerPlan): IContainer['securityContext'] {
+/** A container's security context: privileges, capabilities, a numeric user. */
+export function securityOf(plan: ContainerPlan): IContainer['securityContext'] {
   const s = plan.security
   const context: NonNullable<IContainer['securityContext']> = {}
   if (s.privileged) context.privileged = true

@@ -1,7 +1,7 @@
 import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { ContainerPlan } from '../plan/container-plan.js'
 import { placeholdersIn, replacePlaceholders, type Placeholder } from './placeholders.js'
-import { ExportProblem } from './pod-parts.js'
+import { ExportProblem, securityOf } from './pod-parts.js'
 
 /**
  * A service as a container of the job's pod, its health check as the probe the target
@@ -21,12 +21,18 @@ export function serviceContainer(
     return replacePlaceholders(value, reference)
   }
   if (service.image.kind !== 'pull') throw new ExportProblem(`services.${key}: not a pulled image`)
+  if (service.mounts.length > 0)
+    throw new ExportProblem(
+      `services.${key}.volumes: a service's mounts run locally and on a Swarm, not exported yet`
+    )
   const container: IContainer = {
     name: key,
     image: text(service.image.ref),
     env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
   }
   if (service.command) container.args = service.command.map(text)
+  const security = securityOf(service)
+  if (security) container.securityContext = security
   const ports = service.network.ports.map((p) => ({
     containerPort: Number(p.container.split('/')[0])
   }))

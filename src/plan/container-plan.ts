@@ -1,8 +1,8 @@
 import path from 'node:path'
-import type { ContainerSpec, NetworkSpec } from '../spec/pipeline-types.js'
+import type { ContainerSpec, NetworkSpec, VolumeSpec } from '../spec/pipeline-types.js'
 import { parseCpu, parseMemory } from '../spec/quantities.js'
 import { CTR_ROOT, jobWorkDir, WORKSPACE_DIR } from './container-paths.js'
-import { planImage, type ImageSource } from './image-plan.js'
+import { planAuth, planImage, type ImageSource, type PulledImage } from './image-plan.js'
 import { LABEL_INSTANCE, LABEL_JOB, LABEL_SERVICE, runLabels } from './labels.js'
 import type { PlannedInstance } from './pipeline-plan.js'
 
@@ -217,14 +217,7 @@ export function planContainer(
             } as const
           ]
         : []),
-      ...spec.volumes.map((v): MountPlan => {
-        const source = r(v.source)
-        const target = r(v.target)
-        const readOnly = v.mode === 'ro'
-        return Object.hasOwn(ctx.namedVolumes, source)
-          ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
-          : { type: 'bind', source: path.resolve(ctx.pipelineDir, source), target, readOnly }
-      }),
+      ...planMounts(spec.volumes, ctx),
       ...Object.entries(spec.tmpfs).map(([target, options]): MountPlan => ({
         type: 'tmpfs',
         target: r(target),
@@ -259,6 +252,26 @@ export function planContainer(
     if (spec.command) planned.command = words(spec.command)
   }
   return planned
+}
+
+/**
+ * `volumes:` of a job or a service, rendered: a source that is the key of a top-level
+ * volume mounts that volume; any other is a host path, resolved against the pipeline's
+ * folder.
+ */
+function planMounts(
+  volumes: readonly VolumeSpec[],
+  ctx: Pick<ContainerPlanContext, 'pipelineDir' | 'namedVolumes' | 'renderValue'>
+): MountPlan[] {
+  const r = ctx.renderValue
+  return volumes.map((v): MountPlan => {
+    const source = r(v.source)
+    const target = r(v.target)
+    const readOnly = v.mode === 'ro'
+    return Object.hasOwn(ctx.namedVolumes, source)
+      ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
+      : { type: 'bind', source: path.resolve(ctx.pipelineDir, source), target, readOnly }
+  })
 }
 
 /** `resources:` and `ulimits:`, each figure parsed to bytes or CPUs once rendered. */
@@ -340,15 +353,20 @@ function planNetwork(
 export function planService(
   instance: Pick<PlannedInstance, 'job' | 'slug'>,
   key: string,
-  ctx: Pick<ContainerPlanContext, 'runId' | 'renderValue' | 'renderWords'> & { network: string }
+  ctx: Pick<
+    ContainerPlanContext,
+    'runId' | 'pipelineDir' | 'namedVolumes' | 'renderValue' | 'renderWords'
+  > & { network: string }
 ): ContainerPlan {
   const service = instance.job.services[key]
   const r = ctx.renderValue
   const ref = r(service.image)
+  const image: PulledImage = { kind: 'pull', ref, policy: 'missing' }
+  if (service.auth) image.auth = planAuth(service.auth, ref, r)
   const planned: ContainerPlan = {
     runId: ctx.runId,
     name: `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-'),
-    image: { kind: 'pull', ref, policy: 'missing' },
+    image,
     runs: 'command',
     env: Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, r(v)])),
     labels: {
@@ -357,7 +375,7 @@ export function planService(
       [LABEL_INSTANCE]: instance.slug,
       [LABEL_SERVICE]: key
     },
-    mounts: [],
+    mounts: planMounts(service.volumes, ctx),
     resources: { ulimits: [] },
     network: planNetwork({ ports: service.ports, extra_hosts: {}, dns: [] }, r, {
       mode: ctx.network,
@@ -371,6 +389,7 @@ export function planService(
       noNewPrivileges: false
     }
   }
+  if (service.user) planned.user = r(service.user)
   if (service.command) planned.command = wordRenderer(ctx)(service.command)
   const check = service.healthcheck
   if (check) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
-import type { ContainerSpec, PullPolicy } from '../spec/pipeline-types.js'
+import type { ContainerSpec, PullPolicy, RegistryAuthSpec } from '../spec/pipeline-types.js'
 
 /** Registry credentials as the Engine API takes them (`X-Registry-Auth`). */
 export interface RegistryCredentials {
@@ -94,12 +94,19 @@ export function planImage(
   const ref = r(spec.image)
   const image: PulledImage = { kind: 'pull', ref, policy: spec.pull }
   if (platform) image.platform = platform
-  if (spec.auth) {
-    image.auth = {
-      username: r(spec.auth.username),
-      password: r(spec.auth.password),
-      serveraddress: spec.auth.registry ? r(spec.auth.registry) : registryOf(ref)
-    }
-  }
+  if (spec.auth) image.auth = planAuth(spec.auth, ref, r)
   return image
+}
+
+/** `auth:` rendered, for the registry it names or else the one `ref` is pulled from. */
+export function planAuth(
+  auth: RegistryAuthSpec,
+  ref: string,
+  r: (text: string) => string
+): RegistryCredentials {
+  return {
+    username: r(auth.username),
+    password: r(auth.password),
+    serveraddress: auth.registry ? r(auth.registry) : registryOf(ref)
+  }
 }

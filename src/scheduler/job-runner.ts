@@ -2,6 +2,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EngineLostError, errorMessage } from '../backend/backend.js'
 import { planContainer, type ContainerPlan } from '../plan/container-plan.js'
+import { ignoredSettings } from '../plan/ignored-settings.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
 import { formatDuration } from '../spec/quantities.js'
@@ -101,6 +102,7 @@ async function runAttempt(
       changedFiles: ctx.changedFiles
     })
     ctx.reporter.jobStarted(instance, planned.image.ref)
+    for (const warning of ignoredSettings(planned)) ctx.reporter.warning(warning, instance)
     await ctx.guard?.(planned)
     await untilAborted(ctx.images.prepare(planned.image), signal)
     const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined
@@ -112,7 +114,12 @@ async function runAttempt(
     signal.throwIfAborted()
     signal.addEventListener('abort', kill, { once: true })
     if (Object.keys(job.services).length > 0) {
-      services = await startServices(instance, containerId, { ...ctx, ...renderers, signal })
+      services = await startServices(instance, containerId, {
+        ...ctx,
+        ...planContext(ctx),
+        ...renderers,
+        signal
+      })
     }
     if (job.stages) {
       if (!container.started) await ctx.backend.startContainer(containerId)

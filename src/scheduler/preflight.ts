@@ -66,7 +66,7 @@ export async function preflight(
       }
       const network = servicesNetworkName(ctx.runId, instance.slug)
       const services = Object.keys(job.job.services).map((key) =>
-        planService(instance, key, { runId: ctx.runId, ...renderers, network })
+        planService(instance, key, { ...ctx, ...renderers, network })
       )
       checks.push(
         checkInstance(planned, services, network, ctx).catch((e: Error) => problem(e.message))
@@ -96,7 +96,7 @@ async function checkInstance(
   for (const image of [planned.image, ...services.map((s) => s.image)]) {
     if (!image.ref.includes('{{')) checks.push(ctx.images.prepare(image))
   }
-  for (const mount of planned.mounts) {
+  for (const mount of [planned, ...services].flatMap((p) => p.mounts)) {
     if (mount.type !== 'bind' || mount.source.includes('{{')) continue
     checks.push(
       stat(mount.source).then(

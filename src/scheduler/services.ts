@@ -20,6 +20,9 @@ export interface ServiceContext {
   images: ImageStore
   reporter: RunReporter
   runId: string
+  pipelineDir: string
+  /** Engine names of the top-level named volumes, by their key in the file. */
+  namedVolumes: Record<string, string>
   renderValue: (text: string) => string
   renderWords?: (words: readonly string[]) => string[]
   signal: AbortSignal

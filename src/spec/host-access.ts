@@ -68,10 +68,18 @@ export function findHostAccess(
         [...at, 'network', 'network_mode'],
         "network_mode: host puts the job on the host's network"
       )
-    spec.volumes.forEach((volume, i) => {
+    const mounts = [
+      ...spec.volumes.map((volume, i) => ({ volume, where: [...at, 'volumes', i, 'source'] })),
+      ...Object.entries(job.services).flatMap(([key, service]) =>
+        service.volumes.map((volume, i) => ({
+          volume,
+          where: ['jobs', job.id, 'services', key, 'volumes', i, 'source']
+        }))
+      )
+    ]
+    mounts.forEach(({ volume, where }) => {
       if (namedVolumes.has(volume.source)) return
       const hostPath = path.resolve(dir, volume.source)
-      const where: DocPath = [...at, 'volumes', i, 'source']
       if (DOCKER_SOCKETS.has(hostPath))
         add(
           'docker_socket',

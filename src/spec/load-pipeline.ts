@@ -15,6 +15,7 @@ import type {
   ParamSpec,
   ParamType,
   Pipeline,
+  RegistryAuthSpec,
   ResourcesSpec,
   RetrySpec,
   ServiceSpec,
@@ -31,7 +32,7 @@ import { schemaProblems } from './schema-validator.js'
 import { parseShortMount } from './short-mount.js'
 import { referencedVariables } from './variables.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
-import { YamlSource, type DocPath } from './yaml-source.js'
+import { describePath, YamlSource, type DocPath } from './yaml-source.js'
 
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 export async function loadPipelineFile(file: string): Promise<Pipeline> {
@@ -188,8 +189,12 @@ function buildService(raw: Raw): ServiceSpec {
     env: textMap(raw.env),
     ports: Object.fromEntries(
       Object.entries(record(raw.ports)).map(([k, v]) => [k, text(v) ?? null])
-    )
+    ),
+    volumes: buildMounts(raw.volumes)
   }
+  if (text(raw.user) !== undefined) service.user = text(raw.user)
+  const auth = buildAuth(raw.auth)
+  if (auth) service.auth = auth
   const command = splitWords(raw.command)
   if (command) service.command = command
   if (isRecord(raw.healthcheck)) {
@@ -205,6 +210,26 @@ function buildService(raw: Raw): ServiceSpec {
     }
   }
   return service
+}
+
+/** `volumes:` of a job or a service: `{source, target, mode}` maps or the short form. */
+function buildMounts(raw: unknown): VolumeSpec[] {
+  return list(raw).flatMap((v): VolumeSpec[] => {
+    if (typeof v === 'string') return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }]
+    if (!isRecord(v)) return []
+    const mode = v.mode === 'ro' ? 'ro' : 'rw'
+    return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }]
+  })
+}
+
+function buildAuth(raw: unknown): RegistryAuthSpec | undefined {
+  if (!isRecord(raw)) return undefined
+  const auth: RegistryAuthSpec = {
+    username: text(raw.username) ?? '',
+    password: text(raw.password) ?? ''
+  }
+  if (string(raw.registry)) auth.registry = string(raw.registry)
+  return auth
 }
 
 function buildStrategy(raw: Raw, at: DocPath, source: YamlSource): StrategySpec {
@@ -231,13 +256,7 @@ function buildContainer(raw: Raw): ContainerSpec {
   const spec: ContainerSpec = {
     image: string(raw.image) ?? '',
     pull: raw.pull === 'always' || raw.pull === 'never' ? raw.pull : 'missing',
-    volumes: list(raw.volumes).flatMap((v): VolumeSpec[] => {
-      if (typeof v === 'string')
-        return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }]
-      if (!isRecord(v)) return []
-      const mode = v.mode === 'ro' ? 'ro' : 'rw'
-      return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }]
-    }),
+    volumes: buildMounts(raw.volumes),
     environment: textMap(raw.environment),
     resources: buildResources(resources, raw),
     network: {
@@ -283,11 +302,8 @@ function buildContainer(raw: Raw): ContainerSpec {
     if (string(build.dockerfile)) spec.build.dockerfile = string(build.dockerfile)
     if (string(build.target)) spec.build.target = string(build.target)
   }
-  if (isRecord(raw.auth)) {
-    const auth = raw.auth
-    spec.auth = { username: text(auth.username) ?? '', password: text(auth.password) ?? '' }
-    if (string(auth.registry)) spec.auth.registry = string(auth.registry)
-  }
+  const auth = buildAuth(raw.auth)
+  if (auth) spec.auth = auth
   if (string(network.network_mode)) spec.network.network_mode = string(network.network_mode)
   for (const key of ['container_name', 'working_dir'] as const)
     if (string(raw[key]) !== undefined) spec[key] = string(raw[key])
@@ -388,15 +404,28 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
         `jobs.${job.id}.needs names '${need}', which is not a job in this file`
       )
     })
-    job.container.volumes.forEach((volume, i) => {
-      if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
-        return
-      const targetAt = [...at, 'runs-on', 'with', 'volumes', i, 'target']
-      fail(
-        source.valuePosition(targetAt),
-        `jobs.${job.id}.runs-on.with.volumes[${i}].target must be an absolute path in the container`
-      )
-    })
+    const holders: Array<[DocPath, { volumes: VolumeSpec[]; auth?: RegistryAuthSpec }]> = [
+      [[...at, 'runs-on', 'with'], job.container],
+      ...Object.entries(job.services).map(([key, service]): [DocPath, ServiceSpec] => [
+        [...at, 'services', key],
+        service
+      ])
+    ]
+    for (const [holderAt, { volumes, auth }] of holders) {
+      volumes.forEach((volume, i) => {
+        if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
+          return
+        fail(
+          source.valuePosition([...holderAt, 'volumes', i, 'target']),
+          `${describePath(holderAt)}.volumes[${i}].target must be an absolute path in the container`
+        )
+      })
+      if (auth && !/^\$\{\w+\}$/.test(auth.password.trim()))
+        fail(
+          source.valuePosition([...holderAt, 'auth', 'password']),
+          `${describePath(holderAt)}.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`
+        )
+    }
     const rawWith = record(record(rawJob['runs-on']).with)
     for (const key of ['pids_limit', 'shm_size', 'gpus']) {
       if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
@@ -410,11 +439,6 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
       fail(
         source.valuePosition([...withAt, 'network', 'network_mode']),
         `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`
-      )
-    if (job.container.auth && !/^\$\{\w+\}$/.test(job.container.auth.password.trim()))
-      fail(
-        source.valuePosition([...withAt, 'auth', 'password']),
-        `jobs.${job.id}.runs-on.with.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`
       )
     job.artifacts.forEach((pattern, i) => {
       // Relative patterns are checked at run time, once the working folder is known.

@@ -155,6 +155,9 @@ export interface ServiceSpec {
   /** Container port to host port, as `network.ports`. */
   ports: Record<string, string | null>
   healthcheck?: HealthcheckSpec
+  volumes: VolumeSpec[]
+  user?: string
+  auth?: RegistryAuthSpec
 }
 
 /** When to pull a job's image: `missing` (the default) pulls only what the engine lacks. */

@@ -152,8 +152,12 @@ async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageRun): Pro
           `the registry said: ${error.message}`
       )
     }
+    // `pull: always` asks for the registry's copy even where the engine has one.
+    const local = policy === 'always' && (await engine.imageExists(ref, image.platform))
     throw new Error(
-      `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`
+      local
+        ? `image '${ref}' could not be pulled, and 'pull: always' does not take the engine's own copy (use pull: missing for that): ${messageOf(error)}`
+        : `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`
     )
   }
 }
