@@ -131,7 +131,9 @@ describe('parsePipeline', () => {
     ],
     [
       'the Docker socket mounted into a service without allow_host_access',
-      job(`${withImage}    services:\n      db: {image: pg, volumes: ['/var/run/docker.sock:/s']}\n`),
+      job(
+        `${withImage}    services:\n      db: {image: pg, volumes: ['/var/run/docker.sock:/s']}\n`
+      ),
       /^p\.yml:7:33: jobs\.a: mounting \/var\/run\/docker\.sock gives the job control of the Docker engine, and so of the host; set allow_host_access: true on the job to allow it$/
     ],
     [
@@ -141,7 +143,9 @@ describe('parsePipeline', () => {
     ],
     [
       "a service's mount target that is not absolute",
-      job(`${withImage}    services:\n      db: {image: pg, volumes: [{source: ./d, target: d}]}\n`),
+      job(
+        `${withImage}    services:\n      db: {image: pg, volumes: [{source: ./d, target: d}]}\n`
+      ),
       /^p\.yml:7:55: jobs\.a\.services\.db\.volumes\[0\]\.target must be an absolute path in the container$/
     ],
     [
