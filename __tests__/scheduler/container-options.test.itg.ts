@@ -137,6 +137,16 @@ describe('runs-on.with options take effect in the container', () => {
     )
   })
 
+  it("a CPU limit above the engine's count fails before anything starts, naming the key and the count", async () => {
+    const { NCPU } = await docker.info()
+    const { job, runId } = await runWith(`resources: {cpu: ${NCPU + 0.5}}`, 'true')
+    expect(job.status).toBe('failure')
+    expect(job.error?.replace(/^\/tmp\/ctr-test-\w+\//, '')).toBe(
+      `pipeline.yml:6:26: jobs.probe.runs-on.with.resources.cpu asks for ${NCPU + 0.5} CPUs; the engine has ${NCPU}`
+    )
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+
   it('network_mode: host with ports warns that the ports are ignored, judged once rendered', async () => {
     const { job, output } = await runWith(
       `network: {network_mode: "{{ 'host' }}", ports: {"80": "8080"}}`,

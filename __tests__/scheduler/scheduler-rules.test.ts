@@ -48,6 +48,29 @@ function spans(backend: FakeBackend): Map<string, [number, number]> {
 const statuses = (result: RunResult) => Object.fromEntries(result.jobs.map((j) => [j.id, j.status]))
 
 describe('the scheduler, on the fake backend', () => {
+  it.each([
+    [
+      '2.5',
+      2,
+      'pipeline.yml:3:51: jobs.a.runs-on.with.resources.cpu asks for 2.5 CPUs; the engine has 2'
+    ],
+    ['2', 2, undefined],
+    ['2.5', undefined, undefined]
+  ])(
+    'cpu: %s on a backend with %s CPUs: before anything starts, the key at its line',
+    async (cpu, cpus, error) => {
+      const { result, backend } = await run(
+        `jobs:\n  a:\n    runs-on: {with: {image: img, resources: {cpu: '${cpu}'}}}\n    stages: [{name: s, type: sh, run: work}]\n  b: ${job()}\n`,
+        cpus === undefined ? {} : { cpus }
+      )
+      expect(result.jobs.find((j) => j.id === 'a')?.error).toBe(error)
+      expect(statuses(result)).toEqual(
+        error ? { a: 'failure', b: 'skipped' } : { a: 'success', b: 'success' }
+      )
+      if (error) expect(backend.plans).toEqual([])
+    }
+  )
+
   it('starts a job only after every job it needs has finished (a diamond)', async () => {
     const { result, backend } = await run(
       `jobs:

@@ -85456,6 +85456,11 @@ async function preflight(jobs, ctx) {
                 // planned yet; the job plans it, and reports what is wrong, when it starts.
                 continue;
             }
+            const cpus = planned.resources.cpus;
+            if (ctx.cpus !== undefined && cpus !== undefined && cpus > ctx.cpus) {
+                problem(tooManyCpus(job.job, cpus, ctx.cpus));
+                continue;
+            }
             const network = servicesNetworkName(ctx.runId, instance.slug);
             const services = Object.keys(job.job.services).map((key) => planService(instance, key, { ...ctx, ...renderers, network }));
             checks.push(checkInstance(planned, services, network, ctx).catch((e) => problem(e.message)));
@@ -85463,6 +85468,12 @@ async function preflight(jobs, ctx) {
     }
     await Promise.all(checks);
     return problems;
+}
+/** The engine would refuse the limit with its own words; these name the key and its line. */
+function tooManyCpus(job, cpus, engine) {
+    const at = job.container.cpuPosition;
+    const where = at ? `${at.file}:${at.line}:${at.col}: ` : '';
+    return `${where}jobs.${job.id}.runs-on.with.resources.cpu asks for ${cpus} CPUs; the engine has ${engine}`;
 }
 /**
  * One instance's checks: the untrusted guard first (nothing it refuses is built or
@@ -85970,7 +85981,12 @@ async function runPipeline(options) {
         // Interrupted while images are pulled: the jobs below all end up cancelled.
         const problems = await untilAborted(
         // Jobs that the changed files leave out never start: nothing of theirs is got ready.
-        preflight(jobs.filter((job) => changed.get(job.id)?.length !== 0), { ...shared, pipelineDir: pipeline.dir, params: options.params }), signal).catch((error) => {
+        preflight(jobs.filter((job) => changed.get(job.id)?.length !== 0), {
+            ...shared,
+            pipelineDir: pipeline.dir,
+            params: options.params,
+            cpus: await backend.cpuCount?.()
+        }), signal).catch((error) => {
             if (signal.aborted)
                 return new Map();
             throw error;
@@ -86917,8 +86933,14 @@ function readFolderFiles(archive, limitBytes) {
 class DockerBackend extends EngineConnection {
     name = 'docker';
     live = new Set();
+    cpus;
     liveContainers() {
         return this.live.size;
+    }
+    cpuCount() {
+        // dockerode's info() takes no options: the call's timeout still ends it.
+        this.cpus ??= this.call('info', () => this.docker.info()).then((info) => info.NCPU);
+        return this.cpus;
     }
     async setupRun(run) {
         for (const volume of run.volumes) {
@@ -90262,6 +90284,8 @@ function buildJob(id, raw, source) {
         job.changed_files = strings(raw.changed_files);
     if (typeof raw.if === 'string' || typeof raw.if === 'boolean')
         job.if = raw.if;
+    if (job.container.resources.cpu !== undefined)
+        job.container.cpuPosition = source.valuePosition([...at, 'runs-on', 'with', 'resources', 'cpu']);
     if (isRecord(raw.strategy))
         job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source);
     if (Array.isArray(raw.stages))

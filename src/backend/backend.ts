@@ -152,6 +152,12 @@ export interface Backend {
   /** Checks that the backend answers; throws EngineUnavailableError when it does not. */
   ping(): Promise<void>
   /**
+   * The most CPUs a container may be limited to: one engine's count, above which it
+   * refuses to create the container. Left out where nodes differ (a Swarm places a task
+   * only where it fits, and says when none does).
+   */
+  cpuCount?(): Promise<number>
+  /**
    * Creates the run's volumes and network, all labelled; an external volume must exist
    * (one that does not is an Error naming it and how to create it). Called once per run.
    */

@@ -163,7 +163,12 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       // Jobs that the changed files leave out never start: nothing of theirs is got ready.
       preflight(
         jobs.filter((job) => changed.get(job.id)?.length !== 0),
-        { ...shared, pipelineDir: pipeline.dir, params: options.params }
+        {
+          ...shared,
+          pipelineDir: pipeline.dir,
+          params: options.params,
+          cpus: await backend.cpuCount?.()
+        }
       ),
       signal
     ).catch((error: unknown) => {

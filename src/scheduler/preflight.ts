@@ -9,6 +9,7 @@ import {
 import type { PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope } from '../spec/expression.js'
 import { valueRenderers } from '../spec/command-words.js'
+import type { JobSpec } from '../spec/pipeline-types.js'
 import type { ImageStore } from './image-store.js'
 import type { ContainerGuard } from './untrusted-guard.js'
 
@@ -19,6 +20,8 @@ export interface PreflightContext extends Omit<ContainerPlanContext, 'renderValu
   images: ImageStore
   /** Untrusted mode: what the allow-list refuses is a problem before anything is built. */
   guard?: ContainerGuard
+  /** The backend's CPU count, where one container's limit cannot pass it. */
+  cpus?: number
 }
 
 /** Values that only exist once jobs have run: what reads them is checked when its job starts. */
@@ -64,6 +67,11 @@ export async function preflight(
         // planned yet; the job plans it, and reports what is wrong, when it starts.
         continue
       }
+      const cpus = planned.resources.cpus
+      if (ctx.cpus !== undefined && cpus !== undefined && cpus > ctx.cpus) {
+        problem(tooManyCpus(job.job, cpus, ctx.cpus))
+        continue
+      }
       const network = servicesNetworkName(ctx.runId, instance.slug)
       const services = Object.keys(job.job.services).map((key) =>
         planService(instance, key, { ...ctx, ...renderers, network })
@@ -75,6 +83,13 @@ export async function preflight(
   }
   await Promise.all(checks)
   return problems
+}
+
+/** The engine would refuse the limit with its own words; these name the key and its line. */
+function tooManyCpus(job: JobSpec, cpus: number, engine: number): string {
+  const at = job.container.cpuPosition
+  const where = at ? `${at.file}:${at.line}:${at.col}: ` : ''
+  return `${where}jobs.${job.id}.runs-on.with.resources.cpu asks for ${cpus} CPUs; the engine has ${engine}`
 }
 
 /**

@@ -165,6 +165,8 @@ function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
   if (string(raw.desc) !== undefined) job.desc = string(raw.desc)
   if (Array.isArray(raw.changed_files)) job.changed_files = strings(raw.changed_files)
   if (typeof raw.if === 'string' || typeof raw.if === 'boolean') job.if = raw.if
+  if (job.container.resources.cpu !== undefined)
+    job.container.cpuPosition = source.valuePosition([...at, 'runs-on', 'with', 'resources', 'cpu'])
   if (isRecord(raw.strategy))
     job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source)
   if (Array.isArray(raw.stages))

@@ -216,6 +216,8 @@ export interface ContainerSpec {
   placement?: PlacementSpec
   /** Labels of the container; ctr-pipeline's own labels win over these. */
   labels: Record<string, string>
+  /** Where `resources.cpu` is written, for a limit the engine turns out not to have. */
+  cpuPosition?: SourcePosition
 }
 
 export interface NetworkSpec {

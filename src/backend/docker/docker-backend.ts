@@ -35,9 +35,18 @@ import { directoriesArchive, readFolderFiles } from './tar-files.js'
 export class DockerBackend extends EngineConnection implements Backend, ImageEngine, PushEngine {
   readonly name = 'docker'
   private readonly live = new Set<string>()
+  private cpus: Promise<number> | undefined
 
   liveContainers(): number {
     return this.live.size
+  }
+
+  cpuCount(): Promise<number> {
+    // dockerode's info() takes no options: the call's timeout still ends it.
+    this.cpus ??= this.call('info', () => this.docker.info() as Promise<{ NCPU: number }>).then(
+      (info) => info.NCPU
+    )
+    return this.cpus
   }
 
   async setupRun(run: RunSetup): Promise<void> {

@@ -52,6 +52,8 @@ export interface FakeScript {
   imageErrors?: Record<string, string>
   /** External volumes that exist. */
   volumes?: string[]
+  /** The CPU count it says it has; without one, it has no `cpuCount`, as a Swarm has none. */
+  cpus?: number
 }
 
 /** One call the scheduler made, as the fake recorded it, in order. */
@@ -98,7 +100,12 @@ export class FakeBackend implements Backend {
   /** The most stages (or own commands) that ran at the same moment. */
   peakRunning = 0
 
-  constructor(private readonly script: FakeScript = {}) {}
+  readonly cpuCount?: () => Promise<number>
+
+  constructor(private readonly script: FakeScript = {}) {
+    const { cpus } = script
+    if (cpus !== undefined) this.cpuCount = () => Promise.resolve(cpus)
+  }
 
   /** Loses the backend now: listeners hear it, later calls fail, running processes end. */
   lose(message = 'the fake backend went away'): void {
