@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
@@ -266,6 +274,55 @@ jobs:
       expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
     }
   )
+
+  it('connects where the current Docker context points, and says so in its first line', async () => {
+    const home = tempDir()
+    const socket = path.join(home, 'engine.sock')
+    symlinkSync('/var/run/docker.sock', socket)
+    const id = createHash('sha256').update('lab').digest('hex')
+    mkdirSync(path.join(home, '.docker', 'contexts', 'meta', id), { recursive: true })
+    writeFileSync(path.join(home, '.docker', 'config.json'), '{"currentContext": "lab"}')
+    const meta = { Name: 'lab', Endpoints: { docker: { Host: `unix://${socket}` } } }
+    writeFileSync(
+      path.join(home, '.docker', 'contexts', 'meta', id, 'meta.json'),
+      JSON.stringify(meta)
+    )
+    const env = { HOME: home, DOCKER_HOST: undefined, DOCKER_CONTEXT: undefined }
+    const ok = await runNode(CLI, ['run', 'examples/quickstart.yml'], env)
+    expect(ok.code).toBe(0)
+    expect(ok.stdout.split('\n')[0]).toMatch(
+      new RegExp(
+        `^run \\S+: quickstart \\(examples/quickstart\\.yml\\) on docker at unix://${socket} \\(context lab\\)$`
+      )
+    )
+    // Pointed elsewhere, it goes there (and fails), never to the default socket.
+    meta.Endpoints.docker.Host = `unix://${home}/nothing.sock`
+    writeFileSync(
+      path.join(home, '.docker', 'contexts', 'meta', id, 'meta.json'),
+      JSON.stringify(meta)
+    )
+    const gone = await runNode(CLI, ['run', 'examples/quickstart.yml'], env)
+    expect(gone.code).toBe(3)
+    expect(gone.stderr).toContain(
+      `cannot reach the Docker engine at unix://${home}/nothing.sock (ENOENT)`
+    )
+  })
+
+  it('a reader that quits (run ... | head) cancels the run as SIGPIPE would: no stack trace, nothing left, 130', async () => {
+    const chatty = SLOW.replace(
+      'echo napping; sleep 60',
+      'while true; do echo napping; sleep 0.1; done'
+    )
+    const run = new Spawned(CLI, ['run', pipelineFile(chatty)])
+    const [, runId] = await run.waitFor(/^run (\S+):/m)
+    await run.waitFor(/\[first\] napping/)
+    // The next line the run writes meets the closed pipe.
+    run.child.stdout!.destroy()
+    const { code, stderr } = await run.exited
+    expect(code).toBe(130)
+    expect(stderr).toBe('')
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
 
   it('with --keep, an interrupt kills the containers but keeps them and the volume for debugging', async () => {
     const run = new Spawned(CLI, ['run', pipelineFile(SLOW), '--keep'])

@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7074:
+/***/ 5694:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -85947,7 +85947,7 @@ async function runPipeline(options) {
         killing = backend.killRun(runId).catch(letGo(reporter, 'killing the run'));
     };
     signal.addEventListener('abort', killContainers, { once: true });
-    reporter.runStarted(pipeline, runId);
+    reporter.runStarted(pipeline, runId, `${backend.name} at ${backend.where()}`);
     let warmer;
     const images = new ImageStore(backend, reporter, options.env, signal);
     try {
@@ -86143,6 +86143,94 @@ function checkRunId(text, where) {
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var lib_docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
+;// CONCATENATED MODULE: ./src/backend/docker/engine-endpoint.ts
+
+
+
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+/**
+ * The engine the docker CLI would talk to, in its order: DOCKER_HOST, then the context
+ * DOCKER_CONTEXT names, then the config file's `currentContext`
+ * (`$DOCKER_CONFIG/config.json`, by default `~/.docker/config.json`), with the context's
+ * TLS files; the default socket otherwise. A context that does not exist is an
+ * EngineUnavailableError saying where its name came from, as the CLI refuses it too.
+ */
+function resolveEngine(env, home) {
+    if (env.DOCKER_HOST)
+        return { host: env.DOCKER_HOST, source: 'DOCKER_HOST' };
+    const configDir = env.DOCKER_CONFIG || external_node_path_default().join(home, '.docker');
+    const named = contextName(env, configDir);
+    if (!named || named.name === 'default') {
+        // Docker Desktop's socket in the home folder, where it is, as dockerode looks.
+        const user = external_node_path_default().join(home, '.docker', 'run', 'docker.sock');
+        const socket = (0,external_node_fs_namespaceObject.existsSync)(user) ? user : DEFAULT_SOCKET;
+        return { host: `unix://${socket}`, source: 'default', options: { socketPath: socket } };
+    }
+    const id = (0,external_node_crypto_.createHash)('sha256').update(named.name).digest('hex');
+    const metaFile = external_node_path_default().join(configDir, 'contexts', 'meta', id, 'meta.json');
+    let host;
+    try {
+        const meta = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(metaFile, 'utf8'));
+        host = meta.Endpoints?.docker?.Host;
+    }
+    catch (error) {
+        const code = error.code;
+        throw new EngineUnavailableError(code === 'ENOENT'
+            ? `docker context '${named.name}' (from ${named.from}) does not exist: docker context ls lists those there are`
+            : `docker context '${named.name}' (from ${named.from}): cannot read ${metaFile}: ${error.message}`);
+    }
+    if (typeof host !== 'string' || host === '')
+        throw new EngineUnavailableError(`docker context '${named.name}' (from ${named.from}) names no Docker endpoint in ${metaFile}`);
+    const tlsDir = external_node_path_default().join(configDir, 'contexts', 'tls', id, 'docker');
+    return { host, source: `context ${named.name}`, options: dockerOptions(host, tlsDir, env) };
+}
+/** The context's name and where it was given, if any was. */
+function contextName(env, configDir) {
+    if (env.DOCKER_CONTEXT)
+        return { name: env.DOCKER_CONTEXT, from: 'DOCKER_CONTEXT' };
+    const configFile = external_node_path_default().join(configDir, 'config.json');
+    try {
+        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(configFile, 'utf8'));
+        if (typeof config.currentContext === 'string' && config.currentContext !== '')
+            return { name: config.currentContext, from: configFile };
+    }
+    catch {
+        // No config file, or one the CLI could not read either: the default engine.
+    }
+    return undefined;
+}
+/** dockerode's options for a context's host, with its TLS files where it has them. */
+function dockerOptions(host, tlsDir, env) {
+    if (host.startsWith('unix://'))
+        return { socketPath: host.slice('unix://'.length) };
+    if (host.startsWith('npipe://'))
+        return { socketPath: host.slice('npipe://'.length) };
+    const url = new URL(host);
+    if (url.protocol === 'ssh:')
+        return {
+            protocol: 'ssh',
+            host: url.hostname,
+            port: url.port || 22,
+            username: url.username,
+            sshOptions: { agent: env.SSH_AUTH_SOCK }
+        };
+    const tls = (file) => {
+        const full = external_node_path_default().join(tlsDir, file);
+        return (0,external_node_fs_namespaceObject.existsSync)(full) ? (0,external_node_fs_namespaceObject.readFileSync)(full) : undefined;
+    };
+    const [ca, cert, key] = [tls('ca.pem'), tls('cert.pem'), tls('key.pem')];
+    const secure = ca !== undefined || cert !== undefined || url.port === '2376';
+    return {
+        protocol: secure ? 'https' : 'http',
+        host: url.hostname,
+        port: url.port || (secure ? 2376 : 2375),
+        ...(ca ? { ca } : {}),
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {})
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/backend/docker/stream-demux.ts
 const HEADER_BYTES = 8;
 const STDERR = 2;
@@ -86208,6 +86296,8 @@ function streamDemuxer(onPayload) {
 
 
 
+
+
 /** How long a call to the engine that is not a stream may take, unless told otherwise. */
 const DEFAULT_ENGINE_TIMEOUT_MS = 60_000;
 /**
@@ -86223,10 +86313,6 @@ function engineTimeoutFromEnv(env) {
         throw new InputError(`CTR_ENGINE_TIMEOUT is '${text}': expected seconds, a number above 0 and at most 86400`);
     return Math.round(seconds * 1000);
 }
-/** Where the engine is, as the docker CLI reads it. */
-function engineAddress() {
-    return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-}
 /**
  * A dockerode connection that never hangs and knows when it has lost the engine: every
  * call that is not a stream gives up after `timeoutMs` (an engine, or a proxy in front of
@@ -86236,13 +86322,38 @@ function engineAddress() {
 class EngineConnection {
     docker;
     timeoutMs;
+    /** Where the engine is; with `docker` given, DOCKER_HOST or the default socket. */
+    endpoint;
+    /** A Docker context that could not be read: `ping` says so, as nothing can be reached. */
+    unresolved;
     abandoned;
     streams = new Set();
     lostListeners = new Set();
-    /** `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS. */
-    constructor(docker = new (docker_default())(), options = {}) {
-        this.docker = docker;
+    /**
+     * Without `docker`, connects where the docker CLI would (see resolveEngine). `timeoutMs`
+     * defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS.
+     */
+    constructor(docker, options = {}) {
+        let endpoint;
+        try {
+            endpoint = docker
+                ? { host: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock', source: 'given' }
+                : resolveEngine(process.env, (0,external_node_os_namespaceObject.homedir)());
+        }
+        catch (error) {
+            if (!(error instanceof EngineUnavailableError))
+                throw error;
+            this.unresolved = error;
+            endpoint = { host: 'unknown', source: 'unresolved' };
+        }
+        this.endpoint = endpoint;
+        this.docker = docker ?? new (docker_default())(endpoint.options);
         this.timeoutMs = options.timeoutMs ?? engineTimeoutFromEnv(process.env);
+    }
+    /** What the first line of a run says of where it runs. */
+    where() {
+        const why = this.endpoint.source.startsWith('context ') ? ` (${this.endpoint.source})` : '';
+        return `${this.endpoint.host}${why}`;
     }
     /**
      * One call to the engine that is not a stream, given `abortSignal` for dockerode's
@@ -86261,12 +86372,14 @@ class EngineConnection {
         }
         catch (error) {
             if (abortSignal.aborted)
-                throw this.lose(new EngineLostError(`the Docker engine at ${engineAddress()} did not answer (${what}) within ${this.timeoutMs / 1000} s`));
+                throw this.lose(new EngineLostError(`the Docker engine at ${this.endpoint.host} did not answer (${what}) within ${this.timeoutMs / 1000} s`));
             throw this.lostOr(error);
         }
     };
     /** Checks that the engine answers; throws EngineUnavailableError, saying how to start one. */
     async ping() {
+        if (this.unresolved)
+            throw this.unresolved;
         const lostBefore = this.abandoned;
         try {
             await this.call('ping', () => this.docker.ping());
@@ -86281,7 +86394,7 @@ class EngineConnection {
                 : (cause.cause?.code ??
                     cause.code ??
                     cause.message);
-            throw new EngineUnavailableError(`cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
+            throw new EngineUnavailableError(`cannot reach the Docker engine at ${this.endpoint.host} (${reason}): start one ` +
                 `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`, { cause: error });
         }
     }
@@ -86338,7 +86451,7 @@ class EngineConnection {
         const code = err?.code ?? err?.cause?.code;
         const status = statusOf(error);
         if (code && CONNECTION_LOST.has(code) && status === undefined)
-            return this.lose(new EngineLostError(`lost the Docker engine at ${engineAddress()} (${code})`, {
+            return this.lose(new EngineLostError(`lost the Docker engine at ${this.endpoint.host} (${code})`, {
                 cause: error
             }));
         if (status !== undefined && !(error instanceof BackendError))
@@ -87871,7 +87984,7 @@ class SwarmBackend extends EngineConnection {
         catch (error) {
             if (statusOf(error) !== 503 && statusOf(error) !== 406)
                 throw error;
-            throw new EngineUnavailableError(`the Docker engine at ${engineAddress()} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`, { cause: error });
+            throw new EngineUnavailableError(`the Docker engine at ${this.endpoint.host} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`, { cause: error });
         }
     }
     async setupRun(run) {
@@ -88479,6 +88592,7 @@ function exitStatusOf({ status, engine_lost }) {
  */
 const FORCED_EXIT_MS = 5000;
 const FORCED_CLEANUP_MS = 2000;
+function dropOutput() { }
 /**
  * Runs a pipeline as a process does: checks the engine, and turns SIGINT, SIGTERM and
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
@@ -88516,6 +88630,13 @@ async function runSession(options) {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals)
         process.on(s, onSignal);
+    // A reader that quit (`run ... | head`) is Node's EPIPE, not a signal: cancel as SIGPIPE
+    // would end the process, but clean up first. Later writes fail quietly.
+    const onOutputError = (error) => {
+        if (error.code === 'EPIPE')
+            onSignal('SIGPIPE');
+    };
+    process.stdout.on('error', onOutputError);
     try {
         await backend.ping();
         options.onRunId?.(runId);
@@ -88540,6 +88661,10 @@ async function runSession(options) {
     finally {
         for (const s of signals)
             process.off(s, onSignal);
+        process.stdout.off('error', onOutputError);
+        // The run's last lines may still meet the closed pipe: they are dropped, not a crash.
+        if (!process.stdout.listeners('error').includes(dropOutput))
+            process.stdout.on('error', dropOutput);
     }
 }
 
@@ -89289,8 +89414,8 @@ class ConsoleReporter {
         this.showDebug = options.debug ?? false;
         this.runnerLog = options.runnerLog ?? false;
     }
-    runStarted(pipeline, runId) {
-        this.write(`run ${runId}: ${pipeline.name} (${pipeline.file})`);
+    runStarted(pipeline, runId, where) {
+        this.write(`run ${runId}: ${pipeline.name} (${pipeline.file}) on ${where}`);
     }
     jobStarted(job, image) {
         this.write(`[${job.id}] job started in ${image}`);
@@ -93500,7 +93625,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7074);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5694);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -63,6 +63,8 @@ export interface RunSessionOptions {
 const FORCED_EXIT_MS = 5000
 const FORCED_CLEANUP_MS = 2000
 
+function dropOutput(): void {}
+
 /**
  * Runs a pipeline as a process does: checks the engine, and turns SIGINT, SIGTERM and
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
@@ -98,6 +100,12 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
   for (const s of signals) process.on(s, onSignal)
+  // A reader that quit (`run ... | head`) is Node's EPIPE, not a signal: cancel as SIGPIPE
+  // would end the process, but clean up first. Later writes fail quietly.
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') onSignal('SIGPIPE')
+  }
+  process.stdout.on('error', onOutputError)
   try {
     await backend.ping()
     options.onRunId?.(runId)
@@ -120,5 +128,9 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
     })
   } finally {
     for (const s of signals) process.off(s, onSignal)
+    process.stdout.off('error', onOutputError)
+    // The run's last lines may still meet the closed pipe: they are dropped, not a crash.
+    if (!process.stdout.listeners('error').includes(dropOutput))
+      process.stdout.on('error', dropOutput)
   }
 }

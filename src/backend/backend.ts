@@ -149,6 +149,8 @@ export interface RunSetup {
 export interface Backend {
   /** Its name, as `--backend` takes it. */
   readonly name: string
+  /** Where it runs, for the first line of a run: `unix:///var/run/docker.sock (context colima)`. */
+  where(): string
   /** Checks that the backend answers; throws EngineUnavailableError when it does not. */
   ping(): Promise<void>
   /**

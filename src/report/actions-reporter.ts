@@ -39,8 +39,8 @@ export class ActionsReporter extends ConsoleReporter {
     this.workflowCommands = options.workflowCommands
   }
 
-  override runStarted(pipeline: Pipeline, runId: string): void {
-    super.runStarted(pipeline, runId)
+  override runStarted(pipeline: Pipeline, runId: string, where: string): void {
+    super.runStarted(pipeline, runId, where)
     if (!this.workflowCommands) {
       // A fresh token per run: container output cannot know it, so cannot resume commands.
       this.stopToken = randomUUID()

@@ -58,8 +58,8 @@ export class ConsoleReporter implements RunReporter {
     this.runnerLog = options.runnerLog ?? false
   }
 
-  runStarted(pipeline: Pipeline, runId: string): void {
-    this.write(`run ${runId}: ${pipeline.name} (${pipeline.file})`)
+  runStarted(pipeline: Pipeline, runId: string, where: string): void {
+    this.write(`run ${runId}: ${pipeline.name} (${pipeline.file}) on ${where}`)
   }
 
   jobStarted(job: PlannedInstance, image: string): void {

@@ -127,7 +127,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     killing = backend.killRun(runId).catch(letGo(reporter, 'killing the run'))
   }
   signal.addEventListener('abort', killContainers, { once: true })
-  reporter.runStarted(pipeline, runId)
+  reporter.runStarted(pipeline, runId, `${backend.name} at ${backend.where()}`)
   let warmer: ContainerWarmer | undefined
   const images = new ImageStore(backend, reporter, options.env, signal)
   try {

@@ -8,7 +8,8 @@ import type { JobResult, RunResult, StageResult } from './run-result.js'
  * groups, annotations and outputs for the action. Output arrives as whole lines.
  */
 export interface RunReporter {
-  runStarted(pipeline: Pipeline, runId: string): void
+  /** `where` is the backend's name and where it runs. */
+  runStarted(pipeline: Pipeline, runId: string, where: string): void
   /** The job's container is about to be created from `image`. */
   jobStarted(job: PlannedInstance, image: string): void
   stageStarted(job: PlannedInstance, stage: StageSpec): void

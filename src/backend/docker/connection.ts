@@ -1,3 +1,4 @@
+import { homedir } from 'node:os'
 import Docker from 'dockerode'
 import { InputError } from '../../spec/input-error.js'
 import {
@@ -6,6 +7,7 @@ import {
   EngineUnavailableError,
   type OutputHandler
 } from '../backend.js'
+import { resolveEngine, type EngineEndpoint } from './engine-endpoint.js'
 import { streamDemuxer } from './stream-demux.js'
 
 /** How long a call to the engine that is not a stream may take, unless told otherwise. */
@@ -26,11 +28,6 @@ export function engineTimeoutFromEnv(env: Record<string, string | undefined>): n
   return Math.round(seconds * 1000)
 }
 
-/** Where the engine is, as the docker CLI reads it. */
-export function engineAddress(): string {
-  return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
-}
-
 /** What a call to the engine is given for dockerode's options. */
 export type CallOptions = { abortSignal: AbortSignal }
 
@@ -46,14 +43,38 @@ export type EngineCall = <T>(what: string, run: (o: CallOptions) => Promise<T>) 
 export class EngineConnection {
   protected readonly docker: Docker
   protected readonly timeoutMs: number
+  /** Where the engine is; with `docker` given, DOCKER_HOST or the default socket. */
+  readonly endpoint: EngineEndpoint
+  /** A Docker context that could not be read: `ping` says so, as nothing can be reached. */
+  private readonly unresolved: EngineUnavailableError | undefined
   protected abandoned: EngineLostError | undefined
   private readonly streams = new Set<NodeJS.ReadableStream>()
   private readonly lostListeners = new Set<(error: EngineLostError) => void>()
 
-  /** `timeoutMs` defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS. */
-  constructor(docker: Docker = new Docker(), options: { timeoutMs?: number } = {}) {
-    this.docker = docker
+  /**
+   * Without `docker`, connects where the docker CLI would (see resolveEngine). `timeoutMs`
+   * defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS.
+   */
+  constructor(docker?: Docker, options: { timeoutMs?: number } = {}) {
+    let endpoint: EngineEndpoint
+    try {
+      endpoint = docker
+        ? { host: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock', source: 'given' }
+        : resolveEngine(process.env, homedir())
+    } catch (error) {
+      if (!(error instanceof EngineUnavailableError)) throw error
+      this.unresolved = error
+      endpoint = { host: 'unknown', source: 'unresolved' }
+    }
+    this.endpoint = endpoint
+    this.docker = docker ?? new Docker(endpoint.options)
     this.timeoutMs = options.timeoutMs ?? engineTimeoutFromEnv(process.env)
+  }
+
+  /** What the first line of a run says of where it runs. */
+  where(): string {
+    const why = this.endpoint.source.startsWith('context ') ? ` (${this.endpoint.source})` : ''
+    return `${this.endpoint.host}${why}`
   }
 
   /**
@@ -75,7 +96,7 @@ export class EngineConnection {
       if (abortSignal.aborted)
         throw this.lose(
           new EngineLostError(
-            `the Docker engine at ${engineAddress()} did not answer (${what}) within ${this.timeoutMs / 1000} s`
+            `the Docker engine at ${this.endpoint.host} did not answer (${what}) within ${this.timeoutMs / 1000} s`
           )
         )
       throw this.lostOr(error)
@@ -84,6 +105,7 @@ export class EngineConnection {
 
   /** Checks that the engine answers; throws EngineUnavailableError, saying how to start one. */
   async ping(): Promise<void> {
+    if (this.unresolved) throw this.unresolved
     const lostBefore = this.abandoned
     try {
       await this.call('ping', () => this.docker.ping())
@@ -99,7 +121,7 @@ export class EngineConnection {
             cause.code ??
             cause.message)
       throw new EngineUnavailableError(
-        `cannot reach the Docker engine at ${engineAddress()} (${reason}): start one ` +
+        `cannot reach the Docker engine at ${this.endpoint.host} (${reason}): start one ` +
           `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`,
         { cause: error }
       )
@@ -157,7 +179,7 @@ export class EngineConnection {
     const status = statusOf(error)
     if (code && CONNECTION_LOST.has(code) && status === undefined)
       return this.lose(
-        new EngineLostError(`lost the Docker engine at ${engineAddress()} (${code})`, {
+        new EngineLostError(`lost the Docker engine at ${this.endpoint.host} (${code})`, {
           cause: error
         })
       )

@@ -102,6 +102,10 @@ export class FakeBackend implements Backend {
 
   readonly cpuCount?: () => Promise<number>
 
+  where(): string {
+    return 'memory'
+  }
+
   constructor(private readonly script: FakeScript = {}) {
     const { cpus } = script
     if (cpus !== undefined) this.cpuCount = () => Promise.resolve(cpus)

@@ -21,7 +21,7 @@ import {
   type RemovedCounts,
   type RunSetup
 } from '../backend.js'
-import { engineAddress, EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
+import { EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
 import { credentialsFromDockerConfig } from '../docker/docker-config.js'
 import { DockerBackend } from '../docker/docker-backend.js'
 import { prepareDockerImage, pushBuiltImage } from '../docker/images.js'
@@ -192,7 +192,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
     } catch (error) {
       if (statusOf(error) !== 503 && statusOf(error) !== 406) throw error
       throw new EngineUnavailableError(
-        `the Docker engine at ${engineAddress()} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`,
+        `the Docker engine at ${this.endpoint.host} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`,
         { cause: error }
       )
     }
