@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 5694:
+/***/ 8704:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86620,6 +86620,69 @@ function healthConfig(check) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/backend/docker/own-container.ts
+
+
+
+/** A bind source that no mount of this process's container holds. */
+class NotOnHostError extends Error {
+    name = 'NotOnHostError';
+}
+/**
+ * Ids this process's container may have, most certain first: the engine mounts
+ * `/var/lib/docker/containers/ID/{hostname,hosts,resolv.conf}` into every container
+ * (whatever the cgroup version), cgroup v1 names `/docker/ID`, and the hostname is the
+ * short id unless the container was given one. Empty outside a container.
+ */
+function ownContainerIds(mountinfo, cgroup, host) {
+    const ids = [];
+    for (const line of mountinfo.split('\n')) {
+        const match = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)\b/.exec(line);
+        if (match)
+            ids.push(match[1]);
+    }
+    for (const line of cgroup.split('\n')) {
+        const match = /(?:\/docker\/|docker-)([0-9a-f]{64})/.exec(line);
+        if (match)
+            ids.push(match[1]);
+    }
+    if (/^[0-9a-f]{12}$/.test(host))
+        ids.push(host);
+    return [...new Set(ids)];
+}
+/**
+ * The host path of `file` (as this process sees it) through the mount of its own
+ * container that holds it, the deepest one where mounts nest. Throws NotOnHostError for a
+ * path in none of them: it exists only inside this container, and the engine, which
+ * reads bind sources on its host, would mount something else or nothing.
+ */
+function own_container_hostPathOf(file, own) {
+    const holding = own.mounts
+        .filter((m) => file === m.destination || isUnder(file, m.destination))
+        .sort((a, b) => b.destination.length - a.destination.length)[0];
+    if (!holding)
+        throw new NotOnHostError(`mount source ${file} is inside this process's container (${own.id.slice(0, 12)}), in none of its mounts: ` +
+            `the Docker engine reads mount sources on its host. Mount the folder into this container ` +
+            `(its mounts: ${own.mounts.map((m) => m.destination).join(', ') || 'none'})`);
+    return external_node_path_default().posix.join(holding.source, external_node_path_default().posix.relative(holding.destination, file));
+}
+function isUnder(file, folder) {
+    return folder === '/' || file.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
+}
+/**
+ * What this process can read about itself: /proc, and its hostname where `/.dockerenv`
+ * says it is in a container (a host's own name could be twelve hex digits).
+ */
+async function ownContainerHints() {
+    const read = (file) => (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => '');
+    const inContainer = await (0,promises_namespaceObject.access)('/.dockerenv').then(() => true, () => false);
+    return ownContainerIds(await read('/proc/self/mountinfo'), await read('/proc/self/cgroup'), inContainer ? (0,external_node_os_namespaceObject.hostname)() : '');
+}
+/** `file` with symbolic links resolved where they can be: an attacker's link is followed to its end here. */
+function resolvedPath(file) {
+    return (0,promises_namespaceObject.realpath)(file).catch(() => file);
+}
+
 // EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
 var ignore = __nccwpck_require__(4158);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
@@ -87038,6 +87101,7 @@ function readFolderFiles(archive, limitBytes) {
 
 
 
+
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
@@ -87047,6 +87111,7 @@ class DockerBackend extends EngineConnection {
     name = 'docker';
     live = new Set();
     cpus;
+    own;
     liveContainers() {
         return this.live.size;
     }
@@ -87232,15 +87297,43 @@ class DockerBackend extends EngineConnection {
         });
     }
     async createContainer(plan) {
+        const own = plan.mounts.some((m) => m.type === 'bind') ? await this.ownContainer() : undefined;
+        const onHost = own ? await withHostSources(plan, own) : plan;
         // dockerode sends top-level options as query parameters too: `name` and `platform`.
         const options = {
             name: plan.name,
             ...(plan.platform ? { platform: plan.platform } : {}),
-            ...createBody(plan)
+            ...createBody(onHost)
         };
         const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
         this.live.add(id);
         return id;
+    }
+    /**
+     * The container this process runs in, when it runs in one on this engine (a workflow
+     * job's `container:` with the runner's socket): its bind sources are paths on the
+     * engine's host, which this process sees only through its own mounts.
+     */
+    ownContainer() {
+        this.own ??= (async () => {
+            for (const id of await ownContainerHints()) {
+                try {
+                    const info = await this.call('inspect own container', (o) => this.docker.getContainer(id).inspect(o));
+                    const mounts = info.Mounts.filter((m) => m.Source !== '').map((m) => ({
+                        destination: m.Destination,
+                        source: m.Source
+                    }));
+                    return { id: info.Id, mounts };
+                }
+                catch (error) {
+                    // Another engine's container, or not one at all: the next hint, or none.
+                    if (statusOf(error) !== 404)
+                        throw error;
+                }
+            }
+            return undefined;
+        })();
+        return this.own;
     }
     async makeDirectories(containerId, root, dirs) {
         const archive = directoriesArchive(root, dirs);
@@ -87351,6 +87444,11 @@ const CGROUP_MEMORY_EVENTS = [
     '/sys/fs/cgroup/memory/memory.oom_control',
     '/sys/fs/cgroup/memory.events'
 ];
+/** The plan with every bind source as the engine's host has it (see hostPathOf). */
+async function withHostSources(plan, own) {
+    const mounts = await Promise.all(plan.mounts.map(async (m) => m.type === 'bind' ? { ...m, source: own_container_hostPathOf(await resolvedPath(m.source), own) } : m));
+    return { ...plan, mounts };
+}
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/service-spec.ts
 
@@ -93625,7 +93723,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5694);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8704);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -15,6 +15,7 @@ import {
 } from '../backend.js'
 import { EngineConnection, ignoreMissing, messageOf, statusOf } from './connection.js'
 import { createBody } from './create-body.js'
+import { hostPathOf, ownContainerHints, resolvedPath, type OwnContainer } from './own-container.js'
 import {
   prepareDockerImage,
   RegistryAuthError,
@@ -36,6 +37,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   readonly name = 'docker'
   private readonly live = new Set<string>()
   private cpus: Promise<number> | undefined
+  private own: Promise<OwnContainer | undefined> | undefined
 
   liveContainers(): number {
     return this.live.size
@@ -269,17 +271,46 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 
   async createContainer(plan: ContainerPlan): Promise<string> {
+    const own = plan.mounts.some((m) => m.type === 'bind') ? await this.ownContainer() : undefined
+    const onHost = own ? await withHostSources(plan, own) : plan
     // dockerode sends top-level options as query parameters too: `name` and `platform`.
     const options = {
       name: plan.name,
       ...(plan.platform ? { platform: plan.platform } : {}),
-      ...createBody(plan)
+      ...createBody(onHost)
     } as Docker.ContainerCreateOptions
     const { id } = await this.call('create container', (o) =>
       this.docker.createContainer({ ...options, ...o })
     )
     this.live.add(id)
     return id
+  }
+
+  /**
+   * The container this process runs in, when it runs in one on this engine (a workflow
+   * job's `container:` with the runner's socket): its bind sources are paths on the
+   * engine's host, which this process sees only through its own mounts.
+   */
+  private ownContainer(): Promise<OwnContainer | undefined> {
+    this.own ??= (async () => {
+      for (const id of await ownContainerHints()) {
+        try {
+          const info = await this.call('inspect own container', (o) =>
+            this.docker.getContainer(id).inspect(o)
+          )
+          const mounts = info.Mounts.filter((m) => m.Source !== '').map((m) => ({
+            destination: m.Destination,
+            source: m.Source
+          }))
+          return { id: info.Id, mounts }
+        } catch (error) {
+          // Another engine's container, or not one at all: the next hint, or none.
+          if (statusOf(error) !== 404) throw error
+        }
+      }
+      return undefined
+    })()
+    return this.own
   }
 
   async makeDirectories(containerId: string, root: string, dirs: string[]): Promise<void> {
@@ -444,3 +475,13 @@ const CGROUP_MEMORY_EVENTS = [
   '/sys/fs/cgroup/memory/memory.oom_control',
   '/sys/fs/cgroup/memory.events'
 ]
+
+/** The plan with every bind source as the engine's host has it (see hostPathOf). */
+async function withHostSources(plan: ContainerPlan, own: OwnContainer): Promise<ContainerPlan> {
+  const mounts = await Promise.all(
+    plan.mounts.map(async (m) =>
+      m.type === 'bind' ? { ...m, source: hostPathOf(await resolvedPath(m.source), own) } : m
+    )
+  )
+  return { ...plan, mounts }
+}
