@@ -48,6 +48,61 @@ class CountingClient extends DockerBackend {
 }
 
 describe('images from a registry', () => {
+  it('build.push pushes the build under its image name, with auth, and hands on its digest', async () => {
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo pushed > /built.txt\n`)
+    const name = `${registry.host}/ctr-test/built:1`
+    const env = { REG_USER: registry.username, REG_PASS: registry.password }
+    const pipeline = (password: string) => `jobs:
+  image:
+    runs-on:
+      with:
+        image: ${name}
+        build: {context: ., push: true}
+        auth: {username: "\${REG_USER}", password: "${password}"}
+    stages: [{name: s, type: sh, run: 'cat /built.txt'}]
+  use:
+    needs: [image]
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages: [{name: s, type: sh, run: 'echo got {{ needs.image.outputs.image_digest }}'}]
+`
+    try {
+      const { result, lines } = await runYaml(pipeline('${REG_PASS}'), { dir, env })
+      const [image, use] = result.jobs
+      expect(image.error).toBeUndefined()
+      const digest = image.outputs.image_digest
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+      expect(image.pushed_image).toBe(`${name}@${digest}`)
+      expect(lines).toContain(`push ${name} (as ${registry.username})`)
+      expect(lines).toContain(`pushed ${name}@${digest}`)
+      expect(lines).toContain(`[use] got ${digest}`)
+      expect(use.status).toBe('success')
+      // The registry holds it under that digest.
+      const basic = Buffer.from(`${registry.username}:${registry.password}`).toString('base64')
+      const manifest = await fetch(`http://${registry.host}/v2/ctr-test/built/manifests/1`, {
+        headers: {
+          Authorization: `Basic ${basic}`,
+          Accept: 'application/vnd.docker.distribution.manifest.v2+json'
+        }
+      })
+      expect(manifest.headers.get('docker-content-digest')).toBe(digest)
+
+      const wrong = await runYaml(pipeline('${REG_USER}'), { dir, env })
+      expect(wrong.result.jobs[0].status).toBe('failure')
+      expect(wrong.result.jobs[0].error).toMatch(
+        new RegExp(
+          `^pushing ${name.replace(/[.]/g, '\\.')} to registry ${registry.host.replace(/[.]/g, '\\.')} failed: authentication failed as '${registry.username}' \\(check runs-on\\.with\\.auth, or docker login ${registry.host.replace(/[.]/g, '\\.')}\\): `
+        )
+      )
+      expect(JSON.stringify(wrong)).not.toContain(registry.password)
+    } finally {
+      await docker
+        .getImage(name)
+        .remove()
+        .catch(() => undefined)
+    }
+  })
+
   it('pulls a service image with the service auth', async () => {
     const env = { REG_USER: registry.username, REG_PASS: registry.password }
     const { result, lines } = await runYaml(

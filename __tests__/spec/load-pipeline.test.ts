@@ -149,6 +149,11 @@ describe('parsePipeline', () => {
       /^p\.yml:7:55: jobs\.a\.services\.db\.volumes\[0\]\.target must be an absolute path in the container$/
     ],
     [
+      'build.push without an image name to push to',
+      job('    runs-on:\n      with: {build: {context: ., push: true}}\n'),
+      /^p\.yml:4:40: jobs\.a\.runs-on\.with\.build\.push needs 'image:', the name to push the build to \(e\.g\. registry\.example\.com\/team\/tool:1\.0\)$/
+    ],
+    [
       'a registry password written in the file',
       job(`${withImage}        auth: {username: me, password: hunter2}\n`),
       /^p\.yml:6:40: jobs\.a\.runs-on\.with\.auth\.password: write it as \$\{VAR\} \(from the environment or a secret\), never in the file$/

@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 8704:
+/***/ 4696:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83283,7 +83283,10 @@ class ImageStore {
     async settled() {
         await Promise.allSettled(this.builds);
     }
-    /** Resolves once the image is ready; rejects with one line saying why not. */
+    /**
+     * Resolves once the image is ready, to what was pushed (`name@sha256:…`) for a build
+     * with `push`; rejects with one line saying why not.
+     */
     prepare(image) {
         const key = image.kind === 'build' ? image.ref : `${image.ref} ${image.platform ?? ''} ${image.policy}`;
         let ready = this.ready.get(key);
@@ -83346,7 +83349,9 @@ function planImage(spec, ctx, r) {
             kind: 'build',
             ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`,
             ...built,
-            ...(name ? { name } : {})
+            ...(name ? { name } : {}),
+            ...(name && spec.build.push ? { push: true } : {}),
+            ...(name && spec.build.push && spec.auth ? { auth: planAuth(spec.auth, name, r) } : {})
         };
     }
     const ref = r(spec.image);
@@ -83682,6 +83687,14 @@ function ignoredSettings(plan) {
         ? "the container listens on the host's own ports"
         : 'the container has no network to publish on';
     return [`network_mode: ${mode} ignores ports (${published}): ${why}`];
+}
+
+;// CONCATENATED MODULE: ./src/spec/implicit-outputs.ts
+/** The output a job whose build is pushed has besides its own: the digest, `sha256:…`. */
+const PUSHED_DIGEST_OUTPUT = 'image_digest';
+/** The outputs a job has without declaring them under `outputs:`. */
+function implicitOutputs(job) {
+    return job.container.build?.push ? [PUSHED_DIGEST_OUTPUT] : [];
 }
 
 ;// CONCATENATED MODULE: ./src/spec/raw-values.ts
@@ -84942,6 +84955,7 @@ class StageRunner {
 
 
 
+
 /**
  * Runs one job instance, and runs it again when it fails as long as its `retry` allows
  * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
@@ -85016,7 +85030,9 @@ async function runAttempt(instance, ctx, attempt) {
         for (const warning of ignoredSettings(planned))
             ctx.reporter.warning(warning, instance);
         await ctx.guard?.(planned);
-        await untilAborted(ctx.images.prepare(planned.image), signal);
+        const pushed = await untilAborted(ctx.images.prepare(planned.image), signal);
+        if (pushed)
+            result.pushed_image = pushed;
         const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined;
         // A kept container of an earlier attempt still holds the name.
         const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name;
@@ -85059,6 +85075,9 @@ async function runAttempt(instance, ctx, attempt) {
         signal.throwIfAborted();
         if (result.status === 'success') {
             const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) });
+            // The pushed digest is an output unless the job names one so itself.
+            if (result.pushed_image && !Object.hasOwn(job.outputs, PUSHED_DIGEST_OUTPUT))
+                result.outputs[PUSHED_DIGEST_OUTPUT] = result.pushed_image.slice(result.pushed_image.lastIndexOf('@') + 1);
             for (const [key, template] of Object.entries(job.outputs)) {
                 result.outputs[key] = render(template, withStages);
             }
@@ -86620,6 +86639,35 @@ function healthConfig(check) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/backend/docker/exec-limits.ts
+/** `ulimit` flags (POSIX sh, busybox, bash) of the limits counted in the units Docker takes. */
+const SHELL_FLAGS = {
+    nofile: 'n',
+    nproc: 'u',
+    cpu: 't',
+    sigpending: 'i',
+    locks: 'x',
+    msgqueue: 'q',
+    nice: 'e',
+    rtprio: 'r'
+};
+/**
+ * `cmd` run with the container's soft limits. The engine gives an exec'd process the
+ * hard limits the container has, but as soft limits whatever its own process had (seen
+ * with runc on Docker 20.10: `nofile 1024:2048` showed 2048 in a stage), so a stage would
+ * not see the soft limit the file asked for. Limits the shell counts in other units than
+ * Docker's bytes (stack, core...) are left as the engine sets them. Unchanged when there
+ * is nothing to set.
+ */
+function withSoftLimits(cmd, ulimits) {
+    const settings = ulimits
+        .filter((u) => Object.hasOwn(SHELL_FLAGS, u.name) && u.soft >= 0)
+        .map((u) => `ulimit -S -${SHELL_FLAGS[u.name]} ${u.soft} 2>/dev/null`);
+    if (settings.length === 0 || cmd.length === 0)
+        return cmd;
+    return ['sh', '-c', `${settings.join('; ')}; exec "$@"`, 'ctr-limits', ...cmd];
+}
+
 ;// CONCATENATED MODULE: ./src/backend/docker/own-container.ts
 
 
@@ -86852,13 +86900,44 @@ async function pushBuiltImage(engine, image, registry, ctx) {
  * Progress is shown compactly: one line per layer state change of a pull, one per step
  * of a build. Rejects with one line saying why not.
  */
-function prepareDockerImage(engine, image, ctx) {
-    return image.kind === 'build' ? build(engine, image, ctx) : pull(engine, image, ctx);
+async function prepareDockerImage(engine, image, ctx) {
+    if (image.kind === 'pull')
+        return pull(engine, image, ctx);
+    await build(engine, image, ctx);
+    return image.push && image.name ? push(engine, image.name, image.auth, ctx) : undefined;
+}
+/**
+ * `build.push`: pushes the built image's name to its registry, with `auth:` or the Docker
+ * config's credentials, one line per change of a layer's state. Resolves to what was
+ * pushed, by digest (`name@sha256:...`); rejects with one line naming the registry.
+ */
+async function push(engine, name, given, ctx) {
+    const registry = given?.serveraddress ?? registryOf(name);
+    const auth = given ?? (await credentialsFromDockerConfig(registry, ctx.env));
+    ctx.events.info(`push ${name}${auth ? ` (as ${auth.username})` : ''}`);
+    const states = new Map();
+    try {
+        const digest = await engine.pushImage(name, auth, ({ id, status }) => {
+            if (states.get(id ?? '') === status)
+                return;
+            states.set(id ?? '', status);
+            ctx.events.info(`push ${name}: ${id ? `${id} ` : ''}${status}`);
+        });
+        ctx.events.info(`pushed ${name}@${digest}`);
+        return `${name}@${digest}`;
+    }
+    catch (error) {
+        const who = auth ? `as '${auth.username}'` : 'with no credentials';
+        const hint = error instanceof RegistryAuthError
+            ? `: authentication failed ${who} (check runs-on.with.auth, or docker login ${registry})`
+            : '';
+        throw new Error(`pushing ${name} to registry ${registryName(registry)} failed${hint}: ${messageOf(error)}`);
+    }
 }
 async function pull(engine, image, ctx) {
     const { ref, policy } = image;
     if (policy !== 'always' && (await engine.imageExists(ref, image.platform)))
-        return;
+        return undefined;
     if (policy === 'never') {
         throw new Error(`image '${ref}' is not on the engine, and 'pull: never' forbids pulling it`);
     }
@@ -87102,6 +87181,7 @@ function readFolderFiles(archive, limitBytes) {
 
 
 
+
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
@@ -87112,6 +87192,8 @@ class DockerBackend extends EngineConnection {
     live = new Set();
     cpus;
     own;
+    /** The `ulimits` of the containers this backend created, for what it execs in them. */
+    ulimits = new Map();
     liveContainers() {
         return this.live.size;
     }
@@ -87257,7 +87339,7 @@ class DockerBackend extends EngineConnection {
         const tag = tagged ? target.slice(colon + 1) : 'latest';
         await this.call('tag image', (o) => this.docker.getImage(ref).tag({ repo, tag, ...o }));
     }
-    async pushImage(ref, auth) {
+    async pushImage(ref, auth, onProgress = () => { }) {
         if (this.abandoned)
             throw this.abandoned;
         // The engine wants the header even for a registry without credentials.
@@ -87268,6 +87350,11 @@ class DockerBackend extends EngineConnection {
             await this.follow(stream, (event) => {
                 if (typeof event.aux?.Digest === 'string')
                     digest = event.aux.Digest;
+                else if (typeof event.status === 'string')
+                    onProgress({
+                        status: event.status,
+                        ...(typeof event.id === 'string' ? { id: event.id } : {})
+                    });
             });
         }
         catch (error) {
@@ -87307,6 +87394,8 @@ class DockerBackend extends EngineConnection {
         };
         const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
         this.live.add(id);
+        if (plan.resources.ulimits.length > 0)
+            this.ulimits.set(id, plan.resources.ulimits);
         return id;
     }
     /**
@@ -87357,7 +87446,7 @@ class DockerBackend extends EngineConnection {
     }
     async exec(containerId, cmd, env, onOutput) {
         const exec = await this.call('create exec', (o) => this.docker.getContainer(containerId).exec({
-            Cmd: cmd,
+            Cmd: withSoftLimits(cmd, this.ulimits.get(containerId) ?? []),
             Env: env,
             AttachStdout: true,
             AttachStderr: true,
@@ -87427,6 +87516,7 @@ class DockerBackend extends EngineConnection {
     async removeContainer(containerId) {
         await ignoreMissing(this.call('remove container', (o) => this.docker.getContainer(containerId).remove({ force: true, v: true, ...o })));
         this.live.delete(containerId);
+        this.ulimits.delete(containerId);
     }
     async killRun(runId) {
         const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] });
@@ -88125,15 +88215,17 @@ class SwarmBackend extends EngineConnection {
             const auth = image.auth ?? (await credentialsFromDockerConfig(registryOf(image.ref), run.env));
             if (auth)
                 this.credentials.set(image.ref, auth);
-            return;
+            return undefined;
         }
         if (!this.registry)
             throw new Error('build: on the swarm backend needs a registry every node pulls from: give it with --registry HOST[:PORT] (the action input registry)');
-        await prepareDockerImage(this.builder, image, run);
+        // `build.push` pushes the user's name too, as on one engine; the nodes pull the run's.
+        const named = await prepareDockerImage(this.builder, image, run);
         const pushed = await pushBuiltImage(this.builder, image, this.registry, run);
         this.pushed.set(image.ref, pushed.ref);
         if (pushed.auth)
             this.credentials.set(pushed.ref, pushed.auth);
+        return named;
     }
     createContainer(plan) {
         const id = `swarm-${++this.ids}`;
@@ -89824,6 +89916,7 @@ function isMergeKey(key) {
 
 
 
+
 const JOB_ROOTS = new Set(['params', 'matrix', 'run_id', 'job', 'needs']);
 const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages']);
 /**
@@ -89977,9 +90070,9 @@ function referenceProblem(path, scope, pipeline) {
                 return undefined;
             if (field !== 'outputs')
                 return `needs.${name} has result, outputs and instances, not '${field}'`;
-            if (key === undefined || key in needed.outputs)
+            const declared = [...Object.keys(needed.outputs), ...implicitOutputs(needed)];
+            if (key === undefined || declared.includes(key))
                 return undefined;
-            const declared = Object.keys(needed.outputs);
             return unknownName(`job '${name}' declares no output '${key}'`, key, declared, declared.length ? undefined : `(it has no outputs:)`);
         }
         case 'stages': {
@@ -90022,7 +90115,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/timeout"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"$ref":"#/definitions/auth"},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}}}}},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/timeout"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string"},"desc":{"type":"string"},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"In the GitHub Action, container output may issue workflow commands (::error::, ::add-mask::...) even when the run is untrusted. Off by default."},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"}}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string"},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"]},"default":{},"required":{"type":"boolean"},"desc":{"type":"string"},"description":{"type":"string"}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string"},"driver_opts":{"$ref":"#/definitions/textMap"},"labels":{"$ref":"#/definitions/textMap"}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string"},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition"},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container"},"with":{"$ref":"#/definitions/container"}}},"strategy":{"$ref":"#/definitions/strategy"},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"}},"outputs":{"$ref":"#/definitions/textMap"},"timeout":{"$ref":"#/definitions/timeout"},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0},"delay":{"$ref":"#/definitions/duration"}}}]},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"}},"exclude":{"type":"array","items":{"type":"object"}}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1},"fail_fast":{"type":"boolean"}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string"},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"}},"environment":{"$ref":"#/definitions/textMap"},"resources":{"$ref":"#/definitions/resources"},"network":{"$ref":"#/definitions/network"},"working_dir":{"type":"string"},"user":{"type":["string","integer"]},"command":{"$ref":"#/definitions/stringList"},"entrypoint":{"$ref":"#/definitions/stringList"},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string"},"dockerfile":{"type":"string"},"args":{"$ref":"#/definitions/textMap"},"target":{"type":"string"},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}]},"pull":{"enum":["always","missing","never"]},"auth":{"$ref":"#/definitions/auth"},"gpus":{"$ref":"#/definitions/gpus"},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}]},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer"},"hard":{"type":"integer"}}}]}},"read_only":{"type":"boolean"},"cap_add":{"type":"array","items":{"type":"string"}},"cap_drop":{"type":"array","items":{"type":"string"}},"privileged":{"type":"boolean"},"platform":{"type":"string"},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}}}}},"labels":{"$ref":"#/definitions/textMap"}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"]}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory"},"cpu":{"$ref":"#/definitions/cpu"},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"]},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}]},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304},"shm_size":{"$ref":"#/definitions/memory"},"gpus":{"$ref":"#/definitions/gpus"}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}]},"device_ids":{"type":"array","items":{"type":"string"}},"capabilities":{"type":"array","items":{"type":"string"}},"driver":{"type":"string"}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap"},"dns":{"type":"array","items":{"type":"string"}}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string"},"env":{"$ref":"#/definitions/textMap"},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth"},"command":{"$ref":"#/definitions/stringList"},"ports":{"$ref":"#/definitions/network/properties/ports"},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":0},"start_period":{"$ref":"#/definitions/duration"}}}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar"},"id":{"$ref":"#/definitions/name"},"type":{"enum":["empty","bash","sh","py","cmd"]},"run":{"type":"string"},"echo":{"$ref":"#/definitions/scalar"},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"}},"env":{"$ref":"#/definitions/textMap"},"if":{"$ref":"#/definitions/condition"},"timeout":{"$ref":"#/definitions/timeout"},"continue_on_error":{"type":"boolean"}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/schema-validator.ts
 
 
@@ -90640,6 +90733,8 @@ function buildContainer(raw) {
             spec.build.dockerfile = string(build.dockerfile);
         if (string(build.target))
             spec.build.target = string(build.target);
+        if (build.push === true)
+            spec.build.push = true;
     }
     const auth = buildAuth(raw.auth);
     if (auth)
@@ -90766,6 +90861,8 @@ function crossChecks(pipeline, raw, source) {
                 fail(source.valuePosition([...holderAt, 'auth', 'password']), `${describePath(holderAt)}.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`);
         }
         const rawWith = record(record(rawJob['runs-on']).with);
+        if (job.container.build?.push && !job.container.image)
+            fail(source.valuePosition([...at, 'runs-on', 'with', 'build', 'push']), `jobs.${job.id}.runs-on.with.build.push needs 'image:', the name to push the build to (e.g. registry.example.com/team/tool:1.0)`);
         for (const key of ['pids_limit', 'shm_size', 'gpus']) {
             if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
                 fail(source.keyPosition([...at, 'runs-on', 'with', key]), `jobs.${job.id}.runs-on.with: '${key}' is given both here and under 'resources'; keep one`);
@@ -93723,7 +93820,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8704);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4696);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -168,8 +168,10 @@ export interface Backend {
    * Makes an image ready to run: found, pulled (by its policy, with credentials) or built
    * and tagged for the run. Rejects with one line saying why not; a build stopped through
    * `run.signal` rejects with BuildCancelledError. The scheduler calls it once per image.
+   * A build with `push` is pushed under its name: resolves to what the registry holds,
+   * `name@sha256:…`; otherwise to undefined.
    */
-  prepareImage(image: ImageSource, run: ImageRun): Promise<void>
+  prepareImage(image: ImageSource, run: ImageRun): Promise<string | undefined>
   /** Creates a container as planned (not started); resolves to its id. */
   createContainer(plan: ContainerPlan): Promise<string>
   /**

@@ -39,6 +39,10 @@ export interface BuiltImage {
    * Compose (`docker build -t NAME`). It stays after the run: the user named it.
    */
   name?: string
+  /** `build.push`: `name` is pushed to its registry once built. */
+  push?: boolean
+  /** Credentials for the push, from `auth:`; without them, the Docker config file is asked. */
+  auth?: RegistryCredentials
 }
 
 /** Where a job's image comes from; the engine gets it ready before the job starts. */
@@ -88,7 +92,9 @@ export function planImage(
       kind: 'build',
       ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`,
       ...built,
-      ...(name ? { name } : {})
+      ...(name ? { name } : {}),
+      ...(name && spec.build.push ? { push: true } : {}),
+      ...(name && spec.build.push && spec.auth ? { auth: planAuth(spec.auth, name, r) } : {})
     }
   }
   const ref = r(spec.image)

@@ -6,8 +6,8 @@ import type { ImageSource } from '../plan/image-plan.js'
  * builds it), and the builds in flight, which the run's sweep waits for.
  */
 export class ImageStore {
-  private readonly ready = new Map<string, Promise<void>>()
-  private readonly builds: Promise<void>[] = []
+  private readonly ready = new Map<string, Promise<string | undefined>>()
+  private readonly builds: Promise<unknown>[] = []
 
   constructor(
     private readonly backend: Backend,
@@ -27,8 +27,11 @@ export class ImageStore {
     await Promise.allSettled(this.builds)
   }
 
-  /** Resolves once the image is ready; rejects with one line saying why not. */
-  prepare(image: ImageSource): Promise<void> {
+  /**
+   * Resolves once the image is ready, to what was pushed (`name@sha256:…`) for a build
+   * with `push`; rejects with one line saying why not.
+   */
+  prepare(image: ImageSource): Promise<string | undefined> {
     const key =
       image.kind === 'build' ? image.ref : `${image.ref} ${image.platform ?? ''} ${image.policy}`
     let ready = this.ready.get(key)

@@ -5,6 +5,7 @@ import { planContainer, type ContainerPlan } from '../plan/container-plan.js'
 import { ignoredSettings } from '../plan/ignored-settings.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../spec/expression.js'
+import { PUSHED_DIGEST_OUTPUT } from '../spec/implicit-outputs.js'
 import { formatDuration } from '../spec/quantities.js'
 import { valueRenderers } from '../spec/command-words.js'
 import { readsContext, render } from '../spec/template.js'
@@ -104,7 +105,8 @@ async function runAttempt(
     ctx.reporter.jobStarted(instance, planned.image.ref)
     for (const warning of ignoredSettings(planned)) ctx.reporter.warning(warning, instance)
     await ctx.guard?.(planned)
-    await untilAborted(ctx.images.prepare(planned.image), signal)
+    const pushed = await untilAborted(ctx.images.prepare(planned.image), signal)
+    if (pushed) result.pushed_image = pushed
     const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined
     // A kept container of an earlier attempt still holds the name.
     const name = attempt > 1 ? `${planned.name}-attempt${attempt}` : planned.name
@@ -145,6 +147,11 @@ async function runAttempt(
     signal.throwIfAborted()
     if (result.status === 'success') {
       const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) })
+      // The pushed digest is an output unless the job names one so itself.
+      if (result.pushed_image && !Object.hasOwn(job.outputs, PUSHED_DIGEST_OUTPUT))
+        result.outputs[PUSHED_DIGEST_OUTPUT] = result.pushed_image.slice(
+          result.pushed_image.lastIndexOf('@') + 1
+        )
       for (const [key, template] of Object.entries(job.outputs)) {
         result.outputs[key] = render(template, withStages)
       }

@@ -107,7 +107,7 @@ async function checkInstance(
     if (known(planned)) await ctx.guard(planned)
     for (const service of services.filter(known)) await ctx.guard(service, [network])
   }
-  const checks: Promise<void>[] = []
+  const checks: Promise<unknown>[] = []
   for (const image of [planned.image, ...services.map((s) => s.image)]) {
     if (!image.ref.includes('{{')) checks.push(ctx.images.prepare(image))
   }

@@ -53,6 +53,8 @@ export interface JobResult {
   error?: string
   /** Where its declared artifacts were copied, when any file matched. */
   artifacts?: { dir: string; files: number }
+  /** `build.push`: what the registry holds, `name@sha256:…`. */
+  pushed_image?: string
   stages: StageResult[]
 }
 

@@ -1,4 +1,5 @@
 import { closest } from './closest.js'
+import { implicitOutputs } from './implicit-outputs.js'
 import {
   analyse,
   evaluate,
@@ -199,8 +200,8 @@ function referenceProblem(path: string[], scope: Scope, pipeline: Pipeline): str
       if (field === undefined || field === 'result' || field === 'instances') return undefined
       if (field !== 'outputs')
         return `needs.${name} has result, outputs and instances, not '${field}'`
-      if (key === undefined || key in needed.outputs) return undefined
-      const declared = Object.keys(needed.outputs)
+      const declared = [...Object.keys(needed.outputs), ...implicitOutputs(needed)]
+      if (key === undefined || declared.includes(key)) return undefined
       return unknownName(
         `job '${name}' declares no output '${key}'`,
         key,

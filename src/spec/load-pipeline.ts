@@ -303,6 +303,7 @@ function buildContainer(raw: Raw): ContainerSpec {
     spec.build = { context: string(build.context)!, args: textMap(build.args) }
     if (string(build.dockerfile)) spec.build.dockerfile = string(build.dockerfile)
     if (string(build.target)) spec.build.target = string(build.target)
+    if (build.push === true) spec.build.push = true
   }
   const auth = buildAuth(raw.auth)
   if (auth) spec.auth = auth
@@ -429,6 +430,11 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
         )
     }
     const rawWith = record(record(rawJob['runs-on']).with)
+    if (job.container.build?.push && !job.container.image)
+      fail(
+        source.valuePosition([...at, 'runs-on', 'with', 'build', 'push']),
+        `jobs.${job.id}.runs-on.with.build.push needs 'image:', the name to push the build to (e.g. registry.example.com/team/tool:1.0)`
+      )
     for (const key of ['pids_limit', 'shm_size', 'gpus']) {
       if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
         fail(

@@ -171,6 +171,8 @@ export interface BuildSpec {
   dockerfile?: string
   args: Record<string, string>
   target?: string
+  /** Push the built image under the name `image` gives. */
+  push?: boolean
 }
 
 /** `auth:`: registry credentials, written as `${VAR}` so the secret stays out of the file. */

@@ -15,6 +15,7 @@ import {
 } from '../backend.js'
 import { EngineConnection, ignoreMissing, messageOf, statusOf } from './connection.js'
 import { createBody } from './create-body.js'
+import { withSoftLimits } from './exec-limits.js'
 import { hostPathOf, ownContainerHints, resolvedPath, type OwnContainer } from './own-container.js'
 import {
   prepareDockerImage,
@@ -38,6 +39,8 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   private readonly live = new Set<string>()
   private cpus: Promise<number> | undefined
   private own: Promise<OwnContainer | undefined> | undefined
+  /** The `ulimits` of the containers this backend created, for what it execs in them. */
+  private readonly ulimits = new Map<string, ContainerPlan['resources']['ulimits']>()
 
   liveContainers(): number {
     return this.live.size
@@ -74,7 +77,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     await this.createNetwork(run.network.name, run.network.labels)
   }
 
-  prepareImage(image: ImageSource, run: ImageRun): Promise<void> {
+  prepareImage(image: ImageSource, run: ImageRun): Promise<string | undefined> {
     return prepareDockerImage(this, image, run)
   }
 
@@ -223,7 +226,11 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     await this.call('tag image', (o) => this.docker.getImage(ref).tag({ repo, tag, ...o }))
   }
 
-  async pushImage(ref: string, auth: RegistryCredentials | undefined): Promise<string> {
+  async pushImage(
+    ref: string,
+    auth: RegistryCredentials | undefined,
+    onProgress: (progress: PullProgress) => void = () => {}
+  ): Promise<string> {
     if (this.abandoned) throw this.abandoned
     // The engine wants the header even for a registry without credentials.
     const authconfig = auth ?? { serveraddress: ref.slice(0, ref.indexOf('/')) }
@@ -234,6 +241,11 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
       )
       await this.follow(stream, (event) => {
         if (typeof event.aux?.Digest === 'string') digest = event.aux.Digest
+        else if (typeof event.status === 'string')
+          onProgress({
+            status: event.status,
+            ...(typeof event.id === 'string' ? { id: event.id } : {})
+          })
       })
     } catch (error) {
       throw this.registryFailure(error)
@@ -283,6 +295,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
       this.docker.createContainer({ ...options, ...o })
     )
     this.live.add(id)
+    if (plan.resources.ulimits.length > 0) this.ulimits.set(id, plan.resources.ulimits)
     return id
   }
 
@@ -348,7 +361,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   ): Promise<number> {
     const exec = await this.call('create exec', (o) =>
       this.docker.getContainer(containerId).exec({
-        Cmd: cmd,
+        Cmd: withSoftLimits(cmd, this.ulimits.get(containerId) ?? []),
         Env: env,
         AttachStdout: true,
         AttachStderr: true,
@@ -436,6 +449,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
       )
     )
     this.live.delete(containerId)
+    this.ulimits.delete(containerId)
   }
 
   async killRun(runId: string): Promise<void> {

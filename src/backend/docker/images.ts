@@ -66,7 +66,11 @@ export interface ImageEngine {
 /** The engine calls that pushing a built image needs (DockerBackend's). */
 export interface PushEngine extends Pick<ImageEngine, 'tagImage'> {
   /** Pushes a tag; resolves to the digest the registry gave it. */
-  pushImage(ref: string, auth: RegistryCredentials | undefined): Promise<string>
+  pushImage(
+    ref: string,
+    auth: RegistryCredentials | undefined,
+    onProgress?: (progress: PullProgress) => void
+  ): Promise<string>
   /** Takes a name off an image; its layers stay. */
   untagImage(ref: string): Promise<void>
 }
@@ -114,17 +118,54 @@ export async function pushBuiltImage(
  * Progress is shown compactly: one line per layer state change of a pull, one per step
  * of a build. Rejects with one line saying why not.
  */
-export function prepareDockerImage(
-  engine: ImageEngine,
+export async function prepareDockerImage(
+  engine: ImageEngine & PushEngine,
   image: ImageSource,
   ctx: ImageRun
-): Promise<void> {
-  return image.kind === 'build' ? build(engine, image, ctx) : pull(engine, image, ctx)
+): Promise<string | undefined> {
+  if (image.kind === 'pull') return pull(engine, image, ctx)
+  await build(engine, image, ctx)
+  return image.push && image.name ? push(engine, image.name, image.auth, ctx) : undefined
 }
 
-async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageRun): Promise<void> {
+/**
+ * `build.push`: pushes the built image's name to its registry, with `auth:` or the Docker
+ * config's credentials, one line per change of a layer's state. Resolves to what was
+ * pushed, by digest (`name@sha256:...`); rejects with one line naming the registry.
+ */
+async function push(
+  engine: PushEngine,
+  name: string,
+  given: RegistryCredentials | undefined,
+  ctx: ImageRun
+): Promise<string> {
+  const registry = given?.serveraddress ?? registryOf(name)
+  const auth = given ?? (await credentialsFromDockerConfig(registry, ctx.env))
+  ctx.events.info(`push ${name}${auth ? ` (as ${auth.username})` : ''}`)
+  const states = new Map<string, string>()
+  try {
+    const digest = await engine.pushImage(name, auth, ({ id, status }) => {
+      if (states.get(id ?? '') === status) return
+      states.set(id ?? '', status)
+      ctx.events.info(`push ${name}: ${id ? `${id} ` : ''}${status}`)
+    })
+    ctx.events.info(`pushed ${name}@${digest}`)
+    return `${name}@${digest}`
+  } catch (error) {
+    const who = auth ? `as '${auth.username}'` : 'with no credentials'
+    const hint =
+      error instanceof RegistryAuthError
+        ? `: authentication failed ${who} (check runs-on.with.auth, or docker login ${registry})`
+        : ''
+    throw new Error(
+      `pushing ${name} to registry ${registryName(registry)} failed${hint}: ${messageOf(error)}`
+    )
+  }
+}
+
+async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageRun): Promise<undefined> {
   const { ref, policy } = image
-  if (policy !== 'always' && (await engine.imageExists(ref, image.platform))) return
+  if (policy !== 'always' && (await engine.imageExists(ref, image.platform))) return undefined
   if (policy === 'never') {
     throw new Error(`image '${ref}' is not on the engine, and 'pull: never' forbids pulling it`)
   }

@@ -168,11 +168,12 @@ export class FakeBackend implements Backend {
     this.networks.add(run.network.name)
   }
 
-  async prepareImage(image: ImageSource, { events }: ImageRun): Promise<void> {
+  async prepareImage(image: ImageSource, { events }: ImageRun): Promise<string | undefined> {
     this.record(`prepareImage ${image.ref}`)
     const error = this.script.imageErrors?.[image.ref]
     if (error) throw new Error(error)
     events.info(`image ${image.ref} ready`)
+    return image.kind === 'build' && image.push ? `${image.name}@sha256:fake` : undefined
   }
 
   async createContainer(plan: ContainerPlan): Promise<string> {

@@ -240,22 +240,24 @@ export class SwarmBackend extends EngineConnection implements Backend {
     await this.call('start container', (o) => this.docker.getContainer(id).start(o))
   }
 
-  async prepareImage(image: ImageSource, run: ImageRun): Promise<void> {
+  async prepareImage(image: ImageSource, run: ImageRun): Promise<string | undefined> {
     if (image.kind === 'pull') {
       // Each node pulls what it runs; credentials (`auth:`, else the Docker config file's,
       // as locally) go with the service request, never in its spec.
       const auth = image.auth ?? (await credentialsFromDockerConfig(registryOf(image.ref), run.env))
       if (auth) this.credentials.set(image.ref, auth)
-      return
+      return undefined
     }
     if (!this.registry)
       throw new Error(
         'build: on the swarm backend needs a registry every node pulls from: give it with --registry HOST[:PORT] (the action input registry)'
       )
-    await prepareDockerImage(this.builder, image, run)
+    // `build.push` pushes the user's name too, as on one engine; the nodes pull the run's.
+    const named = await prepareDockerImage(this.builder, image, run)
     const pushed = await pushBuiltImage(this.builder, image, this.registry, run)
     this.pushed.set(image.ref, pushed.ref)
     if (pushed.auth) this.credentials.set(pushed.ref, pushed.auth)
+    return named
   }
 
   createContainer(plan: ContainerPlan): Promise<string> {
