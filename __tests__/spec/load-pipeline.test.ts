@@ -216,7 +216,12 @@ describe('parsePipeline', () => {
     [
       'an unknown stage type, with a suggestion',
       job(`${withImage}    stages:\n      - {name: x, type: bsh, run: x}\n`),
-      /^p\.yml:7:25: jobs\.a\.stages\[0\]\.type: 'bsh' is not one of: empty, bash, sh, py, cmd \(did you mean 'bash'\?\)$/
+      /^p\.yml:7:25: jobs\.a\.stages\[0\]\.type: 'bsh' is not one of: empty, bash, sh, py, cmd, process \(did you mean 'bash'\?\)$/
+    ],
+    [
+      'a process stage without process',
+      job(`${withImage}    stages:\n      - {name: x, type: process, inputs: {a: 1}}\n`),
+      /^p\.yml:7:9: jobs\.a\.stages\[0\]: a 'process' stage needs 'process:'$/
     ],
     [
       'a bash stage without run',

@@ -172,6 +172,8 @@ export interface Backend {
    * `name@sha256:…`; otherwise to undefined.
    */
   prepareImage(image: ImageSource, run: ImageRun): Promise<string | undefined>
+  /** The labels of an image made ready (`process.NAME=COMMAND` names its processes). */
+  imageLabels(ref: string): Promise<Record<string, string>>
   /** Creates a container as planned (not started); resolves to its id. */
   createContainer(plan: ContainerPlan): Promise<string>
   /**

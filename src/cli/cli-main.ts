@@ -1,5 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, homedir } from 'node:os'
+import path from 'node:path'
+import { discoverProcesses, processesText } from '../app/discover-processes.js'
+import { DockerBackend } from '../backend/docker/docker-backend.js'
 import { open, readFile, unlink, writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
@@ -377,6 +380,31 @@ function program(setExit: (status: number) => void): Command {
         else process.stdout.write(text)
       }
     )
+
+  cli
+    .command('processes')
+    .description(
+      "list the processes the engine's images offer (labels process.NAME=COMMAND), described by running each"
+    )
+    .addOption(
+      new Option('--image <ref>', 'only this image (repeatable)').default([]).argParser(collect)
+    )
+    .option('--json', 'print them as JSON')
+    .action(async (opts: { image: string[]; json?: boolean }) => {
+      const backend = new DockerBackend()
+      await backend.ping()
+      const cache = path.join(
+        process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'),
+        'ctr-pipeline',
+        'processes'
+      )
+      const found = await discoverProcesses(
+        { images: (ref) => backend.images(ref), backend },
+        opts.image,
+        cache
+      )
+      process.stdout.write(`${opts.json ? JSON.stringify(found, null, 2) : processesText(found)}\n`)
+    })
 
   cli
     .command('cleanup')

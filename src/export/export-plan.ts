@@ -205,6 +205,10 @@ function scriptStage(
   slug: string,
   scope: ExpressionScope
 ): ScriptStage {
+  if (stage.type === 'process')
+    throw new ExportRenderError(
+      `stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`
+    )
   const text = (t: string) => renderForExport(t, scope, { paramsAtSubmit: true })
   const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '')
   const exported: ScriptStage = {

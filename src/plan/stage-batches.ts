@@ -15,7 +15,13 @@ export const BATCH_ARGS_LIMIT = 512 * 1024
  * timeout of its own (a timed-out stage kills the container, so it is timed alone).
  */
 export function batchable(stage: StageSpec): boolean {
-  if (stage.type === 'empty' || stage.if !== undefined || stage.timeout_ms !== undefined) {
+  // A process's stdout is its result, read on its own: it runs in an exec of its own.
+  if (
+    stage.type === 'empty' ||
+    stage.type === 'process' ||
+    stage.if !== undefined ||
+    stage.timeout_ms !== undefined
+  ) {
     return false
   }
   const templates = [stage.run ?? '', ...(stage.args ?? []), ...Object.values(stage.env)]

@@ -59,8 +59,10 @@ export function stageCommand(
       return ['sh', '-e', '-c', script]
     case 'py':
       return ['python3', '-c', PY_STAGE_DRIVER, script, `<stage ${stage.id}>`]
+    // A process runs in execs of the stage runner's own (see process-stage).
     case 'cmd':
     case 'empty':
+    case 'process':
       return []
   }
 }

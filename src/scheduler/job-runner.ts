@@ -128,7 +128,8 @@ async function runAttempt(
       const stages = new StageRunner(instance, containerId, ctx, signal, result, {
         valueRenderer,
         memoryLimit: planned.resources.memoryBytes,
-        mounts: planned.mounts
+        mounts: planned.mounts,
+        image: planned.image.ref
       })
       await stages.run(job.stages)
       if (result.status === 'success') result.exit_code = 0

@@ -13,6 +13,7 @@ import { batchOutput } from './batch-output.js'
 import { describeExit } from './exit-description.js'
 import { reportedLines, TimedOut, type JobRunContext } from './job-context.js'
 import { parseOutputFile } from './output-file.js'
+import { prepareProcess } from './process-stage.js'
 import { fail, stagesContext, type JobResult, type StageResult } from './run-result.js'
 import { serialQueue } from './serial-queue.js'
 import { letGo } from './run-reporter.js'
@@ -41,6 +42,8 @@ export class StageRunner {
       memoryLimit?: number
       /** Its mounts: annotations about a mounted path point at the host's file. */
       mounts: readonly MountPlan[]
+      /** The job's image, whose labels name the processes of `process` stages. */
+      image: string
     }
   ) {}
 
@@ -259,7 +262,22 @@ export class StageRunner {
       ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope))
       return
     }
-    const { command, env, stateDir } = this.prepare(stage, index, scope)
+    const process =
+      stage.type === 'process'
+        ? await prepareProcess(
+            stage,
+            {
+              backend: ctx.backend,
+              containerId,
+              image: this.options.image,
+              limitBytes: ctx.outputLimitBytes
+            },
+            this.options.valueRenderer(scope)
+          )
+        : undefined
+    const prepared = this.prepare(stage, index, scope)
+    const { env, stateDir } = prepared
+    const command = process?.command ?? prepared.command
     if (this.stopped) {
       await ctx.backend.startContainer(containerId)
       this.stopped = false
@@ -280,7 +298,8 @@ export class StageRunner {
     const lines = reportedLines(ctx, instance)
     let exitCode = -1
     try {
-      exitCode = await ctx.backend.exec(containerId, command, env, lines.push)
+      const onOutput = process ? process.onOutput(lines.push) : lines.push
+      exitCode = await ctx.backend.exec(containerId, command, env, onOutput)
     } catch (error) {
       // Killed for its timeout, a stage may also fail what the backend does after it (a
       // swarm task cannot send the workspace back): the timeout is why it failed.
@@ -299,6 +318,7 @@ export class StageRunner {
     stageResult.exit_code = exitCode
     await this.readStageFiles(stateDir, stageResult)
     if (exitCode !== 0) await this.exitFailure(stageResult)
+    if (process) stageResult.outputs = { ...stageResult.outputs, ...process.outputs() }
   }
 
   /** Throws the failure of a stage that exited non-zero, naming an OOM kill. */

@@ -68,7 +68,8 @@ export function checkReferences(
       const stageAt = [...at, 'stages', i]
       const stage = record(rawStage)
       const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) }
-      for (const key of ['run', 'echo', 'args']) check(stage[key], [...stageAt, key], scope)
+      for (const key of ['run', 'echo', 'args', 'inputs'])
+        check(stage[key], [...stageAt, key], scope)
       check(stage.env, [...stageAt, 'env'], { ...scope, variables: true })
       check(stage.if, [...stageAt, 'if'], { ...scope, condition: true })
     })

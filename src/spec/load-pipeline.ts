@@ -373,6 +373,9 @@ function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): S
   if (string(raw.run) !== undefined) stage.run = string(raw.run)
   if (text(raw.echo) !== undefined) stage.echo = text(raw.echo)
   if (Array.isArray(raw.args)) stage.args = splitWords(raw.args)
+  if (string(raw.process) !== undefined)
+    stage.process = string(raw.process)!.replace(/^process\./, '')
+  if (isRecord(raw.inputs)) stage.inputs = raw.inputs
   if (typeof raw.if === 'string' || typeof raw.if === 'boolean') stage.if = raw.if
   const timeout = duration(raw.timeout)
   if (timeout !== undefined) stage.timeout_ms = timeout

@@ -233,7 +233,7 @@ export interface NetworkSpec {
   dns: string[]
 }
 
-export type StageType = 'empty' | 'bash' | 'sh' | 'py' | 'cmd'
+export type StageType = 'empty' | 'bash' | 'sh' | 'py' | 'cmd' | 'process'
 
 export interface StageSpec {
   /** What `stages.ID.outputs` refers to: `id`, else `name`. */
@@ -243,6 +243,10 @@ export interface StageSpec {
   run?: string
   echo?: string
   args?: string[]
+  /** `process`: the process's name, as its image's label `process.NAME` gives it. */
+  process?: string
+  /** `process`: its inputs as written; string values are templates. */
+  inputs?: Record<string, unknown>
   env: Record<string, string>
   if?: Condition
   /** Kill the container when the stage runs longer (ms); the stage fails as timed out. */

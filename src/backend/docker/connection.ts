@@ -28,6 +28,14 @@ export function engineTimeoutFromEnv(env: Record<string, string | undefined>): n
   return Math.round(seconds * 1000)
 }
 
+/** An image on the engine, as `images` lists it. */
+export interface EngineImage {
+  id: string
+  /** Its names (`repo:tag`); empty for an untagged image. */
+  refs: string[]
+  labels: Record<string, string>
+}
+
 /** What a call to the engine is given for dockerode's options. */
 export type CallOptions = { abortSignal: AbortSignal }
 
@@ -101,6 +109,26 @@ export class EngineConnection {
         )
       throw this.lostOr(error)
     }
+  }
+
+  /** The engine's images: id, names and labels; `ref` limits it to that one image. */
+  async images(ref?: string): Promise<EngineImage[]> {
+    if (ref !== undefined) {
+      const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect())
+      return [{ id: info.Id, refs: info.RepoTags ?? [], labels: info.Config?.Labels ?? {} }]
+    }
+    const list = await this.call('list images', () => this.docker.listImages())
+    return list.map((i) => ({
+      id: i.Id,
+      // An untagged image is listed as `<none>:<none>`: it has no name.
+      refs: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      labels: i.Labels ?? {}
+    }))
+  }
+
+  async imageLabels(ref: string): Promise<Record<string, string>> {
+    const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect())
+    return info.Config?.Labels ?? {}
   }
 
   /** Checks that the engine answers; throws EngineUnavailableError, saying how to start one. */

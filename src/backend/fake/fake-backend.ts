@@ -52,6 +52,8 @@ export interface FakeScript {
   imageErrors?: Record<string, string>
   /** External volumes that exist. */
   volumes?: string[]
+  /** Labels of images, by reference. */
+  imageLabels?: Record<string, Record<string, string>>
   /** The CPU count it says it has; without one, it has no `cpuCount`, as a Swarm has none. */
   cpus?: number
 }
@@ -174,6 +176,10 @@ export class FakeBackend implements Backend {
     if (error) throw new Error(error)
     events.info(`image ${image.ref} ready`)
     return image.kind === 'build' && image.push ? `${image.name}@sha256:fake` : undefined
+  }
+
+  async imageLabels(ref: string): Promise<Record<string, string>> {
+    return this.script.imageLabels?.[ref] ?? {}
   }
 
   async createContainer(plan: ContainerPlan): Promise<string> {
