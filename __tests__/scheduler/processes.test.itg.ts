@@ -93,6 +93,36 @@ describe('processes of an image built for the test', () => {
     if (!error) expect(job.stages[0].outputs).toEqual({ n: '42' })
   })
 
+  it('validate looks process names and input keys up on the engine, and says what it could not', async () => {
+    const file = path.join(tempDir(), 'p.yml')
+    writeFileSync(
+      file,
+      `${stage('echo')}  q:\n    runs-on: {with: {image: ${tag}}}\n    stages:\n      - {id: t, type: process, process: echo_n, inputs: {m: 1}}\n`
+    )
+    const env = { XDG_CACHE_HOME: tempDir() }
+    const bad = await runNode(CLI, ['validate', file], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      `${file}:5:9: jobs.p.stages[0]: image ${tag} has no process 'echo'; it has echo_n, not_json, wrong_type`,
+      `${file}:9:9: jobs.q.stages[0]: process 'echo_n' has no input 'm' (did you mean 'n'?); its inputs: n`
+    ])
+    const elsewhere = file.replace('p.yml', 'q.yml')
+    writeFileSync(elsewhere, stage('echo').replace(tag, 'ctr-test/not-here:1'))
+    const unknown = await runNode(CLI, ['validate', elsewhere], env)
+    expect(unknown.code).toBe(0)
+    expect(unknown.stdout).toBe(
+      `${elsewhere}: note: jobs.p: image ctr-test/not-here:1 is not on the engine: its processes are checked when it runs\n${elsewhere}: valid\n`
+    )
+    const offline = await runNode(CLI, ['validate', elsewhere], {
+      ...env,
+      DOCKER_HOST: 'unix:///nonexistent.sock'
+    })
+    expect(offline.code).toBe(0)
+    expect(offline.stdout).toMatch(
+      /^.*q\.yml: note: process stages not checked: cannot reach the Docker engine at unix:\/\/\/nonexistent\.sock \(ENOENT\)/
+    )
+  })
+
   it('processes lists them, described, and the broken ones with why', async () => {
     const env = { XDG_CACHE_HOME: tempDir() }
     const { code, stdout } = await runNode(

@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 4465:
+/***/ 5107:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80609,6 +80609,34 @@ const createArgument = (name, description) =>
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/spec/closest.ts
+/** The allowed word nearest to a misspelt one, when it is near enough to be a typo. */
+function closest(word, candidates) {
+    let best;
+    let bestDistance = Infinity;
+    for (const candidate of candidates) {
+        const d = closest_editDistance(word.toLowerCase(), candidate.toLowerCase());
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+/** Edits (insert, delete, replace, swap two neighbours) from a to b: `tpye` is 1 from `type`. */
+function closest_editDistance(a, b) {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -81078,6 +81106,72 @@ function processesText(found) {
         ? `${p.name}  ${p.image}  BROKEN: ${p.broken}`
         : `${p.name}  ${p.image}  ${p.description}\n  inputs:  ${JSON.stringify(p.inputs)}\n  outputs: ${JSON.stringify(p.outputs)}`)
         .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/app/check-processes.ts
+
+
+/**
+ * Checks each `process` stage against its job's image on the engine: the process must be
+ * one of the image's, and each input key one its description names. What is not on the
+ * engine (no engine, an image not pulled or built yet, a templated or built image) is
+ * said as a note, since it is checked when the stage runs.
+ */
+async function checkProcesses(pipeline, engine, cacheDir) {
+    const check = { problems: [], notes: [] };
+    const jobs = pipeline.jobs.filter((j) => j.stages?.some((s) => s.type === 'process'));
+    if (jobs.length === 0)
+        return check;
+    let connected;
+    try {
+        connected = await engine?.();
+    }
+    catch (error) {
+        check.notes.push(`process stages not checked: ${error.message}`);
+        return check;
+    }
+    for (const job of jobs) {
+        const image = job.container.image;
+        if (job.container.build || image === '' || /\{\{|\$\{/.test(image)) {
+            check.notes.push(`jobs.${job.id}: its image is built or templated: its processes are checked when it runs`);
+            continue;
+        }
+        let found;
+        try {
+            found = connected ? await discoverProcesses(connected, [image], cacheDir) : [];
+        }
+        catch {
+            check.notes.push(`jobs.${job.id}: image ${image} is not on the engine: its processes are checked when it runs`);
+            continue;
+        }
+        job.stages.forEach((stage, i) => {
+            if (stage.type !== 'process')
+                return;
+            const where = `jobs.${job.id}.stages[${i}]`;
+            const process = found.find((p) => p.name === stage.process);
+            if (!process) {
+                const names = found.map((p) => p.name);
+                const hint = closest(stage.process ?? '', names);
+                check.problems.push({
+                    ...stage.position,
+                    message: `${where}: image ${image} has no process '${stage.process}'${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; it has ${names.join(', ')}` : ''}`
+                });
+                return;
+            }
+            if (!process.inputs)
+                return;
+            const keys = Object.keys(process.inputs);
+            for (const key of Object.keys(stage.inputs ?? {}))
+                if (!keys.includes(key)) {
+                    const hint = closest(key, keys);
+                    check.problems.push({
+                        ...stage.position,
+                        message: `${where}: process '${process.name}' has no input '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; its inputs: ${keys.join(', ')}`
+                    });
+                }
+        });
+    }
+    return check;
 }
 
 ;// CONCATENATED MODULE: ./src/backend/backend.ts
@@ -86188,34 +86282,6 @@ function batchOutput(marker, onLine, onStageEnd, secrets = []) {
         },
         ended: () => ended
     };
-}
-
-;// CONCATENATED MODULE: ./src/spec/closest.ts
-/** The allowed word nearest to a misspelt one, when it is near enough to be a typo. */
-function closest(word, candidates) {
-    let best;
-    let bestDistance = Infinity;
-    for (const candidate of candidates) {
-        const d = closest_editDistance(word.toLowerCase(), candidate.toLowerCase());
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-/** Edits (insert, delete, replace, swap two neighbours) from a to b: `tpye` is 1 from `type`. */
-function closest_editDistance(a, b) {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    }
-    return d[a.length][b.length];
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/process-stage.ts
@@ -93838,6 +93904,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -94020,9 +94087,21 @@ function cli_main_program(setExit) {
         .argument('<files...>', 'pipeline files')
         .action(async (files) => {
         const problems = [];
+        let engine;
+        const connect = () => (engine ??= (async () => {
+            const backend = new DockerBackend();
+            await backend.ping();
+            return { images: (ref) => backend.images(ref), backend };
+        })());
         for (const file of files) {
             try {
-                checkPlan(await loadPipelineFile(file));
+                const pipeline = await loadPipelineFile(file);
+                checkPlan(pipeline);
+                const processes = await checkProcesses(pipeline, connect, processCache());
+                for (const note of processes.notes)
+                    process.stdout.write(`${file}: note: ${note}\n`);
+                if (processes.problems.length > 0)
+                    throw new SpecError(processes.problems);
                 process.stdout.write(`${file}: valid\n`);
             }
             catch (error) {
@@ -94096,8 +94175,7 @@ function cli_main_program(setExit) {
         .action(async (opts) => {
         const backend = new DockerBackend();
         await backend.ping();
-        const cache = external_node_path_default().join(process.env.XDG_CACHE_HOME || external_node_path_default().join((0,external_node_os_namespaceObject.homedir)(), '.cache'), 'ctr-pipeline', 'processes');
-        const found = await discoverProcesses({ images: (ref) => backend.images(ref), backend }, opts.image, cache);
+        const found = await discoverProcesses({ images: (ref) => backend.images(ref), backend }, opts.image, processCache());
         process.stdout.write(`${opts.json ? JSON.stringify(found, null, 2) : processesText(found)}\n`);
     });
     cli
@@ -94144,6 +94222,10 @@ function checkInstanceFlags(opts) {
     if (opts.backend !== BACKEND_NAMES[0])
         throw new InputError(`--instance: runs on the ${BACKEND_NAMES[0]} backend only`);
 }
+/** Where process descriptions are cached, by image id. */
+function processCache() {
+    return external_node_path_default().join(process.env.XDG_CACHE_HOME || external_node_path_default().join((0,external_node_os_namespaceObject.homedir)(), '.cache'), 'ctr-pipeline', 'processes');
+}
 
 
 /***/ }),
@@ -94153,7 +94235,7 @@ function checkInstanceFlags(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4465);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5107);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

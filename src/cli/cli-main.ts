@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { availableParallelism, homedir } from 'node:os'
 import path from 'node:path'
-import { discoverProcesses, processesText } from '../app/discover-processes.js'
+import { checkProcesses } from '../app/check-processes.js'
+import { discoverProcesses, processesText, type ProcessEngine } from '../app/discover-processes.js'
 import { DockerBackend } from '../backend/docker/docker-backend.js'
 import { open, readFile, unlink, writeFile } from 'node:fs/promises'
 import { describeError } from '../app/errors.js'
@@ -278,9 +279,20 @@ function program(setExit: (status: number) => void): Command {
     .argument('<files...>', 'pipeline files')
     .action(async (files: string[]) => {
       const problems: string[] = []
+      let engine: Promise<ProcessEngine> | undefined
+      const connect = () =>
+        (engine ??= (async () => {
+          const backend = new DockerBackend()
+          await backend.ping()
+          return { images: (ref?: string) => backend.images(ref), backend }
+        })())
       for (const file of files) {
         try {
-          checkPlan(await loadPipelineFile(file))
+          const pipeline = await loadPipelineFile(file)
+          checkPlan(pipeline)
+          const processes = await checkProcesses(pipeline, connect, processCache())
+          for (const note of processes.notes) process.stdout.write(`${file}: note: ${note}\n`)
+          if (processes.problems.length > 0) throw new SpecError(processes.problems)
           process.stdout.write(`${file}: valid\n`)
         } catch (error) {
           if (!(error instanceof SpecError)) throw error
@@ -393,15 +405,10 @@ function program(setExit: (status: number) => void): Command {
     .action(async (opts: { image: string[]; json?: boolean }) => {
       const backend = new DockerBackend()
       await backend.ping()
-      const cache = path.join(
-        process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'),
-        'ctr-pipeline',
-        'processes'
-      )
       const found = await discoverProcesses(
         { images: (ref) => backend.images(ref), backend },
         opts.image,
-        cache
+        processCache()
       )
       process.stdout.write(`${opts.json ? JSON.stringify(found, null, 2) : processesText(found)}\n`)
     })
@@ -455,4 +462,13 @@ function checkInstanceFlags(opts: {
   // The workspace is a folder of this host, bound into the job's container.
   if (opts.backend !== BACKEND_NAMES[0])
     throw new InputError(`--instance: runs on the ${BACKEND_NAMES[0]} backend only`)
+}
+
+/** Where process descriptions are cached, by image id. */
+function processCache(): string {
+  return path.join(
+    process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'),
+    'ctr-pipeline',
+    'processes'
+  )
 }
