@@ -1,5 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
+import Docker from 'dockerode'
 import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
 import { type PullProgress } from '../../src/backend/docker/images.js'
 import type { RegistryCredentials } from '../../src/plan/image-plan.js'
@@ -332,7 +334,11 @@ describe('images built from a Dockerfile', () => {
     const run = new Spawned(CLI, ['run', datamax])
     const { code, stdout } = await run.exited
     expect(code).toBe(0)
-    expect(stdout).toMatch(/^build ctr-pipeline-build\/minmax:\S+: Step 1\/\d+ : ARG BASE=/m)
+    // BuildKit, as this engine has it: its steps, one line each, and which builder ran.
+    expect(stdout).toMatch(
+      /^build ctr-pipeline-build\/minmax:\S+: \[1\/4\] FROM docker\.io\/ctr-fixtures\/python:3\.11$/m
+    )
+    expect(stdout).toMatch(/^build ctr-pipeline-build\/minmax:\S+: built with BuildKit$/m)
     const job = stdout.split('\n').filter((l) => l.startsWith('[minmax] ') && !/job /.test(l))
     // INFO shows: `environment` overrode the image's ENV LOG_LEVEL=WARNING. It is on
     // stderr, the table on stdout: the engine keeps each stream's order, not their mix.
@@ -346,11 +352,67 @@ describe('images built from a Dockerfile', () => {
     // A second run reuses the build cache: the run's tag went, the layers stayed.
     const again = await new Spawned(CLI, ['run', datamax]).exited
     expect(again.code).toBe(0)
-    expect(again.stdout).toMatch(/ ---> Using cache/)
+    expect(again.stdout).toMatch(
+      /^build ctr-pipeline-build\/minmax:\S+: CACHED \[4\/4\] COPY \.\/scripts \.$/m
+    )
     const tags = await docker.listImages({
       filters: JSON.stringify({ reference: ['ctr-pipeline-build/*'] })
     })
     expect(tags).toEqual([])
+  })
+
+  it('falls back to the classic builder where the engine has no BuildKit, and says so', async () => {
+    // An engine in front of ours that refuses BuildKit builds, as one without it does.
+    const socket = path.join(tempDir('ctr-nobk-'), 'docker.sock')
+    const server = http.createServer((req, res) => {
+      // dockerode opens a BuildKit session first: an engine without BuildKit refuses both.
+      if (
+        req.url?.endsWith('/session') ||
+        (req.url?.includes('/build') && req.url.includes('version=2'))
+      ) {
+        req.resume()
+        res.writeHead(400, { 'Content-Type': 'application/json' })
+        return res.end('{"message":"buildkit not supported by daemon"}')
+      }
+      const upstream = http.request(
+        {
+          socketPath: '/var/run/docker.sock',
+          path: req.url,
+          method: req.method,
+          headers: req.headers
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        }
+      )
+      req.pipe(upstream)
+    })
+    await new Promise<void>((resolve) => server.listen(socket, resolve))
+    try {
+      const dir = tempDir()
+      writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo classic > /how\n`)
+      const ref = 'ctr-pipeline-build/fallback:test-1'
+      const lines: string[] = []
+      const events = { info: (l: string) => lines.push(l), warning: (l: string) => lines.push(l) }
+      const backend = new DockerBackend(new Docker({ socketPath: socket }))
+      await backend.prepareImage(
+        { kind: 'build', ref, context: dir, dockerfile: 'Dockerfile', args: {}, pullBase: false },
+        { events, env: {} }
+      )
+      const history = await docker.getImage(ref).history()
+      await docker.getImage(ref).remove()
+      expect(history.map((h: { CreatedBy: string }) => h.CreatedBy)).toContain(
+        '/bin/sh -c echo classic > /how'
+      )
+      expect(lines.filter((l) => l.includes('built with'))).toEqual([
+        `build ${ref}: built with the classic builder (no BuildKit: buildkit not supported by daemon)`
+      ])
+      expect(lines).toContain(`build ${ref}: Step 2/2 : RUN echo classic > /how`)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it('honours .dockerignore, build args and target, and says why a build failed', async () => {
@@ -404,7 +466,7 @@ params: {who: {type: str, default: there}}
     const [job] = broken.result.jobs
     expect(job.status).toBe('failure')
     expect(job.error).toMatch(
-      /^building \/.*\/app failed: The command '.*' returned a non-zero code: 3\n/
+      /^building \/.*\/app failed: executor failed running \[\/bin\/sh -c echo "this step fails" && exit 3\]: exit code: 3\n/
     )
     expect(job.error).toContain('this step fails')
   })

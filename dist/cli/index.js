@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 5107:
+/***/ 5128:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81603,6 +81603,103 @@ async function ignoreMissing(operation) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/backend/docker/buildkit-status.ts
+/**
+ * Decodes a status message. Only the fields read here are decoded (a small wire-format
+ * reader instead of a protobuf runtime and BuildKit's schema for four fields); any other
+ * field is skipped by its wire type, so newer engines' additions do no harm.
+ */
+function decodeBuildkitStatus(base64) {
+    const status = { vertexes: [], logs: [] };
+    for (const [field, value] of fields(Buffer.from(base64, 'base64'))) {
+        if (!Buffer.isBuffer(value))
+            continue;
+        if (field === 1)
+            status.vertexes.push(vertex(value));
+        else if (field === 3)
+            status.logs.push(log(value));
+    }
+    return status;
+}
+// Vertex: 1 digest, 3 name, 4 cached, 5 started, 6 completed, 7 error.
+function vertex(bytes) {
+    const v = {
+        digest: '',
+        name: '',
+        cached: false,
+        started: false,
+        completed: false
+    };
+    for (const [field, value] of fields(bytes)) {
+        if (field === 1)
+            v.digest = String(value);
+        else if (field === 3)
+            v.name = String(value);
+        else if (field === 4)
+            v.cached = value === 1;
+        else if (field === 5)
+            v.started = true;
+        else if (field === 6)
+            v.completed = true;
+        else if (field === 7 && String(value) !== '')
+            v.error = String(value);
+    }
+    return v;
+}
+// VertexLog: 1 vertex, 4 msg.
+function log(bytes) {
+    const entry = { vertex: '', text: '' };
+    for (const [field, value] of fields(bytes)) {
+        if (field === 1)
+            entry.vertex = String(value);
+        else if (field === 4)
+            entry.text = String(value);
+    }
+    return entry;
+}
+/** The fields of a protobuf message: varints as numbers, length-delimited ones as bytes. */
+function* fields(bytes) {
+    let at = 0;
+    const varint = () => {
+        let value = 0;
+        let shift = 0;
+        for (;;) {
+            if (at >= bytes.length)
+                throw new Error('truncated BuildKit status message');
+            const byte = bytes[at++];
+            value += (byte & 0x7f) * 2 ** shift;
+            if (byte < 0x80)
+                return value;
+            shift += 7;
+        }
+    };
+    while (at < bytes.length) {
+        const key = varint();
+        const field = Math.floor(key / 8);
+        switch (key & 7) {
+            case 0:
+                yield [field, varint()];
+                break;
+            case 1:
+                at += 8;
+                break;
+            case 2: {
+                const length = varint();
+                if (at + length > bytes.length)
+                    throw new Error('truncated BuildKit status message');
+                yield [field, bytes.subarray(at, at + length)];
+                at += length;
+                break;
+            }
+            case 5:
+                at += 4;
+                break;
+            default:
+                throw new Error(`BuildKit status message: wire type ${key & 7} not known`);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/plan/container-paths.ts
 /** The run's workflow volume is mounted here in every job container. */
 const CTR_ROOT = '/ctr';
@@ -82487,6 +82584,11 @@ function askHelper(name, registry, env) {
 
 
 
+/**
+ * The lines of a build that say which step it is at: the classic builder's `Step 2/5 :`
+ * and ` ---> Using cache`, BuildKit's `[stage-0 2/5] RUN ...` and `CACHED [...]`.
+ */
+const BUILD_STEP = [/^Step \d+\/\d+ :/, /^ ---> Using cache/, /^(?:CACHED )?\[(?!internal\])/];
 /** How many lines of a failed build's output its error quotes. */
 const BUILD_TAIL_LINES = 20;
 /** A registry refused the credentials (or asked for some): said as such, with the registry. */
@@ -82604,8 +82706,9 @@ async function build(engine, image, ctx) {
     }
     ctx.events.info(`build ${image.ref} from ${image.context}`);
     const recent = [];
+    let builder;
     try {
-        await engine.buildImage(await buildContext(image.context, dockerfile), {
+        builder = await engine.buildImage(() => buildContext(image.context, dockerfile), {
             tag: image.ref,
             dockerfile,
             args: image.args,
@@ -82614,7 +82717,7 @@ async function build(engine, image, ctx) {
             ...(image.platform ? { platform: image.platform } : {}),
             ...(ctx.signal ? { signal: ctx.signal } : {})
         }, (line) => {
-            if (/^Step \d+\/\d+ :/.test(line) || /^ ---> Using cache/.test(line)) {
+            if (BUILD_STEP.some((step) => step.test(line))) {
                 ctx.events.info(`build ${image.ref}: ${line.trim()}`);
             }
             recent.push(line);
@@ -82628,6 +82731,9 @@ async function build(engine, image, ctx) {
         const tail = recent.length > 0 ? `\n${recent.join('\n')}` : '';
         throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`);
     }
+    ctx.events.info(builder.name === 'buildkit'
+        ? `build ${image.ref}: built with BuildKit`
+        : `build ${image.ref}: built with the classic builder${builder.why ? ` (no BuildKit: ${builder.why})` : ''}`);
     if (image.name) {
         ctx.events.info(`tag ${image.name}`);
         await engine.tagImage(image.ref, image.name).catch((error) => {
@@ -82805,6 +82911,7 @@ function readFolderFiles(archive, limitBytes) {
 
 
 
+
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
@@ -82815,6 +82922,10 @@ class DockerBackend extends EngineConnection {
     live = new Set();
     cpus;
     own;
+    /** Whether the engine builds with BuildKit: unknown until the first build asks it. */
+    buildkit;
+    /** Why it does not, as the engine said. */
+    noBuildkit;
     /** The `ulimits` of the containers this backend created, for what it execs in them. */
     ulimits = new Map();
     liveContainers() {
@@ -82929,6 +83040,27 @@ class DockerBackend extends EngineConnection {
         return REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : new Error(message);
     }
     async buildImage(context, options, onOutput) {
+        if (this.buildkit !== false) {
+            let heard = false;
+            try {
+                await this.build(await context(), options, 'buildkit', onOutput, () => (heard = true));
+                this.buildkit = true;
+                return { name: 'buildkit' };
+            }
+            catch (error) {
+                // An engine without BuildKit refuses the request before any step: build classic.
+                if (heard || this.buildkit === true || error instanceof BuildCancelledError)
+                    throw error;
+                if (error instanceof EngineLostError)
+                    throw error;
+                this.buildkit = false;
+                this.noBuildkit = messageOf(error);
+            }
+        }
+        await this.build(await context(), options, 'classic', onOutput, () => { });
+        return { name: 'classic', ...(this.noBuildkit ? { why: this.noBuildkit } : {}) };
+    }
+    async build(context, options, builder, onOutput, onTrace) {
         if (this.abandoned)
             throw this.abandoned;
         const building = this.docker.buildImage(context, {
@@ -82938,6 +83070,7 @@ class DockerBackend extends EngineConnection {
             ...(options.pull ? { pull: 'true' } : {}),
             ...(options.target ? { target: options.target } : {}),
             ...(options.platform ? { platform: options.platform } : {}),
+            ...(builder === 'buildkit' ? { version: '2' } : {}),
             // Intermediate containers go; intermediate images stay: they are the build cache.
             rm: true,
             forcerm: true,
@@ -82946,8 +83079,13 @@ class DockerBackend extends EngineConnection {
         // A closed request shows as a broken connection: after a cancel it is not a lost engine.
         const failure = (error) => options.signal?.aborted ? new BuildCancelledError(`build ${options.tag} cancelled`) : error;
         const stream = this.track(await building.catch((e) => Promise.reject(this.lostOr(failure(e)))));
+        const steps = new BuildkitSteps(onOutput);
         await this.follow(stream, (event) => {
-            if (typeof event.stream === 'string') {
+            if (event.id === 'moby.buildkit.trace' && typeof event.aux === 'string') {
+                onTrace();
+                steps.add(decodeBuildkitStatus(event.aux));
+            }
+            else if (typeof event.stream === 'string') {
                 for (const line of event.stream.split('\n'))
                     if (line.trim())
                         onOutput(line.trimEnd());
@@ -82971,7 +83109,7 @@ class DockerBackend extends EngineConnection {
         try {
             const stream = this.track((await this.docker.getImage(ref).push({ authconfig })));
             await this.follow(stream, (event) => {
-                if (typeof event.aux?.Digest === 'string')
+                if (typeof event.aux === 'object' && typeof event.aux.Digest === 'string')
                     digest = event.aux.Digest;
                 else if (typeof event.status === 'string')
                     onProgress({
@@ -83161,6 +83299,39 @@ const CGROUP_MEMORY_EVENTS = [
 async function withHostSources(plan, own) {
     const mounts = await Promise.all(plan.mounts.map(async (m) => m.type === 'bind' ? { ...m, source: own_container_hostPathOf(await resolvedPath(m.source), own) } : m));
     return { ...plan, mounts };
+}
+/**
+ * BuildKit's status messages as build lines: each step once as it starts (`CACHED` first
+ * when the cache had it), its output lines, and `ERROR` with the step's error. Steps of
+ * its own bookkeeping (`[internal] ...`) are shown only when they fail.
+ */
+class BuildkitSteps {
+    onOutput;
+    names = new Map();
+    shown = new Set();
+    failed = new Set();
+    constructor(onOutput) {
+        this.onOutput = onOutput;
+    }
+    add(status) {
+        for (const v of status.vertexes) {
+            if (v.name)
+                this.names.set(v.digest, v.name);
+            const internal = v.name.startsWith('[internal]');
+            if ((v.started || v.cached) && !internal && !this.shown.has(v.digest)) {
+                this.shown.add(v.digest);
+                this.onOutput(v.cached ? `CACHED ${v.name}` : v.name);
+            }
+            if (v.error && !this.failed.has(v.digest)) {
+                this.failed.add(v.digest);
+                this.onOutput(`ERROR ${v.name}: ${v.error}`);
+            }
+        }
+        for (const log of status.logs)
+            for (const line of log.text.split('\n'))
+                if (line.trim())
+                    this.onOutput(line.trimEnd());
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/spec/spec-error.ts
@@ -94235,7 +94406,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5107);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5128);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

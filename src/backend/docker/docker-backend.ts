@@ -14,6 +14,7 @@ import {
   type RunSetup
 } from '../backend.js'
 import { EngineConnection, ignoreMissing, messageOf, statusOf } from './connection.js'
+import { decodeBuildkitStatus, type BuildkitStatus } from './buildkit-status.js'
 import { createBody } from './create-body.js'
 import { withSoftLimits } from './exec-limits.js'
 import { hostPathOf, ownContainerHints, resolvedPath, type OwnContainer } from './own-container.js'
@@ -21,6 +22,7 @@ import {
   prepareDockerImage,
   RegistryAuthError,
   type BuildOptions,
+  type Builder,
   type ImageEngine,
   type PullProgress,
   type PushEngine
@@ -39,6 +41,10 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   private readonly live = new Set<string>()
   private cpus: Promise<number> | undefined
   private own: Promise<OwnContainer | undefined> | undefined
+  /** Whether the engine builds with BuildKit: unknown until the first build asks it. */
+  private buildkit: boolean | undefined
+  /** Why it does not, as the engine said. */
+  private noBuildkit: string | undefined
   /** The `ulimits` of the containers this backend created, for what it execs in them. */
   private readonly ulimits = new Map<string, ContainerPlan['resources']['ulimits']>()
 
@@ -183,9 +189,34 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 
   async buildImage(
-    context: NodeJS.ReadableStream,
+    context: () => NodeJS.ReadableStream | Promise<NodeJS.ReadableStream>,
     options: BuildOptions,
     onOutput: (line: string) => void
+  ): Promise<Builder> {
+    if (this.buildkit !== false) {
+      let heard = false
+      try {
+        await this.build(await context(), options, 'buildkit', onOutput, () => (heard = true))
+        this.buildkit = true
+        return { name: 'buildkit' }
+      } catch (error) {
+        // An engine without BuildKit refuses the request before any step: build classic.
+        if (heard || this.buildkit === true || error instanceof BuildCancelledError) throw error
+        if (error instanceof EngineLostError) throw error
+        this.buildkit = false
+        this.noBuildkit = messageOf(error)
+      }
+    }
+    await this.build(await context(), options, 'classic', onOutput, () => {})
+    return { name: 'classic', ...(this.noBuildkit ? { why: this.noBuildkit } : {}) }
+  }
+
+  private async build(
+    context: NodeJS.ReadableStream,
+    options: BuildOptions,
+    builder: Builder['name'],
+    onOutput: (line: string) => void,
+    onTrace: () => void
   ): Promise<void> {
     if (this.abandoned) throw this.abandoned
     const building = this.docker.buildImage(context, {
@@ -195,6 +226,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
       ...(options.pull ? { pull: 'true' } : {}),
       ...(options.target ? { target: options.target } : {}),
       ...(options.platform ? { platform: options.platform } : {}),
+      ...(builder === 'buildkit' ? { version: '2' } : {}),
       // Intermediate containers go; intermediate images stay: they are the build cache.
       rm: true,
       forcerm: true,
@@ -206,10 +238,14 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     const stream = this.track(
       await building.catch((e: unknown) => Promise.reject(this.lostOr(failure(e))))
     )
+    const steps = new BuildkitSteps(onOutput)
     await this.follow(
       stream,
       (event) => {
-        if (typeof event.stream === 'string') {
+        if (event.id === 'moby.buildkit.trace' && typeof event.aux === 'string') {
+          onTrace()
+          steps.add(decodeBuildkitStatus(event.aux))
+        } else if (typeof event.stream === 'string') {
           for (const line of event.stream.split('\n')) if (line.trim()) onOutput(line.trimEnd())
         }
       },
@@ -240,7 +276,8 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
         (await this.docker.getImage(ref).push({ authconfig })) as NodeJS.ReadableStream
       )
       await this.follow(stream, (event) => {
-        if (typeof event.aux?.Digest === 'string') digest = event.aux.Digest
+        if (typeof event.aux === 'object' && typeof event.aux.Digest === 'string')
+          digest = event.aux.Digest
         else if (typeof event.status === 'string')
           onProgress({
             status: event.status,
@@ -476,8 +513,8 @@ interface ProgressEvent {
   stream?: unknown
   error?: string
   errorDetail?: { message?: string }
-  /** A push's last message: what the registry named the image. */
-  aux?: { Digest?: unknown }
+  /** A push's last message (what the registry named the image), or a BuildKit status. */
+  aux?: { Digest?: unknown } | string
 }
 
 /** How engines word a registry's refusal of credentials (or a demand for them). */
@@ -498,4 +535,34 @@ async function withHostSources(plan: ContainerPlan, own: OwnContainer): Promise<
     )
   )
   return { ...plan, mounts }
+}
+
+/**
+ * BuildKit's status messages as build lines: each step once as it starts (`CACHED` first
+ * when the cache had it), its output lines, and `ERROR` with the step's error. Steps of
+ * its own bookkeeping (`[internal] ...`) are shown only when they fail.
+ */
+class BuildkitSteps {
+  private readonly names = new Map<string, string>()
+  private readonly shown = new Set<string>()
+  private readonly failed = new Set<string>()
+
+  constructor(private readonly onOutput: (line: string) => void) {}
+
+  add(status: BuildkitStatus): void {
+    for (const v of status.vertexes) {
+      if (v.name) this.names.set(v.digest, v.name)
+      const internal = v.name.startsWith('[internal]')
+      if ((v.started || v.cached) && !internal && !this.shown.has(v.digest)) {
+        this.shown.add(v.digest)
+        this.onOutput(v.cached ? `CACHED ${v.name}` : v.name)
+      }
+      if (v.error && !this.failed.has(v.digest)) {
+        this.failed.add(v.digest)
+        this.onOutput(`ERROR ${v.name}: ${v.error}`)
+      }
+    }
+    for (const log of status.logs)
+      for (const line of log.text.split('\n')) if (line.trim()) this.onOutput(line.trimEnd())
+  }
 }

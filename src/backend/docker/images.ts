@@ -13,6 +13,12 @@ import { buildContext } from './build-context.js'
 import { messageOf } from './connection.js'
 import { credentialsFromDockerConfig } from './docker-config.js'
 
+/**
+ * The lines of a build that say which step it is at: the classic builder's `Step 2/5 :`
+ * and ` ---> Using cache`, BuildKit's `[stage-0 2/5] RUN ...` and `CACHED [...]`.
+ */
+const BUILD_STEP = [/^Step \d+\/\d+ :/, /^ ---> Using cache/, /^(?:CACHED )?\[(?!internal\])/]
+
 /** How many lines of a failed build's output its error quotes. */
 const BUILD_TAIL_LINES = 20
 
@@ -55,12 +61,22 @@ export interface ImageEngine {
   ): Promise<void>
   /** Gives an image a second name, `repo:tag`. */
   tagImage(ref: string, target: string): Promise<void>
-  /** Builds an image from a tar stream of its context; throws with the builder's error. */
+  /**
+   * Builds an image from a tar stream of its context (asked for again when a first builder
+   * refused before reading it), with BuildKit where the engine has it, else the classic
+   * builder; resolves to which built it. Throws with the builder's error.
+   */
   buildImage(
-    context: NodeJS.ReadableStream,
+    context: () => NodeJS.ReadableStream | Promise<NodeJS.ReadableStream>,
     options: BuildOptions,
     onOutput: (line: string) => void
-  ): Promise<void>
+  ): Promise<Builder>
+}
+
+/** Which builder built an image; for the classic one, why not BuildKit. */
+export interface Builder {
+  name: 'buildkit' | 'classic'
+  why?: string
 }
 
 /** The engine calls that pushing a built image needs (DockerBackend's). */
@@ -217,9 +233,10 @@ async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageRun): Pro
   }
   ctx.events.info(`build ${image.ref} from ${image.context}`)
   const recent: string[] = []
+  let builder: Builder
   try {
-    await engine.buildImage(
-      await buildContext(image.context, dockerfile),
+    builder = await engine.buildImage(
+      () => buildContext(image.context, dockerfile),
       {
         tag: image.ref,
         dockerfile,
@@ -230,7 +247,7 @@ async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageRun): Pro
         ...(ctx.signal ? { signal: ctx.signal } : {})
       },
       (line) => {
-        if (/^Step \d+\/\d+ :/.test(line) || /^ ---> Using cache/.test(line)) {
+        if (BUILD_STEP.some((step) => step.test(line))) {
           ctx.events.info(`build ${image.ref}: ${line.trim()}`)
         }
         recent.push(line)
@@ -242,6 +259,11 @@ async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageRun): Pro
     const tail = recent.length > 0 ? `\n${recent.join('\n')}` : ''
     throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`)
   }
+  ctx.events.info(
+    builder.name === 'buildkit'
+      ? `build ${image.ref}: built with BuildKit`
+      : `build ${image.ref}: built with the classic builder${builder.why ? ` (no BuildKit: ${builder.why})` : ''}`
+  )
   if (image.name) {
     ctx.events.info(`tag ${image.name}`)
     await engine.tagImage(image.ref, image.name).catch((error: unknown) => {
