@@ -359,6 +359,11 @@ describe('images built from a Dockerfile', () => {
       filters: JSON.stringify({ reference: ['ctr-pipeline-build/*'] })
     })
     expect(tags).toEqual([])
+    // `image: datamax` beside `build:` named the build, as seed 002's docker build -t datamax.
+    expect(stdout).toMatch(/^tag datamax$/m)
+    const named = await docker.getImage('datamax').inspect()
+    expect(named.Config.Entrypoint).toEqual(['python3'])
+    await docker.getImage('datamax').remove()
   })
 
   it('falls back to the classic builder where the engine has no BuildKit, and says so', async () => {

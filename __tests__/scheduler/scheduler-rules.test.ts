@@ -48,6 +48,13 @@ function spans(backend: FakeBackend): Map<string, [number, number]> {
 const statuses = (result: RunResult) => Object.fromEntries(result.jobs.map((j) => [j.id, j.status]))
 
 describe('the scheduler, on the fake backend', () => {
+  it('warns of an unset ${VAR} in auth.password as of any other value', async () => {
+    const { lines } = await run(
+      `jobs:\n  a:\n    runs-on: {with: {image: img, auth: {username: me, password: '\${NOPE_PW}'}}}\n    stages: [{name: s, type: sh, run: work}]\n`
+    )
+    expect(lines).toContain("[a] warning: ${NOPE_PW} is not set in the environment; using ''")
+  })
+
   it.each([
     [
       '2.5',
