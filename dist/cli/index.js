@@ -82670,16 +82670,23 @@ async function pull(engine, image, ctx) {
     const auth = image.auth ?? (await credentialsFromDockerConfig(registry, ctx.env));
     ctx.events.info(`pull ${ref}${auth ? ` (as ${auth.username})` : ''}`);
     const states = new Map();
+    const live = ctx.events.progress ? new PullMeter(ref, ctx.events.progress) : undefined;
     try {
-        await engine.pullImage(ref, { ...(image.platform ? { platform: image.platform } : {}), ...(auth ? { auth } : {}) }, ({ id, status }) => {
+        await engine.pullImage(ref, { ...(image.platform ? { platform: image.platform } : {}), ...(auth ? { auth } : {}) }, (progress) => {
+            // On a terminal one line tells it all, in place; elsewhere a line per change.
+            if (live)
+                return live.add(progress);
+            const { id, status } = progress;
             // The engine repeats a layer's state with each chunk; only a change is news.
             if (states.get(id ?? '') === status)
                 return;
             states.set(id ?? '', status);
             ctx.events.info(`pull ${ref}: ${id ? `${id} ` : ''}${status}`);
         });
+        live?.done();
     }
     catch (error) {
+        live?.done();
         if (error instanceof RegistryAuthError) {
             const who = auth ? `as '${auth.username}'` : 'with no credentials';
             throw new Error(`pulling image '${ref}' from registry ${registryName(registry)}: authentication failed ${who} ` +
@@ -82692,6 +82699,43 @@ async function pull(engine, image, ctx) {
             ? `image '${ref}' could not be pulled, and 'pull: always' does not take the engine's own copy (use pull: missing for that): ${messageOf(error)}`
             : `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`);
     }
+}
+/**
+ * A pull as one line that changes in place: layers done of those seen, and bytes
+ * downloaded of those known (`pull alpine:3: 2/3 layers, 1.2 MB of 3.4 MB`).
+ */
+class PullMeter {
+    ref;
+    show;
+    layers = new Map();
+    constructor(ref, show) {
+        this.ref = ref;
+        this.show = show;
+    }
+    add({ id, status, current, total }) {
+        if (!id || !/^[0-9a-f]{12}$/.test(id))
+            return;
+        const layer = this.layers.get(id) ?? { current: 0, total: 0, done: false };
+        if (status === 'Downloading' && total)
+            Object.assign(layer, { current: current ?? 0, total });
+        if (/^(Download complete|Pull complete|Already exists)$/.test(status)) {
+            layer.done = status !== 'Download complete' || layer.done;
+            if (layer.total)
+                layer.current = layer.total;
+        }
+        this.layers.set(id, layer);
+        const all = [...this.layers.values()];
+        const done = all.filter((l) => l.done).length;
+        const bytes = all.reduce((n, l) => n + l.current, 0);
+        const known = all.reduce((n, l) => n + l.total, 0);
+        this.show(this.ref, `pull ${this.ref}: ${done}/${all.length} layers, ${megabytes(bytes)} of ${megabytes(known)}`);
+    }
+    done() {
+        this.show(this.ref, undefined);
+    }
+}
+function megabytes(bytes) {
+    return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 async function build(engine, image, ctx) {
     const dockerfile = external_node_path_default().posix.normalize(image.dockerfile);
@@ -83023,7 +83067,13 @@ class DockerBackend extends EngineConnection {
             const stream = this.track((await this.docker.pull(ref, query)));
             await this.follow(stream, (event) => {
                 if (typeof event.status === 'string') {
-                    onProgress({ status: event.status, ...(event.id ? { id: String(event.id) } : {}) });
+                    const { current, total } = event.progressDetail ?? {};
+                    onProgress({
+                        status: event.status,
+                        ...(event.id ? { id: String(event.id) } : {}),
+                        ...(typeof current === 'number' ? { current } : {}),
+                        ...(typeof total === 'number' ? { total } : {})
+                    });
                 }
             });
         }
@@ -90150,6 +90200,8 @@ function seconds(ms) {
 
 
 
+/** Moves to the start of the line and clears it. */
+const CLEAR_LINE = '\r\x1b[2K';
 /**
  * The runner reads the legacy `##[command]` form anywhere in a line, so the job prefix
  * does not stop it as it stops `::command::`: a zero-width space after the `##` does, and
@@ -90176,11 +90228,35 @@ class ConsoleReporter {
         this.stdout = stdout;
         const write = options.write ?? ((line) => stdout?.line(line));
         this.masker = options.masker ?? new SecretMasker();
-        this.write = (line) => write(this.masker.mask(line));
         this.baseDir = options.baseDir ?? process.cwd();
         this.showDebug = options.debug ?? false;
         this.runnerLog = options.runnerLog ?? false;
+        const { terminal } = options;
+        if (!terminal) {
+            this.write = (line) => write(this.masker.mask(line));
+            return;
+        }
+        // A line written over the live one clears it first; the next progress draws it again.
+        let shown = false;
+        this.write = (line) => {
+            write(`${shown ? CLEAR_LINE : ''}${this.masker.mask(line)}`);
+            shown = false;
+        };
+        const live = new Map();
+        this.progress = (key, text) => {
+            if (text === undefined)
+                live.delete(key);
+            else
+                live.set(key, this.masker.mask(text));
+            this.stdout?.flush();
+            const width = (terminal.columns ?? 80) - 1;
+            const drawn = [...live.values()].join('  |  ').slice(0, width);
+            terminal.write(`${CLEAR_LINE}${drawn}`);
+            shown = drawn !== '';
+        };
     }
+    /** Only on a terminal: see BackendEvents.progress. */
+    progress;
     runStarted(pipeline, runId, where) {
         this.write(`run ${runId}: ${pipeline.name} (${pipeline.file}) on ${where}`);
     }
@@ -94207,6 +94283,7 @@ function cli_main_program(setExit) {
             params,
             reporter: new ConsoleReporter({
                 masker,
+                ...(process.stdout.isTTY ? { terminal: process.stdout } : {}),
                 runnerLog: process.env.GITHUB_ACTIONS === 'true',
                 debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
             }),

@@ -14,6 +14,11 @@ export type OutputHandler = (stream: OutputStream, chunk: Buffer) => void | Prom
 export interface BackendEvents {
   info(message: string): void
   warning(message: string): void
+  /**
+   * A line that changes in place under `key` (a pull's layers and bytes); no text takes it
+   * away. Only a reporter that writes to a terminal has it: others get `info` lines.
+   */
+  progress?: (key: string, text?: string) => void
 }
 
 /** What getting an image ready takes from the run. */

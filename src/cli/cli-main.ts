@@ -227,6 +227,7 @@ function program(setExit: (status: number) => void): Command {
           params,
           reporter: new ConsoleReporter({
             masker,
+            ...(process.stdout.isTTY ? { terminal: process.stdout } : {}),
             runnerLog: process.env.GITHUB_ACTIONS === 'true',
             debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
           }),

@@ -22,7 +22,15 @@ export interface ReporterOptions {
   runnerLog?: boolean
   /** Show debug lines (`CTR_DEBUG=1`; default: off). */
   debug?: boolean
+  /**
+   * A terminal: pulls show as one line that changes in place there (see `progress`),
+   * instead of a line per change of a layer's state.
+   */
+  terminal?: { write(text: string): unknown; columns?: number }
 }
+
+/** Moves to the start of the line and clears it. */
+const CLEAR_LINE = '\r\x1b[2K'
 
 /**
  * The runner reads the legacy `##[command]` form anywhere in a line, so the job prefix
@@ -52,11 +60,34 @@ export class ConsoleReporter implements RunReporter {
     this.stdout = stdout
     const write = options.write ?? ((line: string) => stdout?.line(line))
     this.masker = options.masker ?? new SecretMasker()
-    this.write = (line) => write(this.masker.mask(line))
     this.baseDir = options.baseDir ?? process.cwd()
     this.showDebug = options.debug ?? false
     this.runnerLog = options.runnerLog ?? false
+    const { terminal } = options
+    if (!terminal) {
+      this.write = (line) => write(this.masker.mask(line))
+      return
+    }
+    // A line written over the live one clears it first; the next progress draws it again.
+    let shown = false
+    this.write = (line) => {
+      write(`${shown ? CLEAR_LINE : ''}${this.masker.mask(line)}`)
+      shown = false
+    }
+    const live = new Map<string, string>()
+    this.progress = (key, text) => {
+      if (text === undefined) live.delete(key)
+      else live.set(key, this.masker.mask(text))
+      this.stdout?.flush()
+      const width = (terminal.columns ?? 80) - 1
+      const drawn = [...live.values()].join('  |  ').slice(0, width)
+      terminal.write(`${CLEAR_LINE}${drawn}`)
+      shown = drawn !== ''
+    }
   }
+
+  /** Only on a terminal: see BackendEvents.progress. */
+  readonly progress?: (key: string, text?: string) => void
 
   runStarted(pipeline: Pipeline, runId: string, where: string): void {
     this.write(`run ${runId}: ${pipeline.name} (${pipeline.file}) on ${where}`)

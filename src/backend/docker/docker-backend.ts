@@ -172,7 +172,13 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
       const stream = this.track((await this.docker.pull(ref, query)) as NodeJS.ReadableStream)
       await this.follow(stream, (event) => {
         if (typeof event.status === 'string') {
-          onProgress({ status: event.status, ...(event.id ? { id: String(event.id) } : {}) })
+          const { current, total } = event.progressDetail ?? {}
+          onProgress({
+            status: event.status,
+            ...(event.id ? { id: String(event.id) } : {}),
+            ...(typeof current === 'number' ? { current } : {}),
+            ...(typeof total === 'number' ? { total } : {})
+          })
         }
       })
     } catch (error) {
@@ -513,6 +519,8 @@ interface ProgressEvent {
   stream?: unknown
   error?: string
   errorDetail?: { message?: string }
+  /** A layer's bytes so far, of its total, while it downloads or extracts. */
+  progressDetail?: { current?: unknown; total?: unknown }
   /** A push's last message (what the registry named the image), or a BuildKit status. */
   aux?: { Digest?: unknown } | string
 }

@@ -31,6 +31,9 @@ export class RegistryAuthError extends Error {
 export interface PullProgress {
   id?: string
   status: string
+  /** Bytes of the layer done so far, and in all, while it downloads. */
+  current?: number
+  total?: number
 }
 
 /** What `POST /build` needs besides the context. */
@@ -189,18 +192,24 @@ async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageRun): Pro
   const auth = image.auth ?? (await credentialsFromDockerConfig(registry, ctx.env))
   ctx.events.info(`pull ${ref}${auth ? ` (as ${auth.username})` : ''}`)
   const states = new Map<string, string>()
+  const live = ctx.events.progress ? new PullMeter(ref, ctx.events.progress) : undefined
   try {
     await engine.pullImage(
       ref,
       { ...(image.platform ? { platform: image.platform } : {}), ...(auth ? { auth } : {}) },
-      ({ id, status }) => {
+      (progress) => {
+        // On a terminal one line tells it all, in place; elsewhere a line per change.
+        if (live) return live.add(progress)
+        const { id, status } = progress
         // The engine repeats a layer's state with each chunk; only a change is news.
         if (states.get(id ?? '') === status) return
         states.set(id ?? '', status)
         ctx.events.info(`pull ${ref}: ${id ? `${id} ` : ''}${status}`)
       }
     )
+    live?.done()
   } catch (error) {
+    live?.done()
     if (error instanceof RegistryAuthError) {
       const who = auth ? `as '${auth.username}'` : 'with no credentials'
       throw new Error(
@@ -217,6 +226,46 @@ async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageRun): Pro
         : `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`
     )
   }
+}
+
+/**
+ * A pull as one line that changes in place: layers done of those seen, and bytes
+ * downloaded of those known (`pull alpine:3: 2/3 layers, 1.2 MB of 3.4 MB`).
+ */
+class PullMeter {
+  private readonly layers = new Map<string, { current: number; total: number; done: boolean }>()
+
+  constructor(
+    private readonly ref: string,
+    private readonly show: (key: string, text?: string) => void
+  ) {}
+
+  add({ id, status, current, total }: PullProgress): void {
+    if (!id || !/^[0-9a-f]{12}$/.test(id)) return
+    const layer = this.layers.get(id) ?? { current: 0, total: 0, done: false }
+    if (status === 'Downloading' && total) Object.assign(layer, { current: current ?? 0, total })
+    if (/^(Download complete|Pull complete|Already exists)$/.test(status)) {
+      layer.done = status !== 'Download complete' || layer.done
+      if (layer.total) layer.current = layer.total
+    }
+    this.layers.set(id, layer)
+    const all = [...this.layers.values()]
+    const done = all.filter((l) => l.done).length
+    const bytes = all.reduce((n, l) => n + l.current, 0)
+    const known = all.reduce((n, l) => n + l.total, 0)
+    this.show(
+      this.ref,
+      `pull ${this.ref}: ${done}/${all.length} layers, ${megabytes(bytes)} of ${megabytes(known)}`
+    )
+  }
+
+  done(): void {
+    this.show(this.ref, undefined)
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`
 }
 
 async function build(engine: ImageEngine, image: BuiltImage, ctx: ImageRun): Promise<void> {
