@@ -98,17 +98,45 @@ describe('service containers', () => {
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 
-  it('a service that exits fails the job with its exit code', async () => {
+  it('a service that exits before it is ready fails the job with its exit code; no stage runs', async () => {
+    // The health check keeps it 'starting' until it exits: the wait sees the exit, always.
     const { result } = await runYaml(`jobs:
   test:
     runs-on: {with: {image: ${BUSYBOX}}}
     services:
-      cache: {image: ${BUSYBOX}, command: [sh, -c, "echo bad flag; exit 2"]}
+      cache:
+        image: ${BUSYBOX}
+        command: [sh, -c, "echo bad flag; sleep 0.3; exit 2"]
+        healthcheck: {test: "exit 1", interval: 5s, retries: 3}
     stages: [{name: never, type: sh, run: 'true'}]
 `)
     expect(result.jobs[0].error).toBe(
       "service 'cache' exited with code 2; its last log lines:\nbad flag"
     )
+    expect(result.jobs[0].stages).toEqual([])
+  })
+
+  it('a service that dies while the stages run fails the job; one that ends with 0 does not', async () => {
+    const { result, runId } = await runYaml(`jobs:
+  crash:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    services:
+      cache: {image: ${BUSYBOX}, command: [sh, -c, "sleep 0.5; echo out of memory; exit 3"]}
+    stages: [{name: work, type: sh, run: 'sleep 2'}]
+  oneshot:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    services:
+      seed: {image: ${BUSYBOX}, command: [sh, -c, "sleep 0.5; exit 0"]}
+    stages: [{name: work, type: sh, run: 'sleep 2'}]
+`)
+    const [crash, oneshot] = result.jobs
+    expect(crash.status).toBe('failure')
+    expect(crash.error).toBe(
+      "service 'cache' exited with code 3 while the job ran; its last log lines:\nout of memory"
+    )
+    expect(crash.stages.map((s) => s.status)).toEqual(['success'])
+    expect(oneshot.status).toBe('success')
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 })
 

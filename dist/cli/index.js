@@ -86153,7 +86153,17 @@ async function startServices(instance, jobContainerId, ctx) {
         }));
         await ctx.backend.connectNetwork(jobContainerId, network, [instance.slug]);
         await Promise.all(keys.map((key, i) => waitReady(instance, key, ids[i], ctx)));
-        return { stop };
+        const check = async () => {
+            for (const [i, key] of keys.entries()) {
+                const state = await ctx.backend.health(ids[i]);
+                if (!state.running && state.exitCode !== 0) {
+                    const error = await serviceError(`service '${key}' exited with code ${state.exitCode} while the job ran`, ids[i], ctx);
+                    return error.message;
+                }
+            }
+            return undefined;
+        };
+        return { check, stop };
     }
     catch (error) {
         await stop().catch(letGo(ctx.reporter, `removing ${instance.id}'s services after a failure`));
@@ -87081,6 +87091,11 @@ async function runAttempt(instance, ctx, attempt) {
             }
         }
         signal.throwIfAborted();
+        const serviceTrouble = await services?.check();
+        if (serviceTrouble && result.status === 'success')
+            fail(result, serviceTrouble);
+        else if (serviceTrouble)
+            ctx.reporter.warning(serviceTrouble, instance);
         if (result.status === 'success') {
             const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) });
             // The pushed digest is an output unless the job names one so itself.

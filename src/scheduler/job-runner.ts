@@ -146,6 +146,9 @@ async function runAttempt(
       }
     }
     signal.throwIfAborted()
+    const serviceTrouble = await services?.check()
+    if (serviceTrouble && result.status === 'success') fail(result, serviceTrouble)
+    else if (serviceTrouble) ctx.reporter.warning(serviceTrouble, instance)
     if (result.status === 'success') {
       const withStages = expressionScope({ ...ctx.values, stages: stagesContext(result.stages) })
       // The pushed digest is an output unless the job names one so itself.

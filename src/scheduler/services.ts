@@ -32,6 +32,12 @@ export interface ServiceContext {
 
 /** A job instance's running services; `stop` removes them and their network. */
 export interface RunningServices {
+  /**
+   * What went wrong with the services while the job ran: a service that stopped with a
+   * non-zero code (its last log lines quoted), else undefined. One that ended with 0 was a
+   * one-shot by design.
+   */
+  check(): Promise<string | undefined>
   stop(): Promise<void>
 }
 
@@ -69,7 +75,21 @@ export async function startServices(
     )
     await ctx.backend.connectNetwork(jobContainerId, network, [instance.slug])
     await Promise.all(keys.map((key, i) => waitReady(instance, key, ids[i], ctx)))
-    return { stop }
+    const check = async () => {
+      for (const [i, key] of keys.entries()) {
+        const state = await ctx.backend.health(ids[i])
+        if (!state.running && state.exitCode !== 0) {
+          const error = await serviceError(
+            `service '${key}' exited with code ${state.exitCode} while the job ran`,
+            ids[i],
+            ctx
+          )
+          return error.message
+        }
+      }
+      return undefined
+    }
+    return { check, stop }
   } catch (error) {
     await stop().catch(letGo(ctx.reporter, `removing ${instance.id}'s services after a failure`))
     throw error
