@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -65,16 +65,16 @@ export function sh(command: string, args: string[], options: { env?: NodeJS.Proc
 
 /**
  * Runs a command with its stdout read and thrown away (counted), and the peak resident
- * memory of the process as GNU time reports it.
+ * memory and CPU seconds (user + system) of the process as GNU time reports them.
  */
 export function measured(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env
-): Promise<{ ms: number; stdoutBytes: number; peakRssMb: number }> {
+): Promise<{ ms: number; stdoutBytes: number; peakRssMb: number; cpuSeconds: number }> {
   const rssFile = path.join(workDir(), `rss-${process.hrtime.bigint()}`)
   const started = performance.now()
-  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...args], {
+  const child = spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, command, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env
   })
@@ -85,10 +85,36 @@ export function measured(
     child.on('close', (code) => {
       const ms = performance.now() - started
       if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}`))
-      const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1))
-      resolve({ ms, stdoutBytes, peakRssMb: kb / 1024 })
+      const [kb, user, system] = readFileSync(rssFile, 'utf8')
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .split(' ')
+        .map(Number)
+      resolve({ ms, stdoutBytes, peakRssMb: kb / 1024, cpuSeconds: user + system })
     })
   })
+}
+
+/**
+ * CPU seconds the engine's own processes (dockerd, containerd, and the shims living at
+ * both ends of the call: a shim that ends in between is not counted) have used so far.
+ */
+export function engineCpuSeconds(): number {
+  const tick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
+  let ticks = 0
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const name = /\(([^)]*)\)/.exec(stat)?.[1] ?? ''
+      if (!/^(dockerd|containerd)/.test(name)) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return ticks / tick
 }
 
 let work: string | undefined

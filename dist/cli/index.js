@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 5128:
+/***/ 6286:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81511,6 +81511,15 @@ class EngineConnection {
      * writing to a slow terminal, and nothing piles up here.
      */
     pump(stream, onOutput) {
+        this.demux(stream, onOutput);
+        return new Promise((resolve, reject) => {
+            stream.on('end', resolve);
+            stream.on('close', resolve);
+            stream.on('error', (error) => reject(this.lostOr(error)));
+        });
+    }
+    /** Hands on a tracked stream's output as `pump` does; its end is the caller's to watch. */
+    demux(stream, onOutput) {
         this.track(stream);
         let waits = 0;
         const demux = streamDemuxer((name, payload) => {
@@ -81525,11 +81534,6 @@ class EngineConnection {
             });
         });
         stream.on('data', demux);
-        return new Promise((resolve, reject) => {
-            stream.on('end', resolve);
-            stream.on('close', resolve);
-            stream.on('error', (error) => reject(this.lostOr(error)));
-        });
     }
     onLost(listener) {
         this.lostListeners.add(listener);
@@ -81756,6 +81760,257 @@ function runNetworkName(runId) {
 /** A job instance's own network, where its services answer to their keys. */
 function servicesNetworkName(runId, slug) {
     return `ctr-pipeline-${runId}-${slug}`;
+}
+
+;// CONCATENATED MODULE: ./src/backend/task-frame.ts
+
+
+/*
+ * The frame a backend's wrapper prints after a command's own output, on both streams,
+ * so the output stream itself says where a command ended and how: the Swarm backend's
+ * task script (swarm/task-script.ts) and the docker backend's stage driver
+ * (docker/stage-driver.ts) print it, `taskOutput` reads it. Its lines, each starting
+ * with a random marker: `<m> file PATH` and `<m> archive PATH` followed by base64 lines,
+ * `<m> workdir PATH`, `<m> error MESSAGE`, `<m> sent STORE...`, `<m> oom_kill N`, and
+ * last `<m> exit CODE` (on stderr only that).
+ */
+/** A marker no command prints by chance: random for each task. */
+function newTaskMarker() {
+    return `::ctr-task-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
+}
+/**
+ * A filter over a task's log stream: `push` hands on the command's own output (chunks as
+ * they come, less any bytes that might begin the frame) and keeps the frame; `frame` is
+ * the parsed frame once both streams reached their exit line, else undefined.
+ */
+function taskOutput(marker, onOutput) {
+    const start = Buffer.from(`${marker} `);
+    const streams = {
+        stdout: { held: Buffer.alloc(0), frame: undefined },
+        stderr: { held: Buffer.alloc(0), frame: undefined }
+    };
+    const exitLine = new RegExp(`(?:^|\\n)${task_frame_escape(marker)} exit (\\d+)\\n$`);
+    return {
+        push(stream, chunk) {
+            const state = streams[stream];
+            if (state.frame) {
+                state.frame = Buffer.concat([state.frame, chunk]);
+                return;
+            }
+            // Nothing held is the rule: the chunk itself, not a copy of it.
+            const text = state.held.length > 0 ? Buffer.concat([state.held, chunk]) : chunk;
+            const at = text.indexOf(start);
+            if (at >= 0) {
+                state.held = Buffer.alloc(0);
+                state.frame = text.subarray(at);
+                return at > 0 ? onOutput(stream, text.subarray(0, at)) : undefined;
+            }
+            // Bytes that could be the start of a marker cut across chunks wait for the next.
+            const keep = partialSuffix(text, start);
+            state.held = text.subarray(text.length - keep);
+            const ready = text.subarray(0, text.length - keep);
+            return ready.length > 0 ? onOutput(stream, ready) : undefined;
+        },
+        /** Whether both streams have reached their exit line. */
+        complete() {
+            return [streams.stdout, streams.stderr].every((s) => s.frame !== undefined && exitLine.test(s.frame.toString('latin1')));
+        },
+        /** The parsed frame; undefined while the task's output is incomplete. */
+        frame() {
+            if (!this.complete())
+                return undefined;
+            return parseFrame(marker, streams.stdout.frame.toString('latin1'));
+        },
+        /** Hands on what was held back (the task ended without its frame: killed). */
+        flush() {
+            for (const name of ['stdout', 'stderr']) {
+                const state = streams[name];
+                if (!state.frame && state.held.length > 0)
+                    void onOutput(name, state.held);
+                state.held = Buffer.alloc(0);
+            }
+        }
+    };
+}
+/** How many bytes at the end of `text` are a proper beginning of `start`. */
+function partialSuffix(text, start) {
+    const from = Math.max(0, text.length - (start.length - 1));
+    // The rule for a log: no byte of the tail is the marker's first, so nothing can begin it.
+    if (text.indexOf(start[0], from) === -1)
+        return 0;
+    for (let n = Math.min(start.length - 1, text.length); n > 0; n--) {
+        if (text.subarray(text.length - n).equals(start.subarray(0, n)))
+            return n;
+    }
+    return 0;
+}
+/** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
+function parseFrame(marker, text) {
+    const files = new Map();
+    const archives = new Map();
+    let workdir;
+    let exitCode = -1;
+    let error;
+    let sent = [];
+    let oomKills;
+    let current;
+    const close = () => {
+        if (current)
+            current.into.set(current.path, Buffer.from(current.lines.join(''), 'base64'));
+        current = undefined;
+    };
+    for (const line of text.split('\n')) {
+        if (line.startsWith(`${marker} file `)) {
+            close();
+            current = { into: files, path: line.slice(marker.length + 6), lines: [] };
+        }
+        else if (line.startsWith(`${marker} archive `)) {
+            close();
+            const at = external_node_path_default().posix.normalize(line.slice(marker.length + 9));
+            current = { into: archives, path: at, lines: [] };
+        }
+        else if (line.startsWith(`${marker} workdir `)) {
+            close();
+            workdir = line.slice(marker.length + 9);
+        }
+        else if (line.startsWith(`${marker} oom_kill `)) {
+            close();
+            oomKills = Number(line.slice(marker.length + 10));
+        }
+        else if (line.startsWith(`${marker} sent `)) {
+            close();
+            sent = line
+                .slice(marker.length + 6)
+                .split(' ')
+                .filter(Boolean);
+        }
+        else if (line.startsWith(`${marker} error `)) {
+            close();
+            error = line.slice(marker.length + 7);
+        }
+        else if (line.startsWith(`${marker} exit `)) {
+            close();
+            exitCode = Number(line.slice(marker.length + 6));
+        }
+        else if (current)
+            current.lines.push(line.trim());
+    }
+    return {
+        files,
+        archives,
+        ...(workdir ? { workdir } : {}),
+        exitCode,
+        sent,
+        ...(error ? { error } : {}),
+        ...(oomKills === undefined ? {} : { oomKills })
+    };
+}
+function task_frame_escape(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/stage-driver.ts
+
+/**
+ * The main process of a container that runs stages: a shell reading commands on its
+ * stdin, so that a job's turn is a write to a stream attached when the container was
+ * started, not an exec (which costs the engine tens of milliseconds, more while it starts
+ * other containers). When its stdin closes (the run ended, or this process died) it idles
+ * as `tail -f /dev/null`, as a container of the exec path does, so `--keep` keeps a
+ * running container. An image without `/bin/sh` gets the exec path.
+ */
+const DRIVER_ENTRYPOINT = ['/bin/sh', '-c', '/bin/sh -s; exec tail -f /dev/null'];
+/** Where the driver's shell lives: the engine is asked whether a new image has it. */
+const DRIVER_SHELL = '/bin/sh';
+/**
+ * The line that runs one command through the driver: `argv` in a subshell with `env`
+ * exported and stdin from /dev/null (a stage must not read the driver's commands), then
+ * the frame's exit line (task-frame.ts) on both streams. Every word is single-quoted, so
+ * no user text is ever shell syntax here.
+ */
+function driverCommand(marker, argv, env) {
+    const exports = env.length > 0 ? `export ${env.map(stage_driver_quote).join(' ')}; ` : '';
+    const exit = `printf '%s exit %s\\n' ${stage_driver_quote(marker)} "$c"`;
+    return `(${exports}exec ${argv.map(stage_driver_quote).join(' ')}) </dev/null; c=$?; ${exit}; ${exit} >&2\n`;
+}
+function stage_driver_quote(word) {
+    return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+/**
+ * One container's driver, over its attach stream: `run` writes a command and resolves to
+ * its exit code once both streams passed its frame; one command at a time (`idle` says
+ * whether another may go now). The owner feeds the demultiplexed output to `output` and
+ * calls `end` when the stream ends: a command still running then rejects.
+ */
+class StageDriver {
+    input;
+    socket;
+    current;
+    alive = true;
+    /** Output handlers' waits not settled yet: while any is, the stream may be paused. */
+    waits = 0;
+    constructor(input, 
+    /** The attach socket: while no command runs, it keeps no process alive. */
+    socket) {
+        this.input = input;
+        this.socket = socket;
+        socket.unref?.();
+    }
+    /** Whether a command can go now: the stream is open, not held back, and no command runs. */
+    get idle() {
+        return this.alive && this.current === undefined && this.waits === 0;
+    }
+    /** Runs `argv` (with `env` added) in the container; resolves to its exit code. */
+    run(argv, env, onOutput) {
+        if (!this.idle)
+            return Promise.reject(new Error('the stage driver is busy or gone'));
+        const marker = newTaskMarker();
+        return new Promise((done, fail) => {
+            this.current = { output: taskOutput(marker, onOutput), done, fail };
+            this.socket.ref?.();
+            this.input.write(driverCommand(marker, argv, env));
+        });
+    }
+    /** Whether a command runs now. */
+    get running() {
+        return this.current !== undefined;
+    }
+    /** A chunk of the container's output: the running command's, else a leftover's. */
+    output(stream, chunk) {
+        const current = this.current;
+        // A background process a finished command left behind: its output is nobody's.
+        if (!current)
+            return;
+        const wait = current.output.push(stream, chunk);
+        if (wait) {
+            // The stream is paused until it settles, and what its reader does meanwhile may be
+            // the next command (reading a stage's OOM count): that one must take an exec.
+            this.waits++;
+            void wait.finally(() => this.waits--);
+        }
+        const frame = current.output.frame();
+        if (frame) {
+            this.current = undefined;
+            this.socket.unref?.();
+            current.done(frame.exitCode);
+        }
+        return wait;
+    }
+    /** The stream ended (the container stopped, or the engine is gone). */
+    end(error) {
+        this.alive = false;
+        const current = this.current;
+        this.current = undefined;
+        if (!current)
+            return;
+        current.output.flush();
+        current.fail(error ?? new Error('its container stopped while it ran'));
+    }
+    /** Closes the driver's stdin: the container goes on idling, as `--keep` wants it. */
+    close() {
+        this.alive = false;
+        this.input.end();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/spec/quantities.ts
@@ -82213,12 +82468,15 @@ function wordRenderer(ctx) {
 ;// CONCATENATED MODULE: ./src/backend/docker/create-body.ts
 
 
+
 /**
  * Docker's create body for a planned container: a pure mapping, tested as a table. The
- * run's workspace is its Docker volume. A container that runs stages idles
- * (`tail -f /dev/null`, as GitHub's container jobs do) while they are exec'd into it.
+ * run's workspace is its Docker volume. A container that runs stages has the stage
+ * driver as its main process, reading them on its stdin (stage-driver.ts); with `driver`
+ * false (an image without `/bin/sh`) it idles (`tail -f /dev/null`, as GitHub's container
+ * jobs do) while they are exec'd into it.
  */
-function createBody(plan) {
+function createBody(plan, options = { driver: true }) {
     const { resources: res, security: sec, network } = plan;
     const body = {
         Image: plan.image.ref,
@@ -82249,7 +82507,14 @@ function createBody(plan) {
         body.WorkingDir = plan.workingDir;
     if (plan.user)
         body.User = plan.user;
-    if (plan.runs === 'stages') {
+    if (plan.runs === 'stages' && options.driver) {
+        body.Entrypoint = DRIVER_ENTRYPOINT;
+        body.OpenStdin = true;
+        body.AttachStdin = true;
+        body.AttachStdout = true;
+        body.AttachStderr = true;
+    }
+    else if (plan.runs === 'stages') {
         body.Entrypoint = ['tail'];
         body.Cmd = ['-f', '/dev/null'];
     }
@@ -82956,10 +83221,12 @@ function readFolderFiles(archive, limitBytes) {
 
 
 
+
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
- * volumes are Docker volumes, stages are execs, and everything is labelled for the sweep.
+ * volumes are Docker volumes, stages go to each container's stage driver (an exec where
+ * an image has no shell), and everything is labelled for the sweep.
  */
 class DockerBackend extends EngineConnection {
     name = 'docker';
@@ -82972,6 +83239,11 @@ class DockerBackend extends EngineConnection {
     noBuildkit;
     /** The `ulimits` of the containers this backend created, for what it execs in them. */
     ulimits = new Map();
+    /** Whether an image has the stage driver's shell, by ref, once its first container told. */
+    shells = new Map();
+    /** Containers whose main process is a stage driver, and the drivers of those started. */
+    driven = new Set();
+    drivers = new Map();
     liveContainers() {
         return this.live.size;
     }
@@ -83197,17 +83469,48 @@ class DockerBackend extends EngineConnection {
     async createContainer(plan) {
         const own = plan.mounts.some((m) => m.type === 'bind') ? await this.ownContainer() : undefined;
         const onHost = own ? await withHostSources(plan, own) : plan;
-        // dockerode sends top-level options as query parameters too: `name` and `platform`.
-        const options = {
-            name: plan.name,
-            ...(plan.platform ? { platform: plan.platform } : {}),
-            ...createBody(onHost)
+        const create = async (driver) => {
+            // dockerode sends top-level options as query parameters too: `name` and `platform`.
+            const options = {
+                name: plan.name,
+                ...(plan.platform ? { platform: plan.platform } : {}),
+                ...createBody(onHost, { driver })
+            };
+            const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
+            this.live.add(id);
+            return id;
         };
-        const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
-        this.live.add(id);
+        const shell = this.shells.get(plan.image.ref);
+        const driver = plan.runs === 'stages' && shell !== false;
+        let id = await create(driver);
+        if (driver && shell === undefined) {
+            // Asked once per image, of its first container (created, not started: cheap).
+            const has = await this.hasFile(id, DRIVER_SHELL);
+            this.shells.set(plan.image.ref, has);
+            if (!has) {
+                await this.removeContainer(id);
+                id = await create(false);
+            }
+        }
+        if (plan.runs === 'stages' && this.shells.get(plan.image.ref))
+            this.driven.add(id);
         if (plan.resources.ulimits.length > 0)
             this.ulimits.set(id, plan.resources.ulimits);
         return id;
+    }
+    /** Whether a path exists in a container (created or running). */
+    async hasFile(containerId, filePath) {
+        try {
+            const answer = (await this.call('stat a file', (o) => this.docker.getContainer(containerId).infoArchive({ path: filePath, ...o })));
+            // dockerode hands over the answer as a stream: read to its end, it frees the socket.
+            answer.resume();
+            return true;
+        }
+        catch (error) {
+            if (statusOf(error) === 404)
+                return false;
+            throw error;
+        }
     }
     /**
      * The container this process runs in, when it runs in one on this engine (a workflow
@@ -83240,7 +83543,43 @@ class DockerBackend extends EngineConnection {
         await this.call('upload folders', (o) => this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o }));
     }
     async startContainer(containerId) {
+        // The driver reads its stages on stdin from its start: attached first, nothing is lost.
+        if (this.driven.has(containerId))
+            await this.attachDriver(containerId);
         await this.call('start container', (o) => this.docker.getContainer(containerId).start(o));
+    }
+    /** Opens a stage driver's stdin and output (stage-driver.ts); again after a restart. */
+    async attachDriver(containerId) {
+        this.drivers.get(containerId)?.close();
+        const stream = (await this.call('attach container', (o) => this.docker.getContainer(containerId).attach({
+            stream: true,
+            stdin: true,
+            stdout: true,
+            stderr: true,
+            hijack: true,
+            ...o
+        })));
+        const driver = new StageDriver(stream, stream);
+        this.drivers.set(containerId, driver);
+        // Its end is the container's stop: a command still running fails. A broken
+        // connection is the engine's loss, as on an exec's stream.
+        this.demux(stream, (name, chunk) => driver.output(name, chunk));
+        let ended = false;
+        const end = (error) => {
+            if (ended)
+                return;
+            ended = true;
+            if (this.drivers.get(containerId) === driver)
+                this.drivers.delete(containerId);
+            if (error !== undefined || !driver.running)
+                return driver.end(error);
+            // Ended mid-command: the container stopped, or the connection broke (as a proxy
+            // closes it). The engine's answer tells which; no answer is the engine's loss.
+            this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o)).then(() => driver.end(), (failure) => driver.end(failure));
+        };
+        stream.on('end', () => end());
+        stream.on('close', () => end());
+        stream.on('error', (error) => end(this.lostOr(error)));
     }
     async runContainer(containerId, onOutput) {
         const container = this.docker.getContainer(containerId);
@@ -83256,8 +83595,13 @@ class DockerBackend extends EngineConnection {
         return { exitCode: StatusCode, oomKilled };
     }
     async exec(containerId, cmd, env, onOutput) {
+        const argv = withSoftLimits(cmd, this.ulimits.get(containerId) ?? []);
+        // A stage's turn is a write to the driver; the exec path serves what comes meanwhile.
+        const driver = this.drivers.get(containerId);
+        if (driver?.idle)
+            return driver.run(argv, env, onOutput);
         const exec = await this.call('create exec', (o) => this.docker.getContainer(containerId).exec({
-            Cmd: withSoftLimits(cmd, this.ulimits.get(containerId) ?? []),
+            Cmd: argv,
             Env: env,
             AttachStdout: true,
             AttachStderr: true,
@@ -83328,6 +83672,9 @@ class DockerBackend extends EngineConnection {
         await ignoreMissing(this.call('remove container', (o) => this.docker.getContainer(containerId).remove({ force: true, v: true, ...o })));
         this.live.delete(containerId);
         this.ulimits.delete(containerId);
+        this.driven.delete(containerId);
+        this.drivers.get(containerId)?.close();
+        this.drivers.delete(containerId);
     }
     async killRun(runId) {
         const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] });
@@ -88499,8 +88846,6 @@ function batchScript(command, env) {
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
 
-
-
 /**
  * The Swarm API can neither exec into a task nor copy files out of one: a task's command
  * is wrapped so that it makes the run's folders first, and after the command prints,
@@ -88516,7 +88861,9 @@ function batchScript(command, env) {
  * OOM kills in its cgroup), then `<m> exit CODE\n`;
  * on stderr `<m> exit CODE\n`. Both streams end with their exit line, so the reader knows
  * it has read all of the task's logs. No newline goes before the frame: one held back
- * would hold the command's last line back from a live log until the task ends.
+ * would hold the command's last line back from a live log until the task ends. The
+ * frame is read by `taskOutput` (../task-frame.ts), which the docker backend's stage
+ * driver shares.
  */
 function taskCommand(marker, command, options = { workspace: false }) {
     // With the workspace service (see WORKSPACE_CLIENT), the task fetches the workspace
@@ -88559,137 +88906,9 @@ function taskCommand(marker, command, options = { workspace: false }) {
     ].join('\n');
     return ['sh', '-c', script, 'ctr-task', marker, ...command];
 }
-/** A marker no command prints by chance: random for each task. */
-function newTaskMarker() {
-    return `::ctr-task-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
-}
-/**
- * A filter over a task's log stream: `push` hands on the command's own output (chunks as
- * they come, less any bytes that might begin the frame) and keeps the frame; `frame` is
- * the parsed frame once both streams reached their exit line, else undefined.
- */
-function taskOutput(marker, onOutput) {
-    const start = Buffer.from(`${marker} `);
-    const streams = {
-        stdout: { held: Buffer.alloc(0), frame: undefined },
-        stderr: { held: Buffer.alloc(0), frame: undefined }
-    };
-    const exitLine = new RegExp(`(?:^|\\n)${task_script_escape(marker)} exit (\\d+)\\n$`);
-    return {
-        push(stream, chunk) {
-            const state = streams[stream];
-            if (state.frame) {
-                state.frame = Buffer.concat([state.frame, chunk]);
-                return;
-            }
-            const text = Buffer.concat([state.held, chunk]);
-            const at = text.indexOf(start);
-            if (at >= 0) {
-                state.held = Buffer.alloc(0);
-                state.frame = text.subarray(at);
-                return at > 0 ? onOutput(stream, text.subarray(0, at)) : undefined;
-            }
-            // Bytes that could be the start of a marker cut across chunks wait for the next.
-            const keep = partialSuffix(text, start);
-            state.held = text.subarray(text.length - keep);
-            const ready = text.subarray(0, text.length - keep);
-            return ready.length > 0 ? onOutput(stream, ready) : undefined;
-        },
-        /** Whether both streams have reached their exit line. */
-        complete() {
-            return [streams.stdout, streams.stderr].every((s) => s.frame !== undefined && exitLine.test(s.frame.toString('latin1')));
-        },
-        /** The parsed frame; undefined while the task's output is incomplete. */
-        frame() {
-            if (!this.complete())
-                return undefined;
-            return parseFrame(marker, streams.stdout.frame.toString('latin1'));
-        },
-        /** Hands on what was held back (the task ended without its frame: killed). */
-        flush() {
-            for (const name of ['stdout', 'stderr']) {
-                const state = streams[name];
-                if (!state.frame && state.held.length > 0)
-                    void onOutput(name, state.held);
-                state.held = Buffer.alloc(0);
-            }
-        }
-    };
-}
-/** How many bytes at the end of `text` are a proper beginning of `start`. */
-function partialSuffix(text, start) {
-    for (let n = Math.min(start.length - 1, text.length); n > 0; n--) {
-        if (text.subarray(text.length - n).equals(start.subarray(0, n)))
-            return n;
-    }
-    return 0;
-}
-/** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
-function parseFrame(marker, text) {
-    const files = new Map();
-    const archives = new Map();
-    let workdir;
-    let exitCode = -1;
-    let error;
-    let sent = [];
-    let oomKills;
-    let current;
-    const close = () => {
-        if (current)
-            current.into.set(current.path, Buffer.from(current.lines.join(''), 'base64'));
-        current = undefined;
-    };
-    for (const line of text.split('\n')) {
-        if (line.startsWith(`${marker} file `)) {
-            close();
-            current = { into: files, path: line.slice(marker.length + 6), lines: [] };
-        }
-        else if (line.startsWith(`${marker} archive `)) {
-            close();
-            const at = external_node_path_default().posix.normalize(line.slice(marker.length + 9));
-            current = { into: archives, path: at, lines: [] };
-        }
-        else if (line.startsWith(`${marker} workdir `)) {
-            close();
-            workdir = line.slice(marker.length + 9);
-        }
-        else if (line.startsWith(`${marker} oom_kill `)) {
-            close();
-            oomKills = Number(line.slice(marker.length + 10));
-        }
-        else if (line.startsWith(`${marker} sent `)) {
-            close();
-            sent = line
-                .slice(marker.length + 6)
-                .split(' ')
-                .filter(Boolean);
-        }
-        else if (line.startsWith(`${marker} error `)) {
-            close();
-            error = line.slice(marker.length + 7);
-        }
-        else if (line.startsWith(`${marker} exit `)) {
-            close();
-            exitCode = Number(line.slice(marker.length + 6));
-        }
-        else if (current)
-            current.lines.push(line.trim());
-    }
-    return {
-        files,
-        archives,
-        ...(workdir ? { workdir } : {}),
-        exitCode,
-        sent,
-        ...(error ? { error } : {}),
-        ...(oomKills === undefined ? {} : { oomKills })
-    };
-}
-function task_script_escape(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
+
 
 
 
@@ -94498,7 +94717,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5128);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6286);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

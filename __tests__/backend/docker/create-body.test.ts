@@ -30,7 +30,8 @@ function jobWith(
 
 describe('createBody of a planned job container', () => {
   it('labels the container, mounts the workflow volume and keeps a stage job alive', () => {
-    const { name, body } = planContainer(jobWith({}), ctx)
+    const planned = planContainer(jobWith({}), ctx)
+    const { name, body } = planned
     expect(name).toBe('ctr-r1-prep')
     expect(body.Labels).toEqual({
       'ctr-pipeline.managed': 'true',
@@ -50,7 +51,17 @@ describe('createBody of a planned job container', () => {
       'CTR_JOB_ID=prep',
       'CTR_JOB_DIR=/ctr/workspace/jobs/prep'
     ])
-    expect([body.Entrypoint, body.Cmd]).toEqual([['tail'], ['-f', '/dev/null']])
+    expect([body.Entrypoint, body.Cmd, body.OpenStdin]).toEqual([
+      ['/bin/sh', '-c', '/bin/sh -s; exec tail -f /dev/null'],
+      undefined,
+      true
+    ])
+    const withoutShell = createBody(planned, { driver: false })
+    expect([withoutShell.Entrypoint, withoutShell.Cmd, withoutShell.OpenStdin]).toEqual([
+      ['tail'],
+      ['-f', '/dev/null'],
+      undefined
+    ])
   })
 
   it.each<

@@ -162,6 +162,16 @@ export class EngineConnection {
    * writing to a slow terminal, and nothing piles up here.
    */
   protected pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
+    this.demux(stream, onOutput)
+    return new Promise((resolve, reject) => {
+      stream.on('end', resolve)
+      stream.on('close', resolve)
+      stream.on('error', (error) => reject(this.lostOr(error)))
+    })
+  }
+
+  /** Hands on a tracked stream's output as `pump` does; its end is the caller's to watch. */
+  protected demux(stream: NodeJS.ReadableStream, onOutput: OutputHandler): void {
     this.track(stream)
     let waits = 0
     const demux = streamDemuxer((name, payload) => {
@@ -173,11 +183,6 @@ export class EngineConnection {
       })
     })
     stream.on('data', demux)
-    return new Promise((resolve, reject) => {
-      stream.on('end', resolve)
-      stream.on('close', resolve)
-      stream.on('error', (error) => reject(this.lostOr(error)))
-    })
   }
 
   onLost(listener: (error: EngineLostError) => void): () => void {

@@ -1,4 +1,5 @@
 import { workflowVolumeName } from '../../plan/container-paths.js'
+import { DRIVER_ENTRYPOINT } from './stage-driver.js'
 import {
   isDockerNetworkMode,
   type ContainerPlan,
@@ -16,6 +17,8 @@ export interface ContainerCreateBody {
   Cmd?: string[]
   AttachStdout?: boolean
   AttachStderr?: boolean
+  AttachStdin?: boolean
+  OpenStdin?: boolean
   ExposedPorts?: Record<string, Record<string, never>>
   /** Docker's HEALTHCHECK; durations in nanoseconds. */
   Healthcheck?: {
@@ -58,10 +61,15 @@ export interface ContainerCreateBody {
 
 /**
  * Docker's create body for a planned container: a pure mapping, tested as a table. The
- * run's workspace is its Docker volume. A container that runs stages idles
- * (`tail -f /dev/null`, as GitHub's container jobs do) while they are exec'd into it.
+ * run's workspace is its Docker volume. A container that runs stages has the stage
+ * driver as its main process, reading them on its stdin (stage-driver.ts); with `driver`
+ * false (an image without `/bin/sh`) it idles (`tail -f /dev/null`, as GitHub's container
+ * jobs do) while they are exec'd into it.
  */
-export function createBody(plan: ContainerPlan): ContainerCreateBody {
+export function createBody(
+  plan: ContainerPlan,
+  options: { driver: boolean } = { driver: true }
+): ContainerCreateBody {
   const { resources: res, security: sec, network } = plan
   const body: ContainerCreateBody = {
     Image: plan.image.ref,
@@ -89,7 +97,13 @@ export function createBody(plan: ContainerPlan): ContainerCreateBody {
   }
   if (plan.workingDir) body.WorkingDir = plan.workingDir
   if (plan.user) body.User = plan.user
-  if (plan.runs === 'stages') {
+  if (plan.runs === 'stages' && options.driver) {
+    body.Entrypoint = DRIVER_ENTRYPOINT
+    body.OpenStdin = true
+    body.AttachStdin = true
+    body.AttachStdout = true
+    body.AttachStderr = true
+  } else if (plan.runs === 'stages') {
     body.Entrypoint = ['tail']
     body.Cmd = ['-f', '/dev/null']
   } else {

@@ -17,6 +17,7 @@ import { EngineConnection, ignoreMissing, messageOf, statusOf } from './connecti
 import { decodeBuildkitStatus, type BuildkitStatus } from './buildkit-status.js'
 import { createBody } from './create-body.js'
 import { withSoftLimits } from './exec-limits.js'
+import { DRIVER_SHELL, StageDriver, type Reffable } from './stage-driver.js'
 import { hostPathOf, ownContainerHints, resolvedPath, type OwnContainer } from './own-container.js'
 import {
   prepareDockerImage,
@@ -34,7 +35,8 @@ import { directoriesArchive, readFolderFiles } from './tar-files.js'
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
- * volumes are Docker volumes, stages are execs, and everything is labelled for the sweep.
+ * volumes are Docker volumes, stages go to each container's stage driver (an exec where
+ * an image has no shell), and everything is labelled for the sweep.
  */
 export class DockerBackend extends EngineConnection implements Backend, ImageEngine, PushEngine {
   readonly name = 'docker'
@@ -47,6 +49,11 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   private noBuildkit: string | undefined
   /** The `ulimits` of the containers this backend created, for what it execs in them. */
   private readonly ulimits = new Map<string, ContainerPlan['resources']['ulimits']>()
+  /** Whether an image has the stage driver's shell, by ref, once its first container told. */
+  private readonly shells = new Map<string, boolean>()
+  /** Containers whose main process is a stage driver, and the drivers of those started. */
+  private readonly driven = new Set<string>()
+  private readonly drivers = new Map<string, StageDriver>()
 
   liveContainers(): number {
     return this.live.size
@@ -328,18 +335,49 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   async createContainer(plan: ContainerPlan): Promise<string> {
     const own = plan.mounts.some((m) => m.type === 'bind') ? await this.ownContainer() : undefined
     const onHost = own ? await withHostSources(plan, own) : plan
-    // dockerode sends top-level options as query parameters too: `name` and `platform`.
-    const options = {
-      name: plan.name,
-      ...(plan.platform ? { platform: plan.platform } : {}),
-      ...createBody(onHost)
-    } as Docker.ContainerCreateOptions
-    const { id } = await this.call('create container', (o) =>
-      this.docker.createContainer({ ...options, ...o })
-    )
-    this.live.add(id)
+    const create = async (driver: boolean) => {
+      // dockerode sends top-level options as query parameters too: `name` and `platform`.
+      const options = {
+        name: plan.name,
+        ...(plan.platform ? { platform: plan.platform } : {}),
+        ...createBody(onHost, { driver })
+      } as Docker.ContainerCreateOptions
+      const { id } = await this.call('create container', (o) =>
+        this.docker.createContainer({ ...options, ...o })
+      )
+      this.live.add(id)
+      return id
+    }
+    const shell = this.shells.get(plan.image.ref)
+    const driver = plan.runs === 'stages' && shell !== false
+    let id = await create(driver)
+    if (driver && shell === undefined) {
+      // Asked once per image, of its first container (created, not started: cheap).
+      const has = await this.hasFile(id, DRIVER_SHELL)
+      this.shells.set(plan.image.ref, has)
+      if (!has) {
+        await this.removeContainer(id)
+        id = await create(false)
+      }
+    }
+    if (plan.runs === 'stages' && this.shells.get(plan.image.ref)) this.driven.add(id)
     if (plan.resources.ulimits.length > 0) this.ulimits.set(id, plan.resources.ulimits)
     return id
+  }
+
+  /** Whether a path exists in a container (created or running). */
+  private async hasFile(containerId: string, filePath: string): Promise<boolean> {
+    try {
+      const answer = (await this.call('stat a file', (o) =>
+        this.docker.getContainer(containerId).infoArchive({ path: filePath, ...o })
+      )) as NodeJS.ReadableStream
+      // dockerode hands over the answer as a stream: read to its end, it frees the socket.
+      answer.resume()
+      return true
+    } catch (error) {
+      if (statusOf(error) === 404) return false
+      throw error
+    }
   }
 
   /**
@@ -377,7 +415,45 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 
   async startContainer(containerId: string): Promise<void> {
+    // The driver reads its stages on stdin from its start: attached first, nothing is lost.
+    if (this.driven.has(containerId)) await this.attachDriver(containerId)
     await this.call('start container', (o) => this.docker.getContainer(containerId).start(o))
+  }
+
+  /** Opens a stage driver's stdin and output (stage-driver.ts); again after a restart. */
+  private async attachDriver(containerId: string): Promise<void> {
+    this.drivers.get(containerId)?.close()
+    const stream = (await this.call('attach container', (o) =>
+      this.docker.getContainer(containerId).attach({
+        stream: true,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        hijack: true,
+        ...o
+      })
+    )) as NodeJS.ReadWriteStream
+    const driver = new StageDriver(stream, stream as unknown as Reffable)
+    this.drivers.set(containerId, driver)
+    // Its end is the container's stop: a command still running fails. A broken
+    // connection is the engine's loss, as on an exec's stream.
+    this.demux(stream, (name, chunk) => driver.output(name, chunk))
+    let ended = false
+    const end = (error?: unknown) => {
+      if (ended) return
+      ended = true
+      if (this.drivers.get(containerId) === driver) this.drivers.delete(containerId)
+      if (error !== undefined || !driver.running) return driver.end(error)
+      // Ended mid-command: the container stopped, or the connection broke (as a proxy
+      // closes it). The engine's answer tells which; no answer is the engine's loss.
+      this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o)).then(
+        () => driver.end(),
+        (failure: unknown) => driver.end(failure)
+      )
+    }
+    stream.on('end', () => end())
+    stream.on('close', () => end())
+    stream.on('error', (error) => end(this.lostOr(error)))
   }
 
   async runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit> {
@@ -402,9 +478,13 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     env: string[],
     onOutput: OutputHandler
   ): Promise<number> {
+    const argv = withSoftLimits(cmd, this.ulimits.get(containerId) ?? [])
+    // A stage's turn is a write to the driver; the exec path serves what comes meanwhile.
+    const driver = this.drivers.get(containerId)
+    if (driver?.idle) return driver.run(argv, env, onOutput)
     const exec = await this.call('create exec', (o) =>
       this.docker.getContainer(containerId).exec({
-        Cmd: withSoftLimits(cmd, this.ulimits.get(containerId) ?? []),
+        Cmd: argv,
         Env: env,
         AttachStdout: true,
         AttachStderr: true,
@@ -493,6 +573,9 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     )
     this.live.delete(containerId)
     this.ulimits.delete(containerId)
+    this.driven.delete(containerId)
+    this.drivers.get(containerId)?.close()
+    this.drivers.delete(containerId)
   }
 
   async killRun(runId: string): Promise<void> {

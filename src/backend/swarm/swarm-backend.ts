@@ -29,7 +29,8 @@ import { logLines } from '../docker/stream-demux.js'
 import { filesArchive } from '../docker/tar-files.js'
 import { removeBuiltTags, removeInUse } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
-import { newTaskMarker, taskCommand, taskOutput, type TaskFrame } from './task-script.js'
+import { newTaskMarker, taskOutput, type TaskFrame } from '../task-frame.js'
+import { taskCommand } from './task-script.js'
 import {
   BATCH_DIR,
   batchScript,
