@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { IMAGE, sh, workDir } from './measure.js'
+import { IMAGE, workDir } from './measure.js'
 
 /** Whether `docker-compose` is on the PATH; the bench says how to get it when not. */
 export function composeAvailable(): boolean {
@@ -32,7 +32,14 @@ export function composeFile(
 /** `docker-compose up` (until every service ended) then `down`, with extra environment. */
 export function composeUpDown(file: string, env: NodeJS.ProcessEnv = {}): void {
   const project = ['-p', `ctrbench${path.basename(file).replace(/\W/g, '')}`, '-f', file]
-  const options = { env: { ...process.env, ...env } }
-  sh('docker-compose', [...project, 'up', '--no-color', '--quiet-pull'], options)
-  sh('docker-compose', [...project, 'down', '--remove-orphans'], options)
+  // Its progress lines go to stderr: kept out of the bench's output unless it fails.
+  const options = { env: { ...process.env, ...env }, encoding: 'utf8', stdio: 'pipe' } as const
+  for (const args of [
+    ['up', '--no-color', '--quiet-pull'],
+    ['down', '--remove-orphans']
+  ]) {
+    const done = spawnSync('docker-compose', [...project, ...args], options)
+    if (done.status !== 0)
+      throw new Error(`docker-compose ${args[0]} exited ${done.status}: ${done.stderr}`)
+  }
 }

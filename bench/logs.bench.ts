@@ -1,9 +1,10 @@
 /**
  * 5. Logs: one stage prints 200 MB in lines of 100 bytes. The figure is the stage's
  * throughput through ctr-pipeline to its stdout (read by this process and counted), with
- * the process's peak memory. Baselines: `docker run` of the same command, whose output the
- * docker CLI streams to the same reader; and the engine's own ceiling, a bare Engine API
- * exec whose output is only counted.
+ * the process's peak memory and CPU seconds, and the engine's CPU seconds meanwhile. The
+ * target is against the engine's own ceiling, a bare Engine API exec whose output is only
+ * counted; `docker run` of the same command, whose output the docker CLI streams to the
+ * same reader, is context.
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'

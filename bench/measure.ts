@@ -7,7 +7,9 @@ import { performance } from 'node:perf_hooks'
 /** How many times each measure runs; the figure is the median. */
 export const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 export const IMAGE = 'ctr-fixtures/busybox:latest'
-export const CLI = path.resolve(import.meta.dirname, '../dist/cli/index.js')
+/** The CLI measured: this tree's bundle, or another's (`BENCH_CLI`, for a before and after). */
+export const CLI =
+  process.env.BENCH_CLI ?? path.resolve(import.meta.dirname, '../dist/cli/index.js')
 export const ACTION = path.resolve(import.meta.dirname, '../dist/action/index.js')
 
 /** One figure of the benchmark, with what it is compared to and the target it has. */

@@ -82513,6 +82513,10 @@ function createBody(plan, options = { driver: true }) {
         body.AttachStdin = true;
         body.AttachStdout = true;
         body.AttachStderr = true;
+        // The stages' output is the main process's: read through the attach, it would also go
+        // to the engine's log file, JSON-encoded, which cost dockerd seven times the CPU of
+        // the output itself (8.2 s against 1.2 s per 200 MB). An exec's output is never logged.
+        host.LogConfig = { Type: 'none', Config: {} };
     }
     else if (plan.runs === 'stages') {
         body.Entrypoint = ['tail'];

@@ -51,17 +51,19 @@ describe('createBody of a planned job container', () => {
       'CTR_JOB_ID=prep',
       'CTR_JOB_DIR=/ctr/workspace/jobs/prep'
     ])
-    expect([body.Entrypoint, body.Cmd, body.OpenStdin]).toEqual([
+    expect([body.Entrypoint, body.Cmd, body.OpenStdin, body.HostConfig.LogConfig]).toEqual([
       ['/bin/sh', '-c', '/bin/sh -s; exec tail -f /dev/null'],
       undefined,
-      true
+      true,
+      { Type: 'none', Config: {} }
     ])
     const withoutShell = createBody(planned, { driver: false })
-    expect([withoutShell.Entrypoint, withoutShell.Cmd, withoutShell.OpenStdin]).toEqual([
-      ['tail'],
-      ['-f', '/dev/null'],
-      undefined
-    ])
+    expect([
+      withoutShell.Entrypoint,
+      withoutShell.Cmd,
+      withoutShell.OpenStdin,
+      withoutShell.HostConfig.LogConfig
+    ]).toEqual([['tail'], ['-f', '/dev/null'], undefined, undefined])
   })
 
   it.each<

@@ -31,6 +31,8 @@ export interface ContainerCreateBody {
   /** The network of `NetworkMode` and the names the container answers to on it. */
   NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> }
   HostConfig: {
+    /** The container's log driver: `none` for one whose output is read as it comes. */
+    LogConfig?: { Type: string; Config: Record<string, string> }
     NetworkMode?: string
     PortBindings?: Record<string, Array<{ HostIp?: string; HostPort: string }>>
     Mounts: Array<{ Type: 'bind' | 'volume'; Source: string; Target: string; ReadOnly: boolean }>
@@ -103,6 +105,10 @@ export function createBody(
     body.AttachStdin = true
     body.AttachStdout = true
     body.AttachStderr = true
+    // The stages' output is the main process's: read through the attach, it would also go
+    // to the engine's log file, JSON-encoded, which cost dockerd seven times the CPU of
+    // the output itself (8.2 s against 1.2 s per 200 MB). An exec's output is never logged.
+    host.LogConfig = { Type: 'none', Config: {} }
   } else if (plan.runs === 'stages') {
     body.Entrypoint = ['tail']
     body.Cmd = ['-f', '/dev/null']
