@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 6286:
+/***/ 5925:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80606,6 +80606,8 @@ const createArgument = (name, description) =>
 
 
 
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject = {"rE":"0.1.0"};
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
@@ -94390,6 +94392,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -94475,11 +94478,24 @@ function formFlag(parse, value, form) {
         throw new InvalidArgumentError(`expected ${form}`);
     return parsed;
 }
+/** What `--help` ends with: what people type most, what the exit status means, where to read on. */
+const HELP_AFTER = `
+Examples:
+  ctr-pipeline run pipeline.yml                       run it on the local Docker engine
+  ctr-pipeline run pipeline.yml --param dataset=sales --max-parallel 4
+  ctr-pipeline validate pipeline.yml                  FILE:LINE:COL: message per problem
+  ctr-pipeline plan pipeline.yml                      the jobs, instances and order, nothing run
+  ctr-pipeline cleanup                                remove what interrupted runs left
+
+Exit status: ${EXIT.success} success, ${EXIT.failure} a job failed, ${EXIT.invalid} invalid input (file or flags), ${EXIT.noEngine} no engine or engine lost, ${EXIT.interrupted} interrupted.
+Documentation: https://github.com/OWNER/ctr-pipeline#the-command-line`;
 function cli_main_program(setExit) {
     const cli = new command_Command('ctr-pipeline')
         .description('Run container pipelines on a Docker engine')
+        .version(package_namespaceObject.rE, '-V, --version', 'print the version')
         .exitOverride()
-        .showHelpAfterError();
+        .showHelpAfterError()
+        .addHelpText('after', HELP_AFTER);
     cli
         .command('run')
         .description('run a pipeline file on the local Docker engine')
@@ -94721,7 +94737,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6286);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5925);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import manifest from '../../package.json' with { type: 'json' }
 import { availableParallelism, homedir } from 'node:os'
 import path from 'node:path'
 import { checkProcesses } from '../app/check-processes.js'
@@ -128,11 +129,25 @@ function formFlag<T>(parse: (text: string) => T | undefined, value: string, form
   return parsed
 }
 
+/** What `--help` ends with: what people type most, what the exit status means, where to read on. */
+const HELP_AFTER = `
+Examples:
+  ctr-pipeline run pipeline.yml                       run it on the local Docker engine
+  ctr-pipeline run pipeline.yml --param dataset=sales --max-parallel 4
+  ctr-pipeline validate pipeline.yml                  FILE:LINE:COL: message per problem
+  ctr-pipeline plan pipeline.yml                      the jobs, instances and order, nothing run
+  ctr-pipeline cleanup                                remove what interrupted runs left
+
+Exit status: ${EXIT.success} success, ${EXIT.failure} a job failed, ${EXIT.invalid} invalid input (file or flags), ${EXIT.noEngine} no engine or engine lost, ${EXIT.interrupted} interrupted.
+Documentation: https://github.com/OWNER/ctr-pipeline#the-command-line`
+
 function program(setExit: (status: number) => void): Command {
   const cli = new Command('ctr-pipeline')
     .description('Run container pipelines on a Docker engine')
+    .version(manifest.version, '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError()
+    .addHelpText('after', HELP_AFTER)
 
   cli
     .command('run')
