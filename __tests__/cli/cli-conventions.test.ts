@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
 import { main } from '../../src/cli/cli-main.js'
+import { DEFAULT_FILES, pipelineFileArg } from '../../src/cli/default-file.js'
+import { InputError } from '../../src/spec/input-error.js'
 
 const manifest = JSON.parse(
   readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')
@@ -48,5 +51,72 @@ describe('the command line, as people expect one to behave', () => {
     expect(after.trimEnd().split('\n').at(-1)).toBe(
       'Documentation: https://github.com/OWNER/ctr-pipeline#the-command-line'
     )
+  })
+})
+
+describe('the default pipeline file', () => {
+  it.each<[string, string[], string | undefined]>([
+    ['the file given wins', ['ctr-pipeline.yml'], 'given.yml'],
+    ['ctr-pipeline.yml first', ['pipeline.yml', 'ctr-pipeline.yml'], undefined],
+    ['then ctr-pipeline.yaml', ['pipeline.yml', 'ctr-pipeline.yaml'], undefined],
+    ['then pipeline.yml', ['pipeline.yaml', 'pipeline.yml'], undefined],
+    ['then pipeline.yaml', ['pipeline.yaml'], undefined]
+  ])('%s', (_name, present, given) => {
+    const dir = '/repo'
+    const exists = (file: string) => present.some((name) => file === path.join(dir, name))
+    const expected = given ?? DEFAULT_FILES.find((name) => present.includes(name))
+    expect(pipelineFileArg(given, dir, exists)).toBe(expected)
+  })
+
+  it('none there is a usage error naming what was looked for, and where', () => {
+    expect(() => pipelineFileArg(undefined, '/repo', () => false)).toThrow(
+      new InputError(
+        'no pipeline file given, and none of ctr-pipeline.yml, ctr-pipeline.yaml, pipeline.yml, pipeline.yaml in /repo: name one (ctr-pipeline run FILE)'
+      )
+    )
+  })
+})
+
+describe('validate', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ctr-validate-'))
+  const good = path.join(dir, 'ctr-pipeline.yml')
+  const bad = path.join(dir, 'bad.yml')
+  writeFileSync(
+    good,
+    'jobs:\n  a:\n    runs-on: {with: {image: busybox}}\n    stages: [{name: s, type: sh, run: "true"}]\n'
+  )
+  writeFileSync(bad, 'jobs:\n  a:\n    runs-on: {with: {image: busybox}}\n    stagez: []\n')
+
+  it('--json prints every file with its problems at their line and column; exit 2', async () => {
+    const { status, stdout } = await cli('validate', '--json', good, bad)
+    expect(status).toBe(2)
+    const report = JSON.parse(stdout) as {
+      valid: boolean
+      files: Array<{ file: string; valid: boolean; problems: unknown[] }>
+    }
+    expect(report.valid).toBe(false)
+    expect(report.files.map((f) => [f.file, f.valid])).toEqual([
+      [good, true],
+      [bad, false]
+    ])
+    expect(report.files[0].problems).toEqual([])
+    expect(report.files[1].problems).toEqual([
+      {
+        file: bad,
+        line: 4,
+        col: 5,
+        message: "jobs.a: unknown key 'stagez' (did you mean 'stages'?)"
+      }
+    ])
+  })
+
+  it('with no file, validates the first default file of the current folder', async () => {
+    const cwd = process.cwd()
+    process.chdir(dir)
+    try {
+      expect(await cli('validate')).toEqual({ status: 0, stdout: 'ctr-pipeline.yml: valid\n' })
+    } finally {
+      process.chdir(cwd)
+    }
   })
 })

@@ -76350,7 +76350,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 5925:
+/***/ 5621:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91762,6 +91762,31 @@ function crossChecks(pipeline, raw, source) {
     return problems;
 }
 
+;// CONCATENATED MODULE: ./src/cli/default-file.ts
+
+
+
+/** The names `run`, `validate` and `plan` look for when given no file, in this order. */
+const DEFAULT_FILES = [
+    'ctr-pipeline.yml',
+    'ctr-pipeline.yaml',
+    'pipeline.yml',
+    'pipeline.yaml'
+];
+/**
+ * The pipeline file a command works on: the one given, else the first of DEFAULT_FILES in
+ * `dir` (as `make` finds its Makefile). None there is a usage error naming what was
+ * looked for and where.
+ */
+function pipelineFileArg(given, dir, exists = external_node_fs_namespaceObject.existsSync) {
+    if (given !== undefined)
+        return given;
+    const found = DEFAULT_FILES.find((name) => exists(external_node_path_default().join(dir, name)));
+    if (found)
+        return found;
+    throw new InputError(`no pipeline file given, and none of ${DEFAULT_FILES.join(', ')} in ${dir}: name one (ctr-pipeline run FILE)`);
+}
+
 ;// CONCATENATED MODULE: ./src/export/host-map.ts
 
 
@@ -94393,6 +94418,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -94478,6 +94504,8 @@ function formFlag(parse, value, form) {
         throw new InvalidArgumentError(`expected ${form}`);
     return parsed;
 }
+/** `run` and `plan`'s file argument. */
+const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILES.join(', ')})`;
 /** What `--help` ends with: what people type most, what the exit status means, where to read on. */
 const HELP_AFTER = `
 Examples:
@@ -94499,7 +94527,7 @@ function cli_main_program(setExit) {
     cli
         .command('run')
         .description('run a pipeline file on the local Docker engine')
-        .argument('<file>', 'pipeline file (YAML)')
+        .argument('[file]', FILE_ARGUMENT)
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect))
         .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
@@ -94514,8 +94542,9 @@ function cli_main_program(setExit) {
         .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")
         .option('--instance <id>', 'run only this job instance (its slug: test-1), as one runner of a fan-out; needs --inputs-from')
         .option('--inputs-from <dir>', "with --instance: the fan-out folder, DIR/results/*.json (upstream instances' result documents) and DIR/workspace (the workspace, in and out); the instance's result goes to DIR/results/ID.json")
-        .action(async (file, opts) => {
+        .action(async (given, opts) => {
         checkInstanceFlags(opts);
+        const file = pipelineFileArg(given, process.cwd());
         const backend = createBackend(opts.backend, '--backend', {
             scheduleTimeoutMs: opts.scheduleTimeout,
             registry: opts.registry,
@@ -94586,9 +94615,12 @@ function cli_main_program(setExit) {
     cli
         .command('validate')
         .description('check pipeline files; prints every problem as FILE:LINE:COL: message')
-        .argument('<files...>', 'pipeline files')
-        .action(async (files) => {
+        .argument('[files...]', `pipeline files (default: the first of ${DEFAULT_FILES.join(', ')})`)
+        .option('--json', 'print one JSON document: each file, whether it is valid, its problems')
+        .action(async (given, opts) => {
+        const files = given.length > 0 ? given : [pipelineFileArg(undefined, process.cwd())];
         const problems = [];
+        const report = { valid: true, files: [] };
         let engine;
         const connect = () => (engine ??= (async () => {
             const backend = new DockerBackend();
@@ -94596,38 +94628,52 @@ function cli_main_program(setExit) {
             return { images: (ref) => backend.images(ref), backend };
         })());
         for (const file of files) {
+            const entry = {
+                file,
+                valid: true,
+                problems: [],
+                notes: []
+            };
+            report.files.push(entry);
             try {
                 const pipeline = await loadPipelineFile(file);
                 checkPlan(pipeline);
                 const processes = await checkProcesses(pipeline, connect, processCache());
+                entry.notes = processes.notes;
                 for (const note of processes.notes)
-                    process.stdout.write(`${file}: note: ${note}\n`);
+                    if (!opts.json)
+                        process.stdout.write(`${file}: note: ${note}\n`);
                 if (processes.problems.length > 0)
                     throw new SpecError(processes.problems);
-                process.stdout.write(`${file}: valid\n`);
+                if (!opts.json)
+                    process.stdout.write(`${file}: valid\n`);
             }
             catch (error) {
                 if (!(error instanceof SpecError))
                     throw error;
                 problems.push(error.message);
+                entry.valid = report.valid = false;
+                entry.problems = error.problems;
             }
         }
-        if (problems.length > 0) {
+        if (opts.json)
+            process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else if (problems.length > 0)
             process.stderr.write(`${problems.join('\n')}\n`);
+        if (problems.length > 0)
             setExit(EXIT.invalid);
-        }
     });
     cli
         .command('plan')
         .description('show the jobs, matrix instances, containers and order a run would have')
-        .argument('<file>', 'pipeline file (YAML)')
+        .argument('[file]', FILE_ARGUMENT)
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(new option_Option('--format <format>', 'output format')
         .choices(['text', 'json', 'mermaid'])
         .default('text'))
         .option('--json', 'same as --format json')
-        .action(async (file, opts) => {
-        const pipeline = await loadPipelineFile(file);
+        .action(async (given, opts) => {
+        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()));
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const format = opts.json ? 'json' : opts.format;
         // The plan shows containers' environments: their secrets are masked there too.
@@ -94737,7 +94783,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5925);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5621);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

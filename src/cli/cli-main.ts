@@ -35,7 +35,8 @@ import {
   TIMEOUT_FORM
 } from '../app/backends.js'
 import { checkRunId } from '../scheduler/run-id.js'
-import { SpecError } from '../spec/spec-error.js'
+import { SpecError, type SpecProblem } from '../spec/spec-error.js'
+import { DEFAULT_FILES, pipelineFileArg } from './default-file.js'
 import { exportOptions, SET_KEYS } from '../app/export-options.js'
 import { EXPORT_TARGETS, exportPipeline, type ExportTarget } from '../export/export-pipeline.js'
 import { HOST_MAP_FORM } from '../export/host-map.js'
@@ -129,6 +130,15 @@ function formFlag<T>(parse: (text: string) => T | undefined, value: string, form
   return parsed
 }
 
+/** `run` and `plan`'s file argument. */
+const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILES.join(', ')})`
+
+/** What `validate --json` prints: every file, valid or not, with its problems and notes. */
+interface ValidationReport {
+  valid: boolean
+  files: Array<{ file: string; valid: boolean; problems: SpecProblem[]; notes: string[] }>
+}
+
 /** What `--help` ends with: what people type most, what the exit status means, where to read on. */
 const HELP_AFTER = `
 Examples:
@@ -152,7 +162,7 @@ function program(setExit: (status: number) => void): Command {
   cli
     .command('run')
     .description('run a pipeline file on the local Docker engine')
-    .argument('<file>', 'pipeline file (YAML)')
+    .argument('[file]', FILE_ARGUMENT)
     .addOption(
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
@@ -201,7 +211,7 @@ function program(setExit: (status: number) => void): Command {
     )
     .action(
       async (
-        file: string,
+        given: string | undefined,
         opts: {
           param: string[]
           job: string[]
@@ -220,6 +230,7 @@ function program(setExit: (status: number) => void): Command {
         }
       ) => {
         checkInstanceFlags(opts)
+        const file = pipelineFileArg(given, process.cwd())
         const backend = createBackend(opts.backend, '--backend', {
           scheduleTimeoutMs: opts.scheduleTimeout,
           registry: opts.registry,
@@ -292,9 +303,12 @@ function program(setExit: (status: number) => void): Command {
   cli
     .command('validate')
     .description('check pipeline files; prints every problem as FILE:LINE:COL: message')
-    .argument('<files...>', 'pipeline files')
-    .action(async (files: string[]) => {
+    .argument('[files...]', `pipeline files (default: the first of ${DEFAULT_FILES.join(', ')})`)
+    .option('--json', 'print one JSON document: each file, whether it is valid, its problems')
+    .action(async (given: string[], opts: { json?: boolean }) => {
+      const files = given.length > 0 ? given : [pipelineFileArg(undefined, process.cwd())]
       const problems: string[] = []
+      const report: ValidationReport = { valid: true, files: [] }
       let engine: Promise<ProcessEngine> | undefined
       const connect = () =>
         (engine ??= (async () => {
@@ -303,28 +317,38 @@ function program(setExit: (status: number) => void): Command {
           return { images: (ref?: string) => backend.images(ref), backend }
         })())
       for (const file of files) {
+        const entry: ValidationReport['files'][number] = {
+          file,
+          valid: true,
+          problems: [],
+          notes: []
+        }
+        report.files.push(entry)
         try {
           const pipeline = await loadPipelineFile(file)
           checkPlan(pipeline)
           const processes = await checkProcesses(pipeline, connect, processCache())
-          for (const note of processes.notes) process.stdout.write(`${file}: note: ${note}\n`)
+          entry.notes = processes.notes
+          for (const note of processes.notes)
+            if (!opts.json) process.stdout.write(`${file}: note: ${note}\n`)
           if (processes.problems.length > 0) throw new SpecError(processes.problems)
-          process.stdout.write(`${file}: valid\n`)
+          if (!opts.json) process.stdout.write(`${file}: valid\n`)
         } catch (error) {
           if (!(error instanceof SpecError)) throw error
           problems.push(error.message)
+          entry.valid = report.valid = false
+          entry.problems = error.problems
         }
       }
-      if (problems.length > 0) {
-        process.stderr.write(`${problems.join('\n')}\n`)
-        setExit(EXIT.invalid)
-      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+      else if (problems.length > 0) process.stderr.write(`${problems.join('\n')}\n`)
+      if (problems.length > 0) setExit(EXIT.invalid)
     })
 
   cli
     .command('plan')
     .description('show the jobs, matrix instances, containers and order a run would have')
-    .argument('<file>', 'pipeline file (YAML)')
+    .argument('[file]', FILE_ARGUMENT)
     .addOption(
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
@@ -334,21 +358,26 @@ function program(setExit: (status: number) => void): Command {
         .default('text')
     )
     .option('--json', 'same as --format json')
-    .action(async (file: string, opts: { param: string[]; format: string; json?: boolean }) => {
-      const pipeline = await loadPipelineFile(file)
-      const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
-      const format = opts.json ? 'json' : opts.format
-      // The plan shows containers' environments: their secrets are masked there too.
-      const masker = SecretMasker.forPipeline(pipeline, process.env)
-      const document = () => masker.maskDeep(planDocument(plan, params, process.env))
-      const out =
-        format === 'mermaid'
-          ? mermaidDiagram(plan)
-          : format === 'json'
-            ? JSON.stringify(document(), null, 2)
-            : planText(document())
-      process.stdout.write(`${out}\n`)
-    })
+    .action(
+      async (
+        given: string | undefined,
+        opts: { param: string[]; format: string; json?: boolean }
+      ) => {
+        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()))
+        const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
+        const format = opts.json ? 'json' : opts.format
+        // The plan shows containers' environments: their secrets are masked there too.
+        const masker = SecretMasker.forPipeline(pipeline, process.env)
+        const document = () => masker.maskDeep(planDocument(plan, params, process.env))
+        const out =
+          format === 'mermaid'
+            ? mermaidDiagram(plan)
+            : format === 'json'
+              ? JSON.stringify(document(), null, 2)
+              : planText(document())
+        process.stdout.write(`${out}\n`)
+      }
+    )
 
   cli
     .command('export')
