@@ -36,6 +36,21 @@ const SLOW = `jobs:
 `
 
 describe('ctr-pipeline (the bundled CLI)', () => {
+  it('--result - writes the result document alone to stdout, and the log to stderr', async () => {
+    const file = pipelineFile(`jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    outputs: {word: "{{ stages.s.outputs.word }}"}
+    stages: [{name: s, type: sh, run: 'echo printed; echo word=kept >> "$CTR_OUTPUT"'}]
+`)
+    const { code, stdout, stderr } = await runNode(CLI, ['run', file, '--result', '-'])
+    expect(code).toBe(0)
+    const doc = JSON.parse(stdout) as { status: string; jobs: Array<{ outputs: unknown }> }
+    expect([doc.status, doc.jobs[0].outputs]).toEqual(['success', { word: 'kept' }])
+    expect(stderr.split('\n')).toContain('[a] printed')
+    expect(existsSync('-')).toBe(false)
+  })
+
   it('runs the quick start, exits 0 and writes the result document', async () => {
     const result = path.join(tempDir(), 'result.json')
     const { code, stdout } = await runNode(CLI, [

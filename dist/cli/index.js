@@ -90349,18 +90349,20 @@ class BlockWriter {
         return this.drained;
     }
 }
-let stdoutWriter;
+const writers = new Map();
 /**
- * The one BlockWriter of process.stdout, shared so that every line keeps its order; what
- * it holds is written when the process exits, however it exits.
+ * The one BlockWriter of process.stdout (or stderr), shared so that every line keeps its
+ * order; what it holds is written when the process exits, however it exits.
  */
-function stdoutLines() {
-    if (!stdoutWriter) {
-        const writer = new BlockWriter(process.stdout);
-        process.on('exit', () => writer.flush());
-        stdoutWriter = writer;
+function stdoutLines(stream = 'stdout') {
+    let writer = writers.get(stream);
+    if (!writer) {
+        const created = new BlockWriter(process[stream]);
+        process.on('exit', () => created.flush());
+        writers.set(stream, created);
+        writer = created;
     }
-    return stdoutWriter;
+    return writer;
 }
 
 ;// CONCATENATED MODULE: ./src/report/secret-masker.ts
@@ -90464,7 +90466,7 @@ class ConsoleReporter {
     /** Set when lines go to stdout. */
     stdout;
     constructor(options = {}) {
-        const stdout = options.write ? undefined : stdoutLines();
+        const stdout = options.write ? undefined : stdoutLines(options.stream);
         this.stdout = stdout;
         const write = options.write ?? ((line) => stdout?.line(line));
         this.masker = options.masker ?? new SecretMasker();
@@ -94419,6 +94421,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -94532,7 +94535,7 @@ function cli_main_program(setExit) {
         .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect))
         .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
-        .option('--result <file>', 'write the result document (JSON) to this file')
+        .option('--result <file>', "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)")
         .option('--keep', 'keep containers and volumes after the run, for debugging')
         .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
         .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
@@ -94553,7 +94556,10 @@ function cli_main_program(setExit) {
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
         const masker = SecretMasker.forPipeline(pipeline, process.env);
-        if (opts.result)
+        // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
+        const resultToStdout = opts.result === '-';
+        const logStream = resultToStdout ? process.stderr : process.stdout;
+        if (opts.result && !resultToStdout)
             await checkWritable(opts.result, '--result');
         const changedFiles = opts.changedFilesFrom === undefined
             ? undefined
@@ -94566,7 +94572,8 @@ function cli_main_program(setExit) {
             params,
             reporter: new ConsoleReporter({
                 masker,
-                ...(process.stdout.isTTY ? { terminal: process.stdout } : {}),
+                stream: resultToStdout ? 'stderr' : 'stdout',
+                ...(logStream.isTTY ? { terminal: logStream } : {}),
                 runnerLog: process.env.GITHUB_ACTIONS === 'true',
                 debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
             }),
@@ -94580,7 +94587,11 @@ function cli_main_program(setExit) {
             instance
         });
         const doc = masker.maskDeep(result);
-        if (opts.result)
+        if (resultToStdout) {
+            stdoutLines('stderr').flush();
+            process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        }
+        else if (opts.result)
             await writeResult(opts.result, doc);
         if (instance)
             await writeInstanceResult(opts.inputsFrom, instance.slug, doc);

@@ -19,6 +19,7 @@ import { planDocument } from '../plan/plan-document.js'
 import { planText } from '../report/plan-text.js'
 import { EXIT, exitStatusOf, parseMaxParallel, runSession } from '../app/run-session.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
+import { stdoutLines } from '../report/block-writer.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
 import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
@@ -179,7 +180,10 @@ function program(setExit: (status: number) => void): Command {
       "copy each job instance's declared artifacts into DIR/<instance>/",
       DEFAULT_ARTIFACTS_DIR
     )
-    .option('--result <file>', 'write the result document (JSON) to this file')
+    .option(
+      '--result <file>',
+      "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)"
+    )
     .option('--keep', 'keep containers and volumes after the run, for debugging')
     .option(
       '--untrusted',
@@ -239,7 +243,10 @@ function program(setExit: (status: number) => void): Command {
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
         const masker = SecretMasker.forPipeline(pipeline, process.env)
-        if (opts.result) await checkWritable(opts.result, '--result')
+        // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
+        const resultToStdout = opts.result === '-'
+        const logStream = resultToStdout ? process.stderr : process.stdout
+        if (opts.result && !resultToStdout) await checkWritable(opts.result, '--result')
         const changedFiles =
           opts.changedFilesFrom === undefined
             ? undefined
@@ -253,7 +260,8 @@ function program(setExit: (status: number) => void): Command {
           params,
           reporter: new ConsoleReporter({
             masker,
-            ...(process.stdout.isTTY ? { terminal: process.stdout } : {}),
+            stream: resultToStdout ? 'stderr' : 'stdout',
+            ...(logStream.isTTY ? { terminal: logStream } : {}),
             runnerLog: process.env.GITHUB_ACTIONS === 'true',
             debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
           }),
@@ -267,7 +275,10 @@ function program(setExit: (status: number) => void): Command {
           instance
         })
         const doc = masker.maskDeep(result)
-        if (opts.result) await writeResult(opts.result, doc)
+        if (resultToStdout) {
+          stdoutLines('stderr').flush()
+          process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+        } else if (opts.result) await writeResult(opts.result, doc)
         if (instance) await writeInstanceResult(opts.inputsFrom!, instance.slug, doc)
         if (result.error) process.stderr.write(`error: ${result.error}\n`)
         setExit(exitStatusOf(result))

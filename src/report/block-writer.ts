@@ -63,17 +63,19 @@ export class BlockWriter {
   }
 }
 
-let stdoutWriter: BlockWriter | undefined
+const writers = new Map<'stdout' | 'stderr', BlockWriter>()
 
 /**
- * The one BlockWriter of process.stdout, shared so that every line keeps its order; what
- * it holds is written when the process exits, however it exits.
+ * The one BlockWriter of process.stdout (or stderr), shared so that every line keeps its
+ * order; what it holds is written when the process exits, however it exits.
  */
-export function stdoutLines(): BlockWriter {
-  if (!stdoutWriter) {
-    const writer = new BlockWriter(process.stdout)
-    process.on('exit', () => writer.flush())
-    stdoutWriter = writer
+export function stdoutLines(stream: 'stdout' | 'stderr' = 'stdout'): BlockWriter {
+  let writer = writers.get(stream)
+  if (!writer) {
+    const created = new BlockWriter(process[stream])
+    process.on('exit', () => created.flush())
+    writers.set(stream, created)
+    writer = created
   }
-  return stdoutWriter
+  return writer
 }

@@ -11,6 +11,8 @@ import { annotationLocation, seconds } from './text-format.js'
 export interface ReporterOptions {
   /** Writes one line (default: to stdout, in blocks). */
   write?: (line: string) => void
+  /** Without `write`: the process stream the lines go to in blocks (stderr when stdout carries a document). */
+  stream?: 'stdout' | 'stderr'
   /** Secret values, masked in every line written. */
   masker?: SecretMasker
   /** Annotated files are shown relative to this folder (default: the current one). */
@@ -56,7 +58,7 @@ export class ConsoleReporter implements RunReporter {
   private readonly stdout: BlockWriter | undefined
 
   constructor(options: ReporterOptions = {}) {
-    const stdout = options.write ? undefined : stdoutLines()
+    const stdout = options.write ? undefined : stdoutLines(options.stream)
     this.stdout = stdout
     const write = options.write ?? ((line: string) => stdout?.line(line))
     this.masker = options.masker ?? new SecretMasker()
