@@ -38,19 +38,25 @@ const CHAIN = (image: string) => `jobs:
       - {name: add, type: sh, run: 'echo $(( {{ needs.a.outputs.n }} + 1 ))'}
 `
 
+/** Runs CHAIN (in `dir`), checks what it printed and passed on; its run id and execs. */
+async function runChain(yaml: string, dir?: string) {
+  let outcome: Awaited<ReturnType<typeof runYaml>> | undefined
+  const execs = await execsDuring(async () => (outcome = await runYaml(yaml, { dir })))
+  const { result, lines, runId } = outcome!
+  expect(result.jobs.map((j) => j.status)).toEqual(['success', 'success'])
+  // stdout and stderr are two streams: the order between them is not kept.
+  expect(lines).toContain('[a] to-stderr')
+  expect(lines.filter((l) => /^\[(a|b)\] (it's|n is|42)/.test(l))).toEqual([
+    "[a] it's one",
+    '[a] n is 41',
+    '[b] 42'
+  ])
+  return { runId, execs }
+}
+
 describe("the docker backend's stage driver", () => {
   it('runs every stage of a chain of jobs without one exec, output and outputs as before', async () => {
-    let outcome: Awaited<ReturnType<typeof runYaml>> | undefined
-    const execs = await execsDuring(async () => (outcome = await runYaml(CHAIN(BUSYBOX))))
-    const { result, lines, runId } = outcome!
-    expect(result.jobs.map((j) => j.status)).toEqual(['success', 'success'])
-    // stdout and stderr are two streams: the order between them is not kept.
-    expect(lines).toContain('[a] to-stderr')
-    expect(lines.filter((l) => /^\[(a|b)\] (it's|n is|42)/.test(l))).toEqual([
-      "[a] it's one",
-      '[a] n is 41',
-      '[b] 42'
-    ])
+    const { runId, execs } = await runChain(CHAIN(BUSYBOX))
     expect([...execs.keys()].filter((name) => name.includes(runId))).toEqual([])
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
@@ -67,17 +73,7 @@ describe("the docker backend's stage driver", () => {
       `{image: ${BUSYBOX}}`,
       '{image: ctr-test-no-bin-sh, build: image}'
     )
-    let outcome: Awaited<ReturnType<typeof runYaml>> | undefined
-    const execs = await execsDuring(async () => (outcome = await runYaml(yaml, { dir })))
-    const { result, lines, runId } = outcome!
-    expect(result.jobs.map((j) => j.status)).toEqual(['success', 'success'])
-    // stdout and stderr are two streams: the order between them is not kept.
-    expect(lines).toContain('[a] to-stderr')
-    expect(lines.filter((l) => /^\[(a|b)\] (it's|n is|42)/.test(l))).toEqual([
-      "[a] it's one",
-      '[a] n is 41',
-      '[b] 42'
-    ])
+    const { runId, execs } = await runChain(yaml, dir)
     // Job a: its batch of two stages and the third; job b: its one stage.
     expect([...execs].filter(([name]) => name.includes(runId)).map(([, n]) => n)).toEqual([2, 1])
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
