@@ -200,6 +200,35 @@ describe('the scheduler, on the fake backend', () => {
     ])
   })
 
+  it.each<[string, boolean, string[]]>([
+    [
+      'a backend that cannot kill a stage alone kills the container and starts it again',
+      false,
+      ['start a', 'kill a', 'killed a slow', 'start a']
+    ],
+    [
+      "a backend that kills the stage alone keeps the container (the docker backend's driver)",
+      true,
+      ['start a', 'killStage a', 'killed a slow']
+    ]
+  ])("a stage's timeout: %s", async (_name, stageKills, calls) => {
+    const { result, backend } = await run(
+      `jobs:
+  a:
+    runs-on: {with: {image: img}}
+    stages:
+      - {name: slow, type: sh, run: work, timeout: 200ms}
+      - {name: after, type: sh, run: work, if: always()}
+`,
+      { stageKills, process: ({ stage }) => ({ delayMs: stage === 'slow' ? 60_000 : 0 }) }
+    )
+    expect(result.jobs[0].stages.map((s) => [s.id, s.status, s.timed_out])).toEqual([
+      ['slow', 'failure', true],
+      ['after', 'success', false]
+    ])
+    expect(backend.calls((e) => /^(start|kill|killStage|killed)$/.test(e.call))).toEqual(calls)
+  })
+
   it("a stage's timeout stays its failure when the backend's hand-off fails after the kill", async () => {
     // As a swarm task killed mid-stage cannot send the workspace back.
     const { result } = await run(

@@ -81176,6 +81176,8 @@ async function checkProcesses(pipeline, engine, cacheDir) {
     return check;
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/backend/backend.ts
 /** The backend could not be reached at all: exit status 3, with how to start one. */
 class EngineUnavailableError extends Error {
@@ -81917,11 +81919,20 @@ function task_frame_escape(text) {
  * The main process of a container that runs stages: a shell reading commands on its
  * stdin, so that a job's turn is a write to a stream attached when the container was
  * started, not an exec (which costs the engine tens of milliseconds, more while it starts
- * other containers). When its stdin closes (the run ended, or this process died) it idles
- * as `tail -f /dev/null`, as a container of the exec path does, so `--keep` keeps a
- * running container. An image without `/bin/sh` gets the exec path.
+ * other containers). It is PID 1 so that killing a stage (STAGE_KILL) spares it. When its
+ * stdin closes (the run ended, or this process died) DRIVER_PRELUDE makes it idle as
+ * `tail -f /dev/null`, as a container of the exec path does, so `--keep` keeps a running
+ * container. An image without `/bin/sh` gets the exec path.
  */
-const DRIVER_ENTRYPOINT = ['/bin/sh', '-c', '/bin/sh -s; exec tail -f /dev/null'];
+const DRIVER_ENTRYPOINT = ['/bin/sh', '-s'];
+/** The driver's first line: at the end of its stdin it becomes an idle process. */
+const DRIVER_PRELUDE = "trap 'exec tail -f /dev/null' EXIT\n";
+/**
+ * What kills a running stage, in an exec of its own: every process of the container but
+ * PID 1 (the driver, which then reports the stage's exit, 137) and the exec itself. The
+ * Engine API cannot kill an exec; without a driver, a stage's timeout kills the container.
+ */
+const STAGE_KILL = ['/bin/sh', '-c', 'kill -9 -1'];
 /** Where the driver's shell lives: the engine is asked whether a new image has it. */
 const DRIVER_SHELL = '/bin/sh';
 /**
@@ -81948,6 +81959,8 @@ class StageDriver {
     input;
     socket;
     current;
+    /** Settles when the running command does: what `settled` waits for. */
+    pending = Promise.resolve();
     alive = true;
     /** Output handlers' waits not settled yet: while any is, the stream may be paused. */
     waits = 0;
@@ -81957,6 +81970,7 @@ class StageDriver {
         this.input = input;
         this.socket = socket;
         socket.unref?.();
+        input.write(DRIVER_PRELUDE);
     }
     /** Whether a command can go now: the stream is open, not held back, and no command runs. */
     get idle() {
@@ -81967,11 +81981,17 @@ class StageDriver {
         if (!this.idle)
             return Promise.reject(new Error('the stage driver is busy or gone'));
         const marker = newTaskMarker();
-        return new Promise((done, fail) => {
+        const exit = new Promise((done, fail) => {
             this.current = { output: taskOutput(marker, onOutput), done, fail };
             this.socket.ref?.();
             this.input.write(driverCommand(marker, argv, env));
         });
+        this.pending = exit.catch(() => undefined);
+        return exit;
+    }
+    /** Resolves once no command runs: at once when none does. */
+    settled() {
+        return this.pending.then(() => undefined);
     }
     /** Whether a command runs now. */
     get running() {
@@ -83228,6 +83248,7 @@ function readFolderFiles(archive, limitBytes) {
 
 
 
+
 /**
  * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
  * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
@@ -83666,6 +83687,20 @@ class DockerBackend extends EngineConnection {
         }
         await ignoreMissing(this.call('wait for a killed container', (o) => container.wait({ condition: 'not-running', ...o })));
     }
+    async killStage(containerId) {
+        const driver = this.drivers.get(containerId);
+        if (driver?.running) {
+            // Its processes die and the driver, PID 1, reports the exit; a process that outlives
+            // SIGKILL (stuck in the kernel, or another user's) takes the container down after all.
+            const killed = await this.exec(containerId, STAGE_KILL, [], () => undefined).then(() => true, () => false);
+            const ended = driver.settled().then(() => true);
+            const late = (0,external_node_timers_promises_namespaceObject.setTimeout)(STAGE_KILL_GRACE_MS, false, { ref: false });
+            if (killed && (await Promise.race([ended, late])))
+                return 'stage';
+        }
+        await this.kill(containerId);
+        return 'container';
+    }
     async readFiles(containerId, dirPath, limitBytes) {
         const archive = await this.archive(containerId, dirPath);
         return archive ? readFolderFiles(archive, limitBytes) : new Map();
@@ -83692,6 +83727,8 @@ class DockerBackend extends EngineConnection {
     }
 }
 /** How engines word a registry's refusal of credentials (or a demand for them). */
+/** How long a killed stage's driver may take to report its exit before the container goes. */
+const STAGE_KILL_GRACE_MS = 2000;
 const REGISTRY_AUTH_REFUSED = /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i;
 /** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
 const CGROUP_MEMORY_EVENTS = [
@@ -85971,8 +86008,6 @@ class ImageStore {
     }
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/plan/ignored-settings.ts
 /**
  * What the engine would take and then silently ignore in a planned container, one
@@ -87220,8 +87255,8 @@ class StageRunner {
             await ctx.backend.startContainer(containerId);
             this.stopped = false;
         }
-        // The Engine API cannot kill one exec: a stage that runs out of time takes the
-        // container down with it, and the container is started again for any later stage.
+        // Where the backend cannot kill a stage alone, the container goes down with it and is
+        // started again for any later stage.
         let timedOut = false;
         let killing = Promise.resolve();
         const timer = stage.timeout_ms === undefined
@@ -87229,8 +87264,12 @@ class StageRunner {
             : setTimeout(() => {
                 timedOut = true;
                 killing = ctx.backend
-                    .kill(containerId)
-                    .catch(letGo(ctx.reporter, 'killing a timed-out stage'));
+                    .killStage(containerId)
+                    .catch((error) => {
+                    letGo(ctx.reporter, 'killing a timed-out stage')(error);
+                    return 'container';
+                })
+                    .then((died) => void (this.stopped = died === 'container'));
             }, stage.timeout_ms);
         const lines = reportedLines(ctx, instance);
         let exitCode = -1;
@@ -87251,7 +87290,6 @@ class StageRunner {
         }
         this.signal.throwIfAborted();
         if (timedOut) {
-            this.stopped = true;
             stageResult.timed_out = true;
             throw new Error(`timed out after ${formatDuration(stage.timeout_ms)}`);
         }
@@ -89469,6 +89507,11 @@ class SwarmBackend extends EngineConnection {
         task.killed = true;
         await task.prestarting?.catch(() => undefined);
         await this.removeService(task);
+    }
+    /** A task runs its stages in its service's one container: a timeout ends the task. */
+    async killStage(containerId) {
+        await this.kill(containerId);
+        return 'container';
     }
     async removeContainer(containerId) {
         const task = this.tasks.get(containerId);

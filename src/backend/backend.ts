@@ -133,8 +133,9 @@ export interface RunSetup {
  * - job: `createContainer`, `makeDirectories`, `startContainer` (or `runContainer` for a
  *   job that runs its own command), `kill`/`removeContainer`; services add
  *   `createNetwork`, `connectNetwork`, `health`, `logTail`, `removeNetwork`;
- * - stage: `exec` streams a stage's output and resolves to its exit code; `readFiles`,
- *   `archive`, `workingDir` and `memoryKills` read what it left.
+ * - stage: `exec` streams a stage's output and resolves to its exit code (`killStage`
+ *   stops it at its timeout); `readFiles`, `archive`, `workingDir` and `memoryKills`
+ *   read what it left.
  *
  * Guarantees every backend gives (the scheduler relies on them; the fake backend in
  * `fake/` keeps them too, and its tests check the scheduler against them):
@@ -223,6 +224,13 @@ export interface Backend {
   logTail(containerId: string, lines: number): Promise<string[]>
   /** Kills (SIGKILL) one container and resolves once it has stopped. */
   kill(containerId: string): Promise<void>
+  /**
+   * Kills the stage running in a container (a timeout): its `exec` then settles soon.
+   * Resolves to what died: `'stage'`, its processes only, the container running on; or
+   * `'container'`, killed with it (a backend that cannot kill a stage alone), to be
+   * started again before another stage runs.
+   */
+  killStage(containerId: string): Promise<'stage' | 'container'>
   removeContainer(containerId: string): Promise<void>
   /** Kills the run's running containers and leaves them in place (an interrupt with --keep). */
   killRun(runId: string): Promise<void>

@@ -282,8 +282,8 @@ export class StageRunner {
       await ctx.backend.startContainer(containerId)
       this.stopped = false
     }
-    // The Engine API cannot kill one exec: a stage that runs out of time takes the
-    // container down with it, and the container is started again for any later stage.
+    // Where the backend cannot kill a stage alone, the container goes down with it and is
+    // started again for any later stage.
     let timedOut = false
     let killing: Promise<void> = Promise.resolve()
     const timer =
@@ -292,8 +292,12 @@ export class StageRunner {
         : setTimeout(() => {
             timedOut = true
             killing = ctx.backend
-              .kill(containerId)
-              .catch(letGo(ctx.reporter, 'killing a timed-out stage'))
+              .killStage(containerId)
+              .catch((error: unknown) => {
+                letGo(ctx.reporter, 'killing a timed-out stage')(error)
+                return 'container' as const
+              })
+              .then((died) => void (this.stopped = died === 'container'))
           }, stage.timeout_ms)
     const lines = reportedLines(ctx, instance)
     let exitCode = -1
@@ -311,7 +315,6 @@ export class StageRunner {
     }
     this.signal.throwIfAborted()
     if (timedOut) {
-      this.stopped = true
       stageResult.timed_out = true
       throw new Error(`timed out after ${formatDuration(stage.timeout_ms!)}`)
     }

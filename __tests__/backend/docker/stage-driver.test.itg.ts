@@ -2,22 +2,25 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../../helpers/engine.js'
 
-/** The engine's `exec_create` events while `fn` runs, by container name. */
-async function execsDuring(fn: () => Promise<unknown>): Promise<Map<string, number>> {
+/** How many `event` events (`exec_create`, `start`) each container had while `fn` ran. */
+async function eventsDuring(
+  event: string,
+  fn: () => Promise<unknown>
+): Promise<Map<string, number>> {
   const since = Math.floor(Date.now() / 1000) - 1
   await fn()
   const until = Math.ceil(Date.now() / 1000) + 1
   const stream = (await docker.getEvents({
     since,
     until,
-    filters: JSON.stringify({ type: ['container'], event: ['exec_create'] })
+    filters: JSON.stringify({ type: ['container'], event: [event] })
   })) as NodeJS.ReadableStream
   let text = ''
   for await (const chunk of stream) text += String(chunk)
   const counts = new Map<string, number>()
   for (const line of text.split('\n').filter(Boolean)) {
-    const event = JSON.parse(line) as { Actor: { Attributes: { name: string } } }
-    const name = event.Actor.Attributes.name
+    const parsed = JSON.parse(line) as { Actor: { Attributes: { name: string } } }
+    const name = parsed.Actor.Attributes.name
     counts.set(name, (counts.get(name) ?? 0) + 1)
   }
   return counts
@@ -41,7 +44,10 @@ const CHAIN = (image: string) => `jobs:
 /** Runs CHAIN (in `dir`), checks what it printed and passed on; its run id and execs. */
 async function runChain(yaml: string, dir?: string) {
   let outcome: Awaited<ReturnType<typeof runYaml>> | undefined
-  const execs = await execsDuring(async () => (outcome = await runYaml(yaml, { dir })))
+  const execs = await eventsDuring(
+    'exec_create',
+    async () => (outcome = await runYaml(yaml, { dir }))
+  )
   const { result, lines, runId } = outcome!
   expect(result.jobs.map((j) => j.status)).toEqual(['success', 'success'])
   // stdout and stderr are two streams: the order between them is not kept.
@@ -81,5 +87,35 @@ describe("the docker backend's stage driver", () => {
       .getImage('ctr-test-no-bin-sh')
       .remove()
       .catch(() => undefined)
+  })
+
+  it("a stage's timeout kills its processes only: the container runs on, a later stage runs in it", async () => {
+    let outcome: Awaited<ReturnType<typeof runYaml>> | undefined
+    const starts = await eventsDuring('start', async () => {
+      outcome = await runYaml(`jobs:
+  a:
+    runs-on: {with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: slow, type: sh, run: 'sleep 60 & echo started; sleep 60', timeout: 1s}
+      - name: after
+        type: sh
+        if: always()
+        run: for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done | grep -c '^sleep' || true
+`)
+    })
+    const { result, lines, runId } = outcome!
+    expect(result.jobs[0].stages.map((s) => [s.id, s.status, s.timed_out, s.error])).toEqual([
+      ['slow', 'failure', true, 'timed out after 1s'],
+      ['after', 'success', false, undefined]
+    ])
+    // Both sleeps died with the stage (the driver's shell says how, as a shell does); the
+    // container was started once, never again.
+    expect(lines.filter((l) => /^\[a\] (?!job |stage )/.test(l))).toEqual([
+      '[a] started',
+      '[a] Killed',
+      '[a] 0'
+    ])
+    expect([...starts].filter(([name]) => name.includes(runId)).map(([, n]) => n)).toEqual([1])
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 })

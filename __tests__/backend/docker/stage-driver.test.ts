@@ -6,13 +6,15 @@ import type { OutputStream } from '../../../src/backend/backend.js'
 
 /** A stage driver over the host's own shell, run as a container's main process would be. */
 function hostDriver() {
-  const [shell, flag, script] = DRIVER_ENTRYPOINT
-  const child = spawn(shell, [flag, script], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const [shell, ...args] = DRIVER_ENTRYPOINT
+  // Its own process group, so that a kill also takes what its commands left running.
+  const child = spawn(shell, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   const driver = new StageDriver(child.stdin, {})
   child.stdout.on('data', (chunk: Buffer) => void driver.output('stdout', chunk))
   child.stderr.on('data', (chunk: Buffer) => void driver.output('stderr', chunk))
   child.on('exit', () => driver.end())
-  return { driver, child }
+  const kill = () => process.kill(-child.pid!, 'SIGKILL')
+  return { driver, child, kill }
 }
 
 function collect() {
@@ -53,17 +55,17 @@ describe('StageDriver over a real shell', () => {
     ],
     ['a command that does not exist', ['no-such-command-xyz'], [], { stdout: '', stderr: '' }, 127]
   ])('%s', async (_name, argv, env, expected, exitCode) => {
-    const { driver, child } = hostDriver()
+    const { driver, kill } = hostDriver()
     const { seen, onOutput } = collect()
     expect(await driver.run(argv, env, onOutput)).toBe(exitCode)
     if (exitCode === 127) expect(seen.stderr).toMatch(/no-such-command-xyz/)
     else expect(seen).toEqual(expected)
     expect(driver.idle).toBe(true)
-    child.kill('SIGKILL')
+    kill()
   })
 
   it('runs commands one after another; a second one while busy is refused; the variables of one do not leak into the next', async () => {
-    const { driver, child } = hostDriver()
+    const { driver, kill } = hostDriver()
     const first = collect()
     const running = driver.run(
       ['sh', '-c', 'sleep 0.2; echo first'],
@@ -74,32 +76,37 @@ describe('StageDriver over a real shell', () => {
     await expect(driver.run(['true'], [], () => undefined)).rejects.toThrow(
       'the stage driver is busy or gone'
     )
+    let settled = false
+    void driver.settled().then(() => (settled = true))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(settled).toBe(false)
     expect(await running).toBe(0)
+    await driver.settled()
     const second = collect()
     expect(await driver.run(['sh', '-c', 'echo "[${ONLY_FIRST-}]"'], [], second.onOutput)).toBe(0)
     expect([first.seen.stdout, second.seen.stdout]).toEqual(['first\n', '[]\n'])
-    child.kill('SIGKILL')
+    kill()
   })
 
   it('a command whose shell dies fails with the container stopping; the driver is then gone', async () => {
-    const { driver, child } = hostDriver()
+    const { driver, kill } = hostDriver()
     const { seen, onOutput } = collect()
     const running = driver.run(['sh', '-c', 'echo before; sleep 5'], [], onOutput)
-    setTimeout(() => child.kill('SIGKILL'), 300)
+    setTimeout(() => kill(), 300)
     await expect(running).rejects.toThrow('its container stopped while it ran')
     expect(seen.stdout).toBe('before\n')
     expect(driver.idle).toBe(false)
   })
 
   it('after its stdin closes the driver idles (tail -f /dev/null) instead of ending', async () => {
-    const { driver, child } = hostDriver()
+    const { driver, child, kill } = hostDriver()
     driver.close()
     const exited = await Promise.race([
       new Promise((resolve) => child.on('exit', () => resolve('exited'))),
       new Promise((resolve) => setTimeout(() => resolve('idling'), 500))
     ])
     expect(exited).toBe('idling')
-    child.kill('SIGKILL')
+    kill()
   })
 })
 

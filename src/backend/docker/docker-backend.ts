@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import Docker from 'dockerode'
 import type { ContainerPlan } from '../../plan/container-plan.js'
 import type { ImageSource, RegistryCredentials } from '../../plan/image-plan.js'
@@ -17,7 +18,7 @@ import { EngineConnection, ignoreMissing, messageOf, statusOf } from './connecti
 import { decodeBuildkitStatus, type BuildkitStatus } from './buildkit-status.js'
 import { createBody } from './create-body.js'
 import { withSoftLimits } from './exec-limits.js'
-import { DRIVER_SHELL, StageDriver, type Reffable } from './stage-driver.js'
+import { DRIVER_SHELL, STAGE_KILL, StageDriver, type Reffable } from './stage-driver.js'
 import { hostPathOf, ownContainerHints, resolvedPath, type OwnContainer } from './own-container.js'
 import {
   prepareDockerImage,
@@ -549,6 +550,23 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
     )
   }
 
+  async killStage(containerId: string): Promise<'stage' | 'container'> {
+    const driver = this.drivers.get(containerId)
+    if (driver?.running) {
+      // Its processes die and the driver, PID 1, reports the exit; a process that outlives
+      // SIGKILL (stuck in the kernel, or another user's) takes the container down after all.
+      const killed = await this.exec(containerId, STAGE_KILL, [], () => undefined).then(
+        () => true,
+        () => false
+      )
+      const ended = driver.settled().then(() => true)
+      const late = sleep(STAGE_KILL_GRACE_MS, false, { ref: false })
+      if (killed && (await Promise.race([ended, late]))) return 'stage'
+    }
+    await this.kill(containerId)
+    return 'container'
+  }
+
   async readFiles(
     containerId: string,
     dirPath: string,
@@ -609,6 +627,9 @@ interface ProgressEvent {
 }
 
 /** How engines word a registry's refusal of credentials (or a demand for them). */
+/** How long a killed stage's driver may take to report its exit before the container goes. */
+const STAGE_KILL_GRACE_MS = 2000
+
 const REGISTRY_AUTH_REFUSED =
   /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i
 

@@ -5,11 +5,22 @@ import { newTaskMarker, taskOutput } from '../task-frame.js'
  * The main process of a container that runs stages: a shell reading commands on its
  * stdin, so that a job's turn is a write to a stream attached when the container was
  * started, not an exec (which costs the engine tens of milliseconds, more while it starts
- * other containers). When its stdin closes (the run ended, or this process died) it idles
- * as `tail -f /dev/null`, as a container of the exec path does, so `--keep` keeps a
- * running container. An image without `/bin/sh` gets the exec path.
+ * other containers). It is PID 1 so that killing a stage (STAGE_KILL) spares it. When its
+ * stdin closes (the run ended, or this process died) DRIVER_PRELUDE makes it idle as
+ * `tail -f /dev/null`, as a container of the exec path does, so `--keep` keeps a running
+ * container. An image without `/bin/sh` gets the exec path.
  */
-export const DRIVER_ENTRYPOINT = ['/bin/sh', '-c', '/bin/sh -s; exec tail -f /dev/null']
+export const DRIVER_ENTRYPOINT = ['/bin/sh', '-s']
+
+/** The driver's first line: at the end of its stdin it becomes an idle process. */
+export const DRIVER_PRELUDE = "trap 'exec tail -f /dev/null' EXIT\n"
+
+/**
+ * What kills a running stage, in an exec of its own: every process of the container but
+ * PID 1 (the driver, which then reports the stage's exit, 137) and the exec itself. The
+ * Engine API cannot kill an exec; without a driver, a stage's timeout kills the container.
+ */
+export const STAGE_KILL = ['/bin/sh', '-c', 'kill -9 -1']
 
 /** Where the driver's shell lives: the engine is asked whether a new image has it. */
 export const DRIVER_SHELL = '/bin/sh'
@@ -50,6 +61,8 @@ export class StageDriver {
         fail: (error: unknown) => void
       }
     | undefined
+  /** Settles when the running command does: what `settled` waits for. */
+  private pending: Promise<unknown> = Promise.resolve()
   private alive = true
   /** Output handlers' waits not settled yet: while any is, the stream may be paused. */
   private waits = 0
@@ -60,6 +73,7 @@ export class StageDriver {
     private readonly socket: Reffable
   ) {
     socket.unref?.()
+    input.write(DRIVER_PRELUDE)
   }
 
   /** Whether a command can go now: the stream is open, not held back, and no command runs. */
@@ -71,11 +85,18 @@ export class StageDriver {
   run(argv: readonly string[], env: readonly string[], onOutput: OutputHandler): Promise<number> {
     if (!this.idle) return Promise.reject(new Error('the stage driver is busy or gone'))
     const marker = newTaskMarker()
-    return new Promise<number>((done, fail) => {
+    const exit = new Promise<number>((done, fail) => {
       this.current = { output: taskOutput(marker, onOutput), done, fail }
       this.socket.ref?.()
       this.input.write(driverCommand(marker, argv, env))
     })
+    this.pending = exit.catch(() => undefined)
+    return exit
+  }
+
+  /** Resolves once no command runs: at once when none does. */
+  settled(): Promise<void> {
+    return this.pending.then(() => undefined)
   }
 
   /** Whether a command runs now. */

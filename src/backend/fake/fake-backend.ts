@@ -54,6 +54,11 @@ export interface FakeScript {
   volumes?: string[]
   /** Labels of images, by reference. */
   imageLabels?: Record<string, Record<string, string>>
+  /**
+   * It kills a timed-out stage alone, as the docker backend's stage driver does; by
+   * default it kills the container, as a backend that runs stages in execs must.
+   */
+  stageKills?: boolean
   /** The CPU count it says it has; without one, it has no `cpuCount`, as a Swarm has none. */
   cpus?: number
 }
@@ -75,6 +80,8 @@ interface FakeContainer {
   oomKills: number
   /** Aborted when the container is killed: what runs in it ends at once, with 137. */
   kill: AbortController
+  /** Aborted when its stage is killed alone (`stageKills`): that stage ends with 137. */
+  stageKill: AbortController
 }
 
 /**
@@ -190,7 +197,8 @@ export class FakeBackend implements Backend {
       running: false,
       removed: false,
       oomKills: 0,
-      kill: new AbortController()
+      kill: new AbortController(),
+      stageKill: new AbortController()
     }
     this.containers.set(id, container)
     this.plans.push(plan)
@@ -267,7 +275,7 @@ export class FakeBackend implements Backend {
     this.running++
     this.peakRunning = Math.max(this.peakRunning, this.running)
     try {
-      const killed = container.kill.signal
+      const killed = AbortSignal.any([container.kill.signal, container.stageKill.signal])
       if (script.delayMs)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, script.delayMs)
@@ -353,6 +361,19 @@ export class FakeBackend implements Backend {
     if (!container || container.removed) return
     container.running = false
     container.kill.abort()
+  }
+
+  async killStage(containerId: string): Promise<'stage' | 'container'> {
+    const container = this.containers.get(containerId)
+    if (!this.script.stageKills || !container?.running) {
+      await this.kill(containerId)
+      return 'container'
+    }
+    this.record('killStage', container)
+    const stage = container.stageKill
+    container.stageKill = new AbortController()
+    stage.abort()
+    return 'stage'
   }
 
   async removeContainer(containerId: string): Promise<void> {

@@ -716,6 +716,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
     await this.removeService(task)
   }
 
+  /** A task runs its stages in its service's one container: a timeout ends the task. */
+  async killStage(containerId: string): Promise<'container'> {
+    await this.kill(containerId)
+    return 'container'
+  }
+
   async removeContainer(containerId: string): Promise<void> {
     const task = this.tasks.get(containerId)
     if (!task) return
