@@ -102,7 +102,7 @@ function runBatch(stages: BatchedStage[]) {
   const events: string[] = []
   const output = batchOutput(
     marker,
-    (stream, line) => events.push(`${stream}: ${line}`),
+    (stream, text) => events.push(...text.split('\n').map((l) => `${stream}: ${l}`)),
     (end) => events.push(`end ${end.stage} ${end.exitCode} ${end.wroteFiles}`)
   )
   // stdout first, then stderr: the stage ends wait for both.

@@ -8,7 +8,8 @@ function read(chunks: Array<[OutputStream, string]>) {
   const events: string[] = []
   const output = batchOutput(
     M,
-    (stream, line) => events.push(`${stream === 'stdout' ? 'out' : 'err'} ${line}`),
+    (stream, text) =>
+      events.push(...text.split('\n').map((l) => `${stream === 'stdout' ? 'out' : 'err'} ${l}`)),
     (end) => events.push(`end ${end.stage}:${end.exitCode}`)
   )
   for (const [stream, text] of chunks) output.push(stream, Buffer.from(text))
@@ -63,6 +64,14 @@ describe('batchOutput', () => {
       [`out ${M} 5 0 0`, 'end 0:0']
     ],
     [
+      'two stages in one chunk, their own blank lines kept, the later one held for stderr',
+      [
+        ['stdout', `a\n\n\n${M} 0 0 0\n\nb\n\n${M} 1 0 0\nc`],
+        ['stderr', `\n${M} 0 0 0\n\n${M} 1 3 0\n`]
+      ],
+      ['out a', 'out ', 'end 0:0', 'out ', 'out b', 'end 1:3', 'out c']
+    ],
+    [
       'a stage that never ends keeps its lines (flushed at the end)',
       [
         ['stdout', `\n${M} 0 0 0\nrunning\npartial`],
@@ -72,6 +81,20 @@ describe('batchOutput', () => {
     ]
   ])('%s', (_name, chunks, expected) => {
     expect(read(chunks).events).toEqual(expected)
+  })
+
+  it("hands on a chunk's lines in one call per stage, not one per line", () => {
+    const calls: string[] = []
+    const output = batchOutput(
+      M,
+      (_stream, text) => calls.push(text),
+      () => calls.push('end')
+    )
+    const lines = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n')
+    output.push('stderr', Buffer.from(`\n${M} 0 0 0\n`))
+    output.push('stdout', Buffer.from(`${lines}\n\n${M} 0 0 0\n${lines}\n`))
+    output.flush()
+    expect(calls).toEqual([lines, 'end', lines])
   })
 
   it('counts the stages both streams passed', () => {

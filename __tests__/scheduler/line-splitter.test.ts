@@ -3,7 +3,9 @@ import { cutPoint, lineSplitter, MAX_LINE_CHARS } from '../../src/scheduler/line
 describe('lineSplitter', () => {
   it('joins chunks into lines per stream, keeps order, and cuts no character in two', () => {
     const lines: string[] = []
-    const { push, flush } = lineSplitter((stream, line) => lines.push(`${stream}:${line}`))
+    const { push, flush } = lineSplitter((stream, text) =>
+      lines.push(...text.split('\n').map((line) => `${stream}:${line}`))
+    )
     const euro = Buffer.from('€')
     push('stdout', Buffer.from('hel'))
     push('stderr', Buffer.from('oops\r\n'))
@@ -13,9 +15,20 @@ describe('lineSplitter', () => {
     expect(lines).toEqual(['stderr:oops', 'stdout:hello €', 'stdout:second', 'stdout:ta'])
   })
 
+  it("hands on a chunk's whole lines in one call, CRLF ends made LF, the unfinished one kept", () => {
+    const calls: string[] = []
+    const { push, flush } = lineSplitter((_stream, text) => calls.push(text))
+    push('stdout', Buffer.from('one\r\ntwo\n\nthree\r\nfou'))
+    push('stdout', Buffer.from('r\r'))
+    push('stdout', Buffer.from('\n'))
+    push('stdout', Buffer.from('\r no end'))
+    flush()
+    expect(calls).toEqual(['one\ntwo\n\nthree', 'four', '\r no end'])
+  })
+
   it('hands over a line with no end in pieces of at most MAX_LINE_CHARS', () => {
     const lines: string[] = []
-    const { push, flush } = lineSplitter((_stream, line) => lines.push(line))
+    const { push, flush } = lineSplitter((_stream, text) => lines.push(...text.split('\n')))
     const chunk = Buffer.from('x'.repeat(10_000))
     for (let i = 0; i < 20; i++) push('stdout', chunk)
     push('stdout', Buffer.from('\n'))
@@ -33,7 +46,10 @@ describe('lineSplitter with secrets', () => {
   it('keeps a secret whole when a 64 KiB read ends inside it', () => {
     const lines: string[] = []
     const secret = 'tok-4815162342'
-    const { push, flush } = lineSplitter((_stream, line) => lines.push(line), [secret])
+    const { push, flush } = lineSplitter(
+      (_stream, text) => lines.push(...text.split('\n')),
+      [secret]
+    )
     push('stdout', Buffer.from(`${'L'.repeat(MAX_LINE_CHARS - 7)}${secret.slice(0, 7)}`))
     push('stdout', Buffer.from(`${secret.slice(7)}\n`))
     flush()
@@ -87,7 +103,10 @@ describe('cutPoint', () => {
 
   it('a line cut around a secret hands it over whole', () => {
     const lines: string[] = []
-    const { push, flush } = lineSplitter((_stream, line) => lines.push(line), [TOKEN])
+    const { push, flush } = lineSplitter(
+      (_stream, text) => lines.push(...text.split('\n')),
+      [TOKEN]
+    )
     // As a pipe delivers it: the line's end comes in a later chunk.
     push('stdout', Buffer.from(`${'L'.repeat(M - 7)}${TOKEN}`))
     push('stdout', Buffer.from('\n'))

@@ -86428,23 +86428,29 @@ function occurrenceFrom(text, secret, from) {
 }
 /**
  * Turns chunks of stdout and stderr into whole lines, per stream, so that reporters never
- * see half a line, a UTF-8 character or one of `secrets` cut in two. `flush` hands over an
+ * see half a line, a UTF-8 character or one of `secrets` cut in two. What one chunk
+ * completes is handed on as one text, its lines joined by `\n` (without the last one's),
+ * so that 200 MB of logs cost a call per chunk, not per line. `flush` hands over an
  * unterminated tail.
  */
-function lineSplitter(onLine, secrets = []) {
+function lineSplitter(onLines, secrets = []) {
     const buffers = {
         stdout: { decoder: new external_node_string_decoder_namespaceObject.StringDecoder('utf8'), pending: '' },
         stderr: { decoder: new external_node_string_decoder_namespaceObject.StringDecoder('utf8'), pending: '' }
     };
     const push = (stream, chunk) => {
         const buffer = buffers[stream];
-        const lines = (buffer.pending + buffer.decoder.write(chunk)).split('\n');
-        let rest = lines.pop() ?? '';
-        for (const line of lines)
-            onLine(stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+        const text = buffer.pending + buffer.decoder.write(chunk);
+        const last = text.lastIndexOf('\n');
+        let rest = text;
+        if (last !== -1) {
+            const whole = text.slice(0, last);
+            onLines(stream, whole.includes('\r') ? `${whole}\n`.replaceAll('\r\n', '\n').slice(0, -1) : whole);
+            rest = text.slice(last + 1);
+        }
         while (rest.length >= MAX_LINE_CHARS) {
             const cut = cutPoint(rest, secrets);
-            onLine(stream, rest.slice(0, cut));
+            onLines(stream, rest.slice(0, cut));
             rest = rest.slice(cut);
         }
         buffer.pending = rest;
@@ -86455,7 +86461,7 @@ function lineSplitter(onLine, secrets = []) {
             const rest = buffer.pending + buffer.decoder.end();
             buffer.pending = '';
             if (rest)
-                onLine(stream, rest);
+                onLines(stream, rest);
         }
     };
     return { push, flush };
@@ -86469,7 +86475,7 @@ class TimedOut extends Error {
 }
 /** Hands a process's output to the reporter as lines, and waits while the reporter is behind. */
 function reportedLines(ctx, instance) {
-    const lines = lineSplitter((stream, line) => ctx.reporter.output(instance, stream, line), ctx.secrets);
+    const lines = lineSplitter((stream, lines) => ctx.reporter.output(instance, stream, lines), ctx.secrets);
     const push = (stream, chunk) => {
         lines.push(stream, chunk);
         return ctx.reporter.backlog();
@@ -86834,15 +86840,15 @@ function annotation_file_unescape(text) {
 
 
 /**
- * Reads the output of a batch (batchCommand): hands on each line with the stage that
- * printed it, and each stage's end once both streams have passed its marker. The two
- * streams come through separate pipes, so one may run ahead: its lines wait until the
- * other has caught up with the stage they belong to, and a reporter sees every line of a
- * stage before that stage's end. The newline the driver writes before each marker is
- * taken out again, so a stage's output reads as it would on its own. A long line is never
- * cut inside one of `secrets` (see lineSplitter).
+ * Reads the output of a batch (batchCommand): hands on lines with the stage that printed
+ * them (as lineSplitter does: a text of whole lines joined by `\n`), and each stage's end
+ * once both streams have passed its marker. The two streams come through separate pipes,
+ * so one may run ahead: its lines wait until the other has caught up with the stage they
+ * belong to, and a reporter sees every line of a stage before that stage's end. The
+ * newline the driver writes before each marker is taken out again, so a stage's output
+ * reads as it would on its own. A long line is never cut inside one of `secrets`.
  */
-function batchOutput(marker, onLine, onStageEnd, secrets = []) {
+function batchOutput(marker, onLines, onStageEnd, secrets = []) {
     const streams = {
         stdout: { passed: 0, blank: false },
         stderr: { passed: 0, blank: false }
@@ -86851,11 +86857,11 @@ function batchOutput(marker, onLine, onStageEnd, secrets = []) {
     let ended = 0;
     const ends = [];
     const held = [];
-    const emit = (stream, line) => {
+    const emit = (stream, text) => {
         if (streams[stream].passed > ended)
-            held.push({ stage: streams[stream].passed, stream, line });
+            held.push({ stage: streams[stream].passed, stream, text });
         else
-            onLine(stream, line);
+            onLines(stream, text);
     };
     const advance = () => {
         while (streams.stdout.passed > ended && streams.stderr.passed > ended) {
@@ -86865,26 +86871,45 @@ function batchOutput(marker, onLine, onStageEnd, secrets = []) {
             if (due.length === 0)
                 continue;
             held.splice(0, held.length, ...held.filter((h) => h.stage > ended));
-            for (const { stream, line } of due)
-                onLine(stream, line);
+            for (const { stream, text } of due)
+                onLines(stream, text);
         }
     };
-    const lines = lineSplitter((stream, line) => {
+    /** A stage's lines, its last blank one held back: before a marker, it is the driver's. */
+    const stageLines = (stream, text) => {
         const state = streams[stream];
-        const end = parseStageEnd(marker, line);
-        if (end && end.stage === state.passed) {
-            // The blank line before a marker is the driver's newline, not the stage's.
-            state.blank = false;
-            state.passed++;
-            ends[end.stage] = end;
-            advance();
+        const lines = state.blank ? `\n${text}` : text;
+        if (lines === '') {
+            state.blank = true;
             return;
         }
-        if (state.blank)
-            emit(stream, '');
-        state.blank = line === '';
-        if (!state.blank)
-            emit(stream, line);
+        state.blank = lines.endsWith('\n');
+        emit(stream, state.blank ? lines.slice(0, -1) : lines);
+    };
+    const lines = lineSplitter((stream, text) => {
+        const state = streams[stream];
+        // A marker starts a line; most texts have none, and go on whole.
+        let start = 0;
+        for (let search = 0; search <= text.length;) {
+            const at = markerLineAt(text, marker, search);
+            if (at === -1)
+                break;
+            const eol = text.indexOf('\n', at);
+            const next = eol === -1 ? text.length + 1 : eol + 1;
+            const end = parseStageEnd(marker, text.slice(at, eol === -1 ? undefined : eol));
+            if (end && end.stage === state.passed) {
+                if (at > start)
+                    stageLines(stream, text.slice(start, at - 1));
+                state.blank = false;
+                state.passed++;
+                ends[end.stage] = end;
+                advance();
+                start = next;
+            }
+            search = next;
+        }
+        if (start <= text.length)
+            stageLines(stream, text.slice(start));
     }, secrets);
     return {
         push: lines.push,
@@ -86896,11 +86921,18 @@ function batchOutput(marker, onLine, onStageEnd, secrets = []) {
                     emit(stream, '');
                 streams[stream].blank = false;
             }
-            for (const { stream, line } of held.splice(0))
-                onLine(stream, line);
+            for (const { stream, text } of held.splice(0))
+                onLines(stream, text);
         },
         ended: () => ended
     };
+}
+/** Where the first line at or after `from` (a line's start) that begins with `marker` is. */
+function markerLineAt(text, marker, from) {
+    if (text.startsWith(marker, from))
+        return from;
+    const at = text.indexOf(`\n${marker}`, from);
+    return at === -1 ? -1 : at + 1;
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/process-stage.ts
@@ -87153,7 +87185,7 @@ class StageRunner {
         ctx.reporter.stageStarted(instance, batch[0].spec);
         // Reading a stage's files is asynchronous; what comes meanwhile waits its turn.
         const inOrder = serialQueue();
-        const output = batchOutput(marker, (stream, line) => inOrder(() => ctx.reporter.output(instance, stream, line)), (end) => {
+        const output = batchOutput(marker, (stream, lines) => inOrder(() => ctx.reporter.output(instance, stream, lines)), (end) => {
             const stage = batch[end.stage];
             const stageResult = current;
             stageResult.exit_code = end.exitCode;
@@ -90508,9 +90540,12 @@ class ConsoleReporter {
     showDebug;
     /** Set when lines go to stdout. */
     stdout;
+    /** A `write` of the caller's takes one line a call. */
+    linesOneByOne;
     constructor(options = {}) {
         const stdout = options.write ? undefined : stdoutLines(options.stream);
         this.stdout = stdout;
+        this.linesOneByOne = options.write !== undefined;
         const write = options.write ?? ((line) => stdout?.line(line));
         this.masker = options.masker ?? new SecretMasker();
         this.baseDir = options.baseDir ?? process.cwd();
@@ -90551,8 +90586,16 @@ class ConsoleReporter {
     stageStarted(job, stage) {
         this.write(`[${job.id}] stage ${stage.name} (${stage.type})`);
     }
-    output(job, _stream, line) {
-        this.write(`[${job.id}] ${this.runnerLog ? neutraliseLegacyCommands(line) : line}`);
+    output(job, _stream, lines) {
+        const prefix = `[${job.id}] `;
+        const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines;
+        if (this.linesOneByOne) {
+            for (const line of text.split('\n'))
+                this.write(prefix + line);
+            return;
+        }
+        // One string for the whole block: each line gets its prefix in one native pass.
+        this.write(prefix + (text.includes('\n') ? text.replaceAll('\n', `\n${prefix}`) : text));
     }
     stageFinished(job, stage, result) {
         const error = result.error ? `: ${result.error}` : '';

@@ -60,11 +60,15 @@ export class ActionsReporter extends ConsoleReporter {
     super.jobStarted(job, image)
   }
 
-  override output(job: PlannedInstance, stream: OutputStream, line: string): void {
-    // A trusted pipeline's command (`::warning::...`) must start its line to take effect.
-    if (this.workflowCommands && line.trimStart().startsWith('::')) this.write(line)
-    else super.output(job, stream, line)
-    this.logs.append(job.slug, this.masker.mask(line))
+  override output(job: PlannedInstance, stream: OutputStream, lines: string): void {
+    if (this.workflowCommands && lines.includes('::')) {
+      // A trusted pipeline's command (`::warning::...`) must start its line to take effect.
+      for (const line of lines.split('\n')) {
+        if (line.trimStart().startsWith('::')) this.write(line)
+        else super.output(job, stream, line)
+      }
+    } else super.output(job, stream, lines)
+    this.logs.append(job.slug, this.masker.mask(lines))
   }
 
   override backlog(): Promise<void> | undefined {

@@ -56,10 +56,13 @@ export class ConsoleReporter implements RunReporter {
   private readonly showDebug: boolean
   /** Set when lines go to stdout. */
   private readonly stdout: BlockWriter | undefined
+  /** A `write` of the caller's takes one line a call. */
+  private readonly linesOneByOne: boolean
 
   constructor(options: ReporterOptions = {}) {
     const stdout = options.write ? undefined : stdoutLines(options.stream)
     this.stdout = stdout
+    this.linesOneByOne = options.write !== undefined
     const write = options.write ?? ((line: string) => stdout?.line(line))
     this.masker = options.masker ?? new SecretMasker()
     this.baseDir = options.baseDir ?? process.cwd()
@@ -103,8 +106,15 @@ export class ConsoleReporter implements RunReporter {
     this.write(`[${job.id}] stage ${stage.name} (${stage.type})`)
   }
 
-  output(job: PlannedInstance, _stream: OutputStream, line: string): void {
-    this.write(`[${job.id}] ${this.runnerLog ? neutraliseLegacyCommands(line) : line}`)
+  output(job: PlannedInstance, _stream: OutputStream, lines: string): void {
+    const prefix = `[${job.id}] `
+    const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines
+    if (this.linesOneByOne) {
+      for (const line of text.split('\n')) this.write(prefix + line)
+      return
+    }
+    // One string for the whole block: each line gets its prefix in one native pass.
+    this.write(prefix + (text.includes('\n') ? text.replaceAll('\n', `\n${prefix}`) : text))
   }
 
   stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {

@@ -3,17 +3,17 @@ import type { OutputHandler, OutputStream } from '../backend/backend.js'
 import { lineSplitter } from './line-splitter.js'
 
 /**
- * Reads the output of a batch (batchCommand): hands on each line with the stage that
- * printed it, and each stage's end once both streams have passed its marker. The two
- * streams come through separate pipes, so one may run ahead: its lines wait until the
- * other has caught up with the stage they belong to, and a reporter sees every line of a
- * stage before that stage's end. The newline the driver writes before each marker is
- * taken out again, so a stage's output reads as it would on its own. A long line is never
- * cut inside one of `secrets` (see lineSplitter).
+ * Reads the output of a batch (batchCommand): hands on lines with the stage that printed
+ * them (as lineSplitter does: a text of whole lines joined by `\n`), and each stage's end
+ * once both streams have passed its marker. The two streams come through separate pipes,
+ * so one may run ahead: its lines wait until the other has caught up with the stage they
+ * belong to, and a reporter sees every line of a stage before that stage's end. The
+ * newline the driver writes before each marker is taken out again, so a stage's output
+ * reads as it would on its own. A long line is never cut inside one of `secrets`.
  */
 export function batchOutput(
   marker: string,
-  onLine: (stream: OutputStream, line: string) => void,
+  onLines: (stream: OutputStream, text: string) => void,
   onStageEnd: (end: StageEnd) => void,
   secrets: readonly string[] = []
 ): { push: OutputHandler; flush: () => void; ended: () => number } {
@@ -24,10 +24,10 @@ export function batchOutput(
   /** Stages both streams have passed. */
   let ended = 0
   const ends: StageEnd[] = []
-  const held: Array<{ stage: number; stream: OutputStream; line: string }> = []
-  const emit = (stream: OutputStream, line: string) => {
-    if (streams[stream].passed > ended) held.push({ stage: streams[stream].passed, stream, line })
-    else onLine(stream, line)
+  const held: Array<{ stage: number; stream: OutputStream; text: string }> = []
+  const emit = (stream: OutputStream, text: string) => {
+    if (streams[stream].passed > ended) held.push({ stage: streams[stream].passed, stream, text })
+    else onLines(stream, text)
   }
   const advance = () => {
     while (streams.stdout.passed > ended && streams.stderr.passed > ended) {
@@ -36,23 +36,41 @@ export function batchOutput(
       const due = held.filter((h) => h.stage <= ended)
       if (due.length === 0) continue
       held.splice(0, held.length, ...held.filter((h) => h.stage > ended))
-      for (const { stream, line } of due) onLine(stream, line)
+      for (const { stream, text } of due) onLines(stream, text)
     }
   }
-  const lines = lineSplitter((stream, line) => {
+  /** A stage's lines, its last blank one held back: before a marker, it is the driver's. */
+  const stageLines = (stream: OutputStream, text: string) => {
     const state = streams[stream]
-    const end = parseStageEnd(marker, line)
-    if (end && end.stage === state.passed) {
-      // The blank line before a marker is the driver's newline, not the stage's.
-      state.blank = false
-      state.passed++
-      ends[end.stage] = end
-      advance()
+    const lines = state.blank ? `\n${text}` : text
+    if (lines === '') {
+      state.blank = true
       return
     }
-    if (state.blank) emit(stream, '')
-    state.blank = line === ''
-    if (!state.blank) emit(stream, line)
+    state.blank = lines.endsWith('\n')
+    emit(stream, state.blank ? lines.slice(0, -1) : lines)
+  }
+  const lines = lineSplitter((stream, text) => {
+    const state = streams[stream]
+    // A marker starts a line; most texts have none, and go on whole.
+    let start = 0
+    for (let search = 0; search <= text.length;) {
+      const at = markerLineAt(text, marker, search)
+      if (at === -1) break
+      const eol = text.indexOf('\n', at)
+      const next = eol === -1 ? text.length + 1 : eol + 1
+      const end = parseStageEnd(marker, text.slice(at, eol === -1 ? undefined : eol))
+      if (end && end.stage === state.passed) {
+        if (at > start) stageLines(stream, text.slice(start, at - 1))
+        state.blank = false
+        state.passed++
+        ends[end.stage] = end
+        advance()
+        start = next
+      }
+      search = next
+    }
+    if (start <= text.length) stageLines(stream, text.slice(start))
   }, secrets)
   return {
     push: lines.push,
@@ -63,8 +81,15 @@ export function batchOutput(
         if (streams[stream].blank) emit(stream, '')
         streams[stream].blank = false
       }
-      for (const { stream, line } of held.splice(0)) onLine(stream, line)
+      for (const { stream, text } of held.splice(0)) onLines(stream, text)
     },
     ended: () => ended
   }
+}
+
+/** Where the first line at or after `from` (a line's start) that begins with `marker` is. */
+function markerLineAt(text: string, marker: string, from: number): number {
+  if (text.startsWith(marker, from)) return from
+  const at = text.indexOf(`\n${marker}`, from)
+  return at === -1 ? -1 : at + 1
 }

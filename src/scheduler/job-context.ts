@@ -60,7 +60,7 @@ export class TimedOut extends Error {
 /** Hands a process's output to the reporter as lines, and waits while the reporter is behind. */
 export function reportedLines(ctx: JobRunContext, instance: PlannedInstance) {
   const lines = lineSplitter(
-    (stream, line) => ctx.reporter.output(instance, stream, line),
+    (stream, lines) => ctx.reporter.output(instance, stream, lines),
     ctx.secrets
   )
   const push: OutputHandler = (stream, chunk) => {

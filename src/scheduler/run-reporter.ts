@@ -13,7 +13,12 @@ export interface RunReporter {
   /** The job's container is about to be created from `image`. */
   jobStarted(job: PlannedInstance, image: string): void
   stageStarted(job: PlannedInstance, stage: StageSpec): void
-  output(job: PlannedInstance, stream: OutputStream, line: string): void
+  /**
+   * Whole lines a job printed: one, or several joined by `\n` (without the last one's), as
+   * much as one read from the engine completed: a call per line would cost more than the
+   * rest of the way from the container to the console.
+   */
+  output(job: PlannedInstance, stream: OutputStream, lines: string): void
   stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void
   jobFinished(job: PlannedInstance, result: JobResult): void
   /** Progress of the run itself, not of one job: images pulled and built. */

@@ -172,7 +172,7 @@ export class StageRunner {
     const inOrder = serialQueue()
     const output = batchOutput(
       marker,
-      (stream, line) => inOrder(() => ctx.reporter.output(instance, stream, line)),
+      (stream, lines) => inOrder(() => ctx.reporter.output(instance, stream, lines)),
       (end) => {
         const stage = batch[end.stage]
         const stageResult = current

@@ -52,7 +52,7 @@ describe('createBody of a planned job container', () => {
       'CTR_JOB_DIR=/ctr/workspace/jobs/prep'
     ])
     expect([body.Entrypoint, body.Cmd, body.OpenStdin, body.HostConfig.LogConfig]).toEqual([
-      ['/bin/sh', '-c', '/bin/sh -s; exec tail -f /dev/null'],
+      ['/bin/sh', '-s'],
       undefined,
       true,
       { Type: 'none', Config: {} }
