@@ -132,6 +132,50 @@ describe('secrets', () => {
       expect(text).not.toContain('tok-4815162342')
   })
 
+  it('--env-file and --secret-file set ${VAR}s; every secret-file value is masked, used or not', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'pipeline.yml')
+    writeFileSync(
+      file,
+      [
+        'jobs:',
+        '  use:',
+        `    runs-on: {with: {image: ${BUSYBOX}, environment: {GREETING: "\${GREETING}", TOKEN: "\${API_KEY}"}}}`,
+        '    stages:',
+        '      - {name: show, type: sh, run: \'echo "greeting of ${#GREETING} characters, token $TOKEN"; echo "unused one: db-pa55word"\'}',
+        ''
+      ].join('\n')
+    )
+    writeFileSync(path.join(dir, 'vars.env'), 'GREETING="hello there"\nAPI_KEY=from-env-file\n')
+    writeFileSync(path.join(dir, 'ci.secrets'), 'API_KEY=tok-4815162342\nDB_PASSWORD=db-pa55word\n')
+    const run = await runNode(
+      CLI,
+      [
+        'run',
+        file,
+        '--env-file',
+        path.join(dir, 'vars.env'),
+        '--secret-file',
+        path.join(dir, 'ci.secrets')
+      ],
+      { GREETING: 'from the environment' }
+    )
+    expect(run.code).toBe(0)
+    expect(
+      run.stdout.split('\n').filter((l) => l.startsWith('[use] ') && !/job |stage /.test(l))
+    ).toEqual(['[use] greeting of 11 characters, token ***', '[use] unused one: ***'])
+    const bad = await runNode(CLI, [
+      'run',
+      file,
+      '--secret-file',
+      path.join(dir, 'vars.env.missing')
+    ])
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      2,
+      `--secret-file ${path.join(dir, 'vars.env.missing')}: cannot read it (no such file)`
+    ])
+  })
+
   it('masks a secret that straddles the 64 KiB cut of an endless line', async () => {
     const file = path.join(tempDir(), 'pipeline.yml')
     // The line's end comes later, so the splitter must cut at 64 KiB: inside TOKEN.

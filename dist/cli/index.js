@@ -34375,6 +34375,436 @@ module.exports = Volume;
 
 /***/ }),
 
+/***/ 8889:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const fs = __nccwpck_require__(9896)
+const path = __nccwpck_require__(6928)
+const os = __nccwpck_require__(857)
+const crypto = __nccwpck_require__(6982)
+
+// Array of tips to display randomly
+const TIPS = [
+  '◈ encrypted .env [www.dotenvx.com]',
+  '◈ secrets for agents [www.dotenvx.com]',
+  '⌁ auth for agents [www.vestauth.com]',
+  '⌘ custom filepath { path: \'/custom/path/.env\' }',
+  '⌘ enable debugging { debug: true }',
+  '⌘ override existing { override: true }',
+  '⌘ suppress logs { quiet: true }',
+  '⌘ multiple files { path: [\'.env.local\', \'.env\'] }'
+]
+
+// Get a random tip from the tips array
+function _getRandomTip () {
+  return TIPS[Math.floor(Math.random() * TIPS.length)]
+}
+
+function parseBoolean (value) {
+  if (typeof value === 'string') {
+    return !['false', '0', 'no', 'off', ''].includes(value.toLowerCase())
+  }
+  return Boolean(value)
+}
+
+function supportsAnsi () {
+  return process.stdout.isTTY // && process.env.TERM !== 'dumb'
+}
+
+function dim (text) {
+  return supportsAnsi() ? `\x1b[2m${text}\x1b[0m` : text
+}
+
+const LINE = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/mg
+
+// Parse src into an Object
+function parse (src) {
+  const obj = {}
+
+  // Convert buffer to string
+  let lines = src.toString()
+
+  // Convert line breaks to same format
+  lines = lines.replace(/\r\n?/mg, '\n')
+
+  let match
+  while ((match = LINE.exec(lines)) != null) {
+    const key = match[1]
+
+    // Default undefined or null to empty string
+    let value = (match[2] || '')
+
+    // Remove whitespace
+    value = value.trim()
+
+    // Check if double quoted
+    const maybeQuote = value[0]
+
+    // Remove surrounding quotes
+    value = value.replace(/^(['"`])([\s\S]*)\1$/mg, '$2')
+
+    // Expand newlines if double quoted
+    if (maybeQuote === '"') {
+      value = value.replace(/\\n/g, '\n')
+      value = value.replace(/\\r/g, '\r')
+    }
+
+    // Add to object
+    obj[key] = value
+  }
+
+  return obj
+}
+
+function _parseVault (options) {
+  options = options || {}
+
+  const vaultPath = _vaultPath(options)
+  options.path = vaultPath // parse .env.vault
+  const result = DotenvModule.configDotenv(options)
+  if (!result.parsed) {
+    const err = new Error(`MISSING_DATA: Cannot parse ${vaultPath} for an unknown reason`)
+    err.code = 'MISSING_DATA'
+    throw err
+  }
+
+  // handle scenario for comma separated keys - for use with key rotation
+  // example: DOTENV_KEY="dotenv://:key_1234@dotenvx.com/vault/.env.vault?environment=prod,dotenv://:key_7890@dotenvx.com/vault/.env.vault?environment=prod"
+  const keys = _dotenvKey(options).split(',')
+  const length = keys.length
+
+  let decrypted
+  for (let i = 0; i < length; i++) {
+    try {
+      // Get full key
+      const key = keys[i].trim()
+
+      // Get instructions for decrypt
+      const attrs = _instructions(result, key)
+
+      // Decrypt
+      decrypted = DotenvModule.decrypt(attrs.ciphertext, attrs.key)
+
+      break
+    } catch (error) {
+      // last key
+      if (i + 1 >= length) {
+        throw error
+      }
+      // try next key
+    }
+  }
+
+  // Parse decrypted .env string
+  return DotenvModule.parse(decrypted)
+}
+
+function _warn (message) {
+  console.error(`⚠ ${message}`)
+}
+
+function _debug (message) {
+  console.log(`┆ ${message}`)
+}
+
+function _log (message) {
+  console.log(`◇ ${message}`)
+}
+
+function _dotenvKey (options) {
+  // prioritize developer directly setting options.DOTENV_KEY
+  if (options && options.DOTENV_KEY && options.DOTENV_KEY.length > 0) {
+    return options.DOTENV_KEY
+  }
+
+  // secondary infra already contains a DOTENV_KEY environment variable
+  if (process.env.DOTENV_KEY && process.env.DOTENV_KEY.length > 0) {
+    return process.env.DOTENV_KEY
+  }
+
+  // fallback to empty string
+  return ''
+}
+
+function _instructions (result, dotenvKey) {
+  // Parse DOTENV_KEY. Format is a URI
+  let uri
+  try {
+    uri = new URL(dotenvKey)
+  } catch (error) {
+    if (error.code === 'ERR_INVALID_URL') {
+      const err = new Error('INVALID_DOTENV_KEY: Wrong format. Must be in valid uri format like dotenv://:key_1234@dotenvx.com/vault/.env.vault?environment=development')
+      err.code = 'INVALID_DOTENV_KEY'
+      throw err
+    }
+
+    throw error
+  }
+
+  // Get decrypt key
+  const key = uri.password
+  if (!key) {
+    const err = new Error('INVALID_DOTENV_KEY: Missing key part')
+    err.code = 'INVALID_DOTENV_KEY'
+    throw err
+  }
+
+  // Get environment
+  const environment = uri.searchParams.get('environment')
+  if (!environment) {
+    const err = new Error('INVALID_DOTENV_KEY: Missing environment part')
+    err.code = 'INVALID_DOTENV_KEY'
+    throw err
+  }
+
+  // Get ciphertext payload
+  const environmentKey = `DOTENV_VAULT_${environment.toUpperCase()}`
+  const ciphertext = result.parsed[environmentKey] // DOTENV_VAULT_PRODUCTION
+  if (!ciphertext) {
+    const err = new Error(`NOT_FOUND_DOTENV_ENVIRONMENT: Cannot locate environment ${environmentKey} in your .env.vault file.`)
+    err.code = 'NOT_FOUND_DOTENV_ENVIRONMENT'
+    throw err
+  }
+
+  return { ciphertext, key }
+}
+
+function _vaultPath (options) {
+  let possibleVaultPath = null
+
+  if (options && options.path && options.path.length > 0) {
+    if (Array.isArray(options.path)) {
+      for (const filepath of options.path) {
+        if (fs.existsSync(filepath)) {
+          possibleVaultPath = filepath.endsWith('.vault') ? filepath : `${filepath}.vault`
+        }
+      }
+    } else {
+      possibleVaultPath = options.path.endsWith('.vault') ? options.path : `${options.path}.vault`
+    }
+  } else {
+    possibleVaultPath = path.resolve(process.cwd(), '.env.vault')
+  }
+
+  if (fs.existsSync(possibleVaultPath)) {
+    return possibleVaultPath
+  }
+
+  return null
+}
+
+function _resolveHome (envPath) {
+  return envPath[0] === '~' ? path.join(os.homedir(), envPath.slice(1)) : envPath
+}
+
+function _configVault (options) {
+  const debug = parseBoolean(process.env.DOTENV_CONFIG_DEBUG || (options && options.debug))
+  const quiet = parseBoolean(process.env.DOTENV_CONFIG_QUIET || (options && options.quiet))
+
+  if (debug || !quiet) {
+    _log('loading env from encrypted .env.vault')
+  }
+
+  const parsed = DotenvModule._parseVault(options)
+
+  let processEnv = process.env
+  if (options && options.processEnv != null) {
+    processEnv = options.processEnv
+  }
+
+  DotenvModule.populate(processEnv, parsed, options)
+
+  return { parsed }
+}
+
+function configDotenv (options) {
+  const dotenvPath = path.resolve(process.cwd(), '.env')
+  let encoding = 'utf8'
+  let processEnv = process.env
+  if (options && options.processEnv != null) {
+    processEnv = options.processEnv
+  }
+  let debug = parseBoolean(processEnv.DOTENV_CONFIG_DEBUG || (options && options.debug))
+  let quiet = parseBoolean(processEnv.DOTENV_CONFIG_QUIET || (options && options.quiet))
+
+  if (options && options.encoding) {
+    encoding = options.encoding
+  } else {
+    if (debug) {
+      _debug('no encoding is specified (UTF-8 is used by default)')
+    }
+  }
+
+  let optionPaths = [dotenvPath] // default, look for .env
+  if (options && options.path) {
+    if (!Array.isArray(options.path)) {
+      optionPaths = [_resolveHome(options.path)]
+    } else {
+      optionPaths = [] // reset default
+      for (const filepath of options.path) {
+        optionPaths.push(_resolveHome(filepath))
+      }
+    }
+  }
+
+  // Build the parsed data in a temporary object (because we need to return it).  Once we have the final
+  // parsed data, we will combine it with process.env (or options.processEnv if provided).
+  let lastError
+  const parsedAll = {}
+  for (const path of optionPaths) {
+    try {
+      // Specifying an encoding returns a string instead of a buffer
+      const parsed = DotenvModule.parse(fs.readFileSync(path, { encoding }))
+
+      DotenvModule.populate(parsedAll, parsed, options)
+    } catch (e) {
+      if (debug) {
+        _debug(`failed to load ${path} ${e.message}`)
+      }
+      lastError = e
+    }
+  }
+
+  const populated = DotenvModule.populate(processEnv, parsedAll, options)
+
+  // handle user settings DOTENV_CONFIG_ options inside .env file(s)
+  debug = parseBoolean(processEnv.DOTENV_CONFIG_DEBUG || debug)
+  quiet = parseBoolean(processEnv.DOTENV_CONFIG_QUIET || quiet)
+
+  if (debug || !quiet) {
+    const keysCount = Object.keys(populated).length
+    const shortPaths = []
+    for (const filePath of optionPaths) {
+      try {
+        const relative = path.relative(process.cwd(), filePath)
+        shortPaths.push(relative)
+      } catch (e) {
+        if (debug) {
+          _debug(`failed to load ${filePath} ${e.message}`)
+        }
+        lastError = e
+      }
+    }
+
+    _log(`injected env (${keysCount}) from ${shortPaths.join(',')} ${dim(`// tip: ${_getRandomTip()}`)}`)
+  }
+
+  if (lastError) {
+    return { parsed: parsedAll, error: lastError }
+  } else {
+    return { parsed: parsedAll }
+  }
+}
+
+// Populates process.env from .env file
+function config (options) {
+  // fallback to original dotenv if DOTENV_KEY is not set
+  if (_dotenvKey(options).length === 0) {
+    return DotenvModule.configDotenv(options)
+  }
+
+  const vaultPath = _vaultPath(options)
+
+  // dotenvKey exists but .env.vault file does not exist
+  if (!vaultPath) {
+    _warn(`you set DOTENV_KEY but you are missing a .env.vault file at ${vaultPath}`)
+
+    return DotenvModule.configDotenv(options)
+  }
+
+  return DotenvModule._configVault(options)
+}
+
+function decrypt (encrypted, keyStr) {
+  const key = Buffer.from(keyStr.slice(-64), 'hex')
+  let ciphertext = Buffer.from(encrypted, 'base64')
+
+  const nonce = ciphertext.subarray(0, 12)
+  const authTag = ciphertext.subarray(-16)
+  ciphertext = ciphertext.subarray(12, -16)
+
+  try {
+    const aesgcm = crypto.createDecipheriv('aes-256-gcm', key, nonce)
+    aesgcm.setAuthTag(authTag)
+    return `${aesgcm.update(ciphertext)}${aesgcm.final()}`
+  } catch (error) {
+    const isRange = error instanceof RangeError
+    const invalidKeyLength = error.message === 'Invalid key length'
+    const decryptionFailed = error.message === 'Unsupported state or unable to authenticate data'
+
+    if (isRange || invalidKeyLength) {
+      const err = new Error('INVALID_DOTENV_KEY: It must be 64 characters long (or more)')
+      err.code = 'INVALID_DOTENV_KEY'
+      throw err
+    } else if (decryptionFailed) {
+      const err = new Error('DECRYPTION_FAILED: Please check your DOTENV_KEY')
+      err.code = 'DECRYPTION_FAILED'
+      throw err
+    } else {
+      throw error
+    }
+  }
+}
+
+// Populate process.env with parsed values
+function populate (processEnv, parsed, options = {}) {
+  const debug = Boolean(options && options.debug)
+  const override = Boolean(options && options.override)
+  const populated = {}
+
+  if (typeof parsed !== 'object') {
+    const err = new Error('OBJECT_REQUIRED: Please check the processEnv argument being passed to populate')
+    err.code = 'OBJECT_REQUIRED'
+    throw err
+  }
+
+  // Set process.env
+  for (const key of Object.keys(parsed)) {
+    if (Object.prototype.hasOwnProperty.call(processEnv, key)) {
+      if (override === true) {
+        processEnv[key] = parsed[key]
+        populated[key] = parsed[key]
+      }
+
+      if (debug) {
+        if (override === true) {
+          _debug(`"${key}" is already defined and WAS overwritten`)
+        } else {
+          _debug(`"${key}" is already defined and was NOT overwritten`)
+        }
+      }
+    } else {
+      processEnv[key] = parsed[key]
+      populated[key] = parsed[key]
+    }
+  }
+
+  return populated
+}
+
+const DotenvModule = {
+  configDotenv,
+  _configVault,
+  _parseVault,
+  config,
+  decrypt,
+  parse,
+  populate
+}
+
+module.exports.configDotenv = DotenvModule.configDotenv
+module.exports._configVault = DotenvModule._configVault
+module.exports._parseVault = DotenvModule._parseVault
+module.exports.config = DotenvModule.config
+module.exports.decrypt = DotenvModule.decrypt
+module.exports.parse = DotenvModule.parse
+module.exports.populate = DotenvModule.populate
+
+module.exports = DotenvModule
+
+
+/***/ }),
+
 /***/ 1424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -76350,13 +76780,13 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 5621:
+/***/ 3293:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  i: () => (/* binding */ main)
+  i: () => (/* binding */ cli_main_main)
 });
 
 // UNUSED EXPORTS: parseParamFlags
@@ -85926,13 +86356,15 @@ const NOT_SECRET = /^(?:(?:GITHUB|RUNNER)_\w+|CI|HOME|PATH|PWD|USER|SHELL|LANG|T
 const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH/i;
 /**
  * The values to mask for a pipeline's `${VAR}`s: every variable it hands to containers
- * except the runner's own plain ones; a value of several lines is masked line by line
+ * except the runner's own plain ones, and every one of `secretNames` (a `--secret-file`'s)
+ * whether the pipeline names it or not; a value of several lines is masked line by line
  * too (a log shows it a line at a time).
  */
-function secretValues(names, env) {
+function secretValues(names, env, secretNames = []) {
     const values = new Set();
-    for (const name of names) {
-        if (NOT_SECRET.test(name) && !CREDENTIAL.test(name))
+    const secret = new Set(secretNames);
+    for (const name of [...names, ...secretNames]) {
+        if (!secret.has(name) && NOT_SECRET.test(name) && !CREDENTIAL.test(name))
             continue;
         const value = env[name];
         if (!value)
@@ -88439,7 +88871,7 @@ async function runPipeline(options) {
                 : undefined,
             workspaceDir: options.instance?.workspaceDir,
             env: options.env,
-            secrets: secretValues(pipeline.variables, options.env),
+            secrets: secretValues(pipeline.variables, options.env, options.secretNames),
             outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
             images
         };
@@ -89778,7 +90210,8 @@ async function runSession(options) {
             runId,
             backend,
             reporter: options.reporter,
-            env: process.env,
+            env: options.env ?? process.env,
+            secretNames: options.secretNames,
             only: options.only,
             maxParallel: options.maxParallel,
             artifactsDir: options.artifactsDir,
@@ -90448,8 +90881,8 @@ const MASK = '***';
 class SecretMasker {
     secrets;
     /** The masker for a pipeline's `${VAR}`s as the environment sets them (see secretValues). */
-    static forPipeline(pipeline, env) {
-        return new SecretMasker(secretValues(pipeline.variables, env));
+    static forPipeline(pipeline, env, secretNames = []) {
+        return new SecretMasker(secretValues(pipeline.variables, env, secretNames));
     }
     constructor(secrets = []) {
         // Longest first, so a secret that contains another is masked whole.
@@ -91873,6 +92306,66 @@ function pipelineFileArg(given, dir, exists = external_node_fs_namespaceObject.e
     if (found)
         return found;
     throw new InputError(`no pipeline file given, and none of ${DEFAULT_FILES.join(', ')} in ${dir}: name one (ctr-pipeline run FILE)`);
+}
+
+// EXTERNAL MODULE: ./node_modules/dotenv/lib/main.js
+var main = __nccwpck_require__(8889);
+;// CONCATENATED MODULE: ./src/cli/env-files.ts
+
+
+
+/** A line that sets a variable, as dotenv reads one: `NAME=value`, `export NAME=value`, `NAME: value`. */
+const ASSIGNMENT = /^\s*(?:export\s+)?[\w.-]+(?:\s*=|:\s)\s*(.*)$/;
+/** A blank line or a comment. */
+const NOTHING = /^\s*(?:#.*)?$/;
+/**
+ * Where a dotenv text has a line that dotenv would skip without a word (a line that sets
+ * nothing: `oops`, `=value`): its 1-based line and column. A quoted value may span lines;
+ * those lines are its own. Undefined when every line is fine.
+ */
+function malformedLine(text) {
+    let openQuote;
+    for (const [index, line] of text.split(/\r?\n/).entries()) {
+        if (openQuote) {
+            if (line.includes(openQuote))
+                openQuote = undefined;
+            continue;
+        }
+        if (NOTHING.test(line))
+            continue;
+        const match = ASSIGNMENT.exec(line);
+        if (!match)
+            return { line: index + 1, col: line.search(/\S/) + 1 };
+        const [quote] = match[1];
+        if ((quote === '"' || quote === "'" || quote === '`') && !match[1].includes(quote, 1))
+            openQuote = quote;
+    }
+    return undefined;
+}
+/**
+ * Reads dotenv files (`--env-file`, `--secret-file`) in order, a later file's value winning;
+ * parsed by the `dotenv` package, so the format is the one people already write. A file
+ * that cannot be read, or a line that sets nothing, is a usage error naming the flag, the
+ * file and the line; the line's text is not shown, since it may hold a secret.
+ */
+async function readEnvFiles(files, flag) {
+    const values = {};
+    for (const file of files) {
+        let text;
+        try {
+            text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
+        }
+        catch (error) {
+            const { code } = error;
+            const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code;
+            throw new InputError(`${flag} ${file}: cannot read it (${why ?? error.message})`);
+        }
+        const bad = malformedLine(text);
+        if (bad)
+            throw new InputError(`${flag} ${file}:${bad.line}:${bad.col}: expected NAME=value, a # comment or a blank line`);
+        Object.assign(values, (0,main.parse)(text));
+    }
+    return values;
 }
 
 ;// CONCATENATED MODULE: ./src/export/host-map.ts
@@ -94508,6 +95001,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -94622,6 +95116,12 @@ function cli_main_program(setExit) {
         .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
         .option('--result <file>', "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)")
+        .addOption(new option_Option('--env-file <file>', 'read variables for ${VAR} from a dotenv file (NAME=value lines; repeatable, a later file wins over an earlier one and over the environment)')
+        .default([])
+        .argParser(collect))
+        .addOption(new option_Option('--secret-file <file>', 'as --env-file, and every value in it is masked in logs and results (repeatable; wins over --env-file)')
+        .default([])
+        .argParser(collect))
         .option('--keep', 'keep containers and volumes after the run, for debugging')
         .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
         .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
@@ -94639,9 +95139,13 @@ function cli_main_program(setExit) {
             registry: opts.registry,
             host: opts.swarmHost
         });
+        const fromFiles = await readEnvFiles(opts.envFile, '--env-file');
+        const secrets = await readEnvFiles(opts.secretFile, '--secret-file');
+        const env = { ...process.env, ...fromFiles, ...secrets };
+        const secretNames = Object.keys(secrets);
         const pipeline = await loadPipelineFile(file);
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
-        const masker = SecretMasker.forPipeline(pipeline, process.env);
+        const masker = SecretMasker.forPipeline(pipeline, env, secretNames);
         // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
         const resultToStdout = opts.result === '-';
         const logStream = resultToStdout ? process.stderr : process.stdout;
@@ -94670,7 +95174,9 @@ function cli_main_program(setExit) {
             keep: opts.keep,
             untrusted: opts.untrusted,
             backend,
-            instance
+            instance,
+            env,
+            secretNames
         });
         const doc = masker.maskDeep(result);
         if (resultToStdout) {
@@ -94839,7 +95345,7 @@ function cli_main_program(setExit) {
     return cli;
 }
 /** Runs the command line; resolves to the process exit status from the contract. */
-async function main(argv) {
+async function cli_main_main(argv) {
     let status = EXIT.success;
     try {
         await cli_main_program((s) => (status = s)).parseAsync(argv);
@@ -94880,7 +95386,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5621);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3293);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

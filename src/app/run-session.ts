@@ -53,6 +53,10 @@ export interface RunSessionOptions {
   backend?: Backend
   /** Run one job instance, its needs' results and workspace handed in (`run --instance`). */
   instance?: InstanceRun
+  /** What `${VAR}` reads (default: the process's environment). */
+  env?: Record<string, string | undefined>
+  /** Names in `env` whose values are always masked (`--secret-file`). */
+  secretNames?: readonly string[]
 }
 
 /**
@@ -115,7 +119,8 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       runId,
       backend,
       reporter: options.reporter,
-      env: process.env,
+      env: options.env ?? process.env,
+      secretNames: options.secretNames,
       only: options.only,
       maxParallel: options.maxParallel,
       artifactsDir: options.artifactsDir,

@@ -38,6 +38,7 @@ import {
 import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError, type SpecProblem } from '../spec/spec-error.js'
 import { DEFAULT_FILES, pipelineFileArg } from './default-file.js'
+import { readEnvFiles } from './env-files.js'
 import { exportOptions, SET_KEYS } from '../app/export-options.js'
 import { EXPORT_TARGETS, exportPipeline, type ExportTarget } from '../export/export-pipeline.js'
 import { HOST_MAP_FORM } from '../export/host-map.js'
@@ -184,6 +185,22 @@ function program(setExit: (status: number) => void): Command {
       '--result <file>',
       "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)"
     )
+    .addOption(
+      new Option(
+        '--env-file <file>',
+        'read variables for ${VAR} from a dotenv file (NAME=value lines; repeatable, a later file wins over an earlier one and over the environment)'
+      )
+        .default([])
+        .argParser(collect)
+    )
+    .addOption(
+      new Option(
+        '--secret-file <file>',
+        'as --env-file, and every value in it is masked in logs and results (repeatable; wins over --env-file)'
+      )
+        .default([])
+        .argParser(collect)
+    )
     .option('--keep', 'keep containers and volumes after the run, for debugging')
     .option(
       '--untrusted',
@@ -222,6 +239,8 @@ function program(setExit: (status: number) => void): Command {
           maxParallel?: number
           artifactsDir: string
           result?: string
+          envFile: string[]
+          secretFile: string[]
           keep?: boolean
           untrusted?: boolean
           changedFilesFrom?: string
@@ -240,9 +259,13 @@ function program(setExit: (status: number) => void): Command {
           registry: opts.registry,
           host: opts.swarmHost
         })
+        const fromFiles = await readEnvFiles(opts.envFile, '--env-file')
+        const secrets = await readEnvFiles(opts.secretFile, '--secret-file')
+        const env = { ...process.env, ...fromFiles, ...secrets }
+        const secretNames = Object.keys(secrets)
         const pipeline = await loadPipelineFile(file)
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job)
-        const masker = SecretMasker.forPipeline(pipeline, process.env)
+        const masker = SecretMasker.forPipeline(pipeline, env, secretNames)
         // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
         const resultToStdout = opts.result === '-'
         const logStream = resultToStdout ? process.stderr : process.stdout
@@ -272,7 +295,9 @@ function program(setExit: (status: number) => void): Command {
           keep: opts.keep,
           untrusted: opts.untrusted,
           backend,
-          instance
+          instance,
+          env,
+          secretNames
         })
         const doc = masker.maskDeep(result)
         if (resultToStdout) {

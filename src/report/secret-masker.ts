@@ -11,9 +11,10 @@ export class SecretMasker {
   /** The masker for a pipeline's `${VAR}`s as the environment sets them (see secretValues). */
   static forPipeline(
     pipeline: Pick<Pipeline, 'variables'>,
-    env: Record<string, string | undefined>
+    env: Record<string, string | undefined>,
+    secretNames: readonly string[] = []
   ): SecretMasker {
-    return new SecretMasker(secretValues(pipeline.variables, env))
+    return new SecretMasker(secretValues(pipeline.variables, env, secretNames))
   }
 
   constructor(secrets: readonly string[] = []) {

@@ -36,6 +36,8 @@ export interface RunOptions {
   reporter: RunReporter
   /** The environment the run was started in, for `${VAR}`. */
   env: Record<string, string | undefined>
+  /** Names in `env` whose values are masked whether the pipeline uses them or not. */
+  secretNames?: readonly string[]
   /** Run only these jobs (and nothing else); all when empty. */
   only?: string[]
   /** At most this many job instances at once in the whole run (default: the CPU count). */
@@ -154,7 +156,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         : undefined,
       workspaceDir: options.instance?.workspaceDir,
       env: options.env,
-      secrets: secretValues(pipeline.variables, options.env),
+      secrets: secretValues(pipeline.variables, options.env, options.secretNames),
       outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
       images
     }

@@ -12,16 +12,19 @@ const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH/i
 
 /**
  * The values to mask for a pipeline's `${VAR}`s: every variable it hands to containers
- * except the runner's own plain ones; a value of several lines is masked line by line
+ * except the runner's own plain ones, and every one of `secretNames` (a `--secret-file`'s)
+ * whether the pipeline names it or not; a value of several lines is masked line by line
  * too (a log shows it a line at a time).
  */
 export function secretValues(
   names: readonly string[],
-  env: Record<string, string | undefined>
+  env: Record<string, string | undefined>,
+  secretNames: readonly string[] = []
 ): string[] {
   const values = new Set<string>()
-  for (const name of names) {
-    if (NOT_SECRET.test(name) && !CREDENTIAL.test(name)) continue
+  const secret = new Set(secretNames)
+  for (const name of [...names, ...secretNames]) {
+    if (!secret.has(name) && NOT_SECRET.test(name) && !CREDENTIAL.test(name)) continue
     const value = env[name]
     if (!value) continue
     for (const part of [value, ...value.split(/\r?\n/)]) {
