@@ -344,13 +344,21 @@ jobs:
     const [, runId] = await run.waitFor(/^run (\S+):/m)
     await run.waitFor(/\[first\] napping/)
     run.child.kill('SIGTERM')
-    expect((await run.exited).code).toBe(130)
+    const { code, stdout } = await run.exited
+    expect(code).toBe(130)
     expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 1, images: 0 })
-    const [kept] = await docker.listContainers({
-      all: true,
-      filters: JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
-    })
+    const filters = JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
+    const [kept] = await docker.listContainers({ all: true, filters })
     expect(kept.State).toBe('exited')
+    // It says what it kept, by the names docker shows, and how to remove it.
+    const { Volumes } = await docker.listVolumes({ filters })
+    const [network] = await docker.listNetworks({ filters })
+    expect(stdout.split('\n').filter((l) => /^(kept|remove them)/.test(l))).toEqual([
+      `kept containers: ${kept.Names[0].slice(1)}`,
+      `kept volumes: ${Volumes[0].Name}`,
+      `kept networks: ${network.Name}`,
+      `remove them with: ctr-pipeline cleanup --run-id ${runId}`
+    ])
     await runNode(CLI, ['cleanup', '--run-id', runId])
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })

@@ -9,7 +9,12 @@ import { parsePipeline } from '../../src/spec/load-pipeline.js'
 async function run(
   yaml: string,
   script: FakeScript = {},
-  options: { maxParallel?: number; signal?: AbortSignal; backend?: FakeBackend } = {}
+  options: {
+    maxParallel?: number
+    signal?: AbortSignal
+    backend?: FakeBackend
+    keep?: boolean
+  } = {}
 ): Promise<{ result: RunResult; backend: FakeBackend; lines: string[] }> {
   const pipeline = parsePipeline(yaml, 'pipeline.yml', '/repo')
   const { params, plan } = preparePlan(pipeline, {})
@@ -24,7 +29,8 @@ async function run(
     env: {},
     maxParallel: options.maxParallel ?? 4,
     artifactsDir: '/tmp/ctr-fake-artifacts',
-    signal: options.signal
+    signal: options.signal,
+    keep: options.keep
   })
   return { result, backend, lines }
 }
@@ -227,6 +233,26 @@ describe('the scheduler, on the fake backend', () => {
       ['after', 'success', false]
     ])
     expect(backend.calls((e) => /^(start|kill|killStage|killed)$/.test(e.call))).toEqual(calls)
+  })
+
+  it.each<[string, boolean, string[]]>([
+    [
+      'with keep, nothing is swept, and the log names what is left and how to remove it',
+      true,
+      [
+        'kept containers: ctr-r1-a ctr-r1-b',
+        'kept volumes: ctr-pipeline-r1',
+        'kept networks: ctr-pipeline-r1',
+        'remove them with: ctr-pipeline cleanup --run-id r1'
+      ]
+    ],
+    ['without keep, the run is swept and nothing is listed', false, []]
+  ])('%s', async (_name, keep, expected) => {
+    const { backend, lines } = await run(`jobs:\n  a: ${job()}\n  b: ${job()}\n`, {}, { keep })
+    expect(lines.filter((l) => /^(kept|remove them)/.test(l))).toEqual(expected)
+    expect(backend.calls((e) => e.call === 'sweep' || e.call === 'kept')).toEqual(
+      keep ? ['kept'] : ['sweep']
+    )
   })
 
   it("a stage's timeout stays its failure when the backend's hand-off fails after the kill", async () => {

@@ -84152,6 +84152,19 @@ class DockerBackend extends EngineConnection {
         const containers = await this.call('list containers', (o) => this.docker.listContainers({ filters, ...o }));
         await Promise.all(containers.map((c) => ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))));
     }
+    async kept(runId) {
+        const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
+        const [containers, volumes, networks] = await Promise.all([
+            this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
+            this.call('list volumes', (o) => this.docker.listVolumes({ filters, ...o })),
+            this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+        ]);
+        return {
+            containers: containers.map((c) => c.Names[0].replace(/^\//, '')).sort(),
+            volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+            networks: networks.map((n) => n.Name).sort()
+        };
+    }
     async sweep(runId) {
         return sweepEngine(this.docker, this.call, (id) => this.removeContainer(id), runId);
     }
@@ -88939,8 +88952,12 @@ async function runPipeline(options) {
         // A build stopped by the cancel above may still tag its image as it ends.
         await images.settled();
         await killing;
-        if (!options.keep && !lost.signal.aborted)
-            await removeRun(backend, runId, reporter);
+        if (!lost.signal.aborted) {
+            if (options.keep)
+                await reportKept(backend, runId, reporter);
+            else
+                await removeRun(backend, runId, reporter);
+        }
     }
     if (lost.signal.aborted) {
         const left = backend.liveContainers();
@@ -88961,6 +88978,20 @@ async function runPipeline(options) {
     result.duration_ms = Date.now() - started;
     reporter.runFinished(result);
     return result;
+}
+/**
+ * Says what `--keep` left, by name, and the command that removes it: a kept run is looked
+ * into with `docker exec`, and then has to go. Listing is best effort: the run stands.
+ */
+async function reportKept(backend, runId, reporter) {
+    const kept = await backend.kept(runId).catch(letGo(reporter, 'listing what the run kept'));
+    if (!kept)
+        return;
+    for (const [what, names] of Object.entries(kept)) {
+        if (names.length > 0)
+            reporter.info(`kept ${what}: ${names.join(' ')}`);
+    }
+    reporter.info(`remove them with: ctr-pipeline cleanup --run-id ${runId}`);
 }
 /**
  * Removes what the run created. The jobs' work is done and their results stand: a
@@ -90000,6 +90031,25 @@ class SwarmBackend extends EngineConnection {
             this.removeServices(`${LABEL_RUN_ID}=${runId}`),
             this.removeManagerContainers(`${LABEL_RUN_ID}=${runId}`)
         ]);
+    }
+    /** Its services (a task's containers go with them), the manager's own containers, networks. */
+    async kept(runId) {
+        const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
+        const [services, containers, networks] = await Promise.all([
+            this.call('list services', (o) => this.docker.listServices({ filters, ...o })),
+            this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
+            this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+        ]);
+        return {
+            containers: [
+                ...services.map((s) => s.Spec?.Name ?? s.ID ?? ''),
+                ...containers
+                    .filter((c) => !c.Labels['com.docker.swarm.service.id'])
+                    .map((c) => c.Names[0].replace(/^\//, ''))
+            ].sort(),
+            volumes: [],
+            networks: networks.map((n) => n.Name).sort()
+        };
     }
     async sweep(runId) {
         const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;

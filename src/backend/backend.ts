@@ -86,6 +86,13 @@ export interface RemovedCounts {
   images: number
 }
 
+/** What a run left in place (`--keep`), by name, as `docker ps` and friends show it. */
+export interface KeptResources {
+  containers: string[]
+  volumes: string[]
+  networks: string[]
+}
+
 /** A container that ran its own command finished: its exit code, and whether memory killed it. */
 export interface ContainerExit {
   exitCode: number
@@ -234,6 +241,8 @@ export interface Backend {
   removeContainer(containerId: string): Promise<void>
   /** Kills the run's running containers and leaves them in place (an interrupt with --keep). */
   killRun(runId: string): Promise<void>
+  /** The names of what the run left on the backend, found by its label (`--keep` lists them). */
+  kept(runId: string): Promise<KeptResources>
   /**
    * Removes every container, then every volume and network, labelled with the run id, and
    * the images it built; with no run id, everything ctr-pipeline made on this backend.

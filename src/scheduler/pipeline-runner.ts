@@ -231,7 +231,10 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // A build stopped by the cancel above may still tag its image as it ends.
     await images.settled()
     await killing
-    if (!options.keep && !lost.signal.aborted) await removeRun(backend, runId, reporter)
+    if (!lost.signal.aborted) {
+      if (options.keep) await reportKept(backend, runId, reporter)
+      else await removeRun(backend, runId, reporter)
+    }
   }
   if (lost.signal.aborted) {
     const left = backend.liveContainers()
@@ -251,6 +254,19 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   result.duration_ms = Date.now() - started
   reporter.runFinished(result)
   return result
+}
+
+/**
+ * Says what `--keep` left, by name, and the command that removes it: a kept run is looked
+ * into with `docker exec`, and then has to go. Listing is best effort: the run stands.
+ */
+async function reportKept(backend: Backend, runId: string, reporter: RunReporter) {
+  const kept = await backend.kept(runId).catch(letGo(reporter, 'listing what the run kept'))
+  if (!kept) return
+  for (const [what, names] of Object.entries(kept)) {
+    if (names.length > 0) reporter.info(`kept ${what}: ${names.join(' ')}`)
+  }
+  reporter.info(`remove them with: ctr-pipeline cleanup --run-id ${runId}`)
 }
 
 /**

@@ -71,6 +71,35 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 120_000)
 
+  it('with keep, lists what the run left on the swarm by name, and cleanup removes it', async () => {
+    const swarm = backend()
+    const { result, runId, lines } = await runYaml(
+      `jobs:\n  one: {runs-on: {with: {image: ${BUSYBOX}}}, stages: [{name: s, type: sh, run: 'true'}]}\n`,
+      { backend: swarm, keep: true }
+    )
+    expect(result.status).toBe('success')
+    const filters = JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
+    const services = await manager.listServices({ filters })
+    // The manager's own containers (the workspace), not the tasks' containers of services.
+    const own = (await manager.listContainers({ all: true, filters })).filter(
+      (c) => !c.Labels['com.docker.swarm.service.id']
+    )
+    const networks = await manager.listNetworks({ filters })
+    const names = [...services.map((x) => x.Spec!.Name!), ...own.map((c) => c.Names[0].slice(1))]
+    expect(names.length).toBeGreaterThan(0)
+    expect(lines.filter((l) => /^(kept|remove them)/.test(l))).toEqual([
+      `kept containers: ${names.sort().join(' ')}`,
+      `kept networks: ${networks
+        .map((n) => n.Name)
+        .sort()
+        .join(' ')}`,
+      `remove them with: ctr-pipeline cleanup --run-id ${runId}`
+    ])
+    expect(networks.length).toBeGreaterThan(0)
+    await swarm.sweep(runId)
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 120_000)
+
   it('hands 64 MiB of the workspace from a job to the jobs that need it, on every node', async () => {
     const { result, runId } = await runYaml(
       `

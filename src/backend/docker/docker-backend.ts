@@ -10,6 +10,7 @@ import {
   type ImageRun,
   type ContainerExit,
   type ContainerHealth,
+  type KeptResources,
   type OutputHandler,
   type RemovedCounts,
   type RunSetup
@@ -606,6 +607,20 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
         ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))
       )
     )
+  }
+
+  async kept(runId: string): Promise<KeptResources> {
+    const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] })
+    const [containers, volumes, networks] = await Promise.all([
+      this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
+      this.call('list volumes', (o) => this.docker.listVolumes({ filters, ...o })),
+      this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+    ])
+    return {
+      containers: containers.map((c) => c.Names[0].replace(/^\//, '')).sort(),
+      volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+      networks: networks.map((n) => n.Name).sort()
+    }
   }
 
   async sweep(runId?: string): Promise<RemovedCounts> {

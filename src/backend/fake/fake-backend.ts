@@ -9,6 +9,7 @@ import {
   type ImageRun,
   type ContainerExit,
   type ContainerHealth,
+  type KeptResources,
   type OutputHandler,
   type RemovedCounts,
   type RunSetup
@@ -390,6 +391,18 @@ export class FakeBackend implements Backend {
     for (const container of this.containers.values()) {
       if (container.plan.labels[LABEL_RUN_ID] === runId && container.running)
         await this.kill(container.id)
+    }
+  }
+
+  async kept(runId: string): Promise<KeptResources> {
+    this.record('kept')
+    return {
+      containers: [...this.containers.values()]
+        .filter((c) => !c.removed && c.plan.labels[LABEL_RUN_ID] === runId)
+        .map((c) => c.plan.name)
+        .sort(),
+      volumes: [...this.volumes].filter((v) => v.includes(runId)).sort(),
+      networks: [...this.networks].filter((n) => n.includes(runId)).sort()
     }
   }
 

@@ -17,6 +17,7 @@ import {
   type ContainerExit,
   type ContainerHealth,
   type ImageRun,
+  type KeptResources,
   type OutputHandler,
   type RemovedCounts,
   type RunSetup
@@ -747,6 +748,26 @@ export class SwarmBackend extends EngineConnection implements Backend {
       this.removeServices(`${LABEL_RUN_ID}=${runId}`),
       this.removeManagerContainers(`${LABEL_RUN_ID}=${runId}`)
     ])
+  }
+
+  /** Its services (a task's containers go with them), the manager's own containers, networks. */
+  async kept(runId: string): Promise<KeptResources> {
+    const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] })
+    const [services, containers, networks] = await Promise.all([
+      this.call('list services', (o) => this.docker.listServices({ filters, ...o })),
+      this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
+      this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+    ])
+    return {
+      containers: [
+        ...services.map((s) => s.Spec?.Name ?? s.ID ?? ''),
+        ...containers
+          .filter((c) => !c.Labels['com.docker.swarm.service.id'])
+          .map((c) => c.Names[0].replace(/^\//, ''))
+      ].sort(),
+      volumes: [],
+      networks: networks.map((n) => n.Name).sort()
+    }
   }
 
   async sweep(runId?: string): Promise<RemovedCounts> {
