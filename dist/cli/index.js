@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3293:
+/***/ 9877:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -92418,6 +92418,105 @@ async function readEnvFiles(files, flag) {
     return values;
 }
 
+;// CONCATENATED MODULE: ./src/cli/completion.ts
+/** The shells `completion` writes a script for. */
+const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
+/**
+ * Reads the command tree of a commander program, so that the scripts always offer the
+ * commands and flags the program has: nothing to keep in step by hand.
+ */
+function completionSpec(command) {
+    return {
+        name: command.name(),
+        description: command.description(),
+        flags: command.options
+            .filter((o) => o.long !== undefined)
+            .map((o) => ({
+            flag: o.long,
+            description: o.description,
+            takesValue: o.required || o.optional,
+            ...(o.argChoices ? { choices: o.argChoices } : {})
+        })),
+        commands: command.commands.filter((c) => c.name() !== 'help').map((c) => completionSpec(c)),
+        values: command.registeredArguments.flatMap((a) => a.argChoices ?? [])
+    };
+}
+/** Every command of the tree with its path of names: `[['run'], cmd]`, `[['results', 'merge'], cmd]`. */
+function commandPaths(command, path = []) {
+    return [[path, command], ...command.commands.flatMap((c) => commandPaths(c, [...path, c.name]))];
+}
+/** A word list for the shell, single-quoted. */
+const words = (list) => `'${list.join(' ')}'`;
+/**
+ * A bash function: the words before the cursor pick the (sub)command; after a flag that
+ * takes one of some choices those are offered, after a `-` the command's flags, elsewhere
+ * its subcommands and file names (pipeline files, result documents).
+ */
+function bashScript(spec) {
+    const fn = `_${spec.name.replaceAll('-', '_')}`;
+    const paths = commandPaths(spec);
+    const nested = paths.filter(([path]) => path.length > 0);
+    const choiceFlags = paths.flatMap(([, c]) => c.flags.filter((f) => f.choices));
+    const lines = [
+        `# ${spec.name} completion for bash: source <(${spec.name} completion bash)`,
+        `${fn}() {`,
+        '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} at= i',
+        '  for ((i = 1; i < COMP_CWORD; i++)); do',
+        '    case "$at ${COMP_WORDS[i]}" in',
+        `      ${nested.map(([path]) => `' ${path.join(' ')}'`).join('|')}) at="$at ${'${COMP_WORDS[i]}'}" ;;`,
+        '    esac',
+        '  done',
+        '  case "$prev" in',
+        ...[...new Map(choiceFlags.map((f) => [f.flag, f])).values()].map((f) => `    ${f.flag}) COMPREPLY=($(compgen -W ${words(f.choices)} -- "$cur")); return ;;`),
+        '  esac',
+        '  local flags= commands=',
+        '  case "$at" in',
+        ...paths.map(([path, c]) => `    '${path.length ? ` ${path.join(' ')}` : ''}') flags=${words(c.flags.map((f) => f.flag))}; commands=${words([...c.commands.map((s) => s.name), ...c.values])} ;;`),
+        '  esac',
+        '  if [[ $cur == -* ]]; then',
+        '    COMPREPLY=($(compgen -W "$flags" -- "$cur"))',
+        '  else',
+        '    COMPREPLY=($(compgen -W "$commands" -- "$cur") $(compgen -f -- "$cur"))',
+        '  fi',
+        '}',
+        `complete -o filenames -F ${fn} ${spec.name}`
+    ];
+    return `${lines.join('\n')}\n`;
+}
+/** zsh reads the bash function through its own bashcompinit, as many CLIs ship theirs. */
+function zshScript(spec) {
+    return [
+        `# ${spec.name} completion for zsh: source <(${spec.name} completion zsh)`,
+        'autoload -U +X bashcompinit && bashcompinit',
+        bashScript(spec).split('\n').slice(1).join('\n')
+    ].join('\n');
+}
+/** fish: one `complete` line per subcommand and per flag, each under its command. */
+function fishScript(spec) {
+    const quote = (text) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+    const lines = [`# ${spec.name} completion for fish: ${spec.name} completion fish | source`];
+    for (const [path, c] of commandPaths(spec)) {
+        const condition = path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${path.at(-1)}`;
+        for (const sub of c.commands)
+            lines.push(`complete -c ${spec.name} -f -n '${condition}' -a ${sub.name} -d ${quote(sub.description)}`);
+        if (c.values.length > 0)
+            lines.push(`complete -c ${spec.name} -f -n '${condition}' -a ${quote(c.values.join(' '))}`);
+        for (const f of c.flags) {
+            const value = f.choices ? ` -x -a ${quote(f.choices.join(' '))}` : f.takesValue ? ' -r' : '';
+            lines.push(`complete -c ${spec.name} -n '${condition}' -l ${f.flag.slice(2)}${value} -d ${quote(f.description)}`);
+        }
+    }
+    return `${lines.join('\n')}\n`;
+}
+/** The completion script of `spec` for `shell`. */
+function completionScript(shell, spec) {
+    if (shell === 'bash')
+        return bashScript(spec);
+    if (shell === 'zsh')
+        return zshScript(spec);
+    return fishScript(spec);
+}
+
 ;// CONCATENATED MODULE: ./src/export/host-map.ts
 
 
@@ -95052,6 +95151,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -95150,6 +95250,12 @@ Examples:
 
 Exit status: ${EXIT.success} success, ${EXIT.failure} a job failed, ${EXIT.invalid} invalid input (file or flags), ${EXIT.noEngine} no engine or engine lost, ${EXIT.interrupted} interrupted.
 Documentation: https://github.com/OWNER/ctr-pipeline#the-command-line`;
+/** How to install what `completion` prints. */
+const COMPLETION_HELP = `
+Install:
+  bash  echo 'source <(ctr-pipeline completion bash)' >> ~/.bashrc
+  zsh   echo 'source <(ctr-pipeline completion zsh)' >> ~/.zshrc
+  fish  ctr-pipeline completion fish > ~/.config/fish/completions/ctr-pipeline.fish`;
 function cli_main_program(setExit) {
     const cli = new command_Command('ctr-pipeline')
         .description('Run container pipelines on a Docker engine')
@@ -95392,6 +95498,14 @@ function cli_main_program(setExit) {
         const removed = await backend.sweep(runId);
         process.stdout.write(`removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`);
     });
+    cli
+        .command('completion')
+        .description('print the shell completion script: commands, flags, their choices, files')
+        .addArgument(new argument_Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
+        .addHelpText('after', COMPLETION_HELP)
+        .action((shell) => {
+        process.stdout.write(completionScript(shell, completionSpec(cli)));
+    });
     return cli;
 }
 /** Runs the command line; resolves to the process exit status from the contract. */
@@ -95436,7 +95550,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3293);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9877);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

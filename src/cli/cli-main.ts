@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import manifest from '../../package.json' with { type: 'json' }
 import { availableParallelism, homedir } from 'node:os'
 import path from 'node:path'
@@ -39,6 +39,12 @@ import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError, type SpecProblem } from '../spec/spec-error.js'
 import { DEFAULT_FILES, pipelineFileArg } from './default-file.js'
 import { readEnvFiles } from './env-files.js'
+import {
+  COMPLETION_SHELLS,
+  completionScript,
+  completionSpec,
+  type CompletionShell
+} from './completion.js'
 import { exportOptions, SET_KEYS } from '../app/export-options.js'
 import { EXPORT_TARGETS, exportPipeline, type ExportTarget } from '../export/export-pipeline.js'
 import { HOST_MAP_FORM } from '../export/host-map.js'
@@ -152,6 +158,13 @@ Examples:
 
 Exit status: ${EXIT.success} success, ${EXIT.failure} a job failed, ${EXIT.invalid} invalid input (file or flags), ${EXIT.noEngine} no engine or engine lost, ${EXIT.interrupted} interrupted.
 Documentation: https://github.com/OWNER/ctr-pipeline#the-command-line`
+
+/** How to install what `completion` prints. */
+const COMPLETION_HELP = `
+Install:
+  bash  echo 'source <(ctr-pipeline completion bash)' >> ~/.bashrc
+  zsh   echo 'source <(ctr-pipeline completion zsh)' >> ~/.zshrc
+  fish  ctr-pipeline completion fish > ~/.config/fish/completions/ctr-pipeline.fish`
 
 function program(setExit: (status: number) => void): Command {
   const cli = new Command('ctr-pipeline')
@@ -508,6 +521,15 @@ function program(setExit: (status: number) => void): Command {
       process.stdout.write(
         `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`
       )
+    })
+
+  cli
+    .command('completion')
+    .description('print the shell completion script: commands, flags, their choices, files')
+    .addArgument(new Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
+    .addHelpText('after', COMPLETION_HELP)
+    .action((shell: CompletionShell) => {
+      process.stdout.write(completionScript(shell, completionSpec(cli)))
     })
   return cli
 }
