@@ -12,6 +12,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../helpers/processes.js'
+import { writeInitFiles } from '../../src/cli/init.js'
 
 afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
@@ -36,6 +37,15 @@ const SLOW = `jobs:
 `
 
 describe('ctr-pipeline (the bundled CLI)', () => {
+  it('runs the starter pipeline `init` writes', async () => {
+    const dir = tempDir()
+    await writeInitFiles(dir, { image: BUSYBOX, force: false })
+    const { code, stdout } = await runNode(CLI, ['run', path.join(dir, 'ctr-pipeline.yml')])
+    expect(code).toBe(0)
+    expect(stdout).toContain(`[build] hello from ${process.arch === 'x64' ? 'x86_64' : 'aarch64'}`)
+    expect(stdout).toContain('[test] job success')
+  })
+
   it('--result - writes the result document alone to stdout, and the log to stderr', async () => {
     const file = pipelineFile(`jobs:
   a:

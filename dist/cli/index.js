@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 9877:
+/***/ 953:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -92418,6 +92418,79 @@ async function readEnvFiles(files, flag) {
     return values;
 }
 
+;// CONCATENATED MODULE: ./src/cli/init.ts
+
+
+
+
+/** Where the schema is published, for the editor modeline (README: the schema, and your editor). */
+const SCHEMA_URL = 'https://raw.githubusercontent.com/OWNER/ctr-pipeline/v1/schema/ctr-pipeline.schema.json';
+/** How a workflow names the action (README: `OWNER` is where you forked or installed it from). */
+const ACTION_REF = 'OWNER/ctr-pipeline@v1';
+/** The image `init` writes when none is given: small, with `sh`, on Docker Hub. */
+const DEFAULT_INIT_IMAGE = 'alpine:3.20';
+/** The files `init` writes, relative to the folder it runs in, with their text. */
+function initFiles(image) {
+    const pipeline = `# yaml-language-server: $schema=${SCHEMA_URL}
+# A starter pipeline: \`ctr-pipeline run\` runs it here, the workflow beside it on GitHub.
+name: starter
+jobs:
+  build:
+    runs-on: {type: container, with: {image: ${image}, resources: {memory: 256m}}}
+    stages:
+      - name: hello
+        type: sh
+        run: |
+          echo "hello from $(uname -m)"
+          echo "greeting=hello" >> "$CTR_OUTPUT"
+    outputs:
+      greeting: '{{ stages.hello.outputs.greeting }}'
+  test:
+    needs: [build]
+    runs-on: {type: container, with: {image: ${image}}}
+    stages:
+      - {name: check, type: sh, run: 'test "{{ needs.build.outputs.greeting }}" = hello'}
+`;
+    const workflow = `name: ctr-pipeline
+on:
+  push:
+    branches: [main]
+  pull_request:
+permissions:
+  contents: read
+jobs:
+  pipeline:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: ${ACTION_REF}
+        with:
+          pipeline: ctr-pipeline.yml
+`;
+    return [
+        { file: 'ctr-pipeline.yml', text: pipeline },
+        { file: '.github/workflows/ctr-pipeline.yml', text: workflow }
+    ];
+}
+/**
+ * Writes the starter files into `dir`; a file already there is a usage error naming it
+ * (nothing is written then), unless `force`. Resolves to the paths written.
+ */
+async function writeInitFiles(dir, options) {
+    const files = initFiles(options.image);
+    const flag = options.force ? 'w' : 'wx';
+    if (!options.force) {
+        const there = files.filter(({ file }) => (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(dir, file)));
+        if (there.length > 0)
+            throw new InputError(`init: ${there.map((f) => f.file).join(' and ')} already there: nothing written (--force replaces)`);
+    }
+    for (const { file, text } of files) {
+        await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(external_node_path_default().join(dir, file)), { recursive: true });
+        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, file), text, { flag });
+    }
+    return files.map((f) => f.file);
+}
+
 ;// CONCATENATED MODULE: ./src/cli/completion.ts
 /** The shells `completion` writes a script for. */
 const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
@@ -95152,6 +95225,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -95499,6 +95573,18 @@ function cli_main_program(setExit) {
         process.stdout.write(`removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`);
     });
     cli
+        .command('init')
+        .description('write a starter ctr-pipeline.yml (with the schema line for editors) and a workflow that runs it')
+        .option('--image <ref>', 'the image its jobs run in', DEFAULT_INIT_IMAGE)
+        .option('--force', 'replace files that are there')
+        .action(async (opts) => {
+        const written = await writeInitFiles(process.cwd(), {
+            image: opts.image,
+            force: opts.force ?? false
+        });
+        process.stdout.write(`${written.map((f) => `wrote ${f}`).join('\n')}\nnext: ctr-pipeline run (here), or push to run the workflow\n`);
+    });
+    cli
         .command('completion')
         .description('print the shell completion script: commands, flags, their choices, files')
         .addArgument(new argument_Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
@@ -95550,7 +95636,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9877);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(953);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

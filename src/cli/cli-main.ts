@@ -39,6 +39,7 @@ import { checkRunId } from '../scheduler/run-id.js'
 import { SpecError, type SpecProblem } from '../spec/spec-error.js'
 import { DEFAULT_FILES, pipelineFileArg } from './default-file.js'
 import { readEnvFiles } from './env-files.js'
+import { DEFAULT_INIT_IMAGE, writeInitFiles } from './init.js'
 import {
   COMPLETION_SHELLS,
   completionScript,
@@ -520,6 +521,23 @@ function program(setExit: (status: number) => void): Command {
       const removed = await backend.sweep(runId)
       process.stdout.write(
         `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`
+      )
+    })
+
+  cli
+    .command('init')
+    .description(
+      'write a starter ctr-pipeline.yml (with the schema line for editors) and a workflow that runs it'
+    )
+    .option('--image <ref>', 'the image its jobs run in', DEFAULT_INIT_IMAGE)
+    .option('--force', 'replace files that are there')
+    .action(async (opts: { image: string; force?: boolean }) => {
+      const written = await writeInitFiles(process.cwd(), {
+        image: opts.image,
+        force: opts.force ?? false
+      })
+      process.stdout.write(
+        `${written.map((f) => `wrote ${f}`).join('\n')}\nnext: ctr-pipeline run (here), or push to run the workflow\n`
       )
     })
 
