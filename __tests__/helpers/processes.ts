@@ -23,7 +23,8 @@ export class Spawned {
   constructor(script: string, args: string[], env: Record<string, string | undefined> = {}) {
     this.child = spawn(process.execPath, [script, ...args], {
       cwd: root,
-      env: { ...process.env, ...env },
+      // Lines are compared as plain text: a FORCE_COLOR of the developer's must not paint them.
+      env: { ...process.env, FORCE_COLOR: undefined, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()))

@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 953:
+/***/ 6445:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90923,6 +90923,61 @@ function stdoutLines(stream = 'stdout') {
     return writer;
 }
 
+;// CONCATENATED MODULE: ./src/report/colours.ts
+
+/** Job prefixes take these, by their id: neither red nor green, which say failure and success. */
+const JOB_COLOURS = [
+    'cyan',
+    'magenta',
+    'blue',
+    'yellow',
+    'cyanBright',
+    'magentaBright',
+    'blueBright'
+];
+/** useColour has decided: styleText must not look at process.stdout again (Node >= 20.19 would). */
+const NO_CHECK = { validateStream: false };
+/** The colour of each status word. */
+const STATUS_COLOURS = {
+    success: 'green',
+    failure: 'red',
+    cancelled: 'yellow',
+    skipped: 'gray'
+};
+/**
+ * Whether to colour what goes to `stream`: on a terminal, unless `NO_COLOR` is set to
+ * anything (no-color.org); `FORCE_COLOR` set to anything but `0` turns it on anywhere.
+ */
+function useColour(stream, env) {
+    if (env.NO_COLOR !== undefined && env.NO_COLOR !== '')
+        return false;
+    if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '')
+        return env.FORCE_COLOR !== '0';
+    return stream.isTTY === true;
+}
+/** Paints a job's `[id]` prefix and status words; plain text when colour is off. */
+class Painter {
+    on;
+    constructor(on) {
+        this.on = on;
+    }
+    /** `[id]` in the job's colour: the same id, the same colour, in every run. */
+    job(id) {
+        const text = `[${id}]`;
+        if (!this.on)
+            return text;
+        let hash = 0x811c9dc5;
+        for (let i = 0; i < id.length; i++)
+            hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+        return (0,external_node_util_namespaceObject.styleText)(JOB_COLOURS[(hash >>> 0) % JOB_COLOURS.length], text, NO_CHECK);
+    }
+    /** A status word (`success`, `failure`, `cancelled`, `skipped`) in its colour. */
+    status(word) {
+        const style = STATUS_COLOURS[word];
+        return this.on && style ? (0,external_node_util_namespaceObject.styleText)(style, word, NO_CHECK) : word;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/secret-masker.ts
 
 /** What the masker writes in place of a secret, as GitHub does. */
@@ -91000,6 +91055,7 @@ function seconds(ms) {
 
 
 
+
 /** Moves to the start of the line and clears it. */
 const CLEAR_LINE = '\r\x1b[2K';
 /**
@@ -91025,10 +91081,12 @@ class ConsoleReporter {
     stdout;
     /** A `write` of the caller's takes one line a call. */
     linesOneByOne;
+    paint;
     constructor(options = {}) {
         const stdout = options.write ? undefined : stdoutLines(options.stream);
         this.stdout = stdout;
         this.linesOneByOne = options.write !== undefined;
+        this.paint = new Painter(options.colour ?? false);
         const write = options.write ?? ((line) => stdout?.line(line));
         this.masker = options.masker ?? new SecretMasker();
         this.baseDir = options.baseDir ?? process.cwd();
@@ -91064,13 +91122,13 @@ class ConsoleReporter {
         this.write(`run ${runId}: ${pipeline.name} (${pipeline.file}) on ${where}`);
     }
     jobStarted(job, image) {
-        this.write(`[${job.id}] job started in ${image}`);
+        this.write(`${this.paint.job(job.id)} job started in ${image}`);
     }
     stageStarted(job, stage) {
-        this.write(`[${job.id}] stage ${stage.name} (${stage.type})`);
+        this.write(`${this.paint.job(job.id)} stage ${stage.name} (${stage.type})`);
     }
     output(job, _stream, lines) {
-        const prefix = `[${job.id}] `;
+        const prefix = `${this.paint.job(job.id)} `;
         const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines;
         if (this.linesOneByOne) {
             for (const line of text.split('\n'))
@@ -91083,9 +91141,9 @@ class ConsoleReporter {
     stageFinished(job, stage, result) {
         const error = result.error ? `: ${result.error}` : '';
         for (const annotation of result.annotations ?? []) {
-            this.write(`[${job.id}] ${this.describeAnnotation(annotation)}`);
+            this.write(`${this.paint.job(job.id)} ${this.describeAnnotation(annotation)}`);
         }
-        this.write(`[${job.id}] stage ${stage.name}: ${result.status}${error} (${seconds(result.duration_ms)})`);
+        this.write(`${this.paint.job(job.id)} stage ${stage.name}: ${this.paint.status(result.status)}${error} (${seconds(result.duration_ms)})`);
     }
     /** `data/sales.csv:12:3: error: message`, as compilers print it. */
     describeAnnotation(annotation) {
@@ -91098,21 +91156,21 @@ class ConsoleReporter {
             .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
             .join(', ');
         const detail = result.error ? `: ${result.error}` : outputs ? `; outputs: ${outputs}` : '';
-        this.write(`[${job.id}] job ${result.status}${detail} (${seconds(result.duration_ms)})`);
+        this.write(`${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`);
     }
     info(message) {
         this.write(message);
     }
     warning(message, job) {
-        this.write(`${job ? `[${job.id}] ` : ''}warning: ${message}`);
+        this.write(`${job ? `${this.paint.job(job.id)} ` : ''}warning: ${message}`);
     }
     debug(message) {
         if (this.showDebug)
             this.write(`debug: ${message}`);
     }
     runFinished(result) {
-        const jobs = result.jobs.map((j) => `${j.id} ${j.status}`).join(', ');
-        this.write(`run ${result.run_id} ${result.status}: ${jobs} (${seconds(result.duration_ms)})`);
+        const jobs = result.jobs.map((j) => `${j.id} ${this.paint.status(j.status)}`).join(', ');
+        this.write(`run ${result.run_id} ${this.paint.status(result.status)}: ${jobs} (${seconds(result.duration_ms)})`);
         this.flush();
     }
     backlog() {
@@ -95226,6 +95284,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -95394,6 +95453,7 @@ function cli_main_program(setExit) {
                 masker,
                 stream: resultToStdout ? 'stderr' : 'stdout',
                 ...(logStream.isTTY ? { terminal: logStream } : {}),
+                colour: useColour(logStream, process.env),
                 runnerLog: process.env.GITHUB_ACTIONS === 'true',
                 debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
             }),
@@ -95636,7 +95696,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(953);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6445);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

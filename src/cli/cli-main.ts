@@ -20,6 +20,7 @@ import { planText } from '../report/plan-text.js'
 import { EXIT, exitStatusOf, parseMaxParallel, runSession } from '../app/run-session.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
 import { stdoutLines } from '../report/block-writer.js'
+import { useColour } from '../report/colours.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
 import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
@@ -299,6 +300,7 @@ function program(setExit: (status: number) => void): Command {
             masker,
             stream: resultToStdout ? 'stderr' : 'stdout',
             ...(logStream.isTTY ? { terminal: logStream } : {}),
+            colour: useColour(logStream, process.env),
             runnerLog: process.env.GITHUB_ACTIONS === 'true',
             debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
           }),

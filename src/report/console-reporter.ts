@@ -4,6 +4,7 @@ import type { Annotation, JobResult, RunResult, StageResult } from '../scheduler
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { stdoutLines, type BlockWriter } from './block-writer.js'
+import { Painter } from './colours.js'
 import { SecretMasker } from './secret-masker.js'
 import { annotationLocation, seconds } from './text-format.js'
 
@@ -22,6 +23,8 @@ export interface ReporterOptions {
    * must not issue workflow commands there (see neutraliseLegacyCommands).
    */
   runnerLog?: boolean
+  /** Colour job prefixes and status words (see useColour; default: off). */
+  colour?: boolean
   /** Show debug lines (`CTR_DEBUG=1`; default: off). */
   debug?: boolean
   /**
@@ -58,11 +61,13 @@ export class ConsoleReporter implements RunReporter {
   private readonly stdout: BlockWriter | undefined
   /** A `write` of the caller's takes one line a call. */
   private readonly linesOneByOne: boolean
+  protected readonly paint: Painter
 
   constructor(options: ReporterOptions = {}) {
     const stdout = options.write ? undefined : stdoutLines(options.stream)
     this.stdout = stdout
     this.linesOneByOne = options.write !== undefined
+    this.paint = new Painter(options.colour ?? false)
     const write = options.write ?? ((line: string) => stdout?.line(line))
     this.masker = options.masker ?? new SecretMasker()
     this.baseDir = options.baseDir ?? process.cwd()
@@ -99,15 +104,15 @@ export class ConsoleReporter implements RunReporter {
   }
 
   jobStarted(job: PlannedInstance, image: string): void {
-    this.write(`[${job.id}] job started in ${image}`)
+    this.write(`${this.paint.job(job.id)} job started in ${image}`)
   }
 
   stageStarted(job: PlannedInstance, stage: StageSpec): void {
-    this.write(`[${job.id}] stage ${stage.name} (${stage.type})`)
+    this.write(`${this.paint.job(job.id)} stage ${stage.name} (${stage.type})`)
   }
 
   output(job: PlannedInstance, _stream: OutputStream, lines: string): void {
-    const prefix = `[${job.id}] `
+    const prefix = `${this.paint.job(job.id)} `
     const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines
     if (this.linesOneByOne) {
       for (const line of text.split('\n')) this.write(prefix + line)
@@ -120,10 +125,10 @@ export class ConsoleReporter implements RunReporter {
   stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {
     const error = result.error ? `: ${result.error}` : ''
     for (const annotation of result.annotations ?? []) {
-      this.write(`[${job.id}] ${this.describeAnnotation(annotation)}`)
+      this.write(`${this.paint.job(job.id)} ${this.describeAnnotation(annotation)}`)
     }
     this.write(
-      `[${job.id}] stage ${stage.name}: ${result.status}${error} (${seconds(result.duration_ms)})`
+      `${this.paint.job(job.id)} stage ${stage.name}: ${this.paint.status(result.status)}${error} (${seconds(result.duration_ms)})`
     )
   }
 
@@ -139,7 +144,9 @@ export class ConsoleReporter implements RunReporter {
       .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
       .join(', ')
     const detail = result.error ? `: ${result.error}` : outputs ? `; outputs: ${outputs}` : ''
-    this.write(`[${job.id}] job ${result.status}${detail} (${seconds(result.duration_ms)})`)
+    this.write(
+      `${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`
+    )
   }
 
   info(message: string): void {
@@ -147,7 +154,7 @@ export class ConsoleReporter implements RunReporter {
   }
 
   warning(message: string, job?: PlannedInstance): void {
-    this.write(`${job ? `[${job.id}] ` : ''}warning: ${message}`)
+    this.write(`${job ? `${this.paint.job(job.id)} ` : ''}warning: ${message}`)
   }
 
   debug(message: string): void {
@@ -155,8 +162,10 @@ export class ConsoleReporter implements RunReporter {
   }
 
   runFinished(result: RunResult): void {
-    const jobs = result.jobs.map((j) => `${j.id} ${j.status}`).join(', ')
-    this.write(`run ${result.run_id} ${result.status}: ${jobs} (${seconds(result.duration_ms)})`)
+    const jobs = result.jobs.map((j) => `${j.id} ${this.paint.status(j.status)}`).join(', ')
+    this.write(
+      `run ${result.run_id} ${this.paint.status(result.status)}: ${jobs} (${seconds(result.duration_ms)})`
+    )
     this.flush()
   }
 
