@@ -15,17 +15,18 @@ const MEMORY_UNITS: Record<string, number> = {
   ti: 1024 ** 4
 }
 
-/**
- * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
- * Units are binary, as Docker's are. Returns undefined for text that is not a size, or a
- * size above MAX_MEMORY_BYTES.
- */
 /** The largest memory size taken: past it the engine's JSON decoder refuses the number. */
 export const MAX_MEMORY_BYTES = Number.MAX_SAFE_INTEGER
 
 /** The most CPUs a container may ask for: no machine has more. */
 export const MAX_CPUS = 1_000_000
 
+/**
+ * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
+ * Units are binary, as Docker's are. Returns undefined for text that is not a size, or a
+ * size above MAX_MEMORY_BYTES. The schema's `memory` pattern accepts the same forms (a
+ * test holds the two together).
+ */
 export function parseMemory(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim())
   if (!match) return undefined

@@ -10,6 +10,23 @@ type Schema = Record<string, unknown>
 /** The JSON Schema of the pipeline file, as shipped in `schema/` for editors. */
 export const PIPELINE_SCHEMA: Schema = schema
 
+/**
+ * What this validator compiles: the shipped schema without the `pattern` of quantities.
+ * Editors know only the pattern (a form); the `quantity` keyword here checks the form and
+ * the range, and says which was wrong, where a pattern could only print itself.
+ */
+const CHECKED_SCHEMA: Schema = {
+  ...schema,
+  definitions: Object.fromEntries(
+    Object.entries(schema.definitions as Record<string, Schema>).map(([name, definition]) => {
+      if (!('quantity' in definition)) return [name, definition]
+      const checked = { ...definition }
+      delete checked.pattern
+      return [name, checked]
+    })
+  )
+}
+
 /** Values that hold an expression are checked once rendered, not against a format. */
 const templated = (text: string) => text.includes('{{') || text.includes('${')
 
@@ -85,7 +102,7 @@ const branchValidators = new Map<string, ValidateFunction>()
  * with the nearest valid one, `anyOf` alternatives reduced to the one the user meant.
  */
 export function schemaProblems(value: unknown, source: YamlSource): SpecProblem[] {
-  validatePipeline ??= ajv.compile(PIPELINE_SCHEMA)
+  validatePipeline ??= ajv.compile(CHECKED_SCHEMA)
   validatePipeline(value)
   return explain(validatePipeline.errors ?? [], [], source)
 }
@@ -203,7 +220,7 @@ function explainAlternatives(error: ErrorObject, path: DocPath, source: YamlSour
     let validate = branchValidators.get(key)
     if (!validate) {
       const allOf = [...((rest.allOf as Schema[] | undefined) ?? []), branch]
-      validate = ajv.compile({ ...rest, allOf, definitions: PIPELINE_SCHEMA.definitions })
+      validate = ajv.compile({ ...rest, allOf, definitions: CHECKED_SCHEMA.definitions })
       branchValidators.set(key, validate)
     }
     validate(error.data)
@@ -248,7 +265,7 @@ function describeBranch(branch: Schema): string {
   if ('const' in branch) return `'${String(branch.const)}'`
   if (typeof branch.$ref === 'string') {
     const name = branch.$ref.split('/').pop()!
-    const target = (PIPELINE_SCHEMA.definitions as Record<string, Schema>)[name]
+    const target = (CHECKED_SCHEMA.definitions as Record<string, Schema>)[name]
     return target.type ? typeWords(target.type) : name
   }
   return typeWords(branch.type)
