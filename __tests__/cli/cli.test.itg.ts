@@ -55,8 +55,16 @@ describe('ctr-pipeline (the bundled CLI)', () => {
 `)
     const { code, stdout, stderr } = await runNode(CLI, ['run', file, '--result', '-'])
     expect(code).toBe(0)
-    const doc = JSON.parse(stdout) as { status: string; jobs: Array<{ outputs: unknown }> }
+    const doc = JSON.parse(stdout) as {
+      status: string
+      jobs: Array<{ outputs: unknown; started_at: string; stages: Array<{ started_at: string }> }>
+    }
     expect([doc.status, doc.jobs[0].outputs]).toEqual(['success', { word: 'kept' }])
+    // The stage's start (the summary's timeline draws it) falls within its job's run.
+    const [job] = doc.jobs
+    const stageAt = Date.parse(job.stages[0].started_at)
+    expect(stageAt - Date.parse(job.started_at)).toBeGreaterThanOrEqual(0)
+    expect(stageAt - Date.parse(job.started_at)).toBeLessThan(10_000)
     expect(stderr.split('\n')).toContain('[a] printed')
     expect(existsSync('-')).toBe(false)
   })

@@ -107,6 +107,12 @@ describe('summaryMarkdown', () => {
     expect(text).toContain('## ❌ checks: failure')
     expect(text).toContain('```mermaid\nflowchart LR\n  j0["prep"]\n  j1["test ×2"]\n  j0 --> j1')
     expect(text).toMatch(/class j0 success/)
+    const t0 = Date.parse('2026-11-21T00:00:00.000Z')
+    expect(text).toContain(
+      `### Timeline\n\n\`\`\`mermaid\ngantt\n    title run r1\n    dateFormat x\n    axisFormat %M:%S\n    section prep\n    prep :done, ${t0}, ${t0 + 1500}\n`
+    )
+    // The failed stage had no start time in this document: no stage chart.
+    expect(text).not.toContain('<summary>Stages</summary>')
     expect(text).toMatch(/class j1 failure/)
     expect(text).toContain('| Job | Matrix | Status | Duration | Exit code | OOM | Outputs |')
     expect(text).toContain(

@@ -87602,6 +87602,7 @@ class StageRunner {
                 stageResult.status = 'skipped';
                 return;
             }
+            stageResult.started_at = new Date(started).toISOString();
             this.ctx.reporter.stageStarted(this.instance, stage);
             await this.runStage(stage, index, scope, stageResult);
         }
@@ -87627,6 +87628,7 @@ class StageRunner {
         })));
         let current = this.newResult(batch[0].spec);
         let started = Date.now();
+        current.started_at = new Date(started).toISOString();
         let driverStopped = false;
         ctx.reporter.stageStarted(instance, batch[0].spec);
         // Reading a stage's files is asynchronous; what comes meanwhile waits its turn.
@@ -87653,6 +87655,7 @@ class StageRunner {
             if (next && !driverStopped) {
                 current = this.newResult(next.spec);
                 started = Date.now();
+                current.started_at = new Date(started).toISOString();
                 inOrder(() => ctx.reporter.stageStarted(instance, next.spec));
             }
         }, ctx.secrets);

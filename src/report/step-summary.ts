@@ -4,6 +4,7 @@ import { mermaidDiagram, type JobOutcome } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { InstanceLogs } from './instance-logs.js'
 import { annotationLocation, seconds } from './text-format.js'
+import { timelineCharts } from './timeline.js'
 
 /** GitHub refuses a step summary over 1 MiB; the summary stays under this. */
 export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024 - 16 * 1024
@@ -33,11 +34,12 @@ export interface SummaryOptions {
 
 /**
  * The run as Markdown, for the job summary and the PR comment: a heading with the
- * outcome, the DAG as a Mermaid diagram coloured by how each job ended, a table of job
+ * outcome, the DAG as a Mermaid diagram coloured by how each job ended, the timeline as a
+ * Mermaid gantt of the instances (their stages folded in `<details>`), a table of job
  * instances (matrix values, status, duration, exit code, OOM, outputs), the stages'
  * annotations, and for each failed instance the end of its log in a collapsed block.
- * Stays under `limitBytes`: log tails are left out first (counted in a note), then
- * table rows.
+ * Stays under `limitBytes`: log tails are left out first (counted in a note), then the
+ * timeline, then table rows.
  */
 export async function summaryMarkdown(
   plan: PipelinePlan,
@@ -56,6 +58,7 @@ export async function summaryMarkdown(
     `Run \`${result.run_id}\` of \`${escapeHtml(result.file)}\`: ${count(result.jobs.length, 'job instance')} in ${seconds(result.duration_ms)}.`,
     '```mermaid\n' + mermaidDiagram(plan, outcomes) + '\n```'
   ]
+  let timeline = timelinePart(result)
   const rows = result.jobs.map(tableRow)
   const annotations = result.jobs.flatMap((job) =>
     job.stages.flatMap((stage) =>
@@ -88,7 +91,7 @@ export async function summaryMarkdown(
     const table = [TABLE_HEAD, ...rows.slice(0, rowCount)]
     if (rowCount < rows.length)
       table.push(`| …and ${rows.length - rowCount} more (see the result output) | | | | | | |`)
-    const parts = [...head, table.join('\n'), ...annotationPart]
+    const parts = [...head, ...timeline, table.join('\n'), ...annotationPart]
     if (tails.length > 0) parts.push('### Failed job instances', ...tails.slice(0, tailCount))
     if (tailCount < tails.length)
       parts.push(`…and ${tails.length - tailCount} more failed instances: see the job's log.`)
@@ -102,12 +105,33 @@ export async function summaryMarkdown(
     if (fits(compose(shownRows, mid))) low = mid
     else high = mid - 1
   }
+  // After the tails, the timeline gives way (the result document has its figures), then rows.
+  if (low === 0 && timeline.length > 0 && !fits(compose(shownRows, 0)))
+    timeline = ['### Timeline\n\nLeft out to keep the summary under its size limit.']
   let text = compose(shownRows, low)
   while (!fits(text) && shownRows > 0) {
     shownRows = Math.floor(shownRows / 2)
     text = compose(shownRows, 0)
   }
+  if (!fits(text)) {
+    timeline = []
+    text = compose(shownRows, 0)
+  }
   return text
+}
+
+/** The run's timeline: a gantt of its job instances, and of their stages folded away. */
+function timelinePart(result: RunResult): string[] {
+  const { jobs, stages, ran } = timelineCharts(result)
+  if (ran === 0) return []
+  if (!jobs)
+    return [
+      `### Timeline\n\n${ran} job instances ran: too many bars to draw (see the result document).`
+    ]
+  const folded = stages
+    ? [`<details><summary>Stages</summary>\n\n\`\`\`mermaid\n${stages}\n\`\`\`\n\n</details>`]
+    : []
+  return ['### Timeline', '```mermaid\n' + jobs + '\n```', ...folded]
 }
 
 const TABLE_HEAD = [

@@ -25,6 +25,8 @@ export interface StageResult {
   oom_killed: boolean
   /** It ran longer than its `timeout` (its status is failure). */
   timed_out: boolean
+  /** When it began (ISO 8601); absent for a stage that did not run (skipped, cancelled). */
+  started_at?: string
   duration_ms: number
   outputs: Record<string, string>
   /** What it wrote to `$CTR_ANNOTATIONS`, when anything. */

@@ -138,6 +138,7 @@ export class StageRunner {
         stageResult.status = 'skipped'
         return
       }
+      stageResult.started_at = new Date(started).toISOString()
       this.ctx.reporter.stageStarted(this.instance, stage)
       await this.runStage(stage, index, scope, stageResult)
     } catch (error) {
@@ -166,6 +167,7 @@ export class StageRunner {
     )
     let current = this.newResult(batch[0].spec)
     let started = Date.now()
+    current.started_at = new Date(started).toISOString()
     let driverStopped = false
     ctx.reporter.stageStarted(instance, batch[0].spec)
     // Reading a stage's files is asynchronous; what comes meanwhile waits its turn.
@@ -192,6 +194,7 @@ export class StageRunner {
         if (next && !driverStopped) {
           current = this.newResult(next.spec)
           started = Date.now()
+          current.started_at = new Date(started).toISOString()
           inOrder(() => ctx.reporter.stageStarted(instance, next.spec))
         }
       },
