@@ -27,6 +27,9 @@ fi
 step "Docker engine and fixture images"
 bash scripts/setup.sh
 
+step "the Node.js runtimes the CLI supports (22, 24), for the test that runs it on each"
+bash scripts/node-runtimes.sh
+
 step "unit tests"
 npm run test:unit --silent
 
