@@ -6,6 +6,7 @@ import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { ConsoleReporter, type ReporterOptions } from './console-reporter.js'
 import { InstanceLogs } from './instance-logs.js'
+import { JobGroups } from './job-groups.js'
 import { relativeTo } from './text-format.js'
 
 export interface ActionsReporterOptions extends ReporterOptions {
@@ -21,14 +22,14 @@ export interface ActionsReporterOptions extends ReporterOptions {
 /**
  * The console's lines on the runner's log, with an error annotation at the pipeline
  * file's line for each failed stage or job, and the stages' own annotations about data
- * files. A job instance that runs alone gets a log group; while instances run side by
- * side their lines interleave, told apart by their prefix, since a group cannot hold two
- * jobs. Each instance's log is also kept whole, masked, for the summary.
+ * files. Each job instance's lines are folded into a group of its own (JobGroups: one
+ * shows live, the others' wait and are written whole when they end). Each instance's log
+ * is also kept whole, masked, for the summary.
  */
 export class ActionsReporter extends ConsoleReporter {
-  /** The instance whose group is open, if any. */
-  private grouped: string | undefined
-  private readonly running = new Set<string>()
+  private readonly groups: JobGroups
+  /** The instance whose lines are being written, for JobGroups to place them. */
+  private writing: string | undefined
   readonly logs = new InstanceLogs()
   private readonly workflowCommands: boolean
   /** While set, the runner ignores commands until it sees `::<token>::`. */
@@ -37,6 +38,24 @@ export class ActionsReporter extends ConsoleReporter {
   constructor(options: ActionsReporterOptions) {
     super({ ...options, baseDir: options.baseDir ?? process.env.GITHUB_WORKSPACE ?? process.cwd() })
     this.workflowCommands = options.workflowCommands
+    const show = this.write
+    this.groups = new JobGroups({
+      line: show,
+      open: (title) => this.command(() => core.startGroup(title)),
+      close: () => this.command(() => core.endGroup())
+    })
+    this.write = (line) => this.groups.line(this.writing, line)
+  }
+
+  /** Runs `report` with its lines placed as `job`'s. */
+  private as(job: PlannedInstance, report: () => void): void {
+    const before = this.writing
+    this.writing = job.slug
+    try {
+      report()
+    } finally {
+      this.writing = before
+    }
   }
 
   override runStarted(pipeline: Pipeline, runId: string, where: string): void {
@@ -49,25 +68,24 @@ export class ActionsReporter extends ConsoleReporter {
   }
 
   override jobStarted(job: PlannedInstance, image: string): void {
-    if (this.grouped) {
-      this.command(() => core.endGroup())
-      this.grouped = undefined
-    } else if (this.running.size === 0) {
-      this.command(() => core.startGroup(`job ${job.id}`))
-      this.grouped = job.slug
-    }
-    this.running.add(job.slug)
-    super.jobStarted(job, image)
+    this.groups.started(job.slug, `job ${job.id}`)
+    this.as(job, () => super.jobStarted(job, image))
+  }
+
+  override stageStarted(job: PlannedInstance, stage: StageSpec): void {
+    this.as(job, () => super.stageStarted(job, stage))
   }
 
   override output(job: PlannedInstance, stream: OutputStream, lines: string): void {
-    if (this.workflowCommands && lines.includes('::')) {
-      // A trusted pipeline's command (`::warning::...`) must start its line to take effect.
-      for (const line of lines.split('\n')) {
-        if (line.trimStart().startsWith('::')) this.write(line)
-        else super.output(job, stream, line)
-      }
-    } else super.output(job, stream, lines)
+    this.as(job, () => {
+      if (this.workflowCommands && lines.includes('::')) {
+        // A trusted pipeline's command (`::warning::...`) must start its line to take effect.
+        for (const line of lines.split('\n')) {
+          if (line.trimStart().startsWith('::')) this.write(line)
+          else super.output(job, stream, line)
+        }
+      } else super.output(job, stream, lines)
+    })
     this.logs.append(job.slug, this.masker.mask(lines))
   }
 
@@ -76,7 +94,7 @@ export class ActionsReporter extends ConsoleReporter {
   }
 
   override stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {
-    super.stageFinished(job, stage, result)
+    this.as(job, () => super.stageFinished(job, stage, result))
     for (const a of result.annotations ?? []) {
       const properties: core.AnnotationProperties = {
         title: a.title && this.masker.mask(a.title),
@@ -100,12 +118,8 @@ export class ActionsReporter extends ConsoleReporter {
   }
 
   override jobFinished(job: PlannedInstance, result: JobResult): void {
-    super.jobFinished(job, result)
-    this.running.delete(job.slug)
-    if (this.grouped === job.slug) {
-      this.command(() => core.endGroup())
-      this.grouped = undefined
-    }
+    this.as(job, () => super.jobFinished(job, result))
+    this.groups.finished(job.slug)
     const failedInStage = result.stages.some((s) => s.status === 'failure')
     if (result.status === 'failure' && !failedInStage) {
       this.annotateError(`job ${job.id}: ${result.error}`, {
@@ -128,6 +142,8 @@ export class ActionsReporter extends ConsoleReporter {
   }
 
   override runFinished(result: RunResult): void {
+    // A cancelled run may leave jobs that never said they finished.
+    this.groups.end()
     super.runFinished(result)
     this.resumeCommands()
   }

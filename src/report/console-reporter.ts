@@ -52,7 +52,7 @@ export function neutraliseLegacyCommands(line: string): string {
  * and stderr go to one stream so their order is kept. Secrets are masked in every line.
  */
 export class ConsoleReporter implements RunReporter {
-  protected readonly write: (line: string) => void
+  protected write: (line: string) => void
   protected readonly masker: SecretMasker
   protected readonly baseDir: string
   private readonly runnerLog: boolean
