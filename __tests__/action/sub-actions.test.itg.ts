@@ -1,19 +1,24 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
-import { ACTION, runNode } from '../helpers/processes.js'
+import { runNode, subActionEntry } from '../helpers/processes.js'
 import { runnerEnv, workflowCommands } from '../helpers/runner.js'
 
 afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
 })
 
-/** Runs the bundle as a sub-action's composite step does: CTR_PIPELINE_ACTION and INPUT_*. */
-function subAction(action: string, inputs: Record<string, string>, workspace?: string) {
-  const runner = runnerEnv(inputs)
-  const env: Record<string, string> = { ...runner.env, CTR_PIPELINE_ACTION: action }
+/** Runs a sub-action as the runner does: its entry in dist/sub-actions/, with INPUT_*. */
+function subAction(
+  action: string,
+  inputs: Record<string, string>,
+  workspace?: string,
+  state: Record<string, string> = {}
+) {
+  const runner = runnerEnv(inputs, state)
+  const env: Record<string, string> = { ...runner.env }
   if (workspace) env.GITHUB_WORKSPACE = workspace
-  return runNode(ACTION, [], env).then((done) => ({ ...done, runner }))
+  return runNode(subActionEntry(action), [], env).then((done) => ({ ...done, runner }))
 }
 
 describe('actions/job', () => {
@@ -50,6 +55,21 @@ describe('actions/job', () => {
     const { code, runner } = await subAction('job', { image: BUSYBOX, shell: 'sh', run: 'exit 5' })
     expect(code).toBe(1)
     expect(runner.read('output')['exit-code']).toBe('5')
+  })
+
+  it('its post step removes what a cancelled job left', async () => {
+    const runId = 'job-post-step-test'
+    await docker.createVolume({
+      Name: `ctr-pipeline-${runId}`,
+      Labels: { 'ctr-pipeline.managed': 'true', 'ctr-pipeline.run-id': runId }
+    })
+    const { code, stdout } = await subAction('job', { image: BUSYBOX }, undefined, {
+      isPost: 'true',
+      runId
+    })
+    expect(code).toBe(0)
+    expect(stdout).toContain(`removed 1 resources left by run ${runId}`)
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 
   it('names the input that is wrong', async () => {

@@ -7,7 +7,7 @@ import { parse } from 'yaml'
 import type { RunResult } from '../../src/scheduler/run-result.js'
 import { leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
 import { FAN_PIPELINE, FAN_RESULT, outcome } from '../helpers/fan-out-pipeline.js'
-import { ACTION, CLI, runNode } from '../helpers/processes.js'
+import { ACTION, CLI, runNode, subActionEntry } from '../helpers/processes.js'
 import { runnerEnv } from '../helpers/runner.js'
 
 const run = promisify(execFile)
@@ -103,10 +103,9 @@ async function playWorkflow(workflow: Workflow, repo: string) {
           const sub = /^[^/]+\/ctr-pipeline(?:\/actions\/([\w-]+))?$/.exec(action)
           if (!sub) throw new Error(`github-play: an action it does not play: ${step.uses}`)
           const runner = runnerEnv(inputs)
-          const { code } = await runNode(ACTION, [], {
+          const { code } = await runNode(sub[1] ? subActionEntry(sub[1]) : ACTION, [], {
             ...runner.env,
-            GITHUB_WORKSPACE: workspace,
-            ...(sub[1] ? { CTR_PIPELINE_ACTION: sub[1] } : {})
+            GITHUB_WORKSPACE: workspace
           })
           const outputs = runner.read('output')
           actionOutputs[`${id}/${instance ?? ''}/${sub[1] ?? 'run'}`] = {

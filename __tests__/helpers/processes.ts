@@ -6,6 +6,8 @@ const root = path.resolve(import.meta.dirname, '../..')
 /** The shipped bundles: these tests check what users run, not the sources. */
 export const CLI = path.join(root, 'dist/cli/index.js')
 export const ACTION = path.join(root, 'dist/action/index.js')
+/** What the runner starts for a sub-action (`actions/<name>/action.yml`'s main and post). */
+export const subActionEntry = (name: string) => path.join(root, 'dist/sub-actions', `${name}.js`)
 
 export interface Finished {
   code: number | null

@@ -30,6 +30,7 @@ describe('the npm package', () => {
       expect.arrayContaining([
         'dist/cli/index.js',
         'dist/action/index.js',
+        'dist/sub-actions/job.js',
         'schema/ctr-pipeline.schema.json',
         'actions/job/action.yml'
       ])

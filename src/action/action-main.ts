@@ -224,7 +224,9 @@ function annotateProblems(error: SpecError): void {
 
 /**
  * The entry of the whole suite: the root action's `main`, and `post` when the runner
- * calls it again; the sub-actions (`CTR_PIPELINE_ACTION`) `job`, `validate`, `cleanup`, `export`.
+ * calls it again; the sub-actions (`CTR_PIPELINE_ACTION`, set by their entries in
+ * dist/sub-actions/) `job` (with a `post` too: it creates containers), `validate`,
+ * `cleanup`, `export`.
  */
 export async function run(): Promise<void> {
   try {
@@ -232,10 +234,9 @@ export async function run(): Promise<void> {
     if (mode === 'validate') return await validateFiles(annotateProblems)
     if (mode === 'cleanup') return await cleanup()
     if (mode === 'export') return await exportFile()
-    if (mode === 'job') return await main('job')
     const isPost = core.getState(STATE_IS_POST) === 'true'
     core.saveState(STATE_IS_POST, 'true')
-    await (isPost ? post() : main('run'))
+    await (isPost ? post() : main(mode))
   } catch (error) {
     if (error instanceof SpecError) {
       annotateProblems(error)
