@@ -139,7 +139,7 @@ describe('actions/export', () => {
     expect(code).toBe(1)
     const [error] = workflowCommands(stdout).filter((c) => c.command === 'error')
     expect(error.properties).toBe(
-      'title=invalid pipeline,file=examples/pipeline.yml,line=19,col=23'
+      'title=invalid pipeline,file=examples/pipeline.yml,line=20,col=23'
     )
   })
 })
