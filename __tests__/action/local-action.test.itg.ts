@@ -11,18 +11,17 @@ afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
 })
 
-/** Runs `local-action run <repo> dist/action/index.js <env file>`, GitHub's own action runner for development. */
-function localAction(envFile: string): Promise<{ code: number | null; stdout: string }> {
+/** Runs `local-action run <repo> <entry> <env file>`, GitHub's own action runner for development. */
+function localAction(
+  envFile: string,
+  entry = 'dist/action/index.js'
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [LOCAL_ACTION, 'run', root, 'dist/action/index.js', envFile],
-      {
-        cwd: root,
-        env: { ...process.env, NODE_OPTIONS: '' },
-        stdio: ['ignore', 'pipe', 'pipe']
-      }
-    )
+    const child = spawn(process.execPath, [LOCAL_ACTION, 'run', root, entry, envFile], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let stdout = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -91,5 +90,36 @@ describe('the bundled action under @github/local-action', () => {
     expect(summary).toMatch(/\| count \| {2}\| ✅ success \| \d+\.\d\d s \| 0 \| {2}\| rows=5 \|/)
     expect(summary).toMatch(/\| report \| fmt=csv \| ✅ success \| \d+\.\d\d s \| 0 \| {2}\| {2}\|/)
     expect(summary).toMatch(/\| report \| fmt=json \| ✅ success \|/)
+  })
+
+  it('runs the TypeScript source through its harness, whose own report shows the outputs', async () => {
+    // The bundle has @actions/core inside it, out of local-action's reach: it writes to
+    // GITHUB_OUTPUT itself, and local-action says "No outputs were set!". The source's
+    // @actions/core is the one local-action stubs, so its report lists every output.
+    const dir = tempDir('ctr-local-action-')
+    const pipeline = path.join(dir, 'pipeline.yml')
+    writeFileSync(
+      pipeline,
+      [
+        'jobs:',
+        '  count:',
+        `    runs-on: {with: {image: ${BUSYBOX}}}`,
+        '    stages: [{name: count, type: sh, run: "echo rows=5 >> $CTR_OUTPUT"}]',
+        '    outputs: {rows: "{{ stages.count.outputs.rows }}"}',
+        ''
+      ].join('\n')
+    )
+    const envFile = path.join(dir, '.env')
+    writeFileSync(
+      envFile,
+      [`INPUT_PIPELINE=${pipeline}`, `GITHUB_WORKSPACE=${dir}`, `RUNNER_TEMP=${dir}`, ''].join('\n')
+    )
+    const { code, stdout } = await localAction(envFile, 'src/entry/action.ts')
+    expect(code).toBe(0)
+    expect(stdout).not.toContain('No outputs were set!')
+    const report = stdout.slice(stdout.indexOf('Action Outputs'))
+    expect(report).toMatch(/│ 'status' +│ 'success' +│/)
+    expect(report).toMatch(/│ 'outputs' +│ '\{"count":\{"rows":"5"\}\}' +│/)
+    expect(report).toMatch(/│ 'run-id' +│ '\d{8}-\d{6}-[0-9a-f]{6}' +│/)
   })
 })
