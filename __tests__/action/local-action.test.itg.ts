@@ -29,6 +29,14 @@ function localAction(
   })
 }
 
+/** A job that counts 5 rows and outputs the count: the start of both pipelines here. */
+const COUNT_JOB = [
+  '  count:',
+  `    runs-on: {with: {image: ${BUSYBOX}}}`,
+  '    stages: [{name: count, type: sh, run: "echo rows=5 >> $CTR_OUTPUT"}]',
+  '    outputs: {rows: "{{ stages.count.outputs.rows }}"}'
+]
+
 describe('the bundled action under @github/local-action', () => {
   it('runs a two-job pipeline and writes its outputs and summary', async () => {
     const dir = tempDir('ctr-local-action-')
@@ -38,10 +46,7 @@ describe('the bundled action under @github/local-action', () => {
       [
         'name: two-jobs',
         'jobs:',
-        '  count:',
-        `    runs-on: {with: {image: ${BUSYBOX}}}`,
-        '    stages: [{name: count, type: sh, run: "echo rows=5 >> $CTR_OUTPUT"}]',
-        '    outputs: {rows: "{{ stages.count.outputs.rows }}"}',
+        ...COUNT_JOB,
         '  report:',
         '    needs: count',
         '    strategy: {matrix: {fmt: [csv, json]}}',
@@ -98,17 +103,7 @@ describe('the bundled action under @github/local-action', () => {
     // @actions/core is the one local-action stubs, so its report lists every output.
     const dir = tempDir('ctr-local-action-')
     const pipeline = path.join(dir, 'pipeline.yml')
-    writeFileSync(
-      pipeline,
-      [
-        'jobs:',
-        '  count:',
-        `    runs-on: {with: {image: ${BUSYBOX}}}`,
-        '    stages: [{name: count, type: sh, run: "echo rows=5 >> $CTR_OUTPUT"}]',
-        '    outputs: {rows: "{{ stages.count.outputs.rows }}"}',
-        ''
-      ].join('\n')
-    )
+    writeFileSync(pipeline, ['jobs:', ...COUNT_JOB, ''].join('\n'))
     const envFile = path.join(dir, '.env')
     writeFileSync(
       envFile,

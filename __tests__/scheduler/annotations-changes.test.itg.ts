@@ -105,21 +105,34 @@ describe('changed_files', () => {
   })
 })
 
+/**
+ * A folder holding a pipeline.yml whose one job, `use`, runs `stage` in BusyBox with
+ * `environment` (YAML flow text), and then `more` lines of the job.
+ */
+function useJob(environment: string, stage: string, ...more: string[]) {
+  const dir = tempDir()
+  const file = path.join(dir, 'pipeline.yml')
+  writeFileSync(
+    file,
+    [
+      'jobs:',
+      '  use:',
+      `    runs-on: {with: {image: ${BUSYBOX}, environment: ${environment}}}`,
+      '    stages:',
+      `      - ${stage}`,
+      ...more,
+      ''
+    ].join('\n')
+  )
+  return { dir, file }
+}
+
 describe('secrets', () => {
   it('never shows a ${VAR} value in the log, the result document or the plan', async () => {
-    const dir = tempDir()
-    const file = path.join(dir, 'pipeline.yml')
-    writeFileSync(
-      file,
-      [
-        'jobs:',
-        '  use:',
-        `    runs-on: {with: {image: ${BUSYBOX}, environment: {TOKEN: "\${API_KEY}", SHA: "\${GITHUB_SHA}"}}}`,
-        '    stages:',
-        '      - {name: leak, type: sh, run: \'echo "token is $TOKEN, sha is $SHA"; echo "t=$TOKEN" >> "$CTR_OUTPUT"\'}',
-        '    outputs: {t: "{{ stages.leak.outputs.t }}"}',
-        ''
-      ].join('\n')
+    const { dir, file } = useJob(
+      '{TOKEN: "${API_KEY}", SHA: "${GITHUB_SHA}"}',
+      '{name: leak, type: sh, run: \'echo "token is $TOKEN, sha is $SHA"; echo "t=$TOKEN" >> "$CTR_OUTPUT"\'}',
+      '    outputs: {t: "{{ stages.leak.outputs.t }}"}'
     )
     const env = { API_KEY: 'tok-4815162342', GITHUB_SHA: 'abcdef1234' }
     const resultFile = path.join(dir, 'result.json')
@@ -133,18 +146,9 @@ describe('secrets', () => {
   })
 
   it('--env-file and --secret-file set ${VAR}s; every secret-file value is masked, used or not', async () => {
-    const dir = tempDir()
-    const file = path.join(dir, 'pipeline.yml')
-    writeFileSync(
-      file,
-      [
-        'jobs:',
-        '  use:',
-        `    runs-on: {with: {image: ${BUSYBOX}, environment: {GREETING: "\${GREETING}", TOKEN: "\${API_KEY}"}}}`,
-        '    stages:',
-        '      - {name: show, type: sh, run: \'echo "greeting of ${#GREETING} characters, token $TOKEN"; echo "unused one: db-pa55word"\'}',
-        ''
-      ].join('\n')
+    const { dir, file } = useJob(
+      '{GREETING: "${GREETING}", TOKEN: "${API_KEY}"}',
+      '{name: show, type: sh, run: \'echo "greeting of ${#GREETING} characters, token $TOKEN"; echo "unused one: db-pa55word"\'}'
     )
     writeFileSync(path.join(dir, 'vars.env'), 'GREETING="hello there"\nAPI_KEY=from-env-file\n')
     writeFileSync(path.join(dir, 'ci.secrets'), 'API_KEY=tok-4815162342\nDB_PASSWORD=db-pa55word\n')
