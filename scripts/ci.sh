@@ -48,4 +48,7 @@ if [ -n "$lab" ]; then
   echo "left behind by the swarm lab: $lab" >&2
   exit 1
 fi
+if [ -d test-artifacts ]; then
+  echo "kept for review: $(ls -d test-artifacts/*)"
+fi
 echo "all checks passed"

@@ -5,7 +5,8 @@
 #   ctr-fixtures/busybox:latest   Debian's busybox-static, imported
 #   ctr-fixtures/python:3.11      debootstrap minbase bookworm + python3 + bash
 #
-# and, for the tests, Debian's docker-registry and htpasswd.
+# and, for the tests, Debian's docker-registry and htpasswd, and a headless Chromium for the
+# HTML report's browser test (Debian's chromium; any of the paths below that exists is used).
 #
 # The debootstrap root filesystem is cached as a tarball in $CTR_FIXTURE_CACHE
 # (default ~/.cache/ctr-pipeline) because building it takes about a minute and
@@ -127,8 +128,22 @@ ensure_registry_tools() {
   if [ -n "$made_policy" ]; then as_root rm -f "$policy"; fi
 }
 
+# The HTML report is tested in a real browser (puppeteer-core drives it; it downloads none).
+ensure_browser() {
+  local candidate
+  for candidate in "${CTR_CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+      log "browser for the report tests: $candidate"
+      return
+    fi
+  done
+  log "installing Debian's chromium, for the HTML report's browser test"
+  apt_install chromium
+}
+
 ensure_engine
 ensure_registry_tools
+ensure_browser
 build_busybox
 build_python
 log "ready"

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { docker, leftovers, NOTHING_LEFT } from '../helpers/engine.js'
 import { FakeResultsService } from '../helpers/fake-results-service.js'
@@ -164,6 +164,42 @@ describe('the bundled action', () => {
       expect(
         readFileSync(path.join(runner.dir, 'ctr-artifacts/build-2/out/report-2.txt'), 'utf8')
       ).toBe('2\n')
+    } finally {
+      await service.stop()
+    }
+  })
+
+  it('writes the HTML report when asked, uploads it, and only warns when the upload fails', async () => {
+    const service = new FakeResultsService()
+    await service.start()
+    try {
+      const inline = [
+        'jobs:',
+        '  hello:',
+        '    runs-on: {with: {image: ctr-fixtures/busybox:latest}}',
+        '    stages: [{name: say, type: sh, run: "echo hello from the report"}]',
+        ''
+      ].join('\n')
+      const runner = runnerEnv({ pipeline: inline, report: 'true' })
+      const { code, stdout } = await runNode(ACTION, [], { ...runner.env, ...service.env() })
+      expect(code).toBe(0)
+      const outputs = runner.read('output')
+      const file = outputs['report-file']
+      expect(file).toBe(path.join(runner.dir, `ctr-report-${outputs['run-id']}.html`))
+      const page = readFileSync(file, 'utf8')
+      expect(page).toContain('<pre>hello from the report</pre>')
+      expect(stdout).toContain('uploaded the report as artifact ctr-pipeline-report (')
+      const artifact = service.artifacts.get('ctr-pipeline-report')!
+      expect(artifact.finalized).toBe(true)
+      expect(artifact.zip.toString('latin1')).toContain(path.basename(file))
+
+      const offline = runnerEnv({ pipeline: inline, report: 'true' })
+      const alone = await runNode(ACTION, [], offline.env)
+      expect(alone.code).toBe(0)
+      expect(alone.stdout).toContain(
+        "::warning::uploading the report as artifact 'ctr-pipeline-report' failed: "
+      )
+      expect(existsSync(offline.read('output')['report-file'])).toBe(true)
     } finally {
       await service.stop()
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { InstanceLogs } from '../../src/report/instance-logs.js'
@@ -28,5 +28,25 @@ describe('InstanceLogs', () => {
     expect(await kept.tail('late', 5)).toBe('one')
     kept.append('late', 'two')
     expect(await kept.tail('late', 5)).toBe('one\ntwo')
+  })
+
+  it.each([
+    // [lines appended, maxBytes, what read gives]
+    [['a', 'b'], 100, { text: 'a\nb', size: 4, cut: false }],
+    [['x'.repeat(10), 'short', 'last'], 11, { text: 'last', size: 22, cut: true }],
+    [['x'.repeat(10), 'short', 'last'], 12, { text: 'short\nlast', size: 22, cut: true }],
+    [['x'.repeat(30)], 10, { text: '', size: 31, cut: true }],
+    [[], 10, { text: '', size: 0, cut: false }]
+  ])('read of %j within %i bytes', async (lines, maxBytes, expected) => {
+    const kept = logs()
+    for (const line of lines) kept.append('one', line)
+    expect(await kept.read('one', maxBytes)).toEqual(expected)
+  })
+
+  it('remove closes the open logs and removes their folder', async () => {
+    const kept = logs()
+    kept.append('open', 'still being written')
+    await kept.remove()
+    expect(existsSync(kept.dir)).toBe(false)
   })
 })

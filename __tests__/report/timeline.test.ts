@@ -1,58 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import type { JobResult, RunResult, StageResult } from '../../src/scheduler/run-result.js'
+import { instance, run, stage, T0 } from '../helpers/results.js'
 import { MAX_BARS, timelineCharts } from '../../src/report/timeline.js'
-
-const T0 = Date.parse('2026-12-05T10:00:00.000Z')
-const at = (ms: number) => new Date(T0 + ms).toISOString()
-
-function stage(name: string, status: StageResult['status'], start?: number, ms = 0): StageResult {
-  return {
-    id: name,
-    name,
-    type: 'sh',
-    status,
-    exit_code: null,
-    oom_killed: false,
-    timed_out: false,
-    ...(start === undefined ? {} : { started_at: at(start) }),
-    duration_ms: ms,
-    outputs: {}
-  }
-}
-
-function instance(
-  id: string,
-  job: string,
-  status: JobResult['status'],
-  start: number | null,
-  ms: number,
-  stages: StageResult[] = []
-): JobResult {
-  return {
-    id,
-    job,
-    matrix: {},
-    status,
-    exit_code: null,
-    oom_killed: false,
-    timed_out: false,
-    attempts: 1,
-    started_at: start === null ? null : at(start),
-    duration_ms: ms,
-    outputs: {},
-    stages
-  }
-}
-
-const run = (jobs: JobResult[]): RunResult => ({
-  run_id: 'r1',
-  pipeline: 'p',
-  file: 'p.yml',
-  status: 'failure',
-  started_at: at(0),
-  duration_ms: 5000,
-  jobs
-})
 
 describe('timelineCharts', () => {
   it('draws every instance that ran, a section per job, and its stages in a second chart', () => {

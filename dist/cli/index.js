@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 6445:
+/***/ 6956:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91086,7 +91086,10 @@ class ConsoleReporter {
     /** A `write` of the caller's takes one line a call. */
     linesOneByOne;
     paint;
+    /** Each instance's output, when the options asked for it. */
+    logs;
     constructor(options = {}) {
+        this.logs = options.logs;
         const stdout = options.write ? undefined : stdoutLines(options.stream);
         this.stdout = stdout;
         this.linesOneByOne = options.write !== undefined;
@@ -91132,6 +91135,7 @@ class ConsoleReporter {
         this.write(`${this.paint.job(job.id)} stage ${stage.name} (${stage.type})`);
     }
     output(job, _stream, lines) {
+        this.logs?.append(job.slug, this.masker.mask(lines));
         const prefix = `${this.paint.job(job.id)} `;
         const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines;
         if (this.linesOneByOne) {
@@ -91178,11 +91182,570 @@ class ConsoleReporter {
         this.flush();
     }
     backlog() {
-        return this.stdout?.backlog();
+        return this.stdout?.backlog() ?? this.logs?.backlog();
     }
     /** Writes the lines held for stdout: before anything writes to stdout directly. */
     flush() {
         this.stdout?.flush();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/html-text.ts
+/** Text for HTML content and quoted attributes: every character that could start markup. */
+function html(text) {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** Text cut to `max` characters, with an ellipsis when it was longer. */
+function shorten(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+/** The CSS class that colours a status (`st-failure`), shared by the page and its SVGs. */
+function statusClass(status) {
+    return `st-${status}`;
+}
+/** How a slug appears in element ids: the log is `log-<slug>`, the table row `i-<slug>`. */
+function html_text_anchor(kind, slug) {
+    return `${kind}-${slug.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/dag-svg.ts
+
+const NODE_W = 176;
+const NODE_H = 34;
+const COL_GAP = 56;
+const ROW_GAP = 14;
+const PAD = 8;
+/** Characters of a job's label drawn in its box; the whole label is its tooltip. */
+const LABEL_CHARS = 24;
+/**
+ * The DAG as an SVG, drawn here so the report needs no script library: a column per
+ * depth (a job sits one column right of its deepest need), jobs in file order down each
+ * column, an arrow per need. A node is coloured by how its job ended (`outcomes`) and
+ * links to its first instance's row.
+ */
+function dagSvg(plan, outcomes) {
+    const byId = new Map(plan.jobs.map((job) => [job.id, job]));
+    const depth = new Map();
+    const depthOf = (id) => {
+        const known = depth.get(id);
+        if (known !== undefined)
+            return known;
+        // The plan is acyclic (validated), so this recursion ends.
+        const needs = byId.get(id)?.job.needs ?? [];
+        const d = needs.length === 0 ? 0 : 1 + Math.max(...needs.map(depthOf));
+        depth.set(id, d);
+        return d;
+    };
+    const rows = [];
+    const at = new Map();
+    for (const job of plan.jobs) {
+        const column = depthOf(job.id);
+        const row = rows[column] ?? 0;
+        rows[column] = row + 1;
+        at.set(job.id, { x: PAD + column * (NODE_W + COL_GAP), y: PAD + row * (NODE_H + ROW_GAP) });
+    }
+    const width = PAD * 2 + rows.length * NODE_W + Math.max(0, rows.length - 1) * COL_GAP;
+    const height = PAD * 2 + Math.max(...rows, 1) * (NODE_H + ROW_GAP) - ROW_GAP;
+    const edges = plan.jobs.flatMap((job) => job.job.needs.map((need) => {
+        const from = at.get(need);
+        const to = at.get(job.id);
+        const [x1, y1, x2, y2] = [from.x + NODE_W, from.y + NODE_H / 2, to.x - 4, to.y + NODE_H / 2];
+        const mid = (x1 + x2) / 2;
+        return `<path class="edge" d="M${x1} ${y1}C${mid} ${y1} ${mid} ${y2} ${x2} ${y2}" marker-end="url(#arrow)"/>`;
+    }));
+    const nodes = plan.jobs.map((job) => {
+        const { x, y } = at.get(job.id);
+        const label = job.job.strategy?.matrix ? `${job.id} ×${job.instances.length}` : job.id;
+        const outcome = outcomes[job.id];
+        const first = job.instances[0];
+        const box = `<g class="node ${outcome ? statusClass(outcome) : 'st-none'}">` +
+            `<title>${html(label)}${outcome ? `: ${outcome}` : ''}</title>` +
+            `<rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="6"/>` +
+            `<text x="${x + NODE_W / 2}" y="${y + NODE_H / 2}">${html(shorten(label, LABEL_CHARS))}</text></g>`;
+        return first ? `<a href="#${html_text_anchor('i', first.slug)}">${box}</a>` : box;
+    });
+    return [
+        `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Jobs and their needs">`,
+        '<defs><marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="8" markerHeight="8" orient="auto"><path d="M0 0L8 4L0 8z"/></marker></defs>',
+        ...edges,
+        ...nodes,
+        '</svg>'
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/html-assets.ts
+
+/** The report's style sheet: status colours shared by the table, the DAG and the timeline. */
+const REPORT_CSS = `
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--alt:#f6f8fa;
+--ok:#1a7f37;--ok-bg:#dafbe1;--bad:#cf222e;--bad-bg:#ffebe9;--skip:#57606a;--skip-bg:#eaeef2;--stop:#9a6700;--stop-bg:#fff8c5}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--bg:#0d1117;--alt:#151b23;
+--ok:#3fb950;--ok-bg:#12261e;--bad:#f85149;--bad-bg:#2d1214;--skip:#9198a1;--skip-bg:#212830;--stop:#d29922;--stop-bg:#272115}}
+*{box-sizing:border-box}
+body{margin:0 auto;max-width:1280px;padding:16px 24px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
+h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.muted{color:var(--muted)}code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
+.scroll{overflow:auto;max-height:560px;border:1px solid var(--line);border-radius:6px;padding:6px;background:var(--bg)}
+.badge{display:inline-block;padding:0 8px;border-radius:10px;font-weight:600;font-size:12px;border:1px solid}
+.badge.st-success{color:var(--ok);background:var(--ok-bg)}.badge.st-failure{color:var(--bad);background:var(--bad-bg)}
+.badge.st-skipped{color:var(--skip);background:var(--skip-bg)}.badge.st-cancelled{color:var(--stop);background:var(--stop-bg)}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid var(--line)}
+th{position:sticky;top:0;background:var(--alt)}td.num{text-align:right}
+tr.instance td{background:var(--alt)}tr.instance td:first-child{font-weight:600}tr.stage td:first-child{padding-left:24px}
+tr.instance.st-failure td:first-child{box-shadow:inset 3px 0 var(--bad)}
+.err{color:var(--bad);white-space:pre-wrap}.out{white-space:pre-wrap;word-break:break-all}
+svg text{fill:var(--fg);font:12px system-ui,sans-serif}
+.dag .node rect{stroke-width:1.5}.dag .node text{text-anchor:middle;dominant-baseline:central}
+.dag .edge{fill:none;stroke:var(--muted);stroke-width:1.5}.dag marker path{fill:var(--muted)}
+.st-success rect,.bar.st-success,.seg.st-success{fill:var(--ok-bg);stroke:var(--ok)}
+.st-failure rect,.bar.st-failure,.seg.st-failure{fill:var(--bad-bg);stroke:var(--bad)}
+.st-skipped rect,.bar.st-skipped,.seg.st-skipped,.st-none rect{fill:var(--skip-bg);stroke:var(--skip)}
+.st-cancelled rect,.bar.st-cancelled,.seg.st-cancelled{fill:var(--stop-bg);stroke:var(--stop)}
+.seg.st-success{fill:var(--ok)}.seg.st-failure{fill:var(--bad)}
+.timeline .label{text-anchor:end;dominant-baseline:central}.timeline .tick{stroke:var(--line)}
+.timeline .tick-label{text-anchor:middle;fill:var(--muted);font-size:11px}
+.search{position:sticky;top:0;background:var(--bg);padding:8px 0;display:flex;gap:12px;align-items:center;z-index:1}
+.search input{flex:0 1 420px;padding:5px 8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
+details.log{border:1px solid var(--line);border-radius:6px;margin:6px 0}
+details.log>summary{cursor:pointer;padding:6px 10px;background:var(--alt)}
+details.log pre{margin:0;padding:8px 10px;max-height:480px;overflow:auto;white-space:pre-wrap;word-break:break-all}
+mark{background:#fff3a3;color:#1f2328}mark.current{background:#ffb000}
+`.trim();
+/**
+ * The report's only script: searching the logs. It filters the logs to those whose text
+ * or instance matches, opens them, marks every match, and moves between matches with
+ * Enter (Shift+Enter back). An empty search restores the page as it opened.
+ */
+const REPORT_SCRIPT = `
+(() => {
+  const box = document.getElementById('search')
+  const hits = document.getElementById('hits')
+  const logs = [...document.querySelectorAll('details.log')]
+  const texts = new Map()
+  let marks = []
+  let current = -1
+  let timer
+  const MAX_MARKS = 1000
+  function show(index) {
+    if (marks.length === 0) return
+    marks[current]?.classList.remove('current')
+    current = (index + marks.length) % marks.length
+    marks[current].classList.add('current')
+    marks[current].scrollIntoView({ block: 'center' })
+  }
+  function search() {
+    const term = box.value
+    marks = []
+    current = -1
+    let found = 0
+    for (const log of logs) {
+      const pre = log.querySelector('pre')
+      if (!texts.has(pre)) texts.set(pre, pre.textContent)
+      const text = texts.get(pre)
+      if (term === '') {
+        pre.textContent = text
+        log.hidden = false
+        log.open = log.dataset.status === 'failure'
+        continue
+      }
+      // Lower-casing may change a text's length (a few scripts): then the case must match.
+      const folded = text.toLowerCase()
+      const [hay, needle] = folded.length === text.length ? [folded, term.toLowerCase()] : [text, term]
+      let at = hay.indexOf(needle)
+      const named = log.dataset.id.toLowerCase().includes(term.toLowerCase())
+      if (at < 0 && !named) {
+        pre.textContent = text
+        log.hidden = true
+        continue
+      }
+      found++
+      log.hidden = false
+      log.open = true
+      const parts = document.createDocumentFragment()
+      let from = 0
+      while (at >= 0 && marks.length < MAX_MARKS) {
+        parts.append(text.slice(from, at))
+        const mark = document.createElement('mark')
+        mark.textContent = text.slice(at, at + needle.length)
+        marks.push(mark)
+        parts.append(mark)
+        from = at + needle.length
+        at = hay.indexOf(needle, from)
+      }
+      parts.append(text.slice(from))
+      pre.replaceChildren(parts)
+    }
+    hits.textContent = term === '' ? '' :
+      found + ' of ' + logs.length + ' logs match, ' + marks.length + (marks.length === MAX_MARKS ? '+' : '') + ' matches'
+  }
+  box.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(search, 120) })
+  box.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return
+    clearTimeout(timer)
+    if (marks.length === 0) search()
+    show(current + (event.shiftKey ? -1 : 1))
+  })
+})()
+`.trim();
+/** A CSP source for an inline element's exact text: only that text may run or style. */
+function hashSource(text) {
+    return `'sha256-${(0,external_node_crypto_.createHash)('sha256').update(text).digest('base64')}'`;
+}
+/**
+ * The report's Content-Security-Policy: nothing from the network at all, and no script or
+ * style but the report's own, so that a log line that slipped past escaping still could
+ * not run. SVG presentation attributes are not styles; the page has no `style=`.
+ */
+const REPORT_CSP = [
+    "default-src 'none'",
+    `style-src ${hashSource(REPORT_CSS)}`,
+    `script-src ${hashSource(REPORT_SCRIPT)}`,
+    "base-uri 'none'",
+    "form-action 'none'"
+].join('; ');
+
+;// CONCATENATED MODULE: ./src/report/timeline-svg.ts
+
+
+const LABEL_W = 230;
+const CHART_W = 760;
+const ROW_H = 18;
+const BAR_H = 12;
+const AXIS_H = 22;
+const timeline_svg_LABEL_CHARS = 34;
+/** Rows drawn at most; a bigger run's timeline says how many it left out. */
+const MAX_TIMELINE_ROWS = 1000;
+/** A tick step of 1, 2 or 5 times a power of ten seconds, giving at most 8 ticks. */
+function tickStep(spanMs) {
+    let step = 100;
+    for (;;) {
+        for (const factor of [1, 2, 5])
+            if (spanMs / (step * factor) <= 8)
+                return step * factor;
+        step *= 10;
+    }
+}
+function tickLabel(ms) {
+    if (ms < 60_000)
+        return `${Number((ms / 1000).toFixed(1))} s`;
+    const total = Math.round(ms / 1000);
+    return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}
+/**
+ * The run as an SVG gantt: a row per job instance that ran, its bar from its start for its
+ * duration, coloured by its status, with its stages as segments inside it; the time axis
+ * counts from the run's start. Each bar's tooltip gives its figures, and its label links
+ * to its log. '' when nothing ran.
+ */
+function timelineSvg(result, slugOf) {
+    const ran = result.jobs.filter((j) => j.started_at !== null);
+    if (ran.length === 0)
+        return '';
+    const shown = ran.slice(0, MAX_TIMELINE_ROWS);
+    const t0 = Date.parse(result.started_at);
+    const end = Math.max(result.duration_ms, ...ran.map((j) => Date.parse(j.started_at) - t0 + j.duration_ms));
+    const span = Math.max(end, 1);
+    const x = (ms) => LABEL_W + Math.round((Math.max(0, ms) / span) * CHART_W * 10) / 10;
+    const w = (ms) => Math.max(1, Math.round((ms / span) * CHART_W * 10) / 10);
+    const height = AXIS_H + shown.length * ROW_H + 4;
+    const width = LABEL_W + CHART_W + 40;
+    const step = tickStep(span);
+    const ticks = [];
+    for (let t = 0; t <= span; t += step)
+        ticks.push(`<line class="tick" x1="${x(t)}" y1="${AXIS_H - 4}" x2="${x(t)}" y2="${height}"/>` +
+            `<text class="tick-label" x="${x(t)}" y="${AXIS_H - 8}">${tickLabel(t)}</text>`);
+    const rows = shown.map((job, i) => {
+        const top = AXIS_H + i * ROW_H;
+        const start = Date.parse(job.started_at) - t0;
+        const stages = job.stages.flatMap((stage) => stage.started_at
+            ? [
+                `<rect class="seg ${statusClass(stage.status)}" x="${x(Date.parse(stage.started_at) - t0)}" y="${top + 5}" width="${w(stage.duration_ms)}" height="${BAR_H - 6}">` +
+                    `<title>stage ${html(stage.name)}: ${stage.status}, ${seconds(stage.duration_ms)}</title></rect>`
+            ]
+            : []);
+        return [
+            `<a href="#${html_text_anchor('log', slugOf(job))}"><text class="label" x="${LABEL_W - 8}" y="${top + ROW_H / 2 + 1}">${html(shorten(job.id, timeline_svg_LABEL_CHARS))}<title>${html(job.id)}</title></text></a>`,
+            `<rect class="bar ${statusClass(job.status)}" x="${x(start)}" y="${top + 2}" width="${w(job.duration_ms)}" height="${BAR_H}" rx="2">` +
+                `<title>${html(job.id)}: ${job.status}, ${seconds(job.duration_ms)}, from +${seconds(start)}</title></rect>`,
+            ...stages
+        ].join('');
+    });
+    const more = ran.length > shown.length
+        ? `\n<p class="muted">…and ${ran.length - shown.length} more job instances, not drawn.</p>`
+        : '';
+    return ([
+        `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="When each job instance ran">`,
+        ...ticks,
+        ...rows,
+        '</svg>'
+    ].join('\n') + more);
+}
+
+;// CONCATENATED MODULE: ./src/report/html-report.ts
+
+
+
+
+
+
+/** All the logs in one report take at most about this many bytes (see logShare). */
+const REPORT_LOG_BUDGET_BYTES = 16 * 1024 * 1024;
+/** An output value longer than this is cut in the table (the result document has it whole). */
+const MAX_VALUE_CHARS = 400;
+/**
+ * The bytes of each instance's log a report keeps (its end): an equal share of the
+ * budget, but never under 32 KiB (the end of a failure must show) nor over 1 MiB (a
+ * browser slows on one huge text).
+ */
+function logShare(instances, budget = REPORT_LOG_BUDGET_BYTES) {
+    const share = Math.floor(budget / Math.max(1, instances));
+    return Math.min(1024 * 1024, Math.max(32 * 1024, share));
+}
+/**
+ * The run as one self-contained HTML page that loads nothing (its policy forbids it): a
+ * header with the outcome, the DAG and the timeline as SVG, a table with a row per job
+ * instance and per stage (status, start, duration, exit code, OOM, outputs, error), the
+ * stages' annotations, and every instance's log, searchable, failed ones open. Each log
+ * keeps its end, within logShare. `result` and the logs are shown as given: mask them
+ * first.
+ */
+async function htmlReport(plan, result, logs, options = {}) {
+    const slugs = new Map(plan.jobs.flatMap((j) => j.instances.map((i) => [i.id, i.slug])));
+    const slugOf = (job) => slugs.get(job.id) ?? job.id;
+    const outcomes = {};
+    for (const job of plan.jobs) {
+        const results = result.jobs.filter((j) => j.job === job.id);
+        if (results.length > 0)
+            outcomes[job.id] = summarizeJob(job, results).result;
+    }
+    const share = logShare(result.jobs.length, options.logBudgetBytes);
+    const logParts = [];
+    for (const job of result.jobs)
+        logParts.push(await logPart(job, slugOf(job), logs, share));
+    const t0 = Date.parse(result.started_at);
+    const timeline = timelineSvg(result, slugOf);
+    const annotations = annotationItems(result, options.baseDir ?? process.cwd());
+    const title = `${result.pipeline}: ${result.status}`;
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="ctr-pipeline">
+<title>${html(title)} · ctr-pipeline</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<header>
+<h1>${badge(result.status)} ${html(result.pipeline)}</h1>
+<p class="muted">Run <code>${html(result.run_id)}</code> of <code>${html(result.file)}</code>: ${count(result.jobs.length, 'job instance')}, ${countsByStatus(result.jobs)}; started ${html(result.started_at)}, took ${seconds(result.duration_ms)}.</p>
+${result.error ? `<p class="err" id="run-error">${html(result.error)}</p>` : ''}
+</header>
+<section id="dag"><h2>Jobs</h2>
+<div class="scroll">${dagSvg(plan, outcomes)}</div></section>
+${timeline ? `<section id="timeline"><h2>Timeline</h2>\n<div class="scroll">${timeline}</div></section>` : ''}
+<section id="instances"><h2>Job instances and stages</h2>
+<div class="scroll"><table>
+<thead><tr><th>Job instance / stage</th><th>Matrix</th><th>Status</th><th>Start</th><th>Duration</th><th>Exit code</th><th>OOM</th><th>Outputs</th></tr></thead>
+<tbody>
+${result.jobs.map((job) => instanceRows(job, slugOf(job), t0)).join('\n')}
+</tbody></table></div></section>
+${annotations ? `<section id="annotations"><h2>Annotations</h2>\n<ul>${annotations}</ul></section>` : ''}
+<section id="logs"><h2>Logs</h2>
+<div class="search"><input id="search" type="search" placeholder="Search the logs (Enter: next match)" aria-label="Search the logs" autocomplete="off"><span id="hits" class="muted"></span></div>
+${logParts.join('\n')}
+</section>
+<script>${REPORT_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+function badge(status) {
+    return `<span class="badge ${statusClass(status)}">${status}</span>`;
+}
+function count(n, noun) {
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+function countsByStatus(jobs) {
+    const counts = new Map();
+    for (const job of jobs)
+        counts.set(job.status, (counts.get(job.status) ?? 0) + 1);
+    return [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'none ran';
+}
+/** The row of an instance, then a row per stage under it. */
+function instanceRows(job, slug, t0) {
+    const matrix = Object.entries(job.matrix)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(', ');
+    const notes = [
+        job.timed_out ? 'timed out' : '',
+        job.attempts > 1 ? `after ${job.attempts} attempts` : ''
+    ].filter(Boolean);
+    const status = badge(job.status) +
+        (notes.length ? ` <span class="muted">${notes.join(', ')}</span>` : '') +
+        (job.error ? `<div class="err">${html(job.error)}</div>` : '');
+    const instance = row(`instance ${statusClass(job.status)}`, `id="${html_text_anchor('i', slug)}" data-status="${job.status}"`, [
+        `<a href="#${html_text_anchor('log', slug)}">${html(job.id)}</a>`,
+        html(matrix),
+        status,
+        ...timing(job.started_at, job.duration_ms, t0),
+        exitCode(job.exit_code),
+        job.oom_killed ? 'killed for memory' : '',
+        outputs(job.outputs)
+    ]);
+    return [instance, ...job.stages.map((stage) => stageRow(stage, t0))].join('\n');
+}
+function stageRow(stage, t0) {
+    const status = badge(stage.status) +
+        (stage.timed_out ? ' <span class="muted">timed out</span>' : '') +
+        (stage.error ? `<div class="err">${html(stage.error)}</div>` : '');
+    return row(`stage ${statusClass(stage.status)}`, `data-status="${stage.status}"`, [
+        `${html(stage.name)} <span class="muted">(${html(stage.type)})</span>`,
+        '',
+        status,
+        ...timing(stage.started_at ?? null, stage.duration_ms, t0),
+        exitCode(stage.exit_code),
+        stage.oom_killed ? 'killed for memory' : '',
+        outputs(stage.outputs)
+    ]);
+}
+function row(classes, attributes, cells) {
+    const tds = cells.map((cell, i) => `<td${i === 3 || i === 4 || i === 5 ? ' class="num"' : ''}>${cell}</td>`);
+    return `<tr class="${classes}" ${attributes}>${tds.join('')}</tr>`;
+}
+/** Start (from the run's) and duration: empty for what did not run. */
+function timing(startedAt, durationMs, t0) {
+    if (!startedAt)
+        return ['', ''];
+    return [`+${seconds(Date.parse(startedAt) - t0)}`, seconds(durationMs)];
+}
+function exitCode(code) {
+    return code === null ? '' : String(code);
+}
+function outputs(values) {
+    const entries = Object.entries(values);
+    if (entries.length === 0)
+        return '';
+    return `<div class="out mono">${entries.map(([k, v]) => html(`${k}=${shorten(v, MAX_VALUE_CHARS)}`)).join('<br>')}</div>`;
+}
+/** An annotation's level in the colour of the status it resembles. */
+const LEVEL_CLASSES = {
+    error: statusClass('failure'),
+    warning: statusClass('cancelled'),
+    notice: statusClass('skipped')
+};
+function annotationItems(result, baseDir) {
+    return result.jobs
+        .flatMap((job) => job.stages.flatMap((stage) => (stage.annotations ?? []).map((a) => {
+        const where = annotationLocation(a, baseDir);
+        return (`<li><span class="badge ${LEVEL_CLASSES[a.level]}">${a.level}</span> ` +
+            `${where ? `<code>${html(where)}</code> ` : ''}in ${html(job.id)}: ` +
+            `${a.title ? `<strong>${html(a.title)}</strong>: ` : ''}${html(a.message)}</li>`);
+    })))
+        .join('\n');
+}
+async function logPart(job, slug, logs, share) {
+    const { text, size, cut } = await logs.read(slug, share);
+    const heading = `${badge(job.status)} <span class="mono">${html(job.id)}</span>` +
+        (job.error ? ` <span class="muted">${html(job.error)}</span>` : '');
+    const note = cut
+        ? `<p class="muted">The log has ${size} bytes: its last ${Buffer.byteLength(text)} are shown.</p>`
+        : '';
+    const body = text || (job.started_at ? '(no output)' : '(did not run)');
+    return (`<details class="log ${statusClass(job.status)}" id="${html_text_anchor('log', slug)}" data-id="${html(job.id)}" data-status="${job.status}"${job.status === 'failure' ? ' open' : ''}>` +
+        `<summary>${heading}</summary>${note}<pre>${html(body)}</pre></details>`);
+}
+
+;// CONCATENATED MODULE: ./src/report/instance-logs.ts
+
+
+
+
+
+
+/**
+ * Keeps each job instance's log whole, in a file of its own, so that a summary can show
+ * the end of a failed one however long it was, without holding logs in memory.
+ */
+class InstanceLogs {
+    files = new Map();
+    dir;
+    constructor(dir = (0,external_node_fs_namespaceObject.mkdtempSync)(external_node_path_default().join(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'ctr-logs-'))) {
+        this.dir = dir;
+    }
+    /** The file that holds one instance's log. */
+    fileOf(slug) {
+        return external_node_path_default().join(this.dir, `${slug}.log`);
+    }
+    append(slug, line) {
+        let file = this.files.get(slug);
+        if (!file) {
+            const stream = (0,external_node_fs_namespaceObject.createWriteStream)(this.fileOf(slug), { flags: 'a' });
+            file = { stream, lines: new BlockWriter(stream) };
+            this.files.set(slug, file);
+        }
+        file.lines.line(line);
+    }
+    /** A promise while a log file has more queued than the disk has taken. */
+    backlog() {
+        for (const { lines } of this.files.values()) {
+            const waiting = lines.backlog();
+            if (waiting)
+                return waiting;
+        }
+        return undefined;
+    }
+    /** Flushes and closes an instance's log (more lines reopen it). */
+    async close(slug) {
+        const file = this.files.get(slug);
+        if (!file)
+            return;
+        this.files.delete(slug);
+        file.lines.flush();
+        file.stream.end();
+        await (0,external_node_events_namespaceObject.once)(file.stream, 'close');
+    }
+    /**
+     * The last `lines` lines of an instance's log, read from at most the last `maxBytes`
+     * of the file; '' when it logged nothing.
+     */
+    async tail(slug, lines, maxBytes = 64 * 1024) {
+        return (await this.read(slug, maxBytes)).text.split('\n').slice(-lines).join('\n');
+    }
+    /**
+     * An instance's log, or its end when the file holds more than `maxBytes`: `size` is the
+     * whole file's, and `cut` says the text starts later than the log (after a whole line:
+     * a partial first line is dropped rather than shown half). Without a trailing newline;
+     * '' when it logged nothing.
+     */
+    async read(slug, maxBytes) {
+        await this.close(slug);
+        let file;
+        try {
+            file = await (0,promises_namespaceObject.open)(this.fileOf(slug), 'r');
+        }
+        catch {
+            return { text: '', size: 0, cut: false };
+        }
+        try {
+            const { size } = await file.stat();
+            const length = Math.min(size, maxBytes);
+            const buffer = Buffer.alloc(length);
+            await file.read(buffer, 0, length, size - length);
+            const text = buffer.toString('utf8').replace(/\n$/, '');
+            const cut = length < size;
+            const firstBreak = text.indexOf('\n');
+            return { text: !cut ? text : firstBreak < 0 ? '' : text.slice(firstBreak + 1), size, cut };
+        }
+        finally {
+            await file.close();
+        }
+    }
+    /** Closes every log and removes their folder. */
+    async remove() {
+        await Promise.all([...this.files.keys()].map((slug) => this.close(slug)));
+        await (0,promises_namespaceObject.rm)(this.dir, { recursive: true, force: true });
     }
 }
 
@@ -95304,13 +95867,15 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
  * be written is a usage error now, not after the whole run. A file made only for the
  * check is removed again, so a run that stops early leaves no empty result behind.
  */
-async function checkWritable(file, flag) {
+async function checkWritable(file, flag, what = 'the result') {
     try {
         const handle = await (0,promises_namespaceObject.open)(file, 'ax').catch((error) => {
             if (error.code === 'EEXIST')
@@ -95333,7 +95898,7 @@ async function checkWritable(file, flag) {
             EROFS: 'the file system is read-only',
             ENOTDIR: 'a part of its path is not a folder'
         };
-        throw new InputError(`${flag} ${file}: cannot write the result there (${(code && why[code]) ?? error.message})`);
+        throw new InputError(`${flag} ${file}: cannot write ${what} there (${(code && why[code]) ?? error.message})`);
     }
 }
 /** The text of `--changed-files-from`: a file, or stdin for '-'. */
@@ -95350,6 +95915,15 @@ async function readChangedFiles(source) {
     for await (const chunk of process.stdin)
         text += String(chunk);
     return text;
+}
+/** Writes the HTML report; one that cannot be written is a usage error naming it. */
+async function writeReport(file, ...args) {
+    try {
+        await (0,promises_namespaceObject.writeFile)(file, await htmlReport(...args));
+    }
+    catch (error) {
+        throw new InputError(`--report ${file}: ${error.message}`);
+    }
 }
 /** Writes a command's output file; one that cannot be written is a usage error naming it. */
 async function writeOutput(file, text) {
@@ -95424,6 +95998,7 @@ function cli_main_program(setExit) {
         .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
         .option('--result <file>', "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)")
+        .option('--report <file>', 'write a report of the run to this file: one self-contained HTML page (DAG, timeline, every job instance and stage, every log, searchable)')
         .addOption(new option_Option('--env-file <file>', 'read variables for ${VAR} from a dotenv file (NAME=value lines; repeatable, a later file wins over an earlier one and over the environment)')
         .default([])
         .argParser(collect))
@@ -95459,46 +96034,58 @@ function cli_main_program(setExit) {
         const logStream = resultToStdout ? process.stderr : process.stdout;
         if (opts.result && !resultToStdout)
             await checkWritable(opts.result, '--result');
+        if (opts.report)
+            await checkWritable(opts.report, '--report', 'the report');
         const changedFiles = opts.changedFilesFrom === undefined
             ? undefined
             : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom));
         const instance = opts.instance && opts.inputsFrom
             ? await readFanOutFolder(opts.inputsFrom, opts.instance)
             : undefined;
-        const result = await runSession({
-            plan,
-            params,
-            reporter: new ConsoleReporter({
-                masker,
-                stream: resultToStdout ? 'stderr' : 'stdout',
-                ...(logStream.isTTY ? { terminal: logStream } : {}),
-                colour: useColour(logStream, process.env),
-                runnerLog: process.env.GITHUB_ACTIONS === 'true',
-                debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
-            }),
-            changedFiles,
-            only: opts.job,
-            maxParallel: opts.maxParallel,
-            artifactsDir: opts.artifactsDir,
-            keep: opts.keep,
-            untrusted: opts.untrusted,
-            backend,
-            instance,
-            env,
-            secretNames
-        });
-        const doc = masker.maskDeep(result);
-        if (resultToStdout) {
-            stdoutLines('stderr').flush();
-            process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        // The report shows every instance's log: they are kept in files until it is written.
+        const logs = opts.report ? new InstanceLogs() : undefined;
+        try {
+            const result = await runSession({
+                plan,
+                params,
+                reporter: new ConsoleReporter({
+                    masker,
+                    stream: resultToStdout ? 'stderr' : 'stdout',
+                    ...(logStream.isTTY ? { terminal: logStream } : {}),
+                    colour: useColour(logStream, process.env),
+                    runnerLog: process.env.GITHUB_ACTIONS === 'true',
+                    debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
+                    logs
+                }),
+                changedFiles,
+                only: opts.job,
+                maxParallel: opts.maxParallel,
+                artifactsDir: opts.artifactsDir,
+                keep: opts.keep,
+                untrusted: opts.untrusted,
+                backend,
+                instance,
+                env,
+                secretNames
+            });
+            const doc = masker.maskDeep(result);
+            if (resultToStdout) {
+                stdoutLines('stderr').flush();
+                process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+            }
+            else if (opts.result)
+                await writeResult(opts.result, doc);
+            if (opts.report && logs)
+                await writeReport(opts.report, plan, doc, logs);
+            if (instance)
+                await writeInstanceResult(opts.inputsFrom, instance.slug, doc);
+            if (result.error)
+                process.stderr.write(`error: ${result.error}\n`);
+            setExit(exitStatusOf(result));
         }
-        else if (opts.result)
-            await writeResult(opts.result, doc);
-        if (instance)
-            await writeInstanceResult(opts.inputsFrom, instance.slug, doc);
-        if (result.error)
-            process.stderr.write(`error: ${result.error}\n`);
-        setExit(exitStatusOf(result));
+        finally {
+            await logs?.remove();
+        }
     });
     cli
         .command('results')
@@ -95715,7 +96302,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6445);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6956);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

@@ -10,6 +10,8 @@ import { ActionsReporter } from '../report/actions-reporter.js'
 import { relativeTo } from '../report/text-format.js'
 import { SecretMasker } from '../report/secret-masker.js'
 import { summaryMarkdown } from '../report/step-summary.js'
+import { htmlReport } from '../report/html-report.js'
+import type { InstanceLogs } from '../report/instance-logs.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { InputError } from '../spec/input-error.js'
@@ -31,7 +33,7 @@ import {
   type PullRequestRef
 } from './pull-request.js'
 import { sizeOutputs } from './sized-outputs.js'
-import { uploadArtifacts } from './upload-artifacts.js'
+import { uploadArtifacts, uploadReport } from './upload-artifacts.js'
 import { validateFiles } from './validate-files.js'
 import { exportFile } from './export-file.js'
 import { mergeResultFiles, readFanOutFolder, writeInstanceResult } from '../app/fan-out.js'
@@ -94,6 +96,7 @@ async function main(mode: 'run' | 'job'): Promise<void> {
       await markdown(COMMENT_LIMIT_CHARS - 200)
     )
   if (settings.uploadArtifacts) await uploadArtifacts(result, settings.artifactNamePrefix)
+  if (settings.report) await report(plan, result, reporter.logs, settings)
   if (sized.outputsError) core.setFailed(sized.outputsError)
   if (result.status !== 'success') {
     const failed = result.jobs.filter((j) => j.status === 'failure').map((j) => j.id)
@@ -102,6 +105,22 @@ async function main(mode: 'run' | 'job'): Promise<void> {
         `pipeline ${result.status}${failed.length ? `: ${failed.join(', ')} failed` : ''}`
     )
   }
+}
+
+/** Writes the HTML report under $RUNNER_TEMP, names it in `report-file`, and uploads it. */
+async function report(
+  plan: PipelinePlan,
+  result: RunResult,
+  logs: InstanceLogs,
+  settings: ActionSettings
+): Promise<void> {
+  const file = path.join(
+    process.env.RUNNER_TEMP ?? settings.workspace,
+    `ctr-report-${result.run_id}.html`
+  )
+  await writeFile(file, await htmlReport(plan, result, logs, { baseDir: settings.workspace }))
+  core.setOutput('report-file', file)
+  await uploadReport(file, settings.artifactNamePrefix)
 }
 
 /**

@@ -59,6 +59,8 @@ export interface ActionSettings {
   only: string[]
   /** Write the job summary (table, diagram, failed log tails). */
   summary: boolean
+  /** Write the HTML report and upload it as the artifact `<prefix>ctr-pipeline-report`. */
+  report: boolean
   /** Post the summary on the pull request, as one comment updated in place. */
   commentOnPr: boolean
   /** The token for the GitHub API (PR comment, changed files). */
@@ -100,6 +102,7 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
     workspace,
     only,
     summary: booleanInput('summary', true),
+    report: booleanInput('report', false),
     commentOnPr: booleanInput('comment-on-pr', false),
     token: core.getInput('github-token'),
     backend: backendInput(),

@@ -9,9 +9,7 @@ import type { RunResult } from '../scheduler/run-result.js'
  * or by later jobs with actions/download-artifact. Resolves to the names uploaded.
  */
 export async function uploadArtifacts(result: RunResult, prefix: string): Promise<string[]> {
-  // Loaded here, not at start-up: it is the largest module in the bundle, and most runs upload nothing.
-  const { DefaultArtifactClient } = await import('@actions/artifact')
-  const client = new DefaultArtifactClient()
+  const client = await artifactClient()
   const uploaded: string[] = []
   for (const job of result.jobs) {
     if (!job.artifacts) continue
@@ -29,4 +27,28 @@ export async function uploadArtifacts(result: RunResult, prefix: string): Promis
     uploaded.push(name)
   }
   return uploaded
+}
+
+/** The name the HTML report is uploaded under, after the artifact-name-prefix. */
+export const REPORT_ARTIFACT = 'ctr-pipeline-report'
+
+/**
+ * Uploads the HTML report as the artifact `<prefix>ctr-pipeline-report`. A report that
+ * cannot be uploaded is a warning, not a failure: the run's own outcome stands.
+ */
+export async function uploadReport(file: string, prefix: string): Promise<void> {
+  const name = `${prefix}${REPORT_ARTIFACT}`
+  try {
+    const client = await artifactClient()
+    const { id, size } = await client.uploadArtifact(name, [file], path.dirname(file))
+    core.info(`uploaded the report as artifact ${name} (${size ?? 0} bytes, id ${id})`)
+  } catch (error) {
+    core.warning(`uploading the report as artifact '${name}' failed: ${(error as Error).message}`)
+  }
+}
+
+async function artifactClient() {
+  // Loaded here, not at start-up: it is the largest module in the bundle, and most runs upload nothing.
+  const { DefaultArtifactClient } = await import('@actions/artifact')
+  return new DefaultArtifactClient()
 }

@@ -22,6 +22,8 @@ import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
 import { stdoutLines } from '../report/block-writer.js'
 import { useColour } from '../report/colours.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
+import { htmlReport } from '../report/html-report.js'
+import { InstanceLogs } from '../report/instance-logs.js'
 import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
@@ -59,7 +61,7 @@ const collect = (value: string, previous: string[]) => [...previous, value]
  * be written is a usage error now, not after the whole run. A file made only for the
  * check is removed again, so a run that stops early leaves no empty result behind.
  */
-async function checkWritable(file: string, flag: string): Promise<void> {
+async function checkWritable(file: string, flag: string, what = 'the result'): Promise<void> {
   try {
     const handle = await open(file, 'ax').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EEXIST') return undefined
@@ -79,7 +81,7 @@ async function checkWritable(file: string, flag: string): Promise<void> {
       ENOTDIR: 'a part of its path is not a folder'
     }
     throw new InputError(
-      `${flag} ${file}: cannot write the result there (${(code && why[code]) ?? (error as Error).message})`
+      `${flag} ${file}: cannot write ${what} there (${(code && why[code]) ?? (error as Error).message})`
     )
   }
 }
@@ -96,6 +98,15 @@ async function readChangedFiles(source: string): Promise<string> {
   let text = ''
   for await (const chunk of process.stdin) text += String(chunk)
   return text
+}
+
+/** Writes the HTML report; one that cannot be written is a usage error naming it. */
+async function writeReport(file: string, ...args: Parameters<typeof htmlReport>): Promise<void> {
+  try {
+    await writeFile(file, await htmlReport(...args))
+  } catch (error) {
+    throw new InputError(`--report ${file}: ${(error as Error).message}`)
+  }
 }
 
 /** Writes a command's output file; one that cannot be written is a usage error naming it. */
@@ -200,6 +211,10 @@ function program(setExit: (status: number) => void): Command {
       '--result <file>',
       "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)"
     )
+    .option(
+      '--report <file>',
+      'write a report of the run to this file: one self-contained HTML page (DAG, timeline, every job instance and stage, every log, searchable)'
+    )
     .addOption(
       new Option(
         '--env-file <file>',
@@ -254,6 +269,7 @@ function program(setExit: (status: number) => void): Command {
           maxParallel?: number
           artifactsDir: string
           result?: string
+          report?: string
           envFile: string[]
           secretFile: string[]
           keep?: boolean
@@ -285,6 +301,7 @@ function program(setExit: (status: number) => void): Command {
         const resultToStdout = opts.result === '-'
         const logStream = resultToStdout ? process.stderr : process.stdout
         if (opts.result && !resultToStdout) await checkWritable(opts.result, '--result')
+        if (opts.report) await checkWritable(opts.report, '--report', 'the report')
         const changedFiles =
           opts.changedFilesFrom === undefined
             ? undefined
@@ -293,36 +310,44 @@ function program(setExit: (status: number) => void): Command {
           opts.instance && opts.inputsFrom
             ? await readFanOutFolder(opts.inputsFrom, opts.instance)
             : undefined
-        const result = await runSession({
-          plan,
-          params,
-          reporter: new ConsoleReporter({
-            masker,
-            stream: resultToStdout ? 'stderr' : 'stdout',
-            ...(logStream.isTTY ? { terminal: logStream } : {}),
-            colour: useColour(logStream, process.env),
-            runnerLog: process.env.GITHUB_ACTIONS === 'true',
-            debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? '')
-          }),
-          changedFiles,
-          only: opts.job,
-          maxParallel: opts.maxParallel,
-          artifactsDir: opts.artifactsDir,
-          keep: opts.keep,
-          untrusted: opts.untrusted,
-          backend,
-          instance,
-          env,
-          secretNames
-        })
-        const doc = masker.maskDeep(result)
-        if (resultToStdout) {
-          stdoutLines('stderr').flush()
-          process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
-        } else if (opts.result) await writeResult(opts.result, doc)
-        if (instance) await writeInstanceResult(opts.inputsFrom!, instance.slug, doc)
-        if (result.error) process.stderr.write(`error: ${result.error}\n`)
-        setExit(exitStatusOf(result))
+        // The report shows every instance's log: they are kept in files until it is written.
+        const logs = opts.report ? new InstanceLogs() : undefined
+        try {
+          const result = await runSession({
+            plan,
+            params,
+            reporter: new ConsoleReporter({
+              masker,
+              stream: resultToStdout ? 'stderr' : 'stdout',
+              ...(logStream.isTTY ? { terminal: logStream } : {}),
+              colour: useColour(logStream, process.env),
+              runnerLog: process.env.GITHUB_ACTIONS === 'true',
+              debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
+              logs
+            }),
+            changedFiles,
+            only: opts.job,
+            maxParallel: opts.maxParallel,
+            artifactsDir: opts.artifactsDir,
+            keep: opts.keep,
+            untrusted: opts.untrusted,
+            backend,
+            instance,
+            env,
+            secretNames
+          })
+          const doc = masker.maskDeep(result)
+          if (resultToStdout) {
+            stdoutLines('stderr').flush()
+            process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+          } else if (opts.result) await writeResult(opts.result, doc)
+          if (opts.report && logs) await writeReport(opts.report, plan, doc, logs)
+          if (instance) await writeInstanceResult(opts.inputsFrom!, instance.slug, doc)
+          if (result.error) process.stderr.write(`error: ${result.error}\n`)
+          setExit(exitStatusOf(result))
+        } finally {
+          await logs?.remove()
+        }
       }
     )
 

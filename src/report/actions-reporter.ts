@@ -24,19 +24,23 @@ export interface ActionsReporterOptions extends ReporterOptions {
  * file's line for each failed stage or job, and the stages' own annotations about data
  * files. Each job instance's lines are folded into a group of its own (JobGroups: one
  * shows live, the others' wait and are written whole when they end). Each instance's log
- * is also kept whole, masked, for the summary.
+ * is always kept whole, masked, for the summary.
  */
 export class ActionsReporter extends ConsoleReporter {
   private readonly groups: JobGroups
   /** The instance whose lines are being written, for JobGroups to place them. */
   private writing: string | undefined
-  readonly logs = new InstanceLogs()
+  declare readonly logs: InstanceLogs
   private readonly workflowCommands: boolean
   /** While set, the runner ignores commands until it sees `::<token>::`. */
   private stopToken: string | undefined
 
   constructor(options: ActionsReporterOptions) {
-    super({ ...options, baseDir: options.baseDir ?? process.env.GITHUB_WORKSPACE ?? process.cwd() })
+    super({
+      ...options,
+      baseDir: options.baseDir ?? process.env.GITHUB_WORKSPACE ?? process.cwd(),
+      logs: options.logs ?? new InstanceLogs()
+    })
     this.workflowCommands = options.workflowCommands
     const show = this.write
     this.groups = new JobGroups({
@@ -81,16 +85,13 @@ export class ActionsReporter extends ConsoleReporter {
       if (this.workflowCommands && lines.includes('::')) {
         // A trusted pipeline's command (`::warning::...`) must start its line to take effect.
         for (const line of lines.split('\n')) {
-          if (line.trimStart().startsWith('::')) this.write(line)
-          else super.output(job, stream, line)
+          if (line.trimStart().startsWith('::')) {
+            this.write(line)
+            this.logs.append(job.slug, this.masker.mask(line))
+          } else super.output(job, stream, line)
         }
       } else super.output(job, stream, lines)
     })
-    this.logs.append(job.slug, this.masker.mask(lines))
-  }
-
-  override backlog(): Promise<void> | undefined {
-    return super.backlog() ?? this.logs.backlog()
   }
 
   override stageFinished(job: PlannedInstance, stage: StageSpec, result: StageResult): void {

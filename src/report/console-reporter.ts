@@ -5,6 +5,7 @@ import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
 import { stdoutLines, type BlockWriter } from './block-writer.js'
 import { Painter } from './colours.js'
+import type { InstanceLogs } from './instance-logs.js'
 import { SecretMasker } from './secret-masker.js'
 import { annotationLocation, seconds } from './text-format.js'
 
@@ -32,6 +33,8 @@ export interface ReporterOptions {
    * instead of a line per change of a layer's state.
    */
   terminal?: { write(text: string): unknown; columns?: number }
+  /** Keep each job instance's output whole, masked, in these files (for summaries, reports). */
+  logs?: InstanceLogs
 }
 
 /** Moves to the start of the line and clears it. */
@@ -62,8 +65,11 @@ export class ConsoleReporter implements RunReporter {
   /** A `write` of the caller's takes one line a call. */
   private readonly linesOneByOne: boolean
   protected readonly paint: Painter
+  /** Each instance's output, when the options asked for it. */
+  readonly logs: InstanceLogs | undefined
 
   constructor(options: ReporterOptions = {}) {
+    this.logs = options.logs
     const stdout = options.write ? undefined : stdoutLines(options.stream)
     this.stdout = stdout
     this.linesOneByOne = options.write !== undefined
@@ -112,6 +118,7 @@ export class ConsoleReporter implements RunReporter {
   }
 
   output(job: PlannedInstance, _stream: OutputStream, lines: string): void {
+    this.logs?.append(job.slug, this.masker.mask(lines))
     const prefix = `${this.paint.job(job.id)} `
     const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines
     if (this.linesOneByOne) {
@@ -170,7 +177,7 @@ export class ConsoleReporter implements RunReporter {
   }
 
   backlog(): Promise<void> | undefined {
-    return this.stdout?.backlog()
+    return this.stdout?.backlog() ?? this.logs?.backlog()
   }
 
   /** Writes the lines held for stdout: before anything writes to stdout directly. */

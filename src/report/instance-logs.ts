@@ -1,5 +1,5 @@
 import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
@@ -56,12 +56,25 @@ export class InstanceLogs {
    * of the file; '' when it logged nothing.
    */
   async tail(slug: string, lines: number, maxBytes = 64 * 1024): Promise<string> {
+    return (await this.read(slug, maxBytes)).text.split('\n').slice(-lines).join('\n')
+  }
+
+  /**
+   * An instance's log, or its end when the file holds more than `maxBytes`: `size` is the
+   * whole file's, and `cut` says the text starts later than the log (after a whole line:
+   * a partial first line is dropped rather than shown half). Without a trailing newline;
+   * '' when it logged nothing.
+   */
+  async read(
+    slug: string,
+    maxBytes: number
+  ): Promise<{ text: string; size: number; cut: boolean }> {
     await this.close(slug)
     let file
     try {
       file = await open(this.fileOf(slug), 'r')
     } catch {
-      return ''
+      return { text: '', size: 0, cut: false }
     }
     try {
       const { size } = await file.stat()
@@ -69,12 +82,17 @@ export class InstanceLogs {
       const buffer = Buffer.alloc(length)
       await file.read(buffer, 0, length, size - length)
       const text = buffer.toString('utf8').replace(/\n$/, '')
-      const all = text.split('\n')
-      // A partial first line (cut by maxBytes) is dropped rather than shown half.
-      const whole = length < size ? all.slice(1) : all
-      return whole.slice(-lines).join('\n')
+      const cut = length < size
+      const firstBreak = text.indexOf('\n')
+      return { text: !cut ? text : firstBreak < 0 ? '' : text.slice(firstBreak + 1), size, cut }
     } finally {
       await file.close()
     }
+  }
+
+  /** Closes every log and removes their folder. */
+  async remove(): Promise<void> {
+    await Promise.all([...this.files.keys()].map((slug) => this.close(slug)))
+    await rm(this.dir, { recursive: true, force: true })
   }
 }
