@@ -3,8 +3,8 @@
  * baseline, ratio and target. Needs the built bundles and the fixture images
  * (`scripts/setup.sh`); `BENCH_RUNS` sets how many runs each median takes (default 3).
  * With `--json FILE`, the figures are also written there; `--only jobs,logs` runs some
- * of the benchmarks (plan, jobs, handoff, logs, action, swarm: the last brings the
- * three-node lab of scripts/swarm-lab.sh up and down).
+ * of the benchmarks (plan, jobs, handoff, logs, action, swarm, report: swarm brings the
+ * three-node lab of scripts/swarm-lab.sh up and down; report drives headless Chromium).
  */
 import { rmSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -15,6 +15,7 @@ import { jobsBench } from './jobs.bench.js'
 import { logsBench } from './logs.bench.js'
 import { RUNS, sh, workDir, type Figure } from './measure.js'
 import { planBench } from './plan.bench.js'
+import { reportBench } from './report.bench.js'
 import { swarmBench } from './swarm.bench.js'
 
 const started = Date.now()
@@ -29,7 +30,8 @@ const benches: Record<string, () => Figure[] | Promise<Figure[]>> = {
   handoff: handoffBench,
   logs: logsBench,
   action: actionBench,
-  swarm: swarmBench
+  swarm: swarmBench,
+  report: reportBench
 }
 const only = argument('--only')?.split(',')
 const unknown = only?.filter((name) => !(name in benches)) ?? []
