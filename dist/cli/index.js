@@ -83549,23 +83549,35 @@ async function removeInUse(call, what, remove, inUse) {
     }
 }
 /**
+ * Lists what carries a run's label (with no run id, every run's): what `sweepEngine`
+ * removes and what `kept` names.
+ */
+function runResources(docker, call, runId) {
+    const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
+    const filters = JSON.stringify({ label: [label] });
+    return {
+        containers: () => call('list containers', (o) => docker.listContainers({ all: true, filters, ...o })),
+        volumes: async () => (await call('list volumes', (o) => docker.listVolumes({ filters, ...o }))).Volumes ?? [],
+        networks: () => call('list networks', (o) => docker.listNetworks({ filters, ...o }))
+    };
+}
+/**
  * Force-removes every container labelled with the run id, then its volumes, networks and
  * the tags of the images it built; with no run id, everything ctr-pipeline manages on
  * this engine. A built image loses its tag, but its layers stay: they are the build cache
  * of the next run. Containers go first: a volume or network cannot go while one holds it.
  */
 async function sweepEngine(docker, call, removeContainer, runId) {
-    const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
-    const filters = JSON.stringify({ label: [label] });
-    const containers = await call('list containers', (o) => docker.listContainers({ all: true, filters, ...o }));
+    const listed = runResources(docker, call, runId);
+    const containers = await listed.containers();
     await Promise.all(containers.map((c) => removeContainer(c.Id)));
     // Once the containers are gone, volumes, networks and images do not depend on each
     // other: removing a network alone takes the engine about 200 ms.
     const [volumes, networks, images] = await Promise.all([
-        removeEach((await call('list volumes', (o) => docker.listVolumes({ filters, ...o }))).Volumes ?? [], 
+        removeEach(await listed.volumes(), 
         // 409: a volume still in use.
         (v) => removeInUse(call, 'remove volume', (o) => docker.getVolume(v.Name).remove(o), 409)),
-        removeEach(await call('list networks', (o) => docker.listNetworks({ filters, ...o })), 
+        removeEach(await listed.networks(), 
         // 403: a network with endpoints still attached.
         (n) => removeInUse(call, 'remove network', (o) => docker.getNetwork(n.Id).remove(o), 403)),
         removeBuiltTags(docker, call, runId)
@@ -84154,15 +84166,15 @@ class DockerBackend extends EngineConnection {
         await Promise.all(containers.map((c) => ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))));
     }
     async kept(runId) {
-        const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
+        const listed = runResources(this.docker, this.call, runId);
         const [containers, volumes, networks] = await Promise.all([
-            this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
-            this.call('list volumes', (o) => this.docker.listVolumes({ filters, ...o })),
-            this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+            listed.containers(),
+            listed.volumes(),
+            listed.networks()
         ]);
         return {
             containers: containers.map((c) => c.Names[0].replace(/^\//, '')).sort(),
-            volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+            volumes: volumes.map((v) => v.Name).sort(),
             networks: networks.map((n) => n.Name).sort()
         };
     }
@@ -90039,10 +90051,11 @@ class SwarmBackend extends EngineConnection {
     /** Its services (a task's containers go with them), the manager's own containers, networks. */
     async kept(runId) {
         const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
+        const listed = runResources(this.docker, this.call, runId);
         const [services, containers, networks] = await Promise.all([
             this.call('list services', (o) => this.docker.listServices({ filters, ...o })),
-            this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
-            this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+            listed.containers(),
+            listed.networks()
         ]);
         return {
             containers: [

@@ -31,7 +31,7 @@ import {
   type PushEngine
 } from './images.js'
 import { logLines } from './stream-demux.js'
-import { removeInUse, removeTag, sweepEngine } from './sweep.js'
+import { removeInUse, removeTag, runResources, sweepEngine } from './sweep.js'
 import { directoriesArchive, readFolderFiles } from './tar-files.js'
 
 /**
@@ -610,15 +610,15 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 
   async kept(runId: string): Promise<KeptResources> {
-    const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] })
+    const listed = runResources(this.docker, this.call, runId)
     const [containers, volumes, networks] = await Promise.all([
-      this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
-      this.call('list volumes', (o) => this.docker.listVolumes({ filters, ...o })),
-      this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+      listed.containers(),
+      listed.volumes(),
+      listed.networks()
     ])
     return {
       containers: containers.map((c) => c.Names[0].replace(/^\//, '')).sort(),
-      volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+      volumes: volumes.map((v) => v.Name).sort(),
       networks: networks.map((n) => n.Name).sort()
     }
   }

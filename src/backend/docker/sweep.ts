@@ -44,6 +44,22 @@ export async function removeInUse(
 }
 
 /**
+ * Lists what carries a run's label (with no run id, every run's): what `sweepEngine`
+ * removes and what `kept` names.
+ */
+export function runResources(docker: Docker, call: EngineCall, runId?: string) {
+  const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`
+  const filters = JSON.stringify({ label: [label] })
+  return {
+    containers: () =>
+      call('list containers', (o) => docker.listContainers({ all: true, filters, ...o })),
+    volumes: async () =>
+      (await call('list volumes', (o) => docker.listVolumes({ filters, ...o }))).Volumes ?? [],
+    networks: () => call('list networks', (o) => docker.listNetworks({ filters, ...o }))
+  }
+}
+
+/**
  * Force-removes every container labelled with the run id, then its volumes, networks and
  * the tags of the images it built; with no run id, everything ctr-pipeline manages on
  * this engine. A built image loses its tag, but its layers stay: they are the build cache
@@ -55,22 +71,19 @@ export async function sweepEngine(
   removeContainer: (id: string) => Promise<void>,
   runId?: string
 ): Promise<RemovedCounts> {
-  const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`
-  const filters = JSON.stringify({ label: [label] })
-  const containers = await call('list containers', (o) =>
-    docker.listContainers({ all: true, filters, ...o })
-  )
+  const listed = runResources(docker, call, runId)
+  const containers = await listed.containers()
   await Promise.all(containers.map((c) => removeContainer(c.Id)))
   // Once the containers are gone, volumes, networks and images do not depend on each
   // other: removing a network alone takes the engine about 200 ms.
   const [volumes, networks, images] = await Promise.all([
     removeEach(
-      (await call('list volumes', (o) => docker.listVolumes({ filters, ...o }))).Volumes ?? [],
+      await listed.volumes(),
       // 409: a volume still in use.
       (v) => removeInUse(call, 'remove volume', (o) => docker.getVolume(v.Name).remove(o), 409)
     ),
     removeEach(
-      await call('list networks', (o) => docker.listNetworks({ filters, ...o })),
+      await listed.networks(),
       // 403: a network with endpoints still attached.
       (n) => removeInUse(call, 'remove network', (o) => docker.getNetwork(n.Id).remove(o), 403)
     ),

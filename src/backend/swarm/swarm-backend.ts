@@ -28,7 +28,7 @@ import { DockerBackend } from '../docker/docker-backend.js'
 import { prepareDockerImage, pushBuiltImage } from '../docker/images.js'
 import { logLines } from '../docker/stream-demux.js'
 import { filesArchive } from '../docker/tar-files.js'
-import { removeBuiltTags, removeInUse } from '../docker/sweep.js'
+import { removeBuiltTags, removeInUse, runResources } from '../docker/sweep.js'
 import { serviceSpec, type ServiceSpec } from './service-spec.js'
 import { newTaskMarker, taskOutput, type TaskFrame } from '../task-frame.js'
 import { taskCommand } from './task-script.js'
@@ -753,10 +753,11 @@ export class SwarmBackend extends EngineConnection implements Backend {
   /** Its services (a task's containers go with them), the manager's own containers, networks. */
   async kept(runId: string): Promise<KeptResources> {
     const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] })
+    const listed = runResources(this.docker, this.call, runId)
     const [services, containers, networks] = await Promise.all([
       this.call('list services', (o) => this.docker.listServices({ filters, ...o })),
-      this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o })),
-      this.call('list networks', (o) => this.docker.listNetworks({ filters, ...o }))
+      listed.containers(),
+      listed.networks()
     ])
     return {
       containers: [
