@@ -24,8 +24,8 @@ if [ -n "$(git status --porcelain -- dist)" ]; then
   exit 1
 fi
 
-step "Docker engine and fixture images"
-bash scripts/setup.sh
+step "Docker engine, fixture images, and a headless Chromium for the report's browser test"
+bash scripts/setup.sh --with-browser
 
 step "the Node.js runtimes the CLI supports (22, 24), for the test that runs it on each"
 bash scripts/node-runtimes.sh

@@ -5,8 +5,9 @@
 #   ctr-fixtures/busybox:latest   Debian's busybox-static, imported
 #   ctr-fixtures/python:3.11      debootstrap minbase bookworm + python3 + bash
 #
-# and, for the tests, Debian's docker-registry and htpasswd, and a headless Chromium for the
-# HTML report's browser test (Debian's chromium; any of the paths below that exists is used).
+# and, for the tests, Debian's docker-registry and htpasswd. With --with-browser (the test
+# command's), also a headless Chromium for the HTML report's browser test: Debian's chromium,
+# unless one of the paths in ensure_browser is there. The quick start does without it.
 #
 # The debootstrap root filesystem is cached as a tarball in $CTR_FIXTURE_CACHE
 # (default ~/.cache/ctr-pipeline) because building it takes about a minute and
@@ -141,9 +142,17 @@ ensure_browser() {
   apt_install chromium
 }
 
+with_browser=
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) with_browser=1 ;;
+    *) die "unknown argument '$arg' (expected: --with-browser)" ;;
+  esac
+done
+
 ensure_engine
 ensure_registry_tools
-ensure_browser
+if [ -n "$with_browser" ]; then ensure_browser; fi
 build_busybox
 build_python
 log "ready"

@@ -37,9 +37,10 @@ describe('the command line, as people expect one to behave', () => {
     const { status, stdout } = await cli('--help')
     expect(status).toBe(0)
     const after = stdout.slice(stdout.indexOf('\nExamples:\n'))
-    expect(after.split('\n').slice(2, 8)).toEqual([
+    expect(after.split('\n').slice(2, 9)).toEqual([
       '  ctr-pipeline run pipeline.yml                       run it on the local Docker engine',
       '  ctr-pipeline run pipeline.yml --param dataset=sales --max-parallel 4',
+      '  ctr-pipeline run pipeline.yml --report report.html  and a page to open in a browser',
       '  ctr-pipeline validate pipeline.yml                  FILE:LINE:COL: message per problem',
       '  ctr-pipeline plan pipeline.yml                      the jobs, instances and order, nothing run',
       '  ctr-pipeline cleanup                                remove what interrupted runs left',

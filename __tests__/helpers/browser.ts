@@ -5,7 +5,7 @@ import puppeteer, { type Browser } from 'puppeteer-core'
 /** Where the browser tests leave what CI keeps as artifacts (screenshots). */
 export const TEST_ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts')
 
-/** Debian's package (scripts/setup.sh installs it), Ubuntu's, and GitHub's runners' Chrome. */
+/** Debian's package (scripts/setup.sh --with-browser installs it), Ubuntu's, and GitHub's runners' Chrome. */
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
 
 /** The browser the tests drive: $CTR_CHROMIUM, or the first of CANDIDATES installed. */
@@ -13,7 +13,7 @@ export function chromiumPath(): string {
   const found = process.env.CTR_CHROMIUM || CANDIDATES.find((file) => existsSync(file))
   if (!found)
     throw new Error(
-      `no Chromium at ${CANDIDATES.join(', ')}: run scripts/setup.sh, or set CTR_CHROMIUM`
+      `no Chromium at ${CANDIDATES.join(', ')}: run bash scripts/setup.sh --with-browser, or set CTR_CHROMIUM`
     )
   return found
 }

@@ -43,6 +43,17 @@ describe('InstanceLogs', () => {
     expect(await kept.read('one', maxBytes)).toEqual(expected)
   })
 
+  it('a read while a close is under way waits for the file to have every line', async () => {
+    const kept = logs()
+    kept.append('ending', 'x'.repeat(100_000))
+    kept.append('ending', 'last line')
+    const closing = kept.close('ending')
+    expect((await kept.read('ending', 20)).text).toBe('last line')
+    await closing
+    kept.append('ending', 'after the close')
+    expect(await kept.tail('ending', 2)).toBe('last line\nafter the close')
+  })
+
   it('remove closes the open logs and removes their folder', async () => {
     const kept = logs()
     kept.append('open', 'still being written')

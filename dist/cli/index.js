@@ -91073,6 +91073,7 @@ function seconds(ms) {
 
 
 
+
 /** Moves to the start of the line and clears it. */
 const CLEAR_LINE = '\r\x1b[2K';
 /**
@@ -91178,6 +91179,7 @@ class ConsoleReporter {
             .join(', ');
         const detail = result.error ? `: ${result.error}` : outputs ? `; outputs: ${outputs}` : '';
         this.write(`${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`);
+        this.logs?.close(job.slug).catch(letGo(this, `closing the log of ${job.id}`));
     }
     info(message) {
         this.write(message);
@@ -91683,6 +91685,8 @@ async function logPart(job, slug, logs, share) {
  */
 class InstanceLogs {
     files = new Map();
+    /** Logs being closed: until their streams close, the files may lack their last lines. */
+    closing = new Map();
     dir;
     constructor(dir = (0,external_node_fs_namespaceObject.mkdtempSync)(external_node_path_default().join(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'ctr-logs-'))) {
         this.dir = dir;
@@ -91709,15 +91713,24 @@ class InstanceLogs {
         }
         return undefined;
     }
-    /** Flushes and closes an instance's log (more lines reopen it). */
+    /**
+     * Flushes and closes an instance's log (more lines reopen it): when the instance ends,
+     * so that a big matrix does not hold a file open per instance. Resolves once the file
+     * has all its lines, also for a caller that comes while another's close is under way.
+     */
     async close(slug) {
         const file = this.files.get(slug);
-        if (!file)
-            return;
-        this.files.delete(slug);
-        file.lines.flush();
-        file.stream.end();
-        await (0,external_node_events_namespaceObject.once)(file.stream, 'close');
+        if (file) {
+            this.files.delete(slug);
+            file.lines.flush();
+            file.stream.end();
+            const closed = (0,external_node_events_namespaceObject.once)(file.stream, 'close').then(() => {
+                if (this.closing.get(slug) === closed)
+                    this.closing.delete(slug);
+            });
+            this.closing.set(slug, closed);
+        }
+        await this.closing.get(slug);
     }
     /**
      * The last `lines` lines of an instance's log, read from at most the last `maxBytes`
@@ -95983,6 +95996,7 @@ const HELP_AFTER = `
 Examples:
   ctr-pipeline run pipeline.yml                       run it on the local Docker engine
   ctr-pipeline run pipeline.yml --param dataset=sales --max-parallel 4
+  ctr-pipeline run pipeline.yml --report report.html  and a page to open in a browser
   ctr-pipeline validate pipeline.yml                  FILE:LINE:COL: message per problem
   ctr-pipeline plan pipeline.yml                      the jobs, instances and order, nothing run
   ctr-pipeline cleanup                                remove what interrupted runs left

@@ -165,6 +165,7 @@ const HELP_AFTER = `
 Examples:
   ctr-pipeline run pipeline.yml                       run it on the local Docker engine
   ctr-pipeline run pipeline.yml --param dataset=sales --max-parallel 4
+  ctr-pipeline run pipeline.yml --report report.html  and a page to open in a browser
   ctr-pipeline validate pipeline.yml                  FILE:LINE:COL: message per problem
   ctr-pipeline plan pipeline.yml                      the jobs, instances and order, nothing run
   ctr-pipeline cleanup                                remove what interrupted runs left

@@ -1,5 +1,5 @@
 import type { OutputStream } from '../backend/backend.js'
-import type { RunReporter } from '../scheduler/run-reporter.js'
+import { letGo, type RunReporter } from '../scheduler/run-reporter.js'
 import type { Annotation, JobResult, RunResult, StageResult } from '../scheduler/run-result.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
@@ -154,6 +154,7 @@ export class ConsoleReporter implements RunReporter {
     this.write(
       `${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`
     )
+    this.logs?.close(job.slug).catch(letGo(this, `closing the log of ${job.id}`))
   }
 
   info(message: string): void {

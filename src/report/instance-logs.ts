@@ -11,6 +11,8 @@ import { BlockWriter } from './block-writer.js'
  */
 export class InstanceLogs {
   private readonly files = new Map<string, { stream: WriteStream; lines: BlockWriter }>()
+  /** Logs being closed: until their streams close, the files may lack their last lines. */
+  private readonly closing = new Map<string, Promise<void>>()
   readonly dir: string
 
   constructor(dir = mkdtempSync(path.join(process.env.RUNNER_TEMP ?? tmpdir(), 'ctr-logs-'))) {
@@ -41,14 +43,23 @@ export class InstanceLogs {
     return undefined
   }
 
-  /** Flushes and closes an instance's log (more lines reopen it). */
+  /**
+   * Flushes and closes an instance's log (more lines reopen it): when the instance ends,
+   * so that a big matrix does not hold a file open per instance. Resolves once the file
+   * has all its lines, also for a caller that comes while another's close is under way.
+   */
   async close(slug: string): Promise<void> {
     const file = this.files.get(slug)
-    if (!file) return
-    this.files.delete(slug)
-    file.lines.flush()
-    file.stream.end()
-    await once(file.stream, 'close')
+    if (file) {
+      this.files.delete(slug)
+      file.lines.flush()
+      file.stream.end()
+      const closed = once(file.stream, 'close').then(() => {
+        if (this.closing.get(slug) === closed) this.closing.delete(slug)
+      })
+      this.closing.set(slug, closed)
+    }
+    await this.closing.get(slug)
   }
 
   /**
