@@ -181,7 +181,17 @@ describe('the bundled action', () => {
         ''
       ].join('\n')
       const runner = runnerEnv({ pipeline: inline, report: 'true' })
-      const { code, stdout } = await runNode(ACTION, [], { ...runner.env, ...service.env() })
+      const github = {
+        // Any other host is GHES to @actions/artifact, which refuses it.
+        GITHUB_SERVER_URL: 'https://github.com',
+        GITHUB_REPOSITORY: 'octo/repo',
+        GITHUB_RUN_ID: '7'
+      }
+      const { code, stdout } = await runNode(ACTION, [], {
+        ...runner.env,
+        ...service.env(),
+        ...github
+      })
       expect(code).toBe(0)
       const outputs = runner.read('output')
       const file = outputs['report-file']
@@ -192,6 +202,9 @@ describe('the bundled action', () => {
       const artifact = service.artifacts.get('ctr-pipeline-report')!
       expect(artifact.finalized).toBe(true)
       expect(artifact.zip.toString('latin1')).toContain(path.basename(file))
+      expect(runner.summary()).toContain(
+        '\n\nThe full report, every log searchable: [ctr-pipeline-report](https://github.com/octo/repo/actions/runs/7/artifacts/42) (an HTML page, zipped).\n\n'
+      )
 
       const offline = runnerEnv({ pipeline: inline, report: 'true' })
       const alone = await runNode(ACTION, [], offline.env)
@@ -200,6 +213,7 @@ describe('the bundled action', () => {
         "::warning::uploading the report as artifact 'ctr-pipeline-report' failed: "
       )
       expect(existsSync(offline.read('output')['report-file'])).toBe(true)
+      expect(offline.summary()).not.toContain('The full report')
     } finally {
       await service.stop()
     }

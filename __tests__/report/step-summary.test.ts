@@ -125,6 +125,25 @@ describe('summaryMarkdown', () => {
     expect(text).toContain('```text\nallocating\nKilled\n```')
   })
 
+  it.each([
+    [undefined, undefined],
+    [
+      { name: 'ctr-pipeline-report' },
+      'The full report, every log searchable: the artifact `ctr-pipeline-report` of this run (an HTML page, zipped).'
+    ],
+    [
+      {
+        name: 'linux-ctr-pipeline-report',
+        url: 'https://github.com/o/r/actions/runs/7/artifacts/42'
+      },
+      'The full report, every log searchable: [linux-ctr-pipeline-report](https://github.com/o/r/actions/runs/7/artifacts/42) (an HTML page, zipped).'
+    ]
+  ])('with the report %j, says under the heading %j', async (report, line) => {
+    const text = await summaryMarkdown(plan, result, logs(), { report })
+    const paragraphs = text.split('\n\n')
+    expect(paragraphs[2].startsWith('```mermaid') ? undefined : paragraphs[2]).toBe(line)
+  })
+
   it('stays under its limit: tails go first, then rows, each counted', async () => {
     const kept = logs()
     for (let i = 0; i < 40; i++) kept.append(slugOf('test (b)'), 'x'.repeat(300))

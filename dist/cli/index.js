@@ -91042,6 +91042,7 @@ class SecretMasker {
 ;// CONCATENATED MODULE: ./src/report/text-format.ts
 
 
+
 /**
  * A file as shown to users and as GitHub annotations name it: relative to `base` (the
  * checkout, or the current folder) when it lies inside it, else as given. A relative
@@ -91066,6 +91067,26 @@ function annotationLocation(annotation, base) {
 /** A duration as the console and the summary show it: `1.25 s`. */
 function seconds(ms) {
     return `${(ms / 1000).toFixed(2)} s`;
+}
+/** `3 job instances`, `1 job instance`. */
+function count(n, noun) {
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+/** An instance's matrix values as `os=linux, py="3.12"` would read them: `os=linux, py=3.12`. */
+function matrixText(matrix) {
+    return Object.entries(matrix)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(', ');
+}
+/** How each job of the plan that has results ended, for colouring its node of the DAG. */
+function jobOutcomes(plan, result) {
+    const outcomes = {};
+    for (const job of plan.jobs) {
+        const results = result.jobs.filter((j) => j.job === job.id);
+        if (results.length > 0)
+            outcomes[job.id] = summarizeJob(job, results).result;
+    }
+    return outcomes;
 }
 
 ;// CONCATENATED MODULE: ./src/report/console-reporter.ts
@@ -91502,9 +91523,19 @@ function timelineSvg(result, slugOf) {
 
 
 
-
 /** All the logs in one report take at most about this many bytes (see logShare). */
 const REPORT_LOG_BUDGET_BYTES = 16 * 1024 * 1024;
+/** The table's columns: the heading, and whether it holds figures (aligned right). */
+const COLUMNS = [
+    ['Job instance / stage', false],
+    ['Matrix', false],
+    ['Status', false],
+    ['Start', true],
+    ['Duration', true],
+    ['Exit code', true],
+    ['OOM', false],
+    ['Outputs', false]
+];
 /** An output value longer than this is cut in the table (the result document has it whole). */
 const MAX_VALUE_CHARS = 400;
 /**
@@ -91527,12 +91558,7 @@ function logShare(instances, budget = REPORT_LOG_BUDGET_BYTES) {
 async function htmlReport(plan, result, logs, options = {}) {
     const slugs = new Map(plan.jobs.flatMap((j) => j.instances.map((i) => [i.id, i.slug])));
     const slugOf = (job) => slugs.get(job.id) ?? job.id;
-    const outcomes = {};
-    for (const job of plan.jobs) {
-        const results = result.jobs.filter((j) => j.job === job.id);
-        if (results.length > 0)
-            outcomes[job.id] = summarizeJob(job, results).result;
-    }
+    const outcomes = jobOutcomes(plan, result);
     const share = logShare(result.jobs.length, options.logBudgetBytes);
     const logParts = [];
     for (const job of result.jobs)
@@ -91562,7 +91588,7 @@ ${result.error ? `<p class="err" id="run-error">${html(result.error)}</p>` : ''}
 ${timeline ? `<section id="timeline"><h2>Timeline</h2>\n<div class="scroll">${timeline}</div></section>` : ''}
 <section id="instances"><h2>Job instances and stages</h2>
 <div class="scroll"><table>
-<thead><tr><th>Job instance / stage</th><th>Matrix</th><th>Status</th><th>Start</th><th>Duration</th><th>Exit code</th><th>OOM</th><th>Outputs</th></tr></thead>
+<thead><tr>${COLUMNS.map(([heading]) => `<th>${heading}</th>`).join('')}</tr></thead>
 <tbody>
 ${result.jobs.map((job) => instanceRows(job, slugOf(job), t0)).join('\n')}
 </tbody></table></div></section>
@@ -91579,9 +91605,6 @@ ${logParts.join('\n')}
 function badge(status) {
     return `<span class="badge ${statusClass(status)}">${status}</span>`;
 }
-function count(n, noun) {
-    return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
 function countsByStatus(jobs) {
     const counts = new Map();
     for (const job of jobs)
@@ -91590,20 +91613,14 @@ function countsByStatus(jobs) {
 }
 /** The row of an instance, then a row per stage under it. */
 function instanceRows(job, slug, t0) {
-    const matrix = Object.entries(job.matrix)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-        .join(', ');
     const notes = [
         job.timed_out ? 'timed out' : '',
         job.attempts > 1 ? `after ${job.attempts} attempts` : ''
     ].filter(Boolean);
-    const status = badge(job.status) +
-        (notes.length ? ` <span class="muted">${notes.join(', ')}</span>` : '') +
-        (job.error ? `<div class="err">${html(job.error)}</div>` : '');
     const instance = row(`instance ${statusClass(job.status)}`, `id="${html_text_anchor('i', slug)}" data-status="${job.status}"`, [
         `<a href="#${html_text_anchor('log', slug)}">${html(job.id)}</a>`,
-        html(matrix),
-        status,
+        html(matrixText(job.matrix)),
+        statusCell(job.status, notes, job.error),
         ...timing(job.started_at, job.duration_ms, t0),
         exitCode(job.exit_code),
         job.oom_killed ? 'killed for memory' : '',
@@ -91612,21 +91629,24 @@ function instanceRows(job, slug, t0) {
     return [instance, ...job.stages.map((stage) => stageRow(stage, t0))].join('\n');
 }
 function stageRow(stage, t0) {
-    const status = badge(stage.status) +
-        (stage.timed_out ? ' <span class="muted">timed out</span>' : '') +
-        (stage.error ? `<div class="err">${html(stage.error)}</div>` : '');
     return row(`stage ${statusClass(stage.status)}`, `data-status="${stage.status}"`, [
         `${html(stage.name)} <span class="muted">(${html(stage.type)})</span>`,
         '',
-        status,
+        statusCell(stage.status, stage.timed_out ? ['timed out'] : [], stage.error),
         ...timing(stage.started_at ?? null, stage.duration_ms, t0),
         exitCode(stage.exit_code),
         stage.oom_killed ? 'killed for memory' : '',
         outputs(stage.outputs)
     ]);
 }
+/** The status badge, notes after it (`timed out`), and the error under it. */
+function statusCell(status, notes, error) {
+    return (badge(status) +
+        (notes.length ? ` <span class="muted">${notes.join(', ')}</span>` : '') +
+        (error ? `<div class="err">${html(error)}</div>` : ''));
+}
 function row(classes, attributes, cells) {
-    const tds = cells.map((cell, i) => `<td${i === 3 || i === 4 || i === 5 ? ' class="num"' : ''}>${cell}</td>`);
+    const tds = cells.map((cell, i) => `<td${COLUMNS[i][1] ? ' class="num"' : ''}>${cell}</td>`);
     return `<tr class="${classes}" ${attributes}>${tds.join('')}</tr>`;
 }
 /** Start (from the run's) and duration: empty for what did not run. */

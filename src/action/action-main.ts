@@ -84,8 +84,16 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   }
   if (instance) await writeInstanceResult(settings.instance!.dir, instance.slug, result)
   const sized = await setOutputs(mode, plan, result, settings)
+  // Before the summary, which links to it.
+  const reportArtifact = settings.report
+    ? await report(plan, result, reporter.logs, settings)
+    : undefined
   const markdown = (limitBytes?: number) =>
-    summaryMarkdown(plan, result, reporter.logs, { baseDir: settings.workspace, limitBytes })
+    summaryMarkdown(plan, result, reporter.logs, {
+      baseDir: settings.workspace,
+      limitBytes,
+      report: reportArtifact
+    })
   if (settings.summary && process.env.GITHUB_STEP_SUMMARY)
     await core.summary.addRaw(await markdown()).write()
   if (settings.commentOnPr)
@@ -96,7 +104,6 @@ async function main(mode: 'run' | 'job'): Promise<void> {
       await markdown(COMMENT_LIMIT_CHARS - 200)
     )
   if (settings.uploadArtifacts) await uploadArtifacts(result, settings.artifactNamePrefix)
-  if (settings.report) await report(plan, result, reporter.logs, settings)
   if (sized.outputsError) core.setFailed(sized.outputsError)
   if (result.status !== 'success') {
     const failed = result.jobs.filter((j) => j.status === 'failure').map((j) => j.id)
@@ -107,20 +114,23 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   }
 }
 
-/** Writes the HTML report under $RUNNER_TEMP, names it in `report-file`, and uploads it. */
+/**
+ * Writes the HTML report under $RUNNER_TEMP, names it in `report-file`, and uploads it;
+ * resolves to the artifact, when uploaded.
+ */
 async function report(
   plan: PipelinePlan,
   result: RunResult,
   logs: InstanceLogs,
   settings: ActionSettings
-): Promise<void> {
+) {
   const file = path.join(
     process.env.RUNNER_TEMP ?? settings.workspace,
     `ctr-report-${result.run_id}.html`
   )
   await writeFile(file, await htmlReport(plan, result, logs, { baseDir: settings.workspace }))
   core.setOutput('report-file', file)
-  await uploadReport(file, settings.artifactNamePrefix)
+  return uploadReport(file, settings.artifactNamePrefix)
 }
 
 /**

@@ -33,18 +33,31 @@ export async function uploadArtifacts(result: RunResult, prefix: string): Promis
 export const REPORT_ARTIFACT = 'ctr-pipeline-report'
 
 /**
- * Uploads the HTML report as the artifact `<prefix>ctr-pipeline-report`. A report that
- * cannot be uploaded is a warning, not a failure: the run's own outcome stands.
+ * Uploads the HTML report as the artifact `<prefix>ctr-pipeline-report`; resolves to its
+ * name and, on GitHub, the address that downloads it. A report that cannot be uploaded is
+ * a warning, not a failure (resolves to undefined): the run's own outcome stands.
  */
-export async function uploadReport(file: string, prefix: string): Promise<void> {
+export async function uploadReport(
+  file: string,
+  prefix: string
+): Promise<{ name: string; url?: string } | undefined> {
   const name = `${prefix}${REPORT_ARTIFACT}`
   try {
     const client = await artifactClient()
     const { id, size } = await client.uploadArtifact(name, [file], path.dirname(file))
     core.info(`uploaded the report as artifact ${name} (${size ?? 0} bytes, id ${id})`)
+    return { name, url: id === undefined ? undefined : artifactUrl(id) }
   } catch (error) {
     core.warning(`uploading the report as artifact '${name}' failed: ${(error as Error).message}`)
+    return undefined
   }
+}
+
+/** Where the run's page serves an artifact, from the runner's variables; undefined off GitHub. */
+function artifactUrl(id: number): string | undefined {
+  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env
+  if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID) return undefined
+  return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}/artifacts/${id}`
 }
 
 async function artifactClient() {

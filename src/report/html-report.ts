@@ -1,4 +1,3 @@
-import { summarizeJob } from '../scheduler/job-summary.js'
 import type {
   Annotation,
   JobResult,
@@ -6,17 +5,27 @@ import type {
   StageResult,
   Status
 } from '../scheduler/run-result.js'
-import type { JobOutcome } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { dagSvg } from './dag-svg.js'
 import { REPORT_CSP, REPORT_CSS, REPORT_SCRIPT } from './html-assets.js'
 import { anchor, html, shorten, statusClass } from './html-text.js'
 import type { InstanceLogs } from './instance-logs.js'
-import { annotationLocation, seconds } from './text-format.js'
+import { annotationLocation, count, jobOutcomes, matrixText, seconds } from './text-format.js'
 import { timelineSvg } from './timeline-svg.js'
 
 /** All the logs in one report take at most about this many bytes (see logShare). */
 export const REPORT_LOG_BUDGET_BYTES = 16 * 1024 * 1024
+/** The table's columns: the heading, and whether it holds figures (aligned right). */
+const COLUMNS: Array<[string, boolean]> = [
+  ['Job instance / stage', false],
+  ['Matrix', false],
+  ['Status', false],
+  ['Start', true],
+  ['Duration', true],
+  ['Exit code', true],
+  ['OOM', false],
+  ['Outputs', false]
+]
 /** An output value longer than this is cut in the table (the result document has it whole). */
 const MAX_VALUE_CHARS = 400
 
@@ -53,11 +62,7 @@ export async function htmlReport(
 ): Promise<string> {
   const slugs = new Map(plan.jobs.flatMap((j) => j.instances.map((i) => [i.id, i.slug])))
   const slugOf = (job: JobResult) => slugs.get(job.id) ?? job.id
-  const outcomes: Record<string, JobOutcome> = {}
-  for (const job of plan.jobs) {
-    const results = result.jobs.filter((j) => j.job === job.id)
-    if (results.length > 0) outcomes[job.id] = summarizeJob(job, results).result
-  }
+  const outcomes = jobOutcomes(plan, result)
   const share = logShare(result.jobs.length, options.logBudgetBytes)
   const logParts: string[] = []
   for (const job of result.jobs) logParts.push(await logPart(job, slugOf(job), logs, share))
@@ -86,7 +91,7 @@ ${result.error ? `<p class="err" id="run-error">${html(result.error)}</p>` : ''}
 ${timeline ? `<section id="timeline"><h2>Timeline</h2>\n<div class="scroll">${timeline}</div></section>` : ''}
 <section id="instances"><h2>Job instances and stages</h2>
 <div class="scroll"><table>
-<thead><tr><th>Job instance / stage</th><th>Matrix</th><th>Status</th><th>Start</th><th>Duration</th><th>Exit code</th><th>OOM</th><th>Outputs</th></tr></thead>
+<thead><tr>${COLUMNS.map(([heading]) => `<th>${heading}</th>`).join('')}</tr></thead>
 <tbody>
 ${result.jobs.map((job) => instanceRows(job, slugOf(job), t0)).join('\n')}
 </tbody></table></div></section>
@@ -105,10 +110,6 @@ function badge(status: Status): string {
   return `<span class="badge ${statusClass(status)}">${status}</span>`
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
-}
-
 function countsByStatus(jobs: JobResult[]): string {
   const counts = new Map<Status, number>()
   for (const job of jobs) counts.set(job.status, (counts.get(job.status) ?? 0) + 1)
@@ -117,24 +118,17 @@ function countsByStatus(jobs: JobResult[]): string {
 
 /** The row of an instance, then a row per stage under it. */
 function instanceRows(job: JobResult, slug: string, t0: number): string {
-  const matrix = Object.entries(job.matrix)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(', ')
   const notes = [
     job.timed_out ? 'timed out' : '',
     job.attempts > 1 ? `after ${job.attempts} attempts` : ''
   ].filter(Boolean)
-  const status =
-    badge(job.status) +
-    (notes.length ? ` <span class="muted">${notes.join(', ')}</span>` : '') +
-    (job.error ? `<div class="err">${html(job.error)}</div>` : '')
   const instance = row(
     `instance ${statusClass(job.status)}`,
     `id="${anchor('i', slug)}" data-status="${job.status}"`,
     [
       `<a href="#${anchor('log', slug)}">${html(job.id)}</a>`,
-      html(matrix),
-      status,
+      html(matrixText(job.matrix)),
+      statusCell(job.status, notes, job.error),
       ...timing(job.started_at, job.duration_ms, t0),
       exitCode(job.exit_code),
       job.oom_killed ? 'killed for memory' : '',
@@ -145,14 +139,10 @@ function instanceRows(job: JobResult, slug: string, t0: number): string {
 }
 
 function stageRow(stage: StageResult, t0: number): string {
-  const status =
-    badge(stage.status) +
-    (stage.timed_out ? ' <span class="muted">timed out</span>' : '') +
-    (stage.error ? `<div class="err">${html(stage.error)}</div>` : '')
   return row(`stage ${statusClass(stage.status)}`, `data-status="${stage.status}"`, [
     `${html(stage.name)} <span class="muted">(${html(stage.type)})</span>`,
     '',
-    status,
+    statusCell(stage.status, stage.timed_out ? ['timed out'] : [], stage.error),
     ...timing(stage.started_at ?? null, stage.duration_ms, t0),
     exitCode(stage.exit_code),
     stage.oom_killed ? 'killed for memory' : '',
@@ -160,10 +150,17 @@ function stageRow(stage: StageResult, t0: number): string {
   ])
 }
 
-function row(classes: string, attributes: string, cells: string[]): string {
-  const tds = cells.map(
-    (cell, i) => `<td${i === 3 || i === 4 || i === 5 ? ' class="num"' : ''}>${cell}</td>`
+/** The status badge, notes after it (`timed out`), and the error under it. */
+function statusCell(status: Status, notes: string[], error: string | undefined): string {
+  return (
+    badge(status) +
+    (notes.length ? ` <span class="muted">${notes.join(', ')}</span>` : '') +
+    (error ? `<div class="err">${html(error)}</div>` : '')
   )
+}
+
+function row(classes: string, attributes: string, cells: string[]): string {
+  const tds = cells.map((cell, i) => `<td${COLUMNS[i][1] ? ' class="num"' : ''}>${cell}</td>`)
   return `<tr class="${classes}" ${attributes}>${tds.join('')}</tr>`
 }
 

@@ -1,9 +1,8 @@
-import { summarizeJob } from '../scheduler/job-summary.js'
 import type { Annotation, JobResult, RunResult, Status } from '../scheduler/run-result.js'
-import { mermaidDiagram, type JobOutcome } from '../plan/mermaid.js'
+import { mermaidDiagram } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { InstanceLogs } from './instance-logs.js'
-import { annotationLocation, seconds } from './text-format.js'
+import { annotationLocation, count, jobOutcomes, matrixText, seconds } from './text-format.js'
 import { timelineCharts } from './timeline.js'
 
 /** GitHub refuses a step summary over 1 MiB; the summary stays under this. */
@@ -30,6 +29,8 @@ export interface SummaryOptions {
   limitBytes?: number
   /** Annotated host paths are shown relative to this folder (the checkout). */
   baseDir?: string
+  /** The HTML report's artifact, linked under the heading when it has an address. */
+  report?: { name: string; url?: string }
 }
 
 /**
@@ -48,14 +49,11 @@ export async function summaryMarkdown(
   options: SummaryOptions = {}
 ): Promise<string> {
   const limit = options.limitBytes ?? STEP_SUMMARY_LIMIT_BYTES
-  const outcomes: Record<string, JobOutcome> = {}
-  for (const job of plan.jobs) {
-    const results = result.jobs.filter((j) => j.job === job.id)
-    if (results.length > 0) outcomes[job.id] = summarizeJob(job, results).result
-  }
+  const outcomes = jobOutcomes(plan, result)
   const head = [
     `## ${ICONS[result.status]} ${escapeHtml(result.pipeline)}: ${result.status}`,
     `Run \`${result.run_id}\` of \`${escapeHtml(result.file)}\`: ${count(result.jobs.length, 'job instance')} in ${seconds(result.duration_ms)}.`,
+    ...reportLine(options.report),
     '```mermaid\n' + mermaidDiagram(plan, outcomes) + '\n```'
   ]
   let timeline = timelinePart(result)
@@ -120,6 +118,15 @@ export async function summaryMarkdown(
   return text
 }
 
+/** Where the HTML report is: a link to its artifact, or its name where it has no address. */
+function reportLine(report: SummaryOptions['report']): string[] {
+  if (!report) return []
+  const where = report.url
+    ? `[${escapeHtml(report.name)}](${report.url})`
+    : `the artifact \`${report.name}\` of this run`
+  return [`The full report, every log searchable: ${where} (an HTML page, zipped).`]
+}
+
 /** The run's timeline: a gantt of its job instances, and of their stages folded away. */
 function timelinePart(result: RunResult): string[] {
   const { jobs, stages, ran } = timelineCharts(result)
@@ -140,9 +147,7 @@ const TABLE_HEAD = [
 ].join('\n')
 
 function tableRow(job: JobResult): string {
-  const matrix = Object.entries(job.matrix)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(', ')
+  const matrix = matrixText(job.matrix)
   const outputs = Object.entries(job.outputs)
     .map(([k, v]) => `${k}=${v.length > MAX_VALUE_CHARS ? `${v.slice(0, MAX_VALUE_CHARS)}…` : v}`)
     .join(', ')
@@ -195,8 +200,4 @@ function longestRun(text: string, char: string): number {
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }

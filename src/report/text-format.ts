@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { Annotation } from '../scheduler/run-result.js'
+import { summarizeJob } from '../scheduler/job-summary.js'
+import type { Annotation, RunResult } from '../scheduler/run-result.js'
+import type { JobOutcome } from '../plan/mermaid.js'
+import type { PipelinePlan } from '../plan/pipeline-plan.js'
 
 /**
  * A file as shown to users and as GitHub annotations name it: relative to `base` (the
@@ -26,4 +29,26 @@ export function annotationLocation(annotation: Annotation, base: string): string
 /** A duration as the console and the summary show it: `1.25 s`. */
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`
+}
+
+/** `3 job instances`, `1 job instance`. */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
+/** An instance's matrix values as `os=linux, py="3.12"` would read them: `os=linux, py=3.12`. */
+export function matrixText(matrix: Record<string, unknown>): string {
+  return Object.entries(matrix)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ')
+}
+
+/** How each job of the plan that has results ended, for colouring its node of the DAG. */
+export function jobOutcomes(plan: PipelinePlan, result: RunResult): Record<string, JobOutcome> {
+  const outcomes: Record<string, JobOutcome> = {}
+  for (const job of plan.jobs) {
+    const results = result.jobs.filter((j) => j.job === job.id)
+    if (results.length > 0) outcomes[job.id] = summarizeJob(job, results).result
+  }
+  return outcomes
 }
