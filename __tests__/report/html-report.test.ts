@@ -20,6 +20,19 @@ function planOf(jobs: string[]) {
 }
 const IMAGE = '    runs-on: {with: {image: x}}\n    stages: [{name: s, type: sh, run: "true"}]'
 
+/** prep, then a two-instance matrix job, then last. */
+const PLAN = planOf([
+  '  prep:',
+  IMAGE,
+  '  test:',
+  '    needs: prep',
+  '    strategy: {matrix: {os: [a, b]}}',
+  IMAGE,
+  '  last:',
+  '    needs: test',
+  IMAGE
+])
+
 const logs = () => new InstanceLogs(mkdtempSync(path.join(tmpdir(), 'ctr-report-test-')))
 const between = (text: string, open: string, close: string) =>
   text.slice(text.indexOf(open) + open.length, text.indexOf(close))
@@ -78,15 +91,7 @@ describe('dagSvg', () => {
   })
 
   it('colours nodes by outcome, counts a matrix, links to the first instance and draws a path per need', () => {
-    const plan = planOf([
-      '  prep:',
-      IMAGE,
-      '  test:',
-      '    needs: prep',
-      '    strategy: {matrix: {os: [a, b]}}',
-      IMAGE
-    ])
-    const svg = dagSvg(plan, { prep: 'success', test: 'failure' })
+    const svg = dagSvg(PLAN, { prep: 'success', test: 'failure' })
     expect(svg).toContain(
       '<a href="#i-prep"><g class="node st-success"><title>prep: success</title>'
     )
@@ -96,7 +101,7 @@ describe('dagSvg', () => {
     expect(svg).toContain(
       '<path class="edge" d="M184 25C210 25 210 25 236 25" marker-end="url(#arrow)"/>'
     )
-    expect(dagSvg(plan, {})).toContain('<g class="node st-none"><title>prep</title>')
+    expect(dagSvg(PLAN, {})).toContain('<g class="node st-none"><title>prep</title>')
   })
 })
 
@@ -148,17 +153,6 @@ describe('timelineSvg', () => {
 })
 
 describe('htmlReport', () => {
-  const plan = planOf([
-    '  prep:',
-    IMAGE,
-    '  test:',
-    '    needs: prep',
-    '    strategy: {matrix: {os: [a, b]}}',
-    IMAGE,
-    '  last:',
-    '    needs: test',
-    IMAGE
-  ])
   const result = {
     ...run([
       instance(
@@ -205,7 +199,7 @@ describe('htmlReport', () => {
   }
 
   it('is one page whose policy allows only its own style and script, and loads nothing', async () => {
-    const page = await htmlReport(plan, result, logs(), { baseDir: '/repo' })
+    const page = await htmlReport(PLAN, result, logs(), { baseDir: '/repo' })
     const css = between(page, '<style>', '</style>')
     const script = between(page, '<script>', '</script>')
     expect(page).toContain(
@@ -219,7 +213,7 @@ describe('htmlReport', () => {
   it('escapes what the run wrote: names, matrix values, errors, annotations and logs', async () => {
     const kept = logs()
     kept.append('test-2', `line one\n${BAD}`)
-    const page = await htmlReport(plan, result, kept, { baseDir: '/repo' })
+    const page = await htmlReport(PLAN, result, kept, { baseDir: '/repo' })
     expect(page).toContain(`<title>checks ${ESCAPED}: failure · ctr-pipeline</title>`)
     expect(page).toContain(`<td>os=${ESCAPED}</td>`)
     expect(page).toContain(`<div class="err">exit code 137 ${ESCAPED}</div>`)
@@ -230,7 +224,7 @@ describe('htmlReport', () => {
   })
 
   it('has a row per instance and per stage, with its figures', async () => {
-    const page = await htmlReport(plan, result, logs(), { baseDir: '/repo' })
+    const page = await htmlReport(PLAN, result, logs(), { baseDir: '/repo' })
     expect(page.match(/<tr class="instance /g)).toHaveLength(4)
     expect(page.match(/<tr class="stage /g)).toHaveLength(3)
     expect(page).toContain(
@@ -250,7 +244,7 @@ describe('htmlReport', () => {
   })
 
   it('opens the logs of failed instances only, and says which did not run or print', async () => {
-    const page = await htmlReport(plan, result, logs(), { baseDir: '/repo' })
+    const page = await htmlReport(PLAN, result, logs(), { baseDir: '/repo' })
     const opened = [...page.matchAll(/<details class="log[^"]*" id="([^"]+)"[^>]*?( open)?>/g)]
     expect(opened.map((m) => [m[1], m[2] === ' open'])).toEqual([
       ['log-prep', false],
@@ -268,7 +262,7 @@ describe('htmlReport', () => {
     const kept = logs()
     for (let i = 0; i < 40; i++)
       kept.append('test-2', `${String(i).padStart(2, '0')}${'x'.repeat(998)}`)
-    const page = await htmlReport(plan, result, kept, { logBudgetBytes: 1 })
+    const page = await htmlReport(PLAN, result, kept, { logBudgetBytes: 1 })
     expect(page).toContain(
       '<p class="muted">The log has 40040 bytes: its last 32031 are shown.</p><pre>08x'
     )

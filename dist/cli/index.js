@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 6956:
+/***/ 3904:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91440,7 +91440,74 @@ const REPORT_CSP = [
     "form-action 'none'"
 ].join('; ');
 
+;// CONCATENATED MODULE: ./src/report/timeline.ts
+/** Mermaid's task tags, by how a job or stage ended: done, crit (red), or none. */
+const TAGS = {
+    success: 'done, ',
+    failure: 'crit, ',
+    skipped: '',
+    cancelled: 'active, '
+};
+/** Bars in one chart at most: past them the chart is counted, not drawn. */
+const MAX_BARS = 300;
+/**
+ * A task name Mermaid's gantt grammar reads as text: `:` ends a name and `#`, `;` start a
+ * comment or a new statement there, so they become look-alikes; the rest is kept.
+ */
+function taskName(text) {
+    return text.replaceAll(':', '꞉').replaceAll(';', ',').replaceAll('#', '＃').trim() || '-';
+}
+/** One bar: from its start for its duration, in milliseconds since the epoch (`dateFormat x`). */
+function bar(name, status, startedAt, durationMs) {
+    const start = Date.parse(startedAt);
+    // A bar of no width is not drawn: the shortest is 1 ms.
+    return `    ${taskName(name)} :${TAGS[status]}${start}, ${start + Math.max(1, durationMs)}`;
+}
+function chart(title, sections) {
+    return [
+        'gantt',
+        `    title ${taskName(title)}`,
+        '    dateFormat x',
+        '    axisFormat %M:%S',
+        ...sections.flatMap(([name, bars]) => [`    section ${taskName(name)}`, ...bars])
+    ].join('\n');
+}
+/** The job instances that ran (have a start time), for the timelines. */
+function instancesThatRan(result) {
+    return result.jobs.filter((j) => j.started_at !== null);
+}
+/**
+ * The run as Mermaid gantt charts, from the result document's start times and durations:
+ * every job instance that ran, a section per job (`done` for success, `crit` for failure,
+ * `active` for cancelled); and every stage that ran, a section per instance. Undefined
+ * for a chart with no bar (nothing ran), or more than MAX_BARS (the summary says so).
+ */
+function timelineCharts(result) {
+    const ran = instancesThatRan(result);
+    const byJob = new Map();
+    for (const instance of ran)
+        byJob.set(instance.job, [
+            ...(byJob.get(instance.job) ?? []),
+            bar(instance.id, instance.status, instance.started_at, instance.duration_ms)
+        ]);
+    const stageSections = ran
+        .map((instance) => [
+        instance.id,
+        instance.stages.flatMap((s) => s.started_at ? [bar(s.name, s.status, s.started_at, s.duration_ms)] : [])
+    ])
+        .filter(([, bars]) => bars.length > 0);
+    const stageBars = stageSections.reduce((n, [, bars]) => n + bars.length, 0);
+    return {
+        ran: ran.length,
+        ...(ran.length > 0 && ran.length <= MAX_BARS
+            ? { jobs: chart(`run ${result.run_id}`, [...byJob]) }
+            : {}),
+        ...(stageBars > 0 && stageBars <= MAX_BARS ? { stages: chart('stages', stageSections) } : {})
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/report/timeline-svg.ts
+
 
 
 const LABEL_W = 230;
@@ -91474,7 +91541,7 @@ function tickLabel(ms) {
  * to its log. '' when nothing ran.
  */
 function timelineSvg(result, slugOf) {
-    const ran = result.jobs.filter((j) => j.started_at !== null);
+    const ran = instancesThatRan(result);
     if (ran.length === 0)
         return '';
     const shown = ran.slice(0, MAX_TIMELINE_ROWS);
@@ -96349,7 +96416,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6956);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3904);
 
 
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);

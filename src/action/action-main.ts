@@ -114,6 +114,11 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   }
 }
 
+/** A file of this step's under $RUNNER_TEMP (the workspace off a runner). */
+function runnerTempFile(settings: ActionSettings, name: string): string {
+  return path.join(process.env.RUNNER_TEMP ?? settings.workspace, name)
+}
+
 /**
  * Writes the HTML report under $RUNNER_TEMP, names it in `report-file`, and uploads it;
  * resolves to the artifact, when uploaded.
@@ -124,10 +129,7 @@ async function report(
   logs: InstanceLogs,
   settings: ActionSettings
 ) {
-  const file = path.join(
-    process.env.RUNNER_TEMP ?? settings.workspace,
-    `ctr-report-${result.run_id}.html`
-  )
+  const file = runnerTempFile(settings, `ctr-report-${result.run_id}.html`)
   await writeFile(file, await htmlReport(plan, result, logs, { baseDir: settings.workspace }))
   core.setOutput('report-file', file)
   return uploadReport(file, settings.artifactNamePrefix)
@@ -144,10 +146,7 @@ async function setOutputs(
   result: RunResult,
   settings: ActionSettings
 ) {
-  const resultFile = path.join(
-    process.env.RUNNER_TEMP ?? settings.workspace,
-    `ctr-result-${result.run_id}.json`
-  )
+  const resultFile = runnerTempFile(settings, `ctr-result-${result.run_id}.json`)
   await writeFile(resultFile, `${JSON.stringify(result, null, 2)}\n`)
   const jobOutputs = Object.fromEntries(
     plan.jobs.map((job) => {

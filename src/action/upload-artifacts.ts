@@ -30,7 +30,7 @@ export async function uploadArtifacts(result: RunResult, prefix: string): Promis
 }
 
 /** The name the HTML report is uploaded under, after the artifact-name-prefix. */
-export const REPORT_ARTIFACT = 'ctr-pipeline-report'
+const REPORT_ARTIFACT = 'ctr-pipeline-report'
 
 /**
  * Uploads the HTML report as the artifact `<prefix>ctr-pipeline-report`; resolves to its

@@ -1,6 +1,7 @@
 import type { JobResult, RunResult } from '../scheduler/run-result.js'
 import { anchor, html, shorten, statusClass } from './html-text.js'
 import { seconds } from './text-format.js'
+import { instancesThatRan } from './timeline.js'
 
 const LABEL_W = 230
 const CHART_W = 760
@@ -33,9 +34,7 @@ export function tickLabel(ms: number): string {
  * to its log. '' when nothing ran.
  */
 export function timelineSvg(result: RunResult, slugOf: (job: JobResult) => string): string {
-  const ran = result.jobs.filter(
-    (j): j is JobResult & { started_at: string } => j.started_at !== null
-  )
+  const ran = instancesThatRan(result)
   if (ran.length === 0) return ''
   const shown = ran.slice(0, MAX_TIMELINE_ROWS)
   const t0 = Date.parse(result.started_at)

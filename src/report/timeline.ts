@@ -36,6 +36,11 @@ function chart(title: string, sections: Array<[string, string[]]>): string {
   ].join('\n')
 }
 
+/** The job instances that ran (have a start time), for the timelines. */
+export function instancesThatRan(result: RunResult): Array<JobResult & { started_at: string }> {
+  return result.jobs.filter((j): j is JobResult & { started_at: string } => j.started_at !== null)
+}
+
 /**
  * The run as Mermaid gantt charts, from the result document's start times and durations:
  * every job instance that ran, a section per job (`done` for success, `crit` for failure,
@@ -48,9 +53,7 @@ export function timelineCharts(result: RunResult): {
   /** How many job instances ran. */
   ran: number
 } {
-  const ran = result.jobs.filter(
-    (j): j is JobResult & { started_at: string } => j.started_at !== null
-  )
+  const ran = instancesThatRan(result)
   const byJob = new Map<string, string[]>()
   for (const instance of ran)
     byJob.set(instance.job, [
