@@ -1,31 +1,64 @@
-import { isForkPullRequest } from '../../src/action/input-helper.js'
+import { TRUSTED_EVENTS, trustedEvent } from '../../src/action/input-helper.js'
 
 const repo = (full_name: string, fork = false) => ({ full_name, fork })
+const pr = (head: unknown, base = repo('o/r')) => ({
+  pull_request: { head: { repo: head }, base: { repo: base } }
+})
+const sameRepo = pr(repo('o/r'))
+const fork = pr(repo('me/r', true))
 
-describe('isForkPullRequest', () => {
-  it.each<[string, unknown, boolean]>([
-    ['a push', { ref: 'refs/heads/main' }, false],
+describe('trustedEvent: what untrusted: auto trusts (fails closed)', () => {
+  it.each<[string, string | undefined, unknown, boolean]>([
+    ['a push', 'push', { ref: 'refs/heads/main' }, true],
+    ['a schedule', 'schedule', {}, true],
+    ['a manual dispatch', 'workflow_dispatch', {}, true],
+    ['a release', 'release', {}, true],
+    ['a merge queue', 'merge_group', {}, true],
+    ['a pull request from a branch of the same repository', 'pull_request', sameRepo, true],
+    ['a pull request from a fork', 'pull_request', fork, false],
     [
-      'a pull request from a branch of the same repository',
-      { pull_request: { head: { repo: repo('o/r') }, base: { repo: repo('o/r') } } },
+      'a pull request from another repository not marked as a fork',
+      'pull_request',
+      pr(repo('me/r')),
+      false
+    ],
+    ['a pull request whose head repository was deleted', 'pull_request', pr(null), false],
+    ['a pull request whose payload could not be read', 'pull_request', undefined, false],
+    [
+      'a pull request with no base repository',
+      'pull_request',
+      pr(repo('o/r'), null as never),
+      false
+    ],
+    ['pull_request_target, even from the same repository', 'pull_request_target', sameRepo, false],
+    ['pull_request_target from a fork', 'pull_request_target', fork, false],
+    [
+      'a comment on a pull request (/ci run)',
+      'issue_comment',
+      { issue: { pull_request: {} } },
       false
     ],
     [
-      'a pull request from a fork',
-      { pull_request: { head: { repo: repo('me/r', true) }, base: { repo: repo('o/r') } } },
-      true
+      'workflow_run after a fork pull request',
+      'workflow_run',
+      { workflow_run: { event: 'pull_request' } },
+      false
     ],
-    [
-      'a pull request from another repository not marked as a fork',
-      { pull_request: { head: { repo: repo('me/r') }, base: { repo: repo('o/r') } } },
-      true
-    ],
-    [
-      'a pull request whose head repository was deleted',
-      { pull_request: { head: { repo: null }, base: { repo: repo('o/r') } } },
-      true
-    ]
-  ])('%s: %s', (_what, event, expected) => {
-    expect(isForkPullRequest(event)).toBe(expected)
+    ['pull_request_review', 'pull_request_review', sameRepo, false],
+    ['an event this list does not know', 'repository_dispatch', {}, false],
+    ['no event name at all', undefined, {}, false],
+    ['a push with a pull request in its payload', 'push', fork, true]
+  ])('%s', (_what, name, payload, expected) => {
+    expect(trustedEvent(name, payload)).toBe(expected)
+  })
+
+  it('trusts exactly the events the docs list', () => {
+    expect(TRUSTED_EVENTS).toEqual([
+      'push',
+      'schedule',
+      'workflow_dispatch',
+      'release',
+      'merge_group'
+    ])
   })
 })

@@ -73,6 +73,8 @@ export async function runYaml(
     changedFiles?: string[]
     /** Untrusted mode, with the pipeline's folder as the workspace. */
     untrusted?: boolean
+    /** Untrusted: the variables `${VAR}` may read (default: every name in `env`). */
+    allowedVariables?: string[]
   } = {}
 ): Promise<RunOutcome> {
   const dir = options.dir ?? tempDir()
@@ -94,7 +96,12 @@ export async function runYaml(
     artifactsDir: options.artifactsDir ?? path.join(dir, 'artifacts'),
     signal: options.signal,
     changedFiles: options.changedFiles,
-    untrusted: options.untrusted ? { workspace: dir } : undefined
+    untrusted: options.untrusted
+      ? {
+          workspace: dir,
+          allowedVariables: options.allowedVariables ?? Object.keys(options.env ?? {})
+        }
+      : undefined
   })
   return { result, lines, runId }
 }

@@ -87,17 +87,20 @@ describe('parseStageEnd', () => {
  */
 function runBatch(stages: BatchedStage[]) {
   const marker = newBatchMarker()
-  const [cmd, ...args] = batchCommand(marker, stages)
+  const { argv, env: carried } = batchCommand(marker, stages)
+  const [cmd, ...args] = argv
+  const env = { ...process.env, ...Object.fromEntries(carried.map((p) => p.split(/=(.*)/s))) }
   let stdout = ''
   let stderr = ''
   try {
-    stdout = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    stdout = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env })
   } catch (error) {
     throw new Error(`driver failed: ${(error as { stderr: string }).stderr}`)
   }
   // stderr is read again on its own, to see both streams.
   stderr = execFileSync('sh', ['-c', '"$@" 2>&1 >/dev/null', 'x', cmd, ...args], {
-    encoding: 'utf8'
+    encoding: 'utf8',
+    env
   })
   const events: string[] = []
   const output = batchOutput(
@@ -138,6 +141,23 @@ describe('batchCommand, run by sh', () => {
       'end 1 0 false',
       "stdout: a b|c'd|",
       'end 2 0 false'
+    ])
+  })
+
+  it("puts a stage's env in no argument, and hands no stage another's carrier", () => {
+    const secret = 'hunter2-secret-value'
+    const stages = [
+      sh('echo "one: $TOKEN"; env | grep -c CTR_BATCH_ENV || true', { env: [`TOKEN=${secret}`] }),
+      sh('echo "two: ${TOKEN-unset}"; env | grep -c CTR_BATCH_ENV || true', { env: ['B=b'] })
+    ]
+    expect(batchCommand('::m::', stages).argv.join(' ')).not.toContain(secret)
+    expect(runBatch(stages)).toEqual([
+      `stdout: one: ${secret}`,
+      'stdout: 0',
+      'end 0 0 false',
+      'stdout: two: unset',
+      'stdout: 0',
+      'end 1 0 false'
     ])
   })
 
@@ -190,7 +210,8 @@ describe('readBatchCommand', () => {
         continueOnError: false
       }
     ]
-    expect(readBatchCommand(batchCommand('::m::', stages))).toEqual({ marker: '::m::', stages })
+    const { argv, env } = batchCommand('::m::', stages)
+    expect(readBatchCommand(argv, env)).toEqual({ marker: '::m::', stages })
   })
 
   it.each([[['sh', '-e', '-c', 'true']], [['true']], [[]]])('is undefined for %j', (argv) => {

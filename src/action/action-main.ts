@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describeError } from '../app/errors.js'
 import { preparePlan } from '../app/prepare-plan.js'
@@ -36,6 +35,7 @@ import { sizeOutputs } from './sized-outputs.js'
 import { uploadArtifacts, uploadReport } from './upload-artifacts.js'
 import { validateFiles } from './validate-files.js'
 import { exportFile } from './export-file.js'
+import { writeFileReplacing } from '../scheduler/host-files.js'
 import { mergeResultFiles, readFanOutFolder, writeInstanceResult } from '../app/fan-out.js'
 
 const STATE_IS_POST = 'isPost'
@@ -52,8 +52,11 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   const changedFiles =
     pr && wantsChanges ? await listChangedFiles(await octokit(settings), pr) : undefined
   if (changedFiles) core.info(`pull request #${pr!.number} changes ${changedFiles.length} files`)
-  const untrustedOutput = settings.untrusted && !settings.pipeline.allow_workflow_commands
-  const reporter = new ActionsReporter({ masker, workflowCommands: !untrustedOutput })
+  const reporter = new ActionsReporter({
+    masker,
+    workflowCommands: settings.workflowCommands,
+    untrusted: settings.untrusted
+  })
   let result: RunResult
   const instance =
     settings.instance && (await readFanOutFolder(settings.instance.dir, settings.instance.slug))
@@ -71,6 +74,8 @@ async function main(mode: 'run' | 'job'): Promise<void> {
             artifactsDir: settings.artifactsDir,
             untrusted: settings.untrusted,
             workspace: settings.workspace,
+            allowedVariables: settings.untrustedVariables,
+            artifactsFlag: "input 'artifacts-dir'",
             changedFiles,
             instance: instance || undefined,
             onRunId: (runId) => {
@@ -130,7 +135,10 @@ async function report(
   settings: ActionSettings
 ) {
   const file = runnerTempFile(settings, `ctr-report-${result.run_id}.html`)
-  await writeFile(file, await htmlReport(plan, result, logs, { baseDir: settings.workspace }))
+  await writeFileReplacing(
+    file,
+    await htmlReport(plan, result, logs, { baseDir: settings.workspace })
+  )
   core.setOutput('report-file', file)
   return uploadReport(file, settings.artifactNamePrefix)
 }
@@ -147,7 +155,7 @@ async function setOutputs(
   settings: ActionSettings
 ) {
   const resultFile = runnerTempFile(settings, `ctr-result-${result.run_id}.json`)
-  await writeFile(resultFile, `${JSON.stringify(result, null, 2)}\n`)
+  await writeFileReplacing(resultFile, `${JSON.stringify(result, null, 2)}\n`)
   const jobOutputs = Object.fromEntries(
     plan.jobs.map((job) => {
       const instances = result.jobs.filter((j) => j.job === job.id)

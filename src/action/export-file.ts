@@ -1,11 +1,11 @@
 import * as core from '@actions/core'
-import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { exportOptions } from '../app/export-options.js'
 import { preparePlan } from '../app/prepare-plan.js'
 import { exportPipeline, type ExportTarget } from '../export/export-pipeline.js'
 import { InputError } from '../spec/input-error.js'
 import { loadPipelineFile } from '../spec/load-pipeline.js'
+import { writeFileReplacing } from '../scheduler/host-files.js'
 import { getExportSettings } from './input-helper.js'
 
 const EXTENSIONS: Record<ExportTarget, string> = {
@@ -35,7 +35,7 @@ export async function exportFile(): Promise<void> {
         `ctr-pipeline-export.${EXTENSIONS[settings.to]}`
       )
   try {
-    await writeFile(output, text)
+    await writeFileReplacing(output, text)
   } catch (error) {
     throw new InputError(`input 'output': cannot write ${output}: ${(error as Error).message}`)
   }

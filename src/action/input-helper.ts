@@ -51,8 +51,15 @@ export interface ActionSettings {
   /** Upload each instance's artifacts as a workflow artifact named `<prefix><instance>`. */
   uploadArtifacts: boolean
   artifactNamePrefix: string
-  /** Untrusted mode: `untrusted: true`, or `auto` on a pull request from a fork. */
+  /** Untrusted mode: `untrusted: true`, or `auto` on any event but the trusted ones (trustedEvent). */
   untrusted: boolean
+  /** Untrusted: the variables `${VAR}` may read (`untrusted-variables`); none by default. */
+  untrustedVariables: string[]
+  /**
+   * Container output may issue workflow commands: the `allow-workflow-commands` input, or
+   * the file's `allow_workflow_commands` in a trusted run (never an untrusted file's own).
+   */
+  workflowCommands: boolean
   /** The checkout: what an untrusted pipeline may mount from. */
   workspace: string
   /** `jobs`: run only these jobs; all when empty. */
@@ -87,6 +94,7 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
       `input 'jobs': no job ${unknown.map((id) => `'${id}'`).join(', ')} in ${pipeline.file} (jobs: ${pipeline.jobs.map((j) => j.id).join(', ')})`
     )
   }
+  const untrusted = await untrustedInput()
   return {
     pipeline,
     params: parseParamsInput(core.getInput('params')),
@@ -98,7 +106,11 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
     ),
     uploadArtifacts: booleanInput('upload-artifacts', false),
     artifactNamePrefix: core.getInput('artifact-name-prefix'),
-    untrusted: await untrustedInput(),
+    untrusted,
+    untrustedVariables: variableNamesInput('untrusted-variables'),
+    workflowCommands:
+      booleanInput('allow-workflow-commands', false) ||
+      (!untrusted && pipeline.allow_workflow_commands),
     workspace,
     only,
     summary: booleanInput('summary', true),
@@ -249,7 +261,7 @@ export function listInput(name: string): string[] {
     .filter((item) => item !== '')
 }
 
-/** `untrusted`: true, false, or `auto` (the default): true on a pull request from a fork. */
+/** `untrusted`: true, false, or `auto` (the default): see trustedEvent. */
 async function untrustedInput(): Promise<boolean> {
   const text = core.getInput('untrusted').trim().toLowerCase()
   if (text === 'true') return true
@@ -260,27 +272,63 @@ async function untrustedInput(): Promise<boolean> {
     )
   }
   const eventPath = process.env.GITHUB_EVENT_PATH
-  if (!eventPath || !existsSync(eventPath)) return false
-  return isForkPullRequest(JSON.parse(await readFile(eventPath, 'utf8')) as unknown)
+  const payload = eventPath
+    ? await readFile(eventPath, 'utf8').then(
+        (text) => JSON.parse(text) as unknown,
+        () => undefined
+      )
+    : undefined
+  return !trustedEvent(process.env.GITHUB_EVENT_NAME, payload)
 }
 
 /**
- * Whether a workflow event is a pull request whose head is in another repository (a
- * fork): its pipeline file was written by someone without write access to this one.
+ * Events that run only what someone with write access to the repository wrote: under
+ * `untrusted: auto` these alone are trusted. Everything else, `pull_request_target`,
+ * `issue_comment` and `workflow_run` among them (they run on behalf of, or next to,
+ * text from outside), is untrusted: the list fails closed.
  */
-export function isForkPullRequest(event: unknown): boolean {
+export const TRUSTED_EVENTS = [
+  'push',
+  'schedule',
+  'workflow_dispatch',
+  'release',
+  'merge_group'
+] as const
+
+/**
+ * Whether `untrusted: auto` trusts a workflow event: one of TRUSTED_EVENTS, or a
+ * `pull_request` whose head is in this repository. An event with no name, or a payload
+ * that could not be read, is not trusted.
+ */
+export function trustedEvent(name: string | undefined, payload: unknown): boolean {
+  if ((TRUSTED_EVENTS as readonly string[]).includes(name ?? '')) return true
+  return name === 'pull_request' && isSameRepositoryPullRequest(payload)
+}
+
+/**
+ * Whether a `pull_request` payload's head is a branch of the base repository itself, not
+ * a fork (or a head repository since deleted, which shows as null).
+ */
+export function isSameRepositoryPullRequest(event: unknown): boolean {
   const pr = (event as { pull_request?: { head?: { repo?: RepoRef }; base?: { repo?: RepoRef } } })
     ?.pull_request
-  if (!pr) return false
-  const head = pr.head?.repo
-  // A head repository that was deleted shows as null: it cannot be trusted either.
-  if (!head) return true
-  return head.fork === true || head.full_name !== pr.base?.repo?.full_name
+  const head = pr?.head?.repo
+  const base = pr?.base?.repo?.full_name
+  return !!head && head.fork !== true && !!base && head.full_name === base
 }
 
 interface RepoRef {
   full_name?: string
   fork?: boolean
+}
+
+/** A list input of variable names (`untrusted-variables`): a name per line or comma. */
+function variableNamesInput(name: string): string[] {
+  const names = listInput(name)
+  const bad = names.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+  if (bad !== undefined)
+    throw new InputError(`input '${name}': '${bad}' is not a variable name (letters, digits, _)`)
+  return names
 }
 
 /** A true/false input; empty is its default. */

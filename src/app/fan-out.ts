@@ -1,9 +1,10 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { notRun } from '../scheduler/job-scheduling.js'
 import type { InstanceRun } from '../scheduler/pipeline-runner.js'
 import type { JobResult, RunResult, Status } from '../scheduler/run-result.js'
+import { writeFileReplacing } from '../scheduler/host-files.js'
 import { InputError } from '../spec/input-error.js'
 
 /**
@@ -101,5 +102,5 @@ export function mergeResults(plan: PipelinePlan, documents: readonly RunResult[]
 /** Writes a result document as `run --result` does. */
 export async function writeResult(file: string, doc: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true })
-  await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`)
+  await writeFileReplacing(file, `${JSON.stringify(doc, null, 2)}\n`)
 }

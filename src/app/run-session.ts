@@ -1,13 +1,20 @@
+import path from 'node:path'
 import type { Backend } from '../backend/backend.js'
 import { outputLimitFromEnv } from '../scheduler/output-file.js'
-import { runPipeline, stopRun, type InstanceRun } from '../scheduler/pipeline-runner.js'
+import {
+  DEFAULT_ARTIFACTS_DIR,
+  runPipeline,
+  stopRun,
+  type InstanceRun
+} from '../scheduler/pipeline-runner.js'
 import { newRunId } from '../scheduler/run-id.js'
 import type { RunReporter } from '../scheduler/run-reporter.js'
 import type { RunResult } from '../scheduler/run-result.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
-import { trustProblems } from '../spec/host-access.js'
+import { trustProblems, untrustedWarnings } from '../spec/host-access.js'
 import { SpecError } from '../spec/spec-error.js'
 import { createBackend } from './backends.js'
+import { refuseLinkedOutputs, type OutputPath } from './output-paths.js'
 
 /** The exit statuses of the contract. */
 export const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 } as const
@@ -37,6 +44,10 @@ export interface RunSessionOptions {
   maxParallel?: number
   /** Where declared artifacts are copied, a folder per job instance. */
   artifactsDir?: string
+  /** The flag or input that named `artifactsDir`, for messages (default `--artifacts-dir`). */
+  artifactsFlag?: string
+  /** Untrusted: the other files the caller writes after the run (`--result`, `--report`). */
+  outputs?: readonly OutputPath[]
   keep?: boolean
   /**
    * Untrusted mode, for pull requests from forks: host access is refused before the run
@@ -45,6 +56,8 @@ export interface RunSessionOptions {
   untrusted?: boolean
   /** Untrusted: the folder jobs may mount host paths from (default: the current folder). */
   workspace?: string
+  /** Untrusted: the names `${VAR}` may read (`--allow-var`); none by default. */
+  allowedVariables?: readonly string[]
   /** The files the pull request changes, for jobs with `changed_files`; undefined: all run. */
   changedFiles?: readonly string[]
   /** Called with the run id before anything is created (the action saves it for `post`). */
@@ -81,9 +94,25 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
     // each container is held to the allow-list again when it is made (untrusted-guard).
     const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
       untrusted: true,
-      workspace
+      workspace,
+      allowedVariables: options.allowedVariables ?? []
     })
     if (refused.length > 0) throw new SpecError(refused)
+    const artifacts = {
+      path: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+      flag: options.artifactsFlag ?? '--artifacts-dir'
+    }
+    const instances = options.plan.jobs.flatMap((job) => job.instances)
+    await refuseLinkedOutputs(
+      [
+        artifacts,
+        ...instances.map((i) => ({ ...artifacts, path: path.join(artifacts.path, i.slug) })),
+        ...(options.outputs ?? [])
+      ],
+      workspace
+    )
+    for (const p of untrustedWarnings(pipeline.hostAccess))
+      options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`)
   }
   const outputLimitBytes = outputLimitFromEnv(process.env)
   const backend = options.backend ?? createBackend(undefined, '--backend')
@@ -126,7 +155,9 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
       artifactsDir: options.artifactsDir,
       keep: options.keep,
       outputLimitBytes,
-      untrusted: options.untrusted ? { workspace } : undefined,
+      untrusted: options.untrusted
+        ? { workspace, allowedVariables: options.allowedVariables ?? [] }
+        : undefined,
       changedFiles: options.changedFiles,
       instance: options.instance,
       signal: controller.signal

@@ -26,6 +26,11 @@ export interface ImageRun {
   events: BackendEvents
   /** The environment the run was started in (`DOCKER_CONFIG`: where credentials are). */
   env: Record<string, string | undefined>
+  /**
+   * Read no credentials from the Docker config file or its helpers: without `auth:`, pulls
+   * are anonymous (untrusted runs must not use the runner's logins).
+   */
+  anonymous?: boolean
   /** The run's cancel: a build in flight stops. */
   signal?: AbortSignal
 }

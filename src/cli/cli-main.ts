@@ -5,7 +5,8 @@ import path from 'node:path'
 import { checkProcesses } from '../app/check-processes.js'
 import { discoverProcesses, processesText, type ProcessEngine } from '../app/discover-processes.js'
 import { DockerBackend } from '../backend/docker/docker-backend.js'
-import { open, readFile, unlink, writeFile } from 'node:fs/promises'
+import { access, constants, lstat, readFile, stat } from 'node:fs/promises'
+import { writeFileReplacing } from '../scheduler/host-files.js'
 import { describeError } from '../app/errors.js'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import {
@@ -62,15 +63,13 @@ const collect = (value: string, previous: string[]) => [...previous, value]
  * check is removed again, so a run that stops early leaves no empty result behind.
  */
 async function checkWritable(file: string, flag: string, what = 'the result'): Promise<void> {
+  // Asked of the folder, not by opening the file: opening would follow a symlink there.
   try {
-    const handle = await open(file, 'ax').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') return undefined
-      throw error
-    })
-    if (handle) {
-      await handle.close()
-      await unlink(file)
-    } else await (await open(file, 'a')).close()
+    const dir = path.dirname(path.resolve(file))
+    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' })
+    await access(dir, constants.W_OK)
+    const existing = await lstat(file).catch(() => undefined)
+    if (existing?.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' })
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException
     const why: Record<string, string> = {
@@ -84,6 +83,15 @@ async function checkWritable(file: string, flag: string, what = 'the result'): P
       `${flag} ${file}: cannot write ${what} there (${(code && why[code]) ?? (error as Error).message})`
     )
   }
+}
+
+/** `--allow-var`: names of variables, and only for an untrusted run. */
+function checkAllowVars(names: string[], untrusted: boolean | undefined): void {
+  const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+  if (bad !== undefined)
+    throw new InputError(`--allow-var '${bad}': expected a variable name (letters, digits, _)`)
+  if (names.length > 0 && !untrusted)
+    throw new InputError('--allow-var: only with --untrusted (a trusted run reads every ${VAR})')
 }
 
 /** The text of `--changed-files-from`: a file, or stdin for '-'. */
@@ -103,7 +111,7 @@ async function readChangedFiles(source: string): Promise<string> {
 /** Writes the HTML report; one that cannot be written is a usage error naming it. */
 async function writeReport(file: string, ...args: Parameters<typeof htmlReport>): Promise<void> {
   try {
-    await writeFile(file, await htmlReport(...args))
+    await writeFileReplacing(file, await htmlReport(...args))
   } catch (error) {
     throw new InputError(`--report ${file}: ${(error as Error).message}`)
   }
@@ -112,7 +120,7 @@ async function writeReport(file: string, ...args: Parameters<typeof htmlReport>)
 /** Writes a command's output file; one that cannot be written is a usage error naming it. */
 async function writeOutput(file: string, text: string): Promise<void> {
   try {
-    await writeFile(file, text)
+    await writeFileReplacing(file, text)
   } catch (error) {
     throw new InputError(`--output ${file}: ${(error as Error).message}`)
   }
@@ -235,7 +243,15 @@ function program(setExit: (status: number) => void): Command {
     .option('--keep', 'keep containers and volumes after the run, for debugging')
     .option(
       '--untrusted',
-      'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers'
+      'for a pipeline someone without write access wrote: refuse host access, builds, pushes, registry logins and ${VAR}s not allowed by name, and harden containers (docs/security.md)'
+    )
+    .addOption(
+      new Option(
+        '--allow-var <name>',
+        'with --untrusted: a variable ${NAME} may read from the environment (repeatable; none by default)'
+      )
+        .default([])
+        .argParser(collect)
     )
     .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
     .option(
@@ -275,6 +291,7 @@ function program(setExit: (status: number) => void): Command {
           secretFile: string[]
           keep?: boolean
           untrusted?: boolean
+          allowVar: string[]
           changedFilesFrom?: string
           backend: string
           scheduleTimeout?: number
@@ -285,6 +302,7 @@ function program(setExit: (status: number) => void): Command {
         }
       ) => {
         checkInstanceFlags(opts)
+        checkAllowVars(opts.allowVar, opts.untrusted)
         const file = pipelineFileArg(given, process.cwd())
         const backend = createBackend(opts.backend, '--backend', {
           scheduleTimeoutMs: opts.scheduleTimeout,
@@ -323,6 +341,7 @@ function program(setExit: (status: number) => void): Command {
               ...(logStream.isTTY ? { terminal: logStream } : {}),
               colour: useColour(logStream, process.env),
               runnerLog: process.env.GITHUB_ACTIONS === 'true',
+              untrusted: opts.untrusted,
               debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
               logs
             }),
@@ -332,6 +351,11 @@ function program(setExit: (status: number) => void): Command {
             artifactsDir: opts.artifactsDir,
             keep: opts.keep,
             untrusted: opts.untrusted,
+            allowedVariables: opts.allowVar,
+            outputs: [
+              ...(opts.result && !resultToStdout ? [{ path: opts.result, flag: '--result' }] : []),
+              ...(opts.report ? [{ path: opts.report, flag: '--report' }] : [])
+            ],
             backend,
             instance,
             env,

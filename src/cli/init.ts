@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { lstatSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
+import { linkInWorkspace, writeFileReplacing } from '../scheduler/host-files.js'
 import { InputError } from '../spec/input-error.js'
 
 /** Where the schema is published, for the editor modeline (README: the schema, and your editor). */
@@ -66,17 +67,26 @@ export async function writeInitFiles(
   options: { image: string; force: boolean }
 ): Promise<string[]> {
   const files = initFiles(options.image)
-  const flag = options.force ? 'w' : 'wx'
   if (!options.force) {
-    const there = files.filter(({ file }) => existsSync(path.join(dir, file)))
+    // lstat: a symlink is there even when what it points at is not.
+    const there = files.filter(({ file }) =>
+      lstatSync(path.join(dir, file), { throwIfNoEntry: false })
+    )
     if (there.length > 0)
       throw new InputError(
         `init: ${there.map((f) => f.file).join(' and ')} already there: nothing written (--force replaces)`
       )
   }
+  // A folder on the way that is a symlink would take the files elsewhere: a clone's
+  // `.github -> ~/.config` is not where a starter workflow goes.
+  for (const { file } of files) {
+    const link = await linkInWorkspace(path.dirname(path.join(dir, file)), dir)
+    if (link) throw new InputError(`init: ${link} is a symbolic link: nothing written`)
+  }
   for (const { file, text } of files) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true })
-    await writeFile(path.join(dir, file), text, { flag })
+    // Replaced, not written through: a symlink where the file goes is not followed.
+    await writeFileReplacing(path.join(dir, file), text)
   }
   return files.map((f) => f.file)
 }

@@ -10,6 +10,7 @@ import { ExportProblem, podParts, tmpfsBytes, WORKSPACE_VOLUME } from './pod-par
 import { call, py, pyName, type PyCall, type PyValue } from './python-code.js'
 import type { ExportOptions } from './target-options.js'
 import { CTR_ROOT } from '../plan/container-paths.js'
+import { LABEL_NAMESPACE } from '../plan/labels.js'
 
 /** Where the KubernetesPodOperator's sidecar reads a task's XCom from. */
 const XCOM_FILE = '/airflow/xcom/return.json'
@@ -412,7 +413,7 @@ function dockerOperator(
     ),
     labels: nonEmpty(
       Object.fromEntries(
-        Object.entries(plan.labels).filter(([k]) => !k.startsWith('ctr-pipeline.'))
+        Object.entries(plan.labels).filter(([k]) => !k.startsWith(LABEL_NAMESPACE))
       )
     ),
     xcom_all: common.do_xcom_push ? false : undefined,

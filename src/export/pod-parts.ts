@@ -14,6 +14,7 @@ import {
   replacePlaceholders,
   type Placeholder
 } from './placeholders.js'
+import { LABEL_NAMESPACE } from '../plan/labels.js'
 
 /** Something of a container plan a cluster cannot be given; at `position` when it is known. */
 export class ExportProblem extends Error {
@@ -143,7 +144,7 @@ export function podParts(plan: ContainerPlan, ctx: PodContext): PodParts {
     }),
     hostNetwork: mode === 'host',
     labels: Object.fromEntries(
-      Object.entries(plan.labels).filter(([key]) => !key.startsWith('ctr-pipeline.'))
+      Object.entries(plan.labels).filter(([key]) => !key.startsWith(LABEL_NAMESPACE))
     )
   }
 }

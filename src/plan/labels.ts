@@ -1,3 +1,5 @@
+/** The start of every label of ctr-pipeline's own; a file's `labels` cannot set one. */
+export const LABEL_NAMESPACE = 'ctr-pipeline.'
 /** Every container, volume and network ctr-pipeline creates carries these labels. */
 export const LABEL_MANAGED = 'ctr-pipeline.managed'
 export const LABEL_RUN_ID = 'ctr-pipeline.run-id'

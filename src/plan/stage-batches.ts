@@ -70,21 +70,35 @@ export function newBatchMarker(): string {
   return `::ctr-stage-end-${randomBytes(12).toString('hex')}::`
 }
 
+/** What runs a batch: an argument vector, and variables the exec adds to the container's. */
+export interface BatchExec {
+  argv: string[]
+  env: string[]
+}
+
+/** The variable that carries the `n`th of stage `i`'s `NAME=value` pairs into the batch. */
+const carrier = (i: number, n: number) => `CTR_BATCH_ENV_${i}_${n}`
+
 /**
- * The argument vector that runs stages one after another in one process tree, each in a
+ * The command that runs stages one after another in one process tree, each in a
  * subshell with its own environment, stopping after the first that fails (unless it may
  * continue on error). After each it writes the end marker to stdout and to stderr, so the
  * engine can tell which stage printed each line of either stream.
  *
- * User data (commands, environment, folders) goes in as positional parameters, each as
- * it is; the script itself holds only indexes, so nothing needs quoting.
+ * Commands and folders go in as positional parameters, each as it is; the script itself
+ * holds only indexes, so nothing needs quoting. A stage's `env` goes in through the exec's
+ * environment, one carrier variable per pair, which its subshell exports and every
+ * subshell unsets: a secret in it never appears on a command line, which any user of the
+ * host can read (`ps`), only in the process's environment, as `docker run -e` puts it.
  */
-export function batchCommand(marker: string, stages: readonly BatchedStage[]): string[] {
+export function batchCommand(marker: string, stages: readonly BatchedStage[]): BatchExec {
   const args = [marker]
   const ref = (value: string) => {
     args.push(value)
     return `"\${${args.length}}"`
   }
+  const env = stages.flatMap((stage, i) => stage.env.map((pair, n) => `${carrier(i, n)}=${pair}`))
+  const carriers = env.map((pair) => pair.slice(0, pair.indexOf('=')))
   const lines = [
     // $1 stage, $2 exit code, $3 state folder, $4 continue on error
     'e() { f=0; if [ -s "$3/output" ] || [ -s "$3/annotations" ]; then f=1; fi',
@@ -93,36 +107,42 @@ export function batchCommand(marker: string, stages: readonly BatchedStage[]): s
     'm=$1'
   ]
   stages.forEach((stage, i) => {
-    const env = stage.env.map(ref).join(' ')
+    const exports = stage.env.map((_, n) => `"$${carrier(i, n)}"`).join(' ')
+    const unset = carriers.length > 0 ? `unset ${carriers.join(' ')}; ` : ''
     const command = stage.command.map(ref).join(' ')
     const dir = ref(stage.stateDir)
-    const exports = env ? `export ${env}; ` : ''
     lines.push(
-      `(${exports}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`
+      `(${exports ? `export ${exports}; ` : ''}${unset}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`
     )
   })
-  return ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args]
+  return { argv: ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args], env }
 }
 
 /**
- * The stages of an argument vector made by batchCommand, with its marker: what a backend
- * that does not run a shell (the fake one) needs to play a batch. Undefined for any other
- * command.
+ * The stages of a batch made by batchCommand, with its marker, from its argument vector
+ * and the exec's environment: what a backend that does not run a shell (the fake one)
+ * needs to play a batch. Undefined for any other command.
  */
 export function readBatchCommand(
-  argv: readonly string[]
+  argv: readonly string[],
+  env: readonly string[] = []
 ): { marker: string; stages: BatchedStage[] } | undefined {
   if (argv[0] !== 'sh' || argv[1] !== '-c' || argv[3] !== 'ctr-batch') return undefined
   // `sh -c SCRIPT ctr-batch ARGS...`: `${n}` in the script is argv[3 + n].
   const param = (ref: string) => argv[3 + Number(ref.slice(3, -2))]
   const refs = (text: string | undefined) => (text ? text.split(' ').map(param) : [])
+  const carried = new Map(
+    env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])
+  )
   const stages: BatchedStage[] = []
   for (const line of argv[2].split('\n')) {
     const match =
-      /^\((?:export ([^;]+); )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line)
+      /^\((?:export ([^;]+); )?(?:unset [^;]+; )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(
+        line
+      )
     if (!match) continue
     stages.push({
-      env: refs(match[1]),
+      env: match[1] ? match[1].split(' ').map((ref) => carried.get(ref.slice(2, -1)) ?? '') : [],
       command: refs(match[2]),
       stateDir: param(match[3]),
       continueOnError: match[4] === '1'

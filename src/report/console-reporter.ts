@@ -7,6 +7,7 @@ import { stdoutLines, type BlockWriter } from './block-writer.js'
 import { Painter } from './colours.js'
 import type { InstanceLogs } from './instance-logs.js'
 import { SecretMasker } from './secret-masker.js'
+import { neutraliseRunnerCommands, sanitiseTerminal } from './terminal-text.js'
 import { annotationLocation, seconds } from './text-format.js'
 
 /** Where a reporter writes, and what it must never show. */
@@ -20,10 +21,15 @@ export interface ReporterOptions {
   /** Annotated files are shown relative to this folder (default: the current one). */
   baseDir?: string
   /**
-   * The output goes to a GitHub runner's log (the CLI in a `run:` step): container output
-   * must not issue workflow commands there (see neutraliseLegacyCommands).
+   * The output goes to a GitHub runner's log (the CLI in a `run:` step): no line may issue
+   * a workflow command there (see neutraliseRunnerCommands).
    */
   runnerLog?: boolean
+  /**
+   * An untrusted run: container output loses its colour sequences too (every other escape
+   * sequence is always removed, see sanitiseTerminal).
+   */
+  untrusted?: boolean
   /** Colour job prefixes and status words (see useColour; default: off). */
   colour?: boolean
   /** Show debug lines (`CTR_DEBUG=1`; default: off). */
@@ -41,15 +47,6 @@ export interface ReporterOptions {
 const CLEAR_LINE = '\r\x1b[2K'
 
 /**
- * The runner reads the legacy `##[command]` form anywhere in a line, so the job prefix
- * does not stop it as it stops `::command::`: a zero-width space after the `##` does, and
- * reads the same.
- */
-export function neutraliseLegacyCommands(line: string): string {
-  return line.includes('##[') ? line.replaceAll('##[', '##\u200b[') : line
-}
-
-/**
  * Shows a run as plain text lines, each prefixed with its job, so that output of jobs
  * stays attributable when it is grepped or when jobs run side by side. Container stdout
  * and stderr go to one stream so their order is kept. Secrets are masked in every line.
@@ -58,7 +55,8 @@ export class ConsoleReporter implements RunReporter {
   protected write: (line: string) => void
   protected readonly masker: SecretMasker
   protected readonly baseDir: string
-  private readonly runnerLog: boolean
+  /** Whether container output keeps its colour sequences (not in untrusted runs). */
+  private readonly outputColour: boolean
   private readonly showDebug: boolean
   /** Set when lines go to stdout. */
   private readonly stdout: BlockWriter | undefined
@@ -78,22 +76,28 @@ export class ConsoleReporter implements RunReporter {
     this.masker = options.masker ?? new SecretMasker()
     this.baseDir = options.baseDir ?? process.cwd()
     this.showDebug = options.debug ?? false
-    this.runnerLog = options.runnerLog ?? false
+    this.outputColour = !options.untrusted
+    // Masked first: a secret is found whole, before anything is inserted into it.
+    const runnerLog = options.runnerLog ?? false
+    const safe = (line: string) => {
+      const text = sanitiseTerminal(this.masker.mask(line), true)
+      return runnerLog ? neutraliseRunnerCommands(text) : text
+    }
     const { terminal } = options
     if (!terminal) {
-      this.write = (line) => write(this.masker.mask(line))
+      this.write = (line) => write(safe(line))
       return
     }
     // A line written over the live one clears it first; the next progress draws it again.
     let shown = false
     this.write = (line) => {
-      write(`${shown ? CLEAR_LINE : ''}${this.masker.mask(line)}`)
+      write(`${shown ? CLEAR_LINE : ''}${safe(line)}`)
       shown = false
     }
     const live = new Map<string, string>()
     this.progress = (key, text) => {
       if (text === undefined) live.delete(key)
-      else live.set(key, this.masker.mask(text))
+      else live.set(key, safe(text))
       this.stdout?.flush()
       const width = (terminal.columns ?? 80) - 1
       const drawn = [...live.values()].join('  |  ').slice(0, width)
@@ -118,9 +122,9 @@ export class ConsoleReporter implements RunReporter {
   }
 
   output(job: PlannedInstance, _stream: OutputStream, lines: string): void {
-    this.logs?.append(job.slug, this.masker.mask(lines))
+    const text = this.outputColour ? lines : sanitiseTerminal(lines, false)
+    this.logs?.append(job.slug, sanitiseTerminal(this.masker.mask(text), true))
     const prefix = `${this.paint.job(job.id)} `
-    const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines
     if (this.linesOneByOne) {
       for (const line of text.split('\n')) this.write(prefix + line)
       return

@@ -1,4 +1,4 @@
-import type { Backend, BackendEvents } from '../backend/backend.js'
+import type { Backend, BackendEvents, ImageRun } from '../backend/backend.js'
 import type { ImageSource } from '../plan/image-plan.js'
 
 /**
@@ -12,8 +12,8 @@ export class ImageStore {
   constructor(
     private readonly backend: Backend,
     private readonly events: BackendEvents,
-    /** The environment the run was started in. */
-    private readonly env: Record<string, string | undefined>,
+    /** Where registry logins come from (ImageRun). */
+    private readonly logins: Pick<ImageRun, 'env' | 'anonymous'>,
     /** The run's cancel: builds in flight are stopped, so none is tagged after the sweep. */
     private readonly signal?: AbortSignal
   ) {}
@@ -38,7 +38,7 @@ export class ImageStore {
     if (!ready) {
       ready = this.backend.prepareImage(image, {
         events: this.events,
-        env: this.env,
+        ...this.logins,
         ...(this.signal ? { signal: this.signal } : {})
       })
       if (image.kind === 'build') this.builds.push(ready)

@@ -17,8 +17,8 @@ export interface JobRunContext {
   namedVolumes: Record<string, string>
   /** The run's network. */
   runNetwork: string
-  /** Untrusted mode: holds each container to its allow-list before it is built or created. */
-  guard?: ContainerGuard
+  /** Holds each container to the run's rules before it is built or created (containerGuard). */
+  guard: ContainerGuard
   /** How large `$CTR_OUTPUT` and `$CTR_ANNOTATIONS` may grow in one stage. */
   outputLimitBytes: number
   /** Values the reporters mask: a long line is never cut inside one. */
@@ -29,6 +29,11 @@ export interface JobRunContext {
   env: Record<string, string | undefined>
   /** Where declared artifacts are copied, in a folder per instance. */
   artifactsDir: string
+  /**
+   * Untrusted mode: the checkout, where no link may lie on the way to an instance's
+   * artifacts folder (untrustedFolder).
+   */
+  untrustedWorkspace?: string
   /**
    * Makes the folders this (created) container needs in the workflow volume: the run's
    * shared ones and, where they fit in one upload, every instance's, through the first

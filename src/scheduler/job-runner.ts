@@ -11,6 +11,7 @@ import { valueRenderers } from '../spec/command-words.js'
 import { readsContext, render } from '../spec/template.js'
 import { untilAborted } from './abortable.js'
 import { copyArtifacts } from './artifacts.js'
+import { untrustedFolder } from './host-files.js'
 import { describeExit } from './exit-description.js'
 import { reportedLines, TimedOut, type JobRunContext } from './job-context.js'
 import { fail, stagesContext, type JobResult } from './run-result.js'
@@ -104,7 +105,7 @@ async function runAttempt(
     })
     ctx.reporter.jobStarted(instance, planned.image.ref)
     for (const warning of ignoredSettings(planned)) ctx.reporter.warning(warning, instance)
-    await ctx.guard?.(planned)
+    await ctx.guard(planned)
     const pushed = await untilAborted(ctx.images.prepare(planned.image), signal)
     if (pushed) result.pushed_image = pushed
     const warm = attempt === 1 ? await ctx.warmer?.take(instance) : undefined
@@ -239,8 +240,9 @@ export async function warmContainer(
   // Untrusted: a container that starts only at its turn (a job with services) would have
   // its binds resolved by the engine then, after the guard looked at them.
   const mountsLater = Object.keys(instance.job.services).length > 0
-  if (ctx.guard && mountsLater && planned.mounts.some((m) => m.type === 'bind')) return undefined
-  await ctx.guard?.(planned)
+  if (ctx.untrustedWorkspace && mountsLater && planned.mounts.some((m) => m.type === 'bind'))
+    return undefined
+  await ctx.guard(planned)
   await ctx.images.prepare(planned.image)
   let created: string | undefined
   try {
@@ -287,6 +289,7 @@ async function collectArtifacts(
 ) {
   const dest = path.join(ctx.artifactsDir, instance.slug)
   try {
+    if (ctx.untrustedWorkspace) await untrustedFolder(dest, ctx.untrustedWorkspace)
     const copied = await copyArtifacts(ctx.backend, containerId, instance.job.artifacts, dest)
     for (const pattern of copied.missing) {
       ctx.reporter.warning(`artifact '${pattern}' matched no files`, instance)

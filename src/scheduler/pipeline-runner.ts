@@ -24,7 +24,7 @@ import { preflight } from './preflight.js'
 import { letGo, type RunReporter } from './run-reporter.js'
 import { runSetup, volumePreparer } from './run-resources.js'
 import type { JobResult, RunResult } from './run-result.js'
-import { untrustedGuard } from './untrusted-guard.js'
+import { containerGuard, untrustedGuard } from './untrusted-guard.js'
 import { ContainerWarmer } from './warm-containers.js'
 
 export interface RunOptions {
@@ -48,11 +48,8 @@ export interface RunOptions {
   keep?: boolean
   /** How large a stage's `$CTR_OUTPUT` may grow (default DEFAULT_OUTPUT_LIMIT_BYTES). */
   outputLimitBytes?: number
-  /**
-   * Untrusted mode (pull requests from forks): every container, as planned, is held to
-   * the allow-list of `enforceUntrusted`, binds from inside this folder (the checkout) only.
-   */
-  untrusted?: { workspace: string }
+  /** Untrusted mode (pull requests from forks): see UntrustedRun. */
+  untrusted?: UntrustedRun
   /** Aborting kills the run's containers at once and ends the run as cancelled. */
   signal?: AbortSignal
   /**
@@ -62,6 +59,17 @@ export interface RunOptions {
   changedFiles?: readonly string[]
   /** Run one job instance of the plan, as one job of a fan-out over runners (InstanceRun). */
   instance?: InstanceRun
+}
+
+/**
+ * How an untrusted run is held (docs/security.md): every container, as planned, to the
+ * allow-list of `enforceUntrusted`, binds from inside `workspace` (the checkout) only;
+ * `${VAR}` sees only `allowedVariables` of the environment; images are pulled without
+ * the runner's registry logins.
+ */
+export interface UntrustedRun {
+  workspace: string
+  allowedVariables: readonly string[]
 }
 
 /**
@@ -131,32 +139,39 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId, `${backend.name} at ${backend.where()}`)
   let warmer: ContainerWarmer | undefined
-  const images = new ImageStore(backend, reporter, options.env, signal)
+  const env = options.untrusted
+    ? pickVariables(options.env, options.untrusted.allowedVariables)
+    : options.env
+  const images = new ImageStore(backend, reporter, { env, anonymous: !!options.untrusted }, signal)
   try {
     const workflowVolume = workflowVolumeName(runId)
     const namedVolumes = namedVolumeNames(pipeline.volumes, runId)
     const runNetwork = runNetworkName(runId)
+    const secrets = secretValues(pipeline.variables, env, options.secretNames)
     const shared = {
       runId,
       workflowVolume,
       namedVolumes,
       runNetwork,
-      guard: options.untrusted
-        ? await untrustedGuard({
-            workspace: options.untrusted.workspace,
-            networks: [runNetwork],
-            // Volumes the run creates: not external ones, nor those named for the engine.
-            volumes: [
-              workflowVolume,
-              ...Object.entries(pipeline.volumes)
-                .filter(([, v]) => !v.external && v.name === undefined)
-                .map(([key]) => namedVolumes[key])
-            ]
-          })
-        : undefined,
+      guard: containerGuard(
+        secrets,
+        options.untrusted
+          ? await untrustedGuard({
+              workspace: options.untrusted.workspace,
+              networks: [runNetwork],
+              // Volumes the run creates: not external ones, nor those named for the engine.
+              volumes: [
+                workflowVolume,
+                ...Object.entries(pipeline.volumes)
+                  .filter(([, v]) => !v.external && v.name === undefined)
+                  .map(([key]) => namedVolumes[key])
+              ]
+            })
+          : undefined
+      ),
       workspaceDir: options.instance?.workspaceDir,
-      env: options.env,
-      secrets: secretValues(pipeline.variables, options.env, options.secretNames),
+      env,
+      secrets,
       outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
       images
     }
@@ -188,6 +203,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         reporter,
         pipeline,
         artifactsDir: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+        ...(options.untrusted ? { untrustedWorkspace: options.untrusted.workspace } : {}),
         keep: options.keep ?? false
       }
       const maxParallel = options.maxParallel ?? defaultMaxParallel(jobs)
@@ -327,4 +343,14 @@ function upstreamOf(
     })
   }
   return { jobs, failed: run.upstream.some((r) => r.status === 'failure') }
+}
+
+/** The variables of `env` that an untrusted run may read, and no others. */
+function pickVariables(
+  env: Record<string, string | undefined>,
+  names: readonly string[]
+): Record<string, string | undefined> {
+  return Object.fromEntries(
+    names.filter((name) => Object.hasOwn(env, name)).map((n) => [n, env[n]])
+  )
 }

@@ -18,8 +18,8 @@ export interface PreflightContext extends Omit<ContainerPlanContext, 'renderValu
   params: Record<string, unknown>
   env: Record<string, string | undefined>
   images: ImageStore
-  /** Untrusted mode: what the allow-list refuses is a problem before anything is built. */
-  guard?: ContainerGuard
+  /** What the run's guard refuses is a problem before anything is built (containerGuard). */
+  guard: ContainerGuard
   /** The backend's CPU count, where one container's limit cannot pass it. */
   cpus?: number
 }
@@ -103,10 +103,8 @@ async function checkInstance(
   ctx: PreflightContext
 ): Promise<void> {
   const known = (p: ContainerPlan) => !JSON.stringify(p).includes('{{')
-  if (ctx.guard) {
-    if (known(planned)) await ctx.guard(planned)
-    for (const service of services.filter(known)) await ctx.guard(service, [network])
-  }
+  if (known(planned)) await ctx.guard(planned)
+  for (const service of services.filter(known)) await ctx.guard(service, [network])
   const checks: Promise<unknown>[] = []
   for (const image of [planned.image, ...services.map((s) => s.image)]) {
     if (!image.ref.includes('{{')) checks.push(ctx.images.prepare(image))

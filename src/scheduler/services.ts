@@ -26,8 +26,8 @@ export interface ServiceContext {
   renderValue: (text: string) => string
   renderWords?: (words: readonly string[]) => string[]
   signal: AbortSignal
-  /** Untrusted mode: services are held to the allow-list as jobs are. */
-  guard?: ContainerGuard
+  /** Held to the run's guard as jobs are (containerGuard). */
+  guard: ContainerGuard
 }
 
 /** A job instance's running services; `stop` removes them and their network. */
@@ -65,7 +65,7 @@ export async function startServices(
     const ids = await Promise.all(
       keys.map(async (key) => {
         const planned = planService(instance, key, { ...ctx, network })
-        await ctx.guard?.(planned, [network])
+        await ctx.guard(planned, [network])
         await ctx.images.prepare(planned.image)
         const id = await ctx.backend.createContainer(planned)
         started.push(id)

@@ -156,7 +156,7 @@ export class StageRunner {
   private async runBatch(batch: PreparedStage[]): Promise<number> {
     const { ctx, instance } = this
     const marker = newBatchMarker()
-    const command = batchCommand(
+    const { argv, env } = batchCommand(
       marker,
       batch.map((s) => ({
         command: s.command,
@@ -203,7 +203,7 @@ export class StageRunner {
     let exitCode: number | undefined
     let failure: unknown
     try {
-      exitCode = await ctx.backend.exec(this.containerId, command, [], (stream, chunk) => {
+      exitCode = await ctx.backend.exec(this.containerId, argv, env, (stream, chunk) => {
         output.push(stream, chunk)
         return ctx.reporter.backlog() ?? inOrder.busy()
       })

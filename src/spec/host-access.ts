@@ -2,8 +2,14 @@ import path from 'node:path'
 import type { HostAccess, HostAccessKind, JobSpec, NamedVolumeSpec } from './pipeline-types.js'
 
 export type { HostAccess, HostAccessKind } from './pipeline-types.js'
+import { isRecord } from './raw-values.js'
 import type { SpecProblem } from './spec-error.js'
+import type { HostEffectId } from './threat-model.js'
+import type { VariableUse } from './variables.js'
 import type { DocPath, YamlSource } from './yaml-source.js'
+
+/** The `ulimits` an untrusted job may set: they only bound what its processes hold. */
+const UNTRUSTED_ULIMITS = new Set(['nofile', 'nproc'])
 
 /** The Docker socket, where engines listen: whoever holds it controls the engine. */
 const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock'])
@@ -54,6 +60,22 @@ export function findHostAccess(
         ...(hostPath ? { hostPath } : {})
       })
     const spec = job.container
+    if (spec.build) {
+      add('image_build', [...at, 'build'], 'build: builds an image on the engine')
+      if (spec.build.push)
+        add('image_push', [...at, 'build', 'push'], 'build.push: pushes an image to a registry')
+    }
+    const auths = [
+      ...(spec.auth ? [[...at, 'auth']] : []),
+      ...Object.entries(job.services).flatMap(([key, service]) =>
+        service.auth ? [['jobs', job.id, 'services', key, 'auth']] : []
+      )
+    ]
+    for (const where of auths)
+      add('registry_auth', where, 'auth: hands registry credentials to the engine')
+    for (const name of Object.keys(spec.ulimits))
+      if (!UNTRUSTED_ULIMITS.has(name))
+        add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`)
     if (spec.privileged)
       add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host')
     if (spec.cap_add.length > 0)
@@ -100,13 +122,48 @@ export interface TrustMode {
   untrusted: boolean
   /** Untrusted: the one host folder (the checkout) that jobs may mount from. */
   workspace: string
+  /** Untrusted: the names `${VAR}` may read (`--allow-var`, `untrusted-variables`). */
+  allowedVariables?: readonly string[]
+}
+
+/**
+ * The row of the threat model (docs/security.md) each kind of host access belongs to:
+ * untrusted mode refuses every kind but host paths inside the workspace, `${VAR}`s
+ * allowed by name, and `allow_workflow_commands` (ignored, see untrustedWarnings).
+ */
+export const EFFECT_OF: Record<HostAccessKind, HostEffectId> = {
+  privileged: 'container_privileges',
+  cap_add: 'container_privileges',
+  ulimit: 'container_privileges',
+  host_network: 'host_network',
+  docker_socket: 'bind_mount',
+  host_root: 'bind_mount',
+  host_path: 'bind_mount',
+  shared_volume: 'engine_objects',
+  volume_driver: 'engine_objects',
+  image_build: 'image_build',
+  image_push: 'image_push',
+  registry_auth: 'registry_auth',
+  variable: 'environment_variable',
+  workflow_commands: 'workflow_commands'
+}
+
+/** What to write instead, where untrusted mode refuses a key that has a way around. */
+const INSTEAD: Partial<Record<HostAccessKind, string>> = {
+  image_build:
+    'build the image in a trusted workflow (on push) and name it in image:, since a build has no process or memory limit',
+  image_push: 'push from a trusted workflow',
+  registry_auth:
+    'pull private images in a trusted step before the run (docker pull) and keep pull: missing'
 }
 
 /**
  * The host access a run must refuse before it starts. Always: the Docker socket and `/`
- * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): also
- * privileged mode, `cap_add`, host networking, the Docker socket and `/` whatever the
- * job says, and host paths outside the workspace.
+ * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): every
+ * kind the threat model refuses (privileged mode, `cap_add`, host networking, the socket
+ * and `/` whatever the job says, builds, pushes, `auth:`, kernel `ulimits`, volumes the
+ * run does not own), host paths outside the workspace, and `${VAR}`s not allowed by name.
+ * `allow_workflow_commands` is not a problem: untrustedWarnings says it is ignored.
  */
 export function trustProblems(
   access: readonly HostAccess[],
@@ -114,17 +171,27 @@ export function trustProblems(
   mode: TrustMode
 ): SpecProblem[] {
   const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id))
+  const variables = new Set(mode.allowedVariables ?? [])
   const problems: SpecProblem[] = []
   for (const a of access) {
     const { kind } = a
     const problem = (why: string) =>
       problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` })
     if (mode.untrusted) {
-      if (kind !== 'host_path') {
-        problem('refused for an untrusted pipeline (pull request from a fork)')
-      } else if (a.hostPath!.includes('{{') || !isInside(a.hostPath!, mode.workspace)) {
+      if (kind === 'host_path') {
+        if (a.hostPath!.includes('{{') || !isInside(a.hostPath!, mode.workspace))
+          problem(
+            `refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`
+          )
+      } else if (kind === 'variable') {
+        if (!variables.has(a.variable!))
+          problem(
+            `refused for an untrusted pipeline: allow it by name (--allow-var ${a.variable}, or the action's untrusted-variables input) if the workflow means to pass it`
+          )
+      } else if (kind !== 'workflow_commands') {
+        const instead = INSTEAD[kind]
         problem(
-          `refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`
+          `refused for an untrusted pipeline (pull request from a fork)${instead ? `: ${instead}` : ''}`
         )
       }
     } else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
@@ -132,6 +199,44 @@ export function trustProblems(
     }
   }
   return problems
+}
+
+/** What an untrusted run ignores of the file, each at its line, as warnings. */
+export function untrustedWarnings(access: readonly HostAccess[]): SpecProblem[] {
+  return access
+    .filter((a) => a.kind === 'workflow_commands')
+    .map((a) => ({
+      file: a.file,
+      line: a.line,
+      col: a.col,
+      message: `${a.message}; ignored for an untrusted pipeline: only the workflow can allow workflow commands (the action's allow-workflow-commands input)`
+    }))
+}
+
+/**
+ * Where the file reads the run's environment (`${VAR}`) and turns on workflow commands:
+ * host access that depends on the trust mode, at its line.
+ */
+export function fileAccess(
+  uses: readonly VariableUse[],
+  raw: unknown,
+  source: YamlSource
+): HostAccess[] {
+  const found: HostAccess[] = uses.map((use) => ({
+    ...source.valuePosition(use.at),
+    kind: 'variable',
+    job: typeof use.at[1] === 'string' ? use.at[1] : '',
+    message: `\${${use.name}} reads the run's environment`,
+    variable: use.name
+  }))
+  if (isRecord(raw) && raw.allow_workflow_commands === true)
+    found.push({
+      ...source.valuePosition(['allow_workflow_commands']),
+      kind: 'workflow_commands',
+      job: '',
+      message: 'allow_workflow_commands: true'
+    })
+  return found
 }
 
 /** Whether a path lies inside a folder (or is it): both absolute, taken as written. */

@@ -25,12 +25,12 @@ import type {
   VolumeSpec
 } from './pipeline-types.js'
 import { paramValueProblem } from './params.js'
-import { findHostAccess, trustProblems } from './host-access.js'
+import { fileAccess, findHostAccess, trustProblems } from './host-access.js'
 import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
 import { parseShortMount } from './short-mount.js'
-import { referencedVariables } from './variables.js'
+import { referencedVariables, variableUses } from './variables.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
 import { describePath, YamlSource, type DocPath } from './yaml-source.js'
 
@@ -69,7 +69,10 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
   }
   problems.push(...schemaProblems(raw, source))
   const pipeline = buildPipeline(raw, file, dir, source)
-  pipeline.hostAccess = findHostAccess(pipeline.jobs, dir, pipeline.volumes, source)
+  pipeline.hostAccess = [
+    ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
+    ...fileAccess(variableUses(raw), raw, source)
+  ]
   problems.push(
     ...crossChecks(pipeline, raw, source),
     ...checkReferences(pipeline, raw, source),

@@ -18,7 +18,8 @@ export interface Pipeline {
   hostAccess: HostAccess[]
   /**
    * `allow_workflow_commands`: container output may issue GitHub workflow commands
-   * (`::error::`, `::add-mask::`...) even in untrusted mode.
+   * (`::error::`, `::add-mask::`...). Ignored in untrusted mode, where only the workflow
+   * can allow them (the action's `allow-workflow-commands` input).
    */
   allow_workflow_commands: boolean
   /** Names of the `${VAR}`s handed to containers: their values are masked as secrets. */
@@ -267,6 +268,18 @@ export type HostAccessKind =
   | 'shared_volume'
   /** A top-level volume with a `driver` or `driver_opts` (`o: bind` mounts host folders). */
   | 'volume_driver'
+  /** `build:`: an image built (and with `image:`, tagged) on the engine. */
+  | 'image_build'
+  /** `build.push`: an image pushed to a registry. */
+  | 'image_push'
+  /** `auth:`: registry credentials the engine sends from the host. */
+  | 'registry_auth'
+  /** A `ulimits` key other than `nofile` and `nproc`. */
+  | 'ulimit'
+  /** A `${VAR}` read from the run's environment (`variable` names it). */
+  | 'variable'
+  /** Top-level `allow_workflow_commands: true`. */
+  | 'workflow_commands'
 
 /** One place in the file where a job reaches the host, and what it reaches. */
 export interface HostAccess extends SpecProblem {
@@ -275,4 +288,6 @@ export interface HostAccess extends SpecProblem {
   job: string
   /** For mounts: the host path, absolute (with any `{{ }}` left as written). */
   hostPath?: string
+  /** For `variable`: the name `${VAR}` reads. */
+  variable?: string
 }

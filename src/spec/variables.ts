@@ -1,33 +1,50 @@
 import { ExpressionError } from './expression.js'
 import { list, record } from './raw-values.js'
 import { parseTemplate } from './template.js'
+import type { DocPath } from './yaml-source.js'
+
+/** One `${VAR}` in the file: the name it reads and the value it is in. */
+export interface VariableUse {
+  name: string
+  at: DocPath
+}
 
 /**
- * The names of the `${VAR}`s a pipeline hands to its containers (in `runs-on.with`,
- * `services` and stage `env`), in file order without repeats: what the run reads from
- * its environment, and so what it must treat as secret. Scripts are left out, since
+ * Every `${VAR}` a pipeline hands to its containers (in `runs-on.with`, `services` and
+ * stage `env`), in file order, with the value each is in. Scripts are left out, since
  * `${VAR}` there is the shell's own.
  */
-export function referencedVariables(raw: unknown): string[] {
-  const names = new Set<string>()
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit)
-    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit)
+export function variableUses(raw: unknown): VariableUse[] {
+  const uses: VariableUse[] = []
+  const visit = (value: unknown, at: DocPath): void => {
+    if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...at, i]))
+    else if (value !== null && typeof value === 'object')
+      Object.entries(value).forEach(([key, item]) => visit(item, [...at, key]))
     else if (typeof value === 'string' && value.includes('${')) {
       try {
         for (const segment of parseTemplate(value, { variables: true }))
-          if (segment.kind === 'variable') names.add(segment.name)
+          if (segment.kind === 'variable') uses.push({ name: segment.name, at })
       } catch (error) {
         // Validation reports a malformed template at its line; nothing to collect here.
         if (!(error instanceof ExpressionError)) throw error
       }
     }
   }
-  for (const job of Object.values(record(record(raw).jobs))) {
+  for (const [id, job] of Object.entries(record(record(raw).jobs))) {
     const spec = record(job)
-    visit(record(spec['runs-on']).with)
-    visit(spec.services)
-    for (const stage of list(spec.stages)) visit(record(stage).env)
+    visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with'])
+    visit(spec.services, ['jobs', id, 'services'])
+    list(spec.stages).forEach((stage, i) =>
+      visit(record(stage).env, ['jobs', id, 'stages', i, 'env'])
+    )
   }
-  return [...names]
+  return uses
+}
+
+/**
+ * The names of the `${VAR}`s a pipeline hands to its containers, in file order without
+ * repeats: what the run reads from its environment, and so what it must treat as secret.
+ */
+export function referencedVariables(raw: unknown): string[] {
+  return [...new Set(variableUses(raw).map((use) => use.name))]
 }

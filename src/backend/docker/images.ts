@@ -94,6 +94,17 @@ export interface PushEngine extends Pick<ImageEngine, 'tagImage'> {
   untagImage(ref: string): Promise<void>
 }
 
+/**
+ * The runner's login for a registry, from the Docker config file or its credential
+ * helper; none for an anonymous run (ImageRun.anonymous).
+ */
+export function configLogin(
+  registry: string,
+  run: Pick<ImageRun, 'env' | 'anonymous'>
+): Promise<RegistryCredentials | undefined> {
+  return run.anonymous ? Promise.resolve(undefined) : credentialsFromDockerConfig(registry, run.env)
+}
+
 /** A built image as a registry has it: where every node of a cluster pulls it from. */
 export interface PushedImage {
   /** `registry/name:tag@sha256:…`: by digest, so a tag pushed over meanwhile changes nothing. */
@@ -114,7 +125,7 @@ export async function pushBuiltImage(
   ctx: ImageRun
 ): Promise<PushedImage> {
   const target = `${registry}/${image.ref}`
-  const auth = await credentialsFromDockerConfig(registry, ctx.env)
+  const auth = await configLogin(registry, ctx)
   ctx.events.info(`push ${target}${auth ? ` (as ${auth.username})` : ''}`)
   await engine.tagImage(image.ref, target)
   try {
@@ -159,7 +170,7 @@ async function push(
   ctx: ImageRun
 ): Promise<string> {
   const registry = given?.serveraddress ?? registryOf(name)
-  const auth = given ?? (await credentialsFromDockerConfig(registry, ctx.env))
+  const auth = given ?? (await configLogin(registry, ctx))
   ctx.events.info(`push ${name}${auth ? ` (as ${auth.username})` : ''}`)
   const states = new Map<string, string>()
   try {
@@ -189,7 +200,7 @@ async function pull(engine: ImageEngine, image: PulledImage, ctx: ImageRun): Pro
     throw new Error(`image '${ref}' is not on the engine, and 'pull: never' forbids pulling it`)
   }
   const registry = image.auth?.serveraddress ?? registryOf(ref)
-  const auth = image.auth ?? (await credentialsFromDockerConfig(registry, ctx.env))
+  const auth = image.auth ?? (await configLogin(registry, ctx))
   ctx.events.info(`pull ${ref}${auth ? ` (as ${auth.username})` : ''}`)
   const states = new Map<string, string>()
   const live = ctx.events.progress ? new PullMeter(ref, ctx.events.progress) : undefined

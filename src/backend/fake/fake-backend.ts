@@ -234,7 +234,7 @@ export class FakeBackend implements Backend {
   ): Promise<number> {
     const container = this.container(containerId)
     if (!container.running) throw new BackendError(`container ${containerId} is not running`, 409)
-    const batch = readBatchCommand(cmd)
+    const batch = readBatchCommand(cmd, env)
     if (!batch) {
       const exit = await this.play(container, env, onOutput)
       if (exit.failsAfter) throw new Error(exit.failsAfter)

@@ -178,19 +178,25 @@ function refuseUnsupported(plan: ContainerPlan) {
   if (plan.platform && plan.platform.split('/').length < 2) refuse(`platform '${plan.platform}'`)
 }
 
-/** Docker's tmpfs option text (`size=64m,mode=1777`) as a Swarm mount's TmpfsOptions. */
+/** Docker's tmpfs option text (`size=64m,mode=1777,ro`) as a Swarm mount's options. */
 export function tmpfsOptions(text: string): {
+  ReadOnly?: boolean
   TmpfsOptions?: { SizeBytes?: number; Mode?: number }
 } {
   const options: { SizeBytes?: number; Mode?: number } = {}
+  let readOnly = false
   for (const part of text.split(',').filter(Boolean)) {
     const [key, value = ''] = part.split('=')
-    if (key === 'mode') options.Mode = parseInt(value, 8)
+    if (key === 'ro') readOnly = true
+    else if (key === 'mode') options.Mode = parseInt(value, 8)
     else if (key === 'size') {
       const bytes = parseMemory(value)
       if (bytes === undefined) throw new Error(`tmpfs size '${value}' is not a size (such as 64m)`)
       options.SizeBytes = bytes
     }
   }
-  return Object.keys(options).length > 0 ? { TmpfsOptions: options } : {}
+  return {
+    ...(readOnly ? { ReadOnly: true } : {}),
+    ...(Object.keys(options).length > 0 ? { TmpfsOptions: options } : {})
+  }
 }

@@ -25,7 +25,7 @@ import {
 import { EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
 import { credentialsFromDockerConfig } from '../docker/docker-config.js'
 import { DockerBackend } from '../docker/docker-backend.js'
-import { prepareDockerImage, pushBuiltImage } from '../docker/images.js'
+import { configLogin, prepareDockerImage, pushBuiltImage } from '../docker/images.js'
 import { logLines } from '../docker/stream-demux.js'
 import { filesArchive } from '../docker/tar-files.js'
 import { removeBuiltTags, removeInUse, runResources } from '../docker/sweep.js'
@@ -246,7 +246,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
     if (image.kind === 'pull') {
       // Each node pulls what it runs; credentials (`auth:`, else the Docker config file's,
       // as locally) go with the service request, never in its spec.
-      const auth = image.auth ?? (await credentialsFromDockerConfig(registryOf(image.ref), run.env))
+      const auth = image.auth ?? (await configLogin(registryOf(image.ref), run))
       if (auth) this.credentials.set(image.ref, auth)
       return undefined
     }
