@@ -116,11 +116,11 @@ describe('summaryMarkdown', () => {
     expect(text).toMatch(/class j1 failure/)
     expect(text).toContain('| Job | Matrix | Status | Duration | Exit code | OOM | Outputs |')
     expect(text).toContain(
-      '| prep |  | ✅ success | 1.50 s | 0 |  | rows=5, note=a\\|b<br>&lt;c&gt; |'
+      '| prep |  | ✅ success | 1.50 s | 0 |  | rows=5, note=a&#124;b<br>&#60;c&#62; |'
     )
     expect(text).toContain('| test | os=a | ✅ success | 1.50 s | 0 |  |  |')
     expect(text).toContain('| test | os=b | ❌ failure | 1.50 s | 137 | killed for memory |  |')
-    expect(text).toContain('`data/sales.csv:12` error in test (b): **Bad row**: price is empty')
+    expect(text).toContain('data/sales.csv:12 error in test (b): **Bad row**: price is empty')
     expect(text).toContain('<details><summary>test (b) failed: killed for memory</summary>')
     expect(text).toContain('```text\nallocating\nKilled\n```')
   })

@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3904:
+/***/ 7942:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81316,6 +81316,8 @@ function validateConcurrency(concurrency) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/labels.ts
+/** The start of every label of ctr-pipeline's own; a file's `labels` cannot set one. */
+const LABEL_NAMESPACE = 'ctr-pipeline.';
 /** Every container, volume and network ctr-pipeline creates carries these labels. */
 const LABEL_MANAGED = 'ctr-pipeline.managed';
 const LABEL_RUN_ID = 'ctr-pipeline.run-id';
@@ -83318,13 +83320,20 @@ class RegistryAuthError extends Error {
     name = 'RegistryAuthError';
 }
 /**
+ * The runner's login for a registry, from the Docker config file or its credential
+ * helper; none for an anonymous run (ImageRun.anonymous).
+ */
+function configLogin(registry, run) {
+    return run.anonymous ? Promise.resolve(undefined) : credentialsFromDockerConfig(registry, run.env);
+}
+/**
  * Pushes an image the run built (already on the engine) to `registry` under its own
  * name. The registry-named tag is taken off the engine again once pushed: the run's own
  * tag is the one the sweep knows. Rejects with one line naming the registry.
  */
 async function pushBuiltImage(engine, image, registry, ctx) {
     const target = `${registry}/${image.ref}`;
-    const auth = await credentialsFromDockerConfig(registry, ctx.env);
+    const auth = await configLogin(registry, ctx);
     ctx.events.info(`push ${target}${auth ? ` (as ${auth.username})` : ''}`);
     await engine.tagImage(image.ref, target);
     try {
@@ -83360,7 +83369,7 @@ async function prepareDockerImage(engine, image, ctx) {
  */
 async function push(engine, name, given, ctx) {
     const registry = given?.serveraddress ?? registryOf(name);
-    const auth = given ?? (await credentialsFromDockerConfig(registry, ctx.env));
+    const auth = given ?? (await configLogin(registry, ctx));
     ctx.events.info(`push ${name}${auth ? ` (as ${auth.username})` : ''}`);
     const states = new Map();
     try {
@@ -83389,7 +83398,7 @@ async function pull(engine, image, ctx) {
         throw new Error(`image '${ref}' is not on the engine, and 'pull: never' forbids pulling it`);
     }
     const registry = image.auth?.serveraddress ?? registryOf(ref);
-    const auth = image.auth ?? (await credentialsFromDockerConfig(registry, ctx.env));
+    const auth = image.auth ?? (await configLogin(registry, ctx));
     ctx.events.info(`pull ${ref}${auth ? ` (as ${auth.username})` : ''}`);
     const states = new Map();
     const live = ctx.events.progress ? new PullMeter(ref, ctx.events.progress) : undefined;
@@ -84228,6 +84237,270 @@ class BuildkitSteps {
                 if (line.trim())
                     this.onOutput(line.trimEnd());
     }
+}
+
+;// CONCATENATED MODULE: ./src/spec/raw-values.ts
+/** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
+const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const record = (v) => (isRecord(v) ? v : {});
+const list = (v) => (Array.isArray(v) ? v : []);
+const string = (v) => (typeof v === 'string' ? v : undefined);
+/** The strings of a list (the schema reports anything else). */
+const strings = (v) => list(v).filter((x) => typeof x === 'string');
+/** A scalar read as text: `cpu: 2` and `DEBUG: true` are as good as their quoted forms. */
+const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
+const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
+
+;// CONCATENATED MODULE: ./src/spec/host-access.ts
+
+
+/** The `ulimits` an untrusted job may set: they only bound what its processes hold. */
+const UNTRUSTED_ULIMITS = new Set(['nofile', 'nproc']);
+/** The Docker socket, where engines listen: whoever holds it controls the engine. */
+const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
+/**
+ * Every place a job reaches the host: privileged mode, added capabilities, host
+ * networking, and host paths it mounts (the Docker socket and `/` named as such). What is
+ * allowed depends on the mode a run is in (see `trustProblems`); `message` says what the
+ * access gives away.
+ */
+function findHostAccess(jobs, dir, volumes, source) {
+    const found = [];
+    for (const [key, volume] of Object.entries(volumes)) {
+        const add = (kind, field, message) => found.push({
+            ...source.valuePosition(['volumes', key, field]),
+            kind,
+            job: '',
+            message: `volumes.${key}: ${message}`
+        });
+        if (volume.external)
+            add('shared_volume', 'external', 'an external volume is shared with whoever else uses it');
+        else if (volume.name !== undefined)
+            add('shared_volume', 'name', `the engine's volume '${volume.name}' is shared with whoever else uses it`);
+        if (volume.driver !== undefined)
+            add('volume_driver', 'driver', `driver '${volume.driver}' decides what the volume is`);
+        else if (Object.keys(volume.driver_opts).length > 0)
+            add('volume_driver', 'driver_opts', 'driver_opts can bind a host folder (o: bind)');
+    }
+    const namedVolumes = new Set(Object.keys(volumes));
+    for (const job of jobs) {
+        const at = ['jobs', job.id, 'runs-on', 'with'];
+        const add = (kind, where, message, hostPath) => found.push({
+            ...source.valuePosition(where),
+            kind,
+            job: job.id,
+            message: `jobs.${job.id}: ${message}`,
+            ...(hostPath ? { hostPath } : {})
+        });
+        const spec = job.container;
+        if (spec.build) {
+            add('image_build', [...at, 'build'], 'build: builds an image on the engine');
+            if (spec.build.push)
+                add('image_push', [...at, 'build', 'push'], 'build.push: pushes an image to a registry');
+        }
+        const auths = [
+            ...(spec.auth ? [[...at, 'auth']] : []),
+            ...Object.entries(job.services).flatMap(([key, service]) => service.auth ? [['jobs', job.id, 'services', key, 'auth']] : [])
+        ];
+        for (const where of auths)
+            add('registry_auth', where, 'auth: hands registry credentials to the engine');
+        for (const name of Object.keys(spec.ulimits))
+            if (!UNTRUSTED_ULIMITS.has(name))
+                add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`);
+        if (spec.privileged)
+            add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
+        if (spec.cap_add.length > 0)
+            add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
+        if (spec.network.network_mode === 'host')
+            add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
+        const mounts = [
+            ...spec.volumes.map((volume, i) => ({ volume, where: [...at, 'volumes', i, 'source'] })),
+            ...Object.entries(job.services).flatMap(([key, service]) => service.volumes.map((volume, i) => ({
+                volume,
+                where: ['jobs', job.id, 'services', key, 'volumes', i, 'source']
+            })))
+        ];
+        mounts.forEach(({ volume, where }) => {
+            if (namedVolumes.has(volume.source))
+                return;
+            const hostPath = external_node_path_default().resolve(dir, volume.source);
+            if (DOCKER_SOCKETS.has(hostPath))
+                add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
+            else if (hostPath === '/')
+                add('host_root', where, "mounting / gives the job the host's whole filesystem", hostPath);
+            else
+                add('host_path', where, `mounts the host path ${hostPath}`, hostPath);
+        });
+    }
+    return found;
+}
+/**
+ * The row of the threat model (docs/security.md) each kind of host access belongs to:
+ * untrusted mode refuses every kind but host paths inside the workspace, `${VAR}`s
+ * allowed by name, and `allow_workflow_commands` (ignored, see untrustedWarnings).
+ */
+const EFFECT_OF = {
+    privileged: 'container_privileges',
+    cap_add: 'container_privileges',
+    ulimit: 'container_privileges',
+    host_network: 'host_network',
+    docker_socket: 'bind_mount',
+    host_root: 'bind_mount',
+    host_path: 'bind_mount',
+    shared_volume: 'engine_objects',
+    volume_driver: 'engine_objects',
+    image_build: 'image_build',
+    image_push: 'image_push',
+    registry_auth: 'registry_auth',
+    variable: 'environment_variable',
+    workflow_commands: 'workflow_commands'
+};
+/** What to write instead, where untrusted mode refuses a key that has a way around. */
+const INSTEAD = {
+    image_build: 'build the image in a trusted workflow (on push) and name it in image:, since a build has no process or memory limit',
+    image_push: 'push from a trusted workflow',
+    registry_auth: 'pull private images in a trusted step before the run (docker pull) and keep pull: missing'
+};
+/**
+ * The host access a run must refuse before it starts. Always: the Docker socket and `/`
+ * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): every
+ * kind the threat model refuses (privileged mode, `cap_add`, host networking, the socket
+ * and `/` whatever the job says, builds, pushes, `auth:`, kernel `ulimits`, volumes the
+ * run does not own), host paths outside the workspace, and `${VAR}`s not allowed by name.
+ * `allow_workflow_commands` is not a problem: untrustedWarnings says it is ignored.
+ */
+function trustProblems(access, jobs, mode) {
+    const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id));
+    const variables = new Set(mode.allowedVariables ?? []);
+    const problems = [];
+    for (const a of access) {
+        const { kind } = a;
+        const problem = (why) => problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` });
+        if (mode.untrusted) {
+            if (kind === 'host_path') {
+                if (a.hostPath.includes('{{') || !isInside(a.hostPath, mode.workspace))
+                    problem(`refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`);
+            }
+            else if (kind === 'variable') {
+                if (!variables.has(a.variable))
+                    problem(`refused for an untrusted pipeline: allow it by name (--allow-var ${a.variable}, or the action's untrusted-variables input) if the workflow means to pass it`);
+            }
+            else if (kind !== 'workflow_commands') {
+                const instead = INSTEAD[kind];
+                problem(`refused for an untrusted pipeline (pull request from a fork)${instead ? `: ${instead}` : ''}`);
+            }
+        }
+        else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
+            problem('set allow_host_access: true on the job to allow it');
+        }
+    }
+    return problems;
+}
+/** What an untrusted run ignores of the file, each at its line, as warnings. */
+function untrustedWarnings(access) {
+    return access
+        .filter((a) => a.kind === 'workflow_commands')
+        .map((a) => ({
+        file: a.file,
+        line: a.line,
+        col: a.col,
+        message: `${a.message}; ignored for an untrusted pipeline: only the workflow can allow workflow commands (the action's allow-workflow-commands input)`
+    }));
+}
+/**
+ * Where the file reads the run's environment (`${VAR}`) and turns on workflow commands:
+ * host access that depends on the trust mode, at its line.
+ */
+function fileAccess(uses, raw, source) {
+    const found = uses.map((use) => ({
+        ...source.valuePosition(use.at),
+        kind: 'variable',
+        job: typeof use.at[1] === 'string' ? use.at[1] : '',
+        message: `\${${use.name}} reads the run's environment`,
+        variable: use.name
+    }));
+    if (isRecord(raw) && raw.allow_workflow_commands === true)
+        found.push({
+            ...source.valuePosition(['allow_workflow_commands']),
+            kind: 'workflow_commands',
+            job: '',
+            message: 'allow_workflow_commands: true'
+        });
+    return found;
+}
+/** Whether a path lies inside a folder (or is it): both absolute, taken as written. */
+function isInside(target, folder) {
+    const relative = external_node_path_default().relative(folder, target);
+    return (relative === '' ||
+        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/host-files.ts
+
+
+
+
+/**
+ * Writes a file by writing a fresh temporary file beside it (created exclusively, so
+ * never through a link) and renaming it over the name: a symlink at `file` is replaced,
+ * never followed, and a reader never sees half a file.
+ */
+async function writeFileReplacing(file, data) {
+    const temporary = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
+    try {
+        await (0,promises_namespaceObject.writeFile)(temporary, data, { flag: 'wx' });
+        await (0,promises_namespaceObject.rename)(temporary, file);
+    }
+    catch (error) {
+        await (0,promises_namespaceObject.rm)(temporary, { force: true });
+        throw error;
+    }
+}
+/**
+ * The first symlink on the way to `target` (absolute) that lies inside `workspace`,
+ * where whoever wrote the checkout could have put it; undefined when there is none. Links
+ * outside the workspace (the runner's own, above it) are followed as the system does.
+ * Parts that do not exist yet end the walk: they will be made as folders.
+ */
+async function linkInWorkspace(target, workspace) {
+    const root = await (0,promises_namespaceObject.realpath)(workspace);
+    const absolute = external_node_path_default().resolve(target);
+    let current = external_node_path_default().parse(absolute).root;
+    for (const part of external_node_path_default().relative(current, absolute).split((external_node_path_default()).sep)) {
+        if (part === '')
+            continue;
+        const next = external_node_path_default().join(current, part);
+        let stats;
+        try {
+            stats = await (0,promises_namespaceObject.lstat)(next);
+        }
+        catch {
+            return undefined;
+        }
+        if (stats.isSymbolicLink()) {
+            if (isInside(next, root))
+                return next;
+            current = await (0,promises_namespaceObject.realpath)(next);
+        }
+        else
+            current = next;
+    }
+    return undefined;
+}
+/**
+ * Makes `dir` (and the folders above it) for files written on behalf of an untrusted run,
+ * then checks that no part of the way to it inside `workspace` is a symlink: throws naming
+ * the link. A folder that a job swapped for a link meanwhile is caught here, just before
+ * the files are written.
+ */
+async function untrustedFolder(dir, workspace) {
+    const before = await linkInWorkspace(dir, workspace);
+    if (before)
+        throw new Error(`${before} is a symbolic link inside the workspace`);
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const after = await linkInWorkspace(dir, workspace);
+    if (after)
+        throw new Error(`${after} is a symbolic link inside the workspace`);
 }
 
 ;// CONCATENATED MODULE: ./src/spec/spec-error.ts
@@ -86277,7 +86550,21 @@ function accessPath(node) {
 }
 /** Builds the scope expressions read from: plain JSON-like values keyed by context name. */
 function expressionScope(values) {
-    return JSON.parse(JSON.stringify(values), reviver);
+    return JSON.parse(JSON.stringify(values), scopeReviver);
+}
+/**
+ * `data.reviver`, with dictionaries whose key index has no prototype: the library's plain
+ * `{}` index finds `constructor`, `toString` and `__proto__` on Object.prototype, so an
+ * output or a param of that name would be dropped or read as a function.
+ */
+function scopeReviver(key, value) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+        return reviver(key, value);
+    const dictionary = new Dictionary();
+    dictionary.indexMap = Object.create(null);
+    for (const name of Object.keys(value))
+        dictionary.add(name, value[name]);
+    return dictionary;
 }
 /** Evaluates a parsed expression to a plain value (string, number, boolean, null, list, map). */
 function evaluate(expr, scope, outcome) {
@@ -86339,7 +86626,8 @@ function outputLimitFromEnv(env) {
  * never closes (naming the key), since a silently truncated value is worse.
  */
 function parseOutputFile(text) {
-    const outputs = {};
+    // No prototype: a key named `__proto__` or `constructor` is an output like any other.
+    const outputs = Object.create(null);
     const lines = text.split('\n');
     if (lines.at(-1) === '')
         lines.pop();
@@ -86423,18 +86711,18 @@ function untilAborted(work, signal) {
 class ImageStore {
     backend;
     events;
-    env;
+    logins;
     signal;
     ready = new Map();
     builds = [];
     constructor(backend, events, 
-    /** The environment the run was started in. */
-    env, 
+    /** Where registry logins come from (ImageRun). */
+    logins, 
     /** The run's cancel: builds in flight are stopped, so none is tagged after the sweep. */
     signal) {
         this.backend = backend;
         this.events = events;
-        this.env = env;
+        this.logins = logins;
         this.signal = signal;
     }
     /**
@@ -86455,7 +86743,7 @@ class ImageStore {
         if (!ready) {
             ready = this.backend.prepareImage(image, {
                 events: this.events,
-                env: this.env,
+                ...this.logins,
                 ...(this.signal ? { signal: this.signal } : {})
             });
             if (image.kind === 'build')
@@ -86492,18 +86780,6 @@ const PUSHED_DIGEST_OUTPUT = 'image_digest';
 function implicitOutputs(job) {
     return job.container.build?.push ? [PUSHED_DIGEST_OUTPUT] : [];
 }
-
-;// CONCATENATED MODULE: ./src/spec/raw-values.ts
-/** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
-const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const record = (v) => (isRecord(v) ? v : {});
-const list = (v) => (Array.isArray(v) ? v : []);
-const string = (v) => (typeof v === 'string' ? v : undefined);
-/** The strings of a list (the schema reports anything else). */
-const strings = (v) => list(v).filter((x) => typeof x === 'string');
-/** A scalar read as text: `cpu: 2` and `DEBUG: true` are as good as their quoted forms. */
-const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
-const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
 
 ;// CONCATENATED MODULE: ./src/spec/template.ts
 
@@ -86996,7 +87272,7 @@ async function startServices(instance, jobContainerId, ctx) {
         const keys = Object.keys(instance.job.services);
         const ids = await Promise.all(keys.map(async (key) => {
             const planned = planService(instance, key, { ...ctx, network });
-            await ctx.guard?.(planned, [network]);
+            await ctx.guard(planned, [network]);
             await ctx.images.prepare(planned.image);
             const id = await ctx.backend.createContainer(planned);
             started.push(id);
@@ -87100,14 +87376,19 @@ function batchAt(stages, from, sizeOf) {
 function newBatchMarker() {
     return `::ctr-stage-end-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
 }
+/** The variable that carries the `n`th of stage `i`'s `NAME=value` pairs into the batch. */
+const carrier = (i, n) => `CTR_BATCH_ENV_${i}_${n}`;
 /**
- * The argument vector that runs stages one after another in one process tree, each in a
+ * The command that runs stages one after another in one process tree, each in a
  * subshell with its own environment, stopping after the first that fails (unless it may
  * continue on error). After each it writes the end marker to stdout and to stderr, so the
  * engine can tell which stage printed each line of either stream.
  *
- * User data (commands, environment, folders) goes in as positional parameters, each as
- * it is; the script itself holds only indexes, so nothing needs quoting.
+ * Commands and folders go in as positional parameters, each as it is; the script itself
+ * holds only indexes, so nothing needs quoting. A stage's `env` goes in through the exec's
+ * environment, one carrier variable per pair, which its subshell exports and every
+ * subshell unsets: a secret in it never appears on a command line, which any user of the
+ * host can read (`ps`), only in the process's environment, as `docker run -e` puts it.
  */
 function batchCommand(marker, stages) {
     const args = [marker];
@@ -87115,6 +87396,8 @@ function batchCommand(marker, stages) {
         args.push(value);
         return `"\${${args.length}}"`;
     };
+    const env = stages.flatMap((stage, i) => stage.env.map((pair, n) => `${carrier(i, n)}=${pair}`));
+    const carriers = env.map((pair) => pair.slice(0, pair.indexOf('=')));
     const lines = [
         // $1 stage, $2 exit code, $3 state folder, $4 continue on error
         'e() { f=0; if [ -s "$3/output" ] || [ -s "$3/annotations" ]; then f=1; fi',
@@ -87123,32 +87406,33 @@ function batchCommand(marker, stages) {
         'm=$1'
     ];
     stages.forEach((stage, i) => {
-        const env = stage.env.map(ref).join(' ');
+        const exports = stage.env.map((_, n) => `"$${carrier(i, n)}"`).join(' ');
+        const unset = carriers.length > 0 ? `unset ${carriers.join(' ')}; ` : '';
         const command = stage.command.map(ref).join(' ');
         const dir = ref(stage.stateDir);
-        const exports = env ? `export ${env}; ` : '';
-        lines.push(`(${exports}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`);
+        lines.push(`(${exports ? `export ${exports}; ` : ''}${unset}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`);
     });
-    return ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args];
+    return { argv: ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args], env };
 }
 /**
- * The stages of an argument vector made by batchCommand, with its marker: what a backend
- * that does not run a shell (the fake one) needs to play a batch. Undefined for any other
- * command.
+ * The stages of a batch made by batchCommand, with its marker, from its argument vector
+ * and the exec's environment: what a backend that does not run a shell (the fake one)
+ * needs to play a batch. Undefined for any other command.
  */
-function readBatchCommand(argv) {
+function readBatchCommand(argv, env = []) {
     if (argv[0] !== 'sh' || argv[1] !== '-c' || argv[3] !== 'ctr-batch')
         return undefined;
     // `sh -c SCRIPT ctr-batch ARGS...`: `${n}` in the script is argv[3 + n].
     const param = (ref) => argv[3 + Number(ref.slice(3, -2))];
     const refs = (text) => (text ? text.split(' ').map(param) : []);
+    const carried = new Map(env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
     const stages = [];
     for (const line of argv[2].split('\n')) {
-        const match = /^\((?:export ([^;]+); )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line);
+        const match = /^\((?:export ([^;]+); )?(?:unset [^;]+; )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line);
         if (!match)
             continue;
         stages.push({
-            env: refs(match[1]),
+            env: match[1] ? match[1].split(' ').map((ref) => carried.get(ref.slice(2, -1)) ?? '') : [],
             command: refs(match[2]),
             stateDir: param(match[3]),
             continueOnError: match[4] === '1'
@@ -87632,7 +87916,7 @@ class StageRunner {
     async runBatch(batch) {
         const { ctx, instance } = this;
         const marker = newBatchMarker();
-        const command = batchCommand(marker, batch.map((s) => ({
+        const { argv, env } = batchCommand(marker, batch.map((s) => ({
             command: s.command,
             env: s.env,
             stateDir: s.stateDir,
@@ -87674,7 +87958,7 @@ class StageRunner {
         let exitCode;
         let failure;
         try {
-            exitCode = await ctx.backend.exec(this.containerId, command, [], (stream, chunk) => {
+            exitCode = await ctx.backend.exec(this.containerId, argv, env, (stream, chunk) => {
                 output.push(stream, chunk);
                 return ctx.reporter.backlog() ?? inOrder.busy();
             });
@@ -87857,6 +88141,7 @@ class StageRunner {
 
 
 
+
 /**
  * Runs one job instance, and runs it again when it fails as long as its `retry` allows
  * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
@@ -87930,7 +88215,7 @@ async function runAttempt(instance, ctx, attempt) {
         ctx.reporter.jobStarted(instance, planned.image.ref);
         for (const warning of ignoredSettings(planned))
             ctx.reporter.warning(warning, instance);
-        await ctx.guard?.(planned);
+        await ctx.guard(planned);
         const pushed = await untilAborted(ctx.images.prepare(planned.image), signal);
         if (pushed)
             result.pushed_image = pushed;
@@ -88066,9 +88351,9 @@ async function warmContainer(instance, ctx) {
     // Untrusted: a container that starts only at its turn (a job with services) would have
     // its binds resolved by the engine then, after the guard looked at them.
     const mountsLater = Object.keys(instance.job.services).length > 0;
-    if (ctx.guard && mountsLater && planned.mounts.some((m) => m.type === 'bind'))
+    if (ctx.untrustedWorkspace && mountsLater && planned.mounts.some((m) => m.type === 'bind'))
         return undefined;
-    await ctx.guard?.(planned);
+    await ctx.guard(planned);
     await ctx.images.prepare(planned.image);
     let created;
     try {
@@ -88109,6 +88394,8 @@ function endAborted(result, reason) {
 async function collectArtifacts(instance, containerId, ctx, result) {
     const dest = external_node_path_default().join(ctx.artifactsDir, instance.slug);
     try {
+        if (ctx.untrustedWorkspace)
+            await untrustedFolder(dest, ctx.untrustedWorkspace);
         const copied = await copyArtifacts(ctx.backend, containerId, instance.job.artifacts, dest);
         for (const pattern of copied.missing) {
             ctx.reporter.warning(`artifact '${pattern}' matched no files`, instance);
@@ -88407,12 +88694,10 @@ function tooManyCpus(job, cpus, engine) {
  */
 async function checkInstance(planned, services, network, ctx) {
     const known = (p) => !JSON.stringify(p).includes('{{');
-    if (ctx.guard) {
-        if (known(planned))
-            await ctx.guard(planned);
-        for (const service of services.filter(known))
-            await ctx.guard(service, [network]);
-    }
+    if (known(planned))
+        await ctx.guard(planned);
+    for (const service of services.filter(known))
+        await ctx.guard(service, [network]);
     const checks = [];
     for (const image of [planned.image, ...services.map((s) => s.image)]) {
         if (!image.ref.includes('{{'))
@@ -88486,105 +88771,6 @@ function volumePreparer(backend, jobs) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/spec/host-access.ts
-
-/** The Docker socket, where engines listen: whoever holds it controls the engine. */
-const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
-/**
- * Every place a job reaches the host: privileged mode, added capabilities, host
- * networking, and host paths it mounts (the Docker socket and `/` named as such). What is
- * allowed depends on the mode a run is in (see `trustProblems`); `message` says what the
- * access gives away.
- */
-function findHostAccess(jobs, dir, volumes, source) {
-    const found = [];
-    for (const [key, volume] of Object.entries(volumes)) {
-        const add = (kind, field, message) => found.push({
-            ...source.valuePosition(['volumes', key, field]),
-            kind,
-            job: '',
-            message: `volumes.${key}: ${message}`
-        });
-        if (volume.external)
-            add('shared_volume', 'external', 'an external volume is shared with whoever else uses it');
-        else if (volume.name !== undefined)
-            add('shared_volume', 'name', `the engine's volume '${volume.name}' is shared with whoever else uses it`);
-        if (volume.driver !== undefined)
-            add('volume_driver', 'driver', `driver '${volume.driver}' decides what the volume is`);
-        else if (Object.keys(volume.driver_opts).length > 0)
-            add('volume_driver', 'driver_opts', 'driver_opts can bind a host folder (o: bind)');
-    }
-    const namedVolumes = new Set(Object.keys(volumes));
-    for (const job of jobs) {
-        const at = ['jobs', job.id, 'runs-on', 'with'];
-        const add = (kind, where, message, hostPath) => found.push({
-            ...source.valuePosition(where),
-            kind,
-            job: job.id,
-            message: `jobs.${job.id}: ${message}`,
-            ...(hostPath ? { hostPath } : {})
-        });
-        const spec = job.container;
-        if (spec.privileged)
-            add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
-        if (spec.cap_add.length > 0)
-            add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
-        if (spec.network.network_mode === 'host')
-            add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
-        const mounts = [
-            ...spec.volumes.map((volume, i) => ({ volume, where: [...at, 'volumes', i, 'source'] })),
-            ...Object.entries(job.services).flatMap(([key, service]) => service.volumes.map((volume, i) => ({
-                volume,
-                where: ['jobs', job.id, 'services', key, 'volumes', i, 'source']
-            })))
-        ];
-        mounts.forEach(({ volume, where }) => {
-            if (namedVolumes.has(volume.source))
-                return;
-            const hostPath = external_node_path_default().resolve(dir, volume.source);
-            if (DOCKER_SOCKETS.has(hostPath))
-                add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
-            else if (hostPath === '/')
-                add('host_root', where, "mounting / gives the job the host's whole filesystem", hostPath);
-            else
-                add('host_path', where, `mounts the host path ${hostPath}`, hostPath);
-        });
-    }
-    return found;
-}
-/**
- * The host access a run must refuse before it starts. Always: the Docker socket and `/`
- * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): also
- * privileged mode, `cap_add`, host networking, the Docker socket and `/` whatever the
- * job says, and host paths outside the workspace.
- */
-function trustProblems(access, jobs, mode) {
-    const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id));
-    const problems = [];
-    for (const a of access) {
-        const { kind } = a;
-        const problem = (why) => problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` });
-        if (mode.untrusted) {
-            if (kind !== 'host_path') {
-                problem('refused for an untrusted pipeline (pull request from a fork)');
-            }
-            else if (a.hostPath.includes('{{') || !isInside(a.hostPath, mode.workspace)) {
-                problem(`refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`);
-            }
-        }
-        else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
-            problem('set allow_host_access: true on the job to allow it');
-        }
-    }
-    return problems;
-}
-/** Whether a path lies inside a folder (or is it): both absolute, taken as written. */
-function isInside(target, folder) {
-    const relative = external_node_path_default().relative(folder, target);
-    return (relative === '' ||
-        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
-}
-
 ;// CONCATENATED MODULE: ./src/plan/untrusted-policy.ts
 
 
@@ -88656,9 +88842,26 @@ function enforceUntrusted(planned, scope) {
 
 
 
+
+
 /** An untrusted pipeline's container asks for what untrusted mode does not allow. */
 class UntrustedRefusal extends Error {
     name = 'UntrustedRefusal';
+}
+/**
+ * The guard of every run: a container whose labels hold a secret's value is refused in any
+ * mode (labels are shown by every engine event and `docker inspect`, to anyone who can
+ * list containers), then `untrusted`, when given, holds it to untrusted mode.
+ */
+function containerGuard(secrets, untrusted) {
+    return async (planned, networks) => {
+        // The run's own labels (`ctr-pipeline.*`) hold ids, never a value of the file's.
+        const leaking = Object.keys(planned.labels).filter((key) => !key.startsWith(LABEL_NAMESPACE) &&
+            secrets.some((secret) => planned.labels[key].includes(secret)));
+        if (leaking.length > 0)
+            throw new UntrustedRefusal(`labels ${leaking.join(', ')}: a label holds a secret's value, and labels are shown by every engine event and docker inspect; pass it in environment instead`);
+        await untrusted?.(planned, networks);
+    };
 }
 /**
  * The guard of an untrusted run. Every bind source and build path is resolved with
@@ -88699,9 +88902,47 @@ async function untrustedGuard(scope) {
             networks: [...scope.networks, ...networks]
         });
         refused.push(...missing.map((p) => `${p} does not exist, so it cannot be checked`));
+        refused.push(...(await hideGitMetadata(planned, workspace)));
         if (refused.length > 0)
             throw new UntrustedRefusal(`refused in untrusted mode: ${refused.join('; ')}`);
     };
+}
+/** What covers a `.git` folder in a container: empty, read-only, and too small to fill. */
+const GIT_COVER_OPTIONS = 'ro,size=4k,mode=0555';
+/**
+ * Hides git metadata from an untrusted container's binds (resolved): the checkout's
+ * `.git`, and the `.git` of a bound folder that is a repository of its own, get an empty
+ * read-only tmpfs over them, so the job neither reads the token `actions/checkout` keeps
+ * in `.git/config` nor writes hooks or `core.fsmonitor` that a later step's git would run.
+ * A bind of a `.git` folder itself, or of a folder whose `.git` is a file (a worktree or
+ * submodule: a tmpfs cannot cover a file), is returned as refused.
+ */
+async function hideGitMetadata(planned, workspace) {
+    const refused = [];
+    const covers = [];
+    for (const mount of planned.mounts) {
+        if (mount.type !== 'bind')
+            continue;
+        const candidates = new Set([external_node_path_default().join(workspace, '.git'), external_node_path_default().join(mount.source, '.git')]);
+        for (const git of candidates) {
+            if (isInside(mount.source, git)) {
+                refused.push(`volumes: ${mount.source} (at ${mount.target}) is git metadata`);
+                continue;
+            }
+            if (!isInside(git, mount.source))
+                continue;
+            const stats = await (0,promises_namespaceObject.lstat)(git).catch(() => undefined);
+            if (!stats)
+                continue;
+            const target = external_node_path_default().posix.join(mount.target, external_node_path_default().relative(mount.source, git));
+            if (!stats.isDirectory())
+                refused.push(`volumes: ${mount.source} (at ${mount.target}) holds ${git}, which is not a folder, so it cannot be hidden`);
+            else if (!planned.mounts.some((m) => m.type === 'tmpfs' && m.target === target))
+                covers.push({ type: 'tmpfs', target, options: GIT_COVER_OPTIONS });
+        }
+    }
+    planned.mounts.push(...covers);
+    return refused;
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/warm-containers.ts
@@ -88875,17 +89116,21 @@ async function runPipeline(options) {
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId, `${backend.name} at ${backend.where()}`);
     let warmer;
-    const images = new ImageStore(backend, reporter, options.env, signal);
+    const env = options.untrusted
+        ? pickVariables(options.env, options.untrusted.allowedVariables)
+        : options.env;
+    const images = new ImageStore(backend, reporter, { env, anonymous: !!options.untrusted }, signal);
     try {
         const workflowVolume = workflowVolumeName(runId);
         const namedVolumes = namedVolumeNames(pipeline.volumes, runId);
         const runNetwork = runNetworkName(runId);
+        const secrets = secretValues(pipeline.variables, env, options.secretNames);
         const shared = {
             runId,
             workflowVolume,
             namedVolumes,
             runNetwork,
-            guard: options.untrusted
+            guard: containerGuard(secrets, options.untrusted
                 ? await untrustedGuard({
                     workspace: options.untrusted.workspace,
                     networks: [runNetwork],
@@ -88897,10 +89142,10 @@ async function runPipeline(options) {
                             .map(([key]) => namedVolumes[key])
                     ]
                 })
-                : undefined,
+                : undefined),
             workspaceDir: options.instance?.workspaceDir,
-            env: options.env,
-            secrets: secretValues(pipeline.variables, options.env, options.secretNames),
+            env,
+            secrets,
             outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
             images
         };
@@ -88929,6 +89174,7 @@ async function runPipeline(options) {
                 reporter,
                 pipeline,
                 artifactsDir: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+                ...(options.untrusted ? { untrustedWorkspace: options.untrusted.workspace } : {}),
                 keep: options.keep ?? false
             };
             const maxParallel = options.maxParallel ?? defaultMaxParallel(jobs);
@@ -89059,6 +89305,10 @@ function upstreamOf(plan, job, run) {
         });
     }
     return { jobs, failed: run.upstream.some((r) => r.status === 'failure') };
+}
+/** The variables of `env` that an untrusted run may read, and no others. */
+function pickVariables(env, names) {
+    return Object.fromEntries(names.filter((name) => Object.hasOwn(env, name)).map((n) => [n, env[n]]));
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/run-id.ts
@@ -89220,12 +89470,15 @@ function refuseUnsupported(plan) {
     if (plan.platform && plan.platform.split('/').length < 2)
         refuse(`platform '${plan.platform}'`);
 }
-/** Docker's tmpfs option text (`size=64m,mode=1777`) as a Swarm mount's TmpfsOptions. */
+/** Docker's tmpfs option text (`size=64m,mode=1777,ro`) as a Swarm mount's options. */
 function tmpfsOptions(text) {
     const options = {};
+    let readOnly = false;
     for (const part of text.split(',').filter(Boolean)) {
         const [key, value = ''] = part.split('=');
-        if (key === 'mode')
+        if (key === 'ro')
+            readOnly = true;
+        else if (key === 'mode')
             options.Mode = parseInt(value, 8);
         else if (key === 'size') {
             const bytes = parseMemory(value);
@@ -89234,7 +89487,10 @@ function tmpfsOptions(text) {
             options.SizeBytes = bytes;
         }
     }
-    return Object.keys(options).length > 0 ? { TmpfsOptions: options } : {};
+    return {
+        ...(readOnly ? { ReadOnly: true } : {}),
+        ...(Object.keys(options).length > 0 ? { TmpfsOptions: options } : {})
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/workspace-service.ts
@@ -89628,7 +89884,7 @@ class SwarmBackend extends EngineConnection {
         if (image.kind === 'pull') {
             // Each node pulls what it runs; credentials (`auth:`, else the Docker config file's,
             // as locally) go with the service request, never in its spec.
-            const auth = image.auth ?? (await credentialsFromDockerConfig(registryOf(image.ref), run.env));
+            const auth = image.auth ?? (await configLogin(registryOf(image.ref), run));
             if (auth)
                 this.credentials.set(image.ref, auth);
             return undefined;
@@ -90193,7 +90449,26 @@ function createBackend(name, source, options = {}) {
     return make(options);
 }
 
+;// CONCATENATED MODULE: ./src/app/output-paths.ts
+
+
+
+/**
+ * Untrusted mode's check, before anything runs, of every path the run will write to on
+ * the host: none may pass through a symlink inside the workspace, where the checkout (the
+ * fork) could have put it. Throws InputError (exit 2) naming the flag and the link.
+ */
+async function refuseLinkedOutputs(outputs, workspace) {
+    for (const output of outputs) {
+        const link = await linkInWorkspace(output.path, workspace);
+        if (link)
+            throw new InputError(`${output.flag} ${output.path}: ${external_node_path_default().relative(process.cwd(), link) || link} is a symbolic link inside the workspace; an untrusted run writes no file through a link the checkout holds (remove it, or write outside the workspace)`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/app/run-session.ts
+
+
 
 
 
@@ -90236,10 +90511,23 @@ async function runSession(options) {
         // each container is held to the allow-list again when it is made (untrusted-guard).
         const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
             untrusted: true,
-            workspace
+            workspace,
+            allowedVariables: options.allowedVariables ?? []
         });
         if (refused.length > 0)
             throw new SpecError(refused);
+        const artifacts = {
+            path: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+            flag: options.artifactsFlag ?? '--artifacts-dir'
+        };
+        const instances = options.plan.jobs.flatMap((job) => job.instances);
+        await refuseLinkedOutputs([
+            artifacts,
+            ...instances.map((i) => ({ ...artifacts, path: external_node_path_default().join(artifacts.path, i.slug) })),
+            ...(options.outputs ?? [])
+        ], workspace);
+        for (const p of untrustedWarnings(pipeline.hostAccess))
+            options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
     }
     const outputLimitBytes = outputLimitFromEnv(process.env);
     const backend = options.backend ?? createBackend(undefined, '--backend');
@@ -90284,7 +90572,9 @@ async function runSession(options) {
             artifactsDir: options.artifactsDir,
             keep: options.keep,
             outputLimitBytes,
-            untrusted: options.untrusted ? { workspace } : undefined,
+            untrusted: options.untrusted
+                ? { workspace, allowedVariables: options.allowedVariables ?? [] }
+                : undefined,
             changedFiles: options.changedFiles,
             instance: options.instance,
             signal: controller.signal
@@ -90555,13 +90845,13 @@ function resolveParams(pipeline, given) {
     const problems = [];
     const values = {};
     for (const name of Object.keys(given)) {
-        if (!(name in pipeline.params)) {
+        if (!Object.hasOwn(pipeline.params, name)) {
             const known = Object.keys(pipeline.params).join(', ') || 'none';
             problems.push(`param '${name}' is not declared in ${pipeline.file} (declared: ${known})`);
         }
     }
     for (const [name, spec] of Object.entries(pipeline.params)) {
-        const raw = name in given ? given[name] : spec.default;
+        const raw = Object.hasOwn(given, name) ? given[name] : spec.default;
         if (raw === undefined) {
             if (spec.required)
                 problems.push(`param '${name}' is required: give it with --param ${name}=VALUE`);
@@ -90677,6 +90967,7 @@ function checkPlan(pipeline) {
 
 
 
+
 /**
  * A fan-out folder (`run --instance ID --inputs-from DIR`), as one runner of a GitHub
  * fan-out hands it to the next through artifacts: `results/INSTANCE.json`, the result
@@ -90758,7 +91049,7 @@ function mergeResults(plan, documents) {
 /** Writes a result document as `run --result` does. */
 async function writeResult(file, doc) {
     await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(file, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFileReplacing(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/mermaid.ts
@@ -90803,6 +91094,7 @@ function escapeLabel(text) {
 
 
 
+
 /** A placeholder for the run id, which only exists once a run starts. */
 const PLAN_RUN_ID = 'RUN-ID';
 /**
@@ -90827,13 +91119,27 @@ function planDocument(plan, params, env) {
                     matrix: instance.matrix,
                     job: { id: job.id, instance: instance.id }
                 });
-                const planned = planContainer(instance, {
-                    runId: PLAN_RUN_ID,
-                    pipelineDir: plan.pipeline.dir,
-                    namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
-                    runNetwork: runNetworkName(PLAN_RUN_ID),
-                    ...valueRenderers(scope, { variables: true, env, deferred })
-                });
+                let planned;
+                try {
+                    planned = planContainer(instance, {
+                        runId: PLAN_RUN_ID,
+                        pipelineDir: plan.pipeline.dir,
+                        namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
+                        runNetwork: runNetworkName(PLAN_RUN_ID),
+                        ...valueRenderers(scope, { variables: true, env, deferred })
+                    });
+                }
+                catch (error) {
+                    // A value that only `${VAR}` or a param makes wrong: an error at the job, exit 2.
+                    if (!(error instanceof ContainerConfigError || error instanceof expression_ExpressionError))
+                        throw error;
+                    throw new SpecError([
+                        {
+                            ...job.job.position,
+                            message: `jobs.${job.id} (${instance.id}): runs-on.with.${error.message}`
+                        }
+                    ]);
+                }
                 return {
                     id: instance.id,
                     matrix: instance.matrix,
@@ -90997,6 +91303,7 @@ class Painter {
 
 ;// CONCATENATED MODULE: ./src/report/secret-masker.ts
 
+
 /** What the masker writes in place of a secret, as GitHub does. */
 const MASK = '***';
 /** Replaces secret values with `***` in text, and in every string of a JSON-like value. */
@@ -91028,6 +91335,17 @@ class SecretMasker {
             return value;
         return this.deep(value);
     }
+    /**
+     * An error as it may be shown: a SpecError with each problem's message masked, any
+     * other error's message masked in place (its class, and so its exit status, kept).
+     */
+    maskError(error) {
+        if (error instanceof SpecError)
+            return new SpecError(error.problems.map((p) => ({ ...p, message: this.mask(p.message) })));
+        if (error instanceof Error)
+            error.message = this.mask(error.message);
+        return error;
+    }
     deep(value) {
         if (typeof value === 'string')
             return this.mask(value);
@@ -91037,6 +91355,49 @@ class SecretMasker {
             return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.mask(k), this.deep(v)]));
         return value;
     }
+}
+
+;// CONCATENATED MODULE: ./src/report/terminal-text.ts
+/**
+ * Every escape or control sequence a terminal acts on: CSI (`ESC [` … final byte), OSC
+ * (`ESC ]` … BEL or ST, or to the end when unterminated), DCS/SOS/PM/APC strings, the
+ * other `ESC` sequences, 8-bit C1 controls, and the C0 controls but tab, newline and
+ * carriage return. Hand-written rather than `ansi-regex`: that one matches what terminals
+ * commonly print, for measuring text; a sanitiser must also take malformed and
+ * unterminated sequences, so this takes every ESC with what follows it, and any control.
+ */
+const CONTROL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?|\x1b[ -/]*[0-~]?|\x9b[0-?]*[ -/]*[@-~]?|[\x80-\x9f]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+/** Select Graphic Rendition: colours and bold, which change how text looks, nothing else. */
+// eslint-disable-next-line no-control-regex
+const SGR = /^\x1b\[[0-9;:]*m$/;
+/** Whether text holds anything CONTROL takes: most lines do not, and are returned as they are. */
+// eslint-disable-next-line no-control-regex
+const ANY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
+/**
+ * Text as it may reach a terminal or a log: every escape sequence and control character
+ * is removed (erase line, cursor moves, OSC 52 clipboard writes, OSC 8 links, title
+ * changes, bells) except, with `keepColour`, colour (SGR) sequences. Tab, newline and
+ * carriage return stay.
+ */
+function sanitiseTerminal(text, keepColour) {
+    if (!ANY_CONTROL.test(text))
+        return text;
+    return text.replace(CONTROL, (sequence) => (keepColour && SGR.test(sequence) ? sequence : ''));
+}
+/**
+ * Text as it may reach a GitHub runner's log, where the runner reads workflow commands:
+ * `::command::` at the start of a line (after blanks), and the legacy `##[command]`
+ * anywhere in one. The runner splits lines at `\n`, `\r` and `\r\n`, so a value with a
+ * carriage return starts a line of its own. A zero-width space after the first `:` (or
+ * after `##`) stops the runner from reading a command and reads the same.
+ */
+function neutraliseRunnerCommands(text) {
+    let out = text.includes('##[') ? text.replaceAll('##[', '##\u200b[') : text;
+    if (out.includes('::'))
+        out = out.replace(/(^|[\r\n])([^\S\r\n]*):(?=:)/g, '$1$2:\u200b');
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/report/text-format.ts
@@ -91095,16 +91456,9 @@ function jobOutcomes(plan, result) {
 
 
 
+
 /** Moves to the start of the line and clears it. */
 const CLEAR_LINE = '\r\x1b[2K';
-/**
- * The runner reads the legacy `##[command]` form anywhere in a line, so the job prefix
- * does not stop it as it stops `::command::`: a zero-width space after the `##` does, and
- * reads the same.
- */
-function neutraliseLegacyCommands(line) {
-    return line.includes('##[') ? line.replaceAll('##[', '##\u200b[') : line;
-}
 /**
  * Shows a run as plain text lines, each prefixed with its job, so that output of jobs
  * stays attributable when it is grepped or when jobs run side by side. Container stdout
@@ -91114,7 +91468,8 @@ class ConsoleReporter {
     write;
     masker;
     baseDir;
-    runnerLog;
+    /** Whether container output keeps its colour sequences (not in untrusted runs). */
+    outputColour;
     showDebug;
     /** Set when lines go to stdout. */
     stdout;
@@ -91133,16 +91488,22 @@ class ConsoleReporter {
         this.masker = options.masker ?? new SecretMasker();
         this.baseDir = options.baseDir ?? process.cwd();
         this.showDebug = options.debug ?? false;
-        this.runnerLog = options.runnerLog ?? false;
+        this.outputColour = !options.untrusted;
+        // Masked first: a secret is found whole, before anything is inserted into it.
+        const runnerLog = options.runnerLog ?? false;
+        const safe = (line) => {
+            const text = sanitiseTerminal(this.masker.mask(line), true);
+            return runnerLog ? neutraliseRunnerCommands(text) : text;
+        };
         const { terminal } = options;
         if (!terminal) {
-            this.write = (line) => write(this.masker.mask(line));
+            this.write = (line) => write(safe(line));
             return;
         }
         // A line written over the live one clears it first; the next progress draws it again.
         let shown = false;
         this.write = (line) => {
-            write(`${shown ? CLEAR_LINE : ''}${this.masker.mask(line)}`);
+            write(`${shown ? CLEAR_LINE : ''}${safe(line)}`);
             shown = false;
         };
         const live = new Map();
@@ -91150,7 +91511,7 @@ class ConsoleReporter {
             if (text === undefined)
                 live.delete(key);
             else
-                live.set(key, this.masker.mask(text));
+                live.set(key, safe(text));
             this.stdout?.flush();
             const width = (terminal.columns ?? 80) - 1;
             const drawn = [...live.values()].join('  |  ').slice(0, width);
@@ -91170,9 +91531,9 @@ class ConsoleReporter {
         this.write(`${this.paint.job(job.id)} stage ${stage.name} (${stage.type})`);
     }
     output(job, _stream, lines) {
-        this.logs?.append(job.slug, this.masker.mask(lines));
+        const text = this.outputColour ? lines : sanitiseTerminal(lines, false);
+        this.logs?.append(job.slug, sanitiseTerminal(this.masker.mask(text), true));
         const prefix = `${this.paint.job(job.id)} `;
-        const text = this.runnerLog ? neutraliseLegacyCommands(lines) : lines;
         if (this.linesOneByOne) {
             for (const line of text.split('\n'))
                 this.write(prefix + line);
@@ -92213,7 +92574,7 @@ function referenceProblem(path, scope, pipeline) {
         case 'run_id':
             return name === undefined ? undefined : 'run_id is text and has no fields';
         case 'params':
-            return name === undefined || name in pipeline.params
+            return name === undefined || Object.hasOwn(pipeline.params, name)
                 ? undefined
                 : unknownName(`no param '${name}' is declared`, name, Object.keys(pipeline.params));
         case 'job':
@@ -92613,23 +92974,22 @@ function parseShortMount(text) {
 
 
 /**
- * The names of the `${VAR}`s a pipeline hands to its containers (in `runs-on.with`,
- * `services` and stage `env`), in file order without repeats: what the run reads from
- * its environment, and so what it must treat as secret. Scripts are left out, since
+ * Every `${VAR}` a pipeline hands to its containers (in `runs-on.with`, `services` and
+ * stage `env`), in file order, with the value each is in. Scripts are left out, since
  * `${VAR}` there is the shell's own.
  */
-function referencedVariables(raw) {
-    const names = new Set();
-    const visit = (value) => {
+function variableUses(raw) {
+    const uses = [];
+    const visit = (value, at) => {
         if (Array.isArray(value))
-            value.forEach(visit);
+            value.forEach((item, i) => visit(item, [...at, i]));
         else if (value !== null && typeof value === 'object')
-            Object.values(value).forEach(visit);
+            Object.entries(value).forEach(([key, item]) => visit(item, [...at, key]));
         else if (typeof value === 'string' && value.includes('${')) {
             try {
                 for (const segment of parseTemplate(value, { variables: true }))
                     if (segment.kind === 'variable')
-                        names.add(segment.name);
+                        uses.push({ name: segment.name, at });
             }
             catch (error) {
                 // Validation reports a malformed template at its line; nothing to collect here.
@@ -92638,14 +92998,20 @@ function referencedVariables(raw) {
             }
         }
     };
-    for (const job of Object.values(record(record(raw).jobs))) {
+    for (const [id, job] of Object.entries(record(record(raw).jobs))) {
         const spec = record(job);
-        visit(record(spec['runs-on']).with);
-        visit(spec.services);
-        for (const stage of list(spec.stages))
-            visit(record(stage).env);
+        visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with']);
+        visit(spec.services, ['jobs', id, 'services']);
+        list(spec.stages).forEach((stage, i) => visit(record(stage).env, ['jobs', id, 'stages', i, 'env']));
     }
-    return [...names];
+    return uses;
+}
+/**
+ * The names of the `${VAR}`s a pipeline hands to its containers, in file order without
+ * repeats: what the run reads from its environment, and so what it must treat as secret.
+ */
+function referencedVariables(raw) {
+    return [...new Set(variableUses(raw).map((use) => use.name))];
 }
 
 ;// CONCATENATED MODULE: ./src/spec/load-pipeline.ts
@@ -92700,7 +93066,10 @@ function parsePipeline(text, file, dir) {
     }
     problems.push(...schemaProblems(raw, source));
     const pipeline = buildPipeline(raw, file, dir, source);
-    pipeline.hostAccess = findHostAccess(pipeline.jobs, dir, pipeline.volumes, source);
+    pipeline.hostAccess = [
+        ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
+        ...fileAccess(variableUses(raw), raw, source)
+    ];
     problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source), 
     // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
     ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir }));
@@ -93176,6 +93545,7 @@ async function readEnvFiles(files, flag) {
 
 
 
+
 /** Where the schema is published, for the editor modeline (README: the schema, and your editor). */
 const SCHEMA_URL = 'https://raw.githubusercontent.com/OWNER/ctr-pipeline/v1/schema/ctr-pipeline.schema.json';
 /** How a workflow names the action (README: `OWNER` is where you forked or installed it from). */
@@ -93231,15 +93601,23 @@ jobs:
  */
 async function writeInitFiles(dir, options) {
     const files = initFiles(options.image);
-    const flag = options.force ? 'w' : 'wx';
     if (!options.force) {
-        const there = files.filter(({ file }) => (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(dir, file)));
+        // lstat: a symlink is there even when what it points at is not.
+        const there = files.filter(({ file }) => (0,external_node_fs_namespaceObject.lstatSync)(external_node_path_default().join(dir, file), { throwIfNoEntry: false }));
         if (there.length > 0)
             throw new InputError(`init: ${there.map((f) => f.file).join(' and ')} already there: nothing written (--force replaces)`);
     }
+    // A folder on the way that is a symlink would take the files elsewhere: a clone's
+    // `.github -> ~/.config` is not where a starter workflow goes.
+    for (const { file } of files) {
+        const link = await linkInWorkspace(external_node_path_default().dirname(external_node_path_default().join(dir, file)), dir);
+        if (link)
+            throw new InputError(`init: ${link} is a symbolic link: nothing written`);
+    }
     for (const { file, text } of files) {
         await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(external_node_path_default().join(dir, file)), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, file), text, { flag });
+        // Replaced, not written through: a symlink where the file goes is not followed.
+        await writeFileReplacing(external_node_path_default().join(dir, file), text);
     }
     return files.map((f) => f.file);
 }
@@ -93486,6 +93864,7 @@ function holdsPlaceholder(value, kind) {
 
 
 
+
 /** Something of a container plan a cluster cannot be given; at `position` when it is known. */
 class ExportProblem extends Error {
     position;
@@ -93586,7 +93965,7 @@ function podParts(plan, ctx) {
             return { ip: entry.slice(colon + 1), hostnames: [entry.slice(0, colon)] };
         }),
         hostNetwork: mode === 'host',
-        labels: Object.fromEntries(Object.entries(plan.labels).filter(([key]) => !key.startsWith('ctr-pipeline.')))
+        labels: Object.fromEntries(Object.entries(plan.labels).filter(([key]) => !key.startsWith(LABEL_NAMESPACE)))
     };
 }
 /**
@@ -94127,6 +94506,7 @@ function pyName(prefix, name) {
 
 
 
+
 /** Where the KubernetesPodOperator's sidecar reads a task's XCom from. */
 const XCOM_FILE = '/airflow/xcom/return.json';
 /**
@@ -94449,7 +94829,7 @@ function dockerOperator(instance, options, script, common, text, names) {
         ]))),
         dns: nonEmpty(plan.network.dns),
         port_bindings: nonEmpty(Object.fromEntries(ports.map((p) => [p.container, p.hostIp ? [p.hostIp, p.hostPort] : p.hostPort || null]))),
-        labels: nonEmpty(Object.fromEntries(Object.entries(plan.labels).filter(([k]) => !k.startsWith('ctr-pipeline.')))),
+        labels: nonEmpty(Object.fromEntries(Object.entries(plan.labels).filter(([k]) => !k.startsWith(LABEL_NAMESPACE)))),
         xcom_all: common.do_xcom_push ? false : undefined,
         auto_remove: 'force'
     });
@@ -95982,6 +96362,7 @@ function exportPipeline(target, plan, params, options) {
 
 
 
+
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -95989,18 +96370,15 @@ const collect = (value, previous) => [...previous, value];
  * check is removed again, so a run that stops early leaves no empty result behind.
  */
 async function checkWritable(file, flag, what = 'the result') {
+    // Asked of the folder, not by opening the file: opening would follow a symlink there.
     try {
-        const handle = await (0,promises_namespaceObject.open)(file, 'ax').catch((error) => {
-            if (error.code === 'EEXIST')
-                return undefined;
-            throw error;
-        });
-        if (handle) {
-            await handle.close();
-            await (0,promises_namespaceObject.unlink)(file);
-        }
-        else
-            await (await (0,promises_namespaceObject.open)(file, 'a')).close();
+        const dir = external_node_path_default().dirname(external_node_path_default().resolve(file));
+        if (!(await (0,promises_namespaceObject.stat)(dir)).isDirectory())
+            throw Object.assign(new Error(), { code: 'ENOTDIR' });
+        await (0,promises_namespaceObject.access)(dir, promises_namespaceObject.constants.W_OK);
+        const existing = await (0,promises_namespaceObject.lstat)(file).catch(() => undefined);
+        if (existing?.isDirectory())
+            throw Object.assign(new Error(), { code: 'EISDIR' });
     }
     catch (error) {
         const { code } = error;
@@ -96013,6 +96391,14 @@ async function checkWritable(file, flag, what = 'the result') {
         };
         throw new InputError(`${flag} ${file}: cannot write ${what} there (${(code && why[code]) ?? error.message})`);
     }
+}
+/** `--allow-var`: names of variables, and only for an untrusted run. */
+function checkAllowVars(names, untrusted) {
+    const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+    if (bad !== undefined)
+        throw new InputError(`--allow-var '${bad}': expected a variable name (letters, digits, _)`);
+    if (names.length > 0 && !untrusted)
+        throw new InputError('--allow-var: only with --untrusted (a trusted run reads every ${VAR})');
 }
 /** The text of `--changed-files-from`: a file, or stdin for '-'. */
 async function readChangedFiles(source) {
@@ -96032,7 +96418,7 @@ async function readChangedFiles(source) {
 /** Writes the HTML report; one that cannot be written is a usage error naming it. */
 async function writeReport(file, ...args) {
     try {
-        await (0,promises_namespaceObject.writeFile)(file, await htmlReport(...args));
+        await writeFileReplacing(file, await htmlReport(...args));
     }
     catch (error) {
         throw new InputError(`--report ${file}: ${error.message}`);
@@ -96041,7 +96427,7 @@ async function writeReport(file, ...args) {
 /** Writes a command's output file; one that cannot be written is a usage error naming it. */
 async function writeOutput(file, text) {
     try {
-        await (0,promises_namespaceObject.writeFile)(file, text);
+        await writeFileReplacing(file, text);
     }
     catch (error) {
         throw new InputError(`--output ${file}: ${error.message}`);
@@ -96120,7 +96506,10 @@ function cli_main_program(setExit) {
         .default([])
         .argParser(collect))
         .option('--keep', 'keep containers and volumes after the run, for debugging')
-        .option('--untrusted', 'refuse host access (privileged, cap_add, host network, the Docker socket, host paths outside the current folder) and harden containers')
+        .option('--untrusted', 'for a pipeline someone without write access wrote: refuse host access, builds, pushes, registry logins and ${VAR}s not allowed by name, and harden containers (docs/security.md)')
+        .addOption(new option_Option('--allow-var <name>', 'with --untrusted: a variable ${NAME} may read from the environment (repeatable; none by default)')
+        .default([])
+        .argParser(collect))
         .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
         .option('--schedule-timeout <duration>', 'swarm: how long a job may wait for a node that can run it before it fails (default 3m)', (value) => formFlag(parseTimeout, value, TIMEOUT_FORM))
         .option('--registry <host>', 'swarm: the registry (HOST[:PORT][/PATH]) every node pulls from: built images are pushed there and run by digest', (value) => formFlag(parseRegistry, value, REGISTRY_FORM))
@@ -96130,6 +96519,7 @@ function cli_main_program(setExit) {
         .option('--inputs-from <dir>', "with --instance: the fan-out folder, DIR/results/*.json (upstream instances' result documents) and DIR/workspace (the workspace, in and out); the instance's result goes to DIR/results/ID.json")
         .action(async (given, opts) => {
         checkInstanceFlags(opts);
+        checkAllowVars(opts.allowVar, opts.untrusted);
         const file = pipelineFileArg(given, process.cwd());
         const backend = createBackend(opts.backend, '--backend', {
             scheduleTimeoutMs: opts.scheduleTimeout,
@@ -96168,6 +96558,7 @@ function cli_main_program(setExit) {
                     ...(logStream.isTTY ? { terminal: logStream } : {}),
                     colour: useColour(logStream, process.env),
                     runnerLog: process.env.GITHUB_ACTIONS === 'true',
+                    untrusted: opts.untrusted,
                     debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
                     logs
                 }),
@@ -96177,6 +96568,11 @@ function cli_main_program(setExit) {
                 artifactsDir: opts.artifactsDir,
                 keep: opts.keep,
                 untrusted: opts.untrusted,
+                allowedVariables: opts.allowVar,
+                outputs: [
+                    ...(opts.result && !resultToStdout ? [{ path: opts.result, flag: '--result' }] : []),
+                    ...(opts.report ? [{ path: opts.report, flag: '--report' }] : [])
+                ],
                 backend,
                 instance,
                 env,
@@ -96291,7 +96687,14 @@ function cli_main_program(setExit) {
         const format = opts.json ? 'json' : opts.format;
         // The plan shows containers' environments: their secrets are masked there too.
         const masker = SecretMasker.forPipeline(pipeline, process.env);
-        const document = () => masker.maskDeep(planDocument(plan, params, process.env));
+        const document = () => {
+            try {
+                return masker.maskDeep(planDocument(plan, params, process.env));
+            }
+            catch (error) {
+                throw masker.maskError(error);
+            }
+        };
         const out = format === 'mermaid'
             ? mermaidDiagram(plan)
             : format === 'json'
@@ -96416,9 +96819,16 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3904);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7942);
 
 
+// A reader that quit (`validate | head -1`) is no error of the command: what is left to
+// print is dropped, and the command ends with its own status (a run cancels itself first).
+for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (error) => {
+        if (error.code !== 'EPIPE')
+            throw error;
+    });
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);
 // Exit once the output is out, not when the event loop empties: a request to an engine
 // that stopped answering would hold the process open after the command is done.

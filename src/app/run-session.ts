@@ -3,6 +3,7 @@ import type { Backend } from '../backend/backend.js'
 import { outputLimitFromEnv } from '../scheduler/output-file.js'
 import {
   DEFAULT_ARTIFACTS_DIR,
+  mayBeLeft,
   runPipeline,
   stopRun,
   type InstanceRun
@@ -126,9 +127,17 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
     // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it
     // all, but do not wait on an engine that does not answer.
     setTimeout(() => {
-      const exit = () => process.exit(EXIT.interrupted)
-      setTimeout(exit, FORCED_CLEANUP_MS).unref()
-      void stopRun(backend, runId, options.keep ?? false).then(exit, exit)
+      const exit = (cleaned: boolean) => {
+        // Written straight to stderr (a pipe or terminal: synchronous), as the process ends.
+        if (!cleaned && !options.keep)
+          process.stderr.write(`${mayBeLeft(backend.liveContainers(), runId)}\n`)
+        process.exit(EXIT.interrupted)
+      }
+      setTimeout(() => exit(false), FORCED_CLEANUP_MS).unref()
+      void stopRun(backend, runId, options.keep ?? false).then(
+        () => exit(true),
+        () => exit(false)
+      )
     }, FORCED_EXIT_MS).unref()
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']

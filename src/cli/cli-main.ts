@@ -470,7 +470,13 @@ function program(setExit: (status: number) => void): Command {
         const format = opts.json ? 'json' : opts.format
         // The plan shows containers' environments: their secrets are masked there too.
         const masker = SecretMasker.forPipeline(pipeline, process.env)
-        const document = () => masker.maskDeep(planDocument(plan, params, process.env))
+        const document = () => {
+          try {
+            return masker.maskDeep(planDocument(plan, params, process.env))
+          } catch (error) {
+            throw masker.maskError(error)
+          }
+        }
         const out =
           format === 'mermaid'
             ? mermaidDiagram(plan)

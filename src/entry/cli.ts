@@ -2,6 +2,13 @@
 import './dirname-shim.js'
 import { main } from '../cli/cli-main.js'
 
+// A reader that quit (`validate | head -1`) is no error of the command: what is left to
+// print is dropped, and the command ends with its own status (a run cancels itself first).
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
+
 const status = await main(process.argv)
 // Exit once the output is out, not when the event loop empties: a request to an engine
 // that stopped answering would hold the process open after the command is done.

@@ -1,4 +1,5 @@
-import { ContainerConfigError, planContainer, planService } from '../plan/container-plan.js'
+import { ContainerConfigError } from '../plan/container-config-error.js'
+import { planContainer, planService } from '../plan/container-plan.js'
 import type { ContainerPlan } from '../plan/container-plan.js'
 import { stageStateDir } from '../plan/container-paths.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'

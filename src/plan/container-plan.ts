@@ -5,6 +5,7 @@ import { CTR_ROOT, jobWorkDir, WORKSPACE_DIR } from './container-paths.js'
 import { planAuth, planImage, type ImageSource, type PulledImage } from './image-plan.js'
 import { LABEL_INSTANCE, LABEL_JOB, LABEL_SERVICE, runLabels } from './labels.js'
 import type { PlannedInstance } from './pipeline-plan.js'
+import { ContainerConfigError } from './container-config-error.js'
 
 /**
  * Where a container's folder comes from: the run's shared workspace (every job of the
@@ -161,11 +162,6 @@ export interface ContainerPlanContext {
    * runners left, handed in and out as that folder, bound over the volume's.
    */
   workspaceDir?: string
-}
-
-/** A value in `runs-on.with` that is wrong once its expressions are rendered. */
-export class ContainerConfigError extends Error {
-  override name = 'ContainerConfigError'
 }
 
 /**

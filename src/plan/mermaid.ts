@@ -38,6 +38,7 @@ export function mermaidDiagram(
   return lines.join('\n')
 }
 
+/** A node label as Mermaid shows it literally: quotes, tags, backticks and line breaks as entities. */
 function escapeLabel(text: string): string {
-  return text.replace(/["<>]/g, (c) => `#${c.charCodeAt(0)};`)
+  return text.replace(/["<>`\r\n]/g, (c) => `#${c.charCodeAt(0)};`)
 }

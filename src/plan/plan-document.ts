@@ -1,5 +1,7 @@
-import { expressionScope } from '../spec/expression.js'
+import { ExpressionError, expressionScope } from '../spec/expression.js'
+import { SpecError } from '../spec/spec-error.js'
 import { valueRenderers } from '../spec/command-words.js'
+import { ContainerConfigError } from './container-config-error.js'
 import { planContainer, type ContainerPlan } from './container-plan.js'
 import { namedVolumeNames, runNetworkName } from './container-paths.js'
 import type { PipelinePlan } from './pipeline-plan.js'
@@ -52,13 +54,26 @@ export function planDocument(
           matrix: instance.matrix,
           job: { id: job.id, instance: instance.id }
         })
-        const planned = planContainer(instance, {
-          runId: PLAN_RUN_ID,
-          pipelineDir: plan.pipeline.dir,
-          namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
-          runNetwork: runNetworkName(PLAN_RUN_ID),
-          ...valueRenderers(scope, { variables: true, env, deferred })
-        })
+        let planned: ContainerPlan
+        try {
+          planned = planContainer(instance, {
+            runId: PLAN_RUN_ID,
+            pipelineDir: plan.pipeline.dir,
+            namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
+            runNetwork: runNetworkName(PLAN_RUN_ID),
+            ...valueRenderers(scope, { variables: true, env, deferred })
+          })
+        } catch (error) {
+          // A value that only `${VAR}` or a param makes wrong: an error at the job, exit 2.
+          if (!(error instanceof ContainerConfigError || error instanceof ExpressionError))
+            throw error
+          throw new SpecError([
+            {
+              ...job.job.position,
+              message: `jobs.${job.id} (${instance.id}): runs-on.with.${error.message}`
+            }
+          ])
+        }
         return {
           id: instance.id,
           matrix: instance.matrix,

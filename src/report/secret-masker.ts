@@ -1,5 +1,6 @@
 import type { Pipeline } from '../spec/pipeline-types.js'
 import { secretValues } from '../spec/secret-values.js'
+import { SpecError } from '../spec/spec-error.js'
 
 /** What the masker writes in place of a secret, as GitHub does. */
 export const MASK = '***'
@@ -39,6 +40,17 @@ export class SecretMasker {
   maskDeep<T>(value: T): T {
     if (this.secrets.length === 0) return value
     return this.deep(value) as T
+  }
+
+  /**
+   * An error as it may be shown: a SpecError with each problem's message masked, any
+   * other error's message masked in place (its class, and so its exit status, kept).
+   */
+  maskError(error: unknown): unknown {
+    if (error instanceof SpecError)
+      return new SpecError(error.problems.map((p) => ({ ...p, message: this.mask(p.message) })))
+    if (error instanceof Error) error.message = this.mask(error.message)
+    return error
   }
 
   private deep(value: unknown): unknown {

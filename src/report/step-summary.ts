@@ -2,7 +2,14 @@ import type { Annotation, JobResult, RunResult, Status } from '../scheduler/run-
 import { mermaidDiagram } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { InstanceLogs } from './instance-logs.js'
-import { annotationLocation, count, jobOutcomes, matrixText, seconds } from './text-format.js'
+import {
+  annotationLocation,
+  count,
+  jobOutcomes,
+  markdownText,
+  matrixText,
+  seconds
+} from './text-format.js'
 import { timelineCharts } from './timeline.js'
 
 /** GitHub refuses a step summary over 1 MiB; the summary stays under this. */
@@ -51,8 +58,8 @@ export async function summaryMarkdown(
   const limit = options.limitBytes ?? STEP_SUMMARY_LIMIT_BYTES
   const outcomes = jobOutcomes(plan, result)
   const head = [
-    `## ${ICONS[result.status]} ${escapeHtml(result.pipeline)}: ${result.status}`,
-    `Run \`${result.run_id}\` of \`${escapeHtml(result.file)}\`: ${count(result.jobs.length, 'job instance')} in ${seconds(result.duration_ms)}.`,
+    `## ${ICONS[result.status]} ${markdownText(result.pipeline)}: ${result.status}`,
+    `Run \`${result.run_id}\` of ${markdownText(result.file)}: ${count(result.jobs.length, 'job instance')} in ${seconds(result.duration_ms)}.`,
     ...reportLine(options.report),
     '```mermaid\n' + mermaidDiagram(plan, outcomes) + '\n```'
   ]
@@ -122,7 +129,7 @@ export async function summaryMarkdown(
 function reportLine(report: SummaryOptions['report']): string[] {
   if (!report) return []
   const where = report.url
-    ? `[${escapeHtml(report.name)}](${report.url})`
+    ? `[${markdownText(report.name)}](${report.url})`
     : `the artifact \`${report.name}\` of this run`
   return [`The full report, every log searchable: ${where} (an HTML page, zipped).`]
 }
@@ -169,26 +176,24 @@ function tableRow(job: JobResult): string {
 
 function annotationItem(job: JobResult, a: Annotation, baseDir: string): string {
   const location = annotationLocation(a, baseDir)
-  const where = location ? `\`${location}\` ` : ''
-  const title = a.title ? `**${escapeHtml(a.title)}**: ` : ''
-  return `- ${ICONS[a.level === 'error' ? 'failure' : 'skipped']} ${where}${a.level} in ${escapeHtml(job.id)}: ${title}${escapeHtml(a.message)}`
+  const where = location ? `${markdownText(location)} ` : ''
+  const title = a.title ? `**${markdownText(a.title)}**: ` : ''
+  return `- ${ICONS[a.level === 'error' ? 'failure' : 'skipped']} ${where}${a.level} in ${markdownText(job.id)}: ${title}${markdownText(a.message)}`
 }
 
 async function failedTail(job: JobResult, logs: InstanceLogs, slug: string): Promise<string> {
   const tail = await logs.tail(slug, TAIL_LINES, TAIL_BYTES)
   const fence = '`'.repeat(Math.max(3, longestRun(tail, '`') + 1))
   return [
-    `<details><summary>${escapeHtml(job.id)} failed: ${escapeHtml(job.error ?? '')}</summary>`,
+    `<details><summary>${markdownText(job.id)} failed: ${markdownText(job.error ?? '')}</summary>`,
     '',
     `${fence}text\n${tail || '(no output)'}\n${fence}`,
     '</details>'
   ].join('\n')
 }
 
-/** A table cell: one line, no column break, no HTML. */
-function cell(text: string): string {
-  return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
-}
+/** A table cell: one line, no column break, no HTML, no Markdown. */
+const cell = markdownText
 
 function longestRun(text: string, char: string): number {
   let longest = 0
@@ -196,8 +201,4 @@ function longestRun(text: string, char: string): number {
     longest = Math.max(longest, run.length)
   }
   return longest
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }

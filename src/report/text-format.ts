@@ -52,3 +52,18 @@ export function jobOutcomes(plan: PipelinePlan, result: RunResult): Record<strin
   }
   return outcomes
 }
+
+/**
+ * Text from a pipeline or its containers, as Markdown (and HTML) shows it literally, in a
+ * job summary or a pull request comment, in a table cell or an HTML block: every
+ * character that starts Markdown or HTML (`[`, `!`, `*`, `` ` ``, `|`, `<`, `$`...) becomes
+ * a numeric character reference, which both read as that character; a line break is a
+ * `<br>` (no new block can start); and an `@` is followed by a zero-width space so that a
+ * name is not a mention that notifies someone.
+ */
+export function markdownText(text: string): string {
+  return text
+    .replace(/[&<>`*_[\]#|~!\\{}$]/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replaceAll('@', '@\u200b')
+    .replace(/\r\n|\r|\n/g, '<br>')
+}

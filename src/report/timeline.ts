@@ -13,10 +13,19 @@ export const MAX_BARS = 300
 
 /**
  * A task name Mermaid's gantt grammar reads as text: `:` ends a name and `#`, `;` start a
- * comment or a new statement there, so they become look-alikes; the rest is kept.
+ * comment or a new statement there, so they become look-alikes; a line break would start
+ * a statement and a backtick could close the diagram's fence, so they go too.
  */
 function taskName(text: string): string {
-  return text.replaceAll(':', '꞉').replaceAll(';', ',').replaceAll('#', '＃').trim() || '-'
+  return (
+    text
+      .replace(/[\r\n]+/g, ' ')
+      .replaceAll('`', 'ˋ')
+      .replaceAll(':', '꞉')
+      .replaceAll(';', ',')
+      .replaceAll('#', '＃')
+      .trim() || '-'
+  )
 }
 
 /** One bar: from its start for its duration, in milliseconds since the epoch (`dateFormat x`). */

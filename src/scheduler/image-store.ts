@@ -1,5 +1,6 @@
 import type { Backend, BackendEvents, ImageRun } from '../backend/backend.js'
 import type { ImageSource } from '../plan/image-plan.js'
+import { imageReferenceProblem } from '../spec/image-reference.js'
 
 /**
  * A run's images, each made ready once however many jobs use it (the backend pulls or
@@ -32,6 +33,11 @@ export class ImageStore {
    * with `push`; rejects with one line saying why not.
    */
   prepare(image: ImageSource): Promise<string | undefined> {
+    // Rendered names are checked here, before the engine's own answer to `my image`
+    // (Node's "Request path contains unescaped characters") could be the message.
+    const name = image.kind === 'pull' ? image.ref : image.name
+    const problem = name === undefined ? undefined : imageReferenceProblem(name)
+    if (problem) return Promise.reject(new Error(`image '${name}' ${problem}`))
     const key =
       image.kind === 'build' ? image.ref : `${image.ref} ${image.platform ?? ''} ${image.policy}`
     let ready = this.ready.get(key)

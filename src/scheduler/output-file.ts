@@ -31,7 +31,8 @@ export function outputLimitFromEnv(env: Record<string, string | undefined>): num
  * never closes (naming the key), since a silently truncated value is worse.
  */
 export function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {}
+  // No prototype: a key named `__proto__` or `constructor` is an output like any other.
+  const outputs = Object.create(null) as Record<string, string>
   const lines = text.split('\n')
   if (lines.at(-1) === '') lines.pop()
   for (let i = 0; i < lines.length; i++) {

@@ -257,9 +257,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // Interrupted first, the engine lost while unwinding: still an interrupted run.
     result.status = options.signal?.aborted ? 'cancelled' : 'failure'
     result.engine_lost = true
-    result.error =
-      `${(lost.signal.reason as Error).message}; ${left} container${left === 1 ? '' : 's'} ` +
-      `and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\``
+    result.error = `${(lost.signal.reason as Error).message}; ${mayBeLeft(left, runId)}`
   } else {
     result.status = signal.aborted
       ? 'cancelled'
@@ -307,6 +305,14 @@ async function removeRun(backend: Backend, runId: string, reporter: RunReporter)
  * or, when the user asked to keep them, only kills them (not waiting on a graceful stop:
  * the GitHub runner allows 7.5 s after SIGINT).
  */
+/** What a run that could not clean up says it left, and how to remove it. */
+export function mayBeLeft(containers: number, runId: string): string {
+  return (
+    `${containers} container${containers === 1 ? '' : 's'} ` +
+    `and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\``
+  )
+}
+
 export async function stopRun(backend: Backend, runId: string, keep: boolean): Promise<void> {
   if (keep) await backend.killRun(runId)
   else await backend.sweep(runId)

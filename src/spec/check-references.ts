@@ -169,7 +169,7 @@ function referenceProblem(path: string[], scope: Scope, pipeline: Pipeline): str
     case 'run_id':
       return name === undefined ? undefined : 'run_id is text and has no fields'
     case 'params':
-      return name === undefined || name in pipeline.params
+      return name === undefined || Object.hasOwn(pipeline.params, name)
         ? undefined
         : unknownName(`no param '${name}' is declared`, name, Object.keys(pipeline.params))
     case 'job':

@@ -121,7 +121,24 @@ export type ExpressionScope = data.Dictionary
 
 /** Builds the scope expressions read from: plain JSON-like values keyed by context name. */
 export function expressionScope(values: Record<string, unknown>): ExpressionScope {
-  return JSON.parse(JSON.stringify(values), data.reviver) as data.Dictionary
+  return JSON.parse(JSON.stringify(values), scopeReviver) as data.Dictionary
+}
+
+/**
+ * `data.reviver`, with dictionaries whose key index has no prototype: the library's plain
+ * `{}` index finds `constructor`, `toString` and `__proto__` on Object.prototype, so an
+ * output or a param of that name would be dropped or read as a function.
+ */
+function scopeReviver(key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return data.reviver(key, value) as unknown
+  const dictionary = new data.Dictionary()
+  ;(dictionary as unknown as { indexMap: Record<string, number> }).indexMap = Object.create(
+    null
+  ) as Record<string, number>
+  for (const name of Object.keys(value))
+    dictionary.add(name, (value as Record<string, data.ExpressionData>)[name])
+  return dictionary
 }
 
 /**

@@ -31,6 +31,7 @@ import { isRecord, list, record, string, strings, text, textMap, type Raw } from
 import { schemaProblems } from './schema-validator.js'
 import { parseShortMount } from './short-mount.js'
 import { referencedVariables, variableUses } from './variables.js'
+import { imageReferenceProblem } from './image-reference.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
 import { describePath, YamlSource, type DocPath } from './yaml-source.js'
 
@@ -413,14 +414,24 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): Spec
         `jobs.${job.id}.needs names '${need}', which is not a job in this file`
       )
     })
-    const holders: Array<[DocPath, { volumes: VolumeSpec[]; auth?: RegistryAuthSpec }]> = [
+    const holders: Array<
+      [DocPath, { volumes: VolumeSpec[]; auth?: RegistryAuthSpec; image?: string }]
+    > = [
       [[...at, 'runs-on', 'with'], job.container],
       ...Object.entries(job.services).map(([key, service]): [DocPath, ServiceSpec] => [
         [...at, 'services', key],
         service
       ])
     ]
-    for (const [holderAt, { volumes, auth }] of holders) {
+    for (const [holderAt, { volumes, auth, image }] of holders) {
+      // A templated name is checked once rendered, when its job is planned.
+      const imageProblem =
+        image && !/\{\{|\$\{/.test(image) ? imageReferenceProblem(image) : undefined
+      if (imageProblem)
+        fail(
+          source.valuePosition([...holderAt, 'image']),
+          `${describePath(holderAt)}.image '${image}' ${imageProblem}`
+        )
       volumes.forEach((volume, i) => {
         if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
           return

@@ -13,13 +13,13 @@ export function resolveParams(
   const problems: string[] = []
   const values: Record<string, unknown> = {}
   for (const name of Object.keys(given)) {
-    if (!(name in pipeline.params)) {
+    if (!Object.hasOwn(pipeline.params, name)) {
       const known = Object.keys(pipeline.params).join(', ') || 'none'
       problems.push(`param '${name}' is not declared in ${pipeline.file} (declared: ${known})`)
     }
   }
   for (const [name, spec] of Object.entries(pipeline.params)) {
-    const raw = name in given ? given[name] : spec.default
+    const raw = Object.hasOwn(given, name) ? given[name] : spec.default
     if (raw === undefined) {
       if (spec.required)
         problems.push(`param '${name}' is required: give it with --param ${name}=VALUE`)
