@@ -1,4 +1,4 @@
-import { TRUSTED_EVENTS, trustedEvent } from '../../src/action/input-helper.js'
+import { getSettings, TRUSTED_EVENTS, trustedEvent } from '../../src/action/input-helper.js'
 
 const repo = (full_name: string, fork = false) => ({ full_name, fork })
 const pr = (head: unknown, base = repo('o/r')) => ({
@@ -60,5 +60,58 @@ describe('trustedEvent: what untrusted: auto trusts (fails closed)', () => {
       'release',
       'merge_group'
     ])
+  })
+})
+
+describe('getSettings: workflow commands and variables come from the workflow (items 5, 8)', () => {
+  const pipeline = `allow_workflow_commands: true
+jobs:
+  a:
+    runs-on: {with: {image: img}}
+    stages: [{name: s, type: sh, run: 'true'}]
+`
+  const inputs = (values: Record<string, string>) => {
+    const names = Object.keys(values).map((name) => `INPUT_${name.toUpperCase()}`)
+    Object.entries(values).forEach(([name, value]) => {
+      process.env[`INPUT_${name.toUpperCase()}`] = value
+    })
+    return () => names.forEach((name) => delete process.env[name])
+  }
+
+  it.each<[string, Record<string, string>, boolean, string[]]>([
+    ['trusted: the file allows them', { untrusted: 'false' }, true, []],
+    ['untrusted: the file cannot allow them for itself', { untrusted: 'true' }, false, []],
+    [
+      'untrusted: the workflow allows them, and names variables',
+      {
+        untrusted: 'true',
+        'allow-workflow-commands': 'true',
+        'untrusted-variables': 'DATASET\nREGION, LEVEL'
+      },
+      true,
+      ['DATASET', 'REGION', 'LEVEL']
+    ]
+  ])('%s', async (_what, values, workflowCommands, untrustedVariables) => {
+    const restore = inputs({ pipeline: pipeline, ...values })
+    try {
+      const settings = await getSettings()
+      expect({
+        workflowCommands: settings.workflowCommands,
+        untrustedVariables: settings.untrustedVariables
+      }).toEqual({ workflowCommands, untrustedVariables })
+    } finally {
+      restore()
+    }
+  })
+
+  it('refuses a variable name that is not one', async () => {
+    const restore = inputs({ pipeline, untrusted: 'true', 'untrusted-variables': 'A-B' })
+    try {
+      await expect(getSettings()).rejects.toThrow(
+        "input 'untrusted-variables': 'A-B' is not a variable name (letters, digits, _)"
+      )
+    } finally {
+      restore()
+    }
   })
 })

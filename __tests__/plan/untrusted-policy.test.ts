@@ -85,11 +85,6 @@ describe('enforceUntrusted', () => {
     ],
     ['a file named ..x inside', planned({ mounts: [bind('/repo/..x')] }), []],
     [
-      'a build in the workspace',
-      planned({}, { context: '/repo/img', dockerfile: 'Dockerfile' }),
-      []
-    ],
-    [
       'bounds asked within the host',
       planned({ resources: { pidsLimit: 4096, memoryBytes: 8 * GiB, cpus: 4 } }),
       []
@@ -149,14 +144,57 @@ describe('enforceUntrusted', () => {
       ["volumes: volume 'team-data' (at /t) is not one the run creates"]
     ],
     [
-      'a build context outside',
-      planned({}, { context: '/', dockerfile: 'repo/Dockerfile' }),
-      ['build.context: / is outside the workspace /repo']
+      'a build, even in the workspace (item 7)',
+      planned({}, { context: '/repo/img', dockerfile: 'Dockerfile' }),
+      [
+        'build: an untrusted pipeline builds no image (a build has no process or memory limit, and its tag stays on the engine): build it in a trusted workflow and name it in image:'
+      ]
     ],
     [
-      'a Dockerfile outside',
-      planned({}, { context: '/repo', dockerfile: '../etc/Dockerfile' }),
-      ['build.dockerfile: /etc/Dockerfile is outside the workspace /repo']
+      'a build tagged with a name the engine keeps (item 3)',
+      planned({}, { context: '/repo', name: 'python:3.11-slim' }),
+      [
+        'build: an untrusted pipeline builds no image (a build has no process or memory limit, and its tag stays on the engine): build it in a trusted workflow and name it in image:'
+      ]
+    ],
+    [
+      'a build that pushes (item 4)',
+      planned({}, { context: '/repo', name: 'reg.example/team/x:1', push: true }),
+      [
+        'build: an untrusted pipeline builds no image (a build has no process or memory limit, and its tag stays on the engine): build it in a trusted workflow and name it in image:'
+      ]
+    ],
+    [
+      'registry credentials, once rendered (item 5)',
+      {
+        ...planned(),
+        image: {
+          kind: 'pull',
+          ref: 'reg.attacker.example/x',
+          policy: 'missing',
+          auth: { username: 'u', password: 'token', serveraddress: 'reg.attacker.example' }
+        }
+      },
+      ["auth: hands registry credentials to the engine, which sends them from the host's network"]
+    ],
+    [
+      'kernel ulimits (item 18)',
+      planned({
+        resources: {
+          ulimits: [
+            { name: 'nofile', soft: 1024, hard: 1024 },
+            { name: 'nproc', soft: 64, hard: 64 },
+            { name: 'memlock', soft: -1, hard: -1 },
+            { name: 'rtprio', soft: 99, hard: 99 },
+            { name: 'core', soft: -1, hard: -1 }
+          ]
+        }
+      }),
+      [
+        "ulimits.memlock: changes a limit of the kernel's (only nofile and nproc)",
+        "ulimits.rtprio: changes a limit of the kernel's (only nofile and nproc)",
+        "ulimits.core: changes a limit of the kernel's (only nofile and nproc)"
+      ]
     ],
     [
       'a port on every address',

@@ -158,3 +158,46 @@ describe('summaryMarkdown', () => {
     expect(fewRows).toMatch(/\| …and \d more \(see the result output\)/)
   })
 })
+
+describe('summaryMarkdown of hostile names (issue 40, item 12)', () => {
+  const hostile = 'x\n```\n![t](https://tracker.example/p.png) `y` | "z"'
+  const stage = {
+    id: 's',
+    name: hostile,
+    type: 'sh' as const,
+    status: 'success' as const,
+    exit_code: 0,
+    oom_killed: false,
+    timed_out: false,
+    started_at: '2026-11-21T00:00:00.000Z',
+    duration_ms: 1,
+    outputs: {}
+  }
+  const result = {
+    ...run([
+      job('prep', 'prep', 'success', { outputs: { out: hostile }, stages: [stage] }),
+      job('test (a)', 'test', 'success', { matrix: { os: hostile }, stages: [stage] })
+    ]),
+    pipeline: hostile
+  }
+
+  it('keeps every fence its own: the only lines that are fences are the diagrams', async () => {
+    const text = await summaryMarkdown(plan, result, logs())
+    expect(text.split('\n').filter((line) => line.includes('```'))).toEqual([
+      '```mermaid',
+      '```',
+      '```mermaid',
+      '```',
+      '```mermaid',
+      '```'
+    ])
+    // Outside the diagrams (code, not Markdown) no image or link can start.
+    expect(text.replace(/```mermaid\n[^`]*\n```/g, '')).not.toMatch(/!\[|\]\(/)
+    expect(text).toContain(
+      '| test | os=x<br>&#96;&#96;&#96;<br>&#33;&#91;t&#93;(https://tracker.example/p.png) &#96;y&#96; &#124; "z" | ✅ success | 1.50 s | 0 |  |  |'
+    )
+    expect(text).toContain(
+      '    x ˋˋˋ ![t](https꞉//tracker.example/p.png) ˋyˋ | "z" :done, 1795219200000, 1795219200001'
+    )
+  })
+})

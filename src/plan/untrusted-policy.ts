@@ -1,5 +1,4 @@
-import path from 'node:path'
-import { isInside } from '../spec/host-access.js'
+import { isInside, UNTRUSTED_ULIMITS } from '../spec/host-access.js'
 import type { ContainerPlan } from './container-plan.js'
 
 /**
@@ -58,14 +57,16 @@ export function enforceUntrusted(planned: ContainerPlan, scope: UntrustedScope):
         `${mount.source} (at ${mount.target}) is outside the workspace ${scope.workspace}`
       )
   }
-  if (planned.image.kind === 'build') {
-    const { context, dockerfile } = planned.image
-    if (!isInside(context, scope.workspace))
-      refuse('build.context', `${context} is outside the workspace ${scope.workspace}`)
-    const file = path.resolve(context, dockerfile)
-    if (!isInside(file, scope.workspace))
-      refuse('build.dockerfile', `${file} is outside the workspace ${scope.workspace}`)
-  }
+  if (planned.image.kind === 'build')
+    refuse(
+      'build',
+      'an untrusted pipeline builds no image (a build has no process or memory limit, and its tag stays on the engine): build it in a trusted workflow and name it in image:'
+    )
+  if (planned.image.auth)
+    refuse('auth', "hands registry credentials to the engine, which sends them from the host's network")
+  for (const { name } of planned.resources.ulimits)
+    if (!UNTRUSTED_ULIMITS.includes(name))
+      refuse(`ulimits.${name}`, "changes a limit of the kernel's (only nofile and nproc)")
   for (const port of planned.network.ports) {
     port.hostIp ||= LOOPBACK
     if (port.hostIp !== LOOPBACK)

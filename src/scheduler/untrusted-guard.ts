@@ -43,12 +43,11 @@ export function containerGuard(
 }
 
 /**
- * The guard of an untrusted run. Every bind source and build path is resolved with
- * `realpath` at the moment it is checked, and the resolved path is what the engine is
- * given: a symlink committed in the workspace, or left in it by an earlier job, cannot
+ * The guard of an untrusted run. Every bind source is resolved with `realpath` at the
+ * moment it is checked, and the resolved path is what the engine is given: a symlink committed in the workspace, or left in it by an earlier job, cannot
  * point a mount at the Docker socket or `/etc`. (A job running at the same time with the
  * workspace mounted read-write could still swap a folder for a symlink between this check
- * and the engine's mount; the README says so.)
+ * and the engine's mount; docs/security.md says so.) Git metadata in a bind is hidden.
  */
 export async function untrustedGuard(
   scope: Omit<UntrustedScope, 'workspace' | 'hostCpus' | 'hostMemory'> & { workspace: string }
@@ -67,12 +66,6 @@ export async function untrustedGuard(
     }
     for (const mount of planned.mounts) {
       if (mount.type === 'bind') mount.source = await resolved(mount.source)
-    }
-    const { image } = planned
-    if (image.kind === 'build') {
-      image.context = await resolved(image.context)
-      const dockerfile = await resolved(path.resolve(image.context, image.dockerfile))
-      image.dockerfile = path.relative(image.context, dockerfile)
     }
     const refused = enforceUntrusted(planned, {
       ...scope,

@@ -6,10 +6,10 @@ import { isRecord } from './raw-values.js'
 import type { SpecProblem } from './spec-error.js'
 import type { HostEffectId } from './threat-model.js'
 import type { VariableUse } from './variables.js'
-import type { DocPath, YamlSource } from './yaml-source.js'
+import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
 
-/** The `ulimits` an untrusted job may set: they only bound what its processes hold. */
-const UNTRUSTED_ULIMITS = new Set(['nofile', 'nproc'])
+/** The `ulimits` an untrusted container may set: they only bound what its processes hold. */
+export const UNTRUSTED_ULIMITS: readonly string[] = ['nofile', 'nproc']
 
 /** The Docker socket, where engines listen: whoever holds it controls the engine. */
 const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock'])
@@ -74,7 +74,7 @@ export function findHostAccess(
     for (const where of auths)
       add('registry_auth', where, 'auth: hands registry credentials to the engine')
     for (const name of Object.keys(spec.ulimits))
-      if (!UNTRUSTED_ULIMITS.has(name))
+      if (!UNTRUSTED_ULIMITS.includes(name))
         add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`)
     if (spec.privileged)
       add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host')
@@ -226,7 +226,7 @@ export function fileAccess(
     ...source.valuePosition(use.at),
     kind: 'variable',
     job: typeof use.at[1] === 'string' ? use.at[1] : '',
-    message: `\${${use.name}} reads the run's environment`,
+    message: `${describePath(use.at)}: \${${use.name}} reads the run's environment`,
     variable: use.name
   }))
   if (isRecord(raw) && raw.allow_workflow_commands === true)
