@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import path from 'node:path'
 import { BUSYBOX, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
 import { EngineProxy } from '../helpers/engine-proxy.js'
@@ -100,11 +101,39 @@ describe('an engine that stops answering, or whose connection breaks (socket pro
     proxy.stall()
     const sent = Date.now()
     run.child.kill('SIGINT')
-    const { code } = await run.exited
+    const { code, stderr } = await run.exited
     const took = Date.now() - sent
     await runNode(CLI, ['cleanup', '--run-id', runId])
     expect(code).toBe(130)
     expect(took).toBeLessThan(7500)
+    // What it could not remove, and how to (issue 40, item 21): said by whichever comes
+    // first, the watchdog finding the engine lost or the forced exit.
+    expect(stderr).toMatch(
+      new RegExp(
+        `\\d+ containers? and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\`\n`
+      )
+    )
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
+  })
+
+  it('SIGINT on a stalled engine with a long timeout: the forced exit says what may be left', async () => {
+    // Calls wait 30 s: the run cannot learn the engine is gone before it must exit (7 s).
+    const run = new Spawned(CLI, ['run', slowPipeline()], {
+      DOCKER_HOST: proxy.dockerHost,
+      CTR_ENGINE_TIMEOUT: '30'
+    })
+    const [, runId] = await run.waitFor(/^run (\S+):/m)
+    await run.waitFor(/\[first\] napping/)
+    // `second`'s container is made ready once `first`'s runs: two are live.
+    await sleep(500)
+    proxy.stall()
+    run.child.kill('SIGINT')
+    const { code, stderr } = await run.exited
+    await runNode(CLI, ['cleanup', '--run-id', runId])
+    expect(code).toBe(130)
+    expect(stderr).toBe(
+      `2 containers and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\`\n`
+    )
     expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 

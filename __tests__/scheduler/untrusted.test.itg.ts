@@ -83,8 +83,12 @@ describe('untrusted mode holds the final, rendered plan to its allow-list (real 
       '${HOME}/../var/run/docker.sock',
       realpathSync(path.resolve(os.homedir(), '../var/run/docker.sock'))
     ]
-  ])('refuses a mount source that ${VAR} makes %s', async (source, real) => {
-    const outcome = await untrusted(job(`volumes: [{source: "${source}", target: /s}]`))
+  ])('refuses a mount source that an allowed ${VAR} makes %s', async (source, real) => {
+    const outcome = await untrusted(
+      job(`volumes: [{source: "${source}", target: /s}]`),
+      undefined,
+      { HOME: os.homedir() }
+    )
     expect(outcome).toMatchObject({
       ran: false,
       error: `${REFUSED}volumes: ${real} (at /s) is outside the workspace ${outcome.ws}`
@@ -116,17 +120,28 @@ describe('untrusted mode holds the final, rendered plan to its allow-list (real 
     }
   })
 
-  it('refuses a build context outside the workspace, and builds nothing', async () => {
+  it.each([
+    ['a build context outside the workspace', '{context: .., dockerfile: WS/Dockerfile}', ''],
+    [
+      'a build that would tag a name others use (item 3)',
+      '{context: .}',
+      'image: ctr-test/untrusted-tag:1, '
+    ]
+  ])('refuses %s, and builds and tags nothing (item 7)', async (_what, build, image) => {
     const outcome = await untrusted(
       (ws) => `jobs:
   a:
-    runs-on: {with: {build: {context: .., dockerfile: ${path.basename(ws)}/Dockerfile}}}
+    runs-on: {with: {${image}build: ${build.replace('WS', path.basename(ws))}}}
     stages: [{name: s, type: sh, run: 'echo RAN'}]
 `,
       (ws) => writeFileSync(path.join(ws, 'Dockerfile'), `FROM ${BUSYBOX}\nCOPY . /host\n`)
     )
-    expect(outcome.error).toBe(
-      `${REFUSED}build.context: ${path.dirname(outcome.ws)} is outside the workspace ${outcome.ws}`
+    expect(outcome).toMatchObject({
+      ran: false,
+      error: `${REFUSED}build: an untrusted pipeline builds no image (a build has no process or memory limit, and its tag stays on the engine): build it in a trusted workflow and name it in image:`
+    })
+    expect(await docker.listImages({ filters: { reference: ['ctr-test/untrusted-tag'] } })).toEqual(
+      []
     )
   })
 

@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7942:
+/***/ 7010:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81455,26 +81455,45 @@ function quote(text) {
 /** How many describe calls run at once: each is a short container. */
 const DESCRIBE_CONCURRENCY = 4;
 /**
+ * What a describe call may take: the image is anyone's, so its command may hang, fork or
+ * print forever. It runs with no network, these limits and no capabilities, and is killed
+ * after DESCRIBE_TIMEOUT_MS or past DESCRIBE_OUTPUT_BYTES of stdout.
+ */
+const DESCRIBE_TIMEOUT_MS = 30_000;
+const DESCRIBE_OUTPUT_BYTES = 1024 * 1024;
+const DESCRIBE_LIMITS = { memoryBytes: 256 * 1024 * 1024, cpus: 1, pidsLimit: 64 };
+/**
  * Finds the processes on the engine's images (or on `refs`), seed 003's way: every
  * `process.NAME=COMMAND` label, described by running COMMAND with nothing on stdin in a
  * container of its image (no network, labelled, removed), calls in parallel. What an
  * image id said is kept in `cacheDir`: an id is its content, so it never changes.
  */
-async function discoverProcesses(engine, refs, cacheDir) {
+async function discoverProcesses(engine, refs, cacheDir, timeoutMs = DESCRIBE_TIMEOUT_MS) {
     const images = refs.length > 0
         ? (await Promise.all(refs.map((ref) => engine.images(ref)))).flat()
         : await engine.images();
     const limit = pLimit(DESCRIBE_CONCURRENCY);
     const runId = `processes-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+    // Interrupted meanwhile: its containers are removed before the process ends.
+    const onSignal = () => {
+        const exit = () => process.exit(130);
+        setTimeout(exit, 2000).unref();
+        void engine.backend.sweep(runId).then(exit, exit);
+    };
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const signal of signals)
+        process.on(signal, onSignal);
     try {
-        const found = await Promise.all(images.flatMap((image) => Object.entries(processesOf(image.labels)).map(([name, command]) => limit(() => described(engine.backend, image, name, command, runId, cacheDir)))));
+        const found = await Promise.all(images.flatMap((image) => Object.entries(processesOf(image.labels)).map(([name, command]) => limit(() => described(engine.backend, image, name, command, { runId, cacheDir, timeoutMs })))));
         return found.sort((a, b) => a.name.localeCompare(b.name) || a.image.localeCompare(b.image));
     }
     finally {
+        for (const signal of signals)
+            process.off(signal, onSignal);
         await engine.backend.sweep(runId);
     }
 }
-async function described(backend, image, name, command, runId, cacheDir) {
+async function described(backend, image, name, command, { runId, cacheDir, timeoutMs }) {
     const base = { name, image: image.refs[0] ?? image.id, image_id: image.id, command };
     const key = (0,external_node_crypto_.createHash)('sha256').update(`${image.id}\n${command}`).digest('hex');
     const cached = external_node_path_default().join(cacheDir, `${key}.json`);
@@ -81483,17 +81502,23 @@ async function described(backend, image, name, command, runId, cacheDir) {
         return { ...base, ...known };
     let said;
     try {
-        said = parseDescription(await describeOnce(backend, image.id, command, runId));
+        said = parseDescription(await describeOnce(backend, image.id, command, runId, timeoutMs));
     }
     catch (error) {
+        // A call that was stopped may answer next time (a busy engine): it is not kept.
+        if (error instanceof DescribeStopped)
+            return { ...base, broken: error.message };
         said = { broken: error.message };
     }
     await (0,promises_namespaceObject.mkdir)(cacheDir, { recursive: true });
     await (0,promises_namespaceObject.writeFile)(cached, JSON.stringify(said));
     return { ...base, ...said };
 }
+/** A describe call killed for its time or its output. */
+class DescribeStopped extends Error {
+}
 /** Runs `command` with nothing on stdin in a throwaway container of the image: its stdout. */
-async function describeOnce(backend, imageId, command, runId) {
+async function describeOnce(backend, imageId, command, runId, timeoutMs) {
     const plan = {
         runId,
         name: `ctr-${runId}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`,
@@ -81503,12 +81528,12 @@ async function describeOnce(backend, imageId, command, runId) {
         env: {},
         labels: runLabels(runId),
         mounts: [],
-        resources: { ulimits: [] },
+        resources: { ...DESCRIBE_LIMITS, ulimits: [] },
         network: { mode: 'none', aliases: [], ports: [], extraHosts: [], dns: [] },
         security: {
             privileged: false,
             capAdd: [],
-            capDrop: [],
+            capDrop: ['ALL'],
             readOnlyRootfs: false,
             noNewPrivileges: true
         }
@@ -81516,18 +81541,29 @@ async function describeOnce(backend, imageId, command, runId) {
     const id = await backend.createContainer(plan);
     let stdout = '';
     let stderr = '';
+    let stopped;
+    const stop = (why) => {
+        stopped ??= why;
+        void backend.kill(id).catch(() => undefined);
+    };
+    const timer = setTimeout(() => stop(`did not answer within ${timeoutMs / 1000} s`), timeoutMs);
     try {
         const exit = await backend.runContainer(id, (stream, chunk) => {
             if (stream === 'stdout')
                 stdout += chunk.toString('utf8');
             else
-                stderr += chunk.toString('utf8');
+                stderr = (stderr + chunk.toString('utf8')).slice(-DESCRIBE_OUTPUT_BYTES);
+            if (stdout.length > DESCRIBE_OUTPUT_BYTES)
+                stop(`printed more than ${DESCRIBE_OUTPUT_BYTES} bytes`);
         });
+        if (stopped)
+            throw new DescribeStopped(`'${command}' with nothing on stdin ${stopped}: killed`);
         if (exit.exitCode !== 0)
             throw new Error(`'${command}' with nothing on stdin exited with ${exit.exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}`);
         return stdout;
     }
     finally {
+        clearTimeout(timer);
         await backend.removeContainer(id);
     }
 }
@@ -82635,7 +82671,14 @@ function planAuth(auth, ref, r) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/plan/container-config-error.ts
+/** A value in `runs-on.with` that is wrong once its expressions are rendered. */
+class ContainerConfigError extends Error {
+    name = 'ContainerConfigError';
+}
+
 ;// CONCATENATED MODULE: ./src/plan/container-plan.ts
+
 
 
 
@@ -82664,10 +82707,6 @@ function hostPathOf(containerPath, mounts) {
     if (!inside)
         return containerPath;
     return `${inside.source}${containerPath.slice(inside.target.length)}`;
-}
-/** A value in `runs-on.with` that is wrong once its expressions are rendered. */
-class ContainerConfigError extends Error {
-    name = 'ContainerConfigError';
 }
 /**
  * Plans a job's container from its `runs-on.with`: a pure function, so the mapping from
@@ -84251,11 +84290,234 @@ const strings = (v) => list(v).filter((x) => typeof x === 'string');
 const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
 const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/spec/yaml-source.ts
+
+/** `jobs.build.stages[0].run`: the path as a user would write it. */
+function describePath(path) {
+    if (path.length === 0)
+        return 'the pipeline';
+    return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+/** The parser's first line, except where it names its own API instead of the user's fix. */
+function syntaxMessage(code, message) {
+    if (code === 'MULTIPLE_DOCS')
+        return "a pipeline file holds one YAML document: remove this '---'";
+    return message.split('\n')[0];
+}
+/**
+ * A parsed YAML file that keeps its text and node ranges, so that any problem found
+ * later (by the schema, by cross-checks, in an expression) can be pointed at the exact
+ * line and column of the key or value it is about.
+ */
+class YamlSource {
+    file;
+    text;
+    doc;
+    lines;
+    constructor(file, text, doc, lines) {
+        this.file = file;
+        this.text = text;
+        this.doc = doc;
+        this.lines = lines;
+    }
+    keyIndex = new WeakMap();
+    /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
+    static parse(text, file) {
+        const lines = new dist/* LineCounter */.HN();
+        // Duplicate keys are found by our own walk, which can say where the first one was.
+        // Merge keys (`<<: *defaults`) are read as Compose files use them.
+        const doc = (0,dist/* parseDocument */.Tp)(text, {
+            lineCounter: lines,
+            prettyErrors: false,
+            uniqueKeys: false,
+            merge: true
+        });
+        const source = new YamlSource(file, text, doc, lines);
+        // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
+        const problems = doc.errors.map((e) => ({
+            ...source.offsetPosition(e.pos[0]),
+            message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
+        }));
+        if (problems.length === 0)
+            problems.push(...source.aliasProblems());
+        // Duplicate keys, and keys that cannot become plain data.
+        if (problems.length === 0)
+            problems.push(...source.duplicateKeys(doc.contents, []));
+        return { source, problems };
+    }
+    /** The document as plain data (later duplicate keys win, but they are reported). */
+    toJS() {
+        return this.doc.toJS({ maxAliasCount: 1000 });
+    }
+    /** An alias (`*name`) without an anchor before it cannot be turned into data. */
+    aliasProblems() {
+        const problems = [];
+        (0,dist/* visit */.YR)(this.doc, {
+            Alias: (_key, alias) => {
+                if (alias.resolve(this.doc) === undefined)
+                    problems.push({
+                        ...this.at(alias),
+                        message: `YAML syntax error: alias '*${alias.source}' has no anchor '&${alias.source}' before it`
+                    });
+            }
+        });
+        return problems;
+    }
+    /** Where the value at `path` starts; the nearest existing ancestor if it is missing. */
+    valuePosition(path) {
+        return this.at(this.nearest(path).node);
+    }
+    /**
+     * Where the key of the entry at `path` is (`enviroment:` in a misspelt key); the value
+     * for list items, which have no key.
+     */
+    keyPosition(path) {
+        const { node, depth } = this.nearest(path);
+        if (depth === path.length && path.length > 0) {
+            const parent = this.nodeAt(path.slice(0, -1));
+            const last = path[path.length - 1];
+            if ((0,dist/* isMap */.jh)(parent)) {
+                const pair = this.pairOf(parent, last);
+                if (pair)
+                    return this.at(pair.key);
+            }
+        }
+        return this.at(node);
+    }
+    /**
+     * Where `needle` appears in the source of the value at `path` (or the `opener` before
+     * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
+     * at on its own line. Falls back to the value's start.
+     */
+    textPosition(path, needle, opener) {
+        const node = this.nodeAt(path);
+        const range = node?.range;
+        if (range) {
+            const text = this.text.slice(range[0], range[1]);
+            let index = text.indexOf(needle);
+            if (index >= 0 && opener)
+                index = Math.max(0, text.lastIndexOf(opener, index));
+            if (index >= 0)
+                return this.offsetPosition(range[0] + index);
+        }
+        return this.valuePosition(path);
+    }
+    /** Keys compare as text: a path from JSON Pointer says 8080 where YAML has '8080'. */
+    nodeAt(path) {
+        let node = this.doc.contents;
+        for (const segment of path) {
+            if ((0,dist/* isMap */.jh)(node)) {
+                node = this.pairOf(node, segment)?.value;
+            }
+            else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
+                node = node.items[segment];
+            }
+            else
+                return undefined;
+        }
+        return node;
+    }
+    /**
+     * The first entry with this key: looked up in an index built once per map, because
+     * every position asked for walks from the top and `jobs:` can hold tens of thousands.
+     */
+    pairOf(map, key) {
+        let index = this.keyIndex.get(map);
+        if (!index) {
+            index = new Map();
+            const merged = [];
+            for (const pair of map.items) {
+                if (!(0,dist/* isScalar */.jn)(pair.key))
+                    continue;
+                if (isMergeKey(pair.key))
+                    merged.push(...this.mergeSources(pair.value));
+                else {
+                    const text = String(pair.key.value);
+                    if (!index.has(text))
+                        index.set(text, pair);
+                }
+            }
+            // A key the map writes itself wins over a merged one, as in the data; a merged one
+            // points at where its anchor's map wrote it.
+            for (const source of merged)
+                for (const pair of source.items) {
+                    const text = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+                    if (text !== undefined && !index.has(text))
+                        index.set(text, pair);
+                }
+            this.keyIndex.set(map, index);
+        }
+        return index.get(String(key));
+    }
+    /** The maps a merge key's value names: `*a` or `[*a, *b]`. */
+    mergeSources(value) {
+        const items = (0,dist/* isSeq */.oP)(value) ? value.items : [value];
+        return items.flatMap((item) => {
+            const node = (0,dist/* isAlias */.Vj)(item) ? item.resolve(this.doc) : item;
+            return (0,dist/* isMap */.jh)(node) ? [node] : [];
+        });
+    }
+    nearest(path) {
+        for (let depth = path.length; depth > 0; depth--) {
+            const node = this.nodeAt(path.slice(0, depth));
+            if (node)
+                return { node, depth };
+        }
+        return { node: this.doc.contents, depth: 0 };
+    }
+    at(node) {
+        return this.offsetPosition(node?.range?.[0] ?? 0);
+    }
+    offsetPosition(offset) {
+        const { line, col } = this.lines.linePos(offset);
+        return { file: this.file, line, col };
+    }
+    duplicateKeys(node, path) {
+        const problems = [];
+        if ((0,dist/* isMap */.jh)(node)) {
+            const seen = new Map();
+            for (const pair of node.items) {
+                const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+                if (key === undefined || isMergeKey(pair.key))
+                    continue;
+                const first = seen.get(key);
+                if (key === '__proto__') {
+                    // Plain data would get it as its prototype, not as an entry: nothing could read it.
+                    problems.push({
+                        ...this.at(pair.key),
+                        message: `'__proto__' cannot be a key (it is the prototype of every object in JavaScript); rename it`
+                    });
+                }
+                else if (first) {
+                    const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'key';
+                    problems.push({
+                        ...this.at(pair.key),
+                        message: `duplicate ${what} '${key}' (first at line ${this.at(first).line})`
+                    });
+                }
+                else
+                    seen.set(key, pair.key);
+                problems.push(...this.duplicateKeys(pair.value, [...path, key]));
+            }
+        }
+        else if ((0,dist/* isSeq */.oP)(node)) {
+            node.items.forEach((item, i) => problems.push(...this.duplicateKeys(item, [...path, i])));
+        }
+        return problems;
+    }
+}
+function isMergeKey(key) {
+    return (0,dist/* isScalar */.jn)(key) && typeof key.value === 'symbol';
+}
+
 ;// CONCATENATED MODULE: ./src/spec/host-access.ts
 
 
-/** The `ulimits` an untrusted job may set: they only bound what its processes hold. */
-const UNTRUSTED_ULIMITS = new Set(['nofile', 'nproc']);
+
+/** The `ulimits` an untrusted container may set: they only bound what its processes hold. */
+const UNTRUSTED_ULIMITS = ['nofile', 'nproc'];
 /** The Docker socket, where engines listen: whoever holds it controls the engine. */
 const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
 /**
@@ -84305,7 +84567,7 @@ function findHostAccess(jobs, dir, volumes, source) {
         for (const where of auths)
             add('registry_auth', where, 'auth: hands registry credentials to the engine');
         for (const name of Object.keys(spec.ulimits))
-            if (!UNTRUSTED_ULIMITS.has(name))
+            if (!UNTRUSTED_ULIMITS.includes(name))
                 add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`);
         if (spec.privileged)
             add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
@@ -84416,7 +84678,7 @@ function fileAccess(uses, raw, source) {
         ...source.valuePosition(use.at),
         kind: 'variable',
         job: typeof use.at[1] === 'string' ? use.at[1] : '',
-        message: `\${${use.name}} reads the run's environment`,
+        message: `${describePath(use.at)}: \${${use.name}} reads the run's environment`,
         variable: use.name
     }));
     if (isRecord(raw) && raw.allow_workflow_commands === true)
@@ -86703,7 +86965,35 @@ function untilAborted(work, signal) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/spec/image-reference.ts
+/**
+ * An image reference as the engine reads one (the grammar of distribution/reference):
+ * `[HOST[:PORT]/]NAME[/NAME...][:TAG][@ALGORITHM:HEX]`, where NAME parts are lower-case
+ * letters and digits joined by `.`, `_`, `__` or dashes. Written out rather than taken
+ * from a library: the grammar is short and fixed, and Node packages for it either bring a
+ * Docker client along or follow an older grammar.
+ */
+const DOMAIN_PART = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `${DOMAIN_PART}(?:\\.${DOMAIN_PART})*(?::[0-9]+)?`;
+const NAME_PART = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const TAG = '[\\w][\\w.-]{0,127}';
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const REFERENCE = new RegExp(`^(?:${DOMAIN}/)?${NAME_PART}(?:/${NAME_PART})*(?::${TAG})?(?:@${DIGEST})?$`);
+/** Why `ref` is not an image reference the engine takes, or undefined when it is one. */
+function imageReferenceProblem(ref) {
+    if (ref === '')
+        return 'is empty';
+    if (ref.length > 255 + 128 + 80)
+        return 'is too long for an image reference';
+    if (REFERENCE.test(ref))
+        return undefined;
+    if (/\s/.test(ref))
+        return 'holds white space, which no image reference has';
+    return 'is not an image reference ([HOST[:PORT]/]name[:tag][@digest], the name in lower case)';
+}
+
 ;// CONCATENATED MODULE: ./src/scheduler/image-store.ts
+
 /**
  * A run's images, each made ready once however many jobs use it (the backend pulls or
  * builds it), and the builds in flight, which the run's sweep waits for.
@@ -86738,6 +87028,12 @@ class ImageStore {
      * with `push`; rejects with one line saying why not.
      */
     prepare(image) {
+        // Rendered names are checked here, before the engine's own answer to `my image`
+        // (Node's "Request path contains unescaped characters") could be the message.
+        const name = image.kind === 'pull' ? image.ref : image.name;
+        const problem = name === undefined ? undefined : imageReferenceProblem(name);
+        if (problem)
+            return Promise.reject(new Error(`image '${name}' ${problem}`));
         const key = image.kind === 'build' ? image.ref : `${image.ref} ${image.platform ?? ''} ${image.policy}`;
         let ready = this.ready.get(key);
         if (!ready) {
@@ -88773,7 +89069,6 @@ function volumePreparer(backend, jobs) {
 
 ;// CONCATENATED MODULE: ./src/plan/untrusted-policy.ts
 
-
 /** Processes an untrusted container holds unless the file asks for fewer (or up to the most). */
 const UNTRUSTED_PIDS_DEFAULT = 1024;
 /** The most processes an untrusted pipeline may ask for. */
@@ -88809,14 +89104,13 @@ function enforceUntrusted(planned, scope) {
         if (mount.type === 'bind' && !isInside(mount.source, scope.workspace))
             refuse('volumes', `${mount.source} (at ${mount.target}) is outside the workspace ${scope.workspace}`);
     }
-    if (planned.image.kind === 'build') {
-        const { context, dockerfile } = planned.image;
-        if (!isInside(context, scope.workspace))
-            refuse('build.context', `${context} is outside the workspace ${scope.workspace}`);
-        const file = external_node_path_default().resolve(context, dockerfile);
-        if (!isInside(file, scope.workspace))
-            refuse('build.dockerfile', `${file} is outside the workspace ${scope.workspace}`);
-    }
+    if (planned.image.kind === 'build')
+        refuse('build', 'an untrusted pipeline builds no image (a build has no process or memory limit, and its tag stays on the engine): build it in a trusted workflow and name it in image:');
+    if (planned.image.auth)
+        refuse('auth', "hands registry credentials to the engine, which sends them from the host's network");
+    for (const { name } of planned.resources.ulimits)
+        if (!UNTRUSTED_ULIMITS.includes(name))
+            refuse(`ulimits.${name}`, "changes a limit of the kernel's (only nofile and nproc)");
     for (const port of planned.network.ports) {
         port.hostIp ||= LOOPBACK;
         if (port.hostIp !== LOOPBACK)
@@ -88864,12 +89158,11 @@ function containerGuard(secrets, untrusted) {
     };
 }
 /**
- * The guard of an untrusted run. Every bind source and build path is resolved with
- * `realpath` at the moment it is checked, and the resolved path is what the engine is
- * given: a symlink committed in the workspace, or left in it by an earlier job, cannot
+ * The guard of an untrusted run. Every bind source is resolved with `realpath` at the
+ * moment it is checked, and the resolved path is what the engine is given: a symlink committed in the workspace, or left in it by an earlier job, cannot
  * point a mount at the Docker socket or `/etc`. (A job running at the same time with the
  * workspace mounted read-write could still swap a folder for a symlink between this check
- * and the engine's mount; the README says so.)
+ * and the engine's mount; docs/security.md says so.) Git metadata in a bind is hidden.
  */
 async function untrustedGuard(scope) {
     const workspace = await (0,promises_namespaceObject.realpath)(scope.workspace);
@@ -88888,12 +89181,6 @@ async function untrustedGuard(scope) {
         for (const mount of planned.mounts) {
             if (mount.type === 'bind')
                 mount.source = await resolved(mount.source);
-        }
-        const { image } = planned;
-        if (image.kind === 'build') {
-            image.context = await resolved(image.context);
-            const dockerfile = await resolved(external_node_path_default().resolve(image.context, image.dockerfile));
-            image.dockerfile = external_node_path_default().relative(image.context, dockerfile);
         }
         const refused = enforceUntrusted(planned, {
             ...scope,
@@ -89226,9 +89513,7 @@ async function runPipeline(options) {
         // Interrupted first, the engine lost while unwinding: still an interrupted run.
         result.status = options.signal?.aborted ? 'cancelled' : 'failure';
         result.engine_lost = true;
-        result.error =
-            `${lost.signal.reason.message}; ${left} container${left === 1 ? '' : 's'} ` +
-                `and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\``;
+        result.error = `${lost.signal.reason.message}; ${mayBeLeft(left, runId)}`;
     }
     else {
         result.status = signal.aborted
@@ -89275,6 +89560,11 @@ async function removeRun(backend, runId, reporter) {
  * or, when the user asked to keep them, only kills them (not waiting on a graceful stop:
  * the GitHub runner allows 7.5 s after SIGINT).
  */
+/** What a run that could not clean up says it left, and how to remove it. */
+function mayBeLeft(containers, runId) {
+    return (`${containers} container${containers === 1 ? '' : 's'} ` +
+        `and the run's volumes and network may be left: run \`ctr-pipeline cleanup --run-id ${runId}\``);
+}
 async function stopRun(backend, runId, keep) {
     if (keep)
         await backend.killRun(runId);
@@ -90541,9 +90831,14 @@ async function runSession(options) {
         // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it
         // all, but do not wait on an engine that does not answer.
         setTimeout(() => {
-            const exit = () => process.exit(EXIT.interrupted);
-            setTimeout(exit, FORCED_CLEANUP_MS).unref();
-            void stopRun(backend, runId, options.keep ?? false).then(exit, exit);
+            const exit = (cleaned) => {
+                // Written straight to stderr (a pipe or terminal: synchronous), as the process ends.
+                if (!cleaned && !options.keep)
+                    process.stderr.write(`${mayBeLeft(backend.liveContainers(), runId)}\n`);
+                process.exit(EXIT.interrupted);
+            };
+            setTimeout(() => exit(false), FORCED_CLEANUP_MS).unref();
+            void stopRun(backend, runId, options.keep ?? false).then(() => exit(true), () => exit(false));
         }, FORCED_EXIT_MS).unref();
     };
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -91085,11 +91380,13 @@ function mermaidDiagram(plan, outcomes = {}) {
     }
     return lines.join('\n');
 }
+/** A node label as Mermaid shows it literally: quotes, tags, backticks and line breaks as entities. */
 function escapeLabel(text) {
-    return text.replace(/["<>]/g, (c) => `#${c.charCodeAt(0)};`);
+    return text.replace(/["<>`\r\n]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/plan-document.ts
+
 
 
 
@@ -91448,6 +91745,20 @@ function jobOutcomes(plan, result) {
             outcomes[job.id] = summarizeJob(job, results).result;
     }
     return outcomes;
+}
+/**
+ * Text from a pipeline or its containers, as Markdown (and HTML) shows it literally, in a
+ * job summary or a pull request comment, in a table cell or an HTML block: every
+ * character that starts Markdown or HTML (`[`, `!`, `*`, `` ` ``, `|`, `<`, `$`...) becomes
+ * a numeric character reference, which both read as that character; a line break is a
+ * `<br>` (no new block can start); and an `@` is followed by a zero-width space so that a
+ * name is not a mention that notifies someone.
+ */
+function markdownText(text) {
+    return text
+        .replace(/[&<>`*_[\]#|~!\\{}$]/g, (c) => `&#${c.charCodeAt(0)};`)
+        .replaceAll('@', '@\u200b')
+        .replace(/\r\n|\r|\n/g, '<br>');
 }
 
 ;// CONCATENATED MODULE: ./src/report/console-reporter.ts
@@ -91813,10 +92124,17 @@ const TAGS = {
 const MAX_BARS = 300;
 /**
  * A task name Mermaid's gantt grammar reads as text: `:` ends a name and `#`, `;` start a
- * comment or a new statement there, so they become look-alikes; the rest is kept.
+ * comment or a new statement there, so they become look-alikes; a line break would start
+ * a statement and a backtick could close the diagram's fence, so they go too.
  */
 function taskName(text) {
-    return text.replaceAll(':', '꞉').replaceAll(';', ',').replaceAll('#', '＃').trim() || '-';
+    return (text
+        .replace(/[\r\n]+/g, ' ')
+        .replaceAll('`', 'ˋ')
+        .replaceAll(':', '꞉')
+        .replaceAll(';', ',')
+        .replaceAll('#', '＃')
+        .trim() || '-');
 }
 /** One bar: from its start for its duration, in milliseconds since the epoch (`dateFormat x`). */
 function bar(name, status, startedAt, durationMs) {
@@ -92221,228 +92539,6 @@ class InstanceLogs {
         await Promise.all([...this.files.keys()].map((slug) => this.close(slug)));
         await (0,promises_namespaceObject.rm)(this.dir, { recursive: true, force: true });
     }
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/spec/yaml-source.ts
-
-/** `jobs.build.stages[0].run`: the path as a user would write it. */
-function describePath(path) {
-    if (path.length === 0)
-        return 'the pipeline';
-    return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
-/** The parser's first line, except where it names its own API instead of the user's fix. */
-function syntaxMessage(code, message) {
-    if (code === 'MULTIPLE_DOCS')
-        return "a pipeline file holds one YAML document: remove this '---'";
-    return message.split('\n')[0];
-}
-/**
- * A parsed YAML file that keeps its text and node ranges, so that any problem found
- * later (by the schema, by cross-checks, in an expression) can be pointed at the exact
- * line and column of the key or value it is about.
- */
-class YamlSource {
-    file;
-    text;
-    doc;
-    lines;
-    constructor(file, text, doc, lines) {
-        this.file = file;
-        this.text = text;
-        this.doc = doc;
-        this.lines = lines;
-    }
-    keyIndex = new WeakMap();
-    /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
-    static parse(text, file) {
-        const lines = new dist/* LineCounter */.HN();
-        // Duplicate keys are found by our own walk, which can say where the first one was.
-        // Merge keys (`<<: *defaults`) are read as Compose files use them.
-        const doc = (0,dist/* parseDocument */.Tp)(text, {
-            lineCounter: lines,
-            prettyErrors: false,
-            uniqueKeys: false,
-            merge: true
-        });
-        const source = new YamlSource(file, text, doc, lines);
-        // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
-        const problems = doc.errors.map((e) => ({
-            ...source.offsetPosition(e.pos[0]),
-            message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
-        }));
-        if (problems.length === 0)
-            problems.push(...source.aliasProblems());
-        // Duplicate keys, and keys that cannot become plain data.
-        if (problems.length === 0)
-            problems.push(...source.duplicateKeys(doc.contents, []));
-        return { source, problems };
-    }
-    /** The document as plain data (later duplicate keys win, but they are reported). */
-    toJS() {
-        return this.doc.toJS({ maxAliasCount: 1000 });
-    }
-    /** An alias (`*name`) without an anchor before it cannot be turned into data. */
-    aliasProblems() {
-        const problems = [];
-        (0,dist/* visit */.YR)(this.doc, {
-            Alias: (_key, alias) => {
-                if (alias.resolve(this.doc) === undefined)
-                    problems.push({
-                        ...this.at(alias),
-                        message: `YAML syntax error: alias '*${alias.source}' has no anchor '&${alias.source}' before it`
-                    });
-            }
-        });
-        return problems;
-    }
-    /** Where the value at `path` starts; the nearest existing ancestor if it is missing. */
-    valuePosition(path) {
-        return this.at(this.nearest(path).node);
-    }
-    /**
-     * Where the key of the entry at `path` is (`enviroment:` in a misspelt key); the value
-     * for list items, which have no key.
-     */
-    keyPosition(path) {
-        const { node, depth } = this.nearest(path);
-        if (depth === path.length && path.length > 0) {
-            const parent = this.nodeAt(path.slice(0, -1));
-            const last = path[path.length - 1];
-            if ((0,dist/* isMap */.jh)(parent)) {
-                const pair = this.pairOf(parent, last);
-                if (pair)
-                    return this.at(pair.key);
-            }
-        }
-        return this.at(node);
-    }
-    /**
-     * Where `needle` appears in the source of the value at `path` (or the `opener` before
-     * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
-     * at on its own line. Falls back to the value's start.
-     */
-    textPosition(path, needle, opener) {
-        const node = this.nodeAt(path);
-        const range = node?.range;
-        if (range) {
-            const text = this.text.slice(range[0], range[1]);
-            let index = text.indexOf(needle);
-            if (index >= 0 && opener)
-                index = Math.max(0, text.lastIndexOf(opener, index));
-            if (index >= 0)
-                return this.offsetPosition(range[0] + index);
-        }
-        return this.valuePosition(path);
-    }
-    /** Keys compare as text: a path from JSON Pointer says 8080 where YAML has '8080'. */
-    nodeAt(path) {
-        let node = this.doc.contents;
-        for (const segment of path) {
-            if ((0,dist/* isMap */.jh)(node)) {
-                node = this.pairOf(node, segment)?.value;
-            }
-            else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
-                node = node.items[segment];
-            }
-            else
-                return undefined;
-        }
-        return node;
-    }
-    /**
-     * The first entry with this key: looked up in an index built once per map, because
-     * every position asked for walks from the top and `jobs:` can hold tens of thousands.
-     */
-    pairOf(map, key) {
-        let index = this.keyIndex.get(map);
-        if (!index) {
-            index = new Map();
-            const merged = [];
-            for (const pair of map.items) {
-                if (!(0,dist/* isScalar */.jn)(pair.key))
-                    continue;
-                if (isMergeKey(pair.key))
-                    merged.push(...this.mergeSources(pair.value));
-                else {
-                    const text = String(pair.key.value);
-                    if (!index.has(text))
-                        index.set(text, pair);
-                }
-            }
-            // A key the map writes itself wins over a merged one, as in the data; a merged one
-            // points at where its anchor's map wrote it.
-            for (const source of merged)
-                for (const pair of source.items) {
-                    const text = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-                    if (text !== undefined && !index.has(text))
-                        index.set(text, pair);
-                }
-            this.keyIndex.set(map, index);
-        }
-        return index.get(String(key));
-    }
-    /** The maps a merge key's value names: `*a` or `[*a, *b]`. */
-    mergeSources(value) {
-        const items = (0,dist/* isSeq */.oP)(value) ? value.items : [value];
-        return items.flatMap((item) => {
-            const node = (0,dist/* isAlias */.Vj)(item) ? item.resolve(this.doc) : item;
-            return (0,dist/* isMap */.jh)(node) ? [node] : [];
-        });
-    }
-    nearest(path) {
-        for (let depth = path.length; depth > 0; depth--) {
-            const node = this.nodeAt(path.slice(0, depth));
-            if (node)
-                return { node, depth };
-        }
-        return { node: this.doc.contents, depth: 0 };
-    }
-    at(node) {
-        return this.offsetPosition(node?.range?.[0] ?? 0);
-    }
-    offsetPosition(offset) {
-        const { line, col } = this.lines.linePos(offset);
-        return { file: this.file, line, col };
-    }
-    duplicateKeys(node, path) {
-        const problems = [];
-        if ((0,dist/* isMap */.jh)(node)) {
-            const seen = new Map();
-            for (const pair of node.items) {
-                const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-                if (key === undefined || isMergeKey(pair.key))
-                    continue;
-                const first = seen.get(key);
-                if (key === '__proto__') {
-                    // Plain data would get it as its prototype, not as an entry: nothing could read it.
-                    problems.push({
-                        ...this.at(pair.key),
-                        message: `'__proto__' cannot be a key (it is the prototype of every object in JavaScript); rename it`
-                    });
-                }
-                else if (first) {
-                    const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'key';
-                    problems.push({
-                        ...this.at(pair.key),
-                        message: `duplicate ${what} '${key}' (first at line ${this.at(first).line})`
-                    });
-                }
-                else
-                    seen.set(key, pair.key);
-                problems.push(...this.duplicateKeys(pair.value, [...path, key]));
-            }
-        }
-        else if ((0,dist/* isSeq */.oP)(node)) {
-            node.items.forEach((item, i) => problems.push(...this.duplicateKeys(item, [...path, i])));
-        }
-        return problems;
-    }
-}
-function isMergeKey(key) {
-    return (0,dist/* isScalar */.jn)(key) && typeof key.value === 'symbol';
 }
 
 ;// CONCATENATED MODULE: ./src/spec/check-references.ts
@@ -93030,6 +93126,7 @@ function referencedVariables(raw) {
 
 
 
+
 /** Reads and validates a pipeline file; throws SpecError listing every problem found. */
 async function loadPipelineFile(file) {
     let text;
@@ -93413,7 +93510,11 @@ function crossChecks(pipeline, raw, source) {
                 service
             ])
         ];
-        for (const [holderAt, { volumes, auth }] of holders) {
+        for (const [holderAt, { volumes, auth, image }] of holders) {
+            // A templated name is checked once rendered, when its job is planned.
+            const imageProblem = image && !/\{\{|\$\{/.test(image) ? imageReferenceProblem(image) : undefined;
+            if (imageProblem)
+                fail(source.valuePosition([...holderAt, 'image']), `${describePath(holderAt)}.image '${image}' ${imageProblem}`);
             volumes.forEach((volume, i) => {
                 if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
                     return;
@@ -95647,6 +95748,7 @@ function runsWhen(condition, scope) {
 
 
 
+
 /**
  * Makes the export plan of a pipeline plan. What the target cannot be told (a template
  * that reads the run's state, a condition on `needs`) is a SpecError at its place in the
@@ -96819,7 +96921,7 @@ function processCache() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7942);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7010);
 
 
 // A reader that quit (`validate | head -1`) is no error of the command: what is left to
