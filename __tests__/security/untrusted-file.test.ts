@@ -210,9 +210,4 @@ describe('the threat model', () => {
     const kinds = Object.keys(EFFECT_OF) as HostAccessKind[]
     expect(kinds.filter((kind) => !ids.has(EFFECT_OF[kind]))).toEqual([])
   })
-
-  it('has one row per id', () => {
-    const ids = HOST_EFFECTS.map((row) => row.id)
-    expect(ids.length).toBe(new Set(ids).size)
-  })
 })

@@ -63,7 +63,10 @@ export function enforceUntrusted(planned: ContainerPlan, scope: UntrustedScope):
       'an untrusted pipeline builds no image (a build has no process or memory limit, and its tag stays on the engine): build it in a trusted workflow and name it in image:'
     )
   if (planned.image.auth)
-    refuse('auth', "hands registry credentials to the engine, which sends them from the host's network")
+    refuse(
+      'auth',
+      "hands registry credentials to the engine, which sends them from the host's network"
+    )
   for (const { name } of planned.resources.ulimits)
     if (!UNTRUSTED_ULIMITS.includes(name))
       refuse(`ulimits.${name}`, "changes a limit of the kernel's (only nofile and nproc)")

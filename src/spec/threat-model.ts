@@ -238,3 +238,19 @@ export function threatModelTable(): string {
     ...HOST_EFFECTS.map((e) => row([e.effect, e.via, `**${e.untrusted}**`, e.rule, e.why]))
   ].join('\n')
 }
+
+const START = '<!-- threat-model:start -->'
+const END = '<!-- threat-model:end -->'
+
+/** The generated block of `docs/security.md`: the table, which Prettier leaves as it is. */
+export function threatModelBlock(): string {
+  return `<!-- prettier-ignore-start -->\n${threatModelTable()}\n<!-- prettier-ignore-end -->`
+}
+
+/** A page with `block` between its threat-model markers; throws when they are missing. */
+export function withThreatModel(page: string, block: string): string {
+  const start = page.indexOf(START)
+  const end = page.indexOf(END)
+  if (start < 0 || end < start) throw new Error(`no ${START} ... ${END} in the page`)
+  return `${page.slice(0, start + START.length)}\n${block}\n${page.slice(end)}`
+}
