@@ -76,7 +76,7 @@ describe('on a pull request', () => {
     expect(comment.body).toMatch(
       /^<!-- ctr-pipeline comment: data-checks -->\n## ❌ data-checks: failure/
     )
-    expect(comment.body).toContain('`data/sales.csv:2` error in csv: price is empty')
+    expect(comment.body).toContain('data/sales.csv:2 error in csv: price is empty')
     expect(comment.body).toContain('| docs |  | ⏭️ skipped |')
     expect(first.stdout).toContain(`commented on pull request #12: ${comment.html_url}`)
 

@@ -81,11 +81,24 @@ describe('workflow commands in container output', () => {
 
   it.each([
     ['a trusted pipeline', { pipeline: pipeline(false), untrusted: 'false' }],
-    ['an untrusted pipeline that opts in', { pipeline: pipeline(true), untrusted: 'true' }]
+    [
+      'an untrusted pipeline the workflow lets',
+      { pipeline: pipeline(false), untrusted: 'true', 'allow-workflow-commands': 'true' }
+    ]
   ])('reach the runner from %s, as from a run: step', async (_name, inputs) => {
     const { commands } = await run(inputs)
     expect(commands).toContainEqual({ command: 'add-mask', properties: '', data: 'x' })
     expect(commands).toContainEqual({ command: 'error', properties: '', data: 'fake' })
     expect(commands).toContainEqual({ command: 'warning', properties: '', data: 'indented' })
+  })
+
+  it('cannot be let through by an untrusted file itself (issue 40, item 8)', async () => {
+    const { commands } = await run({ pipeline: pipeline(true), untrusted: 'true' })
+    expect(commands.filter((c) => c.command === 'add-mask')).toEqual([])
+    expect(commands[0]).toEqual({
+      command: 'warning',
+      properties: '',
+      data: "pipeline input:1:26: allow_workflow_commands: true; ignored for an untrusted pipeline: only the workflow can allow workflow commands (the action's allow-workflow-commands input)"
+    })
   })
 })

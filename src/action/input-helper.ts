@@ -56,8 +56,8 @@ export interface ActionSettings {
   /** Untrusted: the variables `${VAR}` may read (`untrusted-variables`); none by default. */
   untrustedVariables: string[]
   /**
-   * Container output may issue workflow commands: the `allow-workflow-commands` input, or
-   * the file's `allow_workflow_commands` in a trusted run (never an untrusted file's own).
+   * Container output may issue workflow commands: in a trusted run, or where the workflow
+   * says `allow-workflow-commands: true` (never because an untrusted file says so).
    */
   workflowCommands: boolean
   /** The checkout: what an untrusted pipeline may mount from. */
@@ -108,9 +108,9 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
     artifactNamePrefix: core.getInput('artifact-name-prefix'),
     untrusted,
     untrustedVariables: variableNamesInput('untrusted-variables'),
-    workflowCommands:
-      booleanInput('allow-workflow-commands', false) ||
-      (!untrusted && pipeline.allow_workflow_commands),
+    // A trusted pipeline's output issues them as a `run:` step's does; an untrusted one's
+    // only when the workflow says so, never because its own file does.
+    workflowCommands: !untrusted || booleanInput('allow-workflow-commands', false),
     workspace,
     only,
     summary: booleanInput('summary', true),

@@ -99,7 +99,6 @@ function buildPipeline(raw: unknown, file: string, dir: string, source: YamlSour
     jobs,
     volumes: buildVolumes(top.volumes),
     hostAccess: [],
-    allow_workflow_commands: top.allow_workflow_commands === true,
     variables: referencedVariables(raw)
   }
 }

@@ -16,12 +16,6 @@ export interface Pipeline {
   volumes: Record<string, NamedVolumeSpec>
   /** Where jobs reach the host; a run refuses what its trust mode does not allow. */
   hostAccess: HostAccess[]
-  /**
-   * `allow_workflow_commands`: container output may issue GitHub workflow commands
-   * (`::error::`, `::add-mask::`...). Ignored in untrusted mode, where only the workflow
-   * can allow them (the action's `allow-workflow-commands` input).
-   */
-  allow_workflow_commands: boolean
   /** Names of the `${VAR}`s handed to containers: their values are masked as secrets. */
   variables: string[]
 }

@@ -170,7 +170,7 @@ export const HOST_EFFECTS = [
     effect: 'Workflow commands issued by container output',
     via: '`allow_workflow_commands` in the file',
     untrusted: 'refused',
-    rule: "the file's key is ignored with a warning at its line; only the workflow's `allow-workflow-commands` input turns them on",
+    rule: "off unless the workflow's `allow-workflow-commands` input turns them on; the file's own key is ignored, with a warning at its line",
     why: 'a fork that could turn them on for itself would set outputs, masks and environment for later steps',
     tested: 'unit'
   },
