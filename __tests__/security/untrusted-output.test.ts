@@ -1,4 +1,5 @@
 import { preparePlan } from '../../src/app/prepare-plan.js'
+import { guardRunnerLog } from '../../src/cli/runner-log.js'
 import { ConsoleReporter } from '../../src/report/console-reporter.js'
 import { SecretMasker } from '../../src/report/secret-masker.js'
 import { markdownText } from '../../src/report/text-format.js'
@@ -48,7 +49,10 @@ describe('sanitiseTerminal: escape sequences from containers', () => {
   })
 })
 
-/** The console's lines for a run of a hostile file, in a runner's log (`run:` step). */
+/**
+ * The console's lines for a run of a hostile file, as a runner's log gets them: written to
+ * a stream that guardRunnerLog holds, as the CLI's entry does in a `run:` step.
+ */
 function consoleLines(untrusted: boolean, secret = 'ab##[cd-secret') {
   const pipeline = parsePipeline(
     `jobs:
@@ -61,10 +65,11 @@ function consoleLines(untrusted: boolean, secret = 'ab##[cd-secret') {
     '/repo'
   )
   const { plan } = preparePlan(pipeline, {})
-  const lines: string[] = []
+  const written: string[] = []
+  const stream = { write: (chunk: string) => written.push(chunk) > 0 }
+  guardRunnerLog(stream as unknown as NodeJS.WriteStream)
   const reporter = new ConsoleReporter({
-    write: (line) => lines.push(line),
-    runnerLog: true,
+    write: (line) => stream.write(`${line}\n`),
     untrusted,
     masker: new SecretMasker([secret])
   })
@@ -74,7 +79,7 @@ function consoleLines(untrusted: boolean, secret = 'ab##[cd-secret') {
   reporter.stageStarted(first, stage)
   reporter.output(first, 'stdout', `out ${secret}\r::error::from output\n\x1b[31mred\x1b[0m`)
   reporter.warning('a message\n::notice::from a message', second)
-  return lines
+  return written.map((chunk) => chunk.slice(0, -1))
 }
 
 describe('the CLI in a runner log (items 9, 15, 20)', () => {

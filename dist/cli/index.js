@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7010:
+/***/ 6123:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91654,49 +91654,8 @@ class SecretMasker {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/terminal-text.ts
-/**
- * Every escape or control sequence a terminal acts on: CSI (`ESC [` … final byte), OSC
- * (`ESC ]` … BEL or ST, or to the end when unterminated), DCS/SOS/PM/APC strings, the
- * other `ESC` sequences, 8-bit C1 controls, and the C0 controls but tab, newline and
- * carriage return. Hand-written rather than `ansi-regex`: that one matches what terminals
- * commonly print, for measuring text; a sanitiser must also take malformed and
- * unterminated sequences, so this takes every ESC with what follows it, and any control.
- */
-const CONTROL = 
-// eslint-disable-next-line no-control-regex
-/\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?|\x1b[ -/]*[0-~]?|\x9b[0-?]*[ -/]*[@-~]?|[\x80-\x9f]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
-/** Select Graphic Rendition: colours and bold, which change how text looks, nothing else. */
-// eslint-disable-next-line no-control-regex
-const SGR = /^\x1b\[[0-9;:]*m$/;
-/** Whether text holds anything CONTROL takes: most lines do not, and are returned as they are. */
-// eslint-disable-next-line no-control-regex
-const ANY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
-/**
- * Text as it may reach a terminal or a log: every escape sequence and control character
- * is removed (erase line, cursor moves, OSC 52 clipboard writes, OSC 8 links, title
- * changes, bells) except, with `keepColour`, colour (SGR) sequences. Tab, newline and
- * carriage return stay.
- */
-function sanitiseTerminal(text, keepColour) {
-    if (!ANY_CONTROL.test(text))
-        return text;
-    return text.replace(CONTROL, (sequence) => (keepColour && SGR.test(sequence) ? sequence : ''));
-}
-/**
- * Text as it may reach a GitHub runner's log, where the runner reads workflow commands:
- * `::command::` at the start of a line (after blanks), and the legacy `##[command]`
- * anywhere in one. The runner splits lines at `\n`, `\r` and `\r\n`, so a value with a
- * carriage return starts a line of its own. A zero-width space after the first `:` (or
- * after `##`) stops the runner from reading a command and reads the same.
- */
-function neutraliseRunnerCommands(text) {
-    let out = text.includes('##[') ? text.replaceAll('##[', '##\u200b[') : text;
-    if (out.includes('::'))
-        out = out.replace(/(^|[\r\n])([^\S\r\n]*):(?=:)/g, '$1$2:\u200b');
-    return out;
-}
-
+// EXTERNAL MODULE: ./src/report/terminal-text.ts
+var terminal_text = __nccwpck_require__(4890);
 ;// CONCATENATED MODULE: ./src/report/text-format.ts
 
 
@@ -91800,12 +91759,8 @@ class ConsoleReporter {
         this.baseDir = options.baseDir ?? process.cwd();
         this.showDebug = options.debug ?? false;
         this.outputColour = !options.untrusted;
-        // Masked first: a secret is found whole, before anything is inserted into it.
-        const runnerLog = options.runnerLog ?? false;
-        const safe = (line) => {
-            const text = sanitiseTerminal(this.masker.mask(line), true);
-            return runnerLog ? neutraliseRunnerCommands(text) : text;
-        };
+        // Masked first: a secret is found whole, before anything is taken out of its text.
+        const safe = (line) => (0,terminal_text/* sanitiseTerminal */.z)(this.masker.mask(line), true);
         const { terminal } = options;
         if (!terminal) {
             this.write = (line) => write(safe(line));
@@ -91842,8 +91797,8 @@ class ConsoleReporter {
         this.write(`${this.paint.job(job.id)} stage ${stage.name} (${stage.type})`);
     }
     output(job, _stream, lines) {
-        const text = this.outputColour ? lines : sanitiseTerminal(lines, false);
-        this.logs?.append(job.slug, sanitiseTerminal(this.masker.mask(text), true));
+        const text = this.outputColour ? lines : (0,terminal_text/* sanitiseTerminal */.z)(lines, false);
+        this.logs?.append(job.slug, (0,terminal_text/* sanitiseTerminal */.z)(this.masker.mask(text), true));
         const prefix = `${this.paint.job(job.id)} `;
         if (this.linesOneByOne) {
             for (const line of text.split('\n'))
@@ -96658,7 +96613,6 @@ function cli_main_program(setExit) {
                     stream: resultToStdout ? 'stderr' : 'stdout',
                     ...(logStream.isTTY ? { terminal: logStream } : {}),
                     colour: useColour(logStream, process.env),
-                    runnerLog: process.env.GITHUB_ACTIONS === 'true',
                     untrusted: opts.untrusted,
                     debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
                     logs
@@ -96915,12 +96869,38 @@ function processCache() {
 
 /***/ }),
 
+/***/ 1005:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   q: () => (/* binding */ guardRunnerLog)
+/* harmony export */ });
+/* harmony import */ var _report_terminal_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4890);
+
+/**
+ * Makes a stream safe for a GitHub runner's log, where the CLI runs in a `run:` step: no
+ * text written to it can start a workflow command (neutraliseRunnerCommands), whatever
+ * wrote it (the run's lines, a matrix value in an error, `validate`'s problems quoting the
+ * file). Text is neutralised as written: each write counts as starting a line, which at
+ * worst marks a `::` that was mid-line. The reporters mask secrets before they write, so
+ * nothing inserted here splits a secret.
+ */
+function guardRunnerLog(stream) {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk, ...rest) => write(typeof chunk === 'string' ? (0,_report_terminal_text_js__WEBPACK_IMPORTED_MODULE_0__/* .neutraliseRunnerCommands */ .b)(chunk) : chunk, ...rest));
+}
+
+
+/***/ }),
+
 /***/ 3546:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7010);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6123);
+/* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
+
 
 
 // A reader that quit (`validate | head -1`) is no error of the command: what is left to
@@ -96930,6 +96910,11 @@ for (const stream of [process.stdout, process.stderr])
         if (error.code !== 'EPIPE')
             throw error;
     });
+// In a `run:` step of a GitHub workflow, stdout and stderr are the runner's log.
+if (process.env.GITHUB_ACTIONS === 'true') {
+    (0,_cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__/* .guardRunnerLog */ .q)(process.stdout);
+    (0,_cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__/* .guardRunnerLog */ .q)(process.stderr);
+}
 const status = await (0,_cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i)(process.argv);
 // Exit once the output is out, not when the event loop empties: a request to an engine
 // that stopped answering would hold the process open after the command is done.
@@ -96956,6 +96941,58 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 
 
 globalThis.__dirname ??= (0,external_node_path_.dirname)((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+
+
+/***/ }),
+
+/***/ 4890:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ neutraliseRunnerCommands),
+/* harmony export */   z: () => (/* binding */ sanitiseTerminal)
+/* harmony export */ });
+/**
+ * Every escape or control sequence a terminal acts on: CSI (`ESC [` … final byte), OSC
+ * (`ESC ]` … BEL or ST, or to the end when unterminated), DCS/SOS/PM/APC strings, the
+ * other `ESC` sequences, 8-bit C1 controls, and the C0 controls but tab, newline and
+ * carriage return. Hand-written rather than `ansi-regex`: that one matches what terminals
+ * commonly print, for measuring text; a sanitiser must also take malformed and
+ * unterminated sequences, so this takes every ESC with what follows it, and any control.
+ */
+const CONTROL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?|\x1b[ -/]*[0-~]?|\x9b[0-?]*[ -/]*[@-~]?|[\x80-\x9f]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+/** Select Graphic Rendition: colours and bold, which change how text looks, nothing else. */
+// eslint-disable-next-line no-control-regex
+const SGR = /^\x1b\[[0-9;:]*m$/;
+/** Whether text holds anything CONTROL takes: most lines do not, and are returned as they are. */
+// eslint-disable-next-line no-control-regex
+const ANY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
+/**
+ * Text as it may reach a terminal or a log: every escape sequence and control character
+ * is removed (erase line, cursor moves, OSC 52 clipboard writes, OSC 8 links, title
+ * changes, bells) except, with `keepColour`, colour (SGR) sequences. Tab, newline and
+ * carriage return stay.
+ */
+function sanitiseTerminal(text, keepColour) {
+    if (!ANY_CONTROL.test(text))
+        return text;
+    return text.replace(CONTROL, (sequence) => (keepColour && SGR.test(sequence) ? sequence : ''));
+}
+/**
+ * Text as it may reach a GitHub runner's log, where the runner reads workflow commands:
+ * `::command::` at the start of a line (after blanks), and the legacy `##[command]`
+ * anywhere in one. The runner splits lines at `\n`, `\r` and `\r\n`, so a value with a
+ * carriage return starts a line of its own. A zero-width space after the first `:` (or
+ * after `##`) stops the runner from reading a command and reads the same.
+ */
+function neutraliseRunnerCommands(text) {
+    let out = text.includes('##[') ? text.replaceAll('##[', '##\u200b[') : text;
+    if (out.includes('::'))
+        out = out.replace(/(^|[\r\n])([^\S\r\n]*):(?=:)/g, '$1$2:\u200b');
+    return out;
+}
 
 
 /***/ }),

@@ -340,7 +340,6 @@ function program(setExit: (status: number) => void): Command {
               stream: resultToStdout ? 'stderr' : 'stdout',
               ...(logStream.isTTY ? { terminal: logStream } : {}),
               colour: useColour(logStream, process.env),
-              runnerLog: process.env.GITHUB_ACTIONS === 'true',
               untrusted: opts.untrusted,
               debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
               logs

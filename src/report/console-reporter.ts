@@ -7,7 +7,7 @@ import { stdoutLines, type BlockWriter } from './block-writer.js'
 import { Painter } from './colours.js'
 import type { InstanceLogs } from './instance-logs.js'
 import { SecretMasker } from './secret-masker.js'
-import { neutraliseRunnerCommands, sanitiseTerminal } from './terminal-text.js'
+import { sanitiseTerminal } from './terminal-text.js'
 import { annotationLocation, seconds } from './text-format.js'
 
 /** Where a reporter writes, and what it must never show. */
@@ -20,11 +20,6 @@ export interface ReporterOptions {
   masker?: SecretMasker
   /** Annotated files are shown relative to this folder (default: the current one). */
   baseDir?: string
-  /**
-   * The output goes to a GitHub runner's log (the CLI in a `run:` step): no line may issue
-   * a workflow command there (see neutraliseRunnerCommands).
-   */
-  runnerLog?: boolean
   /**
    * An untrusted run: container output loses its colour sequences too (every other escape
    * sequence is always removed, see sanitiseTerminal).
@@ -77,12 +72,8 @@ export class ConsoleReporter implements RunReporter {
     this.baseDir = options.baseDir ?? process.cwd()
     this.showDebug = options.debug ?? false
     this.outputColour = !options.untrusted
-    // Masked first: a secret is found whole, before anything is inserted into it.
-    const runnerLog = options.runnerLog ?? false
-    const safe = (line: string) => {
-      const text = sanitiseTerminal(this.masker.mask(line), true)
-      return runnerLog ? neutraliseRunnerCommands(text) : text
-    }
+    // Masked first: a secret is found whole, before anything is taken out of its text.
+    const safe = (line: string) => sanitiseTerminal(this.masker.mask(line), true)
     const { terminal } = options
     if (!terminal) {
       this.write = (line) => write(safe(line))

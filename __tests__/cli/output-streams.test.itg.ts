@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { tempDir } from '../helpers/engine.js'
@@ -36,5 +36,32 @@ describe('a reader that quits early (issue 40, item 19)', () => {
     ]
   ])('%s: no stack trace, and the command keeps its own status', (_what, args, first) => {
     expect(intoHead(dir, args)).toEqual({ out: `${first}\nstatus=0\n`, stderr: '' })
+  })
+})
+
+describe('the bundled CLI in a run: step (issue 40, item 9)', () => {
+  it('prints no line the runner would read as a command, in errors quoting the file too', () => {
+    const dir = tempDir('ctr-runner-log-')
+    writeFileSync(
+      path.join(dir, 'p.yml'),
+      `jobs:
+  a:
+    runs-on: {with: {image: "x\\n::add-mask::pwned"}}
+    stages: [{name: s, type: sh, run: 'true'}]
+`
+    )
+    const run = (env: Record<string, string>) =>
+      spawnSync('node', [CLI, 'validate', 'p.yml'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, ...env }
+      })
+    const inStep = run({ GITHUB_ACTIONS: 'true' })
+    expect([inStep.status, inStep.stderr]).toEqual([
+      2,
+      "p.yml:3:29: jobs.a.runs-on.with.image 'x\n:\u200b:add-mask::pwned' holds white space, which no image reference has\n"
+    ])
+    // Outside a runner, the text is as written.
+    expect(run({ GITHUB_ACTIONS: '' }).stderr).toContain("'x\n::add-mask::pwned'")
   })
 })
