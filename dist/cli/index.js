@@ -90038,8 +90038,12 @@ const MAX_SERVICE_NAME = 63;
 const swarm_backend_POLL_MS = 100;
 /** How often the nodes' states are read, to tell a task whose node went down. */
 const NODES_POLL_MS = 2000;
-/** How long a task's logs may lag behind its end before the reader stops waiting. */
-const LOG_GRACE_MS = 3000;
+/**
+ * How long a task's logs may lag behind its end before the reader stops waiting: the
+ * Swarm's log stream falls seconds behind on a busy manager (3 s lost a task's frame, and
+ * with it the job's artifacts, in CI). The wait ends as soon as the frame is in.
+ */
+const LOG_GRACE_MS = 15_000;
 /** Task states before it runs: the schedule timeout counts while a task is in one. */
 const WAITING = new Set([
     'new',
@@ -90331,6 +90335,10 @@ class SwarmBackend extends EngineConnection {
         }
         if (frame?.error)
             throw new Error(frame.error);
+        // A command that ended well always prints its frame: without it, what the task left
+        // (outputs, files, artifacts) is lost, and the job must not pass as if it had none.
+        if (!frame && exitCode === 0 && !task.killed)
+            throw new Error(`the swarm did not return the task's logs within ${LOG_GRACE_MS / 1000} s of its end: its outputs and artifacts are lost`);
         return exitCode;
     }
     /**
@@ -90782,6 +90790,34 @@ function exitStatusOf({ status, engine_lost }) {
     return EXIT.failure;
 }
 /**
+ * Untrusted mode's checks before anything starts (exit 2): what the file's text already
+ * shows is refused at its line, and no output path may pass through a link the checkout
+ * holds. The final, rendered plan of each container is held to the allow-list again when
+ * it is made (untrusted-guard). What the file sets and untrusted mode ignores is a warning.
+ */
+async function checkUntrusted(options, workspace) {
+    const { pipeline } = options.plan;
+    const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
+        untrusted: true,
+        workspace,
+        allowedVariables: options.allowedVariables ?? []
+    });
+    if (refused.length > 0)
+        throw new SpecError(refused);
+    const artifacts = {
+        path: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+        flag: options.artifactsFlag ?? '--artifacts-dir'
+    };
+    const instances = options.plan.jobs.flatMap((job) => job.instances);
+    await refuseLinkedOutputs([
+        artifacts,
+        ...instances.map((i) => ({ ...artifacts, path: external_node_path_default().join(artifacts.path, i.slug) })),
+        ...(options.outputs ?? [])
+    ], workspace);
+    for (const p of untrustedWarnings(pipeline.hostAccess))
+        options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
+}
+/**
  * How long after SIGINT/SIGTERM/SIGHUP the run may take to unwind before its resources
  * are removed by label and the process exits, and how long that removal may take on an
  * engine that does not answer: the GitHub runner kills at 7.5 s.
@@ -90794,31 +90830,9 @@ function dropOutput() { }
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
  */
 async function runSession(options) {
-    const { pipeline } = options.plan;
     const workspace = options.workspace ?? process.cwd();
-    if (options.untrusted) {
-        // What the text already shows is refused at its line; the final, rendered plan of
-        // each container is held to the allow-list again when it is made (untrusted-guard).
-        const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
-            untrusted: true,
-            workspace,
-            allowedVariables: options.allowedVariables ?? []
-        });
-        if (refused.length > 0)
-            throw new SpecError(refused);
-        const artifacts = {
-            path: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
-            flag: options.artifactsFlag ?? '--artifacts-dir'
-        };
-        const instances = options.plan.jobs.flatMap((job) => job.instances);
-        await refuseLinkedOutputs([
-            artifacts,
-            ...instances.map((i) => ({ ...artifacts, path: external_node_path_default().join(artifacts.path, i.slug) })),
-            ...(options.outputs ?? [])
-        ], workspace);
-        for (const p of untrustedWarnings(pipeline.hostAccess))
-            options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
-    }
+    if (options.untrusted)
+        await checkUntrusted(options, workspace);
     const outputLimitBytes = outputLimitFromEnv(process.env);
     const backend = options.backend ?? createBackend(undefined, '--backend');
     const runId = newRunId();

@@ -74,6 +74,37 @@ export interface RunSessionOptions {
 }
 
 /**
+ * Untrusted mode's checks before anything starts (exit 2): what the file's text already
+ * shows is refused at its line, and no output path may pass through a link the checkout
+ * holds. The final, rendered plan of each container is held to the allow-list again when
+ * it is made (untrusted-guard). What the file sets and untrusted mode ignores is a warning.
+ */
+async function checkUntrusted(options: RunSessionOptions, workspace: string): Promise<void> {
+  const { pipeline } = options.plan
+  const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
+    untrusted: true,
+    workspace,
+    allowedVariables: options.allowedVariables ?? []
+  })
+  if (refused.length > 0) throw new SpecError(refused)
+  const artifacts = {
+    path: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+    flag: options.artifactsFlag ?? '--artifacts-dir'
+  }
+  const instances = options.plan.jobs.flatMap((job) => job.instances)
+  await refuseLinkedOutputs(
+    [
+      artifacts,
+      ...instances.map((i) => ({ ...artifacts, path: path.join(artifacts.path, i.slug) })),
+      ...(options.outputs ?? [])
+    ],
+    workspace
+  )
+  for (const p of untrustedWarnings(pipeline.hostAccess))
+    options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`)
+}
+
+/**
  * How long after SIGINT/SIGTERM/SIGHUP the run may take to unwind before its resources
  * are removed by label and the process exits, and how long that removal may take on an
  * engine that does not answer: the GitHub runner kills at 7.5 s.
@@ -88,33 +119,8 @@ function dropOutput(): void {}
  * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
  */
 export async function runSession(options: RunSessionOptions): Promise<RunResult> {
-  const { pipeline } = options.plan
   const workspace = options.workspace ?? process.cwd()
-  if (options.untrusted) {
-    // What the text already shows is refused at its line; the final, rendered plan of
-    // each container is held to the allow-list again when it is made (untrusted-guard).
-    const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
-      untrusted: true,
-      workspace,
-      allowedVariables: options.allowedVariables ?? []
-    })
-    if (refused.length > 0) throw new SpecError(refused)
-    const artifacts = {
-      path: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
-      flag: options.artifactsFlag ?? '--artifacts-dir'
-    }
-    const instances = options.plan.jobs.flatMap((job) => job.instances)
-    await refuseLinkedOutputs(
-      [
-        artifacts,
-        ...instances.map((i) => ({ ...artifacts, path: path.join(artifacts.path, i.slug) })),
-        ...(options.outputs ?? [])
-      ],
-      workspace
-    )
-    for (const p of untrustedWarnings(pipeline.hostAccess))
-      options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`)
-  }
+  if (options.untrusted) await checkUntrusted(options, workspace)
   const outputLimitBytes = outputLimitFromEnv(process.env)
   const backend = options.backend ?? createBackend(undefined, '--backend')
   const runId = newRunId()

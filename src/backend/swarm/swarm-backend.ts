@@ -53,8 +53,12 @@ const POLL_MS = 100
 /** How often the nodes' states are read, to tell a task whose node went down. */
 const NODES_POLL_MS = 2000
 
-/** How long a task's logs may lag behind its end before the reader stops waiting. */
-const LOG_GRACE_MS = 3000
+/**
+ * How long a task's logs may lag behind its end before the reader stops waiting: the
+ * Swarm's log stream falls seconds behind on a busy manager (3 s lost a task's frame, and
+ * with it the job's artifacts, in CI). The wait ends as soon as the frame is in.
+ */
+const LOG_GRACE_MS = 15_000
 
 /** Task states before it runs: the schedule timeout counts while a task is in one. */
 const WAITING = new Set([
@@ -433,6 +437,12 @@ export class SwarmBackend extends EngineConnection implements Backend {
       task.awaited = false
     }
     if (frame?.error) throw new Error(frame.error)
+    // A command that ended well always prints its frame: without it, what the task left
+    // (outputs, files, artifacts) is lost, and the job must not pass as if it had none.
+    if (!frame && exitCode === 0 && !task.killed)
+      throw new Error(
+        `the swarm did not return the task's logs within ${LOG_GRACE_MS / 1000} s of its end: its outputs and artifacts are lost`
+      )
     return exitCode
   }
 
