@@ -21,6 +21,7 @@ const TESTED_BY: Record<HostEffectId, [file: string, title: string]> = {
   output_files: ['security/cli-hardening.test.ts', 'refuses output paths through the checkout'],
   image_build: ['security/untrusted-file.test.ts', '3 and 7: a build'],
   image_push: ['security/untrusted-file.test.ts', '4: a push'],
+  image_pull: ['security/untrusted-host.test.itg.ts', 'pulls anonymously'],
   registry_credentials: ['security/untrusted-host.test.itg.ts', 'pulls anonymously'],
   registry_auth: ['security/untrusted-file.test.ts', "5: the runner's token through auth:"],
   environment_variable: ['security/untrusted-file.test.ts', 'a variable in an image name'],
@@ -33,6 +34,10 @@ const TESTED_BY: Record<HostEffectId, [file: string, title: string]> = {
   workflow_commands: ['action/input-helper.test.ts', 'the file cannot allow them for itself'],
   terminal_escapes: ['security/untrusted-output.test.ts', 'strips colour from an untrusted run'],
   job_summary: ['report/step-summary.test.ts', 'keeps every fence its own'],
+  runner_files: [
+    'action/sized-outputs.test.ts',
+    'replaces job outputs over its limit by a pointer'
+  ],
   secret_exposure: ['security/untrusted-host.test.itg.ts', 'is on no host process'],
   image_describe: ['security/untrusted-host.test.itg.ts', 'kills a describe call that hangs'],
   trust_decision: ['action/input-helper.test.ts', 'trusts exactly the events the docs list']

@@ -89138,9 +89138,9 @@ function enforceUntrusted(planned, scope) {
 
 
 
-/** An untrusted pipeline's container asks for what untrusted mode does not allow. */
-class UntrustedRefusal extends Error {
-    name = 'UntrustedRefusal';
+/** A container asks for what the run's guard does not allow (a label's secret, untrusted mode's list). */
+class ContainerRefusal extends Error {
+    name = 'ContainerRefusal';
 }
 /**
  * The guard of every run: a container whose labels hold a secret's value is refused in any
@@ -89153,14 +89153,15 @@ function containerGuard(secrets, untrusted) {
         const leaking = Object.keys(planned.labels).filter((key) => !key.startsWith(LABEL_NAMESPACE) &&
             secrets.some((secret) => planned.labels[key].includes(secret)));
         if (leaking.length > 0)
-            throw new UntrustedRefusal(`labels ${leaking.join(', ')}: a label holds a secret's value, and labels are shown by every engine event and docker inspect; pass it in environment instead`);
+            throw new ContainerRefusal(`labels ${leaking.join(', ')}: a label holds a secret's value, and labels are shown by every engine event and docker inspect; pass it in environment instead`);
         await untrusted?.(planned, networks);
     };
 }
 /**
  * The guard of an untrusted run. Every bind source is resolved with `realpath` at the
- * moment it is checked, and the resolved path is what the engine is given: a symlink committed in the workspace, or left in it by an earlier job, cannot
- * point a mount at the Docker socket or `/etc`. (A job running at the same time with the
+ * moment it is checked, and the resolved path is what the engine is given: a symlink
+ * committed in the workspace, or left in it by an earlier job, cannot point a mount at
+ * the Docker socket or `/etc`. (A job running at the same time with the
  * workspace mounted read-write could still swap a folder for a symlink between this check
  * and the engine's mount; docs/security.md says so.) Git metadata in a bind is hidden.
  */
@@ -89191,7 +89192,7 @@ async function untrustedGuard(scope) {
         refused.push(...missing.map((p) => `${p} does not exist, so it cannot be checked`));
         refused.push(...(await hideGitMetadata(planned, workspace)));
         if (refused.length > 0)
-            throw new UntrustedRefusal(`refused in untrusted mode: ${refused.join('; ')}`);
+            throw new ContainerRefusal(`refused in untrusted mode: ${refused.join('; ')}`);
     };
 }
 /** What covers a `.git` folder in a container: empty, read-only, and too small to fill. */
@@ -93076,7 +93077,11 @@ function variableUses(raw) {
  * repeats: what the run reads from its environment, and so what it must treat as secret.
  */
 function referencedVariables(raw) {
-    return [...new Set(variableUses(raw).map((use) => use.name))];
+    return variableNames(variableUses(raw));
+}
+/** The names of `uses`, in order, without repeats. */
+function variableNames(uses) {
+    return [...new Set(uses.map((use) => use.name))];
 }
 
 ;// CONCATENATED MODULE: ./src/spec/load-pipeline.ts
@@ -93131,10 +93136,12 @@ function parsePipeline(text, file, dir) {
         ]);
     }
     problems.push(...schemaProblems(raw, source));
-    const pipeline = buildPipeline(raw, file, dir, source);
+    // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
+    const uses = variableUses(raw);
+    const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses));
     pipeline.hostAccess = [
         ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
-        ...fileAccess(variableUses(raw), raw, source)
+        ...fileAccess(uses, raw, source)
     ];
     problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source), 
     // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
@@ -93145,7 +93152,7 @@ function parsePipeline(text, file, dir) {
 }
 // The builder below trusts the schema for shapes: where a value has the wrong type, the
 // schema has reported it, and the builder only has to avoid crashing on it.
-function buildPipeline(raw, file, dir, source) {
+function buildPipeline(raw, file, dir, source, variables) {
     const top = record(raw);
     const jobs = Object.entries(record(top.jobs)).map(([id, job]) => buildJob(id, record(job), source));
     return {
@@ -93156,7 +93163,7 @@ function buildPipeline(raw, file, dir, source) {
         jobs,
         volumes: buildVolumes(top.volumes),
         hostAccess: [],
-        variables: referencedVariables(raw)
+        variables
     };
 }
 function buildVolumes(raw) {

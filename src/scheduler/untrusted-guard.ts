@@ -6,14 +6,14 @@ import { enforceUntrusted, type UntrustedScope } from '../plan/untrusted-policy.
 import { isInside } from '../spec/host-access.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
 
-/** An untrusted pipeline's container asks for what untrusted mode does not allow. */
-export class UntrustedRefusal extends Error {
-  override name = 'UntrustedRefusal'
+/** A container asks for what the run's guard does not allow (a label's secret, untrusted mode's list). */
+export class ContainerRefusal extends Error {
+  override name = 'ContainerRefusal'
 }
 
 /**
- * Holds a planned container to untrusted mode just before it is built or created: throws
- * UntrustedRefusal with every key it refuses. `networks` are those it may join besides
+ * Holds a planned container to the run's rules just before it is built or created: throws
+ * ContainerRefusal with every key it refuses. `networks` are those it may join besides
  * the run's (its job's services network).
  */
 export type ContainerGuard = (planned: ContainerPlan, networks?: string[]) => Promise<void>
@@ -35,7 +35,7 @@ export function containerGuard(
         secrets.some((secret) => planned.labels[key].includes(secret))
     )
     if (leaking.length > 0)
-      throw new UntrustedRefusal(
+      throw new ContainerRefusal(
         `labels ${leaking.join(', ')}: a label holds a secret's value, and labels are shown by every engine event and docker inspect; pass it in environment instead`
       )
     await untrusted?.(planned, networks)
@@ -44,8 +44,9 @@ export function containerGuard(
 
 /**
  * The guard of an untrusted run. Every bind source is resolved with `realpath` at the
- * moment it is checked, and the resolved path is what the engine is given: a symlink committed in the workspace, or left in it by an earlier job, cannot
- * point a mount at the Docker socket or `/etc`. (A job running at the same time with the
+ * moment it is checked, and the resolved path is what the engine is given: a symlink
+ * committed in the workspace, or left in it by an earlier job, cannot point a mount at
+ * the Docker socket or `/etc`. (A job running at the same time with the
  * workspace mounted read-write could still swap a folder for a symlink between this check
  * and the engine's mount; docs/security.md says so.) Git metadata in a bind is hidden.
  */
@@ -76,7 +77,7 @@ export async function untrustedGuard(
     refused.push(...missing.map((p) => `${p} does not exist, so it cannot be checked`))
     refused.push(...(await hideGitMetadata(planned, workspace)))
     if (refused.length > 0)
-      throw new UntrustedRefusal(`refused in untrusted mode: ${refused.join('; ')}`)
+      throw new ContainerRefusal(`refused in untrusted mode: ${refused.join('; ')}`)
   }
 }
 

@@ -30,7 +30,7 @@ import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
 import { parseShortMount } from './short-mount.js'
-import { referencedVariables, variableUses } from './variables.js'
+import { variableNames, variableUses } from './variables.js'
 import { imageReferenceProblem } from './image-reference.js'
 import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
 import { describePath, YamlSource, type DocPath } from './yaml-source.js'
@@ -69,10 +69,12 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
     ])
   }
   problems.push(...schemaProblems(raw, source))
-  const pipeline = buildPipeline(raw, file, dir, source)
+  // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
+  const uses = variableUses(raw)
+  const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses))
   pipeline.hostAccess = [
     ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
-    ...fileAccess(variableUses(raw), raw, source)
+    ...fileAccess(uses, raw, source)
   ]
   problems.push(
     ...crossChecks(pipeline, raw, source),
@@ -86,7 +88,13 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
 
 // The builder below trusts the schema for shapes: where a value has the wrong type, the
 // schema has reported it, and the builder only has to avoid crashing on it.
-function buildPipeline(raw: unknown, file: string, dir: string, source: YamlSource): Pipeline {
+function buildPipeline(
+  raw: unknown,
+  file: string,
+  dir: string,
+  source: YamlSource,
+  variables: string[]
+): Pipeline {
   const top = record(raw)
   const jobs = Object.entries(record(top.jobs)).map(([id, job]) =>
     buildJob(id, record(job), source)
@@ -99,7 +107,7 @@ function buildPipeline(raw: unknown, file: string, dir: string, source: YamlSour
     jobs,
     volumes: buildVolumes(top.volumes),
     hostAccess: [],
-    variables: referencedVariables(raw)
+    variables
   }
 }
 

@@ -85,6 +85,15 @@ export const HOST_EFFECTS = [
     tested: 'unit'
   },
   {
+    id: 'image_pull',
+    effect: 'Images pulled onto the engine, by the names the file gives',
+    via: "`image`, services' `image`, `pull`",
+    untrusted: 'allowed',
+    rule: "allowed, anonymously; a pulled name stays on the engine as `docker pull` leaves it, and `pull: always` moves a local tag to the registry's image of that name",
+    why: "what a job runs is the attacker's anyway; only a registry's content, never the fork's own build, can end up under a name (use names in a namespace you own for local images)",
+    tested: 'engine'
+  },
+  {
     id: 'registry_credentials',
     effect: "The runner's registry logins (the Docker config file, credential helpers)",
     via: 'pulls and pushes without `auth:`',
@@ -193,6 +202,16 @@ export const HOST_EFFECTS = [
     tested: 'unit'
   },
   {
+    id: 'runner_files',
+    effect:
+      "The runner's own files: step outputs, the job summary, the result, report and logs, uploaded artifacts",
+    via: 'job outputs, `summary`, `report`, `upload-artifacts`',
+    untrusted: 'confined',
+    rule: "written by the action to `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` and fresh files under `$RUNNER_TEMP`, never the workspace; outputs go through `@actions/core`'s random delimiters and past their size limit become a pointer; secrets are masked; uploads are the job's declared artifacts and the report",
+    why: "a value could otherwise end the output file's delimiter and set outputs of its own, or fill the runner's disk",
+    tested: 'unit'
+  },
+  {
     id: 'secret_exposure',
     effect: 'Secret values on the host',
     via: "`${VAR}`, `--secret-file`, a stage's `env`",
@@ -206,7 +225,7 @@ export const HOST_EFFECTS = [
     effect: "Commands of an image's `process.NAME` labels, run by `validate`",
     via: '`type: process` stages, `processes`',
     untrusted: 'confined',
-    rule: 'in a container with no network, 256 MiB, 1 CPU and 64 processes, killed after 30 s, labelled and removed',
+    rule: "in a container with no network, no capabilities, 256 MiB, 1 CPU and 64 processes, killed after 30 s or past 1 MiB of output, labelled and removed; what it said is cached by image id in the user's cache folder, a killed call is not",
     why: "an image is the attacker's: its describe command may hang or fork forever",
     tested: 'engine'
   },

@@ -46,5 +46,10 @@ export function variableUses(raw: unknown): VariableUse[] {
  * repeats: what the run reads from its environment, and so what it must treat as secret.
  */
 export function referencedVariables(raw: unknown): string[] {
-  return [...new Set(variableUses(raw).map((use) => use.name))]
+  return variableNames(variableUses(raw))
+}
+
+/** The names of `uses`, in order, without repeats. */
+export function variableNames(uses: readonly VariableUse[]): string[] {
+  return [...new Set(uses.map((use) => use.name))]
 }
