@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks'
 import { LineCounter, parse, parseDocument } from 'yaml'
 import { planDocument } from '../src/plan/plan-document.js'
 import { planPipeline } from '../src/plan/pipeline-plan.js'
-import { parsePipeline } from '../src/spec/load-pipeline.js'
-import { resolveParams } from '../src/spec/params.js'
+import { parsePipeline } from '../src/pipeline/load-pipeline.js'
+import { resolveParams } from '../src/pipeline/params.js'
 import { median, report, type Figure } from './measure.js'
 
 const RUNS = 15

@@ -2,7 +2,7 @@
 // docs/security.md, between its markers. `npm run docs`; a unit test fails when it is stale.
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { threatModelBlock, withThreatModel } from '../src/spec/threat-model.js'
+import { threatModelBlock, withThreatModel } from '../src/pipeline/threat-model.js'
 
 const file = path.resolve(import.meta.dirname, '..', 'docs', 'security.md')
 const before = readFileSync(file, 'utf8')

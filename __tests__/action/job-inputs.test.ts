@@ -6,9 +6,9 @@ import {
   parseVolumes,
   type JobInputs
 } from '../../src/action/job-inputs.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { render } from '../../src/spec/template.js'
-import { expressionScope } from '../../src/spec/expression.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { render } from '../../src/pipeline/template.js'
+import { expressionScope } from '../../src/pipeline/expression.js'
 
 const base: JobInputs = {
   image: 'ctr-fixtures/busybox:latest',

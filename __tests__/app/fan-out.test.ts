@@ -1,7 +1,7 @@
 import { mergeResults } from '../../src/app/fan-out.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import type { JobResult, RunResult } from '../../src/scheduler/run-result.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 
 const TEXT = `name: m
 jobs:

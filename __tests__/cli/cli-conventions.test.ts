@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
 import { main } from '../../src/cli/cli-main.js'
 import { DEFAULT_FILES, pipelineFileArg } from '../../src/cli/default-file.js'
-import { InputError } from '../../src/spec/input-error.js'
+import { InputError } from '../../src/pipeline/input-error.js'
 
 const manifest = JSON.parse(
   readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')

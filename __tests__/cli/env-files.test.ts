@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { malformedLine, readEnvFiles } from '../../src/cli/env-files.js'
-import { secretValues } from '../../src/spec/secret-values.js'
+import { secretValues } from '../../src/pipeline/secret-values.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctr-env-files-'))
 

@@ -7,8 +7,8 @@ import { preparePlan } from '../../src/app/prepare-plan.js'
 import { exportPipeline } from '../../src/export/export-pipeline.js'
 import type { AirflowPlatform } from '../../src/export/target-options.js'
 import type { PipelinePlan } from '../../src/plan/pipeline-plan.js'
-import { loadPipelineFile, parsePipeline } from '../../src/spec/load-pipeline.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+import { loadPipelineFile, parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
 
 const GOLDEN = '__tests__/fixtures/export/airflow'
 const STANDIN = path.resolve('__tests__/fixtures/airflow-standin')
@@ -207,7 +207,7 @@ function exportProblems(text: string, platform: AirflowPlatform): string[] {
     const options = exportOptions({ set: [], map: [], drop: [], platform }, pipeline)
     exportPipeline('airflow', plan, params, options)
   } catch (error) {
-    if (error instanceof SpecError) return error.problems.map(formatProblem)
+    if (error instanceof PipelineFileError) return error.problems.map(formatProblem)
     throw error
   }
   return []

@@ -6,7 +6,7 @@ import { exportOptions } from '../../src/app/export-options.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import { exportArgo } from '../../src/export/argo-export.js'
 import type { RunResult } from '../../src/scheduler/run-result.js'
-import { loadPipelineFile } from '../../src/spec/load-pipeline.js'
+import { loadPipelineFile } from '../../src/pipeline/load-pipeline.js'
 import { BUSYBOX, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
 import { miniArgo, type TaskRun } from '../helpers/mini-argo.js'
 

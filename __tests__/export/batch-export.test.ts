@@ -5,8 +5,8 @@ import { exportOptions } from '../../src/app/export-options.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import type { BatchDocument } from '../../src/export/batch-jobs.js'
 import { exportPipeline } from '../../src/export/export-pipeline.js'
-import { loadPipelineFile, parsePipeline } from '../../src/spec/load-pipeline.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+import { loadPipelineFile, parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
 
 const GOLDEN = '__tests__/fixtures/export/batch'
 const SEED = '__tests__/fixtures/seed-001'
@@ -99,7 +99,7 @@ describe('export --to batch: order and what Batch cannot be given', () => {
       const options = exportOptions({ set, map: [], drop: [] }, pipeline)
       return JSON.parse(exportPipeline('batch', plan, params, options)) as BatchDocument
     } catch (error) {
-      if (error instanceof SpecError) return error.problems.map(formatProblem)
+      if (error instanceof PipelineFileError) return error.problems.map(formatProblem)
       throw error
     }
   }

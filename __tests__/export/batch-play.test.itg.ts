@@ -4,7 +4,7 @@ import { exportOptions } from '../../src/app/export-options.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import type { BatchDocument } from '../../src/export/batch-jobs.js'
 import { exportPipeline } from '../../src/export/export-pipeline.js'
-import { loadPipelineFile } from '../../src/spec/load-pipeline.js'
+import { loadPipelineFile } from '../../src/pipeline/load-pipeline.js'
 import { docker, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
 import { readFile } from '../helpers/mini-argo.js'
 

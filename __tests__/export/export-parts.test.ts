@@ -3,7 +3,7 @@ import { renderForExport } from '../../src/export/export-render.js'
 import { mappedPath, parseHostMap } from '../../src/export/host-map.js'
 import { NameBook } from '../../src/export/k8s-names.js'
 import { placeholdersIn } from '../../src/export/placeholders.js'
-import { expressionScope } from '../../src/spec/expression.js'
+import { expressionScope } from '../../src/pipeline/expression.js'
 
 const scope = expressionScope({
   params: { env: 'prod', n: 3, list: ['a', 'b'] },

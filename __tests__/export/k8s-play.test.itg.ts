@@ -7,7 +7,7 @@ import { exportOptions } from '../../src/app/export-options.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import { exportPipeline } from '../../src/export/export-pipeline.js'
 import type { KubernetesObject } from '../../src/export/k8s-jobs.js'
-import { loadPipelineFile } from '../../src/spec/load-pipeline.js'
+import { loadPipelineFile } from '../../src/pipeline/load-pipeline.js'
 import { BUSYBOX, docker, leftovers, NOTHING_LEFT, runYaml, tempDir } from '../helpers/engine.js'
 import { readFile } from '../helpers/mini-argo.js'
 

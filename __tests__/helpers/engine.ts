@@ -9,7 +9,7 @@ import { LABEL_MANAGED } from '../../src/plan/labels.js'
 import { newRunId } from '../../src/scheduler/run-id.js'
 import type { RunResult } from '../../src/scheduler/run-result.js'
 import { ConsoleReporter } from '../../src/report/console-reporter.js'
-import { loadPipelineFile } from '../../src/spec/load-pipeline.js'
+import { loadPipelineFile } from '../../src/pipeline/load-pipeline.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 
 /** Direct Engine API access, for asserting what the product did. */

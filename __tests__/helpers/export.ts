@@ -2,9 +2,9 @@ import { exportOptions } from '../../src/app/export-options.js'
 import { preparePlan } from '../../src/app/prepare-plan.js'
 import type { PipelinePlan } from '../../src/plan/pipeline-plan.js'
 import { exportPipeline, type ExportTarget } from '../../src/export/export-pipeline.js'
-import { loadPipelineFile, parsePipeline } from '../../src/spec/load-pipeline.js'
-import type { Pipeline } from '../../src/spec/pipeline-types.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+import { loadPipelineFile, parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import type { Pipeline } from '../../src/pipeline/pipeline-types.js'
+import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
 
 /** `export`'s flags besides the target and the file. */
 export interface ExportFlags {
@@ -50,7 +50,7 @@ export function exportOrProblems(
   try {
     return { text: exported(target, parsePipeline(text, 'p.yml', '/repo'), flags).text }
   } catch (error) {
-    if (error instanceof SpecError) return { problems: error.problems.map(formatProblem) }
+    if (error instanceof PipelineFileError) return { problems: error.problems.map(formatProblem) }
     return { problems: [(error as Error).message] }
   }
 }

@@ -1,4 +1,4 @@
-import type { ContainerSpec, JobSpec } from '../../src/spec/pipeline-types.js'
+import type { ContainerSpec, JobSpec } from '../../src/pipeline/pipeline-types.js'
 
 /** A validated job `prep` as the loader makes it: `runs-on.with` from `container`. */
 export function jobSpec(container: Partial<ContainerSpec>, stages: boolean): JobSpec {

@@ -1,5 +1,5 @@
 import { hostPathOf, planContainer, type MountPlan } from '../../src/plan/container-plan.js'
-import type { ContainerSpec } from '../../src/spec/pipeline-types.js'
+import type { ContainerSpec } from '../../src/pipeline/pipeline-types.js'
 import { jobSpec } from '../helpers/job-spec.js'
 
 const ctx = {

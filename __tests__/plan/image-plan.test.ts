@@ -1,5 +1,5 @@
 import { planImage } from '../../src/plan/image-plan.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 
 /** The image source of job `a` whose `runs-on.with` is `withText`, rendered with `v: 2`. */
 function imageOf(withText: string) {

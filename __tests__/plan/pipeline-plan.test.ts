@@ -1,9 +1,9 @@
 import { mermaidDiagram } from '../../src/plan/mermaid.js'
 import { planDocument } from '../../src/plan/plan-document.js'
 import { planPipeline } from '../../src/plan/pipeline-plan.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { resolveParams } from '../../src/spec/params.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { resolveParams } from '../../src/pipeline/params.js'
+import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
 
 function plan(yaml: string, given: Record<string, unknown> = {}) {
   const pipeline = parsePipeline(yaml, 'p.yml', '/repo')
@@ -96,8 +96,8 @@ jobs:
     } catch (e) {
       error = e
     }
-    expect(error).toBeInstanceOf(SpecError)
-    expect((error as SpecError).problems.map(formatProblem)).toEqual([message])
+    expect(error).toBeInstanceOf(PipelineFileError)
+    expect((error as PipelineFileError).problems.map(formatProblem)).toEqual([message])
   })
 
   it('shows values known only at run time as written, and fills in params, matrix and ${VAR}', () => {

@@ -14,7 +14,7 @@ import {
   type BatchedStage,
   type StageEnd
 } from '../../src/plan/stage-batches.js'
-import type { StageSpec } from '../../src/spec/pipeline-types.js'
+import type { StageSpec } from '../../src/pipeline/pipeline-types.js'
 
 const stage = (fields: Partial<StageSpec> = {}): StageSpec => ({
   id: 's',

@@ -8,7 +8,7 @@ import { dagSvg } from '../../src/report/dag-svg.js'
 import { htmlReport, logShare } from '../../src/report/html-report.js'
 import { InstanceLogs } from '../../src/report/instance-logs.js'
 import { tickLabel, tickStep, timelineSvg } from '../../src/report/timeline-svg.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 import { instance, run, stage } from '../helpers/results.js'
 
 const BAD = '<script>alert("x")</script>'

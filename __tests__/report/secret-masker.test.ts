@@ -1,5 +1,5 @@
 import { MASK, SecretMasker } from '../../src/report/secret-masker.js'
-import { secretValues } from '../../src/spec/secret-values.js'
+import { secretValues } from '../../src/pipeline/secret-values.js'
 
 describe('secretValues', () => {
   const env = {

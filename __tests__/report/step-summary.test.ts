@@ -5,7 +5,7 @@ import type { JobResult, RunResult } from '../../src/scheduler/run-result.js'
 import { planPipeline } from '../../src/plan/pipeline-plan.js'
 import { InstanceLogs } from '../../src/report/instance-logs.js'
 import { summaryMarkdown } from '../../src/report/step-summary.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 
 const pipeline = parsePipeline(
   [

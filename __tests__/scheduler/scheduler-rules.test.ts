@@ -3,7 +3,7 @@ import { FakeBackend, type FakeScript } from '../../src/backend/fake/fake-backen
 import { ConsoleReporter } from '../../src/report/console-reporter.js'
 import { runPipeline } from '../../src/scheduler/pipeline-runner.js'
 import type { RunResult } from '../../src/scheduler/run-result.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 
 /** Runs a pipeline on the fake backend; resolves to the result, the backend and the log. */
 async function run(

@@ -5,7 +5,7 @@ import {
   threatModelBlock,
   withThreatModel,
   type HostEffectId
-} from '../../src/spec/threat-model.js'
+} from '../../src/pipeline/threat-model.js'
 
 const root = path.resolve(import.meta.dirname, '../..')
 

@@ -1,8 +1,8 @@
-import { EFFECT_OF, trustProblems, untrustedWarnings } from '../../src/spec/host-access.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import type { HostAccessKind } from '../../src/spec/pipeline-types.js'
-import { SpecError } from '../../src/spec/spec-error.js'
-import { HOST_EFFECTS } from '../../src/spec/threat-model.js'
+import { EFFECT_OF, trustProblems, untrustedWarnings } from '../../src/pipeline/host-access.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import type { HostAccessKind } from '../../src/pipeline/pipeline-types.js'
+import { PipelineFileError } from '../../src/pipeline/file-problems.js'
+import { HOST_EFFECTS } from '../../src/pipeline/threat-model.js'
 
 /** Parses a file, then lists what an untrusted run refuses in it, as `LINE:COL: message`. */
 function refused(text: string, allowedVariables: string[] = []): string[] {
@@ -144,7 +144,7 @@ describe('what validate refuses in every mode', () => {
       parsePipeline(text, 'p.yml', '/repo')
       return []
     } catch (error) {
-      return (error as SpecError).problems.map((p) => `${p.line}:${p.col}: ${p.message}`)
+      return (error as PipelineFileError).problems.map((p) => `${p.line}:${p.col}: ${p.message}`)
     }
   }
 

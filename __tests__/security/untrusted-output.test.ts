@@ -4,7 +4,7 @@ import { ConsoleReporter } from '../../src/report/console-reporter.js'
 import { SecretMasker } from '../../src/report/secret-masker.js'
 import { markdownText } from '../../src/report/text-format.js'
 import { neutraliseRunnerCommands, sanitiseTerminal } from '../../src/report/terminal-text.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 
 const ZWSP = '\u200b'
 

@@ -2,9 +2,9 @@ import { preparePlan } from '../../src/app/prepare-plan.js'
 import { FakeBackend } from '../../src/backend/fake/fake-backend.js'
 import { ImageStore } from '../../src/scheduler/image-store.js'
 import { parseOutputFile } from '../../src/scheduler/output-file.js'
-import { expressionScope } from '../../src/spec/expression.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { render } from '../../src/spec/template.js'
+import { expressionScope } from '../../src/pipeline/expression.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { render } from '../../src/pipeline/template.js'
 
 describe('keys that name Object.prototype are keys like any other (item 17)', () => {
   it('keeps outputs named __proto__ and constructor, and expressions read them', () => {

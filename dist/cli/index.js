@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 6123:
+/***/ 3856:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81041,7 +81041,7 @@ const package_namespaceObject = {"rE":"0.1.0"};
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: ./src/spec/closest.ts
+;// CONCATENATED MODULE: ./src/pipeline/closest.ts
 /** The allowed word nearest to a misspelt one, when it is near enough to be a typo. */
 function closest(word, candidates) {
     let best;
@@ -81695,10 +81695,10 @@ function errorMessage(error) {
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var lib_docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
-;// CONCATENATED MODULE: ./src/spec/input-error.ts
+;// CONCATENATED MODULE: ./src/pipeline/input-error.ts
 /**
  * Something the user gave is invalid: a param value, a flag, an action input. Like a
- * SpecError it ends a command with exit status 2, before anything runs.
+ * PipelineFileError it ends a command with exit status 2, before anything runs.
  */
 class InputError extends Error {
     name = 'InputError';
@@ -82503,7 +82503,7 @@ class StageDriver {
     }
 }
 
-;// CONCATENATED MODULE: ./src/spec/quantities.ts
+;// CONCATENATED MODULE: ./src/pipeline/quantities.ts
 const MEMORY_UNITS = {
     '': 1,
     b: 1,
@@ -84278,7 +84278,7 @@ class BuildkitSteps {
     }
 }
 
-;// CONCATENATED MODULE: ./src/spec/raw-values.ts
+;// CONCATENATED MODULE: ./src/pipeline/raw-values.ts
 /** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
 const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const record = (v) => (isRecord(v) ? v : {});
@@ -84292,7 +84292,7 @@ const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k,
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/spec/yaml-source.ts
+;// CONCATENATED MODULE: ./src/pipeline/yaml-source.ts
 
 /** `jobs.build.stages[0].run`: the path as a user would write it. */
 function describePath(path) {
@@ -84512,7 +84512,7 @@ function isMergeKey(key) {
     return (0,dist/* isScalar */.jn)(key) && typeof key.value === 'symbol';
 }
 
-;// CONCATENATED MODULE: ./src/spec/host-access.ts
+;// CONCATENATED MODULE: ./src/pipeline/host-access.ts
 
 
 
@@ -84765,18 +84765,18 @@ async function untrustedFolder(dir, workspace) {
         throw new Error(`${after} is a symbolic link inside the workspace`);
 }
 
-;// CONCATENATED MODULE: ./src/spec/spec-error.ts
+;// CONCATENATED MODULE: ./src/pipeline/file-problems.ts
 /** Formats a problem as `FILE:LINE:COL: message`, the form editors and CI logs link. */
 function formatProblem(p) {
     return `${p.file}:${p.line}:${p.col}: ${p.message}`;
 }
 /** Raised when a pipeline file (or a value given for it) is invalid; carries every problem found. */
-class SpecError extends Error {
+class PipelineFileError extends Error {
     problems;
     constructor(problems) {
         super(problems.map(formatProblem).join('\n'));
         this.problems = problems;
-        this.name = 'SpecError';
+        this.name = 'PipelineFileError';
     }
 }
 /** Problems in the order they appear in the file, as an editor lists them. */
@@ -86705,7 +86705,7 @@ class DescriptionDictionary extends Dictionary {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./src/spec/expression.ts
+;// CONCATENATED MODULE: ./src/pipeline/expression.ts
 
 
 /**
@@ -86920,7 +86920,7 @@ function parseOutputFile(text) {
     return outputs;
 }
 
-;// CONCATENATED MODULE: ./src/spec/secret-values.ts
+;// CONCATENATED MODULE: ./src/pipeline/secret-values.ts
 /** Values shorter than this are not masked: replacing every "1" in a log hides nothing. */
 const MIN_SECRET_LENGTH = 4;
 /**
@@ -86965,7 +86965,7 @@ function untilAborted(work, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/spec/image-reference.ts
+;// CONCATENATED MODULE: ./src/pipeline/image-reference.ts
 /**
  * An image reference as the engine reads one (the grammar of distribution/reference):
  * `[HOST[:PORT]/]NAME[/NAME...][:TAG][@ALGORITHM:HEX]`, where NAME parts are lower-case
@@ -87069,7 +87069,7 @@ function ignoredSettings(plan) {
     return [`network_mode: ${mode} ignores ports (${published}): ${why}`];
 }
 
-;// CONCATENATED MODULE: ./src/spec/implicit-outputs.ts
+;// CONCATENATED MODULE: ./src/pipeline/implicit-outputs.ts
 /** The output a job whose build is pushed has besides its own: the digest, `sha256:…`. */
 const PUSHED_DIGEST_OUTPUT = 'image_digest';
 /** The outputs a job has without declaring them under `outputs:`. */
@@ -87077,7 +87077,7 @@ function implicitOutputs(job) {
     return job.container.build?.push ? [PUSHED_DIGEST_OUTPUT] : [];
 }
 
-;// CONCATENATED MODULE: ./src/spec/template.ts
+;// CONCATENATED MODULE: ./src/pipeline/template.ts
 
 const parsed = new Map();
 /**
@@ -87218,7 +87218,7 @@ function stringify(value) {
     return String(value);
 }
 
-;// CONCATENATED MODULE: ./src/spec/command-words.ts
+;// CONCATENATED MODULE: ./src/pipeline/command-words.ts
 
 
 
@@ -87310,7 +87310,7 @@ const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./src/spec/artifact-patterns.ts
+;// CONCATENATED MODULE: ./src/pipeline/artifact-patterns.ts
 
 /** Where an absolute artifact pattern is read from: the folder before its first wildcard. */
 function artifactBase(absolute) {
@@ -89625,7 +89625,7 @@ function checkRunId(text, where) {
     return text;
 }
 
-;// CONCATENATED MODULE: ./src/backend/swarm/service-spec.ts
+;// CONCATENATED MODULE: ./src/backend/swarm/service-body.ts
 
 
 
@@ -89638,7 +89638,7 @@ function checkRunId(text, where) {
  * run's workspace service keeps) is the task's own anonymous volume (gone with its container). What a Swarm service cannot be (privileged,
  * published ports, a GPU, a network mode of its own) is an Error saying so, not ignored.
  */
-function serviceSpec(plan, task) {
+function serviceBody(plan, task) {
     refuseUnsupported(plan);
     const { resources: res, security: sec, network } = plan;
     const container = {
@@ -90366,7 +90366,7 @@ class SwarmBackend extends EngineConnection {
         const suffix = n === 1 ? '' : `-${n}`;
         const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix;
         const image = this.pushed.get(task.plan.image.ref);
-        return serviceSpec(task.plan, {
+        return serviceBody(task.plan, {
             name,
             ...(image ? { image } : {}),
             networks: task.networks,
@@ -90804,7 +90804,7 @@ async function checkUntrusted(options, workspace) {
         allowedVariables: options.allowedVariables ?? []
     });
     if (refused.length > 0)
-        throw new SpecError(refused);
+        throw new PipelineFileError(refused);
     const artifacts = {
         path: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
         flag: options.artifactsFlag ?? '--artifacts-dir'
@@ -90908,7 +90908,7 @@ async function runSession(options) {
 
 /** The exit status and one message for an error that ended a command: never a stack trace. */
 function describeError(error) {
-    if (error instanceof SpecError ||
+    if (error instanceof PipelineFileError ||
         error instanceof InputError ||
         error instanceof expression_ExpressionError) {
         return { status: EXIT.invalid, message: error.message };
@@ -90919,7 +90919,7 @@ function describeError(error) {
     return { status: EXIT.failure, message: `error: ${message}` };
 }
 
-;// CONCATENATED MODULE: ./src/spec/job-order.ts
+;// CONCATENATED MODULE: ./src/pipeline/job-order.ts
 /**
  * Jobs in an order where each comes after everything it needs: declaration order, except
  * that a job waits for its needs (at each step, the first declared job that is ready).
@@ -91077,7 +91077,7 @@ function same(a, b) {
 /**
  * Expands the validated pipeline into what will run: matrix instances (axes given as
  * expressions are evaluated with the params), levels of the DAG and the order to start
- * jobs in. Pure; a matrix that cannot be expanded is a SpecError at its position.
+ * jobs in. Pure; a matrix that cannot be expanded is a PipelineFileError at its position.
  */
 function planPipeline(pipeline, params) {
     const scope = expressionScope({ params });
@@ -91120,7 +91120,7 @@ function planPipeline(pipeline, params) {
         jobs.push(planned);
     }
     if (problems.length > 0)
-        throw new SpecError(problems);
+        throw new PipelineFileError(problems);
     const byLevel = [];
     for (const job of jobs)
         (byLevel[job.level] ??= []).push(job.id);
@@ -91144,7 +91144,7 @@ function matrixRows(job, evaluate) {
     return expandMatrix(axes, matrix.include, matrix.exclude);
 }
 
-;// CONCATENATED MODULE: ./src/spec/params.ts
+;// CONCATENATED MODULE: ./src/pipeline/params.ts
 
 /**
  * The params a run sees: defaults of the file, overridden by the given values.
@@ -91244,7 +91244,7 @@ function parseJson(text, fallback) {
 
 /**
  * Resolves the given params against the file's declarations and plans the run;
- * `only` must name jobs of the file. Throws InputError or SpecError (exit 2).
+ * `only` must name jobs of the file. Throws InputError or PipelineFileError (exit 2).
  */
 function preparePlan(pipeline, given, only = []) {
     const unknown = only.filter((id) => !pipeline.jobs.some((j) => j.id === id));
@@ -91445,7 +91445,7 @@ function planDocument(plan, params, env) {
                     // A value that only `${VAR}` or a param makes wrong: an error at the job, exit 2.
                     if (!(error instanceof ContainerConfigError || error instanceof expression_ExpressionError))
                         throw error;
-                    throw new SpecError([
+                    throw new PipelineFileError([
                         {
                             ...job.job.position,
                             message: `jobs.${job.id} (${instance.id}): runs-on.with.${error.message}`
@@ -91648,12 +91648,12 @@ class SecretMasker {
         return this.deep(value);
     }
     /**
-     * An error as it may be shown: a SpecError with each problem's message masked, any
+     * An error as it may be shown: a PipelineFileError with each problem's message masked, any
      * other error's message masked in place (its class, and so its exit status, kept).
      */
     maskError(error) {
-        if (error instanceof SpecError)
-            return new SpecError(error.problems.map((p) => ({ ...p, message: this.mask(p.message) })));
+        if (error instanceof PipelineFileError)
+            return new PipelineFileError(error.problems.map((p) => ({ ...p, message: this.mask(p.message) })));
         if (error instanceof Error)
             error.message = this.mask(error.message);
         return error;
@@ -92511,7 +92511,7 @@ class InstanceLogs {
     }
 }
 
-;// CONCATENATED MODULE: ./src/spec/check-references.ts
+;// CONCATENATED MODULE: ./src/pipeline/check-references.ts
 
 
 
@@ -92717,7 +92717,7 @@ function check_references_upstreamOf(job, pipeline) {
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
 const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (seed 001 writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"],"description":"What the value must be: str, int, float, bool, list or map. Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (seed 001\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND (seed 003): NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
-;// CONCATENATED MODULE: ./src/spec/schema-validator.ts
+;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
 
 
 
@@ -93016,7 +93016,7 @@ function dedupe(problems) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/spec/short-mount.ts
+;// CONCATENATED MODULE: ./src/pipeline/short-mount.ts
 /** What the short form looks like, for messages and the schema's description. */
 const SHORT_MOUNT_FORM = 'SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it';
 /**
@@ -93035,7 +93035,7 @@ function parseShortMount(text) {
     return { source, target, mode };
 }
 
-;// CONCATENATED MODULE: ./src/spec/variables.ts
+;// CONCATENATED MODULE: ./src/pipeline/variables.ts
 
 
 
@@ -93084,7 +93084,7 @@ function variableNames(uses) {
     return [...new Set(uses.map((use) => use.name))];
 }
 
-;// CONCATENATED MODULE: ./src/spec/load-pipeline.ts
+;// CONCATENATED MODULE: ./src/pipeline/load-pipeline.ts
 
 
 
@@ -93101,7 +93101,7 @@ function variableNames(uses) {
 
 
 
-/** Reads and validates a pipeline file; throws SpecError listing every problem found. */
+/** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
 async function loadPipelineFile(file) {
     let text;
     try {
@@ -93109,7 +93109,7 @@ async function loadPipelineFile(file) {
     }
     catch (error) {
         const reason = error.code === 'ENOENT' ? 'no such file' : String(error);
-        throw new SpecError([
+        throw new PipelineFileError([
             { file, line: 1, col: 1, message: `cannot read pipeline file: ${reason}` }
         ]);
     }
@@ -93119,19 +93119,19 @@ async function loadPipelineFile(file) {
  * Parses pipeline text. `file` names it in messages; `dir` is where relative mount
  * sources resolve. Checks the text against the JSON Schema, then what a schema cannot
  * say (needs that exist, no cycles, expressions that read what exists and is upstream).
- * Throws SpecError listing every problem, each at its line and column, in file order.
+ * Throws PipelineFileError listing every problem, each at its line and column, in file order.
  */
 function parsePipeline(text, file, dir) {
     const { source, problems } = YamlSource.parse(text, file);
     if (problems.some((p) => p.message.startsWith('YAML syntax error')))
-        throw new SpecError(problems);
+        throw new PipelineFileError(problems);
     let raw;
     try {
         raw = source.toJS();
     }
     catch (error) {
         // yaml refuses documents whose aliases expand too far (a "billion laughs").
-        throw new SpecError([
+        throw new PipelineFileError([
             { file, line: 1, col: 1, message: `YAML error: ${error.message}` }
         ]);
     }
@@ -93147,7 +93147,7 @@ function parsePipeline(text, file, dir) {
     // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
     ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir }));
     if (problems.length > 0)
-        throw new SpecError(inFileOrder(problems));
+        throw new PipelineFileError(inFileOrder(problems));
     return pipeline;
 }
 // The builder below trusts the schema for shapes: where a value has the wrong type, the
@@ -93705,7 +93705,7 @@ const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
  * Reads the command tree of a commander program, so that the scripts always offer the
  * commands and flags the program has: nothing to keep in step by hand.
  */
-function completionSpec(command) {
+function completionTree(command) {
     return {
         name: command.name(),
         description: command.description(),
@@ -93717,7 +93717,7 @@ function completionSpec(command) {
             takesValue: o.required || o.optional,
             ...(o.argChoices ? { choices: o.argChoices } : {})
         })),
-        commands: command.commands.filter((c) => c.name() !== 'help').map((c) => completionSpec(c)),
+        commands: command.commands.filter((c) => c.name() !== 'help').map((c) => completionTree(c)),
         values: command.registeredArguments.flatMap((a) => a.argChoices ?? [])
     };
 }
@@ -94612,7 +94612,7 @@ function airflowDag(plan, options) {
         }
     }
     if (problems.length > 0)
-        throw new SpecError(problems);
+        throw new PipelineFileError(problems);
     const edges = plan.jobs.flatMap((job) => job.needs.map((need) => `    ${varOf.get(need)} >> ${varOf.get(job.id)}`));
     const dag = call('DAG', {
         dag_id: new NameBook().name(plan.name || 'pipeline'),
@@ -94996,7 +94996,7 @@ function eachJobAfterSuccess(plan, target, make) {
         }
     }
     if (problems.length > 0)
-        throw new SpecError(problems);
+        throw new PipelineFileError(problems);
 }
 /**
  * The job script of an instance for a target that passes nothing between jobs: its
@@ -95434,7 +95434,7 @@ function argoWorkflow(plan, options) {
         }
     }
     if (problems.length > 0)
-        throw new SpecError(problems);
+        throw new PipelineFileError(problems);
     const claims = [claim(WORKSPACE_VOLUME, options)];
     const volumes = [];
     for (const [key, volume] of Object.entries(plan.volumes)) {
@@ -95726,7 +95726,7 @@ function runsWhen(condition, scope) {
 
 /**
  * Makes the export plan of a pipeline plan. What the target cannot be told (a template
- * that reads the run's state, a condition on `needs`) is a SpecError at its place in the
+ * that reads the run's state, a condition on `needs`) is a PipelineFileError at its place in the
  * file, naming the target: exit 2, never a silently dropped key.
  */
 function exportPlan(plan, params, target) {
@@ -95780,7 +95780,7 @@ function exportPlan(plan, params, target) {
         return exported;
     });
     if (problems.length > 0)
-        throw new SpecError(problems);
+        throw new PipelineFileError(problems);
     const hostMounts = {};
     for (const access of plan.pipeline.hostAccess)
         if (access.hostPath !== undefined && access.job)
@@ -95894,7 +95894,7 @@ function outputSources(job, scope) {
 
 /**
  * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
- * is printed (checkArgoManifest). Throws SpecError for what the file asks that Argo
+ * is printed (checkArgoManifest). Throws PipelineFileError for what the file asks that Argo
  * cannot be given, ExportCheckError when the manifest fails its own checks.
  */
 function exportArgo(plan, params, options) {
@@ -96384,7 +96384,7 @@ function exportKubernetes(plan, params, options) {
 /** The targets `export --to` takes. */
 const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch', 'github'];
 /**
- * The pipeline plan as the target's manifests or code, as text. Throws SpecError for what
+ * The pipeline plan as the target's manifests or code, as text. Throws PipelineFileError for what
  * the file asks that the target cannot be given (exit 2).
  */
 function exportPipeline(target, plan, params, options) {
@@ -96729,12 +96729,12 @@ function cli_main_program(setExit) {
                     if (!opts.json)
                         process.stdout.write(`${file}: note: ${note}\n`);
                 if (processes.problems.length > 0)
-                    throw new SpecError(processes.problems);
+                    throw new PipelineFileError(processes.problems);
                 if (!opts.json)
                     process.stdout.write(`${file}: valid\n`);
             }
             catch (error) {
-                if (!(error instanceof SpecError))
+                if (!(error instanceof PipelineFileError))
                     throw error;
                 problems.push(error.message);
                 entry.valid = report.valid = false;
@@ -96849,7 +96849,7 @@ function cli_main_program(setExit) {
         .addArgument(new argument_Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
         .addHelpText('after', COMPLETION_HELP)
         .action((shell) => {
-        process.stdout.write(completionScript(shell, completionSpec(cli)));
+        process.stdout.write(completionScript(shell, completionTree(cli)));
     });
     return cli;
 }
@@ -96919,7 +96919,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6123);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3856);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

@@ -12,9 +12,9 @@ import { summaryMarkdown } from '../report/step-summary.js'
 import { htmlReport } from '../report/html-report.js'
 import type { InstanceLogs } from '../report/instance-logs.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
-import type { Pipeline } from '../spec/pipeline-types.js'
-import { InputError } from '../spec/input-error.js'
-import { SpecError } from '../spec/spec-error.js'
+import type { Pipeline } from '../pipeline/pipeline-types.js'
+import { InputError } from '../pipeline/input-error.js'
+import { PipelineFileError } from '../pipeline/file-problems.js'
 import {
   actionMode,
   backendInput,
@@ -246,7 +246,7 @@ async function cleanup(): Promise<void> {
 }
 
 /** An invalid pipeline: each problem as an error annotation at its line, then the step fails. */
-function annotateProblems(error: SpecError): void {
+function annotateProblems(error: PipelineFileError): void {
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
   for (const problem of error.problems) {
     core.error(problem.message, {
@@ -274,7 +274,7 @@ export async function run(): Promise<void> {
     core.saveState(STATE_IS_POST, 'true')
     await (isPost ? post() : main(mode))
   } catch (error) {
-    if (error instanceof SpecError) {
+    if (error instanceof PipelineFileError) {
       annotateProblems(error)
       const count = error.problems.length
       core.setFailed(

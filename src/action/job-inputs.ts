@@ -1,7 +1,7 @@
 import { parse as parseYaml, stringify } from 'yaml'
-import { InputError } from '../spec/input-error.js'
-import type { VolumeSpec } from '../spec/pipeline-types.js'
-import { parseShortMount, SHORT_MOUNT_FORM } from '../spec/short-mount.js'
+import { InputError } from '../pipeline/input-error.js'
+import type { VolumeSpec } from '../pipeline/pipeline-types.js'
+import { parseShortMount, SHORT_MOUNT_FORM } from '../pipeline/short-mount.js'
 
 /** The inputs of the `actions/job` sub-action, as the runner gives them (strings). */
 export interface JobInputs {

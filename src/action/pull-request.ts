@@ -1,5 +1,5 @@
 import type * as github from '@actions/github'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /** The REST client `@actions/github` gives for the workflow's token. */
 export type Octokit = ReturnType<typeof github.getOctokit>

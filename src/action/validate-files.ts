@@ -3,9 +3,9 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import picomatch from 'picomatch'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
-import { InputError } from '../spec/input-error.js'
-import { loadPipelineFile } from '../spec/load-pipeline.js'
-import { SpecError } from '../spec/spec-error.js'
+import { InputError } from '../pipeline/input-error.js'
+import { loadPipelineFile } from '../pipeline/load-pipeline.js'
+import { PipelineFileError } from '../pipeline/file-problems.js'
 import { getValidateSettings } from './input-helper.js'
 
 /** Folders never searched for pipeline files. */
@@ -16,7 +16,7 @@ const SKIPPED_DIRS = new Set(['.git', 'node_modules'])
  * relative to the workspace), every problem an error annotation at its line; sets
  * `valid` and fails the step when a file is invalid.
  */
-export async function validateFiles(annotate: (error: SpecError) => void): Promise<void> {
+export async function validateFiles(annotate: (error: PipelineFileError) => void): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
   const settings = getValidateSettings()
   const files = await expandFiles(settings.files, workspace)
@@ -39,7 +39,7 @@ export async function validateFiles(annotate: (error: SpecError) => void): Promi
         )
       }
     } catch (error) {
-      if (!(error instanceof SpecError)) throw error
+      if (!(error instanceof PipelineFileError)) throw error
       invalid += 1
       core.info(error.message)
       annotate(error)

@@ -1,8 +1,8 @@
 import type { Backend } from '../backend/backend.js'
 import { DockerBackend } from '../backend/docker/docker-backend.js'
 import { SwarmBackend } from '../backend/swarm/swarm-backend.js'
-import { InputError } from '../spec/input-error.js'
-import { parseDuration } from '../spec/quantities.js'
+import { InputError } from '../pipeline/input-error.js'
+import { parseDuration } from '../pipeline/quantities.js'
 
 /**
  * Every backend a run can be given, by the name `--backend` and the action's `backend`

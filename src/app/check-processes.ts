@@ -1,6 +1,6 @@
-import { closest } from '../spec/closest.js'
-import type { Pipeline } from '../spec/pipeline-types.js'
-import type { SpecProblem } from '../spec/spec-error.js'
+import { closest } from '../pipeline/closest.js'
+import type { Pipeline } from '../pipeline/pipeline-types.js'
+import type { FileProblem } from '../pipeline/file-problems.js'
 import {
   discoverProcesses,
   type DiscoveredProcess,
@@ -10,7 +10,7 @@ import {
 /** What `validate` could say of a file's process stages from the engine's images. */
 export interface ProcessCheck {
   /** Process names and input keys the image does not have, at their stage. */
-  problems: SpecProblem[]
+  problems: FileProblem[]
   /** What could not be checked, and why. */
   notes: string[]
 }

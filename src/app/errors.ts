@@ -1,13 +1,13 @@
 import { EngineUnavailableError } from '../backend/backend.js'
-import { InputError } from '../spec/input-error.js'
-import { SpecError } from '../spec/spec-error.js'
-import { ExpressionError } from '../spec/expression.js'
+import { InputError } from '../pipeline/input-error.js'
+import { PipelineFileError } from '../pipeline/file-problems.js'
+import { ExpressionError } from '../pipeline/expression.js'
 import { EXIT } from './run-session.js'
 
 /** The exit status and one message for an error that ended a command: never a stack trace. */
 export function describeError(error: unknown): { status: number; message: string } {
   if (
-    error instanceof SpecError ||
+    error instanceof PipelineFileError ||
     error instanceof InputError ||
     error instanceof ExpressionError
   ) {

@@ -2,7 +2,7 @@ import type { AirflowPlatform, ExportOptions, Toleration } from '../export/targe
 import { parseHostMap } from '../export/host-map.js'
 import { NameBook } from '../export/k8s-names.js'
 import { DROPPABLE_KEYS } from '../export/pod-parts.js'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /** The keys `--set` takes, for help and messages. */
 export const SET_KEYS = [

@@ -5,7 +5,7 @@ import { notRun } from '../scheduler/job-scheduling.js'
 import type { InstanceRun } from '../scheduler/pipeline-runner.js'
 import type { JobResult, RunResult, Status } from '../scheduler/run-result.js'
 import { writeFileReplacing } from '../scheduler/host-files.js'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /**
  * A fan-out folder (`run --instance ID --inputs-from DIR`), as one runner of a GitHub

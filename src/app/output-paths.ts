@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { linkInWorkspace } from '../scheduler/host-files.js'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /** A host path a run writes to, and the flag or input that named it. */
 export interface OutputPath {

@@ -1,7 +1,7 @@
 import { planPipeline, type PipelinePlan } from '../plan/pipeline-plan.js'
-import { InputError } from '../spec/input-error.js'
-import { resolveParams } from '../spec/params.js'
-import type { Pipeline } from '../spec/pipeline-types.js'
+import { InputError } from '../pipeline/input-error.js'
+import { resolveParams } from '../pipeline/params.js'
+import type { Pipeline } from '../pipeline/pipeline-types.js'
 
 /** A pipeline with its params resolved and its plan made: what `run` and `plan` start from. */
 export interface PreparedPlan {
@@ -11,7 +11,7 @@ export interface PreparedPlan {
 
 /**
  * Resolves the given params against the file's declarations and plans the run;
- * `only` must name jobs of the file. Throws InputError or SpecError (exit 2).
+ * `only` must name jobs of the file. Throws InputError or PipelineFileError (exit 2).
  */
 export function preparePlan(
   pipeline: Pipeline,

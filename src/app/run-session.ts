@@ -12,8 +12,8 @@ import { newRunId } from '../scheduler/run-id.js'
 import type { RunReporter } from '../scheduler/run-reporter.js'
 import type { RunResult } from '../scheduler/run-result.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
-import { trustProblems, untrustedWarnings } from '../spec/host-access.js'
-import { SpecError } from '../spec/spec-error.js'
+import { trustProblems, untrustedWarnings } from '../pipeline/host-access.js'
+import { PipelineFileError } from '../pipeline/file-problems.js'
 import { createBackend } from './backends.js'
 import { refuseLinkedOutputs, type OutputPath } from './output-paths.js'
 
@@ -86,7 +86,7 @@ async function checkUntrusted(options: RunSessionOptions, workspace: string): Pr
     workspace,
     allowedVariables: options.allowedVariables ?? []
   })
-  if (refused.length > 0) throw new SpecError(refused)
+  if (refused.length > 0) throw new PipelineFileError(refused)
   const artifacts = {
     path: path.resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
     flag: options.artifactsFlag ?? '--artifacts-dir'

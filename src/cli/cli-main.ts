@@ -27,8 +27,8 @@ import { htmlReport } from '../report/html-report.js'
 import { InstanceLogs } from '../report/instance-logs.js'
 import { SecretMasker } from '../report/secret-masker.js'
 import { parseChangedFiles } from '../plan/changed-files.js'
-import { loadPipelineFile } from '../spec/load-pipeline.js'
-import { InputError } from '../spec/input-error.js'
+import { loadPipelineFile } from '../pipeline/load-pipeline.js'
+import { InputError } from '../pipeline/input-error.js'
 import {
   BACKEND_NAMES,
   createBackend,
@@ -40,14 +40,14 @@ import {
   TIMEOUT_FORM
 } from '../app/backends.js'
 import { checkRunId } from '../scheduler/run-id.js'
-import { SpecError, type SpecProblem } from '../spec/spec-error.js'
+import { PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
 import { DEFAULT_FILES, pipelineFileArg } from './default-file.js'
 import { readEnvFiles } from './env-files.js'
 import { DEFAULT_INIT_IMAGE, writeInitFiles } from './init.js'
 import {
   COMPLETION_SHELLS,
   completionScript,
-  completionSpec,
+  completionTree,
   type CompletionShell
 } from './completion.js'
 import { exportOptions, SET_KEYS } from '../app/export-options.js'
@@ -165,7 +165,7 @@ const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILE
 /** What `validate --json` prints: every file, valid or not, with its problems and notes. */
 interface ValidationReport {
   valid: boolean
-  files: Array<{ file: string; valid: boolean; problems: SpecProblem[]; notes: string[] }>
+  files: Array<{ file: string; valid: boolean; problems: FileProblem[]; notes: string[] }>
 }
 
 /** What `--help` ends with: what people type most, what the exit status means, where to read on. */
@@ -432,10 +432,10 @@ function program(setExit: (status: number) => void): Command {
           entry.notes = processes.notes
           for (const note of processes.notes)
             if (!opts.json) process.stdout.write(`${file}: note: ${note}\n`)
-          if (processes.problems.length > 0) throw new SpecError(processes.problems)
+          if (processes.problems.length > 0) throw new PipelineFileError(processes.problems)
           if (!opts.json) process.stdout.write(`${file}: valid\n`)
         } catch (error) {
-          if (!(error instanceof SpecError)) throw error
+          if (!(error instanceof PipelineFileError)) throw error
           problems.push(error.message)
           entry.valid = report.valid = false
           entry.problems = error.problems
@@ -604,7 +604,7 @@ function program(setExit: (status: number) => void): Command {
     .addArgument(new Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
     .addHelpText('after', COMPLETION_HELP)
     .action((shell: CompletionShell) => {
-      process.stdout.write(completionScript(shell, completionSpec(cli)))
+      process.stdout.write(completionScript(shell, completionTree(cli)))
     })
   return cli
 }

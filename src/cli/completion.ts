@@ -19,7 +19,7 @@ export interface CompletionCommand {
  * Reads the command tree of a commander program, so that the scripts always offer the
  * commands and flags the program has: nothing to keep in step by hand.
  */
-export function completionSpec(command: Command): CompletionCommand {
+export function completionTree(command: Command): CompletionCommand {
   return {
     name: command.name(),
     description: command.description(),
@@ -31,7 +31,7 @@ export function completionSpec(command: Command): CompletionCommand {
         takesValue: o.required || o.optional,
         ...(o.argChoices ? { choices: o.argChoices } : {})
       })),
-    commands: command.commands.filter((c) => c.name() !== 'help').map((c) => completionSpec(c)),
+    commands: command.commands.filter((c) => c.name() !== 'help').map((c) => completionTree(c)),
     values: command.registeredArguments.flatMap((a) => a.argChoices ?? [])
   }
 }

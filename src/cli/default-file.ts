@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /** The names `run`, `validate` and `plan` look for when given no file, in this order. */
 export const DEFAULT_FILES = [

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { parse } from 'dotenv'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /** A line that sets a variable, as dotenv reads one: `NAME=value`, `export NAME=value`, `NAME: value`. */
 const ASSIGNMENT = /^\s*(?:export\s+)?[\w.-]+(?:\s*=|:\s)\s*(.*)$/

@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { linkInWorkspace, writeFileReplacing } from '../scheduler/host-files.js'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /** Where the schema is published, for the editor modeline (README: the schema, and your editor). */
 export const SCHEMA_URL =

@@ -1,5 +1,5 @@
 import { CTR_ROOT } from '../plan/container-paths.js'
-import { SpecError, type SpecProblem } from '../spec/spec-error.js'
+import { PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { jobScript } from './job-script.js'
 import { ExportProblem } from './pod-parts.js'
@@ -25,7 +25,7 @@ export function eachJobAfterSuccess(
   target: { name: string; dropped: readonly string[]; runsAfter: string },
   make: (job: ExportJob) => void
 ): void {
-  const problems: SpecProblem[] = []
+  const problems: FileProblem[] = []
   const left = new Set<string>()
   for (const job of plan.jobs) {
     const { onSuccess, onFailure } = job.runsWhen
@@ -49,7 +49,7 @@ export function eachJobAfterSuccess(
       })
     }
   }
-  if (problems.length > 0) throw new SpecError(problems)
+  if (problems.length > 0) throw new PipelineFileError(problems)
 }
 
 /**

@@ -1,5 +1,5 @@
-import { stringify } from '../spec/template.js'
-import { SpecError, type SpecProblem } from '../spec/spec-error.js'
+import { stringify } from '../pipeline/template.js'
+import { PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
 import type { ContainerPlan, MountPlan } from '../plan/container-plan.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { jobScript, shValue } from './job-script.js'
@@ -27,7 +27,7 @@ export function airflowDag(plan: ExportPlan, options: ExportOptions): string {
   const names = new NameBook()
   const varOf = new Map(plan.jobs.map((job) => [job.id, pyName('job', names.name(job.id))]))
   const matrixJobs = new Set(plan.jobs.filter((j) => j.matrix).map((j) => j.id))
-  const problems: SpecProblem[] = []
+  const problems: FileProblem[] = []
   const body: string[] = []
   const uses = new Set<string>()
   for (const job of plan.jobs) {
@@ -39,7 +39,7 @@ export function airflowDag(plan: ExportPlan, options: ExportOptions): string {
       problems.push({ ...at, message: `export --to airflow: jobs.${job.id}: ${error.message}` })
     }
   }
-  if (problems.length > 0) throw new SpecError(problems)
+  if (problems.length > 0) throw new PipelineFileError(problems)
   const edges = plan.jobs.flatMap((job) =>
     job.needs.map((need) => `    ${varOf.get(need)} >> ${varOf.get(job.id)}`)
   )

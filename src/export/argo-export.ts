@@ -8,7 +8,7 @@ import { exportPlan } from './export-plan.js'
 
 /**
  * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
- * is printed (checkArgoManifest). Throws SpecError for what the file asks that Argo
+ * is printed (checkArgoManifest). Throws PipelineFileError for what the file asks that Argo
  * cannot be given, ExportCheckError when the manifest fails its own checks.
  */
 export function exportArgo(

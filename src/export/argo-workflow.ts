@@ -4,8 +4,8 @@ import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1
 import type { IWorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate'
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim'
 import type { IVolume } from 'kubernetes-models/v1/Volume'
-import { stringify } from '../spec/template.js'
-import { SpecError, type SpecProblem } from '../spec/spec-error.js'
+import { stringify } from '../pipeline/template.js'
+import { PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
 import type { RunsWhen } from './export-condition.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { jobScript } from './job-script.js'
@@ -31,7 +31,7 @@ export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest
   names.name('main')
   const taskOf = new Map(plan.jobs.map((job) => [job.id, names.name(job.id)]))
   const volumeOf = new Map(Object.keys(plan.volumes).map((key) => [key, names.name(`vol-${key}`)]))
-  const problems: SpecProblem[] = []
+  const problems: FileProblem[] = []
   const templates: ITemplate[] = []
   const tasks: IDAGTask[] = []
   for (const job of plan.jobs) {
@@ -45,7 +45,7 @@ export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest
       problems.push({ ...at, message: `export --to argo: jobs.${job.id}: ${error.message}` })
     }
   }
-  if (problems.length > 0) throw new SpecError(problems)
+  if (problems.length > 0) throw new PipelineFileError(problems)
   const claims: IPersistentVolumeClaim[] = [claim(WORKSPACE_VOLUME, options)]
   const volumes: IVolume[] = []
   for (const [key, volume] of Object.entries(plan.volumes)) {

@@ -1,6 +1,6 @@
 import type Batch from 'aws-sdk/clients/batch.js'
 import type { MountPlan } from '../plan/container-plan.js'
-import { stringify } from '../spec/template.js'
+import { stringify } from '../pipeline/template.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { mappedPath } from './host-map.js'
 import { eachJobAfterSuccess, workspaceScript } from './after-success.js'

@@ -12,7 +12,7 @@ export const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch', 'github'] as c
 export type ExportTarget = (typeof EXPORT_TARGETS)[number]
 
 /**
- * The pipeline plan as the target's manifests or code, as text. Throws SpecError for what
+ * The pipeline plan as the target's manifests or code, as text. Throws PipelineFileError for what
  * the file asks that the target cannot be given (exit 2).
  */
 export function exportPipeline(

@@ -4,10 +4,10 @@ import type { ContainerPlan } from '../plan/container-plan.js'
 import { stageStateDir } from '../plan/container-paths.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { stageCommand } from '../plan/stage-command.js'
-import { renderWords } from '../spec/command-words.js'
-import { expressionScope, ExpressionError, type ExpressionScope } from '../spec/expression.js'
-import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../spec/pipeline-types.js'
-import { SpecError, type SourcePosition } from '../spec/spec-error.js'
+import { renderWords } from '../pipeline/command-words.js'
+import { expressionScope, ExpressionError, type ExpressionScope } from '../pipeline/expression.js'
+import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../pipeline/pipeline-types.js'
+import { PipelineFileError, type SourcePosition } from '../pipeline/file-problems.js'
 import { runsWhen, type RunsWhen } from './export-condition.js'
 import { CLUSTER_CONTEXTS, ExportRenderError, renderForExport } from './export-render.js'
 import type { OutputSource, ScriptStage } from './job-script.js'
@@ -65,7 +65,7 @@ export interface ExportPlan {
 
 /**
  * Makes the export plan of a pipeline plan. What the target cannot be told (a template
- * that reads the run's state, a condition on `needs`) is a SpecError at its place in the
+ * that reads the run's state, a condition on `needs`) is a PipelineFileError at its place in the
  * file, naming the target: exit 2, never a silently dropped key.
  */
 export function exportPlan(
@@ -73,7 +73,7 @@ export function exportPlan(
   params: Record<string, unknown>,
   target: string
 ): ExportPlan {
-  const problems: SpecError['problems'] = []
+  const problems: PipelineFileError['problems'] = []
   const at = (position: SourcePosition, where: string) => (error: unknown) => {
     if (
       error instanceof ExportRenderError ||
@@ -119,7 +119,7 @@ export function exportPlan(
     if (job.timeout_ms !== undefined) exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000)
     return exported
   })
-  if (problems.length > 0) throw new SpecError(problems)
+  if (problems.length > 0) throw new PipelineFileError(problems)
   const hostMounts: ExportPlan['hostMounts'] = {}
   for (const access of plan.pipeline.hostAccess)
     if (access.hostPath !== undefined && access.job)

@@ -1,6 +1,6 @@
 import { stringify as toYaml } from 'yaml'
 import type { PipelinePlan, PlannedJob } from '../plan/pipeline-plan.js'
-import type { ParamType } from '../spec/pipeline-types.js'
+import type { ParamType } from '../pipeline/pipeline-types.js'
 import type { ExportOptions } from './target-options.js'
 
 /** The folder each runner of the fan-out hands on (fan-out.ts): results/ and workspace/. */

@@ -4,8 +4,8 @@ import type { IHostAlias } from 'kubernetes-models/v1/HostAlias'
 import type { IVolume } from 'kubernetes-models/v1/Volume'
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount'
 import type { ContainerPlan, MountPlan } from '../plan/container-plan.js'
-import { parseMemory } from '../spec/quantities.js'
-import type { SourcePosition } from '../spec/spec-error.js'
+import { parseMemory } from '../pipeline/quantities.js'
+import type { SourcePosition } from '../pipeline/file-problems.js'
 import { mappedPath, type HostMap } from './host-map.js'
 import {
   asWritten,

@@ -1,6 +1,6 @@
 import path from 'node:path'
-import type { ContainerSpec, NetworkSpec, VolumeSpec } from '../spec/pipeline-types.js'
-import { parseCpu, parseMemory } from '../spec/quantities.js'
+import type { ContainerSpec, NetworkSpec, VolumeSpec } from '../pipeline/pipeline-types.js'
+import { parseCpu, parseMemory } from '../pipeline/quantities.js'
 import { CTR_ROOT, jobWorkDir, WORKSPACE_DIR } from './container-paths.js'
 import { planAuth, planImage, type ImageSource, type PulledImage } from './image-plan.js'
 import { LABEL_INSTANCE, LABEL_JOB, LABEL_SERVICE, runLabels } from './labels.js'

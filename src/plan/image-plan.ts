@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
-import type { ContainerSpec, PullPolicy, RegistryAuthSpec } from '../spec/pipeline-types.js'
+import type { ContainerSpec, PullPolicy, RegistryAuthSpec } from '../pipeline/pipeline-types.js'
 
 /** Registry credentials as the Engine API takes them (`X-Registry-Auth`). */
 export interface RegistryCredentials {

@@ -1,4 +1,4 @@
-import type { MatrixRow } from '../spec/pipeline-types.js'
+import type { MatrixRow } from '../pipeline/pipeline-types.js'
 
 /** More instances than this is an error, as in GitHub Actions. */
 export const MAX_INSTANCES = 256

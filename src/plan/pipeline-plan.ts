@@ -1,8 +1,8 @@
-import { ExpressionError, expressionScope } from '../spec/expression.js'
-import { orderJobs } from '../spec/job-order.js'
-import type { JobSpec, MatrixRow, Pipeline } from '../spec/pipeline-types.js'
-import { SpecError } from '../spec/spec-error.js'
-import { evaluateValue } from '../spec/template.js'
+import { ExpressionError, expressionScope } from '../pipeline/expression.js'
+import { orderJobs } from '../pipeline/job-order.js'
+import type { JobSpec, MatrixRow, Pipeline } from '../pipeline/pipeline-types.js'
+import { PipelineFileError } from '../pipeline/file-problems.js'
+import { evaluateValue } from '../pipeline/template.js'
 import { expandMatrix, instanceName, MatrixError } from './matrix.js'
 
 /** One container run of a job: the job itself, or one combination of its matrix. */
@@ -38,13 +38,13 @@ export interface PipelinePlan {
 /**
  * Expands the validated pipeline into what will run: matrix instances (axes given as
  * expressions are evaluated with the params), levels of the DAG and the order to start
- * jobs in. Pure; a matrix that cannot be expanded is a SpecError at its position.
+ * jobs in. Pure; a matrix that cannot be expanded is a PipelineFileError at its position.
  */
 export function planPipeline(pipeline: Pipeline, params: Record<string, unknown>): PipelinePlan {
   const scope = expressionScope({ params })
   const levels = new Map<string, number>()
   const jobs: PlannedJob[] = []
-  const problems: SpecError['problems'] = []
+  const problems: PipelineFileError['problems'] = []
   for (const job of orderJobs(pipeline.jobs).order) {
     const level = Math.max(-1, ...job.needs.map((n) => levels.get(n) ?? 0)) + 1
     levels.set(job.id, level)
@@ -76,7 +76,7 @@ export function planPipeline(pipeline: Pipeline, params: Record<string, unknown>
     if (job.strategy?.max_parallel !== undefined) planned.maxParallel = job.strategy.max_parallel
     jobs.push(planned)
   }
-  if (problems.length > 0) throw new SpecError(problems)
+  if (problems.length > 0) throw new PipelineFileError(problems)
   const byLevel: string[][] = []
   for (const job of jobs) (byLevel[job.level] ??= []).push(job.id)
   return { pipeline, jobs, levels: byLevel }

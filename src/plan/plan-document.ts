@@ -1,6 +1,6 @@
-import { ExpressionError, expressionScope } from '../spec/expression.js'
-import { SpecError } from '../spec/spec-error.js'
-import { valueRenderers } from '../spec/command-words.js'
+import { ExpressionError, expressionScope } from '../pipeline/expression.js'
+import { PipelineFileError } from '../pipeline/file-problems.js'
+import { valueRenderers } from '../pipeline/command-words.js'
 import { ContainerConfigError } from './container-config-error.js'
 import { planContainer, type ContainerPlan } from './container-plan.js'
 import { namedVolumeNames, runNetworkName } from './container-paths.js'
@@ -67,7 +67,7 @@ export function planDocument(
           // A value that only `${VAR}` or a param makes wrong: an error at the job, exit 2.
           if (!(error instanceof ContainerConfigError || error instanceof ExpressionError))
             throw error
-          throw new SpecError([
+          throw new PipelineFileError([
             {
               ...job.job.position,
               message: `jobs.${job.id} (${instance.id}): runs-on.with.${error.message}`

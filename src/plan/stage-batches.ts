@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import type { StageSpec } from '../spec/pipeline-types.js'
-import { readsContext } from '../spec/template.js'
+import type { StageSpec } from '../pipeline/pipeline-types.js'
+import { readsContext } from '../pipeline/template.js'
 
 /**
  * How many bytes of arguments one batch may hand to the engine: Linux allows about 2 MiB

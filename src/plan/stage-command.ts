@@ -1,4 +1,4 @@
-import type { StageSpec } from '../spec/pipeline-types.js'
+import type { StageSpec } from '../pipeline/pipeline-types.js'
 
 /**
  * Runs a `py` stage's code with the seed format's `result.context` in scope, then writes

@@ -1,4 +1,4 @@
-import { isInside, UNTRUSTED_ULIMITS } from '../spec/host-access.js'
+import { isInside, UNTRUSTED_ULIMITS } from '../pipeline/host-access.js'
 import type { ContainerPlan } from './container-plan.js'
 
 /**

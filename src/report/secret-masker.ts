@@ -1,6 +1,6 @@
-import type { Pipeline } from '../spec/pipeline-types.js'
-import { secretValues } from '../spec/secret-values.js'
-import { SpecError } from '../spec/spec-error.js'
+import type { Pipeline } from '../pipeline/pipeline-types.js'
+import { secretValues } from '../pipeline/secret-values.js'
+import { PipelineFileError } from '../pipeline/file-problems.js'
 
 /** What the masker writes in place of a secret, as GitHub does. */
 export const MASK = '***'
@@ -43,12 +43,14 @@ export class SecretMasker {
   }
 
   /**
-   * An error as it may be shown: a SpecError with each problem's message masked, any
+   * An error as it may be shown: a PipelineFileError with each problem's message masked, any
    * other error's message masked in place (its class, and so its exit status, kept).
    */
   maskError(error: unknown): unknown {
-    if (error instanceof SpecError)
-      return new SpecError(error.problems.map((p) => ({ ...p, message: this.mask(p.message) })))
+    if (error instanceof PipelineFileError)
+      return new PipelineFileError(
+        error.problems.map((p) => ({ ...p, message: this.mask(p.message) }))
+      )
     if (error instanceof Error) error.message = this.mask(error.message)
     return error
   }

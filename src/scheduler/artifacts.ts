@@ -3,7 +3,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import picomatch from 'picomatch'
 import * as tar from 'tar'
-import { artifactBase, artifactPatternProblem } from '../spec/artifact-patterns.js'
+import { artifactBase, artifactPatternProblem } from '../pipeline/artifact-patterns.js'
 import type { Backend } from '../backend/backend.js'
 
 /** What copying a job's artifacts found. */

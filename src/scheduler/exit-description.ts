@@ -1,4 +1,4 @@
-import { formatMemory } from '../spec/quantities.js'
+import { formatMemory } from '../pipeline/quantities.js'
 
 /**
  * What an exit code means and what to check, where it says more than "the command

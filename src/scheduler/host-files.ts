@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, realpath, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { isInside } from '../spec/host-access.js'
+import { isInside } from '../pipeline/host-access.js'
 
 /**
  * Writes a file by writing a fresh temporary file beside it (created exclusively, so

@@ -1,6 +1,6 @@
 import type { Backend, BackendEvents, ImageRun } from '../backend/backend.js'
 import type { ImageSource } from '../plan/image-plan.js'
-import { imageReferenceProblem } from '../spec/image-reference.js'
+import { imageReferenceProblem } from '../pipeline/image-reference.js'
 
 /**
  * A run's images, each made ready once however many jobs use it (the backend pulls or

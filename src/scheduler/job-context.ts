@@ -1,6 +1,6 @@
 import type { Backend, OutputHandler } from '../backend/backend.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
-import type { Pipeline } from '../spec/pipeline-types.js'
+import type { Pipeline } from '../pipeline/pipeline-types.js'
 import type { ImageStore } from './image-store.js'
 import { lineSplitter } from './line-splitter.js'
 import type { RunReporter } from './run-reporter.js'

@@ -1,5 +1,5 @@
-import { InputError } from '../spec/input-error.js'
-import { formatMemory, parseMemory } from '../spec/quantities.js'
+import { InputError } from '../pipeline/input-error.js'
+import { formatMemory, parseMemory } from '../pipeline/quantities.js'
 
 /**
  * How much a stage may write to `$CTR_OUTPUT` (and to `$CTR_ANNOTATIONS`): GitHub keeps

@@ -7,9 +7,9 @@ import {
   type ContainerPlan
 } from '../plan/container-plan.js'
 import type { PlannedJob } from '../plan/pipeline-plan.js'
-import { expressionScope } from '../spec/expression.js'
-import { valueRenderers } from '../spec/command-words.js'
-import type { JobSpec } from '../spec/pipeline-types.js'
+import { expressionScope } from '../pipeline/expression.js'
+import { valueRenderers } from '../pipeline/command-words.js'
+import type { JobSpec } from '../pipeline/pipeline-types.js'
 import type { ImageStore } from './image-store.js'
 import type { ContainerGuard } from './untrusted-guard.js'
 

@@ -7,8 +7,8 @@ import {
   ProcessIoError,
   type ProcessDescription
 } from '../plan/processes.js'
-import { closest } from '../spec/closest.js'
-import type { StageSpec } from '../spec/pipeline-types.js'
+import { closest } from '../pipeline/closest.js'
+import type { StageSpec } from '../pipeline/pipeline-types.js'
 
 /** A process stage made ready to run: its command, and how its answer is read. */
 export interface ProcessCall {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { InputError } from '../spec/input-error.js'
+import { InputError } from '../pipeline/input-error.js'
 
 /**
  * A new run id: sortable by start time, unique, and safe in container, volume and

@@ -1,5 +1,5 @@
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
-import type { Pipeline, StageSpec } from '../spec/pipeline-types.js'
+import type { Pipeline, StageSpec } from '../pipeline/pipeline-types.js'
 import { errorMessage, type OutputStream } from '../backend/backend.js'
 import type { JobResult, RunResult, StageResult } from './run-result.js'
 

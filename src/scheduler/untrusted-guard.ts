@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ContainerPlan } from '../plan/container-plan.js'
 import { enforceUntrusted, type UntrustedScope } from '../plan/untrusted-policy.js'
-import { isInside } from '../spec/host-access.js'
+import { isInside } from '../pipeline/host-access.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
 
 /** A container asks for what the run's guard does not allow (a label's secret, untrusted mode's list). */

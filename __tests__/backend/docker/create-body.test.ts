@@ -3,7 +3,7 @@ import {
   planContainer as planNeutral,
   type ContainerPlanContext
 } from '../../../src/plan/container-plan.js'
-import type { ContainerSpec, JobSpec } from '../../../src/spec/pipeline-types.js'
+import type { ContainerSpec, JobSpec } from '../../../src/pipeline/pipeline-types.js'
 import { jobSpec } from '../../helpers/job-spec.js'
 
 /** A job's container as the Docker backend creates it: the neutral plan, then its body. */

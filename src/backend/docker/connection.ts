@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import Docker from 'dockerode'
-import { InputError } from '../../spec/input-error.js'
+import { InputError } from '../../pipeline/input-error.js'
 import {
   BackendError,
   EngineLostError,

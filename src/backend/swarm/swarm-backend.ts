@@ -8,7 +8,7 @@ import { registryOf, type ImageSource, type RegistryCredentials } from '../../pl
 import { WORKSPACE_DIR } from '../../plan/container-paths.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../../plan/labels.js'
 import { readBatchCommand } from '../../plan/stage-batches.js'
-import { artifactBase } from '../../spec/artifact-patterns.js'
+import { artifactBase } from '../../pipeline/artifact-patterns.js'
 import {
   EngineUnavailableError,
   errorMessage,
@@ -29,7 +29,7 @@ import { configLogin, prepareDockerImage, pushBuiltImage } from '../docker/image
 import { logLines } from '../docker/stream-demux.js'
 import { filesArchive } from '../docker/tar-files.js'
 import { removeBuiltTags, removeInUse, runResources } from '../docker/sweep.js'
-import { serviceSpec, type ServiceSpec } from './service-spec.js'
+import { serviceBody, type ServiceBody } from './service-body.js'
 import { newTaskMarker, taskOutput, type TaskFrame } from '../task-frame.js'
 import { taskCommand } from './task-script.js'
 import {
@@ -463,7 +463,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
   }
 
   /** The spec of a container's next task: its first is named after it, the next numbered. */
-  private spec(task: PlannedTask, run: { command?: string[]; env: string[] }): ServiceSpec {
+  private spec(task: PlannedTask, run: { command?: string[]; env: string[] }): ServiceBody {
     // Only a job's stages are wrapped to fetch what the workspace service keeps.
     const served = task.plan.mounts.find((m) => m.type === 'volume' && this.served.has(m.source))
     if (served?.type === 'volume' && !run.command)
@@ -474,7 +474,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const suffix = n === 1 ? '' : `-${n}`
     const name = task.plan.name.slice(0, MAX_SERVICE_NAME - suffix.length) + suffix
     const image = this.pushed.get(task.plan.image.ref)
-    return serviceSpec(task.plan, {
+    return serviceBody(task.plan, {
       name,
       ...(image ? { image } : {}),
       networks: task.networks,
@@ -491,7 +491,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
    */
   private async runTask(
     task: PlannedTask,
-    spec: ServiceSpec,
+    spec: ServiceBody,
     onOutput: OutputHandler,
     logsComplete: () => boolean
   ): Promise<number> {
@@ -525,7 +525,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
   }
 
   /** Creates a task's service, with the credentials for its image (never in its spec). */
-  private async createService(task: PlannedTask, spec: ServiceSpec) {
+  private async createService(task: PlannedTask, spec: ServiceBody) {
     // The task before it (over: stages run one after another) has said all it had to.
     await this.removeService(task)
     const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image)

@@ -1,6 +1,6 @@
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { InputError } from '../../src/spec/input-error.js'
-import { resolveParams } from '../../src/spec/params.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { InputError } from '../../src/pipeline/input-error.js'
+import { resolveParams } from '../../src/pipeline/params.js'
 
 const pipeline = parsePipeline(
   `params:

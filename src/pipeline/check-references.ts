@@ -11,7 +11,7 @@ import {
 import type { Expr } from '@actions/expressions'
 import type { JobSpec, Pipeline } from './pipeline-types.js'
 import { list, record } from './raw-values.js'
-import type { SpecProblem } from './spec-error.js'
+import type { FileProblem } from './file-problems.js'
 import { conditionSource, parseTemplate } from './template.js'
 import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
 
@@ -41,8 +41,8 @@ export function checkReferences(
   pipeline: Pipeline,
   raw: unknown,
   source: YamlSource
-): SpecProblem[] {
-  const problems: SpecProblem[] = []
+): FileProblem[] {
+  const problems: FileProblem[] = []
   const rawJobs = record(record(raw).jobs)
   for (const job of pipeline.jobs) {
     const at: DocPath = ['jobs', job.id]
@@ -103,7 +103,7 @@ function checkValue(
   scope: Scope,
   pipeline: Pipeline,
   source: YamlSource
-): SpecProblem[] {
+): FileProblem[] {
   if (Array.isArray(value))
     return value.flatMap((item, i) => checkValue(item, [...path, i], scope, pipeline, source))
   if (value !== null && typeof value === 'object')

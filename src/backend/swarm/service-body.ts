@@ -1,9 +1,9 @@
 import { isDockerNetworkMode, type ContainerPlan } from '../../plan/container-plan.js'
-import { parseMemory } from '../../spec/quantities.js'
+import { parseMemory } from '../../pipeline/quantities.js'
 import { healthConfig } from '../docker/create-body.js'
 
 /** The subset of the Engine API's `POST /services/create` body that job tasks use. */
-export interface ServiceSpec {
+export interface ServiceBody {
   Name: string
   Labels: Record<string, string>
   TaskTemplate: {
@@ -78,10 +78,10 @@ export interface TaskRun {
  * run's workspace service keeps) is the task's own anonymous volume (gone with its container). What a Swarm service cannot be (privileged,
  * published ports, a GPU, a network mode of its own) is an Error saying so, not ignored.
  */
-export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
+export function serviceBody(plan: ContainerPlan, task: TaskRun): ServiceBody {
   refuseUnsupported(plan)
   const { resources: res, security: sec, network } = plan
-  const container: ServiceSpec['TaskTemplate']['ContainerSpec'] = {
+  const container: ServiceBody['TaskTemplate']['ContainerSpec'] = {
     Image: task.image ?? plan.image.ref,
     Labels: plan.labels,
     Env: [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), ...task.env],
@@ -125,15 +125,15 @@ export function serviceSpec(plan: ContainerPlan, task: TaskRun): ServiceSpec {
   if (plan.healthcheck) container.Healthcheck = healthConfig(plan.healthcheck)
   if (res.ulimits.length > 0)
     container.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))
-  const limits: ServiceSpec['TaskTemplate']['Resources']['Limits'] = {}
+  const limits: ServiceBody['TaskTemplate']['Resources']['Limits'] = {}
   if (res.memoryBytes !== undefined) limits.MemoryBytes = res.memoryBytes
   if (res.cpus !== undefined) limits.NanoCPUs = Math.round(res.cpus * 1e9)
   if (res.pidsLimit !== undefined) limits.Pids = res.pidsLimit
-  const reservations: NonNullable<ServiceSpec['TaskTemplate']['Resources']['Reservations']> = {}
+  const reservations: NonNullable<ServiceBody['TaskTemplate']['Resources']['Reservations']> = {}
   if (res.memoryReservationBytes !== undefined)
     reservations.MemoryBytes = res.memoryReservationBytes
   if (res.cpuReservation !== undefined) reservations.NanoCPUs = Math.round(res.cpuReservation * 1e9)
-  const placement: ServiceSpec['TaskTemplate']['Placement'] = {}
+  const placement: ServiceBody['TaskTemplate']['Placement'] = {}
   if (plan.platform) {
     const [os, architecture] = plan.platform.split('/')
     placement.Platforms = [{ OS: os, Architecture: architecture }]

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import schema from '../../schema/ctr-pipeline.schema.json' with { type: 'json' }
 import { closest } from './closest.js'
 import { MAX_CPUS, MAX_MEMORY_BYTES, parseCpu, parseDuration, parseMemory } from './quantities.js'
-import type { SpecProblem } from './spec-error.js'
+import type { FileProblem } from './file-problems.js'
 import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
 
 type Schema = Record<string, unknown>
@@ -101,14 +101,14 @@ const branchValidators = new Map<string, ValidateFunction>()
  * the line and column of the key or value at fault, worded for a person: unknown keys
  * with the nearest valid one, `anyOf` alternatives reduced to the one the user meant.
  */
-export function schemaProblems(value: unknown, source: YamlSource): SpecProblem[] {
+export function schemaProblems(value: unknown, source: YamlSource): FileProblem[] {
   validatePipeline ??= ajv.compile(CHECKED_SCHEMA)
   validatePipeline(value)
   return explain(validatePipeline.errors ?? [], [], source)
 }
 
-function explain(errors: ErrorObject[], base: DocPath, source: YamlSource): SpecProblem[] {
-  const problems: SpecProblem[] = []
+function explain(errors: ErrorObject[], base: DocPath, source: YamlSource): FileProblem[] {
+  const problems: FileProblem[] = []
   const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
   // Errors under a failed anyOf are re-derived branch by branch; ajv's own list mixes them.
   const underAlternative = (e: ErrorObject) =>
@@ -130,7 +130,7 @@ function explain(errors: ErrorObject[], base: DocPath, source: YamlSource): Spec
   return dedupe(problems)
 }
 
-function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): SpecProblem {
+function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): FileProblem {
   const where = describePath(path)
   const data = error.data
   const params = error.params as Record<string, unknown>
@@ -212,7 +212,7 @@ function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): Spec
  * taken as what the user meant. When none got past the value's type, one message lists
  * what would have been accepted.
  */
-function explainAlternatives(error: ErrorObject, path: DocPath, source: YamlSource): SpecProblem[] {
+function explainAlternatives(error: ErrorObject, path: DocPath, source: YamlSource): FileProblem[] {
   const parent = error.parentSchema as Schema
   const branches = error.schema as Schema[]
   const rest = Object.fromEntries(Object.entries(parent).filter(([k]) => k !== error.keyword))
@@ -302,7 +302,7 @@ function toPath(pointer: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
 }
 
-function dedupe(problems: SpecProblem[]): SpecProblem[] {
+function dedupe(problems: FileProblem[]): FileProblem[] {
   const seen = new Set<string>()
   return problems.filter((p) => {
     const key = `${p.line}:${p.col}:${p.message}`

@@ -1,12 +1,12 @@
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { formatProblem, SpecError } from '../../src/spec/spec-error.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
 
 /** The problems the loader reports for a text, as `FILE:LINE:COL: message`; [] when valid. */
 export function problemsOf(text: string, file = 'p.yml'): string[] {
   try {
     parsePipeline(text, file, '/repo')
   } catch (error) {
-    if (error instanceof SpecError) return error.problems.map(formatProblem)
+    if (error instanceof PipelineFileError) return error.problems.map(formatProblem)
     throw error
   }
   return []

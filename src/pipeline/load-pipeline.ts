@@ -32,10 +32,10 @@ import { schemaProblems } from './schema-validator.js'
 import { parseShortMount } from './short-mount.js'
 import { variableNames, variableUses } from './variables.js'
 import { imageReferenceProblem } from './image-reference.js'
-import { inFileOrder, SpecError, type SpecProblem } from './spec-error.js'
+import { inFileOrder, PipelineFileError, type FileProblem } from './file-problems.js'
 import { describePath, YamlSource, type DocPath } from './yaml-source.js'
 
-/** Reads and validates a pipeline file; throws SpecError listing every problem found. */
+/** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
 export async function loadPipelineFile(file: string): Promise<Pipeline> {
   let text: string
   try {
@@ -43,7 +43,7 @@ export async function loadPipelineFile(file: string): Promise<Pipeline> {
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)
-    throw new SpecError([
+    throw new PipelineFileError([
       { file, line: 1, col: 1, message: `cannot read pipeline file: ${reason}` }
     ])
   }
@@ -54,17 +54,18 @@ export async function loadPipelineFile(file: string): Promise<Pipeline> {
  * Parses pipeline text. `file` names it in messages; `dir` is where relative mount
  * sources resolve. Checks the text against the JSON Schema, then what a schema cannot
  * say (needs that exist, no cycles, expressions that read what exists and is upstream).
- * Throws SpecError listing every problem, each at its line and column, in file order.
+ * Throws PipelineFileError listing every problem, each at its line and column, in file order.
  */
 export function parsePipeline(text: string, file: string, dir: string): Pipeline {
   const { source, problems } = YamlSource.parse(text, file)
-  if (problems.some((p) => p.message.startsWith('YAML syntax error'))) throw new SpecError(problems)
+  if (problems.some((p) => p.message.startsWith('YAML syntax error')))
+    throw new PipelineFileError(problems)
   let raw: unknown
   try {
     raw = source.toJS()
   } catch (error) {
     // yaml refuses documents whose aliases expand too far (a "billion laughs").
-    throw new SpecError([
+    throw new PipelineFileError([
       { file, line: 1, col: 1, message: `YAML error: ${(error as Error).message}` }
     ])
   }
@@ -82,7 +83,7 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
     // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
     ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir })
   )
-  if (problems.length > 0) throw new SpecError(inFileOrder(problems))
+  if (problems.length > 0) throw new PipelineFileError(inFileOrder(problems))
   return pipeline
 }
 
@@ -394,9 +395,9 @@ function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): S
 }
 
 /** What the schema cannot express: relations between parts of the file. */
-function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): SpecProblem[] {
-  const problems: SpecProblem[] = []
-  const fail = (position: SpecProblem | Omit<SpecProblem, 'message'>, message: string) =>
+function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): FileProblem[] {
+  const problems: FileProblem[] = []
+  const fail = (position: FileProblem | Omit<FileProblem, 'message'>, message: string) =>
     problems.push({ ...position, message })
   for (const [name, spec] of Object.entries(pipeline.params)) {
     const why = spec.default === undefined ? undefined : paramValueProblem(spec.default, spec)

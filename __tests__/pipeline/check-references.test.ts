@@ -1,4 +1,4 @@
-import { problemsOf } from '../helpers/spec.js'
+import { problemsOf } from '../helpers/file-problems.js'
 
 // Line 1-4 declare params and an upstream job; the job under test starts on line 5.
 const head = `params: {dataset: {default: sales}}

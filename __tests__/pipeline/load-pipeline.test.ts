@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import type { ContainerSpec, Pipeline } from '../../src/spec/pipeline-types.js'
-import { problemsOf } from '../helpers/spec.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import type { ContainerSpec, Pipeline } from '../../src/pipeline/pipeline-types.js'
+import { problemsOf } from '../helpers/file-problems.js'
 
 const seedDir = path.join(import.meta.dirname, '..', 'fixtures', 'seed-001')
 const seeds = readdirSync(seedDir).map((f) => [f, readFileSync(path.join(seedDir, f), 'utf8')])

@@ -5,7 +5,7 @@ import {
   parseCpu,
   parseDuration,
   parseMemory
-} from '../../src/spec/quantities.js'
+} from '../../src/pipeline/quantities.js'
 
 describe('parseMemory', () => {
   it.each([

@@ -1,10 +1,10 @@
-import { serviceSpec, tmpfsOptions } from '../../../src/backend/swarm/service-spec.js'
+import { serviceBody, tmpfsOptions } from '../../../src/backend/swarm/service-body.js'
 import {
   planContainer,
   type ContainerPlan,
   type ContainerPlanContext
 } from '../../../src/plan/container-plan.js'
-import type { ContainerSpec } from '../../../src/spec/pipeline-types.js'
+import type { ContainerSpec } from '../../../src/pipeline/pipeline-types.js'
 import { jobSpec } from '../../helpers/job-spec.js'
 
 const ctx: ContainerPlanContext = {
@@ -21,9 +21,9 @@ function plan(container: Partial<ContainerSpec>, stages = true): ContainerPlan {
 
 const task = { name: 'ctr-r1-prep', command: ['sh', '-c', 'true'], env: ['CTR_OUTPUT=/o'] }
 
-describe('serviceSpec of a planned job container', () => {
+describe('serviceBody of a planned job container', () => {
   it('is one task that runs once, labelled on the service and its containers', () => {
-    const spec = serviceSpec(plan({}), task)
+    const spec = serviceBody(plan({}), task)
     const labels = {
       'ctr-pipeline.managed': 'true',
       'ctr-pipeline.run-id': 'r1',
@@ -59,11 +59,11 @@ describe('serviceSpec of a planned job container', () => {
     ],
     ['no limits when none are asked', {}, { Limits: {} }]
   ])('maps %s', (_name, container, resources) => {
-    expect(serviceSpec(plan(container), task).TaskTemplate.Resources).toEqual(resources)
+    expect(serviceBody(plan(container), task).TaskTemplate.Resources).toEqual(resources)
   })
 
   it('maps the working folder, user, platform, hosts, dns, caps and a read-only root', () => {
-    const spec = serviceSpec(
+    const spec = serviceBody(
       plan({
         working_dir: '/src',
         user: '1000:1000',
@@ -91,7 +91,7 @@ describe('serviceSpec of a planned job container', () => {
   })
 
   it('maps placement constraints and spreads, rendered, to Placement', () => {
-    const spec = serviceSpec(
+    const spec = serviceBody(
       plan({
         placement: {
           constraints: ['node.labels.disk == ssd', 'node.role != manager'],
@@ -117,14 +117,14 @@ describe('serviceSpec of a planned job container', () => {
         startPeriodMs: 0
       }
     }
-    expect(serviceSpec(service, task).TaskTemplate.ContainerSpec.Healthcheck).toEqual({
+    expect(serviceBody(service, task).TaskTemplate.ContainerSpec.Healthcheck).toEqual({
       Test: ['CMD', 'true'],
       Interval: 200_000_000,
       Timeout: 1_000_000_000,
       Retries: 3,
       StartPeriod: 0
     })
-    const joined = serviceSpec(plan({}), {
+    const joined = serviceBody(plan({}), {
       ...task,
       networks: [{ Target: 'ctr-r1-prep-services', Aliases: ['prep'] }]
     })
@@ -138,11 +138,11 @@ describe('serviceSpec of a planned job container', () => {
   it('runs a built image by the digest it is given, not by the run tag', () => {
     const built = plan({ build: { context: '.', args: {} } })
     const image = '10.0.0.1:5000/ctr-pipeline-build/prep:r1-ab@sha256:' + '0'.repeat(64)
-    expect(serviceSpec(built, { ...task, image }).TaskTemplate.ContainerSpec.Image).toBe(image)
+    expect(serviceBody(built, { ...task, image }).TaskTemplate.ContainerSpec.Image).toBe(image)
   })
 
   it("runs a job's own command as entrypoint and args when the task gives none", () => {
-    const spec = serviceSpec(plan({ entrypoint: ['/run'], command: ['--fast'] }, false), {
+    const spec = serviceBody(plan({ entrypoint: ['/run'], command: ['--fast'] }, false), {
       name: 'n',
       env: []
     })
@@ -167,7 +167,7 @@ describe('serviceSpec of a planned job container', () => {
       },
       { ...ctx, namedVolumes: volumes }
     )
-    const spec = serviceSpec(container, { ...task, served: new Set(['ctr-pipeline-r1-cache']) })
+    const spec = serviceBody(container, { ...task, served: new Set(['ctr-pipeline-r1-cache']) })
     expect(spec.TaskTemplate.ContainerSpec.Mounts).toEqual([
       { Type: 'volume', Target: '/ctr' },
       { Type: 'volume', Target: '/cache' },
@@ -193,7 +193,7 @@ describe('serviceSpec of a planned job container', () => {
       'resources.shm_size is not available on the swarm backend (run it with --backend docker)'
     ]
   ])('refuses %j with one line', (container, message) => {
-    expect(() => serviceSpec(plan(container), task)).toThrow(message)
+    expect(() => serviceBody(plan(container), task)).toThrow(message)
   })
 })
 

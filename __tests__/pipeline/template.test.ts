@@ -1,10 +1,10 @@
-import { ExpressionError, expressionScope } from '../../src/spec/expression.js'
+import { ExpressionError, expressionScope } from '../../src/pipeline/expression.js'
 import {
   conditionSource,
   evaluateCondition,
   evaluateValue,
   render
-} from '../../src/spec/template.js'
+} from '../../src/pipeline/template.js'
 
 const scope = expressionScope({
   params: { dataset: 'sales', n: 3, tags: ['a', 'b'], empty: '', json: '["x","y"]' },

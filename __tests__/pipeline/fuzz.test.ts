@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { stringify } from 'yaml'
 import { checkPlan } from '../../src/app/prepare-plan.js'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { SpecError } from '../../src/spec/spec-error.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { PipelineFileError } from '../../src/pipeline/file-problems.js'
 
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures')
 const seeds = readdirSync(path.join(fixtures, 'seed-001')).map((f) =>
@@ -18,7 +18,7 @@ const corpus = [...seeds, quickstart]
 
 /**
  * The property every input must have: the loader and the planner either accept it or
- * throw a SpecError whose every problem has a line and column inside the file; nothing
+ * throw a PipelineFileError whose every problem has a line and column inside the file; nothing
  * else is thrown, and nothing takes long.
  */
 function acceptedOrPositioned(text: string): void {
@@ -27,7 +27,7 @@ function acceptedOrPositioned(text: string): void {
   try {
     checkPlan(parsePipeline(text, 'fuzz.yml', '/repo'))
   } catch (error) {
-    if (!(error instanceof SpecError)) throw error
+    if (!(error instanceof PipelineFileError)) throw error
     expect(error.problems.length).toBeGreaterThan(0)
     for (const p of error.problems) {
       expect(p.file).toBe('fuzz.yml')

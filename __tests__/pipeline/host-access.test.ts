@@ -1,6 +1,6 @@
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { trustProblems, type HostAccess } from '../../src/spec/host-access.js'
-import type { JobSpec } from '../../src/spec/pipeline-types.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { trustProblems, type HostAccess } from '../../src/pipeline/host-access.js'
+import type { JobSpec } from '../../src/pipeline/pipeline-types.js'
 
 const at = { file: 'p.yml', line: 3, col: 5 }
 const access = (kind: HostAccess['kind'], hostPath?: string): HostAccess => ({

@@ -1,5 +1,5 @@
-import { renderWords, splitWords, valueRenderers } from '../../src/spec/command-words.js'
-import { expressionScope } from '../../src/spec/expression.js'
+import { renderWords, splitWords, valueRenderers } from '../../src/pipeline/command-words.js'
+import { expressionScope } from '../../src/pipeline/expression.js'
 
 describe('splitWords', () => {
   it.each<[unknown, string[] | undefined]>([

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { findCycle, orderJobs, type GraphNode } from '../../src/spec/job-order.js'
+import { findCycle, orderJobs, type GraphNode } from '../../src/pipeline/job-order.js'
 
 /** `b:a c` is job b needing a and c. */
 function graph(text: string): GraphNode[] {

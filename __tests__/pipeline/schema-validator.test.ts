@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv'
-import { PIPELINE_SCHEMA } from '../../src/spec/schema-validator.js'
+import { PIPELINE_SCHEMA } from '../../src/pipeline/schema-validator.js'
 
 describe('PIPELINE_SCHEMA', () => {
   // The validator skips this check at run time to start faster; this is where it is made.

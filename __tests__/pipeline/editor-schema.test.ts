@@ -3,9 +3,9 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from '@jest/globals'
-import { parsePipeline } from '../../src/spec/load-pipeline.js'
-import { parseCpu, parseDuration, parseMemory } from '../../src/spec/quantities.js'
-import { SpecError } from '../../src/spec/spec-error.js'
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { parseCpu, parseDuration, parseMemory } from '../../src/pipeline/quantities.js'
+import { PipelineFileError } from '../../src/pipeline/file-problems.js'
 
 /**
  * The schema as editors see it: yaml-language-server (the engine of VS Code's YAML
@@ -123,7 +123,7 @@ describe('the schema in an editor (yaml-language-server)', () => {
     try {
       parsePipeline(text, 'bad.yml', root)
     } catch (error) {
-      ours = (error as SpecError).problems.map((p) => [p.line, p.col])
+      ours = (error as PipelineFileError).problems.map((p) => [p.line, p.col])
     }
     expect(ours).toEqual([
       [4, 52],

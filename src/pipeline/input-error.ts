@@ -1,6 +1,6 @@
 /**
  * Something the user gave is invalid: a param value, a flag, an action input. Like a
- * SpecError it ends a command with exit status 2, before anything runs.
+ * PipelineFileError it ends a command with exit status 2, before anything runs.
  */
 export class InputError extends Error {
   override name = 'InputError'

@@ -1,4 +1,4 @@
-import type { SourcePosition, SpecProblem } from './spec-error.js'
+import type { SourcePosition, FileProblem } from './file-problems.js'
 
 /**
  * The pipeline file as validated, before any expression is rendered: string values
@@ -276,7 +276,7 @@ export type HostAccessKind =
   | 'workflow_commands'
 
 /** One place in the file where a job reaches the host, and what it reaches. */
-export interface HostAccess extends SpecProblem {
+export interface HostAccess extends FileProblem {
   kind: HostAccessKind
   /** The job; '' for a top-level volume. */
   job: string

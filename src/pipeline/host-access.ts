@@ -3,7 +3,7 @@ import type { HostAccess, HostAccessKind, JobSpec, NamedVolumeSpec } from './pip
 
 export type { HostAccess, HostAccessKind } from './pipeline-types.js'
 import { isRecord } from './raw-values.js'
-import type { SpecProblem } from './spec-error.js'
+import type { FileProblem } from './file-problems.js'
 import type { HostEffectId } from './threat-model.js'
 import type { VariableUse } from './variables.js'
 import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
@@ -169,10 +169,10 @@ export function trustProblems(
   access: readonly HostAccess[],
   jobs: readonly JobSpec[],
   mode: TrustMode
-): SpecProblem[] {
+): FileProblem[] {
   const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id))
   const variables = new Set(mode.allowedVariables ?? [])
-  const problems: SpecProblem[] = []
+  const problems: FileProblem[] = []
   for (const a of access) {
     const { kind } = a
     const problem = (why: string) =>
@@ -202,7 +202,7 @@ export function trustProblems(
 }
 
 /** What an untrusted run ignores of the file, each at its line, as warnings. */
-export function untrustedWarnings(access: readonly HostAccess[]): SpecProblem[] {
+export function untrustedWarnings(access: readonly HostAccess[]): FileProblem[] {
   return access
     .filter((a) => a.kind === 'workflow_commands')
     .map((a) => ({

@@ -1,5 +1,5 @@
 import { parse } from 'yaml'
-import { referencedVariables } from '../../src/spec/variables.js'
+import { referencedVariables } from '../../src/pipeline/variables.js'
 
 describe('referencedVariables', () => {
   it.each([

@@ -11,7 +11,7 @@ import {
   type Pair,
   type YAMLMap
 } from 'yaml'
-import type { SourcePosition, SpecProblem } from './spec-error.js'
+import type { SourcePosition, FileProblem } from './file-problems.js'
 
 /** A path into the document: map keys and list indexes, as JSON Schema instance paths are. */
 export type DocPath = readonly (string | number)[]
@@ -44,7 +44,7 @@ export class YamlSource {
   private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>()
 
   /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
-  static parse(text: string, file: string): { source: YamlSource; problems: SpecProblem[] } {
+  static parse(text: string, file: string): { source: YamlSource; problems: FileProblem[] } {
     const lines = new LineCounter()
     // Duplicate keys are found by our own walk, which can say where the first one was.
     // Merge keys (`<<: *defaults`) are read as Compose files use them.
@@ -56,7 +56,7 @@ export class YamlSource {
     })
     const source = new YamlSource(file, text, doc, lines)
     // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
-    const problems: SpecProblem[] = doc.errors.map((e) => ({
+    const problems: FileProblem[] = doc.errors.map((e) => ({
       ...source.offsetPosition(e.pos[0]),
       message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
     }))
@@ -72,8 +72,8 @@ export class YamlSource {
   }
 
   /** An alias (`*name`) without an anchor before it cannot be turned into data. */
-  private aliasProblems(): SpecProblem[] {
-    const problems: SpecProblem[] = []
+  private aliasProblems(): FileProblem[] {
+    const problems: FileProblem[] = []
     visit(this.doc, {
       Alias: (_key, alias) => {
         if (alias.resolve(this.doc) === undefined)
@@ -193,8 +193,8 @@ export class YamlSource {
     return { file: this.file, line, col }
   }
 
-  private duplicateKeys(node: unknown, path: (string | number)[]): SpecProblem[] {
-    const problems: SpecProblem[] = []
+  private duplicateKeys(node: unknown, path: (string | number)[]): FileProblem[] {
+    const problems: FileProblem[] = []
     if (isMap(node)) {
       const seen = new Map<string, Node>()
       for (const pair of node.items) {
