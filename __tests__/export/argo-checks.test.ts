@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { checkArgoManifest } from '../../src/export/argo-checks.js'
+import { checkArgoManifest } from '../../src/export/argo/argo-checks.js'
 
 /** The quick start's export (two jobs, an output handed on): each case breaks one thing. */
 type Manifest = Parameters<typeof checkArgoManifest>[0]

@@ -3,7 +3,7 @@ import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { checkArgoManifest } from '../../src/export/argo-checks.js'
+import { checkArgoManifest } from '../../src/export/argo/argo-checks.js'
 import { exportFile, exportOrProblems, type ExportFlags as Flags } from '../helpers/export.js'
 
 const GOLDEN = '__tests__/fixtures/export/argo'

@@ -1,8 +1,8 @@
-import { runsWhen, type RunsWhen } from '../../src/export/export-condition.js'
-import { renderForExport } from '../../src/export/export-render.js'
-import { mappedPath, parseHostMap } from '../../src/export/host-map.js'
-import { NameBook } from '../../src/export/k8s-names.js'
-import { placeholdersIn } from '../../src/export/placeholders.js'
+import { runsWhen, type RunsWhen } from '../../src/export/shared/export-condition.js'
+import { renderForExport } from '../../src/export/shared/export-render.js'
+import { mappedPath, parseHostMap } from '../../src/export/shared/host-map.js'
+import { NameBook } from '../../src/export/shared/k8s-names.js'
+import { placeholdersIn } from '../../src/export/shared/placeholders.js'
 import { expressionScope } from '../../src/pipeline/expression.js'
 
 const scope = expressionScope({

@@ -7,8 +7,8 @@ import {
   shValue,
   type OutputSource,
   type ScriptStage
-} from '../../src/export/job-script.js'
-import { placeholder, replacePlaceholders } from '../../src/export/placeholders.js'
+} from '../../src/export/shared/job-script.js'
+import { placeholder, replacePlaceholders } from '../../src/export/shared/placeholders.js'
 import { stageCommand } from '../../src/plan/stage-command.js'
 
 /** Runs a job script with the host's sh, as a container would: its output files and status. */

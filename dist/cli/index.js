@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3856:
+/***/ 3024:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -93797,7 +93797,7 @@ function completionScript(shell, spec) {
     return fishScript(spec);
 }
 
-;// CONCATENATED MODULE: ./src/export/host-map.ts
+;// CONCATENATED MODULE: ./src/export/shared/host-map.ts
 
 
 /** The form `--map` takes, for messages. */
@@ -93826,7 +93826,7 @@ function mappedPath(source, maps) {
     return map && { map, rest: source.slice(map.source.length).replace(/^\//, '') };
 }
 
-;// CONCATENATED MODULE: ./src/export/k8s-names.ts
+;// CONCATENATED MODULE: ./src/export/shared/k8s-names.ts
 /** A DNS-1123 label, as Kubernetes and Argo want names: at most 63 of `a-z`, `0-9`, `-`. */
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /**
@@ -93856,7 +93856,7 @@ class NameBook {
     }
 }
 
-;// CONCATENATED MODULE: ./src/export/placeholders.ts
+;// CONCATENATED MODULE: ./src/export/shared/placeholders.ts
 // The NUL bytes are the point: no file's text holds them.
 // eslint-disable-next-line no-control-regex
 const PATTERN = /\u0000(needs|param|secret|run_id):([^\u0000]*)\u0000/g;
@@ -93936,7 +93936,7 @@ function holdsPlaceholder(value, kind) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./src/export/pod-parts.ts
+;// CONCATENATED MODULE: ./src/export/shared/pod-parts.ts
 
 
 
@@ -94347,7 +94347,248 @@ function parseToleration(text) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/export/job-script.ts
+;// CONCATENATED MODULE: ./src/export/shared/export-render.ts
+
+
+
+
+/** A template an export cannot turn into a value or a target's reference. */
+class ExportRenderError extends Error {
+    name = 'ExportRenderError';
+}
+const NEEDS_OUTPUT = /^needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)$/;
+const PARAM = /^params\.([A-Za-z_][\w-]*)$/;
+/** Contexts an export has no value for: only the target's run knows them. */
+const CLUSTER_CONTEXTS = new Set(['needs', 'stages', 'run_id']);
+/**
+ * Renders a template for an export: what the file and the params fix is rendered now;
+ * a bare `{{ needs.JOB.outputs.KEY }}` or `{{ run_id }}` becomes a placeholder the target
+ * replaces with its own reference. Any other use of `needs`, `stages` or `run_id` has no
+ * value yet and no reference either: an ExportRenderError quoting it.
+ */
+function renderForExport(text, scope, options = {}) {
+    if (!text.includes('{{') && !(options.variables && text.includes('$')))
+        return text;
+    let out = '';
+    for (const segment of parseTemplate(text, { variables: options.variables })) {
+        if (segment.kind === 'text')
+            out += segment.text;
+        else if (segment.kind === 'variable')
+            out += placeholder({ kind: 'secret', name: segment.name });
+        else {
+            const needs = NEEDS_OUTPUT.exec(segment.source);
+            const param = PARAM.exec(segment.source);
+            if (needs)
+                out += placeholder({ kind: 'needs', job: needs[1], key: needs[2] });
+            else if (segment.source === 'run_id')
+                out += placeholder({ kind: 'run_id' });
+            else if (param && options.paramsAtSubmit)
+                out += placeholder({ kind: 'param', name: param[1] });
+            else if (analyse(segment.expr).references.some((r) => CLUSTER_CONTEXTS.has(r.path[0])))
+                throw new ExportRenderError(`'{{ ${segment.source} }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'`);
+            else
+                out += stringify(evaluate(segment.expr, scope));
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/export/shared/export-condition.ts
+
+
+
+/**
+ * Decides an `if:` at export time: params and matrix values are known, and the status
+ * functions are tried both ways, so any condition over them becomes a RunsWhen. One that
+ * reads `needs`, `stages` or `run_id` depends on the run: an ExportRenderError.
+ */
+function runsWhen(condition, scope) {
+    if (condition === undefined)
+        return { onSuccess: true, onFailure: false };
+    if (typeof condition === 'boolean')
+        return { onSuccess: condition, onFailure: false };
+    const expr = parseExpression(conditionSource(condition));
+    const late = analyse(expr).references.find((r) => ['needs', 'stages', 'run_id'].includes(r.path[0]));
+    if (late)
+        throw new ExportRenderError(`if: '${condition}' reads ${late.path.join('.')}, which is only known while the pipeline runs; an export decides if: from params, matrix values and success(), failure(), always()`);
+    const outcome = (success) => expression_truthy(evaluate(expr, scope, { success, failure: !success, cancelled: false }));
+    return { onSuccess: outcome(true), onFailure: outcome(false) };
+}
+
+;// CONCATENATED MODULE: ./src/export/shared/export-plan.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * Makes the export plan of a pipeline plan. What the target cannot be told (a template
+ * that reads the run's state, a condition on `needs`) is a PipelineFileError at its place in the
+ * file, naming the target: exit 2, never a silently dropped key.
+ */
+function exportPlan(plan, params, target) {
+    const problems = [];
+    const at = (position, where) => (error) => {
+        if (error instanceof ExportRenderError ||
+            error instanceof expression_ExpressionError ||
+            error instanceof ContainerConfigError)
+            problems.push({ ...position, message: `export --to ${target}: ${where}: ${error.message}` });
+        else
+            throw error;
+    };
+    const jobs = plan.jobs.map((planned) => {
+        const { job } = planned;
+        const where = `jobs.${job.id}`;
+        let when = { onSuccess: true, onFailure: false };
+        try {
+            when = runsWhen(job.if, expressionScope({ params }));
+        }
+        catch (error) {
+            at(job.position, `${where}.if`)(error);
+        }
+        const instances = planned.instances.flatMap((instance) => {
+            const scope = expressionScope({
+                params,
+                matrix: instance.matrix,
+                job: { id: job.id, instance: instance.id }
+            });
+            try {
+                return [exportInstance(plan, instance, scope, at)];
+            }
+            catch (error) {
+                at(job.position, where)(error);
+                return [];
+            }
+        });
+        const exported = {
+            id: job.id,
+            needs: job.needs,
+            runsWhen: when,
+            instances,
+            matrix: job.strategy?.matrix !== undefined,
+            failFast: planned.failFast,
+            retry: job.retry,
+            position: job.position
+        };
+        if (planned.maxParallel !== undefined)
+            exported.maxParallel = planned.maxParallel;
+        if (job.timeout_ms !== undefined)
+            exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000);
+        return exported;
+    });
+    if (problems.length > 0)
+        throw new PipelineFileError(problems);
+    const hostMounts = {};
+    for (const access of plan.pipeline.hostAccess)
+        if (access.hostPath !== undefined && access.job)
+            (hostMounts[access.job] ??= []).push({
+                file: access.file,
+                line: access.line,
+                col: access.col
+            });
+    const { pipeline } = plan;
+    return {
+        name: pipeline.name,
+        file: pipeline.file,
+        params,
+        jobs,
+        volumes: pipeline.volumes,
+        hostMounts
+    };
+}
+function exportInstance(plan, instance, scope, at) {
+    const { job } = instance;
+    const runId = placeholder({ kind: 'run_id' });
+    const value = (text) => renderForExport(text, scope, { variables: true });
+    const words = (list) => renderWords(list, scope, value, CLUSTER_CONTEXTS);
+    const planning = {
+        runId,
+        pipelineDir: plan.pipeline.dir,
+        // Named volumes keep their keys: each target says what a key is on its cluster.
+        namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
+        renderValue: value,
+        renderWords: words
+    };
+    const container = planContainer(instance, { ...planning, runNetwork: 'ctr-run' });
+    // `image` with `build` names what was built: the cluster pulls that name.
+    if (container.image.kind === 'build' && container.image.name)
+        container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' };
+    for (const [key, text] of Object.entries(job.container.environment))
+        container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
+    const services = Object.fromEntries(Object.keys(job.services).map((key) => [
+        key,
+        planService(instance, key, { ...planning, network: 'ctr-run' })
+    ]));
+    const exported = {
+        id: instance.id,
+        slug: instance.slug,
+        matrix: instance.matrix,
+        container,
+        outputs: {},
+        services
+    };
+    if (!job.stages) {
+        if (Object.keys(job.outputs).length > 0)
+            throw new ExportRenderError('a job without stages has no script to write its outputs');
+        return exported;
+    }
+    const stages = job.stages.flatMap((stage, index) => {
+        try {
+            return [scriptStage(stage, index, instance.slug, scope)];
+        }
+        catch (error) {
+            at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error);
+            return [];
+        }
+    });
+    // A stage that could not be exported is a problem already: its script would be wrong.
+    if (stages.length === job.stages.length) {
+        exported.stages = stages;
+        exported.outputs = outputSources(job, scope);
+    }
+    return exported;
+}
+function scriptStage(stage, index, slug, scope) {
+    if (stage.type === 'process')
+        throw new ExportRenderError(`stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`);
+    const text = (t) => renderForExport(t, scope, { paramsAtSubmit: true });
+    const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '');
+    const exported = {
+        id: stage.id,
+        command: stageCommand(stage, script),
+        env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
+        runsWhen: runsWhen(stage.if, scope),
+        continueOnError: stage.continue_on_error,
+        stateDir: stageStateDir(slug, index)
+    };
+    if (stage.type === 'empty')
+        exported.echo = text(stage.echo ?? stage.name);
+    if (stage.timeout_ms !== undefined)
+        throw new ExportRenderError('a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)');
+    return exported;
+}
+const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
+/**
+ * Each job output: `{{ stages.S.outputs.K }}` on its own is read from stage S's output
+ * file by the script; anything else is rendered now (and may hold `needs` placeholders).
+ */
+function outputSources(job, scope) {
+    const stages = job.stages ?? [];
+    return Object.fromEntries(Object.entries(job.outputs).map(([key, text]) => {
+        const match = STAGE_OUTPUT.exec(text.trim());
+        const stage = match ? stages.findIndex((s) => s.id === match[1]) : -1;
+        if (match && stage >= 0)
+            return [key, { stage, key: match[2] }];
+        return [key, { value: renderForExport(text, scope, { paramsAtSubmit: true }) }];
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/export/shared/job-script.ts
 
 
 /**
@@ -94515,7 +94756,7 @@ function guardOf({ onSuccess, onFailure }) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/export/python-code.ts
+;// CONCATENATED MODULE: ./src/export/airflow/python-code.ts
 /** A call, its keyword arguments in order, those undefined left out. */
 function call(name, kwargs) {
     return { call: name, kwargs };
@@ -94571,132 +94812,21 @@ function py(value, indent = '') {
 function pyName(prefix, name) {
     return `${prefix}_${name.toLowerCase().replace(/[^a-z0-9_]+/g, '_')}`;
 }
-
-;// CONCATENATED MODULE: ./src/export/airflow-dag.ts
-
-
-
-
-
-
-
-
-
-
-/** Where the KubernetesPodOperator's sidecar reads a task's XCom from. */
-const XCOM_FILE = '/airflow/xcom/return.json';
-/**
- * The pipeline as an Airflow DAG file (Airflow 2 and 3): one operator per job instance
- * (`--platform kubernetes`: a KubernetesPodOperator; `docker`: a DockerOperator, as in
- * seed 000), a matrix job's instances in a TaskGroup, `>>` from `needs`, trigger rules
- * from `if:`, outputs through XCom. Templated fields (scripts, environment, image) take
- * upstream outputs, params and the run id through Jinja; everything else in them is kept
- * out of Jinja's reach with `{% raw %}`.
- */
-function airflowDag(plan, options) {
-    const names = new NameBook();
-    const varOf = new Map(plan.jobs.map((job) => [job.id, pyName('job', names.name(job.id))]));
-    const matrixJobs = new Set(plan.jobs.filter((j) => j.matrix).map((j) => j.id));
-    const problems = [];
-    const body = [];
-    const uses = new Set();
-    for (const job of plan.jobs) {
-        try {
-            body.push(...jobCode(job, plan, options, { varOf, matrixJobs, uses }));
-        }
-        catch (error) {
-            if (!(error instanceof ExportProblem))
-                throw error;
-            const at = error.position ?? job.position;
-            problems.push({ ...at, message: `export --to airflow: jobs.${job.id}: ${error.message}` });
-        }
-    }
-    if (problems.length > 0)
-        throw new PipelineFileError(problems);
-    const edges = plan.jobs.flatMap((job) => job.needs.map((need) => `    ${varOf.get(need)} >> ${varOf.get(job.id)}`));
-    const dag = call('DAG', {
-        dag_id: new NameBook().name(plan.name || 'pipeline'),
-        description: `exported by ctr-pipeline from ${plan.file}`,
-        schedule: null,
-        start_date: { code: 'datetime(2024, 1, 1)' },
-        catchup: false,
-        // The runs of one DAG share its workspace: one at a time.
-        max_active_runs: 1,
-        params: plan.params,
-        tags: ['ctr-pipeline']
-    });
-    return [
-        `"""${plan.name}: exported by ctr-pipeline from ${plan.file} (--platform ${options.platform}).`,
-        '',
-        'Export again rather than edit: this file is made from the pipeline.',
-        ...(options.dropped.length > 0
-            ? [`Left out on purpose (--drop): ${options.dropped.join(', ')}.`]
-            : []),
-        '"""',
-        ...imports(options, uses),
-        '',
-        `with ${py(dag)} as dag:`,
-        ...body,
-        ...edges,
-        ''
-    ].join('\n');
+/** A keyword argument's value, or none when it is empty (so the call leaves it out). */
+function nonEmpty(value) {
+    return Object.keys(value).length > 0 ? value : undefined;
 }
-function imports(options, uses) {
-    const lines = [
-        `from datetime import datetime${uses.has('timedelta') ? ', timedelta' : ''}`,
-        '',
-        'try:  # Airflow 3',
-        `    from airflow.sdk import DAG${uses.has('TaskGroup') ? ', TaskGroup' : ''}`,
-        'except ImportError:  # Airflow 2',
-        '    from airflow import DAG',
-        ...(uses.has('TaskGroup') ? ['    from airflow.utils.task_group import TaskGroup'] : [])
-    ];
-    if (uses.has('ShortCircuitOperator'))
-        lines.push('try:', '    from airflow.providers.standard.operators.python import ShortCircuitOperator', 'except ImportError:', '    from airflow.operators.python import ShortCircuitOperator');
-    if (options.platform === 'kubernetes')
-        lines.push('from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator', 'from kubernetes.client import models as k8s');
-    else
-        lines.push('from airflow.providers.docker.operators.docker import DockerOperator', `from docker.types import Mount${uses.has('Ulimit') ? ', Ulimit' : ''}`);
-    return lines;
-}
-/** A job's code inside the DAG: its operator, or a TaskGroup of one per instance. */
-function jobCode(job, plan, options, names) {
-    const variable = names.varOf.get(job.id);
-    const { onSuccess, onFailure } = job.runsWhen;
-    const trigger = onSuccess && onFailure ? 'all_done' : onFailure ? 'one_failed' : undefined;
-    const lines = [];
-    const refer = reference(plan, names);
-    const { matrix } = job;
-    const indent = matrix ? '        ' : '    ';
-    if (matrix) {
-        names.uses.add('TaskGroup');
-        lines.push(`    with TaskGroup(group_id=${py(job.id)}) as ${variable}:`);
-    }
-    for (const instance of job.instances) {
-        const operator = instanceOperator(instance, job, plan, options, refer, names);
-        if (trigger)
-            operator.kwargs.trigger_rule = trigger;
-        const target = matrix ? pyName('task', instance.slug) : variable;
-        lines.push(`${indent}${target} = ${py(operator, indent)}`);
-    }
-    if (!onSuccess && !onFailure) {
-        // Airflow has no "never": a short circuit before the job skips it, and so, as in
-        // GitHub Actions, the jobs that need it.
-        names.uses.add('ShortCircuitOperator');
-        const gate = call('ShortCircuitOperator', {
-            task_id: `${job.id}-if`,
-            python_callable: { code: 'lambda: False' },
-            ignore_downstream_trigger_rules: false
-        });
-        lines.push(`    ${py(gate, '    ')} >> ${variable}`);
-    }
-    return lines;
-}
-function reference(plan, names) {
+
+;// CONCATENATED MODULE: ./src/export/airflow/jinja-fields.ts
+
+
+
+
+function reference(plan, matrixJobs) {
     return (p) => {
         switch (p.kind) {
             case 'needs':
-                if (names.matrixJobs.has(p.job))
+                if (matrixJobs.has(p.job))
                     throw new ExportProblem(`needs.${p.job}.outputs.${p.key}: a matrix job's outputs (a list of every instance's) are not exported to Airflow yet`);
                 return { jinja: `ti.xcom_pull(task_ids=${py(p.job)})[${py(p.key)}]` };
             case 'param':
@@ -94749,115 +94879,22 @@ function plain(text, field) {
         throw new ExportProblem(`${field}: Airflow does not render this field, so it cannot take a needs output, a param or the run id`);
     return text;
 }
-function instanceOperator(instance, job, plan, options, refer, names) {
-    if (Object.keys(instance.services).length > 0)
-        throw new ExportProblem('services: not exported to Airflow yet (Argo takes them as sidecars)');
-    const keys = Object.keys(instance.outputs);
-    const workingDir = instance.container.workingDir;
-    const script = instance.stages &&
-        (workingDir && options.platform === 'kubernetes'
-            ? `cd ${shValue(workingDir)} || exit 1\n`
-            : '') +
-            jobScript(job.id, instance.stages, instance.outputs, options.platform === 'kubernetes'
-                ? { kind: 'json-file', file: XCOM_FILE }
-                : { kind: 'json-line' });
-    const common = {
-        task_id: instance.slug,
-        do_xcom_push: keys.length > 0
-    };
-    if (job.retry.count > 0) {
-        names.uses.add('timedelta');
-        common.retries = job.retry.count;
-        common.retry_delay = { code: `timedelta(seconds=${job.retry.delay_ms / 1000})` };
-    }
-    if (job.timeoutSeconds !== undefined) {
-        names.uses.add('timedelta');
-        common.execution_timeout = { code: `timedelta(seconds=${job.timeoutSeconds})` };
-    }
-    if (job.maxParallel !== undefined) {
-        // Airflow caps tasks by pool: the pool must exist with max_parallel slots (README).
-        common.pool = `ctr-${job.id}`;
-    }
-    const text = (t) => jinja(t, refer);
-    return options.platform === 'kubernetes'
-        ? podOperator(instance, job, plan, options, script, common, text)
-        : dockerOperator(instance, options, script, common, text, names);
-}
-/** camelCase keys of a Kubernetes object as the Python client's snake_case, nested objects as its models. */
-const K8S_MODELS = {
-    persistentVolumeClaim: 'V1PersistentVolumeClaimVolumeSource',
-    hostPath: 'V1HostPathVolumeSource',
-    emptyDir: 'V1EmptyDirVolumeSource',
-    valueFrom: 'V1EnvVarSource',
-    secretKeyRef: 'V1SecretKeySelector',
-    capabilities: 'V1Capabilities'
-};
-function k8sModel(model, value) {
-    const kwargs = {};
-    for (const [key, v] of Object.entries(value)) {
-        if (v === undefined)
-            continue;
-        const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-        kwargs[snake] =
-            K8S_MODELS[key] && typeof v === 'object' && !Array.isArray(v)
-                ? k8sModel(K8S_MODELS[key], v)
-                : v;
-    }
-    return call(`k8s.${model}`, kwargs);
-}
-function podOperator(instance, job, plan, options, script, common, text) {
-    const pod = podParts(instance.container, {
-        // References stay placeholders here: jinja() writes them, in the fields Airflow renders.
-        reference: placeholder,
-        secretName: options.secretName,
-        maps: options.maps,
-        hostMounts: plan.hostMounts[job.id] ?? [],
-        namedVolume: (key) => `vol-${key}`,
-        dropped: new Set(options.dropped)
-    });
-    if (pod.hostAliases.length > 0)
-        throw new ExportProblem('extra_hosts: the KubernetesPodOperator takes no host aliases');
-    if (instance.container.workingDir && !script)
-        throw new ExportProblem('working_dir: the KubernetesPodOperator sets no working folder');
-    const c = pod.container;
-    const volumes = [
-        { name: WORKSPACE_VOLUME, persistentVolumeClaim: { claimName: options.workspace } },
-        ...Object.entries(plan.volumes).map(([key, v]) => ({
-            name: `vol-${key}`,
-            persistentVolumeClaim: { claimName: v.name ?? key }
-        })),
-        ...pod.volumes
-    ].filter((v) => (c.volumeMounts ?? []).some((m) => m.name === v.name));
-    return call('KubernetesPodOperator', {
-        ...common,
-        name: new NameBook().name(instance.slug),
-        namespace: options.namespace,
-        image: text(c.image ?? ''),
-        image_pull_policy: c.imagePullPolicy,
-        cmds: script ? ['sh', '-c'] : c.command?.map(text),
-        arguments: script ? [text(script)] : c.args?.map(text),
-        env_vars: (c.env ?? []).map((e) => k8sModel('V1EnvVar', e.value === undefined ? e : { ...e, value: text(e.value) })),
-        container_resources: c.resources && k8sModel('V1ResourceRequirements', c.resources),
-        volumes: volumes.map((v) => k8sModel('V1Volume', v)),
-        volume_mounts: (c.volumeMounts ?? []).map((m) => k8sModel('V1VolumeMount', { ...m, mountPath: plain(m.mountPath, 'volumes') })),
-        container_security_context: c.securityContext && k8sModel('V1SecurityContext', c.securityContext),
-        ports: c.ports?.map((p) => k8sModel('V1ContainerPort', p)),
-        node_selector: nonEmpty({ ...options.nodeSelector, ...pod.nodeSelector }),
-        tolerations: nonEmpty(options.tolerations)?.map((t) => k8sModel('V1Toleration', t)),
-        hostnetwork: pod.hostNetwork || undefined,
-        labels: nonEmpty(pod.labels),
-        image_pull_secrets: nonEmpty(options.imagePullSecrets)?.map((name) => call('k8s.V1LocalObjectReference', { name })),
-        service_account_name: options.serviceAccount,
-        on_finish_action: 'delete_pod'
-    });
-}
-function nonEmpty(value) {
-    return Object.keys(value).length > 0 ? value : undefined;
-}
-function dockerOperator(instance, options, script, common, text, names) {
+
+;// CONCATENATED MODULE: ./src/export/airflow/docker-operator.ts
+
+
+
+
+
+
+/**
+ * A job instance as a DockerOperator (`--platform docker`); `uses` gathers what the DAG
+ * file must import.
+ */
+function dockerOperator(instance, options, script, common, text, uses) {
     const plan = instance.container;
     if (plan.resources.ulimits.length > 0)
-        names.uses.add('Ulimit');
+        uses.add('Ulimit');
     if (plan.image.kind !== 'pull')
         throw new ExportProblem('build: the DockerOperator runs an image by name: build and push it, then name it in image');
     const r = plan.resources;
@@ -94949,7 +94986,687 @@ function dockerMount(options) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/export/after-success.ts
+;// CONCATENATED MODULE: ./src/export/airflow/pod-operator.ts
+
+
+
+
+
+/** Where the KubernetesPodOperator's sidecar reads a task's XCom from. */
+const XCOM_FILE = '/airflow/xcom/return.json';
+/** camelCase keys of a Kubernetes object as the Python client's snake_case, nested objects as its models. */
+const K8S_MODELS = {
+    persistentVolumeClaim: 'V1PersistentVolumeClaimVolumeSource',
+    hostPath: 'V1HostPathVolumeSource',
+    emptyDir: 'V1EmptyDirVolumeSource',
+    valueFrom: 'V1EnvVarSource',
+    secretKeyRef: 'V1SecretKeySelector',
+    capabilities: 'V1Capabilities'
+};
+function k8sModel(model, value) {
+    const kwargs = {};
+    for (const [key, v] of Object.entries(value)) {
+        if (v === undefined)
+            continue;
+        const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+        kwargs[snake] =
+            K8S_MODELS[key] && typeof v === 'object' && !Array.isArray(v)
+                ? k8sModel(K8S_MODELS[key], v)
+                : v;
+    }
+    return call(`k8s.${model}`, kwargs);
+}
+/** A job instance as a KubernetesPodOperator (`--platform kubernetes`). */
+function podOperator(instance, job, plan, options, script, common, text) {
+    const pod = podParts(instance.container, {
+        // References stay placeholders here: jinja() writes them, in the fields Airflow renders.
+        reference: placeholder,
+        secretName: options.secretName,
+        maps: options.maps,
+        hostMounts: plan.hostMounts[job.id] ?? [],
+        namedVolume: (key) => `vol-${key}`,
+        dropped: new Set(options.dropped)
+    });
+    if (pod.hostAliases.length > 0)
+        throw new ExportProblem('extra_hosts: the KubernetesPodOperator takes no host aliases');
+    if (instance.container.workingDir && !script)
+        throw new ExportProblem('working_dir: the KubernetesPodOperator sets no working folder');
+    const c = pod.container;
+    const volumes = [
+        { name: WORKSPACE_VOLUME, persistentVolumeClaim: { claimName: options.workspace } },
+        ...Object.entries(plan.volumes).map(([key, v]) => ({
+            name: `vol-${key}`,
+            persistentVolumeClaim: { claimName: v.name ?? key }
+        })),
+        ...pod.volumes
+    ].filter((v) => (c.volumeMounts ?? []).some((m) => m.name === v.name));
+    return call('KubernetesPodOperator', {
+        ...common,
+        name: new NameBook().name(instance.slug),
+        namespace: options.namespace,
+        image: text(c.image ?? ''),
+        image_pull_policy: c.imagePullPolicy,
+        cmds: script ? ['sh', '-c'] : c.command?.map(text),
+        arguments: script ? [text(script)] : c.args?.map(text),
+        env_vars: (c.env ?? []).map((e) => k8sModel('V1EnvVar', e.value === undefined ? e : { ...e, value: text(e.value) })),
+        container_resources: c.resources && k8sModel('V1ResourceRequirements', c.resources),
+        volumes: volumes.map((v) => k8sModel('V1Volume', v)),
+        volume_mounts: (c.volumeMounts ?? []).map((m) => k8sModel('V1VolumeMount', { ...m, mountPath: plain(m.mountPath, 'volumes') })),
+        container_security_context: c.securityContext && k8sModel('V1SecurityContext', c.securityContext),
+        ports: c.ports?.map((p) => k8sModel('V1ContainerPort', p)),
+        node_selector: nonEmpty({ ...options.nodeSelector, ...pod.nodeSelector }),
+        tolerations: nonEmpty(options.tolerations)?.map((t) => k8sModel('V1Toleration', t)),
+        hostnetwork: pod.hostNetwork || undefined,
+        labels: nonEmpty(pod.labels),
+        image_pull_secrets: nonEmpty(options.imagePullSecrets)?.map((name) => call('k8s.V1LocalObjectReference', { name })),
+        service_account_name: options.serviceAccount,
+        on_finish_action: 'delete_pod'
+    });
+}
+
+;// CONCATENATED MODULE: ./src/export/airflow/airflow-dag.ts
+
+
+
+
+
+
+
+
+/**
+ * The pipeline as an Airflow DAG file (Airflow 2 and 3): one operator per job instance
+ * (`--platform kubernetes`: a KubernetesPodOperator; `docker`: a DockerOperator, as in
+ * seed 000), a matrix job's instances in a TaskGroup, `>>` from `needs`, trigger rules
+ * from `if:`, outputs through XCom. Templated fields (scripts, environment, image) take
+ * upstream outputs, params and the run id through Jinja; everything else in them is kept
+ * out of Jinja's reach with `{% raw %}`.
+ */
+function airflowDag(plan, options) {
+    const names = new NameBook();
+    const varOf = new Map(plan.jobs.map((job) => [job.id, pyName('job', names.name(job.id))]));
+    const matrixJobs = new Set(plan.jobs.filter((j) => j.matrix).map((j) => j.id));
+    const problems = [];
+    const body = [];
+    const uses = new Set();
+    for (const job of plan.jobs) {
+        try {
+            body.push(...jobCode(job, plan, options, { varOf, matrixJobs, uses }));
+        }
+        catch (error) {
+            if (!(error instanceof ExportProblem))
+                throw error;
+            const at = error.position ?? job.position;
+            problems.push({ ...at, message: `export --to airflow: jobs.${job.id}: ${error.message}` });
+        }
+    }
+    if (problems.length > 0)
+        throw new PipelineFileError(problems);
+    const edges = plan.jobs.flatMap((job) => job.needs.map((need) => `    ${varOf.get(need)} >> ${varOf.get(job.id)}`));
+    const dag = call('DAG', {
+        dag_id: new NameBook().name(plan.name || 'pipeline'),
+        description: `exported by ctr-pipeline from ${plan.file}`,
+        schedule: null,
+        start_date: { code: 'datetime(2024, 1, 1)' },
+        catchup: false,
+        // The runs of one DAG share its workspace: one at a time.
+        max_active_runs: 1,
+        params: plan.params,
+        tags: ['ctr-pipeline']
+    });
+    return [
+        `"""${plan.name}: exported by ctr-pipeline from ${plan.file} (--platform ${options.platform}).`,
+        '',
+        'Export again rather than edit: this file is made from the pipeline.',
+        ...(options.dropped.length > 0
+            ? [`Left out on purpose (--drop): ${options.dropped.join(', ')}.`]
+            : []),
+        '"""',
+        ...imports(options, uses),
+        '',
+        `with ${py(dag)} as dag:`,
+        ...body,
+        ...edges,
+        ''
+    ].join('\n');
+}
+function imports(options, uses) {
+    const lines = [
+        `from datetime import datetime${uses.has('timedelta') ? ', timedelta' : ''}`,
+        '',
+        'try:  # Airflow 3',
+        `    from airflow.sdk import DAG${uses.has('TaskGroup') ? ', TaskGroup' : ''}`,
+        'except ImportError:  # Airflow 2',
+        '    from airflow import DAG',
+        ...(uses.has('TaskGroup') ? ['    from airflow.utils.task_group import TaskGroup'] : [])
+    ];
+    if (uses.has('ShortCircuitOperator'))
+        lines.push('try:', '    from airflow.providers.standard.operators.python import ShortCircuitOperator', 'except ImportError:', '    from airflow.operators.python import ShortCircuitOperator');
+    if (options.platform === 'kubernetes')
+        lines.push('from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator', 'from kubernetes.client import models as k8s');
+    else
+        lines.push('from airflow.providers.docker.operators.docker import DockerOperator', `from docker.types import Mount${uses.has('Ulimit') ? ', Ulimit' : ''}`);
+    return lines;
+}
+/** A job's code inside the DAG: its operator, or a TaskGroup of one per instance. */
+function jobCode(job, plan, options, names) {
+    const variable = names.varOf.get(job.id);
+    const { onSuccess, onFailure } = job.runsWhen;
+    const trigger = onSuccess && onFailure ? 'all_done' : onFailure ? 'one_failed' : undefined;
+    const lines = [];
+    const refer = reference(plan, names.matrixJobs);
+    const { matrix } = job;
+    const indent = matrix ? '        ' : '    ';
+    if (matrix) {
+        names.uses.add('TaskGroup');
+        lines.push(`    with TaskGroup(group_id=${py(job.id)}) as ${variable}:`);
+    }
+    for (const instance of job.instances) {
+        const operator = instanceOperator(instance, job, plan, options, refer, names);
+        if (trigger)
+            operator.kwargs.trigger_rule = trigger;
+        const target = matrix ? pyName('task', instance.slug) : variable;
+        lines.push(`${indent}${target} = ${py(operator, indent)}`);
+    }
+    if (!onSuccess && !onFailure) {
+        // Airflow has no "never": a short circuit before the job skips it, and so, as in
+        // GitHub Actions, the jobs that need it.
+        names.uses.add('ShortCircuitOperator');
+        const gate = call('ShortCircuitOperator', {
+            task_id: `${job.id}-if`,
+            python_callable: { code: 'lambda: False' },
+            ignore_downstream_trigger_rules: false
+        });
+        lines.push(`    ${py(gate, '    ')} >> ${variable}`);
+    }
+    return lines;
+}
+function instanceOperator(instance, job, plan, options, refer, names) {
+    if (Object.keys(instance.services).length > 0)
+        throw new ExportProblem('services: not exported to Airflow yet (Argo takes them as sidecars)');
+    const keys = Object.keys(instance.outputs);
+    const workingDir = instance.container.workingDir;
+    const script = instance.stages &&
+        (workingDir && options.platform === 'kubernetes'
+            ? `cd ${shValue(workingDir)} || exit 1\n`
+            : '') +
+            jobScript(job.id, instance.stages, instance.outputs, options.platform === 'kubernetes'
+                ? { kind: 'json-file', file: XCOM_FILE }
+                : { kind: 'json-line' });
+    const common = {
+        task_id: instance.slug,
+        do_xcom_push: keys.length > 0
+    };
+    if (job.retry.count > 0) {
+        names.uses.add('timedelta');
+        common.retries = job.retry.count;
+        common.retry_delay = { code: `timedelta(seconds=${job.retry.delay_ms / 1000})` };
+    }
+    if (job.timeoutSeconds !== undefined) {
+        names.uses.add('timedelta');
+        common.execution_timeout = { code: `timedelta(seconds=${job.timeoutSeconds})` };
+    }
+    if (job.maxParallel !== undefined) {
+        // Airflow caps tasks by pool: the pool must exist with max_parallel slots (README).
+        common.pool = `ctr-${job.id}`;
+    }
+    const text = (t) => jinja(t, refer);
+    return options.platform === 'kubernetes'
+        ? podOperator(instance, job, plan, options, script, common, text)
+        : dockerOperator(instance, options, script, common, text, names.uses);
+}
+
+;// CONCATENATED MODULE: ./src/export/airflow/airflow-export.ts
+
+
+/** The pipeline plan as an Airflow DAG file (airflowDag). */
+function exportAirflow(plan, params, options) {
+    return airflowDag(exportPlan(plan, params, 'airflow'), options);
+}
+
+;// CONCATENATED MODULE: ./src/export/argo/argo-checks.ts
+
+/**
+ * What Argo's schema does not say and a cluster would refuse (or run wrong) at submit:
+ * every name a DNS-1123 label, each template and task name unique, every task's template
+ * and `depends` resolving, no cycle among a DAG's tasks, every `{{inputs.parameters.X}}`
+ * declared and every `{{tasks.T.outputs.parameters.K}}` an output of T's template, every
+ * volume mount a volume of the pod. Returns the problems found, one line each.
+ */
+function checkArgoManifest(manifest) {
+    const problems = [];
+    const { metadata, spec } = manifest;
+    const own = metadata.name ?? metadata.generateName?.replace(/-$/, '');
+    if (!own || !DNS_LABEL.test(own))
+        problems.push(`metadata: '${own}' is not a DNS-1123 label`);
+    const templates = new Map();
+    for (const t of spec.templates ?? []) {
+        const name = t.name ?? '';
+        if (!DNS_LABEL.test(name))
+            problems.push(`template '${name}' is not a DNS-1123 label`);
+        if (templates.has(name))
+            problems.push(`template '${name}' is defined twice`);
+        templates.set(name, t);
+    }
+    if (!templates.has(spec.entrypoint ?? ''))
+        problems.push(`entrypoint '${spec.entrypoint}' is no template`);
+    const podVolumes = new Set([
+        ...(spec.volumes ?? []).map((v) => v.name),
+        ...(spec.volumeClaimTemplates ?? []).map((c) => c.metadata?.name ?? '')
+    ]);
+    for (const t of templates.values()) {
+        const where = `template '${t.name}'`;
+        const declared = new Set((t.inputs?.parameters ?? []).map((p) => p.name));
+        for (const input of referencesIn(t, /\{\{inputs\.parameters\.([^}]+)\}\}/g))
+            if (!declared.has(input))
+                problems.push(`${where}: input '${input}' is not declared`);
+        const volumes = new Set([...podVolumes, ...(t.volumes ?? []).map((v) => v.name)]);
+        const container = t.script ?? t.container;
+        for (const mount of container?.volumeMounts ?? [])
+            if (!volumes.has(mount.name))
+                problems.push(`${where}: volume mount '${mount.name}' has no volume`);
+        if (t.dag)
+            problems.push(...checkDag(t, templates));
+    }
+    return problems;
+}
+function checkDag(dagTemplate, templates) {
+    const problems = [];
+    const where = `dag '${dagTemplate.name}'`;
+    const tasks = new Map((dagTemplate.dag?.tasks ?? []).map((task) => [task.name, task]));
+    if (tasks.size !== (dagTemplate.dag?.tasks ?? []).length)
+        problems.push(`${where}: a task name is used twice`);
+    const edges = new Map();
+    for (const task of tasks.values()) {
+        if (!DNS_LABEL.test(task.name))
+            problems.push(`${where}: task '${task.name}' is not a DNS-1123 label`);
+        if (!templates.has(task.template ?? ''))
+            problems.push(`${where}: task '${task.name}' runs template '${task.template}', which is not defined`);
+        const upstream = [
+            ...(task.depends ?? '').matchAll(/([\w-]+)\.(?:Succeeded|Failed|Errored|Skipped|Omitted|Daemoned|AnySucceeded|AllFailed)\b/g)
+        ].map((m) => m[1]);
+        for (const u of upstream)
+            if (!tasks.has(u))
+                problems.push(`${where}: task '${task.name}' depends on '${u}', no task`);
+        edges.set(task.name, upstream);
+        const unordered = new Set();
+        for (const ref of referencesIn(task, /\{\{tasks\.([^.}]+)\.outputs\.parameters\.([^}]+)\}\}/g, 2)) {
+            const [t, key] = ref.split('\n');
+            const read = `${where}: task '${task.name}' reads output '${key}' of '${t}'`;
+            const upstreamTask = tasks.get(t);
+            const outputs = templates.get(upstreamTask?.template ?? '')?.outputs?.parameters ?? [];
+            if (!upstreamTask)
+                problems.push(`${read}, no task`);
+            else if (!outputs.some((p) => p.name === key))
+                problems.push(`${read}, which has none such`);
+            if (upstreamTask && !upstream.includes(t))
+                unordered.add(t);
+        }
+        for (const t of unordered)
+            problems.push(`${where}: task '${task.name}' reads '${t}' without depending on it`);
+    }
+    const cycle = argo_checks_findCycle(edges);
+    if (cycle)
+        problems.push(`${where}: tasks depend on each other in a circle: ${cycle.join(' -> ')}`);
+    return problems;
+}
+/** The captures of a pattern in every string of a value (groups joined by a newline). */
+function referencesIn(value, pattern, groups = 1) {
+    const text = JSON.stringify(value);
+    return [...text.matchAll(pattern)].map((m) => m.slice(1, groups + 1).join('\n'));
+}
+function argo_checks_findCycle(edges) {
+    const state = new Map();
+    const path = [];
+    const visit = (node) => {
+        if (state.get(node) === 'done')
+            return undefined;
+        if (state.get(node) === 'open')
+            return [...path.slice(path.indexOf(node)), node];
+        state.set(node, 'open');
+        path.push(node);
+        for (const next of edges.get(node) ?? []) {
+            const found = visit(next);
+            if (found)
+                return found;
+        }
+        path.pop();
+        state.set(node, 'done');
+        return undefined;
+    };
+    for (const node of edges.keys()) {
+        const found = visit(node);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/export/shared/check-error.ts
+/** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
+class ExportCheckError extends Error {
+    name = 'ExportCheckError';
+    constructor(target, problems) {
+        super(`the ${target} manifests failed their checks:\n${problems.join('\n')}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/export/shared/service-container.ts
+
+
+/**
+ * A service as a container of the job's pod, its health check as the probe the target
+ * waits on: Argo's sidecars report ready with a `readinessProbe`; a Kubernetes native
+ * sidecar (an init container that keeps running) lets the job's container start only
+ * after its `startupProbe`, as locally a job starts once its services are healthy.
+ */
+function serviceContainer(key, service, reference, probe) {
+    const text = (value) => {
+        if (placeholdersIn(value).some((p) => p.kind === 'secret'))
+            throw new ExportProblem(`services.${key}: '\${VAR}' reaches a service only locally`);
+        return replacePlaceholders(value, reference);
+    };
+    if (service.image.kind !== 'pull')
+        throw new ExportProblem(`services.${key}: not a pulled image`);
+    if (service.mounts.length > 0)
+        throw new ExportProblem(`services.${key}.volumes: a service's mounts run locally and on a Swarm, not exported yet`);
+    const container = {
+        name: key,
+        image: text(service.image.ref),
+        env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
+    };
+    if (service.command)
+        container.args = service.command.map(text);
+    const security = securityOf(service);
+    if (security)
+        container.securityContext = security;
+    const ports = service.network.ports.map((p) => ({
+        containerPort: Number(p.container.split('/')[0])
+    }));
+    if (ports.length > 0)
+        container.ports = ports;
+    const check = service.healthcheck;
+    if (check && check.test[0] !== 'NONE') {
+        const command = check.test[0] === 'CMD-SHELL' ? ['sh', '-c', check.test[1]] : check.test.slice(1);
+        container[probe] = {
+            exec: { command: command.map(text) },
+            periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)),
+            timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)),
+            failureThreshold: Math.max(1, check.retries),
+            initialDelaySeconds: Math.round(check.startPeriodMs / 1000)
+        };
+    }
+    return container;
+}
+
+;// CONCATENATED MODULE: ./src/export/argo/argo-workflow.ts
+
+
+
+
+
+
+
+/** Where a job's script writes its outputs, a file per key, for Argo to read. */
+const OUTPUTS_DIR = '/tmp/ctr-outputs';
+/**
+ * The pipeline as one Argo Workflow: a `main` DAG with a task per job, each job instance
+ * a template whose script runs the job's stages (see jobScript), a matrix job a nested
+ * DAG of its instances. A job reads an upstream output as an input parameter the task
+ * passes from `{{tasks.JOB.outputs.parameters.KEY}}`.
+ */
+function argoWorkflow(plan, options) {
+    const names = new NameBook();
+    names.name('main');
+    const taskOf = new Map(plan.jobs.map((job) => [job.id, names.name(job.id)]));
+    const volumeOf = new Map(Object.keys(plan.volumes).map((key) => [key, names.name(`vol-${key}`)]));
+    const problems = [];
+    const templates = [];
+    const tasks = [];
+    for (const job of plan.jobs) {
+        try {
+            const made = jobTemplates(job, plan, options, { taskOf, volumeOf, names });
+            templates.push(...made.templates);
+            tasks.push(made.task);
+        }
+        catch (error) {
+            if (!(error instanceof ExportProblem))
+                throw error;
+            const at = error.position ?? job.position;
+            problems.push({ ...at, message: `export --to argo: jobs.${job.id}: ${error.message}` });
+        }
+    }
+    if (problems.length > 0)
+        throw new PipelineFileError(problems);
+    const claims = [claim(WORKSPACE_VOLUME, options)];
+    const volumes = [];
+    for (const [key, volume] of Object.entries(plan.volumes)) {
+        const name = volumeOf.get(key);
+        if (volume.external) {
+            volumes.push({ name, persistentVolumeClaim: { claimName: volume.name ?? key } });
+        }
+        else
+            claims.push(claim(name, options));
+    }
+    const spec = {
+        entrypoint: 'main',
+        // Independent jobs go on after a failure, and always()/failure() jobs still run.
+        templates: [{ name: 'main', dag: { failFast: false, tasks } }, ...templates],
+        volumeClaimTemplates: claims
+    };
+    const params = Object.entries(plan.params);
+    if (params.length > 0)
+        spec.arguments = {
+            parameters: params.map(([name, value]) => ({ name, value: stringify(value) }))
+        };
+    if (volumes.length > 0)
+        spec.volumes = volumes;
+    if (options.imagePullSecrets.length > 0)
+        spec.imagePullSecrets = options.imagePullSecrets.map((name) => ({ name }));
+    if (options.serviceAccount)
+        spec.serviceAccountName = options.serviceAccount;
+    if (Object.keys(options.nodeSelector).length > 0)
+        spec.nodeSelector = options.nodeSelector;
+    if (options.tolerations.length > 0)
+        spec.tolerations = options.tolerations;
+    const base = new NameBook().name(plan.name || 'pipeline');
+    const metadata = {
+        ...(options.template ? { name: base } : { generateName: `${base}-` }),
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        labels: { 'app.kubernetes.io/managed-by': 'ctr-pipeline' },
+        annotations: {
+            'ctr-pipeline/source': plan.file,
+            ...(options.dropped.length > 0 ? { 'ctr-pipeline/dropped': options.dropped.join(',') } : {})
+        }
+    };
+    return options.template
+        ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec }
+        : { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata, spec };
+}
+function claim(name, options) {
+    return {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name },
+        spec: {
+            // Jobs side by side on different nodes write the same workspace.
+            accessModes: ['ReadWriteMany'],
+            resources: { requests: { storage: options.workspaceSize } },
+            ...(options.storageClass ? { storageClassName: options.storageClass } : {})
+        }
+    };
+}
+/** A job's task in `main`, and its templates: one per instance, plus a DAG for a matrix. */
+function jobTemplates(job, plan, options, names) {
+    const name = names.taskOf.get(job.id);
+    const inputs = new Map();
+    const reference = (p) => {
+        switch (p.kind) {
+            case 'needs': {
+                const input = `${p.job}-${p.key}`;
+                inputs.set(input, p);
+                return `{{inputs.parameters.${input}}}`;
+            }
+            case 'param':
+                return `{{workflow.parameters.${p.name}}}`;
+            case 'run_id':
+                return '{{workflow.name}}';
+            case 'secret':
+                throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`);
+        }
+    };
+    const { matrix } = job;
+    const instanceTemplates = job.instances.map((instance) => instanceTemplate(instance, job, plan, options, {
+        name: matrix ? names.names.name(instance.slug) : name,
+        reference,
+        namedVolume: (key) => names.volumeOf.get(key)
+    }));
+    const parameters = [...inputs.entries()].map(([input, p]) => {
+        const upstream = names.taskOf.get(p.job);
+        return { name: input, value: `{{tasks.${upstream}.outputs.parameters.${p.key}}}` };
+    });
+    const declared = [...inputs.keys()].map((input) => ({ name: input }));
+    if (declared.length > 0)
+        for (const t of instanceTemplates)
+            t.inputs = { parameters: declared };
+    const task = { name, template: name, ...dependsOn(job, names.taskOf) };
+    if (parameters.length > 0)
+        task.arguments = { parameters };
+    if (!matrix)
+        return { templates: instanceTemplates, task };
+    const dag = {
+        name,
+        dag: {
+            failFast: job.failFast,
+            tasks: instanceTemplates.map((t) => ({
+                name: t.name,
+                template: t.name,
+                ...(declared.length > 0
+                    ? {
+                        arguments: {
+                            parameters: declared.map(({ name: input }) => ({
+                                name: input,
+                                value: `{{inputs.parameters.${input}}}`
+                            }))
+                        }
+                    }
+                    : {})
+            }))
+        }
+    };
+    if (declared.length > 0)
+        dag.inputs = { parameters: declared };
+    if (job.maxParallel !== undefined)
+        dag.parallelism = job.maxParallel;
+    const keys = Object.keys(job.instances[0]?.outputs ?? {});
+    if (keys.length > 0)
+        dag.outputs = {
+            // As locally: every instance's value, in instance order.
+            parameters: keys.map((key) => ({
+                name: key,
+                valueFrom: {
+                    expression: `toJson([${instanceTemplates
+                        .map((t) => `tasks['${t.name}'].outputs.parameters['${key}']`)
+                        .join(', ')}])`
+                }
+            }))
+        };
+    return { templates: [dag, ...instanceTemplates], task };
+}
+/**
+ * When a job's task runs, from its `needs` and its `if:`: `depends` rather than
+ * `dependencies`, so that a job whose need failed or was skipped is left out, as in
+ * GitHub Actions, while `always()` and `failure()` jobs still run.
+ */
+function dependsOn(job, taskOf) {
+    const needs = job.needs.map((n) => taskOf.get(n));
+    const { onSuccess, onFailure } = job.runsWhen;
+    if (!onSuccess && !onFailure)
+        return { when: 'false' };
+    if (needs.length === 0)
+        return onSuccess ? {} : { when: 'false' };
+    if (onSuccess && onFailure)
+        return {
+            depends: needs
+                .map((n) => `(${n}.Succeeded || ${n}.Failed || ${n}.Errored || ${n}.Skipped || ${n}.Omitted)`)
+                .join(' && ')
+        };
+    if (onSuccess)
+        return { depends: needs.map((n) => `${n}.Succeeded`).join(' && ') };
+    return { depends: needs.map((n) => `${n}.Failed || ${n}.Errored`).join(' || ') };
+}
+function instanceTemplate(instance, job, plan, options, names) {
+    const pod = podParts(instance.container, {
+        reference: names.reference,
+        secretName: options.secretName,
+        maps: options.maps,
+        hostMounts: plan.hostMounts[job.id] ?? [],
+        namedVolume: names.namedVolume,
+        dropped: new Set(options.dropped)
+    });
+    const template = { name: names.name };
+    if (instance.stages !== undefined) {
+        const script = jobScript(job.id, instance.stages, instance.outputs, {
+            kind: 'files',
+            dir: OUTPUTS_DIR
+        });
+        // A job of stages has no entrypoint or command of its own: the script is its command.
+        template.script = {
+            ...pod.container,
+            command: ['sh'],
+            source: replacePlaceholders(script, names.reference)
+        };
+    }
+    else
+        template.container = pod.container;
+    const sidecars = Object.entries(instance.services).map(([key, service]) => serviceContainer(key, service, names.reference, 'readinessProbe'));
+    if (sidecars.length > 0)
+        template.sidecars = sidecars;
+    const { hostNetwork, ...fields } = podSpecFields(pod, Object.keys(instance.services));
+    Object.assign(template, fields);
+    // A template has no hostNetwork field of its own: its pod spec is patched.
+    if (hostNetwork)
+        template.podSpecPatch = JSON.stringify({ hostNetwork });
+    if (Object.keys(pod.labels).length > 0)
+        template.metadata = { labels: pod.labels };
+    const keys = Object.keys(instance.outputs);
+    if (keys.length > 0)
+        template.outputs = {
+            parameters: keys.map((key) => ({
+                name: key,
+                valueFrom: { path: `${OUTPUTS_DIR}/${key}`, default: '' }
+            }))
+        };
+    if (job.timeoutSeconds !== undefined)
+        template.activeDeadlineSeconds = job.timeoutSeconds;
+    if (job.retry.count > 0)
+        template.retryStrategy = {
+            limit: job.retry.count,
+            retryPolicy: 'Always',
+            ...(job.retry.delay_ms > 0 ? { backoff: { duration: `${job.retry.delay_ms / 1000}s` } } : {})
+        };
+    return template;
+}
+
+;// CONCATENATED MODULE: ./src/export/argo/argo-export.ts
+
+
+
+
+
+/**
+ * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
+ * is printed (checkArgoManifest). Throws PipelineFileError for what the file asks that Argo
+ * cannot be given, ExportCheckError when the manifest fails its own checks.
+ */
+function exportArgo(plan, params, options) {
+    const manifest = argoWorkflow(exportPlan(plan, params, 'argo'), options);
+    const problems = checkArgoManifest(manifest);
+    if (problems.length > 0)
+        throw new ExportCheckError('Argo', problems);
+    return (0,dist/* stringify */.As)(manifest, { lineWidth: 0 });
+}
+
+;// CONCATENATED MODULE: ./src/export/shared/after-success.ts
 
 
 
@@ -94959,7 +95676,7 @@ function dockerMount(options) {
  * with no outputs of their own (Batch, Kubernetes Jobs): a later job's stage reads them
  * from there as it starts.
  */
-const OUTPUTS_DIR = `${CTR_ROOT}/outputs`;
+const after_success_OUTPUTS_DIR = `${CTR_ROOT}/outputs`;
 /**
  * Calls `make` for each job of a target that runs a job only once everything it depends
  * on succeeded (Batch's `dependsOn`, Kubernetes Jobs waiting on their needs). A job whose
@@ -95005,14 +95722,14 @@ function eachJobAfterSuccess(plan, target, make) {
  */
 function workspaceScript(plan, job, instance, target) {
     return (instance.stages &&
-        jobScript(job.id, instance.stages, instance.outputs, { kind: 'files', dir: `${OUTPUTS_DIR}/${instance.slug}` }, (upstream, key) => {
+        jobScript(job.id, instance.stages, instance.outputs, { kind: 'files', dir: `${after_success_OUTPUTS_DIR}/${instance.slug}` }, (upstream, key) => {
             if (plan.jobs.find((j) => j.id === upstream).matrix)
                 throw new ExportProblem(`needs.${upstream}.outputs.${key}: a matrix job's outputs (a list of every instance's) are not exported to ${target} yet`);
-            return `${OUTPUTS_DIR}/${upstream}/${key}`;
+            return `${after_success_OUTPUTS_DIR}/${upstream}/${key}`;
         }));
 }
 
-;// CONCATENATED MODULE: ./src/export/batch-jobs.ts
+;// CONCATENATED MODULE: ./src/export/batch/batch-jobs.ts
 
 
 
@@ -95221,691 +95938,15 @@ function batchMount(mount, index, hostMounts, mounts, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/export/argo-checks.ts
+;// CONCATENATED MODULE: ./src/export/batch/batch-export.ts
 
-/**
- * What Argo's schema does not say and a cluster would refuse (or run wrong) at submit:
- * every name a DNS-1123 label, each template and task name unique, every task's template
- * and `depends` resolving, no cycle among a DAG's tasks, every `{{inputs.parameters.X}}`
- * declared and every `{{tasks.T.outputs.parameters.K}}` an output of T's template, every
- * volume mount a volume of the pod. Returns the problems found, one line each.
- */
-function checkArgoManifest(manifest) {
-    const problems = [];
-    const { metadata, spec } = manifest;
-    const own = metadata.name ?? metadata.generateName?.replace(/-$/, '');
-    if (!own || !DNS_LABEL.test(own))
-        problems.push(`metadata: '${own}' is not a DNS-1123 label`);
-    const templates = new Map();
-    for (const t of spec.templates ?? []) {
-        const name = t.name ?? '';
-        if (!DNS_LABEL.test(name))
-            problems.push(`template '${name}' is not a DNS-1123 label`);
-        if (templates.has(name))
-            problems.push(`template '${name}' is defined twice`);
-        templates.set(name, t);
-    }
-    if (!templates.has(spec.entrypoint ?? ''))
-        problems.push(`entrypoint '${spec.entrypoint}' is no template`);
-    const podVolumes = new Set([
-        ...(spec.volumes ?? []).map((v) => v.name),
-        ...(spec.volumeClaimTemplates ?? []).map((c) => c.metadata?.name ?? '')
-    ]);
-    for (const t of templates.values()) {
-        const where = `template '${t.name}'`;
-        const declared = new Set((t.inputs?.parameters ?? []).map((p) => p.name));
-        for (const input of referencesIn(t, /\{\{inputs\.parameters\.([^}]+)\}\}/g))
-            if (!declared.has(input))
-                problems.push(`${where}: input '${input}' is not declared`);
-        const volumes = new Set([...podVolumes, ...(t.volumes ?? []).map((v) => v.name)]);
-        const container = t.script ?? t.container;
-        for (const mount of container?.volumeMounts ?? [])
-            if (!volumes.has(mount.name))
-                problems.push(`${where}: volume mount '${mount.name}' has no volume`);
-        if (t.dag)
-            problems.push(...checkDag(t, templates));
-    }
-    return problems;
-}
-function checkDag(dagTemplate, templates) {
-    const problems = [];
-    const where = `dag '${dagTemplate.name}'`;
-    const tasks = new Map((dagTemplate.dag?.tasks ?? []).map((task) => [task.name, task]));
-    if (tasks.size !== (dagTemplate.dag?.tasks ?? []).length)
-        problems.push(`${where}: a task name is used twice`);
-    const edges = new Map();
-    for (const task of tasks.values()) {
-        if (!DNS_LABEL.test(task.name))
-            problems.push(`${where}: task '${task.name}' is not a DNS-1123 label`);
-        if (!templates.has(task.template ?? ''))
-            problems.push(`${where}: task '${task.name}' runs template '${task.template}', which is not defined`);
-        const upstream = [
-            ...(task.depends ?? '').matchAll(/([\w-]+)\.(?:Succeeded|Failed|Errored|Skipped|Omitted|Daemoned|AnySucceeded|AllFailed)\b/g)
-        ].map((m) => m[1]);
-        for (const u of upstream)
-            if (!tasks.has(u))
-                problems.push(`${where}: task '${task.name}' depends on '${u}', no task`);
-        edges.set(task.name, upstream);
-        const unordered = new Set();
-        for (const ref of referencesIn(task, /\{\{tasks\.([^.}]+)\.outputs\.parameters\.([^}]+)\}\}/g, 2)) {
-            const [t, key] = ref.split('\n');
-            const read = `${where}: task '${task.name}' reads output '${key}' of '${t}'`;
-            const upstreamTask = tasks.get(t);
-            const outputs = templates.get(upstreamTask?.template ?? '')?.outputs?.parameters ?? [];
-            if (!upstreamTask)
-                problems.push(`${read}, no task`);
-            else if (!outputs.some((p) => p.name === key))
-                problems.push(`${read}, which has none such`);
-            if (upstreamTask && !upstream.includes(t))
-                unordered.add(t);
-        }
-        for (const t of unordered)
-            problems.push(`${where}: task '${task.name}' reads '${t}' without depending on it`);
-    }
-    const cycle = argo_checks_findCycle(edges);
-    if (cycle)
-        problems.push(`${where}: tasks depend on each other in a circle: ${cycle.join(' -> ')}`);
-    return problems;
-}
-/** The captures of a pattern in every string of a value (groups joined by a newline). */
-function referencesIn(value, pattern, groups = 1) {
-    const text = JSON.stringify(value);
-    return [...text.matchAll(pattern)].map((m) => m.slice(1, groups + 1).join('\n'));
-}
-function argo_checks_findCycle(edges) {
-    const state = new Map();
-    const path = [];
-    const visit = (node) => {
-        if (state.get(node) === 'done')
-            return undefined;
-        if (state.get(node) === 'open')
-            return [...path.slice(path.indexOf(node)), node];
-        state.set(node, 'open');
-        path.push(node);
-        for (const next of edges.get(node) ?? []) {
-            const found = visit(next);
-            if (found)
-                return found;
-        }
-        path.pop();
-        state.set(node, 'done');
-        return undefined;
-    };
-    for (const node of edges.keys()) {
-        const found = visit(node);
-        if (found)
-            return found;
-    }
-    return undefined;
+
+/** The pipeline plan as AWS Batch job definitions and submissions, in JSON (batchJobs). */
+function exportBatch(plan, params, options) {
+    return `${JSON.stringify(batchJobs(exportPlan(plan, params, 'batch'), options), null, 2)}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/export/check-error.ts
-/** A manifest the exporter made wrong: a bug of ctr-pipeline, never of the file. */
-class ExportCheckError extends Error {
-    name = 'ExportCheckError';
-    constructor(target, problems) {
-        super(`the ${target} manifests failed their checks:\n${problems.join('\n')}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/export/service-container.ts
-
-
-/**
- * A service as a container of the job's pod, its health check as the probe the target
- * waits on: Argo's sidecars report ready with a `readinessProbe`; a Kubernetes native
- * sidecar (an init container that keeps running) lets the job's container start only
- * after its `startupProbe`, as locally a job starts once its services are healthy.
- */
-function serviceContainer(key, service, reference, probe) {
-    const text = (value) => {
-        if (placeholdersIn(value).some((p) => p.kind === 'secret'))
-            throw new ExportProblem(`services.${key}: '\${VAR}' reaches a service only locally`);
-        return replacePlaceholders(value, reference);
-    };
-    if (service.image.kind !== 'pull')
-        throw new ExportProblem(`services.${key}: not a pulled image`);
-    if (service.mounts.length > 0)
-        throw new ExportProblem(`services.${key}.volumes: a service's mounts run locally and on a Swarm, not exported yet`);
-    const container = {
-        name: key,
-        image: text(service.image.ref),
-        env: Object.entries(service.env).map(([name, value]) => ({ name, value: text(value) }))
-    };
-    if (service.command)
-        container.args = service.command.map(text);
-    const security = securityOf(service);
-    if (security)
-        container.securityContext = security;
-    const ports = service.network.ports.map((p) => ({
-        containerPort: Number(p.container.split('/')[0])
-    }));
-    if (ports.length > 0)
-        container.ports = ports;
-    const check = service.healthcheck;
-    if (check && check.test[0] !== 'NONE') {
-        const command = check.test[0] === 'CMD-SHELL' ? ['sh', '-c', check.test[1]] : check.test.slice(1);
-        container[probe] = {
-            exec: { command: command.map(text) },
-            periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)),
-            timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)),
-            failureThreshold: Math.max(1, check.retries),
-            initialDelaySeconds: Math.round(check.startPeriodMs / 1000)
-        };
-    }
-    return container;
-}
-
-;// CONCATENATED MODULE: ./src/export/argo-workflow.ts
-
-
-
-
-
-
-
-/** Where a job's script writes its outputs, a file per key, for Argo to read. */
-const argo_workflow_OUTPUTS_DIR = '/tmp/ctr-outputs';
-/**
- * The pipeline as one Argo Workflow: a `main` DAG with a task per job, each job instance
- * a template whose script runs the job's stages (see jobScript), a matrix job a nested
- * DAG of its instances. A job reads an upstream output as an input parameter the task
- * passes from `{{tasks.JOB.outputs.parameters.KEY}}`.
- */
-function argoWorkflow(plan, options) {
-    const names = new NameBook();
-    names.name('main');
-    const taskOf = new Map(plan.jobs.map((job) => [job.id, names.name(job.id)]));
-    const volumeOf = new Map(Object.keys(plan.volumes).map((key) => [key, names.name(`vol-${key}`)]));
-    const problems = [];
-    const templates = [];
-    const tasks = [];
-    for (const job of plan.jobs) {
-        try {
-            const made = jobTemplates(job, plan, options, { taskOf, volumeOf, names });
-            templates.push(...made.templates);
-            tasks.push(made.task);
-        }
-        catch (error) {
-            if (!(error instanceof ExportProblem))
-                throw error;
-            const at = error.position ?? job.position;
-            problems.push({ ...at, message: `export --to argo: jobs.${job.id}: ${error.message}` });
-        }
-    }
-    if (problems.length > 0)
-        throw new PipelineFileError(problems);
-    const claims = [claim(WORKSPACE_VOLUME, options)];
-    const volumes = [];
-    for (const [key, volume] of Object.entries(plan.volumes)) {
-        const name = volumeOf.get(key);
-        if (volume.external) {
-            volumes.push({ name, persistentVolumeClaim: { claimName: volume.name ?? key } });
-        }
-        else
-            claims.push(claim(name, options));
-    }
-    const spec = {
-        entrypoint: 'main',
-        // Independent jobs go on after a failure, and always()/failure() jobs still run.
-        templates: [{ name: 'main', dag: { failFast: false, tasks } }, ...templates],
-        volumeClaimTemplates: claims
-    };
-    const params = Object.entries(plan.params);
-    if (params.length > 0)
-        spec.arguments = {
-            parameters: params.map(([name, value]) => ({ name, value: stringify(value) }))
-        };
-    if (volumes.length > 0)
-        spec.volumes = volumes;
-    if (options.imagePullSecrets.length > 0)
-        spec.imagePullSecrets = options.imagePullSecrets.map((name) => ({ name }));
-    if (options.serviceAccount)
-        spec.serviceAccountName = options.serviceAccount;
-    if (Object.keys(options.nodeSelector).length > 0)
-        spec.nodeSelector = options.nodeSelector;
-    if (options.tolerations.length > 0)
-        spec.tolerations = options.tolerations;
-    const base = new NameBook().name(plan.name || 'pipeline');
-    const metadata = {
-        ...(options.template ? { name: base } : { generateName: `${base}-` }),
-        ...(options.namespace ? { namespace: options.namespace } : {}),
-        labels: { 'app.kubernetes.io/managed-by': 'ctr-pipeline' },
-        annotations: {
-            'ctr-pipeline/source': plan.file,
-            ...(options.dropped.length > 0 ? { 'ctr-pipeline/dropped': options.dropped.join(',') } : {})
-        }
-    };
-    return options.template
-        ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec }
-        : { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata, spec };
-}
-function claim(name, options) {
-    return {
-        apiVersion: 'v1',
-        kind: 'PersistentVolumeClaim',
-        metadata: { name },
-        spec: {
-            // Jobs side by side on different nodes write the same workspace.
-            accessModes: ['ReadWriteMany'],
-            resources: { requests: { storage: options.workspaceSize } },
-            ...(options.storageClass ? { storageClassName: options.storageClass } : {})
-        }
-    };
-}
-/** A job's task in `main`, and its templates: one per instance, plus a DAG for a matrix. */
-function jobTemplates(job, plan, options, names) {
-    const name = names.taskOf.get(job.id);
-    const inputs = new Map();
-    const reference = (p) => {
-        switch (p.kind) {
-            case 'needs': {
-                const input = `${p.job}-${p.key}`;
-                inputs.set(input, p);
-                return `{{inputs.parameters.${input}}}`;
-            }
-            case 'param':
-                return `{{workflow.parameters.${p.name}}}`;
-            case 'run_id':
-                return '{{workflow.name}}';
-            case 'secret':
-                throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`);
-        }
-    };
-    const { matrix } = job;
-    const instanceTemplates = job.instances.map((instance) => instanceTemplate(instance, job, plan, options, {
-        name: matrix ? names.names.name(instance.slug) : name,
-        reference,
-        namedVolume: (key) => names.volumeOf.get(key)
-    }));
-    const parameters = [...inputs.entries()].map(([input, p]) => {
-        const upstream = names.taskOf.get(p.job);
-        return { name: input, value: `{{tasks.${upstream}.outputs.parameters.${p.key}}}` };
-    });
-    const declared = [...inputs.keys()].map((input) => ({ name: input }));
-    if (declared.length > 0)
-        for (const t of instanceTemplates)
-            t.inputs = { parameters: declared };
-    const task = { name, template: name, ...dependsOn(job, names.taskOf) };
-    if (parameters.length > 0)
-        task.arguments = { parameters };
-    if (!matrix)
-        return { templates: instanceTemplates, task };
-    const dag = {
-        name,
-        dag: {
-            failFast: job.failFast,
-            tasks: instanceTemplates.map((t) => ({
-                name: t.name,
-                template: t.name,
-                ...(declared.length > 0
-                    ? {
-                        arguments: {
-                            parameters: declared.map(({ name: input }) => ({
-                                name: input,
-                                value: `{{inputs.parameters.${input}}}`
-                            }))
-                        }
-                    }
-                    : {})
-            }))
-        }
-    };
-    if (declared.length > 0)
-        dag.inputs = { parameters: declared };
-    if (job.maxParallel !== undefined)
-        dag.parallelism = job.maxParallel;
-    const keys = Object.keys(job.instances[0]?.outputs ?? {});
-    if (keys.length > 0)
-        dag.outputs = {
-            // As locally: every instance's value, in instance order.
-            parameters: keys.map((key) => ({
-                name: key,
-                valueFrom: {
-                    expression: `toJson([${instanceTemplates
-                        .map((t) => `tasks['${t.name}'].outputs.parameters['${key}']`)
-                        .join(', ')}])`
-                }
-            }))
-        };
-    return { templates: [dag, ...instanceTemplates], task };
-}
-/**
- * When a job's task runs, from its `needs` and its `if:`: `depends` rather than
- * `dependencies`, so that a job whose need failed or was skipped is left out, as in
- * GitHub Actions, while `always()` and `failure()` jobs still run.
- */
-function dependsOn(job, taskOf) {
-    const needs = job.needs.map((n) => taskOf.get(n));
-    const { onSuccess, onFailure } = job.runsWhen;
-    if (!onSuccess && !onFailure)
-        return { when: 'false' };
-    if (needs.length === 0)
-        return onSuccess ? {} : { when: 'false' };
-    if (onSuccess && onFailure)
-        return {
-            depends: needs
-                .map((n) => `(${n}.Succeeded || ${n}.Failed || ${n}.Errored || ${n}.Skipped || ${n}.Omitted)`)
-                .join(' && ')
-        };
-    if (onSuccess)
-        return { depends: needs.map((n) => `${n}.Succeeded`).join(' && ') };
-    return { depends: needs.map((n) => `${n}.Failed || ${n}.Errored`).join(' || ') };
-}
-function instanceTemplate(instance, job, plan, options, names) {
-    const pod = podParts(instance.container, {
-        reference: names.reference,
-        secretName: options.secretName,
-        maps: options.maps,
-        hostMounts: plan.hostMounts[job.id] ?? [],
-        namedVolume: names.namedVolume,
-        dropped: new Set(options.dropped)
-    });
-    const template = { name: names.name };
-    if (instance.stages !== undefined) {
-        const script = jobScript(job.id, instance.stages, instance.outputs, {
-            kind: 'files',
-            dir: argo_workflow_OUTPUTS_DIR
-        });
-        // A job of stages has no entrypoint or command of its own: the script is its command.
-        template.script = {
-            ...pod.container,
-            command: ['sh'],
-            source: replacePlaceholders(script, names.reference)
-        };
-    }
-    else
-        template.container = pod.container;
-    const sidecars = Object.entries(instance.services).map(([key, service]) => serviceContainer(key, service, names.reference, 'readinessProbe'));
-    if (sidecars.length > 0)
-        template.sidecars = sidecars;
-    const { hostNetwork, ...fields } = podSpecFields(pod, Object.keys(instance.services));
-    Object.assign(template, fields);
-    // A template has no hostNetwork field of its own: its pod spec is patched.
-    if (hostNetwork)
-        template.podSpecPatch = JSON.stringify({ hostNetwork });
-    if (Object.keys(pod.labels).length > 0)
-        template.metadata = { labels: pod.labels };
-    const keys = Object.keys(instance.outputs);
-    if (keys.length > 0)
-        template.outputs = {
-            parameters: keys.map((key) => ({
-                name: key,
-                valueFrom: { path: `${argo_workflow_OUTPUTS_DIR}/${key}`, default: '' }
-            }))
-        };
-    if (job.timeoutSeconds !== undefined)
-        template.activeDeadlineSeconds = job.timeoutSeconds;
-    if (job.retry.count > 0)
-        template.retryStrategy = {
-            limit: job.retry.count,
-            retryPolicy: 'Always',
-            ...(job.retry.delay_ms > 0 ? { backoff: { duration: `${job.retry.delay_ms / 1000}s` } } : {})
-        };
-    return template;
-}
-
-;// CONCATENATED MODULE: ./src/export/export-render.ts
-
-
-
-
-/** A template an export cannot turn into a value or a target's reference. */
-class ExportRenderError extends Error {
-    name = 'ExportRenderError';
-}
-const NEEDS_OUTPUT = /^needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)$/;
-const PARAM = /^params\.([A-Za-z_][\w-]*)$/;
-/** Contexts an export has no value for: only the target's run knows them. */
-const CLUSTER_CONTEXTS = new Set(['needs', 'stages', 'run_id']);
-/**
- * Renders a template for an export: what the file and the params fix is rendered now;
- * a bare `{{ needs.JOB.outputs.KEY }}` or `{{ run_id }}` becomes a placeholder the target
- * replaces with its own reference. Any other use of `needs`, `stages` or `run_id` has no
- * value yet and no reference either: an ExportRenderError quoting it.
- */
-function renderForExport(text, scope, options = {}) {
-    if (!text.includes('{{') && !(options.variables && text.includes('$')))
-        return text;
-    let out = '';
-    for (const segment of parseTemplate(text, { variables: options.variables })) {
-        if (segment.kind === 'text')
-            out += segment.text;
-        else if (segment.kind === 'variable')
-            out += placeholder({ kind: 'secret', name: segment.name });
-        else {
-            const needs = NEEDS_OUTPUT.exec(segment.source);
-            const param = PARAM.exec(segment.source);
-            if (needs)
-                out += placeholder({ kind: 'needs', job: needs[1], key: needs[2] });
-            else if (segment.source === 'run_id')
-                out += placeholder({ kind: 'run_id' });
-            else if (param && options.paramsAtSubmit)
-                out += placeholder({ kind: 'param', name: param[1] });
-            else if (analyse(segment.expr).references.some((r) => CLUSTER_CONTEXTS.has(r.path[0])))
-                throw new ExportRenderError(`'{{ ${segment.source} }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'`);
-            else
-                out += stringify(evaluate(segment.expr, scope));
-        }
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/export/export-condition.ts
-
-
-
-/**
- * Decides an `if:` at export time: params and matrix values are known, and the status
- * functions are tried both ways, so any condition over them becomes a RunsWhen. One that
- * reads `needs`, `stages` or `run_id` depends on the run: an ExportRenderError.
- */
-function runsWhen(condition, scope) {
-    if (condition === undefined)
-        return { onSuccess: true, onFailure: false };
-    if (typeof condition === 'boolean')
-        return { onSuccess: condition, onFailure: false };
-    const expr = parseExpression(conditionSource(condition));
-    const late = analyse(expr).references.find((r) => ['needs', 'stages', 'run_id'].includes(r.path[0]));
-    if (late)
-        throw new ExportRenderError(`if: '${condition}' reads ${late.path.join('.')}, which is only known while the pipeline runs; an export decides if: from params, matrix values and success(), failure(), always()`);
-    const outcome = (success) => expression_truthy(evaluate(expr, scope, { success, failure: !success, cancelled: false }));
-    return { onSuccess: outcome(true), onFailure: outcome(false) };
-}
-
-;// CONCATENATED MODULE: ./src/export/export-plan.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * Makes the export plan of a pipeline plan. What the target cannot be told (a template
- * that reads the run's state, a condition on `needs`) is a PipelineFileError at its place in the
- * file, naming the target: exit 2, never a silently dropped key.
- */
-function exportPlan(plan, params, target) {
-    const problems = [];
-    const at = (position, where) => (error) => {
-        if (error instanceof ExportRenderError ||
-            error instanceof expression_ExpressionError ||
-            error instanceof ContainerConfigError)
-            problems.push({ ...position, message: `export --to ${target}: ${where}: ${error.message}` });
-        else
-            throw error;
-    };
-    const jobs = plan.jobs.map((planned) => {
-        const { job } = planned;
-        const where = `jobs.${job.id}`;
-        let when = { onSuccess: true, onFailure: false };
-        try {
-            when = runsWhen(job.if, expressionScope({ params }));
-        }
-        catch (error) {
-            at(job.position, `${where}.if`)(error);
-        }
-        const instances = planned.instances.flatMap((instance) => {
-            const scope = expressionScope({
-                params,
-                matrix: instance.matrix,
-                job: { id: job.id, instance: instance.id }
-            });
-            try {
-                return [exportInstance(plan, instance, scope, at)];
-            }
-            catch (error) {
-                at(job.position, where)(error);
-                return [];
-            }
-        });
-        const exported = {
-            id: job.id,
-            needs: job.needs,
-            runsWhen: when,
-            instances,
-            matrix: job.strategy?.matrix !== undefined,
-            failFast: planned.failFast,
-            retry: job.retry,
-            position: job.position
-        };
-        if (planned.maxParallel !== undefined)
-            exported.maxParallel = planned.maxParallel;
-        if (job.timeout_ms !== undefined)
-            exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000);
-        return exported;
-    });
-    if (problems.length > 0)
-        throw new PipelineFileError(problems);
-    const hostMounts = {};
-    for (const access of plan.pipeline.hostAccess)
-        if (access.hostPath !== undefined && access.job)
-            (hostMounts[access.job] ??= []).push({
-                file: access.file,
-                line: access.line,
-                col: access.col
-            });
-    const { pipeline } = plan;
-    return {
-        name: pipeline.name,
-        file: pipeline.file,
-        params,
-        jobs,
-        volumes: pipeline.volumes,
-        hostMounts
-    };
-}
-function exportInstance(plan, instance, scope, at) {
-    const { job } = instance;
-    const runId = placeholder({ kind: 'run_id' });
-    const value = (text) => renderForExport(text, scope, { variables: true });
-    const words = (list) => renderWords(list, scope, value, CLUSTER_CONTEXTS);
-    const planning = {
-        runId,
-        pipelineDir: plan.pipeline.dir,
-        // Named volumes keep their keys: each target says what a key is on its cluster.
-        namedVolumes: Object.fromEntries(Object.keys(plan.pipeline.volumes).map((k) => [k, k])),
-        renderValue: value,
-        renderWords: words
-    };
-    const container = planContainer(instance, { ...planning, runNetwork: 'ctr-run' });
-    // `image` with `build` names what was built: the cluster pulls that name.
-    if (container.image.kind === 'build' && container.image.name)
-        container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' };
-    for (const [key, text] of Object.entries(job.container.environment))
-        container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
-    const services = Object.fromEntries(Object.keys(job.services).map((key) => [
-        key,
-        planService(instance, key, { ...planning, network: 'ctr-run' })
-    ]));
-    const exported = {
-        id: instance.id,
-        slug: instance.slug,
-        matrix: instance.matrix,
-        container,
-        outputs: {},
-        services
-    };
-    if (!job.stages) {
-        if (Object.keys(job.outputs).length > 0)
-            throw new ExportRenderError('a job without stages has no script to write its outputs');
-        return exported;
-    }
-    const stages = job.stages.flatMap((stage, index) => {
-        try {
-            return [scriptStage(stage, index, instance.slug, scope)];
-        }
-        catch (error) {
-            at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error);
-            return [];
-        }
-    });
-    // A stage that could not be exported is a problem already: its script would be wrong.
-    if (stages.length === job.stages.length) {
-        exported.stages = stages;
-        exported.outputs = outputSources(job, scope);
-    }
-    return exported;
-}
-function scriptStage(stage, index, slug, scope) {
-    if (stage.type === 'process')
-        throw new ExportRenderError(`stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`);
-    const text = (t) => renderForExport(t, scope, { paramsAtSubmit: true });
-    const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '');
-    const exported = {
-        id: stage.id,
-        command: stageCommand(stage, script),
-        env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
-        runsWhen: runsWhen(stage.if, scope),
-        continueOnError: stage.continue_on_error,
-        stateDir: stageStateDir(slug, index)
-    };
-    if (stage.type === 'empty')
-        exported.echo = text(stage.echo ?? stage.name);
-    if (stage.timeout_ms !== undefined)
-        throw new ExportRenderError('a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)');
-    return exported;
-}
-const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
-/**
- * Each job output: `{{ stages.S.outputs.K }}` on its own is read from stage S's output
- * file by the script; anything else is rendered now (and may hold `needs` placeholders).
- */
-function outputSources(job, scope) {
-    const stages = job.stages ?? [];
-    return Object.fromEntries(Object.entries(job.outputs).map(([key, text]) => {
-        const match = STAGE_OUTPUT.exec(text.trim());
-        const stage = match ? stages.findIndex((s) => s.id === match[1]) : -1;
-        if (match && stage >= 0)
-            return [key, { stage, key: match[2] }];
-        return [key, { value: renderForExport(text, scope, { paramsAtSubmit: true }) }];
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/export/argo-export.ts
-
-
-
-
-
-/**
- * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it
- * is printed (checkArgoManifest). Throws PipelineFileError for what the file asks that Argo
- * cannot be given, ExportCheckError when the manifest fails its own checks.
- */
-function exportArgo(plan, params, options) {
-    const manifest = argoWorkflow(exportPlan(plan, params, 'argo'), options);
-    const problems = checkArgoManifest(manifest);
-    if (problems.length > 0)
-        throw new ExportCheckError('Argo', problems);
-    return (0,dist/* stringify */.As)(manifest, { lineWidth: 0 });
-}
-
-;// CONCATENATED MODULE: ./src/export/github-workflow.ts
+;// CONCATENATED MODULE: ./src/export/github/github-export.ts
 
 /** The folder each runner of the fan-out hands on (fan-out.ts): results/ and workspace/. */
 const FAN_OUT_DIR = 'ctr-fanout';
@@ -95935,7 +95976,7 @@ const INPUT_TYPES = {
  * the results upstream, whether its instance runs, is skipped, or fails: `if:`, `needs`
  * outputs and `failure()` mean what they mean in one run.
  */
-function githubWorkflow(plan, params, options) {
+function exportGithub(plan, params, options) {
     const file = plan.pipeline.file;
     const action = options.action;
     const runsOn = options.runsOn;
@@ -96058,7 +96099,7 @@ function fanOutJob(job, idOf, parts) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/export/k8s-jobs.ts
+;// CONCATENATED MODULE: ./src/export/k8s/k8s-jobs.ts
 
 
 
@@ -96297,7 +96338,7 @@ function k8s_jobs_instanceJob(instance, job, needs, ctx) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/export/k8s-checks.ts
+;// CONCATENATED MODULE: ./src/export/k8s/k8s-checks.ts
 
 
 /**
@@ -96356,7 +96397,7 @@ function checkJob(job, seen, configMaps) {
     return problems;
 }
 
-;// CONCATENATED MODULE: ./src/export/k8s-export.ts
+;// CONCATENATED MODULE: ./src/export/k8s/k8s-export.ts
 
 
 
@@ -96380,26 +96421,21 @@ function exportKubernetes(plan, params, options) {
 
 
 
-
 /** The targets `export --to` takes. */
 const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch', 'github'];
+const TARGETS = {
+    argo: exportArgo,
+    k8s: exportKubernetes,
+    airflow: exportAirflow,
+    batch: exportBatch,
+    github: exportGithub
+};
 /**
- * The pipeline plan as the target's manifests or code, as text. Throws PipelineFileError for what
- * the file asks that the target cannot be given (exit 2).
+ * The pipeline plan as the target's manifests or code, as text. Throws PipelineFileError
+ * for what the file asks that the target cannot be given (exit 2).
  */
 function exportPipeline(target, plan, params, options) {
-    switch (target) {
-        case 'argo':
-            return exportArgo(plan, params, options);
-        case 'github':
-            return githubWorkflow(plan, params, options);
-        case 'k8s':
-            return exportKubernetes(plan, params, options);
-        case 'airflow':
-            return airflowDag(exportPlan(plan, params, 'airflow'), options);
-        case 'batch':
-            return `${JSON.stringify(batchJobs(exportPlan(plan, params, 'batch'), options), null, 2)}\n`;
-    }
+    return TARGETS[target](plan, params, options);
 }
 
 ;// CONCATENATED MODULE: ./src/cli/cli-main.ts
@@ -96919,7 +96955,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3856);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

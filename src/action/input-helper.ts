@@ -22,7 +22,7 @@ import { checkRunId } from '../scheduler/run-id.js'
 import { parseMaxParallel } from '../app/run-session.js'
 import { jobPipelineYaml } from './job-inputs.js'
 import { EXPORT_TARGETS, type ExportTarget } from '../export/export-pipeline.js'
-import type { AirflowPlatform } from '../export/target-options.js'
+import type { AirflowPlatform } from '../export/shared/target-options.js'
 
 /**
  * Which of the suite's actions this process is: the root action (`run`), or a composite

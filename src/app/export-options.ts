@@ -1,7 +1,7 @@
-import type { AirflowPlatform, ExportOptions, Toleration } from '../export/target-options.js'
-import { parseHostMap } from '../export/host-map.js'
-import { NameBook } from '../export/k8s-names.js'
-import { DROPPABLE_KEYS } from '../export/pod-parts.js'
+import type { AirflowPlatform, ExportOptions, Toleration } from '../export/shared/target-options.js'
+import { parseHostMap } from '../export/shared/host-map.js'
+import { NameBook } from '../export/shared/k8s-names.js'
+import { DROPPABLE_KEYS } from '../export/shared/pod-parts.js'
 import { InputError } from '../pipeline/input-error.js'
 
 /** The keys `--set` takes, for help and messages. */

@@ -52,8 +52,8 @@ import {
 } from './completion.js'
 import { exportOptions, SET_KEYS } from '../app/export-options.js'
 import { EXPORT_TARGETS, exportPipeline, type ExportTarget } from '../export/export-pipeline.js'
-import { HOST_MAP_FORM } from '../export/host-map.js'
-import { DROPPABLE_KEYS } from '../export/pod-parts.js'
+import { HOST_MAP_FORM } from '../export/shared/host-map.js'
+import { DROPPABLE_KEYS } from '../export/shared/pod-parts.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 

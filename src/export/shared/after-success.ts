@@ -1,5 +1,5 @@
-import { CTR_ROOT } from '../plan/container-paths.js'
-import { PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
+import { CTR_ROOT } from '../../plan/container-paths.js'
+import { PipelineFileError, type FileProblem } from '../../pipeline/file-problems.js'
 import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
 import { jobScript } from './job-script.js'
 import { ExportProblem } from './pod-parts.js'

@@ -1,10 +1,10 @@
 import { stringify as toYaml } from 'yaml'
-import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import type { PipelinePlan } from '../../plan/pipeline-plan.js'
 import { checkArgoManifest } from './argo-checks.js'
-import { ExportCheckError } from './check-error.js'
+import { ExportCheckError } from '../shared/check-error.js'
 import { argoWorkflow } from './argo-workflow.js'
-import type { ExportOptions } from './target-options.js'
-import { exportPlan } from './export-plan.js'
+import type { ExportOptions } from '../shared/target-options.js'
+import { exportPlan } from '../shared/export-plan.js'
 
 /**
  * The pipeline plan as an Argo Workflow (or WorkflowTemplate) in YAML, checked before it

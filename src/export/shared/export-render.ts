@@ -1,6 +1,6 @@
-import { analyse, type ExpressionScope } from '../pipeline/expression.js'
-import { evaluate } from '../pipeline/expression.js'
-import { parseTemplate, stringify } from '../pipeline/template.js'
+import { analyse, type ExpressionScope } from '../../pipeline/expression.js'
+import { evaluate } from '../../pipeline/expression.js'
+import { parseTemplate, stringify } from '../../pipeline/template.js'
 import { placeholder } from './placeholders.js'
 
 /** A template an export cannot turn into a value or a target's reference. */

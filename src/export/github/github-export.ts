@@ -1,7 +1,7 @@
 import { stringify as toYaml } from 'yaml'
-import type { PipelinePlan, PlannedJob } from '../plan/pipeline-plan.js'
-import type { ParamType } from '../pipeline/pipeline-types.js'
-import type { ExportOptions } from './target-options.js'
+import type { PipelinePlan, PlannedJob } from '../../plan/pipeline-plan.js'
+import type { ParamType } from '../../pipeline/pipeline-types.js'
+import type { ExportOptions } from '../shared/target-options.js'
 
 /** The folder each runner of the fan-out hands on (fan-out.ts): results/ and workspace/. */
 export const FAN_OUT_DIR = 'ctr-fanout'
@@ -34,7 +34,7 @@ const INPUT_TYPES: Record<ParamType, 'string' | 'number' | 'boolean'> = {
  * the results upstream, whether its instance runs, is skipped, or fails: `if:`, `needs`
  * outputs and `failure()` mean what they mean in one run.
  */
-export function githubWorkflow(
+export function exportGithub(
   plan: PipelinePlan,
   params: Record<string, unknown>,
   options: ExportOptions

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { InputError } from '../pipeline/input-error.js'
+import { InputError } from '../../pipeline/input-error.js'
 
 /** What a host folder of the file is on a cluster (`--map ./data=pvc:data`). */
 export interface HostMap {

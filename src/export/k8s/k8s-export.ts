@@ -1,10 +1,10 @@
 import { stringify as toYaml } from 'yaml'
-import type { PipelinePlan } from '../plan/pipeline-plan.js'
-import { ExportCheckError } from './check-error.js'
-import { exportPlan } from './export-plan.js'
+import type { PipelinePlan } from '../../plan/pipeline-plan.js'
+import { ExportCheckError } from '../shared/check-error.js'
+import { exportPlan } from '../shared/export-plan.js'
 import { checkKubernetesObjects } from './k8s-checks.js'
 import { kubernetesJobs } from './k8s-jobs.js'
-import type { ExportOptions } from './target-options.js'
+import type { ExportOptions } from '../shared/target-options.js'
 
 /**
  * The pipeline plan as Kubernetes objects (kubernetesJobs), one YAML document each in

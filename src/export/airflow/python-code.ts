@@ -62,3 +62,8 @@ export function py(value: PyValue, indent = ''): string {
 export function pyName(prefix: string, name: string): string {
   return `${prefix}_${name.toLowerCase().replace(/[^a-z0-9_]+/g, '_')}`
 }
+
+/** A keyword argument's value, or none when it is empty (so the call leaves it out). */
+export function nonEmpty<T extends object>(value: T): T | undefined {
+  return Object.keys(value).length > 0 ? value : undefined
+}

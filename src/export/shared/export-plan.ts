@@ -1,13 +1,17 @@
-import { ContainerConfigError } from '../plan/container-config-error.js'
-import { planContainer, planService } from '../plan/container-plan.js'
-import type { ContainerPlan } from '../plan/container-plan.js'
-import { stageStateDir } from '../plan/container-paths.js'
-import type { PipelinePlan } from '../plan/pipeline-plan.js'
-import { stageCommand } from '../plan/stage-command.js'
-import { renderWords } from '../pipeline/command-words.js'
-import { expressionScope, ExpressionError, type ExpressionScope } from '../pipeline/expression.js'
-import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../pipeline/pipeline-types.js'
-import { PipelineFileError, type SourcePosition } from '../pipeline/file-problems.js'
+import { ContainerConfigError } from '../../plan/container-config-error.js'
+import { planContainer, planService } from '../../plan/container-plan.js'
+import type { ContainerPlan } from '../../plan/container-plan.js'
+import { stageStateDir } from '../../plan/container-paths.js'
+import type { PipelinePlan } from '../../plan/pipeline-plan.js'
+import { stageCommand } from '../../plan/stage-command.js'
+import { renderWords } from '../../pipeline/command-words.js'
+import {
+  expressionScope,
+  ExpressionError,
+  type ExpressionScope
+} from '../../pipeline/expression.js'
+import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../../pipeline/pipeline-types.js'
+import { PipelineFileError, type SourcePosition } from '../../pipeline/file-problems.js'
 import { runsWhen, type RunsWhen } from './export-condition.js'
 import { CLUSTER_CONTEXTS, ExportRenderError, renderForExport } from './export-render.js'
 import type { OutputSource, ScriptStage } from './job-script.js'

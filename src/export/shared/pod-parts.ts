@@ -3,9 +3,9 @@ import type { IEnvVar } from 'kubernetes-models/v1/EnvVar'
 import type { IHostAlias } from 'kubernetes-models/v1/HostAlias'
 import type { IVolume } from 'kubernetes-models/v1/Volume'
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount'
-import type { ContainerPlan, MountPlan } from '../plan/container-plan.js'
-import { parseMemory } from '../pipeline/quantities.js'
-import type { SourcePosition } from '../pipeline/file-problems.js'
+import type { ContainerPlan, MountPlan } from '../../plan/container-plan.js'
+import { parseMemory } from '../../pipeline/quantities.js'
+import type { SourcePosition } from '../../pipeline/file-problems.js'
 import { mappedPath, type HostMap } from './host-map.js'
 import {
   asWritten,
@@ -14,7 +14,7 @@ import {
   replacePlaceholders,
   type Placeholder
 } from './placeholders.js'
-import { LABEL_NAMESPACE } from '../plan/labels.js'
+import { LABEL_NAMESPACE } from '../../plan/labels.js'
 
 /** Something of a container plan a cluster cannot be given; at `position` when it is known. */
 export class ExportProblem extends Error {

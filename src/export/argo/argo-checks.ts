@@ -1,7 +1,7 @@
 import type { ITemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Template'
 import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
 import type { IWorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate'
-import { DNS_LABEL } from './k8s-names.js'
+import { DNS_LABEL } from '../shared/k8s-names.js'
 
 /**
  * What Argo's schema does not say and a cluster would refuse (or run wrong) at submit:

@@ -1,5 +1,5 @@
 import type { IJob } from 'kubernetes-models/batch/v1/Job'
-import { DNS_LABEL } from './k8s-names.js'
+import { DNS_LABEL } from '../shared/k8s-names.js'
 import { waitsFor, type KubernetesObject } from './k8s-jobs.js'
 
 /**

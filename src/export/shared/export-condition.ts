@@ -1,7 +1,7 @@
-import { analyse, evaluate, parseExpression, truthy } from '../pipeline/expression.js'
-import type { ExpressionScope } from '../pipeline/expression.js'
-import type { Condition } from '../pipeline/pipeline-types.js'
-import { conditionSource } from '../pipeline/template.js'
+import { analyse, evaluate, parseExpression, truthy } from '../../pipeline/expression.js'
+import type { ExpressionScope } from '../../pipeline/expression.js'
+import type { Condition } from '../../pipeline/pipeline-types.js'
+import { conditionSource } from '../../pipeline/template.js'
 import { ExportRenderError } from './export-render.js'
 
 /**

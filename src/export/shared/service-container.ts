@@ -1,5 +1,5 @@
 import type { IContainer } from 'kubernetes-models/v1/Container'
-import type { ContainerPlan } from '../plan/container-plan.js'
+import type { ContainerPlan } from '../../plan/container-plan.js'
 import { placeholdersIn, replacePlaceholders, type Placeholder } from './placeholders.js'
 import { ExportProblem, securityOf } from './pod-parts.js'
 

@@ -1,13 +1,18 @@
 import type Batch from 'aws-sdk/clients/batch.js'
-import type { MountPlan } from '../plan/container-plan.js'
-import { stringify } from '../pipeline/template.js'
-import type { ExportInstance, ExportJob, ExportPlan } from './export-plan.js'
-import { mappedPath } from './host-map.js'
-import { eachJobAfterSuccess, workspaceScript } from './after-success.js'
-import { NameBook } from './k8s-names.js'
-import { onlySecret, placeholder, placeholdersIn, replacePlaceholders } from './placeholders.js'
-import { ExportProblem, tmpfsBytes } from './pod-parts.js'
-import type { ExportOptions } from './target-options.js'
+import type { MountPlan } from '../../plan/container-plan.js'
+import { stringify } from '../../pipeline/template.js'
+import type { ExportInstance, ExportJob, ExportPlan } from '../shared/export-plan.js'
+import { mappedPath } from '../shared/host-map.js'
+import { eachJobAfterSuccess, workspaceScript } from '../shared/after-success.js'
+import { NameBook } from '../shared/k8s-names.js'
+import {
+  onlySecret,
+  placeholder,
+  placeholdersIn,
+  replacePlaceholders
+} from '../shared/placeholders.js'
+import { ExportProblem, tmpfsBytes } from '../shared/pod-parts.js'
+import type { ExportOptions } from '../shared/target-options.js'
 
 /** What `export --to batch` prints: the inputs of RegisterJobDefinition and of SubmitJob, in order. */
 export interface BatchDocument {
