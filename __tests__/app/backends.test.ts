@@ -15,7 +15,7 @@ describe('createBackend', () => {
     [' docker ', 'docker'],
     ['swarm', 'swarm']
   ])('%j is the %s backend', (name, expected) => {
-    expect(createBackend(name, '--backend').name).toBe(expected)
+    expect(createBackend(name, '--backend', { env: {} }).name).toBe(expected)
   })
 
   it.each([
@@ -25,7 +25,7 @@ describe('createBackend', () => {
   ])('refuses %s from %s as a usage error (exit 2)', (name, source, message) => {
     let error: unknown
     try {
-      createBackend(name, source)
+      createBackend(name, source, { env: {} })
     } catch (e) {
       error = e
     }
@@ -34,9 +34,28 @@ describe('createBackend', () => {
 
   it('hands the schedule timeout to the swarm backend, 3 minutes unless given', () => {
     const timeout = (options?: { scheduleTimeoutMs?: number }) =>
-      (createBackend('swarm', '--backend', options) as SwarmBackend).scheduleTimeoutMs
+      (createBackend('swarm', '--backend', { env: {}, ...options }) as SwarmBackend)
+        .scheduleTimeoutMs
     expect([timeout(), timeout({ scheduleTimeoutMs: 5000 })]).toEqual([180_000, 5000])
   })
+
+  it.each([
+    [
+      'swarm',
+      { DOCKER_HOST: 'unix:///run/other.sock' },
+      'tcp://10.0.0.1:2375',
+      'tcp://10.0.0.1:2375'
+    ],
+    ['swarm', { DOCKER_HOST: 'unix:///run/other.sock' }, undefined, 'unix:///run/other.sock'],
+    ['docker', { DOCKER_HOST: 'tcp://10.0.0.2:2375' }, undefined, 'tcp://10.0.0.2:2375']
+  ])(
+    '%s with DOCKER_HOST %j and host %s runs at %s, writing nothing to the environment',
+    (name, env, host, where) => {
+      const before = { ...process.env }
+      expect(createBackend(name, '--backend', { env, host }).where()).toBe(where)
+      expect(process.env).toEqual(before)
+    }
+  )
 
   it('lists the default first', () => {
     expect(BACKEND_NAMES[0]).toBe('docker')

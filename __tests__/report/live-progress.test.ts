@@ -1,4 +1,4 @@
-import { prepareDockerImage, type PullProgress } from '../../src/backend/docker/images.js'
+import { prepareDockerImage, type PullProgress } from '../../src/backend/engine/images.js'
 import { ConsoleReporter } from '../../src/report/console-reporter.js'
 
 describe('a pull on a terminal: one line, changed in place', () => {

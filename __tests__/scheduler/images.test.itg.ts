@@ -3,7 +3,7 @@ import http from 'node:http'
 import path from 'node:path'
 import Docker from 'dockerode'
 import { DockerBackend } from '../../src/backend/docker/docker-backend.js'
-import { type PullProgress } from '../../src/backend/docker/images.js'
+import { type PullProgress } from '../../src/backend/engine/images.js'
 import type { RegistryCredentials } from '../../src/plan/image-plan.js'
 import {
   BUSYBOX,
@@ -36,16 +36,21 @@ beforeEach(async () => {
     .catch(() => undefined)
 })
 
-/** The real client, counting the pulls it is asked for. */
+/** The real backend, counting the pulls its image client is asked for. */
 class CountingClient extends DockerBackend {
   pulls: string[] = []
-  override async pullImage(
-    ref: string,
-    options: { platform?: string; auth?: RegistryCredentials },
-    onProgress: (progress: PullProgress) => void
-  ) {
-    this.pulls.push(ref)
-    await super.pullImage(ref, options, onProgress)
+
+  constructor() {
+    super(docker)
+    const pull = this.imageClient.pullImage.bind(this.imageClient)
+    this.imageClient.pullImage = async (
+      ref: string,
+      options: { platform?: string; auth?: RegistryCredentials },
+      onProgress: (progress: PullProgress) => void
+    ) => {
+      this.pulls.push(ref)
+      await pull(ref, options, onProgress)
+    }
   }
 }
 
@@ -278,7 +283,7 @@ describe('images from a registry', () => {
     runs-on: {with: {image: ${registry.image}, pull: never}}
     stages: [{name: hi, type: sh, run: 'true'}]
 `,
-      { backend: new WatchingClient() }
+      { backend: new WatchingClient(docker) }
     )
     expect(never.result.status).toBe('failure')
     const [fine, missing] = never.result.jobs

@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3024:
+/***/ 2700:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81644,2640 +81644,6 @@ async function checkProcesses(pipeline, engine, cacheDir) {
     return check;
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/backend/backend.ts
-/** The backend could not be reached at all: exit status 3, with how to start one. */
-class EngineUnavailableError extends Error {
-    name = 'EngineUnavailableError';
-}
-/**
- * The backend stopped answering, or its connection broke (reset, closed), in the middle
- * of something: exit status 3. What the run created may still be there.
- */
-class EngineLostError extends EngineUnavailableError {
-    name = 'EngineLostError';
-}
-/**
- * A call the backend refused: `message` is its own words (no transport preamble), and
- * `statusCode` its status where it has one (404: no such thing, 409: conflict).
- */
-class BackendError extends Error {
-    statusCode;
-    name = 'BackendError';
-    constructor(message, statusCode, options) {
-        super(message, options);
-        this.statusCode = statusCode;
-    }
-}
-/** A file read from a container is larger than the caller allows. */
-class FileTooLargeError extends Error {
-    file;
-    sizeBytes;
-    limitBytes;
-    name = 'FileTooLargeError';
-    constructor(file, sizeBytes, limitBytes) {
-        super(`${file} is ${sizeBytes} bytes, more than the ${limitBytes} allowed`);
-        this.file = file;
-        this.sizeBytes = sizeBytes;
-        this.limitBytes = limitBytes;
-    }
-}
-/** A build stopped by the run's cancel: not a failure of the build, nor a lost backend. */
-class BuildCancelledError extends Error {
-    name = 'BuildCancelledError';
-}
-/** What an error says, for a message to the user: backends give theirs in their own words. */
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-// EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
-var lib_docker = __nccwpck_require__(9040);
-var docker_default = /*#__PURE__*/__nccwpck_require__.n(lib_docker);
-;// CONCATENATED MODULE: ./src/pipeline/input-error.ts
-/**
- * Something the user gave is invalid: a param value, a flag, an action input. Like a
- * PipelineFileError it ends a command with exit status 2, before anything runs.
- */
-class InputError extends Error {
-    name = 'InputError';
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/engine-endpoint.ts
-
-
-
-
-const DEFAULT_SOCKET = '/var/run/docker.sock';
-/**
- * The engine the docker CLI would talk to, in its order: DOCKER_HOST, then the context
- * DOCKER_CONTEXT names, then the config file's `currentContext`
- * (`$DOCKER_CONFIG/config.json`, by default `~/.docker/config.json`), with the context's
- * TLS files; the default socket otherwise. A context that does not exist is an
- * EngineUnavailableError saying where its name came from, as the CLI refuses it too.
- */
-function resolveEngine(env, home) {
-    if (env.DOCKER_HOST)
-        return { host: env.DOCKER_HOST, source: 'DOCKER_HOST' };
-    const configDir = env.DOCKER_CONFIG || external_node_path_default().join(home, '.docker');
-    const named = contextName(env, configDir);
-    if (!named || named.name === 'default') {
-        // Docker Desktop's socket in the home folder, where it is, as dockerode looks.
-        const user = external_node_path_default().join(home, '.docker', 'run', 'docker.sock');
-        const socket = (0,external_node_fs_namespaceObject.existsSync)(user) ? user : DEFAULT_SOCKET;
-        return { host: `unix://${socket}`, source: 'default', options: { socketPath: socket } };
-    }
-    const id = (0,external_node_crypto_.createHash)('sha256').update(named.name).digest('hex');
-    const metaFile = external_node_path_default().join(configDir, 'contexts', 'meta', id, 'meta.json');
-    let host;
-    try {
-        const meta = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(metaFile, 'utf8'));
-        host = meta.Endpoints?.docker?.Host;
-    }
-    catch (error) {
-        const code = error.code;
-        throw new EngineUnavailableError(code === 'ENOENT'
-            ? `docker context '${named.name}' (from ${named.from}) does not exist: docker context ls lists those there are`
-            : `docker context '${named.name}' (from ${named.from}): cannot read ${metaFile}: ${error.message}`);
-    }
-    if (typeof host !== 'string' || host === '')
-        throw new EngineUnavailableError(`docker context '${named.name}' (from ${named.from}) names no Docker endpoint in ${metaFile}`);
-    const tlsDir = external_node_path_default().join(configDir, 'contexts', 'tls', id, 'docker');
-    return { host, source: `context ${named.name}`, options: dockerOptions(host, tlsDir, env) };
-}
-/** The context's name and where it was given, if any was. */
-function contextName(env, configDir) {
-    if (env.DOCKER_CONTEXT)
-        return { name: env.DOCKER_CONTEXT, from: 'DOCKER_CONTEXT' };
-    const configFile = external_node_path_default().join(configDir, 'config.json');
-    try {
-        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(configFile, 'utf8'));
-        if (typeof config.currentContext === 'string' && config.currentContext !== '')
-            return { name: config.currentContext, from: configFile };
-    }
-    catch {
-        // No config file, or one the CLI could not read either: the default engine.
-    }
-    return undefined;
-}
-/** dockerode's options for a context's host, with its TLS files where it has them. */
-function dockerOptions(host, tlsDir, env) {
-    if (host.startsWith('unix://'))
-        return { socketPath: host.slice('unix://'.length) };
-    if (host.startsWith('npipe://'))
-        return { socketPath: host.slice('npipe://'.length) };
-    const url = new URL(host);
-    if (url.protocol === 'ssh:')
-        return {
-            protocol: 'ssh',
-            host: url.hostname,
-            port: url.port || 22,
-            username: url.username,
-            sshOptions: { agent: env.SSH_AUTH_SOCK }
-        };
-    const tls = (file) => {
-        const full = external_node_path_default().join(tlsDir, file);
-        return (0,external_node_fs_namespaceObject.existsSync)(full) ? (0,external_node_fs_namespaceObject.readFileSync)(full) : undefined;
-    };
-    const [ca, cert, key] = [tls('ca.pem'), tls('cert.pem'), tls('key.pem')];
-    const secure = ca !== undefined || cert !== undefined || url.port === '2376';
-    return {
-        protocol: secure ? 'https' : 'http',
-        host: url.hostname,
-        port: url.port || (secure ? 2376 : 2375),
-        ...(ca ? { ca } : {}),
-        ...(cert ? { cert } : {}),
-        ...(key ? { key } : {})
-    };
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/stream-demux.ts
-const HEADER_BYTES = 8;
-const STDERR = 2;
-/**
- * The lines of a whole multiplexed log (a container's or a service's, without a TTY),
- * stdout and stderr as they came, empty lines left out. Decoded once whole, so that a
- * character cut across two frames stays whole.
- */
-function logLines(raw) {
-    const payloads = [];
-    streamDemuxer((_stream, payload) => void payloads.push(payload))(raw);
-    return Buffer.concat(payloads)
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l.length > 0);
-}
-/**
- * Splits the engine's multiplexed attach or exec stream into stdout and stderr. Each frame
- * is an 8-byte header (the stream: 0 stdin, 1 stdout, 2 stderr; three bytes of padding; the
- * payload's length, big-endian) and its payload. Payloads are handed on as they arrive, as
- * views into the chunks read: nothing is copied, and a frame cut across reads costs nothing
- * more. (docker-modem's demuxStream copies what is left of a read after every frame, which
- * held a stage's log to about 60 MB/s.) Returns the function to feed each chunk read to.
- */
-function streamDemuxer(onPayload) {
-    /** The bytes of a header cut across reads. */
-    let header;
-    let stream = 'stdout';
-    /** What is left of the current frame's payload. */
-    let remaining = 0;
-    return (chunk) => {
-        let at = 0;
-        while (at < chunk.length) {
-            if (remaining > 0) {
-                const end = Math.min(chunk.length, at + remaining);
-                onPayload(stream, chunk.subarray(at, end));
-                remaining -= end - at;
-                at = end;
-                continue;
-            }
-            let head;
-            if (!header && chunk.length - at >= HEADER_BYTES) {
-                head = chunk.subarray(at, at + HEADER_BYTES);
-                at += HEADER_BYTES;
-            }
-            else {
-                const part = chunk.subarray(at, at + HEADER_BYTES - (header?.length ?? 0));
-                at += part.length;
-                header = header ? Buffer.concat([header, part]) : Buffer.from(part);
-                if (header.length < HEADER_BYTES)
-                    return;
-                head = header;
-                header = undefined;
-            }
-            stream = head[0] === STDERR ? 'stderr' : 'stdout';
-            remaining = head.readUInt32BE(4);
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/connection.ts
-
-
-
-
-
-
-/** How long a call to the engine that is not a stream may take, unless told otherwise. */
-const DEFAULT_ENGINE_TIMEOUT_MS = 60_000;
-/**
- * `CTR_ENGINE_TIMEOUT`: seconds a call to the engine that is not a stream may take; unset,
- * DEFAULT_ENGINE_TIMEOUT_MS. Anything but a positive number is a usage error.
- */
-function engineTimeoutFromEnv(env) {
-    const text = env.CTR_ENGINE_TIMEOUT;
-    if (text === undefined || text === '')
-        return DEFAULT_ENGINE_TIMEOUT_MS;
-    const seconds = Number(text);
-    if (!(seconds > 0 && seconds <= 86_400))
-        throw new InputError(`CTR_ENGINE_TIMEOUT is '${text}': expected seconds, a number above 0 and at most 86400`);
-    return Math.round(seconds * 1000);
-}
-/**
- * A dockerode connection that never hangs and knows when it has lost the engine: every
- * call that is not a stream gives up after `timeoutMs` (an engine, or a proxy in front of
- * it, that stops answering must not hang the run, nor its cleanup); a broken connection
- * or a call that times out is an EngineLostError, after which nothing reaches the engine.
- */
-class EngineConnection {
-    docker;
-    timeoutMs;
-    /** Where the engine is; with `docker` given, DOCKER_HOST or the default socket. */
-    endpoint;
-    /** A Docker context that could not be read: `ping` says so, as nothing can be reached. */
-    unresolved;
-    abandoned;
-    streams = new Set();
-    lostListeners = new Set();
-    /**
-     * Without `docker`, connects where the docker CLI would (see resolveEngine). `timeoutMs`
-     * defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS.
-     */
-    constructor(docker, options = {}) {
-        let endpoint;
-        try {
-            endpoint = docker
-                ? { host: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock', source: 'given' }
-                : resolveEngine(process.env, (0,external_node_os_namespaceObject.homedir)());
-        }
-        catch (error) {
-            if (!(error instanceof EngineUnavailableError))
-                throw error;
-            this.unresolved = error;
-            endpoint = { host: 'unknown', source: 'unresolved' };
-        }
-        this.endpoint = endpoint;
-        this.docker = docker ?? new (docker_default())(endpoint.options);
-        this.timeoutMs = options.timeoutMs ?? engineTimeoutFromEnv(process.env);
-    }
-    /** What the first line of a run says of where it runs. */
-    where() {
-        const why = this.endpoint.source.startsWith('context ') ? ` (${this.endpoint.source})` : '';
-        return `${this.endpoint.host}${why}`;
-    }
-    /**
-     * One call to the engine that is not a stream, given `abortSignal` for dockerode's
-     * options: it ends at the timeout, and a connection that breaks is said as such.
-     */
-    call = async (what, run) => {
-        if (this.abandoned)
-            throw this.abandoned;
-        const abortSignal = AbortSignal.timeout(this.timeoutMs);
-        // Not every dockerode call honours the signal: the race ends those that do not.
-        const timedOut = new Promise((_, reject) => abortSignal.addEventListener('abort', () => reject(new Error('timed out')), { once: true }));
-        // The race below reports the timeout; this copy of it has no one else to tell.
-        timedOut.catch(() => undefined);
-        try {
-            return await Promise.race([run({ abortSignal }), timedOut]);
-        }
-        catch (error) {
-            if (abortSignal.aborted)
-                throw this.lose(new EngineLostError(`the Docker engine at ${this.endpoint.host} did not answer (${what}) within ${this.timeoutMs / 1000} s`));
-            throw this.lostOr(error);
-        }
-    };
-    /** The engine's images: id, names and labels; `ref` limits it to that one image. */
-    async images(ref) {
-        if (ref !== undefined) {
-            const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
-            return [{ id: info.Id, refs: info.RepoTags ?? [], labels: info.Config?.Labels ?? {} }];
-        }
-        const list = await this.call('list images', () => this.docker.listImages());
-        return list.map((i) => ({
-            id: i.Id,
-            // An untagged image is listed as `<none>:<none>`: it has no name.
-            refs: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
-            labels: i.Labels ?? {}
-        }));
-    }
-    async imageLabels(ref) {
-        const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
-        return info.Config?.Labels ?? {};
-    }
-    /** Checks that the engine answers; throws EngineUnavailableError, saying how to start one. */
-    async ping() {
-        if (this.unresolved)
-            throw this.unresolved;
-        const lostBefore = this.abandoned;
-        try {
-            await this.call('ping', () => this.docker.ping());
-        }
-        catch (error) {
-            if (lostBefore)
-                throw error;
-            // A lost connection keeps what broke it as its cause; a call that timed out has none.
-            const cause = (error instanceof EngineLostError ? error.cause : error);
-            const reason = cause === undefined
-                ? `no answer within ${this.timeoutMs / 1000} s`
-                : (cause.cause?.code ??
-                    cause.code ??
-                    cause.message);
-            throw new EngineUnavailableError(`cannot reach the Docker engine at ${this.endpoint.host} (${reason}): start one ` +
-                `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`, { cause: error });
-        }
-    }
-    /**
-     * Hands on a container's output in the order it was written. While the handler asks to
-     * wait, the socket is paused: the container then blocks on a full pipe, as it would
-     * writing to a slow terminal, and nothing piles up here.
-     */
-    pump(stream, onOutput) {
-        this.demux(stream, onOutput);
-        return new Promise((resolve, reject) => {
-            stream.on('end', resolve);
-            stream.on('close', resolve);
-            stream.on('error', (error) => reject(this.lostOr(error)));
-        });
-    }
-    /** Hands on a tracked stream's output as `pump` does; its end is the caller's to watch. */
-    demux(stream, onOutput) {
-        this.track(stream);
-        let waits = 0;
-        const demux = streamDemuxer((name, payload) => {
-            const wait = onOutput(name, payload);
-            if (!wait)
-                return;
-            if (waits++ === 0)
-                stream.pause();
-            void wait.finally(() => {
-                if (--waits === 0)
-                    stream.resume();
-            });
-        });
-        stream.on('data', demux);
-    }
-    onLost(listener) {
-        this.lostListeners.add(listener);
-        return () => this.lostListeners.delete(listener);
-    }
-    /** Gives up on the engine (once) and says so; returns the error every later call gets. */
-    lose(reason) {
-        if (this.abandoned)
-            return this.abandoned;
-        this.abandoned = reason;
-        for (const stream of this.streams)
-            stream.destroy(reason);
-        this.streams.clear();
-        for (const listener of this.lostListeners)
-            listener(reason);
-        return reason;
-    }
-    /**
-     * An error that says the connection to the engine broke loses it; an answer of the
-     * engine's becomes a BackendError in its own words; any other error is itself.
-     */
-    lostOr(error) {
-        if (error instanceof EngineLostError)
-            return this.lose(error);
-        const err = error;
-        const code = err?.code ?? err?.cause?.code;
-        const status = statusOf(error);
-        if (code && CONNECTION_LOST.has(code) && status === undefined)
-            return this.lose(new EngineLostError(`lost the Docker engine at ${this.endpoint.host} (${code})`, {
-                cause: error
-            }));
-        if (status !== undefined && !(error instanceof BackendError))
-            return new BackendError(messageOf(error), status, { cause: error });
-        return error;
-    }
-    /** A stream that losing the engine ends. */
-    track(stream) {
-        this.streams.add(stream);
-        const forget = () => this.streams.delete(stream);
-        stream.once('end', forget);
-        stream.once('close', forget);
-        return stream;
-    }
-}
-/** How a broken connection to the engine shows, on the error or its cause. */
-const CONNECTION_LOST = new Set([
-    'ECONNRESET',
-    'EPIPE',
-    'ECONNREFUSED',
-    'ENOENT',
-    'ECONNABORTED',
-    'ERR_STREAM_PREMATURE_CLOSE'
-]);
-/** The HTTP status of an engine's answer (dockerode's errors and ours carry it). */
-function statusOf(error) {
-    return error?.statusCode;
-}
-/** The engine's own message for a failed call, without dockerode's HTTP preamble. */
-function messageOf(error) {
-    const json = error.json;
-    return json?.message ?? error.message ?? String(error);
-}
-/** Waits for a removal; one of something already gone (404) or going (409) is done. */
-async function ignoreMissing(operation) {
-    try {
-        await operation;
-    }
-    catch (error) {
-        if (statusOf(error) !== 404 && statusOf(error) !== 409)
-            throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/buildkit-status.ts
-/**
- * Decodes a status message. Only the fields read here are decoded (a small wire-format
- * reader instead of a protobuf runtime and BuildKit's schema for four fields); any other
- * field is skipped by its wire type, so newer engines' additions do no harm.
- */
-function decodeBuildkitStatus(base64) {
-    const status = { vertexes: [], logs: [] };
-    for (const [field, value] of fields(Buffer.from(base64, 'base64'))) {
-        if (!Buffer.isBuffer(value))
-            continue;
-        if (field === 1)
-            status.vertexes.push(vertex(value));
-        else if (field === 3)
-            status.logs.push(log(value));
-    }
-    return status;
-}
-// Vertex: 1 digest, 3 name, 4 cached, 5 started, 6 completed, 7 error.
-function vertex(bytes) {
-    const v = {
-        digest: '',
-        name: '',
-        cached: false,
-        started: false,
-        completed: false
-    };
-    for (const [field, value] of fields(bytes)) {
-        if (field === 1)
-            v.digest = String(value);
-        else if (field === 3)
-            v.name = String(value);
-        else if (field === 4)
-            v.cached = value === 1;
-        else if (field === 5)
-            v.started = true;
-        else if (field === 6)
-            v.completed = true;
-        else if (field === 7 && String(value) !== '')
-            v.error = String(value);
-    }
-    return v;
-}
-// VertexLog: 1 vertex, 4 msg.
-function log(bytes) {
-    const entry = { vertex: '', text: '' };
-    for (const [field, value] of fields(bytes)) {
-        if (field === 1)
-            entry.vertex = String(value);
-        else if (field === 4)
-            entry.text = String(value);
-    }
-    return entry;
-}
-/** The fields of a protobuf message: varints as numbers, length-delimited ones as bytes. */
-function* fields(bytes) {
-    let at = 0;
-    const varint = () => {
-        let value = 0;
-        let shift = 0;
-        for (;;) {
-            if (at >= bytes.length)
-                throw new Error('truncated BuildKit status message');
-            const byte = bytes[at++];
-            value += (byte & 0x7f) * 2 ** shift;
-            if (byte < 0x80)
-                return value;
-            shift += 7;
-        }
-    };
-    while (at < bytes.length) {
-        const key = varint();
-        const field = Math.floor(key / 8);
-        switch (key & 7) {
-            case 0:
-                yield [field, varint()];
-                break;
-            case 1:
-                at += 8;
-                break;
-            case 2: {
-                const length = varint();
-                if (at + length > bytes.length)
-                    throw new Error('truncated BuildKit status message');
-                yield [field, bytes.subarray(at, at + length)];
-                at += length;
-                break;
-            }
-            case 5:
-                at += 4;
-                break;
-            default:
-                throw new Error(`BuildKit status message: wire type ${key & 7} not known`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/plan/container-paths.ts
-/** The run's workflow volume is mounted here in every job container. */
-const CTR_ROOT = '/ctr';
-/** What jobs share: `$CTR_WORKSPACE`. */
-const WORKSPACE_DIR = `${CTR_ROOT}/workspace`;
-/** Holds each job instance's `$CTR_JOB_DIR`. */
-const JOBS_DIR = `${WORKSPACE_DIR}/jobs`;
-/** Per job instance, the files through which stages hand back outputs. */
-const STATE_DIR = `${CTR_ROOT}/state`;
-/** Name of the run's workflow volume. */
-function workflowVolumeName(runId) {
-    return `ctr-pipeline-${runId}`;
-}
-/**
- * The engine's name for a top-level named volume: its `name:`, else the key for an
- * external volume (it exists already under that name), else one unique to the run.
- */
-function namedVolumeName(key, spec, runId) {
-    return spec.name ?? (spec.external ? key : `ctr-pipeline-${runId}-${key}`);
-}
-/** Engine names of all of a pipeline's named volumes, by key. */
-function namedVolumeNames(volumes, runId) {
-    return Object.fromEntries(Object.entries(volumes).map(([key, spec]) => [key, namedVolumeName(key, spec, runId)]));
-}
-/** The job's own state: a folder per stage, out of the workspace. */
-function jobStateDir(slug) {
-    return `${STATE_DIR}/${slug}`;
-}
-/**
- * Where one stage writes `$CTR_OUTPUT` (`output`) and `$CTR_ANNOTATIONS`
- * (`annotations`): one folder, so both are read back in one call.
- */
-function stageStateDir(slug, index) {
-    return `${jobStateDir(slug)}/stage-${index + 1}`;
-}
-/** The folders an instance's container needs in the workflow volume before it starts. */
-function instanceDirs(instance) {
-    const { slug, job } = instance;
-    if (!job.stages)
-        return [jobWorkDir(slug)];
-    return [jobWorkDir(slug), jobStateDir(slug), ...job.stages.map((_, i) => stageStateDir(slug, i))];
-}
-/**
- * `$CTR_JOB_DIR`: the instance's own folder in the workspace, so that matrix instances
- * running side by side never write over each other's files.
- */
-function jobWorkDir(slug) {
-    return `${JOBS_DIR}/${slug}`;
-}
-/** The run's user-defined network: jobs reach each other on it by their instance name. */
-function runNetworkName(runId) {
-    return `ctr-pipeline-${runId}`;
-}
-/** A job instance's own network, where its services answer to their keys. */
-function servicesNetworkName(runId, slug) {
-    return `ctr-pipeline-${runId}-${slug}`;
-}
-
-;// CONCATENATED MODULE: ./src/backend/task-frame.ts
-
-
-/*
- * The frame a backend's wrapper prints after a command's own output, on both streams,
- * so the output stream itself says where a command ended and how: the Swarm backend's
- * task script (swarm/task-script.ts) and the docker backend's stage driver
- * (docker/stage-driver.ts) print it, `taskOutput` reads it. Its lines, each starting
- * with a random marker: `<m> file PATH` and `<m> archive PATH` followed by base64 lines,
- * `<m> workdir PATH`, `<m> error MESSAGE`, `<m> sent STORE...`, `<m> oom_kill N`, and
- * last `<m> exit CODE` (on stderr only that).
- */
-/** A marker no command prints by chance: random for each task. */
-function newTaskMarker() {
-    return `::ctr-task-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
-}
-/**
- * A filter over a task's log stream: `push` hands on the command's own output (chunks as
- * they come, less any bytes that might begin the frame) and keeps the frame; `frame` is
- * the parsed frame once both streams reached their exit line, else undefined.
- */
-function taskOutput(marker, onOutput) {
-    const start = Buffer.from(`${marker} `);
-    const streams = {
-        stdout: { held: Buffer.alloc(0), frame: undefined },
-        stderr: { held: Buffer.alloc(0), frame: undefined }
-    };
-    const exitLine = new RegExp(`(?:^|\\n)${task_frame_escape(marker)} exit (\\d+)\\n$`);
-    return {
-        push(stream, chunk) {
-            const state = streams[stream];
-            if (state.frame) {
-                state.frame = Buffer.concat([state.frame, chunk]);
-                return;
-            }
-            // Nothing held is the rule: the chunk itself, not a copy of it.
-            const text = state.held.length > 0 ? Buffer.concat([state.held, chunk]) : chunk;
-            const at = text.indexOf(start);
-            if (at >= 0) {
-                state.held = Buffer.alloc(0);
-                state.frame = text.subarray(at);
-                return at > 0 ? onOutput(stream, text.subarray(0, at)) : undefined;
-            }
-            // Bytes that could be the start of a marker cut across chunks wait for the next.
-            const keep = partialSuffix(text, start);
-            state.held = text.subarray(text.length - keep);
-            const ready = text.subarray(0, text.length - keep);
-            return ready.length > 0 ? onOutput(stream, ready) : undefined;
-        },
-        /** Whether both streams have reached their exit line. */
-        complete() {
-            return [streams.stdout, streams.stderr].every((s) => s.frame !== undefined && exitLine.test(s.frame.toString('latin1')));
-        },
-        /** The parsed frame; undefined while the task's output is incomplete. */
-        frame() {
-            if (!this.complete())
-                return undefined;
-            return parseFrame(marker, streams.stdout.frame.toString('latin1'));
-        },
-        /** Hands on what was held back (the task ended without its frame: killed). */
-        flush() {
-            for (const name of ['stdout', 'stderr']) {
-                const state = streams[name];
-                if (!state.frame && state.held.length > 0)
-                    void onOutput(name, state.held);
-                state.held = Buffer.alloc(0);
-            }
-        }
-    };
-}
-/** How many bytes at the end of `text` are a proper beginning of `start`. */
-function partialSuffix(text, start) {
-    const from = Math.max(0, text.length - (start.length - 1));
-    // The rule for a log: no byte of the tail is the marker's first, so nothing can begin it.
-    if (text.indexOf(start[0], from) === -1)
-        return 0;
-    for (let n = Math.min(start.length - 1, text.length); n > 0; n--) {
-        if (text.subarray(text.length - n).equals(start.subarray(0, n)))
-            return n;
-    }
-    return 0;
-}
-/** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
-function parseFrame(marker, text) {
-    const files = new Map();
-    const archives = new Map();
-    let workdir;
-    let exitCode = -1;
-    let error;
-    let sent = [];
-    let oomKills;
-    let current;
-    const close = () => {
-        if (current)
-            current.into.set(current.path, Buffer.from(current.lines.join(''), 'base64'));
-        current = undefined;
-    };
-    for (const line of text.split('\n')) {
-        if (line.startsWith(`${marker} file `)) {
-            close();
-            current = { into: files, path: line.slice(marker.length + 6), lines: [] };
-        }
-        else if (line.startsWith(`${marker} archive `)) {
-            close();
-            const at = external_node_path_default().posix.normalize(line.slice(marker.length + 9));
-            current = { into: archives, path: at, lines: [] };
-        }
-        else if (line.startsWith(`${marker} workdir `)) {
-            close();
-            workdir = line.slice(marker.length + 9);
-        }
-        else if (line.startsWith(`${marker} oom_kill `)) {
-            close();
-            oomKills = Number(line.slice(marker.length + 10));
-        }
-        else if (line.startsWith(`${marker} sent `)) {
-            close();
-            sent = line
-                .slice(marker.length + 6)
-                .split(' ')
-                .filter(Boolean);
-        }
-        else if (line.startsWith(`${marker} error `)) {
-            close();
-            error = line.slice(marker.length + 7);
-        }
-        else if (line.startsWith(`${marker} exit `)) {
-            close();
-            exitCode = Number(line.slice(marker.length + 6));
-        }
-        else if (current)
-            current.lines.push(line.trim());
-    }
-    return {
-        files,
-        archives,
-        ...(workdir ? { workdir } : {}),
-        exitCode,
-        sent,
-        ...(error ? { error } : {}),
-        ...(oomKills === undefined ? {} : { oomKills })
-    };
-}
-function task_frame_escape(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/stage-driver.ts
-
-/**
- * The main process of a container that runs stages: a shell reading commands on its
- * stdin, so that a job's turn is a write to a stream attached when the container was
- * started, not an exec (which costs the engine tens of milliseconds, more while it starts
- * other containers). It is PID 1 so that killing a stage (STAGE_KILL) spares it. When its
- * stdin closes (the run ended, or this process died) DRIVER_PRELUDE makes it idle as
- * `tail -f /dev/null`, as a container of the exec path does, so `--keep` keeps a running
- * container. An image without `/bin/sh` gets the exec path.
- */
-const DRIVER_ENTRYPOINT = ['/bin/sh', '-s'];
-/** The driver's first line: at the end of its stdin it becomes an idle process. */
-const DRIVER_PRELUDE = "trap 'exec tail -f /dev/null' EXIT\n";
-/**
- * What kills a running stage, in an exec of its own: every process of the container but
- * PID 1 (the driver, which then reports the stage's exit, 137) and the exec itself. The
- * Engine API cannot kill an exec; without a driver, a stage's timeout kills the container.
- */
-const STAGE_KILL = ['/bin/sh', '-c', 'kill -9 -1'];
-/** Where the driver's shell lives: the engine is asked whether a new image has it. */
-const DRIVER_SHELL = '/bin/sh';
-/**
- * The line that runs one command through the driver: `argv` in a subshell with `env`
- * exported and stdin from /dev/null (a stage must not read the driver's commands), then
- * the frame's exit line (task-frame.ts) on both streams. Every word is single-quoted, so
- * no user text is ever shell syntax here.
- */
-function driverCommand(marker, argv, env) {
-    const exports = env.length > 0 ? `export ${env.map(stage_driver_quote).join(' ')}; ` : '';
-    const exit = `printf '%s exit %s\\n' ${stage_driver_quote(marker)} "$c"`;
-    return `(${exports}exec ${argv.map(stage_driver_quote).join(' ')}) </dev/null; c=$?; ${exit}; ${exit} >&2\n`;
-}
-function stage_driver_quote(word) {
-    return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-/**
- * One container's driver, over its attach stream: `run` writes a command and resolves to
- * its exit code once both streams passed its frame; one command at a time (`idle` says
- * whether another may go now). The owner feeds the demultiplexed output to `output` and
- * calls `end` when the stream ends: a command still running then rejects.
- */
-class StageDriver {
-    input;
-    socket;
-    current;
-    /** Settles when the running command does: what `settled` waits for. */
-    pending = Promise.resolve();
-    alive = true;
-    /** Output handlers' waits not settled yet: while any is, the stream may be paused. */
-    waits = 0;
-    constructor(input, 
-    /** The attach socket: while no command runs, it keeps no process alive. */
-    socket) {
-        this.input = input;
-        this.socket = socket;
-        socket.unref?.();
-        input.write(DRIVER_PRELUDE);
-    }
-    /** Whether a command can go now: the stream is open, not held back, and no command runs. */
-    get idle() {
-        return this.alive && this.current === undefined && this.waits === 0;
-    }
-    /** Runs `argv` (with `env` added) in the container; resolves to its exit code. */
-    run(argv, env, onOutput) {
-        if (!this.idle)
-            return Promise.reject(new Error('the stage driver is busy or gone'));
-        const marker = newTaskMarker();
-        const exit = new Promise((done, fail) => {
-            this.current = { output: taskOutput(marker, onOutput), done, fail };
-            this.socket.ref?.();
-            this.input.write(driverCommand(marker, argv, env));
-        });
-        this.pending = exit.catch(() => undefined);
-        return exit;
-    }
-    /** Resolves once no command runs: at once when none does. */
-    settled() {
-        return this.pending.then(() => undefined);
-    }
-    /** Whether a command runs now. */
-    get running() {
-        return this.current !== undefined;
-    }
-    /** A chunk of the container's output: the running command's, else a leftover's. */
-    output(stream, chunk) {
-        const current = this.current;
-        // A background process a finished command left behind: its output is nobody's.
-        if (!current)
-            return;
-        const wait = current.output.push(stream, chunk);
-        if (wait) {
-            // The stream is paused until it settles, and what its reader does meanwhile may be
-            // the next command (reading a stage's OOM count): that one must take an exec.
-            this.waits++;
-            void wait.finally(() => this.waits--);
-        }
-        const frame = current.output.frame();
-        if (frame) {
-            this.current = undefined;
-            this.socket.unref?.();
-            current.done(frame.exitCode);
-        }
-        return wait;
-    }
-    /** The stream ended (the container stopped, or the engine is gone). */
-    end(error) {
-        this.alive = false;
-        const current = this.current;
-        this.current = undefined;
-        if (!current)
-            return;
-        current.output.flush();
-        current.fail(error ?? new Error('its container stopped while it ran'));
-    }
-    /** Closes the driver's stdin: the container goes on idling, as `--keep` wants it. */
-    close() {
-        this.alive = false;
-        this.input.end();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/quantities.ts
-const MEMORY_UNITS = {
-    '': 1,
-    b: 1,
-    k: 1024,
-    kb: 1024,
-    ki: 1024,
-    m: 1024 ** 2,
-    mb: 1024 ** 2,
-    mi: 1024 ** 2,
-    g: 1024 ** 3,
-    gb: 1024 ** 3,
-    gi: 1024 ** 3,
-    t: 1024 ** 4,
-    tb: 1024 ** 4,
-    ti: 1024 ** 4
-};
-/** The largest memory size taken: past it the engine's JSON decoder refuses the number. */
-const MAX_MEMORY_BYTES = Number.MAX_SAFE_INTEGER;
-/** The most CPUs a container may ask for: no machine has more. */
-const MAX_CPUS = 1_000_000;
-/**
- * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
- * Units are binary, as Docker's are. Returns undefined for text that is not a size, or a
- * size above MAX_MEMORY_BYTES. The schema's `memory` pattern accepts the same forms (a
- * test holds the two together).
- */
-function parseMemory(text) {
-    const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
-    if (!match)
-        return undefined;
-    const unit = MEMORY_UNITS[match[2].toLowerCase()];
-    if (unit === undefined)
-        return undefined;
-    const bytes = Math.round(Number(match[1]) * unit);
-    return bytes > 0 && bytes <= MAX_MEMORY_BYTES ? bytes : undefined;
-}
-/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or millicores `500m`; at most MAX_CPUS. */
-function parseCpu(text) {
-    const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
-    if (!match)
-        return undefined;
-    const cpus = Number(match[1]) / (match[2] ? 1000 : 1);
-    const nano = Math.round(cpus * 1e9);
-    return nano > 0 && nano <= MAX_CPUS * 1e9 ? nano : undefined;
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** Milliseconds in `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. */
-function parseDuration(text) {
-    const trimmed = text.trim();
-    if (/^\d+(?:\.\d+)?$/.test(trimmed))
-        return Math.round(Number(trimmed) * 1000);
-    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed)
-        return undefined;
-    return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0));
-}
-/**
- * A duration as a user would write it in the file, and as `parseDuration` reads it back:
- * `0.3s`, `45s`, `5m`, `1h30m`, `2m0.5s` (seconds to one decimal).
- */
-function formatDuration(ms) {
-    const hours = Math.floor(ms / 3_600_000);
-    const minutes = Math.floor((ms % 3_600_000) / 60_000);
-    const secondsPart = Number(((ms % 60_000) / 1000).toFixed(1));
-    const parts = [
-        hours > 0 ? `${hours}h` : '',
-        minutes > 0 ? `${minutes}m` : '',
-        secondsPart > 0 || ms < 60_000 ? `${secondsPart}s` : ''
-    ];
-    return parts.join('');
-}
-/**
- * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
- * `2g`), as a user would write it in `resources.memory`.
- */
-function formatMemory(bytes) {
-    for (const [unit, size] of [
-        ['t', 1024 ** 4],
-        ['g', 1024 ** 3],
-        ['m', 1024 ** 2],
-        ['k', 1024]
-    ]) {
-        if (bytes % size === 0)
-            return `${bytes / size}${unit}`;
-    }
-    return `${bytes}b`;
-}
-/** A byte count for a message: `512 bytes`, `1 MiB`, `600.5 MiB` (one decimal at most). */
-function describeSize(bytes) {
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    if (bytes < 1024)
-        return `${bytes} bytes`;
-    let value = bytes;
-    let unit = units[0];
-    for (const next of units) {
-        value /= 1024;
-        unit = next;
-        // Rounded, 1023.96 KiB would read 1024 KiB: that is the next unit's 1.
-        if (Number(value.toFixed(1)) < 1024)
-            break;
-    }
-    return `${Number(value.toFixed(1))} ${unit}`;
-}
-
-;// CONCATENATED MODULE: ./src/plan/image-plan.ts
-
-
-/** The repository namespace of images built for a run; cleanup finds them by it. */
-const BUILT_IMAGE_REPO = 'ctr-pipeline-build';
-/** Docker Hub's address in credentials and Docker config files. */
-const DOCKER_HUB = 'https://index.docker.io/v1/';
-/**
- * The registry an image reference points at, as Docker reads it: a first path part with
- * a dot, a colon or `localhost` is a registry host; anything else is on Docker Hub.
- */
-function registryOf(ref) {
-    const slash = ref.indexOf('/');
-    if (slash < 0)
-        return DOCKER_HUB;
-    const first = ref.slice(0, slash);
-    return /[.:]/.test(first) || first === 'localhost' ? first : DOCKER_HUB;
-}
-/**
- * A job's image source from its `runs-on.with`, values rendered: a pull of `image` under
- * the `pull` policy, or a build of `build` tagged for the run. Builds of the same inputs
- * get the same tag, so a matrix builds once.
- */
-function planImage(spec, ctx, r) {
-    const platform = spec.platform ? r(spec.platform) : undefined;
-    if (spec.build) {
-        const built = {
-            context: external_node_path_default().resolve(ctx.pipelineDir, r(spec.build.context)),
-            dockerfile: spec.build.dockerfile ? r(spec.build.dockerfile) : 'Dockerfile',
-            args: Object.fromEntries(Object.entries(spec.build.args).map(([k, v]) => [k, r(v)])),
-            ...(spec.build.target ? { target: r(spec.build.target) } : {}),
-            ...(platform ? { platform } : {}),
-            pullBase: spec.pull === 'always'
-        };
-        const hash = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(built)).digest('hex').slice(0, 8);
-        const repo = ctx.jobId.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
-        const name = spec.image ? r(spec.image) : '';
-        return {
-            kind: 'build',
-            ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`,
-            ...built,
-            ...(name ? { name } : {}),
-            ...(name && spec.build.push ? { push: true } : {}),
-            ...(name && spec.build.push && spec.auth ? { auth: planAuth(spec.auth, name, r) } : {})
-        };
-    }
-    const ref = r(spec.image);
-    const image = { kind: 'pull', ref, policy: spec.pull };
-    if (platform)
-        image.platform = platform;
-    if (spec.auth)
-        image.auth = planAuth(spec.auth, ref, r);
-    return image;
-}
-/** `auth:` rendered, for the registry it names or else the one `ref` is pulled from. */
-function planAuth(auth, ref, r) {
-    return {
-        username: r(auth.username),
-        password: r(auth.password),
-        serveraddress: auth.registry ? r(auth.registry) : registryOf(ref)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan/container-config-error.ts
-/** A value in `runs-on.with` that is wrong once its expressions are rendered. */
-class ContainerConfigError extends Error {
-    name = 'ContainerConfigError';
-}
-
-;// CONCATENATED MODULE: ./src/plan/container-plan.ts
-
-
-
-
-
-
-/**
- * Whether a network mode is one of Docker's own (`none`, `host`, `bridge`, `default`,
- * `container:NAME`) rather than a network to join, where aliases resolve.
- */
-function isDockerNetworkMode(mode) {
-    return /^(none|host|bridge|default|container:.*)$/.test(mode);
-}
-/**
- * The host path behind a path in the container, when it lies in a bind mount (a stage
- * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
- * the path as given.
- */
-function hostPathOf(containerPath, mounts) {
-    if (!containerPath.startsWith('/'))
-        return containerPath;
-    const inside = mounts
-        .flatMap((m) => (m.type === 'bind' ? [m] : []))
-        .filter((m) => containerPath === m.target || containerPath.startsWith(`${m.target}/`))
-        // The deepest mount is the one the container sees at that path.
-        .sort((a, b) => b.target.length - a.target.length)[0];
-    if (!inside)
-        return containerPath;
-    return `${inside.source}${containerPath.slice(inside.target.length)}`;
-}
-/**
- * Plans a job's container from its `runs-on.with`: a pure function, so the mapping from
- * the file's words to the plan's is tested as a table. A mount whose source is the key of
- * a top-level volume mounts that volume; any other source is a host path, resolved
- * against the pipeline's folder. The run's workspace is always mounted at CTR_ROOT.
- */
-function planContainer(instance, ctx) {
-    const { job } = instance;
-    const spec = job.container;
-    const r = ctx.renderValue;
-    const image = planImage(spec, { runId: ctx.runId, jobId: job.id, pipelineDir: ctx.pipelineDir }, r);
-    const planned = {
-        runId: ctx.runId,
-        name: containerName(instance, ctx),
-        image,
-        runs: job.stages ? 'stages' : 'command',
-        env: {
-            ...Object.fromEntries(Object.entries(spec.environment).map(([k, v]) => [k, r(v)])),
-            CTR_WORKSPACE: WORKSPACE_DIR,
-            CTR_RUN_ID: ctx.runId,
-            CTR_JOB_ID: job.id,
-            CTR_JOB_DIR: jobWorkDir(instance.slug),
-            ...(ctx.changedFiles ? { CTR_CHANGED_FILES: ctx.changedFiles.join('\n') } : {})
-        },
-        labels: {
-            ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),
-            ...runLabels(ctx.runId),
-            [LABEL_JOB]: job.id,
-            [LABEL_INSTANCE]: instance.slug
-        },
-        mounts: [
-            { type: 'workspace', target: CTR_ROOT },
-            ...(ctx.workspaceDir
-                ? [
-                    {
-                        type: 'bind',
-                        source: ctx.workspaceDir,
-                        target: WORKSPACE_DIR,
-                        readOnly: false
-                    }
-                ]
-                : []),
-            ...planMounts(spec.volumes, ctx),
-            ...Object.entries(spec.tmpfs).map(([target, options]) => ({
-                type: 'tmpfs',
-                target: r(target),
-                options: r(options)
-            }))
-        ],
-        resources: planResources(spec, r),
-        network: planNetwork(spec.network, r, {
-            mode: ctx.runNetwork,
-            aliases: [instance.slug]
-        }),
-        security: {
-            privileged: spec.privileged,
-            capAdd: spec.cap_add.map(r),
-            capDrop: spec.cap_drop.map(r),
-            readOnlyRootfs: spec.read_only,
-            noNewPrivileges: false
-        }
-    };
-    if (spec.platform)
-        planned.platform = r(spec.platform);
-    if (spec.placement)
-        planned.placement = {
-            constraints: spec.placement.constraints.map(r),
-            spreads: spec.placement.preferences.map((p) => r(p.spread))
-        };
-    if (spec.working_dir)
-        planned.workingDir = r(spec.working_dir);
-    if (spec.user)
-        planned.user = r(spec.user);
-    if (job.artifacts.length > 0)
-        planned.artifacts = job.artifacts;
-    if (!job.stages) {
-        const words = wordRenderer(ctx);
-        if (spec.entrypoint)
-            planned.entrypoint = words(spec.entrypoint);
-        if (spec.command)
-            planned.command = words(spec.command);
-    }
-    return planned;
-}
-/**
- * `volumes:` of a job or a service, rendered: a source that is the key of a top-level
- * volume mounts that volume; any other is a host path, resolved against the pipeline's
- * folder.
- */
-function planMounts(volumes, ctx) {
-    const r = ctx.renderValue;
-    return volumes.map((v) => {
-        const source = r(v.source);
-        const target = r(v.target);
-        const readOnly = v.mode === 'ro';
-        return Object.hasOwn(ctx.namedVolumes, source)
-            ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
-            : { type: 'bind', source: external_node_path_default().resolve(ctx.pipelineDir, source), target, readOnly };
-    });
-}
-/** `resources:` and `ulimits:`, each figure parsed to bytes or CPUs once rendered. */
-function planResources(spec, r) {
-    const { memory, cpu, cpuset_cpus, memswap_limit, pids_limit, shm_size, gpus } = spec.resources;
-    const resources = {
-        ulimits: Object.entries(spec.ulimits).map(([name, { soft, hard }]) => ({ name, soft, hard }))
-    };
-    if (memory)
-        resources.memoryBytes = quantity(r(memory), parseMemory, 'resources.memory');
-    if (memswap_limit) {
-        const text = r(memswap_limit);
-        resources.memorySwapBytes =
-            text === '-1' ? -1 : quantity(text, parseMemory, 'resources.memswap_limit');
-    }
-    if (cpu)
-        resources.cpus = quantity(r(cpu), parseCpu, 'resources.cpu') / 1e9;
-    const { memory_reservation: memoryReserved, cpu_reservation: cpuReserved } = spec.resources;
-    if (memoryReserved)
-        resources.memoryReservationBytes = reservation('memory', memoryReserved, parseMemory, spec, r);
-    if (cpuReserved)
-        resources.cpuReservation = reservation('cpu', cpuReserved, parseCpu, spec, r) / 1e9;
-    if (cpuset_cpus)
-        resources.cpusetCpus = r(cpuset_cpus);
-    if (pids_limit !== undefined)
-        resources.pidsLimit = pids_limit;
-    if (shm_size)
-        resources.shmSizeBytes = quantity(r(shm_size), parseMemory, 'shm_size');
-    if (gpus) {
-        resources.gpus = {
-            driver: gpus.driver ?? '',
-            // Docker's --gpus: all devices (-1) unless a count or device ids are given.
-            count: gpus.device_ids ? 0 : (gpus.count ?? -1),
-            ...(gpus.device_ids ? { deviceIds: gpus.device_ids } : {}),
-            capabilities: gpus.capabilities
-        };
-    }
-    return resources;
-}
-/**
- * A `<key>_reservation` as its parser reads it once rendered; one above the `<key>` limit
- * is refused, naming both as written.
- */
-function reservation(key, text, parse, spec, r) {
-    const reserved = quantity(r(text), parse, `resources.${key}_reservation`);
-    const limit = spec.resources[key];
-    if (limit !== undefined && reserved > quantity(r(limit), parse, `resources.${key}`))
-        throw new ContainerConfigError(`resources.${key}_reservation (${r(text)}) is more than resources.${key} (${r(limit)}): a job cannot be sure of more than it may use`);
-    return reserved;
-}
-/**
- * `network:`; without `network_mode`, the container joins `joined` (a network of the run)
- * where its aliases resolve to it.
- */
-function planNetwork(network, r, joined) {
-    const mode = network.network_mode ? r(network.network_mode) : undefined;
-    return {
-        mode: mode ?? joined.mode,
-        aliases: mode ? [] : joined.aliases,
-        ports: planPorts(network.ports, r),
-        extraHosts: Object.entries(network.extra_hosts).map(([h, ip]) => `${r(h)}:${r(ip)}`),
-        dns: network.dns.map(r)
-    };
-}
-/**
- * A job's service container (`services.KEY`): on the job instance's own network, where it
- * answers to KEY, labelled with the run, the job and the service.
- */
-function planService(instance, key, ctx) {
-    const service = instance.job.services[key];
-    const r = ctx.renderValue;
-    const ref = r(service.image);
-    const image = { kind: 'pull', ref, policy: 'missing' };
-    if (service.auth)
-        image.auth = planAuth(service.auth, ref, r);
-    const planned = {
-        runId: ctx.runId,
-        name: `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-'),
-        image,
-        runs: 'command',
-        env: Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, r(v)])),
-        labels: {
-            ...runLabels(ctx.runId),
-            [LABEL_JOB]: instance.job.id,
-            [LABEL_INSTANCE]: instance.slug,
-            [LABEL_SERVICE]: key
-        },
-        mounts: planMounts(service.volumes, ctx),
-        resources: { ulimits: [] },
-        network: planNetwork({ ports: service.ports, extra_hosts: {}, dns: [] }, r, {
-            mode: ctx.network,
-            aliases: [key]
-        }),
-        security: {
-            privileged: false,
-            capAdd: [],
-            capDrop: [],
-            readOnlyRootfs: false,
-            noNewPrivileges: false
-        }
-    };
-    if (service.user)
-        planned.user = r(service.user);
-    if (service.command)
-        planned.command = wordRenderer(ctx)(service.command);
-    const check = service.healthcheck;
-    if (check) {
-        planned.healthcheck = {
-            test: check.test.map(r),
-            intervalMs: check.interval_ms,
-            timeoutMs: check.timeout_ms,
-            retries: check.retries,
-            startPeriodMs: check.start_period_ms
-        };
-    }
-    return planned;
-}
-/** `ports:` as `-p` reads them: container port (`8080`, `53/udp`) to host (`8080`, `127.0.0.1:8080`, any). */
-function planPorts(portMap, r) {
-    return Object.entries(portMap).map(([containerPort, host]) => {
-        const container = containerPort.includes('/') ? containerPort : `${containerPort}/tcp`;
-        const hostText = host === null ? '' : r(host);
-        const colon = hostText.lastIndexOf(':');
-        return colon < 0
-            ? { container, hostPort: hostText }
-            : { container, hostIp: hostText.slice(0, colon), hostPort: hostText.slice(colon + 1) };
-    });
-}
-function quantity(text, parse, key) {
-    const value = parse(text);
-    if (value === undefined)
-        throw new ContainerConfigError(`${key}: '${text}' is not valid`);
-    return value;
-}
-/**
- * The container's name: `container_name` with `{run_id}` replaced, or `ctr-RUN-INSTANCE`.
- * In a matrix, `-N` (the instance's number) is appended so that instances running side
- * by side never ask for the same name.
- */
-function containerName({ job, slug }, ctx) {
-    const requested = job.container.container_name;
-    const name = requested
-        ? ctx.renderValue(requested.replaceAll('{run_id}', ctx.runId)) + slug.slice(job.id.length)
-        : `ctr-${ctx.runId}-${slug}`;
-    const safe = name.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
-    if (!safe)
-        throw new ContainerConfigError(`container_name '${name}' has no usable characters`);
-    return safe;
-}
-function wordRenderer(ctx) {
-    return ctx.renderWords ?? ((words) => words.map(ctx.renderValue));
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/create-body.ts
-
-
-
-/**
- * Docker's create body for a planned container: a pure mapping, tested as a table. The
- * run's workspace is its Docker volume. A container that runs stages has the stage
- * driver as its main process, reading them on its stdin (stage-driver.ts); with `driver`
- * false (an image without `/bin/sh`) it idles (`tail -f /dev/null`, as GitHub's container
- * jobs do) while they are exec'd into it.
- */
-function createBody(plan, options = { driver: true }) {
-    const { resources: res, security: sec, network } = plan;
-    const body = {
-        Image: plan.image.ref,
-        Env: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
-        Labels: plan.labels,
-        HostConfig: { Mounts: [] }
-    };
-    const host = body.HostConfig;
-    for (const mount of plan.mounts) {
-        if (mount.type === 'tmpfs')
-            (host.Tmpfs ??= {})[mount.target] = mount.options;
-        else if (mount.type === 'workspace')
-            host.Mounts.push({
-                Type: 'volume',
-                Source: workflowVolumeName(plan.runId),
-                Target: mount.target,
-                ReadOnly: false
-            });
-        else
-            host.Mounts.push({
-                Type: mount.type,
-                Source: mount.source,
-                Target: mount.target,
-                ReadOnly: mount.readOnly
-            });
-    }
-    if (plan.workingDir)
-        body.WorkingDir = plan.workingDir;
-    if (plan.user)
-        body.User = plan.user;
-    if (plan.runs === 'stages' && options.driver) {
-        body.Entrypoint = DRIVER_ENTRYPOINT;
-        body.OpenStdin = true;
-        body.AttachStdin = true;
-        body.AttachStdout = true;
-        body.AttachStderr = true;
-        // The stages' output is the main process's: read through the attach, it would also go
-        // to the engine's log file, JSON-encoded, which cost dockerd seven times the CPU of
-        // the output itself (8.2 s against 1.2 s per 200 MB). An exec's output is never logged.
-        host.LogConfig = { Type: 'none', Config: {} };
-    }
-    else if (plan.runs === 'stages') {
-        body.Entrypoint = ['tail'];
-        body.Cmd = ['-f', '/dev/null'];
-    }
-    else {
-        if (plan.entrypoint)
-            body.Entrypoint = plan.entrypoint;
-        if (plan.command)
-            body.Cmd = plan.command;
-        body.AttachStdout = true;
-        body.AttachStderr = true;
-    }
-    if (res.memoryBytes !== undefined)
-        host.Memory = res.memoryBytes;
-    if (res.memorySwapBytes !== undefined)
-        host.MemorySwap = res.memorySwapBytes;
-    // A soft limit on one engine; a CPU reservation has no meaning where nothing schedules.
-    if (res.memoryReservationBytes !== undefined)
-        host.MemoryReservation = res.memoryReservationBytes;
-    if (res.cpus !== undefined)
-        host.NanoCpus = Math.round(res.cpus * 1e9);
-    if (res.cpusetCpus)
-        host.CpusetCpus = res.cpusetCpus;
-    if (res.pidsLimit !== undefined)
-        host.PidsLimit = res.pidsLimit;
-    if (res.shmSizeBytes !== undefined)
-        host.ShmSize = res.shmSizeBytes;
-    if (res.gpus) {
-        const { driver, count, deviceIds, capabilities } = res.gpus;
-        host.DeviceRequests = [
-            {
-                Driver: driver,
-                Count: count,
-                ...(deviceIds ? { DeviceIDs: deviceIds } : {}),
-                Capabilities: [capabilities]
-            }
-        ];
-    }
-    if (res.ulimits.length > 0)
-        host.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
-    if (sec.readOnlyRootfs)
-        host.ReadonlyRootfs = true;
-    if (sec.capAdd.length > 0)
-        host.CapAdd = sec.capAdd;
-    if (sec.capDrop.length > 0)
-        host.CapDrop = sec.capDrop;
-    if (sec.privileged)
-        host.Privileged = true;
-    if (sec.noNewPrivileges)
-        host.SecurityOpt = ['no-new-privileges'];
-    host.NetworkMode = network.mode;
-    if (!isDockerNetworkMode(network.mode))
-        body.NetworkingConfig = { EndpointsConfig: { [network.mode]: { Aliases: network.aliases } } };
-    if (network.extraHosts.length > 0)
-        host.ExtraHosts = network.extraHosts;
-    if (network.dns.length > 0)
-        host.Dns = network.dns;
-    if (network.ports.length > 0) {
-        body.ExposedPorts = {};
-        host.PortBindings = {};
-        for (const port of network.ports) {
-            body.ExposedPorts[port.container] = {};
-            host.PortBindings[port.container] = [
-                port.hostIp === undefined
-                    ? { HostPort: port.hostPort }
-                    : { HostIp: port.hostIp, HostPort: port.hostPort }
-            ];
-        }
-    }
-    if (plan.healthcheck)
-        body.Healthcheck = healthConfig(plan.healthcheck);
-    return body;
-}
-/** A health check as the Engine API takes it, for a container and a Swarm task alike. */
-function healthConfig(check) {
-    const ns = (ms) => ms * 1_000_000;
-    return {
-        Test: check.test,
-        Interval: ns(check.intervalMs),
-        Timeout: ns(check.timeoutMs),
-        Retries: check.retries,
-        StartPeriod: ns(check.startPeriodMs)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/exec-limits.ts
-/** `ulimit` flags (POSIX sh, busybox, bash) of the limits counted in the units Docker takes. */
-const SHELL_FLAGS = {
-    nofile: 'n',
-    nproc: 'u',
-    cpu: 't',
-    sigpending: 'i',
-    locks: 'x',
-    msgqueue: 'q',
-    nice: 'e',
-    rtprio: 'r'
-};
-/**
- * `cmd` run with the container's soft limits. The engine gives an exec'd process the
- * hard limits the container has, but as soft limits whatever its own process had (seen
- * with runc on Docker 20.10: `nofile 1024:2048` showed 2048 in a stage), so a stage would
- * not see the soft limit the file asked for. Limits the shell counts in other units than
- * Docker's bytes (stack, core...) are left as the engine sets them. Unchanged when there
- * is nothing to set.
- */
-function withSoftLimits(cmd, ulimits) {
-    const settings = ulimits
-        .filter((u) => Object.hasOwn(SHELL_FLAGS, u.name) && u.soft >= 0)
-        .map((u) => `ulimit -S -${SHELL_FLAGS[u.name]} ${u.soft} 2>/dev/null`);
-    if (settings.length === 0 || cmd.length === 0)
-        return cmd;
-    return ['sh', '-c', `${settings.join('; ')}; exec "$@"`, 'ctr-limits', ...cmd];
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/own-container.ts
-
-
-
-/** A bind source that no mount of this process's container holds. */
-class NotOnHostError extends Error {
-    name = 'NotOnHostError';
-}
-/**
- * Ids this process's container may have, most certain first: the engine mounts
- * `/var/lib/docker/containers/ID/{hostname,hosts,resolv.conf}` into every container
- * (whatever the cgroup version), cgroup v1 names `/docker/ID`, and the hostname is the
- * short id unless the container was given one. Empty outside a container.
- */
-function ownContainerIds(mountinfo, cgroup, host) {
-    const ids = [];
-    for (const line of mountinfo.split('\n')) {
-        const match = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)\b/.exec(line);
-        if (match)
-            ids.push(match[1]);
-    }
-    for (const line of cgroup.split('\n')) {
-        const match = /(?:\/docker\/|docker-)([0-9a-f]{64})/.exec(line);
-        if (match)
-            ids.push(match[1]);
-    }
-    if (/^[0-9a-f]{12}$/.test(host))
-        ids.push(host);
-    return [...new Set(ids)];
-}
-/**
- * The host path of `file` (as this process sees it) through the mount of its own
- * container that holds it, the deepest one where mounts nest. Throws NotOnHostError for a
- * path in none of them: it exists only inside this container, and the engine, which
- * reads bind sources on its host, would mount something else or nothing.
- */
-function own_container_hostPathOf(file, own) {
-    const holding = own.mounts
-        .filter((m) => file === m.destination || isUnder(file, m.destination))
-        .sort((a, b) => b.destination.length - a.destination.length)[0];
-    if (!holding)
-        throw new NotOnHostError(`mount source ${file} is inside this process's container (${own.id.slice(0, 12)}), in none of its mounts: ` +
-            `the Docker engine reads mount sources on its host. Mount the folder into this container ` +
-            `(its mounts: ${own.mounts.map((m) => m.destination).join(', ') || 'none'})`);
-    return external_node_path_default().posix.join(holding.source, external_node_path_default().posix.relative(holding.destination, file));
-}
-function isUnder(file, folder) {
-    return folder === '/' || file.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
-}
-/**
- * What this process can read about itself: /proc, and its hostname where `/.dockerenv`
- * says it is in a container (a host's own name could be twelve hex digits).
- */
-async function ownContainerHints() {
-    const read = (file) => (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => '');
-    const inContainer = await (0,promises_namespaceObject.access)('/.dockerenv').then(() => true, () => false);
-    return ownContainerIds(await read('/proc/self/mountinfo'), await read('/proc/self/cgroup'), inContainer ? (0,external_node_os_namespaceObject.hostname)() : '');
-}
-/** `file` with symbolic links resolved where they can be: an attacker's link is followed to its end here. */
-function resolvedPath(file) {
-    return (0,promises_namespaceObject.realpath)(file).catch(() => file);
-}
-
-// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
-var ignore = __nccwpck_require__(4158);
-var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-// EXTERNAL MODULE: external "buffer"
-var external_buffer_ = __nccwpck_require__(181);
-// EXTERNAL MODULE: external "zlib"
-var external_zlib_ = __nccwpck_require__(3106);
-var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
-;// CONCATENATED MODULE: external "node:assert"
-const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
-var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_namespaceObject.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
-`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_namespaceObject.openSync(e,"r");let r=external_node_fs_namespaceObject.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_namespaceObject.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_namespaceObject.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_namespaceObject.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_namespaceObject.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_namespaceObject.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_namespaceObject.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_namespaceObject.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_namespaceObject.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_namespaceObject.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_namespaceObject.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_namespaceObject.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_namespaceObject.unlink(s,c=>{if(c)return o(c);external_node_fs_namespaceObject.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_namespaceObject.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_namespaceObject.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_namespaceObject.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_namespaceObject.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_namespaceObject.unlinkSync(x),external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_namespaceObject.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.rename(s,e,i=>{if(i)return t(i);external_node_fs_namespaceObject.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_namespaceObject.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.renameSync(s,t),external_node_fs_namespaceObject.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_namespaceObject.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_namespaceObject.futimes(l,c,d,y=>y?external_node_fs_namespaceObject.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_namespaceObject.fchown(l,c,d,y=>y?external_node_fs_namespaceObject.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_namespaceObject.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_namespaceObject.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_namespaceObject.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_namespaceObject.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_namespaceObject.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_namespaceObject.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_namespaceObject[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_namespaceObject.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_namespaceObject.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_namespaceObject.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_namespaceObject.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_namespaceObject.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_namespaceObject.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_namespaceObject.futimesSync(n,a,l)}catch(c){try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_namespaceObject.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_namespaceObject.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_namespaceObject[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_namespaceObject.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_namespaceObject.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_namespaceObject.openSync(s.file,"w+");else throw a}let o=external_node_fs_namespaceObject.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_namespaceObject.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_namespaceObject.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_namespaceObject.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_namespaceObject.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_namespaceObject.read(n,d,0,512,l,y)};external_node_fs_namespaceObject.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_namespaceObject.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_namespaceObject.fstat(c,(d,y)=>{if(d)return external_node_fs_namespaceObject.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_namespaceObject.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
-//# sourceMappingURL=index.min.js.map
-
-;// CONCATENATED MODULE: ./src/backend/docker/build-context.ts
-
-
-
-
-// A CommonJS module whose types declare an ES default: at run time the import is the factory.
-const dockerignore = (ignore_default());
-/**
- * A tar stream of a build context, as `docker build` sends it: every file of the folder
- * except what its `.dockerignore` excludes, matched with the rules Docker uses
- * (@balena/dockerignore); the Dockerfile and `.dockerignore` are always sent, as the
- * docker CLI does. Files stream from disk: a large context is never held in memory.
- */
-async function buildContext(contextDir, dockerfile) {
-    let rules = '';
-    try {
-        rules = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(contextDir, '.dockerignore'), 'utf8');
-    }
-    catch {
-        // No .dockerignore: the whole folder is the context.
-    }
-    const ignore = dockerignore({ ignorecase: false }).add(rules);
-    // With an exception (`!keep/this`), a folder that is excluded may still hold files that
-    // are not, so folders are walked; otherwise an excluded folder is skipped whole.
-    const hasExceptions = /^\s*!/m.test(rules);
-    const alwaysSent = new Set([external_node_path_default().posix.normalize(dockerfile), '.dockerignore']);
-    const entries = await (0,promises_namespaceObject.readdir)(contextDir);
-    return Qn({
-        cwd: contextDir,
-        portable: true,
-        filter: (entryPath, stat) => {
-            const relative = external_node_path_default().posix.normalize(entryPath);
-            if (alwaysSent.has(relative) || !ignore.ignores(relative))
-                return true;
-            return hasExceptions && 'isDirectory' in stat && stat.isDirectory();
-        }
-    }, entries);
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/docker-config.ts
-
-
-
-
-
-/**
- * Credentials for a registry from the user's Docker config file, as `docker login` (and
- * `docker/login-action`) left them: `$DOCKER_CONFIG/config.json`, else
- * `~/.docker/config.json`. A credential helper (`credHelpers`, `credsStore`) is asked
- * through its `get` command. Undefined when the file has nothing for the registry.
- */
-async function credentialsFromDockerConfig(registry, env) {
-    const dir = env.DOCKER_CONFIG ?? external_node_path_default().join((0,external_node_os_namespaceObject.homedir)(), '.docker');
-    let config;
-    try {
-        config = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, 'config.json'), 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-    const helper = config.credHelpers?.[registry] ?? config.credsStore;
-    if (helper) {
-        const fromHelper = await askHelper(helper, registry, env);
-        if (fromHelper)
-            return fromHelper;
-    }
-    // `docker login` writes hosts bare; older files and Docker Hub's key carry a scheme.
-    const keys = registry === DOCKER_HUB
-        ? [DOCKER_HUB, 'docker.io']
-        : [registry, `https://${registry}`, `http://${registry}`];
-    for (const key of keys) {
-        const entry = config.auths?.[key];
-        if (!entry)
-            continue;
-        if (entry.auth) {
-            const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-            const colon = decoded.indexOf(':');
-            if (colon > 0) {
-                return {
-                    username: decoded.slice(0, colon),
-                    password: decoded.slice(colon + 1),
-                    serveraddress: registry
-                };
-            }
-        }
-        if (entry.username && entry.password) {
-            return { username: entry.username, password: entry.password, serveraddress: registry };
-        }
-    }
-    return undefined;
-}
-/**
- * Asks `docker-credential-NAME get` for a registry's credentials (the helper protocol),
- * found on the run's PATH.
- */
-function askHelper(name, registry, env) {
-    return new Promise((resolve) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(`docker-credential-${name}`, ['get'], {
-            stdio: ['pipe', 'pipe', 'ignore'],
-            env
-        });
-        let out = '';
-        child.stdout.on('data', (chunk) => (out += chunk.toString('utf8')));
-        // A missing helper or one without an entry for the registry: no credentials from it.
-        child.on('error', () => resolve(undefined));
-        child.on('close', (code) => {
-            if (code !== 0)
-                return resolve(undefined);
-            try {
-                const { Username, Secret } = JSON.parse(out);
-                resolve(Username && Secret
-                    ? { username: Username, password: Secret, serveraddress: registry }
-                    : undefined);
-            }
-            catch {
-                resolve(undefined);
-            }
-        });
-        child.stdin.end(registry);
-    });
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/images.ts
-
-
-
-
-
-
-
-/**
- * The lines of a build that say which step it is at: the classic builder's `Step 2/5 :`
- * and ` ---> Using cache`, BuildKit's `[stage-0 2/5] RUN ...` and `CACHED [...]`.
- */
-const BUILD_STEP = [/^Step \d+\/\d+ :/, /^ ---> Using cache/, /^(?:CACHED )?\[(?!internal\])/];
-/** How many lines of a failed build's output its error quotes. */
-const BUILD_TAIL_LINES = 20;
-/** A registry refused the credentials (or asked for some): said as such, with the registry. */
-class RegistryAuthError extends Error {
-    name = 'RegistryAuthError';
-}
-/**
- * The runner's login for a registry, from the Docker config file or its credential
- * helper; none for an anonymous run (ImageRun.anonymous).
- */
-function configLogin(registry, run) {
-    return run.anonymous ? Promise.resolve(undefined) : credentialsFromDockerConfig(registry, run.env);
-}
-/**
- * Pushes an image the run built (already on the engine) to `registry` under its own
- * name. The registry-named tag is taken off the engine again once pushed: the run's own
- * tag is the one the sweep knows. Rejects with one line naming the registry.
- */
-async function pushBuiltImage(engine, image, registry, ctx) {
-    const target = `${registry}/${image.ref}`;
-    const auth = await configLogin(registry, ctx);
-    ctx.events.info(`push ${target}${auth ? ` (as ${auth.username})` : ''}`);
-    await engine.tagImage(image.ref, target);
-    try {
-        // The tag stays in the reference for people to read; the digest is what is pulled.
-        const digest = await engine.pushImage(target, auth);
-        return { ref: `${target}@${digest}`, ...(auth ? { auth } : {}) };
-    }
-    catch (error) {
-        const who = auth ? `as '${auth.username}'` : 'with no credentials';
-        const hint = error instanceof RegistryAuthError ? ` (${who}: check docker login ${registry})` : '';
-        throw new Error(`pushing ${target} failed${hint}: ${messageOf(error)}`);
-    }
-    finally {
-        await engine.untagImage(target);
-    }
-}
-/**
- * Gets an image onto the engine: pulled as its `pull` policy says, with credentials from
- * `auth:` or the Docker config file, or built from its context and tagged for the run.
- * Progress is shown compactly: one line per layer state change of a pull, one per step
- * of a build. Rejects with one line saying why not.
- */
-async function prepareDockerImage(engine, image, ctx) {
-    if (image.kind === 'pull')
-        return pull(engine, image, ctx);
-    await build(engine, image, ctx);
-    return image.push && image.name ? push(engine, image.name, image.auth, ctx) : undefined;
-}
-/**
- * `build.push`: pushes the built image's name to its registry, with `auth:` or the Docker
- * config's credentials, one line per change of a layer's state. Resolves to what was
- * pushed, by digest (`name@sha256:...`); rejects with one line naming the registry.
- */
-async function push(engine, name, given, ctx) {
-    const registry = given?.serveraddress ?? registryOf(name);
-    const auth = given ?? (await configLogin(registry, ctx));
-    ctx.events.info(`push ${name}${auth ? ` (as ${auth.username})` : ''}`);
-    const states = new Map();
-    try {
-        const digest = await engine.pushImage(name, auth, ({ id, status }) => {
-            if (states.get(id ?? '') === status)
-                return;
-            states.set(id ?? '', status);
-            ctx.events.info(`push ${name}: ${id ? `${id} ` : ''}${status}`);
-        });
-        ctx.events.info(`pushed ${name}@${digest}`);
-        return `${name}@${digest}`;
-    }
-    catch (error) {
-        const who = auth ? `as '${auth.username}'` : 'with no credentials';
-        const hint = error instanceof RegistryAuthError
-            ? `: authentication failed ${who} (check runs-on.with.auth, or docker login ${registry})`
-            : '';
-        throw new Error(`pushing ${name} to registry ${registryName(registry)} failed${hint}: ${messageOf(error)}`);
-    }
-}
-async function pull(engine, image, ctx) {
-    const { ref, policy } = image;
-    if (policy !== 'always' && (await engine.imageExists(ref, image.platform)))
-        return undefined;
-    if (policy === 'never') {
-        throw new Error(`image '${ref}' is not on the engine, and 'pull: never' forbids pulling it`);
-    }
-    const registry = image.auth?.serveraddress ?? registryOf(ref);
-    const auth = image.auth ?? (await configLogin(registry, ctx));
-    ctx.events.info(`pull ${ref}${auth ? ` (as ${auth.username})` : ''}`);
-    const states = new Map();
-    const live = ctx.events.progress ? new PullMeter(ref, ctx.events.progress) : undefined;
-    try {
-        await engine.pullImage(ref, { ...(image.platform ? { platform: image.platform } : {}), ...(auth ? { auth } : {}) }, (progress) => {
-            // On a terminal one line tells it all, in place; elsewhere a line per change.
-            if (live)
-                return live.add(progress);
-            const { id, status } = progress;
-            // The engine repeats a layer's state with each chunk; only a change is news.
-            if (states.get(id ?? '') === status)
-                return;
-            states.set(id ?? '', status);
-            ctx.events.info(`pull ${ref}: ${id ? `${id} ` : ''}${status}`);
-        });
-        live?.done();
-    }
-    catch (error) {
-        live?.done();
-        if (error instanceof RegistryAuthError) {
-            const who = auth ? `as '${auth.username}'` : 'with no credentials';
-            throw new Error(`pulling image '${ref}' from registry ${registryName(registry)}: authentication failed ${who} ` +
-                `(check runs-on.with.auth, or docker login ${registry === DOCKER_HUB ? '' : registry}); ` +
-                `the registry said: ${error.message}`);
-        }
-        // `pull: always` asks for the registry's copy even where the engine has one.
-        const local = policy === 'always' && (await engine.imageExists(ref, image.platform));
-        throw new Error(local
-            ? `image '${ref}' could not be pulled, and 'pull: always' does not take the engine's own copy (use pull: missing for that): ${messageOf(error)}`
-            : `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`);
-    }
-}
-/**
- * A pull as one line that changes in place: layers done of those seen, and bytes
- * downloaded of those known (`pull alpine:3: 2/3 layers, 1.2 MB of 3.4 MB`).
- */
-class PullMeter {
-    ref;
-    show;
-    layers = new Map();
-    constructor(ref, show) {
-        this.ref = ref;
-        this.show = show;
-    }
-    add({ id, status, current, total }) {
-        if (!id || !/^[0-9a-f]{12}$/.test(id))
-            return;
-        const layer = this.layers.get(id) ?? { current: 0, total: 0, done: false };
-        if (status === 'Downloading' && total)
-            Object.assign(layer, { current: current ?? 0, total });
-        if (/^(Download complete|Pull complete|Already exists)$/.test(status)) {
-            layer.done = status !== 'Download complete' || layer.done;
-            if (layer.total)
-                layer.current = layer.total;
-        }
-        this.layers.set(id, layer);
-        const all = [...this.layers.values()];
-        const done = all.filter((l) => l.done).length;
-        const bytes = all.reduce((n, l) => n + l.current, 0);
-        const known = all.reduce((n, l) => n + l.total, 0);
-        this.show(this.ref, `pull ${this.ref}: ${done}/${all.length} layers, ${megabytes(bytes)} of ${megabytes(known)}`);
-    }
-    done() {
-        this.show(this.ref, undefined);
-    }
-}
-function megabytes(bytes) {
-    return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-async function build(engine, image, ctx) {
-    const dockerfile = external_node_path_default().posix.normalize(image.dockerfile);
-    if (dockerfile.startsWith('../') || external_node_path_default().isAbsolute(dockerfile)) {
-        throw new Error(`build: the Dockerfile '${image.dockerfile}' must be inside the context ${image.context}`);
-    }
-    try {
-        await (0,promises_namespaceObject.stat)(external_node_path_default().join(image.context, dockerfile));
-    }
-    catch {
-        throw new Error(`build: no Dockerfile at ${external_node_path_default().join(image.context, dockerfile)}`);
-    }
-    ctx.events.info(`build ${image.ref} from ${image.context}`);
-    const recent = [];
-    let builder;
-    try {
-        builder = await engine.buildImage(() => buildContext(image.context, dockerfile), {
-            tag: image.ref,
-            dockerfile,
-            args: image.args,
-            pull: image.pullBase,
-            ...(image.target ? { target: image.target } : {}),
-            ...(image.platform ? { platform: image.platform } : {}),
-            ...(ctx.signal ? { signal: ctx.signal } : {})
-        }, (line) => {
-            if (BUILD_STEP.some((step) => step.test(line))) {
-                ctx.events.info(`build ${image.ref}: ${line.trim()}`);
-            }
-            recent.push(line);
-            if (recent.length > BUILD_TAIL_LINES)
-                recent.shift();
-        });
-    }
-    catch (error) {
-        if (error instanceof BuildCancelledError)
-            throw error;
-        const tail = recent.length > 0 ? `\n${recent.join('\n')}` : '';
-        throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`);
-    }
-    ctx.events.info(builder.name === 'buildkit'
-        ? `build ${image.ref}: built with BuildKit`
-        : `build ${image.ref}: built with the classic builder${builder.why ? ` (no BuildKit: ${builder.why})` : ''}`);
-    if (image.name) {
-        ctx.events.info(`tag ${image.name}`);
-        await engine.tagImage(image.ref, image.name).catch((error) => {
-            throw new Error(`tagging the built image as ${image.name} failed: ${messageOf(error)}`);
-        });
-    }
-}
-function registryName(registry) {
-    return registry === DOCKER_HUB ? 'Docker Hub (docker.io)' : registry;
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/sweep.ts
-
-
-
-/** How long a volume or network may stay in use by containers that are being removed. */
-const IN_USE_TIMEOUT_MS = 5000;
-/**
- * Images a run builds are tagged `ctr-pipeline-build/<job>:<run id>-<hash>` rather than
- * labelled: a label would be baked into a layer of the build cache, and outlive the run.
- */
-const BUILT_IMAGES = JSON.stringify({ reference: [`${BUILT_IMAGE_REPO}/*`] });
-/** Whether an image tag is one a run built (that run's, when a run id is given). */
-function isBuiltTag(tag, runId) {
-    const version = tag.slice(tag.lastIndexOf(':') + 1);
-    return tag.startsWith(`${BUILT_IMAGE_REPO}/`) && (!runId || version.startsWith(`${runId}-`));
-}
-/**
- * Removes a volume or network that containers may still hold for a moment: the engine
- * answers a removal before it has let go of a removed container's mounts and endpoints.
- * `inUse` is the status the engine gives while it is held; one already gone is removed.
- */
-async function removeInUse(call, what, remove, inUse) {
-    const deadline = Date.now() + IN_USE_TIMEOUT_MS;
-    for (;;) {
-        try {
-            await call(what, remove);
-            return;
-        }
-        catch (error) {
-            if (statusOf(error) === 404)
-                return;
-            if (statusOf(error) !== inUse || Date.now() > deadline)
-                throw error;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-    }
-}
-/**
- * Lists what carries a run's label (with no run id, every run's): what `sweepEngine`
- * removes and what `kept` names.
- */
-function runResources(docker, call, runId) {
-    const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
-    const filters = JSON.stringify({ label: [label] });
-    return {
-        containers: () => call('list containers', (o) => docker.listContainers({ all: true, filters, ...o })),
-        volumes: async () => (await call('list volumes', (o) => docker.listVolumes({ filters, ...o }))).Volumes ?? [],
-        networks: () => call('list networks', (o) => docker.listNetworks({ filters, ...o }))
-    };
-}
-/**
- * Force-removes every container labelled with the run id, then its volumes, networks and
- * the tags of the images it built; with no run id, everything ctr-pipeline manages on
- * this engine. A built image loses its tag, but its layers stay: they are the build cache
- * of the next run. Containers go first: a volume or network cannot go while one holds it.
- */
-async function sweepEngine(docker, call, removeContainer, runId) {
-    const listed = runResources(docker, call, runId);
-    const containers = await listed.containers();
-    await Promise.all(containers.map((c) => removeContainer(c.Id)));
-    // Once the containers are gone, volumes, networks and images do not depend on each
-    // other: removing a network alone takes the engine about 200 ms.
-    const [volumes, networks, images] = await Promise.all([
-        removeEach(await listed.volumes(), 
-        // 409: a volume still in use.
-        (v) => removeInUse(call, 'remove volume', (o) => docker.getVolume(v.Name).remove(o), 409)),
-        removeEach(await listed.networks(), 
-        // 403: a network with endpoints still attached.
-        (n) => removeInUse(call, 'remove network', (o) => docker.getNetwork(n.Id).remove(o), 403)),
-        removeBuiltTags(docker, call, runId)
-    ]);
-    return { containers: containers.length, volumes, networks, images };
-}
-/**
- * Takes the tags of the images a run built (every run's, with no run id) off the engine;
- * resolves to how many there were. The layers stay: they are the next run's build cache.
- */
-async function removeBuiltTags(docker, call, runId) {
-    return removeEach((await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
-        .flatMap((i) => i.RepoTags ?? [])
-        .filter((tag) => isBuiltTag(tag, runId)), (tag) => removeTag(docker, call, tag));
-}
-/** Takes one name off an image (gone already is fine); its layers stay. */
-async function removeTag(docker, call, tag) {
-    await ignoreMissing(call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o })));
-}
-/** Removes every item at once; resolves to how many there were. */
-async function removeEach(items, remove) {
-    await Promise.all(items.map(remove));
-    return items.length;
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/tar-files.ts
-
-
-
-/** A tar block: headers and file data are padded to it; two empty ones end an archive. */
-const BLOCK = 512;
-/**
- * A tar archive of empty folders (mode 0777, so any container user can write in them):
- * `dirs` are absolute paths under `root`, named relative to it. Built in memory, since it
- * holds headers only (512 bytes a folder; a path too long for one gets a pax header).
- */
-function directoriesArchive(root, dirs) {
-    const mtime = new Date();
-    return archiveOf(dirs.map((dir) => ({ path: `${external_node_path_default().posix.relative(root, dir)}/`, mode: 0o777, mtime })));
-}
-/**
- * A tar archive of files, in the order given (an engine extracts them in that order, so
- * a last file can say the others are complete). Built in memory: for small files.
- */
-function filesArchive(files) {
-    const mtime = new Date();
-    return archiveOf(files.map((f) => ({ ...f, mode: 0o600, mtime })));
-}
-/** Entries as tar blocks: a folder when its path ends with `/`, else a file of `content`. */
-function archiveOf(entries) {
-    const blocks = [];
-    for (const { path: name, mode, mtime, content = Buffer.alloc(0) } of entries) {
-        const header = new F({
-            path: name,
-            mode,
-            type: name.endsWith('/') ? 'Directory' : 'File',
-            size: content.length,
-            mtime
-        });
-        header.encode();
-        if (header.needPax)
-            blocks.push(new ft({ path: header.path, mtime }).encode());
-        blocks.push(header.block, content, Buffer.alloc((BLOCK - (content.length % BLOCK)) % BLOCK));
-    }
-    blocks.push(Buffer.alloc(2 * BLOCK));
-    return Buffer.concat(blocks);
-}
-/**
- * The text of each file right inside the folder an archive holds (as `docker cp` gives a
- * folder: entries named `<folder>/<file>`), by file name. A file larger than `limitBytes`
- * rejects with FileTooLargeError as soon as its header is read, and the archive is
- * destroyed: none of it is read.
- */
-function readFolderFiles(archive, limitBytes) {
-    const files = new Map();
-    const parser = new rt();
-    return new Promise((resolve, reject) => {
-        parser.on('entry', (entry) => {
-            // Deeper entries are not this folder's files.
-            const parts = entry.path.split('/').filter(Boolean);
-            if (entry.size > limitBytes) {
-                reject(new FileTooLargeError(parts.at(-1) ?? entry.path, entry.size, limitBytes));
-                archive.destroy();
-                parser.abort(new Error('file too large'));
-                return;
-            }
-            if (entry.type !== 'File' || parts.length !== 2)
-                return void entry.resume();
-            const chunks = [];
-            entry.on('data', (chunk) => chunks.push(chunk));
-            entry.on('end', () => files.set(parts[1], Buffer.concat(chunks).toString('utf8')));
-        });
-        // The reject above has said why; what aborting the parser adds is no news.
-        parser.on('error', () => undefined);
-        parser.on('end', () => resolve(files));
-        archive.on('error', reject);
-        archive.pipe(parser);
-    });
-}
-
-;// CONCATENATED MODULE: ./src/backend/docker/docker-backend.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
- * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
- * volumes are Docker volumes, stages go to each container's stage driver (an exec where
- * an image has no shell), and everything is labelled for the sweep.
- */
-class DockerBackend extends EngineConnection {
-    name = 'docker';
-    live = new Set();
-    cpus;
-    own;
-    /** Whether the engine builds with BuildKit: unknown until the first build asks it. */
-    buildkit;
-    /** Why it does not, as the engine said. */
-    noBuildkit;
-    /** The `ulimits` of the containers this backend created, for what it execs in them. */
-    ulimits = new Map();
-    /** Whether an image has the stage driver's shell, by ref, once its first container told. */
-    shells = new Map();
-    /** Containers whose main process is a stage driver, and the drivers of those started. */
-    driven = new Set();
-    drivers = new Map();
-    liveContainers() {
-        return this.live.size;
-    }
-    cpuCount() {
-        // dockerode's info() takes no options: the call's timeout still ends it.
-        this.cpus ??= this.call('info', () => this.docker.info()).then((info) => info.NCPU);
-        return this.cpus;
-    }
-    async setupRun(run) {
-        for (const volume of run.volumes) {
-            if (volume.external) {
-                if (!(await this.volumeExists(volume.name))) {
-                    throw new Error(`volume '${volume.key}' is external, but the engine has no volume '${volume.name}' (create it with: docker volume create ${volume.name})`);
-                }
-                continue;
-            }
-            await this.call('create volume', (o) => this.docker.createVolume({
-                Name: volume.name,
-                Labels: volume.labels,
-                ...(volume.driver ? { Driver: volume.driver } : {}),
-                ...(volume.driverOptions ? { DriverOpts: volume.driverOptions } : {}),
-                ...o
-            }));
-        }
-        await this.createNetwork(run.network.name, run.network.labels);
-    }
-    prepareImage(image, run) {
-        return prepareDockerImage(this, image, run);
-    }
-    async createNetwork(name, labels) {
-        await this.call('create network', (o) => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o }));
-    }
-    async connectNetwork(containerId, network, aliases) {
-        await this.call('connect network', (o) => this.docker
-            .getNetwork(network)
-            .connect({ Container: containerId, EndpointConfig: { Aliases: aliases }, ...o }));
-    }
-    async removeNetwork(name) {
-        await removeInUse(this.call, 'remove network', (o) => this.docker.getNetwork(name).remove(o), 403);
-    }
-    async health(containerId) {
-        const { State } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
-        const health = State.Health;
-        const last = health?.Log?.at(-1)?.Output.trim();
-        return {
-            running: State.Running,
-            exitCode: State.ExitCode,
-            health: health?.Status ?? 'none',
-            ...(last ? { lastCheck: last } : {})
-        };
-    }
-    async logTail(containerId, lines) {
-        const raw = (await this.call('container logs', (o) => this.docker
-            .getContainer(containerId)
-            .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })));
-        return logLines(raw);
-    }
-    /** Whether a volume of this name exists (for `external: true` volumes). */
-    async volumeExists(name) {
-        try {
-            await this.call('inspect volume', () => this.docker.getVolume(name).inspect());
-            return true;
-        }
-        catch (error) {
-            if (statusOf(error) === 404)
-                return false;
-            throw error;
-        }
-    }
-    async imageExists(ref, platform) {
-        try {
-            const image = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
-            if (!platform)
-                return true;
-            const variant = image.Variant;
-            const has = [image.Os, image.Architecture, ...(variant ? [variant] : [])].join('/');
-            return has === platform || has.startsWith(`${platform}/`);
-        }
-        catch (error) {
-            if (statusOf(error) === 404)
-                return false;
-            throw error;
-        }
-    }
-    async pullImage(ref, options, onProgress) {
-        const query = {
-            ...(options.platform ? { platform: options.platform } : {}),
-            ...(options.auth ? { authconfig: options.auth } : {})
-        };
-        try {
-            if (this.abandoned)
-                throw this.abandoned;
-            const stream = this.track((await this.docker.pull(ref, query)));
-            await this.follow(stream, (event) => {
-                if (typeof event.status === 'string') {
-                    const { current, total } = event.progressDetail ?? {};
-                    onProgress({
-                        status: event.status,
-                        ...(event.id ? { id: String(event.id) } : {}),
-                        ...(typeof current === 'number' ? { current } : {}),
-                        ...(typeof total === 'number' ? { total } : {})
-                    });
-                }
-            });
-        }
-        catch (error) {
-            throw this.registryFailure(error);
-        }
-    }
-    /** A pull's or push's failure: the engine lost, the registry's refusal of credentials, or why. */
-    registryFailure(error) {
-        const lost = this.lostOr(error);
-        if (lost instanceof EngineLostError)
-            return lost;
-        const message = messageOf(error);
-        return REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : new Error(message);
-    }
-    async buildImage(context, options, onOutput) {
-        if (this.buildkit !== false) {
-            let heard = false;
-            try {
-                await this.build(await context(), options, 'buildkit', onOutput, () => (heard = true));
-                this.buildkit = true;
-                return { name: 'buildkit' };
-            }
-            catch (error) {
-                // An engine without BuildKit refuses the request before any step: build classic.
-                if (heard || this.buildkit === true || error instanceof BuildCancelledError)
-                    throw error;
-                if (error instanceof EngineLostError)
-                    throw error;
-                this.buildkit = false;
-                this.noBuildkit = messageOf(error);
-            }
-        }
-        await this.build(await context(), options, 'classic', onOutput, () => { });
-        return { name: 'classic', ...(this.noBuildkit ? { why: this.noBuildkit } : {}) };
-    }
-    async build(context, options, builder, onOutput, onTrace) {
-        if (this.abandoned)
-            throw this.abandoned;
-        const building = this.docker.buildImage(context, {
-            t: options.tag,
-            dockerfile: options.dockerfile,
-            buildargs: options.args,
-            ...(options.pull ? { pull: 'true' } : {}),
-            ...(options.target ? { target: options.target } : {}),
-            ...(options.platform ? { platform: options.platform } : {}),
-            ...(builder === 'buildkit' ? { version: '2' } : {}),
-            // Intermediate containers go; intermediate images stay: they are the build cache.
-            rm: true,
-            forcerm: true,
-            ...(options.signal ? { abortSignal: options.signal } : {})
-        });
-        // A closed request shows as a broken connection: after a cancel it is not a lost engine.
-        const failure = (error) => options.signal?.aborted ? new BuildCancelledError(`build ${options.tag} cancelled`) : error;
-        const stream = this.track(await building.catch((e) => Promise.reject(this.lostOr(failure(e)))));
-        const steps = new BuildkitSteps(onOutput);
-        await this.follow(stream, (event) => {
-            if (event.id === 'moby.buildkit.trace' && typeof event.aux === 'string') {
-                onTrace();
-                steps.add(decodeBuildkitStatus(event.aux));
-            }
-            else if (typeof event.stream === 'string') {
-                for (const line of event.stream.split('\n'))
-                    if (line.trim())
-                        onOutput(line.trimEnd());
-            }
-        }, failure);
-    }
-    async tagImage(ref, target) {
-        // A colon after the last slash starts the tag; `localhost:5000/x` has none (latest).
-        const colon = target.lastIndexOf(':');
-        const tagged = colon > target.lastIndexOf('/');
-        const repo = tagged ? target.slice(0, colon) : target;
-        const tag = tagged ? target.slice(colon + 1) : 'latest';
-        await this.call('tag image', (o) => this.docker.getImage(ref).tag({ repo, tag, ...o }));
-    }
-    async pushImage(ref, auth, onProgress = () => { }) {
-        if (this.abandoned)
-            throw this.abandoned;
-        // The engine wants the header even for a registry without credentials.
-        const authconfig = auth ?? { serveraddress: ref.slice(0, ref.indexOf('/')) };
-        let digest;
-        try {
-            const stream = this.track((await this.docker.getImage(ref).push({ authconfig })));
-            await this.follow(stream, (event) => {
-                if (typeof event.aux === 'object' && typeof event.aux.Digest === 'string')
-                    digest = event.aux.Digest;
-                else if (typeof event.status === 'string')
-                    onProgress({
-                        status: event.status,
-                        ...(typeof event.id === 'string' ? { id: event.id } : {})
-                    });
-            });
-        }
-        catch (error) {
-            throw this.registryFailure(error);
-        }
-        if (!digest)
-            throw new Error('the registry gave no digest');
-        return digest;
-    }
-    untagImage(ref) {
-        return removeTag(this.docker, this.call, ref);
-    }
-    /**
-     * Reads a stream of JSON messages (pull, build, push) to its end; a message with `error`
-     * (a failed step, a refused pull) rejects, as the docker CLI would fail.
-     */
-    follow(stream, onEvent, failure = (error) => error) {
-        return new Promise((resolve, reject) => {
-            let failed;
-            this.docker.modem.followProgress(stream, (err) => err ? reject(this.lostOr(failure(err))) : failed ? reject(failed) : resolve(), (event) => {
-                const error = event.errorDetail?.message ?? event.error;
-                if (error)
-                    failed ??= new Error(error);
-                else
-                    onEvent(event);
-            });
-        });
-    }
-    async createContainer(plan) {
-        const own = plan.mounts.some((m) => m.type === 'bind') ? await this.ownContainer() : undefined;
-        const onHost = own ? await withHostSources(plan, own) : plan;
-        const create = async (driver) => {
-            // dockerode sends top-level options as query parameters too: `name` and `platform`.
-            const options = {
-                name: plan.name,
-                ...(plan.platform ? { platform: plan.platform } : {}),
-                ...createBody(onHost, { driver })
-            };
-            const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
-            this.live.add(id);
-            return id;
-        };
-        const shell = this.shells.get(plan.image.ref);
-        const driver = plan.runs === 'stages' && shell !== false;
-        let id = await create(driver);
-        if (driver && shell === undefined) {
-            // Asked once per image, of its first container (created, not started: cheap).
-            const has = await this.hasFile(id, DRIVER_SHELL);
-            this.shells.set(plan.image.ref, has);
-            if (!has) {
-                await this.removeContainer(id);
-                id = await create(false);
-            }
-        }
-        if (plan.runs === 'stages' && this.shells.get(plan.image.ref))
-            this.driven.add(id);
-        if (plan.resources.ulimits.length > 0)
-            this.ulimits.set(id, plan.resources.ulimits);
-        return id;
-    }
-    /** Whether a path exists in a container (created or running). */
-    async hasFile(containerId, filePath) {
-        try {
-            const answer = (await this.call('stat a file', (o) => this.docker.getContainer(containerId).infoArchive({ path: filePath, ...o })));
-            // dockerode hands over the answer as a stream: read to its end, it frees the socket.
-            answer.resume();
-            return true;
-        }
-        catch (error) {
-            if (statusOf(error) === 404)
-                return false;
-            throw error;
-        }
-    }
-    /**
-     * The container this process runs in, when it runs in one on this engine (a workflow
-     * job's `container:` with the runner's socket): its bind sources are paths on the
-     * engine's host, which this process sees only through its own mounts.
-     */
-    ownContainer() {
-        this.own ??= (async () => {
-            for (const id of await ownContainerHints()) {
-                try {
-                    const info = await this.call('inspect own container', (o) => this.docker.getContainer(id).inspect(o));
-                    const mounts = info.Mounts.filter((m) => m.Source !== '').map((m) => ({
-                        destination: m.Destination,
-                        source: m.Source
-                    }));
-                    return { id: info.Id, mounts };
-                }
-                catch (error) {
-                    // Another engine's container, or not one at all: the next hint, or none.
-                    if (statusOf(error) !== 404)
-                        throw error;
-                }
-            }
-            return undefined;
-        })();
-        return this.own;
-    }
-    async makeDirectories(containerId, root, dirs) {
-        const archive = directoriesArchive(root, dirs);
-        await this.call('upload folders', (o) => this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o }));
-    }
-    async startContainer(containerId) {
-        // The driver reads its stages on stdin from its start: attached first, nothing is lost.
-        if (this.driven.has(containerId))
-            await this.attachDriver(containerId);
-        await this.call('start container', (o) => this.docker.getContainer(containerId).start(o));
-    }
-    /** Opens a stage driver's stdin and output (stage-driver.ts); again after a restart. */
-    async attachDriver(containerId) {
-        this.drivers.get(containerId)?.close();
-        const stream = (await this.call('attach container', (o) => this.docker.getContainer(containerId).attach({
-            stream: true,
-            stdin: true,
-            stdout: true,
-            stderr: true,
-            hijack: true,
-            ...o
-        })));
-        const driver = new StageDriver(stream, stream);
-        this.drivers.set(containerId, driver);
-        // Its end is the container's stop: a command still running fails. A broken
-        // connection is the engine's loss, as on an exec's stream.
-        this.demux(stream, (name, chunk) => driver.output(name, chunk));
-        let ended = false;
-        const end = (error) => {
-            if (ended)
-                return;
-            ended = true;
-            if (this.drivers.get(containerId) === driver)
-                this.drivers.delete(containerId);
-            if (error !== undefined || !driver.running)
-                return driver.end(error);
-            // Ended mid-command: the container stopped, or the connection broke (as a proxy
-            // closes it). The engine's answer tells which; no answer is the engine's loss.
-            this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o)).then(() => driver.end(), (failure) => driver.end(failure));
-        };
-        stream.on('end', () => end());
-        stream.on('close', () => end());
-        stream.on('error', (error) => end(this.lostOr(error)));
-    }
-    async runContainer(containerId, onOutput) {
-        const container = this.docker.getContainer(containerId);
-        const stream = await this.call('attach container', (o) => container.attach({ stream: true, stdout: true, stderr: true, ...o }));
-        const ended = this.pump(stream, onOutput);
-        await this.startContainer(containerId);
-        // Waiting is a long poll: it ends with the container, or when the stream breaks.
-        const [{ StatusCode }] = await Promise.all([
-            container.wait().catch((e) => Promise.reject(this.lostOr(e))),
-            ended
-        ]);
-        const { oomKilled } = await this.inspectExit(containerId);
-        return { exitCode: StatusCode, oomKilled };
-    }
-    async exec(containerId, cmd, env, onOutput) {
-        const argv = withSoftLimits(cmd, this.ulimits.get(containerId) ?? []);
-        // A stage's turn is a write to the driver; the exec path serves what comes meanwhile.
-        const driver = this.drivers.get(containerId);
-        if (driver?.idle)
-            return driver.run(argv, env, onOutput);
-        const exec = await this.call('create exec', (o) => this.docker.getContainer(containerId).exec({
-            Cmd: argv,
-            Env: env,
-            AttachStdout: true,
-            AttachStderr: true,
-            ...o
-        }));
-        const stream = await this.call('start exec', () => exec.start({ hijack: true, stdin: false }));
-        await this.pump(stream, onOutput);
-        for (;;) {
-            const info = await this.call('inspect exec', (o) => exec.inspect(o));
-            if (!info.Running)
-                return info.ExitCode ?? -1;
-            await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-    }
-    async memoryKills(containerId) {
-        let text = '';
-        try {
-            // Each container sees its own cgroup there; `cat` prints whichever file exists.
-            await this.exec(containerId, ['cat', ...CGROUP_MEMORY_EVENTS], [], (stream, chunk) => {
-                if (stream === 'stdout')
-                    text += chunk.toString('utf8');
-            });
-        }
-        catch {
-            return undefined;
-        }
-        const match = /^oom_kill (\d+)$/m.exec(text);
-        return match ? Number(match[1]) : undefined;
-    }
-    async archive(containerId, filePath) {
-        try {
-            const archive = await this.call('read files', (o) => this.docker.getContainer(containerId).getArchive({ path: filePath, ...o }));
-            return this.track(archive);
-        }
-        catch (error) {
-            if (statusOf(error) === 404)
-                return undefined;
-            throw error;
-        }
-    }
-    async workingDir(containerId) {
-        const { Config } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
-        return Config.WorkingDir || '/';
-    }
-    async kill(containerId) {
-        const container = this.docker.getContainer(containerId);
-        try {
-            await this.call('kill container', (o) => container.kill(o));
-        }
-        catch (error) {
-            // 409: not running (already stopped); 404: already removed.
-            if (statusOf(error) === 404)
-                return;
-            if (statusOf(error) !== 409)
-                throw error;
-        }
-        await ignoreMissing(this.call('wait for a killed container', (o) => container.wait({ condition: 'not-running', ...o })));
-    }
-    async killStage(containerId) {
-        const driver = this.drivers.get(containerId);
-        if (driver?.running) {
-            // Its processes die and the driver, PID 1, reports the exit; a process that outlives
-            // SIGKILL (stuck in the kernel, or another user's) takes the container down after all.
-            const killed = await this.exec(containerId, STAGE_KILL, [], () => undefined).then(() => true, () => false);
-            const ended = driver.settled().then(() => true);
-            const late = (0,external_node_timers_promises_namespaceObject.setTimeout)(STAGE_KILL_GRACE_MS, false, { ref: false });
-            if (killed && (await Promise.race([ended, late])))
-                return 'stage';
-        }
-        await this.kill(containerId);
-        return 'container';
-    }
-    async readFiles(containerId, dirPath, limitBytes) {
-        const archive = await this.archive(containerId, dirPath);
-        return archive ? readFolderFiles(archive, limitBytes) : new Map();
-    }
-    async inspectExit(containerId) {
-        const { State } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
-        return { exitCode: State.ExitCode, oomKilled: State.OOMKilled };
-    }
-    async removeContainer(containerId) {
-        await ignoreMissing(this.call('remove container', (o) => this.docker.getContainer(containerId).remove({ force: true, v: true, ...o })));
-        this.live.delete(containerId);
-        this.ulimits.delete(containerId);
-        this.driven.delete(containerId);
-        this.drivers.get(containerId)?.close();
-        this.drivers.delete(containerId);
-    }
-    async killRun(runId) {
-        const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] });
-        const containers = await this.call('list containers', (o) => this.docker.listContainers({ filters, ...o }));
-        await Promise.all(containers.map((c) => ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))));
-    }
-    async kept(runId) {
-        const listed = runResources(this.docker, this.call, runId);
-        const [containers, volumes, networks] = await Promise.all([
-            listed.containers(),
-            listed.volumes(),
-            listed.networks()
-        ]);
-        return {
-            containers: containers.map((c) => c.Names[0].replace(/^\//, '')).sort(),
-            volumes: volumes.map((v) => v.Name).sort(),
-            networks: networks.map((n) => n.Name).sort()
-        };
-    }
-    async sweep(runId) {
-        return sweepEngine(this.docker, this.call, (id) => this.removeContainer(id), runId);
-    }
-}
-/** How engines word a registry's refusal of credentials (or a demand for them). */
-/** How long a killed stage's driver may take to report its exit before the container goes. */
-const STAGE_KILL_GRACE_MS = 2000;
-const REGISTRY_AUTH_REFUSED = /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i;
-/** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
-const CGROUP_MEMORY_EVENTS = [
-    '/sys/fs/cgroup/memory/memory.oom_control',
-    '/sys/fs/cgroup/memory.events'
-];
-/** The plan with every bind source as the engine's host has it (see hostPathOf). */
-async function withHostSources(plan, own) {
-    const mounts = await Promise.all(plan.mounts.map(async (m) => m.type === 'bind' ? { ...m, source: own_container_hostPathOf(await resolvedPath(m.source), own) } : m));
-    return { ...plan, mounts };
-}
-/**
- * BuildKit's status messages as build lines: each step once as it starts (`CACHED` first
- * when the cache had it), its output lines, and `ERROR` with the step's error. Steps of
- * its own bookkeeping (`[internal] ...`) are shown only when they fail.
- */
-class BuildkitSteps {
-    onOutput;
-    names = new Map();
-    shown = new Set();
-    failed = new Set();
-    constructor(onOutput) {
-        this.onOutput = onOutput;
-    }
-    add(status) {
-        for (const v of status.vertexes) {
-            if (v.name)
-                this.names.set(v.digest, v.name);
-            const internal = v.name.startsWith('[internal]');
-            if ((v.started || v.cached) && !internal && !this.shown.has(v.digest)) {
-                this.shown.add(v.digest);
-                this.onOutput(v.cached ? `CACHED ${v.name}` : v.name);
-            }
-            if (v.error && !this.failed.has(v.digest)) {
-                this.failed.add(v.digest);
-                this.onOutput(`ERROR ${v.name}: ${v.error}`);
-            }
-        }
-        for (const log of status.logs)
-            for (const line of log.text.split('\n'))
-                if (line.trim())
-                    this.onOutput(line.trimEnd());
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline/raw-values.ts
 /** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
 const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -84763,6 +82129,61 @@ async function untrustedFolder(dir, workspace) {
     const after = await linkInWorkspace(dir, workspace);
     if (after)
         throw new Error(`${after} is a symbolic link inside the workspace`);
+}
+
+;// CONCATENATED MODULE: ./src/backend/backend.ts
+/** The backend could not be reached at all: exit status 3, with how to start one. */
+class EngineUnavailableError extends Error {
+    name = 'EngineUnavailableError';
+}
+/**
+ * The backend stopped answering, or its connection broke (reset, closed), in the middle
+ * of something: exit status 3. What the run created may still be there.
+ */
+class EngineLostError extends EngineUnavailableError {
+    name = 'EngineLostError';
+}
+/**
+ * A call the backend refused: `message` is its own words (no transport preamble), and
+ * `statusCode` its status where it has one (404: no such thing, 409: conflict).
+ */
+class BackendError extends Error {
+    statusCode;
+    name = 'BackendError';
+    constructor(message, statusCode, options) {
+        super(message, options);
+        this.statusCode = statusCode;
+    }
+}
+/** A file read from a container is larger than the caller allows. */
+class FileTooLargeError extends Error {
+    file;
+    sizeBytes;
+    limitBytes;
+    name = 'FileTooLargeError';
+    constructor(file, sizeBytes, limitBytes) {
+        super(`${file} is ${sizeBytes} bytes, more than the ${limitBytes} allowed`);
+        this.file = file;
+        this.sizeBytes = sizeBytes;
+        this.limitBytes = limitBytes;
+    }
+}
+/** A build stopped by the run's cancel: not a failure of the build, nor a lost backend. */
+class BuildCancelledError extends Error {
+    name = 'BuildCancelledError';
+}
+/** What an error says, for a message to the user: backends give theirs in their own words. */
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/input-error.ts
+/**
+ * Something the user gave is invalid: a param value, a flag, an action input. Like a
+ * PipelineFileError it ends a command with exit status 2, before anything runs.
+ */
+class InputError extends Error {
+    name = 'InputError';
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/file-problems.ts
@@ -86859,6 +84280,111 @@ function expression_truthy(value) {
     return !(value === false || value === 0 || value === '' || value === null || value === undefined);
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/quantities.ts
+const MEMORY_UNITS = {
+    '': 1,
+    b: 1,
+    k: 1024,
+    kb: 1024,
+    ki: 1024,
+    m: 1024 ** 2,
+    mb: 1024 ** 2,
+    mi: 1024 ** 2,
+    g: 1024 ** 3,
+    gb: 1024 ** 3,
+    gi: 1024 ** 3,
+    t: 1024 ** 4,
+    tb: 1024 ** 4,
+    ti: 1024 ** 4
+};
+/** The largest memory size taken: past it the engine's JSON decoder refuses the number. */
+const MAX_MEMORY_BYTES = Number.MAX_SAFE_INTEGER;
+/** The most CPUs a container may ask for: no machine has more. */
+const MAX_CPUS = 1_000_000;
+/**
+ * Bytes in a memory size as `docker run` (`512m`, `2g`) or Kubernetes (`1.5Gi`) write it.
+ * Units are binary, as Docker's are. Returns undefined for text that is not a size, or a
+ * size above MAX_MEMORY_BYTES. The schema's `memory` pattern accepts the same forms (a
+ * test holds the two together).
+ */
+function parseMemory(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    const unit = MEMORY_UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return undefined;
+    const bytes = Math.round(Number(match[1]) * unit);
+    return bytes > 0 && bytes <= MAX_MEMORY_BYTES ? bytes : undefined;
+}
+/** Nano-CPUs (the Engine API's unit) in `1.5`, `2` or millicores `500m`; at most MAX_CPUS. */
+function parseCpu(text) {
+    const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    const cpus = Number(match[1]) / (match[2] ? 1000 : 1);
+    const nano = Math.round(cpus * 1e9);
+    return nano > 0 && nano <= MAX_CPUS * 1e9 ? nano : undefined;
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Milliseconds in `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. */
+function parseDuration(text) {
+    const trimmed = text.trim();
+    if (/^\d+(?:\.\d+)?$/.test(trimmed))
+        return Math.round(Number(trimmed) * 1000);
+    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed)
+        return undefined;
+    return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]], 0));
+}
+/**
+ * A duration as a user would write it in the file, and as `parseDuration` reads it back:
+ * `0.3s`, `45s`, `5m`, `1h30m`, `2m0.5s` (seconds to one decimal).
+ */
+function formatDuration(ms) {
+    const hours = Math.floor(ms / 3_600_000);
+    const minutes = Math.floor((ms % 3_600_000) / 60_000);
+    const secondsPart = Number(((ms % 60_000) / 1000).toFixed(1));
+    const parts = [
+        hours > 0 ? `${hours}h` : '',
+        minutes > 0 ? `${minutes}m` : '',
+        secondsPart > 0 || ms < 60_000 ? `${secondsPart}s` : ''
+    ];
+    return parts.join('');
+}
+/**
+ * A memory size in the largest binary unit that divides it exactly (`32m`, `1536m`,
+ * `2g`), as a user would write it in `resources.memory`.
+ */
+function formatMemory(bytes) {
+    for (const [unit, size] of [
+        ['t', 1024 ** 4],
+        ['g', 1024 ** 3],
+        ['m', 1024 ** 2],
+        ['k', 1024]
+    ]) {
+        if (bytes % size === 0)
+            return `${bytes / size}${unit}`;
+    }
+    return `${bytes}b`;
+}
+/** A byte count for a message: `512 bytes`, `1 MiB`, `600.5 MiB` (one decimal at most). */
+function describeSize(bytes) {
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    if (bytes < 1024)
+        return `${bytes} bytes`;
+    let value = bytes;
+    let unit = units[0];
+    for (const next of units) {
+        value /= 1024;
+        unit = next;
+        // Rounded, 1023.96 KiB would read 1024 KiB: that is the next unit's 1.
+        if (Number(value.toFixed(1)) < 1024)
+            break;
+    }
+    return `${Number(value.toFixed(1))} ${unit}`;
+}
+
 ;// CONCATENATED MODULE: ./src/scheduler/output-file.ts
 
 
@@ -86918,6 +84444,64 @@ function parseOutputFile(text) {
         }
     }
     return outputs;
+}
+
+;// CONCATENATED MODULE: ./src/plan/container-paths.ts
+/** The run's workflow volume is mounted here in every job container. */
+const CTR_ROOT = '/ctr';
+/** What jobs share: `$CTR_WORKSPACE`. */
+const WORKSPACE_DIR = `${CTR_ROOT}/workspace`;
+/** Holds each job instance's `$CTR_JOB_DIR`. */
+const JOBS_DIR = `${WORKSPACE_DIR}/jobs`;
+/** Per job instance, the files through which stages hand back outputs. */
+const STATE_DIR = `${CTR_ROOT}/state`;
+/** Name of the run's workflow volume. */
+function workflowVolumeName(runId) {
+    return `ctr-pipeline-${runId}`;
+}
+/**
+ * The engine's name for a top-level named volume: its `name:`, else the key for an
+ * external volume (it exists already under that name), else one unique to the run.
+ */
+function namedVolumeName(key, spec, runId) {
+    return spec.name ?? (spec.external ? key : `ctr-pipeline-${runId}-${key}`);
+}
+/** Engine names of all of a pipeline's named volumes, by key. */
+function namedVolumeNames(volumes, runId) {
+    return Object.fromEntries(Object.entries(volumes).map(([key, spec]) => [key, namedVolumeName(key, spec, runId)]));
+}
+/** The job's own state: a folder per stage, out of the workspace. */
+function jobStateDir(slug) {
+    return `${STATE_DIR}/${slug}`;
+}
+/**
+ * Where one stage writes `$CTR_OUTPUT` (`output`) and `$CTR_ANNOTATIONS`
+ * (`annotations`): one folder, so both are read back in one call.
+ */
+function stageStateDir(slug, index) {
+    return `${jobStateDir(slug)}/stage-${index + 1}`;
+}
+/** The folders an instance's container needs in the workflow volume before it starts. */
+function instanceDirs(instance) {
+    const { slug, job } = instance;
+    if (!job.stages)
+        return [jobWorkDir(slug)];
+    return [jobWorkDir(slug), jobStateDir(slug), ...job.stages.map((_, i) => stageStateDir(slug, i))];
+}
+/**
+ * `$CTR_JOB_DIR`: the instance's own folder in the workspace, so that matrix instances
+ * running side by side never write over each other's files.
+ */
+function jobWorkDir(slug) {
+    return `${JOBS_DIR}/${slug}`;
+}
+/** The run's user-defined network: jobs reach each other on it by their instance name. */
+function runNetworkName(runId) {
+    return `ctr-pipeline-${runId}`;
+}
+/** A job instance's own network, where its services answer to their keys. */
+function servicesNetworkName(runId, slug) {
+    return `ctr-pipeline-${runId}-${slug}`;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/secret-values.ts
@@ -87048,6 +84632,359 @@ class ImageStore {
         }
         return ready;
     }
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/plan/image-plan.ts
+
+
+/** The repository namespace of images built for a run; cleanup finds them by it. */
+const BUILT_IMAGE_REPO = 'ctr-pipeline-build';
+/** Docker Hub's address in credentials and Docker config files. */
+const DOCKER_HUB = 'https://index.docker.io/v1/';
+/**
+ * The registry an image reference points at, as Docker reads it: a first path part with
+ * a dot, a colon or `localhost` is a registry host; anything else is on Docker Hub.
+ */
+function registryOf(ref) {
+    const slash = ref.indexOf('/');
+    if (slash < 0)
+        return DOCKER_HUB;
+    const first = ref.slice(0, slash);
+    return /[.:]/.test(first) || first === 'localhost' ? first : DOCKER_HUB;
+}
+/**
+ * A job's image source from its `runs-on.with`, values rendered: a pull of `image` under
+ * the `pull` policy, or a build of `build` tagged for the run. Builds of the same inputs
+ * get the same tag, so a matrix builds once.
+ */
+function planImage(spec, ctx, r) {
+    const platform = spec.platform ? r(spec.platform) : undefined;
+    if (spec.build) {
+        const built = {
+            context: external_node_path_default().resolve(ctx.pipelineDir, r(spec.build.context)),
+            dockerfile: spec.build.dockerfile ? r(spec.build.dockerfile) : 'Dockerfile',
+            args: Object.fromEntries(Object.entries(spec.build.args).map(([k, v]) => [k, r(v)])),
+            ...(spec.build.target ? { target: r(spec.build.target) } : {}),
+            ...(platform ? { platform } : {}),
+            pullBase: spec.pull === 'always'
+        };
+        const hash = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(built)).digest('hex').slice(0, 8);
+        const repo = ctx.jobId.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+        const name = spec.image ? r(spec.image) : '';
+        return {
+            kind: 'build',
+            ref: `${BUILT_IMAGE_REPO}/${repo}:${ctx.runId}-${hash}`,
+            ...built,
+            ...(name ? { name } : {}),
+            ...(name && spec.build.push ? { push: true } : {}),
+            ...(name && spec.build.push && spec.auth ? { auth: planAuth(spec.auth, name, r) } : {})
+        };
+    }
+    const ref = r(spec.image);
+    const image = { kind: 'pull', ref, policy: spec.pull };
+    if (platform)
+        image.platform = platform;
+    if (spec.auth)
+        image.auth = planAuth(spec.auth, ref, r);
+    return image;
+}
+/** `auth:` rendered, for the registry it names or else the one `ref` is pulled from. */
+function planAuth(auth, ref, r) {
+    return {
+        username: r(auth.username),
+        password: r(auth.password),
+        serveraddress: auth.registry ? r(auth.registry) : registryOf(ref)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/container-config-error.ts
+/** A value in `runs-on.with` that is wrong once its expressions are rendered. */
+class ContainerConfigError extends Error {
+    name = 'ContainerConfigError';
+}
+
+;// CONCATENATED MODULE: ./src/plan/container-plan.ts
+
+
+
+
+
+
+/**
+ * Whether a network mode is one of Docker's own (`none`, `host`, `bridge`, `default`,
+ * `container:NAME`) rather than a network to join, where aliases resolve.
+ */
+function isDockerNetworkMode(mode) {
+    return /^(none|host|bridge|default|container:.*)$/.test(mode);
+}
+/**
+ * The host path behind a path in the container, when it lies in a bind mount (a stage
+ * that reports on `/data/sales.csv` means the repository's `data/sales.csv`); otherwise
+ * the path as given.
+ */
+function hostPathOf(containerPath, mounts) {
+    if (!containerPath.startsWith('/'))
+        return containerPath;
+    const inside = mounts
+        .flatMap((m) => (m.type === 'bind' ? [m] : []))
+        .filter((m) => containerPath === m.target || containerPath.startsWith(`${m.target}/`))
+        // The deepest mount is the one the container sees at that path.
+        .sort((a, b) => b.target.length - a.target.length)[0];
+    if (!inside)
+        return containerPath;
+    return `${inside.source}${containerPath.slice(inside.target.length)}`;
+}
+/**
+ * Plans a job's container from its `runs-on.with`: a pure function, so the mapping from
+ * the file's words to the plan's is tested as a table. A mount whose source is the key of
+ * a top-level volume mounts that volume; any other source is a host path, resolved
+ * against the pipeline's folder. The run's workspace is always mounted at CTR_ROOT.
+ */
+function planContainer(instance, ctx) {
+    const { job } = instance;
+    const spec = job.container;
+    const r = ctx.renderValue;
+    const image = planImage(spec, { runId: ctx.runId, jobId: job.id, pipelineDir: ctx.pipelineDir }, r);
+    const planned = {
+        runId: ctx.runId,
+        name: containerName(instance, ctx),
+        image,
+        runs: job.stages ? 'stages' : 'command',
+        env: {
+            ...Object.fromEntries(Object.entries(spec.environment).map(([k, v]) => [k, r(v)])),
+            CTR_WORKSPACE: WORKSPACE_DIR,
+            CTR_RUN_ID: ctx.runId,
+            CTR_JOB_ID: job.id,
+            CTR_JOB_DIR: jobWorkDir(instance.slug),
+            ...(ctx.changedFiles ? { CTR_CHANGED_FILES: ctx.changedFiles.join('\n') } : {})
+        },
+        labels: {
+            ...Object.fromEntries(Object.entries(spec.labels).map(([k, v]) => [k, r(v)])),
+            ...runLabels(ctx.runId),
+            [LABEL_JOB]: job.id,
+            [LABEL_INSTANCE]: instance.slug
+        },
+        mounts: [
+            { type: 'workspace', target: CTR_ROOT },
+            ...(ctx.workspaceDir
+                ? [
+                    {
+                        type: 'bind',
+                        source: ctx.workspaceDir,
+                        target: WORKSPACE_DIR,
+                        readOnly: false
+                    }
+                ]
+                : []),
+            ...planMounts(spec.volumes, ctx),
+            ...Object.entries(spec.tmpfs).map(([target, options]) => ({
+                type: 'tmpfs',
+                target: r(target),
+                options: r(options)
+            }))
+        ],
+        resources: planResources(spec, r),
+        network: planNetwork(spec.network, r, {
+            mode: ctx.runNetwork,
+            aliases: [instance.slug]
+        }),
+        security: {
+            privileged: spec.privileged,
+            capAdd: spec.cap_add.map(r),
+            capDrop: spec.cap_drop.map(r),
+            readOnlyRootfs: spec.read_only,
+            noNewPrivileges: false
+        }
+    };
+    if (spec.platform)
+        planned.platform = r(spec.platform);
+    if (spec.placement)
+        planned.placement = {
+            constraints: spec.placement.constraints.map(r),
+            spreads: spec.placement.preferences.map((p) => r(p.spread))
+        };
+    if (spec.working_dir)
+        planned.workingDir = r(spec.working_dir);
+    if (spec.user)
+        planned.user = r(spec.user);
+    if (job.artifacts.length > 0)
+        planned.artifacts = job.artifacts;
+    if (!job.stages) {
+        const words = wordRenderer(ctx);
+        if (spec.entrypoint)
+            planned.entrypoint = words(spec.entrypoint);
+        if (spec.command)
+            planned.command = words(spec.command);
+    }
+    return planned;
+}
+/**
+ * `volumes:` of a job or a service, rendered: a source that is the key of a top-level
+ * volume mounts that volume; any other is a host path, resolved against the pipeline's
+ * folder.
+ */
+function planMounts(volumes, ctx) {
+    const r = ctx.renderValue;
+    return volumes.map((v) => {
+        const source = r(v.source);
+        const target = r(v.target);
+        const readOnly = v.mode === 'ro';
+        return Object.hasOwn(ctx.namedVolumes, source)
+            ? { type: 'volume', source: ctx.namedVolumes[source], target, readOnly }
+            : { type: 'bind', source: external_node_path_default().resolve(ctx.pipelineDir, source), target, readOnly };
+    });
+}
+/** `resources:` and `ulimits:`, each figure parsed to bytes or CPUs once rendered. */
+function planResources(spec, r) {
+    const { memory, cpu, cpuset_cpus, memswap_limit, pids_limit, shm_size, gpus } = spec.resources;
+    const resources = {
+        ulimits: Object.entries(spec.ulimits).map(([name, { soft, hard }]) => ({ name, soft, hard }))
+    };
+    if (memory)
+        resources.memoryBytes = quantity(r(memory), parseMemory, 'resources.memory');
+    if (memswap_limit) {
+        const text = r(memswap_limit);
+        resources.memorySwapBytes =
+            text === '-1' ? -1 : quantity(text, parseMemory, 'resources.memswap_limit');
+    }
+    if (cpu)
+        resources.cpus = quantity(r(cpu), parseCpu, 'resources.cpu') / 1e9;
+    const { memory_reservation: memoryReserved, cpu_reservation: cpuReserved } = spec.resources;
+    if (memoryReserved)
+        resources.memoryReservationBytes = reservation('memory', memoryReserved, parseMemory, spec, r);
+    if (cpuReserved)
+        resources.cpuReservation = reservation('cpu', cpuReserved, parseCpu, spec, r) / 1e9;
+    if (cpuset_cpus)
+        resources.cpusetCpus = r(cpuset_cpus);
+    if (pids_limit !== undefined)
+        resources.pidsLimit = pids_limit;
+    if (shm_size)
+        resources.shmSizeBytes = quantity(r(shm_size), parseMemory, 'shm_size');
+    if (gpus) {
+        resources.gpus = {
+            driver: gpus.driver ?? '',
+            // Docker's --gpus: all devices (-1) unless a count or device ids are given.
+            count: gpus.device_ids ? 0 : (gpus.count ?? -1),
+            ...(gpus.device_ids ? { deviceIds: gpus.device_ids } : {}),
+            capabilities: gpus.capabilities
+        };
+    }
+    return resources;
+}
+/**
+ * A `<key>_reservation` as its parser reads it once rendered; one above the `<key>` limit
+ * is refused, naming both as written.
+ */
+function reservation(key, text, parse, spec, r) {
+    const reserved = quantity(r(text), parse, `resources.${key}_reservation`);
+    const limit = spec.resources[key];
+    if (limit !== undefined && reserved > quantity(r(limit), parse, `resources.${key}`))
+        throw new ContainerConfigError(`resources.${key}_reservation (${r(text)}) is more than resources.${key} (${r(limit)}): a job cannot be sure of more than it may use`);
+    return reserved;
+}
+/**
+ * `network:`; without `network_mode`, the container joins `joined` (a network of the run)
+ * where its aliases resolve to it.
+ */
+function planNetwork(network, r, joined) {
+    const mode = network.network_mode ? r(network.network_mode) : undefined;
+    return {
+        mode: mode ?? joined.mode,
+        aliases: mode ? [] : joined.aliases,
+        ports: planPorts(network.ports, r),
+        extraHosts: Object.entries(network.extra_hosts).map(([h, ip]) => `${r(h)}:${r(ip)}`),
+        dns: network.dns.map(r)
+    };
+}
+/**
+ * A job's service container (`services.KEY`): on the job instance's own network, where it
+ * answers to KEY, labelled with the run, the job and the service.
+ */
+function planService(instance, key, ctx) {
+    const service = instance.job.services[key];
+    const r = ctx.renderValue;
+    const ref = r(service.image);
+    const image = { kind: 'pull', ref, policy: 'missing' };
+    if (service.auth)
+        image.auth = planAuth(service.auth, ref, r);
+    const planned = {
+        runId: ctx.runId,
+        name: `ctr-${ctx.runId}-${instance.slug}-${key}`.replace(/[^a-zA-Z0-9_.-]/g, '-'),
+        image,
+        runs: 'command',
+        env: Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, r(v)])),
+        labels: {
+            ...runLabels(ctx.runId),
+            [LABEL_JOB]: instance.job.id,
+            [LABEL_INSTANCE]: instance.slug,
+            [LABEL_SERVICE]: key
+        },
+        mounts: planMounts(service.volumes, ctx),
+        resources: { ulimits: [] },
+        network: planNetwork({ ports: service.ports, extra_hosts: {}, dns: [] }, r, {
+            mode: ctx.network,
+            aliases: [key]
+        }),
+        security: {
+            privileged: false,
+            capAdd: [],
+            capDrop: [],
+            readOnlyRootfs: false,
+            noNewPrivileges: false
+        }
+    };
+    if (service.user)
+        planned.user = r(service.user);
+    if (service.command)
+        planned.command = wordRenderer(ctx)(service.command);
+    const check = service.healthcheck;
+    if (check) {
+        planned.healthcheck = {
+            test: check.test.map(r),
+            intervalMs: check.interval_ms,
+            timeoutMs: check.timeout_ms,
+            retries: check.retries,
+            startPeriodMs: check.start_period_ms
+        };
+    }
+    return planned;
+}
+/** `ports:` as `-p` reads them: container port (`8080`, `53/udp`) to host (`8080`, `127.0.0.1:8080`, any). */
+function planPorts(portMap, r) {
+    return Object.entries(portMap).map(([containerPort, host]) => {
+        const container = containerPort.includes('/') ? containerPort : `${containerPort}/tcp`;
+        const hostText = host === null ? '' : r(host);
+        const colon = hostText.lastIndexOf(':');
+        return colon < 0
+            ? { container, hostPort: hostText }
+            : { container, hostIp: hostText.slice(0, colon), hostPort: hostText.slice(colon + 1) };
+    });
+}
+function quantity(text, parse, key) {
+    const value = parse(text);
+    if (value === undefined)
+        throw new ContainerConfigError(`${key}: '${text}' is not valid`);
+    return value;
+}
+/**
+ * The container's name: `container_name` with `{run_id}` replaced, or `ctr-RUN-INSTANCE`.
+ * In a matrix, `-N` (the instance's number) is appended so that instances running side
+ * by side never ask for the same name.
+ */
+function containerName({ job, slug }, ctx) {
+    const requested = job.container.container_name;
+    const name = requested
+        ? ctx.renderValue(requested.replaceAll('{run_id}', ctx.runId)) + slug.slice(job.id.length)
+        : `ctr-${ctx.runId}-${slug}`;
+    const safe = name.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+    if (!safe)
+        throw new ContainerConfigError(`container_name '${name}' has no usable characters`);
+    return safe;
+}
+function wordRenderer(ctx) {
+    return ctx.renderWords ?? ((words) => words.map(ctx.renderValue));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/ignored-settings.ts
@@ -87310,6 +85247,31 @@ const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+// EXTERNAL MODULE: external "buffer"
+var external_buffer_ = __nccwpck_require__(181);
+// EXTERNAL MODULE: external "zlib"
+var external_zlib_ = __nccwpck_require__(3106);
+var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
+;// CONCATENATED MODULE: external "node:assert"
+const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_namespaceObject.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_namespaceObject.openSync(e,"r");let r=external_node_fs_namespaceObject.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_namespaceObject.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_namespaceObject.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_namespaceObject.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_namespaceObject.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_namespaceObject.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_namespaceObject.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_namespaceObject.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_namespaceObject.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_namespaceObject.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_namespaceObject.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_namespaceObject.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_namespaceObject.unlink(s,c=>{if(c)return o(c);external_node_fs_namespaceObject.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_namespaceObject.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_namespaceObject.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_namespaceObject.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_namespaceObject.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_namespaceObject.unlinkSync(x),external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_namespaceObject.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.rename(s,e,i=>{if(i)return t(i);external_node_fs_namespaceObject.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_namespaceObject.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.renameSync(s,t),external_node_fs_namespaceObject.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_namespaceObject.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_namespaceObject.futimes(l,c,d,y=>y?external_node_fs_namespaceObject.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_namespaceObject.fchown(l,c,d,y=>y?external_node_fs_namespaceObject.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_namespaceObject.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_namespaceObject.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_namespaceObject.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_namespaceObject.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_namespaceObject.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_namespaceObject.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_namespaceObject[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_namespaceObject.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_namespaceObject.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_namespaceObject.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_namespaceObject.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_namespaceObject.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_namespaceObject.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_namespaceObject.futimesSync(n,a,l)}catch(c){try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_namespaceObject.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_namespaceObject.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_namespaceObject[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_namespaceObject.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_namespaceObject.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_namespaceObject.openSync(s.file,"w+");else throw a}let o=external_node_fs_namespaceObject.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_namespaceObject.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_namespaceObject.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_namespaceObject.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_namespaceObject.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_namespaceObject.read(n,d,0,512,l,y)};external_node_fs_namespaceObject.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_namespaceObject.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_namespaceObject.fstat(c,(d,y)=>{if(d)return external_node_fs_namespaceObject.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_namespaceObject.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
 ;// CONCATENATED MODULE: ./src/pipeline/artifact-patterns.ts
 
 /** Where an absolute artifact pattern is read from: the folder before its first wildcard. */
@@ -89625,6 +87587,2100 @@ function checkRunId(text, where) {
     return text;
 }
 
+// EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
+var docker = __nccwpck_require__(9040);
+var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
+;// CONCATENATED MODULE: ./src/backend/engine/engine-endpoint.ts
+
+
+
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+/**
+ * The engine the docker CLI would talk to, in its order: DOCKER_HOST, then the context
+ * DOCKER_CONTEXT names, then the config file's `currentContext`
+ * (`$DOCKER_CONFIG/config.json`, by default `~/.docker/config.json`), with the context's
+ * TLS files; the default socket otherwise. A context that does not exist is an
+ * EngineUnavailableError saying where its name came from, as the CLI refuses it too.
+ */
+function resolveEngine(env, home) {
+    const configDir = env.DOCKER_CONFIG || external_node_path_default().join(home, '.docker');
+    if (env.DOCKER_HOST) {
+        // As the docker CLI: TLS when DOCKER_TLS_VERIFY is set or the port is 2376, with the
+        // certificates in DOCKER_CERT_PATH (else the config folder).
+        const host = env.DOCKER_HOST;
+        const tls = Boolean(env.DOCKER_TLS_VERIFY) || /:2376$/.test(host);
+        const certDir = env.DOCKER_CERT_PATH || configDir;
+        return {
+            host,
+            source: 'DOCKER_HOST',
+            options: dockerOptions(host, tls ? certDir : undefined, env, tls)
+        };
+    }
+    const named = contextName(env, configDir);
+    if (!named || named.name === 'default') {
+        // Docker Desktop's socket in the home folder, where it is, as dockerode looks.
+        const user = external_node_path_default().join(home, '.docker', 'run', 'docker.sock');
+        const socket = (0,external_node_fs_namespaceObject.existsSync)(user) ? user : DEFAULT_SOCKET;
+        return { host: `unix://${socket}`, source: 'default', options: { socketPath: socket } };
+    }
+    const id = (0,external_node_crypto_.createHash)('sha256').update(named.name).digest('hex');
+    const metaFile = external_node_path_default().join(configDir, 'contexts', 'meta', id, 'meta.json');
+    let host;
+    try {
+        const meta = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(metaFile, 'utf8'));
+        host = meta.Endpoints?.docker?.Host;
+    }
+    catch (error) {
+        const code = error.code;
+        throw new EngineUnavailableError(code === 'ENOENT'
+            ? `docker context '${named.name}' (from ${named.from}) does not exist: docker context ls lists those there are`
+            : `docker context '${named.name}' (from ${named.from}): cannot read ${metaFile}: ${error.message}`);
+    }
+    if (typeof host !== 'string' || host === '')
+        throw new EngineUnavailableError(`docker context '${named.name}' (from ${named.from}) names no Docker endpoint in ${metaFile}`);
+    const tlsDir = external_node_path_default().join(configDir, 'contexts', 'tls', id, 'docker');
+    return { host, source: `context ${named.name}`, options: dockerOptions(host, tlsDir, env) };
+}
+/** The context's name and where it was given, if any was. */
+function contextName(env, configDir) {
+    if (env.DOCKER_CONTEXT)
+        return { name: env.DOCKER_CONTEXT, from: 'DOCKER_CONTEXT' };
+    const configFile = external_node_path_default().join(configDir, 'config.json');
+    try {
+        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(configFile, 'utf8'));
+        if (typeof config.currentContext === 'string' && config.currentContext !== '')
+            return { name: config.currentContext, from: configFile };
+    }
+    catch {
+        // No config file, or one the CLI could not read either: the default engine.
+    }
+    return undefined;
+}
+/**
+ * dockerode's options for an engine's address, with the TLS files in `tlsDir` where it
+ * has them (none: plain HTTP, unless the port is 2376).
+ */
+function dockerOptions(host, tlsDir, env, forceTls = false) {
+    if (host.startsWith('unix://'))
+        return { socketPath: host.slice('unix://'.length) };
+    if (host.startsWith('npipe://'))
+        return { socketPath: host.slice('npipe://'.length) };
+    const url = new URL(host);
+    if (url.protocol === 'ssh:')
+        return {
+            protocol: 'ssh',
+            host: url.hostname,
+            port: url.port || 22,
+            username: url.username,
+            sshOptions: { agent: env.SSH_AUTH_SOCK }
+        };
+    const tls = (file) => {
+        if (tlsDir === undefined)
+            return undefined;
+        const full = external_node_path_default().join(tlsDir, file);
+        return (0,external_node_fs_namespaceObject.existsSync)(full) ? (0,external_node_fs_namespaceObject.readFileSync)(full) : undefined;
+    };
+    const [ca, cert, key] = [tls('ca.pem'), tls('cert.pem'), tls('key.pem')];
+    const secure = forceTls || ca !== undefined || cert !== undefined || url.port === '2376';
+    return {
+        protocol: secure ? 'https' : 'http',
+        host: url.hostname,
+        port: url.port || (secure ? 2376 : 2375),
+        ...(ca ? { ca } : {}),
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {})
+    };
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/stream-demux.ts
+const HEADER_BYTES = 8;
+const STDERR = 2;
+/**
+ * The lines of a whole multiplexed log (a container's or a service's, without a TTY),
+ * stdout and stderr as they came, empty lines left out. Decoded once whole, so that a
+ * character cut across two frames stays whole.
+ */
+function logLines(raw) {
+    const payloads = [];
+    streamDemuxer((_stream, payload) => void payloads.push(payload))(raw);
+    return Buffer.concat(payloads)
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.length > 0);
+}
+/**
+ * Splits the engine's multiplexed attach or exec stream into stdout and stderr. Each frame
+ * is an 8-byte header (the stream: 0 stdin, 1 stdout, 2 stderr; three bytes of padding; the
+ * payload's length, big-endian) and its payload. Payloads are handed on as they arrive, as
+ * views into the chunks read: nothing is copied, and a frame cut across reads costs nothing
+ * more. (docker-modem's demuxStream copies what is left of a read after every frame, which
+ * held a stage's log to about 60 MB/s.) Returns the function to feed each chunk read to.
+ */
+function streamDemuxer(onPayload) {
+    /** The bytes of a header cut across reads. */
+    let header;
+    let stream = 'stdout';
+    /** What is left of the current frame's payload. */
+    let remaining = 0;
+    return (chunk) => {
+        let at = 0;
+        while (at < chunk.length) {
+            if (remaining > 0) {
+                const end = Math.min(chunk.length, at + remaining);
+                onPayload(stream, chunk.subarray(at, end));
+                remaining -= end - at;
+                at = end;
+                continue;
+            }
+            let head;
+            if (!header && chunk.length - at >= HEADER_BYTES) {
+                head = chunk.subarray(at, at + HEADER_BYTES);
+                at += HEADER_BYTES;
+            }
+            else {
+                const part = chunk.subarray(at, at + HEADER_BYTES - (header?.length ?? 0));
+                at += part.length;
+                header = header ? Buffer.concat([header, part]) : Buffer.from(part);
+                if (header.length < HEADER_BYTES)
+                    return;
+                head = header;
+                header = undefined;
+            }
+            stream = head[0] === STDERR ? 'stderr' : 'stdout';
+            remaining = head.readUInt32BE(4);
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/connection.ts
+
+
+
+
+
+/** How long a call to the engine that is not a stream may take, unless told otherwise. */
+const DEFAULT_ENGINE_TIMEOUT_MS = 60_000;
+/**
+ * `CTR_ENGINE_TIMEOUT`: seconds a call to the engine that is not a stream may take; unset,
+ * DEFAULT_ENGINE_TIMEOUT_MS. Anything but a positive number is a usage error.
+ */
+function engineTimeoutFromEnv(env) {
+    const text = env.CTR_ENGINE_TIMEOUT;
+    if (text === undefined || text === '')
+        return DEFAULT_ENGINE_TIMEOUT_MS;
+    const seconds = Number(text);
+    if (!(seconds > 0 && seconds <= 86_400))
+        throw new InputError(`CTR_ENGINE_TIMEOUT is '${text}': expected seconds, a number above 0 and at most 86400`);
+    return Math.round(seconds * 1000);
+}
+/**
+ * The engine the docker CLI would talk to in this environment (resolveEngine), with
+ * `$CTR_ENGINE_TIMEOUT`: read once, by the app, and handed to the backend.
+ */
+function engineSettings(env, home) {
+    const timeoutMs = engineTimeoutFromEnv(env);
+    try {
+        return { endpoint: resolveEngine(env, home), timeoutMs };
+    }
+    catch (error) {
+        if (!(error instanceof EngineUnavailableError))
+            throw error;
+        return { endpoint: { host: 'unknown', source: 'unresolved' }, unresolved: error, timeoutMs };
+    }
+}
+/** Where a dockerode client made elsewhere talks to, as DOCKER_HOST writes it. */
+function modemHost(docker) {
+    const modem = docker.modem;
+    if (typeof modem.socketPath === 'string')
+        return `unix://${modem.socketPath}`;
+    return `${modem.protocol === 'ssh' ? 'ssh' : 'tcp'}://${modem.host ?? 'localhost'}:${String(modem.port ?? '')}`;
+}
+/**
+ * A dockerode connection that never hangs and knows when it has lost the engine: every
+ * call that is not a stream gives up after `timeoutMs` (an engine, or a proxy in front of
+ * it, that stops answering must not hang the run, nor its cleanup); a broken connection
+ * or a call that times out is an EngineLostError, after which nothing reaches the engine.
+ */
+class EngineConnection {
+    /** The dockerode client: for the clients that share this connection (ImageClient). */
+    docker;
+    timeoutMs;
+    /** Where the engine is. */
+    endpoint;
+    /** A Docker context that could not be read: `ping` says so, as nothing can be reached. */
+    unresolved;
+    /** Why the engine was given up on, once it was: every later call fails with it. */
+    abandoned;
+    streams = new Set();
+    lostListeners = new Set();
+    /**
+     * Connects where `engine` says (engineSettings), or through a dockerode client made
+     * elsewhere (a test's, a lab node's), whose calls then give up after `timeoutMs`.
+     */
+    constructor(engine, options = {}) {
+        if (engine instanceof (docker_default())) {
+            this.endpoint = { host: modemHost(engine), source: 'given' };
+            this.docker = engine;
+            this.timeoutMs = options.timeoutMs ?? DEFAULT_ENGINE_TIMEOUT_MS;
+        }
+        else {
+            this.endpoint = engine.endpoint;
+            this.unresolved = engine.unresolved;
+            this.docker = new (docker_default())(engine.endpoint.options);
+            this.timeoutMs = options.timeoutMs ?? engine.timeoutMs;
+        }
+    }
+    /** What the first line of a run says of where it runs. */
+    where() {
+        const why = this.endpoint.source.startsWith('context ') ? ` (${this.endpoint.source})` : '';
+        return `${this.endpoint.host}${why}`;
+    }
+    /**
+     * One call to the engine that is not a stream, given `abortSignal` for dockerode's
+     * options: it ends at the timeout, and a connection that breaks is said as such.
+     */
+    call = async (what, run) => {
+        if (this.abandoned)
+            throw this.abandoned;
+        const abortSignal = AbortSignal.timeout(this.timeoutMs);
+        // Not every dockerode call honours the signal: the race ends those that do not.
+        const timedOut = new Promise((_, reject) => abortSignal.addEventListener('abort', () => reject(new Error('timed out')), { once: true }));
+        // The race below reports the timeout; this copy of it has no one else to tell.
+        timedOut.catch(() => undefined);
+        try {
+            return await Promise.race([run({ abortSignal }), timedOut]);
+        }
+        catch (error) {
+            if (abortSignal.aborted)
+                throw this.lose(new EngineLostError(`the Docker engine at ${this.endpoint.host} did not answer (${what}) within ${this.timeoutMs / 1000} s`));
+            throw this.lostOr(error);
+        }
+    };
+    /** The engine's images: id, names and labels; `ref` limits it to that one image. */
+    async images(ref) {
+        if (ref !== undefined) {
+            const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
+            return [{ id: info.Id, refs: info.RepoTags ?? [], labels: info.Config?.Labels ?? {} }];
+        }
+        const list = await this.call('list images', () => this.docker.listImages());
+        return list.map((i) => ({
+            id: i.Id,
+            // An untagged image is listed as `<none>:<none>`: it has no name.
+            refs: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+            labels: i.Labels ?? {}
+        }));
+    }
+    async imageLabels(ref) {
+        const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
+        return info.Config?.Labels ?? {};
+    }
+    /** Checks that the engine answers; throws EngineUnavailableError, saying how to start one. */
+    async ping() {
+        if (this.unresolved)
+            throw this.unresolved;
+        const lostBefore = this.abandoned;
+        try {
+            await this.call('ping', () => this.docker.ping());
+        }
+        catch (error) {
+            if (lostBefore)
+                throw error;
+            // A lost connection keeps what broke it as its cause; a call that timed out has none.
+            const cause = (error instanceof EngineLostError ? error.cause : error);
+            const reason = cause === undefined
+                ? `no answer within ${this.timeoutMs / 1000} s`
+                : (cause.cause?.code ??
+                    cause.code ??
+                    cause.message);
+            throw new EngineUnavailableError(`cannot reach the Docker engine at ${this.endpoint.host} (${reason}): start one ` +
+                `(sudo systemctl start docker, or sudo dockerd &) or point DOCKER_HOST at one`, { cause: error });
+        }
+    }
+    /**
+     * Hands on a container's output in the order it was written. While the handler asks to
+     * wait, the socket is paused: the container then blocks on a full pipe, as it would
+     * writing to a slow terminal, and nothing piles up here.
+     */
+    pump(stream, onOutput) {
+        this.demux(stream, onOutput);
+        return new Promise((resolve, reject) => {
+            stream.on('end', resolve);
+            stream.on('close', resolve);
+            stream.on('error', (error) => reject(this.lostOr(error)));
+        });
+    }
+    /** Hands on a tracked stream's output as `pump` does; its end is the caller's to watch. */
+    demux(stream, onOutput) {
+        this.track(stream);
+        let waits = 0;
+        const demux = streamDemuxer((name, payload) => {
+            const wait = onOutput(name, payload);
+            if (!wait)
+                return;
+            if (waits++ === 0)
+                stream.pause();
+            void wait.finally(() => {
+                if (--waits === 0)
+                    stream.resume();
+            });
+        });
+        stream.on('data', demux);
+    }
+    onLost(listener) {
+        this.lostListeners.add(listener);
+        return () => this.lostListeners.delete(listener);
+    }
+    /** Gives up on the engine (once) and says so; returns the error every later call gets. */
+    lose(reason) {
+        if (this.abandoned)
+            return this.abandoned;
+        this.abandoned = reason;
+        for (const stream of this.streams)
+            stream.destroy(reason);
+        this.streams.clear();
+        for (const listener of this.lostListeners)
+            listener(reason);
+        return reason;
+    }
+    /**
+     * An error that says the connection to the engine broke loses it; an answer of the
+     * engine's becomes a BackendError in its own words; any other error is itself.
+     */
+    lostOr(error) {
+        if (error instanceof EngineLostError)
+            return this.lose(error);
+        const err = error;
+        const code = err?.code ?? err?.cause?.code;
+        const status = statusOf(error);
+        if (code && CONNECTION_LOST.has(code) && status === undefined)
+            return this.lose(new EngineLostError(`lost the Docker engine at ${this.endpoint.host} (${code})`, {
+                cause: error
+            }));
+        if (status !== undefined && !(error instanceof BackendError))
+            return new BackendError(messageOf(error), status, { cause: error });
+        return error;
+    }
+    /** A stream that losing the engine ends. */
+    track(stream) {
+        this.streams.add(stream);
+        const forget = () => this.streams.delete(stream);
+        stream.once('end', forget);
+        stream.once('close', forget);
+        return stream;
+    }
+}
+/** How a broken connection to the engine shows, on the error or its cause. */
+const CONNECTION_LOST = new Set([
+    'ECONNRESET',
+    'EPIPE',
+    'ECONNREFUSED',
+    'ENOENT',
+    'ECONNABORTED',
+    'ERR_STREAM_PREMATURE_CLOSE'
+]);
+/** The HTTP status of an engine's answer (dockerode's errors and ours carry it). */
+function statusOf(error) {
+    return error?.statusCode;
+}
+/** The engine's own message for a failed call, without dockerode's HTTP preamble. */
+function messageOf(error) {
+    const json = error.json;
+    return json?.message ?? error.message ?? String(error);
+}
+/** Waits for a removal; one of something already gone (404) or going (409) is done. */
+async function ignoreMissing(operation) {
+    try {
+        await operation;
+    }
+    catch (error) {
+        if (statusOf(error) !== 404 && statusOf(error) !== 409)
+            throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/buildkit-status.ts
+/**
+ * Decodes a status message. Only the fields read here are decoded (a small wire-format
+ * reader instead of a protobuf runtime and BuildKit's schema for four fields); any other
+ * field is skipped by its wire type, so newer engines' additions do no harm.
+ */
+function decodeBuildkitStatus(base64) {
+    const status = { vertexes: [], logs: [] };
+    for (const [field, value] of fields(Buffer.from(base64, 'base64'))) {
+        if (!Buffer.isBuffer(value))
+            continue;
+        if (field === 1)
+            status.vertexes.push(vertex(value));
+        else if (field === 3)
+            status.logs.push(log(value));
+    }
+    return status;
+}
+// Vertex: 1 digest, 3 name, 4 cached, 5 started, 6 completed, 7 error.
+function vertex(bytes) {
+    const v = {
+        digest: '',
+        name: '',
+        cached: false,
+        started: false,
+        completed: false
+    };
+    for (const [field, value] of fields(bytes)) {
+        if (field === 1)
+            v.digest = String(value);
+        else if (field === 3)
+            v.name = String(value);
+        else if (field === 4)
+            v.cached = value === 1;
+        else if (field === 5)
+            v.started = true;
+        else if (field === 6)
+            v.completed = true;
+        else if (field === 7 && String(value) !== '')
+            v.error = String(value);
+    }
+    return v;
+}
+// VertexLog: 1 vertex, 4 msg.
+function log(bytes) {
+    const entry = { vertex: '', text: '' };
+    for (const [field, value] of fields(bytes)) {
+        if (field === 1)
+            entry.vertex = String(value);
+        else if (field === 4)
+            entry.text = String(value);
+    }
+    return entry;
+}
+/** The fields of a protobuf message: varints as numbers, length-delimited ones as bytes. */
+function* fields(bytes) {
+    let at = 0;
+    const varint = () => {
+        let value = 0;
+        let shift = 0;
+        for (;;) {
+            if (at >= bytes.length)
+                throw new Error('truncated BuildKit status message');
+            const byte = bytes[at++];
+            value += (byte & 0x7f) * 2 ** shift;
+            if (byte < 0x80)
+                return value;
+            shift += 7;
+        }
+    };
+    while (at < bytes.length) {
+        const key = varint();
+        const field = Math.floor(key / 8);
+        switch (key & 7) {
+            case 0:
+                yield [field, varint()];
+                break;
+            case 1:
+                at += 8;
+                break;
+            case 2: {
+                const length = varint();
+                if (at + length > bytes.length)
+                    throw new Error('truncated BuildKit status message');
+                yield [field, bytes.subarray(at, at + length)];
+                at += length;
+                break;
+            }
+            case 5:
+                at += 4;
+                break;
+            default:
+                throw new Error(`BuildKit status message: wire type ${key & 7} not known`);
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
+var ignore = __nccwpck_require__(4158);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+;// CONCATENATED MODULE: ./src/backend/engine/build-context.ts
+
+
+
+
+// A CommonJS module whose types declare an ES default: at run time the import is the factory.
+const dockerignore = (ignore_default());
+/**
+ * A tar stream of a build context, as `docker build` sends it: every file of the folder
+ * except what its `.dockerignore` excludes, matched with the rules Docker uses
+ * (@balena/dockerignore); the Dockerfile and `.dockerignore` are always sent, as the
+ * docker CLI does. Files stream from disk: a large context is never held in memory.
+ */
+async function buildContext(contextDir, dockerfile) {
+    let rules = '';
+    try {
+        rules = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(contextDir, '.dockerignore'), 'utf8');
+    }
+    catch {
+        // No .dockerignore: the whole folder is the context.
+    }
+    const ignore = dockerignore({ ignorecase: false }).add(rules);
+    // With an exception (`!keep/this`), a folder that is excluded may still hold files that
+    // are not, so folders are walked; otherwise an excluded folder is skipped whole.
+    const hasExceptions = /^\s*!/m.test(rules);
+    const alwaysSent = new Set([external_node_path_default().posix.normalize(dockerfile), '.dockerignore']);
+    const entries = await (0,promises_namespaceObject.readdir)(contextDir);
+    return Qn({
+        cwd: contextDir,
+        portable: true,
+        filter: (entryPath, stat) => {
+            const relative = external_node_path_default().posix.normalize(entryPath);
+            if (alwaysSent.has(relative) || !ignore.ignores(relative))
+                return true;
+            return hasExceptions && 'isDirectory' in stat && stat.isDirectory();
+        }
+    }, entries);
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/docker-config.ts
+
+
+
+
+
+/**
+ * Credentials for a registry from the user's Docker config file, as `docker login` (and
+ * `docker/login-action`) left them: `$DOCKER_CONFIG/config.json`, else
+ * `~/.docker/config.json`. A credential helper (`credHelpers`, `credsStore`) is asked
+ * through its `get` command. Undefined when the file has nothing for the registry.
+ */
+async function credentialsFromDockerConfig(registry, env) {
+    const dir = env.DOCKER_CONFIG ?? external_node_path_default().join((0,external_node_os_namespaceObject.homedir)(), '.docker');
+    let config;
+    try {
+        config = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const helper = config.credHelpers?.[registry] ?? config.credsStore;
+    if (helper) {
+        const fromHelper = await askHelper(helper, registry, env);
+        if (fromHelper)
+            return fromHelper;
+    }
+    // `docker login` writes hosts bare; older files and Docker Hub's key carry a scheme.
+    const keys = registry === DOCKER_HUB
+        ? [DOCKER_HUB, 'docker.io']
+        : [registry, `https://${registry}`, `http://${registry}`];
+    for (const key of keys) {
+        const entry = config.auths?.[key];
+        if (!entry)
+            continue;
+        if (entry.auth) {
+            const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            if (colon > 0) {
+                return {
+                    username: decoded.slice(0, colon),
+                    password: decoded.slice(colon + 1),
+                    serveraddress: registry
+                };
+            }
+        }
+        if (entry.username && entry.password) {
+            return { username: entry.username, password: entry.password, serveraddress: registry };
+        }
+    }
+    return undefined;
+}
+/**
+ * Asks `docker-credential-NAME get` for a registry's credentials (the helper protocol),
+ * found on the run's PATH.
+ */
+function askHelper(name, registry, env) {
+    return new Promise((resolve) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(`docker-credential-${name}`, ['get'], {
+            stdio: ['pipe', 'pipe', 'ignore'],
+            env
+        });
+        let out = '';
+        child.stdout.on('data', (chunk) => (out += chunk.toString('utf8')));
+        // A missing helper or one without an entry for the registry: no credentials from it.
+        child.on('error', () => resolve(undefined));
+        child.on('close', (code) => {
+            if (code !== 0)
+                return resolve(undefined);
+            try {
+                const { Username, Secret } = JSON.parse(out);
+                resolve(Username && Secret
+                    ? { username: Username, password: Secret, serveraddress: registry }
+                    : undefined);
+            }
+            catch {
+                resolve(undefined);
+            }
+        });
+        child.stdin.end(registry);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/images.ts
+
+
+
+
+
+
+
+/**
+ * The lines of a build that say which step it is at: the classic builder's `Step 2/5 :`
+ * and ` ---> Using cache`, BuildKit's `[stage-0 2/5] RUN ...` and `CACHED [...]`.
+ */
+const BUILD_STEP = [/^Step \d+\/\d+ :/, /^ ---> Using cache/, /^(?:CACHED )?\[(?!internal\])/];
+/** How many lines of a failed build's output its error quotes. */
+const BUILD_TAIL_LINES = 20;
+/** A registry refused the credentials (or asked for some): said as such, with the registry. */
+class RegistryAuthError extends Error {
+    name = 'RegistryAuthError';
+}
+/**
+ * The runner's login for a registry, from the Docker config file or its credential
+ * helper; none for an anonymous run (ImageRun.anonymous).
+ */
+function configLogin(registry, run) {
+    return run.anonymous ? Promise.resolve(undefined) : credentialsFromDockerConfig(registry, run.env);
+}
+/**
+ * Pushes an image the run built (already on the engine) to `registry` under its own
+ * name. The registry-named tag is taken off the engine again once pushed: the run's own
+ * tag is the one the sweep knows. Rejects with one line naming the registry.
+ */
+async function pushBuiltImage(engine, image, registry, ctx) {
+    const target = `${registry}/${image.ref}`;
+    const auth = await configLogin(registry, ctx);
+    ctx.events.info(`push ${target}${auth ? ` (as ${auth.username})` : ''}`);
+    await engine.tagImage(image.ref, target);
+    try {
+        // The tag stays in the reference for people to read; the digest is what is pulled.
+        const digest = await engine.pushImage(target, auth);
+        return { ref: `${target}@${digest}`, ...(auth ? { auth } : {}) };
+    }
+    catch (error) {
+        const who = auth ? `as '${auth.username}'` : 'with no credentials';
+        const hint = error instanceof RegistryAuthError ? ` (${who}: check docker login ${registry})` : '';
+        throw new Error(`pushing ${target} failed${hint}: ${messageOf(error)}`);
+    }
+    finally {
+        await engine.untagImage(target);
+    }
+}
+/**
+ * Gets an image onto the engine: pulled as its `pull` policy says, with credentials from
+ * `auth:` or the Docker config file, or built from its context and tagged for the run.
+ * Progress is shown compactly: one line per layer state change of a pull, one per step
+ * of a build. Rejects with one line saying why not.
+ */
+async function prepareDockerImage(engine, image, ctx) {
+    if (image.kind === 'pull')
+        return pull(engine, image, ctx);
+    await build(engine, image, ctx);
+    return image.push && image.name ? push(engine, image.name, image.auth, ctx) : undefined;
+}
+/**
+ * `build.push`: pushes the built image's name to its registry, with `auth:` or the Docker
+ * config's credentials, one line per change of a layer's state. Resolves to what was
+ * pushed, by digest (`name@sha256:...`); rejects with one line naming the registry.
+ */
+async function push(engine, name, given, ctx) {
+    const registry = given?.serveraddress ?? registryOf(name);
+    const auth = given ?? (await configLogin(registry, ctx));
+    ctx.events.info(`push ${name}${auth ? ` (as ${auth.username})` : ''}`);
+    const states = new Map();
+    try {
+        const digest = await engine.pushImage(name, auth, ({ id, status }) => {
+            if (states.get(id ?? '') === status)
+                return;
+            states.set(id ?? '', status);
+            ctx.events.info(`push ${name}: ${id ? `${id} ` : ''}${status}`);
+        });
+        ctx.events.info(`pushed ${name}@${digest}`);
+        return `${name}@${digest}`;
+    }
+    catch (error) {
+        const who = auth ? `as '${auth.username}'` : 'with no credentials';
+        const hint = error instanceof RegistryAuthError
+            ? `: authentication failed ${who} (check runs-on.with.auth, or docker login ${registry})`
+            : '';
+        throw new Error(`pushing ${name} to registry ${registryName(registry)} failed${hint}: ${messageOf(error)}`);
+    }
+}
+async function pull(engine, image, ctx) {
+    const { ref, policy } = image;
+    if (policy !== 'always' && (await engine.imageExists(ref, image.platform)))
+        return undefined;
+    if (policy === 'never') {
+        throw new Error(`image '${ref}' is not on the engine, and 'pull: never' forbids pulling it`);
+    }
+    const registry = image.auth?.serveraddress ?? registryOf(ref);
+    const auth = image.auth ?? (await configLogin(registry, ctx));
+    ctx.events.info(`pull ${ref}${auth ? ` (as ${auth.username})` : ''}`);
+    const states = new Map();
+    const live = ctx.events.progress ? new PullMeter(ref, ctx.events.progress) : undefined;
+    try {
+        await engine.pullImage(ref, { ...(image.platform ? { platform: image.platform } : {}), ...(auth ? { auth } : {}) }, (progress) => {
+            // On a terminal one line tells it all, in place; elsewhere a line per change.
+            if (live)
+                return live.add(progress);
+            const { id, status } = progress;
+            // The engine repeats a layer's state with each chunk; only a change is news.
+            if (states.get(id ?? '') === status)
+                return;
+            states.set(id ?? '', status);
+            ctx.events.info(`pull ${ref}: ${id ? `${id} ` : ''}${status}`);
+        });
+        live?.done();
+    }
+    catch (error) {
+        live?.done();
+        if (error instanceof RegistryAuthError) {
+            const who = auth ? `as '${auth.username}'` : 'with no credentials';
+            throw new Error(`pulling image '${ref}' from registry ${registryName(registry)}: authentication failed ${who} ` +
+                `(check runs-on.with.auth, or docker login ${registry === DOCKER_HUB ? '' : registry}); ` +
+                `the registry said: ${error.message}`);
+        }
+        // `pull: always` asks for the registry's copy even where the engine has one.
+        const local = policy === 'always' && (await engine.imageExists(ref, image.platform));
+        throw new Error(local
+            ? `image '${ref}' could not be pulled, and 'pull: always' does not take the engine's own copy (use pull: missing for that): ${messageOf(error)}`
+            : `image '${ref}' is not on the engine and could not be pulled: ${messageOf(error)}`);
+    }
+}
+/**
+ * A pull as one line that changes in place: layers done of those seen, and bytes
+ * downloaded of those known (`pull alpine:3: 2/3 layers, 1.2 MB of 3.4 MB`).
+ */
+class PullMeter {
+    ref;
+    show;
+    layers = new Map();
+    constructor(ref, show) {
+        this.ref = ref;
+        this.show = show;
+    }
+    add({ id, status, current, total }) {
+        if (!id || !/^[0-9a-f]{12}$/.test(id))
+            return;
+        const layer = this.layers.get(id) ?? { current: 0, total: 0, done: false };
+        if (status === 'Downloading' && total)
+            Object.assign(layer, { current: current ?? 0, total });
+        if (/^(Download complete|Pull complete|Already exists)$/.test(status)) {
+            layer.done = status !== 'Download complete' || layer.done;
+            if (layer.total)
+                layer.current = layer.total;
+        }
+        this.layers.set(id, layer);
+        const all = [...this.layers.values()];
+        const done = all.filter((l) => l.done).length;
+        const bytes = all.reduce((n, l) => n + l.current, 0);
+        const known = all.reduce((n, l) => n + l.total, 0);
+        this.show(this.ref, `pull ${this.ref}: ${done}/${all.length} layers, ${megabytes(bytes)} of ${megabytes(known)}`);
+    }
+    done() {
+        this.show(this.ref, undefined);
+    }
+}
+function megabytes(bytes) {
+    return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+async function build(engine, image, ctx) {
+    const dockerfile = external_node_path_default().posix.normalize(image.dockerfile);
+    if (dockerfile.startsWith('../') || external_node_path_default().isAbsolute(dockerfile)) {
+        throw new Error(`build: the Dockerfile '${image.dockerfile}' must be inside the context ${image.context}`);
+    }
+    try {
+        await (0,promises_namespaceObject.stat)(external_node_path_default().join(image.context, dockerfile));
+    }
+    catch {
+        throw new Error(`build: no Dockerfile at ${external_node_path_default().join(image.context, dockerfile)}`);
+    }
+    ctx.events.info(`build ${image.ref} from ${image.context}`);
+    const recent = [];
+    let builder;
+    try {
+        builder = await engine.buildImage(() => buildContext(image.context, dockerfile), {
+            tag: image.ref,
+            dockerfile,
+            args: image.args,
+            pull: image.pullBase,
+            ...(image.target ? { target: image.target } : {}),
+            ...(image.platform ? { platform: image.platform } : {}),
+            ...(ctx.signal ? { signal: ctx.signal } : {})
+        }, (line) => {
+            if (BUILD_STEP.some((step) => step.test(line))) {
+                ctx.events.info(`build ${image.ref}: ${line.trim()}`);
+            }
+            recent.push(line);
+            if (recent.length > BUILD_TAIL_LINES)
+                recent.shift();
+        });
+    }
+    catch (error) {
+        if (error instanceof BuildCancelledError)
+            throw error;
+        const tail = recent.length > 0 ? `\n${recent.join('\n')}` : '';
+        throw new Error(`building ${image.context} failed: ${messageOf(error)}${tail}`);
+    }
+    ctx.events.info(builder.name === 'buildkit'
+        ? `build ${image.ref}: built with BuildKit`
+        : `build ${image.ref}: built with the classic builder${builder.why ? ` (no BuildKit: ${builder.why})` : ''}`);
+    if (image.name) {
+        ctx.events.info(`tag ${image.name}`);
+        await engine.tagImage(image.ref, image.name).catch((error) => {
+            throw new Error(`tagging the built image as ${image.name} failed: ${messageOf(error)}`);
+        });
+    }
+}
+function registryName(registry) {
+    return registry === DOCKER_HUB ? 'Docker Hub (docker.io)' : registry;
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/sweep.ts
+
+
+
+/** How long a volume or network may stay in use by containers that are being removed. */
+const IN_USE_TIMEOUT_MS = 5000;
+/**
+ * Images a run builds are tagged `ctr-pipeline-build/<job>:<run id>-<hash>` rather than
+ * labelled: a label would be baked into a layer of the build cache, and outlive the run.
+ */
+const BUILT_IMAGES = JSON.stringify({ reference: [`${BUILT_IMAGE_REPO}/*`] });
+/** Whether an image tag is one a run built (that run's, when a run id is given). */
+function isBuiltTag(tag, runId) {
+    const version = tag.slice(tag.lastIndexOf(':') + 1);
+    return tag.startsWith(`${BUILT_IMAGE_REPO}/`) && (!runId || version.startsWith(`${runId}-`));
+}
+/**
+ * Removes a volume or network that containers may still hold for a moment: the engine
+ * answers a removal before it has let go of a removed container's mounts and endpoints.
+ * `inUse` is the status the engine gives while it is held; one already gone is removed.
+ */
+async function removeInUse(call, what, remove, inUse) {
+    const deadline = Date.now() + IN_USE_TIMEOUT_MS;
+    for (;;) {
+        try {
+            await call(what, remove);
+            return;
+        }
+        catch (error) {
+            if (statusOf(error) === 404)
+                return;
+            if (statusOf(error) !== inUse || Date.now() > deadline)
+                throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    }
+}
+/**
+ * Lists what carries a run's label (with no run id, every run's): what `sweepEngine`
+ * removes and what `kept` names.
+ */
+function runResources(docker, call, runId) {
+    const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
+    const filters = JSON.stringify({ label: [label] });
+    return {
+        containers: () => call('list containers', (o) => docker.listContainers({ all: true, filters, ...o })),
+        volumes: async () => (await call('list volumes', (o) => docker.listVolumes({ filters, ...o }))).Volumes ?? [],
+        networks: () => call('list networks', (o) => docker.listNetworks({ filters, ...o }))
+    };
+}
+/**
+ * Force-removes every container labelled with the run id, then its volumes, networks and
+ * the tags of the images it built; with no run id, everything ctr-pipeline manages on
+ * this engine. A built image loses its tag, but its layers stay: they are the build cache
+ * of the next run. Containers go first: a volume or network cannot go while one holds it.
+ */
+async function sweepEngine(docker, call, removeContainer, runId) {
+    const listed = runResources(docker, call, runId);
+    const containers = await listed.containers();
+    await Promise.all(containers.map((c) => removeContainer(c.Id)));
+    // Once the containers are gone, volumes, networks and images do not depend on each
+    // other: removing a network alone takes the engine about 200 ms.
+    const [volumes, networks, images] = await Promise.all([
+        removeEach(await listed.volumes(), 
+        // 409: a volume still in use.
+        (v) => removeInUse(call, 'remove volume', (o) => docker.getVolume(v.Name).remove(o), 409)),
+        removeEach(await listed.networks(), 
+        // 403: a network with endpoints still attached.
+        (n) => removeInUse(call, 'remove network', (o) => docker.getNetwork(n.Id).remove(o), 403)),
+        removeBuiltTags(docker, call, runId)
+    ]);
+    return { containers: containers.length, volumes, networks, images };
+}
+/**
+ * Takes the tags of the images a run built (every run's, with no run id) off the engine;
+ * resolves to how many there were. The layers stay: they are the next run's build cache.
+ */
+async function removeBuiltTags(docker, call, runId) {
+    return removeEach((await call('list images', (o) => docker.listImages({ filters: BUILT_IMAGES, ...o })))
+        .flatMap((i) => i.RepoTags ?? [])
+        .filter((tag) => isBuiltTag(tag, runId)), (tag) => removeTag(docker, call, tag));
+}
+/** Takes one name off an image (gone already is fine); its layers stay. */
+async function removeTag(docker, call, tag) {
+    await ignoreMissing(call('remove image', (o) => docker.getImage(tag).remove({ noprune: true, ...o })));
+}
+/** Removes every item at once; resolves to how many there were. */
+async function removeEach(items, remove) {
+    await Promise.all(items.map(remove));
+    return items.length;
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/image-client.ts
+
+
+
+
+
+/**
+ * The engine's image calls (inspect, pull, build, push, tag) over a connection it shares
+ * with its backend: a Docker backend and a Swarm backend's manager each have one, so an
+ * engine lost while building is lost for the backend too.
+ */
+class ImageClient {
+    engine;
+    /** Whether the engine builds with BuildKit: unknown until the first build asks it. */
+    buildkit;
+    /** Why it does not, as the engine said. */
+    noBuildkit;
+    constructor(engine) {
+        this.engine = engine;
+    }
+    async imageExists(ref, platform) {
+        try {
+            const image = await this.engine.call('inspect image', () => this.engine.docker.getImage(ref).inspect());
+            if (!platform)
+                return true;
+            const variant = image.Variant;
+            const has = [image.Os, image.Architecture, ...(variant ? [variant] : [])].join('/');
+            return has === platform || has.startsWith(`${platform}/`);
+        }
+        catch (error) {
+            if (statusOf(error) === 404)
+                return false;
+            throw error;
+        }
+    }
+    async pullImage(ref, options, onProgress) {
+        const query = {
+            ...(options.platform ? { platform: options.platform } : {}),
+            ...(options.auth ? { authconfig: options.auth } : {})
+        };
+        try {
+            if (this.engine.abandoned)
+                throw this.engine.abandoned;
+            const stream = this.engine.track((await this.engine.docker.pull(ref, query)));
+            await this.follow(stream, (event) => {
+                if (typeof event.status === 'string') {
+                    const { current, total } = event.progressDetail ?? {};
+                    onProgress({
+                        status: event.status,
+                        ...(event.id ? { id: String(event.id) } : {}),
+                        ...(typeof current === 'number' ? { current } : {}),
+                        ...(typeof total === 'number' ? { total } : {})
+                    });
+                }
+            });
+        }
+        catch (error) {
+            throw this.registryFailure(error);
+        }
+    }
+    /** A pull's or push's failure: the engine lost, the registry's refusal of credentials, or why. */
+    registryFailure(error) {
+        const lost = this.engine.lostOr(error);
+        if (lost instanceof EngineLostError)
+            return lost;
+        const message = messageOf(error);
+        return REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : new Error(message);
+    }
+    async buildImage(context, options, onOutput) {
+        if (this.buildkit !== false) {
+            let heard = false;
+            try {
+                await this.build(await context(), options, 'buildkit', onOutput, () => (heard = true));
+                this.buildkit = true;
+                return { name: 'buildkit' };
+            }
+            catch (error) {
+                // An engine without BuildKit refuses the request before any step: build classic.
+                if (heard || this.buildkit === true || error instanceof BuildCancelledError)
+                    throw error;
+                if (error instanceof EngineLostError)
+                    throw error;
+                this.buildkit = false;
+                this.noBuildkit = messageOf(error);
+            }
+        }
+        await this.build(await context(), options, 'classic', onOutput, () => { });
+        return { name: 'classic', ...(this.noBuildkit ? { why: this.noBuildkit } : {}) };
+    }
+    async build(context, options, builder, onOutput, onTrace) {
+        if (this.engine.abandoned)
+            throw this.engine.abandoned;
+        const building = this.engine.docker.buildImage(context, {
+            t: options.tag,
+            dockerfile: options.dockerfile,
+            buildargs: options.args,
+            ...(options.pull ? { pull: 'true' } : {}),
+            ...(options.target ? { target: options.target } : {}),
+            ...(options.platform ? { platform: options.platform } : {}),
+            ...(builder === 'buildkit' ? { version: '2' } : {}),
+            // Intermediate containers go; intermediate images stay: they are the build cache.
+            rm: true,
+            forcerm: true,
+            ...(options.signal ? { abortSignal: options.signal } : {})
+        });
+        // A closed request shows as a broken connection: after a cancel it is not a lost engine.
+        const failure = (error) => options.signal?.aborted ? new BuildCancelledError(`build ${options.tag} cancelled`) : error;
+        const stream = this.engine.track(await building.catch((e) => Promise.reject(this.engine.lostOr(failure(e)))));
+        const steps = new BuildkitSteps(onOutput);
+        await this.follow(stream, (event) => {
+            if (event.id === 'moby.buildkit.trace' && typeof event.aux === 'string') {
+                onTrace();
+                steps.add(decodeBuildkitStatus(event.aux));
+            }
+            else if (typeof event.stream === 'string') {
+                for (const line of event.stream.split('\n'))
+                    if (line.trim())
+                        onOutput(line.trimEnd());
+            }
+        }, failure);
+    }
+    async tagImage(ref, target) {
+        // A colon after the last slash starts the tag; `localhost:5000/x` has none (latest).
+        const colon = target.lastIndexOf(':');
+        const tagged = colon > target.lastIndexOf('/');
+        const repo = tagged ? target.slice(0, colon) : target;
+        const tag = tagged ? target.slice(colon + 1) : 'latest';
+        await this.engine.call('tag image', (o) => this.engine.docker.getImage(ref).tag({ repo, tag, ...o }));
+    }
+    async pushImage(ref, auth, onProgress = () => { }) {
+        if (this.engine.abandoned)
+            throw this.engine.abandoned;
+        // The engine wants the header even for a registry without credentials.
+        const authconfig = auth ?? { serveraddress: ref.slice(0, ref.indexOf('/')) };
+        let digest;
+        try {
+            const stream = this.engine.track((await this.engine.docker.getImage(ref).push({ authconfig })));
+            await this.follow(stream, (event) => {
+                if (typeof event.aux === 'object' && typeof event.aux.Digest === 'string')
+                    digest = event.aux.Digest;
+                else if (typeof event.status === 'string')
+                    onProgress({
+                        status: event.status,
+                        ...(typeof event.id === 'string' ? { id: event.id } : {})
+                    });
+            });
+        }
+        catch (error) {
+            throw this.registryFailure(error);
+        }
+        if (!digest)
+            throw new Error('the registry gave no digest');
+        return digest;
+    }
+    untagImage(ref) {
+        return removeTag(this.engine.docker, this.engine.call, ref);
+    }
+    /**
+     * Reads a stream of JSON messages (pull, build, push) to its end; a message with `error`
+     * (a failed step, a refused pull) rejects, as the docker CLI would fail.
+     */
+    follow(stream, onEvent, failure = (error) => error) {
+        return new Promise((resolve, reject) => {
+            let failed;
+            this.engine.docker.modem.followProgress(stream, (err) => err ? reject(this.engine.lostOr(failure(err))) : failed ? reject(failed) : resolve(), (event) => {
+                const error = event.errorDetail?.message ?? event.error;
+                if (error)
+                    failed ??= new Error(error);
+                else
+                    onEvent(event);
+            });
+        });
+    }
+}
+/** How engines word a registry's refusal of credentials (or a demand for them). */
+const REGISTRY_AUTH_REFUSED = /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i;
+/**
+ * BuildKit's status messages as build lines: each step once as it starts (`CACHED` first
+ * when the cache had it), its output lines, and `ERROR` with the step's error. Steps of
+ * its own bookkeeping (`[internal] ...`) are shown only when they fail.
+ */
+class BuildkitSteps {
+    onOutput;
+    names = new Map();
+    shown = new Set();
+    failed = new Set();
+    constructor(onOutput) {
+        this.onOutput = onOutput;
+    }
+    add(status) {
+        for (const v of status.vertexes) {
+            if (v.name)
+                this.names.set(v.digest, v.name);
+            const internal = v.name.startsWith('[internal]');
+            if ((v.started || v.cached) && !internal && !this.shown.has(v.digest)) {
+                this.shown.add(v.digest);
+                this.onOutput(v.cached ? `CACHED ${v.name}` : v.name);
+            }
+            if (v.error && !this.failed.has(v.digest)) {
+                this.failed.add(v.digest);
+                this.onOutput(`ERROR ${v.name}: ${v.error}`);
+            }
+        }
+        for (const log of status.logs)
+            for (const line of log.text.split('\n'))
+                if (line.trim())
+                    this.onOutput(line.trimEnd());
+    }
+}
+
+;// CONCATENATED MODULE: ./src/backend/task-frame.ts
+
+
+/*
+ * The frame a backend's wrapper prints after a command's own output, on both streams,
+ * so the output stream itself says where a command ended and how: the Swarm backend's
+ * task script (swarm/task-script.ts) and the docker backend's stage driver
+ * (docker/stage-driver.ts) print it, `taskOutput` reads it. Its lines, each starting
+ * with a random marker: `<m> file PATH` and `<m> archive PATH` followed by base64 lines,
+ * `<m> workdir PATH`, `<m> error MESSAGE`, `<m> sent STORE...`, `<m> oom_kill N`, and
+ * last `<m> exit CODE` (on stderr only that).
+ */
+/** A marker no command prints by chance: random for each task. */
+function newTaskMarker() {
+    return `::ctr-task-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
+}
+/**
+ * A filter over a task's log stream: `push` hands on the command's own output (chunks as
+ * they come, less any bytes that might begin the frame) and keeps the frame; `frame` is
+ * the parsed frame once both streams reached their exit line, else undefined.
+ */
+function taskOutput(marker, onOutput) {
+    const start = Buffer.from(`${marker} `);
+    const streams = {
+        stdout: { held: Buffer.alloc(0), frame: undefined },
+        stderr: { held: Buffer.alloc(0), frame: undefined }
+    };
+    const exitLine = new RegExp(`(?:^|\\n)${task_frame_escape(marker)} exit (\\d+)\\n$`);
+    return {
+        push(stream, chunk) {
+            const state = streams[stream];
+            if (state.frame) {
+                state.frame = Buffer.concat([state.frame, chunk]);
+                return;
+            }
+            // Nothing held is the rule: the chunk itself, not a copy of it.
+            const text = state.held.length > 0 ? Buffer.concat([state.held, chunk]) : chunk;
+            const at = text.indexOf(start);
+            if (at >= 0) {
+                state.held = Buffer.alloc(0);
+                state.frame = text.subarray(at);
+                return at > 0 ? onOutput(stream, text.subarray(0, at)) : undefined;
+            }
+            // Bytes that could be the start of a marker cut across chunks wait for the next.
+            const keep = partialSuffix(text, start);
+            state.held = text.subarray(text.length - keep);
+            const ready = text.subarray(0, text.length - keep);
+            return ready.length > 0 ? onOutput(stream, ready) : undefined;
+        },
+        /** Whether both streams have reached their exit line. */
+        complete() {
+            return [streams.stdout, streams.stderr].every((s) => s.frame !== undefined && exitLine.test(s.frame.toString('latin1')));
+        },
+        /** The parsed frame; undefined while the task's output is incomplete. */
+        frame() {
+            if (!this.complete())
+                return undefined;
+            return parseFrame(marker, streams.stdout.frame.toString('latin1'));
+        },
+        /** Hands on what was held back (the task ended without its frame: killed). */
+        flush() {
+            for (const name of ['stdout', 'stderr']) {
+                const state = streams[name];
+                if (!state.frame && state.held.length > 0)
+                    void onOutput(name, state.held);
+                state.held = Buffer.alloc(0);
+            }
+        }
+    };
+}
+/** How many bytes at the end of `text` are a proper beginning of `start`. */
+function partialSuffix(text, start) {
+    const from = Math.max(0, text.length - (start.length - 1));
+    // The rule for a log: no byte of the tail is the marker's first, so nothing can begin it.
+    if (text.indexOf(start[0], from) === -1)
+        return 0;
+    for (let n = Math.min(start.length - 1, text.length); n > 0; n--) {
+        if (text.subarray(text.length - n).equals(start.subarray(0, n)))
+            return n;
+    }
+    return 0;
+}
+/** The files and exit code of a stdout frame (`<m> file PATH`, base64 lines, `<m> exit N`). */
+function parseFrame(marker, text) {
+    const files = new Map();
+    const archives = new Map();
+    let workdir;
+    let exitCode = -1;
+    let error;
+    let sent = [];
+    let oomKills;
+    let current;
+    const close = () => {
+        if (current)
+            current.into.set(current.path, Buffer.from(current.lines.join(''), 'base64'));
+        current = undefined;
+    };
+    for (const line of text.split('\n')) {
+        if (line.startsWith(`${marker} file `)) {
+            close();
+            current = { into: files, path: line.slice(marker.length + 6), lines: [] };
+        }
+        else if (line.startsWith(`${marker} archive `)) {
+            close();
+            const at = external_node_path_default().posix.normalize(line.slice(marker.length + 9));
+            current = { into: archives, path: at, lines: [] };
+        }
+        else if (line.startsWith(`${marker} workdir `)) {
+            close();
+            workdir = line.slice(marker.length + 9);
+        }
+        else if (line.startsWith(`${marker} oom_kill `)) {
+            close();
+            oomKills = Number(line.slice(marker.length + 10));
+        }
+        else if (line.startsWith(`${marker} sent `)) {
+            close();
+            sent = line
+                .slice(marker.length + 6)
+                .split(' ')
+                .filter(Boolean);
+        }
+        else if (line.startsWith(`${marker} error `)) {
+            close();
+            error = line.slice(marker.length + 7);
+        }
+        else if (line.startsWith(`${marker} exit `)) {
+            close();
+            exitCode = Number(line.slice(marker.length + 6));
+        }
+        else if (current)
+            current.lines.push(line.trim());
+    }
+    return {
+        files,
+        archives,
+        ...(workdir ? { workdir } : {}),
+        exitCode,
+        sent,
+        ...(error ? { error } : {}),
+        ...(oomKills === undefined ? {} : { oomKills })
+    };
+}
+function task_frame_escape(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/stage-driver.ts
+
+/**
+ * The main process of a container that runs stages: a shell reading commands on its
+ * stdin, so that a job's turn is a write to a stream attached when the container was
+ * started, not an exec (which costs the engine tens of milliseconds, more while it starts
+ * other containers). It is PID 1 so that killing a stage (STAGE_KILL) spares it. When its
+ * stdin closes (the run ended, or this process died) DRIVER_PRELUDE makes it idle as
+ * `tail -f /dev/null`, as a container of the exec path does, so `--keep` keeps a running
+ * container. An image without `/bin/sh` gets the exec path.
+ */
+const DRIVER_ENTRYPOINT = ['/bin/sh', '-s'];
+/** The driver's first line: at the end of its stdin it becomes an idle process. */
+const DRIVER_PRELUDE = "trap 'exec tail -f /dev/null' EXIT\n";
+/**
+ * What kills a running stage, in an exec of its own: every process of the container but
+ * PID 1 (the driver, which then reports the stage's exit, 137) and the exec itself. The
+ * Engine API cannot kill an exec; without a driver, a stage's timeout kills the container.
+ */
+const STAGE_KILL = ['/bin/sh', '-c', 'kill -9 -1'];
+/** Where the driver's shell lives: the engine is asked whether a new image has it. */
+const DRIVER_SHELL = '/bin/sh';
+/**
+ * The line that runs one command through the driver: `argv` in a subshell with `env`
+ * exported and stdin from /dev/null (a stage must not read the driver's commands), then
+ * the frame's exit line (task-frame.ts) on both streams. Every word is single-quoted, so
+ * no user text is ever shell syntax here.
+ */
+function driverCommand(marker, argv, env) {
+    const exports = env.length > 0 ? `export ${env.map(stage_driver_quote).join(' ')}; ` : '';
+    const exit = `printf '%s exit %s\\n' ${stage_driver_quote(marker)} "$c"`;
+    return `(${exports}exec ${argv.map(stage_driver_quote).join(' ')}) </dev/null; c=$?; ${exit}; ${exit} >&2\n`;
+}
+function stage_driver_quote(word) {
+    return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+/**
+ * One container's driver, over its attach stream: `run` writes a command and resolves to
+ * its exit code once both streams passed its frame; one command at a time (`idle` says
+ * whether another may go now). The owner feeds the demultiplexed output to `output` and
+ * calls `end` when the stream ends: a command still running then rejects.
+ */
+class StageDriver {
+    input;
+    socket;
+    current;
+    /** Settles when the running command does: what `settled` waits for. */
+    pending = Promise.resolve();
+    alive = true;
+    /** Output handlers' waits not settled yet: while any is, the stream may be paused. */
+    waits = 0;
+    constructor(input, 
+    /** The attach socket: while no command runs, it keeps no process alive. */
+    socket) {
+        this.input = input;
+        this.socket = socket;
+        socket.unref?.();
+        input.write(DRIVER_PRELUDE);
+    }
+    /** Whether a command can go now: the stream is open, not held back, and no command runs. */
+    get idle() {
+        return this.alive && this.current === undefined && this.waits === 0;
+    }
+    /** Runs `argv` (with `env` added) in the container; resolves to its exit code. */
+    run(argv, env, onOutput) {
+        if (!this.idle)
+            return Promise.reject(new Error('the stage driver is busy or gone'));
+        const marker = newTaskMarker();
+        const exit = new Promise((done, fail) => {
+            this.current = { output: taskOutput(marker, onOutput), done, fail };
+            this.socket.ref?.();
+            this.input.write(driverCommand(marker, argv, env));
+        });
+        this.pending = exit.catch(() => undefined);
+        return exit;
+    }
+    /** Resolves once no command runs: at once when none does. */
+    settled() {
+        return this.pending.then(() => undefined);
+    }
+    /** Whether a command runs now. */
+    get running() {
+        return this.current !== undefined;
+    }
+    /** A chunk of the container's output: the running command's, else a leftover's. */
+    output(stream, chunk) {
+        const current = this.current;
+        // A background process a finished command left behind: its output is nobody's.
+        if (!current)
+            return;
+        const wait = current.output.push(stream, chunk);
+        if (wait) {
+            // The stream is paused until it settles, and what its reader does meanwhile may be
+            // the next command (reading a stage's OOM count): that one must take an exec.
+            this.waits++;
+            void wait.finally(() => this.waits--);
+        }
+        const frame = current.output.frame();
+        if (frame) {
+            this.current = undefined;
+            this.socket.unref?.();
+            current.done(frame.exitCode);
+        }
+        return wait;
+    }
+    /** The stream ended (the container stopped, or the engine is gone). */
+    end(error) {
+        this.alive = false;
+        const current = this.current;
+        this.current = undefined;
+        if (!current)
+            return;
+        current.output.flush();
+        current.fail(error ?? new Error('its container stopped while it ran'));
+    }
+    /** Closes the driver's stdin: the container goes on idling, as `--keep` wants it. */
+    close() {
+        this.alive = false;
+        this.input.end();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/health-config.ts
+/** A health check as the Engine API takes it, for a container and a Swarm task alike. */
+function healthConfig(check) {
+    const ns = (ms) => ms * 1_000_000;
+    return {
+        Test: check.test,
+        Interval: ns(check.intervalMs),
+        Timeout: ns(check.timeoutMs),
+        Retries: check.retries,
+        StartPeriod: ns(check.startPeriodMs)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/create-body.ts
+
+
+
+
+/**
+ * Docker's create body for a planned container: a pure mapping, tested as a table. The
+ * run's workspace is its Docker volume. A container that runs stages has the stage
+ * driver as its main process, reading them on its stdin (stage-driver.ts); with `driver`
+ * false (an image without `/bin/sh`) it idles (`tail -f /dev/null`, as GitHub's container
+ * jobs do) while they are exec'd into it.
+ */
+function createBody(plan, options = { driver: true }) {
+    const { resources: res, security: sec, network } = plan;
+    const body = {
+        Image: plan.image.ref,
+        Env: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
+        Labels: plan.labels,
+        HostConfig: { Mounts: [] }
+    };
+    const host = body.HostConfig;
+    for (const mount of plan.mounts) {
+        if (mount.type === 'tmpfs')
+            (host.Tmpfs ??= {})[mount.target] = mount.options;
+        else if (mount.type === 'workspace')
+            host.Mounts.push({
+                Type: 'volume',
+                Source: workflowVolumeName(plan.runId),
+                Target: mount.target,
+                ReadOnly: false
+            });
+        else
+            host.Mounts.push({
+                Type: mount.type,
+                Source: mount.source,
+                Target: mount.target,
+                ReadOnly: mount.readOnly
+            });
+    }
+    if (plan.workingDir)
+        body.WorkingDir = plan.workingDir;
+    if (plan.user)
+        body.User = plan.user;
+    if (plan.runs === 'stages' && options.driver) {
+        body.Entrypoint = DRIVER_ENTRYPOINT;
+        body.OpenStdin = true;
+        body.AttachStdin = true;
+        body.AttachStdout = true;
+        body.AttachStderr = true;
+        // The stages' output is the main process's: read through the attach, it would also go
+        // to the engine's log file, JSON-encoded, which cost dockerd seven times the CPU of
+        // the output itself (8.2 s against 1.2 s per 200 MB). An exec's output is never logged.
+        host.LogConfig = { Type: 'none', Config: {} };
+    }
+    else if (plan.runs === 'stages') {
+        body.Entrypoint = ['tail'];
+        body.Cmd = ['-f', '/dev/null'];
+    }
+    else {
+        if (plan.entrypoint)
+            body.Entrypoint = plan.entrypoint;
+        if (plan.command)
+            body.Cmd = plan.command;
+        body.AttachStdout = true;
+        body.AttachStderr = true;
+    }
+    if (res.memoryBytes !== undefined)
+        host.Memory = res.memoryBytes;
+    if (res.memorySwapBytes !== undefined)
+        host.MemorySwap = res.memorySwapBytes;
+    // A soft limit on one engine; a CPU reservation has no meaning where nothing schedules.
+    if (res.memoryReservationBytes !== undefined)
+        host.MemoryReservation = res.memoryReservationBytes;
+    if (res.cpus !== undefined)
+        host.NanoCpus = Math.round(res.cpus * 1e9);
+    if (res.cpusetCpus)
+        host.CpusetCpus = res.cpusetCpus;
+    if (res.pidsLimit !== undefined)
+        host.PidsLimit = res.pidsLimit;
+    if (res.shmSizeBytes !== undefined)
+        host.ShmSize = res.shmSizeBytes;
+    if (res.gpus) {
+        const { driver, count, deviceIds, capabilities } = res.gpus;
+        host.DeviceRequests = [
+            {
+                Driver: driver,
+                Count: count,
+                ...(deviceIds ? { DeviceIDs: deviceIds } : {}),
+                Capabilities: [capabilities]
+            }
+        ];
+    }
+    if (res.ulimits.length > 0)
+        host.Ulimits = res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
+    if (sec.readOnlyRootfs)
+        host.ReadonlyRootfs = true;
+    if (sec.capAdd.length > 0)
+        host.CapAdd = sec.capAdd;
+    if (sec.capDrop.length > 0)
+        host.CapDrop = sec.capDrop;
+    if (sec.privileged)
+        host.Privileged = true;
+    if (sec.noNewPrivileges)
+        host.SecurityOpt = ['no-new-privileges'];
+    host.NetworkMode = network.mode;
+    if (!isDockerNetworkMode(network.mode))
+        body.NetworkingConfig = { EndpointsConfig: { [network.mode]: { Aliases: network.aliases } } };
+    if (network.extraHosts.length > 0)
+        host.ExtraHosts = network.extraHosts;
+    if (network.dns.length > 0)
+        host.Dns = network.dns;
+    if (network.ports.length > 0) {
+        body.ExposedPorts = {};
+        host.PortBindings = {};
+        for (const port of network.ports) {
+            body.ExposedPorts[port.container] = {};
+            host.PortBindings[port.container] = [
+                port.hostIp === undefined
+                    ? { HostPort: port.hostPort }
+                    : { HostIp: port.hostIp, HostPort: port.hostPort }
+            ];
+        }
+    }
+    if (plan.healthcheck)
+        body.Healthcheck = healthConfig(plan.healthcheck);
+    return body;
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/exec-limits.ts
+/** `ulimit` flags (POSIX sh, busybox, bash) of the limits counted in the units Docker takes. */
+const SHELL_FLAGS = {
+    nofile: 'n',
+    nproc: 'u',
+    cpu: 't',
+    sigpending: 'i',
+    locks: 'x',
+    msgqueue: 'q',
+    nice: 'e',
+    rtprio: 'r'
+};
+/**
+ * `cmd` run with the container's soft limits. The engine gives an exec'd process the
+ * hard limits the container has, but as soft limits whatever its own process had (seen
+ * with runc on Docker 20.10: `nofile 1024:2048` showed 2048 in a stage), so a stage would
+ * not see the soft limit the file asked for. Limits the shell counts in other units than
+ * Docker's bytes (stack, core...) are left as the engine sets them. Unchanged when there
+ * is nothing to set.
+ */
+function withSoftLimits(cmd, ulimits) {
+    const settings = ulimits
+        .filter((u) => Object.hasOwn(SHELL_FLAGS, u.name) && u.soft >= 0)
+        .map((u) => `ulimit -S -${SHELL_FLAGS[u.name]} ${u.soft} 2>/dev/null`);
+    if (settings.length === 0 || cmd.length === 0)
+        return cmd;
+    return ['sh', '-c', `${settings.join('; ')}; exec "$@"`, 'ctr-limits', ...cmd];
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/own-container.ts
+
+
+
+/** A bind source that no mount of this process's container holds. */
+class NotOnHostError extends Error {
+    name = 'NotOnHostError';
+}
+/**
+ * Ids this process's container may have, most certain first: the engine mounts
+ * `/var/lib/docker/containers/ID/{hostname,hosts,resolv.conf}` into every container
+ * (whatever the cgroup version), cgroup v1 names `/docker/ID`, and the hostname is the
+ * short id unless the container was given one. Empty outside a container.
+ */
+function ownContainerIds(mountinfo, cgroup, host) {
+    const ids = [];
+    for (const line of mountinfo.split('\n')) {
+        const match = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)\b/.exec(line);
+        if (match)
+            ids.push(match[1]);
+    }
+    for (const line of cgroup.split('\n')) {
+        const match = /(?:\/docker\/|docker-)([0-9a-f]{64})/.exec(line);
+        if (match)
+            ids.push(match[1]);
+    }
+    if (/^[0-9a-f]{12}$/.test(host))
+        ids.push(host);
+    return [...new Set(ids)];
+}
+/**
+ * The host path of `file` (as this process sees it) through the mount of its own
+ * container that holds it, the deepest one where mounts nest. Throws NotOnHostError for a
+ * path in none of them: it exists only inside this container, and the engine, which
+ * reads bind sources on its host, would mount something else or nothing.
+ */
+function own_container_hostPathOf(file, own) {
+    const holding = own.mounts
+        .filter((m) => file === m.destination || isUnder(file, m.destination))
+        .sort((a, b) => b.destination.length - a.destination.length)[0];
+    if (!holding)
+        throw new NotOnHostError(`mount source ${file} is inside this process's container (${own.id.slice(0, 12)}), in none of its mounts: ` +
+            `the Docker engine reads mount sources on its host. Mount the folder into this container ` +
+            `(its mounts: ${own.mounts.map((m) => m.destination).join(', ') || 'none'})`);
+    return external_node_path_default().posix.join(holding.source, external_node_path_default().posix.relative(holding.destination, file));
+}
+function isUnder(file, folder) {
+    return folder === '/' || file.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
+}
+/**
+ * What this process can read about itself: /proc, and its hostname where `/.dockerenv`
+ * says it is in a container (a host's own name could be twelve hex digits).
+ */
+async function ownContainerHints() {
+    const read = (file) => (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => '');
+    const inContainer = await (0,promises_namespaceObject.access)('/.dockerenv').then(() => true, () => false);
+    return ownContainerIds(await read('/proc/self/mountinfo'), await read('/proc/self/cgroup'), inContainer ? (0,external_node_os_namespaceObject.hostname)() : '');
+}
+/** `file` with symbolic links resolved where they can be: an attacker's link is followed to its end here. */
+function resolvedPath(file) {
+    return (0,promises_namespaceObject.realpath)(file).catch(() => file);
+}
+
+;// CONCATENATED MODULE: ./src/backend/engine/tar-files.ts
+
+
+
+/** A tar block: headers and file data are padded to it; two empty ones end an archive. */
+const BLOCK = 512;
+/**
+ * A tar archive of empty folders (mode 0777, so any container user can write in them):
+ * `dirs` are absolute paths under `root`, named relative to it. Built in memory, since it
+ * holds headers only (512 bytes a folder; a path too long for one gets a pax header).
+ */
+function directoriesArchive(root, dirs) {
+    const mtime = new Date();
+    return archiveOf(dirs.map((dir) => ({ path: `${external_node_path_default().posix.relative(root, dir)}/`, mode: 0o777, mtime })));
+}
+/**
+ * A tar archive of files, in the order given (an engine extracts them in that order, so
+ * a last file can say the others are complete). Built in memory: for small files.
+ */
+function filesArchive(files) {
+    const mtime = new Date();
+    return archiveOf(files.map((f) => ({ ...f, mode: 0o600, mtime })));
+}
+/** Entries as tar blocks: a folder when its path ends with `/`, else a file of `content`. */
+function archiveOf(entries) {
+    const blocks = [];
+    for (const { path: name, mode, mtime, content = Buffer.alloc(0) } of entries) {
+        const header = new F({
+            path: name,
+            mode,
+            type: name.endsWith('/') ? 'Directory' : 'File',
+            size: content.length,
+            mtime
+        });
+        header.encode();
+        if (header.needPax)
+            blocks.push(new ft({ path: header.path, mtime }).encode());
+        blocks.push(header.block, content, Buffer.alloc((BLOCK - (content.length % BLOCK)) % BLOCK));
+    }
+    blocks.push(Buffer.alloc(2 * BLOCK));
+    return Buffer.concat(blocks);
+}
+/**
+ * The text of each file right inside the folder an archive holds (as `docker cp` gives a
+ * folder: entries named `<folder>/<file>`), by file name. A file larger than `limitBytes`
+ * rejects with FileTooLargeError as soon as its header is read, and the archive is
+ * destroyed: none of it is read.
+ */
+function readFolderFiles(archive, limitBytes) {
+    const files = new Map();
+    const parser = new rt();
+    return new Promise((resolve, reject) => {
+        parser.on('entry', (entry) => {
+            // Deeper entries are not this folder's files.
+            const parts = entry.path.split('/').filter(Boolean);
+            if (entry.size > limitBytes) {
+                reject(new FileTooLargeError(parts.at(-1) ?? entry.path, entry.size, limitBytes));
+                archive.destroy();
+                parser.abort(new Error('file too large'));
+                return;
+            }
+            if (entry.type !== 'File' || parts.length !== 2)
+                return void entry.resume();
+            const chunks = [];
+            entry.on('data', (chunk) => chunks.push(chunk));
+            entry.on('end', () => files.set(parts[1], Buffer.concat(chunks).toString('utf8')));
+        });
+        // The reject above has said why; what aborting the parser adds is no news.
+        parser.on('error', () => undefined);
+        parser.on('end', () => resolve(files));
+        archive.on('error', reject);
+        archive.pipe(parser);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/backend/docker/docker-backend.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The Backend on one Docker engine, through dockerode, where its EngineSettings say
+ * (the app resolves them as the docker CLI would). Jobs are containers on the run's bridge network, the workspace and named
+ * volumes are Docker volumes, stages go to each container's stage driver (an exec where
+ * an image has no shell), and everything is labelled for the sweep.
+ */
+class DockerBackend extends EngineConnection {
+    name = 'docker';
+    live = new Set();
+    cpus;
+    own;
+    /** The engine's image calls, over this backend's connection. */
+    imageClient = new ImageClient(this);
+    /** The `ulimits` of the containers this backend created, for what it execs in them. */
+    ulimits = new Map();
+    /** Whether an image has the stage driver's shell, by ref, once its first container told. */
+    shells = new Map();
+    /** Containers whose main process is a stage driver, and the drivers of those started. */
+    driven = new Set();
+    drivers = new Map();
+    liveContainers() {
+        return this.live.size;
+    }
+    cpuCount() {
+        // dockerode's info() takes no options: the call's timeout still ends it.
+        this.cpus ??= this.call('info', () => this.docker.info()).then((info) => info.NCPU);
+        return this.cpus;
+    }
+    async setupRun(run) {
+        for (const volume of run.volumes) {
+            if (volume.external) {
+                if (!(await this.volumeExists(volume.name))) {
+                    throw new Error(`volume '${volume.key}' is external, but the engine has no volume '${volume.name}' (create it with: docker volume create ${volume.name})`);
+                }
+                continue;
+            }
+            await this.call('create volume', (o) => this.docker.createVolume({
+                Name: volume.name,
+                Labels: volume.labels,
+                ...(volume.driver ? { Driver: volume.driver } : {}),
+                ...(volume.driverOptions ? { DriverOpts: volume.driverOptions } : {}),
+                ...o
+            }));
+        }
+        await this.createNetwork(run.network.name, run.network.labels);
+    }
+    prepareImage(image, run) {
+        return prepareDockerImage(this.imageClient, image, run);
+    }
+    async createNetwork(name, labels) {
+        await this.call('create network', (o) => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, ...o }));
+    }
+    async connectNetwork(containerId, network, aliases) {
+        await this.call('connect network', (o) => this.docker
+            .getNetwork(network)
+            .connect({ Container: containerId, EndpointConfig: { Aliases: aliases }, ...o }));
+    }
+    async removeNetwork(name) {
+        await removeInUse(this.call, 'remove network', (o) => this.docker.getNetwork(name).remove(o), 403);
+    }
+    async health(containerId) {
+        const { State } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
+        const health = State.Health;
+        const last = health?.Log?.at(-1)?.Output.trim();
+        return {
+            running: State.Running,
+            exitCode: State.ExitCode,
+            health: health?.Status ?? 'none',
+            ...(last ? { lastCheck: last } : {})
+        };
+    }
+    async logTail(containerId, lines) {
+        const raw = (await this.call('container logs', (o) => this.docker
+            .getContainer(containerId)
+            .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...o })));
+        return logLines(raw);
+    }
+    /** Whether a volume of this name exists (for `external: true` volumes). */
+    async volumeExists(name) {
+        try {
+            await this.call('inspect volume', () => this.docker.getVolume(name).inspect());
+            return true;
+        }
+        catch (error) {
+            if (statusOf(error) === 404)
+                return false;
+            throw error;
+        }
+    }
+    async createContainer(plan) {
+        const own = plan.mounts.some((m) => m.type === 'bind') ? await this.ownContainer() : undefined;
+        const onHost = own ? await withHostSources(plan, own) : plan;
+        const create = async (driver) => {
+            // dockerode sends top-level options as query parameters too: `name` and `platform`.
+            const options = {
+                name: plan.name,
+                ...(plan.platform ? { platform: plan.platform } : {}),
+                ...createBody(onHost, { driver })
+            };
+            const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...options, ...o }));
+            this.live.add(id);
+            return id;
+        };
+        const shell = this.shells.get(plan.image.ref);
+        const driver = plan.runs === 'stages' && shell !== false;
+        let id = await create(driver);
+        if (driver && shell === undefined) {
+            // Asked once per image, of its first container (created, not started: cheap).
+            const has = await this.hasFile(id, DRIVER_SHELL);
+            this.shells.set(plan.image.ref, has);
+            if (!has) {
+                await this.removeContainer(id);
+                id = await create(false);
+            }
+        }
+        if (plan.runs === 'stages' && this.shells.get(plan.image.ref))
+            this.driven.add(id);
+        if (plan.resources.ulimits.length > 0)
+            this.ulimits.set(id, plan.resources.ulimits);
+        return id;
+    }
+    /** Whether a path exists in a container (created or running). */
+    async hasFile(containerId, filePath) {
+        try {
+            const answer = (await this.call('stat a file', (o) => this.docker.getContainer(containerId).infoArchive({ path: filePath, ...o })));
+            // dockerode hands over the answer as a stream: read to its end, it frees the socket.
+            answer.resume();
+            return true;
+        }
+        catch (error) {
+            if (statusOf(error) === 404)
+                return false;
+            throw error;
+        }
+    }
+    /**
+     * The container this process runs in, when it runs in one on this engine (a workflow
+     * job's `container:` with the runner's socket): its bind sources are paths on the
+     * engine's host, which this process sees only through its own mounts.
+     */
+    ownContainer() {
+        this.own ??= (async () => {
+            for (const id of await ownContainerHints()) {
+                try {
+                    const info = await this.call('inspect own container', (o) => this.docker.getContainer(id).inspect(o));
+                    const mounts = info.Mounts.filter((m) => m.Source !== '').map((m) => ({
+                        destination: m.Destination,
+                        source: m.Source
+                    }));
+                    return { id: info.Id, mounts };
+                }
+                catch (error) {
+                    // Another engine's container, or not one at all: the next hint, or none.
+                    if (statusOf(error) !== 404)
+                        throw error;
+                }
+            }
+            return undefined;
+        })();
+        return this.own;
+    }
+    async makeDirectories(containerId, root, dirs) {
+        const archive = directoriesArchive(root, dirs);
+        await this.call('upload folders', (o) => this.docker.getContainer(containerId).putArchive(archive, { path: root, ...o }));
+    }
+    async startContainer(containerId) {
+        // The driver reads its stages on stdin from its start: attached first, nothing is lost.
+        if (this.driven.has(containerId))
+            await this.attachDriver(containerId);
+        await this.call('start container', (o) => this.docker.getContainer(containerId).start(o));
+    }
+    /** Opens a stage driver's stdin and output (stage-driver.ts); again after a restart. */
+    async attachDriver(containerId) {
+        this.drivers.get(containerId)?.close();
+        const stream = (await this.call('attach container', (o) => this.docker.getContainer(containerId).attach({
+            stream: true,
+            stdin: true,
+            stdout: true,
+            stderr: true,
+            hijack: true,
+            ...o
+        })));
+        const driver = new StageDriver(stream, stream);
+        this.drivers.set(containerId, driver);
+        // Its end is the container's stop: a command still running fails. A broken
+        // connection is the engine's loss, as on an exec's stream.
+        this.demux(stream, (name, chunk) => driver.output(name, chunk));
+        let ended = false;
+        const end = (error) => {
+            if (ended)
+                return;
+            ended = true;
+            if (this.drivers.get(containerId) === driver)
+                this.drivers.delete(containerId);
+            if (error !== undefined || !driver.running)
+                return driver.end(error);
+            // Ended mid-command: the container stopped, or the connection broke (as a proxy
+            // closes it). The engine's answer tells which; no answer is the engine's loss.
+            this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o)).then(() => driver.end(), (failure) => driver.end(failure));
+        };
+        stream.on('end', () => end());
+        stream.on('close', () => end());
+        stream.on('error', (error) => end(this.lostOr(error)));
+    }
+    async runContainer(containerId, onOutput) {
+        const container = this.docker.getContainer(containerId);
+        const stream = await this.call('attach container', (o) => container.attach({ stream: true, stdout: true, stderr: true, ...o }));
+        const ended = this.pump(stream, onOutput);
+        await this.startContainer(containerId);
+        // Waiting is a long poll: it ends with the container, or when the stream breaks.
+        const [{ StatusCode }] = await Promise.all([
+            container.wait().catch((e) => Promise.reject(this.lostOr(e))),
+            ended
+        ]);
+        const { oomKilled } = await this.inspectExit(containerId);
+        return { exitCode: StatusCode, oomKilled };
+    }
+    async exec(containerId, cmd, env, onOutput) {
+        const argv = withSoftLimits(cmd, this.ulimits.get(containerId) ?? []);
+        // A stage's turn is a write to the driver; the exec path serves what comes meanwhile.
+        const driver = this.drivers.get(containerId);
+        if (driver?.idle)
+            return driver.run(argv, env, onOutput);
+        const exec = await this.call('create exec', (o) => this.docker.getContainer(containerId).exec({
+            Cmd: argv,
+            Env: env,
+            AttachStdout: true,
+            AttachStderr: true,
+            ...o
+        }));
+        const stream = await this.call('start exec', () => exec.start({ hijack: true, stdin: false }));
+        await this.pump(stream, onOutput);
+        for (;;) {
+            const info = await this.call('inspect exec', (o) => exec.inspect(o));
+            if (!info.Running)
+                return info.ExitCode ?? -1;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+    }
+    async memoryKills(containerId) {
+        let text = '';
+        try {
+            // Each container sees its own cgroup there; `cat` prints whichever file exists.
+            await this.exec(containerId, ['cat', ...CGROUP_MEMORY_EVENTS], [], (stream, chunk) => {
+                if (stream === 'stdout')
+                    text += chunk.toString('utf8');
+            });
+        }
+        catch {
+            return undefined;
+        }
+        const match = /^oom_kill (\d+)$/m.exec(text);
+        return match ? Number(match[1]) : undefined;
+    }
+    async archive(containerId, filePath) {
+        try {
+            const archive = await this.call('read files', (o) => this.docker.getContainer(containerId).getArchive({ path: filePath, ...o }));
+            return this.track(archive);
+        }
+        catch (error) {
+            if (statusOf(error) === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    async workingDir(containerId) {
+        const { Config } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
+        return Config.WorkingDir || '/';
+    }
+    async kill(containerId) {
+        const container = this.docker.getContainer(containerId);
+        try {
+            await this.call('kill container', (o) => container.kill(o));
+        }
+        catch (error) {
+            // 409: not running (already stopped); 404: already removed.
+            if (statusOf(error) === 404)
+                return;
+            if (statusOf(error) !== 409)
+                throw error;
+        }
+        await ignoreMissing(this.call('wait for a killed container', (o) => container.wait({ condition: 'not-running', ...o })));
+    }
+    async killStage(containerId) {
+        const driver = this.drivers.get(containerId);
+        if (driver?.running) {
+            // Its processes die and the driver, PID 1, reports the exit; a process that outlives
+            // SIGKILL (stuck in the kernel, or another user's) takes the container down after all.
+            const killed = await this.exec(containerId, STAGE_KILL, [], () => undefined).then(() => true, () => false);
+            const ended = driver.settled().then(() => true);
+            const late = (0,external_node_timers_promises_namespaceObject.setTimeout)(STAGE_KILL_GRACE_MS, false, { ref: false });
+            if (killed && (await Promise.race([ended, late])))
+                return 'stage';
+        }
+        await this.kill(containerId);
+        return 'container';
+    }
+    async readFiles(containerId, dirPath, limitBytes) {
+        const archive = await this.archive(containerId, dirPath);
+        return archive ? readFolderFiles(archive, limitBytes) : new Map();
+    }
+    async inspectExit(containerId) {
+        const { State } = await this.call('inspect container', (o) => this.docker.getContainer(containerId).inspect(o));
+        return { exitCode: State.ExitCode, oomKilled: State.OOMKilled };
+    }
+    async removeContainer(containerId) {
+        await ignoreMissing(this.call('remove container', (o) => this.docker.getContainer(containerId).remove({ force: true, v: true, ...o })));
+        this.live.delete(containerId);
+        this.ulimits.delete(containerId);
+        this.driven.delete(containerId);
+        this.drivers.get(containerId)?.close();
+        this.drivers.delete(containerId);
+    }
+    async killRun(runId) {
+        const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`], status: ['running'] });
+        const containers = await this.call('list containers', (o) => this.docker.listContainers({ filters, ...o }));
+        await Promise.all(containers.map((c) => ignoreMissing(this.call('kill container', (o) => this.docker.getContainer(c.Id).kill(o)))));
+    }
+    async kept(runId) {
+        const listed = runResources(this.docker, this.call, runId);
+        const [containers, volumes, networks] = await Promise.all([
+            listed.containers(),
+            listed.volumes(),
+            listed.networks()
+        ]);
+        return {
+            containers: containers.map((c) => c.Names[0].replace(/^\//, '')).sort(),
+            volumes: volumes.map((v) => v.Name).sort(),
+            networks: networks.map((n) => n.Name).sort()
+        };
+    }
+    async sweep(runId) {
+        return sweepEngine(this.docker, this.call, (id) => this.removeContainer(id), runId);
+    }
+}
+/** How long a killed stage's driver may take to report its exit before the container goes. */
+const STAGE_KILL_GRACE_MS = 2000;
+/** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
+const CGROUP_MEMORY_EVENTS = [
+    '/sys/fs/cgroup/memory/memory.oom_control',
+    '/sys/fs/cgroup/memory.events'
+];
+/** The plan with every bind source as the engine's host has it (see hostPathOf). */
+async function withHostSources(plan, own) {
+    const mounts = await Promise.all(plan.mounts.map(async (m) => m.type === 'bind' ? { ...m, source: own_container_hostPathOf(await resolvedPath(m.source), own) } : m));
+    return { ...plan, mounts };
+}
+
 ;// CONCATENATED MODULE: ./src/backend/swarm/service-body.ts
 
 
@@ -90100,8 +90156,9 @@ class SwarmBackend extends EngineConnection {
     credentials = new Map();
     /** Where every node pulls the images the run builds from, when one was given. */
     registry;
-    /** The manager's engine as one engine: it builds images and pushes them. */
+    /** The manager's image calls, over the same connection: it builds images and pushes them. */
     builder;
+    env;
     /** The images the run built, by their run tag: their references by digest. */
     pushed = new Map();
     /** How long a task may wait for a node (pending, pulling) before its job fails. */
@@ -90119,9 +90176,10 @@ class SwarmBackend extends EngineConnection {
     served = new Map();
     nodes;
     ids = 0;
-    constructor(docker, options = {}) {
-        super(docker, options);
-        this.builder = new DockerBackend(this.docker, options);
+    constructor(engine, options = {}) {
+        super(engine, options);
+        this.builder = new ImageClient(this);
+        this.env = options.env ?? {};
         if (options.registry)
             this.registry = options.registry;
         this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS;
@@ -90168,7 +90226,7 @@ class SwarmBackend extends EngineConnection {
     /** Creates and starts the workspace container on the manager, pulling its image if need be. */
     async startWorkspace(body) {
         if (!(await this.builder.imageExists(body.Image))) {
-            const auth = await credentialsFromDockerConfig(registryOf(body.Image), process.env);
+            const auth = await credentialsFromDockerConfig(registryOf(body.Image), this.env);
             await this.builder.pullImage(body.Image, auth ? { auth } : {}, () => undefined);
         }
         const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...body, ...o }));
@@ -90691,24 +90749,39 @@ function stateDirs(cmd, env) {
 
 
 
+
+
 /**
  * Every backend a run can be given, by the name `--backend` and the action's `backend`
  * input take; the first is the default. A pipeline's `runs-on.type: container` runs on
  * whichever is chosen: the file says what to run, the command line where.
  */
 const BACKENDS = {
-    docker: () => new DockerBackend(),
-    swarm: (options) => {
-        // The connection, and what its errors say, read DOCKER_HOST as the docker CLI does.
-        if (options.host)
-            process.env.DOCKER_HOST = options.host;
-        return new SwarmBackend(undefined, {
-            helperImage: process.env.CTR_SWARM_HELPER_IMAGE,
-            scheduleTimeoutMs: options.scheduleTimeoutMs,
-            registry: options.registry
-        });
-    }
+    docker: (options) => new DockerBackend(engineOf(options.env)),
+    swarm: (options) => new SwarmBackend(engineOf(options.env, options.host), {
+        helperImage: options.env.CTR_SWARM_HELPER_IMAGE,
+        scheduleTimeoutMs: options.scheduleTimeoutMs,
+        registry: options.registry,
+        env: options.env
+    })
 };
+/**
+ * The engine the docker CLI would use in `env` (DOCKER_HOST, a context, the default
+ * socket), or at `host` when one is given: the address goes down to the backend, and
+ * nothing is written to the environment (where the pipeline file would read it).
+ */
+function engineOf(env, host) {
+    return engineSettings(host ? { ...env, DOCKER_HOST: host } : env, (0,external_node_os_namespaceObject.homedir)());
+}
+/**
+ * The local Docker engine, answering, for what reads its images and describes their
+ * processes (validate, processes); EngineUnavailableError when it does not answer.
+ */
+async function localEngine(env) {
+    const backend = new DockerBackend(engineOf(env));
+    await backend.ping();
+    return { images: (ref) => backend.images(ref), backend };
+}
 /** What a timeout looks like, for the errors of --schedule-timeout and its input. */
 const TIMEOUT_FORM = 'a duration such as 90s or 5m';
 /** A timeout as the file writes durations, in milliseconds; undefined for none or zero. */
@@ -90740,7 +90813,7 @@ const BACKEND_NAMES = Object.keys(BACKENDS);
  * error (exit 2) that names where it came from (`--backend`, the `backend` input) and
  * lists the known ones.
  */
-function createBackend(name, source, options = {}) {
+function createBackend(name, source, options) {
     const chosen = name?.trim() || BACKEND_NAMES[0];
     const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined;
     if (!make)
@@ -90835,7 +90908,7 @@ async function runSession(options) {
     if (options.untrusted)
         await checkUntrusted(options, workspace);
     const outputLimitBytes = outputLimitFromEnv(process.env);
-    const backend = options.backend ?? createBackend(undefined, '--backend');
+    const backend = options.backend ?? createBackend(undefined, '--backend', { env: options.env ?? process.env });
     const runId = newRunId();
     const controller = new AbortController();
     const onSignal = (signal) => {
@@ -96475,7 +96548,6 @@ function exportPipeline(target, plan, params, options) {
 
 
 
-
 const collect = (value, previous) => [...previous, value];
 /**
  * Opens for writing a file the run writes at its end, before the run: a path that cannot
@@ -96635,6 +96707,7 @@ function cli_main_program(setExit) {
         checkAllowVars(opts.allowVar, opts.untrusted);
         const file = pipelineFileArg(given, process.cwd());
         const backend = createBackend(opts.backend, '--backend', {
+            env: process.env,
             scheduleTimeoutMs: opts.scheduleTimeout,
             registry: opts.registry,
             host: opts.swarmHost
@@ -96743,11 +96816,7 @@ function cli_main_program(setExit) {
         const problems = [];
         const report = { valid: true, files: [] };
         let engine;
-        const connect = () => (engine ??= (async () => {
-            const backend = new DockerBackend();
-            await backend.ping();
-            return { images: (ref) => backend.images(ref), backend };
-        })());
+        const connect = () => (engine ??= localEngine(process.env));
         for (const file of files) {
             const entry = {
                 file,
@@ -96849,9 +96918,7 @@ function cli_main_program(setExit) {
         .addOption(new option_Option('--image <ref>', 'only this image (repeatable)').default([]).argParser(collect))
         .option('--json', 'print them as JSON')
         .action(async (opts) => {
-        const backend = new DockerBackend();
-        await backend.ping();
-        const found = await discoverProcesses({ images: (ref) => backend.images(ref), backend }, opts.image, processCache());
+        const found = await discoverProcesses(await localEngine(process.env), opts.image, processCache());
         process.stdout.write(`${opts.json ? JSON.stringify(found, null, 2) : processesText(found)}\n`);
     });
     cli
@@ -96862,7 +96929,10 @@ function cli_main_program(setExit) {
         .addOption(swarmHostOption())
         .action(async (opts) => {
         const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id');
-        const backend = createBackend(opts.backend, '--backend', { host: opts.swarmHost });
+        const backend = createBackend(opts.backend, '--backend', {
+            env: process.env,
+            host: opts.swarmHost
+        });
         await backend.ping();
         const removed = await backend.sweep(runId);
         process.stdout.write(`removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`);
@@ -96955,7 +97025,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2700);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

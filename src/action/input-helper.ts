@@ -148,6 +148,7 @@ function fanOutInputs(
  */
 export function backendInput(): Backend {
   return createBackend(core.getInput('backend'), "input 'backend'", {
+    env: process.env,
     scheduleTimeoutMs: formInput('schedule-timeout', parseTimeout, TIMEOUT_FORM),
     registry: formInput('registry', parseRegistry, REGISTRY_FORM),
     host: formInput('swarm-host', parseEngineHost, ENGINE_HOST_FORM)

@@ -1,6 +1,9 @@
+import { homedir } from 'node:os'
 import type { Backend } from '../backend/backend.js'
 import { DockerBackend } from '../backend/docker/docker-backend.js'
+import { engineSettings, type EngineSettings } from '../backend/engine/connection.js'
 import { SwarmBackend } from '../backend/swarm/swarm-backend.js'
+import type { ProcessEngine } from './discover-processes.js'
 import { InputError } from '../pipeline/input-error.js'
 import { parseDuration } from '../pipeline/quantities.js'
 
@@ -10,20 +13,39 @@ import { parseDuration } from '../pipeline/quantities.js'
  * whichever is chosen: the file says what to run, the command line where.
  */
 const BACKENDS: Record<string, (options: BackendOptions) => Backend> = {
-  docker: () => new DockerBackend(),
-  swarm: (options) => {
-    // The connection, and what its errors say, read DOCKER_HOST as the docker CLI does.
-    if (options.host) process.env.DOCKER_HOST = options.host
-    return new SwarmBackend(undefined, {
-      helperImage: process.env.CTR_SWARM_HELPER_IMAGE,
+  docker: (options) => new DockerBackend(engineOf(options.env)),
+  swarm: (options) =>
+    new SwarmBackend(engineOf(options.env, options.host), {
+      helperImage: options.env.CTR_SWARM_HELPER_IMAGE,
       scheduleTimeoutMs: options.scheduleTimeoutMs,
-      registry: options.registry
+      registry: options.registry,
+      env: options.env
     })
-  }
+}
+
+/**
+ * The engine the docker CLI would use in `env` (DOCKER_HOST, a context, the default
+ * socket), or at `host` when one is given: the address goes down to the backend, and
+ * nothing is written to the environment (where the pipeline file would read it).
+ */
+function engineOf(env: Record<string, string | undefined>, host?: string): EngineSettings {
+  return engineSettings(host ? { ...env, DOCKER_HOST: host } : env, homedir())
+}
+
+/**
+ * The local Docker engine, answering, for what reads its images and describes their
+ * processes (validate, processes); EngineUnavailableError when it does not answer.
+ */
+export async function localEngine(env: Record<string, string | undefined>): Promise<ProcessEngine> {
+  const backend = new DockerBackend(engineOf(env))
+  await backend.ping()
+  return { images: (ref?: string) => backend.images(ref), backend }
 }
 
 /** What the command line can tell a backend; a backend takes what applies to it. */
 export interface BackendOptions {
+  /** The environment the run was started in: where the engine is, as the docker CLI reads it. */
+  env: Record<string, string | undefined>
   /** Swarm: how long a task may wait for a node before its job fails. */
   scheduleTimeoutMs?: number
   /** Swarm: the registry every node pulls built images from (see parseRegistry). */
@@ -74,7 +96,7 @@ export const BACKEND_NAMES = Object.keys(BACKENDS)
 export function createBackend(
   name: string | undefined,
   source: string,
-  options: BackendOptions = {}
+  options: BackendOptions
 ): Backend {
   const chosen = name?.trim() || BACKEND_NAMES[0]
   const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined

@@ -122,7 +122,8 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
   const workspace = options.workspace ?? process.cwd()
   if (options.untrusted) await checkUntrusted(options, workspace)
   const outputLimitBytes = outputLimitFromEnv(process.env)
-  const backend = options.backend ?? createBackend(undefined, '--backend')
+  const backend =
+    options.backend ?? createBackend(undefined, '--backend', { env: options.env ?? process.env })
   const runId = newRunId()
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {

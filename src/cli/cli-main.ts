@@ -4,7 +4,6 @@ import { availableParallelism, homedir } from 'node:os'
 import path from 'node:path'
 import { checkProcesses } from '../app/check-processes.js'
 import { discoverProcesses, processesText, type ProcessEngine } from '../app/discover-processes.js'
-import { DockerBackend } from '../backend/docker/docker-backend.js'
 import { access, constants, lstat, readFile, stat } from 'node:fs/promises'
 import { writeFileReplacing } from '../scheduler/host-files.js'
 import { describeError } from '../app/errors.js'
@@ -33,6 +32,7 @@ import {
   BACKEND_NAMES,
   createBackend,
   ENGINE_HOST_FORM,
+  localEngine,
   parseEngineHost,
   parseRegistry,
   parseTimeout,
@@ -305,6 +305,7 @@ function program(setExit: (status: number) => void): Command {
         checkAllowVars(opts.allowVar, opts.untrusted)
         const file = pipelineFileArg(given, process.cwd())
         const backend = createBackend(opts.backend, '--backend', {
+          env: process.env,
           scheduleTimeoutMs: opts.scheduleTimeout,
           registry: opts.registry,
           host: opts.swarmHost
@@ -411,12 +412,7 @@ function program(setExit: (status: number) => void): Command {
       const problems: string[] = []
       const report: ValidationReport = { valid: true, files: [] }
       let engine: Promise<ProcessEngine> | undefined
-      const connect = () =>
-        (engine ??= (async () => {
-          const backend = new DockerBackend()
-          await backend.ping()
-          return { images: (ref?: string) => backend.images(ref), backend }
-        })())
+      const connect = () => (engine ??= localEngine(process.env))
       for (const file of files) {
         const entry: ValidationReport['files'][number] = {
           file,
@@ -555,10 +551,8 @@ function program(setExit: (status: number) => void): Command {
     )
     .option('--json', 'print them as JSON')
     .action(async (opts: { image: string[]; json?: boolean }) => {
-      const backend = new DockerBackend()
-      await backend.ping()
       const found = await discoverProcesses(
-        { images: (ref) => backend.images(ref), backend },
+        await localEngine(process.env),
         opts.image,
         processCache()
       )
@@ -573,7 +567,10 @@ function program(setExit: (status: number) => void): Command {
     .addOption(swarmHostOption())
     .action(async (opts: { runId?: string; backend: string; swarmHost?: string }) => {
       const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id')
-      const backend = createBackend(opts.backend, '--backend', { host: opts.swarmHost })
+      const backend = createBackend(opts.backend, '--backend', {
+        env: process.env,
+        host: opts.swarmHost
+      })
       await backend.ping()
       const removed = await backend.sweep(runId)
       process.stdout.write(

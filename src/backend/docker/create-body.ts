@@ -1,10 +1,7 @@
 import { workflowVolumeName } from '../../plan/container-paths.js'
 import { DRIVER_ENTRYPOINT } from './stage-driver.js'
-import {
-  isDockerNetworkMode,
-  type ContainerPlan,
-  type HealthcheckPlan
-} from '../../plan/container-plan.js'
+import { isDockerNetworkMode, type ContainerPlan } from '../../plan/container-plan.js'
+import { healthConfig, type EngineHealthcheck } from '../engine/health-config.js'
 
 /** The subset of the Engine API's `POST /containers/create` body that jobs use. */
 export interface ContainerCreateBody {
@@ -20,14 +17,7 @@ export interface ContainerCreateBody {
   AttachStdin?: boolean
   OpenStdin?: boolean
   ExposedPorts?: Record<string, Record<string, never>>
-  /** Docker's HEALTHCHECK; durations in nanoseconds. */
-  Healthcheck?: {
-    Test: string[]
-    Interval: number
-    Timeout: number
-    Retries: number
-    StartPeriod: number
-  }
+  Healthcheck?: EngineHealthcheck
   /** The network of `NetworkMode` and the names the container answers to on it. */
   NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> }
   HostConfig: {
@@ -163,18 +153,4 @@ export function createBody(
   }
   if (plan.healthcheck) body.Healthcheck = healthConfig(plan.healthcheck)
   return body
-}
-
-/** A health check as the Engine API takes it, for a container and a Swarm task alike. */
-export function healthConfig(
-  check: HealthcheckPlan
-): NonNullable<ContainerCreateBody['Healthcheck']> {
-  const ns = (ms: number) => ms * 1_000_000
-  return {
-    Test: check.test,
-    Interval: ns(check.intervalMs),
-    Timeout: ns(check.timeoutMs),
-    Retries: check.retries,
-    StartPeriod: ns(check.startPeriodMs)
-  }
 }

@@ -1,11 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Docker from 'dockerode'
 import type { ContainerPlan } from '../../plan/container-plan.js'
-import type { ImageSource, RegistryCredentials } from '../../plan/image-plan.js'
+import type { ImageSource } from '../../plan/image-plan.js'
 import { LABEL_RUN_ID } from '../../plan/labels.js'
 import {
-  BuildCancelledError,
-  EngineLostError,
   type Backend,
   type ImageRun,
   type ContainerExit,
@@ -15,40 +13,30 @@ import {
   type RemovedCounts,
   type RunSetup
 } from '../backend.js'
-import { EngineConnection, ignoreMissing, messageOf, statusOf } from './connection.js'
-import { decodeBuildkitStatus, type BuildkitStatus } from './buildkit-status.js'
+import { EngineConnection, ignoreMissing, statusOf } from '../engine/connection.js'
+import { ImageClient } from '../engine/image-client.js'
 import { createBody } from './create-body.js'
 import { withSoftLimits } from './exec-limits.js'
 import { DRIVER_SHELL, STAGE_KILL, StageDriver, type Reffable } from './stage-driver.js'
 import { hostPathOf, ownContainerHints, resolvedPath, type OwnContainer } from './own-container.js'
-import {
-  prepareDockerImage,
-  RegistryAuthError,
-  type BuildOptions,
-  type Builder,
-  type ImageEngine,
-  type PullProgress,
-  type PushEngine
-} from './images.js'
-import { logLines } from './stream-demux.js'
-import { removeInUse, removeTag, runResources, sweepEngine } from './sweep.js'
-import { directoriesArchive, readFolderFiles } from './tar-files.js'
+import { prepareDockerImage } from '../engine/images.js'
+import { logLines } from '../engine/stream-demux.js'
+import { removeInUse, runResources, sweepEngine } from '../engine/sweep.js'
+import { directoriesArchive, readFolderFiles } from '../engine/tar-files.js'
 
 /**
- * The Backend on one Docker engine, through dockerode; honours DOCKER_HOST like the
- * docker CLI. Jobs are containers on the run's bridge network, the workspace and named
+ * The Backend on one Docker engine, through dockerode, where its EngineSettings say
+ * (the app resolves them as the docker CLI would). Jobs are containers on the run's bridge network, the workspace and named
  * volumes are Docker volumes, stages go to each container's stage driver (an exec where
  * an image has no shell), and everything is labelled for the sweep.
  */
-export class DockerBackend extends EngineConnection implements Backend, ImageEngine, PushEngine {
+export class DockerBackend extends EngineConnection implements Backend {
   readonly name = 'docker'
   private readonly live = new Set<string>()
   private cpus: Promise<number> | undefined
   private own: Promise<OwnContainer | undefined> | undefined
-  /** Whether the engine builds with BuildKit: unknown until the first build asks it. */
-  private buildkit: boolean | undefined
-  /** Why it does not, as the engine said. */
-  private noBuildkit: string | undefined
+  /** The engine's image calls, over this backend's connection. */
+  readonly imageClient = new ImageClient(this)
   /** The `ulimits` of the containers this backend created, for what it execs in them. */
   private readonly ulimits = new Map<string, ContainerPlan['resources']['ulimits']>()
   /** Whether an image has the stage driver's shell, by ref, once its first container told. */
@@ -93,7 +81,7 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 
   prepareImage(image: ImageSource, run: ImageRun): Promise<string | undefined> {
-    return prepareDockerImage(this, image, run)
+    return prepareDockerImage(this.imageClient, image, run)
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
@@ -152,186 +140,6 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
       if (statusOf(error) === 404) return false
       throw error
     }
-  }
-
-  async imageExists(ref: string, platform?: string): Promise<boolean> {
-    try {
-      const image = await this.call('inspect image', () => this.docker.getImage(ref).inspect())
-      if (!platform) return true
-      const variant = (image as { Variant?: string }).Variant
-      const has = [image.Os, image.Architecture, ...(variant ? [variant] : [])].join('/')
-      return has === platform || has.startsWith(`${platform}/`)
-    } catch (error) {
-      if (statusOf(error) === 404) return false
-      throw error
-    }
-  }
-
-  async pullImage(
-    ref: string,
-    options: { platform?: string; auth?: RegistryCredentials },
-    onProgress: (progress: PullProgress) => void
-  ): Promise<void> {
-    const query = {
-      ...(options.platform ? { platform: options.platform } : {}),
-      ...(options.auth ? { authconfig: options.auth } : {})
-    }
-    try {
-      if (this.abandoned) throw this.abandoned
-      const stream = this.track((await this.docker.pull(ref, query)) as NodeJS.ReadableStream)
-      await this.follow(stream, (event) => {
-        if (typeof event.status === 'string') {
-          const { current, total } = event.progressDetail ?? {}
-          onProgress({
-            status: event.status,
-            ...(event.id ? { id: String(event.id) } : {}),
-            ...(typeof current === 'number' ? { current } : {}),
-            ...(typeof total === 'number' ? { total } : {})
-          })
-        }
-      })
-    } catch (error) {
-      throw this.registryFailure(error)
-    }
-  }
-
-  /** A pull's or push's failure: the engine lost, the registry's refusal of credentials, or why. */
-  private registryFailure(error: unknown): Error {
-    const lost = this.lostOr(error)
-    if (lost instanceof EngineLostError) return lost
-    const message = messageOf(error)
-    return REGISTRY_AUTH_REFUSED.test(message) ? new RegistryAuthError(message) : new Error(message)
-  }
-
-  async buildImage(
-    context: () => NodeJS.ReadableStream | Promise<NodeJS.ReadableStream>,
-    options: BuildOptions,
-    onOutput: (line: string) => void
-  ): Promise<Builder> {
-    if (this.buildkit !== false) {
-      let heard = false
-      try {
-        await this.build(await context(), options, 'buildkit', onOutput, () => (heard = true))
-        this.buildkit = true
-        return { name: 'buildkit' }
-      } catch (error) {
-        // An engine without BuildKit refuses the request before any step: build classic.
-        if (heard || this.buildkit === true || error instanceof BuildCancelledError) throw error
-        if (error instanceof EngineLostError) throw error
-        this.buildkit = false
-        this.noBuildkit = messageOf(error)
-      }
-    }
-    await this.build(await context(), options, 'classic', onOutput, () => {})
-    return { name: 'classic', ...(this.noBuildkit ? { why: this.noBuildkit } : {}) }
-  }
-
-  private async build(
-    context: NodeJS.ReadableStream,
-    options: BuildOptions,
-    builder: Builder['name'],
-    onOutput: (line: string) => void,
-    onTrace: () => void
-  ): Promise<void> {
-    if (this.abandoned) throw this.abandoned
-    const building = this.docker.buildImage(context, {
-      t: options.tag,
-      dockerfile: options.dockerfile,
-      buildargs: options.args,
-      ...(options.pull ? { pull: 'true' } : {}),
-      ...(options.target ? { target: options.target } : {}),
-      ...(options.platform ? { platform: options.platform } : {}),
-      ...(builder === 'buildkit' ? { version: '2' } : {}),
-      // Intermediate containers go; intermediate images stay: they are the build cache.
-      rm: true,
-      forcerm: true,
-      ...(options.signal ? { abortSignal: options.signal } : {})
-    } as Docker.ImageBuildOptions)
-    // A closed request shows as a broken connection: after a cancel it is not a lost engine.
-    const failure = (error: unknown) =>
-      options.signal?.aborted ? new BuildCancelledError(`build ${options.tag} cancelled`) : error
-    const stream = this.track(
-      await building.catch((e: unknown) => Promise.reject(this.lostOr(failure(e))))
-    )
-    const steps = new BuildkitSteps(onOutput)
-    await this.follow(
-      stream,
-      (event) => {
-        if (event.id === 'moby.buildkit.trace' && typeof event.aux === 'string') {
-          onTrace()
-          steps.add(decodeBuildkitStatus(event.aux))
-        } else if (typeof event.stream === 'string') {
-          for (const line of event.stream.split('\n')) if (line.trim()) onOutput(line.trimEnd())
-        }
-      },
-      failure
-    )
-  }
-
-  async tagImage(ref: string, target: string): Promise<void> {
-    // A colon after the last slash starts the tag; `localhost:5000/x` has none (latest).
-    const colon = target.lastIndexOf(':')
-    const tagged = colon > target.lastIndexOf('/')
-    const repo = tagged ? target.slice(0, colon) : target
-    const tag = tagged ? target.slice(colon + 1) : 'latest'
-    await this.call('tag image', (o) => this.docker.getImage(ref).tag({ repo, tag, ...o }))
-  }
-
-  async pushImage(
-    ref: string,
-    auth: RegistryCredentials | undefined,
-    onProgress: (progress: PullProgress) => void = () => {}
-  ): Promise<string> {
-    if (this.abandoned) throw this.abandoned
-    // The engine wants the header even for a registry without credentials.
-    const authconfig = auth ?? { serveraddress: ref.slice(0, ref.indexOf('/')) }
-    let digest: string | undefined
-    try {
-      const stream = this.track(
-        (await this.docker.getImage(ref).push({ authconfig })) as NodeJS.ReadableStream
-      )
-      await this.follow(stream, (event) => {
-        if (typeof event.aux === 'object' && typeof event.aux.Digest === 'string')
-          digest = event.aux.Digest
-        else if (typeof event.status === 'string')
-          onProgress({
-            status: event.status,
-            ...(typeof event.id === 'string' ? { id: event.id } : {})
-          })
-      })
-    } catch (error) {
-      throw this.registryFailure(error)
-    }
-    if (!digest) throw new Error('the registry gave no digest')
-    return digest
-  }
-
-  untagImage(ref: string): Promise<void> {
-    return removeTag(this.docker, this.call, ref)
-  }
-
-  /**
-   * Reads a stream of JSON messages (pull, build, push) to its end; a message with `error`
-   * (a failed step, a refused pull) rejects, as the docker CLI would fail.
-   */
-  private follow(
-    stream: NodeJS.ReadableStream,
-    onEvent: (event: ProgressEvent) => void,
-    failure: (error: unknown) => unknown = (error) => error
-  ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let failed: Error | undefined
-      this.docker.modem.followProgress(
-        stream,
-        (err: Error | null) =>
-          err ? reject(this.lostOr(failure(err))) : failed ? reject(failed) : resolve(),
-        (event: ProgressEvent) => {
-          const error = event.errorDetail?.message ?? event.error
-          if (error) failed ??= new Error(error)
-          else onEvent(event)
-        }
-      )
-    })
   }
 
   async createContainer(plan: ContainerPlan): Promise<string> {
@@ -628,25 +436,8 @@ export class DockerBackend extends EngineConnection implements Backend, ImageEng
   }
 }
 
-/** A message of the engine's pull or build stream. */
-interface ProgressEvent {
-  status?: unknown
-  id?: unknown
-  stream?: unknown
-  error?: string
-  errorDetail?: { message?: string }
-  /** A layer's bytes so far, of its total, while it downloads or extracts. */
-  progressDetail?: { current?: unknown; total?: unknown }
-  /** A push's last message (what the registry named the image), or a BuildKit status. */
-  aux?: { Digest?: unknown } | string
-}
-
-/** How engines word a registry's refusal of credentials (or a demand for them). */
 /** How long a killed stage's driver may take to report its exit before the container goes. */
 const STAGE_KILL_GRACE_MS = 2000
-
-const REGISTRY_AUTH_REFUSED =
-  /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i
 
 /** Where a container's memory cgroup counts OOM kills: cgroup v1, then v2. */
 const CGROUP_MEMORY_EVENTS = [
@@ -662,34 +453,4 @@ async function withHostSources(plan: ContainerPlan, own: OwnContainer): Promise<
     )
   )
   return { ...plan, mounts }
-}
-
-/**
- * BuildKit's status messages as build lines: each step once as it starts (`CACHED` first
- * when the cache had it), its output lines, and `ERROR` with the step's error. Steps of
- * its own bookkeeping (`[internal] ...`) are shown only when they fail.
- */
-class BuildkitSteps {
-  private readonly names = new Map<string, string>()
-  private readonly shown = new Set<string>()
-  private readonly failed = new Set<string>()
-
-  constructor(private readonly onOutput: (line: string) => void) {}
-
-  add(status: BuildkitStatus): void {
-    for (const v of status.vertexes) {
-      if (v.name) this.names.set(v.digest, v.name)
-      const internal = v.name.startsWith('[internal]')
-      if ((v.started || v.cached) && !internal && !this.shown.has(v.digest)) {
-        this.shown.add(v.digest)
-        this.onOutput(v.cached ? `CACHED ${v.name}` : v.name)
-      }
-      if (v.error && !this.failed.has(v.digest)) {
-        this.failed.add(v.digest)
-        this.onOutput(`ERROR ${v.name}: ${v.error}`)
-      }
-    }
-    for (const log of status.logs)
-      for (const line of log.text.split('\n')) if (line.trim()) this.onOutput(line.trimEnd())
-  }
 }

@@ -1,6 +1,6 @@
 import { isDockerNetworkMode, type ContainerPlan } from '../../plan/container-plan.js'
 import { parseMemory } from '../../pipeline/quantities.js'
-import { healthConfig } from '../docker/create-body.js'
+import { healthConfig } from '../engine/health-config.js'
 
 /** The subset of the Engine API's `POST /services/create` body that job tasks use. */
 export interface ServiceBody {

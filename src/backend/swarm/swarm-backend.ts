@@ -22,13 +22,18 @@ import {
   type RemovedCounts,
   type RunSetup
 } from '../backend.js'
-import { EngineConnection, ignoreMissing, statusOf } from '../docker/connection.js'
-import { credentialsFromDockerConfig } from '../docker/docker-config.js'
-import { DockerBackend } from '../docker/docker-backend.js'
-import { configLogin, prepareDockerImage, pushBuiltImage } from '../docker/images.js'
-import { logLines } from '../docker/stream-demux.js'
-import { filesArchive } from '../docker/tar-files.js'
-import { removeBuiltTags, removeInUse, runResources } from '../docker/sweep.js'
+import {
+  EngineConnection,
+  ignoreMissing,
+  statusOf,
+  type EngineSettings
+} from '../engine/connection.js'
+import { credentialsFromDockerConfig } from '../engine/docker-config.js'
+import { ImageClient } from '../engine/image-client.js'
+import { configLogin, prepareDockerImage, pushBuiltImage } from '../engine/images.js'
+import { logLines } from '../engine/stream-demux.js'
+import { filesArchive } from '../engine/tar-files.js'
+import { removeBuiltTags, removeInUse, runResources } from '../engine/sweep.js'
 import { serviceBody, type ServiceBody } from './service-body.js'
 import { newTaskMarker, taskOutput, type TaskFrame } from '../task-frame.js'
 import { taskCommand } from './task-script.js'
@@ -148,8 +153,9 @@ export class SwarmBackend extends EngineConnection implements Backend {
   private readonly credentials = new Map<string, RegistryCredentials>()
   /** Where every node pulls the images the run builds from, when one was given. */
   private readonly registry?: string
-  /** The manager's engine as one engine: it builds images and pushes them. */
-  private readonly builder: DockerBackend
+  /** The manager's image calls, over the same connection: it builds images and pushes them. */
+  private readonly builder: ImageClient
+  private readonly env: Record<string, string | undefined>
   /** The images the run built, by their run tag: their references by digest. */
   private readonly pushed = new Map<string, string>()
   /** How long a task may wait for a node (pending, pulling) before its job fails. */
@@ -169,7 +175,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
   private ids = 0
 
   constructor(
-    docker?: Docker,
+    engine: EngineSettings | Docker,
     options: {
       timeoutMs?: number
       scheduleTimeoutMs?: number
@@ -177,10 +183,13 @@ export class SwarmBackend extends EngineConnection implements Backend {
       helperImage?: string
       /** `host[:port][/path]` of a registry every node pulls from: needed for `build:`. */
       registry?: string
+      /** Where the Docker config is (DOCKER_CONFIG): the login for the helper image's pull. */
+      env?: Record<string, string | undefined>
     } = {}
   ) {
-    super(docker, options)
-    this.builder = new DockerBackend(this.docker, options)
+    super(engine, options)
+    this.builder = new ImageClient(this)
+    this.env = options.env ?? {}
     if (options.registry) this.registry = options.registry
     this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS
     this.helperImage = options.helperImage || DEFAULT_HELPER_IMAGE
@@ -236,7 +245,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
   /** Creates and starts the workspace container on the manager, pulling its image if need be. */
   private async startWorkspace(body: ReturnType<typeof workspaceContainerBody>) {
     if (!(await this.builder.imageExists(body.Image))) {
-      const auth = await credentialsFromDockerConfig(registryOf(body.Image), process.env)
+      const auth = await credentialsFromDockerConfig(registryOf(body.Image), this.env)
       await this.builder.pullImage(body.Image, auth ? { auth } : {}, () => undefined)
     }
     const { id } = await this.call('create container', (o) =>

@@ -5,7 +5,7 @@ import {
   directoriesArchive,
   filesArchive,
   readFolderFiles
-} from '../../../src/backend/docker/tar-files.js'
+} from '../../../src/backend/engine/tar-files.js'
 
 /** A tar archive of files, as the engine sends a folder: `[path, text]` entries. */
 function archiveOf(entries: Array<[string, string]>): Buffer {

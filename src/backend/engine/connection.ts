@@ -1,4 +1,3 @@
-import { homedir } from 'node:os'
 import Docker from 'dockerode'
 import { InputError } from '../../pipeline/input-error.js'
 import {
@@ -28,6 +27,44 @@ export function engineTimeoutFromEnv(env: Record<string, string | undefined>): n
   return Math.round(seconds * 1000)
 }
 
+/** Where the engine is and how long its calls may take: what a backend connects with. */
+export interface EngineSettings {
+  endpoint: EngineEndpoint
+  /** A Docker context that could not be read: `ping` says so, as nothing can be reached. */
+  unresolved?: EngineUnavailableError
+  /** How long a call that is not a stream may take. */
+  timeoutMs: number
+}
+
+/**
+ * The engine the docker CLI would talk to in this environment (resolveEngine), with
+ * `$CTR_ENGINE_TIMEOUT`: read once, by the app, and handed to the backend.
+ */
+export function engineSettings(
+  env: Record<string, string | undefined>,
+  home: string
+): EngineSettings {
+  const timeoutMs = engineTimeoutFromEnv(env)
+  try {
+    return { endpoint: resolveEngine(env, home), timeoutMs }
+  } catch (error) {
+    if (!(error instanceof EngineUnavailableError)) throw error
+    return { endpoint: { host: 'unknown', source: 'unresolved' }, unresolved: error, timeoutMs }
+  }
+}
+
+/** Where a dockerode client made elsewhere talks to, as DOCKER_HOST writes it. */
+function modemHost(docker: Docker): string {
+  const modem = docker.modem as {
+    socketPath?: unknown
+    protocol?: string
+    host?: string
+    port?: unknown
+  }
+  if (typeof modem.socketPath === 'string') return `unix://${modem.socketPath}`
+  return `${modem.protocol === 'ssh' ? 'ssh' : 'tcp'}://${modem.host ?? 'localhost'}:${String(modem.port ?? '')}`
+}
+
 /** An image on the engine, as `images` lists it. */
 export interface EngineImage {
   id: string
@@ -49,34 +86,33 @@ export type EngineCall = <T>(what: string, run: (o: CallOptions) => Promise<T>) 
  * or a call that times out is an EngineLostError, after which nothing reaches the engine.
  */
 export class EngineConnection {
-  protected readonly docker: Docker
+  /** The dockerode client: for the clients that share this connection (ImageClient). */
+  readonly docker: Docker
   protected readonly timeoutMs: number
-  /** Where the engine is; with `docker` given, DOCKER_HOST or the default socket. */
+  /** Where the engine is. */
   readonly endpoint: EngineEndpoint
   /** A Docker context that could not be read: `ping` says so, as nothing can be reached. */
   private readonly unresolved: EngineUnavailableError | undefined
-  protected abandoned: EngineLostError | undefined
+  /** Why the engine was given up on, once it was: every later call fails with it. */
+  abandoned: EngineLostError | undefined
   private readonly streams = new Set<NodeJS.ReadableStream>()
   private readonly lostListeners = new Set<(error: EngineLostError) => void>()
 
   /**
-   * Without `docker`, connects where the docker CLI would (see resolveEngine). `timeoutMs`
-   * defaults to `$CTR_ENGINE_TIMEOUT` (seconds), else DEFAULT_ENGINE_TIMEOUT_MS.
+   * Connects where `engine` says (engineSettings), or through a dockerode client made
+   * elsewhere (a test's, a lab node's), whose calls then give up after `timeoutMs`.
    */
-  constructor(docker?: Docker, options: { timeoutMs?: number } = {}) {
-    let endpoint: EngineEndpoint
-    try {
-      endpoint = docker
-        ? { host: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock', source: 'given' }
-        : resolveEngine(process.env, homedir())
-    } catch (error) {
-      if (!(error instanceof EngineUnavailableError)) throw error
-      this.unresolved = error
-      endpoint = { host: 'unknown', source: 'unresolved' }
+  constructor(engine: EngineSettings | Docker, options: { timeoutMs?: number } = {}) {
+    if (engine instanceof Docker) {
+      this.endpoint = { host: modemHost(engine), source: 'given' }
+      this.docker = engine
+      this.timeoutMs = options.timeoutMs ?? DEFAULT_ENGINE_TIMEOUT_MS
+    } else {
+      this.endpoint = engine.endpoint
+      this.unresolved = engine.unresolved
+      this.docker = new Docker(engine.endpoint.options)
+      this.timeoutMs = options.timeoutMs ?? engine.timeoutMs
     }
-    this.endpoint = endpoint
-    this.docker = docker ?? new Docker(endpoint.options)
-    this.timeoutMs = options.timeoutMs ?? engineTimeoutFromEnv(process.env)
   }
 
   /** What the first line of a run says of where it runs. */
@@ -89,7 +125,7 @@ export class EngineConnection {
    * One call to the engine that is not a stream, given `abortSignal` for dockerode's
    * options: it ends at the timeout, and a connection that breaks is said as such.
    */
-  protected readonly call: EngineCall = async (what, run) => {
+  readonly call: EngineCall = async (what, run) => {
     if (this.abandoned) throw this.abandoned
     const abortSignal = AbortSignal.timeout(this.timeoutMs)
     // Not every dockerode call honours the signal: the race ends those that do not.
@@ -205,7 +241,7 @@ export class EngineConnection {
    * An error that says the connection to the engine broke loses it; an answer of the
    * engine's becomes a BackendError in its own words; any other error is itself.
    */
-  protected lostOr(error: unknown): unknown {
+  lostOr(error: unknown): unknown {
     if (error instanceof EngineLostError) return this.lose(error)
     const err = error as NodeJS.ErrnoException | undefined
     const code = err?.code ?? (err?.cause as NodeJS.ErrnoException | undefined)?.code
@@ -222,7 +258,7 @@ export class EngineConnection {
   }
 
   /** A stream that losing the engine ends. */
-  protected track<S extends NodeJS.ReadableStream>(stream: S): S {
+  track<S extends NodeJS.ReadableStream>(stream: S): S {
     this.streams.add(stream)
     const forget = () => this.streams.delete(stream)
     stream.once('end', forget)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { resolveEngine } from '../../../src/backend/docker/engine-endpoint.js'
+import { resolveEngine } from '../../../src/backend/engine/engine-endpoint.js'
 
 /** A home folder with a Docker config and contexts, as `docker context create` leaves them. */
 function home(config: object | undefined, contexts: Record<string, object | undefined> = {}) {
@@ -32,7 +32,33 @@ describe('resolveEngine: the engine the docker CLI would use', () => {
       'DOCKER_HOST first',
       { DOCKER_HOST: 'tcp://h:2375', DOCKER_CONTEXT: 'colima' },
       { currentContext: 'colima' },
-      ['tcp://h:2375', 'DOCKER_HOST']
+      ['tcp://h:2375', 'DOCKER_HOST', { protocol: 'http', host: 'h', port: '2375' }]
+    ],
+    [
+      'DOCKER_HOST as a socket',
+      { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' },
+      undefined,
+      [
+        'unix:///run/user/1000/docker.sock',
+        'DOCKER_HOST',
+        { socketPath: '/run/user/1000/docker.sock' }
+      ]
+    ],
+    [
+      'DOCKER_HOST with DOCKER_TLS_VERIFY: https, certificates from DOCKER_CERT_PATH (none there)',
+      { DOCKER_HOST: 'tcp://h:2377', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' },
+      undefined,
+      ['tcp://h:2377', 'DOCKER_HOST', { protocol: 'https', host: 'h', port: '2377' }]
+    ],
+    [
+      'DOCKER_HOST over ssh',
+      { DOCKER_HOST: 'ssh://me@h', SSH_AUTH_SOCK: '/agent' },
+      undefined,
+      [
+        'ssh://me@h',
+        'DOCKER_HOST',
+        { protocol: 'ssh', host: 'h', port: 22, username: 'me', sshOptions: { agent: '/agent' } }
+      ]
     ],
     [
       'then DOCKER_CONTEXT',

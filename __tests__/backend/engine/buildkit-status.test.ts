@@ -1,4 +1,4 @@
-import { decodeBuildkitStatus } from '../../../src/backend/docker/buildkit-status.js'
+import { decodeBuildkitStatus } from '../../../src/backend/engine/buildkit-status.js'
 
 // Messages as Docker 20.10's BuildKit sent them for a three-step Dockerfile.
 const CONTEXT_DONE =

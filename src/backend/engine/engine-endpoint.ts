@@ -10,10 +10,7 @@ export interface EngineEndpoint {
   host: string
   /** What chose it: `DOCKER_HOST`, `context NAME`, or `default`. */
   source: string
-  /**
-   * dockerode's options; undefined leaves the choice to dockerode, which reads DOCKER_HOST,
-   * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the docker CLI does.
-   */
+  /** dockerode's options: made here, so dockerode reads nothing of the environment. */
   options?: Docker.DockerOptions
 }
 
@@ -30,8 +27,19 @@ export function resolveEngine(
   env: Record<string, string | undefined>,
   home: string
 ): EngineEndpoint {
-  if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, source: 'DOCKER_HOST' }
   const configDir = env.DOCKER_CONFIG || path.join(home, '.docker')
+  if (env.DOCKER_HOST) {
+    // As the docker CLI: TLS when DOCKER_TLS_VERIFY is set or the port is 2376, with the
+    // certificates in DOCKER_CERT_PATH (else the config folder).
+    const host = env.DOCKER_HOST
+    const tls = Boolean(env.DOCKER_TLS_VERIFY) || /:2376$/.test(host)
+    const certDir = env.DOCKER_CERT_PATH || configDir
+    return {
+      host,
+      source: 'DOCKER_HOST',
+      options: dockerOptions(host, tls ? certDir : undefined, env, tls)
+    }
+  }
   const named = contextName(env, configDir)
   if (!named || named.name === 'default') {
     // Docker Desktop's socket in the home folder, where it is, as dockerode looks.
@@ -80,11 +88,15 @@ function contextName(
   return undefined
 }
 
-/** dockerode's options for a context's host, with its TLS files where it has them. */
+/**
+ * dockerode's options for an engine's address, with the TLS files in `tlsDir` where it
+ * has them (none: plain HTTP, unless the port is 2376).
+ */
 function dockerOptions(
   host: string,
-  tlsDir: string,
-  env: Record<string, string | undefined>
+  tlsDir: string | undefined,
+  env: Record<string, string | undefined>,
+  forceTls = false
 ): Docker.DockerOptions {
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) }
   if (host.startsWith('npipe://')) return { socketPath: host.slice('npipe://'.length) }
@@ -98,11 +110,12 @@ function dockerOptions(
       sshOptions: { agent: env.SSH_AUTH_SOCK }
     }
   const tls = (file: string) => {
+    if (tlsDir === undefined) return undefined
     const full = path.join(tlsDir, file)
     return existsSync(full) ? readFileSync(full) : undefined
   }
   const [ca, cert, key] = [tls('ca.pem'), tls('cert.pem'), tls('key.pem')]
-  const secure = ca !== undefined || cert !== undefined || url.port === '2376'
+  const secure = forceTls || ca !== undefined || cert !== undefined || url.port === '2376'
   return {
     protocol: secure ? 'https' : 'http',
     host: url.hostname,

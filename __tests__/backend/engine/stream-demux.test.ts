@@ -1,5 +1,5 @@
 import type { OutputStream } from '../../../src/backend/backend.js'
-import { streamDemuxer } from '../../../src/backend/docker/stream-demux.js'
+import { streamDemuxer } from '../../../src/backend/engine/stream-demux.js'
 
 /** One frame of the engine's multiplexed stream. */
 function frame(stream: 0 | 1 | 2, text: string): Buffer {
