@@ -10,6 +10,14 @@ step() { printf '\n== %s\n' "$*"; }
 step "install dependencies"
 npm ci --no-audit --no-fund --loglevel=error
 
+step "shellcheck, which lints the shell programs the product runs"
+if ! command -v shellcheck >/dev/null; then
+  root=""
+  [ "$(id -u)" -eq 0 ] || root=sudo
+  $root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $root apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
+fi
+
 step "lint and format"
 npm run lint --silent
 

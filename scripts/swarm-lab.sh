@@ -42,6 +42,7 @@ start_node() {
   # 20 s DNS timeout (and now and then 5 s more). Every other name fails at once too.
   echo "nameserver $NET.1" >"$dir/resolv.conf"
   { cat /etc/hosts; echo "$NET.1 registry-1.docker.io index.docker.io auth.docker.io"; } >"$dir/hosts"
+  # shellcheck disable=SC2016 # the inner shell expands them, from its own arguments
   nsenter --net="/run/netns/$(ns "$n")" unshare --mount --uts --propagation slave \
     sh -c '
       set -e
@@ -176,6 +177,7 @@ down() {
   # The containers of a stopped node outlive its shims: what is left in its cgroups goes.
   for group in /sys/fs/cgroup/*/ctrlab-n[0-9]; do
     [ -d "$group" ] || continue
+    # shellcheck disable=SC2038 # what xargs reads is the files' contents: process ids
     find "$group" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   done
   for n in "${NODES[@]}"; do
@@ -189,6 +191,13 @@ down() {
       done
     done
   done
+  # A killed container's last writes may land while the folder goes (CI saw "Directory
+  # not empty" after a stopped node): try again for a few seconds before saying so.
+  local tries=0
+  until rm -rf "$LAB" 2>/dev/null || [ "$tries" -ge 25 ]; do
+    sleep 0.2
+    tries=$((tries + 1))
+  done
   rm -rf "$LAB"
 }
 
@@ -197,7 +206,9 @@ check() {
   ip netns list 2>/dev/null | awk '{print $1}' | grep '^ctrlab-' | sed 's/^/namespace /' || true
   pgrep -af -- "$LAB/n[0-9]/" | sed 's/^/process /' || true
   grep " $LAB" /proc/mounts | awk '{print "mount " $2}' || true
-  ls -d /sys/fs/cgroup/*/ctrlab-* 2>/dev/null | sed 's/^/cgroup /' || true
+  for group in /sys/fs/cgroup/*/ctrlab-*; do
+    if [ -e "$group" ]; then echo "cgroup $group"; fi
+  done
   if [ -e "$LAB" ]; then echo "folder $LAB"; fi
 }
 

@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 2700:
+/***/ 7633:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -85634,70 +85634,6 @@ function batchAt(stages, from, sizeOf) {
 function newBatchMarker() {
     return `::ctr-stage-end-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}::`;
 }
-/** The variable that carries the `n`th of stage `i`'s `NAME=value` pairs into the batch. */
-const carrier = (i, n) => `CTR_BATCH_ENV_${i}_${n}`;
-/**
- * The command that runs stages one after another in one process tree, each in a
- * subshell with its own environment, stopping after the first that fails (unless it may
- * continue on error). After each it writes the end marker to stdout and to stderr, so the
- * engine can tell which stage printed each line of either stream.
- *
- * Commands and folders go in as positional parameters, each as it is; the script itself
- * holds only indexes, so nothing needs quoting. A stage's `env` goes in through the exec's
- * environment, one carrier variable per pair, which its subshell exports and every
- * subshell unsets: a secret in it never appears on a command line, which any user of the
- * host can read (`ps`), only in the process's environment, as `docker run -e` puts it.
- */
-function batchCommand(marker, stages) {
-    const args = [marker];
-    const ref = (value) => {
-        args.push(value);
-        return `"\${${args.length}}"`;
-    };
-    const env = stages.flatMap((stage, i) => stage.env.map((pair, n) => `${carrier(i, n)}=${pair}`));
-    const carriers = env.map((pair) => pair.slice(0, pair.indexOf('=')));
-    const lines = [
-        // $1 stage, $2 exit code, $3 state folder, $4 continue on error
-        'e() { f=0; if [ -s "$3/output" ] || [ -s "$3/annotations" ]; then f=1; fi',
-        `  printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f"; printf '\\n%s %s %s %s\\n' "$m" "$1" "$2" "$f" >&2`,
-        '  [ "$2" -eq 0 ] || [ "$4" = 1 ]; }',
-        'm=$1'
-    ];
-    stages.forEach((stage, i) => {
-        const exports = stage.env.map((_, n) => `"$${carrier(i, n)}"`).join(' ');
-        const unset = carriers.length > 0 ? `unset ${carriers.join(' ')}; ` : '';
-        const command = stage.command.map(ref).join(' ');
-        const dir = ref(stage.stateDir);
-        lines.push(`(${exports ? `export ${exports}; ` : ''}${unset}exec ${command}); e ${i} $? ${dir} ${stage.continueOnError ? 1 : 0} || exit 0`);
-    });
-    return { argv: ['sh', '-c', lines.join('\n'), 'ctr-batch', ...args], env };
-}
-/**
- * The stages of a batch made by batchCommand, with its marker, from its argument vector
- * and the exec's environment: what a backend that does not run a shell (the fake one)
- * needs to play a batch. Undefined for any other command.
- */
-function readBatchCommand(argv, env = []) {
-    if (argv[0] !== 'sh' || argv[1] !== '-c' || argv[3] !== 'ctr-batch')
-        return undefined;
-    // `sh -c SCRIPT ctr-batch ARGS...`: `${n}` in the script is argv[3 + n].
-    const param = (ref) => argv[3 + Number(ref.slice(3, -2))];
-    const refs = (text) => (text ? text.split(' ').map(param) : []);
-    const carried = new Map(env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
-    const stages = [];
-    for (const line of argv[2].split('\n')) {
-        const match = /^\((?:export ([^;]+); )?(?:unset [^;]+; )?exec ([^)]+)\); e \d+ \$\? (\S+) ([01]) \|\| exit 0$/.exec(line);
-        if (!match)
-            continue;
-        stages.push({
-            env: match[1] ? match[1].split(' ').map((ref) => carried.get(ref.slice(2, -1)) ?? '') : [],
-            command: refs(match[2]),
-            stateDir: param(match[3]),
-            continueOnError: match[4] === '1'
-        });
-    }
-    return { marker: param('"${1}"'), stages };
-}
 /** Reads an end marker line; undefined for any other line. */
 function parseStageEnd(marker, line) {
     if (!line.startsWith(marker) || line[marker.length] !== ' ')
@@ -85935,7 +85871,14 @@ function markerLineAt(text, marker, from) {
     return at === -1 ? -1 : at + 1;
 }
 
+;// CONCATENATED MODULE: ./src/scheduler/scripts/assets.ts
+// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
+// `npm run assets`. `npm run lint` fails when this file and they differ.
+/** src/scheduler/scripts/process-input.sh, as it runs. */
+const PROCESS_INPUT_SH = 'printf "%s" "$1" | sh -c "$2"\n';
+
 ;// CONCATENATED MODULE: ./src/scheduler/process-stage.ts
+
 
 
 /**
@@ -85959,7 +85902,7 @@ async function prepareProcess(stage, ctx, render) {
     let answer = '';
     let tooLong = false;
     return {
-        command: ['sh', '-c', 'printf "%s" "$1" | sh -c "$2"', 'ctr-process', input, command],
+        command: ['sh', '-c', PROCESS_INPUT_SH, 'ctr-process', input, command],
         onOutput: (logs) => (stream, chunk) => {
             if (stream === 'stderr')
                 return logs(stream, chunk);
@@ -86049,7 +85992,7 @@ function serialQueue() {
 
 /**
  * Runs a job's stages in its container, one after another. Consecutive stages whose
- * commands are known up front run as a batch, in one exec (see batchCommand): an exec
+ * commands are known up front run as a batch, in one exec (Backend.runBatch): an exec
  * costs the engine tens of milliseconds, a subshell next to nothing. The others (an `if:`,
  * a timeout, a script that reads `stages.*`) run in an exec of their own.
  */
@@ -86174,12 +86117,15 @@ class StageRunner {
     async runBatch(batch) {
         const { ctx, instance } = this;
         const marker = newBatchMarker();
-        const { argv, env } = batchCommand(marker, batch.map((s) => ({
-            command: s.command,
-            env: s.env,
-            stateDir: s.stateDir,
-            continueOnError: s.spec.continue_on_error
-        })));
+        const typed = {
+            marker,
+            stages: batch.map((s) => ({
+                command: s.command,
+                env: s.env,
+                stateDir: s.stateDir,
+                continueOnError: s.spec.continue_on_error
+            }))
+        };
         let current = this.newResult(batch[0].spec);
         let started = Date.now();
         current.started_at = new Date(started).toISOString();
@@ -86216,7 +86162,7 @@ class StageRunner {
         let exitCode;
         let failure;
         try {
-            exitCode = await ctx.backend.exec(this.containerId, argv, env, (stream, chunk) => {
+            exitCode = await ctx.backend.runBatch(this.containerId, typed, (stream, chunk) => {
                 output.push(stream, chunk);
                 return ctx.reporter.backlog() ?? inOrder.busy();
             });
@@ -87587,6 +87533,37 @@ function checkRunId(text, where) {
     return text;
 }
 
+;// CONCATENATED MODULE: ./src/backend/scripts/assets.ts
+// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
+// `npm run assets`. `npm run lint` fails when this file and they differ.
+/** src/backend/scripts/batch.sh, as it runs. */
+const BATCH_SH = 'ended() {\n  f=0\n  if [ -s "$3/output" ] || [ -s "$3/annotations" ]; then f=1; fi\n  printf \'\\n%s %s %s %s\\n\' "$marker" "$1" "$2" "$f"\n  printf \'\\n%s %s %s %s\\n\' "$marker" "$1" "$2" "$f" >&2\n}\nmarker=$1\nshift\ni=0\nwhile [ $# -gt 0 ]; do\n  dir=$1 continues=$2 words=$3\n  shift 3\n  (\n    j=0\n    while eval "[ -n \\"\\${CTR_BATCH_ENV_${i}_${j}+x}\\" ]"; do\n      eval "export \\"\\$CTR_BATCH_ENV_${i}_${j}\\""\n      j=$((j + 1))\n    done\n    unset $CTR_BATCH_CARRIERS CTR_BATCH_CARRIERS\n    w=0\n    for word do\n      [ "$w" -lt "$words" ] || break\n      [ "$w" -gt 0 ] || set --\n      set -- "$@" "$word"\n      w=$((w + 1))\n    done\n    exec "$@"\n  )\n  code=$?\n  shift "$words"\n  ended "$i" "$code" "$dir"\n  [ "$code" -eq 0 ] || [ "$continues" = 1 ] || exit 0\n  i=$((i + 1))\ndone\n';
+
+;// CONCATENATED MODULE: ./src/backend/batch-script.ts
+
+/** The variable that carries the `n`th of stage `i`'s `NAME=value` pairs into the batch. */
+const carrier = (i, n) => `CTR_BATCH_ENV_${i}_${n}`;
+/**
+ * A batch as a shell runs it (scripts/batch.sh), for the backends that run stages in a
+ * shell (Docker's driver or exec, a Swarm task). Commands and folders go in as positional
+ * parameters, each as it is; a stage's `env` goes in through the exec's environment, one
+ * carrier variable per pair, never on a command line (which any user of the host can read).
+ */
+function batchExec(batch) {
+    const env = batch.stages.flatMap((stage, i) => stage.env.map((pair, n) => `${carrier(i, n)}=${pair}`));
+    const carriers = env.map((pair) => pair.slice(0, pair.indexOf('=')));
+    const args = batch.stages.flatMap((stage) => [
+        stage.stateDir,
+        stage.continueOnError ? '1' : '0',
+        String(stage.command.length),
+        ...stage.command
+    ]);
+    return {
+        argv: ['sh', '-c', BATCH_SH, 'ctr-batch', batch.marker, ...args],
+        env: [...env, `CTR_BATCH_CARRIERS=${carriers.join(' ')}`]
+    };
+}
+
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
@@ -88743,6 +88720,15 @@ class BuildkitSteps {
     }
 }
 
+;// CONCATENATED MODULE: ./src/backend/shell-word.ts
+/**
+ * A word as sh reads it back, whatever it holds: single-quoted, each `'` closed, escaped
+ * and reopened. No user text handed to a shell is ever its syntax.
+ */
+function shellWord(word) {
+    return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 ;// CONCATENATED MODULE: ./src/backend/task-frame.ts
 
 
@@ -88892,6 +88878,7 @@ function task_frame_escape(text) {
 
 ;// CONCATENATED MODULE: ./src/backend/docker/stage-driver.ts
 
+
 /**
  * The main process of a container that runs stages: a shell reading commands on its
  * stdin, so that a job's turn is a write to a stream attached when the container was
@@ -88919,12 +88906,9 @@ const DRIVER_SHELL = '/bin/sh';
  * no user text is ever shell syntax here.
  */
 function driverCommand(marker, argv, env) {
-    const exports = env.length > 0 ? `export ${env.map(stage_driver_quote).join(' ')}; ` : '';
-    const exit = `printf '%s exit %s\\n' ${stage_driver_quote(marker)} "$c"`;
-    return `(${exports}exec ${argv.map(stage_driver_quote).join(' ')}) </dev/null; c=$?; ${exit}; ${exit} >&2\n`;
-}
-function stage_driver_quote(word) {
-    return `'${word.replaceAll("'", `'\\''`)}'`;
+    const exports = env.length > 0 ? `export ${env.map(shellWord).join(' ')}; ` : '';
+    const exit = `printf '%s exit %s\\n' ${shellWord(marker)} "$c"`;
+    return `(${exports}exec ${argv.map(shellWord).join(' ')}) </dev/null; c=$?; ${exit}; ${exit} >&2\n`;
 }
 /**
  * One container's driver, over its attach stream: `run` writes a command and resolves to
@@ -89333,6 +89317,7 @@ function readFolderFiles(archive, limitBytes) {
 
 
 
+
 /**
  * The Backend on one Docker engine, through dockerode, where its EngineSettings say
  * (the app resolves them as the docker CLI would). Jobs are containers on the run's bridge network, the workspace and named
@@ -89549,6 +89534,10 @@ class DockerBackend extends EngineConnection {
         ]);
         const { oomKilled } = await this.inspectExit(containerId);
         return { exitCode: StatusCode, oomKilled };
+    }
+    runBatch(containerId, batch, onOutput) {
+        const { argv, env } = batchExec(batch);
+        return this.exec(containerId, argv, env, onOutput);
     }
     async exec(containerId, cmd, env, onOutput) {
         const argv = withSoftLimits(cmd, this.ulimits.get(containerId) ?? []);
@@ -89840,7 +89829,30 @@ function tmpfsOptions(text) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/backend/swarm/scripts/assets.ts
+// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
+// `npm run assets`. `npm run lint` fails when this file and they differ.
+/** src/backend/swarm/scripts/task.sh, as it runs. */
+const TASK_SH = 'm=$1\nshift\nif [ "$ws" = 1 ] && [ -n "$CTR_TASK_BATCH" ]; then\n  if ! st_batch; then\n    printf "%s error could not fetch its batch from the run\'s workspace service\\n%s exit 125\\n" "$m" "$m"\n    printf "%s exit 125\\n" "$m" >&2\n    exit 125\n  fi\n  eval "$(cat "$r/.ctr-batch")"\n  rm -f "$r/.ctr-batch"\nfi\nprintf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done\nws_err=\nif [ "$ws" != 1 ]; then\n  "$@"; c=$?\nelif st_each st_in; then\n  "$@"; c=$?\n  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }\nelse\n  ws_err="could not fetch the run\'s workspace from its service"; c=125\nfi\nprintf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do\n  for f in "$d/output" "$d/annotations"; do\n    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1\n  done\ndone\nprintf "%s\\n" "$CTR_TASK_KEEP" | while IFS= read -r b; do\n  case $b in "") continue ;; /*) p=$b ;; .) p=$PWD ;; *) p=$PWD/$b ;; esac\n  [ -e "$p" ] || continue; printf "%s archive %s\\n" "$m" "$p"\n  tar -C "$(dirname "$p")" -cf - "$(basename "$p")" | base64 || exit 1\ndone\nprintf "%s workdir %s\\n" "$m" "$PWD"\n[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"\n[ -z "$st_sent" ] || printf "%s sent%s\\n" "$m" "$st_sent"\no=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)\n[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"\nprintf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2\nexit $c\n';
+/** src/backend/swarm/scripts/workspace-batch.sh, as it runs. */
+const WORKSPACE_BATCH_SH = '#!/bin/sh\nid=$QUERY_STRING; case $id in "" | *[!0-9a-f]*) exit 1 ;; esac\nf=/data/.batch/$id; n=0\nwhile [ ! -f "$f.ok" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\n[ ! -f "$f.ok" ] || { cat "$f"; rm -f "$f" "$f.ok"; }\n';
+/** src/backend/swarm/scripts/workspace-client.sh, as it runs. */
+const WORKSPACE_CLIENT_SH = 'st_sent=\nst_none() {\n  echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2\n  return 1\n}\nst_get() {\n  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/$1"\n  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/$1"\n  elif command -v python3 >/dev/null 2>&1; then python3 -c "$st_get_py" "$u/$1"\n  else st_none; fi\n}\nst_put() {\n  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"\n  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?$2&b64"\n  elif command -v python3 >/dev/null 2>&1; then python3 -c "$st_put_py" "$u/push?$2" "$1"\n  else st_none; fi\n}\nst_pull() {\n  n=0\n  until st_get "pull?$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done\n  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"\n}\nst_mark() {\n  mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"\n}\nst_push() {\n  (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1\n  [ -s "$r/.ctr-push.list" ] || return 0\n  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_send "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"\n}\nst_send() {\n  st_n=0\n  until st_put "$1" "$2"; do st_n=$((st_n+1)); [ $st_n -lt 10 ] || return 1; sleep 1; done\n}\nst_each() {\n  while IFS=" " read -r s e a d; do [ -z "$s" ] || "$1" "$s" "$e" "$a" "$d" < /dev/null || return 1; done <<ST\n$CTR_TASK_STORES\nST\n}\nst_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }\nst_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }\nst_batch() {\n  f=0\n  until [ -s "$r/.ctr-batch" ]; do\n    st_get "batch?$CTR_TASK_BATCH" > "$r/.ctr-batch" && continue\n    f=$((f+1)); [ $f -lt 30 ] || break; sleep 1\n  done\n  [ -s "$r/.ctr-batch" ]\n}\n';
+/** src/backend/swarm/scripts/workspace-get.py, as it runs. */
+const WORKSPACE_GET_PY = 'import shutil, sys, urllib.request\nshutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)\n';
+/** src/backend/swarm/scripts/workspace-pull.sh, as it runs. */
+const WORKSPACE_PULL_SH = 'printf "Content-Type: application/x-tar\\r\\n\\r\\n"\nexec tar c -C "/data/$s" .\n';
+/** src/backend/swarm/scripts/workspace-push.sh, as it runs. */
+const WORKSPACE_PUSH_SH = 'if [ "$s" != "$QUERY_STRING" ]; then base64 -d | tar x -C "/data/$s" -f - >&2 || exit 1\nelse tar x -C "/data/$s" -f - >&2 || exit 1; fi\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n';
+/** src/backend/swarm/scripts/workspace-put.py, as it runs. */
+const WORKSPACE_PUT_PY = 'import os, sys, urllib.request\nrequest = urllib.request.Request(\n    sys.argv[1],\n    data=open(sys.argv[2], "rb"),\n    headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"},\n)\nurllib.request.urlopen(request, timeout=600).read()\n';
+/** src/backend/swarm/scripts/workspace-start.sh, as it runs. */
+const WORKSPACE_START_SH = 'mkdir -p /srv/cgi-bin /data/.batch\nprintf "%s" "$PULL" > /srv/cgi-bin/pull\nprintf "%s" "$PUSH" > /srv/cgi-bin/push\nprintf "%s" "$BATCH" > /srv/cgi-bin/batch\nchmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push /srv/cgi-bin/batch\nexec httpd -f -p "$PORT" -h /srv\n';
+/** src/backend/swarm/scripts/workspace-store.sh, as it runs. */
+const WORKSPACE_STORE_SH = '#!/bin/sh\ns=${QUERY_STRING%&b64}\ncase $s in w) ;; v|v*[!0-9]*) exit 1 ;; v*) ;; *) exit 1 ;; esac\nmkdir -p "/data/$s" || exit 1\n';
+
 ;// CONCATENATED MODULE: ./src/backend/swarm/workspace-service.ts
+
 
 /**
  * Local volumes exist per node, so on a swarm the run's workspace (and each of the file's
@@ -89857,53 +89869,13 @@ const PORT = 7070;
 const WORKSPACE_URL = `http://${WORKSPACE_ALIAS}:${PORT}/cgi-bin`;
 /** The helper image when none is given: BusyBox, which every registry mirror carries. */
 const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
-/**
- * Each store is a folder of the service's volume: `w`, the run's workspace, and `v0`,
- * `v1`, … for the file's named volumes (see storeOf). The query names the store, so that
- * nothing but those names reaches a path.
- */
-const STORE = [
-    '#!/bin/sh',
-    's=${QUERY_STRING%&b64}',
-    'case $s in w) ;; v|v*[!0-9]*) exit 1 ;; v*) ;; *) exit 1 ;; esac',
-    'mkdir -p "/data/$s" || exit 1'
-];
-/** CGI scripts of the service: a store as a tar stream, and a tar stream added to it. */
-const PULL = [
-    ...STORE,
-    'printf "Content-Type: application/x-tar\\r\\n\\r\\n"',
-    'exec tar c -C "/data/$s" .',
-    ''
-].join('\n');
-const PUSH = [
-    ...STORE,
-    // BusyBox's wget posts text only (it stops at the first NUL): it sends base64.
-    'if [ "$s" != "$QUERY_STRING" ]; then base64 -d | tar x -C "/data/$s" -f - >&2 || exit 1',
-    'else tar x -C "/data/$s" -f - >&2 || exit 1; fi',
-    'printf "Content-Type: text/plain\\r\\n\\r\\nok\\n"',
-    ''
-].join('\n');
 /** The store of the run's workspace. */
 const WORKSPACE_STORE = 'w';
 /** The store of the run's n-th named volume that the service keeps. */
 function storeOf(n) {
     return `v${n}`;
 }
-/**
- * Where a task waits for its batch (see BATCH_CLIENT): the CGI answers once the backend
- * has put `ID` and then `ID.ok` into BATCH_DIR, or after about 10 s with nothing, and
- * hands each batch out once. IDs are random hex: nothing else reaches a path.
- */
-const BATCH = [
-    '#!/bin/sh',
-    'id=$QUERY_STRING; case $id in "" | *[!0-9a-f]*) exit 1 ;; esac',
-    'f=/data/.batch/$id; n=0',
-    'while [ ! -f "$f.ok" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done',
-    'printf "Content-Type: text/plain\\r\\n\\r\\n"',
-    '[ ! -f "$f.ok" ] || { cat "$f"; rm -f "$f" "$f.ok"; }',
-    ''
-].join('\n');
-/** Where the backend puts batches in the workspace container. */
+/** Where the backend puts batches in the workspace container (scripts/workspace-batch.sh). */
 const BATCH_DIR = '/data/.batch';
 /**
  * The run's workspace: a container on the manager's engine, attached to the run's
@@ -89912,97 +89884,36 @@ const BATCH_DIR = '/data/.batch';
  * container of its own engine: that is how a task created before its turn gets its batch.
  */
 function workspaceContainerBody(options) {
-    const script = [
-        `mkdir -p /srv/cgi-bin ${BATCH_DIR}`,
-        'printf "%s" "$PULL" > /srv/cgi-bin/pull',
-        'printf "%s" "$PUSH" > /srv/cgi-bin/push',
-        'printf "%s" "$BATCH" > /srv/cgi-bin/batch',
-        'chmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push /srv/cgi-bin/batch',
-        `exec httpd -f -p ${PORT} -h /srv`
-    ].join('\n');
     return {
         name: options.name,
         Image: options.image,
         Labels: options.labels,
-        Cmd: ['sh', '-c', script],
-        Env: [`PULL=${PULL}`, `PUSH=${PUSH}`, `BATCH=${BATCH}`],
+        Cmd: ['sh', '-c', WORKSPACE_START_SH],
+        Env: [
+            `PULL=${WORKSPACE_STORE_SH}${WORKSPACE_PULL_SH}`,
+            `PUSH=${WORKSPACE_STORE_SH}${WORKSPACE_PUSH_SH}`,
+            `BATCH=${WORKSPACE_BATCH_SH}`,
+            `PORT=${PORT}`
+        ],
         StopSignal: 'SIGKILL',
         Volumes: { '/data': {} },
         HostConfig: { NetworkMode: options.network },
         NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [WORKSPACE_ALIAS] } } }
     };
 }
-/**
- * Shell functions a task's wrapper uses: `st_pull STORE DIR MARK` fetches a store into
- * DIR, `st_push STORE DIR MARK` sends the files its command wrote there. A file counts as
- * written when its mtime is newer than MARK's: fetched files are set to the first second
- * of 1970, so a job's writes (which set the time to now) are told from what it fetched
- * without comparing contents, and jobs that run at once send only their own files.
- * Deletions and empty folders are not sent. Any of curl, wget or python3 in the image
- * does the HTTP; an image with none fails with a line saying so. `st_mark` alone stands
- * for `st_pull` while no task has sent anything to that store: the first jobs of a run do
- * not wait for the service (a new overlay endpoint takes the other nodes a few seconds to
- * learn). `st_sent` lists the stores sent to.
- */
-const WORKSPACE_CLIENT = [
-    `r=${CTR_ROOT}; u=${WORKSPACE_URL}; st_sent=`,
-    'st_none() { echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2; return 1; }',
-    'st_get() {',
-    '  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/$1"',
-    '  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/$1"',
-    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import shutil,sys,urllib.request; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)' "$u/$1"`,
-    '  else st_none; fi; }',
-    'st_put() {',
-    '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"',
-    '  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?$2&b64"',
-    `  elif command -v python3 >/dev/null 2>&1; then python3 -c 'import os,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb"), headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"}), timeout=600).read()' "$u/push?$2" "$1"`,
-    '  else st_none; fi; }',
-    // The service may still be starting when the first task asks.
-    'st_pull() { n=0; until st_get "pull?$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done',
-    '  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"; }',
-    'st_mark() { mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"; }',
-    'st_push() { (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1',
-    '  [ -s "$r/.ctr-push.list" ] || return 0',
-    // BusyBox's tar reads no file list (-T): the names go as arguments, one per line.
-    '  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_send "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"; }',
-    // A first job never waited for the service (st_mark): its node may not know the
-    // service's address yet when the job ends. The service takes the same tar again as once.
-    'st_send() { st_n=0; until st_put "$1" "$2"; do st_n=$((st_n+1)); [ $st_n -lt 10 ] || return 1; sleep 1; done; }',
-    // CTR_TASK_STORES: a line per store, `STORE EMPTY rw|ro DIR` (EMPTY: 1 while none sent to it).
-    'st_each() { while IFS=" " read -r s e a d; do [ -z "$s" ] || "$1" "$s" "$e" "$a" "$d" < /dev/null || return 1; done <<ST',
-    '$CTR_TASK_STORES',
-    'ST',
-    '}',
-    'st_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }',
-    'st_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }'
-].join('\n');
-/**
- * The start of a task created before its turn: it asks the workspace container for its
- * batch (CTR_TASK_BATCH, a random id) until the backend has put it there, then runs it.
- * The batch is shell that sets the command (`set --`) and its environment. A task that
- * cannot reach the container for about 30 s fails (125) saying so.
- */
-const BATCH_CLIENT = [
-    'if [ -n "$CTR_TASK_BATCH" ]; then',
-    '  f=0; until [ -s "$r/.ctr-batch" ]; do',
-    '    st_get "batch?$CTR_TASK_BATCH" > "$r/.ctr-batch" && continue',
-    '    f=$((f+1)); [ $f -lt 30 ] || break; sleep 1',
-    '  done',
-    '  [ -s "$r/.ctr-batch" ] || { printf "%s error could not fetch its batch from the run\'s workspace service\\n%s exit 125\\n" "$m" "$m"; printf "%s exit 125\\n" "$m" >&2; exit 125; }',
-    '  eval "$(cat "$r/.ctr-batch")"; rm -f "$r/.ctr-batch"',
-    'fi'
-].join('\n');
-/** A command and its environment as the shell a batch task evaluates (see BATCH_CLIENT). */
+/** A command and its environment as the shell a batch task evaluates (see scripts/task.sh). */
 function batchScript(command, env) {
-    const quote = (word) => `'${word.replace(/'/g, "'\\''")}'`;
     return [
-        `set -- ${command.map(quote).join(' ')}`,
-        ...env.map((pair) => `export ${quote(pair)}`),
+        `set -- ${command.map(shellWord).join(' ')}`,
+        ...env.map((pair) => `export ${shellWord(pair)}`),
         ''
     ].join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
+
+
+
 
 /**
  * The Swarm API can neither exec into a task nor copy files out of one: a task's command
@@ -90011,7 +89922,7 @@ function batchScript(command, env) {
  * `annotations` files, base64) and its exit status. `taskOutput` strips that frame from
  * the log stream before anyone sees it.
  *
- * Frame, right after the command's own output (on the same line, when that did not end
+ * The wrapper is scripts/task.sh. Frame, right after the command's own output (on the same line, when that did not end
  * with a newline): on stdout `<m> file PATH\n<base64>...` per file, `<m> error MESSAGE\n`
  * when the workspace's hand-off failed, `<m> sent STORE...\n` when it sent files, `<m> archive PATH\n`
  * and a base64 tar per artifact folder or file that exists (`CTR_TASK_KEEP`, relative ones
@@ -90024,45 +89935,19 @@ function batchScript(command, env) {
  * driver shares.
  */
 function taskCommand(marker, command, options = { workspace: false }) {
-    // With the workspace service (see WORKSPACE_CLIENT), the task fetches the workspace
-    // first and sends back what the command wrote; a task that cannot reach it fails (125).
-    // A task created before its turn first waits for its batch there (BATCH_CLIENT).
-    const client = options.workspace ? [WORKSPACE_CLIENT, BATCH_CLIENT] : [];
-    const run = options.workspace
+    // With the workspace service, the task fetches the workspace first and sends back what
+    // the command wrote (scripts/workspace-client.sh).
+    const settings = options.workspace
         ? [
-            'if st_each st_in; then',
-            '  "$@"; c=$?',
-            '  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }',
-            'else ws_err="could not fetch the run\'s workspace from its service"; c=125; fi'
+            `r=${shellWord(CTR_ROOT)}`,
+            `u=${shellWord(WORKSPACE_URL)}`,
+            `st_get_py=${shellWord(WORKSPACE_GET_PY)}`,
+            `st_put_py=${shellWord(WORKSPACE_PUT_PY)}`,
+            'ws=1',
+            WORKSPACE_CLIENT_SH
         ]
-        : ['"$@"; c=$?'];
-    const script = [
-        'm=$1; shift',
-        ...client,
-        // The workspace is the task's own: the run's folders are made in every task.
-        'printf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done',
-        ...run,
-        'printf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do',
-        '  for f in "$d/output" "$d/annotations"; do',
-        '    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1',
-        '  done',
-        'done',
-        // Artifacts, as `docker cp` would archive them: named from the path's last part.
-        'printf "%s\\n" "$CTR_TASK_KEEP" | while IFS= read -r b; do',
-        '  case $b in "") continue ;; /*) p=$b ;; .) p=$PWD ;; *) p=$PWD/$b ;; esac',
-        '  [ -e "$p" ] || continue; printf "%s archive %s\\n" "$m" "$p"',
-        '  tar -C "$(dirname "$p")" -cf - "$(basename "$p")" | base64 || exit 1',
-        'done',
-        'printf "%s workdir %s\\n" "$m" "$PWD"',
-        '[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"',
-        '[ -z "$st_sent" ] || printf "%s sent%s\\n" "$m" "$st_sent"',
-        // The kernel's count of OOM kills in the task's memory cgroup (v1, then v2).
-        'o=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)',
-        '[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"',
-        'printf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2',
-        'exit $c'
-    ].join('\n');
-    return ['sh', '-c', script, 'ctr-task', marker, ...command];
+        : ['ws=0\n'];
+    return ['sh', '-c', settings.join('\n') + TASK_SH, 'ctr-task', marker, ...command];
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
@@ -90327,7 +90212,23 @@ class SwarmBackend extends EngineConnection {
         }, () => Date.now() - last > 300);
         return { exitCode, oomKilled: false };
     }
-    async exec(containerId, cmd, env, onOutput) {
+    /** A stage of its own: its files are in the folder of its `CTR_OUTPUT`. */
+    exec(containerId, cmd, env, onOutput) {
+        const output = env.find((e) => e.startsWith('CTR_OUTPUT='));
+        const dirs = output ? [external_node_path_default().posix.dirname(output.slice('CTR_OUTPUT='.length))] : [];
+        return this.runStages(containerId, cmd, env, dirs, onOutput);
+    }
+    /** A batch is the command of a task (scripts/batch.sh); its stages' folders come back. */
+    runBatch(containerId, batch, onOutput) {
+        const { argv, env } = batchExec(batch);
+        const dirs = batch.stages.map((stage) => stage.stateDir);
+        return this.runStages(containerId, argv, env, dirs, onOutput);
+    }
+    /**
+     * Runs a command in the container's next task (its waiting one, if it was created
+     * ahead), which sends back the files its stages left in `stateDirs`.
+     */
+    async runStages(containerId, cmd, env, stateDirs, onOutput) {
         const task = this.task(containerId);
         // Its turn has come: no task is created ahead for it from now on.
         task.started = false;
@@ -90335,7 +90236,7 @@ class SwarmBackend extends EngineConnection {
         const taskEnv = [
             ...env,
             `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
-            `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+            `CTR_TASK_STATE=${stateDirs.join('\n')}`,
             `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
             `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
         ];
@@ -90734,14 +90635,6 @@ function artifactBases(plan) {
 /** A task the Swarm would not run (or ended before its command), in the Swarm's words. */
 function swarm_backend_notRun(state, reason) {
     return new Error(`the swarm did not run it (task ${state}): ${reason}`);
-}
-/** The folders where a command's stages leave their files (see batchCommand). */
-function stateDirs(cmd, env) {
-    const batch = readBatchCommand(cmd);
-    if (batch)
-        return batch.stages.map((s) => s.stateDir);
-    const output = env.find((e) => e.startsWith('CTR_OUTPUT='));
-    return output ? [external_node_path_default().posix.dirname(output.slice('CTR_OUTPUT='.length))] : [];
 }
 
 ;// CONCATENATED MODULE: ./src/app/backends.ts
@@ -94661,7 +94554,16 @@ function outputSources(job, scope) {
     }));
 }
 
+;// CONCATENATED MODULE: ./src/export/shared/scripts/assets.ts
+// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
+// `npm run assets`. `npm run lint` fails when this file and they differ.
+/** src/export/shared/scripts/json-string.sh, as it runs. */
+const JSON_STRING_SH = "ctr_json() {\n  printf '%s\\n' \"$1\" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/\"/\\\\\"/g' -e 's/\t/\\\\t/g' -e 's/\r/\\\\r/g' | {\n    ctr_o= ctr_n=\n    while IFS= read -r ctr_l; do ctr_o=\"$ctr_o$ctr_n$ctr_l\"; ctr_n='\\n'; done\n    printf '\"%s\"' \"$ctr_o\"\n  }\n}\n";
+/** src/export/shared/scripts/read-output.sh, as it runs. */
+const READ_OUTPUT_SH = 'ctr_read() {\n  [ -f "$1" ] || return 0\n  ctr_v= ctr_k= ctr_d= ctr_first=\n  while IFS= read -r ctr_l || [ -n "$ctr_l" ]; do\n    if [ -n "$ctr_d" ]; then\n      if [ "$ctr_l" = "$ctr_d" ]; then ctr_d=; continue; fi\n      if [ "$ctr_k" = "$2" ]; then\n        if [ -n "$ctr_first" ]; then ctr_v=$ctr_l; ctr_first=; else ctr_v="$ctr_v\n$ctr_l"; fi\n      fi\n      continue\n    fi\n    ctr_h=${ctr_l%%<<*} ctr_e=${ctr_l%%=*}\n    if [ "$ctr_h" != "$ctr_l" ] && [ ${#ctr_h} -lt ${#ctr_e} ]; then\n      ctr_k=$ctr_h ctr_d=${ctr_l#*<<} ctr_first=1\n      if [ "$ctr_k" = "$2" ]; then ctr_v=; fi\n    elif [ "$ctr_e" != "$ctr_l" ] && [ "$ctr_e" = "$2" ]; then\n      ctr_v=${ctr_l#*=}\n    fi\n  done < "$1"\n  printf \'%s\' "$ctr_v"\n}\n';
+
 ;// CONCATENATED MODULE: ./src/export/shared/job-script.ts
+
 
 
 /**
@@ -94680,46 +94582,9 @@ function shValue(text) {
 function delimiterOf(text) {
     return `CTR_EOF_${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
-/**
- * Reads one key from a `$CTR_OUTPUT` file (`key=value` lines and `key<<DELIM` blocks, the
- * last one written winning, a `<<` before any `=` starting a block), in portable sh:
- * images need no awk or python for their outputs to reach the orchestrator.
- */
-const READ_OUTPUT = `ctr_read() {
-  [ -f "$1" ] || return 0
-  ctr_v= ctr_k= ctr_d= ctr_first=
-  while IFS= read -r ctr_l || [ -n "$ctr_l" ]; do
-    if [ -n "$ctr_d" ]; then
-      if [ "$ctr_l" = "$ctr_d" ]; then ctr_d=; continue; fi
-      if [ "$ctr_k" = "$2" ]; then
-        if [ -n "$ctr_first" ]; then ctr_v=$ctr_l; ctr_first=; else ctr_v="$ctr_v
-$ctr_l"; fi
-      fi
-      continue
-    fi
-    ctr_h=\${ctr_l%%<<*} ctr_e=\${ctr_l%%=*}
-    if [ "$ctr_h" != "$ctr_l" ] && [ \${#ctr_h} -lt \${#ctr_e} ]; then
-      ctr_k=$ctr_h ctr_d=\${ctr_l#*<<} ctr_first=1
-      if [ "$ctr_k" = "$2" ]; then ctr_v=; fi
-    elif [ "$ctr_e" != "$ctr_l" ] && [ "$ctr_e" = "$2" ]; then
-      ctr_v=\${ctr_l#*=}
-    fi
-  done < "$1"
-  printf '%s' "$ctr_v"
-}`;
-/**
- * Turns its argument into a JSON string, in sh with sed (in every image that has sh:
- * busybox, Debian's essential set): backslashes, quotes, tabs and carriage returns
- * escaped, lines joined with `\n`. A value's trailing newlines are gone already (it comes
- * from `$(...)`); other control characters are left as they are.
- */
-const JSON_STRING = `ctr_json() {
-  printf '%s\\n' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' -e 's/\t/\\\\t/g' -e 's/\r/\\\\r/g' | {
-    ctr_o= ctr_n=
-    while IFS= read -r ctr_l; do ctr_o="$ctr_o$ctr_n$ctr_l"; ctr_n='\\n'; done
-    printf '"%s"' "$ctr_o"
-  }
-}`;
+/** The functions a job script may call: `ctr_read FILE KEY`, `ctr_json VALUE`. */
+const READ_OUTPUT = READ_OUTPUT_SH.trimEnd();
+const JSON_STRING = JSON_STRING_SH.trimEnd();
 /**
  * The sh script that runs a job's stages in its container on a cluster, as the local
  * runner does: one after another, each in its own process with its own environment, a
@@ -97025,7 +96890,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2700);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7633);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

@@ -1,5 +1,6 @@
 import type { ContainerPlan } from '../plan/container-plan.js'
 import type { ImageSource } from '../plan/image-plan.js'
+import type { StageBatch } from '../plan/stage-batches.js'
 
 /** Which of a process's streams a chunk of output came from. */
 export type OutputStream = 'stdout' | 'stderr'
@@ -146,7 +147,8 @@ export interface RunSetup {
  *   job that runs its own command), `kill`/`removeContainer`; services add
  *   `createNetwork`, `connectNetwork`, `health`, `logTail`, `removeNetwork`;
  * - stage: `exec` streams a stage's output and resolves to its exit code (`killStage`
- *   stops it at its timeout); `readFiles`, `archive`, `workingDir` and `memoryKills`
+ *   stops it at its timeout); `runBatch` runs stages that need nothing of each other's
+ *   results as one typed batch, which each backend renders its own way; `readFiles`, `archive`, `workingDir` and `memoryKills`
  *   read what it left.
  *
  * Guarantees every backend gives (the scheduler relies on them; the fake backend in
@@ -205,6 +207,14 @@ export interface Backend {
   runContainer(containerId: string, onOutput: OutputHandler): Promise<ContainerExit>
   /** Runs a command in a running container, streaming its output; resolves to its exit code. */
   exec(containerId: string, cmd: string[], env: string[], onOutput: OutputHandler): Promise<number>
+  /**
+   * Runs a batch's stages one after another in a running container, each with its own
+   * environment, stopping after the first that fails unless it may continue on error.
+   * After each stage it writes the batch's end line (StageBatch) to stdout and to stderr;
+   * the stream carries the stages' output in order. Resolves to the exit code of what ran
+   * the batch (0 unless that failed: each stage's is in its end line).
+   */
+  runBatch(containerId: string, batch: StageBatch, onOutput: OutputHandler): Promise<number>
   /**
    * How many times a process of this running container was killed for memory so far;
    * undefined when the backend cannot tell. The scheduler compares it around a stage.

@@ -8,6 +8,7 @@ import {
   type ProcessDescription
 } from '../plan/processes.js'
 import { closest } from '../pipeline/closest.js'
+import { PROCESS_INPUT_SH } from './scripts/assets.js'
 import type { StageSpec } from '../pipeline/pipeline-types.js'
 
 /** A process stage made ready to run: its command, and how its answer is read. */
@@ -57,7 +58,7 @@ export async function prepareProcess(
   let answer = ''
   let tooLong = false
   return {
-    command: ['sh', '-c', 'printf "%s" "$1" | sh -c "$2"', 'ctr-process', input, command],
+    command: ['sh', '-c', PROCESS_INPUT_SH, 'ctr-process', input, command],
     onOutput: (logs) => (stream, chunk) => {
       if (stream === 'stderr') return logs(stream, chunk)
       if (answer.length + chunk.length > ctx.limitBytes) tooLong = true

@@ -1,7 +1,7 @@
 import { hostPathOf, type MountPlan } from '../plan/container-plan.js'
 import { stageStateDir } from '../plan/container-paths.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
-import { batchAt, batchCommand, newBatchMarker } from '../plan/stage-batches.js'
+import { batchAt, newBatchMarker, type StageBatch } from '../plan/stage-batches.js'
 import { stageCommand } from '../plan/stage-command.js'
 import { expressionScope, type ExpressionScope } from '../pipeline/expression.js'
 import type { StageSpec } from '../pipeline/pipeline-types.js'
@@ -20,7 +20,7 @@ import { letGo } from './run-reporter.js'
 
 /**
  * Runs a job's stages in its container, one after another. Consecutive stages whose
- * commands are known up front run as a batch, in one exec (see batchCommand): an exec
+ * commands are known up front run as a batch, in one exec (Backend.runBatch): an exec
  * costs the engine tens of milliseconds, a subshell next to nothing. The others (an `if:`,
  * a timeout, a script that reads `stages.*`) run in an exec of their own.
  */
@@ -156,15 +156,15 @@ export class StageRunner {
   private async runBatch(batch: PreparedStage[]): Promise<number> {
     const { ctx, instance } = this
     const marker = newBatchMarker()
-    const { argv, env } = batchCommand(
+    const typed: StageBatch = {
       marker,
-      batch.map((s) => ({
+      stages: batch.map((s) => ({
         command: s.command,
         env: s.env,
         stateDir: s.stateDir,
         continueOnError: s.spec.continue_on_error
       }))
-    )
+    }
     let current = this.newResult(batch[0].spec)
     let started = Date.now()
     current.started_at = new Date(started).toISOString()
@@ -203,7 +203,7 @@ export class StageRunner {
     let exitCode: number | undefined
     let failure: unknown
     try {
-      exitCode = await ctx.backend.exec(this.containerId, argv, env, (stream, chunk) => {
+      exitCode = await ctx.backend.runBatch(this.containerId, typed, (stream, chunk) => {
         output.push(stream, chunk)
         return ctx.reporter.backlog() ?? inOrder.busy()
       })

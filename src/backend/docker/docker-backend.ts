@@ -3,6 +3,8 @@ import Docker from 'dockerode'
 import type { ContainerPlan } from '../../plan/container-plan.js'
 import type { ImageSource } from '../../plan/image-plan.js'
 import { LABEL_RUN_ID } from '../../plan/labels.js'
+import type { StageBatch } from '../../plan/stage-batches.js'
+import { batchExec } from '../batch-script.js'
 import {
   type Backend,
   type ImageRun,
@@ -280,6 +282,11 @@ export class DockerBackend extends EngineConnection implements Backend {
     ])
     const { oomKilled } = await this.inspectExit(containerId)
     return { exitCode: StatusCode as number, oomKilled }
+  }
+
+  runBatch(containerId: string, batch: StageBatch, onOutput: OutputHandler): Promise<number> {
+    const { argv, env } = batchExec(batch)
+    return this.exec(containerId, argv, env, onOutput)
   }
 
   async exec(

@@ -1,4 +1,5 @@
 import type { OutputHandler, OutputStream } from '../backend.js'
+import { shellWord } from '../shell-word.js'
 import { newTaskMarker, taskOutput } from '../task-frame.js'
 
 /**
@@ -32,13 +33,9 @@ export const DRIVER_SHELL = '/bin/sh'
  * no user text is ever shell syntax here.
  */
 export function driverCommand(marker: string, argv: readonly string[], env: readonly string[]) {
-  const exports = env.length > 0 ? `export ${env.map(quote).join(' ')}; ` : ''
-  const exit = `printf '%s exit %s\\n' ${quote(marker)} "$c"`
-  return `(${exports}exec ${argv.map(quote).join(' ')}) </dev/null; c=$?; ${exit}; ${exit} >&2\n`
-}
-
-function quote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`
+  const exports = env.length > 0 ? `export ${env.map(shellWord).join(' ')}; ` : ''
+  const exit = `printf '%s exit %s\\n' ${shellWord(marker)} "$c"`
+  return `(${exports}exec ${argv.map(shellWord).join(' ')}) </dev/null; c=$?; ${exit}; ${exit} >&2\n`
 }
 
 /** The socket under an attach stream, which a driver refs only while a command runs. */

@@ -1,7 +1,7 @@
 import type { ContainerPlan } from '../../plan/container-plan.js'
 import type { ImageSource } from '../../plan/image-plan.js'
 import { LABEL_INSTANCE, LABEL_JOB, LABEL_RUN_ID } from '../../plan/labels.js'
-import { readBatchCommand } from '../../plan/stage-batches.js'
+import type { StageBatch } from '../../plan/stage-batches.js'
 import {
   BackendError,
   EngineLostError,
@@ -228,19 +228,21 @@ export class FakeBackend implements Backend {
 
   async exec(
     containerId: string,
-    cmd: string[],
+    _cmd: string[],
     env: string[],
     onOutput: OutputHandler
   ): Promise<number> {
     const container = this.container(containerId)
     if (!container.running) throw new BackendError(`container ${containerId} is not running`, 409)
-    const batch = readBatchCommand(cmd, env)
-    if (!batch) {
-      const exit = await this.play(container, env, onOutput)
-      if (exit.failsAfter) throw new Error(exit.failsAfter)
-      return exit.exitCode
-    }
-    // Plays the batch driver: each stage, then its end marker on both streams.
+    const exit = await this.play(container, env, onOutput)
+    if (exit.failsAfter) throw new Error(exit.failsAfter)
+    return exit.exitCode
+  }
+
+  /** Plays a batch by its fields: each stage, then its end line on both streams. */
+  async runBatch(containerId: string, batch: StageBatch, onOutput: OutputHandler): Promise<number> {
+    const container = this.container(containerId)
+    if (!container.running) throw new BackendError(`container ${containerId} is not running`, 409)
     let failsAfter: string | undefined
     for (const [index, stage] of batch.stages.entries()) {
       const exit = await this.play(container, stage.env, onOutput)

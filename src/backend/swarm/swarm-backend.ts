@@ -7,7 +7,8 @@ import type { ContainerPlan } from '../../plan/container-plan.js'
 import { registryOf, type ImageSource, type RegistryCredentials } from '../../plan/image-plan.js'
 import { WORKSPACE_DIR } from '../../plan/container-paths.js'
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../../plan/labels.js'
-import { readBatchCommand } from '../../plan/stage-batches.js'
+import type { StageBatch } from '../../plan/stage-batches.js'
+import { batchExec } from '../batch-script.js'
 import { artifactBase } from '../../pipeline/artifact-patterns.js'
 import {
   EngineUnavailableError,
@@ -358,10 +359,34 @@ export class SwarmBackend extends EngineConnection implements Backend {
     return { exitCode, oomKilled: false }
   }
 
-  async exec(
+  /** A stage of its own: its files are in the folder of its `CTR_OUTPUT`. */
+  exec(
     containerId: string,
     cmd: string[],
     env: string[],
+    onOutput: OutputHandler
+  ): Promise<number> {
+    const output = env.find((e) => e.startsWith('CTR_OUTPUT='))
+    const dirs = output ? [path.posix.dirname(output.slice('CTR_OUTPUT='.length))] : []
+    return this.runStages(containerId, cmd, env, dirs, onOutput)
+  }
+
+  /** A batch is the command of a task (scripts/batch.sh); its stages' folders come back. */
+  runBatch(containerId: string, batch: StageBatch, onOutput: OutputHandler): Promise<number> {
+    const { argv, env } = batchExec(batch)
+    const dirs = batch.stages.map((stage) => stage.stateDir)
+    return this.runStages(containerId, argv, env, dirs, onOutput)
+  }
+
+  /**
+   * Runs a command in the container's next task (its waiting one, if it was created
+   * ahead), which sends back the files its stages left in `stateDirs`.
+   */
+  private async runStages(
+    containerId: string,
+    cmd: string[],
+    env: string[],
+    stateDirs: string[],
     onOutput: OutputHandler
   ): Promise<number> {
     const task = this.task(containerId)
@@ -371,7 +396,7 @@ export class SwarmBackend extends EngineConnection implements Backend {
     const taskEnv = [
       ...env,
       `CTR_TASK_DIRS=${[...this.dirs].join('\n')}`,
-      `CTR_TASK_STATE=${stateDirs(cmd, env).join('\n')}`,
+      `CTR_TASK_STATE=${stateDirs.join('\n')}`,
       `CTR_TASK_KEEP=${artifactBases(task.plan).join('\n')}`,
       `CTR_TASK_STORES=${this.stores(task.plan).join('\n')}`
     ]
@@ -864,14 +889,6 @@ function artifactBases(plan: ContainerPlan): string[] {
 /** A task the Swarm would not run (or ended before its command), in the Swarm's words. */
 function notRun(state: string, reason: string): Error {
   return new Error(`the swarm did not run it (task ${state}): ${reason}`)
-}
-
-/** The folders where a command's stages leave their files (see batchCommand). */
-function stateDirs(cmd: string[], env: string[]): string[] {
-  const batch = readBatchCommand(cmd)
-  if (batch) return batch.stages.map((s) => s.stateDir)
-  const output = env.find((e) => e.startsWith('CTR_OUTPUT='))
-  return output ? [path.posix.dirname(output.slice('CTR_OUTPUT='.length))] : []
 }
 
 /** What the Engine API lists of a task. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { RunsWhen } from './export-condition.js'
 import { placeholder, placeholdersIn, splitPlaceholders } from './placeholders.js'
+import { JSON_STRING_SH, READ_OUTPUT_SH } from './scripts/assets.js'
 
 /** One stage of an exported job, rendered: what the job's script runs. */
 export interface ScriptStage {
@@ -36,47 +37,9 @@ function delimiterOf(text: string): string {
   return `CTR_EOF_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
 }
 
-/**
- * Reads one key from a `$CTR_OUTPUT` file (`key=value` lines and `key<<DELIM` blocks, the
- * last one written winning, a `<<` before any `=` starting a block), in portable sh:
- * images need no awk or python for their outputs to reach the orchestrator.
- */
-const READ_OUTPUT = `ctr_read() {
-  [ -f "$1" ] || return 0
-  ctr_v= ctr_k= ctr_d= ctr_first=
-  while IFS= read -r ctr_l || [ -n "$ctr_l" ]; do
-    if [ -n "$ctr_d" ]; then
-      if [ "$ctr_l" = "$ctr_d" ]; then ctr_d=; continue; fi
-      if [ "$ctr_k" = "$2" ]; then
-        if [ -n "$ctr_first" ]; then ctr_v=$ctr_l; ctr_first=; else ctr_v="$ctr_v
-$ctr_l"; fi
-      fi
-      continue
-    fi
-    ctr_h=\${ctr_l%%<<*} ctr_e=\${ctr_l%%=*}
-    if [ "$ctr_h" != "$ctr_l" ] && [ \${#ctr_h} -lt \${#ctr_e} ]; then
-      ctr_k=$ctr_h ctr_d=\${ctr_l#*<<} ctr_first=1
-      if [ "$ctr_k" = "$2" ]; then ctr_v=; fi
-    elif [ "$ctr_e" != "$ctr_l" ] && [ "$ctr_e" = "$2" ]; then
-      ctr_v=\${ctr_l#*=}
-    fi
-  done < "$1"
-  printf '%s' "$ctr_v"
-}`
-
-/**
- * Turns its argument into a JSON string, in sh with sed (in every image that has sh:
- * busybox, Debian's essential set): backslashes, quotes, tabs and carriage returns
- * escaped, lines joined with `\n`. A value's trailing newlines are gone already (it comes
- * from `$(...)`); other control characters are left as they are.
- */
-const JSON_STRING = `ctr_json() {
-  printf '%s\\n' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' -e 's/\t/\\\\t/g' -e 's/\r/\\\\r/g' | {
-    ctr_o= ctr_n=
-    while IFS= read -r ctr_l; do ctr_o="$ctr_o$ctr_n$ctr_l"; ctr_n='\\n'; done
-    printf '"%s"' "$ctr_o"
-  }
-}`
+/** The functions a job script may call: `ctr_read FILE KEY`, `ctr_json VALUE`. */
+const READ_OUTPUT = READ_OUTPUT_SH.trimEnd()
+const JSON_STRING = JSON_STRING_SH.trimEnd()
 
 /**
  * How a job script hands its outputs to the orchestrator: a file per key (Argo's output
