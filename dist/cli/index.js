@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7633:
+/***/ 1555:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -89670,6 +89670,261 @@ async function withHostSources(plan, own) {
     return { ...plan, mounts };
 }
 
+;// CONCATENATED MODULE: ./src/backend/swarm/scripts/assets.ts
+// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
+// `npm run assets`. `npm run lint` fails when this file and they differ.
+/** src/backend/swarm/scripts/task.sh, as it runs. */
+const TASK_SH = 'm=$1\nshift\nif [ "$ws" = 1 ] && [ -n "$CTR_TASK_BATCH" ]; then\n  if ! st_batch; then\n    printf "%s error could not fetch its batch from the run\'s workspace service\\n%s exit 125\\n" "$m" "$m"\n    printf "%s exit 125\\n" "$m" >&2\n    exit 125\n  fi\n  eval "$(cat "$r/.ctr-batch")"\n  rm -f "$r/.ctr-batch"\nfi\nprintf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done\nws_err=\nif [ "$ws" != 1 ]; then\n  "$@"; c=$?\nelif st_each st_in; then\n  "$@"; c=$?\n  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }\nelse\n  ws_err="could not fetch the run\'s workspace from its service"; c=125\nfi\nprintf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do\n  for f in "$d/output" "$d/annotations"; do\n    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1\n  done\ndone\nprintf "%s\\n" "$CTR_TASK_KEEP" | while IFS= read -r b; do\n  case $b in "") continue ;; /*) p=$b ;; .) p=$PWD ;; *) p=$PWD/$b ;; esac\n  [ -e "$p" ] || continue; printf "%s archive %s\\n" "$m" "$p"\n  tar -C "$(dirname "$p")" -cf - "$(basename "$p")" | base64 || exit 1\ndone\nprintf "%s workdir %s\\n" "$m" "$PWD"\n[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"\n[ -z "$st_sent" ] || printf "%s sent%s\\n" "$m" "$st_sent"\no=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)\n[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"\nprintf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2\nexit $c\n';
+/** src/backend/swarm/scripts/workspace-batch.sh, as it runs. */
+const WORKSPACE_BATCH_SH = '#!/bin/sh\nid=$QUERY_STRING; case $id in "" | *[!0-9a-f]*) exit 1 ;; esac\nf=/data/.batch/$id; n=0\nwhile [ ! -f "$f.ok" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\n[ ! -f "$f.ok" ] || { cat "$f"; rm -f "$f" "$f.ok"; }\n';
+/** src/backend/swarm/scripts/workspace-client.sh, as it runs. */
+const WORKSPACE_CLIENT_SH = 'st_sent=\nst_none() {\n  echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2\n  return 1\n}\nst_get() {\n  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/$1"\n  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/$1"\n  elif command -v python3 >/dev/null 2>&1; then python3 -c "$st_get_py" "$u/$1"\n  else st_none; fi\n}\nst_put() {\n  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"\n  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?$2&b64"\n  elif command -v python3 >/dev/null 2>&1; then python3 -c "$st_put_py" "$u/push?$2" "$1"\n  else st_none; fi\n}\nst_pull() {\n  n=0\n  until st_get "pull?$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done\n  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"\n}\nst_mark() {\n  mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"\n}\nst_push() {\n  (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1\n  [ -s "$r/.ctr-push.list" ] || return 0\n  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_send "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"\n}\nst_send() {\n  st_n=0\n  until st_put "$1" "$2"; do st_n=$((st_n+1)); [ $st_n -lt 10 ] || return 1; sleep 1; done\n}\nst_each() {\n  while IFS=" " read -r s e a d; do [ -z "$s" ] || "$1" "$s" "$e" "$a" "$d" < /dev/null || return 1; done <<ST\n$CTR_TASK_STORES\nST\n}\nst_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }\nst_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }\nst_batch() {\n  f=0\n  until [ -s "$r/.ctr-batch" ]; do\n    st_get "batch?$CTR_TASK_BATCH" > "$r/.ctr-batch" && continue\n    f=$((f+1)); [ $f -lt 30 ] || break; sleep 1\n  done\n  [ -s "$r/.ctr-batch" ]\n}\n';
+/** src/backend/swarm/scripts/workspace-get.py, as it runs. */
+const WORKSPACE_GET_PY = 'import shutil, sys, urllib.request\nshutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)\n';
+/** src/backend/swarm/scripts/workspace-pull.sh, as it runs. */
+const WORKSPACE_PULL_SH = 'printf "Content-Type: application/x-tar\\r\\n\\r\\n"\nexec tar c -C "/data/$s" .\n';
+/** src/backend/swarm/scripts/workspace-push.sh, as it runs. */
+const WORKSPACE_PUSH_SH = 'if [ "$s" != "$QUERY_STRING" ]; then base64 -d | tar x -C "/data/$s" -f - >&2 || exit 1\nelse tar x -C "/data/$s" -f - >&2 || exit 1; fi\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n';
+/** src/backend/swarm/scripts/workspace-put.py, as it runs. */
+const WORKSPACE_PUT_PY = 'import os, sys, urllib.request\nrequest = urllib.request.Request(\n    sys.argv[1],\n    data=open(sys.argv[2], "rb"),\n    headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"},\n)\nurllib.request.urlopen(request, timeout=600).read()\n';
+/** src/backend/swarm/scripts/workspace-start.sh, as it runs. */
+const WORKSPACE_START_SH = 'mkdir -p /srv/cgi-bin /data/.batch\nprintf "%s" "$PULL" > /srv/cgi-bin/pull\nprintf "%s" "$PUSH" > /srv/cgi-bin/push\nprintf "%s" "$BATCH" > /srv/cgi-bin/batch\nchmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push /srv/cgi-bin/batch\nexec httpd -f -p "$PORT" -h /srv\n';
+/** src/backend/swarm/scripts/workspace-store.sh, as it runs. */
+const WORKSPACE_STORE_SH = '#!/bin/sh\ns=${QUERY_STRING%&b64}\ncase $s in w) ;; v|v*[!0-9]*) exit 1 ;; v*) ;; *) exit 1 ;; esac\nmkdir -p "/data/$s" || exit 1\n';
+
+;// CONCATENATED MODULE: ./src/backend/swarm/workspace-service.ts
+
+
+/**
+ * Local volumes exist per node, so on a swarm the run's workspace (and each of the file's
+ * named volumes that is not external) lives in a service of its own: a small helper image
+ * (BusyBox: `httpd`, `tar`) on the run's network that keeps it in its volume and serves it
+ * over HTTP. Each task fetches the workspace before its
+ * command and sends back what its command wrote after. Only the manager's API is used,
+ * nothing needs shared storage, and a job reads what the jobs it needs wrote on any node.
+ */
+/** The name the workspace service answers to on the run's network. */
+const WORKSPACE_ALIAS = 'ctr-workspace';
+const PORT = 7070;
+/** Where tasks reach it. */
+const WORKSPACE_URL = `http://${WORKSPACE_ALIAS}:${PORT}/cgi-bin`;
+/** The helper image when none is given: BusyBox, which every registry mirror carries. */
+const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
+/** The store of the run's workspace. */
+const WORKSPACE_STORE = 'w';
+/** The store of the run's n-th named volume that the service keeps. */
+function storeOf(n) {
+    return `v${n}`;
+}
+/** Where the backend puts batches in the workspace container (scripts/workspace-batch.sh). */
+const BATCH_DIR = '/data/.batch';
+/**
+ * The run's workspace: a container on the manager's engine, attached to the run's
+ * attachable overlay network under WORKSPACE_ALIAS, where every task on any node reaches
+ * it. A container rather than a service, because the manager's API can put files into a
+ * container of its own engine: that is how a task created before its turn gets its batch.
+ */
+function workspaceContainerBody(options) {
+    return {
+        name: options.name,
+        Image: options.image,
+        Labels: options.labels,
+        Cmd: ['sh', '-c', WORKSPACE_START_SH],
+        Env: [
+            `PULL=${WORKSPACE_STORE_SH}${WORKSPACE_PULL_SH}`,
+            `PUSH=${WORKSPACE_STORE_SH}${WORKSPACE_PUSH_SH}`,
+            `BATCH=${WORKSPACE_BATCH_SH}`,
+            `PORT=${PORT}`
+        ],
+        StopSignal: 'SIGKILL',
+        Volumes: { '/data': {} },
+        HostConfig: { NetworkMode: options.network },
+        NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [WORKSPACE_ALIAS] } } }
+    };
+}
+/** A command and its environment as the shell a batch task evaluates (see scripts/task.sh). */
+function batchScript(command, env) {
+    return [
+        `set -- ${command.map(shellWord).join(' ')}`,
+        ...env.map((pair) => `export ${shellWord(pair)}`),
+        ''
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/planned-task.ts
+/** A container planned and not yet run. */
+function plannedTask(plan) {
+    return {
+        plan,
+        runs: 0,
+        killed: false,
+        files: new Map(),
+        archives: new Map(),
+        awaited: false,
+        networks: []
+    };
+}
+/** Waits for the container's task to end, if one runs: what it left comes with its end. */
+async function taskEnd(task) {
+    if (!task.running)
+        return;
+    task.awaited = true;
+    await task.running;
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/swarm-sweep.ts
+
+
+
+/** Removes every service with the label (its tasks' containers go with it); how many there were. */
+async function removeServices(engine, label) {
+    const filters = JSON.stringify({ label: [label] });
+    const services = await engine.call('list services', (o) => engine.docker.listServices({ filters, ...o }));
+    await Promise.all(services.map((s) => ignoreMissing(engine.call('remove service', (o) => engine.docker.getService(s.ID).remove(o)))));
+    return services.length;
+}
+/** Removes the manager's own containers with the label (the workspace), with their volumes. */
+async function removeManagerContainers(engine, label) {
+    const filters = JSON.stringify({ label: [label] });
+    const containers = await engine.call('list containers', (o) => engine.docker.listContainers({ all: true, filters, ...o }));
+    // A task's container on the manager goes with its service, not here.
+    const own = containers.filter((c) => !c.Labels['com.docker.swarm.service.id']);
+    await Promise.all(own.map((c) => ignoreMissing(engine.call('remove container', (o) => engine.docker.getContainer(c.Id).remove({ force: true, v: true, ...o })))));
+    return own.length;
+}
+/** What a run left on the swarm: its services, the manager's own containers, its networks. */
+async function keptOnSwarm(engine, runId) {
+    const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
+    const listed = runResources(engine.docker, engine.call, runId);
+    const [services, containers, networks] = await Promise.all([
+        engine.call('list services', (o) => engine.docker.listServices({ filters, ...o })),
+        listed.containers(),
+        listed.networks()
+    ]);
+    return {
+        containers: [
+            ...services.map((s) => s.Spec?.Name ?? s.ID ?? ''),
+            ...containers
+                .filter((c) => !c.Labels['com.docker.swarm.service.id'])
+                .map((c) => c.Names[0].replace(/^\//, ''))
+        ].sort(),
+        volumes: [],
+        networks: networks.map((n) => n.Name).sort()
+    };
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/task-state.ts
+
+/** How often a running task's state is read: its end is seen within this. */
+const task_state_POLL_MS = 100;
+/** Task states before it runs: the schedule timeout counts while a task is in one. */
+const WAITING = new Set([
+    'new',
+    'pending',
+    'assigned',
+    'accepted',
+    'preparing',
+    'ready',
+    'starting'
+]);
+/** The state of a service's latest task, and the Swarm's words for it. */
+async function taskState(engine, service) {
+    const filters = JSON.stringify({ service: [service] });
+    const tasks = (await engine.call('list tasks', (o) => engine.docker.listTasks({ filters, ...o })));
+    const current = tasks.at(-1);
+    const state = current?.Status.State ?? 'new';
+    return {
+        state,
+        reason: current?.Status.Err || current?.Status.Message || state,
+        exitCode: current?.Status.ContainerStatus?.ExitCode,
+        nodeId: current?.NodeID
+    };
+}
+/**
+ * Polls a task's state until it ends, resolving to its exit code (137 once killed or
+ * removed). A task no node starts within the schedule timeout, one the swarm will not
+ * run, or one whose node goes down fails with the swarm's own reason.
+ */
+async function waitForEnd(engine, nodes, task, service, scheduleTimeoutMs) {
+    const deadline = Date.now() + scheduleTimeoutMs;
+    for (;;) {
+        // Killed, or removed after its run failed: it is over either way.
+        if (task.killed || !task.service)
+            return 137;
+        const { state, reason, exitCode, nodeId } = await taskState(engine, service);
+        if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
+            return exitCode;
+        if (state === 'rejected' || state === 'failed' || state === 'orphaned' || state === 'shutdown')
+            throw task_state_notRun(state, reason);
+        if (WAITING.has(state) && Date.now() > deadline)
+            throw task_state_notStarted(scheduleTimeoutMs, state, reason);
+        if (state === 'running' && nodeId) {
+            const down = (await nodes.down()).get(nodeId);
+            if (down)
+                throw new Error(`its node ${down} went down while it ran`);
+        }
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(task_state_POLL_MS);
+    }
+}
+/** A task still waiting for a node when the schedule timeout is up, in the Swarm's words. */
+function task_state_notStarted(scheduleTimeoutMs, state, reason) {
+    return new Error(`no node of the swarm started it within ${scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
+}
+/** A task the Swarm would not run (or ended before its command), in the Swarm's words. */
+function task_state_notRun(state, reason) {
+    return new Error(`the swarm did not run it (task ${state}): ${reason}`);
+}
+/**
+ * A service's state from its task's: `starting` until the task runs (the Swarm holds a
+ * task with a health check there until the check passes, and fails it when the check
+ * does), its exit once it ends. A task the Swarm will not run, or that no node starts
+ * within the schedule timeout, is an Error with the Swarm's reason.
+ */
+async function serviceHealth(engine, task, scheduleTimeoutMs) {
+    if (!task.service)
+        return { running: false, exitCode: 137, health: 'none' };
+    const { state, reason, exitCode } = await taskState(engine, task.service);
+    const checked = task.plan.healthcheck !== undefined;
+    if (state === 'running')
+        return { running: true, exitCode: 0, health: checked ? 'healthy' : 'none' };
+    if (WAITING.has(state)) {
+        if (Date.now() - (task.created ?? 0) > scheduleTimeoutMs)
+            throw task_state_notStarted(scheduleTimeoutMs, state, reason);
+        return { running: true, exitCode: 0, health: 'starting' };
+    }
+    // The Swarm kills a task whose check fails ("dockerexec: unhealthy container"); what
+    // the check printed stays on the node.
+    if (checked && /unhealthy/i.test(reason))
+        return { running: true, exitCode: 0, health: 'unhealthy' };
+    if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
+        return { running: false, exitCode, health: 'none' };
+    throw task_state_notRun(state, reason);
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/node-watch.ts
+/** How often the nodes' states are read, to tell a task whose node went down. */
+const NODES_POLL_MS = 2000;
+/** The swarm's nodes that are down, read at most every NODES_POLL_MS whoever asks. */
+class NodeWatch {
+    engine;
+    nodes;
+    constructor(engine) {
+        this.engine = engine;
+    }
+    /** The nodes that are down, by id, their host names as values. */
+    down() {
+        if (!this.nodes || Date.now() - this.nodes.read > NODES_POLL_MS) {
+            const down = this.engine
+                .call('list nodes', (o) => this.engine.docker.listNodes(o))
+                .then((nodes) => new Map(nodes
+                .filter((n) => n.Status.State === 'down')
+                .map((n) => [n.ID, n.Description?.Hostname ?? n.ID])));
+            this.nodes = { read: Date.now(), down };
+        }
+        return this.nodes.down;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/backend/swarm/service-body.ts
 
 
@@ -89829,85 +90084,38 @@ function tmpfsOptions(text) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/backend/swarm/scripts/assets.ts
-// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
-// `npm run assets`. `npm run lint` fails when this file and they differ.
-/** src/backend/swarm/scripts/task.sh, as it runs. */
-const TASK_SH = 'm=$1\nshift\nif [ "$ws" = 1 ] && [ -n "$CTR_TASK_BATCH" ]; then\n  if ! st_batch; then\n    printf "%s error could not fetch its batch from the run\'s workspace service\\n%s exit 125\\n" "$m" "$m"\n    printf "%s exit 125\\n" "$m" >&2\n    exit 125\n  fi\n  eval "$(cat "$r/.ctr-batch")"\n  rm -f "$r/.ctr-batch"\nfi\nprintf "%s\\n" "$CTR_TASK_DIRS" | while IFS= read -r d; do [ -z "$d" ] || mkdir -p -m 0777 "$d"; done\nws_err=\nif [ "$ws" != 1 ]; then\n  "$@"; c=$?\nelif st_each st_in; then\n  "$@"; c=$?\n  st_each st_out || { ws_err="could not send what the task wrote to the run\'s workspace service"; [ $c -ne 0 ] || c=125; }\nelse\n  ws_err="could not fetch the run\'s workspace from its service"; c=125\nfi\nprintf "%s\\n" "$CTR_TASK_STATE" | while IFS= read -r d; do\n  for f in "$d/output" "$d/annotations"; do\n    [ -s "$f" ] || continue; printf "%s file %s\\n" "$m" "$f"; base64 < "$f" || exit 1\n  done\ndone\nprintf "%s\\n" "$CTR_TASK_KEEP" | while IFS= read -r b; do\n  case $b in "") continue ;; /*) p=$b ;; .) p=$PWD ;; *) p=$PWD/$b ;; esac\n  [ -e "$p" ] || continue; printf "%s archive %s\\n" "$m" "$p"\n  tar -C "$(dirname "$p")" -cf - "$(basename "$p")" | base64 || exit 1\ndone\nprintf "%s workdir %s\\n" "$m" "$PWD"\n[ -z "$ws_err" ] || printf "%s error %s\\n" "$m" "$ws_err"\n[ -z "$st_sent" ] || printf "%s sent%s\\n" "$m" "$st_sent"\no=$(cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill " | head -1)\n[ -z "$o" ] || printf "%s %s\\n" "$m" "$o"\nprintf "%s exit %s\\n" "$m" "$c"; printf "%s exit %s\\n" "$m" "$c" >&2\nexit $c\n';
-/** src/backend/swarm/scripts/workspace-batch.sh, as it runs. */
-const WORKSPACE_BATCH_SH = '#!/bin/sh\nid=$QUERY_STRING; case $id in "" | *[!0-9a-f]*) exit 1 ;; esac\nf=/data/.batch/$id; n=0\nwhile [ ! -f "$f.ok" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\n[ ! -f "$f.ok" ] || { cat "$f"; rm -f "$f" "$f.ok"; }\n';
-/** src/backend/swarm/scripts/workspace-client.sh, as it runs. */
-const WORKSPACE_CLIENT_SH = 'st_sent=\nst_none() {\n  echo "ctr-pipeline: the image has none of curl, wget and python3, one of which a swarm task needs to reach the run workspace" >&2\n  return 1\n}\nst_get() {\n  if command -v curl >/dev/null 2>&1; then curl -fsS "$u/$1"\n  elif command -v wget >/dev/null 2>&1; then wget -qO- "$u/$1"\n  elif command -v python3 >/dev/null 2>&1; then python3 -c "$st_get_py" "$u/$1"\n  else st_none; fi\n}\nst_put() {\n  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null -H "Content-Type: application/x-tar" --data-binary "@$1" "$u/push?$2"\n  elif command -v wget >/dev/null 2>&1; then base64 "$1" > "$1.b64" && wget -qO /dev/null --post-file="$1.b64" "$u/push?$2&b64"\n  elif command -v python3 >/dev/null 2>&1; then python3 -c "$st_put_py" "$u/push?$2" "$1"\n  else st_none; fi\n}\nst_pull() {\n  n=0\n  until st_get "pull?$1" > "$r/.ctr-pull.tar"; do n=$((n+1)); [ $n -lt 5 ] || return 1; sleep 1; done\n  mkdir -p "$2" && tar x -C "$2" -f "$r/.ctr-pull.tar" && rm -f "$r/.ctr-pull.tar" && st_mark "$2" "$3"\n}\nst_mark() {\n  mkdir -p "$1" && find "$1" -exec touch -c -d "1970-01-01 00:00:01" {} + && touch -d "1970-01-01 00:00:02" "$2"\n}\nst_push() {\n  (cd "$2" && find . -newer "$3" ! -type d > "$r/.ctr-push.list") || return 1\n  [ -s "$r/.ctr-push.list" ] || return 0\n  (cd "$2" && IFS="\n" && set -f && set -- $(cat "$r/.ctr-push.list") && tar c -f "$r/.ctr-push.tar" --no-recursion "$@") && st_send "$r/.ctr-push.tar" "$1" && st_sent="$st_sent $1"\n}\nst_send() {\n  st_n=0\n  until st_put "$1" "$2"; do st_n=$((st_n+1)); [ $st_n -lt 10 ] || return 1; sleep 1; done\n}\nst_each() {\n  while IFS=" " read -r s e a d; do [ -z "$s" ] || "$1" "$s" "$e" "$a" "$d" < /dev/null || return 1; done <<ST\n$CTR_TASK_STORES\nST\n}\nst_in() { if [ "$2" = 1 ]; then st_mark "$4" "$r/.ctr-pulled.$1"; else st_pull "$1" "$4" "$r/.ctr-pulled.$1"; fi; }\nst_out() { [ "$3" = ro ] || st_push "$1" "$4" "$r/.ctr-pulled.$1"; }\nst_batch() {\n  f=0\n  until [ -s "$r/.ctr-batch" ]; do\n    st_get "batch?$CTR_TASK_BATCH" > "$r/.ctr-batch" && continue\n    f=$((f+1)); [ $f -lt 30 ] || break; sleep 1\n  done\n  [ -s "$r/.ctr-batch" ]\n}\n';
-/** src/backend/swarm/scripts/workspace-get.py, as it runs. */
-const WORKSPACE_GET_PY = 'import shutil, sys, urllib.request\nshutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=600), sys.stdout.buffer)\n';
-/** src/backend/swarm/scripts/workspace-pull.sh, as it runs. */
-const WORKSPACE_PULL_SH = 'printf "Content-Type: application/x-tar\\r\\n\\r\\n"\nexec tar c -C "/data/$s" .\n';
-/** src/backend/swarm/scripts/workspace-push.sh, as it runs. */
-const WORKSPACE_PUSH_SH = 'if [ "$s" != "$QUERY_STRING" ]; then base64 -d | tar x -C "/data/$s" -f - >&2 || exit 1\nelse tar x -C "/data/$s" -f - >&2 || exit 1; fi\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n';
-/** src/backend/swarm/scripts/workspace-put.py, as it runs. */
-const WORKSPACE_PUT_PY = 'import os, sys, urllib.request\nrequest = urllib.request.Request(\n    sys.argv[1],\n    data=open(sys.argv[2], "rb"),\n    headers={"Content-Length": str(os.path.getsize(sys.argv[2])), "Content-Type": "application/x-tar"},\n)\nurllib.request.urlopen(request, timeout=600).read()\n';
-/** src/backend/swarm/scripts/workspace-start.sh, as it runs. */
-const WORKSPACE_START_SH = 'mkdir -p /srv/cgi-bin /data/.batch\nprintf "%s" "$PULL" > /srv/cgi-bin/pull\nprintf "%s" "$PUSH" > /srv/cgi-bin/push\nprintf "%s" "$BATCH" > /srv/cgi-bin/batch\nchmod 755 /srv/cgi-bin/pull /srv/cgi-bin/push /srv/cgi-bin/batch\nexec httpd -f -p "$PORT" -h /srv\n';
-/** src/backend/swarm/scripts/workspace-store.sh, as it runs. */
-const WORKSPACE_STORE_SH = '#!/bin/sh\ns=${QUERY_STRING%&b64}\ncase $s in w) ;; v|v*[!0-9]*) exit 1 ;; v*) ;; *) exit 1 ;; esac\nmkdir -p "/data/$s" || exit 1\n';
-
-;// CONCATENATED MODULE: ./src/backend/swarm/workspace-service.ts
-
+;// CONCATENATED MODULE: ./src/backend/swarm/task-logs.ts
 
 /**
- * Local volumes exist per node, so on a swarm the run's workspace (and each of the file's
- * named volumes that is not external) lives in a service of its own: a small helper image
- * (BusyBox: `httpd`, `tar`) on the run's network that keeps it in its volume and serves it
- * over HTTP. Each task fetches the workspace before its
- * command and sends back what its command wrote after. Only the manager's API is used,
- * nothing needs shared storage, and a job reads what the jobs it needs wrote on any node.
+ * How long a task's logs may lag behind its end before the reader stops waiting: the
+ * Swarm's log stream falls seconds behind on a busy manager (3 s lost a task's frame, and
+ * with it the job's artifacts, in CI). The wait ends as soon as the frame is in.
  */
-/** The name the workspace service answers to on the run's network. */
-const WORKSPACE_ALIAS = 'ctr-workspace';
-const PORT = 7070;
-/** Where tasks reach it. */
-const WORKSPACE_URL = `http://${WORKSPACE_ALIAS}:${PORT}/cgi-bin`;
-/** The helper image when none is given: BusyBox, which every registry mirror carries. */
-const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
-/** The store of the run's workspace. */
-const WORKSPACE_STORE = 'w';
-/** The store of the run's n-th named volume that the service keeps. */
-function storeOf(n) {
-    return `v${n}`;
-}
-/** Where the backend puts batches in the workspace container (scripts/workspace-batch.sh). */
-const BATCH_DIR = '/data/.batch';
+const LOG_GRACE_MS = 15_000;
 /**
- * The run's workspace: a container on the manager's engine, attached to the run's
- * attachable overlay network under WORKSPACE_ALIAS, where every task on any node reaches
- * it. A container rather than a service, because the manager's API can put files into a
- * container of its own engine: that is how a task created before its turn gets its batch.
+ * Streams a created task's logs to `onOutput` until the task has ended (`ended`) and
+ * `logsComplete` says all its output arrived, or LOG_GRACE_MS after its end; resolves to
+ * what `ended` resolved to, its exit code.
  */
-function workspaceContainerBody(options) {
-    return {
-        name: options.name,
-        Image: options.image,
-        Labels: options.labels,
-        Cmd: ['sh', '-c', WORKSPACE_START_SH],
-        Env: [
-            `PULL=${WORKSPACE_STORE_SH}${WORKSPACE_PULL_SH}`,
-            `PUSH=${WORKSPACE_STORE_SH}${WORKSPACE_PUSH_SH}`,
-            `BATCH=${WORKSPACE_BATCH_SH}`,
-            `PORT=${PORT}`
-        ],
-        StopSignal: 'SIGKILL',
-        Volumes: { '/data': {} },
-        HostConfig: { NetworkMode: options.network },
-        NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [WORKSPACE_ALIAS] } } }
-    };
-}
-/** A command and its environment as the shell a batch task evaluates (see scripts/task.sh). */
-function batchScript(command, env) {
-    return [
-        `set -- ${command.map(shellWord).join(' ')}`,
-        ...env.map((pair) => `export ${shellWord(pair)}`),
-        ''
-    ].join('\n');
+async function followTaskLogs(engine, task, service, onOutput, logsComplete, ended) {
+    // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
+    const logs = (await engine.docker
+        .getService(service)
+        .logs({ follow: true, stdout: true, stderr: true })
+        .catch((e) => Promise.reject(engine.lostOr(e))));
+    const pumped = engine.pump(logs, onOutput).catch(() => undefined);
+    try {
+        const exitCode = await ended();
+        const deadline = Date.now() + LOG_GRACE_MS;
+        while (!logsComplete() && Date.now() < deadline && !task.killed)
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(20);
+        return exitCode;
+    }
+    finally {
+        ;
+        logs.destroy();
+        await pumped;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/backend/swarm/task-script.ts
@@ -89950,7 +90158,7 @@ function taskCommand(marker, command, options = { workspace: false }) {
     return ['sh', '-c', settings.join('\n') + TASK_SH, 'ctr-task', marker, ...command];
 }
 
-;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
+;// CONCATENATED MODULE: ./src/backend/swarm/task-runs.ts
 
 
 
@@ -89962,214 +90170,45 @@ function taskCommand(marker, command, options = { workspace: false }) {
 
 
 
-
-
-
-
-
-
-
-
-
-
-/** How long a task may wait for a node (pending, pulling) before its job fails. */
-const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
 /** The Engine API's longest service name. */
 const MAX_SERVICE_NAME = 63;
-/** How often a running task's state is read: its end is seen within this. */
-const swarm_backend_POLL_MS = 100;
-/** How often the nodes' states are read, to tell a task whose node went down. */
-const NODES_POLL_MS = 2000;
 /**
- * How long a task's logs may lag behind its end before the reader stops waiting: the
- * Swarm's log stream falls seconds behind on a busy manager (3 s lost a task's frame, and
- * with it the job's artifacts, in CI). The wait ends as soon as the frame is in.
+ * The tasks of a run's containers on the swarm (see SwarmBackend): each run in a
+ * container is a service of one task, created (ahead of its turn, where it can), followed
+ * through its logs to its end, its frame kept, and removed before the next.
  */
-const LOG_GRACE_MS = 15_000;
-/** Task states before it runs: the schedule timeout counts while a task is in one. */
-const WAITING = new Set([
-    'new',
-    'pending',
-    'assigned',
-    'accepted',
-    'preparing',
-    'ready',
-    'starting'
-]);
-/**
- * The Backend on a Docker Swarm, through a manager's Engine API. A container of the
- * scheduler's is a plan until something runs in it: then it becomes a service of one
- * task, run once, whose command is the stage batch (or the plan's own command), wrapped
- * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
- * back on the task's log stream. The run's network is an attachable overlay network with
- * DNS round-robin endpoints; the run's workspace is a container on the manager attached to
- * it (workspace-service.ts) that each task fetches from and sends to, so a job reads what
- * the jobs it needs wrote on any node. Everything is labelled on the service and its
- * containers.
- *
- * A job's first task is created when the scheduler starts its container ahead of its
- * turn, and waits on the workspace container for its batch, which exec puts there: the
- * node's start and network attach (most of a task's cost) are out of the job's turn.
- *
- * A stage that runs on its own (an `if:`, a timeout, `stages.*` in its script) is a task
- * of its own: a new container of the same image, which fetches the workspace the tasks
- * before it sent. What a stage leaves outside the workspace does not reach the next task.
- *
- * An image the run builds (`build:`) is built on the manager's engine, pushed to the
- * registry given as `registry`, and run by its digest there, so that any node can pull it.
- *
- * A job's services (sidecars) are services of their own, started at once, on an overlay
- * network of the job's that its tasks join; a service with a health check is ready when
- * its task runs, as the Swarm holds a task `starting` until its check passes.
- *
- * A job's artifacts come back in its task's frame, as tar archives, since nothing can be
- * copied out of a task once it ended; they are held in memory until copied.
- *
- * A named volume of the file that is not external is kept by the workspace service too,
- * as a store of its own: a job's task fetches it into the mount's folder (its own empty
- * volume) before its stages and, unless the mount is read-only, sends back what they
- * wrote, as for the workspace. A read-only mount is writable in the task, but what is
- * written there is not sent.
- *
- * Not here (a clear error): artifacts and served volumes of a job that runs its own command.
- */
-class SwarmBackend extends EngineConnection {
-    name = 'swarm';
-    tasks = new Map();
-    /** Folders of the run's workspace, made in every task (the workspace is the task's own). */
-    dirs = new Set();
+class TaskRuns {
+    engine;
+    workspace;
+    scheduleTimeoutMs;
+    tasks;
+    /** Registry credentials by image: they go with a service request, never in its spec. */
     credentials = new Map();
-    /** Where every node pulls the images the run builds from, when one was given. */
-    registry;
-    /** The manager's image calls, over the same connection: it builds images and pushes them. */
-    builder;
-    env;
     /** The images the run built, by their run tag: their references by digest. */
     pushed = new Map();
-    /** How long a task may wait for a node (pending, pulling) before its job fails. */
-    scheduleTimeoutMs;
-    helperImage;
-    /** The run's workspace container runs (see workspace-service.ts); rejects if it cannot. */
-    workspaceReady = Promise.resolve();
-    /** Its id on the manager's engine, once created. */
-    workspaceId;
-    /** A task's frame has come back: the nodes reach the workspace, tasks may wait on it. */
-    framed = false;
-    /** The stores tasks have sent files to: tasks created from now on fetch those. */
-    written = new Set();
+    /** The run's folders, made in every task. */
+    dirs = new Set();
     /** The file's named volumes the workspace service keeps, by engine name: store and key. */
     served = new Map();
+    /** The stores tasks have sent files to: tasks created from now on fetch those. */
+    written = new Set();
+    /** A task's frame has come back: the nodes reach the workspace, tasks may wait on it. */
+    framedYet = false;
     nodes;
-    ids = 0;
-    constructor(engine, options = {}) {
-        super(engine, options);
-        this.builder = new ImageClient(this);
-        this.env = options.env ?? {};
-        if (options.registry)
-            this.registry = options.registry;
-        this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS;
-        this.helperImage = options.helperImage || DEFAULT_HELPER_IMAGE;
+    constructor(engine, workspace, 
+    /** How long a task may wait for a node (pending, pulling) before its job fails. */
+    scheduleTimeoutMs, 
+    /** The run's containers, by id. */
+    tasks) {
+        this.engine = engine;
+        this.workspace = workspace;
+        this.scheduleTimeoutMs = scheduleTimeoutMs;
+        this.tasks = tasks;
+        this.nodes = new NodeWatch(engine);
     }
-    liveContainers() {
-        return [...this.tasks.values()].filter((t) => t.service).length;
-    }
-    /** The engine answers, and is a manager of a swarm: only a manager takes services. */
-    async ping() {
-        await super.ping();
-        try {
-            await this.call('inspect swarm', () => this.docker.swarmInspect());
-        }
-        catch (error) {
-            if (statusOf(error) !== 503 && statusOf(error) !== 406)
-                throw error;
-            throw new EngineUnavailableError(`the Docker engine at ${this.endpoint.host} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`, { cause: error });
-        }
-    }
-    async setupRun(run) {
-        for (const volume of run.volumes) {
-            if (volume.key === 'workspace' || volume.external)
-                continue;
-            // A driver's volume would be made on each node, where only that node can remove it.
-            if ((volume.driver ?? 'local') !== 'local' ||
-                Object.keys(volume.driverOptions ?? {}).length > 0)
-                throw new Error(`volume '${volume.key}' has a driver or driver_opts, which the swarm would apply on each node, leaving a volume on each that the manager cannot remove: create it on every node and make it 'external: true', or leave driver and driver_opts out (the run's workspace service keeps it)`);
-            this.served.set(volume.name, { store: storeOf(this.served.size), key: volume.key });
-        }
-        await this.createNetwork(run.network.name, run.network.labels);
-        const workspace = workspaceContainerBody({
-            name: `${run.network.name}-workspace`,
-            image: this.helperImage,
-            network: run.network.name,
-            labels: run.network.labels
-        });
-        // Jobs' tasks are created meanwhile; each waits for it (see exec).
-        this.workspaceReady = this.startWorkspace(workspace).catch((error) => {
-            throw new Error(`the run's workspace container (image ${this.helperImage}, CTR_SWARM_HELPER_IMAGE) did not start on the manager: ${errorMessage(error)}`);
-        });
-        this.workspaceReady.catch(() => undefined);
-    }
-    /** Creates and starts the workspace container on the manager, pulling its image if need be. */
-    async startWorkspace(body) {
-        if (!(await this.builder.imageExists(body.Image))) {
-            const auth = await credentialsFromDockerConfig(registryOf(body.Image), this.env);
-            await this.builder.pullImage(body.Image, auth ? { auth } : {}, () => undefined);
-        }
-        const { id } = await this.call('create container', (o) => this.docker.createContainer({ ...body, ...o }));
-        this.workspaceId = id;
-        await this.call('start container', (o) => this.docker.getContainer(id).start(o));
-    }
-    async prepareImage(image, run) {
-        if (image.kind === 'pull') {
-            // Each node pulls what it runs; credentials (`auth:`, else the Docker config file's,
-            // as locally) go with the service request, never in its spec.
-            const auth = image.auth ?? (await configLogin(registryOf(image.ref), run));
-            if (auth)
-                this.credentials.set(image.ref, auth);
-            return undefined;
-        }
-        if (!this.registry)
-            throw new Error('build: on the swarm backend needs a registry every node pulls from: give it with --registry HOST[:PORT] (the action input registry)');
-        // `build.push` pushes the user's name too, as on one engine; the nodes pull the run's.
-        const named = await prepareDockerImage(this.builder, image, run);
-        const pushed = await pushBuiltImage(this.builder, image, this.registry, run);
-        this.pushed.set(image.ref, pushed.ref);
-        if (pushed.auth)
-            this.credentials.set(pushed.ref, pushed.auth);
-        return named;
-    }
-    createContainer(plan) {
-        const id = `swarm-${++this.ids}`;
-        this.tasks.set(id, {
-            plan,
-            runs: 0,
-            killed: false,
-            files: new Map(),
-            archives: new Map(),
-            awaited: false,
-            networks: []
-        });
-        return Promise.resolve(id);
-    }
-    makeDirectories(_containerId, _root, dirs) {
-        for (const dir of dirs)
-            this.dirs.add(dir);
-        return Promise.resolve();
-    }
-    /**
-     * A service (sidecar: its own command) starts now, and runs until removed. A job's
-     * container has nothing to start: its task starts when something runs in it (again,
-     * after a kill).
-     */
-    async startContainer(containerId) {
-        const task = this.task(containerId);
-        task.killed = false;
-        if (task.plan.runs === 'command')
-            await this.createService(task, this.spec(task, { env: [] }));
-        else {
-            task.started = true;
-            if (this.framed)
-                await this.prestart(task);
-        }
+    /** Whether a task's frame has come back yet: tasks are created ahead only from then on. */
+    get framed() {
+        return this.framedYet;
     }
     /**
      * Creates a job's first task before its turn (the scheduler starts containers ahead),
@@ -90201,8 +90240,8 @@ class SwarmBackend extends EngineConnection {
         await this.createService(task, spec);
         task.waiting = { service: spec.Name, marker, batch };
     }
-    async runContainer(containerId, onOutput) {
-        const task = this.task(containerId);
+    /** A job that runs its own command: a task of its own, whose logs have no frame. */
+    async runCommand(task, onOutput) {
         const spec = this.spec(task, { env: [] });
         // Its own command has no frame: its logs are read until they go quiet after its end.
         let last = Date.now();
@@ -90212,24 +90251,11 @@ class SwarmBackend extends EngineConnection {
         }, () => Date.now() - last > 300);
         return { exitCode, oomKilled: false };
     }
-    /** A stage of its own: its files are in the folder of its `CTR_OUTPUT`. */
-    exec(containerId, cmd, env, onOutput) {
-        const output = env.find((e) => e.startsWith('CTR_OUTPUT='));
-        const dirs = output ? [external_node_path_default().posix.dirname(output.slice('CTR_OUTPUT='.length))] : [];
-        return this.runStages(containerId, cmd, env, dirs, onOutput);
-    }
-    /** A batch is the command of a task (scripts/batch.sh); its stages' folders come back. */
-    runBatch(containerId, batch, onOutput) {
-        const { argv, env } = batchExec(batch);
-        const dirs = batch.stages.map((stage) => stage.stateDir);
-        return this.runStages(containerId, argv, env, dirs, onOutput);
-    }
     /**
      * Runs a command in the container's next task (its waiting one, if it was created
      * ahead), which sends back the files its stages left in `stateDirs`.
      */
-    async runStages(containerId, cmd, env, stateDirs, onOutput) {
-        const task = this.task(containerId);
+    async runStages(task, cmd, env, stateDirs, onOutput) {
         // Its turn has come: no task is created ahead for it from now on.
         task.started = false;
         await task.prestarting?.catch(() => undefined);
@@ -90251,21 +90277,14 @@ class SwarmBackend extends EngineConnection {
             return task.awaited ? undefined : wait;
         });
         const ran = prestarted
-            ? this.putBatch(waiting.batch, cmd, taskEnv).then(() => this.followTask(task, waiting.service, output.push, () => output.complete()))
+            ? this.workspace
+                .putBatch(waiting.batch, cmd, taskEnv)
+                .then(() => this.followTask(task, waiting.service, output.push, () => output.complete()))
             : this.runTask(task, this.spec(task, { command: taskCommand(marker, cmd, { workspace: true }), env: taskEnv }), output.push, () => output.complete());
         // Without the workspace container the task cannot start its command: its failure is why.
-        const running = this.keepFrame(task, output, Promise.race([ran, this.workspaceReady.then(() => ran)]));
+        const running = this.keepFrame(task, output, Promise.race([ran, this.workspace.ready().then(() => ran)]));
         task.running = running.catch(() => undefined);
         return running;
-    }
-    /** Puts a waiting task's batch into the workspace container: the file, then its `.ok`. */
-    async putBatch(batch, cmd, env) {
-        await this.workspaceReady;
-        const archive = filesArchive([
-            { path: batch, content: Buffer.from(batchScript(cmd, env)) },
-            { path: `${batch}.ok`, content: Buffer.alloc(0) }
-        ]);
-        await this.call('upload batch', (o) => this.docker.getContainer(this.workspaceId).putArchive(archive, { path: BATCH_DIR, ...o }));
     }
     /**
      * Keeps what a task's frame said once it has run (files, OOM kills, whether it sent
@@ -90286,8 +90305,8 @@ class SwarmBackend extends EngineConnection {
             task.oomKills = frame?.oomKills;
             for (const store of frame?.sent ?? [])
                 this.written.add(store);
-            if (frame && !frame.error && !this.framed) {
-                this.framed = true;
+            if (frame && !frame.error && !this.framedYet) {
+                this.framedYet = true;
                 this.prestartStarted();
             }
             task.running = undefined;
@@ -90344,106 +90363,283 @@ class SwarmBackend extends EngineConnection {
         return this.followTask(task, spec.Name, onOutput, logsComplete);
     }
     /** Streams a created task's logs and waits for its end: see runTask. */
-    async followTask(task, service, onOutput, logsComplete) {
-        // A stream: no timeout of its own (it ends with the task, or when the engine is lost).
-        const logs = (await this.docker
-            .getService(service)
-            .logs({ follow: true, stdout: true, stderr: true })
-            .catch((e) => Promise.reject(this.lostOr(e))));
-        const pumped = this.pump(logs, onOutput).catch(() => undefined);
-        const stop = () => logs.destroy();
-        try {
-            const exitCode = await this.waitForEnd(task, service);
-            const deadline = Date.now() + LOG_GRACE_MS;
-            while (!logsComplete() && Date.now() < deadline && !task.killed)
-                await (0,external_node_timers_promises_namespaceObject.setTimeout)(20);
-            return exitCode;
-        }
-        finally {
-            stop();
-            await pumped;
-        }
+    followTask(task, service, onOutput, logsComplete) {
+        return followTaskLogs(this.engine, task, service, onOutput, logsComplete, () => waitForEnd(this.engine, this.nodes, task, service, this.scheduleTimeoutMs));
     }
     /** Creates a task's service, with the credentials for its image (never in its spec). */
     async createService(task, spec) {
         // The task before it (over: stages run one after another) has said all it had to.
         await this.removeService(task);
         const auth = this.credentials.get(spec.TaskTemplate.ContainerSpec.Image);
-        await this.call('create service', (o) => auth
-            ? this.docker.createService(auth, { ...spec, abortSignal: o.abortSignal })
-            : this.docker.createService({ ...spec, ...o }));
+        await this.engine.call('create service', (o) => auth
+            ? this.engine.docker.createService(auth, { ...spec, abortSignal: o.abortSignal })
+            : this.engine.docker.createService({ ...spec, ...o }));
         task.service = spec.Name;
         task.created = Date.now();
     }
-    /** Polls a task's state until it ends; see runTask. */
-    async waitForEnd(task, service) {
-        const deadline = Date.now() + this.scheduleTimeoutMs;
-        for (;;) {
-            // Killed, or removed after its run failed: it is over either way.
-            if (task.killed || !task.service)
-                return 137;
-            const { state, reason, exitCode, nodeId } = await this.taskState(service);
-            if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
-                return exitCode;
-            if (state === 'rejected' ||
-                state === 'failed' ||
-                state === 'orphaned' ||
-                state === 'shutdown')
-                throw swarm_backend_notRun(state, reason);
-            if (WAITING.has(state) && Date.now() > deadline)
-                throw this.notStarted(state, reason);
-            if (state === 'running' && nodeId) {
-                const down = (await this.downNodes()).get(nodeId);
-                if (down)
-                    throw new Error(`its node ${down} went down while it ran`);
-            }
-            await (0,external_node_timers_promises_namespaceObject.setTimeout)(swarm_backend_POLL_MS);
+    /** Removing a service removes its task's containers, on whichever node they are. */
+    async removeService(task) {
+        const { service } = task;
+        if (!service)
+            return;
+        await ignoreMissing(this.engine.call('remove service', (o) => this.engine.docker.getService(service).remove(o)));
+        task.service = undefined;
+    }
+}
+/**
+ * Where the task archives the job's artifacts from: each pattern's folder before its
+ * first wildcard (`.` for a glob in the working folder), as copyArtifacts reads them.
+ */
+function artifactBases(plan) {
+    const bases = (plan.artifacts ?? []).map((p) => artifactBase(p).base.replace(/^\.\//, '') || '.');
+    return [...new Set(bases)];
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/workspace-container.ts
+
+
+
+
+
+/**
+ * The run's workspace service on the manager (workspace-service.ts): started once per
+ * run, while the first jobs' tasks are created; each task waits for it (`ready`), and
+ * tasks created ahead of their turn get their batch through it (`putBatch`).
+ */
+class WorkspaceContainer {
+    engine;
+    images;
+    image;
+    env;
+    /** Settles once it runs; rejects, saying why, when it could not start. */
+    started = Promise.resolve();
+    id;
+    constructor(engine, images, 
+    /** The helper image: BusyBox's `sh`, `tar` and `httpd`. */
+    image, 
+    /** Where the Docker config is (DOCKER_CONFIG): the login for the image's pull. */
+    env) {
+        this.engine = engine;
+        this.images = images;
+        this.image = image;
+        this.env = env;
+    }
+    /** Starts it on the run's network, pulling its image if need be; `ready` says how it went. */
+    start(network, labels) {
+        const body = workspaceContainerBody({
+            name: `${network}-workspace`,
+            image: this.image,
+            network,
+            labels
+        });
+        this.started = this.create(body).catch((error) => {
+            throw new Error(`the run's workspace container (image ${this.image}, CTR_SWARM_HELPER_IMAGE) did not start on the manager: ${errorMessage(error)}`);
+        });
+        this.started.catch(() => undefined);
+    }
+    /** Resolves once it runs; rejects when it could not start. */
+    ready() {
+        return this.started;
+    }
+    /** Puts a waiting task's batch into it: the file, then its `.ok`. */
+    async putBatch(batch, cmd, env) {
+        await this.started;
+        const archive = filesArchive([
+            { path: batch, content: Buffer.from(batchScript(cmd, env)) },
+            { path: `${batch}.ok`, content: Buffer.alloc(0) }
+        ]);
+        await this.engine.call('upload batch', (o) => this.engine.docker.getContainer(this.id).putArchive(archive, { path: BATCH_DIR, ...o }));
+    }
+    async create(body) {
+        if (!(await this.images.imageExists(body.Image))) {
+            const auth = await credentialsFromDockerConfig(registryOf(body.Image), this.env);
+            await this.images.pullImage(body.Image, auth ? { auth } : {}, () => undefined);
+        }
+        const { id } = await this.engine.call('create container', (o) => this.engine.docker.createContainer({ ...body, ...o }));
+        this.id = id;
+        await this.engine.call('start container', (o) => this.engine.docker.getContainer(id).start(o));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/backend/swarm/swarm-backend.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** How long a task may wait for a node (pending, pulling) before its job fails. */
+const DEFAULT_SCHEDULE_TIMEOUT_MS = 180_000;
+/**
+ * The Backend on a Docker Swarm, through a manager's Engine API. A container of the
+ * scheduler's is a plan until something runs in it: then it becomes a service of one
+ * task, run once, whose command is the stage batch (or the plan's own command), wrapped
+ * by taskCommand so that what the stages leave (outputs, annotations, exit status) comes
+ * back on the task's log stream. The run's network is an attachable overlay network with
+ * DNS round-robin endpoints; the run's workspace is a container on the manager attached to
+ * it (workspace-service.ts) that each task fetches from and sends to, so a job reads what
+ * the jobs it needs wrote on any node. Everything is labelled on the service and its
+ * containers.
+ *
+ * A job's first task is created when the scheduler starts its container ahead of its
+ * turn, and waits on the workspace container for its batch, which exec puts there: the
+ * node's start and network attach (most of a task's cost) are out of the job's turn.
+ *
+ * A stage that runs on its own (an `if:`, a timeout, `stages.*` in its script) is a task
+ * of its own: a new container of the same image, which fetches the workspace the tasks
+ * before it sent. What a stage leaves outside the workspace does not reach the next task.
+ *
+ * An image the run builds (`build:`) is built on the manager's engine, pushed to the
+ * registry given as `registry`, and run by its digest there, so that any node can pull it.
+ *
+ * A job's services (sidecars) are services of their own, started at once, on an overlay
+ * network of the job's that its tasks join; a service with a health check is ready when
+ * its task runs, as the Swarm holds a task `starting` until its check passes.
+ *
+ * A job's artifacts come back in its task's frame, as tar archives, since nothing can be
+ * copied out of a task once it ended; they are held in memory until copied.
+ *
+ * A named volume of the file that is not external is kept by the workspace service too,
+ * as a store of its own: a job's task fetches it into the mount's folder (its own empty
+ * volume) before its stages and, unless the mount is read-only, sends back what they
+ * wrote, as for the workspace. A read-only mount is writable in the task, but what is
+ * written there is not sent.
+ *
+ * Not here (a clear error): artifacts and served volumes of a job that runs its own command.
+ */
+class SwarmBackend extends EngineConnection {
+    name = 'swarm';
+    tasks = new Map();
+    /** Where every node pulls the images the run builds from, when one was given. */
+    registry;
+    /** The manager's image calls, over the same connection: it builds images and pushes them. */
+    builder;
+    /** How long a task may wait for a node (pending, pulling) before its job fails. */
+    scheduleTimeoutMs;
+    /** The run's workspace service on the manager (workspace-container.ts). */
+    workspace;
+    /** Its containers' tasks: created, followed, their frames kept (task-runs.ts). */
+    runs;
+    ids = 0;
+    constructor(engine, options = {}) {
+        super(engine, options);
+        this.builder = new ImageClient(this);
+        if (options.registry)
+            this.registry = options.registry;
+        this.scheduleTimeoutMs = options.scheduleTimeoutMs ?? DEFAULT_SCHEDULE_TIMEOUT_MS;
+        this.workspace = new WorkspaceContainer(this, this.builder, options.helperImage || DEFAULT_HELPER_IMAGE, options.env ?? {});
+        this.runs = new TaskRuns(this, this.workspace, this.scheduleTimeoutMs, this.tasks);
+    }
+    liveContainers() {
+        return [...this.tasks.values()].filter((t) => t.service).length;
+    }
+    /** The engine answers, and is a manager of a swarm: only a manager takes services. */
+    async ping() {
+        await super.ping();
+        try {
+            await this.call('inspect swarm', () => this.docker.swarmInspect());
+        }
+        catch (error) {
+            if (statusOf(error) !== 503 && statusOf(error) !== 406)
+                throw error;
+            throw new EngineUnavailableError(`the Docker engine at ${this.endpoint.host} is not a swarm manager: point DOCKER_HOST at a manager of the swarm, or make this engine one with: docker swarm init`, { cause: error });
         }
     }
-    /** A task still waiting for a node when the schedule timeout is up, in the Swarm's words. */
-    notStarted(state, reason) {
-        return new Error(`no node of the swarm started it within ${this.scheduleTimeoutMs / 1000} s (task ${state}: ${reason})`);
-    }
-    /** The state of a service's latest task, and the Swarm's words for it. */
-    async taskState(service) {
-        const filters = JSON.stringify({ service: [service] });
-        const tasks = (await this.call('list tasks', (o) => this.docker.listTasks({ filters, ...o })));
-        const current = tasks.at(-1);
-        const state = current?.Status.State ?? 'new';
-        return {
-            state,
-            reason: current?.Status.Err || current?.Status.Message || state,
-            exitCode: current?.Status.ContainerStatus?.ExitCode,
-            nodeId: current?.NodeID
-        };
-    }
-    /** The nodes that are down, by id (their host names as values), read every NODES_POLL_MS. */
-    downNodes() {
-        if (!this.nodes || Date.now() - this.nodes.read > NODES_POLL_MS) {
-            const down = this.call('list nodes', (o) => this.docker.listNodes(o)).then((nodes) => new Map(nodes
-                .filter((n) => n.Status.State === 'down')
-                .map((n) => [n.ID, n.Description?.Hostname ?? n.ID])));
-            this.nodes = { read: Date.now(), down };
+    async setupRun(run) {
+        for (const volume of run.volumes) {
+            if (volume.key === 'workspace' || volume.external)
+                continue;
+            // A driver's volume would be made on each node, where only that node can remove it.
+            if ((volume.driver ?? 'local') !== 'local' ||
+                Object.keys(volume.driverOptions ?? {}).length > 0)
+                throw new Error(`volume '${volume.key}' has a driver or driver_opts, which the swarm would apply on each node, leaving a volume on each that the manager cannot remove: create it on every node and make it 'external: true', or leave driver and driver_opts out (the run's workspace service keeps it)`);
+            this.runs.served.set(volume.name, { store: storeOf(this.runs.served.size), key: volume.key });
         }
-        return this.nodes.down;
+        await this.createNetwork(run.network.name, run.network.labels);
+        // Jobs' tasks are created meanwhile; each waits for it (see exec).
+        this.workspace.start(run.network.name, run.network.labels);
+    }
+    async prepareImage(image, run) {
+        if (image.kind === 'pull') {
+            // Each node pulls what it runs; credentials (`auth:`, else the Docker config file's,
+            // as locally) go with the service request, never in its spec.
+            const auth = image.auth ?? (await configLogin(registryOf(image.ref), run));
+            if (auth)
+                this.runs.credentials.set(image.ref, auth);
+            return undefined;
+        }
+        if (!this.registry)
+            throw new Error('build: on the swarm backend needs a registry every node pulls from: give it with --registry HOST[:PORT] (the action input registry)');
+        // `build.push` pushes the user's name too, as on one engine; the nodes pull the run's.
+        const named = await prepareDockerImage(this.builder, image, run);
+        const pushed = await pushBuiltImage(this.builder, image, this.registry, run);
+        this.runs.pushed.set(image.ref, pushed.ref);
+        if (pushed.auth)
+            this.runs.credentials.set(pushed.ref, pushed.auth);
+        return named;
+    }
+    createContainer(plan) {
+        const id = `swarm-${++this.ids}`;
+        this.tasks.set(id, plannedTask(plan));
+        return Promise.resolve(id);
+    }
+    makeDirectories(_containerId, _root, dirs) {
+        for (const dir of dirs)
+            this.runs.dirs.add(dir);
+        return Promise.resolve();
+    }
+    /**
+     * A service (sidecar: its own command) starts now, and runs until removed. A job's
+     * container has nothing to start: its task starts when something runs in it (again,
+     * after a kill).
+     */
+    async startContainer(containerId) {
+        const task = this.task(containerId);
+        task.killed = false;
+        if (task.plan.runs === 'command')
+            await this.runs.createService(task, this.runs.spec(task, { env: [] }));
+        else {
+            task.started = true;
+            if (this.runs.framed)
+                await this.runs.prestart(task);
+        }
+    }
+    /** A stage of its own: its files are in the folder of its `CTR_OUTPUT`. */
+    exec(containerId, cmd, env, onOutput) {
+        const output = env.find((e) => e.startsWith('CTR_OUTPUT='));
+        const dirs = output ? [external_node_path_default().posix.dirname(output.slice('CTR_OUTPUT='.length))] : [];
+        return this.runs.runStages(this.task(containerId), cmd, env, dirs, onOutput);
+    }
+    /** A batch is the command of a task (scripts/batch.sh); its stages' folders come back. */
+    runBatch(containerId, batch, onOutput) {
+        const { argv, env } = batchExec(batch);
+        const dirs = batch.stages.map((stage) => stage.stateDir);
+        return this.runs.runStages(this.task(containerId), argv, env, dirs, onOutput);
+    }
+    runContainer(containerId, onOutput) {
+        return this.runs.runCommand(this.task(containerId), onOutput);
     }
     /** The OOM kills its task's frame reported: after the task's end, if it runs. */
     async memoryKills(containerId) {
         const task = this.task(containerId);
-        await this.taskEnd(task);
+        await taskEnd(task);
         return task.oomKills;
-    }
-    /** Waits for the container's task to end, if one runs: what it left comes with its end. */
-    async taskEnd(task) {
-        if (!task.running)
-            return;
-        task.awaited = true;
-        await task.running;
     }
     /** What the container's task left in the folder: after the task's end, if it runs. */
     async readFiles(containerId, dirPath, limitBytes) {
         const task = this.task(containerId);
-        await this.taskEnd(task);
+        await taskEnd(task);
         const files = new Map();
         for (const [file, content] of task.files) {
             if (external_node_path_default().posix.dirname(file) !== dirPath)
@@ -90458,7 +90654,7 @@ class SwarmBackend extends EngineConnection {
     /** An artifact as the container's last task archived it as it ended (see taskCommand). */
     async archive(containerId, filePath) {
         const task = this.task(containerId);
-        await this.taskEnd(task);
+        await taskEnd(task);
         if (task.plan.runs === 'command')
             throw new Error('artifacts of a job that runs its own command cannot be copied out of a swarm task: give the job stages, or run with --backend docker');
         const archive = task.archives.get(external_node_path_default().posix.normalize(filePath));
@@ -90467,7 +90663,7 @@ class SwarmBackend extends EngineConnection {
     /** The working folder its last task reported; the plan's (or `/`) before any ran. */
     async workingDir(containerId) {
         const task = this.task(containerId);
-        await this.taskEnd(task);
+        await taskEnd(task);
         return task.workdir ?? task.plan.workingDir ?? '/';
     }
     /** An attachable overlay network: tasks on any node reach each other on it by name. */
@@ -90488,32 +90684,9 @@ class SwarmBackend extends EngineConnection {
     async removeNetwork(name) {
         await removeInUse(this.call, 'remove network', (o) => this.docker.getNetwork(name).remove(o), 403);
     }
-    /**
-     * A service's state from its task's: `starting` until the task runs (the Swarm holds a
-     * task with a health check there until the check passes, and fails it when the check
-     * does), its exit once it ends. A task the Swarm will not run, or that no node starts
-     * within the schedule timeout, is an Error with the Swarm's reason.
-     */
-    async health(containerId) {
-        const task = this.task(containerId);
-        if (!task.service)
-            return { running: false, exitCode: 137, health: 'none' };
-        const { state, reason, exitCode } = await this.taskState(task.service);
-        const checked = task.plan.healthcheck !== undefined;
-        if (state === 'running')
-            return { running: true, exitCode: 0, health: checked ? 'healthy' : 'none' };
-        if (WAITING.has(state)) {
-            if (Date.now() - (task.created ?? 0) > this.scheduleTimeoutMs)
-                throw this.notStarted(state, reason);
-            return { running: true, exitCode: 0, health: 'starting' };
-        }
-        // The Swarm kills a task whose check fails ("dockerexec: unhealthy container"); what
-        // the check printed stays on the node.
-        if (checked && /unhealthy/i.test(reason))
-            return { running: true, exitCode: 0, health: 'unhealthy' };
-        if ((state === 'complete' || state === 'failed') && exitCode !== undefined)
-            return { running: false, exitCode, health: 'none' };
-        throw swarm_backend_notRun(state, reason);
+    /** A service's state from its task's (serviceHealth). */
+    health(containerId) {
+        return serviceHealth(this, this.task(containerId), this.scheduleTimeoutMs);
     }
     /** The last lines of a service's logs, from whichever node ran its task. */
     async logTail(containerId, lines) {
@@ -90531,7 +90704,7 @@ class SwarmBackend extends EngineConnection {
             return;
         task.killed = true;
         await task.prestarting?.catch(() => undefined);
-        await this.removeService(task);
+        await this.runs.removeService(task);
     }
     /** A task runs its stages in its service's one container: a timeout ends the task. */
     async killStage(containerId) {
@@ -90544,16 +90717,8 @@ class SwarmBackend extends EngineConnection {
             return;
         task.started = false;
         await task.prestarting?.catch(() => undefined);
-        await this.removeService(task);
+        await this.runs.removeService(task);
         this.tasks.delete(containerId);
-    }
-    /** Removing a service removes its task's containers, on whichever node they are. */
-    async removeService(task) {
-        const { service } = task;
-        if (!service)
-            return;
-        await ignoreMissing(this.call('remove service', (o) => this.docker.getService(service).remove(o)));
-        task.service = undefined;
     }
     /** A swarm task cannot be stopped and kept: `--keep` keeps the run's network only. */
     async killRun(runId) {
@@ -90563,24 +90728,8 @@ class SwarmBackend extends EngineConnection {
         ]);
     }
     /** Its services (a task's containers go with them), the manager's own containers, networks. */
-    async kept(runId) {
-        const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
-        const listed = runResources(this.docker, this.call, runId);
-        const [services, containers, networks] = await Promise.all([
-            this.call('list services', (o) => this.docker.listServices({ filters, ...o })),
-            listed.containers(),
-            listed.networks()
-        ]);
-        return {
-            containers: [
-                ...services.map((s) => s.Spec?.Name ?? s.ID ?? ''),
-                ...containers
-                    .filter((c) => !c.Labels['com.docker.swarm.service.id'])
-                    .map((c) => c.Names[0].replace(/^\//, ''))
-            ].sort(),
-            volumes: [],
-            networks: networks.map((n) => n.Name).sort()
-        };
+    kept(runId) {
+        return keptOnSwarm(this, runId);
     }
     async sweep(runId) {
         const label = runId ? `${LABEL_RUN_ID}=${runId}` : `${LABEL_MANAGED}=true`;
@@ -90597,25 +90746,18 @@ class SwarmBackend extends EngineConnection {
         ]);
         return { containers: services + containers, volumes: 0, networks: networks.length, images };
     }
-    /** Removes every service with the label; resolves to how many there were. */
+    /** Removes every service with the label; its tasks have none from now on. */
     async removeServices(label) {
-        const filters = JSON.stringify({ label: [label] });
-        const services = await this.call('list services', (o) => this.docker.listServices({ filters, ...o }));
-        await Promise.all(services.map((s) => ignoreMissing(this.call('remove service', (o) => this.docker.getService(s.ID).remove(o)))));
+        const removed = await removeServices(this, label);
         for (const task of this.tasks.values())
             task.service = undefined;
-        return services.length;
+        return removed;
     }
-    /** Removes the manager's containers with the label (the workspace), with their volumes. */
+    /** Removes the manager's containers with the label, the workspace's once it settled. */
     async removeManagerContainers(label) {
-        // One still being created would be missed by the list below.
-        await this.workspaceReady.catch(() => undefined);
-        const filters = JSON.stringify({ label: [label] });
-        const containers = await this.call('list containers', (o) => this.docker.listContainers({ all: true, filters, ...o }));
-        // A task's container on the manager goes with its service, not here.
-        const own = containers.filter((c) => !c.Labels['com.docker.swarm.service.id']);
-        await Promise.all(own.map((c) => ignoreMissing(this.call('remove container', (o) => this.docker.getContainer(c.Id).remove({ force: true, v: true, ...o })))));
-        return own.length;
+        // One still being created would be missed by the list.
+        await this.workspace.ready().catch(() => undefined);
+        return removeManagerContainers(this, label);
     }
     task(containerId) {
         const task = this.tasks.get(containerId);
@@ -90623,18 +90765,6 @@ class SwarmBackend extends EngineConnection {
             throw new Error(`no container ${containerId} on the swarm backend`);
         return task;
     }
-}
-/**
- * Where the task archives the job's artifacts from: each pattern's folder before its
- * first wildcard (`.` for a glob in the working folder), as copyArtifacts reads them.
- */
-function artifactBases(plan) {
-    const bases = (plan.artifacts ?? []).map((p) => artifactBase(p).base.replace(/^\.\//, '') || '.');
-    return [...new Set(bases)];
-}
-/** A task the Swarm would not run (or ended before its command), in the Swarm's words. */
-function swarm_backend_notRun(state, reason) {
-    return new Error(`the swarm did not run it (task ${state}): ${reason}`);
 }
 
 ;// CONCATENATED MODULE: ./src/app/backends.ts
@@ -96890,7 +97020,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7633);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1555);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

@@ -197,7 +197,7 @@ export class EngineConnection {
    * wait, the socket is paused: the container then blocks on a full pipe, as it would
    * writing to a slow terminal, and nothing piles up here.
    */
-  protected pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
+  pump(stream: NodeJS.ReadableStream, onOutput: OutputHandler): Promise<void> {
     this.demux(stream, onOutput)
     return new Promise((resolve, reject) => {
       stream.on('end', resolve)
