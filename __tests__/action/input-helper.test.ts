@@ -97,7 +97,7 @@ jobs:
       const settings = await getSettings()
       expect({
         workflowCommands: settings.workflowCommands,
-        untrustedVariables: settings.untrustedVariables
+        untrustedVariables: settings.allowedVariables
       }).toEqual({ workflowCommands, untrustedVariables })
     } finally {
       restore()

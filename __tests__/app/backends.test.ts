@@ -1,5 +1,6 @@
 import {
   BACKEND_NAMES,
+  chooseBackend,
   createBackend,
   parseEngineHost,
   parseRegistry,
@@ -8,14 +9,14 @@ import {
 import { describeError } from '../../src/app/errors.js'
 import type { SwarmBackend } from '../../src/backend/swarm/swarm-backend.js'
 
-describe('createBackend', () => {
+describe('chooseBackend and createBackend', () => {
   it.each([
     [undefined, 'docker'],
     ['', 'docker'],
     [' docker ', 'docker'],
     ['swarm', 'swarm']
   ])('%j is the %s backend', (name, expected) => {
-    expect(createBackend(name, '--backend', { env: {} }).name).toBe(expected)
+    expect(createBackend(chooseBackend(name, '--backend'), {}).name).toBe(expected)
   })
 
   it.each([
@@ -25,7 +26,7 @@ describe('createBackend', () => {
   ])('refuses %s from %s as a usage error (exit 2)', (name, source, message) => {
     let error: unknown
     try {
-      createBackend(name, source, { env: {} })
+      chooseBackend(name, source)
     } catch (e) {
       error = e
     }
@@ -34,7 +35,7 @@ describe('createBackend', () => {
 
   it('hands the schedule timeout to the swarm backend, 3 minutes unless given', () => {
     const timeout = (options?: { scheduleTimeoutMs?: number }) =>
-      (createBackend('swarm', '--backend', { env: {}, ...options }) as SwarmBackend)
+      (createBackend(chooseBackend('swarm', '--backend', options), {}) as SwarmBackend)
         .scheduleTimeoutMs
     expect([timeout(), timeout({ scheduleTimeoutMs: 5000 })]).toEqual([180_000, 5000])
   })
@@ -52,7 +53,7 @@ describe('createBackend', () => {
     '%s with DOCKER_HOST %j and host %s runs at %s, writing nothing to the environment',
     (name, env, host, where) => {
       const before = { ...process.env }
-      expect(createBackend(name, '--backend', { env, host }).where()).toBe(where)
+      expect(createBackend(chooseBackend(name, '--backend', { host }), env).where()).toBe(where)
       expect(process.env).toEqual(before)
     }
   )

@@ -3338,7 +3338,7 @@ var CompressionAlgorithms;
 
 /***/ }),
 
-/***/ 3430:
+/***/ 1049:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -4733,7 +4733,7 @@ const picker_1 = __nccwpck_require__(1663);
 const metadata_1 = __nccwpck_require__(6100);
 const constants_1 = __nccwpck_require__(8288);
 const filter_stack_1 = __nccwpck_require__(5726);
-const compression_filter_1 = __nccwpck_require__(3430);
+const compression_filter_1 = __nccwpck_require__(1049);
 const resolver_1 = __nccwpck_require__(6255);
 const logging_1 = __nccwpck_require__(8536);
 const http_proxy_1 = __nccwpck_require__(8954);
@@ -14400,7 +14400,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SingleSubchannelChannel = void 0;
 const call_number_1 = __nccwpck_require__(5675);
 const channelz_1 = __nccwpck_require__(8198);
-const compression_filter_1 = __nccwpck_require__(3430);
+const compression_filter_1 = __nccwpck_require__(1049);
 const connectivity_state_1 = __nccwpck_require__(778);
 const constants_1 = __nccwpck_require__(8288);
 const control_plane_status_1 = __nccwpck_require__(9962);
@@ -18896,7 +18896,7 @@ base64.test = function test(string) {
 
 /***/ }),
 
-/***/ 5346:
+/***/ 2965:
 /***/ ((module) => {
 
 
@@ -21342,7 +21342,7 @@ exports["default"] = MissingRefError;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
 const util_1 = __nccwpck_require__(4464);
-const equal = __nccwpck_require__(1049);
+const equal = __nccwpck_require__(3430);
 const traverse = __nccwpck_require__(1167);
 // TODO refactor to use keyword definitions
 const SIMPLE_INLINED = new Set([
@@ -21737,7 +21737,7 @@ exports.shouldUseRule = shouldUseRule;
 
 /***/ }),
 
-/***/ 2965:
+/***/ 5346:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -22049,13 +22049,13 @@ function assignDefault(it, prop, defaultValue) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
-const boolSchema_1 = __nccwpck_require__(2965);
+const boolSchema_1 = __nccwpck_require__(5346);
 const dataType_1 = __nccwpck_require__(6685);
 const applicability_1 = __nccwpck_require__(7692);
 const dataType_2 = __nccwpck_require__(6685);
 const defaults_1 = __nccwpck_require__(1699);
 const keyword_1 = __nccwpck_require__(5202);
-const subschema_1 = __nccwpck_require__(3819);
+const subschema_1 = __nccwpck_require__(6200);
 const codegen_1 = __nccwpck_require__(1436);
 const names_1 = __nccwpck_require__(630);
 const resolve_1 = __nccwpck_require__(4090);
@@ -22699,7 +22699,7 @@ exports.validateKeywordUsage = validateKeywordUsage;
 
 /***/ }),
 
-/***/ 3819:
+/***/ 6200:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -23416,7 +23416,7 @@ function schemaOrData(schema) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 // https://github.com/ajv-validator/ajv/issues/889
-const equal = __nccwpck_require__(1049);
+const equal = __nccwpck_require__(3430);
 equal.code = 'require("ajv/dist/runtime/equal").default';
 exports["default"] = equal;
 //# sourceMappingURL=equal.js.map
@@ -34908,7 +34908,7 @@ module.exports = eos;
 
 /***/ }),
 
-/***/ 1049:
+/***/ 3430:
 /***/ ((module) => {
 
 
@@ -46909,7 +46909,7 @@ var roots = __nccwpck_require__(4460);
 var Type, // cyclic
     Enum;
 
-util.codegen = __nccwpck_require__(5346);
+util.codegen = __nccwpck_require__(2965);
 util.fetch   = __nccwpck_require__(4279);
 util.path    = __nccwpck_require__(6090);
 util.patterns = __nccwpck_require__(1991);
@@ -75932,7 +75932,7 @@ var _v4 = _interopRequireDefault(__nccwpck_require__(9771));
 var _v5 = _interopRequireDefault(__nccwpck_require__(8558));
 var _v6ToV = _interopRequireDefault(__nccwpck_require__(9558));
 var _v6 = _interopRequireDefault(__nccwpck_require__(9261));
-var _validate = _interopRequireDefault(__nccwpck_require__(6200));
+var _validate = _interopRequireDefault(__nccwpck_require__(3819));
 var _version = _interopRequireDefault(__nccwpck_require__(5868));
 function _interopRequireDefault(e) { return e && e.__esModule ? e : { default: e }; }
 
@@ -76013,7 +76013,7 @@ Object.defineProperty(exports, "__esModule", ({
   value: true
 }));
 exports["default"] = void 0;
-var _validate = _interopRequireDefault(__nccwpck_require__(6200));
+var _validate = _interopRequireDefault(__nccwpck_require__(3819));
 function _interopRequireDefault(e) { return e && e.__esModule ? e : { default: e }; }
 function parse(uuid) {
   if (!(0, _validate.default)(uuid)) {
@@ -76123,7 +76123,7 @@ Object.defineProperty(exports, "__esModule", ({
 }));
 exports["default"] = void 0;
 exports.unsafeStringify = unsafeStringify;
-var _validate = _interopRequireDefault(__nccwpck_require__(6200));
+var _validate = _interopRequireDefault(__nccwpck_require__(3819));
 function _interopRequireDefault(e) { return e && e.__esModule ? e : { default: e }; }
 /**
  * Convert array of 16 byte values to UUID string format of the form:
@@ -76701,7 +76701,7 @@ var _default = exports["default"] = v7;
 
 /***/ }),
 
-/***/ 6200:
+/***/ 3819:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -76728,7 +76728,7 @@ Object.defineProperty(exports, "__esModule", ({
   value: true
 }));
 exports["default"] = void 0;
-var _validate = _interopRequireDefault(__nccwpck_require__(6200));
+var _validate = _interopRequireDefault(__nccwpck_require__(3819));
 function _interopRequireDefault(e) { return e && e.__esModule ? e : { default: e }; }
 function version(uuid) {
   if (!(0, _validate.default)(uuid)) {
@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 1555:
+/***/ 3301:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -76788,8 +76788,6 @@ function wrappy (fn, cb) {
 __nccwpck_require__.d(__webpack_exports__, {
   i: () => (/* binding */ cli_main_main)
 });
-
-// UNUSED EXPORTS: parseParamFlags
 
 ;// CONCATENATED MODULE: ./node_modules/commander/lib/error.js
 /**
@@ -81038,1099 +81036,6 @@ const createArgument = (name, description) =>
 
 ;// CONCATENATED MODULE: ./package.json
 const package_namespaceObject = {"rE":"0.1.0"};
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: ./src/pipeline/closest.ts
-/** The allowed word nearest to a misspelt one, when it is near enough to be a typo. */
-function closest(word, candidates) {
-    let best;
-    let bestDistance = Infinity;
-    for (const candidate of candidates) {
-        const d = closest_editDistance(word.toLowerCase(), candidate.toLowerCase());
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-/** Edits (insert, delete, replace, swap two neighbours) from a to b: `tpye` is 1 from `type`. */
-function closest_editDistance(a, b) {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    }
-    return d[a.length][b.length];
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
-/*
-How it works:
-`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
-*/
-
-class Node {
-	value;
-	next;
-
-	constructor(value) {
-		this.value = value;
-	}
-}
-
-class Queue {
-	#head;
-	#tail;
-	#size;
-
-	constructor() {
-		this.clear();
-	}
-
-	enqueue(value) {
-		const node = new Node(value);
-
-		if (this.#head) {
-			this.#tail.next = node;
-			this.#tail = node;
-		} else {
-			this.#head = node;
-			this.#tail = node;
-		}
-
-		this.#size++;
-	}
-
-	dequeue() {
-		const current = this.#head;
-		if (!current) {
-			return;
-		}
-
-		this.#head = this.#head.next;
-		this.#size--;
-
-		// Clean up tail reference when queue becomes empty
-		if (!this.#head) {
-			this.#tail = undefined;
-		}
-
-		return current.value;
-	}
-
-	peek() {
-		if (!this.#head) {
-			return;
-		}
-
-		return this.#head.value;
-
-		// TODO: Node.js 18.
-		// return this.#head?.value;
-	}
-
-	clear() {
-		this.#head = undefined;
-		this.#tail = undefined;
-		this.#size = 0;
-	}
-
-	get size() {
-		return this.#size;
-	}
-
-	* [Symbol.iterator]() {
-		let current = this.#head;
-
-		while (current) {
-			yield current.value;
-			current = current.next;
-		}
-	}
-
-	* drain() {
-		while (this.#head) {
-			yield this.dequeue();
-		}
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
-
-
-function pLimit(concurrency) {
-	let rejectOnClear = false;
-
-	if (typeof concurrency === 'object') {
-		({concurrency, rejectOnClear = false} = concurrency);
-	}
-
-	validateConcurrency(concurrency);
-
-	if (typeof rejectOnClear !== 'boolean') {
-		throw new TypeError('Expected `rejectOnClear` to be a boolean');
-	}
-
-	const queue = new Queue();
-	let activeCount = 0;
-
-	const resumeNext = () => {
-		// Process the next queued function if we're under the concurrency limit
-		if (activeCount < concurrency && queue.size > 0) {
-			activeCount++;
-			queue.dequeue().run();
-		}
-	};
-
-	const next = () => {
-		activeCount--;
-		resumeNext();
-	};
-
-	const run = async (function_, resolve, arguments_) => {
-		// Execute the function and capture the result promise
-		const result = (async () => function_(...arguments_))();
-
-		// Resolve immediately with the promise (don't wait for completion)
-		resolve(result);
-
-		// Wait for the function to complete (success or failure)
-		// We catch errors here to prevent unhandled rejections,
-		// but the original promise rejection is preserved for the caller
-		try {
-			await result;
-		} catch {}
-
-		// Decrement active count and process next queued function
-		next();
-	};
-
-	const enqueue = (function_, resolve, reject, arguments_) => {
-		const queueItem = {reject};
-
-		// Queue the internal resolve function instead of the run function
-		// to preserve the asynchronous execution context.
-		new Promise(internalResolve => { // eslint-disable-line promise/param-names
-			queueItem.run = internalResolve;
-			queue.enqueue(queueItem);
-		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
-
-		// Start processing immediately if we haven't reached the concurrency limit
-		if (activeCount < concurrency) {
-			resumeNext();
-		}
-	};
-
-	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
-		enqueue(function_, resolve, reject, arguments_);
-	});
-
-	Object.defineProperties(generator, {
-		activeCount: {
-			get: () => activeCount,
-		},
-		pendingCount: {
-			get: () => queue.size,
-		},
-		clearQueue: {
-			value() {
-				if (!rejectOnClear) {
-					queue.clear();
-					return;
-				}
-
-				const abortError = AbortSignal.abort().reason;
-
-				while (queue.size > 0) {
-					queue.dequeue().reject(abortError);
-				}
-			},
-		},
-		concurrency: {
-			get: () => concurrency,
-
-			set(newConcurrency) {
-				validateConcurrency(newConcurrency);
-				concurrency = newConcurrency;
-
-				queueMicrotask(() => {
-					// eslint-disable-next-line no-unmodified-loop-condition
-					while (activeCount < concurrency && queue.size > 0) {
-						resumeNext();
-					}
-				});
-			},
-		},
-		map: {
-			async value(iterable, function_) {
-				const promises = [];
-
-				try {
-					Array.from(iterable, (value, index) => {
-						const promise = generator(function_, value, index);
-						promises.push(promise);
-						return promise;
-					});
-				} catch (error) {
-					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
-					for (const promise of promises) {
-						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
-					}
-
-					throw error;
-				}
-
-				return Promise.all(promises);
-			},
-		},
-	});
-
-	return generator;
-}
-
-function limitFunction(function_, options) {
-	const limit = pLimit(options);
-
-	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
-	Object.defineProperty(limitedFunction, 'clearQueue', {
-		value: limit.clearQueue,
-	});
-
-	return limitedFunction;
-}
-
-function validateConcurrency(concurrency) {
-	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
-	}
-}
-
-;// CONCATENATED MODULE: ./src/plan/labels.ts
-/** The start of every label of ctr-pipeline's own; a file's `labels` cannot set one. */
-const LABEL_NAMESPACE = 'ctr-pipeline.';
-/** Every container, volume and network ctr-pipeline creates carries these labels. */
-const LABEL_MANAGED = 'ctr-pipeline.managed';
-const LABEL_RUN_ID = 'ctr-pipeline.run-id';
-const LABEL_JOB = 'ctr-pipeline.job';
-/** The labels that mark a resource as belonging to one run, for cleanup by label. */
-function runLabels(runId) {
-    return { [LABEL_MANAGED]: 'true', [LABEL_RUN_ID]: runId };
-}
-/** The job instance (`report-2`) a container runs, as in its name and state folder. */
-const LABEL_INSTANCE = 'ctr-pipeline.instance';
-/** On a service container: its key under the job's `services:`. */
-const LABEL_SERVICE = 'ctr-pipeline.service';
-
-;// CONCATENATED MODULE: ./src/plan/processes.ts
-/** An image label that names a process (seed 003): `process.NAME=COMMAND`. */
-const PROCESS_LABEL_PREFIX = 'process.';
-/** A process's input or output that is not what its description says. */
-class ProcessIoError extends Error {
-    name = 'ProcessIoError';
-}
-/** How much of a process's unreadable answer a message quotes. */
-const QUOTED_CHARS = 120;
-/** The processes an image's labels name: NAME to the shell command that runs it. */
-function processesOf(labels) {
-    return Object.fromEntries(Object.entries(labels ?? {})
-        .filter(([key, command]) => key.startsWith(PROCESS_LABEL_PREFIX) && command.trim() !== '')
-        .map(([key, command]) => [key.slice(PROCESS_LABEL_PREFIX.length), command]));
-}
-/** Reads what a process printed when asked to describe itself; throws saying what is wrong. */
-function parseDescription(stdout) {
-    const value = parseObject(stdout, 'its description');
-    const { description, inputs, outputs } = value;
-    if (!isObject(inputs) || !isObject(outputs))
-        throw new ProcessIoError(`its description has no inputs and outputs objects: ${quote(stdout)}`);
-    return { description: typeof description === 'string' ? description : '', inputs, outputs };
-}
-/**
- * The JSON object a process gets on stdin: each input of the stage, rendered where it is
- * a string, then read as the type the description's example has (`"{{ ... }}"` giving
- * `5` for a number input is the number 5). An input the description does not name, or
- * one it names that is missing, is refused.
- */
-function processInput(inputs, description, render) {
-    const expected = Object.keys(description.inputs);
-    for (const key of Object.keys(inputs))
-        if (!expected.includes(key))
-            throw new ProcessIoError(`input '${key}' is not one of the process's inputs (${expected.join(', ') || 'none'})`);
-    const missing = expected.filter((key) => !Object.hasOwn(inputs, key));
-    if (missing.length > 0)
-        throw new ProcessIoError(`input${missing.length > 1 ? 's' : ''} ${missing.map((k) => `'${k}'`).join(', ')} not given`);
-    return Object.fromEntries(expected.map((key) => {
-        const given = inputs[key];
-        const value = typeof given === 'string' ? asTypeOf(render(given), description.inputs[key]) : given;
-        if (jsonType(value) !== jsonType(description.inputs[key]))
-            throw new ProcessIoError(`input '${key}' is ${describe(value)}; the process takes ${jsonType(description.inputs[key])}`);
-        return [key, value];
-    }));
-}
-/**
- * A process's answer as stage outputs: every output its description names, of the type
- * its example has; strings as they are, anything else as JSON (as a py stage's
- * `result.context`), so `fromJSON` gives the value back.
- */
-function processOutputs(stdout, description) {
-    const value = parseObject(stdout, 'its output');
-    return Object.fromEntries(Object.entries(description.outputs).map(([key, example]) => {
-        if (!Object.hasOwn(value, key))
-            throw new ProcessIoError(`its output has no '${key}': ${quote(stdout)}`);
-        if (jsonType(value[key]) !== jsonType(example))
-            throw new ProcessIoError(`its output '${key}' is ${describe(value[key])}, not ${jsonType(example)}: ${quote(stdout)}`);
-        const text = typeof value[key] === 'string' ? value[key] : JSON.stringify(value[key]);
-        return [key, text];
-    }));
-}
-/** A rendered string read as the type of `example`: numbers, booleans, lists and objects as JSON. */
-function asTypeOf(text, example) {
-    if (typeof example === 'string')
-        return text;
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return text;
-    }
-}
-function parseObject(stdout, what) {
-    let value;
-    try {
-        value = JSON.parse(stdout);
-    }
-    catch {
-        throw new ProcessIoError(`${what} is not JSON: ${quote(stdout)}`);
-    }
-    if (!isObject(value))
-        throw new ProcessIoError(`${what} is not a JSON object: ${quote(stdout)}`);
-    return value;
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/** A value's JSON type, as a person names it. */
-function jsonType(value) {
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'a list';
-    switch (typeof value) {
-        case 'number':
-            return 'a number';
-        case 'boolean':
-            return 'a boolean';
-        case 'string':
-            return 'a string';
-        default:
-            return 'an object';
-    }
-}
-function describe(value) {
-    return `${jsonType(value)} (${JSON.stringify(value)})`;
-}
-function quote(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        return 'nothing came back';
-    return trimmed.length > QUOTED_CHARS ? `'${trimmed.slice(0, QUOTED_CHARS)}...'` : `'${trimmed}'`;
-}
-
-;// CONCATENATED MODULE: ./src/app/discover-processes.ts
-
-
-
-
-
-
-/** How many describe calls run at once: each is a short container. */
-const DESCRIBE_CONCURRENCY = 4;
-/**
- * What a describe call may take: the image is anyone's, so its command may hang, fork or
- * print forever. It runs with no network, these limits and no capabilities, and is killed
- * after DESCRIBE_TIMEOUT_MS or past DESCRIBE_OUTPUT_BYTES of stdout.
- */
-const DESCRIBE_TIMEOUT_MS = 30_000;
-const DESCRIBE_OUTPUT_BYTES = 1024 * 1024;
-const DESCRIBE_LIMITS = { memoryBytes: 256 * 1024 * 1024, cpus: 1, pidsLimit: 64 };
-/**
- * Finds the processes on the engine's images (or on `refs`), seed 003's way: every
- * `process.NAME=COMMAND` label, described by running COMMAND with nothing on stdin in a
- * container of its image (no network, labelled, removed), calls in parallel. What an
- * image id said is kept in `cacheDir`: an id is its content, so it never changes.
- */
-async function discoverProcesses(engine, refs, cacheDir, timeoutMs = DESCRIBE_TIMEOUT_MS) {
-    const images = refs.length > 0
-        ? (await Promise.all(refs.map((ref) => engine.images(ref)))).flat()
-        : await engine.images();
-    const limit = pLimit(DESCRIBE_CONCURRENCY);
-    const runId = `processes-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-    // Interrupted meanwhile: its containers are removed before the process ends.
-    const onSignal = () => {
-        const exit = () => process.exit(130);
-        setTimeout(exit, 2000).unref();
-        void engine.backend.sweep(runId).then(exit, exit);
-    };
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const signal of signals)
-        process.on(signal, onSignal);
-    try {
-        const found = await Promise.all(images.flatMap((image) => Object.entries(processesOf(image.labels)).map(([name, command]) => limit(() => described(engine.backend, image, name, command, { runId, cacheDir, timeoutMs })))));
-        return found.sort((a, b) => a.name.localeCompare(b.name) || a.image.localeCompare(b.image));
-    }
-    finally {
-        for (const signal of signals)
-            process.off(signal, onSignal);
-        await engine.backend.sweep(runId);
-    }
-}
-async function described(backend, image, name, command, { runId, cacheDir, timeoutMs }) {
-    const base = { name, image: image.refs[0] ?? image.id, image_id: image.id, command };
-    const key = (0,external_node_crypto_.createHash)('sha256').update(`${image.id}\n${command}`).digest('hex');
-    const cached = external_node_path_default().join(cacheDir, `${key}.json`);
-    const known = await (0,promises_namespaceObject.readFile)(cached, 'utf8').then((text) => JSON.parse(text), () => undefined);
-    if (known)
-        return { ...base, ...known };
-    let said;
-    try {
-        said = parseDescription(await describeOnce(backend, image.id, command, runId, timeoutMs));
-    }
-    catch (error) {
-        // A call that was stopped may answer next time (a busy engine): it is not kept.
-        if (error instanceof DescribeStopped)
-            return { ...base, broken: error.message };
-        said = { broken: error.message };
-    }
-    await (0,promises_namespaceObject.mkdir)(cacheDir, { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(cached, JSON.stringify(said));
-    return { ...base, ...said };
-}
-/** A describe call killed for its time or its output. */
-class DescribeStopped extends Error {
-}
-/** Runs `command` with nothing on stdin in a throwaway container of the image: its stdout. */
-async function describeOnce(backend, imageId, command, runId, timeoutMs) {
-    const plan = {
-        runId,
-        name: `ctr-${runId}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`,
-        image: { kind: 'pull', ref: imageId, policy: 'never' },
-        runs: 'command',
-        entrypoint: ['sh', '-c', `${command} </dev/null`],
-        env: {},
-        labels: runLabels(runId),
-        mounts: [],
-        resources: { ...DESCRIBE_LIMITS, ulimits: [] },
-        network: { mode: 'none', aliases: [], ports: [], extraHosts: [], dns: [] },
-        security: {
-            privileged: false,
-            capAdd: [],
-            capDrop: ['ALL'],
-            readOnlyRootfs: false,
-            noNewPrivileges: true
-        }
-    };
-    const id = await backend.createContainer(plan);
-    let stdout = '';
-    let stderr = '';
-    let stopped;
-    const stop = (why) => {
-        stopped ??= why;
-        void backend.kill(id).catch(() => undefined);
-    };
-    const timer = setTimeout(() => stop(`did not answer within ${timeoutMs / 1000} s`), timeoutMs);
-    try {
-        const exit = await backend.runContainer(id, (stream, chunk) => {
-            if (stream === 'stdout')
-                stdout += chunk.toString('utf8');
-            else
-                stderr = (stderr + chunk.toString('utf8')).slice(-DESCRIBE_OUTPUT_BYTES);
-            if (stdout.length > DESCRIBE_OUTPUT_BYTES)
-                stop(`printed more than ${DESCRIBE_OUTPUT_BYTES} bytes`);
-        });
-        if (stopped)
-            throw new DescribeStopped(`'${command}' with nothing on stdin ${stopped}: killed`);
-        if (exit.exitCode !== 0)
-            throw new Error(`'${command}' with nothing on stdin exited with ${exit.exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}`);
-        return stdout;
-    }
-    finally {
-        clearTimeout(timer);
-        await backend.removeContainer(id);
-    }
-}
-/** Processes as lines for a person: name, image, description, then inputs and outputs. */
-function processesText(found) {
-    if (found.length === 0)
-        return 'no image on the engine has process.NAME labels';
-    return found
-        .map((p) => p.broken
-        ? `${p.name}  ${p.image}  BROKEN: ${p.broken}`
-        : `${p.name}  ${p.image}  ${p.description}\n  inputs:  ${JSON.stringify(p.inputs)}\n  outputs: ${JSON.stringify(p.outputs)}`)
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/app/check-processes.ts
-
-
-/**
- * Checks each `process` stage against its job's image on the engine: the process must be
- * one of the image's, and each input key one its description names. What is not on the
- * engine (no engine, an image not pulled or built yet, a templated or built image) is
- * said as a note, since it is checked when the stage runs.
- */
-async function checkProcesses(pipeline, engine, cacheDir) {
-    const check = { problems: [], notes: [] };
-    const jobs = pipeline.jobs.filter((j) => j.stages?.some((s) => s.type === 'process'));
-    if (jobs.length === 0)
-        return check;
-    let connected;
-    try {
-        connected = await engine?.();
-    }
-    catch (error) {
-        check.notes.push(`process stages not checked: ${error.message}`);
-        return check;
-    }
-    for (const job of jobs) {
-        const image = job.container.image;
-        if (job.container.build || image === '' || /\{\{|\$\{/.test(image)) {
-            check.notes.push(`jobs.${job.id}: its image is built or templated: its processes are checked when it runs`);
-            continue;
-        }
-        let found;
-        try {
-            found = connected ? await discoverProcesses(connected, [image], cacheDir) : [];
-        }
-        catch {
-            check.notes.push(`jobs.${job.id}: image ${image} is not on the engine: its processes are checked when it runs`);
-            continue;
-        }
-        job.stages.forEach((stage, i) => {
-            if (stage.type !== 'process')
-                return;
-            const where = `jobs.${job.id}.stages[${i}]`;
-            const process = found.find((p) => p.name === stage.process);
-            if (!process) {
-                const names = found.map((p) => p.name);
-                const hint = closest(stage.process ?? '', names);
-                check.problems.push({
-                    ...stage.position,
-                    message: `${where}: image ${image} has no process '${stage.process}'${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; it has ${names.join(', ')}` : ''}`
-                });
-                return;
-            }
-            if (!process.inputs)
-                return;
-            const keys = Object.keys(process.inputs);
-            for (const key of Object.keys(stage.inputs ?? {}))
-                if (!keys.includes(key)) {
-                    const hint = closest(key, keys);
-                    check.problems.push({
-                        ...stage.position,
-                        message: `${where}: process '${process.name}' has no input '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; its inputs: ${keys.join(', ')}`
-                    });
-                }
-        });
-    }
-    return check;
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/raw-values.ts
-/** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
-const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const record = (v) => (isRecord(v) ? v : {});
-const list = (v) => (Array.isArray(v) ? v : []);
-const string = (v) => (typeof v === 'string' ? v : undefined);
-/** The strings of a list (the schema reports anything else). */
-const strings = (v) => list(v).filter((x) => typeof x === 'string');
-/** A scalar read as text: `cpu: 2` and `DEBUG: true` are as good as their quoted forms. */
-const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
-const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/pipeline/yaml-source.ts
-
-/** `jobs.build.stages[0].run`: the path as a user would write it. */
-function describePath(path) {
-    if (path.length === 0)
-        return 'the pipeline';
-    return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
-/** The parser's first line, except where it names its own API instead of the user's fix. */
-function syntaxMessage(code, message) {
-    if (code === 'MULTIPLE_DOCS')
-        return "a pipeline file holds one YAML document: remove this '---'";
-    return message.split('\n')[0];
-}
-/**
- * A parsed YAML file that keeps its text and node ranges, so that any problem found
- * later (by the schema, by cross-checks, in an expression) can be pointed at the exact
- * line and column of the key or value it is about.
- */
-class YamlSource {
-    file;
-    text;
-    doc;
-    lines;
-    constructor(file, text, doc, lines) {
-        this.file = file;
-        this.text = text;
-        this.doc = doc;
-        this.lines = lines;
-    }
-    keyIndex = new WeakMap();
-    /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
-    static parse(text, file) {
-        const lines = new dist/* LineCounter */.HN();
-        // Duplicate keys are found by our own walk, which can say where the first one was.
-        // Merge keys (`<<: *defaults`) are read as Compose files use them.
-        const doc = (0,dist/* parseDocument */.Tp)(text, {
-            lineCounter: lines,
-            prettyErrors: false,
-            uniqueKeys: false,
-            merge: true
-        });
-        const source = new YamlSource(file, text, doc, lines);
-        // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
-        const problems = doc.errors.map((e) => ({
-            ...source.offsetPosition(e.pos[0]),
-            message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
-        }));
-        if (problems.length === 0)
-            problems.push(...source.aliasProblems());
-        // Duplicate keys, and keys that cannot become plain data.
-        if (problems.length === 0)
-            problems.push(...source.duplicateKeys(doc.contents, []));
-        return { source, problems };
-    }
-    /** The document as plain data (later duplicate keys win, but they are reported). */
-    toJS() {
-        return this.doc.toJS({ maxAliasCount: 1000 });
-    }
-    /** An alias (`*name`) without an anchor before it cannot be turned into data. */
-    aliasProblems() {
-        const problems = [];
-        (0,dist/* visit */.YR)(this.doc, {
-            Alias: (_key, alias) => {
-                if (alias.resolve(this.doc) === undefined)
-                    problems.push({
-                        ...this.at(alias),
-                        message: `YAML syntax error: alias '*${alias.source}' has no anchor '&${alias.source}' before it`
-                    });
-            }
-        });
-        return problems;
-    }
-    /** Where the value at `path` starts; the nearest existing ancestor if it is missing. */
-    valuePosition(path) {
-        return this.at(this.nearest(path).node);
-    }
-    /**
-     * Where the key of the entry at `path` is (`enviroment:` in a misspelt key); the value
-     * for list items, which have no key.
-     */
-    keyPosition(path) {
-        const { node, depth } = this.nearest(path);
-        if (depth === path.length && path.length > 0) {
-            const parent = this.nodeAt(path.slice(0, -1));
-            const last = path[path.length - 1];
-            if ((0,dist/* isMap */.jh)(parent)) {
-                const pair = this.pairOf(parent, last);
-                if (pair)
-                    return this.at(pair.key);
-            }
-        }
-        return this.at(node);
-    }
-    /**
-     * Where `needle` appears in the source of the value at `path` (or the `opener` before
-     * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
-     * at on its own line. Falls back to the value's start.
-     */
-    textPosition(path, needle, opener) {
-        const node = this.nodeAt(path);
-        const range = node?.range;
-        if (range) {
-            const text = this.text.slice(range[0], range[1]);
-            let index = text.indexOf(needle);
-            if (index >= 0 && opener)
-                index = Math.max(0, text.lastIndexOf(opener, index));
-            if (index >= 0)
-                return this.offsetPosition(range[0] + index);
-        }
-        return this.valuePosition(path);
-    }
-    /** Keys compare as text: a path from JSON Pointer says 8080 where YAML has '8080'. */
-    nodeAt(path) {
-        let node = this.doc.contents;
-        for (const segment of path) {
-            if ((0,dist/* isMap */.jh)(node)) {
-                node = this.pairOf(node, segment)?.value;
-            }
-            else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
-                node = node.items[segment];
-            }
-            else
-                return undefined;
-        }
-        return node;
-    }
-    /**
-     * The first entry with this key: looked up in an index built once per map, because
-     * every position asked for walks from the top and `jobs:` can hold tens of thousands.
-     */
-    pairOf(map, key) {
-        let index = this.keyIndex.get(map);
-        if (!index) {
-            index = new Map();
-            const merged = [];
-            for (const pair of map.items) {
-                if (!(0,dist/* isScalar */.jn)(pair.key))
-                    continue;
-                if (isMergeKey(pair.key))
-                    merged.push(...this.mergeSources(pair.value));
-                else {
-                    const text = String(pair.key.value);
-                    if (!index.has(text))
-                        index.set(text, pair);
-                }
-            }
-            // A key the map writes itself wins over a merged one, as in the data; a merged one
-            // points at where its anchor's map wrote it.
-            for (const source of merged)
-                for (const pair of source.items) {
-                    const text = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-                    if (text !== undefined && !index.has(text))
-                        index.set(text, pair);
-                }
-            this.keyIndex.set(map, index);
-        }
-        return index.get(String(key));
-    }
-    /** The maps a merge key's value names: `*a` or `[*a, *b]`. */
-    mergeSources(value) {
-        const items = (0,dist/* isSeq */.oP)(value) ? value.items : [value];
-        return items.flatMap((item) => {
-            const node = (0,dist/* isAlias */.Vj)(item) ? item.resolve(this.doc) : item;
-            return (0,dist/* isMap */.jh)(node) ? [node] : [];
-        });
-    }
-    nearest(path) {
-        for (let depth = path.length; depth > 0; depth--) {
-            const node = this.nodeAt(path.slice(0, depth));
-            if (node)
-                return { node, depth };
-        }
-        return { node: this.doc.contents, depth: 0 };
-    }
-    at(node) {
-        return this.offsetPosition(node?.range?.[0] ?? 0);
-    }
-    offsetPosition(offset) {
-        const { line, col } = this.lines.linePos(offset);
-        return { file: this.file, line, col };
-    }
-    duplicateKeys(node, path) {
-        const problems = [];
-        if ((0,dist/* isMap */.jh)(node)) {
-            const seen = new Map();
-            for (const pair of node.items) {
-                const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-                if (key === undefined || isMergeKey(pair.key))
-                    continue;
-                const first = seen.get(key);
-                if (key === '__proto__') {
-                    // Plain data would get it as its prototype, not as an entry: nothing could read it.
-                    problems.push({
-                        ...this.at(pair.key),
-                        message: `'__proto__' cannot be a key (it is the prototype of every object in JavaScript); rename it`
-                    });
-                }
-                else if (first) {
-                    const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'key';
-                    problems.push({
-                        ...this.at(pair.key),
-                        message: `duplicate ${what} '${key}' (first at line ${this.at(first).line})`
-                    });
-                }
-                else
-                    seen.set(key, pair.key);
-                problems.push(...this.duplicateKeys(pair.value, [...path, key]));
-            }
-        }
-        else if ((0,dist/* isSeq */.oP)(node)) {
-            node.items.forEach((item, i) => problems.push(...this.duplicateKeys(item, [...path, i])));
-        }
-        return problems;
-    }
-}
-function isMergeKey(key) {
-    return (0,dist/* isScalar */.jn)(key) && typeof key.value === 'symbol';
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/host-access.ts
-
-
-
-/** The `ulimits` an untrusted container may set: they only bound what its processes hold. */
-const UNTRUSTED_ULIMITS = ['nofile', 'nproc'];
-/** The Docker socket, where engines listen: whoever holds it controls the engine. */
-const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
-/**
- * Every place a job reaches the host: privileged mode, added capabilities, host
- * networking, and host paths it mounts (the Docker socket and `/` named as such). What is
- * allowed depends on the mode a run is in (see `trustProblems`); `message` says what the
- * access gives away.
- */
-function findHostAccess(jobs, dir, volumes, source) {
-    const found = [];
-    for (const [key, volume] of Object.entries(volumes)) {
-        const add = (kind, field, message) => found.push({
-            ...source.valuePosition(['volumes', key, field]),
-            kind,
-            job: '',
-            message: `volumes.${key}: ${message}`
-        });
-        if (volume.external)
-            add('shared_volume', 'external', 'an external volume is shared with whoever else uses it');
-        else if (volume.name !== undefined)
-            add('shared_volume', 'name', `the engine's volume '${volume.name}' is shared with whoever else uses it`);
-        if (volume.driver !== undefined)
-            add('volume_driver', 'driver', `driver '${volume.driver}' decides what the volume is`);
-        else if (Object.keys(volume.driver_opts).length > 0)
-            add('volume_driver', 'driver_opts', 'driver_opts can bind a host folder (o: bind)');
-    }
-    const namedVolumes = new Set(Object.keys(volumes));
-    for (const job of jobs) {
-        const at = ['jobs', job.id, 'runs-on', 'with'];
-        const add = (kind, where, message, hostPath) => found.push({
-            ...source.valuePosition(where),
-            kind,
-            job: job.id,
-            message: `jobs.${job.id}: ${message}`,
-            ...(hostPath ? { hostPath } : {})
-        });
-        const spec = job.container;
-        if (spec.build) {
-            add('image_build', [...at, 'build'], 'build: builds an image on the engine');
-            if (spec.build.push)
-                add('image_push', [...at, 'build', 'push'], 'build.push: pushes an image to a registry');
-        }
-        const auths = [
-            ...(spec.auth ? [[...at, 'auth']] : []),
-            ...Object.entries(job.services).flatMap(([key, service]) => service.auth ? [['jobs', job.id, 'services', key, 'auth']] : [])
-        ];
-        for (const where of auths)
-            add('registry_auth', where, 'auth: hands registry credentials to the engine');
-        for (const name of Object.keys(spec.ulimits))
-            if (!UNTRUSTED_ULIMITS.includes(name))
-                add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`);
-        if (spec.privileged)
-            add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
-        if (spec.cap_add.length > 0)
-            add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
-        if (spec.network.network_mode === 'host')
-            add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
-        const mounts = [
-            ...spec.volumes.map((volume, i) => ({ volume, where: [...at, 'volumes', i, 'source'] })),
-            ...Object.entries(job.services).flatMap(([key, service]) => service.volumes.map((volume, i) => ({
-                volume,
-                where: ['jobs', job.id, 'services', key, 'volumes', i, 'source']
-            })))
-        ];
-        mounts.forEach(({ volume, where }) => {
-            if (namedVolumes.has(volume.source))
-                return;
-            const hostPath = external_node_path_default().resolve(dir, volume.source);
-            if (DOCKER_SOCKETS.has(hostPath))
-                add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
-            else if (hostPath === '/')
-                add('host_root', where, "mounting / gives the job the host's whole filesystem", hostPath);
-            else
-                add('host_path', where, `mounts the host path ${hostPath}`, hostPath);
-        });
-    }
-    return found;
-}
-/**
- * The row of the threat model (docs/security.md) each kind of host access belongs to:
- * untrusted mode refuses every kind but host paths inside the workspace, `${VAR}`s
- * allowed by name, and `allow_workflow_commands` (ignored, see untrustedWarnings).
- */
-const EFFECT_OF = {
-    privileged: 'container_privileges',
-    cap_add: 'container_privileges',
-    ulimit: 'container_privileges',
-    host_network: 'host_network',
-    docker_socket: 'bind_mount',
-    host_root: 'bind_mount',
-    host_path: 'bind_mount',
-    shared_volume: 'engine_objects',
-    volume_driver: 'engine_objects',
-    image_build: 'image_build',
-    image_push: 'image_push',
-    registry_auth: 'registry_auth',
-    variable: 'environment_variable',
-    workflow_commands: 'workflow_commands'
-};
-/** What to write instead, where untrusted mode refuses a key that has a way around. */
-const INSTEAD = {
-    image_build: 'build the image in a trusted workflow (on push) and name it in image:, since a build has no process or memory limit',
-    image_push: 'push from a trusted workflow',
-    registry_auth: 'pull private images in a trusted step before the run (docker pull) and keep pull: missing'
-};
-/**
- * The host access a run must refuse before it starts. Always: the Docker socket and `/`
- * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): every
- * kind the threat model refuses (privileged mode, `cap_add`, host networking, the socket
- * and `/` whatever the job says, builds, pushes, `auth:`, kernel `ulimits`, volumes the
- * run does not own), host paths outside the workspace, and `${VAR}`s not allowed by name.
- * `allow_workflow_commands` is not a problem: untrustedWarnings says it is ignored.
- */
-function trustProblems(access, jobs, mode) {
-    const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id));
-    const variables = new Set(mode.allowedVariables ?? []);
-    const problems = [];
-    for (const a of access) {
-        const { kind } = a;
-        const problem = (why) => problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` });
-        if (mode.untrusted) {
-            if (kind === 'host_path') {
-                if (a.hostPath.includes('{{') || !isInside(a.hostPath, mode.workspace))
-                    problem(`refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`);
-            }
-            else if (kind === 'variable') {
-                if (!variables.has(a.variable))
-                    problem(`refused for an untrusted pipeline: allow it by name (--allow-var ${a.variable}, or the action's untrusted-variables input) if the workflow means to pass it`);
-            }
-            else if (kind !== 'workflow_commands') {
-                const instead = INSTEAD[kind];
-                problem(`refused for an untrusted pipeline (pull request from a fork)${instead ? `: ${instead}` : ''}`);
-            }
-        }
-        else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
-            problem('set allow_host_access: true on the job to allow it');
-        }
-    }
-    return problems;
-}
-/** What an untrusted run ignores of the file, each at its line, as warnings. */
-function untrustedWarnings(access) {
-    return access
-        .filter((a) => a.kind === 'workflow_commands')
-        .map((a) => ({
-        file: a.file,
-        line: a.line,
-        col: a.col,
-        message: `${a.message}; ignored for an untrusted pipeline: only the workflow can allow workflow commands (the action's allow-workflow-commands input)`
-    }));
-}
-/**
- * Where the file reads the run's environment (`${VAR}`) and turns on workflow commands:
- * host access that depends on the trust mode, at its line.
- */
-function fileAccess(uses, raw, source) {
-    const found = uses.map((use) => ({
-        ...source.valuePosition(use.at),
-        kind: 'variable',
-        job: typeof use.at[1] === 'string' ? use.at[1] : '',
-        message: `${describePath(use.at)}: \${${use.name}} reads the run's environment`,
-        variable: use.name
-    }));
-    if (isRecord(raw) && raw.allow_workflow_commands === true)
-        found.push({
-            ...source.valuePosition(['allow_workflow_commands']),
-            kind: 'workflow_commands',
-            job: '',
-            message: 'allow_workflow_commands: true'
-        });
-    return found;
-}
-/** Whether a path lies inside a folder (or is it): both absolute, taken as written. */
-function isInside(target, folder) {
-    const relative = external_node_path_default().relative(folder, target);
-    return (relative === '' ||
-        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
-}
-
-;// CONCATENATED MODULE: ./src/scheduler/host-files.ts
-
-
-
-
-/**
- * Writes a file by writing a fresh temporary file beside it (created exclusively, so
- * never through a link) and renaming it over the name: a symlink at `file` is replaced,
- * never followed, and a reader never sees half a file.
- */
-async function writeFileReplacing(file, data) {
-    const temporary = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
-    try {
-        await (0,promises_namespaceObject.writeFile)(temporary, data, { flag: 'wx' });
-        await (0,promises_namespaceObject.rename)(temporary, file);
-    }
-    catch (error) {
-        await (0,promises_namespaceObject.rm)(temporary, { force: true });
-        throw error;
-    }
-}
-/**
- * The first symlink on the way to `target` (absolute) that lies inside `workspace`,
- * where whoever wrote the checkout could have put it; undefined when there is none. Links
- * outside the workspace (the runner's own, above it) are followed as the system does.
- * Parts that do not exist yet end the walk: they will be made as folders.
- */
-async function linkInWorkspace(target, workspace) {
-    const root = await (0,promises_namespaceObject.realpath)(workspace);
-    const absolute = external_node_path_default().resolve(target);
-    let current = external_node_path_default().parse(absolute).root;
-    for (const part of external_node_path_default().relative(current, absolute).split((external_node_path_default()).sep)) {
-        if (part === '')
-            continue;
-        const next = external_node_path_default().join(current, part);
-        let stats;
-        try {
-            stats = await (0,promises_namespaceObject.lstat)(next);
-        }
-        catch {
-            return undefined;
-        }
-        if (stats.isSymbolicLink()) {
-            if (isInside(next, root))
-                return next;
-            current = await (0,promises_namespaceObject.realpath)(next);
-        }
-        else
-            current = next;
-    }
-    return undefined;
-}
-/**
- * Makes `dir` (and the folders above it) for files written on behalf of an untrusted run,
- * then checks that no part of the way to it inside `workspace` is a symlink: throws naming
- * the link. A folder that a job swapped for a link meanwhile is caught here, just before
- * the files are written.
- */
-async function untrustedFolder(dir, workspace) {
-    const before = await linkInWorkspace(dir, workspace);
-    if (before)
-        throw new Error(`${before} is a symbolic link inside the workspace`);
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    const after = await linkInWorkspace(dir, workspace);
-    if (after)
-        throw new Error(`${after} is a symbolic link inside the workspace`);
-}
-
 ;// CONCATENATED MODULE: ./src/backend/backend.ts
 /** The backend could not be reached at all: exit status 3, with how to start one. */
 class EngineUnavailableError extends Error {
@@ -84446,6 +83351,248 @@ function parseOutputFile(text) {
     return outputs;
 }
 
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
 ;// CONCATENATED MODULE: ./src/plan/container-paths.ts
 /** The run's workflow volume is mounted here in every job container. */
 const CTR_ROOT = '/ctr';
@@ -84635,7 +83782,9 @@ class ImageStore {
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/plan/image-plan.ts
 
 
@@ -84698,6 +83847,22 @@ function planAuth(auth, ref, r) {
         serveraddress: auth.registry ? r(auth.registry) : registryOf(ref)
     };
 }
+
+;// CONCATENATED MODULE: ./src/plan/labels.ts
+/** The start of every label of ctr-pipeline's own; a file's `labels` cannot set one. */
+const LABEL_NAMESPACE = 'ctr-pipeline.';
+/** Every container, volume and network ctr-pipeline creates carries these labels. */
+const LABEL_MANAGED = 'ctr-pipeline.managed';
+const LABEL_RUN_ID = 'ctr-pipeline.run-id';
+const LABEL_JOB = 'ctr-pipeline.job';
+/** The labels that mark a resource as belonging to one run, for cleanup by label. */
+function runLabels(runId) {
+    return { [LABEL_MANAGED]: 'true', [LABEL_RUN_ID]: runId };
+}
+/** The job instance (`report-2`) a container runs, as in its name and state folder. */
+const LABEL_INSTANCE = 'ctr-pipeline.instance';
+/** On a service container: its key under the job's `services:`. */
+const LABEL_SERVICE = 'ctr-pipeline.service';
 
 ;// CONCATENATED MODULE: ./src/plan/container-config-error.ts
 /** A value in `runs-on.with` that is wrong once its expressions are rendered. */
@@ -85014,6 +84179,18 @@ function implicitOutputs(job) {
     return job.container.build?.push ? [PUSHED_DIGEST_OUTPUT] : [];
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/raw-values.ts
+/** Readers of parsed YAML values that return a safe empty value for the wrong shape. */
+const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const record = (v) => (isRecord(v) ? v : {});
+const list = (v) => (Array.isArray(v) ? v : []);
+const string = (v) => (typeof v === 'string' ? v : undefined);
+/** The strings of a list (the schema reports anything else). */
+const strings = (v) => list(v).filter((x) => typeof x === 'string');
+/** A scalar read as text: `cpu: 2` and `DEBUG: true` are as good as their quoted forms. */
+const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
+const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
+
 ;// CONCATENATED MODULE: ./src/pipeline/template.ts
 
 const parsed = new Map();
@@ -85242,6 +84419,8 @@ function valueRenderers(scope, options) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const external_node_fs_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -85269,7 +84448,7 @@ const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 ;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
 var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_namespaceObject.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
 `,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_namespaceObject.openSync(e,"r");let r=external_node_fs_namespaceObject.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_namespaceObject.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_namespaceObject.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_namespaceObject.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_namespaceObject.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_namespaceObject.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_namespaceObject.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_namespaceObject.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_namespaceObject.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_namespaceObject.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_namespaceObject.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_namespaceObject.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_namespaceObject.unlink(s,c=>{if(c)return o(c);external_node_fs_namespaceObject.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_namespaceObject.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_namespaceObject.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_namespaceObject.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_namespaceObject.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_namespaceObject.unlinkSync(x),external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_namespaceObject.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.rename(s,e,i=>{if(i)return t(i);external_node_fs_namespaceObject.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_namespaceObject.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.renameSync(s,t),external_node_fs_namespaceObject.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_namespaceObject.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_namespaceObject.futimes(l,c,d,y=>y?external_node_fs_namespaceObject.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_namespaceObject.fchown(l,c,d,y=>y?external_node_fs_namespaceObject.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_namespaceObject.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_namespaceObject.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_namespaceObject.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_namespaceObject.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_namespaceObject.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_namespaceObject.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_namespaceObject[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_namespaceObject.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_namespaceObject.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_namespaceObject.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_namespaceObject.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_namespaceObject.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_namespaceObject.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_namespaceObject.futimesSync(n,a,l)}catch(c){try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_namespaceObject.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_namespaceObject.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_namespaceObject[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_namespaceObject.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_namespaceObject.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_namespaceObject.openSync(s.file,"w+");else throw a}let o=external_node_fs_namespaceObject.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_namespaceObject.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_namespaceObject.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_namespaceObject.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_namespaceObject.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_namespaceObject.read(n,d,0,512,l,y)};external_node_fs_namespaceObject.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_namespaceObject.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_namespaceObject.fstat(c,(d,y)=>{if(d)return external_node_fs_namespaceObject.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_namespaceObject.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_namespaceObject.openSync(e,"r");let r=external_node_fs_namespaceObject.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_namespaceObject.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_namespaceObject.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_namespaceObject.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_namespaceObject.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_namespaceObject.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_namespaceObject.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_namespaceObject.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_namespaceObject.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_namespaceObject.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return external_node_fs_promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_namespaceObject.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_namespaceObject.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_namespaceObject.unlink(s,c=>{if(c)return o(c);external_node_fs_namespaceObject.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_namespaceObject.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_namespaceObject.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_namespaceObject.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_namespaceObject.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_namespaceObject.unlinkSync(x),external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_namespaceObject.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.rename(s,e,i=>{if(i)return t(i);external_node_fs_namespaceObject.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_namespaceObject.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.renameSync(s,t),external_node_fs_namespaceObject.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_namespaceObject.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_namespaceObject.futimes(l,c,d,y=>y?external_node_fs_namespaceObject.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_namespaceObject.fchown(l,c,d,y=>y?external_node_fs_namespaceObject.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_namespaceObject.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_namespaceObject.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_namespaceObject.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_namespaceObject.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_namespaceObject.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_namespaceObject.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_namespaceObject[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_namespaceObject.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_namespaceObject.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_namespaceObject.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_namespaceObject.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_namespaceObject.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_namespaceObject.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_namespaceObject.futimesSync(n,a,l)}catch(c){try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_namespaceObject.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_namespaceObject.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_namespaceObject[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_namespaceObject.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_namespaceObject.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_namespaceObject.openSync(s.file,"w+");else throw a}let o=external_node_fs_namespaceObject.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_namespaceObject.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_namespaceObject.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_namespaceObject.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_namespaceObject.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_namespaceObject.read(n,d,0,512,l,y)};external_node_fs_namespaceObject.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_namespaceObject.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_namespaceObject.fstat(c,(d,y)=>{if(d)return external_node_fs_namespaceObject.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_namespaceObject.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
 //# sourceMappingURL=index.min.js.map
 
 ;// CONCATENATED MODULE: ./src/pipeline/artifact-patterns.ts
@@ -85312,7 +84491,7 @@ async function copyArtifacts(backend, containerId, patterns, dest) {
     const workingDir = patterns.every((p) => p.startsWith('/'))
         ? '/'
         : await backend.workingDir(containerId);
-    await (0,promises_namespaceObject.mkdir)(dest, { recursive: true });
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(dest, { recursive: true });
     for (const pattern of patterns) {
         const absolute = external_node_path_default().posix.resolve(workingDir, pattern);
         const problem = artifactPatternProblem(absolute);
@@ -85345,6 +84524,481 @@ async function copyArtifacts(backend, containerId, patterns, dest) {
         copied.files += files;
     }
     return copied;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/pipeline/yaml-source.ts
+
+/** `jobs.build.stages[0].run`: the path as a user would write it. */
+function describePath(path) {
+    if (path.length === 0)
+        return 'the pipeline';
+    return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+/** The parser's first line, except where it names its own API instead of the user's fix. */
+function syntaxMessage(code, message) {
+    if (code === 'MULTIPLE_DOCS')
+        return "a pipeline file holds one YAML document: remove this '---'";
+    return message.split('\n')[0];
+}
+/**
+ * A parsed YAML file that keeps its text and node ranges, so that any problem found
+ * later (by the schema, by cross-checks, in an expression) can be pointed at the exact
+ * line and column of the key or value it is about.
+ */
+class YamlSource {
+    file;
+    text;
+    doc;
+    lines;
+    constructor(file, text, doc, lines) {
+        this.file = file;
+        this.text = text;
+        this.doc = doc;
+        this.lines = lines;
+    }
+    keyIndex = new WeakMap();
+    /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
+    static parse(text, file) {
+        const lines = new dist/* LineCounter */.HN();
+        // Duplicate keys are found by our own walk, which can say where the first one was.
+        // Merge keys (`<<: *defaults`) are read as Compose files use them.
+        const doc = (0,dist/* parseDocument */.Tp)(text, {
+            lineCounter: lines,
+            prettyErrors: false,
+            uniqueKeys: false,
+            merge: true
+        });
+        const source = new YamlSource(file, text, doc, lines);
+        // Without prettyErrors the parser leaves `linePos` unset: `pos` is the offset to map.
+        const problems = doc.errors.map((e) => ({
+            ...source.offsetPosition(e.pos[0]),
+            message: `YAML syntax error: ${syntaxMessage(e.code, e.message)}`
+        }));
+        if (problems.length === 0)
+            problems.push(...source.aliasProblems());
+        // Duplicate keys, and keys that cannot become plain data.
+        if (problems.length === 0)
+            problems.push(...source.duplicateKeys(doc.contents, []));
+        return { source, problems };
+    }
+    /** The document as plain data (later duplicate keys win, but they are reported). */
+    toJS() {
+        return this.doc.toJS({ maxAliasCount: 1000 });
+    }
+    /** An alias (`*name`) without an anchor before it cannot be turned into data. */
+    aliasProblems() {
+        const problems = [];
+        (0,dist/* visit */.YR)(this.doc, {
+            Alias: (_key, alias) => {
+                if (alias.resolve(this.doc) === undefined)
+                    problems.push({
+                        ...this.at(alias),
+                        message: `YAML syntax error: alias '*${alias.source}' has no anchor '&${alias.source}' before it`
+                    });
+            }
+        });
+        return problems;
+    }
+    /** Where the value at `path` starts; the nearest existing ancestor if it is missing. */
+    valuePosition(path) {
+        return this.at(this.nearest(path).node);
+    }
+    /**
+     * Where the key of the entry at `path` is (`enviroment:` in a misspelt key); the value
+     * for list items, which have no key.
+     */
+    keyPosition(path) {
+        const { node, depth } = this.nearest(path);
+        if (depth === path.length && path.length > 0) {
+            const parent = this.nodeAt(path.slice(0, -1));
+            const last = path[path.length - 1];
+            if ((0,dist/* isMap */.jh)(parent)) {
+                const pair = this.pairOf(parent, last);
+                if (pair)
+                    return this.at(pair.key);
+            }
+        }
+        return this.at(node);
+    }
+    /**
+     * Where `needle` appears in the source of the value at `path` (or the `opener` before
+     * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
+     * at on its own line. Falls back to the value's start.
+     */
+    textPosition(path, needle, opener) {
+        const node = this.nodeAt(path);
+        const range = node?.range;
+        if (range) {
+            const text = this.text.slice(range[0], range[1]);
+            let index = text.indexOf(needle);
+            if (index >= 0 && opener)
+                index = Math.max(0, text.lastIndexOf(opener, index));
+            if (index >= 0)
+                return this.offsetPosition(range[0] + index);
+        }
+        return this.valuePosition(path);
+    }
+    /** Keys compare as text: a path from JSON Pointer says 8080 where YAML has '8080'. */
+    nodeAt(path) {
+        let node = this.doc.contents;
+        for (const segment of path) {
+            if ((0,dist/* isMap */.jh)(node)) {
+                node = this.pairOf(node, segment)?.value;
+            }
+            else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
+                node = node.items[segment];
+            }
+            else
+                return undefined;
+        }
+        return node;
+    }
+    /**
+     * The first entry with this key: looked up in an index built once per map, because
+     * every position asked for walks from the top and `jobs:` can hold tens of thousands.
+     */
+    pairOf(map, key) {
+        let index = this.keyIndex.get(map);
+        if (!index) {
+            index = new Map();
+            const merged = [];
+            for (const pair of map.items) {
+                if (!(0,dist/* isScalar */.jn)(pair.key))
+                    continue;
+                if (isMergeKey(pair.key))
+                    merged.push(...this.mergeSources(pair.value));
+                else {
+                    const text = String(pair.key.value);
+                    if (!index.has(text))
+                        index.set(text, pair);
+                }
+            }
+            // A key the map writes itself wins over a merged one, as in the data; a merged one
+            // points at where its anchor's map wrote it.
+            for (const source of merged)
+                for (const pair of source.items) {
+                    const text = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+                    if (text !== undefined && !index.has(text))
+                        index.set(text, pair);
+                }
+            this.keyIndex.set(map, index);
+        }
+        return index.get(String(key));
+    }
+    /** The maps a merge key's value names: `*a` or `[*a, *b]`. */
+    mergeSources(value) {
+        const items = (0,dist/* isSeq */.oP)(value) ? value.items : [value];
+        return items.flatMap((item) => {
+            const node = (0,dist/* isAlias */.Vj)(item) ? item.resolve(this.doc) : item;
+            return (0,dist/* isMap */.jh)(node) ? [node] : [];
+        });
+    }
+    nearest(path) {
+        for (let depth = path.length; depth > 0; depth--) {
+            const node = this.nodeAt(path.slice(0, depth));
+            if (node)
+                return { node, depth };
+        }
+        return { node: this.doc.contents, depth: 0 };
+    }
+    at(node) {
+        return this.offsetPosition(node?.range?.[0] ?? 0);
+    }
+    offsetPosition(offset) {
+        const { line, col } = this.lines.linePos(offset);
+        return { file: this.file, line, col };
+    }
+    duplicateKeys(node, path) {
+        const problems = [];
+        if ((0,dist/* isMap */.jh)(node)) {
+            const seen = new Map();
+            for (const pair of node.items) {
+                const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+                if (key === undefined || isMergeKey(pair.key))
+                    continue;
+                const first = seen.get(key);
+                if (key === '__proto__') {
+                    // Plain data would get it as its prototype, not as an entry: nothing could read it.
+                    problems.push({
+                        ...this.at(pair.key),
+                        message: `'__proto__' cannot be a key (it is the prototype of every object in JavaScript); rename it`
+                    });
+                }
+                else if (first) {
+                    const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'key';
+                    problems.push({
+                        ...this.at(pair.key),
+                        message: `duplicate ${what} '${key}' (first at line ${this.at(first).line})`
+                    });
+                }
+                else
+                    seen.set(key, pair.key);
+                problems.push(...this.duplicateKeys(pair.value, [...path, key]));
+            }
+        }
+        else if ((0,dist/* isSeq */.oP)(node)) {
+            node.items.forEach((item, i) => problems.push(...this.duplicateKeys(item, [...path, i])));
+        }
+        return problems;
+    }
+}
+function isMergeKey(key) {
+    return (0,dist/* isScalar */.jn)(key) && typeof key.value === 'symbol';
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/host-access.ts
+
+
+
+/** The `ulimits` an untrusted container may set: they only bound what its processes hold. */
+const UNTRUSTED_ULIMITS = ['nofile', 'nproc'];
+/** The Docker socket, where engines listen: whoever holds it controls the engine. */
+const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
+/**
+ * Every place a job reaches the host: privileged mode, added capabilities, host
+ * networking, and host paths it mounts (the Docker socket and `/` named as such). What is
+ * allowed depends on the mode a run is in (see `trustProblems`); `message` says what the
+ * access gives away.
+ */
+function findHostAccess(jobs, dir, volumes, source) {
+    const found = [];
+    for (const [key, volume] of Object.entries(volumes)) {
+        const add = (kind, field, message) => found.push({
+            ...source.valuePosition(['volumes', key, field]),
+            kind,
+            job: '',
+            message: `volumes.${key}: ${message}`
+        });
+        if (volume.external)
+            add('shared_volume', 'external', 'an external volume is shared with whoever else uses it');
+        else if (volume.name !== undefined)
+            add('shared_volume', 'name', `the engine's volume '${volume.name}' is shared with whoever else uses it`);
+        if (volume.driver !== undefined)
+            add('volume_driver', 'driver', `driver '${volume.driver}' decides what the volume is`);
+        else if (Object.keys(volume.driver_opts).length > 0)
+            add('volume_driver', 'driver_opts', 'driver_opts can bind a host folder (o: bind)');
+    }
+    const namedVolumes = new Set(Object.keys(volumes));
+    for (const job of jobs) {
+        const at = ['jobs', job.id, 'runs-on', 'with'];
+        const add = (kind, where, message, hostPath) => found.push({
+            ...source.valuePosition(where),
+            kind,
+            job: job.id,
+            message: `jobs.${job.id}: ${message}`,
+            ...(hostPath ? { hostPath } : {})
+        });
+        const spec = job.container;
+        if (spec.build) {
+            add('image_build', [...at, 'build'], 'build: builds an image on the engine');
+            if (spec.build.push)
+                add('image_push', [...at, 'build', 'push'], 'build.push: pushes an image to a registry');
+        }
+        const auths = [
+            ...(spec.auth ? [[...at, 'auth']] : []),
+            ...Object.entries(job.services).flatMap(([key, service]) => service.auth ? [['jobs', job.id, 'services', key, 'auth']] : [])
+        ];
+        for (const where of auths)
+            add('registry_auth', where, 'auth: hands registry credentials to the engine');
+        for (const name of Object.keys(spec.ulimits))
+            if (!UNTRUSTED_ULIMITS.includes(name))
+                add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`);
+        if (spec.privileged)
+            add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
+        if (spec.cap_add.length > 0)
+            add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
+        if (spec.network.network_mode === 'host')
+            add('host_network', [...at, 'network', 'network_mode'], "network_mode: host puts the job on the host's network");
+        const mounts = [
+            ...spec.volumes.map((volume, i) => ({ volume, where: [...at, 'volumes', i, 'source'] })),
+            ...Object.entries(job.services).flatMap(([key, service]) => service.volumes.map((volume, i) => ({
+                volume,
+                where: ['jobs', job.id, 'services', key, 'volumes', i, 'source']
+            })))
+        ];
+        mounts.forEach(({ volume, where }) => {
+            if (namedVolumes.has(volume.source))
+                return;
+            const hostPath = external_node_path_default().resolve(dir, volume.source);
+            if (DOCKER_SOCKETS.has(hostPath))
+                add('docker_socket', where, `mounting ${hostPath} gives the job control of the Docker engine, and so of the host`, hostPath);
+            else if (hostPath === '/')
+                add('host_root', where, "mounting / gives the job the host's whole filesystem", hostPath);
+            else
+                add('host_path', where, `mounts the host path ${hostPath}`, hostPath);
+        });
+    }
+    return found;
+}
+/**
+ * The row of the threat model (docs/security.md) each kind of host access belongs to:
+ * untrusted mode refuses every kind but host paths inside the workspace, `${VAR}`s
+ * allowed by name, and `allow_workflow_commands` (ignored, see untrustedWarnings).
+ */
+const EFFECT_OF = {
+    privileged: 'container_privileges',
+    cap_add: 'container_privileges',
+    ulimit: 'container_privileges',
+    host_network: 'host_network',
+    docker_socket: 'bind_mount',
+    host_root: 'bind_mount',
+    host_path: 'bind_mount',
+    shared_volume: 'engine_objects',
+    volume_driver: 'engine_objects',
+    image_build: 'image_build',
+    image_push: 'image_push',
+    registry_auth: 'registry_auth',
+    variable: 'environment_variable',
+    workflow_commands: 'workflow_commands'
+};
+/** What to write instead, where untrusted mode refuses a key that has a way around. */
+const INSTEAD = {
+    image_build: 'build the image in a trusted workflow (on push) and name it in image:, since a build has no process or memory limit',
+    image_push: 'push from a trusted workflow',
+    registry_auth: 'pull private images in a trusted step before the run (docker pull) and keep pull: missing'
+};
+/**
+ * The host access a run must refuse before it starts. Always: the Docker socket and `/`
+ * unless the job says `allow_host_access: true`. Untrusted (a fork's pull request): every
+ * kind the threat model refuses (privileged mode, `cap_add`, host networking, the socket
+ * and `/` whatever the job says, builds, pushes, `auth:`, kernel `ulimits`, volumes the
+ * run does not own), host paths outside the workspace, and `${VAR}`s not allowed by name.
+ * `allow_workflow_commands` is not a problem: untrustedWarnings says it is ignored.
+ */
+function trustProblems(access, jobs, mode) {
+    const allowed = new Set(jobs.filter((j) => j.allow_host_access).map((j) => j.id));
+    const variables = new Set(mode.allowedVariables ?? []);
+    const problems = [];
+    for (const a of access) {
+        const { kind } = a;
+        const problem = (why) => problems.push({ file: a.file, line: a.line, col: a.col, message: `${a.message}; ${why}` });
+        if (mode.untrusted) {
+            if (kind === 'host_path') {
+                if (a.hostPath.includes('{{') || !isInside(a.hostPath, mode.workspace))
+                    problem(`refused for an untrusted pipeline: only paths inside ${mode.workspace} may be mounted`);
+            }
+            else if (kind === 'variable') {
+                if (!variables.has(a.variable))
+                    problem(`refused for an untrusted pipeline: allow it by name (--allow-var ${a.variable}, or the action's untrusted-variables input) if the workflow means to pass it`);
+            }
+            else if (kind !== 'workflow_commands') {
+                const instead = INSTEAD[kind];
+                problem(`refused for an untrusted pipeline (pull request from a fork)${instead ? `: ${instead}` : ''}`);
+            }
+        }
+        else if ((kind === 'docker_socket' || kind === 'host_root') && !allowed.has(a.job)) {
+            problem('set allow_host_access: true on the job to allow it');
+        }
+    }
+    return problems;
+}
+/** What an untrusted run ignores of the file, each at its line, as warnings. */
+function untrustedWarnings(access) {
+    return access
+        .filter((a) => a.kind === 'workflow_commands')
+        .map((a) => ({
+        file: a.file,
+        line: a.line,
+        col: a.col,
+        message: `${a.message}; ignored for an untrusted pipeline: only the workflow can allow workflow commands (the action's allow-workflow-commands input)`
+    }));
+}
+/**
+ * Where the file reads the run's environment (`${VAR}`) and turns on workflow commands:
+ * host access that depends on the trust mode, at its line.
+ */
+function fileAccess(uses, raw, source) {
+    const found = uses.map((use) => ({
+        ...source.valuePosition(use.at),
+        kind: 'variable',
+        job: typeof use.at[1] === 'string' ? use.at[1] : '',
+        message: `${describePath(use.at)}: \${${use.name}} reads the run's environment`,
+        variable: use.name
+    }));
+    if (isRecord(raw) && raw.allow_workflow_commands === true)
+        found.push({
+            ...source.valuePosition(['allow_workflow_commands']),
+            kind: 'workflow_commands',
+            job: '',
+            message: 'allow_workflow_commands: true'
+        });
+    return found;
+}
+/** Whether a path lies inside a folder (or is it): both absolute, taken as written. */
+function isInside(target, folder) {
+    const relative = external_node_path_default().relative(folder, target);
+    return (relative === '' ||
+        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/host-files.ts
+
+
+
+
+/**
+ * Writes a file by writing a fresh temporary file beside it (created exclusively, so
+ * never through a link) and renaming it over the name: a symlink at `file` is replaced,
+ * never followed, and a reader never sees half a file.
+ */
+async function writeFileReplacing(file, data) {
+    const temporary = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
+    try {
+        await (0,external_node_fs_promises_namespaceObject.writeFile)(temporary, data, { flag: 'wx' });
+        await (0,external_node_fs_promises_namespaceObject.rename)(temporary, file);
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temporary, { force: true });
+        throw error;
+    }
+}
+/**
+ * The first symlink on the way to `target` (absolute) that lies inside `workspace`,
+ * where whoever wrote the checkout could have put it; undefined when there is none. Links
+ * outside the workspace (the runner's own, above it) are followed as the system does.
+ * Parts that do not exist yet end the walk: they will be made as folders.
+ */
+async function linkInWorkspace(target, workspace) {
+    const root = await (0,external_node_fs_promises_namespaceObject.realpath)(workspace);
+    const absolute = external_node_path_default().resolve(target);
+    let current = external_node_path_default().parse(absolute).root;
+    for (const part of external_node_path_default().relative(current, absolute).split((external_node_path_default()).sep)) {
+        if (part === '')
+            continue;
+        const next = external_node_path_default().join(current, part);
+        let stats;
+        try {
+            stats = await (0,external_node_fs_promises_namespaceObject.lstat)(next);
+        }
+        catch {
+            return undefined;
+        }
+        if (stats.isSymbolicLink()) {
+            if (isInside(next, root))
+                return next;
+            current = await (0,external_node_fs_promises_namespaceObject.realpath)(next);
+        }
+        else
+            current = next;
+    }
+    return undefined;
+}
+/**
+ * Makes `dir` (and the folders above it) for files written on behalf of an untrusted run,
+ * then checks that no part of the way to it inside `workspace` is a symlink: throws naming
+ * the link. A folder that a job swapped for a link meanwhile is caught here, just before
+ * the files are written.
+ */
+async function untrustedFolder(dir, workspace) {
+    const before = await linkInWorkspace(dir, workspace);
+    if (before)
+        throw new Error(`${before} is a symbolic link inside the workspace`);
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const after = await linkInWorkspace(dir, workspace);
+    if (after)
+        throw new Error(`${after} is a symbolic link inside the workspace`);
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/exit-description.ts
@@ -85577,7 +85231,7 @@ async function waitReady(instance, key, id, ctx) {
             const last = state.lastCheck ? ` (last check: ${state.lastCheck})` : '';
             throw await serviceError(`service '${key}' ${verdict}${last}`, id, ctx);
         }
-        await (0,external_node_timers_promises_namespaceObject.setTimeout)(POLL_MS);
+        await (0,promises_namespaceObject.setTimeout)(POLL_MS);
     }
 }
 async function serviceError(message, id, ctx) {
@@ -85869,6 +85523,148 @@ function markerLineAt(text, marker, from) {
         return from;
     const at = text.indexOf(`\n${marker}`, from);
     return at === -1 ? -1 : at + 1;
+}
+
+;// CONCATENATED MODULE: ./src/plan/processes.ts
+/** An image label that names a process (seed 003): `process.NAME=COMMAND`. */
+const PROCESS_LABEL_PREFIX = 'process.';
+/** A process's input or output that is not what its description says. */
+class ProcessIoError extends Error {
+    name = 'ProcessIoError';
+}
+/** How much of a process's unreadable answer a message quotes. */
+const QUOTED_CHARS = 120;
+/** The processes an image's labels name: NAME to the shell command that runs it. */
+function processesOf(labels) {
+    return Object.fromEntries(Object.entries(labels ?? {})
+        .filter(([key, command]) => key.startsWith(PROCESS_LABEL_PREFIX) && command.trim() !== '')
+        .map(([key, command]) => [key.slice(PROCESS_LABEL_PREFIX.length), command]));
+}
+/** Reads what a process printed when asked to describe itself; throws saying what is wrong. */
+function parseDescription(stdout) {
+    const value = parseObject(stdout, 'its description');
+    const { description, inputs, outputs } = value;
+    if (!isObject(inputs) || !isObject(outputs))
+        throw new ProcessIoError(`its description has no inputs and outputs objects: ${quote(stdout)}`);
+    return { description: typeof description === 'string' ? description : '', inputs, outputs };
+}
+/**
+ * The JSON object a process gets on stdin: each input of the stage, rendered where it is
+ * a string, then read as the type the description's example has (`"{{ ... }}"` giving
+ * `5` for a number input is the number 5). An input the description does not name, or
+ * one it names that is missing, is refused.
+ */
+function processInput(inputs, description, render) {
+    const expected = Object.keys(description.inputs);
+    for (const key of Object.keys(inputs))
+        if (!expected.includes(key))
+            throw new ProcessIoError(`input '${key}' is not one of the process's inputs (${expected.join(', ') || 'none'})`);
+    const missing = expected.filter((key) => !Object.hasOwn(inputs, key));
+    if (missing.length > 0)
+        throw new ProcessIoError(`input${missing.length > 1 ? 's' : ''} ${missing.map((k) => `'${k}'`).join(', ')} not given`);
+    return Object.fromEntries(expected.map((key) => {
+        const given = inputs[key];
+        const value = typeof given === 'string' ? asTypeOf(render(given), description.inputs[key]) : given;
+        if (jsonType(value) !== jsonType(description.inputs[key]))
+            throw new ProcessIoError(`input '${key}' is ${describe(value)}; the process takes ${jsonType(description.inputs[key])}`);
+        return [key, value];
+    }));
+}
+/**
+ * A process's answer as stage outputs: every output its description names, of the type
+ * its example has; strings as they are, anything else as JSON (as a py stage's
+ * `result.context`), so `fromJSON` gives the value back.
+ */
+function processOutputs(stdout, description) {
+    const value = parseObject(stdout, 'its output');
+    return Object.fromEntries(Object.entries(description.outputs).map(([key, example]) => {
+        if (!Object.hasOwn(value, key))
+            throw new ProcessIoError(`its output has no '${key}': ${quote(stdout)}`);
+        if (jsonType(value[key]) !== jsonType(example))
+            throw new ProcessIoError(`its output '${key}' is ${describe(value[key])}, not ${jsonType(example)}: ${quote(stdout)}`);
+        const text = typeof value[key] === 'string' ? value[key] : JSON.stringify(value[key]);
+        return [key, text];
+    }));
+}
+/** A rendered string read as the type of `example`: numbers, booleans, lists and objects as JSON. */
+function asTypeOf(text, example) {
+    if (typeof example === 'string')
+        return text;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+function parseObject(stdout, what) {
+    let value;
+    try {
+        value = JSON.parse(stdout);
+    }
+    catch {
+        throw new ProcessIoError(`${what} is not JSON: ${quote(stdout)}`);
+    }
+    if (!isObject(value))
+        throw new ProcessIoError(`${what} is not a JSON object: ${quote(stdout)}`);
+    return value;
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** A value's JSON type, as a person names it. */
+function jsonType(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    switch (typeof value) {
+        case 'number':
+            return 'a number';
+        case 'boolean':
+            return 'a boolean';
+        case 'string':
+            return 'a string';
+        default:
+            return 'an object';
+    }
+}
+function describe(value) {
+    return `${jsonType(value)} (${JSON.stringify(value)})`;
+}
+function quote(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        return 'nothing came back';
+    return trimmed.length > QUOTED_CHARS ? `'${trimmed.slice(0, QUOTED_CHARS)}...'` : `'${trimmed}'`;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/closest.ts
+/** The allowed word nearest to a misspelt one, when it is near enough to be a typo. */
+function closest(word, candidates) {
+    let best;
+    let bestDistance = Infinity;
+    for (const candidate of candidates) {
+        const d = closest_editDistance(word.toLowerCase(), candidate.toLowerCase());
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+/** Edits (insert, delete, replace, swap two neighbours) from a to b: `tpye` is 1 from `type`. */
+function closest_editDistance(a, b) {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/scripts/assets.ts
@@ -86360,7 +86156,7 @@ async function runJob(instance, ctx) {
         const wait = retry.delay_ms > 0 ? ` in ${formatDuration(retry.delay_ms)}` : '';
         ctx.reporter.warning(`attempt ${attempt} of ${retry.count + 1} failed (${result.error}); retrying${wait}`, instance);
         try {
-            await (0,external_node_timers_promises_namespaceObject.setTimeout)(retry.delay_ms, undefined, { signal: ctx.signal });
+            await (0,promises_namespaceObject.setTimeout)(retry.delay_ms, undefined, { signal: ctx.signal });
         }
         catch {
             return { ...result, status: 'cancelled' };
@@ -86612,6 +86408,9 @@ async function collectArtifacts(instance, containerId, ctx, result) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: ./src/plan/changed-files.ts
 
 /**
@@ -86910,7 +86709,7 @@ async function checkInstance(planned, services, network, ctx) {
     for (const mount of [planned, ...services].flatMap((p) => p.mounts)) {
         if (mount.type !== 'bind' || mount.source.includes('{{'))
             continue;
-        checks.push((0,promises_namespaceObject.stat)(mount.source).then(() => undefined, () => {
+        checks.push((0,external_node_fs_promises_namespaceObject.stat)(mount.source).then(() => undefined, () => {
             throw new Error(`mount source ${mount.source} does not exist on this machine (mounted at ${mount.target})`);
         }));
     }
@@ -87074,13 +86873,13 @@ function containerGuard(secrets, untrusted) {
  * and the engine's mount; docs/security.md says so.) Git metadata in a bind is hidden.
  */
 async function untrustedGuard(scope) {
-    const workspace = await (0,promises_namespaceObject.realpath)(scope.workspace);
+    const workspace = await (0,external_node_fs_promises_namespaceObject.realpath)(scope.workspace);
     const host = { hostCpus: external_node_os_default().availableParallelism(), hostMemory: external_node_os_default().totalmem() };
     return async (planned, networks = []) => {
         const missing = [];
         const resolved = async (target) => {
             try {
-                return await (0,promises_namespaceObject.realpath)(target);
+                return await (0,external_node_fs_promises_namespaceObject.realpath)(target);
             }
             catch {
                 missing.push(target);
@@ -87127,7 +86926,7 @@ async function hideGitMetadata(planned, workspace) {
             }
             if (!isInside(git, mount.source))
                 continue;
-            const stats = await (0,promises_namespaceObject.lstat)(git).catch(() => undefined);
+            const stats = await (0,external_node_fs_promises_namespaceObject.lstat)(git).catch(() => undefined);
             if (!stats)
                 continue;
             const target = external_node_path_default().posix.join(mount.target, external_node_path_default().relative(mount.source, git));
@@ -87531,6 +87330,1924 @@ function checkRunId(text, where) {
     if (!RUN_ID.test(text))
         throw new InputError(`${where} '${text}': expected a run id such as 20261121-021500-3f9a1c (letters, digits, '_', '.', '-')`);
     return text;
+}
+
+;// CONCATENATED MODULE: ./src/app/output-paths.ts
+
+
+
+/**
+ * Untrusted mode's check, before anything runs, of every path the run will write to on
+ * the host: none may pass through a symlink inside the workspace, where the checkout (the
+ * fork) could have put it. Throws InputError (exit 2) naming the flag and the link.
+ */
+async function refuseLinkedOutputs(outputs, workspace) {
+    for (const output of outputs) {
+        const link = await linkInWorkspace(output.path, workspace);
+        if (link)
+            throw new InputError(`${output.flag} ${output.path}: ${external_node_path_default().relative(process.cwd(), link) || link} is a symbolic link inside the workspace; an untrusted run writes no file through a link the checkout holds (remove it, or write outside the workspace)`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/app/run-session.ts
+
+
+
+
+
+
+
+/** The exit statuses of the contract. */
+const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 };
+/** A max-parallel value as typed (flag or input): a whole number of at least 1, else undefined. */
+function parseMaxParallel(text) {
+    return /^\s*[1-9]\d*\s*$/.test(text) ? Number(text) : undefined;
+}
+/** The process exit status for how a run ended. */
+function exitStatusOf({ status, engine_lost }) {
+    if (status === 'cancelled')
+        return EXIT.interrupted;
+    if (engine_lost)
+        return EXIT.noEngine;
+    if (status === 'success')
+        return EXIT.success;
+    return EXIT.failure;
+}
+/**
+ * Untrusted mode's checks before anything starts (exit 2): what the file's text already
+ * shows is refused at its line, and no output path may pass through a link the checkout
+ * holds. The final, rendered plan of each container is held to the allow-list again when
+ * it is made (untrusted-guard). What the file sets and untrusted mode ignores is a warning.
+ */
+async function checkUntrusted(options, workspace) {
+    const { pipeline } = options.plan;
+    const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
+        untrusted: true,
+        workspace,
+        allowedVariables: options.allowedVariables ?? []
+    });
+    if (refused.length > 0)
+        throw new PipelineFileError(refused);
+    const artifacts = {
+        path: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
+        flag: options.artifactsFlag ?? '--artifacts-dir'
+    };
+    const instances = options.plan.jobs.flatMap((job) => job.instances);
+    await refuseLinkedOutputs([
+        artifacts,
+        ...instances.map((i) => ({ ...artifacts, path: external_node_path_default().join(artifacts.path, i.slug) })),
+        ...(options.outputs ?? [])
+    ], workspace);
+    for (const p of untrustedWarnings(pipeline.hostAccess))
+        options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
+}
+/**
+ * How long after SIGINT/SIGTERM/SIGHUP the run may take to unwind before its resources
+ * are removed by label and the process exits, and how long that removal may take on an
+ * engine that does not answer: the GitHub runner kills at 7.5 s.
+ */
+const FORCED_EXIT_MS = 5000;
+const FORCED_CLEANUP_MS = 2000;
+function dropOutput() { }
+/**
+ * Runs a pipeline as a process does: checks the engine, and turns SIGINT, SIGTERM and
+ * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
+ */
+async function runSession(options) {
+    const workspace = options.workspace ?? process.cwd();
+    if (options.untrusted)
+        await checkUntrusted(options, workspace);
+    const outputLimitBytes = outputLimitFromEnv(process.env);
+    const { backend } = options;
+    const runId = newRunId();
+    const controller = new AbortController();
+    const onSignal = (signal) => {
+        if (!controller.signal.aborted) {
+            options.reporter.warning(`${signal} received: cancelling run ${runId}`);
+            controller.abort();
+        }
+        // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it
+        // all, but do not wait on an engine that does not answer.
+        setTimeout(() => {
+            const exit = (cleaned) => {
+                // Written straight to stderr (a pipe or terminal: synchronous), as the process ends.
+                if (!cleaned && !options.keep)
+                    process.stderr.write(`${mayBeLeft(backend.liveContainers(), runId)}\n`);
+                process.exit(EXIT.interrupted);
+            };
+            setTimeout(() => exit(false), FORCED_CLEANUP_MS).unref();
+            void stopRun(backend, runId, options.keep ?? false).then(() => exit(true), () => exit(false));
+        }, FORCED_EXIT_MS).unref();
+    };
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals)
+        process.on(s, onSignal);
+    // A reader that quit (`run ... | head`) is Node's EPIPE, not a signal: cancel as SIGPIPE
+    // would end the process, but clean up first. Later writes fail quietly.
+    const onOutputError = (error) => {
+        if (error.code === 'EPIPE')
+            onSignal('SIGPIPE');
+    };
+    process.stdout.on('error', onOutputError);
+    try {
+        await backend.ping();
+        options.onRunId?.(runId);
+        return await runPipeline({
+            plan: options.plan,
+            params: options.params,
+            runId,
+            backend,
+            reporter: options.reporter,
+            env: options.env ?? process.env,
+            secretNames: options.secretNames,
+            only: options.only,
+            maxParallel: options.maxParallel,
+            artifactsDir: options.artifactsDir,
+            keep: options.keep,
+            outputLimitBytes,
+            untrusted: options.untrusted
+                ? { workspace, allowedVariables: options.allowedVariables ?? [] }
+                : undefined,
+            changedFiles: options.changedFiles,
+            instance: options.instance,
+            signal: controller.signal
+        });
+    }
+    finally {
+        for (const s of signals)
+            process.off(s, onSignal);
+        process.stdout.off('error', onOutputError);
+        // The run's last lines may still meet the closed pipe: they are dropped, not a crash.
+        if (!process.stdout.listeners('error').includes(dropOutput))
+            process.stdout.on('error', dropOutput);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/app/errors.ts
+
+
+
+
+
+/** The exit status and one message for an error that ended a command: never a stack trace. */
+function describeError(error) {
+    if (error instanceof PipelineFileError ||
+        error instanceof InputError ||
+        error instanceof expression_ExpressionError) {
+        return { status: EXIT.invalid, message: error.message };
+    }
+    if (error instanceof EngineUnavailableError)
+        return { status: EXIT.noEngine, message: error.message };
+    const message = error instanceof Error ? error.message : String(error);
+    return { status: EXIT.failure, message: `error: ${message}` };
+}
+
+;// CONCATENATED MODULE: ./src/app/discover-processes.ts
+
+
+
+
+
+
+/** How many describe calls run at once: each is a short container. */
+const DESCRIBE_CONCURRENCY = 4;
+/**
+ * What a describe call may take: the image is anyone's, so its command may hang, fork or
+ * print forever. It runs with no network, these limits and no capabilities, and is killed
+ * after DESCRIBE_TIMEOUT_MS or past DESCRIBE_OUTPUT_BYTES of stdout.
+ */
+const DESCRIBE_TIMEOUT_MS = 30_000;
+const DESCRIBE_OUTPUT_BYTES = 1024 * 1024;
+const DESCRIBE_LIMITS = { memoryBytes: 256 * 1024 * 1024, cpus: 1, pidsLimit: 64 };
+/**
+ * Finds the processes on the engine's images (or on `refs`), seed 003's way: every
+ * `process.NAME=COMMAND` label, described by running COMMAND with nothing on stdin in a
+ * container of its image (no network, labelled, removed), calls in parallel. What an
+ * image id said is kept in `cacheDir`: an id is its content, so it never changes.
+ */
+async function discoverProcesses(engine, refs, cacheDir, timeoutMs = DESCRIBE_TIMEOUT_MS) {
+    const images = refs.length > 0
+        ? (await Promise.all(refs.map((ref) => engine.images(ref)))).flat()
+        : await engine.images();
+    const limit = pLimit(DESCRIBE_CONCURRENCY);
+    const runId = `processes-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+    // Interrupted meanwhile: its containers are removed before the process ends.
+    const onSignal = () => {
+        const exit = () => process.exit(130);
+        setTimeout(exit, 2000).unref();
+        void engine.backend.sweep(runId).then(exit, exit);
+    };
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const signal of signals)
+        process.on(signal, onSignal);
+    try {
+        const found = await Promise.all(images.flatMap((image) => Object.entries(processesOf(image.labels)).map(([name, command]) => limit(() => described(engine.backend, image, name, command, { runId, cacheDir, timeoutMs })))));
+        return found.sort((a, b) => a.name.localeCompare(b.name) || a.image.localeCompare(b.image));
+    }
+    finally {
+        for (const signal of signals)
+            process.off(signal, onSignal);
+        await engine.backend.sweep(runId);
+    }
+}
+async function described(backend, image, name, command, { runId, cacheDir, timeoutMs }) {
+    const base = { name, image: image.refs[0] ?? image.id, image_id: image.id, command };
+    const key = (0,external_node_crypto_.createHash)('sha256').update(`${image.id}\n${command}`).digest('hex');
+    const cached = external_node_path_default().join(cacheDir, `${key}.json`);
+    const known = await (0,external_node_fs_promises_namespaceObject.readFile)(cached, 'utf8').then((text) => JSON.parse(text), () => undefined);
+    if (known)
+        return { ...base, ...known };
+    let said;
+    try {
+        said = parseDescription(await describeOnce(backend, image.id, command, runId, timeoutMs));
+    }
+    catch (error) {
+        // A call that was stopped may answer next time (a busy engine): it is not kept.
+        if (error instanceof DescribeStopped)
+            return { ...base, broken: error.message };
+        said = { broken: error.message };
+    }
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(cacheDir, { recursive: true });
+    await (0,external_node_fs_promises_namespaceObject.writeFile)(cached, JSON.stringify(said));
+    return { ...base, ...said };
+}
+/** A describe call killed for its time or its output. */
+class DescribeStopped extends Error {
+}
+/** Runs `command` with nothing on stdin in a throwaway container of the image: its stdout. */
+async function describeOnce(backend, imageId, command, runId, timeoutMs) {
+    const plan = {
+        runId,
+        name: `ctr-${runId}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`,
+        image: { kind: 'pull', ref: imageId, policy: 'never' },
+        runs: 'command',
+        entrypoint: ['sh', '-c', `${command} </dev/null`],
+        env: {},
+        labels: runLabels(runId),
+        mounts: [],
+        resources: { ...DESCRIBE_LIMITS, ulimits: [] },
+        network: { mode: 'none', aliases: [], ports: [], extraHosts: [], dns: [] },
+        security: {
+            privileged: false,
+            capAdd: [],
+            capDrop: ['ALL'],
+            readOnlyRootfs: false,
+            noNewPrivileges: true
+        }
+    };
+    const id = await backend.createContainer(plan);
+    let stdout = '';
+    let stderr = '';
+    let stopped;
+    const stop = (why) => {
+        stopped ??= why;
+        void backend.kill(id).catch(() => undefined);
+    };
+    const timer = setTimeout(() => stop(`did not answer within ${timeoutMs / 1000} s`), timeoutMs);
+    try {
+        const exit = await backend.runContainer(id, (stream, chunk) => {
+            if (stream === 'stdout')
+                stdout += chunk.toString('utf8');
+            else
+                stderr = (stderr + chunk.toString('utf8')).slice(-DESCRIBE_OUTPUT_BYTES);
+            if (stdout.length > DESCRIBE_OUTPUT_BYTES)
+                stop(`printed more than ${DESCRIBE_OUTPUT_BYTES} bytes`);
+        });
+        if (stopped)
+            throw new DescribeStopped(`'${command}' with nothing on stdin ${stopped}: killed`);
+        if (exit.exitCode !== 0)
+            throw new Error(`'${command}' with nothing on stdin exited with ${exit.exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}`);
+        return stdout;
+    }
+    finally {
+        clearTimeout(timer);
+        await backend.removeContainer(id);
+    }
+}
+/** Processes as lines for a person: name, image, description, then inputs and outputs. */
+function processesText(found) {
+    if (found.length === 0)
+        return 'no image on the engine has process.NAME labels';
+    return found
+        .map((p) => p.broken
+        ? `${p.name}  ${p.image}  BROKEN: ${p.broken}`
+        : `${p.name}  ${p.image}  ${p.description}\n  inputs:  ${JSON.stringify(p.inputs)}\n  outputs: ${JSON.stringify(p.outputs)}`)
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/app/check-processes.ts
+
+
+/**
+ * Checks each `process` stage against its job's image on the engine: the process must be
+ * one of the image's, and each input key one its description names. What is not on the
+ * engine (no engine, an image not pulled or built yet, a templated or built image) is
+ * said as a note, since it is checked when the stage runs.
+ */
+async function checkProcesses(pipeline, engine, cacheDir) {
+    const check = { problems: [], notes: [] };
+    const jobs = pipeline.jobs.filter((j) => j.stages?.some((s) => s.type === 'process'));
+    if (jobs.length === 0)
+        return check;
+    let connected;
+    try {
+        connected = await engine?.();
+    }
+    catch (error) {
+        check.notes.push(`process stages not checked: ${error.message}`);
+        return check;
+    }
+    for (const job of jobs) {
+        const image = job.container.image;
+        if (job.container.build || image === '' || /\{\{|\$\{/.test(image)) {
+            check.notes.push(`jobs.${job.id}: its image is built or templated: its processes are checked when it runs`);
+            continue;
+        }
+        let found;
+        try {
+            found = connected ? await discoverProcesses(connected, [image], cacheDir) : [];
+        }
+        catch {
+            check.notes.push(`jobs.${job.id}: image ${image} is not on the engine: its processes are checked when it runs`);
+            continue;
+        }
+        job.stages.forEach((stage, i) => {
+            if (stage.type !== 'process')
+                return;
+            const where = `jobs.${job.id}.stages[${i}]`;
+            const process = found.find((p) => p.name === stage.process);
+            if (!process) {
+                const names = found.map((p) => p.name);
+                const hint = closest(stage.process ?? '', names);
+                check.problems.push({
+                    ...stage.position,
+                    message: `${where}: image ${image} has no process '${stage.process}'${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; it has ${names.join(', ')}` : ''}`
+                });
+                return;
+            }
+            if (!process.inputs)
+                return;
+            const keys = Object.keys(process.inputs);
+            for (const key of Object.keys(stage.inputs ?? {}))
+                if (!keys.includes(key)) {
+                    const hint = closest(key, keys);
+                    check.problems.push({
+                        ...stage.position,
+                        message: `${where}: process '${process.name}' has no input '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; its inputs: ${keys.join(', ')}`
+                    });
+                }
+        });
+    }
+    return check;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/job-order.ts
+/**
+ * Jobs in an order where each comes after everything it needs: declaration order, except
+ * that a job waits for its needs (at each step, the first declared job that is ready).
+ * Returns the jobs that could not be placed (a cycle, or a need on no job) in `blocked`.
+ * Linear but for a heap of ready jobs: pipelines with tens of thousands of jobs are
+ * generated, and validation orders them on every load.
+ */
+function orderJobs(jobs) {
+    const waiting = jobs.map((j) => j.needs.length);
+    const dependents = new Map();
+    jobs.forEach((job, index) => {
+        for (const need of job.needs) {
+            const list = dependents.get(need);
+            if (list)
+                list.push(index);
+            else
+                dependents.set(need, [index]);
+        }
+    });
+    const ready = new MinHeap();
+    waiting.forEach((count, index) => count === 0 && ready.push(index));
+    const order = [];
+    const placed = new Set();
+    for (let index = ready.pop(); index !== undefined; index = ready.pop()) {
+        const job = jobs[index];
+        order.push(job);
+        // A second job with the same id (reported elsewhere) must not release its dependents twice.
+        if (placed.has(job.id))
+            continue;
+        placed.add(job.id);
+        for (const dependent of dependents.get(job.id) ?? []) {
+            if (--waiting[dependent] === 0)
+                ready.push(dependent);
+        }
+    }
+    const blocked = order.length === jobs.length ? [] : jobs.filter((_, i) => waiting[i] > 0);
+    return { order, blocked };
+}
+/** Indexes, smallest first: the declaration order among the jobs that are ready. */
+class MinHeap {
+    items = [];
+    push(value) {
+        const items = this.items;
+        let i = items.push(value) - 1;
+        while (i > 0) {
+            const parent = (i - 1) >> 1;
+            if (items[parent] <= value)
+                break;
+            items[i] = items[parent];
+            i = parent;
+        }
+        items[i] = value;
+    }
+    pop() {
+        const items = this.items;
+        const top = items[0];
+        const last = items.pop();
+        if (items.length > 0 && last !== undefined) {
+            let i = 0;
+            for (;;) {
+                const left = 2 * i + 1;
+                if (left >= items.length)
+                    break;
+                const child = left + 1 < items.length && items[left + 1] < items[left] ? left + 1 : left;
+                if (items[child] >= last)
+                    break;
+                items[i] = items[child];
+                i = child;
+            }
+            items[i] = last;
+        }
+        return top;
+    }
+}
+/** A cycle through `needs`, written from its first job back to it (`a -> c -> b -> a`). */
+function findCycle(jobs) {
+    const { blocked } = orderJobs(jobs);
+    if (blocked.length === 0)
+        return undefined;
+    const byId = new Map(blocked.map((j) => [j.id, j]));
+    // Every blocked job waits on another blocked job, so walking needs must revisit one.
+    const path = [];
+    const step = new Map();
+    let current = blocked[0];
+    while (!step.has(current.id)) {
+        step.set(current.id, path.push(current.id) - 1);
+        current = byId.get(current.needs.find((n) => byId.has(n)));
+    }
+    return [...path.slice(step.get(current.id)), current.id];
+}
+
+;// CONCATENATED MODULE: ./src/plan/matrix.ts
+/** More instances than this is an error, as in GitHub Actions. */
+const MAX_INSTANCES = 256;
+// Guards against expanding a huge product only for excludes to cut it down.
+const MAX_PRODUCT = 65_536;
+/** A matrix that cannot be expanded; the message says why. */
+class MatrixError extends Error {
+    name = 'MatrixError';
+}
+/**
+ * Expands a matrix the way GitHub Actions does: the cartesian product of the axes (the
+ * first axis varies slowest), minus every combination an `exclude` row matches (a row
+ * may name some keys only), then each `include` row is added to every combination whose
+ * axis values it does not contradict; a row that fits none becomes a combination of its own.
+ */
+function expandMatrix(axes, include = [], exclude = []) {
+    const keys = Object.keys(axes);
+    const product = keys.reduce((n, k) => n * axes[k].length, keys.length ? 1 : 0);
+    if (product > MAX_PRODUCT)
+        throw new MatrixError(`the axes make ${product} combinations; at most ${MAX_INSTANCES} may run`);
+    let rows = keys.length ? [{}] : [];
+    for (const key of keys)
+        rows = rows.flatMap((row) => axes[key].map((v) => ({ ...row, [key]: v })));
+    rows = rows.filter((row) => !exclude.some((ex) => matches(row, ex)));
+    const originals = rows.map((row) => ({ axes: { ...row }, row }));
+    const added = [];
+    for (const extra of include) {
+        let fitted = false;
+        for (const original of originals) {
+            const contradicts = Object.entries(extra).some(([k, v]) => k in original.axes && !same(original.axes[k], v));
+            if (contradicts)
+                continue;
+            Object.assign(original.row, extra);
+            fitted = true;
+        }
+        if (!fitted)
+            added.push({ ...extra });
+    }
+    const all = [...originals.map((o) => o.row), ...added];
+    if (all.length > MAX_INSTANCES)
+        throw new MatrixError(`the matrix makes ${all.length} instances; at most ${MAX_INSTANCES} may run`);
+    if (all.length === 0)
+        throw new MatrixError('the matrix makes no instances (every combination is excluded)');
+    return all;
+}
+/** `job (v1, v2)`: how an instance is named in logs, results and the summary. */
+function instanceName(jobId, row) {
+    const values = Object.values(row).map((v) => typeof v === 'object' ? JSON.stringify(v) : String(v));
+    return values.length ? `${jobId} (${values.join(', ')})` : jobId;
+}
+function matches(row, pattern) {
+    return Object.entries(pattern).every(([k, v]) => k in row && same(row[k], v));
+}
+function same(a, b) {
+    return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+;// CONCATENATED MODULE: ./src/plan/pipeline-plan.ts
+
+
+
+
+
+/**
+ * Expands the validated pipeline into what will run: matrix instances (axes given as
+ * expressions are evaluated with the params), levels of the DAG and the order to start
+ * jobs in. Pure; a matrix that cannot be expanded is a PipelineFileError at its position.
+ */
+function planPipeline(pipeline, params) {
+    const scope = expressionScope({ params });
+    const levels = new Map();
+    const jobs = [];
+    const problems = [];
+    for (const job of orderJobs(pipeline.jobs).order) {
+        const level = Math.max(-1, ...job.needs.map((n) => levels.get(n) ?? 0)) + 1;
+        levels.set(job.id, level);
+        let rows = [{}];
+        try {
+            rows = matrixRows(job, (text) => evaluateValue(text, scope));
+        }
+        catch (error) {
+            if (!(error instanceof MatrixError || error instanceof expression_ExpressionError))
+                throw error;
+            problems.push({
+                ...job.strategy.matrix.position,
+                message: `jobs.${job.id}: ${error.message}`
+            });
+        }
+        const names = new Map();
+        const instances = rows.map((matrix, i) => {
+            let id = instanceName(job.id, matrix);
+            const seen = (names.get(id) ?? 0) + 1;
+            names.set(id, seen);
+            if (seen > 1)
+                id = `${id} #${seen}`;
+            return { id, slug: job.strategy?.matrix ? `${job.id}-${i + 1}` : job.id, job, matrix };
+        });
+        const planned = {
+            id: job.id,
+            job,
+            level,
+            instances,
+            failFast: job.strategy?.fail_fast ?? true
+        };
+        if (job.strategy?.max_parallel !== undefined)
+            planned.maxParallel = job.strategy.max_parallel;
+        jobs.push(planned);
+    }
+    if (problems.length > 0)
+        throw new PipelineFileError(problems);
+    const byLevel = [];
+    for (const job of jobs)
+        (byLevel[job.level] ??= []).push(job.id);
+    return { pipeline, jobs, levels: byLevel };
+}
+function matrixRows(job, evaluate) {
+    const matrix = job.strategy?.matrix;
+    if (!matrix)
+        return [{}];
+    const axes = {};
+    for (const [key, values] of Object.entries(matrix.axes)) {
+        if (Array.isArray(values)) {
+            axes[key] = values;
+            continue;
+        }
+        const value = evaluate(values);
+        if (!Array.isArray(value) || value.length === 0)
+            throw new MatrixError(`axis '${key}' ('${values}') must give a non-empty list, not ${JSON.stringify(value)}`);
+        axes[key] = value;
+    }
+    return expandMatrix(axes, matrix.include, matrix.exclude);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/params.ts
+
+/**
+ * The params a run sees: defaults of the file, overridden by the given values.
+ * Text values (from `--param K=V`) are converted to the declared type; typed values
+ * (from the action's YAML `params`) are checked against it.
+ */
+function resolveParams(pipeline, given) {
+    const problems = [];
+    const values = {};
+    for (const name of Object.keys(given)) {
+        if (!Object.hasOwn(pipeline.params, name)) {
+            const known = Object.keys(pipeline.params).join(', ') || 'none';
+            problems.push(`param '${name}' is not declared in ${pipeline.file} (declared: ${known})`);
+        }
+    }
+    for (const [name, spec] of Object.entries(pipeline.params)) {
+        const raw = Object.hasOwn(given, name) ? given[name] : spec.default;
+        if (raw === undefined) {
+            if (spec.required)
+                problems.push(`param '${name}' is required: give it with --param ${name}=VALUE`);
+            continue;
+        }
+        try {
+            values[name] = coerce(raw, spec);
+        }
+        catch (error) {
+            problems.push(`param '${name}': ${error.message}`);
+        }
+    }
+    if (problems.length > 0)
+        throw new InputError(problems.join('\n'));
+    return values;
+}
+/** Why a value does not fit a param's type, or undefined when it does. */
+function paramValueProblem(raw, spec) {
+    try {
+        coerce(raw, spec);
+        return undefined;
+    }
+    catch (error) {
+        return error.message;
+    }
+}
+function coerce(raw, spec) {
+    const text = typeof raw === 'string' ? raw.trim() : undefined;
+    const expected = (what) => new Error(`expected ${what}, got ${JSON.stringify(raw)}`);
+    switch (spec.type) {
+        case 'str':
+            if (typeof raw === 'object' && raw !== null)
+                throw expected('a string');
+            return String(raw);
+        case 'int': {
+            const n = text !== undefined && /^-?\d+$/.test(text) ? Number(text) : raw;
+            if (typeof n !== 'number' || !Number.isInteger(n))
+                throw expected('an integer');
+            return n;
+        }
+        case 'float': {
+            const n = text !== undefined && text !== '' ? Number(text) : raw;
+            if (typeof n !== 'number' || Number.isNaN(n))
+                throw expected('a number');
+            return n;
+        }
+        case 'bool': {
+            if (typeof raw === 'boolean')
+                return raw;
+            if (text === 'true' || text === 'false')
+                return text === 'true';
+            throw expected('true or false');
+        }
+        case 'list': {
+            const value = text !== undefined ? parseJson(text, () => text.split(',').map((s) => s.trim())) : raw;
+            if (!Array.isArray(value))
+                throw expected('a list (JSON, or comma-separated)');
+            return value;
+        }
+        case 'map': {
+            const value = text !== undefined ? parseJson(text, () => undefined) : raw;
+            if (typeof value !== 'object' || value === null || Array.isArray(value))
+                throw expected('a JSON object');
+            return value;
+        }
+    }
+}
+function parseJson(text, fallback) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return fallback();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/app/prepare-plan.ts
+
+
+
+/**
+ * Resolves the given params against the file's declarations and plans the run;
+ * `only` must name jobs of the file. Throws InputError or PipelineFileError (exit 2).
+ */
+function preparePlan(pipeline, given, only = []) {
+    const unknown = only.filter((id) => !pipeline.jobs.some((j) => j.id === id));
+    if (unknown.length > 0) {
+        const known = pipeline.jobs.map((j) => j.id).join(', ');
+        throw new InputError(`--job ${unknown.join(', ')}: no such job in ${pipeline.file} (jobs: ${known})`);
+    }
+    const params = resolveParams(pipeline, given);
+    return { params, plan: planPipeline(pipeline, params) };
+}
+/**
+ * Plans with the file's defaults, for `validate`: a matrix that cannot be expanded is a
+ * problem of the file. Skipped when a required param has no default (nothing to plan with).
+ */
+function checkPlan(pipeline) {
+    let params;
+    try {
+        params = resolveParams(pipeline, {});
+    }
+    catch (error) {
+        if (error instanceof InputError)
+            return;
+        throw error;
+    }
+    planPipeline(pipeline, params);
+}
+
+;// CONCATENATED MODULE: ./src/plan/mermaid.ts
+const STYLES = {
+    success: 'fill:#dafbe1,stroke:#1a7f37,color:#1a7f37',
+    failure: 'fill:#ffebe9,stroke:#cf222e,color:#cf222e',
+    skipped: 'fill:#f6f8fa,stroke:#8c959f,color:#57606a',
+    cancelled: 'fill:#fff8c5,stroke:#9a6700,color:#9a6700'
+};
+/**
+ * The DAG as a Mermaid flowchart, one node per job (a matrix job shows its instance
+ * count), an edge per need; given outcomes, nodes are coloured by how their job ended.
+ * GitHub renders it in job summaries, PR comments and Markdown files.
+ */
+function mermaidDiagram(plan, outcomes = {}) {
+    const node = new Map(plan.jobs.map((job, i) => [job.id, `j${i}`]));
+    const lines = ['flowchart LR'];
+    for (const job of plan.jobs) {
+        const count = job.instances.length;
+        const label = job.job.strategy?.matrix ? `${job.id} ×${count}` : job.id;
+        lines.push(`  ${node.get(job.id)}["${escapeLabel(label)}"]`);
+    }
+    for (const job of plan.jobs)
+        for (const need of job.job.needs)
+            lines.push(`  ${node.get(need)} --> ${node.get(job.id)}`);
+    const used = new Set(Object.values(outcomes));
+    for (const outcome of Object.keys(STYLES)) {
+        if (!used.has(outcome))
+            continue;
+        lines.push(`  classDef ${outcome} ${STYLES[outcome]}`);
+        const members = plan.jobs.filter((j) => outcomes[j.id] === outcome).map((j) => node.get(j.id));
+        lines.push(`  class ${members.join(',')} ${outcome}`);
+    }
+    return lines.join('\n');
+}
+/** A node label as Mermaid shows it literally: quotes, tags, backticks and line breaks as entities. */
+function escapeLabel(text) {
+    return text.replace(/["<>`\r\n]/g, (c) => `#${c.charCodeAt(0)};`);
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan-document.ts
+
+
+
+
+
+
+/** A placeholder for the run id, which only exists once a run starts. */
+const PLAN_RUN_ID = 'RUN-ID';
+/**
+ * Describes a plan without running it. Values that depend on the run (`needs` outputs,
+ * the run id) are shown as written; params, matrix values and `${VAR}` are filled in.
+ */
+function planDocument(plan, params, env) {
+    const deferred = new Set(['needs', 'run_id', 'stages']);
+    return {
+        pipeline: plan.pipeline.name,
+        file: plan.pipeline.file,
+        levels: plan.levels,
+        jobs: plan.jobs.map((job) => ({
+            id: job.id,
+            needs: job.job.needs,
+            level: job.level,
+            max_parallel: job.maxParallel ?? null,
+            fail_fast: job.failFast,
+            instances: job.instances.map((instance) => {
+                const scope = expressionScope({
+                    params,
+                    matrix: instance.matrix,
+                    job: { id: job.id, instance: instance.id }
+                });
+                let planned;
+                try {
+                    planned = planContainer(instance, {
+                        runId: PLAN_RUN_ID,
+                        pipelineDir: plan.pipeline.dir,
+                        namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
+                        runNetwork: runNetworkName(PLAN_RUN_ID),
+                        ...valueRenderers(scope, { variables: true, env, deferred })
+                    });
+                }
+                catch (error) {
+                    // A value that only `${VAR}` or a param makes wrong: an error at the job, exit 2.
+                    if (!(error instanceof ContainerConfigError || error instanceof expression_ExpressionError))
+                        throw error;
+                    throw new PipelineFileError([
+                        {
+                            ...job.job.position,
+                            message: `jobs.${job.id} (${instance.id}): runs-on.with.${error.message}`
+                        }
+                    ]);
+                }
+                return {
+                    id: instance.id,
+                    matrix: instance.matrix,
+                    container: planned
+                };
+            })
+        }))
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/plan-text.ts
+/** The plan as a person reads it: levels of jobs, each instance with its image and needs. */
+function planText(doc) {
+    const lines = [`pipeline ${doc.pipeline} (${doc.file})`];
+    doc.levels.forEach((ids, level) => {
+        lines.push(`level ${level}:`);
+        for (const id of ids) {
+            const job = doc.jobs.find((j) => j.id === id);
+            const limits = [
+                job.needs.length ? `needs ${job.needs.join(', ')}` : '',
+                job.instances.length > 1 && job.max_parallel ? `max_parallel ${job.max_parallel}` : ''
+            ].filter(Boolean);
+            lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`);
+            for (const instance of job.instances)
+                lines.push(`    ${instance.id}: ${instance.container.image.ref} as ${instance.container.name}`);
+        }
+    });
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/secret-masker.ts
+
+
+/** What the masker writes in place of a secret, as GitHub does. */
+const MASK = '***';
+/** Replaces secret values with `***` in text, and in every string of a JSON-like value. */
+class SecretMasker {
+    secrets;
+    /** The masker for a pipeline's `${VAR}`s as the environment sets them (see secretValues). */
+    static forPipeline(pipeline, env, secretNames = []) {
+        return new SecretMasker(secretValues(pipeline.variables, env, secretNames));
+    }
+    constructor(secrets = []) {
+        // Longest first, so a secret that contains another is masked whole.
+        this.secrets = [...secrets].sort((a, b) => b.length - a.length);
+    }
+    /** The secret values, for handing to the runner (`core.setSecret`). */
+    get values() {
+        return this.secrets;
+    }
+    mask(text) {
+        let out = text;
+        for (const secret of this.secrets) {
+            if (out.includes(secret))
+                out = out.split(secret).join(MASK);
+        }
+        return out;
+    }
+    /** A copy of a JSON-like value with every string masked (keys included). */
+    maskDeep(value) {
+        if (this.secrets.length === 0)
+            return value;
+        return this.deep(value);
+    }
+    /**
+     * An error as it may be shown: a PipelineFileError with each problem's message masked, any
+     * other error's message masked in place (its class, and so its exit status, kept).
+     */
+    maskError(error) {
+        if (error instanceof PipelineFileError)
+            return new PipelineFileError(error.problems.map((p) => ({ ...p, message: this.mask(p.message) })));
+        if (error instanceof Error)
+            error.message = this.mask(error.message);
+        return error;
+    }
+    deep(value) {
+        if (typeof value === 'string')
+            return this.mask(value);
+        if (Array.isArray(value))
+            return value.map((v) => this.deep(v));
+        if (value !== null && typeof value === 'object')
+            return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.mask(k), this.deep(v)]));
+        return value;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/check-references.ts
+
+
+
+
+
+
+const JOB_ROOTS = new Set(['params', 'matrix', 'run_id', 'job', 'needs']);
+const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages']);
+/**
+ * Checks every expression in the file: it parses, and each name it reads exists and is
+ * available where it is used (a param that is declared, a matrix key of this job, a job
+ * upstream of this one and an output it declares, a stage that ran before this one).
+ */
+function checkReferences(pipeline, raw, source) {
+    const problems = [];
+    const rawJobs = record(record(raw).jobs);
+    for (const job of pipeline.jobs) {
+        const at = ['jobs', job.id];
+        const rawJob = record(rawJobs[job.id]);
+        const check = (value, path, scope) => problems.push(...checkValue(value, path, { ...scope, job }, pipeline, source));
+        const container = 'the container is created before any stage runs';
+        check(record(rawJob['runs-on']).with, [...at, 'runs-on', 'with'], {
+            roots: JOB_ROOTS,
+            variables: true,
+            noStages: container
+        });
+        problems.push(...variablesInName(record(record(rawJob['runs-on']).with), [...at, 'runs-on', 'with'], source));
+        check(record(rawJob.strategy).matrix, [...at, 'strategy', 'matrix'], {
+            roots: new Set(['params']),
+            noStages: 'the matrix is expanded before the run starts'
+        });
+        check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, condition: true, noStages: container });
+        const ids = job.stages?.map((s) => s.id) ?? [];
+        list(rawJob.stages).forEach((rawStage, i) => {
+            const stageAt = [...at, 'stages', i];
+            const stage = record(rawStage);
+            const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) };
+            for (const key of ['run', 'echo', 'args', 'inputs'])
+                check(stage[key], [...stageAt, key], scope);
+            check(stage.env, [...stageAt, 'env'], { ...scope, variables: true });
+            check(stage.if, [...stageAt, 'if'], { ...scope, condition: true });
+        });
+        check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids });
+    }
+    return problems;
+}
+/**
+ * A container's name is shown where secrets are not masked (`docker ps`, the engine's
+ * events, other runs' error messages), and cleaned up first (so the masker no longer finds
+ * the value in it): `${VAR}`, which may hold one, is refused there.
+ */
+function variablesInName(withKeys, at, source) {
+    const name = withKeys.container_name;
+    if (typeof name !== 'string' || !name.includes('${'))
+        return [];
+    const path = [...at, 'container_name'];
+    return [
+        {
+            ...source.textPosition(path, '${'),
+            message: `${describePath(path)}: \${VAR} cannot be used in a container name: names are shown ` +
+                `unmasked (docker ps, the engine's events); use {{ params.* }} or {{ matrix.* }}`
+        }
+    ];
+}
+function checkValue(value, path, scope, pipeline, source) {
+    if (Array.isArray(value))
+        return value.flatMap((item, i) => checkValue(item, [...path, i], scope, pipeline, source));
+    if (value !== null && typeof value === 'object')
+        return Object.entries(value).flatMap(([k, v]) => checkValue(v, [...path, k], scope, pipeline, source));
+    if (typeof value !== 'string')
+        return [];
+    const where = describePath(path);
+    try {
+        const expressions = scope.condition
+            ? [{ source: value, expr: parseExpression(conditionSource(value)) }]
+            : parseTemplate(value, { variables: scope.variables }).flatMap((s) => s.kind === 'expression' ? [s] : []);
+        return expressions.flatMap(({ source: text, expr }) => {
+            const { references, functions } = analyse(expr);
+            const reasons = [
+                ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
+                ...functions.map((f) => STATUS_FUNCTIONS.includes(f) && !scope.condition
+                    ? `${f}() can only be used in 'if:'`
+                    : undefined),
+                constantProblem(expr, references.length, functions)
+            ].filter((r) => r !== undefined);
+            const quoted = scope.condition ? text.trim() : `{{ ${text} }}`;
+            return reasons.map((reason) => ({
+                ...source.textPosition(path, text, scope.condition ? undefined : '{{'),
+                message: `${where}: '${quoted}': ${reason}`
+            }));
+        });
+    }
+    catch (error) {
+        if (!(error instanceof expression_ExpressionError))
+            throw error;
+        return [{ ...source.textPosition(path, '{{'), message: `${where}: ${error.message}` }];
+    }
+}
+/**
+ * Why an expression that reads nothing fails (`fromJSON('x')`): it would fail the same way
+ * at run time, where it has no position, so it is evaluated here once.
+ */
+function constantProblem(expr, references, functions) {
+    if (references > 0 || functions.some((f) => STATUS_FUNCTIONS.includes(f)))
+        return undefined;
+    try {
+        evaluate(expr, expressionScope({}));
+        return undefined;
+    }
+    catch (error) {
+        if (!(error instanceof expression_ExpressionError))
+            throw error;
+        return error.message;
+    }
+}
+/** Why a context path cannot be read at this place, or undefined when it can. */
+function referenceProblem(path, scope, pipeline) {
+    const [root, name, field, key] = path;
+    const { job } = scope;
+    if (!scope.roots.has(root)) {
+        if (root === 'stages')
+            return `stages cannot be read here: ${scope.noStages ?? ''}`;
+        return `'${root}' cannot be read here (available: ${[...scope.roots].join(', ')})`;
+    }
+    switch (root) {
+        case 'run_id':
+            return name === undefined ? undefined : 'run_id is text and has no fields';
+        case 'params':
+            return name === undefined || Object.hasOwn(pipeline.params, name)
+                ? undefined
+                : unknownName(`no param '${name}' is declared`, name, Object.keys(pipeline.params));
+        case 'job':
+            return name === undefined || name === 'id' || name === 'instance'
+                ? undefined
+                : `job has 'id' and 'instance', not '${name}'`;
+        case 'matrix': {
+            const matrix = job.strategy?.matrix;
+            if (!matrix)
+                return `job '${job.id}' has no strategy.matrix`;
+            const keys = [
+                ...Object.keys(matrix.axes),
+                ...matrix.include.flatMap((row) => Object.keys(row))
+            ];
+            return name === undefined || keys.includes(name)
+                ? undefined
+                : unknownName(`the matrix of job '${job.id}' has no key '${name}'`, name, keys);
+        }
+        case 'needs': {
+            if (name === undefined)
+                return undefined;
+            const needed = pipeline.jobs.find((j) => j.id === name);
+            if (!needed)
+                return unknownName(`no job '${name}'`, name, pipeline.jobs.map((j) => j.id));
+            if (!check_references_upstreamOf(job, pipeline).has(name))
+                return `job '${name}' is not upstream of '${job.id}': add it to needs`;
+            if (field === undefined || field === 'result' || field === 'instances')
+                return undefined;
+            if (field !== 'outputs')
+                return `needs.${name} has result, outputs and instances, not '${field}'`;
+            const declared = [...Object.keys(needed.outputs), ...implicitOutputs(needed)];
+            if (key === undefined || declared.includes(key))
+                return undefined;
+            return unknownName(`job '${name}' declares no output '${key}'`, key, declared, declared.length ? undefined : `(it has no outputs:)`);
+        }
+        case 'stages': {
+            if (name === undefined)
+                return undefined;
+            const all = job.stages?.map((s) => s.id) ?? [];
+            if (!all.includes(name))
+                return unknownName(`job '${job.id}' has no stage '${name}'`, name, all);
+            if (!scope.stages?.includes(name))
+                return `stage '${name}' has not run yet here (a stage reads the stages before it)`;
+            return field === undefined || field === 'outputs' || field === 'result'
+                ? undefined
+                : `stages.${name} has outputs and result, not '${field}'`;
+        }
+        default:
+            return undefined;
+    }
+}
+function unknownName(message, name, known, fallback) {
+    const hint = closest(name, known);
+    if (hint)
+        return `${message} (did you mean '${hint}'?)`;
+    return `${message} ${fallback ?? (known.length ? `(known: ${known.join(', ')})` : '')}`.trim();
+}
+/** Every job this one waits for, directly or through the jobs it needs. */
+function check_references_upstreamOf(job, pipeline) {
+    const byId = new Map(pipeline.jobs.map((j) => [j.id, j]));
+    const seen = new Set();
+    const stack = [...job.needs];
+    while (stack.length > 0) {
+        const id = stack.pop();
+        if (seen.has(id))
+            continue;
+        seen.add(id);
+        stack.push(...(byId.get(id)?.needs ?? []));
+    }
+    return seen;
+}
+
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var ajv = __nccwpck_require__(2463);
+;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (seed 001 writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"],"description":"What the value must be: str, int, float, bool, list or map. Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (seed 001\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND (seed 003): NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
+;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
+
+
+
+
+
+/** The JSON Schema of the pipeline file, as shipped in `schema/` for editors. */
+const PIPELINE_SCHEMA = (/* unused pure expression or super */ null && (schema));
+/**
+ * What this validator compiles: the shipped schema without the `pattern` of quantities.
+ * Editors know only the pattern (a form); the `quantity` keyword here checks the form and
+ * the range, and says which was wrong, where a pattern could only print itself.
+ */
+const CHECKED_SCHEMA = {
+    ...ctr_pipeline_schema_namespaceObject,
+    definitions: Object.fromEntries(Object.entries(ctr_pipeline_schema_namespaceObject.definitions).map(([name, definition]) => {
+        if (!('quantity' in definition))
+            return [name, definition];
+        const checked = { ...definition };
+        delete checked.pattern;
+        return [name, checked];
+    }))
+};
+/** Values that hold an expression are checked once rendered, not against a format. */
+const templated = (text) => text.includes('{{') || text.includes('${');
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/**
+ * The quantities the schema names with its `quantity` keyword, for strings and numbers
+ * alike: each says what is wrong with a value, or nothing. Ranges are checked here, at
+ * validate, because past them the engine's JSON decoder or Node's timers fail at run time.
+ */
+const QUANTITIES = {
+    memory: (value) => {
+        const bytes = typeof value === 'number' ? value : parseMemory(value);
+        if (typeof value === 'number' && value > MAX_MEMORY_BYTES)
+            return 'is more than any memory size can be (8 PiB)';
+        if (bytes === undefined || !(bytes > 0) || !Number.isInteger(bytes))
+            return 'is not a memory size of at most 8 PiB (examples: 512m, 2g, 1.5Gi, or bytes as a number)';
+        return undefined;
+    },
+    cpu: (value) => {
+        if (typeof value === 'number' && value > MAX_CPUS)
+            return `is more CPUs than any machine has (at most ${MAX_CPUS})`;
+        const nano = typeof value === 'number' ? Math.round(value * 1e9) : parseCpu(value);
+        if (nano === undefined || !(nano > 0))
+            return `is not a CPU count of at most ${MAX_CPUS} (2, 1.5, 500m)`;
+        return undefined;
+    },
+    duration: (value) => durationProblem(value, 0),
+    timeout: (value) => durationProblem(value, 1)
+};
+/** Quantities rendered with the run's values (resources); durations are read at load. */
+const RENDERED = new Set(['memory', 'cpu']);
+function durationProblem(value, leastMs) {
+    if (typeof value === 'string' && templated(value))
+        return 'cannot be an expression: durations are read when the file is loaded; write one such as 30s or 5m';
+    const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+    if (ms === undefined || Number.isNaN(ms) || ms < leastMs)
+        return leastMs > 0
+            ? 'is not a timeout: give seconds above 0, or a duration such as 30s, 5m, 1h30m'
+            : 'is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)';
+    if (ms > MAX_TIMEOUT_MS)
+        return 'is longer than a timer can wait: at most 596h (24.8 days)';
+    return undefined;
+}
+// The schema is ours and checked against the meta-schema by a test, so it is not checked
+// again at each start; unoptimised code compiles faster. Both save about a third of the
+// compile, which is part of every run's start-up.
+const schema_validator_ajv = new ajv.Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: false,
+    validateSchema: false,
+    code: { optimize: false }
+});
+schema_validator_ajv.addKeyword({
+    keyword: 'quantity',
+    type: ['string', 'number'],
+    schemaType: 'string',
+    validate: (kind, value) => (typeof value === 'string' && templated(value) && RENDERED.has(kind)) ||
+        QUANTITIES[kind](value) === undefined
+});
+let validatePipeline;
+const branchValidators = new Map();
+/**
+ * Checks the parsed file against the schema and turns every violation into a problem at
+ * the line and column of the key or value at fault, worded for a person: unknown keys
+ * with the nearest valid one, `anyOf` alternatives reduced to the one the user meant.
+ */
+function schemaProblems(value, source) {
+    validatePipeline ??= schema_validator_ajv.compile(CHECKED_SCHEMA);
+    validatePipeline(value);
+    return explain(validatePipeline.errors ?? [], [], source);
+}
+function explain(errors, base, source) {
+    const problems = [];
+    const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+    // Errors under a failed anyOf are re-derived branch by branch; ajv's own list mixes them.
+    const underAlternative = (e) => alternatives.some((a) => a !== e &&
+        (e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`)));
+    for (const error of errors) {
+        if (error.propertyName !== undefined || error.keyword === 'if')
+            continue;
+        if (underAlternative(error))
+            continue;
+        const path = [...base, ...toPath(error.instancePath)];
+        if (error === alternatives.find((a) => a.instancePath === error.instancePath)) {
+            problems.push(...explainAlternatives(error, path, source));
+        }
+        else if (!alternatives.includes(error)) {
+            problems.push(explainOne(error, path, source));
+        }
+    }
+    return dedupe(problems);
+}
+function explainOne(error, path, source) {
+    const where = describePath(path);
+    const data = error.data;
+    const params = error.params;
+    const parent = (error.parentSchema ?? {});
+    switch (error.keyword) {
+        case 'additionalProperties': {
+            const key = String(params.additionalProperty);
+            const known = Object.keys(parent.properties ?? {});
+            const hint = closest(key, known);
+            return {
+                ...source.keyPosition([...path, key]),
+                message: `${where}: unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`
+            };
+        }
+        case 'propertyNames': {
+            const key = String(params.propertyName);
+            const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'name';
+            return {
+                ...source.keyPosition([...path, key]),
+                message: `${where}: ${what} '${key}' must start with a letter or '_' and hold only letters, digits, '-' and '_'`
+            };
+        }
+        case 'required': {
+            const missing = String(params.missingProperty);
+            // Required by a stage type (`if: {type: bash}, then: {required: [run]}`).
+            const type = data?.type;
+            if (error.schemaPath.includes('/then/') && typeof type === 'string')
+                return {
+                    ...source.keyPosition(path),
+                    message: `${where}: a '${type}' stage needs '${missing}:'`
+                };
+            const message = path.length === 0 ? `pipeline has no '${missing}:'` : `${where} has no '${missing}:'`;
+            return { ...source.keyPosition(path), message };
+        }
+        case 'type':
+            return {
+                ...source.valuePosition(path),
+                message: `${where} must be ${typeWords(params.type)}, not ${describeValue(data)}`
+            };
+        case 'enum':
+        case 'const': {
+            const allowed = (error.keyword === 'enum' ? params.allowedValues : [params.allowedValue]);
+            const hint = typeof data === 'string' ? closest(data, allowed.map(String)) : undefined;
+            return {
+                ...source.valuePosition(path),
+                message: `${where}: ${describeValue(data)} is not one of: ${allowed.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`
+            };
+        }
+        case 'quantity':
+            return {
+                ...source.valuePosition(path),
+                message: `${where}: ${describeValue(data)} ${QUANTITIES[String(error.schema)](data)}`
+            };
+        case 'minimum':
+        case 'maximum':
+            return {
+                ...source.valuePosition(path),
+                message: `${where} must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}, not ${describeValue(data)}`
+            };
+        case 'pattern':
+            return {
+                ...source.valuePosition(path),
+                message: `${where}: '${String(data)}' is not valid: ${String(parent.description ?? error.message)}`
+            };
+        default:
+            return {
+                ...source.valuePosition(path),
+                message: `${where} ${error.message ?? 'is not valid'}`
+            };
+    }
+}
+/**
+ * A value matched none of an `anyOf`'s alternatives. Each alternative is validated on its
+ * own (with the schema's other keywords at that place); the one that got furthest is
+ * taken as what the user meant. When none got past the value's type, one message lists
+ * what would have been accepted.
+ */
+function explainAlternatives(error, path, source) {
+    const parent = error.parentSchema;
+    const branches = error.schema;
+    const rest = Object.fromEntries(Object.entries(parent).filter(([k]) => k !== error.keyword));
+    const check = (key, branch) => {
+        let validate = branchValidators.get(key);
+        if (!validate) {
+            const allOf = [...(rest.allOf ?? []), branch];
+            validate = schema_validator_ajv.compile({ ...rest, allOf, definitions: CHECKED_SCHEMA.definitions });
+            branchValidators.set(key, validate);
+        }
+        validate(error.data);
+        return validate.errors ?? [];
+    };
+    // `anyOf: [{required: [image]}, {required: [build]}]`: one of several keys must be there.
+    if (branches.every((b) => Object.keys(b).length === 1 && Array.isArray(b.required))) {
+        const names = branches.flatMap((b) => b.required).map((n) => `'${n}:'`);
+        return [
+            { ...source.keyPosition(path), message: `${describePath(path)} needs ${names.join(' or ')}` },
+            ...explain(check(`${error.schemaPath}/rest`, {}), path, source)
+        ];
+    }
+    const scored = branches.map((branch, i) => {
+        const errors = check(`${error.schemaPath}/${i}`, branch);
+        return { errors, rank: Math.min(...errors.map(rank)) };
+    });
+    const best = scored.reduce((a, b) => (b.rank < a.rank ? b : a));
+    if (best.rank >= RANK_ENUM) {
+        const accepted = branches.map(describeBranch).join(' or ');
+        return [
+            {
+                ...source.valuePosition(path),
+                message: `${describePath(path)} must be ${accepted}, not ${describeValue(error.data)}`
+            }
+        ];
+    }
+    return explain(best.errors, path, source);
+}
+const RANK_ENUM = 2;
+/** How far a value got into an alternative: deeper errors mean it took that shape. */
+function rank(e) {
+    if (e.instancePath !== '')
+        return 0;
+    if (e.keyword === 'type')
+        return 3;
+    if (e.keyword === 'enum' || e.keyword === 'const')
+        return RANK_ENUM;
+    return 1;
+}
+function describeBranch(branch) {
+    if (Array.isArray(branch.enum))
+        return branch.enum.map((v) => `'${String(v)}'`).join(' or ');
+    if ('const' in branch)
+        return `'${String(branch.const)}'`;
+    if (typeof branch.$ref === 'string') {
+        const name = branch.$ref.split('/').pop();
+        const target = CHECKED_SCHEMA.definitions[name];
+        return target.type ? typeWords(target.type) : name;
+    }
+    return typeWords(branch.type);
+}
+function typeWords(type) {
+    const words = {
+        string: 'a string',
+        number: 'a number',
+        integer: 'a whole number',
+        boolean: 'true or false',
+        array: 'a list',
+        object: 'a mapping',
+        null: 'empty'
+    };
+    const types = Array.isArray(type) ? type : [type];
+    return types.map((t) => words[String(t)] ?? String(t)).join(' or ');
+}
+function describeValue(value) {
+    if (value === null || value === undefined)
+        return 'empty';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'object')
+        return 'a mapping';
+    if (typeof value === 'string')
+        return `'${value}'`;
+    return `${typeof value} ${String(value)}`;
+}
+function toPath(pointer) {
+    if (pointer === '')
+        return [];
+    return pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+function dedupe(problems) {
+    const seen = new Set();
+    return problems.filter((p) => {
+        const key = `${p.line}:${p.col}:${p.message}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/short-mount.ts
+/** What the short form looks like, for messages and the schema's description. */
+const SHORT_MOUNT_FORM = 'SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it';
+/**
+ * Reads a mount written in the short form of `docker run -v` and Compose
+ * (`./data:/app/data:ro`); undefined when the text is not of that form. Only `ro` and
+ * `rw` are taken as modes: Docker's SELinux and propagation options have no meaning on
+ * the other backends a pipeline runs on, so they are refused rather than dropped.
+ */
+function parseShortMount(text) {
+    const parts = text.split(':');
+    if (parts.length < 2 || parts.length > 3)
+        return undefined;
+    const [source, target, mode = 'rw'] = parts;
+    if (source === '' || !target.startsWith('/') || (mode !== 'ro' && mode !== 'rw'))
+        return undefined;
+    return { source, target, mode };
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/variables.ts
+
+
+
+/**
+ * Every `${VAR}` a pipeline hands to its containers (in `runs-on.with`, `services` and
+ * stage `env`), in file order, with the value each is in. Scripts are left out, since
+ * `${VAR}` there is the shell's own.
+ */
+function variableUses(raw) {
+    const uses = [];
+    const visit = (value, at) => {
+        if (Array.isArray(value))
+            value.forEach((item, i) => visit(item, [...at, i]));
+        else if (value !== null && typeof value === 'object')
+            Object.entries(value).forEach(([key, item]) => visit(item, [...at, key]));
+        else if (typeof value === 'string' && value.includes('${')) {
+            try {
+                for (const segment of parseTemplate(value, { variables: true }))
+                    if (segment.kind === 'variable')
+                        uses.push({ name: segment.name, at });
+            }
+            catch (error) {
+                // Validation reports a malformed template at its line; nothing to collect here.
+                if (!(error instanceof expression_ExpressionError))
+                    throw error;
+            }
+        }
+    };
+    for (const [id, job] of Object.entries(record(record(raw).jobs))) {
+        const spec = record(job);
+        visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with']);
+        visit(spec.services, ['jobs', id, 'services']);
+        list(spec.stages).forEach((stage, i) => visit(record(stage).env, ['jobs', id, 'stages', i, 'env']));
+    }
+    return uses;
+}
+/**
+ * The names of the `${VAR}`s a pipeline hands to its containers, in file order without
+ * repeats: what the run reads from its environment, and so what it must treat as secret.
+ */
+function referencedVariables(raw) {
+    return variableNames(variableUses(raw));
+}
+/** The names of `uses`, in order, without repeats. */
+function variableNames(uses) {
+    return [...new Set(uses.map((use) => use.name))];
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/load-pipeline.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
+async function loadPipelineFile(file) {
+    let text;
+    try {
+        text = await (0,external_node_fs_promises_namespaceObject.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        const reason = error.code === 'ENOENT' ? 'no such file' : String(error);
+        throw new PipelineFileError([
+            { file, line: 1, col: 1, message: `cannot read pipeline file: ${reason}` }
+        ]);
+    }
+    return parsePipeline(text, file, external_node_path_default().dirname(external_node_path_default().resolve(file)));
+}
+/**
+ * Parses pipeline text. `file` names it in messages; `dir` is where relative mount
+ * sources resolve. Checks the text against the JSON Schema, then what a schema cannot
+ * say (needs that exist, no cycles, expressions that read what exists and is upstream).
+ * Throws PipelineFileError listing every problem, each at its line and column, in file order.
+ */
+function parsePipeline(text, file, dir) {
+    const { source, problems } = YamlSource.parse(text, file);
+    if (problems.some((p) => p.message.startsWith('YAML syntax error')))
+        throw new PipelineFileError(problems);
+    let raw;
+    try {
+        raw = source.toJS();
+    }
+    catch (error) {
+        // yaml refuses documents whose aliases expand too far (a "billion laughs").
+        throw new PipelineFileError([
+            { file, line: 1, col: 1, message: `YAML error: ${error.message}` }
+        ]);
+    }
+    problems.push(...schemaProblems(raw, source));
+    // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
+    const uses = variableUses(raw);
+    const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses));
+    pipeline.hostAccess = [
+        ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
+        ...fileAccess(uses, raw, source)
+    ];
+    problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source), 
+    // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
+    ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir }));
+    if (problems.length > 0)
+        throw new PipelineFileError(inFileOrder(problems));
+    return pipeline;
+}
+// The builder below trusts the schema for shapes: where a value has the wrong type, the
+// schema has reported it, and the builder only has to avoid crashing on it.
+function buildPipeline(raw, file, dir, source, variables) {
+    const top = record(raw);
+    const jobs = Object.entries(record(top.jobs)).map(([id, job]) => buildJob(id, record(job), source));
+    return {
+        file,
+        dir,
+        name: string(top.name) ?? external_node_path_default().basename(file),
+        params: buildParams(top.params),
+        jobs,
+        volumes: buildVolumes(top.volumes),
+        hostAccess: [],
+        variables
+    };
+}
+function buildVolumes(raw) {
+    return Object.fromEntries(Object.entries(record(raw)).map(([key, value]) => {
+        const spec = record(value);
+        const volume = {
+            external: spec.external === true,
+            driver_opts: textMap(spec.driver_opts),
+            labels: textMap(spec.labels)
+        };
+        if (string(spec.name) !== undefined)
+            volume.name = string(spec.name);
+        if (string(spec.driver) !== undefined)
+            volume.driver = string(spec.driver);
+        return [key, volume];
+    }));
+}
+/** Milliseconds of a duration the schema has checked: seconds as a number, or `90s`. */
+function duration(value) {
+    if (typeof value === 'number')
+        return Math.round(value * 1000);
+    return typeof value === 'string' ? parseDuration(value) : undefined;
+}
+function buildRetry(raw) {
+    if (typeof raw === 'number')
+        return { count: raw, delay_ms: 0 };
+    const spec = record(raw);
+    return {
+        count: typeof spec.count === 'number' ? spec.count : 0,
+        delay_ms: duration(spec.delay) ?? 0
+    };
+}
+function buildParams(raw) {
+    return Object.fromEntries(Object.entries(record(raw)).map(([name, value]) => {
+        const spec = record(value);
+        const param = {
+            type: string(spec.type) ?? 'str',
+            required: spec.required === true
+        };
+        if (spec.default !== undefined)
+            param.default = spec.default;
+        return [name, param];
+    }));
+}
+function buildJob(id, raw, source) {
+    const at = ['jobs', id];
+    const job = {
+        id,
+        needs: strings(typeof raw.needs === 'string' ? [raw.needs] : raw.needs),
+        container: buildContainer(record(record(raw['runs-on']).with)),
+        outputs: textMap(raw.outputs),
+        retry: buildRetry(raw.retry),
+        artifacts: strings(raw.artifacts),
+        services: Object.fromEntries(Object.entries(record(raw.services)).map(([key, v]) => [key, buildService(record(v))])),
+        allow_host_access: raw.allow_host_access === true,
+        position: source.keyPosition(at)
+    };
+    const timeout = duration(raw.timeout);
+    if (timeout !== undefined)
+        job.timeout_ms = timeout;
+    if (string(raw.desc) !== undefined)
+        job.desc = string(raw.desc);
+    if (Array.isArray(raw.changed_files))
+        job.changed_files = strings(raw.changed_files);
+    if (typeof raw.if === 'string' || typeof raw.if === 'boolean')
+        job.if = raw.if;
+    if (job.container.resources.cpu !== undefined)
+        job.container.cpuPosition = source.valuePosition([...at, 'runs-on', 'with', 'resources', 'cpu']);
+    if (isRecord(raw.strategy))
+        job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source);
+    if (Array.isArray(raw.stages))
+        job.stages = raw.stages.map((s, i) => buildStage(record(s), i, [...at, 'stages', i], source));
+    return job;
+}
+/**
+ * Service health checks default to a fast rhythm (1 s between checks, 30 retries) rather
+ * than Docker's 30 s: a CI job waits on them.
+ */
+const HEALTHCHECK_DEFAULTS = {
+    interval_ms: 1000,
+    timeout_ms: 5000,
+    retries: 30,
+    start_period_ms: 0
+};
+function buildService(raw) {
+    const service = {
+        image: string(raw.image) ?? '',
+        env: textMap(raw.env),
+        ports: Object.fromEntries(Object.entries(record(raw.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null])),
+        volumes: buildMounts(raw.volumes)
+    };
+    if (raw_values_text(raw.user) !== undefined)
+        service.user = raw_values_text(raw.user);
+    const auth = buildAuth(raw.auth);
+    if (auth)
+        service.auth = auth;
+    const command = splitWords(raw.command);
+    if (command)
+        service.command = command;
+    if (isRecord(raw.healthcheck)) {
+        const check = raw.healthcheck;
+        // A string is a shell script, as in a Dockerfile's `HEALTHCHECK CMD script`.
+        const words = typeof check.test === 'string' ? ['CMD-SHELL', check.test] : strings(check.test);
+        service.healthcheck = {
+            test: ['CMD', 'CMD-SHELL', 'NONE'].includes(words[0]) ? words : ['CMD', ...words],
+            interval_ms: duration(check.interval) ?? HEALTHCHECK_DEFAULTS.interval_ms,
+            timeout_ms: duration(check.timeout) ?? HEALTHCHECK_DEFAULTS.timeout_ms,
+            retries: typeof check.retries === 'number' ? check.retries : HEALTHCHECK_DEFAULTS.retries,
+            start_period_ms: duration(check.start_period) ?? HEALTHCHECK_DEFAULTS.start_period_ms
+        };
+    }
+    return service;
+}
+/** `volumes:` of a job or a service: `{source, target, mode}` maps or the short form. */
+function buildMounts(raw) {
+    return list(raw).flatMap((v) => {
+        if (typeof v === 'string')
+            return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }];
+        if (!isRecord(v))
+            return [];
+        const mode = v.mode === 'ro' ? 'ro' : 'rw';
+        return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }];
+    });
+}
+function buildAuth(raw) {
+    if (!isRecord(raw))
+        return undefined;
+    const auth = {
+        username: raw_values_text(raw.username) ?? '',
+        password: raw_values_text(raw.password) ?? ''
+    };
+    if (string(raw.registry))
+        auth.registry = string(raw.registry);
+    return auth;
+}
+function buildStrategy(raw, at, source) {
+    const strategy = { fail_fast: raw.fail_fast !== false };
+    if (typeof raw.max_parallel === 'number')
+        strategy.max_parallel = raw.max_parallel;
+    if (isRecord(raw.matrix)) {
+        const { include, exclude, ...axes } = raw.matrix;
+        const matrix = {
+            axes: Object.fromEntries(Object.entries(axes).filter(([, v]) => Array.isArray(v) || typeof v === 'string')),
+            include: list(include).filter(isRecord),
+            exclude: list(exclude).filter(isRecord),
+            position: source.keyPosition([...at, 'matrix'])
+        };
+        strategy.matrix = matrix;
+    }
+    return strategy;
+}
+function buildContainer(raw) {
+    const resources = record(raw.resources);
+    const network = record(raw.network);
+    const spec = {
+        image: string(raw.image) ?? '',
+        pull: raw.pull === 'always' || raw.pull === 'never' ? raw.pull : 'missing',
+        volumes: buildMounts(raw.volumes),
+        environment: textMap(raw.environment),
+        resources: buildResources(resources, raw),
+        network: {
+            ports: Object.fromEntries(Object.entries(record(network.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null])),
+            extra_hosts: textMap(network.extra_hosts),
+            dns: strings(network.dns)
+        },
+        tmpfs: Array.isArray(raw.tmpfs)
+            ? Object.fromEntries(strings(raw.tmpfs).map((entry) => {
+                const colon = entry.indexOf(':');
+                return colon < 0 ? [entry, ''] : [entry.slice(0, colon), entry.slice(colon + 1)];
+            }))
+            : textMap(raw.tmpfs),
+        ulimits: Object.fromEntries(Object.entries(record(raw.ulimits)).map(([name, value]) => {
+            const limit = record(value);
+            return typeof value === 'number'
+                ? [name, { soft: value, hard: value }]
+                : [name, { soft: Number(limit.soft), hard: Number(limit.hard) }];
+        })),
+        read_only: raw.read_only === true,
+        cap_add: strings(raw.cap_add),
+        cap_drop: strings(raw.cap_drop),
+        privileged: raw.privileged === true,
+        labels: textMap(raw.labels)
+    };
+    if (string(raw.platform) !== undefined)
+        spec.platform = string(raw.platform);
+    if (isRecord(raw.placement))
+        spec.placement = {
+            constraints: strings(raw.placement.constraints),
+            preferences: list(raw.placement.preferences)
+                .filter(isRecord)
+                .map((p) => ({ spread: string(p.spread) ?? '' }))
+        };
+    const build = typeof raw.build === 'string' ? { context: raw.build } : record(raw.build);
+    if (string(build.context) !== undefined) {
+        spec.build = { context: string(build.context), args: textMap(build.args) };
+        if (string(build.dockerfile))
+            spec.build.dockerfile = string(build.dockerfile);
+        if (string(build.target))
+            spec.build.target = string(build.target);
+        if (build.push === true)
+            spec.build.push = true;
+    }
+    const auth = buildAuth(raw.auth);
+    if (auth)
+        spec.auth = auth;
+    if (string(network.network_mode))
+        spec.network.network_mode = string(network.network_mode);
+    for (const key of ['container_name', 'working_dir'])
+        if (string(raw[key]) !== undefined)
+            spec[key] = string(raw[key]);
+    if (raw_values_text(raw.user) !== undefined)
+        spec.user = raw_values_text(raw.user);
+    const command = splitWords(raw.command);
+    const entrypoint = splitWords(raw.entrypoint);
+    if (command)
+        spec.command = command;
+    if (entrypoint)
+        spec.entrypoint = entrypoint;
+    return spec;
+}
+/**
+ * `resources`, with `pids_limit`, `shm_size` and `gpus` also taken from `runs-on.with`
+ * itself, where the contract lists them (giving one in both places is a problem).
+ */
+function buildResources(resources, withKeys) {
+    const spec = Object.fromEntries([
+        'memory',
+        'cpu',
+        'memory_reservation',
+        'cpu_reservation',
+        'cpuset_cpus',
+        'memswap_limit'
+    ].flatMap((k) => (raw_values_text(resources[k]) === undefined ? [] : [[k, raw_values_text(resources[k])]])));
+    const shm = raw_values_text(resources.shm_size ?? withKeys.shm_size);
+    if (shm !== undefined)
+        spec.shm_size = shm;
+    const pids = resources.pids_limit ?? withKeys.pids_limit;
+    if (typeof pids === 'number')
+        spec.pids_limit = pids;
+    const gpus = resources.gpus ?? withKeys.gpus;
+    if (gpus !== undefined)
+        spec.gpus = buildGpus(gpus);
+    return spec;
+}
+/** `gpus: all`, `gpus: 2`, or `{count, device_ids, capabilities, driver}`, as `--gpus` reads them. */
+function buildGpus(raw) {
+    if (raw === 'all')
+        return { count: -1, capabilities: ['gpu'] };
+    if (typeof raw === 'number')
+        return { count: raw, capabilities: ['gpu'] };
+    const spec = record(raw);
+    const gpus = {
+        capabilities: Array.isArray(spec.capabilities) ? strings(spec.capabilities) : ['gpu']
+    };
+    if (spec.count === 'all')
+        gpus.count = -1;
+    else if (typeof spec.count === 'number')
+        gpus.count = spec.count;
+    if (Array.isArray(spec.device_ids))
+        gpus.device_ids = strings(spec.device_ids);
+    if (string(spec.driver) !== undefined)
+        gpus.driver = string(spec.driver);
+    return gpus;
+}
+function buildStage(raw, index, at, source) {
+    const declaredId = string(raw.id);
+    const name = raw_values_text(raw.name) ?? declaredId ?? `stage-${index + 1}`;
+    const stage = {
+        id: declaredId ?? name,
+        name,
+        type: string(raw.type) ?? 'empty',
+        env: textMap(raw.env),
+        continue_on_error: raw.continue_on_error === true,
+        position: source.valuePosition(at)
+    };
+    if (string(raw.run) !== undefined)
+        stage.run = string(raw.run);
+    if (raw_values_text(raw.echo) !== undefined)
+        stage.echo = raw_values_text(raw.echo);
+    if (Array.isArray(raw.args))
+        stage.args = splitWords(raw.args);
+    if (string(raw.process) !== undefined)
+        stage.process = string(raw.process).replace(/^process\./, '');
+    if (isRecord(raw.inputs))
+        stage.inputs = raw.inputs;
+    if (typeof raw.if === 'string' || typeof raw.if === 'boolean')
+        stage.if = raw.if;
+    const timeout = duration(raw.timeout);
+    if (timeout !== undefined)
+        stage.timeout_ms = timeout;
+    return stage;
+}
+/** What the schema cannot express: relations between parts of the file. */
+function crossChecks(pipeline, raw, source) {
+    const problems = [];
+    const fail = (position, message) => problems.push({ ...position, message });
+    for (const [name, spec] of Object.entries(pipeline.params)) {
+        const why = spec.default === undefined ? undefined : paramValueProblem(spec.default, spec);
+        if (why)
+            fail(source.valuePosition(['params', name, 'default']), `params.${name}.default: ${why}`);
+    }
+    const rawJobs = record(record(raw).jobs);
+    const ids = new Set(pipeline.jobs.map((j) => j.id));
+    for (const job of pipeline.jobs) {
+        const at = ['jobs', job.id];
+        const rawJob = record(rawJobs[job.id]);
+        if (typeof rawJob.id === 'string' && rawJob.id !== job.id)
+            fail(source.valuePosition([...at, 'id']), `jobs.${job.id}.id is '${rawJob.id}' but the job's key is '${job.id}'; they must match`);
+        job.needs.forEach((need, i) => {
+            if (ids.has(need))
+                return;
+            const needsAt = typeof rawJob.needs === 'string' ? [...at, 'needs'] : [...at, 'needs', i];
+            fail(source.valuePosition(needsAt), `jobs.${job.id}.needs names '${need}', which is not a job in this file`);
+        });
+        const holders = [
+            [[...at, 'runs-on', 'with'], job.container],
+            ...Object.entries(job.services).map(([key, service]) => [
+                [...at, 'services', key],
+                service
+            ])
+        ];
+        for (const [holderAt, { volumes, auth, image }] of holders) {
+            // A templated name is checked once rendered, when its job is planned.
+            const imageProblem = image && !/\{\{|\$\{/.test(image) ? imageReferenceProblem(image) : undefined;
+            if (imageProblem)
+                fail(source.valuePosition([...holderAt, 'image']), `${describePath(holderAt)}.image '${image}' ${imageProblem}`);
+            volumes.forEach((volume, i) => {
+                if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
+                    return;
+                fail(source.valuePosition([...holderAt, 'volumes', i, 'target']), `${describePath(holderAt)}.volumes[${i}].target must be an absolute path in the container`);
+            });
+            if (auth && !/^\$\{\w+\}$/.test(auth.password.trim()))
+                fail(source.valuePosition([...holderAt, 'auth', 'password']), `${describePath(holderAt)}.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`);
+        }
+        const rawWith = record(record(rawJob['runs-on']).with);
+        if (job.container.build?.push && !job.container.image)
+            fail(source.valuePosition([...at, 'runs-on', 'with', 'build', 'push']), `jobs.${job.id}.runs-on.with.build.push needs 'image:', the name to push the build to (e.g. registry.example.com/team/tool:1.0)`);
+        for (const key of ['pids_limit', 'shm_size', 'gpus']) {
+            if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
+                fail(source.keyPosition([...at, 'runs-on', 'with', key]), `jobs.${job.id}.runs-on.with: '${key}' is given both here and under 'resources'; keep one`);
+        }
+        const withAt = [...at, 'runs-on', 'with'];
+        if (Object.keys(job.services).length > 0 && job.container.network.network_mode)
+            fail(source.valuePosition([...withAt, 'network', 'network_mode']), `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`);
+        job.artifacts.forEach((pattern, i) => {
+            // Relative patterns are checked at run time, once the working folder is known.
+            const why = pattern.startsWith('/') ? artifactPatternProblem(pattern) : undefined;
+            if (why)
+                fail(source.valuePosition([...at, 'artifacts', i]), `jobs.${job.id}.artifacts[${i}]: ${why}`);
+        });
+        const seen = new Map();
+        job.stages?.forEach((stage, i) => {
+            const first = seen.get(stage.id);
+            if (first !== undefined)
+                fail(stage.position, `jobs.${job.id}.stages[${i}]: stage ${first + 1} of this job already has the id '${stage.id}'; give one an 'id:'`);
+            else
+                seen.set(stage.id, i);
+        });
+    }
+    const cycle = findCycle(pipeline.jobs.map((j) => ({ ...j, needs: j.needs.filter((n) => ids.has(n)) })));
+    if (cycle) {
+        const first = pipeline.jobs.find((j) => j.id === cycle[0]);
+        fail(first.position, `jobs form a cycle through 'needs': ${cycle.join(' -> ')}`);
+    }
+    return problems;
 }
 
 ;// CONCATENATED MODULE: ./src/backend/scripts/assets.ts
@@ -88092,7 +89809,7 @@ const dockerignore = (ignore_default());
 async function buildContext(contextDir, dockerfile) {
     let rules = '';
     try {
-        rules = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(contextDir, '.dockerignore'), 'utf8');
+        rules = await (0,external_node_fs_promises_namespaceObject.readFile)(external_node_path_default().join(contextDir, '.dockerignore'), 'utf8');
     }
     catch {
         // No .dockerignore: the whole folder is the context.
@@ -88102,7 +89819,7 @@ async function buildContext(contextDir, dockerfile) {
     // are not, so folders are walked; otherwise an excluded folder is skipped whole.
     const hasExceptions = /^\s*!/m.test(rules);
     const alwaysSent = new Set([external_node_path_default().posix.normalize(dockerfile), '.dockerignore']);
-    const entries = await (0,promises_namespaceObject.readdir)(contextDir);
+    const entries = await (0,external_node_fs_promises_namespaceObject.readdir)(contextDir);
     return Qn({
         cwd: contextDir,
         portable: true,
@@ -88131,7 +89848,7 @@ async function credentialsFromDockerConfig(registry, env) {
     const dir = env.DOCKER_CONFIG ?? external_node_path_default().join((0,external_node_os_namespaceObject.homedir)(), '.docker');
     let config;
     try {
-        config = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, 'config.json'), 'utf8'));
+        config = JSON.parse(await (0,external_node_fs_promises_namespaceObject.readFile)(external_node_path_default().join(dir, 'config.json'), 'utf8'));
     }
     catch {
         return undefined;
@@ -88372,7 +90089,7 @@ async function build(engine, image, ctx) {
         throw new Error(`build: the Dockerfile '${image.dockerfile}' must be inside the context ${image.context}`);
     }
     try {
-        await (0,promises_namespaceObject.stat)(external_node_path_default().join(image.context, dockerfile));
+        await (0,external_node_fs_promises_namespaceObject.stat)(external_node_path_default().join(image.context, dockerfile));
     }
     catch {
         throw new Error(`build: no Dockerfile at ${external_node_path_default().join(image.context, dockerfile)}`);
@@ -89220,13 +90937,13 @@ function isUnder(file, folder) {
  * says it is in a container (a host's own name could be twelve hex digits).
  */
 async function ownContainerHints() {
-    const read = (file) => (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => '');
-    const inContainer = await (0,promises_namespaceObject.access)('/.dockerenv').then(() => true, () => false);
+    const read = (file) => (0,external_node_fs_promises_namespaceObject.readFile)(file, 'utf8').catch(() => '');
+    const inContainer = await (0,external_node_fs_promises_namespaceObject.access)('/.dockerenv').then(() => true, () => false);
     return ownContainerIds(await read('/proc/self/mountinfo'), await read('/proc/self/cgroup'), inContainer ? (0,external_node_os_namespaceObject.hostname)() : '');
 }
 /** `file` with symbolic links resolved where they can be: an attacker's link is followed to its end here. */
 function resolvedPath(file) {
-    return (0,promises_namespaceObject.realpath)(file).catch(() => file);
+    return (0,external_node_fs_promises_namespaceObject.realpath)(file).catch(() => file);
 }
 
 ;// CONCATENATED MODULE: ./src/backend/engine/tar-files.ts
@@ -89612,7 +91329,7 @@ class DockerBackend extends EngineConnection {
             // SIGKILL (stuck in the kernel, or another user's) takes the container down after all.
             const killed = await this.exec(containerId, STAGE_KILL, [], () => undefined).then(() => true, () => false);
             const ended = driver.settled().then(() => true);
-            const late = (0,external_node_timers_promises_namespaceObject.setTimeout)(STAGE_KILL_GRACE_MS, false, { ref: false });
+            const late = (0,promises_namespaceObject.setTimeout)(STAGE_KILL_GRACE_MS, false, { ref: false });
             if (killed && (await Promise.race([ended, late])))
                 return 'stage';
         }
@@ -89863,7 +91580,7 @@ async function waitForEnd(engine, nodes, task, service, scheduleTimeoutMs) {
             if (down)
                 throw new Error(`its node ${down} went down while it ran`);
         }
-        await (0,external_node_timers_promises_namespaceObject.setTimeout)(task_state_POLL_MS);
+        await (0,promises_namespaceObject.setTimeout)(task_state_POLL_MS);
     }
 }
 /** A task still waiting for a node when the schedule timeout is up, in the Swarm's words. */
@@ -90108,7 +91825,7 @@ async function followTaskLogs(engine, task, service, onOutput, logsComplete, end
         const exitCode = await ended();
         const deadline = Date.now() + LOG_GRACE_MS;
         while (!logsComplete() && Date.now() < deadline && !task.killed)
-            await (0,external_node_timers_promises_namespaceObject.setTimeout)(20);
+            await (0,promises_namespaceObject.setTimeout)(20);
         return exitCode;
     }
     finally {
@@ -90832,36 +92549,46 @@ function parseEngineHost(text) {
 /** The names of the known backends, the default first. */
 const BACKEND_NAMES = Object.keys(BACKENDS);
 /**
- * The backend of this name (the default when none is given). An unknown name is a usage
- * error (exit 2) that names where it came from (`--backend`, the `backend` input) and
- * lists the known ones.
+ * A backend chosen by name (the default when none is given), checked now: an unknown
+ * name is a usage error (exit 2) that names where it came from and lists the known ones.
  */
-function createBackend(name, source, options) {
+function chooseBackend(name, source, options = {}) {
     const chosen = name?.trim() || BACKEND_NAMES[0];
-    const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined;
-    if (!make)
+    if (!Object.hasOwn(BACKENDS, chosen))
         throw new InputError(`${source}: no backend '${chosen}' (known: ${BACKEND_NAMES.join(', ')})`);
-    return make(options);
+    return { ...options, name: chosen, source };
+}
+/** The backend a choice names, on the engine the environment points at (or its `host`). */
+function createBackend(choice, env) {
+    return BACKENDS[chooseBackend(choice.name, choice.source).name]({ ...choice, env });
 }
 
-;// CONCATENATED MODULE: ./src/app/output-paths.ts
+;// CONCATENATED MODULE: ./src/cli/default-file.ts
 
 
 
+/** The names `run`, `validate` and `plan` look for when given no file, in this order. */
+const DEFAULT_FILES = [
+    'ctr-pipeline.yml',
+    'ctr-pipeline.yaml',
+    'pipeline.yml',
+    'pipeline.yaml'
+];
 /**
- * Untrusted mode's check, before anything runs, of every path the run will write to on
- * the host: none may pass through a symlink inside the workspace, where the checkout (the
- * fork) could have put it. Throws InputError (exit 2) naming the flag and the link.
+ * The pipeline file a command works on: the one given, else the first of DEFAULT_FILES in
+ * `dir` (as `make` finds its Makefile). None there is a usage error naming what was
+ * looked for and where.
  */
-async function refuseLinkedOutputs(outputs, workspace) {
-    for (const output of outputs) {
-        const link = await linkInWorkspace(output.path, workspace);
-        if (link)
-            throw new InputError(`${output.flag} ${output.path}: ${external_node_path_default().relative(process.cwd(), link) || link} is a symbolic link inside the workspace; an untrusted run writes no file through a link the checkout holds (remove it, or write outside the workspace)`);
-    }
+function pipelineFileArg(given, dir, exists = external_node_fs_namespaceObject.existsSync) {
+    if (given !== undefined)
+        return given;
+    const found = DEFAULT_FILES.find((name) => exists(external_node_path_default().join(dir, name)));
+    if (found)
+        return found;
+    throw new InputError(`no pipeline file given, and none of ${DEFAULT_FILES.join(', ')} in ${dir}: name one (ctr-pipeline run FILE)`);
 }
 
-;// CONCATENATED MODULE: ./src/app/run-session.ts
+;// CONCATENATED MODULE: ./src/cli/cli-flags.ts
 
 
 
@@ -90870,502 +92597,186 @@ async function refuseLinkedOutputs(outputs, workspace) {
 
 
 
-/** The exit statuses of the contract. */
-const EXIT = { success: 0, failure: 1, invalid: 2, noEngine: 3, interrupted: 130 };
-/** A max-parallel value as typed (flag or input): a whole number of at least 1, else undefined. */
-function parseMaxParallel(text) {
-    return /^\s*[1-9]\d*\s*$/.test(text) ? Number(text) : undefined;
-}
-/** The process exit status for how a run ended. */
-function exitStatusOf({ status, engine_lost }) {
-    if (status === 'cancelled')
-        return EXIT.interrupted;
-    if (engine_lost)
-        return EXIT.noEngine;
-    if (status === 'success')
-        return EXIT.success;
-    return EXIT.failure;
-}
+//  What the CLI's commands share: flag parsers and checks, in the CLI's own words.
+const collect = (value, previous) => [...previous, value];
 /**
- * Untrusted mode's checks before anything starts (exit 2): what the file's text already
- * shows is refused at its line, and no output path may pass through a link the checkout
- * holds. The final, rendered plan of each container is held to the allow-list again when
- * it is made (untrusted-guard). What the file sets and untrusted mode ignores is a warning.
+ * Opens for writing a file the run writes at its end, before the run: a path that cannot
+ * be written is a usage error now, not after the whole run. A file made only for the
+ * check is removed again, so a run that stops early leaves no empty result behind.
  */
-async function checkUntrusted(options, workspace) {
-    const { pipeline } = options.plan;
-    const refused = trustProblems(pipeline.hostAccess, pipeline.jobs, {
-        untrusted: true,
-        workspace,
-        allowedVariables: options.allowedVariables ?? []
-    });
-    if (refused.length > 0)
-        throw new PipelineFileError(refused);
-    const artifacts = {
-        path: external_node_path_default().resolve(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR),
-        flag: options.artifactsFlag ?? '--artifacts-dir'
-    };
-    const instances = options.plan.jobs.flatMap((job) => job.instances);
-    await refuseLinkedOutputs([
-        artifacts,
-        ...instances.map((i) => ({ ...artifacts, path: external_node_path_default().join(artifacts.path, i.slug) })),
-        ...(options.outputs ?? [])
-    ], workspace);
-    for (const p of untrustedWarnings(pipeline.hostAccess))
-        options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
-}
-/**
- * How long after SIGINT/SIGTERM/SIGHUP the run may take to unwind before its resources
- * are removed by label and the process exits, and how long that removal may take on an
- * engine that does not answer: the GitHub runner kills at 7.5 s.
- */
-const FORCED_EXIT_MS = 5000;
-const FORCED_CLEANUP_MS = 2000;
-function dropOutput() { }
-/**
- * Runs a pipeline as a process does: checks the engine, and turns SIGINT, SIGTERM and
- * SIGHUP into a cancelled run whose containers are killed and whose resources are removed.
- */
-async function runSession(options) {
-    const workspace = options.workspace ?? process.cwd();
-    if (options.untrusted)
-        await checkUntrusted(options, workspace);
-    const outputLimitBytes = outputLimitFromEnv(process.env);
-    const backend = options.backend ?? createBackend(undefined, '--backend', { env: options.env ?? process.env });
-    const runId = newRunId();
-    const controller = new AbortController();
-    const onSignal = (signal) => {
-        if (!controller.signal.aborted) {
-            options.reporter.warning(`${signal} received: cancelling run ${runId}`);
-            controller.abort();
-        }
-        // If unwinding stalls (an engine that hangs), still stop (and unless kept, remove) it
-        // all, but do not wait on an engine that does not answer.
-        setTimeout(() => {
-            const exit = (cleaned) => {
-                // Written straight to stderr (a pipe or terminal: synchronous), as the process ends.
-                if (!cleaned && !options.keep)
-                    process.stderr.write(`${mayBeLeft(backend.liveContainers(), runId)}\n`);
-                process.exit(EXIT.interrupted);
-            };
-            setTimeout(() => exit(false), FORCED_CLEANUP_MS).unref();
-            void stopRun(backend, runId, options.keep ?? false).then(() => exit(true), () => exit(false));
-        }, FORCED_EXIT_MS).unref();
-    };
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of signals)
-        process.on(s, onSignal);
-    // A reader that quit (`run ... | head`) is Node's EPIPE, not a signal: cancel as SIGPIPE
-    // would end the process, but clean up first. Later writes fail quietly.
-    const onOutputError = (error) => {
-        if (error.code === 'EPIPE')
-            onSignal('SIGPIPE');
-    };
-    process.stdout.on('error', onOutputError);
+async function checkWritable(file, flag, what = 'the result') {
+    // Asked of the folder, not by opening the file: opening would follow a symlink there.
     try {
-        await backend.ping();
-        options.onRunId?.(runId);
-        return await runPipeline({
-            plan: options.plan,
-            params: options.params,
-            runId,
-            backend,
-            reporter: options.reporter,
-            env: options.env ?? process.env,
-            secretNames: options.secretNames,
-            only: options.only,
-            maxParallel: options.maxParallel,
-            artifactsDir: options.artifactsDir,
-            keep: options.keep,
-            outputLimitBytes,
-            untrusted: options.untrusted
-                ? { workspace, allowedVariables: options.allowedVariables ?? [] }
-                : undefined,
-            changedFiles: options.changedFiles,
-            instance: options.instance,
-            signal: controller.signal
-        });
+        const dir = external_node_path_default().dirname(external_node_path_default().resolve(file));
+        if (!(await (0,external_node_fs_promises_namespaceObject.stat)(dir)).isDirectory())
+            throw Object.assign(new Error(), { code: 'ENOTDIR' });
+        await (0,external_node_fs_promises_namespaceObject.access)(dir, external_node_fs_promises_namespaceObject.constants.W_OK);
+        const existing = await (0,external_node_fs_promises_namespaceObject.lstat)(file).catch(() => undefined);
+        if (existing?.isDirectory())
+            throw Object.assign(new Error(), { code: 'EISDIR' });
     }
-    finally {
-        for (const s of signals)
-            process.off(s, onSignal);
-        process.stdout.off('error', onOutputError);
-        // The run's last lines may still meet the closed pipe: they are dropped, not a crash.
-        if (!process.stdout.listeners('error').includes(dropOutput))
-            process.stdout.on('error', dropOutput);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/app/errors.ts
-
-
-
-
-
-/** The exit status and one message for an error that ended a command: never a stack trace. */
-function describeError(error) {
-    if (error instanceof PipelineFileError ||
-        error instanceof InputError ||
-        error instanceof expression_ExpressionError) {
-        return { status: EXIT.invalid, message: error.message };
-    }
-    if (error instanceof EngineUnavailableError)
-        return { status: EXIT.noEngine, message: error.message };
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: EXIT.failure, message: `error: ${message}` };
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/job-order.ts
-/**
- * Jobs in an order where each comes after everything it needs: declaration order, except
- * that a job waits for its needs (at each step, the first declared job that is ready).
- * Returns the jobs that could not be placed (a cycle, or a need on no job) in `blocked`.
- * Linear but for a heap of ready jobs: pipelines with tens of thousands of jobs are
- * generated, and validation orders them on every load.
- */
-function orderJobs(jobs) {
-    const waiting = jobs.map((j) => j.needs.length);
-    const dependents = new Map();
-    jobs.forEach((job, index) => {
-        for (const need of job.needs) {
-            const list = dependents.get(need);
-            if (list)
-                list.push(index);
-            else
-                dependents.set(need, [index]);
-        }
-    });
-    const ready = new MinHeap();
-    waiting.forEach((count, index) => count === 0 && ready.push(index));
-    const order = [];
-    const placed = new Set();
-    for (let index = ready.pop(); index !== undefined; index = ready.pop()) {
-        const job = jobs[index];
-        order.push(job);
-        // A second job with the same id (reported elsewhere) must not release its dependents twice.
-        if (placed.has(job.id))
-            continue;
-        placed.add(job.id);
-        for (const dependent of dependents.get(job.id) ?? []) {
-            if (--waiting[dependent] === 0)
-                ready.push(dependent);
-        }
-    }
-    const blocked = order.length === jobs.length ? [] : jobs.filter((_, i) => waiting[i] > 0);
-    return { order, blocked };
-}
-/** Indexes, smallest first: the declaration order among the jobs that are ready. */
-class MinHeap {
-    items = [];
-    push(value) {
-        const items = this.items;
-        let i = items.push(value) - 1;
-        while (i > 0) {
-            const parent = (i - 1) >> 1;
-            if (items[parent] <= value)
-                break;
-            items[i] = items[parent];
-            i = parent;
-        }
-        items[i] = value;
-    }
-    pop() {
-        const items = this.items;
-        const top = items[0];
-        const last = items.pop();
-        if (items.length > 0 && last !== undefined) {
-            let i = 0;
-            for (;;) {
-                const left = 2 * i + 1;
-                if (left >= items.length)
-                    break;
-                const child = left + 1 < items.length && items[left + 1] < items[left] ? left + 1 : left;
-                if (items[child] >= last)
-                    break;
-                items[i] = items[child];
-                i = child;
-            }
-            items[i] = last;
-        }
-        return top;
-    }
-}
-/** A cycle through `needs`, written from its first job back to it (`a -> c -> b -> a`). */
-function findCycle(jobs) {
-    const { blocked } = orderJobs(jobs);
-    if (blocked.length === 0)
-        return undefined;
-    const byId = new Map(blocked.map((j) => [j.id, j]));
-    // Every blocked job waits on another blocked job, so walking needs must revisit one.
-    const path = [];
-    const step = new Map();
-    let current = blocked[0];
-    while (!step.has(current.id)) {
-        step.set(current.id, path.push(current.id) - 1);
-        current = byId.get(current.needs.find((n) => byId.has(n)));
-    }
-    return [...path.slice(step.get(current.id)), current.id];
-}
-
-;// CONCATENATED MODULE: ./src/plan/matrix.ts
-/** More instances than this is an error, as in GitHub Actions. */
-const MAX_INSTANCES = 256;
-// Guards against expanding a huge product only for excludes to cut it down.
-const MAX_PRODUCT = 65_536;
-/** A matrix that cannot be expanded; the message says why. */
-class MatrixError extends Error {
-    name = 'MatrixError';
-}
-/**
- * Expands a matrix the way GitHub Actions does: the cartesian product of the axes (the
- * first axis varies slowest), minus every combination an `exclude` row matches (a row
- * may name some keys only), then each `include` row is added to every combination whose
- * axis values it does not contradict; a row that fits none becomes a combination of its own.
- */
-function expandMatrix(axes, include = [], exclude = []) {
-    const keys = Object.keys(axes);
-    const product = keys.reduce((n, k) => n * axes[k].length, keys.length ? 1 : 0);
-    if (product > MAX_PRODUCT)
-        throw new MatrixError(`the axes make ${product} combinations; at most ${MAX_INSTANCES} may run`);
-    let rows = keys.length ? [{}] : [];
-    for (const key of keys)
-        rows = rows.flatMap((row) => axes[key].map((v) => ({ ...row, [key]: v })));
-    rows = rows.filter((row) => !exclude.some((ex) => matches(row, ex)));
-    const originals = rows.map((row) => ({ axes: { ...row }, row }));
-    const added = [];
-    for (const extra of include) {
-        let fitted = false;
-        for (const original of originals) {
-            const contradicts = Object.entries(extra).some(([k, v]) => k in original.axes && !same(original.axes[k], v));
-            if (contradicts)
-                continue;
-            Object.assign(original.row, extra);
-            fitted = true;
-        }
-        if (!fitted)
-            added.push({ ...extra });
-    }
-    const all = [...originals.map((o) => o.row), ...added];
-    if (all.length > MAX_INSTANCES)
-        throw new MatrixError(`the matrix makes ${all.length} instances; at most ${MAX_INSTANCES} may run`);
-    if (all.length === 0)
-        throw new MatrixError('the matrix makes no instances (every combination is excluded)');
-    return all;
-}
-/** `job (v1, v2)`: how an instance is named in logs, results and the summary. */
-function instanceName(jobId, row) {
-    const values = Object.values(row).map((v) => typeof v === 'object' ? JSON.stringify(v) : String(v));
-    return values.length ? `${jobId} (${values.join(', ')})` : jobId;
-}
-function matches(row, pattern) {
-    return Object.entries(pattern).every(([k, v]) => k in row && same(row[k], v));
-}
-function same(a, b) {
-    return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-;// CONCATENATED MODULE: ./src/plan/pipeline-plan.ts
-
-
-
-
-
-/**
- * Expands the validated pipeline into what will run: matrix instances (axes given as
- * expressions are evaluated with the params), levels of the DAG and the order to start
- * jobs in. Pure; a matrix that cannot be expanded is a PipelineFileError at its position.
- */
-function planPipeline(pipeline, params) {
-    const scope = expressionScope({ params });
-    const levels = new Map();
-    const jobs = [];
-    const problems = [];
-    for (const job of orderJobs(pipeline.jobs).order) {
-        const level = Math.max(-1, ...job.needs.map((n) => levels.get(n) ?? 0)) + 1;
-        levels.set(job.id, level);
-        let rows = [{}];
-        try {
-            rows = matrixRows(job, (text) => evaluateValue(text, scope));
-        }
-        catch (error) {
-            if (!(error instanceof MatrixError || error instanceof expression_ExpressionError))
-                throw error;
-            problems.push({
-                ...job.strategy.matrix.position,
-                message: `jobs.${job.id}: ${error.message}`
-            });
-        }
-        const names = new Map();
-        const instances = rows.map((matrix, i) => {
-            let id = instanceName(job.id, matrix);
-            const seen = (names.get(id) ?? 0) + 1;
-            names.set(id, seen);
-            if (seen > 1)
-                id = `${id} #${seen}`;
-            return { id, slug: job.strategy?.matrix ? `${job.id}-${i + 1}` : job.id, job, matrix };
-        });
-        const planned = {
-            id: job.id,
-            job,
-            level,
-            instances,
-            failFast: job.strategy?.fail_fast ?? true
+    catch (error) {
+        const { code } = error;
+        const why = {
+            ENOENT: 'its folder does not exist',
+            EACCES: 'permission denied',
+            EISDIR: 'it is a folder',
+            EROFS: 'the file system is read-only',
+            ENOTDIR: 'a part of its path is not a folder'
         };
-        if (job.strategy?.max_parallel !== undefined)
-            planned.maxParallel = job.strategy.max_parallel;
-        jobs.push(planned);
+        throw new InputError(`${flag} ${file}: cannot write ${what} there (${(code && why[code]) ?? error.message})`);
     }
-    if (problems.length > 0)
-        throw new PipelineFileError(problems);
-    const byLevel = [];
-    for (const job of jobs)
-        (byLevel[job.level] ??= []).push(job.id);
-    return { pipeline, jobs, levels: byLevel };
 }
-function matrixRows(job, evaluate) {
-    const matrix = job.strategy?.matrix;
-    if (!matrix)
-        return [{}];
-    const axes = {};
-    for (const [key, values] of Object.entries(matrix.axes)) {
-        if (Array.isArray(values)) {
-            axes[key] = values;
-            continue;
-        }
-        const value = evaluate(values);
-        if (!Array.isArray(value) || value.length === 0)
-            throw new MatrixError(`axis '${key}' ('${values}') must give a non-empty list, not ${JSON.stringify(value)}`);
-        axes[key] = value;
-    }
-    return expandMatrix(axes, matrix.include, matrix.exclude);
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/params.ts
-
-/**
- * The params a run sees: defaults of the file, overridden by the given values.
- * Text values (from `--param K=V`) are converted to the declared type; typed values
- * (from the action's YAML `params`) are checked against it.
- */
-function resolveParams(pipeline, given) {
-    const problems = [];
-    const values = {};
-    for (const name of Object.keys(given)) {
-        if (!Object.hasOwn(pipeline.params, name)) {
-            const known = Object.keys(pipeline.params).join(', ') || 'none';
-            problems.push(`param '${name}' is not declared in ${pipeline.file} (declared: ${known})`);
-        }
-    }
-    for (const [name, spec] of Object.entries(pipeline.params)) {
-        const raw = Object.hasOwn(given, name) ? given[name] : spec.default;
-        if (raw === undefined) {
-            if (spec.required)
-                problems.push(`param '${name}' is required: give it with --param ${name}=VALUE`);
-            continue;
-        }
-        try {
-            values[name] = coerce(raw, spec);
-        }
-        catch (error) {
-            problems.push(`param '${name}': ${error.message}`);
-        }
-    }
-    if (problems.length > 0)
-        throw new InputError(problems.join('\n'));
-    return values;
-}
-/** Why a value does not fit a param's type, or undefined when it does. */
-function paramValueProblem(raw, spec) {
+/** Writes a command's output file; one that cannot be written is a usage error naming it. */
+async function writeOutput(file, text) {
     try {
-        coerce(raw, spec);
-        return undefined;
+        await writeFileReplacing(file, text);
     }
     catch (error) {
-        return error.message;
+        throw new InputError(`--output ${file}: ${error.message}`);
     }
 }
-function coerce(raw, spec) {
-    const text = typeof raw === 'string' ? raw.trim() : undefined;
-    const expected = (what) => new Error(`expected ${what}, got ${JSON.stringify(raw)}`);
-    switch (spec.type) {
-        case 'str':
-            if (typeof raw === 'object' && raw !== null)
-                throw expected('a string');
-            return String(raw);
-        case 'int': {
-            const n = text !== undefined && /^-?\d+$/.test(text) ? Number(text) : raw;
-            if (typeof n !== 'number' || !Number.isInteger(n))
-                throw expected('an integer');
-            return n;
-        }
-        case 'float': {
-            const n = text !== undefined && text !== '' ? Number(text) : raw;
-            if (typeof n !== 'number' || Number.isNaN(n))
-                throw expected('a number');
-            return n;
-        }
-        case 'bool': {
-            if (typeof raw === 'boolean')
-                return raw;
-            if (text === 'true' || text === 'false')
-                return text === 'true';
-            throw expected('true or false');
-        }
-        case 'list': {
-            const value = text !== undefined ? parseJson(text, () => text.split(',').map((s) => s.trim())) : raw;
-            if (!Array.isArray(value))
-                throw expected('a list (JSON, or comma-separated)');
-            return value;
-        }
-        case 'map': {
-            const value = text !== undefined ? parseJson(text, () => undefined) : raw;
-            if (typeof value !== 'object' || value === null || Array.isArray(value))
-                throw expected('a JSON object');
-            return value;
-        }
+/** Splits repeated `--param K=V` flags into a map; a flag without `=` is a usage error. */
+function parseParamFlags(flags) {
+    const params = {};
+    for (const flag of flags) {
+        const equals = flag.indexOf('=');
+        if (equals <= 0)
+            throw new InputError(`--param '${flag}': expected KEY=VALUE`);
+        params[flag.slice(0, equals)] = flag.slice(equals + 1);
     }
+    return params;
 }
-function parseJson(text, fallback) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return fallback();
-    }
+/** `--max-parallel`: a whole number of at least 1. */
+function maxParallelFlag(value) {
+    const n = parseMaxParallel(value);
+    if (n === undefined)
+        throw new InvalidArgumentError('expected a whole number of at least 1');
+    return n;
 }
+/** `--swarm-host`, of `run` and `cleanup`. */
+function swarmHostOption() {
+    return new option_Option('--swarm-host <url>', "swarm: the manager's Engine API (unix://, tcp://, ssh://; default: DOCKER_HOST)").argParser((value) => formFlag(parseEngineHost, value, ENGINE_HOST_FORM));
+}
+/** A flag whose value must have a form: `parse` gives it, or undefined when it has not. */
+function formFlag(parse, value, form) {
+    const parsed = parse(value);
+    if (parsed === undefined)
+        throw new InvalidArgumentError(`expected ${form}`);
+    return parsed;
+}
+/** `run` and `plan`'s file argument. */
+const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILES.join(', ')})`;
 
-;// CONCATENATED MODULE: ./src/app/prepare-plan.ts
+;// CONCATENATED MODULE: ./src/cli/inspect-commands.ts
 
 
 
-/**
- * Resolves the given params against the file's declarations and plans the run;
- * `only` must name jobs of the file. Throws InputError or PipelineFileError (exit 2).
- */
-function preparePlan(pipeline, given, only = []) {
-    const unknown = only.filter((id) => !pipeline.jobs.some((j) => j.id === id));
-    if (unknown.length > 0) {
-        const known = pipeline.jobs.map((j) => j.id).join(', ');
-        throw new InputError(`--job ${unknown.join(', ')}: no such job in ${pipeline.file} (jobs: ${known})`);
-    }
-    const params = resolveParams(pipeline, given);
-    return { params, plan: planPipeline(pipeline, params) };
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** `validate`, `plan` and `processes`: what a file or the engine's images hold, nothing run. */
+function addInspectCommands(cli, setExit) {
+    cli
+        .command('validate')
+        .description('check pipeline files; prints every problem as FILE:LINE:COL: message')
+        .argument('[files...]', `pipeline files (default: the first of ${DEFAULT_FILES.join(', ')})`)
+        .option('--json', 'print one JSON document: each file, whether it is valid, its problems')
+        .action(async (given, opts) => {
+        const files = given.length > 0 ? given : [pipelineFileArg(undefined, process.cwd())];
+        const problems = [];
+        const report = { valid: true, files: [] };
+        let engine;
+        const connect = () => (engine ??= localEngine(process.env));
+        for (const file of files) {
+            const entry = {
+                file,
+                valid: true,
+                problems: [],
+                notes: []
+            };
+            report.files.push(entry);
+            try {
+                const pipeline = await loadPipelineFile(file);
+                checkPlan(pipeline);
+                const processes = await checkProcesses(pipeline, connect, processCache());
+                entry.notes = processes.notes;
+                for (const note of processes.notes)
+                    if (!opts.json)
+                        process.stdout.write(`${file}: note: ${note}\n`);
+                if (processes.problems.length > 0)
+                    throw new PipelineFileError(processes.problems);
+                if (!opts.json)
+                    process.stdout.write(`${file}: valid\n`);
+            }
+            catch (error) {
+                if (!(error instanceof PipelineFileError))
+                    throw error;
+                problems.push(error.message);
+                entry.valid = report.valid = false;
+                entry.problems = error.problems;
+            }
+        }
+        if (opts.json)
+            process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else if (problems.length > 0)
+            process.stderr.write(`${problems.join('\n')}\n`);
+        if (problems.length > 0)
+            setExit(EXIT.invalid);
+    });
+    cli
+        .command('plan')
+        .description('show the jobs, matrix instances, containers and order a run would have')
+        .argument('[file]', FILE_ARGUMENT)
+        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
+        .addOption(new option_Option('--format <format>', 'output format')
+        .choices(['text', 'json', 'mermaid'])
+        .default('text'))
+        .option('--json', 'same as --format json')
+        .action(async (given, opts) => {
+        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()));
+        const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
+        const format = opts.json ? 'json' : opts.format;
+        // The plan shows containers' environments: their secrets are masked there too.
+        const masker = SecretMasker.forPipeline(pipeline, process.env);
+        const document = () => {
+            try {
+                return masker.maskDeep(planDocument(plan, params, process.env));
+            }
+            catch (error) {
+                throw masker.maskError(error);
+            }
+        };
+        const out = format === 'mermaid'
+            ? mermaidDiagram(plan)
+            : format === 'json'
+                ? JSON.stringify(document(), null, 2)
+                : planText(document());
+        process.stdout.write(`${out}\n`);
+    });
+    cli
+        .command('processes')
+        .description("list the processes the engine's images offer (labels process.NAME=COMMAND), described by running each")
+        .addOption(new option_Option('--image <ref>', 'only this image (repeatable)').default([]).argParser(collect))
+        .option('--json', 'print them as JSON')
+        .action(async (opts) => {
+        const found = await discoverProcesses(await localEngine(process.env), opts.image, processCache());
+        process.stdout.write(`${opts.json ? JSON.stringify(found, null, 2) : processesText(found)}\n`);
+    });
 }
-/**
- * Plans with the file's defaults, for `validate`: a matrix that cannot be expanded is a
- * problem of the file. Skipped when a required param has no default (nothing to plan with).
- */
-function checkPlan(pipeline) {
-    let params;
-    try {
-        params = resolveParams(pipeline, {});
-    }
-    catch (error) {
-        if (error instanceof InputError)
-            return;
-        throw error;
-    }
-    planPipeline(pipeline, params);
+/** Where process descriptions are cached, by image id. */
+function processCache() {
+    return external_node_path_default().join(process.env.XDG_CACHE_HOME || external_node_path_default().join((0,external_node_os_namespaceObject.homedir)(), '.cache'), 'ctr-pipeline', 'processes');
 }
 
 ;// CONCATENATED MODULE: ./src/app/fan-out.ts
@@ -91386,8 +92797,8 @@ const WORKSPACE_DIR_NAME = 'workspace';
 /** The instance run of `run --instance SLUG --inputs-from DIR`: reads DIR's result documents. */
 async function readFanOutFolder(dir, slug) {
     const workspaceDir = external_node_path_default().resolve(dir, WORKSPACE_DIR_NAME);
-    await (0,promises_namespaceObject.mkdir)(workspaceDir, { recursive: true });
-    await (0,promises_namespaceObject.mkdir)(external_node_path_default().join(dir, RESULTS_DIR), { recursive: true });
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(workspaceDir, { recursive: true });
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().join(dir, RESULTS_DIR), { recursive: true });
     const documents = await readResults([external_node_path_default().join(dir, RESULTS_DIR)], '--inputs-from');
     return { slug, workspaceDir, upstream: documents.flatMap((d) => d.jobs) };
 }
@@ -91403,18 +92814,18 @@ async function mergeResultFiles(plan, paths, flag) {
 async function readResults(paths, flag) {
     const files = [];
     for (const p of paths) {
-        const info = await (0,promises_namespaceObject.stat)(p).catch(() => {
+        const info = await (0,external_node_fs_promises_namespaceObject.stat)(p).catch(() => {
             throw new InputError(`${flag} ${p}: no such file or folder`);
         });
         if (!info.isDirectory())
             files.push(p);
         else
-            for (const entry of (await (0,promises_namespaceObject.readdir)(p, { recursive: true })).sort())
+            for (const entry of (await (0,external_node_fs_promises_namespaceObject.readdir)(p, { recursive: true })).sort())
                 if (entry.endsWith('.json'))
                     files.push(external_node_path_default().join(p, entry));
     }
     return Promise.all(files.map(async (file) => {
-        const doc = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+        const doc = JSON.parse(await (0,external_node_fs_promises_namespaceObject.readFile)(file, 'utf8'));
         if (!Array.isArray(doc.jobs) || typeof doc.run_id !== 'string')
             throw new InputError(`${flag}: ${file} is not a ctr-pipeline result document`);
         return doc;
@@ -91454,128 +92865,8 @@ function mergeResults(plan, documents) {
 }
 /** Writes a result document as `run --result` does. */
 async function writeResult(file, doc) {
-    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
     await writeFileReplacing(file, `${JSON.stringify(doc, null, 2)}\n`);
-}
-
-;// CONCATENATED MODULE: ./src/plan/mermaid.ts
-const STYLES = {
-    success: 'fill:#dafbe1,stroke:#1a7f37,color:#1a7f37',
-    failure: 'fill:#ffebe9,stroke:#cf222e,color:#cf222e',
-    skipped: 'fill:#f6f8fa,stroke:#8c959f,color:#57606a',
-    cancelled: 'fill:#fff8c5,stroke:#9a6700,color:#9a6700'
-};
-/**
- * The DAG as a Mermaid flowchart, one node per job (a matrix job shows its instance
- * count), an edge per need; given outcomes, nodes are coloured by how their job ended.
- * GitHub renders it in job summaries, PR comments and Markdown files.
- */
-function mermaidDiagram(plan, outcomes = {}) {
-    const node = new Map(plan.jobs.map((job, i) => [job.id, `j${i}`]));
-    const lines = ['flowchart LR'];
-    for (const job of plan.jobs) {
-        const count = job.instances.length;
-        const label = job.job.strategy?.matrix ? `${job.id} ×${count}` : job.id;
-        lines.push(`  ${node.get(job.id)}["${escapeLabel(label)}"]`);
-    }
-    for (const job of plan.jobs)
-        for (const need of job.job.needs)
-            lines.push(`  ${node.get(need)} --> ${node.get(job.id)}`);
-    const used = new Set(Object.values(outcomes));
-    for (const outcome of Object.keys(STYLES)) {
-        if (!used.has(outcome))
-            continue;
-        lines.push(`  classDef ${outcome} ${STYLES[outcome]}`);
-        const members = plan.jobs.filter((j) => outcomes[j.id] === outcome).map((j) => node.get(j.id));
-        lines.push(`  class ${members.join(',')} ${outcome}`);
-    }
-    return lines.join('\n');
-}
-/** A node label as Mermaid shows it literally: quotes, tags, backticks and line breaks as entities. */
-function escapeLabel(text) {
-    return text.replace(/["<>`\r\n]/g, (c) => `#${c.charCodeAt(0)};`);
-}
-
-;// CONCATENATED MODULE: ./src/plan/plan-document.ts
-
-
-
-
-
-
-/** A placeholder for the run id, which only exists once a run starts. */
-const PLAN_RUN_ID = 'RUN-ID';
-/**
- * Describes a plan without running it. Values that depend on the run (`needs` outputs,
- * the run id) are shown as written; params, matrix values and `${VAR}` are filled in.
- */
-function planDocument(plan, params, env) {
-    const deferred = new Set(['needs', 'run_id', 'stages']);
-    return {
-        pipeline: plan.pipeline.name,
-        file: plan.pipeline.file,
-        levels: plan.levels,
-        jobs: plan.jobs.map((job) => ({
-            id: job.id,
-            needs: job.job.needs,
-            level: job.level,
-            max_parallel: job.maxParallel ?? null,
-            fail_fast: job.failFast,
-            instances: job.instances.map((instance) => {
-                const scope = expressionScope({
-                    params,
-                    matrix: instance.matrix,
-                    job: { id: job.id, instance: instance.id }
-                });
-                let planned;
-                try {
-                    planned = planContainer(instance, {
-                        runId: PLAN_RUN_ID,
-                        pipelineDir: plan.pipeline.dir,
-                        namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
-                        runNetwork: runNetworkName(PLAN_RUN_ID),
-                        ...valueRenderers(scope, { variables: true, env, deferred })
-                    });
-                }
-                catch (error) {
-                    // A value that only `${VAR}` or a param makes wrong: an error at the job, exit 2.
-                    if (!(error instanceof ContainerConfigError || error instanceof expression_ExpressionError))
-                        throw error;
-                    throw new PipelineFileError([
-                        {
-                            ...job.job.position,
-                            message: `jobs.${job.id} (${instance.id}): runs-on.with.${error.message}`
-                        }
-                    ]);
-                }
-                return {
-                    id: instance.id,
-                    matrix: instance.matrix,
-                    container: planned
-                };
-            })
-        }))
-    };
-}
-
-;// CONCATENATED MODULE: ./src/report/plan-text.ts
-/** The plan as a person reads it: levels of jobs, each instance with its image and needs. */
-function planText(doc) {
-    const lines = [`pipeline ${doc.pipeline} (${doc.file})`];
-    doc.levels.forEach((ids, level) => {
-        lines.push(`level ${level}:`);
-        for (const id of ids) {
-            const job = doc.jobs.find((j) => j.id === id);
-            const limits = [
-                job.needs.length ? `needs ${job.needs.join(', ')}` : '',
-                job.instances.length > 1 && job.max_parallel ? `max_parallel ${job.max_parallel}` : ''
-            ].filter(Boolean);
-            lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`);
-            for (const instance of job.instances)
-                lines.push(`    ${instance.id}: ${instance.container.image.ref} as ${instance.container.name}`);
-        }
-    });
-    return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/report/block-writer.ts
@@ -91706,62 +92997,6 @@ class Painter {
     status(word) {
         const style = STATUS_COLOURS[word];
         return this.on && style ? (0,external_node_util_namespaceObject.styleText)(style, word, NO_CHECK) : word;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/secret-masker.ts
-
-
-/** What the masker writes in place of a secret, as GitHub does. */
-const MASK = '***';
-/** Replaces secret values with `***` in text, and in every string of a JSON-like value. */
-class SecretMasker {
-    secrets;
-    /** The masker for a pipeline's `${VAR}`s as the environment sets them (see secretValues). */
-    static forPipeline(pipeline, env, secretNames = []) {
-        return new SecretMasker(secretValues(pipeline.variables, env, secretNames));
-    }
-    constructor(secrets = []) {
-        // Longest first, so a secret that contains another is masked whole.
-        this.secrets = [...secrets].sort((a, b) => b.length - a.length);
-    }
-    /** The secret values, for handing to the runner (`core.setSecret`). */
-    get values() {
-        return this.secrets;
-    }
-    mask(text) {
-        let out = text;
-        for (const secret of this.secrets) {
-            if (out.includes(secret))
-                out = out.split(secret).join(MASK);
-        }
-        return out;
-    }
-    /** A copy of a JSON-like value with every string masked (keys included). */
-    maskDeep(value) {
-        if (this.secrets.length === 0)
-            return value;
-        return this.deep(value);
-    }
-    /**
-     * An error as it may be shown: a PipelineFileError with each problem's message masked, any
-     * other error's message masked in place (its class, and so its exit status, kept).
-     */
-    maskError(error) {
-        if (error instanceof PipelineFileError)
-            return new PipelineFileError(error.problems.map((p) => ({ ...p, message: this.mask(p.message) })));
-        if (error instanceof Error)
-            error.message = this.mask(error.message);
-        return error;
-    }
-    deep(value) {
-        if (typeof value === 'string')
-            return this.mask(value);
-        if (Array.isArray(value))
-            return value.map((v) => this.deep(v));
-        if (value !== null && typeof value === 'object')
-            return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.mask(k), this.deep(v)]));
-        return value;
     }
 }
 
@@ -92581,7 +93816,7 @@ class InstanceLogs {
         await this.close(slug);
         let file;
         try {
-            file = await (0,promises_namespaceObject.open)(this.fileOf(slug), 'r');
+            file = await (0,external_node_fs_promises_namespaceObject.open)(this.fileOf(slug), 'r');
         }
         catch {
             return { text: '', size: 0, cut: false };
@@ -92603,1053 +93838,8 @@ class InstanceLogs {
     /** Closes every log and removes their folder. */
     async remove() {
         await Promise.all([...this.files.keys()].map((slug) => this.close(slug)));
-        await (0,promises_namespaceObject.rm)(this.dir, { recursive: true, force: true });
+        await (0,external_node_fs_promises_namespaceObject.rm)(this.dir, { recursive: true, force: true });
     }
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/check-references.ts
-
-
-
-
-
-
-const JOB_ROOTS = new Set(['params', 'matrix', 'run_id', 'job', 'needs']);
-const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages']);
-/**
- * Checks every expression in the file: it parses, and each name it reads exists and is
- * available where it is used (a param that is declared, a matrix key of this job, a job
- * upstream of this one and an output it declares, a stage that ran before this one).
- */
-function checkReferences(pipeline, raw, source) {
-    const problems = [];
-    const rawJobs = record(record(raw).jobs);
-    for (const job of pipeline.jobs) {
-        const at = ['jobs', job.id];
-        const rawJob = record(rawJobs[job.id]);
-        const check = (value, path, scope) => problems.push(...checkValue(value, path, { ...scope, job }, pipeline, source));
-        const container = 'the container is created before any stage runs';
-        check(record(rawJob['runs-on']).with, [...at, 'runs-on', 'with'], {
-            roots: JOB_ROOTS,
-            variables: true,
-            noStages: container
-        });
-        problems.push(...variablesInName(record(record(rawJob['runs-on']).with), [...at, 'runs-on', 'with'], source));
-        check(record(rawJob.strategy).matrix, [...at, 'strategy', 'matrix'], {
-            roots: new Set(['params']),
-            noStages: 'the matrix is expanded before the run starts'
-        });
-        check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, condition: true, noStages: container });
-        const ids = job.stages?.map((s) => s.id) ?? [];
-        list(rawJob.stages).forEach((rawStage, i) => {
-            const stageAt = [...at, 'stages', i];
-            const stage = record(rawStage);
-            const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) };
-            for (const key of ['run', 'echo', 'args', 'inputs'])
-                check(stage[key], [...stageAt, key], scope);
-            check(stage.env, [...stageAt, 'env'], { ...scope, variables: true });
-            check(stage.if, [...stageAt, 'if'], { ...scope, condition: true });
-        });
-        check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids });
-    }
-    return problems;
-}
-/**
- * A container's name is shown where secrets are not masked (`docker ps`, the engine's
- * events, other runs' error messages), and cleaned up first (so the masker no longer finds
- * the value in it): `${VAR}`, which may hold one, is refused there.
- */
-function variablesInName(withKeys, at, source) {
-    const name = withKeys.container_name;
-    if (typeof name !== 'string' || !name.includes('${'))
-        return [];
-    const path = [...at, 'container_name'];
-    return [
-        {
-            ...source.textPosition(path, '${'),
-            message: `${describePath(path)}: \${VAR} cannot be used in a container name: names are shown ` +
-                `unmasked (docker ps, the engine's events); use {{ params.* }} or {{ matrix.* }}`
-        }
-    ];
-}
-function checkValue(value, path, scope, pipeline, source) {
-    if (Array.isArray(value))
-        return value.flatMap((item, i) => checkValue(item, [...path, i], scope, pipeline, source));
-    if (value !== null && typeof value === 'object')
-        return Object.entries(value).flatMap(([k, v]) => checkValue(v, [...path, k], scope, pipeline, source));
-    if (typeof value !== 'string')
-        return [];
-    const where = describePath(path);
-    try {
-        const expressions = scope.condition
-            ? [{ source: value, expr: parseExpression(conditionSource(value)) }]
-            : parseTemplate(value, { variables: scope.variables }).flatMap((s) => s.kind === 'expression' ? [s] : []);
-        return expressions.flatMap(({ source: text, expr }) => {
-            const { references, functions } = analyse(expr);
-            const reasons = [
-                ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
-                ...functions.map((f) => STATUS_FUNCTIONS.includes(f) && !scope.condition
-                    ? `${f}() can only be used in 'if:'`
-                    : undefined),
-                constantProblem(expr, references.length, functions)
-            ].filter((r) => r !== undefined);
-            const quoted = scope.condition ? text.trim() : `{{ ${text} }}`;
-            return reasons.map((reason) => ({
-                ...source.textPosition(path, text, scope.condition ? undefined : '{{'),
-                message: `${where}: '${quoted}': ${reason}`
-            }));
-        });
-    }
-    catch (error) {
-        if (!(error instanceof expression_ExpressionError))
-            throw error;
-        return [{ ...source.textPosition(path, '{{'), message: `${where}: ${error.message}` }];
-    }
-}
-/**
- * Why an expression that reads nothing fails (`fromJSON('x')`): it would fail the same way
- * at run time, where it has no position, so it is evaluated here once.
- */
-function constantProblem(expr, references, functions) {
-    if (references > 0 || functions.some((f) => STATUS_FUNCTIONS.includes(f)))
-        return undefined;
-    try {
-        evaluate(expr, expressionScope({}));
-        return undefined;
-    }
-    catch (error) {
-        if (!(error instanceof expression_ExpressionError))
-            throw error;
-        return error.message;
-    }
-}
-/** Why a context path cannot be read at this place, or undefined when it can. */
-function referenceProblem(path, scope, pipeline) {
-    const [root, name, field, key] = path;
-    const { job } = scope;
-    if (!scope.roots.has(root)) {
-        if (root === 'stages')
-            return `stages cannot be read here: ${scope.noStages ?? ''}`;
-        return `'${root}' cannot be read here (available: ${[...scope.roots].join(', ')})`;
-    }
-    switch (root) {
-        case 'run_id':
-            return name === undefined ? undefined : 'run_id is text and has no fields';
-        case 'params':
-            return name === undefined || Object.hasOwn(pipeline.params, name)
-                ? undefined
-                : unknownName(`no param '${name}' is declared`, name, Object.keys(pipeline.params));
-        case 'job':
-            return name === undefined || name === 'id' || name === 'instance'
-                ? undefined
-                : `job has 'id' and 'instance', not '${name}'`;
-        case 'matrix': {
-            const matrix = job.strategy?.matrix;
-            if (!matrix)
-                return `job '${job.id}' has no strategy.matrix`;
-            const keys = [
-                ...Object.keys(matrix.axes),
-                ...matrix.include.flatMap((row) => Object.keys(row))
-            ];
-            return name === undefined || keys.includes(name)
-                ? undefined
-                : unknownName(`the matrix of job '${job.id}' has no key '${name}'`, name, keys);
-        }
-        case 'needs': {
-            if (name === undefined)
-                return undefined;
-            const needed = pipeline.jobs.find((j) => j.id === name);
-            if (!needed)
-                return unknownName(`no job '${name}'`, name, pipeline.jobs.map((j) => j.id));
-            if (!check_references_upstreamOf(job, pipeline).has(name))
-                return `job '${name}' is not upstream of '${job.id}': add it to needs`;
-            if (field === undefined || field === 'result' || field === 'instances')
-                return undefined;
-            if (field !== 'outputs')
-                return `needs.${name} has result, outputs and instances, not '${field}'`;
-            const declared = [...Object.keys(needed.outputs), ...implicitOutputs(needed)];
-            if (key === undefined || declared.includes(key))
-                return undefined;
-            return unknownName(`job '${name}' declares no output '${key}'`, key, declared, declared.length ? undefined : `(it has no outputs:)`);
-        }
-        case 'stages': {
-            if (name === undefined)
-                return undefined;
-            const all = job.stages?.map((s) => s.id) ?? [];
-            if (!all.includes(name))
-                return unknownName(`job '${job.id}' has no stage '${name}'`, name, all);
-            if (!scope.stages?.includes(name))
-                return `stage '${name}' has not run yet here (a stage reads the stages before it)`;
-            return field === undefined || field === 'outputs' || field === 'result'
-                ? undefined
-                : `stages.${name} has outputs and result, not '${field}'`;
-        }
-        default:
-            return undefined;
-    }
-}
-function unknownName(message, name, known, fallback) {
-    const hint = closest(name, known);
-    if (hint)
-        return `${message} (did you mean '${hint}'?)`;
-    return `${message} ${fallback ?? (known.length ? `(known: ${known.join(', ')})` : '')}`.trim();
-}
-/** Every job this one waits for, directly or through the jobs it needs. */
-function check_references_upstreamOf(job, pipeline) {
-    const byId = new Map(pipeline.jobs.map((j) => [j.id, j]));
-    const seen = new Set();
-    const stack = [...job.needs];
-    while (stack.length > 0) {
-        const id = stack.pop();
-        if (seen.has(id))
-            continue;
-        seen.add(id);
-        stack.push(...(byId.get(id)?.needs ?? []));
-    }
-    return seen;
-}
-
-// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
-var ajv = __nccwpck_require__(2463);
-;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (seed 001 writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"],"description":"What the value must be: str, int, float, bool, list or map. Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (seed 001\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND (seed 003): NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
-;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
-
-
-
-
-
-/** The JSON Schema of the pipeline file, as shipped in `schema/` for editors. */
-const PIPELINE_SCHEMA = (/* unused pure expression or super */ null && (schema));
-/**
- * What this validator compiles: the shipped schema without the `pattern` of quantities.
- * Editors know only the pattern (a form); the `quantity` keyword here checks the form and
- * the range, and says which was wrong, where a pattern could only print itself.
- */
-const CHECKED_SCHEMA = {
-    ...ctr_pipeline_schema_namespaceObject,
-    definitions: Object.fromEntries(Object.entries(ctr_pipeline_schema_namespaceObject.definitions).map(([name, definition]) => {
-        if (!('quantity' in definition))
-            return [name, definition];
-        const checked = { ...definition };
-        delete checked.pattern;
-        return [name, checked];
-    }))
-};
-/** Values that hold an expression are checked once rendered, not against a format. */
-const templated = (text) => text.includes('{{') || text.includes('${');
-/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer fires at once. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-/**
- * The quantities the schema names with its `quantity` keyword, for strings and numbers
- * alike: each says what is wrong with a value, or nothing. Ranges are checked here, at
- * validate, because past them the engine's JSON decoder or Node's timers fail at run time.
- */
-const QUANTITIES = {
-    memory: (value) => {
-        const bytes = typeof value === 'number' ? value : parseMemory(value);
-        if (typeof value === 'number' && value > MAX_MEMORY_BYTES)
-            return 'is more than any memory size can be (8 PiB)';
-        if (bytes === undefined || !(bytes > 0) || !Number.isInteger(bytes))
-            return 'is not a memory size of at most 8 PiB (examples: 512m, 2g, 1.5Gi, or bytes as a number)';
-        return undefined;
-    },
-    cpu: (value) => {
-        if (typeof value === 'number' && value > MAX_CPUS)
-            return `is more CPUs than any machine has (at most ${MAX_CPUS})`;
-        const nano = typeof value === 'number' ? Math.round(value * 1e9) : parseCpu(value);
-        if (nano === undefined || !(nano > 0))
-            return `is not a CPU count of at most ${MAX_CPUS} (2, 1.5, 500m)`;
-        return undefined;
-    },
-    duration: (value) => durationProblem(value, 0),
-    timeout: (value) => durationProblem(value, 1)
-};
-/** Quantities rendered with the run's values (resources); durations are read at load. */
-const RENDERED = new Set(['memory', 'cpu']);
-function durationProblem(value, leastMs) {
-    if (typeof value === 'string' && templated(value))
-        return 'cannot be an expression: durations are read when the file is loaded; write one such as 30s or 5m';
-    const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
-    if (ms === undefined || Number.isNaN(ms) || ms < leastMs)
-        return leastMs > 0
-            ? 'is not a timeout: give seconds above 0, or a duration such as 30s, 5m, 1h30m'
-            : 'is not a duration (examples: 30s, 5m, 1h30m, or seconds as a number)';
-    if (ms > MAX_TIMEOUT_MS)
-        return 'is longer than a timer can wait: at most 596h (24.8 days)';
-    return undefined;
-}
-// The schema is ours and checked against the meta-schema by a test, so it is not checked
-// again at each start; unoptimised code compiles faster. Both save about a third of the
-// compile, which is part of every run's start-up.
-const schema_validator_ajv = new ajv.Ajv({
-    allErrors: true,
-    verbose: true,
-    strict: false,
-    validateSchema: false,
-    code: { optimize: false }
-});
-schema_validator_ajv.addKeyword({
-    keyword: 'quantity',
-    type: ['string', 'number'],
-    schemaType: 'string',
-    validate: (kind, value) => (typeof value === 'string' && templated(value) && RENDERED.has(kind)) ||
-        QUANTITIES[kind](value) === undefined
-});
-let validatePipeline;
-const branchValidators = new Map();
-/**
- * Checks the parsed file against the schema and turns every violation into a problem at
- * the line and column of the key or value at fault, worded for a person: unknown keys
- * with the nearest valid one, `anyOf` alternatives reduced to the one the user meant.
- */
-function schemaProblems(value, source) {
-    validatePipeline ??= schema_validator_ajv.compile(CHECKED_SCHEMA);
-    validatePipeline(value);
-    return explain(validatePipeline.errors ?? [], [], source);
-}
-function explain(errors, base, source) {
-    const problems = [];
-    const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-    // Errors under a failed anyOf are re-derived branch by branch; ajv's own list mixes them.
-    const underAlternative = (e) => alternatives.some((a) => a !== e &&
-        (e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`)));
-    for (const error of errors) {
-        if (error.propertyName !== undefined || error.keyword === 'if')
-            continue;
-        if (underAlternative(error))
-            continue;
-        const path = [...base, ...toPath(error.instancePath)];
-        if (error === alternatives.find((a) => a.instancePath === error.instancePath)) {
-            problems.push(...explainAlternatives(error, path, source));
-        }
-        else if (!alternatives.includes(error)) {
-            problems.push(explainOne(error, path, source));
-        }
-    }
-    return dedupe(problems);
-}
-function explainOne(error, path, source) {
-    const where = describePath(path);
-    const data = error.data;
-    const params = error.params;
-    const parent = (error.parentSchema ?? {});
-    switch (error.keyword) {
-        case 'additionalProperties': {
-            const key = String(params.additionalProperty);
-            const known = Object.keys(parent.properties ?? {});
-            const hint = closest(key, known);
-            return {
-                ...source.keyPosition([...path, key]),
-                message: `${where}: unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`
-            };
-        }
-        case 'propertyNames': {
-            const key = String(params.propertyName);
-            const what = path.length === 1 && path[0] === 'jobs' ? 'job id' : 'name';
-            return {
-                ...source.keyPosition([...path, key]),
-                message: `${where}: ${what} '${key}' must start with a letter or '_' and hold only letters, digits, '-' and '_'`
-            };
-        }
-        case 'required': {
-            const missing = String(params.missingProperty);
-            // Required by a stage type (`if: {type: bash}, then: {required: [run]}`).
-            const type = data?.type;
-            if (error.schemaPath.includes('/then/') && typeof type === 'string')
-                return {
-                    ...source.keyPosition(path),
-                    message: `${where}: a '${type}' stage needs '${missing}:'`
-                };
-            const message = path.length === 0 ? `pipeline has no '${missing}:'` : `${where} has no '${missing}:'`;
-            return { ...source.keyPosition(path), message };
-        }
-        case 'type':
-            return {
-                ...source.valuePosition(path),
-                message: `${where} must be ${typeWords(params.type)}, not ${describeValue(data)}`
-            };
-        case 'enum':
-        case 'const': {
-            const allowed = (error.keyword === 'enum' ? params.allowedValues : [params.allowedValue]);
-            const hint = typeof data === 'string' ? closest(data, allowed.map(String)) : undefined;
-            return {
-                ...source.valuePosition(path),
-                message: `${where}: ${describeValue(data)} is not one of: ${allowed.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`
-            };
-        }
-        case 'quantity':
-            return {
-                ...source.valuePosition(path),
-                message: `${where}: ${describeValue(data)} ${QUANTITIES[String(error.schema)](data)}`
-            };
-        case 'minimum':
-        case 'maximum':
-            return {
-                ...source.valuePosition(path),
-                message: `${where} must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}, not ${describeValue(data)}`
-            };
-        case 'pattern':
-            return {
-                ...source.valuePosition(path),
-                message: `${where}: '${String(data)}' is not valid: ${String(parent.description ?? error.message)}`
-            };
-        default:
-            return {
-                ...source.valuePosition(path),
-                message: `${where} ${error.message ?? 'is not valid'}`
-            };
-    }
-}
-/**
- * A value matched none of an `anyOf`'s alternatives. Each alternative is validated on its
- * own (with the schema's other keywords at that place); the one that got furthest is
- * taken as what the user meant. When none got past the value's type, one message lists
- * what would have been accepted.
- */
-function explainAlternatives(error, path, source) {
-    const parent = error.parentSchema;
-    const branches = error.schema;
-    const rest = Object.fromEntries(Object.entries(parent).filter(([k]) => k !== error.keyword));
-    const check = (key, branch) => {
-        let validate = branchValidators.get(key);
-        if (!validate) {
-            const allOf = [...(rest.allOf ?? []), branch];
-            validate = schema_validator_ajv.compile({ ...rest, allOf, definitions: CHECKED_SCHEMA.definitions });
-            branchValidators.set(key, validate);
-        }
-        validate(error.data);
-        return validate.errors ?? [];
-    };
-    // `anyOf: [{required: [image]}, {required: [build]}]`: one of several keys must be there.
-    if (branches.every((b) => Object.keys(b).length === 1 && Array.isArray(b.required))) {
-        const names = branches.flatMap((b) => b.required).map((n) => `'${n}:'`);
-        return [
-            { ...source.keyPosition(path), message: `${describePath(path)} needs ${names.join(' or ')}` },
-            ...explain(check(`${error.schemaPath}/rest`, {}), path, source)
-        ];
-    }
-    const scored = branches.map((branch, i) => {
-        const errors = check(`${error.schemaPath}/${i}`, branch);
-        return { errors, rank: Math.min(...errors.map(rank)) };
-    });
-    const best = scored.reduce((a, b) => (b.rank < a.rank ? b : a));
-    if (best.rank >= RANK_ENUM) {
-        const accepted = branches.map(describeBranch).join(' or ');
-        return [
-            {
-                ...source.valuePosition(path),
-                message: `${describePath(path)} must be ${accepted}, not ${describeValue(error.data)}`
-            }
-        ];
-    }
-    return explain(best.errors, path, source);
-}
-const RANK_ENUM = 2;
-/** How far a value got into an alternative: deeper errors mean it took that shape. */
-function rank(e) {
-    if (e.instancePath !== '')
-        return 0;
-    if (e.keyword === 'type')
-        return 3;
-    if (e.keyword === 'enum' || e.keyword === 'const')
-        return RANK_ENUM;
-    return 1;
-}
-function describeBranch(branch) {
-    if (Array.isArray(branch.enum))
-        return branch.enum.map((v) => `'${String(v)}'`).join(' or ');
-    if ('const' in branch)
-        return `'${String(branch.const)}'`;
-    if (typeof branch.$ref === 'string') {
-        const name = branch.$ref.split('/').pop();
-        const target = CHECKED_SCHEMA.definitions[name];
-        return target.type ? typeWords(target.type) : name;
-    }
-    return typeWords(branch.type);
-}
-function typeWords(type) {
-    const words = {
-        string: 'a string',
-        number: 'a number',
-        integer: 'a whole number',
-        boolean: 'true or false',
-        array: 'a list',
-        object: 'a mapping',
-        null: 'empty'
-    };
-    const types = Array.isArray(type) ? type : [type];
-    return types.map((t) => words[String(t)] ?? String(t)).join(' or ');
-}
-function describeValue(value) {
-    if (value === null || value === undefined)
-        return 'empty';
-    if (Array.isArray(value))
-        return 'a list';
-    if (typeof value === 'object')
-        return 'a mapping';
-    if (typeof value === 'string')
-        return `'${value}'`;
-    return `${typeof value} ${String(value)}`;
-}
-function toPath(pointer) {
-    if (pointer === '')
-        return [];
-    return pointer
-        .slice(1)
-        .split('/')
-        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
-        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-function dedupe(problems) {
-    const seen = new Set();
-    return problems.filter((p) => {
-        const key = `${p.line}:${p.col}:${p.message}`;
-        if (seen.has(key))
-            return false;
-        seen.add(key);
-        return true;
-    });
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/short-mount.ts
-/** What the short form looks like, for messages and the schema's description. */
-const SHORT_MOUNT_FORM = 'SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it';
-/**
- * Reads a mount written in the short form of `docker run -v` and Compose
- * (`./data:/app/data:ro`); undefined when the text is not of that form. Only `ro` and
- * `rw` are taken as modes: Docker's SELinux and propagation options have no meaning on
- * the other backends a pipeline runs on, so they are refused rather than dropped.
- */
-function parseShortMount(text) {
-    const parts = text.split(':');
-    if (parts.length < 2 || parts.length > 3)
-        return undefined;
-    const [source, target, mode = 'rw'] = parts;
-    if (source === '' || !target.startsWith('/') || (mode !== 'ro' && mode !== 'rw'))
-        return undefined;
-    return { source, target, mode };
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/variables.ts
-
-
-
-/**
- * Every `${VAR}` a pipeline hands to its containers (in `runs-on.with`, `services` and
- * stage `env`), in file order, with the value each is in. Scripts are left out, since
- * `${VAR}` there is the shell's own.
- */
-function variableUses(raw) {
-    const uses = [];
-    const visit = (value, at) => {
-        if (Array.isArray(value))
-            value.forEach((item, i) => visit(item, [...at, i]));
-        else if (value !== null && typeof value === 'object')
-            Object.entries(value).forEach(([key, item]) => visit(item, [...at, key]));
-        else if (typeof value === 'string' && value.includes('${')) {
-            try {
-                for (const segment of parseTemplate(value, { variables: true }))
-                    if (segment.kind === 'variable')
-                        uses.push({ name: segment.name, at });
-            }
-            catch (error) {
-                // Validation reports a malformed template at its line; nothing to collect here.
-                if (!(error instanceof expression_ExpressionError))
-                    throw error;
-            }
-        }
-    };
-    for (const [id, job] of Object.entries(record(record(raw).jobs))) {
-        const spec = record(job);
-        visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with']);
-        visit(spec.services, ['jobs', id, 'services']);
-        list(spec.stages).forEach((stage, i) => visit(record(stage).env, ['jobs', id, 'stages', i, 'env']));
-    }
-    return uses;
-}
-/**
- * The names of the `${VAR}`s a pipeline hands to its containers, in file order without
- * repeats: what the run reads from its environment, and so what it must treat as secret.
- */
-function referencedVariables(raw) {
-    return variableNames(variableUses(raw));
-}
-/** The names of `uses`, in order, without repeats. */
-function variableNames(uses) {
-    return [...new Set(uses.map((use) => use.name))];
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/load-pipeline.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
-async function loadPipelineFile(file) {
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        const reason = error.code === 'ENOENT' ? 'no such file' : String(error);
-        throw new PipelineFileError([
-            { file, line: 1, col: 1, message: `cannot read pipeline file: ${reason}` }
-        ]);
-    }
-    return parsePipeline(text, file, external_node_path_default().dirname(external_node_path_default().resolve(file)));
-}
-/**
- * Parses pipeline text. `file` names it in messages; `dir` is where relative mount
- * sources resolve. Checks the text against the JSON Schema, then what a schema cannot
- * say (needs that exist, no cycles, expressions that read what exists and is upstream).
- * Throws PipelineFileError listing every problem, each at its line and column, in file order.
- */
-function parsePipeline(text, file, dir) {
-    const { source, problems } = YamlSource.parse(text, file);
-    if (problems.some((p) => p.message.startsWith('YAML syntax error')))
-        throw new PipelineFileError(problems);
-    let raw;
-    try {
-        raw = source.toJS();
-    }
-    catch (error) {
-        // yaml refuses documents whose aliases expand too far (a "billion laughs").
-        throw new PipelineFileError([
-            { file, line: 1, col: 1, message: `YAML error: ${error.message}` }
-        ]);
-    }
-    problems.push(...schemaProblems(raw, source));
-    // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
-    const uses = variableUses(raw);
-    const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses));
-    pipeline.hostAccess = [
-        ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
-        ...fileAccess(uses, raw, source)
-    ];
-    problems.push(...crossChecks(pipeline, raw, source), ...checkReferences(pipeline, raw, source), 
-    // The Docker socket and `/` need allow_host_access whatever the run's trust mode.
-    ...trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: dir }));
-    if (problems.length > 0)
-        throw new PipelineFileError(inFileOrder(problems));
-    return pipeline;
-}
-// The builder below trusts the schema for shapes: where a value has the wrong type, the
-// schema has reported it, and the builder only has to avoid crashing on it.
-function buildPipeline(raw, file, dir, source, variables) {
-    const top = record(raw);
-    const jobs = Object.entries(record(top.jobs)).map(([id, job]) => buildJob(id, record(job), source));
-    return {
-        file,
-        dir,
-        name: string(top.name) ?? external_node_path_default().basename(file),
-        params: buildParams(top.params),
-        jobs,
-        volumes: buildVolumes(top.volumes),
-        hostAccess: [],
-        variables
-    };
-}
-function buildVolumes(raw) {
-    return Object.fromEntries(Object.entries(record(raw)).map(([key, value]) => {
-        const spec = record(value);
-        const volume = {
-            external: spec.external === true,
-            driver_opts: textMap(spec.driver_opts),
-            labels: textMap(spec.labels)
-        };
-        if (string(spec.name) !== undefined)
-            volume.name = string(spec.name);
-        if (string(spec.driver) !== undefined)
-            volume.driver = string(spec.driver);
-        return [key, volume];
-    }));
-}
-/** Milliseconds of a duration the schema has checked: seconds as a number, or `90s`. */
-function duration(value) {
-    if (typeof value === 'number')
-        return Math.round(value * 1000);
-    return typeof value === 'string' ? parseDuration(value) : undefined;
-}
-function buildRetry(raw) {
-    if (typeof raw === 'number')
-        return { count: raw, delay_ms: 0 };
-    const spec = record(raw);
-    return {
-        count: typeof spec.count === 'number' ? spec.count : 0,
-        delay_ms: duration(spec.delay) ?? 0
-    };
-}
-function buildParams(raw) {
-    return Object.fromEntries(Object.entries(record(raw)).map(([name, value]) => {
-        const spec = record(value);
-        const param = {
-            type: string(spec.type) ?? 'str',
-            required: spec.required === true
-        };
-        if (spec.default !== undefined)
-            param.default = spec.default;
-        return [name, param];
-    }));
-}
-function buildJob(id, raw, source) {
-    const at = ['jobs', id];
-    const job = {
-        id,
-        needs: strings(typeof raw.needs === 'string' ? [raw.needs] : raw.needs),
-        container: buildContainer(record(record(raw['runs-on']).with)),
-        outputs: textMap(raw.outputs),
-        retry: buildRetry(raw.retry),
-        artifacts: strings(raw.artifacts),
-        services: Object.fromEntries(Object.entries(record(raw.services)).map(([key, v]) => [key, buildService(record(v))])),
-        allow_host_access: raw.allow_host_access === true,
-        position: source.keyPosition(at)
-    };
-    const timeout = duration(raw.timeout);
-    if (timeout !== undefined)
-        job.timeout_ms = timeout;
-    if (string(raw.desc) !== undefined)
-        job.desc = string(raw.desc);
-    if (Array.isArray(raw.changed_files))
-        job.changed_files = strings(raw.changed_files);
-    if (typeof raw.if === 'string' || typeof raw.if === 'boolean')
-        job.if = raw.if;
-    if (job.container.resources.cpu !== undefined)
-        job.container.cpuPosition = source.valuePosition([...at, 'runs-on', 'with', 'resources', 'cpu']);
-    if (isRecord(raw.strategy))
-        job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source);
-    if (Array.isArray(raw.stages))
-        job.stages = raw.stages.map((s, i) => buildStage(record(s), i, [...at, 'stages', i], source));
-    return job;
-}
-/**
- * Service health checks default to a fast rhythm (1 s between checks, 30 retries) rather
- * than Docker's 30 s: a CI job waits on them.
- */
-const HEALTHCHECK_DEFAULTS = {
-    interval_ms: 1000,
-    timeout_ms: 5000,
-    retries: 30,
-    start_period_ms: 0
-};
-function buildService(raw) {
-    const service = {
-        image: string(raw.image) ?? '',
-        env: textMap(raw.env),
-        ports: Object.fromEntries(Object.entries(record(raw.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null])),
-        volumes: buildMounts(raw.volumes)
-    };
-    if (raw_values_text(raw.user) !== undefined)
-        service.user = raw_values_text(raw.user);
-    const auth = buildAuth(raw.auth);
-    if (auth)
-        service.auth = auth;
-    const command = splitWords(raw.command);
-    if (command)
-        service.command = command;
-    if (isRecord(raw.healthcheck)) {
-        const check = raw.healthcheck;
-        // A string is a shell script, as in a Dockerfile's `HEALTHCHECK CMD script`.
-        const words = typeof check.test === 'string' ? ['CMD-SHELL', check.test] : strings(check.test);
-        service.healthcheck = {
-            test: ['CMD', 'CMD-SHELL', 'NONE'].includes(words[0]) ? words : ['CMD', ...words],
-            interval_ms: duration(check.interval) ?? HEALTHCHECK_DEFAULTS.interval_ms,
-            timeout_ms: duration(check.timeout) ?? HEALTHCHECK_DEFAULTS.timeout_ms,
-            retries: typeof check.retries === 'number' ? check.retries : HEALTHCHECK_DEFAULTS.retries,
-            start_period_ms: duration(check.start_period) ?? HEALTHCHECK_DEFAULTS.start_period_ms
-        };
-    }
-    return service;
-}
-/** `volumes:` of a job or a service: `{source, target, mode}` maps or the short form. */
-function buildMounts(raw) {
-    return list(raw).flatMap((v) => {
-        if (typeof v === 'string')
-            return [parseShortMount(v) ?? { source: '', target: '', mode: 'rw' }];
-        if (!isRecord(v))
-            return [];
-        const mode = v.mode === 'ro' ? 'ro' : 'rw';
-        return [{ source: string(v.source) ?? '', target: string(v.target) ?? '', mode }];
-    });
-}
-function buildAuth(raw) {
-    if (!isRecord(raw))
-        return undefined;
-    const auth = {
-        username: raw_values_text(raw.username) ?? '',
-        password: raw_values_text(raw.password) ?? ''
-    };
-    if (string(raw.registry))
-        auth.registry = string(raw.registry);
-    return auth;
-}
-function buildStrategy(raw, at, source) {
-    const strategy = { fail_fast: raw.fail_fast !== false };
-    if (typeof raw.max_parallel === 'number')
-        strategy.max_parallel = raw.max_parallel;
-    if (isRecord(raw.matrix)) {
-        const { include, exclude, ...axes } = raw.matrix;
-        const matrix = {
-            axes: Object.fromEntries(Object.entries(axes).filter(([, v]) => Array.isArray(v) || typeof v === 'string')),
-            include: list(include).filter(isRecord),
-            exclude: list(exclude).filter(isRecord),
-            position: source.keyPosition([...at, 'matrix'])
-        };
-        strategy.matrix = matrix;
-    }
-    return strategy;
-}
-function buildContainer(raw) {
-    const resources = record(raw.resources);
-    const network = record(raw.network);
-    const spec = {
-        image: string(raw.image) ?? '',
-        pull: raw.pull === 'always' || raw.pull === 'never' ? raw.pull : 'missing',
-        volumes: buildMounts(raw.volumes),
-        environment: textMap(raw.environment),
-        resources: buildResources(resources, raw),
-        network: {
-            ports: Object.fromEntries(Object.entries(record(network.ports)).map(([k, v]) => [k, raw_values_text(v) ?? null])),
-            extra_hosts: textMap(network.extra_hosts),
-            dns: strings(network.dns)
-        },
-        tmpfs: Array.isArray(raw.tmpfs)
-            ? Object.fromEntries(strings(raw.tmpfs).map((entry) => {
-                const colon = entry.indexOf(':');
-                return colon < 0 ? [entry, ''] : [entry.slice(0, colon), entry.slice(colon + 1)];
-            }))
-            : textMap(raw.tmpfs),
-        ulimits: Object.fromEntries(Object.entries(record(raw.ulimits)).map(([name, value]) => {
-            const limit = record(value);
-            return typeof value === 'number'
-                ? [name, { soft: value, hard: value }]
-                : [name, { soft: Number(limit.soft), hard: Number(limit.hard) }];
-        })),
-        read_only: raw.read_only === true,
-        cap_add: strings(raw.cap_add),
-        cap_drop: strings(raw.cap_drop),
-        privileged: raw.privileged === true,
-        labels: textMap(raw.labels)
-    };
-    if (string(raw.platform) !== undefined)
-        spec.platform = string(raw.platform);
-    if (isRecord(raw.placement))
-        spec.placement = {
-            constraints: strings(raw.placement.constraints),
-            preferences: list(raw.placement.preferences)
-                .filter(isRecord)
-                .map((p) => ({ spread: string(p.spread) ?? '' }))
-        };
-    const build = typeof raw.build === 'string' ? { context: raw.build } : record(raw.build);
-    if (string(build.context) !== undefined) {
-        spec.build = { context: string(build.context), args: textMap(build.args) };
-        if (string(build.dockerfile))
-            spec.build.dockerfile = string(build.dockerfile);
-        if (string(build.target))
-            spec.build.target = string(build.target);
-        if (build.push === true)
-            spec.build.push = true;
-    }
-    const auth = buildAuth(raw.auth);
-    if (auth)
-        spec.auth = auth;
-    if (string(network.network_mode))
-        spec.network.network_mode = string(network.network_mode);
-    for (const key of ['container_name', 'working_dir'])
-        if (string(raw[key]) !== undefined)
-            spec[key] = string(raw[key]);
-    if (raw_values_text(raw.user) !== undefined)
-        spec.user = raw_values_text(raw.user);
-    const command = splitWords(raw.command);
-    const entrypoint = splitWords(raw.entrypoint);
-    if (command)
-        spec.command = command;
-    if (entrypoint)
-        spec.entrypoint = entrypoint;
-    return spec;
-}
-/**
- * `resources`, with `pids_limit`, `shm_size` and `gpus` also taken from `runs-on.with`
- * itself, where the contract lists them (giving one in both places is a problem).
- */
-function buildResources(resources, withKeys) {
-    const spec = Object.fromEntries([
-        'memory',
-        'cpu',
-        'memory_reservation',
-        'cpu_reservation',
-        'cpuset_cpus',
-        'memswap_limit'
-    ].flatMap((k) => (raw_values_text(resources[k]) === undefined ? [] : [[k, raw_values_text(resources[k])]])));
-    const shm = raw_values_text(resources.shm_size ?? withKeys.shm_size);
-    if (shm !== undefined)
-        spec.shm_size = shm;
-    const pids = resources.pids_limit ?? withKeys.pids_limit;
-    if (typeof pids === 'number')
-        spec.pids_limit = pids;
-    const gpus = resources.gpus ?? withKeys.gpus;
-    if (gpus !== undefined)
-        spec.gpus = buildGpus(gpus);
-    return spec;
-}
-/** `gpus: all`, `gpus: 2`, or `{count, device_ids, capabilities, driver}`, as `--gpus` reads them. */
-function buildGpus(raw) {
-    if (raw === 'all')
-        return { count: -1, capabilities: ['gpu'] };
-    if (typeof raw === 'number')
-        return { count: raw, capabilities: ['gpu'] };
-    const spec = record(raw);
-    const gpus = {
-        capabilities: Array.isArray(spec.capabilities) ? strings(spec.capabilities) : ['gpu']
-    };
-    if (spec.count === 'all')
-        gpus.count = -1;
-    else if (typeof spec.count === 'number')
-        gpus.count = spec.count;
-    if (Array.isArray(spec.device_ids))
-        gpus.device_ids = strings(spec.device_ids);
-    if (string(spec.driver) !== undefined)
-        gpus.driver = string(spec.driver);
-    return gpus;
-}
-function buildStage(raw, index, at, source) {
-    const declaredId = string(raw.id);
-    const name = raw_values_text(raw.name) ?? declaredId ?? `stage-${index + 1}`;
-    const stage = {
-        id: declaredId ?? name,
-        name,
-        type: string(raw.type) ?? 'empty',
-        env: textMap(raw.env),
-        continue_on_error: raw.continue_on_error === true,
-        position: source.valuePosition(at)
-    };
-    if (string(raw.run) !== undefined)
-        stage.run = string(raw.run);
-    if (raw_values_text(raw.echo) !== undefined)
-        stage.echo = raw_values_text(raw.echo);
-    if (Array.isArray(raw.args))
-        stage.args = splitWords(raw.args);
-    if (string(raw.process) !== undefined)
-        stage.process = string(raw.process).replace(/^process\./, '');
-    if (isRecord(raw.inputs))
-        stage.inputs = raw.inputs;
-    if (typeof raw.if === 'string' || typeof raw.if === 'boolean')
-        stage.if = raw.if;
-    const timeout = duration(raw.timeout);
-    if (timeout !== undefined)
-        stage.timeout_ms = timeout;
-    return stage;
-}
-/** What the schema cannot express: relations between parts of the file. */
-function crossChecks(pipeline, raw, source) {
-    const problems = [];
-    const fail = (position, message) => problems.push({ ...position, message });
-    for (const [name, spec] of Object.entries(pipeline.params)) {
-        const why = spec.default === undefined ? undefined : paramValueProblem(spec.default, spec);
-        if (why)
-            fail(source.valuePosition(['params', name, 'default']), `params.${name}.default: ${why}`);
-    }
-    const rawJobs = record(record(raw).jobs);
-    const ids = new Set(pipeline.jobs.map((j) => j.id));
-    for (const job of pipeline.jobs) {
-        const at = ['jobs', job.id];
-        const rawJob = record(rawJobs[job.id]);
-        if (typeof rawJob.id === 'string' && rawJob.id !== job.id)
-            fail(source.valuePosition([...at, 'id']), `jobs.${job.id}.id is '${rawJob.id}' but the job's key is '${job.id}'; they must match`);
-        job.needs.forEach((need, i) => {
-            if (ids.has(need))
-                return;
-            const needsAt = typeof rawJob.needs === 'string' ? [...at, 'needs'] : [...at, 'needs', i];
-            fail(source.valuePosition(needsAt), `jobs.${job.id}.needs names '${need}', which is not a job in this file`);
-        });
-        const holders = [
-            [[...at, 'runs-on', 'with'], job.container],
-            ...Object.entries(job.services).map(([key, service]) => [
-                [...at, 'services', key],
-                service
-            ])
-        ];
-        for (const [holderAt, { volumes, auth, image }] of holders) {
-            // A templated name is checked once rendered, when its job is planned.
-            const imageProblem = image && !/\{\{|\$\{/.test(image) ? imageReferenceProblem(image) : undefined;
-            if (imageProblem)
-                fail(source.valuePosition([...holderAt, 'image']), `${describePath(holderAt)}.image '${image}' ${imageProblem}`);
-            volumes.forEach((volume, i) => {
-                if (volume.target === '' || volume.target.startsWith('/') || volume.target.includes('{{'))
-                    return;
-                fail(source.valuePosition([...holderAt, 'volumes', i, 'target']), `${describePath(holderAt)}.volumes[${i}].target must be an absolute path in the container`);
-            });
-            if (auth && !/^\$\{\w+\}$/.test(auth.password.trim()))
-                fail(source.valuePosition([...holderAt, 'auth', 'password']), `${describePath(holderAt)}.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`);
-        }
-        const rawWith = record(record(rawJob['runs-on']).with);
-        if (job.container.build?.push && !job.container.image)
-            fail(source.valuePosition([...at, 'runs-on', 'with', 'build', 'push']), `jobs.${job.id}.runs-on.with.build.push needs 'image:', the name to push the build to (e.g. registry.example.com/team/tool:1.0)`);
-        for (const key of ['pids_limit', 'shm_size', 'gpus']) {
-            if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
-                fail(source.keyPosition([...at, 'runs-on', 'with', key]), `jobs.${job.id}.runs-on.with: '${key}' is given both here and under 'resources'; keep one`);
-        }
-        const withAt = [...at, 'runs-on', 'with'];
-        if (Object.keys(job.services).length > 0 && job.container.network.network_mode)
-            fail(source.valuePosition([...withAt, 'network', 'network_mode']), `jobs.${job.id}: services are reached over the run's network; a job with services cannot set network_mode`);
-        job.artifacts.forEach((pattern, i) => {
-            // Relative patterns are checked at run time, once the working folder is known.
-            const why = pattern.startsWith('/') ? artifactPatternProblem(pattern) : undefined;
-            if (why)
-                fail(source.valuePosition([...at, 'artifacts', i]), `jobs.${job.id}.artifacts[${i}]: ${why}`);
-        });
-        const seen = new Map();
-        job.stages?.forEach((stage, i) => {
-            const first = seen.get(stage.id);
-            if (first !== undefined)
-                fail(stage.position, `jobs.${job.id}.stages[${i}]: stage ${first + 1} of this job already has the id '${stage.id}'; give one an 'id:'`);
-            else
-                seen.set(stage.id, i);
-        });
-    }
-    const cycle = findCycle(pipeline.jobs.map((j) => ({ ...j, needs: j.needs.filter((n) => ids.has(n)) })));
-    if (cycle) {
-        const first = pipeline.jobs.find((j) => j.id === cycle[0]);
-        fail(first.position, `jobs form a cycle through 'needs': ${cycle.join(' -> ')}`);
-    }
-    return problems;
-}
-
-;// CONCATENATED MODULE: ./src/cli/default-file.ts
-
-
-
-/** The names `run`, `validate` and `plan` look for when given no file, in this order. */
-const DEFAULT_FILES = [
-    'ctr-pipeline.yml',
-    'ctr-pipeline.yaml',
-    'pipeline.yml',
-    'pipeline.yaml'
-];
-/**
- * The pipeline file a command works on: the one given, else the first of DEFAULT_FILES in
- * `dir` (as `make` finds its Makefile). None there is a usage error naming what was
- * looked for and where.
- */
-function pipelineFileArg(given, dir, exists = external_node_fs_namespaceObject.existsSync) {
-    if (given !== undefined)
-        return given;
-    const found = DEFAULT_FILES.find((name) => exists(external_node_path_default().join(dir, name)));
-    if (found)
-        return found;
-    throw new InputError(`no pipeline file given, and none of ${DEFAULT_FILES.join(', ')} in ${dir}: name one (ctr-pipeline run FILE)`);
 }
 
 // EXTERNAL MODULE: ./node_modules/dotenv/lib/main.js
@@ -93697,7 +93887,7 @@ async function readEnvFiles(files, flag) {
     for (const file of files) {
         let text;
         try {
-            text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
+            text = await (0,external_node_fs_promises_namespaceObject.readFile)(file, 'utf8');
         }
         catch (error) {
             const { code } = error;
@@ -93710,6 +93900,222 @@ async function readEnvFiles(files, flag) {
         Object.assign(values, (0,main.parse)(text));
     }
     return values;
+}
+
+;// CONCATENATED MODULE: ./src/app/run-app.ts
+
+
+
+
+/**
+ * Runs a pipeline as the settings say, for either face: plans it, makes its backend,
+ * reads a fan-out instance's inputs and writes its result, and runs it as a process does
+ * (runSession: signals, cleanup).
+ */
+async function runApp(settings, face) {
+    const { params, plan } = preparePlan(settings.pipeline, settings.params, settings.only);
+    const backend = createBackend(settings.backend, settings.env);
+    const changedFiles = typeof settings.changedFiles === 'function'
+        ? await settings.changedFiles(plan)
+        : settings.changedFiles;
+    const { instance: fanOut } = settings;
+    const instance = fanOut && (await readFanOutFolder(fanOut.dir, fanOut.slug));
+    const result = face.masker.maskDeep(await runSession({
+        plan,
+        params,
+        reporter: face.reporter,
+        only: settings.only,
+        maxParallel: settings.maxParallel,
+        artifactsDir: settings.artifactsDir,
+        artifactsFlag: settings.artifactsFlag,
+        outputs: settings.outputs,
+        keep: settings.keep,
+        untrusted: settings.untrusted,
+        workspace: settings.workspace,
+        allowedVariables: settings.allowedVariables,
+        changedFiles,
+        onRunId: face.onRunId,
+        backend,
+        instance,
+        env: settings.env,
+        secretNames: settings.secretNames
+    }));
+    if (fanOut)
+        await writeInstanceResult(fanOut.dir, fanOut.slug, result);
+    return { plan, result };
+}
+
+;// CONCATENATED MODULE: ./src/cli/run-command.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** `run`: the flags translated into RunSettings, the run, its result document and report. */
+function addRunCommand(cli, setExit) {
+    cli
+        .command('run')
+        .description('run a pipeline file on the local Docker engine')
+        .argument('[file]', FILE_ARGUMENT)
+        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
+        .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect))
+        .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
+        .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
+        .option('--result <file>', "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)")
+        .option('--report <file>', 'write a report of the run to this file: one self-contained HTML page (DAG, timeline, every job instance and stage, every log, searchable)')
+        .addOption(new option_Option('--env-file <file>', 'read variables for ${VAR} from a dotenv file (NAME=value lines; repeatable, a later file wins over an earlier one and over the environment)')
+        .default([])
+        .argParser(collect))
+        .addOption(new option_Option('--secret-file <file>', 'as --env-file, and every value in it is masked in logs and results (repeatable; wins over --env-file)')
+        .default([])
+        .argParser(collect))
+        .option('--keep', 'keep containers and volumes after the run, for debugging')
+        .option('--untrusted', 'for a pipeline someone without write access wrote: refuse host access, builds, pushes, registry logins and ${VAR}s not allowed by name, and harden containers (docs/security.md)')
+        .addOption(new option_Option('--allow-var <name>', 'with --untrusted: a variable ${NAME} may read from the environment (repeatable; none by default)')
+        .default([])
+        .argParser(collect))
+        .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
+        .option('--schedule-timeout <duration>', 'swarm: how long a job may wait for a node that can run it before it fails (default 3m)', (value) => formFlag(parseTimeout, value, TIMEOUT_FORM))
+        .option('--registry <host>', 'swarm: the registry (HOST[:PORT][/PATH]) every node pulls from: built images are pushed there and run by digest', (value) => formFlag(parseRegistry, value, REGISTRY_FORM))
+        .addOption(swarmHostOption())
+        .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")
+        .option('--instance <id>', 'run only this job instance (its slug: test-1), as one runner of a fan-out; needs --inputs-from')
+        .option('--inputs-from <dir>', "with --instance: the fan-out folder, DIR/results/*.json (upstream instances' result documents) and DIR/workspace (the workspace, in and out); the instance's result goes to DIR/results/ID.json")
+        .action(async (given, opts) => {
+        checkInstanceFlags(opts);
+        checkAllowVars(opts.allowVar, opts.untrusted);
+        const file = pipelineFileArg(given, process.cwd());
+        const backend = chooseBackend(opts.backend, '--backend', {
+            scheduleTimeoutMs: opts.scheduleTimeout,
+            registry: opts.registry,
+            host: opts.swarmHost
+        });
+        const fromFiles = await readEnvFiles(opts.envFile, '--env-file');
+        const secrets = await readEnvFiles(opts.secretFile, '--secret-file');
+        const env = { ...process.env, ...fromFiles, ...secrets };
+        const secretNames = Object.keys(secrets);
+        const pipeline = await loadPipelineFile(file);
+        const masker = SecretMasker.forPipeline(pipeline, env, secretNames);
+        // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
+        const resultToStdout = opts.result === '-';
+        const logStream = resultToStdout ? process.stderr : process.stdout;
+        if (opts.result && !resultToStdout)
+            await checkWritable(opts.result, '--result');
+        if (opts.report)
+            await checkWritable(opts.report, '--report', 'the report');
+        const changedFiles = opts.changedFilesFrom === undefined
+            ? undefined
+            : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom));
+        // The report shows every instance's log: they are kept in files until it is written.
+        const logs = opts.report ? new InstanceLogs() : undefined;
+        const settings = {
+            pipeline,
+            params: parseParamFlags(opts.param),
+            only: opts.job,
+            maxParallel: opts.maxParallel,
+            artifactsDir: opts.artifactsDir,
+            artifactsFlag: '--artifacts-dir',
+            keep: opts.keep ?? false,
+            untrusted: opts.untrusted ?? false,
+            workspace: process.cwd(),
+            allowedVariables: opts.allowVar,
+            changedFiles,
+            backend,
+            instance: opts.instance ? { slug: opts.instance, dir: opts.inputsFrom } : undefined,
+            env,
+            secretNames,
+            outputs: [
+                ...(opts.result && !resultToStdout ? [{ path: opts.result, flag: '--result' }] : []),
+                ...(opts.report ? [{ path: opts.report, flag: '--report' }] : [])
+            ]
+        };
+        const reporter = new ConsoleReporter({
+            masker,
+            stream: resultToStdout ? 'stderr' : 'stdout',
+            ...(logStream.isTTY ? { terminal: logStream } : {}),
+            colour: useColour(logStream, process.env),
+            untrusted: opts.untrusted,
+            debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
+            logs
+        });
+        try {
+            const { plan, result } = await runApp(settings, { reporter, masker });
+            if (resultToStdout) {
+                stdoutLines('stderr').flush();
+                process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+            }
+            else if (opts.result)
+                await writeResult(opts.result, result);
+            if (opts.report && logs)
+                await writeReport(opts.report, plan, result, logs);
+            if (result.error)
+                process.stderr.write(`error: ${result.error}\n`);
+            setExit(exitStatusOf(result));
+        }
+        finally {
+            await logs?.remove();
+        }
+    });
+}
+/** `--allow-var`: names of variables, and only for an untrusted run. */
+function checkAllowVars(names, untrusted) {
+    const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+    if (bad !== undefined)
+        throw new InputError(`--allow-var '${bad}': expected a variable name (letters, digits, _)`);
+    if (names.length > 0 && !untrusted)
+        throw new InputError('--allow-var: only with --untrusted (a trusted run reads every ${VAR})');
+}
+/** The text of `--changed-files-from`: a file, or stdin for '-'. */
+async function readChangedFiles(source) {
+    if (source !== '-') {
+        try {
+            return await (0,external_node_fs_promises_namespaceObject.readFile)(source, 'utf8');
+        }
+        catch (error) {
+            throw new InputError(`--changed-files-from ${source}: ${error.message}`);
+        }
+    }
+    let text = '';
+    for await (const chunk of process.stdin)
+        text += String(chunk);
+    return text;
+}
+/** Writes the HTML report; one that cannot be written is a usage error naming it. */
+async function writeReport(file, ...args) {
+    try {
+        await writeFileReplacing(file, await htmlReport(...args));
+    }
+    catch (error) {
+        throw new InputError(`--report ${file}: ${error.message}`);
+    }
+}
+/** `--instance` and `--inputs-from` go together, and with the docker backend only. */
+function checkInstanceFlags(opts) {
+    if ((opts.instance === undefined) !== (opts.inputsFrom === undefined))
+        throw new InputError('--instance and --inputs-from go together: give both or neither');
+    if (opts.instance === undefined)
+        return;
+    if (opts.job.length > 0)
+        throw new InputError('--instance runs one job instance: drop --job');
+    // The workspace is a folder of this host, bound into the job's container.
+    if (opts.backend !== BACKEND_NAMES[0])
+        throw new InputError(`--instance: runs on the ${BACKEND_NAMES[0]} backend only`);
 }
 
 ;// CONCATENATED MODULE: ./src/cli/init.ts
@@ -93787,7 +94193,7 @@ async function writeInitFiles(dir, options) {
             throw new InputError(`init: ${link} is a symbolic link: nothing written`);
     }
     for (const { file, text } of files) {
-        await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(external_node_path_default().join(dir, file)), { recursive: true });
+        await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(external_node_path_default().join(dir, file)), { recursive: true });
         // Replaced, not written through: a symlink where the file goes is not followed.
         await writeFileReplacing(external_node_path_default().join(dir, file), text);
     }
@@ -96506,7 +96912,7 @@ function exportPipeline(target, plan, params, options) {
     return TARGETS[target](plan, params, options);
 }
 
-;// CONCATENATED MODULE: ./src/cli/cli-main.ts
+;// CONCATENATED MODULE: ./src/cli/tool-commands.ts
 
 
 
@@ -96521,262 +96927,8 @@ function exportPipeline(target, plan, params, options) {
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const collect = (value, previous) => [...previous, value];
-/**
- * Opens for writing a file the run writes at its end, before the run: a path that cannot
- * be written is a usage error now, not after the whole run. A file made only for the
- * check is removed again, so a run that stops early leaves no empty result behind.
- */
-async function checkWritable(file, flag, what = 'the result') {
-    // Asked of the folder, not by opening the file: opening would follow a symlink there.
-    try {
-        const dir = external_node_path_default().dirname(external_node_path_default().resolve(file));
-        if (!(await (0,promises_namespaceObject.stat)(dir)).isDirectory())
-            throw Object.assign(new Error(), { code: 'ENOTDIR' });
-        await (0,promises_namespaceObject.access)(dir, promises_namespaceObject.constants.W_OK);
-        const existing = await (0,promises_namespaceObject.lstat)(file).catch(() => undefined);
-        if (existing?.isDirectory())
-            throw Object.assign(new Error(), { code: 'EISDIR' });
-    }
-    catch (error) {
-        const { code } = error;
-        const why = {
-            ENOENT: 'its folder does not exist',
-            EACCES: 'permission denied',
-            EISDIR: 'it is a folder',
-            EROFS: 'the file system is read-only',
-            ENOTDIR: 'a part of its path is not a folder'
-        };
-        throw new InputError(`${flag} ${file}: cannot write ${what} there (${(code && why[code]) ?? error.message})`);
-    }
-}
-/** `--allow-var`: names of variables, and only for an untrusted run. */
-function checkAllowVars(names, untrusted) {
-    const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
-    if (bad !== undefined)
-        throw new InputError(`--allow-var '${bad}': expected a variable name (letters, digits, _)`);
-    if (names.length > 0 && !untrusted)
-        throw new InputError('--allow-var: only with --untrusted (a trusted run reads every ${VAR})');
-}
-/** The text of `--changed-files-from`: a file, or stdin for '-'. */
-async function readChangedFiles(source) {
-    if (source !== '-') {
-        try {
-            return await (0,promises_namespaceObject.readFile)(source, 'utf8');
-        }
-        catch (error) {
-            throw new InputError(`--changed-files-from ${source}: ${error.message}`);
-        }
-    }
-    let text = '';
-    for await (const chunk of process.stdin)
-        text += String(chunk);
-    return text;
-}
-/** Writes the HTML report; one that cannot be written is a usage error naming it. */
-async function writeReport(file, ...args) {
-    try {
-        await writeFileReplacing(file, await htmlReport(...args));
-    }
-    catch (error) {
-        throw new InputError(`--report ${file}: ${error.message}`);
-    }
-}
-/** Writes a command's output file; one that cannot be written is a usage error naming it. */
-async function writeOutput(file, text) {
-    try {
-        await writeFileReplacing(file, text);
-    }
-    catch (error) {
-        throw new InputError(`--output ${file}: ${error.message}`);
-    }
-}
-/** Splits repeated `--param K=V` flags into a map; a flag without `=` is a usage error. */
-function parseParamFlags(flags) {
-    const params = {};
-    for (const flag of flags) {
-        const equals = flag.indexOf('=');
-        if (equals <= 0)
-            throw new InputError(`--param '${flag}': expected KEY=VALUE`);
-        params[flag.slice(0, equals)] = flag.slice(equals + 1);
-    }
-    return params;
-}
-/** `--max-parallel`: a whole number of at least 1. */
-function maxParallelFlag(value) {
-    const n = parseMaxParallel(value);
-    if (n === undefined)
-        throw new InvalidArgumentError('expected a whole number of at least 1');
-    return n;
-}
-/** `--swarm-host`, of `run` and `cleanup`. */
-function swarmHostOption() {
-    return new option_Option('--swarm-host <url>', "swarm: the manager's Engine API (unix://, tcp://, ssh://; default: DOCKER_HOST)").argParser((value) => formFlag(parseEngineHost, value, ENGINE_HOST_FORM));
-}
-/** A flag whose value must have a form: `parse` gives it, or undefined when it has not. */
-function formFlag(parse, value, form) {
-    const parsed = parse(value);
-    if (parsed === undefined)
-        throw new InvalidArgumentError(`expected ${form}`);
-    return parsed;
-}
-/** `run` and `plan`'s file argument. */
-const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILES.join(', ')})`;
-/** What `--help` ends with: what people type most, what the exit status means, where to read on. */
-const HELP_AFTER = `
-Examples:
-  ctr-pipeline run pipeline.yml                       run it on the local Docker engine
-  ctr-pipeline run pipeline.yml --param dataset=sales --max-parallel 4
-  ctr-pipeline run pipeline.yml --report report.html  and a page to open in a browser
-  ctr-pipeline validate pipeline.yml                  FILE:LINE:COL: message per problem
-  ctr-pipeline plan pipeline.yml                      the jobs, instances and order, nothing run
-  ctr-pipeline cleanup                                remove what interrupted runs left
-
-Exit status: ${EXIT.success} success, ${EXIT.failure} a job failed, ${EXIT.invalid} invalid input (file or flags), ${EXIT.noEngine} no engine or engine lost, ${EXIT.interrupted} interrupted.
-Documentation: https://github.com/OWNER/ctr-pipeline#the-command-line`;
-/** How to install what `completion` prints. */
-const COMPLETION_HELP = `
-Install:
-  bash  echo 'source <(ctr-pipeline completion bash)' >> ~/.bashrc
-  zsh   echo 'source <(ctr-pipeline completion zsh)' >> ~/.zshrc
-  fish  ctr-pipeline completion fish > ~/.config/fish/completions/ctr-pipeline.fish`;
-function cli_main_program(setExit) {
-    const cli = new command_Command('ctr-pipeline')
-        .description('Run container pipelines on a Docker engine')
-        .version(package_namespaceObject.rE, '-V, --version', 'print the version')
-        .exitOverride()
-        .showHelpAfterError()
-        .addHelpText('after', HELP_AFTER);
-    cli
-        .command('run')
-        .description('run a pipeline file on the local Docker engine')
-        .argument('[file]', FILE_ARGUMENT)
-        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
-        .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect))
-        .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
-        .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
-        .option('--result <file>', "write the result document (JSON) to this file ('-': to stdout, and the log to stderr)")
-        .option('--report <file>', 'write a report of the run to this file: one self-contained HTML page (DAG, timeline, every job instance and stage, every log, searchable)')
-        .addOption(new option_Option('--env-file <file>', 'read variables for ${VAR} from a dotenv file (NAME=value lines; repeatable, a later file wins over an earlier one and over the environment)')
-        .default([])
-        .argParser(collect))
-        .addOption(new option_Option('--secret-file <file>', 'as --env-file, and every value in it is masked in logs and results (repeatable; wins over --env-file)')
-        .default([])
-        .argParser(collect))
-        .option('--keep', 'keep containers and volumes after the run, for debugging')
-        .option('--untrusted', 'for a pipeline someone without write access wrote: refuse host access, builds, pushes, registry logins and ${VAR}s not allowed by name, and harden containers (docs/security.md)')
-        .addOption(new option_Option('--allow-var <name>', 'with --untrusted: a variable ${NAME} may read from the environment (repeatable; none by default)')
-        .default([])
-        .argParser(collect))
-        .option('--backend <name>', `where jobs run: ${BACKEND_NAMES.join(', ')}`, BACKEND_NAMES[0])
-        .option('--schedule-timeout <duration>', 'swarm: how long a job may wait for a node that can run it before it fails (default 3m)', (value) => formFlag(parseTimeout, value, TIMEOUT_FORM))
-        .option('--registry <host>', 'swarm: the registry (HOST[:PORT][/PATH]) every node pulls from: built images are pushed there and run by digest', (value) => formFlag(parseRegistry, value, REGISTRY_FORM))
-        .addOption(swarmHostOption())
-        .option('--changed-files-from <file>', "the files a change touches, one per line ('-': stdin), e.g. from git diff --name-only: jobs with changed_files run only when one matches")
-        .option('--instance <id>', 'run only this job instance (its slug: test-1), as one runner of a fan-out; needs --inputs-from')
-        .option('--inputs-from <dir>', "with --instance: the fan-out folder, DIR/results/*.json (upstream instances' result documents) and DIR/workspace (the workspace, in and out); the instance's result goes to DIR/results/ID.json")
-        .action(async (given, opts) => {
-        checkInstanceFlags(opts);
-        checkAllowVars(opts.allowVar, opts.untrusted);
-        const file = pipelineFileArg(given, process.cwd());
-        const backend = createBackend(opts.backend, '--backend', {
-            env: process.env,
-            scheduleTimeoutMs: opts.scheduleTimeout,
-            registry: opts.registry,
-            host: opts.swarmHost
-        });
-        const fromFiles = await readEnvFiles(opts.envFile, '--env-file');
-        const secrets = await readEnvFiles(opts.secretFile, '--secret-file');
-        const env = { ...process.env, ...fromFiles, ...secrets };
-        const secretNames = Object.keys(secrets);
-        const pipeline = await loadPipelineFile(file);
-        const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param), opts.job);
-        const masker = SecretMasker.forPipeline(pipeline, env, secretNames);
-        // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
-        const resultToStdout = opts.result === '-';
-        const logStream = resultToStdout ? process.stderr : process.stdout;
-        if (opts.result && !resultToStdout)
-            await checkWritable(opts.result, '--result');
-        if (opts.report)
-            await checkWritable(opts.report, '--report', 'the report');
-        const changedFiles = opts.changedFilesFrom === undefined
-            ? undefined
-            : parseChangedFiles(await readChangedFiles(opts.changedFilesFrom));
-        const instance = opts.instance && opts.inputsFrom
-            ? await readFanOutFolder(opts.inputsFrom, opts.instance)
-            : undefined;
-        // The report shows every instance's log: they are kept in files until it is written.
-        const logs = opts.report ? new InstanceLogs() : undefined;
-        try {
-            const result = await runSession({
-                plan,
-                params,
-                reporter: new ConsoleReporter({
-                    masker,
-                    stream: resultToStdout ? 'stderr' : 'stdout',
-                    ...(logStream.isTTY ? { terminal: logStream } : {}),
-                    colour: useColour(logStream, process.env),
-                    untrusted: opts.untrusted,
-                    debug: !['', '0', 'false'].includes(process.env.CTR_DEBUG ?? ''),
-                    logs
-                }),
-                changedFiles,
-                only: opts.job,
-                maxParallel: opts.maxParallel,
-                artifactsDir: opts.artifactsDir,
-                keep: opts.keep,
-                untrusted: opts.untrusted,
-                allowedVariables: opts.allowVar,
-                outputs: [
-                    ...(opts.result && !resultToStdout ? [{ path: opts.result, flag: '--result' }] : []),
-                    ...(opts.report ? [{ path: opts.report, flag: '--report' }] : [])
-                ],
-                backend,
-                instance,
-                env,
-                secretNames
-            });
-            const doc = masker.maskDeep(result);
-            if (resultToStdout) {
-                stdoutLines('stderr').flush();
-                process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-            }
-            else if (opts.result)
-                await writeResult(opts.result, doc);
-            if (opts.report && logs)
-                await writeReport(opts.report, plan, doc, logs);
-            if (instance)
-                await writeInstanceResult(opts.inputsFrom, instance.slug, doc);
-            if (result.error)
-                process.stderr.write(`error: ${result.error}\n`);
-            setExit(exitStatusOf(result));
-        }
-        finally {
-            await logs?.remove();
-        }
-    });
+/** `results merge`, `export`, `cleanup`, `init` and `completion`. */
+function addToolCommands(cli, setExit) {
     cli
         .command('results')
         .description('work with result documents')
@@ -96800,83 +96952,6 @@ function cli_main_program(setExit) {
             process.stderr.write(`${job.id}: ${job.status}\n`);
         process.stderr.write(`${merged.status}\n`);
         setExit(exitStatusOf(merged));
-    });
-    cli
-        .command('validate')
-        .description('check pipeline files; prints every problem as FILE:LINE:COL: message')
-        .argument('[files...]', `pipeline files (default: the first of ${DEFAULT_FILES.join(', ')})`)
-        .option('--json', 'print one JSON document: each file, whether it is valid, its problems')
-        .action(async (given, opts) => {
-        const files = given.length > 0 ? given : [pipelineFileArg(undefined, process.cwd())];
-        const problems = [];
-        const report = { valid: true, files: [] };
-        let engine;
-        const connect = () => (engine ??= localEngine(process.env));
-        for (const file of files) {
-            const entry = {
-                file,
-                valid: true,
-                problems: [],
-                notes: []
-            };
-            report.files.push(entry);
-            try {
-                const pipeline = await loadPipelineFile(file);
-                checkPlan(pipeline);
-                const processes = await checkProcesses(pipeline, connect, processCache());
-                entry.notes = processes.notes;
-                for (const note of processes.notes)
-                    if (!opts.json)
-                        process.stdout.write(`${file}: note: ${note}\n`);
-                if (processes.problems.length > 0)
-                    throw new PipelineFileError(processes.problems);
-                if (!opts.json)
-                    process.stdout.write(`${file}: valid\n`);
-            }
-            catch (error) {
-                if (!(error instanceof PipelineFileError))
-                    throw error;
-                problems.push(error.message);
-                entry.valid = report.valid = false;
-                entry.problems = error.problems;
-            }
-        }
-        if (opts.json)
-            process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (problems.length > 0)
-            process.stderr.write(`${problems.join('\n')}\n`);
-        if (problems.length > 0)
-            setExit(EXIT.invalid);
-    });
-    cli
-        .command('plan')
-        .description('show the jobs, matrix instances, containers and order a run would have')
-        .argument('[file]', FILE_ARGUMENT)
-        .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
-        .addOption(new option_Option('--format <format>', 'output format')
-        .choices(['text', 'json', 'mermaid'])
-        .default('text'))
-        .option('--json', 'same as --format json')
-        .action(async (given, opts) => {
-        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()));
-        const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
-        const format = opts.json ? 'json' : opts.format;
-        // The plan shows containers' environments: their secrets are masked there too.
-        const masker = SecretMasker.forPipeline(pipeline, process.env);
-        const document = () => {
-            try {
-                return masker.maskDeep(planDocument(plan, params, process.env));
-            }
-            catch (error) {
-                throw masker.maskError(error);
-            }
-        };
-        const out = format === 'mermaid'
-            ? mermaidDiagram(plan)
-            : format === 'json'
-                ? JSON.stringify(document(), null, 2)
-                : planText(document());
-        process.stdout.write(`${out}\n`);
     });
     cli
         .command('export')
@@ -96908,15 +96983,6 @@ function cli_main_program(setExit) {
             process.stdout.write(text);
     });
     cli
-        .command('processes')
-        .description("list the processes the engine's images offer (labels process.NAME=COMMAND), described by running each")
-        .addOption(new option_Option('--image <ref>', 'only this image (repeatable)').default([]).argParser(collect))
-        .option('--json', 'print them as JSON')
-        .action(async (opts) => {
-        const found = await discoverProcesses(await localEngine(process.env), opts.image, processCache());
-        process.stdout.write(`${opts.json ? JSON.stringify(found, null, 2) : processesText(found)}\n`);
-    });
-    cli
         .command('cleanup')
         .description('remove containers, volumes and networks that runs left behind, by label')
         .option('--run-id <id>', 'only what this run left (default: every ctr-pipeline resource)')
@@ -96924,10 +96990,8 @@ function cli_main_program(setExit) {
         .addOption(swarmHostOption())
         .action(async (opts) => {
         const runId = opts.runId === undefined ? undefined : checkRunId(opts.runId, '--run-id');
-        const backend = createBackend(opts.backend, '--backend', {
-            env: process.env,
-            host: opts.swarmHost
-        });
+        const choice = chooseBackend(opts.backend, '--backend', { host: opts.swarmHost });
+        const backend = createBackend(choice, process.env);
         await backend.ping();
         const removed = await backend.sweep(runId);
         process.stdout.write(`removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images\n`);
@@ -96952,6 +97016,44 @@ function cli_main_program(setExit) {
         .action((shell) => {
         process.stdout.write(completionScript(shell, completionTree(cli)));
     });
+}
+/** How to install what `completion` prints. */
+const COMPLETION_HELP = `
+Install:
+  bash  echo 'source <(ctr-pipeline completion bash)' >> ~/.bashrc
+  zsh   echo 'source <(ctr-pipeline completion zsh)' >> ~/.zshrc
+  fish  ctr-pipeline completion fish > ~/.config/fish/completions/ctr-pipeline.fish`;
+
+;// CONCATENATED MODULE: ./src/cli/cli-main.ts
+
+
+
+
+
+
+
+/** What `--help` ends with: what people type most, what the exit status means, where to read on. */
+const HELP_AFTER = `
+Examples:
+  ctr-pipeline run pipeline.yml                       run it on the local Docker engine
+  ctr-pipeline run pipeline.yml --param dataset=sales --max-parallel 4
+  ctr-pipeline run pipeline.yml --report report.html  and a page to open in a browser
+  ctr-pipeline validate pipeline.yml                  FILE:LINE:COL: message per problem
+  ctr-pipeline plan pipeline.yml                      the jobs, instances and order, nothing run
+  ctr-pipeline cleanup                                remove what interrupted runs left
+
+Exit status: ${EXIT.success} success, ${EXIT.failure} a job failed, ${EXIT.invalid} invalid input (file or flags), ${EXIT.noEngine} no engine or engine lost, ${EXIT.interrupted} interrupted.
+Documentation: https://github.com/OWNER/ctr-pipeline#the-command-line`;
+function cli_main_program(setExit) {
+    const cli = new command_Command('ctr-pipeline')
+        .description('Run container pipelines on a Docker engine')
+        .version(package_namespaceObject.rE, '-V, --version', 'print the version')
+        .exitOverride()
+        .showHelpAfterError()
+        .addHelpText('after', HELP_AFTER);
+    addRunCommand(cli, setExit);
+    addInspectCommands(cli, setExit);
+    addToolCommands(cli, setExit);
     return cli;
 }
 /** Runs the command line; resolves to the process exit status from the contract. */
@@ -96970,22 +97072,6 @@ async function cli_main_main(argv) {
         return errorStatus;
     }
     return status;
-}
-/** `--instance` and `--inputs-from` go together, and with the docker backend only. */
-function checkInstanceFlags(opts) {
-    if ((opts.instance === undefined) !== (opts.inputsFrom === undefined))
-        throw new InputError('--instance and --inputs-from go together: give both or neither');
-    if (opts.instance === undefined)
-        return;
-    if (opts.job.length > 0)
-        throw new InputError('--instance runs one job instance: drop --job');
-    // The workspace is a folder of this host, bound into the job's container.
-    if (opts.backend !== BACKEND_NAMES[0])
-        throw new InputError(`--instance: runs on the ${BACKEND_NAMES[0]} backend only`);
-}
-/** Where process descriptions are cached, by image id. */
-function processCache() {
-    return external_node_path_default().join(process.env.XDG_CACHE_HOME || external_node_path_default().join((0,external_node_os_namespaceObject.homedir)(), '.cache'), 'ctr-pipeline', 'processes');
 }
 
 
@@ -97020,7 +97106,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1555);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3301);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 
@@ -100740,7 +100826,7 @@ module.exports = {
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var resolveBlockMap = __nccwpck_require__(7103);
@@ -101008,7 +101094,7 @@ exports.composeNode = composeNode;
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var resolveBlockScalar = __nccwpck_require__(8913);
 var resolveFlowScalar = __nccwpck_require__(6842);
 
@@ -101457,7 +101543,7 @@ exports.resolveBlockMap = resolveBlockMap;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -101984,7 +102070,7 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var resolveEnd = __nccwpck_require__(7788);
 
 function resolveFlowScalar(scalar, strict, onError) {
@@ -102991,7 +103077,7 @@ exports.applyReviver = applyReviver;
 
 var Alias = __nccwpck_require__(4065);
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -103348,7 +103434,7 @@ var errors = __nccwpck_require__(1464);
 var Alias = __nccwpck_require__(4065);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var cst = __nccwpck_require__(3461);
@@ -103797,7 +103883,7 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 3301:
+/***/ 5682:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -103841,7 +103927,7 @@ var addPairToJSMap = __nccwpck_require__(7104);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -103994,7 +104080,7 @@ var createNode = __nccwpck_require__(2404);
 var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
@@ -106761,7 +106847,7 @@ exports.map = map;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 
 const nullTag = {
     identify: value => value == null,
@@ -106834,7 +106920,7 @@ exports.string = string;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -106862,7 +106948,7 @@ exports.boolTag = boolTag;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
@@ -106997,7 +107083,7 @@ exports.schema = schema;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var map = __nccwpck_require__(7451);
 var seq = __nccwpck_require__(1706);
 
@@ -107175,7 +107261,7 @@ exports.getTags = getTags;
 
 
 var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var stringifyString = __nccwpck_require__(3069);
 
 const binary = {
@@ -107251,7 +107337,7 @@ exports.binary = binary;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -107287,7 +107373,7 @@ exports.trueTag = trueTag;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
@@ -107428,7 +107514,7 @@ exports.intOct = intOct;
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -107591,7 +107677,7 @@ exports.omap = omap;
 
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var YAMLSeq = __nccwpck_require__(2223);
 
 function resolvePairs(seq, onError) {
@@ -108560,7 +108646,7 @@ exports.stringifyNumber = stringifyNumber;
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var stringify = __nccwpck_require__(2148);
 var stringifyComment = __nccwpck_require__(9799);
 
@@ -108718,7 +108804,7 @@ exports.stringifyPair = stringifyPair;
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(5682);
 var foldFlowLines = __nccwpck_require__(4475);
 
 const getFoldOptions = (ctx, isBlock) => ({

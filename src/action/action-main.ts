@@ -2,7 +2,8 @@ import * as core from '@actions/core'
 import path from 'node:path'
 import { describeError } from '../app/errors.js'
 import { preparePlan } from '../app/prepare-plan.js'
-import { runSession } from '../app/run-session.js'
+import { runApp } from '../app/run-app.js'
+import { createBackend } from '../app/backends.js'
 import { summarizeJob } from '../scheduler/job-summary.js'
 import type { RunResult } from '../scheduler/run-result.js'
 import { ActionsReporter } from '../report/actions-reporter.js'
@@ -36,7 +37,7 @@ import { uploadArtifacts, uploadReport } from './upload-artifacts.js'
 import { validateFiles } from './validate-files.js'
 import { exportFile } from './export-file.js'
 import { writeFileReplacing } from '../scheduler/host-files.js'
-import { mergeResultFiles, readFanOutFolder, writeInstanceResult } from '../app/fan-out.js'
+import { mergeResultFiles } from '../app/fan-out.js'
 
 const STATE_IS_POST = 'isPost'
 const STATE_RUN_ID = 'runId'
@@ -45,49 +46,45 @@ const STATE_RUN_ID = 'runId'
 async function main(mode: 'run' | 'job'): Promise<void> {
   const settings = await getSettings(mode)
   const masker = maskSecrets(settings.pipeline)
-  const { params, plan } = preparePlan(settings.pipeline, settings.params, settings.only)
-  const wantsChanges = plan.jobs.some((j) => j.job.changed_files)
-  const github = wantsChanges || settings.commentOnPr ? await loadGitHub() : undefined
-  const pr = github && pullRequestOf(github.context)
-  const changedFiles =
-    pr && wantsChanges ? await listChangedFiles(await octokit(settings), pr) : undefined
-  if (changedFiles) core.info(`pull request #${pr!.number} changes ${changedFiles.length} files`)
+  // The GitHub client loads only for what needs it: changed files, a comment.
+  let pullRequest: Promise<PullRequestRef | undefined> | undefined
+  const thePullRequest = () =>
+    (pullRequest ??= loadGitHub().then((github) => pullRequestOf(github.context)))
+  // The pull request's files are asked of the API only when a job of the plan wants them.
+  settings.changedFiles = async (plan) => {
+    if (!plan.jobs.some((j) => j.job.changed_files)) return undefined
+    const pr = await thePullRequest()
+    if (!pr) return undefined
+    const files = await listChangedFiles(await octokit(settings), pr)
+    core.info(`pull request #${pr.number} changes ${files.length} files`)
+    return files
+  }
   const reporter = new ActionsReporter({
     masker,
     workflowCommands: settings.workflowCommands,
     untrusted: settings.untrusted
   })
+  let plan: PipelinePlan
   let result: RunResult
-  const instance =
-    settings.instance && (await readFanOutFolder(settings.instance.dir, settings.instance.slug))
   try {
-    result = masker.maskDeep(
-      settings.resultsFrom
-        ? await mergeResultFiles(plan, [settings.resultsFrom], "input 'results-from'")
-        : await runSession({
-            plan,
-            params,
-            reporter,
-            only: settings.only,
-            maxParallel: settings.maxParallel,
-            backend: settings.backend,
-            artifactsDir: settings.artifactsDir,
-            untrusted: settings.untrusted,
-            workspace: settings.workspace,
-            allowedVariables: settings.untrustedVariables,
-            artifactsFlag: "input 'artifacts-dir'",
-            changedFiles,
-            instance: instance || undefined,
-            onRunId: (runId) => {
-              core.saveState(STATE_RUN_ID, runId)
-              core.setOutput('run-id', runId)
-            }
-          })
-    )
+    if (settings.resultsFrom) {
+      plan = preparePlan(settings.pipeline, settings.params, settings.only).plan
+      result = masker.maskDeep(
+        await mergeResultFiles(plan, [settings.resultsFrom], "input 'results-from'")
+      )
+    } else {
+      ;({ plan, result } = await runApp(settings, {
+        reporter,
+        masker,
+        onRunId: (runId) => {
+          core.saveState(STATE_RUN_ID, runId)
+          core.setOutput('run-id', runId)
+        }
+      }))
+    }
   } finally {
     reporter.resumeCommands()
   }
-  if (instance) await writeInstanceResult(settings.instance!.dir, instance.slug, result)
   const sized = await setOutputs(mode, plan, result, settings)
   // Before the summary, which links to it.
   const reportArtifact = settings.report
@@ -104,7 +101,7 @@ async function main(mode: 'run' | 'job'): Promise<void> {
   if (settings.commentOnPr)
     await commentOnPullRequest(
       settings,
-      pr,
+      await thePullRequest(),
       plan.pipeline.name,
       await markdown(COMMENT_LIMIT_CHARS - 200)
     )
@@ -230,7 +227,7 @@ async function commentOnPullRequest(
 async function post(): Promise<void> {
   const runId = core.getState(STATE_RUN_ID)
   if (!runId) return
-  const removed = await backendInput().sweep(runId)
+  const removed = await createBackend(backendInput(), process.env).sweep(runId)
   const total = removed.containers + removed.volumes + removed.networks + removed.images
   if (total > 0) core.info(`removed ${total} resources left by run ${runId}`)
 }
@@ -238,7 +235,7 @@ async function post(): Promise<void> {
 /** `actions/cleanup`: removes what runs left behind, by label (one run, or all). */
 async function cleanup(): Promise<void> {
   const { runId, backend } = getCleanupSettings()
-  const removed = await backend.sweep(runId)
+  const removed = await createBackend(backend, process.env).sweep(runId)
   core.info(
     `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} built images`
   )

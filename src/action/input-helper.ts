@@ -1,7 +1,7 @@
-import type { Backend } from '../backend/backend.js'
 import {
   BACKEND_NAMES,
-  createBackend,
+  chooseBackend,
+  type BackendChoice,
   ENGINE_HOST_FORM,
   parseEngineHost,
   parseRegistry,
@@ -21,6 +21,7 @@ import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
 import { checkRunId } from '../scheduler/run-id.js'
 import { parseMaxParallel } from '../app/run-session.js'
 import { jobPipelineYaml } from './job-inputs.js'
+import type { RunSettings } from '../app/run-app.js'
 import { EXPORT_TARGETS, type ExportTarget } from '../export/export-pipeline.js'
 import type { AirflowPlatform } from '../export/shared/target-options.js'
 
@@ -39,31 +40,20 @@ export function actionMode(env: Record<string, string | undefined> = process.env
   throw new InputError(`CTR_PIPELINE_ACTION is '${mode}': expected ${MODES.join(', ')}`)
 }
 
-/** Everything the action was asked to do, read and checked in one place. */
-export interface ActionSettings {
-  pipeline: Pipeline
-  /** Typed values from the `params` input (a YAML mapping). */
-  params: Record<string, unknown>
-  /** At most this many job instances at once; undefined: the runner's CPU count, or a job's larger max_parallel. */
-  maxParallel?: number
-  /** Where declared artifacts are copied, a folder per job instance. */
-  artifactsDir: string
+/**
+ * Everything the action was asked to do, read and checked in one place: what a run takes
+ * (RunSettings, as the CLI's flags give it too), and what the action does with its result.
+ */
+export interface ActionSettings extends RunSettings {
   /** Upload each instance's artifacts as a workflow artifact named `<prefix><instance>`. */
   uploadArtifacts: boolean
   artifactNamePrefix: string
-  /** Untrusted mode: `untrusted: true`, or `auto` on any event but the trusted ones (trustedEvent). */
-  untrusted: boolean
-  /** Untrusted: the variables `${VAR}` may read (`untrusted-variables`); none by default. */
-  untrustedVariables: string[]
   /**
-   * Container output may issue workflow commands: in a trusted run, or where the workflow
-   * says `allow-workflow-commands: true` (never because an untrusted file says so).
+   * Whether the pipeline's output may issue workflow commands: true unless untrusted, where
+   * only the workflow says `allow-workflow-commands: true` (never because an untrusted file
+   * says so).
    */
   workflowCommands: boolean
-  /** The checkout: what an untrusted pipeline may mount from. */
-  workspace: string
-  /** `jobs`: run only these jobs; all when empty. */
-  only: string[]
   /** Write the job summary (table, diagram, failed log tails). */
   summary: boolean
   /** Write the HTML report and upload it as the artifact `<prefix>ctr-pipeline-report`. */
@@ -72,10 +62,6 @@ export interface ActionSettings {
   commentOnPr: boolean
   /** The token for the GitHub API (PR comment, changed files). */
   token: string
-  /** Where jobs run: the `backend` input (default: the runner's Docker engine). */
-  backend: Backend
-  /** One job instance of a fan-out (`instance`, `inputs-from`): its slug and folder. */
-  instance?: { slug: string; dir: string }
   /** A fan-out's result documents to merge and report rather than run (`results-from`). */
   resultsFrom?: string
 }
@@ -105,9 +91,11 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
         path.join(process.env.RUNNER_TEMP ?? workspace, DEFAULT_ARTIFACTS_DIR)
     ),
     uploadArtifacts: booleanInput('upload-artifacts', false),
+    artifactsFlag: "input 'artifacts-dir'",
     artifactNamePrefix: core.getInput('artifact-name-prefix'),
+    keep: false,
     untrusted,
-    untrustedVariables: variableNamesInput('untrusted-variables'),
+    allowedVariables: variableNamesInput('untrusted-variables'),
     // A trusted pipeline's output issues them as a `run:` step's does; an untrusted one's
     // only when the workflow says so, never because its own file does.
     workflowCommands: !untrusted || booleanInput('allow-workflow-commands', false),
@@ -118,6 +106,9 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
     commentOnPr: booleanInput('comment-on-pr', false),
     token: core.getInput('github-token'),
     backend: backendInput(),
+    env: process.env,
+    secretNames: [],
+    outputs: [],
     ...fanOutInputs(workspace, only)
   }
 }
@@ -146,9 +137,8 @@ function fanOutInputs(
  * The `backend` input (empty is the default backend; an unknown name is a usage error),
  * with what the swarm backend takes: `schedule-timeout`, `registry`, `swarm-host`.
  */
-export function backendInput(): Backend {
-  return createBackend(core.getInput('backend'), "input 'backend'", {
-    env: process.env,
+export function backendInput(): BackendChoice {
+  return chooseBackend(core.getInput('backend'), "input 'backend'", {
     scheduleTimeoutMs: formInput('schedule-timeout', parseTimeout, TIMEOUT_FORM),
     registry: formInput('registry', parseRegistry, REGISTRY_FORM),
     host: formInput('swarm-host', parseEngineHost, ENGINE_HOST_FORM)
@@ -215,7 +205,7 @@ export function getExportSettings(): ExportSettings {
   }
 }
 
-export function getCleanupSettings(): { runId?: string; backend: Backend } {
+export function getCleanupSettings(): { runId?: string; backend: BackendChoice } {
   const runId = core.getInput('run-id').trim()
   return {
     runId: runId === '' ? undefined : checkRunId(runId, "input 'run-id'"),

@@ -89,18 +89,34 @@ export function parseEngineHost(text: string): string | undefined {
 export const BACKEND_NAMES = Object.keys(BACKENDS)
 
 /**
- * The backend of this name (the default when none is given). An unknown name is a usage
- * error (exit 2) that names where it came from (`--backend`, the `backend` input) and
- * lists the known ones.
+ * Where a run's jobs go, as the CLI's flags or the action's inputs say it: a backend's
+ * name (the default when empty), where that name came from, and what it takes.
  */
-export function createBackend(
+export interface BackendChoice extends Omit<BackendOptions, 'env'> {
+  name: string
+  /** The flag or input that named it (`--backend`, `input 'backend'`), for its errors. */
+  source: string
+}
+
+/**
+ * A backend chosen by name (the default when none is given), checked now: an unknown
+ * name is a usage error (exit 2) that names where it came from and lists the known ones.
+ */
+export function chooseBackend(
   name: string | undefined,
   source: string,
-  options: BackendOptions
-): Backend {
+  options: Omit<BackendOptions, 'env'> = {}
+): BackendChoice {
   const chosen = name?.trim() || BACKEND_NAMES[0]
-  const make = Object.hasOwn(BACKENDS, chosen) ? BACKENDS[chosen] : undefined
-  if (!make)
+  if (!Object.hasOwn(BACKENDS, chosen))
     throw new InputError(`${source}: no backend '${chosen}' (known: ${BACKEND_NAMES.join(', ')})`)
-  return make(options)
+  return { ...options, name: chosen, source }
+}
+
+/** The backend a choice names, on the engine the environment points at (or its `host`). */
+export function createBackend(
+  choice: BackendChoice,
+  env: Record<string, string | undefined>
+): Backend {
+  return BACKENDS[chooseBackend(choice.name, choice.source).name]({ ...choice, env })
 }

@@ -14,7 +14,6 @@ import type { RunResult } from '../scheduler/run-result.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { trustProblems, untrustedWarnings } from '../pipeline/host-access.js'
 import { PipelineFileError } from '../pipeline/file-problems.js'
-import { createBackend } from './backends.js'
 import { refuseLinkedOutputs, type OutputPath } from './output-paths.js'
 
 /** The exit statuses of the contract. */
@@ -36,6 +35,7 @@ export function exitStatusOf({
   return EXIT.failure
 }
 
+/** What runSession takes: runApp makes it from RunSettings. */
 export interface RunSessionOptions {
   plan: PipelinePlan
   params: Record<string, unknown>
@@ -63,8 +63,8 @@ export interface RunSessionOptions {
   changedFiles?: readonly string[]
   /** Called with the run id before anything is created (the action saves it for `post`). */
   onRunId?: (runId: string) => void
-  /** Where jobs run (createBackend); the default backend when not given. */
-  backend?: Backend
+  /** Where jobs run (createBackend). */
+  backend: Backend
   /** Run one job instance, its needs' results and workspace handed in (`run --instance`). */
   instance?: InstanceRun
   /** What `${VAR}` reads (default: the process's environment). */
@@ -122,8 +122,7 @@ export async function runSession(options: RunSessionOptions): Promise<RunResult>
   const workspace = options.workspace ?? process.cwd()
   if (options.untrusted) await checkUntrusted(options, workspace)
   const outputLimitBytes = outputLimitFromEnv(process.env)
-  const backend =
-    options.backend ?? createBackend(undefined, '--backend', { env: options.env ?? process.env })
+  const { backend } = options
   const runId = newRunId()
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
