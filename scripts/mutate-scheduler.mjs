@@ -33,7 +33,7 @@ const MUTATIONS = [
   [
     'a stage timeout kills nothing',
     SR,
-    '            killing = ctx.backend\n              .kill(containerId)',
+    '            killing = ctx.backend\n              .killStage(containerId)',
     '            killing = Promise.resolve()\n              .then(() => void containerId)'
   ],
   ['a job timeout never fires', JR, 'job.timeout_ms === undefined', 'true'],
@@ -48,6 +48,30 @@ const MUTATIONS = [
     SR,
     "if (failure !== undefined && !this.signal.aborted && this.result.status !== 'failure')",
     'if (false)'
+  ],
+  [
+    'a retry does not wait its delay',
+    JR,
+    'await sleep(retry.delay_ms, undefined, { signal: ctx.signal })',
+    'await sleep(0, undefined, { signal: ctx.signal })'
+  ],
+  [
+    'continue_on_error ignored',
+    SR,
+    "if (!stage.continue_on_error && this.result.status !== 'failure') {",
+    "if (this.result.status !== 'failure') {"
+  ],
+  [
+    'a false if: runs the job',
+    JS,
+    '    } else if (!condition) {\n',
+    '    } else if (condition === undefined) {\n'
+  ],
+  [
+    'no container made ready ahead',
+    'src/scheduler/warm-containers.ts',
+    '    if (this.signal.aborted) return\n    let ahead = 0',
+    '    if (this.signal.aborted || this.lookahead >= 0) return\n    let ahead = 0'
   ],
   [
     'no sweep',
@@ -74,7 +98,13 @@ for (const [name, file, from, to] of MUTATIONS) {
   try {
     const run = spawnSync(
       'npx',
-      ['jest', '--selectProjects', 'unit', '__tests__/scheduler/scheduler-rules.test.ts'],
+      [
+        'jest',
+        '--selectProjects',
+        'unit',
+        '__tests__/scheduler/scheduler-rules.test.ts',
+        '__tests__/scheduler/scheduler-flow.test.ts'
+      ],
       { env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules' }, encoding: 'utf8' }
     )
     const caught = run.status !== 0

@@ -77,57 +77,6 @@ describe('stages run in batches', () => {
 })
 
 describe("containers made ready before their job's turn", () => {
-  it('starts the next job container while the current job runs; not one that reads needs', async () => {
-    const { result, runId, lines } = await runYaml(
-      `jobs:
-  a:
-    ${image}
-    stages: [{name: s, type: sh, run: 'sleep 1; echo "v=42" >> "$CTR_OUTPUT"'}]
-    outputs: {v: '{{ stages.s.outputs.v }}'}
-  b:
-    needs: [a]
-    ${image}
-    stages: [{name: s, type: sh, run: 'echo b'}]
-  c:
-    needs: [a, b]
-    runs-on: {with: {image: ${BUSYBOX}, environment: {V: '{{ needs.a.outputs.v }}'}}}
-    stages: [{name: s, type: sh, run: 'echo "c got $V"'}]
-`,
-      { keep: true, maxParallel: 2 }
-    )
-    const intervals = await intervalsOf(runId)
-    expect(result.status).toBe('success')
-    const started = (job: string) => intervals.find((i) => i.job === job)!.start
-    const jobStart = (job: string) =>
-      Date.parse(result.jobs.find((j) => j.job === job)!.started_at!)
-    // b's container was up before a had finished; c's only once its job had started.
-    expect(started('b')).toBeLessThan(jobStart('b'))
-    expect(started('c')).toBeGreaterThanOrEqual(jobStart('c'))
-    expect(lines.filter((l) => l.startsWith('[c] c got'))).toEqual(['[c] c got 42'])
-  })
-
-  it('removes the containers of jobs that never run, also with --keep; keeps those that ran', async () => {
-    const { result, runId } = await runYaml(
-      `jobs:
-  a:
-    ${image}
-    stages: [{name: s, type: sh, run: 'sleep 1; exit 1'}]
-  b:
-    needs: [a]
-    ${image}
-    stages: [{name: s, type: sh, run: 'true'}]
-  c:
-    needs: [b]
-    ${image}
-    stages: [{name: s, type: sh, run: 'true'}]
-`,
-      { keep: true, maxParallel: 2 }
-    )
-    const intervals = await intervalsOf(runId)
-    expect(result.jobs.map((j) => j.status)).toEqual(['failure', 'skipped', 'skipped'])
-    expect(intervals.map((i) => i.job)).toEqual(['a'])
-  })
-
   it('leaves nothing behind when the run is cancelled while containers are being made ready', async () => {
     const controller = new AbortController()
     const jobs = Array.from(

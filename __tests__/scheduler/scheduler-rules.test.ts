@@ -1,57 +1,5 @@
-import { preparePlan } from '../../src/app/prepare-plan.js'
-import { FakeBackend, type FakeScript } from '../../src/backend/fake/fake-backend.js'
-import { ConsoleReporter } from '../../src/report/console-reporter.js'
-import { runPipeline } from '../../src/scheduler/pipeline-runner.js'
-import type { RunResult } from '../../src/scheduler/run-result.js'
-import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
-
-/** Runs a pipeline on the fake backend; resolves to the result, the backend and the log. */
-async function run(
-  yaml: string,
-  script: FakeScript = {},
-  options: {
-    maxParallel?: number
-    signal?: AbortSignal
-    backend?: FakeBackend
-    keep?: boolean
-  } = {}
-): Promise<{ result: RunResult; backend: FakeBackend; lines: string[] }> {
-  const pipeline = parsePipeline(yaml, 'pipeline.yml', '/repo')
-  const { params, plan } = preparePlan(pipeline, {})
-  const backend = options.backend ?? new FakeBackend(script)
-  const lines: string[] = []
-  const result = await runPipeline({
-    plan,
-    params,
-    runId: 'r1',
-    backend,
-    reporter: new ConsoleReporter({ write: (line) => lines.push(line) }),
-    env: {},
-    maxParallel: options.maxParallel ?? 4,
-    artifactsDir: '/tmp/ctr-fake-artifacts',
-    signal: options.signal,
-    keep: options.keep
-  })
-  return { result, backend, lines }
-}
-
-const job = (extra = '') =>
-  `{runs-on: {with: {image: img}}, stages: [{name: s, type: sh, run: work}]${extra}}`
-
-/** When each instance's stage ran, from the fake's records: [first run, last exit]. */
-function spans(backend: FakeBackend): Map<string, [number, number]> {
-  const result = new Map<string, [number, number]>()
-  for (const e of backend.events) {
-    if (!e.instance || (e.call !== 'run' && e.call !== 'exit' && e.call !== 'killed')) continue
-    const span = result.get(e.instance) ?? [e.at, e.at]
-    if (e.call === 'run') span[0] = Math.min(span[0], e.at)
-    else span[1] = e.at
-    result.set(e.instance, span)
-  }
-  return result
-}
-
-const statuses = (result: RunResult) => Object.fromEntries(result.jobs.map((j) => [j.id, j.status]))
+import { FakeBackend } from '../../src/backend/fake/fake-backend.js'
+import { job, run, spans, statuses } from '../helpers/fake-run.js'
 
 describe('the scheduler, on the fake backend', () => {
   it('warns of an unset ${VAR} in auth.password as of any other value', async () => {

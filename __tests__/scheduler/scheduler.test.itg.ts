@@ -6,7 +6,6 @@ import {
   intervalsOf,
   leftovers,
   NOTHING_LEFT,
-  peakOverlap,
   runYaml,
   type RunInterval
 } from '../helpers/engine.js'
@@ -44,38 +43,6 @@ describe('scheduling on the real engine (times from inspect data)', () => {
     expect(d.start).toBeGreaterThanOrEqual(Math.max(b.end, c.end))
   })
 
-  it('never runs more than max_parallel instances of a matrix at once', async () => {
-    const { result, runId } = await runYaml(
-      `jobs:
-  m:${sleeper(1)}
-    strategy:
-      matrix: {n: [1, 2, 3, 4, 5, 6]}
-      max_parallel: 2
-`,
-      { keep: true, maxParallel: 6 }
-    )
-    const intervals = await intervalsOf(runId)
-    expect(result.jobs.map((j) => j.status)).toEqual(Array(6).fill('success'))
-    expect(intervals).toHaveLength(6)
-    expect(peakOverlap(intervals)).toBe(2)
-  })
-
-  it('never runs more than --max-parallel instances in the whole run', async () => {
-    const { result, runId } = await runYaml(
-      `jobs:
-  w:${sleeper(1)}
-  x:${sleeper(1)}
-  y:${sleeper(1)}
-  z:${sleeper(1)}
-`,
-      { keep: true, maxParallel: 3 }
-    )
-    const intervals = await intervalsOf(runId)
-    expect(result.status).toBe('success')
-    expect(intervals).toHaveLength(4)
-    expect(peakOverlap(intervals)).toBe(3)
-  })
-
   it("creates the workflow volume's folders, shared and every instance's, in one upload", async () => {
     // The engine's archive upload fails now and then when two containers create one folder
     // at the same moment ("mkdir /ctr/workspace: file exists"): too rare to catch by
@@ -105,75 +72,5 @@ describe('scheduling on the real engine (times from inspect data)', () => {
       '/ctr/state',
       ...[1, 2, 3, 4, 5, 6].map((n) => `/ctr/workspace/jobs/m-${n}`)
     ])
-  })
-
-  it('fail_fast cancels running siblings at once, and the jobs downstream are skipped', async () => {
-    const started = Date.now()
-    const { result, runId } = await runYaml(
-      `jobs:
-  m:
-    strategy:
-      matrix: {n: [1, 2, 3]}
-    runs-on: {with: {image: ${BUSYBOX}}}
-    stages:
-      - {name: work, type: sh, run: 'if [ {{ matrix.n }} = 2 ]; then sleep 0.5; exit 3; fi; sleep 30'}
-  after:
-    needs: [m]
-    runs-on: {with: {image: ${BUSYBOX}}}
-    stages: [{name: never, type: sh, run: "true"}]
-`,
-      { maxParallel: 3 }
-    )
-    expect(Date.now() - started).toBeLessThan(15_000)
-    expect(result.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
-      ['m (1)', 'cancelled', "cancelled: instance 'm (2)' failed (fail_fast)"],
-      ['m (2)', 'failure', "stage 'work' failed: exit code 3"],
-      ['m (3)', 'cancelled', "cancelled: instance 'm (2)' failed (fail_fast)"],
-      ['after', 'skipped', "skipped: needed job 'm' did not succeed"]
-    ])
-    expect(result.status).toBe('failure')
-    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
-  })
-
-  it('with fail_fast off, the siblings of a failed instance finish', async () => {
-    const { result } = await runYaml(`jobs:
-  m:
-    strategy:
-      matrix: {n: [1, 2, 3]}
-      fail_fast: false
-    runs-on: {with: {image: ${BUSYBOX}}}
-    stages: [{name: work, type: sh, run: 'test {{ matrix.n }} != 2'}]
-`)
-    expect(result.jobs.map((j) => j.status)).toEqual(['success', 'failure', 'success'])
-  })
-
-  it('runs an always() report job after a failure; it reads which jobs failed or were skipped', async () => {
-    const { result, lines } = await runYaml(`jobs:
-  good:
-    runs-on: {with: {image: ${BUSYBOX}}}
-    stages: [{name: ok, type: sh, run: "true"}]
-  bad:
-    runs-on: {with: {image: ${BUSYBOX}}}
-    stages: [{name: boom, type: sh, run: "exit 1"}]
-  downstream:
-    needs: [bad]
-    runs-on: {with: {image: ${BUSYBOX}}}
-    stages: [{name: never, type: sh, run: "true"}]
-  report:
-    needs: [good, bad, downstream]
-    if: always()
-    runs-on: {with: {image: ${BUSYBOX}}}
-    stages:
-      - name: tell
-        type: sh
-        run: echo "good={{ needs.good.result }} bad={{ needs.bad.result }} downstream={{ needs.downstream.result }}"
-`)
-    expect(result.jobs.map((j) => [j.id, j.status])).toEqual([
-      ['good', 'success'],
-      ['bad', 'failure'],
-      ['downstream', 'skipped'],
-      ['report', 'success']
-    ])
-    expect(lines).toContain('[report] good=success bad=failure downstream=skipped')
   })
 })
