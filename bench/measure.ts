@@ -161,9 +161,52 @@ export interface RunDocument {
   jobs: Array<{ duration_ms: number; stages: Array<{ duration_ms: number }> }>
 }
 
-/** `1234 ms` or `1.23 s`. */
+/**
+ * `1234 ms` or `1.23 s`. A negative duration is refused: it can only be a difference of
+ * two noisy runs, which is not a measurement (see pairedDifference).
+ */
 export function ms(value: number): string {
+  if (!(value >= 0)) throw new Error(`bench: a duration of ${value} ms is not a measurement`)
   return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`
+}
+
+/** What a subject costs over a baseline, from runs paired in turn (pairedDifference). */
+export interface PairedDifference {
+  /** The median of the pairs' differences, when every pair put the subject above its baseline. */
+  resolved?: number
+  /** `min..max` of the pairs' differences, for the reader to judge the spread. */
+  spread: string
+  subject: number
+  baseline: number
+}
+
+/**
+ * Runs `subject` and `baseline` in turn, `runs` times (which goes first alternates), and
+ * takes each pair's difference: both of a pair see the machine as it is then. The cost is resolved only when every
+ * pair's difference is above zero; otherwise it is within the runs' noise, and no
+ * figure is made up from it.
+ */
+export async function pairedDifference(
+  runs: number,
+  subject: () => unknown,
+  baseline: () => unknown
+): Promise<PairedDifference> {
+  const pairs: Array<[number, number]> = []
+  for (let i = 0; i < runs; i++) {
+    // Every other pair runs the baseline first: what the first run of a pair pays (a
+    // cold cache, a node's first task) falls on both alike.
+    if (i % 2 === 0) pairs.push([await timed(subject), await timed(baseline)])
+    else
+      pairs.push([...[await timed(baseline), await timed(subject)]].reverse() as [number, number])
+  }
+  const differences = pairs.map(([s, b]) => s - b).sort((a, b) => a - b)
+  const signed = (v: number) => `${v < 0 ? '-' : '+'}${ms(Math.abs(v))}`
+  return {
+    resolved: differences[0] > 0 ? median(differences) : undefined,
+    spread: `${signed(differences[0])}..${signed(differences.at(-1)!)} over ${runs} pairs`,
+    subject: median(pairs.map(([s]) => s)),
+    baseline: median(pairs.map(([, b]) => b))
+  }
 }
 
 /** A ratio figure: met when at most `limit`. */

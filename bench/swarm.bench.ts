@@ -11,6 +11,7 @@ import {
   IMAGE,
   interleaved,
   ms,
+  pairedDifference,
   pipelineFile,
   ratioFigure,
   report,
@@ -197,20 +198,26 @@ async function handoff(run: Run, nodes: string[]): Promise<Figure[]> {
       { stdio: ['ignore', 'ignore', 'inherit'] }
     )
   }
-  const times = await interleaved(RUNS, {
-    pipeline: () => run(file),
-    nothing: () => run(empty),
-    byHand
-  })
-  const cost = times.pipeline - times.nothing
+  // Paired, and more pairs than the other figures: a difference of two runs of many seconds.
+  const pairs = Math.max(RUNS, 5)
+  const cost = await pairedDifference(
+    pairs,
+    () => run(file),
+    () => run(empty)
+  )
+  const byHandMs = (await interleaved(RUNS, { byHand })).byHand
+  const runs = `run ${ms(cost.subject)}, the same two jobs moving nothing ${ms(cost.baseline)}`
   return [
     {
       measure: '64 MiB hand-off between two jobs on the swarm',
-      value: `${ms(cost)} (run ${ms(times.pipeline)} less the same two jobs moving nothing ${ms(times.nothing)})`,
-      baseline: `docker run on one node piped into docker run on another ${ms(times.byHand)}`,
-      ratio: cost / times.byHand,
-      target: '(measured)',
-      met: true
+      value:
+        cost.resolved === undefined
+          ? `not resolved: within the runs' noise (pair differences ${cost.spread}; ${runs})`
+          : `${ms(cost.resolved)} (median of pair differences ${cost.spread}; ${runs})`,
+      baseline: `docker run on one node piped into docker run on another ${ms(byHandMs)}`,
+      ...(cost.resolved === undefined ? {} : { ratio: cost.resolved / byHandMs }),
+      target: 'resolved from noise (measured)',
+      met: cost.resolved !== undefined
     }
   ]
 }

@@ -94,6 +94,29 @@ describe('batchExec, run by sh (scripts/batch.sh)', () => {
     expect(events).toEqual(['end 0 0 false', 'stdout: x=y|two', 'stdout: lines|', 'end 1 0 false'])
   })
 
+  it('runs 60 stages of three variables each in one exec, no argument growing past 3,408 bytes', () => {
+    // Each stage once listed every carrier to unset: 50 stages made one argument over
+    // Linux's 128 KiB (E2BIG), and the job failed before its first stage.
+    const stages = Array.from({ length: 60 }, (_, i) =>
+      sh(`echo ${i}`, {
+        env: [
+          `CTR_OUTPUT=${dir}/s${i}/output`,
+          `CTR_ANNOTATIONS=${dir}/s${i}/a`,
+          `CTR_STAGE_ID=s${i}`
+        ]
+      })
+    )
+    const { argv, env } = batchExec({ marker: '::m::', stages })
+    expect(Math.max(...[...argv, ...env].map((arg) => Buffer.byteLength(arg)))).toBe(3408)
+    const events = runBatch(stages)
+    expect(events.filter((e) => e.startsWith('end '))).toEqual(
+      stages.map((_, i) => `end ${i} 0 false`)
+    )
+    expect(events.filter((e) => e.startsWith('stdout: '))).toEqual(
+      stages.map((_, i) => `stdout: ${i}`)
+    )
+  })
+
   it('keeps a stage output as it was: blank lines, no newline at the end', () => {
     expect(runBatch([sh('printf "a\\n\\n"'), sh('printf b'), sh('true')])).toEqual([
       'stdout: a',

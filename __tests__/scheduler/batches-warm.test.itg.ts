@@ -55,25 +55,6 @@ describe('stages run in batches', () => {
     expect(stageLines(lines, 'j', 'e')).toEqual(['[j] e-err'])
     expect(lines.join('\n')).not.toContain('never')
   })
-
-  it('a stage that the job timeout stops mid-batch fails as timed out; the rest are cancelled', async () => {
-    const { result } = await runYaml(`jobs:
-  j:
-    ${image}
-    timeout: 2s
-    stages:
-      - {name: a, type: sh, run: 'true'}
-      - {name: b, type: sh, run: 'sleep 30'}
-      - {name: c, type: sh, run: 'true'}
-`)
-    const [job] = result.jobs
-    expect(job.timed_out).toBe(true)
-    expect(job.stages.map((s) => [s.id, s.status, s.timed_out])).toEqual([
-      ['a', 'success', false],
-      ['b', 'failure', true],
-      ['c', 'cancelled', false]
-    ])
-  })
 })
 
 describe("containers made ready before their job's turn", () => {
