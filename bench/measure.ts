@@ -195,9 +195,10 @@ export async function pairedDifference(
   for (let i = 0; i < runs; i++) {
     // Every other pair runs the baseline first: what the first run of a pair pays (a
     // cold cache, a node's first task) falls on both alike.
-    if (i % 2 === 0) pairs.push([await timed(subject), await timed(baseline)])
-    else
-      pairs.push([...[await timed(baseline), await timed(subject)]].reverse() as [number, number])
+    const first = i % 2 === 0 ? subject : baseline
+    const firstMs = await timed(first)
+    const secondMs = await timed(first === subject ? baseline : subject)
+    pairs.push(first === subject ? [firstMs, secondMs] : [secondMs, firstMs])
   }
   const differences = pairs.map(([s, b]) => s - b).sort((a, b) => a - b)
   const signed = (v: number) => `${v < 0 ? '-' : '+'}${ms(Math.abs(v))}`

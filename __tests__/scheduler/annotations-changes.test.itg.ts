@@ -150,7 +150,11 @@ describe('secrets', () => {
       '{GREETING: "${GREETING}", TOKEN: "${API_KEY}"}',
       '{name: show, type: sh, run: \'echo "greeting of ${#GREETING} characters, token $TOKEN"; echo "unused one: db-pa55word"\'}'
     )
-    writeFileSync(path.join(dir, 'vars.env'), 'GREETING="hello there"\nAPI_KEY=from-env-file\n')
+    // DOCKER_HOST in a file is a variable for the pipeline, never where the engine is.
+    writeFileSync(
+      path.join(dir, 'vars.env'),
+      'GREETING="hello there"\nAPI_KEY=from-env-file\nDOCKER_HOST=unix:///nonexistent/docker.sock\n'
+    )
     writeFileSync(path.join(dir, 'ci.secrets'), 'API_KEY=tok-4815162342\nDB_PASSWORD=db-pa55word\n')
     const run = await runNode(
       CLI,

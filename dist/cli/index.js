@@ -93914,7 +93914,7 @@ async function readEnvFiles(files, flag) {
  */
 async function runApp(settings, face) {
     const { params, plan } = preparePlan(settings.pipeline, settings.params, settings.only);
-    const backend = createBackend(settings.backend, settings.env);
+    const backend = createBackend(settings.backend, settings.engineEnv);
     const changedFiles = typeof settings.changedFiles === 'function'
         ? await settings.changedFiles(plan)
         : settings.changedFiles;
@@ -94039,6 +94039,7 @@ function addRunCommand(cli, setExit) {
             backend,
             instance: opts.instance ? { slug: opts.instance, dir: opts.inputsFrom } : undefined,
             env,
+            engineEnv: process.env,
             secretNames,
             outputs: [
                 ...(opts.result && !resultToStdout ? [{ path: opts.result, flag: '--result' }] : []),

@@ -107,6 +107,7 @@ export async function getSettings(mode: 'run' | 'job' = 'run'): Promise<ActionSe
     token: core.getInput('github-token'),
     backend: backendInput(),
     env: process.env,
+    engineEnv: process.env,
     secretNames: [],
     outputs: [],
     ...fanOutInputs(workspace, only)

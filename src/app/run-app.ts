@@ -44,8 +44,13 @@ export interface RunSettings {
   backend: BackendChoice
   /** One job instance of a fan-out: its slug, and the folder of its inputs and result. */
   instance?: { slug: string; dir: string }
-  /** What `${VAR}` reads, and where the engine is (DOCKER_HOST, a context). */
+  /** What `${VAR}` reads: the environment, with `--env-file` and `--secret-file` over it. */
   env: Record<string, string | undefined>
+  /**
+   * The process's own environment, where the engine is (DOCKER_HOST, a context,
+   * CTR_ENGINE_TIMEOUT): the pipeline's variables (`--env-file`) never choose it.
+   */
+  engineEnv: Record<string, string | undefined>
   /** Names in `env` whose values are always masked (`--secret-file`). */
   secretNames: readonly string[]
   /** Untrusted: the other files the face writes after the run (`--result`, `--report`). */
@@ -74,7 +79,7 @@ export interface AppRun {
  */
 export async function runApp(settings: RunSettings, face: RunFace): Promise<AppRun> {
   const { params, plan } = preparePlan(settings.pipeline, settings.params, settings.only)
-  const backend = createBackend(settings.backend, settings.env)
+  const backend = createBackend(settings.backend, settings.engineEnv)
   const changedFiles =
     typeof settings.changedFiles === 'function'
       ? await settings.changedFiles(plan)

@@ -182,6 +182,7 @@ export function addRunCommand(cli: Command, setExit: (status: number) => void): 
           backend,
           instance: opts.instance ? { slug: opts.instance, dir: opts.inputsFrom! } : undefined,
           env,
+          engineEnv: process.env,
           secretNames,
           outputs: [
             ...(opts.result && !resultToStdout ? [{ path: opts.result, flag: '--result' }] : []),
