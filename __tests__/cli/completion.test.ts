@@ -49,7 +49,11 @@ describe('completion bash, run by bash', () => {
     ['a flag after a file', ['run', 'pipeline.yml', '--env'], ['--env-file']],
     ["a flag's choices", ['export', '--to', ''], ['airflow', 'argo', 'batch', 'github', 'k8s']],
     ['a subcommand of a subcommand', ['results', 'm'], ['merge']],
-    ["the sub-subcommand's flags", ['results', 'merge', '--'], ['--param', '--result']],
+    [
+      "the sub-subcommand's flags",
+      ['results', 'merge', '--'],
+      ['--param', '--result', '--workflow']
+    ],
     ["an argument's choices", ['completion', 'z'], ['zsh']],
     ['nothing that does not exist', ['run', '--nope'], []]
   ])('%s', async (_name, typed, expected) => {

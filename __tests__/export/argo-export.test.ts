@@ -107,7 +107,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       ),
       {},
       [
-        "p.yml:9:9: export --to argo: jobs.a stage t: '{{ stages.s.outputs.x }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'"
+        "p.yml:9:9: export --to argo: jobs.a stage t: '{{ stages.s.outputs.x }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own (no filters), as '{{ needs.JOB.outputs.KEY }}'"
       ]
     ],
     [

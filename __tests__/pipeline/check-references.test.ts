@@ -134,3 +134,47 @@ describe('expression references', () => {
     ]
   ])('refuses %s', (_what, text, expected) => expect(problemsOf(text)).toEqual([expected]))
 })
+
+describe('positions of expression problems', () => {
+  it('reports every broken expression of a script, each at its own line and column', () => {
+    const text = t(
+      `${box}    stages:\n      - name: a\n        type: sh\n        run: |\n          echo {{ params.dataset }}\n          echo \${{ params.dataset == }}\n          echo {{ params.datset }} {{ params.dataset | nope }}\n`
+    )
+    expect(problemsOf(text)).toEqual([
+      "p.yml:13:16: jobs.t.stages[0].run: '${{ params.dataset == }}': Unexpected end of expression: '=='",
+      "p.yml:14:36: jobs.t.stages[0].run: '{{ params.dataset | nope }}': 'nope' is not a filter (known: abs, str, rstr, int, list, dict, title, upper, lower, keys, values, fmt, coalesce, getitem, getindex)"
+    ])
+  })
+
+  it('places the same expression written twice at each place', () => {
+    const text = t(
+      `    runs-on: {with: {image: "{{ params.x }}", working_dir: "/{{ params.x }}"}}\n`
+    )
+    expect(problemsOf(text)).toEqual([
+      "p.yml:7:30: jobs.t.runs-on.with.image: '{{ params.x }}': no param 'x' is declared (known: dataset)",
+      "p.yml:7:62: jobs.t.runs-on.with.working_dir: '{{ params.x }}': no param 'x' is declared (known: dataset)"
+    ])
+  })
+
+  it.each([
+    [
+      'at the $ of a bare value',
+      `          X: ab \${bad name}\n`,
+      "p.yml:12:17: jobs.t.stages[0].env.X: '${' must be followed by NAME} in '${bad name}'"
+    ],
+    [
+      'at the $ inside quotes',
+      `          X: "ab \${bad name}"\n`,
+      "p.yml:12:18: jobs.t.stages[0].env.X: '${' must be followed by NAME} in '${bad name}'"
+    ]
+  ])("points a malformed '${' %s", (_, line, expected) => {
+    const text = t(`${box}    stages:\n      - name: a\n        echo: x\n        env:\n${line}`)
+    expect(problemsOf(text)).toEqual([expected])
+  })
+
+  it('quotes a condition as written, ${{ }} and all', () => {
+    expect(problemsOf(t(`    if: \${{ params.deploy }}\n${box}`))).toEqual([
+      "p.yml:7:9: jobs.t.if: '${{ params.deploy }}': no param 'deploy' is declared (known: dataset)"
+    ])
+  })
+})

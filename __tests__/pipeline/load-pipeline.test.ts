@@ -291,9 +291,9 @@ describe('parsePipeline', () => {
       /^p\.yml:8:9: jobs\.a\.stages\[1\]: stage 1 of this job already has the id 'x'/
     ],
     [
-      'max-parallel spelt as in GitHub',
-      job(`${withImage}    strategy: {matrix: {x: [1]}, max-parallel: 2}\n`),
-      /^p\.yml:6:34: jobs\.a\.strategy: unknown key 'max-parallel' \(did you mean 'max_parallel'\?\)$/
+      'max-parallel spelt both ways',
+      job(`${withImage}    strategy: {matrix: {x: [1]}, max-parallel: 2, max_parallel: 3}\n`),
+      /^p\.yml:6:34: jobs\.a\.strategy: 'max-parallel' and 'max_parallel' are the same setting; keep one$/
     ],
     [
       'an empty matrix axis',

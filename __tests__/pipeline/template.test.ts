@@ -3,7 +3,8 @@ import {
   conditionSource,
   evaluateCondition,
   evaluateValue,
-  render
+  render,
+  templateProblems
 } from '../../src/pipeline/template.js'
 
 const scope = expressionScope({
@@ -127,4 +128,106 @@ describe('conditions', () => {
     ['{{ always() }}', 'always()'],
     ['failure() || params.x', 'failure() || params.x']
   ])('%s is read as %s', (text, expected) => expect(conditionSource(text)).toBe(expected))
+})
+
+describe("${{ }}: GitHub's and ddeutil-workflow's spelling of the same expression", () => {
+  const dates = expressionScope({
+    params: {
+      name: 'world',
+      day: '2024-03-09',
+      at: '2024-03-09T07:05:02',
+      n: -4,
+      text: '42',
+      list: ['a', 'b', 'c'],
+      map: { x: 1, 'y-z': 'two' },
+      nothing: null,
+      words: "it's a dog's life"
+    }
+  })
+  it.each([
+    ['echo "hello ${{ params.name }}"', 'echo "hello world"'],
+    ['${{params.name}}{{ params.name }}', 'worldworld'],
+    ['$${{ params.name }}', '$world'],
+    ['${{ params.name | upper }}', 'WORLD'],
+    ['${{ params.name | upper | lower }}', 'world'],
+    ['${{ params.words | title }}', "It'S A Dog'S Life"],
+    ["${{ params.day | fmt('%Y%m%d') }}", '20240309'],
+    ["${{ params.at | fmt('%d/%m/%y %H:%M:%S %a %b %j') }}", '09/03/24 07:05:02 Sat Mar 069'],
+    ['${{ params.at | fmt }}', '2024-03-09 07:05:02'],
+    ['${{ params.n | abs }}', '4'],
+    ['${{ params.text | int }}', '42'],
+    ['${{ params.n | str }}', '-4'],
+    ['${{ params.name | rstr }}', "'world'"],
+    ['${{ params.list | getindex(-1) }}', 'c'],
+    ["${{ params.map | getitem('y-z') }}", 'two'],
+    ["${{ params.map | getitem('w', 'none') }}", 'none'],
+    ['${{ params.map | keys }}', '["x","y-z"]'],
+    ['${{ params.map | values }}', '[1,"two"]'],
+    ["${{ params.nothing | coalesce('fallback') }}", 'fallback'],
+    ["${{ params.name || 'x' | upper }}", 'WORLD'],
+    ["{{ '{{' }} literal }}", '{{ literal }}']
+  ])('%s renders as %s', (text, expected) => {
+    expect(render(text, dates)).toBe(expected)
+  })
+
+  it('keeps the value of a lone expression with filters', () => {
+    expect(evaluateValue('${{ params.map | keys }}', dates)).toEqual(['x', 'y-z'])
+  })
+
+  it.each([
+    [
+      '${{ params.name | nope }}',
+      "'${{ params.name | nope }}': 'nope' is not a filter (known: abs, str, rstr, int, list, dict, title, upper, lower, keys, values, fmt, coalesce, getitem, getindex)"
+    ],
+    ['${{ params.name | getindex(0) }}', 'filter \'getindex\' takes a list, not "world"'],
+    ['${{ params.name | fmt }}', 'filter \'fmt\' takes a date or datetime, not "world"'],
+    [
+      '${{ params.name | coalesce }}',
+      "'${{ params.name | coalesce }}': filter 'coalesce' takes 1 argument, not 0"
+    ],
+    [
+      '${{ params.name | getitem(params.x) }}',
+      "'${{ params.name | getitem(params.x) }}': filter 'getitem': 'params.x' is not a constant (a quoted string, a number, True, False or None)"
+    ]
+  ])('%s is an error: %s', (text, message) => {
+    expect(() => render(text, dates)).toThrow(new ExpressionError(message))
+  })
+})
+
+describe("${VAR} and $$ as ddeutil-workflow's loader reads them", () => {
+  const env = { NAME: 'env-name', EMPTY: '' }
+  it.each([
+    ['echo $$VAR and $$1', 'echo $VAR and $1'],
+    ['${NAME}/${ NAME }', 'env-name/env-name'],
+    ['${MISSING:fallback}', 'fallback'],
+    ['${MISSING}', 'null'],
+    ['$1 and $HOME stay', '$1 and $HOME stay'],
+    ['${{ params.name }} $${NAME}', 'world ${NAME}']
+  ])('%s renders as %s', (text, expected) => {
+    const scope = expressionScope({ params: { name: 'world' } })
+    expect(render(text, scope, { variables: 'ddeutil', env })).toBe(expected)
+  })
+
+  it("keeps the product's own rule elsewhere: $$ is not special, $${ is the escape", () => {
+    const scope = expressionScope({})
+    expect(render('$$ $${NAME} ${NAME}', scope, { variables: true, env })).toBe(
+      '$$ ${NAME} env-name'
+    )
+  })
+})
+
+describe('templateProblems: every broken part of a value, each where it starts', () => {
+  it('reports each, in order, and goes on past the first', () => {
+    const text =
+      'a {{ params.x }} b ${{ 1 + }} c {{ params.ok }} d ${{ params.x | nope }}\n{{ unclosed'
+    expect(templateProblems(text)).toEqual([
+      { at: 19, written: '${{ 1 + }}', message: "'${{ 1 + }}': Unexpected symbol: '+'" },
+      {
+        at: 50,
+        written: '${{ params.x | nope }}',
+        message: expect.stringMatching(/^'\$\{\{ params\.x \| nope \}\}': 'nope' is not a filter/)
+      },
+      { at: 73, written: '{{', message: "unclosed '{{' in '{{ unclosed'" }
+    ])
+  })
 })

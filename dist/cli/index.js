@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3301:
+/***/ 7461:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83068,18 +83068,19 @@ const EXTENSIONS = [
  * Parses one expression (the text inside `{{ }}`) with GitHub's own expression parser,
  * so the syntax is the one users know from workflows: `a.b`, `a['b-c']`, `==`, `&&`,
  * `!`, literals and functions (`toJSON`, `fromJSON`, `contains`, `format`, `join`,
- * `startsWith`, `endsWith`, plus `default` and the status functions).
+ * `startsWith`, `endsWith`, plus `default` and the status functions). `written` is how the
+ * user wrote it, for the message when it does not parse.
  */
-function parseExpression(source) {
+function parseExpression(source, written = `{{ ${source.trim()} }}`) {
     if (source.trim() === '')
-        throw new expression_ExpressionError("'{{ }}': the expression is empty");
+        throw new expression_ExpressionError(`'${written}': the expression is empty`);
     try {
         const { tokens } = new lexer_Lexer(source).lex();
         return new parser_Parser(tokens, [...CONTEXTS], EXTENSIONS).parse();
     }
     catch (error) {
         const reason = error.message.replace(/\.? Located at position.*$/s, '');
-        throw new expression_ExpressionError(`'{{ ${source.trim()} }}': ${reason}`);
+        throw new expression_ExpressionError(`'${written}': ${reason}`);
     }
 }
 /** Walks an expression for the context paths it reads and the functions it calls. */
@@ -83349,6 +83350,22 @@ function parseOutputFile(text) {
         }
     }
     return outputs;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/dialect/dialect-rules.ts
+/**
+ * How a value reads `${VAR}`: in the page's form only values handed to the engine do (a
+ * script's `${VAR}` is the shell's); in a ddeutil workflow every value does, with ddeutil's
+ * loader's rule (`$$` is `$`), as its `pass_env` substitutes scripts too.
+ */
+function variableSyntax(dialect, place) {
+    if (dialect === 'ddeutil')
+        return 'ddeutil';
+    return place === 'container';
+}
+/** What an unset `${VAR}` reads as: '' here, `null` in ddeutil (its loader's default). */
+function missingVariable(dialect) {
+    return dialect === 'ddeutil' ? 'null' : '';
 }
 
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
@@ -84191,19 +84208,310 @@ const strings = (v) => list(v).filter((x) => typeof x === 'string');
 const raw_values_text = (v) => ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : undefined;
 const textMap = (v) => Object.fromEntries(Object.entries(record(v)).flatMap(([k, x]) => (raw_values_text(x) === undefined ? [] : [[k, raw_values_text(x)]])));
 
+;// CONCATENATED MODULE: ./src/pipeline/python-dates.ts
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+/**
+ * Reads `YYYY-MM-DD` and `YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]]`, as Python's
+ * `fromisoformat` does (an offset is accepted and kept out of the fields); undefined for
+ * anything else or a day that does not exist.
+ */
+function parseDate(text) {
+    const m = ISO.exec(text.trim());
+    if (!m)
+        return undefined;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map((p) => Number(p ?? 0));
+    const microsecond = m[7] ? Number(m[7].padEnd(6, '0')) : 0;
+    const check = new Date(Date.UTC(year, month - 1, day));
+    if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day)
+        return undefined;
+    if (hour > 23 || minute > 59 || second > 59)
+        return undefined;
+    return { year, month, day, hour, minute, second, microsecond };
+}
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = [
+    'January',
+    'February',
+    'March',
+    'April',
+    'May',
+    'June',
+    'July',
+    'August',
+    'September',
+    'October',
+    'November',
+    'December'
+];
+const pad = (n, width = 2) => String(n).padStart(width, '0');
+/** Python's `strftime` in the C locale, for the directives Python documents as portable. */
+function formatDate(date, format) {
+    const weekday = new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
+    const dayOfYear = (Date.UTC(date.year, date.month - 1, date.day) - Date.UTC(date.year, 0, 1)) / 86_400_000 + 1;
+    const hour12 = date.hour % 12 === 0 ? 12 : date.hour % 12;
+    const directives = {
+        Y: String(date.year),
+        y: pad(date.year % 100),
+        m: pad(date.month),
+        d: pad(date.day),
+        H: pad(date.hour),
+        I: pad(hour12),
+        M: pad(date.minute),
+        S: pad(date.second),
+        f: pad(date.microsecond, 6),
+        p: date.hour < 12 ? 'AM' : 'PM',
+        a: DAYS[weekday].slice(0, 3),
+        A: DAYS[weekday],
+        w: String(weekday),
+        b: MONTHS[date.month - 1].slice(0, 3),
+        B: MONTHS[date.month - 1],
+        j: pad(dayOfYear, 3),
+        z: '',
+        Z: '',
+        '%': '%'
+    };
+    return format.replace(/%(.)/g, (all, letter) => directives[letter] ?? all);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/filters.ts
+
+
+const filters_text = (value) => {
+    if (typeof value !== 'string')
+        throw new Error('takes a string');
+    return value;
+};
+/** Python's `str()` of a value a template holds: True/False/None, lists and dicts as repr. */
+function pythonStr(value) {
+    if (typeof value === 'string')
+        return value;
+    return pythonRepr(value);
+}
+function pythonRepr(value) {
+    if (value === null || value === undefined)
+        return 'None';
+    if (value === true)
+        return 'True';
+    if (value === false)
+        return 'False';
+    if (typeof value === 'number')
+        return String(value);
+    if (typeof value === 'string')
+        return value.includes("'") && !value.includes('"')
+            ? `"${value}"`
+            : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    if (Array.isArray(value))
+        return `[${value.map(pythonRepr).join(', ')}]`;
+    return `{${Object.entries(value)
+        .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
+        .join(', ')}}`;
+}
+function mapping(value) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new Error('takes a map');
+    return value;
+}
+/**
+ * ddeutil-workflow's built-in filters (its `reusables.py`), each with the meaning it has
+ * there, on the JSON values a template holds here: a `date`/`datetime` param is its ISO
+ * text, which `fmt` reads back as the date it names.
+ */
+const FILTERS = {
+    abs: { args: [0, 0], call: (v) => Math.abs(number(v)) },
+    str: { args: [0, 0], call: (v) => pythonStr(v) },
+    rstr: { args: [0, 0], call: (v) => pythonRepr(pythonStr(v)) },
+    int: {
+        args: [0, 0],
+        call: (v) => {
+            const n = typeof v === 'string' ? Number(v.trim()) : number(v);
+            if (!Number.isFinite(n) || (typeof v === 'string' && !/^\s*[+-]?\d+\s*$/.test(v)))
+                throw new Error('takes a whole number');
+            return Math.trunc(n);
+        }
+    },
+    list: {
+        args: [0, 0],
+        call: (v) => {
+            if (Array.isArray(v))
+                return v;
+            if (typeof v === 'string')
+                return [...v];
+            return Object.keys(mapping(v));
+        }
+    },
+    dict: { args: [0, 0], call: (v) => mapping(v) },
+    title: {
+        args: [0, 0],
+        call: (v) => filters_text(v).replace(/[A-Za-z]+/g, (word) => word[0].toUpperCase() + word.slice(1).toLowerCase())
+    },
+    upper: { args: [0, 0], call: (v) => filters_text(v).toUpperCase() },
+    lower: { args: [0, 0], call: (v) => filters_text(v).toLowerCase() },
+    keys: { args: [0, 0], call: (v) => Object.keys(mapping(v)) },
+    values: { args: [0, 0], call: (v) => Object.values(mapping(v)) },
+    fmt: {
+        args: [0, 1],
+        call: (v, [format]) => {
+            const date = typeof v === 'string' ? parseDate(v) : undefined;
+            if (!date)
+                throw new Error('takes a date or datetime');
+            return formatDate(date, typeof format === 'string' ? format : '%Y-%m-%d %H:%M:%S');
+        }
+    },
+    coalesce: {
+        args: [1, 1],
+        call: (v, [fallback]) => (v === null || v === undefined ? fallback : v)
+    },
+    getitem: {
+        args: [1, 2],
+        call: (v, [key, fallback]) => {
+            const map = mapping(v);
+            return Object.hasOwn(map, String(key)) ? map[String(key)] : (fallback ?? null);
+        }
+    },
+    getindex: {
+        args: [1, 1],
+        call: (v, [index]) => {
+            if (!Array.isArray(v))
+                throw new Error('takes a list');
+            const i = number(index);
+            const item = i < 0 ? v[v.length + i] : v[i];
+            if (item === undefined)
+                throw new Error(`has no index ${i} in a list of ${v.length}`);
+            return item;
+        }
+    }
+};
+/** The filters' names, for messages. */
+const FILTER_NAMES = Object.keys(FILTERS);
+function number(value) {
+    if (typeof value !== 'number')
+        throw new Error('takes a number');
+    return value;
+}
+/**
+ * Reads `name` or `name(arg, ...)`: the arguments are Python literals (strings in either
+ * quote, numbers, True, False, None), as ddeutil allows only constants there.
+ */
+function parseFilter(source) {
+    const match = /^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$/s.exec(source);
+    if (!match)
+        throw new expression_ExpressionError(`'| ${source.trim()}' is not a filter (write name or name(args))`);
+    const [, name, argText] = match;
+    const known = FILTERS[name];
+    if (!known)
+        throw new expression_ExpressionError(`'${name}' is not a filter (known: ${FILTER_NAMES.join(', ')})`);
+    const args = argText === undefined ? [] : pythonLiterals(argText, name);
+    const [min, max] = known.args;
+    if (args.length < min || args.length > max)
+        throw new expression_ExpressionError(`filter '${name}' takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, not ${args.length}`);
+    return { name, args };
+}
+function pythonLiterals(textIn, filter) {
+    const args = [];
+    const token = /\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([+-]?\d+(?:\.\d+)?)|(True|False|None))\s*(,|$)/y;
+    let at = 0;
+    if (textIn.trim() === '')
+        return args;
+    while (at < textIn.length) {
+        token.lastIndex = at;
+        const m = token.exec(textIn);
+        if (!m)
+            throw new expression_ExpressionError(`filter '${filter}': '${textIn.slice(at).trim()}' is not a constant (a quoted string, a number, True, False or None)`);
+        const [, single, double, num, word] = m;
+        if (single !== undefined || double !== undefined)
+            args.push((single ?? double).replace(/\\(.)/g, '$1'));
+        else if (num !== undefined)
+            args.push(Number(num));
+        else
+            args.push(word === 'True' ? true : word === 'False' ? false : null);
+        at = token.lastIndex;
+        if (m[5] === '')
+            break;
+    }
+    return args;
+}
+/** Applies filters in order; a value a filter cannot take is an ExpressionError naming both. */
+function applyFilters(value, filters) {
+    let out = value;
+    for (const filter of filters) {
+        try {
+            out = FILTERS[filter.name].call(out, filter.args);
+        }
+        catch (error) {
+            throw new expression_ExpressionError(`filter '${filter.name}' ${error.message}, not ${JSON.stringify(out) ?? 'nothing'}`);
+        }
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/template.ts
 
+
 const parsed = new Map();
+/** A short, one-line quote of `text` from `at`, for messages annotations show on one line. */
+function excerpt(text, at = 0) {
+    const line = text.slice(at).split('\n')[0];
+    return line.length > 60 ? `${line.slice(0, 57)}...` : line;
+}
 /**
- * Splits a string into text, `{{ expression }}` and `${VAR}` segments; each expression is
- * parsed (see parseExpression). Throws ExpressionError for an unclosed `{{`, a malformed
- * `${`, or an expression that does not parse.
+ * Splits `{{ a || b | upper }}`'s inside into the expression and its filters: a `|` that is
+ * not part of `||` and not inside a string, parentheses or brackets starts a filter.
+ */
+function splitFilters(inside) {
+    const parts = [];
+    let depth = 0;
+    let quoted = false;
+    let start = 0;
+    for (let i = 0; i < inside.length; i++) {
+        const c = inside[i];
+        if (quoted) {
+            if (c === "'")
+                quoted = false;
+        }
+        else if (c === "'")
+            quoted = true;
+        else if (c === '(' || c === '[')
+            depth += 1;
+        else if (c === ')' || c === ']')
+            depth -= 1;
+        else if (c === '|' && depth === 0) {
+            if (inside[i + 1] === '|')
+                i += 1;
+            else {
+                parts.push(inside.slice(start, i));
+                start = i + 1;
+            }
+        }
+    }
+    parts.push(inside.slice(start));
+    return { source: parts[0], filters: parts.slice(1) };
+}
+/**
+ * Splits a string into text, expression and `${VAR}` segments. `{{ expr }}` and
+ * `${{ expr }}` (GitHub's and ddeutil-workflow's spelling) are the same expression, and
+ * either may end in ddeutil's filters (`| upper`, `| fmt('%Y')`). A literal `{{` is written
+ * `{{ '{{' }}`. Throws ExpressionError for an unclosed `{{`, a malformed `${`, an unknown
+ * filter, or an expression that does not parse.
  */
 function parseTemplate(text, options = {}) {
-    const key = `${options.variables ? 'v' : 't'}${text}`;
+    const variables = options.variables ?? false;
+    const key = `${String(variables)}:${text}`;
     const cached = parsed.get(key);
     if (cached)
         return cached;
+    const segments = scanTemplate(text, variables, (problem) => {
+        throw new expression_ExpressionError(problem.message);
+    });
+    parsed.set(key, segments);
+    return segments;
+}
+/** Every part of a template that does not parse, in order; none when it all does. */
+function templateProblems(text, options = {}) {
+    const problems = [];
+    scanTemplate(text, options.variables ?? false, (problem) => problems.push(problem));
+    return problems;
+}
+function scanTemplate(text, variables, onProblem) {
     const segments = [];
     let literal = '';
     const flush = () => {
@@ -84213,26 +84521,66 @@ function parseTemplate(text, options = {}) {
     };
     let i = 0;
     while (i < text.length) {
-        if (text.startsWith('{{', i)) {
-            const end = text.indexOf('}}', i + 2);
-            if (end < 0)
-                throw new expression_ExpressionError(`unclosed '{{' in '${text}'`);
-            const source = text.slice(i + 2, end);
-            flush();
-            segments.push({ kind: 'expression', source: source.trim(), expr: parseExpression(source) });
+        const opener = text.startsWith('${{', i) ? '${{' : text.startsWith('{{', i) ? '{{' : '';
+        if (opener) {
+            const end = text.indexOf('}}', i + opener.length);
+            if (end < 0) {
+                onProblem({
+                    at: i,
+                    written: opener,
+                    message: `unclosed '${opener}' in '${excerpt(text, i)}'`
+                });
+                break;
+            }
+            const written = text.slice(i, end + 2);
+            const { source, filters } = splitFilters(text.slice(i + opener.length, end));
+            try {
+                const expr = parseExpression(source, written);
+                flush();
+                segments.push({
+                    kind: 'expression',
+                    source: source.trim(),
+                    expr,
+                    filters: filters.map((f) => parseFilter(f)),
+                    text: written
+                });
+            }
+            catch (error) {
+                if (!(error instanceof expression_ExpressionError))
+                    throw error;
+                const message = error.message.startsWith(`'${written}'`)
+                    ? error.message
+                    : `'${excerpt(written)}': ${error.message}`;
+                onProblem({ at: i, written, message });
+            }
             i = end + 2;
         }
-        else if (options.variables && text.startsWith('$${', i)) {
+        else if (variables === 'ddeutil' && text.startsWith('$$', i)) {
+            literal += '$';
+            i += 2;
+        }
+        else if (variables === true && text.startsWith('$${', i)) {
             literal += '${';
             i += 3;
         }
-        else if (options.variables && text.startsWith('${', i)) {
+        else if (variables && text.startsWith('${', i)) {
             const end = text.indexOf('}', i + 2);
-            const name = end < 0 ? '' : text.slice(i + 2, end);
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-                throw new expression_ExpressionError(`'\${' must be followed by NAME} in '${text}'`);
+            const inner = end < 0 ? '' : text.slice(i + 2, end);
+            const colon = variables === 'ddeutil' ? inner.indexOf(':') : -1;
+            const name = colon < 0 ? inner.trim() : inner.slice(0, colon).trim();
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+                onProblem({
+                    at: i,
+                    written: end < 0 ? '${' : text.slice(i, end + 1),
+                    message: `'\${' must be followed by NAME} in '${excerpt(text, i)}'`
+                });
+                i += 2;
+                continue;
+            }
             flush();
-            segments.push({ kind: 'variable', name });
+            segments.push(colon < 0
+                ? { kind: 'variable', name }
+                : { kind: 'variable', name, fallback: inner.slice(colon + 1).trim() });
             i = end + 1;
         }
         else {
@@ -84241,8 +84589,12 @@ function parseTemplate(text, options = {}) {
         }
     }
     flush();
-    parsed.set(key, segments);
     return segments;
+}
+/** An expression segment's value: the expression, then its filters. */
+function evaluateSegment(segment, scope, outcome) {
+    const value = evaluate(segment.expr, scope, outcome);
+    return segment.filters.length > 0 ? applyFilters(value, segment.filters) : value;
 }
 /**
  * Renders a templated string: each expression's value as text (lists and maps as JSON,
@@ -84256,16 +84608,16 @@ function render(text, scope, options = {}) {
         if (segment.kind === 'text')
             out += segment.text;
         else if (segment.kind === 'variable') {
-            const value = options.env?.[segment.name];
+            const value = options.env?.[segment.name] ?? segment.fallback;
             if (value === undefined)
                 options.onMissingVar?.(segment.name);
-            out += value ?? '';
+            out += value ?? (options.variables === 'ddeutil' ? 'null' : '');
         }
         else if (options.deferred && readsAny(segment.expr, options.deferred)) {
-            out += `{{ ${segment.source} }}`;
+            out += segment.text;
         }
         else {
-            out += stringify(evaluate(segment.expr, scope));
+            out += stringify(evaluateSegment(segment, scope));
         }
     }
     return out;
@@ -84277,7 +84629,7 @@ function render(text, scope, options = {}) {
 function evaluateValue(text, scope) {
     const segments = parseTemplate(text);
     if (segments.length === 1 && segments[0].kind === 'expression')
-        return evaluate(segments[0].expr, scope);
+        return evaluateSegment(segments[0], scope);
     return render(text, scope);
 }
 /**
@@ -84286,10 +84638,11 @@ function evaluateValue(text, scope) {
  */
 function conditionSource(condition) {
     const trimmed = condition.trim();
-    const inner = trimmed.startsWith('{{') && trimmed.endsWith('}}') && trimmed.indexOf('{{', 2) < 0
-        ? trimmed.slice(2, -2).trim()
+    const opener = trimmed.startsWith('${{') ? '${{' : '{{';
+    const inner = trimmed.startsWith(opener) && trimmed.endsWith('}}') && trimmed.indexOf('{{', opener.length) < 0
+        ? trimmed.slice(opener.length, -2).trim()
         : trimmed;
-    const { functions } = analyse(parseExpression(inner));
+    const { functions } = analyse(parseExpression(inner, trimmed));
     return functions.some((f) => STATUS_FUNCTIONS.includes(f))
         ? inner
         : `success() && (${inner})`;
@@ -84552,11 +84905,19 @@ class YamlSource {
     text;
     doc;
     lines;
-    constructor(file, text, doc, lines) {
+    root;
+    constructor(file, text, doc, lines, 
+    /** Where paths start: the document, or one workflow of a file that holds several. */
+    root = doc.contents) {
         this.file = file;
         this.text = text;
         this.doc = doc;
         this.lines = lines;
+        this.root = root;
+    }
+    /** The same file seen from the node at `path`: paths then start there. */
+    within(path) {
+        return new YamlSource(this.file, this.text, this.doc, this.lines, this.nodeAt(path) ?? null);
     }
     keyIndex = new WeakMap();
     /** Parses `text`; syntax errors and duplicate keys come back as positioned problems. */
@@ -84585,7 +84946,9 @@ class YamlSource {
     }
     /** The document as plain data (later duplicate keys win, but they are reported). */
     toJS() {
-        return this.doc.toJS({ maxAliasCount: 1000 });
+        if (this.root === this.doc.contents)
+            return this.doc.toJS({ maxAliasCount: 1000 });
+        return this.root?.toJS(this.doc, { maxAliasCount: 1000 }) ?? null;
     }
     /** An alias (`*name`) without an anchor before it cannot be turned into data. */
     aliasProblems() {
@@ -84623,26 +84986,26 @@ class YamlSource {
         return this.at(node);
     }
     /**
-     * Where `needle` appears in the source of the value at `path` (or the `opener` before
-     * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
-     * at on its own line. Falls back to the value's start.
+     * Finds parts of the value at `path` in its source, in order: each call returns where
+     * `needle` first appears after the part found before, so an expression inside a block
+     * scalar is pointed at on its own line and a repeated one at its own place. Falls back
+     * to the value's start where the source writes it otherwise (escapes in a quoted string).
      */
-    textPosition(path, needle, opener) {
-        const node = this.nodeAt(path);
-        const range = node?.range;
-        if (range) {
-            const text = this.text.slice(range[0], range[1]);
-            let index = text.indexOf(needle);
-            if (index >= 0 && opener)
-                index = Math.max(0, text.lastIndexOf(opener, index));
-            if (index >= 0)
-                return this.offsetPosition(range[0] + index);
-        }
-        return this.valuePosition(path);
+    textLocator(path) {
+        const range = this.nodeAt(path)?.range;
+        const text = range ? this.text.slice(range[0], range[1]) : '';
+        let from = 0;
+        return (needle) => {
+            const index = range ? text.indexOf(needle, from) : -1;
+            if (index < 0)
+                return this.valuePosition(path);
+            from = index + needle.length;
+            return this.offsetPosition(range[0] + index);
+        };
     }
     /** Keys compare as text: a path from JSON Pointer says 8080 where YAML has '8080'. */
     nodeAt(path) {
-        let node = this.doc.contents;
+        let node = this.root;
         for (const segment of path) {
             if ((0,dist/* isMap */.jh)(node)) {
                 node = this.pairOf(node, segment)?.value;
@@ -84701,7 +85064,11 @@ class YamlSource {
             if (node)
                 return { node, depth };
         }
-        return { node: this.doc.contents, depth: 0 };
+        return { node: this.root, depth: 0 };
+    }
+    /** Where a node of this file starts (the root's start when it has no range). */
+    nodePosition(node) {
+        return this.at(node ?? this.root);
     }
     at(node) {
         return this.offsetPosition(node?.range?.[0] ?? 0);
@@ -85786,6 +86153,7 @@ function serialQueue() {
 
 
 
+
 /**
  * Runs a job's stages in its container, one after another. Consecutive stages whose
  * commands are known up front run as a batch, in one exec (Backend.runBatch): an exec
@@ -85848,12 +86216,23 @@ class StageRunner {
     scope() {
         return expressionScope({ ...this.ctx.values, stages: stagesContext(this.result.stages) });
     }
+    /**
+     * Renders a script: handed to the shell as written in the page's form, so `${VAR}` there
+     * is the shell's own; a ddeutil workflow's reads the run's environment, as ddeutil does.
+     */
+    scriptRenderer(scope) {
+        const { pipeline, env, reporter } = this.ctx;
+        const variables = variableSyntax(pipeline.dialect, 'script');
+        return (text) => render(text, scope, {
+            variables,
+            env,
+            onMissingVar: (name) => reporter.warning(`\${${name}} is not set in the environment; using '${missingVariable(pipeline.dialect)}'`, this.instance)
+        });
+    }
     /** A stage's command line and environment, rendered in `scope`. */
     prepare(stage, index, scope) {
-        // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
-        const script = stage.type === 'cmd'
-            ? (stage.args ?? []).map((a) => render(a, scope))
-            : render(stage.run ?? '', scope);
+        const renderScript = this.scriptRenderer(scope);
+        const script = stage.type === 'cmd' ? (stage.args ?? []).map(renderScript) : renderScript(stage.run ?? '');
         const stateDir = stageStateDir(this.instance.slug, index);
         const renderValue = this.options.valueRenderer(scope);
         const env = [
@@ -86014,7 +86393,7 @@ class StageRunner {
     async runStage(stage, index, scope, stageResult) {
         const { ctx, instance, containerId } = this;
         if (stage.type === 'empty') {
-            ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope));
+            ctx.reporter.output(instance, 'stdout', this.scriptRenderer(scope)(stage.echo ?? stage.name));
             return;
         }
         const process = stage.type === 'process'
@@ -86142,6 +86521,7 @@ class StageRunner {
 
 
 
+
 /**
  * Runs one job instance, and runs it again when it fails as long as its `retry` allows
  * (not when it was cancelled), waiting `retry.delay` in between. Never throws: every
@@ -86200,9 +86580,9 @@ async function runAttempt(instance, ctx, attempt) {
     };
     // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
     const renderOptions = {
-        variables: true,
+        variables: variableSyntax(ctx.pipeline.dialect, 'container'),
         env: ctx.env,
-        onMissingVar: (name) => ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
+        onMissingVar: (name) => ctx.reporter.warning(`\${${name}} is not set in the environment; using '${missingVariable(ctx.pipeline.dialect)}'`, instance)
     };
     const valueRenderer = (scope) => (text) => render(text, scope, renderOptions);
     try {
@@ -86334,7 +86714,11 @@ async function warmContainer(instance, ctx) {
     let readsNeeds = false;
     const scope = expressionScope(ctx.values);
     // The job renders it again when it starts, and warns then of what is missing.
-    const renderers = valueRenderers(scope, { variables: true, env: ctx.env, onMissingVar: () => { } });
+    const renderers = valueRenderers(scope, {
+        variables: variableSyntax(ctx.pipeline.dialect, 'container'),
+        env: ctx.env,
+        onMissingVar: () => { }
+    });
     const unlessNeeds = (text) => {
         if (readsContext(text, 'needs'))
             readsNeeds = true;
@@ -86658,7 +87042,7 @@ async function preflight(jobs, ctx) {
                     problems.set(instance.id, message);
             };
             const renderers = valueRenderers(scope, {
-                variables: true,
+                variables: ctx.variables,
                 env: ctx.env,
                 deferred: LATER,
                 onMissingVar: () => { }
@@ -87063,6 +87447,7 @@ class ContainerWarmer {
 
 
 
+
 /**
  * How often a run asks the engine whether it is still there: a stage that prints nothing
  * for an hour is fine, an engine that stopped answering meanwhile is not.
@@ -87151,6 +87536,7 @@ async function runPipeline(options) {
             ...shared,
             pipelineDir: pipeline.dir,
             params: options.params,
+            variables: variableSyntax(pipeline.dialect, 'container'),
             cpus: await backend.cpuCount?.()
         }), signal).catch((error) => {
             if (signal.aborted)
@@ -87398,7 +87784,7 @@ async function checkUntrusted(options, workspace) {
         ...instances.map((i) => ({ ...artifacts, path: external_node_path_default().join(artifacts.path, i.slug) })),
         ...(options.outputs ?? [])
     ], workspace);
-    for (const p of untrustedWarnings(pipeline.hostAccess))
+    for (const p of [...pipeline.warnings, ...untrustedWarnings(pipeline.hostAccess)])
         options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
 }
 /**
@@ -88099,6 +88485,7 @@ function escapeLabel(text) {
 
 
 
+
 /** A placeholder for the run id, which only exists once a run starts. */
 const PLAN_RUN_ID = 'RUN-ID';
 /**
@@ -88130,7 +88517,11 @@ function planDocument(plan, params, env) {
                         pipelineDir: plan.pipeline.dir,
                         namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
                         runNetwork: runNetworkName(PLAN_RUN_ID),
-                        ...valueRenderers(scope, { variables: true, env, deferred })
+                        ...valueRenderers(scope, {
+                            variables: variableSyntax(plan.pipeline.dialect, 'container'),
+                            env,
+                            deferred
+                        })
                     });
                 }
                 catch (error) {
@@ -88237,6 +88628,7 @@ class SecretMasker {
 
 
 
+
 const JOB_ROOTS = new Set(['params', 'matrix', 'run_id', 'job', 'needs']);
 const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages']);
 /**
@@ -88252,9 +88644,10 @@ function checkReferences(pipeline, raw, source) {
         const rawJob = record(rawJobs[job.id]);
         const check = (value, path, scope) => problems.push(...checkValue(value, path, { ...scope, job }, pipeline, source));
         const container = 'the container is created before any stage runs';
+        const containerVariables = variableSyntax(pipeline.dialect, 'container');
         check(record(rawJob['runs-on']).with, [...at, 'runs-on', 'with'], {
             roots: JOB_ROOTS,
-            variables: true,
+            variables: containerVariables,
             noStages: container
         });
         problems.push(...variablesInName(record(record(rawJob['runs-on']).with), [...at, 'runs-on', 'with'], source));
@@ -88268,9 +88661,13 @@ function checkReferences(pipeline, raw, source) {
             const stageAt = [...at, 'stages', i];
             const stage = record(rawStage);
             const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) };
-            for (const key of ['run', 'echo', 'args', 'inputs'])
-                check(stage[key], [...stageAt, key], scope);
-            check(stage.env, [...stageAt, 'env'], { ...scope, variables: true });
+            for (const key of ['run', 'echo', 'args'])
+                check(stage[key], [...stageAt, key], {
+                    ...scope,
+                    variables: variableSyntax(pipeline.dialect, 'script')
+                });
+            check(stage.inputs, [...stageAt, 'inputs'], scope);
+            check(stage.env, [...stageAt, 'env'], { ...scope, variables: containerVariables });
             check(stage.if, [...stageAt, 'if'], { ...scope, condition: true });
         });
         check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids });
@@ -88289,7 +88686,7 @@ function variablesInName(withKeys, at, source) {
     const path = [...at, 'container_name'];
     return [
         {
-            ...source.textPosition(path, '${'),
+            ...source.textLocator(path)('${'),
             message: `${describePath(path)}: \${VAR} cannot be used in a container name: names are shown ` +
                 `unmasked (docker ps, the engine's events); use {{ params.* }} or {{ matrix.* }}`
         }
@@ -88303,31 +88700,47 @@ function checkValue(value, path, scope, pipeline, source) {
     if (typeof value !== 'string')
         return [];
     const where = describePath(path);
-    try {
-        const expressions = scope.condition
-            ? [{ source: value, expr: parseExpression(conditionSource(value)) }]
-            : parseTemplate(value, { variables: scope.variables }).flatMap((s) => s.kind === 'expression' ? [s] : []);
-        return expressions.flatMap(({ source: text, expr }) => {
-            const { references, functions } = analyse(expr);
-            const reasons = [
-                ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
-                ...functions.map((f) => STATUS_FUNCTIONS.includes(f) && !scope.condition
-                    ? `${f}() can only be used in 'if:'`
-                    : undefined),
-                constantProblem(expr, references.length, functions)
-            ].filter((r) => r !== undefined);
-            const quoted = scope.condition ? text.trim() : `{{ ${text} }}`;
-            return reasons.map((reason) => ({
-                ...source.textPosition(path, text, scope.condition ? undefined : '{{'),
-                message: `${where}: '${quoted}': ${reason}`
+    if (scope.condition) {
+        try {
+            const expr = parseExpression(conditionSource(value));
+            return expressionProblems(expr, scope, pipeline).map((reason) => ({
+                ...source.valuePosition(path),
+                message: `${where}: '${excerpt(value.trim())}': ${reason}`
             }));
-        });
+        }
+        catch (error) {
+            if (!(error instanceof expression_ExpressionError))
+                throw error;
+            return [{ ...source.valuePosition(path), message: `${where}: ${error.message}` }];
+        }
     }
-    catch (error) {
-        if (!(error instanceof expression_ExpressionError))
-            throw error;
-        return [{ ...source.textPosition(path, '{{'), message: `${where}: ${error.message}` }];
-    }
+    const options = { variables: scope.variables };
+    const locate = source.textLocator(path);
+    const broken = templateProblems(value, options);
+    if (broken.length > 0)
+        return broken.map((problem) => ({
+            ...locate(problem.written),
+            message: `${where}: ${problem.message}`
+        }));
+    return parseTemplate(value, options).flatMap((segment) => {
+        if (segment.kind !== 'expression')
+            return [];
+        const at = locate(segment.text);
+        return expressionProblems(segment.expr, scope, pipeline).map((reason) => ({
+            ...at,
+            message: `${where}: '${excerpt(segment.text)}': ${reason}`
+        }));
+    });
+}
+function expressionProblems(expr, scope, pipeline) {
+    const { references, functions } = analyse(expr);
+    return [
+        ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
+        ...functions.map((f) => STATUS_FUNCTIONS.includes(f) && !scope.condition
+            ? `${f}() can only be used in 'if:'`
+            : undefined),
+        constantProblem(expr, references.length, functions)
+    ].filter((r) => r !== undefined);
 }
 /**
  * Why an expression that reads nothing fails (`fromJSON('x')`): it would fail the same way
@@ -88435,7 +88848,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (seed 001 writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"$ref":"#/definitions/param"}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"],"description":"What the value must be: str, int, float, bool, list or map. Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (seed 001\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND (seed 003): NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map"],"description":"What the value must be: str, int, float, bool, list or map. Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."}}},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
 
 
@@ -88526,10 +88939,14 @@ const branchValidators = new Map();
  * the line and column of the key or value at fault, worded for a person: unknown keys
  * with the nearest valid one, `anyOf` alternatives reduced to the one the user meant.
  */
-function schemaProblems(value, source) {
+function schemaProblems(value, source, silenced = []) {
     validatePipeline ??= schema_validator_ajv.compile(CHECKED_SCHEMA);
     validatePipeline(value);
-    return explain(validatePipeline.errors ?? [], [], source);
+    const inSilenced = (e) => {
+        const path = toPath(e.instancePath);
+        return silenced.some((s) => s.every((segment, i) => String(path[i]) === String(segment)));
+    };
+    return explain((validatePipeline.errors ?? []).filter((e) => !inSilenced(e)), [], source);
 }
 function explain(errors, base, source) {
     const problems = [];
@@ -88758,21 +89175,25 @@ function parseShortMount(text) {
 
 
 
+
 /**
- * Every `${VAR}` a pipeline hands to its containers (in `runs-on.with`, `services` and
- * stage `env`), in file order, with the value each is in. Scripts are left out, since
- * `${VAR}` there is the shell's own.
+ * Every `${VAR}` a pipeline reads from the run's environment, in file order, with the value
+ * each is in: those it hands to its containers (in `runs-on.with`, `services` and stage
+ * `env`), and in a ddeutil workflow its scripts' too (elsewhere `${VAR}` in a script is the
+ * shell's own).
  */
-function variableUses(raw) {
+function variableUses(raw, dialect = 'ctr') {
     const uses = [];
-    const visit = (value, at) => {
+    const visit = (value, at, syntax = variableSyntax(dialect, 'container')) => {
+        if (!syntax)
+            return;
         if (Array.isArray(value))
-            value.forEach((item, i) => visit(item, [...at, i]));
+            value.forEach((item, i) => visit(item, [...at, i], syntax));
         else if (value !== null && typeof value === 'object')
-            Object.entries(value).forEach(([key, item]) => visit(item, [...at, key]));
+            Object.entries(value).forEach(([key, item]) => visit(item, [...at, key], syntax));
         else if (typeof value === 'string' && value.includes('${')) {
             try {
-                for (const segment of parseTemplate(value, { variables: true }))
+                for (const segment of parseTemplate(value, { variables: syntax }))
                     if (segment.kind === 'variable')
                         uses.push({ name: segment.name, at });
             }
@@ -88787,7 +89208,12 @@ function variableUses(raw) {
         const spec = record(job);
         visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with']);
         visit(spec.services, ['jobs', id, 'services']);
-        list(spec.stages).forEach((stage, i) => visit(record(stage).env, ['jobs', id, 'stages', i, 'env']));
+        list(spec.stages).forEach((stage, i) => {
+            const at = ['jobs', id, 'stages', i];
+            visit(record(stage).env, [...at, 'env']);
+            for (const key of ['run', 'echo', 'args'])
+                visit(record(stage)[key], [...at, key], variableSyntax(dialect, 'script'));
+        });
     }
     return uses;
 }
@@ -88795,12 +89221,298 @@ function variableUses(raw) {
  * The names of the `${VAR}`s a pipeline hands to its containers, in file order without
  * repeats: what the run reads from its environment, and so what it must treat as secret.
  */
-function referencedVariables(raw) {
-    return variableNames(variableUses(raw));
+function referencedVariables(raw, dialect = 'ctr') {
+    return variableNames(variableUses(raw, dialect));
 }
 /** The names of `uses`, in order, without repeats. */
 function variableNames(uses) {
     return [...new Set(uses.map((use) => use.name))];
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/dialect/yaml-edits.ts
+
+/** The entry of `map` whose key is `key`, if any. */
+function pairOf(map, key) {
+    return map.items.find((pair) => (0,dist/* isScalar */.jn)(pair.key) && String(pair.key.value) === key);
+}
+/** The keys a map writes, as text. */
+function keysOf(map) {
+    return map.items.flatMap((pair) => ((0,dist/* isScalar */.jn)(pair.key) ? [String(pair.key.value)] : []));
+}
+/** The map at `key` of `map`, if its value is one. */
+function mapAt(map, key) {
+    if (!(0,dist/* isMap */.jh)(map))
+        return undefined;
+    const value = pairOf(map, key)?.value;
+    return (0,dist/* isMap */.jh)(value) ? value : undefined;
+}
+/** The maps of the list at `key` of `map`. */
+function mapsIn(map, key) {
+    if (!(0,dist/* isMap */.jh)(map))
+        return [];
+    const value = pairOf(map, key)?.value;
+    if (!(0,dist/* isSeq */.oP)(value))
+        return [];
+    return value.items.flatMap((item, i) => (0,dist/* isMap */.jh)(item) ? [[i, item]] : []);
+}
+/**
+ * Renames a key in place: the entry keeps its range, so every problem later found about it
+ * points where the user wrote the other spelling.
+ */
+function renameKey(pair, to) {
+    ;
+    pair.key.value = to;
+}
+/** Adds `key: value`, placed (for messages) where `at` was written. */
+function addPair(map, key, value, at) {
+    const keyNode = new dist/* Scalar */.X5(key);
+    const valueNode = new dist/* Scalar */.X5(value);
+    keyNode.range = valueNode.range = at.range;
+    map.items.push(new dist/* Pair */.Rm(keyNode, valueNode));
+}
+/** A scalar's text, if the node is one. */
+function scalarText(node) {
+    return (0,dist/* isScalar */.jn)(node) && typeof node.value === 'string' ? node.value : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/dialect/stage-kinds.ts
+
+/** ddeutil-workflow's stages that hold other stages or run other workflows: not run here yet. */
+const NOT_YET = {
+    foreach: "ddeutil's 'foreach' stage (stages over each item of a list)",
+    until: "ddeutil's 'until' stage (stages repeated until a condition holds)",
+    parallel: "ddeutil's 'parallel' stage (branches of stages side by side)",
+    case: "ddeutil's 'case' stage (stages chosen by a value)",
+    raise: "ddeutil's 'raise' stage",
+    trigger: "ddeutil's 'trigger' stage (it runs another workflow)",
+    uses: "a 'uses:' stage (ddeutil calls a Python function registered with its @tag)"
+};
+/**
+ * Gives a stage without `type:` the one its keys name, as ddeutil-workflow tells its
+ * stages apart: `bash:` is a bash script (renamed to `run:`), `run:` alone is Python in a
+ * ddeutil workflow, `echo:`, `sleep:` or neither an empty stage. A GitHub user's
+ * `- run: make` outside a ddeutil workflow would change meaning either way, so it is
+ * refused and asked for its `type:`. A typed stage is left as written; in a ddeutil
+ * workflow, a `type:` ddeutil would ignore gets a warning.
+ */
+function classifyStage(stage, dialect) {
+    const keys = keysOf(stage);
+    const typePair = pairOf(stage, 'type');
+    const bash = pairOf(stage, 'bash');
+    const run = pairOf(stage, 'run');
+    if (bash && run)
+        return {
+            kind: 'refused',
+            at: bash.key,
+            message: "has both 'bash:' and 'run:'; keep one ('bash:' is a bash script, 'run:' the script of its 'type:')"
+        };
+    if (typePair) {
+        const type = scalarText(typePair.value);
+        if (bash) {
+            if (type !== 'bash' && type !== 'sh')
+                return {
+                    kind: 'refused',
+                    at: bash.key,
+                    message: `has 'bash:' and 'type: ${type ?? ''}'; 'bash:' is a bash script: drop 'type:' or write 'run:'`
+                };
+            renameKey(bash, 'run');
+        }
+        if (dialect === 'ddeutil' && run && type !== 'py')
+            return {
+                kind: 'typed',
+                at: typePair.key,
+                warning: `ddeutil-workflow ignores 'type: ${type ?? ''}' and runs 'run:' as Python; here it runs as ${type ?? ''}, as 'type:' says (write 'bash:' for a bash script in both)`
+            };
+        return { kind: 'typed' };
+    }
+    const nested = keys.find((key) => key in NOT_YET);
+    if (nested)
+        return {
+            kind: 'refused',
+            at: pairOf(stage, nested).key,
+            message: `${NOT_YET[nested]} is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty`
+        };
+    if (bash) {
+        renameKey(bash, 'run');
+        addPair(stage, 'type', 'bash', bash.key);
+        return { kind: 'inferred' };
+    }
+    if (run) {
+        if (dialect !== 'ddeutil')
+            return {
+                kind: 'refused',
+                at: run.key,
+                message: "has 'run:' but no 'type:': write 'type: sh' or 'type: bash' for a shell script, 'type: py' for Python (only a file marked 'type: Workflow' reads a bare 'run:' as Python, as ddeutil-workflow does)"
+            };
+        addPair(stage, 'type', 'py', run.key);
+        return { kind: 'inferred' };
+    }
+    for (const [key, type] of [
+        ['args', 'cmd'],
+        ['process', 'process']
+    ])
+        if (pairOf(stage, key))
+            return {
+                kind: 'refused',
+                at: pairOf(stage, key).key,
+                message: `has '${key}:' but no 'type:': write 'type: ${type}'`
+            };
+    addPair(stage, 'type', 'empty', (pairOf(stage, 'name')?.key ?? stage));
+    return { kind: 'inferred' };
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/dialect/rewrite-dialect.ts
+
+
+
+
+/** Other spellings of the same key, with the one this format writes. */
+const SPELLINGS = [
+    ['max-parallel', 'max_parallel'],
+    ['fail-fast', 'fail_fast']
+];
+/**
+ * Rewrites a workflow's map, in place, into the spellings the rest of the loader reads:
+ * ddeutil-workflow's and GitHub's (`bash:` stages, stages without `type:`, `max-parallel`,
+ * `fail-fast`, `include`/`exclude` beside `matrix:`, `continue-on-error`, params written
+ * as their type alone). Each rewritten entry keeps the range it was written at, so later
+ * problems point at the user's own spelling.
+ */
+function rewriteDialect(source) {
+    const root = source.root;
+    const result = { dialect: 'ctr', problems: [], warnings: [], silenced: [] };
+    if (!(0,dist/* isMap */.jh)(root))
+        return result;
+    if (scalarText(pairOf(root, 'type')?.value) === 'Workflow')
+        result.dialect = 'ddeutil';
+    const position = (node) => source.nodePosition(node);
+    const report = (list, node, message) => list.push({ ...position(node), message });
+    rewriteParams(mapAt(root, 'params'));
+    const jobs = mapAt(root, 'jobs');
+    for (const pair of jobs?.items ?? []) {
+        if (!(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isMap */.jh)(pair.value))
+            continue;
+        const id = String(pair.key.value);
+        const job = pair.value;
+        const strategy = mapAt(job, 'strategy');
+        if (strategy)
+            rewriteStrategy(strategy, ['jobs', id, 'strategy'], result, position);
+        for (const [i, stage] of mapsIn(job, 'stages')) {
+            const at = ['jobs', id, 'stages', i];
+            const continueOn = pairOf(stage, 'continue-on-error');
+            if (continueOn && !pairOf(stage, 'continue_on_error'))
+                renameKey(continueOn, 'continue_on_error');
+            const kind = classifyStage(stage, result.dialect);
+            if (kind.kind === 'refused') {
+                report(result.problems, kind.at, `${describePath(at)}: ${kind.message}`);
+                result.silenced.push(at);
+            }
+            else if (kind.kind === 'typed' && kind.warning)
+                report(result.warnings, kind.at, `${describePath(at)}: ${kind.warning}`);
+        }
+    }
+    return result;
+}
+/** `name: str` is ddeutil's shorthand for `name: {type: str}`. */
+function rewriteParams(params) {
+    for (const pair of params?.items ?? []) {
+        const type = scalarText(pair.value);
+        if (type === undefined)
+            continue;
+        const map = new dist/* YAMLMap */.CA();
+        const typeKey = new dist/* Scalar */.X5('type');
+        typeKey.range = pair.value.range;
+        map.items.push(new dist/* Pair */.Rm(typeKey, pair.value));
+        map.range = pair.value.range;
+        pair.value = map;
+    }
+}
+function rewriteStrategy(strategy, at, result, position) {
+    for (const [other, own] of SPELLINGS) {
+        const written = pairOf(strategy, other);
+        const ownPair = pairOf(strategy, own);
+        if (written && ownPair)
+            result.problems.push({
+                ...position(written.key),
+                message: `${describePath(at)}: '${other}' and '${own}' are the same setting; keep one`
+            });
+        else if (written)
+            renameKey(written, own);
+        else if (ownPair && result.dialect === 'ddeutil')
+            result.warnings.push({
+                ...position(ownPair.key),
+                message: `${describePath(at)}: ddeutil-workflow reads only '${other}' and would ignore '${own}'; it is used here (write '${other}' for both to agree)`
+            });
+    }
+    const matrix = mapAt(strategy, 'matrix');
+    for (const key of ['include', 'exclude']) {
+        const beside = pairOf(strategy, key);
+        if (!beside)
+            continue;
+        if (!matrix || pairOf(matrix, key))
+            result.problems.push({
+                ...position(beside.key),
+                message: matrix
+                    ? `${describePath(at)}: '${key}' is given both here and under 'matrix:'; keep one`
+                    : `${describePath(at)}: '${key}' needs a 'matrix:' beside it`
+            });
+        else {
+            strategy.items.splice(strategy.items.indexOf(beside), 1);
+            matrix.items.push(beside);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/dialect/select-workflow.ts
+
+/**
+ * The workflows a file holds. A file in the page's form (top-level `jobs:`) is one,
+ * unnamed; a file in ddeutil-workflow's keyed layout (`NAME: {type: Workflow, jobs, ...}`)
+ * holds one per such key, in file order.
+ */
+function workflowNames(source) {
+    const root = source.root;
+    if (!(0,dist/* isMap */.jh)(root) || keyOf(root, 'jobs') !== undefined)
+        return [];
+    return root.items.flatMap((pair) => {
+        const value = pair.value;
+        if (!(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isMap */.jh)(value))
+            return [];
+        const type = keyOf(value, 'type');
+        return (0,dist/* isScalar */.jn)(type) && type.value === 'Workflow' ? [String(pair.key.value)] : [];
+    });
+}
+function keyOf(map, key) {
+    return map.items.find((pair) => (0,dist/* isScalar */.jn)(pair.key) && pair.key.value === key)?.value;
+}
+/**
+ * The workflow a command works on: the file itself in the page's form, else the one
+ * `wanted` names, or the only one. A file holding several with none named, or a name
+ * it does not hold, is a problem listing the names (the command line is then invalid).
+ */
+function selectWorkflow(source, wanted, flag = '--workflow') {
+    const names = workflowNames(source);
+    const at = { file: source.file, line: 1, col: 1 };
+    if (names.length === 0) {
+        if (wanted === undefined)
+            return { source };
+        return {
+            ...at,
+            message: `${flag} ${wanted}: this file is one workflow (top-level 'jobs:'), not several named ones; leave out ${flag}`
+        };
+    }
+    const name = wanted ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined)
+        return {
+            ...at,
+            message: `this file holds ${names.length} workflows (${names.join(', ')}): name one with ${flag} NAME`
+        };
+    if (!names.includes(name))
+        return {
+            ...at,
+            message: `${flag} ${name}: this file holds no workflow '${name}' (it holds: ${names.join(', ')})`
+        };
+    return { source: source.within([name]), name };
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/load-pipeline.ts
@@ -88820,8 +89532,39 @@ function variableNames(uses) {
 
 
 
+
+
 /** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
-async function loadPipelineFile(file) {
+async function loadPipelineFile(file, options = {}) {
+    return parsePipeline(await readPipelineText(file), file, external_node_path_default().dirname(external_node_path_default().resolve(file)), options);
+}
+/**
+ * Reads and validates every workflow of a file (one, unless it is in the keyed layout);
+ * throws PipelineFileError listing every problem of all of them.
+ */
+async function loadAllWorkflows(file) {
+    const text = await readPipelineText(file);
+    const dir = external_node_path_default().dirname(external_node_path_default().resolve(file));
+    const { source, problems } = YamlSource.parse(text, file);
+    const names = problems.length > 0 ? [] : workflowNames(source);
+    if (names.length === 0)
+        return [parsePipeline(text, file, dir)];
+    const pipelines = [];
+    const all = [];
+    for (const workflow of names)
+        try {
+            pipelines.push(parsePipeline(text, file, dir, { workflow }));
+        }
+        catch (error) {
+            if (!(error instanceof PipelineFileError))
+                throw error;
+            all.push(...error.problems);
+        }
+    if (all.length > 0)
+        throw new PipelineFileError(inFileOrder(all));
+    return pipelines;
+}
+async function readPipelineText(file) {
     let text;
     try {
         text = await (0,external_node_fs_promises_namespaceObject.readFile)(file, 'utf8');
@@ -88832,7 +89575,7 @@ async function loadPipelineFile(file) {
             { file, line: 1, col: 1, message: `cannot read pipeline file: ${reason}` }
         ]);
     }
-    return parsePipeline(text, file, external_node_path_default().dirname(external_node_path_default().resolve(file)));
+    return text;
 }
 /**
  * Parses pipeline text. `file` names it in messages; `dir` is where relative mount
@@ -88840,10 +89583,16 @@ async function loadPipelineFile(file) {
  * say (needs that exist, no cycles, expressions that read what exists and is upstream).
  * Throws PipelineFileError listing every problem, each at its line and column, in file order.
  */
-function parsePipeline(text, file, dir) {
-    const { source, problems } = YamlSource.parse(text, file);
+function parsePipeline(text, file, dir, options = {}) {
+    const { source: whole, problems } = YamlSource.parse(text, file);
     if (problems.some((p) => p.message.startsWith('YAML syntax error')))
         throw new PipelineFileError(problems);
+    const selected = selectWorkflow(whole, options.workflow, options.workflowFlag);
+    if (!('source' in selected))
+        throw new PipelineFileError([selected]);
+    const source = selected.source;
+    const dialect = rewriteDialect(source);
+    problems.push(...dialect.problems);
     let raw;
     try {
         raw = source.toJS();
@@ -88854,10 +89603,14 @@ function parsePipeline(text, file, dir) {
             { file, line: 1, col: 1, message: `YAML error: ${error.message}` }
         ]);
     }
-    problems.push(...schemaProblems(raw, source));
+    problems.push(...schemaProblems(raw, source, dialect.silenced));
     // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
-    const uses = variableUses(raw);
+    const uses = variableUses(raw, dialect.dialect);
     const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses));
+    pipeline.dialect = dialect.dialect;
+    pipeline.warnings = dialect.warnings;
+    if (selected.name !== undefined)
+        pipeline.name = pipeline.workflow = selected.name;
     pipeline.hostAccess = [
         ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
         ...fileAccess(uses, raw, source)
@@ -88882,7 +89635,9 @@ function buildPipeline(raw, file, dir, source, variables) {
         jobs,
         volumes: buildVolumes(top.volumes),
         hostAccess: [],
-        variables
+        variables,
+        dialect: 'ctr',
+        warnings: []
     };
 }
 function buildVolumes(raw) {
@@ -92667,6 +93422,13 @@ function formFlag(parse, value, form) {
 }
 /** `run` and `plan`'s file argument. */
 const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILES.join(', ')})`;
+/**
+ * `--workflow NAME`: which workflow of a file in ddeutil-workflow's keyed layout (several
+ * `NAME: {type: Workflow, ...}` in one file) the command works on.
+ */
+function workflowOption() {
+    return new option_Option('--workflow <name>', 'the workflow to use, in a file holding several (NAME: {type: Workflow, ...})');
+}
 
 ;// CONCATENATED MODULE: ./src/cli/inspect-commands.ts
 
@@ -92707,15 +93469,17 @@ function addInspectCommands(cli, setExit) {
             };
             report.files.push(entry);
             try {
-                const pipeline = await loadPipelineFile(file);
-                checkPlan(pipeline);
-                const processes = await checkProcesses(pipeline, connect, processCache());
-                entry.notes = processes.notes;
-                for (const note of processes.notes)
-                    if (!opts.json)
-                        process.stdout.write(`${file}: note: ${note}\n`);
-                if (processes.problems.length > 0)
-                    throw new PipelineFileError(processes.problems);
+                for (const pipeline of await loadAllWorkflows(file)) {
+                    checkPlan(pipeline);
+                    const processes = await checkProcesses(pipeline, connect, processCache());
+                    const notes = [...pipeline.warnings.map(formatProblem), ...processes.notes];
+                    entry.notes.push(...notes);
+                    for (const note of notes)
+                        if (!opts.json)
+                            process.stdout.write(`${file}: note: ${note}\n`);
+                    if (processes.problems.length > 0)
+                        throw new PipelineFileError(processes.problems);
+                }
                 if (!opts.json)
                     process.stdout.write(`${file}: valid\n`);
             }
@@ -92738,13 +93502,16 @@ function addInspectCommands(cli, setExit) {
         .command('plan')
         .description('show the jobs, matrix instances, containers and order a run would have')
         .argument('[file]', FILE_ARGUMENT)
+        .addOption(workflowOption())
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(new option_Option('--format <format>', 'output format')
         .choices(['text', 'json', 'mermaid'])
         .default('text'))
         .option('--json', 'same as --format json')
         .action(async (given, opts) => {
-        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()));
+        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()), {
+            workflow: opts.workflow
+        });
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const format = opts.json ? 'json' : opts.format;
         // The plan shows containers' environments: their secrets are masked there too.
@@ -93974,6 +94741,7 @@ function addRunCommand(cli, setExit) {
         .description('run a pipeline file on the local Docker engine')
         .argument('[file]', FILE_ARGUMENT)
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
+        .addOption(workflowOption())
         .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect))
         .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
@@ -94010,7 +94778,7 @@ function addRunCommand(cli, setExit) {
         const secrets = await readEnvFiles(opts.secretFile, '--secret-file');
         const env = { ...process.env, ...fromFiles, ...secrets };
         const secretNames = Object.keys(secrets);
-        const pipeline = await loadPipelineFile(file);
+        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow });
         const masker = SecretMasker.forPipeline(pipeline, env, secretNames);
         // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
         const resultToStdout = opts.result === '-';
@@ -94854,7 +95622,6 @@ function parseToleration(text) {
 
 
 
-
 /** A template an export cannot turn into a value or a target's reference. */
 class ExportRenderError extends Error {
     name = 'ExportRenderError';
@@ -94879,18 +95646,19 @@ function renderForExport(text, scope, options = {}) {
         else if (segment.kind === 'variable')
             out += placeholder({ kind: 'secret', name: segment.name });
         else {
-            const needs = NEEDS_OUTPUT.exec(segment.source);
-            const param = PARAM.exec(segment.source);
+            const bare = segment.filters.length === 0;
+            const needs = bare ? NEEDS_OUTPUT.exec(segment.source) : null;
+            const param = bare ? PARAM.exec(segment.source) : null;
             if (needs)
                 out += placeholder({ kind: 'needs', job: needs[1], key: needs[2] });
-            else if (segment.source === 'run_id')
+            else if (bare && segment.source === 'run_id')
                 out += placeholder({ kind: 'run_id' });
             else if (param && options.paramsAtSubmit)
                 out += placeholder({ kind: 'param', name: param[1] });
             else if (analyse(segment.expr).references.some((r) => CLUSTER_CONTEXTS.has(r.path[0])))
-                throw new ExportRenderError(`'{{ ${segment.source} }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'`);
+                throw new ExportRenderError(`'${segment.text}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own (no filters), as '{{ needs.JOB.outputs.KEY }}'`);
             else
-                out += stringify(evaluate(segment.expr, scope));
+                out += stringify(evaluateSegment(segment, scope));
         }
     }
     return out;
@@ -94919,6 +95687,7 @@ function runsWhen(condition, scope) {
 }
 
 ;// CONCATENATED MODULE: ./src/export/shared/export-plan.ts
+
 
 
 
@@ -95007,7 +95776,8 @@ function exportPlan(plan, params, target) {
 function exportInstance(plan, instance, scope, at) {
     const { job } = instance;
     const runId = placeholder({ kind: 'run_id' });
-    const value = (text) => renderForExport(text, scope, { variables: true });
+    const variables = variableSyntax(plan.pipeline.dialect, 'container');
+    const value = (text) => renderForExport(text, scope, { variables });
     const words = (list) => renderWords(list, scope, value, CLUSTER_CONTEXTS);
     const planning = {
         runId,
@@ -95022,7 +95792,7 @@ function exportInstance(plan, instance, scope, at) {
     if (container.image.kind === 'build' && container.image.name)
         container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' };
     for (const [key, text] of Object.entries(job.container.environment))
-        container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true });
+        container.env[key] = renderForExport(text, scope, { variables, paramsAtSubmit: true });
     const services = Object.fromEntries(Object.keys(job.services).map((key) => [
         key,
         planService(instance, key, { ...planning, network: 'ctr-run' })
@@ -96471,9 +97241,11 @@ function exportGithub(plan, params, options) {
         ];
     }));
     const checkout = { uses: 'actions/checkout@v4' };
+    // A file holding several workflows: every step names the one exported.
+    const chosen = plan.pipeline.workflow ? { workflow: plan.pipeline.workflow } : {};
     const pipelineStep = (extra) => ({
         uses: action,
-        with: { pipeline: file, params: '${{ env.CTR_PARAMS }}', ...extra }
+        with: { pipeline: file, ...chosen, params: '${{ env.CTR_PARAMS }}', ...extra }
     });
     const jobs = {
         plan: {
@@ -96484,7 +97256,7 @@ function exportGithub(plan, params, options) {
                 {
                     id: 'plan',
                     uses: subAction(action, 'validate'),
-                    with: { files: file, params: '${{ env.CTR_PARAMS }}' }
+                    with: { files: file, ...chosen, params: '${{ env.CTR_PARAMS }}' }
                 }
             ]
         }
@@ -96941,8 +97713,9 @@ function addToolCommands(cli, setExit) {
         .default([])
         .argParser(collect))
         .option('--result <file>', 'write the merged document here rather than to stdout')
+        .addOption(workflowOption())
         .action(async (file, paths, opts) => {
-        const pipeline = await loadPipelineFile(file);
+        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow });
         const { plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const merged = await mergeResultFiles(plan, paths, 'results merge');
         if (opts.result)
@@ -96959,6 +97732,7 @@ function addToolCommands(cli, setExit) {
         .description('write the pipeline for another engine: an Argo Workflow, an Airflow DAG, AWS Batch jobs')
         .argument('<file>', 'pipeline file (YAML)')
         .addOption(new option_Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory())
+        .addOption(workflowOption())
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(new option_Option('--set <key=value>', `a setting of the target (${SET_KEYS.join(', ')})`)
         .default([])
@@ -96975,7 +97749,7 @@ function addToolCommands(cli, setExit) {
         .default('kubernetes'))
         .option('-o, --output <file>', 'write to this file rather than stdout')
         .action(async (file, opts) => {
-        const pipeline = await loadPipelineFile(file);
+        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow });
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const text = exportPipeline(opts.to, plan, params, exportOptions(opts, pipeline));
         if (opts.output)
@@ -97107,7 +97881,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3301);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7461);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 
@@ -100827,7 +101601,7 @@ module.exports = {
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var resolveBlockMap = __nccwpck_require__(7103);
@@ -101095,7 +101869,7 @@ exports.composeNode = composeNode;
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var resolveBlockScalar = __nccwpck_require__(8913);
 var resolveFlowScalar = __nccwpck_require__(6842);
 
@@ -101544,7 +102318,7 @@ exports.resolveBlockMap = resolveBlockMap;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -102071,7 +102845,7 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var resolveEnd = __nccwpck_require__(7788);
 
 function resolveFlowScalar(scalar, strict, onError) {
@@ -103078,7 +103852,7 @@ exports.applyReviver = applyReviver;
 
 var Alias = __nccwpck_require__(4065);
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -103435,7 +104209,7 @@ var errors = __nccwpck_require__(1464);
 var Alias = __nccwpck_require__(4065);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var cst = __nccwpck_require__(3461);
@@ -103462,9 +104236,9 @@ __webpack_unused_export__ = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
 exports.jn = identity.isScalar;
 exports.oP = identity.isSeq;
-__webpack_unused_export__ = Pair.Pair;
-__webpack_unused_export__ = Scalar.Scalar;
-__webpack_unused_export__ = YAMLMap.YAMLMap;
+exports.Rm = Pair.Pair;
+exports.X5 = Scalar.Scalar;
+exports.CA = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
@@ -103884,7 +104658,7 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 5682:
+/***/ 3301:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -103928,7 +104702,7 @@ var addPairToJSMap = __nccwpck_require__(7104);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -104081,7 +104855,7 @@ var createNode = __nccwpck_require__(2404);
 var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
@@ -106848,7 +107622,7 @@ exports.map = map;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 
 const nullTag = {
     identify: value => value == null,
@@ -106921,7 +107695,7 @@ exports.string = string;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -106949,7 +107723,7 @@ exports.boolTag = boolTag;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
@@ -107084,7 +107858,7 @@ exports.schema = schema;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var map = __nccwpck_require__(7451);
 var seq = __nccwpck_require__(1706);
 
@@ -107262,7 +108036,7 @@ exports.getTags = getTags;
 
 
 var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var stringifyString = __nccwpck_require__(3069);
 
 const binary = {
@@ -107338,7 +108112,7 @@ exports.binary = binary;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -107374,7 +108148,7 @@ exports.trueTag = trueTag;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
@@ -107515,7 +108289,7 @@ exports.intOct = intOct;
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -107678,7 +108452,7 @@ exports.omap = omap;
 
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var YAMLSeq = __nccwpck_require__(2223);
 
 function resolvePairs(seq, onError) {
@@ -108647,7 +109421,7 @@ exports.stringifyNumber = stringifyNumber;
 
 
 var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var stringify = __nccwpck_require__(2148);
 var stringifyComment = __nccwpck_require__(9799);
 
@@ -108805,7 +109579,7 @@ exports.stringifyPair = stringifyPair;
 
 
 
-var Scalar = __nccwpck_require__(5682);
+var Scalar = __nccwpck_require__(3301);
 var foldFlowLines = __nccwpck_require__(4475);
 
 const getFoldOptions = (ctx, isBlock) => ({

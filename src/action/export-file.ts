@@ -25,7 +25,10 @@ export async function exportFile(): Promise<void> {
   const settings = getExportSettings()
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
   const file = path.resolve(workspace, settings.file)
-  const pipeline = await loadPipelineFile(path.relative(process.cwd(), file) || file)
+  const pipeline = await loadPipelineFile(
+    path.relative(process.cwd(), file) || file,
+    settings.workflow
+  )
   const { params, plan } = preparePlan(pipeline, settings.params)
   const text = exportPipeline(settings.to, plan, params, exportOptions(settings.flags, pipeline))
   const output = settings.output

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { loadPipelineFile, parsePipeline } from '../pipeline/load-pipeline.js'
+import { loadPipelineFile, parsePipeline, type LoadOptions } from '../pipeline/load-pipeline.js'
 import type { Pipeline } from '../pipeline/pipeline-types.js'
 import { InputError } from '../pipeline/input-error.js'
 import { DEFAULT_ARTIFACTS_DIR } from '../scheduler/pipeline-runner.js'
@@ -160,17 +160,22 @@ function formInput<T>(
 }
 
 /** `actions/validate`: the pipeline files or globs to check. */
-export function getValidateSettings(): { files: string[]; params: Record<string, unknown> } {
+export function getValidateSettings(): {
+  files: string[]
+  params: Record<string, unknown>
+  workflow: LoadOptions
+} {
   const files = listInput('files')
   if (files.length === 0)
     throw new InputError(`input 'files' is empty: give pipeline files or globs`)
-  return { files, params: parseParamsInput(core.getInput('params')) }
+  return { files, params: parseParamsInput(core.getInput('params')), workflow: workflowInput() }
 }
 
 /** `actions/cleanup`: one run's leftovers, or (no run id) every ctr-pipeline resource. */
 /** `actions/export`: what to export, where to, and the target's settings, read and checked here. */
 export interface ExportSettings {
   file: string
+  workflow: LoadOptions
   to: ExportTarget
   params: Record<string, unknown>
   flags: {
@@ -193,6 +198,7 @@ export function getExportSettings(): ExportSettings {
     throw new InputError(`input 'platform' is '${platform}': expected kubernetes or docker`)
   return {
     file: core.getInput('file', { required: true }).trim(),
+    workflow: workflowInput(),
     to: to as ExportTarget,
     params: parseParamsInput(core.getInput('params')),
     flags: {
@@ -232,8 +238,9 @@ function jobPipeline(workspace: string): Pipeline {
 /** The `pipeline` input: a path relative to the workspace, or the pipeline's YAML itself. */
 async function pipelineInput(workspace: string): Promise<Pipeline> {
   const pipelineInput = core.getInput('pipeline', { required: true })
+  const options = workflowInput()
   if (pipelineInput.includes('\n')) {
-    return parsePipeline(pipelineInput, 'pipeline input', workspace)
+    return parsePipeline(pipelineInput, 'pipeline input', workspace, options)
   }
   const file = path.resolve(workspace, pipelineInput)
   if (!existsSync(file)) {
@@ -241,7 +248,13 @@ async function pipelineInput(workspace: string): Promise<Pipeline> {
       `input 'pipeline': no file '${pipelineInput}' in ${workspace} (give a path relative to the repository, or the pipeline's YAML itself)`
     )
   }
-  return loadPipelineFile(path.relative(process.cwd(), file) || file)
+  return loadPipelineFile(path.relative(process.cwd(), file) || file, options)
+}
+
+/** The `workflow` input: which workflow of a file holding several (`--workflow`). */
+export function workflowInput(): LoadOptions {
+  const workflow = core.getInput('workflow').trim()
+  return workflow ? { workflow, workflowFlag: "input 'workflow'" } : {}
 }
 
 /** A list input: one item per line or separated by commas. */

@@ -4,7 +4,7 @@ import path from 'node:path'
 import picomatch from 'picomatch'
 import { checkPlan, preparePlan } from '../app/prepare-plan.js'
 import { InputError } from '../pipeline/input-error.js'
-import { loadPipelineFile } from '../pipeline/load-pipeline.js'
+import { loadAllWorkflows, loadPipelineFile } from '../pipeline/load-pipeline.js'
 import { PipelineFileError } from '../pipeline/file-problems.js'
 import { getValidateSettings } from './input-helper.js'
 
@@ -23,13 +23,20 @@ export async function validateFiles(annotate: (error: PipelineFileError) => void
   let invalid = 0
   for (const file of files) {
     try {
-      const pipeline = await loadPipelineFile(
-        path.relative(process.cwd(), path.resolve(workspace, file))
-      )
-      checkPlan(pipeline)
+      const relative = path.relative(process.cwd(), path.resolve(workspace, file))
+      for (const pipeline of await loadAllWorkflows(relative)) {
+        checkPlan(pipeline)
+        for (const warning of pipeline.warnings)
+          core.warning(warning.message, {
+            file: warning.file,
+            startLine: warning.line,
+            startColumn: warning.col
+          })
+      }
       core.info(`${file}: valid`)
       // The plan job of a fan-out (export --to github) reads each job's instances here.
       if (files.length === 1) {
+        const pipeline = await loadPipelineFile(relative, settings.workflow)
         const { plan } = preparePlan(pipeline, settings.params)
         core.setOutput(
           'instances',

@@ -91,3 +91,14 @@ export function formFlag<T>(
 
 /** `run` and `plan`'s file argument. */
 export const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILES.join(', ')})`
+
+/**
+ * `--workflow NAME`: which workflow of a file in ddeutil-workflow's keyed layout (several
+ * `NAME: {type: Workflow, ...}` in one file) the command works on.
+ */
+export function workflowOption(): Option {
+  return new Option(
+    '--workflow <name>',
+    'the workflow to use, in a file holding several (NAME: {type: Workflow, ...})'
+  )
+}

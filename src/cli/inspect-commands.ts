@@ -9,11 +9,11 @@ import { planDocument } from '../plan/plan-document.js'
 import { planText } from '../report/plan-text.js'
 import { EXIT } from '../app/run-session.js'
 import { SecretMasker } from '../report/secret-masker.js'
-import { loadPipelineFile } from '../pipeline/load-pipeline.js'
+import { loadAllWorkflows, loadPipelineFile } from '../pipeline/load-pipeline.js'
 import { localEngine } from '../app/backends.js'
-import { PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
+import { formatProblem, PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
 import { DEFAULT_FILES, pipelineFileArg } from './default-file.js'
-import { collect, parseParamFlags, FILE_ARGUMENT } from './cli-flags.js'
+import { collect, parseParamFlags, FILE_ARGUMENT, workflowOption } from './cli-flags.js'
 
 /** `validate`, `plan` and `processes`: what a file or the engine's images hold, nothing run. */
 export function addInspectCommands(cli: Command, setExit: (status: number) => void): void {
@@ -37,13 +37,15 @@ export function addInspectCommands(cli: Command, setExit: (status: number) => vo
         }
         report.files.push(entry)
         try {
-          const pipeline = await loadPipelineFile(file)
-          checkPlan(pipeline)
-          const processes = await checkProcesses(pipeline, connect, processCache())
-          entry.notes = processes.notes
-          for (const note of processes.notes)
-            if (!opts.json) process.stdout.write(`${file}: note: ${note}\n`)
-          if (processes.problems.length > 0) throw new PipelineFileError(processes.problems)
+          for (const pipeline of await loadAllWorkflows(file)) {
+            checkPlan(pipeline)
+            const processes = await checkProcesses(pipeline, connect, processCache())
+            const notes = [...pipeline.warnings.map(formatProblem), ...processes.notes]
+            entry.notes.push(...notes)
+            for (const note of notes)
+              if (!opts.json) process.stdout.write(`${file}: note: ${note}\n`)
+            if (processes.problems.length > 0) throw new PipelineFileError(processes.problems)
+          }
           if (!opts.json) process.stdout.write(`${file}: valid\n`)
         } catch (error) {
           if (!(error instanceof PipelineFileError)) throw error
@@ -61,6 +63,7 @@ export function addInspectCommands(cli: Command, setExit: (status: number) => vo
     .command('plan')
     .description('show the jobs, matrix instances, containers and order a run would have')
     .argument('[file]', FILE_ARGUMENT)
+    .addOption(workflowOption())
     .addOption(
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
@@ -73,9 +76,11 @@ export function addInspectCommands(cli: Command, setExit: (status: number) => vo
     .action(
       async (
         given: string | undefined,
-        opts: { param: string[]; format: string; json?: boolean }
+        opts: { param: string[]; format: string; json?: boolean; workflow?: string }
       ) => {
-        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()))
+        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()), {
+          workflow: opts.workflow
+        })
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
         const format = opts.json ? 'json' : opts.format
         // The plan shows containers' environments: their secrets are masked there too.

@@ -32,6 +32,7 @@ import {
   maxParallelFlag,
   swarmHostOption,
   parseParamFlags,
+  workflowOption,
   FILE_ARGUMENT
 } from './cli-flags.js'
 
@@ -44,6 +45,7 @@ export function addRunCommand(cli: Command, setExit: (status: number) => void): 
     .addOption(
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
+    .addOption(workflowOption())
     .addOption(
       new Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect)
     )
@@ -138,6 +140,7 @@ export function addRunCommand(cli: Command, setExit: (status: number) => void): 
           scheduleTimeout?: number
           registry?: string
           swarmHost?: string
+          workflow?: string
           instance?: string
           inputsFrom?: string
         }
@@ -154,7 +157,7 @@ export function addRunCommand(cli: Command, setExit: (status: number) => void): 
         const secrets = await readEnvFiles(opts.secretFile, '--secret-file')
         const env = { ...process.env, ...fromFiles, ...secrets }
         const secretNames = Object.keys(secrets)
-        const pipeline = await loadPipelineFile(file)
+        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow })
         const masker = SecretMasker.forPipeline(pipeline, env, secretNames)
         // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
         const resultToStdout = opts.result === '-'

@@ -16,7 +16,13 @@ import { exportOptions, SET_KEYS } from '../app/export-options.js'
 import { EXPORT_TARGETS, exportPipeline, type ExportTarget } from '../export/export-pipeline.js'
 import { HOST_MAP_FORM } from '../export/shared/host-map.js'
 import { DROPPABLE_KEYS } from '../export/shared/pod-parts.js'
-import { collect, swarmHostOption, parseParamFlags, writeOutput } from './cli-flags.js'
+import {
+  collect,
+  swarmHostOption,
+  parseParamFlags,
+  workflowOption,
+  writeOutput
+} from './cli-flags.js'
 
 /** `results merge`, `export`, `cleanup`, `init` and `completion`. */
 export function addToolCommands(cli: Command, setExit: (status: number) => void): void {
@@ -35,16 +41,23 @@ export function addToolCommands(cli: Command, setExit: (status: number) => void)
         .argParser(collect)
     )
     .option('--result <file>', 'write the merged document here rather than to stdout')
-    .action(async (file: string, paths: string[], opts: { param: string[]; result?: string }) => {
-      const pipeline = await loadPipelineFile(file)
-      const { plan } = preparePlan(pipeline, parseParamFlags(opts.param))
-      const merged = await mergeResultFiles(plan, paths, 'results merge')
-      if (opts.result) await writeResult(opts.result, merged)
-      else process.stdout.write(`${JSON.stringify(merged, null, 2)}\n`)
-      for (const job of merged.jobs) process.stderr.write(`${job.id}: ${job.status}\n`)
-      process.stderr.write(`${merged.status}\n`)
-      setExit(exitStatusOf(merged))
-    })
+    .addOption(workflowOption())
+    .action(
+      async (
+        file: string,
+        paths: string[],
+        opts: { param: string[]; result?: string; workflow?: string }
+      ) => {
+        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow })
+        const { plan } = preparePlan(pipeline, parseParamFlags(opts.param))
+        const merged = await mergeResultFiles(plan, paths, 'results merge')
+        if (opts.result) await writeResult(opts.result, merged)
+        else process.stdout.write(`${JSON.stringify(merged, null, 2)}\n`)
+        for (const job of merged.jobs) process.stderr.write(`${job.id}: ${job.status}\n`)
+        process.stderr.write(`${merged.status}\n`)
+        setExit(exitStatusOf(merged))
+      }
+    )
 
   cli
     .command('export')
@@ -55,6 +68,7 @@ export function addToolCommands(cli: Command, setExit: (status: number) => void)
     .addOption(
       new Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory()
     )
+    .addOption(workflowOption())
     .addOption(
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
@@ -95,9 +109,10 @@ export function addToolCommands(cli: Command, setExit: (status: number) => void)
           template?: boolean
           platform: 'kubernetes' | 'docker'
           output?: string
+          workflow?: string
         }
       ) => {
-        const pipeline = await loadPipelineFile(file)
+        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow })
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
         const text = exportPipeline(opts.to, plan, params, exportOptions(opts, pipeline))
         if (opts.output) await writeOutput(opts.output, text)

@@ -12,8 +12,15 @@ import type { Expr } from '@actions/expressions'
 import type { JobSpec, Pipeline } from './pipeline-types.js'
 import { list, record } from './raw-values.js'
 import type { FileProblem } from './file-problems.js'
-import { conditionSource, parseTemplate } from './template.js'
+import {
+  conditionSource,
+  excerpt,
+  parseTemplate,
+  templateProblems,
+  type VariableSyntax
+} from './template.js'
 import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
+import { variableSyntax } from './dialect/dialect-rules.js'
 
 /** What expressions at one place in the file may read. */
 interface Scope {
@@ -23,8 +30,8 @@ interface Scope {
   stages?: readonly string[]
   /** `if:` conditions may call success(), failure(), always(), cancelled(). */
   condition?: boolean
-  /** `${VAR}` is read here (values handed to Docker). */
-  variables?: boolean
+  /** How `${VAR}` is read here (see VariableSyntax). */
+  variables?: VariableSyntax
   /** Why `stages` cannot be read here, when it cannot. */
   noStages?: string
 }
@@ -50,9 +57,10 @@ export function checkReferences(
     const check = (value: unknown, path: DocPath, scope: Omit<Scope, 'job'>) =>
       problems.push(...checkValue(value, path, { ...scope, job }, pipeline, source))
     const container = 'the container is created before any stage runs'
+    const containerVariables = variableSyntax(pipeline.dialect, 'container')
     check(record(rawJob['runs-on']).with, [...at, 'runs-on', 'with'], {
       roots: JOB_ROOTS,
-      variables: true,
+      variables: containerVariables,
       noStages: container
     })
     problems.push(
@@ -68,9 +76,13 @@ export function checkReferences(
       const stageAt = [...at, 'stages', i]
       const stage = record(rawStage)
       const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) }
-      for (const key of ['run', 'echo', 'args', 'inputs'])
-        check(stage[key], [...stageAt, key], scope)
-      check(stage.env, [...stageAt, 'env'], { ...scope, variables: true })
+      for (const key of ['run', 'echo', 'args'])
+        check(stage[key], [...stageAt, key], {
+          ...scope,
+          variables: variableSyntax(pipeline.dialect, 'script')
+        })
+      check(stage.inputs, [...stageAt, 'inputs'], scope)
+      check(stage.env, [...stageAt, 'env'], { ...scope, variables: containerVariables })
       check(stage.if, [...stageAt, 'if'], { ...scope, condition: true })
     })
     check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids })
@@ -89,7 +101,7 @@ function variablesInName(withKeys: Record<string, unknown>, at: DocPath, source:
   const path = [...at, 'container_name']
   return [
     {
-      ...source.textPosition(path, '${'),
+      ...source.textLocator(path)('${'),
       message:
         `${describePath(path)}: \${VAR} cannot be used in a container name: names are shown ` +
         `unmasked (docker ps, the engine's events); use {{ params.* }} or {{ matrix.* }}`
@@ -112,33 +124,47 @@ function checkValue(
     )
   if (typeof value !== 'string') return []
   const where = describePath(path)
-  try {
-    const expressions = scope.condition
-      ? [{ source: value, expr: parseExpression(conditionSource(value)) }]
-      : parseTemplate(value, { variables: scope.variables }).flatMap((s) =>
-          s.kind === 'expression' ? [s] : []
-        )
-    return expressions.flatMap(({ source: text, expr }) => {
-      const { references, functions } = analyse(expr)
-      const reasons = [
-        ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
-        ...functions.map((f) =>
-          (STATUS_FUNCTIONS as readonly string[]).includes(f) && !scope.condition
-            ? `${f}() can only be used in 'if:'`
-            : undefined
-        ),
-        constantProblem(expr, references.length, functions)
-      ].filter((r) => r !== undefined)
-      const quoted = scope.condition ? text.trim() : `{{ ${text} }}`
-      return reasons.map((reason) => ({
-        ...source.textPosition(path, text, scope.condition ? undefined : '{{'),
-        message: `${where}: '${quoted}': ${reason}`
+  if (scope.condition) {
+    try {
+      const expr = parseExpression(conditionSource(value))
+      return expressionProblems(expr, scope, pipeline).map((reason) => ({
+        ...source.valuePosition(path),
+        message: `${where}: '${excerpt(value.trim())}': ${reason}`
       }))
-    })
-  } catch (error) {
-    if (!(error instanceof ExpressionError)) throw error
-    return [{ ...source.textPosition(path, '{{'), message: `${where}: ${error.message}` }]
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error
+      return [{ ...source.valuePosition(path), message: `${where}: ${error.message}` }]
+    }
   }
+  const options = { variables: scope.variables }
+  const locate = source.textLocator(path)
+  const broken = templateProblems(value, options)
+  if (broken.length > 0)
+    return broken.map((problem) => ({
+      ...locate(problem.written),
+      message: `${where}: ${problem.message}`
+    }))
+  return parseTemplate(value, options).flatMap((segment) => {
+    if (segment.kind !== 'expression') return []
+    const at = locate(segment.text)
+    return expressionProblems(segment.expr, scope, pipeline).map((reason) => ({
+      ...at,
+      message: `${where}: '${excerpt(segment.text)}': ${reason}`
+    }))
+  })
+}
+
+function expressionProblems(expr: Expr, scope: Scope, pipeline: Pipeline): string[] {
+  const { references, functions } = analyse(expr)
+  return [
+    ...references.map((r) => referenceProblem(r.path, scope, pipeline)),
+    ...functions.map((f) =>
+      (STATUS_FUNCTIONS as readonly string[]).includes(f) && !scope.condition
+        ? `${f}() can only be used in 'if:'`
+        : undefined
+    ),
+    constantProblem(expr, references.length, functions)
+  ].filter((r) => r !== undefined)
 }
 
 /**

@@ -51,16 +51,17 @@ const EXTENSIONS: FunctionDefinition[] = [
  * Parses one expression (the text inside `{{ }}`) with GitHub's own expression parser,
  * so the syntax is the one users know from workflows: `a.b`, `a['b-c']`, `==`, `&&`,
  * `!`, literals and functions (`toJSON`, `fromJSON`, `contains`, `format`, `join`,
- * `startsWith`, `endsWith`, plus `default` and the status functions).
+ * `startsWith`, `endsWith`, plus `default` and the status functions). `written` is how the
+ * user wrote it, for the message when it does not parse.
  */
-export function parseExpression(source: string): Expr {
-  if (source.trim() === '') throw new ExpressionError("'{{ }}': the expression is empty")
+export function parseExpression(source: string, written = `{{ ${source.trim()} }}`): Expr {
+  if (source.trim() === '') throw new ExpressionError(`'${written}': the expression is empty`)
   try {
     const { tokens } = new Lexer(source).lex()
     return new Parser(tokens, [...CONTEXTS], EXTENSIONS).parse()
   } catch (error) {
     const reason = (error as Error).message.replace(/\.? Located at position.*$/s, '')
-    throw new ExpressionError(`'{{ ${source.trim()} }}': ${reason}`)
+    throw new ExpressionError(`'${written}': ${reason}`)
   }
 }
 

@@ -34,9 +34,50 @@ import { variableNames, variableUses } from './variables.js'
 import { imageReferenceProblem } from './image-reference.js'
 import { inFileOrder, PipelineFileError, type FileProblem } from './file-problems.js'
 import { describePath, YamlSource, type DocPath } from './yaml-source.js'
+import { rewriteDialect } from './dialect/rewrite-dialect.js'
+import { selectWorkflow, workflowNames } from './dialect/select-workflow.js'
+
+/** Which workflow of a file to load (a file in ddeutil's keyed layout holds several). */
+export interface LoadOptions {
+  workflow?: string
+  /** The flag or input that names it, for messages. */
+  workflowFlag?: string
+}
 
 /** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
-export async function loadPipelineFile(file: string): Promise<Pipeline> {
+export async function loadPipelineFile(file: string, options: LoadOptions = {}): Promise<Pipeline> {
+  return parsePipeline(
+    await readPipelineText(file),
+    file,
+    path.dirname(path.resolve(file)),
+    options
+  )
+}
+
+/**
+ * Reads and validates every workflow of a file (one, unless it is in the keyed layout);
+ * throws PipelineFileError listing every problem of all of them.
+ */
+export async function loadAllWorkflows(file: string): Promise<Pipeline[]> {
+  const text = await readPipelineText(file)
+  const dir = path.dirname(path.resolve(file))
+  const { source, problems } = YamlSource.parse(text, file)
+  const names = problems.length > 0 ? [] : workflowNames(source)
+  if (names.length === 0) return [parsePipeline(text, file, dir)]
+  const pipelines: Pipeline[] = []
+  const all: FileProblem[] = []
+  for (const workflow of names)
+    try {
+      pipelines.push(parsePipeline(text, file, dir, { workflow }))
+    } catch (error) {
+      if (!(error instanceof PipelineFileError)) throw error
+      all.push(...error.problems)
+    }
+  if (all.length > 0) throw new PipelineFileError(inFileOrder(all))
+  return pipelines
+}
+
+async function readPipelineText(file: string): Promise<string> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -47,7 +88,7 @@ export async function loadPipelineFile(file: string): Promise<Pipeline> {
       { file, line: 1, col: 1, message: `cannot read pipeline file: ${reason}` }
     ])
   }
-  return parsePipeline(text, file, path.dirname(path.resolve(file)))
+  return text
 }
 
 /**
@@ -56,10 +97,20 @@ export async function loadPipelineFile(file: string): Promise<Pipeline> {
  * say (needs that exist, no cycles, expressions that read what exists and is upstream).
  * Throws PipelineFileError listing every problem, each at its line and column, in file order.
  */
-export function parsePipeline(text: string, file: string, dir: string): Pipeline {
-  const { source, problems } = YamlSource.parse(text, file)
+export function parsePipeline(
+  text: string,
+  file: string,
+  dir: string,
+  options: LoadOptions = {}
+): Pipeline {
+  const { source: whole, problems } = YamlSource.parse(text, file)
   if (problems.some((p) => p.message.startsWith('YAML syntax error')))
     throw new PipelineFileError(problems)
+  const selected = selectWorkflow(whole, options.workflow, options.workflowFlag)
+  if (!('source' in selected)) throw new PipelineFileError([selected])
+  const source = selected.source
+  const dialect = rewriteDialect(source)
+  problems.push(...dialect.problems)
   let raw: unknown
   try {
     raw = source.toJS()
@@ -69,10 +120,13 @@ export function parsePipeline(text: string, file: string, dir: string): Pipeline
       { file, line: 1, col: 1, message: `YAML error: ${(error as Error).message}` }
     ])
   }
-  problems.push(...schemaProblems(raw, source))
+  problems.push(...schemaProblems(raw, source, dialect.silenced))
   // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
-  const uses = variableUses(raw)
+  const uses = variableUses(raw, dialect.dialect)
   const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses))
+  pipeline.dialect = dialect.dialect
+  pipeline.warnings = dialect.warnings
+  if (selected.name !== undefined) pipeline.name = pipeline.workflow = selected.name
   pipeline.hostAccess = [
     ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
     ...fileAccess(uses, raw, source)
@@ -108,7 +162,9 @@ function buildPipeline(
     jobs,
     volumes: buildVolumes(top.volumes),
     hostAccess: [],
-    variables
+    variables,
+    dialect: 'ctr',
+    warnings: []
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SourcePosition, FileProblem } from './file-problems.js'
+import type { Dialect } from './dialect/dialect-rules.js'
 
 /**
  * The pipeline file as validated, before any expression is rendered: string values
@@ -10,6 +11,8 @@ export interface Pipeline {
   /** Absolute folder of the file; relative mount sources resolve against it. */
   dir: string
   name: string
+  /** Its key in a file holding several workflows (`--workflow`); undefined otherwise. */
+  workflow?: string
   params: Record<string, ParamSpec>
   jobs: JobSpec[]
   /** Top-level `volumes:`: named volumes that jobs mount by their key. */
@@ -18,6 +21,10 @@ export interface Pipeline {
   hostAccess: HostAccess[]
   /** Names of the `${VAR}`s handed to containers: their values are masked as secrets. */
   variables: string[]
+  /** Whose meaning the file's spellings have (a file marked `type: Workflow` is ddeutil's). */
+  dialect: Dialect
+  /** What the file says that another engine would read otherwise: shown, not refused. */
+  warnings: FileProblem[]
 }
 
 /** A named volume of top-level `volumes:`. */

@@ -101,10 +101,22 @@ const branchValidators = new Map<string, ValidateFunction>()
  * the line and column of the key or value at fault, worded for a person: unknown keys
  * with the nearest valid one, `anyOf` alternatives reduced to the one the user meant.
  */
-export function schemaProblems(value: unknown, source: YamlSource): FileProblem[] {
+export function schemaProblems(
+  value: unknown,
+  source: YamlSource,
+  silenced: readonly DocPath[] = []
+): FileProblem[] {
   validatePipeline ??= ajv.compile(CHECKED_SCHEMA)
   validatePipeline(value)
-  return explain(validatePipeline.errors ?? [], [], source)
+  const inSilenced = (e: ErrorObject) => {
+    const path = toPath(e.instancePath)
+    return silenced.some((s) => s.every((segment, i) => String(path[i]) === String(segment)))
+  }
+  return explain(
+    (validatePipeline.errors ?? []).filter((e) => !inSilenced(e)),
+    [],
+    source
+  )
 }
 
 function explain(errors: ErrorObject[], base: DocPath, source: YamlSource): FileProblem[] {

@@ -1,4 +1,5 @@
 import type { Expr } from '@actions/expressions'
+import { applyFilters, parseFilter, type Filter } from './filters.js'
 import {
   analyse,
   evaluate,
@@ -13,28 +14,111 @@ import {
 /** A piece of a templated string. */
 export type Segment =
   | { kind: 'text'; text: string }
-  | { kind: 'expression'; source: string; expr: Expr }
-  | { kind: 'variable'; name: string }
+  | ExpressionSegment
+  | {
+      kind: 'variable'
+      name: string
+      /** `${VAR:fallback}` (ddeutil's rule): the value when VAR is not set. */
+      fallback?: string
+    }
+
+/** `{{ expr }}` or `${{ expr | filter }}`: `text` is how it was written, braces and all. */
+export interface ExpressionSegment {
+  kind: 'expression'
+  source: string
+  expr: Expr
+  filters: Filter[]
+  text: string
+}
+
+/**
+ * Which `${VAR}`s a value reads from the run's environment: none (a script, where `${VAR}`
+ * belongs to the shell), the product's rule (`true`: `${NAME}`, escaped as `$${`), or
+ * ddeutil-workflow's loader's (`'ddeutil'`: `${NAME}` or `${NAME:fallback}`, `$$` is `$`,
+ * and an unset one reads as `null`).
+ */
+export type VariableSyntax = boolean | 'ddeutil'
 
 export interface TemplateOptions {
-  /**
-   * Read `${VAR}` (escape: `$${`). On for values the runner hands to Docker (image,
-   * environment, mounts); off for scripts, where `${VAR}` belongs to the shell.
-   */
-  variables?: boolean
+  variables?: VariableSyntax
 }
 
 const parsed = new Map<string, Segment[]>()
 
+/** A short, one-line quote of `text` from `at`, for messages annotations show on one line. */
+export function excerpt(text: string, at = 0): string {
+  const line = text.slice(at).split('\n')[0]
+  return line.length > 60 ? `${line.slice(0, 57)}...` : line
+}
+
 /**
- * Splits a string into text, `{{ expression }}` and `${VAR}` segments; each expression is
- * parsed (see parseExpression). Throws ExpressionError for an unclosed `{{`, a malformed
- * `${`, or an expression that does not parse.
+ * Splits `{{ a || b | upper }}`'s inside into the expression and its filters: a `|` that is
+ * not part of `||` and not inside a string, parentheses or brackets starts a filter.
+ */
+function splitFilters(inside: string): { source: string; filters: string[] } {
+  const parts: string[] = []
+  let depth = 0
+  let quoted = false
+  let start = 0
+  for (let i = 0; i < inside.length; i++) {
+    const c = inside[i]
+    if (quoted) {
+      if (c === "'") quoted = false
+    } else if (c === "'") quoted = true
+    else if (c === '(' || c === '[') depth += 1
+    else if (c === ')' || c === ']') depth -= 1
+    else if (c === '|' && depth === 0) {
+      if (inside[i + 1] === '|') i += 1
+      else {
+        parts.push(inside.slice(start, i))
+        start = i + 1
+      }
+    }
+  }
+  parts.push(inside.slice(start))
+  return { source: parts[0], filters: parts.slice(1) }
+}
+
+/**
+ * Splits a string into text, expression and `${VAR}` segments. `{{ expr }}` and
+ * `${{ expr }}` (GitHub's and ddeutil-workflow's spelling) are the same expression, and
+ * either may end in ddeutil's filters (`| upper`, `| fmt('%Y')`). A literal `{{` is written
+ * `{{ '{{' }}`. Throws ExpressionError for an unclosed `{{`, a malformed `${`, an unknown
+ * filter, or an expression that does not parse.
  */
 export function parseTemplate(text: string, options: TemplateOptions = {}): Segment[] {
-  const key = `${options.variables ? 'v' : 't'}${text}`
+  const variables = options.variables ?? false
+  const key = `${String(variables)}:${text}`
   const cached = parsed.get(key)
   if (cached) return cached
+  const segments = scanTemplate(text, variables, (problem) => {
+    throw new ExpressionError(problem.message)
+  })
+  parsed.set(key, segments)
+  return segments
+}
+
+/** A part of a template that does not parse, with where it starts in the value. */
+export interface TemplateProblem {
+  /** Offset of the `{{`, `${{` or `${` in the value. */
+  at: number
+  /** The part as written (an expression with its braces), to find it in the file. */
+  written: string
+  message: string
+}
+
+/** Every part of a template that does not parse, in order; none when it all does. */
+export function templateProblems(text: string, options: TemplateOptions = {}): TemplateProblem[] {
+  const problems: TemplateProblem[] = []
+  scanTemplate(text, options.variables ?? false, (problem) => problems.push(problem))
+  return problems
+}
+
+function scanTemplate(
+  text: string,
+  variables: VariableSyntax,
+  onProblem: (problem: TemplateProblem) => void
+): Segment[] {
   const segments: Segment[] = []
   let literal = ''
   const flush = () => {
@@ -43,23 +127,63 @@ export function parseTemplate(text: string, options: TemplateOptions = {}): Segm
   }
   let i = 0
   while (i < text.length) {
-    if (text.startsWith('{{', i)) {
-      const end = text.indexOf('}}', i + 2)
-      if (end < 0) throw new ExpressionError(`unclosed '{{' in '${text}'`)
-      const source = text.slice(i + 2, end)
-      flush()
-      segments.push({ kind: 'expression', source: source.trim(), expr: parseExpression(source) })
+    const opener = text.startsWith('${{', i) ? '${{' : text.startsWith('{{', i) ? '{{' : ''
+    if (opener) {
+      const end = text.indexOf('}}', i + opener.length)
+      if (end < 0) {
+        onProblem({
+          at: i,
+          written: opener,
+          message: `unclosed '${opener}' in '${excerpt(text, i)}'`
+        })
+        break
+      }
+      const written = text.slice(i, end + 2)
+      const { source, filters } = splitFilters(text.slice(i + opener.length, end))
+      try {
+        const expr = parseExpression(source, written)
+        flush()
+        segments.push({
+          kind: 'expression',
+          source: source.trim(),
+          expr,
+          filters: filters.map((f) => parseFilter(f)),
+          text: written
+        })
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error
+        const message = error.message.startsWith(`'${written}'`)
+          ? error.message
+          : `'${excerpt(written)}': ${error.message}`
+        onProblem({ at: i, written, message })
+      }
       i = end + 2
-    } else if (options.variables && text.startsWith('$${', i)) {
+    } else if (variables === 'ddeutil' && text.startsWith('$$', i)) {
+      literal += '$'
+      i += 2
+    } else if (variables === true && text.startsWith('$${', i)) {
       literal += '${'
       i += 3
-    } else if (options.variables && text.startsWith('${', i)) {
+    } else if (variables && text.startsWith('${', i)) {
       const end = text.indexOf('}', i + 2)
-      const name = end < 0 ? '' : text.slice(i + 2, end)
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-        throw new ExpressionError(`'\${' must be followed by NAME} in '${text}'`)
+      const inner = end < 0 ? '' : text.slice(i + 2, end)
+      const colon = variables === 'ddeutil' ? inner.indexOf(':') : -1
+      const name = colon < 0 ? inner.trim() : inner.slice(0, colon).trim()
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        onProblem({
+          at: i,
+          written: end < 0 ? '${' : text.slice(i, end + 1),
+          message: `'\${' must be followed by NAME} in '${excerpt(text, i)}'`
+        })
+        i += 2
+        continue
+      }
       flush()
-      segments.push({ kind: 'variable', name })
+      segments.push(
+        colon < 0
+          ? { kind: 'variable', name }
+          : { kind: 'variable', name, fallback: inner.slice(colon + 1).trim() }
+      )
       i = end + 1
     } else {
       literal += text[i]
@@ -67,8 +191,17 @@ export function parseTemplate(text: string, options: TemplateOptions = {}): Segm
     }
   }
   flush()
-  parsed.set(key, segments)
   return segments
+}
+
+/** An expression segment's value: the expression, then its filters. */
+export function evaluateSegment(
+  segment: ExpressionSegment,
+  scope: ExpressionScope,
+  outcome?: Outcome
+): unknown {
+  const value = evaluate(segment.expr, scope, outcome)
+  return segment.filters.length > 0 ? applyFilters(value, segment.filters) : value
 }
 
 export interface RenderOptions extends TemplateOptions {
@@ -93,13 +226,13 @@ export function render(text: string, scope: ExpressionScope, options: RenderOpti
   for (const segment of parseTemplate(text, options)) {
     if (segment.kind === 'text') out += segment.text
     else if (segment.kind === 'variable') {
-      const value = options.env?.[segment.name]
+      const value = options.env?.[segment.name] ?? segment.fallback
       if (value === undefined) options.onMissingVar?.(segment.name)
-      out += value ?? ''
+      out += value ?? (options.variables === 'ddeutil' ? 'null' : '')
     } else if (options.deferred && readsAny(segment.expr, options.deferred)) {
-      out += `{{ ${segment.source} }}`
+      out += segment.text
     } else {
-      out += stringify(evaluate(segment.expr, scope))
+      out += stringify(evaluateSegment(segment, scope))
     }
   }
   return out
@@ -112,7 +245,7 @@ export function render(text: string, scope: ExpressionScope, options: RenderOpti
 export function evaluateValue(text: string, scope: ExpressionScope): unknown {
   const segments = parseTemplate(text)
   if (segments.length === 1 && segments[0].kind === 'expression')
-    return evaluate(segments[0].expr, scope)
+    return evaluateSegment(segments[0], scope)
   return render(text, scope)
 }
 
@@ -122,11 +255,12 @@ export function evaluateValue(text: string, scope: ExpressionScope): unknown {
  */
 export function conditionSource(condition: string): string {
   const trimmed = condition.trim()
+  const opener = trimmed.startsWith('${{') ? '${{' : '{{'
   const inner =
-    trimmed.startsWith('{{') && trimmed.endsWith('}}') && trimmed.indexOf('{{', 2) < 0
-      ? trimmed.slice(2, -2).trim()
+    trimmed.startsWith(opener) && trimmed.endsWith('}}') && trimmed.indexOf('{{', opener.length) < 0
+      ? trimmed.slice(opener.length, -2).trim()
       : trimmed
-  const { functions } = analyse(parseExpression(inner))
+  const { functions } = analyse(parseExpression(inner, trimmed))
   return functions.some((f) => (STATUS_FUNCTIONS as readonly string[]).includes(f))
     ? inner
     : `success() && (${inner})`

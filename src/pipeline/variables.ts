@@ -1,6 +1,7 @@
 import { ExpressionError } from './expression.js'
 import { list, record } from './raw-values.js'
 import { parseTemplate } from './template.js'
+import { variableSyntax, type Dialect } from './dialect/dialect-rules.js'
 import type { DocPath } from './yaml-source.js'
 
 /** One `${VAR}` in the file: the name it reads and the value it is in. */
@@ -10,19 +11,25 @@ export interface VariableUse {
 }
 
 /**
- * Every `${VAR}` a pipeline hands to its containers (in `runs-on.with`, `services` and
- * stage `env`), in file order, with the value each is in. Scripts are left out, since
- * `${VAR}` there is the shell's own.
+ * Every `${VAR}` a pipeline reads from the run's environment, in file order, with the value
+ * each is in: those it hands to its containers (in `runs-on.with`, `services` and stage
+ * `env`), and in a ddeutil workflow its scripts' too (elsewhere `${VAR}` in a script is the
+ * shell's own).
  */
-export function variableUses(raw: unknown): VariableUse[] {
+export function variableUses(raw: unknown, dialect: Dialect = 'ctr'): VariableUse[] {
   const uses: VariableUse[] = []
-  const visit = (value: unknown, at: DocPath): void => {
-    if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...at, i]))
+  const visit = (
+    value: unknown,
+    at: DocPath,
+    syntax = variableSyntax(dialect, 'container')
+  ): void => {
+    if (!syntax) return
+    if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...at, i], syntax))
     else if (value !== null && typeof value === 'object')
-      Object.entries(value).forEach(([key, item]) => visit(item, [...at, key]))
+      Object.entries(value).forEach(([key, item]) => visit(item, [...at, key], syntax))
     else if (typeof value === 'string' && value.includes('${')) {
       try {
-        for (const segment of parseTemplate(value, { variables: true }))
+        for (const segment of parseTemplate(value, { variables: syntax }))
           if (segment.kind === 'variable') uses.push({ name: segment.name, at })
       } catch (error) {
         // Validation reports a malformed template at its line; nothing to collect here.
@@ -34,9 +41,12 @@ export function variableUses(raw: unknown): VariableUse[] {
     const spec = record(job)
     visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with'])
     visit(spec.services, ['jobs', id, 'services'])
-    list(spec.stages).forEach((stage, i) =>
-      visit(record(stage).env, ['jobs', id, 'stages', i, 'env'])
-    )
+    list(spec.stages).forEach((stage, i) => {
+      const at = ['jobs', id, 'stages', i]
+      visit(record(stage).env, [...at, 'env'])
+      for (const key of ['run', 'echo', 'args'])
+        visit(record(stage)[key], [...at, key], variableSyntax(dialect, 'script'))
+    })
   }
   return uses
 }
@@ -45,8 +55,8 @@ export function variableUses(raw: unknown): VariableUse[] {
  * The names of the `${VAR}`s a pipeline hands to its containers, in file order without
  * repeats: what the run reads from its environment, and so what it must treat as secret.
  */
-export function referencedVariables(raw: unknown): string[] {
-  return variableNames(variableUses(raw))
+export function referencedVariables(raw: unknown, dialect: Dialect = 'ctr'): string[] {
+  return variableNames(variableUses(raw, dialect))
 }
 
 /** The names of `uses`, in order, without repeats. */

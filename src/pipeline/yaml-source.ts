@@ -38,8 +38,15 @@ export class YamlSource {
     readonly file: string,
     readonly text: string,
     private readonly doc: Document.Parsed,
-    private readonly lines: LineCounter
+    private readonly lines: LineCounter,
+    /** Where paths start: the document, or one workflow of a file that holds several. */
+    readonly root: Node | null = doc.contents
   ) {}
+
+  /** The same file seen from the node at `path`: paths then start there. */
+  within(path: DocPath): YamlSource {
+    return new YamlSource(this.file, this.text, this.doc, this.lines, this.nodeAt(path) ?? null)
+  }
 
   private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>()
 
@@ -68,7 +75,8 @@ export class YamlSource {
 
   /** The document as plain data (later duplicate keys win, but they are reported). */
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 1000 })
+    if (this.root === this.doc.contents) return this.doc.toJS({ maxAliasCount: 1000 })
+    return this.root?.toJS(this.doc, { maxAliasCount: 1000 }) ?? null
   }
 
   /** An alias (`*name`) without an anchor before it cannot be turned into data. */
@@ -109,25 +117,26 @@ export class YamlSource {
   }
 
   /**
-   * Where `needle` appears in the source of the value at `path` (or the `opener` before
-   * it, such as the `{{` of an expression): an expression inside a block scalar is pointed
-   * at on its own line. Falls back to the value's start.
+   * Finds parts of the value at `path` in its source, in order: each call returns where
+   * `needle` first appears after the part found before, so an expression inside a block
+   * scalar is pointed at on its own line and a repeated one at its own place. Falls back
+   * to the value's start where the source writes it otherwise (escapes in a quoted string).
    */
-  textPosition(path: DocPath, needle: string, opener?: string): SourcePosition {
-    const node = this.nodeAt(path)
-    const range = node?.range
-    if (range) {
-      const text = this.text.slice(range[0], range[1])
-      let index = text.indexOf(needle)
-      if (index >= 0 && opener) index = Math.max(0, text.lastIndexOf(opener, index))
-      if (index >= 0) return this.offsetPosition(range[0] + index)
+  textLocator(path: DocPath): (needle: string) => SourcePosition {
+    const range = this.nodeAt(path)?.range
+    const text = range ? this.text.slice(range[0], range[1]) : ''
+    let from = 0
+    return (needle) => {
+      const index = range ? text.indexOf(needle, from) : -1
+      if (index < 0) return this.valuePosition(path)
+      from = index + needle.length
+      return this.offsetPosition(range![0] + index)
     }
-    return this.valuePosition(path)
   }
 
   /** Keys compare as text: a path from JSON Pointer says 8080 where YAML has '8080'. */
   private nodeAt(path: DocPath): Node | null | undefined {
-    let node: unknown = this.doc.contents
+    let node: unknown = this.root
     for (const segment of path) {
       if (isMap(node)) {
         node = this.pairOf(node, segment)?.value
@@ -181,7 +190,12 @@ export class YamlSource {
       const node = this.nodeAt(path.slice(0, depth))
       if (node) return { node, depth }
     }
-    return { node: this.doc.contents, depth: 0 }
+    return { node: this.root, depth: 0 }
+  }
+
+  /** Where a node of this file starts (the root's start when it has no range). */
+  nodePosition(node: Node | null | undefined): SourcePosition {
+    return this.at(node ?? this.root)
   }
 
   private at(node: Node | null | undefined): SourcePosition {

@@ -1,4 +1,5 @@
 import { ExpressionError, expressionScope } from '../pipeline/expression.js'
+import { variableSyntax } from '../pipeline/dialect/dialect-rules.js'
 import { PipelineFileError } from '../pipeline/file-problems.js'
 import { valueRenderers } from '../pipeline/command-words.js'
 import { ContainerConfigError } from './container-config-error.js'
@@ -61,7 +62,11 @@ export function planDocument(
             pipelineDir: plan.pipeline.dir,
             namedVolumes: namedVolumeNames(plan.pipeline.volumes, PLAN_RUN_ID),
             runNetwork: runNetworkName(PLAN_RUN_ID),
-            ...valueRenderers(scope, { variables: true, env, deferred })
+            ...valueRenderers(scope, {
+              variables: variableSyntax(plan.pipeline.dialect, 'container'),
+              env,
+              deferred
+            })
           })
         } catch (error) {
           // A value that only `${VAR}` or a param makes wrong: an error at the job, exit 2.

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { EngineLostError, errorMessage } from '../backend/backend.js'
 import { planContainer, type ContainerPlan } from '../plan/container-plan.js'
 import { ignoredSettings } from '../plan/ignored-settings.js'
+import { missingVariable, variableSyntax } from '../pipeline/dialect/dialect-rules.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { expressionScope, type ExpressionScope } from '../pipeline/expression.js'
 import { PUSHED_DIGEST_OUTPUT } from '../pipeline/implicit-outputs.js'
@@ -89,10 +90,13 @@ async function runAttempt(
   }
   // Values handed to Docker read `${VAR}` too; scripts leave it to the shell.
   const renderOptions = {
-    variables: true,
+    variables: variableSyntax(ctx.pipeline.dialect, 'container'),
     env: ctx.env,
     onMissingVar: (name: string) =>
-      ctx.reporter.warning(`\${${name}} is not set in the environment; using ''`, instance)
+      ctx.reporter.warning(
+        `\${${name}} is not set in the environment; using '${missingVariable(ctx.pipeline.dialect)}'`,
+        instance
+      )
   }
   const valueRenderer = (scope: ExpressionScope) => (text: string) =>
     render(text, scope, renderOptions)
@@ -225,7 +229,11 @@ export async function warmContainer(
   let readsNeeds = false
   const scope = expressionScope(ctx.values)
   // The job renders it again when it starts, and warns then of what is missing.
-  const renderers = valueRenderers(scope, { variables: true, env: ctx.env, onMissingVar: () => {} })
+  const renderers = valueRenderers(scope, {
+    variables: variableSyntax(ctx.pipeline.dialect, 'container'),
+    env: ctx.env,
+    onMissingVar: () => {}
+  })
   const unlessNeeds = (text: string) => {
     if (readsContext(text, 'needs')) readsNeeds = true
     return readsNeeds

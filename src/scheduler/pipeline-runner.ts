@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { variableSyntax } from '../pipeline/dialect/dialect-rules.js'
 import pLimit from 'p-limit'
 import { EngineLostError, errorMessage, type Backend } from '../backend/backend.js'
 import { namedVolumeNames, runNetworkName, workflowVolumeName } from '../plan/container-paths.js'
@@ -184,6 +185,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
           ...shared,
           pipelineDir: pipeline.dir,
           params: options.params,
+          variables: variableSyntax(pipeline.dialect, 'container'),
           cpus: await backend.cpuCount?.()
         }
       ),

@@ -8,6 +8,7 @@ import {
 } from '../plan/container-plan.js'
 import type { PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope } from '../pipeline/expression.js'
+import type { VariableSyntax } from '../pipeline/template.js'
 import { valueRenderers } from '../pipeline/command-words.js'
 import type { JobSpec } from '../pipeline/pipeline-types.js'
 import type { ImageStore } from './image-store.js'
@@ -17,6 +18,8 @@ import type { ContainerGuard } from './untrusted-guard.js'
 export interface PreflightContext extends Omit<ContainerPlanContext, 'renderValue'> {
   params: Record<string, unknown>
   env: Record<string, string | undefined>
+  /** How the file's values read `${VAR}` (see variableSyntax). */
+  variables: VariableSyntax
   images: ImageStore
   /** What the run's guard refuses is a problem before anything is built (containerGuard). */
   guard: ContainerGuard
@@ -54,7 +57,7 @@ export async function preflight(
         if (!problems.has(instance.id)) problems.set(instance.id, message)
       }
       const renderers = valueRenderers(scope, {
-        variables: true,
+        variables: ctx.variables,
         env: ctx.env,
         deferred: LATER,
         onMissingVar: () => {}

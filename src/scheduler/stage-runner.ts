@@ -1,5 +1,6 @@
 import { hostPathOf, type MountPlan } from '../plan/container-plan.js'
 import { stageStateDir } from '../plan/container-paths.js'
+import { missingVariable, variableSyntax } from '../pipeline/dialect/dialect-rules.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { batchAt, newBatchMarker, type StageBatch } from '../plan/stage-batches.js'
 import { stageCommand } from '../plan/stage-command.js'
@@ -88,13 +89,30 @@ export class StageRunner {
     return expressionScope({ ...this.ctx.values, stages: stagesContext(this.result.stages) })
   }
 
+  /**
+   * Renders a script: handed to the shell as written in the page's form, so `${VAR}` there
+   * is the shell's own; a ddeutil workflow's reads the run's environment, as ddeutil does.
+   */
+  private scriptRenderer(scope: ExpressionScope): (text: string) => string {
+    const { pipeline, env, reporter } = this.ctx
+    const variables = variableSyntax(pipeline.dialect, 'script')
+    return (text) =>
+      render(text, scope, {
+        variables,
+        env,
+        onMissingVar: (name) =>
+          reporter.warning(
+            `\${${name}} is not set in the environment; using '${missingVariable(pipeline.dialect)}'`,
+            this.instance
+          )
+      })
+  }
+
   /** A stage's command line and environment, rendered in `scope`. */
   private prepare(stage: StageSpec, index: number, scope: ExpressionScope) {
-    // Scripts are handed to the shell as written, so `${VAR}` there is the shell's own.
+    const renderScript = this.scriptRenderer(scope)
     const script =
-      stage.type === 'cmd'
-        ? (stage.args ?? []).map((a) => render(a, scope))
-        : render(stage.run ?? '', scope)
+      stage.type === 'cmd' ? (stage.args ?? []).map(renderScript) : renderScript(stage.run ?? '')
     const stateDir = stageStateDir(this.instance.slug, index)
     const renderValue = this.options.valueRenderer(scope)
     const env = [
@@ -262,7 +280,7 @@ export class StageRunner {
   ) {
     const { ctx, instance, containerId } = this
     if (stage.type === 'empty') {
-      ctx.reporter.output(instance, 'stdout', render(stage.echo ?? stage.name, scope))
+      ctx.reporter.output(instance, 'stdout', this.scriptRenderer(scope)(stage.echo ?? stage.name))
       return
     }
     const process =

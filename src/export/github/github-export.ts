@@ -60,9 +60,11 @@ export function exportGithub(
     })
   )
   const checkout = { uses: 'actions/checkout@v4' }
+  // A file holding several workflows: every step names the one exported.
+  const chosen = plan.pipeline.workflow ? { workflow: plan.pipeline.workflow } : {}
   const pipelineStep = (extra: Record<string, string>) => ({
     uses: action,
-    with: { pipeline: file, params: '${{ env.CTR_PARAMS }}', ...extra }
+    with: { pipeline: file, ...chosen, params: '${{ env.CTR_PARAMS }}', ...extra }
   })
   const jobs: Record<string, unknown> = {
     plan: {
@@ -73,7 +75,7 @@ export function exportGithub(
         {
           id: 'plan',
           uses: subAction(action, 'validate'),
-          with: { files: file, params: '${{ env.CTR_PARAMS }}' }
+          with: { files: file, ...chosen, params: '${{ env.CTR_PARAMS }}' }
         }
       ]
     }

@@ -1,4 +1,5 @@
 import { ContainerConfigError } from '../../plan/container-config-error.js'
+import { variableSyntax } from '../../pipeline/dialect/dialect-rules.js'
 import { planContainer, planService } from '../../plan/container-plan.js'
 import type { ContainerPlan } from '../../plan/container-plan.js'
 import { stageStateDir } from '../../plan/container-paths.js'
@@ -153,7 +154,8 @@ function exportInstance(
 ): ExportInstance {
   const { job } = instance
   const runId = placeholder({ kind: 'run_id' })
-  const value = (text: string) => renderForExport(text, scope, { variables: true })
+  const variables = variableSyntax(plan.pipeline.dialect, 'container')
+  const value = (text: string) => renderForExport(text, scope, { variables })
   const words = (list: readonly string[]) => renderWords(list, scope, value, CLUSTER_CONTEXTS)
   const planning = {
     runId,
@@ -168,7 +170,7 @@ function exportInstance(
   if (container.image.kind === 'build' && container.image.name)
     container.image = { kind: 'pull', ref: container.image.name, policy: 'missing' }
   for (const [key, text] of Object.entries(job.container.environment))
-    container.env[key] = renderForExport(text, scope, { variables: true, paramsAtSubmit: true })
+    container.env[key] = renderForExport(text, scope, { variables, paramsAtSubmit: true })
   const services = Object.fromEntries(
     Object.keys(job.services).map((key) => [
       key,

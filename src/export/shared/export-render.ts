@@ -1,6 +1,10 @@
 import { analyse, type ExpressionScope } from '../../pipeline/expression.js'
-import { evaluate } from '../../pipeline/expression.js'
-import { parseTemplate, stringify } from '../../pipeline/template.js'
+import {
+  evaluateSegment,
+  parseTemplate,
+  stringify,
+  type VariableSyntax
+} from '../../pipeline/template.js'
 import { placeholder } from './placeholders.js'
 
 /** A template an export cannot turn into a value or a target's reference. */
@@ -10,7 +14,7 @@ export class ExportRenderError extends Error {
 
 export interface ExportRenderOptions {
   /** Read `${VAR}`: each becomes a secret placeholder (its value never reaches the export). */
-  variables?: boolean
+  variables?: VariableSyntax
   /** A bare `{{ params.X }}` becomes a param placeholder, so the target may take it at submit. */
   paramsAtSubmit?: boolean
 }
@@ -37,17 +41,18 @@ export function renderForExport(
     if (segment.kind === 'text') out += segment.text
     else if (segment.kind === 'variable') out += placeholder({ kind: 'secret', name: segment.name })
     else {
-      const needs = NEEDS_OUTPUT.exec(segment.source)
-      const param = PARAM.exec(segment.source)
+      const bare = segment.filters.length === 0
+      const needs = bare ? NEEDS_OUTPUT.exec(segment.source) : null
+      const param = bare ? PARAM.exec(segment.source) : null
       if (needs) out += placeholder({ kind: 'needs', job: needs[1], key: needs[2] })
-      else if (segment.source === 'run_id') out += placeholder({ kind: 'run_id' })
+      else if (bare && segment.source === 'run_id') out += placeholder({ kind: 'run_id' })
       else if (param && options.paramsAtSubmit)
         out += placeholder({ kind: 'param', name: param[1] })
       else if (analyse(segment.expr).references.some((r) => CLUSTER_CONTEXTS.has(r.path[0])))
         throw new ExportRenderError(
-          `'{{ ${segment.source} }}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own, as '{{ needs.JOB.outputs.KEY }}'`
+          `'${segment.text}' reads what is only known while the pipeline runs; an export takes needs.JOB.outputs.KEY and run_id only on their own (no filters), as '{{ needs.JOB.outputs.KEY }}'`
         )
-      else out += stringify(evaluate(segment.expr, scope))
+      else out += stringify(evaluateSegment(segment, scope))
     }
   }
   return out

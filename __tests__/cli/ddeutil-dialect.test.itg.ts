@@ -1,0 +1,96 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { BUSYBOX, leftovers, NOTHING_LEFT, PYTHON, tempDir } from '../helpers/engine.js'
+import { CLI, runNode } from '../helpers/processes.js'
+
+afterAll(async () => {
+  expect(await leftovers()).toEqual(NOTHING_LEFT)
+})
+
+function pipelineFile(yaml: string): string {
+  const file = path.join(tempDir(), 'workflows.yml')
+  writeFileSync(file, yaml)
+  return file
+}
+
+/** Two workflows in ddeutil-workflow's keyed layout, written as its users write them. */
+const KEYED = `other:
+  type: Workflow
+  jobs:
+    x:
+      runs-on: {type: container, with: {image: ${BUSYBOX}}}
+      stages: [{name: s, echo: other}]
+
+greet:
+  type: Workflow
+  params:
+    name: str
+  jobs:
+    hello:
+      runs-on: {type: container, with: {image: ${PYTHON}}}
+      stages:
+        - name: Echo
+          echo: "hello \${{ params.name }}"
+        - name: Bash
+          env: {PASSING: Bar}
+          bash: |
+            echo "bash hello \${{ params.name }}";
+            VAR='Foo';
+            echo "Variable $$VAR";
+            echo "ENV $$PASSING";
+            echo "from the run: \${CTR_TEST_GREETING}, unset: \${CTR_TEST_UNSET}"
+        - name: Python
+          run: |
+            x = '\${{ params.name | upper }}'
+            print(f'Hello {x}')
+`
+
+/** The lines a job printed, without the prefix. */
+function printed(stdout: string, job: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`[${job}] `))
+    .map((line) => line.slice(job.length + 3))
+}
+
+describe("ddeutil-workflow's dialect, run on the engine", () => {
+  it('prints what ddeutil prints: ${{ }} in echo, bash and py stages, $$ and ${VAR} in scripts', async () => {
+    const { code, stdout } = await runNode(
+      CLI,
+      ['run', pipelineFile(KEYED), '--workflow', 'greet', '--param', 'name=world'],
+      { CTR_TEST_GREETING: 'hi there' }
+    )
+    expect(code).toBe(0)
+    const lines = printed(stdout, 'hello')
+    expect(lines.filter((l) => !/^(job|stage) |^\$ |warning/.test(l))).toEqual([
+      'hello world',
+      'bash hello world',
+      'Variable Foo',
+      'ENV Bar',
+      'from the run: ***, unset: null',
+      'Hello WORLD'
+    ])
+  })
+
+  it('refuses a file of several workflows with none named, listing them (exit 2)', async () => {
+    const file = pipelineFile(KEYED)
+    const { code, stderr } = await runNode(CLI, ['run', file])
+    expect(code).toBe(2)
+    expect(stderr).toContain(
+      `${file}:1:1: this file holds 2 workflows (other, greet): name one with --workflow NAME`
+    )
+  })
+
+  it("reads ${{ }} in a page-form bash script as the expression it is (it printed 'hello ' before)", async () => {
+    const file = pipelineFile(`params: {name: {default: world}}
+jobs:
+  a:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages:
+      - {name: s, type: sh, run: 'echo "hello \${{ params.name }}"'}
+`)
+    const { code, stdout } = await runNode(CLI, ['run', file])
+    expect(code).toBe(0)
+    expect(printed(stdout, 'a')).toContain('hello world')
+  })
+})

@@ -1,0 +1,205 @@
+import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
+import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
+import type { Pipeline } from '../../src/pipeline/pipeline-types.js'
+import { problemsOf } from '../helpers/file-problems.js'
+
+const image = '    runs-on: {type: container, with: {image: busybox}}\n'
+/** A one-job file; `ddeutil` marks it `type: Workflow`. */
+const file = (stages: string, ddeutil = false) =>
+  `${ddeutil ? 'type: Workflow\n' : ''}jobs:\n  a:\n${image}    stages:\n${stages}`
+
+const load = (text: string, workflow?: string): Pipeline =>
+  parsePipeline(text, 'p.yml', '/repo', { workflow })
+
+describe('stages without type:, told apart by their keys', () => {
+  it.each([
+    [
+      'bash: is a bash stage, with its env',
+      file('      - {name: s, bash: "echo $X", env: {X: "1"}}\n'),
+      { type: 'bash', run: 'echo $X', env: { X: '1' } }
+    ],
+    [
+      'bash: in a ddeutil workflow',
+      file('      - {name: s, bash: "echo hi"}\n', true),
+      { type: 'bash', run: 'echo hi' }
+    ],
+    [
+      'a bare run: is Python in a ddeutil workflow',
+      file('      - {name: s, run: "print(1)"}\n', true),
+      { type: 'py', run: 'print(1)' }
+    ],
+    [
+      'echo: is an empty stage',
+      file('      - {name: s, echo: hi}\n'),
+      { type: 'empty', echo: 'hi' }
+    ],
+    ['only a name is an empty stage', file('      - name: s\n'), { type: 'empty' }],
+    [
+      'type: bash with bash: is the same',
+      file('      - {name: s, type: bash, bash: "ls"}\n'),
+      { type: 'bash', run: 'ls' }
+    ],
+    [
+      'continue-on-error is continue_on_error',
+      file('      - {name: s, echo: x, continue-on-error: true}\n'),
+      { type: 'empty', continue_on_error: true }
+    ]
+  ])('%s', (_, text, expected) => {
+    expect(load(text).jobs[0].stages![0]).toMatchObject(expected)
+  })
+
+  it.each([
+    [
+      "a bare run: outside a ddeutil workflow (GitHub's `- run: make`)",
+      file('      - {name: s, run: make}\n'),
+      [
+        "p.yml:5:19: jobs.a.stages[0]: has 'run:' but no 'type:': write 'type: sh' or 'type: bash' for a shell script, 'type: py' for Python (only a file marked 'type: Workflow' reads a bare 'run:' as Python, as ddeutil-workflow does)"
+      ]
+    ],
+    [
+      'bash: and run: together',
+      file('      - name: s\n        bash: ls\n        run: ls\n', true),
+      [
+        "p.yml:7:9: jobs.a.stages[0]: has both 'bash:' and 'run:'; keep one ('bash:' is a bash script, 'run:' the script of its 'type:')"
+      ]
+    ],
+    [
+      'a nested stage: one message naming it',
+      file(
+        '      - name: s\n        foreach: [1, 2]\n        stages: [{name: t, echo: x}]\n',
+        true
+      ),
+      [
+        "p.yml:7:9: jobs.a.stages[0]: ddeutil's 'foreach' stage (stages over each item of a list) is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty"
+      ]
+    ],
+    [
+      'args: without type: cmd',
+      file('      - {name: s, args: [ls]}\n'),
+      ["p.yml:5:19: jobs.a.stages[0]: has 'args:' but no 'type:': write 'type: cmd'"]
+    ]
+  ])('refuses %s, once, at its key', (_, text, expected) => {
+    expect(problemsOf(text)).toEqual(expected)
+  })
+
+  it('warns, in a ddeutil workflow, where a type: ddeutil would ignore changes the meaning', () => {
+    const pipeline = load(file('      - {name: s, type: bash, run: "echo hi"}\n', true))
+    expect(pipeline.jobs[0].stages![0]).toMatchObject({ type: 'bash', run: 'echo hi' })
+    expect(pipeline.warnings.map(formatProblem)).toEqual([
+      "p.yml:6:19: jobs.a.stages[0]: ddeutil-workflow ignores 'type: bash' and runs 'run:' as Python; here it runs as bash, as 'type:' says (write 'bash:' for a bash script in both)"
+    ])
+  })
+
+  it('gives no warning in a file in the page form', () => {
+    expect(load(file('      - {name: s, type: bash, run: "echo hi"}\n')).warnings).toEqual([])
+  })
+})
+
+describe('strategy spellings of GitHub and ddeutil-workflow', () => {
+  const strategy = (body: string, ddeutil = false) =>
+    `${ddeutil ? 'type: Workflow\n' : ''}jobs:\n  a:\n${image}    strategy:\n${body}    stages: [{name: s, echo: x}]\n`
+
+  it('reads max-parallel, fail-fast and include/exclude beside matrix:', () => {
+    const job = load(
+      strategy(
+        '      max-parallel: 3\n      fail-fast: false\n      matrix: {x: [1, 2]}\n      include: [{x: 3}]\n      exclude: [{x: 1}]\n'
+      )
+    ).jobs[0]
+    expect(job.strategy).toMatchObject({
+      max_parallel: 3,
+      fail_fast: false,
+      matrix: { axes: { x: [1, 2] }, include: [{ x: 3 }], exclude: [{ x: 1 }] }
+    })
+  })
+
+  it.each([
+    [
+      'include: both beside and under matrix:',
+      strategy('      matrix: {x: [1], include: [{x: 2}]}\n      include: [{x: 3}]\n'),
+      ["p.yml:6:7: jobs.a.strategy: 'include' is given both here and under 'matrix:'; keep one"]
+    ],
+    [
+      'exclude: without a matrix:',
+      strategy('      exclude: [{x: 3}]\n'),
+      ["p.yml:5:7: jobs.a.strategy: 'exclude' needs a 'matrix:' beside it"]
+    ]
+  ])('refuses %s', (_, text, expected) => {
+    expect(problemsOf(text)).toEqual(expected)
+  })
+
+  it('warns where ddeutil-workflow would ignore the underscore spelling', () => {
+    const pipeline = load(strategy('      max_parallel: 2\n      matrix: {x: [1]}\n', true))
+    expect(pipeline.warnings.map(formatProblem)).toEqual([
+      "p.yml:6:7: jobs.a.strategy: ddeutil-workflow reads only 'max-parallel' and would ignore 'max_parallel'; it is used here (write 'max-parallel' for both to agree)"
+    ])
+  })
+})
+
+describe('params', () => {
+  it("reads ddeutil's shorthand `name: TYPE`", () => {
+    const text = `params:\n  name: str\n  n: {type: int, default: 2}\n${file('      - {name: s, echo: x}\n')}`
+    expect(load(text).params).toEqual({
+      name: { type: 'str', required: false },
+      n: { type: 'int', required: false, default: 2 }
+    })
+  })
+
+  it('places a shorthand naming no type at its value', () => {
+    const text = `params:\n  name: string\n${file('      - {name: s, echo: x}\n')}`
+    expect(problemsOf(text)[0]).toMatch(/^p\.yml:2:9: params\.name\.type: 'string' is not one of/)
+  })
+})
+
+describe("ddeutil-workflow's keyed layout: several workflows in one file", () => {
+  const two =
+    'first:\n  type: Workflow\n  jobs:\n    a:\n' +
+    '      runs-on: {type: container, with: {image: busybox}}\n      stages: [{name: s, echo: one}]\n' +
+    'second:\n  type: Workflow\n  params: {n: int}\n  jobs:\n    b:\n' +
+    '      runs-on: {type: container, with: {image: busybox}}\n      stages: [{name: s, bash: "echo {{ params.n }}"}]\n'
+
+  it('loads the one named, by its key', () => {
+    const pipeline = load(two, 'second')
+    expect([pipeline.name, pipeline.dialect, pipeline.jobs.map((j) => j.id)]).toEqual([
+      'second',
+      'ddeutil',
+      ['b']
+    ])
+    expect(pipeline.jobs[0].position).toEqual({ file: 'p.yml', line: 11, col: 5 })
+  })
+
+  it.each([
+    [
+      undefined,
+      'p.yml:1:1: this file holds 2 workflows (first, second): name one with --workflow NAME'
+    ],
+    [
+      'third',
+      "p.yml:1:1: --workflow third: this file holds no workflow 'third' (it holds: first, second)"
+    ]
+  ])('refuses --workflow %s, listing the names', (name, expected) => {
+    expect(() => load(two, name)).toThrow(PipelineFileError)
+    try {
+      load(two, name)
+    } catch (error) {
+      expect((error as PipelineFileError).problems.map(formatProblem)).toEqual([expected])
+    }
+  })
+
+  it('places problems inside the chosen workflow at their line', () => {
+    const broken = two.replace('params: {n: int}', 'params: {n: integer}')
+    expect(problemsOf(broken.replace(/^first:[\s\S]*?(?=^second:)/m, ''))).toEqual([
+      "p.yml:3:15: params.n.type: 'integer' is not one of: str, int, float, bool, list, map"
+    ])
+  })
+
+  it('loads a file holding one without --workflow', () => {
+    const one = two.slice(0, two.indexOf('second:'))
+    expect(load(one).name).toBe('first')
+  })
+
+  it('refuses --workflow on a file in the page form', () => {
+    expect(() => load(file('      - {name: s, echo: x}\n'), 'x')).toThrow(
+      "--workflow x: this file is one workflow (top-level 'jobs:'), not several named ones; leave out --workflow"
+    )
+  })
+})

@@ -1,0 +1,113 @@
+import { isMap, isScalar, Pair, Scalar, YAMLMap, type Node } from 'yaml'
+import type { FileProblem } from '../file-problems.js'
+import { describePath, type DocPath, type YamlSource } from '../yaml-source.js'
+import type { Dialect } from './dialect-rules.js'
+import { classifyStage } from './stage-kinds.js'
+import { mapAt, mapsIn, pairOf, renameKey, scalarText } from './yaml-edits.js'
+
+/** What rewriting a file's spellings found. */
+export interface DialectResult {
+  dialect: Dialect
+  problems: FileProblem[]
+  warnings: FileProblem[]
+  /** Parts already reported here: the schema's messages about them would only repeat it. */
+  silenced: DocPath[]
+}
+
+/** Other spellings of the same key, with the one this format writes. */
+const SPELLINGS: Array<[string, string]> = [
+  ['max-parallel', 'max_parallel'],
+  ['fail-fast', 'fail_fast']
+]
+
+/**
+ * Rewrites a workflow's map, in place, into the spellings the rest of the loader reads:
+ * ddeutil-workflow's and GitHub's (`bash:` stages, stages without `type:`, `max-parallel`,
+ * `fail-fast`, `include`/`exclude` beside `matrix:`, `continue-on-error`, params written
+ * as their type alone). Each rewritten entry keeps the range it was written at, so later
+ * problems point at the user's own spelling.
+ */
+export function rewriteDialect(source: YamlSource): DialectResult {
+  const root = source.root
+  const result: DialectResult = { dialect: 'ctr', problems: [], warnings: [], silenced: [] }
+  if (!isMap(root)) return result
+  if (scalarText(pairOf(root, 'type')?.value) === 'Workflow') result.dialect = 'ddeutil'
+  const position = (node: Node | null | undefined) => source.nodePosition(node)
+  const report = (list: FileProblem[], node: Node | null | undefined, message: string) =>
+    list.push({ ...position(node), message })
+  rewriteParams(mapAt(root, 'params'))
+  const jobs = mapAt(root, 'jobs')
+  for (const pair of jobs?.items ?? []) {
+    if (!isScalar(pair.key) || !isMap(pair.value)) continue
+    const id = String(pair.key.value)
+    const job = pair.value
+    const strategy = mapAt(job, 'strategy')
+    if (strategy) rewriteStrategy(strategy, ['jobs', id, 'strategy'], result, position)
+    for (const [i, stage] of mapsIn(job, 'stages')) {
+      const at: DocPath = ['jobs', id, 'stages', i]
+      const continueOn = pairOf(stage, 'continue-on-error')
+      if (continueOn && !pairOf(stage, 'continue_on_error'))
+        renameKey(continueOn, 'continue_on_error')
+      const kind = classifyStage(stage, result.dialect)
+      if (kind.kind === 'refused') {
+        report(result.problems, kind.at, `${describePath(at)}: ${kind.message}`)
+        result.silenced.push(at)
+      } else if (kind.kind === 'typed' && kind.warning)
+        report(result.warnings, kind.at, `${describePath(at)}: ${kind.warning}`)
+    }
+  }
+  return result
+}
+
+/** `name: str` is ddeutil's shorthand for `name: {type: str}`. */
+function rewriteParams(params: YAMLMap | undefined): void {
+  for (const pair of params?.items ?? []) {
+    const type = scalarText(pair.value)
+    if (type === undefined) continue
+    const map = new YAMLMap()
+    const typeKey = new Scalar('type')
+    typeKey.range = (pair.value as Node).range
+    map.items.push(new Pair(typeKey, pair.value))
+    map.range = (pair.value as Node).range
+    pair.value = map
+  }
+}
+
+function rewriteStrategy(
+  strategy: YAMLMap,
+  at: DocPath,
+  result: DialectResult,
+  position: (node: Node | null | undefined) => FileProblem | Omit<FileProblem, 'message'>
+): void {
+  for (const [other, own] of SPELLINGS) {
+    const written = pairOf(strategy, other)
+    const ownPair = pairOf(strategy, own)
+    if (written && ownPair)
+      result.problems.push({
+        ...position(written.key as Node),
+        message: `${describePath(at)}: '${other}' and '${own}' are the same setting; keep one`
+      })
+    else if (written) renameKey(written, own)
+    else if (ownPair && result.dialect === 'ddeutil')
+      result.warnings.push({
+        ...position(ownPair.key as Node),
+        message: `${describePath(at)}: ddeutil-workflow reads only '${other}' and would ignore '${own}'; it is used here (write '${other}' for both to agree)`
+      })
+  }
+  const matrix = mapAt(strategy, 'matrix')
+  for (const key of ['include', 'exclude']) {
+    const beside = pairOf(strategy, key)
+    if (!beside) continue
+    if (!matrix || pairOf(matrix, key))
+      result.problems.push({
+        ...position(beside.key as Node),
+        message: matrix
+          ? `${describePath(at)}: '${key}' is given both here and under 'matrix:'; keep one`
+          : `${describePath(at)}: '${key}' needs a 'matrix:' beside it`
+      })
+    else {
+      strategy.items.splice(strategy.items.indexOf(beside), 1)
+      matrix.items.push(beside)
+    }
+  }
+}

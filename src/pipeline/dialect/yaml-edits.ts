@@ -1,0 +1,49 @@
+import { isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, type Node } from 'yaml'
+
+/** The entry of `map` whose key is `key`, if any. */
+export function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  return map.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === key)
+}
+
+/** The keys a map writes, as text. */
+export function keysOf(map: YAMLMap): string[] {
+  return map.items.flatMap((pair) => (isScalar(pair.key) ? [String(pair.key.value)] : []))
+}
+
+/** The map at `key` of `map`, if its value is one. */
+export function mapAt(map: unknown, key: string): YAMLMap | undefined {
+  if (!isMap(map)) return undefined
+  const value = pairOf(map, key)?.value
+  return isMap(value) ? value : undefined
+}
+
+/** The maps of the list at `key` of `map`. */
+export function mapsIn(map: unknown, key: string): Array<[number, YAMLMap]> {
+  if (!isMap(map)) return []
+  const value = pairOf(map, key)?.value
+  if (!isSeq(value)) return []
+  return value.items.flatMap((item, i): Array<[number, YAMLMap]> =>
+    isMap(item) ? [[i, item]] : []
+  )
+}
+
+/**
+ * Renames a key in place: the entry keeps its range, so every problem later found about it
+ * points where the user wrote the other spelling.
+ */
+export function renameKey(pair: Pair, to: string): void {
+  ;(pair.key as Scalar).value = to
+}
+
+/** Adds `key: value`, placed (for messages) where `at` was written. */
+export function addPair(map: YAMLMap, key: string, value: unknown, at: Node): void {
+  const keyNode = new Scalar(key)
+  const valueNode = new Scalar(value)
+  keyNode.range = valueNode.range = at.range
+  map.items.push(new Pair(keyNode, valueNode))
+}
+
+/** A scalar's text, if the node is one. */
+export function scalarText(node: unknown): string | undefined {
+  return isScalar(node) && typeof node.value === 'string' ? node.value : undefined
+}
