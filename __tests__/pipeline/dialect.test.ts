@@ -188,7 +188,7 @@ describe("ddeutil-workflow's keyed layout: several workflows in one file", () =>
   it('places problems inside the chosen workflow at their line', () => {
     const broken = two.replace('params: {n: int}', 'params: {n: integer}')
     expect(problemsOf(broken.replace(/^first:[\s\S]*?(?=^second:)/m, ''))).toEqual([
-      "p.yml:3:15: params.n.type: 'integer' is not one of: str, int, float, bool, list, map"
+      "p.yml:3:15: params.n.type: 'integer' is not one of: str, int, float, bool, list, map, date, datetime, decimal, choice, array"
     ])
   })
 

@@ -208,6 +208,8 @@ function buildParams(raw: unknown): Record<string, ParamSpec> {
         required: spec.required === true
       }
       if (spec.default !== undefined) param.default = spec.default
+      if (Array.isArray(spec.options)) param.options = spec.options as Array<string | number>
+      if (typeof spec.precision === 'number') param.precision = spec.precision
       return [name, param]
     })
   )

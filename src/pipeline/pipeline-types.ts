@@ -41,12 +41,27 @@ export interface NamedVolumeSpec {
 /** A condition as written: an expression (with or without `{{ }}`) or a literal. */
 export type Condition = string | boolean
 
-export type ParamType = 'str' | 'int' | 'float' | 'bool' | 'list' | 'map'
+export type ParamType =
+  | 'str'
+  | 'int'
+  | 'float'
+  | 'bool'
+  | 'list'
+  | 'map'
+  | 'date'
+  | 'datetime'
+  | 'decimal'
+  | 'choice'
+  | 'array'
 
 export interface ParamSpec {
   type: ParamType
   default?: unknown
   required: boolean
+  /** `choice`: the values it may take; the first is the default. */
+  options?: Array<string | number>
+  /** `decimal`: digits after the point (default 6, as ddeutil-workflow rounds). */
+  precision?: number
 }
 
 export interface JobSpec {

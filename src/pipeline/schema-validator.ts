@@ -167,12 +167,13 @@ function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): File
     }
     case 'required': {
       const missing = String(params.missingProperty)
-      // Required by a stage type (`if: {type: bash}, then: {required: [run]}`).
+      // Required by a stage's or a param's type (`if: {type: bash}, then: {required: [run]}`).
       const type = (data as Record<string, unknown> | null)?.type
+      const what = error.schemaPath.includes('/param/') ? 'param' : 'stage'
       if (error.schemaPath.includes('/then/') && typeof type === 'string')
         return {
           ...source.keyPosition(path),
-          message: `${where}: a '${type}' stage needs '${missing}:'`
+          message: `${where}: a '${type}' ${what} needs '${missing}:'`
         }
       const message =
         path.length === 0 ? `pipeline has no '${missing}:'` : `${where} has no '${missing}:'`

@@ -11,13 +11,19 @@ function artifactOf(job: string, instance: string): string {
   return `ctr-${job}--${instance}`
 }
 
-const INPUT_TYPES: Record<ParamType, 'string' | 'number' | 'boolean'> = {
+/** A workflow_dispatch input's type for each param type; a decimal stays text, as written. */
+const INPUT_TYPES: Record<ParamType, 'string' | 'number' | 'boolean' | 'choice'> = {
   str: 'string',
   int: 'number',
   float: 'number',
   bool: 'boolean',
   list: 'string',
-  map: 'string'
+  array: 'string',
+  map: 'string',
+  date: 'string',
+  datetime: 'string',
+  decimal: 'string',
+  choice: 'choice'
 }
 
 /**
@@ -52,9 +58,10 @@ export function exportGithub(
         {
           type: INPUT_TYPES[spec.type],
           required: false,
+          ...(spec.options ? { options: spec.options.map(String) } : {}),
           ...(value === undefined
             ? {}
-            : { default: INPUT_TYPES[spec.type] === 'string' ? text : value })
+            : { default: ['string', 'choice'].includes(INPUT_TYPES[spec.type]) ? text : value })
         }
       ]
     })
