@@ -52,7 +52,7 @@ describe('completion bash, run by bash', () => {
     [
       "the sub-subcommand's flags",
       ['results', 'merge', '--'],
-      ['--param', '--result', '--workflow']
+      ['--default-image', '--param', '--result', '--workflow']
     ],
     ["an argument's choices", ['completion', 'z'], ['zsh']],
     ['nothing that does not exist', ['run', '--nope'], []]

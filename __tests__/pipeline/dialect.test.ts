@@ -203,3 +203,66 @@ describe("ddeutil-workflow's keyed layout: several workflows in one file", () =>
     )
   })
 })
+
+describe('jobs without runs-on, and --default-image', () => {
+  const noRunsOn =
+    'type: Workflow\njobs:\n  a:\n    stages: [{name: s, echo: x}]\n  b:\n    runs-on: {type: local}\n    stages: [{name: s, echo: x}]\n'
+
+  it('refuses each at its line without --default-image', () => {
+    expect(problemsOf(noRunsOn)).toEqual([
+      "p.yml:3:3: jobs.a has no 'runs-on:': every job runs in a container; give it runs-on: {type: container, with: {image: IMAGE}}, or run with --default-image IMAGE",
+      "p.yml:6:5: jobs.b.runs-on: 'type: local' runs a job on ddeutil-workflow's own machine; here every job runs in a container: write {type: container, with: {image: IMAGE}}, or run with --default-image IMAGE"
+    ])
+  })
+
+  it('runs them in the default image', () => {
+    const pipeline = parsePipeline(noRunsOn, 'p.yml', '/repo', { defaultImage: 'python:3.11' })
+    expect(pipeline.jobs.map((j) => j.container.image)).toEqual(['python:3.11', 'python:3.11'])
+    expect(pipeline.defaultImage).toBe('python:3.11')
+  })
+
+  it('leaves a job that has runs-on as it is', () => {
+    const text = file('      - {name: s, echo: x}\n')
+    expect(
+      parsePipeline(text, 'p.yml', '/repo', { defaultImage: 'other' }).jobs[0].container.image
+    ).toBe('busybox')
+  })
+})
+
+describe("GitHub's env: at the top and on a job", () => {
+  it('reaches every stage, the nearer one winning; a job without stages has it in its container', () => {
+    const pipeline = load(
+      'env: {A: top, B: top, C: top}\njobs:\n  a:\n' +
+        `${image}    env: {B: job, C: job}\n    stages:\n      - {name: s, echo: x, env: {C: stage}}\n` +
+        '  b:\n    runs-on: {type: container, with: {image: busybox, environment: {A: own}}}\n    env: {B: job}\n'
+    )
+    expect(pipeline.jobs[0].stages![0].env).toEqual({ A: 'top', B: 'job', C: 'stage' })
+    expect(pipeline.jobs[1].container.environment).toEqual({ A: 'own', B: 'job', C: 'top' })
+  })
+
+  it('checks its expressions where they are written', () => {
+    expect(
+      problemsOf(`env: {X: "{{ params.nope }}"}\n${file('      - {name: s, echo: x}\n')}`)
+    ).toEqual(["p.yml:1:11: env.X: '{{ params.nope }}': no param 'nope' is declared"])
+  })
+})
+
+describe("a matrix's defaults: GitHub's, or ddeutil-workflow's in its own files", () => {
+  const matrix = (ddeutil: boolean, strategy = '{matrix: {x: [1, 2]}}') =>
+    `${ddeutil ? 'type: Workflow\n' : ''}jobs:\n  a:\n${image}    strategy: ${strategy}\n    stages: [{name: s, echo: x}]\n`
+
+  it.each([
+    [false, undefined, { fail_fast: true, defaults: 'GitHub' }],
+    [true, undefined, { fail_fast: false, max_parallel: 1, defaults: 'ddeutil-workflow' }],
+    [
+      true,
+      '{matrix: {x: [1]}, max-parallel: 3, fail-fast: true}',
+      { fail_fast: true, max_parallel: 3 }
+    ]
+  ])('ddeutil %s, %s', (ddeutil, strategy, expected) => {
+    expect(load(matrix(ddeutil, strategy)).jobs[0].strategy).toEqual({
+      ...expected,
+      matrix: expect.anything()
+    })
+  })
+})

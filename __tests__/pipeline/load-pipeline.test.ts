@@ -187,7 +187,11 @@ describe('parsePipeline', () => {
       job('    runs-on:\n      with:\n        image: [a]\n'),
       /^p\.yml:5:16: jobs\.a\.runs-on\.with\.image must be a string, not a list$/
     ],
-    ['a job without runs-on', job('    stages: []\n'), /^p\.yml:2:3: jobs\.a has no 'runs-on:'$/],
+    [
+      'a job without runs-on',
+      job('    stages: []\n'),
+      /^p\.yml:2:3: jobs\.a has no 'runs-on:': every job runs in a container; give it runs-on: \{type: container, with: \{image: IMAGE\}\}, or run with --default-image IMAGE$/
+    ],
     [
       'a container without image or build',
       job('    runs-on:\n      with: {user: x}\n'),

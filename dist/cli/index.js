@@ -88585,6 +88585,7 @@ function planDocument(plan, params, env) {
             level: job.level,
             max_parallel: job.maxParallel ?? null,
             fail_fast: job.failFast,
+            strategy_defaults: (job.job.strategy?.matrix && job.job.strategy.defaults) ?? null,
             instances: job.instances.map((instance) => {
                 const scope = expressionScope({
                     params,
@@ -88636,7 +88637,10 @@ function planText(doc) {
             const job = doc.jobs.find((j) => j.id === id);
             const limits = [
                 job.needs.length ? `needs ${job.needs.join(', ')}` : '',
-                job.instances.length > 1 && job.max_parallel ? `max_parallel ${job.max_parallel}` : ''
+                job.instances.length > 1 && job.max_parallel ? `max_parallel ${job.max_parallel}` : '',
+                job.strategy_defaults
+                    ? `fail_fast ${job.fail_fast ? 'on' : 'off'}; ${job.strategy_defaults}'s defaults for what strategy: leaves out`
+                    : ''
             ].filter(Boolean);
             lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`);
             for (const instance of job.instances)
@@ -88720,12 +88724,26 @@ const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages']);
 function checkReferences(pipeline, raw, source) {
     const problems = [];
     const rawJobs = record(record(raw).jobs);
+    const containerVariables = variableSyntax(pipeline.dialect, 'container');
+    // The file's env reaches every job: only what all of them have may be read there.
+    const first = pipeline.jobs[0];
+    if (first)
+        problems.push(...checkValue(record(raw).env, ['env'], {
+            job: first,
+            roots: new Set(['params', 'run_id']),
+            variables: containerVariables,
+            noStages: 'the file env reaches every stage of every job'
+        }, pipeline, source));
     for (const job of pipeline.jobs) {
         const at = ['jobs', job.id];
         const rawJob = record(rawJobs[job.id]);
         const check = (value, path, scope) => problems.push(...checkValue(value, path, { ...scope, job }, pipeline, source));
         const container = 'the container is created before any stage runs';
-        const containerVariables = variableSyntax(pipeline.dialect, 'container');
+        check(rawJob.env, [...at, 'env'], {
+            roots: JOB_ROOTS,
+            variables: containerVariables,
+            noStages: "a job's env reaches every one of its stages"
+        });
         check(record(rawJob['runs-on']).with, [...at, 'runs-on', 'with'], {
             roots: JOB_ROOTS,
             variables: containerVariables,
@@ -88929,7 +88947,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
 
 
@@ -89023,8 +89041,11 @@ const branchValidators = new Map();
 function schemaProblems(value, source, silenced = []) {
     validatePipeline ??= schema_validator_ajv.compile(CHECKED_SCHEMA);
     validatePipeline(value);
+    // A missing key is silenced with the path it would have had.
     const inSilenced = (e) => {
         const path = toPath(e.instancePath);
+        if (e.keyword === 'required')
+            path.push(String(e.params.missingProperty));
         return silenced.some((s) => s.every((segment, i) => String(path[i]) === String(segment)));
     };
     return explain((validatePipeline.errors ?? []).filter((e) => !inSilenced(e)), [], source);
@@ -89286,8 +89307,10 @@ function variableUses(raw, dialect = 'ctr') {
             }
         }
     };
+    visit(record(raw).env, ['env']);
     for (const [id, job] of Object.entries(record(record(raw).jobs))) {
         const spec = record(job);
+        visit(spec.env, ['jobs', id, 'env']);
         visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with']);
         visit(spec.services, ['jobs', id, 'services']);
         list(spec.stages).forEach((stage, i) => {
@@ -89351,6 +89374,38 @@ function addPair(map, key, value, at) {
     const valueNode = new dist/* Scalar */.X5(value);
     keyNode.range = valueNode.range = at.range;
     map.items.push(new dist/* Pair */.Rm(keyNode, valueNode));
+}
+/**
+ * A map node of plain values (maps nest), every node placed (for messages) where `at` was
+ * written: what the file implies rather than writes.
+ */
+function mapNode(entries, at) {
+    const map = new dist/* YAMLMap */.CA();
+    map.range = at.range;
+    for (const [key, value] of Object.entries(entries)) {
+        const keyNode = new dist/* Scalar */.X5(key);
+        keyNode.range = at.range;
+        let valueNode;
+        if (value !== null && typeof value === 'object')
+            valueNode = mapNode(value, at);
+        else {
+            valueNode = new dist/* Scalar */.X5(value);
+            valueNode.range = at.range;
+        }
+        map.items.push(new dist/* Pair */.Rm(keyNode, valueNode));
+    }
+    return map;
+}
+/** Sets `key` to `value`, adding the entry where it is missing. */
+function setPair(map, key, value, at) {
+    const pair = pairOf(map, key);
+    if (pair)
+        pair.value = value;
+    else {
+        const keyNode = new dist/* Scalar */.X5(key);
+        keyNode.range = at.range;
+        map.items.push(new dist/* Pair */.Rm(keyNode, value));
+    }
 }
 /** A scalar's text, if the node is one. */
 function scalarText(node) {
@@ -89460,7 +89515,7 @@ const SPELLINGS = [
  * as their type alone). Each rewritten entry keeps the range it was written at, so later
  * problems point at the user's own spelling.
  */
-function rewriteDialect(source) {
+function rewriteDialect(source, options = {}) {
     const root = source.root;
     const result = { dialect: 'ctr', problems: [], warnings: [], silenced: [] };
     if (!(0,dist/* isMap */.jh)(root))
@@ -89476,6 +89531,7 @@ function rewriteDialect(source) {
             continue;
         const id = String(pair.key.value);
         const job = pair.value;
+        rewriteRunsOn(job, pair.key, id, options, result, position);
         const strategy = mapAt(job, 'strategy');
         if (strategy)
             rewriteStrategy(strategy, ['jobs', id, 'strategy'], result, position);
@@ -89494,6 +89550,29 @@ function rewriteDialect(source) {
         }
     }
     return result;
+}
+/**
+ * A job without `runs-on`, or on ddeutil's `local` runner, runs in `--default-image`; without
+ * one, it is refused at its key rather than run somewhere the file did not say.
+ */
+function rewriteRunsOn(job, jobKey, id, options, result, position) {
+    const runsOn = pairOf(job, 'runs-on');
+    const type = scalarText(pairOf(mapAt(job, 'runs-on') ?? new dist/* YAMLMap */.CA(), 'type')?.value);
+    if (runsOn && type !== 'local')
+        return;
+    const at = (runsOn?.key ?? jobKey);
+    if (options.defaultImage !== undefined) {
+        const container = { type: 'container', with: { image: options.defaultImage } };
+        setPair(job, 'runs-on', mapNode(container, at), at);
+        return;
+    }
+    result.problems.push({
+        ...position(runsOn ? at : jobKey),
+        message: runsOn
+            ? `jobs.${id}.runs-on: 'type: local' runs a job on ddeutil-workflow's own machine; here every job runs in a container: write {type: container, with: {image: IMAGE}}, or run with --default-image IMAGE`
+            : `jobs.${id} has no 'runs-on:': every job runs in a container; give it runs-on: {type: container, with: {image: IMAGE}}, or run with --default-image IMAGE`
+    });
+    result.silenced.push(['jobs', id, 'runs-on']);
 }
 /** `name: str` is ddeutil's shorthand for `name: {type: str}`. */
 function rewriteParams(params) {
@@ -89624,18 +89703,18 @@ async function loadPipelineFile(file, options = {}) {
  * Reads and validates every workflow of a file (one, unless it is in the keyed layout);
  * throws PipelineFileError listing every problem of all of them.
  */
-async function loadAllWorkflows(file) {
+async function loadAllWorkflows(file, options = {}) {
     const text = await readPipelineText(file);
     const dir = external_node_path_default().dirname(external_node_path_default().resolve(file));
     const { source, problems } = YamlSource.parse(text, file);
     const names = problems.length > 0 ? [] : workflowNames(source);
     if (names.length === 0)
-        return [parsePipeline(text, file, dir)];
+        return [parsePipeline(text, file, dir, options)];
     const pipelines = [];
     const all = [];
     for (const workflow of names)
         try {
-            pipelines.push(parsePipeline(text, file, dir, { workflow }));
+            pipelines.push(parsePipeline(text, file, dir, { ...options, workflow }));
         }
         catch (error) {
             if (!(error instanceof PipelineFileError))
@@ -89673,7 +89752,7 @@ function parsePipeline(text, file, dir, options = {}) {
     if (!('source' in selected))
         throw new PipelineFileError([selected]);
     const source = selected.source;
-    const dialect = rewriteDialect(source);
+    const dialect = rewriteDialect(source, options);
     problems.push(...dialect.problems);
     let raw;
     try {
@@ -89688,11 +89767,12 @@ function parsePipeline(text, file, dir, options = {}) {
     problems.push(...schemaProblems(raw, source, dialect.silenced));
     // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
     const uses = variableUses(raw, dialect.dialect);
-    const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses));
-    pipeline.dialect = dialect.dialect;
+    const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses), dialect.dialect);
     pipeline.warnings = dialect.warnings;
     if (selected.name !== undefined)
         pipeline.name = pipeline.workflow = selected.name;
+    if (options.defaultImage !== undefined)
+        pipeline.defaultImage = options.defaultImage;
     pipeline.hostAccess = [
         ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
         ...fileAccess(uses, raw, source)
@@ -89706,9 +89786,10 @@ function parsePipeline(text, file, dir, options = {}) {
 }
 // The builder below trusts the schema for shapes: where a value has the wrong type, the
 // schema has reported it, and the builder only has to avoid crashing on it.
-function buildPipeline(raw, file, dir, source, variables) {
+function buildPipeline(raw, file, dir, source, variables, dialect) {
     const top = record(raw);
-    const jobs = Object.entries(record(top.jobs)).map(([id, job]) => buildJob(id, record(job), source));
+    const context = { source, dialect, env: textMap(top.env) };
+    const jobs = Object.entries(record(top.jobs)).map(([id, job]) => buildJob(id, record(job), context));
     return {
         file,
         dir,
@@ -89718,7 +89799,7 @@ function buildPipeline(raw, file, dir, source, variables) {
         volumes: buildVolumes(top.volumes),
         hostAccess: [],
         variables,
-        dialect: 'ctr',
+        dialect,
         warnings: []
     };
 }
@@ -89768,7 +89849,8 @@ function buildParams(raw) {
         return [name, param];
     }));
 }
-function buildJob(id, raw, source) {
+function buildJob(id, raw, context) {
+    const { source } = context;
     const at = ['jobs', id];
     const job = {
         id,
@@ -89793,9 +89875,18 @@ function buildJob(id, raw, source) {
     if (job.container.resources.cpu !== undefined)
         job.container.cpuPosition = source.valuePosition([...at, 'runs-on', 'with', 'resources', 'cpu']);
     if (isRecord(raw.strategy))
-        job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source);
+        job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], context);
+    // GitHub's `env:` of the file and of the job reach every stage, the nearer one winning;
+    // a job without stages has them in its container's environment, beneath its own.
+    const env = { ...context.env, ...textMap(raw.env) };
     if (Array.isArray(raw.stages))
-        job.stages = raw.stages.map((s, i) => buildStage(record(s), i, [...at, 'stages', i], source));
+        job.stages = raw.stages.map((s, i) => {
+            const stage = buildStage(record(s), i, [...at, 'stages', i], source);
+            stage.env = { ...env, ...stage.env };
+            return stage;
+        });
+    else
+        job.container.environment = { ...env, ...job.container.environment };
     return job;
 }
 /**
@@ -89859,10 +89950,22 @@ function buildAuth(raw) {
         auth.registry = string(raw.registry);
     return auth;
 }
-function buildStrategy(raw, at, source) {
-    const strategy = { fail_fast: raw.fail_fast !== false };
+/**
+ * `strategy:`. What it leaves out takes GitHub's defaults (fail-fast on, no limit), or in a
+ * ddeutil workflow ddeutil-workflow's (one instance at a time, fail-fast off).
+ */
+function buildStrategy(raw, at, context) {
+    const { source } = context;
+    const ddeutil = context.dialect === 'ddeutil';
+    const strategy = {
+        fail_fast: typeof raw.fail_fast === 'boolean' ? raw.fail_fast : !ddeutil
+    };
     if (typeof raw.max_parallel === 'number')
         strategy.max_parallel = raw.max_parallel;
+    else if (ddeutil)
+        strategy.max_parallel = 1;
+    if (typeof raw.max_parallel !== 'number' || typeof raw.fail_fast !== 'boolean')
+        strategy.defaults = ddeutil ? 'ddeutil-workflow' : 'GitHub';
     if (isRecord(raw.matrix)) {
         const { include, exclude, ...axes } = raw.matrix;
         const matrix = {
@@ -93515,6 +93618,14 @@ const FILE_ARGUMENT = `pipeline file (YAML; default: the first of ${DEFAULT_FILE
 function workflowOption() {
     return new option_Option('--workflow <name>', 'the workflow to use, in a file holding several (NAME: {type: Workflow, ...})');
 }
+/** `--default-image IMAGE`: the container of jobs without `runs-on` (ddeutil's local ones). */
+function defaultImageOption() {
+    return new option_Option('--default-image <image>', "run jobs that have no runs-on (or ddeutil-workflow's type: local) in this image");
+}
+/** What the loader takes from `--workflow` and `--default-image`. */
+function loadOptions(opts) {
+    return { workflow: opts.workflow, defaultImage: opts.defaultImage };
+}
 
 ;// CONCATENATED MODULE: ./src/cli/inspect-commands.ts
 
@@ -93540,6 +93651,7 @@ function addInspectCommands(cli, setExit) {
         .description('check pipeline files; prints every problem as FILE:LINE:COL: message')
         .argument('[files...]', `pipeline files (default: the first of ${DEFAULT_FILES.join(', ')})`)
         .option('--json', 'print one JSON document: each file, whether it is valid, its problems')
+        .addOption(defaultImageOption())
         .action(async (given, opts) => {
         const files = given.length > 0 ? given : [pipelineFileArg(undefined, process.cwd())];
         const problems = [];
@@ -93555,7 +93667,7 @@ function addInspectCommands(cli, setExit) {
             };
             report.files.push(entry);
             try {
-                for (const pipeline of await loadAllWorkflows(file)) {
+                for (const pipeline of await loadAllWorkflows(file, loadOptions(opts))) {
                     checkPlan(pipeline);
                     const processes = await checkProcesses(pipeline, connect, processCache());
                     const notes = [...pipeline.warnings.map(formatProblem), ...processes.notes];
@@ -93589,15 +93701,14 @@ function addInspectCommands(cli, setExit) {
         .description('show the jobs, matrix instances, containers and order a run would have')
         .argument('[file]', FILE_ARGUMENT)
         .addOption(workflowOption())
+        .addOption(defaultImageOption())
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(new option_Option('--format <format>', 'output format')
         .choices(['text', 'json', 'mermaid'])
         .default('text'))
         .option('--json', 'same as --format json')
         .action(async (given, opts) => {
-        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()), {
-            workflow: opts.workflow
-        });
+        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()), loadOptions(opts));
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const format = opts.json ? 'json' : opts.format;
         // The plan shows containers' environments: their secrets are masked there too.
@@ -94828,6 +94939,7 @@ function addRunCommand(cli, setExit) {
         .argument('[file]', FILE_ARGUMENT)
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(workflowOption())
+        .addOption(defaultImageOption())
         .addOption(new option_Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect))
         .option('--max-parallel <n>', `run at most this many job instances at once (default: the CPU count, ${(0,external_node_os_namespaceObject.availableParallelism)()}, or a job's larger max_parallel)`, maxParallelFlag)
         .option('--artifacts-dir <dir>', "copy each job instance's declared artifacts into DIR/<instance>/", DEFAULT_ARTIFACTS_DIR)
@@ -94864,7 +94976,7 @@ function addRunCommand(cli, setExit) {
         const secrets = await readEnvFiles(opts.secretFile, '--secret-file');
         const env = { ...process.env, ...fromFiles, ...secrets };
         const secretNames = Object.keys(secrets);
-        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow });
+        const pipeline = await loadPipelineFile(file, loadOptions(opts));
         const masker = SecretMasker.forPipeline(pipeline, env, secretNames);
         // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
         const resultToStdout = opts.result === '-';
@@ -97334,8 +97446,11 @@ function exportGithub(plan, params, options) {
         ];
     }));
     const checkout = { uses: 'actions/checkout@v4' };
-    // A file holding several workflows: every step names the one exported.
-    const chosen = plan.pipeline.workflow ? { workflow: plan.pipeline.workflow } : {};
+    // Every step loads the file as the export did: the same workflow, the same default image.
+    const chosen = {
+        ...(plan.pipeline.workflow ? { workflow: plan.pipeline.workflow } : {}),
+        ...(plan.pipeline.defaultImage ? { 'default-image': plan.pipeline.defaultImage } : {})
+    };
     const pipelineStep = (extra) => ({
         uses: action,
         with: { pipeline: file, ...chosen, params: '${{ env.CTR_PARAMS }}', ...extra }
@@ -97807,8 +97922,9 @@ function addToolCommands(cli, setExit) {
         .argParser(collect))
         .option('--result <file>', 'write the merged document here rather than to stdout')
         .addOption(workflowOption())
+        .addOption(defaultImageOption())
         .action(async (file, paths, opts) => {
-        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow });
+        const pipeline = await loadPipelineFile(file, loadOptions(opts));
         const { plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const merged = await mergeResultFiles(plan, paths, 'results merge');
         if (opts.result)
@@ -97826,6 +97942,7 @@ function addToolCommands(cli, setExit) {
         .argument('<file>', 'pipeline file (YAML)')
         .addOption(new option_Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory())
         .addOption(workflowOption())
+        .addOption(defaultImageOption())
         .addOption(new option_Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect))
         .addOption(new option_Option('--set <key=value>', `a setting of the target (${SET_KEYS.join(', ')})`)
         .default([])
@@ -97842,7 +97959,7 @@ function addToolCommands(cli, setExit) {
         .default('kubernetes'))
         .option('-o, --output <file>', 'write to this file rather than stdout')
         .action(async (file, opts) => {
-        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow });
+        const pipeline = await loadPipelineFile(file, loadOptions(opts));
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param));
         const text = exportPipeline(opts.to, plan, params, exportOptions(opts, pipeline));
         if (opts.output)

@@ -24,7 +24,7 @@ export async function validateFiles(annotate: (error: PipelineFileError) => void
   for (const file of files) {
     try {
       const relative = path.relative(process.cwd(), path.resolve(workspace, file))
-      for (const pipeline of await loadAllWorkflows(relative)) {
+      for (const pipeline of await loadAllWorkflows(relative, settings.workflow)) {
         checkPlan(pipeline)
         for (const warning of pipeline.warnings)
           core.warning(warning.message, {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander'
 import path from 'node:path'
+import type { LoadOptions } from '../pipeline/load-pipeline.js'
 import { access, constants, lstat, stat } from 'node:fs/promises'
 import { writeFileReplacing } from '../scheduler/host-files.js'
 import { parseMaxParallel } from '../app/run-session.js'
@@ -101,4 +102,17 @@ export function workflowOption(): Option {
     '--workflow <name>',
     'the workflow to use, in a file holding several (NAME: {type: Workflow, ...})'
   )
+}
+
+/** `--default-image IMAGE`: the container of jobs without `runs-on` (ddeutil's local ones). */
+export function defaultImageOption(): Option {
+  return new Option(
+    '--default-image <image>',
+    "run jobs that have no runs-on (or ddeutil-workflow's type: local) in this image"
+  )
+}
+
+/** What the loader takes from `--workflow` and `--default-image`. */
+export function loadOptions(opts: { workflow?: string; defaultImage?: string }): LoadOptions {
+  return { workflow: opts.workflow, defaultImage: opts.defaultImage }
 }

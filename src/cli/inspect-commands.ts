@@ -13,7 +13,14 @@ import { loadAllWorkflows, loadPipelineFile } from '../pipeline/load-pipeline.js
 import { localEngine } from '../app/backends.js'
 import { formatProblem, PipelineFileError, type FileProblem } from '../pipeline/file-problems.js'
 import { DEFAULT_FILES, pipelineFileArg } from './default-file.js'
-import { collect, parseParamFlags, FILE_ARGUMENT, workflowOption } from './cli-flags.js'
+import {
+  collect,
+  defaultImageOption,
+  loadOptions,
+  parseParamFlags,
+  FILE_ARGUMENT,
+  workflowOption
+} from './cli-flags.js'
 
 /** `validate`, `plan` and `processes`: what a file or the engine's images hold, nothing run. */
 export function addInspectCommands(cli: Command, setExit: (status: number) => void): void {
@@ -22,7 +29,8 @@ export function addInspectCommands(cli: Command, setExit: (status: number) => vo
     .description('check pipeline files; prints every problem as FILE:LINE:COL: message')
     .argument('[files...]', `pipeline files (default: the first of ${DEFAULT_FILES.join(', ')})`)
     .option('--json', 'print one JSON document: each file, whether it is valid, its problems')
-    .action(async (given: string[], opts: { json?: boolean }) => {
+    .addOption(defaultImageOption())
+    .action(async (given: string[], opts: { json?: boolean; defaultImage?: string }) => {
       const files = given.length > 0 ? given : [pipelineFileArg(undefined, process.cwd())]
       const problems: string[] = []
       const report: ValidationReport = { valid: true, files: [] }
@@ -37,7 +45,7 @@ export function addInspectCommands(cli: Command, setExit: (status: number) => vo
         }
         report.files.push(entry)
         try {
-          for (const pipeline of await loadAllWorkflows(file)) {
+          for (const pipeline of await loadAllWorkflows(file, loadOptions(opts))) {
             checkPlan(pipeline)
             const processes = await checkProcesses(pipeline, connect, processCache())
             const notes = [...pipeline.warnings.map(formatProblem), ...processes.notes]
@@ -64,6 +72,7 @@ export function addInspectCommands(cli: Command, setExit: (status: number) => vo
     .description('show the jobs, matrix instances, containers and order a run would have')
     .argument('[file]', FILE_ARGUMENT)
     .addOption(workflowOption())
+    .addOption(defaultImageOption())
     .addOption(
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
@@ -76,11 +85,18 @@ export function addInspectCommands(cli: Command, setExit: (status: number) => vo
     .action(
       async (
         given: string | undefined,
-        opts: { param: string[]; format: string; json?: boolean; workflow?: string }
+        opts: {
+          param: string[]
+          format: string
+          json?: boolean
+          workflow?: string
+          defaultImage?: string
+        }
       ) => {
-        const pipeline = await loadPipelineFile(pipelineFileArg(given, process.cwd()), {
-          workflow: opts.workflow
-        })
+        const pipeline = await loadPipelineFile(
+          pipelineFileArg(given, process.cwd()),
+          loadOptions(opts)
+        )
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
         const format = opts.json ? 'json' : opts.format
         // The plan shows containers' environments: their secrets are masked there too.

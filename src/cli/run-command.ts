@@ -33,6 +33,8 @@ import {
   swarmHostOption,
   parseParamFlags,
   workflowOption,
+  defaultImageOption,
+  loadOptions,
   FILE_ARGUMENT
 } from './cli-flags.js'
 
@@ -46,6 +48,7 @@ export function addRunCommand(cli: Command, setExit: (status: number) => void): 
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
     .addOption(workflowOption())
+    .addOption(defaultImageOption())
     .addOption(
       new Option('--job <id>', 'run only this job (repeatable)').default([]).argParser(collect)
     )
@@ -141,6 +144,7 @@ export function addRunCommand(cli: Command, setExit: (status: number) => void): 
           registry?: string
           swarmHost?: string
           workflow?: string
+          defaultImage?: string
           instance?: string
           inputsFrom?: string
         }
@@ -157,7 +161,7 @@ export function addRunCommand(cli: Command, setExit: (status: number) => void): 
         const secrets = await readEnvFiles(opts.secretFile, '--secret-file')
         const env = { ...process.env, ...fromFiles, ...secrets }
         const secretNames = Object.keys(secrets)
-        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow })
+        const pipeline = await loadPipelineFile(file, loadOptions(opts))
         const masker = SecretMasker.forPipeline(pipeline, env, secretNames)
         // `--result -`: stdout carries the document alone, and the run's log goes to stderr.
         const resultToStdout = opts.result === '-'

@@ -18,6 +18,8 @@ import { HOST_MAP_FORM } from '../export/shared/host-map.js'
 import { DROPPABLE_KEYS } from '../export/shared/pod-parts.js'
 import {
   collect,
+  defaultImageOption,
+  loadOptions,
   swarmHostOption,
   parseParamFlags,
   workflowOption,
@@ -42,13 +44,14 @@ export function addToolCommands(cli: Command, setExit: (status: number) => void)
     )
     .option('--result <file>', 'write the merged document here rather than to stdout')
     .addOption(workflowOption())
+    .addOption(defaultImageOption())
     .action(
       async (
         file: string,
         paths: string[],
-        opts: { param: string[]; result?: string; workflow?: string }
+        opts: { param: string[]; result?: string; workflow?: string; defaultImage?: string }
       ) => {
-        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow })
+        const pipeline = await loadPipelineFile(file, loadOptions(opts))
         const { plan } = preparePlan(pipeline, parseParamFlags(opts.param))
         const merged = await mergeResultFiles(plan, paths, 'results merge')
         if (opts.result) await writeResult(opts.result, merged)
@@ -69,6 +72,7 @@ export function addToolCommands(cli: Command, setExit: (status: number) => void)
       new Option('--to <target>', 'the engine').choices(EXPORT_TARGETS).makeOptionMandatory()
     )
     .addOption(workflowOption())
+    .addOption(defaultImageOption())
     .addOption(
       new Option('--param <key=value>', 'set a param (repeatable)').default([]).argParser(collect)
     )
@@ -110,9 +114,10 @@ export function addToolCommands(cli: Command, setExit: (status: number) => void)
           platform: 'kubernetes' | 'docker'
           output?: string
           workflow?: string
+          defaultImage?: string
         }
       ) => {
-        const pipeline = await loadPipelineFile(file, { workflow: opts.workflow })
+        const pipeline = await loadPipelineFile(file, loadOptions(opts))
         const { params, plan } = preparePlan(pipeline, parseParamFlags(opts.param))
         const text = exportPipeline(opts.to, plan, params, exportOptions(opts, pipeline))
         if (opts.output) await writeOutput(opts.output, text)

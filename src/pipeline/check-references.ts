@@ -51,13 +51,35 @@ export function checkReferences(
 ): FileProblem[] {
   const problems: FileProblem[] = []
   const rawJobs = record(record(raw).jobs)
+  const containerVariables = variableSyntax(pipeline.dialect, 'container')
+  // The file's env reaches every job: only what all of them have may be read there.
+  const first = pipeline.jobs[0]
+  if (first)
+    problems.push(
+      ...checkValue(
+        record(raw).env,
+        ['env'],
+        {
+          job: first,
+          roots: new Set(['params', 'run_id']),
+          variables: containerVariables,
+          noStages: 'the file env reaches every stage of every job'
+        },
+        pipeline,
+        source
+      )
+    )
   for (const job of pipeline.jobs) {
     const at: DocPath = ['jobs', job.id]
     const rawJob = record(rawJobs[job.id])
     const check = (value: unknown, path: DocPath, scope: Omit<Scope, 'job'>) =>
       problems.push(...checkValue(value, path, { ...scope, job }, pipeline, source))
     const container = 'the container is created before any stage runs'
-    const containerVariables = variableSyntax(pipeline.dialect, 'container')
+    check(rawJob.env, [...at, 'env'], {
+      roots: JOB_ROOTS,
+      variables: containerVariables,
+      noStages: "a job's env reaches every one of its stages"
+    })
     check(record(rawJob['runs-on']).with, [...at, 'runs-on', 'with'], {
       roots: JOB_ROOTS,
       variables: containerVariables,

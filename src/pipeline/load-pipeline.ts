@@ -34,11 +34,12 @@ import { variableNames, variableUses } from './variables.js'
 import { imageReferenceProblem } from './image-reference.js'
 import { inFileOrder, PipelineFileError, type FileProblem } from './file-problems.js'
 import { describePath, YamlSource, type DocPath } from './yaml-source.js'
-import { rewriteDialect } from './dialect/rewrite-dialect.js'
+import { rewriteDialect, type DialectOptions } from './dialect/rewrite-dialect.js'
+import type { Dialect } from './dialect/dialect-rules.js'
 import { selectWorkflow, workflowNames } from './dialect/select-workflow.js'
 
 /** Which workflow of a file to load (a file in ddeutil's keyed layout holds several). */
-export interface LoadOptions {
+export interface LoadOptions extends DialectOptions {
   workflow?: string
   /** The flag or input that names it, for messages. */
   workflowFlag?: string
@@ -58,17 +59,20 @@ export async function loadPipelineFile(file: string, options: LoadOptions = {}):
  * Reads and validates every workflow of a file (one, unless it is in the keyed layout);
  * throws PipelineFileError listing every problem of all of them.
  */
-export async function loadAllWorkflows(file: string): Promise<Pipeline[]> {
+export async function loadAllWorkflows(
+  file: string,
+  options: DialectOptions = {}
+): Promise<Pipeline[]> {
   const text = await readPipelineText(file)
   const dir = path.dirname(path.resolve(file))
   const { source, problems } = YamlSource.parse(text, file)
   const names = problems.length > 0 ? [] : workflowNames(source)
-  if (names.length === 0) return [parsePipeline(text, file, dir)]
+  if (names.length === 0) return [parsePipeline(text, file, dir, options)]
   const pipelines: Pipeline[] = []
   const all: FileProblem[] = []
   for (const workflow of names)
     try {
-      pipelines.push(parsePipeline(text, file, dir, { workflow }))
+      pipelines.push(parsePipeline(text, file, dir, { ...options, workflow }))
     } catch (error) {
       if (!(error instanceof PipelineFileError)) throw error
       all.push(...error.problems)
@@ -109,7 +113,7 @@ export function parsePipeline(
   const selected = selectWorkflow(whole, options.workflow, options.workflowFlag)
   if (!('source' in selected)) throw new PipelineFileError([selected])
   const source = selected.source
-  const dialect = rewriteDialect(source)
+  const dialect = rewriteDialect(source, options)
   problems.push(...dialect.problems)
   let raw: unknown
   try {
@@ -123,10 +127,10 @@ export function parsePipeline(
   problems.push(...schemaProblems(raw, source, dialect.silenced))
   // Read once: the names are what the run masks, the uses are where untrusted runs refuse.
   const uses = variableUses(raw, dialect.dialect)
-  const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses))
-  pipeline.dialect = dialect.dialect
+  const pipeline = buildPipeline(raw, file, dir, source, variableNames(uses), dialect.dialect)
   pipeline.warnings = dialect.warnings
   if (selected.name !== undefined) pipeline.name = pipeline.workflow = selected.name
+  if (options.defaultImage !== undefined) pipeline.defaultImage = options.defaultImage
   pipeline.hostAccess = [
     ...findHostAccess(pipeline.jobs, dir, pipeline.volumes, source),
     ...fileAccess(uses, raw, source)
@@ -148,11 +152,13 @@ function buildPipeline(
   file: string,
   dir: string,
   source: YamlSource,
-  variables: string[]
+  variables: string[],
+  dialect: Dialect
 ): Pipeline {
   const top = record(raw)
+  const context = { source, dialect, env: textMap(top.env) }
   const jobs = Object.entries(record(top.jobs)).map(([id, job]) =>
-    buildJob(id, record(job), source)
+    buildJob(id, record(job), context)
   )
   return {
     file,
@@ -163,7 +169,7 @@ function buildPipeline(
     volumes: buildVolumes(top.volumes),
     hostAccess: [],
     variables,
-    dialect: 'ctr',
+    dialect,
     warnings: []
   }
 }
@@ -215,7 +221,15 @@ function buildParams(raw: unknown): Record<string, ParamSpec> {
   )
 }
 
-function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
+/** What every job is built with: the file, its dialect and its top-level `env:`. */
+interface BuildContext {
+  source: YamlSource
+  dialect: Dialect
+  env: Record<string, string>
+}
+
+function buildJob(id: string, raw: Raw, context: BuildContext): JobSpec {
+  const { source } = context
   const at: DocPath = ['jobs', id]
   const job: JobSpec = {
     id,
@@ -238,9 +252,17 @@ function buildJob(id: string, raw: Raw, source: YamlSource): JobSpec {
   if (job.container.resources.cpu !== undefined)
     job.container.cpuPosition = source.valuePosition([...at, 'runs-on', 'with', 'resources', 'cpu'])
   if (isRecord(raw.strategy))
-    job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], source)
+    job.strategy = buildStrategy(raw.strategy, [...at, 'strategy'], context)
+  // GitHub's `env:` of the file and of the job reach every stage, the nearer one winning;
+  // a job without stages has them in its container's environment, beneath its own.
+  const env = { ...context.env, ...textMap(raw.env) }
   if (Array.isArray(raw.stages))
-    job.stages = raw.stages.map((s, i) => buildStage(record(s), i, [...at, 'stages', i], source))
+    job.stages = raw.stages.map((s, i) => {
+      const stage = buildStage(record(s), i, [...at, 'stages', i], source)
+      stage.env = { ...env, ...stage.env }
+      return stage
+    })
+  else job.container.environment = { ...env, ...job.container.environment }
   return job
 }
 
@@ -304,9 +326,20 @@ function buildAuth(raw: unknown): RegistryAuthSpec | undefined {
   return auth
 }
 
-function buildStrategy(raw: Raw, at: DocPath, source: YamlSource): StrategySpec {
-  const strategy: StrategySpec = { fail_fast: raw.fail_fast !== false }
+/**
+ * `strategy:`. What it leaves out takes GitHub's defaults (fail-fast on, no limit), or in a
+ * ddeutil workflow ddeutil-workflow's (one instance at a time, fail-fast off).
+ */
+function buildStrategy(raw: Raw, at: DocPath, context: BuildContext): StrategySpec {
+  const { source } = context
+  const ddeutil = context.dialect === 'ddeutil'
+  const strategy: StrategySpec = {
+    fail_fast: typeof raw.fail_fast === 'boolean' ? raw.fail_fast : !ddeutil
+  }
   if (typeof raw.max_parallel === 'number') strategy.max_parallel = raw.max_parallel
+  else if (ddeutil) strategy.max_parallel = 1
+  if (typeof raw.max_parallel !== 'number' || typeof raw.fail_fast !== 'boolean')
+    strategy.defaults = ddeutil ? 'ddeutil-workflow' : 'GitHub'
   if (isRecord(raw.matrix)) {
     const { include, exclude, ...axes } = raw.matrix
     const matrix: MatrixSpec = {

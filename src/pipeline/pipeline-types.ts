@@ -13,6 +13,8 @@ export interface Pipeline {
   name: string
   /** Its key in a file holding several workflows (`--workflow`); undefined otherwise. */
   workflow?: string
+  /** The image jobs without `runs-on` were given (`--default-image`), when one was. */
+  defaultImage?: string
   params: Record<string, ParamSpec>
   jobs: JobSpec[]
   /** Top-level `volumes:`: named volumes that jobs mount by their key. */
@@ -105,6 +107,8 @@ export interface StrategySpec {
   max_parallel?: number
   /** Stop the other instances when one fails (default true, as in GitHub Actions). */
   fail_fast: boolean
+  /** Whose defaults filled what the file left out of these two, when it left one out. */
+  defaults?: 'GitHub' | 'ddeutil-workflow'
 }
 
 export type MatrixRow = Record<string, unknown>

@@ -108,8 +108,11 @@ export function schemaProblems(
 ): FileProblem[] {
   validatePipeline ??= ajv.compile(CHECKED_SCHEMA)
   validatePipeline(value)
+  // A missing key is silenced with the path it would have had.
   const inSilenced = (e: ErrorObject) => {
     const path = toPath(e.instancePath)
+    if (e.keyword === 'required')
+      path.push(String((e.params as Record<string, unknown>).missingProperty))
     return silenced.some((s) => s.every((segment, i) => String(path[i]) === String(segment)))
   }
   return explain(

@@ -37,8 +37,10 @@ export function variableUses(raw: unknown, dialect: Dialect = 'ctr'): VariableUs
       }
     }
   }
+  visit(record(raw).env, ['env'])
   for (const [id, job] of Object.entries(record(record(raw).jobs))) {
     const spec = record(job)
+    visit(spec.env, ['jobs', id, 'env'])
     visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with'])
     visit(spec.services, ['jobs', id, 'services'])
     list(spec.stages).forEach((stage, i) => {

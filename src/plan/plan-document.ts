@@ -18,6 +18,8 @@ export interface PlanDocument {
     level: number
     max_parallel: number | null
     fail_fast: boolean
+    /** A matrix job's: whose defaults filled what its strategy leaves out (GitHub's, ddeutil-workflow's). */
+    strategy_defaults: 'GitHub' | 'ddeutil-workflow' | null
     instances: Array<{
       id: string
       matrix: Record<string, unknown>
@@ -49,6 +51,7 @@ export function planDocument(
       level: job.level,
       max_parallel: job.maxParallel ?? null,
       fail_fast: job.failFast,
+      strategy_defaults: (job.job.strategy?.matrix && job.job.strategy.defaults) ?? null,
       instances: job.instances.map((instance) => {
         const scope = expressionScope({
           params,

@@ -67,8 +67,11 @@ export function exportGithub(
     })
   )
   const checkout = { uses: 'actions/checkout@v4' }
-  // A file holding several workflows: every step names the one exported.
-  const chosen = plan.pipeline.workflow ? { workflow: plan.pipeline.workflow } : {}
+  // Every step loads the file as the export did: the same workflow, the same default image.
+  const chosen = {
+    ...(plan.pipeline.workflow ? { workflow: plan.pipeline.workflow } : {}),
+    ...(plan.pipeline.defaultImage ? { 'default-image': plan.pipeline.defaultImage } : {})
+  }
   const pipelineStep = (extra: Record<string, string>) => ({
     uses: action,
     with: { pipeline: file, ...chosen, params: '${{ env.CTR_PARAMS }}', ...extra }

@@ -3,7 +3,7 @@ import type { FileProblem } from '../file-problems.js'
 import { describePath, type DocPath, type YamlSource } from '../yaml-source.js'
 import type { Dialect } from './dialect-rules.js'
 import { classifyStage } from './stage-kinds.js'
-import { mapAt, mapsIn, pairOf, renameKey, scalarText } from './yaml-edits.js'
+import { mapAt, mapNode, mapsIn, pairOf, renameKey, scalarText, setPair } from './yaml-edits.js'
 
 /** What rewriting a file's spellings found. */
 export interface DialectResult {
@@ -12,6 +12,15 @@ export interface DialectResult {
   warnings: FileProblem[]
   /** Parts already reported here: the schema's messages about them would only repeat it. */
   silenced: DocPath[]
+}
+
+/** What the command line adds to what the file says. */
+export interface DialectOptions {
+  /**
+   * The image for jobs without `runs-on` (ddeutil-workflow runs them on its own machine,
+   * its `local` runner; here every job runs in a container): `--default-image`.
+   */
+  defaultImage?: string
 }
 
 /** Other spellings of the same key, with the one this format writes. */
@@ -27,7 +36,7 @@ const SPELLINGS: Array<[string, string]> = [
  * as their type alone). Each rewritten entry keeps the range it was written at, so later
  * problems point at the user's own spelling.
  */
-export function rewriteDialect(source: YamlSource): DialectResult {
+export function rewriteDialect(source: YamlSource, options: DialectOptions = {}): DialectResult {
   const root = source.root
   const result: DialectResult = { dialect: 'ctr', problems: [], warnings: [], silenced: [] }
   if (!isMap(root)) return result
@@ -41,6 +50,7 @@ export function rewriteDialect(source: YamlSource): DialectResult {
     if (!isScalar(pair.key) || !isMap(pair.value)) continue
     const id = String(pair.key.value)
     const job = pair.value
+    rewriteRunsOn(job, pair.key as Node, id, options, result, position)
     const strategy = mapAt(job, 'strategy')
     if (strategy) rewriteStrategy(strategy, ['jobs', id, 'strategy'], result, position)
     for (const [i, stage] of mapsIn(job, 'stages')) {
@@ -57,6 +67,36 @@ export function rewriteDialect(source: YamlSource): DialectResult {
     }
   }
   return result
+}
+
+/**
+ * A job without `runs-on`, or on ddeutil's `local` runner, runs in `--default-image`; without
+ * one, it is refused at its key rather than run somewhere the file did not say.
+ */
+function rewriteRunsOn(
+  job: YAMLMap,
+  jobKey: Node,
+  id: string,
+  options: DialectOptions,
+  result: DialectResult,
+  position: (node: Node | null | undefined) => FileProblem | Omit<FileProblem, 'message'>
+): void {
+  const runsOn = pairOf(job, 'runs-on')
+  const type = scalarText(pairOf(mapAt(job, 'runs-on') ?? new YAMLMap(), 'type')?.value)
+  if (runsOn && type !== 'local') return
+  const at = (runsOn?.key ?? jobKey) as Node
+  if (options.defaultImage !== undefined) {
+    const container = { type: 'container', with: { image: options.defaultImage } }
+    setPair(job, 'runs-on', mapNode(container, at), at)
+    return
+  }
+  result.problems.push({
+    ...position(runsOn ? at : jobKey),
+    message: runsOn
+      ? `jobs.${id}.runs-on: 'type: local' runs a job on ddeutil-workflow's own machine; here every job runs in a container: write {type: container, with: {image: IMAGE}}, or run with --default-image IMAGE`
+      : `jobs.${id} has no 'runs-on:': every job runs in a container; give it runs-on: {type: container, with: {image: IMAGE}}, or run with --default-image IMAGE`
+  })
+  result.silenced.push(['jobs', id, 'runs-on'])
 }
 
 /** `name: str` is ddeutil's shorthand for `name: {type: str}`. */

@@ -43,6 +43,39 @@ export function addPair(map: YAMLMap, key: string, value: unknown, at: Node): vo
   map.items.push(new Pair(keyNode, valueNode))
 }
 
+/**
+ * A map node of plain values (maps nest), every node placed (for messages) where `at` was
+ * written: what the file implies rather than writes.
+ */
+export function mapNode(entries: Record<string, unknown>, at: Node): YAMLMap {
+  const map = new YAMLMap()
+  map.range = at.range
+  for (const [key, value] of Object.entries(entries)) {
+    const keyNode = new Scalar(key)
+    keyNode.range = at.range
+    let valueNode: Node
+    if (value !== null && typeof value === 'object')
+      valueNode = mapNode(value as Record<string, unknown>, at)
+    else {
+      valueNode = new Scalar(value)
+      valueNode.range = at.range
+    }
+    map.items.push(new Pair(keyNode, valueNode))
+  }
+  return map
+}
+
+/** Sets `key` to `value`, adding the entry where it is missing. */
+export function setPair(map: YAMLMap, key: string, value: Node, at: Node): void {
+  const pair = pairOf(map, key)
+  if (pair) pair.value = value
+  else {
+    const keyNode = new Scalar(key)
+    keyNode.range = at.range
+    map.items.push(new Pair(keyNode, value))
+  }
+}
+
 /** A scalar's text, if the node is one. */
 export function scalarText(node: unknown): string | undefined {
   return isScalar(node) && typeof node.value === 'string' ? node.value : undefined
