@@ -3,18 +3,18 @@
 // accepts, and why the others fail. ddeutil's repository cannot be fetched in CI, so this
 // is run by hand against a checkout of it (docs/ and tests/ are enough):
 //
-//   node bench/ddeutil-corpus.mjs DDEUTIL_CHECKOUT [CLI] [--list]
+//   node bench/ddeutil-corpus.mjs DDEUTIL_CHECKOUT [CLI] [--list] [--default-image IMAGE]
 //
 // CLI defaults to this checkout's dist/cli/index.js. The texts are every YAML file under
 // docs/ and tests/conf/, every ```yaml block of docs/**/*.md, and every triple-quoted
 // string of tests/**/*.py that holds `type: Workflow`. A text holding several workflows
-// (`NAME: {type: Workflow, ...}`) counts each, validated with `--workflow NAME`.
+// (`NAME: {type: Workflow, ...}`) counts each, validated alone: its own lines, cut out.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parse } from 'yaml'
+import { isMap, isScalar, parseDocument } from 'yaml'
 
 const [checkout, cliArg, ...flags] = process.argv.slice(2)
 if (!checkout) {
@@ -23,7 +23,10 @@ if (!checkout) {
 }
 const here = path.dirname(fileURLToPath(import.meta.url))
 const cli = cliArg && !cliArg.startsWith('--') ? cliArg : path.join(here, '../dist/cli/index.js')
-const list = flags.includes('--list') || cliArg === '--list'
+const all = [cliArg, ...flags]
+const list = all.includes('--list')
+const imageAt = all.indexOf('--default-image')
+const defaultImage = imageAt >= 0 ? ['--default-image', all[imageAt + 1]] : []
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -59,19 +62,19 @@ function dedent(text) {
   return lines.map((l) => l.slice(cut)).join('\n')
 }
 
-/** The workflows of a text: [name or undefined, origin]; none when it is not a workflow. */
+/** The workflows of a text, each as a text of its own; none when it is not a workflow. */
 function workflows(text) {
-  let data
-  try {
-    data = parse(text)
-  } catch {
-    return [[undefined]]
-  }
-  if (data === null || typeof data !== 'object') return []
-  if ('jobs' in data) return [[undefined]]
-  return Object.entries(data)
-    .filter(([, v]) => v && typeof v === 'object' && (v.type === 'Workflow' || 'jobs' in v))
-    .map(([name]) => [name])
+  const doc = parseDocument(text)
+  const root = doc.contents
+  if (doc.errors.length > 0 || !isMap(root)) return doc.errors.length > 0 ? [[undefined, text]] : []
+  if (root.items.some((pair) => isScalar(pair.key) && pair.key.value === 'jobs'))
+    return [[undefined, text]]
+  return root.items
+    .filter(({ value }) => {
+      const type = isMap(value) ? value.get('type') : undefined
+      return isMap(value) && (type === 'Workflow' || value.has('jobs'))
+    })
+    .map(({ key, value }) => [String(key.value), text.slice(key.range[0], value.range[2])])
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ddeutil-corpus-'))
@@ -80,13 +83,11 @@ let total = 0
 let valid = 0
 let n = 0
 for (const [origin, text] of texts()) {
-  const found = workflows(text)
-  if (found.length === 0) continue
-  const file = path.join(dir, `${++n}.yml`)
-  writeFileSync(file, text)
-  for (const [name] of found) {
+  for (const [name, own] of workflows(text)) {
+    const file = path.join(dir, `${++n}.yml`)
+    writeFileSync(file, own)
     total += 1
-    const args = ['validate', file, ...(name && found.length > 1 ? ['--workflow', name] : [])]
+    const args = ['validate', file, ...defaultImage]
     let output = ''
     try {
       execFileSync('node', [cli, ...args], { encoding: 'utf8', stdio: 'pipe' })

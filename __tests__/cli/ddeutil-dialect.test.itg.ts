@@ -23,6 +23,8 @@ const KEYED = `other:
 
 greet:
   type: Workflow
+  on:
+    schedule: [{cronjob: '0 9 * * mon', timezone: Asia/Bangkok}]
   params:
     name: str
   jobs:
@@ -61,6 +63,9 @@ describe("ddeutil-workflow's dialect, run on the engine", () => {
       { CTR_TEST_GREETING: 'hi there' }
     )
     expect(code).toBe(0)
+    expect(stdout).toContain(
+      'on: schedule 0 9 * * 1 (Asia/Bangkok): not read by run, which starts the pipeline now; export it (argo, airflow, github) for a scheduler to start it'
+    )
     const lines = printed(stdout, 'hello')
     expect(lines.filter((l) => !/^(job|stage) |^\$ |warning/.test(l))).toEqual([
       'hello world',
@@ -69,6 +74,22 @@ describe("ddeutil-workflow's dialect, run on the engine", () => {
       'ENV Bar',
       'from the run: ***, unset: null',
       'Hello WORLD'
+    ])
+  })
+
+  it('plan shows the schedule and the workflow named', async () => {
+    const { code, stdout } = await runNode(CLI, [
+      'plan',
+      pipelineFile(KEYED),
+      '--workflow',
+      'greet',
+      '--param',
+      'name=x'
+    ])
+    expect(code).toBe(0)
+    expect(stdout.split('\n').slice(0, 2)).toEqual([
+      expect.stringMatching(/^pipeline greet \(.*workflows\.yml\)$/),
+      'on: schedule 0 9 * * 1 (Asia/Bangkok) (run starts it now; an export schedules it)'
     ])
   })
 

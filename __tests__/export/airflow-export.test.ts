@@ -125,6 +125,19 @@ describe('export --to airflow: the examples', () => {
   )
 })
 
+describe('export --to airflow: a schedule', () => {
+  it('is the DAG schedule, read in its time zone', async () => {
+    const pipeline = await loadPipelineFile('__tests__/fixtures/ddeutil/scheduled.yml')
+    const { params, plan } = preparePlan(pipeline, {})
+    const options = exportOptions({ set: [], map: [], drop: [], platform: 'kubernetes' }, pipeline)
+    const recorded = load(exportPipeline('airflow', plan, params, options))
+    expect(recorded.dag).toMatchObject({
+      schedule: '30 2 * * 1-5',
+      start_date: { __datetime__: '2024-01-01T00:00:00+07:00' }
+    })
+  })
+})
+
 describe('export --to airflow: conditions and settings', () => {
   const text = `name: conditions
 params:

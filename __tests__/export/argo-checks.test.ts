@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
+import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
 import { checkArgoManifest } from '../../src/export/argo/argo-checks.js'
 
 /** The quick start's export (two jobs, an output handed on): each case breaks one thing. */
-type Manifest = Parameters<typeof checkArgoManifest>[0]
+type Manifest = IWorkflow
 const golden = (): Manifest =>
   parse(readFileSync('__tests__/fixtures/export/argo/pipeline.yaml', 'utf8')) as Manifest
 const main = (m: Manifest) => m.spec.templates![0].dag!.tasks

@@ -1,5 +1,6 @@
 import { Workflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
 import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate'
+import { CronWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/CronWorkflow'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
@@ -58,6 +59,26 @@ describe('export --to argo: the examples', () => {
     const Model = flags.template ? WorkflowTemplate : Workflow
     expect(() => new Model(manifest).validate()).not.toThrow()
     expect(checkArgoManifest(manifest)).toEqual([])
+  })
+})
+
+describe('export --to argo: a schedule', () => {
+  it('is a CronWorkflow in its time zone, one run at a time, that validates', async () => {
+    const { text } = await exportFile('argo', '__tests__/fixtures/ddeutil/scheduled.yml')
+    const manifest = parse(text) as {
+      kind: string
+      metadata: { name: string }
+      spec: Record<string, unknown>
+    }
+    expect(() => new CronWorkflow(manifest as never).validate()).not.toThrow()
+    expect(checkArgoManifest(manifest as never)).toEqual([])
+    const { workflowSpec, ...schedule } = manifest.spec
+    expect([manifest.kind, manifest.metadata.name, schedule]).toEqual([
+      'CronWorkflow',
+      'nightly-counts',
+      { schedules: ['30 2 * * 1-5'], timezone: 'Asia/Bangkok', concurrencyPolicy: 'Forbid' }
+    ])
+    expect((workflowSpec as { entrypoint: string }).entrypoint).toBe('main')
   })
 })
 
@@ -173,7 +194,7 @@ describe('export --to argo: what Argo cannot be given is an error at its place',
       job(`${withImage()}    stages: [{name: s, type: sh, run: 'true'}]\n`),
       { drop: ['memory'] },
       [
-        '--drop memory: not a key an export may leave out (max_parallel, memswap_limit, cpuset_cpus, pids_limit, ulimits, dns, placement.preferences, retry.delay)'
+        '--drop memory: not a key an export may leave out (max_parallel, memswap_limit, cpuset_cpus, pids_limit, ulimits, dns, placement.preferences, retry.delay, on.schedule, on.release)'
       ]
     ]
   ])('%s', (_, text, flags, problems) => {

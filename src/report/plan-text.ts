@@ -3,6 +3,7 @@ import type { PlanDocument } from '../plan/plan-document.js'
 /** The plan as a person reads it: levels of jobs, each instance with its image and needs. */
 export function planText(doc: PlanDocument): string {
   const lines = [`pipeline ${doc.pipeline} (${doc.file})`]
+  if (doc.on) lines.push(`on: ${doc.on} (run starts it now; an export schedules it)`)
   doc.levels.forEach((ids, level) => {
     lines.push(`level ${level}:`)
     for (const id of ids) {

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { triggerNote } from '../pipeline/schedule.js'
 import { variableSyntax } from '../pipeline/dialect/dialect-rules.js'
 import pLimit from 'p-limit'
 import { EngineLostError, errorMessage, type Backend } from '../backend/backend.js'
@@ -139,6 +140,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   }
   signal.addEventListener('abort', killContainers, { once: true })
   reporter.runStarted(pipeline, runId, `${backend.name} at ${backend.where()}`)
+  for (const p of pipeline.warnings) reporter.warning(`${p.file}:${p.line}:${p.col}: ${p.message}`)
+  if (pipeline.on) reporter.info(triggerNote(pipeline.on))
   let warmer: ContainerWarmer | undefined
   const env = options.untrusted
     ? pickVariables(options.env, options.untrusted.allowedVariables)

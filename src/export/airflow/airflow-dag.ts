@@ -38,11 +38,18 @@ export function airflowDag(plan: ExportPlan, options: ExportOptions): string {
   const edges = plan.jobs.flatMap((job) =>
     job.needs.map((need) => `    ${varOf.get(need)} >> ${varOf.get(job.id)}`)
   )
+  if (plan.schedule && plan.schedule.timezone !== 'UTC') uses.add('pendulum')
   const dag = call('DAG', {
     dag_id: new NameBook().name(plan.name || 'pipeline'),
     description: `exported by ctr-pipeline from ${plan.file}`,
-    schedule: null,
-    start_date: { code: 'datetime(2024, 1, 1)' },
+    schedule: plan.schedule?.crons[0] ?? null,
+    // A schedule in another zone than UTC is read in it: the start date carries the zone.
+    start_date: {
+      code:
+        plan.schedule && plan.schedule.timezone !== 'UTC'
+          ? `pendulum.datetime(2024, 1, 1, tz=${JSON.stringify(plan.schedule.timezone)})`
+          : 'datetime(2024, 1, 1)'
+    },
     catchup: false,
     // The runs of one DAG share its workspace: one at a time.
     max_active_runs: 1,
@@ -69,6 +76,7 @@ export function airflowDag(plan: ExportPlan, options: ExportOptions): string {
 function imports(options: ExportOptions, uses: Set<string>): string[] {
   const lines = [
     `from datetime import datetime${uses.has('timedelta') ? ', timedelta' : ''}`,
+    ...(uses.has('pendulum') ? ['', 'import pendulum'] : []),
     '',
     'try:  # Airflow 3',
     `    from airflow.sdk import DAG${uses.has('TaskGroup') ? ', TaskGroup' : ''}`,

@@ -1,6 +1,5 @@
 import type { ITemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Template'
-import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
-import type { IWorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate'
+import type { ArgoManifest } from './argo-workflow.js'
 import { DNS_LABEL } from '../shared/k8s-names.js'
 
 /**
@@ -10,9 +9,11 @@ import { DNS_LABEL } from '../shared/k8s-names.js'
  * declared and every `{{tasks.T.outputs.parameters.K}}` an output of T's template, every
  * volume mount a volume of the pod. Returns the problems found, one line each.
  */
-export function checkArgoManifest(manifest: IWorkflow | IWorkflowTemplate): string[] {
+export function checkArgoManifest(manifest: ArgoManifest): string[] {
   const problems: string[] = []
-  const { metadata, spec } = manifest
+  const { metadata } = manifest
+  // A CronWorkflow holds the workflow's spec; its schedule was checked with the file.
+  const spec = manifest.kind === 'CronWorkflow' ? manifest.spec.workflowSpec : manifest.spec
   const own = metadata.name ?? metadata.generateName?.replace(/-$/, '')
   if (!own || !DNS_LABEL.test(own)) problems.push(`metadata: '${own}' is not a DNS-1123 label`)
   const templates = new Map<string, ITemplate>()

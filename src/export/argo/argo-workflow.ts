@@ -2,6 +2,7 @@ import type { IDAGTask } from '@kubernetes-models/argo-workflows/argoproj.io/v1a
 import type { ITemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Template'
 import type { IWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow'
 import type { IWorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate'
+import type { ICronWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/CronWorkflow'
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim'
 import type { IVolume } from 'kubernetes-models/v1/Volume'
 import { stringify } from '../../pipeline/template.js'
@@ -15,7 +16,9 @@ import { replacePlaceholders, type Placeholder } from '../shared/placeholders.js
 import { serviceContainer } from '../shared/service-container.js'
 import { ExportProblem, podParts, podSpecFields, WORKSPACE_VOLUME } from '../shared/pod-parts.js'
 
-type Manifest = IWorkflow | IWorkflowTemplate
+/** What the export writes: a Workflow, a WorkflowTemplate, or a CronWorkflow for `on.schedule`. */
+export type ArgoManifest = IWorkflow | IWorkflowTemplate | ICronWorkflow
+type WorkflowSpec = IWorkflow['spec']
 
 /** Where a job's script writes its outputs, a file per key, for Argo to read. */
 const OUTPUTS_DIR = '/tmp/ctr-outputs'
@@ -26,7 +29,7 @@ const OUTPUTS_DIR = '/tmp/ctr-outputs'
  * DAG of its instances. A job reads an upstream output as an input parameter the task
  * passes from `{{tasks.JOB.outputs.parameters.KEY}}`.
  */
-export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest {
+export function argoWorkflow(plan: ExportPlan, options: ExportOptions): ArgoManifest {
   const names = new NameBook()
   names.name('main')
   const taskOf = new Map(plan.jobs.map((job) => [job.id, names.name(job.id)]))
@@ -54,7 +57,7 @@ export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest
       volumes.push({ name, persistentVolumeClaim: { claimName: volume.name ?? key } })
     } else claims.push(claim(name, options))
   }
-  const spec: Manifest['spec'] = {
+  const spec: WorkflowSpec = {
     entrypoint: 'main',
     // Independent jobs go on after a failure, and always()/failure() jobs still run.
     templates: [{ name: 'main', dag: { failFast: false, tasks } }, ...templates],
@@ -72,8 +75,9 @@ export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest
   if (Object.keys(options.nodeSelector).length > 0) spec.nodeSelector = options.nodeSelector
   if (options.tolerations.length > 0) spec.tolerations = options.tolerations
   const base = new NameBook().name(plan.name || 'pipeline')
+  const named = options.template || plan.schedule !== undefined
   const metadata = {
-    ...(options.template ? { name: base } : { generateName: `${base}-` }),
+    ...(named ? { name: base } : { generateName: `${base}-` }),
     ...(options.namespace ? { namespace: options.namespace } : {}),
     labels: { 'app.kubernetes.io/managed-by': 'ctr-pipeline' },
     annotations: {
@@ -81,6 +85,19 @@ export function argoWorkflow(plan: ExportPlan, options: ExportOptions): Manifest
       ...(options.dropped.length > 0 ? { 'ctr-pipeline/dropped': options.dropped.join(',') } : {})
     }
   }
+  if (plan.schedule)
+    return {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'CronWorkflow',
+      metadata,
+      spec: {
+        schedules: plan.schedule.crons,
+        timezone: plan.schedule.timezone,
+        // The runs share the workspace claim's name: one at a time, as Airflow's max_active_runs.
+        concurrencyPolicy: 'Forbid',
+        workflowSpec: spec
+      }
+    }
   return options.template
     ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec }
     : { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata, spec }

@@ -49,6 +49,7 @@ export function exportGithub(
   const action = options.action
   const runsOn = options.runsOn
   const declared = Object.entries(plan.pipeline.params)
+  const schedule = plan.pipeline.on?.schedule ?? []
   const inputs = Object.fromEntries(
     declared.map(([name, spec]) => {
       const value = params[name]
@@ -111,7 +112,15 @@ export function exportGithub(
     name: `${plan.pipeline.name || file} (fan-out)`,
     on: {
       pull_request: null,
-      workflow_dispatch: declared.length > 0 ? { inputs } : null
+      workflow_dispatch: declared.length > 0 ? { inputs } : null,
+      ...(schedule.length > 0
+        ? {
+            schedule: schedule.map((s) => ({
+              cron: s.cron,
+              ...(s.timezone === 'UTC' ? {} : { timezone: s.timezone })
+            }))
+          }
+        : {})
     },
     // Reading a pull request's changed files (changed_files) takes pull-requests: read.
     permissions: plan.jobs.some((j) => j.job.changed_files)

@@ -66,6 +66,8 @@ export interface ExportPlan {
   volumes: Pipeline['volumes']
   /** Per job, where in the file each of its host mounts is, in the order of its bind mounts. */
   hostMounts: Record<string, SourcePosition[]>
+  /** `on.schedule`, for a target that schedules (checked by exportPipeline); none when dropped. */
+  schedule?: { crons: string[]; timezone: string }
 }
 
 /**
@@ -134,13 +136,17 @@ export function exportPlan(
         col: access.col
       })
   const { pipeline } = plan
+  const schedule = pipeline.on?.schedule ?? []
   return {
     name: pipeline.name,
     file: pipeline.file,
     params,
     jobs,
     volumes: pipeline.volumes,
-    hostMounts
+    hostMounts,
+    ...(schedule.length > 0
+      ? { schedule: { crons: schedule.map((s) => s.cron), timezone: schedule[0].timezone } }
+      : {})
   }
 }
 

@@ -68,7 +68,9 @@ export const DROPPABLE_KEYS = [
   'ulimits',
   'dns',
   'placement.preferences',
-  'retry.delay'
+  'retry.delay',
+  'on.schedule',
+  'on.release'
 ]
 
 /**
