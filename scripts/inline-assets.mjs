@@ -13,6 +13,7 @@ export const FOLDERS = [
   'src/backend/scripts',
   'src/backend/swarm/scripts',
   'src/scheduler/scripts',
+  'src/plan/scripts',
   'src/export/shared/scripts'
 ]
 

@@ -77,6 +77,37 @@ describe("ddeutil-workflow's dialect, run on the engine", () => {
     ])
   })
 
+  it("runs a py stage by ddeutil's rules (vars as globals, top-level data as outputs), and retries", async () => {
+    const file = pipelineFile(`type: Workflow
+params: {name: {type: str, default: world}}
+jobs:
+  py:
+    runs-on: {type: container, with: {image: ${PYTHON}}}
+    stages:
+      - name: Set
+        id: set
+        vars: {x: '\${{ params.name }}', n: 2}
+        run: |
+          import os
+          greeting: str = f'Hello {x}'
+          doubled = n * 2
+          def helper():
+              return os.sep
+      - name: Flaky
+        retry: 1
+        bash: test -e /tmp/once || { touch /tmp/once; exit 1; }; echo retried
+      - name: Show
+        echo: "\${{ stages.set.outputs.greeting }} \${{ stages.set.outputs.doubled }} helper=[\${{ stages.set.outputs.helper }}] os=[\${{ stages.set.outputs.os }}]"
+`)
+    const { code, stdout } = await runNode(CLI, ['run', file])
+    expect(code).toBe(0)
+    expect(printed(stdout, 'py').filter((l) => !/^(job|stage) |^\$ /.test(l))).toEqual([
+      "warning: stage 'Flaky' failed (exit code 1); retry 1 of 1",
+      'retried',
+      'Hello world 4 helper=[] os=[]'
+    ])
+  })
+
   it('plan shows the schedule and the workflow named', async () => {
     const { code, stdout } = await runNode(CLI, [
       'plan',

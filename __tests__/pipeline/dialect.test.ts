@@ -340,3 +340,45 @@ describe("on: (ddeutil-workflow's schedule and release events)", () => {
     ])
   })
 })
+
+describe("ddeutil's stage keys: desc, retry, sleep, vars", () => {
+  it('reads them into the stage', () => {
+    const stages = load(
+      file(
+        "      - {name: a, desc: Says hi, echo: hi, sleep: 1.5}\n      - {name: b, run: 'print(x)', vars: {x: '${{ params.n }}'}, retry: 3}\n",
+        true
+      ).replace('jobs:', 'params: {n: {type: int, default: 1}}\njobs:')
+    ).jobs[0].stages!
+    expect(
+      stages.map(({ desc, retry, sleep_ms, vars }) => ({ desc, retry, sleep_ms, vars }))
+    ).toEqual([
+      { desc: 'Says hi', retry: 0, sleep_ms: 1500, vars: undefined },
+      { desc: undefined, retry: 3, sleep_ms: undefined, vars: { x: '${{ params.n }}' } }
+    ])
+  })
+
+  it.each([
+    [
+      'sleep on a script',
+      '      - {name: a, type: sh, run: ls, sleep: 1}\n',
+      "p.yml:5:38: jobs.a.stages[0]: 'sleep' is for an empty stage, not a sh one"
+    ],
+    [
+      'vars on a shell stage',
+      '      - {name: a, bash: ls, vars: {x: 1}}\n',
+      "p.yml:5:29: jobs.a.stages[0]: 'vars' is for a py stage, not a bash one"
+    ],
+    [
+      'a retry past 19',
+      '      - {name: a, echo: x, retry: 20}\n',
+      'p.yml:5:35: jobs.a.stages[0].retry must be at most 19, not number 20'
+    ],
+    [
+      'vars reading a stage not run yet',
+      "      - {name: a, run: 'print(x)', vars: {x: '${{ stages.b.outputs.y }}'}}\n      - {name: b, echo: x}\n",
+      "p.yml:5:47: jobs.a.stages[0].vars.x: '${{ stages.b.outputs.y }}': stage 'b' has not run yet here (a stage reads the stages before it)"
+    ]
+  ])('refuses %s', (_, stages, expected) => {
+    expect(problemsOf(file(stages, true))).toEqual([expected.replace(/^p\.yml:5:/, 'p.yml:6:')])
+  })
+})

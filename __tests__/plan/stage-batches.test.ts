@@ -14,6 +14,7 @@ const stage = (fields: Partial<StageSpec> = {}): StageSpec => ({
   run: 'true',
   env: {},
   continue_on_error: false,
+  retry: 0,
   position: { file: 'p.yml', line: 1, col: 1 },
   ...fields
 })
@@ -36,6 +37,13 @@ describe('batchable', () => {
     ],
     ['its own if:', { if: 'always()' }, false],
     ['a timeout', { timeout_ms: 1000 }, false],
+    ['a retry', { retry: 1 }, false],
+    [
+      'vars reading an earlier stage',
+      { type: 'py', vars: { x: '${{ stages.a.outputs.x }}' } },
+      false
+    ],
+    ['vars reading params', { type: 'py', vars: { x: '${{ params.a }}', n: 1 } }, true],
     ['an empty stage', { type: 'empty', run: undefined }, false],
     ['a template that does not parse (fails where it always did)', { run: 'echo {{ (' }, false],
     ['the word stages outside an expression', { run: 'echo stages' }, true]

@@ -1,4 +1,4 @@
-import type { FakeProcessInfo } from '../../src/backend/fake/fake-script.js'
+import type { FakeProcess, FakeProcessInfo } from '../../src/backend/fake/fake-script.js'
 import { job, run, spans, statuses } from '../helpers/fake-run.js'
 
 /** A stage that prints its `SAY` variable, as `echo "$SAY"` would. */
@@ -314,5 +314,58 @@ describe("containers made ready before their job's turn, on the fake backend", (
     )
     expect(removed).not.toContain('remove a')
     expect(backend.leftovers().containers).toBe(1)
+  })
+})
+
+describe("ddeutil's stage keys on the fake backend: retry and sleep", () => {
+  const retrying = (retry: number) => `jobs:
+  a:
+    runs-on: {with: {image: img}}
+    stages:
+      - {name: flaky, type: sh, run: work, retry: ${retry}}
+      - {name: after, type: sh, run: work}
+    outputs: {got: "{{ stages.flaky.outputs.got }}"}
+`
+  /** Fails the first time with an output it must not keep, succeeds the second. */
+  const flaky = (info: FakeProcessInfo): FakeProcess =>
+    info.stage === 'flaky' && info.run === 1
+      ? { exitCode: 3, outputs: { got: 'from the failed run', stale: 'x' } }
+      : info.stage === 'flaky'
+        ? { outputs: { got: `run ${info.run}` } }
+        : {}
+
+  it('runs a failed stage again, at once the first time, keeping only the last run', async () => {
+    const { result, backend, lines } = await run(retrying(2), { process: flaky })
+    expect(result.status).toBe('success')
+    const stage = result.jobs[0].stages[0]
+    expect([stage.status, stage.exit_code, stage.outputs]).toEqual(['success', 0, { got: 'run 2' }])
+    expect(result.jobs[0].outputs).toEqual({ got: 'run 2' })
+    expect(backend.events.filter((e) => e.call === 'run').map((e) => e.stage)).toEqual([
+      'flaky',
+      'flaky',
+      'after'
+    ])
+    expect(lines).toContain("[a] warning: stage 'flaky' failed (exit code 3); retry 1 of 2")
+  })
+
+  it('fails the job when no retry is left', async () => {
+    const { result } = await run(retrying(0), { process: flaky })
+    expect([result.status, result.jobs[0].stages.map((s) => s.status)]).toEqual([
+      'failure',
+      ['failure', 'skipped']
+    ])
+  })
+
+  it('waits after an empty stage for its sleep', async () => {
+    const started = Date.now()
+    const { result, lines } = await run(`jobs:
+  a:
+    runs-on: {with: {image: img}}
+    stages: [{name: nap, echo: napping, sleep: 0.3}]
+`)
+    expect(result.status).toBe('success')
+    expect(result.jobs[0].stages[0].duration_ms).toBeGreaterThanOrEqual(300)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+    expect(printed(lines, 'a')).toEqual(['[a] napping'])
   })
 })

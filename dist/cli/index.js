@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 4962:
+/***/ 8708:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84728,15 +84728,20 @@ function render(text, scope, options = {}) {
     }
     return out;
 }
+/** The expression a template is, when it is one expression and nothing else. */
+function loneExpression(text) {
+    if (!text.includes('{{'))
+        return undefined;
+    const segments = parseTemplate(text);
+    return segments.length === 1 && segments[0].kind === 'expression' ? segments[0] : undefined;
+}
 /**
  * Evaluates a template to a value: a string that is one expression and nothing else
  * keeps the expression's type (a matrix axis from `{{ fromJSON(params.list) }}`).
  */
 function evaluateValue(text, scope) {
-    const segments = parseTemplate(text);
-    if (segments.length === 1 && segments[0].kind === 'expression')
-        return evaluateSegment(segments[0], scope);
-    return render(text, scope);
+    const lone = loneExpression(text);
+    return lone ? evaluateSegment(lone, scope) : render(text, scope);
 }
 /**
  * The source of an `if:` condition, without the optional `{{ }}` around it; a condition
@@ -85726,19 +85731,26 @@ async function serviceError(message, id, ctx) {
 const BATCH_ARGS_LIMIT = 512 * 1024;
 /**
  * Whether a stage can run in a batch, in one exec with its neighbours: what it runs must
- * be known before the stages ahead of it end (no `stages.*` in its script or env), it
- * must run exactly when they all succeeded (no `if:` of its own), and it must have no
- * timeout of its own (a timed-out stage kills the container, so it is timed alone).
+ * be known before the stages ahead of it end (no `stages.*` in its script, env or vars),
+ * it must run exactly when they all succeeded (no `if:` of its own), once (no `retry`),
+ * and it must have no timeout of its own (a timed-out stage kills the container, so it is
+ * timed alone).
  */
 function batchable(stage) {
     // A process's stdout is its result, read on its own: it runs in an exec of its own.
     if (stage.type === 'empty' ||
         stage.type === 'process' ||
         stage.if !== undefined ||
-        stage.timeout_ms !== undefined) {
+        stage.timeout_ms !== undefined ||
+        stage.retry > 0) {
         return false;
     }
-    const templates = [stage.run ?? '', ...(stage.args ?? []), ...Object.values(stage.env)];
+    const templates = [
+        stage.run ?? '',
+        ...(stage.args ?? []),
+        ...Object.values(stage.env),
+        JSON.stringify(stage.vars ?? {})
+    ];
     return !templates.some((text) => readsContext(text, 'stages'));
 }
 /**
@@ -85771,39 +85783,16 @@ function parseStageEnd(marker, line) {
     return { stage: Number(match[1]), exitCode: Number(match[2]), wroteFiles: match[3] === '1' };
 }
 
+;// CONCATENATED MODULE: ./src/plan/scripts/assets.ts
+// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
+// `npm run assets`. `npm run lint` fails when this file and they differ.
+/** src/plan/scripts/py-stage.py, as it runs. */
+const PY_STAGE_PY = 'import json\nimport os\nimport sys\nimport traceback\nimport uuid\nfrom inspect import isclass, ismodule\nclass _CtrResult:\n    def __init__(self):\n        self.context = {}\nresult = _CtrResult()\n_ctr_result = result\n_ctr_ddeutil = os.environ.pop("CTR_PY_DDEUTIL", "") == "1"\n_ctr_globals = {"__name__": "__main__", "result": result}\n_ctr_globals.update(json.loads(os.environ.pop("CTR_PY_VARS", "{}")))\n_ctr_locals = {} if _ctr_ddeutil else _ctr_globals\ndef _ctr_is_output(name, value):\n    dunder = name.startswith("__") and name.endswith("__")\n    return not (dunder or ismodule(value) or isclass(value) or callable(value))\ndef _ctr_write_outputs():\n    outputs = {}\n    if _ctr_ddeutil:\n        for name, value in _ctr_locals.items():\n            if _ctr_is_output(name, value):\n                outputs[name] = value\n    outputs.update(_ctr_result.context)\n    if not outputs:\n        return\n    with open(os.environ["CTR_OUTPUT"], "a", encoding="utf-8") as out:\n        for key, value in outputs.items():\n            text = value if isinstance(value, str) else json.dumps(value, default=str)\n            delim = "CTR_EOF_" + uuid.uuid4().hex\n            out.write(f"{key}<<{delim}\\n{text}\\n{delim}\\n")\ntry:\n    exec(compile(sys.argv[1], sys.argv[2], "exec"), _ctr_globals, _ctr_locals)\nexcept SystemExit:\n    _ctr_write_outputs()\n    raise\nexcept BaseException as error:\n    _ctr_write_outputs()\n    traceback.print_exception(type(error), error, error.__traceback__.tb_next)\n    sys.exit(1)\n_ctr_write_outputs()\n';
+/** src/plan/scripts/retry-stage.sh, as it runs. */
+const RETRY_STAGE_SH = '#!/bin/sh\n: > "$CTR_OUTPUT"\n: > "$CTR_ANNOTATIONS"\nexec "$@"\n';
+
 ;// CONCATENATED MODULE: ./src/plan/stage-command.ts
-/**
- * Runs a `py` stage's code with the seed format's `result.context` in scope, then writes
- * what it holds to `$CTR_OUTPUT` in the same `key<<DELIM` form shell stages use, so one
- * reader handles both. Non-string values are written as JSON.
- */
-const PY_STAGE_DRIVER = `
-import json, os, sys, traceback, uuid
-class _CtrResult:
-    def __init__(self):
-        self.context = {}
-result = _CtrResult()
-_ctr_result = result
-def _ctr_write_outputs():
-    if not _ctr_result.context:
-        return
-    with open(os.environ["CTR_OUTPUT"], "a", encoding="utf-8") as out:
-        for key, value in _ctr_result.context.items():
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            delim = "CTR_EOF_" + uuid.uuid4().hex
-            out.write(f"{key}<<{delim}\\n{text}\\n{delim}\\n")
-_ctr_globals = {"__name__": "__main__", "result": result}
-try:
-    exec(compile(sys.argv[1], sys.argv[2], "exec"), _ctr_globals)
-except SystemExit:
-    _ctr_write_outputs()
-    raise
-except BaseException as error:
-    _ctr_write_outputs()
-    traceback.print_exception(type(error), error, error.__traceback__.tb_next)
-    sys.exit(1)
-_ctr_write_outputs()
-`;
+
 /**
  * Runs a `bash` stage with bash where the image has it, else with sh and a warning on
  * stderr: deciding inside the one exec costs no extra round trip to the engine.
@@ -85826,7 +85815,8 @@ function stageCommand(stage, script) {
         case 'sh':
             return ['sh', '-e', '-c', script];
         case 'py':
-            return ['python3', '-c', PY_STAGE_DRIVER, script, `<stage ${stage.id}>`];
+            // scripts/py-stage.py: the code runs with `result.context` (and ddeutil's rules).
+            return ['python3', '-c', PY_STAGE_PY, script, `<stage ${stage.id}>`];
         // A process runs in execs of the stage runner's own (see process-stage).
         case 'cmd':
         case 'empty':
@@ -85834,6 +85824,17 @@ function stageCommand(stage, script) {
             return [];
     }
 }
+
+;// CONCATENATED MODULE: ./src/plan/stage-retry.ts
+/**
+ * How long to wait before a stage's `attempt`-th retry, as ddeutil-workflow's retrying
+ * stages wait: the first at once, the n-th after 1.2^n seconds.
+ */
+function retryDelayMs(attempt) {
+    return attempt < 2 ? 0 : Math.round(1.2 ** attempt * 1000);
+}
+/** The name a retried stage's wrapper (scripts/retry-stage.sh) runs as: its `$0`. */
+const RETRY_WRAPPER_NAME = 'ctr-retry';
 
 ;// CONCATENATED MODULE: ./src/scheduler/annotation-file.ts
 /** At most this many annotations are kept per stage; GitHub shows fewer per step anyway. */
@@ -86260,6 +86261,9 @@ function serialQueue() {
 
 
 
+
+
+
 /**
  * Runs a job's stages in its container, one after another. Consecutive stages whose
  * commands are known up front run as a batch, in one exec (Backend.runBatch): an exec
@@ -86335,6 +86339,33 @@ class StageRunner {
             onMissingVar: (name) => reporter.warning(`\${${name}} is not set in the environment; using '${missingVariable(pipeline.dialect)}'`, this.instance)
         });
     }
+    /**
+     * What the `py` stage driver reads besides the script: its rendered `vars`, and in a
+     * ddeutil workflow that the stage runs by ddeutil's rules (scripts/py-stage.py).
+     */
+    pythonEnv(stage, scope) {
+        if (stage.type !== 'py')
+            return [];
+        const env = [];
+        if (this.ctx.pipeline.dialect === 'ddeutil')
+            env.push('CTR_PY_DDEUTIL=1');
+        if (stage.vars) {
+            const renderScript = this.scriptRenderer(scope);
+            const value = (raw) => {
+                if (typeof raw === 'string') {
+                    const lone = loneExpression(raw);
+                    return lone ? evaluateSegment(lone, scope) : renderScript(raw);
+                }
+                if (Array.isArray(raw))
+                    return raw.map(value);
+                if (raw !== null && typeof raw === 'object')
+                    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, value(v)]));
+                return raw;
+            };
+            env.push(`CTR_PY_VARS=${JSON.stringify(value(stage.vars))}`);
+        }
+        return env;
+    }
     /** A stage's command line and environment, rendered in `scope`. */
     prepare(stage, index, scope) {
         const renderScript = this.scriptRenderer(scope);
@@ -86345,11 +86376,12 @@ class StageRunner {
             `CTR_OUTPUT=${stateDir}/output`,
             `CTR_ANNOTATIONS=${stateDir}/annotations`,
             `CTR_STAGE_ID=${stage.id}`,
-            ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
+            ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`),
+            ...this.pythonEnv(stage, scope)
         ];
         return { command: stageCommand(stage, script), env, stateDir };
     }
-    newResult(stage) {
+    newResult(stage, listed = true) {
         const stageResult = {
             id: stage.id,
             name: stage.name,
@@ -86361,7 +86393,8 @@ class StageRunner {
             duration_ms: 0,
             outputs: {}
         };
-        this.result.stages.push(stageResult);
+        if (listed)
+            this.result.stages.push(stageResult);
         return stageResult;
     }
     /** Runs one stage in an exec of its own (or skips it), and reports it. */
@@ -86382,7 +86415,14 @@ class StageRunner {
             }
             stageResult.started_at = new Date(started).toISOString();
             this.ctx.reporter.stageStarted(this.instance, stage);
-            await this.runStage(stage, index, scope, stageResult);
+            await this.withRetries(stage, (attempt) => {
+                // A retry's result is its own: nothing of the attempt before it.
+                if (attempt > 0)
+                    Object.assign(stageResult, this.newResult(stage, false), {
+                        started_at: stageResult.started_at
+                    });
+                return this.runStage(stage, index, scope, stageResult, attempt);
+            });
         }
         catch (error) {
             this.stageFailed(stage, stageResult, error);
@@ -86496,10 +86536,31 @@ class StageRunner {
             }
         }
     }
-    async runStage(stage, index, scope, stageResult) {
+    /**
+     * Runs a stage, and again when it fails, up to `retry` more times (see retryDelayMs);
+     * a cancelled run retries nothing.
+     */
+    async withRetries(stage, run) {
+        for (let attempt = 0;; attempt++) {
+            try {
+                return await run(attempt);
+            }
+            catch (error) {
+                if (attempt >= stage.retry || this.signal.aborted)
+                    throw error;
+                this.ctx.reporter.warning(`stage '${stage.name}' failed (${errorMessage(error)}); retry ${attempt + 1} of ${stage.retry}`, this.instance);
+                const delay = retryDelayMs(attempt + 1);
+                if (delay > 0)
+                    await (0,promises_namespaceObject.setTimeout)(delay, undefined, { signal: this.signal });
+            }
+        }
+    }
+    async runStage(stage, index, scope, stageResult, attempt = 0) {
         const { ctx, instance, containerId } = this;
         if (stage.type === 'empty') {
             ctx.reporter.output(instance, 'stdout', this.scriptRenderer(scope)(stage.echo ?? stage.name));
+            if (stage.sleep_ms)
+                await (0,promises_namespaceObject.setTimeout)(stage.sleep_ms, undefined, { signal: this.signal });
             return;
         }
         const process = stage.type === 'process'
@@ -86512,7 +86573,8 @@ class StageRunner {
             : undefined;
         const prepared = this.prepare(stage, index, scope);
         const { env, stateDir } = prepared;
-        const command = process?.command ?? prepared.command;
+        const first = process?.command ?? prepared.command;
+        const command = attempt > 0 ? ['sh', '-c', RETRY_STAGE_SH, RETRY_WRAPPER_NAME, ...first] : first;
         if (this.stopped) {
             await ctx.backend.startContainer(containerId);
             this.stopped = false;
@@ -88875,7 +88937,7 @@ function checkReferences(pipeline, raw, source) {
             const stageAt = [...at, 'stages', i];
             const stage = record(rawStage);
             const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) };
-            for (const key of ['run', 'echo', 'args'])
+            for (const key of ['run', 'echo', 'args', 'vars'])
                 check(stage[key], [...stageAt, key], {
                     ...scope,
                     variables: variableSyntax(pipeline.dialect, 'script')
@@ -89062,7 +89124,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"on":{"type":"object","additionalProperties":false,"description":"When a scheduler starts the pipeline (ddeutil-workflow\'s on:). run starts it now and says so; export carries the schedule to Argo (a CronWorkflow), Airflow (schedule) and GitHub (on.schedule). Example: {schedule: [{cronjob: \'0 2 * * *\', timezone: UTC}]}.","properties":{"schedule":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["cronjob"],"properties":{"cronjob":{"type":"string","description":"Five cron fields: minute hour day-of-month month day-of-week (numbers, *, a-b, /n, lists, month and day names). Example: \'*/5 * * * *\'."},"timezone":{"type":"string","description":"The IANA time zone the line is read in (default UTC); the same for every line. Example: Asia/Bangkok."}}},"description":"Cron lines, at most 10."},"release":{"type":"array","items":{"type":"string"},"description":"Workflows whose release starts this one (ddeutil-workflow\'s release event); no other engine has it. Example: [upstream-etl]."}}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"on":{"type":"object","additionalProperties":false,"description":"When a scheduler starts the pipeline (ddeutil-workflow\'s on:). run starts it now and says so; export carries the schedule to Argo (a CronWorkflow), Airflow (schedule) and GitHub (on.schedule). Example: {schedule: [{cronjob: \'0 2 * * *\', timezone: UTC}]}.","properties":{"schedule":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["cronjob"],"properties":{"cronjob":{"type":"string","description":"Five cron fields: minute hour day-of-month month day-of-week (numbers, *, a-b, /n, lists, month and day names). Example: \'*/5 * * * *\'."},"timezone":{"type":"string","description":"The IANA time zone the line is read in (default UTC); the same for every line. Example: Asia/Bangkok."}}},"description":"Cron lines, at most 10."},"release":{"type":"array","items":{"type":"string"},"description":"Workflows whose release starts this one (ddeutil-workflow\'s release event); no other engine has it. Example: [upstream-etl]."}}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint). Example: [\\"pytest\\", \\"-q\\"]."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"desc":{"type":"string","description":"What the stage is for; shown in the plan. Example: Load the day\'s files."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."},"retry":{"type":"integer","minimum":0,"maximum":19,"description":"Run the stage again when it fails, up to this many more times: the first retry at once, the n-th after 1.2^n seconds (as ddeutil-workflow). Example: 2."},"sleep":{"type":"number","minimum":0,"description":"For an empty stage: seconds to wait after its echo. Example: 1.5."},"vars":{"type":"object","description":"For a py stage: variables its code reads as globals; a value that is one expression keeps its type. Example: {x: \'${{ params.name }}\'}."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
 
 
@@ -90270,8 +90332,15 @@ function buildStage(raw, index, at, source) {
         type: string(raw.type) ?? 'empty',
         env: textMap(raw.env),
         continue_on_error: raw.continue_on_error === true,
+        retry: typeof raw.retry === 'number' ? raw.retry : 0,
         position: source.valuePosition(at)
     };
+    if (raw_values_text(raw.desc) !== undefined)
+        stage.desc = raw_values_text(raw.desc);
+    if (typeof raw.sleep === 'number')
+        stage.sleep_ms = Math.round(raw.sleep * 1000);
+    if (isRecord(raw.vars))
+        stage.vars = raw.vars;
     if (string(raw.run) !== undefined)
         stage.run = string(raw.run);
     if (raw_values_text(raw.echo) !== undefined)
@@ -90349,6 +90418,13 @@ function crossChecks(pipeline, raw, source) {
         });
         const seen = new Map();
         job.stages?.forEach((stage, i) => {
+            // ddeutil's stage keys that belong to one kind of stage.
+            for (const [key, type, set] of [
+                ['sleep', 'empty', stage.sleep_ms !== undefined],
+                ['vars', 'py', stage.vars !== undefined]
+            ])
+                if (set && stage.type !== type)
+                    fail(source.keyPosition([...at, 'stages', i, key]), `jobs.${job.id}.stages[${i}]: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`);
             const first = seen.get(stage.id);
             if (first !== undefined)
                 fail(stage.position, `jobs.${job.id}.stages[${i}]: stage ${first + 1} of this job already has the id '${stage.id}'; give one an 'id:'`);
@@ -96186,7 +96262,7 @@ function exportInstance(plan, instance, scope, at) {
     }
     const stages = job.stages.flatMap((stage, index) => {
         try {
-            return [scriptStage(stage, index, instance.slug, scope)];
+            return [scriptStage(stage, index, instance.slug, scope, plan.pipeline.dialect)];
         }
         catch (error) {
             at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error);
@@ -96200,24 +96276,54 @@ function exportInstance(plan, instance, scope, at) {
     }
     return exported;
 }
-function scriptStage(stage, index, slug, scope) {
+function scriptStage(stage, index, slug, scope, dialect) {
     if (stage.type === 'process')
         throw new ExportRenderError(`stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`);
-    const text = (t) => renderForExport(t, scope, { paramsAtSubmit: true });
+    if (stage.retry > 0)
+        throw new ExportRenderError(`stages.${stage.id}: a stage retry has no counterpart on a cluster (the job has one: set the job's retry)`);
+    const env = (t) => renderForExport(t, scope, {
+        variables: variableSyntax(dialect, 'container'),
+        paramsAtSubmit: true
+    });
+    // A ddeutil workflow's scripts read `${VAR}` and `$$` as its loader does, here too.
+    const text = (t) => renderForExport(t, scope, {
+        variables: variableSyntax(dialect, 'script'),
+        paramsAtSubmit: true
+    });
     const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '');
     const exported = {
         id: stage.id,
         command: stageCommand(stage, script),
-        env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
+        env: {
+            ...Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, env(v)])),
+            ...pythonEnv(stage, dialect)
+        },
         runsWhen: runsWhen(stage.if, scope),
         continueOnError: stage.continue_on_error,
         stateDir: stageStateDir(slug, index)
     };
     if (stage.type === 'empty')
         exported.echo = text(stage.echo ?? stage.name);
+    if (stage.sleep_ms !== undefined)
+        exported.sleepSeconds = stage.sleep_ms / 1000;
     if (stage.timeout_ms !== undefined)
         throw new ExportRenderError('a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)');
     return exported;
+}
+/**
+ * What the `py` stage driver reads besides its script (see the stage runner): in an export,
+ * `vars` must be constants, since a target's params and outputs reach a script as text.
+ */
+function pythonEnv(stage, dialect) {
+    if (stage.type !== 'py')
+        return {};
+    const env = dialect === 'ddeutil' ? { CTR_PY_DDEUTIL: '1' } : {};
+    if (stage.vars) {
+        if (JSON.stringify(stage.vars).includes('{{'))
+            throw new ExportRenderError(`stages.${stage.id}.vars: an export takes vars as constants only (a cluster hands params and outputs to a script as text): read the value in the script instead`);
+        env.CTR_PY_VARS = JSON.stringify(stage.vars);
+    }
+    return env;
 }
 const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
 /**
@@ -96330,7 +96436,7 @@ function jobScript(job, stages, outputs, delivery, needsFrom) {
             .join(' ');
         const body = stage.command.length > 0
             ? `exec ${stage.command.map((a) => word(a, before)).join(' ')}`
-            : `printf '%s\\n' ${word(stage.echo ?? '', before)}`;
+            : `printf '%s\\n' ${word(stage.echo ?? '', before)}${stage.sleepSeconds ? `; sleep ${stage.sleepSeconds}` : ''}`;
         const failed = stage.continueOnError
             ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
             : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`;
@@ -98341,7 +98447,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4962);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8708);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

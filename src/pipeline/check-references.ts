@@ -98,7 +98,7 @@ export function checkReferences(
       const stageAt = [...at, 'stages', i]
       const stage = record(rawStage)
       const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) }
-      for (const key of ['run', 'echo', 'args'])
+      for (const key of ['run', 'echo', 'args', 'vars'])
         check(stage[key], [...stageAt, key], {
           ...scope,
           variables: variableSyntax(pipeline.dialect, 'script')

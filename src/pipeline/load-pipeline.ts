@@ -527,8 +527,12 @@ function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): S
     type: (string(raw.type) as StageType | undefined) ?? 'empty',
     env: textMap(raw.env),
     continue_on_error: raw.continue_on_error === true,
+    retry: typeof raw.retry === 'number' ? raw.retry : 0,
     position: source.valuePosition(at)
   }
+  if (text(raw.desc) !== undefined) stage.desc = text(raw.desc)
+  if (typeof raw.sleep === 'number') stage.sleep_ms = Math.round(raw.sleep * 1000)
+  if (isRecord(raw.vars)) stage.vars = raw.vars
   if (string(raw.run) !== undefined) stage.run = string(raw.run)
   if (text(raw.echo) !== undefined) stage.echo = text(raw.echo)
   if (Array.isArray(raw.args)) stage.args = splitWords(raw.args)
@@ -631,6 +635,16 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): File
     })
     const seen = new Map<string, number>()
     job.stages?.forEach((stage, i) => {
+      // ddeutil's stage keys that belong to one kind of stage.
+      for (const [key, type, set] of [
+        ['sleep', 'empty', stage.sleep_ms !== undefined],
+        ['vars', 'py', stage.vars !== undefined]
+      ] as const)
+        if (set && stage.type !== type)
+          fail(
+            source.keyPosition([...at, 'stages', i, key]),
+            `jobs.${job.id}.stages[${i}]: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`
+          )
       const first = seen.get(stage.id)
       if (first !== undefined)
         fail(

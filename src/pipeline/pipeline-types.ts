@@ -293,6 +293,14 @@ export interface StageSpec {
   /** Kill the container when the stage runs longer (ms); the stage fails as timed out. */
   timeout_ms?: number
   continue_on_error: boolean
+  /** What the stage is for (ddeutil's `desc`), shown in the plan. */
+  desc?: string
+  /** Run a failed stage again, up to this many more times, as ddeutil-workflow does. */
+  retry: number
+  /** An empty stage: wait this long (ms) after its echo, as ddeutil's `sleep`. */
+  sleep_ms?: number
+  /** A `py` stage's globals (ddeutil's `vars`); string values are templates. */
+  vars?: Record<string, unknown>
   position: SourcePosition
 }
 

@@ -238,15 +238,20 @@ export function render(text: string, scope: ExpressionScope, options: RenderOpti
   return out
 }
 
+/** The expression a template is, when it is one expression and nothing else. */
+export function loneExpression(text: string): ExpressionSegment | undefined {
+  if (!text.includes('{{')) return undefined
+  const segments = parseTemplate(text)
+  return segments.length === 1 && segments[0].kind === 'expression' ? segments[0] : undefined
+}
+
 /**
  * Evaluates a template to a value: a string that is one expression and nothing else
  * keeps the expression's type (a matrix axis from `{{ fromJSON(params.list) }}`).
  */
 export function evaluateValue(text: string, scope: ExpressionScope): unknown {
-  const segments = parseTemplate(text)
-  if (segments.length === 1 && segments[0].kind === 'expression')
-    return evaluateSegment(segments[0], scope)
-  return render(text, scope)
+  const lone = loneExpression(text)
+  return lone ? evaluateSegment(lone, scope) : render(text, scope)
 }
 
 /**

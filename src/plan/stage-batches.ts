@@ -10,9 +10,10 @@ export const BATCH_ARGS_LIMIT = 512 * 1024
 
 /**
  * Whether a stage can run in a batch, in one exec with its neighbours: what it runs must
- * be known before the stages ahead of it end (no `stages.*` in its script or env), it
- * must run exactly when they all succeeded (no `if:` of its own), and it must have no
- * timeout of its own (a timed-out stage kills the container, so it is timed alone).
+ * be known before the stages ahead of it end (no `stages.*` in its script, env or vars),
+ * it must run exactly when they all succeeded (no `if:` of its own), once (no `retry`),
+ * and it must have no timeout of its own (a timed-out stage kills the container, so it is
+ * timed alone).
  */
 export function batchable(stage: StageSpec): boolean {
   // A process's stdout is its result, read on its own: it runs in an exec of its own.
@@ -20,11 +21,17 @@ export function batchable(stage: StageSpec): boolean {
     stage.type === 'empty' ||
     stage.type === 'process' ||
     stage.if !== undefined ||
-    stage.timeout_ms !== undefined
+    stage.timeout_ms !== undefined ||
+    stage.retry > 0
   ) {
     return false
   }
-  const templates = [stage.run ?? '', ...(stage.args ?? []), ...Object.values(stage.env)]
+  const templates = [
+    stage.run ?? '',
+    ...(stage.args ?? []),
+    ...Object.values(stage.env),
+    JSON.stringify(stage.vars ?? {})
+  ]
   return !templates.some((text) => readsContext(text, 'stages'))
 }
 

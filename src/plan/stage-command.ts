@@ -1,37 +1,5 @@
+import { PY_STAGE_PY } from './scripts/assets.js'
 import type { StageSpec } from '../pipeline/pipeline-types.js'
-
-/**
- * Runs a `py` stage's code with the seed format's `result.context` in scope, then writes
- * what it holds to `$CTR_OUTPUT` in the same `key<<DELIM` form shell stages use, so one
- * reader handles both. Non-string values are written as JSON.
- */
-export const PY_STAGE_DRIVER = `
-import json, os, sys, traceback, uuid
-class _CtrResult:
-    def __init__(self):
-        self.context = {}
-result = _CtrResult()
-_ctr_result = result
-def _ctr_write_outputs():
-    if not _ctr_result.context:
-        return
-    with open(os.environ["CTR_OUTPUT"], "a", encoding="utf-8") as out:
-        for key, value in _ctr_result.context.items():
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            delim = "CTR_EOF_" + uuid.uuid4().hex
-            out.write(f"{key}<<{delim}\\n{text}\\n{delim}\\n")
-_ctr_globals = {"__name__": "__main__", "result": result}
-try:
-    exec(compile(sys.argv[1], sys.argv[2], "exec"), _ctr_globals)
-except SystemExit:
-    _ctr_write_outputs()
-    raise
-except BaseException as error:
-    _ctr_write_outputs()
-    traceback.print_exception(type(error), error, error.__traceback__.tb_next)
-    sys.exit(1)
-_ctr_write_outputs()
-`
 
 /**
  * Runs a `bash` stage with bash where the image has it, else with sh and a warning on
@@ -58,7 +26,8 @@ export function stageCommand(
     case 'sh':
       return ['sh', '-e', '-c', script]
     case 'py':
-      return ['python3', '-c', PY_STAGE_DRIVER, script, `<stage ${stage.id}>`]
+      // scripts/py-stage.py: the code runs with `result.context` (and ddeutil's rules).
+      return ['python3', '-c', PY_STAGE_PY, script, `<stage ${stage.id}>`]
     // A process runs in execs of the stage runner's own (see process-stage).
     case 'cmd':
     case 'empty':

@@ -7,7 +7,10 @@ import { stageCommand } from '../plan/stage-command.js'
 import { expressionScope, type ExpressionScope } from '../pipeline/expression.js'
 import type { StageSpec } from '../pipeline/pipeline-types.js'
 import { describeSize, formatDuration } from '../pipeline/quantities.js'
-import { evaluateCondition, render } from '../pipeline/template.js'
+import { evaluateCondition, evaluateSegment, loneExpression, render } from '../pipeline/template.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { RETRY_STAGE_SH } from '../plan/scripts/assets.js'
+import { retryDelayMs, RETRY_WRAPPER_NAME } from '../plan/stage-retry.js'
 import { errorMessage, FileTooLargeError } from '../backend/backend.js'
 import { parseAnnotationFile } from './annotation-file.js'
 import { batchOutput } from './batch-output.js'
@@ -108,6 +111,31 @@ export class StageRunner {
       })
   }
 
+  /**
+   * What the `py` stage driver reads besides the script: its rendered `vars`, and in a
+   * ddeutil workflow that the stage runs by ddeutil's rules (scripts/py-stage.py).
+   */
+  private pythonEnv(stage: StageSpec, scope: ExpressionScope): string[] {
+    if (stage.type !== 'py') return []
+    const env: string[] = []
+    if (this.ctx.pipeline.dialect === 'ddeutil') env.push('CTR_PY_DDEUTIL=1')
+    if (stage.vars) {
+      const renderScript = this.scriptRenderer(scope)
+      const value = (raw: unknown): unknown => {
+        if (typeof raw === 'string') {
+          const lone = loneExpression(raw)
+          return lone ? evaluateSegment(lone, scope) : renderScript(raw)
+        }
+        if (Array.isArray(raw)) return raw.map(value)
+        if (raw !== null && typeof raw === 'object')
+          return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, value(v)]))
+        return raw
+      }
+      env.push(`CTR_PY_VARS=${JSON.stringify(value(stage.vars))}`)
+    }
+    return env
+  }
+
   /** A stage's command line and environment, rendered in `scope`. */
   private prepare(stage: StageSpec, index: number, scope: ExpressionScope) {
     const renderScript = this.scriptRenderer(scope)
@@ -119,12 +147,13 @@ export class StageRunner {
       `CTR_OUTPUT=${stateDir}/output`,
       `CTR_ANNOTATIONS=${stateDir}/annotations`,
       `CTR_STAGE_ID=${stage.id}`,
-      ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`)
+      ...Object.entries(stage.env).map(([k, v]) => `${k}=${renderValue(v)}`),
+      ...this.pythonEnv(stage, scope)
     ]
     return { command: stageCommand(stage, script), env, stateDir }
   }
 
-  private newResult(stage: StageSpec): StageResult {
+  private newResult(stage: StageSpec, listed = true): StageResult {
     const stageResult: StageResult = {
       id: stage.id,
       name: stage.name,
@@ -136,7 +165,7 @@ export class StageRunner {
       duration_ms: 0,
       outputs: {}
     }
-    this.result.stages.push(stageResult)
+    if (listed) this.result.stages.push(stageResult)
     return stageResult
   }
 
@@ -158,7 +187,14 @@ export class StageRunner {
       }
       stageResult.started_at = new Date(started).toISOString()
       this.ctx.reporter.stageStarted(this.instance, stage)
-      await this.runStage(stage, index, scope, stageResult)
+      await this.withRetries(stage, (attempt) => {
+        // A retry's result is its own: nothing of the attempt before it.
+        if (attempt > 0)
+          Object.assign(stageResult, this.newResult(stage, false), {
+            started_at: stageResult.started_at
+          })
+        return this.runStage(stage, index, scope, stageResult, attempt)
+      })
     } catch (error) {
       this.stageFailed(stage, stageResult, error)
     }
@@ -272,15 +308,37 @@ export class StageRunner {
     }
   }
 
+  /**
+   * Runs a stage, and again when it fails, up to `retry` more times (see retryDelayMs);
+   * a cancelled run retries nothing.
+   */
+  private async withRetries(stage: StageSpec, run: (attempt: number) => Promise<void>) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run(attempt)
+      } catch (error) {
+        if (attempt >= stage.retry || this.signal.aborted) throw error
+        this.ctx.reporter.warning(
+          `stage '${stage.name}' failed (${errorMessage(error)}); retry ${attempt + 1} of ${stage.retry}`,
+          this.instance
+        )
+        const delay = retryDelayMs(attempt + 1)
+        if (delay > 0) await sleep(delay, undefined, { signal: this.signal })
+      }
+    }
+  }
+
   private async runStage(
     stage: StageSpec,
     index: number,
     scope: ExpressionScope,
-    stageResult: StageResult
+    stageResult: StageResult,
+    attempt = 0
   ) {
     const { ctx, instance, containerId } = this
     if (stage.type === 'empty') {
       ctx.reporter.output(instance, 'stdout', this.scriptRenderer(scope)(stage.echo ?? stage.name))
+      if (stage.sleep_ms) await sleep(stage.sleep_ms, undefined, { signal: this.signal })
       return
     }
     const process =
@@ -298,7 +356,8 @@ export class StageRunner {
         : undefined
     const prepared = this.prepare(stage, index, scope)
     const { env, stateDir } = prepared
-    const command = process?.command ?? prepared.command
+    const first = process?.command ?? prepared.command
+    const command = attempt > 0 ? ['sh', '-c', RETRY_STAGE_SH, RETRY_WRAPPER_NAME, ...first] : first
     if (this.stopped) {
       await ctx.backend.startContainer(containerId)
       this.stopped = false

@@ -2,6 +2,7 @@ import type { ContainerPlan } from '../../plan/container-plan.js'
 import type { ImageSource } from '../../plan/image-plan.js'
 import { LABEL_INSTANCE, LABEL_JOB, LABEL_RUN_ID } from '../../plan/labels.js'
 import type { StageBatch } from '../../plan/stage-batches.js'
+import { RETRY_WRAPPER_NAME } from '../../plan/stage-retry.js'
 import {
   BackendError,
   EngineLostError,
@@ -171,12 +172,18 @@ export class FakeBackend implements Backend {
 
   async exec(
     containerId: string,
-    _cmd: string[],
+    cmd: string[],
     env: string[],
     onOutput: OutputHandler
   ): Promise<number> {
     const container = this.container(containerId)
     if (!container.running) throw new BackendError(`container ${containerId} is not running`, 409)
+    // A retry's wrapper (scheduler/scripts/retry-stage.sh) empties the stage's files first.
+    if (cmd[3] === RETRY_WRAPPER_NAME)
+      for (const name of ['CTR_OUTPUT', 'CTR_ANNOTATIONS']) {
+        const file = env.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1)
+        if (file) this.files.delete(file)
+      }
     const exit = await this.play(container, env, onOutput)
     if (exit.failsAfter) throw new Error(exit.failsAfter)
     return exit.exitCode

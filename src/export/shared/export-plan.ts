@@ -1,4 +1,5 @@
 import { ContainerConfigError } from '../../plan/container-config-error.js'
+import type { Dialect } from '../../pipeline/dialect/dialect-rules.js'
 import { variableSyntax } from '../../pipeline/dialect/dialect-rules.js'
 import { planContainer, planService } from '../../plan/container-plan.js'
 import type { ContainerPlan } from '../../plan/container-plan.js'
@@ -11,7 +12,13 @@ import {
   ExpressionError,
   type ExpressionScope
 } from '../../pipeline/expression.js'
-import type { JobSpec, MatrixRow, Pipeline, RetrySpec } from '../../pipeline/pipeline-types.js'
+import type {
+  JobSpec,
+  MatrixRow,
+  Pipeline,
+  RetrySpec,
+  StageSpec
+} from '../../pipeline/pipeline-types.js'
 import { PipelineFileError, type SourcePosition } from '../../pipeline/file-problems.js'
 import { runsWhen, type RunsWhen } from './export-condition.js'
 import { CLUSTER_CONTEXTS, ExportRenderError, renderForExport } from './export-render.js'
@@ -198,7 +205,7 @@ function exportInstance(
   }
   const stages = job.stages.flatMap((stage, index): ScriptStage[] => {
     try {
-      return [scriptStage(stage, index, instance.slug, scope)]
+      return [scriptStage(stage, index, instance.slug, scope, plan.pipeline.dialect)]
     } catch (error) {
       at(stage.position, `jobs.${job.id} stage ${stage.id}`)(error)
       return []
@@ -216,28 +223,64 @@ function scriptStage(
   stage: NonNullable<JobSpec['stages']>[number],
   index: number,
   slug: string,
-  scope: ExpressionScope
+  scope: ExpressionScope,
+  dialect: Dialect
 ): ScriptStage {
   if (stage.type === 'process')
     throw new ExportRenderError(
       `stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`
     )
-  const text = (t: string) => renderForExport(t, scope, { paramsAtSubmit: true })
+  if (stage.retry > 0)
+    throw new ExportRenderError(
+      `stages.${stage.id}: a stage retry has no counterpart on a cluster (the job has one: set the job's retry)`
+    )
+  const env = (t: string) =>
+    renderForExport(t, scope, {
+      variables: variableSyntax(dialect, 'container'),
+      paramsAtSubmit: true
+    })
+  // A ddeutil workflow's scripts read `${VAR}` and `$$` as its loader does, here too.
+  const text = (t: string) =>
+    renderForExport(t, scope, {
+      variables: variableSyntax(dialect, 'script'),
+      paramsAtSubmit: true
+    })
   const script = stage.type === 'cmd' ? (stage.args ?? []).map(text) : text(stage.run ?? '')
   const exported: ScriptStage = {
     id: stage.id,
     command: stageCommand(stage, script),
-    env: Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, text(v)])),
+    env: {
+      ...Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, env(v)])),
+      ...pythonEnv(stage, dialect)
+    },
     runsWhen: runsWhen(stage.if, scope),
     continueOnError: stage.continue_on_error,
     stateDir: stageStateDir(slug, index)
   }
   if (stage.type === 'empty') exported.echo = text(stage.echo ?? stage.name)
+  if (stage.sleep_ms !== undefined) exported.sleepSeconds = stage.sleep_ms / 1000
   if (stage.timeout_ms !== undefined)
     throw new ExportRenderError(
       'a stage timeout has no counterpart on a cluster (the job has one: set the job timeout)'
     )
   return exported
+}
+
+/**
+ * What the `py` stage driver reads besides its script (see the stage runner): in an export,
+ * `vars` must be constants, since a target's params and outputs reach a script as text.
+ */
+function pythonEnv(stage: StageSpec, dialect: Dialect): Record<string, string> {
+  if (stage.type !== 'py') return {}
+  const env: Record<string, string> = dialect === 'ddeutil' ? { CTR_PY_DDEUTIL: '1' } : {}
+  if (stage.vars) {
+    if (JSON.stringify(stage.vars).includes('{{'))
+      throw new ExportRenderError(
+        `stages.${stage.id}.vars: an export takes vars as constants only (a cluster hands params and outputs to a script as text): read the value in the script instead`
+      )
+    env.CTR_PY_VARS = JSON.stringify(stage.vars)
+  }
+  return env
 }
 
 const STAGE_OUTPUT = /^\{\{\s*stages\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}$/

@@ -9,6 +9,8 @@ export interface ScriptStage {
   /** The argument vector (stageCommand); empty for an `empty` stage, which prints `echo`. */
   command: string[]
   echo?: string
+  /** An empty stage's wait after its echo (ddeutil's `sleep`). */
+  sleepSeconds?: number
   env: Record<string, string>
   runsWhen: RunsWhen
   continueOnError: boolean
@@ -118,7 +120,7 @@ export function jobScript(
     const body =
       stage.command.length > 0
         ? `exec ${stage.command.map((a) => word(a, before)).join(' ')}`
-        : `printf '%s\\n' ${word(stage.echo ?? '', before)}`
+        : `printf '%s\\n' ${word(stage.echo ?? '', before)}${stage.sleepSeconds ? `; sleep ${stage.sleepSeconds}` : ''}`
     const failed = stage.continueOnError
       ? `echo "stage ${stage.id} failed with exit status $ctr_s; continuing (continue_on_error)" >&2`
       : `ctr_ok=0; if [ "$ctr_exit" = 0 ]; then ctr_exit=$ctr_s; fi`

@@ -1,0 +1,9 @@
+// Made by scripts/inline-assets.mjs from the programs in this folder: edit those, then run
+// `npm run assets`. `npm run lint` fails when this file and they differ.
+
+/** src/plan/scripts/py-stage.py, as it runs. */
+export const PY_STAGE_PY =
+  'import json\nimport os\nimport sys\nimport traceback\nimport uuid\nfrom inspect import isclass, ismodule\nclass _CtrResult:\n    def __init__(self):\n        self.context = {}\nresult = _CtrResult()\n_ctr_result = result\n_ctr_ddeutil = os.environ.pop("CTR_PY_DDEUTIL", "") == "1"\n_ctr_globals = {"__name__": "__main__", "result": result}\n_ctr_globals.update(json.loads(os.environ.pop("CTR_PY_VARS", "{}")))\n_ctr_locals = {} if _ctr_ddeutil else _ctr_globals\ndef _ctr_is_output(name, value):\n    dunder = name.startswith("__") and name.endswith("__")\n    return not (dunder or ismodule(value) or isclass(value) or callable(value))\ndef _ctr_write_outputs():\n    outputs = {}\n    if _ctr_ddeutil:\n        for name, value in _ctr_locals.items():\n            if _ctr_is_output(name, value):\n                outputs[name] = value\n    outputs.update(_ctr_result.context)\n    if not outputs:\n        return\n    with open(os.environ["CTR_OUTPUT"], "a", encoding="utf-8") as out:\n        for key, value in outputs.items():\n            text = value if isinstance(value, str) else json.dumps(value, default=str)\n            delim = "CTR_EOF_" + uuid.uuid4().hex\n            out.write(f"{key}<<{delim}\\n{text}\\n{delim}\\n")\ntry:\n    exec(compile(sys.argv[1], sys.argv[2], "exec"), _ctr_globals, _ctr_locals)\nexcept SystemExit:\n    _ctr_write_outputs()\n    raise\nexcept BaseException as error:\n    _ctr_write_outputs()\n    traceback.print_exception(type(error), error, error.__traceback__.tb_next)\n    sys.exit(1)\n_ctr_write_outputs()\n'
+
+/** src/plan/scripts/retry-stage.sh, as it runs. */
+export const RETRY_STAGE_SH = '#!/bin/sh\n: > "$CTR_OUTPUT"\n: > "$CTR_ANNOTATIONS"\nexec "$@"\n'
