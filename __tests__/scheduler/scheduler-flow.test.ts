@@ -369,3 +369,26 @@ describe("ddeutil's stage keys on the fake backend: retry and sleep", () => {
     expect(printed(lines, 'a')).toEqual(['[a] napping'])
   })
 })
+
+describe("a ddeutil workflow's if:, rendered and read as Python, on the fake backend", () => {
+  it('skips the instances and stages whose condition is False', async () => {
+    const { result } = await run(`type: Workflow
+jobs:
+  a:
+    strategy: {matrix: {sleep: [1, 2]}, max-parallel: 2}
+    runs-on: {with: {image: img}}
+    stages:
+      - {name: one, if: '\${{ matrix.sleep }} == 1', bash: work}
+      - {name: always, bash: work}
+  b:
+    if: "'x' in ['y']"
+    runs-on: {with: {image: img}}
+    stages: [{name: s, bash: work}]
+`)
+    expect(result.jobs.map((j) => [j.id, j.status, j.stages.map((s) => s.status)])).toEqual([
+      ['a (1)', 'success', ['success', 'success']],
+      ['a (2)', 'success', ['skipped', 'success']],
+      ['b', 'skipped', []]
+    ])
+  })
+})

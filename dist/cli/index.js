@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 8708:
+/***/ 9969:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84379,20 +84379,17 @@ function formatDate(date, format) {
     return format.replace(/%(.)/g, (all, letter) => directives[letter] ?? all);
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/filters.ts
-
-
-const filters_text = (value) => {
-    if (typeof value !== 'string')
-        throw new Error('takes a string');
-    return value;
-};
-/** Python's `str()` of a value a template holds: True/False/None, lists and dicts as repr. */
+;// CONCATENATED MODULE: ./src/pipeline/python-values.ts
+/**
+ * Python's `str()` of a value a template holds (True, False, None; lists and dicts as
+ * their repr): how ddeutil-workflow writes a value into a template.
+ */
 function pythonStr(value) {
     if (typeof value === 'string')
         return value;
     return pythonRepr(value);
 }
+/** Python's `repr()` of a JSON value. */
 function pythonRepr(value) {
     if (value === null || value === undefined)
         return 'None';
@@ -84412,6 +84409,16 @@ function pythonRepr(value) {
         .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
         .join(', ')}}`;
 }
+
+;// CONCATENATED MODULE: ./src/pipeline/filters.ts
+
+
+
+const filters_text = (value) => {
+    if (typeof value !== 'string')
+        throw new Error('takes a string');
+    return value;
+};
 function mapping(value) {
     if (value === null || typeof value !== 'object' || Array.isArray(value))
         throw new Error('takes a map');
@@ -84550,7 +84557,242 @@ function applyFilters(value, filters) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/python-condition.ts
+
+
+const OPERATORS = ['==', '!=', '<=', '>=', '<', '>', '(', ')', '[', ']', ',', '-', '+'];
+const WORDS = { True: true, False: false, None: null };
+function tokenize(source) {
+    const tokens = [];
+    let i = 0;
+    while (i < source.length) {
+        const c = source[i];
+        if (/\s/.test(c)) {
+            i += 1;
+            continue;
+        }
+        const number = /^\d+(\.\d+)?([eE][+-]?\d+)?/.exec(source.slice(i));
+        const name = /^[A-Za-z_]\w*/.exec(source.slice(i));
+        const op = OPERATORS.find((o) => source.startsWith(o, i));
+        if (number) {
+            tokens.push({ kind: 'number', text: number[0], value: Number(number[0]), at: i });
+            i += number[0].length;
+        }
+        else if (c === "'" || c === '"') {
+            let text = '';
+            let j = i + 1;
+            while (j < source.length && source[j] !== c) {
+                if (source[j] === '\\' && j + 1 < source.length)
+                    j += 1;
+                text += source[j];
+                j += 1;
+            }
+            if (j >= source.length)
+                throw problem(source, i, 'a string that is not closed');
+            tokens.push({ kind: 'string', text: source.slice(i, j + 1), value: text, at: i });
+            i = j + 1;
+        }
+        else if (name) {
+            tokens.push({ kind: 'name', text: name[0], at: i });
+            i += name[0].length;
+        }
+        else if (op) {
+            tokens.push({ kind: 'op', text: op, at: i });
+            i += op.length;
+        }
+        else
+            throw problem(source, i, `'${c}'`);
+    }
+    tokens.push({ kind: 'end', text: '', at: source.length });
+    return tokens;
+}
+function problem(source, at, what) {
+    return new expression_ExpressionError(`'${source}' is not a condition ddeutil-workflow's Python would read here: ${what} at column ${at + 1} (comparisons, and, or, not, in, and literals only)`);
+}
+/**
+ * Evaluates a condition in ddeutil-workflow's form, once its templates are rendered
+ * (`'1' == 1`, `2 in [1, 2] and not False`) as Python would: literals (numbers, strings,
+ * True, False, None, lists), comparisons (chained as in Python), `in`, `not in`, `is`,
+ * `is not`, `and`, `or`, `not`, unary minus and parentheses. It never runs code: anything
+ * else is an ExpressionError saying where.
+ */
+function evaluatePython(source) {
+    const tokens = tokenize(source);
+    let pos = 0;
+    const peek = () => tokens[pos];
+    const next = () => tokens[pos++];
+    const isWord = (word) => peek().kind === 'name' && peek().text === word;
+    const expect = (text) => {
+        if (peek().text !== text)
+            throw problem(source, peek().at, `'${text}' expected`);
+        next();
+    };
+    const orExpr = () => {
+        let left = andExpr();
+        while (isWord('or')) {
+            next();
+            const [a, b] = [left, andExpr()];
+            left = () => {
+                const value = a();
+                return python_condition_truthy(value) ? value : b();
+            };
+        }
+        return left;
+    };
+    const andExpr = () => {
+        let left = notExpr();
+        while (isWord('and')) {
+            next();
+            const [a, b] = [left, notExpr()];
+            left = () => {
+                const value = a();
+                return python_condition_truthy(value) ? b() : value;
+            };
+        }
+        return left;
+    };
+    const notExpr = () => {
+        if (isWord('not')) {
+            next();
+            const operand = notExpr();
+            return () => !python_condition_truthy(operand());
+        }
+        return comparison();
+    };
+    const comparison = () => {
+        const first = unary();
+        const links = [];
+        for (let op = comparisonOperator(); op; op = comparisonOperator())
+            links.push([op, unary()]);
+        if (links.length === 0)
+            return first;
+        return () => {
+            let left = first();
+            for (const [op, operand] of links) {
+                const right = operand();
+                if (!compare(op, left, right, source))
+                    return false;
+                left = right;
+            }
+            return true;
+        };
+    };
+    const comparisonOperator = () => {
+        const token = peek();
+        if (token.kind === 'op' && ['==', '!=', '<', '>', '<=', '>='].includes(token.text))
+            return next().text;
+        if (isWord('in'))
+            return (next(), 'in');
+        if (isWord('is')) {
+            next();
+            if (isWord('not'))
+                return (next(), 'is not');
+            return 'is';
+        }
+        if (isWord('not') && tokens[pos + 1]?.text === 'in') {
+            pos += 2;
+            return 'not in';
+        }
+        return undefined;
+    };
+    const unary = () => {
+        if (peek().text === '-' || peek().text === '+') {
+            const sign = next();
+            const operand = unary();
+            return () => {
+                const value = operand();
+                if (typeof value !== 'number')
+                    throw problem(source, sign.at, `'${sign.text}' before a value that is not a number`);
+                return sign.text === '-' ? -value : value;
+            };
+        }
+        return atom();
+    };
+    const atom = () => {
+        const token = next();
+        if (token.kind === 'number' || token.kind === 'string')
+            return () => token.value;
+        if (token.kind === 'name' && token.text in WORDS)
+            return () => WORDS[token.text];
+        if (token.text === '(') {
+            const inner = orExpr();
+            expect(')');
+            return inner;
+        }
+        if (token.text === '[') {
+            const items = [];
+            while (peek().text !== ']') {
+                items.push(orExpr());
+                if (peek().text !== ',')
+                    break;
+                next();
+            }
+            expect(']');
+            return () => items.map((item) => item());
+        }
+        const what = token.kind === 'end' ? 'the end' : `'${token.text}'`;
+        throw problem(source, token.at, `${what} where a value belongs`);
+    };
+    const parsed = orExpr();
+    if (peek().kind !== 'end')
+        throw problem(source, peek().at, `'${peek().text}'`);
+    return parsed();
+}
+/** Python's truth: False, None, 0, '' and [] are false. */
+function python_condition_truthy(value) {
+    return !(value === false ||
+        value === null ||
+        value === 0 ||
+        value === '' ||
+        (Array.isArray(value) && value.length === 0));
+}
+function compare(op, a, b, source) {
+    switch (op) {
+        case '==':
+            return equal(a, b);
+        case '!=':
+            return !equal(a, b);
+        case 'is':
+            return a === b && (a === null || typeof a === 'boolean');
+        case 'is not':
+            return !(a === b && (a === null || typeof a === 'boolean'));
+        case 'in':
+        case 'not in': {
+            let found;
+            if (Array.isArray(b))
+                found = b.some((item) => equal(item, a));
+            else if (typeof b === 'string' && typeof a === 'string')
+                found = b.includes(a);
+            else
+                throw new expression_ExpressionError(`'${source}': ${pythonRepr(a)} ${op} ${pythonRepr(b)} is a TypeError in Python`);
+            return op === 'in' ? found : !found;
+        }
+        default: {
+            const comparable = (typeof a === 'number' || typeof a === 'boolean') &&
+                (typeof b === 'number' || typeof b === 'boolean');
+            if (!comparable && !(typeof a === 'string' && typeof b === 'string'))
+                throw new expression_ExpressionError(`'${source}': ${pythonRepr(a)} ${op} ${pythonRepr(b)} is a TypeError in Python`);
+            const [x, y] = comparable ? [Number(a), Number(b)] : [a, b];
+            return op === '<' ? x < y : op === '>' ? x > y : op === '<=' ? x <= y : x >= y;
+        }
+    }
+}
+/** Python's `==`: True == 1, lists item by item, no other coercion. */
+function equal(a, b) {
+    if (Array.isArray(a) || Array.isArray(b))
+        return (Array.isArray(a) &&
+            Array.isArray(b) &&
+            a.length === b.length &&
+            a.every((item, i) => equal(item, b[i])));
+    const numeric = (v) => typeof v === 'number' || typeof v === 'boolean';
+    if (numeric(a) && numeric(b))
+        return Number(a) === Number(b);
+    return a === b;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/template.ts
+
+
 
 
 const parsed = new Map();
@@ -84723,7 +84965,8 @@ function render(text, scope, options = {}) {
             out += segment.text;
         }
         else {
-            out += stringify(evaluateSegment(segment, scope));
+            const value = evaluateSegment(segment, scope);
+            out += options.variables === 'ddeutil' ? pythonStr(value) : stringify(value);
         }
     }
     return out;
@@ -84758,14 +85001,31 @@ function conditionSource(condition) {
         ? inner
         : `success() && (${inner})`;
 }
-/** Whether a job or stage with this `if:` runs, given how the ones before it went. */
-function evaluateCondition(condition, scope, outcome) {
+/**
+ * Whether a job or stage with this `if:` runs, given how the ones before it went. A
+ * condition in ddeutil's form runs only after success, as ddeutil stops a job at its
+ * first failed stage.
+ */
+function evaluateCondition(condition, scope, outcome, options = {}) {
     const success = outcome.success && !outcome.cancelled;
     if (condition === undefined)
         return success;
     if (typeof condition === 'boolean')
         return condition && success;
+    if (options.python)
+        return success && pythonCondition(condition, scope, options.env);
     return expression_truthy(evaluate(parseExpression(conditionSource(condition)), scope, outcome));
+}
+/**
+ * A ddeutil workflow's condition (`${{ matrix.n }} == 1`): its templates rendered as
+ * ddeutil renders them, then the text read as a Python expression that must give a bool.
+ */
+function pythonCondition(condition, scope, env) {
+    const rendered = render(condition, scope, { variables: 'ddeutil', env });
+    const value = evaluatePython(rendered);
+    if (typeof value !== 'boolean')
+        throw new expression_ExpressionError(`'${excerpt(condition)}' gives ${pythonRepr(value)}, not True or False (ddeutil-workflow's if: must give a bool)`);
+    return value;
 }
 /**
  * Whether a template's expressions read a context (`stages`): a script that does not can
@@ -84809,12 +85069,12 @@ function stringify(value) {
  */
 function splitWords(value) {
     if (typeof value === 'string')
-        return tokenize(value);
+        return command_words_tokenize(value);
     if (Array.isArray(value))
         return value.map(raw_values_text).filter((w) => w !== undefined);
     return undefined;
 }
-function tokenize(text) {
+function command_words_tokenize(text) {
     const words = [];
     let word;
     let i = 0;
@@ -86409,7 +86669,8 @@ class StageRunner {
             const scope = this.scope();
             const failed = this.result.status === 'failure';
             const outcome = { success: !failed, failure: failed, cancelled: false };
-            if (!evaluateCondition(stage.if, scope, outcome)) {
+            const python = this.ctx.pipeline.dialect === 'ddeutil';
+            if (!evaluateCondition(stage.if, scope, outcome, { python, env: this.ctx.env })) {
                 stageResult.status = 'skipped';
                 return;
             }
@@ -87073,7 +87334,10 @@ async function runPlannedJob(job, needed, run) {
     const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined;
     const runInstance = async (instance) => {
         const values = { ...instanceValues(instance, run), needs };
-        const condition = conditionHolds(job.job.if, values, outcome);
+        const condition = conditionHolds(job.job.if, values, outcome, {
+            python: run.context.pipeline.dialect === 'ddeutil',
+            env: run.context.env
+        });
         const changedFiles = run.changed.get(job.id);
         let result;
         if (signal.aborted) {
@@ -87130,9 +87394,9 @@ function instanceValues(instance, run) {
  * Whether a job's `if:` holds for one instance; an expression that fails at run time
  * (`fromJSON` of text that is not JSON) fails the instance with the reason.
  */
-function conditionHolds(condition, values, outcome) {
+function conditionHolds(condition, values, outcome, options) {
     try {
-        return evaluateCondition(condition, expressionScope(values), outcome);
+        return evaluateCondition(condition, expressionScope(values), outcome, options);
     }
     catch (error) {
         return `if: ${error.message}`;
@@ -88931,7 +89195,9 @@ function checkReferences(pipeline, raw, source) {
             roots: new Set(['params']),
             noStages: 'the matrix is expanded before the run starts'
         });
-        check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, condition: true, noStages: container });
+        // A ddeutil workflow's if: is a template read as Python once rendered.
+        const condition = pipeline.dialect === 'ddeutil' ? { variables: containerVariables } : { condition: true };
+        check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, ...condition, noStages: container });
         const ids = job.stages?.map((s) => s.id) ?? [];
         list(rawJob.stages).forEach((rawStage, i) => {
             const stageAt = [...at, 'stages', i];
@@ -88944,7 +89210,7 @@ function checkReferences(pipeline, raw, source) {
                 });
             check(stage.inputs, [...stageAt, 'inputs'], scope);
             check(stage.env, [...stageAt, 'env'], { ...scope, variables: containerVariables });
-            check(stage.if, [...stageAt, 'if'], { ...scope, condition: true });
+            check(stage.if, [...stageAt, 'if'], { ...scope, ...condition });
         });
         check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids });
     }
@@ -96119,17 +96385,31 @@ function renderForExport(text, scope, options = {}) {
  * functions are tried both ways, so any condition over them becomes a RunsWhen. One that
  * reads `needs`, `stages` or `run_id` depends on the run: an ExportRenderError.
  */
-function runsWhen(condition, scope) {
+function runsWhen(condition, scope, python = false) {
     if (condition === undefined)
         return { onSuccess: true, onFailure: false };
     if (typeof condition === 'boolean')
         return { onSuccess: condition, onFailure: false };
+    if (python)
+        return { onSuccess: exportPythonCondition(condition, scope), onFailure: false };
     const expr = parseExpression(conditionSource(condition));
     const late = analyse(expr).references.find((r) => ['needs', 'stages', 'run_id'].includes(r.path[0]));
     if (late)
         throw new ExportRenderError(`if: '${condition}' reads ${late.path.join('.')}, which is only known while the pipeline runs; an export decides if: from params, matrix values and success(), failure(), always()`);
     const outcome = (success) => expression_truthy(evaluate(expr, scope, { success, failure: !success, cancelled: false }));
     return { onSuccess: outcome(true), onFailure: outcome(false) };
+}
+/**
+ * A ddeutil workflow's `if:`, decided at export time: its templates may read params and
+ * matrix values only (the rest is the run's), and the rendered text is read as Python.
+ */
+function exportPythonCondition(condition, scope) {
+    const late = parseTemplate(condition, { variables: 'ddeutil' }).find((s) => s.kind === 'variable' ||
+        (s.kind === 'expression' &&
+            analyse(s.expr).references.some((r) => ['needs', 'stages', 'run_id'].includes(r.path[0]))));
+    if (late)
+        throw new ExportRenderError(`if: '${condition}' reads what is only known while the pipeline runs; an export decides a ddeutil if: from params and matrix values`);
+    return pythonCondition(condition, scope);
 }
 
 ;// CONCATENATED MODULE: ./src/export/shared/export-plan.ts
@@ -96164,7 +96444,7 @@ function exportPlan(plan, params, target) {
         const where = `jobs.${job.id}`;
         let when = { onSuccess: true, onFailure: false };
         try {
-            when = runsWhen(job.if, expressionScope({ params }));
+            when = runsWhen(job.if, expressionScope({ params }), plan.pipeline.dialect === 'ddeutil');
         }
         catch (error) {
             at(job.position, `${where}.if`)(error);
@@ -96298,7 +96578,7 @@ function scriptStage(stage, index, slug, scope, dialect) {
             ...Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, env(v)])),
             ...pythonEnv(stage, dialect)
         },
-        runsWhen: runsWhen(stage.if, scope),
+        runsWhen: runsWhen(stage.if, scope, dialect === 'ddeutil'),
         continueOnError: stage.continue_on_error,
         stateDir: stageStateDir(slug, index)
     };
@@ -98447,7 +98727,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8708);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9969);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

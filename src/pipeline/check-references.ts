@@ -92,7 +92,10 @@ export function checkReferences(
       roots: new Set(['params']),
       noStages: 'the matrix is expanded before the run starts'
     })
-    check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, condition: true, noStages: container })
+    // A ddeutil workflow's if: is a template read as Python once rendered.
+    const condition =
+      pipeline.dialect === 'ddeutil' ? { variables: containerVariables } : { condition: true }
+    check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, ...condition, noStages: container })
     const ids = job.stages?.map((s) => s.id) ?? []
     list(rawJob.stages).forEach((rawStage, i) => {
       const stageAt = [...at, 'stages', i]
@@ -105,7 +108,7 @@ export function checkReferences(
         })
       check(stage.inputs, [...stageAt, 'inputs'], scope)
       check(stage.env, [...stageAt, 'env'], { ...scope, variables: containerVariables })
-      check(stage.if, [...stageAt, 'if'], { ...scope, condition: true })
+      check(stage.if, [...stageAt, 'if'], { ...scope, ...condition })
     })
     check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids })
   }

@@ -1,5 +1,6 @@
 import { ExpressionError } from './expression.js'
 import { formatDate, parseDate } from './python-dates.js'
+import { pythonRepr, pythonStr } from './python-values.js'
 
 /** One `| name(args)` after an expression, as ddeutil-workflow's templates write it. */
 export interface Filter {
@@ -12,27 +13,6 @@ type FilterFunction = (value: unknown, args: unknown[]) => unknown
 const text = (value: unknown): string => {
   if (typeof value !== 'string') throw new Error('takes a string')
   return value
-}
-
-/** Python's `str()` of a value a template holds: True/False/None, lists and dicts as repr. */
-function pythonStr(value: unknown): string {
-  if (typeof value === 'string') return value
-  return pythonRepr(value)
-}
-
-function pythonRepr(value: unknown): string {
-  if (value === null || value === undefined) return 'None'
-  if (value === true) return 'True'
-  if (value === false) return 'False'
-  if (typeof value === 'number') return String(value)
-  if (typeof value === 'string')
-    return value.includes("'") && !value.includes('"')
-      ? `"${value}"`
-      : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
-  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`
-  return `{${Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
-    .join(', ')}}`
 }
 
 function mapping(value: unknown): Record<string, unknown> {

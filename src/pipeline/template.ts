@@ -1,5 +1,7 @@
 import type { Expr } from '@actions/expressions'
 import { applyFilters, parseFilter, type Filter } from './filters.js'
+import { evaluatePython } from './python-condition.js'
+import { pythonRepr, pythonStr } from './python-values.js'
 import {
   analyse,
   evaluate,
@@ -35,7 +37,8 @@ export interface ExpressionSegment {
  * Which `${VAR}`s a value reads from the run's environment: none (a script, where `${VAR}`
  * belongs to the shell), the product's rule (`true`: `${NAME}`, escaped as `$${`), or
  * ddeutil-workflow's loader's (`'ddeutil'`: `${NAME}` or `${NAME:fallback}`, `$$` is `$`,
- * and an unset one reads as `null`).
+ * and an unset one reads as `null`). A ddeutil value also writes what its expressions
+ * give as Python's `str()` does (`True`, `['a', 'b']`), as ddeutil does.
  */
 export type VariableSyntax = boolean | 'ddeutil'
 
@@ -232,7 +235,8 @@ export function render(text: string, scope: ExpressionScope, options: RenderOpti
     } else if (options.deferred && readsAny(segment.expr, options.deferred)) {
       out += segment.text
     } else {
-      out += stringify(evaluateSegment(segment, scope))
+      const value = evaluateSegment(segment, scope)
+      out += options.variables === 'ddeutil' ? pythonStr(value) : stringify(value)
     }
   }
   return out
@@ -271,16 +275,48 @@ export function conditionSource(condition: string): string {
     : `success() && (${inner})`
 }
 
-/** Whether a job or stage with this `if:` runs, given how the ones before it went. */
+/** How an `if:` is read: GitHub's expression, or (`python`) a ddeutil workflow's form. */
+export interface ConditionOptions {
+  /** Rendered, then read as Python (pythonCondition). */
+  python?: boolean
+  /** What its `${VAR}` reads, in the Python form. */
+  env?: Record<string, string | undefined>
+}
+
+/**
+ * Whether a job or stage with this `if:` runs, given how the ones before it went. A
+ * condition in ddeutil's form runs only after success, as ddeutil stops a job at its
+ * first failed stage.
+ */
 export function evaluateCondition(
   condition: string | boolean | undefined,
   scope: ExpressionScope,
-  outcome: Outcome
+  outcome: Outcome,
+  options: ConditionOptions = {}
 ): boolean {
   const success = outcome.success && !outcome.cancelled
   if (condition === undefined) return success
   if (typeof condition === 'boolean') return condition && success
+  if (options.python) return success && pythonCondition(condition, scope, options.env)
   return truthy(evaluate(parseExpression(conditionSource(condition)), scope, outcome))
+}
+
+/**
+ * A ddeutil workflow's condition (`${{ matrix.n }} == 1`): its templates rendered as
+ * ddeutil renders them, then the text read as a Python expression that must give a bool.
+ */
+export function pythonCondition(
+  condition: string,
+  scope: ExpressionScope,
+  env?: Record<string, string | undefined>
+): boolean {
+  const rendered = render(condition, scope, { variables: 'ddeutil', env })
+  const value = evaluatePython(rendered)
+  if (typeof value !== 'boolean')
+    throw new ExpressionError(
+      `'${excerpt(condition)}' gives ${pythonRepr(value)}, not True or False (ddeutil-workflow's if: must give a bool)`
+    )
+  return value
 }
 
 /**

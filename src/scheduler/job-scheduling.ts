@@ -4,7 +4,7 @@ import { matchChangedFiles } from '../plan/changed-files.js'
 import type { PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
 import { expressionScope, type Outcome } from '../pipeline/expression.js'
 import type { JobSpec } from '../pipeline/pipeline-types.js'
-import { evaluateCondition } from '../pipeline/template.js'
+import { evaluateCondition, type ConditionOptions } from '../pipeline/template.js'
 import type { JobRunContext } from './job-context.js'
 import { runJob } from './job-runner.js'
 import { summarizeJob, type JobSummary } from './job-summary.js'
@@ -111,7 +111,10 @@ async function runPlannedJob(
   const jobSlots = job.maxParallel ? pLimit(job.maxParallel) : undefined
   const runInstance = async (instance: PlannedInstance): Promise<JobResult> => {
     const values = { ...instanceValues(instance, run), needs }
-    const condition = conditionHolds(job.job.if, values, outcome)
+    const condition = conditionHolds(job.job.if, values, outcome, {
+      python: run.context.pipeline.dialect === 'ddeutil',
+      env: run.context.env
+    })
     const changedFiles = run.changed.get(job.id)
     let result: JobResult
     if (signal.aborted) {
@@ -179,10 +182,11 @@ export function instanceValues(
 function conditionHolds(
   condition: JobSpec['if'],
   values: Record<string, unknown>,
-  outcome: Outcome
+  outcome: Outcome,
+  options: ConditionOptions
 ): boolean | string {
   try {
-    return evaluateCondition(condition, expressionScope(values), outcome)
+    return evaluateCondition(condition, expressionScope(values), outcome, options)
   } catch (error) {
     return `if: ${(error as Error).message}`
   }

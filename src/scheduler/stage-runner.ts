@@ -181,7 +181,8 @@ export class StageRunner {
       const scope = this.scope()
       const failed = this.result.status === 'failure'
       const outcome = { success: !failed, failure: failed, cancelled: false }
-      if (!evaluateCondition(stage.if, scope, outcome)) {
+      const python = this.ctx.pipeline.dialect === 'ddeutil'
+      if (!evaluateCondition(stage.if, scope, outcome, { python, env: this.ctx.env })) {
         stageResult.status = 'skipped'
         return
       }

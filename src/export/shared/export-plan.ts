@@ -102,7 +102,7 @@ export function exportPlan(
     const where = `jobs.${job.id}`
     let when: RunsWhen = { onSuccess: true, onFailure: false }
     try {
-      when = runsWhen(job.if, expressionScope({ params }))
+      when = runsWhen(job.if, expressionScope({ params }), plan.pipeline.dialect === 'ddeutil')
     } catch (error) {
       at(job.position, `${where}.if`)(error)
     }
@@ -253,7 +253,7 @@ function scriptStage(
       ...Object.fromEntries(Object.entries(stage.env).map(([k, v]) => [k, env(v)])),
       ...pythonEnv(stage, dialect)
     },
-    runsWhen: runsWhen(stage.if, scope),
+    runsWhen: runsWhen(stage.if, scope, dialect === 'ddeutil'),
     continueOnError: stage.continue_on_error,
     stateDir: stageStateDir(slug, index)
   }
