@@ -392,3 +392,51 @@ jobs:
     ])
   })
 })
+
+describe('trigger-rule on the fake backend', () => {
+  const pipeline = (rule: string, extra = '') => `jobs:
+  ok: ${job()}
+  broken: ${job()}
+  after:
+    needs: [ok, broken]
+    trigger-rule: ${rule}${extra}
+    runs-on: {with: {image: img}}
+    stages: [{name: s, type: sh, run: work}]
+`
+  const brokenFails = ({ job: id }: FakeProcessInfo): FakeProcess =>
+    id === 'broken' ? { exitCode: 1 } : {}
+
+  it.each([
+    ['one_failed', 'success', undefined],
+    ['all_done', 'success', undefined],
+    ['one_success', 'success', undefined],
+    [
+      'all_success',
+      'failure',
+      'trigger-rule all_success does not hold for the jobs it needs (ok success, broken failure)'
+    ],
+    [
+      'none_failed',
+      'failure',
+      'trigger-rule none_failed does not hold for the jobs it needs (ok success, broken failure)'
+    ]
+  ])('%s after one success and one failure: %s', async (rule, status, error) => {
+    const { result } = await run(pipeline(rule), { process: brokenFails })
+    const after = result.jobs.find((j) => j.id === 'after')!
+    expect([after.status, after.error]).toEqual([status, error])
+    expect(result.status).toBe('failure')
+  })
+
+  it.each([
+    ["'a' == 'a'", 'success'],
+    ["'a' == 'b'", 'skipped']
+  ])(
+    'reads if: %s beside the rule without success(), which the rule decided: %s',
+    async (condition, status) => {
+      const { result } = await run(pipeline('one_failed', `\n    if: "${condition}"`), {
+        process: brokenFails
+      })
+      expect(result.jobs.find((j) => j.id === 'after')!.status).toBe(status)
+    }
+  )
+})

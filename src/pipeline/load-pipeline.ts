@@ -22,6 +22,7 @@ import type {
   StageSpec,
   StageType,
   StrategySpec,
+  TriggerRule,
   TriggerSpec,
   VolumeSpec
 } from './pipeline-types.js'
@@ -305,6 +306,9 @@ function buildJob(id: string, raw: Raw, context: BuildContext): JobSpec {
   if (string(raw.desc) !== undefined) job.desc = string(raw.desc)
   if (Array.isArray(raw.changed_files)) job.changed_files = strings(raw.changed_files)
   if (typeof raw.if === 'string' || typeof raw.if === 'boolean') job.if = raw.if
+  const rule = string(raw.trigger_rule)
+  if (rule !== undefined) job.trigger_rule = rule as TriggerRule
+  else if (context.dialect === 'ddeutil' && job.needs.length > 0) job.trigger_rule = 'all_success'
   if (job.container.resources.cpu !== undefined)
     job.container.cpuPosition = source.valuePosition([...at, 'runs-on', 'with', 'resources', 'cpu'])
   if (isRecord(raw.strategy))
@@ -605,6 +609,15 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): File
           `${describePath(holderAt)}.auth.password: write it as \${VAR} (from the environment or a secret), never in the file`
         )
     }
+    if (
+      rawJob.trigger_rule !== undefined &&
+      typeof job.if === 'string' &&
+      /\b(success|failure|always|cancelled)\s*\(/.test(job.if)
+    )
+      fail(
+        source.valuePosition([...at, 'if']),
+        `jobs.${job.id}: trigger-rule and a status function in if: both decide from the jobs it needs; keep one`
+      )
     const rawWith = record(record(rawJob['runs-on']).with)
     if (job.container.build?.push && !job.container.image)
       fail(

@@ -86,6 +86,18 @@ export interface ParamSpec {
   position: SourcePosition
 }
 
+/** ddeutil-workflow's rules for running a job by how the jobs it needs ended. */
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_failed',
+  'all_done',
+  'one_success',
+  'one_failed',
+  'none_failed',
+  'none_skipped'
+] as const
+export type TriggerRule = (typeof TRIGGER_RULES)[number]
+
 export interface JobSpec {
   /** The key under `jobs:`, which `needs` and expressions refer to. */
   id: string
@@ -93,6 +105,11 @@ export interface JobSpec {
   needs: string[]
   /** Runs the job only when true; without a status function, `success() && ...` is implied. */
   if?: Condition
+  /**
+   * Decides from how the needed jobs ended instead of success() (see checkTriggerRule);
+   * a ddeutil workflow's jobs with needs have `all_success` by default.
+   */
+  trigger_rule?: TriggerRule
   strategy?: StrategySpec
   container: ContainerSpec
   /** Undefined for a job that runs its image's own entrypoint. */

@@ -1,4 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit'
+import { checkTriggerRule } from './trigger-rule.js'
 import { availableParallelism } from 'node:os'
 import { matchChangedFiles } from '../plan/changed-files.js'
 import type { PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
@@ -100,9 +101,17 @@ async function runPlannedJob(
 ): Promise<JobOutcome> {
   const needs = Object.fromEntries([...needed].map(([id, o]) => [id, o.summary]))
   const failedUpstream = [...needed.values()].some((o) => o.failed)
+  const rule = job.job.trigger_rule
+  const verdict = rule
+    ? checkTriggerRule(
+        rule,
+        job.job.needs.flatMap((id) => (needs[id] ? [[id, needs[id].result] as const] : []))
+      )
+    : undefined
+  // With a trigger rule, the rule has decided on the needs: `if:` reads only the rest.
   const outcome: Outcome = {
-    success: Object.values(needs).every((n) => n.result === 'success'),
-    failure: failedUpstream,
+    success: verdict ? true : Object.values(needs).every((n) => n.result === 'success'),
+    failure: verdict ? false : failedUpstream,
     cancelled: run.signal.aborted
   }
   // fail_fast: the first failure cancels the siblings, those running and those waiting.
@@ -119,6 +128,8 @@ async function runPlannedJob(
     let result: JobResult
     if (signal.aborted) {
       result = notRun(instance, 'cancelled', reasonOf(signal))
+    } else if (verdict && !verdict.run) {
+      result = notRun(instance, verdict.status, verdict.reason)
     } else if (changedFiles?.length === 0) {
       result = notRun(instance, 'skipped', 'skipped: no changed file matches its changed_files')
     } else if (typeof condition === 'string') {

@@ -106,6 +106,11 @@ export function exportPlan(
     } catch (error) {
       at(job.position, `${where}.if`)(error)
     }
+    try {
+      when = ruleWhen(job, when, target)
+    } catch (error) {
+      at(job.position, `${where}.trigger-rule`)(error)
+    }
     const instances = planned.instances.flatMap((instance) => {
       const scope = expressionScope({
         params,
@@ -158,6 +163,21 @@ export function exportPlan(
 }
 
 type At = (position: SourcePosition, where: string) => (error: unknown) => void
+
+/**
+ * A job's trigger rule where the target can say the same: `all_success` is when a job runs
+ * anyway, `all_done` runs after failures too. The GitHub fan-out decides every rule with
+ * the scheduler's own (each runner's action); the others have no rule of that meaning
+ * (Airflow's fire early, and its `one_*` mean at least one).
+ */
+function ruleWhen(job: JobSpec, when: RunsWhen, target: string): RunsWhen {
+  const rule = job.trigger_rule
+  if (rule === undefined || rule === 'all_success' || target === 'github') return when
+  if (rule === 'all_done') return { onSuccess: when.onSuccess, onFailure: when.onSuccess }
+  throw new ExportRenderError(
+    `trigger-rule ${rule} has no counterpart with the same meaning in ${target}; export to github (its runners decide it as a run does)`
+  )
+}
 
 function exportInstance(
   plan: PipelinePlan,

@@ -51,6 +51,7 @@ export function rewriteDialect(source: YamlSource, options: DialectOptions = {})
     const id = String(pair.key.value)
     const job = pair.value
     rewriteRunsOn(job, pair.key as Node, id, options, result, position)
+    rewriteSpelling(job, ['jobs', id], ['trigger-rule', 'trigger_rule'], result, position)
     const strategy = mapAt(job, 'strategy')
     if (strategy) rewriteStrategy(strategy, ['jobs', id, 'strategy'], result, position)
     for (const [i, stage] of mapsIn(job, 'stages')) {
@@ -67,6 +68,33 @@ export function rewriteDialect(source: YamlSource, options: DialectOptions = {})
     }
   }
   return result
+}
+
+/**
+ * Renames GitHub's and ddeutil's spelling of a key (`max-parallel`) to this format's
+ * (`max_parallel`); both at once is a problem. In a ddeutil workflow, the underscore
+ * spelling gets a warning: ddeutil would ignore it.
+ */
+function rewriteSpelling(
+  map: YAMLMap,
+  at: DocPath,
+  [other, own]: [string, string],
+  result: DialectResult,
+  position: (node: Node | null | undefined) => FileProblem | Omit<FileProblem, 'message'>
+): void {
+  const written = pairOf(map, other)
+  const ownPair = pairOf(map, own)
+  if (written && ownPair)
+    result.problems.push({
+      ...position(written.key as Node),
+      message: `${describePath(at)}: '${other}' and '${own}' are the same setting; keep one`
+    })
+  else if (written) renameKey(written, own)
+  else if (ownPair && result.dialect === 'ddeutil')
+    result.warnings.push({
+      ...position(ownPair.key as Node),
+      message: `${describePath(at)}: ddeutil-workflow reads only '${other}' and would ignore '${own}'; it is used here (write '${other}' for both to agree)`
+    })
 }
 
 /**
@@ -119,21 +147,7 @@ function rewriteStrategy(
   result: DialectResult,
   position: (node: Node | null | undefined) => FileProblem | Omit<FileProblem, 'message'>
 ): void {
-  for (const [other, own] of SPELLINGS) {
-    const written = pairOf(strategy, other)
-    const ownPair = pairOf(strategy, own)
-    if (written && ownPair)
-      result.problems.push({
-        ...position(written.key as Node),
-        message: `${describePath(at)}: '${other}' and '${own}' are the same setting; keep one`
-      })
-    else if (written) renameKey(written, own)
-    else if (ownPair && result.dialect === 'ddeutil')
-      result.warnings.push({
-        ...position(ownPair.key as Node),
-        message: `${describePath(at)}: ddeutil-workflow reads only '${other}' and would ignore '${own}'; it is used here (write '${other}' for both to agree)`
-      })
-  }
+  for (const spelling of SPELLINGS) rewriteSpelling(strategy, at, spelling, result, position)
   const matrix = mapAt(strategy, 'matrix')
   for (const key of ['include', 'exclude']) {
     const beside = pairOf(strategy, key)

@@ -74,3 +74,29 @@ describe('export: what a target cannot do with on:', () => {
     expect(problems(target, text, { drop: ['on.schedule', 'on.release'], set })).toEqual([])
   })
 })
+
+describe('export: trigger-rule', () => {
+  const ruled = (rule: string) =>
+    `jobs:\n  a:\n    runs-on: {type: container, with: {image: alpine}}\n    stages: [{name: s, type: sh, run: 'true'}]\n  b:\n    needs: [a]\n    trigger-rule: ${rule}\n    runs-on: {type: container, with: {image: alpine}}\n    stages: [{name: s, type: sh, run: 'true'}]\n`
+
+  it.each<ExportTarget>(['argo', 'airflow', 'k8s'])(
+    '%s refuses a rule it has no counterpart of, naming it',
+    (target) => {
+      expect(problems(target, ruled('one_failed'))).toEqual([
+        `p.yml:5:3: export --to ${target}: jobs.b.trigger-rule: trigger-rule one_failed has no counterpart with the same meaning in ${target}; export to github (its runners decide it as a run does)`
+      ])
+    }
+  )
+
+  it.each<ExportTarget>(['argo', 'airflow', 'github'])(
+    '%s takes all_done and all_success',
+    (target) => {
+      expect(problems(target, ruled('all_done'))).toEqual([])
+      expect(problems(target, ruled('all_success'))).toEqual([])
+    }
+  )
+
+  it('github takes every rule: its runners decide it', () => {
+    expect(problems('github', ruled('one_failed'))).toEqual([])
+  })
+})
