@@ -104,7 +104,7 @@ jobs:
     expect(printed(stdout, 'py').filter((l) => !/^(job|stage) |^\$ /.test(l))).toEqual([
       "warning: stage 'Flaky' failed (exit code 1); retry 1 of 1",
       'retried',
-      'Hello world 4 helper=[] os=[]'
+      'Hello world 4 helper=[None] os=[None]'
     ])
   })
 

@@ -1,6 +1,6 @@
 import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
-import type { Pipeline } from '../../src/pipeline/pipeline-types.js'
+import type { ContainerSpec, Pipeline } from '../../src/pipeline/pipeline-types.js'
 import { problemsOf } from '../helpers/file-problems.js'
 
 const image = '    runs-on: {type: container, with: {image: busybox}}\n'
@@ -380,5 +380,60 @@ describe("ddeutil's stage keys: desc, retry, sleep, vars", () => {
     ]
   ])('refuses %s', (_, stages, expected) => {
     expect(problemsOf(file(stages, true))).toEqual([expected.replace(/^p\.yml:5:/, 'p.yml:6:')])
+  })
+})
+
+describe("ddeutil's container provider arguments", () => {
+  const container = (withKeys: string, ddeutil = true, jobKeys = '') =>
+    `${ddeutil ? 'type: Workflow\n' : ''}jobs:\n  a:\n    runs-on:\n      type: container\n      with: {image: busybox${withKeys}}\n${jobKeys}`
+
+  it.each<[string, string, boolean, string, number | undefined]>([
+    ['timeout in seconds', ', timeout: 90', true, '', 90_000],
+    ['the job timeout wins', ', timeout: 90', true, '    timeout: 5m\n', 300_000],
+    ["ddeutil's hour when neither is given", '', true, '', 3_600_000],
+    ['no timeout in the page form', '', false, '', undefined]
+  ])('%s', (_, withKeys, ddeutil, jobKeys, expected) => {
+    expect(load(container(withKeys, ddeutil, jobKeys)).jobs[0].timeout_ms).toBe(expected)
+  })
+
+  it.each<[string, string, boolean, Partial<ContainerSpec>]>([
+    [
+      'a command string runs with sh -c in a ddeutil workflow',
+      ", command: 'echo a && echo b'",
+      true,
+      { command: ['sh', '-c', 'echo a && echo b'] }
+    ],
+    [
+      'and is split into words elsewhere',
+      ", command: 'pytest -q'",
+      false,
+      { command: ['pytest', '-q'] }
+    ],
+    ["/app is ddeutil's working folder", '', true, { working_dir: '/app' }],
+    [
+      'network_name is the network joined',
+      ', network: {network_name: backend}',
+      true,
+      { network: { network_mode: 'backend', ports: {}, extra_hosts: {}, dns: [] } }
+    ]
+  ])('%s', (_, withKeys, ddeutil, expected) => {
+    expect(load(container(withKeys, ddeutil)).jobs[0].container).toMatchObject(expected)
+  })
+
+  it.each([
+    [
+      ', remove: false',
+      "p.yml:6:38: jobs.a.runs-on.with.remove: false would keep this job's container alone, which is not supported yet: a run keeps all it made (run --keep) or nothing"
+    ],
+    [
+      ", docker_host: 'tcp://other:2375'",
+      'p.yml:6:43: jobs.a.runs-on.with.docker_host: a run uses one engine for every job (its workspace, cleanup and checks are whole): leave it out and point DOCKER_HOST (or --backend) at that engine'
+    ],
+    [
+      ', network: {network_name: a, network_mode: b}',
+      'p.yml:6:40: jobs.a.runs-on.with.network: network_name and network_mode both say which network; keep one'
+    ]
+  ])('refuses %s at its line', (withKeys, expected) => {
+    expect(problemsOf(container(withKeys))).toEqual([expected])
   })
 })

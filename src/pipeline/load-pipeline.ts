@@ -291,7 +291,7 @@ function buildJob(id: string, raw: Raw, context: BuildContext): JobSpec {
   const job: JobSpec = {
     id,
     needs: strings(typeof raw.needs === 'string' ? [raw.needs] : raw.needs),
-    container: buildContainer(record(record(raw['runs-on']).with)),
+    container: buildContainer(record(record(raw['runs-on']).with), context.dialect),
     outputs: textMap(raw.outputs),
     retry: buildRetry(raw.retry),
     artifacts: strings(raw.artifacts),
@@ -301,7 +301,12 @@ function buildJob(id: string, raw: Raw, context: BuildContext): JobSpec {
     allow_host_access: raw.allow_host_access === true,
     position: source.keyPosition(at)
   }
-  const timeout = duration(raw.timeout)
+  // ddeutil's container provider times its container out (an hour unless it says).
+  const withTimeout = record(record(raw['runs-on']).with).timeout
+  const timeout =
+    duration(raw.timeout) ??
+    duration(withTimeout) ??
+    (context.dialect === 'ddeutil' ? DDEUTIL_CONTAINER_TIMEOUT_MS : undefined)
   if (timeout !== undefined) job.timeout_ms = timeout
   if (string(raw.desc) !== undefined) job.desc = string(raw.desc)
   if (Array.isArray(raw.changed_files)) job.changed_files = strings(raw.changed_files)
@@ -415,7 +420,10 @@ function buildStrategy(raw: Raw, at: DocPath, context: BuildContext): StrategySp
   return strategy
 }
 
-function buildContainer(raw: Raw): ContainerSpec {
+/** ddeutil-workflow's container timeout when its file gives none: an hour. */
+const DDEUTIL_CONTAINER_TIMEOUT_MS = 3_600_000
+
+function buildContainer(raw: Raw, dialect: Dialect): ContainerSpec {
   const resources = record(raw.resources)
   const network = record(raw.network)
   const spec: ContainerSpec = {
@@ -470,11 +478,18 @@ function buildContainer(raw: Raw): ContainerSpec {
   }
   const auth = buildAuth(raw.auth)
   if (auth) spec.auth = auth
-  if (string(network.network_mode)) spec.network.network_mode = string(network.network_mode)
+  const networkMode = string(network.network_mode) ?? string(network.network_name)
+  if (networkMode) spec.network.network_mode = networkMode
   for (const key of ['container_name', 'working_dir'] as const)
     if (string(raw[key]) !== undefined) spec[key] = string(raw[key])
+  // ddeutil's container provider works in /app unless told otherwise.
+  if (dialect === 'ddeutil' && spec.working_dir === undefined) spec.working_dir = '/app'
   if (text(raw.user) !== undefined) spec.user = text(raw.user)
-  const command = splitWords(raw.command)
+  // ddeutil runs a command string with `sh -c`; elsewhere it is split into words.
+  const command =
+    dialect === 'ddeutil' && typeof raw.command === 'string'
+      ? ['sh', '-c', raw.command]
+      : splitWords(raw.command)
   const entrypoint = splitWords(raw.entrypoint)
   if (command) spec.command = command
   if (entrypoint) spec.entrypoint = entrypoint
@@ -623,6 +638,22 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): File
       fail(
         source.valuePosition([...at, 'runs-on', 'with', 'build', 'push']),
         `jobs.${job.id}.runs-on.with.build.push needs 'image:', the name to push the build to (e.g. registry.example.com/team/tool:1.0)`
+      )
+    if (rawWith.remove === false)
+      fail(
+        source.valuePosition([...at, 'runs-on', 'with', 'remove']),
+        `jobs.${job.id}.runs-on.with.remove: false would keep this job's container alone, which is not supported yet: a run keeps all it made (run --keep) or nothing`
+      )
+    if (rawWith.docker_host !== undefined)
+      fail(
+        source.valuePosition([...at, 'runs-on', 'with', 'docker_host']),
+        `jobs.${job.id}.runs-on.with.docker_host: a run uses one engine for every job (its workspace, cleanup and checks are whole): leave it out and point DOCKER_HOST (or --backend) at that engine`
+      )
+    const network = record(rawWith.network)
+    if (network.network_mode !== undefined && network.network_name !== undefined)
+      fail(
+        source.keyPosition([...at, 'runs-on', 'with', 'network', 'network_name']),
+        `jobs.${job.id}.runs-on.with.network: network_name and network_mode both say which network; keep one`
       )
     for (const key of ['pids_limit', 'shm_size', 'gpus']) {
       if (rawWith[key] !== undefined && record(rawWith.resources)[key] !== undefined)
