@@ -437,3 +437,47 @@ describe("ddeutil's container provider arguments", () => {
     expect(problemsOf(container(withKeys))).toEqual([expected])
   })
 })
+
+describe('names users bring from GitHub Actions, Compose and ddeutil-workflow', () => {
+  const base = (jobKeys: string, withKeys = '') =>
+    `jobs:\n  a:\n    runs-on: {type: container, with: {image: busybox${withKeys}}}\n${jobKeys}    stages: [{name: s, echo: x}]\n`
+  it.each([
+    [
+      'steps',
+      base('    steps: []\n'),
+      "p.yml:4:5: jobs.a: unknown key 'steps' (did you mean 'stages'?)"
+    ],
+    [
+      'depends_on',
+      base('    depends_on: [b]\n'),
+      "p.yml:4:5: jobs.a: unknown key 'depends_on' (did you mean 'needs'?)"
+    ],
+    [
+      'timeout-minutes',
+      base('    timeout-minutes: 5\n'),
+      "p.yml:4:5: jobs.a: unknown key 'timeout-minutes' (did you mean 'timeout'?)"
+    ],
+    [
+      'cpus',
+      base('', ', resources: {cpus: 2}'),
+      "p.yml:3:67: jobs.a.runs-on.with.resources: unknown key 'cpus' (did you mean 'cpu'?)"
+    ],
+    [
+      'mem_limit',
+      base('', ', resources: {mem_limit: 1g}'),
+      "p.yml:3:67: jobs.a.runs-on.with.resources: unknown key 'mem_limit' (did you mean 'memory'?)"
+    ],
+    [
+      'env in runs-on.with',
+      base('', ', env: {A: b}'),
+      "p.yml:3:55: jobs.a.runs-on.with: unknown key 'env' (did you mean 'environment'?)"
+    ],
+    [
+      'runs-on: ubuntu-latest',
+      'jobs:\n  a:\n    runs-on: ubuntu-latest\n    stages: [{name: s, echo: x}]\n',
+      "p.yml:3:14: jobs.a.runs-on: 'ubuntu-latest' names a machine to run on, as GitHub Actions does; here a job runs in a container: runs-on: {type: container, with: {image: IMAGE}}"
+    ]
+  ])('%s gets the name used here', (_, text, expected) => {
+    expect(problemsOf(text)).toEqual([expected])
+  })
+})

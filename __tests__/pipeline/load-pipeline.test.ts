@@ -623,8 +623,8 @@ describe('Compose conveniences', () => {
   it('points a problem in a merged key at the anchor that wrote it', () => {
     const broken = anchored.replace('  working_dir: /w', '  workdir: /w')
     expect(problemsOf(broken)).toEqual([
-      "p.yml:4:3: jobs.a.runs-on.with: unknown key 'workdir'",
-      "p.yml:4:3: jobs.b.runs-on.with: unknown key 'workdir'"
+      "p.yml:4:3: jobs.a.runs-on.with: unknown key 'workdir' (did you mean 'working_dir'?)",
+      "p.yml:4:3: jobs.b.runs-on.with: unknown key 'workdir' (did you mean 'working_dir'?)"
     ])
   })
 

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import schema from '../../schema/ctr-pipeline.schema.json' with { type: 'json' }
 import { closest } from './closest.js'
+import { otherName } from './other-names.js'
 import { MAX_CPUS, MAX_MEMORY_BYTES, parseCpu, parseDuration, parseMemory } from './quantities.js'
 import type { FileProblem } from './file-problems.js'
 import { describePath, type DocPath, type YamlSource } from './yaml-source.js'
@@ -154,7 +155,7 @@ function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): File
     case 'additionalProperties': {
       const key = String(params.additionalProperty)
       const known = Object.keys((parent.properties as Schema | undefined) ?? {})
-      const hint = closest(key, known)
+      const hint = otherName(key, known) ?? closest(key, known)
       return {
         ...source.keyPosition([...path, key]),
         message: `${where}: unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`

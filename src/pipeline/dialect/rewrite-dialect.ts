@@ -110,6 +110,15 @@ function rewriteRunsOn(
   position: (node: Node | null | undefined) => FileProblem | Omit<FileProblem, 'message'>
 ): void {
   const runsOn = pairOf(job, 'runs-on')
+  const runner = scalarText(runsOn?.value)
+  if (runner !== undefined) {
+    result.problems.push({
+      ...position(runsOn!.value as Node),
+      message: `jobs.${id}.runs-on: '${runner}' names a machine to run on, as GitHub Actions does; here a job runs in a container: runs-on: {type: container, with: {image: IMAGE}}`
+    })
+    result.silenced.push(['jobs', id, 'runs-on'])
+    return
+  }
   const type = scalarText(pairOf(mapAt(job, 'runs-on') ?? new YAMLMap(), 'type')?.value)
   if (runsOn && type !== 'local') return
   const at = (runsOn?.key ?? jobKey) as Node
