@@ -440,3 +440,28 @@ describe('trigger-rule on the fake backend', () => {
     }
   )
 })
+
+describe('preflight on the fake backend', () => {
+  it('pulls nothing for a job whose mount source is missing, and prints nothing after the end', async () => {
+    const { result, backend, lines } = await run(`jobs:
+  a:
+    runs-on: {with: {image: only-a, volumes: [{source: /no/such/folder, target: /in}]}}
+    stages: [{name: s, type: sh, run: work}]
+  b:
+    runs-on: {with: {image: img}}
+    stages: [{name: s, type: sh, run: work}]
+`)
+    expect(result.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
+      [
+        'a',
+        'failure',
+        'mount source /no/such/folder does not exist on this machine (mounted at /in)'
+      ],
+      ['b', 'skipped', expect.any(String)]
+    ])
+    expect(backend.events.map((e) => e.call).filter((c) => c.startsWith('prepareImage'))).toEqual([
+      'prepareImage img'
+    ])
+    expect(lines[lines.length - 1]).toMatch(/^run r1 failure: /)
+  })
+})

@@ -97,7 +97,8 @@ function tooManyCpus(job: JobSpec, cpus: number, engine: number): string {
 
 /**
  * One instance's checks: the untrusted guard first (nothing it refuses is built or
- * pulled), then its mount sources and images, side by side.
+ * pulled), then its mount sources (a job that cannot start pulls nothing), then its
+ * images, each awaited to its end so that no pull still prints once the run has ended.
  */
 async function checkInstance(
   planned: ContainerPlan,
@@ -108,22 +109,18 @@ async function checkInstance(
   const known = (p: ContainerPlan) => !JSON.stringify(p).includes('{{')
   if (known(planned)) await ctx.guard(planned)
   for (const service of services.filter(known)) await ctx.guard(service, [network])
-  const checks: Promise<unknown>[] = []
-  for (const image of [planned.image, ...services.map((s) => s.image)]) {
-    if (!image.ref.includes('{{')) checks.push(ctx.images.prepare(image))
-  }
   for (const mount of [planned, ...services].flatMap((p) => p.mounts)) {
     if (mount.type !== 'bind' || mount.source.includes('{{')) continue
-    checks.push(
-      stat(mount.source).then(
-        () => undefined,
-        () => {
-          throw new Error(
-            `mount source ${mount.source} does not exist on this machine (mounted at ${mount.target})`
-          )
-        }
+    await stat(mount.source).catch(() => {
+      throw new Error(
+        `mount source ${mount.source} does not exist on this machine (mounted at ${mount.target})`
       )
-    )
+    })
   }
-  await Promise.all(checks)
+  const images = [planned.image, ...services.map((s) => s.image)].filter(
+    (image) => !image.ref.includes('{{')
+  )
+  const settled = await Promise.allSettled(images.map((image) => ctx.images.prepare(image)))
+  const failed = settled.find((s) => s.status === 'rejected')
+  if (failed) throw failed.reason
 }
