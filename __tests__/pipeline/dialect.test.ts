@@ -481,3 +481,20 @@ describe('names users bring from GitHub Actions, Compose and ddeutil-workflow', 
     expect(problemsOf(text)).toEqual([expected])
   })
 })
+
+describe("ddeutil's stages that run elsewhere than a container's shell", () => {
+  it.each([
+    [
+      'uses',
+      "      - {name: s, uses: 'tasks/load@demo', with: {a: 1}}\n",
+      "p.yml:6:19: jobs.a.stages[0]: a 'uses:' stage (ddeutil calls a Python function registered with its @tag) is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty"
+    ],
+    [
+      'deps',
+      "      - {name: s, run: 'import x', deps: [x]}\n",
+      "p.yml:6:36: jobs.a.stages[0]: ddeutil's virtual Python stage (deps: installed into a fresh environment; install them in the job's image instead) is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty"
+    ]
+  ])('%s: one message, at its key', (_, stages, expected) => {
+    expect(problemsOf(file(stages, true))).toEqual([expected])
+  })
+})

@@ -89955,7 +89955,8 @@ const NOT_YET = {
     case: "ddeutil's 'case' stage (stages chosen by a value)",
     raise: "ddeutil's 'raise' stage",
     trigger: "ddeutil's 'trigger' stage (it runs another workflow)",
-    uses: "a 'uses:' stage (ddeutil calls a Python function registered with its @tag)"
+    uses: "a 'uses:' stage (ddeutil calls a Python function registered with its @tag)",
+    deps: "ddeutil's virtual Python stage (deps: installed into a fresh environment; install them in the job's image instead)"
 };
 /**
  * Gives a stage without `type:` the one its keys name, as ddeutil-workflow tells its

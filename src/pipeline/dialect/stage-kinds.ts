@@ -10,7 +10,8 @@ const NOT_YET: Record<string, string> = {
   case: "ddeutil's 'case' stage (stages chosen by a value)",
   raise: "ddeutil's 'raise' stage",
   trigger: "ddeutil's 'trigger' stage (it runs another workflow)",
-  uses: "a 'uses:' stage (ddeutil calls a Python function registered with its @tag)"
+  uses: "a 'uses:' stage (ddeutil calls a Python function registered with its @tag)",
+  deps: "ddeutil's virtual Python stage (deps: installed into a fresh environment; install them in the job's image instead)"
 }
 
 /** What a stage's keys make of it, when it has no `type:`. */
