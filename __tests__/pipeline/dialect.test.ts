@@ -426,10 +426,6 @@ describe("ddeutil's container provider arguments", () => {
       "p.yml:6:38: jobs.a.runs-on.with.remove: false would keep this job's container alone, which is not supported yet: a run keeps all it made (run --keep) or nothing"
     ],
     [
-      ", docker_host: 'tcp://other:2375'",
-      'p.yml:6:43: jobs.a.runs-on.with.docker_host: a run uses one engine for every job (its workspace, cleanup and checks are whole): leave it out and point DOCKER_HOST (or --backend) at that engine'
-    ],
-    [
       ', network: {network_name: a, network_mode: b}',
       'p.yml:6:40: jobs.a.runs-on.with.network: network_name and network_mode both say which network; keep one'
     ]

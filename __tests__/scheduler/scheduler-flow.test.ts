@@ -465,3 +465,21 @@ describe('preflight on the fake backend', () => {
     expect(lines[lines.length - 1]).toMatch(/^run r1 failure: /)
   })
 })
+
+describe("ddeutil's docker_host on the fake backend", () => {
+  it.each([
+    ['memory', 'success', undefined],
+    [
+      'tcp://other:2375',
+      'failure',
+      "pipeline.yml:2:3: jobs.a.runs-on.with.docker_host 'tcp://other:2375' is not this run's engine (memory): a run uses one engine for every job (its workspace, cleanup and checks are whole); leave it out, or point DOCKER_HOST (or --backend) at it"
+    ]
+  ])('docker_host %s: %s', async (host, status, error) => {
+    const { result } = await run(`jobs:
+  a:
+    runs-on: {with: {image: img, docker_host: '${host}'}}
+    stages: [{name: s, type: sh, run: work}]
+`)
+    expect([result.jobs[0].status, result.jobs[0].error]).toEqual([status, error])
+  })
+})

@@ -485,6 +485,7 @@ function buildContainer(raw: Raw, dialect: Dialect): ContainerSpec {
   // ddeutil's container provider works in /app unless told otherwise.
   if (dialect === 'ddeutil' && spec.working_dir === undefined) spec.working_dir = '/app'
   if (text(raw.user) !== undefined) spec.user = text(raw.user)
+  if (string(raw.docker_host) !== undefined) spec.docker_host = string(raw.docker_host)
   // ddeutil runs a command string with `sh -c`; elsewhere it is split into words.
   const command =
     dialect === 'ddeutil' && typeof raw.command === 'string'
@@ -643,11 +644,6 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): File
       fail(
         source.valuePosition([...at, 'runs-on', 'with', 'remove']),
         `jobs.${job.id}.runs-on.with.remove: false would keep this job's container alone, which is not supported yet: a run keeps all it made (run --keep) or nothing`
-      )
-    if (rawWith.docker_host !== undefined)
-      fail(
-        source.valuePosition([...at, 'runs-on', 'with', 'docker_host']),
-        `jobs.${job.id}.runs-on.with.docker_host: a run uses one engine for every job (its workspace, cleanup and checks are whole): leave it out and point DOCKER_HOST (or --backend) at that engine`
       )
     const network = record(rawWith.network)
     if (network.network_mode !== undefined && network.network_name !== undefined)

@@ -278,6 +278,11 @@ export interface ContainerSpec {
   labels: Record<string, string>
   /** Where `resources.cpu` is written, for a limit the engine turns out not to have. */
   cpuPosition?: SourcePosition
+  /**
+   * ddeutil's engine per job: a run uses one, so this must name the run's own (checked
+   * when the run starts, against the engine it reached).
+   */
+  docker_host?: string
 }
 
 export interface NetworkSpec {

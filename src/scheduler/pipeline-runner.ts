@@ -189,6 +189,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
           pipelineDir: pipeline.dir,
           params: options.params,
           variables: variableSyntax(pipeline.dialect, 'container'),
+          engine: backend.where(),
           cpus: await backend.cpuCount?.()
         }
       ),

@@ -25,6 +25,8 @@ export interface PreflightContext extends Omit<ContainerPlanContext, 'renderValu
   guard: ContainerGuard
   /** The backend's CPU count, where one container's limit cannot pass it. */
   cpus?: number
+  /** Where the backend's engine is (Backend.where), which a job's `docker_host` must name. */
+  engine: string
 }
 
 /** Values that only exist once jobs have run: what reads them is checked when its job starts. */
@@ -70,6 +72,14 @@ export async function preflight(
         // planned yet; the job plans it, and reports what is wrong, when it starts.
         continue
       }
+      const host = job.job.container.docker_host
+      if (host !== undefined && !sameEngine(host, ctx.engine)) {
+        const at = job.job.position
+        problem(
+          `${at.file}:${at.line}:${at.col}: jobs.${job.id}.runs-on.with.docker_host '${host}' is not this run's engine (${ctx.engine}): a run uses one engine for every job (its workspace, cleanup and checks are whole); leave it out, or point DOCKER_HOST (or --backend) at it`
+        )
+        continue
+      }
       const cpus = planned.resources.cpus
       if (ctx.cpus !== undefined && cpus !== undefined && cpus > ctx.cpus) {
         problem(tooManyCpus(job.job, cpus, ctx.cpus))
@@ -86,6 +96,12 @@ export async function preflight(
   }
   await Promise.all(checks)
   return problems
+}
+
+/** Whether a `docker_host` names the engine a backend is at (`where()`, perhaps with its context). */
+function sameEngine(host: string, where: string): boolean {
+  const bare = (text: string) => text.replace(/ \(context .*\)$/, '').replace(/\/+$/, '')
+  return bare(host) === bare(where)
 }
 
 /** The engine would refuse the limit with its own words; these name the key and its line. */
