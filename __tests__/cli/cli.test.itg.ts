@@ -10,19 +10,20 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BUSYBOX, docker, leftovers, NOTHING_LEFT, tempDir } from '../helpers/engine.js'
+import {
+  BUSYBOX,
+  docker,
+  leftovers,
+  NOTHING_LEFT,
+  pipelineFile,
+  tempDir
+} from '../helpers/engine.js'
 import { CLI, runNode, Spawned } from '../helpers/processes.js'
 import { writeInitFiles } from '../../src/cli/init.js'
 
 afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
 })
-
-function pipelineFile(yaml: string): string {
-  const file = path.join(tempDir(), 'pipeline.yml')
-  writeFileSync(file, yaml)
-  return file
-}
 
 const SLOW = `jobs:
   first:

@@ -1,17 +1,17 @@
-import { writeFileSync } from 'node:fs'
-import path from 'node:path'
-import { BUSYBOX, leftovers, NOTHING_LEFT, PYTHON, tempDir } from '../helpers/engine.js'
+import {
+  BUSYBOX,
+  leftovers,
+  NOTHING_LEFT,
+  pipelineFile as writePipeline,
+  PYTHON
+} from '../helpers/engine.js'
 import { CLI, runNode } from '../helpers/processes.js'
 
 afterAll(async () => {
   expect(await leftovers()).toEqual(NOTHING_LEFT)
 })
 
-function pipelineFile(yaml: string): string {
-  const file = path.join(tempDir(), 'workflows.yml')
-  writeFileSync(file, yaml)
-  return file
-}
+const pipelineFile = (yaml: string) => writePipeline(yaml, 'workflows.yml')
 
 /** Two workflows in ddeutil-workflow's keyed layout, written as its users write them. */
 const KEYED = `other:

@@ -52,6 +52,13 @@ export function tempDir(prefix = 'ctr-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix))
 }
 
+/** Writes a pipeline file into a folder of its own; returns its path. */
+export function pipelineFile(yaml: string, name = 'pipeline.yml'): string {
+  const file = path.join(tempDir(), name)
+  writeFileSync(file, yaml)
+  return file
+}
+
 export interface RunOutcome {
   result: RunResult
   lines: string[]

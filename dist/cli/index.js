@@ -84627,30 +84627,20 @@ function evaluatePython(source) {
             throw problem(source, peek().at, `'${text}' expected`);
         next();
     };
-    const orExpr = () => {
-        let left = andExpr();
-        while (isWord('or')) {
+    const logical = (word, operand) => {
+        let left = operand();
+        while (isWord(word)) {
             next();
-            const [a, b] = [left, andExpr()];
+            const [a, b] = [left, operand()];
             left = () => {
                 const value = a();
-                return python_condition_truthy(value) ? value : b();
+                return python_condition_truthy(value) === (word === 'or') ? value : b();
             };
         }
         return left;
     };
-    const andExpr = () => {
-        let left = notExpr();
-        while (isWord('and')) {
-            next();
-            const [a, b] = [left, notExpr()];
-            left = () => {
-                const value = a();
-                return python_condition_truthy(value) ? b() : value;
-            };
-        }
-        return left;
-    };
+    const orExpr = () => logical('or', andExpr);
+    const andExpr = () => logical('and', notExpr);
     const notExpr = () => {
         if (isWord('not')) {
             next();

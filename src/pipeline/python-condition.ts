@@ -78,30 +78,20 @@ export function evaluatePython(source: string): Value {
   // Each rule returns how to evaluate what it read: `and` and `or` evaluate their right
   // side only when Python would, so `True or 1 < 'a'` is True, not a TypeError.
   type Thunk = () => Value
-  const orExpr = (): Thunk => {
-    let left = andExpr()
-    while (isWord('or')) {
+  const logical = (word: 'and' | 'or', operand: () => Thunk): Thunk => {
+    let left = operand()
+    while (isWord(word)) {
       next()
-      const [a, b] = [left, andExpr()]
+      const [a, b] = [left, operand()]
       left = () => {
         const value = a()
-        return truthy(value) ? value : b()
+        return truthy(value) === (word === 'or') ? value : b()
       }
     }
     return left
   }
-  const andExpr = (): Thunk => {
-    let left = notExpr()
-    while (isWord('and')) {
-      next()
-      const [a, b] = [left, notExpr()]
-      left = () => {
-        const value = a()
-        return truthy(value) ? b() : value
-      }
-    }
-    return left
-  }
+  const orExpr = (): Thunk => logical('or', andExpr)
+  const andExpr = (): Thunk => logical('and', notExpr)
   const notExpr = (): Thunk => {
     if (isWord('not')) {
       next()
