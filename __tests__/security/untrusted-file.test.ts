@@ -211,3 +211,25 @@ describe('the threat model', () => {
     expect(kinds.filter((kind) => !ids.has(EFFECT_OF[kind]))).toEqual([])
   })
 })
+
+describe("a ddeutil workflow's scripts read ${VAR} too: the allow-list holds there", () => {
+  const ddeutil = `type: Workflow
+jobs:
+  a:
+    runs-on: {type: container, with: {image: alpine}}
+    stages:
+      - {name: s, bash: 'echo \${GITHUB_TOKEN} $$HOME'}
+      - {name: t, echo: '\${DATASET}'}
+`
+  it('refuses each variable a script reads, at its script, unless the workflow allows it', () => {
+    expect(refused(ddeutil, ['DATASET'])).toEqual([
+      `6:25: jobs.a.stages[0].run: \${GITHUB_TOKEN} reads the run's environment; ${VAR_HINT('GITHUB_TOKEN')}`
+    ])
+  })
+
+  it('leaves a page-form script its shell variables', () => {
+    expect(
+      refused(ddeutil.replace('type: Workflow\n', '').replace("bash: '", "type: bash, run: '"))
+    ).toEqual([])
+  })
+})
