@@ -1,6 +1,7 @@
 import { mermaidDiagram } from '../../src/plan/mermaid.js'
 import { planDocument } from '../../src/plan/plan-document.js'
 import { planPipeline } from '../../src/plan/pipeline-plan.js'
+import { planText } from '../../src/report/plan-text.js'
 import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 import { resolveParams } from '../../src/pipeline/params.js'
 import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
@@ -153,3 +154,40 @@ jobs:
 function range(n: number): string {
   return Array.from({ length: n }, (_, i) => i).join(', ')
 }
+
+describe('plan says whose defaults a matrix got, and shows on:', () => {
+  const matrix = (top: string, strategy: string) => `${top}jobs:
+  m:
+    strategy: ${strategy}
+    ${box}
+`
+  it.each([
+    ['', '{matrix: {x: [1, 2]}}', 'GitHub', null, true],
+    ['type: Workflow\n', '{matrix: {x: [1, 2]}}', 'ddeutil-workflow', 1, false],
+    ['type: Workflow\n', '{matrix: {x: [1, 2]}, max-parallel: 2, fail-fast: true}', null, 2, true]
+  ])('%j %s: %s', (top, strategy, defaults, maxParallel, failFast) => {
+    const { plan: p, params } = plan(matrix(top, strategy))
+    const [job] = planDocument(p, params, {}).jobs
+    expect([job.strategy_defaults, job.max_parallel, job.fail_fast]).toEqual([
+      defaults,
+      maxParallel,
+      failFast
+    ])
+  })
+
+  it('writes them in the text a person reads', () => {
+    const { plan: p, params } = plan(
+      `type: Workflow\non: {schedule: [{cronjob: '0 2 * * *'}]}\n${matrix('', '{matrix: {x: [1, 2]}}')}`
+    )
+    expect(
+      planText(planDocument(p, params, {}))
+        .split('\n')
+        .slice(0, 4)
+    ).toEqual([
+      'pipeline p.yml (p.yml)',
+      'on: schedule 0 2 * * * (UTC) (run starts it now; an export schedules it)',
+      'level 0:',
+      "  m (max_parallel 1; fail_fast off; ddeutil-workflow's defaults for what strategy: leaves out)"
+    ])
+  })
+})
