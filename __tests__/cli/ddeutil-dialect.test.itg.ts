@@ -1,5 +1,6 @@
 import {
   BUSYBOX,
+  docker,
   leftovers,
   NOTHING_LEFT,
   pipelineFile as writePipeline,
@@ -106,6 +107,28 @@ jobs:
       'retried',
       'Hello world 4 helper=[None] os=[None]'
     ])
+  })
+
+  it("keeps a remove: false job's container, and only that, until cleanup", async () => {
+    const file = pipelineFile(`type: Workflow
+jobs:
+  kept:
+    runs-on: {type: container, with: {image: ${BUSYBOX}, remove: false}}
+    stages: [{name: s, bash: 'true'}]
+  gone:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages: [{name: s, bash: 'true'}]
+`)
+    const { code, stdout } = await runNode(CLI, ['run', file])
+    expect(code).toBe(0)
+    const runId = /^run (\S+) success/m.exec(stdout)![1]
+    const filters = JSON.stringify({ label: [`ctr-pipeline.run-id=${runId}`] })
+    const containers = await docker.listContainers({ all: true, filters })
+    expect(containers.map((c) => c.Labels['ctr-pipeline.job'])).toEqual(['kept'])
+    expect(await leftovers(runId)).toEqual({ containers: 1, volumes: 1, networks: 1, images: 0 })
+    expect(stdout).toContain(`remove them with: ctr-pipeline cleanup --run-id ${runId}`)
+    await runNode(CLI, ['cleanup', '--run-id', runId])
+    expect(await leftovers(runId)).toEqual(NOTHING_LEFT)
   })
 
   it('plan shows the schedule and the workflow named', async () => {

@@ -410,6 +410,7 @@ describe("ddeutil's container provider arguments", () => {
       { command: ['pytest', '-q'] }
     ],
     ["/app is ddeutil's working folder", '', true, { working_dir: '/app' }],
+    ['remove: false keeps the container', ', remove: false', true, { keep: true }],
     [
       'network_name is the network joined',
       ', network: {network_name: backend}',
@@ -421,10 +422,6 @@ describe("ddeutil's container provider arguments", () => {
   })
 
   it.each([
-    [
-      ', remove: false',
-      "p.yml:6:38: jobs.a.runs-on.with.remove: false would keep this job's container alone, which is not supported yet: a run keeps all it made (run --keep) or nothing"
-    ],
     [
       ', network: {network_name: a, network_mode: b}',
       'p.yml:6:40: jobs.a.runs-on.with.network: network_name and network_mode both say which network; keep one'

@@ -483,3 +483,28 @@ describe("ddeutil's docker_host on the fake backend", () => {
     expect([result.jobs[0].status, result.jobs[0].error]).toEqual([status, error])
   })
 })
+
+describe("ddeutil's remove: false on the fake backend", () => {
+  const kept = (keptIf = '') => `jobs:
+  a:
+    runs-on: {with: {image: img, remove: false}}${keptIf}
+    stages: [{name: s, type: sh, run: work}]
+  b: ${job()}
+`
+  it("keeps that job's container and what it stands on, and says how to remove them", async () => {
+    const { backend, lines } = await run(kept())
+    const removed = backend.events.filter((e) => e.call === 'remove').map((e) => e.instance)
+    expect(removed).toEqual(['b'])
+    expect(backend.events.map((e) => e.call).filter((c) => c === 'kept' || c === 'sweep')).toEqual([
+      'kept'
+    ])
+    expect(lines).toContain('remove them with: ctr-pipeline cleanup --run-id r1')
+  })
+
+  it('removes everything when the kept job never ran', async () => {
+    const { backend } = await run(kept('\n    if: "false"'))
+    expect(backend.events.map((e) => e.call).filter((c) => c === 'kept' || c === 'sweep')).toEqual([
+      'sweep'
+    ])
+  })
+})

@@ -486,6 +486,7 @@ function buildContainer(raw: Raw, dialect: Dialect): ContainerSpec {
   if (dialect === 'ddeutil' && spec.working_dir === undefined) spec.working_dir = '/app'
   if (text(raw.user) !== undefined) spec.user = text(raw.user)
   if (string(raw.docker_host) !== undefined) spec.docker_host = string(raw.docker_host)
+  if (raw.remove === false) spec.keep = true
   // ddeutil runs a command string with `sh -c`; elsewhere it is split into words.
   const command =
     dialect === 'ddeutil' && typeof raw.command === 'string'
@@ -639,11 +640,6 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): File
       fail(
         source.valuePosition([...at, 'runs-on', 'with', 'build', 'push']),
         `jobs.${job.id}.runs-on.with.build.push needs 'image:', the name to push the build to (e.g. registry.example.com/team/tool:1.0)`
-      )
-    if (rawWith.remove === false)
-      fail(
-        source.valuePosition([...at, 'runs-on', 'with', 'remove']),
-        `jobs.${job.id}.runs-on.with.remove: false would keep this job's container alone, which is not supported yet: a run keeps all it made (run --keep) or nothing`
       )
     const network = record(rawWith.network)
     if (network.network_mode !== undefined && network.network_name !== undefined)

@@ -283,6 +283,11 @@ export interface ContainerSpec {
    * when the run starts, against the engine it reached).
    */
   docker_host?: string
+  /**
+   * ddeutil's `remove: false`: the job's container stays when it ends, with what it stands
+   * on (the run's volumes and network), as `--keep` leaves a whole run.
+   */
+  keep?: boolean
 }
 
 export interface NetworkSpec {

@@ -56,6 +56,7 @@ async function runAttempt(
   attempt: number
 ): Promise<JobResult> {
   const { job } = instance
+  const keep = ctx.keep || job.container.keep === true
   const started = Date.now()
   const result: JobResult = {
     id: instance.id,
@@ -176,8 +177,8 @@ async function runAttempt(
       if (job.artifacts.length > 0 && !ctx.signal.aborted) {
         await collectArtifacts(instance, containerId, ctx, result)
       }
-      if (ctx.keep) {
-        // Kept for debugging, as it is.
+      if (keep) {
+        // Kept for debugging, as it is (the run, or this job's remove: false).
       } else if (services || !ctx.warmer) {
         await ctx.backend
           .removeContainer(containerId)
@@ -188,7 +189,7 @@ async function runAttempt(
       }
     }
     // After the job's container: a network cannot go while a container is on it.
-    if (services && !ctx.keep)
+    if (services && !keep)
       await services.stop().catch(letGo(ctx.reporter, `stopping ${instance.id}'s services`))
   }
   result.duration_ms = Date.now() - started

@@ -254,7 +254,10 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     await images.settled()
     await killing
     if (!lost.signal.aborted) {
-      if (options.keep) await reportKept(backend, runId, reporter)
+      // A job with ddeutil's remove: false keeps its container, and so what it stands on.
+      const keptJobs = new Set(jobs.filter((j) => j.job.container.keep).map((j) => j.id))
+      const kept = result.jobs.some((r) => keptJobs.has(r.job) && r.attempts > 0)
+      if (options.keep || kept) await reportKept(backend, runId, reporter)
       else await removeRun(backend, runId, reporter)
     }
   }
