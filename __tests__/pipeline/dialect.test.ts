@@ -448,7 +448,7 @@ describe('names users bring from GitHub Actions, Compose and ddeutil-workflow', 
     [
       'timeout-minutes',
       base('    timeout-minutes: 5\n'),
-      "p.yml:4:5: jobs.a: unknown key 'timeout-minutes' (did you mean 'timeout'?)"
+      "p.yml:4:5: jobs.a: unknown key 'timeout-minutes' (did you mean 'timeout'? it takes a unit, as in timeout: 30m)"
     ],
     [
       'cpus',

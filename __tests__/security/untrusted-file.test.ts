@@ -227,9 +227,38 @@ jobs:
     ])
   })
 
+  it('holds in its if: and vars, which it renders the same way', () => {
+    const guarded = `type: Workflow
+jobs:
+  a:
+    if: "'\${RUNNER_TOKEN}' != ''"
+    runs-on: {type: container, with: {image: alpine}}
+    stages: [{name: s, run: 'print(x)', vars: {x: '\${PASSWORD}'}}]
+`
+    expect(refused(guarded)).toEqual([
+      `4:9: jobs.a.if: \${RUNNER_TOKEN} reads the run's environment; ${VAR_HINT('RUNNER_TOKEN')}`,
+      `6:51: jobs.a.stages[0].vars.x: \${PASSWORD} reads the run's environment; ${VAR_HINT('PASSWORD')}`
+    ])
+  })
+
   it('leaves a page-form script its shell variables', () => {
     expect(
       refused(ddeutil.replace('type: Workflow\n', '').replace("bash: '", "type: bash, run: '"))
+    ).toEqual([])
+  })
+})
+
+describe("ddeutil's remove: false in an untrusted file", () => {
+  it('is refused at its line: an untrusted run leaves nothing on the engine', () => {
+    expect(refused(job('image: alpine\n        remove: false'))).toEqual([
+      "6:17: jobs.a: remove: false leaves its container and the run's volumes on the engine after the run; refused for an untrusted pipeline (pull request from a fork): an untrusted run leaves nothing on the engine; keep a run to look into from a trusted one (run --keep)"
+    ])
+  })
+
+  it('is not a problem in a trusted run', () => {
+    const pipeline = parsePipeline(job('image: alpine\n        remove: false'), 'p.yml', '/repo')
+    expect(
+      trustProblems(pipeline.hostAccess, pipeline.jobs, { untrusted: false, workspace: '/repo' })
     ).toEqual([])
   })
 })

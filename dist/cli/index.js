@@ -85535,6 +85535,8 @@ function findHostAccess(jobs, dir, volumes, source) {
                 add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`);
         if (spec.privileged)
             add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host');
+        if (spec.keep)
+            add('kept_container', [...at, 'remove'], "remove: false leaves its container and the run's volumes on the engine after the run");
         if (spec.cap_add.length > 0)
             add('cap_add', [...at, 'cap_add'], `cap_add (${spec.cap_add.join(', ')}) widens what the job may do to the kernel`);
         if (spec.network.network_mode === 'host')
@@ -85579,12 +85581,14 @@ const EFFECT_OF = {
     image_push: 'image_push',
     registry_auth: 'registry_auth',
     variable: 'environment_variable',
+    kept_container: 'engine_objects',
     workflow_commands: 'workflow_commands'
 };
 /** What to write instead, where untrusted mode refuses a key that has a way around. */
 const INSTEAD = {
     image_build: 'build the image in a trusted workflow (on push) and name it in image:, since a build has no process or memory limit',
     image_push: 'push from a trusted workflow',
+    kept_container: 'an untrusted run leaves nothing on the engine; keep a run to look into from a trusted one (run --keep)',
     registry_auth: 'pull private images in a trusted step before the run (docker pull) and keep pull: missing'
 };
 /**
@@ -89453,6 +89457,8 @@ const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":
  * with this format's name, where that name is a key of the same place.
  */
 const OTHER_NAMES = {
+    'timeout-minutes': 'timeout',
+    timeout_minutes: 'timeout',
     steps: 'stages',
     depends_on: 'needs',
     'depends-on': 'needs',
@@ -89464,8 +89470,6 @@ const OTHER_NAMES = {
     mem: 'memory',
     mem_reservation: 'memory_reservation',
     memswap: 'memswap_limit',
-    'timeout-minutes': 'timeout',
-    timeout_minutes: 'timeout',
     env: 'environment',
     environment: 'env',
     workdir: 'working_dir',
@@ -89480,10 +89484,21 @@ const OTHER_NAMES = {
     'continue-on-error': 'continue_on_error',
     description: 'desc'
 };
-/** This format's name for `key` where `known` (the keys of its place) has it. */
+/** What to mind where this format's name does not mean quite the same. */
+const NOTES = {
+    // GitHub's counts minutes; a bare number here is seconds.
+    'timeout-minutes': 'it takes a unit, as in timeout: 30m',
+    timeout_minutes: 'it takes a unit, as in timeout: 30m'
+};
+/**
+ * The hint for an unknown key that is another tool's name: this format's name, where
+ * `known` (the keys of its place) has it, and what to mind about it.
+ */
 function otherName(key, known) {
     const name = OTHER_NAMES[key];
-    return name !== undefined && known.includes(name) ? name : undefined;
+    if (name === undefined || !known.includes(name))
+        return undefined;
+    return `did you mean '${name}'?${NOTES[key] ? ` ${NOTES[key]}` : ''}`;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/schema-validator.ts
@@ -89619,10 +89634,11 @@ function explainOne(error, path, source) {
         case 'additionalProperties': {
             const key = String(params.additionalProperty);
             const known = Object.keys(parent.properties ?? {});
-            const hint = otherName(key, known) ?? closest(key, known);
+            const near = closest(key, known);
+            const hint = otherName(key, known) ?? (near && `did you mean '${near}'?`);
             return {
                 ...source.keyPosition([...path, key]),
-                message: `${where}: unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`
+                message: `${where}: unknown key '${key}'${hint ? ` (${hint})` : ''}`
             };
         }
         case 'propertyNames': {
@@ -89820,9 +89836,9 @@ function parseShortMount(text) {
 
 /**
  * Every `${VAR}` a pipeline reads from the run's environment, in file order, with the value
- * each is in: those it hands to its containers (in `runs-on.with`, `services` and stage
- * `env`), and in a ddeutil workflow its scripts' too (elsewhere `${VAR}` in a script is the
- * shell's own).
+ * each is in: those it hands to its containers (in `runs-on.with`, `services`, and the
+ * file's, jobs' and stages' `env`), and in a ddeutil workflow its scripts', `vars` and
+ * `if:` too (elsewhere `${VAR}` in a script is the shell's own).
  */
 function variableUses(raw, dialect = 'ctr') {
     const uses = [];
@@ -89850,12 +89866,14 @@ function variableUses(raw, dialect = 'ctr') {
     for (const [id, job] of Object.entries(record(record(raw).jobs))) {
         const spec = record(job);
         visit(spec.env, ['jobs', id, 'env']);
+        // A ddeutil workflow's `if:` is rendered with ddeutil's loader rule before it is read.
+        visit(spec.if, ['jobs', id, 'if'], variableSyntax(dialect, 'script'));
         visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with']);
         visit(spec.services, ['jobs', id, 'services']);
         list(spec.stages).forEach((stage, i) => {
             const at = ['jobs', id, 'stages', i];
             visit(record(stage).env, [...at, 'env']);
-            for (const key of ['run', 'echo', 'args'])
+            for (const key of ['run', 'echo', 'args', 'vars', 'if'])
                 visit(record(stage)[key], [...at, key], variableSyntax(dialect, 'script'));
         });
     }

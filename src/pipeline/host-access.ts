@@ -78,6 +78,12 @@ export function findHostAccess(
         add('ulimit', [...at, 'ulimits', name], `ulimits.${name} changes a limit of the kernel's`)
     if (spec.privileged)
       add('privileged', [...at, 'privileged'], 'privileged: true gives the job the whole host')
+    if (spec.keep)
+      add(
+        'kept_container',
+        [...at, 'remove'],
+        "remove: false leaves its container and the run's volumes on the engine after the run"
+      )
     if (spec.cap_add.length > 0)
       add(
         'cap_add',
@@ -145,6 +151,7 @@ export const EFFECT_OF: Record<HostAccessKind, HostEffectId> = {
   image_push: 'image_push',
   registry_auth: 'registry_auth',
   variable: 'environment_variable',
+  kept_container: 'engine_objects',
   workflow_commands: 'workflow_commands'
 }
 
@@ -153,6 +160,8 @@ const INSTEAD: Partial<Record<HostAccessKind, string>> = {
   image_build:
     'build the image in a trusted workflow (on push) and name it in image:, since a build has no process or memory limit',
   image_push: 'push from a trusted workflow',
+  kept_container:
+    'an untrusted run leaves nothing on the engine; keep a run to look into from a trusted one (run --keep)',
   registry_auth:
     'pull private images in a trusted step before the run (docker pull) and keep pull: missing'
 }

@@ -4,6 +4,8 @@
  * with this format's name, where that name is a key of the same place.
  */
 const OTHER_NAMES: Record<string, string> = {
+  'timeout-minutes': 'timeout',
+  timeout_minutes: 'timeout',
   steps: 'stages',
   depends_on: 'needs',
   'depends-on': 'needs',
@@ -15,8 +17,6 @@ const OTHER_NAMES: Record<string, string> = {
   mem: 'memory',
   mem_reservation: 'memory_reservation',
   memswap: 'memswap_limit',
-  'timeout-minutes': 'timeout',
-  timeout_minutes: 'timeout',
   env: 'environment',
   environment: 'env',
   workdir: 'working_dir',
@@ -32,8 +32,19 @@ const OTHER_NAMES: Record<string, string> = {
   description: 'desc'
 }
 
-/** This format's name for `key` where `known` (the keys of its place) has it. */
+/** What to mind where this format's name does not mean quite the same. */
+const NOTES: Record<string, string> = {
+  // GitHub's counts minutes; a bare number here is seconds.
+  'timeout-minutes': 'it takes a unit, as in timeout: 30m',
+  timeout_minutes: 'it takes a unit, as in timeout: 30m'
+}
+
+/**
+ * The hint for an unknown key that is another tool's name: this format's name, where
+ * `known` (the keys of its place) has it, and what to mind about it.
+ */
 export function otherName(key: string, known: readonly string[]): string | undefined {
   const name = OTHER_NAMES[key]
-  return name !== undefined && known.includes(name) ? name : undefined
+  if (name === undefined || !known.includes(name)) return undefined
+  return `did you mean '${name}'?${NOTES[key] ? ` ${NOTES[key]}` : ''}`
 }

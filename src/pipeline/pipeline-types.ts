@@ -353,6 +353,8 @@ export type HostAccessKind =
   | 'ulimit'
   /** A `${VAR}` read from the run's environment (`variable` names it). */
   | 'variable'
+  /** ddeutil's `remove: false`: the job's container and the run's volumes outlive the run. */
+  | 'kept_container'
   /** Top-level `allow_workflow_commands: true`. */
   | 'workflow_commands'
 

@@ -155,10 +155,11 @@ function explainOne(error: ErrorObject, path: DocPath, source: YamlSource): File
     case 'additionalProperties': {
       const key = String(params.additionalProperty)
       const known = Object.keys((parent.properties as Schema | undefined) ?? {})
-      const hint = otherName(key, known) ?? closest(key, known)
+      const near = closest(key, known)
+      const hint = otherName(key, known) ?? (near && `did you mean '${near}'?`)
       return {
         ...source.keyPosition([...path, key]),
-        message: `${where}: unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`
+        message: `${where}: unknown key '${key}'${hint ? ` (${hint})` : ''}`
       }
     }
     case 'propertyNames': {

@@ -114,7 +114,7 @@ export const HOST_EFFECTS = [
   {
     id: 'environment_variable',
     effect: "Variables of the run's process read by `${VAR}`",
-    via: "`${VAR}` in `runs-on.with`, `services`, a stage's `env`",
+    via: "`${VAR}` in `runs-on.with`, `services`, the file's, a job's and a stage's `env`, and a ddeutil workflow's scripts",
     untrusted: 'confined',
     rule: "only the names the workflow allows (`--allow-var NAME`, the action's `untrusted-variables` input; none by default), an error at the line of any other (exit 2)",
     why: "the process holds `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_*` and whatever the step's `env:` passes; a value in an image name or `auth:` leaves the machine before any mask applies",
@@ -123,9 +123,9 @@ export const HOST_EFFECTS = [
   {
     id: 'engine_objects',
     effect: 'Containers, volumes and networks created on the engine',
-    via: 'every job and service',
+    via: 'every job and service; `runs-on.with.remove: false`',
     untrusted: 'confined',
-    rule: "named by the run, labelled `ctr-pipeline.managed` and `ctr-pipeline.run-id`, removed on every path; only the run's own network (or none) and volumes; top-level volumes that are `external`, `name`d, or have a `driver` are refused",
+    rule: "named by the run, labelled `ctr-pipeline.managed` and `ctr-pipeline.run-id`, removed on every path; only the run's own network (or none) and volumes; top-level volumes that are `external`, `name`d, or have a `driver`, and `remove: false` (which keeps a job's container and the run's volumes), are refused",
     why: "another run's or the host's objects stay out of reach",
     tested: 'engine'
   },

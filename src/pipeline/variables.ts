@@ -12,9 +12,9 @@ export interface VariableUse {
 
 /**
  * Every `${VAR}` a pipeline reads from the run's environment, in file order, with the value
- * each is in: those it hands to its containers (in `runs-on.with`, `services` and stage
- * `env`), and in a ddeutil workflow its scripts' too (elsewhere `${VAR}` in a script is the
- * shell's own).
+ * each is in: those it hands to its containers (in `runs-on.with`, `services`, and the
+ * file's, jobs' and stages' `env`), and in a ddeutil workflow its scripts', `vars` and
+ * `if:` too (elsewhere `${VAR}` in a script is the shell's own).
  */
 export function variableUses(raw: unknown, dialect: Dialect = 'ctr'): VariableUse[] {
   const uses: VariableUse[] = []
@@ -41,12 +41,14 @@ export function variableUses(raw: unknown, dialect: Dialect = 'ctr'): VariableUs
   for (const [id, job] of Object.entries(record(record(raw).jobs))) {
     const spec = record(job)
     visit(spec.env, ['jobs', id, 'env'])
+    // A ddeutil workflow's `if:` is rendered with ddeutil's loader rule before it is read.
+    visit(spec.if, ['jobs', id, 'if'], variableSyntax(dialect, 'script'))
     visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with'])
     visit(spec.services, ['jobs', id, 'services'])
     list(spec.stages).forEach((stage, i) => {
       const at = ['jobs', id, 'stages', i]
       visit(record(stage).env, [...at, 'env'])
-      for (const key of ['run', 'echo', 'args'])
+      for (const key of ['run', 'echo', 'args', 'vars', 'if'])
         visit(record(stage)[key], [...at, key], variableSyntax(dialect, 'script'))
     })
   }
