@@ -70,7 +70,7 @@ describe('on a pull request', () => {
     expect(first.code).toBe(1)
     expect(first.stdout).toContain('pull request #12 changes 2 files')
     expect(first.stdout).toContain('::error file=data/sales.csv,line=2::price is empty')
-    expect(first.stdout).toContain('[docs] job skipped: skipped: no changed file matches')
+    expect(first.stdout).toContain('[docs] job skipped: no changed file matches')
     expect(api.comments).toHaveLength(1)
     const comment = { ...api.comments[0] }
     expect(comment.body).toMatch(

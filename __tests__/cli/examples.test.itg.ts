@@ -47,7 +47,9 @@ describe('the examples run as the README shows them', () => {
   it('the data check runs offline on its default image and points at the bad rows', async () => {
     const { code, stdout } = await runNode(CLI, ['run', 'examples/data-checks/pipeline.yml'])
     expect(code).toBe(1)
-    expect(stdout).toContain('[csv] job started in ctr-fixtures/python:3.11\n')
+    expect(stdout).toContain(
+      '[csv (examples/data-checks/data/orders.csv)] job started in ctr-fixtures/python:3.11\n'
+    )
     expect(stdout).toMatch(/examples\/data-checks\/data\/orders\.csv:3/)
   })
 })

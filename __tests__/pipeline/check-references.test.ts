@@ -123,9 +123,9 @@ describe('expression references', () => {
       "p.yml:7:30: jobs.t.runs-on.with.image: '{{ params.dataset == }}': Unexpected end of expression: '=='"
     ],
     [
-      'a matrix axis reading something other than params',
-      t(`    strategy: {matrix: {n: "{{ needs.prep.outputs.rows }}"}}\n${box}`),
-      "p.yml:7:29: jobs.t.strategy.matrix.n: '{{ needs.prep.outputs.rows }}': 'needs' cannot be read here (available: params)"
+      'a matrix axis reading something other than params and needs',
+      t(`    strategy: {matrix: {n: "{{ job.id }}"}}\n${box}`),
+      "p.yml:7:29: jobs.t.strategy.matrix.n: '{{ job.id }}': 'job' cannot be read here (available: params, needs)"
     ],
     [
       'a job condition that reads a missing param',

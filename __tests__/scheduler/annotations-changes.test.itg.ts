@@ -98,9 +98,7 @@ describe('changed_files', () => {
       path.join(dir, 'changed.txt')
     ])
     expect(code).toBe(0)
-    expect(stdout).toContain(
-      '[data] job skipped: skipped: no changed file matches its changed_files'
-    )
+    expect(stdout).toContain('[data] job skipped: no changed file matches its changed_files')
     expect(stdout).toContain('[docs] job success')
   })
 })
@@ -247,11 +245,16 @@ describe('the examples of the headline uses', () => {
       resultFile
     ])
     expect(code).toBe(1)
-    expect(stdout).toContain('[csv] checked 1 files: 2 bad rows')
+    const csv = 'csv (examples/data-checks/data/orders.csv)'
+    expect(stdout).toContain(`[${csv}] examples/data-checks/data/orders.csv: 2 bad rows`)
     const doc = JSON.parse(readFileSync(resultFile, 'utf8')) as {
-      jobs: Array<{ stages: Array<{ annotations?: Array<{ file: string; line: number }> }> }>
+      jobs: Array<{
+        id: string
+        stages: Array<{ annotations?: Array<{ file: string; line: number }> }>
+      }>
     }
-    expect(doc.jobs[0].stages[0].annotations?.map((a) => `${a.file}:${a.line}`)).toEqual([
+    expect(doc.jobs.map((j) => j.id)).toEqual(['changed', csv])
+    expect(doc.jobs[1].stages[0].annotations?.map((a) => `${a.file}:${a.line}`)).toEqual([
       'examples/data-checks/data/orders.csv:3',
       'examples/data-checks/data/orders.csv:5'
     ])

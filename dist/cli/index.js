@@ -85032,6 +85032,34 @@ function readsContext(text, context) {
         return true;
     }
 }
+/**
+ * The names a template's expressions read under a context, in the order they come:
+ * `needs` in `{{ fromJSON(needs.list.outputs.files) }}` gives `list`. A template that does
+ * not parse reads nothing here (its check reports it).
+ */
+function readNames(text, context) {
+    return [...new Set(readPaths(text, context).flatMap((path) => path.slice(1, 2)))];
+}
+/**
+ * The context paths a template's expressions read under a context, in the order they
+ * come (`['needs', 'list', 'outputs', 'files']`); none for a template that does not parse.
+ */
+function readPaths(text, context) {
+    if (!text.includes('{{'))
+        return [];
+    let segments;
+    try {
+        segments = parseTemplate(text);
+    }
+    catch {
+        return [];
+    }
+    return segments.flatMap((s) => s.kind === 'expression'
+        ? analyse(s.expr)
+            .references.filter((r) => r.path[0] === context)
+            .map((r) => r.path)
+        : []);
+}
 function readsAny(expr, names) {
     return analyse(expr).references.some((r) => names.has(r.path[0]));
 }
@@ -87286,6 +87314,291 @@ function parseChangedFiles(text) {
         .filter((line) => line !== '');
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/job-order.ts
+/**
+ * Jobs in an order where each comes after everything it needs: declaration order, except
+ * that a job waits for its needs (at each step, the first declared job that is ready).
+ * Returns the jobs that could not be placed (a cycle, or a need on no job) in `blocked`.
+ * Linear but for a heap of ready jobs: pipelines with tens of thousands of jobs are
+ * generated, and validation orders them on every load.
+ */
+function orderJobs(jobs) {
+    const waiting = jobs.map((j) => j.needs.length);
+    const dependents = new Map();
+    jobs.forEach((job, index) => {
+        for (const need of job.needs) {
+            const list = dependents.get(need);
+            if (list)
+                list.push(index);
+            else
+                dependents.set(need, [index]);
+        }
+    });
+    const ready = new MinHeap();
+    waiting.forEach((count, index) => count === 0 && ready.push(index));
+    const order = [];
+    const placed = new Set();
+    for (let index = ready.pop(); index !== undefined; index = ready.pop()) {
+        const job = jobs[index];
+        order.push(job);
+        // A second job with the same id (reported elsewhere) must not release its dependents twice.
+        if (placed.has(job.id))
+            continue;
+        placed.add(job.id);
+        for (const dependent of dependents.get(job.id) ?? []) {
+            if (--waiting[dependent] === 0)
+                ready.push(dependent);
+        }
+    }
+    const blocked = order.length === jobs.length ? [] : jobs.filter((_, i) => waiting[i] > 0);
+    return { order, blocked };
+}
+/** Indexes, smallest first: the declaration order among the jobs that are ready. */
+class MinHeap {
+    items = [];
+    push(value) {
+        const items = this.items;
+        let i = items.push(value) - 1;
+        while (i > 0) {
+            const parent = (i - 1) >> 1;
+            if (items[parent] <= value)
+                break;
+            items[i] = items[parent];
+            i = parent;
+        }
+        items[i] = value;
+    }
+    pop() {
+        const items = this.items;
+        const top = items[0];
+        const last = items.pop();
+        if (items.length > 0 && last !== undefined) {
+            let i = 0;
+            for (;;) {
+                const left = 2 * i + 1;
+                if (left >= items.length)
+                    break;
+                const child = left + 1 < items.length && items[left + 1] < items[left] ? left + 1 : left;
+                if (items[child] >= last)
+                    break;
+                items[i] = items[child];
+                i = child;
+            }
+            items[i] = last;
+        }
+        return top;
+    }
+}
+/** A cycle through `needs`, written from its first job back to it (`a -> c -> b -> a`). */
+function findCycle(jobs) {
+    const { blocked } = orderJobs(jobs);
+    if (blocked.length === 0)
+        return undefined;
+    const byId = new Map(blocked.map((j) => [j.id, j]));
+    // Every blocked job waits on another blocked job, so walking needs must revisit one.
+    const path = [];
+    const step = new Map();
+    let current = blocked[0];
+    while (!step.has(current.id)) {
+        step.set(current.id, path.push(current.id) - 1);
+        current = byId.get(current.needs.find((n) => byId.has(n)));
+    }
+    return [...path.slice(step.get(current.id)), current.id];
+}
+
+;// CONCATENATED MODULE: ./src/plan/matrix.ts
+/** More instances than this is an error, as in GitHub Actions. */
+const MAX_INSTANCES = 256;
+// Guards against expanding a huge product only for excludes to cut it down.
+const MAX_PRODUCT = 65_536;
+/** A matrix that cannot be expanded; the message says why. */
+class MatrixError extends Error {
+    name = 'MatrixError';
+}
+/**
+ * A matrix that makes no instance: an error in the file, and for a matrix made of
+ * upstream outputs a job with nothing to do (the scheduler skips it).
+ */
+class EmptyMatrixError extends MatrixError {
+    name = 'EmptyMatrixError';
+}
+/**
+ * Expands a matrix the way GitHub Actions does: the cartesian product of the axes (the
+ * first axis varies slowest), minus every combination an `exclude` row matches (a row
+ * may name some keys only), then each `include` row is added to every combination whose
+ * axis values it does not contradict; a row that fits none becomes a combination of its own.
+ */
+function expandMatrix(axes, include = [], exclude = []) {
+    const keys = Object.keys(axes);
+    const product = keys.reduce((n, k) => n * axes[k].length, keys.length ? 1 : 0);
+    if (product > MAX_PRODUCT)
+        throw new MatrixError(`the axes make ${product} combinations; at most ${MAX_INSTANCES} may run`);
+    let rows = keys.length ? [{}] : [];
+    for (const key of keys)
+        rows = rows.flatMap((row) => axes[key].map((v) => ({ ...row, [key]: v })));
+    rows = rows.filter((row) => !exclude.some((ex) => matches(row, ex)));
+    const originals = rows.map((row) => ({ axes: { ...row }, row }));
+    const added = [];
+    for (const extra of include) {
+        let fitted = false;
+        for (const original of originals) {
+            const contradicts = Object.entries(extra).some(([k, v]) => k in original.axes && !same(original.axes[k], v));
+            if (contradicts)
+                continue;
+            Object.assign(original.row, extra);
+            fitted = true;
+        }
+        if (!fitted)
+            added.push({ ...extra });
+    }
+    const all = [...originals.map((o) => o.row), ...added];
+    if (all.length > MAX_INSTANCES)
+        throw new MatrixError(`the matrix makes ${all.length} instances; at most ${MAX_INSTANCES} may run`);
+    if (all.length === 0)
+        throw new EmptyMatrixError(keys.length || exclude.length
+            ? 'the matrix makes no instances (every combination is excluded)'
+            : 'the matrix makes no instances');
+    return all;
+}
+/** `job (v1, v2)`: how an instance is named in logs, results and the summary. */
+function instanceName(jobId, row) {
+    const values = Object.values(row).map((v) => typeof v === 'object' ? JSON.stringify(v) : String(v));
+    return values.length ? `${jobId} (${values.join(', ')})` : jobId;
+}
+function matches(row, pattern) {
+    return Object.entries(pattern).every(([k, v]) => k in row && same(row[k], v));
+}
+function same(a, b) {
+    return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+/** How much of a value that came back an error quotes: enough to see what it is. */
+const matrix_QUOTED_CHARS = 120;
+/** A value as an error shows it (JSON), cut after QUOTED_CHARS characters. */
+function quoteStart(value) {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > matrix_QUOTED_CHARS
+        ? `${text.slice(0, matrix_QUOTED_CHARS)}… (${text.length} characters)`
+        : text;
+}
+
+;// CONCATENATED MODULE: ./src/plan/pipeline-plan.ts
+
+
+
+
+
+/**
+ * Expands the validated pipeline into what will run: matrix instances (axes given as
+ * expressions are evaluated with the params), levels of the DAG and the order to start
+ * jobs in. Pure; a matrix that cannot be expanded is a PipelineFileError at its position.
+ */
+function planPipeline(pipeline, params) {
+    const scope = expressionScope({ params });
+    const levels = new Map();
+    const jobs = [];
+    const problems = [];
+    for (const job of orderJobs(pipeline.jobs).order) {
+        const level = Math.max(-1, ...job.needs.map((n) => levels.get(n) ?? 0)) + 1;
+        levels.set(job.id, level);
+        const after = job.strategy?.matrix?.after ?? [];
+        let instances = [];
+        if (after.length === 0) {
+            try {
+                instances = expandInstances(job, matrixRows(job, (text) => evaluateValue(text, scope)));
+            }
+            catch (error) {
+                if (!(error instanceof MatrixError || error instanceof expression_ExpressionError))
+                    throw error;
+                problems.push({
+                    ...job.strategy.matrix.position,
+                    message: `jobs.${job.id}: ${error.message}`
+                });
+            }
+        }
+        const planned = {
+            id: job.id,
+            job,
+            level,
+            instances,
+            failFast: job.strategy?.fail_fast ?? true
+        };
+        if (after.length > 0)
+            planned.after = after;
+        if (job.strategy?.max_parallel !== undefined)
+            planned.maxParallel = job.strategy.max_parallel;
+        jobs.push(planned);
+    }
+    if (problems.length > 0)
+        throw new PipelineFileError(problems);
+    const byLevel = [];
+    for (const job of jobs)
+        (byLevel[job.level] ??= []).push(job.id);
+    return { pipeline, jobs, levels: byLevel };
+}
+/**
+ * A job's instances from its matrix rows: each named by its values (`test (3.12)`, with
+ * ` #2` on a repeat) and given a slug by its place (`test-2`).
+ */
+function expandInstances(job, rows) {
+    const names = new Map();
+    return rows.map((matrix, i) => {
+        let id = instanceName(job.id, matrix);
+        const seen = (names.get(id) ?? 0) + 1;
+        names.set(id, seen);
+        if (seen > 1)
+            id = `${id} #${seen}`;
+        return { id, slug: job.strategy?.matrix ? `${job.id}-${i + 1}` : job.id, job, matrix };
+    });
+}
+/**
+ * The rows of a job's matrix, its expressions evaluated by `evaluate` (with the params
+ * before the run, with the needs' outputs too once those are done). Throws MatrixError
+ * (or ExpressionError) saying what is wrong; a value that came back from a container is
+ * quoted by its start only.
+ */
+function matrixRows(job, evaluate) {
+    const matrix = job.strategy?.matrix;
+    if (!matrix)
+        return [{}];
+    if (matrix.whole !== undefined)
+        return wholeMatrix(matrix.whole, evaluate(matrix.whole));
+    const axes = {};
+    for (const [key, values] of Object.entries(matrix.axes)) {
+        axes[key] = Array.isArray(values) ? values : listOf(`axis '${key}'`, values, evaluate(values));
+    }
+    const rows = (what, value) => typeof value === 'string' ? rowsOf(what, value, evaluate(value)) : value;
+    return expandMatrix(axes, rows('include', matrix.include), rows('exclude', matrix.exclude));
+}
+/** A matrix given whole: an object of axes, `include` and `exclude`, or a list of rows. */
+function wholeMatrix(text, value) {
+    if (Array.isArray(value))
+        return expandMatrix({}, rowsOf('the matrix', text, value));
+    if (!isRow(value))
+        throw new MatrixError(`the matrix ('${text}') must give an object of axes or a list of rows, not ${quoteStart(value)}`);
+    const { include, exclude, ...rest } = value;
+    const axes = {};
+    for (const [key, values] of Object.entries(rest))
+        axes[key] = listOf(`axis '${key}'`, text, values);
+    const rows = (what, v) => (v === undefined ? [] : rowsOf(what, text, v));
+    return expandMatrix(axes, rows('include', include), rows('exclude', exclude));
+}
+function listOf(what, text, value) {
+    const problem = `${what} ('${text}') must give a non-empty list, not ${quoteStart(value)}`;
+    if (!Array.isArray(value))
+        throw new MatrixError(problem);
+    if (value.length === 0)
+        throw new EmptyMatrixError(problem);
+    return value;
+}
+function rowsOf(what, text, value) {
+    if (!Array.isArray(value) || !value.every(isRow))
+        throw new MatrixError(`${what} ('${text}') must give a list of objects, not ${quoteStart(value)}`);
+    return value;
+}
+function isRow(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 ;// CONCATENATED MODULE: ./src/scheduler/job-summary.ts
 /**
  * Sums up a job from its instances' results: success when all succeeded, else failure if
@@ -87310,6 +87623,8 @@ function summarizeJob(job, results) {
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/job-scheduling.ts
+
+
 
 
 
@@ -87410,12 +87725,74 @@ async function runPlannedJob(job, needed, run) {
         run.reporter.jobFinished(instance, result);
         return result;
     };
+    const laterRows = job.after && expandLater(job, needs, run, outcome, verdict);
+    if (laterRows && 'result' in laterRows) {
+        const placeholder = job.instances[0];
+        run.reporter.jobFinished(placeholder, laterRows.result);
+        const summary = summarizeJob(job, [laterRows.result]);
+        return {
+            summary,
+            results: [laterRows.result],
+            failed: summary.result === 'failure' || failedUpstream
+        };
+    }
     const results = await Promise.all(job.instances.map((instance) => {
         const inRunSlot = () => run.slots(() => runInstance(instance));
         return jobSlots ? jobSlots(inRunSlot) : inRunSlot();
     }));
     const summary = summarizeJob(job, results);
     return { summary, results, failed: summary.result === 'failure' || failedUpstream };
+}
+/**
+ * Expands the matrix of a job made of upstream outputs, now that its needs are done, and
+ * sets the job's instances. When there is nothing to expand (the job will not run, the
+ * outputs make no instance, or they are not a matrix) the job gets one instance named as
+ * the job, and the result it ends with is returned.
+ */
+function expandLater(job, needs, run, outcome, verdict) {
+    const placeholder = { id: job.id, slug: job.id, job: job.job, matrix: {} };
+    job.instances = [placeholder];
+    if (outcome.cancelled)
+        return { result: notRun(placeholder, 'cancelled', reasonOf(run.signal)) };
+    if (verdict && !verdict.run)
+        return { result: notRun(placeholder, verdict.status, verdict.reason) };
+    // By default a job runs after its needs succeeded; one whose `if:` or trigger rule says
+    // otherwise is expanded from what the others left (and fails if that is no matrix).
+    const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success');
+    if (blocker && job.job.if === undefined && !verdict)
+        return {
+            result: notRun(placeholder, 'skipped', `skipped: needed job '${blocker}' did not succeed`)
+        };
+    const scope = expressionScope({ ...instanceValues(placeholder, run), needs });
+    try {
+        job.instances = expandInstances(job.job, matrixRows(job.job, (text) => evaluateValue(text, scope)));
+        return undefined;
+    }
+    catch (error) {
+        if (error instanceof EmptyMatrixError)
+            return {
+                result: notRun(placeholder, 'skipped', `skipped: its matrix, made of the outputs of ${job.after.map((n) => `'${n}'`).join(', ')}, has no instances (${error.message})`)
+            };
+        const at = job.job.strategy.matrix.position;
+        const read = error instanceof MatrixError ? '' : whatCameBack(job, needs);
+        return {
+            result: notRun(placeholder, 'failure', `${at.file}:${at.line}:${at.col}: jobs.${job.id}.strategy.matrix: ${error.message}${read}`)
+        };
+    }
+}
+/** The upstream outputs a job's matrix reads, each quoted by its start: `needs.list.outputs.files is 'a.csv b…'`. */
+function whatCameBack(job, needs) {
+    const matrix = job.job.strategy.matrix;
+    const texts = [matrix.whole, ...Object.values(matrix.axes), matrix.include, matrix.exclude];
+    const paths = texts.flatMap((t) => (typeof t === 'string' ? readPaths(t, 'needs') : []));
+    const quoted = new Map();
+    for (const [, id, field, key] of paths) {
+        if (field !== 'outputs' || key === undefined)
+            continue;
+        const value = needs[id]?.outputs[key];
+        quoted.set(`needs.${id}.outputs.${key}`, value === undefined ? `not set (job '${id}' ${needs[id]?.result})` : quoteStart(value));
+    }
+    return [...quoted].map(([path, text]) => `; ${path} is ${text}`).join('');
 }
 /**
  * How many instances run at once when the run does not say: the CPU count, or a job's own
@@ -88583,231 +88960,6 @@ async function checkProcesses(pipeline, engine, cacheDir) {
     return check;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/job-order.ts
-/**
- * Jobs in an order where each comes after everything it needs: declaration order, except
- * that a job waits for its needs (at each step, the first declared job that is ready).
- * Returns the jobs that could not be placed (a cycle, or a need on no job) in `blocked`.
- * Linear but for a heap of ready jobs: pipelines with tens of thousands of jobs are
- * generated, and validation orders them on every load.
- */
-function orderJobs(jobs) {
-    const waiting = jobs.map((j) => j.needs.length);
-    const dependents = new Map();
-    jobs.forEach((job, index) => {
-        for (const need of job.needs) {
-            const list = dependents.get(need);
-            if (list)
-                list.push(index);
-            else
-                dependents.set(need, [index]);
-        }
-    });
-    const ready = new MinHeap();
-    waiting.forEach((count, index) => count === 0 && ready.push(index));
-    const order = [];
-    const placed = new Set();
-    for (let index = ready.pop(); index !== undefined; index = ready.pop()) {
-        const job = jobs[index];
-        order.push(job);
-        // A second job with the same id (reported elsewhere) must not release its dependents twice.
-        if (placed.has(job.id))
-            continue;
-        placed.add(job.id);
-        for (const dependent of dependents.get(job.id) ?? []) {
-            if (--waiting[dependent] === 0)
-                ready.push(dependent);
-        }
-    }
-    const blocked = order.length === jobs.length ? [] : jobs.filter((_, i) => waiting[i] > 0);
-    return { order, blocked };
-}
-/** Indexes, smallest first: the declaration order among the jobs that are ready. */
-class MinHeap {
-    items = [];
-    push(value) {
-        const items = this.items;
-        let i = items.push(value) - 1;
-        while (i > 0) {
-            const parent = (i - 1) >> 1;
-            if (items[parent] <= value)
-                break;
-            items[i] = items[parent];
-            i = parent;
-        }
-        items[i] = value;
-    }
-    pop() {
-        const items = this.items;
-        const top = items[0];
-        const last = items.pop();
-        if (items.length > 0 && last !== undefined) {
-            let i = 0;
-            for (;;) {
-                const left = 2 * i + 1;
-                if (left >= items.length)
-                    break;
-                const child = left + 1 < items.length && items[left + 1] < items[left] ? left + 1 : left;
-                if (items[child] >= last)
-                    break;
-                items[i] = items[child];
-                i = child;
-            }
-            items[i] = last;
-        }
-        return top;
-    }
-}
-/** A cycle through `needs`, written from its first job back to it (`a -> c -> b -> a`). */
-function findCycle(jobs) {
-    const { blocked } = orderJobs(jobs);
-    if (blocked.length === 0)
-        return undefined;
-    const byId = new Map(blocked.map((j) => [j.id, j]));
-    // Every blocked job waits on another blocked job, so walking needs must revisit one.
-    const path = [];
-    const step = new Map();
-    let current = blocked[0];
-    while (!step.has(current.id)) {
-        step.set(current.id, path.push(current.id) - 1);
-        current = byId.get(current.needs.find((n) => byId.has(n)));
-    }
-    return [...path.slice(step.get(current.id)), current.id];
-}
-
-;// CONCATENATED MODULE: ./src/plan/matrix.ts
-/** More instances than this is an error, as in GitHub Actions. */
-const MAX_INSTANCES = 256;
-// Guards against expanding a huge product only for excludes to cut it down.
-const MAX_PRODUCT = 65_536;
-/** A matrix that cannot be expanded; the message says why. */
-class MatrixError extends Error {
-    name = 'MatrixError';
-}
-/**
- * Expands a matrix the way GitHub Actions does: the cartesian product of the axes (the
- * first axis varies slowest), minus every combination an `exclude` row matches (a row
- * may name some keys only), then each `include` row is added to every combination whose
- * axis values it does not contradict; a row that fits none becomes a combination of its own.
- */
-function expandMatrix(axes, include = [], exclude = []) {
-    const keys = Object.keys(axes);
-    const product = keys.reduce((n, k) => n * axes[k].length, keys.length ? 1 : 0);
-    if (product > MAX_PRODUCT)
-        throw new MatrixError(`the axes make ${product} combinations; at most ${MAX_INSTANCES} may run`);
-    let rows = keys.length ? [{}] : [];
-    for (const key of keys)
-        rows = rows.flatMap((row) => axes[key].map((v) => ({ ...row, [key]: v })));
-    rows = rows.filter((row) => !exclude.some((ex) => matches(row, ex)));
-    const originals = rows.map((row) => ({ axes: { ...row }, row }));
-    const added = [];
-    for (const extra of include) {
-        let fitted = false;
-        for (const original of originals) {
-            const contradicts = Object.entries(extra).some(([k, v]) => k in original.axes && !same(original.axes[k], v));
-            if (contradicts)
-                continue;
-            Object.assign(original.row, extra);
-            fitted = true;
-        }
-        if (!fitted)
-            added.push({ ...extra });
-    }
-    const all = [...originals.map((o) => o.row), ...added];
-    if (all.length > MAX_INSTANCES)
-        throw new MatrixError(`the matrix makes ${all.length} instances; at most ${MAX_INSTANCES} may run`);
-    if (all.length === 0)
-        throw new MatrixError('the matrix makes no instances (every combination is excluded)');
-    return all;
-}
-/** `job (v1, v2)`: how an instance is named in logs, results and the summary. */
-function instanceName(jobId, row) {
-    const values = Object.values(row).map((v) => typeof v === 'object' ? JSON.stringify(v) : String(v));
-    return values.length ? `${jobId} (${values.join(', ')})` : jobId;
-}
-function matches(row, pattern) {
-    return Object.entries(pattern).every(([k, v]) => k in row && same(row[k], v));
-}
-function same(a, b) {
-    return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-;// CONCATENATED MODULE: ./src/plan/pipeline-plan.ts
-
-
-
-
-
-/**
- * Expands the validated pipeline into what will run: matrix instances (axes given as
- * expressions are evaluated with the params), levels of the DAG and the order to start
- * jobs in. Pure; a matrix that cannot be expanded is a PipelineFileError at its position.
- */
-function planPipeline(pipeline, params) {
-    const scope = expressionScope({ params });
-    const levels = new Map();
-    const jobs = [];
-    const problems = [];
-    for (const job of orderJobs(pipeline.jobs).order) {
-        const level = Math.max(-1, ...job.needs.map((n) => levels.get(n) ?? 0)) + 1;
-        levels.set(job.id, level);
-        let rows = [{}];
-        try {
-            rows = matrixRows(job, (text) => evaluateValue(text, scope));
-        }
-        catch (error) {
-            if (!(error instanceof MatrixError || error instanceof expression_ExpressionError))
-                throw error;
-            problems.push({
-                ...job.strategy.matrix.position,
-                message: `jobs.${job.id}: ${error.message}`
-            });
-        }
-        const names = new Map();
-        const instances = rows.map((matrix, i) => {
-            let id = instanceName(job.id, matrix);
-            const seen = (names.get(id) ?? 0) + 1;
-            names.set(id, seen);
-            if (seen > 1)
-                id = `${id} #${seen}`;
-            return { id, slug: job.strategy?.matrix ? `${job.id}-${i + 1}` : job.id, job, matrix };
-        });
-        const planned = {
-            id: job.id,
-            job,
-            level,
-            instances,
-            failFast: job.strategy?.fail_fast ?? true
-        };
-        if (job.strategy?.max_parallel !== undefined)
-            planned.maxParallel = job.strategy.max_parallel;
-        jobs.push(planned);
-    }
-    if (problems.length > 0)
-        throw new PipelineFileError(problems);
-    const byLevel = [];
-    for (const job of jobs)
-        (byLevel[job.level] ??= []).push(job.id);
-    return { pipeline, jobs, levels: byLevel };
-}
-function matrixRows(job, evaluate) {
-    const matrix = job.strategy?.matrix;
-    if (!matrix)
-        return [{}];
-    const axes = {};
-    for (const [key, values] of Object.entries(matrix.axes)) {
-        if (Array.isArray(values)) {
-            axes[key] = values;
-            continue;
-        }
-        const value = evaluate(values);
-        if (!Array.isArray(value) || value.length === 0)
-            throw new MatrixError(`axis '${key}' ('${values}') must give a non-empty list, not ${JSON.stringify(value)}`);
-        axes[key] = value;
-    }
-    return expandMatrix(axes, matrix.include, matrix.exclude);
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline/params.ts
 
 
@@ -89084,6 +89236,7 @@ function planDocument(plan, params, env) {
             max_parallel: job.maxParallel ?? null,
             fail_fast: job.failFast,
             strategy_defaults: (job.job.strategy?.matrix && job.job.strategy.defaults) ?? null,
+            instances_after: job.after ?? null,
             instances: job.instances.map((instance) => {
                 const scope = expressionScope({
                     params,
@@ -89137,12 +89290,16 @@ function planText(doc) {
             const job = doc.jobs.find((j) => j.id === id);
             const limits = [
                 job.needs.length ? `needs ${job.needs.join(', ')}` : '',
-                job.instances.length > 1 && job.max_parallel ? `max_parallel ${job.max_parallel}` : '',
+                (job.instances.length > 1 || job.instances_after) && job.max_parallel
+                    ? `max_parallel ${job.max_parallel}`
+                    : '',
                 job.strategy_defaults
                     ? `fail_fast ${job.fail_fast ? 'on' : 'off'}; ${job.strategy_defaults}'s defaults for what strategy: leaves out`
                     : ''
             ].filter(Boolean);
             lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`);
+            if (job.instances_after)
+                lines.push(`    instances known after ${job.instances_after.join(', ')}`);
             for (const instance of job.instances)
                 lines.push(`    ${instance.id}: ${instance.container.image.ref} as ${instance.container.name}`);
         }
@@ -89250,9 +89407,10 @@ function checkReferences(pipeline, raw, source) {
             noStages: container
         });
         problems.push(...variablesInName(record(record(rawJob['runs-on']).with), [...at, 'runs-on', 'with'], source));
+        // A matrix that reads needs is expanded when they are done (PlannedJob.after).
         check(record(rawJob.strategy).matrix, [...at, 'strategy', 'matrix'], {
-            roots: new Set(['params']),
-            noStages: 'the matrix is expanded before the run starts'
+            roots: new Set(['params', 'needs']),
+            noStages: 'the matrix is expanded before the job starts'
         });
         // A ddeutil workflow's if: is a template read as Python once rendered.
         const condition = pipeline.dialect === 'ddeutil' ? { variables: containerVariables } : { condition: true };
@@ -89384,6 +89542,9 @@ function referenceProblem(path, scope, pipeline) {
             const matrix = job.strategy?.matrix;
             if (!matrix)
                 return `job '${job.id}' has no strategy.matrix`;
+            // Rows that an expression gives may hold any key.
+            if (matrix.whole !== undefined || typeof matrix.include === 'string')
+                return undefined;
             const keys = [
                 ...Object.keys(matrix.axes),
                 ...matrix.include.flatMap((row) => Object.keys(row))
@@ -89449,7 +89610,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"on":{"type":"object","additionalProperties":false,"description":"When a scheduler starts the pipeline (ddeutil-workflow\'s on:). run starts it now and says so; export carries the schedule to Argo (a CronWorkflow), Airflow (schedule) and GitHub (on.schedule). Example: {schedule: [{cronjob: \'0 2 * * *\', timezone: UTC}]}.","properties":{"schedule":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["cronjob"],"properties":{"cronjob":{"type":"string","description":"Five cron fields: minute hour day-of-month month day-of-week (numbers, *, a-b, /n, lists, month and day names). Example: \'*/5 * * * *\'."},"timezone":{"type":"string","description":"The IANA time zone the line is read in (default UTC); the same for every line. Example: Asia/Bangkok."}}},"description":"Cron lines, at most 10."},"release":{"type":"array","items":{"type":"string"},"description":"Workflows whose release starts this one (ddeutil-workflow\'s release event); no other engine has it. Example: [upstream-etl]."}}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"trigger_rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"Run by how the needed jobs ended rather than by success() (ddeutil-workflow\'s rules): all_success, all_failed, all_done, one_success, one_failed (exactly one), none_failed, none_skipped. Every need skipped skips the job, a cancelled one cancels it, a rule that does not hold fails it. Example: all_done."},"trigger-rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"ddeutil-workflow\'s spelling of trigger_rule."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"type":"object","description":"Axes (lists of values) whose cartesian product gives the job\'s instances.","properties":{"include":{"type":"array","items":{"type":"object"},"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"type":"array","items":{"type":"object"},"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }}."}]}},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint): a list, or one string (split into words; in a file marked type: Workflow run by sh -c, as ddeutil-workflow does). Example: [\\"pytest\\", \\"-q\\"]."},"timeout":{"type":"number","exclusiveMinimum":0,"description":"ddeutil-workflow\'s container timeout, in seconds: the job\'s own timeout wins when both are given; in a file marked type: Workflow, 3600 when neither is. Example: 600."},"remove":{"type":"boolean","description":"ddeutil-workflow\'s remove: true (the default) removes the container after the job; false keeps it, and what it stands on (the run\'s volumes and network), as --keep keeps a run; ctr-pipeline cleanup --run-id RUN removes them later. Example: false."},"docker_host":{"type":"string","description":"ddeutil-workflow\'s engine per job: a run uses one engine for every job, so this must name the run\'s own (as DOCKER_HOST writes it); another is refused when the run starts. Example: unix:///var/run/docker.sock."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"network_name":{"type":"string","description":"ddeutil-workflow\'s spelling for the network to join by name: the same as network_mode: NAME."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"desc":{"type":"string","description":"What the stage is for; shown in the plan. Example: Load the day\'s files."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."},"retry":{"type":"integer","minimum":0,"maximum":19,"description":"Run the stage again when it fails, up to this many more times: the first retry at once, the n-th after 1.2^n seconds (as ddeutil-workflow). Example: 2."},"sleep":{"type":"number","minimum":0,"description":"For an empty stage: seconds to wait after its echo. Example: 1.5."},"vars":{"type":"object","description":"For a py stage: variables its code reads as globals; a value that is one expression keeps its type. Example: {x: \'${{ params.name }}\'}."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"on":{"type":"object","additionalProperties":false,"description":"When a scheduler starts the pipeline (ddeutil-workflow\'s on:). run starts it now and says so; export carries the schedule to Argo (a CronWorkflow), Airflow (schedule) and GitHub (on.schedule). Example: {schedule: [{cronjob: \'0 2 * * *\', timezone: UTC}]}.","properties":{"schedule":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["cronjob"],"properties":{"cronjob":{"type":"string","description":"Five cron fields: minute hour day-of-month month day-of-week (numbers, *, a-b, /n, lists, month and day names). Example: \'*/5 * * * *\'."},"timezone":{"type":"string","description":"The IANA time zone the line is read in (default UTC); the same for every line. Example: Asia/Bangkok."}}},"description":"Cron lines, at most 10."},"release":{"type":"array","items":{"type":"string"},"description":"Workflows whose release starts this one (ddeutil-workflow\'s release event); no other engine has it. Example: [upstream-etl]."}}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"trigger_rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"Run by how the needed jobs ended rather than by success() (ddeutil-workflow\'s rules): all_success, all_failed, all_done, one_success, one_failed (exactly one), none_failed, none_skipped. Every need skipped skips the job, a cancelled one cancels it, a rule that does not hold fails it. Example: all_done."},"trigger-rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"ddeutil-workflow\'s spelling of trigger_rule."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"anyOf":[{"type":"object","description":"Axes (lists of values, or expressions that give one) whose cartesian product gives the job\'s instances. An expression may read params, or the outputs of jobs this one needs: the matrix is then expanded when those are done.","properties":{"include":{"anyOf":[{"type":"array","items":{"type":"object"}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list of rows, e.g. {{ fromJSON(needs.list.outputs.rows) }}."}],"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"anyOf":[{"type":"array","items":{"type":"object"}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list of rows, e.g. {{ fromJSON(needs.list.outputs.rows) }}."}],"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }} or {{ fromJSON(needs.list.outputs.files) }}."}]}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"The whole matrix as one expression: an object of axes, include and exclude, or a list of rows, e.g. {{ fromJSON(needs.plan.outputs.matrix) }}."}],"description":"The job\'s instances: axes whose cartesian product gives them, or one expression that gives the whole matrix. An expression may read params, or the outputs of jobs this one needs (the matrix is then expanded when those are done)."},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint): a list, or one string (split into words; in a file marked type: Workflow run by sh -c, as ddeutil-workflow does). Example: [\\"pytest\\", \\"-q\\"]."},"timeout":{"type":"number","exclusiveMinimum":0,"description":"ddeutil-workflow\'s container timeout, in seconds: the job\'s own timeout wins when both are given; in a file marked type: Workflow, 3600 when neither is. Example: 600."},"remove":{"type":"boolean","description":"ddeutil-workflow\'s remove: true (the default) removes the container after the job; false keeps it, and what it stands on (the run\'s volumes and network), as --keep keeps a run; ctr-pipeline cleanup --run-id RUN removes them later. Example: false."},"docker_host":{"type":"string","description":"ddeutil-workflow\'s engine per job: a run uses one engine for every job, so this must name the run\'s own (as DOCKER_HOST writes it); another is refused when the run starts. Example: unix:///var/run/docker.sock."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"network_name":{"type":"string","description":"ddeutil-workflow\'s spelling for the network to join by name: the same as network_mode: NAME."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"desc":{"type":"string","description":"What the stage is for; shown in the plan. Example: Load the day\'s files."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."},"retry":{"type":"integer","minimum":0,"maximum":19,"description":"Run the stage again when it fails, up to this many more times: the first retry at once, the n-th after 1.2^n seconds (as ddeutil-workflow). Example: 2."},"sleep":{"type":"number","minimum":0,"description":"For an empty stage: seconds to wait after its echo. Example: 1.5."},"vars":{"type":"object","description":"For a py stage: variables its code reads as globals; a value that is one expression keeps its type. Example: {x: \'${{ params.name }}\'}."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/pipeline/other-names.ts
 /**
  * Names users bring from GitHub Actions, Docker Compose, `docker run` and ddeutil-workflow
@@ -90271,6 +90432,7 @@ function selectWorkflow(source, wanted, flag = '--workflow') {
 
 
 
+
 /** Reads and validates a pipeline file; throws PipelineFileError listing every problem found. */
 async function loadPipelineFile(file, options = {}) {
     return parsePipeline(await readPipelineText(file), file, external_node_path_default().dirname(external_node_path_default().resolve(file)), options);
@@ -90605,14 +90767,31 @@ function buildStrategy(raw, at, context) {
         strategy.max_parallel = 1;
     if (typeof raw.max_parallel !== 'number' || typeof raw.fail_fast !== 'boolean')
         strategy.defaults = ddeutil ? 'ddeutil-workflow' : 'GitHub';
-    if (isRecord(raw.matrix)) {
+    const position = () => source.keyPosition([...at, 'matrix']);
+    if (typeof raw.matrix === 'string') {
+        strategy.matrix = {
+            axes: {},
+            include: [],
+            exclude: [],
+            whole: raw.matrix,
+            after: readNames(raw.matrix, 'needs'),
+            position: position()
+        };
+    }
+    else if (isRecord(raw.matrix)) {
         const { include, exclude, ...axes } = raw.matrix;
+        const rows = (value) => typeof value === 'string' ? value : list(value).filter(isRecord);
         const matrix = {
             axes: Object.fromEntries(Object.entries(axes).filter(([, v]) => Array.isArray(v) || typeof v === 'string')),
-            include: list(include).filter(isRecord),
-            exclude: list(exclude).filter(isRecord),
-            position: source.keyPosition([...at, 'matrix'])
+            include: rows(include),
+            exclude: rows(exclude),
+            after: [],
+            position: position()
         };
+        const expressions = [...Object.values(matrix.axes), matrix.include, matrix.exclude];
+        matrix.after = [
+            ...new Set(expressions.flatMap((v) => (typeof v === 'string' ? readNames(v, 'needs') : [])))
+        ];
         strategy.matrix = matrix;
     }
     return strategy;
@@ -94808,7 +94987,9 @@ class ConsoleReporter {
         const outputs = Object.entries(result.outputs)
             .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
             .join(', ');
-        const detail = result.error ? `: ${result.error}` : outputs ? `; outputs: ${outputs}` : '';
+        // A reason that starts with the status (`skipped: …`) says it once here.
+        const reason = result.error?.replace(`${result.status}: `, (m, at) => at === 0 ? '' : m);
+        const detail = reason ? `: ${reason}` : outputs ? `; outputs: ${outputs}` : '';
         this.write(`${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`);
         this.logs?.close(job.slug).catch(letGo(this, `closing the log of ${job.id}`));
     }
@@ -96616,6 +96797,8 @@ function exportPlan(plan, params, target) {
         catch (error) {
             at(job.position, `${where}.trigger-rule`)(error);
         }
+        if (planned.after)
+            at(job.strategy.matrix.position, `${where}.strategy.matrix`)(new ExportRenderError(laterMatrixProblem(planned.after, target)));
         const instances = planned.instances.flatMap((instance) => {
             const scope = expressionScope({
                 params,
@@ -96669,6 +96852,19 @@ function exportPlan(plan, params, target) {
             ? { schedule: { crons: schedule.map((s) => s.cron), timezone: schedule[0].timezone } }
             : {})
     };
+}
+/** Targets that size a job's work when it is submitted: a matrix of outputs has no place there. */
+const SIZED_AT_SUBMIT = {
+    k8s: 'a Kubernetes Job is given its completions when it is submitted',
+    batch: 'an AWS Batch array job is given its size when it is submitted'
+};
+/** Why a matrix made of upstream outputs is not exported to a target. */
+function laterMatrixProblem(after, target) {
+    const jobs = after.map((n) => `'${n}'`).join(', ');
+    const sized = SIZED_AT_SUBMIT[target];
+    return sized
+        ? `its matrix is made of the outputs of ${jobs}, known only once they ran, and ${sized}; run it with ctr-pipeline, or write the matrix in the file`
+        : `its matrix is made of the outputs of ${jobs}, known only once they ran: export --to ${target} does not take such a matrix yet; run it with ctr-pipeline, or write the matrix in the file`;
 }
 /**
  * A job's trigger rule where the target can say the same: `all_success` is when a job runs

@@ -88,9 +88,10 @@ export function checkReferences(
     problems.push(
       ...variablesInName(record(record(rawJob['runs-on']).with), [...at, 'runs-on', 'with'], source)
     )
+    // A matrix that reads needs is expanded when they are done (PlannedJob.after).
     check(record(rawJob.strategy).matrix, [...at, 'strategy', 'matrix'], {
-      roots: new Set(['params']),
-      noStages: 'the matrix is expanded before the run starts'
+      roots: new Set(['params', 'needs']),
+      noStages: 'the matrix is expanded before the job starts'
     })
     // A ddeutil workflow's if: is a template read as Python once rendered.
     const condition =
@@ -230,6 +231,8 @@ function referenceProblem(path: string[], scope: Scope, pipeline: Pipeline): str
     case 'matrix': {
       const matrix = job.strategy?.matrix
       if (!matrix) return `job '${job.id}' has no strategy.matrix`
+      // Rows that an expression gives may hold any key.
+      if (matrix.whole !== undefined || typeof matrix.include === 'string') return undefined
       const keys = [
         ...Object.keys(matrix.axes),
         ...matrix.include.flatMap((row) => Object.keys(row))

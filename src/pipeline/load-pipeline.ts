@@ -32,6 +32,7 @@ import { fileAccess, findHostAccess, trustProblems } from './host-access.js'
 import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
+import { readNames } from './template.js'
 import { parseShortMount } from './short-mount.js'
 import { variableNames, variableUses } from './variables.js'
 import { imageReferenceProblem } from './image-reference.js'
@@ -405,16 +406,33 @@ function buildStrategy(raw: Raw, at: DocPath, context: BuildContext): StrategySp
   else if (ddeutil) strategy.max_parallel = 1
   if (typeof raw.max_parallel !== 'number' || typeof raw.fail_fast !== 'boolean')
     strategy.defaults = ddeutil ? 'ddeutil-workflow' : 'GitHub'
-  if (isRecord(raw.matrix)) {
+  const position = () => source.keyPosition([...at, 'matrix'])
+  if (typeof raw.matrix === 'string') {
+    strategy.matrix = {
+      axes: {},
+      include: [],
+      exclude: [],
+      whole: raw.matrix,
+      after: readNames(raw.matrix, 'needs'),
+      position: position()
+    }
+  } else if (isRecord(raw.matrix)) {
     const { include, exclude, ...axes } = raw.matrix
+    const rows = (value: unknown) =>
+      typeof value === 'string' ? value : (list(value).filter(isRecord) as MatrixRow[])
     const matrix: MatrixSpec = {
       axes: Object.fromEntries(
         Object.entries(axes).filter(([, v]) => Array.isArray(v) || typeof v === 'string')
       ) as MatrixSpec['axes'],
-      include: list(include).filter(isRecord) as MatrixRow[],
-      exclude: list(exclude).filter(isRecord) as MatrixRow[],
-      position: source.keyPosition([...at, 'matrix'])
+      include: rows(include),
+      exclude: rows(exclude),
+      after: [],
+      position: position()
     }
+    const expressions = [...Object.values(matrix.axes), matrix.include, matrix.exclude]
+    matrix.after = [
+      ...new Set(expressions.flatMap((v) => (typeof v === 'string' ? readNames(v, 'needs') : [])))
+    ]
     strategy.matrix = matrix
   }
   return strategy

@@ -151,10 +151,21 @@ export interface StrategySpec {
 export type MatrixRow = Record<string, unknown>
 
 export interface MatrixSpec {
-  /** Each axis is a list of values, or an expression (params only) that gives one. */
+  /** Each axis is a list of values, or an expression that gives one. */
   axes: Record<string, unknown[] | string>
-  include: MatrixRow[]
-  exclude: MatrixRow[]
+  /** Rows as written, or an expression that gives a list of them. */
+  include: MatrixRow[] | string
+  exclude: MatrixRow[] | string
+  /**
+   * The whole matrix as one expression (`{{ fromJSON(needs.list.outputs.matrix) }}`): an
+   * object of axes, `include` and `exclude`, or a list of rows, one instance each.
+   */
+  whole?: string
+  /**
+   * The jobs whose outputs its expressions read: the matrix is expanded when they are
+   * done, not when the run starts. Empty for a matrix known in advance.
+   */
+  after: string[]
   position: SourcePosition
 }
 

@@ -335,6 +335,36 @@ export function readsContext(text: string, context: string): boolean {
   }
 }
 
+/**
+ * The names a template's expressions read under a context, in the order they come:
+ * `needs` in `{{ fromJSON(needs.list.outputs.files) }}` gives `list`. A template that does
+ * not parse reads nothing here (its check reports it).
+ */
+export function readNames(text: string, context: string): string[] {
+  return [...new Set(readPaths(text, context).flatMap((path) => path.slice(1, 2)))]
+}
+
+/**
+ * The context paths a template's expressions read under a context, in the order they
+ * come (`['needs', 'list', 'outputs', 'files']`); none for a template that does not parse.
+ */
+export function readPaths(text: string, context: string): string[][] {
+  if (!text.includes('{{')) return []
+  let segments: Segment[]
+  try {
+    segments = parseTemplate(text)
+  } catch {
+    return []
+  }
+  return segments.flatMap((s) =>
+    s.kind === 'expression'
+      ? analyse(s.expr)
+          .references.filter((r) => r.path[0] === context)
+          .map((r) => r.path)
+      : []
+  )
+}
+
 function readsAny(expr: Expr, names: ReadonlySet<string>): boolean {
   return analyse(expr).references.some((r) => names.has(r.path[0]))
 }

@@ -11,6 +11,14 @@ export class MatrixError extends Error {
 }
 
 /**
+ * A matrix that makes no instance: an error in the file, and for a matrix made of
+ * upstream outputs a job with nothing to do (the scheduler skips it).
+ */
+export class EmptyMatrixError extends MatrixError {
+  override name = 'EmptyMatrixError'
+}
+
+/**
  * Expands a matrix the way GitHub Actions does: the cartesian product of the axes (the
  * first axis varies slowest), minus every combination an `exclude` row matches (a row
  * may name some keys only), then each `include` row is added to every combination whose
@@ -48,7 +56,11 @@ export function expandMatrix(
       `the matrix makes ${all.length} instances; at most ${MAX_INSTANCES} may run`
     )
   if (all.length === 0)
-    throw new MatrixError('the matrix makes no instances (every combination is excluded)')
+    throw new EmptyMatrixError(
+      keys.length || exclude.length
+        ? 'the matrix makes no instances (every combination is excluded)'
+        : 'the matrix makes no instances'
+    )
   return all
 }
 
@@ -66,4 +78,15 @@ function matches(row: MatrixRow, pattern: MatrixRow): boolean {
 
 function same(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b)
+}
+
+/** How much of a value that came back an error quotes: enough to see what it is. */
+const QUOTED_CHARS = 120
+
+/** A value as an error shows it (JSON), cut after QUOTED_CHARS characters. */
+export function quoteStart(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > QUOTED_CHARS
+    ? `${text.slice(0, QUOTED_CHARS)}… (${text.length} characters)`
+    : text
 }

@@ -23,6 +23,11 @@ export interface PlanDocument {
     fail_fast: boolean
     /** A matrix job's: whose defaults filled what its strategy leaves out (GitHub's, ddeutil-workflow's). */
     strategy_defaults: 'GitHub' | 'ddeutil-workflow' | null
+    /**
+     * The jobs whose outputs make its matrix: its instances are known once they are done
+     * (`instances` is then empty); null for a job whose instances are known now.
+     */
+    instances_after: string[] | null
     instances: Array<{
       id: string
       matrix: Record<string, unknown>
@@ -56,6 +61,7 @@ export function planDocument(
       max_parallel: job.maxParallel ?? null,
       fail_fast: job.failFast,
       strategy_defaults: (job.job.strategy?.matrix && job.job.strategy.defaults) ?? null,
+      instances_after: job.after ?? null,
       instances: job.instances.map((instance) => {
         const scope = expressionScope({
           params,

@@ -145,7 +145,11 @@ export class ConsoleReporter implements RunReporter {
     const outputs = Object.entries(result.outputs)
       .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
       .join(', ')
-    const detail = result.error ? `: ${result.error}` : outputs ? `; outputs: ${outputs}` : ''
+    // A reason that starts with the status (`skipped: …`) says it once here.
+    const reason = result.error?.replace(`${result.status}: `, (m, at: number) =>
+      at === 0 ? '' : m
+    )
+    const detail = reason ? `: ${reason}` : outputs ? `; outputs: ${outputs}` : ''
     this.write(
       `${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`
     )

@@ -10,12 +10,16 @@ export function planText(doc: PlanDocument): string {
       const job = doc.jobs.find((j) => j.id === id)!
       const limits = [
         job.needs.length ? `needs ${job.needs.join(', ')}` : '',
-        job.instances.length > 1 && job.max_parallel ? `max_parallel ${job.max_parallel}` : '',
+        (job.instances.length > 1 || job.instances_after) && job.max_parallel
+          ? `max_parallel ${job.max_parallel}`
+          : '',
         job.strategy_defaults
           ? `fail_fast ${job.fail_fast ? 'on' : 'off'}; ${job.strategy_defaults}'s defaults for what strategy: leaves out`
           : ''
       ].filter(Boolean)
       lines.push(`  ${id}${limits.length ? ` (${limits.join('; ')})` : ''}`)
+      if (job.instances_after)
+        lines.push(`    instances known after ${job.instances_after.join(', ')}`)
       for (const instance of job.instances)
         lines.push(
           `    ${instance.id}: ${instance.container.image.ref} as ${instance.container.name}`

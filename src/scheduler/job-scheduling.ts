@@ -2,10 +2,21 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import { checkTriggerRule } from './trigger-rule.js'
 import { availableParallelism } from 'node:os'
 import { matchChangedFiles } from '../plan/changed-files.js'
-import type { PlannedInstance, PlannedJob } from '../plan/pipeline-plan.js'
+import {
+  expandInstances,
+  matrixRows,
+  type PlannedInstance,
+  type PlannedJob
+} from '../plan/pipeline-plan.js'
+import { EmptyMatrixError, MatrixError, quoteStart } from '../plan/matrix.js'
 import { expressionScope, type Outcome } from '../pipeline/expression.js'
 import type { JobSpec } from '../pipeline/pipeline-types.js'
-import { evaluateCondition, type ConditionOptions } from '../pipeline/template.js'
+import {
+  evaluateCondition,
+  evaluateValue,
+  readPaths,
+  type ConditionOptions
+} from '../pipeline/template.js'
 import type { JobRunContext } from './job-context.js'
 import { runJob } from './job-runner.js'
 import { summarizeJob, type JobSummary } from './job-summary.js'
@@ -154,6 +165,17 @@ async function runPlannedJob(
     run.reporter.jobFinished(instance, result)
     return result
   }
+  const laterRows = job.after && expandLater(job, needs, run, outcome, verdict)
+  if (laterRows && 'result' in laterRows) {
+    const placeholder = job.instances[0]
+    run.reporter.jobFinished(placeholder, laterRows.result)
+    const summary = summarizeJob(job, [laterRows.result])
+    return {
+      summary,
+      results: [laterRows.result],
+      failed: summary.result === 'failure' || failedUpstream
+    }
+  }
   const results = await Promise.all(
     job.instances.map((instance) => {
       const inRunSlot = () => run.slots(() => runInstance(instance))
@@ -162,6 +184,76 @@ async function runPlannedJob(
   )
   const summary = summarizeJob(job, results)
   return { summary, results, failed: summary.result === 'failure' || failedUpstream }
+}
+
+/**
+ * Expands the matrix of a job made of upstream outputs, now that its needs are done, and
+ * sets the job's instances. When there is nothing to expand (the job will not run, the
+ * outputs make no instance, or they are not a matrix) the job gets one instance named as
+ * the job, and the result it ends with is returned.
+ */
+function expandLater(
+  job: PlannedJob,
+  needs: Record<string, JobSummary>,
+  run: Scheduling,
+  outcome: Outcome,
+  verdict: ReturnType<typeof checkTriggerRule> | undefined
+): { result: JobResult } | undefined {
+  const placeholder: PlannedInstance = { id: job.id, slug: job.id, job: job.job, matrix: {} }
+  job.instances = [placeholder]
+  if (outcome.cancelled) return { result: notRun(placeholder, 'cancelled', reasonOf(run.signal)) }
+  if (verdict && !verdict.run)
+    return { result: notRun(placeholder, verdict.status, verdict.reason) }
+  // By default a job runs after its needs succeeded; one whose `if:` or trigger rule says
+  // otherwise is expanded from what the others left (and fails if that is no matrix).
+  const blocker = job.job.needs.find((n) => needs[n] && needs[n].result !== 'success')
+  if (blocker && job.job.if === undefined && !verdict)
+    return {
+      result: notRun(placeholder, 'skipped', `skipped: needed job '${blocker}' did not succeed`)
+    }
+  const scope = expressionScope({ ...instanceValues(placeholder, run), needs })
+  try {
+    job.instances = expandInstances(
+      job.job,
+      matrixRows(job.job, (text) => evaluateValue(text, scope))
+    )
+    return undefined
+  } catch (error) {
+    if (error instanceof EmptyMatrixError)
+      return {
+        result: notRun(
+          placeholder,
+          'skipped',
+          `skipped: its matrix, made of the outputs of ${job.after!.map((n) => `'${n}'`).join(', ')}, has no instances (${error.message})`
+        )
+      }
+    const at = job.job.strategy!.matrix!.position
+    const read = error instanceof MatrixError ? '' : whatCameBack(job, needs)
+    return {
+      result: notRun(
+        placeholder,
+        'failure',
+        `${at.file}:${at.line}:${at.col}: jobs.${job.id}.strategy.matrix: ${(error as Error).message}${read}`
+      )
+    }
+  }
+}
+
+/** The upstream outputs a job's matrix reads, each quoted by its start: `needs.list.outputs.files is 'a.csv b…'`. */
+function whatCameBack(job: PlannedJob, needs: Record<string, JobSummary>): string {
+  const matrix = job.job.strategy!.matrix!
+  const texts = [matrix.whole, ...Object.values(matrix.axes), matrix.include, matrix.exclude]
+  const paths = texts.flatMap((t) => (typeof t === 'string' ? readPaths(t, 'needs') : []))
+  const quoted = new Map<string, string>()
+  for (const [, id, field, key] of paths) {
+    if (field !== 'outputs' || key === undefined) continue
+    const value = needs[id]?.outputs[key]
+    quoted.set(
+      `needs.${id}.outputs.${key}`,
+      value === undefined ? `not set (job '${id}' ${needs[id]?.result})` : quoteStart(value)
+    )
+  }
+  return [...quoted].map(([path, text]) => `; ${path} is ${text}`).join('')
 }
 
 /**

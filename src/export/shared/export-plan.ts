@@ -111,6 +111,11 @@ export function exportPlan(
     } catch (error) {
       at(job.position, `${where}.trigger-rule`)(error)
     }
+    if (planned.after)
+      at(
+        job.strategy!.matrix!.position,
+        `${where}.strategy.matrix`
+      )(new ExportRenderError(laterMatrixProblem(planned.after, target)))
     const instances = planned.instances.flatMap((instance) => {
       const scope = expressionScope({
         params,
@@ -163,6 +168,21 @@ export function exportPlan(
 }
 
 type At = (position: SourcePosition, where: string) => (error: unknown) => void
+
+/** Targets that size a job's work when it is submitted: a matrix of outputs has no place there. */
+const SIZED_AT_SUBMIT: Record<string, string> = {
+  k8s: 'a Kubernetes Job is given its completions when it is submitted',
+  batch: 'an AWS Batch array job is given its size when it is submitted'
+}
+
+/** Why a matrix made of upstream outputs is not exported to a target. */
+function laterMatrixProblem(after: readonly string[], target: string): string {
+  const jobs = after.map((n) => `'${n}'`).join(', ')
+  const sized = SIZED_AT_SUBMIT[target]
+  return sized
+    ? `its matrix is made of the outputs of ${jobs}, known only once they ran, and ${sized}; run it with ctr-pipeline, or write the matrix in the file`
+    : `its matrix is made of the outputs of ${jobs}, known only once they ran: export --to ${target} does not take such a matrix yet; run it with ctr-pipeline, or write the matrix in the file`
+}
 
 /**
  * A job's trigger rule where the target can say the same: `all_success` is when a job runs
