@@ -64,13 +64,10 @@ describe('stages without type:, told apart by their keys', () => {
       ]
     ],
     [
-      'a nested stage: one message naming it',
-      file(
-        '      - name: s\n        foreach: [1, 2]\n        stages: [{name: t, echo: x}]\n',
-        true
-      ),
+      'a stage inside a foreach, at its own path',
+      file('      - name: s\n        foreach: [1, 2]\n        stages: [{name: t, run: ls}]\n'),
       [
-        "p.yml:7:9: jobs.a.stages[0]: ddeutil's 'foreach' stage (stages over each item of a list) is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty"
+        "p.yml:7:28: jobs.a.stages[0].stages[0]: has 'run:' but no 'type:': write 'type: sh' or 'type: bash' for a shell script, 'type: py' for Python (only a file marked 'type: Workflow' reads a bare 'run:' as Python, as ddeutil-workflow does)"
       ]
     ],
     [
@@ -480,12 +477,12 @@ describe("ddeutil's stages that run elsewhere than a container's shell", () => {
     [
       'uses',
       "      - {name: s, uses: 'tasks/load@demo', with: {a: 1}}\n",
-      "p.yml:6:19: jobs.a.stages[0]: a 'uses:' stage (ddeutil calls a Python function registered with its @tag) is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty"
+      "p.yml:6:19: jobs.a.stages[0]: a 'uses:' stage (ddeutil calls a Python function registered with its @tag) is not supported: a stage here is one of sh, bash, py, cmd, process, empty, foreach, until, parallel, case or raise"
     ],
     [
       'deps',
       "      - {name: s, run: 'import x', deps: [x]}\n",
-      "p.yml:6:36: jobs.a.stages[0]: ddeutil's virtual Python stage (deps: installed into a fresh environment; install them in the job's image instead) is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty"
+      "p.yml:6:36: jobs.a.stages[0]: ddeutil's virtual Python stage (deps: installed into a fresh environment; install them in the job's image instead) is not supported: a stage here is one of sh, bash, py, cmd, process, empty, foreach, until, parallel, case or raise"
     ]
   ])('%s: one message, at its key', (_, stages, expected) => {
     expect(problemsOf(file(stages, true))).toEqual([expected])

@@ -221,7 +221,7 @@ describe('parsePipeline', () => {
     [
       'an unknown stage type, with a suggestion',
       job(`${withImage}    stages:\n      - {name: x, type: bsh, run: x}\n`),
-      /^p\.yml:7:25: jobs\.a\.stages\[0\]\.type: 'bsh' is not one of: empty, bash, sh, py, cmd, process \(did you mean 'bash'\?\)$/
+      /^p\.yml:7:25: jobs\.a\.stages\[0\]\.type: 'bsh' is not one of: empty, bash, sh, py, cmd, process, foreach, until, parallel, case, raise \(did you mean 'bash'\?\)$/
     ],
     [
       'a process stage without process',
@@ -293,7 +293,7 @@ describe('parsePipeline', () => {
       job(
         `${withImage}    stages:\n      - {name: x, type: empty}\n      - {name: x, type: empty}\n`
       ),
-      /^p\.yml:8:9: jobs\.a\.stages\[1\]: stage 1 of this job already has the id 'x'/
+      /^p\.yml:8:9: jobs\.a\.stages\[1\]: stage 1 of this list already has the id 'x'/
     ],
     [
       'max-parallel spelt both ways',

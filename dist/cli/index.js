@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 1012:
+/***/ 3847:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83038,7 +83038,19 @@ class DescriptionDictionary extends Dictionary {
  * The names an expression can start from. Which ones a given place in the file may use
  * is decided by the reference checks; the parser accepts them all.
  */
-const CONTEXTS = ['params', 'matrix', 'run_id', 'job', 'needs', 'stages'];
+const CONTEXTS = [
+    'params',
+    'matrix',
+    'run_id',
+    'job',
+    'needs',
+    'stages',
+    // Inside a stage that holds stages (NestedStage).
+    'item',
+    'loop',
+    'branch',
+    'case'
+];
 /** Functions for `if:` that read how the jobs or stages before went. */
 const STATUS_FUNCTIONS = ['success', 'failure', 'always', 'cancelled'];
 /** An expression that cannot be parsed or evaluated; the message quotes it. */
@@ -85890,9 +85902,43 @@ function reportedLines(ctx, instance) {
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/run-result.ts
-/** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
+/**
+ * `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. A
+ * stage that holds stages has its runs as ddeutil-workflow shows them: `items` and
+ * `foreach.KEY`, `until.LOOP`, `parallel.BRANCH`, or `case`, each with its `stages`.
+ */
 function stagesContext(stages) {
-    return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]));
+    return Object.fromEntries(stages.map((s) => [
+        s.id,
+        { result: s.status, outputs: s.nested ? nestedOutputs(s) : s.outputs }
+    ]));
+}
+function nestedOutputs(stage) {
+    const runs = stage.nested ?? [];
+    const each = (fields) => Object.fromEntries(runs.map((run) => [
+        run.key,
+        { ...fields(run), result: run.status, stages: stagesContext(run.stages) }
+    ]));
+    switch (stage.type) {
+        case 'foreach':
+            return { items: runs.map((r) => r.item), foreach: each((r) => ({ item: r.item })) };
+        case 'until':
+            return { until: each((r) => ({ loop: r.loop, item: r.item })) };
+        case 'parallel':
+            return { parallel: each((r) => ({ branch: r.branch })) };
+        default:
+            return runs[0] ? { case: runs[0].case, stages: stagesContext(runs[0].stages) } : {};
+    }
+}
+/**
+ * Every stage result of a list and, depth first after each stage that holds stages, those
+ * of its runs, each with the name the log gives it (`each[b.csv] > check`) and its depth.
+ */
+function run_result_everyStage(stages, label = '', depth = 0) {
+    return stages.flatMap((stage) => [
+        { name: `${label}${stage.name}`, depth, stage },
+        ...(stage.nested ?? []).flatMap((run) => run_result_everyStage(run.stages, `${label}${stage.name}[${run.key}] > `, depth + 1))
+    ]);
 }
 /** Fails a job (or stage) result; the first message given is the one kept. */
 function fail(result, message) {
@@ -86020,8 +86066,8 @@ const BATCH_ARGS_LIMIT = 512 * 1024;
  */
 function batchable(stage) {
     // A process's stdout is its result, read on its own: it runs in an exec of its own.
-    if (stage.type === 'empty' ||
-        stage.type === 'process' ||
+    // Stages that hold stages, and raise, are run by the scheduler itself.
+    if (!['bash', 'sh', 'py', 'cmd'].includes(stage.type) ||
         stage.if !== undefined ||
         stage.timeout_ms !== undefined ||
         stage.retry > 0) {
@@ -86100,11 +86146,260 @@ function stageCommand(stage, script) {
             // scripts/py-stage.py: the code runs with `result.context` (and ddeutil's rules).
             return ['python3', '-c', PY_STAGE_PY, script, `<stage ${stage.id}>`];
         // A process runs in execs of the stage runner's own (see process-stage).
+        // Stages that hold stages, and raise, run nothing of their own (stage-runner).
         case 'cmd':
         case 'empty':
         case 'process':
+        case 'foreach':
+        case 'until':
+        case 'parallel':
+        case 'case':
+        case 'raise':
             return [];
     }
+}
+
+;// CONCATENATED MODULE: ./src/plan/matrix.ts
+/** More instances than this is an error, as in GitHub Actions. */
+const MAX_INSTANCES = 256;
+// Guards against expanding a huge product only for excludes to cut it down.
+const MAX_PRODUCT = 65_536;
+/** A matrix that cannot be expanded; the message says why. */
+class MatrixError extends Error {
+    name = 'MatrixError';
+}
+/**
+ * A matrix that makes no instance: an error in the file, and for a matrix made of
+ * upstream outputs a job with nothing to do (the scheduler skips it).
+ */
+class EmptyMatrixError extends MatrixError {
+    name = 'EmptyMatrixError';
+}
+/**
+ * Expands a matrix the way GitHub Actions does: the cartesian product of the axes (the
+ * first axis varies slowest), minus every combination an `exclude` row matches (a row
+ * may name some keys only), then each `include` row is added to every combination whose
+ * axis values it does not contradict; a row that fits none becomes a combination of its own.
+ */
+function expandMatrix(axes, include = [], exclude = []) {
+    const keys = Object.keys(axes);
+    const product = keys.reduce((n, k) => n * axes[k].length, keys.length ? 1 : 0);
+    if (product > MAX_PRODUCT)
+        throw new MatrixError(`the axes make ${product} combinations; at most ${MAX_INSTANCES} may run`);
+    let rows = keys.length ? [{}] : [];
+    for (const key of keys)
+        rows = rows.flatMap((row) => axes[key].map((v) => ({ ...row, [key]: v })));
+    rows = rows.filter((row) => !exclude.some((ex) => matches(row, ex)));
+    const originals = rows.map((row) => ({ axes: { ...row }, row }));
+    const added = [];
+    for (const extra of include) {
+        let fitted = false;
+        for (const original of originals) {
+            const contradicts = Object.entries(extra).some(([k, v]) => k in original.axes && !same(original.axes[k], v));
+            if (contradicts)
+                continue;
+            Object.assign(original.row, extra);
+            fitted = true;
+        }
+        if (!fitted)
+            added.push({ ...extra });
+    }
+    const all = [...originals.map((o) => o.row), ...added];
+    if (all.length > MAX_INSTANCES)
+        throw new MatrixError(`the matrix makes ${all.length} instances; at most ${MAX_INSTANCES} may run`);
+    if (all.length === 0)
+        throw new EmptyMatrixError(keys.length || exclude.length
+            ? 'the matrix makes no instances (every combination is excluded)'
+            : 'the matrix makes no instances');
+    return all;
+}
+/** `job (v1, v2)`: how an instance is named in logs, results and the summary. */
+function instanceName(jobId, row) {
+    const values = Object.values(row).map((v) => typeof v === 'object' ? JSON.stringify(v) : String(v));
+    return values.length ? `${jobId} (${values.join(', ')})` : jobId;
+}
+function matches(row, pattern) {
+    return Object.entries(pattern).every(([k, v]) => k in row && same(row[k], v));
+}
+function same(a, b) {
+    return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+/** How much of a value that came back an error quotes: enough to see what it is. */
+const QUOTED_CHARS = 120;
+/** A value as an error shows it (JSON), cut after QUOTED_CHARS characters. */
+function quoteStart(value) {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > QUOTED_CHARS
+        ? `${text.slice(0, QUOTED_CHARS)}… (${text.length} characters)`
+        : text;
+}
+
+;// CONCATENATED MODULE: ./src/scheduler/nested-stage.ts
+
+
+/**
+ * Runs the stages a `foreach`, `until`, `parallel` or `case` stage holds, as
+ * ddeutil-workflow runs them (NestedStage), recording each run in `result.nested`.
+ * Throws, saying which run and which stage failed, when the stage fails; marks it skipped
+ * when every run was skipped (or a case matched nothing and may skip).
+ */
+async function runNested(stage, result, ctx) {
+    const nested = stage.nested;
+    const runs = (result.nested = []);
+    const newRun = (key, fields) => {
+        const run = { key, ...fields, status: 'cancelled', stages: [] };
+        runs.push(run);
+        return run;
+    };
+    const runOnce = async (stages, run, extra, iteration, stop) => {
+        const failed = await ctx.runList(stages, run, extra, iteration, stop);
+        // A stage the job's timeout stopped failed as the job did.
+        run.status = failed || run.stages.some((s) => s.timed_out) ? 'failure' : listStatus(run.stages);
+    };
+    switch (nested.type) {
+        case 'foreach': {
+            const items = foreachItems(nested.items, nested.useIndexAsKey, ctx.value);
+            // The first failed item stops the others from starting (ddeutil's fail-fast).
+            const stop = new AbortController();
+            const limit = pLimit(nested.concurrent);
+            const planned = items.map((item, index) => ({
+                run: newRun(nested.useIndexAsKey ? String(index) : keyOf(item), { item }),
+                item,
+                index
+            }));
+            await Promise.all(planned.map(({ run, item, index }) => limit(async () => {
+                if (stop.signal.aborted || ctx.signal.aborted)
+                    return;
+                await runOnce(nested.stages, run, { item, loop: index }, index, stop.signal);
+                if (run.status === 'failure')
+                    stop.abort();
+            })));
+            return settle(result, runs, 'item');
+        }
+        case 'until': {
+            let item = typeof nested.item === 'string' ? ctx.value(nested.item) : nested.item;
+            for (let loop = 1;;) {
+                if (loop > nested.maxLoop)
+                    throw new Error(`until '${nested.until}' did not hold after ${nested.maxLoop} times round (max_loop)`);
+                const run = newRun(String(loop), { loop, item });
+                await runOnce(nested.stages, run, { item, loop }, loop - 1);
+                if (run.status === 'failure' || ctx.signal.aborted)
+                    break;
+                loop += 1;
+                // An inner stage's `item` output is the next item; without one, the loop number.
+                const next = [...run.stages].reverse().find((s) => s.outputs.item !== undefined);
+                item = next ? outputValue(next.outputs.item) : loop;
+                if (ctx.condition(nested.until, { item, loop }))
+                    break;
+            }
+            return settle(result, runs, 'loop');
+        }
+        case 'parallel': {
+            const limit = pLimit(nested.maxWorkers);
+            await Promise.all(nested.branches.map(({ name, stages }, index) => {
+                const run = newRun(name, { branch: name });
+                return limit(() => ctx.signal.aborted ? undefined : runOnce(stages, run, { branch: name }, index));
+            }));
+            return settle(result, runs, 'branch');
+        }
+        case 'case': {
+            const value = ctx.value(nested.value);
+            const written = nested.match.map((m, index) => ({
+                ...m,
+                index,
+                value: typeof m.case === 'string' ? ctx.value(m.case) : m.case
+            }));
+            const chosen = written.find((m) => m.case !== undefined && sameValue(m.value, value)) ??
+                written.find((m) => m.case === undefined);
+            if (!chosen) {
+                if (nested.skipNotMatch) {
+                    result.status = 'skipped';
+                    return;
+                }
+                throw new Error(`no case matches ${quoteStart(value)}, and it has no else (skip_not_match: true skips it instead)`);
+            }
+            const matched = chosen.case === undefined ? '_' : chosen.value;
+            const run = newRun(keyOf(matched), { case: matched });
+            await runOnce(chosen.stages, run, { case: matched }, chosen.index);
+            return settle(result, runs, 'case');
+        }
+    }
+}
+/**
+ * The items of a foreach: a list as written (its strings rendered), or what its template
+ * gives (a list, or text that is a JSON list). Items repeat only by their index.
+ */
+function foreachItems(items, byIndex, value) {
+    const given = Array.isArray(items)
+        ? items.map((item) => (typeof item === 'string' ? value(item) : item))
+        : value(items);
+    let list = given;
+    if (typeof given === 'string') {
+        try {
+            list = JSON.parse(given);
+        }
+        catch {
+            // Not JSON: refused below with what it is.
+        }
+    }
+    if (!Array.isArray(list))
+        throw new Error(`foreach gives ${quoteStart(given)}, not a list of items`);
+    const keys = list.map(keyOf);
+    const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+    if (!byIndex && repeated !== undefined)
+        throw new Error(`the item ${repeated} comes more than once: set use_index_as_key: true to key items by their index`);
+    return list;
+}
+/**
+ * An output as a value: a number, boolean or JSON list or object written as text (as a `py`
+ * stage writes `item = 2`) is that value again; other text stays text.
+ */
+function outputValue(text) {
+    if (!/^\s*([-\d[{]|true$|false$|null$)/.test(text))
+        return text;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+/** How a run is keyed by a value: text as it is, anything else as JSON. */
+function keyOf(value) {
+    return typeof value === 'string' ? value : JSON.stringify(value);
+}
+/** Whether a case's value matches: numbers (and booleans) by value, as Python's `==`. */
+function sameValue(a, b) {
+    const numeric = (v) => typeof v === 'number' || typeof v === 'boolean';
+    if (numeric(a) && numeric(b))
+        return Number(a) === Number(b);
+    return a === b || (typeof a === 'object' && JSON.stringify(a) === JSON.stringify(b));
+}
+/** How a list of stages ended: skipped when every stage was, else success (none failed). */
+function listStatus(stages) {
+    if (stages.some((s) => s.status === 'cancelled'))
+        return 'cancelled';
+    return stages.length > 0 && stages.every((s) => s.status === 'skipped') ? 'skipped' : 'success';
+}
+/**
+ * Ends the holding stage from its runs: the first failed run fails it, with that run's key
+ * and the failed stage's message, exit code and flags; every run skipped skips it.
+ */
+function settle(result, runs, noun) {
+    const failed = runs.find((r) => r.status === 'failure');
+    if (failed) {
+        const stage = failed.stages.find((s) => s.status === 'failure' && s.error !== undefined);
+        result.exit_code = stage?.exit_code ?? null;
+        result.oom_killed = stage?.oom_killed ?? false;
+        result.timed_out = stage?.timed_out ?? false;
+        throw new Error(`${noun} ${failed.key}: ${stage ? `stage '${stage.name}' failed: ${stage.error}` : 'failed'}`);
+    }
+    // Only a stopped job cancels a run here: the stage is cancelled with it (stageFailed).
+    const cancelled = runs.find((r) => r.status === 'cancelled');
+    if (cancelled)
+        throw new Error(`${noun} ${cancelled.key} was cancelled`);
+    if (runs.length > 0 && runs.every((r) => r.status === 'skipped'))
+        result.status = 'skipped';
 }
 
 ;// CONCATENATED MODULE: ./src/plan/stage-retry.ts
@@ -86289,7 +86584,7 @@ class ProcessIoError extends Error {
     name = 'ProcessIoError';
 }
 /** How much of a process's unreadable answer a message quotes. */
-const QUOTED_CHARS = 120;
+const processes_QUOTED_CHARS = 120;
 /** The processes an image's labels name: NAME to the shell command that runs it. */
 function processesOf(labels) {
     return Object.fromEntries(Object.entries(labels ?? {})
@@ -86392,7 +86687,7 @@ function quote(text) {
     const trimmed = text.trim();
     if (trimmed === '')
         return 'nothing came back';
-    return trimmed.length > QUOTED_CHARS ? `'${trimmed.slice(0, QUOTED_CHARS)}...'` : `'${trimmed}'`;
+    return trimmed.length > processes_QUOTED_CHARS ? `'${trimmed.slice(0, processes_QUOTED_CHARS)}...'` : `'${trimmed}'`;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/closest.ts
@@ -86546,6 +86841,7 @@ function serialQueue() {
 
 
 
+
 /**
  * Runs a job's stages in its container, one after another. Consecutive stages whose
  * commands are known up front run as a batch, in one exec (Backend.runBatch): an exec
@@ -86572,15 +86868,34 @@ class StageRunner {
         this.options = options;
     }
     async run(stages) {
+        const top = this.top();
         for (let index = 0; index < stages.length;) {
             const batch = this.canBatch() ? this.batchFrom(stages, index) : [];
             if (batch.length > 0) {
                 index += await this.runBatch(batch);
                 continue;
             }
-            await this.runOne(stages[index], index);
+            await this.runOne(stages[index], index, top);
             index++;
         }
+    }
+    /** The job's own list of stages: a failed stage fails the job. */
+    top() {
+        return {
+            results: this.result.stages,
+            values: this.ctx.values,
+            outer: {},
+            stateDir: (index) => stageStateDir(this.instance.slug, index),
+            failed: () => this.result.status === 'failure',
+            fail: (stage, stageResult) => {
+                // The job's exit code and OOM flag are those of the stage that failed it first.
+                fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`);
+                this.result.exit_code = stageResult.exit_code;
+                this.result.oom_killed = stageResult.oom_killed;
+            },
+            label: '',
+            signal: this.signal
+        };
     }
     /** A batch runs its stages on the assumption that all before them succeeded. */
     canBatch() {
@@ -86588,12 +86903,13 @@ class StageRunner {
     }
     /** The stages that run in one batch from `from` on, each with what it runs. */
     batchFrom(stages, from) {
-        const scope = this.scope();
+        const top = this.top();
+        const scope = this.scope(top);
         const prepared = new Map();
         const prepare = (i) => {
             let stage = prepared.get(i);
             if (!stage) {
-                stage = { index: i, spec: stages[i], ...this.prepare(stages[i], i, scope) };
+                stage = { index: i, spec: stages[i], ...this.prepare(stages[i], top.stateDir(i), scope) };
                 prepared.set(i, stage);
             }
             return stage;
@@ -86604,9 +86920,9 @@ class StageRunner {
         };
         return batchAt(stages, from, size).map(prepare);
     }
-    /** What expressions read at this point: the run's values and the stages so far. */
-    scope() {
-        return expressionScope({ ...this.ctx.values, stages: stagesContext(this.result.stages) });
+    /** What expressions read at this point of a list: its values and the stages so far. */
+    scope(frame) {
+        return expressionScope({ ...frame.values, stages: stagesHere(frame) });
     }
     /**
      * Renders a script: handed to the shell as written in the page's form, so `${VAR}` there
@@ -86649,10 +86965,9 @@ class StageRunner {
         return env;
     }
     /** A stage's command line and environment, rendered in `scope`. */
-    prepare(stage, index, scope) {
+    prepare(stage, stateDir, scope) {
         const renderScript = this.scriptRenderer(scope);
         const script = stage.type === 'cmd' ? (stage.args ?? []).map(renderScript) : renderScript(stage.run ?? '');
-        const stateDir = stageStateDir(this.instance.slug, index);
         const renderValue = this.options.valueRenderer(scope);
         const env = [
             `CTR_OUTPUT=${stateDir}/output`,
@@ -86663,7 +86978,8 @@ class StageRunner {
         ];
         return { command: stageCommand(stage, script), env, stateDir };
     }
-    newResult(stage, listed = true) {
+    /** A stage's result as it starts, listed in `into` unless that is null. */
+    newResult(stage, into = this.result.stages) {
         const stageResult = {
             id: stage.id,
             name: stage.name,
@@ -86675,21 +86991,22 @@ class StageRunner {
             duration_ms: 0,
             outputs: {}
         };
-        if (listed)
-            this.result.stages.push(stageResult);
+        into?.push(stageResult);
         return stageResult;
     }
-    /** Runs one stage in an exec of its own (or skips it), and reports it. */
-    async runOne(stage, index) {
-        const stageResult = this.newResult(stage);
-        if (this.signal.aborted) {
+    /** Runs one stage of a list in an exec of its own (or skips it), and reports it. */
+    async runOne(stage, index, frame) {
+        const stageResult = this.newResult(stage, frame.results);
+        if (frame.signal.aborted) {
             stageResult.status = 'cancelled';
             return;
         }
+        // Inside a stage that holds stages, the log names the way there: `each[b.csv] > check`.
+        const shown = frame.label ? { ...stage, name: `${frame.label}${stage.name}` } : stage;
         const started = Date.now();
         try {
-            const scope = this.scope();
-            const failed = this.result.status === 'failure';
+            const scope = this.scope(frame);
+            const failed = frame.failed();
             const outcome = { success: !failed, failure: failed, cancelled: false };
             const python = this.ctx.pipeline.dialect === 'ddeutil';
             if (!evaluateCondition(stage.if, scope, outcome, { python, env: this.ctx.env })) {
@@ -86697,21 +87014,58 @@ class StageRunner {
                 return;
             }
             stageResult.started_at = new Date(started).toISOString();
-            this.ctx.reporter.stageStarted(this.instance, stage);
+            this.ctx.reporter.stageStarted(this.instance, shown);
             await this.withRetries(stage, (attempt) => {
                 // A retry's result is its own: nothing of the attempt before it.
                 if (attempt > 0)
-                    Object.assign(stageResult, this.newResult(stage, false), {
+                    Object.assign(stageResult, this.newResult(stage, null), {
                         started_at: stageResult.started_at
                     });
-                return this.runStage(stage, index, scope, stageResult, attempt);
+                if (stage.nested || stage.type === 'raise')
+                    return this.runHolder(stage, index, scope, stageResult, frame, shown.name);
+                return this.runStage(stage, frame.stateDir(index), scope, stageResult, attempt);
             });
         }
         catch (error) {
-            this.stageFailed(stage, stageResult, error);
+            this.stageFailed(stage, stageResult, error, frame);
         }
         stageResult.duration_ms = Date.now() - started;
-        this.ctx.reporter.stageFinished(this.instance, stage, stageResult);
+        this.ctx.reporter.stageFinished(this.instance, shown, stageResult);
+    }
+    /**
+     * Runs a stage that holds stages (runNested), each list in a frame of its own whose
+     * stages' state folders lie in this stage's; or fails a `raise` stage with its message.
+     */
+    async runHolder(stage, index, scope, stageResult, frame, shownName) {
+        const python = this.ctx.pipeline.dialect === 'ddeutil';
+        const renderText = this.options.valueRenderer(scope);
+        if (stage.type === 'raise')
+            throw new Error(renderText(stage.raise ?? ''));
+        const withValues = (extra) => expressionScope({ ...frame.values, ...extra, stages: stagesHere(frame) });
+        await runNested(stage, stageResult, {
+            value: (text) => evaluateValue(text, scope),
+            condition: (text, extra) => evaluateCondition(text, withValues(extra), { success: true, failure: false, cancelled: false }, { python, env: this.ctx.env }),
+            signal: frame.signal,
+            runList: async (stages, run, extra, iteration, stop) => {
+                let failed = false;
+                const dir = `${frame.stateDir(index)}/${iteration}`;
+                const inner = {
+                    results: run.stages,
+                    values: { ...frame.values, ...extra },
+                    outer: stagesHere(frame),
+                    stateDir: (i) => `${dir}-${i + 1}`,
+                    failed: () => failed,
+                    fail: () => void (failed = true),
+                    label: `${shownName}[${run.key}] > `,
+                    signal: stop ? AbortSignal.any([frame.signal, stop]) : frame.signal
+                };
+                if (!inner.signal.aborted)
+                    await this.ctx.backend.makeDirectories(this.containerId, CTR_ROOT, stages.map((_, i) => inner.stateDir(i)));
+                for (let i = 0; i < stages.length; i++)
+                    await this.runOne(stages[i], i, inner);
+                return failed;
+            }
+        });
     }
     /**
      * Runs a batch in one exec; each stage is reported as its end marker comes in. Returns
@@ -86798,8 +87152,11 @@ class StageRunner {
         await inOrder.idle();
         return ended + 1;
     }
-    /** Marks a stage failed (cancelled, when the job was stopped) and, unless it may, the job. */
-    stageFailed(stage, stageResult, error) {
+    /**
+     * Marks a stage failed (cancelled, when the job was stopped) and, unless it may, its
+     * list: the job's, or the run of a stage that holds it.
+     */
+    stageFailed(stage, stageResult, error, frame = this.top()) {
         if (this.signal.reason instanceof TimedOut) {
             stageResult.status = 'failure';
             stageResult.timed_out = true;
@@ -86811,12 +87168,8 @@ class StageRunner {
         else {
             stageResult.status = 'failure';
             stageResult.error = errorMessage(error);
-            // The job's exit code and OOM flag are those of the stage that failed it first.
-            if (!stage.continue_on_error && this.result.status !== 'failure') {
-                fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`);
-                this.result.exit_code = stageResult.exit_code;
-                this.result.oom_killed = stageResult.oom_killed;
-            }
+            if (!stage.continue_on_error && !frame.failed())
+                frame.fail(stage, stageResult);
         }
     }
     /**
@@ -86838,7 +87191,7 @@ class StageRunner {
             }
         }
     }
-    async runStage(stage, index, scope, stageResult, attempt = 0) {
+    async runStage(stage, stateDir, scope, stageResult, attempt = 0) {
         const { ctx, instance, containerId } = this;
         if (stage.type === 'empty') {
             ctx.reporter.output(instance, 'stdout', this.scriptRenderer(scope)(stage.echo ?? stage.name));
@@ -86854,8 +87207,8 @@ class StageRunner {
                 limitBytes: ctx.outputLimitBytes
             }, this.options.valueRenderer(scope))
             : undefined;
-        const prepared = this.prepare(stage, index, scope);
-        const { env, stateDir } = prepared;
+        const prepared = this.prepare(stage, stateDir, scope);
+        const { env } = prepared;
         const first = process?.command ?? prepared.command;
         const command = attempt > 0 ? ['sh', '-c', RETRY_STAGE_SH, RETRY_WRAPPER_NAME, ...first] : first;
         if (this.stopped) {
@@ -86950,6 +87303,10 @@ class StageRunner {
         this.memoryKills = count;
         return true;
     }
+}
+/** `stages` at this point of a list: those of the lists around it, then its own so far. */
+function stagesHere(frame) {
+    return { ...frame.outer, ...stagesContext(frame.results) };
 }
 
 ;// CONCATENATED MODULE: ./src/scheduler/job-runner.ts
@@ -87404,81 +87761,6 @@ function findCycle(jobs) {
         current = byId.get(current.needs.find((n) => byId.has(n)));
     }
     return [...path.slice(step.get(current.id)), current.id];
-}
-
-;// CONCATENATED MODULE: ./src/plan/matrix.ts
-/** More instances than this is an error, as in GitHub Actions. */
-const MAX_INSTANCES = 256;
-// Guards against expanding a huge product only for excludes to cut it down.
-const MAX_PRODUCT = 65_536;
-/** A matrix that cannot be expanded; the message says why. */
-class MatrixError extends Error {
-    name = 'MatrixError';
-}
-/**
- * A matrix that makes no instance: an error in the file, and for a matrix made of
- * upstream outputs a job with nothing to do (the scheduler skips it).
- */
-class EmptyMatrixError extends MatrixError {
-    name = 'EmptyMatrixError';
-}
-/**
- * Expands a matrix the way GitHub Actions does: the cartesian product of the axes (the
- * first axis varies slowest), minus every combination an `exclude` row matches (a row
- * may name some keys only), then each `include` row is added to every combination whose
- * axis values it does not contradict; a row that fits none becomes a combination of its own.
- */
-function expandMatrix(axes, include = [], exclude = []) {
-    const keys = Object.keys(axes);
-    const product = keys.reduce((n, k) => n * axes[k].length, keys.length ? 1 : 0);
-    if (product > MAX_PRODUCT)
-        throw new MatrixError(`the axes make ${product} combinations; at most ${MAX_INSTANCES} may run`);
-    let rows = keys.length ? [{}] : [];
-    for (const key of keys)
-        rows = rows.flatMap((row) => axes[key].map((v) => ({ ...row, [key]: v })));
-    rows = rows.filter((row) => !exclude.some((ex) => matches(row, ex)));
-    const originals = rows.map((row) => ({ axes: { ...row }, row }));
-    const added = [];
-    for (const extra of include) {
-        let fitted = false;
-        for (const original of originals) {
-            const contradicts = Object.entries(extra).some(([k, v]) => k in original.axes && !same(original.axes[k], v));
-            if (contradicts)
-                continue;
-            Object.assign(original.row, extra);
-            fitted = true;
-        }
-        if (!fitted)
-            added.push({ ...extra });
-    }
-    const all = [...originals.map((o) => o.row), ...added];
-    if (all.length > MAX_INSTANCES)
-        throw new MatrixError(`the matrix makes ${all.length} instances; at most ${MAX_INSTANCES} may run`);
-    if (all.length === 0)
-        throw new EmptyMatrixError(keys.length || exclude.length
-            ? 'the matrix makes no instances (every combination is excluded)'
-            : 'the matrix makes no instances');
-    return all;
-}
-/** `job (v1, v2)`: how an instance is named in logs, results and the summary. */
-function instanceName(jobId, row) {
-    const values = Object.values(row).map((v) => typeof v === 'object' ? JSON.stringify(v) : String(v));
-    return values.length ? `${jobId} (${values.join(', ')})` : jobId;
-}
-function matches(row, pattern) {
-    return Object.entries(pattern).every(([k, v]) => k in row && same(row[k], v));
-}
-function same(a, b) {
-    return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-/** How much of a value that came back an error quotes: enough to see what it is. */
-const matrix_QUOTED_CHARS = 120;
-/** A value as an error shows it (JSON), cut after QUOTED_CHARS characters. */
-function quoteStart(value) {
-    const text = JSON.stringify(value) ?? String(value);
-    return text.length > matrix_QUOTED_CHARS
-        ? `${text.slice(0, matrix_QUOTED_CHARS)}… (${text.length} characters)`
-        : text;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/pipeline-plan.ts
@@ -88761,6 +89043,71 @@ function describeError(error) {
     return { status: EXIT.failure, message: `error: ${message}` };
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/nested-stages.ts
+
+/** A stage's keys that hold templates rendered as its script is (`until:` is a condition). */
+const STAGE_TEMPLATE_KEYS = [
+    'run',
+    'echo',
+    'args',
+    'vars',
+    'raise',
+    'foreach',
+    'case',
+    'item'
+];
+/**
+ * The lists of stages a stage holds, as written in the file, each with its path below the
+ * stage: `stages` of a foreach or until, `parallel.BRANCH`, `match[i].stages` or
+ * `match[i].else` of a case. In the order innerStages gives them.
+ */
+function innerStageLists(raw) {
+    const stage = record(raw);
+    const lists = [];
+    if (Array.isArray(stage.stages))
+        lists.push([['stages'], stage.stages]);
+    for (const [name, stages] of Object.entries(record(stage.parallel)))
+        lists.push([['parallel', name], list(stages)]);
+    list(stage.match).forEach((entry, i) => {
+        if (!isRecord(entry))
+            return;
+        const key = 'else' in entry ? 'else' : 'stages';
+        lists.push([['match', i, key], list(entry[key])]);
+    });
+    return lists;
+}
+/** The lists of stages a stage holds (see NestedStage), each in the file's order. */
+function innerStages(stage) {
+    const nested = stage.nested;
+    switch (nested?.type) {
+        case 'foreach':
+        case 'until':
+            return [nested.stages];
+        case 'parallel':
+            return nested.branches.map((b) => b.stages);
+        case 'case':
+            return nested.match.map((m) => m.stages);
+        default:
+            return [];
+    }
+}
+/**
+ * Every stage of a list and, depth first, every stage each holds, with where it is below
+ * the list: `[0]`, `[2].stages[1]`, `[3].parallel.left[0]`, `[4].match[1][0]`.
+ */
+function allStages(stages, at = '') {
+    return stages.flatMap((stage, i) => {
+        const here = `${at}[${i}]`;
+        const nested = stage.nested;
+        const inner = nested?.type === 'parallel'
+            ? nested.branches.map((b) => allStages(b.stages, `${here}.parallel.${b.name}`))
+            : nested?.type === 'case'
+                ? nested.match.map((m, n) => allStages(m.stages, `${here}.match[${n}]`))
+                : innerStages(stage).map((list) => allStages(list, `${here}.stages`));
+        return [[here, stage], ...inner.flat()];
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/app/discover-processes.ts
 
 
@@ -88897,6 +89244,7 @@ function processesText(found) {
 ;// CONCATENATED MODULE: ./src/app/check-processes.ts
 
 
+
 /**
  * Checks each `process` stage against its job's image on the engine: the process must be
  * one of the image's, and each input key one its description names. What is not on the
@@ -88905,7 +89253,7 @@ function processesText(found) {
  */
 async function checkProcesses(pipeline, engine, cacheDir) {
     const check = { problems: [], notes: [] };
-    const jobs = pipeline.jobs.filter((j) => j.stages?.some((s) => s.type === 'process'));
+    const jobs = pipeline.jobs.filter((j) => allStages(j.stages ?? []).some(([, s]) => s.type === 'process'));
     if (jobs.length === 0)
         return check;
     let connected;
@@ -88930,10 +89278,10 @@ async function checkProcesses(pipeline, engine, cacheDir) {
             check.notes.push(`jobs.${job.id}: image ${image} is not on the engine: its processes are checked when it runs`);
             continue;
         }
-        job.stages.forEach((stage, i) => {
+        allStages(job.stages).forEach(([at, stage]) => {
             if (stage.type !== 'process')
                 return;
-            const where = `jobs.${job.id}.stages[${i}]`;
+            const where = `jobs.${job.id}.stages${at}`;
             const process = found.find((p) => p.name === stage.process);
             if (!process) {
                 const names = found.map((p) => p.name);
@@ -89371,8 +89719,16 @@ class SecretMasker {
 
 
 
+
 const JOB_ROOTS = new Set(['params', 'matrix', 'run_id', 'job', 'needs']);
 const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages']);
+/** What the stages inside a stage that holds stages read besides their job's values. */
+const INNER_ROOTS = {
+    foreach: ['item', 'loop'],
+    until: ['item', 'loop'],
+    parallel: ['branch'],
+    case: ['case']
+};
 /**
  * Checks every expression in the file: it parses, and each name it reads exists and is
  * available where it is used (a param that is declared, a matrix key of this job, a job
@@ -89416,20 +89772,46 @@ function checkReferences(pipeline, raw, source) {
         const condition = pipeline.dialect === 'ddeutil' ? { variables: containerVariables } : { condition: true };
         check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, ...condition, noStages: container });
         const ids = job.stages?.map((s) => s.id) ?? [];
-        list(rawJob.stages).forEach((rawStage, i) => {
-            const stageAt = [...at, 'stages', i];
+        const checkStages = (stages, raws, listAt, frame) => raws.forEach((rawStage, i) => {
+            const stageAt = [...listAt, i];
             const stage = record(rawStage);
-            const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) };
-            for (const key of ['run', 'echo', 'args', 'vars'])
-                check(stage[key], [...stageAt, key], {
-                    ...scope,
-                    variables: variableSyntax(pipeline.dialect, 'script')
-                });
+            const ran = stages.slice(0, i).map((s) => s.id);
+            const scope = {
+                roots: frame.roots,
+                stages: [...frame.before, ...ran],
+                known: [...frame.known, ...stages.map((s) => s.id)]
+            };
+            const script = { ...scope, variables: variableSyntax(pipeline.dialect, 'script') };
+            for (const key of STAGE_TEMPLATE_KEYS)
+                check(stage[key], [...stageAt, key], script);
             check(stage.inputs, [...stageAt, 'inputs'], scope);
             check(stage.env, [...stageAt, 'env'], { ...scope, variables: containerVariables });
             check(stage.if, [...stageAt, 'if'], { ...scope, ...condition });
+            const spec = stages[i];
+            const nested = spec?.nested;
+            if (!nested)
+                return;
+            const inner = new Set([...frame.roots, ...INNER_ROOTS[nested.type]]);
+            if (nested.type === 'until')
+                check(stage.until, [...stageAt, 'until'], { ...scope, roots: inner, ...condition });
+            list(stage.match).forEach((m, n) => check(record(m).case, [...stageAt, 'match', n, 'case'], script));
+            const lists = innerStageLists(rawStage);
+            innerStages(spec).forEach((innerSpecs, n) => {
+                if (!lists[n])
+                    return;
+                checkStages(innerSpecs, lists[n][1], [...stageAt, ...lists[n][0]], {
+                    roots: inner,
+                    before: scope.stages,
+                    known: scope.known
+                });
+            });
         });
-        check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids });
+        checkStages(job.stages ?? [], list(rawJob.stages), [...at, 'stages'], {
+            roots: STAGE_ROOTS,
+            before: [],
+            known: []
+        });
+        check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids, known: ids });
     }
     return problems;
 }
@@ -89573,7 +89955,7 @@ function referenceProblem(path, scope, pipeline) {
         case 'stages': {
             if (name === undefined)
                 return undefined;
-            const all = job.stages?.map((s) => s.id) ?? [];
+            const all = scope.known ?? [];
             if (!all.includes(name))
                 return unknownName(`job '${job.id}' has no stage '${name}'`, name, all);
             if (!scope.stages?.includes(name))
@@ -89610,7 +89992,7 @@ function check_references_upstreamOf(job, pipeline) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 ;// CONCATENATED MODULE: ./schema/ctr-pipeline.schema.json
-const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"on":{"type":"object","additionalProperties":false,"description":"When a scheduler starts the pipeline (ddeutil-workflow\'s on:). run starts it now and says so; export carries the schedule to Argo (a CronWorkflow), Airflow (schedule) and GitHub (on.schedule). Example: {schedule: [{cronjob: \'0 2 * * *\', timezone: UTC}]}.","properties":{"schedule":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["cronjob"],"properties":{"cronjob":{"type":"string","description":"Five cron fields: minute hour day-of-month month day-of-week (numbers, *, a-b, /n, lists, month and day names). Example: \'*/5 * * * *\'."},"timezone":{"type":"string","description":"The IANA time zone the line is read in (default UTC); the same for every line. Example: Asia/Bangkok."}}},"description":"Cron lines, at most 10."},"release":{"type":"array","items":{"type":"string"},"description":"Workflows whose release starts this one (ddeutil-workflow\'s release event); no other engine has it. Example: [upstream-etl]."}}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"trigger_rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"Run by how the needed jobs ended rather than by success() (ddeutil-workflow\'s rules): all_success, all_failed, all_done, one_success, one_failed (exactly one), none_failed, none_skipped. Every need skipped skips the job, a cancelled one cancels it, a rule that does not hold fails it. Example: all_done."},"trigger-rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"ddeutil-workflow\'s spelling of trigger_rule."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"anyOf":[{"type":"object","description":"Axes (lists of values, or expressions that give one) whose cartesian product gives the job\'s instances. An expression may read params, or the outputs of jobs this one needs: the matrix is then expanded when those are done.","properties":{"include":{"anyOf":[{"type":"array","items":{"type":"object"}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list of rows, e.g. {{ fromJSON(needs.list.outputs.rows) }}."}],"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"anyOf":[{"type":"array","items":{"type":"object"}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list of rows, e.g. {{ fromJSON(needs.list.outputs.rows) }}."}],"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }} or {{ fromJSON(needs.list.outputs.files) }}."}]}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"The whole matrix as one expression: an object of axes, include and exclude, or a list of rows, e.g. {{ fromJSON(needs.plan.outputs.matrix) }}."}],"description":"The job\'s instances: axes whose cartesian product gives them, or one expression that gives the whole matrix. An expression may read params, or the outputs of jobs this one needs (the matrix is then expanded when those are done)."},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint): a list, or one string (split into words; in a file marked type: Workflow run by sh -c, as ddeutil-workflow does). Example: [\\"pytest\\", \\"-q\\"]."},"timeout":{"type":"number","exclusiveMinimum":0,"description":"ddeutil-workflow\'s container timeout, in seconds: the job\'s own timeout wins when both are given; in a file marked type: Workflow, 3600 when neither is. Example: 600."},"remove":{"type":"boolean","description":"ddeutil-workflow\'s remove: true (the default) removes the container after the job; false keeps it, and what it stands on (the run\'s volumes and network), as --keep keeps a run; ctr-pipeline cleanup --run-id RUN removes them later. Example: false."},"docker_host":{"type":"string","description":"ddeutil-workflow\'s engine per job: a run uses one engine for every job, so this must name the run\'s own (as DOCKER_HOST writes it); another is refused when the run starts. Example: unix:///var/run/docker.sock."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"network_name":{"type":"string","description":"ddeutil-workflow\'s spelling for the network to join by name: the same as network_mode: NAME."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"desc":{"type":"string","description":"What the stage is for; shown in the plan. Example: Load the day\'s files."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only). Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."},"retry":{"type":"integer","minimum":0,"maximum":19,"description":"Run the stage again when it fails, up to this many more times: the first retry at once, the n-th after 1.2^n seconds (as ddeutil-workflow). Example: 2."},"sleep":{"type":"number","minimum":0,"description":"For an empty stage: seconds to wait after its echo. Example: 1.5."},"vars":{"type":"object","description":"For a py stage: variables its code reads as globals; a value that is one expression keeps its type. Example: {x: \'${{ params.name }}\'}."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}}]}}}');
+const ctr_pipeline_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/ctr-pipeline/ctr-pipeline/schema/ctr-pipeline.schema.json","title":"ctr-pipeline pipeline file","description":"Jobs that run in containers on a Docker engine, from GitHub Actions or the ctr-pipeline CLI.","type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["jobs"],"properties":{"name":{"type":"string","description":"Name shown in logs and summaries."},"type":{"const":"Workflow","description":"Marks a file written for ddeutil-workflow: its spellings then keep ddeutil\'s meaning (a bare run: is Python, ${VAR} and $$ are read in scripts too, a matrix runs one instance at a time unless max-parallel says otherwise). Example: Workflow."},"description":{"type":"string","description":"What the pipeline does, for people reading it. Example: \\"Nightly checks of the sales data\\"."},"desc":{"type":"string","description":"Same as description (ddeutil-workflow writes desc). Example: \\"Nightly checks\\"."},"params":{"type":"object","description":"Values the run is started with (--param K=V, or the action\'s params input).","additionalProperties":{"anyOf":[{"$ref":"#/definitions/param"},{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"The param\'s type alone (ddeutil-workflow\'s shorthand for {type: TYPE}). Example: str."}]}},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of every job (GitHub\'s workflow env); a job\'s env and a stage\'s own win over it. Example: {LOG_LEVEL: info}."},"on":{"type":"object","additionalProperties":false,"description":"When a scheduler starts the pipeline (ddeutil-workflow\'s on:). run starts it now and says so; export carries the schedule to Argo (a CronWorkflow), Airflow (schedule) and GitHub (on.schedule). Example: {schedule: [{cronjob: \'0 2 * * *\', timezone: UTC}]}.","properties":{"schedule":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["cronjob"],"properties":{"cronjob":{"type":"string","description":"Five cron fields: minute hour day-of-month month day-of-week (numbers, *, a-b, /n, lists, month and day names). Example: \'*/5 * * * *\'."},"timezone":{"type":"string","description":"The IANA time zone the line is read in (default UTC); the same for every line. Example: Asia/Bangkok."}}},"description":"Cron lines, at most 10."},"release":{"type":"array","items":{"type":"string"},"description":"Workflows whose release starts this one (ddeutil-workflow\'s release event); no other engine has it. Example: [upstream-etl]."}}},"volumes":{"type":"object","description":"Named volumes jobs can mount by name in runs-on.with.volumes[].source.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"anyOf":[{"type":"null"},{"$ref":"#/definitions/namedVolume"}]}},"allow_workflow_commands":{"type":"boolean","description":"Kept so that files that set it stay valid; it decides nothing. Container output issues workflow commands (::error::, ::add-mask::...) in a trusted run; in an untrusted run only when the workflow sets the action\'s allow-workflow-commands input, and this key is ignored with a warning.","deprecated":true},"jobs":{"type":"object","minProperties":1,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/job"},"description":"The jobs, by id (letters, digits, _ and -). Each runs in a container of its own; needs orders them. Example: {build: {...}, test: {needs: [build], ...}}."}},"definitions":{"auth":{"type":"object","description":"Registry credentials for pulling the image; write the password as ${VAR}, never in the file.","additionalProperties":false,"required":["username","password"],"properties":{"username":{"type":"string","description":"The registry user name. Example: \\"${REGISTRY_USER}\\" (from the environment)."},"password":{"type":"string","description":"Example: ${REGISTRY_TOKEN}"},"registry":{"type":"string","description":"Example: ghcr.io (default: the image\'s own registry)"}}},"extension":{"description":"An extension key, as Compose has them: ignored, a place for YAML anchors (x-defaults: &defaults, then <<: *defaults)."},"name":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_-]*$","description":"A plain name: a letter or \'_\', then letters, digits, \'-\' and \'_\'."},"scalar":{"type":["string","number","boolean"]},"textMap":{"type":"object","additionalProperties":{"$ref":"#/definitions/scalar"}},"stringList":{"description":"A list of words; a single string is one word.","anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#/definitions/scalar"}}]},"memory":{"type":["string","number"],"quantity":"memory","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?\\\\s*([bB]|[kKmMgGtT][bBiI]?)?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"Bytes, or a number with a unit: b, k, m, g (powers of 1024), Ki, Mi, Gi. Examples: 512m, 2g, 1.5Gi."},"cpu":{"type":["string","number"],"quantity":"cpu","pattern":"^(\\\\s*\\\\d+(\\\\.\\\\d+)?m?\\\\s*|.*(\\\\{\\\\{|\\\\$\\\\{).*)$","description":"CPUs as a number (2, 1.5) or millicores (500m)."},"duration":{"type":["string","number"],"quantity":"duration","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"Seconds as a number, or a duration: 90s, 5m, 1h30m, 500ms."},"timeout":{"type":["string","number"],"quantity":"timeout","pattern":"^\\\\s*(\\\\d+(\\\\.\\\\d+)?|(\\\\d+(\\\\.\\\\d+)?(ms|s|m|h))+)\\\\s*$","description":"How long it may take: seconds as a number, or a duration (90s, 5m, 1h30m), more than 0 and at most 596h (Node\'s longest timer, about 24.8 days)."},"condition":{"type":["string","boolean"],"description":"An expression, with or without {{ }}: success(), failure(), always(), cancelled(), comparisons."},"param":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["str","int","float","bool","list","map","date","datetime","decimal","choice","array"],"description":"What the value must be: str, int, float, bool, list (or array), map, date (YYYY-MM-DD), datetime (YYYY-MM-DDTHH:MM:SS, taken as UTC), decimal (text, rounded to precision digits) or choice (one of options). Example: int."},"default":{"description":"The value when --param (or the action\'s params input) does not give one. Example: sales."},"required":{"type":"boolean","description":"The run refuses to start without a value for it (default false). Example: true."},"desc":{"type":"string","description":"What the param is for (ddeutil-workflow\'s spelling of description). Example: \\"Dataset to check\\"."},"description":{"type":"string","description":"What the param is for, shown to people choosing a value. Example: \\"Dataset to check\\"."},"options":{"type":"array","minItems":1,"items":{"type":["string","number"]},"description":"For a choice: the values it may take; the first is the default. Example: [dev, prod]."},"precision":{"type":"integer","minimum":0,"maximum":28,"description":"For a decimal: digits after the point (default 6). Example: 2."}},"allOf":[{"if":{"properties":{"type":{"const":"choice"}},"required":["type"]},"then":{"required":["options"]}}]},"namedVolume":{"type":"object","additionalProperties":false,"properties":{"external":{"type":"boolean","description":"The volume exists already: it is not created nor removed."},"name":{"type":"string","description":"The engine\'s name for the volume."},"driver":{"type":"string","description":"The volume driver (default local). Example: local."},"driver_opts":{"$ref":"#/definitions/textMap","description":"Options for the volume driver, as docker volume create -o takes them. Example: {type: tmpfs, device: tmpfs}."},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the volume, besides ctr-pipeline\'s own. Example: {team: data}."}}},"job":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["runs-on"],"properties":{"id":{"type":"string","description":"Must equal the job\'s key when given."},"desc":{"type":"string","description":"What the job does, for people reading the file and the summary. Example: \\"Count the rows\\"."},"needs":{"description":"Jobs that must succeed first (every instance of a matrix job).","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for every stage of the job (GitHub\'s job env), over the file\'s env and under a stage\'s own; a job without stages gets them in its container. Example: {TARGET: prod}."},"if":{"$ref":"#/definitions/condition","description":"Run the job only when this is true; default success() (every need succeeded). Example: always(), or \\"{{ params.full }}\\"."},"trigger_rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"Run by how the needed jobs ended rather than by success() (ddeutil-workflow\'s rules): all_success, all_failed, all_done, one_success, one_failed (exactly one), none_failed, none_skipped. Every need skipped skips the job, a cancelled one cancels it, a rule that does not hold fails it. Example: all_done."},"trigger-rule":{"enum":["all_success","all_failed","all_done","one_success","one_failed","none_failed","none_skipped"],"description":"ddeutil-workflow\'s spelling of trigger_rule."},"runs-on":{"type":"object","additionalProperties":false,"required":["with"],"properties":{"type":{"const":"container","description":"Always container (the only kind there is). Example: container."},"with":{"$ref":"#/definitions/container","description":"The container: image, mounts, environment, resources and more. Example: {image: alpine:3.20, resources: {memory: 512m}}."}},"description":"Where the job runs: a container, with its image and settings. Example: {type: container, with: {image: python:3.12}}."},"strategy":{"$ref":"#/definitions/strategy","description":"A matrix: one instance of the job per combination of values. Example: {matrix: {py: [\\"3.11\\", \\"3.12\\"]}, max_parallel: 2}."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"The steps run one after another in the job\'s container. Example: [{name: test, type: sh, run: make test}]."},"outputs":{"$ref":"#/definitions/textMap","description":"Values the job hands to the jobs that need it, read as needs.<job>.outputs.<name>. Example: {rows: \\"{{ stages.count.outputs.rows }}\\"}."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the job may run before its container is killed and it fails as timed out. Example: 30m."},"retry":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","additionalProperties":false,"properties":{"count":{"type":"integer","minimum":0,"description":"How many more attempts after the first. Example: 2."},"delay":{"$ref":"#/definitions/duration","description":"How long to wait before each new attempt. Example: 10s."}}}],"description":"Run a failed job again, in a new container: a count, or {count, delay}. Example: 2, or {count: 2, delay: 10s}."},"services":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"},"description":"Containers running beside the job (a database), reached by their key as host name on the run\'s network. Example: {db: {image: postgres:16}}."},"artifacts":{"type":"array","description":"Paths or globs in the container, copied out to --artifacts-dir.","items":{"type":"string"}},"allow_host_access":{"type":"boolean","description":"Allows mounting the Docker socket or the host\'s root."},"changed_files":{"type":"array","minItems":1,"description":"Globs of repository paths (\'!glob\' excludes): on a pull request, the job runs only when it changes a matching file.","items":{"type":"string","minLength":1}}}},"strategy":{"type":"object","additionalProperties":false,"properties":{"matrix":{"anyOf":[{"type":"object","description":"Axes (lists of values, or expressions that give one) whose cartesian product gives the job\'s instances. An expression may read params, or the outputs of jobs this one needs: the matrix is then expanded when those are done.","properties":{"include":{"anyOf":[{"type":"array","items":{"type":"object"}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list of rows, e.g. {{ fromJSON(needs.list.outputs.rows) }}."}],"description":"Extra combinations, or values added to matching ones. Example: [{os: alpine, extra: true}]."},"exclude":{"anyOf":[{"type":"array","items":{"type":"object"}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list of rows, e.g. {{ fromJSON(needs.list.outputs.rows) }}."}],"description":"Combinations to leave out. Example: [{os: alpine, py: \\"3.11\\"}]."}},"additionalProperties":{"anyOf":[{"type":"array","minItems":1},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"An expression that gives a list, e.g. {{ params.images }} or {{ fromJSON(needs.list.outputs.files) }}."}]}},{"type":"string","pattern":"^\\\\s*\\\\$?\\\\{\\\\{.*\\\\}\\\\}\\\\s*$","description":"The whole matrix as one expression: an object of axes, include and exclude, or a list of rows, e.g. {{ fromJSON(needs.plan.outputs.matrix) }}."}],"description":"The job\'s instances: axes whose cartesian product gives them, or one expression that gives the whole matrix. An expression may read params, or the outputs of jobs this one needs (the matrix is then expanded when those are done)."},"max_parallel":{"type":"integer","minimum":1,"description":"At most this many instances of the job at once. Example: 4."},"fail_fast":{"type":"boolean","description":"The first failed instance cancels the others (default true). Example: false."},"max-parallel":{"type":"integer","minimum":1,"description":"GitHub\'s and ddeutil-workflow\'s spelling of max_parallel."},"fail-fast":{"type":"boolean","description":"GitHub\'s and ddeutil-workflow\'s spelling of fail_fast."},"include":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.include: the same."},"exclude":{"type":"array","items":{"type":"object"},"description":"Where ddeutil-workflow writes matrix.exclude: the same."}}},"container":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"anyOf":[{"required":["image"]},{"required":["build"]}],"properties":{"image":{"type":"string","description":"The image to run, as docker pull names it. Example: python:3.12-slim."},"container_name":{"type":"string","description":"{run_id} in it becomes the run\'s id."},"volumes":{"type":"array","items":{"$ref":"#/definitions/mount"},"description":"Mounts: host folders (relative to the file), named volumes or tmpfs. Example: [{source: ./data, target: /data, mode: ro}]."},"environment":{"$ref":"#/definitions/textMap","description":"Environment variables of the container; values may use {{ }} and ${VAR}. Example: {DATASET: \\"{{ params.dataset }}\\", TOKEN: \\"${API_TOKEN}\\"}."},"resources":{"$ref":"#/definitions/resources","description":"Limits: memory, cpu, pids and more. Example: {memory: 512m, cpu: \\"1.5\\"}."},"network":{"$ref":"#/definitions/network","description":"Network settings: mode, ports, extra hosts, DNS. Example: {ports: {\\"8080\\": \\"127.0.0.1:8080\\"}}."},"working_dir":{"type":"string","description":"The folder stages start in (default: the image\'s). Example: /work."},"user":{"type":["string","integer"],"description":"The user stages run as: a name or uid[:gid]. Example: \\"1000:1000\\"."},"command":{"$ref":"#/definitions/stringList","description":"For a job without stages: the command its container runs (after the entrypoint): a list, or one string (split into words; in a file marked type: Workflow run by sh -c, as ddeutil-workflow does). Example: [\\"pytest\\", \\"-q\\"]."},"timeout":{"type":"number","exclusiveMinimum":0,"description":"ddeutil-workflow\'s container timeout, in seconds: the job\'s own timeout wins when both are given; in a file marked type: Workflow, 3600 when neither is. Example: 600."},"remove":{"type":"boolean","description":"ddeutil-workflow\'s remove: true (the default) removes the container after the job; false keeps it, and what it stands on (the run\'s volumes and network), as --keep keeps a run; ctr-pipeline cleanup --run-id RUN removes them later. Example: false."},"docker_host":{"type":"string","description":"ddeutil-workflow\'s engine per job: a run uses one engine for every job, so this must name the run\'s own (as DOCKER_HOST writes it); another is refused when the run starts. Example: unix:///var/run/docker.sock."},"entrypoint":{"$ref":"#/definitions/stringList","description":"Replaces the image\'s entrypoint. Example: [\\"/bin/sh\\", \\"-c\\"]."},"build":{"anyOf":[{"type":"string","description":"The build context folder."},{"type":"object","additionalProperties":false,"required":["context"],"properties":{"context":{"type":"string","description":"The build context folder, relative to the pipeline file. Example: ./docker."},"dockerfile":{"type":"string","description":"The Dockerfile, relative to the context (default Dockerfile). Example: Dockerfile.ci."},"args":{"$ref":"#/definitions/textMap","description":"Build arguments (ARG). Example: {PY_VERSION: \\"3.12\\"}."},"target":{"type":"string","description":"The stage of a multi-stage Dockerfile to build. Example: test."},"push":{"type":"boolean","description":"Push the built image to its registry under the name \'image\' gives (with \'auth\', or the Docker config\'s credentials); its digest becomes the job output image_digest. Example: true"}}}],"description":"Build the image for the run: a context folder, or {context, dockerfile, args, target}. Example: ./docker."},"pull":{"enum":["always","missing","never"],"description":"When to pull the image: always, missing (default) or never. Example: never."},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: all."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"tmpfs":{"anyOf":[{"type":"array","items":{"type":"string"}},{"$ref":"#/definitions/textMap"}],"description":"In-memory folders: a list of paths, or path to options. Example: [\\"/tmp\\"], or {/cache: \\"size=64m\\"}."},"ulimits":{"type":"object","additionalProperties":{"anyOf":[{"type":"integer"},{"type":"object","additionalProperties":false,"required":["soft","hard"],"properties":{"soft":{"type":"integer","description":"The soft limit. Example: 1024."},"hard":{"type":"integer","description":"The hard limit. Example: 4096."}}}]},"description":"Resource limits by name: a number, or {soft, hard}. Example: {nofile: {soft: 1024, hard: 4096}}."},"read_only":{"type":"boolean","description":"Mount the container\'s root file system read-only. Example: true."},"cap_add":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to add (host access: needs allow_host_access outside untrusted mode). Example: [NET_ADMIN]."},"cap_drop":{"type":"array","items":{"type":"string"},"description":"Linux capabilities to drop. Example: [ALL]."},"privileged":{"type":"boolean","description":"Run privileged (host access: refused unless allow_host_access says so). Example: false."},"platform":{"type":"string","description":"The image platform to run. Example: linux/arm64."},"placement":{"type":"object","description":"Where an orchestrator may run the job (the swarm backend): Swarm\'s placement constraints and spread preferences. One Docker engine has nowhere else to run it, so the docker backend leaves it aside.","additionalProperties":false,"properties":{"constraints":{"type":"array","items":{"type":"string"},"description":"Swarm constraints, such as node.labels.disk == ssd or node.role != manager."},"preferences":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["spread"],"properties":{"spread":{"type":"string","description":"A node attribute to spread tasks over, such as node.labels.zone."}}},"description":"Swarm spread preferences, in order. Example: [{spread: node.labels.zone}]."}}},"labels":{"$ref":"#/definitions/textMap","description":"Labels on the container, besides ctr-pipeline\'s own. Example: {team: data}."}}},"mount":{"anyOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$","description":"SOURCE:/TARGET or SOURCE:/TARGET:ro (or :rw), as docker run -v writes it. Example: ./data:/app/data:ro"},{"type":"object","additionalProperties":false,"required":["source","target"],"properties":{"source":{"type":"string","description":"A host path (relative to the pipeline file\'s folder) or a name under top-level volumes."},"target":{"type":"string","description":"Absolute path in the container."},"mode":{"enum":["ro","rw"],"description":"ro (read-only) or rw (default). Example: ro."}}}]},"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"$ref":"#/definitions/memory","description":"The memory limit; a stage that passes it is killed and said to be. Example: 512m."},"cpu":{"$ref":"#/definitions/cpu","description":"How many CPUs the container may use. Example: \\"1.5\\", or 500m."},"memory_reservation":{"$ref":"#/definitions/memory","description":"Memory the job is sure to get: a node with less free is not chosen (swarm); a soft limit on one engine (docker\'s --memory-reservation)."},"cpu_reservation":{"$ref":"#/definitions/cpu","description":"CPUs the job is sure to get: a node with fewer unreserved is not chosen (swarm); one engine does not schedule, so the docker backend has nothing to do with it."},"cpuset_cpus":{"type":["string","integer"],"description":"The CPUs it may run on. Example: \\"0-1\\"."},"memswap_limit":{"anyOf":[{"$ref":"#/definitions/memory"},{"enum":[-1,"-1"]}],"description":"Memory plus swap (-1: unlimited swap). Example: 1g."},"pids_limit":{"type":"integer","minimum":-1,"maximum":4194304,"description":"The most processes the container may have (-1: no limit). Example: 256."},"shm_size":{"$ref":"#/definitions/memory","description":"The size of /dev/shm. Example: 1g."},"gpus":{"$ref":"#/definitions/gpus","description":"GPUs for the container: all, a count, or a device request. Example: 1."}}},"gpus":{"anyOf":[{"enum":["all"]},{"type":"integer","minimum":1},{"type":"object","additionalProperties":false,"properties":{"count":{"anyOf":[{"type":"integer","minimum":1},{"enum":["all"]}],"description":"How many GPUs, or all. Example: 2."},"device_ids":{"type":"array","items":{"type":"string"},"description":"The GPUs by id. Example: [\\"0\\", \\"1\\"]."},"capabilities":{"type":"array","items":{"type":"string"},"description":"The capabilities the driver must give. Example: [gpu, utility]."},"driver":{"type":"string","description":"The device driver. Example: nvidia."}}}]},"network":{"type":"object","additionalProperties":false,"properties":{"network_mode":{"type":"string","description":"none, bridge, host, container:NAME, or a network\'s name."},"network_name":{"type":"string","description":"ddeutil-workflow\'s spelling for the network to join by name: the same as network_mode: NAME."},"ports":{"type":"object","description":"Container port (8080 or 8080/udp) to host port (8080, or 127.0.0.1:8080).","additionalProperties":{"type":["string","integer","null"]}},"extra_hosts":{"$ref":"#/definitions/textMap","description":"Host names to add to /etc/hosts. Example: {db.local: 10.0.0.5}."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers. Example: [\\"10.0.0.2\\"]."}}},"service":{"type":"object","additionalProperties":false,"patternProperties":{"^x-":{"$ref":"#/definitions/extension"}},"required":["image"],"properties":{"image":{"type":"string","description":"The service\'s image. Example: postgres:16-alpine."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables of the service. Example: {POSTGRES_PASSWORD: \\"${DB_PASSWORD}\\"}."},"volumes":{"type":"array","description":"Mounts, as a job\'s runs-on.with.volumes (GitHub\'s services.volumes).","items":{"$ref":"#/definitions/mount"}},"user":{"type":["string","integer"],"description":"Example: 1000:1000"},"auth":{"$ref":"#/definitions/auth","description":"Credentials for the service image\'s registry. Example: {username: \\"${REGISTRY_USER}\\", password: \\"${REGISTRY_TOKEN}\\"}."},"command":{"$ref":"#/definitions/stringList","description":"The command the service runs (after its entrypoint). Example: [\\"redis-server\\", \\"--save\\", \\"\\"]."},"ports":{"$ref":"#/definitions/network/properties/ports","description":"Container port to host port, to reach the service from the host as well. Example: {\\"5432\\": \\"127.0.0.1:5432\\"}."},"healthcheck":{"type":"object","additionalProperties":false,"required":["test"],"properties":{"test":{"$ref":"#/definitions/stringList","description":"The command that says healthy by exiting 0. Example: [\\"pg_isready\\", \\"-U\\", \\"postgres\\"]."},"interval":{"$ref":"#/definitions/duration","description":"Time between checks (default 1s). Example: 2s."},"timeout":{"$ref":"#/definitions/duration","description":"How long one check may take (default 5s). Example: 3s."},"retries":{"type":"integer","minimum":0,"description":"Failed checks before the service is unhealthy and the job fails (default 30). Example: 10."},"start_period":{"$ref":"#/definitions/duration","description":"Failures in this time after the start do not count. Example: 10s."}},"description":"How the job knows the service is ready: its stages start once the check passes. Example: {test: [\\"pg_isready\\"], interval: 1s}."}}},"stage":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/scalar","description":"The stage\'s name, shown in the log; its id is made from it unless id is given. Example: run tests."},"desc":{"type":"string","description":"What the stage is for; shown in the plan. Example: Load the day\'s files."},"id":{"$ref":"#/definitions/name","description":"How expressions name the stage: stages.<id>.outputs. Example: count."},"type":{"enum":["empty","bash","sh","py","cmd","process","foreach","until","parallel","case","raise"],"description":"How run is run: sh, bash, py (Python), cmd (args, no shell), process (one the image names) or empty (echo only); foreach, until, parallel and case hold stages of their own, and raise fails with a message. Without it the keys say: bash: is a bash stage, echo: (or nothing to run) an empty one, foreach:, until:, parallel:, case: and raise: the stage of that name, and in a file marked type: Workflow a bare run: is Python. Example: sh."},"process":{"type":"string","description":"A process of the job\'s image, from its label process.NAME=COMMAND: NAME or process.NAME. Example: process.python_add"},"inputs":{"type":"object","description":"The process\'s inputs, sent as one JSON object on its stdin; numbers stay numbers. Example: {x: \'{{ stages.add.outputs.z }}\', y: 1.0}"},"run":{"type":"string","description":"The script, for sh, bash and py stages. Example: \\"make test\\"."},"bash":{"type":"string","description":"A bash script: the same as type: bash with run:. Example: \\"make test\\"."},"echo":{"$ref":"#/definitions/scalar","description":"For an empty stage: the line it prints. Example: \\"starting {{ params.dataset }}\\"."},"args":{"type":"array","items":{"$ref":"#/definitions/scalar"},"description":"For a cmd stage: the command and its arguments, without a shell. Example: [\\"pytest\\", \\"-q\\"]."},"env":{"$ref":"#/definitions/textMap","description":"Environment variables for this stage only. Example: {LOG_LEVEL: debug}."},"if":{"$ref":"#/definitions/condition","description":"Run the stage only when this is true; default success(). Example: always(), for a clean-up."},"timeout":{"$ref":"#/definitions/timeout","description":"The longest the stage may run before it is killed and fails as timed out. Example: 5m."},"continue_on_error":{"type":"boolean","description":"The job goes on as if the stage had succeeded when it fails. Example: true."},"continue-on-error":{"type":"boolean","description":"GitHub\'s spelling of continue_on_error."},"retry":{"type":"integer","minimum":0,"maximum":19,"description":"Run the stage again when it fails, up to this many more times: the first retry at once, the n-th after 1.2^n seconds (as ddeutil-workflow). Example: 2."},"sleep":{"type":"number","minimum":0,"description":"For an empty stage: seconds to wait after its echo. Example: 1.5."},"vars":{"type":"object","description":"For a py stage: variables its code reads as globals; a value that is one expression keeps its type. Example: {x: \'${{ params.name }}\'}."},"foreach":{"anyOf":[{"type":"array"},{"type":"string"}],"description":"For a foreach stage: the items its stages run once each for, a list or an expression that gives one; {{ item }} is the item, {{ loop }} its index. Example: \'{{ fromJSON(needs.list.outputs.files) }}\'."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"For a foreach or until stage: the stages it runs for each item, or each time round."},"concurrent":{"type":"integer","minimum":1,"maximum":9,"description":"For a foreach stage: how many items run at once (default 1). Example: 3."},"use_index_as_key":{"type":"boolean","description":"For a foreach stage: key each item\'s outputs by its index, not its value, so items may repeat. Example: true."},"item":{"description":"For an until stage: the first item (default 0); a stage\'s item output is the next one, else the loop number. Example: 1."},"until":{"type":"string","description":"For an until stage: when to stop, checked after each time round ({{ item }} and {{ loop }} are the next ones). Example: \'${{ item }} > 3\' (ddeutil-workflow\'s form, read as Python) or item > 3."},"max_loop":{"type":"integer","minimum":1,"maximum":99,"description":"For an until stage: at most this many times round, after which it fails (default 10). Example: 20."},"max-loop":{"type":"integer","minimum":1,"maximum":99,"description":"ddeutil-workflow\'s spelling of max_loop."},"parallel":{"type":"object","additionalProperties":{"type":"array","items":{"$ref":"#/definitions/stage"}},"description":"For a parallel stage: branches of stages by name, side by side; {{ branch }} is the branch\'s name. Example: {left: [{echo: a}], right: [{echo: b}]}."},"max_workers":{"type":"integer","minimum":1,"maximum":19,"description":"For a parallel stage: how many branches run at once (default 2). Example: 4."},"max-workers":{"type":"integer","minimum":1,"maximum":19,"description":"ddeutil-workflow\'s spelling of max_workers."},"case":{"$ref":"#/definitions/scalar","description":"For a case stage: the value that chooses the match to run. Example: \'${{ params.mode }}\'."},"match":{"type":"array","items":{"anyOf":[{"type":"object","additionalProperties":false,"required":["case","stages"],"properties":{"case":{"$ref":"#/definitions/scalar","description":"The value this match runs for; _ runs when no other matches."},"stages":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"What runs when it matches."}}},{"type":"object","additionalProperties":false,"required":["else"],"properties":{"else":{"type":"array","items":{"$ref":"#/definitions/stage"},"description":"What runs when no case matches."}}}]},"description":"For a case stage: the matches, the first whose case equals the value runs. Example: [{case: full, stages: [...]}, {else: [...]}]."},"skip_not_match":{"type":"boolean","description":"For a case stage: skip it when no case matches and it has no else (by default it fails). Example: true."},"skip-not-match":{"type":"boolean","description":"ddeutil-workflow\'s spelling of skip_not_match."},"raise":{"type":"string","description":"For a raise stage: the message it fails with. Example: \'no data for {{ params.day }}\'."}},"allOf":[{"if":{"properties":{"type":{"enum":["bash","sh","py"]}}},"then":{"required":["run"]}},{"if":{"properties":{"type":{"const":"cmd"}}},"then":{"required":["args"]}},{"if":{"properties":{"type":{"const":"process"}}},"then":{"required":["process"]}},{"if":{"properties":{"type":{"const":"foreach"}},"required":["type"]},"then":{"required":["foreach"]}},{"if":{"properties":{"type":{"const":"until"}},"required":["type"]},"then":{"required":["until"]}},{"if":{"properties":{"type":{"const":"parallel"}},"required":["type"]},"then":{"required":["parallel"]}},{"if":{"properties":{"type":{"const":"case"}},"required":["type"]},"then":{"required":["case","match"]}},{"if":{"properties":{"type":{"const":"raise"}},"required":["type"]},"then":{"required":["raise"]}}]}}}');
 ;// CONCATENATED MODULE: ./src/pipeline/other-names.ts
 /**
  * Names users bring from GitHub Actions, Docker Compose, `docker run` and ddeutil-workflow
@@ -89995,6 +90377,7 @@ function parseShortMount(text) {
 
 
 
+
 /**
  * Every `${VAR}` a pipeline reads from the run's environment, in file order, with the value
  * each is in: those it hands to its containers (in `runs-on.with`, `services`, and the
@@ -90031,12 +90414,16 @@ function variableUses(raw, dialect = 'ctr') {
         visit(spec.if, ['jobs', id, 'if'], variableSyntax(dialect, 'script'));
         visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with']);
         visit(spec.services, ['jobs', id, 'services']);
-        list(spec.stages).forEach((stage, i) => {
-            const at = ['jobs', id, 'stages', i];
+        const visitStages = (stages, listAt) => stages.forEach((stage, i) => {
+            const at = [...listAt, i];
             visit(record(stage).env, [...at, 'env']);
-            for (const key of ['run', 'echo', 'args', 'vars', 'if'])
+            for (const key of [...STAGE_TEMPLATE_KEYS, 'until', 'if'])
                 visit(record(stage)[key], [...at, key], variableSyntax(dialect, 'script'));
+            list(record(stage).match).forEach((m, n) => visit(record(m).case, [...at, 'match', n, 'case'], variableSyntax(dialect, 'script')));
+            for (const [path, inner] of innerStageLists(stage))
+                visitStages(inner, [...at, ...path]);
         });
+        visitStages(list(spec.stages), ['jobs', id, 'stages']);
     }
     return uses;
 }
@@ -90068,15 +90455,6 @@ function mapAt(map, key) {
         return undefined;
     const value = pairOf(map, key)?.value;
     return (0,dist/* isMap */.jh)(value) ? value : undefined;
-}
-/** The maps of the list at `key` of `map`. */
-function mapsIn(map, key) {
-    if (!(0,dist/* isMap */.jh)(map))
-        return [];
-    const value = pairOf(map, key)?.value;
-    if (!(0,dist/* isSeq */.oP)(value))
-        return [];
-    return value.items.flatMap((item, i) => (0,dist/* isMap */.jh)(item) ? [[i, item]] : []);
 }
 /**
  * Renames a key in place: the entry keeps its range, so every problem later found about it
@@ -90132,13 +90510,19 @@ function scalarText(node) {
 
 ;// CONCATENATED MODULE: ./src/pipeline/dialect/stage-kinds.ts
 
-/** ddeutil-workflow's stages that hold other stages or run other workflows: not run here yet. */
+/**
+ * The keys that make a stage without `type:` one that holds stages (or raises), as
+ * ddeutil-workflow tells them apart; in the order they are looked for.
+ */
+const KIND_KEYS = [
+    ['foreach', 'foreach'],
+    ['parallel', 'parallel'],
+    ['match', 'case'],
+    ['until', 'until'],
+    ['raise', 'raise']
+];
+/** ddeutil-workflow's stages that run other workflows or code: not run here. */
 const NOT_YET = {
-    foreach: "ddeutil's 'foreach' stage (stages over each item of a list)",
-    until: "ddeutil's 'until' stage (stages repeated until a condition holds)",
-    parallel: "ddeutil's 'parallel' stage (branches of stages side by side)",
-    case: "ddeutil's 'case' stage (stages chosen by a value)",
-    raise: "ddeutil's 'raise' stage",
     trigger: "ddeutil's 'trigger' stage (it runs another workflow)",
     uses: "a 'uses:' stage (ddeutil calls a Python function registered with its @tag)",
     deps: "ddeutil's virtual Python stage (deps: installed into a fresh environment; install them in the job's image instead)"
@@ -90181,12 +90565,17 @@ function classifyStage(stage, dialect) {
             };
         return { kind: 'typed' };
     }
+    const kind = KIND_KEYS.find(([key]) => pairOf(stage, key));
+    if (kind) {
+        addPair(stage, 'type', kind[1], pairOf(stage, kind[0]).key);
+        return { kind: 'inferred' };
+    }
     const nested = keys.find((key) => key in NOT_YET);
     if (nested)
         return {
             kind: 'refused',
             at: pairOf(stage, nested).key,
-            message: `${NOT_YET[nested]} is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty`
+            message: `${NOT_YET[nested]} is not supported: a stage here is one of sh, bash, py, cmd, process, empty, foreach, until, parallel, case or raise`
         };
     if (bash) {
         renameKey(bash, 'run');
@@ -90242,7 +90631,6 @@ function rewriteDialect(source, options = {}) {
     if (scalarText(pairOf(root, 'type')?.value) === 'Workflow')
         result.dialect = 'ddeutil';
     const position = (node) => source.nodePosition(node);
-    const report = (list, node, message) => list.push({ ...position(node), message });
     rewriteParams(mapAt(root, 'params'));
     const jobs = mapAt(root, 'jobs');
     for (const pair of jobs?.items ?? []) {
@@ -90255,21 +90643,65 @@ function rewriteDialect(source, options = {}) {
         const strategy = mapAt(job, 'strategy');
         if (strategy)
             rewriteStrategy(strategy, ['jobs', id, 'strategy'], result, position);
-        for (const [i, stage] of mapsIn(job, 'stages')) {
-            const at = ['jobs', id, 'stages', i];
-            const continueOn = pairOf(stage, 'continue-on-error');
-            if (continueOn && !pairOf(stage, 'continue_on_error'))
-                renameKey(continueOn, 'continue_on_error');
-            const kind = classifyStage(stage, result.dialect);
-            if (kind.kind === 'refused') {
-                report(result.problems, kind.at, `${describePath(at)}: ${kind.message}`);
-                result.silenced.push(at);
-            }
-            else if (kind.kind === 'typed' && kind.warning)
-                report(result.warnings, kind.at, `${describePath(at)}: ${kind.warning}`);
-        }
+        const stages = pairOf(job, 'stages')?.value;
+        if ((0,dist/* isSeq */.oP)(stages))
+            rewriteStages(stages, ['jobs', id, 'stages'], result, position);
     }
     return result;
+}
+/** The spellings of stage keys: GitHub's and ddeutil's, then this format's. */
+const STAGE_SPELLINGS = [
+    ['max-loop', 'max_loop'],
+    ['max-workers', 'max_workers'],
+    ['skip-not-match', 'skip_not_match']
+];
+/** Gives each stage of a list its kind and this format's spellings, and so the stages it holds. */
+function rewriteStages(stages, at, result, position) {
+    stages.items.forEach((stage, i) => {
+        if (!(0,dist/* isMap */.jh)(stage))
+            return;
+        const stageAt = [...at, i];
+        const continueOn = pairOf(stage, 'continue-on-error');
+        if (continueOn && !pairOf(stage, 'continue_on_error'))
+            renameKey(continueOn, 'continue_on_error');
+        for (const spelling of STAGE_SPELLINGS)
+            rewriteSpelling(stage, stageAt, spelling, result, position);
+        const kind = classifyStage(stage, result.dialect);
+        const report = (list, node, message) => list.push({ ...position(node), message: `${describePath(stageAt)}: ${message}` });
+        if (kind.kind === 'refused') {
+            report(result.problems, kind.at, kind.message);
+            result.silenced.push(stageAt);
+            return;
+        }
+        if (kind.kind === 'typed' && kind.warning)
+            report(result.warnings, kind.at, kind.warning);
+        for (const [path, inner] of innerStageNodes(stage))
+            rewriteStages(inner, [...stageAt, ...path], result, position);
+    });
+}
+/** The lists of stages a stage's node holds, as innerStageLists finds them in values. */
+function innerStageNodes(stage) {
+    const lists = [];
+    const inner = pairOf(stage, 'stages')?.value;
+    if ((0,dist/* isSeq */.oP)(inner))
+        lists.push([['stages'], inner]);
+    const parallel = pairOf(stage, 'parallel')?.value;
+    if ((0,dist/* isMap */.jh)(parallel))
+        for (const branch of parallel.items)
+            if ((0,dist/* isScalar */.jn)(branch.key) && (0,dist/* isSeq */.oP)(branch.value))
+                lists.push([['parallel', String(branch.key.value)], branch.value]);
+    const match = pairOf(stage, 'match')?.value;
+    if ((0,dist/* isSeq */.oP)(match))
+        match.items.forEach((entry, i) => {
+            if (!(0,dist/* isMap */.jh)(entry))
+                return;
+            for (const key of ['stages', 'else']) {
+                const value = pairOf(entry, key)?.value;
+                if ((0,dist/* isSeq */.oP)(value))
+                    lists.push([['match', i, key], value]);
+            }
+        });
+    return lists;
 }
 /**
  * Renames GitHub's and ddeutil's spelling of a key (`max-parallel`) to this format's
@@ -90369,17 +90801,17 @@ function rewriteStrategy(strategy, at, result, position) {
  */
 function workflowNames(source) {
     const root = source.root;
-    if (!(0,dist/* isMap */.jh)(root) || keyOf(root, 'jobs') !== undefined)
+    if (!(0,dist/* isMap */.jh)(root) || select_workflow_keyOf(root, 'jobs') !== undefined)
         return [];
     return root.items.flatMap((pair) => {
         const value = pair.value;
         if (!(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isMap */.jh)(value))
             return [];
-        const type = keyOf(value, 'type');
+        const type = select_workflow_keyOf(value, 'type');
         return (0,dist/* isScalar */.jn)(type) && type.value === 'Workflow' ? [String(pair.key.value)] : [];
     });
 }
-function keyOf(map, key) {
+function select_workflow_keyOf(map, key) {
     return map.items.find((pair) => (0,dist/* isScalar */.jn)(pair.key) && pair.key.value === key)?.value;
 }
 /**
@@ -90413,6 +90845,7 @@ function selectWorkflow(source, wanted, flag = '--workflow') {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/load-pipeline.ts
+
 
 
 
@@ -90955,7 +91388,90 @@ function buildStage(raw, index, at, source) {
     const timeout = duration(raw.timeout);
     if (timeout !== undefined)
         stage.timeout_ms = timeout;
+    if (stage.type === 'raise')
+        stage.raise = raw_values_text(raw.raise) ?? '';
+    const nested = buildNested(stage.type, raw, at, source);
+    if (nested)
+        stage.nested = nested;
     return stage;
+}
+/** The stages of a list in the file, each built at its place. */
+function buildStages(raw, at, source) {
+    return list(raw).map((s, i) => buildStage(record(s), i, [...at, i], source));
+}
+/** How a stage that holds stages runs them (NestedStage); undefined for any other. */
+function buildNested(type, raw, at, source) {
+    const count = (value, fallback) => (typeof value === 'number' ? value : fallback);
+    switch (type) {
+        case 'foreach':
+            return {
+                type,
+                items: Array.isArray(raw.foreach) ? raw.foreach : (raw_values_text(raw.foreach) ?? ''),
+                stages: buildStages(raw.stages, [...at, 'stages'], source),
+                concurrent: count(raw.concurrent, 1),
+                useIndexAsKey: raw.use_index_as_key === true
+            };
+        case 'until':
+            return {
+                type,
+                item: raw.item ?? 0,
+                until: raw_values_text(raw.until) ?? '',
+                stages: buildStages(raw.stages, [...at, 'stages'], source),
+                maxLoop: count(raw.max_loop, 10)
+            };
+        case 'parallel':
+            return {
+                type,
+                branches: Object.entries(record(raw.parallel)).map(([name, stages]) => ({
+                    name,
+                    stages: buildStages(stages, [...at, 'parallel', name], source)
+                })),
+                maxWorkers: count(raw.max_workers, 2)
+            };
+        case 'case':
+            return {
+                type,
+                value: raw_values_text(raw.case) ?? '',
+                match: list(raw.match).map((m, i) => {
+                    const entry = record(m);
+                    const where = [...at, 'match', i];
+                    if ('else' in entry)
+                        return { stages: buildStages(entry.else, [...where, 'else'], source) };
+                    const stages = buildStages(entry.stages, [...where, 'stages'], source);
+                    return entry.case === '_' ? { stages } : { case: entry.case, stages };
+                }),
+                skipNotMatch: raw.skip_not_match === true
+            };
+        default:
+            return undefined;
+    }
+}
+/**
+ * A list of stages, and the lists its stages hold: each key belongs to the stage's kind,
+ * and no two stages of one list share an id (an id names one stage's outputs).
+ */
+function stageChecks(stages, raw, at, fail, source) {
+    const seen = new Map();
+    stages.forEach((stage, i) => {
+        const where = describePath([...at, i]);
+        // ddeutil's stage keys that belong to one kind of stage.
+        for (const [key, type, set] of [
+            ['sleep', 'empty', stage.sleep_ms !== undefined],
+            ['vars', 'py', stage.vars !== undefined]
+        ])
+            if (set && stage.type !== type)
+                fail(source.keyPosition([...at, i, key]), `${where}: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`);
+        const first = seen.get(stage.id);
+        if (first !== undefined)
+            fail(stage.position, `${where}: stage ${first + 1} of this list already has the id '${stage.id}'; give one an 'id:'`);
+        else
+            seen.set(stage.id, i);
+        const lists = innerStageLists(raw[i]);
+        innerStages(stage).forEach((inner, n) => {
+            if (lists[n])
+                stageChecks(inner, lists[n][1], [...at, i, ...lists[n][0]], fail, source);
+        });
+    });
 }
 /** What the schema cannot express: relations between parts of the file. */
 function crossChecks(pipeline, raw, source) {
@@ -91022,21 +91538,8 @@ function crossChecks(pipeline, raw, source) {
             if (why)
                 fail(source.valuePosition([...at, 'artifacts', i]), `jobs.${job.id}.artifacts[${i}]: ${why}`);
         });
-        const seen = new Map();
-        job.stages?.forEach((stage, i) => {
-            // ddeutil's stage keys that belong to one kind of stage.
-            for (const [key, type, set] of [
-                ['sleep', 'empty', stage.sleep_ms !== undefined],
-                ['vars', 'py', stage.vars !== undefined]
-            ])
-                if (set && stage.type !== type)
-                    fail(source.keyPosition([...at, 'stages', i, key]), `jobs.${job.id}.stages[${i}]: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`);
-            const first = seen.get(stage.id);
-            if (first !== undefined)
-                fail(stage.position, `jobs.${job.id}.stages[${i}]: stage ${first + 1} of this job already has the id '${stage.id}'; give one an 'id:'`);
-            else
-                seen.set(stage.id, i);
-        });
+        if (job.stages)
+            stageChecks(job.stages, list(rawJob.stages), [...at, 'stages'], fail, source);
     }
     const cycle = findCycle(pipeline.jobs.map((j) => ({ ...j, needs: j.needs.filter((n) => ids.has(n)) })));
     if (cycle) {
@@ -95118,7 +95621,7 @@ h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom
 .badge.st-skipped{color:var(--skip);background:var(--skip-bg)}.badge.st-cancelled{color:var(--stop);background:var(--stop-bg)}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid var(--line)}
 th{position:sticky;top:0;background:var(--alt)}td.num{text-align:right}
-tr.instance td{background:var(--alt)}tr.instance td:first-child{font-weight:600}tr.stage td:first-child{padding-left:24px}
+tr.instance td{background:var(--alt)}tr.instance td:first-child{font-weight:600}tr.stage td:first-child{padding-left:24px}.nest1{padding-left:1.5em}.nest2{padding-left:3em}.nest3{padding-left:4.5em}
 tr.instance.st-failure td:first-child{box-shadow:inset 3px 0 var(--bad)}
 .err{color:var(--bad);white-space:pre-wrap}.out{white-space:pre-wrap;word-break:break-all}
 svg text{fill:var(--fg);font:12px system-ui,sans-serif}
@@ -95232,6 +95735,7 @@ const REPORT_CSP = [
 ].join('; ');
 
 ;// CONCATENATED MODULE: ./src/report/timeline.ts
+
 /** Mermaid's task tags, by how a job or stage ended: done, crit (red), or none. */
 const TAGS = {
     success: 'done, ',
@@ -95291,7 +95795,7 @@ function timelineCharts(result) {
     const stageSections = ran
         .map((instance) => [
         instance.id,
-        instance.stages.flatMap((s) => s.started_at ? [bar(s.name, s.status, s.started_at, s.duration_ms)] : [])
+        everyStage(instance.stages).flatMap(({ name, stage: s }) => s.started_at ? [bar(name, s.status, s.started_at, s.duration_ms)] : [])
     ])
         .filter(([, bars]) => bars.length > 0);
     const stageBars = stageSections.reduce((n, [, bars]) => n + bars.length, 0);
@@ -95383,6 +95887,7 @@ function timelineSvg(result, slugOf) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/html-report.ts
+
 
 
 
@@ -95491,11 +95996,14 @@ function instanceRows(job, slug, t0) {
         job.oom_killed ? 'killed for memory' : '',
         outputs(job.outputs)
     ]);
-    return [instance, ...job.stages.map((stage) => stageRow(stage, t0))].join('\n');
+    const stages = run_result_everyStage(job.stages).map(({ name, depth, stage }) => stageRow(stage, t0, name, depth));
+    return [instance, ...stages].join('\n');
 }
-function stageRow(stage, t0) {
+/** A stage's row; one inside a stage that holds stages is indented by its depth. */
+function stageRow(stage, t0, name, depth) {
+    const shown = depth > 0 ? `<span class="nest${Math.min(depth, 3)}">${html(name)}</span>` : html(name);
     return row(`stage ${statusClass(stage.status)}`, `data-status="${stage.status}"`, [
-        `${html(stage.name)} <span class="muted">(${html(stage.type)})</span>`,
+        `${shown} <span class="muted">(${html(stage.type)})</span>`,
         '',
         statusCell(stage.status, stage.timed_out ? ['timed out'] : [], stage.error),
         ...timing(stage.started_at ?? null, stage.duration_ms, t0),
@@ -95537,7 +96045,7 @@ const LEVEL_CLASSES = {
 };
 function annotationItems(result, baseDir) {
     return result.jobs
-        .flatMap((job) => job.stages.flatMap((stage) => (stage.annotations ?? []).map((a) => {
+        .flatMap((job) => run_result_everyStage(job.stages).flatMap(({ stage }) => (stage.annotations ?? []).map((a) => {
         const where = annotationLocation(a, baseDir);
         return (`<li><span class="badge ${LEVEL_CLASSES[a.level]}">${a.level}</span> ` +
             `${where ? `<code>${html(where)}</code> ` : ''}in ${html(job.id)}: ` +
@@ -96934,6 +97442,8 @@ function exportInstance(plan, instance, scope, at) {
     return exported;
 }
 function scriptStage(stage, index, slug, scope, dialect) {
+    if (stage.nested || stage.type === 'raise')
+        throw new ExportRenderError(`stages.${stage.id}: ${/^[aeiou]/.test(stage.type) ? 'an' : 'a'} ${stage.type} stage is run by ctr-pipeline's own scheduler, in the job's container; its export is not written yet: run the pipeline with ctr-pipeline`);
     if (stage.type === 'process')
         throw new ExportRenderError(`stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`);
     if (stage.retry > 0)
@@ -99104,7 +99614,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1012);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3847);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

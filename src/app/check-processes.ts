@@ -1,4 +1,5 @@
 import { closest } from '../pipeline/closest.js'
+import { allStages } from '../pipeline/nested-stages.js'
 import type { Pipeline } from '../pipeline/pipeline-types.js'
 import type { FileProblem } from '../pipeline/file-problems.js'
 import {
@@ -27,7 +28,9 @@ export async function checkProcesses(
   cacheDir: string
 ): Promise<ProcessCheck> {
   const check: ProcessCheck = { problems: [], notes: [] }
-  const jobs = pipeline.jobs.filter((j) => j.stages?.some((s) => s.type === 'process'))
+  const jobs = pipeline.jobs.filter((j) =>
+    allStages(j.stages ?? []).some(([, s]) => s.type === 'process')
+  )
   if (jobs.length === 0) return check
   let connected: ProcessEngine | undefined
   try {
@@ -53,9 +56,9 @@ export async function checkProcesses(
       )
       continue
     }
-    job.stages!.forEach((stage, i) => {
+    allStages(job.stages!).forEach(([at, stage]) => {
       if (stage.type !== 'process') return
-      const where = `jobs.${job.id}.stages[${i}]`
+      const where = `jobs.${job.id}.stages${at}`
       const process = found.find((p) => p.name === stage.process)
       if (!process) {
         const names = found.map((p) => p.name)

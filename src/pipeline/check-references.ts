@@ -9,7 +9,8 @@ import {
   STATUS_FUNCTIONS
 } from './expression.js'
 import type { Expr } from '@actions/expressions'
-import type { JobSpec, Pipeline } from './pipeline-types.js'
+import type { JobSpec, NestedStageType, Pipeline, StageSpec } from './pipeline-types.js'
+import { innerStageLists, innerStages, STAGE_TEMPLATE_KEYS } from './nested-stages.js'
 import { list, record } from './raw-values.js'
 import type { FileProblem } from './file-problems.js'
 import {
@@ -28,6 +29,8 @@ interface Scope {
   roots: ReadonlySet<string>
   /** Stages whose outputs exist when this place is evaluated. */
   stages?: readonly string[]
+  /** Every stage this place could name: its list's, and those of the lists around it. */
+  known?: readonly string[]
   /** `if:` conditions may call success(), failure(), always(), cancelled(). */
   condition?: boolean
   /** How `${VAR}` is read here (see VariableSyntax). */
@@ -38,6 +41,14 @@ interface Scope {
 
 const JOB_ROOTS = new Set(['params', 'matrix', 'run_id', 'job', 'needs'])
 const STAGE_ROOTS = new Set([...JOB_ROOTS, 'stages'])
+
+/** What the stages inside a stage that holds stages read besides their job's values. */
+const INNER_ROOTS: Record<NestedStageType, string[]> = {
+  foreach: ['item', 'loop'],
+  until: ['item', 'loop'],
+  parallel: ['branch'],
+  case: ['case']
+}
 
 /**
  * Checks every expression in the file: it parses, and each name it reads exists and is
@@ -98,20 +109,51 @@ export function checkReferences(
       pipeline.dialect === 'ddeutil' ? { variables: containerVariables } : { condition: true }
     check(rawJob.if, [...at, 'if'], { roots: JOB_ROOTS, ...condition, noStages: container })
     const ids = job.stages?.map((s) => s.id) ?? []
-    list(rawJob.stages).forEach((rawStage, i) => {
-      const stageAt = [...at, 'stages', i]
-      const stage = record(rawStage)
-      const scope = { roots: STAGE_ROOTS, stages: ids.slice(0, i) }
-      for (const key of ['run', 'echo', 'args', 'vars'])
-        check(stage[key], [...stageAt, key], {
-          ...scope,
-          variables: variableSyntax(pipeline.dialect, 'script')
+    const checkStages = (
+      stages: readonly StageSpec[],
+      raws: readonly unknown[],
+      listAt: DocPath,
+      frame: { roots: ReadonlySet<string>; before: readonly string[]; known: readonly string[] }
+    ) =>
+      raws.forEach((rawStage, i) => {
+        const stageAt = [...listAt, i]
+        const stage = record(rawStage)
+        const ran = stages.slice(0, i).map((s) => s.id)
+        const scope = {
+          roots: frame.roots,
+          stages: [...frame.before, ...ran],
+          known: [...frame.known, ...stages.map((s) => s.id)]
+        }
+        const script = { ...scope, variables: variableSyntax(pipeline.dialect, 'script') }
+        for (const key of STAGE_TEMPLATE_KEYS) check(stage[key], [...stageAt, key], script)
+        check(stage.inputs, [...stageAt, 'inputs'], scope)
+        check(stage.env, [...stageAt, 'env'], { ...scope, variables: containerVariables })
+        check(stage.if, [...stageAt, 'if'], { ...scope, ...condition })
+        const spec = stages[i]
+        const nested = spec?.nested
+        if (!nested) return
+        const inner = new Set([...frame.roots, ...INNER_ROOTS[nested.type]])
+        if (nested.type === 'until')
+          check(stage.until, [...stageAt, 'until'], { ...scope, roots: inner, ...condition })
+        list(stage.match).forEach((m, n) =>
+          check(record(m).case, [...stageAt, 'match', n, 'case'], script)
+        )
+        const lists = innerStageLists(rawStage)
+        innerStages(spec).forEach((innerSpecs, n) => {
+          if (!lists[n]) return
+          checkStages(innerSpecs, lists[n][1], [...stageAt, ...lists[n][0]], {
+            roots: inner,
+            before: scope.stages,
+            known: scope.known
+          })
         })
-      check(stage.inputs, [...stageAt, 'inputs'], scope)
-      check(stage.env, [...stageAt, 'env'], { ...scope, variables: containerVariables })
-      check(stage.if, [...stageAt, 'if'], { ...scope, ...condition })
+      })
+    checkStages(job.stages ?? [], list(rawJob.stages), [...at, 'stages'], {
+      roots: STAGE_ROOTS,
+      before: [],
+      known: []
     })
-    check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids })
+    check(rawJob.outputs, [...at, 'outputs'], { roots: STAGE_ROOTS, stages: ids, known: ids })
   }
   return problems
 }
@@ -266,7 +308,7 @@ function referenceProblem(path: string[], scope: Scope, pipeline: Pipeline): str
     }
     case 'stages': {
       if (name === undefined) return undefined
-      const all = job.stages?.map((s) => s.id) ?? []
+      const all = scope.known ?? []
       if (!all.includes(name))
         return unknownName(`job '${job.id}' has no stage '${name}'`, name, all)
       if (!scope.stages?.includes(name))

@@ -15,7 +15,19 @@ import type { FunctionDefinition } from '@actions/expressions/funcs/info'
  * The names an expression can start from. Which ones a given place in the file may use
  * is decided by the reference checks; the parser accepts them all.
  */
-export const CONTEXTS = ['params', 'matrix', 'run_id', 'job', 'needs', 'stages'] as const
+export const CONTEXTS = [
+  'params',
+  'matrix',
+  'run_id',
+  'job',
+  'needs',
+  'stages',
+  // Inside a stage that holds stages (NestedStage).
+  'item',
+  'loop',
+  'branch',
+  'case'
+] as const
 
 /** Functions for `if:` that read how the jobs or stages before went. */
 export const STATUS_FUNCTIONS = ['success', 'failure', 'always', 'cancelled'] as const

@@ -21,6 +21,7 @@ import type {
   ServiceSpec,
   StageSpec,
   StageType,
+  NestedStage,
   StrategySpec,
   TriggerRule,
   TriggerSpec,
@@ -33,6 +34,7 @@ import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
 import { readNames } from './template.js'
+import { innerStageLists, innerStages } from './nested-stages.js'
 import { parseShortMount } from './short-mount.js'
 import { variableNames, variableUses } from './variables.js'
 import { imageReferenceProblem } from './image-reference.js'
@@ -581,7 +583,106 @@ function buildStage(raw: Raw, index: number, at: DocPath, source: YamlSource): S
   if (typeof raw.if === 'string' || typeof raw.if === 'boolean') stage.if = raw.if
   const timeout = duration(raw.timeout)
   if (timeout !== undefined) stage.timeout_ms = timeout
+  if (stage.type === 'raise') stage.raise = text(raw.raise) ?? ''
+  const nested = buildNested(stage.type, raw, at, source)
+  if (nested) stage.nested = nested
   return stage
+}
+
+/** The stages of a list in the file, each built at its place. */
+function buildStages(raw: unknown, at: DocPath, source: YamlSource): StageSpec[] {
+  return list(raw).map((s, i) => buildStage(record(s), i, [...at, i], source))
+}
+
+/** How a stage that holds stages runs them (NestedStage); undefined for any other. */
+function buildNested(
+  type: StageType,
+  raw: Raw,
+  at: DocPath,
+  source: YamlSource
+): NestedStage | undefined {
+  const count = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback)
+  switch (type) {
+    case 'foreach':
+      return {
+        type,
+        items: Array.isArray(raw.foreach) ? raw.foreach : (text(raw.foreach) ?? ''),
+        stages: buildStages(raw.stages, [...at, 'stages'], source),
+        concurrent: count(raw.concurrent, 1),
+        useIndexAsKey: raw.use_index_as_key === true
+      }
+    case 'until':
+      return {
+        type,
+        item: raw.item ?? 0,
+        until: text(raw.until) ?? '',
+        stages: buildStages(raw.stages, [...at, 'stages'], source),
+        maxLoop: count(raw.max_loop, 10)
+      }
+    case 'parallel':
+      return {
+        type,
+        branches: Object.entries(record(raw.parallel)).map(([name, stages]) => ({
+          name,
+          stages: buildStages(stages, [...at, 'parallel', name], source)
+        })),
+        maxWorkers: count(raw.max_workers, 2)
+      }
+    case 'case':
+      return {
+        type,
+        value: text(raw.case) ?? '',
+        match: list(raw.match).map((m, i) => {
+          const entry = record(m)
+          const where: DocPath = [...at, 'match', i]
+          if ('else' in entry)
+            return { stages: buildStages(entry.else, [...where, 'else'], source) }
+          const stages = buildStages(entry.stages, [...where, 'stages'], source)
+          return entry.case === '_' ? { stages } : { case: entry.case, stages }
+        }),
+        skipNotMatch: raw.skip_not_match === true
+      }
+    default:
+      return undefined
+  }
+}
+
+/**
+ * A list of stages, and the lists its stages hold: each key belongs to the stage's kind,
+ * and no two stages of one list share an id (an id names one stage's outputs).
+ */
+function stageChecks(
+  stages: readonly StageSpec[],
+  raw: readonly unknown[],
+  at: DocPath,
+  fail: (position: Omit<FileProblem, 'message'>, message: string) => void,
+  source: YamlSource
+) {
+  const seen = new Map<string, number>()
+  stages.forEach((stage, i) => {
+    const where = describePath([...at, i])
+    // ddeutil's stage keys that belong to one kind of stage.
+    for (const [key, type, set] of [
+      ['sleep', 'empty', stage.sleep_ms !== undefined],
+      ['vars', 'py', stage.vars !== undefined]
+    ] as const)
+      if (set && stage.type !== type)
+        fail(
+          source.keyPosition([...at, i, key]),
+          `${where}: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`
+        )
+    const first = seen.get(stage.id)
+    if (first !== undefined)
+      fail(
+        stage.position,
+        `${where}: stage ${first + 1} of this list already has the id '${stage.id}'; give one an 'id:'`
+      )
+    else seen.set(stage.id, i)
+    const lists = innerStageLists(raw[i])
+    innerStages(stage).forEach((inner, n) => {
+      if (lists[n]) stageChecks(inner, lists[n][1], [...at, i, ...lists[n][0]], fail, source)
+    })
+  })
 }
 
 /** What the schema cannot express: relations between parts of the file. */
@@ -687,26 +788,7 @@ function crossChecks(pipeline: Pipeline, raw: unknown, source: YamlSource): File
           `jobs.${job.id}.artifacts[${i}]: ${why}`
         )
     })
-    const seen = new Map<string, number>()
-    job.stages?.forEach((stage, i) => {
-      // ddeutil's stage keys that belong to one kind of stage.
-      for (const [key, type, set] of [
-        ['sleep', 'empty', stage.sleep_ms !== undefined],
-        ['vars', 'py', stage.vars !== undefined]
-      ] as const)
-        if (set && stage.type !== type)
-          fail(
-            source.keyPosition([...at, 'stages', i, key]),
-            `jobs.${job.id}.stages[${i}]: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`
-          )
-      const first = seen.get(stage.id)
-      if (first !== undefined)
-        fail(
-          stage.position,
-          `jobs.${job.id}.stages[${i}]: stage ${first + 1} of this job already has the id '${stage.id}'; give one an 'id:'`
-        )
-      else seen.set(stage.id, i)
-    })
+    if (job.stages) stageChecks(job.stages, list(rawJob.stages), [...at, 'stages'], fail, source)
   }
   const cycle = findCycle(
     pipeline.jobs.map((j) => ({ ...j, needs: j.needs.filter((n) => ids.has(n)) }))

@@ -312,7 +312,49 @@ export interface NetworkSpec {
   dns: string[]
 }
 
-export type StageType = 'empty' | 'bash' | 'sh' | 'py' | 'cmd' | 'process'
+export type StageType =
+  'empty' | 'bash' | 'sh' | 'py' | 'cmd' | 'process' | NestedStageType | 'raise'
+
+/** Stages that hold stages, as ddeutil-workflow has them (see NestedStage). */
+export type NestedStageType = 'foreach' | 'until' | 'parallel' | 'case'
+
+/**
+ * How a stage that holds stages runs them, in the job's container as any other stage:
+ * - `foreach`: its stages once per item (`{{ item }}`, `{{ loop }}` from 0), `concurrent`
+ *   items at a time; the first failed item cancels those not started;
+ * - `until`: its stages again while `until` is false (`{{ item }}`, `{{ loop }}` from 1),
+ *   at most `maxLoop` times; an inner stage's `item` output is the next item;
+ * - `parallel`: each branch's stages (`{{ branch }}`), `maxWorkers` branches at a time,
+ *   every branch to its end;
+ * - `case`: the stages of the first `match` whose `case` equals the rendered `value`
+ *   (`{{ case }}`), else those of its `else` (`case: _`).
+ */
+export type NestedStage =
+  | {
+      type: 'foreach'
+      /** A list, or a template that gives one. */
+      items: unknown[] | string
+      stages: StageSpec[]
+      concurrent: number
+      /** Iterations are keyed by their index instead of their item (items may repeat). */
+      useIndexAsKey: boolean
+    }
+  | {
+      type: 'until'
+      /** The first item, a template when a string. */
+      item: unknown
+      until: string
+      stages: StageSpec[]
+      maxLoop: number
+    }
+  | { type: 'parallel'; branches: Array<{ name: string; stages: StageSpec[] }>; maxWorkers: number }
+  | {
+      type: 'case'
+      value: string
+      /** In the file's order; `case` undefined is the `else` (or `case: _`). */
+      match: Array<{ case?: unknown; stages: StageSpec[] }>
+      skipNotMatch: boolean
+    }
 
 export interface StageSpec {
   /** What `stages.ID.outputs` refers to: `id`, else `name`. */
@@ -339,6 +381,10 @@ export interface StageSpec {
   sleep_ms?: number
   /** A `py` stage's globals (ddeutil's `vars`); string values are templates. */
   vars?: Record<string, unknown>
+  /** A stage that holds stages: how it runs them. */
+  nested?: NestedStage
+  /** A `raise` stage: the message it fails with (a template). */
+  raise?: string
   position: SourcePosition
 }
 

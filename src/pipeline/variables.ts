@@ -1,6 +1,7 @@
 import { ExpressionError } from './expression.js'
 import { list, record } from './raw-values.js'
 import { parseTemplate } from './template.js'
+import { innerStageLists, STAGE_TEMPLATE_KEYS } from './nested-stages.js'
 import { variableSyntax, type Dialect } from './dialect/dialect-rules.js'
 import type { DocPath } from './yaml-source.js'
 
@@ -45,12 +46,18 @@ export function variableUses(raw: unknown, dialect: Dialect = 'ctr'): VariableUs
     visit(spec.if, ['jobs', id, 'if'], variableSyntax(dialect, 'script'))
     visit(record(spec['runs-on']).with, ['jobs', id, 'runs-on', 'with'])
     visit(spec.services, ['jobs', id, 'services'])
-    list(spec.stages).forEach((stage, i) => {
-      const at = ['jobs', id, 'stages', i]
-      visit(record(stage).env, [...at, 'env'])
-      for (const key of ['run', 'echo', 'args', 'vars', 'if'])
-        visit(record(stage)[key], [...at, key], variableSyntax(dialect, 'script'))
-    })
+    const visitStages = (stages: unknown[], listAt: DocPath): void =>
+      stages.forEach((stage, i) => {
+        const at = [...listAt, i]
+        visit(record(stage).env, [...at, 'env'])
+        for (const key of [...STAGE_TEMPLATE_KEYS, 'until', 'if'])
+          visit(record(stage)[key], [...at, key], variableSyntax(dialect, 'script'))
+        list(record(stage).match).forEach((m, n) =>
+          visit(record(m).case, [...at, 'match', n, 'case'], variableSyntax(dialect, 'script'))
+        )
+        for (const [path, inner] of innerStageLists(stage)) visitStages(inner, [...at, ...path])
+      })
+    visitStages(list(spec.stages), ['jobs', id, 'stages'])
   }
   return uses
 }

@@ -17,9 +17,9 @@ export const BATCH_ARGS_LIMIT = 512 * 1024
  */
 export function batchable(stage: StageSpec): boolean {
   // A process's stdout is its result, read on its own: it runs in an exec of its own.
+  // Stages that hold stages, and raise, are run by the scheduler itself.
   if (
-    stage.type === 'empty' ||
-    stage.type === 'process' ||
+    !['bash', 'sh', 'py', 'cmd'].includes(stage.type) ||
     stage.if !== undefined ||
     stage.timeout_ms !== undefined ||
     stage.retry > 0

@@ -29,9 +29,15 @@ export function stageCommand(
       // scripts/py-stage.py: the code runs with `result.context` (and ddeutil's rules).
       return ['python3', '-c', PY_STAGE_PY, script, `<stage ${stage.id}>`]
     // A process runs in execs of the stage runner's own (see process-stage).
+    // Stages that hold stages, and raise, run nothing of their own (stage-runner).
     case 'cmd':
     case 'empty':
     case 'process':
+    case 'foreach':
+    case 'until':
+    case 'parallel':
+    case 'case':
+    case 'raise':
       return []
   }
 }

@@ -16,7 +16,7 @@ h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom
 .badge.st-skipped{color:var(--skip);background:var(--skip-bg)}.badge.st-cancelled{color:var(--stop);background:var(--stop-bg)}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid var(--line)}
 th{position:sticky;top:0;background:var(--alt)}td.num{text-align:right}
-tr.instance td{background:var(--alt)}tr.instance td:first-child{font-weight:600}tr.stage td:first-child{padding-left:24px}
+tr.instance td{background:var(--alt)}tr.instance td:first-child{font-weight:600}tr.stage td:first-child{padding-left:24px}.nest1{padding-left:1.5em}.nest2{padding-left:3em}.nest3{padding-left:4.5em}
 tr.instance.st-failure td:first-child{box-shadow:inset 3px 0 var(--bad)}
 .err{color:var(--bad);white-space:pre-wrap}.out{white-space:pre-wrap;word-break:break-all}
 svg text{fill:var(--fg);font:12px system-ui,sans-serif}

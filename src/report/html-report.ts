@@ -1,9 +1,10 @@
-import type {
-  Annotation,
-  JobResult,
-  RunResult,
-  StageResult,
-  Status
+import {
+  everyStage,
+  type Annotation,
+  type JobResult,
+  type RunResult,
+  type StageResult,
+  type Status
 } from '../scheduler/run-result.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import { dagSvg } from './dag-svg.js'
@@ -135,12 +136,18 @@ function instanceRows(job: JobResult, slug: string, t0: number): string {
       outputs(job.outputs)
     ]
   )
-  return [instance, ...job.stages.map((stage) => stageRow(stage, t0))].join('\n')
+  const stages = everyStage(job.stages).map(({ name, depth, stage }) =>
+    stageRow(stage, t0, name, depth)
+  )
+  return [instance, ...stages].join('\n')
 }
 
-function stageRow(stage: StageResult, t0: number): string {
+/** A stage's row; one inside a stage that holds stages is indented by its depth. */
+function stageRow(stage: StageResult, t0: number, name: string, depth: number): string {
+  const shown =
+    depth > 0 ? `<span class="nest${Math.min(depth, 3)}">${html(name)}</span>` : html(name)
   return row(`stage ${statusClass(stage.status)}`, `data-status="${stage.status}"`, [
-    `${html(stage.name)} <span class="muted">(${html(stage.type)})</span>`,
+    `${shown} <span class="muted">(${html(stage.type)})</span>`,
     '',
     statusCell(stage.status, stage.timed_out ? ['timed out'] : [], stage.error),
     ...timing(stage.started_at ?? null, stage.duration_ms, t0),
@@ -190,7 +197,7 @@ const LEVEL_CLASSES: Record<Annotation['level'], string> = {
 function annotationItems(result: RunResult, baseDir: string): string {
   return result.jobs
     .flatMap((job) =>
-      job.stages.flatMap((stage) =>
+      everyStage(job.stages).flatMap(({ stage }) =>
         (stage.annotations ?? []).map((a) => {
           const where = annotationLocation(a, baseDir)
           return (

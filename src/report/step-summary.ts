@@ -1,4 +1,10 @@
-import type { Annotation, JobResult, RunResult, Status } from '../scheduler/run-result.js'
+import {
+  everyStage,
+  type Annotation,
+  type JobResult,
+  type RunResult,
+  type Status
+} from '../scheduler/run-result.js'
 import { mermaidDiagram } from '../plan/mermaid.js'
 import type { PipelinePlan } from '../plan/pipeline-plan.js'
 import type { InstanceLogs } from './instance-logs.js'
@@ -66,7 +72,7 @@ export async function summaryMarkdown(
   let timeline = timelinePart(result)
   const rows = result.jobs.map(tableRow)
   const annotations = result.jobs.flatMap((job) =>
-    job.stages.flatMap((stage) =>
+    everyStage(job.stages).flatMap(({ stage }) =>
       (stage.annotations ?? []).map((a) => annotationItem(job, a, options.baseDir ?? process.cwd()))
     )
   )

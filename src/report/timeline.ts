@@ -1,4 +1,4 @@
-import type { JobResult, RunResult, Status } from '../scheduler/run-result.js'
+import { everyStage, type JobResult, type RunResult, type Status } from '../scheduler/run-result.js'
 
 /** Mermaid's task tags, by how a job or stage ended: done, crit (red), or none. */
 const TAGS: Record<Status, string> = {
@@ -72,8 +72,8 @@ export function timelineCharts(result: RunResult): {
   const stageSections: Array<[string, string[]]> = ran
     .map((instance): [string, string[]] => [
       instance.id,
-      instance.stages.flatMap((s) =>
-        s.started_at ? [bar(s.name, s.status, s.started_at, s.duration_ms)] : []
+      everyStage(instance.stages).flatMap(({ name, stage: s }) =>
+        s.started_at ? [bar(name, s.status, s.started_at, s.duration_ms)] : []
       )
     ])
     .filter(([, bars]) => bars.length > 0)

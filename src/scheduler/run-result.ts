@@ -32,6 +32,24 @@ export interface StageResult {
   /** What it wrote to `$CTR_ANNOTATIONS`, when anything. */
   annotations?: Annotation[]
   error?: string
+  /** A stage that holds stages: each time it ran them (an item, a loop, a branch, a case). */
+  nested?: NestedRun[]
+}
+
+/** One run of the stages a stage holds, with their results. */
+export interface NestedRun {
+  /** What names it in `stages.ID.outputs`: the item (or its index), loop, branch or case. */
+  key: string
+  /** `foreach` and `until`: the item it ran for. */
+  item?: unknown
+  /** `until`: which time round, from 1. */
+  loop?: number
+  /** `parallel`: the branch's name. */
+  branch?: string
+  /** `case`: the case that matched (`_` for the else). */
+  case?: unknown
+  status: Status
+  stages: StageResult[]
 }
 
 export interface JobResult {
@@ -75,9 +93,56 @@ export interface RunResult {
   jobs: JobResult[]
 }
 
-/** `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. */
-export function stagesContext(stages: StageResult[]) {
-  return Object.fromEntries(stages.map((s) => [s.id, { result: s.status, outputs: s.outputs }]))
+/**
+ * `stages.ID.outputs` and `.result` as expressions see them, from the stages so far. A
+ * stage that holds stages has its runs as ddeutil-workflow shows them: `items` and
+ * `foreach.KEY`, `until.LOOP`, `parallel.BRANCH`, or `case`, each with its `stages`.
+ */
+export function stagesContext(stages: readonly StageResult[]): Record<string, unknown> {
+  return Object.fromEntries(
+    stages.map((s) => [
+      s.id,
+      { result: s.status, outputs: s.nested ? nestedOutputs(s) : s.outputs }
+    ])
+  )
+}
+
+function nestedOutputs(stage: StageResult): Record<string, unknown> {
+  const runs = stage.nested ?? []
+  const each = (fields: (run: NestedRun) => Record<string, unknown>) =>
+    Object.fromEntries(
+      runs.map((run) => [
+        run.key,
+        { ...fields(run), result: run.status, stages: stagesContext(run.stages) }
+      ])
+    )
+  switch (stage.type) {
+    case 'foreach':
+      return { items: runs.map((r) => r.item), foreach: each((r) => ({ item: r.item })) }
+    case 'until':
+      return { until: each((r) => ({ loop: r.loop, item: r.item })) }
+    case 'parallel':
+      return { parallel: each((r) => ({ branch: r.branch })) }
+    default:
+      return runs[0] ? { case: runs[0].case, stages: stagesContext(runs[0].stages) } : {}
+  }
+}
+
+/**
+ * Every stage result of a list and, depth first after each stage that holds stages, those
+ * of its runs, each with the name the log gives it (`each[b.csv] > check`) and its depth.
+ */
+export function everyStage(
+  stages: readonly StageResult[],
+  label = '',
+  depth = 0
+): Array<{ name: string; depth: number; stage: StageResult }> {
+  return stages.flatMap((stage) => [
+    { name: `${label}${stage.name}`, depth, stage },
+    ...(stage.nested ?? []).flatMap((run) =>
+      everyStage(run.stages, `${label}${stage.name}[${run.key}] > `, depth + 1)
+    )
+  ])
 }
 
 /** Fails a job (or stage) result; the first message given is the one kept. */

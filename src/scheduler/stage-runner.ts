@@ -1,5 +1,5 @@
 import { hostPathOf, type MountPlan } from '../plan/container-plan.js'
-import { stageStateDir } from '../plan/container-paths.js'
+import { CTR_ROOT, stageStateDir } from '../plan/container-paths.js'
 import { missingVariable, variableSyntax } from '../pipeline/dialect/dialect-rules.js'
 import type { PlannedInstance } from '../plan/pipeline-plan.js'
 import { batchAt, newBatchMarker, type StageBatch } from '../plan/stage-batches.js'
@@ -7,7 +7,14 @@ import { stageCommand } from '../plan/stage-command.js'
 import { expressionScope, type ExpressionScope } from '../pipeline/expression.js'
 import type { StageSpec } from '../pipeline/pipeline-types.js'
 import { describeSize, formatDuration } from '../pipeline/quantities.js'
-import { evaluateCondition, evaluateSegment, loneExpression, render } from '../pipeline/template.js'
+import {
+  evaluateCondition,
+  evaluateSegment,
+  evaluateValue,
+  loneExpression,
+  render
+} from '../pipeline/template.js'
+import { runNested } from './nested-stage.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RETRY_STAGE_SH } from '../plan/scripts/assets.js'
 import { retryDelayMs, RETRY_WRAPPER_NAME } from '../plan/stage-retry.js'
@@ -52,14 +59,34 @@ export class StageRunner {
   ) {}
 
   async run(stages: StageSpec[]) {
+    const top = this.top()
     for (let index = 0; index < stages.length;) {
       const batch = this.canBatch() ? this.batchFrom(stages, index) : []
       if (batch.length > 0) {
         index += await this.runBatch(batch)
         continue
       }
-      await this.runOne(stages[index], index)
+      await this.runOne(stages[index], index, top)
       index++
+    }
+  }
+
+  /** The job's own list of stages: a failed stage fails the job. */
+  private top(): Frame {
+    return {
+      results: this.result.stages,
+      values: this.ctx.values,
+      outer: {},
+      stateDir: (index) => stageStateDir(this.instance.slug, index),
+      failed: () => this.result.status === 'failure',
+      fail: (stage, stageResult) => {
+        // The job's exit code and OOM flag are those of the stage that failed it first.
+        fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`)
+        this.result.exit_code = stageResult.exit_code
+        this.result.oom_killed = stageResult.oom_killed
+      },
+      label: '',
+      signal: this.signal
     }
   }
 
@@ -70,12 +97,13 @@ export class StageRunner {
 
   /** The stages that run in one batch from `from` on, each with what it runs. */
   private batchFrom(stages: StageSpec[], from: number): Array<PreparedStage> {
-    const scope = this.scope()
+    const top = this.top()
+    const scope = this.scope(top)
     const prepared = new Map<number, PreparedStage>()
     const prepare = (i: number) => {
       let stage = prepared.get(i)
       if (!stage) {
-        stage = { index: i, spec: stages[i], ...this.prepare(stages[i], i, scope) }
+        stage = { index: i, spec: stages[i], ...this.prepare(stages[i], top.stateDir(i), scope) }
         prepared.set(i, stage)
       }
       return stage
@@ -87,9 +115,9 @@ export class StageRunner {
     return batchAt(stages, from, size).map(prepare)
   }
 
-  /** What expressions read at this point: the run's values and the stages so far. */
-  private scope(): ExpressionScope {
-    return expressionScope({ ...this.ctx.values, stages: stagesContext(this.result.stages) })
+  /** What expressions read at this point of a list: its values and the stages so far. */
+  private scope(frame: Frame): ExpressionScope {
+    return expressionScope({ ...frame.values, stages: stagesHere(frame) })
   }
 
   /**
@@ -137,11 +165,10 @@ export class StageRunner {
   }
 
   /** A stage's command line and environment, rendered in `scope`. */
-  private prepare(stage: StageSpec, index: number, scope: ExpressionScope) {
+  private prepare(stage: StageSpec, stateDir: string, scope: ExpressionScope) {
     const renderScript = this.scriptRenderer(scope)
     const script =
       stage.type === 'cmd' ? (stage.args ?? []).map(renderScript) : renderScript(stage.run ?? '')
-    const stateDir = stageStateDir(this.instance.slug, index)
     const renderValue = this.options.valueRenderer(scope)
     const env = [
       `CTR_OUTPUT=${stateDir}/output`,
@@ -153,7 +180,11 @@ export class StageRunner {
     return { command: stageCommand(stage, script), env, stateDir }
   }
 
-  private newResult(stage: StageSpec, listed = true): StageResult {
+  /** A stage's result as it starts, listed in `into` unless that is null. */
+  private newResult(
+    stage: StageSpec,
+    into: StageResult[] | null = this.result.stages
+  ): StageResult {
     const stageResult: StageResult = {
       id: stage.id,
       name: stage.name,
@@ -165,21 +196,23 @@ export class StageRunner {
       duration_ms: 0,
       outputs: {}
     }
-    if (listed) this.result.stages.push(stageResult)
+    into?.push(stageResult)
     return stageResult
   }
 
-  /** Runs one stage in an exec of its own (or skips it), and reports it. */
-  private async runOne(stage: StageSpec, index: number) {
-    const stageResult = this.newResult(stage)
-    if (this.signal.aborted) {
+  /** Runs one stage of a list in an exec of its own (or skips it), and reports it. */
+  private async runOne(stage: StageSpec, index: number, frame: Frame) {
+    const stageResult = this.newResult(stage, frame.results)
+    if (frame.signal.aborted) {
       stageResult.status = 'cancelled'
       return
     }
+    // Inside a stage that holds stages, the log names the way there: `each[b.csv] > check`.
+    const shown = frame.label ? { ...stage, name: `${frame.label}${stage.name}` } : stage
     const started = Date.now()
     try {
-      const scope = this.scope()
-      const failed = this.result.status === 'failure'
+      const scope = this.scope(frame)
+      const failed = frame.failed()
       const outcome = { success: !failed, failure: failed, cancelled: false }
       const python = this.ctx.pipeline.dialect === 'ddeutil'
       if (!evaluateCondition(stage.if, scope, outcome, { python, env: this.ctx.env })) {
@@ -187,20 +220,74 @@ export class StageRunner {
         return
       }
       stageResult.started_at = new Date(started).toISOString()
-      this.ctx.reporter.stageStarted(this.instance, stage)
+      this.ctx.reporter.stageStarted(this.instance, shown)
       await this.withRetries(stage, (attempt) => {
         // A retry's result is its own: nothing of the attempt before it.
         if (attempt > 0)
-          Object.assign(stageResult, this.newResult(stage, false), {
+          Object.assign(stageResult, this.newResult(stage, null), {
             started_at: stageResult.started_at
           })
-        return this.runStage(stage, index, scope, stageResult, attempt)
+        if (stage.nested || stage.type === 'raise')
+          return this.runHolder(stage, index, scope, stageResult, frame, shown.name)
+        return this.runStage(stage, frame.stateDir(index), scope, stageResult, attempt)
       })
     } catch (error) {
-      this.stageFailed(stage, stageResult, error)
+      this.stageFailed(stage, stageResult, error, frame)
     }
     stageResult.duration_ms = Date.now() - started
-    this.ctx.reporter.stageFinished(this.instance, stage, stageResult)
+    this.ctx.reporter.stageFinished(this.instance, shown, stageResult)
+  }
+
+  /**
+   * Runs a stage that holds stages (runNested), each list in a frame of its own whose
+   * stages' state folders lie in this stage's; or fails a `raise` stage with its message.
+   */
+  private async runHolder(
+    stage: StageSpec,
+    index: number,
+    scope: ExpressionScope,
+    stageResult: StageResult,
+    frame: Frame,
+    shownName: string
+  ) {
+    const python = this.ctx.pipeline.dialect === 'ddeutil'
+    const renderText = this.options.valueRenderer(scope)
+    if (stage.type === 'raise') throw new Error(renderText(stage.raise ?? ''))
+    const withValues = (extra: Record<string, unknown>) =>
+      expressionScope({ ...frame.values, ...extra, stages: stagesHere(frame) })
+    await runNested(stage, stageResult, {
+      value: (text) => evaluateValue(text, scope),
+      condition: (text, extra) =>
+        evaluateCondition(
+          text,
+          withValues(extra),
+          { success: true, failure: false, cancelled: false },
+          { python, env: this.ctx.env }
+        ),
+      signal: frame.signal,
+      runList: async (stages, run, extra, iteration, stop) => {
+        let failed = false
+        const dir = `${frame.stateDir(index)}/${iteration}`
+        const inner: Frame = {
+          results: run.stages,
+          values: { ...frame.values, ...extra },
+          outer: stagesHere(frame),
+          stateDir: (i) => `${dir}-${i + 1}`,
+          failed: () => failed,
+          fail: () => void (failed = true),
+          label: `${shownName}[${run.key}] > `,
+          signal: stop ? AbortSignal.any([frame.signal, stop]) : frame.signal
+        }
+        if (!inner.signal.aborted)
+          await this.ctx.backend.makeDirectories(
+            this.containerId,
+            CTR_ROOT,
+            stages.map((_, i) => inner.stateDir(i))
+          )
+        for (let i = 0; i < stages.length; i++) await this.runOne(stages[i], i, inner)
+        return failed
+      }
+    })
   }
 
   /**
@@ -289,8 +376,16 @@ export class StageRunner {
     return ended + 1
   }
 
-  /** Marks a stage failed (cancelled, when the job was stopped) and, unless it may, the job. */
-  private stageFailed(stage: StageSpec, stageResult: StageResult, error: unknown) {
+  /**
+   * Marks a stage failed (cancelled, when the job was stopped) and, unless it may, its
+   * list: the job's, or the run of a stage that holds it.
+   */
+  private stageFailed(
+    stage: StageSpec,
+    stageResult: StageResult,
+    error: unknown,
+    frame: Frame = this.top()
+  ) {
     if (this.signal.reason instanceof TimedOut) {
       stageResult.status = 'failure'
       stageResult.timed_out = true
@@ -300,12 +395,7 @@ export class StageRunner {
     } else {
       stageResult.status = 'failure'
       stageResult.error = errorMessage(error)
-      // The job's exit code and OOM flag are those of the stage that failed it first.
-      if (!stage.continue_on_error && this.result.status !== 'failure') {
-        fail(this.result, `stage '${stage.name}' failed: ${stageResult.error}`)
-        this.result.exit_code = stageResult.exit_code
-        this.result.oom_killed = stageResult.oom_killed
-      }
+      if (!stage.continue_on_error && !frame.failed()) frame.fail(stage, stageResult)
     }
   }
 
@@ -331,7 +421,7 @@ export class StageRunner {
 
   private async runStage(
     stage: StageSpec,
-    index: number,
+    stateDir: string,
     scope: ExpressionScope,
     stageResult: StageResult,
     attempt = 0
@@ -355,8 +445,8 @@ export class StageRunner {
             this.options.valueRenderer(scope)
           )
         : undefined
-    const prepared = this.prepare(stage, index, scope)
-    const { env, stateDir } = prepared
+    const prepared = this.prepare(stage, stateDir, scope)
+    const { env } = prepared
     const first = process?.command ?? prepared.command
     const command = attempt > 0 ? ['sh', '-c', RETRY_STAGE_SH, RETRY_WRAPPER_NAME, ...first] : first
     if (this.stopped) {
@@ -451,6 +541,30 @@ export class StageRunner {
     this.memoryKills = count
     return true
   }
+}
+
+/** A list of stages being run: the job's own, or one that a stage holding stages runs. */
+interface Frame {
+  /** Where its stages' results go. */
+  results: StageResult[]
+  /** What its expressions read besides `stages`: the job's values, and `item`, `loop`… */
+  values: Record<string, unknown>
+  /** `stages` of the lists around it, as they were when it began. */
+  outer: Record<string, unknown>
+  /** Where the stage at `index` writes its files. */
+  stateDir: (index: number) => string
+  /** Whether one of its stages failed (and so the list). */
+  failed: () => boolean
+  fail: (stage: StageSpec, stageResult: StageResult) => void
+  /** What the log puts before its stages' names. */
+  label: string
+  /** Aborted when its stages are to stop: the job's signal, or a foreach's first failure. */
+  signal: AbortSignal
+}
+
+/** `stages` at this point of a list: those of the lists around it, then its own so far. */
+function stagesHere(frame: Frame): Record<string, unknown> {
+  return { ...frame.outer, ...stagesContext(frame.results) }
 }
 
 /** A stage of a batch, with what it runs. */

@@ -266,6 +266,10 @@ function scriptStage(
   scope: ExpressionScope,
   dialect: Dialect
 ): ScriptStage {
+  if (stage.nested || stage.type === 'raise')
+    throw new ExportRenderError(
+      `stages.${stage.id}: ${/^[aeiou]/.test(stage.type) ? 'an' : 'a'} ${stage.type} stage is run by ctr-pipeline's own scheduler, in the job's container; its export is not written yet: run the pipeline with ctr-pipeline`
+    )
   if (stage.type === 'process')
     throw new ExportRenderError(
       `stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`

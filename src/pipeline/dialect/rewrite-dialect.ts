@@ -1,9 +1,9 @@
-import { isMap, isScalar, Pair, Scalar, YAMLMap, type Node } from 'yaml'
+import { isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, type Node, type YAMLSeq } from 'yaml'
 import type { FileProblem } from '../file-problems.js'
 import { describePath, type DocPath, type YamlSource } from '../yaml-source.js'
 import type { Dialect } from './dialect-rules.js'
 import { classifyStage } from './stage-kinds.js'
-import { mapAt, mapNode, mapsIn, pairOf, renameKey, scalarText, setPair } from './yaml-edits.js'
+import { mapAt, mapNode, pairOf, renameKey, scalarText, setPair } from './yaml-edits.js'
 
 /** What rewriting a file's spellings found. */
 export interface DialectResult {
@@ -42,8 +42,6 @@ export function rewriteDialect(source: YamlSource, options: DialectOptions = {})
   if (!isMap(root)) return result
   if (scalarText(pairOf(root, 'type')?.value) === 'Workflow') result.dialect = 'ddeutil'
   const position = (node: Node | null | undefined) => source.nodePosition(node)
-  const report = (list: FileProblem[], node: Node | null | undefined, message: string) =>
-    list.push({ ...position(node), message })
   rewriteParams(mapAt(root, 'params'))
   const jobs = mapAt(root, 'jobs')
   for (const pair of jobs?.items ?? []) {
@@ -54,20 +52,68 @@ export function rewriteDialect(source: YamlSource, options: DialectOptions = {})
     rewriteSpelling(job, ['jobs', id], ['trigger-rule', 'trigger_rule'], result, position)
     const strategy = mapAt(job, 'strategy')
     if (strategy) rewriteStrategy(strategy, ['jobs', id, 'strategy'], result, position)
-    for (const [i, stage] of mapsIn(job, 'stages')) {
-      const at: DocPath = ['jobs', id, 'stages', i]
-      const continueOn = pairOf(stage, 'continue-on-error')
-      if (continueOn && !pairOf(stage, 'continue_on_error'))
-        renameKey(continueOn, 'continue_on_error')
-      const kind = classifyStage(stage, result.dialect)
-      if (kind.kind === 'refused') {
-        report(result.problems, kind.at, `${describePath(at)}: ${kind.message}`)
-        result.silenced.push(at)
-      } else if (kind.kind === 'typed' && kind.warning)
-        report(result.warnings, kind.at, `${describePath(at)}: ${kind.warning}`)
-    }
+    const stages = pairOf(job, 'stages')?.value
+    if (isSeq(stages)) rewriteStages(stages, ['jobs', id, 'stages'], result, position)
   }
   return result
+}
+
+/** The spellings of stage keys: GitHub's and ddeutil's, then this format's. */
+const STAGE_SPELLINGS: Array<[string, string]> = [
+  ['max-loop', 'max_loop'],
+  ['max-workers', 'max_workers'],
+  ['skip-not-match', 'skip_not_match']
+]
+
+/** Gives each stage of a list its kind and this format's spellings, and so the stages it holds. */
+function rewriteStages(
+  stages: YAMLSeq,
+  at: DocPath,
+  result: DialectResult,
+  position: (node: Node | null | undefined) => FileProblem | Omit<FileProblem, 'message'>
+): void {
+  stages.items.forEach((stage, i) => {
+    if (!isMap(stage)) return
+    const stageAt: DocPath = [...at, i]
+    const continueOn = pairOf(stage, 'continue-on-error')
+    if (continueOn && !pairOf(stage, 'continue_on_error'))
+      renameKey(continueOn, 'continue_on_error')
+    for (const spelling of STAGE_SPELLINGS)
+      rewriteSpelling(stage, stageAt, spelling, result, position)
+    const kind = classifyStage(stage, result.dialect)
+    const report = (list: FileProblem[], node: Node | null | undefined, message: string) =>
+      list.push({ ...position(node), message: `${describePath(stageAt)}: ${message}` })
+    if (kind.kind === 'refused') {
+      report(result.problems, kind.at, kind.message)
+      result.silenced.push(stageAt)
+      return
+    }
+    if (kind.kind === 'typed' && kind.warning) report(result.warnings, kind.at, kind.warning)
+    for (const [path, inner] of innerStageNodes(stage))
+      rewriteStages(inner, [...stageAt, ...path], result, position)
+  })
+}
+
+/** The lists of stages a stage's node holds, as innerStageLists finds them in values. */
+function innerStageNodes(stage: YAMLMap): Array<[DocPath, YAMLSeq]> {
+  const lists: Array<[DocPath, YAMLSeq]> = []
+  const inner = pairOf(stage, 'stages')?.value
+  if (isSeq(inner)) lists.push([['stages'], inner])
+  const parallel = pairOf(stage, 'parallel')?.value
+  if (isMap(parallel))
+    for (const branch of parallel.items)
+      if (isScalar(branch.key) && isSeq(branch.value))
+        lists.push([['parallel', String(branch.key.value)], branch.value])
+  const match = pairOf(stage, 'match')?.value
+  if (isSeq(match))
+    match.items.forEach((entry, i) => {
+      if (!isMap(entry)) return
+      for (const key of ['stages', 'else']) {
+        const value = pairOf(entry, key)?.value
+        if (isSeq(value)) lists.push([['match', i, key], value])
+      }
+    })
+  return lists
 }
 
 /**

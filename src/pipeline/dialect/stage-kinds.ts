@@ -2,13 +2,20 @@ import type { Node, YAMLMap } from 'yaml'
 import type { Dialect } from './dialect-rules.js'
 import { addPair, keysOf, pairOf, renameKey, scalarText } from './yaml-edits.js'
 
-/** ddeutil-workflow's stages that hold other stages or run other workflows: not run here yet. */
+/**
+ * The keys that make a stage without `type:` one that holds stages (or raises), as
+ * ddeutil-workflow tells them apart; in the order they are looked for.
+ */
+const KIND_KEYS = [
+  ['foreach', 'foreach'],
+  ['parallel', 'parallel'],
+  ['match', 'case'],
+  ['until', 'until'],
+  ['raise', 'raise']
+] as const
+
+/** ddeutil-workflow's stages that run other workflows or code: not run here. */
 const NOT_YET: Record<string, string> = {
-  foreach: "ddeutil's 'foreach' stage (stages over each item of a list)",
-  until: "ddeutil's 'until' stage (stages repeated until a condition holds)",
-  parallel: "ddeutil's 'parallel' stage (branches of stages side by side)",
-  case: "ddeutil's 'case' stage (stages chosen by a value)",
-  raise: "ddeutil's 'raise' stage",
   trigger: "ddeutil's 'trigger' stage (it runs another workflow)",
   uses: "a 'uses:' stage (ddeutil calls a Python function registered with its @tag)",
   deps: "ddeutil's virtual Python stage (deps: installed into a fresh environment; install them in the job's image instead)"
@@ -59,12 +66,17 @@ export function classifyStage(stage: YAMLMap, dialect: Dialect): StageKind {
       }
     return { kind: 'typed' }
   }
+  const kind = KIND_KEYS.find(([key]) => pairOf(stage, key))
+  if (kind) {
+    addPair(stage, 'type', kind[1], pairOf(stage, kind[0])!.key as Node)
+    return { kind: 'inferred' }
+  }
   const nested = keys.find((key) => key in NOT_YET)
   if (nested)
     return {
       kind: 'refused',
       at: pairOf(stage, nested)!.key as Node,
-      message: `${NOT_YET[nested]} is not supported yet: a stage here is one of sh, bash, py, cmd, process or empty`
+      message: `${NOT_YET[nested]} is not supported: a stage here is one of sh, bash, py, cmd, process, empty, foreach, until, parallel, case or raise`
     }
   if (bash) {
     renameKey(bash, 'run')

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, type Node } from 'yaml'
+import { isMap, isScalar, Pair, Scalar, YAMLMap, type Node } from 'yaml'
 
 /** The entry of `map` whose key is `key`, if any. */
 export function pairOf(map: YAMLMap, key: string): Pair | undefined {
@@ -15,16 +15,6 @@ export function mapAt(map: unknown, key: string): YAMLMap | undefined {
   if (!isMap(map)) return undefined
   const value = pairOf(map, key)?.value
   return isMap(value) ? value : undefined
-}
-
-/** The maps of the list at `key` of `map`. */
-export function mapsIn(map: unknown, key: string): Array<[number, YAMLMap]> {
-  if (!isMap(map)) return []
-  const value = pairOf(map, key)?.value
-  if (!isSeq(value)) return []
-  return value.items.flatMap((item, i): Array<[number, YAMLMap]> =>
-    isMap(item) ? [[i, item]] : []
-  )
 }
 
 /**
