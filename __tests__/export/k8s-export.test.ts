@@ -101,6 +101,59 @@ function exportK8s(text: string, flags: Flags = {}): string[] | KubernetesObject
 const job = (id: string, extra = '') =>
   `  ${id}:\n${extra}    runs-on: {type: container, with: {image: alpine}}\n    stages: [{name: s, type: sh, run: 'true'}]\n`
 
+describe('export --to k8s: a matrix with max_parallel', () => {
+  it('is one Indexed Job: its instances as completions, max_parallel at a time, each chosen by its index', () => {
+    const objects = exportK8s(
+      `name: p\njobs:\n  m:\n    strategy: {matrix: {py: ['3.10', '3.11']}, max_parallel: 1, fail_fast: false}\n    retry: 2\n    runs-on: {type: container, with: {image: alpine, environment: {PY: '{{ matrix.py }}', FIXED: "it's"}}}\n    stages: [{name: s, type: sh, run: 'echo {{ matrix.py }}'}]\n${job('after', '    needs: [m]\n')}`
+    ) as KubernetesObject[]
+    const jobs = objects.filter((o) => o.kind === 'Job')
+    expect(jobs.map((j) => [j.metadata?.name, waitsFor(j)])).toEqual([
+      ['p-m', []],
+      ['p-after', ['p-m']]
+    ])
+    const spec = jobs[0].spec!
+    expect([
+      spec.completionMode,
+      spec.completions,
+      spec.parallelism,
+      spec.backoffLimitPerIndex,
+      spec.maxFailedIndexes,
+      spec.backoffLimit
+    ]).toEqual(['Indexed', 2, 1, 2, undefined, undefined])
+    const container = spec.template.spec!.containers[0]
+    expect(container.command).toEqual(['sh', '/ctr-scripts/p-m.sh'])
+    expect(container.env?.map((e) => e.name)).toEqual([
+      'FIXED',
+      'CTR_WORKSPACE',
+      'CTR_RUN_ID',
+      'CTR_JOB_ID'
+    ])
+    const scripts = objects.find((o) => o.kind === 'ConfigMap')!.data as Record<string, string>
+    expect(scripts['p-m.sh']).toBe(
+      [
+        '# Runs the instance of this Indexed Job that JOB_COMPLETION_INDEX names.',
+        'case "$JOB_COMPLETION_INDEX" in',
+        '  0) export PY=3.10; export CTR_JOB_DIR=/ctr/workspace/jobs/m-1; exec sh /ctr-scripts/p-m-1.sh ;;',
+        '  1) export PY=3.11; export CTR_JOB_DIR=/ctr/workspace/jobs/m-2; exec sh /ctr-scripts/p-m-2.sh ;;',
+        '  *) echo "ctr-pipeline: no instance $JOB_COMPLETION_INDEX" >&2; exit 1 ;;',
+        'esac',
+        ''
+      ].join('\n')
+    )
+    for (const object of objects)
+      expect(() => new MODELS[object.kind](object as never).validate()).not.toThrow()
+    expect(checkKubernetesObjects(objects)).toEqual([])
+  })
+
+  it('fail_fast fails the Job at the first instance that fails', () => {
+    const objects = exportK8s(
+      `name: p\njobs:\n${job('m', '    strategy: {matrix: {n: [1, 2, 3]}, max_parallel: 2}\n')}`
+    ) as KubernetesObject[]
+    const spec = objects.find((o) => o.kind === 'Job')!.spec!
+    expect([spec.parallelism, spec.backoffLimitPerIndex, spec.maxFailedIndexes]).toEqual([2, 0, 0])
+  })
+})
+
 describe('export --to k8s: Jobs, their order and what they share', () => {
   it('holds each Job back until every instance of its needs completed, and leaves out a job never run with those that need it', () => {
     const objects = exportK8s(
@@ -194,11 +247,19 @@ describe('export --to k8s: Jobs, their order and what they share', () => {
       ]
     ],
     [
-      'max_parallel',
-      `jobs:\n${job('m', '    strategy: {matrix: {n: [1, 2, 3]}, max_parallel: 2}\n')}`,
+      'max_parallel over instances with different images',
+      `jobs:\n  m:\n    strategy: {matrix: {img: [alpine, debian]}, max_parallel: 1}\n    runs-on: {type: container, with: {image: '{{ matrix.img }}'}}\n    stages: [{name: s, type: sh, run: 'true'}]\n`,
       {},
       [
-        'p.yml:2:3: export --to k8s: jobs.m: max_parallel: 2: every instance starts once its needs are done (--drop max_parallel starts them all)'
+        'p.yml:2:3: export --to k8s: jobs.m: max_parallel: an Indexed Job runs every instance from one pod template, and its instances differ in template.spec.containers[0].image; --drop max_parallel exports a Job per instance'
+      ]
+    ],
+    [
+      'max_parallel on a job that runs its own command',
+      `jobs:\n  m:\n    strategy: {matrix: {n: [1, 2]}, max_parallel: 1}\n    runs-on: {type: container, with: {image: alpine, command: ['echo', '{{ matrix.n }}']}}\n`,
+      {},
+      [
+        "p.yml:2:3: export --to k8s: jobs.m: max_parallel: an Indexed Job's pod chooses its instance with a script, and a job that runs its image's own command has none; give the job stages, or --drop max_parallel"
       ]
     ],
     [

@@ -126,6 +126,31 @@ async function playJobs(objects: KubernetesObject[]): Promise<Record<string, Pla
       await wait.container.remove({ force: true })
       if (wait.status !== 0) played = { status: wait.status, outputs: {}, logs: wait.logs }
     }
+    if (!played && job.spec!.completionMode === 'Indexed') {
+      // Each index in a pod of its own, `parallelism` at a time, as the Job controller runs them.
+      const logs: string[] = []
+      let status = 0
+      const { completions = 1, parallelism = 1 } = job.spec!
+      for (let wave = 0; wave < completions; wave += parallelism) {
+        const pods = await Promise.all(
+          Array.from({ length: Math.min(parallelism, completions - wave) }, async (_, i) => {
+            const c = pod.containers[0]
+            const env = [
+              ...(c.env ?? []),
+              { name: 'JOB_COMPLETION_INDEX', value: String(wave + i) }
+            ]
+            const run = await runContainer({ ...c, env }, binds, labels)
+            await run.container.remove({ force: true })
+            return run
+          })
+        )
+        for (const p of pods) {
+          logs.push(p.logs)
+          if (status === 0) status = p.status
+        }
+      }
+      played = { status, outputs: {}, logs: logs.join('') }
+    }
     if (!played) {
       const main = await runContainer(pod.containers[0], binds, labels)
       const outputs: Record<string, string> = {}
@@ -191,6 +216,32 @@ describe('export --to k8s, played on the engine', () => {
         'chain-b',
         3,
         'ctr-pipeline: Job chain-a, which this job needs, failed: this job does not run\n'
+      ]
+    ])
+  })
+
+  it('runs a matrix with max_parallel as one Indexed Job: each index its instance, with its environment', async () => {
+    const dir = tempDir()
+    const text = `name: idx\njobs:\n  test:\n    strategy: {matrix: {py: ['3.10', '3.11', '3.12']}, max_parallel: 2}\n    runs-on: {type: container, with: {image: ${BUSYBOX}, environment: {PY: '{{ matrix.py }}'}}}\n    stages: [{name: s, type: sh, run: 'echo "{{ matrix.py }} sees $PY in $CTR_JOB_DIR"'}]\n`
+    writeFileSync(path.join(dir, 'pipeline.yml'), text)
+    const local = await runYaml(text, { dir })
+    const played = await playJobs(await exported(dir, [], []))
+    const localLines = local.lines
+      .filter((l) => l.includes(' sees '))
+      .map((l) => l.replace(/^\[[^\]]+\] /, ''))
+    expect(localLines.sort()).toEqual([
+      '3.10 sees 3.10 in /ctr/workspace/jobs/test-1',
+      '3.11 sees 3.11 in /ctr/workspace/jobs/test-2',
+      '3.12 sees 3.12 in /ctr/workspace/jobs/test-3'
+    ])
+    expect(Object.entries(played).map(([name, p]) => [name, p.status, p.logs])).toEqual([
+      [
+        'idx-test',
+        0,
+        localLines
+          .sort()
+          .map((l) => `${l}\n`)
+          .join('')
       ]
     ])
   })

@@ -98614,7 +98614,8 @@ function eachJobAfterSuccess(plan, target, make) {
         try {
             if (onFailure)
                 throw new ExportProblem(`if: always() and failure(): ${target.runsAfter}`);
-            if (job.maxParallel !== undefined && !target.dropped.includes('max_parallel'))
+            const held = target.holdsMaxParallel && job.matrix;
+            if (job.maxParallel !== undefined && !held && !target.dropped.includes('max_parallel'))
                 throw new ExportProblem(`max_parallel: ${job.maxParallel}: every instance starts once its needs are done (--drop max_parallel starts them all)`);
             make(job);
         }
@@ -99043,6 +99044,7 @@ function fanOutJob(job, idOf, parts) {
 
 
 
+
 /** The init container that holds a Job back until the Jobs it needs have completed. */
 const WAIT_CONTAINER = 'wait-needs';
 /** Its exit status when a need failed: the Job then fails at once (podFailurePolicy), not after retries. */
@@ -99109,13 +99111,18 @@ function kubernetesJobs(plan, options) {
     const target = {
         name: 'k8s',
         dropped: options.dropped,
-        runsAfter: 'a Job here runs only once the Jobs it needs have completed (use --to argo)'
+        runsAfter: 'a Job here runs only once the Jobs it needs have completed (use --to argo)',
+        holdsMaxParallel: true
     };
     eachJobAfterSuccess(plan, target, (job) => {
         if (job.retry.count > 0 && job.retry.delay_ms > 0 && !options.dropped.includes('retry.delay'))
             throw new ExportProblem('retry.delay: a Job retries with its own backoff (10 s, doubling); --drop retry.delay takes it');
         const needs = job.needs.flatMap((n) => jobsOf.get(n));
-        const made = job.instances.map((instance) => k8s_jobs_instanceJob(instance, job, needs, { ...ctx, meta: meta(named(instance.slug)) }));
+        let made = job.instances.map((instance) => k8s_jobs_instanceJob(instance, job, needs, { ...ctx, meta: meta(named(instance.slug)) }));
+        if (job.matrix && job.maxParallel !== undefined && !options.dropped.includes('max_parallel'))
+            made = [
+                indexedJob(made, job.maxParallel, job.failFast, { ...ctx, meta: meta(named(job.id)) })
+            ];
         jobsOf.set(job.id, made.map((j) => j.metadata.name));
         jobs.push(...made);
     });
@@ -99273,6 +99280,84 @@ function k8s_jobs_instanceJob(instance, job, needs, ctx) {
         },
         spec
     };
+}
+/** What an Indexed Job's instances may differ in: what the pod's container is told. */
+const PER_INSTANCE = ['env', 'command', 'args'];
+/**
+ * One Indexed Job for the instances of a matrix with `max_parallel`: `completions` of
+ * them, `parallelism` at a time, each pod choosing its instance's script (and the
+ * environment the matrix gives it) by `JOB_COMPLETION_INDEX`, through a script of its own
+ * in the ConfigMap. Each instance keeps its retries (`backoffLimitPerIndex`); `fail_fast`
+ * fails the Job at the first instance that fails (`maxFailedIndexes: 0`). The instances
+ * must share everything else of their pod: an ExportProblem names the first key that differs.
+ */
+function indexedJob(instances, maxParallel, failFast, ctx) {
+    const containers = instances.map((j) => j.spec.template.spec.containers[0]);
+    const shared = (job) => {
+        const spec = structuredClone(job.spec);
+        const container = spec.template.spec.containers[0];
+        for (const key of PER_INSTANCE)
+            delete container[key];
+        return spec;
+    };
+    const first = shared(instances[0]);
+    for (const job of instances.slice(1)) {
+        const differs = firstDifference(first, shared(job));
+        if (differs)
+            throw new ExportProblem(`max_parallel: an Indexed Job runs every instance from one pod template, and its instances differ in ${differs}; --drop max_parallel exports a Job per instance`);
+    }
+    if (containers.some((c) => c.command?.[0] !== 'sh' || !c.command[1]?.startsWith(SCRIPTS_DIR)))
+        throw new ExportProblem("max_parallel: an Indexed Job's pod chooses its instance with a script, and a job that runs its image's own command has none; give the job stages, or --drop max_parallel");
+    const envOf = (c) => new Map((c.env ?? []).map((e) => [e.name, JSON.stringify(e)]));
+    const envs = containers.map(envOf);
+    const common = (containers[0].env ?? []).filter((e) => envs.every((env) => env.get(e.name) === JSON.stringify(e)));
+    const branches = containers.map((c, index) => {
+        const own = (c.env ?? []).filter((e) => !common.some((x) => x.name === e.name));
+        for (const e of own)
+            if (e.value === undefined)
+                throw new ExportProblem(`max_parallel: the environment value ${e.name} comes from the cluster and differs by instance; --drop max_parallel exports a Job per instance`);
+        const exports = own.map((e) => `export ${e.name}=${shValue(e.value)}; `).join('');
+        return `  ${index}) ${exports}exec ${c.command.join(' ')} ;;`;
+    });
+    const key = `${ctx.meta.name}.sh`;
+    ctx.scriptOf[key] = [
+        '# Runs the instance of this Indexed Job that JOB_COMPLETION_INDEX names.',
+        'case "$JOB_COMPLETION_INDEX" in',
+        ...branches,
+        `  *) echo "ctr-pipeline: no instance $JOB_COMPLETION_INDEX" >&2; exit 1 ;;`,
+        'esac',
+        ''
+    ].join('\n');
+    const spec = first;
+    spec.template.spec.containers[0] = {
+        ...spec.template.spec.containers[0],
+        command: ['sh', `${SCRIPTS_DIR}/${key}`],
+        ...(common.length > 0 ? { env: common } : {})
+    };
+    const retries = spec.backoffLimit ?? 0;
+    delete spec.backoffLimit;
+    Object.assign(spec, {
+        completionMode: 'Indexed',
+        completions: instances.length,
+        parallelism: maxParallel,
+        backoffLimitPerIndex: retries,
+        ...(failFast ? { maxFailedIndexes: 0 } : {})
+    });
+    return { ...instances[0], metadata: { ...instances[0].metadata, ...ctx.meta }, spec };
+}
+/** The path of the first value that differs between two objects (`template.spec.containers[0].image`). */
+function firstDifference(a, b, at = '') {
+    if (JSON.stringify(a) === JSON.stringify(b))
+        return undefined;
+    if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object')
+        return at || '.';
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        const path = Array.isArray(a) ? `${at}[${key}]` : at ? `${at}.${key}` : key;
+        const found = firstDifference(a[key], b[key], path);
+        if (found)
+            return found;
+    }
+    return at;
 }
 
 ;// CONCATENATED MODULE: ./src/export/k8s/k8s-checks.ts

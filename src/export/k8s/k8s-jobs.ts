@@ -12,6 +12,7 @@ import type { ExportInstance, ExportJob, ExportPlan } from '../shared/export-pla
 import { NameBook } from '../shared/k8s-names.js'
 import { replacePlaceholders, type Placeholder } from '../shared/placeholders.js'
 import { ExportProblem, podParts, podSpecFields, WORKSPACE_VOLUME } from '../shared/pod-parts.js'
+import { shValue } from '../shared/job-script.js'
 import { serviceContainer } from '../shared/service-container.js'
 import type { ExportOptions } from '../shared/target-options.js'
 
@@ -86,7 +87,8 @@ export function kubernetesJobs(plan: ExportPlan, options: ExportOptions): Kubern
   const target = {
     name: 'k8s',
     dropped: options.dropped,
-    runsAfter: 'a Job here runs only once the Jobs it needs have completed (use --to argo)'
+    runsAfter: 'a Job here runs only once the Jobs it needs have completed (use --to argo)',
+    holdsMaxParallel: true
   }
   eachJobAfterSuccess(plan, target, (job) => {
     if (job.retry.count > 0 && job.retry.delay_ms > 0 && !options.dropped.includes('retry.delay'))
@@ -94,9 +96,13 @@ export function kubernetesJobs(plan: ExportPlan, options: ExportOptions): Kubern
         'retry.delay: a Job retries with its own backoff (10 s, doubling); --drop retry.delay takes it'
       )
     const needs = job.needs.flatMap((n) => jobsOf.get(n)!)
-    const made = job.instances.map((instance) =>
+    let made = job.instances.map((instance) =>
       instanceJob(instance, job, needs, { ...ctx, meta: meta(named(instance.slug)) })
     )
+    if (job.matrix && job.maxParallel !== undefined && !options.dropped.includes('max_parallel'))
+      made = [
+        indexedJob(made, job.maxParallel, job.failFast, { ...ctx, meta: meta(named(job.id)) })
+      ]
     jobsOf.set(
       job.id,
       made.map((j) => j.metadata!.name!)
@@ -289,4 +295,98 @@ function instanceJob(
     },
     spec
   }
+}
+
+/** What an Indexed Job's instances may differ in: what the pod's container is told. */
+const PER_INSTANCE = ['env', 'command', 'args'] as const
+
+/**
+ * One Indexed Job for the instances of a matrix with `max_parallel`: `completions` of
+ * them, `parallelism` at a time, each pod choosing its instance's script (and the
+ * environment the matrix gives it) by `JOB_COMPLETION_INDEX`, through a script of its own
+ * in the ConfigMap. Each instance keeps its retries (`backoffLimitPerIndex`); `fail_fast`
+ * fails the Job at the first instance that fails (`maxFailedIndexes: 0`). The instances
+ * must share everything else of their pod: an ExportProblem names the first key that differs.
+ */
+function indexedJob(
+  instances: IJob[],
+  maxParallel: number,
+  failFast: boolean,
+  ctx: Context & { meta: { name: string; namespace: string; labels: Record<string, string> } }
+): IJob {
+  const containers = instances.map((j) => j.spec!.template.spec!.containers[0])
+  const shared = (job: IJob) => {
+    const spec = structuredClone(job.spec!)
+    const container = spec.template.spec!.containers[0]
+    for (const key of PER_INSTANCE) delete container[key]
+    return spec
+  }
+  const first = shared(instances[0])
+  for (const job of instances.slice(1)) {
+    const differs = firstDifference(first, shared(job))
+    if (differs)
+      throw new ExportProblem(
+        `max_parallel: an Indexed Job runs every instance from one pod template, and its instances differ in ${differs}; --drop max_parallel exports a Job per instance`
+      )
+  }
+  if (containers.some((c) => c.command?.[0] !== 'sh' || !c.command[1]?.startsWith(SCRIPTS_DIR)))
+    throw new ExportProblem(
+      "max_parallel: an Indexed Job's pod chooses its instance with a script, and a job that runs its image's own command has none; give the job stages, or --drop max_parallel"
+    )
+  const envOf = (c: IContainer) => new Map((c.env ?? []).map((e) => [e.name, JSON.stringify(e)]))
+  const envs = containers.map(envOf)
+  const common = (containers[0].env ?? []).filter((e) =>
+    envs.every((env) => env.get(e.name) === JSON.stringify(e))
+  )
+  const branches = containers.map((c, index) => {
+    const own = (c.env ?? []).filter((e) => !common.some((x) => x.name === e.name))
+    for (const e of own)
+      if (e.value === undefined)
+        throw new ExportProblem(
+          `max_parallel: the environment value ${e.name} comes from the cluster and differs by instance; --drop max_parallel exports a Job per instance`
+        )
+    const exports = own.map((e) => `export ${e.name}=${shValue(e.value!)}; `).join('')
+    return `  ${index}) ${exports}exec ${c.command!.join(' ')} ;;`
+  })
+  const key = `${ctx.meta.name}.sh`
+  ctx.scriptOf[key] = [
+    '# Runs the instance of this Indexed Job that JOB_COMPLETION_INDEX names.',
+    'case "$JOB_COMPLETION_INDEX" in',
+    ...branches,
+    `  *) echo "ctr-pipeline: no instance $JOB_COMPLETION_INDEX" >&2; exit 1 ;;`,
+    'esac',
+    ''
+  ].join('\n')
+  const spec = first
+  spec.template.spec!.containers[0] = {
+    ...spec.template.spec!.containers[0],
+    command: ['sh', `${SCRIPTS_DIR}/${key}`],
+    ...(common.length > 0 ? { env: common } : {})
+  }
+  const retries = spec.backoffLimit ?? 0
+  delete spec.backoffLimit
+  Object.assign(spec, {
+    completionMode: 'Indexed',
+    completions: instances.length,
+    parallelism: maxParallel,
+    backoffLimitPerIndex: retries,
+    ...(failFast ? { maxFailedIndexes: 0 } : {})
+  })
+  return { ...instances[0], metadata: { ...instances[0].metadata, ...ctx.meta }, spec }
+}
+
+/** The path of the first value that differs between two objects (`template.spec.containers[0].image`). */
+function firstDifference(a: unknown, b: unknown, at = ''): string | undefined {
+  if (JSON.stringify(a) === JSON.stringify(b)) return undefined
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return at || '.'
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const path = Array.isArray(a) ? `${at}[${key}]` : at ? `${at}.${key}` : key
+    const found = firstDifference(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      path
+    )
+    if (found) return found
+  }
+  return at
 }

@@ -22,7 +22,13 @@ const OUTPUTS_DIR = `${CTR_ROOT}/outputs`
  */
 export function eachJobAfterSuccess(
   plan: ExportPlan,
-  target: { name: string; dropped: readonly string[]; runsAfter: string },
+  target: {
+    name: string
+    dropped: readonly string[]
+    runsAfter: string
+    /** `make` holds a matrix's max_parallel itself (a Kubernetes Indexed Job's parallelism). */
+    holdsMaxParallel?: boolean
+  },
   make: (job: ExportJob) => void
 ): void {
   const problems: FileProblem[] = []
@@ -35,7 +41,8 @@ export function eachJobAfterSuccess(
     }
     try {
       if (onFailure) throw new ExportProblem(`if: always() and failure(): ${target.runsAfter}`)
-      if (job.maxParallel !== undefined && !target.dropped.includes('max_parallel'))
+      const held = target.holdsMaxParallel && job.matrix
+      if (job.maxParallel !== undefined && !held && !target.dropped.includes('max_parallel'))
         throw new ExportProblem(
           `max_parallel: ${job.maxParallel}: every instance starts once its needs are done (--drop max_parallel starts them all)`
         )
