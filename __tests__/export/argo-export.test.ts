@@ -214,3 +214,118 @@ describe('export --to argo: a build named with image', () => {
     })
   })
 })
+
+/** A `list` job, and a `check` job whose strategy is `strategy` and stage runs `run`. */
+const fanned = (strategy: string, run = 'echo {{ matrix.file }}', after = '') => `name: fan
+jobs:
+  list:
+    runs-on: {type: container, with: {image: alpine}}
+    outputs: {found: '{{ stages.ls.outputs.found }}'}
+    stages: [{id: ls, type: sh, run: 'true'}]
+  check:
+    needs: [list]
+    strategy: ${strategy}
+    runs-on: {type: container, with: {image: alpine}}
+    outputs: {seen: '{{ stages.s.outputs.seen }}'}
+    stages: [{id: s, type: sh, run: '${run}'}]
+${after}`
+
+describe('export --to argo: a matrix made of an upstream output', () => {
+  it('fans the job out withParam over the output, each pod given its item, max_parallel at a time', () => {
+    const made = exportOrProblems(
+      'argo',
+      fanned("{max_parallel: 2, matrix: {file: '{{ fromJSON(needs.list.outputs.found) }}'}}")
+    )
+    if ('problems' in made) throw new Error(made.problems.join('\n'))
+    const manifest = parse(made.text) as Workflow
+    expect(() => new Workflow(manifest).validate()).not.toThrow()
+    expect(checkArgoManifest(manifest)).toEqual([])
+    const templates = manifest.spec.templates!
+    const dag = templates.find((t) => t.name === 'check')!
+    expect(dag.parallelism).toBe(2)
+    expect(dag.dag!.tasks).toEqual([
+      {
+        name: 'check-item',
+        template: 'check-item',
+        withParam: '{{inputs.parameters.list-found}}',
+        arguments: {
+          parameters: [
+            { name: 'list-found', value: '{{inputs.parameters.list-found}}' },
+            { name: 'item', value: '{{item}}' }
+          ]
+        }
+      }
+    ])
+    const item = templates.find((t) => t.name === 'check-item')!
+    expect(item.inputs?.parameters?.map((p) => p.name)).toEqual(['list-found', 'item'])
+    expect(item.script?.source).toContain('\necho {{inputs.parameters.item}}\n')
+    expect(item.script?.env?.find((e) => e.name === 'CTR_JOB_DIR')?.value).toBe(
+      '/ctr/workspace/jobs/check-{{pod.name}}'
+    )
+  })
+
+  it('passes the fields of rows the job reads, from include or the whole matrix', () => {
+    for (const strategy of [
+      "{matrix: {include: '{{ fromJSON(needs.list.outputs.found) }}'}}",
+      "{matrix: '${{ fromJSON(needs.list.outputs.found) }}'}"
+    ]) {
+      const made = exportOrProblems(
+        'argo',
+        fanned(strategy, 'echo {{ matrix.file }} {{ matrix.n }}')
+      )
+      if ('problems' in made) throw new Error(made.problems.join('\n'))
+      const tasks = (parse(made.text) as Workflow).spec.templates!.find((t) => t.name === 'check')!
+      expect(tasks.dag!.tasks[0].arguments?.parameters?.slice(1)).toEqual([
+        { name: 'item-file', value: '{{item.file}}' },
+        { name: 'item-n', value: '{{item.n}}' }
+      ])
+    }
+  })
+
+  it.each([
+    [
+      'two axes',
+      "{matrix: {file: '{{ fromJSON(needs.list.outputs.found) }}', os: [a, b]}}",
+      'echo {{ matrix.file }}',
+      '',
+      "p.yml:9:16: export --to argo: jobs.check.strategy.matrix: argo fans a job out over one upstream output that is a JSON list: write the matrix as KEY: '{{ fromJSON(needs.JOB.outputs.OUT) }}' (a list of values), or include: (or the whole matrix) as '{{ fromJSON(needs.JOB.outputs.OUT) }}' (a list of rows), with nothing else"
+    ],
+    [
+      'a value computed from the matrix',
+      "{matrix: {file: '{{ fromJSON(needs.list.outputs.found) }}'}}",
+      "echo {{ format(''x{0}'', matrix.file) }}",
+      '',
+      "p.yml:9:16: export --to argo: jobs.check.strategy.matrix: '{{ format('x{0}', matrix.file) }}' computes on a matrix value that is known only once 'list' ran in the cluster; an export takes it only on its own, as '{{ matrix.KEY }}'"
+    ],
+    [
+      'its outputs read downstream',
+      "{matrix: {file: '{{ fromJSON(needs.list.outputs.found) }}'}}",
+      'echo {{ matrix.file }}',
+      "  report:\n    needs: [check]\n    runs-on: {type: container, with: {image: alpine}}\n    stages: [{id: r, type: sh, run: 'echo {{ needs.check.outputs.seen }}'}]\n",
+      'p.yml:13:3: export --to argo: jobs.report: needs.check.outputs.seen: the outputs of a job fanned out over an upstream output (withParam) are not handed on in Argo yet'
+    ]
+  ])('refuses %s, at its place', (_, strategy, run, after, message) => {
+    expect(exportProblems(fanned(strategy, run, after))).toEqual([message])
+  })
+
+  it.each([
+    [
+      'k8s',
+      "p.yml:9:16: export --to k8s: jobs.check.strategy.matrix: its matrix is made of the outputs of 'list', known only once they ran, and a Kubernetes Job is given its completions when it is submitted; export --to argo fans it out, or write the matrix in the file"
+    ],
+    [
+      'batch',
+      "p.yml:9:16: export --to batch: jobs.check.strategy.matrix: its matrix is made of the outputs of 'list', known only once they ran, and an AWS Batch array job is given its size when it is submitted; export --to argo fans it out, or write the matrix in the file"
+    ],
+    [
+      'airflow',
+      "p.yml:9:16: export --to airflow: jobs.check.strategy.matrix: its matrix is made of the outputs of 'list', known only once they ran: export --to airflow does not take such a matrix yet; export --to argo fans it out (withParam)"
+    ]
+  ])('--to %s refuses it by name', (target, message) => {
+    const made = exportOrProblems(
+      target as 'k8s',
+      fanned("{matrix: {file: '{{ fromJSON(needs.list.outputs.found) }}'}}")
+    )
+    expect('problems' in made ? made.problems : []).toEqual([message])
+  })
+})

@@ -48,6 +48,39 @@ function compare(local: RunResult, played: Record<string, TaskRun>, matrixJobs: 
   })
 }
 
+/**
+ * A folder with a pipeline whose `list` job outputs `found` and whose `check` job has
+ * `strategy` and runs `run` (sh); returns the folder.
+ */
+function fanPipeline(found: string, strategy: string, run: string): string {
+  const dir = tempDir()
+  writeFileSync(
+    path.join(dir, 'pipeline.yml'),
+    `name: fan
+jobs:
+  list:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    outputs: {found: '{{ stages.ls.outputs.found }}'}
+    stages:
+      - id: ls
+        type: sh
+        run: |
+          cat > "$CTR_OUTPUT" <<'EOF'
+          found=${found}
+          EOF
+  check:
+    needs: [list]
+    strategy: ${strategy}
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages:
+      - type: sh
+        run: |
+          ${run}
+`
+  )
+  return dir
+}
+
 describe('export --to argo, played on the engine', () => {
   afterAll(async () => {
     expect(await leftovers()).toEqual(NOTHING_LEFT)
@@ -141,5 +174,69 @@ jobs:
     })
     expect(played.fail.logs).toBe('cleaned\n')
     for (const { task, local: l, played: p } of rows) expect({ task, ...p }).toEqual({ task, ...l })
+  })
+
+  it.each([
+    [
+      'values',
+      '["a.csv","b c.csv"]',
+      "file: '{{ fromJSON(needs.list.outputs.found) }}'",
+      '{{ matrix.file }}'
+    ],
+    [
+      'rows',
+      '[{"file":"a.csv","n":1},{"file":"b c.csv","n":2}]',
+      "include: '{{ fromJSON(needs.list.outputs.found) }}'",
+      '{{ matrix.file }}#{{ matrix.n }}'
+    ]
+  ])(
+    'fans a matrix of %s out withParam, each pod its instance, as locally',
+    async (_, found, matrix, said) => {
+      const dir = fanPipeline(
+        found,
+        `{max_parallel: 1, matrix: {${matrix}}}`,
+        `echo "${said} in $CTR_JOB_DIR" | sed "s|/check-.*|/check-N|"`
+      )
+      const { local, played } = await both(dir, [])
+      const lines = (text: string) => text.split('\n').filter(Boolean).sort()
+      expect(local.jobs.map((j) => [j.id, j.status])).toEqual([
+        ['list', 'success'],
+        ...(matrix.startsWith('file')
+          ? [
+              ['check (a.csv)', 'success'],
+              ['check (b c.csv)', 'success']
+            ]
+          : [
+              ['check (a.csv, 1)', 'success'],
+              ['check (b c.csv, 2)', 'success']
+            ])
+      ])
+      const playedLogs = Object.entries(played)
+        .filter(([task]) => /^check\/check-item\(\d\)$/.test(task))
+        .map(([task, run]) => [task, run.phase, run.logs] as const)
+      expect(playedLogs.map(([task, phase]) => [task, phase])).toEqual([
+        ['check/check-item(0)', 'Succeeded'],
+        ['check/check-item(1)', 'Succeeded']
+      ])
+      const expected = matrix.startsWith('file')
+        ? ['a.csv in /ctr/workspace/jobs/check-N', 'b c.csv in /ctr/workspace/jobs/check-N']
+        : ['a.csv#1 in /ctr/workspace/jobs/check-N', 'b c.csv#2 in /ctr/workspace/jobs/check-N']
+      expect(lines(playedLogs.map(([, , logs]) => logs).join(''))).toEqual(expected)
+      expect(played.check.phase).toBe('Succeeded')
+    }
+  )
+
+  it('skips a job fanned out over an empty list, as a run skips it', async () => {
+    const dir = fanPipeline(
+      '[]',
+      "{matrix: {file: '{{ fromJSON(needs.list.outputs.found) }}'}}",
+      'echo never'
+    )
+    const { local, played } = await both(dir, [])
+    expect(local.jobs.map((j) => [j.id, j.status])).toEqual([
+      ['list', 'success'],
+      ['check', 'skipped']
+    ])
+    expect(played['check/check-item'].phase).toBe('Skipped')
   })
 })

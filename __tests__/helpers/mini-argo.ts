@@ -15,7 +15,8 @@ export interface TaskRun {
 /**
  * Plays an exported Argo Workflow on the local Docker engine, as far as ctr-pipeline's
  * exports use Argo: the main DAG's tasks in order, `depends` of `X.Succeeded` terms and
- * `when: 'false'`, nested DAGs (matrix jobs) with their `toJson([...])` outputs, script
+ * `when: 'false'`, nested DAGs (matrix jobs) with their `toJson([...])` outputs, tasks
+ * `withParam` (each item in turn, `{{pod.name}}` told apart), script
  * templates run with `sh` in their image, env (secretKeyRef from `secrets`), the
  * workspace claim as one Docker volume, hostPath volumes as binds, output parameters read
  * from `valueFrom.path`, and Argo's `{{...}}` substitution. Anything else it meets is an
@@ -85,16 +86,13 @@ async function runDag(
     else if (task.when !== undefined) throw new Error(`miniArgo: when '${task.when}' is not played`)
     else if (!met) run = { phase: 'Omitted', outputs: {}, logs: '' }
     else {
-      const args = Object.fromEntries(
-        (task.arguments?.parameters ?? []).map((p) => [
-          `inputs.parameters.${p.name}`,
-          substitute(String(p.value), values)
-        ])
-      )
       const template = ctx.templates.get(task.template!)!
-      run = template.dag
-        ? await runDag(template, args, ctx, `${path}/`)
-        : await runScript(template, { ...ctx.globals, ...args }, ctx)
+      const args = () => taskArguments(task, values)
+      if (task.withParam !== undefined) run = await fanOut(task, template, values, ctx, path)
+      else
+        run = template.dag
+          ? await runDag(template, args(), ctx, `${path}/`)
+          : await runScript(template, { ...ctx.globals, ...args() }, ctx)
     }
     runs.set(task.name, run)
     ctx.runs[path] = run
@@ -110,6 +108,49 @@ async function runDag(
     outputs[p.name] = JSON.stringify(items.map((m) => runs.get(m[1])?.outputs[m[2]] ?? null))
   }
   return { phase, outputs, logs: '' }
+}
+
+/**
+ * A task `withParam`: its template once per item of the JSON list, one after another
+ * (each run recorded as `PATH(i)`), `{{item}}` and `{{item.KEY}}` in its arguments given
+ * the item's values; an empty list skips the task, as Argo does.
+ */
+async function fanOut(
+  task: NonNullable<ITemplate['dag']>['tasks'][number],
+  template: ITemplate,
+  values: Record<string, string>,
+  ctx: Context,
+  path: string
+): Promise<TaskRun> {
+  const items = JSON.parse(substitute(task.withParam!, values)) as unknown[]
+  if (items.length === 0) return { phase: 'Skipped', outputs: {}, logs: '' }
+  const runs: TaskRun[] = []
+  for (const [i, item] of items.entries()) {
+    const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))
+    const itemValues: Record<string, string> = { ...values, item: text(item) }
+    if (item !== null && typeof item === 'object')
+      for (const [k, v] of Object.entries(item)) itemValues[`item.${k}`] = text(v)
+    const pod = { 'pod.name': `${task.name}-${i}` }
+    const args = taskArguments(task, itemValues)
+    const run = await runScript(template, { ...ctx.globals, ...pod, ...args }, ctx)
+    ctx.runs[`${path}(${i})`] = run
+    runs.push(run)
+  }
+  const failed = runs.some((r) => r.phase === 'Failed')
+  return { phase: failed ? 'Failed' : 'Succeeded', outputs: {}, logs: '' }
+}
+
+/** A task's arguments, as its template's `inputs.parameters.NAME`, with `values` substituted. */
+function taskArguments(
+  task: NonNullable<ITemplate['dag']>['tasks'][number],
+  values: Record<string, string>
+): Record<string, string> {
+  return Object.fromEntries(
+    (task.arguments?.parameters ?? []).map((p) => [
+      `inputs.parameters.${p.name}`,
+      substitute(String(p.value), values)
+    ])
+  )
 }
 
 async function runScript(

@@ -76780,7 +76780,7 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 3847:
+/***/ 4303:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -96690,7 +96690,7 @@ class NameBook {
 ;// CONCATENATED MODULE: ./src/export/shared/placeholders.ts
 // The NUL bytes are the point: no file's text holds them.
 // eslint-disable-next-line no-control-regex
-const PATTERN = /\u0000(needs|param|secret|run_id):([^\u0000]*)\u0000/g;
+const PATTERN = /\u0000(needs|param|secret|run_id|item):([^\u0000]*)\u0000/g;
 /** The text that stands for a placeholder in an exported value. */
 function placeholder(p) {
     switch (p.kind) {
@@ -96701,6 +96701,8 @@ function placeholder(p) {
             return `\u0000${p.kind}:${p.name}\u0000`;
         case 'run_id':
             return '\u0000run_id:\u0000';
+        case 'item':
+            return `\u0000item:${p.key}\u0000`;
     }
 }
 function parse(kind, body) {
@@ -96710,6 +96712,8 @@ function parse(kind, body) {
     }
     if (kind === 'param' || kind === 'secret')
         return { kind, name: body };
+    if (kind === 'item')
+        return { kind, key: body };
     return { kind: 'run_id' };
 }
 /** Every placeholder in a text, in order. */
@@ -96732,6 +96736,8 @@ function asWritten(text) {
                 return `\${${p.name}}`;
             case 'run_id':
                 return '{{ run_id }}';
+            case 'item':
+                return p.key === '#' ? '{{ job.instance }}' : `{{ matrix${p.key ? `.${p.key}` : ''} }}`;
         }
     });
 }
@@ -97262,7 +97268,89 @@ function exportPythonCondition(condition, scope) {
     return pythonCondition(condition, scope);
 }
 
+;// CONCATENATED MODULE: ./src/export/shared/fan-out.ts
+
+
+
+
+const FROM_JSON_NEEDS = /^\s*\$?\{\{\s*fromJSON\(\s*needs\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\)\s*\}\}\s*$/;
+/**
+ * The fan-out of a job whose matrix is made of an upstream output, in the forms a target
+ * can fan out over: one axis (`KEY: '{{ fromJSON(needs.JOB.outputs.OUT) }}'`, each item
+ * that axis's value), or `include:` or the whole matrix as such an expression (each item a
+ * row). The job may read the matrix only as it is (`{{ matrix.KEY }}`): what would compute
+ * on a value known only in the cluster's run is an ExportRenderError, as is any other form.
+ */
+function fanOutOf(job, target) {
+    const matrix = job.strategy.matrix;
+    const axes = Object.entries(matrix.axes);
+    const noRows = (rows) => Array.isArray(rows) && rows.length === 0;
+    let text;
+    let axis;
+    if (matrix.whole !== undefined)
+        text = matrix.whole;
+    else if (axes.length === 1 && typeof axes[0][1] === 'string' && noRows(matrix.include)) {
+        ;
+        [axis, text] = axes[0];
+    }
+    else if (axes.length === 0 && typeof matrix.include === 'string')
+        text = matrix.include;
+    const found = text !== undefined && noRows(matrix.exclude) ? FROM_JSON_NEEDS.exec(text) : null;
+    if (!found)
+        throw new ExportRenderError(`${target} fans a job out over one upstream output that is a JSON list: write the matrix as KEY: '{{ fromJSON(needs.JOB.outputs.OUT) }}' (a list of values), or include: (or the whole matrix) as '{{ fromJSON(needs.JOB.outputs.OUT) }}' (a list of rows), with nothing else`);
+    const reads = matrixReads(job);
+    const computed = reads.find((r) => r.computed);
+    if (computed)
+        throw new ExportRenderError(`'${computed.text}' computes on a matrix value that is known only once '${found[1]}' ran in the cluster; an export takes it only on its own, as '{{ matrix.KEY }}'`);
+    const fields = [...new Set(reads.flatMap((r) => (r.field ? [r.field] : [])))];
+    return {
+        need: { job: found[1], key: found[2] },
+        fields: axis === undefined ? fields : null,
+        matrix: axis === undefined
+            ? Object.fromEntries(fields.map((f) => [f, placeholder({ kind: 'item', key: f })]))
+            : { [axis]: placeholder({ kind: 'item', key: '' }) }
+    };
+}
+/** Each place a job's values read `matrix`: the field, or that it computes on it. */
+function matrixReads(job) {
+    const reads = [];
+    const conditions = [job.if, ...(job.stages ?? []).map((s) => s.if)];
+    for (const condition of conditions)
+        if (typeof condition === 'string' && readsMatrix(parseExpression(conditionSource(condition))))
+            reads.push({ text: condition, computed: true });
+    for (const text of stringsIn({
+        ...job,
+        if: undefined,
+        stages: job.stages?.map((s) => ({ ...s, if: undefined }))
+    })) {
+        if (!text.includes('{{'))
+            continue;
+        for (const segment of parseTemplate(text))
+            if (segment.kind === 'expression' && readsMatrix(segment.expr)) {
+                const bare = /^matrix\.([A-Za-z_][\w-]*)$/.exec(segment.source);
+                reads.push(bare && segment.filters.length === 0
+                    ? { text: segment.text, field: bare[1], computed: false }
+                    : { text: segment.text, computed: true });
+            }
+    }
+    return reads;
+}
+function readsMatrix(expr) {
+    return analyse(expr).references.some((r) => r.path[0] === 'matrix');
+}
+/** Every string in a value, at any depth. */
+function stringsIn(value) {
+    if (typeof value === 'string')
+        return [value];
+    if (Array.isArray(value))
+        return value.flatMap(stringsIn);
+    if (value !== null && typeof value === 'object')
+        return Object.values(value).flatMap(stringsIn);
+    return [];
+}
+
 ;// CONCATENATED MODULE: ./src/export/shared/export-plan.ts
+
 
 
 
@@ -97305,9 +97393,29 @@ function exportPlan(plan, params, target) {
         catch (error) {
             at(job.position, `${where}.trigger-rule`)(error);
         }
-        if (planned.after)
-            at(job.strategy.matrix.position, `${where}.strategy.matrix`)(new ExportRenderError(laterMatrixProblem(planned.after, target)));
-        const instances = planned.instances.flatMap((instance) => {
+        let fan;
+        if (planned.after) {
+            try {
+                if (!FANS_OUT.includes(target))
+                    throw new ExportRenderError(laterMatrixProblem(planned.after, target));
+                fan = fanOutOf(job, target);
+            }
+            catch (error) {
+                at(job.strategy.matrix.position, `${where}.strategy.matrix`)(error);
+            }
+        }
+        // A fanned-out job is one instance whose matrix values are the target's references.
+        const sources = fan
+            ? [
+                {
+                    id: job.id,
+                    slug: `${job.id}-${placeholder({ kind: 'item', key: '#' })}`,
+                    job,
+                    matrix: fan.matrix
+                }
+            ]
+            : planned.instances;
+        const instances = sources.flatMap((instance) => {
             const scope = expressionScope({
                 params,
                 matrix: instance.matrix,
@@ -97331,6 +97439,8 @@ function exportPlan(plan, params, target) {
             retry: job.retry,
             position: job.position
         };
+        if (fan)
+            exported.fanOut = { ...fan.need, fields: fan.fields };
         if (planned.maxParallel !== undefined)
             exported.maxParallel = planned.maxParallel;
         if (job.timeout_ms !== undefined)
@@ -97366,13 +97476,15 @@ const SIZED_AT_SUBMIT = {
     k8s: 'a Kubernetes Job is given its completions when it is submitted',
     batch: 'an AWS Batch array job is given its size when it is submitted'
 };
+/** The targets that fan a job out over an upstream output (fanOutOf). */
+const FANS_OUT = ['argo'];
 /** Why a matrix made of upstream outputs is not exported to a target. */
 function laterMatrixProblem(after, target) {
     const jobs = after.map((n) => `'${n}'`).join(', ');
     const sized = SIZED_AT_SUBMIT[target];
     return sized
-        ? `its matrix is made of the outputs of ${jobs}, known only once they ran, and ${sized}; run it with ctr-pipeline, or write the matrix in the file`
-        : `its matrix is made of the outputs of ${jobs}, known only once they ran: export --to ${target} does not take such a matrix yet; run it with ctr-pipeline, or write the matrix in the file`;
+        ? `its matrix is made of the outputs of ${jobs}, known only once they ran, and ${sized}; export --to argo fans it out, or write the matrix in the file`
+        : `its matrix is made of the outputs of ${jobs}, known only once they ran: export --to ${target} does not take such a matrix yet; export --to argo fans it out (withParam)`;
 }
 /**
  * A job's trigger rule where the target can say the same: `all_success` is when a job runs
@@ -97732,6 +97844,9 @@ function reference(plan, matrixJobs) {
                 // DockerOperator: an Airflow Variable of the same name (kept out of logs by Airflow
                 // when its name says it is secret; see the README).
                 return { jinja: `var.value[${py(p.name)}]` };
+            case 'item':
+                // exportPlan refuses a matrix made of outputs for Airflow before it gets here.
+                throw new ExportProblem('a matrix made of upstream outputs is not exported to Airflow yet');
         }
     };
 }
@@ -98418,6 +98533,8 @@ function jobTemplates(job, plan, options, names) {
     const reference = (p) => {
         switch (p.kind) {
             case 'needs': {
+                if (plan.jobs.find((j) => j.id === p.job)?.fanOut)
+                    throw new ExportProblem(`needs.${p.job}.outputs.${p.key}: the outputs of a job fanned out over an upstream output (withParam) are not handed on in Argo yet`);
                 const input = `${p.job}-${p.key}`;
                 inputs.set(input, p);
                 return `{{inputs.parameters.${input}}}`;
@@ -98428,8 +98545,13 @@ function jobTemplates(job, plan, options, names) {
                 return '{{workflow.name}}';
             case 'secret':
                 throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`);
+            case 'item':
+                // Each pod of a fan-out is its own instance: its name tells their folders apart.
+                return p.key === '#' ? '{{pod.name}}' : `{{inputs.parameters.${itemParameter(p.key)}}}`;
         }
     };
+    if (job.fanOut)
+        return fanOutTemplates(job, job.fanOut, plan, options, names, reference, inputs);
     const { matrix } = job;
     const instanceTemplates = job.instances.map((instance) => instanceTemplate(instance, job, plan, options, {
         name: matrix ? names.names.name(instance.slug) : name,
@@ -98487,6 +98609,63 @@ function jobTemplates(job, plan, options, names) {
             }))
         };
     return { templates: [dag, ...instanceTemplates], task };
+}
+/** The input parameter of a fanned-out instance that holds its item (''), or a field of it. */
+function itemParameter(field) {
+    return field ? `item-${field}` : 'item';
+}
+/**
+ * A job fanned out over an upstream output (ExportJob.fanOut): a DAG template whose one
+ * task runs the instance's template `withParam` over the list, `max_parallel` at a time,
+ * each pod given its item (or the row's fields) as input parameters. An empty list skips
+ * the task, as a run skips the job.
+ */
+function fanOutTemplates(job, fanOut, plan, options, names, reference, inputs) {
+    const name = names.taskOf.get(job.id);
+    const list = reference({ kind: 'needs', job: fanOut.job, key: fanOut.key });
+    const each = instanceTemplate(job.instances[0], job, plan, options, {
+        name: names.names.name(`${job.id}-item`),
+        reference,
+        namedVolume: (key) => names.volumeOf.get(key)
+    });
+    const declared = [...inputs.keys()].map((input) => ({ name: input }));
+    const items = (fanOut.fields ?? ['']).map((field) => ({
+        name: itemParameter(field),
+        value: field ? `{{item.${field}}}` : '{{item}}'
+    }));
+    each.inputs = { parameters: [...declared, ...items.map((i) => ({ name: i.name }))] };
+    const dag = {
+        name,
+        inputs: { parameters: declared.map((d) => ({ ...d })) },
+        dag: {
+            failFast: job.failFast,
+            tasks: [
+                {
+                    name: each.name,
+                    template: each.name,
+                    withParam: list,
+                    arguments: {
+                        parameters: [
+                            ...declared.map(({ name: input }) => ({
+                                name: input,
+                                value: `{{inputs.parameters.${input}}}`
+                            })),
+                            ...items
+                        ]
+                    }
+                }
+            ]
+        }
+    };
+    if (job.maxParallel !== undefined)
+        dag.parallelism = job.maxParallel;
+    const parameters = [...inputs.entries()].map(([input, p]) => ({
+        name: input,
+        value: `{{tasks.${names.taskOf.get(p.job)}.outputs.parameters.${p.key}}}`
+    }));
+    const task = { name, template: name, ...dependsOn(job, names.taskOf) };
+    task.arguments = { parameters };
+    return { templates: [dag, each], task };
 }
 /**
  * When a job's task runs, from its `needs` and its `if:`: `depends` rather than
@@ -99190,6 +99369,9 @@ function k8s_jobs_instanceJob(instance, job, needs, ctx) {
                 throw new ExportProblem('a needs output has a value only in a stage of a Kubernetes Job (the stage reads it from the workspace)');
             case 'secret':
                 throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`);
+            case 'item':
+                // exportPlan refuses a matrix made of outputs for Kubernetes Jobs before it gets here.
+                throw new ExportProblem('a Kubernetes Job is given its completions when it is submitted');
         }
     };
     const pod = podParts(instance.container, {
@@ -99699,7 +99881,7 @@ function guardRunnerLog(stream) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _dirname_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
-/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3847);
+/* harmony import */ var _cli_cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4303);
 /* harmony import */ var _cli_runner_log_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1005);
 
 

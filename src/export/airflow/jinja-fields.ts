@@ -27,6 +27,9 @@ export function reference(plan: ExportPlan, matrixJobs: ReadonlySet<string>) {
         // DockerOperator: an Airflow Variable of the same name (kept out of logs by Airflow
         // when its name says it is secret; see the README).
         return { jinja: `var.value[${py(p.name)}]` }
+      case 'item':
+        // exportPlan refuses a matrix made of outputs for Airflow before it gets here.
+        throw new ExportProblem('a matrix made of upstream outputs is not exported to Airflow yet')
     }
   }
 }

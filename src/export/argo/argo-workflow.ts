@@ -135,6 +135,10 @@ function jobTemplates(
   const reference = (p: Placeholder): string => {
     switch (p.kind) {
       case 'needs': {
+        if (plan.jobs.find((j) => j.id === p.job)?.fanOut)
+          throw new ExportProblem(
+            `needs.${p.job}.outputs.${p.key}: the outputs of a job fanned out over an upstream output (withParam) are not handed on in Argo yet`
+          )
         const input = `${p.job}-${p.key}`
         inputs.set(input, p)
         return `{{inputs.parameters.${input}}}`
@@ -145,8 +149,12 @@ function jobTemplates(
         return '{{workflow.name}}'
       case 'secret':
         throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`)
+      case 'item':
+        // Each pod of a fan-out is its own instance: its name tells their folders apart.
+        return p.key === '#' ? '{{pod.name}}' : `{{inputs.parameters.${itemParameter(p.key)}}}`
     }
   }
+  if (job.fanOut) return fanOutTemplates(job, job.fanOut, plan, options, names, reference, inputs)
   const { matrix } = job
   const instanceTemplates = job.instances.map((instance) =>
     instanceTemplate(instance, job, plan, options, {
@@ -200,6 +208,72 @@ function jobTemplates(
       }))
     }
   return { templates: [dag, ...instanceTemplates], task }
+}
+
+/** The input parameter of a fanned-out instance that holds its item (''), or a field of it. */
+function itemParameter(field: string): string {
+  return field ? `item-${field}` : 'item'
+}
+
+/**
+ * A job fanned out over an upstream output (ExportJob.fanOut): a DAG template whose one
+ * task runs the instance's template `withParam` over the list, `max_parallel` at a time,
+ * each pod given its item (or the row's fields) as input parameters. An empty list skips
+ * the task, as a run skips the job.
+ */
+function fanOutTemplates(
+  job: ExportJob,
+  fanOut: NonNullable<ExportJob['fanOut']>,
+  plan: ExportPlan,
+  options: ExportOptions,
+  names: Names,
+  reference: (p: Placeholder) => string,
+  inputs: Map<string, Placeholder & { kind: 'needs' }>
+): { templates: ITemplate[]; task: IDAGTask } {
+  const name = names.taskOf.get(job.id)!
+  const list = reference({ kind: 'needs', job: fanOut.job, key: fanOut.key })
+  const each = instanceTemplate(job.instances[0], job, plan, options, {
+    name: names.names.name(`${job.id}-item`),
+    reference,
+    namedVolume: (key) => names.volumeOf.get(key)!
+  })
+  const declared = [...inputs.keys()].map((input) => ({ name: input }))
+  const items = (fanOut.fields ?? ['']).map((field) => ({
+    name: itemParameter(field),
+    value: field ? `{{item.${field}}}` : '{{item}}'
+  }))
+  each.inputs = { parameters: [...declared, ...items.map((i) => ({ name: i.name }))] }
+  const dag: ITemplate = {
+    name,
+    inputs: { parameters: declared.map((d) => ({ ...d })) },
+    dag: {
+      failFast: job.failFast,
+      tasks: [
+        {
+          name: each.name!,
+          template: each.name!,
+          withParam: list,
+          arguments: {
+            parameters: [
+              ...declared.map(({ name: input }) => ({
+                name: input,
+                value: `{{inputs.parameters.${input}}}`
+              })),
+              ...items
+            ]
+          }
+        }
+      ]
+    }
+  }
+  if (job.maxParallel !== undefined) dag.parallelism = job.maxParallel
+  const parameters = [...inputs.entries()].map(([input, p]) => ({
+    name: input,
+    value: `{{tasks.${names.taskOf.get(p.job)!}.outputs.parameters.${p.key}}}`
+  }))
+  const task: IDAGTask = { name, template: name, ...dependsOn(job, names.taskOf) }
+  task.arguments = { parameters }
+  return { templates: [dag, each], task }
 }
 
 /**

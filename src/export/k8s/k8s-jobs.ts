@@ -206,6 +206,9 @@ function instanceJob(
         )
       case 'secret':
         throw new ExportProblem(`'\${${p.name}}' can only be given to an environment value`)
+      case 'item':
+        // exportPlan refuses a matrix made of outputs for Kubernetes Jobs before it gets here.
+        throw new ExportProblem('a Kubernetes Job is given its completions when it is submitted')
     }
   }
   const pod = podParts(instance.container, {

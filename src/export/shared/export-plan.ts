@@ -24,6 +24,7 @@ import { runsWhen, type RunsWhen } from './export-condition.js'
 import { CLUSTER_CONTEXTS, ExportRenderError, renderForExport } from './export-render.js'
 import type { OutputSource, ScriptStage } from './job-script.js'
 import { placeholder } from './placeholders.js'
+import { fanOutOf, type FanOut } from './fan-out.js'
 
 /** One job instance as an export has it: its container and, for a job of stages, its script. */
 export interface ExportInstance {
@@ -51,6 +52,11 @@ export interface ExportJob {
   instances: ExportInstance[]
   /** It has a matrix: its instances are apart, and its outputs are lists of theirs. */
   matrix: boolean
+  /**
+   * Its matrix is made of an upstream output: its one instance is fanned out over the list
+   * `needs.JOB.outputs.KEY` holds, each item a value (`fields` null) or a row of `fields`.
+   */
+  fanOut?: { job: string; key: string; fields: string[] | null }
   maxParallel?: number
   failFast: boolean
   timeoutSeconds?: number
@@ -111,12 +117,28 @@ export function exportPlan(
     } catch (error) {
       at(job.position, `${where}.trigger-rule`)(error)
     }
-    if (planned.after)
-      at(
-        job.strategy!.matrix!.position,
-        `${where}.strategy.matrix`
-      )(new ExportRenderError(laterMatrixProblem(planned.after, target)))
-    const instances = planned.instances.flatMap((instance) => {
+    let fan: FanOut | undefined
+    if (planned.after) {
+      try {
+        if (!FANS_OUT.includes(target))
+          throw new ExportRenderError(laterMatrixProblem(planned.after, target))
+        fan = fanOutOf(job, target)
+      } catch (error) {
+        at(job.strategy!.matrix!.position, `${where}.strategy.matrix`)(error)
+      }
+    }
+    // A fanned-out job is one instance whose matrix values are the target's references.
+    const sources = fan
+      ? [
+          {
+            id: job.id,
+            slug: `${job.id}-${placeholder({ kind: 'item', key: '#' })}`,
+            job,
+            matrix: fan.matrix
+          }
+        ]
+      : planned.instances
+    const instances = sources.flatMap((instance) => {
       const scope = expressionScope({
         params,
         matrix: instance.matrix,
@@ -139,6 +161,7 @@ export function exportPlan(
       retry: job.retry,
       position: job.position
     }
+    if (fan) exported.fanOut = { ...fan.need, fields: fan.fields }
     if (planned.maxParallel !== undefined) exported.maxParallel = planned.maxParallel
     if (job.timeout_ms !== undefined) exported.timeoutSeconds = Math.ceil(job.timeout_ms / 1000)
     return exported
@@ -175,13 +198,16 @@ const SIZED_AT_SUBMIT: Record<string, string> = {
   batch: 'an AWS Batch array job is given its size when it is submitted'
 }
 
+/** The targets that fan a job out over an upstream output (fanOutOf). */
+const FANS_OUT = ['argo']
+
 /** Why a matrix made of upstream outputs is not exported to a target. */
 function laterMatrixProblem(after: readonly string[], target: string): string {
   const jobs = after.map((n) => `'${n}'`).join(', ')
   const sized = SIZED_AT_SUBMIT[target]
   return sized
-    ? `its matrix is made of the outputs of ${jobs}, known only once they ran, and ${sized}; run it with ctr-pipeline, or write the matrix in the file`
-    : `its matrix is made of the outputs of ${jobs}, known only once they ran: export --to ${target} does not take such a matrix yet; run it with ctr-pipeline, or write the matrix in the file`
+    ? `its matrix is made of the outputs of ${jobs}, known only once they ran, and ${sized}; export --to argo fans it out, or write the matrix in the file`
+    : `its matrix is made of the outputs of ${jobs}, known only once they ran: export --to ${target} does not take such a matrix yet; export --to argo fans it out (withParam)`
 }
 
 /**

@@ -9,10 +9,16 @@ export type Placeholder =
   | { kind: 'param'; name: string }
   | { kind: 'secret'; name: string }
   | { kind: 'run_id' }
+  /**
+   * A value of an instance of a matrix made of upstream outputs, known when the target
+   * fans the job out: `key` a field of the row, '' the item itself, '#' what tells the
+   * instances apart.
+   */
+  | { kind: 'item'; key: string }
 
 // The NUL bytes are the point: no file's text holds them.
 // eslint-disable-next-line no-control-regex
-const PATTERN = /\u0000(needs|param|secret|run_id):([^\u0000]*)\u0000/g
+const PATTERN = /\u0000(needs|param|secret|run_id|item):([^\u0000]*)\u0000/g
 
 /** The text that stands for a placeholder in an exported value. */
 export function placeholder(p: Placeholder): string {
@@ -24,6 +30,8 @@ export function placeholder(p: Placeholder): string {
       return `\u0000${p.kind}:${p.name}\u0000`
     case 'run_id':
       return '\u0000run_id:\u0000'
+    case 'item':
+      return `\u0000item:${p.key}\u0000`
   }
 }
 
@@ -33,6 +41,7 @@ function parse(kind: string, body: string): Placeholder {
     return { kind, job: body.slice(0, dot), key: body.slice(dot + 1) }
   }
   if (kind === 'param' || kind === 'secret') return { kind, name: body }
+  if (kind === 'item') return { kind, key: body }
   return { kind: 'run_id' }
 }
 
@@ -58,6 +67,8 @@ export function asWritten(text: string): string {
         return `\${${p.name}}`
       case 'run_id':
         return '{{ run_id }}'
+      case 'item':
+        return p.key === '#' ? '{{ job.instance }}' : `{{ matrix${p.key ? `.${p.key}` : ''} }}`
     }
   })
 }
