@@ -2,6 +2,7 @@ import { EmptyMatrixError, MatrixError } from '../../src/plan/matrix.js'
 import { matrixRows, planPipeline } from '../../src/plan/pipeline-plan.js'
 import { planDocument } from '../../src/plan/plan-document.js'
 import { planText } from '../../src/report/plan-text.js'
+import { mermaidDiagram } from '../../src/plan/mermaid.js'
 import { parsePipeline } from '../../src/pipeline/load-pipeline.js'
 import { expressionScope } from '../../src/pipeline/expression.js'
 import { evaluateValue } from '../../src/pipeline/template.js'
@@ -49,6 +50,10 @@ describe('a matrix made of upstream outputs: the file', () => {
     const doc = planDocument(plan, {}, {})
     expect(doc.jobs[1].instances_after).toEqual(['list'])
     expect(doc.jobs[0].instances_after).toBeNull()
+    expect(mermaidDiagram(plan).split('\n').slice(1, 3)).toEqual([
+      '  j0["list"]',
+      '  j1["check ×?"]'
+    ])
     expect(planText(doc).split('\n').slice(-2)).toEqual([
       "  check (needs list; fail_fast on; GitHub's defaults for what strategy: leaves out)",
       '    instances known after list'

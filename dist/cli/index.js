@@ -87818,6 +87818,15 @@ function planPipeline(pipeline, params) {
     return { pipeline, jobs, levels: byLevel };
 }
 /**
+ * How a job is labelled in a drawing of the DAG: its id, with `×N` for a matrix of N
+ * instances, or `×?` for one made of upstream outputs that is not expanded yet.
+ */
+function jobLabel(job) {
+    if (!job.job.strategy?.matrix)
+        return job.id;
+    return `${job.id} ×${job.after && job.instances.length === 0 ? '?' : job.instances.length}`;
+}
+/**
  * A job's instances from its matrix rows: each named by its values (`test (3.12)`, with
  * ` #2` on a repeat) and given a slug by its place (`test-2`).
  */
@@ -89518,6 +89527,7 @@ function checkPlan(pipeline) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/mermaid.ts
+
 const STYLES = {
     success: 'fill:#dafbe1,stroke:#1a7f37,color:#1a7f37',
     failure: 'fill:#ffebe9,stroke:#cf222e,color:#cf222e',
@@ -89533,9 +89543,7 @@ function mermaidDiagram(plan, outcomes = {}) {
     const node = new Map(plan.jobs.map((job, i) => [job.id, `j${i}`]));
     const lines = ['flowchart LR'];
     for (const job of plan.jobs) {
-        const count = job.instances.length;
-        const label = job.job.strategy?.matrix ? `${job.id} ×${count}` : job.id;
-        lines.push(`  ${node.get(job.id)}["${escapeLabel(label)}"]`);
+        lines.push(`  ${node.get(job.id)}["${escapeLabel(jobLabel(job))}"]`);
     }
     for (const job of plan.jobs)
         for (const need of job.job.needs)
@@ -95540,6 +95548,7 @@ function html_text_anchor(kind, slug) {
 
 ;// CONCATENATED MODULE: ./src/report/dag-svg.ts
 
+
 const NODE_W = 176;
 const NODE_H = 34;
 const COL_GAP = 56;
@@ -95585,7 +95594,7 @@ function dagSvg(plan, outcomes) {
     }));
     const nodes = plan.jobs.map((job) => {
         const { x, y } = at.get(job.id);
-        const label = job.job.strategy?.matrix ? `${job.id} ×${job.instances.length}` : job.id;
+        const label = jobLabel(job);
         const outcome = outcomes[job.id];
         const first = job.instances[0];
         const box = `<g class="node ${outcome ? statusClass(outcome) : 'st-none'}">` +

@@ -1,4 +1,4 @@
-import type { PipelinePlan } from './pipeline-plan.js'
+import { jobLabel, type PipelinePlan } from './pipeline-plan.js'
 
 /** How a job ended, for colouring its node; jobs without one are drawn plain. */
 export type JobOutcome = 'success' | 'failure' | 'skipped' | 'cancelled'
@@ -22,9 +22,7 @@ export function mermaidDiagram(
   const node = new Map(plan.jobs.map((job, i) => [job.id, `j${i}`]))
   const lines = ['flowchart LR']
   for (const job of plan.jobs) {
-    const count = job.instances.length
-    const label = job.job.strategy?.matrix ? `${job.id} ×${count}` : job.id
-    lines.push(`  ${node.get(job.id)}["${escapeLabel(label)}"]`)
+    lines.push(`  ${node.get(job.id)}["${escapeLabel(jobLabel(job))}"]`)
   }
   for (const job of plan.jobs)
     for (const need of job.job.needs) lines.push(`  ${node.get(need)} --> ${node.get(job.id)}`)

@@ -89,6 +89,15 @@ export function planPipeline(pipeline: Pipeline, params: Record<string, unknown>
 }
 
 /**
+ * How a job is labelled in a drawing of the DAG: its id, with `×N` for a matrix of N
+ * instances, or `×?` for one made of upstream outputs that is not expanded yet.
+ */
+export function jobLabel(job: PlannedJob): string {
+  if (!job.job.strategy?.matrix) return job.id
+  return `${job.id} ×${job.after && job.instances.length === 0 ? '?' : job.instances.length}`
+}
+
+/**
  * A job's instances from its matrix rows: each named by its values (`test (3.12)`, with
  * ` #2` on a repeat) and given a slug by its place (`test-2`).
  */

@@ -1,5 +1,5 @@
 import type { JobOutcome } from '../plan/mermaid.js'
-import type { PipelinePlan } from '../plan/pipeline-plan.js'
+import { jobLabel, type PipelinePlan } from '../plan/pipeline-plan.js'
 import { anchor, html, shorten, statusClass } from './html-text.js'
 
 const NODE_W = 176
@@ -49,7 +49,7 @@ export function dagSvg(plan: PipelinePlan, outcomes: Record<string, JobOutcome>)
   )
   const nodes = plan.jobs.map((job) => {
     const { x, y } = at.get(job.id)!
-    const label = job.job.strategy?.matrix ? `${job.id} ×${job.instances.length}` : job.id
+    const label = jobLabel(job)
     const outcome = outcomes[job.id]
     const first = job.instances[0]
     const box =
