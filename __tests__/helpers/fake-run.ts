@@ -15,6 +15,7 @@ export async function run(
     signal?: AbortSignal
     backend?: FakeBackend
     keep?: boolean
+    env?: Record<string, string>
   } = {}
 ): Promise<{ result: RunResult; backend: FakeBackend; lines: string[] }> {
   const pipeline = parsePipeline(yaml, 'pipeline.yml', '/repo')
@@ -27,7 +28,7 @@ export async function run(
     runId: 'r1',
     backend,
     reporter: new ConsoleReporter({ write: (line) => lines.push(line) }),
-    env: {},
+    env: options.env ?? {},
     maxParallel: options.maxParallel ?? 4,
     artifactsDir: '/tmp/ctr-fake-artifacts',
     signal: options.signal,

@@ -342,6 +342,32 @@ describe('stages that hold stages: the run, on the fake backend', () => {
     expect(shape(skipped.result.jobs[0].stages)).toEqual([['pick skipped', []], 'after success'])
   })
 
+  it("reads ${VAR} in a ddeutil workflow's case, items and raise, as in its scripts", async () => {
+    const { result } = await run(
+      workflow(`      - id: pick
+        case: '\${MODE}'
+        match:
+          - case: full
+            stages:
+              - {id: each, foreach: ['\${FIRST}', b], stages: [{id: e, echo: '\${{ item }}'}]}
+          - else: [{id: r, raise: 'unknown mode \${MODE}'}]
+`),
+      {},
+      { env: { MODE: 'full', FIRST: 'a' } }
+    )
+    expect(result.status).toBe('success')
+    expect(result.jobs[0].stages[0].nested![0].stages[0].nested!.map((r) => r.key)).toEqual([
+      'a',
+      'b'
+    ])
+    const other = await run(
+      workflow(`      - {id: r, raise: 'unknown mode \${MODE}'}\n`),
+      {},
+      { env: { MODE: 'fast' } }
+    )
+    expect(other.result.jobs[0].error).toBe("stage 'r' failed: unknown mode fast")
+  })
+
   it('raise fails the stage with its message, rendered', async () => {
     const { result } = await run(
       workflow(

@@ -86947,22 +86947,25 @@ class StageRunner {
         const env = [];
         if (this.ctx.pipeline.dialect === 'ddeutil')
             env.push('CTR_PY_DDEUTIL=1');
-        if (stage.vars) {
-            const renderScript = this.scriptRenderer(scope);
-            const value = (raw) => {
-                if (typeof raw === 'string') {
-                    const lone = loneExpression(raw);
-                    return lone ? evaluateSegment(lone, scope) : renderScript(raw);
-                }
-                if (Array.isArray(raw))
-                    return raw.map(value);
-                if (raw !== null && typeof raw === 'object')
-                    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, value(v)]));
-                return raw;
-            };
-            env.push(`CTR_PY_VARS=${JSON.stringify(value(stage.vars))}`);
-        }
+        if (stage.vars)
+            env.push(`CTR_PY_VARS=${JSON.stringify(this.valueOf(stage.vars, scope))}`);
         return env;
+    }
+    /**
+     * A value of the file, rendered as a script is: a string that is one expression keeps
+     * its type (`vars: {n: ${{ params.n }}}` is a number), other strings are rendered text,
+     * lists and maps are rendered value by value.
+     */
+    valueOf(raw, scope) {
+        if (typeof raw === 'string') {
+            const lone = loneExpression(raw);
+            return lone ? evaluateSegment(lone, scope) : this.scriptRenderer(scope)(raw);
+        }
+        if (Array.isArray(raw))
+            return raw.map((v) => this.valueOf(v, scope));
+        if (raw !== null && typeof raw === 'object')
+            return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, this.valueOf(v, scope)]));
+        return raw;
     }
     /** A stage's command line and environment, rendered in `scope`. */
     prepare(stage, stateDir, scope) {
@@ -87038,12 +87041,11 @@ class StageRunner {
      */
     async runHolder(stage, index, scope, stageResult, frame, shownName) {
         const python = this.ctx.pipeline.dialect === 'ddeutil';
-        const renderText = this.options.valueRenderer(scope);
         if (stage.type === 'raise')
-            throw new Error(renderText(stage.raise ?? ''));
+            throw new Error(this.scriptRenderer(scope)(stage.raise ?? ''));
         const withValues = (extra) => expressionScope({ ...frame.values, ...extra, stages: stagesHere(frame) });
         await runNested(stage, stageResult, {
-            value: (text) => evaluateValue(text, scope),
+            value: (text) => this.valueOf(text, scope),
             condition: (text, extra) => evaluateCondition(text, withValues(extra), { success: true, failure: false, cancelled: false }, { python, env: this.ctx.env }),
             signal: frame.signal,
             runList: async (stages, run, extra, iteration, stop) => {

@@ -5,7 +5,7 @@ import type { NestedRun, StageResult, Status } from './run-result.js'
 
 /** What running the stages a stage holds takes from the stage runner. */
 export interface NestedContext {
-  /** A template evaluated at the stage's place: one lone expression keeps its type. */
+  /** A template rendered at the stage's place as its scripts are: one lone expression keeps its type. */
   value: (text: string) => unknown
   /** An `until` condition, with `item` and `loop` of the next time round. */
   condition: (text: string, extra: Record<string, unknown>) => boolean

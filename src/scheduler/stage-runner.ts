@@ -7,13 +7,7 @@ import { stageCommand } from '../plan/stage-command.js'
 import { expressionScope, type ExpressionScope } from '../pipeline/expression.js'
 import type { StageSpec } from '../pipeline/pipeline-types.js'
 import { describeSize, formatDuration } from '../pipeline/quantities.js'
-import {
-  evaluateCondition,
-  evaluateSegment,
-  evaluateValue,
-  loneExpression,
-  render
-} from '../pipeline/template.js'
+import { evaluateCondition, evaluateSegment, loneExpression, render } from '../pipeline/template.js'
 import { runNested } from './nested-stage.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RETRY_STAGE_SH } from '../plan/scripts/assets.js'
@@ -147,21 +141,24 @@ export class StageRunner {
     if (stage.type !== 'py') return []
     const env: string[] = []
     if (this.ctx.pipeline.dialect === 'ddeutil') env.push('CTR_PY_DDEUTIL=1')
-    if (stage.vars) {
-      const renderScript = this.scriptRenderer(scope)
-      const value = (raw: unknown): unknown => {
-        if (typeof raw === 'string') {
-          const lone = loneExpression(raw)
-          return lone ? evaluateSegment(lone, scope) : renderScript(raw)
-        }
-        if (Array.isArray(raw)) return raw.map(value)
-        if (raw !== null && typeof raw === 'object')
-          return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, value(v)]))
-        return raw
-      }
-      env.push(`CTR_PY_VARS=${JSON.stringify(value(stage.vars))}`)
-    }
+    if (stage.vars) env.push(`CTR_PY_VARS=${JSON.stringify(this.valueOf(stage.vars, scope))}`)
     return env
+  }
+
+  /**
+   * A value of the file, rendered as a script is: a string that is one expression keeps
+   * its type (`vars: {n: ${{ params.n }}}` is a number), other strings are rendered text,
+   * lists and maps are rendered value by value.
+   */
+  private valueOf(raw: unknown, scope: ExpressionScope): unknown {
+    if (typeof raw === 'string') {
+      const lone = loneExpression(raw)
+      return lone ? evaluateSegment(lone, scope) : this.scriptRenderer(scope)(raw)
+    }
+    if (Array.isArray(raw)) return raw.map((v) => this.valueOf(v, scope))
+    if (raw !== null && typeof raw === 'object')
+      return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, this.valueOf(v, scope)]))
+    return raw
   }
 
   /** A stage's command line and environment, rendered in `scope`. */
@@ -251,12 +248,11 @@ export class StageRunner {
     shownName: string
   ) {
     const python = this.ctx.pipeline.dialect === 'ddeutil'
-    const renderText = this.options.valueRenderer(scope)
-    if (stage.type === 'raise') throw new Error(renderText(stage.raise ?? ''))
+    if (stage.type === 'raise') throw new Error(this.scriptRenderer(scope)(stage.raise ?? ''))
     const withValues = (extra: Record<string, unknown>) =>
       expressionScope({ ...frame.values, ...extra, stages: stagesHere(frame) })
     await runNested(stage, stageResult, {
-      value: (text) => evaluateValue(text, scope),
+      value: (text) => this.valueOf(text, scope),
       condition: (text, extra) =>
         evaluateCondition(
           text,
