@@ -327,6 +327,23 @@ describe('stages that hold stages: the run, on the fake backend', () => {
     }
   )
 
+  it('case matches an output, which is text, against the number it spells', async () => {
+    const { result } = await run(
+      workflow(`      - {id: count, bash: count}
+      - id: pick
+        case: '\${{ stages.count.outputs.n }}'
+        match:
+          - {case: 1, stages: [{id: one, echo: one}]}
+          - {case: 2, stages: [{id: two, echo: two}]}
+`),
+      { process: () => ({ outputs: { n: '2' } }) }
+    )
+    expect(shape(result.jobs[0].stages)).toEqual([
+      'count success',
+      ['pick success', [['2 success', ['two success']]]]
+    ])
+  })
+
   it('case with no match and no else fails, or with skip-not-match is skipped', async () => {
     const stages = (skip: string) => `      - id: pick
         case: nothing${skip}

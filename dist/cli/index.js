@@ -86368,11 +86368,20 @@ function outputValue(text) {
 function keyOf(value) {
     return typeof value === 'string' ? value : JSON.stringify(value);
 }
-/** Whether a case's value matches: numbers (and booleans) by value, as Python's `==`. */
+/**
+ * Whether a case's value matches: numbers (and booleans) by value, as Python's `==`. An
+ * output is text here where ddeutil keeps a `py` stage's number a number, so text that is
+ * a number's text matches that number (`'1'` and `1`).
+ */
 function sameValue(a, b) {
-    const numeric = (v) => typeof v === 'number' || typeof v === 'boolean';
-    if (numeric(a) && numeric(b))
-        return Number(a) === Number(b);
+    const number = (v) => typeof v === 'number' || typeof v === 'boolean'
+        ? Number(v)
+        : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+            ? Number(v)
+            : undefined;
+    const typed = (v) => typeof v === 'number' || typeof v === 'boolean';
+    if (typed(a) || typed(b))
+        return number(a) !== undefined && number(a) === number(b);
     return a === b || (typeof a === 'object' && JSON.stringify(a) === JSON.stringify(b));
 }
 /** How a list of stages ended: skipped when every stage was, else success (none failed). */

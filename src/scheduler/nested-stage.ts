@@ -182,10 +182,20 @@ function keyOf(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
-/** Whether a case's value matches: numbers (and booleans) by value, as Python's `==`. */
+/**
+ * Whether a case's value matches: numbers (and booleans) by value, as Python's `==`. An
+ * output is text here where ddeutil keeps a `py` stage's number a number, so text that is
+ * a number's text matches that number (`'1'` and `1`).
+ */
 function sameValue(a: unknown, b: unknown): boolean {
-  const numeric = (v: unknown) => typeof v === 'number' || typeof v === 'boolean'
-  if (numeric(a) && numeric(b)) return Number(a) === Number(b)
+  const number = (v: unknown) =>
+    typeof v === 'number' || typeof v === 'boolean'
+      ? Number(v)
+      : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+        ? Number(v)
+        : undefined
+  const typed = (v: unknown) => typeof v === 'number' || typeof v === 'boolean'
+  if (typed(a) || typed(b)) return number(a) !== undefined && number(a) === number(b)
   return a === b || (typeof a === 'object' && JSON.stringify(a) === JSON.stringify(b))
 }
 

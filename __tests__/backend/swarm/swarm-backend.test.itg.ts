@@ -377,6 +377,39 @@ jobs:
     expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
   }, 90_000)
 
+  it('runs stages that hold stages, each inner stage a task of its own, with their outputs', async () => {
+    const { result, runId } = await runYaml(
+      `type: Workflow
+name: nested
+jobs:
+  loops:
+    runs-on: {type: container, with: {image: ${BUSYBOX}}}
+    stages:
+      - id: each
+        foreach: [a, b]
+        concurrent: 2
+        stages:
+          - {id: w, bash: 'echo "\${{ item }}" > "$CTR_WORKSPACE/item-\${{ item }}.txt"; echo "n=\${{ loop }}" >> "$CTR_OUTPUT"'}
+      - id: pick
+        case: '\${{ stages.each.outputs.foreach.b.stages.w.outputs.n }}'
+        match:
+          - case: 1
+            stages: [{id: c, bash: 'echo "seen=$(cat "$CTR_WORKSPACE"/item-*.txt | tr -d "\\n")" >> "$CTR_OUTPUT"'}]
+    outputs:
+      seen: '\${{ stages.pick.outputs.stages.c.outputs.seen }}'
+`,
+      { backend: backend() }
+    )
+    expect(result.jobs.map((j) => [j.status, j.error, j.outputs])).toEqual([
+      ['success', undefined, { seen: 'ab' }]
+    ])
+    expect(result.jobs[0].stages[0].nested?.map((r) => [r.key, r.status])).toEqual([
+      ['a', 'success'],
+      ['b', 'success']
+    ])
+    expect(await labLeftovers(runId)).toEqual(NOTHING_LEFT_ON_LAB)
+  }, 90_000)
+
   it("runs a job's services as services on its network: ready by health check, failing with their logs", async () => {
     const { result, runId, lines } = await runYaml(
       `
