@@ -8,6 +8,11 @@ import { expressionScope } from '../../src/pipeline/expression.js'
 import { evaluateValue } from '../../src/pipeline/template.js'
 import { formatProblem, PipelineFileError } from '../../src/pipeline/file-problems.js'
 import { run, statuses } from '../helpers/fake-run.js'
+import { preparePlan } from '../../src/app/prepare-plan.js'
+import { FakeBackend } from '../../src/backend/fake/fake-backend.js'
+import { InputError } from '../../src/pipeline/input-error.js'
+import { ConsoleReporter } from '../../src/report/console-reporter.js'
+import { runPipeline } from '../../src/scheduler/pipeline-runner.js'
 
 /** A `list` job whose `found` output is the fake's `found`, and a `check` job with `strategy`. */
 const pipeline = (strategy: string, checkExtra = '') => `jobs:
@@ -301,5 +306,29 @@ describe('a matrix made of upstream outputs: the run, on the fake backend', () =
         "pipeline.yml:9:16: jobs.check.strategy.matrix: empty input; needs.list.outputs.found is not set (job 'list' failure)"
       ]
     ])
+  })
+
+  it('run --instance of such a job says its instances exist only in a whole run', async () => {
+    const loaded = parsePipeline(
+      pipeline('{matrix: {f: "{{ fromJSON(needs.list.outputs.found) }}"}}'),
+      'p.yml',
+      '/repo'
+    )
+    const { params, plan } = preparePlan(loaded, {})
+    await expect(
+      runPipeline({
+        plan,
+        params,
+        runId: 'r1',
+        backend: new FakeBackend(),
+        reporter: new ConsoleReporter({ write: () => undefined }),
+        env: {},
+        instance: { slug: 'check-1', upstream: [], workspaceDir: '/tmp' }
+      })
+    ).rejects.toThrow(
+      new InputError(
+        "--instance check-1: job 'check' has a matrix made of the outputs of 'list', whose instances exist only in a run of the whole pipeline; run it without --instance"
+      )
+    )
   })
 })

@@ -88847,6 +88847,9 @@ function instanceJob(plan, slug) {
         if (instance)
             return { ...job, instances: [instance] };
     }
+    const later = plan.jobs.find((j) => j.after && (slug === j.id || slug.startsWith(`${j.id}-`)));
+    if (later)
+        throw new InputError(`--instance ${slug}: job '${later.id}' has a matrix made of the outputs of ${later.after.map((n) => `'${n}'`).join(', ')}, whose instances exist only in a run of the whole pipeline; run it without --instance`);
     const known = plan.jobs.flatMap((j) => j.instances.map((i) => i.slug)).join(', ');
     throw new InputError(`--instance ${slug}: no such job instance (instances: ${known})`);
 }
