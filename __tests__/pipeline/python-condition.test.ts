@@ -69,7 +69,7 @@ describe('pythonCondition: rendered as ddeutil renders, then read as Python', ()
 
   it('refuses a condition that gives no bool', () => {
     expect(() => pythonCondition('${{ matrix.sleep }}', scope)).toThrow(
-      "'${{ matrix.sleep }}' gives 1, not True or False (ddeutil-workflow's if: must give a bool)"
+      "'${{ matrix.sleep }}' gives 1, not True or False (a condition in ddeutil-workflow's form, if: or until:, must give a bool)"
     )
   })
 })

@@ -138,6 +138,21 @@ describe('stages that hold stages: the file', () => {
       "p.yml:7:50: jobs.j.stages[0].parallel.x[1]: stage 1 of this list already has the id 'b'; give one an 'id:'"
     ],
     [
+      "a foreach's key on a stage of another kind",
+      `      - {id: a, type: sh, run: 'true', foreach: [1]}\n`,
+      "p.yml:7:40: jobs.j.stages[0]: 'foreach' is for a foreach stage, not a sh one"
+    ],
+    [
+      "a parallel's key on a foreach",
+      `      - {id: a, foreach: [1], stages: [], max-workers: 3}\n`,
+      "p.yml:7:43: jobs.j.stages[0]: 'max_workers' is for a parallel stage, not a foreach one"
+    ],
+    [
+      'stages on a case',
+      `      - {id: a, case: x, match: [{else: []}], stages: []}\n`,
+      "p.yml:7:47: jobs.j.stages[0]: 'stages' is for a foreach or an until stage, not a case one"
+    ],
+    [
       'concurrent out of range',
       `      - {id: a, foreach: [1], concurrent: 10, stages: []}\n`,
       'p.yml:7:43: jobs.j.stages[0].concurrent must be at most 9, not number 10'
@@ -383,6 +398,24 @@ describe('stages that hold stages: the run, on the fake backend', () => {
       { env: { MODE: 'fast' } }
     )
     expect(other.result.jobs[0].error).toBe("stage 'r' failed: unknown mode fast")
+  })
+
+  it('foreach takes text that is a JSON or a Python list, as ddeutil reads an output', async () => {
+    const { result } = await run(
+      workflow(`      - {id: ls, bash: ls}
+      - id: each
+        foreach: '\${{ stages.ls.outputs.files }}'
+        stages: [{id: e, echo: '\${{ item }}'}]
+`),
+      { process: () => ({ outputs: { files: "['a.csv', 'b.csv']" } }) }
+    )
+    expect(result.jobs[0].stages[1].nested?.map((r) => r.key)).toEqual(['a.csv', 'b.csv'])
+    const text = await run(
+      workflow(`      - {id: each, foreach: 'a.csv b.csv', stages: [{id: e, echo: x}]}\n`)
+    )
+    expect(text.result.jobs[0].error).toBe(
+      `stage 'each' failed: foreach gives "a.csv b.csv", not a list of items`
+    )
   })
 
   it('raise fails the stage with its message, rendered', async () => {

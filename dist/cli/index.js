@@ -85026,7 +85026,7 @@ function pythonCondition(condition, scope, env) {
     const rendered = render(condition, scope, { variables: 'ddeutil', env });
     const value = evaluatePython(rendered);
     if (typeof value !== 'boolean')
-        throw new expression_ExpressionError(`'${excerpt(condition)}' gives ${pythonRepr(value)}, not True or False (ddeutil-workflow's if: must give a bool)`);
+        throw new expression_ExpressionError(`'${excerpt(condition)}' gives ${pythonRepr(value)}, not True or False (a condition in ddeutil-workflow's form, if: or until:, must give a bool)`);
     return value;
 }
 /**
@@ -86237,6 +86237,7 @@ function quoteStart(value) {
 ;// CONCATENATED MODULE: ./src/scheduler/nested-stage.ts
 
 
+
 /**
  * Runs the stages a `foreach`, `until`, `parallel` or `case` stage holds, as
  * ddeutil-workflow runs them (NestedStage), recording each run in `result.nested`.
@@ -86333,15 +86334,7 @@ function foreachItems(items, byIndex, value) {
     const given = Array.isArray(items)
         ? items.map((item) => (typeof item === 'string' ? value(item) : item))
         : value(items);
-    let list = given;
-    if (typeof given === 'string') {
-        try {
-            list = JSON.parse(given);
-        }
-        catch {
-            // Not JSON: refused below with what it is.
-        }
-    }
+    const list = typeof given === 'string' ? listText(given) : given;
     if (!Array.isArray(list))
         throw new Error(`foreach gives ${quoteStart(given)}, not a list of items`);
     const keys = list.map(keyOf);
@@ -86363,6 +86356,20 @@ function outputValue(text) {
     catch {
         return text;
     }
+}
+/**
+ * Text that is a list: JSON, or a Python list as ddeutil-workflow reads one (a `bash`
+ * stage's `echo "['a', 'b']"`); anything else is returned as it is, to be refused.
+ */
+function listText(text) {
+    for (const parse of [JSON.parse, evaluatePython])
+        try {
+            return parse(text);
+        }
+        catch {
+            // The next form, or refused by the caller with what it is.
+        }
+    return text;
 }
 /** How a run is keyed by a value: text as it is, anything else as JSON. */
 function keyOf(value) {
@@ -89130,6 +89137,10 @@ function allStages(stages, at = '') {
         return [[here, stage], ...inner.flat()];
     });
 }
+/** `a sh`, `an until`: a kind of stage with its article, for messages. */
+function withArticle(type) {
+    return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
 
 ;// CONCATENATED MODULE: ./src/app/discover-processes.ts
 
@@ -91468,6 +91479,24 @@ function buildNested(type, raw, at, source) {
             return undefined;
     }
 }
+/** Stage keys that only one kind of stage (or two) reads, as ddeutil-workflow's models have them. */
+const KEYS_OF_ONE_KIND = {
+    sleep: ['empty'],
+    vars: ['py'],
+    foreach: ['foreach'],
+    concurrent: ['foreach'],
+    use_index_as_key: ['foreach'],
+    stages: ['foreach', 'until'],
+    item: ['until'],
+    until: ['until'],
+    max_loop: ['until'],
+    parallel: ['parallel'],
+    max_workers: ['parallel'],
+    case: ['case'],
+    match: ['case'],
+    skip_not_match: ['case'],
+    raise: ['raise']
+};
 /**
  * A list of stages, and the lists its stages hold: each key belongs to the stage's kind,
  * and no two stages of one list share an id (an id names one stage's outputs).
@@ -91476,13 +91505,10 @@ function stageChecks(stages, raw, at, fail, source) {
     const seen = new Map();
     stages.forEach((stage, i) => {
         const where = describePath([...at, i]);
-        // ddeutil's stage keys that belong to one kind of stage.
-        for (const [key, type, set] of [
-            ['sleep', 'empty', stage.sleep_ms !== undefined],
-            ['vars', 'py', stage.vars !== undefined]
-        ])
-            if (set && stage.type !== type)
-                fail(source.keyPosition([...at, i, key]), `${where}: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`);
+        // A key of another kind of stage would be ignored: its stage is not what it means.
+        for (const [key, kinds] of Object.entries(KEYS_OF_ONE_KIND))
+            if (Object.hasOwn(record(raw[i]), key) && !kinds.includes(stage.type))
+                fail(source.keyPosition([...at, i, key]), `${where}: '${key}' is for ${kinds.map(withArticle).join(' or ')} stage, not ${withArticle(stage.type)} one`);
         const first = seen.get(stage.id);
         if (first !== undefined)
             fail(stage.position, `${where}: stage ${first + 1} of this list already has the id '${stage.id}'; give one an 'id:'`);
@@ -95513,7 +95539,10 @@ class ConsoleReporter {
             .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
             .join(', ');
         // A reason that starts with the status (`skipped: …`) says it once here.
-        const reason = result.error?.replace(`${result.status}: `, (m, at) => at === 0 ? '' : m);
+        const repeated = `${result.status}: `;
+        const reason = result.error?.startsWith(repeated)
+            ? result.error.slice(repeated.length)
+            : result.error;
         const detail = reason ? `: ${reason}` : outputs ? `; outputs: ${outputs}` : '';
         this.write(`${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`);
         this.logs?.close(job.slug).catch(letGo(this, `closing the log of ${job.id}`));
@@ -97385,6 +97414,7 @@ function stringsIn(value) {
 
 
 
+
 /**
  * Makes the export plan of a pipeline plan. What the target cannot be told (a template
  * that reads the run's state, a condition on `needs`) is a PipelineFileError at its place in the
@@ -97578,7 +97608,7 @@ function exportInstance(plan, instance, scope, at) {
 }
 function scriptStage(stage, index, slug, scope, dialect) {
     if (stage.nested || stage.type === 'raise')
-        throw new ExportRenderError(`stages.${stage.id}: ${/^[aeiou]/.test(stage.type) ? 'an' : 'a'} ${stage.type} stage is run by ctr-pipeline's own scheduler, in the job's container; its export is not written yet: run the pipeline with ctr-pipeline`);
+        throw new ExportRenderError(`stages.${stage.id}: ${withArticle(stage.type)} stage is run by ctr-pipeline's own scheduler, in the job's container; its export is not written yet: run the pipeline with ctr-pipeline`);
     if (stage.type === 'process')
         throw new ExportRenderError(`stages.${stage.id}: a process stage reads its image's labels on the engine; not exported yet`);
     if (stage.retry > 0)

@@ -34,7 +34,7 @@ import { parseDuration } from './quantities.js'
 import { isRecord, list, record, string, strings, text, textMap, type Raw } from './raw-values.js'
 import { schemaProblems } from './schema-validator.js'
 import { readNames } from './template.js'
-import { innerStageLists, innerStages } from './nested-stages.js'
+import { innerStageLists, innerStages, withArticle } from './nested-stages.js'
 import { parseShortMount } from './short-mount.js'
 import { variableNames, variableUses } from './variables.js'
 import { imageReferenceProblem } from './image-reference.js'
@@ -647,6 +647,25 @@ function buildNested(
   }
 }
 
+/** Stage keys that only one kind of stage (or two) reads, as ddeutil-workflow's models have them. */
+const KEYS_OF_ONE_KIND: Record<string, readonly StageType[]> = {
+  sleep: ['empty'],
+  vars: ['py'],
+  foreach: ['foreach'],
+  concurrent: ['foreach'],
+  use_index_as_key: ['foreach'],
+  stages: ['foreach', 'until'],
+  item: ['until'],
+  until: ['until'],
+  max_loop: ['until'],
+  parallel: ['parallel'],
+  max_workers: ['parallel'],
+  case: ['case'],
+  match: ['case'],
+  skip_not_match: ['case'],
+  raise: ['raise']
+}
+
 /**
  * A list of stages, and the lists its stages hold: each key belongs to the stage's kind,
  * and no two stages of one list share an id (an id names one stage's outputs).
@@ -661,15 +680,12 @@ function stageChecks(
   const seen = new Map<string, number>()
   stages.forEach((stage, i) => {
     const where = describePath([...at, i])
-    // ddeutil's stage keys that belong to one kind of stage.
-    for (const [key, type, set] of [
-      ['sleep', 'empty', stage.sleep_ms !== undefined],
-      ['vars', 'py', stage.vars !== undefined]
-    ] as const)
-      if (set && stage.type !== type)
+    // A key of another kind of stage would be ignored: its stage is not what it means.
+    for (const [key, kinds] of Object.entries(KEYS_OF_ONE_KIND))
+      if (Object.hasOwn(record(raw[i]), key) && !kinds.includes(stage.type))
         fail(
           source.keyPosition([...at, i, key]),
-          `${where}: '${key}' is for a${type === 'empty' ? 'n' : ''} ${type} stage, not a${stage.type === 'empty' ? 'n' : ''} ${stage.type} one`
+          `${where}: '${key}' is for ${kinds.map(withArticle).join(' or ')} stage, not ${withArticle(stage.type)} one`
         )
     const first = seen.get(stage.id)
     if (first !== undefined)

@@ -66,3 +66,8 @@ export function allStages(stages: readonly StageSpec[], at = ''): Array<[string,
     return [[here, stage] as [string, StageSpec], ...inner.flat()]
   })
 }
+
+/** `a sh`, `an until`: a kind of stage with its article, for messages. */
+export function withArticle(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`
+}

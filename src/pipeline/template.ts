@@ -314,7 +314,7 @@ export function pythonCondition(
   const value = evaluatePython(rendered)
   if (typeof value !== 'boolean')
     throw new ExpressionError(
-      `'${excerpt(condition)}' gives ${pythonRepr(value)}, not True or False (ddeutil-workflow's if: must give a bool)`
+      `'${excerpt(condition)}' gives ${pythonRepr(value)}, not True or False (a condition in ddeutil-workflow's form, if: or until:, must give a bool)`
     )
   return value
 }

@@ -146,9 +146,10 @@ export class ConsoleReporter implements RunReporter {
       .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
       .join(', ')
     // A reason that starts with the status (`skipped: …`) says it once here.
-    const reason = result.error?.replace(`${result.status}: `, (m, at: number) =>
-      at === 0 ? '' : m
-    )
+    const repeated = `${result.status}: `
+    const reason = result.error?.startsWith(repeated)
+      ? result.error.slice(repeated.length)
+      : result.error
     const detail = reason ? `: ${reason}` : outputs ? `; outputs: ${outputs}` : ''
     this.write(
       `${this.paint.job(job.id)} job ${this.paint.status(result.status)}${detail} (${seconds(result.duration_ms)})`

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit'
 import type { StageSpec } from '../pipeline/pipeline-types.js'
 import { quoteStart } from '../plan/matrix.js'
+import { evaluatePython } from '../pipeline/python-condition.js'
 import type { NestedRun, StageResult, Status } from './run-result.js'
 
 /** What running the stages a stage holds takes from the stage runner. */
@@ -145,14 +146,7 @@ function foreachItems(
   const given = Array.isArray(items)
     ? items.map((item) => (typeof item === 'string' ? value(item) : item))
     : value(items)
-  let list = given
-  if (typeof given === 'string') {
-    try {
-      list = JSON.parse(given)
-    } catch {
-      // Not JSON: refused below with what it is.
-    }
-  }
+  const list = typeof given === 'string' ? listText(given) : given
   if (!Array.isArray(list))
     throw new Error(`foreach gives ${quoteStart(given)}, not a list of items`)
   const keys = list.map(keyOf)
@@ -175,6 +169,20 @@ function outputValue(text: string): unknown {
   } catch {
     return text
   }
+}
+
+/**
+ * Text that is a list: JSON, or a Python list as ddeutil-workflow reads one (a `bash`
+ * stage's `echo "['a', 'b']"`); anything else is returned as it is, to be refused.
+ */
+function listText(text: string): unknown {
+  for (const parse of [JSON.parse, evaluatePython])
+    try {
+      return parse(text) as unknown
+    } catch {
+      // The next form, or refused by the caller with what it is.
+    }
+  return text
 }
 
 /** How a run is keyed by a value: text as it is, anything else as JSON. */

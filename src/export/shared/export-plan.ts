@@ -25,6 +25,7 @@ import { CLUSTER_CONTEXTS, ExportRenderError, renderForExport } from './export-r
 import type { OutputSource, ScriptStage } from './job-script.js'
 import { placeholder } from './placeholders.js'
 import { fanOutOf, type FanOut } from './fan-out.js'
+import { withArticle } from '../../pipeline/nested-stages.js'
 
 /** One job instance as an export has it: its container and, for a job of stages, its script. */
 export interface ExportInstance {
@@ -294,7 +295,7 @@ function scriptStage(
 ): ScriptStage {
   if (stage.nested || stage.type === 'raise')
     throw new ExportRenderError(
-      `stages.${stage.id}: ${/^[aeiou]/.test(stage.type) ? 'an' : 'a'} ${stage.type} stage is run by ctr-pipeline's own scheduler, in the job's container; its export is not written yet: run the pipeline with ctr-pipeline`
+      `stages.${stage.id}: ${withArticle(stage.type)} stage is run by ctr-pipeline's own scheduler, in the job's container; its export is not written yet: run the pipeline with ctr-pipeline`
     )
   if (stage.type === 'process')
     throw new ExportRenderError(
